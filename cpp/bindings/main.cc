@@ -1,0 +1,11 @@
+#include <pybind11/pybind11.h>
+
+#include "bindings.h"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "smplify's C++ core: SMPL body model, SMPLify energy terms and solver.";
+  smplify::BindBodyModel(m);
+#ifdef SMPLIFY_VERSION
+  m.attr("__version__") = SMPLIFY_VERSION;
+#endif
+}

@@ -1,0 +1,128 @@
+"""Fitting options: every constant of SPEC §3 as a default, settable by keyword."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """Options of the SMPLify fit (defaults: the authors' public release).
+
+    Weights act on residuals (SPEC §2): a term's energy is the squared norm of its
+    weighted residual rows.
+
+    Attributes
+    ----------
+    pose_prior_weights : tuple of float
+        λ_θ per stage; its length is the number of stages.
+    shape_prior_weights : tuple of float
+        λ_β per stage, same length as ``pose_prior_weights``.
+    angle_prior_ratio : float
+        λ_a = angle_prior_ratio · λ_θ in every stage.
+    angle_prior_scale : float
+        The factor 10 in the angle prior's residual 10·exp(s·θ).
+    interpenetration_weight : float
+        λ_sp, constant over the stages; 0 disables the term.
+    sphere_sigma_scale : float
+        σ of a sphere's Gaussian as a fraction of its radius.
+    data_sigma : float
+        σ of the Geman-McClure robustifier of the joint term, pixels.
+    depth_weight : float
+        Weight on (t_z − t_z,init) in the torso fit, per metre.
+    max_iterations : int
+        Iteration cap per stage (and for the torso fit).
+    function_tolerance : float
+        Relative decrease of the cost below which a stage stops.
+    flip : "auto", True or False
+        Try the orientation turned 180° about the body's vertical axis: "auto" when
+        the view looks sideways (see ``sideways_ratio``), always, or never.
+    sideways_ratio : float
+        The view is sideways when the 2D shoulder distance is below this fraction of
+        the mean 2D shoulder–hip length (the release's fixed 25 px made relative to
+        the person's size).
+    threads : int
+        Threads Ceres may use for one fit.
+    """
+
+    pose_prior_weights: tuple[float, ...] = (404.0, 404.0, 57.4, 4.78)
+    shape_prior_weights: tuple[float, ...] = (100.0, 50.0, 10.0, 5.0)
+    angle_prior_ratio: float = 0.317
+    angle_prior_scale: float = 10.0
+    interpenetration_weight: float = 1000.0
+    sphere_sigma_scale: float = 1.0 / 3.0
+    data_sigma: float = 100.0
+    depth_weight: float = 100.0
+    max_iterations: int = 100
+    function_tolerance: float = 1e-4
+    flip: Literal["auto"] | bool = "auto"
+    sideways_ratio: float = 0.4
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pose_prior_weights", _weights("pose_prior_weights",
+                                                                self.pose_prior_weights))
+        object.__setattr__(self, "shape_prior_weights", _weights("shape_prior_weights",
+                                                                 self.shape_prior_weights))
+        if len(self.pose_prior_weights) != len(self.shape_prior_weights):
+            raise ValueError(
+                "pose_prior_weights and shape_prior_weights must have one entry per stage; got "
+                f"{len(self.pose_prior_weights)} and {len(self.shape_prior_weights)}")
+        for name in ("angle_prior_ratio", "angle_prior_scale", "interpenetration_weight",
+                     "depth_weight"):
+            _non_negative(name, getattr(self, name))
+        for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance", "sideways_ratio"):
+            value = _non_negative(name, getattr(self, name))
+            if value == 0.0:
+                raise ValueError(f"{name} must be > 0, got {value}")
+        for name in ("max_iterations", "threads"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+            object.__setattr__(self, name, int(value))
+        if self.flip not in ("auto", True, False):
+            raise ValueError(f"flip must be 'auto', True or False, got {self.flip!r}")
+
+    @property
+    def num_stages(self) -> int:
+        """Number of weight stages."""
+        return len(self.pose_prior_weights)
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> FitOptions:
+        """Build options from keyword arguments, naming any unknown keyword."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise TypeError(
+                f"unknown fit option(s) {unknown}; known options: {sorted(known)}")
+        return cls(**kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The options as a plain dict."""
+        return asdict(self)
+
+
+def _weights(name: str, values: Any) -> tuple[float, ...]:
+    try:
+        out = tuple(float(v) for v in np.atleast_1d(np.asarray(values, dtype=float)))
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a sequence of numbers, got {values!r}") from err
+    if not out:
+        raise ValueError(f"{name} must have at least one stage")
+    for v in out:
+        _non_negative(name, v)
+    return out
+
+
+def _non_negative(name: str, value: Any) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a number, got {value!r}") from err
+    if not np.isfinite(v) or v < 0.0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return v

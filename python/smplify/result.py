@@ -1,0 +1,88 @@
+"""The result of a fit (SPEC §5), shared by the C++ fitter and ``smplify.reference``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Camera:
+    """Pinhole camera at the origin, OpenCV axes (x right, y down, z forward).
+
+    u = focal_length · X / Z + center[0],  v = focal_length · Y / Z + center[1].
+    """
+
+    focal_length: float
+    center: np.ndarray  # (2,) pixels
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        """Project (..., 3) camera-frame points (metres) to (..., 2) pixels."""
+        points = np.asarray(points, dtype=float)
+        return self.focal_length * points[..., :2] / points[..., 2:3] + self.center
+
+
+@dataclass(frozen=True)
+class StageSummary:
+    """What one solver stage did."""
+
+    name: str                 # "torso" or "stage 1".."stage 4"
+    weights: dict[str, float]  # λ values of the stage
+    iterations: int
+    termination: str          # solver's termination type, e.g. "CONVERGENCE"
+    initial_cost: float       # ½‖r‖² as the solver reports it
+    final_cost: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """A fitted body: SMPL parameters (smplx naming), camera, geometry, energies.
+
+    Attributes
+    ----------
+    betas : (B,) shape coefficients.
+    global_orient : (3,) axis-angle of the root in the camera frame.
+    body_pose : (69,) axis-angle of joints 1..23.
+    transl : (3,) metres, camera frame.
+    camera : Camera.
+    joints : (24, 3) posed joints, camera frame, metres.
+    vertices : (N, 3) posed mesh, camera frame, metres.
+    faces : (F, 3) triangle indices of the mesh.
+    keypoints_3d : (K, 3) the model's keypoints in the input format, camera frame, metres
+        (NaN where the model has no such keypoint).
+    keypoints_2d : (K, 2) the same projected into the image, pixels.
+    energy : dict with keys data, pose, angle, shape, interpenetration, total.
+    summary : dict: ``stages`` (list of StageSummary), ``orientation`` ("initial" or
+        "flipped"), ``sideways`` (bool), ``tried`` (data energy per orientation tried),
+        ``seconds`` (wall time of the whole fit), ``implementation`` ("cpp" or "reference").
+    """
+
+    betas: np.ndarray
+    global_orient: np.ndarray
+    body_pose: np.ndarray
+    transl: np.ndarray
+    camera: Camera
+    joints: np.ndarray
+    vertices: np.ndarray
+    faces: np.ndarray
+    keypoints_3d: np.ndarray
+    keypoints_2d: np.ndarray
+    energy: dict[str, float]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pose(self) -> np.ndarray:
+        """(72,) full pose θ = global_orient ‖ body_pose."""
+        return np.concatenate([self.global_orient, self.body_pose])
+
+    def smplx_params(self) -> dict[str, np.ndarray]:
+        """Parameters as the smplx package's SMPL layer takes them (batch of one, float32)."""
+        return {
+            "betas": self.betas[None].astype(np.float32),
+            "global_orient": self.global_orient[None].astype(np.float32),
+            "body_pose": self.body_pose[None].astype(np.float32),
+            "transl": self.transl[None].astype(np.float32),
+        }

@@ -1,0 +1,32 @@
+"""Shared fixtures: a small procedural SMPL-format model, written to .npz once per session."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from procedural_model import make_procedural_model  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def procedural_arrays() -> dict[str, np.ndarray]:
+    return make_procedural_model(num_betas=10, seed=0)
+
+
+@pytest.fixture(scope="session")
+def procedural_npz(tmp_path_factory, procedural_arrays) -> Path:
+    path = tmp_path_factory.mktemp("models") / "procedural.npz"
+    np.savez(path, **procedural_arrays)
+    return path
+
+
+@pytest.fixture(scope="session")
+def procedural_model(procedural_npz):
+    import smplify
+
+    return smplify.load_model(procedural_npz)
