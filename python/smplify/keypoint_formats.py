@@ -185,6 +185,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -232,14 +233,14 @@ SMPL_NUM_VERTICES = 6890
 
 #: Single-vertex surface keypoints of the official SMPL topology: smplx's ``vertex_ids`` for
 #: SMPL/SMPL-H, and SMPLify's head-top vertex.
-SMPL_VERTEX_IDS: Mapping[str, int] = {
+SMPL_VERTEX_IDS: Mapping[str, int] = MappingProxyType({
     "nose": 332, "right_eye": 6260, "left_eye": 2800, "right_ear": 4071, "left_ear": 583,
     "left_big_toe": 3216, "left_small_toe": 3226, "left_heel": 3387,
     "right_big_toe": 6617, "right_small_toe": 6624, "right_heel": 6787,
     "left_thumb": 2746, "left_index": 2319, "left_pinky": 2673,
     "right_thumb": 6191, "right_index": 5782, "right_pinky": 6133,
     "head_top": 411,
-}  # fmt: skip
+})  # fmt: skip
 
 _JOINT_INDEX = {name: i for i, name in enumerate(JOINT_NAMES)}
 _TARGET_NAMES = frozenset(JOINT_NAMES) | frozenset(SURFACE_KEYPOINT_NAMES)
