@@ -1,0 +1,194 @@
+"""The GMM pose prior (SPEC §2 E_θ, docs/design.md "Pose prior file") and its loaders."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from smplify.errors import SmplifyError, UnsafePickleError
+from smplify.prior import GMMPosePrior, load_prior
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="module")
+def prior() -> GMMPosePrior:
+    return load_prior("open")
+
+
+def _brute_force(p: GMMPosePrior, x: np.ndarray) -> float:
+    """min_k ½(x−μ_k)ᵀ Σ_k⁻¹ (x−μ_k) − log c_k, straight from the definition."""
+    logdets = np.array([np.linalg.slogdet(c)[1] for c in p.covars])
+    neg_log_c = (-np.log(p.weights) + 34.5 * np.log(2 * np.pi) + 0.5 * logdets
+                 - 0.5 * logdets.min())
+    vals = [0.5 * (x - m) @ np.linalg.solve(c, x - m) + nlc
+            for m, c, nlc in zip(p.means, p.covars, neg_log_c, strict=True)]
+    return float(min(vals))
+
+
+def _random_prior(rng: np.random.Generator, k: int = 8) -> dict[str, np.ndarray]:
+    a = rng.normal(size=(k, 69, 69)) * 0.1
+    covars = a @ np.swapaxes(a, 1, 2) + 0.05 * np.eye(69)
+    return {"means": rng.normal(size=(k, 69)) * 0.3, "covars": covars,
+            "weights": rng.uniform(0.5, 2.0, size=k)}
+
+
+def test_shipped_prior_layout(prior: GMMPosePrior) -> None:
+    assert prior.means.shape == (8, 69)
+    assert prior.covars.shape == (8, 69, 69)
+    assert prior.weights.shape == (8,)
+    assert prior.precision_cholesky.shape == (8, 69, 69)
+    assert np.all(prior.weights > 0) and np.isclose(prior.weights.sum(), 1.0)
+    for c, lk in zip(prior.covars, prior.precision_cholesky, strict=True):
+        assert np.allclose(c, c.T)
+        assert np.linalg.eigvalsh(c).min() > 0
+        assert np.allclose(np.triu(lk, 1), 0)
+        assert np.allclose(lk @ lk.T @ c, np.eye(69), atol=1e-6)
+    logdets = np.array([np.linalg.slogdet(c)[1] for c in prior.covars])
+    expected = (-np.log(prior.weights) + 34.5 * np.log(2 * np.pi) + 0.5 * logdets
+                - 0.5 * logdets.min())
+    assert np.allclose(prior.neg_log_c, expected) and np.all(prior.neg_log_c > 0)
+
+
+def test_load_time(prior: GMMPosePrior) -> None:
+    start = time.perf_counter()
+    load_prior("open")
+    assert time.perf_counter() - start < 0.2
+
+
+def test_energy_matches_definition(prior: GMMPosePrior) -> None:
+    rng = np.random.default_rng(0)
+    poses = np.concatenate([prior.sample(5, rng), rng.uniform(-1, 1, size=(5, 69))])
+    for x in poses:
+        e = prior.energy(x)
+        r, k = prior.residual(x)
+        assert r.shape == (70,)
+        assert e == pytest.approx(_brute_force(prior, x), rel=1e-8)
+        assert float(r @ r) == pytest.approx(e, rel=1e-10)
+        assert k == prior.component(x)
+        assert r[69] == pytest.approx(np.sqrt(prior.neg_log_c[k]))
+    assert np.allclose(prior.energies(poses), [prior.energy(x) for x in poses])
+
+
+def test_heldout_mocap_scores_far_below_random(prior: GMMPosePrior) -> None:
+    held = np.load(DATA / "heldout_poses.npz")["body_pose"].astype(np.float64)
+    assert held.shape[1] == 69 and len(held) >= 100
+    rng = np.random.default_rng(1)
+    rand = rng.uniform(-1.0, 1.0, size=(len(held), 69))
+    e_held = prior.energies(held)
+    e_rand = prior.energies(rand)
+    # Real held-out poses: orders of magnitude below random joint angles.
+    assert np.median(e_held) * 20 < np.median(e_rand)
+    assert np.percentile(e_held, 90) < np.percentile(e_rand, 1)
+    # Smaller random perturbations are already much less likely than real poses.
+    rand_small = rng.uniform(-0.3, 0.3, size=(len(held), 69))
+    assert np.median(e_held) < np.median(prior.energies(rand_small))
+
+
+def test_sample_follows_mixture() -> None:
+    rng = np.random.default_rng(2)
+    p = GMMPosePrior(**_random_prior(rng, k=2))
+    x = p.sample(20000, rng)
+    assert x.shape == (20000, 69)
+    mean = p.weights @ p.means
+    assert np.abs(x.mean(0) - mean).max() < 0.05
+
+
+def _py2_style_pickle(obj: object, path: Path) -> None:
+    """Write ``obj`` the way Python 2 pickled NumPy arrays: protocol 2, byte payloads as str.
+
+    Python 3 would pickle ``bytes`` through ``_codecs.encode`` at protocol 2; Python 2 wrote
+    plain strings, which ``encoding="latin1"`` turns back into the bytes NumPy needs.
+    """
+
+    class Py2Pickler(pickle.Pickler):
+        def reducer_override(self, o: object) -> object:
+            if type(o) is np.ndarray:
+                func, args, state = o.__reduce__()
+                return (func, (args[0], args[1], args[2].decode("latin1")),
+                        (*state[:4], state[4].decode("latin1")))
+            return NotImplemented
+
+    buf = io.BytesIO()
+    Py2Pickler(buf, protocol=2).dump(obj)
+    path.write_bytes(buf.getvalue())
+
+
+def test_authors_pickle_layout_round_trip(tmp_path: Path) -> None:
+    arrays = _random_prior(np.random.default_rng(3))
+    pkl = tmp_path / "gmm_08.pkl"
+    _py2_style_pickle(arrays, pkl)
+    p = load_prior(pkl)
+    q = GMMPosePrior(**arrays)
+    assert np.allclose(p.means, arrays["means"]) and np.allclose(p.covars, arrays["covars"])
+    assert np.allclose(p.weights, arrays["weights"] / arrays["weights"].sum())
+    x = np.random.default_rng(4).normal(size=69) * 0.2
+    assert p.energy(x) == pytest.approx(q.energy(x), rel=1e-12)
+    assert p.energy(x) == pytest.approx(_brute_force(p, x), rel=1e-8)
+    npz = tmp_path / "copy.npz"
+    p.to_npz(npz)
+    assert load_prior(str(npz)).energy(x) == pytest.approx(p.energy(x), rel=1e-12)
+
+
+class _Evil:
+    def __init__(self, func: object, arg: str) -> None:
+        self.func, self.arg = func, arg
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (self.func, (self.arg,))
+
+
+@pytest.mark.parametrize("func", ["os.system", "builtins.eval"])
+def test_malicious_pickle_refused(tmp_path: Path, func: str) -> None:
+    import builtins
+    import os
+
+    marker = tmp_path / "ran"
+    target = {"os.system": os.system, "builtins.eval": builtins.eval}[func]
+    arg = (f"touch {marker}" if func == "os.system"
+           else f"open({str(marker)!r}, 'w').close()")
+    pkl = tmp_path / "gmm_08.pkl"
+    pkl.write_bytes(pickle.dumps({"means": _Evil(target, arg)}, protocol=2))
+    with pytest.raises(UnsafePickleError):
+        load_prior(pkl)
+    assert isinstance(UnsafePickleError("x"), SmplifyError)
+    assert not marker.exists()
+
+
+def test_bad_files_give_clear_errors(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    good = _random_prior(rng)
+    with pytest.raises(FileNotFoundError):
+        load_prior(tmp_path / "missing.npz")
+    cases = {
+        "means": (good["means"][:, :68], "means"),
+        "covars": (good["covars"][:7], "covars"),
+        "weights": (np.abs(good["weights"][:, None]), "weights"),
+    }
+    for key, (bad, name) in cases.items():
+        path = tmp_path / f"bad_{key}.npz"
+        np.savez(path, **{**good, key: bad})
+        with pytest.raises(ValueError, match=rf"bad_{key}\.npz.*'{name}'"):
+            load_prior(path)
+    not_pd = good["covars"].copy()
+    not_pd[2] = -np.eye(69)
+    np.savez(tmp_path / "not_pd.npz", **{**good, "covars": not_pd})
+    with pytest.raises(ValueError, match="positive definite"):
+        load_prior(tmp_path / "not_pd.npz")
+    neg_w = good["weights"].copy()
+    neg_w[0] = 0.0
+    np.savez(tmp_path / "neg_w.npz", **{**good, "weights": neg_w})
+    with pytest.raises(ValueError, match="'weights'"):
+        load_prior(tmp_path / "neg_w.npz")
+    np.savez(tmp_path / "no_key.npz", means=good["means"], covars=good["covars"])
+    with pytest.raises(ValueError, match="missing key 'weights'"):
+        load_prior(tmp_path / "no_key.npz")
+    p = GMMPosePrior(**good)
+    with pytest.raises(ValueError, match="body_pose"):
+        p.energy(np.zeros(72))
+    with pytest.raises(TypeError, match="name_or_path"):
+        load_prior(3)  # type: ignore[arg-type]
