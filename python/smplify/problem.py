@@ -1,0 +1,299 @@
+"""One fitting problem: validated observations, resolved targets, camera, model, prior, options.
+
+``build_problem`` is shared by the C++ fit (``smplify.fit``) and the pure NumPy twin
+(``smplify.reference.fit``), so both fit exactly the same thing and reject bad input with the
+same errors. Conventions are those of docs/design.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import KeypointError
+from .keypoint_formats import get_format, resolve_format, validate_keypoints
+from .options import FitOptions
+from .result import Camera
+
+#: Focal length (pixels) when the caller gives none (SPEC §2).
+DEFAULT_FOCAL_LENGTH = 5000.0
+
+#: The torso keypoints of the camera initialisation, by keypoint name, in this order.
+TORSO_KEYPOINT_NAMES = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
+
+#: Torso keypoints that must be confident (of the 4) for a fit to start.
+MIN_TORSO_KEYPOINTS = 3
+
+#: Smallest mean 2D shoulder–hip length (pixels) from which the camera depth is estimated.
+MIN_TORSO_LENGTH = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class FitProblem:
+    """Everything a fit needs, validated (docs/design.md conventions).
+
+    Attributes
+    ----------
+    format : str
+        Keypoint format name.
+    keypoint_names : tuple of K str
+        The format's keypoints.
+    keypoints : (K, 2) float64
+        Observed x, y in pixels (0 where missing).
+    confidence : (K,) float64
+        Detector confidence, 0 where missing.
+    weights : (K,) float64
+        Data-term weight w_i = confidence_i · format weight_i (0 where the model has no
+        point for the keypoint).
+    keypoint_joint : (K,) int64
+        SMPL joint of each keypoint, −1 where it comes from vertices (or is unavailable).
+    keypoint_vertex_ids : (K, V) int64
+        Vertex ids of surface keypoints, zero-padded (V ≥ 1).
+    keypoint_vertex_weights : (K, V) float64
+        Their regressor weights, zero-padded; a keypoint is Σ_v weight · posed vertex.
+    keypoint_available : (K,) bool
+        Whether the model has a point for the keypoint.
+    image_size : (2,) float64
+        (width, height), pixels.
+    focal_length : float
+        f, pixels.
+    center : (2,) float64
+        Principal point (w/2, h/2), pixels.
+    torso_keypoints : (4,) int64
+        Indices into the keypoints of left shoulder, right shoulder, left hip, right hip.
+    torso_confident : (4,) bool
+        Which of them have confidence > 0 and a model point (at least 3 do).
+    model : smplify.BodyModel
+    prior : smplify.prior.GMMPosePrior
+    capsule_regressor : smplify.capsules.CapsuleRegressor
+    sphere_counts : (20,) int64
+        Spheres per capsule, fixed from β = 0 when the problem is built.
+    sphere_capsule : (S,) int64
+        Capsule of each sphere.
+    sphere_fraction : (S,) float64
+        m / (n − 1): sphere centre = A + fraction · (B − A).
+    sphere_pairs : (P, 2) int64
+        Incompatible sphere pairs, one E_sp row each.
+    options : FitOptions
+    """
+
+    format: str
+    keypoint_names: tuple[str, ...]
+    keypoints: np.ndarray
+    confidence: np.ndarray
+    weights: np.ndarray
+    keypoint_joint: np.ndarray
+    keypoint_vertex_ids: np.ndarray
+    keypoint_vertex_weights: np.ndarray
+    keypoint_available: np.ndarray
+    image_size: np.ndarray
+    focal_length: float
+    center: np.ndarray
+    torso_keypoints: np.ndarray
+    torso_confident: np.ndarray
+    model: Any
+    prior: Any
+    capsule_regressor: Any
+    sphere_counts: np.ndarray
+    sphere_capsule: np.ndarray
+    sphere_fraction: np.ndarray
+    sphere_pairs: np.ndarray
+    options: FitOptions
+
+    @property
+    def num_keypoints(self) -> int:
+        """K."""
+        return int(self.keypoints.shape[0])
+
+    @property
+    def num_betas(self) -> int:
+        """B, the model's number of shape coefficients."""
+        return int(np.asarray(self.model.shapedirs).shape[2])
+
+    @property
+    def camera(self) -> Camera:
+        """The pinhole camera (focal length, principal point)."""
+        return Camera(focal_length=self.focal_length, center=self.center.copy())
+
+    # The arrays below are read by smplify.reference only, computed on first use.
+    @cached_property
+    def body(self) -> Any:
+        """The model as :class:`smplify.reference.body.BodyArrays` (float64 NumPy)."""
+        from .reference.body import BodyArrays
+
+        return BodyArrays.from_model(self.model)
+
+    @cached_property
+    def prior_arrays(self) -> Any:
+        """The prior as :class:`smplify.reference.energy.PriorArrays` (recomputed from covars)."""
+        from .reference.energy import PriorArrays
+
+        return PriorArrays.from_prior(self.prior)
+
+    @cached_property
+    def capsule_arrays(self) -> dict[str, np.ndarray]:
+        """The capsule-file arrays (docs/design.md) of the capsule regressor."""
+        caps = self.capsule_regressor
+        return {name: np.asarray(getattr(caps, name)) for name in
+                ("joint", "axis", "offset", "start", "radius_mean", "radius_betas",
+                 "length_mean", "length_betas")}
+
+
+def build_problem(keypoints: Any, format: str, image_size: Any,
+                  focal_length: float | None = None, model: Any = "open",
+                  prior: Any = "open", options: FitOptions | Mapping[str, Any] | None = None,
+                  *, capsule_regressor: Any = None) -> FitProblem:
+    """Validate a fit's input and assemble its problem.
+
+    Parameters
+    ----------
+    keypoints : (K, 3) x, y, confidence, or (K, 2) x, y (confidence 1), pixels.
+        K is the format's keypoint count; a missing keypoint has confidence 0 (or NaN).
+    format : str
+        One of ``smplify.keypoint_formats.format_names()``.
+    image_size : (2,) (width, height), pixels, both > 0.
+    focal_length : float or None
+        Pixels, > 0; None for the default 5000 (SPEC §2).
+    model : "open", a path to an SMPL file, or a loaded ``smplify.BodyModel``.
+    prior : "open", a path to a prior file, or a loaded ``smplify.prior.GMMPosePrior``.
+    options : FitOptions, a mapping of its fields, or None for the defaults.
+    capsule_regressor : CapsuleRegressor, optional
+        Defaults to ``model.capsule_regressor`` (shipped, cached or fitted for the model).
+
+    Returns
+    -------
+    FitProblem
+
+    Raises
+    ------
+    ValueError
+        Unknown format (the message lists them), bad image_size or focal_length.
+    KeypointError (a ValueError)
+        Wrong keypoints shape, non-finite coordinates of a confident keypoint, all confidences
+        zero, or fewer than 3 of the 4 torso keypoints confident (the message names them).
+    TypeError
+        Non-numeric input, unknown option.
+    """
+    opts = _options(options)
+    fmt = get_format(format)  # ValueError listing the formats for an unknown name
+    xy, conf = validate_keypoints(keypoints, fmt)
+    size = _image_size(image_size)
+    focal = _focal_length(focal_length)
+
+    from . import load_model
+    from .prior import load_prior
+
+    body_model = load_model(model) if isinstance(model, (str, Path)) else model
+    if not hasattr(body_model, "shapedirs"):
+        raise TypeError("model: expected 'open', a path or a loaded smplify.BodyModel, got "
+                        f"{type(model).__name__}")
+    pose_prior = load_prior(prior) if isinstance(prior, (str, Path)) else prior
+    if not all(hasattr(pose_prior, a) for a in ("means", "covars", "weights")):
+        raise TypeError("prior: expected 'open', a path or a loaded GMMPosePrior, got "
+                        f"{type(prior).__name__}")
+
+    # Targets: joint, or sparse vertex row, per keypoint (zero-padded to a common V).
+    resolved = resolve_format(fmt, tuple(getattr(body_model, "keypoint_names", ()) or ()),
+                              int(np.asarray(body_model.v_template).shape[0]),
+                              getattr(body_model, "keypoint_regressor", None))
+    k = fmt.num_keypoints
+    width = max([1] + [len(v) for v in resolved.vertex_ids])
+    vertex_ids = np.zeros((k, width), dtype=np.int64)
+    vertex_weights = np.zeros((k, width))
+    for i, (ids, w) in enumerate(zip(resolved.vertex_ids, resolved.vertex_weights,
+                                     strict=True)):
+        vertex_ids[i, :len(ids)] = ids
+        vertex_weights[i, :len(w)] = w
+    available = resolved.available
+    if np.any(available & (resolved.joint_index < 0) & ~vertex_weights.any(axis=1)):
+        raise ValueError("model: a surface keypoint has no vertex regressor row")
+    weights = np.where(available, conf * resolved.weights, 0.0)
+
+    if not np.any(conf > 0):
+        raise KeypointError("keypoints: all confidences are zero; nothing to fit")
+    torso = np.array([fmt.index(name) for name in TORSO_KEYPOINT_NAMES], dtype=np.int64)
+    torso_ok = (conf[torso] > 0) & available[torso]
+    if torso_ok.sum() < MIN_TORSO_KEYPOINTS:
+        missing = [TORSO_KEYPOINT_NAMES[i] for i in range(4) if not torso_ok[i]]
+        raise KeypointError(
+            f"keypoints: need at least {MIN_TORSO_KEYPOINTS} of the 4 torso keypoints "
+            f"{TORSO_KEYPOINT_NAMES} with confidence > 0 to place the camera; missing "
+            f"{missing}")
+    # Both ends of at least one shoulder–hip pair are confident (3 of 4 are); their mean 2D
+    # length sets the depth f · L3 / L2, so it must not vanish.
+    torso_xy = xy[torso]
+    lengths = [np.linalg.norm(torso_xy[a] - torso_xy[b]) for a, b in ((0, 2), (1, 3))
+               if torso_ok[a] and torso_ok[b]]
+    if float(np.mean(lengths)) < MIN_TORSO_LENGTH:
+        raise KeypointError(
+            f"keypoints: the confident shoulders and hips are {float(np.mean(lengths)):.3g} px "
+            f"apart on average; need at least {MIN_TORSO_LENGTH:g} px to place the camera")
+    if not np.any(weights > 0):
+        raise KeypointError("keypoints: no keypoint has a positive data weight "
+                            "(confidence · format weight); nothing to fit")
+
+    caps = capsule_regressor if capsule_regressor is not None else body_model.capsule_regressor
+    counts = np.asarray(caps.sphere_counts(None), dtype=np.int64)
+    sphere_capsule, sphere_fraction = caps.sphere_layout(counts)
+    pairs = caps.incompatible_sphere_pairs(counts)
+
+    def frozen(a: np.ndarray) -> np.ndarray:
+        a = np.array(a)
+        a.flags.writeable = False
+        return a
+
+    return FitProblem(
+        format=fmt.name, keypoint_names=fmt.keypoint_names,
+        keypoints=frozen(xy), confidence=frozen(conf), weights=frozen(weights),
+        keypoint_joint=frozen(resolved.joint_index.astype(np.int64)),
+        keypoint_vertex_ids=frozen(vertex_ids), keypoint_vertex_weights=frozen(vertex_weights),
+        keypoint_available=frozen(available),
+        image_size=frozen(size), focal_length=focal, center=frozen(size / 2.0),
+        torso_keypoints=frozen(torso), torso_confident=frozen(torso_ok),
+        model=body_model, prior=pose_prior, capsule_regressor=caps,
+        sphere_counts=frozen(counts), sphere_capsule=frozen(sphere_capsule.astype(np.int64)),
+        sphere_fraction=frozen(sphere_fraction), sphere_pairs=frozen(pairs.astype(np.int64)),
+        options=opts)
+
+
+def _options(options: FitOptions | Mapping[str, Any] | None) -> FitOptions:
+    if options is None:
+        return FitOptions()
+    if isinstance(options, FitOptions):
+        return options
+    if isinstance(options, Mapping):
+        return FitOptions.from_kwargs(**options)
+    raise TypeError(f"options: expected FitOptions or a mapping, got {type(options).__name__}")
+
+
+def _image_size(image_size: Any) -> np.ndarray:
+    message = f"image_size: expected (width, height), two positive pixel counts, got {image_size!r}"
+    if isinstance(image_size, (str, bytes)) or not isinstance(image_size, (Sequence, np.ndarray)):
+        raise TypeError(message)
+    if any(isinstance(v, bool) for v in image_size):
+        raise TypeError(message)
+    try:
+        size = np.asarray(image_size, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(message) from err
+    if size.shape != (2,) or not np.all(np.isfinite(size)) or np.any(size <= 0):
+        raise ValueError(message)
+    return size
+
+
+def _focal_length(focal_length: Any) -> float:
+    if focal_length is None:
+        return DEFAULT_FOCAL_LENGTH
+    if isinstance(focal_length, bool) or not isinstance(focal_length, (int, float, np.number)):
+        raise TypeError(f"focal_length: expected a number of pixels or None, got "
+                        f"{type(focal_length).__name__}")
+    value = float(focal_length)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"focal_length: expected a finite number of pixels > 0, got {value!r}")
+    return value
