@@ -259,6 +259,60 @@ def test_jacobians_match_central_differences(problem, term):
     assert np.abs(jac).max() > 0.0
 
 
+# --- surface keypoints (a model with its own keypoint regressor) ------------------------------
+@pytest.fixture(scope="module")
+def surface_model(procedural_arrays, tmp_path_factory):
+    """The procedural model plus a regressor (3 vertices each) for every surface keypoint."""
+    from smplify.keypoint_formats import SURFACE_KEYPOINT_NAMES
+
+    rng = np.random.default_rng(12)
+    n = len(procedural_arrays["v_template"])
+    reg = np.zeros((len(SURFACE_KEYPOINT_NAMES), n))
+    for row in reg:
+        row[rng.choice(n, 3, replace=False)] = rng.dirichlet(np.ones(3))
+    path = tmp_path_factory.mktemp("surface") / "surface.npz"
+    np.savez(path, **procedural_arrays, keypoint_names=np.array(SURFACE_KEYPOINT_NAMES),
+             keypoint_regressor=reg)
+    return smplify.load_model(path), reg
+
+
+def test_surface_keypoints_from_posed_vertices(surface_model, model, prior):
+    from smplify.keypoint_formats import SURFACE_KEYPOINT_NAMES
+
+    smodel, reg = surface_model
+    sbody = BodyArrays.from_model(smodel)
+    rng = np.random.default_rng(13)
+    pose, betas, transl = posed_params(rng)
+    _, vertices = model_output(sbody, pose, betas, transl)
+    names = ["nose", "left_eye", "right_eye", "left_ear", "right_ear"] + [
+        f"coco_{side}_{j}" for j in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+        for side in ("left", "right")]
+    points = reg[[SURFACE_KEYPOINT_NAMES.index(nm) for nm in names]] @ vertices  # (17, 3)
+    kp = np.c_[FOCAL * points[:, :2] / points[:, 2:] + np.array(IMAGE_SIZE) / 2, np.ones(17)]
+    p = build_problem(kp, "coco17", IMAGE_SIZE, FOCAL, smodel, prior,
+                      capsule_regressor=model.capsule_regressor)
+    assert np.all(p.keypoint_joint == -1) and p.keypoint_vertex_ids.shape == (17, 3)
+    np.testing.assert_allclose(p.keypoint_vertex_weights.sum(axis=1), 1.0)
+    assert np.all(p.weights == 1.0)  # coco_*_hip points exist: hips count fully
+    np.testing.assert_allclose(E.model_keypoints(p, pose, betas, transl), points, atol=1e-12)
+    np.testing.assert_allclose(E.data_residuals(p, pose, betas, transl), 0.0, atol=1e-8)
+    # Jacobian through skinning and pose blend shapes, against central differences
+    kp[:, :2] += rng.normal(0, 20, (17, 2))
+    p = build_problem(kp, "coco17", IMAGE_SIZE, FOCAL, smodel, prior,
+                      capsule_regressor=model.capsule_regressor)
+    d_pose, d_betas, d_transl = E.term_jacobian(p, "data", pose, betas, transl)
+    x = np.concatenate([pose, betas, transl])
+    h = 1e-6
+    for k in rng.choice(x.size, 12, replace=False):
+        hi, lo = x.copy(), x.copy()
+        hi[k] += h
+        lo[k] -= h
+        fd = (E.data_residuals(p, hi[:72], hi[72:82], hi[82:])
+              - E.data_residuals(p, lo[:72], lo[72:82], lo[82:])) / (2 * h)
+        col = np.concatenate([d_pose, d_betas, d_transl], axis=1)[:, k]
+        assert np.abs(col - fd).max() <= 1e-6 * max(1.0, np.abs(fd).max())
+
+
 # --- initialisation ----------------------------------------------------------------------------
 def test_torso_fit_recovers_a_known_camera(model, body, prior):
     orient = np.array([np.pi, 0.25, 0.05])
