@@ -6,5 +6,6 @@
 namespace smplify {
 
 void BindBodyModel(pybind11::module_& m);
+void BindFit(pybind11::module_& m);
 
 }  // namespace smplify

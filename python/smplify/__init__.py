@@ -1,13 +1,22 @@
 """smplify: SMPLify body fitting from 2D keypoints, with a C++/Ceres core.
 
-See ``smplify.fit`` and ``smplify.load_model``.
+    import smplify
+    res = smplify.fit(keypoints, format="coco17", image_size=(w, h))
+    res.vertices, res.joints, res.betas, res.body_pose
+
+See ``smplify.fit``, ``smplify.Fitter``, ``smplify.load_model`` and ``smplify.load_prior``;
+``smplify.reference`` is the same fit in plain NumPy/SciPy.
 """
 
 from __future__ import annotations
 
+from . import reference
 from .errors import KeypointError, ModelFileError, SmplifyError, UnsafePickleError
+from .fitting import Fitter, fit, fit_batch
+from .keypoint_formats import format_names
 from .model import JOINT_NAMES, BodyModel, ModelOutput, load_model
 from .options import FitOptions
+from .prior import GMMPosePrior, load_prior
 from .result import Camera, FitResult
 
 __version__ = "0.1.0"
@@ -18,10 +27,17 @@ __all__ = [
     "Camera",
     "FitOptions",
     "FitResult",
+    "Fitter",
+    "GMMPosePrior",
     "KeypointError",
     "ModelFileError",
     "ModelOutput",
     "SmplifyError",
     "UnsafePickleError",
+    "fit",
+    "fit_batch",
+    "format_names",
     "load_model",
+    "load_prior",
+    "reference",
 ]

@@ -1,0 +1,96 @@
+#include "body_evaluation.h"
+
+#include <map>
+#include <utility>
+
+namespace smplify {
+
+BodyEvaluation::BodyEvaluation(const BodyModel& model, const KeypointTargets& targets,
+                               const BodyParameters& parameters, const CapsuleArrays* capsules,
+                               const SphereLayout* layout, double sphere_sigma_scale)
+    : model_(model),
+      targets_(targets),
+      parameters_(parameters),
+      capsules_(capsules),
+      layout_(capsules != nullptr ? layout : nullptr),
+      sphere_sigma_scale_(sphere_sigma_scale) {
+  std::map<int, int> slot_of_vertex;
+  surface_rows_.resize(targets_.size());
+  for (int k = 0; k < targets_.size(); ++k) {
+    if (targets_.joint[k] >= 0) continue;
+    for (const auto& [vertex, weight] : targets_.vertices[k]) {
+      auto [it, inserted] = slot_of_vertex.emplace(vertex, static_cast<int>(slot_of_vertex.size()));
+      if (inserted) surface_vertex_ids_.push_back(vertex);
+      surface_rows_[k].emplace_back(it->second, weight);
+    }
+  }
+}
+
+void BodyEvaluation::PrepareForEvaluation(bool evaluate_jacobians, bool new_evaluation_point) {
+  if (new_evaluation_point || (evaluate_jacobians && !has_jacobians_)) Compute(evaluate_jacobians);
+}
+
+void BodyEvaluation::Compute(bool with_jacobians) {
+  const PoseVector pose = parameters_.Pose();
+  const int num_keypoints = targets_.size();
+  const int num_betas = model_.num_betas();
+  const Skeleton skeleton = model_.Pose(pose, parameters_.betas, parameters_.transl, with_jacobians);
+
+  // 1. Joint keypoints and their Jacobians.
+  Eigen::MatrixXd d_joints_pose, d_joints_betas;
+  if (with_jacobians) model_.JointJacobians(skeleton, &d_joints_pose, &d_joints_betas);
+  // 2. Surface keypoints: skin only the vertices they use.
+  Eigen::MatrixXd d_vertices_pose, d_vertices_betas;
+  MatX3 vertices;
+  if (!surface_vertex_ids_.empty()) {
+    vertices = model_.SelectedVertices(skeleton, surface_vertex_ids_,
+                                       with_jacobians ? &d_vertices_pose : nullptr,
+                                       with_jacobians ? &d_vertices_betas : nullptr);
+  }
+  keypoints_.setZero(num_keypoints, 3);
+  if (with_jacobians) {
+    d_keypoints_pose_.setZero(3 * num_keypoints, kPoseSize);
+    d_keypoints_betas_.setZero(3 * num_keypoints, num_betas);
+  }
+  for (int k = 0; k < num_keypoints; ++k) {
+    const int joint = targets_.joint[k];
+    if (joint >= 0) {
+      keypoints_.row(k) = skeleton.joints[joint].transpose();
+      if (with_jacobians) {
+        d_keypoints_pose_.middleRows<3>(3 * k) = d_joints_pose.middleRows<3>(3 * joint);
+        d_keypoints_betas_.middleRows<3>(3 * k) = d_joints_betas.middleRows<3>(3 * joint);
+      }
+      continue;
+    }
+    for (const auto& [slot, weight] : surface_rows_[k]) {
+      keypoints_.row(k) += weight * vertices.row(slot);
+      if (with_jacobians) {
+        d_keypoints_pose_.middleRows<3>(3 * k) += weight * d_vertices_pose.middleRows<3>(3 * slot);
+        d_keypoints_betas_.middleRows<3>(3 * k) +=
+            weight * d_vertices_betas.middleRows<3>(3 * slot);
+      }
+    }
+  }
+
+  // 3. Sphere centres C_i = R_world_j · rest_offset_i(β) + p_j, rigid in joint j's frame.
+  if (layout_ != nullptr) {
+    PlaceSpheres(*capsules_, *layout_, parameters_.betas, sphere_sigma_scale_, &sphere_offsets_,
+                 &sphere_sigma_);
+    const int num_spheres = layout_->size();
+    sphere_centres_.resize(num_spheres, 3);
+    if (with_jacobians) d_spheres_pose_.setZero(3 * num_spheres, kPoseSize);
+    for (int i = 0; i < num_spheres; ++i) {
+      const int j = layout_->joint[i];
+      const Vec3 c = skeleton.world_rotation[j] * sphere_offsets_.row(i).transpose() +
+                     skeleton.joints[j];
+      sphere_centres_.row(i) = c.transpose();
+      if (with_jacobians) {
+        model_.AddAttachedPointPoseJacobian(skeleton, j, c,
+                                            d_spheres_pose_.middleRows<3>(3 * i));
+      }
+    }
+  }
+  has_jacobians_ = with_jacobians;
+}
+
+}  // namespace smplify

@@ -1,0 +1,80 @@
+// One forward-kinematics evaluation per solver point, shared by every energy term.
+//
+// Ceres calls PrepareForEvaluation once per new point; this computes the model's keypoints
+// (joints or Σ w·vertex) in the camera frame and the interpenetration spheres' centres, with
+// their Jacobians when asked. The cost functions only read these (Ceres'
+// evaluation_callback_example.cc pattern).
+#pragma once
+
+#include <vector>
+
+#include <ceres/evaluation_callback.h>
+#include <Eigen/Core>
+
+#include "body_model.h"
+#include "capsule_spheres.h"
+#include "fit_inputs.h"
+
+namespace smplify {
+
+// The fit's parameter blocks; Ceres reads and writes these arrays in place.
+struct BodyParameters {
+  Vec3 global_orient = Vec3::Zero();                                // θ[0:3]
+  Eigen::Matrix<double, kPoseSize - 3, 1> body_pose =
+      Eigen::Matrix<double, kPoseSize - 3, 1>::Zero();              // θ[3:72]
+  Eigen::VectorXd betas;                                            // β
+  Vec3 transl = Vec3::Zero();                                       // γ
+
+  PoseVector Pose() const {
+    PoseVector pose;
+    pose << global_orient, body_pose;
+    return pose;
+  }
+};
+
+class BodyEvaluation : public ceres::EvaluationCallback {
+ public:
+  // capsules/layout may be null (no interpenetration term).
+  BodyEvaluation(const BodyModel& model, const KeypointTargets& targets,
+                 const BodyParameters& parameters, const CapsuleArrays* capsules = nullptr,
+                 const SphereLayout* layout = nullptr, double sphere_sigma_scale = 1.0 / 3.0);
+
+  void PrepareForEvaluation(bool evaluate_jacobians, bool new_evaluation_point) override;
+
+  // Recomputes at the parameters' current values (outside a solve).
+  void Update(bool with_jacobians) { Compute(with_jacobians); }
+
+  // Keypoint k in the camera frame, and ∂/∂θ (3 × 72), ∂/∂β (3 × B); ∂/∂γ = I.
+  Vec3 keypoint(int k) const { return keypoints_.row(k).transpose(); }
+  auto keypoint_pose_jacobian(int k) const { return d_keypoints_pose_.middleRows<3>(3 * k); }
+  auto keypoint_betas_jacobian(int k) const { return d_keypoints_betas_.middleRows<3>(3 * k); }
+
+  // Spheres: centres C_i (camera frame), σ_i, and ∂C_i/∂θ (3 × 72; β held, SPEC §2).
+  const SphereLayout* sphere_layout() const { return layout_; }
+  Vec3 sphere_centre(int i) const { return sphere_centres_.row(i).transpose(); }
+  double sphere_sigma(int i) const { return sphere_sigma_(i); }
+  auto sphere_pose_jacobian(int i) const { return d_spheres_pose_.middleRows<3>(3 * i); }
+
+  bool has_jacobians() const { return has_jacobians_; }
+
+ private:
+  void Compute(bool with_jacobians);
+
+  const BodyModel& model_;
+  const KeypointTargets& targets_;
+  const BodyParameters& parameters_;
+  const CapsuleArrays* capsules_;
+  const SphereLayout* layout_;
+  const double sphere_sigma_scale_;
+  std::vector<int> surface_vertex_ids_;  // union of the surface keypoints' vertices
+  std::vector<std::vector<std::pair<int, double>>> surface_rows_;  // per keypoint: (slot, w)
+
+  MatX3 keypoints_;
+  Eigen::MatrixXd d_keypoints_pose_, d_keypoints_betas_;
+  MatX3 sphere_offsets_, sphere_centres_;
+  Eigen::VectorXd sphere_sigma_;
+  Eigen::MatrixXd d_spheres_pose_;
+  bool has_jacobians_ = false;
+};
+
+}  // namespace smplify

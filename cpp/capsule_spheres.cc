@@ -1,0 +1,65 @@
+#include "capsule_spheres.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace smplify {
+namespace {
+
+void CheckBetas(const CapsuleArrays& capsules, const Eigen::VectorXd& betas) {
+  if (capsules.radius_betas.cols() != betas.size() || capsules.length_betas.cols() != betas.size()) {
+    throw std::invalid_argument("capsule regressor and betas have different sizes");
+  }
+}
+
+}  // namespace
+
+SphereLayout MakeSphereLayout(const CapsuleArrays& capsules, const Eigen::VectorXd& betas) {
+  CheckBetas(capsules, betas);
+  const int num_capsules = static_cast<int>(capsules.joint.size());
+  const Eigen::VectorXd radius = capsules.radius_mean + capsules.radius_betas * betas;
+  const Eigen::VectorXd length = capsules.length_mean + capsules.length_betas * betas;
+  SphereLayout layout;
+  std::vector<int> first(num_capsules), count(num_capsules);
+  std::vector<double> fraction;
+  for (int c = 0; c < num_capsules; ++c) {
+    const int n = 2 + std::max(0, static_cast<int>(std::floor(length(c) / (2.0 * radius(c)) - 1.0)));
+    first[c] = layout.size();
+    count[c] = n;
+    for (int m = 0; m < n; ++m) {
+      layout.capsule.push_back(c);
+      layout.joint.push_back(capsules.joint[c]);
+      fraction.push_back(static_cast<double>(m) / (n - 1));
+    }
+  }
+  layout.fraction = Eigen::Map<const Eigen::VectorXd>(fraction.data(),
+                                                      static_cast<Eigen::Index>(fraction.size()));
+  for (const auto& [a, b] : capsules.incompatible) {
+    if (a < 0 || b < 0 || a >= num_capsules || b >= num_capsules) {
+      throw std::invalid_argument("incompatible capsule pair out of range");
+    }
+    for (int i = 0; i < count[a]; ++i) {
+      for (int j = 0; j < count[b]; ++j) layout.pairs.emplace_back(first[a] + i, first[b] + j);
+    }
+  }
+  return layout;
+}
+
+void PlaceSpheres(const CapsuleArrays& capsules, const SphereLayout& layout,
+                  const Eigen::VectorXd& betas, double sigma_scale,
+                  Eigen::Matrix<double, Eigen::Dynamic, 3>* rest_offset, Eigen::VectorXd* sigma) {
+  CheckBetas(capsules, betas);
+  const Eigen::VectorXd radius = capsules.radius_mean + capsules.radius_betas * betas;
+  const Eigen::VectorXd length = capsules.length_mean + capsules.length_betas * betas;
+  rest_offset->resize(layout.size(), 3);
+  sigma->resize(layout.size());
+  for (int i = 0; i < layout.size(); ++i) {
+    const int c = layout.capsule[i];
+    const double along = (capsules.start(c) + layout.fraction(i)) * length(c);
+    rest_offset->row(i) = capsules.offset.row(c) + along * capsules.axis.row(c);
+    (*sigma)(i) = sigma_scale * radius(c);
+  }
+}
+
+}  // namespace smplify

@@ -1,0 +1,69 @@
+// Everything a fit needs besides the body model, as plain arrays (no Python types).
+#pragma once
+
+#include <array>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "camera.h"
+
+namespace smplify {
+
+// Where each detector keypoint sits on the model: an SMPL joint, or Σ w·vertex.
+struct KeypointTargets {
+  std::vector<int> joint;  // K entries: joint index, or −1 for a surface keypoint
+  std::vector<std::vector<std::pair<int, double>>> vertices;  // K lists of (vertex id, weight)
+  int size() const { return static_cast<int>(joint.size()); }
+};
+
+// The 2D observations of one image.
+struct Observation {
+  Eigen::Matrix<double, Eigen::Dynamic, 2> keypoints;  // K × 2, pixels
+  Eigen::VectorXd weights;     // K: confidence · format weight (data term)
+  Eigen::VectorXd confidence;  // K: detector confidence (torso initialisation)
+  // Keypoint indices of left shoulder, right shoulder, left hip, right hip (−1: none).
+  std::array<int, 4> torso = {-1, -1, -1, -1};
+  PinholeCamera camera;
+};
+
+// Max-mixture Gaussian pose prior over θ[3:72] (docs/design.md "Pose prior file").
+struct PosePriorArrays {
+  Eigen::MatrixXd means;                         // M × 69
+  std::vector<Eigen::MatrixXd> precision_cholesky;  // M of 69 × 69, lower: Σ⁻¹ = L Lᵀ
+  Eigen::VectorXd neg_log_c;                     // M, −log c_k > 0
+};
+
+// Linear capsule regressor β → (radius, length) and the capsules' rest geometry.
+struct CapsuleArrays {
+  std::vector<int> joint;                       // C: joint each capsule is attached to
+  Eigen::Matrix<double, Eigen::Dynamic, 3> axis;    // C × 3 unit axes (rest frame)
+  Eigen::Matrix<double, Eigen::Dynamic, 3> offset;  // C × 3
+  Eigen::VectorXd start;                        // C
+  Eigen::VectorXd radius_mean;                  // C
+  Eigen::MatrixXd radius_betas;                 // C × B
+  Eigen::VectorXd length_mean;                  // C
+  Eigen::MatrixXd length_betas;                 // C × B
+  std::vector<std::pair<int, int>> incompatible;  // pairs of capsule indices
+};
+
+// SPEC §3 constants; Python's FitOptions mirrors these field for field.
+struct FitOptions {
+  std::vector<double> pose_prior_weights = {404.0, 404.0, 57.4, 4.78};
+  std::vector<double> shape_prior_weights = {100.0, 50.0, 10.0, 5.0};
+  double angle_prior_ratio = 0.317;
+  double angle_prior_scale = 10.0;
+  double interpenetration_weight = 1000.0;
+  double sphere_sigma_scale = 1.0 / 3.0;
+  double data_sigma = 100.0;
+  double depth_weight = 100.0;
+  int max_iterations = 100;
+  double function_tolerance = 1e-4;
+  int flip = -1;  // −1 auto (sideways test), 0 never, 1 always
+  double sideways_ratio = 0.4;
+  int threads = 1;
+};
+
+}  // namespace smplify

@@ -1,0 +1,270 @@
+#include "fitter.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+#include <ceres/ceres.h>
+
+#include "depth_prior_term.h"
+
+namespace smplify {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void Require(bool condition, const std::string& message) {
+  if (!condition) throw std::invalid_argument(message);
+}
+
+// One place for the solver settings.
+ceres::Solver::Options SolverOptions(const FitOptions& options) {
+  ceres::Solver::Options solver;
+  solver.minimizer_type = ceres::TRUST_REGION;
+  solver.trust_region_strategy_type = ceres::DOGLEG;
+  solver.dogleg_type = ceres::TRADITIONAL_DOGLEG;  // SMPLify's (Powell's) dogleg
+  solver.linear_solver_type = ceres::DENSE_QR;     // ~80 dense columns: QR is cheap and stable
+  solver.max_num_iterations = options.max_iterations;
+  solver.function_tolerance = options.function_tolerance;
+  solver.num_threads = options.threads;
+  solver.logging_type = ceres::SILENT;  // a library prints nothing
+  solver.minimizer_progress_to_stdout = false;
+  return solver;
+}
+
+StageReport Solve(const ceres::Solver::Options& solver, ceres::Problem* problem,
+                  std::string name, const StageWeights& weights) {
+  const auto start = Clock::now();
+  ceres::Solver::Summary summary;
+  ceres::Solve(solver, problem, &summary);
+  StageReport report;
+  report.name = std::move(name);
+  report.weights = weights;
+  report.iterations = summary.num_successful_steps + summary.num_unsuccessful_steps;
+  report.termination = ceres::TerminationTypeToString(summary.termination_type);
+  report.initial_cost = summary.initial_cost;
+  report.final_cost = summary.final_cost;
+  report.seconds = SecondsSince(start);
+  return report;
+}
+
+ceres::Problem::Options ProblemOptions(ceres::EvaluationCallback* callback) {
+  ceres::Problem::Options options;
+  options.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
+  options.evaluation_callback = callback;
+  return options;
+}
+
+// Mean 2D shoulder–hip length over the sides with both keypoints confident (0 if none).
+double TorsoLength2D(const Observation& o) {
+  double sum = 0.0;
+  int count = 0;
+  for (int side = 0; side < 2; ++side) {
+    const int shoulder = o.torso[side], hip = o.torso[2 + side];
+    if (shoulder < 0 || hip < 0 || o.confidence(shoulder) <= 0 || o.confidence(hip) <= 0) continue;
+    sum += (o.keypoints.row(shoulder) - o.keypoints.row(hip)).norm();
+    ++count;
+  }
+  return count ? sum / count : 0.0;
+}
+
+}  // namespace
+
+Vec3 FlippedOrientation(const Vec3& global_orient) {
+  return AxisAngle(Rodrigues(global_orient) * Rodrigues(Vec3(0.0, M_PI, 0.0)));
+}
+
+Fitter::Fitter(FitContext context) : context_(std::move(context)) {
+  FitContext& c = context_;
+  const int num_betas = c.model.num_betas();
+  Require(c.targets.vertices.size() == c.targets.joint.size(), "targets: inconsistent sizes");
+  for (int k = 0; k < c.targets.size(); ++k) {
+    Require(c.targets.joint[k] < kNumJoints, "targets: joint index out of range");
+    for (const auto& [vertex, weight] : c.targets.vertices[k]) {
+      Require(vertex >= 0 && vertex < c.model.num_vertices(), "targets: vertex id out of range");
+    }
+  }
+  Require(c.prior.means.rows() > 0 && c.prior.means.cols() == 69, "prior: means must be M x 69");
+  Require(static_cast<int>(c.prior.precision_cholesky.size()) == c.prior.means.rows() &&
+              c.prior.neg_log_c.size() == c.prior.means.rows(),
+          "prior: one precision factor and constant per component");
+  for (const auto& L : c.prior.precision_cholesky) {
+    Require(L.rows() == 69 && L.cols() == 69, "prior: precision factors must be 69 x 69");
+  }
+  const auto num_capsules = static_cast<Eigen::Index>(c.capsules.joint.size());
+  if (num_capsules > 0) {
+    Require(c.capsules.axis.rows() == num_capsules && c.capsules.offset.rows() == num_capsules &&
+                c.capsules.start.size() == num_capsules &&
+                c.capsules.radius_mean.size() == num_capsules &&
+                c.capsules.length_mean.size() == num_capsules &&
+                c.capsules.radius_betas.rows() == num_capsules &&
+                c.capsules.length_betas.rows() == num_capsules,
+            "capsules: arrays must have one row per capsule");
+    Require(c.capsules.radius_betas.cols() == num_betas &&
+                c.capsules.length_betas.cols() == num_betas,
+            "capsules: regressors must have one column per beta");
+    for (int joint : c.capsules.joint) {
+      Require(joint >= 0 && joint < kNumJoints, "capsules: joint out of range");
+    }
+    c.spheres = MakeSphereLayout(c.capsules, Eigen::VectorXd::Zero(num_betas));
+  }
+  const FitOptions& o = c.options;
+  Require(!o.pose_prior_weights.empty() &&
+              o.pose_prior_weights.size() == o.shape_prior_weights.size(),
+          "options: one pose and one shape weight per stage");
+  Require(o.max_iterations >= 1 && o.threads >= 1, "options: iterations and threads >= 1");
+  Require(o.data_sigma > 0 && o.function_tolerance > 0 && o.sphere_sigma_scale > 0,
+          "options: sigma, tolerance and sphere scale must be > 0");
+}
+
+StageWeights Fitter::Weights(int stage) const {
+  const FitOptions& o = context_.options;
+  Require(stage >= 0 && stage < static_cast<int>(o.pose_prior_weights.size()),
+          "stage out of range");
+  StageWeights w;
+  w.pose = o.pose_prior_weights[stage];
+  w.shape = o.shape_prior_weights[stage];
+  w.angle = o.angle_prior_ratio * w.pose;
+  w.interpenetration = o.interpenetration_weight;
+  return w;
+}
+
+BodyParameters Fitter::InitializeCamera(const Observation& o, double* initial_depth,
+                                        StageReport* torso_report) const {
+  const BodyModel& model = context_.model;
+  BodyParameters p;
+  p.betas = Eigen::VectorXd::Zero(model.num_betas());
+
+  // 1. Depth by similar triangles: t_z = f · (3D shoulder–hip length) / (2D length).
+  BodyEvaluation rest(model, context_.targets, p);
+  rest.Update(false);
+  double length_3d = 0.0;
+  int sides = 0;
+  for (int side = 0; side < 2; ++side) {
+    const int shoulder = o.torso[side], hip = o.torso[2 + side];
+    if (shoulder < 0 || hip < 0) continue;
+    length_3d += (rest.keypoint(shoulder) - rest.keypoint(hip)).norm();
+    ++sides;
+  }
+  const double length_2d = TorsoLength2D(o);
+  Require(sides > 0 && length_2d > 0.0,
+          "keypoints: need a confident shoulder and hip on the same side to initialise the camera");
+  length_3d /= sides;
+  const double depth = o.camera.focal_length * length_3d / length_2d;
+  *initial_depth = depth;
+
+  // 2. Upright and facing the camera; x, y put the torso's centre on the 2D torso's centre.
+  p.global_orient = Vec3(M_PI, 0.0, 0.0);
+  BodyEvaluation facing(model, context_.targets, p);
+  facing.Update(false);
+  Vec3 centre_3d = Vec3::Zero();
+  Eigen::Vector2d centre_2d = Eigen::Vector2d::Zero();
+  std::vector<int> torso_ids;
+  std::vector<double> torso_weights;
+  for (int k : o.torso) {
+    if (k < 0 || o.confidence(k) <= 0) continue;
+    torso_ids.push_back(k);
+    torso_weights.push_back(o.confidence(k));
+    centre_3d += facing.keypoint(k);
+    centre_2d += o.keypoints.row(k).transpose();
+  }
+  centre_3d /= static_cast<double>(torso_ids.size());
+  centre_2d /= static_cast<double>(torso_ids.size());
+  //    The torso centre goes to depth Z_c = t_z from similar triangles (docs/design.md).
+  p.transl.head<2>() =
+      depth * (centre_2d - o.camera.center) / o.camera.focal_length - centre_3d.head<2>();
+  p.transl.z() = depth - centre_3d.z();
+
+  // 3. Torso fit: plain 2D error of the torso keypoints over (γ, global orientation) plus
+  //    w (t_z − t_z,init)²; body pose and shape stay at rest.
+  BodyEvaluation evaluation(model, context_.targets, p);
+  JointDataCost data(&evaluation, o, torso_ids,
+                     Eigen::Map<const Eigen::VectorXd>(torso_weights.data(),
+                                                       static_cast<Eigen::Index>(torso_weights.size())),
+                     /*robust=*/false, context_.options.data_sigma, model.num_betas());
+  DepthPriorCost depth_prior(p.transl.z(), context_.options.depth_weight);
+  ceres::Problem problem(ProblemOptions(&evaluation));
+  problem.AddResidualBlock(&data, nullptr, p.global_orient.data(), p.body_pose.data(),
+                           p.betas.data(), p.transl.data());
+  problem.AddResidualBlock(&depth_prior, nullptr, p.transl.data());
+  problem.SetParameterBlockConstant(p.body_pose.data());
+  problem.SetParameterBlockConstant(p.betas.data());
+  *torso_report = Solve(SolverOptions(context_.options), &problem, "torso", StageWeights());
+  return p;
+}
+
+bool Fitter::IsSideways(const Observation& o) const {
+  const int left = o.torso[0], right = o.torso[1];
+  if (left < 0 || right < 0 || o.confidence(left) <= 0 || o.confidence(right) <= 0) return true;
+  const double shoulders = (o.keypoints.row(left) - o.keypoints.row(right)).norm();
+  return shoulders < context_.options.sideways_ratio * TorsoLength2D(o);
+}
+
+OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool flipped) const {
+  if (flipped) p.global_orient = FlippedOrientation(p.global_orient);
+  OrientationReport report;
+  report.flipped = flipped;
+  const ceres::Solver::Options solver = SolverOptions(context_.options);
+  const int num_stages = static_cast<int>(context_.options.pose_prior_weights.size());
+  for (int stage = 0; stage < num_stages; ++stage) {
+    const StageWeights weights = Weights(stage);
+    StageTerms terms(context_, o, &p, weights);
+    ceres::Problem problem(ProblemOptions(&terms.evaluation()));
+    terms.AddTo(&problem);
+    problem.SetParameterBlockConstant(p.transl.data());  // the camera stays fixed (SPEC §3.4)
+    report.stages.push_back(Solve(solver, &problem, "stage " + std::to_string(stage + 1), weights));
+    if (stage + 1 == num_stages) report.energies = terms.Energies();
+  }
+  report.parameters = p;
+  return report;
+}
+
+FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const {
+  const auto start = Clock::now();
+  Require(o.keypoints.rows() == context_.targets.size() &&
+              o.weights.size() == context_.targets.size() &&
+              o.confidence.size() == context_.targets.size(),
+          "observation: one keypoint, weight and confidence per target");
+  Require(o.camera.focal_length > 0.0, "observation: focal length must be > 0");
+  FitReport report;
+  BodyParameters p;
+  std::vector<bool> orientations = {false};
+  if (initial != nullptr) {
+    Require(initial->betas.size() == context_.model.num_betas(), "initial: wrong number of betas");
+    p = *initial;
+  } else {
+    StageReport torso;
+    p = InitializeCamera(o, &report.initial_depth, &torso);
+    report.stages.push_back(torso);
+    report.sideways = IsSideways(o);
+    const int flip = context_.options.flip;
+    if (flip == 1 || (flip < 0 && report.sideways)) orientations.push_back(true);
+  }
+
+  OrientationReport best;
+  double best_data = std::numeric_limits<double>::infinity();
+  for (bool flipped : orientations) {
+    OrientationReport candidate = RunStages(o, p, flipped);
+    report.tried_data_energies.push_back(candidate.energies.data);
+    if (candidate.energies.data < best_data) {
+      best_data = candidate.energies.data;
+      best = std::move(candidate);
+    }
+  }
+  report.parameters = best.parameters;
+  report.energies = best.energies;
+  report.flipped = best.flipped;
+  report.stages.insert(report.stages.end(), best.stages.begin(), best.stages.end());
+  report.num_spheres = context_.spheres.size();
+  report.num_sphere_pairs = static_cast<int>(context_.spheres.pairs.size());
+  report.seconds = SecondsSince(start);
+  return report;
+}
+
+}  // namespace smplify

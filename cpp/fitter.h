@@ -1,0 +1,71 @@
+// The SMPLify fit (SPEC §3): camera initialisation, torso fit, sideways test and flip, and
+// four stages of Ceres' dogleg trust region over (β, θ) with the camera fixed.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "body_evaluation.h"
+#include "stage_terms.h"
+
+namespace smplify {
+
+struct StageReport {
+  std::string name;  // "torso", "stage 1" .. "stage N"
+  StageWeights weights;
+  int iterations = 0;
+  std::string termination;
+  double initial_cost = 0.0;  // Ceres' ½‖r‖²
+  double final_cost = 0.0;
+  double seconds = 0.0;
+};
+
+struct OrientationReport {
+  bool flipped = false;
+  BodyParameters parameters;
+  TermEnergies energies;  // at the last stage's weights
+  std::vector<StageReport> stages;
+};
+
+struct FitReport {
+  BodyParameters parameters;       // of the chosen orientation
+  TermEnergies energies;
+  std::vector<StageReport> stages;  // torso fit, then the chosen orientation's stages
+  bool sideways = false;
+  bool flipped = false;             // the chosen orientation is the flipped one
+  std::vector<double> tried_data_energies;  // per orientation tried: initial, then flipped
+  double initial_depth = 0.0;       // t_z from similar triangles
+  int num_spheres = 0;
+  int num_sphere_pairs = 0;
+  double seconds = 0.0;
+};
+
+class Fitter {
+ public:
+  // Checks the inputs' sizes against the model (throws std::invalid_argument).
+  explicit Fitter(FitContext context);
+
+  // A full fit from scratch, or warm-started from `initial` (then the camera initialisation
+  // and the sideways test are skipped: the previous frame settled depth and orientation).
+  FitReport Fit(const Observation& observation, const BodyParameters* initial = nullptr) const;
+
+  // Camera initialisation and torso fit only (SPEC §3.1-2).
+  BodyParameters InitializeCamera(const Observation& observation, double* initial_depth,
+                                  StageReport* torso_report) const;
+
+  // The stage-`stage` terms at `parameters` (for energy reports and tests).
+  StageWeights Weights(int stage) const;
+  const FitContext& context() const { return context_; }
+
+ private:
+  OrientationReport RunStages(const Observation& observation, BodyParameters parameters,
+                              bool flipped) const;
+  bool IsSideways(const Observation& observation) const;
+
+  FitContext context_;
+};
+
+// ½-turn about the body's own vertical (y) axis: R ↦ R · R_y(π).
+Vec3 FlippedOrientation(const Vec3& global_orient);
+
+}  // namespace smplify

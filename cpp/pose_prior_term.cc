@@ -1,0 +1,46 @@
+#include "pose_prior_term.h"
+
+#include <cmath>
+#include <limits>
+
+namespace smplify {
+
+int PosePriorCost::BestComponent(const PosePriorArrays& prior,
+                                 const Eigen::Ref<const Eigen::VectorXd>& body_pose,
+                                 Eigen::Matrix<double, 70, 1>* rows) {
+  const double sqrt_half = std::sqrt(0.5);
+  int best = -1;
+  double best_energy = std::numeric_limits<double>::infinity();
+  Eigen::Matrix<double, 70, 1> candidate;
+  for (int k = 0; k < prior.means.rows(); ++k) {
+    const Eigen::VectorXd d = body_pose - prior.means.row(k).transpose();
+    const Eigen::VectorXd whitened =
+        prior.precision_cholesky[k].transpose().triangularView<Eigen::Upper>() * d;  // L_kᵀ(x − μ_k)
+    candidate.head<69>() = sqrt_half * whitened;
+    candidate(69) = std::sqrt(prior.neg_log_c(k));
+    const double energy = candidate.squaredNorm();
+    if (energy < best_energy) {
+      best_energy = energy;
+      best = k;
+      *rows = candidate;
+    }
+  }
+  return best;
+}
+
+bool PosePriorCost::Evaluate(double const* const* parameters, double* residuals,
+                             double** jacobians) const {
+  const Eigen::Map<const Eigen::Matrix<double, 69, 1>> body_pose(parameters[0]);
+  Eigen::Matrix<double, 70, 1> rows;
+  const int k = BestComponent(prior_, body_pose, &rows);
+  Eigen::Map<Eigen::Matrix<double, 70, 1>> r(residuals);
+  r = weight_ * rows;
+  if (jacobians != nullptr && jacobians[0] != nullptr) {
+    Eigen::Map<Eigen::Matrix<double, 70, 69, Eigen::RowMajor>> J(jacobians[0]);
+    J.topRows<69>() = (weight_ * std::sqrt(0.5)) * prior_.precision_cholesky[k].transpose();
+    J.row(69).setZero();
+  }
+  return true;
+}
+
+}  // namespace smplify

@@ -1,0 +1,133 @@
+#include "stage_terms.h"
+
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+namespace smplify {
+namespace {
+
+enum Block { kOrient = 0, kBody = 1, kBetas = 2, kTransl = 3 };
+
+}  // namespace
+
+void DataKeypoints(const Observation& observation, std::vector<int>* ids,
+                   Eigen::VectorXd* weights) {
+  ids->clear();
+  std::vector<double> w;
+  for (int k = 0; k < observation.weights.size(); ++k) {
+    if (observation.weights(k) > 0.0) {
+      ids->push_back(k);
+      w.push_back(observation.weights(k));
+    }
+  }
+  *weights = Eigen::Map<const Eigen::VectorXd>(w.data(), static_cast<Eigen::Index>(w.size()));
+}
+
+StageTerms::StageTerms(const FitContext& context, const Observation& observation,
+                       BodyParameters* parameters, const StageWeights& weights)
+    : parameters_(parameters),
+      evaluation_(context.model, context.targets, *parameters,
+                  context.spheres.pairs.empty() || weights.interpenetration <= 0.0
+                      ? nullptr
+                      : &context.capsules,
+                  &context.spheres, context.options.sphere_sigma_scale) {
+  const int num_betas = context.model.num_betas();
+  std::vector<int> ids;
+  Eigen::VectorXd data_weights;
+  DataKeypoints(observation, &ids, &data_weights);
+  Add("data",
+      new JointDataCost(&evaluation_, observation, std::move(ids), std::move(data_weights),
+                        /*robust=*/true, context.options.data_sigma, num_betas),
+      {kOrient, kBody, kBetas, kTransl});
+  Add("pose", new PosePriorCost(context.prior, weights.pose), {kBody});
+  Add("angle", new AnglePriorCost(weights.angle, context.options.angle_prior_scale), {kBody});
+  Add("shape", new ShapePriorCost(num_betas, weights.shape), {kBetas});
+  if (evaluation_.sphere_layout() != nullptr) {
+    Add("interpenetration", new InterpenetrationCost(&evaluation_, weights.interpenetration),
+        {kOrient, kBody});
+  }
+}
+
+void StageTerms::Add(std::string name, ceres::CostFunction* cost, std::vector<int> which_blocks) {
+  Term term{std::move(name), std::unique_ptr<ceres::CostFunction>(cost), {}, {}};
+  const int num_betas = static_cast<int>(parameters_->betas.size());
+  for (int block : which_blocks) {
+    switch (block) {
+      case kOrient:
+        term.blocks.push_back(parameters_->global_orient.data());
+        term.columns.push_back(0);
+        break;
+      case kBody:
+        term.blocks.push_back(parameters_->body_pose.data());
+        term.columns.push_back(3);
+        break;
+      case kBetas:
+        term.blocks.push_back(parameters_->betas.data());
+        term.columns.push_back(kPoseSize);
+        break;
+      default:
+        term.blocks.push_back(parameters_->transl.data());
+        term.columns.push_back(kPoseSize + num_betas);
+    }
+  }
+  terms_.push_back(std::move(term));
+}
+
+void StageTerms::AddTo(ceres::Problem* problem) {
+  for (Term& term : terms_) {
+    if (term.cost->num_residuals() == 0) continue;
+    problem->AddResidualBlock(term.cost.get(), nullptr, term.blocks);
+  }
+}
+
+TermEvaluation StageTerms::Evaluate(const std::string& name) {
+  for (Term& term : terms_) {
+    if (term.name != name) continue;
+    evaluation_.Update(true);
+    const int rows = term.cost->num_residuals();
+    const int cols = kPoseSize + static_cast<int>(parameters_->betas.size()) + 3;
+    TermEvaluation out{Eigen::VectorXd::Zero(rows), Eigen::MatrixXd::Zero(rows, cols)};
+    using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    std::vector<RowMajor> blocks;
+    std::vector<double*> jacobians;
+    const auto& sizes = term.cost->parameter_block_sizes();
+    for (int size : sizes) blocks.emplace_back(rows, size);
+    for (auto& block : blocks) jacobians.push_back(block.data());
+    if (!term.cost->Evaluate(term.blocks.data(), out.residuals.data(), jacobians.data())) {
+      throw std::runtime_error("term " + name + " could not be evaluated at this point");
+    }
+    for (size_t b = 0; b < blocks.size(); ++b) {
+      out.jacobian.middleCols(term.columns[b], sizes[b]) = blocks[b];
+    }
+    return out;
+  }
+  if (name == "interpenetration") return {};  // no capsules or λ_sp = 0: an empty term
+  throw std::invalid_argument("unknown term '" + name +
+                              "'; expected data, pose, angle, shape or interpenetration");
+}
+
+double StageTerms::SquaredNorm(Term& term) {
+  Eigen::VectorXd residuals(term.cost->num_residuals());
+  if (residuals.size() == 0) return 0.0;
+  if (!term.cost->Evaluate(term.blocks.data(), residuals.data(), nullptr)) {
+    return std::numeric_limits<double>::infinity();
+  }
+  return residuals.squaredNorm();
+}
+
+TermEnergies StageTerms::Energies() {
+  evaluation_.Update(false);
+  TermEnergies energies;
+  for (Term& term : terms_) {
+    const double e = SquaredNorm(term);
+    if (term.name == "data") energies.data = e;
+    if (term.name == "pose") energies.pose = e;
+    if (term.name == "angle") energies.angle = e;
+    if (term.name == "shape") energies.shape = e;
+    if (term.name == "interpenetration") energies.interpenetration = e;
+  }
+  return energies;
+}
+
+}  // namespace smplify

@@ -1,0 +1,89 @@
+// The five energy terms of one stage, sharing one BodyEvaluation (SPEC §2):
+//
+//   E = E_J + λ_θ² E_θ + λ_a² E_a + λ_sp² E_sp + λ_β² E_β      (λ act on residuals)
+//
+// Built once per stage; used both to assemble the Ceres problem and to report energies and
+// Jacobians term by term.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ceres/problem.h>
+
+#include "angle_prior_term.h"
+#include "body_evaluation.h"
+#include "body_model.h"
+#include "capsule_spheres.h"
+#include "fit_inputs.h"
+#include "interpenetration_term.h"
+#include "joint_data_term.h"
+#include "pose_prior_term.h"
+#include "shape_prior_term.h"
+
+namespace smplify {
+
+// What a fit needs that stays fixed across images.
+struct FitContext {
+  const BodyModel& model;
+  KeypointTargets targets;
+  PosePriorArrays prior;
+  CapsuleArrays capsules;  // empty joint list: no interpenetration term
+  FitOptions options;
+  SphereLayout spheres = {};  // filled by the Fitter from the capsules at β = 0
+};
+
+struct StageWeights {
+  double pose = 0.0;              // λ_θ
+  double shape = 0.0;             // λ_β
+  double angle = 0.0;             // λ_a
+  double interpenetration = 0.0;  // λ_sp
+};
+
+struct TermEnergies {
+  double data = 0.0, pose = 0.0, angle = 0.0, shape = 0.0, interpenetration = 0.0;
+  double total() const { return data + pose + angle + shape + interpenetration; }
+};
+
+// A term's residuals and its Jacobian over [global_orient, body_pose, betas, transl].
+struct TermEvaluation {
+  Eigen::VectorXd residuals;
+  Eigen::MatrixXd jacobian;  // rows × (72 + B + 3)
+};
+
+class StageTerms {
+ public:
+  StageTerms(const FitContext& context, const Observation& observation,
+             BodyParameters* parameters, const StageWeights& weights);
+
+  // Adds the terms to a problem whose parameter blocks are *parameters' arrays.
+  void AddTo(ceres::Problem* problem);
+
+  TermEnergies Energies();
+
+  // Term by name: "data", "pose", "angle", "shape", "interpenetration".
+  TermEvaluation Evaluate(const std::string& term);
+
+  BodyEvaluation& evaluation() { return evaluation_; }
+
+ private:
+  struct Term {
+    std::string name;
+    std::unique_ptr<ceres::CostFunction> cost;
+    std::vector<double*> blocks;
+    std::vector<int> columns;  // first column of each block in the full parameter vector
+  };
+  void Add(std::string name, ceres::CostFunction* cost, std::vector<int> which_blocks);
+  double SquaredNorm(Term& term);
+
+  BodyParameters* parameters_;
+  BodyEvaluation evaluation_;
+  std::vector<Term> terms_;
+};
+
+// The data term's keypoints: those with weight > 0, and their weights.
+void DataKeypoints(const Observation& observation, std::vector<int>* ids,
+                   Eigen::VectorXd* weights);
+
+}  // namespace smplify

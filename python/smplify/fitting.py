@@ -1,0 +1,263 @@
+"""The SMPLify fit on the C++ core: ``smplify.fit``, ``smplify.Fitter``, ``smplify.fit_batch``.
+
+Python validates the input and assembles the problem (:mod:`smplify.problem`, shared with
+the pure NumPy twin :mod:`smplify.reference`); the C++ ``_core.Fitter`` runs the camera
+initialisation, torso fit, orientation test and the four dogleg stages with the GIL released.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from .capsules import INCOMPATIBLE_PART_PAIRS
+from .problem import FitProblem, build_problem
+from .result import FitResult, StageSummary
+
+_FLIP_CODES = {"auto": -1, False: 0, True: 1}
+
+
+def _core_options(problem: FitProblem) -> dict[str, Any]:
+    options = problem.options.to_dict()
+    options["flip"] = _FLIP_CODES[options["flip"]]
+    options["pose_prior_weights"] = list(options["pose_prior_weights"])
+    options["shape_prior_weights"] = list(options["shape_prior_weights"])
+    return options
+
+
+def _core_capsules(problem: FitProblem) -> dict[str, Any]:
+    arrays = dict(problem.capsule_arrays)
+    arrays["joint"] = [int(j) for j in arrays["joint"]]
+    arrays["incompatible"] = [(int(a), int(b)) for a, b in INCOMPATIBLE_PART_PAIRS]
+    return arrays
+
+
+def _core_fitter(problem: FitProblem) -> Any:
+    """The C++ fitter for a problem's model, targets, prior, capsules and options."""
+    vertices = [
+        [(int(v), float(w)) for v, w in zip(ids, weights, strict=True) if w != 0.0]
+        for ids, weights in zip(problem.keypoint_vertex_ids, problem.keypoint_vertex_weights,
+                                strict=True)
+    ]
+    prior = problem.prior
+    return _core.Fitter(
+        problem.model.core, [int(j) for j in problem.keypoint_joint], vertices,
+        np.asarray(prior.means, dtype=np.float64),
+        [np.asarray(L, dtype=np.float64) for L in prior.precision_cholesky],
+        np.asarray(prior.neg_log_c, dtype=np.float64), _core_capsules(problem),
+        _core_options(problem))
+
+
+def _observation(problem: FitProblem) -> dict[str, Any]:
+    """The per-image arrays the C++ fit takes."""
+    torso = [int(k) if ok else -1 for k, ok in zip(problem.torso_keypoints,
+                                                   problem.torso_confident, strict=True)]
+    confidence = np.where(problem.keypoint_available, problem.confidence, 0.0)
+    return {"keypoints": np.ascontiguousarray(problem.keypoints, dtype=np.float64),
+            "weights": np.asarray(problem.weights, dtype=np.float64),
+            "confidence": confidence, "torso": torso,
+            "focal_length": float(problem.focal_length),
+            "center": np.asarray(problem.center, dtype=np.float64)}
+
+
+def _result(problem: FitProblem, report: dict[str, Any], seconds_python: float) -> FitResult:
+    model = problem.model
+    pose = np.concatenate([report["global_orient"], report["body_pose"]])
+    betas, transl = np.asarray(report["betas"]), np.asarray(report["transl"])
+    out = model(betas=betas, body_pose=pose[3:], global_orient=pose[:3], transl=transl)
+    keypoints_3d = _keypoints_3d(problem, out.joints, out.vertices)
+    camera = problem.camera
+    stages = [StageSummary(name=s["name"], weights=dict(s["weights"]),
+                           iterations=int(s["iterations"]), termination=s["termination"],
+                           initial_cost=float(s["initial_cost"]),
+                           final_cost=float(s["final_cost"]), seconds=float(s["seconds"]))
+              for s in report["stages"]]
+    names = ["initial", "flipped"][:len(report["tried"])]
+    return FitResult(
+        betas=betas, global_orient=pose[:3].copy(), body_pose=pose[3:].copy(), transl=transl,
+        camera=camera, joints=out.joints, vertices=out.vertices, faces=model.faces,
+        keypoints_3d=keypoints_3d, keypoints_2d=camera.project(keypoints_3d),
+        energy={key: float(value) for key, value in report["energy"].items()},
+        summary={"stages": stages, "orientation": "flipped" if report["flipped"] else "initial",
+                 "sideways": bool(report["sideways"]),
+                 "tried": dict(zip(names, map(float, report["tried"]), strict=True)),
+                 "seconds": float(report["seconds"]) + seconds_python,
+                 "solver_seconds": float(report["seconds"]),
+                 "initial_depth": float(report["initial_depth"]),
+                 "num_spheres": int(report["num_spheres"]),
+                 "num_sphere_pairs": int(report["num_sphere_pairs"]),
+                 "implementation": "cpp",
+                 "solver": "Ceres TRADITIONAL_DOGLEG, DENSE_QR, analytic Jacobians"})
+
+
+def _keypoints_3d(problem: FitProblem, joints: np.ndarray, vertices: np.ndarray) -> np.ndarray:
+    """(K, 3) model keypoints in the camera frame; NaN where the model has no such point."""
+    out = np.full((problem.num_keypoints, 3), np.nan)
+    for k in range(problem.num_keypoints):
+        if not problem.keypoint_available[k]:
+            continue
+        joint = problem.keypoint_joint[k]
+        if joint >= 0:
+            out[k] = joints[joint]
+        else:
+            out[k] = problem.keypoint_vertex_weights[k] @ vertices[problem.keypoint_vertex_ids[k]]
+    return out
+
+
+def fit(keypoints: Any, format: str, image_size: Sequence[float],
+        focal_length: float | None = None, model: Any = "open", prior: Any = "open",
+        **options: Any) -> FitResult:
+    """Fit the body model to the 2D keypoints of one person (SMPLify, SPEC §3).
+
+    Parameters
+    ----------
+    keypoints : (K, 3) array of x, y (pixels) and confidence, or (K, 2) x, y (confidence 1).
+        K is the format's keypoint count; a missing keypoint has confidence 0.
+    format : "smpl24", "coco17", "openpose25", "mediapipe33" or "lsp14".
+    image_size : (width, height) in pixels.
+    focal_length : pixels, or None for the default 5000 (SPEC §2).
+    model : "open" (the shipped model), a path to an SMPL .pkl/.npz, or a loaded model.
+    prior : "open", a path to a GMM prior (.npz or the authors' gmm_08.pkl), or a loaded prior.
+    **options : fields of :class:`smplify.FitOptions` (stage weights, iterations, flip,
+        threads, ...).
+
+    Returns
+    -------
+    FitResult: betas (B,), global_orient (3,), body_pose (69,), transl (3,) in the camera
+    frame, camera, joints (24, 3), vertices (N, 3), keypoints_3d (K, 3), keypoints_2d (K, 2),
+    energy per term, and a summary of the solver stages.
+
+    Raises
+    ------
+    ValueError / KeypointError : bad keypoints, format, image size or focal length.
+    TypeError : non-numeric input or an unknown option.
+    """
+    return Fitter(model, format=format, image_size=image_size, focal_length=focal_length,
+                  prior=prior, **options).fit(keypoints, warm_start=False)
+
+
+class Fitter:
+    """A reusable fit for many frames of one camera, model and keypoint format.
+
+    The C++ problem (targets, prior, capsules, options) is built once; each call to
+    :meth:`fit` only converts the keypoints. By default a frame starts from the previous
+    frame's result (warm start: no camera initialisation, no orientation test), which is
+    what a video wants; ``warm_start=False`` or :meth:`reset` fits from scratch.
+
+    Parameters
+    ----------
+    model : "open", a path, or a loaded model.
+    format : keypoint format name.
+    image_size : (width, height), pixels.
+    focal_length : pixels or None (5000).
+    prior : "open", a path, or a loaded prior.
+    **options : fields of :class:`smplify.FitOptions`.
+    """
+
+    def __init__(self, model: Any = "open", *, format: str, image_size: Sequence[float],
+                 focal_length: float | None = None, prior: Any = "open", **options: Any):
+        from . import load_model
+        from .prior import load_prior
+
+        self.model = load_model(model)
+        self.prior = load_prior(prior) if isinstance(prior, (str, os.PathLike)) else prior
+        self.format = format
+        self.image_size = image_size
+        self.focal_length = focal_length
+        self.options = options
+        self._core: Any = None
+        self._last: FitResult | None = None
+
+    def _problem(self, keypoints: Any) -> FitProblem:
+        return build_problem(keypoints, self.format, self.image_size, self.focal_length,
+                             self.model, self.prior, self.options)
+
+    def fit(self, keypoints: Any, warm_start: bool = True) -> FitResult:
+        """Fit one frame's keypoints ((K, 3) or (K, 2), pixels); see :func:`smplify.fit`."""
+        import time
+
+        start = time.perf_counter()
+        problem = self._problem(keypoints)
+        if self._core is None:
+            self._core = _core_fitter(problem)
+        initial = {}
+        if warm_start and self._last is not None:
+            initial = {"initial_pose": self._last.pose, "initial_betas": self._last.betas,
+                       "initial_transl": self._last.transl}
+        python_seconds = time.perf_counter() - start
+        report = self._core.fit(**_observation(problem), **initial)
+        start = time.perf_counter()
+        result = _result(problem, report, python_seconds)
+        object.__setattr__(result, "summary", {**result.summary, "seconds":
+                                               result.summary["seconds"]
+                                               + time.perf_counter() - start})
+        self._last = result
+        return result
+
+    def reset(self) -> None:
+        """Forget the previous frame: the next fit starts from scratch."""
+        self._last = None
+
+
+def fit_batch(list_of_keypoints: Sequence[Any], format: str, image_size: Sequence[float],
+              focal_length: float | None = None, model: Any = "open", prior: Any = "open",
+              threads: int | None = None, **options: Any) -> list[FitResult]:
+    """Fit many independent images in parallel (each from scratch).
+
+    Parameters
+    ----------
+    list_of_keypoints : sequence of (K, 3) or (K, 2) arrays.
+    format, image_size, focal_length, model, prior, **options : as :func:`fit`.
+    threads : worker threads (None: the machine's cores). Ceres releases the GIL, so
+        fits run truly in parallel.
+
+    Returns
+    -------
+    list of FitResult, in input order.
+    """
+    from . import load_model
+    from .prior import load_prior
+
+    body = load_model(model)
+    pose_prior = load_prior(prior) if isinstance(prior, (str, os.PathLike)) else prior
+    workers = os.cpu_count() or 1 if threads is None else int(threads)
+    if workers < 1:
+        raise ValueError(f"threads must be >= 1, got {threads!r}")
+
+    def one(keypoints: Any) -> FitResult:
+        return fit(keypoints, format, image_size, focal_length, body, pose_prior, **options)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, list_of_keypoints))
+
+
+def evaluate_terms(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
+                   transl: np.ndarray, stage: int) -> Mapping[str, tuple[np.ndarray, np.ndarray]]:
+    """Each C++ term's residuals and Jacobian over [global_orient, body_pose, betas, transl]
+    at stage ``stage``'s weights (for tests against :mod:`smplify.reference`).
+
+    The data term's rows are scattered back to the reference layout (2K rows, zeros where
+    the weight is 0).
+    """
+    core = _core_fitter(problem)
+    obs = _observation(problem)
+    args = (stage, obs["keypoints"], obs["weights"], obs["torso"], obs["focal_length"],
+            obs["center"], np.asarray(pose, float), np.asarray(betas, float),
+            np.asarray(transl, float))
+    out = {}
+    for term in ("data", "pose", "angle", "shape", "interpenetration"):
+        residuals, jacobian = core.evaluate_term(term, *args)
+        if term == "data":
+            used = np.flatnonzero(problem.weights > 0)
+            rows = np.ravel(np.stack([2 * used, 2 * used + 1], axis=1))
+            full_r = np.zeros(2 * problem.num_keypoints)
+            full_j = np.zeros((2 * problem.num_keypoints, jacobian.shape[1]))
+            full_r[rows], full_j[rows] = residuals, jacobian
+            residuals, jacobian = full_r, full_j
+        out[term] = (np.asarray(residuals), np.asarray(jacobian))
+    return out
