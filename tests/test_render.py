@@ -1,0 +1,151 @@
+"""Tests of the software renderer (smplify.render): coverage, depth order, cameras, files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from smplify import render
+
+WHITE = np.array([255, 255, 255], dtype=np.uint8)
+
+
+def _box(lo, hi):
+    """Closed axis-aligned box: 8 vertices, 12 triangles."""
+    x0, y0, z0 = lo
+    x1, y1, z1 = hi
+    v = np.array(
+        [[x0, y0, z0], [x1, y0, z0], [x1, y1, z0], [x0, y1, z0],
+         [x0, y0, z1], [x1, y0, z1], [x1, y1, z1], [x0, y1, z1]],
+        dtype=np.float64,
+    )  # fmt: skip
+    f = np.array(
+        [[0, 2, 1], [0, 3, 2], [4, 5, 6], [4, 6, 7], [0, 1, 5], [0, 5, 4],
+         [2, 3, 7], [2, 7, 6], [1, 2, 6], [1, 6, 5], [0, 4, 7], [0, 7, 3]],
+    )  # fmt: skip
+    return v, f
+
+
+def _covered(img):
+    return np.any(img != WHITE, axis=2)
+
+
+def test_orthographic_box_covers_its_square():
+    v, f = _box((-0.5, -0.5, -0.5), (0.5, 0.5, 0.5))
+    cam = render.OrthoCamera(render._view_rotation("front"), 40.0, (50.0, 50.0))
+    img = render.render_mesh(v, f, camera=cam, image_size=(100, 100))
+    cov = _covered(img)
+    # The unit square spans pixels 30..69 (pixel centres 30.5 .. 69.5) in u and v.
+    expected = np.zeros_like(cov)
+    expected[30:70, 30:70] = True
+    assert np.array_equal(cov, expected)
+
+
+def test_view_camera_frames_mesh_with_margin():
+    v, f = _box((0.0, 0.0, 0.0), (0.2, 1.8, 0.3))
+    img = render.render_mesh(v, f, view="front", image_size=(200, 400))
+    rows = np.nonzero(_covered(img).any(axis=1))[0]
+    cols = np.nonzero(_covered(img).any(axis=0))[0]
+    # 5 % margin top and bottom: the 1.8 m tall box spans 90 % of 400 px = 360 px.
+    assert abs((rows[-1] - rows[0] + 1) - 360) <= 2
+    assert abs((cols[-1] - cols[0] + 1) - 40) <= 2  # 0.2 m at 200 px/m
+    assert abs((rows[0] + rows[-1]) / 2 - 200) <= 1 and abs((cols[0] + cols[-1]) / 2 - 100) <= 1
+
+
+def test_views_see_the_expected_extent():
+    v, f = _box((0.0, 0.0, 0.0), (0.2, 1.0, 0.5))  # x 0.2, y 1.0, z 0.5
+    widths = {}
+    for view in ("front", "side", "top"):
+        cam = render.view_camera(v, view, (300, 300))
+        widths[view] = cam.scale
+    # Front frames x-y (1.0 tall), side frames z-y (1.0 tall), top frames x-z (0.5 deep).
+    assert widths["front"] == pytest.approx(widths["side"])
+    assert widths["top"] == pytest.approx(2 * widths["front"])
+
+
+def test_perspective_sphere_area_and_centre():
+    f_px, z = 500.0, 4.0
+    sv, sf = render.sphere_mesh((0.0, 0.0, z), 0.5, subdivisions=4)
+    cam = {"focal_length": f_px, "center": (160.0, 120.0)}
+    img = render.render_mesh(sv, sf, camera=cam, image_size=(320, 240))
+    cov = _covered(img)
+    # Silhouette of a sphere: a disc of radius f R / sqrt(Z^2 - R^2).
+    r_px = f_px * 0.5 / np.sqrt(z**2 - 0.25)
+    assert cov.sum() == pytest.approx(np.pi * r_px**2, rel=0.03)
+    ys, xs = np.nonzero(cov)
+    assert xs.mean() == pytest.approx(159.5, abs=0.5)
+    assert ys.mean() == pytest.approx(119.5, abs=0.5)
+
+
+def test_depth_order_nearer_face_wins():
+    near_v, near_f = _box((-0.2, -0.2, 2.0), (0.2, 0.2, 2.1))
+    far_v, far_f = _box((-0.5, -0.5, 3.0), (0.5, 0.5, 3.1))
+    # Far box listed last so that drawing order alone would put it on top.
+    v, f, c = render.merge_meshes([(near_v, near_f), (far_v, far_f)],
+                                  colors=[(1.0, 0.0, 0.0), (0.0, 0.0, 1.0)])
+    img = render.render_mesh(v, f, camera={"focal_length": 200.0, "center": (50, 50)},
+                             image_size=(100, 100), color=c, ambient=1.0)
+    assert tuple(img[50, 50]) == (255, 0, 0)
+    assert tuple(img[50, 22]) == (0, 0, 255)  # only the far box there
+
+
+def test_camera_pose_is_applied():
+    v, f = _box((-0.1, -0.1, -0.1), (0.1, 0.1, 0.1))
+    cam = {"focal_length": 300.0, "center": (50.0, 50.0), "rotation": np.eye(3),
+           "translation": np.array([0.0, 0.0, 2.0])}
+    img = render.render_mesh(v, f, camera=cam, image_size=(100, 100))
+    assert _covered(img)[50, 50]
+    behind = dict(cam, translation=np.array([0.0, 0.0, -2.0]))
+    img = render.render_mesh(v, f, camera=behind, image_size=(100, 100))
+    assert not _covered(img).any()
+
+
+def test_project_points_matches_opencv_formula():
+    pts = np.array([[0.3, -0.2, 2.0], [1.0, 0.5, 4.0]])
+    uv, depth = render.project_points(pts, {"focal_length": 1000.0, "center": (320, 240)})
+    assert np.allclose(uv, [[320 + 150, 240 - 100], [320 + 250, 240 + 125]])
+    assert np.allclose(depth, [2.0, 4.0])
+
+
+def test_draws_over_given_image_and_keypoints():
+    bg = np.zeros((60, 80, 3), dtype=np.uint8)
+    v, f = _box((-0.1, -0.1, 1.0), (0.1, 0.1, 1.2))
+    img = render.render_mesh(v, f, camera={"focal_length": 100.0, "center": (40, 30)},
+                             image=bg, keypoints_2d=[[5, 5, 1.0], [70, 50, 0.0]])
+    assert img.shape == (60, 80, 3)
+    assert tuple(img[5, 5]) == (220, 30, 30)  # drawn keypoint
+    assert tuple(img[50, 70]) == (0, 0, 0)  # zero confidence: skipped
+    assert img[30, 40].sum() > 0  # the box
+
+
+def test_capsule_mesh_is_sized():
+    v, f = render.capsule_mesh((0, 0, 0), (0, 1, 0), 0.1)
+    assert np.allclose(np.linalg.norm(v[:, [0, 2]], axis=1)[(v[:, 1] > 0) & (v[:, 1] < 1)], 0.1)
+    assert v[:, 1].min() == pytest.approx(-0.1) and v[:, 1].max() == pytest.approx(1.1)
+    # Seen from the front it covers a 0.2 x 1.2 stadium.
+    cam = render.OrthoCamera(render._view_rotation("front"), 100.0, (50.0, 120.0))
+    cov = _covered(render.render_mesh(v, f, camera=cam, image_size=(100, 140)))
+    area = (0.2 * 1.0 + np.pi * 0.1**2) * 100.0**2
+    assert cov.sum() == pytest.approx(area, rel=0.03)
+
+
+def test_save_png_roundtrip(tmp_path):
+    from PIL import Image
+
+    a = (np.arange(4 * 5 * 3) % 256).astype(np.uint8).reshape(4, 5, 3)
+    path = tmp_path / "sub" / "x.png"
+    render.save_png(path, a)
+    assert np.array_equal(np.asarray(Image.open(path)), a)
+
+
+def test_bad_input_raises():
+    v, f = _box((0, 0, 0), (1, 1, 1))
+    with pytest.raises(ValueError, match="vertices"):
+        render.render_mesh(v[:, :2], f)
+    with pytest.raises(ValueError, match="faces"):
+        render.render_mesh(v, f + 10)
+    with pytest.raises(ValueError, match="view"):
+        render.render_mesh(v, f, view="diagonal")
+    with pytest.raises(ValueError, match="focal_length"):
+        render.render_mesh(v, f, camera={"center": (1, 1)})
+    with pytest.raises(TypeError, match="uint8"):
+        render.save_png("/tmp/never.png", np.zeros((2, 2, 3)))
