@@ -227,3 +227,16 @@ def test_fit_end_to_end_with_the_real_fit(tmp_path, capsys, procedural_npz):
     assert np.isfinite(params["energy"]["total"]) and params["transl"][0, 2] > 0
     assert (tmp_path / f"{EXAMPLE.stem}_fit.png").is_file()
     assert "energies:" in out
+
+
+def test_fit_with_the_reference_fit(tmp_path, capsys, procedural_npz):
+    # the pure NumPy fit, cut short: a real fit through the command, ~10 s
+    code, out, err = run(capsys, "fit", EXAMPLE, "--model", procedural_npz, "--out", tmp_path,
+                         "--reference", "--max-iterations", "2", "--flip", "never")
+    assert code == 0, err
+    params = load_params(tmp_path / f"{EXAMPLE.stem}_params.npz")
+    energy = params["energy"]
+    assert set(energy) >= {"data", "pose", "angle", "shape", "interpenetration", "total"}
+    assert energy["total"] == pytest.approx(sum(v for k, v in energy.items() if k != "total"))
+    assert params["transl"][0, 2] > 0  # in front of the camera
+    assert "reference" in out

@@ -37,12 +37,11 @@ def test_pose_only_demo_writes_a_posed_mesh(tmp_path, capsys, procedural_npz, pr
     assert "wrote" in out and "time:" in out
 
 
-def test_demo_poses_when_there_is_no_fit(tmp_path, capsys, procedural_npz, monkeypatch):
+def test_demo_says_when_there_is_no_fit(tmp_path, capsys, procedural_npz, monkeypatch):
     monkeypatch.delattr(smplify, "fit", raising=False)
     code = demo.main(["--output", str(tmp_path), "--model", str(procedural_npz)])
-    assert code == 0
-    assert "posing the model instead" in capsys.readouterr().out
-    assert (tmp_path / "body.obj").is_file()
+    assert code == 1
+    assert "no smplify.fit" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("with_photo", [False, True])

@@ -145,13 +145,18 @@ def load_model_or_explain(name_or_path: str, gender: str = "neutral",
     return load_model(name_or_path, gender=gender, num_betas=num_betas)
 
 
-def fit_function() -> Any:
-    """``smplify.fit``, or Unavailable if this installation does not have it yet."""
+def fit_function(reference: bool = False) -> Any:
+    """``smplify.fit`` (or ``smplify.reference.fit``); Unavailable if it is not installed."""
+    if reference:
+        from .reference import fit as reference_fit
+
+        return reference_fit
     import smplify
 
     fit = getattr(smplify, "fit", None)
     if not callable(fit):
-        raise Unavailable("this installation of smplify has no smplify.fit")
+        raise Unavailable("this installation of smplify has no smplify.fit (the pure NumPy "
+                          "smplify.reference.fit runs with --reference)")
     return fit
 
 
@@ -289,7 +294,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     photo = None
     if args.render:
         photo = load_photo(Path(args.render), image_size)
-    fit = fit_function()
+    fit = fit_function(reference=args.reference)
     model = load_model_or_explain(args.model, gender=args.gender, num_betas=args.num_betas)
     options: dict[str, Any] = {}
     if args.flip is not None:
@@ -432,6 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also try the body turned 180° (default: auto, when sideways)")
     fit.add_argument("--threads", type=int, default=None, help="solver threads")
     fit.add_argument("--max-iterations", type=int, default=None, help="per solver stage")
+    fit.add_argument("--reference", action="store_true",
+                     help="fit with smplify.reference.fit (pure NumPy/SciPy, minutes)")
     fit.set_defaults(run=_cmd_fit)
 
     pose = sub.add_parser("pose", help="pose the model and write its mesh",

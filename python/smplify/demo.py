@@ -18,8 +18,9 @@ Fits the 33 MediaPipe keypoints of the football player in OpenCV's sample photo 
 
 and prints the per-term energies, the chosen orientation and the time.
 
-``--pose-only`` (or an installation without ``smplify.fit``) poses the model instead and
-writes ``body.obj`` with front and side pictures (``body.png``).
+``--reference`` fits with the pure NumPy/SciPy ``smplify.reference.fit`` (minutes instead of
+a few seconds). ``--pose-only`` poses the model instead of fitting it and writes ``body.obj``
+with front and side pictures (``body.png``).
 """
 
 from __future__ import annotations
@@ -94,11 +95,12 @@ def run_pose_only(model, out_dir: Path) -> int:
     return 0
 
 
-def run_fit(model, out_dir: Path, keypoints_path: Path, image_path: Path) -> int:
+def run_fit(model, out_dir: Path, keypoints_path: Path, image_path: Path,
+            reference: bool = False) -> int:
     """The demo proper: fit the keypoints, write mesh, parameters and pictures, report."""
     from .render import save_png
 
-    fit = fit_function()
+    fit = fit_function(reference=reference)
     kp = read_keypoint_file(keypoints_path)
     if kp.format is None or kp.image_size is None:
         raise ValueError(f"{keypoints_path}: the demo needs 'format' and 'image_size' in the "
@@ -140,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="photo to draw the fit on (default: OpenCV's messi5.jpg)")
     parser.add_argument("--pose-only", action="store_true",
                         help="pose the model and write it instead of fitting")
+    parser.add_argument("--reference", action="store_true",
+                        help="fit with smplify.reference.fit (pure NumPy/SciPy, minutes)")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
@@ -148,15 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         model = load_model_or_explain(args.model, gender=args.gender)
         out_dir.mkdir(parents=True, exist_ok=True)
-        if not args.pose_only:
-            try:
-                fit_function()
-            except Unavailable as err:
-                print(f"{err}: posing the model instead of fitting it")
-                args.pose_only = True
         if args.pose_only:
             return run_pose_only(model, out_dir)
-        return run_fit(model, out_dir, args.keypoints, args.image)
+        return run_fit(model, out_dir, args.keypoints, args.image, reference=args.reference)
     except Unavailable as err:
         print(f"demo: {err}", file=sys.stderr)
         return 1
