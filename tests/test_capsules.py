@@ -120,11 +120,15 @@ def test_regressor_reproduces_the_per_shape_fits(fitted):
     rms_l = np.sqrt(np.mean((pred_l - fits.length) ** 2))
     assert rms_r < 0.002, f"radius rms {rms_r * 1e3:.2f} mm"
     assert rms_l < 0.006, f"length rms {rms_l * 1e3:.2f} mm"
-    # The fits follow the designed shape space: girth (β1) widens every limb.
+    # The fits follow the designed shape space: girth (β1, +10 % radius per unit) widens every
+    # limb; leg length (β3, about +2.7 cm per unit on thigh and calf) lengthens thighs and
+    # calves, arm length (β2, about +1.8 cm) upper arms and forearms. A capsule takes up only
+    # part of a stretch (the tubes' rounded ends lengthen too), hence the loose bounds.
     assert np.all(regressor.radius_betas[[1, 2, 4, 5, 14, 15, 16, 17], 1] > 0.002)
-    # Leg length (β3) lengthens thighs and calves; arm length (β2) the upper arms and forearms.
-    assert np.all(regressor.length_betas[[1, 2, 4, 5], 3] > 0.01)
-    assert np.all(regressor.length_betas[[14, 15, 16, 17], 2] > 0.01)
+    assert np.all(regressor.length_betas[[1, 2, 4, 5], 3] > 0.005)
+    assert np.all(regressor.length_betas[[14, 15, 16, 17], 2] > 0.005)
+    torso_head = [0, 3, 6, 9, 10, 13]  # not stretched by either
+    assert np.abs(regressor.length_betas[torso_head][:, [2, 3]]).max() < 0.005
 
 
 def test_sphere_count_rule():

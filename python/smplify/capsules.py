@@ -37,10 +37,11 @@ NumPy. Nearest vertices come from one k-d tree over every (shape, part) group.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
-import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -331,11 +332,21 @@ class CapsuleRegressor:
         return out
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the capsule file (``.npz``, docs/design.md layout plus ``model_hash``)."""
+        """Write the capsule file (``.npz``, docs/design.md layout plus ``model_hash``).
+
+        The zip entries carry a fixed timestamp, so the same regressor gives the same bytes.
+        """
         path = Path(path)
-        with open(path, "wb") as handle:
-            np.savez(handle, **self.arrays(), model_hash=np.array(self.model_hash),
-                     version=np.array(_ALGORITHM_VERSION))
+        arrays = {**self.arrays(), "model_hash": np.array(self.model_hash),
+                  "version": np.array(_ALGORITHM_VERSION)}
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for key, value in arrays.items():
+                buffer = io.BytesIO()
+                np.lib.format.write_array(buffer, np.asarray(value),
+                                          allow_pickle=False)
+                info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, buffer.getvalue())
         return path
 
     @classmethod
@@ -408,7 +419,7 @@ def _check_array(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# Model arrays, hashing, vertex areas and normals
+# Model arrays, hashing, vertex areas
 # ---------------------------------------------------------------------------------------------
 
 
@@ -465,20 +476,6 @@ def _vertex_areas(v: np.ndarray, faces: np.ndarray) -> np.ndarray:
     tri = v[faces]
     area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
     return np.bincount(faces.ravel(), np.repeat(area / 3.0, 3), minlength=len(v))
-
-
-def _vertex_normals(v: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """(S, N, 3) area-weighted unit vertex normals of (S, N, 3) meshes."""
-    tri = v[:, faces]  # (S, F, 3, 3)
-    fn = np.cross(tri[:, :, 1] - tri[:, :, 0], tri[:, :, 2] - tri[:, :, 0])  # (S, F, 3)
-    s, n = v.shape[:2]
-    out = np.zeros((s, n, 3))
-    ids = (np.arange(s)[:, None] * n + faces.ravel()[None, :]).ravel()  # (S·3F,)
-    for k in range(3):
-        vals = np.repeat(fn[:, :, k], 3, axis=1).ravel()
-        out[:, :, k] = np.bincount(ids, vals, minlength=s * n).reshape(s, n)
-    norm = np.linalg.norm(out, axis=2, keepdims=True)
-    return out / np.maximum(norm, 1e-12)
 
 
 def _orthonormal_frame(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -597,22 +594,38 @@ class _Problem:
             keep.append(ids)
         keep = np.concatenate(keep)
         self.part_of_vertex = part[keep]  # (M,)
-        shaped = v_template[None] + np.einsum("nkb,sb->snk", shapedirs, betas)  # (S, N, 3)
-        self.joints = np.einsum("jn,snk->sjk", J_regressor, shaped)  # (S, 24, 3)
-        normals = _vertex_normals(shaped, faces)[:, keep]  # (S, M, 3)
-        self.points = shaped[:, keep].reshape(-1, 3)  # (S·M, 3)
-        self.normals = normals.reshape(-1, 3)
-        m = len(keep)
+        # J(β) = J_regressor · v(β), linear in β.
+        j_template = J_regressor @ v_template  # (24, 3)
+        j_shapedirs = np.einsum("jn,nkb->jkb", J_regressor, shapedirs)  # (24, 3, B)
+        self.joints = j_template[None] + np.einsum("jkb,sb->sjk", j_shapedirs, betas)
+        # Targets of the capsule → mesh distance: the kept vertices and the centroids of (a
+        # subset of) each part's triangles, so that a coarse mesh does not quantise it.
+        face_part = part[faces]
+        inner = np.flatnonzero(np.all(face_part == face_part[:, :1], axis=1))
+        chosen = []
+        for p in range(NUM_PARTS):
+            ids = inner[face_part[inner, 0] == p]
+            if len(ids) > 2 * max_vertices_per_part:
+                ids = np.sort(rng.choice(ids, 2 * max_vertices_per_part, replace=False))
+            chosen.append(ids)
+        tri = faces[np.concatenate(chosen)]  # (T, 3)
+        used = np.unique(np.concatenate([keep, tri.ravel()]))
+        local = np.full(len(v_template), -1)
+        local[used] = np.arange(len(used))
+        shaped = v_template[used][None] + np.einsum("nkb,sb->snk", shapedirs[used], betas)
+        self.points = shaped[:, local[keep]].reshape(-1, 3)  # (S·M, 3)
+        centroids = shaped[:, local[tri]].mean(axis=2)  # (S, T, 3)
         w = area[keep] + 1e-12
         w /= np.bincount(self.part_of_vertex, w, minlength=NUM_PARTS)[self.part_of_vertex]
         self.vertex_weight = np.tile(w, s)  # sums to 1 per group
         self.vertex_group = (np.arange(s)[:, None] * NUM_PARTS + self.part_of_vertex).ravel()
-        self.vertex_sample = np.repeat(np.arange(s), m)
         self.num_groups = s * NUM_PARTS
         self.group_part = np.tile(np.arange(NUM_PARTS), s)
         self.group_sample = np.repeat(np.arange(s), NUM_PARTS)
-        tree_points = np.concatenate([self.points, self.GAP * self.vertex_group[:, None]], 1)
-        self.tree = cKDTree(tree_points)
+        tri_group = (np.arange(s)[:, None] * NUM_PARTS + part[tri[:, 0]][None, :]).ravel()
+        self.targets = np.concatenate([self.points, centroids.reshape(-1, 3)])
+        target_group = np.concatenate([self.vertex_group, tri_group])
+        self.tree = cKDTree(np.concatenate([self.targets, self.GAP * target_group[:, None]], 1))
         self.template = _surface_template()
         k = len(self.template["t"])
         self.point_group = np.repeat(np.arange(self.num_groups), k)  # (G·K,)
@@ -638,7 +651,8 @@ class _Problem:
     def correspond(self, geom: _Geometry, r: np.ndarray, l: np.ndarray) -> _Hold:
         """Capsule → mesh correspondences and template point weights at (geom, r, l).
 
-        For each template point (G·K) the part vertex of the same shape nearest to it; and
+        For each template point (G·K) the nearest target (vertex or triangle centroid) of the
+        same shape and part; and
         its weight, the area its point stands for over the capsule's area (cylinder 2πrl,
         caps 2πr² each). The fit holds both while it takes a few steps (ICP style).
         """
@@ -672,12 +686,18 @@ class _Problem:
         diff = rel_a - (tau * l_g)[:, None] * axis_g  # x − c
         dist = np.maximum(np.linalg.norm(diff, axis=1), 1e-12)
         res_v = dist - r[g]
-        # Capsule → mesh: h = max(0, n_q · (P − q)), q = nearest part vertex.
+        # Capsule → mesh: ‖P − q‖ (robust), q = the part vertex nearest P.
         pts, normal_dir = self.surface_points(geom, r, l)
-        nq = self.normals[hold.nearest]
-        h = np.einsum("ij,ij->i", nq, pts - self.points[hold.nearest])
-        outside = h > 0.0
-        res_p = np.where(outside, h, 0.0)
+        gap = pts - self.targets[hold.nearest]
+        dist_p = np.maximum(np.linalg.norm(gap, axis=1), 1e-12)
+        toward = gap / dist_p[:, None]  # ∂‖P − q‖/∂P
+        # Huber on ‖P − q‖: ρ(d) = d² up to δ, 2δd − δ² beyond; the row is √ρ(d), whose
+        # derivative is ρ'(d) / (2√ρ(d)) = δ / √ρ(d) beyond δ. Capsule surface that cannot
+        # reach the part (the caps inside the body where two parts meet) then pulls linearly.
+        far = dist_p > _HUBER_DELTA
+        res_p = np.where(far, np.sqrt(np.maximum(2 * _HUBER_DELTA * dist_p - _HUBER_DELTA**2,
+                                                 0.0)), dist_p)
+        slope = np.where(far, _HUBER_DELTA / np.maximum(res_p, 1e-12), 1.0)
         res = np.concatenate([res_v, res_p])
         w = np.concatenate([self.vertex_weight, hold.weight])
         group = np.concatenate([g, self.point_group])
@@ -695,13 +715,13 @@ class _Problem:
         jac_v[:, 6] = -np.einsum("ij,ij->i", e2[g], rel_x_u)
         gk = self.point_group
         jac_p = np.empty((len(res_p), 7))
-        jac_p[:, 0] = np.einsum("ij,ij->i", nq, normal_dir)
-        jac_p[:, 1] = (start[gk] + self.point_t) * np.einsum("ij,ij->i", nq, axis[gk])
-        jac_p[:, 2:5] = nq
-        rel_p_x_n = np.cross(pts - base[gk], nq)
-        jac_p[:, 5] = np.einsum("ij,ij->i", e1[gk], rel_p_x_n)
-        jac_p[:, 6] = np.einsum("ij,ij->i", e2[gk], rel_p_x_n)
-        jac_p[~outside] = 0.0
+        jac_p[:, 0] = np.einsum("ij,ij->i", toward, normal_dir)
+        jac_p[:, 1] = (start[gk] + self.point_t) * np.einsum("ij,ij->i", toward, axis[gk])
+        jac_p[:, 2:5] = toward
+        rel_p_x_t = np.cross(pts - base[gk], toward)
+        jac_p[:, 5] = np.einsum("ij,ij->i", e1[gk], rel_p_x_t)
+        jac_p[:, 6] = np.einsum("ij,ij->i", e2[gk], rel_p_x_t)
+        jac_p *= slope[:, None]
         return res, w, group, np.concatenate([jac_v, jac_p])
 
     def group_cost(self, geom, r, l, hold: _Hold | None = None) -> np.ndarray:
@@ -788,6 +808,40 @@ def _refine_geometry(prob: _Problem, geom: _Geometry, r, l, iterations: int) -> 
     return geom
 
 
+_MIRROR_PAIRS = tuple((i, PART_NAMES.index("right_" + name[5:]))
+                      for i, name in enumerate(PART_NAMES) if name.startswith("left_"))
+_MIDLINE_PARTS = tuple(i for i, name in enumerate(PART_NAMES)
+                       if not name.startswith(("left_", "right_")))
+
+
+def _symmetrise(geom: _Geometry) -> _Geometry:
+    """Make the shared geometry mirror-symmetric about the body's midplane.
+
+    The mirror is the reflection M v = v − 2 (v·n) n with n the left-right direction. Each
+    left part and the mirror image of its right part are averaged (axis, offset) and the right
+    part gets the mirror image of the result; midline parts lose the left-right component of
+    their offset. The per-part fits of two mirrored parts differ only by noise (random vertex
+    subsets, ill-determined turns of short capsules); left and right capsules should not.
+    """
+    n = geom.left_right
+
+    def mirror(v: np.ndarray) -> np.ndarray:
+        return v - 2.0 * np.outer(v @ n, n) if v.ndim == 2 else v - 2.0 * (v @ n) * n
+
+    offset, axis, e1 = geom.offset.copy(), geom.axis.copy(), geom.e1.copy()
+    for left, right in _MIRROR_PAIRS:
+        a = axis[left] + mirror(axis[right])
+        axis[left] = a / np.linalg.norm(a)
+        offset[left] = 0.5 * (offset[left] + mirror(offset[right]))
+        e1[left] = e1[left] - axis[left] * (e1[left] @ axis[left])
+        e1[left] /= np.linalg.norm(e1[left])
+        axis[right], offset[right], e1[right] = (mirror(axis[left]), mirror(offset[left]),
+                                                 mirror(e1[left]))
+    mid = list(_MIDLINE_PARTS)
+    offset[mid] -= np.outer(offset[mid] @ n, n)
+    return _Geometry(offset, axis, geom.start, e1, geom.left_right)
+
+
 def _initial_geometry(prob: _Problem) -> tuple[_Geometry, np.ndarray, np.ndarray]:
     """Axes along the bones (torso left-right, head neck → head), radius and length guesses.
 
@@ -831,6 +885,7 @@ def _initial_geometry(prob: _Problem) -> tuple[_Geometry, np.ndarray, np.ndarray
 
 
 _ITERATIONS = [4, 3, 3, 2, 4]
+_HUBER_DELTA = 0.01  # metres, Huber threshold of the capsule → mesh distance
 
 
 def _log(stage: str, prob: _Problem, geom: _Geometry, r: np.ndarray, l: np.ndarray) -> None:
@@ -869,7 +924,7 @@ class ShapeFits:
 
 def fit_capsule_regressor(v_template: Any, shapedirs: Any, J_regressor: Any, weights: Any,
                           faces: Any, *, num_samples: int = 32, seed: int = 0,
-                          ridge: float = 1.0, max_vertices_per_part: int = 250,
+                          ridge: float = 1.0, max_vertices_per_part: int = 120,
                           return_fits: bool = False) -> Any:
     """Fit the β → capsule regressor of an SMPL-format body model (SPEC §2).
 
@@ -879,7 +934,7 @@ def fit_capsule_regressor(v_template: Any, shapedirs: Any, J_regressor: Any, wei
     shapedirs : (N, 3, B) shape blend shapes, metres per unit β (unit-variance betas).
     J_regressor : (24, N) joint regressor, dense or scipy sparse.
     weights : (N, 24) skinning weights; each vertex goes to the part of its largest weight.
-    faces : (F, 3) int triangles (vertex areas and normals).
+    faces : (F, 3) int triangles (vertex areas; triangle centroids as extra targets).
     num_samples : number of random shapes β ~ N(0, I) besides β = 0 (>= B + 1 recommended).
     seed : seed of the shape samples and the vertex subsets.
     ridge : ridge penalty on the β coefficients (the sampled β are unit-variance, so this is
@@ -905,7 +960,7 @@ def fit_capsule_regressor(v_template: Any, shapedirs: Any, J_regressor: Any, wei
     geom, r, l = _initial_geometry(prob)
     r, l = _refine_shapes(prob, geom, r, l, iterations=_ITERATIONS[0])
     for _ in range(_ITERATIONS[1]):
-        geom = _refine_geometry(prob, geom, r, l, iterations=_ITERATIONS[2])
+        geom = _symmetrise(_refine_geometry(prob, geom, r, l, iterations=_ITERATIONS[2]))
         r, l = _refine_shapes(prob, geom, r, l, iterations=_ITERATIONS[2])
     _log("pass 1", prob, geom, r, l)
     s = len(betas)
@@ -916,7 +971,7 @@ def fit_capsule_regressor(v_template: Any, shapedirs: Any, J_regressor: Any, wei
     r = np.maximum((r_mean + betas @ r_coef.T).ravel(), _MIN_RADIUS)
     l = np.maximum((l_mean + betas @ l_coef.T).ravel(), _MIN_LENGTH)
     _log("regressor 1", prob, geom, r, l)
-    geom = _refine_geometry(prob, geom, r, l, iterations=_ITERATIONS[3])
+    geom = _symmetrise(_refine_geometry(prob, geom, r, l, iterations=_ITERATIONS[3]))
     r, l = _refine_shapes(prob, geom, r, l, iterations=_ITERATIONS[4])
     _log("pass 2", prob, geom, r, l)
     r_mean, r_coef = _ridge(betas, r.reshape(s, NUM_PARTS), ridge)
@@ -1047,7 +1102,7 @@ def capsules_for_model(model: Any = None, *, v_template: Any = None, shapedirs: 
 
 
 # ---------------------------------------------------------------------------------------------
-# Build command for the shipped files
+# The shipped files (build command: python tools/build_capsules.py)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -1072,34 +1127,3 @@ def build_open_model_capsules(data_dir: str | os.PathLike[str] | None = None,
         regressor = fit_capsule_regressor(*arrays)
         written.append(regressor.save(folder / f"open_body_{gender}_capsules.npz"))
     return written
-
-
-def _main(argv: list[str]) -> int:
-    import argparse
-    import time
-
-    parser = argparse.ArgumentParser(prog="python -m smplify.capsules",
-                                     description="Capsule regressors (SPEC §2 E_sp).")
-    sub = parser.add_subparsers(dest="command", required=True)
-    build = sub.add_parser("build", help="write the open models' shipped capsule files")
-    build.add_argument("--data-dir", default=None, help="folder of open_body_*.npz")
-    build.add_argument("--gender", action="append", choices=("neutral", "male", "female"))
-    fit = sub.add_parser("fit", help="fit the regressor of an SMPL .npz file")
-    fit.add_argument("model", help="SMPL-format .npz")
-    fit.add_argument("output", help="capsule file to write (.npz)")
-    args = parser.parse_args(argv)
-    t0 = time.perf_counter()
-    if args.command == "build":
-        genders = tuple(args.gender) if args.gender else ("neutral", "male", "female")
-        for path in build_open_model_capsules(args.data_dir, genders):
-            print(f"wrote {path}")
-    else:
-        with np.load(args.model, allow_pickle=False) as data:
-            arrays = [data[k] for k in ("v_template", "shapedirs", "J_regressor", "weights", "f")]
-        print(f"wrote {fit_capsule_regressor(*arrays).save(args.output)}")
-    print(f"{time.perf_counter() - t0:.1f} s")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1:]))
