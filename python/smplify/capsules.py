@@ -774,10 +774,12 @@ def _rotation_basis(geom: _Geometry) -> np.ndarray:
 
     Limbs turn freely (two directions normal to their axis). The midline parts keep the
     body's left-right mirror symmetry: the left-right torso capsules do not turn at all, the
-    neck and head only pitch about the left-right direction.
+    neck and head only pitch about the left-right direction. The collars keep the bone's
+    direction: their parts are small patches on top of the shoulders (a few dozen vertices in
+    the open model), too little surface to orient a capsule by.
     """
     basis = np.stack([geom.e1, geom.e2], axis=1)
-    basis[list(_LEFT_RIGHT_PARTS)] = 0.0
+    basis[list(_LEFT_RIGHT_PARTS) + [_P["left_collar"], _P["right_collar"]]] = 0.0
     for p in (_P["neck"], _P["head"]):
         pitch = geom.left_right - geom.axis[p] * (geom.left_right @ geom.axis[p])
         basis[p] = [pitch / max(np.linalg.norm(pitch), 1e-12), np.zeros(3)]
