@@ -137,6 +137,15 @@ class FitProblem:
         return PriorArrays.from_prior(self.prior)
 
     @cached_property
+    def surface_blend(self) -> Any:
+        """:class:`smplify.reference.body.SurfaceBlend` of the keypoints with joint −1."""
+        from .reference.body import SurfaceBlend
+
+        rows = np.flatnonzero(self.keypoint_joint < 0)
+        return SurfaceBlend.build(self.body, self.keypoint_vertex_ids[rows],
+                                  self.keypoint_vertex_weights[rows])
+
+    @cached_property
     def capsule_arrays(self) -> dict[str, np.ndarray]:
         """The capsule-file arrays (docs/design.md) of the capsule regressor."""
         caps = self.capsule_regressor

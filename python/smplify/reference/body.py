@@ -303,6 +303,64 @@ def skin_vertices(body: BodyArrays, posed: PosedBody, betas: np.ndarray,
             + posed.transl[..., None, :])
 
 
+@dataclass(frozen=True)
+class SurfaceBlend:
+    """Posed surface keypoints x_k = Σ_v c_kv · (posed vertex v), skinning folded into c.
+
+    Linear blend skinning is linear in each joint's transform, so for a fixed regressor c
+    (K × N, sparse rows) the sums over vertices can be done once:
+
+        x_k = Σ_v c_kv [Σ_j w_vj (R_j v̄_v + t_j) + γ],   v̄_v = v_template_v + S_v β + P_v f(θ)
+            = Σ_j R_j (rest_kj + shape_kj · β + pose_kj · f(θ)) + Σ_j skin_kj t_j + (Σ_v c_kv) γ
+
+    with t_j = p_j − R_j J_j (as in :func:`skin_vertices`), skin_kj = Σ_v c_kv w_vj,
+    rest_kj = Σ_v c_kv w_vj v_template_v, shape_kj = Σ_v c_kv w_vj S_v, pose_kj = Σ_v c_kv w_vj P_v.
+    Same numbers as skinning the vertices and applying c (tests check it), without skinning
+    thousands of vertices per evaluation.
+
+    Attributes
+    ----------
+    skin : (K, 24).  rest : (K, 24, 3).  shape : (K, 24, 3, B).
+    pose : (K, 24, 3, 207) or None.  total : (K,) Σ_v c_kv.
+    """
+
+    skin: np.ndarray
+    rest: np.ndarray
+    shape: np.ndarray
+    pose: np.ndarray | None
+    total: np.ndarray
+
+    @classmethod
+    def build(cls, body: BodyArrays, vertex_ids: np.ndarray,
+              vertex_weights: np.ndarray) -> SurfaceBlend:
+        """Fold skinning into the regressor rows (K, V) ids / (K, V) weights (zero-padded)."""
+        ids = np.asarray(vertex_ids)
+        c = np.asarray(vertex_weights, dtype=float)
+        # cw[k, v, j] = c_kv w_vj   (K, V, 24)
+        cw = c[:, :, None] * body.weights[ids]
+        pose = None
+        if body.posedirs is not None:
+            pose = np.einsum("kvj,kvap->kjap", cw, body.posedirs[ids])
+        return cls(skin=cw.sum(axis=1),
+                   rest=np.einsum("kvj,kva->kja", cw, body.v_template[ids]),
+                   shape=np.einsum("kvj,kvab->kjab", cw, body.shapedirs[ids]),
+                   pose=pose, total=c.sum(axis=1))
+
+    def points(self, posed: PosedBody, betas: np.ndarray) -> np.ndarray:
+        """Posed keypoints (..., K, 3), metres, for the parameters of ``posed``."""
+        # local[..., k, j, a] = rest + shape · β (+ pose · f(θ))
+        local = self.rest + np.einsum("kjab,...b->...kja", self.shape, betas)
+        if self.pose is not None:
+            feature = posed.rot_mats[..., 1:, :, :] - np.eye(3)
+            feature = feature.reshape(feature.shape[:-3] + (207,))
+            local = local + np.einsum("kjap,...p->...kja", self.pose, feature)
+        posed_root = posed.joints - posed.transl[..., None, :]
+        t = posed_root - np.einsum("...jab,...jb->...ja", posed.world_rot, posed.rest_joints)
+        return (np.einsum("...jab,...kjb->...ka", posed.world_rot, local)
+                + np.einsum("kj,...ja->...ka", self.skin, t)
+                + self.total[:, None] * posed.transl[..., None, :])
+
+
 def model_output(body: BodyArrays, pose: np.ndarray, betas: np.ndarray,
                  transl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Posed joints and the full posed mesh for single (unbatched) parameters.

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .body import PosedBody, pose_body, skin_vertices
+from .body import PosedBody, pose_body
 
 if TYPE_CHECKING:
     from ..problem import FitProblem
@@ -70,8 +70,9 @@ def model_keypoints(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
     """The model's 3D keypoints in the input format.
 
     Keypoint i is posed joint ``keypoint_joint[i]`` when that is ≥ 0, else
-    Σ_v keypoint_vertex_weights[i, v] · (posed vertex keypoint_vertex_ids[i, v]).
-    Keypoints with no target (weight row all zero) come out as γ and carry data weight 0.
+    Σ_v keypoint_vertex_weights[i, v] · (posed vertex keypoint_vertex_ids[i, v]), evaluated
+    through :class:`~smplify.reference.body.SurfaceBlend`. Keypoints with no target (weight
+    row all zero) come out at 0 and carry data weight 0.
 
     Parameters
     ----------
@@ -89,13 +90,7 @@ def model_keypoints(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
     out = posed.joints[..., np.maximum(joint, 0), :]  # (..., K, 3)
     from_vertices = np.flatnonzero(joint < 0)
     if from_vertices.size:
-        ids = problem.keypoint_vertex_ids[from_vertices]  # (Kv, V)
-        w = problem.keypoint_vertex_weights[from_vertices]  # (Kv, V)
-        unique, inverse = np.unique(ids, return_inverse=True)
-        verts = skin_vertices(problem.body, posed, betas, unique)  # (..., U, 3)
-        sel = verts[..., inverse.reshape(ids.shape), :]  # (..., Kv, V, 3)
-        surface = np.einsum("kv,...kva->...ka", w, sel - posed.transl[..., None, None, :])
-        surface = surface + posed.transl[..., None, :]
+        surface = problem.surface_blend.points(posed, np.asarray(betas))  # (..., Kv, 3)
         out = out.copy() if out.dtype == surface.dtype else out.astype(surface.dtype)
         out[..., from_vertices, :] = surface
     return out

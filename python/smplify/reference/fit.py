@@ -28,7 +28,7 @@ from .energy import (
     project,
     term_residuals,
 )
-from .init import fit_torso, flipped_orientation, is_sideways, termination_name
+from .init import SOLVER_METHOD, fit_torso, flipped_orientation, is_sideways, termination_name
 
 # Tolerances on the step and the gradient: small, so that the relative function tolerance of
 # the options (SPEC §3: 1e-4) is what ends a stage, as in the C++ fit.
@@ -111,7 +111,7 @@ def fit_stage(problem: FitProblem, pose: np.ndarray, betas: np.ndarray, transl: 
     x0 = np.concatenate([np.asarray(pose, float), np.asarray(betas, float)])
     f0 = fun(x0)
     opts = problem.options
-    res = least_squares(fun, x0, jac=jac, method="trf", ftol=opts.function_tolerance,
+    res = least_squares(fun, x0, jac=jac, method=SOLVER_METHOD, ftol=opts.function_tolerance,
                         xtol=_XTOL, gtol=_GTOL, max_nfev=opts.max_iterations)
     summary = StageSummary(
         name=f"stage {stage + 1}", weights=weights.as_dict(), iterations=int(res.nfev),

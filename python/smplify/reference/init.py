@@ -34,6 +34,9 @@ from .energy import complex_step_jacobian, model_keypoints, project
 
 INITIAL_ORIENTATION = np.array([np.pi, 0.0, 0.0])
 
+# scipy.optimize.least_squares method of the torso fit and the stages (see smplify.reference.fit).
+SOLVER_METHOD = "trf"
+
 # Torso keypoint slots (problem.torso_keypoints order) of the shoulder–hip pairs.
 _PAIRS = ((0, 2), (1, 3))
 _TERMINATION = {-1: "FAILURE", 0: "NO_CONVERGENCE", 1: "CONVERGENCE", 2: "CONVERGENCE",
@@ -117,7 +120,7 @@ def fit_torso(problem: FitProblem, orient: np.ndarray | None = None,
         return complex_step_jacobian(fun, x)
 
     opts = problem.options
-    res = least_squares(fun, x0, jac=jac, method="trf", ftol=opts.function_tolerance,
+    res = least_squares(fun, x0, jac=jac, method=SOLVER_METHOD, ftol=opts.function_tolerance,
                         xtol=1e-10, gtol=1e-10, max_nfev=opts.max_iterations)
     summary = StageSummary(
         name="torso", weights={"depth": opts.depth_weight}, iterations=int(res.nfev),
