@@ -14,24 +14,28 @@ The regressor is built per body model (`fit_capsule_regressor`), as in the paper
 
 1. sample unposed bodies v(β_s) = v_template + shapedirs · β_s, β_0 = 0, β_s ~ N(0, I);
 2. give every vertex to the part of its dominant skinning joint;
-3. per part fix the axis, offset and start (shared by all shapes) and per shape the radius and
-   length, minimising the bidirectional distance between the part's surface and the capsule's
+3. per part fit the axis and offset (shared by all shapes; start is fixed by the part's kind)
+   and per shape the radius and length, minimising the bidirectional distance between the
+   part's surface and the capsule's
 
-       E = Σ_v w_v (‖v − seg(v)‖ − r)²  +  Σ_P w_P max(0, n_q · (P − q))²
+       E = Σ_v w_v (‖v − seg(v)‖ − r)²  +  Σ_P w_P ρ(‖P − q(P)‖)
 
-   (w_v: vertex area share of the part; P: points on the capsule surface with area shares w_P,
-   q: the part vertex nearest P, n_q its normal). The first sum pulls the capsule surface onto
-   every vertex of the part, from inside and from outside. The second is the capsule→mesh
-   direction; it counts only the capsule surface that sticks out of the body (point-to-plane
-   distance, positive outside), since capsule surface hidden inside the body, where two parts
-   meet, costs nothing in E_sp;
-4. learn the ridge regression β → (r, l) over the samples; refit every shape starting from the
+   (w_v: vertex area share of the part; P: points on the capsule surface with area shares w_P;
+   q(P): the part's vertex or triangle centroid nearest P; ρ: Huber, δ = 1 cm). The first sum
+   pulls the capsule surface onto every vertex of the part, from inside and from outside. The
+   second, capsule → mesh, keeps the capsule from reaching beyond its part: without it the
+   length of a part that is open at both ends (neck, thigh, calf) is free, since a longer
+   capsule still passes through every ring of the part. Huber keeps the caps that must sit
+   inside the body where two parts meet from dragging the fit;
+4. make the shared geometry mirror-symmetric (left and right parts averaged);
+5. learn the ridge regression β → (r, l) over the samples; refit every shape starting from the
    regressor's prediction and learn the regression again.
 
 Minimisation: Levenberg–Marquardt with analytic Jacobians, alternating between the per-shape
 (r, l) blocks (2 × 2 normal equations for every shape and part at once) and the shared
-geometry of each part (offset and a rotation of the axis: 5 × 5 per part), all vectorised in
-NumPy. Nearest vertices come from one k-d tree over every (shape, part) group.
+geometry of each part (offset and a turn of the axis: 5 × 5 per part), all vectorised in
+NumPy; nearest targets come from one k-d tree over every (shape, part) group and are held
+for a few steps at a time (ICP style). About 2 s of CPU for a 13,718-vertex model.
 """
 
 from __future__ import annotations
@@ -886,6 +890,8 @@ def _initial_geometry(prob: _Problem) -> tuple[_Geometry, np.ndarray, np.ndarray
     return geom, r0[prob.group_part], l0[prob.group_part]
 
 
+# LM iterations: pass 1 per-shape start; pass 1 rounds; iterations per block and round;
+# pass 2 geometry; pass 2 per-shape. Each block holds its correspondences (one k-d tree query).
 _ITERATIONS = [4, 3, 3, 2, 4]
 _HUBER_DELTA = 0.01  # metres, Huber threshold of the capsule → mesh distance
 
