@@ -101,7 +101,7 @@ _CHILD_JOINT = {1: 4, 2: 5, 4: 7, 5: 8, 7: 10, 8: 11, 12: 15, 13: 16, 14: 17, 16
 _LEFT_RIGHT_PARTS = (_P["pelvis"], _P["spine1"], _P["spine2"], _P["spine3"])
 _CENTRED_START = -0.5
 
-_ALGORITHM_VERSION = "capsules-1"
+_ALGORITHM_VERSION = "capsules-2"  # part of every model hash: bump when the fit changes
 _LOGGER = logging.getLogger(__name__)
 _FILE_KEYS = ("joint", "axis", "offset", "start", "radius_mean", "radius_betas", "length_mean",
               "length_betas", "parts")
