@@ -10,10 +10,13 @@ smallest normaliser. As least squares (docs/design.md, "Pose prior file"), per c
     r_k(x) = [ √½ · L_kᵀ (x − μ_k) ; √(−log c_k) ]          (70 rows)
     E_θ(x) = min_k ‖r_k(x)‖².
 
-Files: the shipped open prior ("open", ``data/open_pose_prior.npz``, learned from CMU mocap by
-``tools/build_pose_prior.py``), any ``.npz`` with ``means`` (8, 69), ``covars`` (8, 69, 69)
-and ``weights`` (8,), or the authors' ``gmm_08.pkl`` (a Python-2 pickle of a dict with the
-same keys), read through :func:`smplify.safe_pickle.load_pickle`, which runs no code.
+Files: the shipped open prior ("open", ``data/open_pose_prior.npz``, learned by
+``tools/build_pose_prior.py`` from inverse-kinematics fits of the open body model to CMU
+motion capture: "The data used in this project was obtained from mocap.cs.cmu.edu. The
+database was created with funding from NSF EIA-0196217."), any ``.npz`` with ``means``
+(8, 69), ``covars`` (8, 69, 69) and ``weights`` (8,), or the authors' ``gmm_08.pkl`` (a
+Python-2 pickle of a dict with the same keys), read through
+:func:`smplify.safe_pickle.load_pickle`, which runs no code.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ class GMMPosePrior:
     ----------
     means, covars, weights : as above (float64)
     precision_cholesky : (K, 69, 69) lower-triangular L_k with Σ_k⁻¹ = L_k L_kᵀ
-    neg_log_c : (K,) −log c_k ≥ 0 (0 for the component that sets the minimum)
+    neg_log_c : (K,) −log c_k > 0 (the constant row of each component's residual, squared)
     """
 
     def __init__(self, means: np.ndarray, covars: np.ndarray, weights: np.ndarray,
