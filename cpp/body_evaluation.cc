@@ -1,6 +1,5 @@
 #include "body_evaluation.h"
 
-#include <map>
 #include <utility>
 
 namespace smplify {
@@ -14,15 +13,9 @@ BodyEvaluation::BodyEvaluation(const BodyModel& model, const KeypointTargets& ta
       capsules_(capsules),
       layout_(capsules != nullptr ? layout : nullptr),
       sphere_sigma_scale_(sphere_sigma_scale) {
-  std::map<int, int> slot_of_vertex;
-  surface_rows_.resize(targets_.size());
+  surface_.resize(targets_.size());
   for (int k = 0; k < targets_.size(); ++k) {
-    if (targets_.joint[k] >= 0) continue;
-    for (const auto& [vertex, weight] : targets_.vertices[k]) {
-      auto [it, inserted] = slot_of_vertex.emplace(vertex, static_cast<int>(slot_of_vertex.size()));
-      if (inserted) surface_vertex_ids_.push_back(vertex);
-      surface_rows_[k].emplace_back(it->second, weight);
-    }
+    if (targets_.joint[k] < 0) surface_[k] = model_.Fold(targets_.vertices[k]);
   }
 }
 
@@ -39,14 +32,11 @@ void BodyEvaluation::Compute(bool with_jacobians) {
   // 1. Joint keypoints and their Jacobians.
   Eigen::MatrixXd d_joints_pose, d_joints_betas;
   if (with_jacobians) model_.JointJacobians(skeleton, &d_joints_pose, &d_joints_betas);
-  // 2. Surface keypoints: skin only the vertices they use.
-  Eigen::MatrixXd d_vertices_pose, d_vertices_betas;
-  MatX3 vertices;
-  if (!surface_vertex_ids_.empty()) {
-    vertices = model_.SelectedVertices(skeleton, surface_vertex_ids_,
-                                       with_jacobians ? &d_vertices_pose : nullptr,
-                                       with_jacobians ? &d_vertices_betas : nullptr);
-  }
+  // 2. Surface keypoints: folded vertex combinations (their pose blend-shape inputs first).
+  const bool blend = model_.has_pose_blend_shapes();
+  const Eigen::VectorXd feature = blend ? model_.PoseFeature(skeleton) : Eigen::VectorXd();
+  PoseFeatureJacobian d_feature;
+  if (blend && with_jacobians) d_feature = model_.PoseFeatureDerivative(skeleton);
   keypoints_.setZero(num_keypoints, 3);
   if (with_jacobians) {
     d_keypoints_pose_.setZero(3 * num_keypoints, kPoseSize);
@@ -62,13 +52,14 @@ void BodyEvaluation::Compute(bool with_jacobians) {
       }
       continue;
     }
-    for (const auto& [slot, weight] : surface_rows_[k]) {
-      keypoints_.row(k) += weight * vertices.row(slot);
-      if (with_jacobians) {
-        d_keypoints_pose_.middleRows<3>(3 * k) += weight * d_vertices_pose.middleRows<3>(3 * slot);
-        d_keypoints_betas_.middleRows<3>(3 * k) +=
-            weight * d_vertices_betas.middleRows<3>(3 * slot);
-      }
+    if (with_jacobians) {
+      Eigen::Ref<Eigen::Matrix<double, 3, kPoseSize>> d_pose = d_keypoints_pose_.middleRows<3>(3 * k);
+      Eigen::Ref<Mat3X> d_betas = d_keypoints_betas_.middleRows<3>(3 * k);
+      keypoints_.row(k) = model_.PoseFolded(skeleton, surface_[k], feature, &d_feature, &d_pose,
+                                            &d_betas).transpose();
+    } else {
+      keypoints_.row(k) =
+          model_.PoseFolded(skeleton, surface_[k], feature, nullptr, nullptr, nullptr).transpose();
     }
   }
 

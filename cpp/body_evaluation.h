@@ -48,6 +48,10 @@ class BodyEvaluation : public ceres::EvaluationCallback {
   Vec3 keypoint(int k) const { return keypoints_.row(k).transpose(); }
   auto keypoint_pose_jacobian(int k) const { return d_keypoints_pose_.middleRows<3>(3 * k); }
   auto keypoint_betas_jacobian(int k) const { return d_keypoints_betas_.middleRows<3>(3 * k); }
+  // ∂X_k/∂γ = transl_scale(k) · I (1 for joints, Σ_v c_v for a vertex combination).
+  double keypoint_transl_scale(int k) const {
+    return targets_.joint[k] >= 0 ? 1.0 : surface_[k].weight_sum;
+  }
 
   // Spheres: centres C_i (camera frame), σ_i, and ∂C_i/∂θ (3 × 72; β held, SPEC §2).
   const SphereLayout* sphere_layout() const { return layout_; }
@@ -66,8 +70,7 @@ class BodyEvaluation : public ceres::EvaluationCallback {
   const CapsuleArrays* capsules_;
   const SphereLayout* layout_;
   const double sphere_sigma_scale_;
-  std::vector<int> surface_vertex_ids_;  // union of the surface keypoints' vertices
-  std::vector<std::vector<std::pair<int, double>>> surface_rows_;  // per keypoint: (slot, w)
+  std::vector<FoldedVertexCombination> surface_;  // per keypoint (empty for joints)
 
   MatX3 keypoints_;
   Eigen::MatrixXd d_keypoints_pose_, d_keypoints_betas_;

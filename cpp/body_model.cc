@@ -149,7 +149,7 @@ MatX3 BodyModel::Vertices(const Skeleton& s) const {
   Eigen::Matrix<double, kNumJoints, 12> transforms;
   for (int k = 0; k < kNumJoints; ++k) {
     const Mat3& R = s.world_rotation[k];
-    const Vec3 t = s.joints[k] - R * s.rest_joints[k];
+    const Vec3 t = s.joints[k] - s.transl - R * s.rest_joints[k];
     for (int r = 0; r < 3; ++r) {
       transforms.block<1, 3>(k, 4 * r) = R.row(r);
       transforms(k, 4 * r + 3) = t(r);
@@ -161,7 +161,7 @@ MatX3 BodyModel::Vertices(const Skeleton& s) const {
   for (Eigen::Index i = 0; i < n; ++i) {
     const Vec3 v = arrays_.v_template.row(i).transpose() + rest.segment<3>(3 * i);
     for (int r = 0; r < 3; ++r) {
-      out(i, r) = blended.block<1, 3>(i, 4 * r).dot(v) + blended(i, 4 * r + 3);
+      out(i, r) = blended.block<1, 3>(i, 4 * r).dot(v) + blended(i, 4 * r + 3) + s.transl(r);
     }
   }
   return out;
@@ -176,28 +176,19 @@ MatX3 BodyModel::SelectedVertices(const Skeleton& s, const std::vector<int>& ids
   if (d_pose != nullptr) d_pose->setZero(3 * count, kPoseSize);
   if (d_betas != nullptr) d_betas->setZero(3 * count, num_betas());
 
-  // ∂vec(R(θ_k))/∂θ_k (9 × 3, row-major vec), needed for the pose blend shapes.
-  std::array<Eigen::Matrix<double, 9, 3>, kNumJoints> d_rotation;
-  if (d_pose != nullptr && has_pose_blend_shapes()) {
-    for (int k = 1; k < kNumJoints; ++k) {
-      const Mat3 Jr = RightJacobian(s.pose.segment<3>(3 * k));
-      for (int i = 0; i < 3; ++i) {
-        const Mat3 dR = s.local_rotation[k] * Skew(Jr.col(i));
-        for (int r = 0; r < 3; ++r) d_rotation[k].block<3, 1>(3 * r, i) = dR.row(r).transpose();
-      }
-    }
-  }
+  PoseFeatureJacobian d_rotation;
+  if (d_pose != nullptr && has_pose_blend_shapes()) d_rotation = PoseFeatureDerivative(s);
 
   for (int i = 0; i < count; ++i) {
     const int n = ids[i];
     const Vec3 rest = PosedRestVertex(n, s.betas, feature);
-    Vec3 v = Vec3::Zero();
+    Vec3 v = s.transl;                     // γ is added after skinning
     Mat3 blended_rotation = Mat3::Zero();  // Σ_k w_k R_world_k
     for (RowSparse::InnerIterator it(arrays_.weights, n); it; ++it) {
       const int k = static_cast<int>(it.col());
       const double w = it.value();
       const Vec3 q = s.world_rotation[k] * (rest - s.rest_joints[k]) + s.joints[k];
-      v += w * q;
+      v += w * (q - s.transl);
       blended_rotation += w * s.world_rotation[k];
       if (d_pose != nullptr) {
         // Σ_k w_k ∂q_k/∂θ: each skinning transform moves q_k rigidly with joint k.
@@ -228,6 +219,94 @@ MatX3 BodyModel::SelectedVertices(const Skeleton& s, const std::vector<int>& ids
     }
   }
   return out;
+}
+
+PoseFeatureJacobian BodyModel::PoseFeatureDerivative(const Skeleton& s) const {
+  // ∂R(θ_k)/∂θ_k,i = R(θ_k) [J_r(θ_k) e_i]×, written as row-major vec.
+  PoseFeatureJacobian d_rotation;
+  d_rotation[0].setZero();
+  for (int k = 1; k < kNumJoints; ++k) {
+    const Mat3 Jr = RightJacobian(s.pose.segment<3>(3 * k));
+    for (int i = 0; i < 3; ++i) {
+      const Mat3 dR = s.local_rotation[k] * Skew(Jr.col(i));
+      for (int r = 0; r < 3; ++r) d_rotation[k].block<3, 1>(3 * r, i) = dR.row(r).transpose();
+    }
+  }
+  return d_rotation;
+}
+
+FoldedVertexCombination BodyModel::Fold(
+    const std::vector<std::pair<int, double>>& combination) const {
+  std::array<double, kNumJoints> a{};
+  std::array<Vec3, kNumJoints> m;
+  std::array<Mat3X, kNumJoints> S;
+  std::array<Eigen::Matrix<double, 3, Eigen::Dynamic>, kNumJoints> Q;
+  for (int k = 0; k < kNumJoints; ++k) {
+    m[k].setZero();
+    S[k].setZero(3, num_betas());
+    if (has_pose_blend_shapes()) Q[k].setZero(3, kPoseFeatureSize);
+  }
+  FoldedVertexCombination folded;
+  for (const auto& [v, c] : combination) {
+    Require(v >= 0 && v < num_vertices(), "vertex id out of range");
+    folded.weight_sum += c;
+    for (RowSparse::InnerIterator it(arrays_.weights, v); it; ++it) {
+      const int k = static_cast<int>(it.col());
+      const double cw = c * it.value();
+      a[k] += cw;
+      m[k] += cw * arrays_.v_template.row(v).transpose();
+      S[k] += cw * arrays_.shapedirs.middleRows<3>(3 * v);
+      if (has_pose_blend_shapes()) Q[k] += cw * arrays_.posedirs.middleRows<3>(3 * v);
+    }
+  }
+  for (int k = 0; k < kNumJoints; ++k) {
+    if (a[k] == 0.0 && m[k].isZero() && S[k].isZero()) continue;
+    folded.joints.push_back(k);
+    folded.a.push_back(a[k]);
+    folded.m.push_back(m[k]);
+    folded.S.push_back(S[k]);
+    folded.Q.push_back(Q[k]);
+  }
+  return folded;
+}
+
+Vec3 BodyModel::PoseFolded(const Skeleton& s, const FoldedVertexCombination& folded,
+                           const Eigen::VectorXd& feature, const PoseFeatureJacobian* d_feature,
+                           Eigen::Ref<Eigen::Matrix<double, 3, kPoseSize>>* d_pose,
+                           Eigen::Ref<Mat3X>* d_betas) const {
+  Vec3 x = folded.weight_sum * s.transl;
+  if (d_pose != nullptr) d_pose->setZero();
+  if (d_betas != nullptr) d_betas->setZero();
+  for (size_t t = 0; t < folded.joints.size(); ++t) {
+    const int k = folded.joints[t];
+    const double a = folded.a[t];
+    // u_k = m_k + S_k β + Q_k f(θ) − a_k J_k(β), in joint k's rest frame.
+    Vec3 u = folded.m[t] + folded.S[t] * s.betas - a * s.rest_joints[k];
+    if (has_pose_blend_shapes()) u += folded.Q[t] * feature;
+    const Vec3 Ru = s.world_rotation[k] * u;
+    x += Ru + a * (s.joints[k] - s.transl);
+    if (d_pose != nullptr) {
+      // ∂(R_k u + a p_k)/∂θ_j = −[R_k u + a (p_k − p_j)]× A_j for j on k's chain (j ≠ k
+      // moves p_k; j = k only turns u) ...
+      for (int j = k; j >= 0; j = arrays_.parents[j]) {
+        d_pose->middleCols<3>(3 * j) -= Skew(Ru + a * (s.joints[k] - s.joints[j])) *
+                                        s.pose_jacobian[j];
+      }
+      // ... plus the pose blend shapes: R_k Q_k ∂f/∂θ.
+      if (has_pose_blend_shapes()) {
+        const Eigen::Matrix<double, 3, Eigen::Dynamic> RQ = s.world_rotation[k] * folded.Q[t];
+        for (int j = 1; j < kNumJoints; ++j) {
+          d_pose->middleCols<3>(3 * j) += RQ.middleCols<9>(9 * (j - 1)) * (*d_feature)[j];
+        }
+      }
+    }
+    if (d_betas != nullptr) {
+      *d_betas += s.world_rotation[k] *
+                      (folded.S[t] - a * J_shapedirs_.middleRows<3>(3 * k)) +
+                  a * s.joint_betas_jacobian[k];
+    }
+  }
+  return x;
 }
 
 }  // namespace smplify

@@ -4,7 +4,8 @@
 //   J(β)    = J_regressor · v(β) = J_template + J_shapedirs · β    rest joints (linear in β)
 //   G_k     = G_parent(k) · [R(θ_k) | J_k − J_parent(k)]           forward kinematics
 //   p_k     = translation of G_k + γ                              posed joints
-//   v_posed = Σ_k w_k (R_world_k (v(β) + P·(R(θ) − I) − J_k) + p_k)   linear blend skinning
+//   v_posed = Σ_k w_k (R_world_k (v(β) + P·(R(θ) − I) − J_k) + p_k − γ) + γ
+//             (linear blend skinning; γ added after skinning, as smplx does)
 //
 // Derivatives (a point q rigidly attached to joint k, j an ancestor of k or k itself):
 //   ∂q/∂θ_j = −[q − p_j]× R_world_j J_r(θ_j)        (J_r: right Jacobian of SO(3))
@@ -13,6 +14,7 @@
 #pragma once
 
 #include <array>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
@@ -30,6 +32,24 @@ using Mat3X = Eigen::Matrix<double, 3, Eigen::Dynamic>;
 using MatX3 = Eigen::Matrix<double, Eigen::Dynamic, 3>;
 using RowSparse = Eigen::SparseMatrix<double, Eigen::RowMajor>;
 using PoseVector = Eigen::Matrix<double, kPoseSize, 1>;
+
+// A fixed linear combination of posed vertices (a keypoint regressor row, x = Σ_v c_v v_v),
+// folded into per-joint terms so that posing it costs the same for 1 or 4000 vertices:
+//   x = Σ_k [R_world_k u_k + a_k (p_k − γ)] + (Σ_v c_v) γ,  u_k = m_k + S_k β + Q_k f(θ) − a_k J_k,
+//   a_k = Σ_v c_v w_vk,  m_k = Σ_v c_v w_vk v_template_v,  S_k = Σ_v c_v w_vk shapedirs_v,
+//   Q_k = Σ_v c_v w_vk posedirs_v,  f(θ) = vec(R(θ_j) − I) (the pose blend-shape input).
+// Exact for linear blend skinning, because skinning is linear in the vertices.
+struct FoldedVertexCombination {
+  double weight_sum = 0.0;  // Σ_v c_v: γ enters x as weight_sum · γ (γ is added per vertex)
+  std::vector<int> joints;  // joints k with a non-zero term
+  std::vector<double> a;
+  std::vector<Vec3> m;
+  std::vector<Mat3X> S;     // 3 × B each
+  std::vector<Eigen::Matrix<double, 3, Eigen::Dynamic>> Q;  // 3 × 207 each (empty: no posedirs)
+};
+
+// ∂vec(R(θ_k))/∂θ_k (9 × 3, row-major vec) for every joint: the pose blend shapes' inputs.
+using PoseFeatureJacobian = std::array<Eigen::Matrix<double, 9, 3>, kNumJoints>;
 
 // The arrays of an SMPL-format model file, as the core takes them.
 struct BodyModelArrays {
@@ -79,6 +99,20 @@ class BodyModel {
   void JointJacobians(const Skeleton& skeleton, Eigen::MatrixXd* d_pose,
                       Eigen::MatrixXd* d_betas) const;
 
+  // Folds Σ_v c_v v_v (pairs (v, c_v)) into per-joint terms; throws on a bad vertex id.
+  FoldedVertexCombination Fold(const std::vector<std::pair<int, double>>& combination) const;
+
+  // Posed Σ_v c_v v_v and, when the pointers are non-null, ∂/∂θ (3 × 72) and ∂/∂β (3 × B).
+  // feature: PoseFeature(skeleton) (unused without posedirs); d_feature: needed for d_pose
+  // with posedirs. d_betas needs the skeleton's joint_betas_jacobian.
+  Vec3 PoseFolded(const Skeleton& skeleton, const FoldedVertexCombination& folded,
+                  const Eigen::VectorXd& feature, const PoseFeatureJacobian* d_feature,
+                  Eigen::Ref<Eigen::Matrix<double, 3, kPoseSize>>* d_pose,
+                  Eigen::Ref<Mat3X>* d_betas) const;
+
+  Eigen::VectorXd PoseFeature(const Skeleton& skeleton) const;  // vec(R(θ_k) − I), k ≥ 1
+  PoseFeatureJacobian PoseFeatureDerivative(const Skeleton& skeleton) const;
+
   // Adds ∂q/∂θ of a point q rigidly attached to joint k to d_pose (3 × 72).
   void AddAttachedPointPoseJacobian(const Skeleton& skeleton, int k, const Vec3& q,
                                     Eigen::Ref<Eigen::Matrix<double, 3, kPoseSize>> d_pose) const;
@@ -95,7 +129,6 @@ class BodyModel {
   // Rest vertex n before skinning: v_template + shapedirs β + posedirs · pose feature.
   Vec3 PosedRestVertex(int n, const Eigen::VectorXd& betas,
                        const Eigen::VectorXd& pose_feature) const;
-  Eigen::VectorXd PoseFeature(const Skeleton& skeleton) const;  // vec(R(θ_k) − I), k ≥ 1
 
   BodyModelArrays arrays_;
   Eigen::Matrix<double, kNumJoints, 3> J_template_;

@@ -29,7 +29,8 @@ ceres::Solver::Options SolverOptions(const FitOptions& options) {
   solver.minimizer_type = ceres::TRUST_REGION;
   solver.trust_region_strategy_type = ceres::DOGLEG;
   solver.dogleg_type = ceres::TRADITIONAL_DOGLEG;  // SMPLify's (Powell's) dogleg
-  solver.linear_solver_type = ceres::DENSE_QR;     // ~80 dense columns: QR is cheap and stable
+  // ~80 dense columns and ~350 rows: forming JᵀJ and factoring it costs a third of a QR.
+  solver.linear_solver_type = ceres::DENSE_NORMAL_CHOLESKY;
   solver.max_num_iterations = options.max_iterations;
   solver.function_tolerance = options.function_tolerance;
   solver.num_threads = options.threads;

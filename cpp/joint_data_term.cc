@@ -62,7 +62,9 @@ bool JointDataCost::Evaluate(double const* const* /*parameters*/, double* residu
     if (jacobians[2] != nullptr) {
       d_betas.middleRows<2>(2 * m) = dr_dX * evaluation_->keypoint_betas_jacobian(k);
     }
-    if (jacobians[3] != nullptr) d_transl.middleRows<2>(2 * m) = dr_dX;
+    if (jacobians[3] != nullptr) {
+      d_transl.middleRows<2>(2 * m) = evaluation_->keypoint_transl_scale(k) * dr_dX;
+    }
   }
   return true;
 }

@@ -7,6 +7,7 @@
 // X_i: keypoint i of the posed model in the camera frame (from BodyEvaluation), π: the pinhole
 // projection, x̂_i: the detection, w_i: its weight. robust = false uses ρ(e) = e (the torso fit).
 // Parameter blocks: global_orient (3), body_pose (69), betas (B), transl (3).
+// Symbols: X_i keypoint (metres, camera frame), x̂_i detection (px), w_i weight, σ (px), λ = 1.
 #pragma once
 
 #include <vector>

@@ -109,7 +109,27 @@ void BindBodyModel(py::module_& m) {
             return py::make_tuple(RowMatrix(v), RowMatrix(d_pose), RowMatrix(d_betas), d_transl);
           },
           py::arg("pose"), py::arg("betas"), py::arg("transl"), py::arg("vertex_ids"),
-          "(vertices (n,3), d_pose (3n,72), d_betas (3n,B), d_transl (3n,3)), row 3i + c.");
+          "(vertices (n,3), d_pose (3n,72), d_betas (3n,B), d_transl (3n,3)), row 3i + c.")
+      .def(
+          "vertex_combination_and_jacobian",
+          [](const BodyModel& b, const Eigen::Ref<const Eigen::VectorXd>& pose,
+             const Eigen::VectorXd& betas, const Eigen::Ref<const Eigen::VectorXd>& transl,
+             const std::vector<std::pair<int, double>>& combination) {
+            const FoldedVertexCombination folded = b.Fold(combination);
+            const Skeleton s = b.Pose(ToPose(pose), betas, ToTransl(transl), true);
+            const Eigen::VectorXd feature =
+                b.has_pose_blend_shapes() ? b.PoseFeature(s) : Eigen::VectorXd();
+            const PoseFeatureJacobian d_feature = b.PoseFeatureDerivative(s);
+            Eigen::Matrix<double, 3, kPoseSize> d_pose;
+            Mat3X d_betas(3, b.num_betas());
+            Eigen::Ref<Eigen::Matrix<double, 3, kPoseSize>> d_pose_ref(d_pose);
+            Eigen::Ref<Mat3X> d_betas_ref(d_betas);
+            const Vec3 x = b.PoseFolded(s, folded, feature, &d_feature, &d_pose_ref, &d_betas_ref);
+            return py::make_tuple(Eigen::VectorXd(x), RowMatrix(d_pose), RowMatrix(d_betas));
+          },
+          py::arg("pose"), py::arg("betas"), py::arg("transl"), py::arg("combination"),
+          "Σ c_v · posed vertex v for [(v, c_v)], folded per joint: (x (3,), d_pose (3,72), "
+          "d_betas (3,B)).");
 }
 
 }  // namespace smplify

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,20 @@ from .problem import FitProblem, build_problem
 from .result import FitResult, StageSummary
 
 _FLIP_CODES = {"auto": -1, False: 0, True: 1}
+
+
+@lru_cache(maxsize=8)
+def _load_prior_cached(name_or_path: str) -> Any:
+    """Priors are immutable data: load each file once per process."""
+    from .prior import load_prior
+
+    return load_prior(name_or_path)
+
+
+def _prior(prior: Any) -> Any:
+    if isinstance(prior, (str, os.PathLike)):
+        return _load_prior_cached(os.fspath(prior))
+    return prior
 
 
 def _core_options(problem: FitProblem) -> dict[str, Any]:
@@ -162,10 +177,9 @@ class Fitter:
     def __init__(self, model: Any = "open", *, format: str, image_size: Sequence[float],
                  focal_length: float | None = None, prior: Any = "open", **options: Any):
         from . import load_model
-        from .prior import load_prior
 
         self.model = load_model(model)
-        self.prior = load_prior(prior) if isinstance(prior, (str, os.PathLike)) else prior
+        self.prior = _prior(prior)
         self.format = format
         self.image_size = image_size
         self.focal_length = focal_length
@@ -221,10 +235,9 @@ def fit_batch(list_of_keypoints: Sequence[Any], format: str, image_size: Sequenc
     list of FitResult, in input order.
     """
     from . import load_model
-    from .prior import load_prior
 
     body = load_model(model)
-    pose_prior = load_prior(prior) if isinstance(prior, (str, os.PathLike)) else prior
+    pose_prior = _prior(prior)
     workers = os.cpu_count() or 1 if threads is None else int(threads)
     if workers < 1:
         raise ValueError(f"threads must be >= 1, got {threads!r}")
