@@ -63,6 +63,7 @@ struct FitOptions {
   double function_tolerance = 1e-4;
   int flip = -1;  // −1 auto (sideways test), 0 never, 1 always
   double sideways_ratio = 0.4;
+  bool refine_translation = true;  // γ free in the stages too (SMPLify keeps it fixed)
   int threads = 1;
 };
 

@@ -120,6 +120,10 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
               o.pose_prior_weights.size() == o.shape_prior_weights.size(),
           "options: one pose and one shape weight per stage");
   Require(o.max_iterations >= 1 && o.threads >= 1, "options: iterations and threads >= 1");
+  Require(!c.starts.empty(), "need at least one start pose");
+  for (const auto& start : c.starts) {
+    Require(start.size() == 69 && start.allFinite(), "start poses must be 69 finite values");
+  }
   Require(o.data_sigma > 0 && o.function_tolerance > 0 && o.sphere_sigma_scale > 0,
           "options: sigma, tolerance and sphere scale must be > 0");
 }
@@ -218,7 +222,9 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
     StageTerms terms(context_, o, &p, weights);
     ceres::Problem problem(ProblemOptions(&terms.evaluation()));
     terms.AddTo(&problem);
-    problem.SetParameterBlockConstant(p.transl.data());  // the camera stays fixed (SPEC §3.4)
+    // SMPLify keeps the camera fixed here (SPEC §3.4); the default lets γ move so that an
+    // error of the similar-triangles depth is not absorbed by shape and pose.
+    if (!context_.options.refine_translation) problem.SetParameterBlockConstant(p.transl.data());
     report.stages.push_back(Solve(solver, &problem, "stage " + std::to_string(stage + 1), weights));
     if (stage + 1 == num_stages) report.energies = terms.Energies();
   }
@@ -248,16 +254,31 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const
     if (flip == 1 || (flip < 0 && report.sideways)) orientations.push_back(true);
   }
 
+  // Per orientation, the start with the lowest total energy; between orientations, the lower
+  // data term (SPEC §3.3). A warm start is its own single start.
+  std::vector<Eigen::VectorXd> starts = context_.starts;
+  if (initial != nullptr) starts = {p.body_pose};
   OrientationReport best;
   double best_data = std::numeric_limits<double>::infinity();
   for (bool flipped : orientations) {
-    OrientationReport candidate = RunStages(o, p, flipped);
-    report.tried_data_energies.push_back(candidate.energies.data);
-    if (candidate.energies.data < best_data) {
-      best_data = candidate.energies.data;
-      best = std::move(candidate);
+    OrientationReport chosen;
+    double chosen_total = std::numeric_limits<double>::infinity();
+    for (const Eigen::VectorXd& start : starts) {
+      BodyParameters from = p;
+      from.body_pose = start;
+      OrientationReport candidate = RunStages(o, from, flipped);
+      if (candidate.energies.total() < chosen_total) {
+        chosen_total = candidate.energies.total();
+        chosen = std::move(candidate);
+      }
+    }
+    report.tried_data_energies.push_back(chosen.energies.data);
+    if (chosen.energies.data < best_data) {
+      best_data = chosen.energies.data;
+      best = std::move(chosen);
     }
   }
+  report.num_starts = static_cast<int>(starts.size());
   report.parameters = best.parameters;
   report.energies = best.energies;
   report.flipped = best.flipped;

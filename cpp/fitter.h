@@ -35,6 +35,7 @@ struct FitReport {
   bool flipped = false;             // the chosen orientation is the flipped one
   std::vector<double> tried_data_energies;  // per orientation tried: initial, then flipped
   double initial_depth = 0.0;       // t_z from similar triangles
+  int num_starts = 1;              // start poses tried per orientation
   int num_spheres = 0;
   int num_sphere_pairs = 0;
   double seconds = 0.0;

@@ -32,6 +32,9 @@ struct FitContext {
   CapsuleArrays capsules;  // empty joint list: no interpenetration term
   FitOptions options;
   SphereLayout spheres = {};  // filled by the Fitter from the capsules at β = 0
+  // Body poses the stages start from (the first also poses the torso fit); the fit keeps the
+  // start with the lowest final total energy.
+  std::vector<Eigen::VectorXd> starts = {Eigen::VectorXd::Zero(69)};
 };
 
 struct StageWeights {

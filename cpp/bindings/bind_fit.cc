@@ -34,6 +34,7 @@ FitOptions ToOptions(const py::dict& d) {
     else if (name == "flip") o.flip = value.cast<int>();
     else if (name == "sideways_ratio") o.sideways_ratio = value.cast<double>();
     else if (name == "threads") o.threads = value.cast<int>();
+    else if (name == "refine_translation") o.refine_translation = value.cast<bool>();
     else throw std::invalid_argument("unknown option '" + name + "'");
   }
   return o;
@@ -126,6 +127,7 @@ py::dict ToDict(const FitReport& r) {
   d["flipped"] = r.flipped;
   d["tried"] = r.tried_data_energies;
   d["initial_depth"] = r.initial_depth;
+  d["num_starts"] = r.num_starts;
   d["num_spheres"] = r.num_spheres;
   d["num_sphere_pairs"] = r.num_sphere_pairs;
   d["seconds"] = r.seconds;
@@ -146,7 +148,7 @@ void BindFit(py::module_& m) {
                        const std::vector<std::vector<std::pair<int, double>>>& vertices,
                        const RowMatrix& prior_means, const std::vector<RowMatrix>& precision_cholesky,
                        const Eigen::VectorXd& neg_log_c, const py::object& capsules,
-                       const py::dict& options) {
+                       const py::dict& options, const std::vector<Eigen::VectorXd>& starts) {
              const BodyModel& body = model.cast<const BodyModel&>();
              PosePriorArrays prior;
              prior.means = prior_means;
@@ -154,11 +156,12 @@ void BindFit(py::module_& m) {
              prior.neg_log_c = neg_log_c;
              FitContext context{body, KeypointTargets{joint, vertices}, std::move(prior),
                                 ToCapsules(capsules), ToOptions(options)};
+             context.starts = starts;
              return PyFitter{model, std::make_unique<Fitter>(std::move(context))};
            }),
            py::arg("model"), py::arg("joint"), py::arg("vertices"), py::arg("prior_means"),
            py::arg("precision_cholesky"), py::arg("neg_log_c"), py::arg("capsules"),
-           py::arg("options"))
+           py::arg("options"), py::arg("starts"))
       .def(
           "fit",
           [](const PyFitter& self, const Eigen::Ref<const RowMatrix>& keypoints,

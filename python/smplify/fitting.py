@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _core
 from .capsules import INCOMPATIBLE_PART_PAIRS
-from .problem import FitProblem, build_problem
+from .problem import FitProblem, build_problem, start_poses
 from .result import FitResult, StageSummary
 
 _FLIP_CODES = {"auto": -1, False: 0, True: 1}
@@ -39,6 +39,7 @@ def _prior(prior: Any) -> Any:
 
 def _core_options(problem: FitProblem) -> dict[str, Any]:
     options = problem.options.to_dict()
+    del options["init_pose"], options["multi_start"]
     options["flip"] = _FLIP_CODES[options["flip"]]
     options["pose_prior_weights"] = list(options["pose_prior_weights"])
     options["shape_prior_weights"] = list(options["shape_prior_weights"])
@@ -65,7 +66,7 @@ def _core_fitter(problem: FitProblem) -> Any:
         np.asarray(prior.means, dtype=np.float64),
         [np.asarray(L, dtype=np.float64) for L in prior.precision_cholesky],
         np.asarray(prior.neg_log_c, dtype=np.float64), _core_capsules(problem),
-        _core_options(problem))
+        _core_options(problem), start_poses(problem))
 
 
 def _observation(problem: FitProblem) -> dict[str, Any]:
@@ -104,6 +105,7 @@ def _result(problem: FitProblem, report: dict[str, Any], seconds_python: float) 
                  "seconds": float(report["seconds"]) + seconds_python,
                  "solver_seconds": float(report["seconds"]),
                  "initial_depth": float(report["initial_depth"]),
+                 "num_starts": int(report["num_starts"]),
                  "num_spheres": int(report["num_spheres"]),
                  "num_sphere_pairs": int(report["num_sphere_pairs"]),
                  "implementation": "cpp",

@@ -46,6 +46,18 @@ class FitOptions:
         the person's size).
     threads : int
         Threads Ceres may use for one fit.
+    refine_translation : bool
+        Let the camera translation γ move during the stages. SMPLify keeps it fixed after the
+        torso fit (False reproduces that); then any error of the similar-triangles depth can
+        only be absorbed by shape and pose, which costs accuracy (docs/design.md).
+    init_pose : "mean" or "rest"
+        Body pose the fit starts from: the pose prior's weighted mean pose (the authors'
+        release) or the rest T-pose.
+    multi_start : bool
+        Also start from every component mean of the pose prior and keep the start with the
+        lowest final total energy (about M + 1 times the work of one start). Single-view
+        fits have many local minima (a limb toward or away from the camera); on synthetic
+        data this halves the 3D error. Warm-started frames (``Fitter``) use one start.
     """
 
     pose_prior_weights: tuple[float, ...] = (404.0, 404.0, 57.4, 4.78)
@@ -61,6 +73,9 @@ class FitOptions:
     flip: Literal["auto"] | bool = "auto"
     sideways_ratio: float = 0.4
     threads: int = 1
+    refine_translation: bool = True
+    init_pose: Literal["mean", "rest"] = "mean"
+    multi_start: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pose_prior_weights", _weights("pose_prior_weights",
@@ -83,6 +98,15 @@ class FitOptions:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
             object.__setattr__(self, name, int(value))
+        if not isinstance(self.refine_translation, (bool, np.bool_)):
+            raise TypeError(f"refine_translation must be True or False, got "
+                            f"{self.refine_translation!r}")
+        object.__setattr__(self, "refine_translation", bool(self.refine_translation))
+        if not isinstance(self.multi_start, (bool, np.bool_)):
+            raise TypeError(f"multi_start must be True or False, got {self.multi_start!r}")
+        object.__setattr__(self, "multi_start", bool(self.multi_start))
+        if self.init_pose not in ("mean", "rest"):
+            raise ValueError(f"init_pose must be 'mean' or 'rest', got {self.init_pose!r}")
         if self.flip not in ("auto", True, False):
             raise ValueError(f"flip must be 'auto', True or False, got {self.flip!r}")
 

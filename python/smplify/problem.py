@@ -271,6 +271,20 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
         options=opts)
 
 
+def start_poses(problem: FitProblem) -> list[np.ndarray]:
+    """Body poses the stages start from (docs/design.md "Starts").
+
+    The first is the prior's weighted mean pose (as the authors' release starts) or the rest
+    pose (``init_pose="rest"``); with ``multi_start`` every component mean of the prior
+    follows, and the fit keeps the start that ends with the lowest total energy.
+    """
+    prior = problem.prior
+    means = np.asarray(prior.means, dtype=np.float64)
+    first = (np.zeros(69) if problem.options.init_pose == "rest"
+             else np.asarray(prior.weights, dtype=np.float64) @ means)
+    return [first, *means] if problem.options.multi_start else [first]
+
+
 def _options(options: FitOptions | Mapping[str, Any] | None) -> FitOptions:
     if options is None:
         return FitOptions()

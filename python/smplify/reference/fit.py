@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import least_squares
 
-from ..problem import FitProblem, build_problem
+from ..problem import FitProblem, build_problem, start_poses
 from ..result import FitResult, StageSummary
 from .body import model_output
 from .energy import (
@@ -61,27 +61,33 @@ def fit(keypoints: Any, format: str, image_size: Any, focal_length: float | None
 
 def fit_stage(problem: FitProblem, pose: np.ndarray, betas: np.ndarray, transl: np.ndarray,
               stage: int) -> tuple[np.ndarray, np.ndarray, StageSummary]:
-    """One stage: minimise E over (θ, β) with the camera translation fixed.
+    """One stage: minimise E over (θ, β), and γ when ``options.refine_translation``.
 
     Parameters
     ----------
     problem : FitProblem
-    pose : (72,) start θ, radians.  betas : (B,) start β.  transl : (3,) γ, metres (fixed).
+    pose : (72,) start θ, radians.  betas : (B,) start β.  transl : (3,) start γ, metres.
     stage : 0-based stage index (its λ from the options).
 
     Returns
     -------
-    pose : (72,).  betas : (B,).  summary : StageSummary "stage <stage+1>".
+    pose : (72,).  betas : (B,).  transl : (3,).  summary : StageSummary "stage <stage+1>".
     """
     start = time.perf_counter()
     weights = StageWeights.for_stage(problem, stage)
     nb = problem.num_betas
     transl = np.asarray(transl, float)
+    free_transl = problem.options.refine_translation
     use_sp = weights.interpenetration > 0.0 and len(problem.sphere_pairs) > 0
 
+    def gamma_of(x: np.ndarray) -> np.ndarray:
+        if free_transl:
+            return x[..., 72 + nb:]
+        return np.broadcast_to(transl, x.shape[:-1] + (3,))
+
     def rows(x: np.ndarray, terms: tuple[str, ...]) -> np.ndarray:
-        pose_x, betas_x = x[..., :72], x[..., 72:]
-        gamma = np.broadcast_to(transl, x.shape[:-1] + (3,))
+        pose_x, betas_x = x[..., :72], x[..., 72:72 + nb]
+        gamma = gamma_of(x)
         out = term_residuals(problem, pose_x, betas_x, gamma,
                              StageWeights(pose=weights.pose, shape=weights.shape,
                                           angle=weights.angle, interpenetration=0.0))
@@ -92,7 +98,7 @@ def fit_stage(problem: FitProblem, pose: np.ndarray, betas: np.ndarray, transl: 
     def fun(x: np.ndarray) -> np.ndarray:
         parts = [rows(x, smooth_terms)]
         if use_sp:
-            parts.append(interpenetration_residuals(problem, x[:72], x[72:], transl,
+            parts.append(interpenetration_residuals(problem, x[:72], x[72:72 + nb], gamma_of(x),
                                                     weights.interpenetration))
         return np.concatenate(parts)
 
@@ -102,13 +108,17 @@ def fit_stage(problem: FitProblem, pose: np.ndarray, betas: np.ndarray, transl: 
             # E_sp: derivative w.r.t. θ only; β is held (SPEC §2), so its columns are zero.
             def sp(batch: np.ndarray) -> np.ndarray:
                 return interpenetration_residuals(
-                    problem, batch, np.broadcast_to(x[72:], batch.shape[:-1] + (nb,)),
-                    np.broadcast_to(transl, batch.shape[:-1] + (3,)), weights.interpenetration)
+                    problem, batch, np.broadcast_to(x[72:72 + nb], batch.shape[:-1] + (nb,)),
+                    np.broadcast_to(gamma_of(x), batch.shape[:-1] + (3,)),
+                    weights.interpenetration)
             d_pose = complex_step_jacobian(sp, x[:72])
-            parts.append(np.concatenate([d_pose, np.zeros((d_pose.shape[0], nb))], axis=1))
+            # (E_sp does not depend on γ: sphere distances are translation invariant.)
+            held = np.zeros((d_pose.shape[0], x.size - 72))
+            parts.append(np.concatenate([d_pose, held], axis=1))
         return np.concatenate(parts, axis=0)
 
-    x0 = np.concatenate([np.asarray(pose, float), np.asarray(betas, float)])
+    x0 = np.concatenate([np.asarray(pose, float), np.asarray(betas, float)]
+                        + ([transl] if free_transl else []))
     f0 = fun(x0)
     opts = problem.options
     res = least_squares(fun, x0, jac=jac, method=SOLVER_METHOD, ftol=opts.function_tolerance,
@@ -117,7 +127,8 @@ def fit_stage(problem: FitProblem, pose: np.ndarray, betas: np.ndarray, transl: 
         name=f"stage {stage + 1}", weights=weights.as_dict(), iterations=int(res.nfev),
         termination=termination_name(res.status), initial_cost=0.5 * float(f0 @ f0),
         final_cost=float(res.cost), seconds=time.perf_counter() - start)
-    return res.x[:72].copy(), res.x[72:].copy(), summary
+    new_transl = res.x[72 + nb:].copy() if free_transl else transl.copy()
+    return res.x[:72].copy(), res.x[72:72 + nb].copy(), new_transl, summary
 
 
 def fit_problem(problem: FitProblem) -> FitResult:
@@ -142,18 +153,25 @@ def fit_problem(problem: FitProblem) -> FitResult:
 
     last = StageWeights.for_stage(problem, opts.num_stages - 1)
     runs = []
+    starts = start_poses(problem)
+    torso_transl = transl
     for name, start_orient in candidates:
-        pose = np.zeros(72)
-        pose[:3] = start_orient
-        betas = np.zeros(problem.num_betas)
-        stages = []
-        for stage in range(opts.num_stages):
-            pose, betas, summary = fit_stage(problem, pose, betas, transl, stage)
-            stages.append(summary)
-        energy = energies(problem, pose, betas, transl, last)
-        runs.append((energy["data"], name, pose, betas, stages, energy))
+        # Per orientation: the start with the lowest final total energy (docs/design.md).
+        best = None
+        for body_pose in starts:
+            pose = np.concatenate([start_orient, body_pose])
+            betas = np.zeros(problem.num_betas)
+            transl = torso_transl.copy()
+            stages = []
+            for stage in range(opts.num_stages):
+                pose, betas, transl, summary = fit_stage(problem, pose, betas, transl, stage)
+                stages.append(summary)
+            energy = energies(problem, pose, betas, transl, last)
+            if best is None or energy["total"] < best[5]["total"]:
+                best = (energy["data"], name, pose, betas, stages, energy, transl)
+        runs.append(best)
     tried = {name: data for data, name, *_ in runs}
-    _, orientation, pose, betas, stages, energy = min(runs, key=lambda run: run[0])
+    _, orientation, pose, betas, stages, energy, transl = min(runs, key=lambda run: run[0])
 
     joints, vertices = model_output(problem.body, pose, betas, transl)
     keypoints_3d = model_keypoints(problem, pose, betas, transl)
