@@ -1,5 +1,6 @@
 #include "body_evaluation.h"
 
+#include <stdexcept>
 #include <utility>
 
 namespace smplify {
@@ -13,9 +14,15 @@ BodyEvaluation::BodyEvaluation(const BodyModel& model, const KeypointTargets& ta
       capsules_(capsules),
       layout_(capsules != nullptr ? layout : nullptr),
       sphere_sigma_scale_(sphere_sigma_scale) {
-  surface_.resize(targets_.size());
-  for (int k = 0; k < targets_.size(); ++k) {
-    if (targets_.joint[k] < 0) surface_[k] = model_.Fold(targets_.vertices[k]);
+  if (static_cast<int>(targets_.folded.size()) != targets_.size()) {
+    throw std::invalid_argument("keypoint targets must be folded (FoldTargets) before use");
+  }
+}
+
+void FoldTargets(const BodyModel& model, KeypointTargets* targets) {
+  targets->folded.assign(targets->joint.size(), FoldedVertexCombination());
+  for (int k = 0; k < targets->size(); ++k) {
+    if (targets->joint[k] < 0) targets->folded[k] = model.Fold(targets->vertices[k]);
   }
 }
 
@@ -55,11 +62,12 @@ void BodyEvaluation::Compute(bool with_jacobians) {
     if (with_jacobians) {
       Eigen::Ref<Eigen::Matrix<double, 3, kPoseSize>> d_pose = d_keypoints_pose_.middleRows<3>(3 * k);
       Eigen::Ref<Mat3X> d_betas = d_keypoints_betas_.middleRows<3>(3 * k);
-      keypoints_.row(k) = model_.PoseFolded(skeleton, surface_[k], feature, &d_feature, &d_pose,
-                                            &d_betas).transpose();
+      keypoints_.row(k) = model_.PoseFolded(skeleton, targets_.folded[k], feature, &d_feature,
+                                            &d_pose, &d_betas).transpose();
     } else {
       keypoints_.row(k) =
-          model_.PoseFolded(skeleton, surface_[k], feature, nullptr, nullptr, nullptr).transpose();
+          model_.PoseFolded(skeleton, targets_.folded[k], feature, nullptr, nullptr, nullptr)
+              .transpose();
     }
   }
 

@@ -50,7 +50,7 @@ class BodyEvaluation : public ceres::EvaluationCallback {
   auto keypoint_betas_jacobian(int k) const { return d_keypoints_betas_.middleRows<3>(3 * k); }
   // ∂X_k/∂γ = transl_scale(k) · I (1 for joints, Σ_v c_v for a vertex combination).
   double keypoint_transl_scale(int k) const {
-    return targets_.joint[k] >= 0 ? 1.0 : surface_[k].weight_sum;
+    return targets_.joint[k] >= 0 ? 1.0 : targets_.folded[k].weight_sum;
   }
 
   // Spheres: centres C_i (camera frame), σ_i, and ∂C_i/∂θ (3 × 72; β held, SPEC §2).
@@ -70,7 +70,6 @@ class BodyEvaluation : public ceres::EvaluationCallback {
   const CapsuleArrays* capsules_;
   const SphereLayout* layout_;
   const double sphere_sigma_scale_;
-  std::vector<FoldedVertexCombination> surface_;  // per keypoint (empty for joints)
 
   MatX3 keypoints_;
   Eigen::MatrixXd d_keypoints_pose_, d_keypoints_betas_;

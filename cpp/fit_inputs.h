@@ -8,6 +8,7 @@
 
 #include <Eigen/Core>
 
+#include "body_model.h"
 #include "camera.h"
 
 namespace smplify {
@@ -16,8 +17,12 @@ namespace smplify {
 struct KeypointTargets {
   std::vector<int> joint;  // K entries: joint index, or −1 for a surface keypoint
   std::vector<std::vector<std::pair<int, double>>> vertices;  // K lists of (vertex id, weight)
+  std::vector<FoldedVertexCombination> folded;  // K: the lists folded per joint (FoldTargets)
   int size() const { return static_cast<int>(joint.size()); }
 };
+
+// Folds every surface keypoint's vertex list once (BodyModel::Fold).
+void FoldTargets(const BodyModel& model, KeypointTargets* targets);
 
 // The 2D observations of one image.
 struct Observation {

@@ -115,6 +115,7 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
     }
     c.spheres = MakeSphereLayout(c.capsules, Eigen::VectorXd::Zero(num_betas));
   }
+  FoldTargets(c.model, &c.targets);
   const FitOptions& o = c.options;
   Require(!o.pose_prior_weights.empty() &&
               o.pose_prior_weights.size() == o.shape_prior_weights.size(),
