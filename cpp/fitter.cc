@@ -1,9 +1,12 @@
 #include "fitter.h"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include <ceres/ceres.h>
@@ -33,7 +36,8 @@ ceres::Solver::Options SolverOptions(const FitOptions& options) {
   solver.linear_solver_type = ceres::DENSE_NORMAL_CHOLESKY;
   solver.max_num_iterations = options.max_iterations;
   solver.function_tolerance = options.function_tolerance;
-  solver.num_threads = options.threads;
+  solver.num_threads = 1;  // threads go to the independent starts (Fitter::Fit), not to
+                           // Ceres: evaluating ~350 rows is too small to split
   solver.logging_type = ceres::SILENT;  // a library prints nothing
   solver.minimizer_progress_to_stdout = false;
   return solver;
@@ -262,12 +266,29 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const
   OrientationReport best;
   double best_data = std::numeric_limits<double>::infinity();
   for (bool flipped : orientations) {
+    // The starts are independent: with threads > 1 they run concurrently (in start order).
+    std::vector<OrientationReport> candidates(starts.size());
+    const auto run = [&](size_t i) {
+      BodyParameters from = p;
+      from.body_pose = starts[i];
+      candidates[i] = RunStages(o, from, flipped);
+    };
+    const size_t workers = std::min<size_t>(std::max(1, context_.options.threads), starts.size());
+    if (workers <= 1) {
+      for (size_t i = 0; i < starts.size(); ++i) run(i);
+    } else {
+      std::vector<std::thread> pool;
+      std::atomic<size_t> next{0};
+      for (size_t w = 0; w < workers; ++w) {
+        pool.emplace_back([&] {
+          for (size_t i = next++; i < starts.size(); i = next++) run(i);
+        });
+      }
+      for (std::thread& t : pool) t.join();
+    }
     OrientationReport chosen;
     double chosen_total = std::numeric_limits<double>::infinity();
-    for (const Eigen::VectorXd& start : starts) {
-      BodyParameters from = p;
-      from.body_pose = start;
-      OrientationReport candidate = RunStages(o, from, flipped);
+    for (OrientationReport& candidate : candidates) {  // first of equals wins: deterministic
       if (candidate.energies.total() < chosen_total) {
         chosen_total = candidate.energies.total();
         chosen = std::move(candidate);

@@ -45,7 +45,8 @@ class FitOptions:
         the mean 2D shoulder–hip length (the release's fixed 25 px made relative to
         the person's size).
     threads : int
-        Threads Ceres may use for one fit.
+        Threads for one fit: its independent starts run concurrently (same result as one
+        thread). ``fit_batch`` parallelises across images instead.
     refine_translation : bool
         Let the camera translation γ move during the stages. SMPLify keeps it fixed after the
         torso fit (False reproduces that); then any error of the similar-triangles depth can
