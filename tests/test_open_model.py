@@ -14,20 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy.spatial import cKDTree
+from smplify.keypoint_formats import SURFACE_KEYPOINT_NAMES
 
 DATA = Path(__file__).resolve().parents[1] / "python" / "smplify" / "data"
 GENDERS = ("neutral", "male", "female")
 SMPL_PARENTS = [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21]
-KEYPOINTS = [
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "head_top",
-    "left_big_toe", "left_small_toe", "left_heel", "right_big_toe", "right_small_toe",
-    "right_heel", "left_eye_inner", "left_eye_outer", "right_eye_inner", "right_eye_outer",
-    "mouth_left", "mouth_right", "left_pinky", "left_index", "left_thumb", "right_pinky",
-    "right_index", "right_thumb",
-    "coco_left_shoulder", "coco_right_shoulder", "coco_left_elbow", "coco_right_elbow",
-    "coco_left_wrist", "coco_right_wrist", "coco_left_hip", "coco_right_hip",
-    "coco_left_knee", "coco_right_knee", "coco_left_ankle", "coco_right_ankle",
-]  # fmt: skip
+KEYPOINTS = list(SURFACE_KEYPOINT_NAMES)
 # SMPL joints, left/right pairs (left first).
 PAIRS = [(1, 2), (4, 5), (7, 8), (10, 11), (13, 14), (16, 17), (18, 19), (20, 21), (22, 23)]
 
