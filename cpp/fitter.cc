@@ -216,13 +216,14 @@ bool Fitter::IsSideways(const Observation& o) const {
   return shoulders < context_.options.sideways_ratio * TorsoLength2D(o);
 }
 
-OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool flipped) const {
+OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool flipped,
+                                    int first_stage) const {
   if (flipped) p.global_orient = FlippedOrientation(p.global_orient);
   OrientationReport report;
   report.flipped = flipped;
   const ceres::Solver::Options solver = SolverOptions(context_.options);
   const int num_stages = static_cast<int>(context_.options.pose_prior_weights.size());
-  for (int stage = 0; stage < num_stages; ++stage) {
+  for (int stage = first_stage; stage < num_stages; ++stage) {
     const StageWeights weights = Weights(stage);
     StageTerms terms(context_, o, &p, weights);
     ceres::Problem problem(ProblemOptions(&terms.evaluation()));
@@ -262,7 +263,11 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const
   // Per orientation, the start with the lowest total energy; between orientations, the lower
   // data term (SPEC §3.3). A warm start is its own single start.
   std::vector<Eigen::VectorXd> starts = context_.starts;
-  if (initial != nullptr) starts = {p.body_pose};
+  int first_stage = 0;
+  if (initial != nullptr) {
+    starts = {p.body_pose};
+    first_stage = static_cast<int>(context_.options.pose_prior_weights.size()) - 1;
+  }
   OrientationReport best;
   double best_data = std::numeric_limits<double>::infinity();
   for (bool flipped : orientations) {
@@ -271,7 +276,7 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const
     const auto run = [&](size_t i) {
       BodyParameters from = p;
       from.body_pose = starts[i];
-      candidates[i] = RunStages(o, from, flipped);
+      candidates[i] = RunStages(o, from, flipped, first_stage);
     };
     const size_t workers = std::min<size_t>(std::max(1, context_.options.threads), starts.size());
     if (workers <= 1) {

@@ -46,8 +46,9 @@ class Fitter {
   // Checks the inputs' sizes against the model (throws std::invalid_argument).
   explicit Fitter(FitContext context);
 
-  // A full fit from scratch, or warm-started from `initial` (then the camera initialisation
-  // and the sideways test are skipped: the previous frame settled depth and orientation).
+  // A full fit from scratch, or warm-started from `initial`: then the camera initialisation,
+  // the sideways test and the strong-prior stages are skipped (the previous frame settled
+  // depth, orientation and the pose's basin) and only the last stage's weights run, once.
   FitReport Fit(const Observation& observation, const BodyParameters* initial = nullptr) const;
 
   // Camera initialisation and torso fit only (SPEC §3.1-2).
@@ -60,7 +61,7 @@ class Fitter {
 
  private:
   OrientationReport RunStages(const Observation& observation, BodyParameters parameters,
-                              bool flipped) const;
+                              bool flipped, int first_stage) const;
   bool IsSideways(const Observation& observation) const;
 
   FitContext context_;
