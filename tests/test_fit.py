@@ -1,0 +1,454 @@
+"""The C++ fit end to end: recovery on synthetic data, noise and outliers, the orientation
+flip, agreement with the NumPy twin, bad input, the Fitter, fit_batch and the result fields.
+
+Synthetic cases come from the open model itself (``smplify.synthetic.make_case``): a pose drawn
+from the pose prior, β ~ N(0, I), a camera 2.5–6 m away, f = 1000–5000 px. Run with
+``pytest -s`` to see the measured figures (the tables are the point of these tests; the
+thresholds only guard against regressions and record the issue's targets).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import smplify
+from scipy.spatial.transform import Rotation
+from smplify.errors import KeypointError
+from smplify.synthetic import make_case, pa_mpjpe, reprojection_error
+
+FORMATS = tuple(smplify.format_names())
+CASES_PER_FORMAT = 8
+NOISE = {"noise_px": 5.0, "outlier_fraction": 0.1, "outlier_confidence": 0.3}
+
+
+# --- fixtures ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def model():
+    return smplify.load_model("open")
+
+
+@pytest.fixture(scope="module")
+def prior():
+    return smplify.load_prior("open")
+
+
+def fit_case(case, model, prior, **options):
+    return smplify.fit(case.keypoints, case.format, case.image_size, case.focal_length,
+                       model=model, prior=prior, **options)
+
+
+def is_finite_result(result) -> bool:
+    arrays = (result.betas, result.global_orient, result.body_pose, result.transl,
+              result.joints, result.vertices)
+    return (all(np.all(np.isfinite(a)) for a in arrays)
+            and all(np.isfinite(v) for v in result.energy.values()))
+
+
+@pytest.fixture(scope="module")
+def recovery(model, prior):
+    """Per case: format, PA-MPJPE (mm) and mean reprojection error (px) of the default fit on
+    perfect 2D and on the same image with noise σ = 5 px and 10% outliers at confidence 0.3
+    (its reprojection error measured against the clean keypoints)."""
+    rows = []
+    for f, format in enumerate(FORMATS):
+        for i in range(CASES_PER_FORMAT):
+            seed = 100 * f + i
+            clean = make_case(model, prior, format, np.random.default_rng(seed))
+            noisy = make_case(model, prior, format, np.random.default_rng(seed), **NOISE)
+            assert np.array_equal(clean.joints, noisy.joints)  # same body, noise drawn after
+            fit_clean = fit_case(clean, model, prior)
+            fit_noisy = fit_case(noisy, model, prior)
+            rows.append({
+                "format": format,
+                "pa": 1000.0 * pa_mpjpe(fit_clean.joints, clean.joints),
+                "reproj": reprojection_error(fit_clean, clean),
+                "pa_noisy": 1000.0 * pa_mpjpe(fit_noisy.joints, clean.joints),
+                "reproj_noisy": reprojection_error(fit_noisy, clean),
+                "finite": is_finite_result(fit_clean) and is_finite_result(fit_noisy),
+                "seconds": fit_clean.summary["seconds"],
+            })
+    return rows
+
+
+def summarise(rows, key):
+    values = np.array([r[key] for r in rows])
+    return values.mean(), np.median(values), np.percentile(values, 90)
+
+
+def overall_mean(rows, key) -> float:
+    return float(np.mean([r[key] for r in rows]))
+
+
+# --- recovery ------------------------------------------------------------------------------------
+def test_recovery_table_and_regression_bounds(recovery):
+    print(f"\nrecovery on {CASES_PER_FORMAT} front-view cases per format (open model, default "
+          "options): mean / median / 90th percentile")
+    print(f"{'format':12s} {'PA-MPJPE mm':>22s} {'reprojection px':>20s} "
+          f"{'noisy PA mm':>22s} {'noisy reproj px':>20s}")
+    for format in (*FORMATS, "all"):
+        rows = recovery if format == "all" else [r for r in recovery if r["format"] == format]
+        cells = [" ".join(f"{v:6.1f}" for v in summarise(rows, key))
+                 for key in ("pa", "reproj", "pa_noisy", "reproj_noisy")]
+        print(f"{format:12s} {cells[0]:>22s} {cells[1]:>20s} {cells[2]:>22s} {cells[3]:>20s}")
+    seconds = [r["seconds"] for r in recovery]
+    print(f"seconds per default fit: mean {np.mean(seconds):.3f}, max {np.max(seconds):.3f}")
+    assert all(r["finite"] for r in recovery)
+    # Regression bounds with margin over this fixed set's measured figures (mean PA-MPJPE
+    # 49.9 mm, worst format coco17 79.4 mm; mean reprojection 2.1 px, worst mediapipe33 2.9 px)
+    assert overall_mean(recovery, "pa") <= 65.0
+    assert overall_mean(recovery, "reproj") <= 3.0
+    for format in FORMATS:
+        rows = [r for r in recovery if r["format"] == format]
+        assert overall_mean(rows, "pa") <= 110.0, format
+        assert overall_mean(rows, "reproj") <= 4.5, format
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue target (40 mm) not met yet: mean PA-MPJPE over this fixed set (8 front cases x 5 "
+    "formats) measured 49.9 mm (smpl24 23.0, coco17 79.4, openpose25 55.6, mediapipe33 38.9, "
+    "lsp14 52.4); over 40 other cases per format 64 mm (39/75/59/60/88)"))
+def test_recovery_meets_the_issue_pa_mpjpe(recovery):
+    assert overall_mean(recovery, "pa") <= 40.0
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue target (1 px) not met yet: mean reprojection error over this fixed set measured "
+    "2.1 px (smpl24 1.5, coco17 1.4, openpose25 2.2, mediapipe33 2.9, lsp14 2.3); over 40 "
+    "other cases per format 2.1 px (1.7/1.5/2.0/3.1/2.1)"))
+def test_recovery_meets_the_issue_reprojection_error(recovery):
+    assert overall_mean(recovery, "reproj") <= 1.0
+
+
+def test_noise_and_outliers_stay_within_twice_the_noise_free_error(recovery):
+    clean, noisy = overall_mean(recovery, "pa"), overall_mean(recovery, "pa_noisy")
+    print(f"\nnoise σ = 5 px + 10% outliers at confidence 0.3: mean PA-MPJPE {noisy:.1f} mm vs "
+          f"{clean:.1f} mm noise-free (ratio {noisy / clean:.2f}); per format:")
+    for format in FORMATS:
+        rows = [r for r in recovery if r["format"] == format]
+        ratio = overall_mean(rows, "pa_noisy") / overall_mean(rows, "pa")
+        print(f"  {format:12s} ratio {ratio:.2f}")
+    assert noisy <= 2.0 * clean
+    # against the clean keypoints the noisy fit stays within a few σ of the noise
+    assert overall_mean(recovery, "reproj_noisy") <= 3.0 * NOISE["noise_px"]
+
+
+# --- the orientation flip ------------------------------------------------------------------------
+def facing(global_orient: np.ndarray) -> np.ndarray:
+    """The body's facing direction (SMPL +z) in the camera frame."""
+    return Rotation.from_rotvec(global_orient).as_matrix()[:, 2]
+
+
+def test_side_views_try_both_orientations_and_face_the_right_way(model, prior):
+    n = 10
+    right_auto = right_fixed = resolved = sideways = 0
+    for i in range(n):
+        format = FORMATS[i % len(FORMATS)]
+        case = make_case(model, prior, format, np.random.default_rng(5000 + i), view="side")
+        auto = fit_case(case, model, prior)  # flip="auto" is the default
+        fixed = fit_case(case, model, prior, flip=False)
+        tried = auto.summary["tried"]
+        sideways += auto.summary["sideways"]
+        # flip="auto" tries the turned orientation exactly when the view looks sideways
+        assert set(tried) == ({"initial", "flipped"} if auto.summary["sideways"] else
+                              {"initial"})
+        assert set(fixed.summary["tried"]) == {"initial"}
+        assert fixed.summary["orientation"] == "initial"
+        # the initial orientation's run is the flip=False fit; the lower data term wins
+        assert tried["initial"] == pytest.approx(fixed.energy["data"], rel=1e-9)
+        assert auto.energy["data"] == pytest.approx(min(tried.values()), rel=1e-12)
+        assert auto.energy["data"] <= fixed.energy["data"] * (1 + 1e-9)
+        truth = facing(case.global_orient)
+        ok_auto = facing(auto.global_orient) @ truth > 0.0  # within 90° of the truth
+        ok_fixed = facing(fixed.global_orient) @ truth > 0.0
+        right_auto += ok_auto
+        right_fixed += ok_fixed
+        resolved += ok_auto and not ok_fixed
+        assert is_finite_result(auto)
+    print(f"\nside views: {sideways}/{n} detected as sideways; facing within 90° of the truth "
+          f"in {right_auto}/{n} with flip='auto', {right_fixed}/{n} with flip=False ({resolved} "
+          "resolved by the flip)")
+    assert sideways >= 0.8 * n
+    assert right_auto >= 0.8 * n
+    assert right_auto >= right_fixed
+
+
+def test_flip_option_on_a_front_view(model, prior):
+    case = make_case(model, prior, "smpl24", np.random.default_rng(9))
+    auto = fit_case(case, model, prior, multi_start=False)
+    forced = fit_case(case, model, prior, multi_start=False, flip=True)
+    assert auto.summary["sideways"] is False and set(auto.summary["tried"]) == {"initial"}
+    assert set(forced.summary["tried"]) == {"initial", "flipped"}
+    assert forced.energy["data"] <= auto.energy["data"] * (1 + 1e-9)
+    # facing the camera: the fit keeps the initial orientation and faces the truth's way
+    assert facing(auto.global_orient) @ facing(case.global_orient) > 0.5
+
+
+# --- C++ against the NumPy twin ------------------------------------------------------------------
+REFERENCE_SEEDS = (4, 5)
+
+
+def near_mean_case(model, prior, seed):
+    """An smpl24 case whose pose has a low prior energy (20th percentile of prior samples)."""
+    energies = [prior.energy(p) for p in prior.sample(200, np.random.default_rng(0))]
+    limit = float(np.percentile(energies, 20))
+    return make_case(model, prior, "smpl24", np.random.default_rng(seed),
+                     max_pose_prior_energy=limit)
+
+
+def compare_with_reference(model, prior, **options):
+    out = []
+    for seed in REFERENCE_SEEDS:
+        case = near_mean_case(model, prior, seed)
+        args = (case.keypoints, "smpl24", case.image_size, case.focal_length)
+        kwargs = {"model": model, "prior": prior, "multi_start": False, **options}
+        cpp = smplify.fit(*args, **kwargs)
+        ref = smplify.reference.fit(*args, **kwargs)
+        assert ref.summary["implementation"] == "reference"
+        rel = abs(cpp.energy["total"] - ref.energy["total"]) / ref.energy["total"]
+        out.append((seed, cpp.energy["total"], ref.energy["total"], rel))
+    print(f"\nC++ vs reference final total energy, options {options or 'default'}:")
+    for seed, e_cpp, e_ref, rel in out:
+        print(f"  seed {seed}: C++ {e_cpp:.2f}  reference {e_ref:.2f}  relative {rel:.2e}")
+    return [rel for *_, rel in out]
+
+
+def test_cpp_and_reference_reach_the_same_energy_without_interpenetration(model, prior):
+    """Same problem, different trust-region solvers (Ceres dogleg, SciPy trf): with the smooth
+    terms only, both reach the same minimum."""
+    assert max(compare_with_reference(model, prior, interpenetration_weight=0.0)) <= 0.01
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "with E_sp on (default), the C++ and reference fits part ways: on 8 near-mean smpl24 cases "
+    "(seeds 0-7, multi_start=False) only 3 are within 1% (differences 0.06%-61%, the C++ "
+    "higher in 5; e.g. seed 3: C++ 7524 at |grad E| 1257 vs reference 4671 at |grad E| 12); "
+    "with interpenetration_weight=0 all 8 agree within 0.1%"))
+def test_cpp_and_reference_reach_the_same_energy(model, prior):
+    assert max(compare_with_reference(model, prior)) <= 0.01
+
+
+# --- bad input -----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def good(model, prior):
+    """A valid smpl24 case."""
+    return make_case(model, prior, "smpl24", np.random.default_rng(21))
+
+
+def _with(kp, rows, col, value):
+    kp = kp.copy()
+    kp[rows, col] = value
+    return kp
+
+
+BAD_INPUT = [
+    # (id, keypoints transform, argument overrides, error type, message pattern)
+    ("nan-x", lambda k: _with(k, 3, 0, np.nan), {}, KeypointError, "keypoints.*non-finite"),
+    ("inf-y", lambda k: _with(k, 5, 1, np.inf), {}, KeypointError, "keypoints.*non-finite"),
+    ("inf-confidence", lambda k: _with(k, 5, 2, np.inf), {}, KeypointError,
+     "keypoints.*confidence"),
+    ("negative-confidence", lambda k: _with(k, 7, 2, -0.5), {}, KeypointError,
+     "keypoints.*confidence"),
+    ("too-few-rows", lambda k: k[:23], {}, KeypointError, "keypoints.*shape"),
+    ("four-columns", lambda k: np.c_[k, k[:, :1]], {}, KeypointError, "keypoints.*shape"),
+    ("one-column", lambda k: k[:, :1], {}, KeypointError, "keypoints.*shape"),
+    ("flat", lambda k: k.ravel(), {}, KeypointError, "keypoints.*shape"),
+    ("batched", lambda k: k[None], {}, KeypointError, "keypoints.*shape"),
+    ("text", lambda k: [["a", "b", "c"]] * 24, {}, TypeError, "keypoints"),
+    ("unknown-format", lambda k: k, {"format": "coco18"}, ValueError, "format"),
+    ("format-not-str", lambda k: k, {"format": 17}, TypeError, "format"),
+    ("all-confidence-zero", lambda k: _with(k, slice(None), 2, 0.0), {}, KeypointError,
+     "keypoints.*confidences are zero"),
+    ("no-torso", lambda k: _with(k, [1, 2, 16], 2, 0.0), {}, KeypointError,
+     "keypoints.*torso"),
+    ("focal-zero", lambda k: k, {"focal_length": 0.0}, ValueError, "focal_length"),
+    ("focal-negative", lambda k: k, {"focal_length": -1000.0}, ValueError, "focal_length"),
+    ("focal-nan", lambda k: k, {"focal_length": float("nan")}, ValueError, "focal_length"),
+    ("focal-inf", lambda k: k, {"focal_length": float("inf")}, ValueError, "focal_length"),
+    ("focal-text", lambda k: k, {"focal_length": "5000"}, TypeError, "focal_length"),
+    ("image-zero", lambda k: k, {"image_size": (0, 800)}, ValueError, "image_size"),
+    ("image-negative", lambda k: k, {"image_size": (800, -600)}, ValueError, "image_size"),
+    ("image-nan", lambda k: k, {"image_size": (800, float("nan"))}, ValueError, "image_size"),
+    ("image-one-number", lambda k: k, {"image_size": (800,)}, ValueError, "image_size"),
+    ("image-none", lambda k: k, {"image_size": None}, TypeError, "image_size"),
+    ("unknown-option", lambda k: k, {"not_an_option": 1}, TypeError, "not_an_option"),
+    ("bad-option-value", lambda k: k, {"max_iterations": 0}, ValueError, "max_iterations"),
+    ("missing-model-file", lambda k: k, {"model": "/nonexistent/SMPL_NEUTRAL.npz"},
+     FileNotFoundError, "SMPL_NEUTRAL"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "overrides", "error", "match"),
+                         [case[1:] for case in BAD_INPUT], ids=[case[0] for case in BAD_INPUT])
+def test_bad_input_raises_a_clear_error(good, model, prior, mutate, overrides, error, match):
+    args = {"format": "smpl24", "image_size": good.image_size,
+            "focal_length": good.focal_length, "model": model, "prior": prior,
+            "multi_start": False, **overrides}
+    with pytest.raises(error, match=match):
+        smplify.fit(mutate(good.keypoints), **args)
+
+
+def test_missing_keypoints_are_accepted(good, model, prior):
+    kp = good.keypoints.copy()
+    kp[[10, 11, 22, 23]] = [np.nan, np.nan, 0.0]  # feet and hands missing: NaN, confidence 0
+    kp[4, 2] = np.nan  # NaN confidence: missing too
+    result = smplify.fit(kp, "smpl24", good.image_size, good.focal_length, model=model,
+                         prior=prior, multi_start=False)
+    assert is_finite_result(result)
+    assert np.all(np.isfinite(result.keypoints_2d))
+    # (K, 2) input: confidence 1 everywhere; rows with both x, y NaN are missing
+    xy = good.keypoints[:, :2].copy()
+    xy[[10, 11]] = np.nan
+    result = smplify.fit(xy, "smpl24", good.image_size, good.focal_length, model=model,
+                         prior=prior, multi_start=False)
+    assert is_finite_result(result)
+    assert reprojection_error(result, good) < 10.0
+
+
+# --- Fitter --------------------------------------------------------------------------------------
+def test_fitter_warm_start_and_reset(model, prior):
+    case = make_case(model, prior, "coco17", np.random.default_rng(3))
+    fitter = smplify.Fitter(model, format="coco17", image_size=case.image_size,
+                            focal_length=case.focal_length, prior=prior)
+    cold = fitter.fit(case.keypoints)
+    names = [s.name for s in cold.summary["stages"]]
+    num_stages = len(smplify.FitOptions().pose_prior_weights)
+    assert names == ["torso"] + [f"stage {s + 1}" for s in range(num_stages)]
+    assert cold.summary["num_starts"] == 1 + len(prior.weights)  # weighted mean + each mean
+
+    warm = fitter.fit(case.keypoints)  # warm_start=True by default: from the last result
+    print(f"\nFitter: cold total {cold.energy['total']:.2f} ({cold.summary['seconds']:.3f} s), "
+          f"warm {warm.energy['total']:.2f} ({warm.summary['seconds']:.3f} s), stages "
+          f"{[(s.name, s.iterations) for s in warm.summary['stages']]}")
+    # no camera initialisation, no orientation test, one start, the last stage's weights only
+    assert [s.name for s in warm.summary["stages"]] == [f"stage {num_stages}"]
+    assert warm.summary["num_starts"] == 1 and len(warm.summary["tried"]) == 1
+    assert warm.energy["total"] <= 1.01 * cold.energy["total"]
+    assert np.abs(warm.joints - cold.joints).max() < 0.02  # metres
+
+    fitter.reset()
+    again = fitter.fit(case.keypoints)
+    assert [s.name for s in again.summary["stages"]] == names
+    np.testing.assert_allclose(again.pose, cold.pose, atol=1e-9)
+    np.testing.assert_allclose(again.transl, cold.transl, atol=1e-9)
+    explicit_cold = fitter.fit(case.keypoints, warm_start=False)
+    np.testing.assert_allclose(explicit_cold.pose, cold.pose, atol=1e-9)
+
+
+def test_fitter_follows_a_moving_person(model, prior):
+    """Frame 2 = frame 1's body moved 3 cm sideways: the warm-started fit follows it."""
+    case = make_case(model, prior, "smpl24", np.random.default_rng(8))
+    fitter = smplify.Fitter(model, format="smpl24", image_size=case.image_size,
+                            focal_length=case.focal_length, prior=prior)
+    first = fitter.fit(case.keypoints)
+    moved = case.joints + [0.03, 0.0, 0.0]
+    kp = np.c_[case.focal_length * moved[:, :2] / moved[:, 2:]
+               + np.asarray(case.image_size) / 2.0, np.ones(24)]
+    second = fitter.fit(kp)
+    shift = second.joints.mean(axis=0) - first.joints.mean(axis=0)
+    print(f"\nFitter follows a 3 cm move: fitted shift {np.round(shift * 100, 2)} cm")
+    assert abs(shift[0] - 0.03) < 0.01 and abs(shift[1]) < 0.01
+    assert np.median(np.linalg.norm(second.keypoints_2d - kp[:, :2], axis=1)) < 5.0
+
+
+# --- fit_batch and the GIL -----------------------------------------------------------------------
+def test_fit_batch_matches_sequential_fits(model, prior):
+    case = make_case(model, prior, "openpose25", np.random.default_rng(31))
+    rng = np.random.default_rng(32)
+    batch = []
+    for _ in range(4):  # same camera, slightly different detections
+        kp = case.keypoints.copy()
+        kp[:, :2] += rng.normal(0.0, 2.0, kp[:, :2].shape) * (kp[:, 2:] > 0)
+        batch.append(kp)
+    args = ("openpose25", case.image_size, case.focal_length)
+    results = smplify.fit_batch(batch, *args, model=model, prior=prior, threads=2)
+    assert len(results) == len(batch)
+    for kp, got in zip(batch, results, strict=True):
+        want = smplify.fit(kp, *args, model=model, prior=prior)
+        np.testing.assert_allclose(got.pose, want.pose, atol=1e-8)
+        np.testing.assert_allclose(got.betas, want.betas, atol=1e-8)
+        np.testing.assert_allclose(got.transl, want.transl, atol=1e-8)
+        assert got.energy["total"] == pytest.approx(want.energy["total"], rel=1e-9)
+    with pytest.raises(ValueError, match="threads"):
+        smplify.fit_batch(batch, *args, model=model, prior=prior, threads=0)
+
+
+def test_the_gil_is_released_while_the_solver_runs(model, prior):
+    """A Python thread keeps counting while the C++ solve runs in another thread.
+
+    The count is taken over the C++ call alone (``_core.Fitter.fit``, what ``smplify.fit``
+    runs after assembling the problem in Python): if the solve held the GIL, the counter
+    would stand still for its whole duration."""
+    from smplify import fitting
+    from smplify.problem import build_problem
+
+    case = make_case(model, prior, "mediapipe33", np.random.default_rng(41))
+    problem = build_problem(case.keypoints, case.format, case.image_size, case.focal_length,
+                            model, prior, {"flip": True})
+    core, observation = fitting._core_fitter(problem), fitting._observation(problem)
+    count = [0]
+    stop = threading.Event()
+
+    def counter():
+        while not stop.is_set():
+            count[0] += 1
+
+    def counted(work) -> tuple[float, float]:
+        """(counter increments per second during work(), work's duration in seconds)."""
+        stop.clear()
+        thread = threading.Thread(target=counter)
+        thread.start()
+        time.sleep(0.02)  # let the counter get going
+        before, start = count[0], time.perf_counter()
+        work()
+        after, seconds = count[0], time.perf_counter() - start
+        stop.set()
+        thread.join()
+        return (after - before) / seconds, seconds
+
+    idle, _ = counted(lambda: time.sleep(0.3))
+    busy, seconds = counted(lambda: core.fit(**observation))
+    print(f"\nGIL: counter {idle:.3g}/s alone, {busy:.3g}/s during a {seconds:.2f} s C++ "
+          f"solve: ratio {busy / idle:.2f}")
+    assert seconds > 0.05
+    assert busy >= 0.3 * idle
+
+
+# --- the result ----------------------------------------------------------------------------------
+def test_fit_result_fields(model, prior):
+    case = make_case(model, prior, "mediapipe33", np.random.default_rng(51))
+    res = fit_case(case, model, prior, multi_start=False)
+    k = case.keypoints.shape[0]
+    assert res.betas.shape == (10,)
+    assert res.global_orient.shape == (3,) and res.body_pose.shape == (69,)
+    assert res.transl.shape == (3,) and res.pose.shape == (72,)
+    assert res.joints.shape == (24, 3)
+    assert res.vertices.shape == (model.num_vertices, 3)
+    assert res.faces.shape == np.asarray(model.faces).shape
+    assert res.keypoints_3d.shape == (k, 3) and res.keypoints_2d.shape == (k, 2)
+    assert res.camera.focal_length == case.focal_length
+    np.testing.assert_allclose(res.camera.center, np.asarray(case.image_size) / 2.0)
+    available = np.isfinite(res.keypoints_3d).all(axis=1)
+    assert available.sum() >= k - 4
+    np.testing.assert_allclose(res.keypoints_2d[available],
+                               res.camera.project(res.keypoints_3d[available]), atol=1e-9)
+    # joints and vertices are the model's at the fitted parameters, in the camera frame
+    out = model(betas=res.betas, body_pose=res.body_pose, global_orient=res.global_orient,
+                transl=res.transl)
+    np.testing.assert_allclose(res.joints, out.joints, atol=1e-12)
+    np.testing.assert_allclose(res.vertices, out.vertices, atol=1e-12)
+    assert np.all(res.joints[:, 2] > 0)  # in front of the camera
+    terms = ("data", "pose", "angle", "shape", "interpenetration")
+    assert set(res.energy) == {*terms, "total"}
+    assert all(res.energy[t] >= 0.0 for t in terms)
+    assert res.energy["total"] == pytest.approx(sum(res.energy[t] for t in terms), rel=1e-12)
+    for key in ("stages", "orientation", "seconds"):
+        assert key in res.summary
+    assert res.summary["orientation"] in ("initial", "flipped")
+    assert res.summary["seconds"] > 0.0 and res.summary["implementation"] == "cpp"
+    for stage in res.summary["stages"]:
+        assert stage.iterations >= 0 and stage.final_cost <= stage.initial_cost + 1e-9
+    params = res.smplx_params()
+    assert params["body_pose"].shape == (1, 69) and params["betas"].dtype == np.float32

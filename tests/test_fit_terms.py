@@ -1,0 +1,362 @@
+"""The C++ energy terms against the NumPy twin, central differences and a brute-force GMM.
+
+Every C++ term (``smplify.fitting.evaluate_terms``) must give the same residual rows and
+Jacobian as ``smplify.reference.energy`` (complex-step Jacobians, an independent derivation)
+to 1e-9 relative, and its analytic Jacobian must match central differences of its own
+residuals to 1e-6 relative, on two problems:
+
+- the open model with "mediapipe33" keypoints (surface keypoints from dense regressor rows of
+  up to ~4000 vertices, no pose blend shapes);
+- the procedural model WITH pose blend shapes plus a sparse random keypoint regressor
+  (surface keypoints of ~20 vertices, one row not summing to 1) with "coco17".
+
+Relative error everywhere: max|a − b| / max(1, max|b|), b the oracle. Run with ``pytest -s``
+to see the worst errors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import smplify
+from smplify import fitting
+from smplify.problem import build_problem
+from smplify.reference import energy as E
+
+TERMS = ("data", "pose", "angle", "shape", "interpenetration")
+STAGES = (0, 3)
+
+#: Surface keypoints given to the procedural model: coco17's face points and some coco_* body
+#: points (the other coco17 keypoints fall back to SMPL joints, the ears are unavailable).
+SURFACE_NAMES = ("nose", "left_eye", "right_eye", "coco_left_shoulder", "coco_right_shoulder",
+                 "coco_left_hip", "coco_right_hip", "coco_left_knee", "coco_right_ankle",
+                 "coco_left_wrist")
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    """max|a − b| / max(1, max|b|)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    assert a.shape == b.shape, (a.shape, b.shape)
+    if b.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - b)) / max(1.0, float(np.max(np.abs(b)))))
+
+
+# --- fixtures ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def open_model():
+    return smplify.load_model("open")
+
+
+@pytest.fixture(scope="module")
+def open_prior():
+    return smplify.load_prior("open")
+
+
+@pytest.fixture(scope="module")
+def surface_model(procedural_arrays, tmp_path_factory):
+    """The procedural model (with posedirs) plus a sparse random keypoint regressor.
+
+    Rows of 20 random vertices with Dirichlet weights (sum 1); the right eye's row is scaled
+    to sum to 0.97, so γ enters it as 0.97·γ (docs/design.md) in both implementations. Its
+    capsule regressor is fitted into a private cache.
+    """
+    rng = np.random.default_rng(41)
+    n = len(procedural_arrays["v_template"])
+    reg = np.zeros((len(SURFACE_NAMES), n))
+    for row in reg:
+        row[rng.choice(n, 20, replace=False)] = rng.dirichlet(np.ones(20))
+    reg[SURFACE_NAMES.index("right_eye")] *= 0.97
+    path = tmp_path_factory.mktemp("surface_model") / "surface.npz"
+    np.savez(path, **procedural_arrays, keypoint_names=np.array(SURFACE_NAMES),
+             keypoint_regressor=reg)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        model = smplify.load_model(path)
+        _ = model.capsule_regressor  # fitted now, inside the private cache
+    assert model.has_pose_blend_shapes
+    return model
+
+
+def random_parameters(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A body in front of the camera (z 3–5 m) in one of four kinds of pose.
+
+    seed % 4: 0 general, with global_orient exactly (π, 0, 0) (a rotation of angle π);
+    1 half the joints exactly at zero rotation; 2 three joints within 1e-4 of angle π;
+    3 a few joints with tiny (1e-9) rotations and the rest exactly zero. In kinds 0 and 1 one
+    forearm is folded across the chest, so that E_sp rows have large pose derivatives.
+    """
+    rng = np.random.default_rng(seed)
+    pose = np.concatenate([[np.pi, 0.2, -0.1], rng.normal(0.0, 0.35, 69)])
+    kind = seed % 4
+    if kind == 0:
+        pose[:3] = [np.pi, 0.0, 0.0]
+        pose[48:51], pose[54:57] = [0.0, -0.6, 0.0], [0.0, -2.4, 0.0]  # left arm across
+    elif kind == 1:
+        for j in rng.choice(np.arange(1, 24), 12, replace=False):
+            pose[3 * j:3 * j + 3] = 0.0
+        pose[51:54], pose[57:60] = [0.05, 0.6, 0.0], [0.0, 2.4, 0.1]  # right arm across
+    elif kind == 2:
+        for j in (4, 18, 21):  # left knee, left elbow, right wrist
+            axis = rng.normal(size=3)
+            pose[3 * j:3 * j + 3] = (np.pi - 1e-4) * axis / np.linalg.norm(axis)
+    else:
+        pose[3:] = 0.0
+        for j in (5, 13, 19):
+            pose[3 * j:3 * j + 3] = rng.normal(0.0, 1e-9, 3)
+    betas = rng.normal(size=10)
+    transl = np.array([rng.uniform(-0.3, 0.3), rng.uniform(-0.3, 0.3), rng.uniform(3.0, 5.0)])
+    return pose, betas, transl
+
+
+def make_problem(model, prior, format, pose, betas, transl, seed):
+    """A problem whose keypoints are the model's own at the parameters, then moved off target
+    (10–150 px, so both the near-quadratic and the robust regime of ρ occur), with random
+    confidences and one keypoint missing (confidence 0)."""
+    rng = np.random.default_rng(1000 + seed)
+    focal, size = 1500.0, (1200, 1400)
+    out = model(betas=np.zeros(10), global_orient=np.array([np.pi, 0.0, 0.0]),
+                transl=np.array([0.0, 0.2, 4.0]))
+    from smplify.keypoint_formats import resolve_format
+
+    resolved = resolve_format(format, model.keypoint_names, model.num_vertices,
+                              model.keypoint_regressor)
+    # a placeholder problem (rest body) to get at the model keypoints of the format
+    xyz = resolved.keypoint_positions(out.joints, out.vertices)
+    kp = np.c_[focal * xyz[:, :2] / xyz[:, 2:] + np.array(size) / 2, np.ones(len(xyz))]
+    unavailable = ~np.isfinite(kp).all(axis=1)
+    kp[unavailable] = [0.0, 0.0, 0.0]
+    placeholder = build_problem(kp, format, size, focal, model, prior)
+    points = E.model_keypoints(placeholder, pose, betas, transl)
+    with np.errstate(invalid="ignore", divide="ignore"):  # unavailable keypoints sit at 0
+        uv = E.project(placeholder, points)
+    offset = rng.normal(size=uv.shape)
+    offset *= rng.uniform(10.0, 150.0, (len(uv), 1)) / np.linalg.norm(offset, axis=1,
+                                                                       keepdims=True)
+    kp = np.c_[uv + offset, rng.uniform(0.2, 1.0, len(uv))]
+    torso = set(placeholder.torso_keypoints.tolist())
+    missing = rng.choice([k for k in range(len(kp)) if k not in torso])
+    kp[missing] = [np.nan, np.nan, 0.0]  # a missing keypoint: NaN with confidence 0
+    kp[~placeholder.keypoint_available, :2] = 0.0
+    return build_problem(kp, format, size, focal, model, prior)
+
+
+CASES = ("open-mediapipe33", "procedural-coco17")
+
+
+@pytest.fixture(scope="module")
+def problems(open_model, open_prior, surface_model):
+    """{case: [(problem, pose, betas, transl), ...]} over four parameter seeds each."""
+    out = {}
+    for case, model, format in (("open-mediapipe33", open_model, "mediapipe33"),
+                                ("procedural-coco17", surface_model, "coco17")):
+        out[case] = []
+        for seed in range(4):
+            pose, betas, transl = random_parameters(seed)
+            problem = make_problem(model, open_prior, format, pose, betas, transl, seed)
+            out[case].append((problem, pose, betas, transl))
+    return out
+
+
+@pytest.fixture()
+def cached_core(monkeypatch):
+    """Build each problem's C++ fitter once (``evaluate_terms`` builds one per call, ~20 ms on
+    the open model); the evaluation itself is unchanged."""
+    cache: dict[int, object] = {}
+    build = fitting._core_fitter
+
+    def cached(problem):
+        if id(problem) not in cache:
+            cache[id(problem)] = (problem, build(problem))
+        return cache[id(problem)][1]
+
+    monkeypatch.setattr(fitting, "_core_fitter", cached)
+
+
+# --- C++ against the NumPy twin ------------------------------------------------------------------
+def test_problems_exercise_surface_keypoints_and_all_terms(problems):
+    for case, entries in problems.items():
+        problem = entries[0][0]
+        surface = np.flatnonzero((problem.keypoint_joint < 0) & problem.keypoint_available)
+        assert len(surface) >= 5, case
+        assert np.any(problem.keypoint_joint >= 0), case  # joints and surface points mixed
+        assert np.any(problem.weights == 0.0) and np.any(problem.weights > 0.0)
+        assert len(problem.sphere_pairs) > 0
+    opened = problems["open-mediapipe33"][0][0]
+    assert opened.keypoint_vertex_ids.shape[1] > 1000  # dense regressor rows
+    proc = problems["procedural-coco17"][0][0]
+    assert proc.model.has_pose_blend_shapes
+    sums = proc.keypoint_vertex_weights.sum(axis=1)[proc.keypoint_joint < 0]
+    assert np.any(np.abs(sums - 1.0) > 0.01)  # one row does not sum to 1
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_terms_equal_the_reference(problems, case, cached_core):
+    worst = {t: [0.0, 0.0] for t in TERMS}
+    largest = {t: 0.0 for t in TERMS}
+    for problem, pose, betas, transl in problems[case]:
+        nb = problem.num_betas
+        for stage in STAGES:
+            cpp = fitting.evaluate_terms(problem, pose, betas, transl, stage)
+            weights = E.StageWeights.for_stage(problem, stage)
+            ref = E.term_residuals(problem, pose, betas, transl, weights)
+            for term in TERMS:
+                r_cpp, j_cpp = cpp[term]
+                assert j_cpp.shape == (len(ref[term]), 72 + nb + 3), (term, j_cpp.shape)
+                d_pose, d_betas, d_transl = E.term_jacobian(problem, term, pose, betas, transl,
+                                                            getattr(weights, term))
+                j_ref = np.concatenate([d_pose, d_betas, d_transl], axis=1)
+                errors = (relative_error(r_cpp, ref[term]), relative_error(j_cpp, j_ref))
+                worst[term] = [max(w, e) for w, e in zip(worst[term], errors, strict=True)]
+                largest[term] = max(largest[term], float(np.abs(j_ref).max(initial=0.0)))
+            # rows of keypoints with weight 0 are exactly zero
+            dead = np.repeat(problem.weights == 0.0, 2)
+            assert np.all(cpp["data"][0][dead] == 0.0) and np.all(cpp["data"][1][dead] == 0.0)
+    print(f"\n{case}: worst relative error vs reference (residuals, Jacobian), stages {STAGES}:")
+    for term in TERMS:
+        print(f"  {term:17s} {worst[term][0]:.2e} {worst[term][1]:.2e}"
+              f"   (max |J| {largest[term]:.3g})")
+    for term in TERMS:
+        assert largest[term] > 0.0, f"{term}: Jacobian identically zero, nothing was compared"
+        assert max(worst[term]) <= 1e-9, (term, worst[term])
+
+
+# --- C++ against its own central differences -----------------------------------------------------
+def central_difference_columns(problem, pose, betas, transl, stage, h=1e-5):
+    """{term: (R, 72 + B + 3)} central differences of the C++ residuals, column by column.
+
+    h = 1e-5: the E_sp rows reach λ_sp·exp(…) ~ 10–1000 while some of their Jacobian blocks
+    stay below 1, so the rounding noise of the rows (~1e-12 absolute) over 2h dominates the
+    central difference at h = 1e-6 (error ∝ 1/h, measured 1.6e-6 at h = 1e-6, 1.2e-7 at
+    h = 1e-5); the truncation error (∝ h²) is still below 1e-10 at h = 1e-5."""
+    x = np.concatenate([pose, betas, transl])
+    nb = problem.num_betas
+    columns: dict[str, list[np.ndarray]] = {t: [] for t in TERMS}
+    for k in range(x.size):
+        hi, lo = x.copy(), x.copy()
+        hi[k] += h
+        lo[k] -= h
+        r_hi = fitting.evaluate_terms(problem, hi[:72], hi[72:72 + nb], hi[72 + nb:], stage)
+        r_lo = fitting.evaluate_terms(problem, lo[:72], lo[72:72 + nb], lo[72 + nb:], stage)
+        for t in TERMS:
+            columns[t].append((r_hi[t][0] - r_lo[t][0]) / (2.0 * h))
+    return {t: np.stack(columns[t], axis=1) for t in TERMS}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_jacobians_equal_central_differences(problems, case, cached_core):
+    worst = {t: 0.0 for t in TERMS}
+    stage = 3
+    for problem, pose, betas, transl in problems[case]:
+        nb = problem.num_betas
+        cpp = fitting.evaluate_terms(problem, pose, betas, transl, stage)
+        fd = central_difference_columns(problem, pose, betas, transl, stage)
+        for term in TERMS:
+            jac, numeric = cpp[term][1], fd[term]
+            if term == "interpenetration":
+                # SPEC §2: the gradient reaches θ only; β is held, so FD over β is not compared
+                assert np.all(jac[:, 72:72 + nb] == 0.0)
+                keep = np.r_[0:72, 72 + nb:72 + nb + 3]
+                jac, numeric = jac[:, keep], numeric[:, keep]
+            worst[term] = max(worst[term], relative_error(jac, numeric))
+    print(f"\n{case}: worst relative error of the C++ Jacobian vs central differences "
+          f"(h = 1e-5, stage {stage + 1}):")
+    for term in TERMS:
+        print(f"  {term:17s} {worst[term]:.2e}")
+    for term in TERMS:
+        assert worst[term] <= 1e-6, (term, worst[term])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_interpenetration_term_is_active(problems, case, cached_core):
+    """Some sphere pairs are close enough that E_sp rows and their pose derivatives matter
+    (so the comparisons above are not of near-zero numbers)."""
+    largest_row, largest_derivative = 0.0, 0.0
+    for problem, pose, betas, transl in problems[case]:
+        r, j = fitting.evaluate_terms(problem, pose, betas, transl, 3)["interpenetration"]
+        largest_row = max(largest_row, float(r.max()))
+        largest_derivative = max(largest_derivative, float(np.abs(j[:, :72]).max()))
+    print(f"\n{case}: largest weighted E_sp row {largest_row:.3g}, largest pose derivative "
+          f"{largest_derivative:.3g}")
+    assert largest_row > 10.0 and largest_derivative > 10.0
+
+
+# --- the GMM component against a brute-force argmin ----------------------------------------------
+def brute_force_prior_rows(prior, body_pose: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """(k*, rows (70,), d rows / d body_pose (70, 69)) computed directly from
+    prior.means/covars/weights, independently of smplify.prior and smplify.reference."""
+    means = np.asarray(prior.means, float)
+    covars = np.asarray(prior.covars, float)
+    weights = np.asarray(prior.weights, float)
+    dim = means.shape[1]
+    half_logdet = np.array([0.5 * np.linalg.slogdet(c)[1] for c in covars])
+    neg_log_c = (-np.log(weights) + 0.5 * dim * np.log(2.0 * np.pi) + half_logdet
+                 - half_logdet.min())
+    candidates = []
+    for k in range(len(weights)):
+        L = np.linalg.cholesky(np.linalg.inv(covars[k]))
+        quad = np.sqrt(0.5) * L.T @ (body_pose - means[k])
+        rows = np.r_[quad, np.sqrt(neg_log_c[k])]
+        jac = np.r_[np.sqrt(0.5) * L.T, np.zeros((1, dim))]
+        candidates.append((float(rows @ rows), k, rows, jac))
+    _, k, rows, jac = min(candidates, key=lambda c: c[0])
+    return k, rows, jac
+
+
+def test_pose_prior_picks_the_brute_force_component(problems, open_prior, cached_core):
+    problem, _, betas, transl = problems["open-mediapipe33"][0]
+    rng = np.random.default_rng(77)
+    means = np.asarray(open_prior.means)
+    covars = np.asarray(open_prior.covars)
+    body_poses = []
+    for k in range(len(means)):  # near each component's mean
+        noise = rng.multivariate_normal(np.zeros(69), covars[k])
+        body_poses += [means[k] + 0.05 * noise, means[k] + 0.3 * noise]
+    body_poses += list(open_prior.sample(22, rng))
+    body_poses += list(rng.normal(0.0, 0.3, (12, 69)))
+    assert len(body_poses) == 50
+    chosen, worst = [], 0.0
+    for i, body_pose in enumerate(body_poses):
+        stage = STAGES[i % 2]
+        lam = problem.options.pose_prior_weights[stage]
+        pose = np.concatenate([[np.pi, 0.0, 0.0], body_pose])
+        r, j = fitting.evaluate_terms(problem, pose, betas, transl, stage)["pose"]
+        k, rows, jac = brute_force_prior_rows(open_prior, body_pose)
+        chosen.append(k)
+        expected_j = np.zeros_like(j)
+        expected_j[:, 3:72] = lam * jac
+        worst = max(worst, relative_error(r, lam * rows), relative_error(j, expected_j))
+    distinct = sorted(set(chosen))
+    print(f"\nGMM: 50 poses, components chosen {np.bincount(chosen, minlength=len(means))}, "
+          f"worst relative error vs brute force {worst:.2e}")
+    assert len(distinct) >= 4  # several components actually compete
+    assert worst <= 1e-9
+
+
+# --- folded vertex combinations ------------------------------------------------------------------
+def test_folded_vertex_combination_equals_the_weighted_vertex_sum(procedural_model):
+    """Σ c_v · (posed vertex v), folded per joint in C++, equals the weighted sum of the
+    individually posed vertices (pose blend shapes included) for weights that are negative
+    and do not sum to 1, with a repeated vertex."""
+    core = procedural_model.core
+    assert procedural_model.has_pose_blend_shapes
+    worst = {"value": 0.0, "d_pose": 0.0, "d_betas": 0.0}
+    for seed in range(4):
+        pose, betas, transl = random_parameters(seed)
+        rng = np.random.default_rng(500 + seed)
+        ids = rng.choice(procedural_model.num_vertices, 30, replace=False).tolist()
+        ids.append(ids[0])  # a vertex listed twice
+        coeffs = rng.normal(0.0, 0.5, len(ids))
+        assert np.any(coeffs < 0) and abs(coeffs.sum() - 1.0) > 0.05
+        x, d_pose, d_betas = core.vertex_combination_and_jacobian(
+            pose, betas, transl, list(zip(ids, coeffs.tolist(), strict=True)))
+        v, dv_pose, dv_betas, _ = core.vertices_and_jacobian(pose, betas, transl, ids)
+        n = len(ids)
+        expected = coeffs @ v
+        expected_pose = np.einsum("i,icp->cp", coeffs, dv_pose.reshape(n, 3, 72))
+        expected_betas = np.einsum("i,icb->cb", coeffs, dv_betas.reshape(n, 3, -1))
+        worst["value"] = max(worst["value"], relative_error(np.ravel(x), expected))
+        worst["d_pose"] = max(worst["d_pose"], relative_error(d_pose, expected_pose))
+        worst["d_betas"] = max(worst["d_betas"], relative_error(d_betas, expected_betas))
+    print(f"\nfolded vertex combination vs weighted vertex sum, worst relative error: {worst}")
+    assert max(worst.values()) <= 1e-10, worst
