@@ -34,10 +34,14 @@ struct BodyParameters {
 
 class BodyEvaluation : public ceres::EvaluationCallback {
  public:
-  // capsules/layout may be null (no interpenetration term).
+  // capsules/layout may be null (no interpenetration term). The spheres ride on a skeleton
+  // whose shape is held at sphere_betas (the β a stage starts from): E_sp then does not
+  // depend on β within a stage, which is what "its gradient flows to θ only" means (SPEC §2),
+  // and its Jacobian is exact.
   BodyEvaluation(const BodyModel& model, const KeypointTargets& targets,
                  const BodyParameters& parameters, const CapsuleArrays* capsules = nullptr,
-                 const SphereLayout* layout = nullptr, double sphere_sigma_scale = 1.0 / 3.0);
+                 const SphereLayout* layout = nullptr, double sphere_sigma_scale = 1.0 / 3.0,
+                 const Eigen::VectorXd& sphere_betas = Eigen::VectorXd());
 
   void PrepareForEvaluation(bool evaluate_jacobians, bool new_evaluation_point) override;
 
@@ -69,7 +73,7 @@ class BodyEvaluation : public ceres::EvaluationCallback {
   const BodyParameters& parameters_;
   const CapsuleArrays* capsules_;
   const SphereLayout* layout_;
-  const double sphere_sigma_scale_;
+  const Eigen::VectorXd sphere_betas_;
 
   MatX3 keypoints_;
   Eigen::MatrixXd d_keypoints_pose_, d_keypoints_betas_;

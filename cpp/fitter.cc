@@ -232,8 +232,9 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
     // error of the similar-triangles depth is not absorbed by shape and pose.
     if (!context_.options.refine_translation) problem.SetParameterBlockConstant(p.transl.data());
     report.stages.push_back(Solve(solver, &problem, "stage " + std::to_string(stage + 1), weights));
-    if (stage + 1 == num_stages) report.energies = terms.Energies();
   }
+  // Energies at the last stage's weights, with the spheres at the final β.
+  report.energies = StageTerms(context_, o, &p, Weights(num_stages - 1)).Energies();
   report.parameters = p;
   return report;
 }

@@ -4,7 +4,8 @@
 //   so r_ij² = λ_sp² exp(−d² / (σ_i² + σ_j²)).
 //   ∂r_ij/∂C_i = −r_ij (C_i − C_j) / (σ_i² + σ_j²) = −∂r_ij/∂C_j.
 //
-// C: sphere centres (BodyEvaluation), σ = r/3. The gradient flows to θ only (β held). Parameter blocks: global_orient (3), body_pose (69).
+// C: sphere centres (BodyEvaluation) on the skeleton held at the stage's starting β, σ = r/3:
+// within a stage E_sp depends on θ only, so its gradient flows to θ only (SPEC §2). Parameter blocks: global_orient (3), body_pose (69).
 #pragma once
 
 #include <ceres/cost_function.h>

@@ -31,7 +31,7 @@ StageTerms::StageTerms(const FitContext& context, const Observation& observation
                   context.spheres.pairs.empty() || weights.interpenetration <= 0.0
                       ? nullptr
                       : &context.capsules,
-                  &context.spheres, context.options.sphere_sigma_scale) {
+                  &context.spheres, context.options.sphere_sigma_scale, parameters->betas) {
   const int num_betas = context.model.num_betas();
   std::vector<int> ids;
   Eigen::VectorXd data_weights;
@@ -102,7 +102,10 @@ TermEvaluation StageTerms::Evaluate(const std::string& name) {
     }
     return out;
   }
-  if (name == "interpenetration") return {};  // no capsules or λ_sp = 0: an empty term
+  if (name == "interpenetration") {  // no capsules or λ_sp = 0: an empty term
+    return {Eigen::VectorXd(0),
+            Eigen::MatrixXd(0, kPoseSize + static_cast<int>(parameters_->betas.size()) + 3)};
+  }
   throw std::invalid_argument("unknown term '" + name +
                               "'; expected data, pose, angle, shape or interpenetration");
 }

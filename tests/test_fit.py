@@ -188,6 +188,7 @@ def test_flip_option_on_a_front_view(model, prior):
 
 # --- C++ against the NumPy twin ------------------------------------------------------------------
 REFERENCE_SEEDS = (4, 5)
+AGREEMENT_SEEDS = tuple(range(8))
 
 
 def near_mean_case(model, prior, seed):
@@ -198,9 +199,9 @@ def near_mean_case(model, prior, seed):
                      max_pose_prior_energy=limit)
 
 
-def compare_with_reference(model, prior, **options):
+def compare_with_reference(model, prior, seeds=REFERENCE_SEEDS, **options):
     out = []
-    for seed in REFERENCE_SEEDS:
+    for seed in seeds:
         case = near_mean_case(model, prior, seed)
         args = (case.keypoints, "smpl24", case.image_size, case.focal_length)
         kwargs = {"model": model, "prior": prior, "multi_start": False, **options}
@@ -222,12 +223,15 @@ def test_cpp_and_reference_reach_the_same_energy_without_interpenetration(model,
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "with E_sp on (default), the C++ and reference fits part ways: on 8 near-mean smpl24 cases "
-    "(seeds 0-7, multi_start=False) only 3 are within 1% (differences 0.06%-61%, the C++ "
-    "higher in 5; e.g. seed 3: C++ 7524 at |grad E| 1257 vs reference 4671 at |grad E| 12); "
-    "with interpenetration_weight=0 all 8 agree within 0.1%"))
+    "default options (E_sp on), 8 near-mean smpl24 inputs (seeds 0-7, multi_start=False): "
+    "3 within 1% (3.5e-3, 7.7e-4, 4.8e-4), median 2.4%. The terms agree to 1e-12 "
+    "(test_fit_terms.py); where they differ the dogleg and trf paths part (seeds 1, 2, 6 "
+    "already at the torso fit) into different minima, each converged at ftol 1e-8"))
 def test_cpp_and_reference_reach_the_same_energy(model, prior):
-    assert max(compare_with_reference(model, prior)) <= 0.01
+    """Default options (E_sp on): the same final energy within 1% on the same input."""
+    rel = np.array(compare_with_reference(model, prior, seeds=AGREEMENT_SEEDS))
+    print(f"  within 1%: {int((rel <= 0.01).sum())} of {rel.size}, median {np.median(rel):.2e}")
+    assert np.all(rel <= 0.01)
 
 
 # --- bad input -----------------------------------------------------------------------------------

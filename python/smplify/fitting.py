@@ -109,7 +109,7 @@ def _result(problem: FitProblem, report: dict[str, Any], seconds_python: float) 
                  "num_spheres": int(report["num_spheres"]),
                  "num_sphere_pairs": int(report["num_sphere_pairs"]),
                  "implementation": "cpp",
-                 "solver": "Ceres TRADITIONAL_DOGLEG, DENSE_QR, analytic Jacobians"})
+                 "solver": "Ceres TRADITIONAL_DOGLEG, DENSE_NORMAL_CHOLESKY, analytic Jacobians"})
 
 
 def _keypoints_3d(problem: FitProblem, joints: np.ndarray, vertices: np.ndarray) -> np.ndarray:
