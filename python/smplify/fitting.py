@@ -8,6 +8,8 @@ initialisation, torso fit, orientation test and the four dogleg stages with the 
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -55,11 +57,11 @@ def _core_capsules(problem: FitProblem) -> dict[str, Any]:
 
 def _core_fitter(problem: FitProblem) -> Any:
     """The C++ fitter for a problem's model, targets, prior, capsules and options."""
-    vertices = [
-        [(int(v), float(w)) for v, w in zip(ids, weights, strict=True) if w != 0.0]
-        for ids, weights in zip(problem.keypoint_vertex_ids, problem.keypoint_vertex_weights,
-                                strict=True)
-    ]
+    vertices = []
+    for ids, weights in zip(problem.keypoint_vertex_ids, problem.keypoint_vertex_weights,
+                            strict=True):
+        used = weights != 0.0  # rows are zero-padded to a common width
+        vertices.append(list(zip(ids[used].tolist(), weights[used].tolist(), strict=True)))
     prior = problem.prior
     return _core.Fitter(
         problem.model.core, [int(j) for j in problem.keypoint_joint], vertices,
@@ -126,6 +128,40 @@ def _keypoints_3d(problem: FitProblem, joints: np.ndarray, vertices: np.ndarray)
     return out
 
 
+_FITTER_CACHE: OrderedDict[tuple, Fitter] = OrderedDict()
+_FITTER_CACHE_SIZE = 8
+_FITTER_CACHE_LOCK = threading.Lock()
+
+
+def _cached_fitter(model: Any, format: str, image_size: Any, focal_length: Any, prior: Any,
+                   options: dict[str, Any]) -> Fitter:
+    """A Fitter for these settings, reused across ``fit`` calls (its C++ problem, with the
+    folded keypoint regressors and sphere layout, is the same for every image)."""
+    from . import load_model
+
+    body = load_model(model)
+    pose_prior = _prior(prior)
+    try:
+        key = (id(body), id(pose_prior), format, tuple(np.ravel(image_size).tolist()),
+               focal_length, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    except TypeError:  # unhashable, unusual input: validation will name it
+        return Fitter(body, format=format, image_size=image_size, focal_length=focal_length,
+                      prior=pose_prior, **options)
+    with _FITTER_CACHE_LOCK:
+        fitter = _FITTER_CACHE.get(key)
+        # ids are only unique while the objects live: check identity too.
+        if fitter is not None and fitter.model is body and fitter.prior is pose_prior:
+            _FITTER_CACHE.move_to_end(key)
+            return fitter
+    fitter = Fitter(body, format=format, image_size=image_size, focal_length=focal_length,
+                    prior=pose_prior, **options)
+    with _FITTER_CACHE_LOCK:
+        _FITTER_CACHE[key] = fitter
+        while len(_FITTER_CACHE) > _FITTER_CACHE_SIZE:
+            _FITTER_CACHE.popitem(last=False)
+    return fitter
+
+
 def fit(keypoints: Any, format: str, image_size: Sequence[float],
         focal_length: float | None = None, model: Any = "open", prior: Any = "open",
         **options: Any) -> FitResult:
@@ -154,8 +190,8 @@ def fit(keypoints: Any, format: str, image_size: Sequence[float],
     ValueError / KeypointError : bad keypoints, format, image size or focal length.
     TypeError : non-numeric input or an unknown option.
     """
-    return Fitter(model, format=format, image_size=image_size, focal_length=focal_length,
-                  prior=prior, **options).fit(keypoints, warm_start=False)
+    fitter = _cached_fitter(model, format, image_size, focal_length, prior, options)
+    return fitter.fit(keypoints, warm_start=False, remember=False)
 
 
 class Fitter:
@@ -190,19 +226,25 @@ class Fitter:
         self.options = options
         self._core: Any = None
         self._last: FitResult | None = None
+        self._lock = threading.Lock()
 
     def _problem(self, keypoints: Any) -> FitProblem:
         return build_problem(keypoints, self.format, self.image_size, self.focal_length,
                              self.model, self.prior, self.options)
 
-    def fit(self, keypoints: Any, warm_start: bool = True) -> FitResult:
-        """Fit one frame's keypoints ((K, 3) or (K, 2), pixels); see :func:`smplify.fit`."""
+    def fit(self, keypoints: Any, warm_start: bool = True, remember: bool = True) -> FitResult:
+        """Fit one frame's keypoints ((K, 3) or (K, 2), pixels); see :func:`smplify.fit`.
+
+        ``warm_start``: start from the previous remembered frame; ``remember``: keep this
+        result as the start of the next frame.
+        """
         import time
 
         start = time.perf_counter()
         problem = self._problem(keypoints)
-        if self._core is None:
-            self._core = _core_fitter(problem)
+        with self._lock:
+            if self._core is None:
+                self._core = _core_fitter(problem)
         initial = {}
         if warm_start and self._last is not None:
             initial = {"initial_pose": self._last.pose, "initial_betas": self._last.betas,
@@ -214,7 +256,8 @@ class Fitter:
         object.__setattr__(result, "summary", {**result.summary, "seconds":
                                                result.summary["seconds"]
                                                + time.perf_counter() - start})
-        self._last = result
+        if remember:
+            self._last = result
         return result
 
     def reset(self) -> None:
