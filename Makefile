@@ -39,7 +39,8 @@ demo: install
 test: install-test
 	$(PY) -m pytest -q
 
-bench: install-test
+bench: deps venv
+	$(PY) -m pip install -q ".[test,bench]"
 	$(PY) benchmarks/bench_model.py
 	$(PY) benchmarks/bench_fit.py
 
