@@ -116,50 +116,37 @@ def _result(problem: FitProblem, report: dict[str, Any], seconds_python: float) 
 
 def _keypoints_3d(problem: FitProblem, joints: np.ndarray, vertices: np.ndarray) -> np.ndarray:
     """(K, 3) model keypoints in the camera frame; NaN where the model has no such point."""
-    out = np.full((problem.num_keypoints, 3), np.nan)
-    for k in range(problem.num_keypoints):
-        if not problem.keypoint_available[k]:
-            continue
-        joint = problem.keypoint_joint[k]
-        if joint >= 0:
-            out[k] = joints[joint]
-        else:
-            out[k] = problem.keypoint_vertex_weights[k] @ vertices[problem.keypoint_vertex_ids[k]]
+    joint = problem.keypoint_joint
+    surface = np.einsum("kv,kvc->kc", problem.keypoint_vertex_weights,
+                        vertices[problem.keypoint_vertex_ids])
+    out = np.where((joint >= 0)[:, None], joints[np.maximum(joint, 0)], surface)
+    out[~problem.keypoint_available] = np.nan
     return out
 
 
-_FITTER_CACHE: OrderedDict[tuple, Fitter] = OrderedDict()
-_FITTER_CACHE_SIZE = 8
-_FITTER_CACHE_LOCK = threading.Lock()
+_CORE_CACHE: OrderedDict[tuple, tuple[Any, Any, Any]] = OrderedDict()
+_CORE_CACHE_SIZE = 8
+_CORE_CACHE_LOCK = threading.Lock()
 
 
-def _cached_fitter(model: Any, format: str, image_size: Any, focal_length: Any, prior: Any,
-                   options: dict[str, Any]) -> Fitter:
-    """A Fitter for these settings, reused across ``fit`` calls (its C++ problem, with the
-    folded keypoint regressors and sphere layout, is the same for every image)."""
-    from . import load_model
-
-    body = load_model(model)
-    pose_prior = _prior(prior)
-    try:
-        key = (id(body), id(pose_prior), format, tuple(np.ravel(image_size).tolist()),
-               focal_length, tuple(sorted((k, repr(v)) for k, v in options.items())))
-    except TypeError:  # unhashable, unusual input: validation will name it
-        return Fitter(body, format=format, image_size=image_size, focal_length=focal_length,
-                      prior=pose_prior, **options)
-    with _FITTER_CACHE_LOCK:
-        fitter = _FITTER_CACHE.get(key)
-        # ids are only unique while the objects live: check identity too.
-        if fitter is not None and fitter.model is body and fitter.prior is pose_prior:
-            _FITTER_CACHE.move_to_end(key)
-            return fitter
-    fitter = Fitter(body, format=format, image_size=image_size, focal_length=focal_length,
-                    prior=pose_prior, **options)
-    with _FITTER_CACHE_LOCK:
-        _FITTER_CACHE[key] = fitter
-        while len(_FITTER_CACHE) > _FITTER_CACHE_SIZE:
-            _FITTER_CACHE.popitem(last=False)
-    return fitter
+def _shared_core_fitter(problem: FitProblem) -> Any:
+    """The C++ fitter of a problem's model, prior, format and options, shared by every image
+    that has them (only the observation differs: keypoints, weights, camera)."""
+    options = tuple(sorted((k, repr(v)) for k, v in problem.options.to_dict().items()))
+    key = (id(problem.model), id(problem.prior), id(problem.capsule_regressor), problem.format,
+           options)
+    with _CORE_CACHE_LOCK:
+        hit = _CORE_CACHE.get(key)
+        # ids are unique only while the objects live: the entry keeps them and checks identity.
+        if hit is not None and hit[1] is problem.model and hit[2] is problem.prior:
+            _CORE_CACHE.move_to_end(key)
+            return hit[0]
+    core = _core_fitter(problem)
+    with _CORE_CACHE_LOCK:
+        _CORE_CACHE[key] = (core, problem.model, problem.prior)
+        while len(_CORE_CACHE) > _CORE_CACHE_SIZE:
+            _CORE_CACHE.popitem(last=False)
+    return core
 
 
 def fit(keypoints: Any, format: str, image_size: Sequence[float],
@@ -190,8 +177,8 @@ def fit(keypoints: Any, format: str, image_size: Sequence[float],
     ValueError / KeypointError : bad keypoints, format, image size or focal length.
     TypeError : non-numeric input or an unknown option.
     """
-    fitter = _cached_fitter(model, format, image_size, focal_length, prior, options)
-    return fitter.fit(keypoints, warm_start=False, remember=False)
+    return Fitter(model, format=format, image_size=image_size, focal_length=focal_length,
+                  prior=prior, **options).fit(keypoints, warm_start=False)
 
 
 class Fitter:
@@ -226,25 +213,19 @@ class Fitter:
         self.options = options
         self._core: Any = None
         self._last: FitResult | None = None
-        self._lock = threading.Lock()
 
     def _problem(self, keypoints: Any) -> FitProblem:
         return build_problem(keypoints, self.format, self.image_size, self.focal_length,
                              self.model, self.prior, self.options)
 
-    def fit(self, keypoints: Any, warm_start: bool = True, remember: bool = True) -> FitResult:
-        """Fit one frame's keypoints ((K, 3) or (K, 2), pixels); see :func:`smplify.fit`.
-
-        ``warm_start``: start from the previous remembered frame; ``remember``: keep this
-        result as the start of the next frame.
-        """
+    def fit(self, keypoints: Any, warm_start: bool = True) -> FitResult:
+        """Fit one frame's keypoints ((K, 3) or (K, 2), pixels); see :func:`smplify.fit`."""
         import time
 
         start = time.perf_counter()
         problem = self._problem(keypoints)
-        with self._lock:
-            if self._core is None:
-                self._core = _core_fitter(problem)
+        if self._core is None:
+            self._core = _shared_core_fitter(problem)
         initial = {}
         if warm_start and self._last is not None:
             initial = {"initial_pose": self._last.pose, "initial_betas": self._last.betas,
@@ -256,8 +237,7 @@ class Fitter:
         object.__setattr__(result, "summary", {**result.summary, "seconds":
                                                result.summary["seconds"]
                                                + time.perf_counter() - start})
-        if remember:
-            self._last = result
+        self._last = result
         return result
 
     def reset(self) -> None:

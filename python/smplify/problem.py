@@ -207,21 +207,8 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
         raise TypeError("prior: expected 'open', a path or a loaded GMMPosePrior, got "
                         f"{type(prior).__name__}")
 
-    # Targets: joint, or sparse vertex row, per keypoint (zero-padded to a common V).
-    resolved = resolve_format(fmt, tuple(getattr(body_model, "keypoint_names", ()) or ()),
-                              int(np.asarray(body_model.v_template).shape[0]),
-                              getattr(body_model, "keypoint_regressor", None))
-    k = fmt.num_keypoints
-    width = max([1] + [len(v) for v in resolved.vertex_ids])
-    vertex_ids = np.zeros((k, width), dtype=np.int64)
-    vertex_weights = np.zeros((k, width))
-    for i, (ids, w) in enumerate(zip(resolved.vertex_ids, resolved.vertex_weights,
-                                     strict=True)):
-        vertex_ids[i, :len(ids)] = ids
-        vertex_weights[i, :len(w)] = w
+    resolved, vertex_ids, vertex_weights = _targets(fmt, body_model)
     available = resolved.available
-    if np.any(available & (resolved.joint_index < 0) & ~vertex_weights.any(axis=1)):
-        raise ValueError("model: a surface keypoint has no vertex regressor row")
     weights = np.where(available, conf * resolved.weights, 0.0)
 
     if not np.any(conf > 0):
@@ -248,9 +235,7 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
                             "(confidence · format weight); nothing to fit")
 
     caps = capsule_regressor if capsule_regressor is not None else body_model.capsule_regressor
-    counts = np.asarray(caps.sphere_counts(None), dtype=np.int64)
-    sphere_capsule, sphere_fraction = caps.sphere_layout(counts)
-    pairs = caps.incompatible_sphere_pairs(counts)
+    counts, sphere_capsule, sphere_fraction, pairs = _sphere_layout(caps)
 
     def frozen(a: np.ndarray) -> np.ndarray:
         a = np.array(a)
@@ -283,6 +268,54 @@ def start_poses(problem: FitProblem) -> list[np.ndarray]:
     first = (np.zeros(69) if problem.options.init_pose == "rest"
              else np.asarray(prior.weights, dtype=np.float64) @ means)
     return [first, *means] if problem.options.multi_start else [first]
+
+
+# Model-derived parts of a problem, the same for every image: computed once per model.
+_DERIVED: dict[tuple, tuple[Any, Any]] = {}
+
+
+def _derived(key: tuple, owner: Any, compute: Any) -> Any:
+    """compute() cached under key; the entry keeps ``owner`` alive and checks its identity."""
+    hit = _DERIVED.get(key)
+    if hit is not None and hit[0] is owner:
+        return hit[1]
+    value = compute()
+    if len(_DERIVED) > 32:
+        _DERIVED.clear()
+    _DERIVED[key] = (owner, value)
+    return value
+
+
+def _targets(fmt: Any, model: Any) -> tuple[Any, np.ndarray, np.ndarray]:
+    """The format resolved against the model, with its vertex rows zero-padded to (K, V)."""
+    def compute() -> tuple[Any, np.ndarray, np.ndarray]:
+        resolved = resolve_format(fmt, tuple(getattr(model, "keypoint_names", ()) or ()),
+                                  int(np.asarray(model.v_template).shape[0]),
+                                  getattr(model, "keypoint_regressor", None))
+        k = fmt.num_keypoints
+        width = max([1] + [len(v) for v in resolved.vertex_ids])
+        vertex_ids = np.zeros((k, width), dtype=np.int64)
+        vertex_weights = np.zeros((k, width))
+        for i, (ids, w) in enumerate(zip(resolved.vertex_ids, resolved.vertex_weights,
+                                         strict=True)):
+            vertex_ids[i, :len(ids)] = ids
+            vertex_weights[i, :len(w)] = w
+        if np.any(resolved.available & (resolved.joint_index < 0) &
+                  ~vertex_weights.any(axis=1)):
+            raise ValueError("model: a surface keypoint has no vertex regressor row")
+        return resolved, vertex_ids, vertex_weights
+
+    return _derived(("targets", fmt, id(model)), model, compute)
+
+
+def _sphere_layout(caps: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sphere counts (fixed at β = 0), layout and incompatible pairs of a capsule regressor."""
+    def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        counts = np.asarray(caps.sphere_counts(None), dtype=np.int64)
+        sphere_capsule, sphere_fraction = caps.sphere_layout(counts)
+        return counts, sphere_capsule, sphere_fraction, caps.incompatible_sphere_pairs(counts)
+
+    return _derived(("spheres", id(caps)), caps, compute)
 
 
 def _options(options: FitOptions | Mapping[str, Any] | None) -> FitOptions:
