@@ -46,11 +46,22 @@ ceres::Solver::Options SolverOptions(const FitOptions& options) {
 StageReport Solve(const ceres::Solver::Options& solver, ceres::Problem* problem,
                   std::string name, const StageWeights& weights) {
   const auto start = Clock::now();
-  ceres::Solver::Summary summary;
-  ceres::Solve(solver, problem, &summary);
   StageReport report;
   report.name = std::move(name);
   report.weights = weights;
+  // A start point that cannot be evaluated (a keypoint at or behind the camera) would make
+  // Ceres give up and log to stderr; report it as this stage's outcome instead.
+  double initial_cost = 0.0;
+  if (!problem->Evaluate(ceres::Problem::EvaluateOptions(), &initial_cost, nullptr, nullptr,
+                         nullptr) ||
+      !std::isfinite(initial_cost)) {
+    report.termination = "FAILURE";
+    report.initial_cost = report.final_cost = std::numeric_limits<double>::infinity();
+    report.seconds = SecondsSince(start);
+    return report;
+  }
+  ceres::Solver::Summary summary;
+  ceres::Solve(solver, problem, &summary);
   report.iterations = summary.num_successful_steps + summary.num_unsuccessful_steps;
   report.termination = ceres::TerminationTypeToString(summary.termination_type);
   report.initial_cost = summary.initial_cost;
@@ -292,16 +303,17 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const
       }
       for (std::thread& t : pool) t.join();
     }
-    OrientationReport chosen;
-    double chosen_total = std::numeric_limits<double>::infinity();
-    for (OrientationReport& candidate : candidates) {  // first of equals wins: deterministic
+    // The first of equals wins (deterministic); if no start could be evaluated, the first.
+    OrientationReport chosen = candidates.front();
+    double chosen_total = candidates.front().energies.total();
+    for (OrientationReport& candidate : candidates) {
       if (candidate.energies.total() < chosen_total) {
         chosen_total = candidate.energies.total();
         chosen = std::move(candidate);
       }
     }
     report.tried_data_energies.push_back(chosen.energies.data);
-    if (chosen.energies.data < best_data) {
+    if (chosen.energies.data < best_data || best.parameters.betas.size() == 0) {
       best_data = chosen.energies.data;
       best = std::move(chosen);
     }

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import _core
 from .capsules import INCOMPATIBLE_PART_PAIRS
+from .errors import SmplifyError
 from .problem import FitProblem, build_problem, start_poses
 from .result import FitResult, StageSummary
 
@@ -84,6 +85,13 @@ def _observation(problem: FitProblem) -> dict[str, Any]:
 
 
 def _result(problem: FitProblem, report: dict[str, Any], seconds_python: float) -> FitResult:
+    if not np.isfinite(report["energy"]["total"]):
+        raise SmplifyError(
+            "fit failed: the body could not be placed in front of the camera (keypoints at or "
+            f"behind it). Check focal_length ({problem.focal_length:g} px) and image_size "
+            f"({problem.image_size[0]:g} x {problem.image_size[1]:g} px) against the keypoints "
+            f"(x {problem.keypoints[:, 0].min():.3g}..{problem.keypoints[:, 0].max():.3g}, "
+            f"y {problem.keypoints[:, 1].min():.3g}..{problem.keypoints[:, 1].max():.3g} px).")
     model = problem.model
     pose = np.concatenate([report["global_orient"], report["body_pose"]])
     betas, transl = np.asarray(report["betas"]), np.asarray(report["transl"])
