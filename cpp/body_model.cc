@@ -292,11 +292,11 @@ Vec3 BodyModel::PoseFolded(const Skeleton& s, const FoldedVertexCombination& fol
         d_pose->middleCols<3>(3 * j) -= Skew(Ru + a * (s.joints[k] - s.joints[j])) *
                                         s.pose_jacobian[j];
       }
-      // ... plus the pose blend shapes: R_k Q_k ∂f/∂θ.
+      // ... plus the pose blend shapes: R_k Q_k ∂f/∂θ, per joint R_k (Q_kj ∂f_j/∂θ_j).
       if (has_pose_blend_shapes()) {
-        const Eigen::Matrix<double, 3, Eigen::Dynamic> RQ = s.world_rotation[k] * folded.Q[t];
         for (int j = 1; j < kNumJoints; ++j) {
-          d_pose->middleCols<3>(3 * j) += RQ.middleCols<9>(9 * (j - 1)) * (*d_feature)[j];
+          const Mat3 Qdf = folded.Q[t].middleCols<9>(9 * (j - 1)) * (*d_feature)[j];
+          d_pose->middleCols<3>(3 * j) += s.world_rotation[k] * Qdf;
         }
       }
     }
