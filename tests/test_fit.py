@@ -418,7 +418,7 @@ def test_the_gil_is_released_while_the_solver_runs(model, prior):
     print(f"\nGIL: counter {idle:.3g}/s alone, {busy:.3g}/s during a {seconds:.2f} s C++ "
           f"solve: ratio {busy / idle:.2f}")
     assert seconds > 0.05
-    assert busy >= 0.3 * idle
+    assert busy >= 0.1 * idle  # a held GIL gives ~0.005x; 0.1 leaves room for a loaded machine
 
 
 # --- the result ----------------------------------------------------------------------------------
