@@ -41,6 +41,7 @@ test: install-test
 
 bench: deps venv
 	$(PY) -m pip install -q ".[test,bench]"
+	$(PY) benchmarks/bench_load.py
 	$(PY) benchmarks/bench_model.py
 	$(PY) benchmarks/bench_fit.py
 

@@ -8,7 +8,6 @@ T-pose, keypoints and the shape space's whitening.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -217,20 +216,9 @@ def test_a_pose_lowers_the_arms():
     assert 30.0 < angle < 60.0
 
 
-def test_files_load_fast():
-    for gender in GENDERS:
-        _load(gender)  # warm the file cache
-    t = time.perf_counter()
-    _load("neutral")
-    assert time.perf_counter() - t < 0.2
-
-
 def test_load_model_open_matches_file():
     smplify = pytest.importorskip("smplify")
-    smplify.load_model("open")  # warm imports and the file cache
-    t = time.perf_counter()
-    model = smplify.load_model("open")
-    assert time.perf_counter() - t < 0.2
+    model = smplify.load_model("open")  # load time: benchmarks/bench_load.py
     raw = _load("neutral")
     assert np.allclose(model.v_template, raw["v_template"])
     betas = np.linspace(-1.0, 1.0, 10)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import pickle
-import time
 from pathlib import Path
 
 import numpy as np
@@ -52,12 +51,6 @@ def test_shipped_prior_layout(prior: GMMPosePrior) -> None:
     expected = (-np.log(prior.weights) + 34.5 * np.log(2 * np.pi) + 0.5 * logdets
                 - 0.5 * logdets.min())
     assert np.allclose(prior.neg_log_c, expected) and np.all(prior.neg_log_c > 0)
-
-
-def test_load_time(prior: GMMPosePrior) -> None:
-    start = time.perf_counter()
-    load_prior("open")
-    assert time.perf_counter() - start < 0.2
 
 
 def test_energy_matches_definition(prior: GMMPosePrior) -> None:
