@@ -119,27 +119,18 @@ def make_case(model: Any, prior: Any, format: str, rng: np.random.Generator,
 
 def self_interpenetration(model: Any, betas: np.ndarray, body_pose: np.ndarray) -> float:
     """Unweighted E_sp = Σ exp(−d² / (σ_i² + σ_j²)) over incompatible sphere pairs."""
+    from .reference.body import BodyArrays, pose_body
+
     caps = model.capsule_regressor
     counts = caps.sphere_counts(None)
-    pose = np.concatenate([np.zeros(3), body_pose])
-    spheres = caps.spheres(betas, model.rest_joints(betas), counts)
-    # Pose the rest-frame sphere centres rigidly with their joints (R_j (c − J_j) + p_j).
     rest = model.rest_joints(betas)
-    from .reference.body import rodrigues
-
-    parents = model.parents
-    rot = [None] * 24
-    pos = np.zeros((24, 3))
-    for j in range(24):
-        local = rodrigues(pose[3 * j:3 * j + 3])
-        if j == 0:
-            rot[j], pos[j] = local, rest[0]
-        else:
-            rot[j] = rot[parents[j]] @ local
-            pos[j] = pos[parents[j]] + rot[parents[j]] @ (rest[j] - rest[parents[j]])
+    spheres = caps.spheres(betas, rest, counts)
+    posed = pose_body(BodyArrays.from_model(model), np.concatenate([np.zeros(3), body_pose]),
+                      betas, np.zeros(3))
+    # Each sphere rides rigidly on its joint: C = R_j (c_rest − J_j) + p_j.
     joint = spheres.joint_of_sphere
-    centres = np.einsum("sij,sj->si", np.stack([rot[j] for j in joint]),
-                        spheres.centres - rest[joint]) + pos[joint]
+    centres = np.einsum("sab,sb->sa", posed.world_rot[joint],
+                        spheres.centres - rest[joint]) + posed.joints[joint]
     sigma = spheres.radii / 3.0
     pairs = caps.incompatible_sphere_pairs(counts)
     i, j = pairs[:, 0], pairs[:, 1]
