@@ -273,7 +273,7 @@ def fit_batch(list_of_keypoints: Sequence[Any], format: str, image_size: Sequenc
 
     body = load_model(model)
     pose_prior = _prior(prior)
-    workers = os.cpu_count() or 1 if threads is None else int(threads)
+    workers = (os.cpu_count() or 1) if threads is None else int(threads)
     if workers < 1:
         raise ValueError(f"threads must be >= 1, got {threads!r}")
 
