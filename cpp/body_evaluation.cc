@@ -1,5 +1,6 @@
 #include "body_evaluation.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -47,8 +48,11 @@ void BodyEvaluation::Compute(bool with_jacobians) {
   // 1. Joint keypoints and their Jacobians.
   Eigen::MatrixXd d_joints_pose, d_joints_betas;
   if (with_jacobians) model_.JointJacobians(skeleton, &d_joints_pose, &d_joints_betas);
-  // 2. Surface keypoints: folded vertex combinations (their pose blend-shape inputs first).
-  const bool blend = model_.has_pose_blend_shapes();
+  // 2. Surface keypoints: folded vertex combinations (their pose blend-shape inputs first,
+  //    needed only when some keypoint is a surface point).
+  const bool blend = model_.has_pose_blend_shapes() &&
+                     std::any_of(targets_.joint.begin(), targets_.joint.end(),
+                                 [](int joint) { return joint < 0; });
   const Eigen::VectorXd feature = blend ? model_.PoseFeature(skeleton) : Eigen::VectorXd();
   PoseFeatureJacobian d_feature;
   if (blend && with_jacobians) d_feature = model_.PoseFeatureDerivative(skeleton);
