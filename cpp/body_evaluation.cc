@@ -8,23 +8,15 @@ namespace smplify {
 
 BodyEvaluation::BodyEvaluation(const BodyModel& model, const KeypointTargets& targets,
                                const BodyParameters& parameters, const CapsuleArrays* capsules,
-                               const SphereLayout* layout, double sphere_sigma_scale,
-                               const Eigen::VectorXd& sphere_betas)
+                               const SphereLayout* layout, double sphere_sigma_scale)
     : model_(model),
       targets_(targets),
       parameters_(parameters),
       capsules_(capsules),
       layout_(capsules != nullptr ? layout : nullptr),
-      sphere_betas_(sphere_betas) {
+      sphere_sigma_scale_(sphere_sigma_scale) {
   if (static_cast<int>(targets_.folded.size()) != targets_.size()) {
     throw std::invalid_argument("keypoint targets must be folded (FoldTargets) before use");
-  }
-  if (layout_ != nullptr) {
-    if (sphere_betas_.size() != model_.num_betas()) {
-      throw std::invalid_argument("sphere_betas must have one entry per beta");
-    }
-    PlaceSpheres(*capsules_, *layout_, sphere_betas_, sphere_sigma_scale, &sphere_offsets_,
-                 &sphere_sigma_);
   }
 }
 
@@ -83,19 +75,21 @@ void BodyEvaluation::Compute(bool with_jacobians) {
     }
   }
 
-  // 3. Sphere centres C_i = R_world_j · rest_offset_i(β_s) + p_j(θ, β_s, γ), rigid in joint
-  //    j's frame, on the skeleton held at the spheres' β_s.
+  // 3. Sphere centres C_i = R_world_j · rest_offset_i(β) + p_j(θ, β, γ), rigid in joint j's
+  //    frame; ∂C_i/∂θ only (β is treated as a constant of E_sp, SPEC §2).
   if (layout_ != nullptr) {
-    const Skeleton held = model_.Pose(pose, sphere_betas_, parameters_.transl, false);
+    PlaceSpheres(*capsules_, *layout_, parameters_.betas, sphere_sigma_scale_, &sphere_offsets_,
+                 &sphere_sigma_);
     const int num_spheres = layout_->size();
     sphere_centres_.resize(num_spheres, 3);
     if (with_jacobians) d_spheres_pose_.setZero(3 * num_spheres, kPoseSize);
     for (int i = 0; i < num_spheres; ++i) {
       const int j = layout_->joint[i];
-      const Vec3 c = held.world_rotation[j] * sphere_offsets_.row(i).transpose() + held.joints[j];
+      const Vec3 c = skeleton.world_rotation[j] * sphere_offsets_.row(i).transpose() +
+                     skeleton.joints[j];
       sphere_centres_.row(i) = c.transpose();
       if (with_jacobians) {
-        model_.AddAttachedPointPoseJacobian(held, j, c, d_spheres_pose_.middleRows<3>(3 * i));
+        model_.AddAttachedPointPoseJacobian(skeleton, j, c, d_spheres_pose_.middleRows<3>(3 * i));
       }
     }
   }

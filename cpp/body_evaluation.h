@@ -34,14 +34,12 @@ struct BodyParameters {
 
 class BodyEvaluation : public ceres::EvaluationCallback {
  public:
-  // capsules/layout may be null (no interpenetration term). The spheres ride on a skeleton
-  // whose shape is held at sphere_betas (the β a stage starts from): E_sp then does not
-  // depend on β within a stage, which is what "its gradient flows to θ only" means (SPEC §2),
-  // and its Jacobian is exact.
+  // capsules/layout may be null (no interpenetration term). The spheres are placed on the
+  // body at the current (θ, β); their Jacobian is taken w.r.t. θ only: E_sp's gradient never
+  // reaches β, so the fit cannot thin the body to avoid contact (SPEC §2).
   BodyEvaluation(const BodyModel& model, const KeypointTargets& targets,
                  const BodyParameters& parameters, const CapsuleArrays* capsules = nullptr,
-                 const SphereLayout* layout = nullptr, double sphere_sigma_scale = 1.0 / 3.0,
-                 const Eigen::VectorXd& sphere_betas = Eigen::VectorXd());
+                 const SphereLayout* layout = nullptr, double sphere_sigma_scale = 1.0 / 3.0);
 
   void PrepareForEvaluation(bool evaluate_jacobians, bool new_evaluation_point) override;
 
@@ -57,7 +55,7 @@ class BodyEvaluation : public ceres::EvaluationCallback {
     return targets_.joint[k] >= 0 ? 1.0 : targets_.folded[k].weight_sum;
   }
 
-  // Spheres: centres C_i (camera frame), σ_i, and ∂C_i/∂θ (3 × 72; β held, SPEC §2).
+  // Spheres: centres C_i (camera frame), σ_i, and ∂C_i/∂θ (3 × 72; no ∂/∂β, SPEC §2).
   const SphereLayout* sphere_layout() const { return layout_; }
   Vec3 sphere_centre(int i) const { return sphere_centres_.row(i).transpose(); }
   double sphere_sigma(int i) const { return sphere_sigma_(i); }
@@ -73,7 +71,7 @@ class BodyEvaluation : public ceres::EvaluationCallback {
   const BodyParameters& parameters_;
   const CapsuleArrays* capsules_;
   const SphereLayout* layout_;
-  const Eigen::VectorXd sphere_betas_;
+  const double sphere_sigma_scale_;
 
   MatX3 keypoints_;
   Eigen::MatrixXd d_keypoints_pose_, d_keypoints_betas_;

@@ -31,7 +31,7 @@ StageTerms::StageTerms(const FitContext& context, const Observation& observation
                   context.spheres.pairs.empty() || weights.interpenetration <= 0.0
                       ? nullptr
                       : &context.capsules,
-                  &context.spheres, context.options.sphere_sigma_scale, parameters->betas) {
+                  &context.spheres, context.options.sphere_sigma_scale) {
   const int num_betas = context.model.num_betas();
   std::vector<int> ids;
   Eigen::VectorXd data_weights;

@@ -79,9 +79,6 @@ def fit_stage(problem: FitProblem, pose: np.ndarray, betas: np.ndarray, transl: 
     transl = np.asarray(transl, float)
     free_transl = problem.options.refine_translation
     use_sp = weights.interpenetration > 0.0 and len(problem.sphere_pairs) > 0
-    # E_sp rides on the body shape the stage starts from: within the stage it depends on θ
-    # only, so its gradient reaches θ only (SPEC §2; docs/design.md).
-    sphere_betas = np.asarray(betas, float).copy()
 
     def gamma_of(x: np.ndarray) -> np.ndarray:
         if free_transl:
@@ -101,17 +98,18 @@ def fit_stage(problem: FitProblem, pose: np.ndarray, betas: np.ndarray, transl: 
     def fun(x: np.ndarray) -> np.ndarray:
         parts = [rows(x, smooth_terms)]
         if use_sp:
-            parts.append(interpenetration_residuals(problem, x[:72], sphere_betas, gamma_of(x),
+            parts.append(interpenetration_residuals(problem, x[:72], x[72:72 + nb], gamma_of(x),
                                                     weights.interpenetration))
         return np.concatenate(parts)
 
     def jac(x: np.ndarray) -> np.ndarray:
         parts = [complex_step_jacobian(lambda b: rows(b, smooth_terms), x)]
         if use_sp:
-            # E_sp: derivative w.r.t. θ only; β is held (SPEC §2), so its columns are zero.
+            # E_sp: derivative w.r.t. θ only, β taken as a constant (SPEC §2): its columns
+            # are zero.
             def sp(batch: np.ndarray) -> np.ndarray:
                 return interpenetration_residuals(
-                    problem, batch, np.broadcast_to(sphere_betas, batch.shape[:-1] + (nb,)),
+                    problem, batch, np.broadcast_to(x[72:72 + nb], batch.shape[:-1] + (nb,)),
                     np.broadcast_to(gamma_of(x), batch.shape[:-1] + (3,)),
                     weights.interpenetration)
             d_pose = complex_step_jacobian(sp, x[:72])
