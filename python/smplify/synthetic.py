@@ -30,6 +30,7 @@ class SyntheticCase:
     body_pose: np.ndarray
     transl: np.ndarray
     joints: np.ndarray  # (24, 3) true joints, camera frame, metres
+    weights: np.ndarray  # (K,) the format's default weight per keypoint on this model
 
 
 def _rotation(axis_angle: np.ndarray) -> np.ndarray:
@@ -51,7 +52,8 @@ def make_case(model: Any, prior: Any, format: str, rng: np.random.Generator,
               view: View = "front", noise_px: float = 0.0,
               outlier_fraction: float = 0.0, outlier_confidence: float = 0.3,
               max_pose_prior_energy: float | None = None,
-              max_interpenetration: float | None = 0.02) -> SyntheticCase:
+              max_interpenetration: float | None = 0.02,
+              poses: np.ndarray | None = None) -> SyntheticCase:
     """A random synthetic case.
 
     Parameters
@@ -69,9 +71,12 @@ def make_case(model: Any, prior: Any, format: str, rng: np.random.Generator,
     max_interpenetration : redraw bodies whose unweighted E_sp (SPEC §2) exceeds this (None:
         any). A Gaussian mixture also samples poses with an arm through the torso; a person
         cannot take them, so by default they are not "plausible".
+    poses : optional (N, 69) body poses to draw from instead of the prior (e.g. held-out
+        motion-capture poses); the filters above still apply.
     """
     while True:
-        body_pose = prior.sample(1, rng)[0]
+        body_pose = prior.sample(1, rng)[0] if poses is None else \
+            np.asarray(poses[rng.integers(len(poses))], dtype=np.float64)
         betas = rng.normal(size=model.num_betas)
         if max_pose_prior_energy is not None and prior.energy(body_pose) > max_pose_prior_energy:
             continue
@@ -114,7 +119,8 @@ def make_case(model: Any, prior: Any, format: str, rng: np.random.Generator,
     return SyntheticCase(
         keypoints=np.concatenate([uv, confidence[:, None]], axis=1), format=format,
         image_size=(int(size[0]), int(size[1])), focal_length=focal, betas=betas,
-        global_orient=global_orient, body_pose=body_pose, transl=transl, joints=out.joints)
+        global_orient=global_orient, body_pose=body_pose, transl=transl, joints=out.joints,
+        weights=np.asarray(resolved.weights, dtype=np.float64).copy())
 
 
 def self_interpenetration(model: Any, betas: np.ndarray, body_pose: np.ndarray) -> float:
@@ -156,7 +162,11 @@ def pa_mpjpe(predicted: np.ndarray, truth: np.ndarray) -> float:
 
 
 def reprojection_error(result: Any, case: SyntheticCase) -> float:
-    """Mean pixel distance between the fit's keypoints and the case's confident keypoints."""
-    mask = (case.keypoints[:, 2] > 0) & np.isfinite(result.keypoints_2d).all(axis=1)
+    """Mean pixel distance between the fit's keypoints and the case's keypoints, over the
+    keypoints the fit uses: confidence > 0 and format weight > 0. (A keypoint of weight 0,
+    e.g. MediaPipe's thumbs or OpenPose's neck and mid-hip, is not part of the data term, so
+    it says nothing about how well the fit matches its data.)"""
+    mask = ((case.keypoints[:, 2] > 0) & (case.weights > 0)
+            & np.isfinite(result.keypoints_2d).all(axis=1))
     return float(np.linalg.norm(result.keypoints_2d[mask] - case.keypoints[mask, :2],
                                 axis=1).mean())
