@@ -97,28 +97,30 @@ def test_recovery_table_and_regression_bounds(recovery):
     print(f"seconds per default fit: mean {np.mean(seconds):.3f}, max {np.max(seconds):.3f}")
     assert all(r["finite"] for r in recovery)
     # Regression bounds with margin over this fixed set's measured figures (mean PA-MPJPE
-    # 49.9 mm, worst format coco17 79.4 mm; mean reprojection 2.1 px, worst mediapipe33 2.9 px)
-    assert overall_mean(recovery, "pa") <= 65.0
-    assert overall_mean(recovery, "reproj") <= 3.0
+    # 49.9 mm, worst format coco17 79.4 mm; mean reprojection 1.4 px, worst openpose25 1.8 px)
+    assert overall_mean(recovery, "pa") <= 60.0
+    assert overall_mean(recovery, "reproj") <= 2.0
     for format in FORMATS:
         rows = [r for r in recovery if r["format"] == format]
-        assert overall_mean(rows, "pa") <= 110.0, format
-        assert overall_mean(rows, "reproj") <= 4.5, format
+        assert overall_mean(rows, "pa") <= 100.0, format
+        assert overall_mean(rows, "reproj") <= 2.5, format
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "issue target (40 mm) not met yet: mean PA-MPJPE over this fixed set (8 front cases x 5 "
-    "formats) measured 58.0 mm (smpl24 23.6, coco17 81.7, openpose25 71.4, mediapipe33 37.6, "
-    "lsp14 75.6). In 10 of 18 cases checked, the fit's energy is below that of the minimum "
-    "next to the truth: the energy itself prefers the wrong depth reading of some limbs"))
+    "issue target (40 mm) not met: mean PA-MPJPE over this fixed set (8 front cases x 5 "
+    "formats) measured 49.9 mm (smpl24 23.0, coco17 79.4, openpose25 55.6, mediapipe33 38.9, "
+    "lsp14 52.4). Refits started at the true parameters reach 24.1 mm, but in 29 of the 40 "
+    "cases the fit ends at a lower energy than that minimum next to the truth: the energy "
+    "(SPEC weights, open prior) prefers another reading of the unobserved depths"))
 def test_recovery_meets_the_issue_pa_mpjpe(recovery):
     assert overall_mean(recovery, "pa") <= 40.0
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "issue target (1 px) not met yet: mean reprojection error over this fixed set measured "
-    "2.2 px (smpl24 1.5, coco17 1.5, openpose25 2.3, mediapipe33 2.9, lsp14 2.7); a refit "
-    "started at the true parameters also ends 1.4-2.9 px off: the last stage's priors pull"))
+    "issue target (1 px) not met: mean reprojection error over this fixed set measured 1.4 px "
+    "(smpl24 1.5, coco17 1.4, openpose25 1.8, mediapipe33 1.4, lsp14 1.1); refits started at "
+    "the true parameters end 1.25 px off on average: at the last stage's weights the priors "
+    "(λ_θ = 4.78, λ_β = 5, E_a on nearly straight knees) outweigh a pixel of data"))
 def test_recovery_meets_the_issue_reprojection_error(recovery):
     assert overall_mean(recovery, "reproj") <= 1.0
 
@@ -205,7 +207,7 @@ def compare_with_reference(model, prior, seeds=REFERENCE_SEEDS, **options):
     for seed in seeds:
         case = near_mean_case(model, prior, seed)
         args = (case.keypoints, "smpl24", case.image_size, case.focal_length)
-        kwargs = {"model": model, "prior": prior, "multi_start": False, **options}
+        kwargs = {"model": model, "prior": prior, **options}
         cpp = smplify.fit(*args, **kwargs)
         ref = smplify.reference.fit(*args, **kwargs)
         assert ref.summary["implementation"] == "reference"
@@ -214,25 +216,27 @@ def compare_with_reference(model, prior, seeds=REFERENCE_SEEDS, **options):
     print(f"\nC++ vs reference final total energy, options {options or 'default'}:")
     for seed, e_cpp, e_ref, rel in out:
         print(f"  seed {seed}: C++ {e_cpp:.2f}  reference {e_ref:.2f}  relative {rel:.2e}")
-    return [rel for *_, rel in out]
-
-
-def test_cpp_and_reference_reach_the_same_energy_without_interpenetration(model, prior):
-    """Same problem, different trust-region solvers (Ceres dogleg, SciPy trf): with the smooth
-    terms only, both reach the same minimum."""
-    assert max(compare_with_reference(model, prior, interpenetration_weight=0.0)) <= 0.01
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "default options (E_sp on), 8 near-mean smpl24 inputs (seeds 0-7, multi_start=False): "
-    "3 within 1% (3.5e-3, 7.7e-4, 4.8e-4), median 2.4%. The terms agree to 1e-12 "
-    "(test_fit_terms.py); where they differ the dogleg and trf paths part (seeds 1, 2, 6 "
-    "already at the torso fit) into different minima, each converged at ftol 1e-8"))
-def test_cpp_and_reference_reach_the_same_energy(model, prior):
-    """Default options (E_sp on): the same final energy within 1% on the same input."""
-    rel = np.array(compare_with_reference(model, prior, seeds=AGREEMENT_SEEDS))
+    rel = np.array([rel for *_, rel in out])
     print(f"  within 1%: {int((rel <= 0.01).sum())} of {rel.size}, median {np.median(rel):.2e}")
-    assert np.all(rel <= 0.01)
+    return rel
+
+
+def test_cpp_and_reference_reach_the_same_energy_from_one_start_without_interpenetration(
+        model, prior):
+    """Same problem, different trust-region solvers (Ceres dogleg, SciPy trf): with the smooth
+    terms only, one start each reaches the same minimum."""
+    rel = compare_with_reference(model, prior, multi_start=False, interpenetration_weight=0.0)
+    assert rel.max() <= 0.01
+
+
+def test_cpp_and_reference_reach_the_same_energy(model, prior):
+    """Default options: the same final energy within 1% on the same input.
+
+    From a single start the two solvers' paths part more often once E_sp is on (its gradient
+    reaches θ only, so neither solver's model sees how a β step moves the spheres; measured
+    3 of 8 within 1%, the C++ fit higher in the others); with the default starts both keep
+    the lowest of the same nine runs, and they agree."""
+    assert compare_with_reference(model, prior, seeds=AGREEMENT_SEEDS).max() <= 0.01
 
 
 # --- bad input -----------------------------------------------------------------------------------
