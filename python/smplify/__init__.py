@@ -10,7 +10,9 @@ See ``smplify.fit``, ``smplify.Fitter``, ``smplify.load_model`` and ``smplify.lo
 
 from __future__ import annotations
 
-from . import reference
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import KeypointError, ModelFileError, SmplifyError, UnsafePickleError
 from .fitting import Fitter, fit, fit_batch
 from .keypoint_formats import format_names
@@ -19,7 +21,17 @@ from .options import FitOptions
 from .prior import GMMPosePrior, load_prior
 from .result import Camera, FitResult
 
+if TYPE_CHECKING:
+    from . import reference
+
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # smplify.reference pulls in scipy.optimize (~0.4 s): load it on first use (PEP 562).
+    if name == "reference":
+        return importlib.import_module(".reference", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "JOINT_NAMES",

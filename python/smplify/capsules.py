@@ -52,7 +52,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse
-from scipy.spatial import cKDTree
 
 PART_NAMES: tuple[str, ...] = (
     "pelvis", "left_thigh", "right_thigh", "spine1", "left_calf", "right_calf", "spine2",
@@ -629,6 +628,8 @@ class _Problem:
         tri_group = (np.arange(s)[:, None] * NUM_PARTS + part[tri[:, 0]][None, :]).ravel()
         self.targets = np.concatenate([self.points, centroids.reshape(-1, 3)])
         target_group = np.concatenate([self.vertex_group, tri_group])
+        from scipy.spatial import cKDTree  # only a capsule fit needs it (import ~0.1 s)
+
         self.tree = cKDTree(np.concatenate([self.targets, self.GAP * target_group[:, None]], 1))
         self.template = _surface_template()
         k = len(self.template["t"])
