@@ -323,6 +323,18 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const
   report.energies = best.energies;
   report.flipped = best.flipped;
   report.stages.insert(report.stages.end(), best.stages.begin(), best.stages.end());
+  // The fitted body, so that callers need not pose the model again.
+  BodyEvaluation body(context_.model, context_.targets, report.parameters);
+  body.Update(false);
+  const Skeleton skeleton = context_.model.Pose(report.parameters.Pose(), report.parameters.betas,
+                                                report.parameters.transl, false);
+  report.joints.resize(kNumJoints, 3);
+  for (int j = 0; j < kNumJoints; ++j) report.joints.row(j) = skeleton.joints[j].transpose();
+  report.vertices = context_.model.Vertices(skeleton);
+  report.keypoints.resize(context_.targets.size(), 3);
+  for (int k = 0; k < context_.targets.size(); ++k) {
+    report.keypoints.row(k) = body.keypoint(k).transpose();
+  }
   report.num_spheres = context_.spheres.size();
   report.num_sphere_pairs = static_cast<int>(context_.spheres.pairs.size());
   report.seconds = SecondsSince(start);

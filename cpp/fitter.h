@@ -38,6 +38,9 @@ struct FitReport {
   int num_starts = 1;              // start poses tried per orientation
   int num_spheres = 0;
   int num_sphere_pairs = 0;
+  // The fitted body in the camera frame: joints (24 × 3), vertices (N × 3) and the targets'
+  // keypoints (K × 3; 0 for a keypoint the model has no point for).
+  MatX3 joints, vertices, keypoints;
   double seconds = 0.0;
 };
 

@@ -17,6 +17,7 @@ import pytest
 import smplify
 from scipy.spatial.transform import Rotation
 from smplify.errors import KeypointError
+from smplify.keypoint_formats import resolve_format
 from smplify.synthetic import make_case, pa_mpjpe, reprojection_error
 
 FORMATS = tuple(smplify.format_names())
@@ -448,6 +449,12 @@ def test_fit_result_fields(model, prior):
                 transl=res.transl)
     np.testing.assert_allclose(res.joints, out.joints, atol=1e-12)
     np.testing.assert_allclose(res.vertices, out.vertices, atol=1e-12)
+    # ... and so are the keypoints (the C++ core's folded regressors against the plain ones)
+    resolved = resolve_format("mediapipe33", model.keypoint_names, model.num_vertices,
+                              model.keypoint_regressor)
+    np.testing.assert_allclose(res.keypoints_3d[available],
+                               resolved.keypoint_positions(out.joints, out.vertices)[available],
+                               atol=1e-9)
     assert np.all(res.joints[:, 2] > 0)  # in front of the camera
     terms = ("data", "pose", "angle", "shape", "interpenetration")
     assert set(res.energy) == {*terms, "total"}

@@ -130,6 +130,9 @@ py::dict ToDict(const FitReport& r) {
   d["num_starts"] = r.num_starts;
   d["num_spheres"] = r.num_spheres;
   d["num_sphere_pairs"] = r.num_sphere_pairs;
+  d["joints"] = r.joints;
+  d["vertices"] = r.vertices;
+  d["keypoints"] = r.keypoints;
   d["seconds"] = r.seconds;
   return d;
 }

@@ -92,11 +92,10 @@ def _result(problem: FitProblem, report: dict[str, Any], seconds_python: float) 
             f"({problem.image_size[0]:g} x {problem.image_size[1]:g} px) against the keypoints "
             f"(x {problem.keypoints[:, 0].min():.3g}..{problem.keypoints[:, 0].max():.3g}, "
             f"y {problem.keypoints[:, 1].min():.3g}..{problem.keypoints[:, 1].max():.3g} px).")
-    model = problem.model
     pose = np.concatenate([report["global_orient"], report["body_pose"]])
     betas, transl = np.asarray(report["betas"]), np.asarray(report["transl"])
-    out = model(betas=betas, body_pose=pose[3:], global_orient=pose[:3], transl=transl)
-    keypoints_3d = _keypoints_3d(problem, out.joints, out.vertices)
+    keypoints_3d = np.asarray(report["keypoints"])
+    keypoints_3d[~problem.keypoint_available] = np.nan
     camera = problem.camera
     stages = [StageSummary(name=s["name"], weights=dict(s["weights"]),
                            iterations=int(s["iterations"]), termination=s["termination"],
@@ -106,7 +105,8 @@ def _result(problem: FitProblem, report: dict[str, Any], seconds_python: float) 
     names = ["initial", "flipped"][:len(report["tried"])]
     return FitResult(
         betas=betas, global_orient=pose[:3].copy(), body_pose=pose[3:].copy(), transl=transl,
-        camera=camera, joints=out.joints, vertices=out.vertices, faces=model.faces,
+        camera=camera, joints=np.asarray(report["joints"]),
+        vertices=np.asarray(report["vertices"]), faces=problem.model.faces,
         keypoints_3d=keypoints_3d, keypoints_2d=camera.project(keypoints_3d),
         energy={key: float(value) for key, value in report["energy"].items()},
         summary={"stages": stages, "orientation": "flipped" if report["flipped"] else "initial",
@@ -120,16 +120,6 @@ def _result(problem: FitProblem, report: dict[str, Any], seconds_python: float) 
                  "num_sphere_pairs": int(report["num_sphere_pairs"]),
                  "implementation": "cpp",
                  "solver": "Ceres TRADITIONAL_DOGLEG, DENSE_NORMAL_CHOLESKY, analytic Jacobians"})
-
-
-def _keypoints_3d(problem: FitProblem, joints: np.ndarray, vertices: np.ndarray) -> np.ndarray:
-    """(K, 3) model keypoints in the camera frame; NaN where the model has no such point."""
-    joint = problem.keypoint_joint
-    surface = np.einsum("kv,kvc->kc", problem.keypoint_vertex_weights,
-                        vertices[problem.keypoint_vertex_ids])
-    out = np.where((joint >= 0)[:, None], joints[np.maximum(joint, 0)], surface)
-    out[~problem.keypoint_available] = np.nan
-    return out
 
 
 _CORE_CACHE: OrderedDict[tuple, tuple[Any, Any, Any]] = OrderedDict()
