@@ -39,10 +39,12 @@ SphereLayout MakeSphereLayout(const CapsuleArrays& capsules, const Eigen::Vector
     if (a < 0 || b < 0 || a >= num_capsules || b >= num_capsules) {
       throw std::invalid_argument("incompatible capsule pair out of range");
     }
+    layout.pair_begin.push_back(static_cast<int>(layout.pairs.size()));
     for (int i = 0; i < count[a]; ++i) {
       for (int j = 0; j < count[b]; ++j) layout.pairs.emplace_back(first[a] + i, first[b] + j);
     }
   }
+  layout.pair_begin.push_back(static_cast<int>(layout.pairs.size()));
   return layout;
 }
 

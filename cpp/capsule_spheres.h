@@ -22,7 +22,10 @@ struct SphereLayout {
   std::vector<int> capsule;                 // S
   std::vector<int> joint;                   // S: joint each sphere rides on
   Eigen::VectorXd fraction;                 // S: m / (n − 1)
-  std::vector<std::pair<int, int>> pairs;   // incompatible sphere pairs (E_sp rows)
+  std::vector<std::pair<int, int>> pairs;   // incompatible sphere pairs
+  // Capsule pair g (one E_sp row) owns pairs[pair_begin[g] .. pair_begin[g + 1]).
+  std::vector<int> pair_begin;
+  int num_capsule_pairs() const { return static_cast<int>(pair_begin.size()) - 1; }
   int size() const { return static_cast<int>(capsule.size()); }
 };
 

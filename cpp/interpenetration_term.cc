@@ -1,12 +1,15 @@
 #include "interpenetration_term.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <vector>
 
 namespace smplify {
 
 InterpenetrationCost::InterpenetrationCost(BodyEvaluation* evaluation, double weight)
     : evaluation_(evaluation), weight_(weight) {
-  set_num_residuals(static_cast<int>(evaluation_->sphere_layout()->pairs.size()));
+  set_num_residuals(evaluation_->sphere_layout()->num_capsule_pairs());
   *mutable_parameter_block_sizes() = {3, kPoseSize - 3};
 }
 
@@ -14,26 +17,46 @@ bool InterpenetrationCost::Evaluate(double const* const* /*parameters*/, double*
                                     double** jacobians) const {
   const bool want_jacobians = jacobians != nullptr;
   if (want_jacobians && !evaluation_->has_jacobians()) evaluation_->Update(true);
-  const auto& pairs = evaluation_->sphere_layout()->pairs;
+  const SphereLayout& layout = *evaluation_->sphere_layout();
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const int rows = num_residuals();
   Eigen::Map<RowMajor> d_orient(want_jacobians ? jacobians[0] : nullptr, rows, 3);
   Eigen::Map<RowMajor> d_body(want_jacobians ? jacobians[1] : nullptr, rows, 69);
 
-  for (int p = 0; p < rows; ++p) {
-    const auto [i, j] = pairs[p];
-    const Vec3 d = evaluation_->sphere_centre(i) - evaluation_->sphere_centre(j);
-    const double s_i = evaluation_->sphere_sigma(i), s_j = evaluation_->sphere_sigma(j);
-    const double s2 = s_i * s_i + s_j * s_j;
-    const double r = weight_ * std::exp(-d.squaredNorm() / (2.0 * s2));
-    residuals[p] = r;
+  std::vector<double> exponent;  // a_ij = −d² / s2, per sphere pair of the capsule pair
+  for (int g = 0; g < rows; ++g) {
+    const int begin = layout.pair_begin[g], end = layout.pair_begin[g + 1];
+    exponent.resize(end - begin);
+    double largest = -std::numeric_limits<double>::infinity();
+    for (int p = begin; p < end; ++p) {
+      const auto [i, j] = layout.pairs[p];
+      const double s_i = evaluation_->sphere_sigma(i), s_j = evaluation_->sphere_sigma(j);
+      const double a = -(evaluation_->sphere_centre(i) - evaluation_->sphere_centre(j)).squaredNorm() /
+                       (s_i * s_i + s_j * s_j);
+      exponent[p - begin] = a;
+      largest = std::max(largest, a);
+    }
+    // Σ e_ij = e^m · S, S = Σ e^(a_ij − m) ∈ [1, n]: r_g = λ e^(m/2) sqrt(S).
+    double scaled_sum = 0.0;
+    for (double a : exponent) scaled_sum += std::exp(a - largest);
+    const double root = std::exp(0.5 * largest);
+    residuals[g] = weight_ * root * std::sqrt(scaled_sum);
     if (!want_jacobians) continue;
-    // ∂r/∂θ = −r/s2 · dᵀ (∂C_i/∂θ − ∂C_j/∂θ)
-    const Eigen::Matrix<double, 1, kPoseSize> dr =
-        (-r / s2) * d.transpose() *
-        (evaluation_->sphere_pose_jacobian(i) - evaluation_->sphere_pose_jacobian(j));
-    if (jacobians[0] != nullptr) d_orient.row(p) = dr.leftCols<3>();
-    if (jacobians[1] != nullptr) d_body.row(p) = dr.rightCols<69>();
+    // ∂r_g/∂θ = λ e^(m/2) / (2 sqrt(S)) · Σ e^(a − m) · (−2 / s2) dᵀ (∂C_i/∂θ − ∂C_j/∂θ)
+    Eigen::Matrix<double, 1, kPoseSize> dr = Eigen::Matrix<double, 1, kPoseSize>::Zero();
+    const double scale = weight_ * root / (2.0 * std::sqrt(scaled_sum));
+    for (int p = begin; p < end; ++p) {
+      const double share = std::exp(exponent[p - begin] - largest);
+      if (share == 0.0) continue;
+      const auto [i, j] = layout.pairs[p];
+      const double s_i = evaluation_->sphere_sigma(i), s_j = evaluation_->sphere_sigma(j);
+      const Vec3 d = evaluation_->sphere_centre(i) - evaluation_->sphere_centre(j);
+      dr.noalias() += (share * -2.0 / (s_i * s_i + s_j * s_j)) * d.transpose() *
+                      (evaluation_->sphere_pose_jacobian(i) - evaluation_->sphere_pose_jacobian(j));
+    }
+    dr *= scale;
+    if (jacobians[0] != nullptr) d_orient.row(g) = dr.leftCols<3>();
+    if (jacobians[1] != nullptr) d_body.row(g) = dr.rightCols<69>();
   }
   return true;
 }

@@ -1,11 +1,19 @@
 // E_sp, the sphere-Gaussian interpenetration term (SPEC §2):
 //
-//   r_ij = λ_sp · exp(−‖C_i − C_j‖² / (2 (σ_i² + σ_j²)))      one row per incompatible pair,
-//   so r_ij² = λ_sp² exp(−d² / (σ_i² + σ_j²)).
-//   ∂r_ij/∂C_i = −r_ij (C_i − C_j) / (σ_i² + σ_j²) = −∂r_ij/∂C_j.
+//   E_sp = Σ_g Σ_{(i,j) ∈ g} e_ij,   e_ij = exp(−‖C_i − C_j‖² / (σ_i² + σ_j²)),
 //
-// C: sphere centres (BodyEvaluation) on the skeleton held at the stage's starting β, σ = r/3:
-// within a stage E_sp depends on θ only, so its gradient flows to θ only (SPEC §2). Parameter blocks: global_orient (3), body_pose (69).
+// one row per incompatible capsule pair g (its sphere pairs (i, j) summed):
+//
+//   r_g = λ_sp · sqrt(Σ_{(i,j) ∈ g} e_ij),   so Σ_g r_g² = λ_sp² E_sp,
+//   ∂r_g/∂θ = λ_sp / (2 sqrt(Σ e)) · Σ_{(i,j)} e_ij · (−2 / (σ_i² + σ_j²)) (C_i − C_j)ᵀ (∂C_i/∂θ − ∂C_j/∂θ).
+//
+// Evaluated with the largest exponent factored out, so that pairs far apart (e_ij underflowing)
+// give r_g = 0 and a zero Jacobian, not 0/0. A row per capsule pair instead of per sphere pair
+// (~23 rows instead of ~166) has the same energy and gradient; it makes the solver's normal
+// equations, whose cost grows with the rows, about half as expensive.
+//
+// C: sphere centres (BodyEvaluation) on the body at the current β, σ = r/3; the Jacobian is
+// w.r.t. θ only, never β (SPEC §2). Parameter blocks: global_orient (3), body_pose (69).
 #pragma once
 
 #include <ceres/cost_function.h>

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import smplify
 from scipy.spatial.transform import Rotation
+from smplify.capsules import INCOMPATIBLE_PART_PAIRS
 from smplify.errors import KeypointError
 from smplify.prior import GMMPosePrior, load_prior
 from smplify.problem import DEFAULT_FOCAL_LENGTH, build_problem
@@ -211,12 +212,19 @@ def test_interpenetration_rows_from_the_capsule_spheres(problem, body, model):
     centres = np.array([g[j][:3, :3] @ (c - j_rest[j]) + g[j][:3, 3] + transl
                         for c, j in zip(rest.centres, rest.joint_of_sphere, strict=True)])
     sigma = rest.radii / 3.0
-    expected = [np.exp(-np.sum((centres[i] - centres[j]) ** 2)
-                       / (2 * (sigma[i] ** 2 + sigma[j] ** 2)))
-                for i, j in problem.sphere_pairs]
+    pair_energy = [np.exp(-np.sum((centres[i] - centres[j]) ** 2)
+                          / (sigma[i] ** 2 + sigma[j] ** 2))
+                   for i, j in problem.sphere_pairs]
+    # one row per incompatible capsule pair: sqrt of its sphere pairs' summed Gaussians
+    ends = [*problem.sphere_pair_starts[1:], len(problem.sphere_pairs)]
+    expected = [np.sqrt(np.sum(pair_energy[a:b]))
+                for a, b in zip(problem.sphere_pair_starts, ends, strict=True)]
     rows = E.interpenetration_residuals(problem, pose, betas, transl, weight=1000.0)
-    assert rows.shape == (len(problem.sphere_pairs),) and len(rows) > 0
+    assert rows.shape == (len(INCOMPATIBLE_PART_PAIRS),) and len(rows) > 0
     np.testing.assert_allclose(rows, 1000.0 * np.array(expected), rtol=1e-9, atol=1e-300)
+    for a, b in zip(problem.sphere_pair_starts, ends, strict=True):  # groups = capsule pairs
+        parts = {tuple(problem.sphere_capsule[problem.sphere_pairs[p]]) for p in range(a, b)}
+        assert len(parts) == 1
     # the spheres of two touching parts overlap at rest (the rows are not all ~0)
     assert rows.max() > 1.0
 

@@ -79,7 +79,10 @@ class FitProblem:
     sphere_fraction : (S,) float64
         m / (n − 1): sphere centre = A + fraction · (B − A).
     sphere_pairs : (P, 2) int64
-        Incompatible sphere pairs, one E_sp row each.
+        Incompatible sphere pairs, grouped by capsule pair (INCOMPATIBLE_PART_PAIRS order).
+    sphere_pair_starts : (G,) int64
+        First sphere pair of each incompatible capsule pair: capsule pair g, one E_sp row,
+        owns sphere_pairs[sphere_pair_starts[g]:sphere_pair_starts[g + 1]].
     options : FitOptions
     """
 
@@ -104,6 +107,7 @@ class FitProblem:
     sphere_capsule: np.ndarray
     sphere_fraction: np.ndarray
     sphere_pairs: np.ndarray
+    sphere_pair_starts: np.ndarray
     options: FitOptions
 
     @property
@@ -236,6 +240,10 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
 
     caps = capsule_regressor if capsule_regressor is not None else body_model.capsule_regressor
     counts, sphere_capsule, sphere_fraction, pairs = _sphere_layout(caps)
+    from .capsules import INCOMPATIBLE_PART_PAIRS
+
+    pairs_per_group = [counts[a] * counts[b] for a, b in INCOMPATIBLE_PART_PAIRS]
+    pair_starts = np.concatenate([[0], np.cumsum(pairs_per_group)[:-1]]).astype(np.int64)
 
     def frozen(a: np.ndarray) -> np.ndarray:
         a = np.array(a)
@@ -253,7 +261,7 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
         model=body_model, prior=pose_prior, capsule_regressor=caps,
         sphere_counts=frozen(counts), sphere_capsule=frozen(sphere_capsule.astype(np.int64)),
         sphere_fraction=frozen(sphere_fraction), sphere_pairs=frozen(pairs.astype(np.int64)),
-        options=opts)
+        sphere_pair_starts=frozen(pair_starts), options=opts)
 
 
 def start_poses(problem: FitProblem) -> list[np.ndarray]:

@@ -262,22 +262,29 @@ def sphere_centres(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
 def interpenetration_residuals(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
                                transl: np.ndarray, weight: float = 1.0,
                                posed: PosedBody | None = None) -> np.ndarray:
-    """E_sp rows: λ_sp · exp(−‖C_i − C_j‖² / (2 (σ_i² + σ_j²))), σ = sphere_sigma_scale · r.
+    """E_sp rows: one per incompatible capsule pair g,
+    λ_sp · sqrt(Σ_{(i,j) in g} exp(−‖C_i − C_j‖² / (σ_i² + σ_j²))), σ = sphere_sigma_scale · r.
 
-    One row per incompatible sphere pair (problem.sphere_pairs order). Its square is SPEC's
-    exp(−d² / (σ_i² + σ_j²)). The Jacobian holds β (see :func:`term_jacobian`).
+    Their squares sum to SPEC's λ_sp² E_sp. Computed as λ e^(m/2) sqrt(Σ e^(a − m)) with m the
+    largest exponent a of the group, so that far-apart groups give 0, not sqrt(0) with an
+    infinite derivative. The Jacobian holds β (see :func:`term_jacobian`).
 
     Returns
     -------
-    (..., P)
+    (..., G)
     """
     centres, radii = sphere_centres(problem, pose, betas, transl, posed)
     i, j = problem.sphere_pairs[:, 0], problem.sphere_pairs[:, 1]
     d = centres[..., i, :] - centres[..., j, :]
     dist_sq = np.einsum("...pa,...pa->...p", d, d)
     sigma = problem.options.sphere_sigma_scale * radii
-    var = sigma[..., i] ** 2 + sigma[..., j] ** 2
-    return weight * np.exp(-dist_sq / (2.0 * var))
+    exponent = -dist_sq / (sigma[..., i] ** 2 + sigma[..., j] ** 2)
+    starts = problem.sphere_pair_starts
+    group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(i))))
+    # m from the real part: a constant shift, so complex-step derivatives stay exact.
+    largest = np.maximum.reduceat(exponent.real, starts, axis=-1)
+    scaled = np.add.reduceat(np.exp(exponent - largest[..., group]), starts, axis=-1)
+    return weight * np.exp(0.5 * largest) * np.sqrt(scaled)
 
 
 # ---------------------------------------------------------------------------------------------
