@@ -235,7 +235,7 @@ def test_cpp_and_reference_reach_the_same_energy(model, prior):
 
     From a single start the two solvers' paths part more often once E_sp is on (its gradient
     reaches θ only, so neither solver's model sees how a β step moves the spheres; measured
-    3 of 8 within 1%, the C++ fit higher in the others); with the default starts both keep
+    4 of 8 within 1%, the C++ fit higher in the others); with the default starts both keep
     the lowest of the same nine runs, and they agree."""
     assert compare_with_reference(model, prior, seeds=AGREEMENT_SEEDS).max() <= 0.01
 
