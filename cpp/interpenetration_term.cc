@@ -36,6 +36,12 @@ bool InterpenetrationCost::Evaluate(double const* const* /*parameters*/, double*
       exponent[p - begin] = a;
       largest = std::max(largest, a);
     }
+    if (largest == -std::numeric_limits<double>::infinity()) {  // all infinitely far apart
+      residuals[g] = 0.0;
+      if (want_jacobians && jacobians[0] != nullptr) d_orient.row(g).setZero();
+      if (want_jacobians && jacobians[1] != nullptr) d_body.row(g).setZero();
+      continue;
+    }
     // Σ e_ij = e^m · S, S = Σ e^(a_ij − m) ∈ [1, n]: r_g = λ e^(m/2) sqrt(S).
     double scaled_sum = 0.0;
     for (double a : exponent) scaled_sum += std::exp(a - largest);
