@@ -25,7 +25,9 @@ struct SphereLayout {
   std::vector<std::pair<int, int>> pairs;   // incompatible sphere pairs
   // Capsule pair g (one E_sp row) owns pairs[pair_begin[g] .. pair_begin[g + 1]).
   std::vector<int> pair_begin;
-  int num_capsule_pairs() const { return static_cast<int>(pair_begin.size()) - 1; }
+  int num_capsule_pairs() const {
+    return pair_begin.empty() ? 0 : static_cast<int>(pair_begin.size()) - 1;
+  }
   int size() const { return static_cast<int>(capsule.size()); }
 };
 
