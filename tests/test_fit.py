@@ -492,5 +492,9 @@ def test_fit_result_fields(model, prior):
     assert res.summary["seconds"] > 0.0 and res.summary["implementation"] == "cpp"
     for stage in res.summary["stages"]:
         assert stage.iterations >= 0 and stage.final_cost <= stage.initial_cost + 1e-9
+    # the reported energy is the one the last stage minimised (Ceres' cost is ½ Σ r²): E_sp's
+    # spheres sit on the final body, not on the shape the stage started from
+    assert 2.0 * res.summary["stages"][-1].final_cost == pytest.approx(res.energy["total"],
+                                                                       rel=1e-9)
     params = res.smplx_params()
     assert params["body_pose"].shape == (1, 69) and params["betas"].dtype == np.float32
