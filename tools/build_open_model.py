@@ -45,6 +45,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from smplify.keypoint_formats import SURFACE_KEYPOINT_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO / "python" / "smplify" / "data"
@@ -442,16 +443,8 @@ def fit_joint_regressor(
     return reg, chosen
 
 
-KEYPOINT_NAMES = [
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "head_top",
-    "left_big_toe", "left_small_toe", "left_heel", "right_big_toe", "right_small_toe",
-    "right_heel", "left_eye_inner", "left_eye_outer", "right_eye_inner", "right_eye_outer",
-    "mouth_left", "mouth_right", "left_pinky", "left_index", "left_thumb", "right_pinky",
-    "right_index", "right_thumb",
-    "coco_left_shoulder", "coco_right_shoulder", "coco_left_elbow", "coco_right_elbow",
-    "coco_left_wrist", "coco_right_wrist", "coco_left_hip", "coco_right_hip",
-    "coco_left_knee", "coco_right_knee", "coco_left_ankle", "coco_right_ankle",
-]  # fmt: skip
+# The surface keypoints the package's formats resolve against (one regressor row each).
+KEYPOINT_NAMES = list(SURFACE_KEYPOINT_NAMES)
 COCO_PTH_NAMES = {
     "nose": "nose", "left_eye": "left_eye", "right_eye": "right_eye", "left_ear": "left_ear",
     "right_ear": "right_ear", "left_big_toe": "left_big_toe",
