@@ -158,21 +158,6 @@ def problems(open_model, open_prior, surface_model):
     return out
 
 
-@pytest.fixture()
-def cached_core(monkeypatch):
-    """Build each problem's C++ fitter once (``evaluate_terms`` builds one per call, ~20 ms on
-    the open model); the evaluation itself is unchanged."""
-    cache: dict[int, object] = {}
-    build = fitting._core_fitter
-
-    def cached(problem):
-        if id(problem) not in cache:
-            cache[id(problem)] = (problem, build(problem))
-        return cache[id(problem)][1]
-
-    monkeypatch.setattr(fitting, "_core_fitter", cached)
-
-
 # --- C++ against the NumPy twin ------------------------------------------------------------------
 def test_problems_exercise_surface_keypoints_and_all_terms(problems):
     for case, entries in problems.items():
@@ -191,7 +176,7 @@ def test_problems_exercise_surface_keypoints_and_all_terms(problems):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_terms_equal_the_reference(problems, case, cached_core):
+def test_terms_equal_the_reference(problems, case):
     worst = {t: [0.0, 0.0] for t in TERMS}
     largest = {t: 0.0 for t in TERMS}
     for problem, pose, betas, transl in problems[case]:
@@ -244,7 +229,7 @@ def central_difference_columns(problem, pose, betas, transl, stage, h=1e-5):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_jacobians_equal_central_differences(problems, case, cached_core):
+def test_jacobians_equal_central_differences(problems, case):
     worst = {t: 0.0 for t in TERMS}
     stage = 3
     for problem, pose, betas, transl in problems[case]:
@@ -268,7 +253,7 @@ def test_jacobians_equal_central_differences(problems, case, cached_core):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_interpenetration_term_is_active(problems, case, cached_core):
+def test_interpenetration_term_is_active(problems, case):
     """Some sphere pairs are close enough that E_sp rows and their pose derivatives matter
     (so the comparisons above are not of near-zero numbers)."""
     largest_row, largest_derivative = 0.0, 0.0
@@ -303,7 +288,7 @@ def brute_force_prior_rows(prior, body_pose: np.ndarray) -> tuple[int, np.ndarra
     return k, rows, jac
 
 
-def test_pose_prior_picks_the_brute_force_component(problems, open_prior, cached_core):
+def test_pose_prior_picks_the_brute_force_component(problems, open_prior):
     problem, _, betas, transl = problems["open-mediapipe33"][0]
     rng = np.random.default_rng(77)
     means = np.asarray(open_prior.means)

@@ -34,10 +34,27 @@ def _load_prior_cached(name_or_path: str) -> Any:
     return load_prior(name_or_path)
 
 
+@lru_cache(maxsize=8)
+def _load_model_cached(name_or_path: str) -> Any:
+    """Models too: ``fit(..., model="open")`` in a loop must not reload the file (and, since
+    the C++ fitter cache keeps its model alive, pile up copies) on every call."""
+    from .model import load_model
+
+    return load_model(name_or_path)
+
+
 def _prior(prior: Any) -> Any:
     if isinstance(prior, (str, os.PathLike)):
         return _load_prior_cached(os.fspath(prior))
     return prior
+
+
+def _model(model: Any) -> Any:
+    if isinstance(model, (str, os.PathLike)):
+        return _load_model_cached(os.fspath(model))
+    from .model import load_model
+
+    return load_model(model)  # a loaded model is returned as is; anything else raises
 
 
 def _core_options(problem: FitProblem) -> dict[str, Any]:
@@ -125,7 +142,7 @@ def _result(problem: FitProblem, report: dict[str, Any], seconds_python: float) 
 # Building a C++ fitter folds the format's surface keypoints into per-joint terms: ~4-6 ms on
 # the open model (its keypoint regressors average up to 4105 vertices), well under 1 MB kept.
 # 32 entries cover every format x model x a few option sets without evicting in a loop.
-_CORE_CACHE: OrderedDict[tuple, tuple[Any, Any, Any]] = OrderedDict()
+_CORE_CACHE: OrderedDict[tuple, tuple[Any, tuple[Any, ...]]] = OrderedDict()
 _CORE_CACHE_SIZE = 32
 _CORE_CACHE_LOCK = threading.Lock()
 
@@ -134,17 +151,17 @@ def _shared_core_fitter(problem: FitProblem) -> Any:
     """The C++ fitter of a problem's model, prior, format and options, shared by every image
     that has them (only the observation differs: keypoints, weights, camera)."""
     options = tuple(sorted((k, repr(v)) for k, v in problem.options.to_dict().items()))
-    key = (id(problem.model), id(problem.prior), id(problem.capsule_regressor), problem.format,
-           options)
+    owners = (problem.model, problem.prior, problem.capsule_regressor)
+    key = (*map(id, owners), problem.format, options)
     with _CORE_CACHE_LOCK:
         hit = _CORE_CACHE.get(key)
         # ids are unique only while the objects live: the entry keeps them and checks identity.
-        if hit is not None and hit[1] is problem.model and hit[2] is problem.prior:
+        if hit is not None and all(a is b for a, b in zip(hit[1], owners, strict=True)):
             _CORE_CACHE.move_to_end(key)
             return hit[0]
     core = _core_fitter(problem)
     with _CORE_CACHE_LOCK:
-        _CORE_CACHE[key] = (core, problem.model, problem.prior)
+        _CORE_CACHE[key] = (core, owners)
         while len(_CORE_CACHE) > _CORE_CACHE_SIZE:
             _CORE_CACHE.popitem(last=False)
     return core
@@ -204,9 +221,7 @@ class Fitter:
 
     def __init__(self, model: Any = "open", *, format: str, image_size: Sequence[float],
                  focal_length: float | None = None, prior: Any = "open", **options: Any):
-        from . import load_model
-
-        self.model = load_model(model)
+        self.model = _model(model)
         self.prior = _prior(prior)
         self.format = format
         self.image_size = image_size
@@ -262,9 +277,7 @@ def fit_batch(list_of_keypoints: Sequence[Any], format: str, image_size: Sequenc
     -------
     list of FitResult, in input order.
     """
-    from . import load_model
-
-    body = load_model(model)
+    body = _model(model)
     pose_prior = _prior(prior)
     workers = (os.cpu_count() or 1) if threads is None else int(threads)
     if workers < 1:
@@ -285,7 +298,7 @@ def evaluate_terms(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
     The data term's rows are scattered back to the reference layout (2K rows, zeros where
     the weight is 0).
     """
-    core = _core_fitter(problem)
+    core = _shared_core_fitter(problem)
     obs = _observation(problem)
     args = (stage, obs["keypoints"], obs["weights"], obs["torso"], obs["focal_length"],
             obs["center"], np.asarray(pose, float), np.asarray(betas, float),
