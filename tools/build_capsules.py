@@ -15,13 +15,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
-
-from smplify.capsules import build_open_model_capsules, fit_capsule_regressor  # noqa: E402
+from smplify.capsules import build_open_model_capsules, fit_capsule_regressor
 
 
 def main(argv: list[str]) -> int:

@@ -45,7 +45,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from smplify.keypoint_formats import SURFACE_KEYPOINT_NAMES
+from smplify.keypoint_formats import JOINT_NAMES, SURFACE_KEYPOINT_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO / "python" / "smplify" / "data"
@@ -58,17 +58,7 @@ SEED_TEST = 20251
 ADULT_AGE = (2.0 / 3.0, 1.0)
 GENDER_RANGE = {"male": (0.0, 0.25), "female": (0.75, 1.0)}
 
-JOINT_NAMES = [
-    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2",
-    "left_ankle", "right_ankle", "spine3", "left_foot", "right_foot", "neck", "left_collar",
-    "right_collar", "head", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
-    "left_wrist", "right_wrist", "left_hand", "right_hand",
-]  # fmt: skip
 SMPL_PARENTS = [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21]
-
-
-def _sides(pattern: str) -> tuple[list[str], list[str]]:
-    return [pattern.format(s="L")], [pattern.format(s="R")]
 
 
 def bone_groups() -> list[list[str]]:
@@ -287,29 +277,6 @@ def local_pose(rot: np.ndarray) -> np.ndarray:
 
     loc = [rot[j] if SMPL_PARENTS[j] < 0 else rot[SMPL_PARENTS[j]].T @ rot[j] for j in range(24)]
     return Rotation.from_matrix(np.stack(loc)).as_rotvec().reshape(-1)[3:]
-
-
-def rodrigues(rv: np.ndarray) -> np.ndarray:
-    from scipy.spatial.transform import Rotation
-
-    return Rotation.from_rotvec(rv.reshape(-1, 3)).as_matrix()
-
-
-def smpl_pose_joints(
-    rest_joints: np.ndarray, body_pose: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Forward kinematics with the root unrotated: world rotations (24,3,3), joints (24,3)."""
-    loc = np.concatenate([np.eye(3)[None], rodrigues(body_pose)])
-    rot = np.zeros((24, 3, 3))
-    pos = np.zeros((24, 3))
-    for j in range(24):
-        p = SMPL_PARENTS[j]
-        if p < 0:
-            rot[j], pos[j] = loc[j], rest_joints[j]
-        else:
-            rot[j] = rot[p] @ loc[j]
-            pos[j] = pos[p] + rot[p] @ (rest_joints[j] - rest_joints[p])
-    return rot, pos
 
 
 # --------------------------------------------------------------------------- regressors

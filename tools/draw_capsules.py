@@ -20,11 +20,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+from smplify.capsules import PART_NAMES, capsules_for_model, surface_distances
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "python"))
-
-from smplify.capsules import PART_NAMES, capsules_for_model, surface_distances  # noqa: E402
 
 SIZE = 560  # pixels per panel
 MARGIN = 0.08  # metres around the body

@@ -11,6 +11,7 @@ import numpy as np
 import scipy.sparse
 
 from . import _core
+from .keypoint_formats import JOINT_NAMES
 from .model_io import (
     NUM_JOINTS,
     NUM_POSE_FEATURES,
@@ -23,12 +24,6 @@ from .model_io import (
 if TYPE_CHECKING:
     from .capsules import Capsules
 
-JOINT_NAMES: tuple[str, ...] = (
-    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2",
-    "left_ankle", "right_ankle", "spine3", "left_foot", "right_foot", "neck", "left_collar",
-    "right_collar", "head", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
-    "left_wrist", "right_wrist", "left_hand", "right_hand",
-)
 NUM_BODY_JOINTS = NUM_JOINTS - 1  # body_pose covers joints 1..23; global_orient is joint 0
 
 
