@@ -46,8 +46,10 @@ BodyModel::BodyModel(BodyModelArrays arrays) : arrays_(std::move(arrays)) {
 }
 
 Eigen::Matrix<double, kNumJoints, 3> BodyModel::RestJoints(const Eigen::VectorXd& betas) const {
-  Require(betas.size() == num_betas(), "betas must have " + std::to_string(num_betas()) +
-                                           " entries, got " + std::to_string(betas.size()));
+  if (betas.size() != num_betas()) {  // checked per evaluation: build the message only on failure
+    throw std::invalid_argument("betas must have " + std::to_string(num_betas()) +
+                                " entries, got " + std::to_string(betas.size()));
+  }
   Eigen::Matrix<double, kNumJoints, 3> joints = J_template_;
   const Eigen::VectorXd offsets = J_shapedirs_ * betas;  // 72
   for (int k = 0; k < kNumJoints; ++k) joints.row(k) += offsets.segment<3>(3 * k).transpose();
@@ -55,7 +57,7 @@ Eigen::Matrix<double, kNumJoints, 3> BodyModel::RestJoints(const Eigen::VectorXd
 }
 
 Skeleton BodyModel::Pose(const PoseVector& pose, const Eigen::VectorXd& betas,
-                         const Vec3& transl, bool with_betas_jacobian) const {
+                         const Vec3& transl, bool with_jacobians) const {
   Skeleton s;
   s.pose = pose;
   s.betas = betas;
@@ -75,10 +77,10 @@ Skeleton BodyModel::Pose(const PoseVector& pose, const Eigen::VectorXd& betas,
       s.joints[k] = s.joints[parent] +
                     s.world_rotation[parent] * (s.rest_joints[k] - s.rest_joints[parent]);
     }
-    s.pose_jacobian[k] = s.world_rotation[k] * RightJacobian(theta_k);
   }
-  if (with_betas_jacobian) {
+  if (with_jacobians) {
     for (int k = 0; k < kNumJoints; ++k) {
+      s.pose_jacobian[k] = s.world_rotation[k] * RightJacobian(pose.segment<3>(3 * k));
       const int parent = parents[k];
       const auto JS_k = J_shapedirs_.middleRows<3>(3 * k);
       if (parent < 0) {
@@ -115,8 +117,9 @@ void BodyModel::JointJacobians(const Skeleton& s, Eigen::MatrixXd* d_pose,
     }
   }
   if (d_betas != nullptr) {
-    Require(s.joint_betas_jacobian[0].cols() == num_betas(),
-            "Skeleton was posed without its betas Jacobian");
+    if (s.joint_betas_jacobian[0].cols() != num_betas()) {
+      throw std::invalid_argument("Skeleton was posed without its betas Jacobian");
+    }
     d_betas->resize(kPoseSize, num_betas());
     for (int k = 0; k < kNumJoints; ++k) d_betas->middleRows<3>(3 * k) = s.joint_betas_jacobian[k];
   }

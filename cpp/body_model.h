@@ -69,9 +69,10 @@ struct Skeleton {
   std::array<Vec3, kNumJoints> rest_joints;    // J_k(β)
   std::array<Mat3, kNumJoints> local_rotation; // R(θ_k)
   std::array<Mat3, kNumJoints> world_rotation; // R_world_k = R_world_parent R(θ_k)
-  std::array<Mat3, kNumJoints> pose_jacobian;  // A_k = R_world_k J_r(θ_k): ∂q/∂θ_k = −[q − p_k]× A_k
+  // with_jacobians only: A_k = R_world_k J_r(θ_k), so that ∂q/∂θ_k = −[q − p_k]× A_k
+  std::array<Mat3, kNumJoints> pose_jacobian;
   std::array<Vec3, kNumJoints> joints;         // p_k, posed, with γ
-  std::array<Mat3X, kNumJoints> joint_betas_jacobian;  // D_k = ∂p_k/∂β (3 × B)
+  std::array<Mat3X, kNumJoints> joint_betas_jacobian;  // with_jacobians only: ∂p_k/∂β (3 × B)
 };
 
 class BodyModel {
@@ -83,17 +84,16 @@ class BodyModel {
   int num_vertices() const { return static_cast<int>(arrays_.v_template.rows()); }
   int num_betas() const { return static_cast<int>(arrays_.shapedirs.cols()); }
   bool has_pose_blend_shapes() const { return arrays_.posedirs.size() > 0; }
-  const std::array<int, kNumJoints>& parents() const { return arrays_.parents; }
   const Eigen::Matrix<double, kNumJoints, 3>& J_template() const { return J_template_; }
   const Eigen::MatrixXd& J_shapedirs() const { return J_shapedirs_; }  // 72 × B, row 3k + c
-  const BodyModelArrays& arrays() const { return arrays_; }
 
   // Rest joints J(β), 24 × 3.
   Eigen::Matrix<double, kNumJoints, 3> RestJoints(const Eigen::VectorXd& betas) const;
 
-  // Forward kinematics. with_betas_jacobian also fills joint_betas_jacobian.
+  // Forward kinematics. with_jacobians also fills pose_jacobian and joint_betas_jacobian
+  // (needed by every ...Jacobian function below).
   Skeleton Pose(const PoseVector& pose, const Eigen::VectorXd& betas, const Vec3& transl,
-                bool with_betas_jacobian) const;
+                bool with_jacobians) const;
 
   // ∂p/∂θ (72 × 72) and ∂p/∂β (72 × B) of the posed joints, row 3k + c.
   void JointJacobians(const Skeleton& skeleton, Eigen::MatrixXd* d_pose,

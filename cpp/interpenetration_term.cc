@@ -36,16 +36,17 @@ bool InterpenetrationCost::Evaluate(double const* const* /*parameters*/, double*
       exponent[p - begin] = a;
       largest = std::max(largest, a);
     }
-    if (largest == -std::numeric_limits<double>::infinity()) {  // all infinitely far apart
+    // Σ e_ij = e^m · S, S = Σ e^(a_ij − m) ∈ [1, n]: r_g = λ e^(m/2) sqrt(S). A group too far
+    // apart for e^(m/2) to be a double (m = −∞ included) has r_g = 0 and a zero gradient.
+    const double root = std::exp(0.5 * largest);
+    if (root == 0.0) {
       residuals[g] = 0.0;
       if (want_jacobians && jacobians[0] != nullptr) d_orient.row(g).setZero();
       if (want_jacobians && jacobians[1] != nullptr) d_body.row(g).setZero();
       continue;
     }
-    // Σ e_ij = e^m · S, S = Σ e^(a_ij − m) ∈ [1, n]: r_g = λ e^(m/2) sqrt(S).
     double scaled_sum = 0.0;
     for (double a : exponent) scaled_sum += std::exp(a - largest);
-    const double root = std::exp(0.5 * largest);
     residuals[g] = weight_ * root * std::sqrt(scaled_sum);
     if (!want_jacobians) continue;
     // ∂r_g/∂θ = λ e^(m/2) / (2 sqrt(S)) · Σ e^(a − m) · (−2 / s2) dᵀ (∂C_i/∂θ − ∂C_j/∂θ)

@@ -5,7 +5,8 @@
 // one row per incompatible capsule pair g (its sphere pairs (i, j) summed):
 //
 //   r_g = λ_sp · sqrt(Σ_{(i,j) ∈ g} e_ij),   so Σ_g r_g² = λ_sp² E_sp,
-//   ∂r_g/∂θ = λ_sp / (2 sqrt(Σ e)) · Σ_{(i,j)} e_ij · (−2 / (σ_i² + σ_j²)) (C_i − C_j)ᵀ (∂C_i/∂θ − ∂C_j/∂θ).
+//   ∂r_g/∂θ = λ_sp / (2 sqrt(Σ e)) · Σ_{(i,j)} e_ij · (−2 / (σ_i² + σ_j²))
+//             · (C_i − C_j)ᵀ (∂C_i/∂θ − ∂C_j/∂θ).
 //
 // Evaluated with the largest exponent factored out, so that pairs far apart (e_ij underflowing)
 // give r_g = 0 and a zero Jacobian, not 0/0. A row per capsule pair instead of per sphere pair

@@ -13,8 +13,8 @@ int PosePriorCost::BestComponent(const PosePriorArrays& prior,
   double best_energy = std::numeric_limits<double>::infinity();
   Eigen::Matrix<double, 70, 1> candidate;
   for (int k = 0; k < prior.means.rows(); ++k) {
-    const Eigen::VectorXd d = body_pose - prior.means.row(k).transpose();
-    const Eigen::VectorXd whitened =
+    const Eigen::Matrix<double, 69, 1> d = body_pose - prior.means.row(k).transpose();
+    const Eigen::Matrix<double, 69, 1> whitened =
         prior.precision_cholesky[k].transpose().triangularView<Eigen::Upper>() * d;  // L_kᵀ(x − μ_k)
     candidate.head<69>() = sqrt_half * whitened;
     candidate(69) = std::sqrt(prior.neg_log_c(k));

@@ -207,25 +207,7 @@ void BindFit(py::module_& m) {
           py::arg("torso"), py::arg("focal_length"), py::arg("center"), py::arg("pose"),
           py::arg("betas"), py::arg("transl"),
           "Residuals and Jacobian over [global_orient, body_pose, betas, transl] of one term at "
-          "stage `stage`'s weights (spheres built from `betas`).")
-      .def(
-          "energies",
-          [](const PyFitter& self, int stage, const Eigen::Ref<const RowMatrix>& keypoints,
-             const Eigen::VectorXd& weights, const std::array<int, 4>& torso, double focal_length,
-             const Eigen::Vector2d& center, const Eigen::Ref<const Eigen::VectorXd>& pose,
-             const Eigen::VectorXd& betas, const Eigen::Ref<const Eigen::VectorXd>& transl) {
-            const Observation o =
-                ToObservation(keypoints, weights, weights, torso, focal_length, center);
-            BodyParameters p = ToParameters(pose, betas, transl);
-            StageTerms terms(self.fitter->context(), o, &p, self.fitter->Weights(stage));
-            return ToDict(terms.Energies());
-          },
-          py::arg("stage"), py::arg("keypoints"), py::arg("weights"), py::arg("torso"),
-          py::arg("focal_length"), py::arg("center"), py::arg("pose"), py::arg("betas"),
-          py::arg("transl"), "Energy per term at stage `stage`'s weights.");
-  m.def("flipped_orientation",
-        [](const Eigen::Vector3d& orient) { return Eigen::Vector3d(FlippedOrientation(orient)); },
-        py::arg("global_orient"), "R(global_orient) · R_y(π) as axis-angle.");
+          "stage `stage`'s weights (spheres built from `betas`).");
 }
 
 }  // namespace smplify
