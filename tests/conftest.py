@@ -1,4 +1,5 @@
-"""Shared fixtures: a small procedural SMPL-format model, written to .npz once per session."""
+"""Shared fixtures: a small procedural SMPL-format model (written to .npz once per session),
+and the shipped open model and prior."""
 
 from __future__ import annotations
 
@@ -30,3 +31,18 @@ def procedural_model(procedural_npz):
     import smplify
 
     return smplify.load_model(procedural_npz)
+
+
+@pytest.fixture(scope="session")
+def open_model():
+    """The shipped open model, shared by every test module (so are its cached C++ fitters)."""
+    import smplify
+
+    return smplify.load_model("open")
+
+
+@pytest.fixture(scope="session")
+def open_prior():
+    import smplify
+
+    return smplify.load_prior("open")

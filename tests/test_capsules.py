@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse
-from procedural_model import make_procedural_model
 from smplify import capsules as caps
 from smplify.capsules import (
     INCOMPATIBLE_PART_PAIRS,
@@ -31,8 +30,8 @@ def _arrays(model: dict) -> tuple:
 
 
 @pytest.fixture(scope="module")
-def model() -> dict:
-    return make_procedural_model()
+def model(procedural_arrays) -> dict:
+    return procedural_arrays
 
 
 @pytest.fixture(scope="module")
@@ -336,7 +335,7 @@ def test_shipped_open_model_capsules(gender):
     with np.load(model_path) as data:
         arrays = [data[k] for k in ("v_template", "shapedirs", "J_regressor", "weights", "f")]
     regressor = CapsuleRegressor.load(caps_path)
-    assert regressor.model_hash == model_hash(*arrays), "rebuild: python -m smplify.capsules build"
+    assert regressor.model_hash == model_hash(*arrays), "rebuild: python tools/build_capsules.py"
     v_template, shapedirs, j_regressor = arrays[0], arrays[1], arrays[2]
     rng = np.random.default_rng(11)
     for _ in range(5):

@@ -15,7 +15,6 @@ from smplify.cli import main, read_keypoint_file
 from smplify.export import load_mesh, load_params, save_params
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "messi5_mediapipe33.json"
-HAS_FIT = callable(getattr(smplify, "fit", None))
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -218,7 +217,6 @@ def test_fit_without_smplify_fit_says_so(tmp_path, capsys, procedural_npz, monke
     assert code == 1 and "no smplify.fit" in err
 
 
-@pytest.mark.skipif(not HAS_FIT, reason="smplify.fit has not landed yet")
 def test_fit_end_to_end_with_the_real_fit(tmp_path, capsys, procedural_npz):
     code, out, err = run(capsys, "fit", EXAMPLE, "--model", procedural_npz, "--out", tmp_path,
                          "--render")

@@ -13,7 +13,6 @@ from PIL import Image
 from smplify import demo
 from smplify.export import load_mesh, load_params
 
-HAS_FIT = callable(getattr(smplify, "fit", None))
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
@@ -88,7 +87,6 @@ def test_demo_reports_a_bad_model_path(tmp_path, capsys):
     assert code == 2 and "none.npz" in err and "Traceback" not in err
 
 
-@pytest.mark.skipif(not HAS_FIT, reason="smplify.fit has not landed yet")
 def test_demo_with_the_real_fit(tmp_path, capsys, procedural_npz):
     code = demo.main(["--output", str(tmp_path), "--model", str(procedural_npz),
                       "--image", str(tmp_path / "no_photo.jpg")])

@@ -27,13 +27,13 @@ NOISE = {"noise_px": 5.0, "outlier_fraction": 0.1, "outlier_confidence": 0.3}
 
 # --- fixtures ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def model():
-    return smplify.load_model("open")
+def model(open_model):
+    return open_model
 
 
 @pytest.fixture(scope="module")
-def prior():
-    return smplify.load_prior("open")
+def prior(open_prior):
+    return open_prior
 
 
 def fit_case(case, model, prior, **options):

@@ -64,8 +64,3 @@ def test_hostile_input_gives_a_finite_fit_or_a_clear_error(base, name, capfd):
         assert np.isfinite(res.energy["total"]), name
     assert capfd.readouterr().err == ""
 
-
-def test_fit_batch_checks_threads(base):
-    model, case = base
-    with pytest.raises(ValueError, match="threads"):
-        smplify.fit_batch([case.keypoints], "coco17", case.image_size, model=model, threads=0)

@@ -43,15 +43,6 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
 
 
 # --- fixtures ------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def open_model():
-    return smplify.load_model("open")
-
-
-@pytest.fixture(scope="module")
-def open_prior():
-    return smplify.load_prior("open")
-
 
 @pytest.fixture(scope="module")
 def surface_model(procedural_arrays, tmp_path_factory):
