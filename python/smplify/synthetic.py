@@ -125,6 +125,7 @@ def make_case(model: Any, prior: Any, format: str, rng: np.random.Generator,
 
 def self_interpenetration(model: Any, betas: np.ndarray, body_pose: np.ndarray) -> float:
     """Unweighted E_sp = Σ exp(−d² / (σ_i² + σ_j²)) over incompatible sphere pairs."""
+    from .capsules import SPHERE_SIGMA_SCALE
     from .reference.body import BodyArrays, pose_body
 
     caps = model.capsule_regressor
@@ -137,7 +138,7 @@ def self_interpenetration(model: Any, betas: np.ndarray, body_pose: np.ndarray) 
     joint = spheres.joint_of_sphere
     centres = np.einsum("sab,sb->sa", posed.world_rot[joint],
                         spheres.centres - rest[joint]) + posed.joints[joint]
-    sigma = spheres.radii / 3.0
+    sigma = SPHERE_SIGMA_SCALE * spheres.radii
     pairs = caps.incompatible_sphere_pairs(counts)
     i, j = pairs[:, 0], pairs[:, 1]
     d2 = np.sum((centres[i] - centres[j]) ** 2, axis=1)

@@ -93,7 +93,9 @@ class BodyArrays:
             shapedirs = shapedirs[:, :, None]
         weights = np.asarray(get("weights"), dtype=float)
         n = v_template.shape[0]
-        posedirs = get("posedirs")
+        # A loaded BodyModel without pose blend shapes hands out a zero array (68 MB for the
+        # open model) on request: don't ask it.
+        posedirs = None if get("has_pose_blend_shapes", True) is False else get("posedirs")
         if posedirs is not None:
             posedirs = np.asarray(posedirs, dtype=float)
             if posedirs.size == 0 or not np.any(posedirs):
