@@ -193,7 +193,7 @@ def run_case(case: Any, model: Any, prior: Any, impls: list[str],
              surface: str) -> list[dict[str, Any]]:
     """Fit one case with each implementation in ``impls``; returns one row per fit."""
     args = (case.keypoints, case.format, case.image_size, case.focal_length)
-    kw = {"model": model, "prior": prior}
+    kw = {"model": model, "prior": prior, "threads": 1}  # the targets are for one core
     problem = build_problem(*args, model, prior, {"multi_start": False})
     fits: dict[str, Callable[[], Any]] = {
         "cpp-single": lambda: smplify.fit(*args, **kw, multi_start=False),

@@ -411,6 +411,20 @@ def test_fit_batch_matches_sequential_fits(model, prior):
         smplify.fit_batch(batch, *args, model=model, prior=prior, threads=0)
 
 
+def test_threads_change_the_speed_not_the_result(model, prior):
+    """The starts run on one thread, on three, or on one per core (the default): same fit."""
+    case = make_case(model, prior, "coco17", np.random.default_rng(33), view="side")
+    fits = [fit_case(case, model, prior, flip=True, **threads)
+            for threads in ({"threads": 1}, {"threads": 3}, {})]
+    for other in fits[1:]:
+        np.testing.assert_array_equal(other.pose, fits[0].pose)
+        np.testing.assert_array_equal(other.betas, fits[0].betas)
+        assert other.energy == fits[0].energy
+    assert smplify.FitOptions().threads is None
+    with pytest.raises(ValueError, match="threads"):
+        smplify.FitOptions(threads=0)
+
+
 def test_the_gil_is_released_while_the_solver_runs(model, prior):
     """A Python thread keeps counting while the C++ solve runs in another thread.
 

@@ -61,6 +61,8 @@ def _core_options(problem: FitProblem) -> dict[str, Any]:
     options = problem.options.to_dict()
     del options["init_pose"], options["multi_start"]
     options["flip"] = _FLIP_CODES[options["flip"]]
+    if options["threads"] is None:
+        options["threads"] = os.cpu_count() or 1
     options["pose_prior_weights"] = list(options["pose_prior_weights"])
     options["shape_prior_weights"] = list(options["shape_prior_weights"])
     return options
@@ -270,8 +272,8 @@ def fit_batch(list_of_keypoints: Sequence[Any], format: str, image_size: Sequenc
     ----------
     list_of_keypoints : sequence of (K, 3) or (K, 2) arrays.
     format, image_size, focal_length, model, prior, **options : as :func:`fit`.
-    threads : worker threads (None: the machine's cores). Ceres releases the GIL, so
-        fits run truly in parallel.
+    threads : worker threads (None: the machine's cores), each running one fit at a time on
+        one thread. Ceres releases the GIL, so fits run truly in parallel.
 
     Returns
     -------
@@ -284,7 +286,9 @@ def fit_batch(list_of_keypoints: Sequence[Any], format: str, image_size: Sequenc
         raise ValueError(f"threads must be >= 1, got {threads!r}")
 
     def one(keypoints: Any) -> FitResult:
-        return fit(keypoints, format, image_size, focal_length, body, pose_prior, **options)
+        # One thread per fit: the pool already keeps every core busy.
+        return fit(keypoints, format, image_size, focal_length, body, pose_prior, threads=1,
+                   **options)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, list_of_keypoints))

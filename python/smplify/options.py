@@ -44,9 +44,11 @@ class FitOptions:
         The view is sideways when the 2D shoulder distance is below this fraction of
         the mean 2D shoulder–hip length (the release's fixed 25 px made relative to
         the person's size).
-    threads : int
-        Threads for one fit: its independent starts run concurrently (same result as one
-        thread). ``fit_batch`` parallelises across images instead.
+    threads : int or None
+        Threads for one fit: its independent starts run concurrently, with the same result
+        as one thread. None (the default): one per core, at most one per start. Pass 1 when
+        you run fits in parallel yourself; ``fit_batch`` parallelises across images and runs
+        each fit on one thread.
     refine_translation : bool
         Let the camera translation γ move during the stages. SMPLify keeps it fixed after the
         torso fit (False reproduces that); then any error of the similar-triangles depth can
@@ -73,7 +75,7 @@ class FitOptions:
     function_tolerance: float = 1e-4
     flip: Literal["auto"] | bool = "auto"
     sideways_ratio: float = 0.4
-    threads: int = 1
+    threads: int | None = None
     refine_translation: bool = True
     init_pose: Literal["mean", "rest"] = "mean"
     multi_start: bool = True
@@ -96,6 +98,8 @@ class FitOptions:
                 raise ValueError(f"{name} must be > 0, got {value}")
         for name in ("max_iterations", "threads"):
             value = getattr(self, name)
+            if name == "threads" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
             object.__setattr__(self, name, int(value))
