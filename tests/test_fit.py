@@ -9,8 +9,10 @@ thresholds only guard against regressions and record the issue's targets).
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
+import weakref
 
 import numpy as np
 import pytest
@@ -311,6 +313,11 @@ BAD_INPUT = [
     ("image-none", lambda k: k, {"image_size": None}, TypeError, "image_size"),
     ("unknown-option", lambda k: k, {"not_an_option": 1}, TypeError, "not_an_option"),
     ("bad-option-value", lambda k: k, {"max_iterations": 0}, ValueError, "max_iterations"),
+    ("overflowing-option", lambda k: k, {"data_sigma": 1e300}, ValueError, "data_sigma"),
+    ("overflowing-weights", lambda k: k, {"pose_prior_weights": (1e300,) * 4}, ValueError,
+     "pose_prior_weights"),
+    ("overflowing-confidence", lambda k: _with(k, 5, 2, 1e300), {}, KeypointError,
+     "confidence"),
     ("missing-model-file", lambda k: k, {"model": "/nonexistent/SMPL_NEUTRAL.npz"},
      FileNotFoundError, "SMPL_NEUTRAL"),
 ]
@@ -387,6 +394,55 @@ def test_fitter_follows_a_moving_person(model, prior):
     print(f"\nFitter follows a 3 cm move: fitted shift {np.round(shift * 100, 2)} cm")
     assert abs(shift[0] - 0.03) < 0.01 and abs(shift[1]) < 0.01
     assert np.median(np.linalg.norm(second.keypoints_2d - kp[:, :2], axis=1)) < 5.0
+    assert (first.summary["start"], second.summary["start"]) == ("cold", "warm")
+
+
+def test_fitter_redoes_a_frame_whose_warm_start_lost_the_person(model, prior):
+    """A cut to another person: started from the last frame's body the fit ends far off (it
+    once flew 5 km up, 'converged'); the Fitter sees that and fits the frame from scratch."""
+    rng = np.random.default_rng(0)
+    before, after = (make_case(model, prior, "coco17", rng) for _ in range(2))
+    fitter = smplify.Fitter(model, format="coco17", image_size=before.image_size,
+                            focal_length=before.focal_length, prior=prior)
+    fitter.fit(before.keypoints)
+    cut = fitter.fit(after.keypoints)
+    cold = smplify.fit(after.keypoints, "coco17", before.image_size, before.focal_length,
+                       model=model, prior=prior)
+    assert cut.summary["start"] == "warm, lost the person, then cold"
+    np.testing.assert_array_equal(cut.pose, cold.pose)
+    assert cut.energy == cold.energy
+    assert fitter.fit(after.keypoints).summary["start"] == "warm"  # tracking again
+
+
+def test_fitter_settings_are_checked_up_front_and_fixed(model, prior):
+    with pytest.raises(ValueError, match="format"):
+        smplify.Fitter(model, format="bogus", image_size=(640, 480))
+    with pytest.raises(ValueError, match="image_size"):
+        smplify.Fitter(model, format="coco17", image_size=(640, -1))
+    with pytest.raises(ValueError, match="focal_length"):
+        smplify.Fitter(model, format="coco17", image_size=(640, 480), focal_length=0.0)
+    with pytest.raises(TypeError, match="unknown fit option"):
+        smplify.Fitter(model, format="coco17", image_size=(640, 480), foo=1)
+    fitter = smplify.Fitter(model, format="coco17", image_size=(640, 480), prior=prior,
+                            multi_start=False)
+    assert (fitter.format, fitter.image_size, fitter.options.multi_start) == \
+        ("coco17", (640.0, 480.0), False)
+    for name in ("format", "image_size", "focal_length", "options", "model", "prior"):
+        with pytest.raises(AttributeError):
+            setattr(fitter, name, None)
+
+
+def test_fits_do_not_keep_a_model_alive(prior):
+    """The per-model caches hold models weakly: fitting with a freshly loaded model per call
+    must not pile up models (a loop grew by ~13 MB a call)."""
+    case = make_case(smplify.load_model("open"), prior, "coco17", np.random.default_rng(4))
+    body = smplify.load_model("open")
+    smplify.fit(case.keypoints, "coco17", case.image_size, case.focal_length, model=body,
+                prior=prior, multi_start=False)
+    gone = weakref.ref(body)
+    del body
+    gc.collect()
+    assert gone() is None
 
 
 # --- fit_batch and the GIL -----------------------------------------------------------------------
@@ -407,8 +463,9 @@ def test_fit_batch_matches_sequential_fits(model, prior):
         np.testing.assert_allclose(got.betas, want.betas, atol=1e-8)
         np.testing.assert_allclose(got.transl, want.transl, atol=1e-8)
         assert got.energy["total"] == pytest.approx(want.energy["total"], rel=1e-9)
-    with pytest.raises(ValueError, match="threads"):
-        smplify.fit_batch(batch, *args, model=model, prior=prior, threads=0)
+    for bad in (0, 2.5, "2", True):
+        with pytest.raises(ValueError, match="threads"):
+            smplify.fit_batch(batch, *args, model=model, prior=prior, threads=bad)
 
 
 def test_threads_change_the_speed_not_the_result(model, prior):

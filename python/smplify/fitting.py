@@ -8,8 +8,6 @@ initialisation, torso fit, orientation test and the four dogleg stages with the 
 from __future__ import annotations
 
 import os
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -18,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._owner_cache import OwnerCache
 from .capsules import INCOMPATIBLE_PART_PAIRS
 from .errors import SmplifyError
 from .problem import FitProblem, build_problem, start_poses
@@ -104,13 +103,16 @@ def _observation(problem: FitProblem) -> dict[str, Any]:
 
 
 def _result(problem: FitProblem, report: dict[str, Any], seconds_python: float) -> FitResult:
-    if not np.isfinite(report["energy"]["total"]):
+    failed = [s["name"] for s in report["stages"] if s["termination"] == "FAILURE"]
+    if failed or not np.isfinite(report["energy"]["total"]):
         raise SmplifyError(
-            "fit failed: the body could not be placed in front of the camera (keypoints at or "
-            f"behind it). Check focal_length ({problem.focal_length:g} px) and image_size "
-            f"({problem.image_size[0]:g} x {problem.image_size[1]:g} px) against the keypoints "
-            f"(x {problem.keypoints[:, 0].min():.3g}..{problem.keypoints[:, 0].max():.3g}, "
-            f"y {problem.keypoints[:, 1].min():.3g}..{problem.keypoints[:, 1].max():.3g} px).")
+            f"fit failed: the energy could not be evaluated ({', '.join(failed) or 'result'}: "
+            "not finite). Usually the body could not be placed in front of the camera "
+            f"(keypoints at or behind it): check focal_length ({problem.focal_length:g} px) "
+            f"and image_size ({problem.image_size[0]:g} x {problem.image_size[1]:g} px) "
+            f"against the keypoints (x {problem.keypoints[:, 0].min():.3g}.."
+            f"{problem.keypoints[:, 0].max():.3g}, y {problem.keypoints[:, 1].min():.3g}.."
+            f"{problem.keypoints[:, 1].max():.3g} px); otherwise the option weights.")
     pose = np.concatenate([report["global_orient"], report["body_pose"]])
     betas, transl = np.asarray(report["betas"]), np.asarray(report["transl"])
     keypoints_3d = np.asarray(report["keypoints"])
@@ -142,11 +144,10 @@ def _result(problem: FitProblem, report: dict[str, Any], seconds_python: float) 
 
 
 # Building a C++ fitter folds the format's surface keypoints into per-joint terms: ~4-6 ms on
-# the open model (its keypoint regressors average up to 4105 vertices), well under 1 MB kept.
-# 32 entries cover every format x model x a few option sets without evicting in a loop.
-_CORE_CACHE: OrderedDict[tuple, tuple[Any, tuple[Any, ...]]] = OrderedDict()
-_CORE_CACHE_SIZE = 32
-_CORE_CACHE_LOCK = threading.Lock()
+# the open model (its keypoint regressors average up to 4105 vertices), well under 1 MB kept
+# besides the model it refers to. 32 entries cover every format x model x a few option sets
+# without evicting in a loop; an entry goes when its model, prior or capsules are collected.
+_CORE_CACHE = OwnerCache(32)
 
 
 def _shared_core_fitter(problem: FitProblem) -> Any:
@@ -154,19 +155,7 @@ def _shared_core_fitter(problem: FitProblem) -> Any:
     that has them (only the observation differs: keypoints, weights, camera)."""
     options = tuple(sorted((k, repr(v)) for k, v in problem.options.to_dict().items()))
     owners = (problem.model, problem.prior, problem.capsule_regressor)
-    key = (*map(id, owners), problem.format, options)
-    with _CORE_CACHE_LOCK:
-        hit = _CORE_CACHE.get(key)
-        # ids are unique only while the objects live: the entry keeps them and checks identity.
-        if hit is not None and all(a is b for a, b in zip(hit[1], owners, strict=True)):
-            _CORE_CACHE.move_to_end(key)
-            return hit[0]
-    core = _core_fitter(problem)
-    with _CORE_CACHE_LOCK:
-        _CORE_CACHE[key] = (core, owners)
-        while len(_CORE_CACHE) > _CORE_CACHE_SIZE:
-            _CORE_CACHE.popitem(last=False)
-    return core
+    return _CORE_CACHE.get(owners, (problem.format, options), lambda: _core_fitter(problem))
 
 
 def fit(keypoints: Any, format: str, image_size: Sequence[float],
@@ -208,8 +197,14 @@ class Fitter:
     :meth:`fit` only converts the keypoints. By default a frame starts from the previous
     frame's result (warm start): no camera initialisation, no orientation test, one start,
     and only the last stage's weights, so the previous pose is refined rather than pulled
-    back to the prior's mean; a few milliseconds a frame. ``warm_start=False`` or
-    :meth:`reset` fits from scratch.
+    back to the prior's mean; a few milliseconds a frame. If the warm-started fit lost the
+    person (a cut, another person: its median keypoint error exceeds
+    ``LOST_TRACK_FRACTION`` of the person's 2D size), the frame is fitted again from scratch;
+    ``summary["start"]`` says which happened. ``warm_start=False`` or :meth:`reset` fits
+    from scratch.
+
+    The settings are checked here and fixed for the Fitter's life (make a new Fitter for
+    another format, camera or options).
 
     Parameters
     ----------
@@ -219,22 +214,41 @@ class Fitter:
     focal_length : pixels or None (5000).
     prior : "open", a path, or a loaded prior.
     **options : fields of :class:`smplify.FitOptions`.
+
+    Raises
+    ------
+    ValueError / TypeError : as :func:`fit`, for the format, camera, model, prior or options.
     """
+
+    #: A warm-started fit whose median 2D keypoint error exceeds this fraction of the
+    #: diagonal of the observed keypoints' bounding box is redone from scratch.
+    LOST_TRACK_FRACTION = 0.1
 
     def __init__(self, model: Any = "open", *, format: str, image_size: Sequence[float],
                  focal_length: float | None = None, prior: Any = "open", **options: Any):
-        self.model = _model(model)
-        self.prior = _prior(prior)
-        self.format = format
-        self.image_size = image_size
-        self.focal_length = focal_length
-        self.options = options
+        from .keypoint_formats import get_format
+        from .problem import _focal_length, _image_size, _options
+
+        self._model = _model(model)
+        self._prior = _prior(prior)
+        self._format = get_format(format).name
+        self._image_size = tuple(float(v) for v in _image_size(image_size))
+        self._focal_length = None if focal_length is None else _focal_length(focal_length)
+        self._options = _options(options)
         self._core: Any = None
         self._last: FitResult | None = None
 
+    model = property(lambda self: self._model, doc="The body model.")
+    prior = property(lambda self: self._prior, doc="The pose prior.")
+    format = property(lambda self: self._format, doc="The keypoint format's name.")
+    image_size = property(lambda self: self._image_size, doc="(width, height), pixels.")
+    focal_length = property(lambda self: self._focal_length,
+                            doc="Pixels, or None for the default.")
+    options = property(lambda self: self._options, doc="The FitOptions of every frame.")
+
     def _problem(self, keypoints: Any) -> FitProblem:
-        return build_problem(keypoints, self.format, self.image_size, self.focal_length,
-                             self.model, self.prior, self.options)
+        return build_problem(keypoints, self._format, self._image_size, self._focal_length,
+                             self._model, self._prior, self._options)
 
     def fit(self, keypoints: Any, warm_start: bool = True) -> FitResult:
         """Fit one frame's keypoints ((K, 3) or (K, 2), pixels); see :func:`smplify.fit`."""
@@ -244,15 +258,23 @@ class Fitter:
         problem = self._problem(keypoints)
         if self._core is None:
             self._core = _shared_core_fitter(problem)
+        observation = _observation(problem)
+        warm = warm_start and self._last is not None
         initial = {}
-        if warm_start and self._last is not None:
+        if warm:
             initial = {"initial_pose": self._last.pose, "initial_betas": self._last.betas,
                        "initial_transl": self._last.transl}
         python_seconds = time.perf_counter() - start
-        report = self._core.fit(**_observation(problem), **initial)
+        report = self._core.fit(**observation, **initial)
+        how = "warm" if warm else "cold"
+        if warm and _lost_track(problem, report, self.LOST_TRACK_FRACTION):
+            solver_seconds = float(report["seconds"])
+            report = self._core.fit(**observation)
+            report["seconds"] = float(report["seconds"]) + solver_seconds
+            how = "warm, lost the person, then cold"
         start = time.perf_counter()
         result = _result(problem, report, python_seconds)
-        object.__setattr__(result, "summary", {**result.summary, "seconds":
+        object.__setattr__(result, "summary", {**result.summary, "start": how, "seconds":
                                                result.summary["seconds"]
                                                + time.perf_counter() - start})
         self._last = result
@@ -261,6 +283,20 @@ class Fitter:
     def reset(self) -> None:
         """Forget the previous frame: the next fit starts from scratch."""
         self._last = None
+
+
+def _lost_track(problem: FitProblem, report: Mapping[str, Any], fraction: float) -> bool:
+    """Whether a fit's median 2D error over the keypoints it uses exceeds ``fraction`` of the
+    diagonal of their bounding box (a warm start that did not find the person)."""
+    used = problem.weights > 0
+    if not np.isfinite(report["energy"]["total"]):
+        return True
+    seen = problem.keypoints[used]
+    points = np.asarray(report["keypoints"])[used]
+    projected = problem.camera.project(points)
+    error = np.linalg.norm(projected - seen, axis=1)
+    size = float(np.linalg.norm(seen.max(axis=0) - seen.min(axis=0)))
+    return bool(not np.all(np.isfinite(error)) or np.median(error) > fraction * max(size, 1.0))
 
 
 def fit_batch(list_of_keypoints: Sequence[Any], format: str, image_size: Sequence[float],
@@ -281,9 +317,10 @@ def fit_batch(list_of_keypoints: Sequence[Any], format: str, image_size: Sequenc
     """
     body = _model(model)
     pose_prior = _prior(prior)
+    if threads is not None and (isinstance(threads, bool)
+                                or not isinstance(threads, (int, np.integer)) or threads < 1):
+        raise ValueError(f"threads must be None or an integer >= 1, got {threads!r}")
     workers = (os.cpu_count() or 1) if threads is None else int(threads)
-    if workers < 1:
-        raise ValueError(f"threads must be >= 1, got {threads!r}")
 
     def one(keypoints: Any) -> FitResult:
         # One thread per fit: the pool already keeps every core busy.

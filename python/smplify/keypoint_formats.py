@@ -708,6 +708,11 @@ def _numeric_array(value: Any, arg: str) -> NDArray[np.float64]:
     raise TypeError(f"{arg}: expected numbers, got an array of dtype {arr.dtype}")
 
 
+# Confidences weight squared residuals: far above any detector's scale (0..1) they only
+# overflow the energy.
+MAX_CONFIDENCE = 1e6
+
+
 def validate_keypoints(
     keypoints: ArrayLike, fmt: str | KeypointFormat
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -751,12 +756,13 @@ def validate_keypoints(
         conf[np.isnan(conf)] = 0.0
     else:
         conf = np.where(np.isnan(xy).all(axis=1), 0.0, 1.0)
-    bad = ~np.isfinite(conf) | (conf < 0)
+    bad = ~np.isfinite(conf) | (conf < 0) | (conf > MAX_CONFIDENCE)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
         raise KeypointError(
             f"keypoints: confidence of keypoint {k} ({f.keypoint_names[k]!r}) is "
-            f"{arr[k, 2]!r}; expected a finite value >= 0 (0 or NaN for missing)"
+            f"{float(arr[k, 2]):g}; expected a value in [0, {MAX_CONFIDENCE:g}] "
+            "(0 or NaN for missing)"
         )
     nonfinite = ~np.isfinite(xy).all(axis=1)
     bad = nonfinite & (conf > 0)

@@ -147,11 +147,16 @@ def _weights(name: str, values: Any) -> tuple[float, ...]:
     return out
 
 
+# Weights and scales enter squared (and multiplied together): beyond this they only overflow
+# the energy to inf or NaN.
+MAX_OPTION_VALUE = 1e12
+
+
 def _non_negative(name: str, value: Any) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError) as err:
         raise TypeError(f"{name} must be a number, got {value!r}") from err
-    if not np.isfinite(v) or v < 0.0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    if not np.isfinite(v) or v < 0.0 or v > MAX_OPTION_VALUE:
+        raise ValueError(f"{name} must be a number in [0, {MAX_OPTION_VALUE:g}], got {value!r}")
     return v

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ._owner_cache import OwnerCache
 from .errors import KeypointError
 from .keypoint_formats import get_format, resolve_format, validate_keypoints
 from .options import FitOptions
@@ -278,20 +279,9 @@ def start_poses(problem: FitProblem) -> list[np.ndarray]:
     return [first, *means] if problem.options.multi_start else [first]
 
 
-# Model-derived parts of a problem, the same for every image: computed once per model.
-_DERIVED: dict[tuple, tuple[Any, Any]] = {}
-
-
-def _derived(key: tuple, owner: Any, compute: Any) -> Any:
-    """compute() cached under key; the entry keeps ``owner`` alive and checks its identity."""
-    hit = _DERIVED.get(key)
-    if hit is not None and hit[0] is owner:
-        return hit[1]
-    value = compute()
-    if len(_DERIVED) > 32:
-        _DERIVED.clear()
-    _DERIVED[key] = (owner, value)
-    return value
+# Model-derived parts of a problem, the same for every image: computed once per model (and
+# dropped with it).
+_DERIVED = OwnerCache(32)
 
 
 def _targets(fmt: Any, model: Any) -> tuple[Any, np.ndarray, np.ndarray]:
@@ -313,7 +303,7 @@ def _targets(fmt: Any, model: Any) -> tuple[Any, np.ndarray, np.ndarray]:
             raise ValueError("model: a surface keypoint has no vertex regressor row")
         return resolved, vertex_ids, vertex_weights
 
-    return _derived(("targets", fmt, id(model)), model, compute)
+    return _DERIVED.get((model,), ("targets", fmt), compute)
 
 
 def _sphere_layout(caps: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -323,7 +313,7 @@ def _sphere_layout(caps: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         sphere_capsule, sphere_fraction = caps.sphere_layout(counts)
         return counts, sphere_capsule, sphere_fraction, caps.incompatible_sphere_pairs(counts)
 
-    return _derived(("spheres", id(caps)), caps, compute)
+    return _DERIVED.get((caps,), "spheres", compute)
 
 
 def _options(options: FitOptions | Mapping[str, Any] | None) -> FitOptions:
