@@ -177,3 +177,26 @@ def test_load_params_rejects_other_files(tmp_path, fit_result):
         save_params(tmp_path / "fit.pkl", fit_result)
     with pytest.raises(TypeError, match="result"):
         save_params(tmp_path / "fit.npz", {"betas": np.zeros(10)})
+
+
+def test_submodules_are_attributes_of_the_package_loaded_on_first_use():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, smplify\n"
+        "lazy = ('export', 'render', 'synthetic', 'reference')\n"
+        "assert not [m for m in lazy if f'smplify.{m}' in sys.modules], sys.modules\n"
+        "assert smplify.export.save_mesh and smplify.render and smplify.synthetic\n"
+        "assert smplify.reference.fit\n"
+        "assert set(lazy) <= set(dir(smplify)) and set(lazy) <= set(smplify.__all__)\n"
+        "try:\n"
+        "    smplify.no_such_module\n"
+        "except AttributeError as err:\n"
+        "    assert 'no_such_module' in str(err)\n"
+        "else:\n"
+        "    raise SystemExit('no AttributeError')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert run.returncode == 0, run.stderr

@@ -156,3 +156,74 @@ def test_bad_arguments(procedural_npz, tmp_path):
         smplify.load_model(tmp_path / "model.obj")
     with pytest.raises(TypeError, match="model must be"):
         smplify.load_model(3.5)
+
+
+def write_plain_pkl(path: Path, arrays: dict, **overrides) -> None:
+    """A plain (chumpy-free) protocol-2 pickle of the SMPL dict, with keys replaced."""
+    path.write_bytes(pickle.dumps({**arrays, **overrides}, protocol=2))
+
+
+@pytest.mark.parametrize("sparse_type", ["csc_matrix", "csr_matrix", "coo_matrix", "csc_array",
+                                         "csr_array", "coo_array"])
+def test_modern_scipy_sparse_j_regressor_loads(tmp_path, procedural_arrays, sparse_type):
+    path = tmp_path / f"{sparse_type}.pkl"
+    dense = procedural_arrays["J_regressor"]
+    write_plain_pkl(path, procedural_arrays,
+                    J_regressor=getattr(scipy.sparse, sparse_type)(dense))
+    model = smplify.load_model(path)
+    np.testing.assert_array_equal(model.J_regressor, dense)
+
+
+def test_refused_class_message_lists_what_is_allowed(tmp_path, procedural_arrays):
+    path = tmp_path / "dok.pkl"
+    write_plain_pkl(path, procedural_arrays,
+                    J_regressor=scipy.sparse.dok_matrix(procedural_arrays["J_regressor"]))
+    with pytest.raises(UnsafePickleError, match="dok_matrix") as info:
+        smplify.load_model(path)
+    for allowed in ("csc_matrix", "csr_array", "coo_array", "chumpy"):
+        assert allowed in str(info.value)
+
+
+def test_sparse_indices_out_of_range_are_refused(tmp_path, procedural_arrays):
+    regressor = scipy.sparse.csr_matrix(procedural_arrays["J_regressor"])
+    regressor.indices = regressor.indices.copy()
+    regressor.indices[0] = 10**6  # would read past the vertex array
+    path = tmp_path / "crafted.pkl"
+    write_plain_pkl(path, procedural_arrays, J_regressor=regressor)
+    with pytest.raises(ModelFileError, match="crafted.pkl.*sparse csr_matrix"):
+        smplify.load_model(path)
+
+
+def test_to_npz_returns_the_path_it_wrote(tmp_path, procedural_model):
+    written = procedural_model.to_npz(tmp_path / "noext")
+    assert written == tmp_path / "noext.npz" and written.is_file()
+    assert not (tmp_path / "noext").exists()
+    assert procedural_model.to_npz(tmp_path / "UPPER.NPZ") == tmp_path / "UPPER.NPZ"
+    assert smplify.load_model(tmp_path / "UPPER.NPZ").num_vertices == \
+        procedural_model.num_vertices
+
+
+def test_converting_a_pkl_keeps_all_its_betas(tmp_path):
+    import procedural_model
+
+    arrays = procedural_model.make_procedural_model(num_betas=30, seed=1)
+    pkl = tmp_path / "SMPL_NEUTRAL.pkl"
+    write_official_layout_pkl(pkl, arrays)
+    model = smplify.load_model(pkl)  # fits with the default 10 betas ...
+    assert model.num_betas == 10
+    npz = model.to_npz(tmp_path / "SMPL_NEUTRAL.npz")  # ... converts all 30
+    with np.load(npz) as data:
+        np.testing.assert_array_equal(data["shapedirs"], arrays["shapedirs"])
+    everything = smplify.load_model(pkl, num_betas=None)
+    assert everything.num_betas == 30
+    np.testing.assert_array_equal(everything.shapedirs, arrays["shapedirs"])
+    betas = np.random.default_rng(2).normal(size=30)
+    np.testing.assert_array_equal(everything(betas=betas).vertices,
+                                  smplify.load_model(npz, num_betas=30)(betas=betas).vertices)
+    # padding is not converted: a 4-beta file stays a 4-beta file
+    few = procedural_model.make_procedural_model(num_betas=4, seed=1)
+    write_official_layout_pkl(pkl, few)
+    padded = smplify.load_model(pkl, num_betas=16)
+    assert padded.num_betas == 16
+    with np.load(padded.to_npz(tmp_path / "few.npz")) as data:
+        assert data["shapedirs"].shape == (len(few["v_template"]), 3, 4)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from smplify.errors import SmplifyError, UnsafePickleError
+from smplify.errors import ModelFileError, SmplifyError, UnsafePickleError
 from smplify.prior import GMMPosePrior, load_prior
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -185,3 +185,58 @@ def test_bad_files_give_clear_errors(tmp_path: Path) -> None:
         p.energy(np.zeros(72))
     with pytest.raises(TypeError, match="name_or_path"):
         load_prior(3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["GMM_08.PKL", "gmm_08.Pkl"])
+def test_pkl_suffix_in_any_case_is_read_safely(tmp_path: Path, name: str) -> None:
+    arrays = _random_prior(np.random.default_rng(6))
+    path = tmp_path / name
+    _py2_style_pickle(arrays, path)
+    np.testing.assert_allclose(load_prior(path).means, arrays["means"])
+
+
+@pytest.mark.parametrize("name", ["gmm_08.npz", "gmm_08.dat"])
+def test_misnamed_pickle_gives_our_error_not_numpys_advice(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    _py2_style_pickle(_random_prior(np.random.default_rng(7)), path)
+    with pytest.raises(ModelFileError, match=rf"{name}.*'means', 'covars' and 'weights'") as err:
+        load_prior(path)
+    assert "allow_pickle" not in str(err.value) and "pickle.load" not in str(err.value)
+
+
+def test_npz_with_object_array_gives_our_error(tmp_path: Path) -> None:
+    path = tmp_path / "objects.npz"
+    np.savez(path, **{**_random_prior(np.random.default_rng(8)),
+                      "weights": np.array([None] * 8, dtype=object)})
+    with pytest.raises(ModelFileError, match="objects.npz: 'weights'") as err:
+        load_prior(path)
+    assert "allow_pickle" not in str(err.value)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_energy_rejects_non_finite_pose(prior: GMMPosePrior, bad: float) -> None:
+    pose = np.zeros(69)
+    pose[11] = bad
+    for method in (prior.energy, prior.residual, prior.component):
+        with pytest.raises(ValueError, match="body_pose must be finite"):
+            method(pose)
+    with pytest.raises(ValueError, match="body_pose must be finite"):
+        prior.energy(np.full(69, bad))
+    with pytest.raises(ValueError, match="body_poses must be finite"):
+        prior.energies(pose[None])
+
+
+def test_energy_takes_a_batch_of_one_like_the_model(prior: GMMPosePrior) -> None:
+    pose = np.random.default_rng(9).normal(scale=0.2, size=69)
+    assert prior.energy(pose[None]) == prior.energy(pose)
+    assert prior.component(pose[None]) == prior.component(pose)
+    with pytest.raises(ValueError, match=r"body_pose must have shape \(69,\) or \(1, 69\)"):
+        prior.energy(np.zeros((2, 69)))
+    with pytest.raises(TypeError, match="body_pose"):
+        prior.energy("relaxed")  # type: ignore[arg-type]
+
+
+def test_prior_to_npz_returns_the_path_it_wrote(tmp_path: Path, prior: GMMPosePrior) -> None:
+    written = prior.to_npz(tmp_path / "copy")
+    assert written == tmp_path / "copy.npz"
+    assert load_prior(written).energy(np.zeros(69)) == prior.energy(np.zeros(69))

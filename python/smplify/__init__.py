@@ -5,7 +5,9 @@
     res.vertices, res.joints, res.betas, res.body_pose
 
 See ``smplify.fit``, ``smplify.Fitter``, ``smplify.load_model`` and ``smplify.load_prior``;
-``smplify.reference`` is the same fit in plain NumPy/SciPy.
+``smplify.reference`` is the same fit in plain NumPy/SciPy, ``smplify.export`` writes meshes
+and parameters, ``smplify.render`` draws fits and ``smplify.synthetic`` makes test cases
+(these four load on first use).
 """
 
 from __future__ import annotations
@@ -22,16 +24,25 @@ from .prior import GMMPosePrior, load_prior
 from .result import Camera, FitResult
 
 if TYPE_CHECKING:
-    from . import reference
+    from . import export, reference, render, synthetic
 
 __version__ = "0.1.0"
 
 
+# Submodules loaded on first attribute access (PEP 562), so `import smplify` stays fast:
+# reference pulls in scipy.optimize (~0.4 s), export trimesh, render Pillow.
+_LAZY_SUBMODULES = ("export", "reference", "render", "synthetic")
+
+
 def __getattr__(name: str) -> Any:
-    # smplify.reference pulls in scipy.optimize (~0.4 s): load it on first use (PEP 562).
-    if name == "reference":
-        return importlib.import_module(".reference", __name__)
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
+
 
 __all__ = [
     "JOINT_NAMES",
@@ -46,10 +57,13 @@ __all__ = [
     "ModelOutput",
     "SmplifyError",
     "UnsafePickleError",
+    "export",
     "fit",
     "fit_batch",
     "format_names",
     "load_model",
     "load_prior",
     "reference",
+    "render",
+    "synthetic",
 ]

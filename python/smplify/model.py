@@ -78,6 +78,9 @@ class BodyModel:
         self.gender = gender
         self.v_template: np.ndarray = arrays["v_template"]
         self.shapedirs: np.ndarray = arrays["shapedirs"]
+        # The source file's whole shape space (N, 3, B_file), written by to_npz; from
+        # model_arrays it shares memory with shapedirs (one is a view of the other).
+        self._file_shapedirs: np.ndarray | None = arrays.get("file_shapedirs")
         self._posedirs: np.ndarray | None = arrays["posedirs"]
         self._J_regressor_sparse: scipy.sparse.csr_matrix = arrays["J_regressor"]
         self.weights: np.ndarray = arrays["weights"]
@@ -186,16 +189,35 @@ class BodyModel:
 
     # --- export -------------------------------------------------------------------------
     def to_npz(self, path: str | Path) -> Path:
-        """Write the model in the smplx ``.npz`` layout (readable by ``smplx.SMPL``)."""
+        """Write the model in the smplx ``.npz`` layout (readable by ``smplx.SMPL``).
+
+        A conversion, not a truncation: ``shapedirs`` holds all the shape coefficients of
+        the file the model was loaded from (e.g. 300), whatever ``num_betas`` it was loaded
+        with (the zero columns of padding are not written).
+
+        Parameters
+        ----------
+        path : str or Path
+            Output file; ``.npz`` is appended when the name does not end in it.
+
+        Returns
+        -------
+        Path
+            The file written.
+        """
         path = Path(path)
+        if path.suffix.lower() != ".npz":  # as np.savez would, but so we can return the name
+            path = path.with_name(path.name + ".npz")
+        shapedirs = self.shapedirs if self._file_shapedirs is None else self._file_shapedirs
         extras: dict[str, Any] = {}
         if self.keypoint_regressor is not None:
             extras["keypoint_names"] = np.asarray(self.keypoint_names)
             extras["keypoint_regressor"] = self.keypoint_regressor.toarray()
-        np.savez_compressed(
-            path, v_template=self.v_template, shapedirs=self.shapedirs, posedirs=self.posedirs,
-            J_regressor=self.J_regressor, weights=self.weights,
-            kintree_table=self.kintree_table, f=self.faces.astype(np.uint32), **extras)
+        with path.open("wb") as handle:
+            np.savez_compressed(
+                handle, v_template=self.v_template, shapedirs=shapedirs,
+                posedirs=self.posedirs, J_regressor=self.J_regressor, weights=self.weights,
+                kintree_table=self.kintree_table, f=self.faces.astype(np.uint32), **extras)
         return path
 
     def __repr__(self) -> str:
@@ -204,7 +226,7 @@ class BodyModel:
 
 
 def load_model(name_or_path: str | Path | BodyModel = "open", gender: str = "neutral",
-               num_betas: int = 10) -> BodyModel:
+               num_betas: int | None = 10) -> BodyModel:
     """Load a body model.
 
     Parameters
@@ -213,6 +235,8 @@ def load_model(name_or_path: str | Path | BodyModel = "open", gender: str = "neu
         SMPL files under their usual names, or an already loaded model (returned as is).
     gender : "neutral", "male" or "female".
     num_betas : number of shape coefficients; the file's are truncated or zero-padded.
+        None keeps all of the file's (e.g. 300). :meth:`BodyModel.to_npz` writes all of
+        them either way.
 
     Returns
     -------
@@ -226,10 +250,11 @@ def load_model(name_or_path: str | Path | BodyModel = "open", gender: str = "neu
     if isinstance(name_or_path, BodyModel):
         return name_or_path
     gender = check_gender(gender)
-    if isinstance(num_betas, bool) or not isinstance(num_betas, (int, np.integer)) or \
-            num_betas < 1:
-        raise ValueError(f"num_betas must be a positive integer, got {num_betas!r}")
+    if num_betas is not None and (isinstance(num_betas, bool) or
+                                  not isinstance(num_betas, (int, np.integer)) or num_betas < 1):
+        raise ValueError(f"num_betas must be a positive integer or None, got {num_betas!r}")
     path = resolve_model_path(name_or_path, gender)
-    arrays = model_arrays(read_model_file(path), path, int(num_betas))
+    arrays = model_arrays(read_model_file(path), path,
+                          None if num_betas is None else int(num_betas))
     name = "open" if name_or_path == "open" else str(path)
     return BodyModel(arrays, name=name, gender=gender)

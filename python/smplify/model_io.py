@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,45 @@ def resolve_model_path(name_or_path: str | Path, gender: str) -> Path:
     return path
 
 
+def read_npz(path: Path, what: str) -> dict[str, np.ndarray]:
+    """The arrays of the ``.npz`` archive ``path``, read without unpickling anything.
+
+    ``what`` names the expected content for error messages ("an SMPL-format model"). A pickle,
+    a single ``.npy`` array, a damaged archive or an object array raise ModelFileError
+    naming the file (NumPy's own advice to load pickles unsafely is not passed on).
+    """
+    with path.open("rb") as handle:
+        head = handle.read(2)
+    if head[:1] == b"\x80":
+        raise ModelFileError(
+            f"{path}: holds pickled data, not an .npz archive of arrays; expected {what}. If "
+            "it is a pickled model or prior file, name it .pkl so smplify reads it with its "
+            "restricted unpickler")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except ValueError:  # NumPy took it for a pickle; its message advises unpickling: not here
+        raise ModelFileError(f"{path}: not an .npz archive of arrays; expected {what}"
+                             ) from None
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise ModelFileError(f"{path}: not a readable .npz archive ({type(err).__name__}: "
+                             f"{err}); expected {what}") from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise ModelFileError(f"{path}: a single .npy array, not an .npz archive of named "
+                             f"arrays; expected {what}")
+    arrays: dict[str, np.ndarray] = {}
+    with loaded:
+        for key in loaded.files:
+            try:
+                arrays[key] = loaded[key]
+            except ValueError:
+                raise ModelFileError(f"{path}: '{key}' is not a plain numeric array (object "
+                                     "arrays need unpickling, which smplify refuses)") from None
+            except (OSError, EOFError, zipfile.BadZipFile) as err:
+                raise ModelFileError(f"{path}: '{key}' is unreadable ({type(err).__name__}: "
+                                     f"{err})") from None
+    return arrays
+
+
 def read_model_file(path: Path) -> dict[str, Any]:
     """Read the raw arrays of an SMPL ``.pkl`` (chumpy or plain) or ``.npz`` file."""
     if path.suffix.lower() == ".pkl":
@@ -71,76 +111,124 @@ def read_model_file(path: Path) -> dict[str, Any]:
             raise ModelFileError(f"{path}: expected a pickled dict of arrays, got "
                                  f"{type(data).__name__}")
         return data
+    return read_npz(path, "an SMPL-format model (v_template, shapedirs, J_regressor, ...)")
+
+
+def _as_array(value: Any, key: str, path: Path | str) -> np.ndarray:
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            return {key: npz[key] for key in npz.files}
-    except (OSError, ValueError) as err:
-        raise ModelFileError(f"{path}: not a readable .npz model ({err})") from err
+        return np.asarray(value)
+    except (TypeError, ValueError) as err:  # e.g. ragged nested lists
+        raise ModelFileError(f"{path}: '{key}' is not an array ({err})") from None
 
 
-def _dense(value: Any) -> np.ndarray:
-    if scipy.sparse.issparse(value):
-        return np.asarray(value.toarray(), dtype=np.float64)
-    return np.asarray(value, dtype=np.float64)
+def _numeric(raw: dict[str, Any], key: str, path: Path | str) -> np.ndarray:
+    """``raw[key]`` as a dense finite float64 array, or ModelFileError naming file and key."""
+    value = raw[key]
+    array = _as_array(value.toarray() if scipy.sparse.issparse(value) else value, key, path)
+    if array.dtype.kind not in "biuf":  # bool, int, uint, float: no strings/objects/complex
+        raise ModelFileError(f"{path}: '{key}' must be a numeric array, got dtype "
+                             f"{array.dtype}")
+    array = array.astype(np.float64, copy=False)
+    if not np.all(np.isfinite(array)):
+        raise ModelFileError(f"{path}: '{key}' has non-finite values (NaN or inf)")
+    return array
 
 
-def model_arrays(raw: dict[str, Any], path: Path | str, num_betas: int) -> dict[str, Any]:
+def _indices(raw: dict[str, Any], key: str, path: Path | str) -> np.ndarray:
+    """``raw[key]`` as int64; float arrays must hold whole numbers (2.5 is not an index)."""
+    array = _as_array(raw[key], key, path)
+    if array.dtype.kind in "biu":
+        return array.astype(np.int64)
+    array = _numeric(raw, key, path)
+    if not np.array_equal(array, np.round(array)) or np.any(np.abs(array) >= 2.0**62):
+        raise ModelFileError(f"{path}: '{key}' must hold integer indices, got fractional or "
+                             "huge values")
+    return array.astype(np.int64)
+
+
+def _sparse(raw: dict[str, Any], key: str, path: Path | str) -> scipy.sparse.csr_matrix:
+    """``raw[key]`` (dense or any SciPy sparse format) as a finite float64 (M, N) CSR matrix."""
+    value = raw[key]
+    if not scipy.sparse.issparse(value):
+        value = _numeric(raw, key, path)
+    elif value.dtype.kind not in "biuf":
+        raise ModelFileError(f"{path}: '{key}' must be numeric, got dtype {value.dtype}")
+    if value.ndim != 2:
+        raise ModelFileError(f"{path}: '{key}' must be a 2-D matrix, got shape {value.shape}")
+    matrix = scipy.sparse.csr_matrix(value, dtype=np.float64)
+    if not np.all(np.isfinite(matrix.data)):
+        raise ModelFileError(f"{path}: '{key}' has non-finite values (NaN or inf)")
+    return matrix
+
+
+def model_arrays(raw: dict[str, Any], path: Path | str,
+                 num_betas: int | None) -> dict[str, Any]:
     """Check the SMPL layout of ``raw`` and return float64 arrays.
 
-    Betas are truncated or zero-padded to ``num_betas``. A missing ``posedirs`` means
-    no pose blend shapes (``posedirs`` is ``None`` in the result).
+    Every array must be numeric, finite and of the SMPL shape; faces and the kinematic
+    tree must hold integers in range. Errors are ModelFileError naming ``path`` and the key.
+
+    Betas are truncated or zero-padded to ``num_betas`` (None: all of the file's). The
+    file's own shape space is kept too, as ``file_shapedirs`` (N, 3, B_file), for
+    :meth:`BodyModel.to_npz`; when truncating, ``shapedirs`` is a view of it (no copy).
+    A missing ``posedirs`` means no pose blend shapes (``posedirs`` is ``None``).
     """
     missing = [key for key in REQUIRED_KEYS if key not in raw]
     if missing:
         raise ModelFileError(f"{path}: not an SMPL-format model, missing {missing} "
                              f"(has {sorted(raw)})")
-    v_template = _dense(raw["v_template"])
+    v_template = _numeric(raw, "v_template", path)
     if v_template.ndim != 2 or v_template.shape[1] != 3 or len(v_template) == 0:
         raise ModelFileError(f"{path}: v_template must be (N, 3), got {v_template.shape}")
     n = len(v_template)
-    shapedirs = _dense(raw["shapedirs"])
-    if shapedirs.ndim != 3 or shapedirs.shape[:2] != (n, 3):
+    file_shapedirs = _numeric(raw, "shapedirs", path)
+    if file_shapedirs.ndim != 3 or file_shapedirs.shape[:2] != (n, 3):
         raise ModelFileError(f"{path}: shapedirs must be (N, 3, B) with N = {n}, got "
-                             f"{shapedirs.shape}")
-    have = shapedirs.shape[2]
-    if have >= num_betas:
-        shapedirs = shapedirs[:, :, :num_betas]
+                             f"{file_shapedirs.shape}")
+    have = file_shapedirs.shape[2]
+    keep = max(have, 1) if num_betas is None else num_betas
+    if have >= keep:
+        shapedirs = file_shapedirs[:, :, :keep]  # a view: the file's betas are not copied
     else:
-        shapedirs = np.concatenate([shapedirs, np.zeros((n, 3, num_betas - have))], axis=2)
+        shapedirs = np.concatenate([file_shapedirs, np.zeros((n, 3, keep - have))], axis=2)
+        file_shapedirs = shapedirs[:, :, :have]
     posedirs = None
     if "posedirs" in raw and raw["posedirs"] is not None:
-        posedirs = _dense(raw["posedirs"])
+        posedirs = _numeric(raw, "posedirs", path)
         if posedirs.shape != (n, 3, NUM_POSE_FEATURES):
             raise ModelFileError(f"{path}: posedirs must be (N, 3, 207), got {posedirs.shape}")
         if not np.any(posedirs):
             posedirs = None
-    J_regressor = raw["J_regressor"]
-    J_regressor = (J_regressor.tocsr().astype(np.float64) if scipy.sparse.issparse(J_regressor)
-                   else scipy.sparse.csr_matrix(_dense(J_regressor)))
+    J_regressor = _sparse(raw, "J_regressor", path)
     if J_regressor.shape != (NUM_JOINTS, n):
         raise ModelFileError(f"{path}: J_regressor must be (24, N), got {J_regressor.shape}")
-    weights = _dense(raw["weights"])
+    weights = _numeric(raw, "weights", path)
     if weights.shape != (n, NUM_JOINTS):
         raise ModelFileError(f"{path}: weights must be (N, 24), got {weights.shape}")
-    kintree = np.asarray(raw["kintree_table"]).astype(np.int64)
+    kintree = _indices(raw, "kintree_table", path)
     if kintree.shape != (2, NUM_JOINTS):
         raise ModelFileError(f"{path}: kintree_table must be (2, 24), got {kintree.shape}")
-    faces = np.asarray(raw["f"]).astype(np.int64)
+    parents = kintree[0, 1:]  # joint 0's parent is a placeholder (-1 or 2**32 - 1)
+    if np.any(parents < 0) or np.any(parents >= np.arange(1, NUM_JOINTS)):
+        raise ModelFileError(f"{path}: kintree_table row 0 must give each joint a parent "
+                             f"listed before it, got {kintree[0].tolist()}")
+    faces = _indices(raw, "f", path)
     if faces.ndim != 2 or faces.shape[1] != 3 or faces.min(initial=0) < 0 or \
             faces.max(initial=0) >= n:
         raise ModelFileError(f"{path}: f must be (F, 3) vertex indices below {n}")
-    for name, array in (("v_template", v_template), ("shapedirs", shapedirs),
-                        ("weights", weights)):
-        if not np.all(np.isfinite(array)):
-            raise ModelFileError(f"{path}: {name} has non-finite values")
     out: dict[str, Any] = {
-        "v_template": v_template, "shapedirs": shapedirs, "posedirs": posedirs,
-        "J_regressor": J_regressor, "weights": weights, "kintree_table": kintree, "f": faces,
-        "keypoint_names": (), "keypoint_regressor": None,
+        "v_template": v_template, "shapedirs": shapedirs, "file_shapedirs": file_shapedirs,
+        "posedirs": posedirs, "J_regressor": J_regressor, "weights": weights,
+        "kintree_table": kintree, "f": faces, "keypoint_names": (), "keypoint_regressor": None,
     }
     if "keypoint_names" in raw and "keypoint_regressor" in raw:
-        names = tuple(str(name) for name in np.asarray(raw["keypoint_names"]).tolist())
-        regressor = scipy.sparse.csr_matrix(_dense(raw["keypoint_regressor"]))
+        names = _as_array(raw["keypoint_names"], "keypoint_names", path)
+        if names.ndim != 1 or names.dtype.kind not in "US":
+            raise ModelFileError(f"{path}: keypoint_names must be a 1-D array of strings, got "
+                                 f"dtype {names.dtype}, shape {names.shape}")
+        names = tuple(name.decode("latin1") if isinstance(name, bytes) else str(name)
+                      for name in names.tolist())
+        regressor = _sparse(raw, "keypoint_regressor", path)
         if regressor.shape != (len(names), n):
             raise ModelFileError(f"{path}: keypoint_regressor must be ({len(names)}, N), got "
                                  f"{regressor.shape}")

@@ -107,9 +107,19 @@ class GMMPosePrior:
         return self.means.shape[0]
 
     def _pose(self, body_pose: np.ndarray) -> np.ndarray:
-        x = np.asarray(body_pose, dtype=np.float64)
+        """``body_pose`` as a finite (69,) float64 vector; (1, 69) (smplx style) is accepted."""
+        try:
+            x = np.asarray(body_pose, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"body_pose must be a numeric array of shape ({NUM_POSE},), got "
+                            f"{type(body_pose).__name__}") from err
+        if x.shape == (1, NUM_POSE):  # a batch of one, as BodyModel.__call__ accepts
+            x = x[0]
         if x.shape != (NUM_POSE,):
-            raise ValueError(f"body_pose must have shape ({NUM_POSE},), got {x.shape}")
+            raise ValueError(f"body_pose must have shape ({NUM_POSE},) or (1, {NUM_POSE}), "
+                             f"got {x.shape}")
+        if not np.all(np.isfinite(x)):
+            raise ValueError("body_pose must be finite, got NaN or inf")
         return x
 
     def _all_residuals(self, x: np.ndarray) -> np.ndarray:
@@ -123,7 +133,7 @@ class GMMPosePrior:
 
         Parameters
         ----------
-        body_pose : (69,) array, radians (θ[3:72])
+        body_pose : (69,) or (1, 69) array, radians (θ[3:72]), finite
 
         Returns
         -------
@@ -135,11 +145,14 @@ class GMMPosePrior:
         return res[k], k
 
     def component(self, body_pose: np.ndarray) -> int:
-        """Index of the component minimising ‖r_k‖² at ``body_pose`` (69,)."""
+        """Index of the component minimising ‖r_k‖² at ``body_pose`` (69,) or (1, 69)."""
         return self.residual(body_pose)[1]
 
     def energy(self, body_pose: np.ndarray) -> float:
-        """E_θ = min_k ‖r_k(x)‖² for ``body_pose`` (69,) in radians (dimensionless)."""
+        """E_θ = min_k ‖r_k(x)‖² for ``body_pose`` (69,) or (1, 69) in radians (dimensionless).
+
+        Raises ValueError for another shape or for NaN/inf values, TypeError for non-numbers.
+        """
         res = self._all_residuals(self._pose(body_pose))
         return float((res**2).sum(axis=1).min())
 
@@ -148,6 +161,8 @@ class GMMPosePrior:
         x = np.asarray(body_poses, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != NUM_POSE:
             raise ValueError(f"body_poses must have shape (N, {NUM_POSE}), got {x.shape}")
+        if not np.all(np.isfinite(x)):
+            raise ValueError("body_poses must be finite, got NaN or inf")
         d = x[:, None, :] - self.means[None]  # (N, K, 69)
         quad = 0.5 * (np.einsum("kij,nki->nkj", self.precision_cholesky, d) ** 2).sum(axis=2)
         return (quad + self.neg_log_c[None]).min(axis=1)
@@ -161,9 +176,17 @@ class GMMPosePrior:
         z = rng.standard_normal((int(n), NUM_POSE))
         return self.means[comp] + np.einsum("nij,nj->ni", self._chol_cov[comp], z)
 
-    def to_npz(self, path: str | Path) -> None:
-        """Write ``means``, ``covars``, ``weights`` to an ``.npz`` that :func:`load_prior` reads."""
-        np.savez(Path(path), means=self.means, covars=self.covars, weights=self.weights)
+    def to_npz(self, path: str | Path) -> Path:
+        """Write ``means``, ``covars``, ``weights`` to an ``.npz`` that :func:`load_prior` reads.
+
+        ``.npz`` is appended when ``path`` does not end in it; returns the file written.
+        """
+        path = Path(path)
+        if path.suffix.lower() != ".npz":
+            path = path.with_name(path.name + ".npz")
+        with path.open("wb") as handle:
+            np.savez(handle, means=self.means, covars=self.covars, weights=self.weights)
+        return path
 
     def __repr__(self) -> str:
         return f"GMMPosePrior(K={self.num_components}, source={self.source!r})"
@@ -187,7 +210,7 @@ def load_prior(name_or_path: str | Path = "open") -> GMMPosePrior:
     name_or_path : str or Path
         ``"open"`` (the shipped prior learned from CMU mocap), a path to an ``.npz`` with
         ``means`` (K, 69), ``covars`` (K, 69, 69), ``weights`` (K,), or a path to the
-        authors' ``gmm_08.pkl``.
+        authors' ``gmm_08.pkl`` (``.pkl`` in any case; read by the restricted unpickler).
 
     Returns
     -------
@@ -210,7 +233,7 @@ def load_prior(name_or_path: str | Path = "open") -> GMMPosePrior:
     if not path.is_file():
         raise FileNotFoundError(f"pose prior file not found: {path}")
     source = str(path)
-    if path.suffix == ".pkl":
+    if path.suffix.lower() in (".pkl", ".pickle"):
         from .safe_pickle import load_pickle
 
         data = load_pickle(path)
@@ -219,11 +242,10 @@ def load_prior(name_or_path: str | Path = "open") -> GMMPosePrior:
                                  f"'weights', got {type(data).__name__}")
         arrays = {str(k): v for k, v in data.items()}
     else:
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
-        except (OSError, ValueError) as err:
-            raise ModelFileError(f"{source}: not a readable .npz ({err})") from err
+        from .model_io import read_npz
+
+        arrays = read_npz(path, "a pose prior: an .npz with 'means', 'covars' and 'weights', "
+                                "or the authors' gmm_08.pkl")
     for key in ("means", "covars", "weights"):
         if key not in arrays:
             raise ValueError(f"{source}: missing key '{key}' (have {sorted(arrays)})")

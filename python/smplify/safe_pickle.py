@@ -1,7 +1,8 @@
 """Reading pickled model files without running code from them.
 
 The official SMPL ``.pkl`` files are Python-2 pickles of dicts holding NumPy arrays,
-chumpy arrays (``chumpy.ch.Ch``) and SciPy sparse matrices. ``pickle.load`` would
+chumpy arrays (``chumpy.ch.Ch``) and SciPy sparse matrices; re-saved files may hold the
+newer SciPy sparse arrays (``csc_array`` ...) or COO matrices. ``pickle.load`` would
 import and call whatever the file names, so a malicious file could run any code.
 :func:`load_pickle` admits only the classes those files need; chumpy and SciPy objects
 are rebuilt from their stored state by stand-ins, so neither chumpy nor SciPy's
@@ -40,12 +41,24 @@ class _ChumpyArray(_StoredState):
 
 
 class _SparseMatrix(_StoredState):
+    """A pickled SciPy sparse matrix/array: rebuilt from the arrays in its state."""
+
     kind = "sparse"
     format = "csc"
+    array = False  # scipy.sparse.*_array (True) or *_matrix (False)
 
 
-class _CsrMatrix(_SparseMatrix):
-    format = "csr"
+def _sparse_stand_in(fmt: str, array: bool) -> type[_SparseMatrix]:
+    name = f"_{fmt.capitalize()}{'Array' if array else 'Matrix'}"
+    return type(name, (_SparseMatrix,), {"format": fmt, "array": array})
+
+
+# SciPy's sparse classes, as pickles name them, and what may stand in for them. Module
+# names changed over SciPy versions: scipy.sparse.csc (< 1.8), scipy.sparse._csc (>= 1.8);
+# the *_array classes lived in scipy.sparse._arrays in 1.8-1.10.
+SPARSE_FORMATS = ("csc", "csr", "coo")
+_SPARSE_STAND_INS = {(fmt, array): _sparse_stand_in(fmt, array)
+                     for fmt in SPARSE_FORMATS for array in (False, True)}
 
 
 def _numpy_globals() -> dict[tuple[str, str], Any]:
@@ -84,10 +97,14 @@ _ALLOWED: dict[tuple[str, str], Any] = {
     ("chumpy.reordering", "Select"): _ChumpyArray,
     ("chumpy.reordering", "transpose"): _ChumpyArray,
 }
-for _module in ("scipy.sparse.csc", "scipy.sparse._csc"):
-    _ALLOWED[(_module, "csc_matrix")] = _SparseMatrix
-for _module in ("scipy.sparse.csr", "scipy.sparse._csr"):
-    _ALLOWED[(_module, "csr_matrix")] = _CsrMatrix
+for (_fmt, _array), _stand_in in _SPARSE_STAND_INS.items():
+    _name = f"{_fmt}_{'array' if _array else 'matrix'}"
+    for _module in (f"scipy.sparse.{_fmt}", f"scipy.sparse._{_fmt}", "scipy.sparse._arrays"):
+        _ALLOWED[(_module, _name)] = _stand_in
+
+ALLOWED_CONTENT = ("NumPy arrays, chumpy arrays (chumpy.ch.Ch) and SciPy sparse "
+                   + ", ".join(f"{fmt}_matrix/{fmt}_array" for fmt in SPARSE_FORMATS)
+                   + ", with plain dicts, lists, tuples, strings and numbers")
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
@@ -96,8 +113,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
             return _ALLOWED[(module, name)]
         except KeyError:
             raise UnsafePickleError(
-                f"refusing to load {module}.{name} from a pickle: only NumPy arrays, chumpy "
-                "arrays and SciPy sparse matrices are allowed in model files") from None
+                f"refusing to load {module}.{name} from a pickle: model files may hold only "
+                f"{ALLOWED_CONTENT}") from None
 
 
 def _convert(obj: Any, path: Path) -> Any:
@@ -107,13 +124,7 @@ def _convert(obj: Any, path: Path) -> Any:
     if isinstance(obj, list):
         return [_convert(value, path) for value in obj]
     if isinstance(obj, _SparseMatrix):
-        state = getattr(obj, "state", None) or {}
-        try:
-            cls = scipy.sparse.csc_matrix if obj.format == "csc" else scipy.sparse.csr_matrix
-            return cls((np.asarray(state["data"]), np.asarray(state["indices"]),
-                        np.asarray(state["indptr"])), shape=tuple(state["_shape"]))
-        except (KeyError, TypeError, ValueError) as err:
-            raise ModelFileError(f"{path}: unreadable sparse matrix in pickle ({err})") from err
+        return _rebuild_sparse(obj, path)
     if isinstance(obj, _ChumpyArray):
         state = getattr(obj, "state", None)
         state = state if isinstance(state, dict) else {}
@@ -123,6 +134,37 @@ def _convert(obj: Any, path: Path) -> Any:
     if isinstance(obj, _StoredState):
         raise ModelFileError(f"{path}: unsupported object in pickle")
     return obj
+
+
+def _rebuild_sparse(obj: _SparseMatrix, path: Path) -> Any:
+    """The SciPy sparse matrix/array a stand-in holds, built only from its plain arrays.
+
+    Indices are checked against the shape (SciPy's full format check), so a crafted file
+    cannot make later sparse products read out of bounds.
+    """
+    state = getattr(obj, "state", None)
+    state = state if isinstance(state, dict) else {}
+    kind = f"{obj.format}_{'array' if obj.array else 'matrix'}"
+    cls = getattr(scipy.sparse, kind)
+    try:
+        shape = tuple(int(size) for size in state.get("_shape", state.get("shape")))
+        data = _plain_array(state["data"])
+        if obj.format == "coo":  # SciPy >= 1.13 stores coords; older, row and col
+            coords = state["coords"] if "coords" in state else (state["row"], state["col"])
+            return cls((data, tuple(_plain_array(c) for c in coords)), shape=shape)
+        matrix = cls((data, _plain_array(state["indices"]), _plain_array(state["indptr"])),
+                     shape=shape)
+        matrix.check_format(full_check=True)
+        return matrix
+    except (KeyError, TypeError, ValueError, IndexError) as err:
+        raise ModelFileError(f"{path}: unreadable sparse {kind} in pickle ({err})") from None
+
+
+def _plain_array(value: Any) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"sparse matrix arrays must be numeric, got dtype {array.dtype}")
+    return array
 
 
 def load_pickle(path: str | Path) -> Any:
@@ -137,7 +179,7 @@ def load_pickle(path: str | Path) -> Any:
     Returns
     -------
     The unpickled object, with chumpy arrays converted to ``np.ndarray`` and sparse
-    matrices to ``scipy.sparse`` matrices.
+    matrices/arrays to the same ``scipy.sparse`` class (csc, csr or coo).
 
     Raises
     ------
