@@ -3,14 +3,36 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace smplify {
 namespace {
+
+// More spheres than this on one capsule is a broken capsule file, not a body.
+constexpr int kMaxSpheresPerCapsule = 1000;
 
 void CheckBetas(const CapsuleArrays& capsules, const Eigen::VectorXd& betas) {
   if (capsules.radius_betas.cols() != betas.size() || capsules.length_betas.cols() != betas.size()) {
     throw std::invalid_argument("capsule regressor and betas have different sizes");
   }
+}
+
+// n = 2 + max(0, ⌊l/(2r) − 1⌋) for a finite r > 0 and a finite l ≥ 0 (throws otherwise, and
+// for more than kMaxSpheresPerCapsule spheres, before the count is converted to an int).
+int SphereCount(int capsule, double radius, double length) {
+  const std::string name = "capsule " + std::to_string(capsule);
+  if (!(std::isfinite(radius) && radius > 0.0)) {
+    throw std::invalid_argument(name + ": radius must be finite and > 0");
+  }
+  if (!(std::isfinite(length) && length >= 0.0)) {
+    throw std::invalid_argument(name + ": length must be finite and >= 0");
+  }
+  const double extra = std::floor(length / (2.0 * radius) - 1.0);
+  if (!(extra <= kMaxSpheresPerCapsule - 2)) {
+    throw std::invalid_argument(name + ": length / (2 radius) gives more than " +
+                                std::to_string(kMaxSpheresPerCapsule) + " spheres");
+  }
+  return 2 + std::max(0, static_cast<int>(extra));
 }
 
 }  // namespace
@@ -24,7 +46,7 @@ SphereLayout MakeSphereLayout(const CapsuleArrays& capsules, const Eigen::Vector
   std::vector<int> first(num_capsules), count(num_capsules);
   std::vector<double> fraction;
   for (int c = 0; c < num_capsules; ++c) {
-    const int n = 2 + std::max(0, static_cast<int>(std::floor(length(c) / (2.0 * radius(c)) - 1.0)));
+    const int n = SphereCount(c, radius(c), length(c));
     first[c] = layout.size();
     count[c] = n;
     for (int m = 0; m < n; ++m) {

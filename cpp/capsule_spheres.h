@@ -32,7 +32,9 @@ struct SphereLayout {
 };
 
 // Layout with sphere counts from shape `betas` (a fit uses β = 0). Pair order: the capsule
-// pairs in order, sphere of the first capsule major, of the second minor.
+// pairs in order, sphere of the first capsule major, of the second minor. Throws
+// std::invalid_argument unless every r(β) is finite and > 0 and every l(β) finite and ≥ 0, or
+// if a capsule would get more than 1000 spheres.
 SphereLayout MakeSphereLayout(const CapsuleArrays& capsules, const Eigen::VectorXd& betas);
 
 // Sphere geometry at shape β: rest_offset (S × 3) = centre − J_joint in the rest frame (so a

@@ -54,7 +54,10 @@ struct CapsuleArrays {
   std::vector<std::pair<int, int>> incompatible;  // pairs of capsule indices
 };
 
-// SPEC §3 constants; Python's FitOptions mirrors these field for field.
+// SPEC §3 constants and solver settings. Python's FitOptions has each of these fields with the
+// same default (flip "auto"/False/True coded −1/0/1) except `threads`, whose None (one per
+// core) Python resolves to a number before it gets here. Its init_pose and multi_start exist
+// in Python only: they choose the FitContext's start poses.
 struct FitOptions {
   std::vector<double> pose_prior_weights = {404.0, 404.0, 57.4, 4.78};
   std::vector<double> shape_prior_weights = {100.0, 50.0, 10.0, 5.0};

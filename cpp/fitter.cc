@@ -4,6 +4,8 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <exception>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 #include <thread>
@@ -32,12 +34,13 @@ ceres::Solver::Options SolverOptions(const FitOptions& options) {
   solver.minimizer_type = ceres::TRUST_REGION;
   solver.trust_region_strategy_type = ceres::DOGLEG;
   solver.dogleg_type = ceres::TRADITIONAL_DOGLEG;  // SMPLify's (Powell's) dogleg
-  // ~80 dense columns and ~350 rows: forming JᵀJ and factoring it costs a third of a QR.
+  // 85 dense columns (72 + B + 3) and ~110-180 rows: forming JᵀJ and factoring it costs a
+  // third of the instructions of a QR (callgrind).
   solver.linear_solver_type = ceres::DENSE_NORMAL_CHOLESKY;
   solver.max_num_iterations = options.max_iterations;
   solver.function_tolerance = options.function_tolerance;
   solver.num_threads = 1;  // threads go to the independent starts (Fitter::Fit), not to
-                           // Ceres: evaluating ~350 rows is too small to split
+                           // Ceres: evaluating ~180 rows is too small to split
   solver.logging_type = ceres::SILENT;  // a library prints nothing
   solver.minimizer_progress_to_stdout = false;
   return solver;
@@ -90,6 +93,51 @@ double TorsoLength2D(const Observation& o) {
   return count ? sum / count : 0.0;
 }
 
+// Runs task(0) .. task(n − 1) on up to `workers` threads of execution, the calling thread
+// included, taking the tasks in index order. An exception ends its task only: it is kept, no
+// further task is started, and once every thread has been joined the exception of the
+// lowest-index failed task is rethrown (the one a serial loop would have thrown). If a thread
+// cannot be created, the threads that exist (at least the calling one) run the rest.
+void RunTasks(size_t n, size_t workers, const std::function<void(size_t)>& task) {
+  std::vector<std::exception_ptr> errors(n);
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  const auto work = [&]() noexcept {
+    while (!failed) {
+      const size_t i = next++;
+      if (i >= n) return;
+      try {
+        task(i);
+      } catch (...) {
+        errors[i] = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  {
+    // Joins every started thread however this block is left.
+    struct JoinAll {
+      std::vector<std::thread> threads;
+      ~JoinAll() {
+        for (std::thread& t : threads) {
+          if (t.joinable()) t.join();
+        }
+      }
+    } pool;
+    for (size_t w = 1; w < workers; ++w) {
+      try {
+        pool.threads.emplace_back(work);
+      } catch (...) {  // std::system_error (no thread), std::bad_alloc: fewer threads
+        break;
+      }
+    }
+    work();
+  }
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
+}
+
 }  // namespace
 
 Vec3 FlippedOrientation(const Vec3& global_orient) {
@@ -99,6 +147,8 @@ Vec3 FlippedOrientation(const Vec3& global_orient) {
 Fitter::Fitter(FitContext context) : context_(std::move(context)) {
   FitContext& c = context_;
   const int num_betas = c.model.num_betas();
+  // β is a Ceres parameter block, and Ceres aborts the process on an empty one.
+  Require(num_betas >= 1, "model: need at least one beta");
   Require(c.targets.vertices.size() == c.targets.joint.size(), "targets: inconsistent sizes");
   for (int k = 0; k < c.targets.size(); ++k) {
     Require(c.targets.joint[k] < kNumJoints, "targets: joint index out of range");
@@ -112,7 +162,12 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
           "prior: one precision factor and constant per component");
   for (const auto& L : c.prior.precision_cholesky) {
     Require(L.rows() == 69 && L.cols() == 69, "prior: precision factors must be 69 x 69");
+    Require(L.allFinite(), "prior: precision factors must be finite");
   }
+  Require(c.prior.means.allFinite(), "prior: means must be finite");
+  // −log c_k ≥ 0 by construction (docs/design.md); the residual row is its square root.
+  Require((c.prior.neg_log_c.array() >= 0.0).all() && c.prior.neg_log_c.allFinite(),
+          "prior: neg_log_c must be finite and >= 0");
   const auto num_capsules = static_cast<Eigen::Index>(c.capsules.joint.size());
   if (num_capsules > 0) {
     Require(c.capsules.axis.rows() == num_capsules && c.capsules.offset.rows() == num_capsules &&
@@ -128,6 +183,11 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
     for (int joint : c.capsules.joint) {
       Require(joint >= 0 && joint < kNumJoints, "capsules: joint out of range");
     }
+    Require(c.capsules.axis.allFinite() && c.capsules.offset.allFinite() &&
+                c.capsules.start.allFinite() && c.capsules.radius_betas.allFinite() &&
+                c.capsules.length_betas.allFinite(),
+            "capsules: arrays must be finite");
+    // radius_mean > 0 and length_mean >= 0 (finite): checked by MakeSphereLayout at β = 0.
     c.spheres = MakeSphereLayout(c.capsules, Eigen::VectorXd::Zero(num_betas));
   }
   FoldTargets(c.model, &c.targets);
@@ -142,6 +202,31 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
   }
   Require(o.data_sigma > 0 && o.function_tolerance > 0 && o.sphere_sigma_scale > 0,
           "options: sigma, tolerance and sphere scale must be > 0");
+}
+
+void Fitter::CheckObservation(const Observation& o) const {
+  const int num_keypoints = context_.targets.size();
+  Require(o.keypoints.rows() == num_keypoints && o.weights.size() == num_keypoints &&
+              o.confidence.size() == num_keypoints,
+          "observation: one keypoint, weight and confidence per target (" +
+              std::to_string(num_keypoints) + ")");
+  for (int k : o.torso) {
+    Require(k >= -1 && k < num_keypoints,
+            "observation: torso keypoint indices must be in [-1, " +
+                std::to_string(num_keypoints) + "), got " + std::to_string(k));
+  }
+  Require(std::isfinite(o.camera.focal_length) && o.camera.focal_length > 0.0,
+          "observation: focal length must be finite and > 0");
+  Require(o.camera.center.allFinite(), "observation: principal point must be finite");
+}
+
+TermEvaluation Fitter::EvaluateTerm(const std::string& term, int stage, const Observation& o,
+                                    BodyParameters parameters) const {
+  CheckObservation(o);
+  Require(parameters.betas.size() == context_.model.num_betas(),
+          "betas must have " + std::to_string(context_.model.num_betas()) + " entries");
+  StageTerms terms(context_, o, &parameters, Weights(stage));
+  return terms.Evaluate(term);
 }
 
 StageWeights Fitter::Weights(int stage) const {
@@ -252,16 +337,15 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
 
 FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const {
   const auto start = Clock::now();
-  Require(o.keypoints.rows() == context_.targets.size() &&
-              o.weights.size() == context_.targets.size() &&
-              o.confidence.size() == context_.targets.size(),
-          "observation: one keypoint, weight and confidence per target");
-  Require(o.camera.focal_length > 0.0, "observation: focal length must be > 0");
+  CheckObservation(o);
   FitReport report;
   BodyParameters p;
   std::vector<bool> orientations = {false};
   if (initial != nullptr) {
     Require(initial->betas.size() == context_.model.num_betas(), "initial: wrong number of betas");
+    Require(initial->global_orient.allFinite() && initial->body_pose.allFinite() &&
+                initial->betas.allFinite() && initial->transl.allFinite(),
+            "initial: pose, betas and transl must be finite");
     p = *initial;
   } else {
     StageReport torso;
@@ -285,24 +369,12 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const
   for (bool flipped : orientations) {
     // The starts are independent: with threads > 1 they run concurrently (in start order).
     std::vector<OrientationReport> candidates(starts.size());
-    const auto run = [&](size_t i) {
+    const size_t workers = std::min<size_t>(std::max(1, context_.options.threads), starts.size());
+    RunTasks(starts.size(), workers, [&](size_t i) {
       BodyParameters from = p;
       from.body_pose = starts[i];
       candidates[i] = RunStages(o, from, flipped, first_stage);
-    };
-    const size_t workers = std::min<size_t>(std::max(1, context_.options.threads), starts.size());
-    if (workers <= 1) {
-      for (size_t i = 0; i < starts.size(); ++i) run(i);
-    } else {
-      std::vector<std::thread> pool;
-      std::atomic<size_t> next{0};
-      for (size_t w = 0; w < workers; ++w) {
-        pool.emplace_back([&] {
-          for (size_t i = next++; i < starts.size(); i = next++) run(i);
-        });
-      }
-      for (std::thread& t : pool) t.join();
-    }
+    });
     // The first of equals wins (deterministic); if no start could be evaluated, the first.
     OrientationReport chosen = candidates.front();
     double chosen_total = candidates.front().energies.total();

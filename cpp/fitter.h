@@ -1,5 +1,6 @@
 // The SMPLify fit (SPEC §3): camera initialisation, torso fit, sideways test and flip, and
-// four stages of Ceres' dogleg trust region over (β, θ) with the camera fixed.
+// four stages of Ceres' dogleg trust region over (β, θ) and, unless refine_translation is
+// off, the translation γ (docs/design.md, departure 2; SMPLify holds γ after the torso fit).
 #pragma once
 
 #include <string>
@@ -46,19 +47,32 @@ struct FitReport {
 
 class Fitter {
  public:
-  // Checks the inputs' sizes against the model (throws std::invalid_argument).
+  // Checks the inputs' sizes, index ranges and finiteness against the model (throws
+  // std::invalid_argument).
   explicit Fitter(FitContext context);
 
   // A full fit from scratch, or warm-started from `initial`: then the camera initialisation,
   // the sideways test and the strong-prior stages are skipped (the previous frame settled
   // depth, orientation and the pose's basin) and only the last stage's weights run, once.
+  // Bad input (CheckObservation; `initial` of the wrong size or not finite) throws
+  // std::invalid_argument; an exception inside a start is rethrown here, also with threads > 1.
   FitReport Fit(const Observation& observation, const BodyParameters* initial = nullptr) const;
+
+  // One term's residuals and Jacobian at `parameters` and stage `stage`'s weights (spheres
+  // placed at `parameters.betas`). Throws std::invalid_argument on bad input and
+  // std::runtime_error if the term cannot be evaluated there (e.g. a non-finite pose).
+  TermEvaluation EvaluateTerm(const std::string& term, int stage, const Observation& observation,
+                              BodyParameters parameters) const;
+
+  // One keypoint, weight and confidence per target, torso indices in [−1, K), a finite focal
+  // length > 0 and a finite principal point (throws std::invalid_argument).
+  void CheckObservation(const Observation& observation) const;
 
   // Camera initialisation and torso fit only (SPEC §3.1-2).
   BodyParameters InitializeCamera(const Observation& observation, double* initial_depth,
                                   StageReport* torso_report) const;
 
-  // The stage-`stage` terms at `parameters` (for energy reports and tests).
+  // Stage `stage`'s weights λ (throws std::invalid_argument if there is no such stage).
   StageWeights Weights(int stage) const;
   const FitContext& context() const { return context_; }
 

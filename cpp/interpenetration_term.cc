@@ -31,8 +31,10 @@ bool InterpenetrationCost::Evaluate(double const* const* /*parameters*/, double*
     for (int p = begin; p < end; ++p) {
       const auto [i, j] = layout.pairs[p];
       const double s_i = evaluation_->sphere_sigma(i), s_j = evaluation_->sphere_sigma(j);
+      if (!(s_i > 0.0 && s_j > 0.0)) return false;  // r(β) ≤ 0 (or NaN): no sphere to test
       const double a = -(evaluation_->sphere_centre(i) - evaluation_->sphere_centre(j)).squaredNorm() /
                        (s_i * s_i + s_j * s_j);
+      if (std::isnan(a)) return false;
       exponent[p - begin] = a;
       largest = std::max(largest, a);
     }
@@ -48,6 +50,7 @@ bool InterpenetrationCost::Evaluate(double const* const* /*parameters*/, double*
     double scaled_sum = 0.0;
     for (double a : exponent) scaled_sum += std::exp(a - largest);
     residuals[g] = weight_ * root * std::sqrt(scaled_sum);
+    if (!std::isfinite(residuals[g])) return false;
     if (!want_jacobians) continue;
     // ∂r_g/∂θ = λ e^(m/2) / (2 sqrt(S)) · Σ e^(a − m) · (−2 / s2) dᵀ (∂C_i/∂θ − ∂C_j/∂θ)
     Eigen::Matrix<double, 1, kPoseSize> dr = Eigen::Matrix<double, 1, kPoseSize>::Zero();
@@ -62,6 +65,7 @@ bool InterpenetrationCost::Evaluate(double const* const* /*parameters*/, double*
                       (evaluation_->sphere_pose_jacobian(i) - evaluation_->sphere_pose_jacobian(j));
     }
     dr *= scale;
+    if (!dr.allFinite()) return false;
     if (jacobians[0] != nullptr) d_orient.row(g) = dr.leftCols<3>();
     if (jacobians[1] != nullptr) d_body.row(g) = dr.rightCols<69>();
   }

@@ -15,6 +15,10 @@
 //
 // C: sphere centres (BodyEvaluation) on the body at the current β, σ = r/3; the Jacobian is
 // w.r.t. θ only, never β (SPEC §2). Parameter blocks: global_orient (3), body_pose (69).
+//
+// A point where a sphere of some incompatible pair has r(β) ≤ 0 (an extreme β; r at β = 0 is
+// checked > 0), or where an exponent is NaN or a row or its Jacobian is not finite, cannot be
+// evaluated: Evaluate returns false and Ceres treats the point as invalid.
 #pragma once
 
 #include <ceres/cost_function.h>

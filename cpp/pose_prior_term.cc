@@ -1,6 +1,7 @@
 #include "pose_prior_term.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace smplify {
@@ -31,10 +32,15 @@ int PosePriorCost::BestComponent(const PosePriorArrays& prior,
 bool PosePriorCost::Evaluate(double const* const* parameters, double* residuals,
                              double** jacobians) const {
   const Eigen::Map<const Eigen::Matrix<double, 69, 1>> body_pose(parameters[0]);
-  Eigen::Matrix<double, 70, 1> rows;
-  const int k = BestComponent(prior_, body_pose, &rows);
+  if (cached_component_ < 0 ||
+      std::memcmp(body_pose.data(), cached_pose_.data(), sizeof(double) * 69) != 0) {
+    cached_component_ = BestComponent(prior_, body_pose, &cached_rows_);
+    cached_pose_ = body_pose;
+  }
+  const int k = cached_component_;
+  if (k < 0) return false;
   Eigen::Map<Eigen::Matrix<double, 70, 1>> r(residuals);
-  r = weight_ * rows;
+  r = weight_ * cached_rows_;
   if (jacobians != nullptr && jacobians[0] != nullptr) {
     Eigen::Map<Eigen::Matrix<double, 70, 69, Eigen::RowMajor>> J(jacobians[0]);
     J.topRows<69>() = (weight_ * std::sqrt(0.5)) * prior_.precision_cholesky[k].transpose();

@@ -32,8 +32,8 @@ struct FitContext {
   CapsuleArrays capsules;  // empty joint list: no interpenetration term
   FitOptions options;
   SphereLayout spheres = {};  // filled by the Fitter from the capsules at β = 0
-  // Body poses the stages start from (the first also poses the torso fit); the fit keeps the
-  // start with the lowest final total energy.
+  // Body poses the stages start from; the fit keeps the start with the lowest final total
+  // energy. The camera initialisation and torso fit always use θ_body = 0 (docs/design.md).
   std::vector<Eigen::VectorXd> starts = {Eigen::VectorXd::Zero(69)};
 };
 

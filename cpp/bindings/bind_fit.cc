@@ -198,9 +198,8 @@ void BindFit(py::module_& m) {
              const Eigen::Ref<const Eigen::VectorXd>& transl) {
             const Observation o =
                 ToObservation(keypoints, weights, weights, torso, focal_length, center);
-            BodyParameters p = ToParameters(pose, betas, transl);
-            StageTerms terms(self.fitter->context(), o, &p, self.fitter->Weights(stage));
-            const TermEvaluation e = terms.Evaluate(term);
+            const TermEvaluation e =
+                self.fitter->EvaluateTerm(term, stage, o, ToParameters(pose, betas, transl));
             return py::make_tuple(e.residuals, RowMatrix(e.jacobian));
           },
           py::arg("term"), py::arg("stage"), py::arg("keypoints"), py::arg("weights"),

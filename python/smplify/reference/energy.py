@@ -269,12 +269,16 @@ def interpenetration_residuals(problem: FitProblem, pose: np.ndarray, betas: np.
     largest exponent a of the group, so that far-apart groups give 0, not sqrt(0) with an
     infinite derivative. The Jacobian holds β (see :func:`term_jacobian`).
 
+    A shape whose regressed radius of a paired sphere is <= 0 has no spheres to test: every
+    row is NaN there (an invalid point, as the C++ term reports it to Ceres).
+
     Returns
     -------
     (..., G)
     """
     centres, radii = sphere_centres(problem, pose, betas, transl, posed)
     i, j = problem.sphere_pairs[:, 0], problem.sphere_pairs[:, 1]
+    no_sphere = np.any(~(radii.real[..., i] > 0) | ~(radii.real[..., j] > 0), axis=-1)
     d = centres[..., i, :] - centres[..., j, :]
     dist_sq = np.einsum("...pa,...pa->...p", d, d)
     sigma = problem.options.sphere_sigma_scale * radii
@@ -284,7 +288,8 @@ def interpenetration_residuals(problem: FitProblem, pose: np.ndarray, betas: np.
     # m from the real part: a constant shift, so complex-step derivatives stay exact.
     largest = np.maximum.reduceat(exponent.real, starts, axis=-1)
     scaled = np.add.reduceat(np.exp(exponent - largest[..., group]), starts, axis=-1)
-    return weight * np.exp(0.5 * largest) * np.sqrt(scaled)
+    rows = weight * np.exp(0.5 * largest) * np.sqrt(scaled)
+    return np.where(no_sphere[..., None], np.nan, rows)
 
 
 # ---------------------------------------------------------------------------------------------
