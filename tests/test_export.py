@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import trimesh
 from smplify import Camera, FitResult
 from smplify.export import SMPLX_KEYS, load_mesh, load_params, save_mesh, save_params
 
@@ -200,3 +201,17 @@ def test_submodules_are_attributes_of_the_package_loaded_on_first_use():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, check=False)
     assert run.returncode == 0, run.stderr
+
+
+def test_glb_files_are_y_up_so_viewers_show_an_upright_fit_upright(tmp_path, open_model):
+    """glTF's +y is up; a fit is in the OpenCV camera frame (y down). An upright person facing
+    the camera (global_orient = (π, 0, 0)) must have its head at the file's largest y."""
+    out = open_model(global_orient=np.array([np.pi, 0.0, 0.0]), transl=np.array([0, 0, 3.0]))
+    path = save_mesh(tmp_path / "upright.glb", out.vertices, open_model.faces)
+    raw = np.asarray(trimesh.load(path, force="mesh", process=False).vertices)
+    head, foot = out.joints[15], out.joints[10]  # camera frame: head has the smaller y
+    assert head[1] < foot[1]
+    top = raw[np.argmax(raw[:, 1])]
+    assert np.linalg.norm(top - head * [1, -1, -1]) < 0.3  # the top of the file is the head
+    np.testing.assert_allclose(raw, (out.vertices * [1, -1, -1]).astype(np.float32))
+    np.testing.assert_array_equal(load_mesh(path)[0], out.vertices.astype(np.float32))

@@ -3,7 +3,10 @@
 Meshes (``save_mesh``/``load_mesh``): ``.obj``, ``.ply`` or ``.glb``, chosen by the suffix. The
 vertex order and the faces are written as they are (trimesh with ``process=False``: no merging,
 no reordering), so vertex ``i`` of the file is vertex ``i`` of the model. Precision is the
-format's: OBJ text with 8 decimals (10 nm in metres), PLY and GLB float32.
+format's: OBJ text with 8 decimals (10 nm in metres), PLY and GLB float32. OBJ and PLY hold
+the coordinates as given (a fit's are in the OpenCV camera frame: x right, y down, z forward).
+glTF fixes +y up, so GLB files hold them turned 180° about x, (x, -y, -z): the OpenGL camera
+frame, in which a viewer shows an upright person upright; ``load_mesh`` turns them back.
 
 Parameters (``save_params``/``load_params``): ``.npz`` or ``.json``, chosen by the suffix, with
 the keys and shapes of the smplx package's SMPL layer (a batch of one, float32, its default
@@ -48,6 +51,8 @@ import trimesh
 __all__ = ["MESH_SUFFIXES", "SMPLX_KEYS", "load_mesh", "load_params", "save_mesh", "save_params"]
 
 MESH_SUFFIXES = (".obj", ".ply", ".glb")
+# OpenCV camera frame (y down, z forward) -> glTF's y-up frame: 180° about x.
+_GLTF_FROM_CAMERA = np.array([1.0, -1.0, -1.0])
 PARAM_SUFFIXES = (".npz", ".json")
 # The keyword arguments of smplx.SMPL.forward that a fit determines, and their widths.
 SMPLX_KEYS = ("betas", "global_orient", "body_pose", "transl")
@@ -95,6 +100,8 @@ def save_mesh(path: str | Path, vertices: Any, faces: Any) -> Path:
     if f.size and (f.min() < 0 or f.max() >= len(v)):
         raise ValueError(f"faces: indices must lie in [0, {len(v)}), got "
                          f"[{f.min()}, {f.max()}]")
+    if suffix == ".glb":
+        v = v * _GLTF_FROM_CAMERA
     mesh = trimesh.Trimesh(vertices=v, faces=f.astype(np.int64), process=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".obj":
@@ -129,7 +136,10 @@ def load_mesh(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         raise FileNotFoundError(f"path: no such mesh file: {path}")
     # maintain_order: trimesh's OBJ reader otherwise drops vertices no face uses.
     mesh = trimesh.load(path, force="mesh", process=False, maintain_order=True)
-    return np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces, dtype=np.int64)
+    vertices = np.asarray(mesh.vertices, dtype=np.float64)
+    if path.suffix.lower() == ".glb":
+        vertices = vertices * _GLTF_FROM_CAMERA  # its own inverse
+    return vertices, np.asarray(mesh.faces, dtype=np.int64)
 
 
 def _vector(result: Any, name: str, width: int | None) -> np.ndarray:
