@@ -414,6 +414,22 @@ def test_fitter_redoes_a_frame_whose_warm_start_lost_the_person(model, prior):
     assert fitter.fit(after.keypoints).summary["start"] == "warm"  # tracking again
 
 
+def test_a_warm_start_does_not_need_the_torso_a_cold_fit_does(model, prior):
+    """Hips hidden for a frame: tracking goes on from the last frame; from scratch the camera
+    cannot be placed and the error says so."""
+    case = make_case(model, prior, "coco17", np.random.default_rng(5))
+    fitter = smplify.Fitter(model, format="coco17", image_size=case.image_size,
+                            focal_length=case.focal_length, prior=prior)
+    first = fitter.fit(case.keypoints)
+    hidden = case.keypoints.copy()
+    hidden[[11, 12], 2] = 0.0  # coco17 left_hip, right_hip
+    tracked = fitter.fit(hidden)
+    assert tracked.summary["start"] == "warm"
+    assert np.abs(tracked.joints - first.joints).max() < 0.05  # metres
+    with pytest.raises(KeypointError, match="torso"):
+        fitter.fit(hidden, warm_start=False)
+
+
 def test_fitter_settings_are_checked_up_front_and_fixed(model, prior):
     with pytest.raises(ValueError, match="format"):
         smplify.Fitter(model, format="bogus", image_size=(640, 480))

@@ -19,7 +19,7 @@ from . import _core
 from ._owner_cache import OwnerCache
 from .capsules import INCOMPATIBLE_PART_PAIRS
 from .errors import SmplifyError
-from .problem import FitProblem, build_problem, start_poses
+from .problem import FitProblem, build_problem, check_torso, start_poses
 from .result import FitResult, StageSummary
 
 _FLIP_CODES = {"auto": -1, False: 0, True: 1}
@@ -246,20 +246,22 @@ class Fitter:
                             doc="Pixels, or None for the default.")
     options = property(lambda self: self._options, doc="The FitOptions of every frame.")
 
-    def _problem(self, keypoints: Any) -> FitProblem:
+    def _problem(self, keypoints: Any, place_camera: bool) -> FitProblem:
         return build_problem(keypoints, self._format, self._image_size, self._focal_length,
-                             self._model, self._prior, self._options)
+                             self._model, self._prior, self._options,
+                             place_camera=place_camera)
 
     def fit(self, keypoints: Any, warm_start: bool = True) -> FitResult:
         """Fit one frame's keypoints ((K, 3) or (K, 2), pixels); see :func:`smplify.fit`."""
         import time
 
         start = time.perf_counter()
-        problem = self._problem(keypoints)
+        warm = warm_start and self._last is not None
+        # A warm start needs no torso to place the camera (a frame with the hips hidden).
+        problem = self._problem(keypoints, place_camera=not warm)
         if self._core is None:
             self._core = _shared_core_fitter(problem)
         observation = _observation(problem)
-        warm = warm_start and self._last is not None
         initial = {}
         if warm:
             initial = {"initial_pose": self._last.pose, "initial_betas": self._last.betas,
@@ -268,6 +270,7 @@ class Fitter:
         report = self._core.fit(**observation, **initial)
         how = "warm" if warm else "cold"
         if warm and _lost_track(problem, report, self.LOST_TRACK_FRACTION):
+            check_torso(problem.keypoints[problem.torso_keypoints], problem.torso_confident)
             solver_seconds = float(report["seconds"])
             report = self._core.fit(**observation)
             report["seconds"] = float(report["seconds"]) + solver_seconds

@@ -162,7 +162,7 @@ class FitProblem:
 def build_problem(keypoints: Any, format: str, image_size: Any,
                   focal_length: float | None = None, model: Any = "open",
                   prior: Any = "open", options: FitOptions | Mapping[str, Any] | None = None,
-                  *, capsule_regressor: Any = None) -> FitProblem:
+                  *, capsule_regressor: Any = None, place_camera: bool = True) -> FitProblem:
     """Validate a fit's input and assemble its problem.
 
     Parameters
@@ -179,6 +179,9 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
     options : FitOptions, a mapping of its fields, or None for the defaults.
     capsule_regressor : CapsuleRegressor, optional
         Defaults to ``model.capsule_regressor`` (shipped, cached or fitted for the model).
+    place_camera : bool
+        Whether the fit places the camera from the torso (a fit from scratch: then the torso
+        keypoints are required, :func:`check_torso`). A warm start does not.
 
     Returns
     -------
@@ -220,21 +223,8 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
         raise KeypointError("keypoints: all confidences are zero; nothing to fit")
     torso = np.array([fmt.index(name) for name in TORSO_KEYPOINT_NAMES], dtype=np.int64)
     torso_ok = (conf[torso] > 0) & available[torso]
-    if torso_ok.sum() < MIN_TORSO_KEYPOINTS:
-        missing = [TORSO_KEYPOINT_NAMES[i] for i in range(4) if not torso_ok[i]]
-        raise KeypointError(
-            f"keypoints: need at least {MIN_TORSO_KEYPOINTS} of the 4 torso keypoints "
-            f"{TORSO_KEYPOINT_NAMES} with confidence > 0 to place the camera; missing "
-            f"{missing}")
-    # Both ends of at least one shoulder–hip pair are confident (3 of 4 are); their mean 2D
-    # length sets the depth f · L3 / L2, so it must not vanish.
-    torso_xy = xy[torso]
-    lengths = [np.linalg.norm(torso_xy[a] - torso_xy[b]) for a, b in ((0, 2), (1, 3))
-               if torso_ok[a] and torso_ok[b]]
-    if float(np.mean(lengths)) < MIN_TORSO_LENGTH:
-        raise KeypointError(
-            f"keypoints: the confident shoulders and hips are {float(np.mean(lengths)):.3g} px "
-            f"apart on average; need at least {MIN_TORSO_LENGTH:g} px to place the camera")
+    if place_camera:
+        check_torso(xy[torso], torso_ok)
     if not np.any(weights > 0):
         raise KeypointError("keypoints: no keypoint has a positive data weight "
                             "(confidence · format weight); nothing to fit")
@@ -263,6 +253,29 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
         sphere_counts=frozen(counts), sphere_capsule=frozen(sphere_capsule.astype(np.int64)),
         sphere_fraction=frozen(sphere_fraction), sphere_pairs=frozen(pairs.astype(np.int64)),
         sphere_pair_starts=frozen(pair_starts), options=opts)
+
+
+def check_torso(torso_xy: np.ndarray, torso_ok: np.ndarray) -> None:
+    """Raise KeypointError unless the torso keypoints can place the camera (SPEC §3.1): at
+    least 3 of the 4 (shoulders, hips) confident, and a confident shoulder–hip pair whose
+    mean 2D length sets the depth f · L3 / L2, so it must not vanish.
+
+    Parameters
+    ----------
+    torso_xy : (4, 2) pixels, in TORSO_KEYPOINT_NAMES order.  torso_ok : (4,) bool.
+    """
+    if torso_ok.sum() < MIN_TORSO_KEYPOINTS:
+        missing = [TORSO_KEYPOINT_NAMES[i] for i in range(4) if not torso_ok[i]]
+        raise KeypointError(
+            f"keypoints: need at least {MIN_TORSO_KEYPOINTS} of the 4 torso keypoints "
+            f"{TORSO_KEYPOINT_NAMES} with confidence > 0 to place the camera; missing "
+            f"{missing}")
+    lengths = [np.linalg.norm(torso_xy[a] - torso_xy[b]) for a, b in ((0, 2), (1, 3))
+               if torso_ok[a] and torso_ok[b]]
+    if float(np.mean(lengths)) < MIN_TORSO_LENGTH:
+        raise KeypointError(
+            f"keypoints: the confident shoulders and hips are {float(np.mean(lengths)):.3g} px "
+            f"apart on average; need at least {MIN_TORSO_LENGTH:g} px to place the camera")
 
 
 def start_poses(problem: FitProblem) -> list[np.ndarray]:
