@@ -114,7 +114,9 @@ def test_recovery_table_and_regression_bounds(recovery):
     "formats) measured 50.1 mm (smpl24 23.5, coco17 79.4, openpose25 56.1, mediapipe33 38.7, "
     "lsp14 52.6). Refits started at the true parameters reach 24.8 mm, but in 28 of the 40 "
     "cases the fit ends at a lower energy than that minimum next to the truth: the energy "
-    "(SPEC weights, open prior) prefers another reading of the unobserved depths"))
+    "(SPEC weights, open prior) prefers another reading of the unobserved depths. Keeping, per "
+    "case, whichever of the two is lower (an optimiser that never misses the truth's basin "
+    "when it is the lower one) gives 47.1 mm: the target is below this energy's minimisers"))
 def test_recovery_meets_the_issue_pa_mpjpe(recovery):
     assert overall_mean(recovery, "pa") <= 40.0
 
