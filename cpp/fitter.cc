@@ -327,7 +327,24 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
     // SMPLify keeps the camera fixed here (SPEC §3.4); the default lets γ move so that an
     // error of the similar-triangles depth is not absorbed by shape and pose.
     if (!context_.options.refine_translation) problem.SetParameterBlockConstant(p.transl.data());
-    report.stages.push_back(Solve(solver, &problem, "stage " + std::to_string(stage + 1), weights));
+    StageReport joint = Solve(solver, &problem, "stage " + std::to_string(stage + 1), weights);
+    // E_sp's spheres follow β but its Jacobian reaches θ only (SPEC §2), so the linear model
+    // misses how a β step moves the spheres; with contact, Ceres often ends the stage on
+    // rejected steps with θ's gradient not yet 0. The last stage therefore ends with a solve
+    // over θ and γ with β held, where the Jacobian is exact: the fit is a stationary point
+    // of the energy it reports, in θ and γ (docs/design.md, "E_sp and β").
+    if (terms.has_interpenetration() && stage == num_stages - 1) {
+      problem.SetParameterBlockConstant(p.betas.data());
+      const StageReport fixed_shape = Solve(solver, &problem, joint.name, weights);
+      if (fixed_shape.termination != "FAILURE") {
+        joint.fixed_shape_iterations = fixed_shape.iterations;
+        joint.iterations += fixed_shape.iterations;
+        joint.termination = fixed_shape.termination;
+        joint.final_cost = fixed_shape.final_cost;
+        joint.seconds += fixed_shape.seconds;
+      }
+    }
+    report.stages.push_back(joint);
   }
   // Energies at the last stage's weights, with the spheres at the final β.
   report.energies = StageTerms(context_, o, &p, Weights(num_stages - 1)).Energies();

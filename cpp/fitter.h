@@ -14,7 +14,8 @@ namespace smplify {
 struct StageReport {
   std::string name;  // "torso", "stage 1" .. "stage N"
   StageWeights weights;
-  int iterations = 0;
+  int iterations = 0;             // all solver iterations of the stage
+  int fixed_shape_iterations = 0; // of those, the follow-up over θ, γ with β held
   std::string termination;
   double initial_cost = 0.0;  // Ceres' ½‖r‖²
   double final_cost = 0.0;

@@ -70,6 +70,10 @@ class StageTerms {
 
   BodyEvaluation& evaluation() { return evaluation_; }
 
+  // Whether E_sp is among the terms (weight > 0 and the model has capsules). Its spheres
+  // follow β but its Jacobian reaches θ only (SPEC §2).
+  bool has_interpenetration() const { return evaluation_.sphere_layout() != nullptr; }
+
  private:
   struct Term {
     std::string name;

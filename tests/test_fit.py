@@ -100,7 +100,7 @@ def test_recovery_table_and_regression_bounds(recovery):
     print(f"seconds per default fit: mean {np.mean(seconds):.3f}, max {np.max(seconds):.3f}")
     assert all(r["finite"] for r in recovery)
     # Regression bounds with margin over this fixed set's measured figures (mean PA-MPJPE
-    # 50.1 mm, worst format coco17 79.4 mm; mean reprojection 1.4 px, worst openpose25 1.8 px)
+    # 50.6 mm, worst format coco17 80.6 mm; mean reprojection 1.4 px, worst openpose25 1.8 px)
     assert overall_mean(recovery, "pa") <= 60.0
     assert overall_mean(recovery, "reproj") <= 2.0
     for format in FORMATS:
@@ -111,20 +111,21 @@ def test_recovery_table_and_regression_bounds(recovery):
 
 @pytest.mark.xfail(strict=True, reason=(
     "issue target (40 mm) not met: mean PA-MPJPE over this fixed set (8 front cases x 5 "
-    "formats) measured 50.1 mm (smpl24 23.5, coco17 79.4, openpose25 56.1, mediapipe33 38.7, "
-    "lsp14 52.6). Refits started at the true parameters reach 24.8 mm, but in 28 of the 40 "
+    "formats) measured 50.6 mm (smpl24 23.3, coco17 80.6, openpose25 56.1, mediapipe33 38.0, "
+    "lsp14 54.9). Refits started at the true parameters reach 25.4 mm, but in 30 of the 40 "
     "cases the fit ends at a lower energy than that minimum next to the truth: the energy "
     "(SPEC weights, open prior) prefers another reading of the unobserved depths. Keeping, per "
     "case, whichever of the two is lower (an optimiser that never misses the truth's basin "
-    "when it is the lower one) gives 47.1 mm: the target is below this energy's minimisers"))
+    "when it is the lower one) gives 47.2 mm: the target is below this energy's minimisers "
+    "(benchmarks/recovery_floor.py)"))
 def test_recovery_meets_the_issue_pa_mpjpe(recovery):
     assert overall_mean(recovery, "pa") <= 40.0
 
 
 @pytest.mark.xfail(strict=True, reason=(
     "issue target (1 px) not met: mean reprojection error over this fixed set measured 1.4 px "
-    "(smpl24 1.5, coco17 1.4, openpose25 1.8, mediapipe33 1.4, lsp14 1.1); refits started at "
-    "the true parameters end 1.27 px off on average: at the last stage's weights the priors "
+    "(smpl24 1.5, coco17 1.4, openpose25 1.8, mediapipe33 1.4, lsp14 1.0); refits started at "
+    "the true parameters end 1.26 px off on average: at the last stage's weights the priors "
     "(λ_θ = 4.78, λ_β = 5, E_a on nearly straight knees) outweigh a pixel of data"))
 def test_recovery_meets_the_issue_reprojection_error(recovery):
     assert overall_mean(recovery, "reproj") <= 1.0
@@ -258,6 +259,32 @@ def test_cpp_and_reference_reach_the_same_energy_from_one_start_without_interpen
     terms only, one start each reaches the same minimum."""
     rel = compare_with_reference(model, prior, multi_start=False, interpenetration_weight=0.0)
     assert rel.max() <= 0.01
+
+
+def test_an_independent_solver_cannot_lower_the_energy_of_a_fit(model, prior):
+    """From the C++ single-start fit, the reference's last stage (SciPy trf, complex-step
+    Jacobians) lowers the reported energy by < 0.1%: the fit is a minimum of what it reports.
+    Before the last stage ended with a solve over θ, γ at fixed β (docs/design.md, "E_sp and
+    β"), Ceres stopped on E_sp's θ-only gradient with 3 of these 10 at 0.26–5.5%."""
+    from smplify.problem import build_problem
+    from smplify.reference.energy import StageWeights, energies
+    from smplify.reference.fit import fit_stage
+
+    gains = []
+    for f, format in enumerate(FORMATS):
+        for i in range(2):
+            case = make_case(model, prior, format, np.random.default_rng(100 * f + i))
+            fit = fit_case(case, model, prior, multi_start=False)
+            problem = build_problem(case.keypoints, format, case.image_size, case.focal_length,
+                                    model, prior, {"multi_start": False})
+            last = problem.options.num_stages - 1
+            polished = fit_stage(problem, fit.pose, fit.betas, fit.transl, last)[:3]
+            after = energies(problem, *polished, StageWeights.for_stage(problem, last))
+            gains.append((fit.energy["total"] - after["total"]) / fit.energy["total"])
+            assert fit.summary["stages"][-1].fixed_shape_iterations >= 1
+    print(f"\nreference last stage from the C++ fit: energy lower by median "
+          f"{np.median(gains):.1e}, at most {max(gains):.1e}")
+    assert max(gains) < 1e-3
 
 
 def test_cpp_and_reference_reach_the_same_energy(model, prior):
@@ -427,7 +454,10 @@ def test_a_warm_start_does_not_need_the_torso_a_cold_fit_does(model, prior):
     hidden[[11, 12], 2] = 0.0  # coco17 left_hip, right_hip
     tracked = fitter.fit(hidden)
     assert tracked.summary["start"] == "warm"
-    assert np.abs(tracked.joints - first.joints).max() < 0.05  # metres
+    seen = hidden[:, 2] > 0
+    assert np.median(np.linalg.norm(tracked.keypoints_2d[seen] - hidden[seen, :2], axis=1)) < 2.0
+    # The upper body (joints 12-23) stays put; without its 2D hips the pelvis may slide in depth.
+    assert np.linalg.norm(tracked.joints[12:] - first.joints[12:], axis=1).max() < 0.03
     with pytest.raises(KeypointError, match="torso"):
         fitter.fit(hidden, warm_start=False)
 

@@ -116,6 +116,7 @@ py::dict ToDict(const FitReport& r) {
     stage["name"] = s.name;
     stage["weights"] = ToDict(s.weights);
     stage["iterations"] = s.iterations;
+    stage["fixed_shape_iterations"] = s.fixed_shape_iterations;
     stage["termination"] = s.termination;
     stage["initial_cost"] = s.initial_cost;
     stage["final_cost"] = s.final_cost;

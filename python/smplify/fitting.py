@@ -121,7 +121,8 @@ def _result(problem: FitProblem, report: dict[str, Any], seconds_python: float) 
     stages = [StageSummary(name=s["name"], weights=dict(s["weights"]),
                            iterations=int(s["iterations"]), termination=s["termination"],
                            initial_cost=float(s["initial_cost"]),
-                           final_cost=float(s["final_cost"]), seconds=float(s["seconds"]))
+                           final_cost=float(s["final_cost"]), seconds=float(s["seconds"]),
+                           fixed_shape_iterations=int(s["fixed_shape_iterations"]))
               for s in report["stages"]]
     names = ["initial", "flipped"][:len(report["tried"])]
     return FitResult(

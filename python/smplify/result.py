@@ -30,11 +30,14 @@ class StageSummary:
 
     name: str                 # "torso" or "stage 1".."stage 4"
     weights: dict[str, float]  # λ values of the stage
-    iterations: int
+    iterations: int           # all solver iterations of the stage
     termination: str          # solver's termination type, e.g. "CONVERGENCE"
     initial_cost: float       # ½‖r‖² as the solver reports it
     final_cost: float
     seconds: float
+    # Of ``iterations``, those of the follow-up solve over θ and γ with β held, run when
+    # the solve over (θ, β, γ) stalled on E_sp's θ-only gradient (docs/design.md).
+    fixed_shape_iterations: int = 0
 
 
 @dataclass(frozen=True)

@@ -122,14 +122,33 @@ def fit_stage(problem: FitProblem, pose: np.ndarray, betas: np.ndarray, transl: 
                         + ([transl] if free_transl else []))
     f0 = fun(x0)
     opts = problem.options
-    res = least_squares(fun, x0, jac=jac, method=SOLVER_METHOD, ftol=opts.function_tolerance,
-                        xtol=_XTOL, gtol=_GTOL, max_nfev=opts.max_iterations)
+
+    def solve(f, j, x_start):
+        return least_squares(f, x_start, jac=j, method=SOLVER_METHOD,
+                             ftol=opts.function_tolerance, xtol=_XTOL, gtol=_GTOL,
+                             max_nfev=opts.max_iterations)
+
+    res = solve(fun, jac, x0)
+    x, iterations, fixed_shape_iterations = res.x, int(res.nfev), 0
+    if use_sp and stage == problem.options.num_stages - 1:
+        # The last stage ends over (θ, γ) with β held, where E_sp's Jacobian is exact (as the
+        # C++ driver does; docs/design.md, "E_sp and β").
+        free = np.r_[0:72, 72 + nb:x.size]
+        held_betas = x[72:72 + nb].copy()
+
+        def with_betas(y: np.ndarray) -> np.ndarray:
+            return np.concatenate([y[:72], held_betas, y[72:]])
+
+        res = solve(lambda y: fun(with_betas(y)), lambda y: jac(with_betas(y))[:, free], x[free])
+        x, fixed_shape_iterations = with_betas(res.x), int(res.nfev)
+        iterations += fixed_shape_iterations
     summary = StageSummary(
-        name=f"stage {stage + 1}", weights=weights.as_dict(), iterations=int(res.nfev),
+        name=f"stage {stage + 1}", weights=weights.as_dict(), iterations=iterations,
         termination=termination_name(res.status), initial_cost=0.5 * float(f0 @ f0),
-        final_cost=float(res.cost), seconds=time.perf_counter() - start)
-    new_transl = res.x[72 + nb:].copy() if free_transl else transl.copy()
-    return res.x[:72].copy(), res.x[72:72 + nb].copy(), new_transl, summary
+        final_cost=float(res.cost), seconds=time.perf_counter() - start,
+        fixed_shape_iterations=fixed_shape_iterations)
+    new_transl = x[72 + nb:].copy() if free_transl else transl.copy()
+    return x[:72].copy(), x[72:72 + nb].copy(), new_transl, summary
 
 
 def fit_problem(problem: FitProblem) -> FitResult:
