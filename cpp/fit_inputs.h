@@ -72,6 +72,9 @@ struct FitOptions {
   int flip = -1;  // −1 auto (sideways test), 0 never, 1 always
   double sideways_ratio = 0.4;
   bool refine_translation = true;  // γ free in the stages too (SMPLify keeps it fixed)
+  // Which of several start poses' results an orientation keeps: the lowest total energy, or
+  // the lowest data term E_J (SPEC §3.3's rule between orientations, applied to the starts).
+  bool select_start_by_data = false;
   int threads = 1;
 };
 

@@ -373,8 +373,9 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const
     if (flip == 1 || (flip < 0 && report.sideways)) orientations.push_back(true);
   }
 
-  // Per orientation, the start with the lowest total energy; between orientations, the lower
-  // data term (SPEC §3.3). A warm start is its own single start.
+  // Per orientation, the start with the lowest total energy (or, with select_start_by_data,
+  // the lowest data term); between orientations, the lower data term (SPEC §3.3). A warm
+  // start is its own single start.
   std::vector<Eigen::VectorXd> starts = context_.starts;
   int first_stage = 0;
   if (initial != nullptr) {
@@ -393,11 +394,14 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const
       candidates[i] = RunStages(o, from, flipped, first_stage);
     });
     // The first of equals wins (deterministic); if no start could be evaluated, the first.
+    const auto score = [&](const OrientationReport& r) {
+      return context_.options.select_start_by_data ? r.energies.data : r.energies.total();
+    };
     OrientationReport chosen = candidates.front();
-    double chosen_total = candidates.front().energies.total();
+    double chosen_score = score(chosen);
     for (OrientationReport& candidate : candidates) {
-      if (candidate.energies.total() < chosen_total) {
-        chosen_total = candidate.energies.total();
+      if (score(candidate) < chosen_score) {
+        chosen_score = score(candidate);
         chosen = std::move(candidate);
       }
     }

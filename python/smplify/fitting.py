@@ -60,6 +60,7 @@ def _core_options(problem: FitProblem) -> dict[str, Any]:
     options = problem.options.to_dict()
     del options["init_pose"], options["multi_start"]
     options["flip"] = _FLIP_CODES[options["flip"]]
+    options["select_start_by_data"] = options.pop("start_selection") == "data"
     if options["threads"] is None:
         options["threads"] = os.cpu_count() or 1
     options["pose_prior_weights"] = list(options["pose_prior_weights"])

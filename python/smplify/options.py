@@ -57,10 +57,18 @@ class FitOptions:
         Body pose the fit starts from: the pose prior's weighted mean pose (the authors'
         release) or the rest T-pose.
     multi_start : bool
-        Also start from every component mean of the pose prior and keep the start with the
-        lowest final total energy (about M + 1 times the work of one start). Single-view
-        fits have many local minima (a limb toward or away from the camera); on synthetic
-        data this halves the 3D error. Warm-started frames (``Fitter``) use one start.
+        Also start from every component mean of the pose prior and keep one of the results
+        (``start_selection``; about M + 1 times the work of one start). Single-view fits have
+        many local minima (a limb toward or away from the camera); on synthetic data this
+        halves the 3D error. Warm-started frames (``Fitter``) use one start.
+    start_selection : "total" or "data"
+        Which start's result an orientation keeps: the one with the lowest total energy, or
+        the one with the lowest data term E_J (the rule SMPLify applies between the two
+        orientations, SPEC §3.3). Every candidate is a minimum of the same energy. On exact
+        2D keypoints (synthetic, projected motion capture) "data" recovers the 3D better:
+        where the 2D cannot tell a limb's depth the prior prefers its own mode, and the data
+        term is the better judge of which reading the image shows; on real detections it
+        also fits their noise, so "total" is the default (docs/design.md).
     """
 
     pose_prior_weights: tuple[float, ...] = (404.0, 404.0, 57.4, 4.78)
@@ -79,6 +87,7 @@ class FitOptions:
     refine_translation: bool = True
     init_pose: Literal["mean", "rest"] = "mean"
     multi_start: bool = True
+    start_selection: Literal["total", "data"] = "total"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pose_prior_weights", _weights("pose_prior_weights",
@@ -112,6 +121,9 @@ class FitOptions:
         object.__setattr__(self, "multi_start", bool(self.multi_start))
         if self.init_pose not in ("mean", "rest"):
             raise ValueError(f"init_pose must be 'mean' or 'rest', got {self.init_pose!r}")
+        if self.start_selection not in ("total", "data"):
+            raise ValueError(f"start_selection must be 'total' or 'data', got "
+                             f"{self.start_selection!r}")
         if self.flip not in ("auto", True, False):
             raise ValueError(f"flip must be 'auto', True or False, got {self.flip!r}")
 

@@ -283,7 +283,7 @@ def start_poses(problem: FitProblem) -> list[np.ndarray]:
 
     The first is the prior's weighted mean pose (as the authors' release starts) or the rest
     pose (``init_pose="rest"``); with ``multi_start`` every component mean of the prior
-    follows, and the fit keeps the start that ends with the lowest total energy.
+    follows, and the fit keeps one start's result per orientation (``start_selection``).
     """
     prior = problem.prior
     means = np.asarray(prior.means, dtype=np.float64)

@@ -176,7 +176,9 @@ def fit_problem(problem: FitProblem) -> FitResult:
     starts = start_poses(problem)
     torso_transl = transl
     for name, start_orient in candidates:
-        # Per orientation: the start with the lowest final total energy (docs/design.md).
+        # Per orientation: the start with the lowest total energy, or with
+        # start_selection="data" the lowest data term (docs/design.md).
+        score = opts.start_selection  # "total" or "data": a key of the energies
         best = None
         for body_pose in starts:
             pose = np.concatenate([start_orient, body_pose])
@@ -187,7 +189,7 @@ def fit_problem(problem: FitProblem) -> FitResult:
                 pose, betas, transl, summary = fit_stage(problem, pose, betas, transl, stage)
                 stages.append(summary)
             energy = energies(problem, pose, betas, transl, last)
-            if best is None or energy["total"] < best[5]["total"]:
+            if best is None or energy[score] < best[5][score]:
                 best = (energy["data"], name, pose, betas, stages, energy, transl)
         runs.append(best)
     tried = {name: data for data, name, *_ in runs}
