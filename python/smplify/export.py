@@ -16,7 +16,10 @@ dtype), so that::
     smplx.SMPL(model_path)(**{k: torch.tensor(params[k])
                               for k in ("betas", "global_orient", "body_pose", "transl")})
 
-poses the same body. Next to them: the camera (``focal_length``, ``camera_center``), the final
+poses the same body (``model_path``: the SMPL ``.pkl`` the fit used, or for the open model
+``smplify.load_model("open").to_pkl(...)``, a pickle without chumpy that ``smplx.SMPL`` opens
+as it is; checked with smplx 0.1.28: its vertices match ``FitResult.vertices`` to float32
+precision). Next to them: the camera (``focal_length``, ``camera_center``), the final
 energies and, when known, the chosen orientation and the model used.
 
 =================  ==========  =========  ===========================================

@@ -188,12 +188,26 @@ class BodyModel:
         return capsules_for_model(self)
 
     # --- export -------------------------------------------------------------------------
+    def _file_arrays(self) -> dict[str, np.ndarray]:
+        """The model as an SMPL file holds it: every shape coefficient of the file it came
+        from (not the zero columns of padding), dense posedirs, and the keypoint extras."""
+        shapedirs = self.shapedirs if self._file_shapedirs is None else self._file_shapedirs
+        arrays = {"v_template": self.v_template, "shapedirs": shapedirs,
+                  "posedirs": self.posedirs, "J_regressor": self.J_regressor,
+                  "weights": self.weights, "kintree_table": self.kintree_table,
+                  "f": self.faces.astype(np.uint32)}
+        if self.keypoint_regressor is not None:
+            arrays["keypoint_names"] = np.asarray(self.keypoint_names)
+            arrays["keypoint_regressor"] = self.keypoint_regressor.toarray()
+        return arrays
+
     def to_npz(self, path: str | Path) -> Path:
-        """Write the model in the smplx ``.npz`` layout (readable by ``smplx.SMPL``).
+        """Write the model in the smplx ``.npz`` layout (the arrays smplx's body models take).
 
         A conversion, not a truncation: ``shapedirs`` holds all the shape coefficients of
         the file the model was loaded from (e.g. 300), whatever ``num_betas`` it was loaded
-        with (the zero columns of padding are not written).
+        with (the zero columns of padding are not written). smplx's ``SMPL`` class itself
+        opens only pickles: for ``smplx.SMPL(model_path=...)`` write :meth:`to_pkl`.
 
         Parameters
         ----------
@@ -205,24 +219,45 @@ class BodyModel:
         Path
             The file written.
         """
-        path = Path(path)
-        if path.suffix.lower() != ".npz":  # as np.savez would, but so we can return the name
-            path = path.with_name(path.name + ".npz")
-        shapedirs = self.shapedirs if self._file_shapedirs is None else self._file_shapedirs
-        extras: dict[str, Any] = {}
-        if self.keypoint_regressor is not None:
-            extras["keypoint_names"] = np.asarray(self.keypoint_names)
-            extras["keypoint_regressor"] = self.keypoint_regressor.toarray()
+        path = _with_suffix(path, ".npz")
         with path.open("wb") as handle:
-            np.savez_compressed(
-                handle, v_template=self.v_template, shapedirs=shapedirs,
-                posedirs=self.posedirs, J_regressor=self.J_regressor, weights=self.weights,
-                kintree_table=self.kintree_table, f=self.faces.astype(np.uint32), **extras)
+            np.savez_compressed(handle, **self._file_arrays())
+        return path
+
+    def to_pkl(self, path: str | Path) -> Path:
+        """Write the model as an SMPL ``.pkl`` of plain NumPy arrays, without chumpy.
+
+        ``smplx.SMPL(model_path=path)`` loads it as it is (the official files pickle chumpy
+        arrays, which smplx cannot read without chumpy installed), and so does
+        :func:`load_model`. The same arrays as :meth:`to_npz`.
+
+        Parameters
+        ----------
+        path : str or Path
+            Output file; ``.pkl`` is appended when the name does not end in it.
+
+        Returns
+        -------
+        Path
+            The file written.
+        """
+        import pickle
+
+        path = _with_suffix(path, ".pkl")
+        with path.open("wb") as handle:
+            pickle.dump(self._file_arrays(), handle, protocol=4)
         return path
 
     def __repr__(self) -> str:
         return (f"BodyModel(name={self.name!r}, gender={self.gender!r}, "
                 f"vertices={self.num_vertices}, betas={self.num_betas})")
+
+
+def _with_suffix(path: str | Path, suffix: str) -> Path:
+    """``path`` with ``suffix`` appended unless it already ends in it (any case), as
+    ``np.savez`` would name it, so that the writer can return the name."""
+    path = Path(path)
+    return path if path.suffix.lower() == suffix else path.with_name(path.name + suffix)
 
 
 def load_model(name_or_path: str | Path | BodyModel = "open", gender: str = "neutral",
