@@ -1,6 +1,6 @@
 """How close can a minimiser of SMPLify's energy get to the truth on the recovery set?
 
-For each case of the test recovery set (tests/test_fit.py: 8 front views per format, perfect
+For the first 8 front views per format of the test recovery set (tests/test_fit.py: perfect
 2D, open model, default options) this compares
   * ``fit``: the default fit from scratch;
   * ``truth basin``: the last stage run from the true parameters (the energy's minimum next to
@@ -20,7 +20,7 @@ from smplify.fitting import _core_fitter, _observation, _result
 from smplify.problem import build_problem
 from smplify.synthetic import make_case, pa_mpjpe, reprojection_error
 
-CASES_PER_FORMAT = 8  # as tests/test_fit.py
+CASES_PER_FORMAT = 8  # the first 8 per format of tests/test_fit.py's set
 
 
 def truth_basin(case, model, prior):

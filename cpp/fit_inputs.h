@@ -72,9 +72,10 @@ struct FitOptions {
   int flip = -1;  // −1 auto (sideways test), 0 never, 1 always
   double sideways_ratio = 0.4;
   bool refine_translation = true;  // γ free in the stages too (SMPLify keeps it fixed)
-  // Which of several start poses' results an orientation keeps: the lowest total energy, or
-  // the lowest data term E_J (SPEC §3.3's rule between orientations, applied to the starts).
-  bool select_start_by_data = false;
+  // Which of several start poses' results an orientation keeps: the lowest data term E_J
+  // measured with the Geman-McClure σ = selection_sigma (px), or the lowest total energy.
+  bool select_start_by_data = true;
+  double selection_sigma = 20.0;
   int threads = 1;
 };
 

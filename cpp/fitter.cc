@@ -200,8 +200,9 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
   for (const auto& start : c.starts) {
     Require(start.size() == 69 && start.allFinite(), "start poses must be 69 finite values");
   }
-  Require(o.data_sigma > 0 && o.function_tolerance > 0 && o.sphere_sigma_scale > 0,
-          "options: sigma, tolerance and sphere scale must be > 0");
+  Require(o.data_sigma > 0 && o.function_tolerance > 0 && o.sphere_sigma_scale > 0 &&
+              o.selection_sigma > 0,
+          "options: sigmas, tolerance and sphere scale must be > 0");
 }
 
 void Fitter::CheckObservation(const Observation& o) const {
@@ -373,9 +374,10 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const
     if (flip == 1 || (flip < 0 && report.sideways)) orientations.push_back(true);
   }
 
-  // Per orientation, the start with the lowest total energy (or, with select_start_by_data,
-  // the lowest data term); between orientations, the lower data term (SPEC §3.3). A warm
-  // start is its own single start.
+  // Per orientation, the start with the lowest data term measured at σ = selection_sigma
+  // (or, without select_start_by_data, the lowest total energy; docs/design.md); between
+  // orientations, the lower data term as fitted (SPEC §3.3). A warm start is its own
+  // single start.
   std::vector<Eigen::VectorXd> starts = context_.starts;
   int first_stage = 0;
   if (initial != nullptr) {
@@ -394,15 +396,19 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const
       candidates[i] = RunStages(o, from, flipped, first_stage);
     });
     // The first of equals wins (deterministic); if no start could be evaluated, the first.
+    const FitOptions& options = context_.options;
     const auto score = [&](const OrientationReport& r) {
-      return context_.options.select_start_by_data ? r.energies.data : r.energies.total();
+      return options.select_start_by_data
+                 ? DataEnergy(context_, o, r.parameters, options.selection_sigma)
+                 : r.energies.total();
     };
     OrientationReport chosen = candidates.front();
     double chosen_score = score(chosen);
-    for (OrientationReport& candidate : candidates) {
-      if (score(candidate) < chosen_score) {
-        chosen_score = score(candidate);
-        chosen = std::move(candidate);
+    for (size_t i = 1; i < candidates.size(); ++i) {
+      const double candidate_score = score(candidates[i]);
+      if (candidate_score < chosen_score) {
+        chosen_score = candidate_score;
+        chosen = std::move(candidates[i]);
       }
     }
     report.tried_data_energies.push_back(chosen.energies.data);

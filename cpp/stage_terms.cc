@@ -24,6 +24,23 @@ void DataKeypoints(const Observation& observation, std::vector<int>* ids,
   *weights = Eigen::Map<const Eigen::VectorXd>(w.data(), static_cast<Eigen::Index>(w.size()));
 }
 
+double DataEnergy(const FitContext& context, const Observation& observation,
+                  const BodyParameters& parameters, double sigma) {
+  BodyEvaluation evaluation(context.model, context.targets, parameters);
+  std::vector<int> ids;
+  Eigen::VectorXd weights;
+  DataKeypoints(observation, &ids, &weights);
+  // JointDataCost reads the keypoints from the evaluation, which is computed once here.
+  const JointDataCost data(&evaluation, observation, std::move(ids), std::move(weights),
+                           /*robust=*/true, sigma, context.model.num_betas());
+  const double* blocks[] = {parameters.global_orient.data(), parameters.body_pose.data(),
+                            parameters.betas.data(), parameters.transl.data()};
+  Eigen::VectorXd rows(data.num_residuals());
+  evaluation.Update(false);
+  if (!data.Evaluate(blocks, rows.data(), nullptr)) return std::numeric_limits<double>::infinity();
+  return rows.squaredNorm();
+}
+
 StageTerms::StageTerms(const FitContext& context, const Observation& observation,
                        BodyParameters* parameters, const StageWeights& weights)
     : parameters_(parameters),

@@ -32,8 +32,9 @@ struct FitContext {
   CapsuleArrays capsules;  // empty joint list: no interpenetration term
   FitOptions options;
   SphereLayout spheres = {};  // filled by the Fitter from the capsules at β = 0
-  // Body poses the stages start from; the fit keeps the start with the lowest final total
-  // energy. The camera initialisation and torso fit always use θ_body = 0 (docs/design.md).
+  // Body poses the stages start from; the fit keeps one per orientation (options'
+  // select_start_by_data). The camera initialisation and torso fit always use θ_body = 0
+  // (docs/design.md).
   std::vector<Eigen::VectorXd> starts = {Eigen::VectorXd::Zero(69)};
 };
 
@@ -88,6 +89,11 @@ class StageTerms {
   BodyEvaluation evaluation_;
   std::vector<Term> terms_;
 };
+
+// E_J at `parameters` with the Geman-McClure σ = `sigma` (pixels): the data term as the
+// stages fit it when sigma = options.data_sigma. +inf if a keypoint is at or behind the camera.
+double DataEnergy(const FitContext& context, const Observation& observation,
+                  const BodyParameters& parameters, double sigma);
 
 // The data term's keypoints: those with weight > 0, and their weights.
 void DataKeypoints(const Observation& observation, std::vector<int>* ids,

@@ -36,6 +36,7 @@ FitOptions ToOptions(const py::dict& d) {
     else if (name == "threads") o.threads = value.cast<int>();
     else if (name == "refine_translation") o.refine_translation = value.cast<bool>();
     else if (name == "select_start_by_data") o.select_start_by_data = value.cast<bool>();
+    else if (name == "selection_sigma") o.selection_sigma = value.cast<double>();
     else throw std::invalid_argument("unknown option '" + name + "'");
   }
   return o;

@@ -61,14 +61,17 @@ class FitOptions:
         (``start_selection``; about M + 1 times the work of one start). Single-view fits have
         many local minima (a limb toward or away from the camera); on synthetic data this
         halves the 3D error. Warm-started frames (``Fitter``) use one start.
-    start_selection : "total" or "data"
-        Which start's result an orientation keeps: the one with the lowest total energy, or
-        the one with the lowest data term E_J (the rule SMPLify applies between the two
-        orientations, SPEC §3.3). Every candidate is a minimum of the same energy. On exact
-        2D keypoints (synthetic, projected motion capture) "data" recovers the 3D better:
-        where the 2D cannot tell a limb's depth the prior prefers its own mode, and the data
-        term is the better judge of which reading the image shows; on real detections it
-        also fits their noise, so "total" is the default (docs/design.md).
+    start_selection : "data" or "total"
+        Which start's result an orientation keeps. Every candidate is a minimum of the same
+        energy; where the 2D cannot tell a limb's depth the prior prefers its own mode, and
+        how well a candidate explains the keypoints is the better judge of which reading
+        the image shows. "data" (default): the lowest data term E_J measured with the
+        Geman-McClure σ = ``selection_sigma`` (tighter than ``data_sigma``, so that a few
+        outlying keypoints cannot decide); "total": the lowest total energy. Between the two
+        orientations the fitted data term decides either way (SPEC §3.3). docs/design.md
+        has the measurements.
+    selection_sigma : float
+        σ of that selection's Geman-McClure robustifier, pixels.
     """
 
     pose_prior_weights: tuple[float, ...] = (404.0, 404.0, 57.4, 4.78)
@@ -87,7 +90,8 @@ class FitOptions:
     refine_translation: bool = True
     init_pose: Literal["mean", "rest"] = "mean"
     multi_start: bool = True
-    start_selection: Literal["total", "data"] = "total"
+    start_selection: Literal["data", "total"] = "data"
+    selection_sigma: float = 20.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pose_prior_weights", _weights("pose_prior_weights",
@@ -101,7 +105,8 @@ class FitOptions:
         for name in ("angle_prior_ratio", "angle_prior_scale", "interpenetration_weight",
                      "depth_weight"):
             _non_negative(name, getattr(self, name))
-        for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance", "sideways_ratio"):
+        for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance", "sideways_ratio",
+                     "selection_sigma"):
             value = _non_negative(name, getattr(self, name))
             if value == 0.0:
                 raise ValueError(f"{name} must be > 0, got {value}")
@@ -121,8 +126,8 @@ class FitOptions:
         object.__setattr__(self, "multi_start", bool(self.multi_start))
         if self.init_pose not in ("mean", "rest"):
             raise ValueError(f"init_pose must be 'mean' or 'rest', got {self.init_pose!r}")
-        if self.start_selection not in ("total", "data"):
-            raise ValueError(f"start_selection must be 'total' or 'data', got "
+        if self.start_selection not in ("data", "total"):
+            raise ValueError(f"start_selection must be 'data' or 'total', got "
                              f"{self.start_selection!r}")
         if self.flip not in ("auto", True, False):
             raise ValueError(f"flip must be 'auto', True or False, got {self.flip!r}")

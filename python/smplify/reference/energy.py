@@ -117,10 +117,11 @@ def geman_mcclure(e: np.ndarray, sigma: float) -> np.ndarray:
 
 def data_residuals(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
                    transl: np.ndarray, weight: float = 1.0,
-                   posed: PosedBody | None = None) -> np.ndarray:
+                   posed: PosedBody | None = None, sigma: float | None = None) -> np.ndarray:
     """E_J rows: w_i · ρ(π(X_i) − x̂_i) for u and v, interleaved [u0, v0, u1, v1, ...].
 
-    Rows of keypoints with w_i = 0 are exactly 0 (whatever their projection).
+    Rows of keypoints with w_i = 0 are exactly 0 (whatever their projection). ``sigma``:
+    the Geman-McClure σ, pixels (None: the fit's ``data_sigma``).
 
     Returns
     -------
@@ -133,7 +134,8 @@ def data_residuals(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
     points = np.concatenate([points[..., :2], z_safe[..., None]], axis=-1)
     err = project(problem, points) - problem.keypoints  # (..., K, 2)
     err = np.where(active[:, None], err, 0.0)
-    rows = problem.weights[:, None] * geman_mcclure(err, problem.options.data_sigma)
+    sigma = problem.options.data_sigma if sigma is None else sigma
+    rows = problem.weights[:, None] * geman_mcclure(err, sigma)
     return weight * rows.reshape(rows.shape[:-2] + (-1,))
 
 

@@ -22,6 +22,7 @@ from .body import model_output
 from .energy import (
     StageWeights,
     complex_step_jacobian,
+    data_residuals,
     energies,
     interpenetration_residuals,
     model_keypoints,
@@ -176,9 +177,8 @@ def fit_problem(problem: FitProblem) -> FitResult:
     starts = start_poses(problem)
     torso_transl = transl
     for name, start_orient in candidates:
-        # Per orientation: the start with the lowest total energy, or with
-        # start_selection="data" the lowest data term (docs/design.md).
-        score = opts.start_selection  # "total" or "data": a key of the energies
+        # Per orientation: the start with the lowest data term at σ = selection_sigma, or
+        # with start_selection="total" the lowest total energy (docs/design.md).
         best = None
         for body_pose in starts:
             pose = np.concatenate([start_orient, body_pose])
@@ -189,11 +189,16 @@ def fit_problem(problem: FitProblem) -> FitResult:
                 pose, betas, transl, summary = fit_stage(problem, pose, betas, transl, stage)
                 stages.append(summary)
             energy = energies(problem, pose, betas, transl, last)
-            if best is None or energy[score] < best[5][score]:
-                best = (energy["data"], name, pose, betas, stages, energy, transl)
+            if opts.start_selection == "total":
+                score = energy["total"]
+            else:
+                rows = data_residuals(problem, pose, betas, transl, sigma=opts.selection_sigma)
+                score = float(rows @ rows)
+            if best is None or score < best[7]:
+                best = (energy["data"], name, pose, betas, stages, energy, transl, score)
         runs.append(best)
     tried = {name: data for data, name, *_ in runs}
-    _, orientation, pose, betas, stages, energy, transl = min(runs, key=lambda run: run[0])
+    _, orientation, pose, betas, stages, energy, transl, _ = min(runs, key=lambda run: run[0])
 
     joints, vertices = model_output(problem.body, pose, betas, transl)
     keypoints_3d = model_keypoints(problem, pose, betas, transl)
