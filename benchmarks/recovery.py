@@ -1,18 +1,18 @@
 """Synthetic recovery over many cases: the 3D and 2D accuracy of the default fit, with its
 sampling error.
 
-The test suite's recovery set (tests/test_fit.py) is 8 front views per format: 40 cases whose
-mean PA-MPJPE has a standard error of about 5 mm, so one draw of it can sit 10 mm from
-another. This runs the same kind of case (``smplify.synthetic.make_case``: a pose drawn from
+40 cases (8 front views per format) have a mean PA-MPJPE whose standard error is about 5 mm,
+so one draw of them can sit 10 mm from another (the test suite uses 20 per format). This runs
+the same kind of case (``smplify.synthetic.make_case``: a pose drawn from
 the open prior, β ~ N(0, I), a camera 2.5–6 m away, f = 1000–5000 px, front views) for
 ``--cases`` per format, each on perfect 2D and with σ = 5 px noise plus 10% outliers at
-confidence 0.3, and fits each with both ``start_selection`` rules ("total", the default, and
-"data"). It prints, per format and overall, the mean ± standard error of PA-MPJPE (mm) and
+confidence 0.3, and fits each with both ``start_selection`` rules ("data", the default, and
+"total"). It prints, per format and overall, the mean ± standard error of PA-MPJPE (mm) and
 of the reprojection error (px, over the keypoints the fit uses, against the clean
 keypoints) and writes ``benchmarks/results/recovery.json``.
 
     .venv/bin/python benchmarks/recovery.py                 # 40 cases per format, ~1-2 min
-    .venv/bin/python benchmarks/recovery.py --cases 8 --seed 0   # the test suite's set
+    .venv/bin/python benchmarks/recovery.py --cases 20 --seed 0   # the test suite's set
 """
 
 from __future__ import annotations

@@ -403,7 +403,8 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const
                  : r.energies.total();
     };
     OrientationReport chosen = candidates.front();
-    double chosen_score = score(chosen);
+    // One start (SMPLify's, a warm start): nothing to choose, nothing to score.
+    double chosen_score = candidates.size() > 1 ? score(chosen) : 0.0;
     for (size_t i = 1; i < candidates.size(); ++i) {
       const double candidate_score = score(candidates[i]);
       if (candidate_score < chosen_score) {

@@ -145,14 +145,15 @@ def test_noise_and_outliers_stay_within_twice_the_noise_free_error(recovery):
 
 
 # --- which start a fit keeps ---------------------------------------------------------------------
-def selection_score(case, result, model, prior, sigma=20.0):
-    """E_J of a result with the Geman-McClure σ = sigma (the default start selection's score)."""
+def selection_score(case, result, model, prior):
+    """E_J of a result with the default selection_sigma (the default start selection's score)."""
     from smplify.problem import build_problem
     from smplify.reference.energy import data_residuals
 
     problem = build_problem(case.keypoints, case.format, case.image_size, case.focal_length,
                             model, prior, {})
-    rows = data_residuals(problem, result.pose, result.betas, result.transl, sigma=sigma)
+    rows = data_residuals(problem, result.pose, result.betas, result.transl,
+                          sigma=problem.options.selection_sigma)
     return float(rows @ rows)
 
 
