@@ -16,12 +16,14 @@ from smplify.capsules import (
     CapsuleRegressor,
     capsules_for_model,
     fit_capsule_regressor,
+    fit_steps,
     model_hash,
     surface_distances,
 )
+from smplify.capsules import cache as capsule_cache
 from smplify.errors import ModelFileError
 
-DATA_DIR = Path(caps.__file__).resolve().parent / "data"
+DATA_DIR = caps.DATA_DIR
 
 
 def _arrays(model: dict) -> tuple:
@@ -249,7 +251,7 @@ def test_cache_is_written_then_reused(tmp_path, monkeypatch, model):
     def no_fit(*args, **kw):
         raise AssertionError("fitted again although the cache holds the regressor")
 
-    monkeypatch.setattr(caps, "fit_capsule_regressor", no_fit)
+    monkeypatch.setattr(capsule_cache, "fit_capsule_regressor", no_fit)
     again = capsules_for_model(**kwargs, cache_dir=cache, data_dir=empty_data)
     np.testing.assert_array_equal(again.radius_betas, first.radius_betas)
 
@@ -282,11 +284,11 @@ def test_default_cache_dir_respects_xdg(monkeypatch, tmp_path):
 
 def test_fit_jacobian_matches_finite_differences(model):
     """The analytic gradient of E (per group) against central differences."""
-    v, sd, jr, w, f = caps._model_arrays(*_arrays(model))
+    v, sd, jr, w, f = caps.regressor._model_arrays(*_arrays(model))
     rng = np.random.default_rng(0)
     betas = np.concatenate([np.zeros((1, 10)), rng.standard_normal((2, 10))])
-    prob = caps._Problem(v, sd, jr, w, f, betas, 250, rng)
-    geom, r, l = caps._initial_geometry(prob)
+    prob = fit_steps._Problem(v, sd, jr, w, f, betas, 250, rng)
+    geom, r, l = fit_steps._initial_geometry(prob)
     r, l = r * 1.1, l * 0.9  # off the optimum, some capsule points outside the body
     hold = prob.correspond(geom, r, l)
     res, wt, group, jac = prob.evaluate(geom, r, l, hold, jacobian=True)

@@ -13,11 +13,36 @@ files carry the model's hash, and a stale file is ignored at run time and refitt
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
-from smplify.capsules import build_open_model_capsules, fit_capsule_regressor
+from smplify.capsules import DATA_DIR, fit_capsule_regressor
+
+
+def build_open_model_capsules(data_dir: str | os.PathLike[str] | None = None,
+                              genders: tuple[str, ...] = ("neutral", "male", "female")
+                              ) -> list[Path]:
+    """Fit and write ``open_body_{gender}_capsules.npz`` next to each ``open_body_{gender}.npz``.
+
+    Returns
+    -------
+    list of the written paths.
+    """
+    folder = Path(data_dir) if data_dir is not None else DATA_DIR
+    written = []
+    for gender in genders:
+        source = folder / f"open_body_{gender}.npz"
+        if not source.is_file():
+            raise FileNotFoundError(f"open model not found: {source}")
+        with np.load(source, allow_pickle=False) as data:
+            arrays = [data["v_template"], data["shapedirs"], data["J_regressor"],
+                      data["weights"], data["f"]]
+        regressor = fit_capsule_regressor(*arrays)
+        written.append(regressor.save(folder / f"open_body_{gender}_capsules.npz"))
+    return written
 
 
 def main(argv: list[str]) -> int:
