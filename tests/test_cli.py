@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import smplify
-import smplify.cli
+import smplify.installed
 from hand_fit import HandFit
 from PIL import Image
-from smplify.cli import main, read_keypoint_file
+from smplify.cli import main
 from smplify.export import load_mesh, load_params, save_params
+from smplify.keypoints.readers import read_keypoint_file
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "messi5_mediapipe33.json"
 
@@ -95,7 +96,7 @@ def test_missing_model_file_is_a_user_error(tmp_path, capsys):
 
 
 def test_missing_open_model_is_explained(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(smplify.cli, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(smplify.installed, "DATA_DIR", tmp_path)
     code, _, err = run(capsys, "pose", "--out", tmp_path / "b.obj")
     assert code == 1 and "open body model is not installed" in err and "Traceback" not in err
     code, out, _ = run(capsys, "info")  # info still reports what it can

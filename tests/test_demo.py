@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import smplify
-import smplify.cli
+import smplify.installed
 from hand_fit import HandFit
 from PIL import Image
 from smplify import demo
@@ -75,7 +75,7 @@ def test_demo_fit_path_writes_everything(tmp_path, capsys, procedural_npz, proce
 
 
 def test_demo_explains_a_missing_open_model(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(smplify.cli, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(smplify.installed, "DATA_DIR", tmp_path)
     code = demo.main(["--output", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 1 and "open body model is not installed" in err

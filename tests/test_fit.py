@@ -19,7 +19,7 @@ import pytest
 import smplify
 from scipy.spatial.transform import Rotation
 from smplify.errors import KeypointError
-from smplify.keypoint_formats import resolve_format
+from smplify.keypoints import resolve_format
 from smplify.synthetic import make_case, pa_mpjpe, reprojection_error
 
 FORMATS = tuple(smplify.format_names())
@@ -260,7 +260,7 @@ def test_the_flip_resolves_a_side_view_whose_start_faces_away(model, prior):
     case = make_case(model, prior, "coco17", np.random.default_rng(7016), view="side")
     keypoints = case.keypoints.copy()
     far = "left" if facing(case.global_orient)[0] > 0 else "right"
-    names = smplify.keypoint_formats.get_format("coco17").keypoint_names
+    names = smplify.keypoints.get_format("coco17").keypoint_names
     keypoints[names.index(f"{far}_shoulder"), 2] = 0.0
     args = (keypoints, "coco17", case.image_size, case.focal_length)
     auto = smplify.fit(*args, model=model, prior=prior)

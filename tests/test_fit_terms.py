@@ -108,7 +108,7 @@ def make_problem(model, prior, format, pose, betas, transl, seed):
     focal, size = 1500.0, (1200, 1400)
     out = model(betas=np.zeros(10), global_orient=np.array([np.pi, 0.0, 0.0]),
                 transl=np.array([0.0, 0.2, 4.0]))
-    from smplify.keypoint_formats import resolve_format
+    from smplify.keypoints import resolve_format
 
     resolved = resolve_format(format, model.keypoint_names, model.num_vertices,
                               model.keypoint_regressor)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from smplify import keypoint_formats as kf
+from smplify import keypoints as kf
 from smplify.errors import KeypointError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,8 +76,8 @@ def test_format_names_orders_and_lengths():
 
 
 def test_docstring_tables_match_the_formats():
-    doc = kf.__doc__
-    for name in ("coco17", "openpose25", "mediapipe33", "lsp14"):
+    doc = kf.formats.__doc__
+    for name in kf.format_names():
         block = doc.split(f"``{name}``", 1)[1].split("==\n\n", 1)[0]
         rows = re.findall(r"^\s*(\d+)  (\w+)\s+(.+)$", block, flags=re.M)
         fmt = kf.get_format(name)

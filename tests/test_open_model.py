@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy.spatial import cKDTree
-from smplify.keypoint_formats import SURFACE_KEYPOINT_NAMES
+from smplify.keypoints import SURFACE_KEYPOINT_NAMES
 
 DATA = Path(__file__).resolve().parents[1] / "python" / "smplify" / "data"
 GENDERS = ("neutral", "male", "female")

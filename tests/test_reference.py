@@ -271,7 +271,7 @@ def test_jacobians_match_central_differences(problem, term):
 @pytest.fixture(scope="module")
 def surface_model(procedural_arrays, tmp_path_factory):
     """The procedural model plus a regressor (3 vertices each) for every surface keypoint."""
-    from smplify.keypoint_formats import SURFACE_KEYPOINT_NAMES
+    from smplify.keypoints import SURFACE_KEYPOINT_NAMES
 
     rng = np.random.default_rng(12)
     n = len(procedural_arrays["v_template"])
@@ -285,7 +285,7 @@ def surface_model(procedural_arrays, tmp_path_factory):
 
 
 def test_surface_keypoints_from_posed_vertices(surface_model, model, prior):
-    from smplify.keypoint_formats import SURFACE_KEYPOINT_NAMES
+    from smplify.keypoints import SURFACE_KEYPOINT_NAMES
 
     smodel, reg = surface_model
     sbody = BodyArrays.from_model(smodel)

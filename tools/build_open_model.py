@@ -45,7 +45,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from smplify.keypoint_formats import JOINT_NAMES, SURFACE_KEYPOINT_NAMES
+from smplify.keypoints import JOINT_NAMES, SURFACE_KEYPOINT_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO / "python" / "smplify" / "data"

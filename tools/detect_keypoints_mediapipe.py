@@ -16,7 +16,7 @@ complexity that works offline.
 
 Output JSON: ``image`` (file name), ``source`` (how it was made), ``image_size`` [w, h] in pixels,
 ``format`` "mediapipe33", ``keypoints`` 33 × [x_px, y_px, visibility] in MediaPipe's landmark
-order (see ``smplify.keypoint_formats``). MediaPipe's "left" is the person's own left.
+order (see ``smplify.keypoints``). MediaPipe's "left" is the person's own left.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import KeypointError, ModelFileError, SmplifyError, UnsafePickleError
 from .fitting import Fitter, fit, fit_batch
-from .keypoint_formats import format_names
+from .keypoints import format_names
 from .model import JOINT_NAMES, BodyModel, ModelOutput, load_model
 from .options import FitOptions
 from .prior import GMMPosePrior, load_prior

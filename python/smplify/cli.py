@@ -24,21 +24,26 @@ status 2.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import __version__
-from .errors import SmplifyError
-from .export import MESH_SUFFIXES, load_params, save_mesh, save_params
-from .keypoint_formats import format_names, keypoints_from_openpose_json, validate_keypoints
-from .model import BodyModel, load_model
+from .errors import SmplifyError, Unavailable
+from .export import MESH_SUFFIXES, load_params, save_mesh
+from .installed import fit_function, load_model_or_explain
+from .keypoints import format_names, validate_keypoints
+from .keypoints.readers import KeypointFile, parse_image_size, read_keypoint_file
 from .model_io import DATA_DIR
+from .outputs import FitFiles, print_fit_report, write_fit_outputs
+from .pictures import load_photo, render_fit
+
+# The helpers this module shared with the demo live in the library (installed, outputs,
+# pictures, keypoints.readers); they stay importable from here.
 
 __all__ = ["FitFiles", "KeypointFile", "fit_function", "load_model_or_explain", "load_photo",
            "main", "print_fit_report", "read_keypoint_file", "render_fit", "write_fit_outputs"]
@@ -49,220 +54,7 @@ EXIT_UNAVAILABLE = 1
 
 
 class UserError(SmplifyError, ValueError):
-    """A problem with the command line or its files, reported without a traceback."""
-
-
-class Unavailable(SmplifyError, RuntimeError):
-    """Something this installation lacks (the open model file, ``smplify.fit``)."""
-
-
-# --- reading keypoints -----------------------------------------------------------------------
-class KeypointFile:
-    """Keypoints read from a file, with what the file says about them.
-
-    Attributes
-    ----------
-    keypoints : (K, 3) float64
-        x, y in pixels, confidence.
-    format : str or None
-        Keypoint format named by the file (``openpose25`` for OpenPose files).
-    image_size : (width, height) or None
-        Image size in pixels named by the file.
-    """
-
-    def __init__(self, keypoints: np.ndarray, format: str | None,
-                 image_size: tuple[int, int] | None):
-        self.keypoints = keypoints
-        self.format = format
-        self.image_size = image_size
-
-
-def _image_size(value: Any, where: str) -> tuple[int, int]:
-    try:
-        size = np.asarray(value, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        size = np.zeros(0)
-    if size.shape != (2,) or not np.all(np.isfinite(size)) or np.any(size <= 0) or \
-            np.any(size != np.round(size)):
-        raise UserError(f"{where}: image size must be two positive integers (width height), "
-                        f"got {value!r}")
-    return int(size[0]), int(size[1])
-
-
-def read_keypoint_file(path: str | Path, person: int = 0) -> KeypointFile:
-    """Read a keypoint JSON file: smplify's layout or OpenPose's.
-
-    Parameters
-    ----------
-    path : str or Path
-        JSON file: ``{"keypoints": [[x, y, c], ...], "format": ..., "image_size": [w, h]}``
-        (``format`` and ``image_size`` optional), or OpenPose's ``{"people": [...]}``.
-    person : int
-        Which person of an OpenPose file.
-
-    Returns
-    -------
-    KeypointFile
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"keypoint file not found: {path}")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise UserError(f"{path}: not a JSON file ({err})") from None
-    if isinstance(doc, Mapping) and "people" in doc:
-        return KeypointFile(keypoints_from_openpose_json(doc, person=person), "openpose25", None)
-    if not isinstance(doc, Mapping) or "keypoints" not in doc:
-        raise UserError(f"{path}: expected an object with 'keypoints' (smplify layout) or "
-                        "'people' (OpenPose)")
-    try:
-        keypoints = np.asarray(doc["keypoints"], dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise UserError(f"{path}: 'keypoints' must be a list of [x, y, confidence] rows "
-                        f"({err})") from None
-    if keypoints.ndim != 2 or keypoints.shape[1] not in (2, 3):
-        raise UserError(f"{path}: 'keypoints' must be (K, 3) or (K, 2) rows, got shape "
-                        f"{keypoints.shape}")
-    fmt = doc.get("format")
-    if fmt is not None and not isinstance(fmt, str):
-        raise UserError(f"{path}: 'format' must be a string, got {fmt!r}")
-    size = doc.get("image_size")
-    return KeypointFile(keypoints, fmt,
-                        None if size is None else _image_size(size, f"{path}: image_size"))
-
-
-# --- shared by the CLI and the demo ----------------------------------------------------------
-def load_model_or_explain(name_or_path: str, gender: str = "neutral",
-                          num_betas: int = 10) -> BodyModel:
-    """``load_model``, with a clear message when the shipped open model is not installed."""
-    if name_or_path == "open":
-        path = DATA_DIR / f"open_body_{gender}.npz"
-        if not path.is_file():
-            raise Unavailable(
-                f"the open body model is not installed (no {path}); pass --model with the "
-                "path of an SMPL .pkl/.npz file")
-    return load_model(name_or_path, gender=gender, num_betas=num_betas)
-
-
-def fit_function(reference: bool = False) -> Any:
-    """``smplify.fit`` (or ``smplify.reference.fit``); Unavailable if it is not installed."""
-    if reference:
-        from .reference import fit as reference_fit
-
-        return reference_fit
-    import smplify
-
-    fit = getattr(smplify, "fit", None)
-    if not callable(fit):
-        raise Unavailable("this installation of smplify has no smplify.fit (the pure NumPy "
-                          "smplify.reference.fit runs with --reference)")
-    return fit
-
-
-class FitFiles:
-    """Paths written by :func:`write_fit_outputs` (``picture`` None when not rendered)."""
-
-    def __init__(self, mesh: Path, params_npz: Path, params_json: Path,
-                 picture: Path | None):
-        self.mesh = mesh
-        self.params_npz = params_npz
-        self.params_json = params_json
-        self.picture = picture
-
-    def __iter__(self):
-        return iter(p for p in (self.mesh, self.params_npz, self.params_json, self.picture)
-                    if p is not None)
-
-
-def load_photo(path: Path, image_size: tuple[int, int]) -> np.ndarray:
-    from PIL import Image
-
-    if not path.is_file():
-        raise FileNotFoundError(f"image not found: {path}")
-    with Image.open(path) as img:
-        photo = np.asarray(img.convert("RGB"))
-    if (photo.shape[1], photo.shape[0]) != tuple(image_size):
-        raise UserError(f"{path}: the image is {photo.shape[1]} x {photo.shape[0]} px but the "
-                        f"keypoints are for {image_size[0]} x {image_size[1]} px")
-    return photo
-
-
-def render_fit(result: Any, keypoints: np.ndarray, image_size: tuple[int, int],
-               photo: np.ndarray | None = None) -> np.ndarray:
-    """Picture of a fit: the mesh through the fit's camera over ``photo`` (or white).
-
-    Parameters
-    ----------
-    result : FitResult
-    keypoints : (K, 3) detected keypoints (pixels, confidence), drawn in red.
-    image_size : (width, height) in pixels.
-    photo : (H, W, 3) uint8, optional background.
-
-    Returns
-    -------
-    (H, W, 3) uint8; the model's keypoints (``result.keypoints_2d``) are drawn in green.
-    """
-    from .render import draw_points, render_mesh
-
-    picture = render_mesh(result.vertices, result.faces, camera=result.camera, image=photo,
-                          image_size=image_size, keypoints_2d=keypoints)
-    model_points = np.asarray(result.keypoints_2d, dtype=np.float64)
-    available = np.all(np.isfinite(model_points), axis=1)
-    return draw_points(picture, model_points[available], color=(30, 170, 60), radius=2.0)
-
-
-def write_fit_outputs(result: Any, out_dir: str | Path, name: str, *, model: Any = None,
-                      mesh_suffix: str = ".obj", keypoints: np.ndarray | None = None,
-                      image_size: tuple[int, int] | None = None,
-                      photo: np.ndarray | None = None, render: bool = False) -> FitFiles:
-    """Write a fit's mesh, parameters (.npz and .json) and, if ``render``, its picture."""
-    out_dir = Path(out_dir)
-    mesh = save_mesh(out_dir / f"{name}{mesh_suffix}", result.vertices, result.faces)
-    params_npz = save_params(out_dir / f"{name}_params.npz", result, model=model)
-    params_json = save_params(out_dir / f"{name}_params.json", result, model=model)
-    picture = None
-    if render:
-        if keypoints is None or image_size is None:
-            raise ValueError("keypoints and image_size are needed to render the fit")
-        from .render import save_png
-
-        picture = out_dir / f"{name}_fit.png"
-        save_png(picture, render_fit(result, keypoints, image_size, photo))
-    return FitFiles(mesh, params_npz, params_json, picture)
-
-
-def print_fit_report(result: Any, seconds: float, out: Any = None) -> None:
-    """Print a fit's per-term energies, the chosen orientation and the time."""
-    out = out or sys.stdout
-    energy = dict(result.energy)
-    terms = [k for k in ("data", "pose", "angle", "shape", "interpenetration") if k in energy]
-    terms += [k for k in energy if k not in terms and k != "total"]
-    print("energies:", file=out)
-    for key in [*terms, "total"] if "total" in energy else terms:
-        print(f"  {key:<17} {energy[key]:14.4f}", file=out)
-    summary = dict(result.summary or {})
-    orientation = summary.get("orientation", "unknown")
-    detail = []
-    if "sideways" in summary:
-        detail.append("sideways view" if summary["sideways"] else "not sideways")
-    tried = summary.get("tried")
-    if isinstance(tried, Mapping) and len(tried) > 1:
-        detail.append("data energy " + ", ".join(f"{k} {float(v):.2f}" for k, v in tried.items()))
-    go = np.asarray(result.global_orient, dtype=np.float64)
-    print(f"orientation: {orientation}" + (f" ({'; '.join(detail)})" if detail else "")
-          + f", global_orient ({go[0]:.3f}, {go[1]:.3f}, {go[2]:.3f}) rad", file=out)
-    transl = np.asarray(result.transl, dtype=np.float64)
-    print(f"translation: ({transl[0]:.3f}, {transl[1]:.3f}, {transl[2]:.3f}) m, "
-          f"focal length {float(result.camera.focal_length):.1f} px", file=out)
-    fit_seconds = summary.get("seconds")
-    timing = f"time: {seconds:.3f} s"
-    if fit_seconds is not None:
-        timing += f" (fit {float(fit_seconds):.3f} s"
-        if summary.get("implementation"):
-            timing += f", {summary['implementation']}"
-        timing += ")"
-    print(timing, file=out)
+    """A problem with the command line, reported without a traceback."""
 
 
 # --- subcommands -----------------------------------------------------------------------------
@@ -283,7 +75,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     if args.format and kp.format and args.format != kp.format:
         raise UserError(f"--format {args.format} contradicts the file, which says "
                         f"{kp.format!r}")
-    image_size = (_image_size(args.image_size, "--image-size") if args.image_size
+    image_size = (parse_image_size(args.image_size, "--image-size") if args.image_size
                   else kp.image_size)
     if image_size is None:
         raise UserError(f"{args.keypoints}: the file does not give the image size; pass "

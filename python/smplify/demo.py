@@ -33,17 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli import (
-    USER_ERRORS,
-    Unavailable,
-    fit_function,
-    load_model_or_explain,
-    load_photo,
-    print_fit_report,
-    read_keypoint_file,
-    write_fit_outputs,
-)
+from .cli import USER_ERRORS
+from .errors import Unavailable
 from .export import save_mesh
+from .installed import fit_function, load_model_or_explain
+from .keypoints.readers import read_keypoint_file
+from .outputs import print_fit_report, write_fit_outputs
+from .pictures import load_photo
 
 EXAMPLE_KEYPOINTS = Path(__file__).resolve().parent / "data" / "examples" / \
     "messi5_mediapipe33.json"

@@ -23,3 +23,11 @@ class UnsafePickleError(ModelFileError):
 
 class KeypointError(SmplifyError, ValueError):
     """Keypoints have the wrong shape, non-finite values, or too few confident torso joints."""
+
+
+class InputFileError(SmplifyError, ValueError):
+    """A keypoint or image file cannot be used as it is (layout, shape, size)."""
+
+
+class Unavailable(SmplifyError, RuntimeError):
+    """Something this installation lacks (the open model file, ``smplify.fit``)."""

@@ -228,7 +228,7 @@ class Fitter:
 
     def __init__(self, model: Any = "open", *, format: str, image_size: Sequence[float],
                  focal_length: float | None = None, prior: Any = "open", **options: Any):
-        from .keypoint_formats import get_format
+        from .keypoints import get_format
         from .problem import _focal_length, _image_size, _options
 
         self._model = _model(model)

@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse
 
 from . import _core
-from .keypoint_formats import JOINT_NAMES
+from .keypoints import JOINT_NAMES
 from .model_io import (
     NUM_JOINTS,
     NUM_POSE_FEATURES,

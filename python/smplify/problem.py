@@ -18,7 +18,7 @@ import numpy as np
 
 from ._owner_cache import OwnerCache
 from .errors import KeypointError
-from .keypoint_formats import get_format, resolve_format, validate_keypoints
+from .keypoints import get_format, resolve_format, validate_keypoints
 from .options import FitOptions
 from .result import Camera
 
@@ -170,7 +170,7 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
     keypoints : (K, 3) x, y, confidence, or (K, 2) x, y (confidence 1), pixels.
         K is the format's keypoint count; a missing keypoint has confidence 0 (or NaN).
     format : str
-        One of ``smplify.keypoint_formats.format_names()``.
+        One of ``smplify.keypoints.format_names()``.
     image_size : (2,) (width, height), pixels, both > 0.
     focal_length : float or None
         Pixels, > 0; None for the default 5000 (SPEC §2).

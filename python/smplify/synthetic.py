@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .keypoint_formats import resolve_format
+from .keypoints import resolve_format
 
 View = Literal["front", "side"]
 
