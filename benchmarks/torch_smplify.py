@@ -50,6 +50,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from smplify.problem import FitProblem, build_problem, start_poses
+from smplify.reference.arrays import reference_arrays
 
 torch.set_num_threads(1)
 
@@ -256,9 +257,10 @@ class TorchProblem:
         caps = {name: torch.as_tensor(np.asarray(value, dtype=np.float64))
                 for name, value in problem.capsule_arrays.items() if name != "joint"}
         caps["joint"] = torch.as_tensor(np.asarray(problem.capsule_arrays["joint"], np.int64))
-        caps["sphere_capsule"] = torch.as_tensor(np.array(problem.sphere_capsule))
-        caps["sphere_fraction"] = torch.as_tensor(np.array(problem.sphere_fraction))
-        caps["pairs"] = torch.as_tensor(np.array(problem.sphere_pairs)).reshape(-1, 2)
+        spheres = reference_arrays(problem)
+        caps["sphere_capsule"] = torch.as_tensor(np.array(spheres.sphere_capsule))
+        caps["sphere_fraction"] = torch.as_tensor(np.array(spheres.sphere_fraction))
+        caps["pairs"] = torch.as_tensor(np.array(spheres.sphere_pairs)).reshape(-1, 2)
         return cls(
             problem=problem, body=body, surface=surface,
             keypoints=torch.tensor(problem.keypoints, dtype=DTYPE),

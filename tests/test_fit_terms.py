@@ -22,6 +22,7 @@ import smplify
 from smplify import fitting
 from smplify.problem import build_problem
 from smplify.reference import energy as E
+from smplify.reference.arrays import reference_arrays
 
 TERMS = ("data", "pose", "angle", "shape", "interpenetration")
 STAGES = (0, 3)
@@ -157,7 +158,7 @@ def test_problems_exercise_surface_keypoints_and_all_terms(problems):
         assert len(surface) >= 5, case
         assert np.any(problem.keypoint_joint >= 0), case  # joints and surface points mixed
         assert np.any(problem.weights == 0.0) and np.any(problem.weights > 0.0)
-        assert len(problem.sphere_pairs) > 0
+        assert len(reference_arrays(problem).sphere_pairs) > 0
     opened = problems["open-mediapipe33"][0][0]
     assert opened.keypoint_vertex_ids.shape[1] > 1000  # dense regressor rows
     proc = problems["procedural-coco17"][0][0]

@@ -17,6 +17,7 @@ from smplify.errors import KeypointError
 from smplify.prior import GMMPosePrior, load_prior
 from smplify.problem import DEFAULT_FOCAL_LENGTH, build_problem
 from smplify.reference import energy as E
+from smplify.reference.arrays import reference_arrays
 from smplify.reference.body import BodyArrays, model_output, pose_body, rodrigues
 from smplify.reference.fit import fit as reference_fit
 from smplify.reference.init import (
@@ -196,7 +197,7 @@ def test_pose_prior_component_is_brute_force_argmin(problem, prior):
 
 
 def test_prior_arrays_match_the_prior_module(problem, prior):
-    arrays = problem.prior_arrays
+    arrays = reference_arrays(problem).prior
     np.testing.assert_allclose(arrays.chol, prior.precision_cholesky, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(arrays.neg_log_c, prior.neg_log_c, rtol=1e-9, atol=1e-9)
     assert arrays.neg_log_c.min() >= 0.0
@@ -206,24 +207,25 @@ def test_interpenetration_rows_from_the_capsule_spheres(problem, body, model):
     rng = np.random.default_rng(8)
     pose, betas, transl = posed_params(rng, scale=0.4)
     caps = model.capsule_regressor
+    spheres = reference_arrays(problem)
     j_rest = body.J_template + body.J_shapedirs @ betas
-    rest = caps.spheres(betas, j_rest, counts=problem.sphere_counts)
+    rest = caps.spheres(betas, j_rest, counts=spheres.sphere_counts)
     _, g, _ = naive_joints_and_transforms(body, pose, betas, transl)
     centres = np.array([g[j][:3, :3] @ (c - j_rest[j]) + g[j][:3, 3] + transl
                         for c, j in zip(rest.centres, rest.joint_of_sphere, strict=True)])
     sigma = rest.radii / 3.0
     pair_energy = [np.exp(-np.sum((centres[i] - centres[j]) ** 2)
                           / (sigma[i] ** 2 + sigma[j] ** 2))
-                   for i, j in problem.sphere_pairs]
+                   for i, j in spheres.sphere_pairs]
     # one row per incompatible capsule pair: sqrt of its sphere pairs' summed Gaussians
-    ends = [*problem.sphere_pair_starts[1:], len(problem.sphere_pairs)]
+    ends = [*spheres.sphere_pair_starts[1:], len(spheres.sphere_pairs)]
     expected = [np.sqrt(np.sum(pair_energy[a:b]))
-                for a, b in zip(problem.sphere_pair_starts, ends, strict=True)]
+                for a, b in zip(spheres.sphere_pair_starts, ends, strict=True)]
     rows = E.interpenetration_residuals(problem, pose, betas, transl, weight=1000.0)
     assert rows.shape == (len(INCOMPATIBLE_PART_PAIRS),) and len(rows) > 0
     np.testing.assert_allclose(rows, 1000.0 * np.array(expected), rtol=1e-9, atol=1e-300)
-    for a, b in zip(problem.sphere_pair_starts, ends, strict=True):  # groups = capsule pairs
-        parts = {tuple(problem.sphere_capsule[problem.sphere_pairs[p]]) for p in range(a, b)}
+    for a, b in zip(spheres.sphere_pair_starts, ends, strict=True):  # groups = capsule pairs
+        parts = {tuple(spheres.sphere_capsule[spheres.sphere_pairs[p]]) for p in range(a, b)}
         assert len(parts) == 1
     # the spheres of two touching parts overlap at rest (the rows are not all ~0)
     assert rows.max() > 1.0

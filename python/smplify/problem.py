@@ -2,7 +2,9 @@
 
 ``build_problem`` is shared by the C++ fit (``smplify.fit``) and the pure NumPy twin
 (``smplify.reference.fit``), so both fit exactly the same thing and reject bad input with the
-same errors. Conventions are those of docs/design.md.
+same errors. Conventions are those of docs/design.md. What only the reference reads (the model
+and prior as float64 arrays, the sphere layout of E_sp) it derives itself
+(`smplify.reference.arrays`).
 """
 
 from __future__ import annotations
@@ -73,17 +75,6 @@ class FitProblem:
     model : smplify.BodyModel
     prior : smplify.prior.GMMPosePrior
     capsule_regressor : smplify.capsules.CapsuleRegressor
-    sphere_counts : (20,) int64
-        Spheres per capsule, fixed from β = 0 when the problem is built.
-    sphere_capsule : (S,) int64
-        Capsule of each sphere.
-    sphere_fraction : (S,) float64
-        m / (n − 1): sphere centre = A + fraction · (B − A).
-    sphere_pairs : (P, 2) int64
-        Incompatible sphere pairs, grouped by capsule pair (INCOMPATIBLE_PART_PAIRS order).
-    sphere_pair_starts : (G,) int64
-        First sphere pair of each incompatible capsule pair: capsule pair g, one E_sp row,
-        owns sphere_pairs[sphere_pair_starts[g]:sphere_pair_starts[g + 1]].
     options : FitOptions
     """
 
@@ -104,11 +95,6 @@ class FitProblem:
     model: Any
     prior: Any
     capsule_regressor: Any
-    sphere_counts: np.ndarray
-    sphere_capsule: np.ndarray
-    sphere_fraction: np.ndarray
-    sphere_pairs: np.ndarray
-    sphere_pair_starts: np.ndarray
     options: FitOptions
 
     @property
@@ -125,30 +111,6 @@ class FitProblem:
     def camera(self) -> Camera:
         """The pinhole camera (focal length, principal point)."""
         return Camera(focal_length=self.focal_length, center=self.center.copy())
-
-    # The arrays below are read by smplify.reference only, computed on first use.
-    @cached_property
-    def body(self) -> Any:
-        """The model as :class:`smplify.reference.body.BodyArrays` (float64 NumPy)."""
-        from .reference.body import BodyArrays
-
-        return BodyArrays.from_model(self.model)
-
-    @cached_property
-    def prior_arrays(self) -> Any:
-        """The prior as :class:`smplify.reference.energy.PriorArrays` (recomputed from covars)."""
-        from .reference.energy import PriorArrays
-
-        return PriorArrays.from_prior(self.prior)
-
-    @cached_property
-    def surface_blend(self) -> Any:
-        """:class:`smplify.reference.body.SurfaceBlend` of the keypoints with joint −1."""
-        from .reference.body import SurfaceBlend
-
-        rows = np.flatnonzero(self.keypoint_joint < 0)
-        return SurfaceBlend.build(self.body, self.keypoint_vertex_ids[rows],
-                                  self.keypoint_vertex_weights[rows])
 
     @cached_property
     def capsule_arrays(self) -> dict[str, np.ndarray]:
@@ -230,12 +192,6 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
                             "(confidence · format weight); nothing to fit")
 
     caps = capsule_regressor if capsule_regressor is not None else body_model.capsule_regressor
-    counts, sphere_capsule, sphere_fraction, pairs = _sphere_layout(caps)
-    from .capsules import INCOMPATIBLE_PART_PAIRS
-
-    pairs_per_group = [counts[a] * counts[b] for a, b in INCOMPATIBLE_PART_PAIRS]
-    pair_starts = np.concatenate([[0], np.cumsum(pairs_per_group)[:-1]]).astype(np.int64)
-
     def frozen(a: np.ndarray) -> np.ndarray:
         a = np.array(a)
         a.flags.writeable = False
@@ -249,10 +205,7 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
         keypoint_available=frozen(available),
         image_size=frozen(size), focal_length=focal, center=frozen(size / 2.0),
         torso_keypoints=frozen(torso), torso_confident=frozen(torso_ok),
-        model=body_model, prior=pose_prior, capsule_regressor=caps,
-        sphere_counts=frozen(counts), sphere_capsule=frozen(sphere_capsule.astype(np.int64)),
-        sphere_fraction=frozen(sphere_fraction), sphere_pairs=frozen(pairs.astype(np.int64)),
-        sphere_pair_starts=frozen(pair_starts), options=opts)
+        model=body_model, prior=pose_prior, capsule_regressor=caps, options=opts)
 
 
 def check_torso(torso_xy: np.ndarray, torso_ok: np.ndarray) -> None:
@@ -317,16 +270,6 @@ def _targets(fmt: Any, model: Any) -> tuple[Any, np.ndarray, np.ndarray]:
         return resolved, vertex_ids, vertex_weights
 
     return _DERIVED.get((model,), ("targets", fmt), compute)
-
-
-def _sphere_layout(caps: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Sphere counts (fixed at β = 0), layout and incompatible pairs of a capsule regressor."""
-    def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        counts = np.asarray(caps.sphere_counts(None), dtype=np.int64)
-        sphere_capsule, sphere_fraction = caps.sphere_layout(counts)
-        return counts, sphere_capsule, sphere_fraction, caps.incompatible_sphere_pairs(counts)
-
-    return _DERIVED.get((caps,), "spheres", compute)
 
 
 def _options(options: FitOptions | Mapping[str, Any] | None) -> FitOptions:

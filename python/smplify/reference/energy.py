@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .arrays import reference_arrays
 from .body import PosedBody, pose_body
 
 if TYPE_CHECKING:
@@ -85,12 +86,13 @@ def model_keypoints(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
     (..., K, 3) metres, camera frame.
     """
     if posed is None:
-        posed = pose_body(problem.body, pose, betas, transl)
+        posed = pose_body(reference_arrays(problem).body, pose, betas, transl)
     joint = problem.keypoint_joint
     out = posed.joints[..., np.maximum(joint, 0), :]  # (..., K, 3)
     from_vertices = np.flatnonzero(joint < 0)
     if from_vertices.size:
-        surface = problem.surface_blend.points(posed, np.asarray(betas))  # (..., Kv, 3)
+        blend = reference_arrays(problem).surface_blend
+        surface = blend.points(posed, np.asarray(betas))  # (..., Kv, 3)
         out = out.copy() if out.dtype == surface.dtype else out.astype(surface.dtype)
         out[..., from_vertices, :] = surface
     return out
@@ -156,35 +158,6 @@ def angle_residuals(problem: FitProblem, pose: np.ndarray, betas: np.ndarray | N
     return weight * scale * np.exp(ANGLE_PRIOR_SIGNS * pose[..., ANGLE_PRIOR_INDICES])
 
 
-@dataclass(frozen=True)
-class PriorArrays:
-    """The max-mixture pose prior precomputed per component (docs/design.md).
-
-    Attributes
-    ----------
-    means : (M, 69) μ_k.
-    chol : (M, 69, 69) lower L_k with L_k L_kᵀ = Σ_k⁻¹.
-    neg_log_c : (M,) −log c_k = −log w_k + (69/2) log 2π + ½ log det Σ_k − min_j ½ log det Σ_j.
-    """
-
-    means: np.ndarray
-    chol: np.ndarray
-    neg_log_c: np.ndarray
-
-    @classmethod
-    def from_prior(cls, prior: object) -> PriorArrays:
-        """Compute L_k and −log c_k from ``prior.means``, ``.covars``, ``.weights`` directly."""
-        means = np.asarray(prior.means, dtype=float)
-        covars = np.asarray(prior.covars, dtype=float)
-        weights = np.asarray(prior.weights, dtype=float)
-        dim = means.shape[1]
-        chol = np.stack([np.linalg.cholesky(np.linalg.inv(c)) for c in covars])
-        half_logdet = np.array([0.5 * np.linalg.slogdet(c)[1] for c in covars])
-        neg_log_c = (-np.log(weights) + 0.5 * dim * np.log(2.0 * np.pi) + half_logdet
-                     - half_logdet.min())
-        return cls(means=means, chol=chol, neg_log_c=neg_log_c)
-
-
 def pose_prior_components(problem: FitProblem, pose: np.ndarray) -> np.ndarray:
     """All components' rows r_k(x) = [√½ L_kᵀ (x − μ_k); √(−log c_k)], x = θ[3:72].
 
@@ -192,7 +165,7 @@ def pose_prior_components(problem: FitProblem, pose: np.ndarray) -> np.ndarray:
     -------
     (..., M, 70)
     """
-    arrays = problem.prior_arrays
+    arrays = reference_arrays(problem).prior
     x = np.asarray(pose)[..., 3:]
     diff = x[..., None, :] - arrays.means  # (..., M, 69)
     # (L_kᵀ d)_a = Σ_b L_k[b, a] d_b
@@ -248,12 +221,13 @@ def sphere_centres(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
     """
     caps = problem.capsule_arrays
     if posed is None:
-        posed = pose_body(problem.body, pose, betas, transl)
+        posed = pose_body(reference_arrays(problem).body, pose, betas, transl)
     betas = np.asarray(betas)
     radius = caps["radius_mean"] + np.einsum("cb,...b->...c", caps["radius_betas"], betas)
     length = caps["length_mean"] + np.einsum("cb,...b->...c", caps["length_betas"], betas)
-    c = problem.sphere_capsule  # (S,)
-    along = (caps["start"][c] + problem.sphere_fraction) * length[..., c]  # (..., S)
+    arrays = reference_arrays(problem)
+    c = arrays.sphere_capsule  # (S,)
+    along = (caps["start"][c] + arrays.sphere_fraction) * length[..., c]  # (..., S)
     local = caps["offset"][c] + along[..., None] * caps["axis"][c]  # (..., S, 3)
     joint = caps["joint"][c]  # (S,)
     rot = posed.world_rot[..., joint, :, :]  # (..., S, 3, 3)
@@ -279,13 +253,14 @@ def interpenetration_residuals(problem: FitProblem, pose: np.ndarray, betas: np.
     (..., G)
     """
     centres, radii = sphere_centres(problem, pose, betas, transl, posed)
-    i, j = problem.sphere_pairs[:, 0], problem.sphere_pairs[:, 1]
+    arrays = reference_arrays(problem)
+    i, j = arrays.sphere_pairs[:, 0], arrays.sphere_pairs[:, 1]
     no_sphere = np.any(~(radii.real[..., i] > 0) | ~(radii.real[..., j] > 0), axis=-1)
     d = centres[..., i, :] - centres[..., j, :]
     dist_sq = np.einsum("...pa,...pa->...p", d, d)
     sigma = problem.options.sphere_sigma_scale * radii
     exponent = -dist_sq / (sigma[..., i] ** 2 + sigma[..., j] ** 2)
-    starts = problem.sphere_pair_starts
+    starts = arrays.sphere_pair_starts
     group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(i))))
     # m from the real part: a constant shift, so complex-step derivatives stay exact.
     largest = np.maximum.reduceat(exponent.real, starts, axis=-1)
@@ -310,7 +285,7 @@ TERM_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
 def term_residuals(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
                    transl: np.ndarray, weights: StageWeights) -> dict[str, np.ndarray]:
     """Every term's weighted rows at one point, keyed by term name (one kinematics pass)."""
-    posed = pose_body(problem.body, pose, betas, transl)
+    posed = pose_body(reference_arrays(problem).body, pose, betas, transl)
     out = {
         "data": data_residuals(problem, pose, betas, transl, weights.data, posed),
         "pose": pose_prior_residuals(problem, pose, weight=weights.pose),
@@ -318,7 +293,7 @@ def term_residuals(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
         "interpenetration": np.zeros(np.shape(pose)[:-1] + (0,)),
         "shape": shape_residuals(problem, None, betas, weight=weights.shape),
     }
-    if weights.interpenetration > 0.0 and len(problem.sphere_pairs):
+    if weights.interpenetration > 0.0 and len(reference_arrays(problem).sphere_pairs):
         out["interpenetration"] = interpenetration_residuals(
             problem, pose, betas, transl, weights.interpenetration, posed)
     return out

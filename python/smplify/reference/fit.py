@@ -18,6 +18,7 @@ from scipy.optimize import least_squares
 
 from ..problem import FitProblem, build_problem, start_poses
 from ..result import FitResult, StageSummary
+from .arrays import reference_arrays
 from .body import model_output
 from .energy import (
     StageWeights,
@@ -79,7 +80,7 @@ def fit_stage(problem: FitProblem, pose: np.ndarray, betas: np.ndarray, transl: 
     nb = problem.num_betas
     transl = np.asarray(transl, float)
     free_transl = problem.options.refine_translation
-    use_sp = weights.interpenetration > 0.0 and len(problem.sphere_pairs) > 0
+    use_sp = weights.interpenetration > 0.0 and len(reference_arrays(problem).sphere_pairs) > 0
 
     def gamma_of(x: np.ndarray) -> np.ndarray:
         if free_transl:
@@ -200,13 +201,14 @@ def fit_problem(problem: FitProblem) -> FitResult:
     tried = {name: data for data, name, *_ in runs}
     _, orientation, pose, betas, stages, energy, transl, _ = min(runs, key=lambda run: run[0])
 
-    joints, vertices = model_output(problem.body, pose, betas, transl)
+    body = reference_arrays(problem).body
+    joints, vertices = model_output(body, pose, betas, transl)
     keypoints_3d = model_keypoints(problem, pose, betas, transl)
     keypoints_3d[~problem.keypoint_available] = np.nan
     return FitResult(
         betas=betas, global_orient=pose[:3].copy(), body_pose=pose[3:].copy(),
         transl=transl, camera=problem.camera, joints=joints, vertices=vertices,
-        faces=problem.body.faces.copy(), keypoints_3d=keypoints_3d,
+        faces=body.faces.copy(), keypoints_3d=keypoints_3d,
         keypoints_2d=project(problem, keypoints_3d), energy=energy,
         summary={"stages": [torso_summary, *stages], "orientation": orientation,
                  "sideways": sideways, "tried": tried,
