@@ -50,7 +50,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from smplify.problem import FitProblem, build_problem, start_poses
-from smplify.reference.arrays import reference_arrays
+from smplify.reference.arrays import padded_vertex_rows, reference_arrays
 
 torch.set_num_threads(1)
 
@@ -247,7 +247,8 @@ class TorchProblem:
             raise ValueError(f"surface must be 'mesh' or 'sparse', got {surface!r}")
         body = torch_body(problem.model)
         rows = np.flatnonzero(problem.keypoint_joint < 0)
-        ids = problem.keypoint_vertex_ids[rows]
+        padded_ids, padded_weights = padded_vertex_rows(problem)
+        ids = padded_ids[rows]
         skinned = None
         if surface == "sparse" and rows.size:
             skinned_np, inverse = np.unique(ids, return_inverse=True)
@@ -269,8 +270,7 @@ class TorchProblem:
             joint=torch.as_tensor(np.maximum(problem.keypoint_joint, 0)),
             from_vertices=torch.as_tensor(rows),
             surface_ids=torch.as_tensor(ids),
-            surface_weights=torch.as_tensor(problem.keypoint_vertex_weights[rows],
-                                            dtype=DTYPE),
+            surface_weights=torch.as_tensor(padded_weights[rows], dtype=DTYPE),
             skinned_ids=skinned, focal=float(problem.focal_length),
             center=torch.tensor(problem.center, dtype=DTYPE),
             sigma=float(problem.options.data_sigma),

@@ -19,8 +19,8 @@ bool AnglePriorCost::Evaluate(double const* const* parameters, double* residuals
     residuals[i] = weight_ * scale_ * std::exp(kSign[i] * body_pose[kPoseIndex[i] - 3]);
   }
   if (jacobians != nullptr && jacobians[0] != nullptr) {
-    std::fill(jacobians[0], jacobians[0] + 4 * 69, 0.0);
-    for (int i = 0; i < 4; ++i) jacobians[0][69 * i + kPoseIndex[i] - 3] = kSign[i] * residuals[i];
+    std::fill(jacobians[0], jacobians[0] + 4 * kBodyPoseSize, 0.0);
+    for (int i = 0; i < 4; ++i) jacobians[0][kBodyPoseSize * i + kPoseIndex[i] - 3] = kSign[i] * residuals[i];
   }
   return true;
 }

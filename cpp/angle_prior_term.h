@@ -9,9 +9,12 @@
 
 #include <ceres/sized_cost_function.h>
 
+#include "body_model.h"
+
 namespace smplify {
 
-class AnglePriorCost : public ceres::SizedCostFunction<4 /* residuals */, 69 /* body_pose */> {
+class AnglePriorCost
+    : public ceres::SizedCostFunction<4 /* residuals */, kBodyPoseSize /* body_pose */> {
  public:
   AnglePriorCost(double weight, double scale) : weight_(weight), scale_(scale) {}
 

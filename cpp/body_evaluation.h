@@ -17,21 +17,6 @@
 
 namespace smplify {
 
-// The fit's parameter blocks; Ceres reads and writes these arrays in place.
-struct BodyParameters {
-  Vec3 global_orient = Vec3::Zero();                                // θ[0:3]
-  Eigen::Matrix<double, kPoseSize - 3, 1> body_pose =
-      Eigen::Matrix<double, kPoseSize - 3, 1>::Zero();              // θ[3:72]
-  Eigen::VectorXd betas;                                            // β
-  Vec3 transl = Vec3::Zero();                                       // γ
-
-  PoseVector Pose() const {
-    PoseVector pose;
-    pose << global_orient, body_pose;
-    return pose;
-  }
-};
-
 class BodyEvaluation : public ceres::EvaluationCallback {
  public:
   // capsules/layout may be null (no interpenetration term). The spheres are placed on the

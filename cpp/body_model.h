@@ -26,6 +26,7 @@ namespace smplify {
 
 inline constexpr int kNumJoints = 24;
 inline constexpr int kPoseSize = 3 * kNumJoints;          // θ: 72
+inline constexpr int kBodyPoseSize = kPoseSize - 3;       // θ[3:72] without the root: 69
 inline constexpr int kPoseFeatureSize = 9 * (kNumJoints - 1);  // 207 pose blend-shape inputs
 
 using Mat3X = Eigen::Matrix<double, 3, Eigen::Dynamic>;

@@ -13,6 +13,21 @@
 
 namespace smplify {
 
+// The fit's parameter blocks; Ceres reads and writes these arrays in place.
+struct BodyParameters {
+  Vec3 global_orient = Vec3::Zero();                                // θ[0:3]
+  Eigen::Matrix<double, kBodyPoseSize, 1> body_pose =
+      Eigen::Matrix<double, kBodyPoseSize, 1>::Zero();           // θ[3:72]
+  Eigen::VectorXd betas;                                            // β
+  Vec3 transl = Vec3::Zero();                                       // γ
+
+  PoseVector Pose() const {
+    PoseVector pose;
+    pose << global_orient, body_pose;
+    return pose;
+  }
+};
+
 // Where each detector keypoint sits on the model: an SMPL joint, or Σ w·vertex.
 struct KeypointTargets {
   std::vector<int> joint;  // K entries: joint index, or −1 for a surface keypoint
@@ -57,7 +72,8 @@ struct CapsuleArrays {
 // SPEC §3 constants and solver settings. Python's FitOptions has each of these fields with the
 // same default (flip "auto"/False/True coded −1/0/1) except `threads`, whose None (one per
 // core) Python resolves to a number before it gets here. Its init_pose and multi_start exist
-// in Python only: they choose the FitContext's start poses.
+// in Python only: they choose the FitContext's start poses. Bound as _core.FitOptions;
+// tests/test_documented.py keeps these defaults equal to Python's.
 struct FitOptions {
   std::vector<double> pose_prior_weights = {404.0, 404.0, 57.4, 4.78};
   std::vector<double> shape_prior_weights = {100.0, 50.0, 10.0, 5.0};

@@ -1,19 +1,18 @@
 #include "fitter.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <exception>
 #include <functional>
 #include <limits>
 #include <stdexcept>
-#include <thread>
 #include <utility>
 
 #include <ceres/ceres.h>
 
 #include "depth_prior_term.h"
+#include "run_tasks.h"
 
 namespace smplify {
 namespace {
@@ -93,51 +92,6 @@ double TorsoLength2D(const Observation& o) {
   return count ? sum / count : 0.0;
 }
 
-// Runs task(0) .. task(n − 1) on up to `workers` threads of execution, the calling thread
-// included, taking the tasks in index order. An exception ends its task only: it is kept, no
-// further task is started, and once every thread has been joined the exception of the
-// lowest-index failed task is rethrown (the one a serial loop would have thrown). If a thread
-// cannot be created, the threads that exist (at least the calling one) run the rest.
-void RunTasks(size_t n, size_t workers, const std::function<void(size_t)>& task) {
-  std::vector<std::exception_ptr> errors(n);
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  const auto work = [&]() noexcept {
-    while (!failed) {
-      const size_t i = next++;
-      if (i >= n) return;
-      try {
-        task(i);
-      } catch (...) {
-        errors[i] = std::current_exception();
-        failed = true;
-      }
-    }
-  };
-  {
-    // Joins every started thread however this block is left.
-    struct JoinAll {
-      std::vector<std::thread> threads;
-      ~JoinAll() {
-        for (std::thread& t : threads) {
-          if (t.joinable()) t.join();
-        }
-      }
-    } pool;
-    for (size_t w = 1; w < workers; ++w) {
-      try {
-        pool.threads.emplace_back(work);
-      } catch (...) {  // std::system_error (no thread), std::bad_alloc: fewer threads
-        break;
-      }
-    }
-    work();
-  }
-  for (const std::exception_ptr& error : errors) {
-    if (error) std::rethrow_exception(error);
-  }
-}
-
 }  // namespace
 
 Vec3 FlippedOrientation(const Vec3& global_orient) {
@@ -156,12 +110,12 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
       Require(vertex >= 0 && vertex < c.model.num_vertices(), "targets: vertex id out of range");
     }
   }
-  Require(c.prior.means.rows() > 0 && c.prior.means.cols() == 69, "prior: means must be M x 69");
+  Require(c.prior.means.rows() > 0 && c.prior.means.cols() == kBodyPoseSize, "prior: means must be M x 69");
   Require(static_cast<int>(c.prior.precision_cholesky.size()) == c.prior.means.rows() &&
               c.prior.neg_log_c.size() == c.prior.means.rows(),
           "prior: one precision factor and constant per component");
   for (const auto& L : c.prior.precision_cholesky) {
-    Require(L.rows() == 69 && L.cols() == 69, "prior: precision factors must be 69 x 69");
+    Require(L.rows() == kBodyPoseSize && L.cols() == kBodyPoseSize, "prior: precision factors must be 69 x 69");
     Require(L.allFinite(), "prior: precision factors must be finite");
   }
   Require(c.prior.means.allFinite(), "prior: means must be finite");
@@ -198,7 +152,7 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
   Require(o.max_iterations >= 1 && o.threads >= 1, "options: iterations and threads >= 1");
   Require(!c.starts.empty(), "need at least one start pose");
   for (const auto& start : c.starts) {
-    Require(start.size() == 69 && start.allFinite(), "start poses must be 69 finite values");
+    Require(start.size() == kBodyPoseSize && start.allFinite(), "start poses must be 69 finite values");
   }
   Require(o.data_sigma > 0 && o.function_tolerance > 0 && o.sphere_sigma_scale > 0 &&
               o.selection_sigma > 0,
@@ -291,7 +245,7 @@ BodyParameters Fitter::InitializeCamera(const Observation& o, double* initial_de
   // 3. Torso fit: plain 2D error of the torso keypoints over (γ, global orientation) plus
   //    w (t_z − t_z,init)²; body pose and shape stay at rest.
   BodyEvaluation evaluation(model, context_.targets, p);
-  JointDataCost data(&evaluation, o, torso_ids,
+  KeypointDataCost data(&evaluation, o, torso_ids,
                      Eigen::Map<const Eigen::VectorXd>(torso_weights.data(),
                                                        static_cast<Eigen::Index>(torso_weights.size())),
                      /*robust=*/false, context_.options.data_sigma, model.num_betas());

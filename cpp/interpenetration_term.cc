@@ -21,7 +21,7 @@ bool InterpenetrationCost::Evaluate(double const* const* /*parameters*/, double*
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const int rows = num_residuals();
   Eigen::Map<RowMajor> d_orient(want_jacobians ? jacobians[0] : nullptr, rows, 3);
-  Eigen::Map<RowMajor> d_body(want_jacobians ? jacobians[1] : nullptr, rows, 69);
+  Eigen::Map<RowMajor> d_body(want_jacobians ? jacobians[1] : nullptr, rows, kBodyPoseSize);
 
   std::vector<double> exponent;  // a_ij = −d² / s2, per sphere pair of the capsule pair
   for (int g = 0; g < rows; ++g) {
@@ -67,7 +67,7 @@ bool InterpenetrationCost::Evaluate(double const* const* /*parameters*/, double*
     dr *= scale;
     if (!dr.allFinite()) return false;
     if (jacobians[0] != nullptr) d_orient.row(g) = dr.leftCols<3>();
-    if (jacobians[1] != nullptr) d_body.row(g) = dr.rightCols<69>();
+    if (jacobians[1] != nullptr) d_body.row(g) = dr.rightCols<kBodyPoseSize>();
   }
   return true;
 }

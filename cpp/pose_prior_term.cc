@@ -14,11 +14,11 @@ int PosePriorCost::BestComponent(const PosePriorArrays& prior,
   double best_energy = std::numeric_limits<double>::infinity();
   Eigen::Matrix<double, 70, 1> candidate;
   for (int k = 0; k < prior.means.rows(); ++k) {
-    const Eigen::Matrix<double, 69, 1> d = body_pose - prior.means.row(k).transpose();
-    const Eigen::Matrix<double, 69, 1> whitened =
+    const Eigen::Matrix<double, kBodyPoseSize, 1> d = body_pose - prior.means.row(k).transpose();
+    const Eigen::Matrix<double, kBodyPoseSize, 1> whitened =
         prior.precision_cholesky[k].transpose().triangularView<Eigen::Upper>() * d;  // L_kᵀ(x − μ_k)
-    candidate.head<69>() = sqrt_half * whitened;
-    candidate(69) = std::sqrt(prior.neg_log_c(k));
+    candidate.head<kBodyPoseSize>() = sqrt_half * whitened;
+    candidate(kBodyPoseSize) = std::sqrt(prior.neg_log_c(k));
     const double energy = candidate.squaredNorm();
     if (energy < best_energy) {
       best_energy = energy;
@@ -31,9 +31,9 @@ int PosePriorCost::BestComponent(const PosePriorArrays& prior,
 
 bool PosePriorCost::Evaluate(double const* const* parameters, double* residuals,
                              double** jacobians) const {
-  const Eigen::Map<const Eigen::Matrix<double, 69, 1>> body_pose(parameters[0]);
+  const Eigen::Map<const Eigen::Matrix<double, kBodyPoseSize, 1>> body_pose(parameters[0]);
   if (cached_component_ < 0 ||
-      std::memcmp(body_pose.data(), cached_pose_.data(), sizeof(double) * 69) != 0) {
+      std::memcmp(body_pose.data(), cached_pose_.data(), sizeof(double) * kBodyPoseSize) != 0) {
     cached_component_ = BestComponent(prior_, body_pose, &cached_rows_);
     cached_pose_ = body_pose;
   }
@@ -42,9 +42,9 @@ bool PosePriorCost::Evaluate(double const* const* parameters, double* residuals,
   Eigen::Map<Eigen::Matrix<double, 70, 1>> r(residuals);
   r = weight_ * cached_rows_;
   if (jacobians != nullptr && jacobians[0] != nullptr) {
-    Eigen::Map<Eigen::Matrix<double, 70, 69, Eigen::RowMajor>> J(jacobians[0]);
-    J.topRows<69>() = (weight_ * std::sqrt(0.5)) * prior_.precision_cholesky[k].transpose();
-    J.row(69).setZero();
+    Eigen::Map<Eigen::Matrix<double, kBodyPoseSize + 1, kBodyPoseSize, Eigen::RowMajor>> J(jacobians[0]);
+    J.topRows<kBodyPoseSize>() = (weight_ * std::sqrt(0.5)) * prior_.precision_cholesky[k].transpose();
+    J.row(kBodyPoseSize).setZero();
   }
   return true;
 }

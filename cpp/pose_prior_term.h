@@ -16,7 +16,7 @@
 
 namespace smplify {
 
-class PosePriorCost : public ceres::SizedCostFunction<70 /* residuals */, 69 /* body_pose */> {
+class PosePriorCost : public ceres::SizedCostFunction<kBodyPoseSize + 1 /* residuals */, kBodyPoseSize /* body_pose */> {
  public:
   PosePriorCost(const PosePriorArrays& prior, double weight) : prior_(prior), weight_(weight) {}
 
@@ -35,7 +35,7 @@ class PosePriorCost : public ceres::SizedCostFunction<70 /* residuals */, 69 /* 
   // The last point's k* and rows: Ceres evaluates an accepted step's point twice (its cost,
   // then its Jacobian), and k* costs M triangular 69 × 69 products. Keyed by the point's bits;
   // not thread-safe (one cost per problem, solved on one thread: SolverOptions).
-  mutable Eigen::Matrix<double, 69, 1> cached_pose_;
+  mutable Eigen::Matrix<double, kBodyPoseSize, 1> cached_pose_;
   mutable Eigen::Matrix<double, 70, 1> cached_rows_;
   mutable int cached_component_ = -1;
 };

@@ -30,8 +30,8 @@ double DataEnergy(const FitContext& context, const Observation& observation,
   std::vector<int> ids;
   Eigen::VectorXd weights;
   DataKeypoints(observation, &ids, &weights);
-  // JointDataCost reads the keypoints from the evaluation, which is computed once here.
-  const JointDataCost data(&evaluation, observation, std::move(ids), std::move(weights),
+  // KeypointDataCost reads the keypoints from the evaluation, which is computed once here.
+  const KeypointDataCost data(&evaluation, observation, std::move(ids), std::move(weights),
                            /*robust=*/true, sigma, context.model.num_betas());
   const double* blocks[] = {parameters.global_orient.data(), parameters.body_pose.data(),
                             parameters.betas.data(), parameters.transl.data()};
@@ -54,7 +54,7 @@ StageTerms::StageTerms(const FitContext& context, const Observation& observation
   Eigen::VectorXd data_weights;
   DataKeypoints(observation, &ids, &data_weights);
   Add("data",
-      new JointDataCost(&evaluation_, observation, std::move(ids), std::move(data_weights),
+      new KeypointDataCost(&evaluation_, observation, std::move(ids), std::move(data_weights),
                         /*robust=*/true, context.options.data_sigma, num_betas),
       {kOrient, kBody, kBetas, kTransl});
   Add("pose", new PosePriorCost(context.prior, weights.pose), {kBody});

@@ -16,27 +16,14 @@
 #include "body_evaluation.h"
 #include "body_model.h"
 #include "capsule_spheres.h"
+#include "fit_context.h"
 #include "fit_inputs.h"
 #include "interpenetration_term.h"
-#include "joint_data_term.h"
+#include "keypoint_data_term.h"
 #include "pose_prior_term.h"
 #include "shape_prior_term.h"
 
 namespace smplify {
-
-// What a fit needs that stays fixed across images.
-struct FitContext {
-  const BodyModel& model;
-  KeypointTargets targets;
-  PosePriorArrays prior;
-  CapsuleArrays capsules;  // empty joint list: no interpenetration term
-  FitOptions options;
-  SphereLayout spheres = {};  // filled by the Fitter from the capsules at β = 0
-  // Body poses the stages start from; the fit keeps one per orientation (options'
-  // select_start_by_data). The camera initialisation and torso fit always use θ_body = 0
-  // (docs/design.md).
-  std::vector<Eigen::VectorXd> starts = {Eigen::VectorXd::Zero(69)};
-};
 
 struct StageWeights {
   double pose = 0.0;              // λ_θ

@@ -36,11 +36,10 @@ def problem(open_model, open_prior):
 def fitter_arguments(problem) -> dict:
     """The keyword arguments ``smplify.fitting`` gives ``_core.Fitter``, as fresh copies."""
     prior = problem.prior
-    vertices = [list(zip(ids[w != 0].tolist(), w[w != 0].tolist(), strict=True))
-                for ids, w in zip(problem.keypoint_vertex_ids, problem.keypoint_vertex_weights,
-                                  strict=True)]
     return {"model": problem.model.core,
-            "joint": [int(j) for j in problem.keypoint_joint], "vertices": vertices,
+            "joint": [int(j) for j in problem.keypoint_joint],
+            "vertex_ids": [ids.copy() for ids in problem.keypoint_vertex_ids],
+            "vertex_weights": [w.copy() for w in problem.keypoint_vertex_weights],
             "prior_means": np.asarray(prior.means, dtype=np.float64),
             "precision_cholesky": [np.asarray(L, dtype=np.float64)
                                    for L in prior.precision_cholesky],
@@ -285,10 +284,11 @@ def test_a_fit_whose_threads_cannot_all_be_created_runs_the_starts_on_those_that
         for spare in (12, 2):
             limit_address_space(spare)
             report = four.fit(**_observation(p))
-            assert report["num_starts"] == 9
+            assert report.num_starts == 9
             for key in ("global_orient", "body_pose", "betas", "transl"):
-                assert np.array_equal(report[key], reference[key]), key
-            assert report["energy"] == reference["energy"]
+                assert np.array_equal(getattr(report, key), getattr(reference, key)), key
+            for term in ("data", "pose", "angle", "shape", "interpenetration"):
+                assert getattr(report.energy, term) == getattr(reference.energy, term), term
             print("same fit with", spare, "MB spare")
     """)
     assert out.stdout.count("same fit") == 2, out.stdout
@@ -308,7 +308,8 @@ def test_an_exception_inside_a_threaded_start_comes_back_as_a_python_exception()
         joint = list(range(24)) * copies
         keypoints = np.ascontiguousarray(np.tile(case.keypoints[:, :2], (copies, 1)))
         weights = np.ones(len(joint))
-        core = _core.Fitter(model.core, joint, [[] for _ in joint], np.asarray(prior.means),
+        core = _core.Fitter(model.core, joint, [[] for _ in joint], [[] for _ in joint],
+                            np.asarray(prior.means),
                             [np.asarray(L) for L in prior.precision_cholesky],
                             np.asarray(prior.neg_log_c), _core_capsules(p), _core_options(p),
                             start_poses(p))
@@ -321,13 +322,14 @@ def test_an_exception_inside_a_threaded_start_comes_back_as_a_python_exception()
         # With the limit lifted, fits go on in this process.
         resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY,) * 2)
         small = _core.Fitter(model.core, list(range(24)), [[] for _ in range(24)],
+                             [[] for _ in range(24)],
                              np.asarray(prior.means),
                              [np.asarray(L) for L in prior.precision_cholesky],
                              np.asarray(prior.neg_log_c), _core_capsules(p), _core_options(p),
                              start_poses(p))
         report = small.fit(np.ascontiguousarray(case.keypoints[:, :2]), np.ones(24), np.ones(24),
                            [16, 17, 1, 2], float(p.focal_length), np.asarray(p.center))
-        print("then fit", np.isfinite(report["energy"]["total"]))
+        print("then fit", np.isfinite(report.energy.total))
     """)
     # The process survived either way (run_limited checks the exit code). If this machine's
     # memory accounting let the starts run, the worker-exception path was not reached.

@@ -160,10 +160,10 @@ def test_problems_exercise_surface_keypoints_and_all_terms(problems):
         assert np.any(problem.weights == 0.0) and np.any(problem.weights > 0.0)
         assert len(reference_arrays(problem).sphere_pairs) > 0
     opened = problems["open-mediapipe33"][0][0]
-    assert opened.keypoint_vertex_ids.shape[1] > 1000  # dense regressor rows
+    assert max(len(ids) for ids in opened.keypoint_vertex_ids) > 1000  # dense regressor rows
     proc = problems["procedural-coco17"][0][0]
     assert proc.model.has_pose_blend_shapes
-    sums = proc.keypoint_vertex_weights.sum(axis=1)[proc.keypoint_joint < 0]
+    sums = np.array([w.sum() for w in proc.keypoint_vertex_weights])[proc.keypoint_joint < 0]
     assert np.any(np.abs(sums - 1.0) > 0.01)  # one row does not sum to 1
 
 

@@ -1,5 +1,5 @@
-// Python bindings of the fitter: convert NumPy/dicts to the core's structs, release the GIL
-// around the solve, convert the report back to a dict.
+// Python bindings of the fitter: convert NumPy arrays to the core's structs, release the GIL
+// around the solve. Options and the report cross as bound structs (FitOptions, FitReport).
 #include <memory>
 #include <optional>
 
@@ -16,31 +16,6 @@ namespace smplify {
 namespace {
 
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-FitOptions ToOptions(const py::dict& d) {
-  FitOptions o;
-  for (const auto& [key, value] : d) {
-    const auto name = key.cast<std::string>();
-    if (name == "pose_prior_weights") o.pose_prior_weights = value.cast<std::vector<double>>();
-    else if (name == "shape_prior_weights") o.shape_prior_weights = value.cast<std::vector<double>>();
-    else if (name == "angle_prior_ratio") o.angle_prior_ratio = value.cast<double>();
-    else if (name == "angle_prior_scale") o.angle_prior_scale = value.cast<double>();
-    else if (name == "interpenetration_weight") o.interpenetration_weight = value.cast<double>();
-    else if (name == "sphere_sigma_scale") o.sphere_sigma_scale = value.cast<double>();
-    else if (name == "data_sigma") o.data_sigma = value.cast<double>();
-    else if (name == "depth_weight") o.depth_weight = value.cast<double>();
-    else if (name == "max_iterations") o.max_iterations = value.cast<int>();
-    else if (name == "function_tolerance") o.function_tolerance = value.cast<double>();
-    else if (name == "flip") o.flip = value.cast<int>();
-    else if (name == "sideways_ratio") o.sideways_ratio = value.cast<double>();
-    else if (name == "threads") o.threads = value.cast<int>();
-    else if (name == "refine_translation") o.refine_translation = value.cast<bool>();
-    else if (name == "select_start_by_data") o.select_start_by_data = value.cast<bool>();
-    else if (name == "selection_sigma") o.selection_sigma = value.cast<double>();
-    else throw std::invalid_argument("unknown option '" + name + "'");
-  }
-  return o;
-}
 
 CapsuleArrays ToCapsules(const py::object& d) {
   CapsuleArrays c;
@@ -75,69 +50,102 @@ Observation ToObservation(const Eigen::Ref<const RowMatrix>& keypoints,
 BodyParameters ToParameters(const Eigen::Ref<const Eigen::VectorXd>& pose,
                             const Eigen::VectorXd& betas, const Eigen::Ref<const Eigen::VectorXd>& transl) {
   if (pose.size() != kPoseSize || transl.size() != 3) {
-    throw std::invalid_argument("pose must have 72 entries and transl 3");
+    throw std::invalid_argument("pose must have " + std::to_string(kPoseSize) +
+                                " entries and transl 3");
   }
   BodyParameters p;
   p.global_orient = pose.head<3>();
-  p.body_pose = pose.tail<69>();
+  p.body_pose = pose.tail<kBodyPoseSize>();
   p.betas = betas;
   p.transl = transl;
   return p;
 }
 
-py::dict ToDict(const StageWeights& w) {
-  py::dict d;
-  d["pose"] = w.pose;
-  d["shape"] = w.shape;
-  d["angle"] = w.angle;
-  d["interpenetration"] = w.interpenetration;
-  return d;
-}
-
-py::dict ToDict(const TermEnergies& e) {
-  py::dict d;
-  d["data"] = e.data;
-  d["pose"] = e.pose;
-  d["angle"] = e.angle;
-  d["shape"] = e.shape;
-  d["interpenetration"] = e.interpenetration;
-  d["total"] = e.total();
-  return d;
-}
-
-py::dict ToDict(const FitReport& r) {
-  py::dict d;
-  d["global_orient"] = Eigen::VectorXd(r.parameters.global_orient);
-  d["body_pose"] = Eigen::VectorXd(r.parameters.body_pose);
-  d["betas"] = r.parameters.betas;
-  d["transl"] = Eigen::VectorXd(r.parameters.transl);
-  d["energy"] = ToDict(r.energies);
-  py::list stages;
-  for (const StageReport& s : r.stages) {
-    py::dict stage;
-    stage["name"] = s.name;
-    stage["weights"] = ToDict(s.weights);
-    stage["iterations"] = s.iterations;
-    stage["fixed_shape_iterations"] = s.fixed_shape_iterations;
-    stage["termination"] = s.termination;
-    stage["initial_cost"] = s.initial_cost;
-    stage["final_cost"] = s.final_cost;
-    stage["seconds"] = s.seconds;
-    stages.append(stage);
+// Surface keypoint k is Σ_v vertex_weights[k][v] · vertex vertex_ids[k][v] (empty for joints).
+std::vector<std::vector<std::pair<int, double>>> ToVertexLists(
+    const std::vector<Eigen::VectorXi>& vertex_ids, const std::vector<Eigen::VectorXd>& vertex_weights) {
+  if (vertex_ids.size() != vertex_weights.size()) {
+    throw std::invalid_argument("vertex_ids and vertex_weights must have one entry per keypoint");
   }
-  d["stages"] = stages;
-  d["sideways"] = r.sideways;
-  d["flipped"] = r.flipped;
-  d["tried"] = r.tried_data_energies;
-  d["initial_depth"] = r.initial_depth;
-  d["num_starts"] = r.num_starts;
-  d["num_spheres"] = r.num_spheres;
-  d["num_sphere_pairs"] = r.num_sphere_pairs;
-  d["joints"] = r.joints;
-  d["vertices"] = r.vertices;
-  d["keypoints"] = r.keypoints;
-  d["seconds"] = r.seconds;
-  return d;
+  std::vector<std::vector<std::pair<int, double>>> lists(vertex_ids.size());
+  for (size_t k = 0; k < vertex_ids.size(); ++k) {
+    if (vertex_ids[k].size() != vertex_weights[k].size()) {
+      throw std::invalid_argument("vertex_ids[" + std::to_string(k) + "] and vertex_weights[" +
+                                  std::to_string(k) + "] must have the same length");
+    }
+    for (Eigen::Index v = 0; v < vertex_ids[k].size(); ++v) {
+      lists[k].emplace_back(vertex_ids[k](v), vertex_weights[k](v));
+    }
+  }
+  return lists;
+}
+
+void BindReport(py::module_& m) {
+  py::class_<StageWeights>(m, "StageWeights", "The λ of one stage (they multiply residuals).")
+      .def_readonly("pose", &StageWeights::pose)
+      .def_readonly("shape", &StageWeights::shape)
+      .def_readonly("angle", &StageWeights::angle)
+      .def_readonly("interpenetration", &StageWeights::interpenetration);
+  py::class_<TermEnergies>(m, "TermEnergies", "Sum of squares of each term's weighted rows.")
+      .def_readonly("data", &TermEnergies::data)
+      .def_readonly("pose", &TermEnergies::pose)
+      .def_readonly("angle", &TermEnergies::angle)
+      .def_readonly("shape", &TermEnergies::shape)
+      .def_readonly("interpenetration", &TermEnergies::interpenetration)
+      .def_property_readonly("total", &TermEnergies::total, "Sum of the five terms.");
+  py::class_<StageReport>(m, "StageReport", "One solver stage: weights, iterations, costs, time.")
+      .def_readonly("name", &StageReport::name)
+      .def_readonly("weights", &StageReport::weights)
+      .def_readonly("iterations", &StageReport::iterations)
+      .def_readonly("fixed_shape_iterations", &StageReport::fixed_shape_iterations)
+      .def_readonly("termination", &StageReport::termination)
+      .def_readonly("initial_cost", &StageReport::initial_cost)
+      .def_readonly("final_cost", &StageReport::final_cost)
+      .def_readonly("seconds", &StageReport::seconds);
+  py::class_<FitReport>(m, "FitReport", "What Fitter.fit returns: the chosen fit and its stages.")
+      .def_property_readonly("global_orient",
+                             [](const FitReport& r) { return Eigen::VectorXd(r.parameters.global_orient); })
+      .def_property_readonly("body_pose",
+                             [](const FitReport& r) { return Eigen::VectorXd(r.parameters.body_pose); })
+      .def_property_readonly("betas", [](const FitReport& r) { return r.parameters.betas; })
+      .def_property_readonly("transl",
+                             [](const FitReport& r) { return Eigen::VectorXd(r.parameters.transl); })
+      .def_readonly("energy", &FitReport::energies)
+      .def_readonly("stages", &FitReport::stages)
+      .def_readonly("sideways", &FitReport::sideways)
+      .def_readonly("flipped", &FitReport::flipped)
+      .def_readonly("tried", &FitReport::tried_data_energies,
+                    "Data energy per orientation tried: initial, then flipped.")
+      .def_readonly("initial_depth", &FitReport::initial_depth)
+      .def_readonly("num_starts", &FitReport::num_starts)
+      .def_readonly("num_spheres", &FitReport::num_spheres)
+      .def_readonly("num_sphere_pairs", &FitReport::num_sphere_pairs)
+      .def_property_readonly("joints", [](const FitReport& r) { return r.joints; })
+      .def_property_readonly("vertices", [](const FitReport& r) { return r.vertices; })
+      .def_property_readonly("keypoints", [](const FitReport& r) { return r.keypoints; })
+      .def_readonly("seconds", &FitReport::seconds);
+}
+
+void BindOptions(py::module_& m) {
+  py::class_<FitOptions>(m, "FitOptions",
+                         "SPEC §3 constants and solver settings (smplify.FitOptions' C++ side).")
+      .def(py::init<>())
+      .def_readwrite("pose_prior_weights", &FitOptions::pose_prior_weights)
+      .def_readwrite("shape_prior_weights", &FitOptions::shape_prior_weights)
+      .def_readwrite("angle_prior_ratio", &FitOptions::angle_prior_ratio)
+      .def_readwrite("angle_prior_scale", &FitOptions::angle_prior_scale)
+      .def_readwrite("interpenetration_weight", &FitOptions::interpenetration_weight)
+      .def_readwrite("sphere_sigma_scale", &FitOptions::sphere_sigma_scale)
+      .def_readwrite("data_sigma", &FitOptions::data_sigma)
+      .def_readwrite("depth_weight", &FitOptions::depth_weight)
+      .def_readwrite("max_iterations", &FitOptions::max_iterations)
+      .def_readwrite("function_tolerance", &FitOptions::function_tolerance)
+      .def_readwrite("flip", &FitOptions::flip, "-1 auto (sideways test), 0 never, 1 always.")
+      .def_readwrite("sideways_ratio", &FitOptions::sideways_ratio)
+      .def_readwrite("refine_translation", &FitOptions::refine_translation)
+      .def_readwrite("select_start_by_data", &FitOptions::select_start_by_data)
+      .def_readwrite("selection_sigma", &FitOptions::selection_sigma)
+      .def_readwrite("threads", &FitOptions::threads);
 }
 
 // Holds the context's model alive as long as the fitter (FitContext keeps a reference).
@@ -149,23 +157,28 @@ struct PyFitter {
 }  // namespace
 
 void BindFit(py::module_& m) {
+  BindOptions(m);
+  BindReport(m);
   py::class_<PyFitter>(m, "Fitter", "The staged SMPLify fit for one model and keypoint format.")
       .def(py::init([](py::object model, const std::vector<int>& joint,
-                       const std::vector<std::vector<std::pair<int, double>>>& vertices,
+                       const std::vector<Eigen::VectorXi>& vertex_ids,
+                       const std::vector<Eigen::VectorXd>& vertex_weights,
                        const RowMatrix& prior_means, const std::vector<RowMatrix>& precision_cholesky,
                        const Eigen::VectorXd& neg_log_c, const py::object& capsules,
-                       const py::dict& options, const std::vector<Eigen::VectorXd>& starts) {
+                       const FitOptions& options, const std::vector<Eigen::VectorXd>& starts) {
              const BodyModel& body = model.cast<const BodyModel&>();
              PosePriorArrays prior;
              prior.means = prior_means;
              for (const auto& L : precision_cholesky) prior.precision_cholesky.emplace_back(L);
              prior.neg_log_c = neg_log_c;
-             FitContext context{body, KeypointTargets{joint, vertices}, std::move(prior),
-                                ToCapsules(capsules), ToOptions(options)};
+             FitContext context{body,
+                                KeypointTargets{joint, ToVertexLists(vertex_ids, vertex_weights)},
+                                std::move(prior), ToCapsules(capsules), options};
              context.starts = starts;
              return PyFitter{model, std::make_unique<Fitter>(std::move(context))};
            }),
-           py::arg("model"), py::arg("joint"), py::arg("vertices"), py::arg("prior_means"),
+           py::arg("model"), py::arg("joint"), py::arg("vertex_ids"), py::arg("vertex_weights"),
+           py::arg("prior_means"),
            py::arg("precision_cholesky"), py::arg("neg_log_c"), py::arg("capsules"),
            py::arg("options"), py::arg("starts"))
       .def(
@@ -186,12 +199,12 @@ void BindFit(py::module_& m) {
               py::gil_scoped_release release;
               report = self.fitter->Fit(o, initial ? &*initial : nullptr);
             }
-            return ToDict(report);
+            return report;
           },
           py::arg("keypoints"), py::arg("weights"), py::arg("confidence"), py::arg("torso"),
           py::arg("focal_length"), py::arg("center"), py::arg("initial_pose") = py::none(),
           py::arg("initial_betas") = py::none(), py::arg("initial_transl") = py::none(),
-          "Fit; returns a dict of parameters, energies and per-stage reports.")
+          "Fit one image; returns its FitReport (parameters, energies, per-stage reports).")
       .def(
           "evaluate_term",
           [](const PyFitter& self, const std::string& term, int stage,

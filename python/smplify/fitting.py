@@ -8,6 +8,7 @@ initialisation, torso fit, orientation test and the four dogleg stages with the 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -19,7 +20,7 @@ from . import _core
 from ._owner_cache import OwnerCache
 from .capsules import INCOMPATIBLE_PART_PAIRS
 from .errors import SmplifyError
-from .problem import FitProblem, build_problem, check_torso, start_poses
+from .problem import FitProblem, check_torso, fit_settings, frame_problem, start_poses
 from .result import FitResult, StageSummary
 
 _FLIP_CODES = {"auto": -1, False: 0, True: 1}
@@ -56,16 +57,25 @@ def _model(model: Any) -> Any:
     return load_model(model)  # a loaded model is returned as is; anything else raises
 
 
-def _core_options(problem: FitProblem) -> dict[str, Any]:
-    options = problem.options.to_dict()
-    del options["init_pose"], options["multi_start"]
-    options["flip"] = _FLIP_CODES[options["flip"]]
-    options["select_start_by_data"] = options.pop("start_selection") == "data"
-    if options["threads"] is None:
-        options["threads"] = os.cpu_count() or 1
-    options["pose_prior_weights"] = list(options["pose_prior_weights"])
-    options["shape_prior_weights"] = list(options["shape_prior_weights"])
-    return options
+# FitOptions fields the C++ FitOptions has under the same name, meaning and default
+# (tests/test_options.py keeps the defaults equal); flip, start_selection and threads are
+# converted below, init_pose and multi_start choose the start poses in Python.
+_SHARED_OPTIONS = ("pose_prior_weights", "shape_prior_weights", "angle_prior_ratio",
+                   "angle_prior_scale", "interpenetration_weight", "sphere_sigma_scale",
+                   "data_sigma", "depth_weight", "max_iterations", "function_tolerance",
+                   "sideways_ratio", "refine_translation", "selection_sigma")
+
+
+def _core_options(problem: FitProblem) -> Any:
+    """The problem's FitOptions as the C++ core's bound ``_core.FitOptions``."""
+    options = problem.options
+    core = _core.FitOptions()
+    for name in _SHARED_OPTIONS:
+        setattr(core, name, getattr(options, name))
+    core.flip = _FLIP_CODES[options.flip]
+    core.select_start_by_data = options.start_selection == "data"
+    core.threads = options.threads if options.threads is not None else (os.cpu_count() or 1)
+    return core
 
 
 def _core_capsules(problem: FitProblem) -> dict[str, Any]:
@@ -77,14 +87,10 @@ def _core_capsules(problem: FitProblem) -> dict[str, Any]:
 
 def _core_fitter(problem: FitProblem) -> Any:
     """The C++ fitter for a problem's model, targets, prior, capsules and options."""
-    vertices = []
-    for ids, weights in zip(problem.keypoint_vertex_ids, problem.keypoint_vertex_weights,
-                            strict=True):
-        used = weights != 0.0  # rows are zero-padded to a common width
-        vertices.append(list(zip(ids[used].tolist(), weights[used].tolist(), strict=True)))
     prior = problem.prior
     return _core.Fitter(
-        problem.model.core, [int(j) for j in problem.keypoint_joint], vertices,
+        problem.model.core, [int(j) for j in problem.keypoint_joint],
+        list(problem.keypoint_vertex_ids), list(problem.keypoint_vertex_weights),
         np.asarray(prior.means, dtype=np.float64),
         [np.asarray(L, dtype=np.float64) for L in prior.precision_cholesky],
         np.asarray(prior.neg_log_c, dtype=np.float64), _core_capsules(problem),
@@ -103,9 +109,13 @@ def _observation(problem: FitProblem) -> dict[str, Any]:
             "center": np.asarray(problem.center, dtype=np.float64)}
 
 
-def _result(problem: FitProblem, report: dict[str, Any], seconds_python: float) -> FitResult:
-    failed = [s["name"] for s in report["stages"] if s["termination"] == "FAILURE"]
-    if failed or not np.isfinite(report["energy"]["total"]):
+def _result(problem: FitProblem, report: Any, started: float, start: str,
+            earlier_solver_seconds: float = 0.0) -> FitResult:
+    """The FitResult of a C++ ``FitReport`` (``started``: perf_counter when the frame came in;
+    ``start``: how the frame started; ``earlier_solver_seconds``: of a fit this one redid)."""
+    if any(s.termination == "FAILURE" for s in report.stages) or \
+            not np.isfinite(report.energy.total):
+        failed = [s.name for s in report.stages if s.termination == "FAILURE"]
         raise SmplifyError(
             f"fit failed: the energy could not be evaluated ({', '.join(failed) or 'result'}: "
             "not finite). Usually the body could not be placed in front of the camera "
@@ -114,35 +124,41 @@ def _result(problem: FitProblem, report: dict[str, Any], seconds_python: float) 
             f"against the keypoints (x {problem.keypoints[:, 0].min():.3g}.."
             f"{problem.keypoints[:, 0].max():.3g}, y {problem.keypoints[:, 1].min():.3g}.."
             f"{problem.keypoints[:, 1].max():.3g} px); otherwise the option weights.")
-    pose = np.concatenate([report["global_orient"], report["body_pose"]])
-    betas, transl = np.asarray(report["betas"]), np.asarray(report["transl"])
-    keypoints_3d = np.asarray(report["keypoints"])
+    keypoints_3d = np.asarray(report.keypoints)
     keypoints_3d[~problem.keypoint_available] = np.nan
     camera = problem.camera
-    stages = [StageSummary(name=s["name"], weights=dict(s["weights"]),
-                           iterations=int(s["iterations"]), termination=s["termination"],
-                           initial_cost=float(s["initial_cost"]),
-                           final_cost=float(s["final_cost"]), seconds=float(s["seconds"]),
-                           fixed_shape_iterations=int(s["fixed_shape_iterations"]))
-              for s in report["stages"]]
-    names = ["initial", "flipped"][:len(report["tried"])]
+    stages = [StageSummary(name=s.name, weights={term: float(getattr(s.weights, term))
+                                                 for term in _STAGE_WEIGHTS},
+                           iterations=int(s.iterations), termination=s.termination,
+                           initial_cost=float(s.initial_cost), final_cost=float(s.final_cost),
+                           seconds=float(s.seconds),
+                           fixed_shape_iterations=int(s.fixed_shape_iterations))
+              for s in report.stages]
+    energy = {term: float(getattr(report.energy, term)) for term in _ENERGY_TERMS}
+    names = ["initial", "flipped"][:len(report.tried)]
+    vertices, joints = np.asarray(report.vertices), np.asarray(report.joints)
+    keypoints_2d = camera.project(keypoints_3d)
+    summary = {"stages": stages, "orientation": "flipped" if report.flipped else "initial",
+               "sideways": bool(report.sideways),
+               "tried": dict(zip(names, map(float, report.tried), strict=True)),
+               # The frame's wall time: its checks, solves and this conversion.
+               "seconds": time.perf_counter() - started,
+               "solver_seconds": float(report.seconds) + earlier_solver_seconds,
+               "initial_depth": float(report.initial_depth),
+               "num_starts": int(report.num_starts), "num_spheres": int(report.num_spheres),
+               "num_sphere_pairs": int(report.num_sphere_pairs), "implementation": "cpp",
+               "solver": "Ceres TRADITIONAL_DOGLEG, DENSE_NORMAL_CHOLESKY, analytic Jacobians",
+               "start": start}
     return FitResult(
-        betas=betas, global_orient=pose[:3].copy(), body_pose=pose[3:].copy(), transl=transl,
-        camera=camera, joints=np.asarray(report["joints"]),
-        vertices=np.asarray(report["vertices"]), faces=problem.model.faces,
-        keypoints_3d=keypoints_3d, keypoints_2d=camera.project(keypoints_3d),
-        energy={key: float(value) for key, value in report["energy"].items()},
-        summary={"stages": stages, "orientation": "flipped" if report["flipped"] else "initial",
-                 "sideways": bool(report["sideways"]),
-                 "tried": dict(zip(names, map(float, report["tried"]), strict=True)),
-                 "seconds": float(report["seconds"]) + seconds_python,
-                 "solver_seconds": float(report["seconds"]),
-                 "initial_depth": float(report["initial_depth"]),
-                 "num_starts": int(report["num_starts"]),
-                 "num_spheres": int(report["num_spheres"]),
-                 "num_sphere_pairs": int(report["num_sphere_pairs"]),
-                 "implementation": "cpp",
-                 "solver": "Ceres TRADITIONAL_DOGLEG, DENSE_NORMAL_CHOLESKY, analytic Jacobians"})
+        betas=np.asarray(report.betas), global_orient=np.asarray(report.global_orient),
+        body_pose=np.asarray(report.body_pose), transl=np.asarray(report.transl),
+        camera=camera, joints=joints, vertices=vertices, faces=problem.model.faces,
+        keypoints_3d=keypoints_3d, keypoints_2d=keypoints_2d, energy=energy, summary=summary)
+
+
+# Fields of the C++ StageWeights and TermEnergies, in FitResult's order.
+_STAGE_WEIGHTS = ("pose", "shape", "angle", "interpenetration")
+_ENERGY_TERMS = ("data", "pose", "angle", "shape", "interpenetration", "total")
 
 
 # Building a C++ fitter folds the format's surface keypoints into per-joint terms: ~4-6 ms on
@@ -228,39 +244,29 @@ class Fitter:
 
     def __init__(self, model: Any = "open", *, format: str, image_size: Sequence[float],
                  focal_length: float | None = None, prior: Any = "open", **options: Any):
-        from .keypoints import get_format
-        from .problem import _focal_length, _image_size, _options
-
-        self._model = _model(model)
-        self._prior = _prior(prior)
-        self._format = get_format(format).name
-        self._image_size = tuple(float(v) for v in _image_size(image_size))
-        self._focal_length = None if focal_length is None else _focal_length(focal_length)
-        self._options = _options(options)
+        # Every setting is checked here, once; a frame checks only its keypoints.
+        self._settings = fit_settings(format, image_size, focal_length, _model(model),
+                                      _prior(prior), options)
+        self._focal_length = None if focal_length is None else self._settings.focal_length
         self._core: Any = None
         self._last: FitResult | None = None
 
-    model = property(lambda self: self._model, doc="The body model.")
-    prior = property(lambda self: self._prior, doc="The pose prior.")
-    format = property(lambda self: self._format, doc="The keypoint format's name.")
-    image_size = property(lambda self: self._image_size, doc="(width, height), pixels.")
+    model = property(lambda self: self._settings.model, doc="The body model.")
+    prior = property(lambda self: self._settings.prior, doc="The pose prior.")
+    format = property(lambda self: self._settings.format.name,
+                      doc="The keypoint format's name.")
+    image_size = property(lambda self: tuple(float(v) for v in self._settings.image_size),
+                          doc="(width, height), pixels.")
     focal_length = property(lambda self: self._focal_length,
                             doc="Pixels, or None for the default.")
-    options = property(lambda self: self._options, doc="The FitOptions of every frame.")
-
-    def _problem(self, keypoints: Any, place_camera: bool) -> FitProblem:
-        return build_problem(keypoints, self._format, self._image_size, self._focal_length,
-                             self._model, self._prior, self._options,
-                             place_camera=place_camera)
+    options = property(lambda self: self._settings.options, doc="The FitOptions of every frame.")
 
     def fit(self, keypoints: Any, warm_start: bool = True) -> FitResult:
         """Fit one frame's keypoints ((K, 3) or (K, 2), pixels); see :func:`smplify.fit`."""
-        import time
-
-        start = time.perf_counter()
+        started = time.perf_counter()
         warm = warm_start and self._last is not None
         # A warm start needs no torso to place the camera (a frame with the hips hidden).
-        problem = self._problem(keypoints, place_camera=not warm)
+        problem = frame_problem(self._settings, keypoints, place_camera=not warm)
         if self._core is None:
             self._core = _shared_core_fitter(problem)
         observation = _observation(problem)
@@ -268,36 +274,30 @@ class Fitter:
         if warm:
             initial = {"initial_pose": self._last.pose, "initial_betas": self._last.betas,
                        "initial_transl": self._last.transl}
-        python_seconds = time.perf_counter() - start
         report = self._core.fit(**observation, **initial)
-        how = "warm" if warm else "cold"
+        how, earlier_seconds = ("warm" if warm else "cold"), 0.0
         if warm and _lost_track(problem, report, self.LOST_TRACK_FRACTION):
+            # The torso check a cold start needs, skipped above for the warm one.
             check_torso(problem.keypoints[problem.torso_keypoints], problem.torso_confident)
-            solver_seconds = float(report["seconds"])
+            earlier_seconds = float(report.seconds)
             report = self._core.fit(**observation)
-            report["seconds"] = float(report["seconds"]) + solver_seconds
             how = "warm, lost the person, then cold"
-        start = time.perf_counter()
-        result = _result(problem, report, python_seconds)
-        object.__setattr__(result, "summary", {**result.summary, "start": how, "seconds":
-                                               result.summary["seconds"]
-                                               + time.perf_counter() - start})
-        self._last = result
-        return result
+        self._last = _result(problem, report, started, how, earlier_seconds)
+        return self._last
 
     def reset(self) -> None:
         """Forget the previous frame: the next fit starts from scratch."""
         self._last = None
 
 
-def _lost_track(problem: FitProblem, report: Mapping[str, Any], fraction: float) -> bool:
+def _lost_track(problem: FitProblem, report: Any, fraction: float) -> bool:
     """Whether a fit's median 2D error over the keypoints it uses exceeds ``fraction`` of the
     diagonal of their bounding box (a warm start that did not find the person)."""
     used = problem.weights > 0
-    if not np.isfinite(report["energy"]["total"]):
+    if not np.isfinite(report.energy.total):
         return True
     seen = problem.keypoints[used]
-    points = np.asarray(report["keypoints"])[used]
+    points = np.asarray(report.keypoints)[used]
     projected = problem.camera.project(points)
     error = np.linalg.norm(projected - seen, axis=1)
     size = float(np.linalg.norm(seen.max(axis=0) - seen.min(axis=0)))

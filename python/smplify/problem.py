@@ -56,10 +56,10 @@ class FitProblem:
         point for the keypoint).
     keypoint_joint : (K,) int64
         SMPL joint of each keypoint, −1 where it comes from vertices (or is unavailable).
-    keypoint_vertex_ids : (K, V) int64
-        Vertex ids of surface keypoints, zero-padded (V ≥ 1).
-    keypoint_vertex_weights : (K, V) float64
-        Their regressor weights, zero-padded; a keypoint is Σ_v weight · posed vertex.
+    keypoint_vertex_ids : tuple of K (n_k,) int64 arrays
+        Vertex ids of each surface keypoint (empty for joints and unavailable keypoints).
+    keypoint_vertex_weights : tuple of K (n_k,) float64 arrays
+        Their regressor weights; a surface keypoint is Σ_v weight · posed vertex.
     keypoint_available : (K,) bool
         Whether the model has a point for the keypoint.
     image_size : (2,) float64
@@ -84,8 +84,8 @@ class FitProblem:
     confidence: np.ndarray
     weights: np.ndarray
     keypoint_joint: np.ndarray
-    keypoint_vertex_ids: np.ndarray
-    keypoint_vertex_weights: np.ndarray
+    keypoint_vertex_ids: tuple[np.ndarray, ...]
+    keypoint_vertex_weights: tuple[np.ndarray, ...]
     keypoint_available: np.ndarray
     image_size: np.ndarray
     focal_length: float
@@ -121,11 +121,122 @@ class FitProblem:
                  "length_mean", "length_betas")}
 
 
+@dataclass(frozen=True, eq=False)
+class FitSettings:
+    """What stays fixed over a Fitter's frames, checked once: the format resolved against the
+    model, the camera, the model, prior, capsules and options.
+
+    Attributes
+    ----------
+    format : KeypointFormat
+    resolved : ResolvedFormat
+        The format matched against the model (target, vertex row and weight per keypoint).
+    image_size : (2,) float64
+        (width, height), pixels.
+    focal_length : float
+        f, pixels.
+    center : (2,) float64
+        Principal point (w/2, h/2), pixels.
+    torso_keypoints : (4,) int64
+        Indices of left shoulder, right shoulder, left hip, right hip.
+    model, prior, capsule_regressor, options : as in :class:`FitProblem`.
+    """
+
+    format: Any
+    resolved: Any
+    image_size: np.ndarray
+    focal_length: float
+    center: np.ndarray
+    torso_keypoints: np.ndarray
+    model: Any
+    prior: Any
+    capsule_regressor: Any
+    options: FitOptions
+
+
+def fit_settings(format: str, image_size: Any, focal_length: float | None = None,
+                 model: Any = "open", prior: Any = "open",
+                 options: FitOptions | Mapping[str, Any] | None = None, *,
+                 capsule_regressor: Any = None) -> FitSettings:
+    """Check a fit's settings (everything but the keypoints) and resolve the format.
+
+    Parameters are those of :func:`build_problem` without ``keypoints``.
+
+    Raises
+    ------
+    ValueError
+        Unknown format (the message lists them), bad image_size or focal_length.
+    TypeError
+        Non-numeric input, unknown option, a model or prior of the wrong type.
+    """
+    opts = _options(options)
+    fmt = get_format(format)  # ValueError listing the formats for an unknown name
+    size = _image_size(image_size)
+    focal = _focal_length(focal_length)
+
+    from . import load_model
+    from .prior import load_prior
+
+    body_model = load_model(model) if isinstance(model, (str, Path)) else model
+    if not hasattr(body_model, "shapedirs"):
+        raise TypeError("model: expected 'open', a path or a loaded smplify.BodyModel, got "
+                        f"{type(model).__name__}")
+    pose_prior = load_prior(prior) if isinstance(prior, (str, Path)) else prior
+    if not all(hasattr(pose_prior, a) for a in ("means", "covars", "weights")):
+        raise TypeError("prior: expected 'open', a path or a loaded GMMPosePrior, got "
+                        f"{type(prior).__name__}")
+    torso = np.array([fmt.index(name) for name in TORSO_KEYPOINT_NAMES], dtype=np.int64)
+    caps = capsule_regressor if capsule_regressor is not None else body_model.capsule_regressor
+    return FitSettings(format=fmt, resolved=_targets(fmt, body_model), image_size=_frozen(size),
+                       focal_length=focal, center=_frozen(size / 2.0),
+                       torso_keypoints=_frozen(torso), model=body_model, prior=pose_prior,
+                       capsule_regressor=caps, options=opts)
+
+
+def frame_problem(settings: FitSettings, keypoints: Any, *,
+                  place_camera: bool = True) -> FitProblem:
+    """One frame's problem: check its keypoints against settings checked before.
+
+    Parameters
+    ----------
+    settings : FitSettings from :func:`fit_settings`.
+    keypoints, place_camera : as :func:`build_problem`.
+
+    Raises
+    ------
+    KeypointError (a ValueError), TypeError : as :func:`build_problem`, for the keypoints.
+    """
+    xy, conf = validate_keypoints(keypoints, settings.format)
+    resolved = settings.resolved
+    available = resolved.available
+    weights = np.where(available, conf * resolved.weights, 0.0)
+    if not np.any(conf > 0):
+        raise KeypointError("keypoints: all confidences are zero; nothing to fit")
+    torso = settings.torso_keypoints
+    torso_ok = (conf[torso] > 0) & available[torso]
+    if place_camera:
+        check_torso(xy[torso], torso_ok)
+    if not np.any(weights > 0):
+        raise KeypointError("keypoints: no keypoint has a positive data weight "
+                            "(confidence · format weight); nothing to fit")
+    fmt = settings.format
+    return FitProblem(
+        format=fmt.name, keypoint_names=fmt.keypoint_names,
+        keypoints=_frozen(xy), confidence=_frozen(conf), weights=_frozen(weights),
+        keypoint_joint=resolved.joint_index, keypoint_vertex_ids=resolved.vertex_ids,
+        keypoint_vertex_weights=resolved.vertex_weights, keypoint_available=_frozen(available),
+        image_size=settings.image_size, focal_length=settings.focal_length,
+        center=settings.center, torso_keypoints=torso, torso_confident=_frozen(torso_ok),
+        model=settings.model, prior=settings.prior,
+        capsule_regressor=settings.capsule_regressor, options=settings.options)
+
+
 def build_problem(keypoints: Any, format: str, image_size: Any,
                   focal_length: float | None = None, model: Any = "open",
                   prior: Any = "open", options: FitOptions | Mapping[str, Any] | None = None,
                   *, capsule_regressor: Any = None, place_camera: bool = True) -> FitProblem:
-    """Validate a fit's input and assemble its problem.
+    """Validate a fit's input and assemble its problem (:func:`fit_settings`, then
+    :func:`frame_problem`).
 
     Parameters
     ----------
@@ -159,53 +270,15 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
     TypeError
         Non-numeric input, unknown option.
     """
-    opts = _options(options)
-    fmt = get_format(format)  # ValueError listing the formats for an unknown name
-    xy, conf = validate_keypoints(keypoints, fmt)
-    size = _image_size(image_size)
-    focal = _focal_length(focal_length)
+    settings = fit_settings(format, image_size, focal_length, model, prior, options,
+                            capsule_regressor=capsule_regressor)
+    return frame_problem(settings, keypoints, place_camera=place_camera)
 
-    from . import load_model
-    from .prior import load_prior
 
-    body_model = load_model(model) if isinstance(model, (str, Path)) else model
-    if not hasattr(body_model, "shapedirs"):
-        raise TypeError("model: expected 'open', a path or a loaded smplify.BodyModel, got "
-                        f"{type(model).__name__}")
-    pose_prior = load_prior(prior) if isinstance(prior, (str, Path)) else prior
-    if not all(hasattr(pose_prior, a) for a in ("means", "covars", "weights")):
-        raise TypeError("prior: expected 'open', a path or a loaded GMMPosePrior, got "
-                        f"{type(prior).__name__}")
-
-    resolved, vertex_ids, vertex_weights = _targets(fmt, body_model)
-    available = resolved.available
-    weights = np.where(available, conf * resolved.weights, 0.0)
-
-    if not np.any(conf > 0):
-        raise KeypointError("keypoints: all confidences are zero; nothing to fit")
-    torso = np.array([fmt.index(name) for name in TORSO_KEYPOINT_NAMES], dtype=np.int64)
-    torso_ok = (conf[torso] > 0) & available[torso]
-    if place_camera:
-        check_torso(xy[torso], torso_ok)
-    if not np.any(weights > 0):
-        raise KeypointError("keypoints: no keypoint has a positive data weight "
-                            "(confidence · format weight); nothing to fit")
-
-    caps = capsule_regressor if capsule_regressor is not None else body_model.capsule_regressor
-    def frozen(a: np.ndarray) -> np.ndarray:
-        a = np.array(a)
-        a.flags.writeable = False
-        return a
-
-    return FitProblem(
-        format=fmt.name, keypoint_names=fmt.keypoint_names,
-        keypoints=frozen(xy), confidence=frozen(conf), weights=frozen(weights),
-        keypoint_joint=frozen(resolved.joint_index.astype(np.int64)),
-        keypoint_vertex_ids=frozen(vertex_ids), keypoint_vertex_weights=frozen(vertex_weights),
-        keypoint_available=frozen(available),
-        image_size=frozen(size), focal_length=focal, center=frozen(size / 2.0),
-        torso_keypoints=frozen(torso), torso_confident=frozen(torso_ok),
-        model=body_model, prior=pose_prior, capsule_regressor=caps, options=opts)
+def _frozen(a: Any) -> np.ndarray:
+    a = np.array(a)
+    a.flags.writeable = False
+    return a
 
 
 def check_torso(torso_xy: np.ndarray, torso_ok: np.ndarray) -> None:
@@ -250,24 +323,19 @@ def start_poses(problem: FitProblem) -> list[np.ndarray]:
 _DERIVED = OwnerCache(32)
 
 
-def _targets(fmt: Any, model: Any) -> tuple[Any, np.ndarray, np.ndarray]:
-    """The format resolved against the model, with its vertex rows zero-padded to (K, V)."""
-    def compute() -> tuple[Any, np.ndarray, np.ndarray]:
+def _targets(fmt: Any, model: Any) -> Any:
+    """The format resolved against the model (once per model and format)."""
+    def compute() -> Any:
         resolved = resolve_format(fmt, tuple(getattr(model, "keypoint_names", ()) or ()),
                                   int(np.asarray(model.v_template).shape[0]),
                                   getattr(model, "keypoint_regressor", None))
-        k = fmt.num_keypoints
-        width = max([1] + [len(v) for v in resolved.vertex_ids])
-        vertex_ids = np.zeros((k, width), dtype=np.int64)
-        vertex_weights = np.zeros((k, width))
-        for i, (ids, w) in enumerate(zip(resolved.vertex_ids, resolved.vertex_weights,
-                                         strict=True)):
-            vertex_ids[i, :len(ids)] = ids
-            vertex_weights[i, :len(w)] = w
-        if np.any(resolved.available & (resolved.joint_index < 0) &
-                  ~vertex_weights.any(axis=1)):
+        if any(ok and joint < 0 and not len(ids) for ok, joint, ids in
+               zip(resolved.available, resolved.joint_index, resolved.vertex_ids, strict=True)):
             raise ValueError("model: a surface keypoint has no vertex regressor row")
-        return resolved, vertex_ids, vertex_weights
+        for array in (resolved.joint_index, *resolved.vertex_ids,
+                      *resolved.vertex_weights):
+            array.flags.writeable = False
+        return resolved
 
     return _DERIVED.get((model,), ("targets", fmt), compute)
 

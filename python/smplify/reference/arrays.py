@@ -107,6 +107,19 @@ def _spheres(caps: Any) -> tuple[np.ndarray, ...]:
             _frozen(pairs, np.int64), _frozen(starts, np.int64))
 
 
+def padded_vertex_rows(problem: FitProblem) -> tuple[np.ndarray, np.ndarray]:
+    """The surface keypoints' vertex rows zero-padded to (K, V), V >= 1 (ids, weights)."""
+    k = problem.num_keypoints
+    width = max([1] + [len(v) for v in problem.keypoint_vertex_ids])
+    ids = np.zeros((k, width), dtype=np.int64)
+    weights = np.zeros((k, width))
+    for i, (row_ids, row_weights) in enumerate(zip(problem.keypoint_vertex_ids,
+                                                   problem.keypoint_vertex_weights, strict=True)):
+        ids[i, :len(row_ids)] = row_ids
+        weights[i, :len(row_weights)] = row_weights
+    return ids, weights
+
+
 def reference_arrays(problem: FitProblem) -> ReferenceArrays:
     """The reference's arrays of ``problem``, computed on first use and cached with it."""
     def compute() -> ReferenceArrays:
@@ -116,8 +129,8 @@ def reference_arrays(problem: FitProblem) -> ReferenceArrays:
         spheres = _CACHE.get((problem.capsule_regressor,), "spheres",
                              lambda: _spheres(problem.capsule_regressor))
         rows = np.flatnonzero(problem.keypoint_joint < 0)
-        blend = SurfaceBlend.build(body, problem.keypoint_vertex_ids[rows],
-                                   problem.keypoint_vertex_weights[rows])
+        ids, weights = padded_vertex_rows(problem)
+        blend = SurfaceBlend.build(body, ids[rows], weights[rows])
         return ReferenceArrays(body, prior, blend, *spheres)
 
     return _CACHE.get((problem,), "arrays", compute)

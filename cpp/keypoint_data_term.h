@@ -1,4 +1,4 @@
-// E_J, the joint data term (SPEC §2):
+// E_J, the keypoint data term (SPEC §2; joints and surface keypoints alike):
 //
 //   r_{i,c} = λ · w_i · ρ(π_c(X_i) − x̂_{i,c}),   c ∈ {u, v},
 //   ρ(e) = σ e / sqrt(σ² + e²)   (Geman-McClure per coordinate; ρ(e)² = σ² e² / (σ² + e²)),
@@ -19,10 +19,10 @@
 
 namespace smplify {
 
-class JointDataCost : public ceres::CostFunction {
+class KeypointDataCost : public ceres::CostFunction {
  public:
   // keypoint_ids: which keypoints enter (rows 2m, 2m+1 for keypoint_ids[m]); weights: w per id.
-  JointDataCost(BodyEvaluation* evaluation, const Observation& observation,
+  KeypointDataCost(BodyEvaluation* evaluation, const Observation& observation,
                 std::vector<int> keypoint_ids, Eigen::VectorXd weights, bool robust,
                 double sigma, int num_betas);
 

@@ -1,4 +1,4 @@
-#include "joint_data_term.h"
+#include "keypoint_data_term.h"
 
 #include <cmath>
 #include <utility>
@@ -12,7 +12,7 @@ using RowMajorJacobian = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, E
 
 }  // namespace
 
-JointDataCost::JointDataCost(BodyEvaluation* evaluation, const Observation& observation,
+KeypointDataCost::KeypointDataCost(BodyEvaluation* evaluation, const Observation& observation,
                              std::vector<int> keypoint_ids, Eigen::VectorXd weights, bool robust,
                              double sigma, int num_betas)
     : evaluation_(evaluation),
@@ -25,14 +25,14 @@ JointDataCost::JointDataCost(BodyEvaluation* evaluation, const Observation& obse
   *mutable_parameter_block_sizes() = {3, kPoseSize - 3, num_betas, 3};
 }
 
-bool JointDataCost::Evaluate(double const* const* /*parameters*/, double* residuals,
+bool KeypointDataCost::Evaluate(double const* const* /*parameters*/, double* residuals,
                              double** jacobians) const {
   const bool want_jacobians = jacobians != nullptr;
   if (want_jacobians && !evaluation_->has_jacobians()) evaluation_->Update(true);
   const int rows = num_residuals();
   const int num_betas = parameter_block_sizes()[2];
   Eigen::Map<RowMajorJacobian> d_orient(want_jacobians ? jacobians[0] : nullptr, rows, 3);
-  Eigen::Map<RowMajorJacobian> d_body(want_jacobians ? jacobians[1] : nullptr, rows, 69);
+  Eigen::Map<RowMajorJacobian> d_body(want_jacobians ? jacobians[1] : nullptr, rows, kBodyPoseSize);
   Eigen::Map<RowMajorJacobian> d_betas(want_jacobians ? jacobians[2] : nullptr, rows, num_betas);
   Eigen::Map<RowMajorJacobian> d_transl(want_jacobians ? jacobians[3] : nullptr, rows, 3);
 
@@ -58,7 +58,7 @@ bool JointDataCost::Evaluate(double const* const* /*parameters*/, double* residu
         w * slope.asDiagonal() * observation_.camera.ProjectionJacobian(X);
     const auto d_pose = evaluation_->keypoint_pose_jacobian(k);
     if (jacobians[0] != nullptr) d_orient.middleRows<2>(2 * m) = dr_dX * d_pose.leftCols<3>();
-    if (jacobians[1] != nullptr) d_body.middleRows<2>(2 * m) = dr_dX * d_pose.rightCols<69>();
+    if (jacobians[1] != nullptr) d_body.middleRows<2>(2 * m) = dr_dX * d_pose.rightCols<kBodyPoseSize>();
     if (jacobians[2] != nullptr) {
       d_betas.middleRows<2>(2 * m) = dr_dX * evaluation_->keypoint_betas_jacobian(k);
     }

@@ -1,0 +1,198 @@
+"""smplify's C++ core: SMPL body model, SMPLify energy terms and solver (private module).
+
+Arrays are float64 NumPy unless stated; row-major (N, 3) matrices come back as (N, 3).
+Bad input raises ValueError naming the argument; a term that cannot be evaluated raises
+RuntimeError. ``smplify.fitting`` is the only intended caller.
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__version__: str
+
+class BodyModel:
+    """SMPL-format body model: forward kinematics, skinning, analytic Jacobians."""
+
+    def __init__(self, v_template: ArrayLike, shapedirs: ArrayLike, posedirs: ArrayLike,
+                 J_regressor: object, weights: object, parents: Sequence[int]) -> None:
+        """Arrays: v_template (N,3), shapedirs (3N,B), posedirs (3N,207) or (0,0),
+        J_regressor (24,N) sparse, weights (N,24) sparse, parents (24,)."""
+    @property
+    def num_betas(self) -> int: ...
+    @property
+    def num_vertices(self) -> int: ...
+    @property
+    def J_template(self) -> NDArray[np.float64]:
+        """(24, 3) rest joints at β = 0."""
+    @property
+    def J_shapedirs(self) -> NDArray[np.float64]:
+        """(72, B), row 3k + c."""
+    def rest_joints(self, betas: ArrayLike) -> NDArray[np.float64]:
+        """Rest joints J(β), (24, 3)."""
+    def joints(self, pose: ArrayLike, betas: ArrayLike, transl: ArrayLike) -> NDArray[np.float64]:
+        """Posed joints (24, 3)."""
+    def joints_and_jacobian(
+        self, pose: ArrayLike, betas: ArrayLike, transl: ArrayLike
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
+               NDArray[np.float64]]:
+        """(joints (24,3), d_pose (72,72), d_betas (72,B), d_transl (72,3)), row 3k + c."""
+    def vertices(self, pose: ArrayLike, betas: ArrayLike,
+                 transl: ArrayLike) -> NDArray[np.float64]:
+        """Posed vertices (N, 3)."""
+    def vertices_and_jacobian(
+        self, pose: ArrayLike, betas: ArrayLike, transl: ArrayLike, vertex_ids: Sequence[int]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
+               NDArray[np.float64]]:
+        """(vertices (n,3), d_pose (3n,72), d_betas (3n,B), d_transl (3n,3)), row 3i + c."""
+    def vertex_combination_and_jacobian(
+        self, pose: ArrayLike, betas: ArrayLike, transl: ArrayLike,
+        combination: Sequence[tuple[int, float]]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Σ c_v · posed vertex v for [(v, c_v)], folded per joint: (x (3,), d_pose (3,72),
+        d_betas (3,B))."""
+
+class FitOptions:
+    """SPEC §3 constants and solver settings (smplify.FitOptions' C++ side; same defaults,
+    flip coded −1 auto / 0 never / 1 always, threads a number)."""
+
+    pose_prior_weights: list[float]
+    shape_prior_weights: list[float]
+    angle_prior_ratio: float
+    angle_prior_scale: float
+    interpenetration_weight: float
+    sphere_sigma_scale: float
+    data_sigma: float
+    depth_weight: float
+    max_iterations: int
+    function_tolerance: float
+    flip: int
+    sideways_ratio: float
+    refine_translation: bool
+    select_start_by_data: bool
+    selection_sigma: float
+    threads: int
+    def __init__(self) -> None:
+        """The defaults."""
+
+class StageWeights:
+    """The λ of one stage (they multiply residuals)."""
+
+    @property
+    def pose(self) -> float: ...
+    @property
+    def shape(self) -> float: ...
+    @property
+    def angle(self) -> float: ...
+    @property
+    def interpenetration(self) -> float: ...
+
+class TermEnergies:
+    """Sum of squares of each term's weighted rows."""
+
+    @property
+    def data(self) -> float: ...
+    @property
+    def pose(self) -> float: ...
+    @property
+    def angle(self) -> float: ...
+    @property
+    def shape(self) -> float: ...
+    @property
+    def interpenetration(self) -> float: ...
+    @property
+    def total(self) -> float:
+        """Sum of the five terms."""
+
+class StageReport:
+    """One solver stage: weights, iterations, costs, time."""
+
+    @property
+    def name(self) -> str:
+        """"torso", "stage 1" .. "stage N"."""
+    @property
+    def weights(self) -> StageWeights: ...
+    @property
+    def iterations(self) -> int: ...
+    @property
+    def fixed_shape_iterations(self) -> int: ...
+    @property
+    def termination(self) -> str: ...
+    @property
+    def initial_cost(self) -> float: ...
+    @property
+    def final_cost(self) -> float: ...
+    @property
+    def seconds(self) -> float: ...
+
+class FitReport:
+    """What Fitter.fit returns: the chosen fit and its stages."""
+
+    @property
+    def global_orient(self) -> NDArray[np.float64]:
+        """(3,)."""
+    @property
+    def body_pose(self) -> NDArray[np.float64]:
+        """(69,)."""
+    @property
+    def betas(self) -> NDArray[np.float64]:
+        """(B,)."""
+    @property
+    def transl(self) -> NDArray[np.float64]:
+        """(3,), metres, camera frame."""
+    @property
+    def energy(self) -> TermEnergies: ...
+    @property
+    def stages(self) -> list[StageReport]:
+        """The torso fit, then the chosen orientation's stages."""
+    @property
+    def sideways(self) -> bool: ...
+    @property
+    def flipped(self) -> bool: ...
+    @property
+    def tried(self) -> list[float]:
+        """Data energy per orientation tried: initial, then flipped."""
+    @property
+    def initial_depth(self) -> float: ...
+    @property
+    def num_starts(self) -> int: ...
+    @property
+    def num_spheres(self) -> int: ...
+    @property
+    def num_sphere_pairs(self) -> int: ...
+    @property
+    def joints(self) -> NDArray[np.float64]:
+        """(24, 3), metres, camera frame."""
+    @property
+    def vertices(self) -> NDArray[np.float64]:
+        """(N, 3), metres, camera frame."""
+    @property
+    def keypoints(self) -> NDArray[np.float64]:
+        """(K, 3) the targets' points (0 where the model has none), metres, camera frame."""
+    @property
+    def seconds(self) -> float: ...
+
+class Fitter:
+    """The staged SMPLify fit for one model and keypoint format."""
+
+    def __init__(self, model: BodyModel, joint: Sequence[int],
+                 vertex_ids: Sequence[ArrayLike], vertex_weights: Sequence[ArrayLike],
+                 prior_means: ArrayLike, precision_cholesky: Sequence[ArrayLike],
+                 neg_log_c: ArrayLike, capsules: dict[str, object] | None,
+                 options: FitOptions, starts: Sequence[ArrayLike]) -> None:
+        """joint (K,): SMPL joint or −1; vertex_ids / vertex_weights: K arrays, the vertex row
+        of each surface keypoint (empty for joints); prior (M,69), M of (69,69), (M,);
+        capsules: the capsule-file arrays plus ``incompatible`` pairs, or None; starts: body
+        poses (69,) the stages start from."""
+    def fit(self, keypoints: ArrayLike, weights: ArrayLike, confidence: ArrayLike,
+            torso: Sequence[int], focal_length: float, center: ArrayLike,
+            initial_pose: ArrayLike | None = None, initial_betas: ArrayLike | None = None,
+            initial_transl: ArrayLike | None = None) -> FitReport:
+        """Fit one image; returns its FitReport (parameters, energies, per-stage reports)."""
+    def evaluate_term(self, term: str, stage: int, keypoints: ArrayLike, weights: ArrayLike,
+                      torso: Sequence[int], focal_length: float, center: ArrayLike,
+                      pose: ArrayLike, betas: ArrayLike,
+                      transl: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Residuals and Jacobian over [global_orient, body_pose, betas, transl] of one term at
+        stage `stage`'s weights (spheres built from `betas`)."""
