@@ -58,9 +58,24 @@ class FitResult:
         (NaN where the model has no such keypoint).
     keypoints_2d : (K, 2) the same projected into the image, pixels.
     energy : dict with keys data, pose, angle, shape, interpenetration, total.
-    summary : dict: ``stages`` (list of StageSummary), ``orientation`` ("initial" or
-        "flipped"), ``sideways`` (bool), ``tried`` (data energy per orientation tried),
-        ``seconds`` (wall time of the whole fit), ``implementation`` ("cpp" or "reference").
+    summary : dict, what the fit did. Keys of every fit:
+
+        - ``stages``: list of StageSummary (the torso fit, then the chosen run's stages);
+        - ``orientation``: "initial" or "flipped";
+        - ``sideways``: bool, whether the view looked sideways;
+        - ``tried``: data energy per orientation tried ("initial", "flipped");
+        - ``seconds``: wall time of the whole fit;
+        - ``implementation``: "cpp" or "reference";
+        - ``solver``: the solver and Jacobians used.
+
+        Keys of the C++ fit only:
+
+        - ``solver_seconds``: time inside the C++ solves;
+        - ``initial_depth``: camera depth from similar triangles, metres;
+        - ``num_starts``: start poses per orientation;
+        - ``num_spheres``, ``num_sphere_pairs``: the interpenetration term's spheres and
+          sphere pairs;
+        - ``start``: "cold", "warm", or "warm, lost the person, then cold" (``Fitter``).
     """
 
     betas: np.ndarray

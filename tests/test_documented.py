@@ -1,0 +1,77 @@
+"""Docstrings and defaults a test keeps true: FitOptions' attributes and defaults (Python and
+C++), FitResult.summary's keys."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+import pytest
+import smplify
+from smplify import _core
+from smplify.fitting import _FLIP_CODES, _SHARED_OPTIONS, _core_options
+from smplify.problem import build_problem
+
+
+def _documented_attributes(doc: str) -> list[str]:
+    block = doc.split("Attributes\n    ----------\n", 1)[1]
+    return re.findall(r"^    (\w+) :", block, flags=re.M)
+
+
+def test_fit_options_docstring_lists_every_field_in_order():
+    names = [f.name for f in dataclasses.fields(smplify.FitOptions)]
+    assert _documented_attributes(smplify.FitOptions.__doc__) == names
+
+
+def test_cpp_option_defaults_equal_the_python_ones():
+    """cpp/fit_inputs.h and options.py both state the defaults: they must agree."""
+    python, cpp = smplify.FitOptions(), _core.FitOptions()
+    for name in _SHARED_OPTIONS:
+        assert np.array_equal(np.asarray(getattr(cpp, name)),
+                              np.asarray(getattr(python, name))), name
+    assert cpp.flip == _FLIP_CODES[python.flip]
+    assert cpp.select_start_by_data == (python.start_selection == "data")
+    # Every C++ field is one of those, or threads (None in Python: one per core).
+    cpp_fields = {n for n in dir(cpp) if not n.startswith("_")}
+    assert cpp_fields == {*_SHARED_OPTIONS, "flip", "select_start_by_data", "threads"}
+    assert python.threads is None and cpp.threads == 1
+
+
+def test_core_options_carry_every_field(problem_factory):
+    problem = problem_factory({"flip": True, "start_selection": "total", "threads": 3,
+                               "max_iterations": 7, "pose_prior_weights": (1.0, 2.0),
+                               "shape_prior_weights": (3.0, 4.0)})
+    core = _core_options(problem)
+    assert (core.flip, core.select_start_by_data, core.threads) == (1, False, 3)
+    assert core.max_iterations == 7 and core.pose_prior_weights == [1.0, 2.0]
+
+
+def _documented_summary_keys() -> set[str]:
+    doc = smplify.FitResult.__doc__.split("summary :", 1)[1]
+    keys = set()
+    for names in re.findall(r"^\s+- (.+?):", doc, flags=re.M):
+        keys |= set(re.findall(r"``(\w+)``", names))
+    return keys
+
+
+def test_summary_docstring_names_the_keys_the_fit_writes(open_model, open_prior):
+    from smplify.synthetic import make_case
+
+    case = make_case(open_model, open_prior, "coco17", np.random.default_rng(0))
+    result = smplify.fit(case.keypoints, "coco17", case.image_size, case.focal_length,
+                         model=open_model, prior=open_prior, multi_start=False, threads=1)
+    documented = _documented_summary_keys()
+    assert set(result.summary) == documented
+
+
+@pytest.fixture
+def problem_factory(open_model, open_prior):
+    from smplify.synthetic import make_case
+
+    case = make_case(open_model, open_prior, "coco17", np.random.default_rng(0))
+
+    def make(options):
+        return build_problem(case.keypoints, "coco17", case.image_size, case.focal_length,
+                             open_model, open_prior, options)
+    return make
