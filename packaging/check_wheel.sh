@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Checks the repaired wheel and the sdist as a user without Debian's Ceres meets them.
+#
+#   packaging/check_wheel.sh WHEEL SDIST VENV        (as root: it uses a mount namespace)
+#
+# 1. Installs WHEEL into a fresh venv VENV (nothing else but its PyPI dependencies).
+# 2. ldd on the installed extension: every library must be one a manylinux wheel may take
+#    from the system (glibc, libm, libstdc++, libgcc_s) or come from the venv itself.
+# 3. In a private mount namespace (`unshare --mount`: the machine and its other users never
+#    see it) hides Debian's Ceres and every library it links (libceres.so, glog, gflags,
+#    SuiteSparse, BLAS/LAPACK, ...: each file covered by /dev/null, the Ceres headers and
+#    CMake package by an empty tmpfs), checks that they no longer load, then
+#       - runs packaging/smoke_test.py (import, fit the shipped example) from the venv;
+#       - builds SDIST with pip and expects it to stop with the CMake message naming Ceres.
+set -euo pipefail
+
+wheel=$(realpath "${1:?usage: check_wheel.sh WHEEL SDIST VENV}")
+sdist=$(realpath "${2:?usage: check_wheel.sh WHEEL SDIST VENV}")
+venv=${3:?usage: check_wheel.sh WHEEL SDIST VENV}
+here=$(cd "$(dirname "$0")" && pwd)
+python=${PYTHON:-python3}
+# What auditwheel's manylinux policies let a wheel take from the system.
+system_libs='^(linux-vdso\.so\.1|ld-linux-x86-64\.so\.2|libc\.so\.6|libm\.so\.6|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1)$'
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/smplify-wheel-check.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+
+echo "== fresh venv $venv with $(basename "$wheel")"
+rm -rf "$venv"
+"$python" -m venv "$venv"
+venv=$(realpath "$venv")
+"$venv/bin/python" -m pip install -q --disable-pip-version-check "$wheel"
+core=$(cd "$scratch" && "$venv/bin/python" -c \
+  'import importlib.util as u; print(u.find_spec("smplify._core").origin)')
+
+echo "== ldd $core"
+ldd "$core" | tee "$scratch/ldd.txt"
+# Fields: name [=> path] (address). A bundled library resolves inside the venv.
+bad=$(awk -v ok="$system_libs" -v venv="$venv/" '
+  { name = $1; sub(".*/", "", name); path = ($2 == "=>") ? $3 : $1 }
+  /not found/ || (name !~ ok && index(path, venv) != 1) { print }' "$scratch/ldd.txt")
+if [ -n "$bad" ]; then
+  echo "FAILED: the extension needs libraries from outside the wheel:"; echo "$bad"; exit 1
+fi
+echo "ldd: only glibc/libstdc++/libgcc_s from the system, the rest from the wheel"
+
+# Debian's Ceres and its link closure, as real files (bind mounts follow symlinks).
+hide_files=()
+if ceres_so=$(ls /usr/lib/*-linux-gnu/libceres.so.* 2>/dev/null | head -1); then
+  while read -r lib; do hide_files+=("$(realpath "$lib")"); done < <(
+    { echo "$ceres_so"; ldd "$ceres_so" | awk '$2 == "=>" { print $3 }'; } |
+    while read -r lib; do
+      name=$(basename "$lib"); [[ $name =~ $system_libs ]] || echo "$lib"; done)
+fi
+hide_dirs=()
+for dir in /usr/include/ceres /usr/lib/*-linux-gnu/cmake/Ceres; do
+  if [ -d "$dir" ]; then hide_dirs+=("$dir"); fi
+done
+for file in /usr/lib/*-linux-gnu/libceres.a; do
+  if [ -f "$file" ]; then hide_files+=("$file"); fi
+done
+printf '%s\n' "${hide_files[@]}" "${hide_dirs[@]}" > "$scratch/hidden.txt"
+echo "== hiding $(wc -l < "$scratch/hidden.txt") Debian files of Ceres and its dependencies" \
+  "in a private mount namespace:"
+sed 's/^/   /' "$scratch/hidden.txt"
+
+cp "$here/smoke_test.py" "$scratch/"
+cat > "$scratch/hidden_run.sh" <<EOF
+set -euo pipefail
+for file in $(printf '%q ' "${hide_files[@]}"); do mount --bind /dev/null "\$file"; done
+for dir in $(printf '%q ' "${hide_dirs[@]}"); do mount -t tmpfs -o ro,size=4k none "\$dir"; done
+# The hiding must work, or what follows proves nothing.
+"$venv/bin/python" - $(printf '%q ' "${hide_files[@]}") <<'PY'
+import ctypes, sys
+loaded = []
+for path in (p for p in sys.argv[1:] if ".so" in p):
+    try:
+        ctypes.CDLL(path)
+        loaded.append(path)
+    except OSError:
+        pass
+if loaded:
+    sys.exit(f"FAILED: still loadable after hiding: {loaded}")
+print(f"hidden: none of the {sum('.so' in p for p in sys.argv[1:])} Debian libraries loads")
+PY
+cd "$scratch"
+echo "== smoke test with Debian's Ceres hidden"
+"$venv/bin/python" smoke_test.py
+echo "== pip install of the sdist with Debian's Ceres hidden (must stop, naming Ceres)"
+if "$venv/bin/python" -m pip install --no-deps --disable-pip-version-check "$sdist" \
+     > sdist.log 2>&1; then
+  echo "FAILED: the sdist built without Ceres"; exit 1
+fi
+# (CMake's message formatting puts two spaces after the full stop.)
+if ! grep -Eq "Ceres Solver not found\. +On Debian/Ubuntu: apt-get install libceres-dev" sdist.log
+then
+  echo "FAILED: the sdist build failed without the Ceres message:"; tail -30 sdist.log; exit 1
+fi
+grep -m1 "Ceres Solver not found" sdist.log | sed "s/^ *//"
+EOF
+if ! unshare --mount --propagation private true 2>/dev/null; then
+  echo "FAILED: cannot make a private mount namespace (unshare --mount needs root)"; exit 1
+fi
+unshare --mount --propagation private bash "$scratch/hidden_run.sh"
+echo "wheel check: ok"
