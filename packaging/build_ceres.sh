@@ -25,10 +25,16 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/smplify-ceres.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/src"
-echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
-  "http://deb.debian.org/debian bookworm main" > "$work/sources.list"
-apt_private=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
+mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/src" "$work/sources.d"
+# The machine's own apt sources, as source-package entries (deb -> deb-src).
+sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > "$work/sources.list" 2>/dev/null || true
+for f in /etc/apt/sources.list.d/*.sources; do
+  [ -f "$f" ] && sed 's/^Types:.*/Types: deb-src/' "$f" > "$work/sources.d/$(basename "$f")"
+done
+for f in /etc/apt/sources.list.d/*.list; do
+  [ -f "$f" ] && sed -n 's/^deb /deb-src /p' "$f" > "$work/sources.d/$(basename "$f")"
+done
+apt_private=(-o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=$work/sources.d"
              -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache")
 apt-get -qq "${apt_private[@]}" update
 (cd "$work/src" && apt-get -qq "${apt_private[@]}" source --download-only \
