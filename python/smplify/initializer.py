@@ -1,0 +1,257 @@
+"""A learned 2D→3D initialiser: several SMPL readings of one person's 2D keypoints.
+
+    hyps = smplify.initializer.predict(keypoints, "coco17", image_size=(w, h), focal_length=f)
+    hyps[0].global_orient, hyps[0].body_pose, hyps[0].betas, hyps[0].score
+
+A small MLP per keypoint format (weights in ``smplify/data/initializer_<format>.npz``, built
+by ``tools/build_initializer.py`` from CMU mocap rendered through the open model with random
+cameras and detector-like errors, ``smplify.detections``) maps the keypoints, normalised by
+their 2D bounding box, and the box's place in the image (CLIFF's camera features) to M
+hypotheses of pose and shape plus a score each. Several hypotheses, because one view leaves
+depth open: a limb toward or away from the camera, a body facing toward or away. Inference is
+plain NumPy (no torch).
+
+Conventions: the camera is OpenCV's (x right, y down, z forward, principal point at the image
+centre), as in ``smplify.fit``; ``global_orient`` is the body's rotation in the camera frame,
+so an upright person facing the camera has ``global_orient ≈ (π, 0, 0)``. No translation is
+predicted (place the body by the fit's own camera initialisation).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from .errors import KeypointError
+
+__all__ = ["Hypothesis", "Initializer", "available_formats", "features", "load_initializer",
+           "predict", "rotation_6d_to_matrix", "matrix_to_axis_angle"]
+
+NUM_BODY_JOINTS = 23
+NUM_BETAS = 10
+#: Per hypothesis: root 6D, 23 body joints 6D, one score logit; then the shared betas.
+HYPOTHESIS_WIDTH = 6 + 6 * NUM_BODY_JOINTS + 1
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One reading of the keypoints.
+
+    Attributes
+    ----------
+    global_orient : (3,) axis-angle, the body's rotation in the camera frame (OpenCV axes).
+    body_pose : (69,) axis-angle of joints 1..23 (SMPL order).
+    betas : (10,) shape coefficients of the open model.
+    score : probability the network gives this hypothesis of being the closest (sums to 1).
+    """
+
+    global_orient: np.ndarray
+    body_pose: np.ndarray
+    betas: np.ndarray
+    score: float
+
+
+def rotation_6d_to_matrix(x: np.ndarray) -> np.ndarray:
+    """(..., 6) → (..., 3, 3): Gram–Schmidt of the two columns (Zhou et al., CVPR 2019)."""
+    a1, a2 = x[..., 0:3], x[..., 3:6]
+    b1 = a1 / np.maximum(np.linalg.norm(a1, axis=-1, keepdims=True), 1e-8)
+    a2 = a2 - np.sum(b1 * a2, axis=-1, keepdims=True) * b1
+    b2 = a2 / np.maximum(np.linalg.norm(a2, axis=-1, keepdims=True), 1e-8)
+    return np.stack([b1, b2, np.cross(b1, b2)], axis=-1)
+
+
+def matrix_to_axis_angle(r: np.ndarray) -> np.ndarray:
+    """(..., 3, 3) rotation matrices → (..., 3) axis-angle (angle in [0, π])."""
+    r = np.asarray(r, dtype=np.float64)
+    # Quaternion by Shepperd's method: the largest of w², x², y², z² gives a stable division.
+    t = np.stack([1 + r[..., 0, 0] + r[..., 1, 1] + r[..., 2, 2],
+                  1 + r[..., 0, 0] - r[..., 1, 1] - r[..., 2, 2],
+                  1 - r[..., 0, 0] + r[..., 1, 1] - r[..., 2, 2],
+                  1 - r[..., 0, 0] - r[..., 1, 1] + r[..., 2, 2]], axis=-1)
+    i = np.argmax(t, axis=-1)
+    s = 2.0 * np.sqrt(np.maximum(np.take_along_axis(t, i[..., None], -1)[..., 0], 1e-12))
+    d = {"zy": r[..., 2, 1] - r[..., 1, 2], "xz": r[..., 0, 2] - r[..., 2, 0],
+         "yx": r[..., 1, 0] - r[..., 0, 1], "xy": r[..., 0, 1] + r[..., 1, 0],
+         "xz+": r[..., 0, 2] + r[..., 2, 0], "yz": r[..., 1, 2] + r[..., 2, 1]}
+    q = np.stack([
+        np.choose(i, [s / 4, d["zy"] / s, d["xz"] / s, d["yx"] / s]),
+        np.choose(i, [d["zy"] / s, s / 4, d["xy"] / s, d["xz+"] / s]),
+        np.choose(i, [d["xz"] / s, d["xy"] / s, s / 4, d["yz"] / s]),
+        np.choose(i, [d["yx"] / s, d["xz+"] / s, d["yz"] / s, s / 4]),
+    ], axis=-1)
+    q = q * np.where(q[..., :1] < 0, -1.0, 1.0)  # w >= 0: angle in [0, π]
+    v = q[..., 1:]
+    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    angle = 2.0 * np.arctan2(norm, q[..., :1])
+    return np.where(norm > 1e-12, v * angle / np.maximum(norm, 1e-12), 2.0 * v)
+
+
+def features(keypoints: np.ndarray, image_size: np.ndarray, focal: np.ndarray) -> np.ndarray:
+    """Network input of N cases: (N, K, 3), (N, 2), (N,) → (N, 3K + 3) float32.
+
+    Per keypoint ((x, y) − c) / s and the confidence, where c is the centre and s the larger
+    side of the bounding box of the keypoints with confidence > 0 (dropped keypoints: zeros);
+    then CLIFF's box features ((c − image centre) / f, s / f).
+    """
+    kp = np.asarray(keypoints, dtype=np.float64)
+    conf = kp[..., 2]
+    seen = conf > 0
+    big = np.where(seen[..., None], kp[..., :2], np.inf)
+    lo = big.min(axis=1)
+    hi = np.where(seen[..., None], kp[..., :2], -np.inf).max(axis=1)
+    centre = (lo + hi) / 2.0
+    scale = np.maximum((hi - lo).max(axis=1), 1.0)
+    xy = (kp[..., :2] - centre[:, None]) / scale[:, None, None]
+    xy = np.where(seen[..., None], xy, 0.0)
+    per_kp = np.concatenate([xy, np.where(seen, conf, 0.0)[..., None]], axis=2)
+    f = np.asarray(focal, dtype=np.float64)
+    box = np.concatenate([(centre - np.asarray(image_size, dtype=np.float64) / 2.0) / f[:, None],
+                          (scale / f)[:, None]], axis=1)
+    return np.concatenate([per_kp.reshape(len(kp), -1), box], axis=1).astype(np.float32)
+
+
+class Initializer:
+    """The initialiser of one keypoint format (see the module docstring).
+
+    Attributes
+    ----------
+    format : str
+    num_keypoints : int
+        K.
+    num_hypotheses : int
+        M.
+    metrics : dict
+        The held-out figures recorded when the weights were built.
+    """
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        def scalar(key: str) -> Any:  # 0-d or (1,): the build tool writes 1-d
+            return np.asarray(arrays[key]).reshape(-1)[0]
+
+        self.format = str(scalar("format"))
+        self.num_keypoints = int(scalar("num_keypoints"))
+        self.num_hypotheses = int(scalar("num_hypotheses"))
+        n = int(scalar("num_layers"))
+        self._layers = [(np.asarray(arrays[f"w{i}"], dtype=np.float32),
+                         np.asarray(arrays[f"b{i}"], dtype=np.float32)) for i in range(n)]
+        self.metrics: dict[str, Any] = json.loads(str(scalar("metrics")))
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        """Network output (N, M·HYPOTHESIS_WIDTH + 10) of features (N, 3K + 3).
+
+        Input layer and ReLU; residual ReLU blocks; a linear output layer.
+        """
+        (w, b), *hidden, (w_out, b_out) = self._layers
+        h = np.maximum(x @ w.T + b, 0.0)
+        for w, b in hidden:
+            h = h + np.maximum(h @ w.T + b, 0.0)
+        return h @ w_out.T + b_out
+
+    def decode(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Raw output (N, D) → rotations (N, M, 24, 3, 3), betas (N, 10), scores (N, M)."""
+        m = self.num_hypotheses
+        per = raw[:, :m * HYPOTHESIS_WIDTH].reshape(len(raw), m, HYPOTHESIS_WIDTH)
+        six = per[..., :-1].reshape(len(raw), m, NUM_BODY_JOINTS + 1, 6).astype(np.float64)
+        six = six + np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0])  # zero output = identity
+        logits = per[..., -1].astype(np.float64)
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return (rotation_6d_to_matrix(six), raw[:, m * HYPOTHESIS_WIDTH:].astype(np.float64),
+                e / e.sum(axis=1, keepdims=True))
+
+    def predict(self, keypoints: Any, image_size: Sequence[float],
+                focal_length: float) -> list[Hypothesis]:
+        """Hypotheses for one person, best score first.
+
+        Parameters
+        ----------
+        keypoints : (K, 3) x, y in pixels and confidence in [0, 1] (0 or NaN: missing), or
+            (K, 2) all with confidence 1.
+        image_size : (width, height) in pixels.
+        focal_length : pixels.
+
+        Returns
+        -------
+        list of Hypothesis, length M, sorted by score (descending).
+        """
+        kp = self._check(keypoints, image_size, focal_length)
+        size = np.asarray(image_size, dtype=np.float64)[None]
+        rot, betas, scores = self.decode(
+            self.raw(features(kp[None], size, np.array([float(focal_length)]))))
+        aa = matrix_to_axis_angle(rot[0])
+        order = np.argsort(-scores[0], kind="stable")
+        return [Hypothesis(aa[i, 0].copy(), aa[i, 1:].reshape(-1).copy(), betas[0].copy(),
+                           float(scores[0, i])) for i in order]
+
+    def _check(self, keypoints: Any, image_size: Sequence[float],
+               focal_length: float) -> np.ndarray:
+        try:
+            kp = np.array(keypoints, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise KeypointError("keypoints: expected a numeric (K, 3) or (K, 2) array") from None
+        k = self.num_keypoints
+        if kp.ndim != 2 or kp.shape[0] != k or kp.shape[1] not in (2, 3):
+            raise KeypointError(f"keypoints: expected shape ({k}, 3) or ({k}, 2) for format "
+                                f"{self.format!r}, got {kp.shape}")
+        if kp.shape[1] == 2:
+            kp = np.concatenate([kp, np.ones((k, 1))], axis=1)
+        bad = ~np.isfinite(kp).all(axis=1)
+        kp[bad] = 0.0
+        if np.any(kp[:, 2] < 0) or np.any(kp[:, 2] > 1):
+            raise KeypointError("keypoints: confidences (column 2) must lie in [0, 1]")
+        if not np.any(kp[:, 2] > 0):
+            raise KeypointError("keypoints: no keypoint has a confidence above 0")
+        size = np.asarray(image_size, dtype=np.float64)
+        if size.shape != (2,) or not np.all(np.isfinite(size)) or np.any(size <= 0):
+            raise ValueError(f"image_size: expected (width, height) > 0 in pixels, "
+                             f"got {image_size!r}")
+        if isinstance(focal_length, bool) or not isinstance(focal_length, (int, float,
+                                                                          np.number)) \
+                or not np.isfinite(focal_length) or focal_length <= 0:
+            raise ValueError(f"focal_length: expected a positive number of pixels, "
+                             f"got {focal_length!r}")
+        return kp
+
+
+def _weights_file(format: str) -> Any:
+    return resources.files("smplify") / "data" / f"initializer_{format}.npz"
+
+
+def available_formats() -> tuple[str, ...]:
+    """The keypoint formats an initialiser ships for."""
+    from .keypoint_formats import format_names
+
+    return tuple(f for f in format_names() if _weights_file(f).is_file())
+
+
+@functools.cache
+def load_initializer(format: str) -> Initializer:
+    """The shipped initialiser of ``format`` (cached); ValueError if none ships for it."""
+    if not isinstance(format, str) or not _weights_file(format).is_file():
+        raise ValueError(f"format: no initialiser ships for {format!r}; "
+                         f"available: {', '.join(available_formats())}")
+    with _weights_file(format).open("rb") as handle, np.load(handle) as z:
+        return Initializer({key: z[key] for key in z.files})
+
+
+def predict(keypoints: Any, format: str, image_size: Sequence[float],
+            focal_length: float) -> list[Hypothesis]:
+    """Hypotheses of SMPL pose and shape for one person's keypoints, best score first.
+
+    Parameters
+    ----------
+    keypoints : (K, 3) x, y (pixels), confidence; or (K, 2).
+    format : keypoint format name with a shipped initialiser (``available_formats()``).
+    image_size : (width, height) in pixels.
+    focal_length : pixels.
+
+    Returns
+    -------
+    list of Hypothesis (global_orient in the camera frame, body_pose, betas, score).
+    """
+    return load_initializer(format).predict(keypoints, image_size, focal_length)

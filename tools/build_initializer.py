@@ -1,0 +1,274 @@
+"""Train the learned 2D→3D initialiser, one small MLP per keypoint format (needs torch).
+
+    python tools/build_initializer.py [--formats mediapipe33 coco17 openpose25]
+        [--steps 5000] [--mocap ../shared/data/mocap]
+
+1. Poses: CMU mocap → SMPL θ by the pose prior's IK (``tools/initializer_poses.py``, cached
+   under ~/.cache/smplify-tools), with their left/right mirrors; train/held-out split by clip
+   exactly as the prior's (``build_pose_prior.HELDOUT``).
+2. Bodies: each pose with random betas (N(0, 1) clipped to ±2.5) through the shipped open
+   model; the format's keypoints are the model's own points for it (joints and surface
+   keypoint regressors, ``resolve_format``: the definitions the fit uses). Cached too.
+3. Every training batch draws fresh cameras and detector errors (``smplify.detections``:
+   all yaws, pitch ±30°, 2–8 m, f 500–5,000 px, noise, drops, swaps, outliers).
+4. Network (``smplify.initializer``): features (box-normalised keypoints, confidences, CLIFF
+   box features) → width-W MLP (input layer, residual ReLU blocks, linear out) → M hypotheses
+   of root rotation in the camera frame and 23 joint rotations (6D each) + a score logit, and
+   shared betas. Loss: relaxed winner-takes-all over hypotheses (the best gets 1 − ε, the
+   others ε/(M − 1)) of the root-relative 3D joint error (torch forward kinematics of the
+   model's rest joints J(β)) + 0.05 · squared rotation-matrix error + 0.01 · beta error; plus
+   cross-entropy making the score logits pick the best hypothesis. Adam, cosine decay.
+5. Writes ``python/smplify/data/initializer_<format>.npz``: float16 weights, 8 fixed test
+   inputs with the torch outputs for them (computed with the float16-rounded weights), and the
+   held-out figures (JSON) measured with the NumPy inference of what is written.
+
+Deterministic: fixed seeds, one torch thread by default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import build_pose_prior as bpp  # noqa: E402
+import initializer_poses  # noqa: E402
+import smplify  # noqa: E402
+from mocap_io import rodrigues  # noqa: E402
+from smplify import detections  # noqa: E402
+from smplify import initializer as init  # noqa: E402
+from smplify.initializer_metrics import evaluate  # noqa: E402
+from smplify.keypoint_formats import get_format, resolve_format  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+CACHE = Path.home() / ".cache" / "smplify-tools"
+SEED = 0
+NUM_TRAIN_BODIES = 30000
+NUM_HELDOUT_CASES = 1000
+NUM_TEST_INPUTS = 8
+BETA_CLIP = 2.5
+WIDTH = 256
+BLOCKS = 2
+HYPOTHESES = 6
+EPSILON = 0.05     # relaxed winner-takes-all
+W_ROT, W_BETA, W_SCORE = 0.05, 0.01, 0.05
+BATCH = 512
+
+
+# ---------------------------------------------------------------- bodies
+def bodies(model: smplify.BodyModel, theta: np.ndarray, n: int, seed: int,
+           formats: list[str], tag: str) -> dict[str, np.ndarray]:
+    """n bodies: θ drawn from ``theta``, random betas; keypoints of every format (cached)."""
+    key = hashlib.sha1(theta.tobytes() + f"{n}|{seed}|{formats}|{BETA_CLIP}".encode())
+    path = CACHE / f"initializer_bodies_{tag}_{key.hexdigest()[:16]}.npz"
+    if path.is_file():
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
+    rng = np.random.default_rng(seed)
+    th = theta[rng.permutation(np.resize(np.arange(len(theta)), n))]
+    betas = np.clip(rng.normal(size=(n, model.num_betas)), -BETA_CLIP, BETA_CLIP)
+    out = {"theta": th, "betas": betas}
+    resolved = {f: resolve_format(f, model.keypoint_names, model.num_vertices,
+                                  model.keypoint_regressor) for f in formats}
+    points, out["joints"] = detections.body_points(model, resolved, th, betas)
+    out.update({f"points_{f}": p for f, p in points.items()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **out)
+    return out
+
+
+# ---------------------------------------------------------------- torch network
+def build_net(torch, num_in: int, num_out: int):
+    nn = torch.nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(num_in, WIDTH)]
+                                        + [nn.Linear(WIDTH, WIDTH) for _ in range(BLOCKS)]
+                                        + [nn.Linear(WIDTH, num_out)])
+
+        def forward(self, x):
+            h = torch.relu(self.layers[0](x))
+            for layer in self.layers[1:-1]:
+                h = h + torch.relu(layer(h))
+            return self.layers[-1](h)
+
+    net = Net()
+    with torch.no_grad():
+        net.layers[-1].weight.mul_(0.1)
+        net.layers[-1].bias.zero_()
+    return net
+
+
+def rot6d(torch, x):
+    x = x + torch.tensor([1.0, 0.0, 0.0, 0.0, 1.0, 0.0])
+    b1 = torch.nn.functional.normalize(x[..., 0:3], dim=-1, eps=1e-8)
+    a2 = x[..., 3:6] - (b1 * x[..., 3:6]).sum(-1, keepdim=True) * b1
+    b2 = torch.nn.functional.normalize(a2, dim=-1, eps=1e-8)
+    return torch.stack([b1, b2, torch.cross(b1, b2, dim=-1)], dim=-1)
+
+
+def decode(torch, raw, m: int):
+    per = raw[:, :m * init.HYPOTHESIS_WIDTH].reshape(len(raw), m, init.HYPOTHESIS_WIDTH)
+    rot = rot6d(torch, per[..., :-1].reshape(len(raw), m, 24, 6))
+    return rot, raw[:, m * init.HYPOTHESIS_WIDTH:], per[..., -1]
+
+
+def fk(torch, rot, rest):
+    """rot (..., 24, 3, 3) local rotations (root: camera frame), rest (..., 24, 3) → joints
+    relative to the pelvis (..., 24, 3)."""
+    g = [rot[..., 0, :, :]]
+    p = [torch.zeros_like(rest[..., 0, :])]
+    for j in range(1, 24):
+        par = int(bpp.PARENTS[j])
+        bone = (rest[..., j, :] - rest[..., par, :]).unsqueeze(-1)
+        p.append(p[par] + (g[par] @ bone).squeeze(-1))
+        g.append(g[par] @ rot[..., j, :, :])
+    return torch.stack(p, dim=-2)
+
+
+# ---------------------------------------------------------------- training
+def batch(data: dict[str, np.ndarray], fmt: str, rng: np.random.Generator, n: int,
+          names: tuple[str, ...], available: np.ndarray,
+          body_rot: np.ndarray) -> tuple[np.ndarray, ...]:
+    idx = rng.integers(len(data["theta"]), size=n)
+    cases = detections.make_cases(data[f"points_{fmt}"][idx], data["joints"][idx],
+                                  data["theta"][idx], data["betas"][idx], names, rng, available)
+    x = init.features(cases.keypoints, cases.image_size, cases.focal)
+    rot = np.concatenate([cases.rotation[:, None], body_rot[idx]], axis=1)
+    return x, rot.astype(np.float32), cases.joints.astype(np.float32), \
+        data["betas"][idx].astype(np.float32)
+
+
+def train(fmt: str, data: dict[str, np.ndarray], model: smplify.BodyModel, steps: int,
+          threads: int) -> tuple[object, dict[str, float]]:
+    import torch
+
+    torch.manual_seed(SEED)
+    torch.set_num_threads(threads)
+    names = get_format(fmt).keypoint_names
+    available = resolve_format(fmt, model.keypoint_names, model.num_vertices).available
+    body_rot = rodrigues(data["theta"][:, 3:].reshape(-1, 23, 3)).astype(np.float32)
+    k = len(names)
+    m = HYPOTHESES
+    net = build_net(torch, 3 * k + 3, m * init.HYPOTHESIS_WIDTH + init.NUM_BETAS)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps,
+                                                pct_start=0.05)
+    j_template = torch.tensor(model.J_template, dtype=torch.float32)
+    j_dirs = torch.tensor(model.J_shapedirs, dtype=torch.float32)
+    rng = np.random.default_rng(SEED + 1)
+    t0, cpu0, log = time.time(), time.process_time(), {}
+    for step in range(steps):
+        x, rot_t, joints_t, betas_t = (torch.from_numpy(a) for a in
+                                       batch(data, fmt, rng, BATCH, names, available,
+                                             body_rot))
+        rot, betas, logits = decode(torch, net(x), m)
+        rest = j_template + torch.einsum("jcb,nb->njc", j_dirs, betas)
+        joints = fk(torch, rot, rest[:, None].expand(-1, m, -1, -1))
+        l_joint = (joints - joints_t[:, None]).norm(dim=-1).mean(-1)          # (B, M)
+        l_rot = ((rot - rot_t[:, None]) ** 2).sum((-1, -2)).mean(-1)        # (B, M)
+        per_hyp = l_joint + W_ROT * l_rot
+        best = per_hyp.detach().argmin(1)
+        w = torch.full_like(per_hyp, EPSILON / (m - 1))
+        w.scatter_(1, best[:, None], 1.0 - EPSILON)
+        l_beta = ((betas - betas_t) ** 2).mean(-1)
+        ce = torch.nn.functional.cross_entropy(logits, best)
+        loss = (w * per_hyp).sum(1).mean() + W_BETA * l_beta.mean() + W_SCORE * ce
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        if step % 250 == 0 or step == steps - 1:
+            log = {"step": step, "loss": loss.item(), "best_mpjpe_mm":
+                   1000 * l_joint.detach().min(1).values.mean().item(), "ce": ce.item()}
+            print(f"  {fmt} {json.dumps(log)} {time.time() - t0:5.0f}s", flush=True)
+    log["train_seconds"] = time.time() - t0
+    log["train_cpu_seconds"] = time.process_time() - cpu0
+    return net, log
+
+
+# ---------------------------------------------------------------- export and evaluation
+def export_arrays(torch, net, fmt: str, k: int) -> dict[str, np.ndarray]:
+    """float16 weights; the torch net is set to the rounded weights (its outputs are the
+    reference the NumPy inference is tested against)."""
+    arrays: dict[str, np.ndarray] = {"format": np.array(fmt), "num_keypoints": np.array(k),
+                                     "num_hypotheses": np.array(HYPOTHESES),
+                                     "num_layers": np.array(len(net.layers))}
+    with torch.no_grad():
+        for i, layer in enumerate(net.layers):
+            for name, p in (("w", layer.weight), ("b", layer.bias)):
+                half = p.detach().numpy().astype(np.float16)
+                p.copy_(torch.from_numpy(half.astype(np.float32)))
+                arrays[f"{name}{i}"] = half
+    return arrays
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--formats", nargs="+", default=["mediapipe33", "coco17", "openpose25"])
+    ap.add_argument("--steps", type=int, default=5000)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--mocap", type=Path, default=REPO.parent / "shared" / "data" / "mocap")
+    ap.add_argument("--out-dir", type=Path, default=REPO / "python" / "smplify" / "data")
+    args = ap.parse_args(argv)
+    import torch
+
+    model = smplify.load_model("open")
+    model_file = REPO / "python" / "smplify" / "data" / "open_body_neutral.npz"
+    t0 = time.time()
+    poses = initializer_poses.mocap_poses(args.mocap, model_file, verbose=False)
+    print(f"poses: {len(poses['train'])} train, {len(poses['heldout'])} held out (mirrors "
+          f"included), {time.time() - t0:.0f}s", flush=True)
+    all_formats = list(smplify.format_names())
+    train_data = bodies(model, poses["train"], NUM_TRAIN_BODIES, SEED, all_formats, "train")
+    held_data = bodies(model, poses["heldout"], NUM_HELDOUT_CASES, SEED + 7, all_formats,
+                       "heldout")
+    print(f"bodies ready {time.time() - t0:.0f}s", flush=True)
+    for fmt in args.formats:
+        names = get_format(fmt).keypoint_names
+        available = resolve_format(fmt, model.keypoint_names, model.num_vertices).available
+        net, log = train(fmt, train_data, model, args.steps, args.threads)
+        arrays = export_arrays(torch, net, fmt, len(names))
+        held = detections.make_cases(held_data[f"points_{fmt}"], held_data["joints"],
+                                     held_data["theta"], held_data["betas"], names,
+                                     np.random.default_rng(SEED + 11), available)
+        t = np.arange(NUM_TEST_INPUTS)
+        arrays["test_keypoints"] = held.keypoints[t]
+        arrays["test_image_size"] = held.image_size[t]
+        arrays["test_focal"] = held.focal[t]
+        x = init.features(held.keypoints[t], held.image_size[t], held.focal[t])
+        with torch.no_grad():
+            raw = net(torch.from_numpy(x))
+            rot, _, _ = decode(torch, raw, HYPOTHESES)
+        arrays["test_raw"] = raw.numpy()
+        arrays["test_rotations"] = rot.numpy()
+        arrays["metrics"] = np.array("{}")
+        metrics = {k: v for k, v in evaluate(init.Initializer(arrays), model, held).items()
+                   if not isinstance(v, np.ndarray)}
+        metrics.update({"train_seconds": round(log["train_seconds"], 1),
+                        "train_cpu_seconds": round(log["train_cpu_seconds"], 1),
+                        "steps": args.steps,
+                        "batch": BATCH, "hypotheses": HYPOTHESES, "width": WIDTH,
+                        "train_bodies": NUM_TRAIN_BODIES,
+                        "train_poses": len(poses["train"]),
+                        "heldout_poses": len(poses["heldout"])})
+        arrays["metrics"] = np.array(json.dumps(metrics, sort_keys=True))
+        out = args.out_dir / f"initializer_{fmt}.npz"
+        bpp.write_npz(out, arrays)
+        print(f"wrote {out} ({out.stat().st_size} bytes): {json.dumps(metrics)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
