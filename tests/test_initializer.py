@@ -15,15 +15,19 @@ from smplify import initializer as init
 from smplify.errors import KeypointError
 from smplify.initializer_metrics import evaluate, posed_joints
 from smplify.keypoint_formats import resolve_format
+from smplify.synthetic import pa_mpjpe
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 FORMATS = init.available_formats()
 NUM_CASES = 80
-# Held-out bounds: the build tool's figures on 1,000 held-out mocap cases (the weights' own
-# ``metrics``) with a margin for the smaller, upright-only set here (see held_out_cases).
-PA_MPJPE_MARGIN_MM = 15.0
-DEPTH_READING_MARGIN = 0.12
+# Held-out figures of the shipped weights on this file's set (80 cases, seed 10), measured when
+# they were built (tools/build_initializer.py; benchmarks/initializer.py measures more cases):
+# mean PA-MPJPE mm of the top-scored and of the best hypothesis, fraction of cases where some
+# hypothesis has the truth's depth reading. The bounds add a margin of ~12 mm and 0.08.
+MEASURED = {"mediapipe33": (98.7, 85.2, 0.85), "coco17": (98.5, 86.7, 0.825),
+            "openpose25": (99.2, 89.8, 0.85)}
+MARGIN_MM, MARGIN_FRACTION = 12.0, 0.08
 
 
 @pytest.fixture(scope="module")
@@ -91,16 +95,30 @@ def held_out_cases(model: smplify.BodyModel, fmt: str, seed: int) -> detections.
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_held_out_accuracy_and_depth_readings(model: smplify.BodyModel, fmt: str) -> None:
     ini = init.load_initializer(fmt)
-    recorded = ini.metrics
-    got = evaluate(ini, model, held_out_cases(model, fmt, seed=10))
+    cases = held_out_cases(model, fmt, seed=10)
+    got = evaluate(ini, model, cases)
     print(fmt, json.dumps({k: v for k, v in got.items() if not isinstance(v, np.ndarray)}))
-    assert got["pa_mpjpe_top1_mm"] < recorded["pa_mpjpe_top1_mm"] + PA_MPJPE_MARGIN_MM
-    assert got["pa_mpjpe_best_of_m_mm"] < recorded["pa_mpjpe_best_of_m_mm"] + PA_MPJPE_MARGIN_MM
-    assert got["pa_mpjpe_best_of_m_mm"] <= got["pa_mpjpe_top1_mm"]
+    top1, best, depth_any = MEASURED[fmt]
+    assert got["pa_mpjpe_top1_mm"] < top1 + MARGIN_MM
+    assert got["pa_mpjpe_best_of_m_mm"] < best + MARGIN_MM
     # The hypotheses hold the truth's reading (facing, both shins' depth order) on most cases.
-    assert got["depth_reading_any"] > recorded["depth_reading_any"] - DEPTH_READING_MARGIN
-    assert got["depth_reading_any"] > 0.75
+    assert got["depth_reading_any"] > depth_any - MARGIN_FRACTION
     assert got["facing_any"] > 0.9
+    # Far better than knowing nothing: the prior's mean pose scores ~150 mm on these cases.
+    prior = smplify.load_prior("open")
+    mean_pose = model(body_pose=prior.weights @ prior.means).joints
+    baseline = 1000 * np.mean([pa_mpjpe(mean_pose, t) for t in cases.joints])
+    assert got["pa_mpjpe_top1_mm"] < 0.8 * baseline
+    assert got["pa_mpjpe_best_of_m_mm"] < 0.7 * baseline
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_held_out_figures_are_recorded(fmt: str) -> None:
+    m = init.load_initializer(fmt).metrics
+    assert m["cases"] >= 500 and m["heldout_poses"] > 0 and m["train_poses"] > 0
+    assert 0 < m["pa_mpjpe_best_of_m_mm"] <= m["pa_mpjpe_top1_mm"] < 200
+    assert 0.5 < m["facing_top1"] <= m["facing_any"] <= 1
+    assert 0 < m["depth_reading_top1"] <= m["depth_reading_any"] <= 1
 
 
 def test_hypotheses_face_the_camera_for_a_frontal_person(model: smplify.BodyModel) -> None:

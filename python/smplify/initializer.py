@@ -105,6 +105,8 @@ def features(keypoints: np.ndarray, image_size: np.ndarray, focal: np.ndarray) -
     big = np.where(seen[..., None], kp[..., :2], np.inf)
     lo = big.min(axis=1)
     hi = np.where(seen[..., None], kp[..., :2], -np.inf).max(axis=1)
+    none = ~seen.any(axis=1)[:, None]  # no keypoint at all: centre 0, scale 1 (no NaN)
+    lo, hi = np.where(none, 0.0, lo), np.where(none, 0.0, hi)
     centre = (lo + hi) / 2.0
     scale = np.maximum((hi - lo).max(axis=1), 1.0)
     xy = (kp[..., :2] - centre[:, None]) / scale[:, None, None]
@@ -224,7 +226,7 @@ def _weights_file(format: str) -> Any:
 
 def available_formats() -> tuple[str, ...]:
     """The keypoint formats an initialiser ships for."""
-    from .keypoint_formats import format_names
+    from . import format_names
 
     return tuple(f for f in format_names() if _weights_file(f).is_file())
 
