@@ -47,6 +47,9 @@ struct Observation {
   // Keypoint indices of left shoulder, right shoulder, left hip, right hip (−1: none).
   std::array<int, 4> torso = {-1, -1, -1, -1};
   PinholeCamera camera;
+  // Optional 3D keypoints (SPEC §6 depth evidence): K × 3 metres in camera-aligned axes, any
+  // origin; a row with a non-finite entry is unknown. Empty: no relative 3D term.
+  MatX3 keypoints_3d;
 };
 
 // Max-mixture Gaussian pose prior over θ[3:72] (docs/design.md "Pose prior file").
@@ -92,6 +95,10 @@ struct FitOptions {
   // measured with the Geman-McClure σ = selection_sigma (px), or the lowest total energy.
   bool select_start_by_data = true;
   double selection_sigma = 20.0;
+  // E_3D (relative 3D keypoints, SPEC §6): λ_3D on its rows, constant over the stages, and
+  // its Geman-McClure σ in metres. Used only when an observation has 3D keypoints.
+  double keypoints_3d_weight = 100.0;
+  double keypoints_3d_sigma = 0.2;
   int threads = 1;
 };
 

@@ -24,6 +24,28 @@ void DataKeypoints(const Observation& observation, std::vector<int>* ids,
   *weights = Eigen::Map<const Eigen::VectorXd>(w.data(), static_cast<Eigen::Index>(w.size()));
 }
 
+void RelativeKeypoints(const Observation& observation, std::vector<int>* ids, MatX3* targets,
+                       Eigen::VectorXd* weights) {
+  ids->clear();
+  std::vector<int> data_ids;
+  Eigen::VectorXd data_weights;
+  DataKeypoints(observation, &data_ids, &data_weights);
+  std::vector<double> w;
+  if (observation.keypoints_3d.rows() == observation.weights.size()) {
+    for (size_t m = 0; m < data_ids.size(); ++m) {
+      if (!observation.keypoints_3d.row(data_ids[m]).allFinite()) continue;
+      ids->push_back(data_ids[m]);
+      w.push_back(data_weights(static_cast<Eigen::Index>(m)));
+    }
+  }
+  if (ids->size() < 2) ids->clear(), w.clear();
+  targets->resize(static_cast<Eigen::Index>(ids->size()), 3);
+  for (size_t m = 0; m < ids->size(); ++m) {
+    targets->row(static_cast<Eigen::Index>(m)) = observation.keypoints_3d.row((*ids)[m]);
+  }
+  *weights = Eigen::Map<const Eigen::VectorXd>(w.data(), static_cast<Eigen::Index>(w.size()));
+}
+
 double DataEnergy(const FitContext& context, const Observation& observation,
                   const BodyParameters& parameters, double sigma) {
   BodyEvaluation evaluation(context.model, context.targets, parameters);
@@ -60,6 +82,17 @@ StageTerms::StageTerms(const FitContext& context, const Observation& observation
   Add("pose", new PosePriorCost(context.prior, weights.pose), {kBody});
   Add("angle", new AnglePriorCost(weights.angle, context.options.angle_prior_scale), {kBody});
   Add("shape", new ShapePriorCost(num_betas, weights.shape), {kBetas});
+  std::vector<int> ids_3d;
+  MatX3 targets_3d;
+  Eigen::VectorXd weights_3d;
+  RelativeKeypoints(observation, &ids_3d, &targets_3d, &weights_3d);
+  if (!ids_3d.empty() && context.options.keypoints_3d_weight > 0.0) {
+    Add("keypoints_3d",
+        new RelativeKeypointCost(&evaluation_, std::move(ids_3d), std::move(targets_3d),
+                                 std::move(weights_3d), context.options.keypoints_3d_sigma,
+                                 context.options.keypoints_3d_weight, num_betas),
+        {kOrient, kBody, kBetas, kTransl});
+  }
   if (evaluation_.sphere_layout() != nullptr) {
     Add("interpenetration", new InterpenetrationCost(&evaluation_, weights.interpenetration),
         {kOrient, kBody});
@@ -119,12 +152,12 @@ TermEvaluation StageTerms::Evaluate(const std::string& name) {
     }
     return out;
   }
-  if (name == "interpenetration") {  // no capsules or λ_sp = 0: an empty term
+  if (name == "interpenetration" || name == "keypoints_3d") {  // absent: an empty term
     return {Eigen::VectorXd(0),
             Eigen::MatrixXd(0, kPoseSize + static_cast<int>(parameters_->betas.size()) + 3)};
   }
   throw std::invalid_argument("unknown term '" + name +
-                              "'; expected data, pose, angle, shape or interpenetration");
+                              "'; expected data, pose, angle, shape, interpenetration or keypoints_3d");
 }
 
 double StageTerms::SquaredNorm(Term& term) {
@@ -146,6 +179,7 @@ TermEnergies StageTerms::Energies() {
     if (term.name == "angle") energies.angle = e;
     if (term.name == "shape") energies.shape = e;
     if (term.name == "interpenetration") energies.interpenetration = e;
+    if (term.name == "keypoints_3d") energies.keypoints_3d = e;
   }
   return energies;
 }

@@ -21,6 +21,7 @@
 #include "interpenetration_term.h"
 #include "keypoint_data_term.h"
 #include "pose_prior_term.h"
+#include "relative_keypoint_term.h"
 #include "shape_prior_term.h"
 
 namespace smplify {
@@ -34,7 +35,8 @@ struct StageWeights {
 
 struct TermEnergies {
   double data = 0.0, pose = 0.0, angle = 0.0, shape = 0.0, interpenetration = 0.0;
-  double total() const { return data + pose + angle + shape + interpenetration; }
+  double keypoints_3d = 0.0;  // E_3D, 0 without 3D keypoints
+  double total() const { return data + pose + angle + shape + interpenetration + keypoints_3d; }
 };
 
 // A term's residuals and its Jacobian over [global_orient, body_pose, betas, transl].
@@ -85,5 +87,10 @@ double DataEnergy(const FitContext& context, const Observation& observation,
 // The data term's keypoints: those with weight > 0, and their weights.
 void DataKeypoints(const Observation& observation, std::vector<int>* ids,
                    Eigen::VectorXd* weights);
+
+// E_3D's keypoints: those with data weight > 0 and a finite 3D keypoint, their 3D targets and
+// weights (none without 3D keypoints, or with fewer than two such keypoints).
+void RelativeKeypoints(const Observation& observation, std::vector<int>* ids, MatX3* targets,
+                       Eigen::VectorXd* weights);
 
 }  // namespace smplify

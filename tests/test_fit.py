@@ -668,8 +668,9 @@ def test_fit_result_fields(model, prior):
                                resolved.keypoint_positions(out.joints, out.vertices)[available],
                                atol=1e-9)
     assert np.all(res.joints[:, 2] > 0)  # in front of the camera
-    terms = ("data", "pose", "angle", "shape", "interpenetration")
+    terms = ("data", "pose", "angle", "shape", "interpenetration", "keypoints_3d")
     assert set(res.energy) == {*terms, "total"}
+    assert res.energy["keypoints_3d"] == 0.0  # no 3D keypoints given
     assert all(res.energy[t] >= 0.0 for t in terms)
     assert res.energy["total"] == pytest.approx(sum(res.energy[t] for t in terms), rel=1e-12)
     for key in ("stages", "orientation", "seconds"):

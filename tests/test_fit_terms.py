@@ -24,7 +24,7 @@ from smplify.problem import build_problem
 from smplify.reference import energy as E
 from smplify.reference.arrays import reference_arrays
 
-TERMS = ("data", "pose", "angle", "shape", "interpenetration")
+TERMS = ("data", "pose", "angle", "shape", "interpenetration", "keypoints_3d")
 STAGES = (0, 3)
 
 #: Surface keypoints given to the procedural model: coco17's face points and some coco_* body
@@ -130,7 +130,13 @@ def make_problem(model, prior, format, pose, betas, transl, seed):
     missing = rng.choice([k for k in range(len(kp)) if k not in torso])
     kp[missing] = [np.nan, np.nan, 0.0]  # a missing keypoint: NaN with confidence 0
     kp[~placeholder.keypoint_available, :2] = 0.0
-    return build_problem(kp, format, size, focal, model, prior)
+    # The detector's 3D keypoints: the model's own moved 5–40 cm (both regimes of ρ at
+    # σ = 0.2 m), in another origin (the relative term must not see it), one row unknown.
+    points_3d = points + rng.normal(size=points.shape) * rng.uniform(0.05, 0.4, (len(uv), 1))
+    points_3d += np.array([0.3, -1.0, -4.0])
+    unknown = rng.choice([k for k in range(len(kp)) if k != missing and k not in torso])
+    points_3d[unknown] = np.nan
+    return build_problem(kp, format, size, focal, model, prior, keypoints_3d=points_3d)
 
 
 CASES = ("open-mediapipe33", "procedural-coco17")
@@ -189,6 +195,9 @@ def test_terms_equal_the_reference(problems, case):
             # rows of keypoints with weight 0 are exactly zero
             dead = np.repeat(problem.weights == 0.0, 2)
             assert np.all(cpp["data"][0][dead] == 0.0) and np.all(cpp["data"][1][dead] == 0.0)
+            # ... and E_3D's rows of keypoints without a 3D keypoint too
+            unknown = np.repeat(~np.isfinite(problem.keypoints_3d).all(axis=1), 3)
+            assert unknown.any() and np.all(cpp["keypoints_3d"][0][unknown] == 0.0)
     print(f"\n{case}: worst relative error vs reference (residuals, Jacobian), stages {STAGES}:")
     for term in TERMS:
         print(f"  {term:17s} {worst[term][0]:.2e} {worst[term][1]:.2e}"

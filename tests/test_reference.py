@@ -8,6 +8,8 @@ reference fit, and every kind of bad input.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import smplify
@@ -241,13 +243,18 @@ def test_shape_rows_and_energy_sum(problem):
     rows = E.residuals(problem, pose, betas, transl, w)
     assert energy["total"] == pytest.approx(rows @ rows, rel=1e-12)
     assert energy["shape"] == pytest.approx(100.0 * betas @ betas, rel=1e-12)
-    assert set(energy) == {"data", "pose", "angle", "interpenetration", "shape", "total"}
+    assert set(energy) == {"data", "pose", "angle", "interpenetration", "shape", "keypoints_3d",
+                           "total"}
 
 
 @pytest.mark.parametrize("term", E.TERMS)
 def test_jacobians_match_central_differences(problem, term):
     rng = np.random.default_rng(10)
     pose, betas, transl = posed_params(rng, scale=0.4)
+    if term == "keypoints_3d":  # the detector's 3D keypoints: the model's own, moved
+        points = E.model_keypoints(problem, pose, betas, transl)
+        problem = dataclasses.replace(
+            problem, keypoints_3d=points + rng.normal(scale=0.2, size=points.shape))
     d_pose, d_betas, d_transl = E.term_jacobian(problem, term, pose, betas, transl)
     jac = np.concatenate([d_pose, d_betas, d_transl], axis=1)
     fn = E.TERM_FUNCTIONS[term]

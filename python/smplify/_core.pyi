@@ -72,6 +72,8 @@ class FitOptions:
     refine_translation: bool
     select_start_by_data: bool
     selection_sigma: float
+    keypoints_3d_weight: float
+    keypoints_3d_sigma: float
     threads: int
     def __init__(self) -> None:
         """The defaults."""
@@ -102,8 +104,10 @@ class TermEnergies:
     @property
     def interpenetration(self) -> float: ...
     @property
+    def keypoints_3d(self) -> float: ...
+    @property
     def total(self) -> float:
-        """Sum of the five terms."""
+        """Sum of the terms."""
 
 class StageReport:
     """One solver stage: weights, iterations, costs, time."""
@@ -188,11 +192,13 @@ class Fitter:
     def fit(self, keypoints: ArrayLike, weights: ArrayLike, confidence: ArrayLike,
             torso: Sequence[int], focal_length: float, center: ArrayLike,
             initial_pose: ArrayLike | None = None, initial_betas: ArrayLike | None = None,
-            initial_transl: ArrayLike | None = None) -> FitReport:
+            initial_transl: ArrayLike | None = None,
+            keypoints_3d: ArrayLike | None = None) -> FitReport:
         """Fit one image; returns its FitReport (parameters, energies, per-stage reports)."""
     def evaluate_term(self, term: str, stage: int, keypoints: ArrayLike, weights: ArrayLike,
                       torso: Sequence[int], focal_length: float, center: ArrayLike,
                       pose: ArrayLike, betas: ArrayLike,
-                      transl: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+                      transl: ArrayLike, keypoints_3d: ArrayLike | None = None
+                      ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Residuals and Jacobian over [global_orient, body_pose, betas, transl] of one term at
         stage `stage`'s weights (spheres built from `betas`)."""

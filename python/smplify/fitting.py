@@ -63,7 +63,8 @@ def _model(model: Any) -> Any:
 _SHARED_OPTIONS = ("pose_prior_weights", "shape_prior_weights", "angle_prior_ratio",
                    "angle_prior_scale", "interpenetration_weight", "sphere_sigma_scale",
                    "data_sigma", "depth_weight", "max_iterations", "function_tolerance",
-                   "sideways_ratio", "refine_translation", "selection_sigma")
+                   "sideways_ratio", "refine_translation", "selection_sigma",
+                   "keypoints_3d_weight", "keypoints_3d_sigma")
 
 
 def _core_options(problem: FitProblem) -> Any:
@@ -106,7 +107,8 @@ def _observation(problem: FitProblem) -> dict[str, Any]:
             "weights": np.asarray(problem.weights, dtype=np.float64),
             "confidence": confidence, "torso": torso,
             "focal_length": float(problem.focal_length),
-            "center": np.asarray(problem.center, dtype=np.float64)}
+            "center": np.asarray(problem.center, dtype=np.float64),
+            "keypoints_3d": problem.keypoints_3d}
 
 
 def _result(problem: FitProblem, report: Any, started: float, start: str,
@@ -158,7 +160,7 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
 
 # Fields of the C++ StageWeights and TermEnergies, in FitResult's order.
 _STAGE_WEIGHTS = ("pose", "shape", "angle", "interpenetration")
-_ENERGY_TERMS = ("data", "pose", "angle", "shape", "interpenetration", "total")
+_ENERGY_TERMS = ("data", "pose", "angle", "shape", "interpenetration", "keypoints_3d", "total")
 
 
 # Building a C++ fitter folds the format's surface keypoints into per-joint terms: ~4-6 ms on
@@ -178,7 +180,7 @@ def _shared_core_fitter(problem: FitProblem) -> Any:
 
 def fit(keypoints: Any, format: str, image_size: Sequence[float],
         focal_length: float | None = None, model: Any = "open", prior: Any = "open",
-        **options: Any) -> FitResult:
+        keypoints_3d: Any = None, **options: Any) -> FitResult:
     """Fit the body model to the 2D keypoints of one person (SMPLify, SPEC §3).
 
     Parameters
@@ -190,6 +192,11 @@ def fit(keypoints: Any, format: str, image_size: Sequence[float],
     focal_length : pixels, or None for the default 5000 (SPEC §2).
     model : "open" (the shipped model), a path to an SMPL .pkl/.npz, or a loaded model.
     prior : "open", a path to a GMM prior (.npz or the authors' gmm_08.pkl), or a loaded prior.
+    keypoints_3d : (K, 3) metres, or None. The detector's own 3D keypoints (depth evidence,
+        SPEC §6) in camera-aligned axes: x right, y down, z away from the camera, any origin
+        (MediaPipe's world landmarks are exactly this), NaN rows where unknown. They add the
+        robust relative 3D term E_3D (``keypoints_3d_weight``, ``keypoints_3d_sigma``), which
+        tells the fit which limb is nearer the camera where the 2D cannot.
     **options : fields of :class:`smplify.FitOptions` (stage weights, iterations, flip,
         threads, ...).
 
@@ -205,7 +212,8 @@ def fit(keypoints: Any, format: str, image_size: Sequence[float],
     TypeError : non-numeric input or an unknown option.
     """
     return Fitter(model, format=format, image_size=image_size, focal_length=focal_length,
-                  prior=prior, **options).fit(keypoints, warm_start=False)
+                  prior=prior, **options).fit(keypoints, warm_start=False,
+                                              keypoints_3d=keypoints_3d)
 
 
 class Fitter:
@@ -261,12 +269,15 @@ class Fitter:
                             doc="Pixels, or None for the default.")
     options = property(lambda self: self._settings.options, doc="The FitOptions of every frame.")
 
-    def fit(self, keypoints: Any, warm_start: bool = True) -> FitResult:
-        """Fit one frame's keypoints ((K, 3) or (K, 2), pixels); see :func:`smplify.fit`."""
+    def fit(self, keypoints: Any, warm_start: bool = True,
+            keypoints_3d: Any = None) -> FitResult:
+        """Fit one frame's keypoints ((K, 3) or (K, 2), pixels) and, optionally, the
+        detector's 3D keypoints ((K, 3) metres); see :func:`smplify.fit`."""
         started = time.perf_counter()
         warm = warm_start and self._last is not None
         # A warm start needs no torso to place the camera (a frame with the hips hidden).
-        problem = frame_problem(self._settings, keypoints, place_camera=not warm)
+        problem = frame_problem(self._settings, keypoints, place_camera=not warm,
+                                keypoints_3d=keypoints_3d)
         if self._core is None:
             self._core = _shared_core_fitter(problem)
         observation = _observation(problem)
@@ -306,7 +317,8 @@ def _lost_track(problem: FitProblem, report: Any, fraction: float) -> bool:
 
 def fit_batch(list_of_keypoints: Sequence[Any], format: str, image_size: Sequence[float],
               focal_length: float | None = None, model: Any = "open", prior: Any = "open",
-              threads: int | None = None, **options: Any) -> list[FitResult]:
+              threads: int | None = None, keypoints_3d: Sequence[Any] | None = None,
+              **options: Any) -> list[FitResult]:
     """Fit many independent images in parallel (each from scratch).
 
     Parameters
@@ -315,6 +327,7 @@ def fit_batch(list_of_keypoints: Sequence[Any], format: str, image_size: Sequenc
     format, image_size, focal_length, model, prior, **options : as :func:`fit`.
     threads : worker threads (None: the machine's cores), each running one fit at a time on
         one thread. Ceres releases the GIL, so fits run truly in parallel.
+    keypoints_3d : None, or one (K, 3) array (or None) per image, as :func:`fit`'s.
 
     Returns
     -------
@@ -327,13 +340,19 @@ def fit_batch(list_of_keypoints: Sequence[Any], format: str, image_size: Sequenc
         raise ValueError(f"threads must be None or an integer >= 1, got {threads!r}")
     workers = (os.cpu_count() or 1) if threads is None else int(threads)
 
-    def one(keypoints: Any) -> FitResult:
+    if keypoints_3d is None:
+        keypoints_3d = [None] * len(list_of_keypoints)
+    elif len(keypoints_3d) != len(list_of_keypoints):
+        raise ValueError(f"keypoints_3d: expected None or one entry per image "
+                         f"({len(list_of_keypoints)}), got {len(keypoints_3d)}")
+
+    def one(keypoints: Any, points_3d: Any) -> FitResult:
         # One thread per fit: the pool already keeps every core busy.
-        return fit(keypoints, format, image_size, focal_length, body, pose_prior, threads=1,
-                   **options)
+        return fit(keypoints, format, image_size, focal_length, body, pose_prior,
+                   keypoints_3d=points_3d, threads=1, **options)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(one, list_of_keypoints))
+        return list(pool.map(one, list_of_keypoints, keypoints_3d))
 
 
 def evaluate_terms(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
@@ -348,15 +367,20 @@ def evaluate_terms(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
     obs = _observation(problem)
     args = (stage, obs["keypoints"], obs["weights"], obs["torso"], obs["focal_length"],
             obs["center"], np.asarray(pose, float), np.asarray(betas, float),
-            np.asarray(transl, float))
+            np.asarray(transl, float), obs["keypoints_3d"])
     out = {}
-    for term in ("data", "pose", "angle", "shape", "interpenetration"):
+    for term in ("data", "pose", "angle", "shape", "interpenetration", "keypoints_3d"):
         residuals, jacobian = core.evaluate_term(term, *args)
-        if term == "data":
+        if term in ("data", "keypoints_3d"):
+            # Rows of the keypoints the term uses, scattered to one block per keypoint.
+            dim = 2 if term == "data" else 3
             used = np.flatnonzero(problem.weights > 0)
-            rows = np.ravel(np.stack([2 * used, 2 * used + 1], axis=1))
-            full_r = np.zeros(2 * problem.num_keypoints)
-            full_j = np.zeros((2 * problem.num_keypoints, jacobian.shape[1]))
+            if term == "keypoints_3d":
+                used = used[np.isfinite(problem.keypoints_3d[used]).all(axis=1)] \
+                    if problem.keypoints_3d is not None and residuals.size else used[:0]
+            rows = np.ravel(dim * used[:, None] + np.arange(dim))
+            full_r = np.zeros(dim * problem.num_keypoints)
+            full_j = np.zeros((dim * problem.num_keypoints, jacobian.shape[1]))
             full_r[rows], full_j[rows] = residuals, jacobian
             residuals, jacobian = full_r, full_j
         out[term] = (np.asarray(residuals), np.asarray(jacobian))

@@ -72,6 +72,11 @@ class FitOptions:
         has the measurements.
     selection_sigma : float
         σ of that selection's Geman-McClure robustifier, pixels.
+    keypoints_3d_weight : float
+        λ_3D of the relative 3D keypoint term E_3D (SPEC §6, depth evidence), constant over
+        the stages; used only when a fit is given ``keypoints_3d``. 0 disables the term.
+    keypoints_3d_sigma : float
+        σ of E_3D's Geman-McClure robustifier, metres.
     """
 
     pose_prior_weights: tuple[float, ...] = (404.0, 404.0, 57.4, 4.78)
@@ -92,6 +97,8 @@ class FitOptions:
     multi_start: bool = True
     start_selection: Literal["data", "total"] = "data"
     selection_sigma: float = 20.0
+    keypoints_3d_weight: float = 100.0
+    keypoints_3d_sigma: float = 0.2
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pose_prior_weights", _weights("pose_prior_weights",
@@ -103,10 +110,10 @@ class FitOptions:
                 "pose_prior_weights and shape_prior_weights must have one entry per stage; got "
                 f"{len(self.pose_prior_weights)} and {len(self.shape_prior_weights)}")
         for name in ("angle_prior_ratio", "angle_prior_scale", "interpenetration_weight",
-                     "depth_weight"):
+                     "depth_weight", "keypoints_3d_weight"):
             _non_negative(name, getattr(self, name))
         for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance", "sideways_ratio",
-                     "selection_sigma"):
+                     "selection_sigma", "keypoints_3d_sigma"):
             value = _non_negative(name, getattr(self, name))
             if value == 0.0:
                 raise ValueError(f"{name} must be > 0, got {value}")

@@ -20,7 +20,7 @@ import numpy as np
 
 from ._owner_cache import OwnerCache
 from .errors import KeypointError
-from .keypoints import get_format, resolve_format, validate_keypoints
+from .keypoints import get_format, resolve_format, validate_keypoints, validate_keypoints_3d
 from .options import FitOptions
 from .result import Camera
 
@@ -76,6 +76,9 @@ class FitProblem:
     prior : smplify.prior.GMMPosePrior
     capsule_regressor : smplify.capsules.CapsuleRegressor
     options : FitOptions
+    keypoints_3d : (K, 3) float64 or None
+        The detector's 3D keypoints (SPEC §6), metres in camera-aligned axes, any origin;
+        NaN rows unknown. None: no relative 3D term.
     """
 
     format: str
@@ -96,6 +99,7 @@ class FitProblem:
     prior: Any
     capsule_regressor: Any
     options: FitOptions
+    keypoints_3d: np.ndarray | None = None
 
     @property
     def num_keypoints(self) -> int:
@@ -193,14 +197,14 @@ def fit_settings(format: str, image_size: Any, focal_length: float | None = None
                        capsule_regressor=caps, options=opts)
 
 
-def frame_problem(settings: FitSettings, keypoints: Any, *,
-                  place_camera: bool = True) -> FitProblem:
+def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool = True,
+                  keypoints_3d: Any = None) -> FitProblem:
     """One frame's problem: check its keypoints against settings checked before.
 
     Parameters
     ----------
     settings : FitSettings from :func:`fit_settings`.
-    keypoints, place_camera : as :func:`build_problem`.
+    keypoints, place_camera, keypoints_3d : as :func:`build_problem`.
 
     Raises
     ------
@@ -228,13 +232,16 @@ def frame_problem(settings: FitSettings, keypoints: Any, *,
         image_size=settings.image_size, focal_length=settings.focal_length,
         center=settings.center, torso_keypoints=torso, torso_confident=_frozen(torso_ok),
         model=settings.model, prior=settings.prior,
-        capsule_regressor=settings.capsule_regressor, options=settings.options)
+        capsule_regressor=settings.capsule_regressor, options=settings.options,
+        keypoints_3d=None if keypoints_3d is None else _frozen(
+            validate_keypoints_3d(keypoints_3d, fmt)))
 
 
 def build_problem(keypoints: Any, format: str, image_size: Any,
                   focal_length: float | None = None, model: Any = "open",
                   prior: Any = "open", options: FitOptions | Mapping[str, Any] | None = None,
-                  *, capsule_regressor: Any = None, place_camera: bool = True) -> FitProblem:
+                  *, capsule_regressor: Any = None, place_camera: bool = True,
+                  keypoints_3d: Any = None) -> FitProblem:
     """Validate a fit's input and assemble its problem (:func:`fit_settings`, then
     :func:`frame_problem`).
 
@@ -255,6 +262,9 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
     place_camera : bool
         Whether the fit places the camera from the torso (a fit from scratch: then the torso
         keypoints are required, :func:`check_torso`). A warm start does not.
+    keypoints_3d : (K, 3) metres or None
+        The detector's 3D keypoints in camera-aligned axes (x right, y down, z away from the
+        camera), any origin, NaN where unknown (SPEC §6); they add the relative 3D term.
 
     Returns
     -------
@@ -272,7 +282,8 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
     """
     settings = fit_settings(format, image_size, focal_length, model, prior, options,
                             capsule_regressor=capsule_regressor)
-    return frame_problem(settings, keypoints, place_camera=place_camera)
+    return frame_problem(settings, keypoints, place_camera=place_camera,
+                         keypoints_3d=keypoints_3d)
 
 
 def _frozen(a: Any) -> np.ndarray:

@@ -57,7 +57,8 @@ class FitResult:
     keypoints_3d : (K, 3) the model's keypoints in the input format, camera frame, metres
         (NaN where the model has no such keypoint).
     keypoints_2d : (K, 2) the same projected into the image, pixels.
-    energy : dict with keys data, pose, angle, shape, interpenetration, total.
+    energy : dict with keys data, pose, angle, shape, interpenetration, keypoints_3d (0
+        without ``keypoints_3d``), total.
     summary : dict, what the fit did. Keys of every fit:
 
         - ``stages``: list of StageSummary (the torso fit, then the chosen run's stages);

@@ -29,7 +29,7 @@ from .readers import (
     read_keypoint_file,
 )
 from .resolve import ResolvedFormat, resolve_format
-from .validate import MAX_CONFIDENCE, validate_keypoints
+from .validate import MAX_CONFIDENCE, validate_keypoints, validate_keypoints_3d
 
 __all__ = [
     "JOINT_NAMES",
@@ -49,4 +49,5 @@ __all__ = [
     "read_keypoint_file",
     "resolve_format",
     "validate_keypoints",
+    "validate_keypoints_3d",
 ]

@@ -93,3 +93,48 @@ def validate_keypoints(
         )
     xy[nonfinite] = 0.0
     return xy, conf
+
+
+# Metres: a detector's relative 3D keypoints lie within a few metres of each other; beyond
+# this a value is garbage (or another unit), and squared it would only overflow the energy.
+MAX_KEYPOINT_3D_METRES = 1e3
+
+
+def validate_keypoints_3d(keypoints_3d: ArrayLike,
+                          fmt: str | KeypointFormat) -> NDArray[np.float64]:
+    """Check a detector's 3D keypoints against a format (SPEC §6, depth evidence).
+
+    Parameters
+    ----------
+    keypoints_3d : (K, 3) array-like
+        Metres in camera-aligned axes (x right, y down, z away from the camera), any origin
+        (MediaPipe's world landmarks are this). A row with any NaN is unknown.
+    fmt : str or KeypointFormat
+
+    Returns
+    -------
+    (K, 3) float64, NaN rows where unknown.
+
+    Raises
+    ------
+    KeypointError (a ValueError)
+        Wrong shape, an infinite value, or a coordinate beyond ±1000 m.
+    TypeError
+        Non-numeric input.
+    """
+    f = get_format(fmt)
+    K = f.num_keypoints
+    arr = _numeric_array(keypoints_3d, "keypoints_3d")
+    if arr.shape != (K, 3):
+        raise KeypointError(f"keypoints_3d: expected shape ({K}, 3) for format {f.name!r} "
+                            f"(x, y, z in metres, NaN where unknown), got {arr.shape}")
+    unknown = np.isnan(arr).any(axis=1)
+    bad = ~unknown & (~np.isfinite(arr).all(axis=1)
+                      | (np.abs(arr) > MAX_KEYPOINT_3D_METRES).any(axis=1))
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise KeypointError(
+            f"keypoints_3d: keypoint {k} ({f.keypoint_names[k]!r}) is {tuple(arr[k])}; "
+            f"expected finite metres within ±{MAX_KEYPOINT_3D_METRES:g} (NaN where unknown)")
+    arr[unknown] = np.nan
+    return arr

@@ -28,7 +28,7 @@ from .body import PosedBody, pose_body
 if TYPE_CHECKING:
     from ..problem import FitProblem
 
-TERMS = ("data", "pose", "angle", "interpenetration", "shape")
+TERMS = ("data", "pose", "angle", "interpenetration", "shape", "keypoints_3d")
 
 # (pose index, sign) of the four bending angles of the angle prior: left elbow, right elbow,
 # left knee, right knee (SPEC §2).
@@ -47,15 +47,18 @@ class StageWeights:
     angle: float
     interpenetration: float
     data: float = 1.0
+    keypoints_3d: float = 0.0
 
     @classmethod
     def for_stage(cls, problem: FitProblem, stage: int) -> StageWeights:
-        """λ_θ, λ_β, λ_a = ratio · λ_θ and λ_sp of stage ``stage`` (0-based) of the options."""
+        """λ_θ, λ_β, λ_a = ratio · λ_θ, λ_sp and λ_3D of stage ``stage`` (0-based) of the
+        options."""
         opts = problem.options
         lam_pose = opts.pose_prior_weights[stage]
         return cls(pose=lam_pose, shape=opts.shape_prior_weights[stage],
                    angle=opts.angle_prior_ratio * lam_pose,
-                   interpenetration=opts.interpenetration_weight)
+                   interpenetration=opts.interpenetration_weight,
+                   keypoints_3d=opts.keypoints_3d_weight)
 
     def as_dict(self) -> dict[str, float]:
         """The weights keyed by term name."""
@@ -139,6 +142,40 @@ def data_residuals(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
     sigma = problem.options.data_sigma if sigma is None else sigma
     rows = problem.weights[:, None] * geman_mcclure(err, sigma)
     return weight * rows.reshape(rows.shape[:-2] + (-1,))
+
+
+def relative_keypoint_ids(problem: FitProblem) -> np.ndarray:
+    """S of E_3D: keypoints with data weight > 0 and a finite 3D keypoint (empty without
+    3D keypoints or with fewer than two such keypoints)."""
+    if problem.keypoints_3d is None:
+        return np.zeros(0, dtype=np.int64)
+    ids = np.flatnonzero((problem.weights > 0.0) & np.isfinite(problem.keypoints_3d).all(axis=1))
+    return ids if ids.size >= 2 else ids[:0]
+
+
+def keypoints_3d_residuals(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
+                           transl: np.ndarray, weight: float = 1.0,
+                           posed: PosedBody | None = None) -> np.ndarray:
+    """E_3D rows (SPEC §6): w_i · ρ((X_i − X̄) − (Ŷ_i − Ȳ)) for x, y, z, i ∈ S, centroids
+    X̄, Ȳ over S, Geman-McClure σ = ``keypoints_3d_sigma`` (metres); interleaved
+    [x0, y0, z0, x1, ...] over all K keypoints, rows outside S exactly 0.
+
+    Returns
+    -------
+    (..., 3K) metres (robustified).
+    """
+    ids = relative_keypoint_ids(problem)
+    K = problem.num_keypoints
+    points = model_keypoints(problem, pose, betas, transl, posed)  # (..., K, 3)
+    rows = np.zeros(points.shape[:-2] + (K, 3), dtype=points.dtype)
+    if ids.size:
+        model_rel = points[..., ids, :] - points[..., ids, :].mean(axis=-2, keepdims=True)
+        target = problem.keypoints_3d[ids]
+        target_rel = target - target.mean(axis=0)
+        err = model_rel - target_rel
+        rows[..., ids, :] = (problem.weights[ids, None]
+                             * geman_mcclure(err, problem.options.keypoints_3d_sigma))
+    return weight * rows.reshape(rows.shape[:-2] + (3 * K,))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,6 +316,7 @@ TERM_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
     "angle": angle_residuals,
     "interpenetration": interpenetration_residuals,
     "shape": shape_residuals,
+    "keypoints_3d": keypoints_3d_residuals,
 }
 
 
@@ -292,6 +330,8 @@ def term_residuals(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
         "angle": angle_residuals(problem, pose, weight=weights.angle),
         "interpenetration": np.zeros(np.shape(pose)[:-1] + (0,)),
         "shape": shape_residuals(problem, None, betas, weight=weights.shape),
+        "keypoints_3d": keypoints_3d_residuals(problem, pose, betas, transl,
+                                               weights.keypoints_3d, posed),
     }
     if weights.interpenetration > 0.0 and len(reference_arrays(problem).sphere_pairs):
         out["interpenetration"] = interpenetration_residuals(

@@ -39,7 +39,8 @@ _GTOL = 1e-10
 
 
 def fit(keypoints: Any, format: str, image_size: Any, focal_length: float | None = None,
-        model: Any = "open", prior: Any = "open", **options: Any) -> FitResult:
+        model: Any = "open", prior: Any = "open", keypoints_3d: Any = None,
+        **options: Any) -> FitResult:
     """Fit the body model to 2D keypoints (SPEC §3), pure NumPy/SciPy.
 
     Parameters
@@ -50,6 +51,7 @@ def fit(keypoints: Any, format: str, image_size: Any, focal_length: float | None
     focal_length : float or None, pixels (None: 5000).
     model : "open", a path, or a loaded ``smplify.BodyModel``.
     prior : "open", a path, or a loaded ``smplify.prior.GMMPosePrior``.
+    keypoints_3d : (K, 3) metres or None, as :func:`smplify.fit`'s.
     **options : fields of :class:`smplify.FitOptions` (``threads`` is ignored here).
 
     Returns
@@ -57,7 +59,7 @@ def fit(keypoints: Any, format: str, image_size: Any, focal_length: float | None
     FitResult with ``summary["implementation"] == "reference"``.
     """
     problem = build_problem(keypoints, format, image_size, focal_length, model, prior,
-                            options)
+                            options, keypoints_3d=keypoints_3d)
     return fit_problem(problem)
 
 
@@ -92,10 +94,11 @@ def fit_stage(problem: FitProblem, pose: np.ndarray, betas: np.ndarray, transl: 
         gamma = gamma_of(x)
         out = term_residuals(problem, pose_x, betas_x, gamma,
                              StageWeights(pose=weights.pose, shape=weights.shape,
-                                          angle=weights.angle, interpenetration=0.0))
+                                          angle=weights.angle, interpenetration=0.0,
+                                          keypoints_3d=weights.keypoints_3d))
         return np.concatenate([out[t] for t in terms], axis=-1)
 
-    smooth_terms = ("data", "pose", "angle", "shape")
+    smooth_terms = ("data", "pose", "angle", "shape", "keypoints_3d")
 
     def fun(x: np.ndarray) -> np.ndarray:
         parts = [rows(x, smooth_terms)]
