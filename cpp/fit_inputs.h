@@ -97,7 +97,7 @@ struct FitOptions {
   double selection_sigma = 20.0;
   // E_3D (relative 3D keypoints, SPEC §6): λ_3D on its rows, constant over the stages, and
   // its Geman-McClure σ in metres. Used only when an observation has 3D keypoints.
-  double keypoints_3d_weight = 100.0;
+  double keypoints_3d_weight = 300.0;
   double keypoints_3d_sigma = 0.2;
   int threads = 1;
 };

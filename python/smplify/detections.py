@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Cases", "Views", "body_points", "camera_rotations", "detector_errors",
+__all__ = ["Cases", "Views", "body_points", "camera_rotations", "detector_3d", "detector_errors",
            "facing_camera", "make_cases", "mirror_permutation", "project", "random_views",
            "render_cases", "shin_depth_order"]
 
@@ -269,3 +269,35 @@ def _rodrigues(v: np.ndarray) -> np.ndarray:
     kx = np.stack([np.stack([zero, -k[:, 2], k[:, 1]], -1), np.stack([k[:, 2], zero, -k[:, 0]], -1),
                    np.stack([-k[:, 1], k[:, 0], zero], -1)], -2)
     return np.eye(3) + np.sin(angle) * kx + (1 - np.cos(angle)) * kx @ kx
+
+
+def detector_3d(model: object, format: str, cases: Cases, rng: np.random.Generator,
+                noise_m: tuple[float, float, float] = (0.03, 0.03, 0.06),
+                scale_range: tuple[float, float] = (0.9, 1.1)) -> np.ndarray:
+    """(N, K, 3) the 3D keypoints a detector such as MediaPipe gives with ``cases``' 2D ones
+    (its world landmarks): the true keypoints relative to the pelvis in camera-aligned axes,
+    scaled by one factor per case (the detector's own idea of the body's size), with
+    per-keypoint Gaussian noise ``noise_m`` (metres; depth, the last, is what a single view
+    knows least), NaN where the 2D keypoint was dropped. An assumed model, not a measured one.
+    """
+    from .keypoints import resolve_format
+
+    resolved = resolve_format(format, model.keypoint_names,  # type: ignore[attr-defined]
+                              model.num_vertices,  # type: ignore[attr-defined]
+                              model.keypoint_regressor)  # type: ignore[attr-defined]
+    out = []
+    for i in range(len(cases.keypoints)):
+        body = model(betas=cases.betas[i], body_pose=cases.body_pose[i],  # type: ignore
+                     global_orient=_axis_angle(cases.rotation[i]))
+        points = resolved.keypoint_positions(body.joints, body.vertices) - body.joints[0]
+        points = rng.uniform(*scale_range) * points
+        points = points + rng.normal(size=points.shape) * np.asarray(noise_m)
+        points[cases.keypoints[i, :, 2] <= 0] = np.nan
+        out.append(points)
+    return np.asarray(out)
+
+
+def _axis_angle(rotation: np.ndarray) -> np.ndarray:
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_matrix(rotation).as_rotvec()

@@ -97,7 +97,7 @@ class FitOptions:
     multi_start: bool = True
     start_selection: Literal["data", "total"] = "data"
     selection_sigma: float = 20.0
-    keypoints_3d_weight: float = 100.0
+    keypoints_3d_weight: float = 300.0
     keypoints_3d_sigma: float = 0.2
 
     def __post_init__(self) -> None:
