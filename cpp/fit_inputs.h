@@ -50,6 +50,9 @@ struct Observation {
   // Optional 3D keypoints (SPEC §6 depth evidence): K × 3 metres in camera-aligned axes, any
   // origin; a row with a non-finite entry is unknown. Empty: no relative 3D term.
   MatX3 keypoints_3d;
+  // λ_3D of this image's E_3D: the detector's 3D keypoints or the learned initialiser's
+  // anchor weigh differently (FitOptions keypoints_3d_weight / anchor_weight in Python).
+  double keypoints_3d_weight = 0.0;
 };
 
 // Max-mixture Gaussian pose prior over θ[3:72] (docs/design.md "Pose prior file").
@@ -95,9 +98,7 @@ struct FitOptions {
   // measured with the Geman-McClure σ = selection_sigma (px), or the lowest total energy.
   bool select_start_by_data = true;
   double selection_sigma = 20.0;
-  // E_3D (relative 3D keypoints, SPEC §6): λ_3D on its rows, constant over the stages, and
-  // its Geman-McClure σ in metres. Used only when an observation has 3D keypoints.
-  double keypoints_3d_weight = 300.0;
+  // E_3D's Geman-McClure σ in metres (its λ comes with each Observation).
   double keypoints_3d_sigma = 0.2;
   int threads = 1;
 };

@@ -155,7 +155,7 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
     Require(start.size() == kBodyPoseSize && start.allFinite(), "start poses must be 69 finite values");
   }
   Require(o.data_sigma > 0 && o.function_tolerance > 0 && o.sphere_sigma_scale > 0 &&
-              o.selection_sigma > 0 && o.keypoints_3d_sigma > 0 && o.keypoints_3d_weight >= 0,
+              o.selection_sigma > 0 && o.keypoints_3d_sigma > 0,
           "options: sigmas, tolerance and sphere scale must be > 0");
 }
 
@@ -176,6 +176,8 @@ void Fitter::CheckObservation(const Observation& o) const {
   Require(o.keypoints_3d.rows() == 0 || o.keypoints_3d.rows() == num_keypoints,
           "observation: keypoints_3d must be empty or have one row per target (" +
               std::to_string(num_keypoints) + ")");
+  Require(std::isfinite(o.keypoints_3d_weight) && o.keypoints_3d_weight >= 0.0,
+          "observation: keypoints_3d_weight must be finite and >= 0");
 }
 
 TermEvaluation Fitter::EvaluateTerm(const std::string& term, int stage, const Observation& o,

@@ -86,11 +86,11 @@ StageTerms::StageTerms(const FitContext& context, const Observation& observation
   MatX3 targets_3d;
   Eigen::VectorXd weights_3d;
   RelativeKeypoints(observation, &ids_3d, &targets_3d, &weights_3d);
-  if (!ids_3d.empty() && context.options.keypoints_3d_weight > 0.0) {
+  if (!ids_3d.empty() && observation.keypoints_3d_weight > 0.0) {
     Add("keypoints_3d",
         new RelativeKeypointCost(&evaluation_, std::move(ids_3d), std::move(targets_3d),
                                  std::move(weights_3d), context.options.keypoints_3d_sigma,
-                                 context.options.keypoints_3d_weight, num_betas),
+                                 observation.keypoints_3d_weight, num_betas),
         {kOrient, kBody, kBetas, kTransl});
   }
   if (evaluation_.sphere_layout() != nullptr) {

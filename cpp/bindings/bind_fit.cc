@@ -36,7 +36,8 @@ Observation ToObservation(const Eigen::Ref<const RowMatrix>& keypoints,
                           const Eigen::VectorXd& weights, const Eigen::VectorXd& confidence,
                           const std::array<int, 4>& torso, double focal_length,
                           const Eigen::Vector2d& center,
-                          const std::optional<RowMatrix>& keypoints_3d = std::nullopt) {
+                          const std::optional<RowMatrix>& keypoints_3d = std::nullopt,
+                          double keypoints_3d_weight = 0.0) {
   if (keypoints.cols() != 2) throw std::invalid_argument("keypoints must be K x 2");
   if (keypoints_3d && keypoints_3d->cols() != 3) {
     throw std::invalid_argument("keypoints_3d must be K x 3");
@@ -49,6 +50,7 @@ Observation ToObservation(const Eigen::Ref<const RowMatrix>& keypoints,
   o.camera.focal_length = focal_length;
   o.camera.center = center;
   if (keypoints_3d) o.keypoints_3d = *keypoints_3d;
+  o.keypoints_3d_weight = keypoints_3d_weight;
   return o;
 }
 
@@ -151,7 +153,6 @@ void BindOptions(py::module_& m) {
       .def_readwrite("refine_translation", &FitOptions::refine_translation)
       .def_readwrite("select_start_by_data", &FitOptions::select_start_by_data)
       .def_readwrite("selection_sigma", &FitOptions::selection_sigma)
-      .def_readwrite("keypoints_3d_weight", &FitOptions::keypoints_3d_weight)
       .def_readwrite("keypoints_3d_sigma", &FitOptions::keypoints_3d_sigma)
       .def_readwrite("threads", &FitOptions::threads);
 }
@@ -195,9 +196,11 @@ void BindFit(py::module_& m) {
              const Eigen::VectorXd& weights, const Eigen::VectorXd& confidence,
              const std::array<int, 4>& torso, double focal_length, const Eigen::Vector2d& center,
              std::optional<Eigen::VectorXd> initial_pose, std::optional<Eigen::VectorXd> initial_betas,
-             std::optional<Eigen::VectorXd> initial_transl, std::optional<RowMatrix> keypoints_3d) {
+             std::optional<Eigen::VectorXd> initial_transl, std::optional<RowMatrix> keypoints_3d,
+             double keypoints_3d_weight) {
             const Observation o = ToObservation(keypoints, weights, confidence, torso,
-                                                focal_length, center, keypoints_3d);
+                                                focal_length, center, keypoints_3d,
+                                                keypoints_3d_weight);
             std::optional<BodyParameters> initial;
             if (initial_pose && initial_betas && initial_transl) {
               initial = ToParameters(*initial_pose, *initial_betas, *initial_transl);
@@ -212,7 +215,7 @@ void BindFit(py::module_& m) {
           py::arg("keypoints"), py::arg("weights"), py::arg("confidence"), py::arg("torso"),
           py::arg("focal_length"), py::arg("center"), py::arg("initial_pose") = py::none(),
           py::arg("initial_betas") = py::none(), py::arg("initial_transl") = py::none(),
-          py::arg("keypoints_3d") = py::none(),
+          py::arg("keypoints_3d") = py::none(), py::arg("keypoints_3d_weight") = 0.0,
           "Fit one image; returns its FitReport (parameters, energies, per-stage reports).")
       .def(
           "evaluate_term",
@@ -220,9 +223,10 @@ void BindFit(py::module_& m) {
              const Eigen::Ref<const RowMatrix>& keypoints, const Eigen::VectorXd& weights,
              const std::array<int, 4>& torso, double focal_length, const Eigen::Vector2d& center,
              const Eigen::Ref<const Eigen::VectorXd>& pose, const Eigen::VectorXd& betas,
-             const Eigen::Ref<const Eigen::VectorXd>& transl, std::optional<RowMatrix> keypoints_3d) {
+             const Eigen::Ref<const Eigen::VectorXd>& transl, std::optional<RowMatrix> keypoints_3d,
+             double keypoints_3d_weight) {
             const Observation o = ToObservation(keypoints, weights, weights, torso, focal_length,
-                                                center, keypoints_3d);
+                                                center, keypoints_3d, keypoints_3d_weight);
             const TermEvaluation e =
                 self.fitter->EvaluateTerm(term, stage, o, ToParameters(pose, betas, transl));
             return py::make_tuple(e.residuals, RowMatrix(e.jacobian));
@@ -230,6 +234,7 @@ void BindFit(py::module_& m) {
           py::arg("term"), py::arg("stage"), py::arg("keypoints"), py::arg("weights"),
           py::arg("torso"), py::arg("focal_length"), py::arg("center"), py::arg("pose"),
           py::arg("betas"), py::arg("transl"), py::arg("keypoints_3d") = py::none(),
+          py::arg("keypoints_3d_weight") = 0.0,
           "Residuals and Jacobian over [global_orient, body_pose, betas, transl] of one term at "
           "stage `stage`'s weights (spheres built from `betas`).");
 }

@@ -72,7 +72,6 @@ class FitOptions:
     refine_translation: bool
     select_start_by_data: bool
     selection_sigma: float
-    keypoints_3d_weight: float
     keypoints_3d_sigma: float
     threads: int
     def __init__(self) -> None:
@@ -193,12 +192,14 @@ class Fitter:
             torso: Sequence[int], focal_length: float, center: ArrayLike,
             initial_pose: ArrayLike | None = None, initial_betas: ArrayLike | None = None,
             initial_transl: ArrayLike | None = None,
-            keypoints_3d: ArrayLike | None = None) -> FitReport:
+            keypoints_3d: ArrayLike | None = None,
+            keypoints_3d_weight: float = 0.0) -> FitReport:
         """Fit one image; returns its FitReport (parameters, energies, per-stage reports)."""
     def evaluate_term(self, term: str, stage: int, keypoints: ArrayLike, weights: ArrayLike,
                       torso: Sequence[int], focal_length: float, center: ArrayLike,
                       pose: ArrayLike, betas: ArrayLike,
-                      transl: ArrayLike, keypoints_3d: ArrayLike | None = None
+                      transl: ArrayLike, keypoints_3d: ArrayLike | None = None,
+                      keypoints_3d_weight: float = 0.0
                       ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Residuals and Jacobian over [global_orient, body_pose, betas, transl] of one term at
         stage `stage`'s weights (spheres built from `betas`)."""

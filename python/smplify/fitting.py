@@ -58,13 +58,15 @@ def _model(model: Any) -> Any:
 
 
 # FitOptions fields the C++ FitOptions has under the same name, meaning and default
-# (tests/test_options.py keeps the defaults equal); flip, start_selection and threads are
-# converted below, init_pose and multi_start choose the start poses in Python.
+# (tests/test_documented.py keeps the defaults equal); flip, start_selection and threads are
+# converted below, init_pose and multi_start choose the start poses in Python, and
+# keypoints_3d_weight, learned_init and anchor_weight choose each frame's E_3D targets and λ
+# (smplify.problem), which reach C++ with the frame.
 _SHARED_OPTIONS = ("pose_prior_weights", "shape_prior_weights", "angle_prior_ratio",
                    "angle_prior_scale", "interpenetration_weight", "sphere_sigma_scale",
                    "data_sigma", "depth_weight", "max_iterations", "function_tolerance",
                    "sideways_ratio", "refine_translation", "selection_sigma",
-                   "keypoints_3d_weight", "keypoints_3d_sigma")
+                   "keypoints_3d_sigma")
 
 
 def _core_options(problem: FitProblem) -> Any:
@@ -108,7 +110,8 @@ def _observation(problem: FitProblem) -> dict[str, Any]:
             "confidence": confidence, "torso": torso,
             "focal_length": float(problem.focal_length),
             "center": np.asarray(problem.center, dtype=np.float64),
-            "keypoints_3d": problem.keypoints_3d}
+            "keypoints_3d": problem.keypoints_3d,
+            "keypoints_3d_weight": float(problem.keypoints_3d_weight)}
 
 
 def _result(problem: FitProblem, report: Any, started: float, start: str,
@@ -367,7 +370,7 @@ def evaluate_terms(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
     obs = _observation(problem)
     args = (stage, obs["keypoints"], obs["weights"], obs["torso"], obs["focal_length"],
             obs["center"], np.asarray(pose, float), np.asarray(betas, float),
-            np.asarray(transl, float), obs["keypoints_3d"])
+            np.asarray(transl, float), obs["keypoints_3d"], obs["keypoints_3d_weight"])
     out = {}
     for term in ("data", "pose", "angle", "shape", "interpenetration", "keypoints_3d"):
         residuals, jacobian = core.evaluate_term(term, *args)

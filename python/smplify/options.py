@@ -77,6 +77,13 @@ class FitOptions:
         the stages; used only when a fit is given ``keypoints_3d``. 0 disables the term.
     keypoints_3d_sigma : float
         σ of E_3D's Geman-McClure robustifier, metres.
+    learned_init : bool
+        Anchor the fit to the learned initialiser's top reading of the keypoints
+        (:mod:`smplify.anchor`; formats with a shipped initialiser: mediapipe33, coco17,
+        openpose25). Ignored for a frame given ``keypoints_3d``: a detector's own 3D is the
+        better evidence.
+    anchor_weight : float
+        λ_3D of E_3D when its targets are the initialiser's reading.
     """
 
     pose_prior_weights: tuple[float, ...] = (404.0, 404.0, 57.4, 4.78)
@@ -99,6 +106,8 @@ class FitOptions:
     selection_sigma: float = 20.0
     keypoints_3d_weight: float = 300.0
     keypoints_3d_sigma: float = 0.2
+    learned_init: bool = False
+    anchor_weight: float = 300.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pose_prior_weights", _weights("pose_prior_weights",
@@ -110,7 +119,7 @@ class FitOptions:
                 "pose_prior_weights and shape_prior_weights must have one entry per stage; got "
                 f"{len(self.pose_prior_weights)} and {len(self.shape_prior_weights)}")
         for name in ("angle_prior_ratio", "angle_prior_scale", "interpenetration_weight",
-                     "depth_weight", "keypoints_3d_weight"):
+                     "depth_weight", "keypoints_3d_weight", "anchor_weight"):
             _non_negative(name, getattr(self, name))
         for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance", "sideways_ratio",
                      "selection_sigma", "keypoints_3d_sigma"):
@@ -128,6 +137,9 @@ class FitOptions:
             raise TypeError(f"refine_translation must be True or False, got "
                             f"{self.refine_translation!r}")
         object.__setattr__(self, "refine_translation", bool(self.refine_translation))
+        if not isinstance(self.learned_init, (bool, np.bool_)):
+            raise TypeError(f"learned_init must be True or False, got {self.learned_init!r}")
+        object.__setattr__(self, "learned_init", bool(self.learned_init))
         if not isinstance(self.multi_start, (bool, np.bool_)):
             raise TypeError(f"multi_start must be True or False, got {self.multi_start!r}")
         object.__setattr__(self, "multi_start", bool(self.multi_start))

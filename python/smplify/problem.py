@@ -77,8 +77,11 @@ class FitProblem:
     capsule_regressor : smplify.capsules.CapsuleRegressor
     options : FitOptions
     keypoints_3d : (K, 3) float64 or None
-        The detector's 3D keypoints (SPEC §6), metres in camera-aligned axes, any origin;
-        NaN rows unknown. None: no relative 3D term.
+        E_3D's targets (SPEC §6): the detector's 3D keypoints or the learned initialiser's
+        anchor (``options.learned_init``), metres in camera-aligned axes, any origin; NaN rows
+        unknown. None: no relative 3D term.
+    keypoints_3d_weight : float
+        E_3D's λ for this frame (``options.keypoints_3d_weight`` or ``anchor_weight``).
     """
 
     format: str
@@ -100,6 +103,7 @@ class FitProblem:
     capsule_regressor: Any
     options: FitOptions
     keypoints_3d: np.ndarray | None = None
+    keypoints_3d_weight: float = 0.0
 
     @property
     def num_keypoints(self) -> int:
@@ -190,6 +194,12 @@ def fit_settings(format: str, image_size: Any, focal_length: float | None = None
         raise TypeError("prior: expected 'open', a path or a loaded GMMPosePrior, got "
                         f"{type(prior).__name__}")
     torso = np.array([fmt.index(name) for name in TORSO_KEYPOINT_NAMES], dtype=np.int64)
+    if opts.learned_init:
+        from .initializer import available_formats
+
+        if fmt.name not in available_formats():
+            raise ValueError(f"learned_init: no learned initialiser ships for format "
+                             f"{fmt.name!r}; available: {', '.join(available_formats())}")
     caps = capsule_regressor if capsule_regressor is not None else body_model.capsule_regressor
     return FitSettings(format=fmt, resolved=_targets(fmt, body_model), image_size=_frozen(size),
                        focal_length=focal, center=_frozen(size / 2.0),
@@ -233,8 +243,23 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
         center=settings.center, torso_keypoints=torso, torso_confident=_frozen(torso_ok),
         model=settings.model, prior=settings.prior,
         capsule_regressor=settings.capsule_regressor, options=settings.options,
-        keypoints_3d=None if keypoints_3d is None else _frozen(
-            validate_keypoints_3d(keypoints_3d, fmt)))
+        **_relative_targets(settings, xy, conf, keypoints_3d))
+
+
+def _relative_targets(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
+                      keypoints_3d: Any) -> dict[str, Any]:
+    """E_3D's targets and weight of a frame: the detector's 3D keypoints if given, else the
+    learned initialiser's anchor if enabled, else none."""
+    options = settings.options
+    if keypoints_3d is not None:
+        return {"keypoints_3d": _frozen(validate_keypoints_3d(keypoints_3d, settings.format)),
+                "keypoints_3d_weight": options.keypoints_3d_weight}
+    if options.learned_init:
+        from .anchor import anchor_keypoints
+
+        return {"keypoints_3d": _frozen(anchor_keypoints(settings, xy, conf)),
+                "keypoints_3d_weight": options.anchor_weight}
+    return {}
 
 
 def build_problem(keypoints: Any, format: str, image_size: Any,

@@ -51,14 +51,14 @@ class StageWeights:
 
     @classmethod
     def for_stage(cls, problem: FitProblem, stage: int) -> StageWeights:
-        """λ_θ, λ_β, λ_a = ratio · λ_θ, λ_sp and λ_3D of stage ``stage`` (0-based) of the
-        options."""
+        """λ_θ, λ_β, λ_a = ratio · λ_θ and λ_sp of stage ``stage`` (0-based) of the options,
+        and the problem's λ_3D."""
         opts = problem.options
         lam_pose = opts.pose_prior_weights[stage]
         return cls(pose=lam_pose, shape=opts.shape_prior_weights[stage],
                    angle=opts.angle_prior_ratio * lam_pose,
                    interpenetration=opts.interpenetration_weight,
-                   keypoints_3d=opts.keypoints_3d_weight)
+                   keypoints_3d=problem.keypoints_3d_weight)
 
     def as_dict(self) -> dict[str, float]:
         """The weights keyed by term name."""
