@@ -17,7 +17,7 @@ from scipy.spatial.transform import Rotation
 from smplify.capsules import INCOMPATIBLE_PART_PAIRS
 from smplify.errors import KeypointError
 from smplify.prior import GMMPosePrior, load_prior
-from smplify.problem import DEFAULT_FOCAL_LENGTH, build_problem
+from smplify.problem import build_problem
 from smplify.reference import energy as E
 from smplify.reference.arrays import reference_arrays
 from smplify.reference.body import BodyArrays, model_output, pose_body, rodrigues
@@ -403,7 +403,7 @@ def test_reference_fit_end_to_end(model, body):
     assert np.median(err) < 5.0 and err.max() < 25.0, err
     assert result.betas.shape == (10,) and result.body_pose.shape == (69,)
     assert result.vertices.shape == (body.num_vertices, 3) and result.joints.shape == (24, 3)
-    assert result.camera.focal_length == DEFAULT_FOCAL_LENGTH
+    assert result.camera.focal_length == pytest.approx(np.hypot(*IMAGE_SIZE))  # the default
     np.testing.assert_allclose(result.camera.center, np.array(IMAGE_SIZE) / 2)
     last = E.StageWeights.for_stage(build_problem(kp, "smpl24", IMAGE_SIZE, None, model,
                                                   load_prior("open")), 3)

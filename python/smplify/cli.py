@@ -216,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--image-size", nargs=2, type=float, metavar=("W", "H"), default=None,
                      help="image width and height in pixels (default: what the file says)")
     fit.add_argument("--focal", type=float, default=None,
-                     help="focal length in pixels (default 5000 px, SPEC §2)")
+                     help="focal length in pixels (default: the image diagonal)")
     _add_model_args(fit)
     fit.add_argument("--out", default="smplify_output", help="output folder")
     fit.add_argument("--name", default=None, help="output file stem (default: the input's)")

@@ -192,7 +192,8 @@ def fit(keypoints: Any, format: str, image_size: Sequence[float],
         K is the format's keypoint count; a missing keypoint has confidence 0.
     format : "smpl24", "coco17", "openpose25", "mediapipe33" or "lsp14".
     image_size : (width, height) in pixels.
-    focal_length : pixels, or None for the default 5000 (SPEC §2).
+    focal_length : pixels, or None for ``default_focal_length`` (the image diagonal; 5000
+        with ``preset="paper"``).
     model : "open" (the shipped model), a path to an SMPL .pkl/.npz, or a loaded model.
     prior : "open", a path to a GMM prior (.npz or the authors' gmm_08.pkl), or a loaded prior.
     keypoints_3d : (K, 3) metres, or None. The detector's own 3D keypoints (depth evidence,
@@ -240,7 +241,7 @@ class Fitter:
     model : "open", a path, or a loaded model.
     format : keypoint format name.
     image_size : (width, height), pixels.
-    focal_length : pixels or None (5000).
+    focal_length : pixels or None (the image diagonal; see :func:`fit`).
     prior : "open", a path, or a loaded prior.
     **options : fields of :class:`smplify.FitOptions`.
 

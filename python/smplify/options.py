@@ -84,6 +84,10 @@ class FitOptions:
         better evidence.
     anchor_weight : float
         λ_3D of E_3D when its targets are the initialiser's reading.
+    default_focal_length : "diagonal" or float
+        The focal length of a fit given none: "diagonal" (default), the image diagonal in
+        pixels, a field of view of ~53° that fits phone and consumer photos (as CLIFF and
+        recent regressors assume); or a number of pixels (SMPLify's 5000, ``preset="paper"``).
     """
 
     pose_prior_weights: tuple[float, ...] = (404.0, 404.0, 57.4, 4.78)
@@ -108,6 +112,7 @@ class FitOptions:
     keypoints_3d_sigma: float = 0.2
     learned_init: bool = False
     anchor_weight: float = 300.0
+    default_focal_length: Literal["diagonal"] | float = "diagonal"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pose_prior_weights", _weights("pose_prior_weights",
@@ -148,6 +153,11 @@ class FitOptions:
         if self.start_selection not in ("data", "total"):
             raise ValueError(f"start_selection must be 'data' or 'total', got "
                              f"{self.start_selection!r}")
+        if self.default_focal_length != "diagonal":
+            value = _non_negative("default_focal_length", self.default_focal_length)
+            if value == 0.0:
+                raise ValueError("default_focal_length must be 'diagonal' or pixels > 0, got 0")
+            object.__setattr__(self, "default_focal_length", value)
         if self.flip not in ("auto", True, False):
             raise ValueError(f"flip must be 'auto', True or False, got {self.flip!r}")
 
@@ -158,17 +168,37 @@ class FitOptions:
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> FitOptions:
-        """Build options from keyword arguments, naming any unknown keyword."""
+        """Build options from keyword arguments, naming any unknown keyword.
+
+        ``preset="paper"`` starts from :data:`PRESETS`' values instead of the defaults (the
+        other keywords still override them): SMPLify exactly as published.
+        """
+        preset = kwargs.pop("preset", None)
+        if preset is not None and preset not in PRESETS:
+            raise ValueError(f"preset must be one of {sorted(PRESETS)} or None, got {preset!r}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(kwargs) - known)
         if unknown:
             raise TypeError(
-                f"unknown fit option(s) {unknown}; known options: {sorted(known)}")
-        return cls(**kwargs)
+                f"unknown fit option(s) {unknown}; known options: {sorted(known)} and preset")
+        return cls(**{**(PRESETS[preset] if preset else {}), **kwargs})
 
     def to_dict(self) -> dict[str, Any]:
         """The options as a plain dict."""
         return asdict(self)
+
+
+#: SMPLify's focal length in pixels, whatever the image (SPEC §2).
+PAPER_FOCAL_LENGTH = 5000.0
+
+#: Named option sets for ``preset=``. "paper": SMPLify as published (Bogo et al. 2016 and the
+#: authors' release): one start from the prior's mean pose, the camera translation held after
+#: the torso fit, f = 5000 px when none is given; the weights are the defaults already.
+PRESETS: dict[str, dict[str, Any]] = {
+    "paper": {"multi_start": False, "refine_translation": False,
+              "default_focal_length": PAPER_FOCAL_LENGTH, "init_pose": "mean",
+              "learned_init": False},
+}
 
 
 def _weights(name: str, values: Any) -> tuple[float, ...]:

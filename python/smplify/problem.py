@@ -25,7 +25,6 @@ from .options import FitOptions
 from .result import Camera
 
 #: Focal length (pixels) when the caller gives none (SPEC §2).
-DEFAULT_FOCAL_LENGTH = 5000.0
 
 #: The torso keypoints of the camera initialisation, by keypoint name, in this order.
 TORSO_KEYPOINT_NAMES = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
@@ -180,7 +179,7 @@ def fit_settings(format: str, image_size: Any, focal_length: float | None = None
     opts = _options(options)
     fmt = get_format(format)  # ValueError listing the formats for an unknown name
     size = _image_size(image_size)
-    focal = _focal_length(focal_length)
+    focal = _focal_length(focal_length, size, opts)
 
     from . import load_model
     from .prior import load_prior
@@ -278,7 +277,7 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
         One of ``smplify.keypoints.format_names()``.
     image_size : (2,) (width, height), pixels, both > 0.
     focal_length : float or None
-        Pixels, > 0; None for the default 5000 (SPEC §2).
+        Pixels, > 0; None for ``options.default_focal_length`` (the image diagonal).
     model : "open", a path to an SMPL file, or a loaded ``smplify.BodyModel``.
     prior : "open", a path to a prior file, or a loaded ``smplify.prior.GMMPosePrior``.
     options : FitOptions, a mapping of its fields, or None for the defaults.
@@ -401,9 +400,17 @@ def _image_size(image_size: Any) -> np.ndarray:
     return size
 
 
-def _focal_length(focal_length: Any) -> float:
+def default_focal_length(image_size: np.ndarray, options: FitOptions) -> float:
+    """The focal length of a fit given none: ``options.default_focal_length`` pixels, or, for
+    "diagonal", the image diagonal √(w² + h²)."""
+    if options.default_focal_length == "diagonal":
+        return float(np.hypot(image_size[0], image_size[1]))
+    return float(options.default_focal_length)
+
+
+def _focal_length(focal_length: Any, image_size: np.ndarray, options: FitOptions) -> float:
     if focal_length is None:
-        return DEFAULT_FOCAL_LENGTH
+        return default_focal_length(image_size, options)
     if isinstance(focal_length, bool) or not isinstance(focal_length, (int, float, np.number)):
         raise TypeError(f"focal_length: expected a number of pixels or None, got "
                         f"{type(focal_length).__name__}")

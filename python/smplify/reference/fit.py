@@ -48,7 +48,7 @@ def fit(keypoints: Any, format: str, image_size: Any, focal_length: float | None
     keypoints : (K, 3) x, y, confidence, or (K, 2) x, y, pixels.
     format : str, keypoint format ("smpl24", "coco17", "openpose25", "mediapipe33", "lsp14").
     image_size : (2,) (width, height), pixels.
-    focal_length : float or None, pixels (None: 5000).
+    focal_length : float or None, pixels (None: ``default_focal_length``, the diagonal).
     model : "open", a path, or a loaded ``smplify.BodyModel``.
     prior : "open", a path, or a loaded ``smplify.prior.GMMPosePrior``.
     keypoints_3d : (K, 3) metres or None, as :func:`smplify.fit`'s.
