@@ -319,6 +319,62 @@ def test_pose_prior_picks_the_brute_force_component(problems, open_prior):
     assert worst <= 1e-9
 
 
+def test_pose_prior_constant_decides_the_cpp_component(problems):
+    """The C++ choice of component minimises ½‖L_kᵀ(x − μ_k)‖² − log c_k, constant included.
+
+    The open prior's components rarely let −log c_k decide, so this uses a random prior whose
+    components differ in scale (½ log det Σ_k spans tens of units) and weight, and poses
+    between two means, where the constant flips the argmin. The C++ rows (and so its
+    component) must equal the NumPy twin's and the brute force's; a choice without the
+    constant gives other rows on most of these poses."""
+    from smplify.prior import GMMPosePrior
+
+    rng = np.random.default_rng(16)
+    a = rng.normal(size=(6, 69, 69)) / np.sqrt(69)
+    scales = np.geomspace(0.08, 0.5, 6)
+    covars = np.einsum("kij,klj->kil", a, a) * scales[:, None, None] ** 2 + 1e-3 * np.eye(69)
+    prior = GMMPosePrior(rng.normal(0.0, 0.3, (6, 69)), covars, rng.uniform(0.05, 1.0, 6))
+    base, _, betas, transl = problems["open-mediapipe33"][0]
+    keypoints = np.c_[np.nan_to_num(base.keypoints), base.confidence]
+    problem = build_problem(keypoints, base.format, base.image_size, base.focal_length,
+                            base.model, prior)
+    chol = np.asarray(prior.precision_cholesky)
+    neg_log_c = np.asarray(prior.neg_log_c)
+
+    def quad(m: int, x: np.ndarray) -> float:
+        return 0.5 * float(np.sum((chol[m].T @ (x - prior.means[m])) ** 2))
+
+    decided_by_constant = 0
+    for i in range(60):
+        # On the segment between two means (plus a little noise), the point where the
+        # quadratic terms differ by half the constants' difference, the other way round: there
+        # the quadratic alone prefers one component and the full energy the other.
+        j, k = rng.choice(6, 2, replace=False)
+        noise = rng.normal(0.0, 0.01, 69)
+        target = -0.5 * (neg_log_c[j] - neg_log_c[k])
+        lo, hi = 0.0, 1.0
+        for _ in range(60):  # bisection: quad_j − quad_k grows along the segment
+            t = 0.5 * (lo + hi)
+            x = (1 - t) * prior.means[j] + t * prior.means[k] + noise
+            lo, hi = (t, hi) if quad(j, x) - quad(k, x) < target else (lo, t)
+        body_pose = x if i % 4 else x + rng.normal(0.0, 0.1, 69)  # every 4th: elsewhere
+        quads = [quad(m, body_pose) for m in range(6)]
+        stage = STAGES[i % 2]
+        lam = problem.options.pose_prior_weights[stage]
+        pose = np.concatenate([[np.pi, 0.0, 0.0], body_pose])
+        r, _ = fitting.evaluate_terms(problem, pose, betas, transl, stage)["pose"]
+        k_true, rows, _ = brute_force_prior_rows(prior, body_pose)
+        k_ref = int(E.pose_prior_component(problem, pose))
+        assert k_ref == k_true
+        decided_by_constant += int(np.argmin(quads)) != k_true
+        np.testing.assert_allclose(r, lam * rows, rtol=1e-9, atol=1e-9 * lam,
+                                   err_msg=f"pose {i}: component {k_true} expected")
+        np.testing.assert_allclose(r, E.pose_prior_residuals(problem, pose, weight=lam),
+                                   rtol=1e-9, atol=1e-9 * lam)
+    print(f"\n−log c_k decided the component on {decided_by_constant} of 60 poses")
+    assert decided_by_constant >= 15
+
+
 # --- folded vertex combinations ------------------------------------------------------------------
 def test_folded_vertex_combination_equals_the_weighted_vertex_sum(procedural_model):
     """Σ c_v · (posed vertex v), folded per joint in C++, equals the weighted sum of the
