@@ -61,7 +61,21 @@ _SPARSE_STAND_INS = {(fmt, array): _sparse_stand_in(fmt, array)
                      for fmt in SPARSE_FORMATS for array in (False, True)}
 
 
+def _latin1_encode(text: str, encoding: str = "latin1", errors: str = "strict") -> bytes:
+    """``_codecs.encode`` as Python-3 protocol-2 pickles use it for bytes: latin-1 only."""
+    spelled = str(encoding).lower().replace("-", "").replace("_", "")
+    if not isinstance(text, str) or spelled not in ("latin1", "iso88591", "l1"):
+        raise UnsafePickleError(f"refusing _codecs.encode with {encoding!r} in a pickle: only "
+                                "latin-1 text (how protocol-2 pickles store bytes) is allowed")
+    return codecs.encode(text, "latin1", errors)
+
+
 def _numpy_globals() -> dict[tuple[str, str], Any]:
+    """NumPy's array and dtype constructors, under the module names pickles give them.
+
+    Exact names only: no other NumPy callable (loaders, savers, ``numpy.testing`` helpers that
+    exec strings) is reachable from a pickle.
+    """
     allowed: dict[tuple[str, str], Any] = {}
     core = getattr(np, "_core", None) or np.core
     multiarray = core.multiarray
@@ -86,7 +100,7 @@ _ALLOWED: dict[tuple[str, str], Any] = {
     ("copy_reg", "_reconstructor"): copyreg._reconstructor,
     ("builtins", "object"): object,
     # Python-3 protocol-2 pickles store bytes as _codecs.encode(str, "latin1"): data only.
-    ("_codecs", "encode"): codecs.encode,
+    ("_codecs", "encode"): _latin1_encode,
     ("__builtin__", "object"): object,
     # chumpy objects keep bookkeeping sets (e.g. _dirty_vars) in their pickled state.
     ("builtins", "set"): set,
