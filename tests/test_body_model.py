@@ -120,9 +120,33 @@ def test_jacobians_match_finite_differences(procedural_model, what):
     assert max(worst.values()) <= 1e-6, worst
 
 
-def test_vertex_jacobian_includes_pose_blend_shapes(procedural_arrays, procedural_model):
-    assert procedural_model.has_pose_blend_shapes
-    assert np.any(procedural_arrays["posedirs"])
+def test_vertex_jacobian_includes_pose_blend_shapes(procedural_arrays, procedural_model,
+                                                    tmp_path):
+    """The model's vertex pose Jacobian is that of the blend-shaped mesh: it equals central
+    differences of the independent NumPy forward (posedirs included), and the same model
+    without posedirs has a Jacobian that differs from it by far more than the tolerance (so
+    a Jacobian that left the blend shapes out would fail)."""
+    assert procedural_model.has_pose_blend_shapes and np.any(procedural_arrays["posedirs"])
+    path = tmp_path / "no_blend.npz"
+    np.savez(path, **{**procedural_arrays,
+                      "posedirs": np.zeros_like(procedural_arrays["posedirs"])})
+    no_blend = smplify.load_model(path).core
+    rng = np.random.default_rng(5)
+    ids = rng.choice(procedural_model.num_vertices, size=40, replace=False).tolist()
+    worst, blend_part = 0.0, 0.0
+    for i in range(4, 10):  # general poses (random_parameters' kinds 0-3 are special)
+        pose, betas, transl = random_parameters(rng, i)
+        _, d_pose, _, _ = procedural_model.core.vertices_and_jacobian(pose, betas, transl, ids)
+        numeric = central_difference(
+            lambda p, b=betas, t=transl: numpy_smpl(procedural_arrays, p, b, t)[0][ids].ravel(),
+            pose)
+        _, d_pose_rigid, _, _ = no_blend.vertices_and_jacobian(pose, betas, transl, ids)
+        worst = max(worst, relative_error(d_pose, numeric))
+        blend_part = max(blend_part, relative_error(d_pose_rigid, numeric))
+    print(f"\nvertex pose Jacobian vs NumPy differences: {worst:.1e}; without posedirs "
+          f"{blend_part:.1e}")
+    assert worst <= 1e-6
+    assert blend_part >= 1e-2
 
 
 def test_model_api(procedural_model):
