@@ -11,6 +11,7 @@ rounding and independent of the C++ analytic derivatives.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -63,8 +64,16 @@ def fit(keypoints: Any, format: str, image_size: Any, focal_length: float | None
     return fit_problem(problem)
 
 
+#: ``jacobian(problem, pose, betas, transl, weights, with_interpenetration)``: the (R, 72 + B + 3)
+#: Jacobian of a stage's rows (data, pose, angle, shape, then E_sp's when asked) over
+#: (θ, β, γ), E_sp's β columns zero. None: complex-step (the oracle's own).
+StageJacobian = Callable[[FitProblem, np.ndarray, np.ndarray, np.ndarray, StageWeights, bool],
+                         np.ndarray]
+
+
 def fit_stage(problem: FitProblem, pose: np.ndarray, betas: np.ndarray, transl: np.ndarray,
-              stage: int) -> tuple[np.ndarray, np.ndarray, StageSummary]:
+              stage: int, jacobian: StageJacobian | None = None
+              ) -> tuple[np.ndarray, np.ndarray, StageSummary]:
     """One stage: minimise E over (θ, β), and γ when ``options.refine_translation``.
 
     Parameters
@@ -72,6 +81,9 @@ def fit_stage(problem: FitProblem, pose: np.ndarray, betas: np.ndarray, transl: 
     problem : FitProblem
     pose : (72,) start θ, radians.  betas : (B,) start β.  transl : (3,) start γ, metres.
     stage : 0-based stage index (its λ from the options).
+    jacobian : StageJacobian or None
+        Another source of the rows' Jacobian (benchmarks/numpy_smplify.py's analytic one);
+        None: complex-step.
 
     Returns
     -------
@@ -108,6 +120,10 @@ def fit_stage(problem: FitProblem, pose: np.ndarray, betas: np.ndarray, transl: 
         return np.concatenate(parts)
 
     def jac(x: np.ndarray) -> np.ndarray:
+        if jacobian is not None:
+            full = jacobian(problem, x[:72], x[72:72 + nb], np.array(gamma_of(x)), weights,
+                            use_sp)
+            return full if free_transl else full[:, :72 + nb]
         parts = [complex_step_jacobian(lambda b: rows(b, smooth_terms), x)]
         if use_sp:
             # E_sp: derivative w.r.t. θ only, β taken as a constant (SPEC §2): its columns
@@ -156,12 +172,13 @@ def fit_stage(problem: FitProblem, pose: np.ndarray, betas: np.ndarray, transl: 
     return x[:72].copy(), x[72:72 + nb].copy(), new_transl, summary
 
 
-def fit_problem(problem: FitProblem) -> FitResult:
+def fit_problem(problem: FitProblem, jacobian: StageJacobian | None = None) -> FitResult:
     """Run initialisation, torso fit, orientation choice and the stages on a built problem.
 
     Parameters
     ----------
     problem : FitProblem (from :func:`smplify.problem.build_problem`).
+    jacobian : StageJacobian or None, for :func:`fit_stage` (None: complex-step).
 
     Returns
     -------
@@ -190,7 +207,8 @@ def fit_problem(problem: FitProblem) -> FitResult:
             transl = torso_transl.copy()
             stages = []
             for stage in range(opts.num_stages):
-                pose, betas, transl, summary = fit_stage(problem, pose, betas, transl, stage)
+                pose, betas, transl, summary = fit_stage(problem, pose, betas, transl, stage,
+                                                         jacobian)
                 stages.append(summary)
             energy = energies(problem, pose, betas, transl, last)
             if opts.start_selection == "total":
@@ -216,4 +234,5 @@ def fit_problem(problem: FitProblem) -> FitResult:
         summary={"stages": [torso_summary, *stages], "orientation": orientation,
                  "sideways": sideways, "tried": tried,
                  "seconds": time.perf_counter() - start, "implementation": "reference",
-                 "solver": "scipy.optimize.least_squares trf, complex-step Jacobians"})
+                 "solver": "scipy.optimize.least_squares trf, "
+                           + ("complex-step" if jacobian is None else "analytic") + " Jacobians"})
