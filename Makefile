@@ -81,6 +81,8 @@ bench: deps venv
 	$(PY) benchmarks/bench_load.py
 	$(PY) benchmarks/bench_model.py
 	$(PY) benchmarks/bench_fit.py
+	$(PY) benchmarks/bench_baselines.py
+	$(PY) benchmarks/report.py
 
 lint: install-test
 	$(PY) -m ruff check python tests benchmarks tools packaging
