@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from bench_model import right_jacobian  # J_r of SO(3), shared with bench_model
 from smplify.problem import FitProblem, build_problem
+from smplify.reference.arrays import reference_arrays
 from smplify.reference.body import NUM_JOINTS, PosedBody, pose_body, skew
 from smplify.reference.energy import (
     ANGLE_PRIOR_INDICES,
@@ -59,7 +60,7 @@ class _Kinematics:
 
     def __init__(self, problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
                  transl: np.ndarray) -> None:
-        body = problem.body
+        body = reference_arrays(problem).body
         self.posed: PosedBody = pose_body(body, pose, betas, transl)
         self.rot = self.posed.world_rot  # (24, 3, 3)
         self.p = self.posed.joints - transl  # (24, 3), without γ
@@ -100,7 +101,7 @@ def _keypoint_jacobians(problem: FitProblem, kin: _Kinematics, pose: np.ndarray,
         d_transl[on_joint] = np.eye(3)
     surface = np.flatnonzero(joint < 0)
     if surface.size:
-        blend = problem.surface_blend
+        blend = reference_arrays(problem).surface_blend
         rest = kin.posed.rest_joints  # J(β) (24, 3)
         local = blend.rest + np.einsum("kjab,b->kja", blend.shape, betas)
         if blend.pose is not None:
@@ -118,7 +119,7 @@ def _keypoint_jacobians(problem: FitProblem, kin: _Kinematics, pose: np.ndarray,
             d_local = np.einsum("kjaqn,qcn->kjaqc", pose_dirs, d_feature)
             d_pose[surface, :, 3:] += np.einsum("jab,kjbqc->kaqc", kin.rot,
                                                 d_local).reshape(len(surface), 3, 69)
-        jsd = problem.body.J_shapedirs
+        jsd = reference_arrays(problem).body.J_shapedirs
         shape_part = blend.shape - blend.skin[..., None, None] * jsd  # (Kv, 24, 3, B)
         d_betas[surface] = (np.einsum("jab,kjbc->kac", kin.rot, shape_part)
                             + np.einsum("kj,jac->kac", blend.skin, kin.d_joints_betas))
@@ -153,7 +154,8 @@ def _interpenetration_jacobian(problem: FitProblem, kin: _Kinematics, pose: np.n
     """(G, 72 + B + 3) of E_sp's rows, β and γ columns zero (SPEC §2)."""
     caps = problem.capsule_arrays
     centres, radii = sphere_centres(problem, pose, betas, transl, kin.posed)
-    c = problem.sphere_capsule
+    arrays = reference_arrays(problem)
+    c = arrays.sphere_capsule
     joint = caps["joint"][c]
     offsets = centres - transl - kin.p[joint]  # R_j local_s
     vectors = np.zeros((len(c), NUM_JOINTS, 3))
@@ -161,14 +163,14 @@ def _interpenetration_jacobian(problem: FitProblem, kin: _Kinematics, pose: np.n
     vectors[np.arange(len(c)), joint] = offsets
     scales[np.arange(len(c)), joint] = 1.0
     d_centre = kin.pose_jacobian(vectors, scales)  # (S, 3, 72)
-    i, j = problem.sphere_pairs[:, 0], problem.sphere_pairs[:, 1]
+    i, j = arrays.sphere_pairs[:, 0], arrays.sphere_pairs[:, 1]
     d = centres[i] - centres[j]
     sigma = problem.options.sphere_sigma_scale * radii
     denominator = sigma[i] ** 2 + sigma[j] ** 2
     exponent = -np.einsum("pa,pa->p", d, d) / denominator
     d_exponent = -2.0 * np.einsum("pa,pax->px", d, d_centre[i] - d_centre[j]) \
         / denominator[:, None]
-    starts = problem.sphere_pair_starts
+    starts = arrays.sphere_pair_starts
     group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(i))))
     largest = np.maximum.reduceat(exponent, starts)
     scaled = np.exp(exponent - largest[group])  # e^(a − m)
@@ -192,7 +194,7 @@ def stage_jacobian(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
     parts = [_data_jacobian(problem, kin, pose, betas, transl, weights.data)]
     prior = np.zeros((70, 72 + nb + 3))
     k = int(pose_prior_component(problem, pose))
-    prior[:69, 3:72] = weights.pose * np.sqrt(0.5) * problem.prior_arrays.chol[k].T
+    prior[:69, 3:72] = weights.pose * np.sqrt(0.5) * reference_arrays(problem).prior.chol[k].T
     angle = np.zeros((4, 72 + nb + 3))
     angle[np.arange(4), ANGLE_PRIOR_INDICES] = (
         weights.angle * problem.options.angle_prior_scale * ANGLE_PRIOR_SIGNS
@@ -212,7 +214,7 @@ def check_jacobian(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
     and the oracle's complex-step Jacobian (``smplify.reference.energy.term_jacobian``)."""
     weights = StageWeights.for_stage(problem, stage)
     terms = ["data", "pose", "angle", "shape"]
-    use_sp = weights.interpenetration > 0.0 and len(problem.sphere_pairs) > 0
+    use_sp = weights.interpenetration > 0.0 and len(reference_arrays(problem).sphere_pairs) > 0
     if use_sp:
         terms.append("interpenetration")
     oracle = np.concatenate([np.concatenate(term_jacobian(problem, t, pose, betas, transl,
