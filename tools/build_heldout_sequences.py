@@ -9,7 +9,7 @@ runs that tool's own inverse kinematics on them (its ``clip_targets``, ``fit_bet
 θ and the translation per frame), at 30 fps (every 4th frame of the 120 fps sources),
 ``--frames`` consecutive frames from the middle of each clip.
 
-Written (float32, byte-reproducible zip): ``names`` (C,) str, ``fps`` (), ``betas`` (C, 10),
+Written (float32, byte-reproducible zip): ``names`` (C,) str, ``fps`` (1,), ``betas`` (C, 10),
 ``global_orient`` (C, T, 3), ``body_pose`` (C, T, 69), ``transl`` (C, T, 3), the mocap's
 world frame (y up, metres), ``ik_error`` (C, T) rms marker error of the IK in metres. No raw
 mocap is copied.

@@ -165,6 +165,8 @@ struct PyFitter {
 
 }  // namespace
 
+const Fitter& CoreFitter(py::handle fitter) { return *fitter.cast<const PyFitter&>().fitter; }
+
 void BindFit(py::module_& m) {
   BindOptions(m);
   BindReport(m);

@@ -5,7 +5,13 @@
 
 namespace smplify {
 
+class Fitter;
+
 void BindBodyModel(pybind11::module_& m);
 void BindFit(pybind11::module_& m);
+void BindSequence(pybind11::module_& m);
+
+// The C++ fitter inside a Python _core.Fitter (TypeError if `fitter` is not one).
+const Fitter& CoreFitter(pybind11::handle fitter);
 
 }  // namespace smplify

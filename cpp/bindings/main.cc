@@ -6,6 +6,7 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "smplify's C++ core: SMPL body model, SMPLify energy terms and solver.";
   smplify::BindBodyModel(m);
   smplify::BindFit(m);
+  smplify::BindSequence(m);
 #ifdef SMPLIFY_VERSION
   m.attr("__version__") = SMPLIFY_VERSION;
 #endif

@@ -1,0 +1,131 @@
+// Python bindings of the offline sequence fit and of the temporal term: convert NumPy to the
+// core's structs, release the GIL around the solve, convert the report back to a dict.
+#include <string>
+#include <vector>
+
+#include <pybind11/eigen.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "../sequence_fitter.h"
+#include "bindings.h"
+
+namespace py = pybind11;
+
+namespace smplify {
+namespace {
+
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+void Require(bool condition, const std::string& message) {
+  if (!condition) throw std::invalid_argument(message);
+}
+
+TemporalWeights ToWeights(const Eigen::Vector3d& w) { return {w(0), w(1), w(2)}; }
+
+py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
+                         const RowMatrix& weights, double focal_length,
+                         const Eigen::Vector2d& center, const RowMatrix& initial_pose,
+                         const Eigen::VectorXd& initial_betas, const RowMatrix& initial_transl,
+                         const Eigen::Vector3d& temporal_weights, int max_iterations,
+                         double function_tolerance) {
+  const Fitter& fitter = CoreFitter(py_fitter);
+  const auto num_frames = weights.rows();
+  const auto num_keypoints = weights.cols();
+  Require(keypoints.rows() == num_frames * num_keypoints && keypoints.cols() == 2,
+          "keypoints must be (T * K) x 2 with weights T x K");
+  Require(initial_pose.rows() == num_frames && initial_pose.cols() == kPoseSize,
+          "initial_pose must be T x 72");
+  Require(initial_transl.rows() == num_frames && initial_transl.cols() == 3,
+          "initial_transl must be T x 3");
+  std::vector<Observation> observations(num_frames);
+  std::vector<BodyParameters> initial(num_frames);
+  for (Eigen::Index t = 0; t < num_frames; ++t) {
+    Observation& o = observations[t];
+    o.keypoints = keypoints.middleRows(t * num_keypoints, num_keypoints);
+    o.weights = weights.row(t).transpose();
+    o.confidence = o.weights;
+    o.camera.focal_length = focal_length;
+    o.camera.center = center;
+    BodyParameters& p = initial[t];
+    p.global_orient = initial_pose.row(t).head<3>().transpose();
+    p.body_pose = initial_pose.row(t).tail<69>().transpose();
+    p.betas = initial_betas;
+    p.transl = initial_transl.row(t).transpose();
+  }
+  SequenceOptions options;
+  options.temporal = ToWeights(temporal_weights);
+  options.max_iterations = max_iterations;
+  options.function_tolerance = function_tolerance;
+  SequenceReport r;
+  {
+    py::gil_scoped_release release;
+    r = FitSequence(fitter, observations, initial, options);
+  }
+  RowMatrix pose(num_frames, kPoseSize), transl(num_frames, 3), energies(num_frames, 5);
+  for (Eigen::Index t = 0; t < num_frames; ++t) {
+    pose.row(t) = r.frames[t].Pose().transpose();
+    transl.row(t) = r.frames[t].transl.transpose();
+    const TermEnergies& e = r.energies[t];
+    energies.row(t) << e.data, e.pose, e.angle, e.interpenetration, r.temporal_energies(t);
+  }
+  py::dict d;
+  d["betas"] = r.betas;
+  d["pose"] = pose;
+  d["transl"] = transl;
+  d["energies"] = energies;  // columns: data, pose, angle, interpenetration, temporal
+  d["shape_energy"] = r.shape_energy;
+  d["num_observed"] = r.num_observed;
+  d["iterations"] = r.iterations;
+  d["termination"] = r.termination;
+  d["initial_cost"] = r.initial_cost;
+  d["final_cost"] = r.final_cost;
+  d["joints"] = RowMatrix(r.joints);
+  d["keypoints"] = RowMatrix(r.keypoints);
+  d["seconds"] = r.seconds;
+  return d;
+}
+
+}  // namespace
+
+void BindSequence(py::module_& m) {
+  m.def("fit_sequence", &FitSequenceDict, py::arg("fitter"), py::arg("keypoints"),
+        py::arg("weights"), py::arg("focal_length"), py::arg("center"), py::arg("initial_pose"),
+        py::arg("initial_betas"), py::arg("initial_transl"), py::arg("temporal_weights"),
+        py::arg("max_iterations"), py::arg("function_tolerance"),
+        "One sparse solve over a sequence (shared betas, per-frame terms at the fitter's last "
+        "stage, temporal terms); returns a dict of stacked parameters, energies and report.");
+  m.def(
+      "temporal_term",
+      [](const RowMatrix& orient, const RowMatrix& body_pose, const RowMatrix& transl,
+         const Eigen::Vector3d& weights) {
+        Require(orient.rows() == 3 && orient.cols() == 3 && body_pose.rows() == 3 &&
+                    body_pose.cols() == 69 && transl.rows() == 3 && transl.cols() == 3,
+                "expected orient (3, 3), body_pose (3, 69), transl (3, 3): frames t-1, t, t+1");
+        const TemporalCost cost(ToWeights(weights));
+        const double* blocks[9];
+        for (int f = 0; f < 3; ++f) {
+          blocks[f] = orient.row(f).data();
+          blocks[3 + f] = body_pose.row(f).data();
+          blocks[6 + f] = transl.row(f).data();
+        }
+        Eigen::VectorXd residuals(81);
+        std::vector<RowMatrix> jac;
+        std::vector<double*> pointers;
+        for (int size : cost.parameter_block_sizes()) jac.emplace_back(81, size);
+        for (RowMatrix& j : jac) pointers.push_back(j.data());
+        cost.Evaluate(blocks, residuals.data(), pointers.data());
+        RowMatrix full(81, 225);
+        int column = 0;
+        for (const RowMatrix& j : jac) {
+          full.middleCols(column, j.cols()) = j;
+          column += static_cast<int>(j.cols());
+        }
+        return py::make_tuple(residuals, full);
+      },
+      py::arg("orient"), py::arg("body_pose"), py::arg("transl"), py::arg("weights"),
+      "The temporal term's 81 residuals and its Jacobian (81 x 225) over [orient a, b, c, "
+      "body_pose a, b, c, transl a, b, c].");
+}
+
+}  // namespace smplify

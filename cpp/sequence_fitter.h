@@ -1,0 +1,53 @@
+// The offline sequence fit (SPEC §6 "Time"): one Ceres problem over T frames with one shared
+// shape β, each frame's SMPLify terms at the last stage's weights, and temporal smoothness
+// terms (temporal_term.h) on every three consecutive frames:
+//
+//   E = Σ_t [E_J,t + λ_θ² E_θ,t + λ_a² E_a,t + λ_sp² E_sp,t] + (λ_β √T_obs)² E_β + Σ_t E_T,t
+//
+// T_obs: frames with at least one keypoint of weight > 0. The shape prior's weight grows
+// with √T_obs so that prior and data keep the ratio of a single-frame fit (T_obs frames'
+// data terms constrain the one β). A frame without keypoints keeps its priors and the
+// temporal terms, which fill it in. The solve refines a start (per-frame fits, warm-started);
+// the normal equations are block-banded (each frame couples to its two neighbours) plus the
+// shared β columns: SPARSE_NORMAL_CHOLESKY (SuiteSparse) factors them in O(T).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fitter.h"
+#include "temporal_term.h"
+
+namespace smplify {
+
+struct SequenceOptions {
+  TemporalWeights temporal;  // λ_R, λ_θ, λ_γ on residuals (already in the data term's units)
+  int max_iterations = 50;
+  double function_tolerance = 1e-6;
+};
+
+struct SequenceReport {
+  Eigen::VectorXd betas;                 // the shared β
+  std::vector<BodyParameters> frames;    // per frame (each with betas = the shared β)
+  std::vector<TermEnergies> energies;    // per frame: data, pose, angle, interpenetration
+                                         // (shape 0 here; the shared E_β is `shape_energy`)
+  Eigen::VectorXd temporal_energies;     // per frame t: ‖r_T‖² of the triple centred on t
+  double shape_energy = 0.0;             // (λ_β √T_obs)² ‖β‖²
+  int num_observed = 0;                  // T_obs
+  int iterations = 0;
+  std::string termination;
+  double initial_cost = 0.0, final_cost = 0.0;  // Ceres' ½‖r‖²
+  MatX3 joints;     // (T · 24) × 3, camera frame
+  MatX3 keypoints;  // (T · K) × 3, camera frame
+  double seconds = 0.0;
+};
+
+// Fits the frames' observations (one per frame; a frame with no person has every weight 0)
+// from `initial` (one per frame; β taken from the first). The fitter supplies the model,
+// targets, prior, capsules and the last stage's weights. Throws std::invalid_argument on bad
+// input (sizes, non-finite start, no frame with a keypoint).
+SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>& observations,
+                           const std::vector<BodyParameters>& initial,
+                           const SequenceOptions& options);
+
+}  // namespace smplify

@@ -1,0 +1,219 @@
+"""Synthetic videos: a motion sequence posed through a body model, seen by a camera, with the
+errors a 2D keypoint detector makes.
+
+Used by the video tests and ``benchmarks/bench_video.py`` with held-out CMU mocap sequences
+(``tests/data/heldout_sequences.npz``, built by ``tools/build_heldout_sequences.py``).
+Detector errors, each switchable in :class:`DetectorErrors`:
+
+- per-frame Gaussian noise whose σ grows with the person's 2D size;
+- dropped frames (no person: every confidence 0);
+- dropped keypoints (confidence 0);
+- bursts of whole-body left/right swaps (a few consecutive frames);
+- single-frame per-limb swaps (arms or legs);
+- occlusion: a limb's keypoints missing for a run of frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .keypoint_formats import resolve_format
+from .left_right import LIMB_PARTS, limb_swap_index, mirror_index
+from .synthetic import _axis_angle, _rotation
+
+
+@dataclass(frozen=True)
+class DetectorErrors:
+    """How a synthetic detector errs (rates are per frame unless said otherwise).
+
+    Attributes
+    ----------
+    noise_fraction : σ of the per-keypoint noise as a fraction of the person's 2D size (the
+        diagonal of the frame's keypoint bounding box).
+    drop_frame_rate : probability that a frame has no person.
+    drop_keypoint_rate : probability, per keypoint and frame, that it is missing.
+    swap_burst_rate : probability that a burst of whole-body left/right swaps starts.
+    swap_burst_length : (min, max) frames of a burst, inclusive.
+    limb_swap_rate : probability, per limb pair (arms, legs), of a one-frame swap.
+    occlusion_rate : probability that one limb starts being hidden.
+    occlusion_length : (min, max) frames of an occlusion, inclusive.
+    confidence : (low, high) of the uniform confidence of a reported keypoint.
+    """
+
+    noise_fraction: float = 0.01
+    drop_frame_rate: float = 0.03
+    drop_keypoint_rate: float = 0.05
+    swap_burst_rate: float = 0.01
+    swap_burst_length: tuple[int, int] = (2, 6)
+    limb_swap_rate: float = 0.02
+    occlusion_rate: float = 0.01
+    occlusion_length: tuple[int, int] = (5, 20)
+    confidence: tuple[float, float] = (0.5, 1.0)
+
+
+#: A perfect detector.
+NO_ERRORS = DetectorErrors(noise_fraction=0.0, drop_frame_rate=0.0, drop_keypoint_rate=0.0,
+                           swap_burst_rate=0.0, limb_swap_rate=0.0, occlusion_rate=0.0,
+                           confidence=(1.0, 1.0))
+
+
+@dataclass(frozen=True)
+class SyntheticVideo:
+    """Keypoints of every frame and the truth, in the camera frame (OpenCV axes, metres).
+
+    Attributes
+    ----------
+    keypoints : (T, K, 3) x, y (pixels), confidence.
+    format : keypoint format name.  image_size : (width, height) px.  focal_length : px.
+    fps : frames per second.
+    betas : (B,).  global_orient : (T, 3).  body_pose : (T, 69).  transl : (T, 3).
+    joints : (T, 24, 3) true joints.
+    clean : (T, K, 2) the true projected keypoints, before any detector error.
+    swapped : (T,) bool, frames whose whole body is reported left/right swapped.
+    dropped : (T,) bool, frames with no person.
+    """
+
+    keypoints: np.ndarray
+    format: str
+    image_size: tuple[int, int]
+    focal_length: float
+    fps: float
+    betas: np.ndarray
+    global_orient: np.ndarray
+    body_pose: np.ndarray
+    transl: np.ndarray
+    joints: np.ndarray
+    clean: np.ndarray
+    swapped: np.ndarray
+    dropped: np.ndarray
+    errors: DetectorErrors = field(default_factory=DetectorErrors)
+
+    @property
+    def num_frames(self) -> int:
+        """T."""
+        return int(self.keypoints.shape[0])
+
+
+def load_sequences(path: str | Path) -> list[dict[str, Any]]:
+    """The motion sequences of a ``heldout_sequences.npz`` file, one dict per clip: name,
+    fps, betas (B,), global_orient (T, 3), body_pose (T, 69), transl (T, 3) in the mocap's
+    world frame (y up, metres)."""
+    with np.load(path, allow_pickle=False) as z:
+        return [{"name": str(z["names"][c]), "fps": float(z["fps"].reshape(-1)[0]),
+                 **{k: z[k][c].astype(np.float64)
+                    for k in ("betas", "global_orient", "body_pose", "transl")}}
+                for c in range(len(z["names"]))]
+
+
+def make_video(model: Any, sequence: dict[str, Any], format: str, rng: np.random.Generator,
+               errors: DetectorErrors = DetectorErrors(), yaw: float | None = None,
+               distance: float = 5.0, focal_length: float = 1200.0,
+               frames: slice | None = None) -> SyntheticVideo:
+    """A camera watching ``sequence`` (see :func:`load_sequences`) through ``model``.
+
+    Parameters
+    ----------
+    model : a loaded BodyModel with ``sequence["betas"]``'s number of betas or more.
+    sequence : dict of betas (B,), global_orient (T, 3), body_pose (T, 69), transl (T, 3)
+        in a y-up world frame, fps.
+    format : keypoint format name.
+    rng : random generator (detector errors, and the yaw if not given).
+    errors : the detector's errors.
+    yaw : the camera's heading about the world's vertical axis, radians (None: random).
+    distance : metres from the camera to the middle of the motion.
+    focal_length : pixels.
+    frames : which frames of the sequence (None: all).
+
+    Returns
+    -------
+    SyntheticVideo
+    """
+    sel = slice(None) if frames is None else frames
+    body_pose = np.asarray(sequence["body_pose"], dtype=np.float64)[sel]
+    orient_w = np.asarray(sequence["global_orient"], dtype=np.float64)[sel]
+    transl_w = np.asarray(sequence["transl"], dtype=np.float64)[sel]
+    num_frames = len(body_pose)
+    if num_frames == 0:
+        raise ValueError("sequence: no frames selected")
+    betas = np.zeros(model.num_betas)
+    seq_betas = np.asarray(sequence["betas"], dtype=np.float64)
+    betas[:len(seq_betas)] = seq_betas
+    if yaw is None:
+        yaw = float(rng.uniform(-np.pi, np.pi))
+    # World (y up) to camera (y down, z forward): a half turn about x, after the heading.
+    R_c = _rotation(np.array([np.pi, 0.0, 0.0])) @ _rotation(np.array([0.0, yaw, 0.0]))
+    pelvis = model.rest_joints(betas)[0]
+    # Posed joints are R (J − J_0) + J_0 + γ: the pelvis sits at J_0 + γ, which the camera
+    # maps to R_c (J_0 + γ_w); translate so that the mean pelvis is `distance` ahead.
+    root_c = (pelvis + transl_w) @ R_c.T
+    root_c += np.array([0.0, 0.0, distance]) - root_c.mean(axis=0)
+    transl = root_c - pelvis
+    global_orient = np.stack([_axis_angle(R_c @ _rotation(w)) for w in orient_w])
+
+    resolved = resolve_format(format, model.keypoint_names, model.num_vertices,
+                              model.keypoint_regressor)
+    joints = np.empty((num_frames, 24, 3))
+    points = np.empty((num_frames, resolved.available.shape[0], 3))
+    for t in range(num_frames):
+        out = model(betas=betas, body_pose=body_pose[t], global_orient=global_orient[t],
+                    transl=transl[t])
+        joints[t] = out.joints
+        points[t] = resolved.keypoint_positions(out.joints, out.vertices)
+    if np.any(points[..., 2] <= 0.1):
+        raise ValueError("distance: the motion comes within 0.1 m of the camera; increase it")
+    uv = focal_length * points[..., :2] / points[..., 2:]
+    lo, hi = uv.reshape(-1, 2).min(axis=0), uv.reshape(-1, 2).max(axis=0)
+    size = np.ceil(2 * np.maximum(np.abs(lo), np.abs(hi)) * 1.1 + 40).astype(int)
+    clean = uv + size / 2.0
+    keypoints, swapped, dropped = _detect(clean, format, rng, errors)
+    return SyntheticVideo(
+        keypoints=keypoints, format=format, image_size=(int(size[0]), int(size[1])),
+        focal_length=float(focal_length), fps=float(sequence.get("fps", 30.0)), betas=betas,
+        global_orient=global_orient, body_pose=body_pose, transl=transl, joints=joints,
+        clean=clean, swapped=swapped, dropped=dropped, errors=errors)
+
+
+def _runs(rng: np.random.Generator, num_frames: int, rate: float,
+          length: tuple[int, int]) -> np.ndarray:
+    """(T,) bool: runs of ``length`` frames, each starting at a frame with probability rate."""
+    mask = np.zeros(num_frames, dtype=bool)
+    for t in np.flatnonzero(rng.random(num_frames) < rate):
+        mask[t:t + int(rng.integers(length[0], length[1] + 1))] = True
+    return mask
+
+
+def _detect(clean: np.ndarray, format: str, rng: np.random.Generator,
+            errors: DetectorErrors) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The detector's (T, K, 3) keypoints from the true (T, K, 2), and the swapped and dropped
+    frames."""
+    num_frames, num_keypoints = clean.shape[:2]
+    xy = clean.copy()
+    size = np.linalg.norm(clean.max(axis=1) - clean.min(axis=1), axis=1)  # (T,)
+    xy += rng.normal(size=xy.shape) * (errors.noise_fraction * size)[:, None, None]
+    conf = rng.uniform(*errors.confidence, size=(num_frames, num_keypoints))
+    conf[rng.random(conf.shape) < errors.drop_keypoint_rate] = 0.0
+
+    limbs = {limb: limb_swap_index(format, limb) for limb in LIMB_PARTS}
+    for limb, index in limbs.items():
+        hidden = _runs(rng, num_frames, errors.occlusion_rate, errors.occlusion_length)
+        side = index != np.arange(num_keypoints)
+        # One side of the limb is hidden (behind the body).
+        names_side = side & (np.arange(num_keypoints) < index) if rng.random() < 0.5 \
+            else side & (np.arange(num_keypoints) > index)
+        conf[np.ix_(hidden, names_side)] = 0.0
+        for t in np.flatnonzero(rng.random(num_frames) < errors.limb_swap_rate):
+            xy[t], conf[t] = xy[t, index], conf[t, index]
+
+    swapped = _runs(rng, num_frames, errors.swap_burst_rate, errors.swap_burst_length)
+    mirror = mirror_index(format)
+    xy[swapped] = xy[swapped][:, mirror]
+    conf[swapped] = conf[swapped][:, mirror]
+
+    dropped = rng.random(num_frames) < errors.drop_frame_rate
+    conf[dropped] = 0.0
+    xy[conf == 0.0] = 0.0
+    return np.concatenate([xy, conf[..., None]], axis=2), swapped, dropped
