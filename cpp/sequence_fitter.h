@@ -37,6 +37,7 @@ struct SequenceReport {
   int iterations = 0;
   std::string termination;
   double initial_cost = 0.0, final_cost = 0.0;  // Ceres' ½‖r‖²
+  double linear_solver_seconds = 0.0, evaluation_seconds = 0.0;  // of the solve
   MatX3 joints;     // (T · 24) × 3, camera frame
   MatX3 keypoints;  // (T · K) × 3, camera frame
   double seconds = 0.0;

@@ -22,6 +22,7 @@ from .model import JOINT_NAMES, BodyModel, ModelOutput, load_model
 from .options import FitOptions
 from .prior import GMMPosePrior, load_prior
 from .result import Camera, FitResult
+from .sequence import SequenceResult, fit_sequence
 
 if TYPE_CHECKING:
     from . import export, reference, render, synthetic
@@ -55,11 +56,13 @@ __all__ = [
     "KeypointError",
     "ModelFileError",
     "ModelOutput",
+    "SequenceResult",
     "SmplifyError",
     "UnsafePickleError",
     "export",
     "fit",
     "fit_batch",
+    "fit_sequence",
     "format_names",
     "load_model",
     "load_prior",

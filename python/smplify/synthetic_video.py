@@ -197,8 +197,7 @@ def _detect(clean: np.ndarray, format: str, rng: np.random.Generator,
     conf = rng.uniform(*errors.confidence, size=(num_frames, num_keypoints))
     conf[rng.random(conf.shape) < errors.drop_keypoint_rate] = 0.0
 
-    limbs = {limb: limb_swap_index(format, limb) for limb in LIMB_PARTS}
-    for limb, index in limbs.items():
+    for index in (limb_swap_index(format, limb) for limb in LIMB_PARTS):
         hidden = _runs(rng, num_frames, errors.occlusion_rate, errors.occlusion_length)
         side = index != np.arange(num_keypoints)
         # One side of the limb is hidden (behind the body).

@@ -1,0 +1,125 @@
+"""smplify.fit_sequence on held-out mocap motion seen through a synthetic detector."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import smplify
+from scipy.spatial.transform import Rotation
+from smplify.left_right import mirror_index
+from smplify.synthetic import pa_mpjpe
+from smplify.synthetic_video import DetectorErrors, load_sequences, make_video
+
+SEQUENCES = Path(__file__).parent / "data" / "heldout_sequences.npz"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return smplify.load_model("open")
+
+
+@pytest.fixture(scope="module")
+def sequences():
+    return load_sequences(SEQUENCES)
+
+
+def acceleration_error(joints: np.ndarray, truth: np.ndarray) -> float:
+    """Mean ‖a − a_true‖ of root-relative joints, a the second difference per frame (m)."""
+    def acc(j: np.ndarray) -> np.ndarray:
+        j = j - j[:, :1]
+        return j[2:] - 2 * j[1:-1] + j[:-2]
+    return float(np.linalg.norm(acc(joints) - acc(truth), axis=-1).mean())
+
+
+def facing_error_deg(global_orient: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """(T,) angle between the fitted and true body's forward (+z) axes, degrees."""
+    a = Rotation.from_rotvec(global_orient).as_matrix()[:, :, 2]
+    b = Rotation.from_rotvec(truth).as_matrix()[:, :, 2]
+    return np.degrees(np.arccos(np.clip(np.sum(a * b, axis=1), -1, 1)))
+
+
+def test_result_fields_and_empty_frames_filled(model, sequences) -> None:
+    video = make_video(model, sequences[0], "coco17", np.random.default_rng(7),
+                       errors=DetectorErrors(drop_frame_rate=0.0), yaw=0.5,
+                       frames=slice(100, 124))
+    keypoints = video.keypoints.copy()
+    keypoints[[5, 6, 7, 23], :, 2] = 0.0  # no person in three frames and the last
+    res = smplify.fit_sequence(keypoints, "coco17", video.image_size, video.focal_length,
+                               model=model)
+    T, K = keypoints.shape[:2]
+    assert res.betas.shape == (model.num_betas,)
+    assert res.global_orient.shape == (T, 3) and res.body_pose.shape == (T, 69)
+    assert res.transl.shape == (T, 3) and res.joints.shape == (T, 24, 3)
+    assert res.keypoints_3d.shape == (T, K, 3) and res.keypoints_2d.shape == (T, K, 2)
+    for key in ("data", "pose", "angle", "interpenetration", "temporal"):
+        assert res.energy[key].shape == (T,) and np.all(np.isfinite(res.energy[key]))
+    assert res.energy["data"][[5, 6, 7, 23]].tolist() == [0.0] * 4
+    assert res.observed.sum() == T - 4
+    # The empty frames are filled in between their neighbours, close to the truth.
+    for t in (5, 6, 7, 23):
+        assert pa_mpjpe(res.joints[t], video.joints[t]) < 0.15
+        assert np.linalg.norm(res.joints[t, 0] - video.joints[t, 0]) < 0.5
+
+
+def test_bad_input_raises_clear_errors(model) -> None:
+    fmt = dict(format="coco17", image_size=(640, 480), model=model)
+    with pytest.raises(smplify.KeypointError, match=r"\(T, 17, 3\)"):
+        smplify.fit_sequence(np.zeros((4, 16, 3)), **fmt)
+    with pytest.raises(smplify.KeypointError, match=r"\(T, 17, 3\)"):
+        smplify.fit_sequence(np.zeros((17, 3)), **fmt)
+    with pytest.raises(smplify.KeypointError, match="T = 0"):
+        smplify.fit_sequence(np.zeros((0, 17, 3)), **fmt)
+    with pytest.raises(smplify.KeypointError, match="every frame"):
+        smplify.fit_sequence(np.zeros((5, 17, 3)), **fmt)
+    bad = np.ones((3, 17, 3))
+    bad[1, 4, 0] = np.nan
+    with pytest.raises(smplify.KeypointError, match="frame 1"):
+        smplify.fit_sequence(bad, **fmt)
+    with pytest.raises(ValueError, match="temporal_pose_weight"):
+        smplify.fit_sequence(np.ones((3, 17, 3)), temporal_pose_weight=-1.0, **fmt)
+    with pytest.raises(TypeError):
+        smplify.fit_sequence(np.ones((3, 17, 3)), no_such_option=1, **fmt)
+
+
+def test_beats_independent_per_frame_fits(model, sequences) -> None:
+    """Held-out dance with the default detector errors: smaller 3D error and much smaller
+    acceleration error than fitting every frame on its own."""
+    video = make_video(model, sequences[2], "coco17", np.random.default_rng(11), yaw=-0.4,
+                       frames=slice(60, 100))
+    seq = smplify.fit_sequence(video.keypoints, "coco17", video.image_size,
+                               video.focal_length, model=model)
+    fits = {}
+    for t in np.flatnonzero(~video.dropped):
+        try:
+            fits[t] = smplify.fit(video.keypoints[t], "coco17", video.image_size,
+                                  video.focal_length, model=model, threads=1).joints
+        except smplify.KeypointError:
+            pass  # too few torso keypoints to fit this frame alone: compared without it
+    frames = np.array(sorted(fits))
+    single = np.array([fits[t] for t in frames])
+    runs = np.split(np.arange(len(frames)), np.flatnonzero(np.diff(frames) > 1) + 1)
+    pa_single = np.mean([pa_mpjpe(single[i], video.joints[t]) for i, t in enumerate(frames)])
+    pa_seq = np.mean([pa_mpjpe(seq.joints[t], video.joints[t]) for t in frames])
+    acc_single = np.mean([acceleration_error(single[r], video.joints[frames[r]])
+                          for r in runs if len(r) > 2])
+    acc_seq = acceleration_error(seq.joints, video.joints)
+    assert pa_seq < pa_single
+    assert acc_seq < 0.5 * acc_single
+
+
+def test_a_burst_of_swapped_frames_does_not_turn_the_body(model, sequences) -> None:
+    errors = DetectorErrors(swap_burst_rate=0.0, limb_swap_rate=0.0, drop_frame_rate=0.0,
+                            occlusion_rate=0.0, drop_keypoint_rate=0.0)
+    video = make_video(model, sequences[3], "coco17", np.random.default_rng(5), yaw=0.2,
+                       errors=errors, frames=slice(0, 40))
+    keypoints = video.keypoints.copy()
+    burst = np.arange(12, 18)
+    keypoints[burst] = keypoints[burst][:, mirror_index("coco17")]
+    seq = smplify.fit_sequence(keypoints, "coco17", video.image_size, video.focal_length,
+                               model=model)
+    facing = facing_error_deg(seq.global_orient, video.global_orient)
+    assert facing.max() < 60, facing.round()
+    assert set(burst) <= set(seq.summary["relabelled_frames"])
+    assert np.mean([pa_mpjpe(seq.joints[t], video.joints[t]) for t in burst]) < 0.12
