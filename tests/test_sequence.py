@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import smplify
 from scipy.spatial.transform import Rotation
+from smplify import synthetic_video as sv
 from smplify.left_right import mirror_index
 from smplify.synthetic import pa_mpjpe
-from smplify.synthetic_video import DetectorErrors, load_sequences, make_video
 
 SEQUENCES = Path(__file__).parent / "data" / "heldout_sequences.npz"
 
@@ -22,15 +22,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def sequences():
-    return load_sequences(SEQUENCES)
-
-
-def acceleration_error(joints: np.ndarray, truth: np.ndarray) -> float:
-    """Mean ‖a − a_true‖ of root-relative joints, a the second difference per frame (m)."""
-    def acc(j: np.ndarray) -> np.ndarray:
-        j = j - j[:, :1]
-        return j[2:] - 2 * j[1:-1] + j[:-2]
-    return float(np.linalg.norm(acc(joints) - acc(truth), axis=-1).mean())
+    return sv.load_sequences(SEQUENCES)
 
 
 def facing_error_deg(global_orient: np.ndarray, truth: np.ndarray) -> np.ndarray:
@@ -41,8 +33,8 @@ def facing_error_deg(global_orient: np.ndarray, truth: np.ndarray) -> np.ndarray
 
 
 def test_result_fields_and_empty_frames_filled(model, sequences) -> None:
-    video = make_video(model, sequences[0], "coco17", np.random.default_rng(7),
-                       errors=DetectorErrors(drop_frame_rate=0.0), yaw=0.5,
+    video = sv.make_video(model, sequences[0], "coco17", np.random.default_rng(7),
+                       errors=sv.DetectorErrors(drop_frame_rate=0.0), yaw=0.5,
                        frames=slice(100, 124))
     keypoints = video.keypoints.copy()
     keypoints[[5, 6, 7, 23], :, 2] = 0.0  # no person in three frames and the last
@@ -86,7 +78,7 @@ def test_bad_input_raises_clear_errors(model) -> None:
 def test_beats_independent_per_frame_fits(model, sequences) -> None:
     """Held-out dance with the default detector errors: smaller 3D error and much smaller
     acceleration error than fitting every frame on its own."""
-    video = make_video(model, sequences[2], "coco17", np.random.default_rng(11), yaw=-0.4,
+    video = sv.make_video(model, sequences[2], "coco17", np.random.default_rng(11), yaw=-0.4,
                        frames=slice(60, 100))
     seq = smplify.fit_sequence(video.keypoints, "coco17", video.image_size,
                                video.focal_length, model=model)
@@ -102,17 +94,17 @@ def test_beats_independent_per_frame_fits(model, sequences) -> None:
     runs = np.split(np.arange(len(frames)), np.flatnonzero(np.diff(frames) > 1) + 1)
     pa_single = np.mean([pa_mpjpe(single[i], video.joints[t]) for i, t in enumerate(frames)])
     pa_seq = np.mean([pa_mpjpe(seq.joints[t], video.joints[t]) for t in frames])
-    acc_single = np.mean([acceleration_error(single[r], video.joints[frames[r]])
+    acc_single = np.mean([sv.acceleration_error(single[r], video.joints[frames[r]])
                           for r in runs if len(r) > 2])
-    acc_seq = acceleration_error(seq.joints, video.joints)
+    acc_seq = sv.acceleration_error(seq.joints, video.joints)
     assert pa_seq < pa_single
     assert acc_seq < 0.5 * acc_single
 
 
 def test_a_burst_of_swapped_frames_does_not_turn_the_body(model, sequences) -> None:
-    errors = DetectorErrors(swap_burst_rate=0.0, limb_swap_rate=0.0, drop_frame_rate=0.0,
+    errors = sv.DetectorErrors(swap_burst_rate=0.0, limb_swap_rate=0.0, drop_frame_rate=0.0,
                             occlusion_rate=0.0, drop_keypoint_rate=0.0)
-    video = make_video(model, sequences[3], "coco17", np.random.default_rng(5), yaw=0.2,
+    video = sv.make_video(model, sequences[3], "coco17", np.random.default_rng(5), yaw=0.2,
                        errors=errors, frames=slice(0, 40))
     keypoints = video.keypoints.copy()
     burst = np.arange(12, 18)

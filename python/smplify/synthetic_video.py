@@ -216,3 +216,21 @@ def _detect(clean: np.ndarray, format: str, rng: np.random.Generator,
     conf[dropped] = 0.0
     xy[conf == 0.0] = 0.0
     return np.concatenate([xy, conf[..., None]], axis=2), swapped, dropped
+
+
+def _acceleration(joints: np.ndarray) -> np.ndarray:
+    """(T − 2, J, 3) second differences of pelvis-relative joints (T, J, 3)."""
+    j = joints - joints[:, :1]
+    return j[2:] - 2 * j[1:-1] + j[:-2]
+
+
+def acceleration_error(joints: np.ndarray, truth: np.ndarray) -> float:
+    """Mean ‖a − a_true‖ over frames and joints, a the second difference per frame of the
+    pelvis-relative joints (the video fitting papers' "accel error"), in the joints' units
+    per frame². joints, truth : (T, J, 3)."""
+    return float(np.linalg.norm(_acceleration(joints) - _acceleration(truth), axis=-1).mean())
+
+
+def mean_acceleration(joints: np.ndarray) -> float:
+    """Mean ‖a‖ of (T, J, 3) pelvis-relative joints, per frame² (how much a motion shakes)."""
+    return float(np.linalg.norm(_acceleration(joints), axis=-1).mean())
