@@ -155,9 +155,9 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
   solver.trust_region_strategy_type = ceres::DOGLEG;
   solver.dogleg_type = ceres::TRADITIONAL_DOGLEG;  // as the per-frame stages
   // T · 75 + B columns, each frame coupled to its neighbours and to β only: sparse. (Measured
-  // on 90 frames: SPARSE_SCHUR, EIGEN_SPARSE, and CGNR or ITERATIVE_SCHUR with
-  // Levenberg-Marquardt were all slower; the time goes to the normal equations' dense
-  // 69 × 69 blocks of the temporal term.)
+  // on 90 frames: SPARSE_SCHUR, EIGEN_SPARSE, dynamic_sparsity, and CGNR or
+  // ITERATIVE_SCHUR with Levenberg-Marquardt were all slower; the time goes to forming and
+  // factoring the normal equations, whose temporal blocks Ceres stores dense: 81 × 225.)
   solver.linear_solver_type = ceres::SPARSE_NORMAL_CHOLESKY;
   solver.max_num_iterations = options.max_iterations;
   solver.function_tolerance = options.function_tolerance;

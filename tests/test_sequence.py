@@ -115,3 +115,21 @@ def test_a_burst_of_swapped_frames_does_not_turn_the_body(model, sequences) -> N
     assert facing.max() < 60, facing.round()
     assert set(burst) <= set(seq.summary["relabelled_frames"])
     assert np.mean([pa_mpjpe(seq.joints[t], video.joints[t]) for t in burst]) < 0.12
+
+
+def test_one_and_two_frames(model, sequences) -> None:
+    """Too short for a temporal term: the frames refine the warm-started Fitter's track (the
+    first frame the plain fit) with a shared shape, and end no worse than it."""
+    video = sv.make_video(model, sequences[1], "coco17", np.random.default_rng(3),
+                          errors=sv.NO_ERRORS, yaw=0.0, frames=slice(0, 2))
+    for frames in (slice(0, 1), slice(0, 2)):
+        res = smplify.fit_sequence(video.keypoints[frames], "coco17", video.image_size,
+                                   video.focal_length, model=model)
+        assert res.num_frames == len(video.keypoints[frames])
+        assert np.all(res.energy["temporal"] == 0.0)
+        fitter = smplify.Fitter(model, format="coco17", image_size=video.image_size,
+                                focal_length=video.focal_length)
+        for t in range(res.num_frames):
+            tracked = fitter.fit(video.keypoints[t])
+            assert pa_mpjpe(res.joints[t], video.joints[t]) < \
+                pa_mpjpe(tracked.joints, video.joints[t]) + 0.01
