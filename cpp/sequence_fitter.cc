@@ -62,6 +62,31 @@ double SquaredNorm(const Residual& r) {
   return rows.squaredNorm();
 }
 
+// The linear solver this Ceres build offers. T · 75 + B columns, each frame coupled to its
+// neighbours and to β only: a sparse Cholesky factorisation, SuiteSparse's (Debian's Ceres)
+// or else Eigen's, with the per-frame stages' dogleg. A Ceres without a sparse back end (the
+// wheel's) gets conjugate gradients on the normal equations, which the dogleg cannot use:
+// Levenberg-Marquardt then. (Measured on 90 frames with SuiteSparse present: SPARSE_SCHUR,
+// EIGEN_SPARSE, dynamic_sparsity, and CGNR or ITERATIVE_SCHUR with Levenberg-Marquardt were
+// all slower; the time goes to forming and factoring the normal equations, whose temporal
+// blocks Ceres stores dense: 81 × 225.)
+std::string ChooseLinearSolver(ceres::Solver::Options* solver) {
+  for (const auto library : {ceres::SUITE_SPARSE, ceres::EIGEN_SPARSE}) {
+    if (ceres::IsSparseLinearAlgebraLibraryTypeAvailable(library)) {
+      solver->trust_region_strategy_type = ceres::DOGLEG;
+      solver->dogleg_type = ceres::TRADITIONAL_DOGLEG;  // as the per-frame stages
+      solver->linear_solver_type = ceres::SPARSE_NORMAL_CHOLESKY;
+      solver->sparse_linear_algebra_library_type = library;
+      return std::string("Ceres TRADITIONAL_DOGLEG, SPARSE_NORMAL_CHOLESKY (") +
+             ceres::SparseLinearAlgebraLibraryTypeToString(library) + ")";
+    }
+  }
+  solver->trust_region_strategy_type = ceres::LEVENBERG_MARQUARDT;
+  solver->linear_solver_type = ceres::CGNR;
+  solver->preconditioner_type = ceres::JACOBI;
+  return "Ceres LEVENBERG_MARQUARDT, CGNR (JACOBI)";
+}
+
 }  // namespace
 
 SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>& observations,
@@ -152,13 +177,7 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
 
   ceres::Solver::Options solver;
   solver.minimizer_type = ceres::TRUST_REGION;
-  solver.trust_region_strategy_type = ceres::DOGLEG;
-  solver.dogleg_type = ceres::TRADITIONAL_DOGLEG;  // as the per-frame stages
-  // T · 75 + B columns, each frame coupled to its neighbours and to β only: sparse. (Measured
-  // on 90 frames: SPARSE_SCHUR, EIGEN_SPARSE, dynamic_sparsity, and CGNR or
-  // ITERATIVE_SCHUR with Levenberg-Marquardt were all slower; the time goes to forming and
-  // factoring the normal equations, whose temporal blocks Ceres stores dense: 81 × 225.)
-  solver.linear_solver_type = ceres::SPARSE_NORMAL_CHOLESKY;
+  const std::string solver_name = ChooseLinearSolver(&solver);
   solver.max_num_iterations = options.max_iterations;
   solver.function_tolerance = options.function_tolerance;
   solver.num_threads = 1;  // the evaluation callback runs the frames serially anyway
@@ -217,6 +236,7 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
     }
   }
   report.frames = std::move(frames);
+  report.solver = solver_name;
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;

@@ -9,7 +9,8 @@
 // data terms constrain the one β). A frame without keypoints keeps its priors and the
 // temporal terms, which fill it in. The solve refines a start (per-frame fits, warm-started);
 // the normal equations are block-banded (each frame couples to its two neighbours) plus the
-// shared β columns: SPARSE_NORMAL_CHOLESKY (SuiteSparse) factors them in O(T).
+// shared β columns: SPARSE_NORMAL_CHOLESKY factors them in O(T) (conjugate gradients where
+// Ceres has no sparse back end).
 #pragma once
 
 #include <string>
@@ -41,6 +42,7 @@ struct SequenceReport {
   MatX3 joints;     // (T · 24) × 3, camera frame
   MatX3 keypoints;  // (T · K) × 3, camera frame
   double seconds = 0.0;
+  std::string solver;  // minimiser and linear solver used
 };
 
 // Fits the frames' observations (one per frame; a frame with no person has every weight 0)

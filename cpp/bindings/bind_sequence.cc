@@ -83,6 +83,7 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
   d["joints"] = RowMatrix(r.joints);
   d["keypoints"] = RowMatrix(r.keypoints);
   d["seconds"] = r.seconds;
+  d["solver"] = r.solver;
   d["linear_solver_seconds"] = r.linear_solver_seconds;
   d["evaluation_seconds"] = r.evaluation_seconds;
   return d;

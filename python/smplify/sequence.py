@@ -235,7 +235,7 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
                  "initial_fits": int(fitted.sum()),
                  "relabelled_frames": np.flatnonzero((perm != identity).any(axis=1)).tolist(),
                  "temporal_weights": temporal.tolist(),
-                 "solver": "Ceres TRADITIONAL_DOGLEG, SPARSE_NORMAL_CHOLESKY"})
+                 "solver": report["solver"]})
 
 
 def _validate(keypoints: Any, fmt: Any) -> tuple[np.ndarray, np.ndarray]:
