@@ -132,7 +132,7 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
     if (!ids.empty()) {
       ++observed;
       residuals.push_back({t, "data",
-                           std::make_unique<JointDataCost>(
+                           std::make_unique<KeypointDataCost>(
                                evaluation.frame(t), observations[t], std::move(ids),
                                std::move(data_weights), /*robust=*/true,
                                context.options.data_sigma, num_betas),

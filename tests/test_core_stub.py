@@ -29,7 +29,7 @@ def _public(names) -> set[str]:
 def test_the_stub_names_every_public_name_of_the_module_and_no_other():
     stubbed = set()
     for node in _stub().body:
-        if isinstance(node, ast.ClassDef):
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
             stubbed.add(node.name)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             stubbed.add(node.target.id)
@@ -66,3 +66,13 @@ def test_methods_take_the_stubbed_arguments(name):
         doc = getattr(cls, item.name).__doc__
         line = next(line for line in doc.splitlines() if line.startswith(item.name + "("))
         assert _argument_names(line) == stubbed, f"{name}.{item.name}"
+
+
+def test_functions_take_the_stubbed_arguments():
+    for item in _stub().body:
+        if not isinstance(item, ast.FunctionDef):
+            continue
+        doc = getattr(_core, item.name).__doc__
+        line = next(line for line in doc.splitlines() if line.startswith(item.name + "("))
+        assert _argument_names(line) == [a.arg for a in item.args.args], item.name
+        assert ast.get_docstring(item), f"{item.name}: the stub says what it does"

@@ -203,3 +203,18 @@ class Fitter:
                       ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Residuals and Jacobian over [global_orient, body_pose, betas, transl] of one term at
         stage `stage`'s weights (spheres built from `betas`)."""
+
+def fit_sequence(fitter: Fitter, keypoints: ArrayLike, weights: ArrayLike, focal_length: float,
+                 center: ArrayLike, initial_pose: ArrayLike, initial_betas: ArrayLike,
+                 initial_transl: ArrayLike, temporal_weights: ArrayLike, max_iterations: int,
+                 function_tolerance: float) -> dict[str, object]:
+    """One sparse solve over T frames (cpp/sequence_fitter.h): keypoints (T·K, 2), weights
+    (T, K), initial_pose (T, 72), initial_betas (B,), initial_transl (T, 3), temporal_weights
+    (λ_R, λ_θ, λ_γ). Returns a dict: betas, pose (T, 72), transl (T, 3), energies (T, 5:
+    data, pose, angle, interpenetration, temporal), shape_energy, num_observed, iterations,
+    termination, initial_cost, final_cost, joints (T·24, 3), keypoints (T·K, 3), seconds,
+    linear_solver_seconds, evaluation_seconds, solver."""
+def temporal_term(orient: ArrayLike, body_pose: ArrayLike, transl: ArrayLike,
+                  weights: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The temporal term's 81 residuals and Jacobian (81, 225) for frames t−1, t, t+1:
+    orient (3, 3), body_pose (3, 69), transl (3, 3), weights (λ_R, λ_θ, λ_γ)."""
