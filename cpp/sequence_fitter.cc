@@ -70,9 +70,9 @@ double SquaredNorm(const Residual& r) {
 // EIGEN_SPARSE, dynamic_sparsity, and CGNR or ITERATIVE_SCHUR with Levenberg-Marquardt were
 // all slower; the time goes to forming and factoring the normal equations, whose temporal
 // blocks Ceres stores dense: 81 × 225.)
-std::string ChooseLinearSolver(ceres::Solver::Options* solver) {
+std::string ChooseLinearSolver(bool iterative, ceres::Solver::Options* solver) {
   for (const auto library : {ceres::SUITE_SPARSE, ceres::EIGEN_SPARSE}) {
-    if (ceres::IsSparseLinearAlgebraLibraryTypeAvailable(library)) {
+    if (!iterative && ceres::IsSparseLinearAlgebraLibraryTypeAvailable(library)) {
       solver->trust_region_strategy_type = ceres::DOGLEG;
       solver->dogleg_type = ceres::TRADITIONAL_DOGLEG;  // as the per-frame stages
       solver->linear_solver_type = ceres::SPARSE_NORMAL_CHOLESKY;
@@ -177,7 +177,7 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
 
   ceres::Solver::Options solver;
   solver.minimizer_type = ceres::TRUST_REGION;
-  const std::string solver_name = ChooseLinearSolver(&solver);
+  const std::string solver_name = ChooseLinearSolver(options.iterative, &solver);
   solver.max_num_iterations = options.max_iterations;
   solver.function_tolerance = options.function_tolerance;
   solver.num_threads = 1;  // the evaluation callback runs the frames serially anyway

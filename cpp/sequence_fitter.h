@@ -25,6 +25,9 @@ struct SequenceOptions {
   TemporalWeights temporal;  // λ_R, λ_θ, λ_γ on residuals (already in the data term's units)
   int max_iterations = 50;
   double function_tolerance = 1e-6;
+  // Conjugate gradients (Levenberg-Marquardt, CGNR) even where Ceres has a sparse Cholesky:
+  // what a Ceres without a sparse back end runs (the wheel's).
+  bool iterative = false;
 };
 
 struct SequenceReport {

@@ -133,3 +133,18 @@ def test_one_and_two_frames(model, sequences) -> None:
             tracked = fitter.fit(video.keypoints[t])
             assert pa_mpjpe(res.joints[t], video.joints[t]) < \
                 pa_mpjpe(tracked.joints, video.joints[t]) + 0.01
+
+
+def test_conjugate_gradients_reach_the_same_fit(model, sequences) -> None:
+    """The solver a Ceres without a sparse back end runs (the wheel's) fits as well."""
+    video = sv.make_video(model, sequences[2], "coco17", np.random.default_rng(21), yaw=0.3,
+                          frames=slice(0, 30))
+    fits = {how: smplify.fit_sequence(video.keypoints, "coco17", video.image_size,
+                                      video.focal_length, model=model, linear_solver=how)
+            for how in ("auto", "iterative")}
+    assert "CGNR" in fits["iterative"].summary["solver"]
+    pa = {how: np.mean([pa_mpjpe(f.joints[t], video.joints[t]) for t in range(30)])
+          for how, f in fits.items()}
+    acc = {how: sv.acceleration_error(f.joints, video.joints) for how, f in fits.items()}
+    assert pa["iterative"] < pa["auto"] + 0.01
+    assert acc["iterative"] < 1.5 * acc["auto"]

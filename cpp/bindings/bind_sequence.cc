@@ -28,7 +28,7 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
                          const Eigen::Vector2d& center, const RowMatrix& initial_pose,
                          const Eigen::VectorXd& initial_betas, const RowMatrix& initial_transl,
                          const Eigen::Vector3d& temporal_weights, int max_iterations,
-                         double function_tolerance) {
+                         double function_tolerance, bool iterative) {
   const Fitter& fitter = CoreFitter(py_fitter);
   const auto num_frames = weights.rows();
   const auto num_keypoints = weights.cols();
@@ -57,6 +57,7 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
   options.temporal = ToWeights(temporal_weights);
   options.max_iterations = max_iterations;
   options.function_tolerance = function_tolerance;
+  options.iterative = iterative;
   SequenceReport r;
   {
     py::gil_scoped_release release;
@@ -95,7 +96,7 @@ void BindSequence(py::module_& m) {
   m.def("fit_sequence", &FitSequenceDict, py::arg("fitter"), py::arg("keypoints"),
         py::arg("weights"), py::arg("focal_length"), py::arg("center"), py::arg("initial_pose"),
         py::arg("initial_betas"), py::arg("initial_transl"), py::arg("temporal_weights"),
-        py::arg("max_iterations"), py::arg("function_tolerance"),
+        py::arg("max_iterations"), py::arg("function_tolerance"), py::arg("iterative") = false,
         "One sparse solve over a sequence (shared betas, per-frame terms at the fitter's last "
         "stage, temporal terms); returns a dict of stacked parameters, energies and report.");
   m.def(

@@ -25,7 +25,7 @@ import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -52,6 +52,9 @@ class SequenceOptions:
     swap_rounds : rounds of detector-swap hypotheses (0: take the keypoints as labelled).
     swap_margin : a swapped reading replaces the labelled one when its robust 2D error is
         below this fraction of the labelled one's.
+    linear_solver : "auto": a sparse Cholesky factorisation where the Ceres build has one
+        (SuiteSparse or Eigen), else conjugate gradients; "iterative": conjugate gradients
+        (Levenberg-Marquardt, CGNR) always.
     """
 
     temporal_orient_weight: float = 0.5
@@ -60,6 +63,7 @@ class SequenceOptions:
     sequence_iterations: int = 10
     swap_rounds: int = 2
     swap_margin: float = 0.7
+    linear_solver: Literal["auto", "iterative"] = "auto"
 
     def __post_init__(self) -> None:
         for name in ("temporal_orient_weight", "temporal_pose_weight", "temporal_transl_weight",
@@ -68,6 +72,9 @@ class SequenceOptions:
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
                     or not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        if self.linear_solver not in ("auto", "iterative"):
+            raise ValueError(f"linear_solver must be 'auto' or 'iterative', got "
+                             f"{self.linear_solver!r}")
         for name in ("sequence_iterations", "swap_rounds"):
             value = getattr(self, name)
             low = 1 if name == "sequence_iterations" else 0
@@ -195,7 +202,8 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
         report = _core.fit_sequence(
             solve_core, np.ascontiguousarray(frame_xy.reshape(-1, 2)), weights,
             float(camera.focal_length), np.asarray(camera.center, dtype=np.float64), pose,
-            betas, transl, temporal, seq_options.sequence_iterations, 1e-6)
+            betas, transl, temporal, seq_options.sequence_iterations, 1e-6,
+            seq_options.linear_solver == "iterative")
         solves += 1
         for key in totals:
             totals[key] += report[key]
