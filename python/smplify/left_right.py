@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .keypoint_formats import get_format
+from .keypoints import get_format
 
 #: Keypoint-name parts that make up each limb (a per-limb swap exchanges these only).
 LIMB_PARTS = {

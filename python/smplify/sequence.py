@@ -32,7 +32,7 @@ import numpy as np
 from . import _core
 from .errors import KeypointError, SmplifyError
 from .fitting import Fitter, _shared_core_fitter
-from .keypoint_formats import get_format, validate_keypoints
+from .keypoints import get_format, validate_keypoints
 from .left_right import LIMB_PARTS, limb_swap_index, mirror_index
 from .problem import build_problem
 from .result import Camera

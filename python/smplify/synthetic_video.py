@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .keypoint_formats import resolve_format
+from .keypoints import resolve_format
 from .left_right import LIMB_PARTS, limb_swap_index, mirror_index
 from .synthetic import _axis_angle, _rotation
 
