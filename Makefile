@@ -5,6 +5,11 @@ VENV     ?= .venv
 PYTHON   ?= python3
 PY       := $(VENV)/bin/python
 DEB_PKGS := libceres-dev libeigen3-dev
+# The renderer's headless OpenGL (smplify[render]): EGL + Mesa (llvmpipe without a GPU).
+GL_PKGS  := libegl1 libgl1 libegl-mesa0
+# OpenCV's sample photo and video (messi5.jpg, vtest.avi): the demo's input and the detector
+# tests' real pictures; fetched here, never committed.
+DOC_PKGS := opencv-doc
 DEMO_OUT ?= demo_output
 # The wheel links a Ceres of its own (packaging/build_ceres.sh says why), built once per
 # version of that script (8 min on 2 shared cores) and kept outside the tree.
@@ -23,7 +28,7 @@ WHEEL_INPUTS := $(shell find cpp python -type f ! -name '*.pyc') CMakeLists.txt 
 all: test
 
 deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+	@missing=""; for p in $(DEB_PKGS) $(GL_PKGS) $(DOC_PKGS); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
@@ -39,10 +44,10 @@ $(PY):
 venv: $(PY)
 
 install: deps venv
-	$(PY) -m pip install -q .
+	$(PY) -m pip install -q ".[render,detect]"
 
 install-test: deps venv
-	$(PY) -m pip install -q ".[test]"
+	$(PY) -m pip install -q ".[test,render,detect]"
 
 demo: install
 	$(PY) -m smplify.demo --output $(DEMO_OUT)

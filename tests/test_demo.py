@@ -38,7 +38,8 @@ def test_pose_only_demo_writes_a_posed_mesh(tmp_path, capsys, procedural_npz, pr
 
 def test_demo_says_when_there_is_no_fit(tmp_path, capsys, procedural_npz, monkeypatch):
     monkeypatch.delattr(smplify, "fit", raising=False)
-    code = demo.main(["--output", str(tmp_path), "--model", str(procedural_npz)])
+    code = demo.main(["--output", str(tmp_path), "--model", str(procedural_npz),
+                      "--keypoints", str(demo.EXAMPLE_KEYPOINTS)])
     assert code == 1
     assert "no smplify.fit" in capsys.readouterr().err
 
@@ -53,7 +54,7 @@ def test_demo_fit_path_writes_everything(tmp_path, capsys, procedural_npz, proce
         Image.new("RGB", (548, 342), (10, 120, 10)).save(photo)
     out_dir = tmp_path / "out"
     code = demo.main(["--output", str(out_dir), "--model", str(procedural_npz),
-                      "--image", str(photo)])
+                      "--image", str(photo), "--keypoints", str(demo.EXAMPLE_KEYPOINTS)])
     out = capsys.readouterr().out
     assert code == 0
     call = hand_fit.calls[-1]
@@ -96,3 +97,29 @@ def test_demo_with_the_real_fit(tmp_path, capsys, procedural_npz):
     assert np.isfinite(params["energy"]["total"])
     assert params["orientation"] in ("initial", "flipped")
     assert "energies:" in out and "orientation:" in out
+
+
+def test_demo_on_the_photo_detects_fits_and_draws(tmp_path, capsys):
+    from extras import need_module, need_renderer, unavailable
+
+    need_module("mediapipe", "detect")
+    need_renderer()
+    if not demo.EXAMPLE_PHOTO.is_file():
+        unavailable(f"{demo.EXAMPLE_PHOTO} (Debian package opencv-doc)")
+    code = demo.main(["--output", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "found and fitted 1 person" in out and "energies:" in out
+    params = load_params(tmp_path / "messi5_p0_params.json")
+    assert params["track_id"] == 0 and np.isfinite(params["energy"]["total"])
+    vertices, _ = load_mesh(tmp_path / "messi5_p0.obj")
+    assert np.all(vertices[:, 2] > 0)  # in front of the camera
+    with Image.open(demo.EXAMPLE_PHOTO) as img:
+        photo = np.asarray(img.convert("RGB"))
+    with Image.open(tmp_path / "messi5_overlay.png") as img:
+        overlay = np.asarray(img.convert("RGB"))
+    changed = np.any(overlay != photo, axis=2)
+    assert not changed[:, :40].any()  # the photo left of the player (he spans x 70..460)
+    assert changed.mean() > 0.1
+    with Image.open(tmp_path / "messi5_p0_side.png") as img:
+        assert img.size[1] > 100

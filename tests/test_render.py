@@ -1,10 +1,18 @@
-"""Tests of the software renderer (smplify.render): coverage, depth order, cameras, files."""
+"""Tests of the renderer (smplify.render, OpenGL): coverage, depth order, cameras, overlays."""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
-from smplify import render
+from extras import need_renderer
+from smplify import _gl, render
+
+
+@pytest.fixture(autouse=True)
+def _renderer():
+    need_renderer()
 
 WHITE = np.array([255, 255, 255], dtype=np.uint8)
 
@@ -149,3 +157,144 @@ def test_bad_input_raises():
         render.render_mesh(v, f, camera={"center": (1, 1)})
     with pytest.raises(TypeError, match="uint8"):
         render.save_png("/tmp/never.png", np.zeros((2, 2, 3)))
+
+
+def _photo(h, w, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def _body_in_camera(open_model):
+    """The open model upright, facing the camera 4 m away (camera frame, metres)."""
+    out = open_model(global_orient=np.array([np.pi, 0.0, 0.0]), transl=np.array([0.1, 0.0, 4.0]))
+    return out.vertices, open_model.faces
+
+
+def test_mesh_pixels_cover_the_projected_vertices_and_the_rest_is_the_photo(open_model):
+    vertices, faces = _body_in_camera(open_model)
+    cam = {"focal_length": 500.0, "center": (150.0, 200.0)}
+    photo = _photo(400, 300)
+    img = render.render_mesh(vertices, faces, camera=cam, image=photo)
+    covered = np.any(img != photo, axis=2)
+    uv, _ = render.project_points(vertices, cam)
+    px = np.floor(uv).astype(int)
+    # A vertex on the silhouette may fall on a pixel whose centre is just outside it: every
+    # vertex is on a covered pixel or next to one, and the great majority right on one.
+    near = covered.copy()
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            near |= np.roll(covered, (dy, dx), axis=(0, 1))
+    assert near[px[:, 1], px[:, 0]].all()
+    assert covered[px[:, 1], px[:, 0]].mean() > 0.9
+    # Outside the projected bounding box (one pixel of slack) the picture is the photo exactly.
+    lo, hi = np.floor(uv.min(axis=0)).astype(int) - 1, np.ceil(uv.max(axis=0)).astype(int) + 1
+    outside = np.ones(covered.shape, dtype=bool)
+    outside[lo[1]:hi[1] + 1, lo[0]:hi[0] + 1] = False
+    assert np.array_equal(img[outside], photo[outside])
+    # And the silhouette fills its box: the body is where its vertices are, nowhere else.
+    ys, xs = np.nonzero(covered)
+    assert abs(xs.min() - uv[:, 0].min()) < 1.5 and abs(xs.max() - uv[:, 0].max()) < 1.5
+    assert abs(ys.min() - uv[:, 1].min()) < 1.5 and abs(ys.max() - uv[:, 1].max()) < 1.5
+
+
+def test_semi_transparent_mesh_lets_the_photo_through(open_model):
+    vertices, faces = _body_in_camera(open_model)
+    cam = {"focal_length": 500.0, "center": (150.0, 200.0)}
+    a, b = _photo(400, 300, 1), _photo(400, 300, 2)
+    img_a = render.render_mesh(vertices, faces, camera=cam, image=a, opacity=0.5)
+    img_b = render.render_mesh(vertices, faces, camera=cam, image=b, opacity=0.5)
+    opaque = render.render_mesh(vertices, faces, camera=cam, image=a)
+    covered = np.any(opaque != a, axis=2)
+    # Over the mesh: out = 0.5 photo + 0.5 shade, so two photos differ there by half as much.
+    diff = img_a[covered].astype(float) - img_b[covered]
+    half = 0.5 * (a[covered].astype(float) - b[covered])
+    assert np.abs(diff - half).max() <= 1.0
+    assert np.array_equal(img_a[~covered], a[~covered])
+
+
+def test_multisampling_softens_the_silhouette_only(open_model):
+    vertices, faces = _body_in_camera(open_model)
+    cam = {"focal_length": 500.0, "center": (150.0, 200.0)}
+    bg = np.zeros((400, 300, 3), dtype=np.uint8)
+    hard = render.render_mesh(vertices, faces, camera=cam, image=bg, color=(1.0, 1.0, 1.0),
+                              ambient=1.0)
+    soft = render.render_mesh(vertices, faces, camera=cam, image=bg, color=(1.0, 1.0, 1.0),
+                              ambient=1.0, samples=4)
+    assert set(np.unique(hard)) <= {0, 255}
+    partial = (soft[:, :, 0] > 0) & (soft[:, :, 0] < 255)
+    assert partial.sum() > 100  # edge pixels partly covered
+    interior = (hard[:, :, 0] == 255)
+    # Pixels deep inside the body are fully covered either way.
+    assert (soft[interior][:, 0] > 0).mean() > 0.99
+
+
+def test_side_camera_sees_depth_as_width():
+    # 0.2 m wide, 1.0 m tall, 0.8 m deep box 4 m in front of the camera
+    v, f = _box((-0.1, -0.5, 3.6), (0.1, 0.5, 4.4))
+    cam = {"focal_length": 400.0, "center": (100.0, 100.0)}
+    front = _covered(render.render_mesh(v, f, camera=cam, image_size=(200, 200)))
+    side_cam = render.side_camera(v, cam, (200, 200))
+    side = _covered(render.render_mesh(v, f, camera=side_cam, image_size=(200, 200)))
+    width = lambda m: np.ptp(np.nonzero(m.any(axis=0))[0]) + 1  # noqa: E731
+    height = lambda m: np.ptp(np.nonzero(m.any(axis=1))[0]) + 1  # noqa: E731
+    assert width(front) == pytest.approx(400 * 0.2 / 3.6, abs=2)  # nearest face at 3.6 m
+    assert width(side) == pytest.approx(400 * 0.8 / 3.9, abs=2)  # depth, nearest side at 3.9 m
+    assert height(side) == pytest.approx(height(front), abs=14)
+    # The turn is about the box's centre: it stays in the middle of the picture.
+    xs = np.nonzero(side.any(axis=0))[0]
+    assert (xs.min() + xs.max()) / 2 == pytest.approx(100, abs=1.5)
+
+
+def test_draw_fit_and_side_view_of_a_fit(open_model):
+    from types import SimpleNamespace
+
+    vertices, faces = _body_in_camera(open_model)
+    camera = SimpleNamespace(focal_length=500.0, center=np.array([150.0, 200.0]))
+    uv, _ = render.project_points(vertices[:5], camera)
+    result = SimpleNamespace(vertices=vertices, faces=faces, camera=camera, keypoints_2d=uv)
+    photo = _photo(400, 300)
+    detected = np.c_[uv + 3.0, np.ones(5)]
+    img = render.draw_fit(result, photo, keypoints=detected)
+    assert img.shape == photo.shape and img[0, 0].tolist() == photo[0, 0].tolist()
+    x, y = np.round(detected[0, :2]).astype(int)
+    assert tuple(img[y, x]) == render.DETECTED_COLOR
+    side = render.draw_fit_side(result, (300, 400))
+    assert side.shape == (400, 300, 3) and np.any(side != 255)
+
+
+def test_missing_moderngl_names_the_extra(monkeypatch):
+    _gl._context.cache_clear()
+    monkeypatch.setitem(sys.modules, "moderngl", None)
+    try:
+        with pytest.raises(render.RenderUnavailable, match=r"smplify\[render\].*libegl1"):
+            render.render_mesh(*_box((0, 0, 0), (1, 1, 1)))
+    finally:
+        _gl._context.cache_clear()
+
+
+def test_opacity_out_of_range_raises():
+    with pytest.raises(ValueError, match="opacity"):
+        render.render_mesh(*_box((0, 0, 0), (1, 1, 1)), opacity=0.0)
+
+
+def test_draw_fits_nearer_person_hides_the_farther(open_model):
+    from types import SimpleNamespace
+
+    camera = SimpleNamespace(focal_length=500.0, center=np.array([150.0, 200.0]))
+
+    def person(z):
+        out = open_model(global_orient=np.array([np.pi, 0.0, 0.0]),
+                         transl=np.array([0.0, 0.0, z]))
+        return SimpleNamespace(vertices=out.vertices, faces=open_model.faces, camera=camera,
+                               keypoints_2d=np.zeros((0, 2)))
+
+    near, far = person(4.0), person(6.0)
+    bg = np.zeros((400, 300, 3), dtype=np.uint8)
+    red, blue = (1.0, 0.0, 0.0), (0.0, 0.0, 1.0)
+    for order in ((near, far, red, blue), (far, near, blue, red)):
+        img = render.draw_fits(order[:2], bg, colors=order[2:], opacity=1.0)
+        chest = img[150:170, 145:155].reshape(-1, 3)  # where both overlap
+        assert np.all(chest[:, 0] > 0) and np.all(chest[:, 2] == 0)  # red: the nearer
+    with pytest.raises(ValueError, match="share the camera"):
+        moved = SimpleNamespace(**{**vars(far), "camera": SimpleNamespace(
+            focal_length=600.0, center=camera.center)})
+        render.draw_fits([near, moved], bg)

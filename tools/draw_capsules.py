@@ -1,11 +1,12 @@
-"""Draw a body model with its interpenetration capsules and spheres (NumPy + Pillow).
+"""Draw a body model with its interpenetration capsules and spheres (smplify.render + Pillow).
 
     python tools/draw_capsules.py [MODEL.npz] [--out DIR] [--betas "0;3,0,...;-3,0,..."]
 
 MODEL defaults to python/smplify/data/open_body_neutral.npz. For each β one PNG with three
 orthographic panels of the shaped rest (T-pose) body: front (camera on +z, the body's left on
 the image right), side (camera on the body's left, +x; the body faces the image right), and
-the spheres of E_sp over the front view. The mesh is flat-shaded grey; each capsule is its
+the spheres of E_sp over the front view. The mesh is shaded grey (OpenGL, smplify.render:
+needs the render extra); each capsule is its
 exact orthographic outline (a 2D capsule of the same radius around the projected axis),
 filled translucent in its part's colour; incompatible part pairs are not marked.
 The capsule regressor comes from `smplify.capsules.capsules_for_model` (shipped file if it
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from smplify.capsules import PART_NAMES, capsules_for_model, surface_distances
+from smplify.render import OrthoCamera, render_mesh
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,20 +56,20 @@ def _to_pixels(uv: np.ndarray, box: tuple[np.ndarray, float]) -> np.ndarray:
                      SIZE / 2 - scale * (uv[:, 1] - centre[1])], axis=1)
 
 
+# World-to-camera rotations of the two orthographic views (rows: image right, image down,
+# viewing direction). The side view keeps u = z, as _view does, so it is mirrored (det -1).
+_ROTATIONS = {"front": np.array([[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, -1.0]]),
+              "side": np.array([[0.0, 0.0, 1.0], [0.0, -1.0, 0.0], [-1.0, 0.0, 0.0]])}
+
+
 def _draw_mesh(img: Image.Image, v: np.ndarray, faces: np.ndarray, view: str, box) -> None:
-    uv, depth = _view(v, view)
-    px = _to_pixels(uv, box)
-    tri = v[faces]
-    normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    normal /= np.linalg.norm(normal, axis=1, keepdims=True) + 1e-15
-    towards = np.array([0.0, 0.0, 1.0]) if view == "front" else np.array([1.0, 0.0, 0.0])
-    shade = normal @ towards
-    draw = ImageDraw.Draw(img)
-    for i in np.argsort(depth[faces].mean(axis=1)):
-        if shade[i] <= 0.0:
-            continue
-        grey = int(90 + 150 * shade[i])
-        draw.polygon([tuple(p) for p in px[faces[i]]], fill=(grey, grey, grey))
+    """The mesh, grey and shaded, through smplify.render (OpenGL) in the panel's framing."""
+    centre, scale = box
+    camera = OrthoCamera(_ROTATIONS[view], scale,
+                         (SIZE / 2 - scale * centre[0], SIZE / 2 + scale * centre[1]))
+    picture = render_mesh(v, faces, camera=camera, image=np.asarray(img),
+                          color=(0.85, 0.85, 0.85), ambient=0.35, smooth=True, samples=4)
+    img.paste(Image.fromarray(picture))
 
 
 def _stadium(a: np.ndarray, b: np.ndarray, r: float, n: int = 24) -> np.ndarray:

@@ -7,7 +7,8 @@
 See ``smplify.fit``, ``smplify.Fitter``, ``smplify.load_model`` and ``smplify.load_prior``;
 ``smplify.reference`` is the same fit in plain NumPy/SciPy, ``smplify.export`` writes meshes
 and parameters, ``smplify.render`` draws fits and ``smplify.synthetic`` makes test cases
-(these four load on first use).
+(these four load on first use). ``smplify.detect`` and ``smplify.fit_image`` find the people
+of a photo and fit each (the ``detect`` extra).
 """
 
 from __future__ import annotations
@@ -35,14 +36,20 @@ __version__ = "0.1.0"
 _LAZY_SUBMODULES = ("export", "reference", "render", "synthetic")
 
 
+# Functions of optional parts, imported on first use: detect needs the ``detect`` extra.
+_LAZY_FUNCTIONS = {"detect": "detection", "fit_image": "image_fit"}
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_FUNCTIONS:
+        return getattr(importlib.import_module(f".{_LAZY_FUNCTIONS[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES) | set(_LAZY_FUNCTIONS))
 
 
 __all__ = [
@@ -59,9 +66,11 @@ __all__ = [
     "SequenceResult",
     "SmplifyError",
     "UnsafePickleError",
+    "detect",
     "export",
     "fit",
     "fit_batch",
+    "fit_image",
     "fit_sequence",
     "format_names",
     "load_model",

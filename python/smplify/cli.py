@@ -2,14 +2,21 @@
 
 ::
 
-    smplify fit KEYPOINTS.json [--format coco17] [--image-size W H] [--focal F]
-                [--model open|PATH] [--gender neutral] [--out DIR] [--render [IMAGE]]
+    smplify fit INPUT [INPUT ...] [--format coco17] [--image-size W H] [--focal F]
+                [--model open|PATH] [--gender neutral] [--out DIR] [--no-render]
+                [--max-frames N] [--mesh-format obj|ply|glb] [--render [IMAGE]]
     smplify pose --out body.obj [--betas B ...] [--body-pose ...] [--params FIT.npz]
     smplify info [--model open|PATH]
 
-Keypoint files: smplify's own JSON layout (``{"image_size": [w, h], "format": "coco17",
-"keypoints": [[x, y, confidence], ...]}``, pixels; see ``examples/``) or an OpenPose
-``--write_json`` file (format ``openpose25``; give ``--image-size``).
+INPUT: a photo, a video, a folder (of photos or of OpenPose JSON files), an OpenPose or COCO
+keypoint JSON, or an ``.npz``: every person is fitted (tracked across the frames of videos and
+folders) by ``smplify.fit_inputs`` (see ``smplify.pipeline`` for what it writes). A keypoint
+file of one person gets the detailed single fit below.
+
+Keypoint files of one person: smplify's own JSON layout (``{"image_size": [w, h],
+"format": "coco17", "keypoints": [[x, y, confidence], ...]}``, pixels; see ``examples/``) or
+an OpenPose ``--write_json`` file of one person, or ``--person N`` (format ``openpose25``;
+give ``--image-size``).
 
 ``fit`` writes, into ``--out``: ``<name>.obj`` (the fitted mesh, camera frame, metres),
 ``<name>_params.npz`` and ``<name>_params.json`` (smplx SMPL parameters, camera, energies; see
@@ -66,8 +73,57 @@ def _mesh_suffix(path: Path, arg: str) -> str:
     return suffix
 
 
+def _one_person_file(path: Path, person: int | None) -> bool:
+    """A JSON file of one person's keypoints: smplify's layout, or OpenPose's with one person
+    (or ``--person`` chosen). These get the single-fit report; everything else goes through
+    ``smplify.fit_inputs`` (photos, videos, folders, several people, COCO, .npz)."""
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return False
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+        return True  # read_keypoint_file reports it
+    if isinstance(doc, Mapping) and "keypoints" in doc:
+        return True
+    people = doc.get("people") if isinstance(doc, Mapping) else None
+    return isinstance(people, list) and (person is not None or len(people) == 1)
+
+
+def _cmd_fit_inputs(args: argparse.Namespace) -> int:
+    from .fit_inputs import fit_inputs
+
+    if args.reference or args.render is not None or args.name is not None:
+        raise UserError("--reference, --render and --name apply to one keypoint file of one "
+                        "person; photos, videos, folders and multi-person files are drawn "
+                        "unless --no-render")
+    if args.focal is not None and not (np.isfinite(args.focal) and args.focal > 0):
+        raise UserError(f"--focal must be a positive number of pixels, got {args.focal}")
+    if args.max_frames is not None and args.max_frames < 1:
+        raise UserError(f"--max-frames must be a positive integer, got {args.max_frames}")
+    image_size = _image_size(args.image_size, "--image-size") if args.image_size else None
+    model = load_model_or_explain(args.model, gender=args.gender, num_betas=args.num_betas)
+    return fit_inputs(args.inputs, args.out, model=model, format=args.format,
+                      image_size=image_size, focal_length=args.focal,
+                      mesh_suffix=f".{args.mesh_format}", render=not args.no_render,
+                      max_frames=args.max_frames, **_fit_options(args))
+
+
+def _fit_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if args.flip is not None:
+        options["flip"] = {"auto": "auto", "always": True, "never": False}[args.flip]
+    if args.threads is not None:
+        options["threads"] = args.threads
+    if args.max_iterations is not None:
+        options["max_iterations"] = args.max_iterations
+    return options
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
-    kp = read_keypoint_file(args.keypoints, person=args.person)
+    if len(args.inputs) != 1 or not _one_person_file(Path(args.inputs[0]), args.person):
+        return _cmd_fit_inputs(args)
+    args.keypoints = args.inputs[0]
+    kp = read_keypoint_file(args.keypoints, person=args.person or 0)
     fmt = args.format or kp.format
     if fmt is None:
         raise UserError(f"{args.keypoints}: the file does not name its keypoint format; give "
@@ -88,13 +144,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         photo = load_photo(Path(args.render), image_size)
     fit = fit_function(reference=args.reference)
     model = load_model_or_explain(args.model, gender=args.gender, num_betas=args.num_betas)
-    options: dict[str, Any] = {}
-    if args.flip is not None:
-        options["flip"] = {"auto": "auto", "always": True, "never": False}[args.flip]
-    if args.threads is not None:
-        options["threads"] = args.threads
-    if args.max_iterations is not None:
-        options["max_iterations"] = args.max_iterations
+    options = _fit_options(args)
     start = time.perf_counter()
     result = fit(kp.keypoints, format=fmt, image_size=image_size, focal_length=args.focal,
                  model=model, **options)
@@ -207,10 +257,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"smplify {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    fit = sub.add_parser("fit", help="fit the body model to a keypoint file",
-                         description="Fit the body model to 2D keypoints and write the mesh, "
-                                     "the parameters and optionally a picture.")
-    fit.add_argument("keypoints", help="keypoint JSON (smplify layout or OpenPose)")
+    fit = sub.add_parser("fit", help="fit every person of photos, videos or keypoint files",
+                         description="Fit the body model to every person of each INPUT and "
+                                     "write meshes, parameters and overlays. INPUT: a photo, "
+                                     "a video, a folder (photos or OpenPose JSON), an OpenPose "
+                                     "or COCO keypoint JSON, an .npz, or a smplify keypoint "
+                                     "JSON (one person: the detailed single-fit report).")
+    fit.add_argument("inputs", nargs="+", metavar="INPUT",
+                     help="photo, video, folder, keypoint .json (OpenPose, COCO, smplify) "
+                          "or .npz")
     fit.add_argument("--format", choices=format_names(), default=None,
                      help="keypoint format (default: what the file says)")
     fit.add_argument("--image-size", nargs=2, type=float, metavar=("W", "H"), default=None,
@@ -224,7 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="mesh file format (default obj)")
     fit.add_argument("--render", nargs="?", const="", default=None, metavar="IMAGE",
                      help="write <name>_fit.png: the fit over IMAGE, or a blank canvas")
-    fit.add_argument("--person", type=int, default=0, help="person index in an OpenPose file")
+    fit.add_argument("--person", type=int, default=None,
+                     help="fit only this person of an OpenPose file (index)")
+    fit.add_argument("--no-render", action="store_true",
+                     help="photos, videos, folders: write no overlays (no render extra needed)")
+    fit.add_argument("--max-frames", type=int, default=None,
+                     help="videos and folders: stop after this many frames")
     fit.add_argument("--flip", choices=("auto", "always", "never"), default=None,
                      help="also try the body turned 180° (default: auto, when sideways)")
     fit.add_argument("--threads", type=int, default=None, help="solver threads")

@@ -1,26 +1,30 @@
-"""The demo (``make demo``): fit the open body model to a real person's keypoints.
+"""The demo (``make demo``): a real photo in, the people's bodies out.
 
 ::
 
     python -m smplify.demo --output demo_output
 
-Fits the 33 MediaPipe keypoints of the football player in OpenCV's sample photo ``messi5.jpg``
-(shipped with the package as ``smplify/data/examples/messi5_mediapipe33.json``; see
-``examples/README.md`` for how they were detected) and writes, into ``--output``:
+Finds the football player in OpenCV's sample photo ``messi5.jpg`` (Debian's ``opencv-doc``,
+``/usr/share/doc/opencv-doc/examples/data/messi5.jpg``; ``make demo`` installs it) with
+``smplify.detect`` (MediaPipe Pose, the ``detect`` extra), fits the body model to every person
+found and writes, into ``--output`` (``smplify.pipeline``):
 
-- ``messi5.obj``: the fitted mesh in the camera frame (metres);
-- ``messi5_params.npz``, ``messi5_params.json``: SMPL parameters in smplx's layout, the
-  camera and the energies (``smplify.export``);
-- ``messi5_fit.png``: the mesh through the fitted camera over the photo when Debian's
-  ``opencv-doc`` has installed it (``/usr/share/doc/opencv-doc/examples/data/messi5.jpg``), else
-  over a blank canvas; detected keypoints red, the model's green;
-- ``messi5_side.png``: the fitted body seen from its side, to judge the depth of the pose;
+- ``messi5_p0.obj``: the fitted mesh in the camera frame (metres);
+- ``messi5_p0_params.npz``, ``messi5_p0_params.json``: SMPL parameters in smplx's layout, the
+  camera, the energies and the person's track id (``smplify.export``);
+- ``messi5_overlay.png``: the shaded, semi-transparent mesh over the photo through the fitted
+  camera, detected keypoints red, the model's green (``smplify.render``, the ``render`` extra);
+- ``messi5_p0_side.png``: the body seen from its side, to judge the depth of the pose;
 
 and prints the per-term energies, the chosen orientation and the time.
 
-``--reference`` fits with the pure NumPy/SciPy ``smplify.reference.fit`` (minutes instead of
-a few seconds). ``--pose-only`` poses the model instead of fitting it and writes ``body.obj``
-with front and side pictures (``body.png``).
+Without the photo or the detector it fits the shipped keypoints of the same photo instead
+(``smplify/data/examples/messi5_mediapipe33.json``, see ``examples/README.md``), as does
+``--keypoints FILE``: then it writes ``messi5.obj``, ``messi5_params.*``, ``messi5_fit.png``
+(over the photo if there, else a blank canvas) and ``messi5_side.png``. ``--reference`` fits
+the keypoints with the pure NumPy/SciPy ``smplify.reference.fit`` (minutes instead of a few
+seconds). ``--pose-only`` poses the model instead of fitting it and writes ``body.obj`` with
+front and side pictures (``body.png``).
 """
 
 from __future__ import annotations
@@ -125,6 +129,28 @@ def run_fit(model, out_dir: Path, keypoints_path: Path, image_path: Path,
     return 0
 
 
+def run_photo(model, out_dir: Path, image_path: Path) -> int:
+    """The demo proper: detect the people of the photo, fit each, write and report."""
+    from .pipeline import run
+    from .sources import open_source
+
+    source = open_source(image_path)
+    print(f"photo: {image_path} ({source.image_size[0]} x {source.image_size[1]} px); "
+          f"detecting people (MediaPipe Pose) and fitting model {model.name} ({model.gender})")
+    start = time.perf_counter()
+    summary = run(source, out_dir, model=model)
+    seconds = time.perf_counter() - start
+    print(f"found and fitted {summary.fits} {'person' if summary.fits == 1 else 'people'} "
+          f"(detect {summary.seconds['detect']:.2f} s, fit {summary.seconds['fit']:.2f} s, "
+          f"render {summary.seconds['render']:.2f} s)")
+    for track, _, result in summary.last:
+        print(f"person {track}:")
+        print_fit_report(result, seconds)
+    for path in summary.files:
+        print(f"wrote {path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo; returns the exit status (0 ok, 1 something not installed, 2 bad input)."""
     parser = argparse.ArgumentParser(prog="python -m smplify.demo",
@@ -132,8 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", default="demo_output", help="output folder")
     parser.add_argument("--model", default="open", help="'open' or an SMPL .pkl/.npz file")
     parser.add_argument("--gender", default="neutral", choices=("neutral", "male", "female"))
-    parser.add_argument("--keypoints", type=Path, default=EXAMPLE_KEYPOINTS,
-                        help="keypoint JSON in smplify's layout (default: the messi5 example)")
+    parser.add_argument("--keypoints", type=Path, default=None,
+                        help="fit this keypoint JSON (smplify's layout) instead of detecting "
+                             "people in the photo (default without the photo or the detector: "
+                             "the shipped messi5 keypoints)")
     parser.add_argument("--image", type=Path, default=EXAMPLE_PHOTO,
                         help="photo to draw the fit on (default: OpenCV's messi5.jpg)")
     parser.add_argument("--pose-only", action="store_true",
@@ -150,7 +178,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
         if args.pose_only:
             return run_pose_only(model, out_dir)
-        return run_fit(model, out_dir, args.keypoints, args.image, reference=args.reference)
+        if args.keypoints is None and not args.reference and args.image.is_file():
+            from .detection import DetectorUnavailable
+
+            try:
+                return run_photo(model, out_dir, args.image)
+            except DetectorUnavailable as err:
+                print(f"demo: {err}; fitting the shipped keypoints of the photo instead")
+        return run_fit(model, out_dir, args.keypoints or EXAMPLE_KEYPOINTS, args.image,
+                       reference=args.reference)
     except Unavailable as err:
         print(f"demo: {err}", file=sys.stderr)
         return 1

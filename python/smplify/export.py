@@ -34,6 +34,7 @@ camera_center      (2,)        float64    principal point (cx, cy), pixels
 energy_<term>      ()          float64    data, pose, angle, shape, interpenetration, total
 orientation        ()          str        "initial" or "flipped" (if the fit says)
 model, gender      ()          str        the body model used (if given)
+track_id, frame    ()          int64      person track and frame index (if given)
 =================  ==========  =========  ===========================================
 
 In ``.json`` the energies are one object ``"energy": {term: value}`` and the arrays are nested
@@ -185,7 +186,8 @@ def _params_dict(result: Any, model: Any) -> dict[str, Any]:
     return params
 
 
-def save_params(path: str | Path, result: Any, *, model: Any = None) -> Path:
+def save_params(path: str | Path, result: Any, *, model: Any = None,
+                track_id: int | None = None, frame: int | None = None) -> Path:
     """Write a fit's parameters in the smplx SMPL layer's naming and shapes.
 
     Parameters
@@ -198,6 +200,10 @@ def save_params(path: str | Path, result: Any, *, model: Any = None) -> Path:
         ``summary``).
     model : BodyModel or str, optional
         The model the fit used; its name and gender are recorded.
+    track_id : int, optional
+        The person's track in a video or folder (``smplify fit``), recorded.
+    frame : int, optional
+        The frame's index in its video or folder, recorded.
 
     Returns
     -------
@@ -207,6 +213,11 @@ def save_params(path: str | Path, result: Any, *, model: Any = None) -> Path:
     path = Path(path)
     suffix = _suffix(path, PARAM_SUFFIXES, "path")
     params = _params_dict(result, model)
+    for key, value in (("track_id", track_id), ("frame", frame)):
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"{key}: expected an int, got {type(value).__name__}")
+            params[key] = int(value)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".json":
         doc: dict[str, Any] = {}
@@ -225,6 +236,9 @@ def save_params(path: str | Path, result: Any, *, model: Any = None) -> Path:
         for key in ("orientation", "model", "gender"):
             if key in arrays:
                 arrays[key] = np.str_(arrays[key])
+        for key in ("track_id", "frame"):
+            if key in arrays:
+                arrays[key] = np.int64(arrays[key])
         np.savez(path, **arrays)
     return path
 
@@ -256,8 +270,8 @@ def load_params(path: str | Path) -> dict[str, Any]:
     dict
         ``betas`` (1, B), ``global_orient`` (1, 3), ``body_pose`` (1, 69), ``transl`` (1, 3)
         float32 arrays; ``focal_length`` float (pixels); ``camera_center`` (2,) float64
-        (pixels); ``energy`` dict of float; and ``orientation``, ``model``, ``gender`` (str)
-        when the file has them.
+        (pixels); ``energy`` dict of float; and ``orientation``, ``model``, ``gender`` (str),
+        ``track_id``, ``frame`` (int) when the file has them.
     """
     path = Path(path)
     suffix = _suffix(path, PARAM_SUFFIXES, "path")
@@ -290,4 +304,7 @@ def load_params(path: str | Path) -> dict[str, Any]:
     for key in ("orientation", "model", "gender"):
         if key in doc:
             params[key] = str(doc[key])
+    for key in ("track_id", "frame"):
+        if key in doc:
+            params[key] = int(np.asarray(doc[key]))
     return params

@@ -1,20 +1,27 @@
-"""A small software renderer for body meshes (NumPy + Pillow only).
+"""Pictures of bodies and fits: OpenGL rendering (moderngl, headless EGL) plus 2D drawing.
 
-Triangles are rasterised with a z-buffer, vectorised over all candidate pixels of all triangles,
-and flat-shaded with a Lambert term plus ambient light (the light sits at the camera).
+Meshes are rasterised by OpenGL (``smplify._gl``) in a windowless EGL context: on a machine
+without a GPU, Mesa's llvmpipe does it in software. This needs the ``render`` extra
+(``pip install 'smplify[render]'``: moderngl) and the EGL libraries (Debian: ``libegl1
+libgl1 libegl-mesa0``); without them rendering raises ``RenderUnavailable`` saying so.
+Shading is Lambert with the light at the camera plus an ambient share, two-sided.
 
 Two kinds of camera:
 
 - perspective, OpenCV convention (what ``smplify.fit`` returns): the camera at the origin,
   x right, y down, z forward; ``u = f X / Z + cx``, ``v = f Y / Z + cy``. Anything with
   ``focal_length`` and ``center`` (attributes or dict keys) works, with optional ``rotation``
-  (3, 3) and ``translation`` (3,) applied first: ``X_cam = R X + t``.
+  (3, 3) and ``translation`` (3,) applied first: ``X_cam = R X + t``. The GL projection is
+  built from exactly these intrinsics, so a vertex lands on the pixel the formula gives
+  (pixel ``(i, j)`` covers ``[i, i + 1) x [j, j + 1)``).
 - orthographic, from a named view in SMPL's frame (y up, the body faces +z): ``camera=None``
   frames the mesh from ``view`` ("front", "back", "left", "right", "side" = "left", "top").
 
-Sphere and capsule meshes to draw joints or capsules along with a body (``sphere_mesh``,
-``capsule_mesh``, ``merge_meshes``) come from `smplify.meshes`. Helpers draw 2D points
-(``draw_points``) and write PNG files (``save_png``).
+``draw_fit`` / ``draw_fits`` put fits over their photo (semi-transparent shaded meshes,
+detected keypoints red, the model's green) and ``draw_fit_side`` shows a fit from the side
+(``side_camera``). Sphere and capsule meshes to draw joints or capsules along with a body
+(``sphere_mesh``, ``capsule_mesh``, ``merge_meshes``) come from ``smplify.meshes``. Helpers
+draw 2D points (``draw_points``) and write PNG files (``save_png``).
 """
 
 from __future__ import annotations
@@ -27,6 +34,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from PIL import Image, ImageDraw
+
+from . import _gl
+from ._gl import RenderUnavailable
 
 # Meshes to draw along with a body live in smplify.meshes; they stay importable from here.
 from .meshes import (
@@ -44,6 +54,11 @@ __all__ = [
     "view_camera",
     "project_points",
     "render_mesh",
+    "side_camera",
+    "draw_fit",
+    "draw_fits",
+    "draw_fit_side",
+    "RenderUnavailable",
     "draw_points",
     "sphere_mesh",
     "capsule_mesh",
@@ -60,6 +75,13 @@ _VIEWS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]]
     "right": ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0)),
     "top": ((0.0, -1.0, 0.0), (0.0, 0.0, -1.0)),
 }
+
+FIT_COLOR = (0.45, 0.62, 0.95)  # the fitted body in draw_fit / draw_fit_side
+# One colour per person in draw_fits (tracks of a video keep theirs).
+TRACK_COLORS = (FIT_COLOR, (0.95, 0.60, 0.30), (0.45, 0.85, 0.55), (0.85, 0.45, 0.85),
+                (0.95, 0.85, 0.35), (0.40, 0.85, 0.90), (0.90, 0.45, 0.45), (0.65, 0.65, 0.70))
+DETECTED_COLOR = (220, 30, 30)  # keypoints from the detector or the keypoint file
+MODEL_COLOR = (30, 170, 60)  # the fitted model's keypoints
 
 
 @dataclass(frozen=True)
@@ -217,6 +239,46 @@ def project_points(points: ArrayLike, camera: Any) -> tuple[NDArray[np.float64],
     return uv, z
 
 
+def _check_faces(faces: ArrayLike, n_vertices: int) -> NDArray[np.int64]:
+    f = np.asarray(faces)
+    if f.ndim != 2 or f.shape[1] != 3 or not np.issubdtype(f.dtype, np.integer):
+        raise ValueError(f"faces: expected integer array of shape (F, 3), got {f.dtype} {f.shape}")
+    if f.size and (f.min() < 0 or f.max() >= n_vertices):
+        raise ValueError("faces: indices out of range of vertices")
+    return f.astype(np.int64, copy=False)
+
+
+def _background(image: ArrayLike | None, image_size: tuple[int, int] | None,
+                background: tuple[int, int, int]) -> NDArray[np.uint8]:
+    if image is not None:
+        img = np.asarray(image)
+        if img.ndim == 2:
+            img = np.repeat(img[:, :, None], 3, axis=2)
+        if img.ndim != 3 or img.shape[2] not in (3, 4) or img.dtype != np.uint8:
+            raise ValueError(f"image: expected (H, W, 3) uint8, got {img.dtype} {img.shape}")
+        return np.array(img[:, :, :3], dtype=np.uint8)
+    w, h = _check_size(image_size if image_size is not None else (512, 512))
+    out = np.empty((h, w, 3), dtype=np.uint8)
+    out[:] = np.asarray(background, dtype=np.uint8)
+    return out
+
+
+def _clip_matrix(cam: Camera, cam_pts: NDArray[np.float64],
+                 size: tuple[int, int]) -> NDArray[np.float32] | None:
+    """The GL clip matrix of ``cam``; None when nothing lies in front of a perspective camera."""
+    z = cam_pts[:, 2]
+    if isinstance(cam, OrthoCamera):
+        pad = 0.01 + 0.01 * float(np.ptp(z)) if z.size else 1.0
+        lo, hi = (float(z.min()), float(z.max())) if z.size else (0.0, 0.0)
+        return _gl.orthographic(cam.scale, cam.center, size, lo - pad, hi + pad)
+    ahead = z[z > 0]
+    if ahead.size == 0:
+        return None
+    near = max(0.5 * float(ahead.min()), 1e-4)
+    far = 2.0 * float(ahead.max()) + 1.0
+    return _gl.perspective(cam.focal_length, cam.center, size, near, far)
+
+
 def render_mesh(
     vertices: ArrayLike,
     faces: ArrayLike,
@@ -232,8 +294,11 @@ def render_mesh(
     keypoint_radius: float = 3.0,
     background: tuple[int, int, int] = (255, 255, 255),
     ambient: float = 0.3,
+    opacity: float = 1.0,
+    samples: int = 0,
+    smooth: bool = False,
 ) -> NDArray[np.uint8]:
-    """Render a triangle mesh into an RGB image.
+    """Render a triangle mesh into an RGB image (OpenGL through moderngl, headless EGL).
 
     Parameters
     ----------
@@ -265,153 +330,214 @@ def render_mesh(
         RGB of the empty image.
     ambient : float
         Ambient share of the shading, in [0, 1].
+    opacity : float
+        In (0, 1]: the mesh's share of a covered pixel (below 1 the picture shows through).
+    samples : int
+        Multisampling per pixel (0: none, exact coverage; 4: anti-aliased edges).
+    smooth : bool
+        Shade with interpolated vertex normals instead of one normal per face.
 
     Returns
     -------
     (H, W, 3) ndarray of uint8
+
+    Raises
+    ------
+    RenderUnavailable
+        moderngl (``smplify[render]``) or the EGL libraries are not installed.
     """
     v = _check_points(vertices, "vertices")
-    f = np.asarray(faces)
-    if f.ndim != 2 or f.shape[1] != 3 or not np.issubdtype(f.dtype, np.integer):
-        raise ValueError(f"faces: expected integer array of shape (F, 3), got {f.dtype} {f.shape}")
-    if f.size and (f.min() < 0 or f.max() >= len(v)):
-        raise ValueError("faces: indices out of range of vertices")
-    if image is not None:
-        img = np.asarray(image)
-        if img.ndim == 2:
-            img = np.repeat(img[:, :, None], 3, axis=2)
-        if img.ndim != 3 or img.shape[2] not in (3, 4):
-            raise ValueError(f"image: expected (H, W, 3), got {img.shape}")
-        out = np.array(img[:, :, :3], dtype=np.uint8)
-        size = (out.shape[1], out.shape[0])
-    else:
-        size = _check_size(image_size if image_size is not None else (512, 512))
-        out = np.empty((size[1], size[0], 3), dtype=np.uint8)
-        out[:] = np.asarray(background, dtype=np.uint8)
+    f = _check_faces(faces, len(v))
+    if not 0.0 < float(opacity) <= 1.0:
+        raise ValueError(f"opacity: expected a value in (0, 1], got {opacity}")
+    out = _background(image, image_size, background)
+    size = (out.shape[1], out.shape[0])
     cam = view_camera(v, view, size) if camera is None else camera
     if not isinstance(cam, OrthoCamera):
         cam = _as_camera(cam, focal_length, size)
     colors = _face_colors(color, len(f))
-
-    uv, depth = project_points(v, cam)
-    if isinstance(cam, OrthoCamera):
-        cam_pts = v @ cam.rotation.T
-    else:
-        cam_pts = v @ cam.rotation.T + cam.translation
-    _rasterise(out, uv, depth, cam_pts, f, colors, isinstance(cam, OrthoCamera), ambient)
+    cam_pts = v @ cam.rotation.T
+    if isinstance(cam, PerspectiveCamera):
+        cam_pts = cam_pts + cam.translation
+    clip = _clip_matrix(cam, cam_pts, size)
+    if clip is not None and len(f):
+        rgba = _gl.draw(cam_pts, f, colors, clip, size, ambient=ambient, smooth=smooth,
+                        samples=samples).astype(np.float32)
+        # "over" compositing of the premultiplied mesh colour onto the picture
+        alpha = float(opacity) * rgba[:, :, 3:] / 255.0
+        mixed = out * (1.0 - alpha) + float(opacity) * rgba[:, :, :3]
+        out = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
     if keypoints_2d is not None:
         out = draw_points(out, keypoints_2d, color=keypoint_color, radius=keypoint_radius)
     return out
 
 
-def _rasterise(
-    out: NDArray[np.uint8],
-    uv: NDArray[np.float64],
-    depth: NDArray[np.float64],
-    cam_pts: NDArray[np.float64],
-    faces: NDArray,
-    colors: NDArray[np.float64],
-    orthographic: bool,
-    ambient: float,
-    chunk: int = 2_000_000,
-) -> None:
-    h, w = out.shape[:2]
-    # 1. Drop triangles behind a perspective camera or off-screen.
-    tri_uv = uv[faces]  # F x 3 x 2
-    tri_z = depth[faces]  # F x 3
-    keep = np.all(np.isfinite(tri_uv), axis=(1, 2))
-    if not orthographic:
-        keep &= np.all(tri_z > 1e-6, axis=1)
-    lo = np.floor(tri_uv.min(axis=1) - 0.5).astype(np.int64) + 1  # first pixel centre >= min
-    hi = np.floor(tri_uv.max(axis=1) - 0.5).astype(np.int64)  # last pixel centre <= max
-    lo = np.maximum(lo, 0)
-    hi = np.minimum(hi, [w - 1, h - 1])
-    keep &= np.all(hi >= lo, axis=1)
-    idx = np.nonzero(keep)[0]
-    if idx.size == 0:
-        return
+def side_camera(vertices: ArrayLike, camera: Any, image_size: tuple[int, int],
+                angle: float = np.pi / 2) -> PerspectiveCamera:
+    """The fit's camera turned about the vertical through the body's centre.
 
-    # 2. Flat Lambert shading from the face normal in the camera frame (light at the camera).
-    p = cam_pts[faces[idx]]
-    n = np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0])
-    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-30)
-    if orthographic:
-        view_dir = np.array([0.0, 0.0, 1.0])
-        lambert = np.abs(n @ view_dir)
-    else:
-        centre = p.mean(axis=1)
-        centre /= np.maximum(np.linalg.norm(centre, axis=1, keepdims=True), 1e-30)
-        lambert = np.abs(np.einsum("fi,fi->f", n, centre))
-    shade = colors[idx] * (ambient + (1.0 - ambient) * lambert)[:, None]
+    The camera keeps its intrinsics and its distance to the body and swings by ``angle``
+    (radians, about the camera frame's y axis, the image vertical, through the centre of the
+    vertices' bounding box): with the default 90° the body is seen from its side at the place
+    and scale it has in the photo.
 
-    # 3. Candidate pixels of every triangle's bounding box, in chunks of bounded size.
-    counts = (hi[idx, 0] - lo[idx, 0] + 1) * (hi[idx, 1] - lo[idx, 1] + 1)
-    zbuf = np.full(h * w, np.inf)
-    fbuf = np.full(h * w, -1, dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(counts)])
-    first = 0
-    while first < idx.size:
-        last = int(np.searchsorted(starts, starts[first] + chunk, side="right")) - 1
-        last = max(last, first + 1)
-        sel = np.arange(first, min(last, idx.size))
-        _raster_chunk(sel, idx, counts, lo, hi, tri_uv, tri_z, orthographic, w, zbuf, fbuf)
-        first = sel[-1] + 1
-    hit = fbuf >= 0
-    flat = out.reshape(-1, 3)
-    flat[hit] = np.clip(shade[fbuf[hit]] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    Parameters
+    ----------
+    vertices : (N, 3) array_like
+        The body in the camera frame, metres.
+    camera : camera-like
+        ``FitResult.camera`` or anything with ``focal_length`` and ``center``.
+    image_size : (2,) tuple of int
+        (width, height), pixels.
+    angle : float
+        Radians; positive turns the camera toward the body's left for a person facing it.
+
+    Returns
+    -------
+    PerspectiveCamera
+        With ``X_cam = R X + t`` mapping the fit's camera frame to the turned camera's.
+    """
+    v = _check_points(vertices, "vertices")
+    cam = _as_camera(camera, None, _check_size(image_size))
+    centre = (v.min(axis=0) + v.max(axis=0)) / 2.0
+    c, s = float(np.cos(angle)), float(np.sin(angle))
+    turn = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])  # rotation about y
+    rot = turn @ cam.rotation
+    tr = turn @ cam.translation + centre - turn @ centre
+    return PerspectiveCamera(cam.focal_length, cam.center, rot, tr)
 
 
-def _raster_chunk(
-    sel: NDArray[np.int64],
-    idx: NDArray[np.int64],
-    counts: NDArray[np.int64],
-    lo: NDArray[np.int64],
-    hi: NDArray[np.int64],
-    tri_uv: NDArray[np.float64],
-    tri_z: NDArray[np.float64],
-    orthographic: bool,
-    width: int,
-    zbuf: NDArray[np.float64],
-    fbuf: NDArray[np.int64],
-) -> None:
-    c = counts[sel]
-    owner = np.repeat(sel, c)  # position in idx of the triangle of each candidate
-    offset = np.arange(owner.size) - np.repeat(np.cumsum(c) - c, c)
-    t = idx[owner]
-    bw = hi[t, 0] - lo[t, 0] + 1
-    px = lo[t, 0] + offset % bw
-    py = lo[t, 1] + offset // bw
-    # Barycentric coordinates of the pixel centre.
-    a, b, cc = tri_uv[t, 0], tri_uv[t, 1], tri_uv[t, 2]
-    x = px + 0.5
-    y = py + 0.5
-    det = (b[:, 1] - cc[:, 1]) * (a[:, 0] - cc[:, 0]) + (cc[:, 0] - b[:, 0]) * (a[:, 1] - cc[:, 1])
-    ok = np.abs(det) > 1e-12
-    det = np.where(ok, det, 1.0)
-    l0 = ((b[:, 1] - cc[:, 1]) * (x - cc[:, 0]) + (cc[:, 0] - b[:, 0]) * (y - cc[:, 1])) / det
-    l1 = ((cc[:, 1] - a[:, 1]) * (x - cc[:, 0]) + (a[:, 0] - cc[:, 0]) * (y - cc[:, 1])) / det
-    l2 = 1.0 - l0 - l1
-    eps = -1e-9
-    inside = ok & (l0 >= eps) & (l1 >= eps) & (l2 >= eps)
-    z = tri_z[t]
-    if orthographic:
-        d = l0 * z[:, 0] + l1 * z[:, 1] + l2 * z[:, 2]
-    else:  # perspective-correct: 1/z is linear in screen space
-        d = 1.0 / (l0 / z[:, 0] + l1 / z[:, 1] + l2 / z[:, 2])
-    pix = (py * width + px)[inside]
-    d = d[inside]
-    tri = owner[inside]
-    if pix.size == 0:
-        return
-    # Nearest candidate per pixel, then merge with the buffer.
-    order = np.lexsort((d, pix))
-    pix, d, tri = pix[order], d[order], tri[order]
-    first = np.ones(pix.size, dtype=bool)
-    first[1:] = pix[1:] != pix[:-1]
-    pix, d, tri = pix[first], d[first], tri[first]
-    closer = d < zbuf[pix]
-    zbuf[pix[closer]] = d[closer]
-    fbuf[pix[closer]] = tri[closer]
+def draw_fit(result: Any, image: ArrayLike | None = None, *,
+             keypoints: ArrayLike | None = None, image_size: tuple[int, int] | None = None,
+             opacity: float = 0.6, samples: int = 4) -> NDArray[np.uint8]:
+    """A fit over its photo: the shaded, semi-transparent mesh and the 2D keypoints.
+
+    Parameters
+    ----------
+    result : FitResult
+        Needs ``vertices`` (N, 3), ``faces`` (F, 3), ``camera`` and ``keypoints_2d`` (K, 2).
+    image : (H, W, 3) uint8, optional
+        The photo or video frame; None: a white canvas of ``image_size``.
+    keypoints : (K, 2) or (K, 3) array_like, optional
+        The detected keypoints (pixels, confidence), drawn red; the model's
+        (``result.keypoints_2d``) are drawn green.
+    image_size : (2,) tuple of int, optional
+        (width, height) when there is no ``image``.
+    opacity : float
+        The mesh's share of a covered pixel.
+    samples : int
+        Multisampling (4: anti-aliased silhouette).
+
+    Returns
+    -------
+    (H, W, 3) uint8 ndarray
+    """
+    return draw_fits([result], image, keypoints=None if keypoints is None else [keypoints],
+                     image_size=image_size, opacity=opacity, samples=samples)
+
+
+def draw_fits(results: Sequence[Any], image: ArrayLike | None = None, *,
+              keypoints: Sequence[ArrayLike | None] | None = None,
+              image_size: tuple[int, int] | None = None,
+              colors: Sequence[Any] | None = None, opacity: float = 0.6,
+              samples: int = 4) -> NDArray[np.uint8]:
+    """Several people's fits over one picture, in one pass (so the nearer hides the farther).
+
+    Parameters
+    ----------
+    results : sequence of FitResult
+        Fits of the people of one picture; they must share the camera.
+    image : (H, W, 3) uint8, optional
+        The picture; None: a white canvas of ``image_size``.
+    keypoints : sequence of (K, 2) / (K, 3) array_like or None, optional
+        Each person's detected keypoints (red); the model's are drawn green.
+    image_size : (2,) tuple of int, optional
+        (width, height) when there is no ``image``.
+    colors : sequence of (3,) colours, optional
+        One RGB in [0, 1] per person; default ``TRACK_COLORS`` in turn.
+    opacity : float
+        The meshes' share of a covered pixel.
+    samples : int
+        Multisampling.
+
+    Returns
+    -------
+    (H, W, 3) uint8 ndarray
+    """
+    results = list(results)
+    if keypoints is not None and len(keypoints) != len(results):
+        raise ValueError(f"keypoints: expected {len(results)} arrays (one per result), got "
+                         f"{len(keypoints)}")
+    if colors is not None and len(colors) != len(results):
+        raise ValueError(f"colors: expected {len(results)} colours, got {len(colors)}")
+    picture = _background(image, image_size, (255, 255, 255))
+    if not results:
+        return picture
+    camera = results[0].camera
+    for r in results[1:]:
+        if not (np.isclose(float(r.camera.focal_length), float(camera.focal_length)) and
+                np.allclose(r.camera.center, camera.center)):
+            raise ValueError("results: the fits of one picture must share the camera "
+                             "(focal_length, center)")
+    colors = colors or [TRACK_COLORS[i % len(TRACK_COLORS)] for i in range(len(results))]
+    vertices, faces, face_colors = merge_meshes(
+        [(r.vertices, r.faces) for r in results], colors=list(colors))
+    picture = render_mesh(vertices, faces, camera=camera, image=picture, color=face_colors,
+                          opacity=opacity, samples=samples, smooth=True, ambient=0.35)
+    for i, r in enumerate(results):
+        picture = _draw_keypoints(picture, None if keypoints is None else keypoints[i],
+                                  r.keypoints_2d)
+    return picture
+
+
+def draw_fit_side(result: Any, image_size: tuple[int, int], *, samples: int = 4,
+                  background: tuple[int, int, int] = (255, 255, 255)) -> NDArray[np.uint8]:
+    """The fit seen from its side (:func:`side_camera`), opaque, on a plain background.
+
+    Parameters
+    ----------
+    result : FitResult
+    image_size : (2,) tuple of int
+        (width, height), pixels: use the photo's for a view at the same scale.
+    samples : int
+        Multisampling.
+    background : (3,) tuple of int
+        RGB.
+
+    Returns
+    -------
+    (H, W, 3) uint8 ndarray
+    """
+    cam = side_camera(result.vertices, result.camera, image_size)
+    return render_mesh(result.vertices, result.faces, camera=cam, image_size=image_size,
+                       color=FIT_COLOR, samples=samples, smooth=True, ambient=0.35,
+                       background=background)
+
+
+def _draw_keypoints(picture: NDArray[np.uint8], detected: ArrayLike | None,
+                    model: ArrayLike | None) -> NDArray[np.uint8]:
+    """Detected keypoints red, the model's green, a line from each detected point to its twin."""
+    det = None if detected is None else np.asarray(detected, dtype=np.float64)
+    mod = None if model is None else np.asarray(model, dtype=np.float64)[:, :2]
+    # Dots scale with the person (a pedestrian 100 px tall gets 1.5 px dots), up to 1/200 of
+    # the picture.
+    spread = mod[np.all(np.isfinite(mod), axis=1)] if mod is not None else np.zeros((0, 2))
+    height = float(np.ptp(spread[:, 1])) if len(spread) else float(picture.shape[0])
+    radius = float(np.clip(height / 60.0, 1.5, max(2.0, min(picture.shape[:2]) / 200.0)))
+    pil = Image.fromarray(picture)
+    draw = ImageDraw.Draw(pil)
+    if det is not None and mod is not None and len(det) == len(mod):
+        for d, m in zip(det, mod, strict=True):
+            if np.all(np.isfinite(d[:2])) and np.all(np.isfinite(m)) and \
+                    (det.shape[1] < 3 or d[2] > 0):
+                draw.line([tuple(d[:2]), tuple(m)], fill=(250, 230, 60), width=1)
+    out = np.asarray(pil, dtype=np.uint8).copy()
+    if det is not None:
+        out = draw_points(out, det, color=DETECTED_COLOR, radius=radius)
+    if mod is not None:
+        keep = np.all(np.isfinite(mod), axis=1)
+        out = draw_points(out, mod[keep], color=MODEL_COLOR, radius=radius * 0.75)
+    return out
 
 
 def draw_points(

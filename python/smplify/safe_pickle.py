@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import copyreg
+import importlib
 import pickle
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,15 @@ def _latin1_encode(text: str, encoding: str = "latin1", errors: str = "strict") 
     return codecs.encode(text, "latin1", errors)
 
 
+def _numpy_module(name: str) -> Any:
+    """numpy's ``_core.<name>`` (NumPy 2) or ``core.<name>`` (1.x, whose ``numpy._core`` is a
+    partial shim: it has ``multiarray`` but no ``numeric``)."""
+    try:
+        return importlib.import_module(f"numpy._core.{name}")
+    except ImportError:
+        return importlib.import_module(f"numpy.core.{name}")
+
+
 def _numpy_globals() -> dict[tuple[str, str], Any]:
     """NumPy's array and dtype constructors, under the module names pickles give them.
 
@@ -77,8 +87,7 @@ def _numpy_globals() -> dict[tuple[str, str], Any]:
     exec strings) is reachable from a pickle.
     """
     allowed: dict[tuple[str, str], Any] = {}
-    core = getattr(np, "_core", None) or np.core
-    multiarray = core.multiarray
+    multiarray = _numpy_module("multiarray")
     for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
         allowed[(module, "_reconstruct")] = multiarray._reconstruct
         allowed[(module, "scalar")] = multiarray.scalar
@@ -86,7 +95,7 @@ def _numpy_globals() -> dict[tuple[str, str], Any]:
         allowed[(module, "ndarray")] = np.ndarray
         allowed[(module, "dtype")] = np.dtype
     for module in ("numpy.core.numeric", "numpy._core.numeric"):
-        allowed[(module, "_frombuffer")] = core.numeric._frombuffer
+        allowed[(module, "_frombuffer")] = _numpy_module("numeric")._frombuffer
     for name in ("Float64DType", "Float32DType", "Int64DType", "Int32DType", "UInt32DType",
                  "BoolDType", "StrDType", "BytesDType"):
         if hasattr(np.dtypes, name):

@@ -1,0 +1,360 @@
+"""Find people in a photo: MediaPipe Pose's 33 keypoints for every person (``smplify[detect]``).
+
+Fully offline: the two networks are the ``.tflite`` files that the ``mediapipe==0.10.21`` wheel
+ships (``pose_detection.tflite``, the BlazePose person detector, and
+``pose_landmark_full.tflite``, the "full" landmark model). MediaPipe Tasks' ``PoseLandmarker``
+wants them as one ``.task`` bundle with input-normalisation metadata; :func:`_task_bundle`
+assembles that bundle in memory from the wheel's files (the metadata says what the legacy
+graphs do: the detector takes pixels scaled to [-1, 1], the landmark model to [0, 1]).
+
+Several people, two ways, merged:
+
+1. ``PoseLandmarker(num_poses=N)`` on the whole image and, for a wide (or tall) picture, on
+   overlapping square tiles of it. Its detector keys on the face and upper body and finds
+   people who fill a good part of the (letterboxed, square) input: a portrait, a player, a
+   group side by side once each tile holds one or two of them.
+2. OpenCV's HOG people detector (Dalal-Triggs, built into OpenCV) finds pedestrians down to
+   ~100 px tall, whom (1) misses (none of the people of OpenCV's ``vtest.avi`` surveillance
+   clip, 768 x 576); each box not already covered by a person of (1) is cut out as a square
+   with a margin, scaled to 256 px and given to a one-person landmarker.
+
+A person is kept when MediaPipe's pose presence passes ``min_confidence``; people are returned
+largest first.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import io
+import os
+import warnings
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import SmplifyError
+
+__all__ = ["DetectorUnavailable", "Detector", "Person", "detect", "load_image"]
+
+NUM_KEYPOINTS = 33
+CROP_SIZE = 256  # pixels: the side of the square a HOG box is scaled to
+CROP_MARGIN = 1.3  # the square's side over the box's longer side
+
+
+class DetectorUnavailable(SmplifyError, RuntimeError):
+    """The detector extra (``smplify[detect]``: mediapipe) is not installed."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person found in an image.
+
+    Attributes
+    ----------
+    keypoints : (33, 3) float64
+        MediaPipe's landmarks, x and y in pixels, and their visibility in [0, 1].
+    world : (33, 3) float64
+        MediaPipe's world landmarks: metres, hip-centred, x right, y down, z away from the
+        camera (the camera-aligned 3D of SPEC §6).
+    box : (4,) float64
+        x0, y0, x1, y1 of the visible keypoints, pixels.
+    source : str
+        "image" (found by the whole-image landmarker), "tile" (in a square tile of a wide or
+        tall picture) or "hog" (in a HOG people box).
+    """
+
+    keypoints: NDArray[np.float64]
+    world: NDArray[np.float64]
+    box: NDArray[np.float64]
+    source: str
+
+
+def _mediapipe() -> Any:
+    try:
+        import mediapipe
+    except ImportError:
+        raise DetectorUnavailable(
+            "the person detector needs the 'detect' extra: pip install 'smplify[detect]' "
+            "(mediapipe 0.10.21, with the pose models inside its wheel)") from None
+    return mediapipe
+
+
+def _with_image_metadata(path: str, name: str, mean: float, std: float) -> bytes:
+    """The ``.tflite`` at ``path`` with metadata saying how input pixels are normalised."""
+    from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer
+
+    with open(path, "rb") as f:
+        model = bytearray(f.read())
+    # MediaPipe's populator leaves a temporary file's reader open: collect it here, quietly.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        writer = metadata_writer.MetadataWriter.create(model).add_general_info(name)
+        bundled = bytes(writer.add_image_input([mean], [std]).populate()[0])
+        del writer
+        gc.collect()
+    return bundled
+
+
+@functools.lru_cache(maxsize=1)
+def _task_bundle() -> bytes:
+    """A PoseLandmarker ``.task`` bundle (a zip of the two networks), from the wheel's files."""
+    root = os.path.dirname(_mediapipe().__file__)
+    detector = os.path.join(root, "modules", "pose_detection", "pose_detection.tflite")
+    landmarks = os.path.join(root, "modules", "pose_landmark", "pose_landmark_full.tflite")
+    for path in (detector, landmarks):
+        if not os.path.isfile(path):
+            raise DetectorUnavailable(f"the mediapipe wheel lacks {path}: install "
+                                      "'smplify[detect]' (mediapipe==0.10.21)")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        # (x - 127.5) / 127.5 in [-1, 1] for the detector, x / 255 in [0, 1] for landmarks
+        bundle.writestr("pose_detector.tflite",
+                        _with_image_metadata(detector, "pose_detector", 127.5, 127.5))
+        bundle.writestr("pose_landmarks_detector.tflite",
+                        _with_image_metadata(landmarks, "pose_landmarks_detector", 0.0, 255.0))
+    return buffer.getvalue()
+
+
+def _landmarker(num_poses: int, min_confidence: float) -> Any:
+    _mediapipe()  # a clear error when the extra is missing
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    options = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_buffer=_task_bundle()),
+        running_mode=vision.RunningMode.IMAGE, num_poses=num_poses,
+        min_pose_detection_confidence=min_confidence,
+        min_pose_presence_confidence=min_confidence, min_tracking_confidence=min_confidence)
+    return vision.PoseLandmarker.create_from_options(options)
+
+
+def load_image(image: Any, name: str = "image") -> NDArray[np.uint8]:
+    """An image as (H, W, 3) uint8 RGB, from a path or an array.
+
+    Parameters
+    ----------
+    image : str, Path, or (H, W), (H, W, 3), (H, W, 4) array_like of uint8
+        A file Pillow reads (JPEG, PNG, ...; EXIF orientation applied), or pixels (RGB order;
+        grey is repeated, alpha dropped).
+    name : str
+        What to call the argument in error messages.
+
+    Returns
+    -------
+    (H, W, 3) uint8 ndarray, C-contiguous
+    """
+    if isinstance(image, (str, os.PathLike)):
+        from PIL import Image, ImageOps, UnidentifiedImageError
+
+        path = Path(image)
+        if not path.is_file():
+            raise FileNotFoundError(f"image not found: {path}")
+        try:
+            with Image.open(path) as img:
+                return np.ascontiguousarray(ImageOps.exif_transpose(img).convert("RGB"))
+        except (UnidentifiedImageError, OSError) as err:
+            raise ValueError(f"{path}: not a readable image ({err})") from None
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8 or arr.ndim not in (2, 3) or \
+            (arr.ndim == 3 and arr.shape[2] not in (3, 4)) or min(arr.shape[:2]) < 1:
+        raise ValueError(f"{name}: expected a path or an (H, W, 3) uint8 array, got "
+                         f"{arr.dtype} {arr.shape}")
+    if arr.ndim == 2:
+        arr = np.repeat(arr[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(arr[:, :, :3])
+
+
+def _box(points: NDArray[np.float64], visibility: NDArray[np.float64]) -> NDArray[np.float64]:
+    seen = points[visibility >= 0.5]
+    seen = seen if len(seen) >= 2 else points
+    return np.concatenate([seen.min(axis=0), seen.max(axis=0)])
+
+
+def _overlap(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
+    """Share of box ``b``'s area that box ``a`` covers."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    area = max((b[2] - b[0]) * (b[3] - b[1]), 1e-9)
+    return max(w, 0.0) * max(h, 0.0) / area
+
+
+def _square_tiles(width: int, height: int) -> list[tuple[int, int, int]]:
+    """(x0, y0, side) of overlapping square tiles of a long picture; none for a squarish one.
+
+    The landmarker letterboxes the picture into a square: in a wide group photo each person
+    shrinks below what its face-keyed detector finds, in a square tile they keep their size.
+    """
+    side = min(width, height)
+    long = max(width, height)
+    if long < 1.3 * side:
+        return []
+    count = int(np.ceil((long - side) / (side / 2))) + 1  # half-tile overlap
+    starts = np.linspace(0, long - side, count).round().astype(int)
+    if width >= height:
+        return [(int(x), 0, side) for x in starts]
+    return [(0, int(y), side) for y in starts]
+
+
+class Detector:
+    """MediaPipe Pose for every person of an image (see the module docstring).
+
+    Parameters
+    ----------
+    max_people : int
+        At most this many people per image.
+    min_confidence : float
+        MediaPipe's detection and pose-presence thresholds, in (0, 1).
+    people_boxes : bool
+        Also look inside OpenCV's HOG people boxes (finds small, distant people; ~0.2 s
+        for a 768 x 576 image on one core). False: the whole-image landmarker only.
+    people_box_scale : float
+        Enlarge the picture by this factor for the HOG detector, whose window is 128 px tall:
+        1.5 finds people down to ~85 px (on vtest.avi about twice as many, at 2.5x the time).
+
+    Raises
+    ------
+    DetectorUnavailable
+        mediapipe (``smplify[detect]``) is not installed.
+    """
+
+    def __init__(self, max_people: int = 10, min_confidence: float = 0.5,
+                 people_boxes: bool = True, people_box_scale: float = 1.0):
+        if int(max_people) < 1:
+            raise ValueError(f"max_people: expected an integer >= 1, got {max_people!r}")
+        if not 0.0 < float(min_confidence) < 1.0:
+            raise ValueError(f"min_confidence: expected a value in (0, 1), got "
+                             f"{min_confidence!r}")
+        if not 0.25 <= float(people_box_scale) <= 4.0:
+            raise ValueError(f"people_box_scale: expected a factor in [0.25, 4], got "
+                             f"{people_box_scale!r}")
+        self.max_people = int(max_people)
+        self.min_confidence = float(min_confidence)
+        self.people_box_scale = float(people_box_scale)
+        self._whole = _landmarker(self.max_people, self.min_confidence)
+        self._single = _landmarker(1, self.min_confidence) if people_boxes else None
+        self._hog = None
+        if people_boxes:
+            import cv2
+
+            self._hog = cv2.HOGDescriptor()
+            self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+
+    def detect(self, image: Any) -> list[Person]:
+        """Every person found in ``image`` (a path or RGB pixels, see :func:`load_image`).
+
+        Returns
+        -------
+        list of Person
+            Largest (keypoint box area) first.
+        """
+        rgb = load_image(image)
+        people = self._people(self._whole, rgb, origin=(0.0, 0.0), scale=1.0, source="image")
+        for x0, y0, side in _square_tiles(rgb.shape[1], rgb.shape[0]):
+            tile = rgb[y0:y0 + side, x0:x0 + side]
+            for person in self._people(self._whole, tile, origin=(x0, y0), scale=1.0,
+                                       source="tile"):
+                if all(_overlap(p.box, person.box) < 0.5 for p in people):
+                    people.append(person)
+        if self._hog is not None and len(people) < self.max_people:
+            for box in self.people_boxes(rgb):
+                if any(_overlap(p.box, box) > 0.5 for p in people):
+                    continue
+                for person in self._in_box(rgb, box):
+                    if all(_overlap(p.box, person.box) < 0.5 for p in people):
+                        people.append(person)
+        people.sort(key=lambda p: -(p.box[2] - p.box[0]) * (p.box[3] - p.box[1]))
+        return people[:self.max_people]
+
+    def people_boxes(self, rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
+        """(M, 4) x0, y0, x1, y1 boxes of OpenCV's HOG people detector, pixels."""
+        if self._hog is None:
+            return np.zeros((0, 4))
+        import cv2
+
+        up = self.people_box_scale
+        image = rgb if up == 1.0 else cv2.resize(rgb, None, fx=up, fy=up,
+                                                 interpolation=cv2.INTER_LINEAR)
+        boxes, _ = self._hog.detectMultiScale(image, winStride=(8, 8), padding=(8, 8),
+                                              scale=1.05)
+        boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4) / up
+        return np.c_[boxes[:, :2], boxes[:, :2] + boxes[:, 2:]]
+
+    def _in_box(self, rgb: NDArray[np.uint8], box: NDArray[np.float64]) -> list[Person]:
+        """The pose inside a people box: a square crop, zero-padded, scaled to CROP_SIZE."""
+        import cv2
+
+        side = CROP_MARGIN * max(box[2] - box[0], box[3] - box[1])
+        x0 = int(round((box[0] + box[2] - side) / 2))
+        y0 = int(round((box[1] + box[3] - side) / 2))
+        n = int(round(side))
+        crop = np.zeros((n, n, 3), dtype=np.uint8)
+        h, w = rgb.shape[:2]
+        sx, sy = max(x0, 0), max(y0, 0)
+        ex, ey = min(x0 + n, w), min(y0 + n, h)
+        crop[sy - y0:ey - y0, sx - x0:ex - x0] = rgb[sy:ey, sx:ex]
+        crop = cv2.resize(crop, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_LINEAR)
+        return self._people(self._single, crop, origin=(x0, y0), scale=n / CROP_SIZE,
+                            source="hog")
+
+    def _people(self, landmarker: Any, rgb: NDArray[np.uint8], origin: Sequence[float],
+                scale: float, source: str) -> list[Person]:
+        import mediapipe as mp
+
+        h, w = rgb.shape[:2]
+        result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
+                                            data=np.ascontiguousarray(rgb)))
+        people = []
+        for landmarks, world in zip(result.pose_landmarks, result.pose_world_landmarks,
+                                    strict=True):
+            lm = np.array([[p.x * w, p.y * h, p.visibility] for p in landmarks])
+            lm[:, :2] = lm[:, :2] * scale + np.asarray(origin, dtype=np.float64)
+            lm[:, 2] = np.clip(np.nan_to_num(lm[:, 2]), 0.0, 1.0)
+            xyz = np.array([[p.x, p.y, p.z] for p in world], dtype=np.float64)
+            people.append(Person(lm, xyz, _box(lm[:, :2], lm[:, 2]), source))
+        return people
+
+    def close(self) -> None:
+        """Free MediaPipe's graphs."""
+        for landmarker in (self._whole, self._single):
+            if landmarker is not None:
+                landmarker.close()
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_detector(max_people: int, min_confidence: float, people_boxes: bool) -> Detector:
+    return Detector(max_people, min_confidence, people_boxes)
+
+
+def detect(image: Any, *, max_people: int = 10, min_confidence: float = 0.5,
+           people_boxes: bool = True) -> list[NDArray[np.float64]]:
+    """MediaPipe's 33 keypoints of every person in an image (``smplify[detect]``).
+
+    Parameters
+    ----------
+    image : str, Path, or (H, W, 3) uint8 array_like
+        A photo file or RGB pixels.
+    max_people : int
+        At most this many people.
+    min_confidence : float
+        Detection and pose-presence threshold, in (0, 1).
+    people_boxes : bool
+        Also search OpenCV's HOG people boxes (small, distant people).
+
+    Returns
+    -------
+    list of (33, 3) float64 ndarray
+        Per person, largest first: x, y in pixels and MediaPipe's visibility in [0, 1]
+        (format "mediapipe33"); empty when nobody is found.
+
+    Raises
+    ------
+    DetectorUnavailable
+        mediapipe is not installed.
+    """
+    detector = _shared_detector(int(max_people), float(min_confidence), bool(people_boxes))
+    return [p.keypoints for p in detector.detect(image)]

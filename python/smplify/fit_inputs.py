@@ -1,0 +1,114 @@
+"""``smplify fit INPUT ...`` for photos, videos, folders and multi-person keypoint files.
+
+Each INPUT is opened by ``smplify.sources.open_source`` and run through
+``smplify.pipeline.run``; a progress bar (tqdm, on stderr) runs over the frames of videos and
+folders, and each INPUT ends with one summary line. A bad INPUT prints one line naming it and
+the others still run. Exit status: 0 all done, 2 some INPUT was bad, 1 something is not
+installed (an extra: the detector for pictures, the renderer for overlays).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from .errors import SmplifyError
+
+__all__ = ["fit_inputs", "EXIT_OK", "EXIT_BAD_INPUT", "EXIT_UNAVAILABLE"]
+
+EXIT_OK, EXIT_UNAVAILABLE, EXIT_BAD_INPUT = 0, 1, 2
+_BAD_INPUT = (SmplifyError, ValueError, TypeError, FileNotFoundError, OSError)
+
+
+def _progress(source: Any, enabled: bool, max_frames: int | None) -> Any:
+    if not (enabled and source.is_sequence):
+        return None
+    from functools import partial
+
+    from tqdm import tqdm
+
+    total = source.num_frames
+    if max_frames is not None and total is not None:
+        total = min(total, max_frames)
+    return partial(tqdm, total=total, desc=source.path.name, unit="frame", leave=False,
+                   dynamic_ncols=True)
+
+
+def fit_inputs(inputs: Sequence[str | Path], out_dir: str | Path, *, model: Any,
+               format: str | None = None, image_size: Sequence[int] | None = None,
+               focal_length: float | None = None, mesh_suffix: str = ".obj",
+               render: bool = True, max_frames: int | None = None, progress: bool = True,
+               stdout: TextIO | None = None, stderr: TextIO | None = None,
+               **options: Any) -> int:
+    """Fit every person of every INPUT and write the results (see ``smplify.pipeline``).
+
+    Parameters
+    ----------
+    inputs : sequence of str or Path
+        Photos, videos, folders, OpenPose/COCO/smplify JSON or .npz files.
+    out_dir : str or Path
+        Output folder; with several inputs each gets ``out_dir/<input stem>/``.
+    model : BodyModel
+        The loaded body model.
+    format : str, optional
+        Keypoint format of files that do not say it.
+    image_size : (width, height), optional
+        For keypoint files that do not say it.
+    focal_length : float, optional
+        Pixels.
+    mesh_suffix : str
+        ".obj", ".ply" or ".glb".
+    render : bool
+        Write overlays (and side views, overlay videos).
+    max_frames : int, optional
+        Stop each input after this many frames.
+    progress : bool
+        Show a progress bar on videos and folders.
+    stdout, stderr : text streams, optional
+        Where the summary lines and the errors go (default: sys.stdout, sys.stderr).
+    **options
+        Fit options, as for ``smplify.fit``.
+
+    Returns
+    -------
+    int
+        The exit status.
+    """
+    from ._gl import RenderUnavailable
+    from .detection import DetectorUnavailable
+    from .pipeline import run
+    from .sources import open_source
+
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    status = EXIT_OK
+    for item in inputs:
+        path = Path(item)
+        target = Path(out_dir) / path.stem if len(inputs) > 1 else Path(out_dir)
+        start = time.perf_counter()
+        try:
+            source = open_source(path, format=format, image_size=image_size)
+            summary = run(source, target, model=model, focal_length=focal_length,
+                          render=render, mesh_suffix=mesh_suffix, max_frames=max_frames,
+                          progress=_progress(source, progress, max_frames), **options)
+        except (DetectorUnavailable, RenderUnavailable) as err:
+            hint = " (or --no-render)" if isinstance(err, RenderUnavailable) else ""
+            print(f"smplify fit: {path}: {err}{hint}", file=stderr)
+            return EXIT_UNAVAILABLE
+        except _BAD_INPUT as err:
+            message = str(err) if str(path) in str(err) else f"{path}: {err}"
+            print(f"smplify fit: error: {message}", file=stderr)
+            status = EXIT_BAD_INPUT
+            continue
+        frames = f"{summary.frames} frame{'s' if summary.frames != 1 else ''}"
+        skipped = f", {len(summary.skipped)} skipped" if summary.skipped else ""
+        bodies = f"{summary.fits} {'body' if summary.fits == 1 else 'bodies'}"
+        people = f"{summary.tracks} {'person' if summary.tracks == 1 else 'people'}"
+        print(f"{path}: {source.kind}, {frames}, {bodies} of {people}{skipped}, "
+              f"{time.perf_counter() - start:.1f} s -> {target}/ ({len(summary.files)} files)",
+              file=stdout)
+        for line in summary.skipped[:3]:
+            print(f"  skipped {line}", file=stdout)
+    return status

@@ -1,0 +1,60 @@
+"""``smplify.fit_image``: a photo in, one fitted body per person out (SMPLify's two stages).
+
+Stage 1 is the detector (``smplify.detection``: MediaPipe Pose for every person, the
+``detect`` extra), stage 2 the fit of each person's 33 keypoints (``smplify.fit``, format
+"mediapipe33").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .detection import Detector, load_image
+from .fitting import fit
+from .result import FitResult
+
+__all__ = ["fit_image"]
+
+
+def fit_image(image: Any, *, focal_length: float | None = None, model: Any = "open",
+              max_people: int = 10, min_confidence: float = 0.5,
+              detector: Detector | None = None, **options: Any) -> list[FitResult]:
+    """Detect every person in a photo and fit the body model to each.
+
+    Parameters
+    ----------
+    image : str, Path, or (H, W, 3) uint8 array_like
+        A photo file or RGB pixels (``smplify.detection.load_image``).
+    focal_length : float, optional
+        Pixels; None: the default of ``smplify.fit``.
+    model : str, Path or BodyModel
+        As for ``smplify.fit``.
+    max_people : int
+        At most this many people (ignored when ``detector`` is given).
+    min_confidence : float
+        The detector's threshold, in (0, 1) (ignored when ``detector`` is given).
+    detector : Detector, optional
+        A detector to reuse across calls.
+    **options
+        Fit options, as for ``smplify.fit``.
+
+    Returns
+    -------
+    list of FitResult
+        One per person, in the detector's order (largest first); empty when nobody is found.
+        ``result.keypoints_2d`` (33, 2) are the model's points; the detected ones are
+        ``smplify.detect(image)`` in the same order.
+
+    Raises
+    ------
+    DetectorUnavailable
+        The ``detect`` extra is not installed.
+    """
+    from .detection import _shared_detector
+
+    rgb = load_image(image)
+    if detector is None:
+        detector = _shared_detector(int(max_people), float(min_confidence), True)
+    size = (rgb.shape[1], rgb.shape[0])
+    return [fit(person.keypoints, "mediapipe33", size, focal_length, model=model, **options)
+            for person in detector.detect(rgb)]

@@ -1,0 +1,305 @@
+"""From an opened input (``smplify.sources``) to bodies on disk, person by person, frame by frame.
+
+For each frame: decode, find the people (their keypoints from the file, or
+``smplify.detection`` on the picture), track them (``smplify.tracking``), fit each track with
+its own warm-started ``smplify.Fitter``, draw, write. Outputs, in ``out_dir``:
+
+- per person and frame: ``<frame>_p<track>.obj`` (or ``.ply``/``.glb``: the mesh, camera
+  frame, metres) and ``<frame>_p<track>_params.npz`` / ``.json`` (smplx-named parameters,
+  camera, energies, ``track_id``, ``frame``; ``smplify.export``);
+- per frame: ``<frame>_overlay.png``, every fitted body over the picture (or a white canvas
+  for keypoint files) with the detected keypoints (red) and the model's (green);
+- for one picture, per person: ``<frame>_p<track>_side.png``, the body from its side;
+- for a sequence: the per-frame files go to ``frames/``, and ``<input>_track<k>.npz`` stacks
+  each track's parameters over the frames it was seen in (``frame`` (T,), ``betas``
+  (T, B), ``global_orient`` (T, 3), ``body_pose`` (T, 69), ``transl`` (T, 3),
+  ``focal_length`` (), ``camera_center`` (2,), ``energy_total`` (T,), ``keypoints`` (T, K, 3));
+  a video also gets ``<input>_overlay.mp4``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import KeypointError
+from .sources import InputError, Source
+
+__all__ = ["RunSummary", "run", "STAGES"]
+
+STAGES = ("decode", "detect", "fit", "render", "write")
+
+
+@dataclass
+class RunSummary:
+    """What :func:`run` did.
+
+    Attributes
+    ----------
+    frames : int
+        Frames read.
+    fits : int
+        Bodies fitted (people x frames).
+    tracks : int
+        Distinct people (track ids).
+    skipped : list of str
+        People that could not be fitted ("frame 12, track 3: ..."), and why.
+    files : list of Path
+        Everything written.
+    seconds : dict
+        Wall time per stage (``STAGES``) over the whole input.
+    frame_seconds : list of dict
+        Wall time per stage of each frame.
+    last : list of (int, (K, 3) ndarray, FitResult)
+        The last frame's fits: track id, keypoints, result.
+    """
+
+    frames: int = 0
+    fits: int = 0
+    tracks: int = 0
+    skipped: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    frame_seconds: list[dict[str, float]] = field(default_factory=list)
+    last: list[tuple[int, NDArray[np.float64], Any]] = field(default_factory=list)
+
+
+class _TrackStack:
+    """One track's parameters over the frames it was fitted in."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[Any]] = {k: [] for k in (
+            "frame", "betas", "global_orient", "body_pose", "transl", "energy_total",
+            "keypoints")}
+        self.camera: tuple[float, NDArray[np.float64]] | None = None
+
+    def add(self, frame: int, result: Any, keypoints: NDArray[np.float64]) -> None:
+        for key in ("betas", "global_orient", "body_pose", "transl"):
+            self.rows[key].append(np.asarray(getattr(result, key), dtype=np.float32))
+        self.rows["frame"].append(frame)
+        self.rows["energy_total"].append(float(result.energy.get("total", np.nan)))
+        self.rows["keypoints"].append(keypoints)
+        self.camera = (float(result.camera.focal_length),
+                       np.asarray(result.camera.center, dtype=np.float64))
+
+    def save(self, path: Path, track_id: int) -> Path:
+        arrays = {k: np.asarray(v) for k, v in self.rows.items()}
+        arrays["frame"] = arrays["frame"].astype(np.int64)
+        assert self.camera is not None
+        arrays["focal_length"] = np.float64(self.camera[0])
+        arrays["camera_center"] = self.camera[1]
+        arrays["track_id"] = np.int64(track_id)
+        np.savez(path, **arrays)
+        return path
+
+
+def _crop_to_body(picture: NDArray[np.uint8], background: int = 255,
+                  margin: float = 0.15) -> NDArray[np.uint8]:
+    """The part of a plain-background picture around what was drawn on it."""
+    drawn = np.any(picture != background, axis=2)
+    if not drawn.any():
+        return picture
+    ys, xs = np.nonzero(drawn)
+    pad = int(margin * max(ys.max() - ys.min(), xs.max() - xs.min())) + 4
+    y0, y1 = max(ys.min() - pad, 0), min(ys.max() + pad + 1, picture.shape[0])
+    x0, x1 = max(xs.min() - pad, 0), min(xs.max() + pad + 1, picture.shape[1])
+    return picture[y0:y1, x0:x1]
+
+
+class _VideoOut:
+    """The overlay video, opened on its first frame."""
+
+    def __init__(self, path: Path, fps: float | None):
+        self.path, self.fps, self._writer = path, fps or 25.0, None
+
+    def write(self, rgb: NDArray[np.uint8]) -> None:
+        import cv2
+
+        if self._writer is None:
+            h, w = rgb.shape[:2]
+            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"),
+                                           self.fps, (w, h))
+            if not self._writer.isOpened():
+                raise OSError(f"{self.path}: OpenCV cannot write an mp4 video here")
+        self._writer.write(np.ascontiguousarray(rgb[:, :, ::-1]))
+
+    def close(self) -> Path | None:
+        if self._writer is None:
+            return None
+        self._writer.release()
+        return self.path
+
+
+def run(source: Source, out_dir: str | Path, *, model: Any = "open",
+        focal_length: float | None = None, render: bool = True, mesh_suffix: str = ".obj",
+        detector: Any = None, max_frames: int | None = None, write: bool = True,
+        progress: Callable[[Any], Any] | None = None, **options: Any) -> RunSummary:
+    """Fit every person of every frame of ``source`` and write the results.
+
+    Parameters
+    ----------
+    source : Source
+        From ``smplify.sources.open_source``.
+    out_dir : str or Path
+        Output folder (created).
+    model : str, Path or BodyModel
+        As for ``smplify.fit``; loaded once.
+    focal_length : float, optional
+        Pixels; None: ``smplify.fit``'s default.
+    render : bool
+        Draw the overlays (and side views, overlay video); needs the ``render`` extra.
+    mesh_suffix : str
+        ".obj", ".ply" or ".glb".
+    detector : smplify.detection.Detector, optional
+        For inputs of pictures; default: one made on first use (the ``detect`` extra).
+    max_frames : int, optional
+        Stop after this many frames.
+    write : bool
+        Write files (False: fit and draw only, e.g. to time the stages).
+    progress : callable, optional
+        Wraps the frame iterator (``tqdm.tqdm`` partially applied), for a progress bar.
+    **options
+        Fit options, as for ``smplify.fit``.
+
+    Returns
+    -------
+    RunSummary
+
+    Raises
+    ------
+    InputError
+        Nobody was found in any frame (or a frame of the input is unreadable).
+    """
+    from .export import MESH_SUFFIXES, save_mesh, save_params
+    from .fitting import Fitter, _model
+    from .tracking import Tracker
+
+    if mesh_suffix not in MESH_SUFFIXES:
+        raise ValueError(f"mesh_suffix: expected one of {MESH_SUFFIXES}, got {mesh_suffix!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    frames_dir = out / "frames" if source.is_sequence else out
+    body_model = _model(model)
+    summary = RunSummary()
+    tracker = Tracker()
+    fitters: dict[int, Any] = {}
+    stacks: dict[int, _TrackStack] = {}
+    video = _VideoOut(out / f"{source.path.stem}_overlay.mp4", source.fps) \
+        if render and write and source.kind == "video" else None
+    frames = source.frames()
+    if progress is not None:
+        frames = progress(frames)
+    iterator = iter(frames)
+    try:
+        while max_frames is None or summary.frames < max_frames:
+            clock = dict.fromkeys(STAGES, 0.0)
+            t0 = time.perf_counter()
+            frame = next(iterator, None)
+            clock["decode"] += time.perf_counter() - t0
+            if frame is None:
+                summary.seconds["decode"] += clock["decode"]
+                break
+            summary.frames += 1
+            people = frame.people
+            t0 = time.perf_counter()
+            if people is None:
+                if detector is None:
+                    from .detection import _shared_detector
+
+                    detector = _shared_detector(10, 0.5, True)
+                people = [p.keypoints for p in detector.detect(frame.image)]
+            ids = tracker.update(people)
+            clock["detect"] += time.perf_counter() - t0
+
+            t0 = time.perf_counter()
+            fitted = []
+            for kp, track in zip(people, ids, strict=True):
+                if track not in fitters:
+                    fitters[track] = Fitter(body_model, format=source.format,
+                                            image_size=source.image_size,
+                                            focal_length=focal_length, **options)
+                try:
+                    fitted.append((track, kp, fitters[track].fit(kp)))
+                except KeypointError as err:
+                    summary.skipped.append(f"frame {frame.index} ({frame.name}), track "
+                                           f"{track}: {err}")
+            clock["fit"] += time.perf_counter() - t0
+            summary.fits += len(fitted)
+            summary.last = fitted
+
+            t0 = time.perf_counter()
+            pictures: dict[str, NDArray[np.uint8]] = {}
+            if render and (fitted or video is not None):
+                pictures.update(_draw(frame, fitted, source, side=not source.is_sequence))
+            clock["render"] += time.perf_counter() - t0
+
+            t0 = time.perf_counter()
+            for track, kp, result in fitted:
+                stacks.setdefault(track, _TrackStack()).add(frame.index, result, kp)
+                if write:
+                    stem = frames_dir / f"{frame.name}_p{track}"
+                    summary.files += [
+                        save_mesh(stem.with_name(stem.name + mesh_suffix), result.vertices,
+                                  result.faces),
+                        *(save_params(stem.with_name(f"{stem.name}_params{s}"), result,
+                                      model=body_model, track_id=track, frame=frame.index)
+                          for s in (".npz", ".json"))]
+            if write:
+                summary.files += _save_pictures(frames_dir, frame.name, pictures, video)
+            clock["write"] += time.perf_counter() - t0
+            summary.frame_seconds.append(clock)
+            for stage, seconds in clock.items():
+                summary.seconds[stage] += seconds
+    finally:
+        if video is not None:
+            written = video.close()
+            if written is not None:
+                summary.files.append(written)
+    summary.tracks = len(stacks)
+    if summary.fits == 0:
+        what = "any frame" if source.is_sequence else "it"
+        reasons = f" ({summary.skipped[0]})" if summary.skipped else ""
+        raise InputError(f"{source.path}: no person found in {what}{reasons}")
+    if write and source.is_sequence:
+        t0 = time.perf_counter()
+        for track, stack in sorted(stacks.items()):
+            summary.files.append(stack.save(out / f"{source.path.stem}_track{track}.npz",
+                                            track))
+        summary.seconds["write"] += time.perf_counter() - t0
+    return summary
+
+
+def _draw(frame: Any, fitted: list[tuple[int, NDArray, Any]], source: Source,
+          side: bool) -> dict[str, NDArray[np.uint8]]:
+    from . import render
+
+    size = source.image_size
+    picture = frame.image if frame.image is not None else \
+        np.full((size[1], size[0], 3), 255, dtype=np.uint8)
+    pictures = {"overlay": render.draw_fits(
+        [r for _, _, r in fitted], picture, keypoints=[kp for _, kp, _ in fitted],
+        colors=[render.TRACK_COLORS[t % len(render.TRACK_COLORS)] for t, _, _ in fitted])}
+    if side:
+        for track, _, result in fitted:
+            pictures[f"p{track}_side"] = _crop_to_body(render.draw_fit_side(result, size))
+    return pictures
+
+
+def _save_pictures(folder: Path, name: str, pictures: dict[str, NDArray[np.uint8]],
+                   video: _VideoOut | None) -> list[Path]:
+    from .render import save_png
+
+    files = []
+    for kind, picture in pictures.items():
+        path = folder / f"{name}_{kind}.png"
+        save_png(path, picture)
+        files.append(path)
+    if video is not None and "overlay" in pictures:
+        video.write(pictures["overlay"])
+    return files

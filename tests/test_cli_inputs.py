@@ -1,0 +1,141 @@
+"""``smplify fit INPUT``: photos, videos, OpenPose folders, COCO and .npz files, end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from crowd import IMAGE_SIZE, crowd, write_openpose_folder
+from extras import need_module, need_renderer, unavailable
+from PIL import Image
+from smplify.cli import main
+from smplify.export import load_params
+
+OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+W, H = (str(v) for v in IMAGE_SIZE)
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _sample(name: str) -> Path:
+    path = OPENCV_DATA / name
+    if not path.is_file():
+        unavailable(f"{path} (Debian package opencv-doc)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def openpose_seq(open_model):
+    return crowd(open_model, "openpose25")
+
+
+def test_openpose_folder_several_people_entering_and_leaving(tmp_path, capsys, openpose_seq):
+    folder = write_openpose_folder(tmp_path / "json", openpose_seq)
+    code, out, err = run(capsys, "fit", folder, "--image-size", W, H, "--out", tmp_path / "o",
+                         "--no-render")
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 1 and "openpose, 6 frames, 9 bodies of 2 people" in lines[0]
+    stacks = sorted((tmp_path / "o").glob("json_track*.npz"))
+    assert [np.load(s)["frame"].tolist() for s in stacks] in (
+        [[0, 1, 2, 3, 4, 5], [2, 3, 4]], [[2, 3, 4], [0, 1, 2, 3, 4, 5]])
+    params = load_params(tmp_path / "o" / "frames" / "clip_000000000003_p1_params.json")
+    assert params["frame"] == 3 and params["track_id"] == 1
+
+
+def test_coco_and_npz_with_overlays(tmp_path, capsys, open_model):
+    need_renderer()
+    seq = crowd(open_model, "coco17", frames=3)
+    coco = tmp_path / "results.json"
+    coco.write_text(json.dumps([{"image_id": t, "category_id": 1, "score": 1.0,
+                                 "keypoints": kp.reshape(-1).tolist()}
+                                for t, people in enumerate(seq) for kp in people.values()]))
+    arr = np.zeros((3, 2, 17, 3))
+    for t, people in enumerate(seq):
+        for p, kp in enumerate(people.values()):
+            arr[t, p] = kp
+    npz = tmp_path / "seq.npz"
+    np.savez(npz, keypoints=arr, format="coco17", image_size=np.array(IMAGE_SIZE))
+    code, out, err = run(capsys, "fit", coco, npz, "--image-size", W, H, "--out", tmp_path / "o",
+                         "--mesh-format", "ply")
+    assert code == 0, err
+    assert len(out.strip().splitlines()) == 2  # one summary line per input
+    assert "coco, 3 frames, 4 bodies of 2 people" in out
+    assert "npz, 3 frames, 4 bodies of 2 people" in out
+    for name in ("results", "seq"):
+        frames = tmp_path / "o" / name / "frames"
+        assert len(list(frames.glob("*_overlay.png"))) == 3
+        assert len(list(frames.glob("*.ply"))) == 4
+
+
+def test_the_photo_every_person_overlay_and_side_view(tmp_path, capsys):
+    need_module("mediapipe", "detect")
+    need_renderer()
+    photo = _sample("messi5.jpg")
+    code, out, err = run(capsys, "fit", photo, "--out", tmp_path)
+    assert code == 0, err
+    assert "image, 1 frame, 1 body of 1 person" in out
+    for name in ("messi5_p0.obj", "messi5_p0_params.npz", "messi5_p0_params.json",
+                 "messi5_p0_side.png"):
+        assert (tmp_path / name).is_file(), name
+    with Image.open(photo) as img:
+        original = np.asarray(img.convert("RGB"))
+    with Image.open(tmp_path / "messi5_overlay.png") as img:
+        overlay = np.asarray(img.convert("RGB"))
+    assert overlay.shape == original.shape
+    assert np.array_equal(overlay[:20, :20], original[:20, :20])  # the photo around the body
+    assert np.mean(np.any(overlay != original, axis=2)) > 0.05  # and a body on it
+
+
+def test_a_video_tracks_people_and_writes_an_overlay_video(tmp_path, capsys):
+    cv2 = need_module("cv2", "detect")
+    need_module("mediapipe", "detect")
+    need_renderer()
+    code, out, err = run(capsys, "fit", _sample("vtest.avi"), "--out", tmp_path,
+                         "--max-frames", "3")
+    assert code == 0, err
+    assert "video, 3 frames" in out
+    capture = cv2.VideoCapture(str(tmp_path / "vtest_overlay.mp4"))
+    frames = 0
+    while capture.read()[0]:
+        frames += 1
+    assert frames == 3
+    stacks = list(tmp_path.glob("vtest_track*.npz"))
+    assert stacks and all(np.load(s)["body_pose"].shape[1] == 69 for s in stacks)
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda d: d / "empty", "no OpenPose .json files and no images"),
+    (lambda d: (d / "x.json").write_text("[1, 2]") and d / "x.json", "COCO entry"),
+    (lambda d: (d / "x.json").write_text('{"a": 1}') and d / "x.json", "neither OpenPose"),
+    (lambda d: (d / "x.jpg").write_bytes(b"nope") and d / "x.jpg", "not a readable image"),
+    (lambda d: (d / "x.mp4").write_bytes(b"\0" * 99) and d / "x.mp4", "no frames"),
+    (lambda d: (d / "x_keypoints.json").write_text('{"people": []}') and
+     d / "x_keypoints.json", "no person found"),
+])
+def test_bad_input_is_one_line_naming_the_file(tmp_path, capsys, make, fragment):
+    (tmp_path / "empty").mkdir()
+    path = make(tmp_path)
+    if path.suffix == ".mp4":
+        need_module("cv2", "detect")
+    code, out, err = run(capsys, "fit", path, "--image-size", W, H, "--out", tmp_path / "o",
+                         "--no-render")
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and fragment in lines[0], err
+    assert "Traceback" not in err
+
+
+def test_one_bad_input_does_not_stop_the_others(tmp_path, capsys, openpose_seq):
+    folder = write_openpose_folder(tmp_path / "json", openpose_seq[:2])
+    code, out, err = run(capsys, "fit", tmp_path / "missing.json", folder, "--image-size", W, H,
+                         "--out", tmp_path / "o", "--no-render")
+    assert code == 2 and "missing.json" in err
+    assert "openpose, 2 frames" in out
+    assert (tmp_path / "o" / "json" / "json_track0.npz").is_file()

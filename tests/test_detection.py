@@ -1,0 +1,126 @@
+"""The person detector (smplify.detection, MediaPipe Pose from its wheel) on real photos.
+
+The photos are OpenCV's samples from Debian's ``opencv-doc`` (``make test`` installs it):
+``messi5.jpg`` (one player, 548 x 342) and ``vtest.avi`` (pedestrians ~100 px tall).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from extras import need_module, unavailable
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+
+
+def _sample(name: str) -> Path:
+    path = OPENCV_DATA / name
+    if not path.is_file():
+        unavailable(f"{path} (Debian package opencv-doc)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def detection():
+    need_module("mediapipe", "detect")
+    from smplify import detection
+
+    return detection
+
+
+@pytest.fixture(scope="module")
+def detector(detection):
+    return detection.Detector(max_people=6)
+
+
+@pytest.fixture(scope="module")
+def messi5(detection):
+    return detection.load_image(_sample("messi5.jpg"))
+
+
+def test_finds_the_player_where_the_legacy_solution_did(detector, messi5):
+    people = detector.detect(messi5)
+    assert len(people) == 1 and people[0].source == "image"
+    # examples/messi5_mediapipe33.json came from mediapipe.solutions.pose (the legacy graph)
+    # on the same photo: the Tasks bundle assembled from the wheel's files agrees with it.
+    example = np.asarray(json.loads((EXAMPLES / "messi5_mediapipe33.json").read_text())
+                         ["keypoints"])
+    kp = people[0].keypoints
+    assert kp.shape == (33, 3)
+    assert np.median(np.linalg.norm(kp[:, :2] - example[:, :2], axis=1)) < 2.0
+    assert np.all((kp[:, 2] >= 0) & (kp[:, 2] <= 1))
+    assert np.all(np.isfinite(people[0].world)) and np.ptp(people[0].world[:, 1]) > 1.0
+
+
+def test_two_people_side_by_side(detector, messi5):
+    twice = np.concatenate([messi5, messi5], axis=1)
+    people = sorted(detector.detect(twice), key=lambda p: p.box[0])
+    assert len(people) == 2
+    shift = people[1].keypoints[:, :2] - people[0].keypoints[:, :2]
+    assert np.median(shift[:, 0]) == pytest.approx(messi5.shape[1], abs=3)
+    assert np.median(np.abs(shift[:, 1])) < 3
+
+
+def test_distant_pedestrians_are_found_in_people_boxes(detection, detector):
+    cv2 = need_module("cv2", "detect")
+    capture = cv2.VideoCapture(str(_sample("vtest.avi")))
+    for _ in range(41):
+        ok, frame = capture.read()
+    assert ok
+    rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    people = detector.detect(rgb)
+    assert len(people) >= 2 and all(p.source == "hog" for p in people)
+    for p in people:  # upright pedestrians: head above ankles, 60-200 px tall
+        assert p.keypoints[0, 1] < p.keypoints[27:29, 1].min()
+        assert 60 < p.box[3] - p.box[1] < 200
+    whole_only = detection.Detector(max_people=6, people_boxes=False)
+    assert whole_only.detect(rgb) == []  # why the HOG boxes are there
+    whole_only.close()
+
+
+def test_nobody_in_a_blank_picture(detector):
+    assert detector.detect(np.full((240, 320, 3), 128, dtype=np.uint8)) == []
+
+
+def test_detect_and_fit_image_on_the_photo(detection, messi5):
+    import smplify
+
+    people = smplify.detect(_sample("messi5.jpg"))
+    assert len(people) == 1 and people[0].shape == (33, 3)
+    results = smplify.fit_image(messi5)
+    assert len(results) == 1
+    gap = np.linalg.norm(results[0].keypoints_2d - people[0][:, :2], axis=1)
+    confident = people[0][:, 2] > 0.5
+    assert np.median(gap[confident]) < 12.0  # pixels, on a 342 px tall photo
+
+
+def test_bad_images_are_named(detection, tmp_path):
+    text = tmp_path / "notes.jpg"
+    text.write_text("not a picture")
+    with pytest.raises(ValueError, match="notes.jpg"):
+        detection.load_image(text)
+    with pytest.raises(FileNotFoundError, match="missing.png"):
+        detection.load_image(tmp_path / "missing.png")
+    with pytest.raises(ValueError, match="image: expected"):
+        detection.load_image(np.zeros((4, 4, 3)))
+    with pytest.raises(ValueError, match="max_people"):
+        detection.Detector(max_people=0)
+
+
+def test_missing_mediapipe_names_the_extra(monkeypatch):
+    from smplify import detection
+
+    detection._task_bundle.cache_clear()
+    detection._shared_detector.cache_clear()
+    monkeypatch.setitem(sys.modules, "mediapipe", None)
+    try:
+        with pytest.raises(detection.DetectorUnavailable, match=r"smplify\[detect\]"):
+            detection.detect(np.zeros((8, 8, 3), dtype=np.uint8))
+    finally:
+        detection._task_bundle.cache_clear()
+        detection._shared_detector.cache_clear()

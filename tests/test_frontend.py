@@ -1,0 +1,144 @@
+"""Inputs (smplify.sources) and the per-frame pipeline (smplify.pipeline) end to end, on
+generated keypoint files with several people per frame, people entering and leaving."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from crowd import IMAGE_SIZE, crowd, write_openpose_folder
+from extras import need_module, need_renderer
+from PIL import Image
+from smplify.export import load_mesh, load_params
+from smplify.pipeline import run
+from smplify.sources import InputError, open_source
+
+
+@pytest.fixture(scope="module")
+def openpose_seq(open_model):
+    return crowd(open_model, "openpose25")
+
+
+def _true_identity(people_by_name, kp):
+    for name, truth in people_by_name.items():
+        if np.allclose(truth[:, :2], kp[:, :2]):
+            return name
+    raise AssertionError("keypoints of nobody")
+
+
+def test_openpose_folder_tracks_people_entering_and_leaving(tmp_path, open_model, openpose_seq):
+    folder = write_openpose_folder(tmp_path / "json", openpose_seq)
+    source = open_source(folder, image_size=IMAGE_SIZE)
+    assert (source.kind, source.format, source.num_frames) == ("openpose", "openpose25", 6)
+    summary = run(source, tmp_path / "out", model=open_model, render=False)
+    assert (summary.frames, summary.fits, summary.tracks) == (6, 9, 2)
+    assert summary.skipped == []
+    # Each track is one true person, whatever order the files list them in.
+    ids = {}
+    for t, people in enumerate(openpose_seq):
+        for track in (0, 1):
+            params = tmp_path / "out" / "frames" / f"clip_{t:012d}_p{track}_params.npz"
+            if not params.is_file():
+                continue
+            p = load_params(params)
+            assert (p["track_id"], p["frame"]) == (track, t)
+            stack = np.load(tmp_path / "out" / f"json_track{track}.npz")
+            row = list(stack["frame"]).index(t)
+            ids.setdefault(track, set()).add(_true_identity(people, stack["keypoints"][row]))
+    assert sorted(map(tuple, ids.values())) == [("visitor",), ("walker",)]
+    walker = next(k for k, v in ids.items() if v == {"walker"})
+    stack = np.load(tmp_path / "out" / f"json_track{walker}.npz")
+    assert stack["frame"].tolist() == [0, 1, 2, 3, 4, 5]
+    assert stack["body_pose"].shape == (6, 69) and stack["betas"].shape[0] == 6
+    # The walker moves right by 8 cm a frame: so does the fitted translation (up to depth).
+    dx = np.diff(stack["transl"][:, 0] / stack["transl"][:, 2])
+    assert np.all(dx > 0)
+    visitor = 1 - walker
+    assert np.load(tmp_path / "out" / f"json_track{visitor}.npz")["frame"].tolist() == [2, 3, 4]
+
+
+def test_params_round_trip_and_mesh(tmp_path, open_model, openpose_seq):
+    folder = write_openpose_folder(tmp_path / "json", openpose_seq[:1])
+    summary = run(open_source(folder / "clip_000000000000_keypoints.json",
+                              image_size=IMAGE_SIZE), tmp_path, model=open_model,
+                  render=False, mesh_suffix=".ply")
+    assert summary.fits == 1
+    a, b = load_params(tmp_path / "clip_000000000000_p0_params.npz"), \
+        load_params(tmp_path / "clip_000000000000_p0_params.json")
+    for key in ("betas", "global_orient", "body_pose", "transl", "camera_center"):
+        np.testing.assert_array_equal(a[key], b[key])
+    assert a["energy"] == pytest.approx(b["energy"]) and a["track_id"] == b["track_id"] == 0
+    assert a["focal_length"] == b["focal_length"]
+    vertices, faces = load_mesh(tmp_path / "clip_000000000000_p0.ply")
+    posed = open_model(betas=a["betas"][0], body_pose=a["body_pose"][0],
+                       global_orient=a["global_orient"][0], transl=a["transl"][0])
+    np.testing.assert_allclose(vertices, posed.vertices, atol=1e-5)
+
+
+def test_coco_results_and_npz_inputs(tmp_path, open_model):
+    seq = crowd(open_model, "coco17", frames=3)
+    results = [{"image_id": 100 + t, "category_id": 1, "score": 0.9,
+                "keypoints": kp.reshape(-1).tolist()}
+               for t, people in enumerate(seq) for kp in people.values()]
+    coco = tmp_path / "results.json"
+    coco.write_text(json.dumps(results))
+    with pytest.raises(InputError, match=r"results.json.*image size"):
+        open_source(coco)
+    source = open_source(coco, image_size=IMAGE_SIZE)
+    assert (source.kind, source.format, source.num_frames) == ("coco", "coco17", 3)
+    summary = run(source, tmp_path / "coco", model=open_model, render=False)
+    assert (summary.fits, summary.tracks) == (4, 2)  # the visitor arrives in frame 2
+    stack = np.load(tmp_path / "coco" / "results_track0.npz")
+    assert stack["frame"].tolist() == [0, 1, 2]
+
+    arr = np.zeros((3, 2, 17, 3))
+    for t, people in enumerate(seq):
+        for p, kp in enumerate(people.values()):
+            arr[t, p] = kp
+    npz = tmp_path / "seq.npz"
+    np.savez(npz, keypoints=arr, format="coco17", image_size=np.array(IMAGE_SIZE))
+    summary = run(open_source(npz), tmp_path / "npz", model=open_model, render=False)
+    assert (summary.frames, summary.fits, summary.tracks) == (3, 4, 2)
+
+
+def test_keypoint_file_overlay_and_side_view(tmp_path, open_model, openpose_seq):
+    need_renderer()
+    folder = write_openpose_folder(tmp_path / "json", openpose_seq[3:4])
+    run(open_source(folder / "clip_000000000000_keypoints.json", image_size=IMAGE_SIZE),
+        tmp_path, model=open_model)
+    with Image.open(tmp_path / "clip_000000000000_overlay.png") as img:
+        assert img.size == IMAGE_SIZE
+        overlay = np.asarray(img)
+    assert np.any(overlay != 255) and overlay[0, 0].tolist() == [255, 255, 255]
+    for track in (0, 1):
+        with Image.open(tmp_path / f"clip_000000000000_p{track}_side.png") as img:
+            side = np.asarray(img)
+        assert side.shape[0] > side.shape[1]  # a standing person, cropped around the body
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda d: d / "empty", "has no OpenPose .json files and no images"),
+    (lambda d: (d / "x.json").write_text('{"a": 1}') and d / "x.json", "neither OpenPose"),
+    (lambda d: (d / "x.json").write_text("{not json") and d / "x.json", "not a JSON file"),
+    (lambda d: (d / "x.png").write_bytes(b"not a png") and d / "x.png", "not a readable image"),
+    (lambda d: (d / "x.avi").write_bytes(b"\0" * 64) and d / "x.avi", "no frames"),
+    (lambda d: (d / "x.txt").write_text("1") and d / "x.txt", "unknown input type"),
+    (lambda d: (np.savez(d / "x.npz", other=1), d / "x.npz")[1], "no 'keypoints'"),
+])
+def test_bad_inputs_name_the_file(tmp_path, make, message):
+    (tmp_path / "empty").mkdir()
+    path = make(tmp_path)
+    if path.suffix == ".avi":
+        need_module("cv2", "detect")  # videos are read through OpenCV
+    with pytest.raises(InputError, match=message) as err:
+        open_source(path, image_size=IMAGE_SIZE)
+    assert path.name in str(err.value)
+
+
+def test_frames_with_nobody(tmp_path, open_model):
+    empty = tmp_path / "none_keypoints.json"
+    empty.write_text(json.dumps({"people": []}))
+    with pytest.raises(InputError, match="none_keypoints.json: no person found"):
+        run(open_source(empty, image_size=IMAGE_SIZE), tmp_path / "out", model=open_model,
+            render=False)
