@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from smplify.keypoint_formats import resolve_format
+from smplify.keypoints import resolve_format
 
 IMAGE_SIZE = (640, 480)
 FOCAL = 800.0

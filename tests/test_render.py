@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 from extras import need_renderer
-from smplify import _gl, render
+from smplify import _gl, pictures, render
 
 
 @pytest.fixture(autouse=True)
@@ -253,11 +253,11 @@ def test_draw_fit_and_side_view_of_a_fit(open_model):
     result = SimpleNamespace(vertices=vertices, faces=faces, camera=camera, keypoints_2d=uv)
     photo = _photo(400, 300)
     detected = np.c_[uv + 3.0, np.ones(5)]
-    img = render.draw_fit(result, photo, keypoints=detected)
+    img = pictures.draw_fit(result, photo, keypoints=detected)
     assert img.shape == photo.shape and img[0, 0].tolist() == photo[0, 0].tolist()
     x, y = np.round(detected[0, :2]).astype(int)
-    assert tuple(img[y, x]) == render.DETECTED_COLOR
-    side = render.draw_fit_side(result, (300, 400))
+    assert tuple(img[y, x]) == pictures.DETECTED_COLOR
+    side = pictures.draw_fit_side(result, (300, 400))
     assert side.shape == (400, 300, 3) and np.any(side != 255)
 
 
@@ -291,10 +291,10 @@ def test_draw_fits_nearer_person_hides_the_farther(open_model):
     bg = np.zeros((400, 300, 3), dtype=np.uint8)
     red, blue = (1.0, 0.0, 0.0), (0.0, 0.0, 1.0)
     for order in ((near, far, red, blue), (far, near, blue, red)):
-        img = render.draw_fits(order[:2], bg, colors=order[2:], opacity=1.0)
+        img = pictures.draw_fits(order[:2], bg, colors=order[2:], opacity=1.0)
         chest = img[150:170, 145:155].reshape(-1, 3)  # where both overlap
         assert np.all(chest[:, 0] > 0) and np.all(chest[:, 2] == 0)  # red: the nearer
     with pytest.raises(ValueError, match="share the camera"):
         moved = SimpleNamespace(**{**vars(far), "camera": SimpleNamespace(
             focal_length=600.0, center=camera.center)})
-        render.draw_fits([near, moved], bg)
+        pictures.draw_fits([near, moved], bg)

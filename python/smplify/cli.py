@@ -31,9 +31,10 @@ status 2.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,7 @@ def _cmd_fit_inputs(args: argparse.Namespace) -> int:
         raise UserError(f"--focal must be a positive number of pixels, got {args.focal}")
     if args.max_frames is not None and args.max_frames < 1:
         raise UserError(f"--max-frames must be a positive integer, got {args.max_frames}")
-    image_size = _image_size(args.image_size, "--image-size") if args.image_size else None
+    image_size = parse_image_size(args.image_size, "--image-size") if args.image_size else None
     model = load_model_or_explain(args.model, gender=args.gender, num_betas=args.num_betas)
     return fit_inputs(args.inputs, args.out, model=model, format=args.format,
                       image_size=image_size, focal_length=args.focal,

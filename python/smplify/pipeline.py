@@ -277,18 +277,19 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
 
 def _draw(frame: Any, fitted: list[tuple[int, NDArray, Any]], source: Source,
           side: bool) -> dict[str, NDArray[np.uint8]]:
-    from . import render
+    from . import pictures
 
     size = source.image_size
     picture = frame.image if frame.image is not None else \
         np.full((size[1], size[0], 3), 255, dtype=np.uint8)
-    pictures = {"overlay": render.draw_fits(
+    colors = pictures.TRACK_COLORS
+    drawn = {"overlay": pictures.draw_fits(
         [r for _, _, r in fitted], picture, keypoints=[kp for _, kp, _ in fitted],
-        colors=[render.TRACK_COLORS[t % len(render.TRACK_COLORS)] for t, _, _ in fitted])}
+        colors=[colors[t % len(colors)] for t, _, _ in fitted])}
     if side:
         for track, _, result in fitted:
-            pictures[f"p{track}_side"] = _crop_to_body(render.draw_fit_side(result, size))
-    return pictures
+            drawn[f"p{track}_side"] = _crop_to_body(pictures.draw_fit_side(result, size))
+    return drawn
 
 
 def _save_pictures(folder: Path, name: str, pictures: dict[str, NDArray[np.uint8]],

@@ -17,11 +17,11 @@ Two kinds of camera:
 - orthographic, from a named view in SMPL's frame (y up, the body faces +z): ``camera=None``
   frames the mesh from ``view`` ("front", "back", "left", "right", "side" = "left", "top").
 
-``draw_fit`` / ``draw_fits`` put fits over their photo (semi-transparent shaded meshes,
-detected keypoints red, the model's green) and ``draw_fit_side`` shows a fit from the side
-(``side_camera``). Sphere and capsule meshes to draw joints or capsules along with a body
-(``sphere_mesh``, ``capsule_mesh``, ``merge_meshes``) come from ``smplify.meshes``. Helpers
-draw 2D points (``draw_points``) and write PNG files (``save_png``).
+``side_camera`` turns a fit's camera to see the body from its side; ``smplify.pictures``
+draws fits over their photos with this module. Sphere and capsule meshes to draw joints or
+capsules along with a body (``sphere_mesh``, ``capsule_mesh``, ``merge_meshes``) come from
+``smplify.meshes``. Helpers draw 2D points (``draw_points``) and write PNG files
+(``save_png``).
 """
 
 from __future__ import annotations
@@ -55,9 +55,6 @@ __all__ = [
     "project_points",
     "render_mesh",
     "side_camera",
-    "draw_fit",
-    "draw_fits",
-    "draw_fit_side",
     "RenderUnavailable",
     "draw_points",
     "sphere_mesh",
@@ -76,12 +73,6 @@ _VIEWS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]]
     "top": ((0.0, -1.0, 0.0), (0.0, 0.0, -1.0)),
 }
 
-FIT_COLOR = (0.45, 0.62, 0.95)  # the fitted body in draw_fit / draw_fit_side
-# One colour per person in draw_fits (tracks of a video keep theirs).
-TRACK_COLORS = (FIT_COLOR, (0.95, 0.60, 0.30), (0.45, 0.85, 0.55), (0.85, 0.45, 0.85),
-                (0.95, 0.85, 0.35), (0.40, 0.85, 0.90), (0.90, 0.45, 0.45), (0.65, 0.65, 0.70))
-DETECTED_COLOR = (220, 30, 30)  # keypoints from the detector or the keypoint file
-MODEL_COLOR = (30, 170, 60)  # the fitted model's keypoints
 
 
 @dataclass(frozen=True)
@@ -405,139 +396,6 @@ def side_camera(vertices: ArrayLike, camera: Any, image_size: tuple[int, int],
     rot = turn @ cam.rotation
     tr = turn @ cam.translation + centre - turn @ centre
     return PerspectiveCamera(cam.focal_length, cam.center, rot, tr)
-
-
-def draw_fit(result: Any, image: ArrayLike | None = None, *,
-             keypoints: ArrayLike | None = None, image_size: tuple[int, int] | None = None,
-             opacity: float = 0.6, samples: int = 4) -> NDArray[np.uint8]:
-    """A fit over its photo: the shaded, semi-transparent mesh and the 2D keypoints.
-
-    Parameters
-    ----------
-    result : FitResult
-        Needs ``vertices`` (N, 3), ``faces`` (F, 3), ``camera`` and ``keypoints_2d`` (K, 2).
-    image : (H, W, 3) uint8, optional
-        The photo or video frame; None: a white canvas of ``image_size``.
-    keypoints : (K, 2) or (K, 3) array_like, optional
-        The detected keypoints (pixels, confidence), drawn red; the model's
-        (``result.keypoints_2d``) are drawn green.
-    image_size : (2,) tuple of int, optional
-        (width, height) when there is no ``image``.
-    opacity : float
-        The mesh's share of a covered pixel.
-    samples : int
-        Multisampling (4: anti-aliased silhouette).
-
-    Returns
-    -------
-    (H, W, 3) uint8 ndarray
-    """
-    return draw_fits([result], image, keypoints=None if keypoints is None else [keypoints],
-                     image_size=image_size, opacity=opacity, samples=samples)
-
-
-def draw_fits(results: Sequence[Any], image: ArrayLike | None = None, *,
-              keypoints: Sequence[ArrayLike | None] | None = None,
-              image_size: tuple[int, int] | None = None,
-              colors: Sequence[Any] | None = None, opacity: float = 0.6,
-              samples: int = 4) -> NDArray[np.uint8]:
-    """Several people's fits over one picture, in one pass (so the nearer hides the farther).
-
-    Parameters
-    ----------
-    results : sequence of FitResult
-        Fits of the people of one picture; they must share the camera.
-    image : (H, W, 3) uint8, optional
-        The picture; None: a white canvas of ``image_size``.
-    keypoints : sequence of (K, 2) / (K, 3) array_like or None, optional
-        Each person's detected keypoints (red); the model's are drawn green.
-    image_size : (2,) tuple of int, optional
-        (width, height) when there is no ``image``.
-    colors : sequence of (3,) colours, optional
-        One RGB in [0, 1] per person; default ``TRACK_COLORS`` in turn.
-    opacity : float
-        The meshes' share of a covered pixel.
-    samples : int
-        Multisampling.
-
-    Returns
-    -------
-    (H, W, 3) uint8 ndarray
-    """
-    results = list(results)
-    if keypoints is not None and len(keypoints) != len(results):
-        raise ValueError(f"keypoints: expected {len(results)} arrays (one per result), got "
-                         f"{len(keypoints)}")
-    if colors is not None and len(colors) != len(results):
-        raise ValueError(f"colors: expected {len(results)} colours, got {len(colors)}")
-    picture = _background(image, image_size, (255, 255, 255))
-    if not results:
-        return picture
-    camera = results[0].camera
-    for r in results[1:]:
-        if not (np.isclose(float(r.camera.focal_length), float(camera.focal_length)) and
-                np.allclose(r.camera.center, camera.center)):
-            raise ValueError("results: the fits of one picture must share the camera "
-                             "(focal_length, center)")
-    colors = colors or [TRACK_COLORS[i % len(TRACK_COLORS)] for i in range(len(results))]
-    vertices, faces, face_colors = merge_meshes(
-        [(r.vertices, r.faces) for r in results], colors=list(colors))
-    picture = render_mesh(vertices, faces, camera=camera, image=picture, color=face_colors,
-                          opacity=opacity, samples=samples, smooth=True, ambient=0.35)
-    for i, r in enumerate(results):
-        picture = _draw_keypoints(picture, None if keypoints is None else keypoints[i],
-                                  r.keypoints_2d)
-    return picture
-
-
-def draw_fit_side(result: Any, image_size: tuple[int, int], *, samples: int = 4,
-                  background: tuple[int, int, int] = (255, 255, 255)) -> NDArray[np.uint8]:
-    """The fit seen from its side (:func:`side_camera`), opaque, on a plain background.
-
-    Parameters
-    ----------
-    result : FitResult
-    image_size : (2,) tuple of int
-        (width, height), pixels: use the photo's for a view at the same scale.
-    samples : int
-        Multisampling.
-    background : (3,) tuple of int
-        RGB.
-
-    Returns
-    -------
-    (H, W, 3) uint8 ndarray
-    """
-    cam = side_camera(result.vertices, result.camera, image_size)
-    return render_mesh(result.vertices, result.faces, camera=cam, image_size=image_size,
-                       color=FIT_COLOR, samples=samples, smooth=True, ambient=0.35,
-                       background=background)
-
-
-def _draw_keypoints(picture: NDArray[np.uint8], detected: ArrayLike | None,
-                    model: ArrayLike | None) -> NDArray[np.uint8]:
-    """Detected keypoints red, the model's green, a line from each detected point to its twin."""
-    det = None if detected is None else np.asarray(detected, dtype=np.float64)
-    mod = None if model is None else np.asarray(model, dtype=np.float64)[:, :2]
-    # Dots scale with the person (a pedestrian 100 px tall gets 1.5 px dots), up to 1/200 of
-    # the picture.
-    spread = mod[np.all(np.isfinite(mod), axis=1)] if mod is not None else np.zeros((0, 2))
-    height = float(np.ptp(spread[:, 1])) if len(spread) else float(picture.shape[0])
-    radius = float(np.clip(height / 60.0, 1.5, max(2.0, min(picture.shape[:2]) / 200.0)))
-    pil = Image.fromarray(picture)
-    draw = ImageDraw.Draw(pil)
-    if det is not None and mod is not None and len(det) == len(mod):
-        for d, m in zip(det, mod, strict=True):
-            if np.all(np.isfinite(d[:2])) and np.all(np.isfinite(m)) and \
-                    (det.shape[1] < 3 or d[2] > 0):
-                draw.line([tuple(d[:2]), tuple(m)], fill=(250, 230, 60), width=1)
-    out = np.asarray(pil, dtype=np.uint8).copy()
-    if det is not None:
-        out = draw_points(out, det, color=DETECTED_COLOR, radius=radius)
-    if mod is not None:
-        keep = np.all(np.isfinite(mod), axis=1)
-        out = draw_points(out, mod[keep], color=MODEL_COLOR, radius=radius * 0.75)
-    return out
 
 
 def draw_points(

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import SmplifyError
+from .errors import InputFileError
 
 __all__ = ["Frame", "InputError", "Source", "open_source", "IMAGE_SUFFIXES", "VIDEO_SUFFIXES"]
 
@@ -47,7 +47,7 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpe
 COCO_KEYPOINTS = 17
 
 
-class InputError(SmplifyError, ValueError):
+class InputError(InputFileError):
     """An input file or folder that cannot be read as what it looks like."""
 
 
@@ -249,7 +249,7 @@ def _open_video(path: Path) -> Source:
 
 # --- keypoint files --------------------------------------------------------------------------
 def _openpose_people(doc: Any, path: Path) -> list[NDArray[np.float64]]:
-    from .keypoint_formats import keypoints_from_openpose_json
+    from .keypoints.readers import keypoints_from_openpose_json
 
     try:
         people = [keypoints_from_openpose_json(doc, person=i) for i in range(len(doc["people"]))]
