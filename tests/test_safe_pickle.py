@@ -25,8 +25,12 @@ from smplify.safe_pickle import load_pickle
 
 #: Modules whose callables a crafted pickle could name; everything in them not on the
 #: allow-list must be refused.
-MODULES = ("numpy", "numpy.lib.npyio", "numpy.lib._npyio_impl", "numpy.lib.format", "numpy.testing",
-           "numpy.testing._private.utils", "numpy._core.multiarray", "numpy._core.numeric",
+#: NumPy 1.x (which the detect extra's mediapipe pins) keeps them under numpy.core.
+_NUMPY_2 = int(np.__version__.split(".")[0]) >= 2
+MODULES = ("numpy", "numpy.lib.npyio", "numpy.lib.format", "numpy.testing",
+           "numpy.testing._private.utils",
+           *(("numpy.lib._npyio_impl", "numpy._core.multiarray", "numpy._core.numeric")
+             if _NUMPY_2 else ("numpy.core.multiarray", "numpy.core.numeric")),
            "numpy.ctypeslib", "scipy.sparse", "scipy.sparse._csc", "scipy.io", "scipy.linalg",
            "copyreg", "_codecs", "builtins", "os", "pickle")
 
@@ -108,9 +112,10 @@ def test_codecs_encode_admits_latin1_only(tmp_path: Path, encoding: str) -> None
 def test_allow_list_holds_only_constructors_and_stand_ins() -> None:
     """Each admitted name is an array/dtype constructor, a harmless builtin type or a
     stand-in that only keeps the pickled state."""
-    multiarray = getattr(np, "_core", None) or np.core
-    functions = {multiarray.multiarray._reconstruct, multiarray.multiarray.scalar,
-                 multiarray.numeric._frombuffer, copyreg._reconstructor,
+    multiarray = safe_pickle._numpy_module("multiarray")
+    numeric = safe_pickle._numpy_module("numeric")
+    functions = {multiarray._reconstruct, multiarray.scalar,
+                 numeric._frombuffer, copyreg._reconstructor,
                  safe_pickle._latin1_encode}
     types_ = {np.ndarray, np.dtype, object, set, frozenset}
     for (module, name), value in safe_pickle._ALLOWED.items():
