@@ -97,6 +97,10 @@ def test_detect_and_fit_image_on_the_photo(detection, messi5):
     gap = np.linalg.norm(results[0].keypoints_2d - people[0][:, :2], axis=1)
     confident = people[0][:, 2] > 0.5
     assert np.median(gap[confident]) < 12.0  # pixels, on a 342 px tall photo
+    # MediaPipe's world landmarks reach the fit as keypoints_3d (SPEC §6), unless declined.
+    assert results[0].energy["keypoints_3d"] > 0.0
+    plain = smplify.fit_image(messi5, world_landmarks=False)
+    assert plain[0].energy["keypoints_3d"] == 0.0
 
 
 def test_bad_images_are_named(detection, tmp_path):

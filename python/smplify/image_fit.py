@@ -2,7 +2,7 @@
 
 Stage 1 is the detector (``smplify.detection``: MediaPipe Pose for every person, the
 ``detect`` extra), stage 2 the fit of each person's 33 keypoints (``smplify.fit``, format
-"mediapipe33").
+"mediapipe33") with MediaPipe's world landmarks as the fit's ``keypoints_3d``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ __all__ = ["fit_image"]
 
 def fit_image(image: Any, *, focal_length: float | None = None, model: Any = "open",
               max_people: int = 10, min_confidence: float = 0.5,
-              detector: Detector | None = None, **options: Any) -> list[FitResult]:
+              detector: Detector | None = None, world_landmarks: bool = True,
+              **options: Any) -> list[FitResult]:
     """Detect every person in a photo and fit the body model to each.
 
     Parameters
@@ -35,6 +36,9 @@ def fit_image(image: Any, *, focal_length: float | None = None, model: Any = "op
         The detector's threshold, in (0, 1) (ignored when ``detector`` is given).
     detector : Detector, optional
         A detector to reuse across calls.
+    world_landmarks : bool
+        Give the fit MediaPipe's world landmarks as ``keypoints_3d`` (the depth evidence of
+        SPEC §6: which limb is nearer the camera). False: the 2D keypoints only, as SMPLify.
     **options
         Fit options, as for ``smplify.fit``.
 
@@ -56,5 +60,6 @@ def fit_image(image: Any, *, focal_length: float | None = None, model: Any = "op
     if detector is None:
         detector = _shared_detector(int(max_people), float(min_confidence), True)
     size = (rgb.shape[1], rgb.shape[0])
-    return [fit(person.keypoints, "mediapipe33", size, focal_length, model=model, **options)
+    return [fit(person.keypoints, "mediapipe33", size, focal_length, model=model,
+                keypoints_3d=person.world if world_landmarks else None, **options)
             for person in detector.detect(rgb)]

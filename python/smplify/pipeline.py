@@ -207,25 +207,28 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
                 break
             summary.frames += 1
             people = frame.people
+            worlds: list[Any] = [None] * len(people or ())
             t0 = time.perf_counter()
             if people is None:
                 if detector is None:
                     from .detection import _shared_detector
 
                     detector = _shared_detector(10, 0.5, True)
-                people = [p.keypoints for p in detector.detect(frame.image)]
+                found = detector.detect(frame.image)
+                # MediaPipe's world landmarks: the fit's keypoints_3d (SPEC §6 depth evidence).
+                people, worlds = [p.keypoints for p in found], [p.world for p in found]
             ids = tracker.update(people)
             clock["detect"] += time.perf_counter() - t0
 
             t0 = time.perf_counter()
             fitted = []
-            for kp, track in zip(people, ids, strict=True):
+            for kp, world, track in zip(people, worlds, ids, strict=True):
                 if track not in fitters:
                     fitters[track] = Fitter(body_model, format=source.format,
                                             image_size=source.image_size,
                                             focal_length=focal_length, **options)
                 try:
-                    fitted.append((track, kp, fitters[track].fit(kp)))
+                    fitted.append((track, kp, fitters[track].fit(kp, keypoints_3d=world)))
                 except KeypointError as err:
                     summary.skipped.append(f"frame {frame.index} ({frame.name}), track "
                                            f"{track}: {err}")
