@@ -63,3 +63,24 @@ def write_openpose_folder(folder: Path, seq: list[dict[str, np.ndarray]]) -> Pat
             for n in names]}
         (folder / f"clip_{t:012d}_keypoints.json").write_text(json.dumps(doc))
     return folder
+
+
+def write_coco_results(path: Path, seq: list[dict[str, np.ndarray]],
+                       first_image_id: int = 0, score: float = 1.0) -> Path:
+    """The sequence as a COCO keypoint-results JSON (one entry per person and frame)."""
+    path.write_text(json.dumps([{"image_id": first_image_id + t, "category_id": 1,
+                                 "score": score, "keypoints": kp.reshape(-1).tolist()}
+                                for t, people in enumerate(seq) for kp in people.values()]))
+    return path
+
+
+def write_npz(path: Path, seq: list[dict[str, np.ndarray]], format: str) -> Path:
+    """The sequence as smplify's .npz input: keypoints (T, P, K, 3), format, image_size."""
+    num_people = max(len(people) for people in seq)
+    num_keypoints = len(next(iter(seq[0].values())))
+    arr = np.zeros((len(seq), num_people, num_keypoints, 3))
+    for t, people in enumerate(seq):
+        for p, kp in enumerate(people.values()):
+            arr[t, p] = kp
+    np.savez(path, keypoints=arr, format=format, image_size=np.array(IMAGE_SIZE))
+    return path

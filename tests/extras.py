@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -42,3 +43,15 @@ def need_renderer() -> None:
         _gl._context()
     except _gl.RenderUnavailable as err:
         unavailable(f"a headless OpenGL context ({err})")
+
+
+#: Where Debian's opencv-doc puts its sample photo and video (``make test`` installs it).
+OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+
+
+def opencv_sample(name: str) -> Path:
+    """A sample file of Debian's opencv-doc (messi5.jpg, vtest.avi), or skip/fail."""
+    path = OPENCV_DATA / name
+    if not path.is_file():
+        unavailable(f"{path} (Debian package opencv-doc)")
+    return path

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
-from crowd import IMAGE_SIZE, crowd, write_openpose_folder
-from extras import need_module, need_renderer, unavailable
+from crowd import IMAGE_SIZE, crowd, write_coco_results, write_npz, write_openpose_folder
+from extras import need_module, need_renderer, opencv_sample
 from PIL import Image
 from smplify.cli import main
 from smplify.export import load_params
 
-OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 W, H = (str(v) for v in IMAGE_SIZE)
 
 
@@ -21,13 +17,6 @@ def run(capsys, *argv) -> tuple[int, str, str]:
     code = main([str(a) for a in argv])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def _sample(name: str) -> Path:
-    path = OPENCV_DATA / name
-    if not path.is_file():
-        unavailable(f"{path} (Debian package opencv-doc)")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -52,16 +41,8 @@ def test_openpose_folder_several_people_entering_and_leaving(tmp_path, capsys, o
 def test_coco_and_npz_with_overlays(tmp_path, capsys, open_model):
     need_renderer()
     seq = crowd(open_model, "coco17", frames=3)
-    coco = tmp_path / "results.json"
-    coco.write_text(json.dumps([{"image_id": t, "category_id": 1, "score": 1.0,
-                                 "keypoints": kp.reshape(-1).tolist()}
-                                for t, people in enumerate(seq) for kp in people.values()]))
-    arr = np.zeros((3, 2, 17, 3))
-    for t, people in enumerate(seq):
-        for p, kp in enumerate(people.values()):
-            arr[t, p] = kp
-    npz = tmp_path / "seq.npz"
-    np.savez(npz, keypoints=arr, format="coco17", image_size=np.array(IMAGE_SIZE))
+    coco = write_coco_results(tmp_path / "results.json", seq)
+    npz = write_npz(tmp_path / "seq.npz", seq, "coco17")
     code, out, err = run(capsys, "fit", coco, npz, "--image-size", W, H, "--out", tmp_path / "o",
                          "--mesh-format", "ply")
     assert code == 0, err
@@ -77,7 +58,7 @@ def test_coco_and_npz_with_overlays(tmp_path, capsys, open_model):
 def test_the_photo_every_person_overlay_and_side_view(tmp_path, capsys):
     need_module("mediapipe", "detect")
     need_renderer()
-    photo = _sample("messi5.jpg")
+    photo = opencv_sample("messi5.jpg")
     code, out, err = run(capsys, "fit", photo, "--out", tmp_path)
     assert code == 0, err
     assert "image, 1 frame, 1 body of 1 person" in out
@@ -97,7 +78,7 @@ def test_a_video_tracks_people_and_writes_an_overlay_video(tmp_path, capsys):
     cv2 = need_module("cv2", "detect")
     need_module("mediapipe", "detect")
     need_renderer()
-    code, out, err = run(capsys, "fit", _sample("vtest.avi"), "--out", tmp_path,
+    code, out, err = run(capsys, "fit", opencv_sample("vtest.avi"), "--out", tmp_path,
                          "--max-frames", "3")
     assert code == 0, err
     assert "video, 3 frames" in out

@@ -12,17 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from extras import need_module, unavailable
+from extras import need_module, opencv_sample
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
-
-
-def _sample(name: str) -> Path:
-    path = OPENCV_DATA / name
-    if not path.is_file():
-        unavailable(f"{path} (Debian package opencv-doc)")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +32,7 @@ def detector(detection):
 
 @pytest.fixture(scope="module")
 def messi5(detection):
-    return detection.load_image(_sample("messi5.jpg"))
+    return detection.load_image(opencv_sample("messi5.jpg"))
 
 
 def test_finds_the_player_where_the_legacy_solution_did(detector, messi5):
@@ -68,7 +60,7 @@ def test_two_people_side_by_side(detector, messi5):
 
 def test_distant_pedestrians_are_found_in_people_boxes(detection, detector):
     cv2 = need_module("cv2", "detect")
-    capture = cv2.VideoCapture(str(_sample("vtest.avi")))
+    capture = cv2.VideoCapture(str(opencv_sample("vtest.avi")))
     for _ in range(41):
         ok, frame = capture.read()
     assert ok
@@ -90,7 +82,7 @@ def test_nobody_in_a_blank_picture(detector):
 def test_detect_and_fit_image_on_the_photo(detection, messi5):
     import smplify
 
-    people = smplify.detect(_sample("messi5.jpg"))
+    people = smplify.detect(opencv_sample("messi5.jpg"))
     assert len(people) == 1 and people[0].shape == (33, 3)
     results = smplify.fit_image(messi5)
     assert len(results) == 1

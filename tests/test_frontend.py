@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from crowd import IMAGE_SIZE, crowd, write_openpose_folder
+from crowd import IMAGE_SIZE, crowd, write_coco_results, write_npz, write_openpose_folder
 from extras import need_module, need_renderer
 from PIL import Image
 from smplify.export import load_mesh, load_params
@@ -78,11 +78,7 @@ def test_params_round_trip_and_mesh(tmp_path, open_model, openpose_seq):
 
 def test_coco_results_and_npz_inputs(tmp_path, open_model):
     seq = crowd(open_model, "coco17", frames=3)
-    results = [{"image_id": 100 + t, "category_id": 1, "score": 0.9,
-                "keypoints": kp.reshape(-1).tolist()}
-               for t, people in enumerate(seq) for kp in people.values()]
-    coco = tmp_path / "results.json"
-    coco.write_text(json.dumps(results))
+    coco = write_coco_results(tmp_path / "results.json", seq, first_image_id=100, score=0.9)
     with pytest.raises(InputError, match=r"results.json.*image size"):
         open_source(coco)
     source = open_source(coco, image_size=IMAGE_SIZE)
@@ -92,12 +88,7 @@ def test_coco_results_and_npz_inputs(tmp_path, open_model):
     stack = np.load(tmp_path / "coco" / "results_track0.npz")
     assert stack["frame"].tolist() == [0, 1, 2]
 
-    arr = np.zeros((3, 2, 17, 3))
-    for t, people in enumerate(seq):
-        for p, kp in enumerate(people.values()):
-            arr[t, p] = kp
-    npz = tmp_path / "seq.npz"
-    np.savez(npz, keypoints=arr, format="coco17", image_size=np.array(IMAGE_SIZE))
+    npz = write_npz(tmp_path / "seq.npz", seq, "coco17")
     summary = run(open_source(npz), tmp_path / "npz", model=open_model, render=False)
     assert (summary.frames, summary.fits, summary.tracks) == (3, 4, 2)
 
