@@ -24,12 +24,10 @@ void DataKeypoints(const Observation& observation, std::vector<int>* ids,
   *weights = Eigen::Map<const Eigen::VectorXd>(w.data(), static_cast<Eigen::Index>(w.size()));
 }
 
-void RelativeKeypoints(const Observation& observation, std::vector<int>* ids, MatX3* targets,
-                       Eigen::VectorXd* weights) {
+void RelativeKeypoints(const Observation& observation, const std::vector<int>& data_ids,
+                       const Eigen::VectorXd& data_weights, std::vector<int>* ids,
+                       MatX3* targets, Eigen::VectorXd* weights) {
   ids->clear();
-  std::vector<int> data_ids;
-  Eigen::VectorXd data_weights;
-  DataKeypoints(observation, &data_ids, &data_weights);
   std::vector<double> w;
   if (observation.keypoints_3d.rows() == observation.weights.size()) {
     for (size_t m = 0; m < data_ids.size(); ++m) {
@@ -75,6 +73,12 @@ StageTerms::StageTerms(const FitContext& context, const Observation& observation
   std::vector<int> ids;
   Eigen::VectorXd data_weights;
   DataKeypoints(observation, &ids, &data_weights);
+  std::vector<int> ids_3d;
+  MatX3 targets_3d;
+  Eigen::VectorXd weights_3d;
+  if (observation.keypoints_3d_weight > 0.0) {
+    RelativeKeypoints(observation, ids, data_weights, &ids_3d, &targets_3d, &weights_3d);
+  }
   Add("data",
       new KeypointDataCost(&evaluation_, observation, std::move(ids), std::move(data_weights),
                         /*robust=*/true, context.options.data_sigma, num_betas),
@@ -82,11 +86,7 @@ StageTerms::StageTerms(const FitContext& context, const Observation& observation
   Add("pose", new PosePriorCost(context.prior, weights.pose), {kBody});
   Add("angle", new AnglePriorCost(weights.angle, context.options.angle_prior_scale), {kBody});
   Add("shape", new ShapePriorCost(num_betas, weights.shape), {kBetas});
-  std::vector<int> ids_3d;
-  MatX3 targets_3d;
-  Eigen::VectorXd weights_3d;
-  RelativeKeypoints(observation, &ids_3d, &targets_3d, &weights_3d);
-  if (!ids_3d.empty() && observation.keypoints_3d_weight > 0.0) {
+  if (!ids_3d.empty()) {
     Add("keypoints_3d",
         new RelativeKeypointCost(&evaluation_, std::move(ids_3d), std::move(targets_3d),
                                  std::move(weights_3d), context.options.keypoints_3d_sigma,

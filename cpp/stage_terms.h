@@ -88,9 +88,10 @@ double DataEnergy(const FitContext& context, const Observation& observation,
 void DataKeypoints(const Observation& observation, std::vector<int>* ids,
                    Eigen::VectorXd* weights);
 
-// E_3D's keypoints: those with data weight > 0 and a finite 3D keypoint, their 3D targets and
-// weights (none without 3D keypoints, or with fewer than two such keypoints).
-void RelativeKeypoints(const Observation& observation, std::vector<int>* ids, MatX3* targets,
-                       Eigen::VectorXd* weights);
+// E_3D's keypoints: of the data term's (DataKeypoints), those with a finite 3D keypoint, with
+// their 3D targets and weights (none without 3D keypoints, or with fewer than two such).
+void RelativeKeypoints(const Observation& observation, const std::vector<int>& data_ids,
+                       const Eigen::VectorXd& data_weights, std::vector<int>* ids,
+                       MatX3* targets, Eigen::VectorXd* weights);
 
 }  // namespace smplify

@@ -281,6 +281,7 @@ def detector_3d(model: object, format: str, cases: Cases, rng: np.random.Generat
     knows least), NaN where the 2D keypoint was dropped. An assumed model, not a measured one.
     """
     from .keypoints import resolve_format
+    from .synthetic import _axis_angle
 
     resolved = resolve_format(format, model.keypoint_names,  # type: ignore[attr-defined]
                               model.num_vertices,  # type: ignore[attr-defined]
@@ -295,9 +296,3 @@ def detector_3d(model: object, format: str, cases: Cases, rng: np.random.Generat
         points[cases.keypoints[i, :, 2] <= 0] = np.nan
         out.append(points)
     return np.asarray(out)
-
-
-def _axis_angle(rotation: np.ndarray) -> np.ndarray:
-    from scipy.spatial.transform import Rotation
-
-    return Rotation.from_matrix(rotation).as_rotvec()

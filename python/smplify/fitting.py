@@ -364,9 +364,11 @@ def evaluate_terms(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
     """Each C++ term's residuals and Jacobian over [global_orient, body_pose, betas, transl]
     at stage ``stage``'s weights (for tests against :mod:`smplify.reference`).
 
-    The data term's rows are scattered back to the reference layout (2K rows, zeros where
-    the weight is 0).
+    The data term's and E_3D's rows are scattered back to the reference layout (2K and 3K
+    rows, zeros for the keypoints a term does not use).
     """
+    from .reference.energy import relative_keypoint_ids
+
     core = _shared_core_fitter(problem)
     obs = _observation(problem)
     args = (stage, obs["keypoints"], obs["weights"], obs["torso"], obs["focal_length"],
@@ -376,12 +378,13 @@ def evaluate_terms(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
     for term in ("data", "pose", "angle", "shape", "interpenetration", "keypoints_3d"):
         residuals, jacobian = core.evaluate_term(term, *args)
         if term in ("data", "keypoints_3d"):
-            # Rows of the keypoints the term uses, scattered to one block per keypoint.
-            dim = 2 if term == "data" else 3
-            used = np.flatnonzero(problem.weights > 0)
-            if term == "keypoints_3d":
-                used = used[np.isfinite(problem.keypoints_3d[used]).all(axis=1)] \
-                    if problem.keypoints_3d is not None and residuals.size else used[:0]
+            # Rows of the keypoints the term uses, scattered to one block per keypoint
+            # (E_3D has no rows at all when its λ is 0).
+            if term == "data":
+                used, dim = np.flatnonzero(problem.weights > 0), 2
+            else:
+                used = relative_keypoint_ids(problem) if residuals.size else []
+                used, dim = np.asarray(used, dtype=np.int64), 3
             rows = np.ravel(dim * used[:, None] + np.arange(dim))
             full_r = np.zeros(dim * problem.num_keypoints)
             full_j = np.zeros((dim * problem.num_keypoints, jacobian.shape[1]))
