@@ -47,7 +47,7 @@ install: deps venv
 	$(PY) -m pip install -q ".[render,detect]"
 
 install-test: deps venv
-	$(PY) -m pip install -q ".[test,render,detect]"
+	$(PY) -m pip install -q ".[test,render,detect,dask]"
 
 demo: install
 	$(PY) -m smplify.demo --output $(DEMO_OUT)
@@ -55,7 +55,7 @@ demo: install
 # CI: the suite runs against the installed wheel, then the wheel is checked on its own.
 test: deps venv $(WHEEL_STAMP)
 	$(PY) -m pip install -q --force-reinstall --no-deps dist/smplify-*.whl
-	$(PY) -m pip install -q "$$(ls dist/smplify-*.whl)[test,render,detect]"
+	$(PY) -m pip install -q "$$(ls dist/smplify-*.whl)[test,render,detect,dask]"
 	$(PY) -m pytest -q
 	$(CHECK_WHEEL)
 

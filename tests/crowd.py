@@ -16,20 +16,31 @@ IMAGE_SIZE = (640, 480)
 FOCAL = 800.0
 
 
-def person_keypoints(model, format: str, transl, yaw: float = 0.0) -> np.ndarray:
-    """(K, 3) keypoints of the open model standing upright at ``transl`` (camera frame)."""
+def person_points(model, format: str, yaw: float = 0.0) -> np.ndarray:
+    """(K, 3) keypoints of the open model standing upright at the origin (camera axes)."""
     from scipy.spatial.transform import Rotation
 
     orient = (Rotation.from_rotvec([np.pi, 0.0, 0.0]) * Rotation.from_rotvec([0.0, yaw, 0.0]))
-    out = model(global_orient=orient.as_rotvec(), transl=np.asarray(transl, dtype=float))
+    out = model(global_orient=orient.as_rotvec())
     resolved = resolve_format(format, model.keypoint_names, model.num_vertices,
                               model.keypoint_regressor)
-    points = resolved.keypoint_positions(out.joints, out.vertices)
-    uv = FOCAL * points[:, :2] / points[:, 2:] + np.array(IMAGE_SIZE) / 2.0
+    return resolved.keypoint_positions(out.joints, out.vertices)
+
+
+def project(points: np.ndarray, transl) -> np.ndarray:
+    """(K, 3) image keypoints (confidence 1, 0 where the model has no such point) of
+    ``points`` moved by ``transl`` (camera frame, metres)."""
+    moved = points + np.asarray(transl, dtype=float)
+    uv = FOCAL * moved[:, :2] / moved[:, 2:] + np.array(IMAGE_SIZE) / 2.0
     ok = np.isfinite(uv).all(axis=1)
     kp = np.zeros((len(uv), 3))
     kp[ok, :2], kp[ok, 2] = uv[ok], 1.0
     return kp
+
+
+def person_keypoints(model, format: str, transl, yaw: float = 0.0) -> np.ndarray:
+    """(K, 3) keypoints of the open model standing upright at ``transl`` (camera frame)."""
+    return project(person_points(model, format, yaw), transl)
 
 
 # Person "walker" crosses the whole sequence left to right; "visitor" is there in frames 2-4

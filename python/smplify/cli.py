@@ -7,6 +7,8 @@
                 [--max-frames N] [--mesh-format obj|ply|glb] [--render [IMAGE]]
     smplify pose --out body.obj [--betas B ...] [--body-pose ...] [--params FIT.npz]
     smplify info [--model open|PATH]
+    smplify dataset INPUT [INPUT ...] --out DIR [--engine local|dask] [--scheduler ADDR]
+                    [--chunk N] [--workers N] [--force]   (smplify.dataset.command)
 
 INPUT: a photo, a video, a folder (of photos or of OpenPose JSON files), an OpenPose or COCO
 keypoint JSON, or an ``.npz``: every person is fitted (tracked across the frames of videos and
@@ -309,6 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="axis-angle of the root, radians")
     pose.add_argument("--transl", nargs=3, type=float, default=None, help="metres")
     pose.set_defaults(run=_cmd_pose)
+
+    from .dataset.command import add_parser as add_dataset_parser
+
+    add_dataset_parser(sub, _add_model_args)
 
     info = sub.add_parser("info", help="versions, data files and the model")
     _add_model_args(info)

@@ -1,0 +1,138 @@
+"""Where the chunks run: ``local`` (threads of this process) or ``dask`` (a Dask cluster).
+
+Both run :func:`smplify.dataset.chunk_fit.run_chunk` once per pending chunk and call
+``on_done(ChunkStats)`` as each finishes; the shards are the results, the tasks return only
+their counts.
+
+- ``local``: a pool of ``workers`` threads, each fitting one chunk at a time. The C++ solves
+  release the GIL, so the threads fit in parallel (as ``smplify.fit_batch`` does).
+- ``dask``: ``dask.distributed`` (``pip install 'smplify[dask]'``): a ``LocalCluster`` of
+  ``workers`` single-threaded worker processes, or the cluster at ``scheduler``. The
+  :class:`FitSpec` is scattered to every worker once (``broadcast=True``) and each worker
+  loads the model and prior from it once (``chunk_fit.loaded``); a task carries only its
+  chunk. Task keys name the run and the chunk, and a task Dask retries (a worker died) finds
+  or rewrites the same shard under the same name, so retries never duplicate rows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from functools import lru_cache
+from typing import Any
+
+from ..errors import Unavailable
+from .chunk_fit import ChunkStats, FitSpec, run_chunk
+from .sharding import Chunk
+
+__all__ = ["ENGINES", "run_local", "run_dask", "DaskUnavailable", "require_extras",
+           "one_blas_thread"]
+
+ENGINES = ("local", "dask")
+
+
+class DaskUnavailable(Unavailable):
+    """The dask engine needs ``dask.distributed``, and the shards pyarrow."""
+
+
+def require_extras() -> None:
+    """Raise :class:`DaskUnavailable` naming the extra when pyarrow (the shards) or
+    threadpoolctl (one BLAS thread) is missing."""
+    try:
+        import pyarrow.parquet  # noqa: F401
+        import threadpoolctl  # noqa: F401
+    except ImportError as err:
+        raise DaskUnavailable(f"smplify.dataset needs {err.name}: pip install "
+                              "'smplify[dataset]' (or 'smplify[dask]')") from None
+
+
+# NumPy's BLAS runs on one thread in every engine. Dask's worker processes start that way
+# (OMP/OPENBLAS/MKL_NUM_THREADS=1); a BLAS on several threads sums in another order, and the
+# last-bit differences in a fit's set-up grow, in a few multimodal fits, into another minimum
+# (measured: 0.2 rad of body pose on 1 row in ~200). One fit per thread keeps the cores busy.
+def one_blas_thread() -> Any:
+    """A context in which NumPy's BLAS uses one thread (``fit_dataset`` runs in one)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+@lru_cache(maxsize=1)
+def _worker_blas_pinned() -> bool:
+    """Pin a Dask worker process's BLAS to one thread, once (the process is the engine's)."""
+    one_blas_thread()
+    return True
+
+
+def _dask_task(chunk: Chunk, spec: FitSpec, shard_dir: str, run_id: str) -> ChunkStats:
+    _worker_blas_pinned()
+    return run_chunk(chunk, spec, shard_dir, run_id)
+
+
+def run_local(chunks: Sequence[Chunk], spec: FitSpec, shard_dir: str, run_id: str, *,
+              workers: int | None, on_done: Callable[[ChunkStats], None]) -> None:
+    """Fit ``chunks`` on ``workers`` threads (None: the machine's cores)."""
+    threads = workers or os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = [pool.submit(run_chunk, c, spec, shard_dir, run_id) for c in chunks]
+        try:
+            for future in as_completed(futures):
+                on_done(future.result())
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+
+def _client(scheduler: str | None, workers: int | None, processes: bool) -> tuple[Any, Any]:
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise DaskUnavailable("engine 'dask' needs dask.distributed: "
+                              "pip install 'smplify[dask]'") from None
+    if scheduler:
+        return Client(scheduler), None
+    # Loopback only (tcp://127.0.0.1) for worker processes; threads talk in-process.
+    where = {"host": "127.0.0.1"} if processes else {}
+    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                           processes=processes, dashboard_address=None, **where)
+    return Client(cluster), cluster
+
+
+def run_dask(chunks: Sequence[Chunk], spec: FitSpec, shard_dir: str, run_id: str, *,
+             workers: int | None, on_done: Callable[[ChunkStats], None],
+             scheduler: str | None = None, processes: bool = True, retries: int = 3) -> None:
+    """Fit ``chunks`` as Dask tasks, one per chunk.
+
+    Parameters
+    ----------
+    chunks, spec, shard_dir, run_id, on_done : as :func:`run_local`
+    workers : int or None
+        Workers of the LocalCluster (ignored with ``scheduler``).
+    scheduler : str, optional
+        Address of a running scheduler (``tcp://host:8786``); None: a LocalCluster on
+        loopback. The shard folder and the inputs must be visible to every worker.
+    processes : bool
+        LocalCluster workers as processes (True) or threads of this process.
+    retries : int
+        Times Dask reruns a task whose worker failed.
+    """
+    from dask.distributed import as_completed as dask_completed
+
+    client, cluster = _client(scheduler, workers, processes)
+    try:
+        spec_future = client.scatter(spec, broadcast=True, hash=False)
+        futures = [client.submit(_dask_task, c, spec_future, shard_dir, run_id,
+                                 key=f"smplify-chunk-{run_id[:16]}-{c.index}", pure=False,
+                                 retries=retries) for c in chunks]
+        try:
+            for future in dask_completed(futures):
+                on_done(future.result())
+        except BaseException:
+            client.cancel(futures)
+            raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,167 @@
+"""smplify.dataset: a generated dataset of > 2,000 person-frames fitted into Parquet shards by
+the local engine and by Dask (threads, and worker processes one of which is killed midway),
+a client killed midway and resumed, the manifest's refusal to mix runs, and failure rows."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from extras import need_module
+from smplify.dataset import DatasetMismatchError, fit_dataset, read_results, shard_paths
+
+OPTIONS = {"chunk": 64, "image_size": (640, 480), "multi_start": False}
+TESTS = Path(__file__).parent
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, open_model):
+    """The dataset, fitted once by the local engine on 2 threads."""
+    need_module("pyarrow", "dask")
+    from dataset_inputs import write_dataset
+
+    root = tmp_path_factory.mktemp("dataset")
+    count = write_dataset(root / "data", open_model)
+    summary = fit_dataset(root / "data", root / "local", workers=2, **OPTIONS)
+    return root, count, summary, read_results(root / "local")
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def assert_same_rows(table, expected) -> None:
+    """Row for row equal (all but the timing column), in the same order."""
+    got, want = table.drop(["seconds"]).to_pylist(), expected.drop(["seconds"]).to_pylist()
+    assert len(got) == len(want)
+    differing = [(w["source"], w["frame"], w["person"], k) for g, w in zip(got, want, strict=True)
+                 for k in w if not _same(g[k], w[k])]
+    assert not differing, differing[:5]
+
+
+def test_one_row_per_person_frame_failures_included(reference):
+    _, count, summary, table = reference
+    assert count >= 2000 and table.num_rows == count == summary.rows
+    ids = list(zip(table["source"].to_pylist(), table["frame"].to_pylist(),
+                   table["person"].to_pylist(), strict=True))
+    assert len(set(ids)) == count
+    rows = table.to_pylist()
+    failed = [r for r in rows if r["status"] not in ("converged", "iteration_limit")]
+    assert [(r["source"], r["frame"], r["person"], r["status"]) for r in failed] == \
+        [("video_000.npz", 0, 1, "bad_keypoints")]
+    assert "torso" in failed[0]["message"] and all(math.isnan(v)
+                                                   for v in failed[0]["body_pose"])
+    assert summary.failures == {"bad_keypoints": 1}
+    fitted = [r for r in rows if r["status"] == "converged"]
+    assert np.median([r["reprojection_px"] for r in fitted]) < 4.0  # 1.5 px of noise
+    videos = [r for r in fitted if r["source"].endswith(".npz")]
+    assert sum(r["start"] == "warm" for r in videos) > 0.9 * len(videos)
+    assert {r["start"] for r in rows if r["source"] == "photos.json"} == {"cold"}
+    by_source = {s: table["source"].to_pylist().count(s) for s in ("openpose_clip", "cam0",
+                                                                   "photos.json")}
+    assert by_source == {"openpose_clip": 20, "cam0": 20, "photos.json": 40}
+    assert len(fitted[0]["betas"]) == 10 and len(fitted[0]["body_pose"]) == 69
+
+
+def test_restart_skips_finished_shards_and_refuses_other_options(reference, tmp_path):
+    root, _, first, table = reference
+    again = fit_dataset(root / "data", root / "local", workers=2, **OPTIONS)
+    assert again.resumed and again.skipped_chunks == first.chunks and again.rows == 0
+    assert_same_rows(read_results(root / "local"), table)
+    with pytest.raises(DatasetMismatchError, match="max_iterations"):
+        fit_dataset(root / "data", root / "local", **{**OPTIONS, "max_iterations": 7})
+    from smplify.cli import main
+
+    assert main(["dataset", str(root / "data"), "--out", str(root / "local"), "--chunk", "32",
+                 "--image-size", "640", "480", "--single-start", "--no-progress"]) == 2
+    # Told to: the old shards go and the new run's are all that is left.
+    shutil.copytree(root / "local", tmp_path / "out")
+    one = root / "data" / "video_003.npz"
+    summary = fit_dataset(one, tmp_path / "out", overwrite=True, **OPTIONS)
+    assert summary.rows == 128 and len(shard_paths(tmp_path / "out")) == 1
+    assert read_results(tmp_path / "out")["source"].to_pylist() == ["video_003.npz"] * 128
+
+
+def test_dask_threads_row_for_row_equal_to_local(reference, tmp_path):
+    need_module("distributed", "dask")
+    root, count, _, table = reference
+    summary = fit_dataset(root / "data", tmp_path / "dask", engine="dask", workers=2,
+                          processes=False, **OPTIONS)
+    assert summary.rows == count
+    assert_same_rows(read_results(tmp_path / "dask"), table)
+
+
+def _kill_when(out: Path, shards: int, kill) -> threading.Thread:
+    def watch() -> None:
+        deadline = time.monotonic() + 120
+        while len(shard_paths(out)) < shards and time.monotonic() < deadline:
+            time.sleep(0.01)
+        kill()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_dask_worker_killed_midway_no_lost_or_duplicated_rows(reference, tmp_path):
+    need_module("distributed", "dask")
+    from dask.distributed import Client, LocalCluster
+
+    root, count, first, table = reference
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            client.wait_for_workers(2)
+            victim = next(iter(client.run(os.getpid).values()))
+        seen: dict[str, int] = {}
+
+        def kill() -> None:
+            seen["shards"] = len(shard_paths(tmp_path / "dask"))
+            os.kill(victim, signal.SIGKILL)
+
+        watcher = _kill_when(tmp_path / "dask", 2, kill)
+        summary = fit_dataset(root / "data", tmp_path / "dask", engine="dask",
+                              scheduler=cluster.scheduler_address, **OPTIONS)
+        watcher.join()
+    assert seen["shards"] < first.chunks  # killed midway
+    assert summary.rows == count and summary.skipped_chunks == 0
+    assert_same_rows(read_results(tmp_path / "dask"), table)
+
+
+def test_client_killed_midway_then_resumed(reference, tmp_path):
+    need_module("distributed", "dask")
+    root, count, first, table = reference
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(TESTS.parent / "python"), os.environ.get("PYTHONPATH", "")])}
+    # The client and its LocalCluster's worker processes, as when the machine goes down.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smplify.cli", "dataset", str(root / "data"), "--out", str(out),
+         "--engine", "dask", "--workers", "2", "--chunk", "64", "--image-size", "640", "480",
+         "--single-start", "--no-progress"], env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    killed = _kill_when(out, 2, lambda: os.killpg(proc.pid, signal.SIGKILL))
+    killed.join()
+    proc.wait(timeout=60)
+    done, rows_before = len(shard_paths(out)), read_results(out).num_rows
+    assert 2 <= done < first.chunks
+    summary = fit_dataset(root / "data", out, workers=2, **OPTIONS)  # the local engine now
+    assert summary.resumed and summary.skipped_chunks == done
+    assert summary.rows == count - rows_before
+    table_out = read_results(out)
+    assert table_out.num_rows == count
+    assert_same_rows(table_out, table)
+    assert not list((out / "shards").glob(".*.tmp"))
