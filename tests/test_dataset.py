@@ -20,7 +20,6 @@ from extras import need_module
 from smplify.dataset import DatasetMismatchError, fit_dataset, read_results, shard_paths
 
 OPTIONS = {"chunk": 64, "image_size": (640, 480), "multi_start": False}
-TESTS = Path(__file__).parent
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +103,19 @@ def test_dask_threads_row_for_row_equal_to_local(reference, tmp_path):
     assert_same_rows(read_results(tmp_path / "dask"), table)
 
 
+def _videos(root: Path, n: int = 8) -> list[Path]:
+    """The first ``n`` videos: the kill tests' smaller dataset (8 chunks)."""
+    return sorted((root / "data").glob("video_*.npz"))[:n]
+
+
+def _rows_of(table, inputs: list[Path]):
+    """The reference rows of these inputs, in order."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return table.filter(pc.is_in(table["source"], value_set=pa.array([p.name for p in inputs])))
+
+
 def _kill_when(out: Path, shards: int, kill) -> threading.Thread:
     def watch() -> None:
         deadline = time.monotonic() + 120
@@ -120,7 +132,7 @@ def test_dask_worker_killed_midway_no_lost_or_duplicated_rows(reference, tmp_pat
     need_module("distributed", "dask")
     from dask.distributed import Client, LocalCluster
 
-    root, count, first, table = reference
+    root, _, _, table = reference
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster:
         with Client(cluster) as client:
@@ -133,35 +145,32 @@ def test_dask_worker_killed_midway_no_lost_or_duplicated_rows(reference, tmp_pat
             os.kill(victim, signal.SIGKILL)
 
         watcher = _kill_when(tmp_path / "dask", 2, kill)
-        summary = fit_dataset(root / "data", tmp_path / "dask", engine="dask",
+        summary = fit_dataset(_videos(root), tmp_path / "dask", engine="dask",
                               scheduler=cluster.scheduler_address, **OPTIONS)
         watcher.join()
-    assert seen["shards"] < first.chunks  # killed midway
-    assert summary.rows == count and summary.skipped_chunks == 0
-    assert_same_rows(read_results(tmp_path / "dask"), table)
+    assert seen["shards"] < summary.chunks == 8  # killed midway
+    expected = _rows_of(table, _videos(root))
+    assert summary.rows == expected.num_rows == 8 * 128 and summary.skipped_chunks == 0
+    assert_same_rows(read_results(tmp_path / "dask"), expected)
 
 
 def test_client_killed_midway_then_resumed(reference, tmp_path):
     need_module("distributed", "dask")
-    root, count, first, table = reference
+    root, _, _, table = reference
     out = tmp_path / "out"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(TESTS.parent / "python"), os.environ.get("PYTHONPATH", "")])}
     # The client and its LocalCluster's worker processes, as when the machine goes down.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "smplify.cli", "dataset", str(root / "data"), "--out", str(out),
-         "--engine", "dask", "--workers", "2", "--chunk", "64", "--image-size", "640", "480",
-         "--single-start", "--no-progress"], env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [sys.executable, "-m", "smplify.cli", "dataset", *map(str, _videos(root)),
+         "--out", str(out), "--engine", "dask", "--workers", "2", "--chunk", "64",
+         "--image-size", "640", "480", "--single-start", "--no-progress"],
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     killed = _kill_when(out, 2, lambda: os.killpg(proc.pid, signal.SIGKILL))
     killed.join()
     proc.wait(timeout=60)
     done, rows_before = len(shard_paths(out)), read_results(out).num_rows
-    assert 2 <= done < first.chunks
-    summary = fit_dataset(root / "data", out, workers=2, **OPTIONS)  # the local engine now
+    summary = fit_dataset(_videos(root), out, workers=2, **OPTIONS)  # the local engine now
+    assert 2 <= done < summary.chunks == 8
     assert summary.resumed and summary.skipped_chunks == done
-    assert summary.rows == count - rows_before
-    table_out = read_results(out)
-    assert table_out.num_rows == count
-    assert_same_rows(table_out, table)
+    assert summary.rows == 8 * 128 - rows_before
+    assert_same_rows(read_results(out), _rows_of(table, _videos(root)))
     assert not list((out / "shards").glob(".*.tmp"))

@@ -93,10 +93,18 @@ def _client(scheduler: str | None, workers: int | None, processes: bool) -> tupl
                               "pip install 'smplify[dask]'") from None
     if scheduler:
         return Client(scheduler), None
+    import dask
+
     # Loopback only (tcp://127.0.0.1) for worker processes; threads talk in-process.
     where = {"host": "127.0.0.1"} if processes else {}
-    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                           processes=processes, dashboard_address=None, **where)
+    # Dask starts worker processes with MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's
+    # adaptive mmap threshold: every array over 128 kB (a fit's vertices are 330 kB) is then
+    # mapped and unmapped afresh. Measured on one chunk of 128 fits: 0.98 s against 0.53 s.
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                               processes=processes, dashboard_address=None, **where)
     return Client(cluster), cluster
 
 
