@@ -4,6 +4,7 @@ a client killed midway and resumed, the manifest's refusal to mix runs, and fail
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import shutil
@@ -17,7 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from extras import need_module
+from smplify.cli import build_parser
 from smplify.dataset import DatasetMismatchError, fit_dataset, read_results, shard_paths
+from smplify.dataset.command import run_command
 
 OPTIONS = {"chunk": 64, "image_size": (640, 480), "multi_start": False}
 
@@ -80,6 +83,12 @@ def test_restart_skips_finished_shards_and_refuses_other_options(reference, tmp_
     again = fit_dataset(root / "data", root / "local", workers=2, **OPTIONS)
     assert again.resumed and again.skipped_chunks == first.chunks and again.rows == 0
     assert_same_rows(read_results(root / "local"), table)
+    out = io.StringIO()
+    args = ["dataset", str(root / "data"), "--out", str(root / "local"), "--chunk", "64",
+            "--image-size", "640", "480", "--single-start", "--no-progress"]
+    assert run_command(build_parser().parse_args(args), stdout=out) == 0
+    assert "0 person-frames" in out.getvalue() and \
+        f"{first.chunks} chunks, {first.chunks} already done" in out.getvalue()
     with pytest.raises(DatasetMismatchError, match="max_iterations"):
         fit_dataset(root / "data", root / "local", **{**OPTIONS, "max_iterations": 7})
     from smplify.cli import main
@@ -92,6 +101,19 @@ def test_restart_skips_finished_shards_and_refuses_other_options(reference, tmp_
     summary = fit_dataset(one, tmp_path / "out", overwrite=True, **OPTIONS)
     assert summary.rows == 128 and len(shard_paths(tmp_path / "out")) == 1
     assert read_results(tmp_path / "out")["source"].to_pylist() == ["video_003.npz"] * 128
+
+
+def test_unreadable_frame_file_is_a_row(tmp_path, open_model):
+    need_module("pyarrow", "dask")
+    from crowd import crowd, write_openpose_folder
+
+    folder = write_openpose_folder(tmp_path / "clip", crowd(open_model, "openpose25", 3))
+    sorted(folder.glob("*.json"))[1].write_text("{not json")
+    summary = fit_dataset(folder, tmp_path / "out", image_size=(640, 480), multi_start=False)
+    rows = read_results(tmp_path / "out").to_pylist()
+    assert summary.statuses == {"unreadable": 1} and len(rows) == 1
+    assert rows[0]["source"] == "clip" and (rows[0]["frame"], rows[0]["person"]) == (-1, -1)
+    assert "not a JSON file" in rows[0]["message"]
 
 
 def test_dask_threads_row_for_row_equal_to_local(reference, tmp_path):

@@ -159,13 +159,14 @@ def _fit_unit(unit: Any, spec: FitSpec, model: Any, prior: Any) -> list[dict[str
             ids = {"source": unit.source, "frame": int(index), "frame_name": name,
                    "person": person, "track": int(track)}
             started = time.perf_counter()
+            key = track if tracker is not None else -1  # photos share one cold Fitter
             try:
-                if track not in fitters or tracker is None:
-                    fitters[track] = Fitter(model, format=frames.format,
-                                            image_size=frames.image_size,
-                                            focal_length=spec.focal_length, prior=prior,
-                                            **options)
-                result = fitters[track].fit(kp)
+                if key not in fitters:
+                    fitters[key] = Fitter(model, format=frames.format,
+                                          image_size=frames.image_size,
+                                          focal_length=spec.focal_length, prior=prior,
+                                          **options)
+                result = fitters[key].fit(kp, warm_start=tracker is not None)
             except Exception as err:  # a failed fit is a row with its status
                 status, message = _failure(err)
                 rows.append(_row(ids, frames.format, frames.image_size, status=status,

@@ -80,7 +80,7 @@ def run_command(args: argparse.Namespace, stdout: TextIO | None = None) -> int:
     if args.max_iterations is not None:
         options["max_iterations"] = args.max_iterations
     summary = fit_dataset(args.inputs, args.out, engine=args.engine, scheduler=args.scheduler,
-                          workers=args.workers, chunk=args.chunk, model=args.model,
+                          workers=args.workers, chunk=args.chunk, model=args.model or "open",
                           gender=args.gender, num_betas=args.num_betas, prior=args.prior,
                           format=args.format, image_size=args.image_size,
                           focal_length=args.focal, overwrite=args.force,
