@@ -114,6 +114,11 @@ def test_unreadable_frame_file_is_a_row(tmp_path, open_model):
     assert summary.statuses == {"unreadable": 1} and len(rows) == 1
     assert rows[0]["source"] == "clip" and (rows[0]["frame"], rows[0]["person"]) == (-1, -1)
     assert "not a JSON file" in rows[0]["message"]
+    # Two inputs whose rows would carry the same source id are refused before any work.
+    shutil.copytree(folder, tmp_path / "elsewhere" / "clip")
+    with pytest.raises(ValueError, match="source id 'clip' comes from both"):
+        fit_dataset([folder, tmp_path / "elsewhere" / "clip"], tmp_path / "out2",
+                    image_size=(640, 480))
 
 
 def test_dask_threads_row_for_row_equal_to_local(reference, tmp_path):

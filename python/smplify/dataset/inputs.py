@@ -170,6 +170,13 @@ def find_units(inputs: Sequence[str | os.PathLike[str]], *, format: str | None =
             raise InputError(f"{item}: no keypoint files in it (OpenPose folders, COCO .json, "
                              ".npz or .parquet)")
         units += found
+    where: dict[str, str] = {}
+    for unit in units:
+        other = where.setdefault(unit.source, unit.path)
+        if other != unit.path:
+            raise InputError(f"inputs: source id {unit.source!r} comes from both {other} and "
+                             f"{unit.path}; give their common folder instead (ids are paths "
+                             "relative to each input), or keep a Parquet source in one file")
     return units
 
 

@@ -151,7 +151,7 @@ def _fit_dataset(inputs: Any, out_dir: Any, engine: str, scheduler: str | None,
     options.pop("threads", None)
     FitOptions.from_kwargs(**options)  # names a bad option before any work
     size = None if image_size is None else _size(image_size, "image_size")
-    spec = FitSpec(os.fspath(model), gender, num_betas, os.fspath(prior), format, size,
+    spec = FitSpec(_name_or_path(model), gender, num_betas, _name_or_path(prior), format, size,
                    None if focal_length is None else float(focal_length),
                    tuple(sorted(options.items())))
     paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
@@ -190,6 +190,12 @@ def _fit_dataset(inputs: Any, out_dir: Any, engine: str, scheduler: str | None,
             bar.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _name_or_path(value: str | os.PathLike[str]) -> str:
+    """A model or prior name, or its file as an absolute path (workers have other cwds)."""
+    path = Path(os.fspath(value))
+    return str(path.resolve()) if path.exists() else os.fspath(value)
 
 
 def _progress_bar(total: int, done: int) -> Any:
