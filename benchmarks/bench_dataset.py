@@ -61,9 +61,10 @@ def main() -> int:
     parser.add_argument("--chunk", type=int, default=64)
     args = parser.parse_args()
     import smplify
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
     from dataset_inputs import write_dataset
     from smplify.dataset import read_results
+    from smplify.dataset.engines import local_cluster
 
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -76,8 +77,7 @@ def main() -> int:
         table = read_results(Path(tmp) / "out")
         for workers in (1, 2):
             started = time.perf_counter()
-            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                              host="127.0.0.1", dashboard_address=None) as cluster:
+            with local_cluster(workers) as cluster:
                 with Client(cluster) as client:
                     client.wait_for_workers(workers)
                 startup = time.perf_counter() - started

@@ -157,11 +157,11 @@ def _kill_when(out: Path, shards: int, kill) -> threading.Thread:
 
 def test_dask_worker_killed_midway_no_lost_or_duplicated_rows(reference, tmp_path):
     need_module("distributed", "dask")
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
+    from smplify.dataset.engines import local_cluster
 
     root, _, _, table = reference
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:
+    with local_cluster(2) as cluster:  # worker processes on loopback
         with Client(cluster) as client:
             client.wait_for_workers(2)
             victim = next(iter(client.run(os.getpid).values()))

@@ -27,7 +27,7 @@ from .chunk_fit import ChunkStats, FitSpec, run_chunk
 from .sharding import Chunk
 
 __all__ = ["ENGINES", "run_local", "run_dask", "DaskUnavailable", "require_extras",
-           "one_blas_thread"]
+           "one_blas_thread", "local_cluster"]
 
 ENGINES = ("local", "dask")
 
@@ -85,16 +85,15 @@ def run_local(chunks: Sequence[Chunk], spec: FitSpec, shard_dir: str, run_id: st
             raise
 
 
-def _client(scheduler: str | None, workers: int | None, processes: bool) -> tuple[Any, Any]:
+def local_cluster(workers: int | None, processes: bool = True) -> Any:
+    """The dask engine's ``LocalCluster``: ``workers`` single-threaded workers (None: the
+    cores), worker processes on loopback (``processes=True``) or threads of this process."""
     try:
-        from dask.distributed import Client, LocalCluster
+        import dask
+        from dask.distributed import LocalCluster
     except ImportError:
         raise DaskUnavailable("engine 'dask' needs dask.distributed: "
                               "pip install 'smplify[dask]'") from None
-    if scheduler:
-        return Client(scheduler), None
-    import dask
-
     # Loopback only (tcp://127.0.0.1) for worker processes; threads talk in-process.
     where = {"host": "127.0.0.1"} if processes else {}
     # Dask starts worker processes with MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's
@@ -103,9 +102,15 @@ def _client(scheduler: str | None, workers: int | None, processes: bool) -> tupl
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                               processes=processes, dashboard_address=None, **where)
-    return Client(cluster), cluster
+        return LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                            processes=processes, dashboard_address=None, **where)
+
+
+def _client(scheduler: str | None, workers: int | None, processes: bool) -> tuple[Any, Any]:
+    cluster = None if scheduler else local_cluster(workers, processes)
+    from dask.distributed import Client
+
+    return Client(scheduler or cluster), cluster
 
 
 def run_dask(chunks: Sequence[Chunk], spec: FitSpec, shard_dir: str, run_id: str, *,
