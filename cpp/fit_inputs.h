@@ -100,6 +100,15 @@ struct FitOptions {
   double selection_sigma = 20.0;
   // E_3D's Geman-McClure σ in metres (its λ comes with each Observation).
   double keypoints_3d_sigma = 0.2;
+  // Online tracking (TrackHistory in fitter.h): weights of the acceleration rows on the global
+  // rotation matrix, body pose (rad) and translation (m), per pixel of a 1 m lever at the
+  // person's depth, and the velocity rows' weight as a ratio of those.
+  double track_orient_weight = 0.5;
+  double track_pose_weight = 0.1;
+  double track_transl_weight = 0.5;
+  double track_velocity_ratio = 0.1;
+  // Stages a warm-started fit runs: the last this many.
+  int warm_stages = 1;
   int threads = 1;
 };
 

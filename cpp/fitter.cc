@@ -6,6 +6,7 @@
 #include <exception>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <utility>
 
@@ -149,7 +150,8 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
   Require(!o.pose_prior_weights.empty() &&
               o.pose_prior_weights.size() == o.shape_prior_weights.size(),
           "options: one pose and one shape weight per stage");
-  Require(o.max_iterations >= 1 && o.threads >= 1, "options: iterations and threads >= 1");
+  Require(o.max_iterations >= 1 && o.threads >= 1 && o.warm_stages >= 1,
+          "options: iterations, threads and warm_stages >= 1");
   Require(!c.starts.empty(), "need at least one start pose");
   for (const auto& start : c.starts) {
     Require(start.size() == kBodyPoseSize && start.allFinite(), "start poses must be 69 finite values");
@@ -272,18 +274,83 @@ bool Fitter::IsSideways(const Observation& o) const {
   return shoulders < context_.options.sideways_ratio * TorsoLength2D(o);
 }
 
+TemporalWeights Fitter::TrackWeights(const Observation& o, const TrackHistory& track) const {
+  const FitOptions& options = context_.options;
+  const double scale = o.camera.focal_length / std::max(track.last.transl.z(), 0.1);
+  return {scale * options.track_orient_weight, scale * options.track_pose_weight,
+          scale * options.track_transl_weight};
+}
+
+namespace {
+
+// E_track's two residual blocks (TrackHistory) on `p`, with the held frames' own arrays
+// (Ceres needs distinct blocks: `last` appears twice in the velocity rows).
+class TrackTerms {
+ public:
+  TrackTerms(const TrackHistory& track, const TemporalWeights& weights, double velocity_ratio)
+      : before_(track.before), last_(track.last), last_again_(track.last),
+        acceleration_(weights),
+        velocity_({velocity_ratio * weights.orient, velocity_ratio * weights.pose,
+                   velocity_ratio * weights.transl}) {}
+
+  void AddTo(ceres::Problem* problem, BodyParameters* p) {
+    Add(problem, &acceleration_, &before_, &last_, p);
+    Add(problem, &velocity_, &last_again_, &last_, p);
+  }
+
+  // ‖r‖² of both blocks at `p`.
+  double Energy(const BodyParameters& p) const {
+    return Energy(acceleration_, before_, last_, p) + Energy(velocity_, last_again_, last_, p);
+  }
+
+ private:
+  static std::vector<double*> Blocks(BodyParameters* a, BodyParameters* b, BodyParameters* c) {
+    return {a->global_orient.data(), b->global_orient.data(), c->global_orient.data(),
+            a->body_pose.data(),     b->body_pose.data(),     c->body_pose.data(),
+            a->transl.data(),        b->transl.data(),        c->transl.data()};
+  }
+  static void Add(ceres::Problem* problem, TemporalCost* cost, BodyParameters* a,
+                  BodyParameters* b, BodyParameters* p) {
+    const std::vector<double*> blocks = Blocks(a, b, p);
+    problem->AddResidualBlock(cost, nullptr, blocks);
+    for (int i : {0, 1, 3, 4, 6, 7}) problem->SetParameterBlockConstant(blocks[i]);
+  }
+  static double Energy(const TemporalCost& cost, BodyParameters a, BodyParameters b,
+                       BodyParameters c) {
+    const std::vector<double*> blocks = Blocks(&a, &b, &c);
+    Eigen::Matrix<double, 81, 1> r;
+    if (!cost.Evaluate(blocks.data(), r.data(), nullptr)) {
+      return std::numeric_limits<double>::infinity();
+    }
+    return r.squaredNorm();
+  }
+
+  BodyParameters before_, last_, last_again_;
+  TemporalCost acceleration_, velocity_;
+};
+
+}  // namespace
+
 OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool flipped,
-                                    int first_stage) const {
+                                    int first_stage, const TrackHistory* track) const {
   if (flipped) p.global_orient = FlippedOrientation(p.global_orient);
   OrientationReport report;
   report.flipped = flipped;
   const ceres::Solver::Options solver = SolverOptions(context_.options);
   const int num_stages = static_cast<int>(context_.options.pose_prior_weights.size());
+  std::unique_ptr<TrackTerms> track_terms;
+  if (track != nullptr) {
+    track_terms = std::make_unique<TrackTerms>(*track, TrackWeights(o, *track),
+                                               context_.options.track_velocity_ratio);
+  }
+  const bool hold_shape = track != nullptr && track->hold_shape;
   for (int stage = first_stage; stage < num_stages; ++stage) {
     const StageWeights weights = Weights(stage);
     StageTerms terms(context_, o, &p, weights);
     ceres::Problem problem(ProblemOptions(&terms.evaluation()));
     terms.AddTo(&problem);
+    if (track_terms) track_terms->AddTo(&problem, &p);
+    if (hold_shape) problem.SetParameterBlockConstant(p.betas.data());
     // SMPLify keeps the camera fixed here (SPEC §3.4); the default lets γ move so that an
     // error of the similar-triangles depth is not absorbed by shape and pose.
     if (!context_.options.refine_translation) problem.SetParameterBlockConstant(p.transl.data());
@@ -293,7 +360,7 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
     // rejected steps with θ's gradient not yet 0. The last stage therefore ends with a solve
     // over θ and γ with β held, where the Jacobian is exact: the fit is a stationary point
     // of the energy it reports, in θ and γ (docs/design.md, "E_sp and β").
-    if (terms.has_interpenetration() && stage == num_stages - 1) {
+    if (terms.has_interpenetration() && stage == num_stages - 1 && !hold_shape) {
       problem.SetParameterBlockConstant(p.betas.data());
       const StageReport fixed_shape = Solve(solver, &problem, joint.name, weights);
       if (fixed_shape.termination != "FAILURE") {
@@ -308,13 +375,23 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
   }
   // Energies at the last stage's weights, with the spheres at the final β.
   report.energies = StageTerms(context_, o, &p, Weights(num_stages - 1)).Energies();
+  if (track_terms) report.track_energy = track_terms->Energy(p);
   report.parameters = p;
   return report;
 }
 
-FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const {
+FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
+                      const TrackHistory* track) const {
   const auto start = Clock::now();
   CheckObservation(o);
+  if (track != nullptr) {
+    Require(initial != nullptr, "track: needs an initial (warm-started) fit");
+    for (const BodyParameters* frame : {&track->before, &track->last}) {
+      Require(frame->global_orient.allFinite() && frame->body_pose.allFinite() &&
+                  frame->transl.allFinite(),
+              "track: the previous frames' pose and transl must be finite");
+    }
+  }
   FitReport report;
   BodyParameters p;
   std::vector<bool> orientations = {false};
@@ -341,7 +418,8 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const
   int first_stage = 0;
   if (initial != nullptr) {
     starts = {p.body_pose};
-    first_stage = static_cast<int>(context_.options.pose_prior_weights.size()) - 1;
+    const int num_stages = static_cast<int>(context_.options.pose_prior_weights.size());
+    first_stage = std::max(0, num_stages - context_.options.warm_stages);
   }
   OrientationReport best;
   double best_data = std::numeric_limits<double>::infinity();
@@ -352,7 +430,7 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const
     RunTasks(starts.size(), workers, [&](size_t i) {
       BodyParameters from = p;
       from.body_pose = starts[i];
-      candidates[i] = RunStages(o, from, flipped, first_stage);
+      candidates[i] = RunStages(o, from, flipped, first_stage, track);
     });
     // The first of equals wins (deterministic); if no start could be evaluated, the first.
     const FitOptions& options = context_.options;
@@ -380,6 +458,7 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial) const
   report.num_starts = static_cast<int>(starts.size());
   report.parameters = best.parameters;
   report.energies = best.energies;
+  report.track_energy = best.track_energy;
   report.flipped = best.flipped;
   report.stages.insert(report.stages.end(), best.stages.begin(), best.stages.end());
   // The fitted body, so that callers need not pose the model again.

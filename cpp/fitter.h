@@ -8,6 +8,7 @@
 
 #include "body_evaluation.h"
 #include "stage_terms.h"
+#include "temporal_term.h"
 
 namespace smplify {
 
@@ -26,7 +27,23 @@ struct OrientationReport {
   bool flipped = false;
   BodyParameters parameters;
   TermEnergies energies;  // at the last stage's weights
+  double track_energy = 0.0;  // E_track (TrackHistory), 0 without a track
   std::vector<StageReport> stages;
+};
+
+// The track of an online (warm-started) fit: the two frames before this one. The stages then
+// add E_track, TemporalCost (temporal_term.h) with frames a and b held:
+//
+//   E_track = ‖r(before, last, x)‖² + ‖r_v(last, last, x)‖²
+//
+// the first the acceleration against the constant-velocity prediction 2·last − before, the
+// second the velocity against last (weights × options.track_velocity_ratio). Weights:
+// options.track_{orient,pose,transl}_weight × f / Z (Z: last frame's depth γ_z), so that they
+// are per pixel of a 1 m lever at the person's depth. With only one frame before, pass it as
+// both. hold_shape: β stays constant (the shape the track has settled).
+struct TrackHistory {
+  BodyParameters before, last;
+  bool hold_shape = false;
 };
 
 struct FitReport {
@@ -43,6 +60,7 @@ struct FitReport {
   // The fitted body in the camera frame: joints (24 × 3), vertices (N × 3) and the targets'
   // keypoints (K × 3; 0 for a keypoint the model has no point for).
   MatX3 joints, vertices, keypoints;
+  double track_energy = 0.0;  // E_track at the result (0 without a track)
   double seconds = 0.0;
 };
 
@@ -57,7 +75,9 @@ class Fitter {
   // depth, orientation and the pose's basin) and only the last stage's weights run, once.
   // Bad input (CheckObservation; `initial` of the wrong size or not finite) throws
   // std::invalid_argument; an exception inside a start is rethrown here, also with threads > 1.
-  FitReport Fit(const Observation& observation, const BodyParameters* initial = nullptr) const;
+  // With `track` (needs `initial`), the stages add E_track (TrackHistory).
+  FitReport Fit(const Observation& observation, const BodyParameters* initial = nullptr,
+                const TrackHistory* track = nullptr) const;
 
   // One term's residuals and Jacobian at `parameters` and stage `stage`'s weights (spheres
   // placed at `parameters.betas`). Throws std::invalid_argument on bad input and
@@ -79,7 +99,10 @@ class Fitter {
 
  private:
   OrientationReport RunStages(const Observation& observation, BodyParameters parameters,
-                              bool flipped, int first_stage) const;
+                              bool flipped, int first_stage,
+                              const TrackHistory* track = nullptr) const;
+  // TemporalCost's weights for the acceleration (velocity: × track_velocity_ratio) rows.
+  TemporalWeights TrackWeights(const Observation& observation, const TrackHistory& track) const;
   bool IsSideways(const Observation& observation) const;
 
   FitContext context_;

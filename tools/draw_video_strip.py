@@ -1,14 +1,16 @@
-"""A fitted video as a strip of frames: truth, warm-started Fitter and fit_sequence, from the
-camera and from the body's left.
+"""A fitted video as a strip of frames: truth, the plain warm-started Fitter (before online
+tracking), the online Fitter and (with --sequence) fit_sequence, from the camera and from the
+body's left.
 
-    python tools/draw_video_strip.py OUT.png [--clip 3] [--start 120] [--frames 120]
+    python tools/draw_video_strip.py OUT.png [--clip 3] [--start 120] [--frames 120] [--sequence]
 
 The clip is one of ``tests/data/heldout_sequences.npz`` (held-out CMU mocap) seen through the
 synthetic detector with its default errors (``smplify.synthetic_video``; seed 100 + clip, as
 ``benchmarks/bench_video.py``). Columns: 8 frames, chosen to include swapped and dropped
-frames when there are any (marked in the printout). Rows: truth (grey), the warm-started
-Fitter (orange) and fit_sequence (blue) from the camera, then truth and fit_sequence from the
-body's left (each frame's mesh centred on its own mean).
+frames when there are any, swapped first (marked in the printout). Rows: truth (grey), the
+plain warm Fitter (orange; ``benchmarks/bench_video.py``'s PLAIN_WARM options), the online
+Fitter (green) and fit_sequence (blue) from the camera, then the same from the body's left
+(each frame's mesh centred on its own mean).
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ from PIL import Image
 from smplify import synthetic_video as sv
 from smplify.render import render_mesh
 
-TRUTH, WARM, SEQUENCE = (150, 150, 160), (230, 150, 60), (90, 140, 220)
+TRUTH, WARM, ONLINE, SEQUENCE = (150, 150, 160), (230, 150, 60), (80, 180, 90), (90, 140, 220)
+#: The Fitter without its online tracking (as bench_video's "warm Fitter" row).
+PLAIN_WARM = {"track_orient_weight": 0.0, "track_pose_weight": 0.0, "track_transl_weight": 0.0,
+              "track_swap_margin": 0.0, "track_shape_frames": 10**9,
+              "track_max_swapped_frames": 10**9, "track_max_turn": 180.0,
+              "track_max_jump": 1e9, "track_refit_every": 0, "track_refit_ratio": 0.0}
 TILE = (160, 220)
 SEQUENCES = Path(__file__).resolve().parents[1] / "tests" / "data" / "heldout_sequences.npz"
 
@@ -40,49 +47,55 @@ def main() -> None:
     parser.add_argument("--clip", type=int, default=3)
     parser.add_argument("--start", type=int, default=120)
     parser.add_argument("--frames", type=int, default=120)
+    parser.add_argument("--sequence", action="store_true", help="add fit_sequence's rows")
     args = parser.parse_args()
     model = smplify.load_model("open")
     seq = sv.load_sequences(SEQUENCES)[args.clip]
     video = sv.make_video(model, seq, "coco17", np.random.default_rng(100 + args.clip),
                           frames=slice(args.start, args.start + args.frames))
     fit = smplify.fit_sequence(video.keypoints, "coco17", video.image_size, video.focal_length,
-                               model=model)
-    fitter = smplify.Fitter(model, format="coco17", image_size=video.image_size,
-                            focal_length=video.focal_length)
-    warm, last = [], None
-    for kp in video.keypoints:
-        try:
-            last = fitter.fit(kp)
-        except smplify.KeypointError:
-            pass
-        warm.append(last)
-    special = np.flatnonzero(video.swapped | video.dropped).tolist()
-    picks = sorted(set(special[:4]) | set(np.linspace(0, video.num_frames - 1, 8).astype(int)))
+                               model=model) if args.sequence else None
+    tracks = {}
+    for name, options in (("warm", PLAIN_WARM), ("online", {})):
+        fitter = smplify.Fitter(model, format="coco17", image_size=video.image_size,
+                                focal_length=video.focal_length, **options)
+        out, last = [], None
+        for kp in video.keypoints:
+            try:
+                last = fitter.fit(kp)
+            except smplify.KeypointError:
+                pass
+            out.append(last)
+        tracks[name] = out
+    warm = tracks["warm"]
+    special = np.flatnonzero(video.swapped).tolist() + np.flatnonzero(video.dropped).tolist()
+    shown = special[:4]
+    picks = sorted(set(shown) | set(np.linspace(0, video.num_frames - 1, 8 - len(shown))
+                                    .astype(int).tolist()))
     picks = [p for p in picks if warm[p] is not None][:8]
     for t in picks:
         print(f"frame {t}: {'swapped ' if video.swapped[t] else ''}"
               f"{'dropped ' if video.dropped[t] else ''}")
     rows = []
-    for source, color, views in (("truth", TRUTH, ("front", "left")),
-                                 ("warm", WARM, ("front",)),
-                                 ("sequence", SEQUENCE, ("front", "left"))):
-        for view in views:
+    sources = [("truth", TRUTH), ("warm", WARM), ("online", ONLINE)]
+    sources += [("sequence", SEQUENCE)] if fit is not None else []
+    for view in ("front", "left"):
+        for source, color in sources:
             tiles = []
             for t in picks:
                 if source == "truth":
                     p = (video.betas, video.global_orient[t], video.body_pose[t],
                          video.transl[t])
-                elif source == "warm":
-                    w = warm[t]
-                    p = (w.betas, w.global_orient, w.body_pose, w.transl)
-                else:
+                elif source == "sequence":
                     p = (fit.betas, fit.global_orient[t], fit.body_pose[t], fit.transl[t])
+                else:
+                    w = tracks[source][t]
+                    p = (w.betas, w.global_orient, w.body_pose, w.transl)
                 tiles.append(tile(model, p, view, color))
-            rows.append((view, np.concatenate(tiles, axis=1)))
-    order = [r for v, r in rows if v == "front"] + [r for v, r in rows if v == "left"]
-    Image.fromarray(np.concatenate(order, axis=0)).save(args.out)
-    print(f"wrote {args.out}: rows truth, warm Fitter, fit_sequence from the camera; truth, "
-          f"fit_sequence from the left")
+            rows.append(np.concatenate(tiles, axis=1))
+    Image.fromarray(np.concatenate(rows, axis=0)).save(args.out)
+    print(f"wrote {args.out}: rows {', '.join(s for s, _ in sources)} from the camera, then "
+          "the same from the left")
 
 
 if __name__ == "__main__":

@@ -131,6 +131,7 @@ void BindReport(py::module_& m) {
       .def_property_readonly("joints", [](const FitReport& r) { return r.joints; })
       .def_property_readonly("vertices", [](const FitReport& r) { return r.vertices; })
       .def_property_readonly("keypoints", [](const FitReport& r) { return r.keypoints; })
+      .def_readonly("track_energy", &FitReport::track_energy)
       .def_readonly("seconds", &FitReport::seconds);
 }
 
@@ -154,6 +155,11 @@ void BindOptions(py::module_& m) {
       .def_readwrite("select_start_by_data", &FitOptions::select_start_by_data)
       .def_readwrite("selection_sigma", &FitOptions::selection_sigma)
       .def_readwrite("keypoints_3d_sigma", &FitOptions::keypoints_3d_sigma)
+      .def_readwrite("track_orient_weight", &FitOptions::track_orient_weight)
+      .def_readwrite("track_pose_weight", &FitOptions::track_pose_weight)
+      .def_readwrite("track_transl_weight", &FitOptions::track_transl_weight)
+      .def_readwrite("track_velocity_ratio", &FitOptions::track_velocity_ratio)
+      .def_readwrite("warm_stages", &FitOptions::warm_stages)
       .def_readwrite("threads", &FitOptions::threads);
 }
 
@@ -199,7 +205,8 @@ void BindFit(py::module_& m) {
              const std::array<int, 4>& torso, double focal_length, const Eigen::Vector2d& center,
              std::optional<Eigen::VectorXd> initial_pose, std::optional<Eigen::VectorXd> initial_betas,
              std::optional<Eigen::VectorXd> initial_transl, std::optional<RowMatrix> keypoints_3d,
-             double keypoints_3d_weight) {
+             double keypoints_3d_weight, std::optional<RowMatrix> track_pose,
+             std::optional<RowMatrix> track_transl, bool hold_shape) {
             const Observation o = ToObservation(keypoints, weights, confidence, torso,
                                                 focal_length, center, keypoints_3d,
                                                 keypoints_3d_weight);
@@ -207,10 +214,26 @@ void BindFit(py::module_& m) {
             if (initial_pose && initial_betas && initial_transl) {
               initial = ToParameters(*initial_pose, *initial_betas, *initial_transl);
             }
+            std::optional<TrackHistory> track;
+            if (track_pose || track_transl) {
+              if (!initial) throw std::invalid_argument("track: needs an initial pose, betas and transl");
+              if (!track_pose || !track_transl || track_pose->rows() != 2 ||
+                  track_transl->rows() != 2) {
+                throw std::invalid_argument(
+                    "track_pose (2 x 72) and track_transl (2 x 3) go together: the frames "
+                    "before the last, and the last");
+              }
+              track = TrackHistory{
+                  ToParameters(track_pose->row(0).transpose(), initial->betas,
+                               track_transl->row(0).transpose()),
+                  ToParameters(track_pose->row(1).transpose(), initial->betas,
+                               track_transl->row(1).transpose()),
+                  hold_shape};
+            }
             FitReport report;
             {
               py::gil_scoped_release release;
-              report = self.fitter->Fit(o, initial ? &*initial : nullptr);
+              report = self.fitter->Fit(o, initial ? &*initial : nullptr, track ? &*track : nullptr);
             }
             return report;
           },
@@ -218,7 +241,12 @@ void BindFit(py::module_& m) {
           py::arg("focal_length"), py::arg("center"), py::arg("initial_pose") = py::none(),
           py::arg("initial_betas") = py::none(), py::arg("initial_transl") = py::none(),
           py::arg("keypoints_3d") = py::none(), py::arg("keypoints_3d_weight") = 0.0,
-          "Fit one image; returns its FitReport (parameters, energies, per-stage reports).")
+          py::arg("track_pose") = py::none(), py::arg("track_transl") = py::none(),
+          py::arg("hold_shape") = false,
+          "Fit one image; returns its FitReport (parameters, energies, per-stage reports). "
+          "track_pose (2 x 72) and track_transl (2 x 3), the two frames before (older first), "
+          "add the online track's temporal rows (cpp/fitter.h TrackHistory); hold_shape keeps "
+          "the initial betas.")
       .def(
           "evaluate_term",
           [](const PyFitter& self, const std::string& term, int stage,

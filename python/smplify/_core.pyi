@@ -73,6 +73,11 @@ class FitOptions:
     select_start_by_data: bool
     selection_sigma: float
     keypoints_3d_sigma: float
+    track_orient_weight: float
+    track_pose_weight: float
+    track_transl_weight: float
+    track_velocity_ratio: float
+    warm_stages: int
     threads: int
     def __init__(self) -> None:
         """The defaults."""
@@ -174,6 +179,9 @@ class FitReport:
     def keypoints(self) -> NDArray[np.float64]:
         """(K, 3) the targets' points (0 where the model has none), metres, camera frame."""
     @property
+    def track_energy(self) -> float:
+        """E_track at the result (the online track's temporal rows; 0 without a track)."""
+    @property
     def seconds(self) -> float: ...
 
 class Fitter:
@@ -193,8 +201,12 @@ class Fitter:
             initial_pose: ArrayLike | None = None, initial_betas: ArrayLike | None = None,
             initial_transl: ArrayLike | None = None,
             keypoints_3d: ArrayLike | None = None,
-            keypoints_3d_weight: float = 0.0) -> FitReport:
-        """Fit one image; returns its FitReport (parameters, energies, per-stage reports)."""
+            keypoints_3d_weight: float = 0.0, track_pose: ArrayLike | None = None,
+            track_transl: ArrayLike | None = None, hold_shape: bool = False) -> FitReport:
+        """Fit one image; returns its FitReport (parameters, energies, per-stage reports).
+        track_pose (2 x 72) and track_transl (2 x 3), the two frames before (older first),
+        add the online track's temporal rows (cpp/fitter.h TrackHistory); hold_shape keeps
+        the initial betas."""
     def evaluate_term(self, term: str, stage: int, keypoints: ArrayLike, weights: ArrayLike,
                       torso: Sequence[int], focal_length: float, center: ArrayLike,
                       pose: ArrayLike, betas: ArrayLike,

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
+from . import _core, online
 from ._owner_cache import OwnerCache
 from .capsules import INCOMPATIBLE_PART_PAIRS
-from .errors import SmplifyError
+from .errors import KeypointError, SmplifyError
 from .problem import FitProblem, check_torso, fit_settings, frame_problem, start_poses
 from .result import FitResult, StageSummary
 
@@ -66,7 +66,8 @@ _SHARED_OPTIONS = ("pose_prior_weights", "shape_prior_weights", "angle_prior_rat
                    "angle_prior_scale", "interpenetration_weight", "sphere_sigma_scale",
                    "data_sigma", "depth_weight", "max_iterations", "function_tolerance",
                    "sideways_ratio", "refine_translation", "selection_sigma",
-                   "keypoints_3d_sigma")
+                   "keypoints_3d_sigma", "track_orient_weight", "track_pose_weight",
+                   "track_transl_weight", "track_velocity_ratio", "warm_stages")
 
 
 def _core_options(problem: FitProblem) -> Any:
@@ -115,9 +116,10 @@ def _observation(problem: FitProblem) -> dict[str, Any]:
 
 
 def _result(problem: FitProblem, report: Any, started: float, start: str,
-            earlier_solver_seconds: float = 0.0) -> FitResult:
+            earlier_solver_seconds: float = 0.0, labelling: int = 0) -> FitResult:
     """The FitResult of a C++ ``FitReport`` (``started``: perf_counter when the frame came in;
-    ``start``: how the frame started; ``earlier_solver_seconds``: of a fit this one redid)."""
+    ``start``: how the frame started; ``earlier_solver_seconds``: of fits this one replaced;
+    ``labelling``: index into ``online.LABELLING_NAMES`` of the keypoints' reading fitted)."""
     if any(s.termination == "FAILURE" for s in report.stages) or \
             not np.isfinite(report.energy.total):
         failed = [s.name for s in report.stages if s.termination == "FAILURE"]
@@ -153,7 +155,8 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
                "num_starts": int(report.num_starts), "num_spheres": int(report.num_spheres),
                "num_sphere_pairs": int(report.num_sphere_pairs), "implementation": "cpp",
                "solver": "Ceres TRADITIONAL_DOGLEG, DENSE_NORMAL_CHOLESKY, analytic Jacobians",
-               "start": start}
+               "start": start, "labelling": online.LABELLING_NAMES[labelling],
+               "track_energy": float(report.track_energy)}
     return FitResult(
         betas=np.asarray(report.betas), global_orient=np.asarray(report.global_orient),
         body_pose=np.asarray(report.body_pose), transl=np.asarray(report.transl),
@@ -221,17 +224,19 @@ def fit(keypoints: Any, format: str, image_size: Sequence[float],
 
 
 class Fitter:
-    """A reusable fit for many frames of one camera, model and keypoint format.
+    """A reusable fit for many frames of one camera, model and keypoint format: an online
+    tracker for video (causal: one frame in, one result out; docs/video.md).
 
     The C++ problem (targets, prior, capsules, options) is built once; each call to
-    :meth:`fit` only converts the keypoints. By default a frame starts from the previous
-    frame's result (warm start): no camera initialisation, no orientation test, one start,
-    and only the last stage's weights, so the previous pose is refined rather than pulled
-    back to the prior's mean; a few milliseconds a frame. If the warm-started fit lost the
-    person (a cut, another person: its median keypoint error exceeds
-    ``LOST_TRACK_FRACTION`` of the person's 2D size), the frame is fitted again from scratch;
-    ``summary["start"]`` says which happened. ``warm_start=False`` or :meth:`reset` fits
-    from scratch.
+    :meth:`fit` only converts the keypoints. The first frame (or a frame after :meth:`reset`,
+    or with ``warm_start=False``) is fitted from scratch. Every later frame is warm-started
+    from the track (:mod:`smplify.online`): no camera initialisation, no orientation test,
+    only the last stage's weights, plus temporal rows on pose and translation against the
+    last two frames (``track_*_weight``), a shape estimated over the first frames and then
+    held, detector left/right-swap hypotheses judged by data + temporal energy, and a check
+    against a fit from scratch when the track looks lost (2D error, a facing turn, a 3D
+    jump, or a long run of frames read as swapped). ``summary["start"]`` says how a frame
+    started, ``summary["labelling"]`` which reading of the keypoints it fitted.
 
     The settings are checked here and fixed for the Fitter's life (make a new Fitter for
     another format, camera or options).
@@ -253,6 +258,10 @@ class Fitter:
     #: A warm-started fit whose median 2D keypoint error exceeds this fraction of the
     #: diagonal of the observed keypoints' bounding box is redone from scratch.
     LOST_TRACK_FRACTION = 0.1
+    #: So is one whose data energy exceeds this multiple of the track's recent median (a
+    #: track strained against keypoints it cannot follow: another person), if the fit from
+    #: scratch explains the keypoints at least this many times better.
+    LOST_TRACK_ENERGY_RATIO = 10.0
 
     def __init__(self, model: Any = "open", *, format: str, image_size: Sequence[float],
                  focal_length: float | None = None, prior: Any = "open", **options: Any):
@@ -261,7 +270,10 @@ class Fitter:
                                       _prior(prior), options)
         self._focal_length = None if focal_length is None else self._settings.focal_length
         self._core: Any = None
-        self._last: FitResult | None = None
+        self._track = online.TrackState()
+        self._labellings = online.labellings(self._settings.format.name)
+        resolved = self._settings.resolved
+        self._format_weights = np.where(resolved.available, resolved.weights, 0.0)
 
     model = property(lambda self: self._settings.model, doc="The body model.")
     prior = property(lambda self: self._settings.prior, doc="The pose prior.")
@@ -276,47 +288,128 @@ class Fitter:
     def fit(self, keypoints: Any, warm_start: bool = True,
             keypoints_3d: Any = None) -> FitResult:
         """Fit one frame's keypoints ((K, 3) or (K, 2), pixels) and, optionally, the
-        detector's 3D keypoints ((K, 3) metres); see :func:`smplify.fit`."""
+        detector's 3D keypoints ((K, 3) metres); see :func:`smplify.fit`. ``warm_start``:
+        continue the track (class docstring); False fits this frame from scratch and
+        restarts the track from it."""
         started = time.perf_counter()
-        warm = warm_start and self._last is not None
+        warm = warm_start and self._track.frames > 0
         # A warm start needs no torso to place the camera (a frame with the hips hidden).
         problem = frame_problem(self._settings, keypoints, place_camera=not warm,
                                 keypoints_3d=keypoints_3d)
         if self._core is None:
             self._core = _shared_core_fitter(problem)
         observation = _observation(problem)
-        initial = {}
-        if warm:
-            initial = {"initial_pose": self._last.pose, "initial_betas": self._last.betas,
-                       "initial_transl": self._last.transl}
-        report = self._core.fit(**observation, **initial)
-        how, earlier_seconds = ("warm" if warm else "cold"), 0.0
-        if warm and _lost_track(problem, report, self.LOST_TRACK_FRACTION):
-            # The torso check a cold start needs, skipped above for the warm one.
-            check_torso(problem.keypoints[problem.torso_keypoints], problem.torso_confident)
-            earlier_seconds = float(report.seconds)
+        if not warm:
             report = self._core.fit(**observation)
-            how = "warm, lost the person, then cold"
-        self._last = _result(problem, report, started, how, earlier_seconds)
-        return self._last
+            result = _result(problem, report, started, "cold")
+            self._restart(result)
+            return result
+        report, how, earlier_seconds, labelling = self._track_frame(problem, observation)
+        result = _result(problem, report, started, how, earlier_seconds, labelling)
+        if how.endswith("cold"):
+            self._restart(result)
+        elif how.endswith("refitted"):
+            # Another basin: its motion starts here (no velocity across the switch).
+            self._track.restart_motion(result.pose, result.transl, result.keypoints_2d,
+                                       result.energy["data"])
+        else:
+            held = self._track.holds_shape(self.options)
+            self._track.push(result.pose, result.transl, result.keypoints_2d,
+                             result.energy["data"])
+            self._track.update_shape(result.betas, held, self.options)
+        return result
 
     def reset(self) -> None:
-        """Forget the previous frame: the next fit starts from scratch."""
-        self._last = None
+        """Forget the track: the next fit starts from scratch."""
+        self._track = online.TrackState()
 
+    def _restart(self, result: FitResult) -> None:
+        """Start the track (and its shape estimate) from a fit from scratch."""
+        self._track = online.TrackState()
+        self._track.push(result.pose, result.transl, result.keypoints_2d, result.energy["data"])
+        self._track.update_shape(result.betas, False, self.options)
 
-def _lost_track(problem: FitProblem, report: Any, fraction: float) -> bool:
-    """Whether a fit's median 2D error over the keypoints it uses exceeds ``fraction`` of the
-    diagonal of their bounding box (a warm start that did not find the person)."""
-    used = problem.weights > 0
-    if not np.isfinite(report.energy.total):
-        return True
-    seen = problem.keypoints[used]
-    points = np.asarray(report.keypoints)[used]
-    projected = problem.camera.project(points)
-    error = np.linalg.norm(projected - seen, axis=1)
-    size = float(np.linalg.norm(seen.max(axis=0) - seen.min(axis=0)))
-    return bool(not np.all(np.isfinite(error)) or np.median(error) > fraction * max(size, 1.0))
+    def _track_frame(self, problem: FitProblem,
+                     observation: dict[str, Any]) -> tuple[Any, str, float, int]:
+        """One warm-started frame (:mod:`smplify.online`): the fitted labellings' best
+        report, how the frame started, the solver seconds of fits it discarded, and the
+        index of the labelling fitted."""
+        options, track = self.options, self._track
+        confidence = observation["confidence"]
+        scores = online.labelling_scores(track.predicted_keypoints(), problem.keypoints,
+                                         confidence * self._format_weights, self._labellings,
+                                         options.selection_sigma)
+        candidates = [0]
+        best = int(np.argmin(scores))
+        if best != 0 and scores[best] < options.track_swap_margin * scores[0]:
+            candidates.append(best)
+        history_pose, history_transl = track.history()
+        initial = {"initial_pose": track.pose[-1], "initial_betas": track.betas,
+                   "initial_transl": track.transl[-1], "track_pose": history_pose,
+                   "track_transl": history_transl,
+                   "hold_shape": track.holds_shape(options)}
+        reports = [self._core.fit(**online.permuted(observation, self._labellings[c],
+                                                    self._format_weights), **initial)
+                   for c in candidates]
+        energies = [r.energy.data + r.track_energy for r in reports]
+        pick = int(np.argmin(energies)) if all(np.isfinite(energies)) else 0
+        report, labelling = reports[pick], candidates[pick]
+        earlier = sum(float(r.seconds) for i, r in enumerate(reports) if i != pick)
+        track.swapped_run = track.swapped_run + 1 if labelling == 1 else 0
+
+        perm = self._labellings[labelling]
+        error = online.median_error_fraction(problem, problem.keypoints[perm],
+                                             problem.weights[perm], report)
+        turn = online.turn_degrees(report.global_orient, track.pose[-1][:3])
+        jump = float(np.linalg.norm(np.asarray(report.transl) - track.transl[-1]))
+        # The floor: a 3 px error on every keypoint used (noise-free keypoints fit to ~0).
+        floor = 10.0 * np.count_nonzero(problem.weights > 0)
+        strained = report.energy.data > self.LOST_TRACK_ENERGY_RATIO * track.typical_data(floor)
+        cut = error > self.LOST_TRACK_FRACTION
+        facing = track.swapped_run > options.track_max_swapped_frames
+        jumped = turn > options.track_max_turn or jump > options.track_max_jump
+        refit = (options.track_refit_every > 0
+                 and track.frames % options.track_refit_every == 0) or \
+            (options.track_refit_ratio > 0
+             and report.energy.data > options.track_refit_ratio * track.least_data(floor))
+        if not (cut or strained or facing or jumped or refit):
+            return report, "warm", earlier, labelling
+        if not (cut or strained or facing or jumped):
+            # A periodic fit from scratch: the warm track keeps the basin it is in; where the
+            # full multi-start fit finds a lower energy, the track moves to its basin.
+            try:
+                check_torso(problem.keypoints[problem.torso_keypoints], problem.torso_confident)
+            except KeypointError:
+                return report, "warm", earlier, labelling
+            cold = self._core.fit(**_observation(problem))
+            # Judged as the fit from scratch judges its starts: the robust data term at
+            # σ = selection_sigma (E_track and the priors would keep the track's basin).
+            perm = self._labellings[labelling]
+            tracked, fresh = (online.robust_data(problem, problem.keypoints[p], problem.weights[p],
+                                                 r, options.selection_sigma)
+                              for p, r in ((perm, report), (np.arange(len(perm)), cold)))
+            if fresh >= options.track_refit_margin * tracked:
+                return report, "warm", earlier + float(cold.seconds), labelling
+            # The new basin with the track's shape: refined from the fit from scratch with
+            # β held and the temporal rows anchoring it there (its motion starts here).
+            pose = np.concatenate([cold.global_orient, cold.body_pose])
+            still = np.stack([pose, pose])
+            held = self._core.fit(**_observation(problem), initial_pose=pose,
+                                  initial_betas=track.betas, initial_transl=cold.transl,
+                                  track_pose=still, track_transl=np.stack([cold.transl] * 2),
+                                  hold_shape=True)
+            return held, "warm, refitted", \
+                earlier + float(report.seconds) + float(cold.seconds), 0
+        # The torso check a cold start needs, skipped above for the warm one.
+        check_torso(problem.keypoints[problem.torso_keypoints], problem.torso_confident)
+        cold = self._core.fit(**_observation(problem))
+        if strained and cold.energy.data * self.LOST_TRACK_ENERGY_RATIO < report.energy.data:
+            cut = True
+        if cut or facing or (jumped and cold.energy.data < report.energy.data):
+            why = "lost the person" if cut else (
+                "faced the wrong way" if facing else "turned or jumped")
+            return cold, f"warm, {why}, then cold", earlier + float(report.seconds), 0
+        return report, "warm", earlier + float(cold.seconds), labelling
 
 
 def fit_batch(list_of_keypoints: Sequence[Any], format: str, image_size: Sequence[float],

@@ -84,6 +84,49 @@ class FitOptions:
         better evidence.
     anchor_weight : float
         λ_3D of E_3D when its targets are the initialiser's reading.
+    warm_stages : int
+        Stages a warm-started frame (``Fitter``) runs: the last this many of the schedule.
+    track_orient_weight : float
+        Online tracking (``Fitter``, warm-started frames; docs/video.md): weight of the
+        acceleration rows of the global rotation matrix against the constant-velocity
+        prediction from the two frames before, per pixel of a 1 m lever at the person's
+        depth (multiplied by f / Z). 0 with the other three: no temporal term.
+    track_pose_weight : float
+        The same for the body pose (radians).
+    track_transl_weight : float
+        The same for the translation (metres).
+    track_velocity_ratio : float
+        Weight of the velocity rows (this frame against the last) as a ratio of the
+        acceleration rows' weights.
+    track_shape_frames : int
+        The track's shape β is the median of the first this many frames' fits, then held
+        (β constant in the solve); every this many frames after, one frame refines it.
+    track_shape_rate : float
+        How far a refining frame moves the held β toward its own fit (0: never).
+    track_swap_margin : float
+        A detector-swap hypothesis (left/right swapped for the whole body, or per limb) is
+        fitted besides the keypoints as seen when its robust 2D error against the track's
+        predicted keypoints is below this fraction of theirs; the lower data + temporal
+        energy decides.
+    track_max_swapped_frames : int
+        After this many consecutive frames read as whole-body swapped, the track, not the
+        detector, is taken to face the wrong way: the frame is fitted from scratch.
+    track_max_turn : float
+        Degrees per frame: a tracked body whose facing turns more than this, or whose
+        ``track_max_jump`` is exceeded, is checked against a fit from scratch.
+    track_max_jump : float
+        Metres per frame of the pelvis (see ``track_max_turn``).
+    track_refit_every : int
+        Every this many frames the track is also fitted from scratch (all starts), and
+        moves to that fit's basin when its energy (without E_track) is below
+        ``track_refit_margin`` of the track's: a warm start alone keeps the basin it is in.
+        0: never.
+    track_refit_margin : float
+        See ``track_refit_every``.
+    track_refit_ratio : float
+        A frame is also fitted from scratch (as ``track_refit_every``) when its data energy
+        exceeds this multiple of the least of the track's last ten frames' (the track strains
+        against the keypoints). 0: never.
     default_focal_length : "diagonal" or float
         The focal length of a fit given none: "diagonal" (default), the image diagonal in
         pixels, a field of view of ~53° that fits phone and consumer photos (as CLIFF and
@@ -112,6 +155,20 @@ class FitOptions:
     keypoints_3d_sigma: float = 0.2
     learned_init: bool = False
     anchor_weight: float = 300.0
+    warm_stages: int = 1
+    track_orient_weight: float = 0.5
+    track_pose_weight: float = 0.1
+    track_transl_weight: float = 0.5
+    track_velocity_ratio: float = 0.1
+    track_shape_frames: int = 10
+    track_shape_rate: float = 0.1
+    track_swap_margin: float = 0.7
+    track_max_swapped_frames: int = 10
+    track_max_turn: float = 60.0
+    track_max_jump: float = 0.3
+    track_refit_every: int = 10
+    track_refit_margin: float = 1.0
+    track_refit_ratio: float = 2.5
     default_focal_length: Literal["diagonal"] | float = "diagonal"
 
     def __post_init__(self) -> None:
@@ -124,19 +181,27 @@ class FitOptions:
                 "pose_prior_weights and shape_prior_weights must have one entry per stage; got "
                 f"{len(self.pose_prior_weights)} and {len(self.shape_prior_weights)}")
         for name in ("angle_prior_ratio", "angle_prior_scale", "interpenetration_weight",
-                     "depth_weight", "keypoints_3d_weight", "anchor_weight"):
+                     "depth_weight", "keypoints_3d_weight", "anchor_weight",
+                     "track_orient_weight", "track_pose_weight", "track_transl_weight",
+                     "track_velocity_ratio", "track_shape_rate", "track_swap_margin",
+                     "track_refit_margin", "track_refit_ratio"):
             _non_negative(name, getattr(self, name))
         for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance", "sideways_ratio",
-                     "selection_sigma", "keypoints_3d_sigma"):
+                     "selection_sigma", "keypoints_3d_sigma", "track_max_turn",
+                     "track_max_jump"):
             value = _non_negative(name, getattr(self, name))
             if value == 0.0:
                 raise ValueError(f"{name} must be > 0, got {value}")
-        for name in ("max_iterations", "threads"):
+        if self.track_shape_rate > 1.0:
+            raise ValueError(f"track_shape_rate must be in [0, 1], got {self.track_shape_rate}")
+        for name in ("max_iterations", "threads", "warm_stages", "track_shape_frames",
+                     "track_max_swapped_frames", "track_refit_every"):
             value = getattr(self, name)
             if name == "threads" and value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+            low = 0 if name == "track_refit_every" else 1
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
             object.__setattr__(self, name, int(value))
         if not isinstance(self.refine_translation, (bool, np.bool_)):
             raise TypeError(f"refine_translation must be True or False, got "

@@ -76,7 +76,13 @@ class FitResult:
         - ``num_starts``: start poses per orientation;
         - ``num_spheres``, ``num_sphere_pairs``: the interpenetration term's spheres and
           sphere pairs;
-        - ``start``: "cold", "warm", or "warm, lost the person, then cold" (``Fitter``).
+        - ``start``: "cold", "warm", or "warm, <why>, then cold" (``Fitter``; why: "lost
+          the person", "faced the wrong way", "turned or jumped"), or "warm, refitted" (the
+          periodic fit from scratch replaced the track's; :mod:`smplify.online`);
+        - ``labelling``: the reading of the keypoints fitted: "as seen", or on a
+          ``Fitter``'s tracked frame "left/right swapped", "arms swapped" or "legs swapped";
+        - ``track_energy``: the online track's temporal energy E_track at the result (0
+          for a fit from scratch).
     """
 
     betas: np.ndarray

@@ -1,0 +1,189 @@
+"""Online tracking for :class:`smplify.Fitter`: one frame in, one body out (docs/video.md).
+
+Per warm-started frame:
+
+1. **Prediction.** The track's keypoints for this frame, 2D, by constant velocity from the
+   last two results' projected keypoints.
+2. **Detector-swap hypotheses.** The keypoints as seen, left/right swapped for the whole
+   body, and swapped per limb (:mod:`smplify.left_right`) are scored by their robust 2D
+   error against the prediction (Geman-McClure, σ = ``selection_sigma``). The labelling as
+   seen is always fitted; the best other one too when its score is below
+   ``track_swap_margin`` of the seen one's. Each fit is warm-started from the last frame,
+   with the temporal rows E_track of ``cpp/fitter.h`` (acceleration against the
+   constant-velocity prediction, velocity against the last frame; weights
+   ``track_*_weight``); the lower E_data + E_track wins, so a swapped frame fits the body
+   the track predicts instead of turning it around.
+3. **Shape.** β is the median of the first ``track_shape_frames`` fits, then held (constant
+   in the solve); every ``track_shape_frames`` frames one frame fits β and moves the held β
+   by ``track_shape_rate`` toward it.
+4. **Lost track.** A fit is checked against a fit from scratch when its median 2D error
+   exceeds ``LOST_TRACK_FRACTION`` of the person's 2D size (a cut: another person), when
+   its facing (the body's forward axis) turned more than ``track_max_turn`` degrees or its
+   pelvis moved more than ``track_max_jump`` metres since the last frame (3D consistency),
+   or when more than ``track_max_swapped_frames`` frames in a row read as whole-body
+   swapped (then the detector is right and the track faces the wrong way). After a cut or
+   a facing recovery the track restarts from the fit from scratch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .left_right import limb_swap_index, mirror_index
+from .problem import FitProblem
+
+#: Names of the labellings, in the order :func:`labellings` returns them.
+LABELLING_NAMES = ("as seen", "left/right swapped", "arms swapped", "legs swapped")
+
+
+def labellings(format: str) -> list[np.ndarray]:
+    """(K,) keypoint permutations per :data:`LABELLING_NAMES` entry (as seen first)."""
+    return [np.arange(len(mirror_index(format))), mirror_index(format),
+            limb_swap_index(format, "arms"), limb_swap_index(format, "legs")]
+
+
+@dataclass
+class TrackState:
+    """What a Fitter remembers of its track (the last two frames, newest last)."""
+
+    pose: list[np.ndarray] = field(default_factory=list)         # (72,) each
+    transl: list[np.ndarray] = field(default_factory=list)       # (3,) each
+    keypoints_2d: list[np.ndarray] = field(default_factory=list)  # (K, 2) each, the body's
+    betas: np.ndarray | None = None                                # held β
+    shape_samples: list[np.ndarray] = field(default_factory=list)
+    data_energies: list[float] = field(default_factory=list)      # the last frames' E_J
+    frames: int = 0                                                # frames since (re)start
+    swapped_run: int = 0                                           # whole-body swaps in a row
+
+    def push(self, pose: np.ndarray, transl: np.ndarray, keypoints_2d: np.ndarray,
+             data_energy: float) -> None:
+        """Append a frame's result, keeping the last two (and the last ten data energies)."""
+        for history, value in ((self.pose, pose), (self.transl, transl),
+                               (self.keypoints_2d, keypoints_2d)):
+            history.append(np.asarray(value, dtype=np.float64))
+            del history[:-2]
+        self.data_energies.append(float(data_energy))
+        del self.data_energies[:-10]
+        self.frames += 1
+
+    def least_data(self, floor: float) -> float:
+        """The least data energy of the track's last frames, at least ``floor``."""
+        return max(min(self.data_energies), floor)
+
+    def typical_data(self, floor: float) -> float:
+        """The median data energy of the track's last frames, at least ``floor``."""
+        return max(float(np.median(self.data_energies)), floor)
+
+    def restart_motion(self, pose: np.ndarray, transl: np.ndarray,
+                       keypoints_2d: np.ndarray, data_energy: float) -> None:
+        """Forget the frames before, keeping the shape: the track continues from this one."""
+        for history in (self.pose, self.transl, self.keypoints_2d):
+            history.clear()
+        frames = self.frames
+        self.push(pose, transl, keypoints_2d, data_energy)
+        self.frames = frames + 1
+
+    def predicted_keypoints(self) -> np.ndarray:
+        """(K, 2) this frame's keypoints by constant velocity (the last frame's with one)."""
+        if len(self.keypoints_2d) < 2:
+            return self.keypoints_2d[-1]
+        return 2.0 * self.keypoints_2d[-1] - self.keypoints_2d[-2]
+
+    def history(self) -> tuple[np.ndarray, np.ndarray]:
+        """(2, 72) poses and (2, 3) translations of the frames before (older first); the
+        last frame twice when there is only one."""
+        take = [0, -1] if len(self.pose) > 1 else [-1, -1]
+        return (np.stack([self.pose[i] for i in take]),
+                np.stack([self.transl[i] for i in take]))
+
+    def holds_shape(self, options: Any) -> bool:
+        """Whether this frame's fit keeps β (False while estimating, and on refining frames)."""
+        n = options.track_shape_frames
+        return self.frames >= n and (self.frames == n or self.frames % n != 0)
+
+    def update_shape(self, betas: np.ndarray, held: bool, options: Any) -> None:
+        """The held β after a frame fitted with ``betas`` (``held``: it kept them)."""
+        if held:
+            return
+        if self.frames <= options.track_shape_frames:
+            self.shape_samples.append(np.asarray(betas, dtype=np.float64))
+            self.betas = np.median(np.stack(self.shape_samples), axis=0)
+        else:
+            self.betas = self.betas + options.track_shape_rate * (betas - self.betas)
+
+
+def labelling_scores(predicted: np.ndarray, xy: np.ndarray, weights: np.ndarray,
+                     perms: list[np.ndarray], sigma: float) -> np.ndarray:
+    """Σ_k w ρ(‖x̂_k − x_{π(k)}‖; σ) per permutation π (Geman-McClure ρ(e) = σ² e² /
+    (σ² + e²), pixels²), of the keypoints ``xy`` (K, 2) with ``weights`` (K,) against the
+    ``predicted`` (K, 2) ones."""
+    out = np.empty(len(perms))
+    for i, p in enumerate(perms):
+        w = weights[p]
+        e2 = np.sum((xy[p] - predicted) ** 2, axis=1)
+        ok = (w > 0) & np.isfinite(e2)
+        out[i] = np.sum(w[ok] * sigma**2 * e2[ok] / (sigma**2 + e2[ok]))
+    return out
+
+
+def permuted(observation: dict[str, Any], perm: np.ndarray,
+             format_weights: np.ndarray) -> dict[str, Any]:
+    """The C++ fit's observation with the keypoints relabelled by ``perm`` (the torso
+    indices and the format's weight per keypoint, ``format_weights`` (K,), stay: only the
+    readings move)."""
+    if np.array_equal(perm, np.arange(len(perm))):
+        return observation
+    out = dict(observation)
+    out["keypoints"] = np.ascontiguousarray(observation["keypoints"][perm])
+    out["confidence"] = observation["confidence"][perm]
+    out["weights"] = format_weights * out["confidence"]
+    if observation["keypoints_3d"] is not None:
+        out["keypoints_3d"] = np.ascontiguousarray(observation["keypoints_3d"][perm])
+    return out
+
+
+def median_error_fraction(problem: FitProblem, keypoints: np.ndarray, weights: np.ndarray,
+                          report: Any) -> float:
+    """The fit's median 2D error over the keypoints it used, as a fraction of the diagonal
+    of their bounding box (inf if not finite)."""
+    used = weights > 0
+    if not np.isfinite(report.energy.total) or not used.any():
+        return float("inf")
+    seen = keypoints[used]
+    error = np.linalg.norm(problem.camera.project(np.asarray(report.keypoints)[used]) - seen,
+                           axis=1)
+    size = float(np.linalg.norm(seen.max(axis=0) - seen.min(axis=0)))
+    median = float(np.median(error))
+    return median / max(size, 1.0) if np.isfinite(median) else float("inf")
+
+
+def robust_data(problem: FitProblem, keypoints: np.ndarray, weights: np.ndarray, report: Any,
+                sigma: float) -> float:
+    """Σ_k w_k ρ(‖x̂_k − x_k‖; σ) of a fit (Geman-McClure, pixels²; inf if not finite)."""
+    used = weights > 0
+    projected = problem.camera.project(np.asarray(report.keypoints)[used])
+    e2 = np.sum((projected - keypoints[used]) ** 2, axis=1)
+    value = float(np.sum(weights[used] * sigma**2 * e2 / (sigma**2 + e2)))
+    return value if np.isfinite(value) else float("inf")
+
+
+def forward_axis(global_orient: np.ndarray) -> np.ndarray:
+    """(3,) the body's forward (+z) axis in the camera frame."""
+    omega = np.asarray(global_orient, dtype=np.float64)
+    angle = float(np.linalg.norm(omega))
+    if angle < 1e-12:
+        return np.array([0.0, 0.0, 1.0])
+    k = omega / angle
+    z = np.array([0.0, 0.0, 1.0])
+    # Rodrigues applied to e_z.
+    return (z * np.cos(angle) + np.cross(k, z) * np.sin(angle)
+            + k * (k @ z) * (1.0 - np.cos(angle)))
+
+
+def turn_degrees(orient_a: np.ndarray, orient_b: np.ndarray) -> float:
+    """Angle between two orientations' forward axes, degrees."""
+    c = float(np.clip(forward_axis(orient_a) @ forward_axis(orient_b), -1.0, 1.0))
+    return float(np.degrees(np.arccos(c)))

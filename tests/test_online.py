@@ -1,0 +1,221 @@
+"""The online Fitter (smplify.online) on held-out mocap seen through a synthetic detector.
+
+The clips' stretches and detector seeds here are neither the ones the tracking weights were
+chosen on (frames 0..90, seed 7 + clip) nor the benchmark's (frames 120..240, seed 100 + clip).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import smplify
+from smplify import _core
+from smplify import synthetic_video as sv
+from smplify.left_right import mirror_index
+from smplify.reference.temporal import temporal_residuals
+from smplify.synthetic import pa_mpjpe
+from test_sequence import SEQUENCES, facing_error_deg
+
+CLEAN = sv.DetectorErrors(swap_burst_rate=0.0, limb_swap_rate=0.0, drop_frame_rate=0.0,
+                          occlusion_rate=0.0, drop_keypoint_rate=0.0)
+
+
+@pytest.fixture(scope="module")
+def model(open_model):
+    return open_model
+
+
+@pytest.fixture(scope="module")
+def clips():
+    return sv.load_sequences(SEQUENCES)
+
+
+def _fitter(model, video: sv.SyntheticVideo, **options) -> smplify.Fitter:
+    return smplify.Fitter(model, format="coco17", image_size=video.image_size,
+                          focal_length=video.focal_length, threads=1, **options)
+
+
+def _track(fitter: smplify.Fitter, keypoints: np.ndarray) -> list[smplify.FitResult | None]:
+    out: list[smplify.FitResult | None] = []
+    for kp in keypoints:
+        try:
+            out.append(fitter.fit(kp))
+        except smplify.KeypointError:
+            out.append(None)
+    return out
+
+
+def _joints(results: list) -> np.ndarray:
+    """(T, 24, 3), a frame without a result showing the last one (as a player would)."""
+    last = next(r for r in results if r is not None)
+    out = []
+    for r in results:
+        last = r if r is not None else last
+        out.append(last.joints)
+    return np.array(out)
+
+
+@pytest.fixture(scope="module")
+def scores(model, clips) -> dict[int, dict[str, tuple[float, float]]]:
+    """Per held-out clip (frames 150..195, every kind of detector error: noise, dropped
+    frames and keypoints, swap bursts, limb swaps, occlusion): (PA-MPJPE, acceleration
+    error) in metres of the online Fitter and of independent per-frame fits."""
+    out = {}
+    for c in range(len(clips)):
+        video = sv.make_video(model, clips[c], "coco17", np.random.default_rng(40 + c),
+                              frames=slice(150, 195))
+        single = []
+        for kp in video.keypoints:
+            try:
+                single.append(smplify.fit(kp, "coco17", video.image_size, video.focal_length,
+                                          model=model, threads=1))
+            except smplify.KeypointError:
+                single.append(None)
+        out[c] = {}
+        for name, results in (("online", _track(_fitter(model, video), video.keypoints)),
+                              ("per-frame", single)):
+            joints = _joints(results)
+            out[c][name] = (float(np.mean([pa_mpjpe(joints[t], video.joints[t])
+                                           for t in range(video.num_frames)])),
+                            sv.acceleration_error(joints, video.joints))
+    return out
+
+
+def test_online_is_far_smoother_and_about_as_accurate_as_per_frame_fits(scores) -> None:
+    for c, s in scores.items():
+        assert s["online"][1] < 0.75 * s["per-frame"][1], (c, s)
+        assert s["online"][0] < 1.25 * s["per-frame"][0], (c, s)
+    mean = {m: np.mean([s[m][0] for s in scores.values()]) for m in ("online", "per-frame")}
+    assert mean["online"] < 1.05 * mean["per-frame"], mean
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11 target not met: on these held-out stretches "
+                   "the online Fitter's PA-MPJPE is above the per-frame fits' on 2 of 4 clips "
+                   "(62.8 vs 61.4 mm, 86.9 vs 72.7 mm; 87.0 vs 95.3, 95.3 vs 100.4 on the other "
+                   "two; mean 83.0 vs 82.5): between its fits from scratch the warm track keeps "
+                   "the depth reading of the basin it is in (docs/video.md)")
+def test_online_beats_per_frame_fits_on_every_clip(scores) -> None:
+    for c, s in scores.items():
+        assert s["online"][0] < s["per-frame"][0], (c, s)
+
+
+def test_a_burst_of_swapped_frames_does_not_flip_the_track(model, clips) -> None:
+    video = sv.make_video(model, clips[3], "coco17", np.random.default_rng(5), yaw=0.2,
+                          errors=CLEAN, frames=slice(0, 40))
+    keypoints = video.keypoints.copy()
+    burst = np.arange(12, 18)
+    keypoints[burst] = keypoints[burst][:, mirror_index("coco17")]
+    results = _track(_fitter(model, video), keypoints)
+    facing = facing_error_deg(np.array([r.global_orient for r in results]),
+                              video.global_orient)
+    assert facing.max() < 60, facing.round()
+    assert [results[t].summary["labelling"] for t in burst] == ["left/right swapped"] * 6
+    assert np.mean([pa_mpjpe(results[t].joints, video.joints[t]) for t in burst]) < 0.12
+
+
+@pytest.mark.parametrize("clip, yaw", [(0, np.pi + 0.2), (1, 1.2)])
+def test_a_track_facing_the_wrong_way_turns_around(model, clips, clip, yaw) -> None:
+    """A track started from mirrored keypoints faces the wrong way; once more than
+    track_max_swapped_frames frames in a row read as swapped, the detector is believed.
+    (The periodic and strained refits are off: this is the facing rule alone.)"""
+    video = sv.make_video(model, clips[clip], "coco17", np.random.default_rng(6), yaw=yaw,
+                          errors=CLEAN, frames=slice(0, 20))
+    fitter = _fitter(model, video, track_max_swapped_frames=5, track_refit_every=0,
+                     track_refit_ratio=0.0)
+    first = fitter.fit(video.keypoints[0][mirror_index("coco17")])
+    assert facing_error_deg(first.global_orient[None], video.global_orient[:1])[0] > 120
+    results = _track(fitter, video.keypoints[1:])
+    starts = [r.summary["start"] for r in results]
+    assert starts[:5] == ["warm"] * 5
+    assert starts[5] == "warm, faced the wrong way, then cold", starts
+    facing = facing_error_deg(np.array([r.global_orient for r in results[5:]]),
+                              video.global_orient[6:])
+    assert facing.max() < 90 and np.median(facing) < 45, facing.round()
+
+
+def test_a_cut_to_another_person_recovers(model, clips) -> None:
+    first = sv.make_video(model, clips[0], "coco17", np.random.default_rng(8), yaw=0.3,
+                          errors=CLEAN, frames=slice(0, 15))
+    second = sv.make_video(model, clips[2], "coco17", np.random.default_rng(9), yaw=2.5,
+                           errors=CLEAN, frames=slice(60, 75), distance=7.0)
+    # The second person in the first video's image (same camera, principal point centred).
+    shifted = second.keypoints.copy()
+    shifted[..., :2] += (np.array(first.image_size) - np.array(second.image_size)) / 2.0
+    results = _track(_fitter(model, first), np.concatenate([first.keypoints, shifted]))
+    cut = 15
+    assert results[cut].summary["start"] == "warm, lost the person, then cold"
+    # From the cut on, as close to the second person as fits of each frame from scratch.
+    after = np.mean([pa_mpjpe(r.joints, second.joints[t])
+                     for t, r in enumerate(results[cut:])])
+    single = np.mean([pa_mpjpe(smplify.fit(kp, "coco17", first.image_size, first.focal_length,
+                                           model=model, threads=1).joints, second.joints[t])
+                      for t, kp in enumerate(shifted)])
+    assert after < 1.25 * single, (after, single)
+    depth = np.array([r.transl[2] for r in results[cut:]])
+    assert np.all(np.abs(depth - second.transl[:, 2]) < 1.0)
+
+
+def test_shape_is_estimated_then_held(model, clips) -> None:
+    video = sv.make_video(model, clips[1], "coco17", np.random.default_rng(11), yaw=0.0,
+                          errors=CLEAN, frames=slice(0, 32))
+    fitter = _fitter(model, video, track_shape_frames=8)
+    betas = np.array([r.betas for r in _track(fitter, video.keypoints)])
+    # Frames 8..15 hold the median of the first 8 frames' fits; frame 16 refines it by
+    # track_shape_rate, and frames 17..23 hold that.
+    np.testing.assert_allclose(betas[8:16], np.median(betas[:8], axis=0)[None].repeat(8, 0),
+                               atol=1e-12)
+    refined = betas[15] + fitter.options.track_shape_rate * (betas[16] - betas[15])
+    np.testing.assert_allclose(betas[17:24], refined[None].repeat(7, 0), atol=1e-12)
+    assert np.abs(betas[16] - betas[15]).max() > 0  # the refining frame fitted β
+
+
+def test_track_energy_matches_the_numpy_twin(model, clips) -> None:
+    """E_track = ‖r(before, last, x)‖² + ‖r(last, last, x) · ratio‖² with the weights × f/Z
+    (cpp/fitter.h TrackHistory), against smplify.reference.temporal."""
+    video = sv.make_video(model, clips[2], "coco17", np.random.default_rng(12), yaw=0.4,
+                          errors=CLEAN, frames=slice(0, 3))
+    fitter = _fitter(model, video, track_refit_every=0)
+    results = _track(fitter, video.keypoints)
+    before, last, now = results
+    options = fitter.options
+    weights = video.focal_length / last.transl[2] * np.array(
+        [options.track_orient_weight, options.track_pose_weight, options.track_transl_weight])
+
+    def rows(a, b, w):
+        return temporal_residuals(np.stack([a.global_orient, b.global_orient, now.global_orient]),
+                                  np.stack([a.body_pose, b.body_pose, now.body_pose]),
+                                  np.stack([a.transl, b.transl, now.transl]), tuple(w))
+
+    expected = np.sum(rows(before, last, weights) ** 2) + \
+        np.sum(rows(last, last, options.track_velocity_ratio * weights) ** 2)
+    assert now.summary["track_energy"] == pytest.approx(expected, rel=1e-9)
+    assert before.summary["track_energy"] == 0.0
+
+
+def test_track_input_and_options_are_checked(model, clips) -> None:
+    video = sv.make_video(model, clips[0], "coco17", np.random.default_rng(13),
+                          errors=CLEAN, frames=slice(0, 1))
+    fitter = _fitter(model, video)
+    fitter.fit(video.keypoints[0])
+    core = fitter._core
+    k = len(video.keypoints[0])
+    args = dict(keypoints=video.keypoints[0, :, :2].copy(), weights=np.ones(k),
+                confidence=np.ones(k), torso=[5, 6, 11, 12], focal_length=1200.0,
+                center=np.array(video.image_size) / 2.0)
+    pose, transl = np.zeros((2, 72)), np.tile([0.0, 0.0, 5.0], (2, 1))
+    with pytest.raises(ValueError, match="track: needs an initial"):
+        core.fit(**args, track_pose=pose, track_transl=transl)
+    start = dict(initial_pose=np.zeros(72), initial_betas=np.zeros(model.num_betas),
+                 initial_transl=np.array([0.0, 0.0, 5.0]))
+    with pytest.raises(ValueError, match="go together"):
+        core.fit(**args, **start, track_pose=pose[:1], track_transl=transl)
+    bad = pose.copy()
+    bad[0, 4] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        core.fit(**args, **start, track_pose=bad, track_transl=transl)
+    for name, value in (("track_refit_every", -1), ("track_shape_frames", 0),
+                        ("track_shape_rate", 2.0), ("track_pose_weight", -1.0),
+                        ("track_max_turn", 0.0)):
+        with pytest.raises(ValueError, match=name):
+            smplify.FitOptions(**{name: value})
+    assert isinstance(_core.FitOptions().track_pose_weight, float)
