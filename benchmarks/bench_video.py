@@ -43,10 +43,7 @@ METHODS = ("per-frame", "warm Fitter", "warm Fitter + Savitzky-Golay", "online F
            "fit_sequence")
 #: The Fitter as it was before online tracking: warm starts only (no temporal rows, no swap
 #: hypotheses, shape re-fitted every frame, only the 2D lost-track check).
-PLAIN_WARM = {"track_orient_weight": 0.0, "track_pose_weight": 0.0, "track_transl_weight": 0.0,
-              "track_swap_margin": 0.0, "track_shape_frames": 10**9,
-              "track_max_swapped_frames": 10**9, "track_max_turn": 180.0,
-              "track_max_jump": 1e9, "track_refit_every": 0}
+PLAIN_WARM = {"track": False}
 
 
 def hold_last(joints: list[np.ndarray | None]) -> np.ndarray:

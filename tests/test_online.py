@@ -219,3 +219,17 @@ def test_track_input_and_options_are_checked(model, clips) -> None:
         with pytest.raises(ValueError, match=name):
             smplify.FitOptions(**{name: value})
     assert isinstance(_core.FitOptions().track_pose_weight, float)
+
+
+def test_track_false_is_the_plain_warm_start(model, clips) -> None:
+    """track=False (what fit_sequence starts from): no temporal rows, no swap hypotheses, β
+    refitted every frame."""
+    video = sv.make_video(model, clips[1], "coco17", np.random.default_rng(14), yaw=0.0,
+                          errors=CLEAN, frames=slice(0, 6))
+    results = _track(_fitter(model, video, track=False), video.keypoints)
+    assert [r.summary["start"] for r in results] == ["cold"] + ["warm"] * 5
+    assert all(r.summary["track_energy"] == 0.0 for r in results)
+    assert all(r.summary["labelling"] == "as seen" for r in results)
+    assert not np.allclose(results[4].betas, results[5].betas)
+    with pytest.raises(TypeError, match="track"):
+        smplify.FitOptions(track=1)

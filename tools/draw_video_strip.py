@@ -26,10 +26,7 @@ from smplify.render import render_mesh
 
 TRUTH, WARM, ONLINE, SEQUENCE = (150, 150, 160), (230, 150, 60), (80, 180, 90), (90, 140, 220)
 #: The Fitter without its online tracking (as bench_video's "warm Fitter" row).
-PLAIN_WARM = {"track_orient_weight": 0.0, "track_pose_weight": 0.0, "track_transl_weight": 0.0,
-              "track_swap_margin": 0.0, "track_shape_frames": 10**9,
-              "track_max_swapped_frames": 10**9, "track_max_turn": 180.0,
-              "track_max_jump": 1e9, "track_refit_every": 0, "track_refit_ratio": 0.0}
+PLAIN_WARM = {"track": False}
 TILE = (160, 220)
 SEQUENCES = Path(__file__).resolve().parents[1] / "tests" / "data" / "heldout_sequences.npz"
 

@@ -61,7 +61,8 @@ def _model(model: Any) -> Any:
 # (tests/test_documented.py keeps the defaults equal); flip, start_selection and threads are
 # converted below, init_pose and multi_start choose the start poses in Python, and
 # keypoints_3d_weight, learned_init and anchor_weight choose each frame's E_3D targets and λ
-# (smplify.problem), which reach C++ with the frame.
+# (smplify.problem), which reach C++ with the frame; the other track_* options steer the
+# online tracking in Python (smplify.online).
 _SHARED_OPTIONS = ("pose_prior_weights", "shape_prior_weights", "angle_prior_ratio",
                    "angle_prior_scale", "interpenetration_weight", "sphere_sigma_scale",
                    "data_sigma", "depth_weight", "max_iterations", "function_tolerance",
@@ -317,6 +318,8 @@ class Fitter:
             self._track.push(result.pose, result.transl, result.keypoints_2d,
                              result.energy["data"])
             self._track.update_shape(result.betas, held, self.options)
+            if not self.options.track:
+                self._track.betas = result.betas  # the next frame starts from this one's
         return result
 
     def reset(self) -> None:
@@ -329,12 +332,28 @@ class Fitter:
         self._track.push(result.pose, result.transl, result.keypoints_2d, result.energy["data"])
         self._track.update_shape(result.betas, False, self.options)
 
+    def _warm_frame(self, problem: FitProblem,
+                    observation: dict[str, Any]) -> tuple[Any, str, float, int]:
+        """``track=False``: a warm start from the last result alone (β free), redone from
+        scratch when its median 2D error says it lost the person; as :meth:`_track_frame`."""
+        track = self._track
+        report = self._core.fit(**observation, initial_pose=track.pose[-1],
+                                initial_betas=track.betas, initial_transl=track.transl[-1])
+        error = online.median_error_fraction(problem, problem.keypoints, problem.weights, report)
+        if error <= self.LOST_TRACK_FRACTION:
+            return report, "warm", 0.0, 0
+        check_torso(problem.keypoints[problem.torso_keypoints], problem.torso_confident)
+        cold = self._core.fit(**observation)
+        return cold, "warm, lost the person, then cold", float(report.seconds), 0
+
     def _track_frame(self, problem: FitProblem,
                      observation: dict[str, Any]) -> tuple[Any, str, float, int]:
         """One warm-started frame (:mod:`smplify.online`): the fitted labellings' best
         report, how the frame started, the solver seconds of fits it discarded, and the
         index of the labelling fitted."""
         options, track = self.options, self._track
+        if not options.track:
+            return self._warm_frame(problem, observation)
         confidence = observation["confidence"]
         scores = online.labelling_scores(track.predicted_keypoints(), problem.keypoints,
                                          confidence * self._format_weights, self._labellings,

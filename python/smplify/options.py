@@ -84,6 +84,10 @@ class FitOptions:
         better evidence.
     anchor_weight : float
         λ_3D of E_3D when its targets are the initialiser's reading.
+    track : bool
+        Online tracking for a ``Fitter``'s warm-started frames (the ``track_*`` options;
+        docs/video.md). False: a frame only starts from the last one's result (β free) and
+        is redone from scratch when its 2D error says it lost the person.
     warm_stages : int
         Stages a warm-started frame (``Fitter``) runs: the last this many of the schedule.
     track_orient_weight : float
@@ -155,6 +159,7 @@ class FitOptions:
     keypoints_3d_sigma: float = 0.2
     learned_init: bool = False
     anchor_weight: float = 300.0
+    track: bool = True
     warm_stages: int = 1
     track_orient_weight: float = 0.5
     track_pose_weight: float = 0.1
@@ -210,6 +215,9 @@ class FitOptions:
         if not isinstance(self.learned_init, (bool, np.bool_)):
             raise TypeError(f"learned_init must be True or False, got {self.learned_init!r}")
         object.__setattr__(self, "learned_init", bool(self.learned_init))
+        if not isinstance(self.track, (bool, np.bool_)):
+            raise TypeError(f"track must be True or False, got {self.track!r}")
+        object.__setattr__(self, "track", bool(self.track))
         if not isinstance(self.multi_start, (bool, np.bool_)):
             raise TypeError(f"multi_start must be True or False, got {self.multi_start!r}")
         object.__setattr__(self, "multi_start", bool(self.multi_start))
