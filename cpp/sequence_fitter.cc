@@ -4,9 +4,12 @@
 #include <cmath>
 #include <memory>
 #include <stdexcept>
+#include <unordered_map>
 #include <utility>
 
 #include <ceres/ceres.h>
+
+#include "block_banded.h"
 
 namespace smplify {
 namespace {
@@ -62,31 +65,203 @@ double SquaredNorm(const Residual& r) {
   return rows.squaredNorm();
 }
 
-// The linear solver this Ceres build offers. T · 75 + B columns, each frame coupled to its
-// neighbours and to β only: a sparse Cholesky factorisation, SuiteSparse's (Debian's Ceres)
-// or else Eigen's, with the per-frame stages' dogleg. A Ceres without a sparse back end (the
-// wheel's) gets conjugate gradients on the normal equations, which the dogleg cannot use:
-// Levenberg-Marquardt then. (Measured on 90 frames with SuiteSparse present: SPARSE_SCHUR,
-// EIGEN_SPARSE, dynamic_sparsity, and CGNR or ITERATIVE_SCHUR with Levenberg-Marquardt were
-// all slower; the time goes to forming and factoring the normal equations, whose temporal
-// blocks Ceres stores dense: 81 × 225.)
-std::string ChooseLinearSolver(bool iterative, ceres::Solver::Options* solver) {
-  for (const auto library : {ceres::SUITE_SPARSE, ceres::EIGEN_SPARSE}) {
-    if (!iterative && ceres::IsSparseLinearAlgebraLibraryTypeAvailable(library)) {
-      solver->trust_region_strategy_type = ceres::DOGLEG;
-      solver->dogleg_type = ceres::TRADITIONAL_DOGLEG;  // as the per-frame stages
-      solver->linear_solver_type = ceres::SPARSE_NORMAL_CHOLESKY;
-      solver->sparse_linear_algebra_library_type = library;
-      return std::string("Ceres TRADITIONAL_DOGLEG, SPARSE_NORMAL_CHOLESKY (") +
-             ceres::SparseLinearAlgebraLibraryTypeToString(library) + ")";
-    }
-  }
+// Ceres' Levenberg-Marquardt with conjugate gradients on the normal equations (CGNR), the
+// `iterative` option: any Ceres build has it. Measured on 120 frames it was ~10× slower than
+// SolveBanded, and Ceres' SPARSE_NORMAL_CHOLESKY (SuiteSparse, CXSparse or Eigen: the time
+// went to forming JᵀJ, 0.1–0.3 s a step) ~3× slower.
+std::string UseConjugateGradients(ceres::Solver::Options* solver) {
   solver->trust_region_strategy_type = ceres::LEVENBERG_MARQUARDT;
   solver->linear_solver_type = ceres::CGNR;
   solver->preconditioner_type = ceres::JACOBI;
   return "Ceres LEVENBERG_MARQUARDT, CGNR (JACOBI)";
 }
 
+
+struct SolveOutcome {
+  int iterations = 0;
+  std::string termination = "FAILURE";
+  double initial_cost = std::numeric_limits<double>::infinity();
+  double final_cost = std::numeric_limits<double>::infinity();
+  double linear_solver_seconds = 0.0, evaluation_seconds = 0.0;
+  std::string solver;
+};
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+// Ceres over the residuals (the `iterative` option: conjugate gradients, kept to compare).
+SolveOutcome SolveWithCeres(const std::vector<Residual>& residuals, SequenceEvaluation* evaluation,
+                            std::vector<BodyParameters>* frames, bool fixed_transl,
+                            const SequenceOptions& options) {
+  ceres::Problem::Options problem_options;
+  problem_options.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
+  problem_options.evaluation_callback = evaluation;
+  ceres::Problem problem(problem_options);
+  for (const Residual& r : residuals) {
+    if (r.cost->num_residuals() > 0) problem.AddResidualBlock(r.cost.get(), nullptr, r.blocks);
+  }
+  if (fixed_transl) {
+    for (BodyParameters& p : *frames) problem.SetParameterBlockConstant(p.transl.data());
+  }
+  ceres::Solver::Options solver;
+  solver.minimizer_type = ceres::TRUST_REGION;
+  SolveOutcome out;
+  out.solver = UseConjugateGradients(&solver);
+  solver.max_num_iterations = options.max_iterations;
+  solver.function_tolerance = options.function_tolerance;
+  solver.num_threads = 1;  // the evaluation callback runs the frames serially anyway
+  solver.logging_type = ceres::SILENT;
+  solver.minimizer_progress_to_stdout = false;
+  double initial_cost = 0.0;
+  if (!problem.Evaluate(ceres::Problem::EvaluateOptions(), &initial_cost, nullptr, nullptr,
+                        nullptr) ||
+      !std::isfinite(initial_cost)) {
+    return out;
+  }
+  ceres::Solver::Summary summary;
+  ceres::Solve(solver, &problem, &summary);
+  out.iterations = summary.num_successful_steps + summary.num_unsuccessful_steps;
+  out.termination = ceres::TerminationTypeToString(summary.termination_type);
+  out.initial_cost = summary.initial_cost;
+  out.final_cost = summary.final_cost;
+  out.linear_solver_seconds = summary.linear_solver_time_in_seconds;
+  out.evaluation_seconds =
+      summary.residual_evaluation_time_in_seconds + summary.jacobian_evaluation_time_in_seconds;
+  return out;
+}
+
+// Levenberg-Marquardt on the block-banded normal equations (block_banded.h): each frame's
+// 75 parameters (ω 0–2, θ 3–71, γ 72–74) are one block, β the border. Steps are additive, as
+// Ceres' are without manifolds; the damping follows Ceres' LM (Nielsen's update, μ = 1e-4
+// first, diag(JᵀJ) clamped to [1e-6, 1e32]); stops after `max_iterations` steps (accepted or
+// not) or when an accepted step lowers the cost by less than function_tolerance · cost.
+SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluation* evaluation,
+                         std::vector<BodyParameters>* frames, Eigen::VectorXd* betas,
+                         bool fixed_transl, const SequenceOptions& options) {
+  constexpr int kFrame = 3 + kBodyPoseSize + 3;
+  const int num_frames = static_cast<int>(frames->size());
+  const int num_betas = static_cast<int>(betas->size());
+  struct Location {
+    int frame, offset;
+  };
+  std::unordered_map<const double*, Location> where;
+  for (int t = 0; t < num_frames; ++t) {
+    BodyParameters& p = (*frames)[t];
+    where[p.global_orient.data()] = {t, 0};
+    for (int j = 0; j < kBodyPoseSize / 3; ++j) where[p.body_pose.data() + 3 * j] = {t, 3 + 3 * j};
+    where[p.transl.data()] = {t, 3 + kBodyPoseSize};
+  }
+  where[betas->data()] = {-1, 0};
+  auto index = [&](const Location& l) { return l.frame < 0 ? num_frames * kFrame + l.offset
+                                                           : l.frame * kFrame + l.offset; };
+  auto key = [](const Location& l) { return l.frame < 0 ? std::numeric_limits<int>::max() : l.frame; };
+  std::vector<int> fixed;
+  if (fixed_transl) {
+    for (int t = 0; t < num_frames; ++t) {
+      for (int k = 0; k < 3; ++k) fixed.push_back(t * kFrame + 3 + kBodyPoseSize + k);
+    }
+  }
+  SolveOutcome out;
+  out.solver = "Levenberg-Marquardt, block-banded Cholesky";
+  BlockBandedSystem system(num_frames, kFrame, num_betas);
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  std::vector<RowMajor> jacobians;
+  std::vector<double*> jacobian_ptrs;
+  std::vector<Location> locations;
+  Eigen::VectorXd rows;
+  // ½ Σ ‖r‖² at the parameters; with `assemble`, also JᵀJ and −Jᵀr into the system.
+  auto evaluate = [&](bool assemble) {
+    const auto start = std::chrono::steady_clock::now();
+    evaluation->PrepareForEvaluation(assemble, true);
+    if (assemble) system.SetZero();
+    double cost = 0.0;
+    for (const Residual& r : residuals) {
+      const int n = r.cost->num_residuals();
+      if (n == 0) continue;
+      const std::vector<int32_t>& sizes = r.cost->parameter_block_sizes();
+      const size_t num_blocks = sizes.size();
+      rows.resize(n);
+      jacobians.resize(std::max(jacobians.size(), num_blocks));
+      jacobian_ptrs.resize(num_blocks);
+      locations.resize(num_blocks);
+      for (size_t i = 0; i < num_blocks; ++i) {
+        jacobians[i].resize(n, sizes[i]);
+        jacobian_ptrs[i] = jacobians[i].data();
+        locations[i] = where.at(r.blocks[i]);
+      }
+      if (!r.cost->Evaluate(r.blocks.data(), rows.data(),
+                            assemble ? jacobian_ptrs.data() : nullptr)) {
+        return std::numeric_limits<double>::infinity();
+      }
+      cost += 0.5 * rows.squaredNorm();
+      if (!assemble) continue;
+      for (size_t i = 0; i < num_blocks; ++i) {
+        system.gradient().segment(index(locations[i]), sizes[i]).noalias() -=
+            jacobians[i].transpose() * rows;
+        for (size_t j = 0; j < num_blocks; ++j) {
+          // Same frame (or both β): the whole symmetric block; across frames: the lower one.
+          if (key(locations[i]) > key(locations[j]) ||
+              locations[i].frame == locations[j].frame) {
+            system.AddBlock(locations[i].frame, locations[i].offset, locations[j].frame,
+                            locations[j].offset, jacobians[i].transpose() * jacobians[j]);
+          }
+        }
+      }
+    }
+    out.evaluation_seconds += Seconds(start);
+    return std::isfinite(cost) ? cost : std::numeric_limits<double>::infinity();
+  };
+  double cost = evaluate(true);
+  out.initial_cost = out.final_cost = cost;
+  if (!std::isfinite(cost)) return out;
+  out.termination = "NO_CONVERGENCE";
+  double mu = 1e-4, nu = 2.0;
+  Eigen::VectorXd delta;
+  std::vector<BodyParameters> saved;
+  Eigen::VectorXd saved_betas;
+  while (out.iterations < options.max_iterations) {
+    ++out.iterations;
+    const auto start = std::chrono::steady_clock::now();
+    const bool solved = system.Solve(mu, fixed, &delta);
+    out.linear_solver_seconds += Seconds(start);
+    if (!solved) {
+      mu *= nu;
+      nu *= 2.0;
+      continue;
+    }
+    const double predicted = delta.dot(system.gradient()) - 0.5 * system.Quadratic(delta);
+    saved = *frames;
+    saved_betas = *betas;
+    for (int t = 0; t < num_frames; ++t) {
+      BodyParameters& p = (*frames)[t];
+      p.global_orient += delta.segment<3>(t * kFrame);
+      p.body_pose += delta.segment<kBodyPoseSize>(t * kFrame + 3);
+      p.transl += delta.segment<3>(t * kFrame + 3 + kBodyPoseSize);
+    }
+    *betas += delta.tail(num_betas);
+    const double trial = evaluate(false);
+    const double rho = (cost - trial) / predicted;
+    if (predicted > 0.0 && std::isfinite(trial) && rho > 1e-3) {
+      mu *= std::max(1.0 / 3.0, 1.0 - std::pow(2.0 * rho - 1.0, 3));
+      nu = 2.0;
+      const double decrease = cost - trial;
+      cost = evaluate(true);
+      out.final_cost = cost;
+      if (decrease < options.function_tolerance * (cost + decrease)) {
+        out.termination = "CONVERGENCE";
+        break;
+      }
+    } else {
+      *frames = saved;
+      *betas = saved_betas;
+      mu *= nu;
+      nu *= 2.0;
+    }
+  }
+  evaluation->PrepareForEvaluation(false, true);
+  return out;
+}
 }  // namespace
 
 SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>& observations,
@@ -158,50 +333,38 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
        {betas.data()}});
   for (int t = 1; t + 1 < num_frames; ++t) {
     BodyParameters &a = frames[t - 1], &b = frames[t], &c = frames[t + 1];
-    residuals.push_back({t, "temporal", std::make_unique<TemporalCost>(options.temporal),
+    if (options.iterative) {  // Ceres: blocks may not overlap, so θ stays one 69-block
+      residuals.push_back(
+          {t, "temporal", std::make_unique<TemporalCost>(options.temporal),
+           {a.global_orient.data(), b.global_orient.data(), c.global_orient.data(),
+            a.body_pose.data(), b.body_pose.data(), c.body_pose.data(), a.transl.data(),
+            b.transl.data(), c.transl.data()}});
+      continue;
+    }
+    residuals.push_back({t, "temporal", std::make_unique<TemporalRootCost>(options.temporal),
                          {a.global_orient.data(), b.global_orient.data(), c.global_orient.data(),
-                          a.body_pose.data(), b.body_pose.data(), c.body_pose.data(),
                           a.transl.data(), b.transl.data(), c.transl.data()}});
+    for (int j = 0; j < kBodyPoseSize / 3; ++j) {  // per joint: 3 × 9 Jacobians, not 69 × 207
+      residuals.push_back({t, "temporal",
+                           std::make_unique<TemporalJointCost>(options.temporal.pose),
+                           {a.body_pose.data() + 3 * j, b.body_pose.data() + 3 * j,
+                            c.body_pose.data() + 3 * j}});
+    }
   }
-
-  ceres::Problem::Options problem_options;
-  problem_options.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
-  problem_options.evaluation_callback = &evaluation;
-  ceres::Problem problem(problem_options);
-  for (const Residual& r : residuals) {
-    if (r.cost->num_residuals() > 0) problem.AddResidualBlock(r.cost.get(), nullptr, r.blocks);
-  }
-  if (!context.options.refine_translation) {
-    for (BodyParameters& p : frames) problem.SetParameterBlockConstant(p.transl.data());
-  }
-
-  ceres::Solver::Options solver;
-  solver.minimizer_type = ceres::TRUST_REGION;
-  const std::string solver_name = ChooseLinearSolver(options.iterative, &solver);
-  solver.max_num_iterations = options.max_iterations;
-  solver.function_tolerance = options.function_tolerance;
-  solver.num_threads = 1;  // the evaluation callback runs the frames serially anyway
-  solver.logging_type = ceres::SILENT;
-  solver.minimizer_progress_to_stdout = false;
 
   SequenceReport report;
-  double initial_cost = 0.0;
-  if (!problem.Evaluate(ceres::Problem::EvaluateOptions(), &initial_cost, nullptr, nullptr,
-                        nullptr) ||
-      !std::isfinite(initial_cost)) {
-    report.termination = "FAILURE";
-    report.initial_cost = report.final_cost = std::numeric_limits<double>::infinity();
-  } else {
-    ceres::Solver::Summary summary;
-    ceres::Solve(solver, &problem, &summary);
-    report.iterations = summary.num_successful_steps + summary.num_unsuccessful_steps;
-    report.termination = ceres::TerminationTypeToString(summary.termination_type);
-    report.initial_cost = summary.initial_cost;
-    report.final_cost = summary.final_cost;
-    report.linear_solver_seconds = summary.linear_solver_time_in_seconds;
-    report.evaluation_seconds =
-        summary.residual_evaluation_time_in_seconds + summary.jacobian_evaluation_time_in_seconds;
-  }
+  SolveOutcome outcome = options.iterative
+                             ? SolveWithCeres(residuals, &evaluation, &frames,
+                                              !context.options.refine_translation, options)
+                             : SolveBanded(residuals, &evaluation, &frames, &betas,
+                                           !context.options.refine_translation, options);
+  report.iterations = outcome.iterations;
+  report.termination = outcome.termination;
+  report.initial_cost = outcome.initial_cost;
+  report.final_cost = outcome.final_cost;
+  report.linear_solver_seconds = outcome.linear_solver_seconds;
+  report.evaluation_seconds = outcome.evaluation_seconds;
+  const std::string solver_name = outcome.solver;
 
   // Energies, joints and keypoints at the result.
   evaluation.Update();
@@ -220,7 +383,7 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
     if (r.term == "pose") energies.pose = e;
     if (r.term == "angle") energies.angle = e;
     if (r.term == "interpenetration") energies.interpenetration = e;
-    if (r.term == "temporal") report.temporal_energies(r.frame) = e;
+    if (r.term == "temporal") report.temporal_energies(r.frame) += e;
   }
   const int num_keypoints = context.targets.size();
   report.joints.resize(num_frames * kNumJoints, 3);

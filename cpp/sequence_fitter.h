@@ -8,9 +8,10 @@
 // with √T_obs so that prior and data keep the ratio of a single-frame fit (T_obs frames'
 // data terms constrain the one β). A frame without keypoints keeps its priors and the
 // temporal terms, which fill it in. The solve refines a start (per-frame fits, warm-started);
-// the normal equations are block-banded (each frame couples to its two neighbours) plus the
-// shared β columns: SPARSE_NORMAL_CHOLESKY factors them in O(T) (conjugate gradients where
-// Ceres has no sparse back end).
+// the normal equations are block-banded (each frame couples to t ± 1 and t ± 2) plus the
+// shared β columns: Levenberg-Marquardt factors them in O(T) with block_banded.h (Ceres'
+// sparse Cholesky spent ~0.1 s a step forming JᵀJ for 120 frames); `iterative` uses Ceres'
+// Levenberg-Marquardt with conjugate gradients instead.
 #pragma once
 
 #include <string>

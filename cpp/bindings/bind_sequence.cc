@@ -7,6 +7,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "../block_banded.h"
 #include "../sequence_fitter.h"
 #include "bindings.h"
 
@@ -99,6 +100,38 @@ void BindSequence(py::module_& m) {
         py::arg("max_iterations"), py::arg("function_tolerance"), py::arg("iterative") = false,
         "One sparse solve over a sequence (shared betas, per-frame terms at the fitter's last "
         "stage, temporal terms); returns a dict of stacked parameters, energies and report.");
+  m.def(
+      "block_banded_solve",
+      [](const RowMatrix& h, const Eigen::VectorXd& g, int num_frames, int frame_size,
+         int border_size, double damping, const std::vector<int>& fixed) {
+        const int n = num_frames * frame_size + border_size;
+        Require(num_frames >= 1 && frame_size >= 1 && border_size >= 0 && h.rows() == n &&
+                    h.cols() == n && g.size() == n,
+                "expected h (n, n) and g (n,), n = num_frames * frame_size + border_size");
+        for (int i : fixed) Require(i >= 0 && i < n, "fixed: indices in [0, n)");
+        BlockBandedSystem system(num_frames, frame_size, border_size);
+        auto frame = [&](int t) { return t < num_frames ? t : -1; };  // t = num_frames: β
+        for (int ti = 0; ti <= num_frames; ++ti) {
+          for (int tj = 0; tj <= ti; ++tj) {
+            if (ti < num_frames && ti - tj > BlockBandedSystem::kBand) continue;
+            const int rows = ti < num_frames ? frame_size : border_size;
+            const int cols = tj < num_frames ? frame_size : border_size;
+            if (rows == 0 || cols == 0) continue;
+            system.AddBlock(frame(ti), 0, frame(tj), 0,
+                            h.block(ti * frame_size, tj * frame_size, rows, cols));
+          }
+        }
+        system.gradient() = g;
+        Eigen::VectorXd delta;
+        if (!system.Solve(damping, fixed, &delta)) {
+          throw std::invalid_argument("h: the damped matrix is not positive definite");
+        }
+        return delta;
+      },
+      py::arg("h"), py::arg("g"), py::arg("num_frames"), py::arg("frame_size"),
+      py::arg("border_size"), py::arg("damping") = 0.0, py::arg("fixed") = std::vector<int>(),
+      "Solves (H + damping diag(H)) x = g with H block-banded (cpp/block_banded.h) plus a "
+      "border; only H's band and border are read (for tests).");
   m.def(
       "temporal_term",
       [](const RowMatrix& orient, const RowMatrix& body_pose, const RowMatrix& transl,

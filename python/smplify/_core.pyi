@@ -228,6 +228,14 @@ def fit_sequence(fitter: Fitter, keypoints: ArrayLike, weights: ArrayLike, focal
     shape_energy, num_observed, iterations,
     termination, initial_cost, final_cost, joints (T·24, 3), keypoints (T·K, 3), seconds,
     linear_solver_seconds, evaluation_seconds, solver."""
+def block_banded_solve(h: ArrayLike, g: ArrayLike, num_frames: int, frame_size: int,
+                       border_size: int, damping: float = 0.0,
+                       fixed: list[int] = ...) -> NDArray[np.float64]:
+    """x solving (H + damping diag(H)) x = g, H (n, n) block-banded (frames couple to t ± 2)
+    plus a border of border_size, n = num_frames * frame_size + border_size; ``fixed``
+    indices get x = 0 (cpp/block_banded.h, the sequence fit's linear solver)."""
+
+
 def temporal_term(orient: ArrayLike, body_pose: ArrayLike, transl: ArrayLike,
                   weights: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The temporal term's 81 residuals and Jacobian (81, 225) for frames t−1, t, t+1:

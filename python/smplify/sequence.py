@@ -5,8 +5,10 @@
 2. One Ceres problem over all frames (``cpp/sequence_fitter.h``): one shared β, every
    frame's SMPLify terms at the last stage's weights, and acceleration terms on the global
    orientation (as rotation matrices), body pose and translation of every three consecutive
-   frames (``cpp/temporal_term.h``), solved with a sparse Cholesky factorisation. Frames
-   without keypoints are filled in by the temporal terms.
+   frames (``cpp/temporal_term.h``), solved by Levenberg-Marquardt on the block-banded normal
+   equations (``cpp/block_banded.h``: each frame couples to t ± 2 and to β; O(T) per step, no
+   sparse library needed, the same in the wheel). Frames without keypoints are filled in by
+   the temporal terms.
 3. Detector-swap hypotheses: at the solution, each frame's keypoints are compared with the
    body's as seen, left/right swapped for the whole body, and swapped per limb (arms, legs);
    where a swapped reading explains the body clearly better the frame's keypoints are
@@ -52,15 +54,15 @@ class SequenceOptions:
     swap_rounds : rounds of detector-swap hypotheses (0: take the keypoints as labelled).
     swap_margin : a swapped reading replaces the labelled one when its robust 2D error is
         below this fraction of the labelled one's.
-    linear_solver : "auto": a sparse Cholesky factorisation where the Ceres build has one
-        (SuiteSparse or Eigen), else conjugate gradients; "iterative": conjugate gradients
-        (Levenberg-Marquardt, CGNR) always.
+    linear_solver : "auto": Levenberg-Marquardt on the block-banded normal equations
+        (``cpp/block_banded.h``); "iterative": Ceres' Levenberg-Marquardt with conjugate
+        gradients (CGNR), ~10× slower, kept to compare.
     """
 
     temporal_orient_weight: float = 0.5
     temporal_pose_weight: float = 0.25
     temporal_transl_weight: float = 0.5
-    sequence_iterations: int = 10
+    sequence_iterations: int = 4
     swap_rounds: int = 2
     swap_margin: float = 0.7
     linear_solver: Literal["auto", "iterative"] = "auto"

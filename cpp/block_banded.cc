@@ -1,0 +1,153 @@
+#include "block_banded.h"
+
+#include <algorithm>
+
+#include <Eigen/Cholesky>
+
+namespace smplify {
+
+BlockBandedSystem::BlockBandedSystem(int num_frames, int frame_size, int border_size)
+    : num_frames_(num_frames), m_(frame_size), n_b_(border_size),
+      band_(static_cast<size_t>(num_frames) * (kBand + 1),
+            Eigen::MatrixXd::Zero(frame_size, frame_size)),
+      border_(num_frames, Eigen::MatrixXd::Zero(border_size, frame_size)),
+      corner_(Eigen::MatrixXd::Zero(border_size, border_size)),
+      g_(Eigen::VectorXd::Zero(num_frames * frame_size + border_size)) {}
+
+void BlockBandedSystem::SetZero() {
+  for (auto& b : band_) b.setZero();
+  for (auto& b : border_) b.setZero();
+  corner_.setZero();
+  g_.setZero();
+}
+
+void BlockBandedSystem::AddBlock(int frame_i, int offset_i, int frame_j, int offset_j,
+                                 const Eigen::Ref<const Eigen::MatrixXd>& block) {
+  const auto rows = block.rows(), cols = block.cols();
+  if (frame_i < 0 && frame_j < 0) {
+    corner_.block(offset_i, offset_j, rows, cols) += block;
+  } else if (frame_i < 0) {
+    border_[frame_j].block(offset_i, offset_j, rows, cols) += block;
+  } else {
+    Lower(frame_j, frame_i - frame_j).block(offset_i, offset_j, rows, cols) += block;
+  }
+}
+
+namespace {
+
+// The damped, symmetric diagonal block: lower triangle of `lower` mirrored, diagonal scaled.
+Eigen::MatrixXd Damped(const Eigen::MatrixXd& lower, double lambda, const bool* fixed) {
+  Eigen::MatrixXd a = lower.selfadjointView<Eigen::Lower>();
+  for (Eigen::Index i = 0; i < a.rows(); ++i) {
+    if (fixed[i]) {
+      a.row(i).setZero();
+      a.col(i).setZero();
+      a(i, i) = 1.0;
+    } else {
+      a(i, i) += lambda * std::clamp(lower(i, i), 1e-6, 1e32);
+    }
+  }
+  return a;
+}
+
+void ZeroFixed(const bool* fixed_rows, const bool* fixed_cols, Eigen::MatrixXd* block) {
+  for (Eigen::Index i = 0; i < block->rows(); ++i) {
+    if (fixed_rows != nullptr && fixed_rows[i]) block->row(i).setZero();
+  }
+  for (Eigen::Index j = 0; j < block->cols(); ++j) {
+    if (fixed_cols[j]) block->col(j).setZero();
+  }
+}
+
+}  // namespace
+
+bool BlockBandedSystem::Solve(double lambda, const std::vector<int>& fixed_list,
+                              Eigen::VectorXd* delta) const {
+  const int n_x = num_frames_ * m_;
+  std::vector<char> fixed_mask(size(), 0);
+  for (int i : fixed_list) fixed_mask[i] = 1;
+  const bool* fixed = reinterpret_cast<const bool*>(fixed_mask.data());
+  // Factor A: L_{t,t} L_{t,t}ᵀ = A_{t,t} − Σ_k L_{t,t−k} L_{t,t−k}ᵀ;
+  // L_{t+k,t} = (A_{t+k,t} − Σ_{l>k} L_{t+k,t−l+k}… ) L_{t,t}⁻ᵀ, band kBand.
+  std::vector<Eigen::MatrixXd> L(band_.size());  // L(t + k, t) at t * (kBand + 1) + k
+  std::vector<Eigen::LLT<Eigen::MatrixXd>> diag(num_frames_);
+  auto at = [](int t, int k) { return t * (kBand + 1) + k; };
+  for (int t = 0; t < num_frames_; ++t) {
+    Eigen::MatrixXd a = Damped(Lower(t, 0), lambda, fixed + t * m_);
+    for (int k = 1; k <= kBand && t - k >= 0; ++k) {
+      a.noalias() -= L[at(t - k, k)] * L[at(t - k, k)].transpose();
+    }
+    diag[t].compute(a);
+    if (diag[t].info() != Eigen::Success) return false;
+    L[at(t, 0)] = diag[t].matrixL();
+    for (int k = 1; k <= kBand && t + k < num_frames_; ++k) {
+      Eigen::MatrixXd b = Lower(t, k);
+      ZeroFixed(fixed + (t + k) * m_, fixed + t * m_, &b);
+      // minus Σ over the frames s < t both rows t + k and t reach: L(t+k, s) L(t, s)ᵀ
+      for (int l = k + 1; l <= kBand && t + k - l >= 0 && t - (l - k) >= 0; ++l) {
+        const int s = t + k - l;  // L(t + k, s) has offset l; L(t, s) offset l − k
+        b.noalias() -= L[at(s, l)] * L[at(s, l - k)].transpose();
+      }
+      L[at(t, k)] = diag[t].matrixL().solve(b.transpose()).transpose();
+    }
+  }
+  // A⁻¹ applied to a stacked (n_x × c) right-hand side: forward, then back substitution.
+  auto solve_a = [&](Eigen::MatrixXd rhs) {
+    for (int t = 0; t < num_frames_; ++t) {
+      auto y = rhs.middleRows(t * m_, m_);
+      for (int k = 1; k <= kBand && t - k >= 0; ++k) {
+        y.noalias() -= L[at(t - k, k)] * rhs.middleRows((t - k) * m_, m_);
+      }
+      diag[t].matrixL().solveInPlace(y);
+    }
+    for (int t = num_frames_ - 1; t >= 0; --t) {
+      auto x = rhs.middleRows(t * m_, m_);
+      for (int k = 1; k <= kBand && t + k < num_frames_; ++k) {
+        x.noalias() -= L[at(t, k)].transpose() * rhs.middleRows((t + k) * m_, m_);
+      }
+      diag[t].matrixU().solveInPlace(x);
+    }
+    return rhs;
+  };
+  Eigen::MatrixXd c(n_x, n_b_);  // C = H(frames, border), fixed rows/cols zero
+  for (int t = 0; t < num_frames_; ++t) {
+    Eigen::MatrixXd b = border_[t];
+    ZeroFixed(fixed + n_x, fixed + t * m_, &b);
+    c.middleRows(t * m_, m_) = b.transpose();
+  }
+  Eigen::VectorXd g_x = g_.head(n_x), g_b = g_.tail(n_b_);
+  for (int i = 0; i < size(); ++i) {
+    if (fixed[i]) (i < n_x ? g_x(i) : g_b(i - n_x)) = 0.0;
+  }
+  delta->resize(size());
+  if (n_b_ == 0) {
+    delta->head(n_x) = solve_a(g_x);
+    return delta->allFinite();
+  }
+  const Eigen::MatrixXd y = solve_a(c);  // A⁻¹ C
+  const Eigen::VectorXd z = solve_a(g_x);
+  const Eigen::MatrixXd s = Damped(corner_, lambda, fixed + n_x) - c.transpose() * y;
+  const Eigen::LLT<Eigen::MatrixXd> schur(s);
+  if (schur.info() != Eigen::Success) return false;
+  const Eigen::VectorXd db = schur.solve(g_b - c.transpose() * z);
+  delta->head(n_x) = z - y * db;
+  delta->tail(n_b_) = db;
+  return delta->allFinite();
+}
+
+double BlockBandedSystem::Quadratic(const Eigen::VectorXd& delta) const {
+  double q = 0.0;
+  const int n_x = num_frames_ * m_;
+  for (int t = 0; t < num_frames_; ++t) {
+    const auto dt = delta.segment(t * m_, m_);
+    q += dt.dot(Lower(t, 0).selfadjointView<Eigen::Lower>() * dt);
+    for (int k = 1; k <= kBand && t + k < num_frames_; ++k) {
+      q += 2.0 * delta.segment((t + k) * m_, m_).dot(Lower(t, k) * dt);
+    }
+    q += 2.0 * delta.tail(n_b_).dot(border_[t] * dt);
+  }
+  if (n_b_ > 0) q += delta.tail(n_b_).dot(corner_.selfadjointView<Eigen::Lower>() * delta.tail(n_b_));
+  return q;
+}
+
+}  // namespace smplify

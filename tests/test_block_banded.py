@@ -1,0 +1,52 @@
+"""The sequence fit's linear solver (cpp/block_banded.h) against a dense NumPy solve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from smplify import _core
+
+
+def _banded(rng: np.random.Generator, frames: int, m: int, border: int) -> np.ndarray:
+    """A random SPD matrix with the sequence's structure: frames couple to t ± 2, plus β."""
+    n = frames * m + border
+    j = np.zeros((4 * n, n))
+    row = 0
+    for t in range(frames):  # second-difference-like rows over frames t, t+1, t+2 and β
+        cols = np.r_[t * m:min(t + 3, frames) * m, frames * m:n]
+        j[row:row + 3 * m, cols] = rng.normal(size=(3 * m, len(cols)))
+        row += 3 * m
+    return j.T @ j + 1e-3 * np.eye(n)
+
+
+@pytest.mark.parametrize("frames, m, border", [(1, 4, 0), (2, 3, 2), (7, 5, 3), (9, 4, 0)])
+def test_solve_matches_dense(frames: int, m: int, border: int) -> None:
+    rng = np.random.default_rng(frames * 10 + m)
+    h = _banded(rng, frames, m, border)
+    g = rng.normal(size=len(h))
+    x = _core.block_banded_solve(h, g, frames, m, border)
+    np.testing.assert_allclose(x, np.linalg.solve(h, g), rtol=1e-9, atol=1e-9)
+    damped = h + 0.5 * np.diag(np.diag(h))
+    x = _core.block_banded_solve(h, g, frames, m, border, damping=0.5)
+    np.testing.assert_allclose(x, np.linalg.solve(damped, g), rtol=1e-9, atol=1e-9)
+
+
+def test_fixed_parameters_stay_put() -> None:
+    rng = np.random.default_rng(5)
+    frames, m, border = 6, 4, 2
+    h = _banded(rng, frames, m, border)
+    g = rng.normal(size=len(h))
+    fixed = [1, 9, 22, frames * m + 1]
+    free = np.setdiff1d(np.arange(len(h)), fixed)
+    x = _core.block_banded_solve(h, g, frames, m, border, fixed=fixed)
+    assert np.all(x[fixed] == 0)
+    np.testing.assert_allclose(x[free], np.linalg.solve(h[np.ix_(free, free)], g[free]),
+                               rtol=1e-9, atol=1e-9)
+
+
+def test_not_positive_definite_and_bad_shapes_raise() -> None:
+    h = -np.eye(8)
+    with pytest.raises(ValueError, match="positive definite"):
+        _core.block_banded_solve(h, np.ones(8), 4, 2, 0)
+    with pytest.raises(ValueError, match="expected h"):
+        _core.block_banded_solve(np.eye(8), np.ones(8), 3, 2, 0)
