@@ -37,6 +37,7 @@ from smplify.reference.energy import (
     model_keypoints,
     pose_prior_component,
     project,
+    relative_keypoint_ids,
     sphere_centres,
     term_jacobian,
 )
@@ -201,7 +202,11 @@ def stage_jacobian(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
         * np.exp(ANGLE_PRIOR_SIGNS * pose[ANGLE_PRIOR_INDICES]))
     shape = np.zeros((nb, 72 + nb + 3))
     shape[:, 72:72 + nb] = weights.shape * np.eye(nb)
-    parts += [prior, angle, shape]
+    # E_3D's 3K rows (the reference's order: data, pose, angle, shape, E_3D, E_sp): exactly 0
+    # without the detector's 3D keypoints, which this baseline does not take.
+    if relative_keypoint_ids(problem).size:
+        raise NotImplementedError("numpy_smplify: keypoints_3d is not supported")
+    parts += [prior, angle, shape, np.zeros((3 * problem.num_keypoints, 72 + nb + 3))]
     if with_interpenetration:
         parts.append(_interpenetration_jacobian(problem, kin, pose, betas, transl,
                                                 weights.interpenetration))
@@ -213,7 +218,7 @@ def check_jacobian(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
     """Largest relative difference, max|A − C| / max(1, max|C|), between ``stage_jacobian``
     and the oracle's complex-step Jacobian (``smplify.reference.energy.term_jacobian``)."""
     weights = StageWeights.for_stage(problem, stage)
-    terms = ["data", "pose", "angle", "shape"]
+    terms = ["data", "pose", "angle", "shape", "keypoints_3d"]
     use_sp = weights.interpenetration > 0.0 and len(reference_arrays(problem).sphere_pairs) > 0
     if use_sp:
         terms.append("interpenetration")
