@@ -87,6 +87,8 @@ bench: deps venv
 	$(PY) benchmarks/bench_model.py
 	$(PY) benchmarks/bench_fit.py
 	$(PY) benchmarks/bench_baselines.py
+	$(PY) benchmarks/recovery_options.py
+	$(PY) benchmarks/bench_video.py
 	$(PY) benchmarks/report.py
 
 lint: install-test

@@ -15,16 +15,19 @@ noise, every fourth a side view, formats cycling):
   Jacobians (same SciPy trust region), one core;
 - ``reference``: ``smplify.reference.fit(..., multi_start=False)``, complex-step Jacobians
   (first ``--subset`` inputs);
-- ``torch-smplifyx``: ``torch_smplify.fit`` as in ``bench_fit.py`` (first ``--subset``).
-
-Not here yet: a PyTorch fit batched over many images in float32 on every core (the SPIN
-pattern); a first attempt diverged in float32 and was left out rather than reported.
+- ``torch-smplifyx``: ``torch_smplify.fit`` as in ``bench_fit.py`` (first ``--subset``);
+- ``torch-batched-f32``: ``benchmarks/torch_batched.py``, the same SMPLify-X pattern batched:
+  one L-BFGS over all the people of a format at once, float32, ``torch.set_num_threads``
+  (every core); on the first ``--batched`` inputs (formats cycle, so ``--batched`` / 5 people
+  a batch), per image: wall time of all batches / images.
 
 BLAS runs on one thread (set before NumPy is imported). Every result's energy is
 re-evaluated by the oracle (``smplify.reference.energy.energies`` at the last stage's
 weights). Printed: per-image ms, ratio to ``cpp-single`` (median of per-image ratios; for
 cpp-batch, its per-image share of the wall time against each cpp-single time), median
-energy and PA-MPJPE. JSON: ``benchmarks/results/bench_baselines.json``. Run:
+energy, PA-MPJPE (mm, against the true joints) and reprojection error (px, mean over the
+keypoints the fit uses, against the noisy input).
+JSON: ``benchmarks/results/bench_baselines.json``. Run:
 ``python benchmarks/bench_baselines.py`` (~5 min).
 """
 
@@ -48,7 +51,12 @@ import numpy as np  # noqa: E402
 import smplify  # noqa: E402
 import smplify.reference  # noqa: E402
 from smplify.problem import build_problem  # noqa: E402
-from smplify.reference.energy import StageWeights, energies  # noqa: E402
+from smplify.reference.energy import (  # noqa: E402
+    StageWeights,
+    energies,
+    model_keypoints,
+    project,
+)
 from smplify.synthetic import make_case, pa_mpjpe  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -57,7 +65,8 @@ import numpy_smplify  # noqa: E402
 
 RESULTS = HERE / "results" / "bench_baselines.json"
 FORMATS = ("smpl24", "coco17", "openpose25", "mediapipe33", "lsp14")
-IMPLS = ("cpp-single", "cpp-batch", "numpy-analytic", "reference", "torch-smplifyx")
+IMPLS = ("cpp-single", "cpp-batch", "numpy-analytic", "reference", "torch-smplifyx",
+         "torch-batched-f32")
 
 
 def _record(problem: Any, case: Any, pose: np.ndarray, betas: np.ndarray,
@@ -66,8 +75,12 @@ def _record(problem: Any, case: Any, pose: np.ndarray, betas: np.ndarray,
     model = problem.model
     joints = model(betas=betas, body_pose=pose[3:], global_orient=pose[:3],
                    transl=transl).joints
+    uv = project(problem, model_keypoints(problem, pose, betas, transl))
+    used = (case.keypoints[:, 2] > 0) & (case.weights > 0) & np.isfinite(uv).all(axis=1)
     return {"seconds": seconds, "energy": energies(problem, pose, betas, transl, last)["total"],
-            "pa_mpjpe_mm": 1000.0 * pa_mpjpe(joints, case.joints)}
+            "pa_mpjpe_mm": 1000.0 * pa_mpjpe(joints, case.joints),
+            "reprojection_px": float(np.linalg.norm(uv[used] - case.keypoints[used, :2],
+                                                    axis=1).mean())}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,11 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=40, help="inputs (formats cycle)")
     parser.add_argument("--subset", type=int, default=5,
                         help="inputs the reference and torch-smplifyx also fit")
+    parser.add_argument("--batched", type=int, default=10,
+                        help="inputs torch-batched-f32 fits (first ones; batched per format)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
     import torch
+    import torch_batched
     import torch_smplify
 
     model, prior = smplify.load_model("open"), smplify.load_prior("open")
@@ -134,6 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     for i, res in enumerate(fitted):
         rows["cpp-batch"][i] = _record(problems[i], cases[i], res.pose, res.betas, res.transl,
                                        batch_seconds["cpp-batch"] / args.n)
+    batched = min(args.batched, args.n)
+    if batched:
+        results, seconds = torch_batched.fit_all(problems[:batched], threads=threads)
+        batch_seconds["torch-batched-f32"] = seconds
+        for i, res in enumerate(results):
+            rows["torch-batched-f32"][i] = _record(problems[i], cases[i], res.pose, res.betas,
+                                                   res.transl, seconds / batched)
+        print(f"torch-batched-f32: {batched} inputs in {seconds:.1f} s", flush=True)
     return _summarise(args, rows, batch_seconds, threads)
 
 
@@ -142,8 +166,8 @@ def _summarise(args: argparse.Namespace, rows: dict[str, list[Any]],
     base = rows["cpp-single"]
     base_median = float(np.median([r["seconds"] for r in base]))
     summary = {}
-    print(f"\n{'impl':16s} {'fits':>4s} {'ms/image':>10s} {'x cpp-single':>13s} "
-          f"{'E median':>9s} {'PA mm':>7s}")
+    print(f"\n{'impl':18s} {'fits':>4s} {'ms/image':>10s} {'fits/s':>7s} {'x cpp-single':>13s} "
+          f"{'E median':>9s} {'PA mm':>7s} {'reproj px':>9s}")
     for impl in IMPLS:
         done = [(i, r) for i, r in enumerate(rows[impl]) if r is not None]
         if not done:
@@ -153,17 +177,23 @@ def _summarise(args: argparse.Namespace, rows: dict[str, list[Any]],
         summary[impl] = {
             "fits": len(done), "seconds_median": seconds, "ratio_to_cpp_single": ratio,
             "energy_median": float(np.median([r["energy"] for _, r in done])),
+            "fits_per_second": 1.0 / seconds,
             "pa_mpjpe_mm_median": float(np.median([r["pa_mpjpe_mm"] for _, r in done])),
+            "reprojection_px_median": float(np.median([r["reprojection_px"] for _, r in done])),
+            "cpp_single_pa_mpjpe_mm_median_same_inputs": float(np.median(
+                [base[i]["pa_mpjpe_mm"] for i, _ in done])),
             "cpp_single_energy_median_same_inputs": float(np.median(
                 [base[i]["energy"] for i, _ in done])),
         }
         s = summary[impl]
-        print(f"{impl:16s} {len(done):4d} {1000 * seconds:10.2f} {ratio:12.1f}x "
-              f"{s['energy_median']:9.0f} {s['pa_mpjpe_mm_median']:7.1f}")
+        print(f"{impl:18s} {len(done):4d} {1000 * seconds:10.2f} {1 / seconds:7.1f} "
+              f"{ratio:12.1f}x {s['energy_median']:9.0f} {s['pa_mpjpe_mm_median']:7.1f} "
+              f"{s['reprojection_px_median']:9.2f}")
     doc = {"benchmark": "bench_baselines", "date": time.strftime("%Y-%m-%d"),
            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                        "torch_threads_batched": threads},
-           "settings": {"n": args.n, "subset": args.subset, "seed": args.seed,
+           "settings": {"n": args.n, "subset": args.subset, "batched": args.batched,
+                        "seed": args.seed,
                         "cpp_single_seconds_median": base_median,
                         "batch_wall_seconds": batch_seconds},
            "summary": summary, "inputs": rows}

@@ -1,8 +1,9 @@
 """The tables of benchmarks/README.md, generated from the benchmarks' JSON results.
 
-Each generated block of the README sits between ``<!-- report:NAME -->`` and
-``<!-- /report:NAME -->``; this script rewrites the blocks whose JSON file exists in
-``benchmarks/results/`` (bench_fit, bench_model, bench_baselines) and leaves the others.
+Each generated block sits between ``<!-- report:NAME -->`` and ``<!-- /report:NAME -->``;
+this script rewrites the blocks whose JSON file exists in ``benchmarks/results/`` and leaves
+the others: benchmarks/README.md's tables (bench_fit, bench_model, bench_baselines) and the
+figures README.md and docs/design.md quote in their text (recovery_options).
 ``make bench`` runs it after the benchmarks, so a table never outlives the run it quotes.
 
 Run: ``python benchmarks/report.py`` (rewrite), ``--check`` (exit 1 if a block differs from
@@ -26,6 +27,14 @@ MODEL_NAMES = {"open": "open", "smpl-sized": "SMPL-sized"}
 FIT_IMPLS = {"cpp-single": "cpp-single", "cpp": "cpp (multi-start)",
              "reference": "reference (oracle, single start)",
              "torch": "torch (SMPLify-X pattern)", "reference-default": "reference-default"}
+BASELINES = {
+    "cpp-single": "C++ core, one start, one core",
+    "cpp-batch": "the same, a thread pool over every core (as fit_batch)",
+    "numpy-analytic": "NumPy/SciPy trust region, analytic Jacobians, one core",
+    "reference": "the test oracle: SciPy, complex-step Jacobians",
+    "torch-smplifyx": "PyTorch, SMPLify-X pattern: L-BFGS, float64, one thread, unbatched",
+    "torch-batched-f32": "the same batched: one L-BFGS per format batch, float32, every core",
+}
 
 
 def _ms(seconds: float) -> str:
@@ -80,33 +89,135 @@ def bench_model(doc: dict[str, Any]) -> str:
 def bench_baselines(doc: dict[str, Any]) -> str:
     s = doc["settings"]
     lines = [f"`nice .venv/bin/python benchmarks/bench_baselines.py --n {s['n']} --subset "
-             f"{s['subset']}` on {doc['date']} ({doc['machine']['cpus']} cores):", "",
-             "| impl | fits | ms / image | × cpp-single | E median | cpp-single E median, same "
-             "inputs | PA-MPJPE mm |", "|---|---|---|---|---|---|---|"]
+             f"{s['subset']} --batched {s['batched']}` on {doc['date']} "
+             f"({doc['machine']['cpus']} cores):", "",
+             "| impl | what it is | fits | ms / image | fits/s | × cpp-single | E median | "
+             "cpp-single E, same inputs | PA-MPJPE mm | cpp-single PA mm, same inputs | "
+             "reproj px |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for impl, r in doc["summary"].items():
-        lines.append(f"| {impl} | {r['fits']} | {_ms(r['seconds_median'])} | "
+        lines.append(f"| {impl} | {BASELINES.get(impl, '')} | {r['fits']} | "
+                     f"{_ms(r['seconds_median'])} | {r['fits_per_second']:.3g} | "
                      f"{r['ratio_to_cpp_single']:.2f}× | {r['energy_median']:.0f} | "
                      f"{r['cpp_single_energy_median_same_inputs']:.0f} | "
-                     f"{r['pa_mpjpe_mm_median']:.1f} |")
+                     f"{r['pa_mpjpe_mm_median']:.1f} | "
+                     f"{r['cpp_single_pa_mpjpe_mm_median_same_inputs']:.1f} | "
+                     f"{r['reprojection_px_median']:.2f} |")
     return "\n".join(lines)
 
 
+def bench_video(doc: dict[str, Any]) -> str:
+    a = doc["args"]
+    lines = [f"`nice .venv/bin/python benchmarks/bench_video.py` ({len(doc['clips'])} held-out "
+             f"clips, frames {a['start']}.. ({a['frames']} each), COCO-17 with detector "
+             f"errors; the truth's own mean acceleration {doc['truth_accel_mm']:.1f} "
+             "mm/frame²):", "",
+             "| method | frames/s (median over clips, one thread) | frames/s of CPU time | "
+             "PA-MPJPE mm | accel error mm/frame² | accel mm/frame² |",
+             "|---|---|---|---|---|---|"]
+    for method, r in doc["summary"].items():
+        cpu = r.get("cpu_fps_median")
+        lines.append(f"| {method} | {r['fps_median']:.1f} | "
+                     f"{'–' if cpu is None else f'{cpu:.1f}'} | "
+                     f"{r['pa_mpjpe_mm']:.1f} | "
+                     f"{r['accel_error_mm']:.1f} | {r['accel_mm']:.1f} |")
+    return "\n".join(lines)
+
+
+def _pm(value: list[float], digits: int) -> str:
+    return f"{value[0]:.{digits}f} ± {value[1]:.{digits}f}"
+
+
+def fifth_stage(doc: dict[str, Any]) -> str:
+    """The fifth-stage sentence of README.md (recovery_options.py)."""
+    s = doc["summary"]
+    return (f"(`benchmarks/recovery_options.py`, {doc['date']}, {5 * doc['cases_per_format']} "
+            f"recovery cases, mean ± s.e.: reprojection {_pm(s['clean default reproj'], 2)} → "
+            f"{_pm(s['clean fifth stage reproj'], 2)} px on perfect 2D, but PA-MPJPE "
+            f"{_pm(s['clean default pa'], 1)} → {_pm(s['clean fifth stage pa'], 1)} mm, and "
+            f"with noisy detections it fits the noise: {_pm(s['noisy default pa'], 1)} → "
+            f"{_pm(s['noisy fifth stage pa'], 1)} mm)")
+
+
+def recovery_options(doc: dict[str, Any]) -> str:
+    """benchmarks/README.md's table of recovery_options.py."""
+    s = doc["summary"]
+    lines = [f"`nice .venv/bin/python benchmarks/recovery_options.py --cases "
+             f"{doc['cases_per_format']} --seed {doc['seed']}` on {doc['date']} (mean ± "
+             "standard error over the cases):", "",
+             "| fit | 2D | PA-MPJPE mm | reprojection px |", "|---|---|---|---|"]
+    for name in ("default", "fifth stage", "single start"):
+        for kind in ("clean", "noisy"):
+            if f"{kind} {name} pa" in s:
+                lines.append(f"| {name} | {'perfect' if kind == 'clean' else 'noisy'} | "
+                             f"{_pm(s[f'{kind} {name} pa'], 1)} | "
+                             f"{_pm(s[f'{kind} {name} reproj'], 2)} |")
+    lines += ["", f"Single start, one thread: {1000 * s['single start seconds median']:.1f} ms "
+              f"median, {1000 * s['single start seconds p90']:.1f} ms p90 per fit."]
+    return "\n".join(lines)
+
+
+def baseline_ratios(doc: dict[str, Any]) -> str:
+    """README.md's sentence on the fair baselines (bench_baselines.py)."""
+    s, settings = doc["summary"], doc["settings"]
+    parts = []
+    for impl, what in (("numpy-analytic", "NumPy/SciPy with analytic Jacobians (one core)"),
+                       ("torch-batched-f32", "the SMPLify-X-pattern PyTorch batched per format, "
+                                             "float32, on every core")):
+        r = s.get(impl)
+        if r is not None:
+            parts.append(f"{what} {r['ratio_to_cpp_single']:.0f}× the time per image of C++ on "
+                         f"one core ({r['fits']} inputs, PA-MPJPE {r['pa_mpjpe_mm_median']:.0f} "
+                         f"mm against C++'s {r['cpp_single_pa_mpjpe_mm_median_same_inputs']:.0f})")
+    return (f"(`bench_baselines.py --n {settings['n']} --subset {settings['subset']} --batched "
+            f"{settings['batched']}`, {doc['date']}, {doc['machine']['cpus']} shared cores: "
+            + "; ".join(parts) + ")")
+
+
+def sphere_rows(doc: dict[str, Any]) -> str:
+    """The E_sp-rows sentence of docs/design.md (recovery_options.py)."""
+    s = doc["summary"]
+    return (f"(`benchmarks/recovery_options.py`, {doc['date']}, shared 2-core machine: the "
+            f"single-start fit takes {1000 * s['single start seconds median']:.1f} ms median, "
+            f"{1000 * s['single start seconds p90']:.1f} ms p90, on "
+            f"{5 * doc['cases_per_format']} recovery cases, where the default fit measures "
+            f"{_pm(s['clean default pa'], 1)} mm mean PA-MPJPE)")
+
+
 BLOCKS: dict[str, Callable[[dict[str, Any]], str]] = {
-    "bench_fit": bench_fit, "bench_model": bench_model, "bench_baselines": bench_baselines}
+    "bench_fit": bench_fit, "bench_model": bench_model, "bench_baselines": bench_baselines,
+    "bench_video": bench_video, "recovery_options": recovery_options}
+#: Blocks of other documents: (JSON name, block name) → generator, per document.
+INLINE: dict[Path, dict[str, tuple[str, Callable[[dict[str, Any]], str]]]] = {
+    HERE.parent / "README.md": {"fifth_stage": ("recovery_options", fifth_stage),
+                                "baseline_ratios": ("bench_baselines", baseline_ratios)},
+    HERE.parent / "docs" / "design.md": {"sphere_rows": ("recovery_options", sphere_rows)},
+}
 
 
-def render(text: str, results: Path = RESULTS) -> str:
-    """``text`` with every block whose JSON exists regenerated."""
-    for name, make in BLOCKS.items():
-        path = results / f"{name}.json"
-        if not path.is_file():
-            continue
-        pattern = re.compile(rf"(<!-- report:{name} -->\n)(?:.*?\n)?(<!-- /report:{name} -->)",
-                             re.S)
-        if not pattern.search(text):
-            raise SystemExit(f"{README}: no <!-- report:{name} --> block")
-        body = make(json.loads(path.read_text()))
-        text = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
+def _replace(text: str, name: str, body: str, where: Path) -> str:
+    # A block on lines of its own (tables), or inline in a sentence (markers mid-line).
+    pattern = re.compile(rf"(<!-- report:{name} -->\n?).*?(\n?<!-- /report:{name} -->)",
+                         re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{where}: no <!-- report:{name} --> block")
+    def fill(m: re.Match[str]) -> str:
+        block = m.group(1).endswith("\n") and not m.group(2).startswith("\n")
+        return m.group(1) + body + ("\n" if block else "") + m.group(2)
+
+    return pattern.sub(fill, text)
+
+
+def render(text: str, results: Path = RESULTS,
+           blocks: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] | None = None,
+           where: Path = README) -> str:
+    """``text`` with every block whose JSON exists regenerated (``blocks``: name → (JSON
+    name, generator); default: benchmarks/README.md's)."""
+    if blocks is None:
+        blocks = {name: (name, make) for name, make in BLOCKS.items()}
+    for name, (source, make) in blocks.items():
+        path = results / f"{source}.json"
+        if path.is_file():
+            text = _replace(text, name, make(json.loads(path.read_text())), where)
     return text
 
 
@@ -115,18 +226,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="exit 1 if the README's blocks differ from the JSON")
     args = parser.parse_args(argv)
-    text = README.read_text()
-    new = render(text)
+    documents = {README: None, **INLINE}
+    stale = []
+    for path, blocks in documents.items():
+        text = path.read_text()
+        new = render(text, blocks=blocks, where=path)
+        if new == text:
+            continue
+        if args.check:
+            stale.append(path)
+        else:
+            path.write_text(new)
+            print(f"rewrote {path}")
+    if stale:
+        print("out of date, run benchmarks/report.py: " + ", ".join(map(str, stale)))
+        return 1
     if args.check:
-        if new != text:
-            print("benchmarks/README.md is out of date: run benchmarks/report.py")
-            return 1
-        print("benchmarks/README.md matches benchmarks/results/*.json")
-        return 0
-    README.write_text(new)
-    print(f"rewrote {README}")
+        print("README.md, docs/design.md and benchmarks/README.md match benchmarks/results/*.json")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
