@@ -36,15 +36,21 @@ def mean_and_error(values: list[float]) -> tuple[float, float]:
     return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else 0.0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=40, help="cases per format")
-    parser.add_argument("--seed", type=int, default=20000,
+def case_arguments(description: str, cases: int, seed: int, output: Path) -> argparse.Namespace:
+    """--cases (per format), --seed (case i of format f: seed + 100 f + i), --output, parsed."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--cases", type=int, default=cases, help="cases per format")
+    parser.add_argument("--seed", type=int, default=seed,
                         help="case i of format f uses seed + 100 f + i (0: the tests' set)")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--output", type=Path, default=output)
     args = parser.parse_args()
     if not 1 <= args.cases <= 100:
         parser.error("--cases must be in 1..100 (the seeds of two formats must not overlap)")
+    return args
+
+
+def main() -> None:
+    args = case_arguments(__doc__.split("\n\n")[0], 40, 20000, RESULTS)
 
     model, prior = smplify.load_model("open"), smplify.load_prior("open")
     rows = []

@@ -21,14 +21,13 @@ single start's median and 90th-percentile time. JSON: ``benchmarks/results/recov
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
 
 import numpy as np
 import smplify
-from recovery import NOISE, mean_and_error
+from recovery import NOISE, case_arguments, mean_and_error
 from smplify.synthetic import make_case, pa_mpjpe, reprojection_error
 
 RESULTS = Path(__file__).resolve().parent / "results" / "recovery_options.json"
@@ -38,14 +37,7 @@ OPTIONS = {"default": {}, "fifth stage": FIFTH_STAGE}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=8, help="cases per format")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="case i of format f uses seed + 100 f + i (0: the tests' set)")
-    parser.add_argument("--output", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    if not 1 <= args.cases <= 100:
-        parser.error("--cases must be in 1..100 (the seeds of two formats must not overlap)")
+    args = case_arguments(__doc__.split("\n\n")[0], 8, 0, RESULTS)
 
     model, prior = smplify.load_model("open"), smplify.load_prior("open")
     smplify.fit(*_args(make_case(model, prior, "coco17", np.random.default_rng(0))),

@@ -31,23 +31,6 @@ from smplify.problem import FitProblem, start_poses
 DTYPE = torch.float32
 
 
-def rodrigues(rotvec: torch.Tensor) -> torch.Tensor:
-    """(..., 3) axis-angle → (..., 3, 3), with a Taylor branch near 0 (finite gradients)."""
-    theta_sq = (rotvec * rotvec).sum(-1)
-    small = theta_sq < ts._SMALL_ANGLE_SQ
-    t2 = torch.where(small, theta_sq, torch.zeros_like(theta_sq))
-    t2_big = torch.where(small, torch.ones_like(theta_sq), theta_sq)
-    theta = torch.sqrt(t2_big)
-    a = torch.where(small, 1.0 - t2 / 6.0 + t2 * t2 / 120.0, torch.sin(theta) / theta)
-    b = torch.where(small, 0.5 - t2 / 24.0 + t2 * t2 / 720.0,
-                    2.0 * torch.sin(0.5 * theta) ** 2 / t2_big)
-    x, y, z = rotvec.unbind(-1)
-    zero = torch.zeros_like(x)
-    k = torch.stack([zero, -z, y, z, zero, -x, -y, x, zero], -1).reshape(rotvec.shape + (3,))
-    eye = torch.eye(3, dtype=rotvec.dtype)
-    return eye + a[..., None, None] * k + b[..., None, None] * (k @ k)
-
-
 @dataclass
 class Batch:
     """The tensors of B problems of one format (leading axis B), float32."""
@@ -119,7 +102,7 @@ def forward(batch: Batch, pose: torch.Tensor, betas: torch.Tensor,
     """smplx-style batched forward pass (every vertex skinned) and the format's keypoints."""
     body = batch.body
     n = pose.shape[0]
-    rot = rodrigues(pose.reshape(n, 24, 3))
+    rot = ts.rodrigues(pose.reshape(n, 24, 3))
     world = [rot[:, 0]]
     for i in range(1, 24):
         world.append(world[body["parents"][i]] @ rot[:, i])

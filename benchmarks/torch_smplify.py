@@ -81,7 +81,8 @@ Surface = Literal["mesh", "sparse"]
 # ---------------------------------------------------------------------------------------------
 
 def rodrigues(rotvec: torch.Tensor) -> torch.Tensor:
-    """(J, 3) axis-angle → (J, 3, 3) rotations, with a Taylor branch near 0 (finite gradients)."""
+    """(..., 3) axis-angle → (..., 3, 3) rotations, with a Taylor branch near 0 (finite
+    gradients)."""
     theta_sq = (rotvec * rotvec).sum(-1)
     small = theta_sq < _SMALL_ANGLE_SQ
     t2 = torch.where(small, theta_sq, torch.zeros_like(theta_sq))
@@ -94,7 +95,7 @@ def rodrigues(rotvec: torch.Tensor) -> torch.Tensor:
     zero = torch.zeros_like(x)
     k = torch.stack([zero, -z, y, z, zero, -x, -y, x, zero], -1).reshape(rotvec.shape + (3,))
     eye = torch.eye(3, dtype=rotvec.dtype)
-    return eye + a[:, None, None] * k + b[:, None, None] * (k @ k)
+    return eye + a[..., None, None] * k + b[..., None, None] * (k @ k)
 
 
 class TorchBody:
