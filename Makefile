@@ -23,7 +23,8 @@ CHECK_WHEEL  := PYTHON=$(PYTHON) packaging/check_wheel.sh dist/smplify-*.whl \
 WHEEL_INPUTS := $(shell find cpp python -type f ! -name '*.pyc') CMakeLists.txt pyproject.toml \
                 README.md packaging/LICENSES_bundled.txt
 
-.PHONY: all deps venv install install-test demo test wheel check-wheel bench lint clean
+.PHONY: all deps venv install install-test demo test wheel check-wheel bench lint clean \
+        fuzz sanitize soak
 
 all: test
 
@@ -90,6 +91,44 @@ bench: deps venv
 	$(PY) benchmarks/recovery_options.py
 	$(PY) benchmarks/bench_video.py
 	$(PY) benchmarks/report.py
+
+# Issue 14. Fuzzing: over 10^4 random cases of the fit entry points and file readers, each call
+# under a time bound (tests/fuzzing.py), then the 4 threads x 500 fits check.
+FUZZ_SCALE ?= 1
+fuzz: deps venv
+	$(PY) -m pip install -q -e ".[test]"
+	SMPLIFY_FUZZ=1 SMPLIFY_FUZZ_SCALE=$(FUZZ_SCALE) nice $(PY) -m pytest -q \
+	  --hypothesis-show-statistics tests/test_fuzz.py
+	SMPLIFY_THREAD_FITS=500 nice $(PY) -m pytest -q tests/test_threads.py
+
+# AddressSanitizer + UBSan: the extension built with -fsanitize=address,undefined in its own
+# venv and build folder (the normal build is untouched), then the C++-heavy tests under it.
+# The interpreter is not instrumented, so ASan's runtime must be loaded first: LD_PRELOAD.
+# Leak detection is off (CPython keeps its allocations at exit); benchmarks/soak.py measures
+# memory growth instead.
+SAN_VENV  := build/sanitize-venv
+SAN_PY    := $(SAN_VENV)/bin/python
+SAN_TESTS ?= tests/test_core_robustness.py tests/test_fit_robustness.py tests/test_fit_terms.py \
+             tests/test_body_model.py tests/test_fit.py tests/test_threads.py \
+             tests/test_solver_faults.py tests/test_fuzz.py tests/test_sequence.py \
+             tests/test_temporal_term.py
+# The address-space-limit tests cannot run under ASan (its shadow memory needs terabytes of
+# address space).
+SAN_SKIP  ?= not threads_cannot_all_be_created and not exception_inside_a_threaded_start
+SAN_ENV    = LD_PRELOAD=$$($(CXX) -print-file-name=libasan.so) \
+             ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1 \
+             UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SMPLIFY_SANITIZE=1
+sanitize: deps
+	test -x $(SAN_PY) || $(PYTHON) -m venv $(SAN_VENV)
+	$(SAN_PY) -m pip install -q scikit-build-core pybind11
+	nice $(SAN_PY) -m pip install -q --no-build-isolation -C build-dir=build/sanitize \
+	  -C cmake.build-type=RelWithDebInfo -C cmake.define.CMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
+	  -C cmake.define.SMPLIFY_SANITIZE=ON ".[test]"
+	$(SAN_ENV) nice $(SAN_PY) -m pytest -q -p no:cacheprovider -k "$(SAN_SKIP)" $(SAN_TESTS)
+
+# Memory over time: RSS after 10^3 .. 10^5 fits (benchmarks/soak.py; JSON in benchmarks/results).
+soak: deps venv
+	nice $(PY) benchmarks/soak.py
 
 lint: install-test
 	$(PY) -m ruff check python tests benchmarks tools packaging

@@ -59,6 +59,7 @@ StageReport Solve(const ceres::Solver::Options& solver, ceres::Problem* problem,
                          nullptr) ||
       !std::isfinite(initial_cost)) {
     report.termination = "FAILURE";
+    report.message = "the energy is not finite at the stage's start point";
     report.initial_cost = report.final_cost = std::numeric_limits<double>::infinity();
     report.seconds = SecondsSince(start);
     return report;
@@ -67,6 +68,7 @@ StageReport Solve(const ceres::Solver::Options& solver, ceres::Problem* problem,
   ceres::Solve(solver, problem, &summary);
   report.iterations = summary.num_successful_steps + summary.num_unsuccessful_steps;
   report.termination = ceres::TerminationTypeToString(summary.termination_type);
+  report.message = summary.message;
   report.initial_cost = summary.initial_cost;
   report.final_cost = summary.final_cost;
   report.seconds = SecondsSince(start);
@@ -347,10 +349,15 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
   for (int stage = first_stage; stage < num_stages; ++stage) {
     const StageWeights weights = Weights(stage);
     StageTerms terms(context_, o, &p, weights);
+    std::unique_ptr<FaultCost> fault;  // outlives the problem, which does not own it
     ceres::Problem problem(ProblemOptions(&terms.evaluation()));
     terms.AddTo(&problem);
     if (track_terms) track_terms->AddTo(&problem, &p);
     if (hold_shape) problem.SetParameterBlockConstant(p.betas.data());
+    if (fault_ && fault_->stage == stage) {
+      fault = std::make_unique<FaultCost>(*fault_);
+      problem.AddResidualBlock(fault.get(), nullptr, p.transl.data());
+    }
     // SMPLify keeps the camera fixed here (SPEC §3.4); the default lets γ move so that an
     // error of the similar-triangles depth is not absorbed by shape and pose.
     if (!context_.options.refine_translation) problem.SetParameterBlockConstant(p.transl.data());
@@ -367,6 +374,7 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
         joint.fixed_shape_iterations = fixed_shape.iterations;
         joint.iterations += fixed_shape.iterations;
         joint.termination = fixed_shape.termination;
+        joint.message = fixed_shape.message;
         joint.final_cost = fixed_shape.final_cost;
         joint.seconds += fixed_shape.seconds;
       }

@@ -3,10 +3,12 @@
 // off, the translation γ (docs/design.md, departure 2; SMPLify holds γ after the torso fit).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "body_evaluation.h"
+#include "fault_injection.h"
 #include "stage_terms.h"
 #include "temporal_term.h"
 
@@ -18,6 +20,7 @@ struct StageReport {
   int iterations = 0;             // all solver iterations of the stage
   int fixed_shape_iterations = 0; // of those, the follow-up over θ, γ with β held
   std::string termination;
+  std::string message;        // Ceres' summary message (why the solve stopped)
   double initial_cost = 0.0;  // Ceres' ½‖r‖²
   double final_cost = 0.0;
   double seconds = 0.0;
@@ -97,6 +100,14 @@ class Fitter {
   StageWeights Weights(int stage) const;
   const FitContext& context() const { return context_; }
 
+  // For tests only (smplify._core._testing): a copy of this fitter whose stage problems get
+  // the fault's extra residual block (fault_injection.h).
+  Fitter WithFault(const InjectedFault& fault) const {
+    Fitter copy(*this);
+    copy.fault_ = fault;
+    return copy;
+  }
+
  private:
   OrientationReport RunStages(const Observation& observation, BodyParameters parameters,
                               bool flipped, int first_stage,
@@ -106,6 +117,7 @@ class Fitter {
   bool IsSideways(const Observation& observation) const;
 
   FitContext context_;
+  std::optional<InjectedFault> fault_;
 };
 
 // ½-turn about the body's own vertical (y) axis: R ↦ R · R_y(π).

@@ -107,6 +107,7 @@ void BindReport(py::module_& m) {
       .def_readonly("iterations", &StageReport::iterations)
       .def_readonly("fixed_shape_iterations", &StageReport::fixed_shape_iterations)
       .def_readonly("termination", &StageReport::termination)
+      .def_readonly("message", &StageReport::message)
       .def_readonly("initial_cost", &StageReport::initial_cost)
       .def_readonly("final_cost", &StageReport::final_cost)
       .def_readonly("seconds", &StageReport::seconds);
@@ -172,6 +173,12 @@ struct PyFitter {
 }  // namespace
 
 const Fitter& CoreFitter(py::handle fitter) { return *fitter.cast<const PyFitter&>().fitter; }
+
+py::object FitterWithFault(py::handle fitter, const InjectedFault& fault) {
+  const PyFitter& self = fitter.cast<const PyFitter&>();
+  return py::cast(PyFitter{self.model_owner,
+                           std::make_unique<Fitter>(self.fitter->WithFault(fault))});
+}
 
 void BindFit(py::module_& m) {
   BindOptions(m);

@@ -6,12 +6,17 @@
 namespace smplify {
 
 class Fitter;
+struct InjectedFault;
 
 void BindBodyModel(pybind11::module_& m);
 void BindFit(pybind11::module_& m);
 void BindSequence(pybind11::module_& m);
+void BindTesting(pybind11::module_& m);
 
 // The C++ fitter inside a Python _core.Fitter (TypeError if `fitter` is not one).
 const Fitter& CoreFitter(pybind11::handle fitter);
+
+// A new _core.Fitter: `fitter`'s copy with a solver fault injected (tests only, _testing).
+pybind11::object FitterWithFault(pybind11::handle fitter, const InjectedFault& fault);
 
 }  // namespace smplify

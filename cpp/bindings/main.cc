@@ -7,6 +7,7 @@ PYBIND11_MODULE(_core, m) {
   smplify::BindBodyModel(m);
   smplify::BindFit(m);
   smplify::BindSequence(m);
+  smplify::BindTesting(m);
 #ifdef SMPLIFY_VERSION
   m.attr("__version__") = SMPLIFY_VERSION;
 #endif

@@ -128,6 +128,9 @@ class StageReport:
     @property
     def termination(self) -> str: ...
     @property
+    def message(self) -> str:
+        """Ceres' summary message: why the solve stopped."""
+    @property
     def initial_cost(self) -> float: ...
     @property
     def final_cost(self) -> float: ...

@@ -156,9 +156,24 @@ def load_image(image: Any, name: str = "image") -> NDArray[np.uint8]:
             raise FileNotFoundError(f"image not found: {path}")
         try:
             with Image.open(path) as img:
-                return np.ascontiguousarray(ImageOps.exif_transpose(img).convert("RGB"))
-        except (UnidentifiedImageError, OSError) as err:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    upright = ImageOps.exif_transpose(img)
+                if any(issubclass(w.category, Image.DecompressionBombWarning) for w in caught):
+                    warnings.warn(f"{path}: a very large image ({img.width} x {img.height} "
+                                  "px)", Image.DecompressionBombWarning, stacklevel=2)
+                elif caught:  # damaged EXIF: the pixels as stored, without its rotation
+                    upright = img
+                return np.ascontiguousarray(upright.convert("RGB"))
+        except UnidentifiedImageError as err:
             raise ValueError(f"{path}: not a readable image ({err})") from None
+        except Exception as err:  # noqa: BLE001 - Pillow's decoders raise many types on
+            # damaged files (OSError, SyntaxError, struct.error, IndexError, its
+            # DecompressionBombError, ...): each means this file cannot be read
+            if isinstance(err, MemoryError):
+                raise
+            raise ValueError(f"{path}: not a readable image ({type(err).__name__}: {err})"
+                             ) from None
     arr = np.asarray(image)
     if arr.dtype != np.uint8 or arr.ndim not in (2, 3) or \
             (arr.ndim == 3 and arr.shape[2] not in (3, 4)) or min(arr.shape[:2]) < 1:

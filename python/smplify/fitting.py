@@ -8,6 +8,7 @@ initialisation, torso fit, orientation test and the four dogleg stages with the 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -121,8 +122,7 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
     """The FitResult of a C++ ``FitReport`` (``started``: perf_counter when the frame came in;
     ``start``: how the frame started; ``earlier_solver_seconds``: of fits this one replaced;
     ``labelling``: index into ``online.LABELLING_NAMES`` of the keypoints' reading fitted)."""
-    if any(s.termination == "FAILURE" for s in report.stages) or \
-            not np.isfinite(report.energy.total):
+    if not _finite_report(report):
         failed = [s.name for s in report.stages if s.termination == "FAILURE"]
         raise SmplifyError(
             f"fit failed: the energy could not be evaluated ({', '.join(failed) or 'result'}: "
@@ -140,7 +140,8 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
                            iterations=int(s.iterations), termination=s.termination,
                            initial_cost=float(s.initial_cost), final_cost=float(s.final_cost),
                            seconds=float(s.seconds),
-                           fixed_shape_iterations=int(s.fixed_shape_iterations))
+                           fixed_shape_iterations=int(s.fixed_shape_iterations),
+                           message=str(s.message))
               for s in report.stages]
     energy = {term: float(getattr(report.energy, term)) for term in _ENERGY_TERMS}
     names = ["initial", "flipped"][:len(report.tried)]
@@ -157,12 +158,30 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
                "num_sphere_pairs": int(report.num_sphere_pairs), "implementation": "cpp",
                "solver": "Ceres TRADITIONAL_DOGLEG, DENSE_NORMAL_CHOLESKY, analytic Jacobians",
                "start": start, "labelling": online.LABELLING_NAMES[labelling],
-               "track_energy": float(report.track_energy)}
+               "track_energy": float(report.track_energy), **_status(stages)}
     return FitResult(
         betas=np.asarray(report.betas), global_orient=np.asarray(report.global_orient),
         body_pose=np.asarray(report.body_pose), transl=np.asarray(report.transl),
         camera=camera, joints=joints, vertices=vertices, faces=problem.model.faces,
         keypoints_3d=keypoints_3d, keypoints_2d=keypoints_2d, energy=energy, summary=summary)
+
+
+def _finite_report(report: Any) -> bool:
+    """Whether a C++ report's parameters, energies and geometry are all finite."""
+    return bool(np.isfinite(report.energy.total)
+                and all(np.all(np.isfinite(np.asarray(a))) for a in (
+                    report.betas, report.global_orient, report.body_pose, report.transl,
+                    report.joints, report.vertices)))
+
+
+def _status(stages: list[StageSummary]) -> dict[str, str]:
+    """``summary["status"]`` and ``["message"]`` from the stages' Ceres terminations."""
+    terminations = {s.termination for s in stages}
+    status = ("evaluation_failed" if "FAILURE" in terminations else
+              "iteration_limit" if "NO_CONVERGENCE" in terminations else "converged")
+    lines = [f"{s.name}: {s.termination}: {s.message}" for s in stages
+             if s.termination != "CONVERGENCE"]
+    return {"status": status, "message": "; ".join(lines) or "every stage converged"}
 
 
 # Fields of the C++ StageWeights and TermEnergies, in FitResult's order.
@@ -242,6 +261,11 @@ class Fitter:
     The settings are checked here and fixed for the Fitter's life (make a new Fitter for
     another format, camera or options).
 
+    A Fitter may be shared between threads: its fits take turns (a lock; the previous frame
+    a warm start begins from is then whichever fit finished last). For fits in parallel,
+    give each thread its own Fitter (cheap: the C++ problem is shared) or use
+    :func:`fit_batch`.
+
     Parameters
     ----------
     model : "open", a path, or a loaded model.
@@ -275,6 +299,8 @@ class Fitter:
         self._labellings = online.labellings(self._settings.format.name)
         resolved = self._settings.resolved
         self._format_weights = np.where(resolved.available, resolved.weights, 0.0)
+        # One fit at a time: a fit reads and replaces the track.
+        self._lock = threading.Lock()
 
     model = property(lambda self: self._settings.model, doc="The body model.")
     prior = property(lambda self: self._settings.prior, doc="The pose prior.")
@@ -292,6 +318,10 @@ class Fitter:
         detector's 3D keypoints ((K, 3) metres); see :func:`smplify.fit`. ``warm_start``:
         continue the track (class docstring); False fits this frame from scratch and
         restarts the track from it."""
+        with self._lock:
+            return self._fit(keypoints, warm_start, keypoints_3d)
+
+    def _fit(self, keypoints: Any, warm_start: bool, keypoints_3d: Any) -> FitResult:
         started = time.perf_counter()
         warm = warm_start and self._track.frames > 0
         # A warm start needs no torso to place the camera (a frame with the hips hidden).
@@ -324,7 +354,8 @@ class Fitter:
 
     def reset(self) -> None:
         """Forget the track: the next fit starts from scratch."""
-        self._track = online.TrackState()
+        with self._lock:
+            self._track = online.TrackState()
 
     def _restart(self, result: FitResult) -> None:
         """Start the track (and its shape estimate) from a fit from scratch."""

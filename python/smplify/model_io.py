@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +9,15 @@ import numpy as np
 import scipy.sparse
 
 from .errors import ModelFileError
+from .safe_npz import read_npz_arrays
 from .safe_pickle import load_pickle
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 GENDERS = ("neutral", "male", "female")
 NUM_JOINTS = 24
 NUM_POSE_FEATURES = 9 * (NUM_JOINTS - 1)
+#: How far a row of skinning weights may sum from 1 (or a weight dip below 0).
+SKINNING_WEIGHT_TOLERANCE = 1e-3
 REQUIRED_KEYS = ("v_template", "shapedirs", "J_regressor", "weights", "kintree_table", "f")
 
 # File names under which SMPL is distributed, tried when load_model is given a folder.
@@ -68,39 +70,12 @@ def read_npz(path: Path, what: str) -> dict[str, np.ndarray]:
     """The arrays of the ``.npz`` archive ``path``, read without unpickling anything.
 
     ``what`` names the expected content for error messages ("an SMPL-format model"). A pickle,
-    a single ``.npy`` array, a damaged archive or an object array raise ModelFileError
-    naming the file (NumPy's own advice to load pickles unsafely is not passed on).
+    a single ``.npy`` array, a damaged archive, an object array or a header announcing more
+    data than the archive holds raise ModelFileError naming the file (NumPy's own advice to
+    load pickles unsafely is not passed on; :mod:`smplify.safe_npz` checks sizes before
+    allocating).
     """
-    with path.open("rb") as handle:
-        head = handle.read(2)
-    if head[:1] == b"\x80":
-        raise ModelFileError(
-            f"{path}: holds pickled data, not an .npz archive of arrays; expected {what}. If "
-            "it is a pickled model or prior file, name it .pkl so smplify reads it with its "
-            "restricted unpickler")
-    try:
-        loaded = np.load(path, allow_pickle=False)
-    except ValueError:  # NumPy took it for a pickle; its message advises unpickling: not here
-        raise ModelFileError(f"{path}: not an .npz archive of arrays; expected {what}"
-                             ) from None
-    except (OSError, EOFError, zipfile.BadZipFile) as err:
-        raise ModelFileError(f"{path}: not a readable .npz archive ({type(err).__name__}: "
-                             f"{err}); expected {what}") from None
-    if not isinstance(loaded, np.lib.npyio.NpzFile):
-        raise ModelFileError(f"{path}: a single .npy array, not an .npz archive of named "
-                             f"arrays; expected {what}")
-    arrays: dict[str, np.ndarray] = {}
-    with loaded:
-        for key in loaded.files:
-            try:
-                arrays[key] = loaded[key]
-            except ValueError:
-                raise ModelFileError(f"{path}: '{key}' is not a plain numeric array (object "
-                                     "arrays need unpickling, which smplify refuses)") from None
-            except (OSError, EOFError, zipfile.BadZipFile) as err:
-                raise ModelFileError(f"{path}: '{key}' is unreadable ({type(err).__name__}: "
-                                     f"{err})") from None
-    return arrays
+    return read_npz_arrays(path, what, ModelFileError)
 
 
 def read_model_file(path: Path) -> dict[str, Any]:
@@ -205,6 +180,16 @@ def model_arrays(raw: dict[str, Any], path: Path | str,
     weights = _numeric(raw, "weights", path)
     if weights.shape != (n, NUM_JOINTS):
         raise ModelFileError(f"{path}: weights must be (N, 24), got {weights.shape}")
+    # Linear blend skinning: each vertex a convex combination of its joints' transforms. Rows
+    # off 1 scale (or, < 0, mirror) vertices as the pose moves; stored as float32 they sum to 1
+    # within ~1e-7.
+    sums = weights.sum(axis=1)
+    off = np.abs(sums - 1.0) > SKINNING_WEIGHT_TOLERANCE
+    if off.any() or np.any(weights < -SKINNING_WEIGHT_TOLERANCE):
+        v = int(np.flatnonzero(off | np.any(weights < -SKINNING_WEIGHT_TOLERANCE, axis=1))[0])
+        raise ModelFileError(f"{path}: weights must be >= 0 with rows summing to 1 (skinning "
+                             f"weights); row {v} sums to {sums[v]:.6g}, min "
+                             f"{weights[v].min():.6g}")
     kintree = _indices(raw, "kintree_table", path)
     if kintree.shape != (2, NUM_JOINTS):
         raise ModelFileError(f"{path}: kintree_table must be (2, 24), got {kintree.shape}")

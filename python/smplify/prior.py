@@ -193,9 +193,13 @@ class GMMPosePrior:
 
 
 def _as_float(value: object, key: str, source: str) -> np.ndarray:
+    kind = getattr(getattr(value, "dtype", None), "kind", "f")
+    if kind not in "biuf":  # complex, strings, objects, structured: not a real-valued array
+        raise ValueError(f"{source}: '{key}' must be a real numeric array, got dtype "
+                         f"{value.dtype}")
     try:
         arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, OverflowError) as err:
         raise ValueError(f"{source}: '{key}' is not a numeric array ({err})") from err
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{source}: '{key}' holds non-finite values")

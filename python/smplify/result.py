@@ -38,6 +38,7 @@ class StageSummary:
     # Of ``iterations``, those of the follow-up solve over θ and γ with β held, run when
     # the solve over (θ, β, γ) stalled on E_sp's θ-only gradient (docs/design.md).
     fixed_shape_iterations: int = 0
+    message: str = ""         # the solver's own word on why it stopped
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,14 @@ class FitResult:
         - ``labelling``: the reading of the keypoints fitted: "as seen", or on a
           ``Fitter``'s tracked frame "left/right swapped", "arms swapped" or "legs swapped";
         - ``track_energy``: the online track's temporal energy E_track at the result (0
-          for a fit from scratch).
+          for a fit from scratch);
+        - ``status``: how the solver stages ended: "converged" (every stage met its
+          tolerance), "iteration_limit" (a stage stopped at ``max_iterations``) or
+          "evaluation_failed" (a term could not be evaluated, e.g. NaN, at a point a stage
+          had accepted: the stage stopped there; the result is the last point every term
+          could be evaluated at, finite but possibly short of a minimum);
+        - ``message``: one line per stage that did not converge, with the solver's message
+          ("every stage converged" when they all did).
     """
 
     betas: np.ndarray

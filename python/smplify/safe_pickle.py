@@ -219,8 +219,8 @@ def load_pickle(path: str | Path) -> Any:
     with path.open("rb") as handle:
         try:
             obj = _RestrictedUnpickler(handle, encoding="latin1").load()
-        except UnsafePickleError:
-            raise
+        except UnsafePickleError as err:
+            raise UnsafePickleError(f"{path}: {err}") from None
         except Exception as err:  # noqa: BLE001 - any unpickling failure is a bad file
             raise ModelFileError(f"{path}: not a readable pickle ({type(err).__name__}: {err})"
                                  ) from err

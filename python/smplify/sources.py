@@ -135,6 +135,8 @@ def _load_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InputError(f"{path}: not a JSON file ({err})") from None
+    except RecursionError:  # nesting deeper than Python's stack: not a keypoint file
+        raise InputError(f"{path}: JSON nested too deeply to be a keypoint file") from None
 
 
 def open_source(path: str | os.PathLike[str], *, format: str | None = None,
@@ -296,9 +298,12 @@ def _coco_row(entry: Any, path: Path, visibility_flags: bool) -> tuple[Any, NDAr
     if not isinstance(entry, Mapping) or "image_id" not in entry or "keypoints" not in entry:
         raise InputError(f"{path}: a COCO entry needs 'image_id' and 'keypoints', got "
                          f"{str(entry)[:80]}")
+    if not _is_image_id(entry["image_id"]):
+        raise InputError(f"{path}: a COCO 'image_id' must be an integer or a string, got "
+                         f"{str(entry['image_id'])[:80]}")
     try:
         kp = np.asarray(entry["keypoints"], dtype=np.float64).reshape(COCO_KEYPOINTS, 3)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError(f"{path}: COCO 'keypoints' must hold {3 * COCO_KEYPOINTS} numbers "
                          f"(17 x [x, y, v]), image_id {entry['image_id']!r}") from None
     kp[~np.all(np.isfinite(kp), axis=1)] = 0.0
@@ -306,6 +311,10 @@ def _coco_row(entry: Any, path: Path, visibility_flags: bool) -> tuple[Any, NDAr
     kp[:, 2] = (kp[:, 2] > 0).astype(np.float64) if visibility_flags else \
         np.clip(kp[:, 2], 0.0, 1.0)
     return entry["image_id"], kp
+
+
+def _is_image_id(value: Any) -> bool:
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
 
 
 def _open_coco(path: Path, doc: Any, size: tuple[int, int] | None) -> Source:
@@ -322,11 +331,13 @@ def _open_coco(path: Path, doc: Any, size: tuple[int, int] | None) -> Source:
     names: dict[Any, str] = {}
     if annotation_file:
         images = doc.get("images") or []
-        sizes = {(im.get("width"), im.get("height")) for im in images if isinstance(im, Mapping)}
+        images = [im for im in images if isinstance(im, Mapping)] if isinstance(images, list) \
+            else []
+        sizes = {json.dumps([im.get("width"), im.get("height")], default=str) for im in images}
         if size is None and len(sizes) == 1:
-            size = _size(next(iter(sizes)), f"{path} images")
+            size = _size(json.loads(next(iter(sizes))), f"{path} images")
         names = {im.get("id"): Path(str(im.get("file_name", im.get("id")))).stem
-                 for im in images if isinstance(im, Mapping)}
+                 for im in images if _is_image_id(im.get("id"))}
     size = _need_size(size, path, "COCO keypoint results")
     ids = sorted(by_image, key=lambda i: (str(type(i)), i))
 
@@ -342,12 +353,13 @@ def _open_smplify(path: Path, doc: Mapping[str, Any], format: str | None,
                   size: tuple[int, int] | None) -> Source:
     try:
         kp = np.asarray(doc["keypoints"], dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError(f"{path}: 'keypoints' must be a (K, 3) list of numbers") from None
     if kp.ndim != 2 or kp.shape[1] not in (2, 3):
         raise InputError(f"{path}: 'keypoints' must be (K, 2) or (K, 3), got {kp.shape}")
     if kp.shape[1] == 2:
         kp = np.c_[kp, np.ones(len(kp))]
+    kp[~np.all(np.isfinite(kp), axis=1)] = 0.0  # a missing keypoint, as in the other readers
     format = format or doc.get("format")
     if format is None:
         raise InputError(f"{path}: the file does not name its keypoint format; give it "
@@ -360,14 +372,15 @@ def _open_smplify(path: Path, doc: Mapping[str, Any], format: str | None,
 
 
 def _open_npz(path: Path, format: str | None, size: tuple[int, int] | None) -> Source:
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            doc = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError) as err:
-        raise InputError(f"{path}: not a readable .npz file ({err})") from None
+    from .safe_npz import read_npz_arrays
+
+    doc = read_npz_arrays(path, "keypoints (K, 3), (T, K, 3) or (T, P, K, 3)", InputError)
     if "keypoints" not in doc:
         raise InputError(f"{path}: no 'keypoints' array (expected (K, 3), (T, K, 3) or "
                          "(T, P, K, 3))")
+    if doc["keypoints"].dtype.kind not in "biuf":
+        raise InputError(f"{path}: 'keypoints' must be numeric, got dtype "
+                         f"{doc['keypoints'].dtype}")
     kp = np.asarray(doc["keypoints"], dtype=np.float64)
     if kp.ndim < 2 or kp.ndim > 4 or kp.shape[-1] != 3:
         raise InputError(f"{path}: 'keypoints' must be (K, 3), (T, K, 3) or (T, P, K, 3), got "
@@ -380,7 +393,12 @@ def _open_npz(path: Path, format: str | None, size: tuple[int, int] | None) -> S
     if size is None and "image_size" in doc:
         size = _size(doc["image_size"], f"{path} image_size")
     size = _need_size(size, path, "the keypoints")
-    fps = float(doc["fps"]) if "fps" in doc else None
+    fps = None
+    if "fps" in doc:
+        value = doc["fps"]
+        fps = float(value) if value.shape == () and value.dtype.kind in "biuf" else np.nan
+        if not np.isfinite(fps) or fps <= 0:
+            raise InputError(f"{path}: 'fps' must be one number > 0, got {doc['fps']!r}")
 
     def frames() -> Iterator[Frame]:
         for t in range(kp.shape[0]):

@@ -44,7 +44,7 @@ def keypoints_from_openpose_json(
         with open(path_or_dict, encoding="utf-8") as fh:
             try:
                 doc = json.load(fh)
-            except json.JSONDecodeError as err:
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
                 raise ValueError(
                     f"path_or_dict: {path_or_dict} is not valid JSON ({err})"
                 ) from None
@@ -188,16 +188,20 @@ def read_keypoint_file(path: str | Path, person: int = 0) -> KeypointFile:
         raise FileNotFoundError(f"keypoint file not found: {path}")
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
         raise InputFileError(f"{path}: not a JSON file ({err})") from None
     if isinstance(doc, Mapping) and "people" in doc:
-        return KeypointFile(keypoints_from_openpose_json(doc, person=person), "openpose25", None)
+        try:
+            keypoints = keypoints_from_openpose_json(doc, person=person)
+        except ValueError as err:  # its messages name path_or_dict: name the file instead
+            raise InputFileError(f"{path}: {err}") from None
+        return KeypointFile(keypoints, "openpose25", None)
     if not isinstance(doc, Mapping) or "keypoints" not in doc:
         raise InputFileError(f"{path}: expected an object with 'keypoints' (smplify layout) or "
                         "'people' (OpenPose)")
     try:
         keypoints = np.asarray(doc["keypoints"], dtype=np.float64)
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, OverflowError) as err:
         raise InputFileError(f"{path}: 'keypoints' must be a list of [x, y, confidence] rows "
                         f"({err})") from None
     if keypoints.ndim != 2 or keypoints.shape[1] not in (2, 3):

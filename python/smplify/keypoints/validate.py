@@ -24,12 +24,17 @@ def _numeric_array(value: Any, arg: str) -> NDArray[np.float64]:
             return arr.astype(np.float64)
         except (TypeError, ValueError):
             pass
+        except OverflowError:  # Python ints beyond float64's range
+            raise KeypointError(f"{arg}: a number is beyond float64's range") from None
     raise TypeError(f"{arg}: expected numbers, got an array of dtype {arr.dtype}")
 
 
 # Confidences weight squared residuals: far above any detector's scale (0..1) they only
 # overflow the energy.
 MAX_CONFIDENCE = 1e6
+# Pixels: no image is this large; beyond it a coordinate is garbage, and its squared error
+# would overflow the solver's arithmetic (1e154 px and up) or swamp every other keypoint.
+MAX_PIXELS = 1e15
 
 
 def validate_keypoints(
@@ -56,8 +61,8 @@ def validate_keypoints(
     Raises
     ------
     KeypointError (a ValueError)
-        Wrong shape, non-finite x or y where the confidence is > 0, or a negative or infinite
-        confidence.
+        Wrong shape, non-finite x or y (or beyond ±1e15 px) where the confidence is > 0, or
+        a negative or infinite confidence.
     TypeError
         Non-numeric input.
     """
@@ -91,6 +96,13 @@ def validate_keypoints(
             f"keypoints: keypoint {k} ({f.keypoint_names[k]!r}) has confidence {conf[k]:g} "
             f"but non-finite x, y {tuple(xy[k])}; give it confidence 0 if it is missing"
         )
+    far = ~nonfinite & (np.abs(xy) > MAX_PIXELS).any(axis=1) & (conf > 0)
+    if far.any():
+        k = int(np.flatnonzero(far)[0])
+        raise KeypointError(
+            f"keypoints: keypoint {k} ({f.keypoint_names[k]!r}) is at "
+            f"{tuple(float(v) for v in xy[k])} px; expected x, y within ±{MAX_PIXELS:g} px "
+            "(confidence 0 if it is missing)")
     xy[nonfinite] = 0.0
     return xy, conf
 
