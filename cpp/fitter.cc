@@ -373,8 +373,13 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
       if (fixed_shape.termination != "FAILURE") {
         joint.fixed_shape_iterations = fixed_shape.iterations;
         joint.iterations += fixed_shape.iterations;
-        joint.termination = fixed_shape.termination;
-        joint.message = fixed_shape.message;
+        if (joint.termination == "FAILURE") {  // the stage's own solve stays reported
+          joint.message += "; then with β held: " + fixed_shape.termination + ": " +
+                           fixed_shape.message;
+        } else {
+          joint.termination = fixed_shape.termination;
+          joint.message = fixed_shape.message;
+        }
         joint.final_cost = fixed_shape.final_cost;
         joint.seconds += fixed_shape.seconds;
       }

@@ -39,11 +39,11 @@ CALL_SECONDS = float(os.environ.get("SMPLIFY_FUZZ_CALL_SECONDS", "20"))
 settings.register_profile(
     "suite", derandomize=True, deadline=None, database=None, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                           HealthCheck.filter_too_much])
+                           HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
 settings.register_profile(
     "fuzz", deadline=None, database=None, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                           HealthCheck.filter_too_much])
+                           HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
 
 
 def examples(suite: int, fuzz: int) -> settings:

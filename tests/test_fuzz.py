@@ -128,7 +128,7 @@ def _names(options: dict) -> tuple[str, ...]:
 # --- fit, Fitter.fit, fit_batch -----------------------------------------------------------------
 @examples(suite=25, fuzz=2500)
 @given(data=st.data())
-def test_fit_gives_a_finite_result_or_a_named_error(case, open_model, data):
+def test_fit_gives_a_finite_result_or_a_named_error(case, open_model, data, capfd):
     keypoints = data.draw(st.one_of(st.just(case.keypoints), garbage_array(case.keypoints)))
     image_size, focal_length = _resolve(case, data.draw(image_sizes), data.draw(focal_lengths))
     options = data.draw(fit_options())
@@ -136,11 +136,12 @@ def test_fit_gives_a_finite_result_or_a_named_error(case, open_model, data):
                                          model=open_model, **options), _names(options))
     if result is not None:
         assert_finite_fit(result)
+    assert capfd.readouterr().err == ""  # no solver logging: a library prints nothing
 
 
 @examples(suite=8, fuzz=600)
 @given(data=st.data())
-def test_fitter_survives_garbage_frames_between_good_ones(case, open_model, data):
+def test_fitter_survives_garbage_frames_between_good_ones(case, open_model, data, capfd):
     options = {"multi_start": False, "max_iterations": data.draw(st.integers(2, 12)),
                "threads": 1}
     fitter = smplify.Fitter(open_model, format=FORMAT, image_size=case.image_size,
@@ -156,11 +157,12 @@ def test_fitter_survives_garbage_frames_between_good_ones(case, open_model, data
             assert_finite_fit(result)
         if good:  # a good frame fits whatever came before it
             assert result is not None
+    assert capfd.readouterr().err == ""
 
 
 @examples(suite=4, fuzz=300)
 @given(data=st.data())
-def test_fit_batch_gives_finite_results_or_a_named_error(case, open_model, data):
+def test_fit_batch_gives_finite_results_or_a_named_error(case, open_model, data, capfd):
     batch = data.draw(st.lists(st.one_of(st.just(case.keypoints),
                                          garbage_array(case.keypoints)), min_size=1,
                                max_size=4))
@@ -173,6 +175,7 @@ def test_fit_batch_gives_finite_results_or_a_named_error(case, open_model, data)
         assert len(results) == len(batch)
         for result in results:
             assert_finite_fit(result)
+    assert capfd.readouterr().err == ""
 
 
 # --- files: mutations of a valid one, and structurally valid files of garbage arrays ------------

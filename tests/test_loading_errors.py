@@ -56,6 +56,12 @@ BAD_ARRAYS = [
     ("kintree_table", _fractional_parent, "integer"),
     ("kintree_table", _bad_parent, "parent"),
     ("weights", lambda a: a[:, :23], r"\(N, 24\)"),
+    # Skinning weights: each row a convex combination (>= 0, summing to 1).
+    ("weights", lambda a: a * 1.5, "summing to 1"),
+    ("weights", lambda a: np.where(np.arange(24) == 3, a - 0.5, a + 0.5 / 23), ">= 0"),
+    # A kinematic tree: a joint its own parent, or a cycle (5 -> 8 -> 5), is not one.
+    ("kintree_table", lambda k: np.where(np.arange(24) == 5, [[5], [5]], k), "parent"),
+    ("kintree_table", lambda k: np.where(np.arange(24) == 5, [[8], [5]], k), "parent"),
 ]
 
 

@@ -172,10 +172,23 @@ struct PyFitter {
 
 }  // namespace
 
-const Fitter& CoreFitter(py::handle fitter) { return *fitter.cast<const PyFitter&>().fitter; }
+namespace {
+
+// pybind11's cast of the wrong type throws cast_error, which reaches Python as RuntimeError.
+const PyFitter& AsPyFitter(py::handle fitter) {
+  if (!py::isinstance<PyFitter>(fitter)) {
+    throw py::type_error("fitter must be a smplify._core.Fitter, got " +
+                         std::string(py::str(py::type::handle_of(fitter).attr("__name__"))));
+  }
+  return fitter.cast<const PyFitter&>();
+}
+
+}  // namespace
+
+const Fitter& CoreFitter(py::handle fitter) { return *AsPyFitter(fitter).fitter; }
 
 py::object FitterWithFault(py::handle fitter, const InjectedFault& fault) {
-  const PyFitter& self = fitter.cast<const PyFitter&>();
+  const PyFitter& self = AsPyFitter(fitter);
   return py::cast(PyFitter{self.model_owner,
                            std::make_unique<Fitter>(self.fitter->WithFault(fault))});
 }
