@@ -93,29 +93,34 @@ bench: deps venv
 	$(PY) benchmarks/report.py
 
 # Issue 14. Fuzzing: over 10^4 random cases of the fit entry points and file readers, each call
-# under a time bound (tests/fuzzing.py), then the 4 threads x 500 fits check.
+# under a time bound (tests/fuzzing.py), then the 4 threads x 500 fits check. It tests the
+# smplify installed in .venv (make install-test, make test or the editable install).
 FUZZ_SCALE ?= 1
-fuzz: deps venv
-	$(PY) -m pip install -q -e ".[test]"
+fuzz: venv
+	$(PY) -m pip install -q "hypothesis>=6.100"
 	SMPLIFY_FUZZ=1 SMPLIFY_FUZZ_SCALE=$(FUZZ_SCALE) nice $(PY) -m pytest -q \
 	  --hypothesis-show-statistics tests/test_fuzz.py
 	SMPLIFY_THREAD_FITS=500 nice $(PY) -m pytest -q tests/test_threads.py
 
 # AddressSanitizer + UBSan: the extension built with -fsanitize=address,undefined in its own
 # venv and build folder (the normal build is untouched), then the C++-heavy tests under it.
-# The interpreter is not instrumented, so ASan's runtime must be loaded first: LD_PRELOAD.
+# The interpreter is not instrumented, so ASan's runtime must be loaded first (LD_PRELOAD),
+# and libstdc++ with it: Python does not link it, and ASan's __cxa_throw interceptor must
+# find it at start-up, or the first C++ exception aborts ("real___cxa_throw != 0").
 # Leak detection is off (CPython keeps its allocations at exit); benchmarks/soak.py measures
 # memory growth instead.
 SAN_VENV  := build/sanitize-venv
 SAN_PY    := $(SAN_VENV)/bin/python
+# The whole suite takes hours under ASan at -O1 on this 2-core machine; these are the tests
+# that drive the C++ core hardest with hostile input (test_fit.py's many full multi-start
+# fits are left out for time: SAN_TESTS=... runs any list).
 SAN_TESTS ?= tests/test_core_robustness.py tests/test_fit_robustness.py tests/test_fit_terms.py \
-             tests/test_body_model.py tests/test_fit.py tests/test_threads.py \
-             tests/test_solver_faults.py tests/test_fuzz.py tests/test_sequence.py \
-             tests/test_temporal_term.py
+             tests/test_body_model.py tests/test_threads.py tests/test_solver_faults.py \
+             tests/test_fuzz.py tests/test_temporal_term.py
 # The address-space-limit tests cannot run under ASan (its shadow memory needs terabytes of
 # address space).
 SAN_SKIP  ?= not threads_cannot_all_be_created and not exception_inside_a_threaded_start
-SAN_ENV    = LD_PRELOAD=$$($(CXX) -print-file-name=libasan.so) \
+SAN_ENV    = LD_PRELOAD="$$($(CXX) -print-file-name=libasan.so) $$($(CXX) -print-file-name=libstdc++.so)" \
              ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1 \
              UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SMPLIFY_SANITIZE=1
 sanitize: deps
@@ -127,7 +132,7 @@ sanitize: deps
 	$(SAN_ENV) nice $(SAN_PY) -m pytest -q -p no:cacheprovider -k "$(SAN_SKIP)" $(SAN_TESTS)
 
 # Memory over time: RSS after 10^3 .. 10^5 fits (benchmarks/soak.py; JSON in benchmarks/results).
-soak: deps venv
+soak: venv
 	nice $(PY) benchmarks/soak.py
 
 lint: install-test
