@@ -106,7 +106,19 @@ def _numeric(raw: dict[str, Any], key: str, path: Path | str) -> np.ndarray:
     array = array.astype(np.float64, copy=False)
     if not np.all(np.isfinite(array)):
         raise ModelFileError(f"{path}: '{key}' has non-finite values (NaN or inf)")
+    _check_magnitude(array, key, path)
     return array
+
+
+#: Metres, blend-shape offsets, regressor and skinning weights: a body model's numbers are
+#: of order 1. Far beyond that a file is garbage, and posing it overflows to NaN.
+MAX_MODEL_VALUE = 1e6
+
+
+def _check_magnitude(values: np.ndarray, key: str, path: Path | str) -> None:
+    if values.size and np.max(np.abs(values)) > MAX_MODEL_VALUE:
+        raise ModelFileError(f"{path}: '{key}' has values beyond ±{MAX_MODEL_VALUE:g} (max "
+                             f"|value| {float(np.max(np.abs(values))):.3g}); not a body model")
 
 
 def _indices(raw: dict[str, Any], key: str, path: Path | str) -> np.ndarray:
@@ -133,6 +145,7 @@ def _sparse(raw: dict[str, Any], key: str, path: Path | str) -> scipy.sparse.csr
     matrix = scipy.sparse.csr_matrix(value, dtype=np.float64)
     if not np.all(np.isfinite(matrix.data)):
         raise ModelFileError(f"{path}: '{key}' has non-finite values (NaN or inf)")
+    _check_magnitude(matrix.data, key, path)
     return matrix
 
 

@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+#: Largest iteration or thread count (the C++ core's int).
+_MAX_COUNT = 2**31 - 1
+
 
 @dataclass(frozen=True)
 class FitOptions:
@@ -205,8 +208,10 @@ class FitOptions:
             if name == "threads" and value is None:
                 continue
             low = 0 if name == "track_refit_every" else 1
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or \
+                    not low <= value <= _MAX_COUNT:
+                raise ValueError(f"{name} must be an integer in [{low}, {_MAX_COUNT}], got "
+                                 f"{value!r}")
             object.__setattr__(self, name, int(value))
         if not isinstance(self.refine_translation, (bool, np.bool_)):
             raise TypeError(f"refine_translation must be True or False, got "

@@ -203,7 +203,15 @@ def _as_float(value: object, key: str, source: str) -> np.ndarray:
         raise ValueError(f"{source}: '{key}' is not a numeric array ({err})") from err
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{source}: '{key}' holds non-finite values")
+    if arr.size and np.max(np.abs(arr)) > MAX_PRIOR_VALUE:  # radians, radians², weights
+        raise ValueError(f"{source}: '{key}' has values beyond ±{MAX_PRIOR_VALUE:g}; not a "
+                         "pose prior")
     return arr
+
+
+#: A pose prior's means (radians), covariances (radians²) and weights are of order 1; far
+#: beyond, its energies overflow.
+MAX_PRIOR_VALUE = 1e6
 
 
 def load_prior(name_or_path: str | Path = "open") -> GMMPosePrior:

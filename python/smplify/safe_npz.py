@@ -97,7 +97,8 @@ def read_npz_arrays(path: str | Path, what: str, error: type[Exception],
                     f"expected {what}")
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError,
+            RuntimeError) as err:
         raise error(f"{path}: not a readable .npz archive ({type(err).__name__}: {err}); "
                     f"expected {what}") from None
     arrays: dict[str, np.ndarray] = {}

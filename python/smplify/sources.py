@@ -113,8 +113,10 @@ class Source:
 
 def _size(value: Any, where: str) -> tuple[int, int]:
     try:
-        size = np.asarray(value, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
+        size = np.asarray(value)
+        size = size.astype(np.float64).reshape(-1) if size.dtype.kind in "biuf" else \
+            np.zeros(0)
+    except (TypeError, ValueError, OverflowError):
         size = np.zeros(0)
     if size.shape != (2,) or not np.all(np.isfinite(size)) or np.any(size < 1) or \
             np.any(size != np.round(size)):
