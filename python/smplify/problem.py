@@ -21,6 +21,7 @@ import numpy as np
 from ._owner_cache import OwnerCache
 from .errors import KeypointError
 from .keypoints import get_format, resolve_format, validate_keypoints, validate_keypoints_3d
+from .keypoints.validate import MAX_PIXELS
 from .options import FitOptions
 from .result import Camera
 
@@ -395,8 +396,9 @@ def _image_size(image_size: Any) -> np.ndarray:
         size = np.asarray(image_size, dtype=np.float64)
     except (TypeError, ValueError) as err:
         raise TypeError(message) from err
-    if size.shape != (2,) or not np.all(np.isfinite(size)) or np.any(size <= 0):
-        raise ValueError(message)
+    if size.shape != (2,) or not np.all(np.isfinite(size)) or np.any(size <= 0) or \
+            np.any(size > MAX_PIXELS):
+        raise ValueError(f"{message} (at most {MAX_PIXELS:g})")
     return size
 
 
@@ -414,7 +416,12 @@ def _focal_length(focal_length: Any, image_size: np.ndarray, options: FitOptions
     if isinstance(focal_length, bool) or not isinstance(focal_length, (int, float, np.number)):
         raise TypeError(f"focal_length: expected a number of pixels or None, got "
                         f"{type(focal_length).__name__}")
-    value = float(focal_length)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"focal_length: expected a finite number of pixels > 0, got {value!r}")
+    try:
+        value = float(focal_length)
+    except OverflowError:
+        value = math.inf
+    # Beyond MAX_PIXELS the camera's depth and projections overflow the solver's arithmetic.
+    if not math.isfinite(value) or value <= 0 or value > MAX_PIXELS:
+        raise ValueError(f"focal_length: expected a finite number of pixels in (0, "
+                         f"{MAX_PIXELS:g}], got {value!r}")
     return value
