@@ -96,6 +96,8 @@ def _status(result: Any) -> tuple[str, str, int]:
     stages = result.summary["stages"]
     termination = stages[-1].termination
     status = "iteration_limit" if termination == "NO_CONVERGENCE" else "converged"
+    if result.summary.get("status") == "evaluation_failed":  # a stage stopped on a NaN term
+        status = "evaluation_failed"
     return status, termination, sum(s.iterations for s in stages)
 
 

@@ -39,6 +39,8 @@ STATUSES = {
     "bad_keypoints": "the keypoints were rejected before solving (e.g. too few torso "
                      "keypoints for a cold start); message says why",
     "bad_input": "the person's settings were rejected (format, image size); message says why",
+    "evaluation_failed": "a stage stopped where a term could not be evaluated (NaN); the "
+                         "fit is the last point that could (FitResult.summary['status'])",
     "fit_failed": "the solve failed (energy not finite); message says why",
     "error": "anything else went wrong for this person; message has the exception",
     "unreadable": "the unit could not be read (one row, frame and person -1)",
