@@ -40,9 +40,19 @@ def rotation(axis_angle: np.ndarray) -> np.ndarray:
     return detections._rodrigues(np.asarray(axis_angle, dtype=np.float64)[None])[0]
 
 
-def cases_for(model: smplify.BodyModel, fmt: str, n: int, seed: int) -> detections.Cases:
+#: Halves of the held-out poses (stored clip by clip, so each half is mostly other clips and
+#: subjects): "tune" chooses settings, "test" reports them.
+POSE_SPLITS = {"tune": slice(0, 150), "test": slice(150, 300)}
+
+
+def cases_for(model: smplify.BodyModel, fmt: str, n: int, seed: int,
+              split: str | None = None) -> detections.Cases:
+    """``n`` held-out poses (all, or one of ``POSE_SPLITS``) with random betas, cameras and
+    detector errors, drawn from ``seed``."""
     rng = np.random.default_rng(seed)
     poses = np.load(POSES)["body_pose"].astype(np.float64)
+    if split is not None:
+        poses = poses[POSE_SPLITS[split]]
     pick = rng.choice(len(poses), n, replace=len(poses) < n)
     theta = np.concatenate([rng.normal(scale=0.1, size=(n, 3)), poses[pick]], axis=1)
     betas = np.clip(rng.normal(size=(n, model.num_betas)), -2.5, 2.5)

@@ -13,6 +13,17 @@ keypoints) and writes ``benchmarks/results/recovery.json``.
 
     .venv/bin/python benchmarks/recovery.py                 # 40 cases per format, ~1-2 min
     .venv/bin/python benchmarks/recovery.py --cases 20 --seed 0   # the test suite's set
+
+``--realistic N`` runs instead the realistic-error set (``benchmarks/realistic.py``: held-out
+mocap poses of the TEST half, random cameras of any yaw, the initialiser's training error
+model with swaps, drops and outliers, true focal length), N cases per format with a shipped
+initialiser, fitted by ``preset="paper"``, the old default (``realistic.OLD_DEFAULTS``) and
+the new default side by side: PA-MPJPE (mm, mean ± standard error), reprojection (px, median
+distance to the given detections), ms per fit (median); then how often the whole-body
+left/right swaps were undone (``left_right="auto"``) and what that changed on those cases.
+Writes ``benchmarks/results/recovery_realistic.json``.
+
+    .venv/bin/python benchmarks/recovery.py --realistic 60
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ import smplify
 from smplify.synthetic import make_case, pa_mpjpe, reprojection_error
 
 RESULTS = Path(__file__).resolve().parent / "results" / "recovery.json"
+REALISTIC_RESULTS = RESULTS.with_name("recovery_realistic.json")
 NOISE = {"noise_px": 5.0, "outlier_fraction": 0.1, "outlier_confidence": 0.3}  # as the tests
 RULES = ("total", "data")
 
@@ -36,21 +48,31 @@ def mean_and_error(values: list[float]) -> tuple[float, float]:
     return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else 0.0
 
 
-def case_arguments(description: str, cases: int, seed: int, output: Path) -> argparse.Namespace:
-    """--cases (per format), --seed (case i of format f: seed + 100 f + i), --output, parsed."""
+def case_arguments(description: str, cases: int, seed: int, output: Path,
+                   realistic: bool = False) -> argparse.Namespace:
+    """--cases (per format), --seed (case i of format f: seed + 100 f + i), --output, parsed;
+    with ``realistic``, also --realistic N (the realistic-error set instead, N per format)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--cases", type=int, default=cases, help="cases per format")
     parser.add_argument("--seed", type=int, default=seed,
                         help="case i of format f uses seed + 100 f + i (0: the tests' set)")
-    parser.add_argument("--output", type=Path, default=output)
+    parser.add_argument("--output", type=Path, default=None, help=f"default: {output}")
+    if realistic:
+        parser.add_argument("--realistic", type=int, default=0, metavar="N",
+                            help="run the realistic-error set with N cases per format instead")
     args = parser.parse_args()
+    if not getattr(args, "realistic", 0):
+        args.output = args.output or output
     if not 1 <= args.cases <= 100:
         parser.error("--cases must be in 1..100 (the seeds of two formats must not overlap)")
     return args
 
 
 def main() -> None:
-    args = case_arguments(__doc__.split("\n\n")[0], 40, 20000, RESULTS)
+    args = case_arguments(__doc__.split("\n\n")[0], 40, 20000, RESULTS, realistic=True)
+    if args.realistic:
+        realistic_set(args.realistic, args.output or REALISTIC_RESULTS)
+        return
 
     model, prior = smplify.load_model("open"), smplify.load_prior("open")
     rows = []
@@ -84,6 +106,71 @@ def main() -> None:
     args.output.write_text(json.dumps({"cases_per_format": args.cases, "seed": args.seed,
                                        "summary": summary, "rows": rows}, indent=1) + "\n")
     print(f"wrote {args.output}")
+
+
+def swap_figures(model: smplify.BodyModel, fmt: str, data, new_mm: list[float]) -> dict:
+    """``left_right="auto"`` on one format's cases: which it relabels (against the error
+    model's own whole-body swaps), and the new default's PA-MPJPE with it on those cases."""
+    import realistic
+    from smplify.problem import build_problem
+
+    relabelled = np.zeros(len(data.keypoints), dtype=bool)
+    for i in range(len(data.keypoints)):
+        try:
+            relabelled[i] = build_problem(data.keypoints[i], fmt, tuple(data.image_size[i]),
+                                          float(data.focal[i]), model, "open",
+                                          {"left_right": "auto"}).relabelled
+        except smplify.KeypointError:
+            continue
+    new = np.array(new_mm)
+    auto = new.copy()
+    picked = np.flatnonzero(relabelled)
+    if picked.size:
+        sub = realistic.detections.Cases(*(getattr(data, f)[picked] for f in (
+            "keypoints", "image_size", "focal", "rotation", "joints", "transl", "body_pose",
+            "betas", "swaps")))
+        auto[picked] = realistic.score(model, fmt, sub, {"left_right": "auto"})["per_case_mm"]
+    swapped = data.swaps[:, 0]
+    return {"whole_body_swaps": int(swapped.sum()), "undone": int((relabelled & swapped).sum()),
+            "false_alarms": int((relabelled & ~swapped).sum()),
+            "unswapped": int((~swapped).sum()), "relabelled": int(picked.size),
+            "relabelled_new_default_mm": float(np.nanmean(new[picked])) if picked.size
+            else float("nan"),
+            "relabelled_auto_mm": float(np.nanmean(auto[picked])) if picked.size
+            else float("nan"),
+            "all_new_default_mm": float(np.nanmean(new)), "all_auto_mm": float(np.nanmean(auto))}
+
+
+def realistic_set(n: int, output: Path) -> None:
+    """The realistic-error set, paper / old default / new default (module docstring)."""
+    import realistic
+
+    model = smplify.load_model("open")
+    configs = {"paper": {"preset": "paper"}, "old default": realistic.OLD_DEFAULTS,
+               "new default": {}}
+    out: dict = {"split": "test", "cases_per_format": n, "formats": {}}
+    print(f"realistic-error set, test split, {n} cases per format: PA-MPJPE mm (± s.e.), "
+          "reprojection px, ms/fit (median)")
+    print(f"{'format':12s}" + "".join(f"{name:>30s}" for name in configs))
+    for fmt in realistic.FORMATS:
+        data = realistic.cases(model, fmt, n, "test")
+        scores = {name: realistic.score(model, fmt, data, options)
+                  for name, options in configs.items()}
+        swaps = swap_figures(model, fmt, data, scores["new default"]["per_case_mm"])
+        out["formats"][fmt] = {"swaps": swaps, **{
+            name: {k: v for k, v in s.items() if not k.startswith("per_case")}
+            for name, s in scores.items()}}
+        print(f"{fmt:12s}" + "".join(
+            f"{s['pa_mpjpe_mm']:9.1f} ± {s['pa_mpjpe_se']:4.1f} {s['reprojection_px']:5.1f} px "
+            f"{s['ms_median']:4.0f} ms" for s in scores.values()), flush=True)
+        print(f"{'':12s}left_right='auto': whole-body swaps undone {swaps['undone']}/"
+              f"{swaps['whole_body_swaps']}, false alarms {swaps['false_alarms']}/"
+              f"{swaps['unswapped']}; the {swaps['relabelled']} relabelled cases "
+              f"{swaps['relabelled_new_default_mm']:.0f} → {swaps['relabelled_auto_mm']:.0f} mm, "
+              f"all cases {swaps['all_new_default_mm']:.1f} → {swaps['all_auto_mm']:.1f} mm")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {output}")
 
 
 if __name__ == "__main__":

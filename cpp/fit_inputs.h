@@ -39,6 +39,20 @@ struct KeypointTargets {
 // Folds every surface keypoint's vertex list once (BodyModel::Fold).
 void FoldTargets(const BodyModel& model, KeypointTargets* targets);
 
+// One reading of an image by a learned initialiser, a start of its fit besides the prior's
+// (FitOptions prior_starts): the body's rotation in the camera frame, its body pose, its
+// betas (empty, or fewer than the model's: the rest are 0), and, optionally, its own E_3D targets (the reading's keypoints, K × 3, any origin; empty: the
+// observation's keypoints_3d). log_score = log p, the initialiser's probability of this
+// reading, which the start selection adds to the data term (hypothesis_score_weight).
+struct StartHypothesis {
+  Vec3 global_orient = Vec3::Zero();
+  Eigen::Matrix<double, kBodyPoseSize, 1> body_pose =
+      Eigen::Matrix<double, kBodyPoseSize, 1>::Zero();
+  Eigen::VectorXd betas;
+  MatX3 keypoints_3d;
+  double log_score = 0.0;
+};
+
 // The 2D observations of one image.
 struct Observation {
   Eigen::Matrix<double, Eigen::Dynamic, 2> keypoints;  // K × 2, pixels
@@ -53,6 +67,9 @@ struct Observation {
   // λ_3D of this image's E_3D: the detector's 3D keypoints or the learned initialiser's
   // anchor weigh differently (FitOptions keypoints_3d_weight / anchor_weight in Python).
   double keypoints_3d_weight = 0.0;
+  // Readings of this image to start from besides (or instead of) the prior's starts; used by
+  // a fit from scratch only (a warm start is its own single start).
+  std::vector<StartHypothesis> hypotheses;
 };
 
 // Max-mixture Gaussian pose prior over θ[3:72] (docs/design.md "Pose prior file").
@@ -81,13 +98,15 @@ struct CapsuleArrays {
 // in Python only: they choose the FitContext's start poses. Bound as _core.FitOptions;
 // tests/test_documented.py keeps these defaults equal to Python's.
 struct FitOptions {
-  std::vector<double> pose_prior_weights = {404.0, 404.0, 57.4, 4.78};
+  // Twice the paper's λ_θ (404, 404, 57.4, 4.78) and data σ = 50 px (the paper's 100):
+  // chosen on realistic detections (benchmarks/defaults_search.py; docs/design.md).
+  std::vector<double> pose_prior_weights = {808.0, 808.0, 114.8, 9.56};
   std::vector<double> shape_prior_weights = {100.0, 50.0, 10.0, 5.0};
   double angle_prior_ratio = 0.317;
   double angle_prior_scale = 10.0;
   double interpenetration_weight = 1000.0;
   double sphere_sigma_scale = 1.0 / 3.0;
-  double data_sigma = 100.0;
+  double data_sigma = 50.0;
   double depth_weight = 100.0;
   int max_iterations = 100;
   double function_tolerance = 1e-4;
@@ -109,6 +128,15 @@ struct FitOptions {
   double track_velocity_ratio = 0.1;
   // Stages a warm-started fit runs: the last this many.
   int warm_stages = 1;
+  // Starts: the prior's (context starts, per orientation) unless an observation brings
+  // hypotheses and prior_starts is false. A hypothesis runs the stages from
+  // hypothesis_first_stage (0-based; the last if there are fewer; the strong-prior stages would pull it back to the
+  // prior's reading); among hypotheses, and between the best hypothesis and the prior's
+  // winner, the lower  DataEnergy(σ = selection_sigma) + hypothesis_score_weight ·
+  // (log p_max − log p)  wins (p_max: the best-scored reading; 0 for the prior's starts).
+  bool prior_starts = true;
+  int hypothesis_first_stage = 2;
+  double hypothesis_score_weight = 1000.0;
   int threads = 1;
 };
 

@@ -13,6 +13,7 @@
 #include <ceres/ceres.h>
 
 #include "depth_prior_term.h"
+#include "hypothesis_starts.h"
 #include "run_tasks.h"
 
 namespace smplify {
@@ -158,6 +159,9 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
   for (const auto& start : c.starts) {
     Require(start.size() == kBodyPoseSize && start.allFinite(), "start poses must be 69 finite values");
   }
+  Require(o.hypothesis_first_stage >= 0 && std::isfinite(o.hypothesis_score_weight) &&
+              o.hypothesis_score_weight >= 0,
+          "options: hypothesis_first_stage and hypothesis_score_weight must be >= 0");
   Require(o.data_sigma > 0 && o.function_tolerance > 0 && o.sphere_sigma_scale > 0 &&
               o.selection_sigma > 0 && o.keypoints_3d_sigma > 0,
           "options: sigmas, tolerance and sphere scale must be > 0");
@@ -182,6 +186,13 @@ void Fitter::CheckObservation(const Observation& o) const {
               std::to_string(num_keypoints) + ")");
   Require(std::isfinite(o.keypoints_3d_weight) && o.keypoints_3d_weight >= 0.0,
           "observation: keypoints_3d_weight must be finite and >= 0");
+  for (const StartHypothesis& h : o.hypotheses) {
+    Require(h.global_orient.allFinite() && h.body_pose.allFinite() && h.betas.allFinite() &&
+                std::isfinite(h.log_score),
+            "observation: hypotheses must have finite orientation, pose, betas and log score");
+    Require(h.keypoints_3d.rows() == 0 || h.keypoints_3d.rows() == num_keypoints,
+            "observation: a hypothesis' keypoints_3d must be empty or have one row per target");
+  }
 }
 
 TermEvaluation Fitter::EvaluateTerm(const std::string& term, int stage, const Observation& o,
@@ -393,6 +404,84 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
   return report;
 }
 
+OrientationReport Fitter::RunPriorStarts(const Observation& o, const BodyParameters& p,
+                                         const std::vector<bool>& orientations,
+                                         const std::vector<Eigen::VectorXd>& starts,
+                                         int first_stage, const TrackHistory* track,
+                                         FitReport* report) const {
+  // Per orientation, the start with the lowest data term measured at σ = selection_sigma
+  // (or, without select_start_by_data, the lowest total energy; docs/design.md); between
+  // orientations, the lower data term as fitted (SPEC §3.3).
+  OrientationReport best;
+  double best_data = std::numeric_limits<double>::infinity();
+  const FitOptions& options = context_.options;
+  for (bool flipped : orientations) {
+    // The starts are independent: with threads > 1 they run concurrently (in start order).
+    std::vector<OrientationReport> candidates(starts.size());
+    const size_t workers = std::min<size_t>(std::max(1, options.threads), starts.size());
+    RunTasks(starts.size(), workers, [&](size_t i) {
+      BodyParameters from = p;
+      from.body_pose = starts[i];
+      candidates[i] = RunStages(o, from, flipped, first_stage, track);
+    });
+    // The first of equals wins (deterministic); if no start could be evaluated, the first.
+    const auto score = [&](const OrientationReport& r) {
+      return options.select_start_by_data
+                 ? DataEnergy(context_, o, r.parameters, options.selection_sigma)
+                 : r.energies.total();
+    };
+    OrientationReport chosen = candidates.front();
+    // One start (SMPLify's, a warm start): nothing to choose, nothing to score.
+    double chosen_score = candidates.size() > 1 ? score(chosen) : 0.0;
+    for (size_t i = 1; i < candidates.size(); ++i) {
+      const double candidate_score = score(candidates[i]);
+      if (candidate_score < chosen_score) {
+        chosen_score = candidate_score;
+        chosen = std::move(candidates[i]);
+      }
+    }
+    report->tried_data_energies.push_back(chosen.energies.data);
+    if (chosen.energies.data < best_data || best.parameters.betas.size() == 0) {
+      best_data = chosen.energies.data;
+      best = std::move(chosen);
+    }
+  }
+  return best;
+}
+
+OrientationReport Fitter::RunHypotheses(const Observation& o, const Vec3& fallback_transl,
+                                        int* chosen, double* chosen_score) const {
+  const FitOptions& options = context_.options;
+  const size_t n = o.hypotheses.size();
+  // The last stage if there are fewer stages than hypothesis_first_stage.
+  const int first_stage = std::min(options.hypothesis_first_stage,
+                                   static_cast<int>(options.pose_prior_weights.size()) - 1);
+  std::vector<OrientationReport> candidates(n);
+  std::vector<double> scores(n);
+  const size_t workers = std::min<size_t>(std::max(1, options.threads), n);
+  // Penalties relative to the best-scored reading: that one competes with the prior's winner
+  // on the data term alone.
+  double max_log_score = -std::numeric_limits<double>::infinity();
+  for (const StartHypothesis& h : o.hypotheses) max_log_score = std::max(max_log_score, h.log_score);
+  RunTasks(n, workers, [&](size_t i) {
+    const StartHypothesis& h = o.hypotheses[i];
+    Observation own = o;  // the reading's own E_3D targets, if it brings them
+    own.hypotheses.clear();
+    if (h.keypoints_3d.rows() > 0) own.keypoints_3d = h.keypoints_3d;
+    candidates[i] = RunStages(own, HypothesisStart(context_, o, h, fallback_transl),
+                              /*flipped=*/false, first_stage);
+    scores[i] = DataEnergy(context_, o, candidates[i].parameters, options.selection_sigma) +
+                options.hypothesis_score_weight * (max_log_score - h.log_score);
+  });
+  size_t best = 0;
+  for (size_t i = 1; i < n; ++i) {
+    if (scores[i] < scores[best]) best = i;
+  }
+  *chosen = static_cast<int>(best);
+  *chosen_score = scores[best];
+  return std::move(candidates[best]);
+}
+
 FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
                       const TrackHistory* track) const {
   const auto start = Clock::now();
@@ -423,10 +512,9 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
     if (flip == 1 || (flip < 0 && report.sideways)) orientations.push_back(true);
   }
 
-  // Per orientation, the start with the lowest data term measured at σ = selection_sigma
-  // (or, without select_start_by_data, the lowest total energy; docs/design.md); between
-  // orientations, the lower data term as fitted (SPEC §3.3). A warm start is its own
-  // single start.
+  // A warm start is its own single start; a cold one tries the prior's starts in each
+  // orientation (unless prior_starts is off and the observation brings hypotheses), then the
+  // observation's hypotheses.
   std::vector<Eigen::VectorXd> starts = context_.starts;
   int first_stage = 0;
   if (initial != nullptr) {
@@ -434,41 +522,27 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
     const int num_stages = static_cast<int>(context_.options.pose_prior_weights.size());
     first_stage = std::max(0, num_stages - context_.options.warm_stages);
   }
+  const bool hypotheses = initial == nullptr && !o.hypotheses.empty();
+  if (hypotheses && !context_.options.prior_starts) starts.clear();
   OrientationReport best;
-  double best_data = std::numeric_limits<double>::infinity();
-  for (bool flipped : orientations) {
-    // The starts are independent: with threads > 1 they run concurrently (in start order).
-    std::vector<OrientationReport> candidates(starts.size());
-    const size_t workers = std::min<size_t>(std::max(1, context_.options.threads), starts.size());
-    RunTasks(starts.size(), workers, [&](size_t i) {
-      BodyParameters from = p;
-      from.body_pose = starts[i];
-      candidates[i] = RunStages(o, from, flipped, first_stage, track);
-    });
-    // The first of equals wins (deterministic); if no start could be evaluated, the first.
-    const FitOptions& options = context_.options;
-    const auto score = [&](const OrientationReport& r) {
-      return options.select_start_by_data
-                 ? DataEnergy(context_, o, r.parameters, options.selection_sigma)
-                 : r.energies.total();
-    };
-    OrientationReport chosen = candidates.front();
-    // One start (SMPLify's, a warm start): nothing to choose, nothing to score.
-    double chosen_score = candidates.size() > 1 ? score(chosen) : 0.0;
-    for (size_t i = 1; i < candidates.size(); ++i) {
-      const double candidate_score = score(candidates[i]);
-      if (candidate_score < chosen_score) {
-        chosen_score = candidate_score;
-        chosen = std::move(candidates[i]);
-      }
-    }
-    report.tried_data_energies.push_back(chosen.energies.data);
-    if (chosen.energies.data < best_data || best.parameters.betas.size() == 0) {
-      best_data = chosen.energies.data;
-      best = std::move(chosen);
-    }
+  double best_score = std::numeric_limits<double>::infinity();
+  if (!starts.empty()) {
+    best = RunPriorStarts(o, p, orientations, starts, first_stage, track, &report);
+    if (hypotheses) best_score = DataEnergy(context_, o, best.parameters,
+                                            context_.options.selection_sigma);
   }
   report.num_starts = static_cast<int>(starts.size());
+  if (hypotheses) {
+    int chosen = -1;
+    double score = 0.0;
+    OrientationReport from_hypothesis = RunHypotheses(o, p.transl, &chosen, &score);
+    report.num_hypotheses = static_cast<int>(o.hypotheses.size());
+    // The first of equals wins: the prior's start, when it was tried.
+    if (score < best_score || best.parameters.betas.size() == 0) {
+      best = std::move(from_hypothesis);
+      report.hypothesis = chosen;
+    }
+  }
   report.parameters = best.parameters;
   report.energies = best.energies;
   report.track_energy = best.track_energy;

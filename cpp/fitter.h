@@ -57,7 +57,9 @@ struct FitReport {
   bool flipped = false;             // the chosen orientation is the flipped one
   std::vector<double> tried_data_energies;  // per orientation tried: initial, then flipped
   double initial_depth = 0.0;       // t_z from similar triangles
-  int num_starts = 1;              // start poses tried per orientation
+  int num_starts = 1;              // start poses tried per orientation (0: none of the prior's)
+  int num_hypotheses = 0;          // the observation's hypotheses tried as starts
+  int hypothesis = -1;             // the chosen start's hypothesis index (−1: a prior start)
   int num_spheres = 0;
   int num_sphere_pairs = 0;
   // The fitted body in the camera frame: joints (24 × 3), vertices (N × 3) and the targets'
@@ -115,6 +117,15 @@ class Fitter {
   // TemporalCost's weights for the acceleration (velocity: × track_velocity_ratio) rows.
   TemporalWeights TrackWeights(const Observation& observation, const TrackHistory& track) const;
   bool IsSideways(const Observation& observation) const;
+  // The prior's starts in each orientation (SPEC §3.3): the chosen one; sets report fields.
+  OrientationReport RunPriorStarts(const Observation& observation, const BodyParameters& p,
+                                   const std::vector<bool>& orientations,
+                                   const std::vector<Eigen::VectorXd>& starts, int first_stage,
+                                   const TrackHistory* track, FitReport* report) const;
+  // The observation's hypotheses as starts: the chosen one (its index in *chosen) and its
+  // selection score.
+  OrientationReport RunHypotheses(const Observation& observation, const Vec3& fallback_transl,
+                                  int* chosen, double* chosen_score) const;
 
   FitContext context_;
   std::optional<InjectedFault> fault_;

@@ -32,9 +32,11 @@ def test_cpp_option_defaults_equal_the_python_ones():
                               np.asarray(getattr(python, name))), name
     assert cpp.flip == _FLIP_CODES[python.flip]
     assert cpp.select_start_by_data == (python.start_selection == "data")
+    assert cpp.prior_starts == (python.starts != "initializer")
     # Every C++ field is one of those, or threads (None in Python: one per core).
     cpp_fields = {n for n in dir(cpp) if not n.startswith("_")}
-    assert cpp_fields == {*_SHARED_OPTIONS, "flip", "select_start_by_data", "threads"}
+    assert cpp_fields == {*_SHARED_OPTIONS, "flip", "select_start_by_data", "prior_starts",
+                          "threads"}
     assert python.threads is None and cpp.threads == 1
 
 

@@ -30,6 +30,19 @@ COLORS = {"truth": (150, 150, 160), "top": (90, 140, 220), "best": (90, 190, 120
 TILE = (200, 260)
 
 
+def camera_and_side(model: smplify.BodyModel, meshes: dict[str, np.ndarray],
+                    colors: dict[str, tuple[int, int, int]]) -> np.ndarray:
+    """One row of tiles: each mesh (camera-frame vertices) as the camera sees it, then each
+    from the camera's right."""
+    tiles = []
+    for view in ("front", "right"):
+        for name, v in meshes.items():
+            upright = (v - v.mean(axis=0)) * [1.0, -1.0, -1.0]  # camera → y up
+            tiles.append(render_mesh(upright, model.faces, view=view, image_size=TILE,
+                                     color=colors[name]))
+    return np.concatenate(tiles, axis=1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out")
@@ -57,13 +70,7 @@ def main() -> None:
                                betas=betas[i]).vertices,
                   "best": model(global_orient=aa[i, best, 0],
                                 body_pose=aa[i, best, 1:].ravel(), betas=betas[i]).vertices}
-        tiles = []
-        for view in ("front", "right"):
-            for name, v in meshes.items():
-                upright = (v - v.mean(axis=0)) * [1.0, -1.0, -1.0]  # camera → y up
-                tiles.append(render_mesh(upright, model.faces, view=view, image_size=TILE,
-                                         color=COLORS[name]))
-        rows.append(np.concatenate(tiles, axis=1))
+        rows.append(camera_and_side(model, meshes, COLORS))
     Image.fromarray(np.concatenate(rows, axis=0)).save(args.out)
     print(f"wrote {args.out}")
 

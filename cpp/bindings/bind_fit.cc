@@ -54,6 +54,36 @@ Observation ToObservation(const Eigen::Ref<const RowMatrix>& keypoints,
   return o;
 }
 
+// Hypotheses as Python passes them: a list of (pose (72,), betas (B',), keypoints_3d (K, 3)
+// or None, log_score) tuples.
+std::vector<StartHypothesis> ToHypotheses(const py::object& list) {
+  std::vector<StartHypothesis> out;
+  if (list.is_none()) return out;
+  for (const py::handle item : list) {
+    const auto t = item.cast<py::tuple>();
+    if (t.size() != 4) {
+      throw std::invalid_argument("hypotheses: expected (pose, betas, keypoints_3d, log_score)");
+    }
+    const auto pose = t[0].cast<Eigen::VectorXd>();
+    if (pose.size() != kPoseSize) {
+      throw std::invalid_argument("hypotheses: pose must have " + std::to_string(kPoseSize) +
+                                  " entries");
+    }
+    StartHypothesis h;
+    h.global_orient = pose.head<3>();
+    h.body_pose = pose.tail<kBodyPoseSize>();
+    h.betas = t[1].cast<Eigen::VectorXd>();
+    if (!t[2].is_none()) {
+      const auto points = t[2].cast<RowMatrix>();
+      if (points.cols() != 3) throw std::invalid_argument("hypotheses: keypoints_3d must be K x 3");
+      h.keypoints_3d = points;
+    }
+    h.log_score = t[3].cast<double>();
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
 BodyParameters ToParameters(const Eigen::Ref<const Eigen::VectorXd>& pose,
                             const Eigen::VectorXd& betas, const Eigen::Ref<const Eigen::VectorXd>& transl) {
   if (pose.size() != kPoseSize || transl.size() != 3) {
@@ -127,6 +157,9 @@ void BindReport(py::module_& m) {
                     "Data energy per orientation tried: initial, then flipped.")
       .def_readonly("initial_depth", &FitReport::initial_depth)
       .def_readonly("num_starts", &FitReport::num_starts)
+      .def_readonly("num_hypotheses", &FitReport::num_hypotheses)
+      .def_readonly("hypothesis", &FitReport::hypothesis,
+                    "The chosen start's hypothesis index, -1 for one of the prior's starts.")
       .def_readonly("num_spheres", &FitReport::num_spheres)
       .def_readonly("num_sphere_pairs", &FitReport::num_sphere_pairs)
       .def_property_readonly("joints", [](const FitReport& r) { return r.joints; })
@@ -161,6 +194,9 @@ void BindOptions(py::module_& m) {
       .def_readwrite("track_transl_weight", &FitOptions::track_transl_weight)
       .def_readwrite("track_velocity_ratio", &FitOptions::track_velocity_ratio)
       .def_readwrite("warm_stages", &FitOptions::warm_stages)
+      .def_readwrite("prior_starts", &FitOptions::prior_starts)
+      .def_readwrite("hypothesis_first_stage", &FitOptions::hypothesis_first_stage)
+      .def_readwrite("hypothesis_score_weight", &FitOptions::hypothesis_score_weight)
       .def_readwrite("threads", &FitOptions::threads);
 }
 
@@ -226,10 +262,11 @@ void BindFit(py::module_& m) {
              std::optional<Eigen::VectorXd> initial_pose, std::optional<Eigen::VectorXd> initial_betas,
              std::optional<Eigen::VectorXd> initial_transl, std::optional<RowMatrix> keypoints_3d,
              double keypoints_3d_weight, std::optional<RowMatrix> track_pose,
-             std::optional<RowMatrix> track_transl, bool hold_shape) {
-            const Observation o = ToObservation(keypoints, weights, confidence, torso,
-                                                focal_length, center, keypoints_3d,
-                                                keypoints_3d_weight);
+             std::optional<RowMatrix> track_transl, bool hold_shape,
+             const py::object& hypotheses) {
+            Observation o = ToObservation(keypoints, weights, confidence, torso, focal_length,
+                                          center, keypoints_3d, keypoints_3d_weight);
+            o.hypotheses = ToHypotheses(hypotheses);
             std::optional<BodyParameters> initial;
             if (initial_pose && initial_betas && initial_transl) {
               initial = ToParameters(*initial_pose, *initial_betas, *initial_transl);
@@ -262,11 +299,12 @@ void BindFit(py::module_& m) {
           py::arg("initial_betas") = py::none(), py::arg("initial_transl") = py::none(),
           py::arg("keypoints_3d") = py::none(), py::arg("keypoints_3d_weight") = 0.0,
           py::arg("track_pose") = py::none(), py::arg("track_transl") = py::none(),
-          py::arg("hold_shape") = false,
+          py::arg("hold_shape") = false, py::arg("hypotheses") = py::none(),
           "Fit one image; returns its FitReport (parameters, energies, per-stage reports). "
           "track_pose (2 x 72) and track_transl (2 x 3), the two frames before (older first), "
           "add the online track's temporal rows (cpp/fitter.h TrackHistory); hold_shape keeps "
-          "the initial betas.")
+          "the initial betas. hypotheses: (pose, betas, keypoints_3d or None, log score) "
+          "readings to start a cold fit from.")
       .def(
           "evaluate_term",
           [](const PyFitter& self, const std::string& term, int stage,

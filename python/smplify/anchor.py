@@ -1,4 +1,4 @@
-"""The anchor of a learned start (SPEC §6): the initialiser's reading as 3D keypoints.
+"""The learned initialiser's readings in a fit (SPEC §6): anchors (3D keypoints) and starts.
 
 The learned initialiser (:mod:`smplify.initializer`) reads one person's 2D keypoints as a few
 3D bodies. SMPLify started from such a reading drifts back to the prior's own reading of the
@@ -6,6 +6,10 @@ unobserved depths; the anchor keeps it near: the top-scored hypothesis, posed by
 model, gives the format's keypoints in camera-aligned axes, and the fit's relative 3D term
 E_3D (``relative_keypoint_term``, weight ``anchor_weight``) pulls the model's keypoints
 toward them, robustly and relative to their centroid, as it does with a detector's own 3D.
+
+With ``starts="initializer"`` or ``"both"`` every hypothesis also becomes a start of the C++
+fit (``hypothesis_starts``): its orientation and pose, its log score for the start selection,
+and, with ``learned_init``, its own keypoints as that start's anchor.
 """
 
 from __future__ import annotations
@@ -15,6 +19,70 @@ from typing import Any
 import numpy as np
 
 from . import initializer
+from .left_right import mirror_index, whole_body_swapped
+from .synthetic import _rotation
+
+
+def _posed_keypoints(settings: Any, hypothesis: initializer.Hypothesis) -> np.ndarray:
+    """(K, 3) metres: the format's keypoints of one hypothesis posed by ``settings.model`` at
+    the origin; NaN where the model has no point for a keypoint."""
+    model = settings.model
+    betas = np.zeros(model.num_betas)
+    shared = min(len(betas), len(hypothesis.betas))
+    betas[:shared] = hypothesis.betas[:shared]
+    body = model(betas=betas, body_pose=hypothesis.body_pose,
+                 global_orient=hypothesis.global_orient)
+    points = settings.resolved.keypoint_positions(body.joints, body.vertices)
+    points[~settings.resolved.available] = np.nan
+    return points
+
+
+def _hypotheses(settings: Any, xy: np.ndarray,
+                confidence: np.ndarray) -> list[initializer.Hypothesis]:
+    return initializer.predict(np.c_[xy, confidence], settings.format.name,
+                               settings.image_size, settings.focal_length)
+
+
+def hypothesis_starts(settings: Any, xy: np.ndarray, confidence: np.ndarray,
+                      with_anchors: bool) -> tuple[tuple[np.ndarray, np.ndarray,
+                                                         np.ndarray | None, float], ...]:
+    """The initialiser's hypotheses of one frame as the C++ fit's starts, best score first.
+
+    Parameters
+    ----------
+    settings : smplify.problem.FitSettings.  xy : (K, 2) pixels.  confidence : (K,).
+    with_anchors : give each start its own E_3D targets (its posed keypoints).
+
+    Returns
+    -------
+    tuple of (pose (72,) axis-angle in the camera frame, betas (10,) of the open model,
+    keypoints (K, 3) metres or None, log score).
+    """
+    out = []
+    for h in _hypotheses(settings, xy, confidence):
+        points = _posed_keypoints(settings, h) if with_anchors else None
+        out.append((np.r_[h.global_orient, h.body_pose], h.betas, points,
+                    float(np.log(max(h.score, 1e-12)))))
+    return tuple(out)
+
+
+def swapped_labels(settings: Any, xy: np.ndarray,
+                   confidence: np.ndarray) -> np.ndarray | None:
+    """The mirror permutation if the detector most likely swapped the whole body's left and
+    right labels of one frame (:func:`smplify.left_right.whole_body_swapped`, with the
+    initialiser's probability that the body faces the camera), else None.
+
+    Parameters
+    ----------
+    settings : smplify.problem.FitSettings.  xy : (K, 2) pixels.  confidence : (K,).
+    """
+    readings = _hypotheses(settings, xy, confidence)
+    facing = sum(h.score for h in readings
+                 if _rotation(h.global_orient)[2, 2] < 0)
+    if whole_body_swapped(xy, confidence, settings.torso_keypoints, facing,
+                          settings.options.swap_threshold):
+        return mirror_index(settings.format.name)
+    return None
 
 
 def anchor_keypoints(settings: Any, xy: np.ndarray, confidence: np.ndarray) -> np.ndarray:
@@ -27,14 +95,4 @@ def anchor_keypoints(settings: Any, xy: np.ndarray, confidence: np.ndarray) -> n
     settings : smplify.problem.FitSettings (format, model, camera).
     xy : (K, 2) pixels.  confidence : (K,).
     """
-    keypoints = np.c_[xy, confidence]
-    best = initializer.predict(keypoints, settings.format.name, settings.image_size,
-                               settings.focal_length)[0]
-    model = settings.model
-    betas = np.zeros(model.num_betas)
-    shared = min(len(betas), len(best.betas))
-    betas[:shared] = best.betas[:shared]
-    body = model(betas=betas, body_pose=best.body_pose, global_orient=best.global_orient)
-    points = settings.resolved.keypoint_positions(body.joints, body.vertices)
-    points[~settings.resolved.available] = np.nan
-    return points
+    return _posed_keypoints(settings, _hypotheses(settings, xy, confidence)[0])

@@ -132,7 +132,8 @@ def _multiplier(names: list[str]) -> np.ndarray:
 
 def detector_errors(uv: np.ndarray, keypoint_names: tuple[str, ...] | list[str],
                     image_size: np.ndarray, rng: np.random.Generator,
-                    available: np.ndarray | None = None) -> np.ndarray:
+                    available: np.ndarray | None = None,
+                    swaps: np.ndarray | None = None) -> np.ndarray:
     """Detector-like keypoints from true pixel positions.
 
     Parameters
@@ -142,6 +143,8 @@ def detector_errors(uv: np.ndarray, keypoint_names: tuple[str, ...] | list[str],
     image_size : (N, 2) width, height, pixels.
     rng : random generator.
     available : (K,) bool, keypoints the model has a point for (others always dropped).
+    swaps : (N, 3) bool array, optional; filled with which swaps each case got (whole body,
+        arms, legs), for scoring a swap detector. The draws are the same either way.
 
     Returns
     -------
@@ -152,11 +155,13 @@ def detector_errors(uv: np.ndarray, keypoint_names: tuple[str, ...] | list[str],
     size = np.linalg.norm(uv.max(axis=1) - uv.min(axis=1), axis=1)  # (N,) 2D diagonal
     out = uv.copy()
     # Swaps: the whole body, or both arms / both legs.
-    for perm, p in ((mirror_permutation(names), 0.08),
-                    (mirror_permutation(names, _ARM), 0.06),
-                    (mirror_permutation(names, _LEG), 0.06)):
+    for kind, (perm, p) in enumerate(((mirror_permutation(names), 0.08),
+                                      (mirror_permutation(names, _ARM), 0.06),
+                                      (mirror_permutation(names, _LEG), 0.06))):
         hit = rng.random(n) < p
         out[hit] = out[hit][:, perm]
+        if swaps is not None:
+            swaps[:, kind] = hit
     swap_err = np.linalg.norm(out - uv, axis=2) / size[:, None]
     # Noise, heavy-tailed, growing with the person's size.
     sigma = size * np.exp(rng.uniform(np.log(0.004), np.log(0.025), n))
@@ -200,6 +205,7 @@ class Cases:
     transl: np.ndarray         # (N, 3) camera-frame position of the pelvis
     body_pose: np.ndarray      # (N, 69) true body pose
     betas: np.ndarray          # (N, B) true shape
+    swaps: np.ndarray | None = None  # (N, 3) bool: labels swapped for the body, arms, legs
 
 
 def body_points(model: object, resolved: dict[str, object], theta: np.ndarray,
@@ -230,9 +236,11 @@ def make_cases(points: np.ndarray, joints: np.ndarray, theta: np.ndarray, betas:
     views = random_views(rng, n)
     zero = np.zeros((n, 3))
     uv, transl = project(np.nan_to_num(points), zero, views)
-    kp = detector_errors(uv, keypoint_names, views.image_size, rng, available)
+    swaps = np.zeros((n, 3), dtype=bool)
+    kp = detector_errors(uv, keypoint_names, views.image_size, rng, available, swaps)
     return Cases(kp, views.image_size, views.focal, views.rotation @ _rodrigues(theta[:, :3]),
-                 np.einsum("nab,njb->nja", views.rotation, joints), transl, theta[:, 3:], betas)
+                 np.einsum("nab,njb->nja", views.rotation, joints), transl, theta[:, 3:], betas,
+                 swaps)
 
 
 def facing_camera(rotation: np.ndarray) -> np.ndarray:

@@ -62,14 +62,16 @@ def _model(model: Any) -> Any:
 # (tests/test_documented.py keeps the defaults equal); flip, start_selection and threads are
 # converted below, init_pose and multi_start choose the start poses in Python, and
 # keypoints_3d_weight, learned_init and anchor_weight choose each frame's E_3D targets and λ
-# (smplify.problem), which reach C++ with the frame; the other track_* options steer the
-# online tracking in Python (smplify.online).
+# (smplify.problem), which reach C++ with the frame, as do the initialiser's hypotheses
+# (``starts``; prior_starts says whether the prior's starts run too); the other track_*
+# options steer the online tracking in Python (smplify.online).
 _SHARED_OPTIONS = ("pose_prior_weights", "shape_prior_weights", "angle_prior_ratio",
                    "angle_prior_scale", "interpenetration_weight", "sphere_sigma_scale",
                    "data_sigma", "depth_weight", "max_iterations", "function_tolerance",
                    "sideways_ratio", "refine_translation", "selection_sigma",
                    "keypoints_3d_sigma", "track_orient_weight", "track_pose_weight",
-                   "track_transl_weight", "track_velocity_ratio", "warm_stages")
+                   "track_transl_weight", "track_velocity_ratio", "warm_stages",
+                   "hypothesis_first_stage", "hypothesis_score_weight")
 
 
 def _core_options(problem: FitProblem) -> Any:
@@ -80,6 +82,7 @@ def _core_options(problem: FitProblem) -> Any:
         setattr(core, name, getattr(options, name))
     core.flip = _FLIP_CODES[options.flip]
     core.select_start_by_data = options.start_selection == "data"
+    core.prior_starts = options.starts != "initializer"
     core.threads = options.threads if options.threads is not None else (os.cpu_count() or 1)
     return core
 
@@ -114,7 +117,8 @@ def _observation(problem: FitProblem) -> dict[str, Any]:
             "focal_length": float(problem.focal_length),
             "center": np.asarray(problem.center, dtype=np.float64),
             "keypoints_3d": problem.keypoints_3d,
-            "keypoints_3d_weight": float(problem.keypoints_3d_weight)}
+            "keypoints_3d_weight": float(problem.keypoints_3d_weight),
+            "hypotheses": list(problem.hypotheses)}
 
 
 def _result(problem: FitProblem, report: Any, started: float, start: str,
@@ -154,7 +158,11 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
                "seconds": time.perf_counter() - started,
                "solver_seconds": float(report.seconds) + earlier_solver_seconds,
                "initial_depth": float(report.initial_depth),
-               "num_starts": int(report.num_starts), "num_spheres": int(report.num_spheres),
+               "num_starts": int(report.num_starts),
+               "num_hypotheses": int(report.num_hypotheses),
+               "hypothesis": int(report.hypothesis),
+               "left_right": "swapped back" if problem.relabelled else "as given",
+               "num_spheres": int(report.num_spheres),
                "num_sphere_pairs": int(report.num_sphere_pairs), "implementation": "cpp",
                "solver": "Ceres TRADITIONAL_DOGLEG, DENSE_NORMAL_CHOLESKY, analytic Jacobians",
                "start": start, "labelling": online.LABELLING_NAMES[labelling],

@@ -232,6 +232,12 @@ def available_formats() -> tuple[str, ...]:
 
 
 @functools.cache
+def ships_for(format: str) -> bool:
+    """Whether an initialiser ships for ``format`` (cached: asked once per frame)."""
+    return format in available_formats()
+
+
+@functools.cache
 def load_initializer(format: str) -> Initializer:
     """The shipped initialiser of ``format`` (cached); ValueError if none ships for it."""
     if not isinstance(format, str) or not _weights_file(format).is_file():

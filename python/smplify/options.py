@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -13,7 +13,14 @@ _MAX_COUNT = 2**31 - 1
 
 @dataclass(frozen=True)
 class FitOptions:
-    """Options of the SMPLify fit (defaults: the authors' public release).
+    """Options of the SMPLify fit.
+
+    Defaults: chosen on held-out mocap with realistic detector errors
+    (``benchmarks/defaults_search.py``, tune split; scored by ``benchmarks/recovery.py
+    --realistic`` on the test split): the learned initialiser's readings as anchored starts
+    where one ships for the format, the pose prior's λ_θ twice the paper's, data σ = 50 px;
+    the other weights are the authors' release. ``preset="paper"`` gives SMPLify exactly as
+    published.
 
     Weights act on residuals (SPEC §2): a term's energy is the squared norm of its
     weighted residual rows.
@@ -80,11 +87,12 @@ class FitOptions:
         the stages; used only when a fit is given ``keypoints_3d``. 0 disables the term.
     keypoints_3d_sigma : float
         σ of E_3D's Geman-McClure robustifier, metres.
-    learned_init : bool
-        Anchor the fit to the learned initialiser's top reading of the keypoints
+    learned_init : bool or "auto"
+        Anchor the fit to the learned initialiser's reading of the keypoints
         (:mod:`smplify.anchor`; formats with a shipped initialiser: mediapipe33, coco17,
-        openpose25). Ignored for a frame given ``keypoints_3d``: a detector's own 3D is the
-        better evidence.
+        openpose25): each hypothesis start to its own reading, the prior's starts to the
+        top-scored one. "auto": where an initialiser ships for the format. Ignored for a
+        frame given ``keypoints_3d``: a detector's own 3D is the better evidence.
     anchor_weight : float
         λ_3D of E_3D when its targets are the initialiser's reading.
     track : bool
@@ -134,19 +142,45 @@ class FitOptions:
         A frame is also fitted from scratch (as ``track_refit_every``) when its data energy
         exceeds this multiple of the least of the track's last ten frames' (the track strains
         against the keypoints). 0: never.
+    starts : "auto", "prior", "initializer" or "both"
+        Where a fit from scratch starts: the prior's starts (``init_pose``, ``multi_start``;
+        SMPLify's), the learned initialiser's hypotheses (:mod:`smplify.initializer`, its M
+        readings of the keypoints: orientation and pose, each placed by least squares on the
+        keypoints and refined from stage ``hypothesis_first_stage``), or both. The start
+        selection then keeps the lowest E_J(σ = ``selection_sigma``) +
+        ``hypothesis_score_weight`` · (log p_max − log p) (p: the initialiser's probability of
+        the reading, p_max the best-scored one's; 0 for the prior's starts). Formats with a
+        shipped initialiser only; "auto": the initialiser's where one ships for the format,
+        else the prior's.
+    hypothesis_first_stage : int
+        The stage (0-based) a hypothesis start begins with (the last if there are fewer): the
+        earlier, strong-prior stages would pull a reading back to the prior's own.
+    hypothesis_score_weight : float
+        How much the initialiser's log probability of a reading counts against the data term
+        (pixels² per nat) in the start selection.
+    left_right : "as_given" or "auto"
+        Whole-body left/right label swaps of the detector (a person seen from behind read as
+        facing the camera): take the labels as given, or, for a fit from scratch, swap them
+        back where the learned initialiser, which reads the facing from what a mirror does
+        not preserve, disagrees with the 2D shoulder/hip order of a clearly frontal or dorsal
+        torso with probability above ``swap_threshold`` (:mod:`smplify.left_right`;
+        ``summary["left_right"]`` says what was done). Formats with a shipped initialiser;
+        for others "auto" takes the labels as given.
+    swap_threshold : float
+        In [0.5, 1]: the initialiser's probability of the other facing needed to swap.
     default_focal_length : "diagonal" or float
         The focal length of a fit given none: "diagonal" (default), the image diagonal in
         pixels, a field of view of ~53° that fits phone and consumer photos (as CLIFF and
         recent regressors assume); or a number of pixels (SMPLify's 5000, ``preset="paper"``).
     """
 
-    pose_prior_weights: tuple[float, ...] = (404.0, 404.0, 57.4, 4.78)
+    pose_prior_weights: tuple[float, ...] = (808.0, 808.0, 114.8, 9.56)
     shape_prior_weights: tuple[float, ...] = (100.0, 50.0, 10.0, 5.0)
     angle_prior_ratio: float = 0.317
     angle_prior_scale: float = 10.0
     interpenetration_weight: float = 1000.0
     sphere_sigma_scale: float = 1.0 / 3.0
-    data_sigma: float = 100.0
+    data_sigma: float = 50.0
     depth_weight: float = 100.0
     max_iterations: int = 100
     function_tolerance: float = 1e-4
@@ -160,8 +194,8 @@ class FitOptions:
     selection_sigma: float = 20.0
     keypoints_3d_weight: float = 300.0
     keypoints_3d_sigma: float = 0.2
-    learned_init: bool = False
-    anchor_weight: float = 300.0
+    learned_init: bool | Literal["auto"] = "auto"
+    anchor_weight: float = 50.0
     track: bool = True
     warm_stages: int = 1
     track_orient_weight: float = 0.5
@@ -177,6 +211,11 @@ class FitOptions:
     track_refit_every: int = 10
     track_refit_margin: float = 1.0
     track_refit_ratio: float = 2.5
+    starts: Literal["auto", "prior", "initializer", "both"] = "auto"
+    hypothesis_first_stage: int = 2
+    hypothesis_score_weight: float = 1000.0
+    left_right: Literal["as_given", "auto"] = "as_given"
+    swap_threshold: float = 0.8
     default_focal_length: Literal["diagonal"] | float = "diagonal"
 
     def __post_init__(self) -> None:
@@ -192,7 +231,7 @@ class FitOptions:
                      "depth_weight", "keypoints_3d_weight", "anchor_weight",
                      "track_orient_weight", "track_pose_weight", "track_transl_weight",
                      "track_velocity_ratio", "track_shape_rate", "track_swap_margin",
-                     "track_refit_margin", "track_refit_ratio"):
+                     "track_refit_margin", "track_refit_ratio", "hypothesis_score_weight"):
             _non_negative(name, getattr(self, name))
         for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance", "sideways_ratio",
                      "selection_sigma", "keypoints_3d_sigma", "track_max_turn",
@@ -217,9 +256,11 @@ class FitOptions:
             raise TypeError(f"refine_translation must be True or False, got "
                             f"{self.refine_translation!r}")
         object.__setattr__(self, "refine_translation", bool(self.refine_translation))
-        if not isinstance(self.learned_init, (bool, np.bool_)):
-            raise TypeError(f"learned_init must be True or False, got {self.learned_init!r}")
-        object.__setattr__(self, "learned_init", bool(self.learned_init))
+        if self.learned_init != "auto":
+            if not isinstance(self.learned_init, (bool, np.bool_)):
+                raise TypeError(f"learned_init must be True, False or 'auto', got "
+                                f"{self.learned_init!r}")
+            object.__setattr__(self, "learned_init", bool(self.learned_init))
         if not isinstance(self.track, (bool, np.bool_)):
             raise TypeError(f"track must be True or False, got {self.track!r}")
         object.__setattr__(self, "track", bool(self.track))
@@ -231,6 +272,19 @@ class FitOptions:
         if self.start_selection not in ("data", "total"):
             raise ValueError(f"start_selection must be 'data' or 'total', got "
                              f"{self.start_selection!r}")
+        if self.starts not in ("auto", "prior", "initializer", "both"):
+            raise ValueError(f"starts must be 'auto', 'prior', 'initializer' or 'both', got "
+                             f"{self.starts!r}")
+        if self.left_right not in ("as_given", "auto"):
+            raise ValueError(f"left_right must be 'as_given' or 'auto', got {self.left_right!r}")
+        if not 0.5 <= _non_negative("swap_threshold", self.swap_threshold) <= 1.0:
+            raise ValueError(f"swap_threshold must be in [0.5, 1], got {self.swap_threshold!r}")
+        object.__setattr__(self, "swap_threshold", float(self.swap_threshold))
+        stage = self.hypothesis_first_stage
+        if isinstance(stage, bool) or not isinstance(stage, (int, np.integer)) or stage < 0:
+            raise ValueError(f"hypothesis_first_stage must be a stage index >= 0, got "
+                             f"{stage!r}")
+        object.__setattr__(self, "hypothesis_first_stage", int(stage))
         if self.default_focal_length != "diagonal":
             value = _non_negative("default_focal_length", self.default_focal_length)
             if value == 0.0:
@@ -261,6 +315,21 @@ class FitOptions:
                 f"unknown fit option(s) {unknown}; known options: {sorted(known)} and preset")
         return cls(**{**(PRESETS[preset] if preset else {}), **kwargs})
 
+    def for_format(self, format: str) -> FitOptions:
+        """These options with each "auto" of ``starts``, ``learned_init`` and ``left_right``
+        made concrete for a keypoint format (whether an initialiser ships for it)."""
+        from .initializer import ships_for
+
+        learned = ships_for(format)
+        changes: dict[str, Any] = {}
+        if self.starts == "auto":
+            changes["starts"] = "initializer" if learned else "prior"
+        if self.learned_init == "auto":
+            changes["learned_init"] = learned
+        if self.left_right == "auto" and not learned:
+            changes["left_right"] = "as_given"
+        return replace(self, **changes) if changes else self
+
     def to_dict(self) -> dict[str, Any]:
         """The options as a plain dict."""
         return asdict(self)
@@ -270,12 +339,15 @@ class FitOptions:
 PAPER_FOCAL_LENGTH = 5000.0
 
 #: Named option sets for ``preset=``. "paper": SMPLify as published (Bogo et al. 2016 and the
-#: authors' release): one start from the prior's mean pose, the camera translation held after
-#: the torso fit, f = 5000 px when none is given; the weights are the defaults already.
+#: authors' release): its stage weights and data σ, one start from the prior's mean pose, the
+#: camera translation held after the torso fit, f = 5000 px when none is given, no learned
+#: initialiser.
 PRESETS: dict[str, dict[str, Any]] = {
-    "paper": {"multi_start": False, "refine_translation": False,
+    "paper": {"pose_prior_weights": (404.0, 404.0, 57.4, 4.78),
+              "shape_prior_weights": (100.0, 50.0, 10.0, 5.0), "data_sigma": 100.0,
+              "multi_start": False, "refine_translation": False,
               "default_focal_length": PAPER_FOCAL_LENGTH, "init_pose": "mean",
-              "learned_init": False},
+              "learned_init": False, "starts": "prior", "left_right": "as_given"},
 }
 
 

@@ -82,6 +82,12 @@ class FitProblem:
         unknown. None: no relative 3D term.
     keypoints_3d_weight : float
         E_3D's λ for this frame (``options.keypoints_3d_weight`` or ``anchor_weight``).
+    hypotheses : tuple of (pose (72,), betas, keypoints (K, 3) or None, log score)
+        The learned initialiser's readings as starts of a fit from scratch
+        (``options.starts``; :func:`smplify.anchor.hypothesis_starts`); empty: none.
+    relabelled : bool
+        Whether the keypoints (and keypoints_3d) are the given ones with the whole body's
+        left/right labels swapped back (``options.left_right="auto"``).
     """
 
     format: str
@@ -104,6 +110,8 @@ class FitProblem:
     options: FitOptions
     keypoints_3d: np.ndarray | None = None
     keypoints_3d_weight: float = 0.0
+    hypotheses: tuple[tuple[np.ndarray, np.ndarray, np.ndarray | None, float], ...] = ()
+    relabelled: bool = False
 
     @property
     def num_keypoints(self) -> int:
@@ -177,8 +185,8 @@ def fit_settings(format: str, image_size: Any, focal_length: float | None = None
     TypeError
         Non-numeric input, unknown option, a model or prior of the wrong type.
     """
-    opts = _options(options)
     fmt = get_format(format)  # ValueError listing the formats for an unknown name
+    opts = _options(options).for_format(fmt.name)
     size = _image_size(image_size)
     focal = _focal_length(focal_length, size, opts)
 
@@ -194,11 +202,13 @@ def fit_settings(format: str, image_size: Any, focal_length: float | None = None
         raise TypeError("prior: expected 'open', a path or a loaded GMMPosePrior, got "
                         f"{type(prior).__name__}")
     torso = np.array([fmt.index(name) for name in TORSO_KEYPOINT_NAMES], dtype=np.int64)
-    if opts.learned_init:
+    if opts.learned_init or opts.starts != "prior" or opts.left_right != "as_given":
         from .initializer import available_formats
 
         if fmt.name not in available_formats():
-            raise ValueError(f"learned_init: no learned initialiser ships for format "
+            name = ("learned_init" if opts.learned_init else f"starts={opts.starts!r}"
+                    if opts.starts != "prior" else f"left_right={opts.left_right!r}")
+            raise ValueError(f"{name}: no learned initialiser ships for format "
                              f"{fmt.name!r}; available: {', '.join(available_formats())}")
     caps = capsule_regressor if capsule_regressor is not None else body_model.capsule_regressor
     return FitSettings(format=fmt, resolved=_targets(fmt, body_model), image_size=_frozen(size),
@@ -221,6 +231,13 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
     KeypointError (a ValueError), TypeError : as :func:`build_problem`, for the keypoints.
     """
     xy, conf = validate_keypoints(keypoints, settings.format)
+    mirror = None
+    if place_camera and settings.options.left_right == "auto":
+        from .anchor import swapped_labels
+
+        mirror = swapped_labels(settings, xy, conf)
+        if mirror is not None:  # the detector swapped the body's left and right: undo it
+            xy, conf = xy[mirror], conf[mirror]
     resolved = settings.resolved
     available = resolved.available
     weights = np.where(available, conf * resolved.weights, 0.0)
@@ -243,23 +260,35 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
         center=settings.center, torso_keypoints=torso, torso_confident=_frozen(torso_ok),
         model=settings.model, prior=settings.prior,
         capsule_regressor=settings.capsule_regressor, options=settings.options,
-        **_relative_targets(settings, xy, conf, keypoints_3d))
+        relabelled=mirror is not None,
+        **_learned_and_3d(settings, xy, conf, keypoints_3d, place_camera, mirror))
 
 
-def _relative_targets(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
-                      keypoints_3d: Any) -> dict[str, Any]:
-    """E_3D's targets and weight of a frame: the detector's 3D keypoints if given, else the
-    learned initialiser's anchor if enabled, else none."""
+def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
+                    keypoints_3d: Any, cold: bool, mirror: np.ndarray | None) -> dict[str, Any]:
+    """E_3D's targets and weight of a frame (the detector's 3D keypoints if given, relabelled
+    by ``mirror`` as the 2D were, else the learned initialiser's anchor if enabled, else none)
+    and, for a fit from scratch with ``starts`` other than "prior", the initialiser's
+    hypotheses as starts."""
     options = settings.options
+    out: dict[str, Any] = {}
     if keypoints_3d is not None:
-        return {"keypoints_3d": _frozen(validate_keypoints_3d(keypoints_3d, settings.format)),
-                "keypoints_3d_weight": options.keypoints_3d_weight}
-    if options.learned_init:
-        from .anchor import anchor_keypoints
+        points = validate_keypoints_3d(keypoints_3d, settings.format)
+        out = {"keypoints_3d": _frozen(points if mirror is None else points[mirror]),
+               "keypoints_3d_weight": options.keypoints_3d_weight}
+    anchored = options.learned_init and keypoints_3d is None
+    as_starts = options.starts != "prior" and cold
+    if not (anchored or as_starts):
+        return out
+    from .anchor import hypothesis_starts
 
-        return {"keypoints_3d": _frozen(anchor_keypoints(settings, xy, conf)),
-                "keypoints_3d_weight": options.anchor_weight}
-    return {}
+    readings = hypothesis_starts(settings, xy, conf, with_anchors=anchored)
+    if anchored:
+        out = {"keypoints_3d": _frozen(readings[0][2]),
+               "keypoints_3d_weight": options.anchor_weight}
+    if as_starts:
+        out["hypotheses"] = readings
+    return out
 
 
 def build_problem(keypoints: Any, format: str, image_size: Any,

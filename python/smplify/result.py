@@ -74,7 +74,13 @@ class FitResult:
 
         - ``solver_seconds``: time inside the C++ solves;
         - ``initial_depth``: camera depth from similar triangles, metres;
-        - ``num_starts``: start poses per orientation;
+        - ``num_starts``: the prior's start poses per orientation (0 with
+          ``starts="initializer"``);
+        - ``num_hypotheses``, ``hypothesis``: the learned initialiser's readings tried as
+          starts (``starts``), and the index of the one the fit kept (best score first; −1: a
+          prior start);
+        - ``left_right``: "as given", or "swapped back" where ``left_right="auto"`` undid a
+          whole-body left/right swap of the detector;
         - ``num_spheres``, ``num_sphere_pairs``: the interpenetration term's spheres and
           sphere pairs;
         - ``start``: "cold", "warm", or "warm, <why>, then cold" (``Fitter``; why: "lost

@@ -1,0 +1,76 @@
+"""The search that chose the default options, on the TUNE half of the realistic-error set.
+
+Each named configuration (options over the current defaults) is fitted on ``--cases`` tune
+cases per format (``benchmarks/realistic.py``); the mean PA-MPJPE (mm) per format and over the
+formats, reprojection (px) and ms per fit (median) are printed and written to
+``benchmarks/results/defaults_search.json``. The test half is not used for choosing: it is
+scored by ``benchmarks/recovery.py --realistic``; ``--split test`` runs chosen configurations
+there only to report what each part contributes (``--output`` elsewhere).
+
+    .venv/bin/python benchmarks/defaults_search.py --cases 30            # every configuration
+    .venv/bin/python benchmarks/defaults_search.py --only "prior starts" "both"
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import realistic
+import smplify
+
+RESULTS = Path(__file__).resolve().parent / "results" / "defaults_search.json"
+
+OLD = realistic.OLD_DEFAULTS
+#: Configurations tried, as options over the current defaults (each spells out what it
+#: varies, so the list means the same whatever the defaults are).
+CONFIGS: dict[str, dict[str, Any]] = {
+    "old default": dict(OLD),
+    "paper": {"preset": "paper"},
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=30, help="tune cases per format")
+    parser.add_argument("--only", nargs="*", default=None, help="configuration names")
+    parser.add_argument("--split", choices=("tune", "test"), default="tune")
+    parser.add_argument("--config", nargs=2, action="append", default=[],
+                        metavar=("NAME", "OPTIONS"),
+                        help="an extra configuration: a name and a Python dict of options")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    configs = dict(CONFIGS)
+    for name, text in args.config:
+        configs[name] = eval(text, {})  # a dict literal from the command line
+    if args.only is not None:
+        configs = {k: v for k, v in configs.items() if k in args.only or k in dict(args.config)}
+    model = smplify.load_model("open")
+    data = {fmt: realistic.cases(model, fmt, args.cases, args.split)
+            for fmt in realistic.FORMATS}
+    previous = json.loads(args.output.read_text()) if args.output.exists() else {}
+    results = previous.get("results", {})
+    print(f"{args.split} split, {args.cases} cases per format: PA-MPJPE mm per format | mean, "
+          "reprojection px, ms/fit (median), hypothesis chosen")
+    for name, options in configs.items():
+        per = {fmt: realistic.score(model, fmt, data[fmt], options) for fmt in data}
+        mean = float(np.mean([per[f]["pa_mpjpe_mm"] for f in per]))
+        results[name] = {"options": {k: repr(v) for k, v in options.items()},
+                         "mean_pa_mpjpe_mm": mean,
+                         "formats": {f: {k: v for k, v in s.items() if not k.startswith("per_case")}
+                                     for f, s in per.items()}}
+        print(f"{name:32s} " + " ".join(f"{per[f]['pa_mpjpe_mm']:6.1f}" for f in per)
+              + f" | {mean:6.1f}  {np.mean([per[f]['reprojection_px'] for f in per]):5.1f} px"
+              f"  {np.median([per[f]['ms_median'] for f in per]):5.0f} ms"
+              f"  {np.mean([per[f]['hypothesis_chosen'] for f in per]):.2f}", flush=True)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({"split": args.split, "cases_per_format": args.cases,
+                                       "results": results}, indent=1) + "\n")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
