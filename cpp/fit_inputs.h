@@ -98,15 +98,13 @@ struct CapsuleArrays {
 // in Python only: they choose the FitContext's start poses. Bound as _core.FitOptions;
 // tests/test_documented.py keeps these defaults equal to Python's.
 struct FitOptions {
-  // Twice the paper's λ_θ (404, 404, 57.4, 4.78) and data σ = 50 px (the paper's 100):
-  // chosen on realistic detections (benchmarks/defaults_search.py; docs/design.md).
-  std::vector<double> pose_prior_weights = {808.0, 808.0, 114.8, 9.56};
+  std::vector<double> pose_prior_weights = {404.0, 404.0, 57.4, 4.78};
   std::vector<double> shape_prior_weights = {100.0, 50.0, 10.0, 5.0};
   double angle_prior_ratio = 0.317;
   double angle_prior_scale = 10.0;
   double interpenetration_weight = 1000.0;
   double sphere_sigma_scale = 1.0 / 3.0;
-  double data_sigma = 50.0;
+  double data_sigma = 100.0;
   double depth_weight = 100.0;
   int max_iterations = 100;
   double function_tolerance = 1e-4;

@@ -472,6 +472,10 @@ OrientationReport Fitter::RunHypotheses(const Observation& o, const Vec3& fallba
                               /*flipped=*/false, first_stage);
     scores[i] = DataEnergy(context_, o, candidates[i].parameters, options.selection_sigma) +
                 options.hypothesis_score_weight * (max_log_score - h.log_score);
+    // A run whose stages could not be evaluated is never chosen.
+    for (const StageReport& stage : candidates[i].stages) {
+      if (stage.termination == "FAILURE") scores[i] = std::numeric_limits<double>::infinity();
+    }
   });
   size_t best = 0;
   for (size_t i = 1; i < n; ++i) {
@@ -541,6 +545,14 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
     if (score < best_score || best.parameters.betas.size() == 0) {
       best = std::move(from_hypothesis);
       report.hypothesis = chosen;
+    }
+    // No reading could be evaluated (e.g. placed at or behind the camera) and the prior's
+    // starts did not run: run them.
+    if (!std::isfinite(score) && starts.empty()) {
+      starts = context_.starts;
+      best = RunPriorStarts(o, p, orientations, starts, first_stage, &report);
+      report.num_starts = static_cast<int>(starts.size());
+      report.hypothesis = -1;
     }
   }
   report.parameters = best.parameters;

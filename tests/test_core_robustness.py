@@ -276,7 +276,8 @@ def test_a_fit_whose_threads_cannot_all_be_created_runs_the_starts_on_those_that
         case = make_case(model, prior, "coco17", np.random.default_rng(0))
         def fitter(threads):
             p = build_problem(case.keypoints, "coco17", case.image_size, case.focal_length,
-                              model, prior, {"threads": threads})
+                              model, prior, {"threads": threads, "starts": "prior",
+                                             "learned_init": False})
             return p, _core_fitter(p)
         p, one = fitter(1)
         _, four = fitter(4)

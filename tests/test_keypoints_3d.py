@@ -41,7 +41,7 @@ def test_keypoints_3d_settle_the_depth_a_single_view_leaves_open(open_model, cas
     for i in range(len(found.keypoints)):
         args = (found.keypoints[i], FORMAT, tuple(found.image_size[i]), float(found.focal[i]))
         try:
-            plain = smplify.fit(*args, model=open_model)
+            plain = smplify.fit(*args, model=open_model, learned_init=False)
         except KeypointError:
             continue  # fewer than 3 torso keypoints
         with_3d = smplify.fit(*args, model=open_model, keypoints_3d=points_3d[i])
@@ -84,7 +84,8 @@ def test_fitter_and_batch_take_keypoints_3d(open_model, cases):
     batch = smplify.fit_batch([found.keypoints[i]] * 2, *args, model=open_model,
                               keypoints_3d=[points_3d[i], None], threads=1)
     np.testing.assert_allclose(batch[0].pose, one.pose, atol=1e-9)
-    assert batch[1].energy["keypoints_3d"] == 0.0
+    # Without 3D keypoints the second image's E_3D is the learned initialiser's anchor.
+    assert batch[1].energy["keypoints_3d"] > 0.0
     with pytest.raises(ValueError, match="keypoints_3d: expected None or one entry per image"):
         smplify.fit_batch([found.keypoints[i]] * 2, *args, model=open_model,
                           keypoints_3d=[points_3d[i]])

@@ -78,6 +78,9 @@ class FitOptions:
     track_transl_weight: float
     track_velocity_ratio: float
     warm_stages: int
+    prior_starts: bool
+    hypothesis_first_stage: int
+    hypothesis_score_weight: float
     threads: int
     def __init__(self) -> None:
         """The defaults."""
@@ -169,6 +172,11 @@ class FitReport:
     @property
     def num_starts(self) -> int: ...
     @property
+    def num_hypotheses(self) -> int: ...
+    @property
+    def hypothesis(self) -> int:
+        """The chosen start's hypothesis index, -1 for one of the prior's starts."""
+    @property
     def num_spheres(self) -> int: ...
     @property
     def num_sphere_pairs(self) -> int: ...
@@ -210,6 +218,12 @@ class Fitter:
         track_pose (2 x 72) and track_transl (2 x 3), the two frames before (older first),
         add the online track's temporal rows (cpp/fitter.h TrackHistory); hold_shape keeps
         the initial betas."""
+            keypoints_3d_weight: float = 0.0,
+            hypotheses: Sequence[tuple[ArrayLike, ArrayLike, ArrayLike | None, float]]
+            | None = None) -> FitReport:
+        """Fit one image; returns its FitReport (parameters, energies, per-stage reports).
+        hypotheses: (pose (72,), betas, keypoints_3d (K, 3) or None, log score) readings to
+        start from besides (options.prior_starts) the prior's starts."""
     def evaluate_term(self, term: str, stage: int, keypoints: ArrayLike, weights: ArrayLike,
                       torso: Sequence[int], focal_length: float, center: ArrayLike,
                       pose: ArrayLike, betas: ArrayLike,

@@ -39,7 +39,8 @@ def _posed_keypoints(settings: Any, hypothesis: initializer.Hypothesis) -> np.nd
 
 def _hypotheses(settings: Any, xy: np.ndarray,
                 confidence: np.ndarray) -> list[initializer.Hypothesis]:
-    return initializer.predict(np.c_[xy, confidence], settings.format.name,
+    # The fit accepts any confidence >= 0; the initialiser was trained on [0, 1].
+    return initializer.predict(np.c_[xy, np.clip(confidence, 0.0, 1.0)], settings.format.name,
                                settings.image_size, settings.focal_length)
 
 

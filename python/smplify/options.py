@@ -18,9 +18,8 @@ class FitOptions:
     Defaults: chosen on held-out mocap with realistic detector errors
     (``benchmarks/defaults_search.py``, tune split; scored by ``benchmarks/recovery.py
     --realistic`` on the test split): the learned initialiser's readings as anchored starts
-    where one ships for the format, the pose prior's λ_θ twice the paper's, data σ = 50 px;
-    the other weights are the authors' release. ``preset="paper"`` gives SMPLify exactly as
-    published.
+    where one ships for the format, else the pose prior's starts; the weights are the
+    authors' release. ``preset="paper"`` gives SMPLify exactly as published.
 
     Weights act on residuals (SPEC §2): a term's energy is the squared norm of its
     weighted residual rows.
@@ -174,13 +173,13 @@ class FitOptions:
         recent regressors assume); or a number of pixels (SMPLify's 5000, ``preset="paper"``).
     """
 
-    pose_prior_weights: tuple[float, ...] = (808.0, 808.0, 114.8, 9.56)
+    pose_prior_weights: tuple[float, ...] = (404.0, 404.0, 57.4, 4.78)
     shape_prior_weights: tuple[float, ...] = (100.0, 50.0, 10.0, 5.0)
     angle_prior_ratio: float = 0.317
     angle_prior_scale: float = 10.0
     interpenetration_weight: float = 1000.0
     sphere_sigma_scale: float = 1.0 / 3.0
-    data_sigma: float = 50.0
+    data_sigma: float = 100.0
     depth_weight: float = 100.0
     max_iterations: int = 100
     function_tolerance: float = 1e-4
