@@ -550,7 +550,7 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
     // starts did not run: run them.
     if (!std::isfinite(score) && starts.empty()) {
       starts = context_.starts;
-      best = RunPriorStarts(o, p, orientations, starts, first_stage, &report);
+      best = RunPriorStarts(o, p, orientations, starts, first_stage, track, &report);
       report.num_starts = static_cast<int>(starts.size());
       report.hypothesis = -1;
     }

@@ -213,17 +213,14 @@ class Fitter:
             initial_transl: ArrayLike | None = None,
             keypoints_3d: ArrayLike | None = None,
             keypoints_3d_weight: float = 0.0, track_pose: ArrayLike | None = None,
-            track_transl: ArrayLike | None = None, hold_shape: bool = False) -> FitReport:
-        """Fit one image; returns its FitReport (parameters, energies, per-stage reports).
-        track_pose (2 x 72) and track_transl (2 x 3), the two frames before (older first),
-        add the online track's temporal rows (cpp/fitter.h TrackHistory); hold_shape keeps
-        the initial betas."""
-            keypoints_3d_weight: float = 0.0,
+            track_transl: ArrayLike | None = None, hold_shape: bool = False,
             hypotheses: Sequence[tuple[ArrayLike, ArrayLike, ArrayLike | None, float]]
             | None = None) -> FitReport:
         """Fit one image; returns its FitReport (parameters, energies, per-stage reports).
-        hypotheses: (pose (72,), betas, keypoints_3d (K, 3) or None, log score) readings to
-        start from besides (options.prior_starts) the prior's starts."""
+        track_pose (2 x 72) and track_transl (2 x 3), the two frames before (older first),
+        add the online track's temporal rows (cpp/fitter.h TrackHistory); hold_shape keeps
+        the initial betas. hypotheses: (pose (72,), betas, keypoints_3d (K, 3) or None, log
+        score) readings a cold fit starts from besides (options.prior_starts) the prior's."""
     def evaluate_term(self, term: str, stage: int, keypoints: ArrayLike, weights: ArrayLike,
                       torso: Sequence[int], focal_length: float, center: ArrayLike,
                       pose: ArrayLike, betas: ArrayLike,
