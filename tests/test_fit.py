@@ -515,12 +515,14 @@ def test_fitter_redoes_a_frame_whose_warm_start_lost_the_person(model, prior):
     once flew 5 km up, 'converged'); the Fitter sees that and fits the frame from scratch."""
     rng = np.random.default_rng(0)
     before, after = (make_case(model, prior, "coco17", rng) for _ in range(2))
+    # The prior's starts: the Fitter's redo from scratch uses the frame's warm problem,
+    # which has no initialiser hypotheses.
     fitter = smplify.Fitter(model, format="coco17", image_size=before.image_size,
-                            focal_length=before.focal_length, prior=prior)
+                            focal_length=before.focal_length, prior=prior, **PRIOR_STARTS)
     fitter.fit(before.keypoints)
     cut = fitter.fit(after.keypoints)
     cold = smplify.fit(after.keypoints, "coco17", before.image_size, before.focal_length,
-                       model=model, prior=prior)
+                       model=model, prior=prior, **PRIOR_STARTS)
     assert cut.summary["start"] == "warm, lost the person, then cold"
     np.testing.assert_array_equal(cut.pose, cold.pose)
     assert cut.energy == cold.energy
