@@ -99,8 +99,7 @@ def _cmd_fit_inputs(args: argparse.Namespace) -> int:
         raise UserError("--reference, --render and --name apply to one keypoint file of one "
                         "person; photos, videos, folders and multi-person files are drawn "
                         "unless --no-render")
-    if args.focal is not None and not (np.isfinite(args.focal) and args.focal > 0):
-        raise UserError(f"--focal must be a positive number of pixels, got {args.focal}")
+    args.focal = parse_focal(args.focal)
     if args.max_frames is not None and args.max_frames < 1:
         raise UserError(f"--max-frames must be a positive integer, got {args.max_frames}")
     image_size = parse_image_size(args.image_size, "--image-size") if args.image_size else None
@@ -109,6 +108,20 @@ def _cmd_fit_inputs(args: argparse.Namespace) -> int:
                       image_size=image_size, focal_length=args.focal,
                       mesh_suffix=f".{args.mesh_format}", render=not args.no_render,
                       max_frames=args.max_frames, **_fit_options(args))
+
+
+def parse_focal(value: str | None) -> float | str | None:
+    """--focal: pixels > 0, "estimate" or None."""
+    if value is None or value == "estimate":
+        return value
+    try:
+        focal = float(value)
+    except ValueError:
+        focal = float("nan")
+    if not (np.isfinite(focal) and focal > 0):
+        raise UserError(f"--focal must be a positive number of pixels or 'estimate', "
+                        f"got {value}")
+    return focal
 
 
 def _fit_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -139,8 +152,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     if image_size is None:
         raise UserError(f"{args.keypoints}: the file does not give the image size; pass "
                         "--image-size W H")
-    if args.focal is not None and not (np.isfinite(args.focal) and args.focal > 0):
-        raise UserError(f"--focal must be a positive number of pixels, got {args.focal}")
+    args.focal = parse_focal(args.focal)
     validate_keypoints(kp.keypoints, fmt)  # shape and values, before anything is loaded
     photo = None
     if args.render:
@@ -273,8 +285,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="keypoint format (default: what the file says)")
     fit.add_argument("--image-size", nargs=2, type=float, metavar=("W", "H"), default=None,
                      help="image width and height in pixels (default: what the file says)")
-    fit.add_argument("--focal", type=float, default=None,
-                     help="focal length in pixels (default: the image diagonal)")
+    fit.add_argument("--focal", "--focal-length", dest="focal", default=None,
+                     metavar="F|estimate",
+                     help="focal length in pixels, or 'estimate' (searched from the keypoints; "
+                          "default: the image diagonal)")
     _add_model_args(fit)
     fit.add_argument("--out", default="smplify_output", help="output folder")
     fit.add_argument("--name", default=None, help="output file stem (default: the input's)")

@@ -39,7 +39,7 @@ def _progress(source: Any, enabled: bool, max_frames: int | None) -> Any:
 
 def fit_inputs(inputs: Sequence[str | Path], out_dir: str | Path, *, model: Any,
                format: str | None = None, image_size: Sequence[int] | None = None,
-               focal_length: float | None = None, mesh_suffix: str = ".obj",
+               focal_length: float | str | None = None, mesh_suffix: str = ".obj",
                render: bool = True, max_frames: int | None = None, progress: bool = True,
                stdout: TextIO | None = None, stderr: TextIO | None = None,
                **options: Any) -> int:
@@ -57,8 +57,8 @@ def fit_inputs(inputs: Sequence[str | Path], out_dir: str | Path, *, model: Any,
         Keypoint format of files that do not say it.
     image_size : (width, height), optional
         For keypoint files that do not say it.
-    focal_length : float, optional
-        Pixels.
+    focal_length : float, "estimate" or None, optional
+        Pixels; None: the image diagonal; "estimate": from the keypoints (smplify.fit).
     mesh_suffix : str
         ".obj", ".ply" or ".glb".
     render : bool

@@ -7,13 +7,14 @@ initialisation, torso fit, orientation test and the four dogleg stages with the 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -21,7 +22,8 @@ from . import _core, online
 from ._owner_cache import OwnerCache
 from .capsules import INCOMPATIBLE_PART_PAIRS
 from .errors import KeypointError, SmplifyError
-from .problem import FitProblem, check_torso, fit_settings, frame_problem, start_poses
+from .focal import FocalSearch, estimate_focal_length
+from .problem import FitProblem, FitSettings, check_torso, fit_settings, frame_problem, start_poses
 from .result import FitResult, StageSummary
 
 _FLIP_CODES = {"auto": -1, False: 0, True: 1}
@@ -166,7 +168,9 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
                "num_sphere_pairs": int(report.num_sphere_pairs), "implementation": "cpp",
                "solver": "Ceres TRADITIONAL_DOGLEG, DENSE_NORMAL_CHOLESKY, analytic Jacobians",
                "start": start, "labelling": online.LABELLING_NAMES[labelling],
-               "track_energy": float(report.track_energy), **_status(stages)}
+               "track_energy": float(report.track_energy),
+               "focal_length": float(problem.focal_length),
+               "focal_length_source": problem.focal_source, **_status(stages)}
     return FitResult(
         betas=np.asarray(report.betas), global_orient=np.asarray(report.global_orient),
         body_pose=np.asarray(report.body_pose), transl=np.asarray(report.transl),
@@ -212,8 +216,11 @@ def _shared_core_fitter(problem: FitProblem) -> Any:
     return _CORE_CACHE.get(owners, (problem.format, options), lambda: _core_fitter(problem))
 
 
+FocalLength = float | Literal["estimate"] | None
+
+
 def fit(keypoints: Any, format: str, image_size: Sequence[float],
-        focal_length: float | None = None, model: Any = "open", prior: Any = "open",
+        focal_length: FocalLength = None, model: Any = "open", prior: Any = "open",
         keypoints_3d: Any = None, **options: Any) -> FitResult:
     """Fit the body model to the 2D keypoints of one person (SMPLify, SPEC §3).
 
@@ -223,8 +230,12 @@ def fit(keypoints: Any, format: str, image_size: Sequence[float],
         K is the format's keypoint count; a missing keypoint has confidence 0.
     format : "smpl24", "coco17", "openpose25", "mediapipe33" or "lsp14".
     image_size : (width, height) in pixels.
-    focal_length : pixels, or None for ``default_focal_length`` (the image diagonal; 5000
-        with ``preset="paper"``).
+    focal_length : pixels; None for ``default_focal_length`` (the image diagonal; 5000
+        with ``preset="paper"``); or "estimate": searched from the keypoints' perspective
+        (:mod:`smplify.focal`: ~14 quick fits before the fit, a few times its time).
+        ``result.camera.focal_length`` and ``summary["focal_length"]`` give the focal length
+        used, ``summary["focal_length_source"]`` where it came from ("given", "image
+        diagonal", "default_focal_length" or "estimated").
     model : "open" (the shipped model), a path to an SMPL .pkl/.npz, or a loaded model.
     prior : "open", a path to a GMM prior (.npz or the authors' gmm_08.pkl), or a loaded prior.
     keypoints_3d : (K, 3) metres, or None. The detector's own 3D keypoints (depth evidence,
@@ -279,7 +290,9 @@ class Fitter:
     model : "open", a path, or a loaded model.
     format : keypoint format name.
     image_size : (width, height), pixels.
-    focal_length : pixels or None (the image diagonal; see :func:`fit`).
+    focal_length : pixels, None (the image diagonal) or "estimate" (see :func:`fit`): then
+        estimated on the first frame fitted (and again after :meth:`reset`) and kept for the
+        frames after it (one camera).
     prior : "open", a path, or a loaded prior.
     **options : fields of :class:`smplify.FitOptions`.
 
@@ -297,11 +310,16 @@ class Fitter:
     LOST_TRACK_ENERGY_RATIO = 10.0
 
     def __init__(self, model: Any = "open", *, format: str, image_size: Sequence[float],
-                 focal_length: float | None = None, prior: Any = "open", **options: Any):
+                 focal_length: FocalLength = None, prior: Any = "open", **options: Any):
         # Every setting is checked here, once; a frame checks only its keypoints.
-        self._settings = fit_settings(format, image_size, focal_length, _model(model),
-                                      _prior(prior), options)
-        self._focal_length = None if focal_length is None else self._settings.focal_length
+        self._estimate = isinstance(focal_length, str) and focal_length == "estimate"
+        self._settings = fit_settings(format, image_size,
+                                      None if self._estimate else focal_length,
+                                      _model(model), _prior(prior), options)
+        self._focal_length: float | str | None = (
+            "estimate" if self._estimate else
+            None if focal_length is None else self._settings.focal_length)
+        self._estimated: FitSettings | None = None
         self._core: Any = None
         self._track = online.TrackState()
         self._labellings = online.labellings(self._settings.format.name)
@@ -317,7 +335,7 @@ class Fitter:
     image_size = property(lambda self: tuple(float(v) for v in self._settings.image_size),
                           doc="(width, height), pixels.")
     focal_length = property(lambda self: self._focal_length,
-                            doc="Pixels, or None for the default.")
+                            doc='Pixels, None for the default, or "estimate".')
     options = property(lambda self: self._settings.options, doc="The FitOptions of every frame.")
 
     def fit(self, keypoints: Any, warm_start: bool = True,
@@ -332,8 +350,13 @@ class Fitter:
     def _fit(self, keypoints: Any, warm_start: bool, keypoints_3d: Any) -> FitResult:
         started = time.perf_counter()
         warm = warm_start and self._track.frames > 0
+        settings = self._settings
+        if self._estimate:
+            if self._estimated is None:
+                self._estimated = _estimated_settings(settings, keypoints, keypoints_3d)
+            settings = self._estimated
         # A warm start needs no torso to place the camera (a frame with the hips hidden).
-        problem = frame_problem(self._settings, keypoints, place_camera=not warm,
+        problem = frame_problem(settings, keypoints, place_camera=not warm,
                                 keypoints_3d=keypoints_3d)
         if self._core is None:
             self._core = _shared_core_fitter(problem)
@@ -361,9 +384,11 @@ class Fitter:
         return result
 
     def reset(self) -> None:
-        """Forget the track: the next fit starts from scratch."""
+        """Forget the track (and an estimated focal length): the next fit starts from
+        scratch."""
         with self._lock:
             self._track = online.TrackState()
+            self._estimated = None
 
     def _restart(self, result: FitResult) -> None:
         """Start the track (and its shape estimate) from a fit from scratch."""
@@ -470,8 +495,45 @@ class Fitter:
         return report, "warm", earlier + float(cold.seconds), labelling
 
 
+def focal_search(settings: FitSettings, keypoints: Any,
+                 keypoints_3d: Any = None) -> FocalSearch:
+    """The focal-length search of ``focal_length="estimate"`` (:mod:`smplify.focal`): quick
+    fits (one start) of one frame at candidate focal lengths, scored by total energy.
+
+    Parameters
+    ----------
+    settings : FitSettings (its focal length is ignored; the search is centred on the image
+        diagonal).
+    keypoints : (K, 3) or (K, 2), pixels.  keypoints_3d : (K, 3) metres or None.
+
+    Returns
+    -------
+    FocalSearch: the candidates (pixels) and their scores; ``.best`` is the estimate.
+    """
+    # One start from the prior, no anchor: as measured (benchmarks/focal_estimate.py).
+    options = dataclasses.replace(settings.options, multi_start=False, starts="prior",
+                                  learned_init=False)
+    quick = dataclasses.replace(settings, options=options)
+    # Checks the keypoints (and the torso a cold fit needs) once, before any solve.
+    problem = frame_problem(quick, keypoints, keypoints_3d=keypoints_3d)
+    core = _shared_core_fitter(problem)
+    observation = _observation(problem)
+
+    def energy_at(focal: float) -> float:
+        return float(core.fit(**{**observation, "focal_length": focal}).energy.total)
+
+    return estimate_focal_length(energy_at, float(np.hypot(*settings.image_size)))
+
+
+def _estimated_settings(settings: FitSettings, keypoints: Any, keypoints_3d: Any) -> FitSettings:
+    """Settings whose focal length is estimated from one frame's keypoints."""
+    best = focal_search(settings, keypoints, keypoints_3d).best
+    return dataclasses.replace(settings, focal_length=best, focal_source="estimated")
+
+
+
 def fit_batch(list_of_keypoints: Sequence[Any], format: str, image_size: Sequence[float],
-              focal_length: float | None = None, model: Any = "open", prior: Any = "open",
+              focal_length: FocalLength = None, model: Any = "open", prior: Any = "open",
               threads: int | None = None, keypoints_3d: Sequence[Any] | None = None,
               **options: Any) -> list[FitResult]:
     """Fit many independent images in parallel (each from scratch).
@@ -479,7 +541,8 @@ def fit_batch(list_of_keypoints: Sequence[Any], format: str, image_size: Sequenc
     Parameters
     ----------
     list_of_keypoints : sequence of (K, 3) or (K, 2) arrays.
-    format, image_size, focal_length, model, prior, **options : as :func:`fit`.
+    format, image_size, focal_length, model, prior, **options : as :func:`fit`
+        ("estimate" estimates each image's own focal length).
     threads : worker threads (None: the machine's cores), each running one fit at a time on
         one thread. Ceres releases the GIL, so fits run truly in parallel.
     keypoints_3d : None, or one (K, 3) array (or None) per image, as :func:`fit`'s.

@@ -16,7 +16,7 @@ from .result import FitResult
 __all__ = ["fit_image"]
 
 
-def fit_image(image: Any, *, focal_length: float | None = None, model: Any = "open",
+def fit_image(image: Any, *, focal_length: float | str | None = None, model: Any = "open",
               max_people: int = 10, min_confidence: float = 0.5,
               detector: Detector | None = None, world_landmarks: bool = True,
               **options: Any) -> list[FitResult]:
@@ -26,8 +26,8 @@ def fit_image(image: Any, *, focal_length: float | None = None, model: Any = "op
     ----------
     image : str, Path, or (H, W, 3) uint8 array_like
         A photo file or RGB pixels (``smplify.detection.load_image``).
-    focal_length : float, optional
-        Pixels; None: the default of ``smplify.fit``.
+    focal_length : float, "estimate" or None, optional
+        Pixels; None: the default of ``smplify.fit``; "estimate": from each person's keypoints.
     model : str, Path or BodyModel
         As for ``smplify.fit``.
     max_people : int

@@ -137,7 +137,7 @@ class _VideoOut:
 
 
 def run(source: Source, out_dir: str | Path, *, model: Any = "open",
-        focal_length: float | None = None, render: bool = True, mesh_suffix: str = ".obj",
+        focal_length: float | str | None = None, render: bool = True, mesh_suffix: str = ".obj",
         detector: Any = None, max_frames: int | None = None, write: bool = True,
         progress: Callable[[Any], Any] | None = None, **options: Any) -> RunSummary:
     """Fit every person of every frame of ``source`` and write the results.
@@ -150,8 +150,8 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         Output folder (created).
     model : str, Path or BodyModel
         As for ``smplify.fit``; loaded once.
-    focal_length : float, optional
-        Pixels; None: ``smplify.fit``'s default.
+    focal_length : float, "estimate" or None, optional
+        Pixels; None: ``smplify.fit``'s default; "estimate": each track's first frame.
     render : bool
         Draw the overlays (and side views, overlay video); needs the ``render`` extra.
     mesh_suffix : str

@@ -88,6 +88,9 @@ class FitProblem:
     relabelled : bool
         Whether the keypoints (and keypoints_3d) are the given ones with the whole body's
         left/right labels swapped back (``options.left_right="auto"``).
+    focal_source : str
+        Where ``focal_length`` came from: "given", "image diagonal" or "default_focal_length"
+        (the caller gave none), "estimated" (``focal_length="estimate"``).
     """
 
     format: str
@@ -112,6 +115,7 @@ class FitProblem:
     keypoints_3d_weight: float = 0.0
     hypotheses: tuple[tuple[np.ndarray, np.ndarray, np.ndarray | None, float], ...] = ()
     relabelled: bool = False
+    focal_source: str = "given"
 
     @property
     def num_keypoints(self) -> int:
@@ -155,7 +159,7 @@ class FitSettings:
         Principal point (w/2, h/2), pixels.
     torso_keypoints : (4,) int64
         Indices of left shoulder, right shoulder, left hip, right hip.
-    model, prior, capsule_regressor, options : as in :class:`FitProblem`.
+    model, prior, capsule_regressor, options, focal_source : as in :class:`FitProblem`.
     """
 
     format: Any
@@ -168,6 +172,7 @@ class FitSettings:
     prior: Any
     capsule_regressor: Any
     options: FitOptions
+    focal_source: str = "given"
 
 
 def fit_settings(format: str, image_size: Any, focal_length: float | None = None,
@@ -214,7 +219,8 @@ def fit_settings(format: str, image_size: Any, focal_length: float | None = None
     return FitSettings(format=fmt, resolved=_targets(fmt, body_model), image_size=_frozen(size),
                        focal_length=focal, center=_frozen(size / 2.0),
                        torso_keypoints=_frozen(torso), model=body_model, prior=pose_prior,
-                       capsule_regressor=caps, options=opts)
+                       capsule_regressor=caps, options=opts,
+                       focal_source=_focal_source(focal_length, opts))
 
 
 def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool = True,
@@ -260,7 +266,7 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
         center=settings.center, torso_keypoints=torso, torso_confident=_frozen(torso_ok),
         model=settings.model, prior=settings.prior,
         capsule_regressor=settings.capsule_regressor, options=settings.options,
-        relabelled=mirror is not None,
+        relabelled=mirror is not None, focal_source=settings.focal_source,
         **_learned_and_3d(settings, xy, conf, keypoints_3d, place_camera, mirror))
 
 
@@ -439,11 +445,21 @@ def default_focal_length(image_size: np.ndarray, options: FitOptions) -> float:
     return float(options.default_focal_length)
 
 
+def _focal_source(focal_length: Any, options: FitOptions) -> str:
+    if focal_length is not None:
+        return "given"
+    return ("image diagonal" if options.default_focal_length == "diagonal"
+            else "default_focal_length")
+
+
 def _focal_length(focal_length: Any, image_size: np.ndarray, options: FitOptions) -> float:
     if focal_length is None:
         return default_focal_length(image_size, options)
+    if isinstance(focal_length, str) and focal_length == "estimate":
+        raise ValueError("focal_length: 'estimate' is taken by smplify.fit, Fitter, fit_batch "
+                         "and fit_image, not here; give pixels or None")
     if isinstance(focal_length, bool) or not isinstance(focal_length, (int, float, np.number)):
-        raise TypeError(f"focal_length: expected a number of pixels or None, got "
+        raise TypeError(f"focal_length: expected a number of pixels, None or 'estimate', got "
                         f"{type(focal_length).__name__}")
     try:
         value = float(focal_length)

@@ -66,6 +66,10 @@ class FitResult:
         - ``orientation``: "initial" or "flipped";
         - ``sideways``: bool, whether the view looked sideways;
         - ``tried``: data energy per orientation tried ("initial", "flipped");
+        - ``focal_length``: the focal length used, pixels (= ``camera.focal_length``);
+        - ``focal_length_source``: where it came from: "given", "image diagonal",
+          "default_focal_length" (the caller gave none) or "estimated"
+          (``focal_length="estimate"``, :mod:`smplify.focal`);
         - ``seconds``: wall time of the whole fit;
         - ``implementation``: "cpp" or "reference";
         - ``solver``: the solver and Jacobians used.

@@ -233,6 +233,8 @@ def fit_problem(problem: FitProblem, jacobian: StageJacobian | None = None) -> F
         keypoints_2d=project(problem, keypoints_3d), energy=energy,
         summary={"stages": [torso_summary, *stages], "orientation": orientation,
                  "sideways": sideways, "tried": tried,
+                 "focal_length": float(problem.focal_length),
+                 "focal_length_source": problem.focal_source,
                  "seconds": time.perf_counter() - start, "implementation": "reference",
                  "solver": "scipy.optimize.least_squares trf, "
                            + ("complex-step" if jacobian is None else "analytic") + " Jacobians"})
