@@ -65,6 +65,9 @@ import numpy_smplify  # noqa: E402
 
 RESULTS = HERE / "results" / "bench_baselines.json"
 FORMATS = ("smpl24", "coco17", "openpose25", "mediapipe33", "lsp14")
+# Every implementation runs the same algorithm: SMPLify's single start from the prior, no
+# learned initialiser (its hypotheses and anchor are C++-only defaults of some formats).
+PRIOR_STARTS = {"starts": "prior", "learned_init": False}
 IMPLS = ("cpp-single", "cpp-batch", "numpy-analytic", "reference", "torch-smplifyx",
          "torch-batched-f32")
 
@@ -104,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                        view="side" if i % 4 == 3 else "front", noise_px=1.0)
              for i in range(args.n)]
     problems = [build_problem(c.keypoints, c.format, c.image_size, c.focal_length, model,
-                              prior) for c in cases]
+                              prior, PRIOR_STARTS) for c in cases]
     for problem, case in list(zip(problems, cases, strict=True))[:3]:  # exact Jacobians?
         error = numpy_smplify.check_jacobian(problem, np.r_[case.global_orient,
                                                             case.body_pose] + 0.05,
@@ -113,25 +116,26 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"numpy_smplify's Jacobian is off by {error:.2e}")
     rows: dict[str, list[dict[str, float] | None]] = {k: [None] * args.n for k in IMPLS}
     smplify.fit(cases[0].keypoints, cases[0].format, cases[0].image_size,
-                cases[0].focal_length, model, prior, multi_start=False)  # warm caches
+                cases[0].focal_length, model, prior, multi_start=False,
+                **PRIOR_STARTS)  # warm caches
     torch.set_num_threads(1)
     for i, (case, problem) in enumerate(zip(cases, problems, strict=True)):
         call = (case.keypoints, case.format, case.image_size, case.focal_length, model, prior)
         start = time.perf_counter()
-        res = smplify.fit(*call, multi_start=False, threads=1)
+        res = smplify.fit(*call, multi_start=False, threads=1, **PRIOR_STARTS)
         rows["cpp-single"][i] = _record(problem, case, res.pose, res.betas, res.transl,
                                         time.perf_counter() - start)
         start = time.perf_counter()
-        res = numpy_smplify.fit(*call, multi_start=False)
+        res = numpy_smplify.fit(*call, multi_start=False, **PRIOR_STARTS)
         rows["numpy-analytic"][i] = _record(problem, case, res.pose, res.betas, res.transl,
                                             time.perf_counter() - start)
         if i < args.subset:
             start = time.perf_counter()
-            res = smplify.reference.fit(*call, multi_start=False)
+            res = smplify.reference.fit(*call, multi_start=False, **PRIOR_STARTS)
             rows["reference"][i] = _record(problem, case, res.pose, res.betas, res.transl,
                                            time.perf_counter() - start)
             start = time.perf_counter()
-            res = torch_smplify.fit(*call)
+            res = torch_smplify.fit(*call, **PRIOR_STARTS)
             rows["torch-smplifyx"][i] = _record(problem, case, res.pose, res.betas,
                                                 res.transl, time.perf_counter() - start)
         print(f"#{i:02d} {case.format:12s} " + "  ".join(
@@ -145,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(max_workers=threads) as pool:
         fitted = list(pool.map(lambda c: smplify.fit(
             c.keypoints, c.format, c.image_size, c.focal_length, model, prior,
-            multi_start=False, threads=1), cases))
+            multi_start=False, threads=1, **PRIOR_STARTS), cases))
     batch_seconds["cpp-batch"] = time.perf_counter() - start
     for i, res in enumerate(fitted):
         rows["cpp-batch"][i] = _record(problems[i], cases[i], res.pose, res.betas, res.transl,

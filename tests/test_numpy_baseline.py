@@ -24,8 +24,9 @@ def test_analytic_jacobian_equals_the_complex_step(open_model, open_prior, proce
     model = open_model if which == "open" else procedural_model
     rng = np.random.default_rng(3)
     case = make_case(model, open_prior, format, rng, noise_px=3.0)
+    # The baseline is SMPLify's single prior start (no learned initialiser's anchor).
     problem = build_problem(case.keypoints, format, case.image_size, case.focal_length, model,
-                            open_prior)
+                            open_prior, {"starts": "prior", "learned_init": False})
     pose = np.r_[case.global_orient, case.body_pose] + rng.normal(0.0, 0.1, 72)
     for stage in (0, 3):
         error = numpy_smplify.check_jacobian(problem, pose, 0.5 * case.betas,
