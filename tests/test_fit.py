@@ -627,7 +627,7 @@ def test_the_gil_is_released_while_the_solver_runs(model, prior):
 
     case = make_case(model, prior, "mediapipe33", np.random.default_rng(41))
     problem = build_problem(case.keypoints, case.format, case.image_size, case.focal_length,
-                            model, prior, {"flip": True})
+                            model, prior, {"flip": True, "starts": "prior", "learned_init": False})
     core, observation = fitting._core_fitter(problem), fitting._observation(problem)
     count = [0]
     stop = threading.Event()
