@@ -410,6 +410,22 @@ class Fitter:
         cold = self._core.fit(**observation)
         return cold, "warm, lost the person, then cold", float(report.seconds), 0
 
+    def _refit(self, problem: FitProblem, observation: dict[str, Any]) -> Any:
+        """The periodic or strain refit's fit: warm fits (no E_track) from the learned
+        initialiser's best readings, placed where the track is, the lowest robust data term
+        kept; the full fit from scratch where no initialiser ships for the format."""
+        starts = online.learned_starts(self.format, problem.keypoints,
+                                       observation["confidence"], problem.image_size,
+                                       problem.focal_length)
+        if starts is None:
+            return self._core.fit(**observation)
+        track = self._track
+        fits = [self._core.fit(**observation, initial_pose=pose, initial_betas=track.betas,
+                               initial_transl=track.transl[-1]) for pose in starts]
+        data = [online.robust_data(problem, problem.keypoints, problem.weights, r,
+                                   self.options.selection_sigma) for r in fits]
+        return fits[int(np.argmin(data))]
+
     def _track_frame(self, problem: FitProblem,
                      observation: dict[str, Any]) -> tuple[Any, str, float, int]:
         """One warm-started frame (:mod:`smplify.online`): the fitted labellings' best
@@ -464,7 +480,7 @@ class Fitter:
                 check_torso(problem.keypoints[problem.torso_keypoints], problem.torso_confident)
             except KeypointError:
                 return report, "warm", earlier, labelling
-            cold = self._core.fit(**_observation(problem))
+            cold = self._refit(problem, observation)
             # Judged as the fit from scratch judges its starts: the robust data term at
             # σ = selection_sigma (E_track and the priors would keep the track's basin).
             perm = self._labellings[labelling]

@@ -23,6 +23,8 @@ Per warm-started frame:
    or when more than ``track_max_swapped_frames`` frames in a row read as whole-body
    swapped (then the detector is right and the track faces the wrong way). After a cut or
    a facing recovery the track restarts from the fit from scratch.
+5. **Refits.** Periodically and when the track strains, warm fits from the learned
+   initialiser's best readings (:func:`learned_starts`) are tried against the track.
 """
 
 from __future__ import annotations
@@ -187,3 +189,23 @@ def turn_degrees(orient_a: np.ndarray, orient_b: np.ndarray) -> float:
     """Angle between two orientations' forward axes, degrees."""
     c = float(np.clip(forward_axis(orient_a) @ forward_axis(orient_b), -1.0, 1.0))
     return float(np.degrees(np.arccos(c)))
+
+
+#: Hypotheses of the learned initialiser a periodic or strain refit starts from.
+REFIT_HYPOTHESES = 2
+
+
+def learned_starts(format: str, keypoints: np.ndarray, confidence: np.ndarray,
+                   image_size: Any, focal_length: float) -> list[np.ndarray] | None:
+    """(72,) poses (global orient, body pose) of the learned initialiser's best
+    :data:`REFIT_HYPOTHESES` readings of the keypoints ((K, 2) pixels, ``confidence`` (K,)),
+    or None when no initialiser ships for ``format`` (the refit then fits from scratch)."""
+    from . import initializer
+
+    if format not in initializer.available_formats():
+        return None
+    xy = np.where(np.isfinite(keypoints), keypoints, 0.0)
+    hypotheses = initializer.load_initializer(format).predict(
+        np.column_stack([xy, confidence]), image_size, focal_length)
+    return [np.concatenate([h.global_orient, h.body_pose])
+            for h in hypotheses[:REFIT_HYPOTHESES]]

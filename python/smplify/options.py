@@ -131,14 +131,16 @@ class FitOptions:
     track_max_jump : float
         Metres per frame of the pelvis (see ``track_max_turn``).
     track_refit_every : int
-        Every this many frames the track is also fitted from scratch (all starts), and
-        moves to that fit's basin when its energy (without E_track) is below
+        Every this many frames the track is also refitted (warm fits from the learned
+        initialiser's two best readings, ``smplify.initializer``; a fit from scratch, all
+        starts, for a format without one), and moves to that fit's basin when its robust
+        data term is below
         ``track_refit_margin`` of the track's: a warm start alone keeps the basin it is in.
         0: never.
     track_refit_margin : float
         See ``track_refit_every``.
     track_refit_ratio : float
-        A frame is also fitted from scratch (as ``track_refit_every``) when its data energy
+        A frame is also refitted (as ``track_refit_every``) when its data energy
         exceeds this multiple of the least of the track's last ten frames' (the track strains
         against the keypoints). 0: never.
     starts : "auto", "prior", "initializer" or "both"
