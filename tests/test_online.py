@@ -267,3 +267,16 @@ def test_refits_start_from_the_learned_initialiser_where_it_ships(model, clips, 
     assert counting.from_scratch == (5 if scratch else 0), counting.from_scratch
     assert np.mean([pa_mpjpe(r.joints, j) for r, j in zip(results, video.joints,
                                                           strict=True)]) < 0.1
+
+
+def test_forward_axis_is_the_rotation_matrix_third_column() -> None:
+    from scipy.linalg import expm
+
+    rng = np.random.default_rng(16)
+    for omega in [*rng.normal(size=(20, 3)) * 2.0, np.zeros(3), np.array([np.pi, 0.0, 0.0])]:
+        skew = np.array([[0.0, -omega[2], omega[1]], [omega[2], 0.0, -omega[0]],
+                         [-omega[1], omega[0], 0.0]])
+        np.testing.assert_allclose(smplify.online.forward_axis(omega), expm(skew)[:, 2],
+                                   atol=1e-12)
+    assert smplify.online.turn_degrees(np.zeros(3), np.array([0.0, np.pi, 0.0])) == \
+        pytest.approx(180.0)

@@ -29,6 +29,7 @@ Per warm-started frame:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,16 +174,17 @@ def robust_data(problem: FitProblem, keypoints: np.ndarray, weights: np.ndarray,
 
 
 def forward_axis(global_orient: np.ndarray) -> np.ndarray:
-    """(3,) the body's forward (+z) axis in the camera frame."""
-    omega = np.asarray(global_orient, dtype=np.float64)
-    angle = float(np.linalg.norm(omega))
+    """(3,) the body's forward (+z) axis in the camera frame: R(ω) e_z by Rodrigues,
+    e_z cos φ + (k × e_z) sin φ + k k_z (1 − cos φ) with ω = φ k, written out in scalars (a
+    frame's checks call it twice; NumPy's cross product cost more than the rest)."""
+    x, y, z = (float(v) for v in global_orient)
+    angle = math.sqrt(x * x + y * y + z * z)
     if angle < 1e-12:
         return np.array([0.0, 0.0, 1.0])
-    k = omega / angle
-    z = np.array([0.0, 0.0, 1.0])
-    # Rodrigues applied to e_z.
-    return (z * np.cos(angle) + np.cross(k, z) * np.sin(angle)
-            + k * (k @ z) * (1.0 - np.cos(angle)))
+    kx, ky, kz = x / angle, y / angle, z / angle
+    c, s = math.cos(angle), math.sin(angle)
+    return np.array([ky * s + kx * kz * (1.0 - c), -kx * s + ky * kz * (1.0 - c),
+                     c + kz * kz * (1.0 - c)])
 
 
 def turn_degrees(orient_a: np.ndarray, orient_b: np.ndarray) -> float:
