@@ -86,8 +86,20 @@ def tracked(video: sv.SyntheticVideo, model: object, options: dict[str, object],
     return out
 
 
-def score(joints: np.ndarray, video: sv.SyntheticVideo, seconds: float) -> dict[str, float]:
-    return {"fps": video.num_frames / seconds,
+def since(start: tuple[float, float]) -> tuple[float, float]:
+    """(wall, CPU) seconds since ``start`` = (perf_counter, process_time) taken then."""
+    return time.perf_counter() - start[0], time.process_time() - start[1]
+
+
+def now() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def score(joints: np.ndarray, video: sv.SyntheticVideo,
+          seconds: tuple[float, float]) -> dict[str, float]:
+    """Accuracy and speed of one method on one clip; ``seconds``: (wall, CPU of the whole
+    process, i.e. summed over its threads)."""
+    return {"fps": video.num_frames / seconds[0], "cpu_fps": video.num_frames / seconds[1],
             "pa_mpjpe_mm": 1000 * float(np.mean([pa_mpjpe(joints[t], video.joints[t])
                                                  for t in range(video.num_frames)])),
             "accel_error_mm": 1000 * sv.acceleration_error(joints, video.joints),
@@ -115,30 +127,26 @@ def main() -> None:
                "swapped_frames": int(video.swapped.sum()),
                "dropped_frames": int(video.dropped.sum()),
                "truth_accel_mm": 1000 * sv.mean_acceleration(video.joints)}
-        start = time.perf_counter()
-        row["per-frame"] = score(hold_last(per_frame(video, model)), video,
-                                 time.perf_counter() - start)
-        start = time.perf_counter()
+        start = now()
+        row["per-frame"] = score(hold_last(per_frame(video, model)), video, since(start))
+        start = now()
         warm = hold_last(tracked(video, model, PLAIN_WARM))
-        seconds = time.perf_counter() - start
-        row["warm Fitter"] = score(warm, video, seconds)
-        start = time.perf_counter()
-        smoothed = savgol_filter(warm, args.window, 2, axis=0)
-        row["warm Fitter + Savitzky-Golay"] = score(
-            smoothed, video, seconds + time.perf_counter() - start)
+        row["warm Fitter"] = score(warm, video, since(start))
+        smoothed = savgol_filter(warm, args.window, 2, axis=0)  # start: the warm fits' too
+        row["warm Fitter + Savitzky-Golay"] = score(smoothed, video, since(start))
         frame_seconds: list[tuple[float, float]] = []
-        start = time.perf_counter()
+        start = now()
         online = hold_last(tracked(video, model, {}, frame_seconds))
-        row["online Fitter"] = score(online, video, time.perf_counter() - start)
+        row["online Fitter"] = score(online, video, since(start))
         wall, cpu = 1000 * np.array(frame_seconds).T
         row["online Fitter"].update({
             "median_ms_per_frame": float(np.median(wall)),
             "median_cpu_ms_per_frame": float(np.median(cpu)),
             "mean_cpu_ms_per_frame": float(np.mean(cpu))})
-        start = time.perf_counter()
+        start = now()
         seq_fit = smplify.fit_sequence(video.keypoints, FORMAT, video.image_size,
                                        video.focal_length, model=model, threads=1)
-        row["fit_sequence"] = score(seq_fit.joints, video, time.perf_counter() - start)
+        row["fit_sequence"] = score(seq_fit.joints, video, since(start))
         row["fit_sequence"]["summary"] = {
             k: seq_fit.summary[k] for k in ("init_seconds", "solve_seconds",
                                             "linear_solver_seconds", "evaluation_seconds",
@@ -152,6 +160,7 @@ def main() -> None:
                   f"accel error {r['accel_error_mm']:6.1f}  accel {r['accel_mm']:6.1f} mm/f²")
 
     summary = {m: {"fps_median": float(np.median([r[m]["fps"] for r in rows])),
+                   "cpu_fps_median": float(np.median([r[m]["cpu_fps"] for r in rows])),
                    "pa_mpjpe_mm": float(np.mean([r[m]["pa_mpjpe_mm"] for r in rows])),
                    "accel_error_mm": float(np.mean([r[m]["accel_error_mm"] for r in rows])),
                    "accel_mm": float(np.mean([r[m]["accel_mm"] for r in rows]))}
@@ -163,7 +172,8 @@ def main() -> None:
     print(f"\nover {len(rows)} clips (truth's own accel {truth:.1f} mm/frame²):")
     for m in METHODS:
         s = summary[m]
-        print(f"  {m:30s} {s['fps_median']:7.1f} fps  PA-MPJPE {s['pa_mpjpe_mm']:6.1f} mm  "
+        print(f"  {m:30s} {s['fps_median']:7.1f} fps ({s['cpu_fps_median']:7.1f} of CPU)  "
+              f"PA-MPJPE {s['pa_mpjpe_mm']:6.1f} mm  "
               f"accel error {s['accel_error_mm']:6.1f}  accel {s['accel_mm']:6.1f} mm/f²")
     online = summary["online Fitter"]
     print(f"  online Fitter: median {online['median_ms_per_frame']:.2f} ms/frame wall, "

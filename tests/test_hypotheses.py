@@ -133,8 +133,11 @@ def test_options_are_checked(open_model):
     # "auto" is the prior's starts where no initialiser ships, the initialiser's elsewhere.
     lsp = smplify.Fitter(open_model, format="lsp14", image_size=(100, 100))
     assert (lsp.options.starts, lsp.options.learned_init) == ("prior", False)
-    coco = smplify.Fitter(open_model, format="coco17", image_size=(100, 100))
+    coco = smplify.Fitter(open_model, format="coco17", image_size=(100, 100), starts="auto")
     assert (coco.options.starts, coco.options.learned_init) == ("initializer", True)
+    # The defaults: the prior's starts, anchored to the initialiser where one ships.
+    default = smplify.Fitter(open_model, format="coco17", image_size=(100, 100))
+    assert (default.options.starts, default.options.learned_init) == ("prior", True)
 
 
 def test_a_warm_start_runs_no_hypotheses(open_model):

@@ -152,7 +152,8 @@ class FitOptions:
         ``hypothesis_score_weight`` · (log p_max − log p) (p: the initialiser's probability of
         the reading, p_max the best-scored one's; 0 for the prior's starts). Formats with a
         shipped initialiser only; "auto": the initialiser's where one ships for the format,
-        else the prior's.
+        else the prior's. Default "prior": the hypotheses, chosen on a tune half, did not
+        hold on held-out sets (docs/design.md, "Defaults").
     hypothesis_first_stage : int
         The stage (0-based) a hypothesis start begins with (the last if there are fewer): the
         earlier, strong-prior stages would pull a reading back to the prior's own.
@@ -212,7 +213,7 @@ class FitOptions:
     track_refit_every: int = 10
     track_refit_margin: float = 1.0
     track_refit_ratio: float = 2.5
-    starts: Literal["auto", "prior", "initializer", "both"] = "auto"
+    starts: Literal["auto", "prior", "initializer", "both"] = "prior"
     hypothesis_first_stage: int = 2
     hypothesis_score_weight: float = 1000.0
     left_right: Literal["as_given", "auto"] = "as_given"
