@@ -135,9 +135,9 @@ def test_options_are_checked(open_model):
     assert (lsp.options.starts, lsp.options.learned_init) == ("prior", False)
     coco = smplify.Fitter(open_model, format="coco17", image_size=(100, 100), starts="auto")
     assert (coco.options.starts, coco.options.learned_init) == ("initializer", True)
-    # The defaults: the prior's starts, anchored to the initialiser where one ships.
+    # The defaults: SMPLify's, the prior's starts without the initialiser's anchor.
     default = smplify.Fitter(open_model, format="coco17", image_size=(100, 100))
-    assert (default.options.starts, default.options.learned_init) == ("prior", True)
+    assert (default.options.starts, default.options.learned_init) == ("prior", False)
 
 
 def test_a_warm_start_runs_no_hypotheses(open_model):

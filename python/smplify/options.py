@@ -152,8 +152,9 @@ class FitOptions:
         ``hypothesis_score_weight`` · (log p_max − log p) (p: the initialiser's probability of
         the reading, p_max the best-scored one's; 0 for the prior's starts). Formats with a
         shipped initialiser only; "auto": the initialiser's where one ships for the format,
-        else the prior's. Default "prior": the hypotheses, chosen on a tune half, did not
-        hold on held-out sets (docs/design.md, "Defaults").
+        else the prior's. Default "prior" (with ``learned_init`` False): the initialiser's
+        starts and anchor, chosen on a tune half, did not hold on held-out sets
+        (docs/design.md, "Defaults").
     hypothesis_first_stage : int
         The stage (0-based) a hypothesis start begins with (the last if there are fewer): the
         earlier, strong-prior stages would pull a reading back to the prior's own.
@@ -196,7 +197,7 @@ class FitOptions:
     selection_sigma: float = 20.0
     keypoints_3d_weight: float = 300.0
     keypoints_3d_sigma: float = 0.2
-    learned_init: bool | Literal["auto"] = "auto"
+    learned_init: bool | Literal["auto"] = False
     anchor_weight: float = 50.0
     track: bool = True
     warm_stages: int = 1
