@@ -133,7 +133,8 @@ def test_options_are_checked(open_model):
     # "auto" is the prior's starts where no initialiser ships, the initialiser's elsewhere.
     lsp = smplify.Fitter(open_model, format="lsp14", image_size=(100, 100))
     assert (lsp.options.starts, lsp.options.learned_init) == ("prior", False)
-    coco = smplify.Fitter(open_model, format="coco17", image_size=(100, 100), starts="auto")
+    coco = smplify.Fitter(open_model, format="coco17", image_size=(100, 100), starts="auto",
+                          learned_init="auto")
     assert (coco.options.starts, coco.options.learned_init) == ("initializer", True)
     # The defaults: SMPLify's, the prior's starts without the initialiser's anchor.
     default = smplify.Fitter(open_model, format="coco17", image_size=(100, 100))
