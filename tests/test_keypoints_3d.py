@@ -84,8 +84,8 @@ def test_fitter_and_batch_take_keypoints_3d(open_model, cases):
     batch = smplify.fit_batch([found.keypoints[i]] * 2, *args, model=open_model,
                               keypoints_3d=[points_3d[i], None], threads=1)
     np.testing.assert_allclose(batch[0].pose, one.pose, atol=1e-9)
-    # Without 3D keypoints the second image's E_3D is the learned initialiser's anchor.
-    assert batch[1].energy["keypoints_3d"] > 0.0
+    # Without 3D keypoints the second image has no E_3D (learned_init is off by default).
+    assert batch[0].energy["keypoints_3d"] > 0.0 and batch[1].energy["keypoints_3d"] == 0.0
     with pytest.raises(ValueError, match="keypoints_3d: expected None or one entry per image"):
         smplify.fit_batch([found.keypoints[i]] * 2, *args, model=open_model,
                           keypoints_3d=[points_3d[i]])
