@@ -66,7 +66,7 @@ import numpy_smplify  # noqa: E402
 RESULTS = HERE / "results" / "bench_baselines.json"
 FORMATS = ("smpl24", "coco17", "openpose25", "mediapipe33", "lsp14")
 # Every implementation runs the same algorithm: SMPLify's single start from the prior, no
-# learned initialiser (its hypotheses and anchor are C++-only defaults of some formats).
+# learned initialiser (its hypotheses and anchor, options of some formats, are C++ only).
 PRIOR_STARTS = {"starts": "prior", "learned_init": False}
 IMPLS = ("cpp-single", "cpp-batch", "numpy-analytic", "reference", "torch-smplifyx",
          "torch-batched-f32")

@@ -194,8 +194,8 @@ def run_case(case: Any, model: Any, prior: Any, impls: list[str],
     """Fit one case with each implementation in ``impls``; returns one row per fit."""
     args = (case.keypoints, case.format, case.image_size, case.focal_length)
     # The targets are for one core. Every implementation starts from the prior (SMPLify's
-    # starts): the learned initialiser's hypotheses and anchor, defaults of three formats,
-    # exist in C++ only, so they would make the rows different algorithms.
+    # starts), pinned: the learned initialiser's hypotheses and anchor (options for three
+    # formats) exist in C++ only, so they would make the rows different algorithms.
     kw = {"model": model, "prior": prior, "threads": 1, "starts": "prior", "learned_init": False}
     problem = build_problem(*args, model, prior, {"multi_start": False, "starts": "prior",
                                                   "learned_init": False})

@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import smplify
@@ -46,6 +48,19 @@ def mean_and_error(values: list[float]) -> tuple[float, float]:
     """Mean and its standard error."""
     v = np.asarray(values, dtype=float)
     return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else 0.0
+
+
+def recovery_cases(model: Any, prior: Any, args: argparse.Namespace
+                   ) -> Iterator[tuple[str, int, Any, Any]]:
+    """(format, seed, clean case, noisy case) of the recovery set: ``args.cases`` front views
+    per format, case i of format f from seed ``args.seed + 100 f + i``; the noisy one is the
+    same body with NOISE."""
+    for f, format in enumerate(smplify.format_names()):
+        for i in range(args.cases):
+            seed = args.seed + 100 * f + i
+            clean = make_case(model, prior, format, np.random.default_rng(seed))
+            noisy = make_case(model, prior, format, np.random.default_rng(seed), **NOISE)
+            yield format, seed, clean, noisy
 
 
 def case_arguments(description: str, cases: int, seed: int, output: Path,
@@ -76,20 +91,16 @@ def main() -> None:
 
     model, prior = smplify.load_model("open"), smplify.load_prior("open")
     rows = []
-    for f, format in enumerate(smplify.format_names()):
-        for i in range(args.cases):
-            seed = args.seed + 100 * f + i
-            clean = make_case(model, prior, format, np.random.default_rng(seed))
-            noisy = make_case(model, prior, format, np.random.default_rng(seed), **NOISE)
-            row = {"format": format, "seed": seed}
-            for kind, case in (("clean", clean), ("noisy", noisy)):
-                for rule in RULES:
-                    fit = smplify.fit(case.keypoints, format, case.image_size,
-                                      case.focal_length, model=model, prior=prior,
-                                      start_selection=rule)
-                    row[f"{kind} {rule} pa"] = 1000.0 * pa_mpjpe(fit.joints, clean.joints)
-                    row[f"{kind} {rule} reproj"] = reprojection_error(fit, clean)
-            rows.append(row)
+    for format, seed, clean, noisy in recovery_cases(model, prior, args):
+        row = {"format": format, "seed": seed}
+        for kind, case in (("clean", clean), ("noisy", noisy)):
+            for rule in RULES:
+                fit = smplify.fit(case.keypoints, format, case.image_size,
+                                  case.focal_length, model=model, prior=prior,
+                                  start_selection=rule)
+                row[f"{kind} {rule} pa"] = 1000.0 * pa_mpjpe(fit.joints, clean.joints)
+                row[f"{kind} {rule} reproj"] = reprojection_error(fit, clean)
+        rows.append(row)
 
     columns = [f"{kind} {rule} {metric}" for kind in ("clean", "noisy") for rule in RULES
                for metric in ("pa", "reproj")]

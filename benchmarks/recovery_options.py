@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import smplify
-from recovery import NOISE, case_arguments, mean_and_error
+from recovery import case_arguments, mean_and_error, recovery_cases
 from smplify.synthetic import make_case, pa_mpjpe, reprojection_error
 
 RESULTS = Path(__file__).resolve().parent / "results" / "recovery_options.json"
@@ -43,24 +43,20 @@ def main() -> None:
     smplify.fit(*_args(make_case(model, prior, "coco17", np.random.default_rng(0))),
                 model=model, prior=prior, multi_start=False)  # build the C++ problems once
     rows = []
-    for f, format in enumerate(smplify.format_names()):
-        for i in range(args.cases):
-            seed = args.seed + 100 * f + i
-            clean = make_case(model, prior, format, np.random.default_rng(seed))
-            noisy = make_case(model, prior, format, np.random.default_rng(seed), **NOISE)
-            row: dict[str, object] = {"format": format, "seed": seed}
-            for kind, case in (("clean", clean), ("noisy", noisy)):
-                for name, options in OPTIONS.items():
-                    fit = smplify.fit(*_args(case), model=model, prior=prior, **options)
-                    row[f"{kind} {name} pa"] = 1000.0 * pa_mpjpe(fit.joints, clean.joints)
-                    row[f"{kind} {name} reproj"] = reprojection_error(fit, clean)
-            start = time.perf_counter()
-            fit = smplify.fit(*_args(clean), model=model, prior=prior, multi_start=False,
-                              threads=1)
-            row["single start seconds"] = time.perf_counter() - start
-            row["clean single start pa"] = 1000.0 * pa_mpjpe(fit.joints, clean.joints)
-            row["clean single start reproj"] = reprojection_error(fit, clean)
-            rows.append(row)
+    for format, seed, clean, noisy in recovery_cases(model, prior, args):
+        row: dict[str, object] = {"format": format, "seed": seed}
+        for kind, case in (("clean", clean), ("noisy", noisy)):
+            for name, options in OPTIONS.items():
+                fit = smplify.fit(*_args(case), model=model, prior=prior, **options)
+                row[f"{kind} {name} pa"] = 1000.0 * pa_mpjpe(fit.joints, clean.joints)
+                row[f"{kind} {name} reproj"] = reprojection_error(fit, clean)
+        start = time.perf_counter()
+        fit = smplify.fit(*_args(clean), model=model, prior=prior, multi_start=False,
+                          threads=1)
+        row["single start seconds"] = time.perf_counter() - start
+        row["clean single start pa"] = 1000.0 * pa_mpjpe(fit.joints, clean.joints)
+        row["clean single start reproj"] = reprojection_error(fit, clean)
+        rows.append(row)
 
     summary: dict[str, object] = {}
     for key in rows[0]:

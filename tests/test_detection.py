@@ -91,8 +91,7 @@ def test_detect_and_fit_image_on_the_photo(detection, messi5):
     assert np.median(gap[confident]) < 12.0  # pixels, on a 342 px tall photo
     # MediaPipe's world landmarks reach the fit as keypoints_3d (SPEC §6), unless declined.
     assert results[0].energy["keypoints_3d"] > 0.0
-    # Declined, E_3D holds only the learned initialiser's anchor (on by default for
-    # mediapipe33), and nothing once that is off too.
+    # Declined (and without the learned initialiser's anchor, an option), no E_3D.
     plain = smplify.fit_image(messi5, world_landmarks=False, learned_init=False)
     assert plain[0].energy["keypoints_3d"] == 0.0
 
