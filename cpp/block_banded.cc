@@ -74,21 +74,25 @@ bool BlockBandedSystem::Solve(double lambda, const std::vector<int>& fixed_list,
   auto at = [](int t, int k) { return t * (kBand + 1) + k; };
   for (int t = 0; t < num_frames_; ++t) {
     Eigen::MatrixXd a = Damped(Lower(t, 0), lambda, fixed + t * m_);
+    // Only the lower triangle is updated (a symmetric rank-m update: half a product's
+    // flops) and read (Eigen's LLT reads the lower triangle).
     for (int k = 1; k <= kBand && t - k >= 0; ++k) {
-      a.noalias() -= L[at(t - k, k)] * L[at(t - k, k)].transpose();
+      a.selfadjointView<Eigen::Lower>().rankUpdate(L[at(t - k, k)], -1.0);
     }
     diag[t].compute(a);
     if (diag[t].info() != Eigen::Success) return false;
     L[at(t, 0)] = diag[t].matrixL();
     for (int k = 1; k <= kBand && t + k < num_frames_; ++k) {
-      Eigen::MatrixXd b = Lower(t, k);
+      Eigen::MatrixXd& b = L[at(t, k)];
+      b = Lower(t, k);
       ZeroFixed(fixed + (t + k) * m_, fixed + t * m_, &b);
       // minus Σ over the frames s < t both rows t + k and t reach: L(t+k, s) L(t, s)ᵀ
       for (int l = k + 1; l <= kBand && t + k - l >= 0 && t - (l - k) >= 0; ++l) {
         const int s = t + k - l;  // L(t + k, s) has offset l; L(t, s) offset l − k
         b.noalias() -= L[at(s, l)] * L[at(s, l - k)].transpose();
       }
-      L[at(t, k)] = diag[t].matrixL().solve(b.transpose()).transpose();
+      // L(t+k, t) L(t, t)ᵀ = b, solved in place (no transposed copies).
+      diag[t].matrixU().solveInPlace<Eigen::OnTheRight>(b);
     }
   }
   // A⁻¹ applied to a stacked (n_x × c) right-hand side: forward, then back substitution.

@@ -56,13 +56,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model", type=Path,
                     default=bpp.REPO / "python" / "smplify" / "data" / "open_body_neutral.npz")
     ap.add_argument("--frames", type=int, default=240)
+    ap.add_argument("--clips", nargs="+", default=list(CLIPS),
+                    help="held-out clips (path endings); other held-out clips than the "
+                         "default make a tuning set that the tests and bench_video never "
+                         "score, e.g. test/basketball/basketball_1.txt test/soccer/soccer_1.txt")
     ap.add_argument("--out", type=Path,
                     default=bpp.REPO / "tests" / "data" / "heldout_sequences.npz")
     args = ap.parse_args(argv)
     skel = bpp.skeleton_from_model(args.model)
     listing = {str(p): (kind, p, asf) for kind, p, asf in mocap_io.list_clips(args.mocap)}
     seqs, names = [], []
-    for clip in CLIPS:
+    for clip in args.clips:
         match = [v for k, v in listing.items() if k.endswith(clip)]
         if len(match) != 1 or not bpp.is_heldout(clip, match[0][1]):
             raise SystemExit(f"{clip}: not found once among the held-out clips of {args.mocap}")

@@ -35,9 +35,18 @@ from . import _core
 from .errors import KeypointError, SmplifyError
 from .fitting import Fitter, _shared_core_fitter
 from .keypoints import get_format, validate_keypoints
-from .left_right import LIMB_PARTS, limb_swap_index, mirror_index
 from .problem import build_problem
 from .result import Camera
+from .sequence_start import (
+    TRACK_KINDS,
+    Track,
+    best_labelling,
+    hypotheses,
+    interpolate,
+    label_between,
+    run_track,
+    viterbi_path,
+)
 
 
 @dataclass(frozen=True)
@@ -62,14 +71,17 @@ class SequenceOptions:
     temporal_orient_weight: float = 0.5
     temporal_pose_weight: float = 0.25
     temporal_transl_weight: float = 0.5
-    sequence_iterations: int = 4
-    swap_rounds: int = 2
+    sequence_iterations: int = 3
+    swap_rounds: int = 1
     swap_margin: float = 0.7
     linear_solver: Literal["auto", "iterative"] = "auto"
+    initial_tracks: tuple[str, ...] = ("reverse", "online")
+    keyframe_step: int = 4
+    transition_weight: float = 3.0
 
     def __post_init__(self) -> None:
         for name in ("temporal_orient_weight", "temporal_pose_weight", "temporal_transl_weight",
-                     "swap_margin"):
+                     "swap_margin", "transition_weight"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
                     or not np.isfinite(value) or value < 0:
@@ -77,9 +89,14 @@ class SequenceOptions:
         if self.linear_solver not in ("auto", "iterative"):
             raise ValueError(f"linear_solver must be 'auto' or 'iterative', got "
                              f"{self.linear_solver!r}")
-        for name in ("sequence_iterations", "swap_rounds"):
+        tracks = self.initial_tracks
+        if isinstance(tracks, str) or not isinstance(tracks, (tuple, list)) or not tracks \
+                or any(k not in TRACK_KINDS for k in tracks):
+            raise ValueError(f"initial_tracks: expected a non-empty tuple of names from "
+                             f"{TRACK_KINDS}, got {tracks!r}")
+        for name in ("sequence_iterations", "swap_rounds", "keyframe_step"):
             value = getattr(self, name)
-            low = 1 if name == "sequence_iterations" else 0
+            low = 0 if name == "swap_rounds" else 1
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
@@ -164,12 +181,9 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
     if not observed.any():
         raise KeypointError("keypoints: every frame has all confidences zero; nothing to fit")
 
-    # The start is the plain warm-started track (track=False): the labelling is chosen here,
-    # before each frame (_initial_fits). The online track as the start measured 57.6 against
-    # 68.5 mm on bench_video but lost tests/test_sequence.py's dance case (90.9 vs 90.0 mm
-    # for per-frame fits); left for the sequence fit's owner to decide.
-    fitter = Fitter(model, format=fmt.name, image_size=image_size, focal_length=focal_length,
-                    prior=prior, **{"track": False, **fit_options})
+    make_fitter = {"model": model, "format": fmt.name, "image_size": image_size,
+                   "focal_length": focal_length, "prior": prior, **fit_options}
+    fitter = Fitter(**{**make_fitter, "track": False})
     # The format's weight per keypoint on this model (0 where it has no point).
     first = int(np.flatnonzero(observed)[0])
     problem = build_problem(np.column_stack([xy[first], np.ones(len(xy[first]))]), fmt.name,
@@ -179,14 +193,12 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
     core = _shared_core_fitter(problem)
     camera = problem.camera
 
-    perm = np.tile(np.arange(fmt.num_keypoints), (len(xy), 1))
-    hypotheses = _hypotheses(fmt.name)
-    pose, betas, transl, fitted = _initial_fits(fitter, xy, conf, observed, perm,
-                                                format_weights, hypotheses,
-                                                seq_options.swap_margin)
+    labellings = hypotheses(fmt.name)
+    pose, betas, transl, perm, depth, start_summary = _start(
+        make_fitter, xy, conf, observed, format_weights, labellings, seq_options,
+        camera.focal_length, fitter.options.selection_sigma)
     init_seconds = time.perf_counter() - start
 
-    depth = float(np.median((transl + fitter.model.rest_joints(betas)[0])[fitted, 2]))
     scale = camera.focal_length / max(depth, 1e-3)  # pixels per metre at the person
     temporal = scale * np.array([seq_options.temporal_orient_weight,
                                  seq_options.temporal_pose_weight,
@@ -217,7 +229,7 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
         if solve_core is core:
             break
         predicted = camera.project(report["keypoints"].reshape(len(xy), -1, 3))
-        changed = _choose_swaps(predicted, xy, conf, format_weights, perm, hypotheses,
+        changed = _choose_swaps(predicted, xy, conf, format_weights, perm, labellings,
                                 fitter.options.selection_sigma, seq_options.swap_margin)
         # Settled labels skip the remaining rounds of hypotheses: on to the last solve.
         round_ = round_ + 1 if changed else seq_options.swap_rounds
@@ -246,7 +258,7 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
                  "evaluation_seconds": totals["evaluation_seconds"],
                  "iterations": int(totals["iterations"]), "solves": solves,
                  "termination": report["termination"],
-                 "initial_fits": int(fitted.sum()),
+                 **start_summary,
                  "relabelled_frames": np.flatnonzero((perm != identity).any(axis=1)).tolist(),
                  "temporal_weights": temporal.tolist(),
                  "solver": report["solver"]})
@@ -275,91 +287,63 @@ def _validate(keypoints: Any, fmt: Any) -> tuple[np.ndarray, np.ndarray]:
     return xy, conf
 
 
-def _initial_fits(fitter: Fitter, xy: np.ndarray, conf: np.ndarray, observed: np.ndarray,
-                  perm: np.ndarray, format_weights: np.ndarray, hypotheses: list[np.ndarray],
-                  margin: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Warm-started per-frame fits; frames without one are interpolated (held at the ends).
+def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
+           observed: np.ndarray, format_weights: np.ndarray, labellings: list[np.ndarray],
+           options: SequenceOptions, focal_length: float, selection_sigma: float
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, dict[str, Any]]:
+    """The joint solve's start (:mod:`smplify.sequence_start`): the candidate tracks through
+    every ``keyframe_step``-th observed frame (and the last), one path through their fits by
+    Viterbi, the frames between interpolated and labelled against the body's keypoints
+    interpolated in the image.
 
-    Before a frame is fitted, its labelling is chosen against the previous fit's keypoints
-    (:func:`_best_labelling`; the motion between two frames is small next to a swap), so a
-    swapped frame does not drag the warm start's limbs across; ``perm`` (T, K) records it.
-
-    Returns pose (T, 72), betas (B,) (the median of the fits'), transl (T, 3) and the (T,)
-    mask of fitted frames.
+    Returns pose (T, 72), betas (B,) (the median of the path's), transl (T, 3), the
+    labelling per frame (T, K) (the path's; as labelled between keyframes), the person's
+    median depth Z (metres) and a summary (tracks, switches between them).
     """
-    from scipy.spatial.transform import Rotation, Slerp
-
-    num_frames = len(xy)
-    pose = np.zeros((num_frames, 72))
-    transl = np.zeros((num_frames, 3))
-    betas = []
-    fitted = np.zeros(num_frames, dtype=bool)
-    last = None
-    for t in np.flatnonzero(observed):
-        if last is not None:
-            perm[t] = _best_labelling(last.keypoints_2d, xy[t], conf[t], format_weights,
-                                      hypotheses, fitter.options.selection_sigma, margin)
-        try:
-            res = fitter.fit(np.column_stack([xy[t, perm[t]], conf[t, perm[t]]]))
-        except KeypointError:
-            continue  # no torso to place the camera, and no previous frame to start from
-        last = res
-        pose[t] = res.pose
-        transl[t] = res.transl
-        betas.append(res.betas)
-        fitted[t] = True
+    frames = np.flatnonzero(observed)
+    keyframes = np.union1d(frames[::options.keyframe_step], frames[-1:])
+    tracks: list[Track] = [run_track(kind, make_fitter, xy, conf, keyframes, format_weights,
+                                     labellings, options.swap_margin)
+                           for kind in options.initial_tracks]
+    fitted = np.any([tr.fitted for tr in tracks], axis=0)
     if not fitted.any():
         raise KeypointError("keypoints: no frame could be fitted on its own (each needs 3 of "
                             "the 4 torso keypoints, or a fitted frame before it)")
-    idx = np.flatnonzero(fitted)
-    frames = np.arange(num_frames)
-    for c in range(3, 72):
-        pose[:, c] = np.interp(frames, idx, pose[idx, c])
-    for c in range(3):
-        transl[:, c] = np.interp(frames, idx, transl[idx, c])
-    rotations = Rotation.from_rotvec(pose[idx, :3])
-    clamped = np.clip(frames, idx[0], idx[-1])
-    pose[:, :3] = (Slerp(idx, rotations)(clamped) if len(idx) > 1
-                   else rotations[np.zeros(num_frames, dtype=int)]).as_rotvec()
-    return pose, np.median(np.stack(betas), axis=0), transl, fitted
-
-
-def _hypotheses(format: str) -> list[np.ndarray]:
-    """Keypoint permutations a detector's left/right confusions amount to (identity first)."""
-    out = [np.arange(len(mirror_index(format))), mirror_index(format)]
-    out += [limb_swap_index(format, limb) for limb in LIMB_PARTS]
-    unique: list[np.ndarray] = []
-    for p in out:
-        if not any(np.array_equal(p, q) for q in unique):
-            unique.append(p)
-    return unique
-
-
-def _best_labelling(predicted: np.ndarray, xy: np.ndarray, conf: np.ndarray,
-                    format_weights: np.ndarray, hypotheses: list[np.ndarray], sigma: float,
-                    margin: float) -> np.ndarray:
-    """Of one frame's labellings (keypoint permutations), the one whose robust 2D error
-    Σ w ρ²(‖x̂ − x‖; σ) against the body's predicted keypoints (K, 2) is lowest; the labelled
-    one (hypotheses[0]) unless another is below ``margin`` of its error."""
-    costs = []
-    for h in hypotheses:
-        w = conf[h] * format_weights
-        e2 = np.sum((xy[h] - predicted) ** 2, axis=1)
-        ok = (w > 0) & np.isfinite(e2)
-        costs.append(float(np.sum(w[ok] * sigma**2 * e2[ok] / (sigma**2 + e2[ok]))))
-    best = int(np.argmin(costs))
-    return hypotheses[best] if costs[best] < margin * costs[0] else hypotheses[0]
+    keys = np.flatnonzero(fitted)
+    pelvis = np.concatenate([tr.joints[tr.fitted, 0, 2] for tr in tracks])
+    depth = float(np.median(pelvis))
+    path = viterbi_path(tracks, keys, focal_length / max(depth, 1e-3),
+                        options.transition_weight)
+    num_frames, num_keypoints = conf.shape
+    pose, transl = np.zeros((num_frames, 72)), np.zeros((num_frames, 3))
+    keypoints_2d = np.zeros((num_frames, num_keypoints, 2))
+    perm = np.tile(np.arange(num_keypoints), (num_frames, 1))
+    for t, s in zip(keys, path, strict=True):
+        pose[t], transl[t], perm[t] = tracks[s].pose[t], tracks[s].transl[t], tracks[s].perm[t]
+        keypoints_2d[t] = tracks[s].keypoints_2d[t]
+    pose, transl = interpolate(pose, transl, fitted)
+    label_between(keypoints_2d, fitted, xy, conf, observed, perm, format_weights, labellings,
+                  selection_sigma, options.swap_margin)
+    betas = np.median(np.stack([tracks[s].betas[t] for t, s in zip(keys, path, strict=True)]),
+                      axis=0)
+    summary = {"initial_tracks": list(options.initial_tracks),
+               "keyframes": int(len(keys)),
+               "path_frames": {kind: int(np.sum(path == i))
+                               for i, kind in enumerate(options.initial_tracks)},
+               "path_switches": int(np.count_nonzero(np.diff(path)))}
+    return pose, betas, transl, perm, depth, summary
 
 
 def _choose_swaps(predicted: np.ndarray, xy: np.ndarray, conf: np.ndarray,
                   format_weights: np.ndarray, perm: np.ndarray, hypotheses: list[np.ndarray],
                   sigma: float, margin: float) -> bool:
-    """:func:`_best_labelling` of every frame against the fitted body's (T, K, 2) keypoints;
-    updates ``perm`` (T, K) in place and says whether any frame's labelling changed."""
+    """:func:`smplify.sequence_start.best_labelling` of every frame against the fitted
+    body's (T, K, 2) keypoints; updates ``perm`` (T, K) in place and says whether any
+    frame's labelling changed."""
     changed = False
     for t in range(len(xy)):
-        choice = _best_labelling(predicted[t], xy[t], conf[t], format_weights, hypotheses,
-                                 sigma, margin)
+        choice = best_labelling(predicted[t], xy[t], conf[t], format_weights, hypotheses,
+                                sigma, margin)
         if not np.array_equal(choice, perm[t]):
             perm[t] = choice
             changed = True

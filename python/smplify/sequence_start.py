@@ -1,0 +1,197 @@
+"""The start of ``smplify.fit_sequence``: candidate tracks, one path through them by Viterbi.
+
+A warm-started track keeps the depth reading (which limb is nearer, which way the body
+faces) of the basin it starts in; between basins the 2D fits about equally well, so one
+track can spend a whole clip in a wrong reading. Offline, several tracks through the same
+keyframes are cheap to run, and they land in different readings in different stretches:
+
+- ``"plain"``: the plain warm-started Fitter (``track=False``), forward in time, each
+  keyframe's labelling (as seen, left/right mirrored, arms or legs swapped) chosen against
+  the previous fit's keypoints (:func:`best_labelling`);
+- ``"reverse"``: the same, backward in time (it starts from the last frame's basin);
+- ``"online"``: the online Fitter (``smplify.online``: temporal rows, swap hypotheses,
+  refits from the learned initialiser's readings), forward.
+
+Each track fits only every ``step``-th observed frame (the keyframes; the joint solve fills
+the frames between). At every keyframe each track's fit is a state; the path minimises
+
+    Σ_k E_data(s_k) + w_tr Σ_k mean_j ‖(f / Z) (P(s_k)_j − P(s_{k−1})_j)‖²
+
+over the states s_k: E_data the robust 2D error Σ w ρ(‖x̂ − x‖; σ = ``selection_sigma``)
+of the state's keypoints against its labelling of the detections (pixels²), P the 24 joints
+relative to the pelvis in the camera frame (metres: a limb's depth reading and the body's
+facing change them, a shift in depth does not), f / Z pixels per metre at the person, w_tr
+``transition_weight``. Dynamic programming (Viterbi) over the keyframes, O(K · S²).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import online
+from .errors import KeypointError
+from .fitting import Fitter
+from .left_right import LIMB_PARTS, limb_swap_index, mirror_index
+
+#: Kinds of candidate track (module docstring).
+TRACK_KINDS = ("plain", "reverse", "online")
+
+
+@dataclass
+class Track:
+    """One candidate track's fits at the keyframes (NaN / False where it has none).
+
+    Attributes
+    ----------
+    pose : (T, 72).  transl : (T, 3).  betas : (T, B).
+    joints : (T, 24, 3) camera frame, metres.
+    keypoints_2d : (T, K, 2) the fit's keypoints projected, pixels.
+    perm : (T, K) the labelling fitted (keypoint permutation).
+    data : (T,) robust 2D error (module docstring), inf where not fitted.
+    fitted : (T,) bool.
+    """
+
+    pose: np.ndarray
+    transl: np.ndarray
+    betas: np.ndarray
+    joints: np.ndarray
+    keypoints_2d: np.ndarray
+    perm: np.ndarray
+    data: np.ndarray
+    fitted: np.ndarray
+
+
+def hypotheses(format: str) -> list[np.ndarray]:
+    """Keypoint permutations a detector's left/right confusions amount to (identity first)."""
+    out = [np.arange(len(mirror_index(format))), mirror_index(format)]
+    out += [limb_swap_index(format, limb) for limb in LIMB_PARTS]
+    unique: list[np.ndarray] = []
+    for p in out:
+        if not any(np.array_equal(p, q) for q in unique):
+            unique.append(p)
+    return unique
+
+
+def robust_error(predicted: np.ndarray, xy: np.ndarray, w: np.ndarray, sigma: float) -> float:
+    """Σ_k w_k ρ(‖x̂_k − x_k‖; σ) (Geman-McClure, pixels²) over the finite, weighted rows of
+    predicted (K, 2) and xy (K, 2)."""
+    e2 = np.sum((xy - predicted) ** 2, axis=1)
+    ok = (w > 0) & np.isfinite(e2)
+    return float(np.sum(w[ok] * sigma**2 * e2[ok] / (sigma**2 + e2[ok])))
+
+
+def best_labelling(predicted: np.ndarray, xy: np.ndarray, conf: np.ndarray,
+                   format_weights: np.ndarray, perms: list[np.ndarray], sigma: float,
+                   margin: float) -> np.ndarray:
+    """Of one frame's labellings (keypoint permutations), the one whose robust 2D error
+    against the body's predicted keypoints (K, 2) is lowest; the labelled one (perms[0])
+    unless another is below ``margin`` of its error."""
+    costs = [robust_error(predicted, xy[h], conf[h] * format_weights, sigma) for h in perms]
+    best = int(np.argmin(costs))
+    return perms[best] if costs[best] < margin * costs[0] else perms[0]
+
+
+def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
+              keyframes: np.ndarray, format_weights: np.ndarray, perms: list[np.ndarray],
+              margin: float) -> Track:
+    """One candidate track through ``keyframes`` (module docstring); ``make_fitter``: the
+    :class:`smplify.Fitter` arguments (``track`` is set here)."""
+    if kind not in TRACK_KINDS:
+        raise ValueError(f"initial_tracks: expected names from {TRACK_KINDS}, got {kind!r}")
+    fitter = Fitter(**{**make_fitter, "track": kind == "online"})
+    sigma = fitter.options.selection_sigma
+    num_frames, num_keypoints = conf.shape
+    labellings = online.labellings(fitter.format)
+    num_betas = fitter.model.num_betas
+    track = Track(pose=np.full((num_frames, 72), np.nan), transl=np.full((num_frames, 3), np.nan),
+                  betas=np.full((num_frames, num_betas), np.nan),
+                  joints=np.full((num_frames, 24, 3), np.nan),
+                  keypoints_2d=np.full((num_frames, num_keypoints, 2), np.nan),
+                  perm=np.tile(np.arange(num_keypoints), (num_frames, 1)),
+                  data=np.full(num_frames, np.inf), fitted=np.zeros(num_frames, dtype=bool))
+    last = None
+    for t in (keyframes[::-1] if kind == "reverse" else keyframes):
+        if last is not None and kind != "online":
+            track.perm[t] = best_labelling(last.keypoints_2d, xy[t], conf[t], format_weights,
+                                           perms, sigma, margin)
+        try:
+            res = fitter.fit(np.column_stack([xy[t, track.perm[t]], conf[t, track.perm[t]]]))
+        except KeypointError:
+            continue  # no torso to place the camera, and no previous frame to start from
+        if kind == "online":
+            track.perm[t] = labellings[online.LABELLING_NAMES.index(res.summary["labelling"])]
+        last = res
+        p = track.perm[t]
+        track.pose[t], track.transl[t], track.betas[t] = res.pose, res.transl, res.betas
+        track.joints[t] = res.joints
+        track.keypoints_2d[t] = res.keypoints_2d
+        track.data[t] = robust_error(res.keypoints_2d, xy[t, p], conf[t, p] * format_weights,
+                                     sigma)
+        track.fitted[t] = True
+    return track
+
+
+def viterbi_path(tracks: list[Track], keyframes: np.ndarray, pixels_per_metre: float,
+                 transition_weight: float) -> np.ndarray:
+    """(len(keyframes),) the index of the track chosen at each keyframe (module docstring);
+    only keyframes some track fitted are given (the caller drops the others)."""
+    num = len(tracks)
+    data = np.array([[tr.data[t] for tr in tracks] for t in keyframes])  # (K, S)
+    rel = np.array([[tr.joints[t] - tr.joints[t, :1] for tr in tracks] for t in keyframes])
+    cost = data[0].copy()
+    back = np.zeros((len(keyframes), num), dtype=int)
+    for k in range(1, len(keyframes)):
+        # (S_prev, S_next) mean squared joint displacement in pixels.
+        d = rel[k - 1][:, None] - rel[k][None, :]
+        move = np.mean(np.sum(d**2, axis=-1), axis=-1) * pixels_per_metre**2
+        move = np.where(np.isfinite(move), move, np.inf)
+        total = cost[:, None] + transition_weight * move
+        back[k] = np.argmin(total, axis=0)
+        cost = total[back[k], np.arange(num)] + data[k]
+    path = np.empty(len(keyframes), dtype=int)
+    path[-1] = int(np.argmin(cost))
+    for k in range(len(keyframes) - 1, 0, -1):
+        path[k - 1] = back[k, path[k]]
+    return path
+
+
+def label_between(keypoints_2d: np.ndarray, fitted: np.ndarray, xy: np.ndarray,
+                  conf: np.ndarray, observed: np.ndarray, perm: np.ndarray,
+                  format_weights: np.ndarray, perms: list[np.ndarray], sigma: float,
+                  margin: float) -> None:
+    """Labels the observed frames between keyframes (``perm`` (T, K), in place) by
+    :func:`best_labelling` against the body's keypoints (T, K, 2, valid where ``fitted``)
+    interpolated linearly in the image from the keyframes on either side."""
+    idx = np.flatnonzero(fitted)
+    frames = np.flatnonzero(observed & ~fitted)
+    if len(idx) == 0 or len(frames) == 0:
+        return
+    flat = keypoints_2d[idx].reshape(len(idx), -1)
+    between = np.stack([np.interp(frames, idx, flat[:, c]) for c in range(flat.shape[1])],
+                       axis=1).reshape(len(frames), -1, 2)
+    for t, predicted in zip(frames, between, strict=True):
+        perm[t] = best_labelling(predicted, xy[t], conf[t], format_weights, perms, sigma,
+                                 margin)
+
+
+def interpolate(pose: np.ndarray, transl: np.ndarray, fitted: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Frames without a fit filled in: linear (slerp for the orientation) between the fitted
+    ones, held at the ends. pose (T, 72), transl (T, 3), fitted (T,) bool."""
+    from scipy.spatial.transform import Rotation, Slerp
+
+    num_frames = len(pose)
+    pose, transl = pose.copy(), transl.copy()
+    idx = np.flatnonzero(fitted)
+    frames = np.arange(num_frames)
+    for c in range(3, 72):
+        pose[:, c] = np.interp(frames, idx, pose[idx, c])
+    for c in range(3):
+        transl[:, c] = np.interp(frames, idx, transl[idx, c])
+    rotations = Rotation.from_rotvec(pose[idx, :3])
+    clamped = np.clip(frames, idx[0], idx[-1])
+    pose[:, :3] = (Slerp(idx, rotations)(clamped) if len(idx) > 1
+                   else rotations[np.zeros(num_frames, dtype=int)]).as_rotvec()
+    return pose, transl
