@@ -164,17 +164,24 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
   }
   SolveOutcome out;
   out.solver = "Levenberg-Marquardt, block-banded Cholesky";
-  BlockBandedSystem system(num_frames, kFrame, num_betas);
+  // The system at the parameters and a spare: a trial point is evaluated with its Jacobians
+  // into the spare, which becomes the system when the step is accepted (LM steps here are
+  // mostly accepted; a residual-only evaluation of the trial followed by a second one with
+  // Jacobians cost one more pass over the frames a step).
+  BlockBandedSystem first(num_frames, kFrame, num_betas), second(num_frames, kFrame, num_betas);
+  BlockBandedSystem* system = &first;
+  BlockBandedSystem* spare = &second;
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   std::vector<RowMajor> jacobians;
   std::vector<double*> jacobian_ptrs;
   std::vector<Location> locations;
   Eigen::VectorXd rows;
-  // ½ Σ ‖r‖² at the parameters; with `assemble`, also JᵀJ and −Jᵀr into the system.
-  auto evaluate = [&](bool assemble) {
+  // ½ Σ ‖r‖² at the parameters; with a `target`, also JᵀJ and −Jᵀr into it.
+  auto evaluate = [&](BlockBandedSystem* target) {
     const auto start = std::chrono::steady_clock::now();
+    const bool assemble = target != nullptr;
     evaluation->PrepareForEvaluation(assemble, true);
-    if (assemble) system.SetZero();
+    if (assemble) target->SetZero();
     double cost = 0.0;
     for (const Residual& r : residuals) {
       const int n = r.cost->num_residuals();
@@ -197,13 +204,13 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
       cost += 0.5 * rows.squaredNorm();
       if (!assemble) continue;
       for (size_t i = 0; i < num_blocks; ++i) {
-        system.gradient().segment(index(locations[i]), sizes[i]).noalias() -=
+        target->gradient().segment(index(locations[i]), sizes[i]).noalias() -=
             jacobians[i].transpose() * rows;
         for (size_t j = 0; j < num_blocks; ++j) {
           // Same frame (or both β): the whole symmetric block; across frames: the lower one.
           if (key(locations[i]) > key(locations[j]) ||
               locations[i].frame == locations[j].frame) {
-            system.AddBlock(locations[i].frame, locations[i].offset, locations[j].frame,
+            target->AddBlock(locations[i].frame, locations[i].offset, locations[j].frame,
                             locations[j].offset, jacobians[i].transpose() * jacobians[j]);
           }
         }
@@ -212,7 +219,7 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
     out.evaluation_seconds += Seconds(start);
     return std::isfinite(cost) ? cost : std::numeric_limits<double>::infinity();
   };
-  double cost = evaluate(true);
+  double cost = evaluate(system);
   out.initial_cost = out.final_cost = cost;
   if (!std::isfinite(cost)) return out;
   out.termination = "NO_CONVERGENCE";
@@ -223,14 +230,14 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
   while (out.iterations < options.max_iterations) {
     ++out.iterations;
     const auto start = std::chrono::steady_clock::now();
-    const bool solved = system.Solve(mu, fixed, &delta);
+    const bool solved = system->Solve(mu, fixed, &delta);
     out.linear_solver_seconds += Seconds(start);
     if (!solved) {
       mu *= nu;
       nu *= 2.0;
       continue;
     }
-    const double predicted = delta.dot(system.gradient()) - 0.5 * system.Quadratic(delta);
+    const double predicted = delta.dot(system->gradient()) - 0.5 * system->Quadratic(delta);
     saved = *frames;
     saved_betas = *betas;
     for (int t = 0; t < num_frames; ++t) {
@@ -240,14 +247,17 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
       p.transl += delta.segment<3>(t * kFrame + 3 + kBodyPoseSize);
     }
     *betas += delta.tail(num_betas);
-    const double trial = evaluate(false);
+    // The last step needs no Jacobians: no step follows it.
+    const bool last = out.iterations >= options.max_iterations;
+    const double trial = evaluate(last ? nullptr : spare);
     const double rho = (cost - trial) / predicted;
     if (predicted > 0.0 && std::isfinite(trial) && rho > 1e-3) {
       mu *= std::max(1.0 / 3.0, 1.0 - std::pow(2.0 * rho - 1.0, 3));
       nu = 2.0;
       const double decrease = cost - trial;
-      cost = evaluate(true);
+      cost = trial;
       out.final_cost = cost;
+      if (!last) std::swap(system, spare);
       if (decrease < options.function_tolerance * (cost + decrease)) {
         out.termination = "CONVERGENCE";
         break;

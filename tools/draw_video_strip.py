@@ -3,6 +3,7 @@ tracking), the online Fitter and (with --sequence) fit_sequence, from the camera
 body's left.
 
     python tools/draw_video_strip.py OUT.png [--clip 3] [--start 120] [--frames 120] [--sequence]
+        [--sequence-options '{"keyframe_step": 1}']
 
 The clip is one of ``tests/data/heldout_sequences.npz`` (held-out CMU mocap) seen through the
 synthetic detector with its default errors (``smplify.synthetic_video``; seed 100 + clip, as
@@ -16,6 +17,7 @@ Fitter (green) and fit_sequence (blue) from the camera, then the same from the b
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
@@ -45,13 +47,15 @@ def main() -> None:
     parser.add_argument("--start", type=int, default=120)
     parser.add_argument("--frames", type=int, default=120)
     parser.add_argument("--sequence", action="store_true", help="add fit_sequence's rows")
+    parser.add_argument("--sequence-options", type=json.loads, default={},
+                        help="fit_sequence's options as JSON (e.g. to draw an earlier start)")
     args = parser.parse_args()
     model = smplify.load_model("open")
     seq = sv.load_sequences(SEQUENCES)[args.clip]
     video = sv.make_video(model, seq, "coco17", np.random.default_rng(100 + args.clip),
                           frames=slice(args.start, args.start + args.frames))
     fit = smplify.fit_sequence(video.keypoints, "coco17", video.image_size, video.focal_length,
-                               model=model) if args.sequence else None
+                               model=model, **args.sequence_options) if args.sequence else None
     tracks = {}
     for name, options in (("warm", PLAIN_WARM), ("online", {})):
         fitter = smplify.Fitter(model, format="coco17", image_size=video.image_size,

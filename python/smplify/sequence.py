@@ -1,7 +1,11 @@
 """Offline fitting of a video: ``smplify.fit_sequence`` (SPEC §6 "Time").
 
-1. Per-frame fits with :class:`smplify.Fitter`, each warm-started from the previous frame;
-   frames without a fit (no person, or no torso to start from) are interpolated.
+1. The start (:mod:`smplify.sequence_start`): candidate tracks of warm-started
+   :class:`smplify.Fitter` fits (the plain warm Fitter and the online Fitter) through every
+   ``keyframe_step``-th frame, one path through their fits chosen by dynamic programming
+   (Viterbi: data energy plus a cost on the body's change between keyframes); frames
+   between keyframes and frames without a fit (no person, or no torso to start from) are
+   interpolated.
 2. One Ceres problem over all frames (``cpp/sequence_fitter.h``): one shared β, every
    frame's SMPLify terms at the last stage's weights, and acceleration terms on the global
    orientation (as rotation matrices), body pose and translation of every three consecutive
@@ -66,17 +70,22 @@ class SequenceOptions:
     linear_solver : "auto": Levenberg-Marquardt on the block-banded normal equations
         (``cpp/block_banded.h``); "iterative": Ceres' Levenberg-Marquardt with conjugate
         gradients (CGNR), ~10× slower, kept to compare.
+    initial_tracks : the candidate tracks of the start, names from
+        ``smplify.sequence_start.TRACK_KINDS`` ("plain", "reverse", "online").
+    keyframe_step : the tracks fit every this many observed frames (and the last one).
+    transition_weight : w_tr of the path's cost on the body's change between keyframes
+        (``smplify.sequence_start``).
     """
 
     temporal_orient_weight: float = 0.5
     temporal_pose_weight: float = 0.25
     temporal_transl_weight: float = 0.5
     sequence_iterations: int = 3
-    swap_rounds: int = 1
+    swap_rounds: int = 0
     swap_margin: float = 0.7
     linear_solver: Literal["auto", "iterative"] = "auto"
-    initial_tracks: tuple[str, ...] = ("reverse", "online")
-    keyframe_step: int = 4
+    initial_tracks: tuple[str, ...] = ("plain", "online")
+    keyframe_step: int = 3
     transition_weight: float = 3.0
 
     def __post_init__(self) -> None:
