@@ -126,7 +126,10 @@ class SequenceResult:
         (the triple centred on the frame); and "shape": the shared shape prior's energy.
     observed : (T,) bool, frames with at least one keypoint.
     faces : (F, 3) the model's triangles.
-    summary : dict: seconds (total, init, solve), iterations, termination, swapped frames.
+    summary : dict: seconds (total, init, solve), iterations, solves, termination,
+        relabelled frames, and the start's candidate tracks ("initial_tracks"), number of
+        keyframes, keyframes the path took from each track ("path_frames") and its switches
+        between tracks ("path_switches").
     """
 
     betas: np.ndarray
