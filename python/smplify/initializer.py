@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from . import fixed_order
 from .errors import KeypointError
 
 __all__ = ["Hypothesis", "Initializer", "available_formats", "features", "load_initializer",
@@ -149,11 +150,13 @@ class Initializer:
 
         Input layer and ReLU; residual ReLU blocks; a linear output layer.
         """
+        # Products in a fixed summation order (smplify.fixed_order): a BLAS's vary in the
+        # last bits with its thread count, and so would the fits started from the readings.
         (w, b), *hidden, (w_out, b_out) = self._layers
-        h = np.maximum(x @ w.T + b, 0.0)
+        h = np.maximum(fixed_order.rows_times(x, w) + b, 0.0)
         for w, b in hidden:
-            h = h + np.maximum(h @ w.T + b, 0.0)
-        return h @ w_out.T + b_out
+            h = h + np.maximum(fixed_order.rows_times(h, w) + b, 0.0)
+        return fixed_order.rows_times(h, w_out) + b_out
 
     def decode(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Raw output (N, D) → rotations (N, M, 24, 3, 3), betas (N, 10), scores (N, M)."""

@@ -24,8 +24,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import scipy.linalg
 
+from . import fixed_order
 from .errors import ModelFileError
 
 NUM_POSE = 69  # θ[3:72]: the 23 body joints' axis-angles
@@ -74,18 +74,18 @@ class GMMPosePrior:
         weights = weights / weights.sum()
         chol_cov = np.empty_like(covars)
         prec_chol = np.empty_like(covars)
-        eye = np.eye(NUM_POSE)
+        # In a fixed summation order (smplify.fixed_order): LAPACK's and BLAS's results vary
+        # in the last bits with their thread count, and a fit could end elsewhere for it.
         for i in range(k):
             try:
-                chol_cov[i] = np.linalg.cholesky(covars[i])  # Σ = C Cᵀ
+                chol_cov[i] = fixed_order.cholesky(covars[i])  # Σ = C Cᵀ
             except np.linalg.LinAlgError:
                 raise ValueError(f"{source}: 'covars'[{i}] is not positive definite") from None
             # Σ⁻¹ = C⁻ᵀ C⁻¹; its lower Cholesky factor is L = cholesky(Σ⁻¹). Build Σ⁻¹ from
             # the triangular inverse (stable), then factor it.
-            c_inv = scipy.linalg.solve_triangular(chol_cov[i], eye, lower=True)
-            precision = c_inv.T @ c_inv
+            precision = fixed_order.gram(fixed_order.lower_inverse(chol_cov[i]))
             try:
-                prec_chol[i] = np.linalg.cholesky(0.5 * (precision + precision.T))
+                prec_chol[i] = fixed_order.cholesky(0.5 * (precision + precision.T))
             except np.linalg.LinAlgError:
                 raise ValueError(f"{source}: 'covars'[{i}] is too ill-conditioned to "
                                  "invert") from None

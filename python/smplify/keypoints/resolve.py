@@ -112,7 +112,8 @@ class ResolvedFormat:
             if self.joint_index[k] >= 0:
                 out[k] = j[self.joint_index[k]]
             elif len(self.vertex_ids[k]):
-                out[k] = self.vertex_weights[k] @ v[self.vertex_ids[k]]
+                # einsum, not BLAS: the same bits whatever BLAS's thread count (fixed_order)
+                out[k] = np.einsum("v,vc->c", self.vertex_weights[k], v[self.vertex_ids[k]])
             else:
                 raise ValueError(
                     f"keypoint {self.format.keypoint_names[k]!r} uses the model's keypoint "
