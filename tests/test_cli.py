@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import smplify
 import smplify.installed
+from extras import need_renderer
 from hand_fit import HandFit
 from PIL import Image
 from smplify.cli import main
@@ -146,6 +147,7 @@ def test_read_keypoint_file_rejects_bad_files(tmp_path, content, fragment):
 # --- fit --------------------------------------------------------------------------------------
 def test_fit_writes_mesh_params_and_picture(tmp_path, capsys, procedural_npz, procedural_model,
                                            hand_fit):
+    need_renderer()  # --render draws the fit (smplify[render])
     out_dir = tmp_path / "out"
     code, out, err = run(capsys, "fit", EXAMPLE, "--model", procedural_npz, "--out", out_dir,
                          "--render", "--flip", "always", "--threads", "2", "--focal", "600")
@@ -170,6 +172,7 @@ def test_fit_writes_mesh_params_and_picture(tmp_path, capsys, procedural_npz, pr
 
 
 def test_fit_overlays_on_a_photo_and_reads_openpose(tmp_path, capsys, procedural_npz, hand_fit):
+    need_renderer()  # --render draws the fit (smplify[render])
     photo = tmp_path / "photo.png"
     Image.new("RGB", (640, 360), (0, 0, 90)).save(photo)
     code, _, err = run(capsys, "fit", openpose_file(tmp_path), "--image-size", "640", "360",
@@ -219,6 +222,7 @@ def test_fit_without_smplify_fit_says_so(tmp_path, capsys, procedural_npz, monke
 
 
 def test_fit_end_to_end_with_the_real_fit(tmp_path, capsys, procedural_npz):
+    need_renderer()  # --render draws the fit (smplify[render])
     code, out, err = run(capsys, "fit", EXAMPLE, "--model", procedural_npz, "--out", tmp_path,
                          "--render")
     assert code == 0, err

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import smplify
 import smplify.installed
+from extras import need_module, need_renderer, unavailable
 from hand_fit import HandFit
 from PIL import Image
 from smplify import demo
@@ -23,6 +24,7 @@ def test_packaged_keypoints_are_the_example_file():
 
 
 def test_pose_only_demo_writes_a_posed_mesh(tmp_path, capsys, procedural_npz, procedural_model):
+    need_renderer()  # the demo draws its pictures (smplify[render])
     code = demo.main(["--output", str(tmp_path), "--model", str(procedural_npz), "--pose-only"])
     out = capsys.readouterr().out
     assert code == 0
@@ -47,6 +49,7 @@ def test_demo_says_when_there_is_no_fit(tmp_path, capsys, procedural_npz, monkey
 @pytest.mark.parametrize("with_photo", [False, True])
 def test_demo_fit_path_writes_everything(tmp_path, capsys, procedural_npz, procedural_model,
                                          monkeypatch, with_photo):
+    need_renderer()  # the demo draws its pictures (smplify[render])
     hand_fit = HandFit()
     monkeypatch.setattr(smplify, "fit", hand_fit, raising=False)
     photo = tmp_path / "photo.png"
@@ -89,6 +92,7 @@ def test_demo_reports_a_bad_model_path(tmp_path, capsys):
 
 
 def test_demo_with_the_real_fit(tmp_path, capsys, procedural_npz):
+    need_renderer()  # the demo draws its pictures (smplify[render])
     code = demo.main(["--output", str(tmp_path), "--model", str(procedural_npz),
                       "--image", str(tmp_path / "no_photo.jpg")])
     out = capsys.readouterr().out
@@ -100,8 +104,6 @@ def test_demo_with_the_real_fit(tmp_path, capsys, procedural_npz):
 
 
 def test_demo_on_the_photo_detects_fits_and_draws(tmp_path, capsys):
-    from extras import need_module, need_renderer, unavailable
-
     need_module("mediapipe", "detect")
     need_renderer()
     if not demo.EXAMPLE_PHOTO.is_file():
