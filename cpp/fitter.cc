@@ -501,6 +501,7 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
   FitReport report;
   BodyParameters p;
   std::vector<bool> orientations = {false};
+  bool camera_placed = true;
   if (initial != nullptr) {
     Require(initial->betas.size() == context_.model.num_betas(), "initial: wrong number of betas");
     Require(initial->global_orient.allFinite() && initial->body_pose.allFinite() &&
@@ -511,6 +512,11 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
     StageReport torso;
     p = InitializeCamera(o, &report.initial_depth, &torso);
     report.stages.push_back(torso);
+    // The torso fit cannot be evaluated where similar triangles put the camera: the torso
+    // keypoints lie at or behind it (README "Reliability": no finite point). No start runs
+    // then, from the prior or a hypothesis (which, placed on its own, would return a body
+    // far off that explains no keypoint): the report is not finite, whichever the starts.
+    camera_placed = std::isfinite(torso.initial_cost);
     report.sideways = IsSideways(o);
     const int flip = context_.options.flip;
     if (flip == 1 || (flip < 0 && report.sideways)) orientations.push_back(true);
@@ -526,9 +532,13 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
     const int num_stages = static_cast<int>(context_.options.pose_prior_weights.size());
     first_stage = std::max(0, num_stages - context_.options.warm_stages);
   }
-  const bool hypotheses = initial == nullptr && !o.hypotheses.empty();
-  if (hypotheses && !context_.options.prior_starts) starts.clear();
+  const bool hypotheses = camera_placed && initial == nullptr && !o.hypotheses.empty();
+  if ((hypotheses && !context_.options.prior_starts) || !camera_placed) starts.clear();
   OrientationReport best;
+  if (!camera_placed) {
+    best.parameters = p;
+    best.energies.data = std::numeric_limits<double>::infinity();
+  }
   double best_score = std::numeric_limits<double>::infinity();
   if (!starts.empty()) {
     best = RunPriorStarts(o, p, orientations, starts, first_stage, track, &report);

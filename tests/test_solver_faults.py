@@ -113,6 +113,42 @@ def test_a_fit_that_cannot_be_evaluated_anywhere_raises_a_named_error(open_model
     assert "image_size" in str(err.value)
 
 
+@pytest.mark.parametrize("starts", ["prior", "initializer", "both"])
+def test_a_camera_the_torso_cannot_place_raises_whichever_the_starts(open_model, open_prior,
+                                                                     starts):
+    """Keypoints 1e9 px out: at the similar-triangles depth the torso is behind the camera.
+    The prior's starts cannot be evaluated from there; the initialiser's readings, placed on
+    their own, used to give a body 10⁶ m away with β ~ 10⁸ that explained no keypoint, as
+    "evaluation_failed". The README's rule holds for both: no finite point, SmplifyError."""
+    case = make_case(open_model, open_prior, FORMAT, np.random.default_rng(0))
+    far = case.keypoints * [1e9, 1e9, 1.0]
+    with pytest.raises(smplify.SmplifyError, match="torso: not finite.*focal_length"):
+        _fitter(open_model, case, starts=starts).fit(far)
+
+
+@pytest.mark.parametrize("kind", ["fail", "nan_jacobian"])
+def test_a_stage_fault_is_the_same_outcome_from_the_initialisers_starts(open_model, case,
+                                                                        kind):
+    """The same fault in the stage the hypotheses start at (hypothesis_first_stage): every
+    reading fails there, so the fit falls back on the prior's start and reports the failed
+    stage, exactly as the prior's path does: a finite result, never an error."""
+    stage = smplify.FitOptions().hypothesis_first_stage
+    results = {}
+    for starts in ("prior", "initializer"):
+        fitter = _fitter(open_model, case, starts=starts)
+        fitter.fit(case.keypoints)  # builds the fitter's C++ problem
+        fitter._core = _core._testing.with_fault(fitter._core, kind, stage, 0)
+        results[starts] = fitter.fit(case.keypoints, warm_start=False)
+    for result in results.values():
+        assert_finite_fit(result)
+        assert result.summary["status"] == "evaluation_failed"
+        assert _stage(result, stage).termination == "FAILURE"
+    prior, learned = results["prior"], results["initializer"]
+    assert learned.summary["hypothesis"] == -1  # no reading chosen
+    np.testing.assert_array_equal(learned.pose, prior.pose)
+    np.testing.assert_array_equal(learned.transl, prior.transl)
+
+
 def test_the_fault_hook_checks_its_arguments(open_model, case):
     fitter = _fitter(open_model, case)
     fitter.fit(case.keypoints)
