@@ -203,3 +203,38 @@ def test_client_killed_midway_then_resumed(reference, tmp_path):
     assert summary.rows == 8 * 128 - rows_before
     assert_same_rows(read_results(out), _rows_of(table, _videos(root)))
     assert not list((out / "shards").glob(".*.tmp"))
+
+
+def _exit_slowly(seconds: float) -> bool:
+    """In a worker process: make its exit take ``seconds`` longer (as on a loaded machine)."""
+    import multiprocessing.util
+
+    multiprocessing.util.Finalize(None, time.sleep, args=(seconds,), exitpriority=0)
+    return True
+
+
+def test_our_cluster_lets_a_slow_worker_exit_instead_of_killing_it():
+    """Dask gives a worker process 4 s to exit, then logs "Worker process still alive ...,
+    killing"; the dask engine's own LocalCluster waits for its workers (close_cluster)."""
+    need_module("distributed", "dask")
+    import logging
+
+    from dask.distributed import Client
+    from smplify.dataset.engines import close_cluster, local_cluster
+
+    messages: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    nanny_log = logging.getLogger("distributed.nanny")
+    nanny_log.addHandler(handler)
+    try:
+        cluster = local_cluster(1)
+        with Client(cluster) as client:
+            assert all(client.run(_exit_slowly, 5.0).values())
+        started = time.monotonic()
+        close_cluster(cluster)
+        waited = time.monotonic() - started
+    finally:
+        nanny_log.removeHandler(handler)
+    assert not [m for m in messages if "still alive" in m], messages
+    assert waited >= 5.0  # it waited for the slow exit

@@ -27,7 +27,7 @@ from .chunk_fit import ChunkStats, FitSpec, run_chunk
 from .sharding import Chunk
 
 __all__ = ["ENGINES", "run_local", "run_dask", "DaskUnavailable", "require_extras",
-           "one_blas_thread", "local_cluster"]
+           "one_blas_thread", "local_cluster", "close_cluster"]
 
 ENGINES = ("local", "dask")
 
@@ -106,6 +106,31 @@ def local_cluster(workers: int | None, processes: bool = True) -> Any:
                             processes=processes, dashboard_address=None, **where)
 
 
+#: Seconds a worker of our own LocalCluster gets to exit by itself when the run is over.
+WORKER_EXIT_SECONDS = 60.0
+
+
+def close_cluster(cluster: Any, timeout: float = WORKER_EXIT_SECONDS) -> None:
+    """Close a LocalCluster of this process's making, letting each worker exit by itself.
+
+    ``LocalCluster.close`` gives a worker process 4 s (Nanny's default) to exit, then logs
+    "Worker process still alive after 4.0 seconds, killing" and kills it. A worker that has
+    fitted needs ~0.5 s more than an idle one to exit (its interpreter's teardown), far more
+    on a loaded machine: the shards are written by then, so wait for it, up to ``timeout``
+    seconds each, then close the rest of the cluster.
+    """
+    import asyncio
+
+    async def close_workers() -> None:
+        await asyncio.gather(*(worker.close(timeout=timeout)
+                               for worker in list(cluster.workers.values())))
+
+    try:
+        cluster.sync(close_workers)
+    finally:
+        cluster.close()
+
+
 def _client(scheduler: str | None, workers: int | None, processes: bool) -> tuple[Any, Any]:
     cluster = None if scheduler else local_cluster(workers, processes)
     from dask.distributed import Client
@@ -148,4 +173,4 @@ def run_dask(chunks: Sequence[Chunk], spec: FitSpec, shard_dir: str, run_id: str
     finally:
         client.close()
         if cluster is not None:
-            cluster.close()
+            close_cluster(cluster)
