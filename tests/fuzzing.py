@@ -7,6 +7,14 @@ from :class:`smplify.SmplifyError`) with a message naming the argument or file. 
 else (IndexError, OverflowError, RecursionError, a RuntimeError from the C++ core, a NaN in
 a result, a call over its time bound, a crash of the process) is a finding.
 
+A call that writes to the process's stderr (file descriptor 2: Ceres' own logging, such as
+its warning about a non-finite residual, which a library must not print) is a finding too:
+its inputs and what it wrote are saved under ``SMPLIFY_FUZZ_FAILURES`` (default
+``build/fuzz-failures``) as ``<test>-<n>.pkl`` / ``.stderr``, so that it can be replayed. Under
+``make fuzz`` each call's inputs are written to ``last-call.pkl`` there before it runs, and
+its stderr (a watchdog's stack dump included) goes to ``last-call.stderr``: a call that
+crashes or hangs the process leaves them behind.
+
 Profiles: ``suite`` (the default: few examples, derandomised, so the normal suite stays
 short and deterministic) and ``fuzz`` (``SMPLIFY_FUZZ=1``, what ``make fuzz`` runs: many
 random examples per test; ``SMPLIFY_FUZZ_SCALE`` multiplies them).
@@ -18,9 +26,12 @@ import contextlib
 import faulthandler
 import math
 import os
+import pickle
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,6 +46,9 @@ SCALE = float(os.environ.get("SMPLIFY_FUZZ_SCALE", "1"))
 
 #: A single call (one fit, one file read) longer than this is a hang.
 CALL_SECONDS = float(os.environ.get("SMPLIFY_FUZZ_CALL_SECONDS", "20"))
+
+#: Where the inputs of a call that wrote to stderr (or, under make fuzz, the last call) go.
+FAILURES = Path(os.environ.get("SMPLIFY_FUZZ_FAILURES", "build/fuzz-failures"))
 
 settings.register_profile(
     "suite", derandomize=True, deadline=None, database=None, print_blob=True,
@@ -68,11 +82,51 @@ def time_bound(seconds: float = CALL_SECONDS) -> Iterator[None]:
     assert elapsed < seconds, f"one call took {elapsed:.1f} s (bound {seconds:g} s)"
 
 
-def outcome(call: Callable[[], Any], names: Sequence[str]) -> Any:
-    """``call()`` under the time bound; returns its result, or None if it raised an allowed
-    exception whose message names one of ``names`` (argument names, file names)."""
+def _save(inputs: Mapping[str, Any] | None, stem: str) -> Path:
+    """Pickle ``inputs`` (what the call was given) to ``FAILURES / stem.pkl``."""
+    FAILURES.mkdir(parents=True, exist_ok=True)
+    path = FAILURES / f"{stem}.pkl"
+    path.write_bytes(pickle.dumps(dict(inputs or {})))
+    return path
+
+
+@contextlib.contextmanager
+def silent(inputs: Mapping[str, Any] | None = None) -> Iterator[None]:
+    """Fails a call that writes to file descriptor 2 (the C++ core's logging reaches it, not
+    ``sys.stderr``), after saving ``inputs`` and what it wrote (module docstring)."""
+    sys.stderr.flush()
+    if FUZZ:
+        _save(inputs, "last-call")
+        sink = open(FAILURES / "last-call.stderr", "w+b")  # noqa: SIM115 - closed below
+    else:
+        sink = tempfile.TemporaryFile()
+    saved = os.dup(2)
+    os.dup2(sink.fileno(), 2)
     try:
-        with time_bound():
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        sink.seek(0)
+        written = sink.read().decode(errors="replace")
+        sink.close()
+        if written:
+            test = os.environ.get("PYTEST_CURRENT_TEST", "call").split("::")[-1].split(" ")[0]
+            stem = f"{test}-{len(list(FAILURES.glob(f'{test}-*.pkl')))}" if FAILURES.is_dir() \
+                else f"{test}-0"
+            path = _save(inputs, stem)
+            path.with_suffix(".stderr").write_text(written)
+            raise AssertionError(f"the call wrote to stderr (a library prints nothing); its "
+                                 f"inputs are in {path}:\n{written[:2000]}")
+
+
+def outcome(call: Callable[[], Any], names: Sequence[str],
+            inputs: Mapping[str, Any] | None = None) -> Any:
+    """``call()`` under the time bound, failing if it writes to stderr (:func:`silent`, which
+    saves ``inputs``, what the call was given); returns its result, or None if it raised an
+    allowed exception whose message names one of ``names`` (argument names, file names)."""
+    try:
+        with time_bound(), silent(inputs):
             return call()
     except ALLOWED as err:
         message = str(err)

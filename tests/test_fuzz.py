@@ -139,7 +139,9 @@ def test_fit_gives_a_finite_result_or_a_named_error(case, open_model, data, capf
     image_size, focal_length = _resolve(case, data.draw(image_sizes), data.draw(focal_lengths))
     options = data.draw(fit_options())
     result = outcome(lambda: smplify.fit(keypoints, FORMAT, image_size, focal_length,
-                                         model=open_model, **options), _names(options))
+                                         model=open_model, **options), _names(options),
+                     {"keypoints": keypoints, "image_size": image_size,
+                      "focal_length": focal_length, "options": options})
     if result is not None:
         assert_finite_fit(result)
     assert capfd.readouterr().err == ""  # no solver logging: a library prints nothing
@@ -153,12 +155,15 @@ def test_fitter_survives_garbage_frames_between_good_ones(case, open_model, data
     fitter = smplify.Fitter(open_model, format=FORMAT, image_size=case.image_size,
                             focal_length=case.focal_length, **options)
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    frames: list = []  # (keypoints, warm_start) so far: the Fitter's state comes from them
     for _ in range(data.draw(st.integers(2, 7))):
         good = data.draw(st.booleans())
         keypoints = case.keypoints + np.c_[rng.normal(0, 2, (K, 2)), np.zeros(K)] if good \
             else data.draw(garbage_array(case.keypoints))
-        result = outcome(lambda kp=keypoints: fitter.fit(kp, warm_start=data.draw(
-            st.booleans())), _names(options))
+        warm = data.draw(st.booleans())
+        frames.append((keypoints, warm))
+        result = outcome(lambda kp=keypoints, w=warm: fitter.fit(kp, warm_start=w),
+                         _names(options), {"options": options, "frames": list(frames)})
         if result is not None:
             assert_finite_fit(result)
         if good:  # a good frame fits whatever came before it
@@ -176,7 +181,8 @@ def test_fit_batch_gives_finite_results_or_a_named_error(case, open_model, data,
     options = {"multi_start": False, "max_iterations": data.draw(st.integers(1, 6))}
     results = outcome(lambda: smplify.fit_batch(batch, FORMAT, case.image_size,
                                                 case.focal_length, model=open_model,
-                                                threads=threads, **options), _names(options))
+                                                threads=threads, **options), _names(options),
+                      {"batch": batch, "threads": threads, "options": options})
     if results is not None:
         assert len(results) == len(batch)
         for result in results:
@@ -419,3 +425,24 @@ def test_image_reader(image_files, data):
         path = Path(folder) / f"photo{suffix}"
         path.write_bytes(content)
         _read_all(path, None)
+
+
+def test_a_call_that_logs_to_stderr_is_a_finding_with_its_inputs_saved(case, open_model,
+                                                                        tmp_path, monkeypatch):
+    """Ceres logs a residual block that evaluates to NaN ("Error in evaluating the
+    ResidualBlock ... non-finite value") to stderr; the fuzz harness fails such a call and
+    saves what it was given (here a NaN injected by the test-only fault hook)."""
+    import fuzzing
+
+    monkeypatch.setattr(fuzzing, "FAILURES", tmp_path)
+    fitter = smplify.Fitter(open_model, format=FORMAT, image_size=case.image_size,
+                            focal_length=case.focal_length, multi_start=False, threads=1)
+    fitter.fit(case.keypoints)
+    fitter._core = smplify._core._testing.with_fault(fitter._core, "nan_residual", 1, 2)
+    with pytest.raises(AssertionError, match="wrote to stderr"):
+        outcome(lambda: fitter.fit(case.keypoints, warm_start=False), ["keypoints"],
+                {"keypoints": case.keypoints})
+    (saved,) = tmp_path.glob("*.pkl")
+    np.testing.assert_array_equal(pickle.loads(saved.read_bytes())["keypoints"],
+                                  case.keypoints)
+    assert "ResidualBlock" in saved.with_suffix(".stderr").read_text()
