@@ -49,8 +49,10 @@ def require_extras() -> None:
 
 # NumPy's BLAS runs on one thread in every engine. Dask's worker processes start that way
 # (OMP/OPENBLAS/MKL_NUM_THREADS=1); a BLAS on several threads sums in another order, and the
-# last-bit differences in a fit's set-up grow, in a few multimodal fits, into another minimum
-# (measured: 0.2 rad of body pose on 1 row in ~200). One fit per thread keeps the cores busy.
+# last-bit differences in a fit's set-up grew, in a few multimodal fits, into another minimum
+# (measured: 0.2 rad of body pose on 1 row in ~200). The fit's own set-up now sums in a fixed
+# order (smplify.fixed_order, tests/test_blas_threads.py); the pin stays as a guard for any
+# BLAS call that slips back in. One fit per thread keeps the cores busy.
 def one_blas_thread() -> Any:
     """A context in which NumPy's BLAS uses one thread (``fit_dataset`` runs in one)."""
     from threadpoolctl import threadpool_limits
