@@ -4,6 +4,7 @@
 //   α = 10;   ∂r_i/∂θ[n_i] = s_i r_i.
 //
 // Bending the elbows and knees the natural way drives r toward 0; the wrong way, up steeply.
+// λ_a = 0 gives rows of 0 for any θ; where exp overflows (s_i θ > ~709) Evaluate returns false.
 // Parameter block: body_pose (69) = θ[3:72].
 #pragma once
 

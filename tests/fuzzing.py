@@ -10,7 +10,8 @@ a result, a call over its time bound, a crash of the process) is a finding.
 A call that writes to the process's stderr (file descriptor 2: Ceres' own logging, such as
 its warning about a non-finite residual, which a library must not print) is a finding too:
 its inputs and what it wrote are saved under ``SMPLIFY_FUZZ_FAILURES`` (default
-``build/fuzz-failures``) as ``<test>-<n>.pkl`` / ``.stderr``, so that it can be replayed. Under
+``build/fuzz-failures``) as ``<test>-first.pkl`` / ``.stderr`` (the first such call) and
+``<test>.pkl`` / ``.stderr`` (the latest: hypothesis's shrunk example), to be replayed. Under
 ``make fuzz`` each call's inputs are written to ``last-call.pkl`` there before it runs, and
 its stderr (a watchdog's stack dump included) goes to ``last-call.stderr``: a call that
 crashes or hangs the process leaves them behind.
@@ -111,11 +112,14 @@ def silent(inputs: Mapping[str, Any] | None = None) -> Iterator[None]:
         written = sink.read().decode(errors="replace")
         sink.close()
         if written:
+            # <test>-first: the first such call; <test>: the latest, which after hypothesis
+            # has shrunk the example is the minimal one it reports.
             test = os.environ.get("PYTEST_CURRENT_TEST", "call").split("::")[-1].split(" ")[0]
-            stem = f"{test}-{len(list(FAILURES.glob(f'{test}-*.pkl')))}" if FAILURES.is_dir() \
-                else f"{test}-0"
-            path = _save(inputs, stem)
-            path.with_suffix(".stderr").write_text(written)
+            stems = [test] if (FAILURES / f"{test}-first.pkl").is_file() else \
+                [f"{test}-first", test]
+            for stem in stems:
+                path = _save(inputs, stem)
+                path.with_suffix(".stderr").write_text(written)
             raise AssertionError(f"the call wrote to stderr (a library prints nothing); its "
                                  f"inputs are in {path}:\n{written[:2000]}")
 

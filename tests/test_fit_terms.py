@@ -16,6 +16,8 @@ to see the worst errors.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import smplify
@@ -157,6 +159,23 @@ def problems(open_model, open_prior, surface_model):
 
 
 # --- C++ against the NumPy twin ------------------------------------------------------------------
+def test_angle_prior_where_exp_overflows(problems):
+    """A bend of 800 rad (a fuzzed fit without priors got there): exp(800) overflows. With
+    λ_a = 0 the rows are 0, as the twin's, not 0 · ∞ = NaN (which Ceres logged to stderr);
+    with λ_a > 0 the point cannot be evaluated (Ceres rejects it quietly)."""
+    problem, pose, betas, transl = problems["open-mediapipe33"][0]
+    bent = pose.copy()
+    bent[55] = 800.0  # left elbow, sign +1
+    off = dataclasses.replace(problem, options=dataclasses.replace(
+        problem.options, pose_prior_weights=(0.0, 0.0, 0.0, 0.0)))
+    rows, jacobian = fitting.evaluate_terms(off, bent, betas, transl, 0)["angle"]
+    assert np.all(rows == 0.0) and np.all(jacobian == 0.0)
+    np.testing.assert_array_equal(E.angle_residuals(off, bent, weight=0.0), rows)
+    with pytest.raises(RuntimeError, match="angle could not be evaluated"):
+        fitting.evaluate_terms(problem, bent, betas, transl, 0)
+
+
+
 def test_problems_exercise_surface_keypoints_and_all_terms(problems):
     for case, entries in problems.items():
         problem = entries[0][0]

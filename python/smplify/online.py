@@ -126,7 +126,8 @@ def labelling_scores(predicted: np.ndarray, xy: np.ndarray, weights: np.ndarray,
     out = np.empty(len(perms))
     for i, p in enumerate(perms):
         w = weights[p]
-        e2 = np.sum((xy[p] - predicted) ** 2, axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):  # a dropped keypoint at 1e308 px
+            e2 = np.sum((xy[p] - predicted) ** 2, axis=1)
         ok = (w > 0) & np.isfinite(e2)
         out[i] = np.sum(w[ok] * sigma**2 * e2[ok] / (sigma**2 + e2[ok]))
     return out

@@ -191,8 +191,10 @@ def angle_residuals(problem: FitProblem, pose: np.ndarray, betas: np.ndarray | N
     (..., 4)
     """
     pose = np.asarray(pose)
-    scale = problem.options.angle_prior_scale
-    return weight * scale * np.exp(ANGLE_PRIOR_SIGNS * pose[..., ANGLE_PRIOR_INDICES])
+    angles = ANGLE_PRIOR_SIGNS * pose[..., ANGLE_PRIOR_INDICES]
+    if weight == 0:  # as the C++ term: rows of 0 wherever θ is (not 0 · exp(θ) = NaN)
+        return np.zeros_like(angles)
+    return weight * problem.options.angle_prior_scale * np.exp(angles)
 
 
 def pose_prior_components(problem: FitProblem, pose: np.ndarray) -> np.ndarray:
