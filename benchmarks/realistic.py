@@ -17,7 +17,6 @@ import numpy as np
 import smplify
 from initializer import cases_for
 from smplify import detections
-from smplify.left_right import mirror_index
 from smplify.synthetic import pa_mpjpe
 
 FORMATS = ("mediapipe33", "coco17", "openpose25")
@@ -57,8 +56,9 @@ def score(model: smplify.BodyModel, fmt: str, data: detections.Cases,
             rows.append((np.nan,) * 6)
             continue
         ms = 1000.0 * (time.perf_counter() - start)
-        if fit.summary.get("left_right") == "swapped back":  # against the labels it fitted
-            kp = kp[mirror_index(fmt)]
+        relabelled = fit.summary.get("label_permutation")
+        if relabelled is not None:  # against the labels it fitted
+            kp = kp[np.asarray(relabelled)]
         seen = kp[:, 2] > 0
         reproj = np.linalg.norm(fit.keypoints_2d[seen] - kp[seen, :2], axis=1)
         reproj = float(np.nanmedian(reproj)) if np.isfinite(reproj).any() else np.nan
@@ -67,7 +67,7 @@ def score(model: smplify.BodyModel, fmt: str, data: detections.Cases,
             == detections.facing_camera(data.rotation[i]))
         rows.append((1000.0 * pa_mpjpe(fit.joints - fit.joints[0], data.joints[i]), reproj, ms,
                      facing, float(fit.summary.get("hypothesis", -1)),
-                     float(fit.summary.get("left_right") == "swapped back")))
+                     float(fit.summary.get("left_right", "").startswith("swapped back"))))
     r = np.array(rows, dtype=float)
     ok = np.isfinite(r[:, 0])
     return {"cases": int(ok.sum()), "refused": int((~ok).sum()),

@@ -19,8 +19,14 @@ from typing import Any
 import numpy as np
 
 from . import initializer
-from .left_right import mirror_index, whole_body_swapped
-from .synthetic import _rotation
+from .left_right import (
+    LIMB_PARTS,
+    limb_swap_index,
+    limbs_to_swap,
+    mirror_index,
+    swap_evidence,
+    swapped,
+)
 
 
 def _posed_keypoints(settings: Any, hypothesis: initializer.Hypothesis) -> np.ndarray:
@@ -67,23 +73,51 @@ def hypothesis_starts(settings: Any, xy: np.ndarray, confidence: np.ndarray,
     return tuple(out)
 
 
-def swapped_labels(settings: Any, xy: np.ndarray,
-                   confidence: np.ndarray) -> np.ndarray | None:
-    """The mirror permutation if the detector most likely swapped the whole body's left and
-    right labels of one frame (:func:`smplify.left_right.whole_body_swapped`, with the
-    initialiser's probability that the body faces the camera), else None.
+def swapped_back(settings: Any, xy: np.ndarray, confidence: np.ndarray,
+                 mode: str) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    """The permutation undoing the left/right swaps a detector most likely made in one frame,
+    and what it undoes ("body", "arms", "legs"); (None, ()) if nothing.
+
+    ``mode`` ("body", "limbs" or "auto": both) says which swaps to look for. Each is judged by
+    :func:`smplify.left_right.swap_evidence` from the initialiser's readings of the frame:
+    the whole body's labels with the readings placed on all keypoints under each labelling
+    (:func:`smplify.left_right.swapped`), then, on the labels that gives, each limb's with
+    the readings placed on the keypoints no limb swap moves (torso, face;
+    :func:`smplify.left_right.limbs_to_swap`).
 
     Parameters
     ----------
     settings : smplify.problem.FitSettings.  xy : (K, 2) pixels.  confidence : (K,).
+    mode : "body", "limbs" or "auto".
     """
+    name = settings.format.name
+    threshold = settings.options.swap_threshold
+    identity = np.arange(len(xy))
     readings = _hypotheses(settings, xy, confidence)
-    facing = sum(h.score for h in readings
-                 if _rotation(h.global_orient)[2, 2] < 0)
-    if whole_body_swapped(xy, confidence, settings.torso_keypoints, facing,
-                          settings.options.swap_threshold):
-        return mirror_index(settings.format.name)
-    return None
+    points = [_posed_keypoints(settings, h) for h in readings]
+    scores = np.array([h.score for h in readings])
+    seen = np.where(settings.resolved.available, confidence, 0.0)
+
+    def evidence(perm: np.ndarray, conf: np.ndarray, place: np.ndarray,
+                 labels: np.ndarray) -> tuple[float, float]:
+        return swap_evidence(points, scores, xy[labels], conf, perm, place,
+                             settings.focal_length, settings.center)
+
+    perm, done = identity, []
+    if mode in ("body", "auto"):
+        mirror = mirror_index(name)
+        if swapped(evidence(mirror, confidence, seen, identity), threshold):
+            perm, done = mirror, ["body"]
+    if mode in ("limbs", "auto"):
+        swaps = {limb: limb_swap_index(name, limb) for limb in LIMB_PARTS}
+        fixed = np.logical_and.reduce([s == identity for s in swaps.values()])
+        conf = confidence[perm]
+        limbs = limbs_to_swap({limb: evidence(s, conf, np.where(fixed, seen[perm], 0.0), perm)
+                               for limb, s in swaps.items()}, threshold)
+        for limb in limbs:
+            perm = perm[swaps[limb]]
+        done += list(limbs)
+    return (perm, tuple(done)) if done else (None, ())
 
 
 def anchor_keypoints(settings: Any, xy: np.ndarray, confidence: np.ndarray) -> np.ndarray:

@@ -2,7 +2,9 @@
 
 Detectors confuse a person's left and right, for the whole body (a person seen from behind
 read as facing the camera) or for one limb. Both the synthetic video generator and the
-sequence fit's swap hypotheses need the permutation that exchanges the two sides.
+sequence fit's swap hypotheses need the permutation that exchanges the two sides; a fit from
+scratch (``left_right``) decides whether to swap labels back from how a learned initialiser's
+readings project (:func:`swap_evidence`).
 """
 
 from __future__ import annotations
@@ -50,53 +52,106 @@ def limb_swap_index(format: str, limb: str) -> np.ndarray:
     return index
 
 
-#: The 2D torso must be at least this wide (shoulder and hip spans over the shoulder–hip
-#: height) for its left/right order to say which way the body faces; narrower is sideways.
-MIN_TORSO_WIDTH_RATIO = 0.3
+#: Labels are swapped back only when the initialiser's readings agree with the swapped
+#: labelling by at least this mean relative margin (:func:`swap_evidence`).
+SWAP_MARGIN = 0.1
 
 
-def labels_facing(xy: np.ndarray, confidence: np.ndarray, torso: np.ndarray) -> float | None:
-    """Which way the keypoints' left/right labels say the body faces, from the 2D order of the
-    shoulders and hips: the signed ratio (L − R) × (shoulders − hips) / |shoulders − hips|²
-    of the summed left-to-right spans and the hips-to-shoulders axis (z of the 2D cross
-    product; image y down). Negative: facing the camera (the person's left on the image's
-    right). None if a torso keypoint is missing.
+def place_and_project(points: np.ndarray, xy: np.ndarray, weights: np.ndarray,
+                      focal_length: float, center: np.ndarray) -> np.ndarray | None:
+    """(K, 2) pixels: ``points`` translated by the γ that best projects them onto ``xy``, then
+    projected; None if γ is undetermined or puts a weighted point < 0.1 m before the camera.
+
+    The projection condition f (X + γ_x) = (u − c_x)(Z + γ_z) (and y) is linear in γ: the
+    2K rows w_k [f, 0, −(u_k − c_x)] γ = w_k ((u_k − c_x) Z_k − f X_k) are solved by least
+    squares (the C++ core's PlaceTranslation, without its surface-keypoint scale).
 
     Parameters
     ----------
+    points : (K, 3) metres, camera axes, any origin (non-finite rows get weight 0).
+    xy : (K, 2) pixels.  weights : (K,) ≥ 0.  focal_length : pixels.  center : (2,) pixels.
+    """
+    ok = np.isfinite(points).all(axis=1) & np.isfinite(xy).all(axis=1) & (weights > 0)
+    if ok.sum() < 2:
+        return None
+    p, w, d = points[ok], weights[ok], xy[ok] - center
+    rows = np.zeros((2 * len(p), 3))
+    rows[0::2, 0] = focal_length
+    rows[1::2, 1] = focal_length
+    rows[:, 2] = -d.reshape(-1)
+    rhs = (d * p[:, 2:] - focal_length * p[:, :2]).reshape(-1)
+    ww = np.repeat(w, 2)
+    gamma, _, rank, _ = np.linalg.lstsq(rows * ww[:, None], rhs * ww, rcond=None)
+    if rank < 3 or not np.all(np.isfinite(gamma)):
+        return None
+    q = np.where(np.isfinite(points), points, 0.0) + gamma
+    if np.any(q[ok, 2] < 0.1):
+        return None
+    z = np.where(q[:, 2:] > 1e-9, q[:, 2:], np.nan)
+    return focal_length * q[:, :2] / z + center
+
+
+def swap_evidence(readings: list[np.ndarray], scores: np.ndarray, xy: np.ndarray,
+                  confidence: np.ndarray, swap: np.ndarray, place_weights: np.ndarray,
+                  focal_length: float, center: np.ndarray) -> tuple[float, float]:
+    """How strongly a learned initialiser's readings say a detector swapped some labels.
+
+    A detector that swaps left and right labels (the whole body's, or one limb's: the
+    person's left knee reported where the right one is) leaves the 2D fittable, so the data
+    term cannot tell which labelling is right. The initialiser, trained on detections with
+    such swaps, reads the body from the whole picture (the face, the confidences); each
+    reading, placed on the keypoints (:func:`place_and_project`, weights ``place_weights``
+    under each labelling) and projected, lies nearer the true labelling's points. Per reading
+    m, over the keypoints ``swap`` moves (seen under both labellings):
+    e_m = Σ c_k ‖π_m,k − x_k‖ with the labels as given, e'_m the same with them swapped.
+
+    Parameters
+    ----------
+    readings : M arrays (K, 3), the readings' keypoints in metres, camera axes, any origin.
+    scores : (M,) the initialiser's probabilities of the readings.
     xy : (K, 2) pixels.  confidence : (K,).
-    torso : (4,) indices of left shoulder, right shoulder, left hip, right hip.
+    swap : (K,) int, the labelling to test (:func:`mirror_index`, :func:`limb_swap_index`).
+    place_weights : (K,) weights of the keypoints that place a reading (as given).
+    focal_length : pixels.  center : (2,) pixels.
+
+    Returns
+    -------
+    (probability, margin): Σ_m p_m [e'_m < e_m] and Σ_m p_m (e_m − e'_m) / (e_m + e'_m),
+    normalised over the readings that could be placed (0, 0 if none or no moved point is
+    seen).
     """
-    ls, rs, lh, rh = (int(k) for k in torso)
-    if np.any(confidence[[ls, rs, lh, rh]] <= 0):
-        return None
-    span = (xy[ls] - xy[rs]) + (xy[lh] - xy[rh])
-    axis = (xy[ls] + xy[rs]) - (xy[lh] + xy[rh])
-    height = float(axis @ axis)
-    if height <= 0:
-        return None
-    return float(span[0] * axis[1] - span[1] * axis[0]) / height
+    moved = (swap != np.arange(len(swap))) & (confidence > 0) & (confidence[swap] > 0)
+    if not moved.any():
+        return 0.0, 0.0
+    probability = margin = total = 0.0
+    for points, p in zip(readings, scores, strict=True):
+        given = place_and_project(points, xy, place_weights, focal_length, center)
+        other = place_and_project(points, xy[swap], place_weights[swap], focal_length, center)
+        if given is None or other is None or not (np.all(np.isfinite(given[moved]))
+                                                  and np.all(np.isfinite(other[moved]))):
+            continue
+        e = float(np.sum(confidence[moved] * np.linalg.norm(given[moved] - xy[moved], axis=1)))
+        e_swap = float(np.sum(confidence[swap][moved]
+                              * np.linalg.norm(other[moved] - xy[swap][moved], axis=1)))
+        probability += p * (e_swap < e)
+        margin += p * (e - e_swap) / max(e + e_swap, 1e-12)
+        total += p
+    if total <= 0:
+        return 0.0, 0.0
+    return probability / total, margin / total
 
 
-def whole_body_swapped(xy: np.ndarray, confidence: np.ndarray, torso: np.ndarray,
-                       facing_probability: float, threshold: float) -> bool:
-    """Whether a detector most likely swapped the whole body's left and right labels.
+def swapped(evidence: tuple[float, float], threshold: float) -> bool:
+    """Whether :func:`swap_evidence` says swap: probability above ``threshold`` (in
+    [0.5, 1]) and margin above ``SWAP_MARGIN``."""
+    return evidence[0] > threshold and evidence[1] > SWAP_MARGIN
 
-    The labels' 2D order (:func:`labels_facing`) and a mirrored reading explain the 2D
-    equally well, so the data term cannot tell them apart; the learned initialiser, trained
-    on detections with such swaps, reads the facing from what the mirror does not preserve
-    (the face, the confidences). The labels are swapped when the torso is clearly frontal or
-    dorsal in 2D (``MIN_TORSO_WIDTH_RATIO``) and the initialiser's probability that the body
-    faces the other way than the labels say exceeds ``threshold``.
 
-    Parameters
-    ----------
-    xy, confidence, torso : as :func:`labels_facing`.
-    facing_probability : the initialiser's probability that the body faces the camera.
-    threshold : in (0.5, 1].
+def limbs_to_swap(evidence: dict[str, tuple[float, float]], threshold: float) -> tuple[str, ...]:
+    """The limbs ("arms", "legs") to swap back, from each limb's :func:`swap_evidence` (the
+    readings placed on the keypoints no limb swap moves): those :func:`swapped` says, unless
+    that is every limb: both at once is what readings of a body facing the other way than
+    its labels look like, a whole-body question.
     """
-    ratio = labels_facing(xy, confidence, torso)
-    if ratio is None or abs(ratio) < MIN_TORSO_WIDTH_RATIO:
-        return False
-    against = 1.0 - facing_probability if ratio < 0 else facing_probability
-    return bool(against > threshold)
+    flagged = tuple(limb for limb in LIMB_PARTS if swapped(evidence[limb], threshold))
+    return () if len(flagged) == len(LIMB_PARTS) else flagged

@@ -161,16 +161,21 @@ class FitOptions:
     hypothesis_score_weight : float
         How much the initialiser's log probability of a reading counts against the data term
         (pixels² per nat) in the start selection.
-    left_right : "as_given" or "auto"
-        Whole-body left/right label swaps of the detector (a person seen from behind read as
-        facing the camera): take the labels as given, or, for a fit from scratch, swap them
-        back where the learned initialiser, which reads the facing from what a mirror does
-        not preserve, disagrees with the 2D shoulder/hip order of a clearly frontal or dorsal
-        torso with probability above ``swap_threshold`` (:mod:`smplify.left_right`;
-        ``summary["left_right"]`` says what was done). Formats with a shipped initialiser;
-        for others "auto" takes the labels as given.
+    left_right : "as_given", "body", "limbs" or "auto"
+        Left/right label swaps of the detector, undone before a fit from scratch (the data
+        term cannot tell a mirrored reading apart, so the learned initialiser decides):
+        "body", the whole body's (a person seen from behind read as facing the camera),
+        swapped back where the initialiser, which reads the facing from what a mirror does
+        not preserve (the face, the confidences), disagrees with the 2D shoulder/hip order of
+        a clearly frontal or dorsal torso with probability above ``swap_threshold``;
+        "limbs", the arms' or the legs' labels, swapped back where the initialiser's
+        readings, placed on the torso and face and projected, lie nearer the swapped labels
+        (probability above ``swap_threshold``, :func:`smplify.left_right.swapped_limbs`);
+        "auto", both (the body first); "as_given", neither. ``summary["left_right"]`` says
+        what was done, ``summary["label_permutation"]`` how. Formats with a shipped
+        initialiser; for others every mode takes the labels as given.
     swap_threshold : float
-        In [0.5, 1]: the initialiser's probability of the other facing needed to swap.
+        In [0.5, 1]: the initialiser's probability of the other labelling needed to swap.
     default_focal_length : "diagonal" or float
         The focal length of a fit given none: "diagonal" (default), the image diagonal in
         pixels, a field of view of ~53° that fits phone and consumer photos (as CLIFF and
@@ -217,7 +222,7 @@ class FitOptions:
     starts: Literal["auto", "prior", "initializer", "both"] = "prior"
     hypothesis_first_stage: int = 2
     hypothesis_score_weight: float = 1000.0
-    left_right: Literal["as_given", "auto"] = "as_given"
+    left_right: Literal["as_given", "body", "limbs", "auto"] = "as_given"
     swap_threshold: float = 0.8
     default_focal_length: Literal["diagonal"] | float = "diagonal"
 
@@ -278,8 +283,9 @@ class FitOptions:
         if self.starts not in ("auto", "prior", "initializer", "both"):
             raise ValueError(f"starts must be 'auto', 'prior', 'initializer' or 'both', got "
                              f"{self.starts!r}")
-        if self.left_right not in ("as_given", "auto"):
-            raise ValueError(f"left_right must be 'as_given' or 'auto', got {self.left_right!r}")
+        if self.left_right not in ("as_given", "body", "limbs", "auto"):
+            raise ValueError(f"left_right must be 'as_given', 'body', 'limbs' or 'auto', got "
+                             f"{self.left_right!r}")
         if not 0.5 <= _non_negative("swap_threshold", self.swap_threshold) <= 1.0:
             raise ValueError(f"swap_threshold must be in [0.5, 1], got {self.swap_threshold!r}")
         object.__setattr__(self, "swap_threshold", float(self.swap_threshold))
@@ -329,7 +335,7 @@ class FitOptions:
             changes["starts"] = "initializer" if learned else "prior"
         if self.learned_init == "auto":
             changes["learned_init"] = learned
-        if self.left_right == "auto" and not learned:
+        if self.left_right != "as_given" and not learned:
             changes["left_right"] = "as_given"
         return replace(self, **changes) if changes else self
 

@@ -86,8 +86,13 @@ class FitProblem:
         The learned initialiser's readings as starts of a fit from scratch
         (``options.starts``; :func:`smplify.anchor.hypothesis_starts`); empty: none.
     relabelled : bool
-        Whether the keypoints (and keypoints_3d) are the given ones with the whole body's
-        left/right labels swapped back (``options.left_right="auto"``).
+        Whether the keypoints (and keypoints_3d) are the given ones with left/right labels
+        swapped back (``options.left_right``): the whole body's, a limb's or both.
+    left_right : str
+        What was swapped back: "as given", "swapped back" (the whole body), "arms swapped
+        back", "legs swapped back", or a comma-separated combination.
+    label_permutation : (K,) int64 or None
+        keypoints = the given keypoints[label_permutation] when relabelled; None otherwise.
     focal_source : str
         Where ``focal_length`` came from: "given", "image diagonal" or "default_focal_length"
         (the caller gave none), "estimated" (``focal_length="estimate"``).
@@ -115,6 +120,8 @@ class FitProblem:
     keypoints_3d_weight: float = 0.0
     hypotheses: tuple[tuple[np.ndarray, np.ndarray, np.ndarray | None, float], ...] = ()
     relabelled: bool = False
+    left_right: str = "as given"
+    label_permutation: np.ndarray | None = None
     focal_source: str = "given"
 
     @property
@@ -237,12 +244,14 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
     KeypointError (a ValueError), TypeError : as :func:`build_problem`, for the keypoints.
     """
     xy, conf = validate_keypoints(keypoints, settings.format)
-    mirror = None
-    if place_camera and settings.options.left_right == "auto":
-        from .anchor import swapped_labels
+    mirror, relabelled = None, ""
+    if place_camera and settings.options.left_right != "as_given":
+        from .anchor import swapped_back
 
-        mirror = swapped_labels(settings, xy, conf)
-        if mirror is not None:  # the detector swapped the body's left and right: undo it
+        mirror, undone = swapped_back(settings, xy, conf, settings.options.left_right)
+        relabelled = ", ".join("swapped back" if what == "body" else f"{what} swapped back"
+                               for what in undone)
+        if mirror is not None:  # the detector swapped left and right labels: undo it
             xy, conf = xy[mirror], conf[mirror]
     resolved = settings.resolved
     available = resolved.available
@@ -266,7 +275,9 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
         center=settings.center, torso_keypoints=torso, torso_confident=_frozen(torso_ok),
         model=settings.model, prior=settings.prior,
         capsule_regressor=settings.capsule_regressor, options=settings.options,
-        relabelled=mirror is not None, focal_source=settings.focal_source,
+        relabelled=mirror is not None, left_right=relabelled or "as given",
+        label_permutation=None if mirror is None else _frozen(mirror),
+        focal_source=settings.focal_source,
         **_learned_and_3d(settings, xy, conf, keypoints_3d, place_camera, mirror))
 
 

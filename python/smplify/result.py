@@ -83,8 +83,10 @@ class FitResult:
         - ``num_hypotheses``, ``hypothesis``: the learned initialiser's readings tried as
           starts (``starts``), and the index of the one the fit kept (best score first; −1: a
           prior start);
-        - ``left_right``: "as given", or "swapped back" where ``left_right="auto"`` undid a
-          whole-body left/right swap of the detector;
+        - ``left_right``: "as given", or what ``left_right`` undid of the detector's
+          left/right swaps: "swapped back" (the whole body), "arms swapped back", "legs
+          swapped back", comma-separated; ``label_permutation``: None, or the (K,) list p
+          with fitted keypoint k = given keypoint p[k];
         - ``num_spheres``, ``num_sphere_pairs``: the interpenetration term's spheres and
           sphere pairs;
         - ``start``: "cold", "warm", or "warm, <why>, then cold" (``Fitter``; why: "lost
