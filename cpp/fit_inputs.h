@@ -1,6 +1,8 @@
 // Everything a fit needs besides the body model, as plain arrays (no Python types).
 #pragma once
 
+#include "reading_score.h"
+
 #include <array>
 #include <string>
 #include <utility>
@@ -70,6 +72,9 @@ struct Observation {
   // Readings of this image to start from besides (or instead of) the prior's starts; used by
   // a fit from scratch only (a warm start is its own single start).
   std::vector<StartHypothesis> hypotheses;
+  // The learned initialiser's readings as a mixture for the start selection's reading score
+  // (reading_score.h; FitOptions reading_weight); empty: no reading score.
+  ReadingMixture readings;
 };
 
 // Max-mixture Gaussian pose prior over θ[3:72] (docs/design.md "Pose prior file").
@@ -135,6 +140,16 @@ struct FitOptions {
   bool prior_starts = true;
   int hypothesis_first_stage = 2;
   double hypothesis_score_weight = 1000.0;
+  // Every start comparison above (among the prior's starts, between orientations, among
+  // hypotheses, between the two) also adds reading_weight · R, R the observation's reading
+  // score (reading_score.h, τ = reading_sigma metres), when it brings readings; 0: off.
+  double reading_weight = 0.0;
+  double reading_sigma = 0.1;
+  // A fit from scratch with a reading score also tries its winner with each leg's depth
+  // mirrored (leg_flip.h; legs that turn by less than 0.3 rad are skipped), refined by the
+  // last stage, and keeps whichever scores lower (DataEnergy(σ = selection_sigma) +
+  // reading_weight · R).
+  bool leg_flips = false;
   int threads = 1;
 };
 

@@ -14,6 +14,7 @@
 
 #include "depth_prior_term.h"
 #include "hypothesis_starts.h"
+#include "leg_flip.h"
 #include "run_tasks.h"
 
 namespace smplify {
@@ -162,8 +163,10 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
   Require(o.hypothesis_first_stage >= 0 && std::isfinite(o.hypothesis_score_weight) &&
               o.hypothesis_score_weight >= 0,
           "options: hypothesis_first_stage and hypothesis_score_weight must be >= 0");
+  Require(std::isfinite(o.reading_weight) && o.reading_weight >= 0,
+          "options: reading_weight must be finite and >= 0");
   Require(o.data_sigma > 0 && o.function_tolerance > 0 && o.sphere_sigma_scale > 0 &&
-              o.selection_sigma > 0 && o.keypoints_3d_sigma > 0,
+              o.selection_sigma > 0 && o.keypoints_3d_sigma > 0 && o.reading_sigma > 0,
           "options: sigmas, tolerance and sphere scale must be > 0");
 }
 
@@ -186,6 +189,14 @@ void Fitter::CheckObservation(const Observation& o) const {
               std::to_string(num_keypoints) + ")");
   Require(std::isfinite(o.keypoints_3d_weight) && o.keypoints_3d_weight >= 0.0,
           "observation: keypoints_3d_weight must be finite and >= 0");
+  Require(o.readings.log_weights.size() == static_cast<Eigen::Index>(o.readings.keypoints.size()) &&
+              o.readings.log_weights.allFinite(),
+          "observation: readings need one finite log weight each");
+  for (const MatX3& reading : o.readings.keypoints) {
+    Require(reading.rows() == num_keypoints,
+            "observation: each reading must have one row per target (" +
+                std::to_string(num_keypoints) + ")");
+  }
   for (const StartHypothesis& h : o.hypotheses) {
     Require(h.global_orient.allFinite() && h.body_pose.allFinite() && h.betas.allFinite() &&
                 std::isfinite(h.log_score),
@@ -426,9 +437,8 @@ OrientationReport Fitter::RunPriorStarts(const Observation& o, const BodyParamet
     });
     // The first of equals wins (deterministic); if no start could be evaluated, the first.
     const auto score = [&](const OrientationReport& r) {
-      return options.select_start_by_data
-                 ? DataEnergy(context_, o, r.parameters, options.selection_sigma)
-                 : r.energies.total();
+      return options.select_start_by_data ? SelectionScore(o, r.parameters)
+                                          : r.energies.total() + ReadingPenalty(o, r.parameters);
     };
     OrientationReport chosen = candidates.front();
     // One start (SMPLify's, a warm start): nothing to choose, nothing to score.
@@ -441,12 +451,52 @@ OrientationReport Fitter::RunPriorStarts(const Observation& o, const BodyParamet
       }
     }
     report->tried_data_energies.push_back(chosen.energies.data);
-    if (chosen.energies.data < best_data || best.parameters.betas.size() == 0) {
-      best_data = chosen.energies.data;
+    const double key = chosen.energies.data + ReadingPenalty(o, chosen.parameters);
+    if (key < best_data || best.parameters.betas.size() == 0) {
+      best_data = key;
       best = std::move(chosen);
     }
   }
   return best;
+}
+
+int Fitter::TryLegFlips(const Observation& o, OrientationReport* best) const {
+  const int last = static_cast<int>(context_.options.pose_prior_weights.size()) - 1;
+  double best_score = SelectionScore(o, best->parameters);
+  int flipped = 0;
+  for (const LegJoints& leg : {kLeftLeg, kRightLeg}) {
+    double turned = 0.0;
+    const BodyParameters start = FlipLegDepth(context_.model, best->parameters, leg, &turned);
+    if (turned < 0.3) continue;  // the leg lies nearly in the image plane: nothing to flip
+    OrientationReport candidate = RunStages(o, start, best->flipped, last);
+    bool failed = false;
+    for (const StageReport& stage : candidate.stages) failed |= stage.termination == "FAILURE";
+    const double score = failed ? std::numeric_limits<double>::infinity()
+                                : SelectionScore(o, candidate.parameters);
+    if (score < best_score) {
+      best_score = score;
+      // The report keeps the stages that led to the flipped start, then its refinement.
+      candidate.stages.insert(candidate.stages.begin(), best->stages.begin(), best->stages.end());
+      *best = std::move(candidate);
+      ++flipped;
+    }
+  }
+  return flipped;
+}
+
+double Fitter::ReadingPenalty(const Observation& o, const BodyParameters& parameters) const {
+  const FitOptions& options = context_.options;
+  if (options.reading_weight <= 0.0 || o.readings.empty()) return 0.0;
+  BodyEvaluation body(context_.model, context_.targets, parameters);
+  body.Update(false);
+  MatX3 keypoints(context_.targets.size(), 3);
+  for (int k = 0; k < context_.targets.size(); ++k) keypoints.row(k) = body.keypoint(k).transpose();
+  return options.reading_weight * ReadingScore(keypoints, o.readings, options.reading_sigma);
+}
+
+double Fitter::SelectionScore(const Observation& o, const BodyParameters& parameters) const {
+  return DataEnergy(context_, o, parameters, context_.options.selection_sigma) +
+         ReadingPenalty(o, parameters);
 }
 
 OrientationReport Fitter::RunHypotheses(const Observation& o, const Vec3& fallback_transl,
@@ -470,7 +520,7 @@ OrientationReport Fitter::RunHypotheses(const Observation& o, const Vec3& fallba
     if (h.keypoints_3d.rows() > 0) own.keypoints_3d = h.keypoints_3d;
     candidates[i] = RunStages(own, HypothesisStart(context_, o, h, fallback_transl),
                               /*flipped=*/false, first_stage);
-    scores[i] = DataEnergy(context_, o, candidates[i].parameters, options.selection_sigma) +
+    scores[i] = SelectionScore(o, candidates[i].parameters) +
                 options.hypothesis_score_weight * (max_log_score - h.log_score);
     // A run whose stages could not be evaluated is never chosen.
     for (const StageReport& stage : candidates[i].stages) {
@@ -542,8 +592,7 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
   double best_score = std::numeric_limits<double>::infinity();
   if (!starts.empty()) {
     best = RunPriorStarts(o, p, orientations, starts, first_stage, track, &report);
-    if (hypotheses) best_score = DataEnergy(context_, o, best.parameters,
-                                            context_.options.selection_sigma);
+    if (hypotheses) best_score = SelectionScore(o, best.parameters);
   }
   report.num_starts = static_cast<int>(starts.size());
   if (hypotheses) {
@@ -564,6 +613,10 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
       report.num_starts = static_cast<int>(starts.size());
       report.hypothesis = -1;
     }
+  }
+  if (initial == nullptr && context_.options.leg_flips && context_.options.reading_weight > 0 &&
+      !o.readings.empty()) {
+    report.legs_flipped = TryLegFlips(o, &best);
   }
   report.parameters = best.parameters;
   report.energies = best.energies;

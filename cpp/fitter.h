@@ -60,6 +60,7 @@ struct FitReport {
   int num_starts = 1;              // start poses tried per orientation (0: none of the prior's)
   int num_hypotheses = 0;          // the observation's hypotheses tried as starts
   int hypothesis = -1;             // the chosen start's hypothesis index (−1: a prior start)
+  int legs_flipped = 0;            // leg depth flips kept (FitOptions leg_flips)
   int num_spheres = 0;
   int num_sphere_pairs = 0;
   // The fitted body in the camera frame: joints (24 × 3), vertices (N × 3) and the targets'
@@ -126,6 +127,14 @@ class Fitter {
   // selection score.
   OrientationReport RunHypotheses(const Observation& observation, const Vec3& fallback_transl,
                                   int* chosen, double* chosen_score) const;
+
+  // FitOptions leg_flips: *best, or its refit with a leg's depth mirrored if that scores
+  // lower (each leg in turn, from the better so far); returns how many flips were kept.
+  int TryLegFlips(const Observation& observation, OrientationReport* best) const;
+  // reading_weight · R of the body (reading_score.h), 0 when off or without readings.
+  double ReadingPenalty(const Observation& observation, const BodyParameters& parameters) const;
+  // What start selections compare: DataEnergy(σ = selection_sigma) + ReadingPenalty.
+  double SelectionScore(const Observation& observation, const BodyParameters& parameters) const;
 
   FitContext context_;
   std::optional<InjectedFault> fault_;

@@ -13,6 +13,21 @@
 namespace py = pybind11;
 
 namespace smplify {
+
+ReadingMixture ToReadings(const py::object& readings) {
+  ReadingMixture out;
+  if (readings.is_none()) return out;
+  const auto t = readings.cast<py::tuple>();
+  if (t.size() != 2) throw std::invalid_argument("readings: expected (keypoints list, log weights)");
+  for (const py::handle item : t[0]) {
+    const auto points = item.cast<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>();
+    if (points.cols() != 3) throw std::invalid_argument("readings: keypoints must be K x 3");
+    out.keypoints.push_back(points);
+  }
+  out.log_weights = t[1].cast<Eigen::VectorXd>();
+  return out;
+}
+
 namespace {
 
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -158,6 +173,7 @@ void BindReport(py::module_& m) {
       .def_readonly("initial_depth", &FitReport::initial_depth)
       .def_readonly("num_starts", &FitReport::num_starts)
       .def_readonly("num_hypotheses", &FitReport::num_hypotheses)
+      .def_readonly("legs_flipped", &FitReport::legs_flipped)
       .def_readonly("hypothesis", &FitReport::hypothesis,
                     "The chosen start's hypothesis index, -1 for one of the prior's starts.")
       .def_readonly("num_spheres", &FitReport::num_spheres)
@@ -197,6 +213,9 @@ void BindOptions(py::module_& m) {
       .def_readwrite("prior_starts", &FitOptions::prior_starts)
       .def_readwrite("hypothesis_first_stage", &FitOptions::hypothesis_first_stage)
       .def_readwrite("hypothesis_score_weight", &FitOptions::hypothesis_score_weight)
+      .def_readwrite("reading_weight", &FitOptions::reading_weight)
+      .def_readwrite("reading_sigma", &FitOptions::reading_sigma)
+      .def_readwrite("leg_flips", &FitOptions::leg_flips)
       .def_readwrite("threads", &FitOptions::threads);
 }
 
@@ -263,10 +282,11 @@ void BindFit(py::module_& m) {
              std::optional<Eigen::VectorXd> initial_transl, std::optional<RowMatrix> keypoints_3d,
              double keypoints_3d_weight, std::optional<RowMatrix> track_pose,
              std::optional<RowMatrix> track_transl, bool hold_shape,
-             const py::object& hypotheses) {
+             const py::object& hypotheses, const py::object& readings) {
             Observation o = ToObservation(keypoints, weights, confidence, torso, focal_length,
                                           center, keypoints_3d, keypoints_3d_weight);
             o.hypotheses = ToHypotheses(hypotheses);
+            o.readings = ToReadings(readings);
             std::optional<BodyParameters> initial;
             if (initial_pose && initial_betas && initial_transl) {
               initial = ToParameters(*initial_pose, *initial_betas, *initial_transl);
@@ -300,11 +320,13 @@ void BindFit(py::module_& m) {
           py::arg("keypoints_3d") = py::none(), py::arg("keypoints_3d_weight") = 0.0,
           py::arg("track_pose") = py::none(), py::arg("track_transl") = py::none(),
           py::arg("hold_shape") = false, py::arg("hypotheses") = py::none(),
+          py::arg("readings") = py::none(),
           "Fit one image; returns its FitReport (parameters, energies, per-stage reports). "
           "track_pose (2 x 72) and track_transl (2 x 3), the two frames before (older first), "
           "add the online track's temporal rows (cpp/fitter.h TrackHistory); hold_shape keeps "
           "the initial betas. hypotheses: (pose, betas, keypoints_3d or None, log score) "
-          "readings to start a cold fit from.")
+          "readings to start a cold fit from. readings: (list of K x 3 keypoints, log "
+          "weights) for the start selection's reading score (cpp/reading_score.h).")
       .def(
           "evaluate_term",
           [](const PyFitter& self, const std::string& term, int stage,

@@ -2,9 +2,13 @@
 #include <stdexcept>
 #include <string>
 
+#include <pybind11/eigen.h>
 #include <pybind11/pybind11.h>
 
 #include "../fault_injection.h"
+#include "../fitter.h"
+#include "../leg_flip.h"
+#include "../reading_score.h"
 #include "bindings.h"
 
 namespace py = pybind11;
@@ -38,6 +42,44 @@ void BindTesting(py::module_& m) {
       "A copy of the _core.Fitter `fitter` whose stage `stage` (0-based) gets an extra residual "
       "block that goes bad on its `evaluation`-th call: 'nan_residual', 'nan_jacobian' "
       "(counting only calls with Jacobians) or 'fail' (the cost reports it cannot evaluate).");
+  testing.def(
+      "reading_score",
+      [](const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& keypoints,
+         const py::object& readings, double sigma) {
+        if (keypoints.cols() != 3) throw std::invalid_argument("keypoints must be K x 3");
+        const ReadingMixture mixture = ToReadings(readings);
+        if (mixture.log_weights.size() != static_cast<Eigen::Index>(mixture.keypoints.size())) {
+          throw std::invalid_argument("readings: one log weight per reading");
+        }
+        for (const MatX3& r : mixture.keypoints) {
+          if (r.rows() != keypoints.rows()) throw std::invalid_argument("readings: K rows each");
+        }
+        return ReadingScore(keypoints, mixture, sigma);
+      },
+      py::arg("keypoints"), py::arg("readings"), py::arg("sigma"),
+      "R(X) of cpp/reading_score.h for keypoints X (K x 3) and readings (list, log weights).");
+  testing.def(
+      "flip_leg_depth",
+      [](py::handle fitter, const Eigen::VectorXd& pose, const Eigen::VectorXd& betas,
+         const Eigen::Vector3d& transl, const std::string& side) {
+        if (pose.size() != kPoseSize) throw std::invalid_argument("pose must have 72 entries");
+        if (side != "left" && side != "right") {
+          throw std::invalid_argument("side must be 'left' or 'right'");
+        }
+        const BodyModel& model = CoreFitter(fitter).context().model;
+        if (betas.size() != model.num_betas()) throw std::invalid_argument("wrong number of betas");
+        BodyParameters p;
+        p.global_orient = pose.head<3>();
+        p.body_pose = pose.tail<kBodyPoseSize>();
+        p.betas = betas;
+        p.transl = transl;
+        double turned = 0.0;
+        const BodyParameters out =
+            FlipLegDepth(model, p, side == "left" ? kLeftLeg : kRightLeg, &turned);
+        return py::make_tuple(Eigen::VectorXd(out.Pose()), turned);
+      },
+      py::arg("fitter"), py::arg("pose"), py::arg("betas"), py::arg("transl"), py::arg("side"),
+      "cpp/leg_flip.h FlipLegDepth on a _core.Fitter's model: (pose (72,), turned radians).");
 }
 
 }  // namespace smplify

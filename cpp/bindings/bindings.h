@@ -7,6 +7,7 @@ namespace smplify {
 
 class Fitter;
 struct InjectedFault;
+struct ReadingMixture;
 
 void BindBodyModel(pybind11::module_& m);
 void BindFit(pybind11::module_& m);
@@ -15,6 +16,9 @@ void BindTesting(pybind11::module_& m);
 
 // The C++ fitter inside a Python _core.Fitter (TypeError if `fitter` is not one).
 const Fitter& CoreFitter(pybind11::handle fitter);
+
+// Readings as Python passes them: (list of K x 3 keypoints, log weights), or None (empty).
+ReadingMixture ToReadings(const pybind11::object& readings);
 
 // A new _core.Fitter: `fitter`'s copy with a solver fault injected (tests only, _testing).
 pybind11::object FitterWithFault(pybind11::handle fitter, const InjectedFault& fault);

@@ -73,7 +73,8 @@ _SHARED_OPTIONS = ("pose_prior_weights", "shape_prior_weights", "angle_prior_rat
                    "sideways_ratio", "refine_translation", "selection_sigma",
                    "keypoints_3d_sigma", "track_orient_weight", "track_pose_weight",
                    "track_transl_weight", "track_velocity_ratio", "warm_stages",
-                   "hypothesis_first_stage", "hypothesis_score_weight")
+                   "hypothesis_first_stage", "hypothesis_score_weight", "reading_weight",
+                   "reading_sigma", "leg_flips")
 
 
 def _core_options(problem: FitProblem) -> Any:
@@ -120,7 +121,9 @@ def _observation(problem: FitProblem) -> dict[str, Any]:
             "center": np.asarray(problem.center, dtype=np.float64),
             "keypoints_3d": problem.keypoints_3d,
             "keypoints_3d_weight": float(problem.keypoints_3d_weight),
-            "hypotheses": list(problem.hypotheses)}
+            "hypotheses": list(problem.hypotheses),
+            "readings": None if problem.readings is None else (list(problem.readings[0]),
+                                                               problem.readings[1])}
 
 
 def _result(problem: FitProblem, report: Any, started: float, start: str,
@@ -163,6 +166,7 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
                "num_starts": int(report.num_starts),
                "num_hypotheses": int(report.num_hypotheses),
                "hypothesis": int(report.hypothesis),
+               "legs_flipped": int(report.legs_flipped),
                "left_right": problem.left_right,
                "label_permutation": (None if problem.label_permutation is None
                                      else problem.label_permutation.tolist()),

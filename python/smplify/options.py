@@ -161,6 +161,22 @@ class FitOptions:
     hypothesis_score_weight : float
         How much the initialiser's log probability of a reading counts against the data term
         (pixels² per nat) in the start selection.
+    reading_weight : float
+        λ_R, how much the learned initialiser's likelihood of a finished start counts in
+        every start selection (among the prior's starts, between orientations, among its
+        hypotheses, between the two): the selection adds λ_R · R, R = −log Σ_m p_m
+        exp(−D_m / 2τ²) with D_m the mean squared distance of the body's keypoints from
+        reading m's, both relative to their centroid (nats; docs/design.md, "Reading
+        score"). The data term cannot tell a sideways leg from a backward kick; the readings
+        can. 0: off (SMPLify's selection). Formats with a shipped initialiser; no effect for
+        others.
+    reading_sigma : float
+        τ, metres: how far a body may lie from a reading and still count as that reading.
+    leg_flips : bool
+        With a reading score (``reading_weight`` > 0, a fit from scratch): also try the
+        chosen fit with each leg's depth reading mirrored about the image plane (a leg raised
+        sideways ↔ kicked back: nearly the same 2D), refined by the last stage, and keep
+        whichever the selection scores lower (``summary["legs_flipped"]``).
     left_right : "as_given", "body", "limbs" or "auto"
         Left/right label swaps of the detector, undone before a fit from scratch (the data
         term cannot tell a mirrored reading apart, so the learned initialiser decides):
@@ -222,6 +238,9 @@ class FitOptions:
     starts: Literal["auto", "prior", "initializer", "both"] = "prior"
     hypothesis_first_stage: int = 2
     hypothesis_score_weight: float = 1000.0
+    reading_weight: float = 0.0
+    reading_sigma: float = 0.1
+    leg_flips: bool = False
     left_right: Literal["as_given", "body", "limbs", "auto"] = "as_given"
     swap_threshold: float = 0.8
     default_focal_length: Literal["diagonal"] | float = "diagonal"
@@ -239,11 +258,12 @@ class FitOptions:
                      "depth_weight", "keypoints_3d_weight", "anchor_weight",
                      "track_orient_weight", "track_pose_weight", "track_transl_weight",
                      "track_velocity_ratio", "track_shape_rate", "track_swap_margin",
-                     "track_refit_margin", "track_refit_ratio", "hypothesis_score_weight"):
+                     "track_refit_margin", "track_refit_ratio", "hypothesis_score_weight",
+                     "reading_weight"):
             _non_negative(name, getattr(self, name))
         for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance", "sideways_ratio",
                      "selection_sigma", "keypoints_3d_sigma", "track_max_turn",
-                     "track_max_jump"):
+                     "track_max_jump", "reading_sigma"):
             value = _non_negative(name, getattr(self, name))
             if value == 0.0:
                 raise ValueError(f"{name} must be > 0, got {value}")
@@ -272,9 +292,11 @@ class FitOptions:
         if not isinstance(self.track, (bool, np.bool_)):
             raise TypeError(f"track must be True or False, got {self.track!r}")
         object.__setattr__(self, "track", bool(self.track))
-        if not isinstance(self.multi_start, (bool, np.bool_)):
-            raise TypeError(f"multi_start must be True or False, got {self.multi_start!r}")
+        for name in ("multi_start", "leg_flips"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
         object.__setattr__(self, "multi_start", bool(self.multi_start))
+        object.__setattr__(self, "leg_flips", bool(self.leg_flips))
         if self.init_pose not in ("mean", "rest"):
             raise ValueError(f"init_pose must be 'mean' or 'rest', got {self.init_pose!r}")
         if self.start_selection not in ("data", "total"):
@@ -356,7 +378,8 @@ PRESETS: dict[str, dict[str, Any]] = {
               "shape_prior_weights": (100.0, 50.0, 10.0, 5.0), "data_sigma": 100.0,
               "multi_start": False, "refine_translation": False,
               "default_focal_length": PAPER_FOCAL_LENGTH, "init_pose": "mean",
-              "learned_init": False, "starts": "prior", "left_right": "as_given"},
+              "learned_init": False, "starts": "prior", "left_right": "as_given",
+              "reading_weight": 0.0},
 }
 
 

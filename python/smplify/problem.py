@@ -85,6 +85,9 @@ class FitProblem:
     hypotheses : tuple of (pose (72,), betas, keypoints (K, 3) or None, log score)
         The learned initialiser's readings as starts of a fit from scratch
         (``options.starts``; :func:`smplify.anchor.hypothesis_starts`); empty: none.
+    readings : (list of (K, 3) arrays, (M,) log probabilities) or None
+        The learned initialiser's readings for the start selection's reading score
+        (``options.reading_weight``; fits from scratch of formats with an initialiser).
     relabelled : bool
         Whether the keypoints (and keypoints_3d) are the given ones with left/right labels
         swapped back (``options.left_right``): the whole body's, a limb's or both.
@@ -119,6 +122,7 @@ class FitProblem:
     keypoints_3d: np.ndarray | None = None
     keypoints_3d_weight: float = 0.0
     hypotheses: tuple[tuple[np.ndarray, np.ndarray, np.ndarray | None, float], ...] = ()
+    readings: tuple[tuple[np.ndarray, ...], np.ndarray] | None = None
     relabelled: bool = False
     left_right: str = "as given"
     label_permutation: np.ndarray | None = None
@@ -295,17 +299,30 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
                "keypoints_3d_weight": options.keypoints_3d_weight}
     anchored = options.learned_init and keypoints_3d is None
     as_starts = options.starts != "prior" and cold
-    if not (anchored or as_starts):
+    scored = (options.reading_weight > 0 and cold
+              and settings.format.name in _initializer_formats())
+    if not (anchored or as_starts or scored):
         return out
     from .anchor import hypothesis_starts
 
-    readings = hypothesis_starts(settings, xy, conf, with_anchors=anchored)
+    readings = hypothesis_starts(settings, xy, conf, with_anchors=anchored or scored)
     if anchored:
         out = {"keypoints_3d": _frozen(readings[0][2]),
                "keypoints_3d_weight": options.anchor_weight}
     if as_starts:
-        out["hypotheses"] = readings
+        # Each start's own anchor only with learned_init (the points are there for scoring).
+        out["hypotheses"] = readings if anchored else tuple(
+            (pose, betas, None, score) for pose, betas, _, score in readings)
+    if scored:
+        out["readings"] = (tuple(_frozen(r[2]) for r in readings),
+                           _frozen(np.array([r[3] for r in readings])))
     return out
+
+
+def _initializer_formats() -> tuple[str, ...]:
+    from .initializer import available_formats
+
+    return available_formats()
 
 
 def build_problem(keypoints: Any, format: str, image_size: Any,
