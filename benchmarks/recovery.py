@@ -20,7 +20,8 @@ model with swaps, drops and outliers, true focal length), N cases per format wit
 initialiser, fitted by ``preset="paper"``, the old default (``realistic.OLD_DEFAULTS``) and
 the new default side by side: PA-MPJPE (mm, mean ± standard error), reprojection (px, median
 distance to the given detections), ms per fit (median); then how often the whole-body
-left/right swaps were undone (``left_right="auto"``) and what that changed on those cases.
+left/right swaps (whole body, arms, legs) were undone (``left_right="auto"``) and what that
+changed on the cases it relabelled.
 Writes ``benchmarks/results/recovery_realistic.json``.
 
     .venv/bin/python benchmarks/recovery.py --realistic 60
@@ -120,19 +121,23 @@ def main() -> None:
 
 
 def swap_figures(model: smplify.BodyModel, fmt: str, data, new_mm: list[float]) -> dict:
-    """``left_right="auto"`` on one format's cases: which it relabels (against the error
-    model's own whole-body swaps), and the new default's PA-MPJPE with it on those cases."""
+    """``left_right="auto"`` on one format's cases: which swaps it undoes (whole body, arms,
+    legs, against the error model's own), and the new default's PA-MPJPE with it on the cases
+    it relabels."""
     import realistic
     from smplify.problem import build_problem
 
-    relabelled = np.zeros(len(data.keypoints), dtype=bool)
+    undone = np.zeros((len(data.keypoints), 3), dtype=bool)
     for i in range(len(data.keypoints)):
         try:
-            relabelled[i] = build_problem(data.keypoints[i], fmt, tuple(data.image_size[i]),
-                                          float(data.focal[i]), model, "open",
-                                          {"left_right": "auto"}).relabelled
+            what = build_problem(data.keypoints[i], fmt, tuple(data.image_size[i]),
+                                 float(data.focal[i]), model, "open",
+                                 {"left_right": "auto"}).left_right.split(", ")
         except smplify.KeypointError:
             continue
+        undone[i] = [w in what for w in ("swapped back", "arms swapped back",
+                                         "legs swapped back")]
+    relabelled = undone.any(axis=1)
     new = np.array(new_mm)
     auto = new.copy()
     picked = np.flatnonzero(relabelled)
@@ -141,10 +146,13 @@ def swap_figures(model: smplify.BodyModel, fmt: str, data, new_mm: list[float]) 
             "keypoints", "image_size", "focal", "rotation", "joints", "transl", "body_pose",
             "betas", "swaps")))
         auto[picked] = realistic.score(model, fmt, sub, {"left_right": "auto"})["per_case_mm"]
-    swapped = data.swaps[:, 0]
-    return {"whole_body_swaps": int(swapped.sum()), "undone": int((relabelled & swapped).sum()),
-            "false_alarms": int((relabelled & ~swapped).sum()),
-            "unswapped": int((~swapped).sum()), "relabelled": int(picked.size),
+    out: dict = {}
+    for k, kind in enumerate(("whole_body", "arms", "legs")):
+        swapped = data.swaps[:, k]
+        out[kind] = {"swaps": int(swapped.sum()), "undone": int((undone[:, k] & swapped).sum()),
+                     "false_alarms": int((undone[:, k] & ~swapped).sum()),
+                     "unswapped": int((~swapped).sum())}
+    return {**out, "relabelled": int(picked.size),
             "relabelled_new_default_mm": float(np.nanmean(new[picked])) if picked.size
             else float("nan"),
             "relabelled_auto_mm": float(np.nanmean(auto[picked])) if picked.size
@@ -174,9 +182,11 @@ def realistic_set(n: int, output: Path) -> None:
         print(f"{fmt:12s}" + "".join(
             f"{s['pa_mpjpe_mm']:9.1f} ± {s['pa_mpjpe_se']:4.1f} {s['reprojection_px']:5.1f} px "
             f"{s['ms_median']:4.0f} ms" for s in scores.values()), flush=True)
-        print(f"{'':12s}left_right='auto': whole-body swaps undone {swaps['undone']}/"
-              f"{swaps['whole_body_swaps']}, false alarms {swaps['false_alarms']}/"
-              f"{swaps['unswapped']}; the {swaps['relabelled']} relabelled cases "
+        print(f"{'':12s}left_right='auto' (undone/swaps, false alarms/others): " + ", ".join(
+            f"{kind} {swaps[kind]['undone']}/{swaps[kind]['swaps']}, "
+            f"{swaps[kind]['false_alarms']}/{swaps[kind]['unswapped']}"
+            for kind in ("whole_body", "arms", "legs"))
+              + f"; the {swaps['relabelled']} relabelled cases "
               f"{swaps['relabelled_new_default_mm']:.0f} → {swaps['relabelled_auto_mm']:.0f} mm, "
               f"all cases {swaps['all_new_default_mm']:.1f} → {swaps['all_auto_mm']:.1f} mm")
     output.parent.mkdir(parents=True, exist_ok=True)

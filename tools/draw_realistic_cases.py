@@ -1,10 +1,12 @@
 """Pictures of the realistic-error set: the truth, the old default fit and the new default fit.
 
     python tools/draw_realistic_cases.py OUT.png [--format coco17] [--cases 0 1 2 3]
+        [--new "{'reading_weight': 300.0}"]
 
 Each row is one case of the TEST half of ``benchmarks/realistic.py`` (held-out mocap pose,
 random camera of any yaw, detector errors): the truth (grey), the fit with the old defaults
-(``realistic.OLD_DEFAULTS``, orange) and with the new defaults (blue), first as the camera
+(``realistic.OLD_DEFAULTS``, orange) and with the new defaults (blue; or ``--new``, a dict of
+options over the defaults), first as the camera
 sees them, then from the camera's right (the depth axis runs left-right in those tiles).
 Prints each case's PA-MPJPE and what the new fit did (hypothesis kept, labels swapped back).
 """
@@ -12,6 +14,7 @@ Prints each case's PA-MPJPE and what the new fit did (hypothesis kept, labels sw
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 from pathlib import Path
 
@@ -34,7 +37,9 @@ def main() -> None:
     parser.add_argument("--format", default="coco17", choices=realistic.FORMATS)
     parser.add_argument("--cases", type=int, nargs="*", default=[0, 1, 2, 3])
     parser.add_argument("--of", type=int, default=60, help="size of the drawn test set")
+    parser.add_argument("--new", default="{}", help="options of the blue fit (a dict literal)")
     args = parser.parse_args()
+    new_options = ast.literal_eval(args.new)
     model = smplify.load_model("open")
     data = realistic.cases(model, args.format, args.of, "test")
     rows = []
@@ -42,12 +47,13 @@ def main() -> None:
         size, f = tuple(data.image_size[i]), float(data.focal[i])
         fits = {name: smplify.fit(data.keypoints[i], args.format, size, f, model=model,
                                   **options)
-                for name, options in (("old", realistic.OLD_DEFAULTS), ("new", {}))}
+                for name, options in (("old", realistic.OLD_DEFAULTS), ("new", new_options))}
         errors = {n: 1000 * pa_mpjpe(r.joints - r.joints[0], data.joints[i])
                   for n, r in fits.items()}
         new = fits["new"].summary
         print(f"{args.format} test case {i}: old {errors['old']:.0f} mm, new "
-              f"{errors['new']:.0f} mm (hypothesis {new['hypothesis']}, labels "
+              f"{errors['new']:.0f} mm (hypothesis {new['hypothesis']}, legs flipped "
+              f"{new['legs_flipped']}, labels "
               f"{new['left_right']}; swaps in the detections: {data.swaps[i].tolist()})")
         meshes = {"truth": model(global_orient=_axis_angle(data.rotation[i]),
                                  body_pose=data.body_pose[i], betas=data.betas[i]).vertices,

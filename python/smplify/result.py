@@ -85,8 +85,11 @@ class FitResult:
           prior start);
         - ``left_right``: "as given", or what ``left_right`` undid of the detector's
           left/right swaps: "swapped back" (the whole body), "arms swapped back", "legs
-          swapped back", comma-separated; ``label_permutation``: None, or the (K,) list p
-          with fitted keypoint k = given keypoint p[k];
+          swapped back", comma-separated;
+        - ``label_permutation``: None, or the (K,) list p with fitted keypoint k = given
+          keypoint p[k] (``left_right`` relabelled);
+        - ``legs_flipped``: how many legs' mirrored depth readings the fit kept
+          (``leg_flips``);
         - ``num_spheres``, ``num_sphere_pairs``: the interpenetration term's spheres and
           sphere pairs;
         - ``start``: "cold", "warm", or "warm, <why>, then cold" (``Fitter``; why: "lost
