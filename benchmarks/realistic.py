@@ -30,7 +30,8 @@ OLD_DEFAULTS: dict[str, Any] = {
     "shape_prior_weights": (100.0, 50.0, 10.0, 5.0), "data_sigma": 100.0,
     "multi_start": True, "refine_translation": True, "start_selection": "data",
     "selection_sigma": 20.0, "learned_init": False, "anchor_weight": 300.0,
-    "starts": "prior", "left_right": "as_given"}
+    "starts": "prior", "left_right": "as_given", "reading_weight": 0.0,
+    "hypothesis_score_weight": 1000.0, "leg_flips": False}
 
 
 def cases(model: smplify.BodyModel, fmt: str, n: int, split: str) -> detections.Cases:

@@ -139,11 +139,11 @@ struct FitOptions {
   // (log p_max − log p)  wins (p_max: the best-scored reading; 0 for the prior's starts).
   bool prior_starts = true;
   int hypothesis_first_stage = 2;
-  double hypothesis_score_weight = 1000.0;
+  double hypothesis_score_weight = 0.0;
   // Every start comparison above (among the prior's starts, between orientations, among
   // hypotheses, between the two) also adds reading_weight · R, R the observation's reading
   // score (reading_score.h, τ = reading_sigma metres), when it brings readings; 0: off.
-  double reading_weight = 0.0;
+  double reading_weight = 300.0;
   double reading_sigma = 0.1;
   // A fit from scratch with a reading score also tries its winner with each leg's depth
   // mirrored (leg_flip.h; legs that turn by less than 0.3 rad are skipped), refined by the

@@ -145,10 +145,14 @@ def test_options_are_checked(open_model):
     assert (lsp.options.starts, lsp.options.learned_init) == ("prior", False)
     coco = smplify.Fitter(open_model, format="coco17", image_size=(100, 100), starts="auto",
                           learned_init="auto")
-    assert (coco.options.starts, coco.options.learned_init) == ("initializer", True)
-    # The defaults: SMPLify's, the prior's starts without the initialiser's anchor.
+    assert (coco.options.starts, coco.options.learned_init) == ("both", True)
+    # The defaults: "auto", both kinds of starts, anchored, read and relabelled by the
+    # initialiser where one ships; SMPLify's multi-start fit elsewhere.
     default = smplify.Fitter(open_model, format="coco17", image_size=(100, 100))
-    assert (default.options.starts, default.options.learned_init) == ("prior", False)
+    assert (default.options.starts, default.options.learned_init,
+            default.options.left_right) == ("both", True, "auto")
+    assert default.options.reading_weight > 0
+    assert (lsp.options.left_right, lsp.options.starts) == ("as_given", "prior")
 
 
 def test_a_warm_start_runs_no_hypotheses(open_model):

@@ -81,6 +81,9 @@ class FitOptions:
     prior_starts: bool
     hypothesis_first_stage: int
     hypothesis_score_weight: float
+    reading_weight: float
+    reading_sigma: float
+    leg_flips: bool
     threads: int
     def __init__(self) -> None:
         """The defaults."""
@@ -174,6 +177,8 @@ class FitReport:
     @property
     def num_hypotheses(self) -> int: ...
     @property
+    def legs_flipped(self) -> int: ...
+    @property
     def hypothesis(self) -> int:
         """The chosen start's hypothesis index, -1 for one of the prior's starts."""
     @property
@@ -215,12 +220,15 @@ class Fitter:
             keypoints_3d_weight: float = 0.0, track_pose: ArrayLike | None = None,
             track_transl: ArrayLike | None = None, hold_shape: bool = False,
             hypotheses: Sequence[tuple[ArrayLike, ArrayLike, ArrayLike | None, float]]
-            | None = None) -> FitReport:
+            | None = None,
+            readings: tuple[Sequence[ArrayLike], ArrayLike] | None = None) -> FitReport:
         """Fit one image; returns its FitReport (parameters, energies, per-stage reports).
         track_pose (2 x 72) and track_transl (2 x 3), the two frames before (older first),
         add the online track's temporal rows (cpp/fitter.h TrackHistory); hold_shape keeps
         the initial betas. hypotheses: (pose (72,), betas, keypoints_3d (K, 3) or None, log
-        score) readings a cold fit starts from besides (options.prior_starts) the prior's."""
+        score) readings a cold fit starts from besides (options.prior_starts) the prior's.
+        readings: (list of K x 3 keypoints, log weights) for the start selection's reading
+        score (cpp/reading_score.h)."""
     def evaluate_term(self, term: str, stage: int, keypoints: ArrayLike, weights: ArrayLike,
                       torso: Sequence[int], focal_length: float, center: ArrayLike,
                       pose: ArrayLike, betas: ArrayLike,

@@ -16,10 +16,13 @@ class FitOptions:
     """Options of the SMPLify fit.
 
     Defaults: chosen on held-out mocap with realistic detector errors
-    (``benchmarks/defaults_search.py``, tune split; scored by ``benchmarks/recovery.py
-    --realistic`` on the test split): the learned initialiser's readings as anchored starts
-    where one ships for the format, else the pose prior's starts; the weights are the
-    authors' release. ``preset="paper"`` gives SMPLify exactly as published.
+    (``benchmarks/defaults_search.py``, tune split), kept because they also won on both
+    held-out sets (``benchmarks/recovery.py --realistic``, test split, and
+    ``benchmarks/bench_video.py``'s per-frame fits): where a learned initialiser ships for
+    the format, its readings undo the detector's left/right swaps, join the pose prior's
+    starts, anchor every start, and score the start selection (``reading_weight``); for
+    other formats SMPLify's multi-start fit. The weights are the authors' release.
+    ``preset="paper"`` gives SMPLify exactly as published.
 
     Weights act on residuals (SPEC §2): a term's energy is the squared norm of its
     weighted residual rows.
@@ -150,17 +153,16 @@ class FitOptions:
         keypoints and refined from stage ``hypothesis_first_stage``), or both. The start
         selection then keeps the lowest E_J(σ = ``selection_sigma``) +
         ``hypothesis_score_weight`` · (log p_max − log p) (p: the initialiser's probability of
-        the reading, p_max the best-scored one's; 0 for the prior's starts). Formats with a
-        shipped initialiser only; "auto": the initialiser's where one ships for the format,
-        else the prior's. Default "prior" (with ``learned_init`` False): the initialiser's
-        starts and anchor, chosen on a tune half, did not hold on held-out sets
-        (docs/design.md, "Defaults").
+        the reading, p_max the best-scored one's; 0 for the prior's starts) + ``reading_weight``
+        · R. Formats with a shipped initialiser only; "auto" (default): both where one ships
+        for the format, else the prior's (docs/design.md, "Defaults").
     hypothesis_first_stage : int
         The stage (0-based) a hypothesis start begins with (the last if there are fewer): the
         earlier, strong-prior stages would pull a reading back to the prior's own.
     hypothesis_score_weight : float
         How much the initialiser's log probability of a reading counts against the data term
-        (pixels² per nat) in the start selection.
+        (pixels² per nat) in the start selection. Default 0: the reading score
+        (``reading_weight``) weighs the readings' probabilities already.
     reading_weight : float
         λ_R, how much the learned initialiser's likelihood of a finished start counts in
         every start selection (among the prior's starts, between orientations, among its
@@ -168,8 +170,8 @@ class FitOptions:
         exp(−D_m / 2τ²) with D_m the mean squared distance of the body's keypoints from
         reading m's, both relative to their centroid (nats; docs/design.md, "Reading
         score"). The data term cannot tell a sideways leg from a backward kick; the readings
-        can. 0: off (SMPLify's selection). Formats with a shipped initialiser; no effect for
-        others.
+        can. Default 300 (chosen on the tune half: 100, 300, 1000, 3000 tried); 0: off
+        (SMPLify's selection). Formats with a shipped initialiser; no effect for others.
     reading_sigma : float
         τ, metres: how far a body may lie from a reading and still count as that reading.
     leg_flips : bool
@@ -181,13 +183,12 @@ class FitOptions:
         Left/right label swaps of the detector, undone before a fit from scratch (the data
         term cannot tell a mirrored reading apart, so the learned initialiser decides):
         "body", the whole body's (a person seen from behind read as facing the camera),
-        swapped back where the initialiser, which reads the facing from what a mirror does
-        not preserve (the face, the confidences), disagrees with the 2D shoulder/hip order of
-        a clearly frontal or dorsal torso with probability above ``swap_threshold``;
-        "limbs", the arms' or the legs' labels, swapped back where the initialiser's
-        readings, placed on the torso and face and projected, lie nearer the swapped labels
-        (probability above ``swap_threshold``, :func:`smplify.left_right.swapped_limbs`);
-        "auto", both (the body first); "as_given", neither. ``summary["left_right"]`` says
+        swapped back where the initialiser's readings (which read the facing from what a
+        mirror does not preserve: the face, the confidences), placed on the keypoints and
+        projected, lie nearer the mirrored labels with probability above ``swap_threshold``;
+        "limbs", the arms' or the legs' labels, the same with the readings placed on the
+        torso and face (:func:`smplify.left_right.swap_evidence`, ``limbs_to_swap``);
+        "auto" (default), both (the body first); "as_given", neither. ``summary["left_right"]`` says
         what was done, ``summary["label_permutation"]`` how. Formats with a shipped
         initialiser; for others every mode takes the labels as given.
     swap_threshold : float
@@ -218,7 +219,7 @@ class FitOptions:
     selection_sigma: float = 20.0
     keypoints_3d_weight: float = 300.0
     keypoints_3d_sigma: float = 0.2
-    learned_init: bool | Literal["auto"] = False
+    learned_init: bool | Literal["auto"] = "auto"
     anchor_weight: float = 50.0
     track: bool = True
     warm_stages: int = 1
@@ -235,13 +236,13 @@ class FitOptions:
     track_refit_every: int = 10
     track_refit_margin: float = 1.0
     track_refit_ratio: float = 2.5
-    starts: Literal["auto", "prior", "initializer", "both"] = "prior"
+    starts: Literal["auto", "prior", "initializer", "both"] = "auto"
     hypothesis_first_stage: int = 2
-    hypothesis_score_weight: float = 1000.0
-    reading_weight: float = 0.0
+    hypothesis_score_weight: float = 0.0
+    reading_weight: float = 300.0
     reading_sigma: float = 0.1
     leg_flips: bool = False
-    left_right: Literal["as_given", "body", "limbs", "auto"] = "as_given"
+    left_right: Literal["as_given", "body", "limbs", "auto"] = "auto"
     swap_threshold: float = 0.8
     default_focal_length: Literal["diagonal"] | float = "diagonal"
 
@@ -354,7 +355,7 @@ class FitOptions:
         learned = ships_for(format)
         changes: dict[str, Any] = {}
         if self.starts == "auto":
-            changes["starts"] = "initializer" if learned else "prior"
+            changes["starts"] = "both" if learned else "prior"
         if self.learned_init == "auto":
             changes["learned_init"] = learned
         if self.left_right != "as_given" and not learned:

@@ -87,7 +87,8 @@ class FitProblem:
         (``options.starts``; :func:`smplify.anchor.hypothesis_starts`); empty: none.
     readings : (list of (K, 3) arrays, (M,) log probabilities) or None
         The learned initialiser's readings for the start selection's reading score
-        (``options.reading_weight``; fits from scratch of formats with an initialiser).
+        (``options.reading_weight``; fits from scratch of formats with an initialiser), or
+        the frame's ``keypoints_3d`` alone when it has them.
     relabelled : bool
         Whether the keypoints (and keypoints_3d) are the given ones with left/right labels
         swapped back (``options.left_right``): the whole body's, a limb's or both.
@@ -313,7 +314,10 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
         # Each start's own anchor only with learned_init (the points are there for scoring).
         out["hypotheses"] = readings if anchored else tuple(
             (pose, betas, None, score) for pose, betas, _, score in readings)
-    if scored:
+    if scored and keypoints_3d is not None:
+        # A detector's own 3D is the better evidence: it alone scores the selection.
+        out["readings"] = ((out["keypoints_3d"],), _frozen(np.zeros(1)))
+    elif scored:
         out["readings"] = (tuple(_frozen(r[2]) for r in readings),
                            _frozen(np.array([r[3] for r in readings])))
     return out
