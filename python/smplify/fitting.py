@@ -534,7 +534,8 @@ def focal_search(settings: FitSettings, keypoints: Any,
     """
     # One start from the prior, no anchor: as measured (benchmarks/focal_estimate.py).
     options = dataclasses.replace(settings.options, multi_start=False, starts="prior",
-                                  learned_init=False)
+                                  learned_init=False, reading_weight=0.0,
+                                  left_right="as_given")
     quick = dataclasses.replace(settings, options=options)
     # Checks the keypoints (and the torso a cold fit needs) once, before any solve.
     problem = frame_problem(quick, keypoints, keypoints_3d=keypoints_3d)
