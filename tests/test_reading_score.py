@@ -100,8 +100,9 @@ def test_reading_options_and_inputs_are_checked(open_model):
         core.fit(**{**observation, "readings": ([np.zeros((3, 3))], np.zeros(1))})
     with pytest.raises(ValueError, match="one finite log weight each"):
         core.fit(**{**observation, "readings": ([np.zeros((17, 3))], np.zeros(2))})
-    # Off by default and in the paper's preset; none for a format without an initialiser.
-    assert smplify.FitOptions().reading_weight == 0.0
+    # On by default (where an initialiser ships), off in the paper's preset; no readings for
+    # a format without an initialiser.
+    assert smplify.FitOptions().reading_weight == 300.0
     assert smplify.FitOptions.from_kwargs(preset="paper").reading_weight == 0.0
     lsp = build_problem(np.c_[data.keypoints[0][:14, :2], np.ones(14)], "lsp14",
                         tuple(data.image_size[0]), float(data.focal[0]), open_model, "open",
