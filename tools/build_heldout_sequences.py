@@ -1,6 +1,7 @@
 """Build ``tests/data/heldout_sequences.npz``: held-out CMU mocap clips as SMPL pose sequences.
 
     python tools/build_heldout_sequences.py [--mocap ../shared/data/mocap] [--frames 240]
+    python tools/build_heldout_sequences.py --set tuning --frames 144   # tuning_sequences.npz
 
 The video tests and ``benchmarks/bench_video.py`` need real human motion that the pose prior
 never saw. This takes a few clips of the HELDOUT split of ``tools/build_pose_prior.py`` and
@@ -30,6 +31,14 @@ import mocap_io  # noqa: E402
 # Held-out clips long enough for 240 frames: jumping, two dances, martial arts.
 CLIPS = ("test/jumping/jumping_1.txt", "salsa/20.bvh", "indian/15.bvh",
          "martial/10.bvh")
+# For tuning the video tracking (``--set tuning``), never scored by the tests or benchmarks
+# (which use CLIPS): the other held-out clips (slow: the shortest has 144 frames at 30 fps),
+# and, for motion as fast as the scoring clips', other takes of the same kinds of motion from
+# the pose prior's training clips (the prior saw these, so fits of them are a little easier).
+TUNING_CLIPS = ("test/basketball/basketball_1.txt", "test/soccer/soccer_1.txt",
+                "test/washwindow/washwindow_1.txt", "49/49_20.amc",
+                "train/jumping/jumping_2.txt", "salsa/03.bvh", "indian/07.bvh",
+                "martial/05.bvh")
 FPS = 120.0 / bpp.FRAME_STRIDE
 
 
@@ -56,19 +65,30 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model", type=Path,
                     default=bpp.REPO / "python" / "smplify" / "data" / "open_body_neutral.npz")
     ap.add_argument("--frames", type=int, default=240)
-    ap.add_argument("--clips", nargs="+", default=list(CLIPS),
-                    help="held-out clips (path endings); other held-out clips than the "
-                         "default make a tuning set that the tests and bench_video never "
-                         "score, e.g. test/basketball/basketball_1.txt test/soccer/soccer_1.txt")
-    ap.add_argument("--out", type=Path,
-                    default=bpp.REPO / "tests" / "data" / "heldout_sequences.npz")
+    ap.add_argument("--clips", nargs="+", default=None,
+                    help="held-out clips (path endings) instead of the set's; other held-out "
+                         "clips than the default make a tuning set that the tests and "
+                         "bench_video never score, e.g. test/basketball/basketball_1.txt "
+                         "test/soccer/soccer_1.txt")
+    ap.add_argument("--set", choices=("scoring", "tuning"), default="scoring",
+                    help="scoring: the clips tests and benchmarks score on (default); tuning: "
+                    "TUNING_CLIPS, for choosing the online tracking's options")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="default tests/data/heldout_sequences.npz (scoring) or "
+                    "tests/data/tuning_sequences.npz (tuning)")
     args = ap.parse_args(argv)
+    tuning = args.set == "tuning" and args.clips is None
+    clips = args.clips or (TUNING_CLIPS if tuning else CLIPS)
+    if args.out is None:
+        args.out = bpp.REPO / "tests" / "data" / (
+            "tuning_sequences.npz" if tuning else "heldout_sequences.npz")
     skel = bpp.skeleton_from_model(args.model)
     listing = {str(p): (kind, p, asf) for kind, p, asf in mocap_io.list_clips(args.mocap)}
     seqs, names = [], []
-    for clip in args.clips:
+    for clip in clips:
         match = [v for k, v in listing.items() if k.endswith(clip)]
-        if len(match) != 1 or not bpp.is_heldout(clip, match[0][1]):
+        # TUNING_CLIPS has training clips of the prior on purpose; anything else is held out.
+        if len(match) != 1 or (not tuning and not bpp.is_heldout(clip, match[0][1])):
             raise SystemExit(f"{clip}: not found once among the held-out clips of {args.mocap}")
         seqs.append(sequence(*match[0], skel, args.frames))
         names.append(clip)
