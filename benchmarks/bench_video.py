@@ -1,6 +1,8 @@
 """Video fitting on held-out mocap: independent per-frame fits, the plain warm-started Fitter
-(no tracking terms), a Savitzky-Golay smoothing of its joints, the online Fitter (temporal
-rows, held shape, swap hypotheses, lost-track checks: smplify.online), and
+(no tracking terms), a Savitzky-Golay smoothing of its joints (non-causal), the One Euro
+filter (causal) on the per-frame and on the warm fits' joints, the online Fitter (temporal
+rows, held shape, swap hypotheses, lost-track checks: smplify.online) with its defaults and
+with ``preset="smooth_video"`` (competing tracks), and
 ``smplify.fit_sequence``, side by side.
 
 Input: the four held-out CMU clips of ``tests/data/heldout_sequences.npz`` (jumping, two
@@ -33,14 +35,27 @@ import numpy as np
 import smplify
 from scipy.signal import savgol_filter
 from smplify import synthetic_video as sv
+from smplify.filters import one_euro
 from smplify.synthetic import pa_mpjpe
 
 HERE = Path(__file__).resolve().parent
 SEQUENCES = HERE.parent / "tests" / "data" / "heldout_sequences.npz"
 RESULTS = HERE / "results" / "bench_video.json"
 FORMAT = "coco17"
-METHODS = ("per-frame", "warm Fitter", "warm Fitter + Savitzky-Golay", "online Fitter",
+#: The causal baselines: the One Euro filter (smplify.filters; min_cutoff Hz, beta s/m) on
+#: the per-frame and on the plain warm fits' joints, its parameters chosen on the tuning clips
+#: (tools/tune_online.py --one-euro; never these): the least PA-MPJPE there, and ("heavy")
+#: the least PA-MPJPE + accel error, which smooths far more.
+ONE_EURO = {"per-frame + One Euro": ("per-frame", (4.0, 0.0)),
+            "per-frame + One Euro, heavy": ("per-frame", (0.5, 0.3)),
+            "warm Fitter + One Euro": ("warm Fitter", (6.0, 0.0)),
+            "warm Fitter + One Euro, heavy": ("warm Fitter", (0.5, 0.3))}
+METHODS = ("per-frame", "per-frame + One Euro", "per-frame + One Euro, heavy", "warm Fitter",
+           "warm Fitter + One Euro", "warm Fitter + One Euro, heavy",
+           "warm Fitter + Savitzky-Golay", "online Fitter", "online Fitter, smooth_video",
            "fit_sequence, one warm track (before)", "fit_sequence")
+#: The online Fitter's rows: its defaults, and the competing-track preset (docs/video.md).
+ONLINE = {"online Fitter": {}, "online Fitter, smooth_video": {"preset": "smooth_video"}}
 #: The Fitter as it was before online tracking: warm starts only (no temporal rows, no swap
 #: hypotheses, shape re-fitted every frame, only the 2D lost-track check).
 PLAIN_WARM = {"track": False}
@@ -90,6 +105,14 @@ def tracked(video: sv.SyntheticVideo, model: object, options: dict[str, object],
     return out
 
 
+def one_euro_joints(joints: np.ndarray, fps: float, params: tuple[float, float]) -> np.ndarray:
+    """The causal One Euro filter (smplify.filters) on the pelvis and, apart, on the
+    pelvis-relative joints (T, 24, 3); the frames/s shown are the fits' (the filter's
+    cost is negligible)."""
+    pelvis = one_euro(joints[:, :1], fps, *params)
+    return pelvis + one_euro(joints - joints[:, :1], fps, *params)
+
+
 def since(start: tuple[float, float]) -> tuple[float, float]:
     """(wall, CPU) seconds since ``start`` = (perf_counter, process_time) taken then."""
     return time.perf_counter() - start[0], time.process_time() - start[1]
@@ -132,21 +155,27 @@ def main() -> None:
                "dropped_frames": int(video.dropped.sum()),
                "truth_accel_mm": 1000 * sv.mean_acceleration(video.joints)}
         start = now()
-        row["per-frame"] = score(hold_last(per_frame(video, model)), video, since(start))
+        single = hold_last(per_frame(video, model))
+        seconds = since(start)
+        row["per-frame"] = score(single, video, seconds)
         start = now()
         warm = hold_last(tracked(video, model, PLAIN_WARM))
-        row["warm Fitter"] = score(warm, video, since(start))
+        warm_seconds = since(start)
+        row["warm Fitter"] = score(warm, video, warm_seconds)
+        for name, (source, params) in ONE_EURO.items():
+            joints, spent = (single, seconds) if source == "per-frame" else (warm, warm_seconds)
+            row[name] = score(one_euro_joints(joints, video.fps, params), video, spent)
         smoothed = savgol_filter(warm, args.window, 2, axis=0)  # start: the warm fits' too
         row["warm Fitter + Savitzky-Golay"] = score(smoothed, video, since(start))
-        frame_seconds: list[tuple[float, float]] = []
-        start = now()
-        online = hold_last(tracked(video, model, {}, frame_seconds))
-        row["online Fitter"] = score(online, video, since(start))
-        wall, cpu = 1000 * np.array(frame_seconds).T
-        row["online Fitter"].update({
-            "median_ms_per_frame": float(np.median(wall)),
-            "median_cpu_ms_per_frame": float(np.median(cpu)),
-            "mean_cpu_ms_per_frame": float(np.mean(cpu))})
+        for name, options in ONLINE.items():
+            frame_seconds: list[tuple[float, float]] = []
+            start = now()
+            online = hold_last(tracked(video, model, options, frame_seconds))
+            row[name] = score(online, video, since(start))
+            wall, cpu = 1000 * np.array(frame_seconds).T
+            row[name].update({"median_ms_per_frame": float(np.median(wall)),
+                              "median_cpu_ms_per_frame": float(np.median(cpu)),
+                              "mean_cpu_ms_per_frame": float(np.mean(cpu))})
         for method, options in (("fit_sequence, one warm track (before)", SEQUENCE_BEFORE),
                                 ("fit_sequence", {})):
             start = now()
@@ -173,9 +202,9 @@ def main() -> None:
                    "accel_error_mm": float(np.mean([r[m]["accel_error_mm"] for r in rows])),
                    "accel_mm": float(np.mean([r[m]["accel_mm"] for r in rows]))}
                for m in METHODS}
-    for key in ("median_ms_per_frame", "median_cpu_ms_per_frame", "mean_cpu_ms_per_frame"):
-        summary["online Fitter"][key] = float(np.median([r["online Fitter"][key]
-                                                         for r in rows]))
+    for name in ONLINE:
+        for key in ("median_ms_per_frame", "median_cpu_ms_per_frame", "mean_cpu_ms_per_frame"):
+            summary[name][key] = float(np.median([r[name][key] for r in rows]))
     truth = float(np.mean([r["truth_accel_mm"] for r in rows]))
     print(f"\nover {len(rows)} clips (truth's own accel {truth:.1f} mm/frame²):")
     for m in METHODS:
@@ -183,11 +212,12 @@ def main() -> None:
         print(f"  {m:38s} {s['fps_median']:7.1f} fps ({s['cpu_fps_median']:7.1f} of CPU)  "
               f"PA-MPJPE {s['pa_mpjpe_mm']:6.1f} mm  "
               f"accel error {s['accel_error_mm']:6.1f}  accel {s['accel_mm']:6.1f} mm/f²")
-    online = summary["online Fitter"]
-    print(f"  online Fitter: median {online['median_ms_per_frame']:.2f} ms/frame wall, "
-          f"{online['median_cpu_ms_per_frame']:.2f} ms CPU (mean CPU "
-          f"{online['mean_cpu_ms_per_frame']:.2f} ms, with the fits from scratch); medians "
-          "over clips")
+    for name in ONLINE:
+        online = summary[name]
+        print(f"  {name}: median {online['median_ms_per_frame']:.2f} ms/frame wall, "
+              f"{online['median_cpu_ms_per_frame']:.2f} ms CPU (mean CPU "
+              f"{online['mean_cpu_ms_per_frame']:.2f} ms, with the refits and checks); "
+              "medians over clips")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                        "truth_accel_mm": truth, "summary": summary,

@@ -71,7 +71,7 @@ def test_one_row_per_person_frame_failures_included(reference):
     assert np.median([r["reprojection_px"] for r in fitted]) < 4.0  # 1.5 px of noise
     videos = [r for r in fitted if r["source"].endswith(".npz")]
     # Continuing the track: warm, or warm and moved to a refit's basin (not restarted cold).
-    tracked = [r["start"] in ("warm", "warm, refitted") for r in videos]
+    tracked = [r["start"] in ("warm", "warm, refitted", "warm, switched track") for r in videos]
     assert sum(tracked) > 0.9 * len(videos)
     assert {r["start"] for r in rows if r["source"] == "photos.json"} == {"cold"}
     by_source = {s: table["source"].to_pylist().count(s) for s in ("openpose_clip", "cam0",

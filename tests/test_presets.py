@@ -38,7 +38,8 @@ def test_paper_preset_is_smplify_as_published(open_model, case):
 
 
 def test_bad_presets_and_focal_defaults_are_refused(open_model, case):
-    with pytest.raises(ValueError, match="preset must be one of \\['paper'\\] or None"):
+    with pytest.raises(ValueError,
+                       match="preset must be one of \\['paper', 'smooth_video'\\] or None"):
         smplify.fit(case.keypoints, "coco17", case.image_size, model=open_model,
                     preset="spin")
     with pytest.raises(ValueError, match="default_focal_length"):

@@ -4,14 +4,15 @@ body's left.
 
     python tools/draw_video_strip.py OUT.png [--clip 3] [--start 120] [--frames 120] [--sequence]
         [--sequence-options '{"keyframe_step": 1}']
+        [--preset smooth_video]
 
 The clip is one of ``tests/data/heldout_sequences.npz`` (held-out CMU mocap) seen through the
 synthetic detector with its default errors (``smplify.synthetic_video``; seed 100 + clip, as
 ``benchmarks/bench_video.py``). Columns: 8 frames, chosen to include swapped and dropped
 frames when there are any, swapped first (marked in the printout). Rows: truth (grey), the
 plain warm Fitter (orange; ``benchmarks/bench_video.py``'s PLAIN_WARM options), the online
-Fitter (green) and fit_sequence (blue) from the camera, then the same from the body's left
-(each frame's mesh centred on its own mean).
+Fitter (green; ``--preset``: with that option preset) and fit_sequence (blue) from the
+camera, then the same from the body's left (each frame's mesh centred on its own mean).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def main() -> None:
     parser.add_argument("--sequence", action="store_true", help="add fit_sequence's rows")
     parser.add_argument("--sequence-options", type=json.loads, default={},
                         help="fit_sequence's options as JSON (e.g. to draw an earlier start)")
+    parser.add_argument("--preset", default=None,
+                        help="the online Fitter's option preset (e.g. smooth_video)")
     args = parser.parse_args()
     model = smplify.load_model("open")
     seq = sv.load_sequences(SEQUENCES)[args.clip]
@@ -57,7 +60,8 @@ def main() -> None:
     fit = smplify.fit_sequence(video.keypoints, "coco17", video.image_size, video.focal_length,
                                model=model, **args.sequence_options) if args.sequence else None
     tracks = {}
-    for name, options in (("warm", PLAIN_WARM), ("online", {})):
+    online = {} if args.preset is None else {"preset": args.preset}
+    for name, options in (("warm", PLAIN_WARM), ("online", online)):
         fitter = smplify.Fitter(model, format="coco17", image_size=video.image_size,
                                 focal_length=video.focal_length, **options)
         out, last = [], None

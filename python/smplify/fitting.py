@@ -328,6 +328,7 @@ class Fitter:
         self._estimated: FitSettings | None = None
         self._core: Any = None
         self._track = online.TrackState()
+        self._challenger: online.Challenger | None = None
         self._labellings = online.labellings(self._settings.format.name)
         resolved = self._settings.resolved
         self._format_weights = np.where(resolved.available, resolved.weights, 0.0)
@@ -377,10 +378,10 @@ class Fitter:
         if how.endswith("cold"):
             self._restart(result)
         elif how.endswith("refitted"):
-            # Another basin: its motion starts here (no velocity across the switch).
+            # Another basin at once: its motion starts here (no velocity across the switch).
             self._track.restart_motion(result.pose, result.transl, result.keypoints_2d,
                                        result.energy["data"])
-        else:
+        else:  # "warm", or "warm, switched track" (the track took the challenger's history)
             held = self._track.holds_shape(self.options)
             self._track.push(result.pose, result.transl, result.keypoints_2d,
                              result.energy["data"])
@@ -394,11 +395,13 @@ class Fitter:
         scratch."""
         with self._lock:
             self._track = online.TrackState()
+            self._challenger = None
             self._estimated = None
 
     def _restart(self, result: FitResult) -> None:
         """Start the track (and its shape estimate) from a fit from scratch."""
         self._track = online.TrackState()
+        self._challenger = None
         self._track.push(result.pose, result.transl, result.keypoints_2d, result.energy["data"])
         self._track.update_shape(result.betas, False, self.options)
 
@@ -431,6 +434,95 @@ class Fitter:
         data = [online.robust_data(problem, problem.keypoints, problem.weights, r,
                                    self.options.selection_sigma) for r in fits]
         return fits[int(np.argmin(data))]
+
+    def _consider_refit(self, problem: FitProblem, observation: dict[str, Any], report: Any,
+                        labelling: int) -> tuple[Any, float]:
+        """The periodic or strain refit: a warm start keeps the basin it is in, so the
+        learned initialiser's readings are fitted too. One that explains the keypoints better
+        replaces the track at once (``track_switch_frames`` = 0; its fit with the track's
+        shape is returned) or, if in another basin, starts a competing track
+        (:class:`online.Challenger`; None returned, as when the track stays); and the solver
+        seconds of the refit's fits."""
+        options = self.options
+        immediate = options.track_switch_frames == 0
+        try:
+            check_torso(problem.keypoints[problem.torso_keypoints], problem.torso_confident)
+        except KeypointError:
+            return None, 0.0
+        cold = self._refit(problem, observation)
+        # Judged as the fit from scratch judges its starts: the robust data term at
+        # σ = selection_sigma (E_track and the priors would keep the track's basin).
+        perm = self._labellings[labelling]
+        tracked, fresh = (online.robust_data(problem, problem.keypoints[p], problem.weights[p],
+                                             r, options.selection_sigma)
+                          for p, r in ((perm, report), (np.arange(len(perm)), cold)))
+        seconds = float(cold.seconds)
+        near = online.basin_distance(cold.joints, report.joints) < options.track_basin_distance
+        if fresh >= options.track_refit_margin * tracked or (near and not immediate):
+            return None, seconds
+        # The other basin with the track's shape: refined from the refit with β held and
+        # temporal rows holding it still (its motion starts here).
+        pose = np.concatenate([cold.global_orient, cold.body_pose])
+        held = self._core.fit(**observation, initial_pose=pose, initial_betas=self._track.betas,
+                              initial_transl=cold.transl, track_pose=np.stack([pose, pose]),
+                              track_transl=np.stack([cold.transl] * 2), hold_shape=True)
+        if immediate:
+            return held, seconds
+        if online.robust_data(problem, problem.keypoints, problem.weights, held,
+                              options.selection_sigma) >= options.track_refit_margin * tracked:
+            return None, seconds + float(held.seconds)
+        state = online.TrackState()
+        state.push(np.concatenate([held.global_orient, held.body_pose]), np.asarray(held.transl),
+                   online.projected(problem, held), held.energy.data)
+        self._challenger = online.Challenger(state)
+        return None, seconds + float(held.seconds)
+
+    def _contest(self, problem: FitProblem, observation: dict[str, Any],
+                 initial: dict[str, Any], report: Any, labelling: int,
+                 earlier: float) -> tuple[Any, str, float, int]:
+        """A frame with a competing track: fitted as the track is (same labelling, shape,
+        temporal rows against its own history); after ``track_switch_frames`` frames the
+        lower summed robust data + temporal energy keeps going (with a margin for the
+        challenger), the other is dropped."""
+        options, challenger = self.options, self._challenger
+        # Its own reading of the keypoints: the one nearest its own prediction (a track
+        # facing the other way reads a frame as swapped).
+        scores = online.labelling_scores(challenger.state.predicted_keypoints(),
+                                         problem.keypoints,
+                                         observation["confidence"] * self._format_weights,
+                                         self._labellings, options.selection_sigma)
+        own = int(np.argmin(scores)) if np.all(np.isfinite(scores)) else 0
+        if scores[own] >= options.track_swap_margin * scores[0]:
+            own = 0
+        history_pose, history_transl = challenger.state.history()
+        other = self._core.fit(**online.permuted(observation, self._labellings[own],
+                                                 self._format_weights),
+                               **{**initial, "initial_pose": challenger.state.pose[-1],
+                                  "initial_transl": challenger.state.transl[-1],
+                                  "track_pose": history_pose,
+                                  "track_transl": history_transl})
+        mine, theirs = (online.robust_data(problem, problem.keypoints[p], problem.weights[p],
+                                           r, options.selection_sigma) + float(r.track_energy)
+                        for p, r in ((self._labellings[own], other),
+                                     (self._labellings[labelling], report)))
+        if not np.isfinite(mine):
+            self._challenger = None
+            return report, "warm", earlier + float(other.seconds), labelling
+        challenger.add(mine, theirs)
+        challenger.state.push(np.concatenate([other.global_orient, other.body_pose]),
+                              np.asarray(other.transl), online.projected(problem, other),
+                              other.energy.data)
+        if challenger.age < options.track_switch_frames:
+            return report, "warm", earlier + float(other.seconds), labelling
+        self._challenger = None
+        # Still another basin (tracked, it may have joined the track's) and lower energy.
+        if challenger.energy < options.track_switch_margin * challenger.rival and \
+                online.basin_distance(other.joints, report.joints) >= \
+                options.track_basin_distance:
+            self._track.adopt(challenger.state)
+            self._track.swapped_run = 0
+            return other, "warm, switched track", earlier + float(report.seconds), own
+        return report, "warm", earlier + float(other.seconds), labelling
 
     def _track_frame(self, problem: FitProblem,
                      observation: dict[str, Any]) -> tuple[Any, str, float, int]:
@@ -477,34 +569,17 @@ class Fitter:
                  and track.frames % options.track_refit_every == 0) or \
             (options.track_refit_ratio > 0
              and report.energy.data > options.track_refit_ratio * track.least_data(floor))
-        if not (cut or strained or facing or jumped or refit):
-            return report, "warm", earlier, labelling
         if not (cut or strained or facing or jumped):
-            # A periodic fit from scratch: the warm track keeps the basin it is in; where the
-            # full multi-start fit finds a lower energy, the track moves to its basin.
-            try:
-                check_torso(problem.keypoints[problem.torso_keypoints], problem.torso_confident)
-            except KeypointError:
+            if self._challenger is not None:
+                return self._contest(problem, observation, initial, report, labelling,
+                                     earlier)
+            if not refit:
                 return report, "warm", earlier, labelling
-            cold = self._refit(problem, observation)
-            # Judged as the fit from scratch judges its starts: the robust data term at
-            # σ = selection_sigma (E_track and the priors would keep the track's basin).
-            perm = self._labellings[labelling]
-            tracked, fresh = (online.robust_data(problem, problem.keypoints[p], problem.weights[p],
-                                                 r, options.selection_sigma)
-                              for p, r in ((perm, report), (np.arange(len(perm)), cold)))
-            if fresh >= options.track_refit_margin * tracked:
-                return report, "warm", earlier + float(cold.seconds), labelling
-            # The new basin with the track's shape: refined from the fit from scratch with
-            # β held and the temporal rows anchoring it there (its motion starts here).
-            pose = np.concatenate([cold.global_orient, cold.body_pose])
-            still = np.stack([pose, pose])
-            held = self._core.fit(**_observation(problem), initial_pose=pose,
-                                  initial_betas=track.betas, initial_transl=cold.transl,
-                                  track_pose=still, track_transl=np.stack([cold.transl] * 2),
-                                  hold_shape=True)
-            return held, "warm, refitted", \
-                earlier + float(report.seconds) + float(cold.seconds), 0
+            held, seconds = self._consider_refit(problem, observation, report, labelling)
+            if held is None:
+                return report, "warm", earlier + seconds, labelling
+            return held, "warm, refitted", earlier + float(report.seconds) + seconds, 0
+        self._challenger = None
         # The torso check a cold start needs, skipped above for the warm one.
         check_torso(problem.keypoints[problem.torso_keypoints], problem.torso_confident)
         cold = self._core.fit(**_observation(problem))

@@ -23,8 +23,14 @@ Per warm-started frame:
    or when more than ``track_max_swapped_frames`` frames in a row read as whole-body
    swapped (then the detector is right and the track faces the wrong way). After a cut or
    a facing recovery the track restarts from the fit from scratch.
-5. **Refits.** Periodically and when the track strains, warm fits from the learned
-   initialiser's best readings (:func:`learned_starts`) are tried against the track.
+5. **Refits and a competing track.** Periodically and when the track strains, warm fits
+   from the learned initialiser's best readings (:func:`learned_starts`) are tried against
+   the track. One that explains the keypoints at least as well in another basin (its joints
+   ``track_basin_distance`` or more from the track's) becomes a :class:`Challenger`: tracked
+   like the track itself (warm, with its own E_track) for ``track_switch_frames`` frames, it
+   replaces the track only when its summed robust data + temporal energy over them is below
+   ``track_switch_margin`` of the track's (hysteresis: one frame's fit without temporal rows
+   always explains that frame's keypoints better, so it cannot decide alone).
 """
 
 from __future__ import annotations
@@ -89,6 +95,12 @@ class TrackState:
         self.push(pose, transl, keypoints_2d, data_energy)
         self.frames = frames + 1
 
+    def adopt(self, other: TrackState) -> None:
+        """Continue from ``other``'s motion (a competing track that won), keeping the shape
+        and the frame count; its last frame becomes this track's."""
+        self.pose, self.transl = list(other.pose[:-1]), list(other.transl[:-1])
+        self.keypoints_2d = list(other.keypoints_2d[:-1])
+
     def predicted_keypoints(self) -> np.ndarray:
         """(K, 2) this frame's keypoints by constant velocity (the last frame's with one)."""
         if len(self.keypoints_2d) < 2:
@@ -116,6 +128,32 @@ class TrackState:
             self.betas = np.median(np.stack(self.shape_samples), axis=0)
         else:
             self.betas = self.betas + options.track_shape_rate * (betas - self.betas)
+
+
+@dataclass
+class Challenger:
+    """Another basin's track, run beside the track until it wins or is dropped: its own
+    history (a :class:`TrackState`), frames tracked, and the summed energies (robust data +
+    E_track) of it and of the track over those frames."""
+
+    state: TrackState
+    age: int = 0
+    energy: float = 0.0
+    rival: float = 0.0
+
+    def add(self, energy: float, rival: float) -> None:
+        """Count one frame: the challenger's energy and the track's."""
+        self.age += 1
+        self.energy += energy
+        self.rival += rival
+
+
+def basin_distance(joints_a: np.ndarray, joints_b: np.ndarray) -> float:
+    """Mean distance (metres) between two bodies' pelvis-relative joints ((J, 3) each): how
+    far apart two readings of one frame are in 3D."""
+    a = np.asarray(joints_a) - np.asarray(joints_a)[:1]
+    b = np.asarray(joints_b) - np.asarray(joints_b)[:1]
+    return float(np.mean(np.linalg.norm(a - b, axis=1)))
 
 
 def labelling_scores(predicted: np.ndarray, xy: np.ndarray, weights: np.ndarray,
@@ -162,6 +200,13 @@ def median_error_fraction(problem: FitProblem, keypoints: np.ndarray, weights: n
     size = float(np.linalg.norm(seen.max(axis=0) - seen.min(axis=0)))
     median = float(np.median(error))
     return median / max(size, 1.0) if np.isfinite(median) else float("inf")
+
+
+def projected(problem: FitProblem, report: Any) -> np.ndarray:
+    """(K, 2) a fit's keypoints in the image, pixels (NaN where the model has none)."""
+    points = np.array(report.keypoints, dtype=np.float64)
+    points[~problem.keypoint_available] = np.nan
+    return problem.camera.project(points)
 
 
 def robust_data(problem: FitProblem, keypoints: np.ndarray, weights: np.ndarray, report: Any,

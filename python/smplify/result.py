@@ -93,8 +93,10 @@ class FitResult:
         - ``num_spheres``, ``num_sphere_pairs``: the interpenetration term's spheres and
           sphere pairs;
         - ``start``: "cold", "warm", or "warm, <why>, then cold" (``Fitter``; why: "lost
-          the person", "faced the wrong way", "turned or jumped"), or "warm, refitted" (the
-          periodic fit from scratch replaced the track's; :mod:`smplify.online`);
+          the person", "faced the wrong way", "turned or jumped"), "warm, refitted" (a
+          periodic or strain refit replaced the track at once, ``track_switch_frames`` = 0)
+          or "warm, switched track" (a competing track from such a refit won after its
+          ``track_switch_frames`` frames; :mod:`smplify.online`);
         - ``labelling``: the reading of the keypoints fitted: "as seen", or on a
           ``Fitter``'s tracked frame "left/right swapped", "arms swapped" or "legs swapped";
         - ``track_energy``: the online track's temporal energy E_track at the result (0
