@@ -65,6 +65,14 @@ SEQUENCE_BEFORE = {"initial_tracks": ("plain",), "keyframe_step": 1, "swap_round
                    "sequence_iterations": 4}
 
 
+def clip_arguments(parser: argparse.ArgumentParser) -> None:
+    """The clips' stretch, count and detector seed (shared with bench_online.py)."""
+    parser.add_argument("--start", type=int, default=120)
+    parser.add_argument("--frames", type=int, default=120)
+    parser.add_argument("--clips", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=100, help="clip c uses seed + c")
+
+
 def hold_last(joints: list[np.ndarray | None]) -> np.ndarray:
     """(T, 24, 3): each missing frame shows the last output (the first one before any)."""
     first = next(j for j in joints if j is not None)
@@ -135,10 +143,7 @@ def score(joints: np.ndarray, video: sv.SyntheticVideo,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--start", type=int, default=120)
-    parser.add_argument("--frames", type=int, default=120)
-    parser.add_argument("--clips", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=100, help="clip c uses seed + c")
+    clip_arguments(parser)
     parser.add_argument("--window", type=int, default=9, help="Savitzky-Golay window (odd)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()

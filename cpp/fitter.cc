@@ -16,6 +16,7 @@
 #include "hypothesis_starts.h"
 #include "leg_flip.h"
 #include "run_tasks.h"
+#include "track_term.h"
 
 namespace smplify {
 namespace {
@@ -307,50 +308,37 @@ TemporalWeights Fitter::TrackWeights(const Observation& o, const TrackHistory& t
 
 namespace {
 
-// E_track's two residual blocks (TrackHistory) on `p`, with the held frames' own arrays
-// (Ceres needs distinct blocks: `last` appears twice in the velocity rows).
+// E_track (TrackHistory) as one residual block on `p` (track_term.h: the acceleration and
+// velocity rows completed to one square).
 class TrackTerms {
  public:
   TrackTerms(const TrackHistory& track, const TemporalWeights& weights, double velocity_ratio)
-      : before_(track.before), last_(track.last), last_again_(track.last),
-        acceleration_(weights),
-        velocity_({velocity_ratio * weights.orient, velocity_ratio * weights.pose,
-                   velocity_ratio * weights.transl}) {}
+      : cost_(Frame(track.before), Frame(track.last), weights, velocity_ratio, track.before_gap,
+              track.gap) {}
 
   void AddTo(ceres::Problem* problem, BodyParameters* p) {
-    Add(problem, &acceleration_, &before_, &last_, p);
-    Add(problem, &velocity_, &last_again_, &last_, p);
+    problem->AddResidualBlock(&cost_, nullptr, p->global_orient.data(), p->body_pose.data(),
+                              p->transl.data());
   }
 
-  // ‖r‖² of both blocks at `p`.
+  // E_track = ‖r‖² at `p`.
   double Energy(const BodyParameters& p) const {
-    return Energy(acceleration_, before_, last_, p) + Energy(velocity_, last_again_, last_, p);
-  }
-
- private:
-  static std::vector<double*> Blocks(BodyParameters* a, BodyParameters* b, BodyParameters* c) {
-    return {a->global_orient.data(), b->global_orient.data(), c->global_orient.data(),
-            a->body_pose.data(),     b->body_pose.data(),     c->body_pose.data(),
-            a->transl.data(),        b->transl.data(),        c->transl.data()};
-  }
-  static void Add(ceres::Problem* problem, TemporalCost* cost, BodyParameters* a,
-                  BodyParameters* b, BodyParameters* p) {
-    const std::vector<double*> blocks = Blocks(a, b, p);
-    problem->AddResidualBlock(cost, nullptr, blocks);
-    for (int i : {0, 1, 3, 4, 6, 7}) problem->SetParameterBlockConstant(blocks[i]);
-  }
-  static double Energy(const TemporalCost& cost, BodyParameters a, BodyParameters b,
-                       BodyParameters c) {
-    const std::vector<double*> blocks = Blocks(&a, &b, &c);
-    Eigen::Matrix<double, 81, 1> r;
-    if (!cost.Evaluate(blocks.data(), r.data(), nullptr)) {
+    const double* blocks[] = {p.global_orient.data(), p.body_pose.data(), p.transl.data()};
+    Eigen::Matrix<double, 82, 1> r;
+    if (!cost_.Evaluate(blocks, r.data(), nullptr) || !r.allFinite()) {
       return std::numeric_limits<double>::infinity();
     }
     return r.squaredNorm();
   }
 
-  BodyParameters before_, last_, last_again_;
-  TemporalCost acceleration_, velocity_;
+ private:
+  static Eigen::Matrix<double, 75, 1> Frame(const BodyParameters& p) {
+    Eigen::Matrix<double, 75, 1> frame;
+    frame << p.global_orient, p.body_pose, p.transl;
+    return frame;
+  }
+
+  TrackCost cost_;
 };
 
 }  // namespace
@@ -368,9 +356,12 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
                                                context_.options.track_velocity_ratio);
   }
   const bool hold_shape = track != nullptr && track->hold_shape;
+  // The last stage's terms report the energies (at its weights, the spheres at the final β).
+  std::unique_ptr<StageTerms> last_terms;
   for (int stage = first_stage; stage < num_stages; ++stage) {
     const StageWeights weights = Weights(stage);
-    StageTerms terms(context_, o, &p, weights);
+    auto owned_terms = std::make_unique<StageTerms>(context_, o, &p, weights);
+    StageTerms& terms = *owned_terms;
     std::unique_ptr<FaultCost> fault;  // outlives the problem, which does not own it
     ceres::Problem problem(ProblemOptions(&terms.evaluation()));
     terms.AddTo(&problem);
@@ -407,9 +398,12 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
       }
     }
     report.stages.push_back(joint);
+    // The terms outlive their problem (which does not own them).
+    if (stage == num_stages - 1) last_terms = std::move(owned_terms);
   }
   // Energies at the last stage's weights, with the spheres at the final β.
-  report.energies = StageTerms(context_, o, &p, Weights(num_stages - 1)).Energies();
+  if (!last_terms) last_terms = std::make_unique<StageTerms>(context_, o, &p, Weights(num_stages - 1));
+  report.energies = last_terms->Energies();
   if (track_terms) report.track_energy = track_terms->Energy(p);
   report.parameters = p;
   return report;
@@ -537,7 +531,7 @@ OrientationReport Fitter::RunHypotheses(const Observation& o, const Vec3& fallba
 }
 
 FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
-                      const TrackHistory* track) const {
+                      const TrackHistory* track, bool with_vertices) const {
   const auto start = Clock::now();
   CheckObservation(o);
   if (track != nullptr) {
@@ -547,6 +541,9 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
                   frame->transl.allFinite(),
               "track: the previous frames' pose and transl must be finite");
     }
+    Require(std::isfinite(track->before_gap) && std::isfinite(track->gap) &&
+                track->before_gap >= 1.0 && track->gap >= 1.0,
+            "track: the gaps between frames must be finite and >= 1 frame");
   }
   FitReport report;
   BodyParameters p;
@@ -630,7 +627,11 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
                                                 report.parameters.transl, false);
   report.joints.resize(kNumJoints, 3);
   for (int j = 0; j < kNumJoints; ++j) report.joints.row(j) = skeleton.joints[j].transpose();
-  report.vertices = context_.model.Vertices(skeleton);
+  if (with_vertices) {
+    report.vertices = context_.model.Vertices(skeleton);
+  } else {
+    report.vertices.resize(0, 3);
+  }
   report.keypoints.resize(context_.targets.size(), 3);
   for (int k = 0; k < context_.targets.size(); ++k) {
     report.keypoints.row(k) = body.keypoint(k).transpose();

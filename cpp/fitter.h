@@ -43,10 +43,13 @@ struct OrientationReport {
 // second the velocity against last (weights × options.track_velocity_ratio). Weights:
 // options.track_{orient,pose,transl}_weight × f / Z (Z: last frame's depth γ_z), so that they
 // are per pixel of a 1 m lever at the person's depth. With only one frame before, pass it as
-// both. hold_shape: β stays constant (the shape the track has settled).
+// both. hold_shape: β stays constant (the shape the track has settled). Frames the detector
+// missed: before_gap frames from `before` to `last`, gap from `last` to this one (1 without a
+// miss); the prediction and the weights then span them (track_term.h).
 struct TrackHistory {
   BodyParameters before, last;
   bool hold_shape = false;
+  double before_gap = 1.0, gap = 1.0;
 };
 
 struct FitReport {
@@ -63,7 +66,8 @@ struct FitReport {
   int legs_flipped = 0;            // leg depth flips kept (FitOptions leg_flips)
   int num_spheres = 0;
   int num_sphere_pairs = 0;
-  // The fitted body in the camera frame: joints (24 × 3), vertices (N × 3) and the targets'
+  // The fitted body in the camera frame: joints (24 × 3), vertices (N × 3; 0 × 3 when Fit
+  // was asked for none) and the targets'
   // keypoints (K × 3; 0 for a keypoint the model has no point for).
   MatX3 joints, vertices, keypoints;
   double track_energy = 0.0;  // E_track at the result (0 without a track)
@@ -81,9 +85,11 @@ class Fitter {
   // depth, orientation and the pose's basin) and only the last stage's weights run, once.
   // Bad input (CheckObservation; `initial` of the wrong size or not finite) throws
   // std::invalid_argument; an exception inside a start is rethrown here, also with threads > 1.
-  // With `track` (needs `initial`), the stages add E_track (TrackHistory).
+  // With `track` (needs `initial`), the stages add E_track (TrackHistory). Without
+  // `with_vertices` the report's vertices stay empty (0 × 3): skinning every vertex costs
+  // about as much as a warm solve, and an online caller poses the mesh only when asked.
   FitReport Fit(const Observation& observation, const BodyParameters* initial = nullptr,
-                const TrackHistory* track = nullptr) const;
+                const TrackHistory* track = nullptr, bool with_vertices = true) const;
 
   // One term's residuals and Jacobian at `parameters` and stage `stage`'s weights (spheres
   // placed at `parameters.betas`). Throws std::invalid_argument on bad input and

@@ -336,3 +336,80 @@ def test_forward_axis_is_the_rotation_matrix_third_column() -> None:
                                    atol=1e-12)
     assert smplify.online.turn_degrees(np.zeros(3), np.array([0.0, np.pi, 0.0])) == \
         pytest.approx(180.0)
+
+
+def test_missed_frames_are_spanned_by_the_track(model, clips) -> None:
+    """Frames with no person raise (every confidence 0) and count as missed: the next frame
+    continues the track (warm), with the prediction and E_track spanning the gap
+    (cpp/track_term.h; twin smplify.reference.track); Fitter.skip() does the same."""
+    from smplify.reference.track import track_residuals
+
+    video = sv.make_video(model, clips[0], "coco17", np.random.default_rng(17), yaw=0.3,
+                          errors=CLEAN, frames=slice(0, 16))
+    keypoints = video.keypoints.copy()
+    missed = [10, 11, 12]
+    keypoints[missed, :, 2] = 0.0
+    fitter = _fitter(model, video, track_refit_every=0, track_refit_ratio=0.0)
+    results = []
+    for t, kp in enumerate(keypoints):
+        if t in missed:
+            with pytest.raises(smplify.KeypointError, match="all confidences are zero"):
+                fitter.fit(kp)
+            results.append(None)
+        else:
+            results.append(fitter.fit(kp))
+    after = results[13]
+    assert after.summary["start"] == "warm"
+    before, last = results[8], results[9]
+    options = fitter.options
+    weights = video.focal_length / last.transl[2] * np.array(
+        [options.track_orient_weight, options.track_pose_weight, options.track_transl_weight])
+    rows = track_residuals(*(np.concatenate([r.global_orient, r.body_pose, r.transl])
+                             for r in (before, last, after)),
+                           tuple(weights), options.track_velocity_ratio, gaps=(1.0, 4.0))
+    assert after.summary["track_energy"] == pytest.approx(np.sum(rows**2), rel=1e-9)
+    for t in (13, 14, 15):
+        assert pa_mpjpe(results[t].joints, video.joints[t]) < 0.08
+
+    # skip() is the same as a call that raised.
+    skipping = _fitter(model, video, track_refit_every=0, track_refit_ratio=0.0)
+    for t, kp in enumerate(keypoints[:14]):
+        if t in missed:
+            skipping.skip()
+        else:
+            same = skipping.fit(kp)
+    np.testing.assert_allclose(same.pose, after.pose, atol=1e-12)
+    assert same.summary["track_energy"] == pytest.approx(after.summary["track_energy"])
+
+
+def test_track_state_counts_missed_frames() -> None:
+    track = smplify.online.TrackState()
+    track.miss()  # no track yet: nothing to span
+    assert track.gap == 1
+    a, b = np.zeros((17, 2)), np.ones((17, 2))
+    track.push(np.zeros(72), np.zeros(3), a, 1.0)
+    track.push(np.zeros(72), np.zeros(3), b, 1.0)
+    track.miss()
+    track.miss()
+    assert track.gap == 3 and track.history()[2] == (1.0, 3.0)
+    np.testing.assert_allclose(track.predicted_keypoints(), b + 3 * (b - a))
+    track.push(np.zeros(72), np.zeros(3), 2 * b, 1.0)
+    assert track.history()[2] == (3.0, 1.0)
+    np.testing.assert_allclose(track.predicted_keypoints(), 2 * b + (2 * b - b) / 3)
+
+
+def test_a_tracked_frame_poses_its_mesh_when_read(model, clips) -> None:
+    """The per-frame fits skip the mesh (SPEC §1: posed when the caller asks): the first
+    read of ``vertices`` poses it, as the model does, and a result pickles with it."""
+    import pickle
+
+    video = sv.make_video(model, clips[1], "coco17", np.random.default_rng(18),
+                          errors=CLEAN, frames=slice(0, 3))
+    result = _track(_fitter(model, video), video.keypoints)[-1]
+    assert callable(result.__dict__["_vertices"])
+    expected = model(betas=result.betas, body_pose=result.body_pose,
+                     global_orient=result.global_orient, transl=result.transl).vertices
+    copy = pickle.loads(pickle.dumps(result))
+    np.testing.assert_allclose(result.vertices, expected, atol=1e-12)
+    np.testing.assert_allclose(copy.vertices, expected, atol=1e-12)
+    assert result.__dict__["_vertices"] is result.vertices  # posed once, kept

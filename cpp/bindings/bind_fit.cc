@@ -1,5 +1,6 @@
 // Python bindings of the fitter: convert NumPy arrays to the core's structs, release the GIL
 // around the solve. Options and the report cross as bound structs (FitOptions, FitReport).
+#include <array>
 #include <memory>
 #include <optional>
 
@@ -282,7 +283,8 @@ void BindFit(py::module_& m) {
              std::optional<Eigen::VectorXd> initial_transl, std::optional<RowMatrix> keypoints_3d,
              double keypoints_3d_weight, std::optional<RowMatrix> track_pose,
              std::optional<RowMatrix> track_transl, bool hold_shape,
-             const py::object& hypotheses, const py::object& readings) {
+             const py::object& hypotheses, const py::object& readings, bool vertices,
+             const std::array<double, 2>& track_gaps) {
             Observation o = ToObservation(keypoints, weights, confidence, torso, focal_length,
                                           center, keypoints_3d, keypoints_3d_weight);
             o.hypotheses = ToHypotheses(hypotheses);
@@ -305,12 +307,13 @@ void BindFit(py::module_& m) {
                                track_transl->row(0).transpose()),
                   ToParameters(track_pose->row(1).transpose(), initial->betas,
                                track_transl->row(1).transpose()),
-                  hold_shape};
+                  hold_shape, track_gaps[0], track_gaps[1]};
             }
             FitReport report;
             {
               py::gil_scoped_release release;
-              report = self.fitter->Fit(o, initial ? &*initial : nullptr, track ? &*track : nullptr);
+              report = self.fitter->Fit(o, initial ? &*initial : nullptr, track ? &*track : nullptr,
+                                        vertices);
             }
             return report;
           },
@@ -321,12 +324,16 @@ void BindFit(py::module_& m) {
           py::arg("track_pose") = py::none(), py::arg("track_transl") = py::none(),
           py::arg("hold_shape") = false, py::arg("hypotheses") = py::none(),
           py::arg("readings") = py::none(),
+          py::arg("vertices") = true, py::arg("track_gaps") = std::array<double, 2>{1.0, 1.0},
           "Fit one image; returns its FitReport (parameters, energies, per-stage reports). "
           "track_pose (2 x 72) and track_transl (2 x 3), the two frames before (older first), "
           "add the online track's temporal rows (cpp/fitter.h TrackHistory); hold_shape keeps "
           "the initial betas. hypotheses: (pose, betas, keypoints_3d or None, log score) "
           "readings to start a cold fit from. readings: (list of K x 3 keypoints, log "
-          "weights) for the start selection's reading score (cpp/reading_score.h).")
+          "weights) for the start selection's reading score (cpp/reading_score.h). "
+          "track_gaps: frames from the older track frame to the last and from the last to "
+          "this one (more than 1 where the detector missed frames). vertices=False leaves "
+          "the report's vertices empty (0 x 3): the caller poses the mesh when it is wanted.")
       .def(
           "evaluate_term",
           [](const PyFitter& self, const std::string& term, int stage,

@@ -1,5 +1,6 @@
 // Python bindings of the offline sequence fit and of the temporal term: convert NumPy to the
 // core's structs, release the GIL around the solve, convert the report back to a dict.
+#include <array>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 
 #include "../block_banded.h"
 #include "../sequence_fitter.h"
+#include "../track_term.h"
 #include "bindings.h"
 
 namespace py = pybind11;
@@ -163,6 +165,25 @@ void BindSequence(py::module_& m) {
       py::arg("orient"), py::arg("body_pose"), py::arg("transl"), py::arg("weights"),
       "The temporal term's 81 residuals and its Jacobian (81 x 225) over [orient a, b, c, "
       "body_pose a, b, c, transl a, b, c].");
+  m.def(
+      "track_term",
+      [](const Eigen::Matrix<double, 75, 1>& before, const Eigen::Matrix<double, 75, 1>& last,
+         const Eigen::Matrix<double, 75, 1>& frame, const Eigen::Vector3d& weights,
+         double velocity_ratio, const std::array<double, 2>& gaps) {
+        const TrackCost cost(before, last, ToWeights(weights), velocity_ratio, gaps[0], gaps[1]);
+        const double* blocks[3] = {frame.data(), frame.data() + 3, frame.data() + 72};
+        Eigen::VectorXd residuals(82);
+        RowMatrix jac[3] = {RowMatrix(82, 3), RowMatrix(82, 69), RowMatrix(82, 3)};
+        double* pointers[3] = {jac[0].data(), jac[1].data(), jac[2].data()};
+        cost.Evaluate(blocks, residuals.data(), pointers);
+        RowMatrix full(82, 75);
+        full << jac[0], jac[1], jac[2];
+        return py::make_tuple(residuals, full);
+      },
+      py::arg("before"), py::arg("last"), py::arg("frame"), py::arg("weights"),
+      py::arg("velocity_ratio"), py::arg("gaps") = std::array<double, 2>{1.0, 1.0},
+      "The online track's E_track rows (cpp/track_term.h, 82) and their Jacobian (82 x 75) "
+      "over the frame's [orient, body_pose, transl]; frames as 75 values each (for tests).");
 }
 
 }  // namespace smplify

@@ -8,6 +8,8 @@ initialisation, torso fit, orientation test and the four dogleg stages with the 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
 import os
 import threading
 import time
@@ -123,7 +125,9 @@ def _observation(problem: FitProblem) -> dict[str, Any]:
             "keypoints_3d_weight": float(problem.keypoints_3d_weight),
             "hypotheses": list(problem.hypotheses),
             "readings": None if problem.readings is None else (list(problem.readings[0]),
-                                                               problem.readings[1])}
+                                                               problem.readings[1]),
+            # The mesh is posed when the result's vertices are first read (_result).
+            "vertices": False}
 
 
 def _result(problem: FitProblem, report: Any, started: float, start: str,
@@ -131,7 +135,12 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
     """The FitResult of a C++ ``FitReport`` (``started``: perf_counter when the frame came in;
     ``start``: how the frame started; ``earlier_solver_seconds``: of fits this one replaced;
     ``labelling``: index into ``online.LABELLING_NAMES`` of the keypoints' reading fitted)."""
-    if not _finite_report(report):
+    betas, global_orient = np.asarray(report.betas), np.asarray(report.global_orient)
+    body_pose, transl = np.asarray(report.body_pose), np.asarray(report.transl)
+    joints, vertices = np.asarray(report.joints), np.asarray(report.vertices)
+    report_energy = report.energy
+    if not _all_finite(report_energy.total, betas, global_orient, body_pose, transl, joints,
+                       vertices):
         failed = [s.name for s in report.stages if s.termination == "FAILURE"]
         raise SmplifyError(
             f"fit failed: the energy could not be evaluated ({', '.join(failed) or 'result'}: "
@@ -152,13 +161,17 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
                            fixed_shape_iterations=int(s.fixed_shape_iterations),
                            message=str(s.message))
               for s in report.stages]
-    energy = {term: float(getattr(report.energy, term)) for term in _ENERGY_TERMS}
-    names = ["initial", "flipped"][:len(report.tried)]
-    vertices, joints = np.asarray(report.vertices), np.asarray(report.joints)
+    energy = {term: float(getattr(report_energy, term)) for term in _ENERGY_TERMS}
+    tried = report.tried
+    names = ["initial", "flipped"][:len(tried)]
+    mesh: Any = vertices
+    if not len(vertices):  # not posed by the fit: posed when first read
+        mesh = functools.partial(_posed_vertices, problem.model.core,
+                                 np.concatenate([global_orient, body_pose]), betas, transl)
     keypoints_2d = camera.project(keypoints_3d)
     summary = {"stages": stages, "orientation": "flipped" if report.flipped else "initial",
                "sideways": bool(report.sideways),
-               "tried": dict(zip(names, map(float, report.tried), strict=True)),
+               "tried": dict(zip(names, map(float, tried), strict=True)),
                # The frame's wall time: its checks, solves and this conversion.
                "seconds": time.perf_counter() - started,
                "solver_seconds": float(report.seconds) + earlier_solver_seconds,
@@ -178,18 +191,21 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
                "focal_length": float(problem.focal_length),
                "focal_length_source": problem.focal_source, **_status(stages)}
     return FitResult(
-        betas=np.asarray(report.betas), global_orient=np.asarray(report.global_orient),
-        body_pose=np.asarray(report.body_pose), transl=np.asarray(report.transl),
-        camera=camera, joints=joints, vertices=vertices, faces=problem.model.faces,
+        betas=betas, global_orient=global_orient, body_pose=body_pose, transl=transl,
+        camera=camera, joints=joints, vertices=mesh, faces=problem.model.faces,
         keypoints_3d=keypoints_3d, keypoints_2d=keypoints_2d, energy=energy, summary=summary)
 
 
-def _finite_report(report: Any) -> bool:
-    """Whether a C++ report's parameters, energies and geometry are all finite."""
-    return bool(np.isfinite(report.energy.total)
-                and all(np.all(np.isfinite(np.asarray(a))) for a in (
-                    report.betas, report.global_orient, report.body_pose, report.transl,
-                    report.joints, report.vertices)))
+def _posed_vertices(core_model: Any, pose: np.ndarray, betas: np.ndarray,
+                    transl: np.ndarray) -> np.ndarray:
+    """(N, 3) the mesh of a fitted body (FitResult.vertices, posed on first read)."""
+    return np.asarray(core_model.vertices(pose, betas, transl))
+
+
+def _all_finite(total: float, *arrays: np.ndarray) -> bool:
+    """Whether a C++ report's total energy and its arrays (parameters, geometry) are all
+    finite (a mesh left to pose later comes from finite parameters: it is too)."""
+    return bool(math.isfinite(total) and all(np.isfinite(a).all() for a in arrays))
 
 
 def _status(stages: list[StageSummary]) -> dict[str, str]:
@@ -352,7 +368,26 @@ class Fitter:
         continue the track (class docstring); False fits this frame from scratch and
         restarts the track from it."""
         with self._lock:
-            return self._fit(keypoints, warm_start, keypoints_3d)
+            try:
+                return self._fit(keypoints, warm_start, keypoints_3d)
+            except Exception:
+                # No result for this frame (no person, or keypoints it cannot be fitted
+                # from): the track continues across it as a missed frame.
+                self._miss()
+                raise
+
+    def skip(self) -> None:
+        """A frame without the person (the detector found nobody): the track continues
+        across it, as across a :meth:`fit` call that raised. The next frame's prediction
+        and temporal rows then span the frames missed (docs/video.md)."""
+        with self._lock:
+            self._miss()
+
+    def _miss(self) -> None:
+        """Count a frame without a result on the track (and on a competing track)."""
+        self._track.miss()
+        if self._challenger is not None:
+            self._challenger.state.miss()
 
     def _fit(self, keypoints: Any, warm_start: bool, keypoints_3d: Any) -> FitResult:
         started = time.perf_counter()
@@ -494,13 +529,13 @@ class Fitter:
         own = int(np.argmin(scores)) if np.all(np.isfinite(scores)) else 0
         if scores[own] >= options.track_swap_margin * scores[0]:
             own = 0
-        history_pose, history_transl = challenger.state.history()
+        history_pose, history_transl, gaps = challenger.state.history()
         other = self._core.fit(**online.permuted(observation, self._labellings[own],
                                                  self._format_weights),
                                **{**initial, "initial_pose": challenger.state.pose[-1],
                                   "initial_transl": challenger.state.transl[-1],
                                   "track_pose": history_pose,
-                                  "track_transl": history_transl})
+                                  "track_transl": history_transl, "track_gaps": gaps})
         mine, theirs = (online.robust_data(problem, problem.keypoints[p], problem.weights[p],
                                            r, options.selection_sigma) + float(r.track_energy)
                         for p, r in ((self._labellings[own], other),
@@ -540,10 +575,10 @@ class Fitter:
         best = int(np.argmin(scores))
         if best != 0 and scores[best] < options.track_swap_margin * scores[0]:
             candidates.append(best)
-        history_pose, history_transl = track.history()
+        history_pose, history_transl, gaps = track.history()
         initial = {"initial_pose": track.pose[-1], "initial_betas": track.betas,
                    "initial_transl": track.transl[-1], "track_pose": history_pose,
-                   "track_transl": history_transl,
+                   "track_transl": history_transl, "track_gaps": gaps,
                    "hold_shape": track.holds_shape(options)}
         reports = [self._core.fit(**online.permuted(observation, self._labellings[c],
                                                     self._format_weights), **initial)
@@ -564,7 +599,9 @@ class Fitter:
         strained = report.energy.data > self.LOST_TRACK_ENERGY_RATIO * track.typical_data(floor)
         cut = error > self.LOST_TRACK_FRACTION
         facing = track.swapped_run > options.track_max_swapped_frames
-        jumped = turn > options.track_max_turn or jump > options.track_max_jump
+        # Per frame: across missed frames the body may turn and move that much more.
+        jumped = turn > options.track_max_turn * gaps[1] or \
+            jump > options.track_max_jump * gaps[1]
         refit = (options.track_refit_every > 0
                  and track.frames % options.track_refit_every == 0) or \
             (options.track_refit_ratio > 0

@@ -56,7 +56,9 @@ def labellings(format: str) -> list[np.ndarray]:
 
 @dataclass
 class TrackState:
-    """What a Fitter remembers of its track (the last two frames, newest last)."""
+    """What a Fitter remembers of its track (the last two frames, newest last), and the
+    frames the detector missed since (:meth:`miss`): the prediction and the temporal rows
+    span them (``before_gap``, :attr:`gap`)."""
 
     pose: list[np.ndarray] = field(default_factory=list)         # (72,) each
     transl: list[np.ndarray] = field(default_factory=list)       # (3,) each
@@ -66,10 +68,26 @@ class TrackState:
     data_energies: list[float] = field(default_factory=list)      # the last frames' E_J
     frames: int = 0                                                # frames since (re)start
     swapped_run: int = 0                                           # whole-body swaps in a row
+    before_gap: int = 1              # frames from the older of the two to the last
+    missed: int = 0                  # frames missed since the last one
+
+    @property
+    def gap(self) -> int:
+        """Frames from the last result to the frame to come (1 + those missed)."""
+        return 1 + self.missed
+
+    def miss(self) -> None:
+        """A frame without a result (no person, or it could not be fitted): the next one
+        is a frame further from the last (nothing to count before the track starts)."""
+        if self.pose:
+            self.missed += 1
 
     def push(self, pose: np.ndarray, transl: np.ndarray, keypoints_2d: np.ndarray,
              data_energy: float) -> None:
         """Append a frame's result, keeping the last two (and the last ten data energies)."""
+        if self.pose:
+            self.before_gap = self.gap
+        self.missed = 0
         for history, value in ((self.pose, pose), (self.transl, transl),
                                (self.keypoints_2d, keypoints_2d)):
             history.append(np.asarray(value, dtype=np.float64))
@@ -84,13 +102,14 @@ class TrackState:
 
     def typical_data(self, floor: float) -> float:
         """The median data energy of the track's last frames, at least ``floor``."""
-        return max(float(np.median(self.data_energies)), floor)
+        return max(_median(self.data_energies), floor)
 
     def restart_motion(self, pose: np.ndarray, transl: np.ndarray,
                        keypoints_2d: np.ndarray, data_energy: float) -> None:
         """Forget the frames before, keeping the shape: the track continues from this one."""
         for history in (self.pose, self.transl, self.keypoints_2d):
             history.clear()
+        self.before_gap, self.missed = 1, 0
         frames = self.frames
         self.push(pose, transl, keypoints_2d, data_energy)
         self.frames = frames + 1
@@ -102,17 +121,21 @@ class TrackState:
         self.keypoints_2d = list(other.keypoints_2d[:-1])
 
     def predicted_keypoints(self) -> np.ndarray:
-        """(K, 2) this frame's keypoints by constant velocity (the last frame's with one)."""
+        """(K, 2) this frame's keypoints by constant velocity across the frames missed (the
+        last frame's with one)."""
         if len(self.keypoints_2d) < 2:
             return self.keypoints_2d[-1]
-        return 2.0 * self.keypoints_2d[-1] - self.keypoints_2d[-2]
+        last = self.keypoints_2d[-1]
+        return last + (self.gap / self.before_gap) * (last - self.keypoints_2d[-2])
 
-    def history(self) -> tuple[np.ndarray, np.ndarray]:
-        """(2, 72) poses and (2, 3) translations of the frames before (older first); the
-        last frame twice when there is only one."""
+    def history(self) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+        """(2, 72) poses and (2, 3) translations of the frames before (older first; the last
+        frame twice when there is only one), and the gaps in frames between them and from
+        the last to this frame (``track_gaps`` of the C++ fit)."""
         take = [0, -1] if len(self.pose) > 1 else [-1, -1]
         return (np.stack([self.pose[i] for i in take]),
-                np.stack([self.transl[i] for i in take]))
+                np.stack([self.transl[i] for i in take]),
+                (float(self.before_gap), float(self.gap)))
 
     def holds_shape(self, options: Any) -> bool:
         """Whether this frame's fit keeps β (False while estimating, and on refining frames)."""
@@ -156,19 +179,32 @@ def basin_distance(joints_a: np.ndarray, joints_b: np.ndarray) -> float:
     return float(np.mean(np.linalg.norm(a - b, axis=1)))
 
 
+def _median(values: Any) -> float:
+    """The median of a short 1-D sequence (np.median's value; its overhead is ~10× this)."""
+    ordered = sorted(values)
+    n = len(ordered)
+    return float((ordered[(n - 1) // 2] + ordered[n // 2]) / 2)
+
+
 def labelling_scores(predicted: np.ndarray, xy: np.ndarray, weights: np.ndarray,
-                     perms: list[np.ndarray], sigma: float) -> np.ndarray:
+                     perms: list[np.ndarray] | np.ndarray, sigma: float) -> np.ndarray:
     """Σ_k w ρ(‖x̂_k − x_{π(k)}‖; σ) per permutation π (Geman-McClure ρ(e) = σ² e² /
     (σ² + e²), pixels²), of the keypoints ``xy`` (K, 2) with ``weights`` (K,) against the
-    ``predicted`` (K, 2) ones."""
-    out = np.empty(len(perms))
-    for i, p in enumerate(perms):
-        w = weights[p]
-        with np.errstate(over="ignore", invalid="ignore"):  # a dropped keypoint at 1e308 px
-            e2 = np.sum((xy[p] - predicted) ** 2, axis=1)
-        ok = (w > 0) & np.isfinite(e2)
-        out[i] = np.sum(w[ok] * sigma**2 * e2[ok] / (sigma**2 + e2[ok]))
-    return out
+    ``predicted`` (K, 2) ones; ``perms`` (P, K), all permutations at once. Keypoints with no
+    weight or no finite prediction count 0."""
+    p = np.asarray(perms)
+    w = weights[p]
+    with np.errstate(over="ignore", invalid="ignore"):  # a dropped keypoint at 1e308 px
+        e2 = np.sum((xy[p] - predicted) ** 2, axis=2)
+    e2 = np.where((w > 0) & np.isfinite(e2), e2, 0.0)
+    return np.sum(w * sigma**2 * e2 / (sigma**2 + e2), axis=1)
+
+
+def _projected(problem: FitProblem, report: Any, used: np.ndarray) -> np.ndarray:
+    """(n, 2) pixels: the fit's keypoints ``used`` (K,) bool, projected by the problem's
+    camera (as ``problem.camera.project``, without building the camera)."""
+    points = np.asarray(report.keypoints)[used]
+    return problem.focal_length * points[:, :2] / points[:, 2:3] + problem.center
 
 
 def permuted(observation: dict[str, Any], perm: np.ndarray,
@@ -195,10 +231,10 @@ def median_error_fraction(problem: FitProblem, keypoints: np.ndarray, weights: n
     if not np.isfinite(report.energy.total) or not used.any():
         return float("inf")
     seen = keypoints[used]
-    error = np.linalg.norm(problem.camera.project(np.asarray(report.keypoints)[used]) - seen,
-                           axis=1)
-    size = float(np.linalg.norm(seen.max(axis=0) - seen.min(axis=0)))
-    median = float(np.median(error))
+    error = np.sort(np.sqrt(np.sum((_projected(problem, report, used) - seen) ** 2, axis=1)))
+    size = math.hypot(*(seen.max(axis=0) - seen.min(axis=0)))
+    n = len(error)
+    median = float((error[(n - 1) // 2] + error[n // 2]) / 2)  # np.median's value
     return median / max(size, 1.0) if np.isfinite(median) else float("inf")
 
 
@@ -213,30 +249,34 @@ def robust_data(problem: FitProblem, keypoints: np.ndarray, weights: np.ndarray,
                 sigma: float) -> float:
     """Σ_k w_k ρ(‖x̂_k − x_k‖; σ) of a fit (Geman-McClure, pixels²; inf if not finite)."""
     used = weights > 0
-    projected = problem.camera.project(np.asarray(report.keypoints)[used])
-    e2 = np.sum((projected - keypoints[used]) ** 2, axis=1)
+    e2 = np.sum((_projected(problem, report, used) - keypoints[used]) ** 2, axis=1)
     value = float(np.sum(weights[used] * sigma**2 * e2 / (sigma**2 + e2)))
     return value if np.isfinite(value) else float("inf")
 
 
-def forward_axis(global_orient: np.ndarray) -> np.ndarray:
-    """(3,) the body's forward (+z) axis in the camera frame: R(ω) e_z by Rodrigues,
-    e_z cos φ + (k × e_z) sin φ + k k_z (1 − cos φ) with ω = φ k, written out in scalars (a
-    frame's checks call it twice; NumPy's cross product cost more than the rest)."""
+def _forward(global_orient: Any) -> tuple[float, float, float]:
+    """forward_axis as three floats (a frame's checks call it twice: no arrays)."""
     x, y, z = (float(v) for v in global_orient)
     angle = math.sqrt(x * x + y * y + z * z)
     if angle < 1e-12:
-        return np.array([0.0, 0.0, 1.0])
+        return 0.0, 0.0, 1.0
     kx, ky, kz = x / angle, y / angle, z / angle
     c, s = math.cos(angle), math.sin(angle)
-    return np.array([ky * s + kx * kz * (1.0 - c), -kx * s + ky * kz * (1.0 - c),
-                     c + kz * kz * (1.0 - c)])
+    return (ky * s + kx * kz * (1.0 - c), -kx * s + ky * kz * (1.0 - c),
+            c + kz * kz * (1.0 - c))
+
+
+def forward_axis(global_orient: np.ndarray) -> np.ndarray:
+    """(3,) the body's forward (+z) axis in the camera frame: R(ω) e_z by Rodrigues,
+    e_z cos φ + (k × e_z) sin φ + k k_z (1 − cos φ) with ω = φ k, written out in scalars."""
+    return np.array(_forward(global_orient))
 
 
 def turn_degrees(orient_a: np.ndarray, orient_b: np.ndarray) -> float:
     """Angle between two orientations' forward axes, degrees."""
-    c = float(np.clip(forward_axis(orient_a) @ forward_axis(orient_b), -1.0, 1.0))
-    return float(np.degrees(np.arccos(c)))
+    a, b = _forward(orient_a), _forward(orient_b)
+    c = min(max(a[0] * b[0] + a[1] * b[1] + a[2] * b[2], -1.0), 1.0)
+    return math.degrees(math.acos(c))
 
 
 #: Hypotheses of the learned initialiser a periodic or strain refit starts from.
@@ -250,7 +290,7 @@ def learned_starts(format: str, keypoints: np.ndarray, confidence: np.ndarray,
     or None when no initialiser ships for ``format`` (the refit then fits from scratch)."""
     from . import initializer
 
-    if format not in initializer.available_formats():
+    if not initializer.ships_for(format):  # cached: no file-system look-up per refit
         return None
     xy = np.where(np.isfinite(keypoints), keypoints, 0.0)
     hypotheses = initializer.load_initializer(format).predict(

@@ -41,6 +41,27 @@ class StageSummary:
     message: str = ""         # the solver's own word on why it stopped
 
 
+class _Mesh:
+    """The ``vertices`` field of :class:`FitResult`: an (N, 3) array, or a callable that
+    returns it, called on the first read and kept (SPEC §1: the mesh is posed only when the
+    caller asks for it; the online Fitter skips it per frame)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = "_" + name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> np.ndarray:
+        if obj is None:  # class access: no default for the dataclass field
+            raise AttributeError("vertices")
+        value = obj.__dict__[self._slot]
+        if callable(value):
+            value = value()
+            obj.__dict__[self._slot] = value
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self._slot] = value
+
+
 @dataclass(frozen=True)
 class FitResult:
     """A fitted body: SMPL parameters (smplx naming), camera, geometry, energies.
@@ -116,12 +137,18 @@ class FitResult:
     transl: np.ndarray
     camera: Camera
     joints: np.ndarray
-    vertices: np.ndarray
+    vertices: np.ndarray = _Mesh()  # type: ignore[assignment]  # an array, or posed on read
     faces: np.ndarray
     keypoints_3d: np.ndarray
     keypoints_2d: np.ndarray
     energy: dict[str, float]
     summary: dict[str, Any] = field(default_factory=dict)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with the mesh posed (a deferred mesh holds the C++ model)."""
+        state = dict(self.__dict__)
+        state["_vertices"] = self.vertices
+        return state
 
     @property
     def pose(self) -> np.ndarray:

@@ -1,0 +1,89 @@
+#include "track_term.h"
+
+#include <cmath>
+
+#include "body_model.h"
+#include "rotation.h"
+
+namespace smplify {
+
+Eigen::Matrix<double, TrackCost::kRows, 1> TrackCost::Features(
+    const Eigen::Matrix<double, 75, 1>& frame) {
+  Eigen::Matrix<double, kRows, 1> g;
+  const Mat3 R = Rodrigues(frame.head<3>());
+  for (int i = 0; i < 3; ++i) g.segment<3>(3 * i) = R.row(i).transpose();
+  g.segment<kBodyPoseSize>(9) = frame.segment<kBodyPoseSize>(3);
+  g.tail<3>() = frame.tail<3>();
+  return g;
+}
+
+TrackCost::TrackCost(const Eigen::Matrix<double, 75, 1>& before,
+                     const Eigen::Matrix<double, 75, 1>& last,
+                     const TemporalWeights& acceleration, double velocity_ratio,
+                     double before_gap, double gap) {
+  const Eigen::Matrix<double, kRows, 1> g_last = Features(last);
+  const Eigen::Matrix<double, kRows, 1> prediction =
+      g_last + (gap / before_gap) * (g_last - Features(before));
+  Eigen::Matrix<double, kRows, 1> a;  // A per row
+  a.head<9>().setConstant(acceleration.orient);
+  a.segment<kBodyPoseSize>(9).setConstant(acceleration.pose);
+  a.tail<3>().setConstant(acceleration.transl);
+  const double a_scale = 2.0 / (gap * (before_gap + gap)), v_scale = velocity_ratio / gap;
+  const Eigen::Matrix<double, kRows, 1> a2 = (a_scale * a).cwiseAbs2();
+  const Eigen::Matrix<double, kRows, 1> v2 = (v_scale * a).cwiseAbs2();
+  const Eigen::Matrix<double, kRows, 1> w2 = a2 + v2;
+  weight_ = w2.cwiseSqrt();
+  double c = 0.0;
+  for (int i = 0; i < kRows; ++i) {
+    if (w2(i) > 0.0) {
+      target_(i) = (a2(i) * prediction(i) + v2(i) * g_last(i)) / w2(i);
+      const double gap = prediction(i) - g_last(i);
+      c += a2(i) * v2(i) / w2(i) * gap * gap;
+    } else {
+      target_(i) = 0.0;  // no weight: the row is 0
+    }
+  }
+  constant_ = std::sqrt(c);
+}
+
+bool TrackCost::Evaluate(double const* const* parameters, double* residuals,
+                         double** jacobians) const {
+  const Eigen::Map<const Vec3> omega(parameters[0]);
+  const Mat3 R = Rodrigues(omega);
+  Eigen::Map<Eigen::Matrix<double, 82, 1>> r(residuals);
+  for (int i = 0; i < 3; ++i) {
+    r.segment<3>(3 * i) = weight_.segment<3>(3 * i).cwiseProduct(
+        R.row(i).transpose() - target_.segment<3>(3 * i));
+  }
+  r.segment<kBodyPoseSize>(9) = weight_.segment<kBodyPoseSize>(9).cwiseProduct(
+      Eigen::Map<const Eigen::Matrix<double, kBodyPoseSize, 1>>(parameters[1]) -
+      target_.segment<kBodyPoseSize>(9));
+  r.segment<3>(78) = weight_.tail<3>().cwiseProduct(Eigen::Map<const Vec3>(parameters[2]) -
+                                                     target_.tail<3>());
+  r(81) = constant_;
+  if (jacobians == nullptr) return true;
+  if (jacobians[0] != nullptr) {  // ∂r/∂ω: the 9 rotation rows
+    Eigen::Map<Eigen::Matrix<double, 82, 3, Eigen::RowMajor>> J(jacobians[0]);
+    J.setZero();
+    const Mat3 right = RightJacobian(omega);
+    for (int k = 0; k < 3; ++k) {
+      const Mat3 dR = R * Skew(right.col(k));
+      for (int i = 0; i < 3; ++i) {
+        J.block<3, 1>(3 * i, k) = weight_.segment<3>(3 * i).cwiseProduct(dR.row(i).transpose());
+      }
+    }
+  }
+  if (jacobians[1] != nullptr) {  // ∂r/∂θ = W_θ I
+    Eigen::Map<Eigen::Matrix<double, 82, kBodyPoseSize, Eigen::RowMajor>> J(jacobians[1]);
+    J.setZero();
+    for (int j = 0; j < kBodyPoseSize; ++j) J(9 + j, j) = weight_(9 + j);
+  }
+  if (jacobians[2] != nullptr) {  // ∂r/∂γ = W_γ I
+    Eigen::Map<Eigen::Matrix<double, 82, 3, Eigen::RowMajor>> J(jacobians[2]);
+    J.setZero();
+    for (int j = 0; j < 3; ++j) J(78 + j, j) = weight_(78 + j);
+  }
+  return true;
+}
+
+}  // namespace smplify

@@ -1,0 +1,58 @@
+// E_track, the online track's temporal rows (cpp/fitter.h TrackHistory) as one residual block:
+// the frame x = (ω, θ, γ) against the two frames before it, "before" and "last",
+//
+//   E_track = ‖A ⊙ (g(x) − P)‖² + ‖V ⊙ (g(x) − L)‖²
+//           = ‖W ⊙ (g(x) − M)‖² + c
+//
+//   g(x) = [vec R(ω) (9, row-major); θ (69); γ (3)]     (81 entries, TemporalCost's rows)
+//   P = 2 g(last) − g(before)   the constant-velocity prediction (acceleration rows)
+//   L = g(last)                 the last frame (velocity rows)
+//   A = (λ_R, λ_θ, λ_γ) per part, V = track_velocity_ratio · A
+//   W² = A² + V²,  M = (A² P + V² L) / W²,  c = Σ A² V² / W² · (P − L)²
+//
+// Frames the detector missed: h₁ frames from before to last, h₂ from last to x (1 and 1
+// without a miss). The finite differences then span them: P = L + (h₂/h₁)(L − g(before)),
+// and A, V are scaled by 2 / (h₂ (h₁ + h₂)) and 1 / h₂ (the second and first differences of
+// unevenly spaced frames, per frame² and per frame). With h₁ = h₂ = 1 this is
+// exactly TemporalCost(before, last, x) with weights A plus TemporalCost(last, last, x)
+// with weights V (the two blocks the track had), completed to one square: the same energy,
+// gradient and Gauss-Newton matrix JᵀJ with 82 rows instead of 162 (the dense normal
+// equations of a warm frame cost ∝ rows; these were half of them). Rows: r_i = W_i (g_i − M_i)
+// for i < 81, then r_81 = √c, constant, so that ‖r‖² = E_track and the solver's cost, and
+// with it its steps and stopping test, are those of the two blocks.
+//
+// Jacobians: ∂r_R/∂ω_k = W_R vec(R(ω) [J_r(ω) e_k]×) (rotation.h), ∂r_θ/∂θ = W_θ I,
+// ∂r_γ/∂γ = W_γ I; row 81 is constant. Parameter blocks: ω (3), θ (69), γ (3) of frame x.
+// Twin: smplify.reference.track.
+#pragma once
+
+#include <Eigen/Core>
+#include <ceres/sized_cost_function.h>
+
+#include "temporal_term.h"
+
+namespace smplify {
+
+class TrackCost : public ceres::SizedCostFunction<82, 3, 69, 3> {
+ public:
+  static constexpr int kRows = 81;  // g's entries; row 81 is √c
+
+  // before, last: (ω, θ, γ) of the two frames before, each as 75 values [ω; θ; γ];
+  // before_gap (h₁), gap (h₂): frames between them and from last to this one (≥ 1).
+  TrackCost(const Eigen::Matrix<double, 75, 1>& before, const Eigen::Matrix<double, 75, 1>& last,
+            const TemporalWeights& acceleration, double velocity_ratio, double before_gap = 1.0,
+            double gap = 1.0);
+
+  bool Evaluate(double const* const* parameters, double* residuals,
+                double** jacobians) const override;
+
+  // g(x) of a frame given as 75 values [ω; θ; γ].
+  static Eigen::Matrix<double, kRows, 1> Features(const Eigen::Matrix<double, 75, 1>& frame);
+
+ private:
+  Eigen::Matrix<double, kRows, 1> weight_;  // W
+  Eigen::Matrix<double, kRows, 1> target_;  // M
+  double constant_ = 0.0;                   // √c
+};
+
+}  // namespace smplify

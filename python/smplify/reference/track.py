@@ -1,0 +1,52 @@
+"""The online track's temporal rows E_track in NumPy: the twin of cpp/track_term.h.
+
+A frame x = (ω, θ, γ) against the two frames before it (``before``, ``last``):
+
+    E_track = ‖A ⊙ (g(x) − P)‖² + ‖V ⊙ (g(x) − L)‖² = ‖W ⊙ (g(x) − M)‖² + c
+
+with g(x) = [vec R(ω), θ, γ] (81), P = 2 g(last) − g(before), L = g(last), A = (λ_R, λ_θ,
+λ_γ) per part, V = ratio · A, W² = A² + V², M = (A² P + V² L) / W², c = Σ A² V² / W² (P − L)²:
+TemporalCost's acceleration rows (:func:`smplify.reference.temporal.temporal_residuals` of
+before, last, x) and its velocity rows (of last, last, x, weights V) as one block of 81
+rows, plus the constant row √c. Frames the detector missed: h₁ frames from before to last,
+h₂ from last to x (``gaps``, 1 and 1 without a miss); then P = L + (h₂/h₁)(L − g(before)),
+A ← A · 2 / (h₂ (h₁ + h₂)) and V ← V / h₂.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .body import rodrigues
+
+
+def track_features(frame: np.ndarray) -> np.ndarray:
+    """(81,) g of a frame given as 75 values [ω, θ, γ]: vec R(ω) (row-major), θ, γ."""
+    frame = np.asarray(frame)
+    return np.concatenate([rodrigues(frame[:3]).reshape(9), frame[3:72], frame[72:75]])
+
+
+def track_residuals(before: np.ndarray, last: np.ndarray, frame: np.ndarray,
+                    weights: tuple[float, float, float], velocity_ratio: float,
+                    gaps: tuple[float, float] = (1.0, 1.0)) -> np.ndarray:
+    """The 82 rows [W ⊙ (g(x) − M), √c].
+
+    Parameters
+    ----------
+    before, last, frame : (75,) [ω, θ, γ] of the frame before the last, the last, and x
+        (radians, metres). Complex ``frame`` works (complex-step derivatives).
+    weights : (λ_R, λ_θ, λ_γ) of the acceleration rows.
+    velocity_ratio : V / A.
+    gaps : (h₁, h₂) frames from before to last and from last to x.
+    """
+    h1, h2 = gaps
+    a = np.concatenate([np.full(9, weights[0]), np.full(69, weights[1]), np.full(3, weights[2])])
+    g_last = track_features(last)
+    prediction = g_last + (h2 / h1) * (g_last - track_features(before))
+    a2 = (2.0 / (h2 * (h1 + h2)) * a) ** 2
+    v2 = (velocity_ratio / h2 * a) ** 2
+    w2 = a2 + v2
+    safe = np.where(w2 > 0, w2, 1.0)
+    target = np.where(w2 > 0, (a2 * prediction + v2 * g_last) / safe, 0.0)
+    constant = np.sqrt(np.sum(np.where(w2 > 0, a2 * v2 / safe, 0.0) * (prediction - g_last) ** 2))
+    return np.concatenate([np.sqrt(w2) * (track_features(frame) - target), [constant]])
