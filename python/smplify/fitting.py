@@ -297,7 +297,11 @@ class Fitter:
     held, detector left/right-swap hypotheses judged by data + temporal energy, and a check
     against a fit from scratch when the track looks lost (2D error, a facing turn, a 3D
     jump, or a long run of frames read as swapped). ``summary["start"]`` says how a frame
-    started, ``summary["labelling"]`` which reading of the keypoints it fitted.
+    started, ``summary["labelling"]`` which reading of the keypoints it fitted. A frame
+    without the person (every confidence 0 raises :class:`KeypointError`), any call of
+    :meth:`fit` that raises, and :meth:`skip` count as frames the track missed: the next
+    frame's prediction and temporal rows span them. ``result.vertices`` is posed when first
+    read (the per-frame fit skips the mesh).
 
     The settings are checked here and fixed for the Fitter's life (make a new Fitter for
     another format, camera or options).
@@ -366,7 +370,8 @@ class Fitter:
         """Fit one frame's keypoints ((K, 3) or (K, 2), pixels) and, optionally, the
         detector's 3D keypoints ((K, 3) metres); see :func:`smplify.fit`. ``warm_start``:
         continue the track (class docstring); False fits this frame from scratch and
-        restarts the track from it."""
+        restarts the track from it. A call that raises (no person: every confidence 0;
+        keypoints the frame cannot be fitted from) counts as a missed frame of the track."""
         with self._lock:
             try:
                 return self._fit(keypoints, warm_start, keypoints_3d)

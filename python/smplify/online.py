@@ -31,6 +31,9 @@ Per warm-started frame:
    replaces the track only when its summed robust data + temporal energy over them is below
    ``track_switch_margin`` of the track's (hysteresis: one frame's fit without temporal rows
    always explains that frame's keypoints better, so it cannot decide alone).
+
+Frames without a result (no person, ``Fitter.skip``) are counted (:meth:`TrackState.miss`):
+the prediction and E_track span them (cpp/track_term.h).
 """
 
 from __future__ import annotations
