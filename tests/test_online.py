@@ -269,6 +269,9 @@ def test_track_input_and_options_are_checked(model, clips) -> None:
     bad[0, 4] = np.nan
     with pytest.raises(ValueError, match="finite"):
         core.fit(**args, **start, track_pose=bad, track_transl=transl)
+    for gaps in ((1.0, 0.5), (np.nan, 1.0)):
+        with pytest.raises(ValueError, match="gaps"):
+            core.fit(**args, **start, track_pose=pose, track_transl=transl, track_gaps=gaps)
     for name, value in (("track_refit_every", -1), ("track_shape_frames", 0),
                         ("track_shape_rate", 2.0), ("track_pose_weight", -1.0),
                         ("track_max_turn", 0.0)):

@@ -221,14 +221,18 @@ class Fitter:
             track_transl: ArrayLike | None = None, hold_shape: bool = False,
             hypotheses: Sequence[tuple[ArrayLike, ArrayLike, ArrayLike | None, float]]
             | None = None,
-            readings: tuple[Sequence[ArrayLike], ArrayLike] | None = None) -> FitReport:
+            readings: tuple[Sequence[ArrayLike], ArrayLike] | None = None,
+            vertices: bool = True,
+            track_gaps: tuple[float, float] = (1.0, 1.0)) -> FitReport:
         """Fit one image; returns its FitReport (parameters, energies, per-stage reports).
         track_pose (2 x 72) and track_transl (2 x 3), the two frames before (older first),
         add the online track's temporal rows (cpp/fitter.h TrackHistory); hold_shape keeps
         the initial betas. hypotheses: (pose (72,), betas, keypoints_3d (K, 3) or None, log
         score) readings a cold fit starts from besides (options.prior_starts) the prior's.
         readings: (list of K x 3 keypoints, log weights) for the start selection's reading
-        score (cpp/reading_score.h)."""
+        score (cpp/reading_score.h). vertices=False leaves the report's vertices (0, 3)
+        (posed later when wanted); track_gaps: frames from the older track frame to the
+        last and from the last to this one (> 1 across frames the detector missed)."""
     def evaluate_term(self, term: str, stage: int, keypoints: ArrayLike, weights: ArrayLike,
                       torso: Sequence[int], focal_length: float, center: ArrayLike,
                       pose: ArrayLike, betas: ArrayLike,
@@ -256,6 +260,14 @@ def block_banded_solve(h: ArrayLike, g: ArrayLike, num_frames: int, frame_size: 
     """x solving (H + damping diag(H)) x = g, H (n, n) block-banded (frames couple to t ± 2)
     plus a border of border_size, n = num_frames * frame_size + border_size; ``fixed``
     indices get x = 0 (cpp/block_banded.h, the sequence fit's linear solver)."""
+
+
+def track_term(before: ArrayLike, last: ArrayLike, frame: ArrayLike, weights: ArrayLike,
+               velocity_ratio: float, gaps: tuple[float, float] = (1.0, 1.0)
+               ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The online track's E_track rows (cpp/track_term.h: 82) and their Jacobian (82, 75)
+    over the frame's [orient, body_pose, transl]; frames as 75 values [ω, θ, γ] each,
+    weights (λ_R, λ_θ, λ_γ), gaps (h₁, h₂) in frames."""
 
 
 def temporal_term(orient: ArrayLike, body_pose: ArrayLike, transl: ArrayLike,
