@@ -371,8 +371,12 @@ def test_missed_frames_are_spanned_by_the_track(model, clips) -> None:
                              for r in (before, last, after)),
                            tuple(weights), options.track_velocity_ratio, gaps=(1.0, 4.0))
     assert after.summary["track_energy"] == pytest.approx(np.sum(rows**2), rel=1e-9)
+    # As close to the truth after the gap as a track that saw every frame.
+    seen = _track(_fitter(model, video, track_refit_every=0, track_refit_ratio=0.0),
+                  video.keypoints)
     for t in (13, 14, 15):
-        assert pa_mpjpe(results[t].joints, video.joints[t]) < 0.08
+        assert pa_mpjpe(results[t].joints, video.joints[t]) < \
+            pa_mpjpe(seen[t].joints, video.joints[t]) + 0.02, t
 
     # skip() is the same as a call that raised.
     skipping = _fitter(model, video, track_refit_every=0, track_refit_ratio=0.0)
