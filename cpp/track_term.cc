@@ -28,9 +28,9 @@ TrackCost::TrackCost(const Eigen::Matrix<double, 75, 1>& before,
   a.head<9>().setConstant(acceleration.orient);
   a.segment<kBodyPoseSize>(9).setConstant(acceleration.pose);
   a.tail<3>().setConstant(acceleration.transl);
-  const double a_scale = 2.0 / (gap * (before_gap + gap)), v_scale = velocity_ratio / gap;
-  const Eigen::Matrix<double, kRows, 1> a2 = (a_scale * a).cwiseAbs2();
-  const Eigen::Matrix<double, kRows, 1> v2 = (v_scale * a).cwiseAbs2();
+  // Weights per frame of the gap, not rescaled by it (cpp/track_term.h).
+  const Eigen::Matrix<double, kRows, 1> a2 = a.cwiseAbs2();
+  const Eigen::Matrix<double, kRows, 1> v2 = (velocity_ratio * a).cwiseAbs2();
   const Eigen::Matrix<double, kRows, 1> w2 = a2 + v2;
   weight_ = w2.cwiseSqrt();
   double c = 0.0;

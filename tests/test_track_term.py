@@ -72,8 +72,8 @@ def test_track_term_is_zero_on_the_prediction_without_velocity_rows() -> None:
 
 def test_track_term_spans_missed_frames() -> None:
     """With h₂ − 1 frames missed after the last (and h₁ − 1 before it), the prediction is
-    the constant-velocity one across them and the rows are the finite differences of the
-    unevenly spaced frames: zero on a uniform motion, whatever the gaps."""
+    the constant-velocity one across them: no acceleration rows on a uniform motion,
+    whatever the gaps; the velocity rows see the motion since the last frame."""
     rng = np.random.default_rng(21)
     start, velocity = rng.normal(scale=0.3, size=75), rng.normal(scale=0.02, size=75)
     start[:3] = velocity[:3] = 0.0  # orientation held (its rows are matrices, not linear)
@@ -83,8 +83,7 @@ def test_track_term_spans_missed_frames() -> None:
         residuals, _ = _core.track_term(before, last, frame, np.array(WEIGHTS), RATIO, gaps)
         np.testing.assert_allclose(residuals, track_residuals(before, last, frame, WEIGHTS,
                                                               RATIO, gaps), rtol=0, atol=1e-12)
-        # Uniform motion: no acceleration; the velocity rows see the motion per frame, the
-        # same whatever the gap.
+        # Uniform motion: no acceleration; the velocity rows see the h₂ frames' motion.
         assert np.abs(residuals[:9]).max() < 1e-12
-        per_frame = RATIO * np.array(WEIGHTS)[[1] * 69 + [2] * 3] * velocity[3:]
-        assert np.sum(residuals**2) == pytest.approx(np.sum(per_frame**2), rel=1e-9)
+        moved = RATIO * np.array(WEIGHTS)[[1] * 69 + [2] * 3] * gaps[1] * velocity[3:]
+        assert np.sum(residuals**2) == pytest.approx(np.sum(moved**2), rel=1e-9)

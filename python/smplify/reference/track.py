@@ -9,8 +9,8 @@ with g(x) = [vec R(ω), θ, γ] (81), P = 2 g(last) − g(before), L = g(last), 
 TemporalCost's acceleration rows (:func:`smplify.reference.temporal.temporal_residuals` of
 before, last, x) and its velocity rows (of last, last, x, weights V) as one block of 81
 rows, plus the constant row √c. Frames the detector missed: h₁ frames from before to last,
-h₂ from last to x (``gaps``, 1 and 1 without a miss); then P = L + (h₂/h₁)(L − g(before)),
-A ← A · 2 / (h₂ (h₁ + h₂)) and V ← V / h₂.
+h₂ from last to x (``gaps``, 1 and 1 without a miss); then P = L + (h₂/h₁)(L − g(before))
+(A and V unchanged).
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def track_residuals(before: np.ndarray, last: np.ndarray, frame: np.ndarray,
     a = np.concatenate([np.full(9, weights[0]), np.full(69, weights[1]), np.full(3, weights[2])])
     g_last = track_features(last)
     prediction = g_last + (h2 / h1) * (g_last - track_features(before))
-    a2 = (2.0 / (h2 * (h1 + h2)) * a) ** 2
-    v2 = (velocity_ratio / h2 * a) ** 2
+    a2 = a**2
+    v2 = (velocity_ratio * a) ** 2
     w2 = a2 + v2
     safe = np.where(w2 > 0, w2, 1.0)
     target = np.where(w2 > 0, (a2 * prediction + v2 * g_last) / safe, 0.0)
