@@ -119,6 +119,24 @@ def test_heights_over_two_sigma(model):
     assert np.ptp(_shaped(model, b)[0][:, 1]) - np.ptp(_shaped(model, -b)[0][:, 1]) > 0.25
 
 
+# Adult stature (cm): mean and standard deviation per sex, and of an equal mix of both (the
+# neutral model's population). Reference: ANSUR II (US Army anthropometric survey, 2012),
+# about 175.6 ± 6.9 (men) and 162.9 ± 6.5 (women), so 169.3 ± 9.2 mixed; a civilian
+# population of 18–65-year-olds spreads a little wider. Bounds: ±4 cm on the means, the
+# standard deviations within 20% of the survey's.
+ADULT_STATURE_CM = {"male": (175.6, 6.9), "female": (162.9, 6.5), "neutral": (169.3, 9.2)}
+
+
+def test_shape_prior_spreads_stature_as_real_adults_do(model):
+    """β ~ N(0, I) is the shape prior's population: its statures should be real adults'."""
+    betas = np.random.default_rng(0).normal(size=(500, 10))
+    y = model["v_template"][:, 1] + betas @ model["shapedirs"][:, 1, :].astype(np.float64).T
+    stature = 100.0 * np.ptp(y, axis=1)
+    mean, sd = ADULT_STATURE_CM[model["_gender"]]
+    assert abs(stature.mean() - mean) < 4.0
+    assert 0.8 * sd < stature.std() < 1.2 * sd
+
+
 def test_male_taller_than_female():
     hm = np.ptp(_load("male")["v_template"][:, 1])
     hf = np.ptp(_load("female")["v_template"][:, 1])

