@@ -183,8 +183,9 @@ def selection_score(case, result, model, prior):
 def test_start_selection_keeps_the_lowest_robust_data_term_or_the_lowest_total(model, prior):
     """All rules choose among the same nine runs: "data" (the default) keeps the lowest data
     term at σ = selection_sigma, "total" the lowest total energy. In this MediaPipe case they
-    choose different runs (fitted data term 33 vs 171 when measured)."""
-    case = make_case(model, prior, "mediapipe33", np.random.default_rng(305))
+    choose different runs (fitted data term 56 vs 70 when measured; the case was re-picked,
+    305 → 301, when the open model's rebuild changed the bodies the seeds draw)."""
+    case = make_case(model, prior, "mediapipe33", np.random.default_rng(301))
     by_data = fit_case(case, model, prior, **PRIOR_STARTS)
     by_total = fit_case(case, model, prior, start_selection="total", **PRIOR_STARTS)
     assert by_total.energy["total"] < by_data.energy["total"]
@@ -279,8 +280,9 @@ def test_the_flip_resolves_a_side_view_whose_start_faces_away(model, prior):
     report it: from the torso fit the person faces away from where they do, and flip=False
     ends mirrored with a large data term. flip="auto" also runs the orientation turned 180°;
     its lower data term wins and faces the right way. (Found by a sweep of 30 such side views,
-    seeds 7000-7029: flip=False faced the right way in 29, flip="auto" in 30.)"""
-    case = make_case(model, prior, "coco17", np.random.default_rng(7016), view="side")
+    seeds 7000-7029: flip=False faced the right way in 26, flip="auto" in 30, on the open
+    model rebuilt 2026-12-05; before it, 29 and 30, with seed 7016 the case.)"""
+    case = make_case(model, prior, "coco17", np.random.default_rng(7008), view="side")
     keypoints = case.keypoints.copy()
     far = "left" if facing(case.global_orient)[0] > 0 else "right"
     names = smplify.keypoints.get_format("coco17").keypoint_names
