@@ -43,12 +43,10 @@ def test_search_survives_failed_candidates():
         focal.estimate_focal_length(lambda f: 0.0, 0.0)
 
 
-@pytest.fixture(scope="module")
-def close_case():
+def _close_case(model, prior, seed):
     """A person 2.5 m from a wide-angle camera (f = 600 px, strong perspective), perfect 2D,
     in an image whose diagonal (2,400 px) is 4x the true focal length."""
-    model, prior = smplify.load_model("open"), smplify.load_prior("open")
-    case = make_case(model, prior, "coco17", np.random.default_rng(3))
+    case = make_case(model, prior, "coco17", np.random.default_rng(seed))
     # The case's body, its pelvis 2.5 m in front of the wide camera.
     out = model(betas=case.betas, body_pose=case.body_pose, global_orient=case.global_orient)
     resolved = resolve_format("coco17", model.keypoint_names, model.num_vertices,
@@ -57,20 +55,31 @@ def close_case():
         [0.0, 0.0, 2.5]
     size = np.array([1920.0, 1440.0])
     uv = 600.0 * points[:, :2] / points[:, 2:] + size / 2
-    return model, np.column_stack([uv, np.ones(len(uv))]), size
+    return np.column_stack([uv, np.ones(len(uv))]), size
 
 
-def test_the_energy_finds_a_wide_angle_lens_on_perfect_2d(close_case, monkeypatch):
-    """Without the prior towards the diagonal, the search lands on the true focal length:
-    the energy itself sees the perspective of a near person (with detector noise it sees it
-    much less, hence the prior; benchmarks/focal_estimate.py)."""
-    model, keypoints, size = close_case
+@pytest.fixture(scope="module")
+def close_case():
+    model, prior = smplify.load_model("open"), smplify.load_prior("open")
+    return (model, *_close_case(model, prior, 3))
+
+
+def test_the_energy_finds_a_wide_angle_lens_on_perfect_2d(monkeypatch):
+    """Without the prior towards the diagonal, the search lands on the true focal length in
+    most near, perfect-2D cases (measured 6 of these 8 at 600-619 px, the others at 1,469 and
+    8,151): the energy itself sees the perspective of a near person (with detector noise it
+    sees it much less, hence the prior; benchmarks/focal_estimate.py)."""
+    model, prior = smplify.load_model("open"), smplify.load_prior("open")
     monkeypatch.setattr(focal, "PRIOR_WEIGHT", 0.0)
-    result = smplify.fit(keypoints, "coco17", size, "estimate", model=model)
-    used = result.camera.focal_length
-    assert result.summary["focal_length"] == used
-    assert result.summary["focal_length_source"] == "estimated"
-    assert abs(math.log(used / 600.0)) < math.log(1.3)
+    found = 0
+    for seed in range(3, 11):
+        keypoints, size = _close_case(model, prior, seed)
+        result = smplify.fit(keypoints, "coco17", size, "estimate", model=model)
+        used = result.camera.focal_length
+        assert result.summary["focal_length"] == used
+        assert result.summary["focal_length_source"] == "estimated"
+        found += abs(math.log(used / 600.0)) < math.log(1.3)
+    assert found >= 5
 
 
 def test_every_fit_says_which_focal_length_it_used(close_case):
