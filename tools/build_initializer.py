@@ -68,8 +68,10 @@ BATCH = 512
 # ---------------------------------------------------------------- bodies
 def bodies(model: smplify.BodyModel, theta: np.ndarray, n: int, seed: int,
            formats: list[str], tag: str) -> dict[str, np.ndarray]:
-    """n bodies: θ drawn from ``theta``, random betas; keypoints of every format (cached)."""
-    key = hashlib.sha1(theta.tobytes() + f"{n}|{seed}|{formats}|{BETA_CLIP}".encode())
+    """n bodies: θ drawn from ``theta``, random betas; keypoints of every format (cached,
+    keyed by the poses and the model's template and shape space)."""
+    key = hashlib.sha1(theta.tobytes() + model.v_template.tobytes()
+                       + model.shapedirs.tobytes() + f"{n}|{seed}|{formats}|{BETA_CLIP}".encode())
     path = CACHE / f"initializer_bodies_{tag}_{key.hexdigest()[:16]}.npz"
     if path.is_file():
         with np.load(path) as z:
