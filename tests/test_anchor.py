@@ -8,7 +8,7 @@ import smplify
 from smplify import initializer
 from smplify.anchor import anchor_keypoints
 from smplify.keypoints import resolve_format
-from smplify.problem import build_problem, fit_settings
+from smplify.problem import build_problem, fit_settings, frame_problem
 from smplify.synthetic import make_case
 
 FORMAT = "coco17"
@@ -59,3 +59,102 @@ def test_learned_init_needs_a_shipped_initialiser(open_model, case):
                        learned_init=True)
     with pytest.raises(TypeError, match="learned_init must be True, False or 'auto'"):
         smplify.FitOptions(learned_init="yes")
+
+
+@pytest.fixture(scope="module")
+def foreign_model(open_model, tmp_path_factory):
+    """A user's own SMPL-format file whose shape space is not the initialiser's: the shipped
+    model with its shape blend shapes reversed in order and scaled by 1.3."""
+    path = tmp_path_factory.mktemp("foreign") / "model.npz"
+    open_model.to_npz(path)
+    with np.load(path) as z:
+        arrays = {key: z[key] for key in z.files}
+    arrays["shapedirs"] = arrays["shapedirs"][..., ::-1] * 1.3
+    np.savez(path, **arrays)
+    return smplify.load_model(path)
+
+
+def test_only_the_shipped_neutral_model_shares_the_initialisers_shape_space(open_model,
+                                                                            foreign_model):
+    assert initializer.shares_shape_space(open_model)
+    assert initializer.shares_shape_space(smplify.load_model("open", num_betas=16))
+    assert not initializer.shares_shape_space(foreign_model)
+    assert not initializer.shares_shape_space(smplify.load_model("open", gender="female"))
+
+
+def _scaled_betas(monkeypatch):
+    """Make the initialiser predict other betas (its poses and scores unchanged)."""
+    predict = initializer.predict
+
+    def other_betas(*args, **kwargs):
+        return [initializer.Hypothesis(h.global_orient, h.body_pose, 2.0 * h.betas + 1.0,
+                                       h.score) for h in predict(*args, **kwargs)]
+
+    monkeypatch.setattr(initializer, "predict", other_betas)
+
+
+def test_another_models_starts_and_anchor_use_only_the_initialisers_poses(
+        open_model, foreign_model, open_prior, case, monkeypatch):
+    """With a model of another shape space, every hypothesis start has the fit's own β start
+    (0 from scratch) and the anchor is the top pose posed with it; the open model keeps the
+    predicted betas. So another model's fit does not change when the predicted betas do."""
+    options = {"learned_init": True, "starts": "initializer"}
+    args = (case.keypoints, FORMAT, case.image_size, case.focal_length)
+    hyps = initializer.predict(*args)
+    foreign = build_problem(*args, foreign_model, open_prior, options)
+    assert len(foreign.hypotheses) == len(hyps)
+    for (pose, betas, _, _), h in zip(foreign.hypotheses, hyps, strict=True):
+        np.testing.assert_array_equal(pose, np.r_[h.global_orient, h.body_pose])
+        np.testing.assert_array_equal(betas, np.zeros(foreign_model.num_betas))
+    body = foreign_model(body_pose=hyps[0].body_pose, global_orient=hyps[0].global_orient)
+    resolved = resolve_format(FORMAT, foreign_model.keypoint_names,
+                              foreign_model.num_vertices, foreign_model.keypoint_regressor)
+    expected = resolved.keypoint_positions(body.joints, body.vertices)
+    np.testing.assert_allclose(foreign.keypoints_3d[resolved.available],
+                               expected[resolved.available], atol=1e-12)
+    own = build_problem(*args, open_model, open_prior, options)
+    np.testing.assert_array_equal(own.hypotheses[0][1], hyps[0].betas)
+
+    fit_options = {**options, "threads": 1}
+    before = smplify.fit(*args, model=foreign_model, **fit_options)
+    before_open = smplify.fit(*args, model=open_model, **fit_options)
+    _scaled_betas(monkeypatch)
+    after = smplify.fit(*args, model=foreign_model, **fit_options)
+    after_open = smplify.fit(*args, model=open_model, **fit_options)
+    np.testing.assert_array_equal(after.betas, before.betas)
+    np.testing.assert_array_equal(after.pose, before.pose)
+    assert not np.array_equal(after_open.betas, before_open.betas)
+
+
+def test_a_warm_frame_anchors_another_model_with_the_tracks_shape(foreign_model, open_prior,
+                                                                  case):
+    """In a warm Fitter frame the fit's β start is the track's shape: another model's anchor
+    is the initialiser's top pose with those betas, not with the predicted ones."""
+    settings = fit_settings(FORMAT, case.image_size, case.focal_length, foreign_model,
+                            open_prior, {"learned_init": True})
+    track_betas = np.linspace(-1.0, 1.0, foreign_model.num_betas)
+    problem = frame_problem(settings, case.keypoints, place_camera=False,
+                            start_betas=track_betas)
+    best = initializer.predict(case.keypoints, FORMAT, case.image_size, case.focal_length)[0]
+    body = foreign_model(betas=track_betas, body_pose=best.body_pose,
+                         global_orient=best.global_orient)
+    expected = settings.resolved.keypoint_positions(body.joints, body.vertices)
+    available = settings.resolved.available
+    np.testing.assert_allclose(problem.keypoints_3d[available], expected[available],
+                               atol=1e-12)
+
+
+def test_another_models_fitter_frames_do_not_depend_on_the_predicted_betas(
+        foreign_model, open_prior, case, monkeypatch):
+    def two_frames():
+        fitter = smplify.Fitter(foreign_model, format=FORMAT, image_size=case.image_size,
+                                focal_length=case.focal_length, prior=open_prior,
+                                learned_init=True, starts="initializer", threads=1)
+        first = fitter.fit(case.keypoints)
+        second = fitter.fit(case.keypoints + np.r_[3.0, -2.0, 0.0])
+        assert second.summary["start"] != "cold"
+        return np.r_[first.pose, first.betas, second.pose, second.betas]
+
+    before = two_frames()
+    _scaled_betas(monkeypatch)
+    np.testing.assert_array_equal(two_frames(), before)

@@ -10,6 +10,11 @@ toward them, robustly and relative to their centroid, as it does with a detector
 With ``starts="initializer"`` or ``"both"`` every hypothesis also becomes a start of the C++
 fit (``hypothesis_starts``): its orientation and pose, its log score for the start selection,
 and, with ``learned_init``, its own keypoints as that start's anchor.
+
+The hypotheses' betas are the shipped open model's (:func:`smplify.initializer.
+shares_shape_space`). With any other model (a user's SMPL file, another gender) only their
+poses are used: starts and anchors take the fit's own β start instead (0 from scratch, the
+track's β in a warm ``Fitter`` frame).
 """
 
 from __future__ import annotations
@@ -29,14 +34,26 @@ from .left_right import (
 )
 
 
-def _posed_keypoints(settings: Any, hypothesis: initializer.Hypothesis) -> np.ndarray:
-    """(K, 3) metres: the format's keypoints of one hypothesis posed by ``settings.model`` at
-    the origin; NaN where the model has no point for a keypoint."""
+def start_betas(settings: Any, hypothesis: initializer.Hypothesis,
+                own: np.ndarray | None = None) -> np.ndarray:
+    """(B,) the betas a hypothesis is posed with in ``settings.model``: its own where the
+    model shares the initialiser's shape space (further betas 0), else the fit's own β start
+    ``own`` ((B,); None: zeros, a fit from scratch's)."""
     model = settings.model
+    if not initializer.shares_shape_space(model):
+        return np.zeros(model.num_betas) if own is None else np.array(own, dtype=np.float64)
     betas = np.zeros(model.num_betas)
     shared = min(len(betas), len(hypothesis.betas))
     betas[:shared] = hypothesis.betas[:shared]
-    body = model(betas=betas, body_pose=hypothesis.body_pose,
+    return betas
+
+
+def _posed_keypoints(settings: Any, hypothesis: initializer.Hypothesis,
+                     own_betas: np.ndarray | None = None) -> np.ndarray:
+    """(K, 3) metres: the format's keypoints of one hypothesis posed by ``settings.model`` at
+    the origin with :func:`start_betas`; NaN where the model has no point for a keypoint."""
+    model = settings.model
+    body = model(betas=start_betas(settings, hypothesis, own_betas), body_pose=hypothesis.body_pose,
                  global_orient=hypothesis.global_orient)
     points = settings.resolved.keypoint_positions(body.joints, body.vertices)
     points[~settings.resolved.available] = np.nan
@@ -51,24 +68,28 @@ def _hypotheses(settings: Any, xy: np.ndarray,
 
 
 def hypothesis_starts(settings: Any, xy: np.ndarray, confidence: np.ndarray,
-                      with_anchors: bool) -> tuple[tuple[np.ndarray, np.ndarray,
-                                                         np.ndarray | None, float], ...]:
+                      with_anchors: bool, own_betas: np.ndarray | None = None
+                      ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray | None, float], ...]:
     """The initialiser's hypotheses of one frame as the C++ fit's starts, best score first.
 
     Parameters
     ----------
     settings : smplify.problem.FitSettings.  xy : (K, 2) pixels.  confidence : (K,).
     with_anchors : give each start its own E_3D targets (its posed keypoints).
+    own_betas : (B,) or None
+        The fit's own β start, used instead of the hypotheses' betas where the model does not
+        share the initialiser's shape space (:func:`start_betas`); None: zeros.
 
     Returns
     -------
-    tuple of (pose (72,) axis-angle in the camera frame, betas (10,) of the open model,
-    keypoints (K, 3) metres or None, log score).
+    tuple of (pose (72,) axis-angle in the camera frame, betas (B,) of ``settings.model``
+    (:func:`start_betas`), keypoints (K, 3) metres or None, log score).
     """
     out = []
     for h in _hypotheses(settings, xy, confidence):
-        points = _posed_keypoints(settings, h) if with_anchors else None
-        out.append((np.r_[h.global_orient, h.body_pose], h.betas, points,
+        betas = start_betas(settings, h, own_betas)
+        points = _posed_keypoints(settings, h, own_betas) if with_anchors else None
+        out.append((np.r_[h.global_orient, h.body_pose], betas, points,
                     float(np.log(max(h.score, 1e-12)))))
     return tuple(out)
 
@@ -120,7 +141,8 @@ def swapped_back(settings: Any, xy: np.ndarray, confidence: np.ndarray,
     return (perm, tuple(done)) if done else (None, ())
 
 
-def anchor_keypoints(settings: Any, xy: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+def anchor_keypoints(settings: Any, xy: np.ndarray, confidence: np.ndarray,
+                     own_betas: np.ndarray | None = None) -> np.ndarray:
     """(K, 3) metres: the format's keypoints of the initialiser's top hypothesis for one
     frame, posed by ``settings.model`` at the origin (E_3D ignores the origin); NaN where the
     model has no point for a keypoint.
@@ -129,5 +151,6 @@ def anchor_keypoints(settings: Any, xy: np.ndarray, confidence: np.ndarray) -> n
     ----------
     settings : smplify.problem.FitSettings (format, model, camera).
     xy : (K, 2) pixels.  confidence : (K,).
+    own_betas : (B,) or None: the fit's own β start (:func:`start_betas`).
     """
-    return _posed_keypoints(settings, _hypotheses(settings, xy, confidence)[0])
+    return _posed_keypoints(settings, _hypotheses(settings, xy, confidence)[0], own_betas)

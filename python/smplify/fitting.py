@@ -404,7 +404,8 @@ class Fitter:
             settings = self._estimated
         # A warm start needs no torso to place the camera (a frame with the hips hidden).
         problem = frame_problem(settings, keypoints, place_camera=not warm,
-                                keypoints_3d=keypoints_3d)
+                                keypoints_3d=keypoints_3d,
+                                start_betas=self._track.betas if warm else None)
         if self._core is None:
             self._core = _shared_core_fitter(problem)
         observation = _observation(problem)

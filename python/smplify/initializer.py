@@ -15,6 +15,11 @@ Conventions: the camera is OpenCV's (x right, y down, z forward, principal point
 centre), as in ``smplify.fit``; ``global_orient`` is the body's rotation in the camera frame,
 so an upright person facing the camera has ``global_orient ≈ (π, 0, 0)``. No translation is
 predicted (place the body by the fit's own camera initialisation).
+
+The betas are the shipped open (neutral) model's, the model the networks were trained on; they
+mean nothing for another model (a user's SMPL file, another gender, a rebuilt open model).
+:func:`shares_shape_space` says whether a model's betas are these; a fit with any other model
+uses only the hypotheses' poses (``smplify.anchor``).
 """
 
 from __future__ import annotations
@@ -28,11 +33,12 @@ from typing import Any
 
 import numpy as np
 
+from ._owner_cache import OwnerCache
 from . import fixed_order
 from .errors import KeypointError
 
 __all__ = ["Hypothesis", "Initializer", "available_formats", "features", "load_initializer",
-           "predict", "rotation_6d_to_matrix", "matrix_to_axis_angle"]
+           "predict", "shares_shape_space", "rotation_6d_to_matrix", "matrix_to_axis_angle"]
 
 NUM_BODY_JOINTS = 23
 NUM_BETAS = 10
@@ -48,7 +54,8 @@ class Hypothesis:
     ----------
     global_orient : (3,) axis-angle, the body's rotation in the camera frame (OpenCV axes).
     body_pose : (69,) axis-angle of joints 1..23 (SMPL order).
-    betas : (10,) shape coefficients of the open model.
+    betas : (10,) shape coefficients of the shipped open neutral model
+        (:func:`shares_shape_space`).
     score : probability the network gives this hypothesis of being the closest (sums to 1).
     """
 
@@ -266,3 +273,45 @@ def predict(keypoints: Any, format: str, image_size: Sequence[float],
     list of Hypothesis (global_orient in the camera frame, body_pose, betas, score).
     """
     return load_initializer(format).predict(keypoints, image_size, focal_length)
+
+
+@functools.cache
+def _trained_shape_space() -> tuple[np.ndarray, np.ndarray]:
+    """(N, 3) template and (N, 3, 10) shape blend shapes the initialisers' betas belong to:
+    the shipped open neutral model's (``tools/build_initializer.py`` trains on it)."""
+    from .model import load_model
+
+    model = load_model("open")
+    return model.v_template, model.shapedirs[:, :, :NUM_BETAS]
+
+
+_SHARED = OwnerCache(16)
+
+
+def shares_shape_space(model: Any) -> bool:
+    """Whether the initialiser's betas mean the same body in ``model``.
+
+    True when ``model``'s template and its first ``min(B, 10)`` shape blend shapes are those
+    of the shipped open neutral model (its further blend shapes, e.g. zero padding, are not
+    predicted and start at 0). Cached per model object.
+
+    Parameters
+    ----------
+    model : smplify.BodyModel
+
+    Returns
+    -------
+    bool
+    """
+    def compute() -> bool:
+        template, shapedirs = _trained_shape_space()
+        own_template = np.asarray(model.v_template)
+        own = np.asarray(model.shapedirs)
+        if own_template.shape != template.shape or own.ndim != 3 \
+                or own.shape[:2] != shapedirs.shape[:2]:
+            return False
+        b = min(own.shape[2], NUM_BETAS)
+        return bool(np.array_equal(own_template, template)
+                    and np.array_equal(own[:, :, :b], shapedirs[:, :, :b]))
+
+    return bool(_SHARED.get((model,), "shape_space", compute))

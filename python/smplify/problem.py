@@ -82,9 +82,10 @@ class FitProblem:
         unknown. None: no relative 3D term.
     keypoints_3d_weight : float
         E_3D's λ for this frame (``options.keypoints_3d_weight`` or ``anchor_weight``).
-    hypotheses : tuple of (pose (72,), betas, keypoints (K, 3) or None, log score)
+    hypotheses : tuple of (pose (72,), betas (B,), keypoints (K, 3) or None, log score)
         The learned initialiser's readings as starts of a fit from scratch
-        (``options.starts``; :func:`smplify.anchor.hypothesis_starts`); empty: none.
+        (``options.starts``; :func:`smplify.anchor.hypothesis_starts`; their betas are 0
+        unless the model shares the initialiser's shape space); empty: none.
     readings : (list of (K, 3) arrays, (M,) log probabilities) or None
         The learned initialiser's readings for the start selection's reading score
         (``options.reading_weight``; fits from scratch of formats with an initialiser), or
@@ -236,13 +237,17 @@ def fit_settings(format: str, image_size: Any, focal_length: float | None = None
 
 
 def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool = True,
-                  keypoints_3d: Any = None) -> FitProblem:
+                  keypoints_3d: Any = None, start_betas: Any = None) -> FitProblem:
     """One frame's problem: check its keypoints against settings checked before.
 
     Parameters
     ----------
     settings : FitSettings from :func:`fit_settings`.
     keypoints, place_camera, keypoints_3d : as :func:`build_problem`.
+    start_betas : (B,) or None
+        The fit's β start (a warm frame's track shape; None: zeros). The learned
+        initialiser's anchor uses it instead of its own betas when the model does not share
+        the initialiser's shape space (:func:`smplify.anchor.start_betas`).
 
     Raises
     ------
@@ -283,11 +288,13 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
         relabelled=mirror is not None, left_right=relabelled or "as given",
         label_permutation=None if mirror is None else _frozen(mirror),
         focal_source=settings.focal_source,
-        **_learned_and_3d(settings, xy, conf, keypoints_3d, place_camera, mirror))
+        **_learned_and_3d(settings, xy, conf, keypoints_3d, place_camera, mirror,
+                          start_betas))
 
 
 def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
-                    keypoints_3d: Any, cold: bool, mirror: np.ndarray | None) -> dict[str, Any]:
+                    keypoints_3d: Any, cold: bool, mirror: np.ndarray | None,
+                    start_betas: Any = None) -> dict[str, Any]:
     """E_3D's targets and weight of a frame (the detector's 3D keypoints if given, relabelled
     by ``mirror`` as the 2D were, else the learned initialiser's anchor if enabled, else none)
     and, for a fit from scratch with ``starts`` other than "prior", the initialiser's
@@ -306,7 +313,8 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
         return out
     from .anchor import hypothesis_starts
 
-    readings = hypothesis_starts(settings, xy, conf, with_anchors=anchored or scored)
+    readings = hypothesis_starts(settings, xy, conf, with_anchors=anchored or scored,
+                                 own_betas=None if cold else start_betas)
     if anchored:
         out = {"keypoints_3d": _frozen(readings[0][2]),
                "keypoints_3d_weight": options.anchor_weight}
