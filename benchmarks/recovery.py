@@ -19,10 +19,10 @@ mocap poses of the TEST half, random cameras of any yaw, the initialiser's train
 model with swaps, drops and outliers, true focal length), N cases per format with a shipped
 initialiser, fitted by ``preset="paper"``, the old default (``realistic.OLD_DEFAULTS``), the
 new default and the learned initialiser's readings as anchored starts
-(``realistic.INITIALIZER``: the column that depends on the shipped weights) side by side: PA-MPJPE (mm, mean ± standard error), reprojection (px, median
-distance to the given detections), ms per fit (median); then how often the whole-body
-left/right swaps (whole body, arms, legs) were undone (``left_right="auto"``) and what that
-changed on the cases it relabelled.
+(``realistic.INITIALIZER``: the column that depends on the shipped weights) side by side:
+PA-MPJPE (mm, mean ± standard error), reprojection (px, median distance to the given
+detections), ms per fit (median); then how often the left/right swaps (whole body, arms,
+legs) were undone (``left_right="auto"``) and what that changed on the cases it relabelled.
 Writes ``benchmarks/results/recovery_realistic.json``.
 
     .venv/bin/python benchmarks/recovery.py --realistic 60
