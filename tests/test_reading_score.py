@@ -147,7 +147,9 @@ def test_leg_flips_keep_a_flip_only_when_it_scores_lower(open_model):
     same fit without, and equals it where no flip was kept."""
     from smplify.reference.energy import data_residuals
 
-    data = cases(open_model, 6, seed=15)  # a seed where flips are kept in 3 of 6 cases
+    # a seed where flips are kept (5 legs over the 6 cases; on the adult open model seeds
+    # 15-21 keep at most one, swept from 15 upward)
+    data = cases(open_model, 6, seed=22)
     kept = 0
     for i in range(6):
         scores, reports = {}, {}

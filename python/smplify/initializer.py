@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from ._owner_cache import OwnerCache
 from . import fixed_order
+from ._owner_cache import OwnerCache
 from .errors import KeypointError
 
 __all__ = ["Hypothesis", "Initializer", "available_formats", "features", "load_initializer",

@@ -305,7 +305,8 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
         points = validate_keypoints_3d(keypoints_3d, settings.format)
         out = {"keypoints_3d": _frozen(points if mirror is None else points[mirror]),
                "keypoints_3d_weight": options.keypoints_3d_weight}
-    anchored = options.learned_init and keypoints_3d is None
+    anchored = (options.learned_init and keypoints_3d is None
+                and (cold or not options.track or options.track_anchor))
     as_starts = options.starts != "prior" and cold
     scored = (options.reading_weight > 0 and cold
               and settings.format.name in _initializer_formats())
