@@ -53,11 +53,11 @@ def test_a_learned_start_fit_reports_the_anchor_energy(open_model, case):
 
 
 @pytest.mark.parametrize("options, anchored", [
-    ({}, False),                        # a tracked warm frame: the temporal rows hold it
-    ({"track_anchor": True}, True),     # asked for: the initialiser runs every frame
-    ({"track": False}, True),           # an untracked warm frame has nothing else
+    ({}, True),                         # by default every frame is anchored
+    ({"track_anchor": False}, False),   # the fast mode: the temporal rows hold a warm frame
+    ({"track": False, "track_anchor": False}, True),  # an untracked one has nothing else
 ])
-def test_warm_frames_are_anchored_only_without_a_track_or_when_asked(open_model, open_prior,
+def test_tracked_warm_frames_are_unanchored_only_in_the_fast_mode(open_model, open_prior,
                                                                     case, options, anchored):
     settings = fit_settings(FORMAT, case.image_size, case.focal_length, open_model, open_prior,
                             {"learned_init": True, **options})
@@ -145,7 +145,7 @@ def test_a_warm_frame_anchors_another_model_with_the_tracks_shape(foreign_model,
     """In a warm Fitter frame the fit's β start is the track's shape: another model's anchor
     is the initialiser's top pose with those betas, not with the predicted ones."""
     settings = fit_settings(FORMAT, case.image_size, case.focal_length, foreign_model,
-                            open_prior, {"learned_init": True, "track_anchor": True})
+                            open_prior, {"learned_init": True})
     track_betas = np.linspace(-1.0, 1.0, foreign_model.num_betas)
     problem = frame_problem(settings, case.keypoints, place_camera=False,
                             start_betas=track_betas)

@@ -90,18 +90,11 @@ def test_online_is_far_smoother_and_about_as_accurate_as_per_frame_fits(scores) 
     assert mean["online"] < 1.05 * mean["per-frame"], mean
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 target not met: on these held-out stretches "
-                   "the online Fitter's PA-MPJPE is above the per-frame fits' on 1 of 4 clips "
-                   "(76.9 vs 62.8 mm; 55.2 vs 61.6, 91.5 vs 96.5, 99.4 vs 107.6 on the others; "
-                   "mean 80.8 vs 82.1; measured 2026-12-05 on the adult open model, warm frames "
-                   "unanchored; on the model before 2 of 4: 61.2 vs 60.0, 71.7 vs 59.9): "
-                   "between its refits the warm track keeps the depth reading of "
-                   "the basin it is in (docs/video.md). Competing tracks (preset="
-                   "'smooth_video', chosen on the tuning clips, where it was never worse than "
-                   "per-frame fits on 16 stretches) were worse here on all 4 at the earlier "
-                   "defaults (starts='prior'): 62.8 vs 61.4, 81.7 vs 72.7, 101.5 vs 95.3, "
-                   "105.6 vs 100.4 mm")
 def test_online_beats_per_frame_fits_on_every_clip(scores) -> None:
+    """Issue 11's "never worse than independent per-frame fits on a view". Met on the adult
+    open model with anchored warm frames (the default, ``track_anchor=True``); it was not on
+    the model before (2 of 4 clips worse), nor with ``track_anchor=False`` (1 of 4: 76.9 vs
+    62.8 mm)."""
     for c, s in scores.items():
         assert s["online"][0] < s["per-frame"][0], (c, s)
 
@@ -160,9 +153,7 @@ def test_a_competing_track_replaces_a_turned_track_only_after_its_frames(model, 
     assert all(t % 4 == switch_frames for t in switched), starts
     facing = facing_error_deg(np.array([r.global_orient for r in results]),
                               video.global_orient[1:])
-    # after the switch within 60 degrees (measured ~40-50 until the track settles, adult
-    # open model, warm frames unanchored), before it more than 90 off
-    assert facing[:switched[0] - 1].min() > 90 and np.median(facing[switched[0] - 1:]) < 60, \
+    assert facing[:switched[0] - 1].min() > 90 and np.median(facing[switched[0] - 1:]) < 45, \
         facing.round()
 
 

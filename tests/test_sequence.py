@@ -152,7 +152,7 @@ def test_conjugate_gradients_reach_the_same_fit(model, sequences) -> None:
 
 @pytest.mark.xfail(strict=True, reason=(
     "issue 11's requirement, not met on the adult open model: measured 2026-12-05, mean "
-    "PA-MPJPE 78.6 mm against 75.4 for per-frame fits (per clip 52/78/105/80 against "
+    "PA-MPJPE 81.5 mm against 75.4 for per-frame fits (per clip 52/96/104/73 against "
     "53/71/99/79; on the model before 73.5 against 77.0); acceleration error lower on every "
     "clip. bench_video's longer stretches (frames 120..240) show the opposite: 57.5 against "
     "65.1 mm. 30 frames a clip are too few to say which reading a path keeps"))

@@ -103,8 +103,9 @@ class FitOptions:
         is redone from scratch when its 2D error says it lost the person.
     track_anchor : bool
         With ``track``, anchor the warm-started frames to the learned initialiser's reading
-        too (``learned_init``; it runs the initialiser every frame, ~4 ms). False: only fits
-        from scratch are anchored and the track's temporal rows hold the warm frames.
+        too (``learned_init``; it runs the initialiser every frame: ~5 ms a frame median
+        instead of ~0.8 ms, docs/video.md). False: only fits from scratch are anchored and
+        the track's temporal rows hold the warm frames (the fast mode; less accurate).
     warm_stages : int
         Stages a warm-started frame (``Fitter``) runs: the last this many of the schedule.
     track_orient_weight : float
@@ -236,7 +237,7 @@ class FitOptions:
     learned_init: bool | Literal["auto"] = "auto"
     anchor_weight: float = 50.0
     track: bool = True
-    track_anchor: bool = False
+    track_anchor: bool = True
     warm_stages: int = 1
     track_orient_weight: float = 0.5
     track_pose_weight: float = 0.1
