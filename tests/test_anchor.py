@@ -66,6 +66,20 @@ def test_tracked_warm_frames_are_unanchored_only_in_the_fast_mode(open_model, op
     assert frame_problem(settings, case.keypoints).keypoints_3d is not None  # from scratch
 
 
+def test_track_anchor_n_anchors_every_nth_warm_frame(open_model, case):
+    fitter = smplify.Fitter(open_model, format=FORMAT, image_size=case.image_size,
+                            focal_length=case.focal_length, threads=1, learned_init=True,
+                            track_anchor=3, track_refit_every=0, track_refit_ratio=0.0)
+    results = [fitter.fit(case.keypoints) for _ in range(7)]
+    assert [r.summary["start"] for r in results] == ["cold"] + ["warm"] * 6
+    anchored = [r.energy["keypoints_3d"] > 0 for r in results]
+    assert anchored == [True, False, False, True, False, False, True], anchored
+    with pytest.raises(ValueError, match="track_anchor"):
+        smplify.FitOptions(track_anchor=-1)
+    with pytest.raises(TypeError, match="track_anchor"):
+        smplify.FitOptions(track_anchor=2.5)
+
+
 def test_learned_init_needs_a_shipped_initialiser(open_model, case):
     with pytest.raises(ValueError, match="learned_init: no learned initialiser ships for "
                                          "format 'lsp14'; available: "):

@@ -403,9 +403,11 @@ class Fitter:
                 self._estimated = _estimated_settings(settings, keypoints, keypoints_3d)
             settings = self._estimated
         # A warm start needs no torso to place the camera (a frame with the hips hidden).
+        every = settings.options.track_anchor
         problem = frame_problem(settings, keypoints, place_camera=not warm,
                                 keypoints_3d=keypoints_3d,
-                                start_betas=self._track.betas if warm else None)
+                                start_betas=self._track.betas if warm else None,
+                                anchor_warm=every > 0 and self._track.frames % every == 0)
         if self._core is None:
             self._core = _shared_core_fitter(problem)
         observation = _observation(problem)

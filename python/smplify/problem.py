@@ -237,7 +237,8 @@ def fit_settings(format: str, image_size: Any, focal_length: float | None = None
 
 
 def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool = True,
-                  keypoints_3d: Any = None, start_betas: Any = None) -> FitProblem:
+                  keypoints_3d: Any = None, start_betas: Any = None,
+                  anchor_warm: bool | None = None) -> FitProblem:
     """One frame's problem: check its keypoints against settings checked before.
 
     Parameters
@@ -248,6 +249,10 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
         The fit's β start (a warm frame's track shape; None: zeros). The learned
         initialiser's anchor uses it instead of its own betas when the model does not share
         the initialiser's shape space (:func:`smplify.anchor.start_betas`).
+    anchor_warm : bool or None
+        Whether a warm tracked frame (``place_camera=False``) carries the learned anchor
+        (the ``Fitter`` decides by ``options.track_anchor`` and its frame count); None:
+        whenever ``options.track_anchor`` is not 0.
 
     Raises
     ------
@@ -289,12 +294,13 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
         label_permutation=None if mirror is None else _frozen(mirror),
         focal_source=settings.focal_source,
         **_learned_and_3d(settings, xy, conf, keypoints_3d, place_camera, mirror,
-                          start_betas))
+                          start_betas, anchor_warm))
 
 
 def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
                     keypoints_3d: Any, cold: bool, mirror: np.ndarray | None,
-                    start_betas: Any = None) -> dict[str, Any]:
+                    start_betas: Any = None, anchor_warm: bool | None = None
+                    ) -> dict[str, Any]:
     """E_3D's targets and weight of a frame (the detector's 3D keypoints if given, relabelled
     by ``mirror`` as the 2D were, else the learned initialiser's anchor if enabled, else none)
     and, for a fit from scratch with ``starts`` other than "prior", the initialiser's
@@ -306,7 +312,8 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
         out = {"keypoints_3d": _frozen(points if mirror is None else points[mirror]),
                "keypoints_3d_weight": options.keypoints_3d_weight}
     anchored = (options.learned_init and keypoints_3d is None
-                and (cold or not options.track or options.track_anchor))
+                and (cold or not options.track
+                     or (options.track_anchor > 0 if anchor_warm is None else anchor_warm)))
     as_starts = options.starts != "prior" and cold
     scored = (options.reading_weight > 0 and cold
               and settings.format.name in _initializer_formats())
