@@ -153,6 +153,11 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
     where[p.transl.data()] = {t, 3 + kBodyPoseSize};
   }
   where[betas->data()] = {-1, 0};
+  // Where each residual's parameter blocks sit in the system (fixed for the whole solve).
+  std::vector<std::vector<Location>> block_locations(residuals.size());
+  for (size_t k = 0; k < residuals.size(); ++k) {
+    for (const double* block : residuals[k].blocks) block_locations[k].push_back(where.at(block));
+  }
   auto index = [&](const Location& l) { return l.frame < 0 ? num_frames * kFrame + l.offset
                                                            : l.frame * kFrame + l.offset; };
   auto key = [](const Location& l) { return l.frame < 0 ? std::numeric_limits<int>::max() : l.frame; };
@@ -174,7 +179,6 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   std::vector<RowMajor> jacobians;
   std::vector<double*> jacobian_ptrs;
-  std::vector<Location> locations;
   Eigen::VectorXd rows;
   // ½ Σ ‖r‖² at the parameters; with a `target`, also JᵀJ and −Jᵀr into it.
   auto evaluate = [&](BlockBandedSystem* target) {
@@ -183,7 +187,9 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
     evaluation->PrepareForEvaluation(assemble, true);
     if (assemble) target->SetZero();
     double cost = 0.0;
-    for (const Residual& r : residuals) {
+    for (size_t k = 0; k < residuals.size(); ++k) {
+      const Residual& r = residuals[k];
+      const std::vector<Location>& locations = block_locations[k];
       const int n = r.cost->num_residuals();
       if (n == 0) continue;
       const std::vector<int32_t>& sizes = r.cost->parameter_block_sizes();
@@ -191,11 +197,9 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
       rows.resize(n);
       jacobians.resize(std::max(jacobians.size(), num_blocks));
       jacobian_ptrs.resize(num_blocks);
-      locations.resize(num_blocks);
       for (size_t i = 0; i < num_blocks; ++i) {
         jacobians[i].resize(n, sizes[i]);
         jacobian_ptrs[i] = jacobians[i].data();
-        locations[i] = where.at(r.blocks[i]);
       }
       if (!r.cost->Evaluate(r.blocks.data(), rows.data(),
                             assemble ? jacobian_ptrs.data() : nullptr)) {

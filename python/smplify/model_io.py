@@ -197,9 +197,10 @@ def model_arrays(raw: dict[str, Any], path: Path | str,
     # off 1 scale (or, < 0, mirror) vertices as the pose moves; stored as float32 they sum to 1
     # within ~1e-7.
     sums = weights.sum(axis=1)
-    off = np.abs(sums - 1.0) > SKINNING_WEIGHT_TOLERANCE
-    if off.any() or np.any(weights < -SKINNING_WEIGHT_TOLERANCE):
-        v = int(np.flatnonzero(off | np.any(weights < -SKINNING_WEIGHT_TOLERANCE, axis=1))[0])
+    bad = (np.abs(sums - 1.0) > SKINNING_WEIGHT_TOLERANCE) | np.any(
+        weights < -SKINNING_WEIGHT_TOLERANCE, axis=1)
+    if bad.any():
+        v = int(np.flatnonzero(bad)[0])
         raise ModelFileError(f"{path}: weights must be >= 0 with rows summing to 1 (skinning "
                              f"weights); row {v} sums to {sums[v]:.6g}, min "
                              f"{weights[v].min():.6g}")

@@ -301,22 +301,15 @@ class FitOptions:
                 raise ValueError(f"{name} must be an integer in [{low}, {_MAX_COUNT}], got "
                                  f"{value!r}")
             object.__setattr__(self, name, int(value))
-        if not isinstance(self.refine_translation, (bool, np.bool_)):
-            raise TypeError(f"refine_translation must be True or False, got "
-                            f"{self.refine_translation!r}")
-        object.__setattr__(self, "refine_translation", bool(self.refine_translation))
+        for name in ("refine_translation", "track", "multi_start", "leg_flips"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+            object.__setattr__(self, name, bool(getattr(self, name)))
         if self.learned_init != "auto":
             if not isinstance(self.learned_init, (bool, np.bool_)):
                 raise TypeError(f"learned_init must be True, False or 'auto', got "
                                 f"{self.learned_init!r}")
             object.__setattr__(self, "learned_init", bool(self.learned_init))
-        if not isinstance(self.track, (bool, np.bool_)):
-            raise TypeError(f"track must be True or False, got {self.track!r}")
-        object.__setattr__(self, "track", bool(self.track))
-        for name in ("multi_start", "leg_flips"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        object.__setattr__(self, "multi_start", bool(self.multi_start))
         if isinstance(self.track_anchor, (bool, np.bool_)):
             object.__setattr__(self, "track_anchor", int(self.track_anchor))
         if not isinstance(self.track_anchor, (int, np.integer)):
@@ -326,7 +319,6 @@ class FitOptions:
             raise ValueError(f"track_anchor must be in [0, {_MAX_COUNT}], got "
                              f"{self.track_anchor!r}")
         object.__setattr__(self, "track_anchor", int(self.track_anchor))
-        object.__setattr__(self, "leg_flips", bool(self.leg_flips))
         if self.init_pose not in ("mean", "rest"):
             raise ValueError(f"init_pose must be 'mean' or 'rest', got {self.init_pose!r}")
         if self.start_selection not in ("data", "total"):

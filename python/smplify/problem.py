@@ -220,12 +220,12 @@ def fit_settings(format: str, image_size: Any, focal_length: float | None = None
         raise TypeError("prior: expected 'open', a path or a loaded GMMPosePrior, got "
                         f"{type(prior).__name__}")
     torso = np.array([fmt.index(name) for name in TORSO_KEYPOINT_NAMES], dtype=np.int64)
-    if opts.learned_init or opts.starts != "prior" or opts.left_right != "as_given":
-        from .initializer import available_formats
+    # (for_format already turned left_right off where no initialiser ships)
+    if opts.learned_init or opts.starts != "prior":
+        from .initializer import available_formats, ships_for
 
-        if fmt.name not in available_formats():
-            name = ("learned_init" if opts.learned_init else f"starts={opts.starts!r}"
-                    if opts.starts != "prior" else f"left_right={opts.left_right!r}")
+        if not ships_for(fmt.name):
+            name = "learned_init" if opts.learned_init else f"starts={opts.starts!r}"
             raise ValueError(f"{name}: no learned initialiser ships for format "
                              f"{fmt.name!r}; available: {', '.join(available_formats())}")
     caps = capsule_regressor if capsule_regressor is not None else body_model.capsule_regressor
@@ -305,6 +305,8 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
     by ``mirror`` as the 2D were, else the learned initialiser's anchor if enabled, else none)
     and, for a fit from scratch with ``starts`` other than "prior", the initialiser's
     hypotheses as starts."""
+    from .initializer import ships_for
+
     options = settings.options
     out: dict[str, Any] = {}
     if keypoints_3d is not None:
@@ -316,13 +318,17 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
                      or (options.track_anchor > 0 if anchor_warm is None else anchor_warm)))
     as_starts = options.starts != "prior" and cold
     scored = (options.reading_weight > 0 and cold
-              and settings.format.name in _initializer_formats())
+              and ships_for(settings.format.name))
     if not (anchored or as_starts or scored):
         return out
-    from .anchor import hypothesis_starts
+    from .anchor import anchor_keypoints, hypothesis_starts
 
+    own_betas = None if cold else start_betas
+    if not (as_starts or scored):  # the anchor alone: only the top reading is posed
+        return {"keypoints_3d": _frozen(anchor_keypoints(settings, xy, conf, own_betas)),
+                "keypoints_3d_weight": options.anchor_weight}
     readings = hypothesis_starts(settings, xy, conf, with_anchors=anchored or scored,
-                                 own_betas=None if cold else start_betas)
+                                 own_betas=own_betas)
     if anchored:
         out = {"keypoints_3d": _frozen(readings[0][2]),
                "keypoints_3d_weight": options.anchor_weight}
@@ -337,12 +343,6 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
         out["readings"] = (tuple(_frozen(r[2]) for r in readings),
                            _frozen(np.array([r[3] for r in readings])))
     return out
-
-
-def _initializer_formats() -> tuple[str, ...]:
-    from .initializer import available_formats
-
-    return available_formats()
 
 
 def build_problem(keypoints: Any, format: str, image_size: Any,
