@@ -257,3 +257,40 @@ def test_fitted_depth_reading_on_held_out_cases(open_model):
         same.append(same_depth_reading(rot, joints, data.rotation[i], data.joints[i]))
     print(f"fitted depth reading {np.mean(same):.3f} over {len(same)} cases")
     assert np.mean(same) > FITTED_DEPTH_READING - MARGIN
+
+
+def test_a_cold_frame_runs_the_initialiser_once_unless_it_swaps(open_model, monkeypatch):
+    """With ``left_right`` on, the swap check's readings are the starts' when it swaps
+    nothing (one inference, the same starts as a fresh one); after a swap the relabelled
+    keypoints are read again."""
+    from smplify import initializer
+
+    data = cases(open_model, 40, seed=43)
+    calls = []
+    predict = initializer.predict
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return predict(*args, **kwargs)
+
+    seen = set()
+    for i in range(40):
+        args = (data.keypoints[i], FORMAT, tuple(data.image_size[i]), float(data.focal[i]),
+                open_model, "open")
+        options = {"left_right": "auto", "starts": "both", "learned_init": True}
+        try:
+            fresh = build_problem(*args, {**options, "left_right": "as_given"})
+        except smplify.KeypointError:
+            continue
+        monkeypatch.setattr(initializer, "predict", counted)
+        calls.clear()
+        problem = build_problem(*args, options)
+        monkeypatch.setattr(initializer, "predict", predict)
+        seen.add(problem.relabelled)
+        assert len(calls) == (2 if problem.relabelled else 1)
+        if not problem.relabelled:
+            np.testing.assert_array_equal(problem.keypoints_3d, fresh.keypoints_3d)
+            for mine, theirs in zip(problem.hypotheses, fresh.hypotheses, strict=True):
+                for a, b in zip(mine, theirs, strict=True):
+                    np.testing.assert_array_equal(a, b)
+    assert seen == {False, True}  # both branches ran

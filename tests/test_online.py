@@ -325,6 +325,23 @@ def test_refits_start_from_the_learned_initialiser_where_it_ships(model, clips, 
                                                           strict=True)]) < 0.1
 
 
+def test_confidences_above_one_keep_the_refit_frames(model, clips) -> None:
+    """The fit takes any confidence >= 0; the refit's initialiser reads them clipped to
+    [0, 1] (as it was trained), so a detector scoring above 1 loses no frame."""
+    video = sv.make_video(model, clips[2], "coco17", np.random.default_rng(15), yaw=0.0,
+                          errors=CLEAN, frames=slice(0, 5))
+    kp = video.keypoints[0]
+    above = kp[:, 2] * np.linspace(1.0, 3.0, len(kp))
+    starts = smplify.online.learned_starts("coco17", kp[:, :2], above, video.image_size,
+                                           video.focal_length)
+    clipped = smplify.online.learned_starts("coco17", kp[:, :2], np.minimum(above, 1.0),
+                                            video.image_size, video.focal_length)
+    np.testing.assert_array_equal(np.array(starts), np.array(clipped))
+    fitter = _fitter(model, video, track_refit_every=2)
+    kinds = [fitter.fit(k * [1.0, 1.0, 2.0]).summary["start"] for k in video.keypoints]
+    assert kinds[0] == "cold" and all(k.startswith("warm") for k in kinds[1:]), kinds
+
+
 def test_forward_axis_is_the_rotation_matrix_third_column() -> None:
     from scipy.linalg import expm
 

@@ -29,6 +29,24 @@ ReadingMixture ToReadings(const py::object& readings) {
   return out;
 }
 
+std::vector<std::vector<std::pair<int, double>>> ToVertexLists(
+    const std::vector<Eigen::VectorXi>& vertex_ids, const std::vector<Eigen::VectorXd>& vertex_weights) {
+  if (vertex_ids.size() != vertex_weights.size()) {
+    throw std::invalid_argument("vertex_ids and vertex_weights must have one entry per keypoint");
+  }
+  std::vector<std::vector<std::pair<int, double>>> lists(vertex_ids.size());
+  for (size_t k = 0; k < vertex_ids.size(); ++k) {
+    if (vertex_ids[k].size() != vertex_weights[k].size()) {
+      throw std::invalid_argument("vertex_ids[" + std::to_string(k) + "] and vertex_weights[" +
+                                  std::to_string(k) + "] must have the same length");
+    }
+    for (Eigen::Index v = 0; v < vertex_ids[k].size(); ++v) {
+      lists[k].emplace_back(vertex_ids[k](v), vertex_weights[k](v));
+    }
+  }
+  return lists;
+}
+
 namespace {
 
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -115,23 +133,6 @@ BodyParameters ToParameters(const Eigen::Ref<const Eigen::VectorXd>& pose,
 }
 
 // Surface keypoint k is Σ_v vertex_weights[k][v] · vertex vertex_ids[k][v] (empty for joints).
-std::vector<std::vector<std::pair<int, double>>> ToVertexLists(
-    const std::vector<Eigen::VectorXi>& vertex_ids, const std::vector<Eigen::VectorXd>& vertex_weights) {
-  if (vertex_ids.size() != vertex_weights.size()) {
-    throw std::invalid_argument("vertex_ids and vertex_weights must have one entry per keypoint");
-  }
-  std::vector<std::vector<std::pair<int, double>>> lists(vertex_ids.size());
-  for (size_t k = 0; k < vertex_ids.size(); ++k) {
-    if (vertex_ids[k].size() != vertex_weights[k].size()) {
-      throw std::invalid_argument("vertex_ids[" + std::to_string(k) + "] and vertex_weights[" +
-                                  std::to_string(k) + "] must have the same length");
-    }
-    for (Eigen::Index v = 0; v < vertex_ids[k].size(); ++v) {
-      lists[k].emplace_back(vertex_ids[k](v), vertex_weights[k](v));
-    }
-  }
-  return lists;
-}
 
 void BindReport(py::module_& m) {
   py::class_<StageWeights>(m, "StageWeights", "The λ of one stage (they multiply residuals).")

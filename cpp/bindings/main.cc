@@ -8,6 +8,7 @@ PYBIND11_MODULE(_core, m) {
   smplify::BindFit(m);
   smplify::BindSequence(m);
   smplify::BindTesting(m);
+  smplify::BindInitializer(m);
 #ifdef SMPLIFY_VERSION
   m.attr("__version__") = SMPLIFY_VERSION;
 #endif

@@ -19,11 +19,12 @@ track's β in a warm ``Fitter`` frame).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import initializer
+from . import _core, initializer
+from ._owner_cache import OwnerCache
 from .left_right import (
     LIMB_PARTS,
     limb_swap_index,
@@ -48,27 +49,59 @@ def start_betas(settings: Any, hypothesis: initializer.Hypothesis,
     return betas
 
 
+_POSERS = OwnerCache(16)
+
+
+def _poser(settings: Any) -> Any:
+    """The C++ keypoint poser (``cpp/keypoint_poser.h``) of the settings' model and format
+    (cached per model object): the format's keypoints without posing the whole mesh."""
+    resolved = settings.resolved
+
+    def build() -> Any:
+        return _core.KeypointPoser(settings.model.core, [int(j) for j in resolved.joint_index],
+                                   list(resolved.vertex_ids), list(resolved.vertex_weights))
+
+    return _POSERS.get((settings.model,), settings.format.name, build)
+
+
 def _posed_keypoints(settings: Any, hypothesis: initializer.Hypothesis,
                      own_betas: np.ndarray | None = None) -> np.ndarray:
     """(K, 3) metres: the format's keypoints of one hypothesis posed by ``settings.model`` at
-    the origin with :func:`start_betas`; NaN where the model has no point for a keypoint."""
-    model = settings.model
-    body = model(betas=start_betas(settings, hypothesis, own_betas), body_pose=hypothesis.body_pose,
-                 global_orient=hypothesis.global_orient)
-    points = settings.resolved.keypoint_positions(body.joints, body.vertices)
+    the origin with :func:`start_betas`; NaN where the model has no point for a keypoint.
+    (Its NumPy twin: ``settings.resolved.keypoint_positions`` of the posed model's joints
+    and vertices.)"""
+    points = _poser(settings).pose(np.r_[hypothesis.global_orient, hypothesis.body_pose],
+                                   start_betas(settings, hypothesis, own_betas))
     points[~settings.resolved.available] = np.nan
     return points
 
 
-def _hypotheses(settings: Any, xy: np.ndarray,
-                confidence: np.ndarray) -> list[initializer.Hypothesis]:
+def _hypotheses(settings: Any, xy: np.ndarray, confidence: np.ndarray,
+                count: int | None = None) -> list[initializer.Hypothesis]:
     # The fit accepts any confidence >= 0; the initialiser was trained on [0, 1].
     return initializer.predict(np.c_[xy, np.clip(confidence, 0.0, 1.0)], settings.format.name,
-                               settings.image_size, settings.focal_length)
+                               settings.image_size, settings.focal_length, count=count)
+
+
+class FrameReadings(NamedTuple):
+    """The initialiser's readings of one frame's keypoints (best score first) and each one's
+    keypoints posed as a fit from scratch poses them (:func:`_posed_keypoints` with no own
+    β start): computed once per frame and shared by the swap check (:func:`swapped_back`)
+    and the starts (:func:`hypothesis_starts`) when no swap was undone."""
+
+    hypotheses: list[initializer.Hypothesis]
+    points: list[np.ndarray]
+
+
+def frame_readings(settings: Any, xy: np.ndarray, confidence: np.ndarray) -> FrameReadings:
+    """:class:`FrameReadings` of one frame. xy : (K, 2) pixels.  confidence : (K,)."""
+    hypotheses = _hypotheses(settings, xy, confidence)
+    return FrameReadings(hypotheses, [_posed_keypoints(settings, h) for h in hypotheses])
 
 
 def hypothesis_starts(settings: Any, xy: np.ndarray, confidence: np.ndarray,
-                      with_anchors: bool, own_betas: np.ndarray | None = None
+                      with_anchors: bool, own_betas: np.ndarray | None = None,
+                      readings: FrameReadings | None = None
                       ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray | None, float], ...]:
     """The initialiser's hypotheses of one frame as the C++ fit's starts, best score first.
 
@@ -79,23 +112,30 @@ def hypothesis_starts(settings: Any, xy: np.ndarray, confidence: np.ndarray,
     own_betas : (B,) or None
         The fit's own β start, used instead of the hypotheses' betas where the model does not
         share the initialiser's shape space (:func:`start_betas`); None: zeros.
+    readings : FrameReadings or None
+        These keypoints' readings if already computed (:func:`frame_readings`); used only
+        with ``own_betas`` None (they were posed with no own β start).
 
     Returns
     -------
     tuple of (pose (72,) axis-angle in the camera frame, betas (B,) of ``settings.model``
     (:func:`start_betas`), keypoints (K, 3) metres or None, log score).
     """
-    out = []
-    for h in _hypotheses(settings, xy, confidence):
-        betas = start_betas(settings, h, own_betas)
-        points = _posed_keypoints(settings, h, own_betas) if with_anchors else None
-        out.append((np.r_[h.global_orient, h.body_pose], betas, points,
-                    float(np.log(max(h.score, 1e-12)))))
-    return tuple(out)
+    if readings is None or own_betas is not None:
+        hypotheses = _hypotheses(settings, xy, confidence)
+        points = [_posed_keypoints(settings, h, own_betas) if with_anchors else None
+                  for h in hypotheses]
+    else:
+        hypotheses = readings.hypotheses
+        points = [p.copy() if with_anchors else None for p in readings.points]
+    return tuple((np.r_[h.global_orient, h.body_pose], start_betas(settings, h, own_betas), p,
+                  float(np.log(max(h.score, 1e-12))))
+                 for h, p in zip(hypotheses, points, strict=True))
 
 
-def swapped_back(settings: Any, xy: np.ndarray, confidence: np.ndarray,
-                 mode: str) -> tuple[np.ndarray | None, tuple[str, ...]]:
+def swapped_back(settings: Any, xy: np.ndarray, confidence: np.ndarray, mode: str,
+                 readings: FrameReadings | None = None
+                 ) -> tuple[np.ndarray | None, tuple[str, ...]]:
     """The permutation undoing the left/right swaps a detector most likely made in one frame,
     and what it undoes ("body", "arms", "legs"); (None, ()) if nothing.
 
@@ -110,13 +150,14 @@ def swapped_back(settings: Any, xy: np.ndarray, confidence: np.ndarray,
     ----------
     settings : smplify.problem.FitSettings.  xy : (K, 2) pixels.  confidence : (K,).
     mode : "body", "limbs" or "auto".
+    readings : FrameReadings or None: these keypoints' (:func:`frame_readings`), if computed.
     """
     name = settings.format.name
     threshold = settings.options.swap_threshold
     identity = np.arange(len(xy))
-    readings = _hypotheses(settings, xy, confidence)
-    points = [_posed_keypoints(settings, h) for h in readings]
-    scores = np.array([h.score for h in readings])
+    readings = frame_readings(settings, xy, confidence) if readings is None else readings
+    points = readings.points
+    scores = np.array([h.score for h in readings.hypotheses])
     seen = np.where(settings.resolved.available, confidence, 0.0)
 
     def evidence(perm: np.ndarray, conf: np.ndarray, place: np.ndarray,
@@ -153,4 +194,5 @@ def anchor_keypoints(settings: Any, xy: np.ndarray, confidence: np.ndarray,
     xy : (K, 2) pixels.  confidence : (K,).
     own_betas : (B,) or None: the fit's own β start (:func:`start_betas`).
     """
-    return _posed_keypoints(settings, _hypotheses(settings, xy, confidence)[0], own_betas)
+    return _posed_keypoints(settings, _hypotheses(settings, xy, confidence, count=1)[0],
+                            own_betas)

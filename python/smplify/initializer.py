@@ -8,8 +8,10 @@ by ``tools/build_initializer.py`` from CMU mocap rendered through the open model
 cameras and detector-like errors, ``smplify.detections``) maps the keypoints, normalised by
 their 2D bounding box, and the box's place in the image (CLIFF's camera features) to M
 hypotheses of pose and shape plus a score each. Several hypotheses, because one view leaves
-depth open: a limb toward or away from the camera, a body facing toward or away. Inference is
-plain NumPy (no torch).
+depth open: a limb toward or away from the camera, a body facing toward or away. Inference runs
+in C++ (``cpp/learned_initializer.h``: :meth:`Initializer.readings`, :func:`predict`, ~50 us);
+:meth:`Initializer.predict` is its plain NumPy twin (no torch), the reference the tests hold
+the C++ to.
 
 Conventions: the camera is OpenCV's (x right, y down, z forward, principal point at the image
 centre), as in ``smplify.fit``; ``global_orient`` is the body's rotation in the camera frame,
@@ -33,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from . import fixed_order
+from . import _core, fixed_order
 from ._owner_cache import OwnerCache
 from .errors import KeypointError
 
@@ -151,6 +153,9 @@ class Initializer:
         self._layers = [(np.asarray(arrays[f"w{i}"], dtype=np.float32),
                          np.asarray(arrays[f"b{i}"], dtype=np.float32)) for i in range(n)]
         self.metrics: dict[str, Any] = json.loads(str(scalar("metrics")))
+        # The C++ inference (checks that the layers chain and fit K and M).
+        self.core = _core.Initializer([w for w, _ in self._layers], [b for _, b in self._layers],
+                                      self.num_keypoints, self.num_hypotheses)
 
     def raw(self, x: np.ndarray) -> np.ndarray:
         """Network output (N, M·HYPOTHESIS_WIDTH + 10) of features (N, 3K + 3).
@@ -178,7 +183,8 @@ class Initializer:
 
     def predict(self, keypoints: Any, image_size: Sequence[float],
                 focal_length: float) -> list[Hypothesis]:
-        """Hypotheses for one person, best score first.
+        """Hypotheses for one person, best score first: the NumPy twin of :meth:`readings`
+        (same arguments and result, up to float32 summation order).
 
         Parameters
         ----------
@@ -199,6 +205,31 @@ class Initializer:
         order = np.argsort(-scores[0], kind="stable")
         return [Hypothesis(aa[i, 0].copy(), aa[i, 1:].reshape(-1).copy(), betas[0].copy(),
                            float(scores[0, i])) for i in order]
+
+    def readings(self, keypoints: Any, image_size: Sequence[float], focal_length: float,
+                 count: int | None = None) -> list[Hypothesis]:
+        """Hypotheses for one person, best score first, by the C++ inference.
+
+        Parameters
+        ----------
+        keypoints, image_size, focal_length : as :meth:`predict`.
+        count : int or None
+            How many of the best readings to decode (only their output rows are computed);
+            None: all M.
+
+        Returns
+        -------
+        list of Hypothesis, length ``count`` (M if None), sorted by score (descending).
+        """
+        kp = self._check(keypoints, image_size, focal_length)
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int)
+                                  or not 1 <= count <= self.num_hypotheses):
+            raise ValueError(f"count: expected an int in [1, {self.num_hypotheses}] or None, "
+                             f"got {count!r}")
+        _, scores, poses, betas, _ = self.core.predict(kp, np.asarray(image_size, dtype=float),
+                                                       float(focal_length), count or 0)
+        return [Hypothesis(pose[:3], pose[3:], betas.copy(), float(score))
+                for pose, score in zip(poses, scores, strict=True)]
 
     def _check(self, keypoints: Any, image_size: Sequence[float],
                focal_length: float) -> np.ndarray:
@@ -258,8 +289,9 @@ def load_initializer(format: str) -> Initializer:
 
 
 def predict(keypoints: Any, format: str, image_size: Sequence[float],
-            focal_length: float) -> list[Hypothesis]:
-    """Hypotheses of SMPL pose and shape for one person's keypoints, best score first.
+            focal_length: float, count: int | None = None) -> list[Hypothesis]:
+    """Hypotheses of SMPL pose and shape for one person's keypoints, best score first
+    (:meth:`Initializer.readings`: the C++ inference).
 
     Parameters
     ----------
@@ -267,12 +299,13 @@ def predict(keypoints: Any, format: str, image_size: Sequence[float],
     format : keypoint format name with a shipped initialiser (``available_formats()``).
     image_size : (width, height) in pixels.
     focal_length : pixels.
+    count : how many of the best readings (None: all).
 
     Returns
     -------
     list of Hypothesis (global_orient in the camera frame, body_pose, betas, score).
     """
-    return load_initializer(format).predict(keypoints, image_size, focal_length)
+    return load_initializer(format).readings(keypoints, image_size, focal_length, count)
 
 
 @functools.cache

@@ -296,7 +296,7 @@ def learned_starts(format: str, keypoints: np.ndarray, confidence: np.ndarray,
     if not initializer.ships_for(format):  # cached: no file-system look-up per refit
         return None
     xy = np.where(np.isfinite(keypoints), keypoints, 0.0)
-    hypotheses = initializer.load_initializer(format).predict(
-        np.column_stack([xy, confidence]), image_size, focal_length)
-    return [np.concatenate([h.global_orient, h.body_pose])
-            for h in hypotheses[:REFIT_HYPOTHESES]]
+    # The fit accepts any confidence >= 0; the initialiser was trained on [0, 1].
+    hypotheses = initializer.predict(np.column_stack([xy, np.clip(confidence, 0.0, 1.0)]),
+                                     format, image_size, focal_length, count=REFIT_HYPOTHESES)
+    return [np.concatenate([h.global_orient, h.body_pose]) for h in hypotheses]

@@ -259,15 +259,16 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
     KeypointError (a ValueError), TypeError : as :func:`build_problem`, for the keypoints.
     """
     xy, conf = validate_keypoints(keypoints, settings.format)
-    mirror, relabelled = None, ""
+    mirror, relabelled, readings = None, "", None
     if place_camera and settings.options.left_right != "as_given":
-        from .anchor import swapped_back
+        from .anchor import frame_readings, swapped_back
 
-        mirror, undone = swapped_back(settings, xy, conf, settings.options.left_right)
+        readings = frame_readings(settings, xy, conf)
+        mirror, undone = swapped_back(settings, xy, conf, settings.options.left_right, readings)
         relabelled = ", ".join("swapped back" if what == "body" else f"{what} swapped back"
                                for what in undone)
         if mirror is not None:  # the detector swapped left and right labels: undo it
-            xy, conf = xy[mirror], conf[mirror]
+            xy, conf, readings = xy[mirror], conf[mirror], None
     resolved = settings.resolved
     available = resolved.available
     weights = np.where(available, conf * resolved.weights, 0.0)
@@ -294,17 +295,18 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
         label_permutation=None if mirror is None else _frozen(mirror),
         focal_source=settings.focal_source,
         **_learned_and_3d(settings, xy, conf, keypoints_3d, place_camera, mirror,
-                          start_betas, anchor_warm))
+                          start_betas, anchor_warm, readings))
 
 
 def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
                     keypoints_3d: Any, cold: bool, mirror: np.ndarray | None,
-                    start_betas: Any = None, anchor_warm: bool | None = None
-                    ) -> dict[str, Any]:
+                    start_betas: Any = None, anchor_warm: bool | None = None,
+                    computed: Any = None) -> dict[str, Any]:
     """E_3D's targets and weight of a frame (the detector's 3D keypoints if given, relabelled
     by ``mirror`` as the 2D were, else the learned initialiser's anchor if enabled, else none)
     and, for a fit from scratch with ``starts`` other than "prior", the initialiser's
-    hypotheses as starts."""
+    hypotheses as starts (``computed``: these keypoints' :class:`smplify.anchor.
+    FrameReadings` if the swap check computed them, else None)."""
     from .initializer import ships_for
 
     options = settings.options
@@ -325,10 +327,11 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
 
     own_betas = None if cold else start_betas
     if not (as_starts or scored):  # the anchor alone: only the top reading is posed
-        return {"keypoints_3d": _frozen(anchor_keypoints(settings, xy, conf, own_betas)),
-                "keypoints_3d_weight": options.anchor_weight}
+        points = (computed.points[0].copy() if computed is not None and own_betas is None
+                  else anchor_keypoints(settings, xy, conf, own_betas))
+        return {"keypoints_3d": _frozen(points), "keypoints_3d_weight": options.anchor_weight}
     readings = hypothesis_starts(settings, xy, conf, with_anchors=anchored or scored,
-                                 own_betas=own_betas)
+                                 own_betas=own_betas, readings=computed)
     if anchored:
         out = {"keypoints_3d": _frozen(readings[0][2]),
                "keypoints_3d_weight": options.anchor_weight}
