@@ -18,6 +18,7 @@ class KeypointPoser {
   KeypointPoser(const BodyModel& model, KeypointTargets targets);
 
   int num_keypoints() const { return targets_.size(); }
+  int num_betas() const { return model_.num_betas(); }
 
   // K × 3 keypoints of the body at `parameters` (betas of the model's length, or fewer: the
   // rest 0). Throws std::invalid_argument on more betas than the model has or non-finite input.

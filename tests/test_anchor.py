@@ -186,3 +186,24 @@ def test_another_models_fitter_frames_do_not_depend_on_the_predicted_betas(
     before = two_frames()
     _scaled_betas(monkeypatch)
     np.testing.assert_array_equal(two_frames(), before)
+
+
+@pytest.mark.parametrize("which", ["open", "open, 4 betas", "foreign"])
+def test_the_one_call_anchor_equals_its_twin(open_model, open_prior, foreign_model, case,
+                                             which):
+    """anchor_keypoints (initialiser and poser in one C++ call) = the top reading of
+    initializer.predict posed by _posed_keypoints with start_betas (the track's β where the
+    model does not share the initialiser's shape space); confidences above 1 read as 1."""
+    from smplify.anchor import _hypotheses, _posed_keypoints
+
+    model = {"open": open_model, "open, 4 betas": smplify.load_model("open", num_betas=4),
+             "foreign": foreign_model}[which]
+    settings = fit_settings(FORMAT, case.image_size, case.focal_length, model, open_prior,
+                            {"learned_init": True})
+    xy, conf = case.keypoints[:, :2], case.keypoints[:, 2] * 1.7
+    own = np.linspace(-1.0, 1.0, model.num_betas)
+    for betas in (None, own):
+        expected = _posed_keypoints(settings, _hypotheses(settings, xy, conf)[0], betas)
+        got = anchor_keypoints(settings, xy, conf, betas)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+        np.testing.assert_allclose(got, expected, atol=1e-12)

@@ -1,6 +1,8 @@
 // Python bindings of the learned initialiser's inference and the keypoint poser: convert,
 // forward, convert back (smplify.initializer, smplify.anchor).
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <pybind11/eigen.h>
@@ -106,7 +108,30 @@ void BindInitializer(py::module_& m) {
             return RowMatrix(self.poser->Pose(parameters));
           },
           py::arg("pose"), py::arg("betas"),
-          "Keypoints (K, 3) metres of the body posed at `pose` (72,) with `betas` at the origin.");
+          "Keypoints (K, 3) metres of the body posed at `pose` (72,) with `betas` at the origin.")
+      .def(
+          "pose_top_reading",
+          [](const PyKeypointPoser& self, const LearnedInitializer& initializer,
+             const Eigen::Ref<const RowMatrix>& keypoints, const Eigen::Vector2d& image_size,
+             double focal_length, std::optional<Eigen::VectorXd> betas) {
+            py::gil_scoped_release release;
+            const InitializerReading top = initializer.Predict(
+                initializer.Features(keypoints, image_size, focal_length), 1).front();
+            BodyParameters parameters;
+            parameters.global_orient = top.pose.head<3>();
+            parameters.body_pose = top.pose.tail<69>();
+            // The reading's betas as far as the model has them (the rest 0).
+            parameters.betas = betas ? *betas
+                                     : Eigen::VectorXd(top.betas.head(std::min<Eigen::Index>(
+                                           top.betas.size(), self.poser->num_betas())));
+            return RowMatrix(self.poser->Pose(parameters));
+          },
+          py::arg("initializer"), py::arg("keypoints"), py::arg("image_size"),
+          py::arg("focal_length"), py::arg("betas") = py::none(),
+          "Keypoints (K, 3) metres of the initialiser's top reading of `keypoints` (K, 3), "
+          "posed at the origin with `betas` (None: the reading's own, as far as the model has "
+          "them): Initializer.predict "
+          "and pose in one call (the online Fitter's per-frame anchor).");
 }
 
 }  // namespace smplify

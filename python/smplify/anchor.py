@@ -194,5 +194,19 @@ def anchor_keypoints(settings: Any, xy: np.ndarray, confidence: np.ndarray,
     xy : (K, 2) pixels.  confidence : (K,).
     own_betas : (B,) or None: the fit's own β start (:func:`start_betas`).
     """
-    return _posed_keypoints(settings, _hypotheses(settings, xy, confidence, count=1)[0],
-                            own_betas)
+    # One C++ call (the online Fitter's per-frame anchor): its twin is _posed_keypoints of
+    # the first of _hypotheses, with start_betas.
+    model = settings.model
+    betas = None  # the reading's own
+    if not initializer.shares_shape_space(model):
+        betas = np.zeros(model.num_betas) if own_betas is None else \
+            np.asarray(own_betas, dtype=np.float64)
+    keypoints = np.empty((len(xy), 3))
+    keypoints[:, :2] = xy
+    # The fit accepts any confidence >= 0; the initialiser was trained on [0, 1].
+    keypoints[:, 2] = np.clip(confidence, 0.0, 1.0)
+    points = _poser(settings).pose_top_reading(
+        initializer.load_initializer(settings.format.name).core, keypoints,
+        settings.image_size, settings.focal_length, betas)
+    points[~settings.resolved.available] = np.nan
+    return points
