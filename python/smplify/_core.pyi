@@ -2,7 +2,8 @@
 
 Arrays are float64 NumPy unless stated; row-major (N, 3) matrices come back as (N, 3).
 Bad input raises ValueError naming the argument; a term that cannot be evaluated raises
-RuntimeError. ``smplify.fitting`` is the only intended caller.
+RuntimeError. ``smplify.fitting``, ``smplify.initializer`` and ``smplify.anchor`` are the
+intended callers.
 """
 
 from collections.abc import Sequence
@@ -241,6 +242,46 @@ class Fitter:
                       ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Residuals and Jacobian over [global_orient, body_pose, betas, transl] of one term at
         stage `stage`'s weights (spheres built from `betas`)."""
+
+class Initializer:
+    """The learned initialiser's inference (cpp/learned_initializer.h)."""
+
+    num_keypoints: int
+    num_hypotheses: int
+
+    def __init__(self, weights: Sequence[ArrayLike], biases: Sequence[ArrayLike],
+                 num_keypoints: int, num_hypotheses: int) -> None:
+        """weights: per layer (out, in) float32; biases: per layer (out,) float32."""
+    def features(self, keypoints: ArrayLike, image_size: ArrayLike,
+                 focal_length: float) -> NDArray[np.float32]:
+        """Network input (3K + 3,) float32 of keypoints (K, 3)."""
+    def raw(self, features: ArrayLike) -> NDArray[np.float32]:
+        """Network output (M * 145 + 10,) float32 of features (3K + 3,)."""
+    def predict(self, keypoints: ArrayLike, image_size: ArrayLike, focal_length: float,
+                count: int = 0) -> tuple[NDArray[np.int32], NDArray[np.float64],
+                                         NDArray[np.float64], NDArray[np.float64],
+                                         NDArray[np.float64]]:
+        """The best `count` readings (0: all M), best first: (index (n,), score (n,), pose
+        (n, 72) axis-angle, betas (10,), rotations (n, 216): 24 row-major 3 x 3 each)."""
+
+
+class KeypointPoser:
+    """A format's keypoints of a body, no Jacobians (cpp/keypoint_poser.h)."""
+
+    def __init__(self, model: BodyModel, joint: Sequence[int],
+                 vertex_ids: Sequence[ArrayLike], vertex_weights: Sequence[ArrayLike]) -> None:
+        """joint (K,): SMPL joint or −1; vertex_ids / vertex_weights: K arrays, the vertex row
+        of each surface keypoint (empty for joints)."""
+    def pose(self, pose: ArrayLike, betas: ArrayLike) -> NDArray[np.float64]:
+        """Keypoints (K, 3) metres of the body posed at `pose` (72,) with `betas` at the
+        origin."""
+    def pose_top_reading(self, initializer: Initializer, keypoints: ArrayLike,
+                         image_size: ArrayLike, focal_length: float,
+                         betas: ArrayLike | None = None) -> NDArray[np.float64]:
+        """Keypoints (K, 3) metres of the initialiser's top reading of `keypoints` (K, 3),
+        posed at the origin with `betas` (None: the reading's own, as far as the model has
+        them): Initializer.predict and pose in one call (the online Fitter's anchor)."""
+
 
 def fit_sequence(fitter: Fitter, keypoints: ArrayLike, weights: ArrayLike, focal_length: float,
                  center: ArrayLike, initial_pose: ArrayLike, initial_betas: ArrayLike,
