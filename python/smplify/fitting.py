@@ -205,7 +205,8 @@ def _posed_vertices(core_model: Any, pose: np.ndarray, betas: np.ndarray,
 def _all_finite(total: float, *arrays: np.ndarray) -> bool:
     """Whether a C++ report's total energy and its arrays (parameters, geometry) are all
     finite (a mesh left to pose later comes from finite parameters: it is too)."""
-    return bool(math.isfinite(total) and all(np.isfinite(a).all() for a in arrays))
+    return bool(math.isfinite(total)
+                and np.isfinite(np.concatenate([a.ravel() for a in arrays])).all())
 
 
 def _status(stages: list[StageSummary]) -> dict[str, str]:

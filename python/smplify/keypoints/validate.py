@@ -77,6 +77,11 @@ def validate_keypoints(
     xy = arr[:, :2].copy()
     if arr.shape[1] == 3:
         conf = arr[:, 2].copy()
+        # The usual detector output, every value finite and in range, passes every check
+        # below unchanged (checked in a third of their time: an online frame's budget).
+        if np.isfinite(arr).all() and conf.min() >= 0.0 and conf.max() <= MAX_CONFIDENCE \
+                and np.abs(xy).max() <= MAX_PIXELS:
+            return xy, conf
         conf[np.isnan(conf)] = 0.0
     else:
         conf = np.where(np.isnan(xy).all(axis=1), 0.0, 1.0)
