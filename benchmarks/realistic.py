@@ -33,12 +33,6 @@ OLD_DEFAULTS: dict[str, Any] = {
     "starts": "prior", "left_right": "as_given", "reading_weight": 0.0,
     "hypothesis_score_weight": 1000.0, "leg_flips": False}
 
-#: The learned initialiser's readings as the starts, each anchored to its own reading (the
-#: default chosen on the tune half before the defaults went back to SMPLify's): the column that
-#: measures the shipped initialiser's weights.
-INITIALIZER: dict[str, Any] = {"starts": "auto", "learned_init": "auto"}
-
-
 def cases(model: smplify.BodyModel, fmt: str, n: int, split: str) -> detections.Cases:
     """``n`` cases of ``fmt`` from ``split``'s poses and seed."""
     return cases_for(model, fmt, n, SEEDS[split] + FORMATS.index(fmt), split=split)

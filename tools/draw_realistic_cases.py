@@ -1,13 +1,13 @@
 """Pictures of the realistic-error set: the truth, the old default fit and the new default fit.
 
     python tools/draw_realistic_cases.py OUT.png [--format coco17] [--cases 0 1 2 3]
-        [--new "{'reading_weight': 300.0}"]
+        [--new "{'reading_weight': 300.0}"] [--split tune --of 100]
 
-Each row is one case of the TEST half of ``benchmarks/realistic.py`` (held-out mocap pose,
-random camera of any yaw, detector errors): the truth (grey), the fit with the old defaults
-(``realistic.OLD_DEFAULTS``, orange) and with the new defaults (blue; or ``--new``, a dict of
-options over the defaults), first as the camera
-sees them, then from the camera's right (the depth axis runs left-right in those tiles).
+Each row is one case of the TEST half (or ``--split tune``) of ``benchmarks/realistic.py``
+(held-out mocap pose, random camera of any yaw, detector errors): the truth (grey), the fit
+with the old defaults (``realistic.OLD_DEFAULTS``, orange) and with the new defaults (blue;
+or ``--new``, a dict of options over the defaults), first as the camera sees them, then from
+the camera's right (the depth axis runs left-right in those tiles).
 Prints each case's PA-MPJPE and what the new fit did (hypothesis kept, labels swapped back).
 """
 
@@ -36,12 +36,15 @@ def main() -> None:
     parser.add_argument("out")
     parser.add_argument("--format", default="coco17", choices=realistic.FORMATS)
     parser.add_argument("--cases", type=int, nargs="*", default=[0, 1, 2, 3])
-    parser.add_argument("--of", type=int, default=60, help="size of the drawn test set")
+    parser.add_argument("--of", type=int, default=60, help="size of the drawn set")
+    parser.add_argument("--split", choices=("tune", "test"), default="test",
+                        help="which half (tune: the cases benchmarks/realistic_errors.py "
+                             "analyses, with its --cases as --of)")
     parser.add_argument("--new", default="{}", help="options of the blue fit (a dict literal)")
     args = parser.parse_args()
     new_options = ast.literal_eval(args.new)
     model = smplify.load_model("open")
-    data = realistic.cases(model, args.format, args.of, "test")
+    data = realistic.cases(model, args.format, args.of, args.split)
     rows = []
     for i in args.cases:
         size, f = tuple(data.image_size[i]), float(data.focal[i])
@@ -51,7 +54,7 @@ def main() -> None:
         errors = {n: 1000 * pa_mpjpe(r.joints - r.joints[0], data.joints[i])
                   for n, r in fits.items()}
         new = fits["new"].summary
-        print(f"{args.format} test case {i}: old {errors['old']:.0f} mm, new "
+        print(f"{args.format} {args.split} case {i}: old {errors['old']:.0f} mm, new "
               f"{errors['new']:.0f} mm (hypothesis {new['hypothesis']}, legs flipped "
               f"{new['legs_flipped']}, labels "
               f"{new['left_right']}; swaps in the detections: {data.swaps[i].tolist()})")

@@ -99,8 +99,11 @@ def _core_capsules(problem: FitProblem) -> dict[str, Any]:
     return arrays
 
 
-def _core_fitter(problem: FitProblem) -> Any:
-    """The C++ fitter for a problem's model, targets, prior, capsules and options."""
+def _core_fitter(problem: FitProblem, options: Any = None,
+                 starts: list[np.ndarray] | None = None) -> Any:
+    """The C++ fitter for a problem's model, targets, prior, capsules and options (or
+    ``options``, a ``_core.FitOptions``), starting from :func:`start_poses` (or ``starts``,
+    body poses (69,))."""
     prior = problem.prior
     return _core.Fitter(
         problem.model.core, [int(j) for j in problem.keypoint_joint],
@@ -108,7 +111,8 @@ def _core_fitter(problem: FitProblem) -> Any:
         np.asarray(prior.means, dtype=np.float64),
         [np.asarray(L, dtype=np.float64) for L in prior.precision_cholesky],
         np.asarray(prior.neg_log_c, dtype=np.float64), _core_capsules(problem),
-        _core_options(problem), start_poses(problem))
+        _core_options(problem) if options is None else options,
+        start_poses(problem) if starts is None else starts)
 
 
 def _observation(problem: FitProblem) -> dict[str, Any]:
