@@ -41,6 +41,8 @@ DEFAULTS = {**INIT, "learned_init": True, "anchor_weight": 50.0,
 READ = {**OLD, "left_right": "auto", "starts": "both", "reading_weight": 300.0,
         "hypothesis_score_weight": 0.0}
 NEW_DEFAULTS = {**READ, "learned_init": True, "anchor_weight": 50.0}
+#: The same with the initialiser's readings as the only starts (``starts="initializer"``).
+READINGS = {**NEW_DEFAULTS, "starts": "initializer"}
 #: Configurations tried (2026-12-05, 60 tune cases per format), as options over the old
 #: defaults, so that each means the same whatever the defaults are.
 CONFIGS: dict[str, dict[str, Any]] = {
@@ -90,6 +92,17 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "lr auto, both, reading 100, score 0": {**READ, "reading_weight": 100.0},       # 91.8
     "lr auto, both, reading 300, score 0": READ,                                     # 91.1
     "lr auto, both, reading 300, score 0, anchor 50 (the defaults)": NEW_DEFAULTS,  # 88.8
+    # Third search (2026-12-05, 100 tune cases per format; the defaults above: 89.3), after
+    # benchmarks/realistic_errors.py found the chosen start > 10 mm worse than the best of
+    # its starts in 58% of the tune cases, the prior's starts kept in 57% of them. Not made
+    # the default: on the test half "readings only" gave 94.0 against the defaults' 92.6 mm
+    # (84.4 / 92.3 / 105.2), and lost on bench_video's per-frame fits (65.1 → 66.9 mm).
+    "readings only": READINGS,                                                       # 85.6
+    "readings only, reading 100": {**READINGS, "reading_weight": 100.0},            # 85.0
+    "readings only, anchor 25": {**READINGS, "anchor_weight": 25.0},                # 85.2
+    "readings only, anchor 100": {**READINGS, "anchor_weight": 100.0},              # 84.9
+    "readings only, anchor 300": {**READINGS, "anchor_weight": 300.0},              # 87.8
+    "readings only, first stage 1": {**READINGS, "hypothesis_first_stage": 1},      # 85.5
 }
 
 
