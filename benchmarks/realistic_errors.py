@@ -21,7 +21,7 @@ the best-of-starts error (an oracle; also the best prior start's, the best readi
 top-scored reading's fit); how often the chosen fit is more than 10 mm worse than it, and by
 how much on average. Writes ``benchmarks/results/realistic_errors.json`` (per-case rows
 included; with ``--keypoints`` also each start's fitted keypoints beside its selection terms,
-for trying other selection rules offline).
+and root-relative joints and the truth's joints, for trying other selection rules offline).
 
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/realistic_errors.py --cases 100
 """
@@ -64,40 +64,56 @@ def _fitter(problem: Any, starts: list[np.ndarray], prior_starts: bool) -> Any:
     return _core_fitter(problem, options, starts)
 
 
-def _candidate(problem: Any, report: Any, truth: np.ndarray) -> dict[str, Any]:
-    """One start's finished fit: its error, the selection's terms (the data term at
-    ``selection_sigma``, the reading score R in nats) and its energies at the last stage."""
-    joints = np.asarray(report.joints)
-    if not np.isfinite(joints).all():
-        return {"mm": np.nan}
+def selection_terms(problem: Any, report: Any) -> tuple[float, float]:
+    """A finished start's selection terms: the data term at ``selection_sigma`` and the
+    reading score R (nats; NaN without readings)."""
     pose = np.r_[np.asarray(report.global_orient), np.asarray(report.body_pose)]
     rows = data_residuals(problem, pose, np.asarray(report.betas), np.asarray(report.transl),
                           sigma=problem.options.selection_sigma)
     reading = (np.nan if problem.readings is None else reading_score(
         np.asarray(report.keypoints), problem.readings[0], problem.readings[1],
         problem.options.reading_sigma))
+    return float(np.sum(rows ** 2)), float(reading)
+
+
+def _candidate(problem: Any, report: Any, truth: np.ndarray) -> dict[str, Any]:
+    """One start's finished fit: its error, the selection's terms (:func:`selection_terms`)
+    and its energies at the last stage."""
+    joints = np.asarray(report.joints)
+    if not np.isfinite(joints).all():
+        return {"mm": np.nan}
+    data, reading = selection_terms(problem, report)
     energy = report.energy
-    return {"mm": _error_mm(joints, truth), "selection_data": float(np.sum(rows ** 2)),
-            "reading": float(reading), "keypoints": np.asarray(report.keypoints).tolist(),
+    return {"mm": _error_mm(joints, truth), "selection_data": data,
+            "reading": reading, "keypoints": np.asarray(report.keypoints).tolist(),
+            "joints": (joints - joints[0]).tolist(),
             "facing": bool(detections.facing_camera(
                 detections._rodrigues(np.asarray(report.global_orient)[None])[0])),
             **{term: float(getattr(energy, term)) for term in
                ("data", "pose", "angle", "shape", "keypoints_3d")}}
 
 
-def start_errors(problem: Any, truth: np.ndarray, fitters: dict) -> tuple[list, list]:
-    """Each prior start and each initialiser reading run alone: :func:`_candidate` of each
-    (the readings' also with their log score)."""
+def run_starts(problem: Any, fitters: dict) -> list[Any]:
+    """The C++ reports of each prior start and each initialiser reading run alone
+    (``fitters``: a dict kept across one format's cases, filled on first use)."""
     poses = start_poses(problem)
     if "prior" not in fitters:
         fitters["prior"] = [_fitter(problem, [p], True) for p in poses]
         fitters["reading"] = _fitter(problem, poses[:1], False)
     observation = _observation(problem)
-    prior = [_candidate(problem, fitter.fit(**{**observation, "hypotheses": []}), truth)
-             for fitter in fitters["prior"]]
-    readings = [{**_candidate(problem, fitters["reading"].fit(
-        **{**observation, "hypotheses": [h]}), truth), "log_score": float(h[3])}
-        for h in problem.hypotheses]
+    return ([fitter.fit(**{**observation, "hypotheses": []}) for fitter in fitters["prior"]]
+            + [fitters["reading"].fit(**{**observation, "hypotheses": [h]})
+               for h in problem.hypotheses])
+
+
+def start_errors(problem: Any, truth: np.ndarray, fitters: dict) -> tuple[list, list]:
+    """:func:`_candidate` of each prior start and each initialiser reading run alone (the
+    readings' also with their log score)."""
+    reports = run_starts(problem, fitters)
+    prior = [_candidate(problem, r, truth) for r in reports[:len(fitters["prior"])]]
+    readings = [{**_candidate(problem, r, truth), "log_score": float(h[3])}
+                for r, h in zip(reports[len(fitters["prior"]):], problem.hypotheses,
+                                strict=True)]
     return prior, readings
 
 
@@ -159,7 +175,8 @@ def main() -> None:
     parser.add_argument("--options", default="{}", help="a dict literal over the defaults")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--keypoints", action="store_true",
-                        help="keep each start's fitted keypoints in the JSON (large)")
+                        help="keep each start's fitted keypoints and joints, and the truth's "
+                             "joints, in the JSON (large)")
     args = parser.parse_args()
     options = {"threads": 1, **ast.literal_eval(args.options)}
     model = smplify.load_model("open")
@@ -181,13 +198,16 @@ def main() -> None:
                          "prior_mm": [c["mm"] for c in prior_mm],
                          "reading_mm": [c["mm"] for c in reading_mm],
                          "truth_facing": bool(detections.facing_camera(data.rotation[i])),
+                         "truth_joints": data.joints[i].tolist(),
                          "candidates": prior_mm + reading_mm,
                          **classify(fit, data, i)})
         summary = summarise(rows)
         if not args.keypoints:
             for row in rows:
+                row.pop("truth_joints")
                 for c in row["candidates"]:
                     c.pop("keypoints", None)
+                    c.pop("joints", None)
         out["formats"][fmt] = {**summary, "rows": rows}
         print(f"{fmt}: {summary['cases']} cases, mean {summary['mean_mm']:.1f} mm")
         for kind, s in summary["kinds"].items():
