@@ -15,9 +15,10 @@ per format, PA-MPJPE (mm):
 - ``fused joints``: Σ p_i J_i of the starts' pelvis-relative joints (not a body: the bound);
 - ``fused pose``: the body of the per-joint weighted quaternion mean of the starts' poses
   (signs aligned to the chosen one) and Σ p_i β_i;
-- ``refined, E_3D λ``: that body refined by the fit's last stage (a warm start) with E_3D
-  pulling its keypoints toward Σ p_i (K_i − K̄_i), the starts' centroid-relative keypoints,
-  at weight λ (``--anchor``).
+- ``fused pose refined, E_3D λ``: that body refined by the fit's last stage (a warm start)
+  with E_3D pulling its keypoints toward Σ p_i (K_i − K̄_i), the starts' centroid-relative
+  keypoints, at weight λ (``--anchor``);
+- ``chosen refined, E_3D λ``: the same refinement started from the chosen start.
 
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/fused_starts.py --cases 100
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/fused_starts.py --split test \
@@ -51,8 +52,9 @@ def quaternion_mean(rotvecs: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 def fused_errors(model: Any, problem: Any, reports: list[Any], truth: np.ndarray,
                  temperature: float, anchors: list[float], refiner: Any) -> list[float] | None:
-    """PA-MPJPE (mm) of the chosen start, the fused joints, the fused pose and the fused pose
-    refined at each anchor weight (module docstring); None if no start finished."""
+    """PA-MPJPE (mm) of the chosen start, the fused joints, the fused pose, and the fused pose
+    and the chosen start refined at each anchor weight (module docstring); None if no start
+    finished."""
     starts = []
     for r in reports:
         joints = np.asarray(r.joints)
@@ -81,10 +83,12 @@ def fused_errors(model: Any, problem: Any, reports: list[Any], truth: np.ndarray
     out = [error(starts[0][5]), error(np.einsum("n,njc->jc", p, np.array([s[5] for s in starts]))),
            error(np.asarray(body.joints))]
     observation = {**_observation(problem), "hypotheses": [], "keypoints_3d": target}
-    for weight in anchors:
-        refined = refiner.fit(**{**observation, "keypoints_3d_weight": weight},
-                              initial_pose=pose, initial_betas=betas, initial_transl=starts[0][3])
-        out.append(error(np.asarray(refined.joints)))
+    for initial_pose, initial_betas in ((pose, betas), (starts[0][1], starts[0][2])):
+        for weight in anchors:
+            refined = refiner.fit(**{**observation, "keypoints_3d_weight": weight},
+                                  initial_pose=initial_pose, initial_betas=initial_betas,
+                                  initial_transl=starts[0][3])
+            out.append(error(np.asarray(refined.joints)))
     return out
 
 
@@ -97,7 +101,8 @@ def main() -> None:
     args = parser.parse_args()
     model = smplify.load_model("open")
     columns = ["chosen", "fused joints", "fused pose",
-               *(f"refined, E_3D {w:g}" for w in args.anchor)]
+               *(f"{start} refined, E_3D {w:g}" for start in ("fused pose", "chosen")
+                 for w in args.anchor)]
     print(f"{args.split} split, {args.cases} cases per format, T = {args.temperature:g}: "
           "PA-MPJPE mm | " + ", ".join(columns))
     means = []
