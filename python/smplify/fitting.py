@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from . import _core, online
+from .pose_filter import PoseOneEuro
 from ._owner_cache import OwnerCache
 from .capsules import INCOMPATIBLE_PART_PAIRS
 from .errors import KeypointError, SmplifyError
@@ -206,6 +207,34 @@ def _posed_vertices(core_model: Any, pose: np.ndarray, betas: np.ndarray,
     return np.asarray(core_model.vertices(pose, betas, transl))
 
 
+def _smoothed(problem: FitProblem, result: FitResult, pose: np.ndarray,
+              transl: np.ndarray, lag: float) -> FitResult:
+    """``result`` with the filtered (72,) ``pose`` and (3,) ``transl`` (Fitter's
+    ``track_smoothing``): joints posed from them, the mesh and keypoints too when first read
+    (a surface keypoint needs the mesh); energies and the rest of the summary stay the
+    fit's, whose own parameters go to ``summary["unsmoothed"]``."""
+    core, betas = problem.model.core, result.betas
+    joints = np.asarray(core.joints(pose, betas, transl))
+    mesh = functools.cache(functools.partial(_posed_vertices, core, pose, betas, transl))
+
+    @functools.cache
+    def keypoints_3d() -> np.ndarray:
+        out = np.full((problem.num_keypoints, 3), np.nan)
+        for k in np.flatnonzero(problem.keypoint_available):
+            j = int(problem.keypoint_joint[k])
+            out[k] = joints[j] if j >= 0 else problem.keypoint_vertex_weights[k] @ \
+                mesh()[problem.keypoint_vertex_ids[k]]
+        return out
+
+    summary = {**result.summary, "smoothing_lag_frames": lag,
+               "unsmoothed": {"global_orient": result.global_orient,
+                              "body_pose": result.body_pose, "transl": result.transl}}
+    return dataclasses.replace(
+        result, global_orient=pose[:3], body_pose=pose[3:], transl=transl, joints=joints,
+        vertices=mesh, keypoints_3d=keypoints_3d,
+        keypoints_2d=lambda: result.camera.project(keypoints_3d()), summary=summary)
+
+
 def _all_finite(total: float, *arrays: np.ndarray) -> bool:
     """Whether a C++ report's total energy and its arrays (parameters, geometry) are all
     finite (a mesh left to pose later comes from finite parameters: it is too)."""
@@ -355,6 +384,9 @@ class Fitter:
         self._track = online.TrackState()
         self._challenger: online.Challenger | None = None
         self._labellings = online.labellings(self._settings.format.name)
+        opts = self._settings.options
+        self._filter = PoseOneEuro(opts.track_fps, opts.track_smoothing,
+                                   opts.track_smoothing_beta) if opts.track_smoothing > 0 else None
         resolved = self._settings.resolved
         self._format_weights = np.where(resolved.available, resolved.weights, 0.0)
         # One fit at a time: a fit reads and replaces the track.
@@ -420,7 +452,7 @@ class Fitter:
             report = self._core.fit(**observation)
             result = _result(problem, report, started, "cold")
             self._restart(result)
-            return result
+            return self._output(problem, result)
         report, how, earlier_seconds, labelling = self._track_frame(problem, observation)
         result = _result(problem, report, started, how, earlier_seconds, labelling)
         if how.endswith("cold"):
@@ -436,7 +468,18 @@ class Fitter:
             self._track.update_shape(result.betas, held, self.options)
             if not self.options.track:
                 self._track.betas = result.betas  # the next frame starts from this one's
-        return result
+        return self._output(problem, result)
+
+    def _output(self, problem: FitProblem, result: FitResult) -> FitResult:
+        """The frame's result as returned: through the output filter (``track_smoothing``),
+        restarted by a fit from scratch (a new track: nothing to smooth across)."""
+        if self._filter is None:
+            return result
+        if result.summary["start"].endswith("cold"):
+            self._filter.reset()
+        pose, transl = self._filter(np.concatenate([result.global_orient, result.body_pose]),
+                                    result.transl)
+        return _smoothed(problem, result, pose, transl, self._filter.lag_frames())
 
     def reset(self) -> None:
         """Forget the track (and an estimated focal length): the next fit starts from
@@ -445,6 +488,8 @@ class Fitter:
             self._track = online.TrackState()
             self._challenger = None
             self._estimated = None
+            if self._filter is not None:
+                self._filter.reset()
 
     def _restart(self, result: FitResult) -> None:
         """Start the track (and its shape estimate) from a fit from scratch."""

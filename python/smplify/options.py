@@ -162,6 +162,16 @@ class FitOptions:
     track_switch_margin : float
         The competing track replaces the track when its robust data + temporal energy,
         summed over ``track_switch_frames`` frames, is below this fraction of the track's.
+    track_smoothing : float
+        Hz: a ``Fitter``'s output passes a causal One Euro filter on the rotations and the
+        translation (:mod:`smplify.pose_filter`) with this cutoff at rest; 0: the fits
+        unfiltered. The track itself continues from the unfiltered fits; a fit from scratch
+        restarts the filter. Lag at rest (1 − α)/α frames, α = 1 / (1 + fps / (2π f_c)).
+    track_smoothing_beta : float
+        The filter's beta: s/rad (rotations) and s/m (translation); the cutoff rises by this
+        times the speed, so fast motion lags less.
+    track_fps : float
+        Frames per second of the video a ``Fitter`` follows (the filter's time unit).
     starts : "auto", "prior", "initializer" or "both"
         Where a fit from scratch starts: the prior's starts (``init_pose``, ``multi_start``;
         SMPLify's), the learned initialiser's hypotheses (:mod:`smplify.initializer`, its M
@@ -256,6 +266,9 @@ class FitOptions:
     track_basin_distance: float = 0.05
     track_switch_frames: int = 0
     track_switch_margin: float = 0.8
+    track_smoothing: float = 0.0
+    track_smoothing_beta: float = 0.0
+    track_fps: float = 30.0
     starts: Literal["auto", "prior", "initializer", "both"] = "auto"
     hypothesis_first_stage: int = 2
     hypothesis_score_weight: float = 0.0
@@ -280,11 +293,12 @@ class FitOptions:
                      "track_orient_weight", "track_pose_weight", "track_transl_weight",
                      "track_velocity_ratio", "track_shape_rate", "track_swap_margin",
                      "track_refit_margin", "track_refit_ratio", "hypothesis_score_weight",
-                     "reading_weight", "track_switch_margin"):
+                     "reading_weight", "track_switch_margin", "track_smoothing",
+                     "track_smoothing_beta"):
             _non_negative(name, getattr(self, name))
         for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance", "sideways_ratio",
                      "selection_sigma", "keypoints_3d_sigma", "track_max_turn",
-                     "track_max_jump", "reading_sigma", "track_basin_distance"):
+                     "track_max_jump", "reading_sigma", "track_basin_distance", "track_fps"):
             value = _non_negative(name, getattr(self, name))
             if value == 0.0:
                 raise ValueError(f"{name} must be > 0, got {value}")

@@ -42,9 +42,10 @@ class StageSummary:
 
 
 class _Mesh:
-    """The ``vertices`` field of :class:`FitResult`: an (N, 3) array, or a callable that
-    returns it, called on the first read and kept (SPEC §1: the mesh is posed only when the
-    caller asks for it; the online Fitter skips it per frame)."""
+    """The ``vertices`` field of :class:`FitResult` (and the keypoints of a smoothed online
+    frame): an array, or a callable that returns it, called on the first read and kept (SPEC
+    §1: the mesh is posed only when the caller asks for it; the online Fitter skips it per
+    frame)."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._slot = "_" + name
@@ -139,15 +140,16 @@ class FitResult:
     joints: np.ndarray
     vertices: np.ndarray = _Mesh()  # type: ignore[assignment]  # an array, or posed on read
     faces: np.ndarray
-    keypoints_3d: np.ndarray
-    keypoints_2d: np.ndarray
+    keypoints_3d: np.ndarray = _Mesh()  # type: ignore[assignment]  # the same
+    keypoints_2d: np.ndarray = _Mesh()  # type: ignore[assignment]
     energy: dict[str, float]
     summary: dict[str, Any] = field(default_factory=dict)
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled with the mesh posed (a deferred mesh holds the C++ model)."""
+        """Pickled with the mesh (and keypoints) posed (a deferred one holds the C++ model)."""
         state = dict(self.__dict__)
-        state["_vertices"] = self.vertices
+        for name in ("vertices", "keypoints_3d", "keypoints_2d"):
+            state["_" + name] = getattr(self, name)
         return state
 
     @property
