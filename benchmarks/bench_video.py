@@ -52,10 +52,13 @@ ONE_EURO = {"per-frame + One Euro": ("per-frame", (4.0, 0.0)),
             "warm Fitter + One Euro, heavy": ("warm Fitter", (0.5, 0.3))}
 METHODS = ("per-frame", "per-frame + One Euro", "per-frame + One Euro, heavy", "warm Fitter",
            "warm Fitter + One Euro", "warm Fitter + One Euro, heavy",
-           "warm Fitter + Savitzky-Golay", "online Fitter", "online Fitter, smooth_video",
+           "warm Fitter + Savitzky-Golay", "online Fitter", "online Fitter, unsmoothed",
+           "online Fitter, smooth_video",
            "fit_sequence, one warm track (before)", "fit_sequence")
-#: The online Fitter's rows: its defaults, and the competing-track preset (docs/video.md).
-ONLINE = {"online Fitter": {}, "online Fitter, smooth_video": {"preset": "smooth_video"}}
+#: The online Fitter's rows: its defaults, without its output filter (``track_smoothing``),
+#: and the competing-track preset (docs/video.md).
+ONLINE = {"online Fitter": {}, "online Fitter, unsmoothed": {"track_smoothing": 0.0},
+          "online Fitter, smooth_video": {"preset": "smooth_video"}}
 #: The Fitter as it was before online tracking: warm starts only (no temporal rows, no swap
 #: hypotheses, shape re-fitted every frame, only the 2D lost-track check).
 PLAIN_WARM = {"track": False}

@@ -368,6 +368,12 @@ class Fitter:
     #: track strained against keypoints it cannot follow: another person), if the fit from
     #: scratch explains the keypoints at least this many times better.
     LOST_TRACK_ENERGY_RATIO = 10.0
+    #: Frames a refit that turns the torso faster than ``track_max_turn`` is tracked beside
+    #: the track before it may replace it (as a competing track, ``track_switch_frames``,
+    #: which it takes when that is not 0).
+    TURN_CHECK_FRAMES = 3
+    #: ... unless its robust data term is below this fraction of the track's.
+    TURN_REFIT_RATIO = 0.5
 
     def __init__(self, model: Any = "open", *, format: str, image_size: Sequence[float],
                  focal_length: FocalLength = None, prior: Any = "open", **options: Any):
@@ -543,6 +549,14 @@ class Fitter:
         except KeypointError:
             return None, 0.0
         cold = self._refit(problem, observation)
+        # 3D consistency: a refit that turns the pelvis or the chest faster than a body turns
+        # (track_max_turn a frame) since the track's last frame may be a 2D look-alike (a
+        # spine twisted 70° that projects as the body does) as well as the track's way out of
+        # a wrong facing: unless it explains the keypoints TURN_REFIT_RATIO times better, it
+        # must win as a competing track over TURN_CHECK_FRAMES frames first.
+        turned = online.torso_turn_degrees(np.concatenate([cold.global_orient, cold.body_pose]),
+                                           self._track.pose[-1]) > \
+            options.track_max_turn * self._track.gap
         # Judged as the fit from scratch judges its starts: the robust data term at
         # σ = selection_sigma (E_track and the priors would keep the track's basin).
         perm = self._labellings[labelling]
@@ -551,6 +565,7 @@ class Fitter:
                           for p, r in ((perm, report), (np.arange(len(perm)), cold)))
         seconds = float(cold.seconds)
         near = online.basin_distance(cold.joints, report.joints) < options.track_basin_distance
+        immediate = immediate and not (turned and fresh >= self.TURN_REFIT_RATIO * tracked)
         if fresh >= options.track_refit_margin * tracked or (near and not immediate):
             return None, seconds
         # The other basin with the track's shape: refined from the refit with β held and
@@ -567,7 +582,8 @@ class Fitter:
         state = online.TrackState()
         state.push(np.concatenate([held.global_orient, held.body_pose]), np.asarray(held.transl),
                    online.projected(problem, held), held.energy.data)
-        self._challenger = online.Challenger(state)
+        self._challenger = online.Challenger(
+            state, frames=options.track_switch_frames or self.TURN_CHECK_FRAMES)
         return None, seconds + float(held.seconds)
 
     def _contest(self, problem: FitProblem, observation: dict[str, Any],
@@ -605,7 +621,7 @@ class Fitter:
         challenger.state.push(np.concatenate([other.global_orient, other.body_pose]),
                               np.asarray(other.transl), online.projected(problem, other),
                               other.energy.data)
-        if challenger.age < options.track_switch_frames:
+        if challenger.age < challenger.frames:
             return report, "warm", earlier + float(other.seconds), labelling
         self._challenger = None
         # Still another basin (tracked, it may have joined the track's) and lower energy.

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from .left_right import limb_swap_index, mirror_index
+from .pose_filter import quaternions
 from .problem import FitProblem
 
 #: Names of the labellings, in the order :func:`labellings` returns them.
@@ -159,10 +160,12 @@ class TrackState:
 @dataclass
 class Challenger:
     """Another basin's track, run beside the track until it wins or is dropped: its own
-    history (a :class:`TrackState`), frames tracked, and the summed energies (robust data +
+    history (a :class:`TrackState`), the frames it is to be tracked, frames tracked, and the
+    summed energies (robust data +
     E_track) of it and of the track over those frames."""
 
     state: TrackState
+    frames: int = 1                  # frames to track it before it wins or is dropped
     age: int = 0
     energy: float = 0.0
     rival: float = 0.0
@@ -280,6 +283,33 @@ def turn_degrees(orient_a: np.ndarray, orient_b: np.ndarray) -> float:
     a, b = _forward(orient_a), _forward(orient_b)
     c = min(max(a[0] * b[0] + a[1] * b[1] + a[2] * b[2], -1.0), 1.0)
     return math.degrees(math.acos(c))
+
+
+#: SMPL joints from the root to the chest (pelvis, spine1, spine2, spine3): the chest's
+#: global rotation is the product of their rotations.
+CHEST_CHAIN = (0, 3, 6, 9)
+
+
+def _chest_forward(pose: np.ndarray) -> tuple[float, float, float]:
+    """The chest's forward (+z) axis in the camera frame, R_0 R_3 R_6 R_9 e_z, of a (72,)
+    pose (quaternion products; R e_z = (2(xz + wy), 2(yz − wx), 1 − 2(x² + y²)))."""
+    q = quaternions(np.asarray(pose, dtype=np.float64).reshape(-1, 3)[list(CHEST_CHAIN)])
+    w, x, y, z = q[0]
+    for qw, qx, qy, qz in q[1:]:
+        w, x, y, z = (w * qw - x * qx - y * qy - z * qz, w * qx + x * qw + y * qz - z * qy,
+                      w * qy - x * qz + y * qw + z * qx, w * qz + x * qy - y * qx + z * qw)
+    return (2.0 * (x * z + w * y), 2.0 * (y * z - w * x), 1.0 - 2.0 * (x * x + y * y))
+
+
+def torso_turn_degrees(pose_a: np.ndarray, pose_b: np.ndarray) -> float:
+    """The larger of the pelvis' and the chest's facing turns between two (72,) poses,
+    degrees: a body turning its chest as fast as the pelvis (a twisted spine that fits the
+    2D as well shows only in the chest's facing)."""
+    turns = [turn_degrees(pose_a[:3], pose_b[:3])]
+    a, b = _chest_forward(pose_a), _chest_forward(pose_b)
+    c = min(max(a[0] * b[0] + a[1] * b[1] + a[2] * b[2], -1.0), 1.0)
+    turns.append(math.degrees(math.acos(c)))
+    return max(turns)
 
 
 #: Hypotheses of the learned initialiser a periodic or strain refit starts from.

@@ -266,8 +266,8 @@ class FitOptions:
     track_basin_distance: float = 0.05
     track_switch_frames: int = 0
     track_switch_margin: float = 0.8
-    track_smoothing: float = 0.0
-    track_smoothing_beta: float = 0.0
+    track_smoothing: float = 3.0
+    track_smoothing_beta: float = 3.0
     track_fps: float = 30.0
     starts: Literal["auto", "prior", "initializer", "both"] = "auto"
     hypothesis_first_stage: int = 2
