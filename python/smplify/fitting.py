@@ -21,11 +21,11 @@ from typing import Any, Literal
 import numpy as np
 
 from . import _core, online
-from .pose_filter import PoseOneEuro
 from ._owner_cache import OwnerCache
 from .capsules import INCOMPATIBLE_PART_PAIRS
 from .errors import KeypointError, SmplifyError
 from .focal import FocalSearch, estimate_focal_length
+from .pose_filter import PoseOneEuro
 from .problem import FitProblem, FitSettings, check_torso, fit_settings, frame_problem, start_poses
 from .result import FitResult, StageSummary
 
@@ -193,6 +193,7 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
                "solver": "Ceres TRADITIONAL_DOGLEG, DENSE_NORMAL_CHOLESKY, analytic Jacobians",
                "start": start, "labelling": online.LABELLING_NAMES[labelling],
                "track_energy": float(report.track_energy),
+               "unsmoothed": None, "smoothing_lag_frames": 0.0,  # the output filter's
                "focal_length": float(problem.focal_length),
                "focal_length_source": problem.focal_source, **_status(stages)}
     return FitResult(
@@ -391,8 +392,9 @@ class Fitter:
         self._challenger: online.Challenger | None = None
         self._labellings = online.labellings(self._settings.format.name)
         opts = self._settings.options
-        self._filter = PoseOneEuro(opts.track_fps, opts.track_smoothing,
-                                   opts.track_smoothing_beta) if opts.track_smoothing > 0 else None
+        self._filter = (PoseOneEuro(opts.track_fps, opts.track_smoothing,
+                                    opts.track_smoothing_beta)
+                        if opts.track and opts.track_smoothing > 0 else None)
         resolved = self._settings.resolved
         self._format_weights = np.where(resolved.available, resolved.weights, 0.0)
         # One fit at a time: a fit reads and replaces the track.
@@ -440,6 +442,7 @@ class Fitter:
     def _fit(self, keypoints: Any, warm_start: bool, keypoints_3d: Any) -> FitResult:
         started = time.perf_counter()
         warm = warm_start and self._track.frames > 0
+        gap = self._track.gap  # frames since the last result (the output filter's step)
         settings = self._settings
         if self._estimate:
             if self._estimated is None:
@@ -458,7 +461,7 @@ class Fitter:
             report = self._core.fit(**observation)
             result = _result(problem, report, started, "cold")
             self._restart(result)
-            return self._output(problem, result)
+            return self._output(problem, result, gap)
         report, how, earlier_seconds, labelling = self._track_frame(problem, observation)
         result = _result(problem, report, started, how, earlier_seconds, labelling)
         if how.endswith("cold"):
@@ -474,9 +477,9 @@ class Fitter:
             self._track.update_shape(result.betas, held, self.options)
             if not self.options.track:
                 self._track.betas = result.betas  # the next frame starts from this one's
-        return self._output(problem, result)
+        return self._output(problem, result, gap)
 
-    def _output(self, problem: FitProblem, result: FitResult) -> FitResult:
+    def _output(self, problem: FitProblem, result: FitResult, gap: int) -> FitResult:
         """The frame's result as returned: through the output filter (``track_smoothing``),
         restarted by a fit from scratch (a new track: nothing to smooth across)."""
         if self._filter is None:
@@ -484,7 +487,7 @@ class Fitter:
         if result.summary["start"].endswith("cold"):
             self._filter.reset()
         pose, transl = self._filter(np.concatenate([result.global_orient, result.body_pose]),
-                                    result.transl)
+                                    result.transl, gap)
         return _smoothed(problem, result, pose, transl, self._filter.lag_frames())
 
     def reset(self) -> None:
@@ -549,11 +552,11 @@ class Fitter:
         except KeypointError:
             return None, 0.0
         cold = self._refit(problem, observation)
-        # 3D consistency: a refit that turns the pelvis or the chest faster than a body turns
+        # 3D consistency: a refit whose pelvis or chest turned faster than a body turns
         # (track_max_turn a frame) since the track's last frame may be a 2D look-alike (a
-        # spine twisted 70° that projects as the body does) as well as the track's way out of
-        # a wrong facing: unless it explains the keypoints TURN_REFIT_RATIO times better, it
-        # must win as a competing track over TURN_CHECK_FRAMES frames first.
+        # spine twisted 70° that projects as the body does) as well as the track's way out
+        # of a wrong reading: unless it explains the keypoints 1 / TURN_REFIT_RATIO times
+        # better, it must win as a competing track over TURN_CHECK_FRAMES frames first.
         turned = online.torso_turn_degrees(np.concatenate([cold.global_orient, cold.body_pose]),
                                            self._track.pose[-1]) > \
             options.track_max_turn * self._track.gap
@@ -565,6 +568,9 @@ class Fitter:
                           for p, r in ((perm, report), (np.arange(len(perm)), cold)))
         seconds = float(cold.seconds)
         near = online.basin_distance(cold.joints, report.joints) < options.track_basin_distance
+        # (A refit near the track's joints, track_basin_distance, is the same basin: as
+        # before, it replaces the track at once.)
+        turned = turned and not near
         immediate = immediate and not (turned and fresh >= self.TURN_REFIT_RATIO * tracked)
         if fresh >= options.track_refit_margin * tracked or (near and not immediate):
             return None, seconds

@@ -163,10 +163,11 @@ class FitOptions:
         The competing track replaces the track when its robust data + temporal energy,
         summed over ``track_switch_frames`` frames, is below this fraction of the track's.
     track_smoothing : float
-        Hz: a ``Fitter``'s output passes a causal One Euro filter on the rotations and the
-        translation (:mod:`smplify.pose_filter`) with this cutoff at rest; 0: the fits
-        unfiltered. The track itself continues from the unfiltered fits; a fit from scratch
-        restarts the filter. Lag at rest (1 − α)/α frames, α = 1 / (1 + fps / (2π f_c)).
+        Hz: with ``track``, a ``Fitter``'s output passes a causal One Euro filter on the
+        rotations and the translation (:mod:`smplify.pose_filter`) with this cutoff at rest;
+        0: the fits unfiltered. The track itself continues from the unfiltered fits; a fit
+        from scratch restarts the filter. Lag at rest (1 − α)/α frames,
+        α = 1 / (1 + fps / (2π f_c)): 0.6 frames at 8 Hz and 30 fps.
     track_smoothing_beta : float
         The filter's beta: s/rad (rotations) and s/m (translation); the cutoff rises by this
         times the speed, so fast motion lags less.
@@ -266,7 +267,7 @@ class FitOptions:
     track_basin_distance: float = 0.05
     track_switch_frames: int = 0
     track_switch_margin: float = 0.8
-    track_smoothing: float = 3.0
+    track_smoothing: float = 8.0
     track_smoothing_beta: float = 3.0
     track_fps: float = 30.0
     starts: Literal["auto", "prior", "initializer", "both"] = "auto"

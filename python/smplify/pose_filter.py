@@ -12,8 +12,9 @@ output R̂_{t−1} (so no axis-angle wrap-around at π and no drift off the rota
 and the translation γ (metres) by the same recursion with δ_t = γ_t − γ̂_{t−1}, per coordinate
 (|ω̂| per coordinate, beta in s/m) as :func:`smplify.filters.one_euro`. For a rotation about a
 fixed axis this is exactly that filter on the angle. Lag: at rest a ramp is followed
-(1 − α)/α frames behind (min_cutoff 4 Hz at 30 fps: 1.2 frames), less as the speed raises the
-cutoff.
+(1 − α)/α frames behind (min_cutoff 8 Hz at 30 fps, the Fitter's default: 0.6 frames), less
+as the speed raises the cutoff. A step across frames the detector missed is one sample at
+the rate fps / (frames since the last).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import math
 import numpy as np
 
 
-def _alpha(cutoff: np.ndarray | float, fps: float) -> np.ndarray | float:
-    return 1.0 / (1.0 + fps / (2.0 * math.pi * cutoff))
+def _alpha(cutoff: np.ndarray | float, rate: float) -> np.ndarray | float:
+    """α of a first-order low-pass at ``cutoff`` Hz, sampled at ``rate`` Hz."""
+    return 1.0 / (1.0 + rate / (2.0 * math.pi * cutoff))
 
 
 def quaternions(rotvecs: np.ndarray) -> np.ndarray:
@@ -76,6 +78,7 @@ class PoseOneEuro:
 
     def __init__(self, fps: float, min_cutoff: float, beta: float, d_cutoff: float = 1.0):
         self.fps, self.min_cutoff, self.beta = float(fps), float(min_cutoff), float(beta)
+        self.d_cutoff = float(d_cutoff)
         self.a_d = _alpha(d_cutoff, self.fps)
         self.reset()
 
@@ -86,22 +89,27 @@ class PoseOneEuro:
         self._spin = np.zeros((24, 3))                 # rad/s, per joint
         self._speed = np.zeros(3)                      # m/s
 
-    def __call__(self, pose: np.ndarray, transl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """This frame's filtered (72,) pose and (3,) translation."""
+    def __call__(self, pose: np.ndarray, transl: np.ndarray,
+                 frames: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """This frame's filtered (72,) pose and (3,) translation; ``frames``: since the last
+        frame filtered (more when the detector missed some: the step spans them, at the
+        sampling rate fps / frames)."""
         q = quaternions(np.asarray(pose, dtype=np.float64).reshape(-1, 3))
         transl = np.asarray(transl, dtype=np.float64)
         if self._rotation is None:
             self._rotation, self._transl = q, transl.copy()
             return np.asarray(pose, dtype=np.float64).copy(), transl.copy()
+        rate = self.fps / max(int(frames), 1)
+        a_d = self.a_d if rate == self.fps else _alpha(self.d_cutoff, rate)
         step = rotation_vectors(multiply(conjugate(self._rotation), q))
-        self._spin = self.a_d * step * self.fps + (1.0 - self.a_d) * self._spin
-        a = _alpha(self.min_cutoff + self.beta * np.linalg.norm(self._spin, axis=1), self.fps)
+        self._spin = a_d * step * rate + (1.0 - a_d) * self._spin
+        a = _alpha(self.min_cutoff + self.beta * np.linalg.norm(self._spin, axis=1), rate)
         self._rotation = multiply(self._rotation, quaternions(a[:, None] * step))
         self._rotation /= np.linalg.norm(self._rotation, axis=1, keepdims=True)
         move = transl - self._transl
-        self._speed = self.a_d * move * self.fps + (1.0 - self.a_d) * self._speed
+        self._speed = a_d * move * rate + (1.0 - a_d) * self._speed
         self._transl = self._transl + _alpha(
-            self.min_cutoff + self.beta * np.abs(self._speed), self.fps) * move
+            self.min_cutoff + self.beta * np.abs(self._speed), rate) * move
         return rotation_vectors(self._rotation).ravel(), self._transl.copy()
 
     def lag_frames(self) -> float:

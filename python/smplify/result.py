@@ -123,6 +123,10 @@ class FitResult:
           ``Fitter``'s tracked frame "left/right swapped", "arms swapped" or "legs swapped";
         - ``track_energy``: the online track's temporal energy E_track at the result (0
           for a fit from scratch);
+        - ``unsmoothed``, ``smoothing_lag_frames``: None and 0, or on a tracking
+          ``Fitter``'s frame with ``track_smoothing`` the fit's own global_orient,
+          body_pose and transl (dict; the result's are the output filter's) and the
+          filter's lag at rest, frames;
         - ``status``: how the solver stages ended: "converged" (every stage met its
           tolerance), "iteration_limit" (a stage stopped at ``max_iterations``) or
           "evaluation_failed" (a term could not be evaluated, e.g. NaN, at a point a stage

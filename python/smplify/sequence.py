@@ -195,7 +195,7 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
 
     make_fitter = {"model": model, "format": fmt.name, "image_size": image_size,
                    "focal_length": focal_length, "prior": prior, **fit_options}
-    fitter = Fitter(**{**make_fitter, "track": False})
+    fitter = Fitter(**{**make_fitter, "track": False, "track_smoothing": 0.0})
     # The format's weight per keypoint on this model (0 where it has no point).
     first = int(np.flatnonzero(observed)[0])
     problem = build_problem(np.column_stack([xy[first], np.ones(len(xy[first]))]), fmt.name,

@@ -100,7 +100,8 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
     :class:`smplify.Fitter` arguments (``track`` is set here)."""
     if kind not in TRACK_KINDS:
         raise ValueError(f"initial_tracks: expected names from {TRACK_KINDS}, got {kind!r}")
-    fitter = Fitter(**{**make_fitter, "track": kind == "online"})
+    # The fits themselves: the online output filter (track_smoothing) would lag them.
+    fitter = Fitter(**{**make_fitter, "track": kind == "online", "track_smoothing": 0.0})
     sigma = fitter.options.selection_sigma
     num_frames, num_keypoints = conf.shape
     labellings = online.labellings(fitter.format)
