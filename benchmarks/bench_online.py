@@ -49,6 +49,7 @@ FORMAT = "coco17"
 CONFIGS = {
     "plain warm (track=False)": {"track": False},
     "online (defaults)": {},
+    "online, output unfiltered": {"track_smoothing": 0.0},
     "online, no refits": {"track_refit_every": 0, "track_refit_ratio": 0.0},
 }
 
