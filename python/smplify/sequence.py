@@ -43,8 +43,8 @@ from .problem import build_problem
 from .result import Camera
 from .sequence_start import (
     TRACK_KINDS,
-    Track,
     best_labelling,
+    first_fit,
     hypotheses,
     interpolate,
     label_between,
@@ -75,18 +75,25 @@ class SequenceOptions:
     keyframe_step : the tracks fit every this many observed frames (and the last one).
     transition_weight : w_tr of the path's cost on the body's change between keyframes
         (``smplify.sequence_start``).
+    start_refit_every : the start's online track refits from the learned initialiser's
+        readings every this many keyframes (its ``track_refit_every``: the track sees only
+        keyframes; 3 keyframes = 9 frames at ``keyframe_step`` 3); 0: never.
+    start_anchor_every : the start's online track anchors every this many warm keyframes
+        to the learned initialiser's reading (its ``track_anchor``); 0: never.
     """
 
     temporal_orient_weight: float = 0.5
     temporal_pose_weight: float = 0.25
     temporal_transl_weight: float = 0.5
-    sequence_iterations: int = 3
+    sequence_iterations: int = 2
     swap_rounds: int = 0
     swap_margin: float = 0.7
     linear_solver: Literal["auto", "iterative"] = "auto"
     initial_tracks: tuple[str, ...] = ("plain", "online")
     keyframe_step: int = 3
     transition_weight: float = 3.0
+    start_refit_every: int = 10
+    start_anchor_every: int = 3
 
     def __post_init__(self) -> None:
         for name in ("temporal_orient_weight", "temporal_pose_weight", "temporal_transl_weight",
@@ -103,9 +110,10 @@ class SequenceOptions:
                 or any(k not in TRACK_KINDS for k in tracks):
             raise ValueError(f"initial_tracks: expected a non-empty tuple of names from "
                              f"{TRACK_KINDS}, got {tracks!r}")
-        for name in ("sequence_iterations", "swap_rounds", "keyframe_step"):
+        for name in ("sequence_iterations", "swap_rounds", "keyframe_step",
+                     "start_refit_every", "start_anchor_every"):
             value = getattr(self, name)
-            low = 0 if name == "swap_rounds" else 1
+            low = 0 if name in ("swap_rounds", "start_refit_every", "start_anchor_every") else 1
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
@@ -314,9 +322,15 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
     """
     frames = np.flatnonzero(observed)
     keyframes = np.union1d(frames[::options.keyframe_step], frames[-1:])
-    tracks: list[Track] = [run_track(kind, make_fitter, xy, conf, keyframes, format_weights,
-                                     labellings, options.swap_margin)
-                           for kind in options.initial_tracks]
+    # The online track counts its refits and anchors in keyframes (the frames it sees).
+    make_fitter = {**make_fitter, "track_refit_every": options.start_refit_every,
+                   "track_anchor": options.start_anchor_every}
+    first = None
+    if any(kind != "reverse" for kind in options.initial_tracks):
+        first = first_fit(make_fitter, xy, conf, keyframes)
+    tracks = [run_track(kind, make_fitter, xy, conf, keyframes, format_weights, labellings,
+                        options.swap_margin, first)
+              for kind in options.initial_tracks if kind == "reverse" or first is not None]
     fitted = np.any([tr.fitted for tr in tracks], axis=0)
     if not fitted.any():
         raise KeypointError("keypoints: no frame could be fitted on its own (each needs 3 of "

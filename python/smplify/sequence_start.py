@@ -34,6 +34,7 @@ from . import online
 from .errors import KeypointError
 from .fitting import Fitter
 from .left_right import LIMB_PARTS, limb_swap_index, mirror_index
+from .result import FitResult
 
 #: Kinds of candidate track (module docstring).
 TRACK_KINDS = ("plain", "reverse", "online")
@@ -93,15 +94,41 @@ def best_labelling(predicted: np.ndarray, xy: np.ndarray, conf: np.ndarray,
     return perms[best] if costs[best] < margin * costs[0] else perms[0]
 
 
+def first_fit(make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
+              keyframes: np.ndarray) -> tuple[int, FitResult] | None:
+    """The first keyframe a fit from scratch succeeds on, and that fit (None if none does).
+
+    Every forward track starts with this same multi-start fit (a Fitter's first frame,
+    ``track`` or not), which costs as much as ~30 warm fits: it is made once, with the
+    caller's options, and handed to each forward track (:func:`run_track`)."""
+    fitter = Fitter(**{**make_fitter, "track": False})
+    for t in keyframes:
+        try:
+            return int(t), fitter.fit(np.column_stack([xy[t], conf[t]]))
+        except KeypointError:
+            continue  # no torso to place the camera
+    return None
+
+
 def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
               keyframes: np.ndarray, format_weights: np.ndarray, perms: list[np.ndarray],
-              margin: float) -> Track:
+              margin: float, start: tuple[int, FitResult] | None = None) -> Track:
     """One candidate track through ``keyframes`` (module docstring); ``make_fitter``: the
-    :class:`smplify.Fitter` arguments (``track`` is set here)."""
+    :class:`smplify.Fitter` arguments (``track`` is set here). ``start``: a forward track's
+    first fit (:func:`first_fit`; keyframes before it are not fitted), None to fit it here.
+
+    The "plain" and "reverse" tracks' warm frames are not anchored to the learned
+    initialiser (``learned_init`` off after their first fit): they are the SMPLify warm
+    track beside the anchored online one (tuning clips, ``tools/tune_sequence.py``: 78.4 /
+    69.5 mm on the short / long stretches against 78.1 / 73.3 anchored, and ~1 ms less a
+    keyframe)."""
     if kind not in TRACK_KINDS:
         raise ValueError(f"initial_tracks: expected names from {TRACK_KINDS}, got {kind!r}")
     # The fits themselves: the online output filter (track_smoothing) would lag them.
     fitter = Fitter(**{**make_fitter, "track": kind == "online", "track_smoothing": 0.0})
+    warm = fitter if kind == "online" else Fitter(**{**make_fitter, "track": False,
+                                                      "track_smoothing": 0.0,
+                                                      "learned_init": False})
     sigma = fitter.options.selection_sigma
     num_frames, num_keypoints = conf.shape
     labellings = online.labellings(fitter.format)
@@ -112,15 +139,37 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
                   keypoints_2d=np.full((num_frames, num_keypoints, 2), np.nan),
                   perm=np.tile(np.arange(num_keypoints), (num_frames, 1)),
                   data=np.full(num_frames, np.inf), fitted=np.zeros(num_frames, dtype=bool))
-    last = None
-    for t in (keyframes[::-1] if kind == "reverse" else keyframes):
+    if kind == "reverse":
+        keyframes, start = keyframes[::-1], None
+    elif start is not None:
+        keyframes = keyframes[keyframes >= start[0]]
+    last, previous = None, None
+    for t in keyframes:
+        if kind == "online" and previous is not None:
+            # The frames between keyframes: the online track's prediction, temporal rows and
+            # per-frame turn and jump limits span them (Fitter.skip).
+            for _ in range(abs(int(t) - previous) - 1):
+                warm.skip()
+        previous = int(t)
         if last is not None and kind != "online":
             track.perm[t] = best_labelling(last.keypoints_2d, xy[t], conf[t], format_weights,
                                            perms, sigma, margin)
-        try:
-            res = fitter.fit(np.column_stack([xy[t, track.perm[t]], conf[t, track.perm[t]]]))
-        except KeypointError:
-            continue  # no torso to place the camera, and no previous frame to start from
+        if last is None:  # the first fit: from scratch, with the caller's options
+            if start is None:
+                try:
+                    res = fitter.fit(np.column_stack([xy[t], conf[t]]))
+                except KeypointError:
+                    continue  # no torso to place the camera, and no frame to start from
+            else:
+                res = start[1]
+            # The warm fitter's track starts there, as Fitter.fit starts it after a fit
+            # from scratch.
+            warm._restart(res)
+        else:
+            try:
+                res = warm.fit(np.column_stack([xy[t, track.perm[t]], conf[t, track.perm[t]]]))
+            except KeypointError:
+                continue  # e.g. a frame the warm fit could not follow nor restart
         if kind == "online":
             track.perm[t] = labellings[online.LABELLING_NAMES.index(res.summary["labelling"])]
         last = res
