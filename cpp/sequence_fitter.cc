@@ -92,8 +92,8 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 
 // Ceres over the residuals (the `iterative` option: conjugate gradients, kept to compare).
 SolveOutcome SolveWithCeres(const std::vector<Residual>& residuals, SequenceEvaluation* evaluation,
-                            std::vector<BodyParameters>* frames, bool fixed_transl,
-                            const SequenceOptions& options) {
+                            std::vector<BodyParameters>* frames, double* betas,
+                            bool fixed_transl, const SequenceOptions& options) {
   ceres::Problem::Options problem_options;
   problem_options.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
   problem_options.evaluation_callback = evaluation;
@@ -101,9 +101,17 @@ SolveOutcome SolveWithCeres(const std::vector<Residual>& residuals, SequenceEval
   for (const Residual& r : residuals) {
     if (r.cost->num_residuals() > 0) problem.AddResidualBlock(r.cost.get(), nullptr, r.blocks);
   }
+  auto hold = [&](double* block) {
+    if (problem.HasParameterBlock(block)) problem.SetParameterBlockConstant(block);
+  };
   if (fixed_transl) {
-    for (BodyParameters& p : *frames) problem.SetParameterBlockConstant(p.transl.data());
+    for (BodyParameters& p : *frames) hold(p.transl.data());
   }
+  for (int t : options.fixed_frames) {
+    BodyParameters& p = (*frames)[t];
+    for (double* block : {p.global_orient.data(), p.body_pose.data(), p.transl.data()}) hold(block);
+  }
+  if (options.hold_betas) hold(betas);
   ceres::Solver::Options solver;
   solver.minimizer_type = ceres::TRUST_REGION;
   SolveOutcome out;
@@ -166,6 +174,12 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
     for (int t = 0; t < num_frames; ++t) {
       for (int k = 0; k < 3; ++k) fixed.push_back(t * kFrame + 3 + kBodyPoseSize + k);
     }
+  }
+  for (int t : options.fixed_frames) {
+    for (int k = 0; k < kFrame; ++k) fixed.push_back(t * kFrame + k);
+  }
+  if (options.hold_betas) {
+    for (int k = 0; k < num_betas; ++k) fixed.push_back(num_frames * kFrame + k);
   }
   SolveOutcome out;
   out.solver = "Levenberg-Marquardt, block-banded Cholesky";
@@ -296,6 +310,9 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
   }
   Require(options.max_iterations >= 1 && options.function_tolerance > 0.0,
           "options: iterations >= 1 and tolerance > 0");
+  for (int t : options.fixed_frames) {
+    Require(t >= 0 && t < num_frames, "fixed_frames: frame indices in [0, T)");
+  }
   Require(options.temporal.orient >= 0 && options.temporal.pose >= 0 &&
               options.temporal.transl >= 0 && std::isfinite(options.temporal.orient) &&
               std::isfinite(options.temporal.pose) && std::isfinite(options.temporal.transl),
@@ -368,7 +385,7 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
 
   SequenceReport report;
   SolveOutcome outcome = options.iterative
-                             ? SolveWithCeres(residuals, &evaluation, &frames,
+                             ? SolveWithCeres(residuals, &evaluation, &frames, betas.data(),
                                               !context.options.refine_translation, options)
                              : SolveBanded(residuals, &evaluation, &frames, &betas,
                                            !context.options.refine_translation, options);

@@ -29,6 +29,11 @@ struct SequenceOptions {
   // Conjugate gradients (Levenberg-Marquardt, CGNR) even where Ceres has a sparse Cholesky:
   // what a Ceres without a sparse back end runs (the wheel's).
   bool iterative = false;
+  // Frames held at their start (all 75 parameters), e.g. the frames a window shares with
+  // the window before it (their second differences then join the two smoothly).
+  std::vector<int> fixed_frames;
+  // β held at its start (a window after the first keeps the shape the first one fitted).
+  bool hold_betas = false;
 };
 
 struct SequenceReport {

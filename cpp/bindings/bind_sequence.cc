@@ -31,7 +31,8 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
                          const Eigen::Vector2d& center, const RowMatrix& initial_pose,
                          const Eigen::VectorXd& initial_betas, const RowMatrix& initial_transl,
                          const Eigen::Vector3d& temporal_weights, int max_iterations,
-                         double function_tolerance, bool iterative) {
+                         double function_tolerance, bool iterative,
+                         const std::vector<int>& fixed_frames, bool hold_betas) {
   const Fitter& fitter = CoreFitter(py_fitter);
   const auto num_frames = weights.rows();
   const auto num_keypoints = weights.cols();
@@ -61,6 +62,8 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
   options.max_iterations = max_iterations;
   options.function_tolerance = function_tolerance;
   options.iterative = iterative;
+  options.fixed_frames = fixed_frames;
+  options.hold_betas = hold_betas;
   SequenceReport r;
   {
     py::gil_scoped_release release;
@@ -100,8 +103,10 @@ void BindSequence(py::module_& m) {
         py::arg("weights"), py::arg("focal_length"), py::arg("center"), py::arg("initial_pose"),
         py::arg("initial_betas"), py::arg("initial_transl"), py::arg("temporal_weights"),
         py::arg("max_iterations"), py::arg("function_tolerance"), py::arg("iterative") = false,
+        py::arg("fixed_frames") = std::vector<int>(), py::arg("hold_betas") = false,
         "One sparse solve over a sequence (shared betas, per-frame terms at the fitter's last "
-        "stage, temporal terms); returns a dict of stacked parameters, energies and report.");
+        "stage, temporal terms; fixed_frames and, with hold_betas, β held at their start); "
+        "returns a dict of stacked parameters, energies and report.");
   m.def(
       "block_banded_solve",
       [](const RowMatrix& h, const Eigen::VectorXd& g, int num_frames, int frame_size,

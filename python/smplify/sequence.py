@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from . import _core
+from . import sequence_windows
 from .errors import KeypointError, SmplifyError
 from .fitting import Fitter, _shared_core_fitter
 from .keypoints import get_format, validate_keypoints
@@ -80,6 +80,9 @@ class SequenceOptions:
         keyframes; 3 keyframes = 9 frames at ``keyframe_step`` 3); 0: never.
     start_anchor_every : the start's online track anchors every this many warm keyframes
         to the learned initialiser's reading (its ``track_anchor``); 0: never.
+    window : 0: one joint solve over every frame (memory ∝ T, ~0.28 MB a frame); n ≥ 8:
+        overlapping windows of n frames, β fitted in the first and held after
+        (:mod:`smplify.sequence_windows`), memory bounded by the window.
     """
 
     temporal_orient_weight: float = 0.5
@@ -94,6 +97,7 @@ class SequenceOptions:
     transition_weight: float = 3.0
     start_refit_every: int = 10
     start_anchor_every: int = 3
+    window: int = 0
 
     def __post_init__(self) -> None:
         for name in ("temporal_orient_weight", "temporal_pose_weight", "temporal_transl_weight",
@@ -111,11 +115,14 @@ class SequenceOptions:
             raise ValueError(f"initial_tracks: expected a non-empty tuple of names from "
                              f"{TRACK_KINDS}, got {tracks!r}")
         for name in ("sequence_iterations", "swap_rounds", "keyframe_step",
-                     "start_refit_every", "start_anchor_every"):
+                     "start_refit_every", "start_anchor_every", "window"):
             value = getattr(self, name)
-            low = 0 if name in ("swap_rounds", "start_refit_every", "start_anchor_every") else 1
+            low = 1 if name in ("sequence_iterations", "keyframe_step") else 0
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if 0 < self.window < 8:
+            raise ValueError(f"window must be 0 (no windows) or >= 8 frames, got "
+                             f"{self.window!r}")
 
 
 @dataclass(frozen=True)
@@ -135,7 +142,8 @@ class SequenceResult:
     observed : (T,) bool, frames with at least one keypoint.
     faces : (F, 3) the model's triangles.
     summary : dict: seconds (total, init, solve), iterations, solves, termination,
-        relabelled frames, and the start's candidate tracks ("initial_tracks"), number of
+        relabelled frames, the solve's windows ([a, b) frames), and the start's candidate
+        tracks ("initial_tracks"), number of
         keyframes, keyframes the path took from each track ("path_frames") and its switches
         between tracks ("path_switches").
     """
@@ -237,11 +245,11 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
         solve_core = tight if round_ < seq_options.swap_rounds else core
         frame_xy = np.take_along_axis(xy, perm[..., None], axis=1)
         weights = np.take_along_axis(conf, perm, axis=1) * format_weights
-        report = _core.fit_sequence(
-            solve_core, np.ascontiguousarray(frame_xy.reshape(-1, 2)), weights,
-            float(camera.focal_length), np.asarray(camera.center, dtype=np.float64), pose,
-            betas, transl, temporal, seq_options.sequence_iterations, 1e-6,
-            seq_options.linear_solver == "iterative")
+        report = sequence_windows.solve(
+            solve_core, frame_xy, weights, float(camera.focal_length),
+            np.asarray(camera.center, dtype=np.float64), pose, betas, transl, temporal,
+            seq_options.sequence_iterations, seq_options.linear_solver == "iterative",
+            seq_options.window)
         solves += 1
         for key in totals:
             totals[key] += report[key]
@@ -281,7 +289,8 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
                  **start_summary,
                  "relabelled_frames": np.flatnonzero((perm != identity).any(axis=1)).tolist(),
                  "temporal_weights": temporal.tolist(),
-                 "solver": report["solver"]})
+                 "solver": report["solver"],
+                 "windows": [list(w) for w in report.get("windows", [(0, num_frames)])]})
 
 
 def _validate(keypoints: Any, fmt: Any) -> tuple[np.ndarray, np.ndarray]:
