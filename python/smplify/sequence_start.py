@@ -117,18 +117,16 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
     :class:`smplify.Fitter` arguments (``track`` is set here). ``start``: a forward track's
     first fit (:func:`first_fit`; keyframes before it are not fitted), None to fit it here.
 
-    The "plain" and "reverse" tracks' warm frames are not anchored to the learned
-    initialiser (``learned_init`` off after their first fit): they are the SMPLify warm
-    track beside the anchored online one (tuning clips, ``tools/tune_sequence.py``: 78.4 /
-    69.5 mm on the short / long stretches against 78.1 / 73.3 anchored, and ~1 ms less a
-    keyframe)."""
+    The plain track's warm frames stay anchored to the learned initialiser (as the Fitter
+    with ``track=False`` anchors them): unanchored, it was as good on the tuning clips
+    (``tools/tune_sequence.py``: 78.4 / 69.5 mm on the short / long stretches against 78.1 /
+    73.3) and faster (~1 ms a keyframe), better on bench_video's held-out clips (50.6 against
+    56.7 mm) but far worse on tests/test_sequence.py's held-out short stretches (94.6 against
+    73.6 mm; indian 155 against 103)."""
     if kind not in TRACK_KINDS:
         raise ValueError(f"initial_tracks: expected names from {TRACK_KINDS}, got {kind!r}")
     # The fits themselves: the online output filter (track_smoothing) would lag them.
     fitter = Fitter(**{**make_fitter, "track": kind == "online", "track_smoothing": 0.0})
-    warm = fitter if kind == "online" else Fitter(**{**make_fitter, "track": False,
-                                                      "track_smoothing": 0.0,
-                                                      "learned_init": False})
     sigma = fitter.options.selection_sigma
     num_frames, num_keypoints = conf.shape
     labellings = online.labellings(fitter.format)
@@ -149,7 +147,7 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
             # The frames between keyframes: the online track's prediction, temporal rows and
             # per-frame turn and jump limits span them (Fitter.skip).
             for _ in range(abs(int(t) - previous) - 1):
-                warm.skip()
+                fitter.skip()
         previous = int(t)
         if last is not None and kind != "online":
             track.perm[t] = best_labelling(last.keypoints_2d, xy[t], conf[t], format_weights,
@@ -162,12 +160,11 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
                     continue  # no torso to place the camera, and no frame to start from
             else:
                 res = start[1]
-            # The warm fitter's track starts there, as Fitter.fit starts it after a fit
-            # from scratch.
-            warm._restart(res)
+            # The track starts there, as Fitter.fit starts it after a fit from scratch.
+            fitter._restart(res)
         else:
             try:
-                res = warm.fit(np.column_stack([xy[t, track.perm[t]], conf[t, track.perm[t]]]))
+                res = fitter.fit(np.column_stack([xy[t, track.perm[t]], conf[t, track.perm[t]]]))
             except KeypointError:
                 continue  # e.g. a frame the warm fit could not follow nor restart
         if kind == "online":
