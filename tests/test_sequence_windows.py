@@ -98,3 +98,40 @@ def test_a_long_video_in_windows_stays_under_a_memory_bound() -> None:
                          capture_output=True, text=True, timeout=600)
     grown_mb = float(out.stdout.split()[-1])
     assert grown_mb < 100, grown_mb
+
+
+@pytest.mark.parametrize("iterative", [False, True])
+def test_the_core_solve_holds_fixed_frames_and_shape(iterative: bool) -> None:
+    """The C++ solve's fixed_frames and hold_betas (both solvers) keep those parameters at
+    their start while the other frames move."""
+    from smplify import _core
+    from smplify.fitting import _shared_core_fitter
+    from smplify.problem import build_problem
+
+    model = smplify.load_model("open")
+    video = sv.make_video(model, sv.load_sequences(SEQUENCES)[1], "coco17",
+                          np.random.default_rng(4), errors=sv.NO_ERRORS, frames=slice(0, 8))
+    xy, conf = video.keypoints[..., :2], video.keypoints[..., 2]
+    problem = build_problem(np.column_stack([xy[0], np.ones(17)]), "coco17", video.image_size,
+                            video.focal_length, model, smplify.load_prior("open"),
+                            smplify.FitOptions(), place_camera=False)
+    core = _shared_core_fitter(problem)
+    pose = np.tile(np.concatenate([video.global_orient[0], np.zeros(69)]), (8, 1))
+    transl = np.tile(video.transl[0], (8, 1))
+    betas = np.zeros(model.num_betas)
+    report = _core.fit_sequence(
+        core, np.ascontiguousarray(xy.reshape(-1, 2)), conf * np.asarray(problem.weights),
+        float(video.focal_length), np.asarray(problem.camera.center, dtype=np.float64), pose,
+        betas, transl, np.array([1.0, 1.0, 1.0]), 10, 1e-6, iterative, fixed_frames=[0, 1],
+        hold_betas=True)
+    assert np.array_equal(report["pose"][:2], pose[:2])
+    assert np.array_equal(report["transl"][:2], transl[:2])
+    assert np.array_equal(report["betas"], betas)
+    assert np.abs(report["pose"][2:] - pose[2:]).max() > 1e-3
+    assert report["final_cost"] < 0.5 * report["initial_cost"]
+    with pytest.raises(ValueError, match="fixed_frames"):
+        _core.fit_sequence(
+            core, np.ascontiguousarray(xy.reshape(-1, 2)), conf * np.asarray(problem.weights),
+            float(video.focal_length), np.asarray(problem.camera.center, dtype=np.float64),
+            pose, betas, transl, np.array([1.0, 1.0, 1.0]), 3, 1e-6, iterative,
+            fixed_frames=[8])
