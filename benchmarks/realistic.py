@@ -19,7 +19,10 @@ from initializer import cases_for
 from smplify import detections
 from smplify.synthetic import pa_mpjpe
 
+#: The formats the defaults were chosen on (``defaults_search.py``), then every other format
+#: (the realistic test set, ``recovery.py --realistic``); a format's seed is its index here.
 FORMATS = ("mediapipe33", "coco17", "openpose25")
+ALL_FORMATS = (*FORMATS, "smpl24", "lsp14")
 SEEDS = {"tune": 700, "test": 1100}
 
 #: The defaults before this search (the paper's weights, multi-start from the prior's means,
@@ -33,9 +36,15 @@ OLD_DEFAULTS: dict[str, Any] = {
     "starts": "prior", "left_right": "as_given", "reading_weight": 0.0,
     "hypothesis_score_weight": 1000.0, "leg_flips": False}
 
+#: Today's defaults without the learned initialiser (what they are for a format where none
+#: ships): the prior's starts, no anchor, no reading score, the labels as given.
+NO_INITIALIZER: dict[str, Any] = {"starts": "prior", "learned_init": False,
+                                  "left_right": "as_given", "reading_weight": 0.0}
+
+
 def cases(model: smplify.BodyModel, fmt: str, n: int, split: str) -> detections.Cases:
     """``n`` cases of ``fmt`` from ``split``'s poses and seed."""
-    return cases_for(model, fmt, n, SEEDS[split] + FORMATS.index(fmt), split=split)
+    return cases_for(model, fmt, n, SEEDS[split] + ALL_FORMATS.index(fmt), split=split)
 
 
 def score(model: smplify.BodyModel, fmt: str, data: detections.Cases,

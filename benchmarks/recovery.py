@@ -16,16 +16,18 @@ keypoints) and writes ``benchmarks/results/recovery.json``.
 
 ``--realistic N`` runs instead the realistic-error set (``benchmarks/realistic.py``: held-out
 mocap poses of the TEST half, random cameras of any yaw, the initialiser's training error
-model with swaps, drops and outliers, true focal length), N cases per format with a shipped
-initialiser, fitted by ``preset="paper"`` (SMPLify as published), SMPLify's defaults before the
-learned initialiser (``realistic.OLD_DEFAULTS``) and the new defaults side by side: PA-MPJPE
-(mm, mean ± standard error), reprojection (px, median distance to the given detections), ms
-per fit (median); then how often the new defaults' left/right rule (``left_right="auto"``:
-whole body, arms, legs) undid the error model's swaps, and what undoing them gave on the
-cases it relabelled (the new defaults with ``left_right="as_given"`` there instead).
+model with swaps, drops and outliers, true focal length), N cases per format (``--formats``,
+default all five), fitted by ``preset="paper"`` (SMPLify as published), SMPLify's defaults
+before the learned initialiser (``realistic.OLD_DEFAULTS``), the new defaults and the new
+defaults without the initialiser (``realistic.NO_INITIALIZER``: what they are where none
+ships) side by side: PA-MPJPE (mm, mean ± standard error), reprojection (px, median distance
+to the given detections), ms per fit (median); then how often the new defaults' left/right
+rule (``left_right="auto"``: whole body, arms, legs) undid the error model's swaps, and what
+undoing them gave on the cases it relabelled (the new defaults with ``left_right="as_given"``
+there instead).
 Writes ``benchmarks/results/recovery_realistic.json``.
 
-    .venv/bin/python benchmarks/recovery.py --realistic 60
+    .venv/bin/python benchmarks/recovery.py --realistic 60 [--formats smpl24 lsp14]
 """
 
 from __future__ import annotations
@@ -75,8 +77,12 @@ def case_arguments(description: str, cases: int, seed: int, output: Path,
                         help="case i of format f uses seed + 100 f + i (0: the tests' set)")
     parser.add_argument("--output", type=Path, default=None, help=f"default: {output}")
     if realistic:
+        from realistic import ALL_FORMATS
+
         parser.add_argument("--realistic", type=int, default=0, metavar="N",
                             help="run the realistic-error set with N cases per format instead")
+        parser.add_argument("--formats", nargs="+", default=list(ALL_FORMATS),
+                            choices=ALL_FORMATS, help="with --realistic: these formats")
     args = parser.parse_args()
     if not getattr(args, "realistic", 0):
         args.output = args.output or output
@@ -88,7 +94,7 @@ def case_arguments(description: str, cases: int, seed: int, output: Path,
 def main() -> None:
     args = case_arguments(__doc__.split("\n\n")[0], 40, 20000, RESULTS, realistic=True)
     if args.realistic:
-        realistic_set(args.realistic, args.output or REALISTIC_RESULTS)
+        realistic_set(args.realistic, args.output or REALISTIC_RESULTS, tuple(args.formats))
         return
 
     model, prior = smplify.load_model("open"), smplify.load_prior("open")
@@ -165,23 +171,24 @@ def swap_figures(model: smplify.BodyModel, fmt: str, data, new_mm: list[float]) 
 
 
 #: The columns of the realistic-error set: SMPLify as published, its defaults before the
-#: learned initialiser, the new defaults.
-REALISTIC_COLUMNS = ("paper", "old default", "new default")
+#: learned initialiser, the new defaults, the new defaults without the initialiser.
+REALISTIC_COLUMNS = ("paper", "old default", "new default", "no initializer")
 
 
-def realistic_set(n: int, output: Path) -> None:
-    """The realistic-error set: paper / SMPLify's old defaults / new defaults, and what the
-    new defaults' left/right rule did (module docstring)."""
+def realistic_set(n: int, output: Path, formats: tuple[str, ...]) -> None:
+    """The realistic-error set: paper / SMPLify's old defaults / new defaults / new defaults
+    without the initialiser, and what the new defaults' left/right rule did (module
+    docstring)."""
     import realistic
 
     model = smplify.load_model("open")
-    configs = dict(zip(REALISTIC_COLUMNS, ({"preset": "paper"}, realistic.OLD_DEFAULTS, {}),
-                       strict=True))
+    configs = dict(zip(REALISTIC_COLUMNS, ({"preset": "paper"}, realistic.OLD_DEFAULTS, {},
+                                           realistic.NO_INITIALIZER), strict=True))
     out: dict = {"split": "test", "cases_per_format": n, "formats": {}}
     print(f"realistic-error set, test split, {n} cases per format: PA-MPJPE mm (± s.e.), "
           "reprojection px, ms/fit (median)")
     print(f"{'format':12s}" + "".join(f"{name:>30s}" for name in configs))
-    for fmt in realistic.FORMATS:
+    for fmt in formats:
         data = realistic.cases(model, fmt, n, "test")
         scores = {name: realistic.score(model, fmt, data, options)
                   for name, options in configs.items()}

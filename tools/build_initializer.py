@@ -34,6 +34,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -63,6 +64,8 @@ HYPOTHESES = 6
 EPSILON = 0.05     # relaxed winner-takes-all
 W_ROT, W_BETA, W_SCORE = 0.05, 0.01, 0.05
 BATCH = 512
+STEPS = 5000
+MAX_LR = 2e-3
 
 
 # ---------------------------------------------------------------- bodies
@@ -90,15 +93,15 @@ def bodies(model: smplify.BodyModel, theta: np.ndarray, n: int, seed: int,
 
 
 # ---------------------------------------------------------------- torch network
-def build_net(torch, num_in: int, num_out: int):
+def build_net(torch, num_in: int, num_out: int, width: int = WIDTH, blocks: int = BLOCKS):
     nn = torch.nn
 
     class Net(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.layers = nn.ModuleList([nn.Linear(num_in, WIDTH)]
-                                        + [nn.Linear(WIDTH, WIDTH) for _ in range(BLOCKS)]
-                                        + [nn.Linear(WIDTH, num_out)])
+            self.layers = nn.ModuleList([nn.Linear(num_in, width)]
+                                        + [nn.Linear(width, width) for _ in range(blocks)]
+                                        + [nn.Linear(width, num_out)])
 
         def forward(self, x):
             h = torch.relu(self.layers[0](x))
@@ -153,28 +156,33 @@ def batch(data: dict[str, np.ndarray], fmt: str, rng: np.random.Generator, n: in
         data["betas"][idx].astype(np.float32)
 
 
-def train(fmt: str, data: dict[str, np.ndarray], model: smplify.BodyModel, steps: int,
-          threads: int) -> tuple[object, dict[str, float]]:
+def train(fmt: str, data: dict[str, np.ndarray], model: smplify.BodyModel,
+          args: argparse.Namespace, curve: Any = None) -> tuple[object, dict[str, float]]:
+    """Train one format's net by the recipe in ``args`` (steps, batch, width, blocks, lr);
+    ``curve(net, step)``, if given, is called every ``args.eval_every`` steps (and at the
+    end) with the net in eval mode, its returned figures logged."""
     import torch
 
     torch.manual_seed(SEED)
-    torch.set_num_threads(threads)
+    torch.set_num_threads(args.threads)
     names = get_format(fmt).keypoint_names
     available = resolve_format(fmt, model.keypoint_names, model.num_vertices).available
     body_rot = rodrigues(data["theta"][:, 3:].reshape(-1, 23, 3)).astype(np.float32)
     k = len(names)
     m = HYPOTHESES
-    net = build_net(torch, 3 * k + 3, m * init.HYPOTHESIS_WIDTH + init.NUM_BETAS)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps,
+    steps = args.steps
+    net = build_net(torch, 3 * k + 3, m * init.HYPOTHESIS_WIDTH + init.NUM_BETAS,
+                    args.width, args.blocks)
+    opt = torch.optim.Adam(net.parameters(), lr=args.lr / 2)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps,
                                                 pct_start=0.05)
     j_template = torch.tensor(model.J_template, dtype=torch.float32)
     j_dirs = torch.tensor(model.J_shapedirs, dtype=torch.float32)
     rng = np.random.default_rng(SEED + 1)
-    t0, cpu0, log = time.time(), time.process_time(), {}
+    t0, cpu0, log, points = time.time(), time.process_time(), {}, []
     for step in range(steps):
         x, rot_t, joints_t, betas_t = (torch.from_numpy(a) for a in
-                                       batch(data, fmt, rng, BATCH, names, available,
+                                       batch(data, fmt, rng, args.batch, names, available,
                                              body_rot))
         rot, betas, logits = decode(torch, net(x), m)
         rest = j_template + torch.einsum("jcb,nb->njc", j_dirs, betas)
@@ -196,18 +204,50 @@ def train(fmt: str, data: dict[str, np.ndarray], model: smplify.BodyModel, steps
             log = {"step": step, "loss": loss.item(), "best_mpjpe_mm":
                    1000 * l_joint.detach().min(1).values.mean().item(), "ce": ce.item()}
             print(f"  {fmt} {json.dumps(log)} {time.time() - t0:5.0f}s", flush=True)
+        if curve is not None and args.eval_every and (
+                (step + 1) % args.eval_every == 0 or step == steps - 1):
+            with torch.no_grad():
+                figures = {"step": step + 1, "lr": sched.get_last_lr()[0], **curve(net)}
+            points.append(figures)
+            print(f"  {fmt} curve {json.dumps(figures)}", flush=True)
     log["train_seconds"] = time.time() - t0
     log["train_cpu_seconds"] = time.process_time() - cpu0
+    log["curve"] = points
     return net, log
 
 
 # ---------------------------------------------------------------- export and evaluation
+def header(net, fmt: str, k: int) -> dict[str, np.ndarray]:
+    return {"format": np.array(fmt), "num_keypoints": np.array(k),
+            "num_hypotheses": np.array(HYPOTHESES), "num_layers": np.array(len(net.layers)),
+            "metrics": np.array("{}")}
+
+
+def current_initializer(net, fmt: str, k: int) -> init.Initializer:
+    """The NumPy initialiser of the net's current float32 weights (the net is unchanged)."""
+    arrays = header(net, fmt, k)
+    for i, layer in enumerate(net.layers):
+        arrays[f"w{i}"] = layer.weight.detach().numpy().copy()
+        arrays[f"b{i}"] = layer.bias.detach().numpy().copy()
+    return init.Initializer(arrays)
+
+
+def curve_figures(model: smplify.BodyModel, fmt: str, k: int, sets: dict[str, Any]) -> Any:
+    """``train``'s curve callback: top-1 and best-of-M PA-MPJPE (mm) on each case set."""
+    def figures(net) -> dict[str, float]:
+        out = {}
+        for name, cases in sets.items():
+            e = evaluate(current_initializer(net, fmt, k), model, cases)
+            out[f"{name}_top1_mm"] = round(e["pa_mpjpe_top1_mm"], 2)
+            out[f"{name}_best_mm"] = round(e["pa_mpjpe_best_of_m_mm"], 2)
+        return out
+    return figures
+
+
 def export_arrays(torch, net, fmt: str, k: int) -> dict[str, np.ndarray]:
     """float16 weights; the torch net is set to the rounded weights (its outputs are the
     reference the NumPy inference is tested against)."""
-    arrays: dict[str, np.ndarray] = {"format": np.array(fmt), "num_keypoints": np.array(k),
-                                     "num_hypotheses": np.array(HYPOTHESES),
-                                     "num_layers": np.array(len(net.layers))}
+    arrays = header(net, fmt, k)
     with torch.no_grad():
         for i, layer in enumerate(net.layers):
             for name, p in (("w", layer.weight), ("b", layer.bias)):
@@ -220,7 +260,19 @@ def export_arrays(torch, net, fmt: str, k: int) -> dict[str, np.ndarray]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--formats", nargs="+", default=["mediapipe33", "coco17", "openpose25"])
-    ap.add_argument("--steps", type=int, default=5000)
+    ap.add_argument("--steps", type=int, default=STEPS)
+    ap.add_argument("--batch", type=int, default=BATCH)
+    ap.add_argument("--width", type=int, default=WIDTH)
+    ap.add_argument("--blocks", type=int, default=BLOCKS)
+    ap.add_argument("--lr", type=float, default=MAX_LR, help="peak learning rate (one cycle)")
+    ap.add_argument("--bodies", type=int, default=NUM_TRAIN_BODIES,
+                    help="training bodies (poses drawn with repetition, random betas)")
+    ap.add_argument("--eval-every", type=int, default=0,
+                    help="print the held-out curve every N steps (0: only at the end)")
+    ap.add_argument("--curve-out", type=Path, default=None,
+                    help="folder for curve_<format>.json (figures against steps)")
+    ap.add_argument("--curve-train-cases", type=int, default=0,
+                    help="also score N fixed cases of training bodies on the curve")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--mocap", type=Path, default=REPO.parent / "shared" / "data" / "mocap")
     ap.add_argument("--out-dir", type=Path, default=REPO / "python" / "smplify" / "data")
@@ -234,18 +286,26 @@ def main(argv: list[str] | None = None) -> None:
     print(f"poses: {len(poses['train'])} train, {len(poses['heldout'])} held out (mirrors "
           f"included), {time.time() - t0:.0f}s", flush=True)
     all_formats = list(smplify.format_names())
-    train_data = bodies(model, poses["train"], NUM_TRAIN_BODIES, SEED, all_formats, "train")
+    train_data = bodies(model, poses["train"], args.bodies, SEED, all_formats, "train")
     held_data = bodies(model, poses["heldout"], NUM_HELDOUT_CASES, SEED + 7, all_formats,
                        "heldout")
     print(f"bodies ready {time.time() - t0:.0f}s", flush=True)
     for fmt in args.formats:
         names = get_format(fmt).keypoint_names
         available = resolve_format(fmt, model.keypoint_names, model.num_vertices).available
-        net, log = train(fmt, train_data, model, args.steps, args.threads)
-        arrays = export_arrays(torch, net, fmt, len(names))
         held = detections.make_cases(held_data[f"points_{fmt}"], held_data["joints"],
                                      held_data["theta"], held_data["betas"], names,
                                      np.random.default_rng(SEED + 11), available)
+        sets = {"heldout": held}
+        if args.curve_train_cases:
+            n = args.curve_train_cases
+            sets["train"] = detections.make_cases(
+                train_data[f"points_{fmt}"][:n], train_data["joints"][:n],
+                train_data["theta"][:n], train_data["betas"][:n], names,
+                np.random.default_rng(SEED + 13), available)
+        net, log = train(fmt, train_data, model, args,
+                         curve_figures(model, fmt, len(names), sets))
+        arrays = export_arrays(torch, net, fmt, len(names))
         t = np.arange(NUM_TEST_INPUTS)
         arrays["test_keypoints"] = held.keypoints[t]
         arrays["test_image_size"] = held.image_size[t]
@@ -256,19 +316,22 @@ def main(argv: list[str] | None = None) -> None:
             rot, _, _ = decode(torch, raw, HYPOTHESES)
         arrays["test_raw"] = raw.numpy()
         arrays["test_rotations"] = rot.numpy()
-        arrays["metrics"] = np.array("{}")
         metrics = {k: v for k, v in evaluate(init.Initializer(arrays), model, held).items()
                    if not isinstance(v, np.ndarray)}
         metrics.update({"train_seconds": round(log["train_seconds"], 1),
                         "train_cpu_seconds": round(log["train_cpu_seconds"], 1),
-                        "steps": args.steps,
-                        "batch": BATCH, "hypotheses": HYPOTHESES, "width": WIDTH,
-                        "train_bodies": NUM_TRAIN_BODIES,
+                        "steps": args.steps, "batch": args.batch, "lr": args.lr,
+                        "hypotheses": HYPOTHESES, "width": args.width,
+                        "blocks": args.blocks, "train_bodies": args.bodies,
                         "train_poses": len(poses["train"]),
                         "heldout_poses": len(poses["heldout"])})
         arrays["metrics"] = np.array(json.dumps(metrics, sort_keys=True))
         out = args.out_dir / f"initializer_{fmt}.npz"
         bpp.write_npz(out, arrays)
+        if args.curve_out is not None:
+            args.curve_out.mkdir(parents=True, exist_ok=True)
+            (args.curve_out / f"curve_{fmt}.json").write_text(
+                json.dumps({"recipe": metrics, "curve": log["curve"]}, indent=1))
         print(f"wrote {out} ({out.stat().st_size} bytes): {json.dumps(metrics)}", flush=True)
 
 

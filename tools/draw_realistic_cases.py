@@ -34,7 +34,7 @@ COLORS = {"truth": (150, 150, 160), "old": (220, 150, 80), "new": (90, 140, 220)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out")
-    parser.add_argument("--format", default="coco17", choices=realistic.FORMATS)
+    parser.add_argument("--format", default="coco17", choices=realistic.ALL_FORMATS)
     parser.add_argument("--cases", type=int, nargs="*", default=[0, 1, 2, 3])
     parser.add_argument("--of", type=int, default=60, help="size of the drawn set")
     parser.add_argument("--split", choices=("tune", "test"), default="test",
