@@ -46,3 +46,22 @@ def open_prior():
     import smplify
 
     return smplify.load_prior("open")
+
+
+@pytest.fixture
+def without_initializer(monkeypatch, tmp_path):
+    """``hide(*formats)``: those formats' learned initialisers look unshipped for this test,
+    as for a format without weights (an initialiser ships for every format)."""
+    from smplify import initializer
+
+    real = initializer._weights_file
+
+    def hide(*formats: str) -> None:
+        monkeypatch.setattr(initializer, "_weights_file", lambda format: (
+            tmp_path / f"initializer_{format}.npz" if format in formats else real(format)))
+        initializer.ships_for.cache_clear()
+        initializer.load_initializer.cache_clear()
+
+    yield hide
+    initializer.ships_for.cache_clear()
+    initializer.load_initializer.cache_clear()

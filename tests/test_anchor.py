@@ -80,7 +80,8 @@ def test_track_anchor_n_anchors_every_nth_warm_frame(open_model, case):
         smplify.FitOptions(track_anchor=2.5)
 
 
-def test_learned_init_needs_a_shipped_initialiser(open_model, case):
+def test_learned_init_needs_a_shipped_initialiser(open_model, case, without_initializer):
+    without_initializer("lsp14")
     with pytest.raises(ValueError, match="learned_init: no learned initialiser ships for "
                                          "format 'lsp14'; available: "):
         smplify.Fitter(open_model, format="lsp14", image_size=case.image_size,

@@ -129,7 +129,8 @@ def test_bad_hypotheses_are_refused(open_model):
         core.fit(**{**observation, "hypotheses": [(np.zeros(72), None, 0.0)]})
 
 
-def test_options_are_checked(open_model):
+def test_options_are_checked(open_model, without_initializer):
+    without_initializer("lsp14")  # as for a format with no initialiser
     with pytest.raises(ValueError, match="starts must be"):
         smplify.FitOptions(starts="mocap")
     with pytest.raises(ValueError, match="hypothesis_first_stage must be a stage index"):
