@@ -26,8 +26,9 @@ NUM_CASES = 80
 # mean PA-MPJPE mm of the top-scored and of the best hypothesis, fraction of cases where some
 # hypothesis has the truth's depth reading. The bounds add a margin of ~12 mm and 0.08.
 # Re-measured 2026-12-05 on the weights retrained for the adult open model (before: 98.7,
-# 85.2, 0.85 / 98.5, 86.7, 0.825 / 99.2, 89.8, 0.85 on the earlier model).
-MEASURED = {"mediapipe33": (99.2, 85.3, 0.8625), "coco17": (99.8, 86.0, 0.875),
+# 85.2, 0.85 / 98.5, 86.7, 0.825 / 99.2, 89.8, 0.85 on the earlier model); coco17 again on
+# its weights of 10,000 steps (5,000 steps: 99.8, 86.0, 0.875).
+MEASURED = {"mediapipe33": (99.2, 85.3, 0.8625), "coco17": (92.5, 81.8, 0.8875),
             "openpose25": (98.4, 88.4, 0.8375)}
 MARGIN_MM, MARGIN_FRACTION = 12.0, 0.08
 
@@ -37,8 +38,8 @@ def model(open_model: smplify.BodyModel) -> smplify.BodyModel:
     return open_model
 
 
-def test_ships_the_main_formats() -> None:
-    assert {"mediapipe33", "coco17", "openpose25"} <= set(FORMATS)
+def test_ships_every_format() -> None:
+    assert set(FORMATS) == set(smplify.format_names())
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
