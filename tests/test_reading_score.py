@@ -85,7 +85,7 @@ def test_the_selection_keeps_the_start_nearest_the_readings(open_model):
     assert nearer >= 1
 
 
-def test_reading_options_and_inputs_are_checked(open_model):
+def test_reading_options_and_inputs_are_checked(open_model, without_initializer):
     with pytest.raises(ValueError, match="reading_weight must be"):
         smplify.FitOptions(reading_weight=-1.0)
     with pytest.raises(ValueError, match="reading_sigma must be > 0"):
@@ -104,6 +104,7 @@ def test_reading_options_and_inputs_are_checked(open_model):
     # a format without an initialiser.
     assert smplify.FitOptions().reading_weight == 300.0
     assert smplify.FitOptions.from_kwargs(preset="paper").reading_weight == 0.0
+    without_initializer("lsp14")
     lsp = build_problem(np.c_[data.keypoints[0][:14, :2], np.ones(14)], "lsp14",
                         tuple(data.image_size[0]), float(data.focal[0]), open_model, "open",
                         {"reading_weight": 100.0})

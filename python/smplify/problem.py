@@ -259,6 +259,8 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
     KeypointError (a ValueError), TypeError : as :func:`build_problem`, for the keypoints.
     """
     xy, conf = validate_keypoints(keypoints, settings.format)
+    if not np.any(conf > 0):  # before the initialiser reads them: one message for every format
+        raise KeypointError("keypoints: all confidences are zero; nothing to fit")
     mirror, relabelled, readings = None, "", None
     if place_camera and settings.options.left_right != "as_given":
         from .anchor import frame_readings, swapped_back
@@ -272,8 +274,6 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
     resolved = settings.resolved
     available = resolved.available
     weights = np.where(available, conf * resolved.weights, 0.0)
-    if not np.any(conf > 0):
-        raise KeypointError("keypoints: all confidences are zero; nothing to fit")
     torso = settings.torso_keypoints
     torso_ok = (conf[torso] > 0) & available[torso]
     if place_camera:
