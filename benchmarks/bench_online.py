@@ -38,9 +38,8 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import smplify  # noqa: E402
-from bench_video import SEQUENCES, clip_arguments, hold_last  # noqa: E402
+from bench_video import SEQUENCES, accuracy, clip_arguments, hold_last  # noqa: E402
 from smplify import synthetic_video as sv  # noqa: E402
-from smplify.synthetic import pa_mpjpe  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "bench_online.json"
@@ -75,10 +74,8 @@ def run(video: sv.SyntheticVideo, model: object, options: dict[str, object]) -> 
             kinds.append(kind)
         joints.append(None if result is None else result.joints)
     joints = hold_last(joints)
-    return {"cpu": cpu, "kinds": kinds,
-            "pa_mpjpe_mm": 1000 * float(np.mean([pa_mpjpe(joints[t], video.joints[t])
-                                                 for t in range(video.num_frames)])),
-            "accel_error_mm": 1000 * sv.acceleration_error(joints, video.joints)}
+    pa, accel_error = accuracy(joints, video)
+    return {"cpu": cpu, "kinds": kinds, "pa_mpjpe_mm": pa, "accel_error_mm": accel_error}
 
 
 def main() -> None:

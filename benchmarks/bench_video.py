@@ -133,14 +133,20 @@ def now() -> tuple[float, float]:
     return time.perf_counter(), time.process_time()
 
 
+def accuracy(joints: np.ndarray, video: sv.SyntheticVideo) -> tuple[float, float]:
+    """(mean PA-MPJPE over the frames, acceleration error against the truth), both mm."""
+    return (1000 * float(np.mean([pa_mpjpe(joints[t], video.joints[t])
+                                  for t in range(video.num_frames)])),
+            1000 * sv.acceleration_error(joints, video.joints))
+
+
 def score(joints: np.ndarray, video: sv.SyntheticVideo,
           seconds: tuple[float, float]) -> dict[str, float]:
     """Accuracy and speed of one method on one clip; ``seconds``: (wall, CPU of the whole
     process, i.e. summed over its threads)."""
+    pa, accel_error = accuracy(joints, video)
     return {"fps": video.num_frames / seconds[0], "cpu_fps": video.num_frames / seconds[1],
-            "pa_mpjpe_mm": 1000 * float(np.mean([pa_mpjpe(joints[t], video.joints[t])
-                                                 for t in range(video.num_frames)])),
-            "accel_error_mm": 1000 * sv.acceleration_error(joints, video.joints),
+            "pa_mpjpe_mm": pa, "accel_error_mm": accel_error,
             "accel_mm": 1000 * sv.mean_acceleration(joints)}
 
 

@@ -59,17 +59,16 @@ def _close_case(model, prior, seed):
 
 
 @pytest.fixture(scope="module")
-def close_case():
-    model, prior = smplify.load_model("open"), smplify.load_prior("open")
-    return (model, *_close_case(model, prior, 3))
+def close_case(open_model, open_prior):
+    return (open_model, *_close_case(open_model, open_prior, 3))
 
 
-def test_the_energy_finds_a_wide_angle_lens_on_perfect_2d(monkeypatch):
+def test_the_energy_finds_a_wide_angle_lens_on_perfect_2d(monkeypatch, open_model, open_prior):
     """Without the prior towards the diagonal, the search lands on the true focal length in
     most near, perfect-2D cases (measured 6 of these 8 at 600-619 px, the others at 1,469 and
     8,151): the energy itself sees the perspective of a near person (with detector noise it
     sees it much less, hence the prior; benchmarks/focal_estimate.py)."""
-    model, prior = smplify.load_model("open"), smplify.load_prior("open")
+    model, prior = open_model, open_prior
     monkeypatch.setattr(focal, "PRIOR_WEIGHT", 0.0)
     found = 0
     for seed in range(3, 11):

@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 import smplify
 from smplify import synthetic_video as sv
-from smplify.synthetic import pa_mpjpe
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
-from bench_video import hold_last, one_euro_joints, per_frame  # noqa: E402  (the benchmark's own)
+from bench_video import accuracy as score  # noqa: E402  (the benchmark's own)
+from bench_video import hold_last, one_euro_joints, per_frame  # noqa: E402
 
 TUNING = REPO / "tests" / "data" / "tuning_sequences.npz"
 FORMAT = "coco17"
@@ -84,12 +84,6 @@ def tracked(model, video: sv.SyntheticVideo,
         elif fitter._core is not None:
             fitter._core = CountingCore(fitter._core)
     return hold_last(out), 1000 * np.array(cpu), np.array(fits)
-
-
-def score(joints: np.ndarray, video: sv.SyntheticVideo) -> tuple[float, float]:
-    return (1000 * float(np.mean([pa_mpjpe(joints[t], video.joints[t])
-                                  for t in range(video.num_frames)])),
-            1000 * sv.acceleration_error(joints, video.joints))
 
 
 def main() -> None:

@@ -480,15 +480,13 @@ class Fitter:
         return self._output(problem, result, gap)
 
     def _output(self, problem: FitProblem, result: FitResult, gap: int) -> FitResult:
-        """The frame's result as returned: through the output filter (``track_smoothing``),
-        restarted by a fit from scratch (a new track: nothing to smooth across)."""
+        """The frame's result as returned: through the output filter (``track_smoothing``;
+        ``_restart`` restarts it)."""
         if self._filter is None:
             return result
-        if result.summary["start"].endswith("cold"):
-            self._filter.reset()
         pose, transl = self._filter(np.concatenate([result.global_orient, result.body_pose]),
                                     result.transl, gap)
-        return _smoothed(problem, result, pose, transl, self._filter.lag_frames())
+        return _smoothed(problem, result, pose, transl, self._filter.lag)
 
     def reset(self) -> None:
         """Forget the track (and an estimated focal length): the next fit starts from
@@ -501,9 +499,12 @@ class Fitter:
                 self._filter.reset()
 
     def _restart(self, result: FitResult) -> None:
-        """Start the track (and its shape estimate) from a fit from scratch."""
+        """Start the track (and its shape estimate, and the output filter) from a fit from
+        scratch."""
         self._track = online.TrackState()
         self._challenger = None
+        if self._filter is not None:
+            self._filter.reset()  # a new track: nothing to smooth across
         self._track.push(result.pose, result.transl, result.keypoints_2d, result.energy["data"])
         self._track.update_shape(result.betas, False, self.options)
 

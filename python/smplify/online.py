@@ -278,11 +278,15 @@ def forward_axis(global_orient: np.ndarray) -> np.ndarray:
     return np.array(_forward(global_orient))
 
 
-def turn_degrees(orient_a: np.ndarray, orient_b: np.ndarray) -> float:
-    """Angle between two orientations' forward axes, degrees."""
-    a, b = _forward(orient_a), _forward(orient_b)
+def _angle_degrees(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
+    """Angle between two unit 3-vectors, degrees (scalars: a frame's few calls)."""
     c = min(max(a[0] * b[0] + a[1] * b[1] + a[2] * b[2], -1.0), 1.0)
     return math.degrees(math.acos(c))
+
+
+def turn_degrees(orient_a: np.ndarray, orient_b: np.ndarray) -> float:
+    """Angle between two orientations' forward axes, degrees."""
+    return _angle_degrees(_forward(orient_a), _forward(orient_b))
 
 
 #: SMPL joints from the root to the chest (pelvis, spine1, spine2, spine3): the chest's
@@ -305,11 +309,8 @@ def torso_turn_degrees(pose_a: np.ndarray, pose_b: np.ndarray) -> float:
     """The larger of the pelvis' and the chest's facing turns between two (72,) poses,
     degrees: a body turning its chest as fast as the pelvis (a twisted spine that fits the
     2D as well shows only in the chest's facing)."""
-    turns = [turn_degrees(pose_a[:3], pose_b[:3])]
-    a, b = _chest_forward(pose_a), _chest_forward(pose_b)
-    c = min(max(a[0] * b[0] + a[1] * b[1] + a[2] * b[2], -1.0), 1.0)
-    turns.append(math.degrees(math.acos(c)))
-    return max(turns)
+    return max(turn_degrees(pose_a[:3], pose_b[:3]),
+               _angle_degrees(_chest_forward(pose_a), _chest_forward(pose_b)))
 
 
 #: Hypotheses of the learned initialiser a periodic or strain refit starts from.

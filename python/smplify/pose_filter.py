@@ -19,14 +19,9 @@ the rate fps / (frames since the last).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-
-def _alpha(cutoff: np.ndarray | float, rate: float) -> np.ndarray | float:
-    """α of a first-order low-pass at ``cutoff`` Hz, sampled at ``rate`` Hz."""
-    return 1.0 / (1.0 + rate / (2.0 * math.pi * cutoff))
+from .filters import _alpha  # α of a first-order low-pass at a cutoff (Hz), sampled at a rate (Hz)
 
 
 def quaternions(rotvecs: np.ndarray) -> np.ndarray:
@@ -80,6 +75,8 @@ class PoseOneEuro:
         self.fps, self.min_cutoff, self.beta = float(fps), float(min_cutoff), float(beta)
         self.d_cutoff = float(d_cutoff)
         self.a_d = _alpha(d_cutoff, self.fps)
+        a = _alpha(self.min_cutoff, self.fps)
+        self.lag = (1.0 - a) / a  # frames a ramp is followed behind at rest
         self.reset()
 
     def reset(self) -> None:
@@ -114,5 +111,4 @@ class PoseOneEuro:
 
     def lag_frames(self) -> float:
         """Frames a ramp is followed behind at rest, (1 − α(min_cutoff)) / α(min_cutoff)."""
-        a = _alpha(self.min_cutoff, self.fps)
-        return (1.0 - a) / a
+        return self.lag

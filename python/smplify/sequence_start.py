@@ -153,15 +153,16 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
             track.perm[t] = best_labelling(last.keypoints_2d, xy[t], conf[t], format_weights,
                                            perms, sigma, margin)
         if last is None:  # the first fit: from scratch, with the caller's options
-            if start is None:
+            if start is None:  # this Fitter's first frame: a fit from scratch starts its track
                 try:
                     res = fitter.fit(np.column_stack([xy[t], conf[t]]))
                 except KeypointError:
                     continue  # no torso to place the camera, and no frame to start from
             else:
                 res = start[1]
-            # The track starts there, as Fitter.fit starts it after a fit from scratch.
-            fitter._restart(res)
+                # Another Fitter's fit: the track starts there, as Fitter.fit starts it after
+                # a fit from scratch.
+                fitter._restart(res)
         else:
             try:
                 res = fitter.fit(np.column_stack([xy[t, track.perm[t]], conf[t, track.perm[t]]]))
