@@ -33,6 +33,7 @@ class BodyEvaluation : public ceres::EvaluationCallback {
 
   // Keypoint k in the camera frame, and ∂/∂θ (3 × 72), ∂/∂β (3 × B); ∂/∂γ = I.
   Vec3 keypoint(int k) const { return keypoints_.row(k).transpose(); }
+  const MatX3& keypoints() const { return keypoints_; }
   auto keypoint_pose_jacobian(int k) const { return d_keypoints_pose_.middleRows<3>(3 * k); }
   auto keypoint_betas_jacobian(int k) const { return d_keypoints_betas_.middleRows<3>(3 * k); }
   // ∂X_k/∂γ = transl_scale(k) · I (1 for joints, Σ_v c_v for a vertex combination).

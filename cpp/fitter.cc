@@ -429,23 +429,35 @@ OrientationReport Fitter::RunPriorStarts(const Observation& o, const BodyParamet
       from.body_pose = starts[i];
       candidates[i] = RunStages(o, from, flipped, first_stage, track);
     });
-    // The first of equals wins (deterministic); if no start could be evaluated, the first.
-    const auto score = [&](const OrientationReport& r) {
-      return options.select_start_by_data ? SelectionScore(o, r.parameters)
-                                          : r.energies.total() + ReadingPenalty(o, r.parameters);
+    // Each candidate's reading penalty, computed once: it enters its score and the key.
+    std::vector<double> penalties(candidates.size());
+    const auto score = [&](size_t i) {
+      const OrientationReport& r = candidates[i];
+      if (!options.select_start_by_data) {
+        penalties[i] = ReadingPenalty(o, r.parameters);
+        return r.energies.total() + penalties[i];
+      }
+      return SelectionScore(o, r.parameters, &penalties[i]);
     };
-    OrientationReport chosen = candidates.front();
+    // The first of equals wins (deterministic); if no start could be evaluated, the first.
+    size_t chosen_index = 0;
     // One start (SMPLify's, a warm start): nothing to choose, nothing to score.
-    double chosen_score = candidates.size() > 1 ? score(chosen) : 0.0;
+    double chosen_score = 0.0;
+    if (candidates.size() > 1) {
+      chosen_score = score(0);
+    } else {
+      penalties[0] = ReadingPenalty(o, candidates[0].parameters);
+    }
     for (size_t i = 1; i < candidates.size(); ++i) {
-      const double candidate_score = score(candidates[i]);
+      const double candidate_score = score(i);
       if (candidate_score < chosen_score) {
         chosen_score = candidate_score;
-        chosen = std::move(candidates[i]);
+        chosen_index = i;
       }
     }
+    OrientationReport chosen = std::move(candidates[chosen_index]);
     report->tried_data_energies.push_back(chosen.energies.data);
-    const double key = chosen.energies.data + ReadingPenalty(o, chosen.parameters);
+    const double key = chosen.energies.data + penalties[chosen_index];
     if (key < best_data || best.parameters.betas.size() == 0) {
       best_data = key;
       best = std::move(chosen);
@@ -479,18 +491,26 @@ int Fitter::TryLegFlips(const Observation& o, OrientationReport* best) const {
 }
 
 double Fitter::ReadingPenalty(const Observation& o, const BodyParameters& parameters) const {
-  const FitOptions& options = context_.options;
-  if (options.reading_weight <= 0.0 || o.readings.empty()) return 0.0;
+  if (context_.options.reading_weight <= 0.0 || o.readings.empty()) return 0.0;
   BodyEvaluation body(context_.model, context_.targets, parameters);
   body.Update(false);
-  MatX3 keypoints(context_.targets.size(), 3);
-  for (int k = 0; k < context_.targets.size(); ++k) keypoints.row(k) = body.keypoint(k).transpose();
+  return ReadingPenalty(o, body.keypoints());
+}
+
+double Fitter::ReadingPenalty(const Observation& o, const MatX3& keypoints) const {
+  const FitOptions& options = context_.options;
+  if (options.reading_weight <= 0.0 || o.readings.empty()) return 0.0;
   return options.reading_weight * ReadingScore(keypoints, o.readings, options.reading_sigma);
 }
 
-double Fitter::SelectionScore(const Observation& o, const BodyParameters& parameters) const {
-  return DataEnergy(context_, o, parameters, context_.options.selection_sigma) +
-         ReadingPenalty(o, parameters);
+double Fitter::SelectionScore(const Observation& o, const BodyParameters& parameters,
+                              double* reading_penalty) const {
+  // One posing of the body for both terms.
+  BodyEvaluation body(context_.model, context_.targets, parameters);
+  body.Update(false);
+  const double penalty = ReadingPenalty(o, body.keypoints());
+  if (reading_penalty != nullptr) *reading_penalty = penalty;
+  return DataEnergy(context_, o, parameters, context_.options.selection_sigma, &body) + penalty;
 }
 
 OrientationReport Fitter::RunHypotheses(const Observation& o, const Vec3& fallback_transl,
@@ -632,10 +652,7 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
   } else {
     report.vertices.resize(0, 3);
   }
-  report.keypoints.resize(context_.targets.size(), 3);
-  for (int k = 0; k < context_.targets.size(); ++k) {
-    report.keypoints.row(k) = body.keypoint(k).transpose();
-  }
+  report.keypoints = body.keypoints();
   report.num_spheres = context_.spheres.size();
   report.num_sphere_pairs = static_cast<int>(context_.spheres.pairs.size());
   report.seconds = SecondsSince(start);

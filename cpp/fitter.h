@@ -139,8 +139,12 @@ class Fitter {
   int TryLegFlips(const Observation& observation, OrientationReport* best) const;
   // reading_weight · R of the body (reading_score.h), 0 when off or without readings.
   double ReadingPenalty(const Observation& observation, const BodyParameters& parameters) const;
+  // The same for a body's (K, 3) format keypoints already posed.
+  double ReadingPenalty(const Observation& observation, const MatX3& keypoints) const;
   // What start selections compare: DataEnergy(σ = selection_sigma) + ReadingPenalty.
-  double SelectionScore(const Observation& observation, const BodyParameters& parameters) const;
+  // `reading_penalty`, if given, receives the ReadingPenalty part.
+  double SelectionScore(const Observation& observation, const BodyParameters& parameters,
+                        double* reading_penalty = nullptr) const;
 
   FitContext context_;
   std::optional<InjectedFault> fault_;

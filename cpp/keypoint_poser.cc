@@ -36,9 +36,7 @@ MatX3 KeypointPoser::Pose(const BodyParameters& parameters) const {
   full.betas.head(parameters.betas.size()) = parameters.betas;
   BodyEvaluation body(model_, targets_, full);
   body.Update(false);
-  MatX3 keypoints(targets_.size(), 3);
-  for (int k = 0; k < targets_.size(); ++k) keypoints.row(k) = body.keypoint(k).transpose();
-  return keypoints;
+  return body.keypoints();
 }
 
 }  // namespace smplify

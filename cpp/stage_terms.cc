@@ -47,16 +47,21 @@ void RelativeKeypoints(const Observation& observation, const std::vector<int>& d
 double DataEnergy(const FitContext& context, const Observation& observation,
                   const BodyParameters& parameters, double sigma) {
   BodyEvaluation evaluation(context.model, context.targets, parameters);
+  evaluation.Update(false);
+  return DataEnergy(context, observation, parameters, sigma, &evaluation);
+}
+
+double DataEnergy(const FitContext& context, const Observation& observation,
+                  const BodyParameters& parameters, double sigma, BodyEvaluation* evaluation) {
   std::vector<int> ids;
   Eigen::VectorXd weights;
   DataKeypoints(observation, &ids, &weights);
-  // KeypointDataCost reads the keypoints from the evaluation, which is computed once here.
-  const KeypointDataCost data(&evaluation, observation, std::move(ids), std::move(weights),
+  // KeypointDataCost reads the keypoints from the evaluation, computed once by the caller.
+  const KeypointDataCost data(evaluation, observation, std::move(ids), std::move(weights),
                            /*robust=*/true, sigma, context.model.num_betas());
   const double* blocks[] = {parameters.global_orient.data(), parameters.body_pose.data(),
                             parameters.betas.data(), parameters.transl.data()};
   Eigen::VectorXd rows(data.num_residuals());
-  evaluation.Update(false);
   if (!data.Evaluate(blocks, rows.data(), nullptr)) return std::numeric_limits<double>::infinity();
   return rows.squaredNorm();
 }

@@ -83,6 +83,9 @@ class StageTerms {
 // stages fit it when sigma = options.data_sigma. +inf if a keypoint is at or behind the camera.
 double DataEnergy(const FitContext& context, const Observation& observation,
                   const BodyParameters& parameters, double sigma);
+// The same with the body already evaluated at `parameters` (evaluation->Update(false) done).
+double DataEnergy(const FitContext& context, const Observation& observation,
+                  const BodyParameters& parameters, double sigma, BodyEvaluation* evaluation);
 
 // The data term's keypoints: those with weight > 0, and their weights.
 void DataKeypoints(const Observation& observation, std::vector<int>* ids,
