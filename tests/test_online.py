@@ -14,6 +14,7 @@ from scipy.spatial.transform import Rotation
 from smplify import _core
 from smplify import synthetic_video as sv
 from smplify.left_right import mirror_index
+from smplify.pose_filter import PoseOneEuro
 from smplify.reference.temporal import temporal_residuals
 from smplify.synthetic import pa_mpjpe
 from test_sequence import SEQUENCES, facing_error_deg
@@ -456,21 +457,34 @@ def test_the_output_filter_smooths_the_track_and_poses_its_result(model, clips) 
     """``track_smoothing`` (on by default): the result is the One Euro filter of the
     track's fits, posed from the filtered parameters (joints, mesh, keypoints); the track
     itself continues from the unfiltered fits (``summary["unsmoothed"]`` equals a Fitter's
-    without the filter, frame for frame); a fit from scratch passes through; the output is
-    smoother than the unfiltered fits."""
+    without the filter, frame for frame); the output is the NumPy twin
+    (``pose_filter.PoseOneEuro``) of those fits, restarted where the track starts from
+    scratch and stepping across the frames without a result; a fit from scratch passes
+    through; the output is smoother than the unfiltered fits."""
     video = sv.make_video(model, clips[1], "coco17", np.random.default_rng(19),
                           frames=slice(60, 100))
-    smoothed = _track(_fitter(model, video), video.keypoints)
+    fitter = _fitter(model, video)
+    smoothed = _track(fitter, video.keypoints)
     plain = _track(_fitter(model, video, track_smoothing=0.0), video.keypoints)
     assert [r is None for r in smoothed] == [r is None for r in plain]
+    assert any(r is None for r in smoothed[1:])  # a step across a missed frame is tested
+    opts = fitter.options
+    twin, gap = PoseOneEuro(opts.track_fps, opts.track_smoothing, opts.track_smoothing_beta), 1
     for s, p in zip(smoothed, plain, strict=True):
         if s is None:
+            gap += 1
             continue
+        if s.summary["start"].endswith("cold"):
+            twin.reset()
         if s.summary["start"] == "cold":
             np.testing.assert_array_equal(s.pose, p.pose)
         for name in ("global_orient", "body_pose", "transl"):
             np.testing.assert_allclose(s.summary["unsmoothed"][name], getattr(p, name),
                                        atol=1e-12)
+        pose, transl = twin(p.pose, p.transl, gap)
+        gap = 1
+        np.testing.assert_allclose(s.pose, pose, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(s.transl, transl, rtol=0, atol=1e-12)
     last = smoothed[-1]
     posed = model(betas=last.betas, body_pose=last.body_pose,
                   global_orient=last.global_orient, transl=last.transl)

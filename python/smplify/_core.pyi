@@ -283,6 +283,25 @@ class KeypointPoser:
         them): Initializer.predict and pose in one call (the online Fitter's anchor)."""
 
 
+class PoseFilter:
+    """The online Fitter's output filter (cpp/pose_filter.h): the One Euro filter on (72,)
+    SMPL poses (per joint, on the rotation group) and (3,) translations, one frame at a
+    time; twin: smplify.pose_filter.PoseOneEuro."""
+
+    def __init__(self, fps: float, min_cutoff: float, beta: float,
+                 d_cutoff: float = 1.0) -> None:
+        """fps, min_cutoff, d_cutoff > 0 and beta >= 0, finite (else ValueError)."""
+    def reset(self) -> None:
+        """Forget the past: the next frame passes through unchanged."""
+    def __call__(self, pose: ArrayLike, transl: ArrayLike,
+                 frames: int = 1) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """This frame's filtered (pose (72,), transl (3,)); ``frames`` since the last one
+        filtered. ValueError on wrong sizes or non-finite input (the state unchanged)."""
+    def lag_frames(self) -> float:
+        """Frames a ramp is followed behind at rest."""
+    @property
+    def lag(self) -> float: ...
+
 def fit_sequence(fitter: Fitter, keypoints: ArrayLike, weights: ArrayLike, focal_length: float,
                  center: ArrayLike, initial_pose: ArrayLike, initial_betas: ArrayLike,
                  initial_transl: ArrayLike, temporal_weights: ArrayLike, max_iterations: int,

@@ -25,7 +25,6 @@ from ._owner_cache import OwnerCache
 from .capsules import INCOMPATIBLE_PART_PAIRS
 from .errors import KeypointError, SmplifyError
 from .focal import FocalSearch, estimate_focal_length
-from .pose_filter import PoseOneEuro
 from .problem import FitProblem, FitSettings, check_torso, fit_settings, frame_problem, start_poses
 from .result import FitResult, StageSummary
 
@@ -392,8 +391,9 @@ class Fitter:
         self._challenger: online.Challenger | None = None
         self._labellings = online.labellings(self._settings.format.name)
         opts = self._settings.options
-        self._filter = (PoseOneEuro(opts.track_fps, opts.track_smoothing,
-                                    opts.track_smoothing_beta)
+        # The output filter (cpp/pose_filter.h; its NumPy twin is pose_filter.PoseOneEuro).
+        self._filter = (_core.PoseFilter(opts.track_fps, opts.track_smoothing,
+                                         opts.track_smoothing_beta)
                         if opts.track and opts.track_smoothing > 0 else None)
         resolved = self._settings.resolved
         self._format_weights = np.where(resolved.available, resolved.weights, 0.0)

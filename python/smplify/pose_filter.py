@@ -1,5 +1,8 @@
 """A causal One Euro filter on SMPL parameters: the online Fitter's smoothed output (docs/video.md).
 
+The Fitter runs its C++ form (``cpp/pose_filter.h``, ``smplify._core.PoseFilter``); this is its
+NumPy twin, which tests/test_pose_filter.py holds it equal to, value for value.
+
 The One Euro filter (:mod:`smplify.filters`, Casiez et al. 2012) on each joint's rotation and on
 the translation. A rotation is filtered on the rotation group, in the tangent space of the last
 output R̂_{t−1} (so no axis-angle wrap-around at π and no drift off the rotations):

@@ -1,0 +1,47 @@
+// Python binding of the online Fitter's output filter (cpp/pose_filter.h): convert, forward,
+// convert back. One filter per Fitter, its state in the bound object.
+#include <string>
+
+#include <pybind11/eigen.h>
+#include <pybind11/pybind11.h>
+
+#include "../pose_filter.h"
+#include "bindings.h"
+
+namespace py = pybind11;
+
+namespace smplify {
+
+void BindPoseFilter(py::module_& m) {
+  py::class_<PoseFilter>(m, "PoseFilter",
+                         "The One Euro filter on (72,) SMPL poses and (3,) translations, one "
+                         "frame at a time (cpp/pose_filter.h; twin: smplify.pose_filter.PoseOneEuro).")
+      .def(py::init<double, double, double, double>(), py::arg("fps"), py::arg("min_cutoff"),
+           py::arg("beta"), py::arg("d_cutoff") = 1.0)
+      .def("reset", &PoseFilter::Reset, "Forget the past: the next frame passes through.")
+      .def(
+          "__call__",
+          [](PoseFilter& self, const Eigen::Ref<const Eigen::VectorXd>& pose,
+             const Eigen::Ref<const Eigen::VectorXd>& transl, int frames) {
+            if (pose.size() != PoseFilter::Pose::RowsAtCompileTime) {
+              throw std::invalid_argument("pose: expected 72 values, got " +
+                                          std::to_string(pose.size()));
+            }
+            if (transl.size() != 3) {
+              throw std::invalid_argument("transl: expected 3 values, got " +
+                                          std::to_string(transl.size()));
+            }
+            PoseFilter::Pose pose_out;
+            Eigen::Vector3d transl_out;
+            self.Filter(pose, transl, frames, &pose_out, &transl_out);
+            return py::make_tuple(pose_out, transl_out);
+          },
+          py::arg("pose"), py::arg("transl"), py::arg("frames") = 1,
+          "This frame's filtered (pose (72,), transl (3,)); `frames` since the last frame "
+          "filtered (a step across missed frames is one sample at fps / frames).")
+      .def("lag_frames", &PoseFilter::lag_frames,
+           "Frames a ramp is followed behind at rest, (1 − α(min_cutoff)) / α(min_cutoff).")
+      .def_property_readonly("lag", &PoseFilter::lag_frames, "As lag_frames().");
+}
+
+}  // namespace smplify
