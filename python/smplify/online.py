@@ -136,9 +136,9 @@ class TrackState:
         """(2, 72) poses and (2, 3) translations of the frames before (older first; the last
         frame twice when there is only one), and the gaps in frames between them and from
         the last to this frame (``track_gaps`` of the C++ fit)."""
-        take = [0, -1] if len(self.pose) > 1 else [-1, -1]
-        return (np.stack([self.pose[i] for i in take]),
-                np.stack([self.transl[i] for i in take]),
+        older = 0 if len(self.pose) > 1 else -1
+        return (np.array((self.pose[older], self.pose[-1])),
+                np.array((self.transl[older], self.transl[-1])),
                 (float(self.before_gap), float(self.gap)))
 
     def holds_shape(self, options: Any) -> bool:
@@ -234,14 +234,15 @@ def median_error_fraction(problem: FitProblem, keypoints: np.ndarray, weights: n
     """The fit's median 2D error over the keypoints it used, as a fraction of the diagonal
     of their bounding box (inf if not finite)."""
     used = weights > 0
-    if not np.isfinite(report.energy.total) or not used.any():
+    if not math.isfinite(report.energy.total) or not used.any():
         return float("inf")
     seen = keypoints[used]
     error = np.sort(np.sqrt(np.sum((_projected(problem, report, used) - seen) ** 2, axis=1)))
-    size = math.hypot(*(seen.max(axis=0) - seen.min(axis=0)))
+    low, high = seen.min(axis=0), seen.max(axis=0)
+    size = math.hypot(float(high[0] - low[0]), float(high[1] - low[1]))
     n = len(error)
     median = float((error[(n - 1) // 2] + error[n // 2]) / 2)  # np.median's value
-    return median / max(size, 1.0) if np.isfinite(median) else float("inf")
+    return median / max(size, 1.0) if math.isfinite(median) else float("inf")
 
 
 def projected(problem: FitProblem, report: Any) -> np.ndarray:
