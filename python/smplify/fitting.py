@@ -680,8 +680,11 @@ class Fitter:
         reports = [self._core.fit(**(observation if c == 0 else online.permuted(
             observation, self._labellings[c], self._format_weights)), **initial)
             for c in candidates]
-        energies = [r.energy.data + r.track_energy for r in reports]
-        pick = int(np.argmin(energies)) if all(np.isfinite(energies)) else 0
+        pick = 0
+        if len(reports) > 1:  # the lower data + temporal energy (the first of equals)
+            energies = [r.energy.data + r.track_energy for r in reports]
+            if all(map(math.isfinite, energies)):
+                pick = energies.index(min(energies))
         report, labelling = reports[pick], candidates[pick]
         earlier = sum(float(r.seconds) for i, r in enumerate(reports) if i != pick)
         track.swapped_run = track.swapped_run + 1 if labelling == 1 else 0
