@@ -15,6 +15,7 @@ from smplify.left_right import (
     limbs_to_swap,
     mirror_index,
     place_and_project,
+    placed_readings,
     swap_evidence,
     swapped,
 )
@@ -211,6 +212,50 @@ def test_swap_evidence_follows_the_readings(open_model):
     assert limbs_to_swap({"arms": (1.0, 0.9), "legs": (0.5, 0.3)}, 0.8) == ("arms",)
     assert limbs_to_swap({"arms": (1.0, 0.9), "legs": (0.9, 0.3)}, 0.8) == ()
     assert limbs_to_swap({"arms": (0.7, 0.9), "legs": (1.0, 0.05)}, 0.8) == ()
+
+
+def _evidence_placed_twice(readings, scores, xy, conf, swap, place, f, c):
+    """swap_evidence as first written: every reading placed under both labellings."""
+    moved = (swap != np.arange(len(swap))) & (conf > 0) & (conf[swap] > 0)
+    probability = margin = total = 0.0
+    for points, p in zip(readings, scores, strict=True):
+        given = place_and_project(points, xy, place, f, c)
+        other = place_and_project(points, xy[swap], place[swap], f, c)
+        if given is None or other is None or not (np.all(np.isfinite(given[moved]))
+                                                  and np.all(np.isfinite(other[moved]))):
+            continue
+        e = np.sum(conf[moved] * np.linalg.norm(given[moved] - xy[moved], axis=1))
+        e_swap = np.sum(conf[swap][moved] * np.linalg.norm(other[moved] - xy[swap][moved],
+                                                           axis=1))
+        probability += p * (e_swap < e)
+        margin += p * (e - e_swap) / max(e + e_swap, 1e-12)
+        total += p
+    return (probability / total, margin / total) if total > 0 else (0.0, 0.0)
+
+
+def test_swap_evidence_places_a_reading_once_where_both_labellings_place_it_alike(open_model):
+    """A limb's swap moves none of the keypoints that place the readings (torso, face): each
+    reading is placed once (and once for both limbs, ``placed``), with the numbers of
+    placing it under each labelling; the whole body's swap still places it twice."""
+    data = cases(open_model, 3, seed=9)
+    rng = np.random.default_rng(0)
+    limbs = [limb_swap_index(FORMAT, "arms"), limb_swap_index(FORMAT, "legs")]
+    fixed = (limbs[0] == np.arange(17)) & (limbs[1] == np.arange(17))
+    for i in range(3):
+        xy, conf = data.keypoints[i, :, :2], data.keypoints[i, :, 2]
+        f, c = float(data.focal[i]), data.image_size[i] / 2.0
+        truth = _true_reading(open_model, data, i)
+        readings = [truth + rng.normal(0.0, 0.05, truth.shape) for _ in range(4)]
+        scores = np.array([0.4, 0.3, 0.2, 0.1])
+        place = np.where(fixed, conf, 0.0)
+        placed = placed_readings(readings, xy, place, f, c)
+        for swap in limbs:
+            want = _evidence_placed_twice(readings, scores, xy, conf, swap, place, f, c)
+            assert swap_evidence(readings, scores, xy, conf, swap, place, f, c) == want
+            assert swap_evidence(readings, scores, xy, conf, swap, place, f, c, placed) == want
+        mirror = mirror_index(FORMAT)
+        assert swap_evidence(readings, scores, xy, conf, mirror, conf, f, c) == \
+            _evidence_placed_twice(readings, scores, xy, conf, mirror, conf, f, c)
 
 
 def test_detector_swaps_are_swapped_back_before_the_fit(open_model):

@@ -30,6 +30,7 @@ from .left_right import (
     limb_swap_index,
     limbs_to_swap,
     mirror_index,
+    placed_readings,
     swap_evidence,
     swapped,
 )
@@ -160,10 +161,10 @@ def swapped_back(settings: Any, xy: np.ndarray, confidence: np.ndarray, mode: st
     scores = np.array([h.score for h in readings.hypotheses])
     seen = np.where(settings.resolved.available, confidence, 0.0)
 
-    def evidence(perm: np.ndarray, conf: np.ndarray, place: np.ndarray,
-                 labels: np.ndarray) -> tuple[float, float]:
+    def evidence(perm: np.ndarray, conf: np.ndarray, place: np.ndarray, labels: np.ndarray,
+                 placed: list[np.ndarray | None] | None = None) -> tuple[float, float]:
         return swap_evidence(points, scores, xy[labels], conf, perm, place,
-                             settings.focal_length, settings.center)
+                             settings.focal_length, settings.center, placed)
 
     perm, done = identity, []
     if mode in ("body", "auto"):
@@ -173,8 +174,11 @@ def swapped_back(settings: Any, xy: np.ndarray, confidence: np.ndarray, mode: st
     if mode in ("limbs", "auto"):
         swaps = {limb: limb_swap_index(name, limb) for limb in LIMB_PARTS}
         fixed = np.logical_and.reduce([s == identity for s in swaps.values()])
-        conf = confidence[perm]
-        limbs = limbs_to_swap({limb: evidence(s, conf, np.where(fixed, seen[perm], 0.0), perm)
+        conf, place = confidence[perm], np.where(fixed, seen[perm], 0.0)
+        # No limb swap moves the keypoints that place the readings: placed once for all.
+        placed = placed_readings(points, xy[perm], place, settings.focal_length,
+                                 settings.center)
+        limbs = limbs_to_swap({limb: evidence(s, conf, place, perm, placed)
                                for limb, s in swaps.items()}, threshold)
         for limb in limbs:
             perm = perm[swaps[limb]]

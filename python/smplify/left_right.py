@@ -91,9 +91,19 @@ def place_and_project(points: np.ndarray, xy: np.ndarray, weights: np.ndarray,
     return focal_length * q[:, :2] / z + center
 
 
+def placed_readings(readings: list[np.ndarray], xy: np.ndarray, place_weights: np.ndarray,
+                    focal_length: float, center: np.ndarray) -> list[np.ndarray | None]:
+    """Each reading placed on ``xy`` with ``place_weights`` and projected
+    (:func:`place_and_project`): :func:`swap_evidence`'s ``placed``, shared by the
+    labellings that move no keypoint of ``place_weights`` (the per-limb swaps)."""
+    return [place_and_project(points, xy, place_weights, focal_length, center)
+            for points in readings]
+
+
 def swap_evidence(readings: list[np.ndarray], scores: np.ndarray, xy: np.ndarray,
                   confidence: np.ndarray, swap: np.ndarray, place_weights: np.ndarray,
-                  focal_length: float, center: np.ndarray) -> tuple[float, float]:
+                  focal_length: float, center: np.ndarray,
+                  placed: list[np.ndarray | None] | None = None) -> tuple[float, float]:
     """How strongly a learned initialiser's readings say a detector swapped some labels.
 
     A detector that swaps left and right labels (the whole body's, or one limb's: the
@@ -113,6 +123,10 @@ def swap_evidence(readings: list[np.ndarray], scores: np.ndarray, xy: np.ndarray
     swap : (K,) int, the labelling to test (:func:`mirror_index`, :func:`limb_swap_index`).
     place_weights : (K,) weights of the keypoints that place a reading (as given).
     focal_length : pixels.  center : (2,) pixels.
+    placed : None, or the readings already placed with these ``xy`` and ``place_weights``
+        (:func:`placed_readings`). When ``swap`` moves no keypoint that places a reading
+        (weighted under either labelling: a limb's swap, placed on the torso and face),
+        both labellings place a reading alike, so it is placed once, not twice.
 
     Returns
     -------
@@ -120,13 +134,20 @@ def swap_evidence(readings: list[np.ndarray], scores: np.ndarray, xy: np.ndarray
     normalised over the readings that could be placed (0, 0 if none or no moved point is
     seen).
     """
-    moved = (swap != np.arange(len(swap))) & (confidence > 0) & (confidence[swap] > 0)
+    unmoved = swap == np.arange(len(swap))
+    moved = ~unmoved & (confidence > 0) & (confidence[swap] > 0)
     if not moved.any():
         return 0.0, 0.0
+    # The same rows place a reading under both labellings: one placement serves both.
+    alike = bool(np.all(unmoved[(place_weights > 0) | (place_weights[swap] > 0)]))
+    if placed is None:
+        placed = [None] * len(readings)
     probability = margin = total = 0.0
-    for points, p in zip(readings, scores, strict=True):
-        given = place_and_project(points, xy, place_weights, focal_length, center)
-        other = place_and_project(points, xy[swap], place_weights[swap], focal_length, center)
+    for points, p, given in zip(readings, scores, placed, strict=True):
+        if given is None:
+            given = place_and_project(points, xy, place_weights, focal_length, center)
+        other = given if alike else place_and_project(points, xy[swap], place_weights[swap],
+                                                      focal_length, center)
         if given is None or other is None or not (np.all(np.isfinite(given[moved]))
                                                   and np.all(np.isfinite(other[moved]))):
             continue
