@@ -29,6 +29,20 @@ ReadingMixture ToReadings(const py::object& readings) {
   return out;
 }
 
+BodyParameters ToParameters(const Eigen::Ref<const Eigen::VectorXd>& pose,
+                            const Eigen::VectorXd& betas, const Eigen::Ref<const Eigen::VectorXd>& transl) {
+  if (pose.size() != kPoseSize || transl.size() != 3) {
+    throw std::invalid_argument("pose must have " + std::to_string(kPoseSize) +
+                                " entries and transl 3");
+  }
+  BodyParameters p;
+  p.global_orient = pose.head<3>();
+  p.body_pose = pose.tail<kBodyPoseSize>();
+  p.betas = betas;
+  p.transl = transl;
+  return p;
+}
+
 std::vector<std::vector<std::pair<int, double>>> ToVertexLists(
     const std::vector<Eigen::VectorXi>& vertex_ids, const std::vector<Eigen::VectorXd>& vertex_weights) {
   if (vertex_ids.size() != vertex_weights.size()) {
@@ -116,20 +130,6 @@ std::vector<StartHypothesis> ToHypotheses(const py::object& list) {
     out.push_back(std::move(h));
   }
   return out;
-}
-
-BodyParameters ToParameters(const Eigen::Ref<const Eigen::VectorXd>& pose,
-                            const Eigen::VectorXd& betas, const Eigen::Ref<const Eigen::VectorXd>& transl) {
-  if (pose.size() != kPoseSize || transl.size() != 3) {
-    throw std::invalid_argument("pose must have " + std::to_string(kPoseSize) +
-                                " entries and transl 3");
-  }
-  BodyParameters p;
-  p.global_orient = pose.head<3>();
-  p.body_pose = pose.tail<kBodyPoseSize>();
-  p.betas = betas;
-  p.transl = transl;
-  return p;
 }
 
 // Surface keypoint k is Σ_v vertex_weights[k][v] · vertex vertex_ids[k][v] (empty for joints).

@@ -97,15 +97,7 @@ void BindInitializer(py::module_& m) {
           "pose",
           [](const PyKeypointPoser& self, const Eigen::Ref<const Eigen::VectorXd>& pose,
              const Eigen::VectorXd& betas) {
-            if (pose.size() != 72) {
-              throw std::invalid_argument("pose: expected 72 values, got " +
-                                          std::to_string(pose.size()));
-            }
-            BodyParameters parameters;
-            parameters.global_orient = pose.head<3>();
-            parameters.body_pose = pose.tail<69>();
-            parameters.betas = betas;
-            return RowMatrix(self.poser->Pose(parameters));
+            return RowMatrix(self.poser->Pose(ToParameters(pose, betas, Eigen::Vector3d::Zero())));
           },
           py::arg("pose"), py::arg("betas"),
           "Keypoints (K, 3) metres of the body posed at `pose` (72,) with `betas` at the origin.")
@@ -117,14 +109,13 @@ void BindInitializer(py::module_& m) {
             py::gil_scoped_release release;
             const InitializerReading top = initializer.Predict(
                 initializer.Features(keypoints, image_size, focal_length), 1).front();
-            BodyParameters parameters;
-            parameters.global_orient = top.pose.head<3>();
-            parameters.body_pose = top.pose.tail<69>();
             // The reading's betas as far as the model has them (the rest 0).
-            parameters.betas = betas ? *betas
-                                     : Eigen::VectorXd(top.betas.head(std::min<Eigen::Index>(
-                                           top.betas.size(), self.poser->num_betas())));
-            return RowMatrix(self.poser->Pose(parameters));
+            return RowMatrix(self.poser->Pose(ToParameters(
+                top.pose,
+                betas ? *betas
+                      : Eigen::VectorXd(top.betas.head(std::min<Eigen::Index>(
+                            top.betas.size(), self.poser->num_betas()))),
+                Eigen::Vector3d::Zero())));
           },
           py::arg("initializer"), py::arg("keypoints"), py::arg("image_size"),
           py::arg("focal_length"), py::arg("betas") = py::none(),

@@ -51,11 +51,8 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
     o.confidence = o.weights;
     o.camera.focal_length = focal_length;
     o.camera.center = center;
-    BodyParameters& p = initial[t];
-    p.global_orient = initial_pose.row(t).head<3>().transpose();
-    p.body_pose = initial_pose.row(t).tail<69>().transpose();
-    p.betas = initial_betas;
-    p.transl = initial_transl.row(t).transpose();
+    initial[t] = ToParameters(initial_pose.row(t).transpose(), initial_betas,
+                              initial_transl.row(t).transpose());
   }
   SequenceOptions options;
   options.temporal = ToWeights(temporal_weights);

@@ -62,17 +62,12 @@ void BindTesting(py::module_& m) {
       "flip_leg_depth",
       [](py::handle fitter, const Eigen::VectorXd& pose, const Eigen::VectorXd& betas,
          const Eigen::Vector3d& transl, const std::string& side) {
-        if (pose.size() != kPoseSize) throw std::invalid_argument("pose must have 72 entries");
         if (side != "left" && side != "right") {
           throw std::invalid_argument("side must be 'left' or 'right'");
         }
         const BodyModel& model = CoreFitter(fitter).context().model;
         if (betas.size() != model.num_betas()) throw std::invalid_argument("wrong number of betas");
-        BodyParameters p;
-        p.global_orient = pose.head<3>();
-        p.body_pose = pose.tail<kBodyPoseSize>();
-        p.betas = betas;
-        p.transl = transl;
+        const BodyParameters p = ToParameters(pose, betas, transl);
         double turned = 0.0;
         const BodyParameters out =
             FlipLegDepth(model, p, side == "left" ? kLeftLeg : kRightLeg, &turned);

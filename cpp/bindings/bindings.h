@@ -7,6 +7,8 @@
 #include <Eigen/Core>
 #include <pybind11/pybind11.h>
 
+#include "../fit_inputs.h"
+
 namespace smplify {
 
 class Fitter;
@@ -29,6 +31,12 @@ ReadingMixture ToReadings(const pybind11::object& readings);
 // Per keypoint its (vertex id, weight) list, from the ids and weights Python passes.
 std::vector<std::vector<std::pair<int, double>>> ToVertexLists(
     const std::vector<Eigen::VectorXi>& vertex_ids, const std::vector<Eigen::VectorXd>& vertex_weights);
+
+// A body's parameters from a (72,) pose (global orient, body pose), betas and a (3,)
+// translation (std::invalid_argument on other sizes).
+BodyParameters ToParameters(const Eigen::Ref<const Eigen::VectorXd>& pose,
+                            const Eigen::VectorXd& betas,
+                            const Eigen::Ref<const Eigen::VectorXd>& transl);
 
 // A new _core.Fitter: `fitter`'s copy with a solver fault injected (tests only, _testing).
 pybind11::object FitterWithFault(pybind11::handle fitter, const InjectedFault& fault);
