@@ -20,7 +20,7 @@ void BindFit(pybind11::module_& m);
 void BindSequence(pybind11::module_& m);
 void BindTesting(pybind11::module_& m);
 void BindInitializer(pybind11::module_& m);
-void BindPoseFilter(pybind11::module_& m);
+void BindOnline(pybind11::module_& m);
 
 // The C++ fitter inside a Python _core.Fitter (TypeError if `fitter` is not one).
 const Fitter& CoreFitter(pybind11::handle fitter);

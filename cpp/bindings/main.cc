@@ -9,7 +9,7 @@ PYBIND11_MODULE(_core, m) {
   smplify::BindSequence(m);
   smplify::BindTesting(m);
   smplify::BindInitializer(m);
-  smplify::BindPoseFilter(m);
+  smplify::BindOnline(m);
 #ifdef SMPLIFY_VERSION
   m.attr("__version__") = SMPLIFY_VERSION;
 #endif

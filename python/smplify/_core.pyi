@@ -302,6 +302,17 @@ class PoseFilter:
     @property
     def lag(self) -> float: ...
 
+def labelling_scores(predicted: ArrayLike, xy: ArrayLike, weights: ArrayLike,
+                     permutations: ArrayLike, sigma: float) -> NDArray[np.float64]:
+    """(P,) Σ_k w_π(k) ρ(‖x̂_k − x_π(k)‖²) per permutation π (P, K) of the keypoints xy
+    (K, 2) against the predicted ones (K, 2), Geman-McClure at σ pixels (cpp/track_checks.h;
+    twin: smplify.online.labelling_scores)."""
+
+def median_error_fraction(report: FitReport, xy: ArrayLike, weights: ArrayLike,
+                          focal_length: float, center: ArrayLike) -> float:
+    """The report's median 2D error over the keypoints used (weights > 0) over their
+    bounding box's diagonal; inf if not finite (twin: smplify.online.median_error_fraction)."""
+
 def fit_sequence(fitter: Fitter, keypoints: ArrayLike, weights: ArrayLike, focal_length: float,
                  center: ArrayLike, initial_pose: ArrayLike, initial_betas: ArrayLike,
                  initial_transl: ArrayLike, temporal_weights: ArrayLike, max_iterations: int,

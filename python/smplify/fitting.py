@@ -531,7 +531,8 @@ class Fitter:
         track = self._track
         report = self._core.fit(**observation, initial_pose=track.pose[-1],
                                 initial_betas=track.betas, initial_transl=track.transl[-1])
-        error = online.median_error_fraction(problem, problem.keypoints, problem.weights, report)
+        error = _core.median_error_fraction(report, problem.keypoints, problem.weights,
+                                            problem.focal_length, problem.center)
         if error <= self.LOST_TRACK_FRACTION:
             return report, "warm", 0.0, 0
         check_torso(problem.keypoints[problem.torso_keypoints], problem.torso_confident)
@@ -619,10 +620,10 @@ class Fitter:
         options, challenger = self.options, self._challenger
         # Its own reading of the keypoints: the one nearest its own prediction (a track
         # facing the other way reads a frame as swapped).
-        scores = online.labelling_scores(challenger.state.predicted_keypoints(),
-                                         problem.keypoints,
-                                         observation["confidence"] * self._format_weights,
-                                         self._labellings, options.selection_sigma)
+        scores = _core.labelling_scores(challenger.state.predicted_keypoints(),
+                                        problem.keypoints,
+                                        observation["confidence"] * self._format_weights,
+                                        self._labellings, options.selection_sigma)
         own = int(np.argmin(scores)) if np.all(np.isfinite(scores)) else 0
         if scores[own] >= options.track_swap_margin * scores[0]:
             own = 0
@@ -665,9 +666,10 @@ class Fitter:
         if not options.track:
             return self._warm_frame(problem, observation)
         confidence = observation["confidence"]
-        scores = online.labelling_scores(track.predicted_keypoints(), problem.keypoints,
-                                         confidence * self._format_weights, self._labellings,
-                                         options.selection_sigma)
+        # (cpp/track_checks.h; NumPy twins online.labelling_scores, median_error_fraction)
+        scores = _core.labelling_scores(track.predicted_keypoints(), problem.keypoints,
+                                        confidence * self._format_weights, self._labellings,
+                                        options.selection_sigma)
         candidates = [0]
         best = int(np.argmin(scores))
         if best != 0 and scores[best] < options.track_swap_margin * scores[0]:
@@ -693,7 +695,8 @@ class Fitter:
         if labelling != 0:
             perm = self._labellings[labelling]
             seen, weights = seen[perm], weights[perm]
-        error = online.median_error_fraction(problem, seen, weights, report)
+        error = _core.median_error_fraction(report, seen, weights, problem.focal_length,
+                                            problem.center)
         turn = online.turn_degrees(report.global_orient, track.pose[-1][:3])
         jump = float(np.linalg.norm(np.asarray(report.transl) - track.transl[-1]))
         # The floor: a 3 px error on every keypoint used (noise-free keypoints fit to ~0).

@@ -197,7 +197,8 @@ def labelling_scores(predicted: np.ndarray, xy: np.ndarray, weights: np.ndarray,
     """Σ_k w ρ(‖x̂_k − x_{π(k)}‖; σ) per permutation π (Geman-McClure ρ(e) = σ² e² /
     (σ² + e²), pixels²), of the keypoints ``xy`` (K, 2) with ``weights`` (K,) against the
     ``predicted`` (K, 2) ones; ``perms`` (P, K), all permutations at once. Keypoints with no
-    weight or no finite prediction count 0."""
+    weight or no finite prediction count 0. The Fitter runs the C++ twin,
+    ``_core.labelling_scores`` (cpp/track_checks.h)."""
     p = np.asarray(perms)
     w = weights[p]
     with np.errstate(over="ignore", invalid="ignore"):  # a dropped keypoint at 1e308 px
@@ -232,7 +233,8 @@ def permuted(observation: dict[str, Any], perm: np.ndarray,
 def median_error_fraction(problem: FitProblem, keypoints: np.ndarray, weights: np.ndarray,
                           report: Any) -> float:
     """The fit's median 2D error over the keypoints it used, as a fraction of the diagonal
-    of their bounding box (inf if not finite)."""
+    of their bounding box (inf if not finite). The Fitter runs the C++ twin,
+    ``_core.median_error_fraction`` (cpp/track_checks.h)."""
     used = weights > 0
     if not math.isfinite(report.energy.total) or not used.any():
         return float("inf")

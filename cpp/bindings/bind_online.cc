@@ -1,18 +1,21 @@
-// Python binding of the online Fitter's output filter (cpp/pose_filter.h): convert, forward,
-// convert back. One filter per Fitter, its state in the bound object.
+// Python bindings of the online Fitter's per-frame helpers: the output filter
+// (cpp/pose_filter.h; one per Fitter, its state in the bound object) and a warm frame's
+// checks (cpp/track_checks.h). Convert, forward, convert back.
 #include <string>
 
 #include <pybind11/eigen.h>
 #include <pybind11/pybind11.h>
 
+#include "../fitter.h"
 #include "../pose_filter.h"
+#include "../track_checks.h"
 #include "bindings.h"
 
 namespace py = pybind11;
 
 namespace smplify {
 
-void BindPoseFilter(py::module_& m) {
+void BindOnline(py::module_& m) {
   py::class_<PoseFilter>(m, "PoseFilter",
                          "The One Euro filter on (72,) SMPL poses and (3,) translations, one "
                          "frame at a time (cpp/pose_filter.h; twin: smplify.pose_filter.PoseOneEuro).")
@@ -42,6 +45,22 @@ void BindPoseFilter(py::module_& m) {
       .def("lag_frames", &PoseFilter::lag_frames,
            "Frames a ramp is followed behind at rest, (1 − α(min_cutoff)) / α(min_cutoff).")
       .def_property_readonly("lag", &PoseFilter::lag_frames, "As lag_frames().");
+  m.def("labelling_scores", &LabellingScores, py::arg("predicted"), py::arg("xy"),
+        py::arg("weights"), py::arg("permutations"), py::arg("sigma"),
+        "Robust 2D distance (P,) of the keypoints xy (K, 2) under each permutation (P, K) "
+        "from the predicted ones (K, 2), weights (K,) (cpp/track_checks.h).");
+  m.def(
+      "median_error_fraction",
+      [](const FitReport& report, const Eigen::Ref<const KeypointsXY>& xy,
+         const Eigen::Ref<const Eigen::VectorXd>& weights, double focal_length,
+         const Eigen::Vector2d& center) {
+        return MedianErrorFraction(report.keypoints, report.energies.total(), xy, weights,
+                                   focal_length, center);
+      },
+      py::arg("report"), py::arg("xy"), py::arg("weights"), py::arg("focal_length"),
+      py::arg("center"),
+      "A FitReport's median 2D error over the keypoints used (weights > 0) as a fraction "
+      "of their bounding box's diagonal; inf if not finite (cpp/track_checks.h).");
 }
 
 }  // namespace smplify
