@@ -236,15 +236,14 @@ def median_error_fraction(problem: FitProblem, keypoints: np.ndarray, weights: n
     of their bounding box (inf if not finite). The Fitter runs the C++ twin,
     ``_core.median_error_fraction`` (cpp/track_checks.h)."""
     used = weights > 0
-    if not math.isfinite(report.energy.total) or not used.any():
+    if not np.isfinite(report.energy.total) or not used.any():
         return float("inf")
     seen = keypoints[used]
     error = np.sort(np.sqrt(np.sum((_projected(problem, report, used) - seen) ** 2, axis=1)))
-    low, high = seen.min(axis=0), seen.max(axis=0)
-    size = math.hypot(float(high[0] - low[0]), float(high[1] - low[1]))
+    size = math.hypot(*(seen.max(axis=0) - seen.min(axis=0)))
     n = len(error)
     median = float((error[(n - 1) // 2] + error[n // 2]) / 2)  # np.median's value
-    return median / max(size, 1.0) if math.isfinite(median) else float("inf")
+    return median / max(size, 1.0) if np.isfinite(median) else float("inf")
 
 
 def projected(problem: FitProblem, report: Any) -> np.ndarray:
