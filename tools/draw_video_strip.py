@@ -5,6 +5,11 @@ body's left.
     python tools/draw_video_strip.py OUT.png [--clip 3] [--start 120] [--frames 120] [--sequence]
         [--sequence-options '{"keyframe_step": 1}']
         [--preset smooth_video]
+    python tools/draw_video_strip.py OUT.png --real vtest|sports2d --track ID
+
+With ``--real``: a tracked person of a real video, the fits ``benchmarks/bench_real_video.py``
+cached (per-frame, online Fitter, fit_sequence) over the video frames and from the left
+(``tools/real_video_strip.py``; no truth).
 
 The clip is one of ``tests/data/heldout_sequences.npz`` (held-out CMU mocap) seen through the
 synthetic detector with its default errors (``smplify.synthetic_video``; seed 100 + clip, as
@@ -52,8 +57,18 @@ def main() -> None:
                         help="fit_sequence's options as JSON (e.g. to draw an earlier start)")
     parser.add_argument("--preset", default=None,
                         help="the online Fitter's option preset (e.g. smooth_video)")
+    parser.add_argument("--real", default=None,
+                        help="a real video of benchmarks/real_videos.py (vtest, sports2d)")
+    parser.add_argument("--track", type=int, default=None, help="with --real: its track id")
     args = parser.parse_args()
     model = smplify.load_model("open")
+    if args.real is not None:
+        from real_video_strip import draw
+
+        picks = draw(args.real, args.track, args.out, model)
+        print(f"wrote {args.out}: track rows {picks}; rows per-frame, online, sequence over "
+              "the video, then the same from the left")
+        return
     seq = sv.load_sequences(SEQUENCES)[args.clip]
     video = sv.make_video(model, seq, "coco17", np.random.default_rng(100 + args.clip),
                           frames=slice(args.start, args.start + args.frames))

@@ -1,0 +1,221 @@
+"""Video fitting on REAL videos, judged by what a user would see (issue 11), without 3D truth.
+
+    OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/bench_real_video.py
+        [--videos vtest sports2d] [--methods per-frame online sequence] [--tracks 4]
+
+Videos (``benchmarks/real_videos.py``; fetched at run time, never committed): OpenCV's
+``vtest.avi`` (pedestrians ~100 px tall, 10 fps; its first 200 frames) and the demo of the
+``sports2d`` wheel (people walking and turning, side-on, 30 fps; 230 frames). Each is
+detected once (MediaPipe Pose + HOG boxes, ``smplify.detection``; keypoints and world
+landmarks cached outside the repository) and its people tracked as ``smplify fit VIDEO``
+tracks them (``smplify.tracking``); the ``--tracks`` people seen longest (at least 30 frames)
+are fitted, format mediapipe33, the image diagonal as focal length, one thread:
+
+- ``per-frame``: ``smplify.fit`` on every frame the person is seen, independently;
+- ``online``: one ``smplify.Fitter`` (the defaults) through the frames, ``skip()`` where the
+  person is not seen (what ``smplify fit VIDEO`` runs per track);
+- ``sequence``: ``smplify.fit_sequence`` on the track's frames (unseen ones at confidence 0).
+
+The per-frame fit and the online Fitter get MediaPipe's world landmarks as ``keypoints_3d``
+(as the front end passes them); ``fit_sequence`` takes no 3D keypoints.
+
+Measures (``benchmarks/real_video_metrics.py``), per method, summed or pooled over the tracks:
+facing turns > 90° between consecutive frames (per 100 frames), pelvis depth jumps > 0.5 m a
+frame (per 100 frames), depth range (p5-p95, metres, median over tracks), depth against the
+2D scale (p95/p5 of z × 2D torso length; 1 = the depth follows the person's size in the
+picture), joint acceleration (mm/frame², pelvis-relative; at 10 fps a motion's is 9× what it
+is at 30), 2D reprojection error against the sure detections (px and % of the person's
+height), median knee flexion (degrees; a squat where the picture shows someone upright is a
+misread depth), the facing against the nose direction (profiles; % of decisive frames) and
+against the detector's own facing (% and longest run: a tracker that holds through the
+detector's front/back confusions disagrees for a few frames; long runs need a look at the
+strip) and CPU ms per frame (median; fit_sequence: its total over its
+frames). Fits are cached per method (``--methods`` reruns only those, the others are read
+back) for ``tools/draw_video_strip.py --real``. JSON: ``benchmarks/results/bench_real_video.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import smplify
+from real_video_metrics import all_metrics
+from real_videos import FRAMES, Track, cache_dir, detections, tracks
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "bench_real_video.json"
+FORMAT = "mediapipe33"
+METHODS = ("per-frame", "online", "sequence")
+#: Keys of a method's cached output per track.
+OUTPUT_KEYS = ("betas", "global_orient", "body_pose", "transl", "joints", "keypoints_2d",
+               "valid", "cpu_ms", "camera")
+
+
+def _empty(n: int) -> dict[str, np.ndarray]:
+    return {"betas": np.zeros((n, 10)), "global_orient": np.zeros((n, 3)),
+            "body_pose": np.zeros((n, 69)), "transl": np.zeros((n, 3)),
+            "joints": np.zeros((n, 24, 3)), "keypoints_2d": np.full((n, 33, 2), np.nan),
+            "valid": np.zeros(n, dtype=bool), "cpu_ms": np.full(n, np.nan),
+            "camera": np.full(3, np.nan)}
+
+
+def _store(out: dict[str, np.ndarray], t: int, res: object) -> None:
+    for key in ("betas", "global_orient", "body_pose", "transl", "joints", "keypoints_2d"):
+        value = np.asarray(getattr(res, key))
+        out[key][t] = value[..., :2] if key == "keypoints_2d" else value[:out[key].shape[1]]
+    out["valid"][t] = True
+    out["camera"] = _camera(res)
+
+
+def _camera(res: object) -> np.ndarray:
+    """(3,) focal length and principal point of a result's camera, pixels."""
+    camera = res.camera  # type: ignore[attr-defined]
+    return np.array([camera.focal_length, *camera.center], dtype=np.float64)
+
+
+def fit_frames(track: Track, image_size: tuple[int, int], fps: float, model: object,
+               method: str, options: dict[str, object]) -> dict[str, np.ndarray]:
+    """One method's output per frame of ``track`` (see the module docstring)."""
+    n = len(track.seen)
+    out = _empty(n)
+    if method == "sequence":
+        start = time.process_time()
+        seq = smplify.fit_sequence(track.keypoints, FORMAT, image_size, model=model,
+                                   threads=1, **options)
+        out["cpu_ms"][:] = 1000 * (time.process_time() - start) / n
+        for key in ("global_orient", "body_pose", "transl", "joints"):
+            out[key] = np.asarray(getattr(seq, key), dtype=np.float64)
+        out["betas"][:] = np.asarray(seq.betas)[:10]
+        out["keypoints_2d"] = np.asarray(seq.keypoints_2d, dtype=np.float64)
+        out["valid"][:] = True
+        out["camera"] = _camera(seq)
+        return out
+    # As smplify fit VIDEO (smplify.pipeline): the online filter at the video's frame rate.
+    fitter = smplify.Fitter(model, format=FORMAT, image_size=image_size, threads=1,
+                            **{"track_fps": fps, **options}) if method == "online" else None
+    for t in range(n):
+        if not track.seen[t]:
+            if fitter is not None:
+                fitter.skip()
+            continue
+        kp, world = track.keypoints[t], track.world[t]
+        start = time.process_time()
+        try:
+            if fitter is None:
+                res = smplify.fit(kp, FORMAT, image_size, model=model, keypoints_3d=world,
+                                  threads=1, **options)
+            else:
+                res = fitter.fit(kp, keypoints_3d=world)
+        except smplify.KeypointError:
+            continue
+        finally:
+            out["cpu_ms"][t] = 1000 * (time.process_time() - start)
+        _store(out, t, res)
+    return out
+
+
+def fits_path(video: str, track: int, method: str) -> Path:
+    """Where a method's fits of one track are cached (read by tools/draw_video_strip.py)."""
+    return cache_dir() / f"fits_{video}_track{track}_{method}.npz"
+
+
+def summarise(per_track: list[dict[str, float]]) -> dict[str, float]:
+    """One method over a video's tracks: counts per 100 frames, pooled; others the median
+    over tracks (ratios, ranges, errors) or frame-weighted means (acceleration)."""
+    frames = sum(r["frames"] for r in per_track)
+    out = {"frames": frames, "tracks": len(per_track)}
+    for key in ("turns_over_90", "depth_jumps"):
+        out[f"{key}_per_100"] = 100.0 * sum(r[key] for r in per_track) / max(frames, 1)
+    for key in ("depth_range_m", "depth_vs_2d_ratio", "reprojection_px", "reprojection_pct",
+                "depth_step_median_m", "turn_median_deg", "cpu_ms_median", "knee_bend_deg"):
+        out[key] = float(np.nanmedian([r[key] for r in per_track]))
+    weights = np.array([r["frames"] for r in per_track], dtype=float)
+    out["accel_mm"] = float(np.average([r["accel_mm"] for r in per_track], weights=weights))
+    for cue in ("nose", "detector"):
+        decisive = sum(r[f"{cue}_decisive"] for r in per_track)
+        wrong = sum(r[f"{cue}_against_pct"] * r[f"{cue}_decisive"] / 100.0 for r in per_track)
+        out[f"{cue}_against_pct"] = 100.0 * wrong / max(decisive, 1)
+        out[f"{cue}_against_longest"] = max(r[f"{cue}_against_longest"] for r in per_track)
+    return out
+
+
+COLUMNS = (("turns_over_90_per_100", "turns>90°/100f", "{:.1f}"),
+           ("depth_jumps_per_100", "z jumps/100f", "{:.1f}"),
+           ("depth_range_m", "z range m", "{:.2f}"),
+           ("depth_vs_2d_ratio", "z·h p95/p5", "{:.2f}"),
+           ("accel_mm", "accel mm/f²", "{:.1f}"),
+           ("reprojection_px", "reproj px", "{:.1f}"),
+           ("knee_bend_deg", "knee °", "{:.0f}"),
+           ("nose_against_pct", "vs nose %", "{:.1f}"),
+           ("detector_against_pct", "vs det %", "{:.1f}"),
+           ("detector_against_longest", "vs det run", "{:.0f}"),
+           ("cpu_ms_median", "CPU ms/f", "{:.1f}"))
+
+
+def print_table(video: str, summary: dict[str, dict[str, float]]) -> None:
+    print(f"\n{video}: " + ", ".join(f"{m} {s['tracks']} tracks {s['frames']} frames"
+                                     for m, s in list(summary.items())[:1]))
+    print(f"  {'method':12s}" + "".join(f"{label:>16s}" for _, label, _ in COLUMNS))
+    for method, s in summary.items():
+        print(f"  {method:12s}" + "".join(f"{fmt.format(s[key]):>16s}"
+                                          for key, _, fmt in COLUMNS))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--videos", nargs="+", default=list(FRAMES))
+    parser.add_argument("--methods", nargs="*", default=list(METHODS), choices=METHODS,
+                        help="methods to fit now; the others are read from the cache")
+    parser.add_argument("--tracks", type=int, default=4, help="longest tracks per video")
+    parser.add_argument("--options", type=json.loads, default={},
+                        help="extra fit options as JSON, for every method fitted now")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    model = smplify.load_model("open")
+    doc: dict[str, object] = {"args": {k: str(v) for k, v in vars(args).items()},
+                              "date": time.strftime("%Y-%m-%d"),
+                              "machine": platform.platform(), "videos": {}}
+    for video in args.videos:
+        found = detections(video)
+        people = tracks(found)[:args.tracks]
+        rows: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
+        for track in people:
+            for method in METHODS:
+                path = fits_path(video, track.id, method)
+                if method in args.methods:
+                    out = fit_frames(track, found.image_size, found.fps, model, method,
+                                     args.options)
+                    np.savez(path, first=track.first, **out)
+                elif path.is_file():
+                    with np.load(path) as z:
+                        out = {k: z[k] for k in OUTPUT_KEYS}
+                else:
+                    continue
+                metrics = all_metrics(out["global_orient"], out["joints"],
+                                      out["keypoints_2d"], out["valid"], track.keypoints,
+                                      track.world)
+                metrics["cpu_ms_median"] = float(np.nanmedian(out["cpu_ms"]))
+                metrics["track"] = track.id
+                rows[method].append(metrics)
+                print(f"  {video} track {track.id} ({int(track.seen.sum())} frames seen of "
+                      f"{len(track.seen)}) {method}: " + ", ".join(
+                          f"{k} {v:.3g}" for k, v in metrics.items() if k != "track"),
+                      flush=True)
+        summary = {m: summarise(r) for m, r in rows.items() if r}
+        print_table(video, summary)
+        doc["videos"][video] = {  # type: ignore[index]
+            "frames": found.num_frames, "fps": found.fps, "image_size": found.image_size,
+            "detections": len(found.frame), "tracks": [t.id for t in people],
+            "summary": summary, "per_track": rows}
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(doc, indent=1, default=float) + "\n")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""Real videos for bench_real_video.py and tools/draw_video_strip.py: fetched at run time,
+detected once, cached outside the repository, tracked into people.
+
+Videos (never committed; each fetched from where a package puts it):
+
+- ``vtest``: OpenCV's ``vtest.avi`` (Debian ``opencv-doc``, BSD-licensed OpenCV samples):
+  a surveillance view of pedestrians ~100 px tall, 768 x 576 at 10 fps.
+- ``sports2d``: ``Sports2D/Demo/demo.mp4`` inside the ``sports2d==0.8.34`` wheel on PyPI
+  (BSD-3-Clause): people walking and turning, filmed side-on, 1768 x 994 at 30 fps. The
+  wheel is fetched with ``pip download --no-deps`` into the cache.
+
+Detection (:func:`detections`) runs ``smplify.detection.Detector`` (MediaPipe Pose, HOG
+people boxes) on every frame once and caches each person's 33 keypoints, MediaPipe's world
+landmarks, box and source in ``$XDG_CACHE_HOME/smplify-bench/real_video/`` (``~/.cache``),
+keyed by the video, the frame count and a hash of ``detection.py``. People are tracked
+afterwards (:func:`tracks`, ``smplify.tracking.Tracker`` as ``smplify fit VIDEO`` does), so a
+change to the tracker needs no new detection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import smplify
+
+SPORTS2D = ("sports2d", "0.8.34", "Sports2D/Demo/demo.mp4")
+VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+#: Frames of each video the benchmark uses (vtest.avi has 795 at 10 fps; the demo 230 at 30).
+FRAMES = {"vtest": 200, "sports2d": 230}
+
+
+def cache_dir() -> Path:
+    """Where fetched videos and detections are kept (outside the repository)."""
+    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    path = root / "smplify-bench" / "real_video"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def video_path(name: str) -> Path:
+    """The video ``name`` ("vtest" or "sports2d") on disk, fetched if needed.
+
+    Raises
+    ------
+    FileNotFoundError
+        vtest.avi without Debian's opencv-doc; the sports2d wheel could not be fetched.
+    """
+    if name == "vtest":
+        if not VTEST.is_file():
+            raise FileNotFoundError(f"{VTEST} (apt-get install opencv-doc)")
+        return VTEST
+    if name != "sports2d":
+        raise ValueError(f"video: expected 'vtest' or 'sports2d', got {name!r}")
+    package, version, member = SPORTS2D
+    out = cache_dir() / f"{package}-{version}-demo.mp4"
+    if out.is_file():
+        return out
+    wheels = cache_dir() / "wheels"
+    wheel = wheels / f"{package}-{version}-py3-none-any.whl"
+    if not wheel.is_file():
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d",
+                        str(wheels), f"{package}=={version}"], check=True)
+    with zipfile.ZipFile(wheel) as archive:
+        out.write_bytes(archive.read(member))
+    return out
+
+
+@dataclass
+class Detections:
+    """Every person the detector found in a video's first ``num_frames`` frames (N rows).
+
+    Attributes
+    ----------
+    name : str
+    frame : (N,) int
+    keypoints : (N, 33, 3) float64
+        MediaPipe keypoints, pixels and visibility.
+    world : (N, 33, 3) float64
+        MediaPipe's world landmarks, metres (x right, y down, z away, hip-centred).
+    source : (N,) str
+        "image", "tile" or "hog" (``smplify.detection.Person.source``).
+    num_frames : int
+    fps : float
+    image_size : (width, height)
+    """
+
+    name: str
+    frame: np.ndarray
+    keypoints: np.ndarray
+    world: np.ndarray
+    source: np.ndarray
+    num_frames: int
+    fps: float
+    image_size: tuple[int, int]
+
+    def people(self, t: int) -> np.ndarray:
+        """Row indices of frame ``t``'s people."""
+        return np.flatnonzero(self.frame == t)
+
+
+def _detector_hash() -> str:
+    source = Path(smplify.__file__).with_name("detection.py").read_bytes()
+    return hashlib.sha256(source).hexdigest()[:12]
+
+
+def detections(name: str, num_frames: int | None = None, quiet: bool = False) -> Detections:
+    """The video's detections, from the cache or detected now (~0.3-1 s a frame)."""
+    from smplify.sources import open_source
+
+    num_frames = FRAMES[name] if num_frames is None else num_frames
+    path = cache_dir() / f"{name}_{num_frames}_{_detector_hash()}.npz"
+    if path.is_file():
+        with np.load(path) as z:
+            return Detections(name, z["frame"], z["keypoints"], z["world"], z["source"],
+                              int(z["num_frames"]), float(z["fps"]),
+                              (int(z["image_size"][0]), int(z["image_size"][1])))
+    from smplify.detection import Detector
+
+    source = open_source(video_path(name))
+    detector = Detector()
+    rows: list[tuple[int, np.ndarray, np.ndarray, str]] = []
+    seen = 0
+    for frame in source.frames():
+        if frame.index >= num_frames:
+            break
+        for person in detector.detect(frame.image):
+            rows.append((frame.index, person.keypoints, person.world, person.source))
+        seen = frame.index + 1
+        if not quiet and seen % 20 == 0:
+            print(f"  {name}: detected {seen} frames, {len(rows)} people", flush=True)
+    detector.close()
+    found = Detections(name, np.array([r[0] for r in rows], dtype=np.int64),
+                       np.array([r[1] for r in rows]).reshape(-1, 33, 3),
+                       np.array([r[2] for r in rows]).reshape(-1, 33, 3),
+                       np.array([r[3] for r in rows], dtype=str), seen,
+                       float(source.fps or 30.0), source.image_size)
+    np.savez(path, frame=found.frame, keypoints=found.keypoints, world=found.world,
+             source=found.source, num_frames=seen, fps=found.fps,
+             image_size=np.array(found.image_size))
+    return found
+
+
+@dataclass
+class Track:
+    """One tracked person: the frames from its first to its last sighting.
+
+    Attributes
+    ----------
+    id : int
+    first : int
+        Video frame of row 0.
+    keypoints : (T, 33, 3)
+        Confidence 0 on frames the person was not seen.
+    world : (T, 33, 3)
+        NaN on frames the person was not seen.
+    seen : (T,) bool
+    """
+
+    id: int
+    first: int
+    keypoints: np.ndarray
+    world: np.ndarray
+    seen: np.ndarray
+
+    @property
+    def frames(self) -> np.ndarray:
+        """(T,) video frame of each row."""
+        return self.first + np.arange(len(self.seen))
+
+
+def tracks(found: Detections, min_frames: int = 30) -> list[Track]:
+    """People tracked through the video (``smplify.tracking.Tracker``, the front end's
+    defaults), those seen in at least ``min_frames`` frames, longest first."""
+    from smplify.tracking import Tracker
+
+    tracker = Tracker()
+    rows: dict[int, list[tuple[int, int]]] = {}
+    for t in range(found.num_frames):
+        idx = found.people(t)
+        for i, track in zip(idx, tracker.update([found.keypoints[i] for i in idx]),
+                            strict=True):
+            rows.setdefault(track, []).append((t, int(i)))
+    out = []
+    for track, seen in rows.items():
+        if len(seen) < min_frames:
+            continue
+        first, last = seen[0][0], seen[-1][0]
+        kp = np.zeros((last - first + 1, 33, 3))
+        world = np.full((last - first + 1, 33, 3), np.nan)
+        mask = np.zeros(last - first + 1, dtype=bool)
+        for t, i in seen:
+            kp[t - first], world[t - first], mask[t - first] = (found.keypoints[i],
+                                                                 found.world[i], True)
+        out.append(Track(track, first, kp, world, mask))
+    out.sort(key=lambda tr: -int(tr.seen.sum()))
+    return out
