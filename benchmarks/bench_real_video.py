@@ -12,8 +12,9 @@ tracks them (``smplify.tracking``); the ``--tracks`` people seen longest (at lea
 are fitted, format mediapipe33, the image diagonal as focal length, one thread:
 
 - ``per-frame``: ``smplify.fit`` on every frame the person is seen, independently;
-- ``online``: one ``smplify.Fitter`` (the defaults) through the frames, ``skip()`` where the
-  person is not seen (what ``smplify fit VIDEO`` runs per track);
+- ``online``: one ``smplify.Fitter`` (the defaults, ``track_fps`` the video's) through the
+  frames, ``skip()`` where the person is not seen (what ``smplify fit VIDEO`` runs per
+  track);
 - ``sequence``: ``smplify.fit_sequence`` on the track's frames (unseen ones at confidence 0).
 
 The per-frame fit and the online Fitter get MediaPipe's world landmarks as ``keypoints_3d``

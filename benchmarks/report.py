@@ -127,6 +127,37 @@ def bench_video(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+REAL_VIDEO_METHODS = {"per-frame": "independent per-frame fits", "online": "online Fitter",
+                      "sequence": "fit_sequence"}
+
+
+def bench_real_video(doc: dict[str, Any]) -> str:
+    """benchmarks/README.md's table of bench_real_video.py: per video, the methods side by
+    side."""
+    lines = [f"`OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/bench_real_video.py` on "
+             f"{doc['date']} (real MediaPipe detections, no 3D truth):", "",
+             "| video | method | facing turns > 90° per 100 frames | depth jumps > 0.5 m per "
+             "100 frames | depth range m (p5–p95) | depth vs 2D size (p95/p5) | accel "
+             "mm/frame² | reprojection px (% of height) | knee bend ° (median) | facing "
+             "against the nose % | against the detector % (longest run) | CPU ms/frame |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for video, v in doc["videos"].items():
+        for method, label in REAL_VIDEO_METHODS.items():
+            r = v["summary"].get(method)
+            if r is None:
+                continue
+            lines.append(
+                f"| {video} ({r['tracks']} people, {r['frames']} frames at {v['fps']:.0f} fps) "
+                f"| {label} | {r['turns_over_90_per_100']:.1f} | "
+                f"{r['depth_jumps_per_100']:.1f} | {r['depth_range_m']:.2f} | "
+                f"{r['depth_vs_2d_ratio']:.2f} | {r['accel_mm']:.1f} | "
+                f"{r['reprojection_px']:.1f} ({r['reprojection_pct']:.1f}) | "
+                f"{r['knee_bend_deg']:.0f} | {r['nose_against_pct']:.1f} | "
+                f"{r['detector_against_pct']:.1f} ({r['detector_against_longest']:.0f}) | "
+                f"{r['cpu_ms_median']:.1f} |")
+    return "\n".join(lines)
+
+
 def _pm(value: list[float], digits: int) -> str:
     return f"{value[0]:.{digits}f} ± {value[1]:.{digits}f}"
 
@@ -189,7 +220,8 @@ def sphere_rows(doc: dict[str, Any]) -> str:
 
 BLOCKS: dict[str, Callable[[dict[str, Any]], str]] = {
     "bench_fit": bench_fit, "bench_model": bench_model, "bench_baselines": bench_baselines,
-    "bench_video": bench_video, "recovery_options": recovery_options}
+    "bench_video": bench_video, "recovery_options": recovery_options,
+    "bench_real_video": bench_real_video}
 #: Blocks of other documents: (JSON name, block name) → generator, per document.
 INLINE: dict[Path, dict[str, tuple[str, Callable[[dict[str, Any]], str]]]] = {
     HERE.parent / "README.md": {"fifth_stage": ("recovery_options", fifth_stage),

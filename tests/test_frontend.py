@@ -93,6 +93,21 @@ def test_coco_results_and_npz_inputs(tmp_path, open_model):
     assert (summary.frames, summary.fits, summary.tracks) == (3, 4, 2)
 
 
+def test_a_sequence_filters_at_its_own_frame_rate(tmp_path, open_model):
+    """The online output filter's time unit is the input's frame rate (vtest.avi: 10 fps),
+    not FitOptions' 30: its lag at rest, fps / (2π f_c) frames, follows the file's fps."""
+    seq = crowd(open_model, "coco17", frames=3)
+    npz = write_npz(tmp_path / "seq.npz", seq, "coco17")
+    with np.load(npz) as z:
+        np.savez(npz, **dict(z), fps=10.0)
+    lags = {}
+    for name, options in (("file", {}), ("given", {"track_fps": 30.0})):
+        summary = run(open_source(npz), tmp_path / name, model=open_model, render=False,
+                      write=False, **options)
+        lags[name] = summary.last[0][2].summary["smoothing_lag_frames"]
+    assert lags["file"] == pytest.approx(lags["given"] / 3.0, rel=0.05), lags
+
+
 def test_keypoint_file_overlay_and_side_view(tmp_path, open_model, openpose_seq):
     need_renderer()
     folder = write_openpose_folder(tmp_path / "json", openpose_seq[3:4])

@@ -123,6 +123,78 @@ def test_a_burst_of_swapped_frames_does_not_flip_the_track(model, clips) -> None
     assert np.mean([pa_mpjpe(results[t].joints, video.joints[t]) for t in burst]) < 0.12
 
 
+def _detector_world(model, video: sv.SyntheticVideo) -> np.ndarray:
+    """(T, K, 3) a detector's world landmarks of ``video``: the true keypoints relative to
+    the pelvis, camera-aligned axes (as ``smplify.detections.detector_3d``, noise-free)."""
+    from smplify.keypoints import resolve_format
+
+    resolved = resolve_format(video.format, model.keypoint_names, model.num_vertices,
+                              model.keypoint_regressor)
+    out = []
+    for t in range(video.num_frames):
+        body = model(betas=video.betas, body_pose=video.body_pose[t],
+                     global_orient=video.global_orient[t])
+        out.append(resolved.keypoint_positions(body.joints, body.vertices) - body.joints[0])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("clip", [0, 2])
+def test_a_burst_of_front_back_confusion_with_3d_does_not_flip_the_track(model, clips,
+                                                                          clip) -> None:
+    """MediaPipe taking a person facing the camera for their back swaps every left/right
+    label AND reflects its world landmarks in depth (bench_real_video's sports2d clip: the
+    nose 13 cm behind the ears in those frames). The mirrored hypothesis must undo both: a
+    relabelled 3D target still faces the other way and pulls the fit round (without the
+    reflection these two clips' tracks turned 162° and 150°)."""
+    video = sv.make_video(model, clips[clip], "mediapipe33", np.random.default_rng(5), yaw=0.2,
+                          errors=CLEAN, frames=slice(0, 40))
+    keypoints, world = video.keypoints.copy(), _detector_world(model, video)
+    burst = np.arange(12, 18)
+    mirror = mirror_index("mediapipe33")
+    keypoints[burst] = keypoints[burst][:, mirror]
+    world[burst] = world[burst][:, mirror] * [1.0, 1.0, -1.0]
+    fitter = smplify.Fitter(model, format="mediapipe33", image_size=video.image_size,
+                            focal_length=video.focal_length, threads=1)
+    results = [fitter.fit(kp, keypoints_3d=w) for kp, w in zip(keypoints, world, strict=True)]
+    facing = facing_error_deg(np.array([r.global_orient for r in results]),
+                              video.global_orient)
+    assert facing.max() < 90, facing.round()
+    assert [results[t].summary["labelling"] for t in burst] == ["left/right swapped"] * 6
+
+
+def test_a_mirrored_reading_reflects_the_3d_keypoints_in_depth() -> None:
+    from smplify import online
+
+    keypoints = np.arange(12.0).reshape(4, 3)
+    observation = {"keypoints": keypoints[:, :2], "confidence": np.ones(4),
+                   "weights": np.ones(4), "keypoints_3d": keypoints}
+    perm = np.array([1, 0, 3, 2])
+    relabelled = online.permuted(observation, perm, np.ones(4))
+    np.testing.assert_array_equal(relabelled["keypoints_3d"], keypoints[perm])
+    mirrored = online.permuted(observation, perm, np.ones(4), mirrored=True)
+    np.testing.assert_array_equal(mirrored["keypoints_3d"], keypoints[perm] * [1, 1, -1])
+    assert online.permuted(observation, np.arange(4), np.ones(4), True) is observation
+
+
+def test_the_torso_alone_flags_a_mirrored_reading_in_fast_limb_motion() -> None:
+    from smplify import online
+
+    mirror = mirror_index("coco17")
+    torso = np.array([5, 6, 11, 12])  # shoulders, hips
+    predicted = np.zeros((17, 2))
+    predicted[[5, 6, 11, 12]] = [[140, 100], [60, 100], [125, 250], [75, 250]]
+    observed = predicted[mirror] + 5.0  # the detector's labels mirrored, the torso still
+    limbs = np.setdiff1d(np.arange(17), torso)
+    observed[limbs] += np.random.default_rng(0).normal(0, 80, (len(limbs), 2))  # arms fly
+    weights = np.ones(17)
+    scores = online.labelling_scores(predicted, observed, weights,
+                                     [np.arange(17), mirror], 20.0)
+    assert scores[1] > 0.7 * scores[0]  # the whole body's scores cannot tell
+    assert online.torso_mirrored(predicted, observed, weights, mirror, torso, 20.0, 0.7)
+    assert not online.torso_mirrored(predicted, predicted + 5.0, weights, mirror, torso,
+                                     20.0, 0.7)
+
+
 @pytest.mark.parametrize("clip, yaw", [(0, np.pi + 0.2), (1, 1.2)])
 def test_a_track_facing_the_wrong_way_turns_around(model, clips, clip, yaw) -> None:
     """A track started from mirrored keypoints faces the wrong way; once more than

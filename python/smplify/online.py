@@ -8,7 +8,9 @@ Per warm-started frame:
    body, and swapped per limb (:mod:`smplify.left_right`) are scored by their robust 2D
    error against the prediction (Geman-McClure, σ = ``selection_sigma``). The labelling as
    seen is always fitted; the best other one too when its score is below
-   ``track_swap_margin`` of the seen one's. Each fit is warm-started from the last frame,
+   ``track_swap_margin`` of the seen one's (or, with the caller's 3D keypoints, the mirror
+   when the torso alone says so: :func:`torso_mirrored`; the mirror also reflects those
+   3D keypoints in depth, :func:`depth_reflected`). Each fit is warm-started from the last frame,
    with the temporal rows E_track of ``cpp/fitter.h`` (acceleration against the
    constant-velocity prediction, velocity against the last frame; weights
    ``track_*_weight``); the lower E_data + E_track wins, so a swapped frame fits the body
@@ -207,6 +209,27 @@ def labelling_scores(predicted: np.ndarray, xy: np.ndarray, weights: np.ndarray,
     return np.sum(w * sigma**2 * e2 / (sigma**2 + e2), axis=1)
 
 
+def torso_mirrored(predicted: np.ndarray, xy: np.ndarray, weights: np.ndarray,
+                   mirror: np.ndarray, torso: np.ndarray, sigma: float,
+                   margin: float) -> bool:
+    """Whether the torso keypoints (``torso``: indices of the shoulders and hips, a set the
+    mirror maps onto itself) read left/right mirrored score below ``margin`` of their
+    reading as seen against the prediction (:func:`labelling_scores` on the torso alone, σ
+    at least the predicted torso's 2D diagonal: a mirror moves each point by about the
+    shoulders' width). The torso moves slowly: in fast limb motion the limbs' errors swamp
+    the whole body's scores at σ = ``sigma`` px, and a detector's front/back confusion then
+    goes untried (bench_real_video's sports2d clip: a man waving his arms, read from
+    behind for 9 frames)."""
+    torso_weights = np.zeros_like(weights)
+    torso_weights[torso] = weights[torso]
+    points = predicted[torso]
+    points = points[np.all(np.isfinite(points), axis=1)]
+    size = math.hypot(*(points.max(axis=0) - points.min(axis=0))) if len(points) else 0.0
+    seen, mirrored = labelling_scores(predicted, xy, torso_weights,
+                                      [np.arange(len(mirror)), mirror], max(sigma, size))
+    return bool(mirrored < margin * seen)
+
+
 def _projected(problem: FitProblem, report: Any, used: np.ndarray) -> np.ndarray:
     """(n, 2) pixels: the fit's keypoints ``used`` (K,) bool, projected by the problem's
     camera (as ``problem.camera.project``, without building the camera)."""
@@ -214,11 +237,12 @@ def _projected(problem: FitProblem, report: Any, used: np.ndarray) -> np.ndarray
     return problem.focal_length * points[:, :2] / points[:, 2:3] + problem.center
 
 
-def permuted(observation: dict[str, Any], perm: np.ndarray,
-             format_weights: np.ndarray) -> dict[str, Any]:
+def permuted(observation: dict[str, Any], perm: np.ndarray, format_weights: np.ndarray,
+             mirrored: bool = False) -> dict[str, Any]:
     """The C++ fit's observation with the keypoints relabelled by ``perm`` (the torso
     indices and the format's weight per keypoint, ``format_weights`` (K,), stay: only the
-    readings move)."""
+    readings move). ``mirrored``: ``perm`` is the whole-body left/right mirror, so the
+    detector's 3D keypoints are also reflected in depth (:func:`depth_reflected`)."""
     if np.array_equal(perm, np.arange(len(perm))):
         return observation
     out = dict(observation)
@@ -226,7 +250,21 @@ def permuted(observation: dict[str, Any], perm: np.ndarray,
     out["confidence"] = observation["confidence"][perm]
     out["weights"] = format_weights * out["confidence"]
     if observation["keypoints_3d"] is not None:
-        out["keypoints_3d"] = np.ascontiguousarray(observation["keypoints_3d"][perm])
+        points = observation["keypoints_3d"][perm]
+        out["keypoints_3d"] = np.ascontiguousarray(depth_reflected(points) if mirrored
+                                                   else points)
+    return out
+
+
+def depth_reflected(points: np.ndarray) -> np.ndarray:
+    """(K, 3) 3D keypoints with z negated: the reading of a detector that took a body facing
+    the camera for its back (or the reverse) undone. Such a detector swaps every left/right
+    label and reflects the body in depth (MediaPipe's world landmarks put the nose ~13 cm
+    behind the ears in those frames of bench_real_video's sports2d clip, ~13 cm in front in
+    the others), so relabelling alone leaves a 3D target facing the wrong way. E_3D is
+    relative to the keypoints' centroid: negating z reflects about the centroid's depth."""
+    out = np.array(points, dtype=np.float64)
+    out[:, 2] = -out[:, 2]
     return out
 
 

@@ -186,6 +186,10 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
     out.mkdir(parents=True, exist_ok=True)
     frames_dir = out / "frames" if source.is_sequence else out
     body_model = _model(model)
+    if source.fps and "track_fps" not in options:
+        # The online output filter's time unit: the video's own frame rate (vtest.avi is
+        # 10 fps; FitOptions assumes 30).
+        options = {**options, "track_fps": float(source.fps)}
     summary = RunSummary()
     tracker = Tracker()
     fitters: dict[int, Any] = {}

@@ -261,7 +261,7 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
     xy, conf = validate_keypoints(keypoints, settings.format)
     if not np.any(conf > 0):  # before the initialiser reads them: one message for every format
         raise KeypointError("keypoints: all confidences are zero; nothing to fit")
-    mirror, relabelled, readings = None, "", None
+    mirror, relabelled, readings, undone = None, "", None, ()
     if place_camera and settings.options.left_right != "as_given":
         from .anchor import frame_readings, swapped_back
 
@@ -295,15 +295,17 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
         label_permutation=None if mirror is None else _frozen(mirror),
         focal_source=settings.focal_source,
         **_learned_and_3d(settings, xy, conf, keypoints_3d, place_camera, mirror,
-                          start_betas, anchor_warm, readings))
+                          start_betas, anchor_warm, readings, "body" in undone))
 
 
 def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
                     keypoints_3d: Any, cold: bool, mirror: np.ndarray | None,
                     start_betas: Any = None, anchor_warm: bool | None = None,
-                    computed: Any = None) -> dict[str, Any]:
+                    computed: Any = None, body_mirrored: bool = False) -> dict[str, Any]:
     """E_3D's targets and weight of a frame (the detector's 3D keypoints if given, relabelled
-    by ``mirror`` as the 2D were, else the learned initialiser's anchor if enabled, else none)
+    by ``mirror`` as the 2D were, and reflected in depth when ``body_mirrored``, the whole
+    body's labels undone: ``smplify.online.depth_reflected``; else the learned initialiser's
+    anchor if enabled, else none)
     and, for a fit from scratch with ``starts`` other than "prior", the initialiser's
     hypotheses as starts (``computed``: these keypoints' :class:`smplify.anchor.
     FrameReadings` if the swap check computed them, else None)."""
@@ -313,7 +315,13 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
     out: dict[str, Any] = {}
     if keypoints_3d is not None:
         points = validate_keypoints_3d(keypoints_3d, settings.format)
-        out = {"keypoints_3d": _frozen(points if mirror is None else points[mirror]),
+        if mirror is not None:
+            points = points[mirror]
+        if body_mirrored:
+            from .online import depth_reflected
+
+            points = depth_reflected(points)
+        out = {"keypoints_3d": _frozen(points),
                "keypoints_3d_weight": options.keypoints_3d_weight}
     anchored = (options.learned_init and keypoints_3d is None
                 and (cold or not options.track
