@@ -379,6 +379,10 @@ class Fitter:
     #: A warm-started fit whose median 2D keypoint error exceeds this fraction of the
     #: diagonal of the observed keypoints' bounding box is redone from scratch.
     LOST_TRACK_FRACTION = 0.1
+    #: ... when it did so on this many frames in a row; on the first, the frame is held
+    #: (the track's own fit returned, the frame spanned as a missed one): a detector's
+    #: one-frame glitch, not a cut.
+    LOST_TRACK_FRAMES = 2
     #: So is one whose data energy exceeds this multiple of the track's recent median (a
     #: track strained against keypoints it cannot follow: another person), if the fit from
     #: scratch explains the keypoints at least this many times better.
@@ -487,6 +491,10 @@ class Fitter:
         result = _result(problem, report, started, how, earlier_seconds, labelling)
         if how.endswith("cold"):
             self._restart(result)
+        elif how.endswith("held"):  # not the track's frame: spanned as a missed one
+            self._track.miss()
+            if self._challenger is not None:
+                self._challenger.state.miss()
         elif how.endswith("refitted"):
             # Another basin at once: its motion starts here (no velocity across the switch).
             self._track.restart_motion(result.pose, result.transl, result.keypoints_2d,
@@ -720,6 +728,7 @@ class Fitter:
         floor = 10.0 * np.count_nonzero(problem.weights > 0)
         strained = report.energy.data > self.LOST_TRACK_ENERGY_RATIO * track.typical_data(floor)
         cut = error > self.LOST_TRACK_FRACTION
+        track.lost_run = track.lost_run + 1 if cut else 0
         facing = track.swapped_run > options.track_max_swapped_frames
         # Per frame: across missed frames the body may turn and move that much more.
         jumped = turn > options.track_max_turn * gaps[1] or \
@@ -728,6 +737,12 @@ class Fitter:
                  and track.frames % options.track_refit_every == 0) or \
             (options.track_refit_ratio > 0
              and report.energy.data > options.track_refit_ratio * track.least_data(floor))
+        if cut and track.lost_run < self.LOST_TRACK_FRAMES and not facing:
+            # One frame the track cannot explain is more often the detector's glitch (a
+            # skeleton spread over two people walking together, vtest.avi) than a cut: the
+            # track's own fit is returned and the frame counted as missed; a cut shows
+            # again on the next frame, and restarts the track then.
+            return report, "warm, lost the person, held", earlier, labelling
         if not (cut or strained or facing or jumped):
             if self._challenger is not None:
                 return self._contest(problem, observation, initial, report, labelling,

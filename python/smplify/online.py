@@ -19,7 +19,8 @@ Per warm-started frame:
    in the solve); every ``track_shape_frames`` frames one frame fits β and moves the held β
    by ``track_shape_rate`` toward it.
 4. **Lost track.** A fit is checked against a fit from scratch when its median 2D error
-   exceeds ``LOST_TRACK_FRACTION`` of the person's 2D size (a cut: another person), when
+   exceeds ``LOST_TRACK_FRACTION`` of the person's 2D size on ``LOST_TRACK_FRAMES`` frames
+   in a row (a cut: another person; the first such frame is held, a detector's glitch), when
    its facing (the body's forward axis) turned more than ``track_max_turn`` degrees or its
    pelvis moved more than ``track_max_jump`` metres since the last frame (3D consistency),
    or when more than ``track_max_swapped_frames`` frames in a row read as whole-body
@@ -74,6 +75,7 @@ class TrackState:
     data_energies: list[float] = field(default_factory=list)      # the last frames' E_J
     frames: int = 0                                                # frames since (re)start
     swapped_run: int = 0                                           # whole-body swaps in a row
+    lost_run: int = 0                # frames in a row whose 2D the track could not explain
     before_gap: int = 1              # frames from the older of the two to the last
     missed: int = 0                  # frames missed since the last one
 
@@ -220,13 +222,11 @@ def torso_mirrored(predicted: np.ndarray, xy: np.ndarray, weights: np.ndarray,
     the whole body's scores at σ = ``sigma`` px, and a detector's front/back confusion then
     goes untried (bench_real_video's sports2d clip: a man waving his arms, read from
     behind for 9 frames)."""
-    torso_weights = np.zeros_like(weights)
-    torso_weights[torso] = weights[torso]
     points = predicted[torso]
-    points = points[np.all(np.isfinite(points), axis=1)]
-    size = math.hypot(*(points.max(axis=0) - points.min(axis=0))) if len(points) else 0.0
-    seen, mirrored = labelling_scores(predicted, xy, torso_weights,
-                                      [np.arange(len(mirror)), mirror], max(sigma, size))
+    span = points.max(axis=0) - points.min(axis=0)
+    size = math.hypot(span[0], span[1])  # NaN: max() below keeps sigma
+    seen, mirrored = labelling_scores(points, xy, weights, (torso, mirror[torso]),
+                                      max(sigma, size))
     return bool(mirrored < margin * seen)
 
 

@@ -115,7 +115,9 @@ class FitResult:
         - ``num_spheres``, ``num_sphere_pairs``: the interpenetration term's spheres and
           sphere pairs;
         - ``start``: "cold", "warm", or "warm, <why>, then cold" (``Fitter``; why: "lost
-          the person", "faced the wrong way", "turned or jumped"), "warm, refitted" (a
+          the person", "faced the wrong way", "turned or jumped"), "warm, lost the person,
+          held" (a first frame the track's 2D cannot explain: the track's own fit, the
+          frame spanned as a missed one), "warm, refitted" (a
           periodic or strain refit replaced the track at once, ``track_switch_frames`` = 0)
           or "warm, switched track" (a competing track from such a refit won after its
           ``track_switch_frames`` frames; :mod:`smplify.online`);
