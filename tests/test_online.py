@@ -300,18 +300,18 @@ def test_a_one_frame_detector_glitch_does_not_restart_the_track(model, clips,
     people walking together, bench_real_video; the track restarted from it and back, the
     body jumping 5-10 m toward the camera and turning round) is held: the track's own fit
     returned, the frame spanned as a missed one; two in a row are a cut."""
-    from smplify import online
+    from smplify import fitting
 
     video = sv.make_video(model, clips[0], "coco17", np.random.default_rng(8), yaw=0.3,
                           errors=CLEAN, frames=slice(0, 30))
     lost = {20, 25, 26}  # a glitch, then a cut
     frame = iter(range(1, video.num_frames))  # the warm frames, in order
-    measure = online.median_error_fraction
+    measure = fitting._core.median_error_fraction  # (cpp/track_checks.h)
 
     def error(*args):
         return 1.0 if next(frame) in lost else measure(*args)
 
-    monkeypatch.setattr(online, "median_error_fraction", error)
+    monkeypatch.setattr(fitting._core, "median_error_fraction", error)
     results = _track(_fitter(model, video), video.keypoints)
     starts = [r.summary["start"] for r in results]
     assert starts[20] == starts[25] == "warm, lost the person, held", starts
