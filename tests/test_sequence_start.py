@@ -16,6 +16,7 @@ def track(data: np.ndarray, reach: float) -> Track:
     joints[:, 1:, 2] = 5.0
     joints[:, 21, 2] += reach
     return Track(pose=np.zeros((n, 72)), transl=np.zeros((n, 3)), betas=np.zeros((n, 10)),
+                 keypoints_3d=np.zeros((n, 17, 3)), reading=np.zeros(n),
                  joints=joints, keypoints_2d=np.zeros((n, 17, 2)),
                  perm=np.tile(np.arange(17), (n, 1)), data=data.astype(float),
                  fitted=np.ones(n, dtype=bool))

@@ -11,18 +11,30 @@ errors (seed ``--seed`` + 10·clip + stretch), COCO-17, one thread. Per variant 
 (short, long): mean PA-MPJPE (mm), mean acceleration error (mm/frame²), the number of
 stretches on which it is worse than independent per-frame fits, and frames/s of CPU time
 (median over stretches). Per-frame fits are cached in ``--cache``.
+
+``--judge``: the start's path judge alone. Each stretch's candidate tracks are recorded once
+(the first variant's options, reading scores on); then per (transition_weight,
+reading_weight) of the grid, the mean PA-MPJPE at the keyframes of the states the Viterbi
+path picks, beside the oracle (at each keyframe the candidate nearest the truth) and each
+track alone. ``--oracle-solve`` also runs the joint solve from the oracle's path.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import smplify
+from smplify import sequence
+from smplify.keypoints import get_format
+from smplify.sequence_start import reading_scores, viterbi_path
+from smplify.synthetic import pa_mpjpe
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tune_online import cached_per_frame, score, videos  # noqa: E402  (same clips, same scores)
@@ -42,6 +54,78 @@ def run(model, vids, options: dict) -> tuple[list[tuple[float, float]], list[flo
     return scores, fps
 
 
+def recorded(model, v, options: dict, choose=None) -> tuple[np.ndarray, tuple]:
+    """fit_sequence's joints on one video and its start's (tracks, keyframes, pixels per
+    metre); ``choose(tracks, keys)``: a path to use instead of the Viterbi judge's."""
+    seen: list[tuple] = []
+
+    def record(tracks, keys, pixels_per_metre, *weights):
+        seen.append((tracks, keys, pixels_per_metre))
+        if choose is not None:
+            return choose(tracks, keys)
+        return viterbi_path(tracks, keys, pixels_per_metre, *weights)
+
+    sequence.viterbi_path = record  # the judge is swapped in this tool's process only
+    try:
+        res = smplify.fit_sequence(v.keypoints, FORMAT, v.image_size, v.focal_length,
+                                   model=model, threads=1, **options)
+    finally:
+        sequence.viterbi_path = viterbi_path
+    return res.joints, seen[0]
+
+
+def state_errors(v, tracks, keys) -> np.ndarray:
+    """(keyframes, tracks) PA-MPJPE (mm) of each track's fit against the truth (inf where
+    it has none)."""
+    return np.array([[1000 * pa_mpjpe(tr.joints[t], v.joints[t]) if tr.fitted[t] else np.inf
+                      for tr in tracks] for t in keys])
+
+
+def rescore(model, runs: list, options: dict) -> None:
+    """Each recorded run's reading scores again with ``options`` (e.g. another τ)."""
+    fit_options = {k: v for k, v in options.items()
+                   if k not in {f.name for f in fields(sequence.SequenceOptions)}}
+    for tracks, keys, _, _, v in runs:
+        settings = smplify.Fitter(model, format=FORMAT, image_size=v.image_size,
+                                  focal_length=v.focal_length, **fit_options)._settings
+        xy, conf = sequence._validate(v.keypoints, get_format(FORMAT))
+        reading_scores(tracks, keys, settings, xy, conf)
+
+
+def judge(model, sets: dict, options: dict, transition: list[float], reading: list[float],
+          taus: list[float], oracle_solve: bool) -> None:
+    """The --judge report (module docstring)."""
+    options = {"reading_weight": 1e-9, **options}  # the tracks' reading scores computed
+    for name, (vids, _) in sets.items():
+        runs = []
+        for v in vids:
+            _, (tracks, keys, ppm) = recorded(model, v, options)
+            runs.append((tracks, keys, ppm, state_errors(v, tracks, keys), v))
+        oracle = np.mean([np.mean(e.min(axis=1)) for *_, e, _ in runs])
+        alone = [np.mean([np.mean(e[:, s][np.isfinite(e[:, s])]) for *_, e, _ in runs])
+                 for s in range(runs[0][3].shape[1])]
+        print(f"{name:5s} keyframe PA-MPJPE: oracle {oracle:6.1f} mm  tracks alone "
+              f"{' '.join(f'{a:.1f}' for a in alone)}", flush=True)
+        for tau, tw, rw in itertools.product(taus, transition, reading):
+            if (tw, rw) == (transition[0], reading[0]) and len(taus) > 1:
+                rescore(model, runs, {**options, "reading_sigma": tau})
+            chosen = [e[np.arange(len(keys)), viterbi_path(tracks, keys, ppm, tw, rw)]
+                      for tracks, keys, ppm, e, _ in runs]
+            print(f"  tau {tau:4.2f} transition {tw:6.2f} reading {rw:7.1f}: chosen "
+                  f"{np.mean([np.mean(c) for c in chosen]):6.1f} mm  per stretch "
+                  f"{' '.join(f'{np.mean(c):.0f}' for c in chosen)}", flush=True)
+        if oracle_solve:
+            end = []
+            for v in vids:
+                def best(tracks, keys, v=v):
+                    return np.argmin(state_errors(v, tracks, keys), axis=1)
+                end.append(score(recorded(model, v, options, best)[0], v))
+            print(f"  joint solve from the oracle's path: PA-MPJPE "
+                  f"{np.mean([x[0] for x in end]):6.1f} mm  accel error "
+                  f"{np.mean([x[1] for x in end]):6.1f}  per stretch "
+                  f"{' '.join(f'{x[0]:.0f}' for x in end)}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--variants", default='{"default": {}}',
@@ -50,6 +134,12 @@ def main() -> None:
     ap.add_argument("--long", default="0:120")
     ap.add_argument("--seed", type=int, default=700)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/smplify_tune_sequence"))
+    ap.add_argument("--judge", action="store_true", help="the path judge alone (docstring)")
+    ap.add_argument("--transition", default="3", help="--judge: transition weights")
+    ap.add_argument("--reading", default="0,30,100,300,1000,3000",
+                    help="--judge: reading weights")
+    ap.add_argument("--tau", default="0.1", help="--judge: reading_sigma values (metres)")
+    ap.add_argument("--oracle-solve", action="store_true")
     args = ap.parse_args()
     model = smplify.load_model("open")
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -65,7 +155,14 @@ def main() -> None:
         print(f"{name:5s} per-frame: PA-MPJPE {np.mean([b[0] for b in base]):6.1f} mm  accel "
               f"error {np.mean([b[1] for b in base]):6.1f}  ({len(vids)} stretches)",
               flush=True)
-    for variant, options in json.loads(args.variants).items():
+    variants = json.loads(args.variants)
+    if args.judge:
+        judge(model, sets, next(iter(variants.values())),
+              [float(x) for x in args.transition.split(",")],
+              [float(x) for x in args.reading.split(",")],
+              [float(x) for x in args.tau.split(",")], args.oracle_solve)
+        return
+    for variant, options in variants.items():
         for name, (vids, base) in sets.items():
             s, fps = run(model, vids, options)
             worse = sum(x[0] >= b[0] for x, b in zip(s, base, strict=True))

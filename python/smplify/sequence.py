@@ -48,6 +48,7 @@ from .sequence_start import (
     hypotheses,
     interpolate,
     label_between,
+    reading_scores,
     run_track,
     viterbi_path,
 )
@@ -75,6 +76,10 @@ class SequenceOptions:
     keyframe_step : the tracks fit every this many observed frames (and the last one).
     transition_weight : w_tr of the path's cost on the body's change between keyframes
         (``smplify.sequence_start``).
+    reading_weight : w_R of the path's cost on the learned initialiser's reading score of
+        each keyframe's fit (pixels² per nat; ``smplify.sequence_start.reading_scores``):
+        the 2D error cannot tell a limb's or the body's depth readings apart, the
+        initialiser's readings can. 0: off.
     start_refit_every : the start's online track refits from the learned initialiser's
         readings every this many keyframes (its ``track_refit_every``: the track sees only
         keyframes; 3 keyframes = 9 frames at ``keyframe_step`` 3); 0: never.
@@ -95,13 +100,14 @@ class SequenceOptions:
     initial_tracks: tuple[str, ...] = ("plain", "online")
     keyframe_step: int = 3
     transition_weight: float = 3.0
+    reading_weight: float = 0.0
     start_refit_every: int = 10
     start_anchor_every: int = 3
     window: int = 0
 
     def __post_init__(self) -> None:
         for name in ("temporal_orient_weight", "temporal_pose_weight", "temporal_transl_weight",
-                     "swap_margin", "transition_weight"):
+                     "swap_margin", "transition_weight", "reading_weight"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
                     or not np.isfinite(value) or value < 0:
@@ -224,7 +230,7 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
     labellings = hypotheses(fmt.name)
     pose, betas, transl, perm, depth, start_summary = _start(
         make_fitter, xy, conf, observed, format_weights, labellings, seq_options,
-        camera.focal_length, fitter.options.selection_sigma)
+        fitter._settings, camera.focal_length, fitter.options.selection_sigma)
     init_seconds = time.perf_counter() - start
 
     scale = camera.focal_length / max(depth, 1e-3)  # pixels per metre at the person
@@ -318,7 +324,8 @@ def _validate(keypoints: Any, fmt: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
            observed: np.ndarray, format_weights: np.ndarray, labellings: list[np.ndarray],
-           options: SequenceOptions, focal_length: float, selection_sigma: float
+           options: SequenceOptions, settings: Any, focal_length: float,
+           selection_sigma: float
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, dict[str, Any]]:
     """The joint solve's start (:mod:`smplify.sequence_start`): the candidate tracks through
     every ``keyframe_step``-th observed frame (and the last), one path through their fits by
@@ -347,8 +354,10 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
     keys = np.flatnonzero(fitted)
     pelvis = np.concatenate([tr.joints[tr.fitted, 0, 2] for tr in tracks])
     depth = float(np.median(pelvis))
+    if options.reading_weight > 0:
+        reading_scores(tracks, keys, settings, xy, conf)
     path = viterbi_path(tracks, keys, focal_length / max(depth, 1e-3),
-                        options.transition_weight)
+                        options.transition_weight, options.reading_weight)
     num_frames, num_keypoints = conf.shape
     pose, transl = np.zeros((num_frames, 72)), np.zeros((num_frames, 3))
     keypoints_2d = np.zeros((num_frames, num_keypoints, 2))

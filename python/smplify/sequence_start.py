@@ -27,13 +27,15 @@ facing change them, a shift in depth does not), f / Z pixels per metre at the pe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from . import online
+from . import anchor, initializer, online
 from .errors import KeypointError
 from .fitting import Fitter
 from .left_right import LIMB_PARTS, limb_swap_index, mirror_index
+from .reference.selection import reading_score
 from .result import FitResult
 
 #: Kinds of candidate track (module docstring).
@@ -48,9 +50,13 @@ class Track:
     ----------
     pose : (T, 72).  transl : (T, 3).  betas : (T, B).
     joints : (T, 24, 3) camera frame, metres.
+    keypoints_3d : (T, K, 3) the fit's keypoints, camera frame, metres (NaN where the model
+        has none).
     keypoints_2d : (T, K, 2) the fit's keypoints projected, pixels.
     perm : (T, K) the labelling fitted (keypoint permutation).
     data : (T,) robust 2D error (module docstring), inf where not fitted.
+    reading : (T,) the learned initialiser's reading score R of the fit (nats,
+        :func:`reading_scores`; 0 until scored or where no initialiser ships).
     fitted : (T,) bool.
     """
 
@@ -58,9 +64,11 @@ class Track:
     transl: np.ndarray
     betas: np.ndarray
     joints: np.ndarray
+    keypoints_3d: np.ndarray
     keypoints_2d: np.ndarray
     perm: np.ndarray
     data: np.ndarray
+    reading: np.ndarray
     fitted: np.ndarray
 
 
@@ -134,9 +142,11 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
     track = Track(pose=np.full((num_frames, 72), np.nan), transl=np.full((num_frames, 3), np.nan),
                   betas=np.full((num_frames, num_betas), np.nan),
                   joints=np.full((num_frames, 24, 3), np.nan),
+                  keypoints_3d=np.full((num_frames, num_keypoints, 3), np.nan),
                   keypoints_2d=np.full((num_frames, num_keypoints, 2), np.nan),
                   perm=np.tile(np.arange(num_keypoints), (num_frames, 1)),
-                  data=np.full(num_frames, np.inf), fitted=np.zeros(num_frames, dtype=bool))
+                  data=np.full(num_frames, np.inf), reading=np.zeros(num_frames),
+                  fitted=np.zeros(num_frames, dtype=bool))
     if kind == "reverse":
         keyframes, start = keyframes[::-1], None
     elif start is not None:
@@ -174,6 +184,7 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
         p = track.perm[t]
         track.pose[t], track.transl[t], track.betas[t] = res.pose, res.transl, res.betas
         track.joints[t] = res.joints
+        track.keypoints_3d[t] = res.keypoints_3d
         track.keypoints_2d[t] = res.keypoints_2d
         track.data[t] = robust_error(res.keypoints_2d, xy[t, p], conf[t, p] * format_weights,
                                      sigma)
@@ -181,12 +192,38 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
     return track
 
 
+def reading_scores(tracks: list[Track], keyframes: np.ndarray, settings: Any,
+                   xy: np.ndarray, conf: np.ndarray) -> None:
+    """Fills each track's ``reading`` at the keyframes it fitted: R(X) of the fit's
+    keypoints X against the learned initialiser's readings of the keypoints under the
+    track's labelling there (:func:`smplify.reference.selection.reading_score`, τ =
+    ``reading_sigma``; docs/design.md "Reading score"); left 0 where no initialiser ships
+    for the format. ``settings``: the fits' :class:`smplify.problem.FitSettings`."""
+    if not initializer.ships_for(settings.format.name):
+        return
+    sigma = settings.options.reading_sigma
+    for t in keyframes:
+        readings: dict[bytes, tuple[list[np.ndarray], np.ndarray]] = {}
+        for tr in tracks:
+            if not tr.fitted[t]:
+                continue
+            p = tr.perm[t]
+            if p.tobytes() not in readings:  # tracks with the same labelling share them
+                frame = anchor.frame_readings(settings, xy[t, p], conf[t, p])
+                scores = np.array([h.score for h in frame.hypotheses])
+                readings[p.tobytes()] = (frame.points, np.log(np.maximum(scores, 1e-12)))
+            points, log_weights = readings[p.tobytes()]
+            score = reading_score(tr.keypoints_3d[t], points, log_weights, sigma)
+            tr.reading[t] = score if np.isfinite(score) else 0.0
+
+
 def viterbi_path(tracks: list[Track], keyframes: np.ndarray, pixels_per_metre: float,
-                 transition_weight: float) -> np.ndarray:
+                 transition_weight: float, reading_weight: float = 0.0) -> np.ndarray:
     """(len(keyframes),) the index of the track chosen at each keyframe (module docstring);
     only keyframes some track fitted are given (the caller drops the others)."""
     num = len(tracks)
-    data = np.array([[tr.data[t] for tr in tracks] for t in keyframes])  # (K, S)
+    data = np.array([[tr.data[t] + reading_weight * tr.reading[t] for tr in tracks]
+                     for t in keyframes])  # (K, S)
     rel = np.array([[tr.joints[t] - tr.joints[t, :1] for tr in tracks] for t in keyframes])
     cost = data[0].copy()
     back = np.zeros((len(keyframes), num), dtype=int)
