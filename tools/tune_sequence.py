@@ -111,7 +111,7 @@ def judge(model, sets: dict, options: dict, transition: list[float], reading: li
                 rescore(model, runs, {**options, "reading_sigma": tau})
             chosen = [e[np.arange(len(keys)), viterbi_path(tracks, keys, ppm, tw, rw)]
                       for tracks, keys, ppm, e, _ in runs]
-            print(f"  tau {tau:4.2f} transition {tw:6.2f} reading {rw:7.1f}: chosen "
+            print(f"  tau {tau:4.2f} transition {tw:5.2f} reading {rw:6.0f}: chosen "
                   f"{np.mean([np.mean(c) for c in chosen]):6.1f} mm  per stretch "
                   f"{' '.join(f'{np.mean(c):.0f}' for c in chosen)}", flush=True)
         if oracle_solve:

@@ -195,26 +195,27 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
 def reading_scores(tracks: list[Track], keyframes: np.ndarray, settings: Any,
                    xy: np.ndarray, conf: np.ndarray) -> None:
     """Fills each track's ``reading`` at the keyframes it fitted: R(X) of the fit's
-    keypoints X against the learned initialiser's readings of the keypoints under the
-    track's labelling there (:func:`smplify.reference.selection.reading_score`, τ =
-    ``reading_sigma``; docs/design.md "Reading score"); left 0 where no initialiser ships
-    for the format. ``settings``: the fits' :class:`smplify.problem.FitSettings`."""
+    keypoints X against the learned initialiser's readings of the keypoints as given
+    (:func:`smplify.reference.selection.reading_score`, τ = ``reading_sigma``;
+    docs/design.md "Reading score"); left 0 where no initialiser ships for the format.
+    ``settings``: the fits' :class:`smplify.problem.FitSettings`.
+
+    The readings are of the labels as given, the same for every track: the initialiser was
+    trained on detections with left/right swaps and reads the body through them, while
+    readings of a track's own relabelling would agree with that track whichever it is."""
     if not initializer.ships_for(settings.format.name):
         return
     sigma = settings.options.reading_sigma
     for t in keyframes:
-        readings: dict[bytes, tuple[list[np.ndarray], np.ndarray]] = {}
+        if not any(tr.fitted[t] for tr in tracks):
+            continue
+        frame = anchor.frame_readings(settings, xy[t], conf[t])
+        scores = np.array([h.score for h in frame.hypotheses])
+        log_weights = np.log(np.maximum(scores, 1e-12))
         for tr in tracks:
-            if not tr.fitted[t]:
-                continue
-            p = tr.perm[t]
-            if p.tobytes() not in readings:  # tracks with the same labelling share them
-                frame = anchor.frame_readings(settings, xy[t, p], conf[t, p])
-                scores = np.array([h.score for h in frame.hypotheses])
-                readings[p.tobytes()] = (frame.points, np.log(np.maximum(scores, 1e-12)))
-            points, log_weights = readings[p.tobytes()]
-            score = reading_score(tr.keypoints_3d[t], points, log_weights, sigma)
-            tr.reading[t] = score if np.isfinite(score) else 0.0
+            if tr.fitted[t]:
+                score = reading_score(tr.keypoints_3d[t], frame.points, log_weights, sigma)
+                tr.reading[t] = score if np.isfinite(score) else 0.0
 
 
 def viterbi_path(tracks: list[Track], keyframes: np.ndarray, pixels_per_metre: float,
