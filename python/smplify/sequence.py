@@ -72,7 +72,7 @@ class SequenceOptions:
         (``cpp/block_banded.h``); "iterative": Ceres' Levenberg-Marquardt with conjugate
         gradients (CGNR), ~10× slower, kept to compare.
     initial_tracks : the candidate tracks of the start, names from
-        ``smplify.sequence_start.TRACK_KINDS`` ("plain", "reverse", "online").
+        ``smplify.sequence_start.TRACK_KINDS`` ("plain", "reverse", "online", "backward").
     keyframe_step : the tracks fit every this many observed frames (and the last one).
     transition_weight : w_tr of the path's cost on the body's change between keyframes
         (``smplify.sequence_start``).
@@ -344,9 +344,19 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
     first = None
     if any(kind != "reverse" for kind in options.initial_tracks):
         first = first_fit(make_fitter, xy, conf, keyframes)
-    tracks = [run_track(kind, make_fitter, xy, conf, keyframes, format_weights, labellings,
-                        options.swap_margin, first)
-              for kind in options.initial_tracks if kind == "reverse" or first is not None]
+    run = {kind: run_track(kind, make_fitter, xy, conf, keyframes, format_weights, labellings,
+                           options.swap_margin, first)
+           for kind in options.initial_tracks
+           if kind == "reverse" or (first is not None and kind != "backward")}
+    if "backward" in options.initial_tracks:
+        # From the online track's last fit if it runs, else another forward track's.
+        forward = [run[k] for k in ("online", "plain") if k in run and run[k].last is not None]
+        if forward:
+            run["backward"] = run_track("backward", make_fitter, xy, conf, keyframes,
+                                        format_weights, labellings, options.swap_margin,
+                                        forward[0].last)
+    kinds = [kind for kind in options.initial_tracks if kind in run]  # the tracks that ran
+    tracks = [run[kind] for kind in kinds]
     fitted = np.any([tr.fitted for tr in tracks], axis=0)
     if not fitted.any():
         raise KeypointError("keypoints: no frame could be fitted on its own (each needs 3 of "
@@ -372,8 +382,8 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
                       axis=0)
     summary = {"initial_tracks": list(options.initial_tracks),
                "keyframes": int(len(keys)),
-               "path_frames": {kind: int(np.sum(path == i))
-                               for i, kind in enumerate(options.initial_tracks)},
+               "path_frames": {kind: int(np.sum(path == kinds.index(kind)))
+                               if kind in kinds else 0 for kind in options.initial_tracks},
                "path_switches": int(np.count_nonzero(np.diff(path)))}
     return pose, betas, transl, perm, depth, summary
 

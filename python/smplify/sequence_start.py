@@ -9,6 +9,8 @@ keyframes are cheap to run, and they land in different readings in different str
   keyframe's labelling (as seen, left/right mirrored, arms or legs swapped) chosen against
   the previous fit's keypoints (:func:`best_labelling`);
 - ``"reverse"``: the same, backward in time (it starts from the last frame's basin);
+- ``"backward"``: the plain track backward in time from the forward tracks' last fit (the
+  online track's if it runs): no fit from scratch of its own, so it costs what "plain" does;
 - ``"online"``: the online Fitter (``smplify.online``: temporal rows, swap hypotheses,
   refits from the learned initialiser's readings), forward.
 
@@ -39,7 +41,7 @@ from .reference.selection import reading_score
 from .result import FitResult
 
 #: Kinds of candidate track (module docstring).
-TRACK_KINDS = ("plain", "reverse", "online")
+TRACK_KINDS = ("plain", "reverse", "online", "backward")
 
 
 @dataclass
@@ -58,6 +60,7 @@ class Track:
     reading : (T,) the learned initialiser's reading score R of the fit (nats,
         :func:`reading_scores`; 0 until scored or where no initialiser ships).
     fitted : (T,) bool.
+    last : (keyframe, FitResult) of the track's last fit in its direction of time, or None.
     """
 
     pose: np.ndarray
@@ -70,6 +73,7 @@ class Track:
     data: np.ndarray
     reading: np.ndarray
     fitted: np.ndarray
+    last: tuple[int, FitResult] | None = None
 
 
 def hypotheses(format: str) -> list[np.ndarray]:
@@ -123,7 +127,9 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
               margin: float, start: tuple[int, FitResult] | None = None) -> Track:
     """One candidate track through ``keyframes`` (module docstring); ``make_fitter``: the
     :class:`smplify.Fitter` arguments (``track`` is set here). ``start``: a forward track's
-    first fit (:func:`first_fit`; keyframes before it are not fitted), None to fit it here.
+    first fit (:func:`first_fit`; keyframes before it are not fitted), None to fit it here;
+    for "backward", a forward track's last fit (its ``last``; keyframes after it are not
+    fitted).
 
     The plain track's warm frames stay anchored to the learned initialiser (as the Fitter
     with ``track=False`` anchors them): unanchored, it was as good on the tuning clips
@@ -133,6 +139,9 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
     73.6 mm; indian 155 against 103)."""
     if kind not in TRACK_KINDS:
         raise ValueError(f"initial_tracks: expected names from {TRACK_KINDS}, got {kind!r}")
+    if kind == "backward" and start is None:
+        raise ValueError("start: a backward track starts from a forward track's last fit, "
+                         "got None")
     # The fits themselves: the online output filter (track_smoothing) would lag them.
     fitter = Fitter(**{**make_fitter, "track": kind == "online", "track_smoothing": 0.0})
     sigma = fitter.options.selection_sigma
@@ -149,6 +158,8 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
                   fitted=np.zeros(num_frames, dtype=bool))
     if kind == "reverse":
         keyframes, start = keyframes[::-1], None
+    elif kind == "backward":
+        keyframes = keyframes[keyframes <= start[0]][::-1]
     elif start is not None:
         keyframes = keyframes[keyframes >= start[0]]
     last, previous = None, None
@@ -189,6 +200,7 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
         track.data[t] = robust_error(res.keypoints_2d, xy[t, p], conf[t, p] * format_weights,
                                      sigma)
         track.fitted[t] = True
+        track.last = (int(t), res)
     return track
 
 
