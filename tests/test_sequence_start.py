@@ -37,17 +37,21 @@ def track(data: np.ndarray, reach: float) -> Track:
                  fitted=np.ones(n, dtype=bool))
 
 
-def brute_force(tracks: list[Track], weight: float, scale: float) -> tuple[int, ...]:
-    """The lowest-cost path by enumerating every one (2^n paths)."""
-    n = len(tracks[0].data)
+def brute_force(tracks: list[Track], weight: float, scale: float,
+                accel: float = 0.0) -> tuple[int, ...]:
+    """The lowest-cost path by enumerating every one (S^n paths)."""
+    n, num = len(tracks[0].data), len(tracks)
     rel = [tr.joints - tr.joints[:, :1] for tr in tracks]
     best, arg = np.inf, None
-    for code in range(2 ** n):
-        path = [(code >> t) & 1 for t in range(n)]
+    for code in range(num ** n):
+        path = [(code // num**t) % num for t in range(n)]
         cost = sum(tracks[s].data[t] for t, s in enumerate(path))
         for t in range(1, n):
             d = rel[path[t - 1]][t - 1] - rel[path[t]][t]
             cost += weight * np.mean(np.sum(d**2, axis=-1)) * scale**2
+        for t in range(2, n):
+            a = rel[path[t - 2]][t - 2] - 2 * rel[path[t - 1]][t - 1] + rel[path[t]][t]
+            cost += accel * np.mean(np.sum(a**2, axis=-1)) * scale**2
         if cost < best:
             best, arg = cost, tuple(path)
     return arg
@@ -60,6 +64,17 @@ def test_path_is_the_brute_force_minimum() -> None:
         for weight in (0.0, 0.1, 3.0):
             path = viterbi_path(tracks, np.arange(7), 240.0, weight)
             assert tuple(path) == brute_force(tracks, weight, 240.0)
+
+
+def test_path_with_the_acceleration_term_is_the_brute_force_minimum() -> None:
+    rng = np.random.default_rng(4)
+    for _ in range(4):
+        tracks = [track(rng.uniform(0, 400, 6), reach) for reach in (0.0, 0.4, -0.2)]
+        for tr in tracks:  # a wrist that moves differently in each track
+            tr.joints[:, 21] += rng.normal(0, 0.1, (6, 3))
+        for weight, accel in ((0.0, 1.0), (0.1, 0.3), (3.0, 3.0)):
+            path = viterbi_path(tracks, np.arange(6), 240.0, weight, 0.0, accel)
+            assert tuple(path) == brute_force(tracks, weight, 240.0, accel)
 
 
 def test_one_better_frame_does_not_switch_a_stretch_does() -> None:

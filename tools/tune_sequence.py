@@ -68,7 +68,7 @@ def rescore(model, runs: list, options: dict) -> None:
 
 
 def judge(model, sets: dict, options: dict, transition: list[float], reading: list[float],
-          taus: list[float], oracle_solve: bool) -> None:
+          accels: list[float], taus: list[float], oracle_solve: bool) -> None:
     """The --judge report (module docstring)."""
     options = {"reading_weight": 1e-9, **options}  # the tracks' reading scores computed
     for name, (vids, _) in sets.items():
@@ -81,12 +81,13 @@ def judge(model, sets: dict, options: dict, transition: list[float], reading: li
                  for s in range(runs[0][3].shape[1])]
         print(f"{name:5s} keyframe PA-MPJPE: oracle {oracle:6.1f} mm  tracks alone "
               f"{' '.join(f'{a:.1f}' for a in alone)}", flush=True)
-        for tau, tw, rw in itertools.product(taus, transition, reading):
-            if (tw, rw) == (transition[0], reading[0]) and len(taus) > 1:
+        for tau, tw, rw, aw in itertools.product(taus, transition, reading, accels):
+            if (tw, rw, aw) == (transition[0], reading[0], accels[0]) and len(taus) > 1:
                 rescore(model, runs, {**options, "reading_sigma": tau})
-            chosen = [e[np.arange(len(keys)), viterbi_path(tracks, keys, ppm, tw, rw)]
+            chosen = [e[np.arange(len(keys)), viterbi_path(tracks, keys, ppm, tw, rw, aw)]
                       for tracks, keys, ppm, e, _ in runs]
-            print(f"  tau {tau:4.2f} transition {tw:5.2f} reading {rw:6.0f}: chosen "
+            print(f"  tau {tau:4.2f} transition {tw:5.2f} reading {rw:6.0f} accel {aw:5.2f}: "
+                  f"chosen "
                   f"{np.mean([np.mean(c) for c in chosen]):6.1f} mm  per stretch "
                   f"{' '.join(f'{np.mean(c):.0f}' for c in chosen)}", flush=True)
         if oracle_solve:
@@ -113,6 +114,7 @@ def main() -> None:
     ap.add_argument("--transition", default="3", help="--judge: transition weights")
     ap.add_argument("--reading", default="0,30,100,300,1000,3000",
                     help="--judge: reading weights")
+    ap.add_argument("--accel", default="0", help="--judge: acceleration weights")
     ap.add_argument("--tau", default="0.1", help="--judge: reading_sigma values (metres)")
     ap.add_argument("--oracle-solve", action="store_true")
     ap.add_argument("--clips", default="0,1,2,3,4,5,6,7",
@@ -144,6 +146,7 @@ def main() -> None:
         judge(model, sets, next(iter(variants.values())),
               [float(x) for x in args.transition.split(",")],
               [float(x) for x in args.reading.split(",")],
+              [float(x) for x in args.accel.split(",")],
               [float(x) for x in args.tau.split(",")], args.oracle_solve)
         return
     for variant, options in variants.items():

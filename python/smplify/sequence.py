@@ -80,6 +80,8 @@ class SequenceOptions:
         each keyframe's fit (pixels² per nat; ``smplify.sequence_start.reading_scores``):
         the 2D error cannot tell a limb's or the body's depth readings apart, the
         initialiser's readings can. 0: off.
+    accel_weight : w_acc of the path's cost on the body's 3D acceleration between keyframes
+        (``smplify.sequence_start.viterbi_path``). 0: off.
     start_refit_every : the start's online track refits from the learned initialiser's
         readings every this many keyframes (its ``track_refit_every``: the track sees only
         keyframes; 3 keyframes = 9 frames at ``keyframe_step`` 3); 0: never.
@@ -101,13 +103,15 @@ class SequenceOptions:
     keyframe_step: int = 3
     transition_weight: float = 3.0
     reading_weight: float = 0.0
+    accel_weight: float = 0.0
     start_refit_every: int = 10
     start_anchor_every: int = 3
     window: int = 0
 
     def __post_init__(self) -> None:
         for name in ("temporal_orient_weight", "temporal_pose_weight", "temporal_transl_weight",
-                     "swap_margin", "transition_weight", "reading_weight"):
+                     "swap_margin", "transition_weight", "reading_weight",
+                     "accel_weight"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
                     or not np.isfinite(value) or value < 0:
@@ -367,7 +371,8 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
     if options.reading_weight > 0:
         reading_scores(tracks, keys, settings, xy, conf)
     path = viterbi_path(tracks, keys, focal_length / max(depth, 1e-3),
-                        options.transition_weight, options.reading_weight)
+                        options.transition_weight, options.reading_weight,
+                        options.accel_weight)
     num_frames, num_keypoints = conf.shape
     pose, transl = np.zeros((num_frames, 72)), np.zeros((num_frames, 3))
     keypoints_2d = np.zeros((num_frames, num_keypoints, 2))

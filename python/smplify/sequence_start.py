@@ -231,27 +231,61 @@ def reading_scores(tracks: list[Track], keyframes: np.ndarray, settings: Any,
 
 
 def viterbi_path(tracks: list[Track], keyframes: np.ndarray, pixels_per_metre: float,
-                 transition_weight: float, reading_weight: float = 0.0) -> np.ndarray:
+                 transition_weight: float, reading_weight: float = 0.0,
+                 accel_weight: float = 0.0) -> np.ndarray:
     """(len(keyframes),) the index of the track chosen at each keyframe (module docstring);
-    only keyframes some track fitted are given (the caller drops the others)."""
+    only keyframes some track fitted are given (the caller drops the others).
+
+    ``accel_weight`` w_acc > 0 adds w_acc Σ_k mean_j ‖(f / Z)(P(s_k) − 2 P(s_{k−1}) +
+    P(s_{k−2}))_j‖² (the body's 3D acceleration between keyframes, pixels²) to the path's
+    cost: dynamic programming over pairs of consecutive states, O(K · S³)."""
     num = len(tracks)
     data = np.array([[tr.data[t] + reading_weight * tr.reading[t] for tr in tracks]
                      for t in keyframes])  # (K, S)
     rel = np.array([[tr.joints[t] - tr.joints[t, :1] for tr in tracks] for t in keyframes])
+
+    def squared(d: np.ndarray) -> np.ndarray:
+        """Mean over joints of ‖d‖² in pixels (the last two axes: joints, xyz); inf if NaN."""
+        out = np.mean(np.sum(d**2, axis=-1), axis=-1) * pixels_per_metre**2
+        return np.where(np.isfinite(out), out, np.inf)
+
+    if accel_weight > 0 and len(keyframes) > 2:
+        return _viterbi_pairs(data, rel, squared, transition_weight, accel_weight)
     cost = data[0].copy()
     back = np.zeros((len(keyframes), num), dtype=int)
     for k in range(1, len(keyframes)):
         # (S_prev, S_next) mean squared joint displacement in pixels.
-        d = rel[k - 1][:, None] - rel[k][None, :]
-        move = np.mean(np.sum(d**2, axis=-1), axis=-1) * pixels_per_metre**2
-        move = np.where(np.isfinite(move), move, np.inf)
-        total = cost[:, None] + transition_weight * move
+        total = cost[:, None] + transition_weight * squared(rel[k - 1][:, None] - rel[k][None, :])
         back[k] = np.argmin(total, axis=0)
         cost = total[back[k], np.arange(num)] + data[k]
     path = np.empty(len(keyframes), dtype=int)
     path[-1] = int(np.argmin(cost))
     for k in range(len(keyframes) - 1, 0, -1):
         path[k - 1] = back[k, path[k]]
+    return path
+
+
+def _viterbi_pairs(data: np.ndarray, rel: np.ndarray, squared: Any, transition_weight: float,
+                   accel_weight: float) -> np.ndarray:
+    """:func:`viterbi_path` with the acceleration term: the DP's state at keyframe k is the
+    pair (s_{k−1}, s_k). data (K, S), rel (K, S, 24, 3)."""
+    num_keys, num = data.shape
+    # cost[i, j]: the best path ending in states i at k − 1 and j at k.
+    cost = data[0][:, None] + data[1][None, :] + \
+        transition_weight * squared(rel[0][:, None] - rel[1][None, :])
+    back = np.zeros((num_keys, num, num), dtype=int)  # back[k][j, l]: the best i
+    for k in range(2, num_keys):
+        move = squared(rel[k - 1][:, None] - rel[k][None, :])  # (j, l)
+        accel = squared(rel[k - 2][:, None, None] - 2 * rel[k - 1][None, :, None]
+                        + rel[k][None, None, :])  # (i, j, l)
+        total = cost[:, :, None] + accel_weight * accel  # (i, j, l)
+        back[k] = np.argmin(total, axis=0)
+        best = np.take_along_axis(total, back[k][None], axis=0)[0]
+        cost = best + transition_weight * move + data[k][None, :]
+    path = np.empty(num_keys, dtype=int)
+    path[-2], path[-1] = np.unravel_index(int(np.argmin(cost)), cost.shape)
+    for k in range(num_keys - 1, 1, -1):
+        path[k - 2] = back[k, path[k - 1], path[k]]
     return path
 
 
