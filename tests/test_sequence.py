@@ -75,6 +75,8 @@ def test_bad_input_raises_clear_errors(model) -> None:
         smplify.fit_sequence(np.ones((3, 17, 3)), reading_weight=-1.0, **fmt)
     with pytest.raises(ValueError, match="initial_tracks"):
         smplify.fit_sequence(np.ones((3, 17, 3)), initial_tracks=("sideways",), **fmt)
+    with pytest.raises(ValueError, match="forward track"):
+        smplify.fit_sequence(np.ones((3, 17, 3)), initial_tracks=("reverse", "backward"), **fmt)
     with pytest.raises(TypeError):
         smplify.fit_sequence(np.ones((3, 17, 3)), no_such_option=1, **fmt)
 

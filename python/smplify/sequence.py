@@ -124,6 +124,9 @@ class SequenceOptions:
                 or any(k not in TRACK_KINDS for k in tracks):
             raise ValueError(f"initial_tracks: expected a non-empty tuple of names from "
                              f"{TRACK_KINDS}, got {tracks!r}")
+        if "backward" in tracks and not {"plain", "online"} & set(tracks):
+            raise ValueError(f"initial_tracks: 'backward' starts from the last fit of a "
+                             f"forward track ('plain' or 'online'), got {tracks!r}")
         for name in ("sequence_iterations", "swap_rounds", "keyframe_step",
                      "start_refit_every", "start_anchor_every", "window"):
             value = getattr(self, name)

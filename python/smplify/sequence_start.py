@@ -17,13 +17,17 @@ keyframes are cheap to run, and they land in different readings in different str
 Each track fits only every ``step``-th observed frame (the keyframes; the joint solve fills
 the frames between). At every keyframe each track's fit is a state; the path minimises
 
-    Σ_k E_data(s_k) + w_tr Σ_k mean_j ‖(f / Z) (P(s_k)_j − P(s_{k−1})_j)‖²
+    Σ_k [E_data(s_k) + w_R R(s_k)] + w_tr Σ_k mean_j ‖(f / Z) (P(s_k)_j − P(s_{k−1})_j)‖²
+      + w_acc Σ_k mean_j ‖(f / Z) (P(s_k) − 2 P(s_{k−1}) + P(s_{k−2}))_j‖²
 
 over the states s_k: E_data the robust 2D error Σ w ρ(‖x̂ − x‖; σ = ``selection_sigma``)
 of the state's keypoints against its labelling of the detections (pixels²), P the 24 joints
 relative to the pelvis in the camera frame (metres: a limb's depth reading and the body's
 facing change them, a shift in depth does not), f / Z pixels per metre at the person, w_tr
-``transition_weight``. Dynamic programming (Viterbi) over the keyframes, O(K · S²).
+``transition_weight``; R the learned initialiser's reading score (:func:`reading_scores`,
+nats) and w_R ``reading_weight``, w_acc ``accel_weight`` (both 0 by default: measured in
+docs/video.md, "A judge that reads depth"). Dynamic programming (Viterbi) over the
+keyframes, O(K · S²) (O(K · S³) with w_acc > 0: over pairs of states).
 """
 
 from __future__ import annotations
