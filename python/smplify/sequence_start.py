@@ -41,7 +41,6 @@ from . import anchor, initializer, online
 from .errors import KeypointError
 from .fitting import Fitter
 from .left_right import LIMB_PARTS, limb_swap_index, mirror_index
-from .reference.selection import reading_score
 from .result import FitResult
 
 #: Kinds of candidate track (module docstring).
@@ -219,6 +218,10 @@ def reading_scores(tracks: list[Track], keyframes: np.ndarray, settings: Any,
     The readings are of the labels as given, the same for every track: the initialiser was
     trained on detections with left/right swaps and reads the body through them, while
     readings of a track's own relabelling would agree with that track whichever it is."""
+    # The NumPy twin of cpp/reading_score.h (R enters no solve); imported here so that
+    # ``import smplify`` does not load smplify.reference (it loads on first use).
+    from .reference.selection import reading_score
+
     if not initializer.ships_for(settings.format.name):
         return
     sigma = settings.options.reading_sigma
