@@ -32,11 +32,14 @@ FORMAT = "coco17"
 #: The defaults beside the judges measured in session 9 (tuning-clip figures: docs/video.md).
 VARIANTS = {"defaults": {},
             "reading score": {"reading_weight": 2000.0},
+            "acceleration": {"transition_weight": 0.0, "accel_weight": 0.03},
             "online + backward": {"initial_tracks": ("online", "backward")},
             "online + backward, reading score": {"initial_tracks": ("online", "backward"),
                                                  "reading_weight": 2000.0}}
-#: (first frame, last frame + 1, detector seed of clip 0) of each set.
-SETS = {"bench_video": (120, 240, 100), "short stretches": (30, 60, 40)}
+#: (first frame, last frame + 1, detector seed of clip 0) of each set: bench_video's, the
+#: tests' short stretches, and (``--sets``) the same clips under other detector seeds.
+SETS = {"bench_video": (120, 240, 100), "short stretches": (30, 60, 40),
+        "frames 0-120 seed 200": (0, 120, 200), "frames 120-240 seed 300": (120, 240, 300)}
 SEQUENCE_FIELDS = {f.name for f in fields(sequence.SequenceOptions)}
 
 
@@ -78,6 +81,8 @@ def keyframe_scores(errors: np.ndarray, path: np.ndarray) -> dict[str, object]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--variants", default=None, help="JSON: name -> fit_sequence options")
+    ap.add_argument("--sets", default="bench_video,short stretches",
+                    help=f"comma-separated, of: {', '.join(SETS)}")
     ap.add_argument("--output", type=Path,
                     default=Path(__file__).resolve().parent / "results" / "sequence_judge.json")
     args = ap.parse_args()
@@ -85,7 +90,8 @@ def main() -> None:
     model = smplify.load_model("open")
     sequences = sv.load_sequences(SEQUENCES)
     out: dict[str, dict] = {}
-    for set_name, (a, b, seed) in SETS.items():
+    for set_name in args.sets.split(","):
+        a, b, seed = SETS[set_name]
         videos = [sv.make_video(model, s, FORMAT, np.random.default_rng(seed + c),
                                 frames=slice(a, b)) for c, s in enumerate(sequences)]
         for name, options in variants.items():

@@ -77,6 +77,18 @@ def test_path_with_the_acceleration_term_is_the_brute_force_minimum() -> None:
             assert tuple(path) == brute_force(tracks, weight, 240.0, accel)
 
 
+def test_a_state_without_a_fit_is_never_on_the_path_whatever_the_weights() -> None:
+    """A track that could not fit a keyframe (data inf, joints NaN): 0 · inf must not turn
+    into NaN in the path's cost (which np.argmin would take for the minimum)."""
+    rng = np.random.default_rng(6)
+    tracks = [track(rng.uniform(0, 400, 8), reach) for reach in (0.0, 0.4)]
+    tracks[1].data[3], tracks[1].joints[3] = np.inf, np.nan
+    tracks[0].data[5], tracks[0].joints[5] = np.inf, np.nan
+    for weight, accel in ((0.0, 0.0), (0.0, 0.03), (3.0, 0.0), (3.0, 0.03)):
+        path = viterbi_path(tracks, np.arange(8), 240.0, weight, 0.0, accel)
+        assert path[3] == 0 and path[5] == 1, (weight, accel, path)
+
+
 def test_one_better_frame_does_not_switch_a_stretch_does() -> None:
     a = np.full(T, 100.0)
     b = np.full(T, 110.0)

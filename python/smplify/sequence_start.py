@@ -251,10 +251,14 @@ def viterbi_path(tracks: list[Track], keyframes: np.ndarray, pixels_per_metre: f
                      for t in keyframes])  # (K, S)
     rel = np.array([[tr.joints[t] - tr.joints[t, :1] for tr in tracks] for t in keyframes])
 
-    def squared(d: np.ndarray) -> np.ndarray:
-        """Mean over joints of ‖d‖² in pixels (the last two axes: joints, xyz); inf if NaN."""
+    def squared(d: np.ndarray, weight: float) -> np.ndarray:
+        """weight × the mean over joints of ‖d‖² in pixels (the last two axes: joints, xyz);
+        inf where a state has no fit (NaN), but 0 for weight 0 (0 · inf would be NaN: an
+        unfitted state's own data term, inf, keeps the path off it)."""
+        if weight == 0:
+            return np.zeros(d.shape[:-2])
         out = np.mean(np.sum(d**2, axis=-1), axis=-1) * pixels_per_metre**2
-        return np.where(np.isfinite(out), out, np.inf)
+        return weight * np.where(np.isfinite(out), out, np.inf)
 
     if accel_weight > 0 and len(keyframes) > 2:
         return _viterbi_pairs(data, rel, squared, transition_weight, accel_weight)
@@ -262,7 +266,7 @@ def viterbi_path(tracks: list[Track], keyframes: np.ndarray, pixels_per_metre: f
     back = np.zeros((len(keyframes), num), dtype=int)
     for k in range(1, len(keyframes)):
         # (S_prev, S_next) mean squared joint displacement in pixels.
-        total = cost[:, None] + transition_weight * squared(rel[k - 1][:, None] - rel[k][None, :])
+        total = cost[:, None] + squared(rel[k - 1][:, None] - rel[k][None, :], transition_weight)
         back[k] = np.argmin(total, axis=0)
         cost = total[back[k], np.arange(num)] + data[k]
     path = np.empty(len(keyframes), dtype=int)
@@ -275,20 +279,21 @@ def viterbi_path(tracks: list[Track], keyframes: np.ndarray, pixels_per_metre: f
 def _viterbi_pairs(data: np.ndarray, rel: np.ndarray, squared: Any, transition_weight: float,
                    accel_weight: float) -> np.ndarray:
     """:func:`viterbi_path` with the acceleration term: the DP's state at keyframe k is the
-    pair (s_{k−1}, s_k). data (K, S), rel (K, S, 24, 3)."""
+    pair (s_{k−1}, s_k). data (K, S), rel (K, S, 24, 3); ``squared(d, weight)`` the weighted
+    mean squared joint difference (pixels²)."""
     num_keys, num = data.shape
     # cost[i, j]: the best path ending in states i at k − 1 and j at k.
     cost = data[0][:, None] + data[1][None, :] + \
-        transition_weight * squared(rel[0][:, None] - rel[1][None, :])
+        squared(rel[0][:, None] - rel[1][None, :], transition_weight)
     back = np.zeros((num_keys, num, num), dtype=int)  # back[k][j, l]: the best i
     for k in range(2, num_keys):
-        move = squared(rel[k - 1][:, None] - rel[k][None, :])  # (j, l)
+        move = squared(rel[k - 1][:, None] - rel[k][None, :], transition_weight)  # (j, l)
         accel = squared(rel[k - 2][:, None, None] - 2 * rel[k - 1][None, :, None]
-                        + rel[k][None, None, :])  # (i, j, l)
-        total = cost[:, :, None] + accel_weight * accel  # (i, j, l)
+                        + rel[k][None, None, :], accel_weight)  # (i, j, l)
+        total = cost[:, :, None] + accel  # (i, j, l)
         back[k] = np.argmin(total, axis=0)
         best = np.take_along_axis(total, back[k][None], axis=0)[0]
-        cost = best + transition_weight * move + data[k][None, :]
+        cost = best + move + data[k][None, :]
     path = np.empty(num_keys, dtype=int)
     path[-2], path[-1] = np.unravel_index(int(np.argmin(cost)), cost.shape)
     for k in range(num_keys - 1, 1, -1):
