@@ -2,6 +2,7 @@
 
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/bench_real_video.py
         [--videos vtest sports2d] [--methods per-frame online sequence] [--tracks 4]
+        [--sequence-without-3d]
 
 Videos (``benchmarks/real_videos.py``; fetched at run time, never committed): OpenCV's
 ``vtest.avi`` (pedestrians ~100 px tall, 10 fps; its first 200 frames) and the demo of the
@@ -17,8 +18,9 @@ are fitted, format mediapipe33, the image diagonal as focal length, one thread:
   track);
 - ``sequence``: ``smplify.fit_sequence`` on the track's frames (unseen ones at confidence 0).
 
-The per-frame fit and the online Fitter get MediaPipe's world landmarks as ``keypoints_3d``
-(as the front end passes them); ``fit_sequence`` takes no 3D keypoints.
+Every method gets MediaPipe's world landmarks as ``keypoints_3d`` (as the front end passes
+them; ``fit_sequence`` as (T, 33, 3), NaN on unseen frames); ``--sequence-without-3d`` fits
+the sequence without them (as before fit_sequence took them).
 
 Measures (``benchmarks/real_video_metrics.py``), per method, summed or pooled over the tracks:
 facing turns > 90° between consecutive frames (per 100 frames), pelvis depth jumps > 0.5 m a
@@ -80,13 +82,16 @@ def _camera(res: object) -> np.ndarray:
 
 
 def fit_frames(track: Track, image_size: tuple[int, int], fps: float, model: object,
-               method: str, options: dict[str, object]) -> dict[str, np.ndarray]:
-    """One method's output per frame of ``track`` (see the module docstring)."""
+               method: str, options: dict[str, object], sequence_3d: bool = True
+               ) -> dict[str, np.ndarray]:
+    """One method's output per frame of ``track`` (see the module docstring);
+    ``sequence_3d``: fit_sequence gets the world landmarks."""
     n = len(track.seen)
     out = _empty(n)
     if method == "sequence":
         start = time.process_time()
         seq = smplify.fit_sequence(track.keypoints, FORMAT, image_size, model=model,
+                                   keypoints_3d=track.world if sequence_3d else None,
                                    threads=1, **options)
         out["cpu_ms"][:] = 1000 * (time.process_time() - start) / n
         for key in ("global_orient", "body_pose", "transl", "joints"):
@@ -175,6 +180,8 @@ def main() -> None:
     parser.add_argument("--tracks", type=int, default=4, help="longest tracks per video")
     parser.add_argument("--options", type=json.loads, default={},
                         help="extra fit options as JSON, for every method fitted now")
+    parser.add_argument("--sequence-without-3d", action="store_true",
+                        help="fit_sequence without the world landmarks")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     model = smplify.load_model("open")
@@ -190,7 +197,7 @@ def main() -> None:
                 path = fits_path(video, track.id, method)
                 if method in args.methods:
                     out = fit_frames(track, found.image_size, found.fps, model, method,
-                                     args.options)
+                                     args.options, not args.sequence_without_3d)
                     np.savez(path, first=track.first, **out)
                 elif path.is_file():
                     with np.load(path) as z:

@@ -10,6 +10,8 @@
 #include <ceres/ceres.h>
 
 #include "block_banded.h"
+#include "relative_keypoint_term.h"
+#include "stage_terms.h"
 
 namespace smplify {
 namespace {
@@ -335,6 +337,22 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
     std::vector<int> ids;
     Eigen::VectorXd data_weights;
     DataKeypoints(observations[t], &ids, &data_weights);
+    // E_3D over the data term's keypoints with a finite 3D target (none: no row).
+    std::vector<int> ids_3d;
+    MatX3 targets_3d;
+    Eigen::VectorXd weights_3d;
+    if (observations[t].keypoints_3d_weight > 0.0) {
+      RelativeKeypoints(observations[t], ids, data_weights, &ids_3d, &targets_3d, &weights_3d);
+    }
+    if (!ids_3d.empty()) {
+      residuals.push_back({t, "keypoints_3d",
+                           std::make_unique<RelativeKeypointCost>(
+                               evaluation.frame(t), std::move(ids_3d), std::move(targets_3d),
+                               std::move(weights_3d), context.options.keypoints_3d_sigma,
+                               observations[t].keypoints_3d_weight, num_betas),
+                           {p.global_orient.data(), p.body_pose.data(), betas.data(),
+                            p.transl.data()}});
+    }
     if (!ids.empty()) {
       ++observed;
       residuals.push_back({t, "data",
@@ -414,6 +432,7 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
     if (r.term == "pose") energies.pose = e;
     if (r.term == "angle") energies.angle = e;
     if (r.term == "interpenetration") energies.interpenetration = e;
+    if (r.term == "keypoints_3d") energies.keypoints_3d = e;
     if (r.term == "temporal") report.temporal_energies(r.frame) += e;
   }
   const int num_keypoints = context.targets.size();

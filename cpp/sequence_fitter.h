@@ -2,8 +2,12 @@
 // shape β, each frame's SMPLify terms at the last stage's weights, and temporal smoothness
 // terms (temporal_term.h) on every three consecutive frames:
 //
-//   E = Σ_t [E_J,t + λ_θ² E_θ,t + λ_a² E_a,t + λ_sp² E_sp,t] + (λ_β √T_obs)² E_β + Σ_t E_T,t
+//   E = Σ_t [E_J,t + λ_θ² E_θ,t + λ_a² E_a,t + λ_sp² E_sp,t + E_3D,t] + (λ_β √T_obs)² E_β
+//       + Σ_t E_T,t
 //
+// E_3D,t: the relative 3D keypoint term of a frame given 3D keypoints (relative_keypoint_term.h,
+// the single-frame fit's, at the observation's keypoints_3d_weight λ_3D; none for a frame
+// without, or with fewer than two finite 3D keypoints among its data term's).
 // T_obs: frames with at least one keypoint of weight > 0. The shape prior's weight grows
 // with √T_obs so that prior and data keep the ratio of a single-frame fit (T_obs frames'
 // data terms constrain the one β). A frame without keypoints keeps its priors and the
@@ -39,8 +43,9 @@ struct SequenceOptions {
 struct SequenceReport {
   Eigen::VectorXd betas;                 // the shared β
   std::vector<BodyParameters> frames;    // per frame (each with betas = the shared β)
-  std::vector<TermEnergies> energies;    // per frame: data, pose, angle, interpenetration
-                                         // (shape 0 here; the shared E_β is `shape_energy`)
+  std::vector<TermEnergies> energies;    // per frame: data, pose, angle, interpenetration,
+                                         // keypoints_3d (shape 0 here; the shared E_β is
+                                         // `shape_energy`)
   Eigen::VectorXd temporal_energies;     // per frame t: ‖r_T‖² of the triple centred on t
   double shape_energy = 0.0;             // (λ_β √T_obs)² ‖β‖²
   int num_observed = 0;                  // T_obs

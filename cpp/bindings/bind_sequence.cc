@@ -1,6 +1,7 @@
 // Python bindings of the offline sequence fit and of the temporal term: convert NumPy to the
 // core's structs, release the GIL around the solve, convert the report back to a dict.
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,9 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
                          const Eigen::VectorXd& initial_betas, const RowMatrix& initial_transl,
                          const Eigen::Vector3d& temporal_weights, int max_iterations,
                          double function_tolerance, bool iterative,
-                         const std::vector<int>& fixed_frames, bool hold_betas) {
+                         const std::vector<int>& fixed_frames, bool hold_betas,
+                         const std::optional<RowMatrix>& keypoints_3d,
+                         double keypoints_3d_weight) {
   const Fitter& fitter = CoreFitter(py_fitter);
   const auto num_frames = weights.rows();
   const auto num_keypoints = weights.cols();
@@ -42,6 +45,9 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
           "initial_pose must be T x 72");
   Require(initial_transl.rows() == num_frames && initial_transl.cols() == 3,
           "initial_transl must be T x 3");
+  Require(!keypoints_3d ||
+              (keypoints_3d->rows() == num_frames * num_keypoints && keypoints_3d->cols() == 3),
+          "keypoints_3d must be None or (T * K) x 3 with weights T x K");
   std::vector<Observation> observations(num_frames);
   std::vector<BodyParameters> initial(num_frames);
   for (Eigen::Index t = 0; t < num_frames; ++t) {
@@ -51,6 +57,8 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
     o.confidence = o.weights;
     o.camera.focal_length = focal_length;
     o.camera.center = center;
+    if (keypoints_3d) o.keypoints_3d = keypoints_3d->middleRows(t * num_keypoints, num_keypoints);
+    o.keypoints_3d_weight = keypoints_3d_weight;
     initial[t] = ToParameters(initial_pose.row(t).transpose(), initial_betas,
                               initial_transl.row(t).transpose());
   }
@@ -66,18 +74,20 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
     py::gil_scoped_release release;
     r = FitSequence(fitter, observations, initial, options);
   }
-  RowMatrix pose(num_frames, kPoseSize), transl(num_frames, 3), energies(num_frames, 5);
+  RowMatrix pose(num_frames, kPoseSize), transl(num_frames, 3), energies(num_frames, 6);
   for (Eigen::Index t = 0; t < num_frames; ++t) {
     pose.row(t) = r.frames[t].Pose().transpose();
     transl.row(t) = r.frames[t].transl.transpose();
     const TermEnergies& e = r.energies[t];
-    energies.row(t) << e.data, e.pose, e.angle, e.interpenetration, r.temporal_energies(t);
+    energies.row(t) << e.data, e.pose, e.angle, e.interpenetration, r.temporal_energies(t),
+        e.keypoints_3d;
   }
   py::dict d;
   d["betas"] = r.betas;
   d["pose"] = pose;
   d["transl"] = transl;
-  d["energies"] = energies;  // columns: data, pose, angle, interpenetration, temporal
+  d["energies"] = energies;  // columns: data, pose, angle, interpenetration, temporal,
+                             // keypoints_3d
   d["shape_energy"] = r.shape_energy;
   d["num_observed"] = r.num_observed;
   d["iterations"] = r.iterations;
@@ -101,8 +111,10 @@ void BindSequence(py::module_& m) {
         py::arg("initial_betas"), py::arg("initial_transl"), py::arg("temporal_weights"),
         py::arg("max_iterations"), py::arg("function_tolerance"), py::arg("iterative") = false,
         py::arg("fixed_frames") = std::vector<int>(), py::arg("hold_betas") = false,
+        py::arg("keypoints_3d") = py::none(), py::arg("keypoints_3d_weight") = 0.0,
         "One sparse solve over a sequence (shared betas, per-frame terms at the fitter's last "
-        "stage, temporal terms; fixed_frames and, with hold_betas, β held at their start); "
+        "stage, temporal terms; fixed_frames and, with hold_betas, β held at their start; "
+        "keypoints_3d (T * K) x 3, NaN rows unknown: each frame's E_3D at keypoints_3d_weight); "
         "returns a dict of stacked parameters, energies and report.");
   m.def(
       "block_banded_solve",

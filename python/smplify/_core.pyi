@@ -317,14 +317,16 @@ def fit_sequence(fitter: Fitter, keypoints: ArrayLike, weights: ArrayLike, focal
                  center: ArrayLike, initial_pose: ArrayLike, initial_betas: ArrayLike,
                  initial_transl: ArrayLike, temporal_weights: ArrayLike, max_iterations: int,
                  function_tolerance: float, iterative: bool = False,
-                 fixed_frames: Sequence[int] = (), hold_betas: bool = False
+                 fixed_frames: Sequence[int] = (), hold_betas: bool = False,
+                 keypoints_3d: ArrayLike | None = None, keypoints_3d_weight: float = 0.0
                  ) -> dict[str, object]:
     """One sparse solve over T frames (cpp/sequence_fitter.h): keypoints (T·K, 2), weights
     (T, K), initial_pose (T, 72), initial_betas (B,), initial_transl (T, 3), temporal_weights
     (λ_R, λ_θ, λ_γ); iterative: conjugate gradients even where a sparse Cholesky exists
     (what a Ceres without a sparse back end runs); fixed_frames: frames held at their start;
     hold_betas: β held at initial_betas. Returns a dict: betas, pose (T, 72),
-    transl (T, 3), energies (T, 5: data, pose, angle, interpenetration, temporal),
+    transl (T, 3), energies (T, 6: data, pose, angle, interpenetration, temporal,
+    keypoints_3d),
     shape_energy, num_observed, iterations,
     termination, initial_cost, final_cost, joints (T·24, 3), keypoints (T·K, 3), seconds,
     linear_solver_seconds, evaluation_seconds, solver."""

@@ -38,13 +38,15 @@ import numpy as np
 from . import sequence_windows
 from .errors import KeypointError, SmplifyError
 from .fitting import Fitter, _shared_core_fitter
-from .keypoints import get_format, validate_keypoints
+from .keypoints import get_format, validate_keypoints, validate_keypoints_3d
+from .left_right import mirror_index
 from .problem import build_problem
 from .result import Camera
 from .sequence_start import (
     TRACK_KINDS,
     best_labelling,
     first_fit,
+    frame_3d,
     hypotheses,
     interpolate,
     label_between,
@@ -151,7 +153,8 @@ class SequenceResult:
     keypoints_3d : (T, K, 3) the model's keypoints of the format (NaN where it has none).
     keypoints_2d : (T, K, 2) those projected, pixels.
     energy : dict of (T,) arrays per frame: data, pose, angle, interpenetration, temporal
-        (the triple centred on the frame); and "shape": the shared shape prior's energy.
+        (the triple centred on the frame), keypoints_3d (E_3D; 0 without 3D keypoints); and
+        "shape": the shared shape prior's energy.
     observed : (T,) bool, frames with at least one keypoint.
     faces : (F, 3) the model's triangles.
     summary : dict: seconds (total, init, solve), iterations, solves, termination,
@@ -187,7 +190,7 @@ class SequenceResult:
 
 def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
                  focal_length: float | None = None, model: Any = "open", prior: Any = "open",
-                 **options: Any) -> SequenceResult:
+                 keypoints_3d: Any = None, **options: Any) -> SequenceResult:
     """Fit one person through a video: shared shape, smooth motion (module docstring).
 
     Parameters
@@ -199,6 +202,12 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
     focal_length : pixels, or None for the default 5000 (SPEC §2).
     model : "open", a path, or a loaded model.
     prior : "open", a path, or a loaded prior.
+    keypoints_3d : (T, K, 3) metres, or None. The detector's own 3D keypoints per frame
+        (e.g. MediaPipe's world landmarks) in camera-aligned axes (x right, y down, z away),
+        any origin per frame; NaN rows (or whole NaN frames) where unknown. Each frame with
+        at least two known gets the robust relative 3D term E_3D of :func:`smplify.fit`
+        (``keypoints_3d_weight``, ``keypoints_3d_sigma``), in the start's per-frame fits and
+        in the joint solve, relabelled with its 2D keypoints.
     **options : fields of :class:`SequenceOptions` and of :class:`smplify.FitOptions` (the
         latter for the per-frame fits and the per-frame terms).
 
@@ -209,7 +218,8 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
     Raises
     ------
     KeypointError (a ValueError) : keypoints not (T, K, 3)/(T, K, 2) for the format, T = 0,
-        bad values, every frame empty, or no frame with a torso to start from.
+        bad values, every frame empty, or no frame with a torso to start from; keypoints_3d
+        not (T, K, 3) or with infinite or absurd values.
     ValueError / TypeError : bad format, image size, focal length or options.
     """
     start = time.perf_counter()
@@ -218,6 +228,7 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
     fit_options = {k: v for k, v in options.items() if k not in names}
     fmt = get_format(format)
     xy, conf = _validate(keypoints, fmt)
+    points_3d = _validate_3d(keypoints_3d, fmt, len(xy))
     observed = conf.max(axis=1) > 0
     if not observed.any():
         raise KeypointError("keypoints: every frame has all confidences zero; nothing to fit")
@@ -237,7 +248,7 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
     labellings = hypotheses(fmt.name)
     pose, betas, transl, perm, depth, start_summary = _start(
         make_fitter, xy, conf, observed, format_weights, labellings, seq_options,
-        fitter._settings, camera.focal_length, fitter.options.selection_sigma)
+        fitter._settings, camera.focal_length, fitter.options.selection_sigma, points_3d)
     init_seconds = time.perf_counter() - start
 
     scale = camera.focal_length / max(depth, 1e-3)  # pixels per metre at the person
@@ -262,7 +273,8 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
             solve_core, frame_xy, weights, float(camera.focal_length),
             np.asarray(camera.center, dtype=np.float64), pose, betas, transl, temporal,
             seq_options.sequence_iterations, seq_options.linear_solver == "iterative",
-            seq_options.window)
+            seq_options.window, _relabelled_3d(points_3d, perm, mirror_index(fmt.name)),
+            float(fitter.options.keypoints_3d_weight))
         solves += 1
         for key in totals:
             totals[key] += report[key]
@@ -291,7 +303,8 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
         keypoints_2d=camera.project(keypoints_3d),
         energy={"data": energy_rows[:, 0], "pose": energy_rows[:, 1],
                 "angle": energy_rows[:, 2], "interpenetration": energy_rows[:, 3],
-                "temporal": energy_rows[:, 4], "shape": float(report["shape_energy"])},
+                "temporal": energy_rows[:, 4], "keypoints_3d": energy_rows[:, 5],
+                "shape": float(report["shape_energy"])},
         observed=observed, faces=fitter.model.faces,
         summary={"seconds": time.perf_counter() - start, "init_seconds": init_seconds,
                  "solve_seconds": totals["seconds"],
@@ -329,10 +342,50 @@ def _validate(keypoints: Any, fmt: Any) -> tuple[np.ndarray, np.ndarray]:
     return xy, conf
 
 
+def _validate_3d(keypoints_3d: Any, fmt: Any, num_frames: int) -> np.ndarray | None:
+    """(T, K, 3) the detector's 3D keypoints checked frame by frame (NaN rows unknown), or
+    None."""
+    if keypoints_3d is None:
+        return None
+    try:
+        arr = np.asarray(keypoints_3d, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"keypoints_3d: expected None or a numeric ({num_frames}, "
+                        f"{fmt.num_keypoints}, 3) array, got {type(keypoints_3d).__name__}"
+                        ) from err
+    if arr.shape != (num_frames, fmt.num_keypoints, 3):
+        raise KeypointError(f"keypoints_3d: expected shape (T, K, 3) = ({num_frames}, "
+                            f"{fmt.num_keypoints}, 3) for {num_frames} frames of format "
+                            f"{fmt.name!r} (x, y, z in metres, NaN where unknown), got "
+                            f"{arr.shape}")
+    out = np.empty_like(arr)
+    for t, frame in enumerate(arr):
+        try:
+            out[t] = validate_keypoints_3d(frame, fmt)
+        except KeypointError as err:
+            raise KeypointError(f"frame {t}: {err}") from err
+    return out
+
+
+def _relabelled_3d(points_3d: np.ndarray | None, perm: np.ndarray, mirror: np.ndarray
+                   ) -> np.ndarray | None:
+    """(T, K, 3) each frame's 3D keypoints relabelled as its 2D ones (``perm`` (T, K);
+    :func:`smplify.sequence_start.frame_3d`), NaN for a frame with fewer than two known;
+    None without 3D keypoints."""
+    if points_3d is None:
+        return None
+    out = np.full_like(points_3d, np.nan)
+    for t in range(len(points_3d)):
+        points = frame_3d(points_3d, t, perm[t], mirror)
+        if points is not None:
+            out[t] = points
+    return out
+
+
 def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
            observed: np.ndarray, format_weights: np.ndarray, labellings: list[np.ndarray],
            options: SequenceOptions, settings: Any, focal_length: float,
-           selection_sigma: float
+           selection_sigma: float, points_3d: np.ndarray | None = None
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, dict[str, Any]]:
     """The joint solve's start (:mod:`smplify.sequence_start`): the candidate tracks through
     every ``keyframe_step``-th observed frame (and the last), one path through their fits by
@@ -341,7 +394,9 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
 
     Returns pose (T, 72), betas (B,) (the median of the path's), transl (T, 3), the
     labelling per frame (T, K) (the path's; as labelled between keyframes), the person's
-    median depth Z (metres) and a summary (tracks, switches between them).
+    median depth Z (metres) and a summary (tracks, switches between them). points_3d:
+    (T, K, 3) the detector's 3D keypoints (NaN where unknown) or None, given to the tracks'
+    fits.
     """
     frames = np.flatnonzero(observed)
     keyframes = np.union1d(frames[::options.keyframe_step], frames[-1:])
@@ -350,9 +405,9 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
                    "track_anchor": options.start_anchor_every}
     first = None
     if any(kind != "reverse" for kind in options.initial_tracks):
-        first = first_fit(make_fitter, xy, conf, keyframes)
+        first = first_fit(make_fitter, xy, conf, keyframes, points_3d)
     run = {kind: run_track(kind, make_fitter, xy, conf, keyframes, format_weights, labellings,
-                           options.swap_margin, first)
+                           options.swap_margin, first, points_3d)
            for kind in options.initial_tracks
            if kind == "reverse" or (first is not None and kind != "backward")}
     if "backward" in options.initial_tracks:
@@ -361,7 +416,7 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
         if forward:
             run["backward"] = run_track("backward", make_fitter, xy, conf, keyframes,
                                         format_weights, labellings, options.swap_margin,
-                                        forward[0].last)
+                                        forward[0].last, points_3d)
     kinds = [kind for kind in options.initial_tracks if kind in run]  # the tracks that ran
     tracks = [run[kind] for kind in kinds]
     fitted = np.any([tr.fitted for tr in tracks], axis=0)

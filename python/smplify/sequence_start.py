@@ -109,17 +109,40 @@ def best_labelling(predicted: np.ndarray, xy: np.ndarray, conf: np.ndarray,
     return perms[best] if costs[best] < margin * costs[0] else perms[0]
 
 
+def frame_3d(points_3d: np.ndarray | None, t: int, perm: np.ndarray | None = None,
+             mirror: np.ndarray | None = None) -> np.ndarray | None:
+    """Frame t's detector 3D keypoints (K, 3) relabelled by ``perm`` (K,) (None: as given),
+    or None where the sequence has none or the frame fewer than two known (a fit then keeps
+    the learned initialiser's anchor, as a frame without ``keypoints_3d``). A whole-body
+    left/right mirror (``perm`` equal to ``mirror``, the format's
+    :func:`smplify.left_right.mirror_index`) also reflects them in depth
+    (:func:`smplify.online.depth_reflected`: a detector that swapped every label took the
+    body's front for its back)."""
+    if points_3d is None:
+        return None
+    points = points_3d[t]
+    if np.count_nonzero(np.isfinite(points).all(axis=1)) < 2:
+        return None
+    if perm is None or np.array_equal(perm, np.arange(len(perm))):
+        return points
+    mirrored = mirror is not None and np.array_equal(perm, mirror)
+    return online.depth_reflected(points[perm]) if mirrored else points[perm]
+
+
 def first_fit(make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
-              keyframes: np.ndarray) -> tuple[int, FitResult] | None:
+              keyframes: np.ndarray, points_3d: np.ndarray | None = None
+              ) -> tuple[int, FitResult] | None:
     """The first keyframe a fit from scratch succeeds on, and that fit (None if none does).
 
     Every forward track starts with this same multi-start fit (a Fitter's first frame,
     ``track`` or not), which costs as much as ~30 warm fits: it is made once, with the
-    caller's options, and handed to each forward track (:func:`run_track`)."""
+    caller's options, and handed to each forward track (:func:`run_track`). points_3d:
+    (T, K, 3) the detector's 3D keypoints (NaN where unknown) or None."""
     fitter = Fitter(**{**make_fitter, "track": False})
     for t in keyframes:
         try:
-            return int(t), fitter.fit(np.column_stack([xy[t], conf[t]]))
+            return int(t), fitter.fit(np.column_stack([xy[t], conf[t]]),
+                                      keypoints_3d=frame_3d(points_3d, t))
         except KeypointError:
             continue  # no torso to place the camera
     return None
@@ -127,12 +150,15 @@ def first_fit(make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
 
 def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
               keyframes: np.ndarray, format_weights: np.ndarray, perms: list[np.ndarray],
-              margin: float, start: tuple[int, FitResult] | None = None) -> Track:
+              margin: float, start: tuple[int, FitResult] | None = None,
+              points_3d: np.ndarray | None = None) -> Track:
     """One candidate track through ``keyframes`` (module docstring); ``make_fitter``: the
     :class:`smplify.Fitter` arguments (``track`` is set here). ``start``: a forward track's
     first fit (:func:`first_fit`; keyframes before it are not fitted), None to fit it here;
     for "backward", a forward track's last fit (its ``last``; keyframes after it are not
-    fitted).
+    fitted). points_3d: (T, K, 3) the detector's 3D keypoints (NaN where unknown) or None,
+    given to each fit relabelled as its 2D keypoints (:func:`frame_3d`; the online Fitter
+    relabels them itself).
 
     The plain track's warm frames stay anchored to the learned initialiser (as the Fitter
     with ``track=False`` anchors them): unanchored, it was as good on the tuning clips
@@ -179,7 +205,8 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
         if last is None:  # the first fit: from scratch, with the caller's options
             if start is None:  # this Fitter's first frame: a fit from scratch starts its track
                 try:
-                    res = fitter.fit(np.column_stack([xy[t], conf[t]]))
+                    res = fitter.fit(np.column_stack([xy[t], conf[t]]),
+                                     keypoints_3d=frame_3d(points_3d, t))
                 except KeypointError:
                     continue  # no torso to place the camera, and no frame to start from
             else:
@@ -189,7 +216,9 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
                 fitter._restart(res)
         else:
             try:
-                res = fitter.fit(np.column_stack([xy[t, track.perm[t]], conf[t, track.perm[t]]]))
+                p = track.perm[t]
+                res = fitter.fit(np.column_stack([xy[t, p], conf[t, p]]),
+                                 keypoints_3d=frame_3d(points_3d, t, p, labellings[1]))
             except KeypointError:
                 continue  # e.g. a frame the warm fit could not follow nor restart
         if kind == "online":

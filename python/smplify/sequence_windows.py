@@ -67,12 +67,14 @@ def windows(num_frames: int, window: int, observed: np.ndarray) -> list[tuple[in
 
 def solve(core: Any, frame_xy: np.ndarray, weights: np.ndarray, focal_length: float,
           center: np.ndarray, pose: np.ndarray, betas: np.ndarray, transl: np.ndarray,
-          temporal: np.ndarray, iterations: int, iterative: bool, window: int
+          temporal: np.ndarray, iterations: int, iterative: bool, window: int,
+          keypoints_3d: np.ndarray | None = None, keypoints_3d_weight: float = 0.0
           ) -> dict[str, Any]:
     """The joint solve (``_core.fit_sequence``) over all frames, or in windows of ``window``
     frames (module docstring). frame_xy (T, K, 2), weights (T, K), pose (T, 72), betas (B,),
-    transl (T, 3). Returns the core's report dict with every per-frame field stacked over
-    the T frames and the counters summed over the windows."""
+    transl (T, 3); keypoints_3d (T, K, 3) metres (NaN where unknown) or None, each frame's
+    relative 3D term at ``keypoints_3d_weight``. Returns the core's report dict with every
+    per-frame field stacked over the T frames and the counters summed over the windows."""
     num_frames, num_keypoints = weights.shape
     observed = (weights > 0).any(axis=1)
     spans = windows(num_frames, window, observed)
@@ -84,13 +86,16 @@ def solve(core: Any, frame_xy: np.ndarray, weights: np.ndarray, focal_length: fl
             np.ascontiguousarray(weights[a:b]), focal_length, center,
             np.ascontiguousarray(pose[a:b]), betas, np.ascontiguousarray(transl[a:b]),
             temporal, iterations, 1e-6, iterative,
-            fixed_frames=list(range(HELD)) if k > 0 else [], hold_betas=k > 0)
+            fixed_frames=list(range(HELD)) if k > 0 else [], hold_betas=k > 0,
+            keypoints_3d=None if keypoints_3d is None
+            else np.ascontiguousarray(keypoints_3d[a:b].reshape(-1, 3)),
+            keypoints_3d_weight=keypoints_3d_weight)
         if len(spans) == 1:
             return report
         if k == 0:
             betas = np.asarray(report["betas"])
             merged = {"betas": betas, "pose": pose, "transl": transl,
-                      "energies": np.zeros((num_frames, 5)),
+                      "energies": np.zeros((num_frames, 6)),
                       "joints": np.zeros((num_frames * 24, 3)),
                       "keypoints": np.zeros((num_frames * num_keypoints, 3)),
                       "shape_energy": report["shape_energy"] / max(report["num_observed"], 1)
