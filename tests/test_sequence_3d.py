@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import smplify
 from smplify import synthetic_video as sv
-from smplify.keypoints import resolve_format
 from smplify.problem import build_problem
 from smplify.reference.energy import keypoints_3d_residuals
 from smplify.synthetic import pa_mpjpe
@@ -30,21 +29,11 @@ def clips(open_model):
     """Per held-out clip, 30 frames seen from the side (each limb's depth is a guess from
     2D alone): the video and its detector 3D keypoints (the true keypoints relative to the
     pelvis plus Gaussian noise of 3, 3, 6 cm; NaN where the 2D keypoint is missing)."""
-    resolved = resolve_format(FORMAT, open_model.keypoint_names, open_model.num_vertices,
-                              open_model.keypoint_regressor)
     out = []
     for c, sequence in enumerate(sv.load_sequences(SEQUENCES)):
         video = sv.make_video(open_model, sequence, FORMAT, np.random.default_rng(11 + c),
                               errors=NO_SWAPS, yaw=np.pi / 2, frames=slice(0, FRAMES))
-        rng = np.random.default_rng(12)
-        points = []
-        for t in range(video.num_frames):
-            body = open_model(betas=video.betas, body_pose=video.body_pose[t],
-                              global_orient=video.global_orient[t], transl=video.transl[t])
-            p = resolved.keypoint_positions(body.joints, body.vertices) - body.joints[0]
-            points.append(p + rng.normal(size=p.shape) * np.array([0.03, 0.03, 0.06]))
-        points = np.asarray(points)
-        points[video.keypoints[..., 2] <= 0] = np.nan
+        points = sv.detector_3d(open_model, video, np.random.default_rng(12))
         out.append((sequence["name"], video, points))
     return out
 

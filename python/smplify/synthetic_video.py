@@ -234,3 +234,24 @@ def acceleration_error(joints: np.ndarray, truth: np.ndarray) -> float:
 def mean_acceleration(joints: np.ndarray) -> float:
     """Mean ‖a‖ of (T, J, 3) pelvis-relative joints, per frame² (how much a motion shakes)."""
     return float(np.linalg.norm(_acceleration(joints), axis=-1).mean())
+
+
+def detector_3d(model: Any, video: SyntheticVideo, rng: np.random.Generator,
+                noise_m: tuple[float, float, float] = (0.03, 0.03, 0.06)) -> np.ndarray:
+    """(T, K, 3) the 3D keypoints a detector such as MediaPipe gives with ``video``'s 2D ones
+    (its world landmarks; as :func:`smplify.detections.detector_3d` for single images): the
+    true keypoints relative to the pelvis in camera-aligned axes with per-keypoint Gaussian
+    noise ``noise_m`` (metres; depth, the last, is what a single view knows least), NaN
+    where the 2D keypoint is missing. Labels as the truth's: meant for a video without
+    left/right swaps (a detector's swapped 2D comes with swapped 3D). An assumed model, not
+    a measured one."""
+    resolved = resolve_format(video.format, model.keypoint_names, model.num_vertices,
+                              model.keypoint_regressor)
+    out = np.empty(video.keypoints.shape)
+    for t in range(video.num_frames):
+        body = model(betas=video.betas, body_pose=video.body_pose[t],
+                     global_orient=video.global_orient[t], transl=video.transl[t])
+        points = resolved.keypoint_positions(body.joints, body.vertices) - body.joints[0]
+        out[t] = points + rng.normal(size=points.shape) * np.asarray(noise_m)
+    out[video.keypoints[..., 2] <= 0] = np.nan
+    return out
