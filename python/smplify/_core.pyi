@@ -324,11 +324,11 @@ def fit_sequence(fitter: Fitter, keypoints: ArrayLike, weights: ArrayLike, focal
     (T, K), initial_pose (T, 72), initial_betas (B,), initial_transl (T, 3), temporal_weights
     (λ_R, λ_θ, λ_γ); iterative: conjugate gradients even where a sparse Cholesky exists
     (what a Ceres without a sparse back end runs); fixed_frames: frames held at their start;
-    hold_betas: β held at initial_betas. Returns a dict: betas, pose (T, 72),
-    transl (T, 3), energies (T, 6: data, pose, angle, interpenetration, temporal,
-    keypoints_3d),
-    shape_energy, num_observed, iterations,
-    termination, initial_cost, final_cost, joints (T·24, 3), keypoints (T·K, 3), seconds,
+    hold_betas: β held at initial_betas; keypoints_3d: (T·K, 3) metres, NaN rows unknown, or
+    None: each frame's relative 3D term at keypoints_3d_weight. Returns a dict: betas,
+    pose (T, 72), transl (T, 3), energies (T, 6: data, pose, angle, interpenetration,
+    temporal, keypoints_3d), shape_energy, num_observed, iterations, termination,
+    initial_cost, final_cost, joints (T·24, 3), keypoints (T·K, 3), seconds,
     linear_solver_seconds, evaluation_seconds, solver."""
 def block_banded_solve(h: ArrayLike, g: ArrayLike, num_frames: int, frame_size: int,
                        border_size: int, damping: float = 0.0,
