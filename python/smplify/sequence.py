@@ -274,7 +274,7 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
             np.asarray(camera.center, dtype=np.float64), pose, betas, transl, temporal,
             seq_options.sequence_iterations, seq_options.linear_solver == "iterative",
             seq_options.window, _relabelled_3d(points_3d, perm, mirror_index(fmt.name)),
-            float(fitter.options.keypoints_3d_weight))
+            0.0 if points_3d is None else float(fitter.options.keypoints_3d_weight))
         solves += 1
         for key in totals:
             totals[key] += report[key]
