@@ -27,12 +27,14 @@ undoing them gave on the cases it relabelled (the new defaults with ``left_right
 there instead).
 Writes ``benchmarks/results/recovery_realistic.json``.
 
-    .venv/bin/python benchmarks/recovery.py --realistic 60 [--formats smpl24 lsp14]
+    .venv/bin/python benchmarks/recovery.py --realistic 60 [--formats smpl24 lsp14] \
+        [--variant "{'start_scorer': 'learned'}"]
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,6 +85,9 @@ def case_arguments(description: str, cases: int, seed: int, output: Path,
                             help="run the realistic-error set with N cases per format instead")
         parser.add_argument("--formats", nargs="+", default=list(ALL_FORMATS),
                             choices=ALL_FORMATS, help="with --realistic: these formats")
+        parser.add_argument("--variant", default=None, metavar="DICT",
+                            help="with --realistic: also these options over the defaults "
+                                 "(a dict literal), paired against the new defaults")
     args = parser.parse_args()
     if not getattr(args, "realistic", 0):
         args.output = args.output or output
@@ -94,7 +99,9 @@ def case_arguments(description: str, cases: int, seed: int, output: Path,
 def main() -> None:
     args = case_arguments(__doc__.split("\n\n")[0], 40, 20000, RESULTS, realistic=True)
     if args.realistic:
-        realistic_set(args.realistic, args.output or REALISTIC_RESULTS, tuple(args.formats))
+        variant = None if args.variant is None else ast.literal_eval(args.variant)
+        realistic_set(args.realistic, args.output or REALISTIC_RESULTS, tuple(args.formats),
+                      variant)
         return
 
     model, prior = smplify.load_model("open"), smplify.load_prior("open")
@@ -175,16 +182,22 @@ def swap_figures(model: smplify.BodyModel, fmt: str, data, new_mm: list[float]) 
 REALISTIC_COLUMNS = ("paper", "old default", "new default", "no initializer")
 
 
-def realistic_set(n: int, output: Path, formats: tuple[str, ...]) -> None:
+def realistic_set(n: int, output: Path, formats: tuple[str, ...],
+                  variant: dict[str, Any] | None = None) -> None:
     """The realistic-error set: paper / SMPLify's old defaults / new defaults / new defaults
-    without the initialiser, and what the new defaults' left/right rule did (module
+    without the initialiser (and ``variant``, options over the defaults, with its paired
+    difference to the new defaults), and what the new defaults' left/right rule did (module
     docstring)."""
     import realistic
 
     model = smplify.load_model("open")
     configs = dict(zip(REALISTIC_COLUMNS, ({"preset": "paper"}, realistic.OLD_DEFAULTS, {},
                                            realistic.NO_INITIALIZER), strict=True))
-    out: dict = {"split": "test", "cases_per_format": n, "formats": {}}
+    if variant is not None:
+        configs["variant"] = variant
+    out: dict = {"split": "test", "cases_per_format": n, "variant": repr(variant),
+                 "formats": {}}
+    paired_all: list[np.ndarray] = []
     print(f"realistic-error set, test split, {n} cases per format: PA-MPJPE mm (± s.e.), "
           "reprojection px, ms/fit (median)")
     print(f"{'format':12s}" + "".join(f"{name:>30s}" for name in configs))
@@ -199,6 +212,15 @@ def realistic_set(n: int, output: Path, formats: tuple[str, ...]) -> None:
         print(f"{fmt:12s}" + "".join(
             f"{s['pa_mpjpe_mm']:9.1f} ± {s['pa_mpjpe_se']:4.1f} {s['reprojection_px']:5.1f} px "
             f"{s['ms_median']:4.0f} ms" for s in scores.values()), flush=True)
+        if variant is not None:
+            d = (np.array(scores["variant"]["per_case_mm"])
+                 - np.array(scores["new default"]["per_case_mm"]))
+            d = d[np.isfinite(d)]
+            paired_all.append(d)
+            mean, se = mean_and_error(list(d))
+            out["formats"][fmt]["variant_minus_new_default_mm"] = {"mean": mean, "se": se,
+                                                                   "cases": int(d.size)}
+            print(f"{'':12s}variant − new default, paired: {mean:+.1f} ± {se:.1f} mm", flush=True)
         print(f"{'':12s}left_right='auto' (undone/swaps, false alarms/others): " + ", ".join(
             f"{kind} {swaps[kind]['undone']}/{swaps[kind]['swaps']}, "
             f"{swaps[kind]['false_alarms']}/{swaps[kind]['unswapped']}"
@@ -207,6 +229,10 @@ def realistic_set(n: int, output: Path, formats: tuple[str, ...]) -> None:
               f"{swaps['relabelled_as_given_mm']:.0f} → undone "
               f"{swaps['relabelled_new_default_mm']:.0f} mm, all cases "
               f"{swaps['all_as_given_mm']:.1f} → {swaps['all_new_default_mm']:.1f} mm")
+    if paired_all:
+        mean, se = mean_and_error(list(np.concatenate(paired_all)))
+        out["variant_minus_new_default_mm"] = {"mean": mean, "se": se}
+        print(f"all formats: variant − new default, paired: {mean:+.2f} ± {se:.2f} mm")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {output}")

@@ -15,7 +15,9 @@
 #include "depth_prior_term.h"
 #include "hypothesis_starts.h"
 #include "leg_flip.h"
+#include "reading_score.h"
 #include "run_tasks.h"
+#include "start_scorer.h"
 #include "track_term.h"
 
 namespace smplify {
@@ -166,6 +168,12 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
           "options: hypothesis_first_stage and hypothesis_score_weight must be >= 0");
   Require(std::isfinite(o.reading_weight) && o.reading_weight >= 0,
           "options: reading_weight must be finite and >= 0");
+  Require(o.start_scorer.empty() ||
+              (static_cast<int>(o.start_scorer.size()) == kNumStartFeatures &&
+               std::all_of(o.start_scorer.begin(), o.start_scorer.end(),
+                           [](double w) { return std::isfinite(w); })),
+          "options: start_scorer must be empty or " + std::to_string(kNumStartFeatures) +
+              " finite weights");
   Require(o.data_sigma > 0 && o.function_tolerance > 0 && o.sphere_sigma_scale > 0 &&
               o.selection_sigma > 0 && o.keypoints_3d_sigma > 0 && o.reading_sigma > 0,
           "options: sigmas, tolerance and sphere scale must be > 0");
@@ -413,7 +421,8 @@ OrientationReport Fitter::RunPriorStarts(const Observation& o, const BodyParamet
                                          const std::vector<bool>& orientations,
                                          const std::vector<Eigen::VectorXd>& starts,
                                          int first_stage, const TrackHistory* track,
-                                         FitReport* report) const {
+                                         FitReport* report,
+                                         std::vector<OrientationReport>* pool) const {
   // Per orientation, the start with the lowest data term measured at σ = selection_sigma
   // (or, without select_start_by_data, the lowest total energy; docs/design.md); between
   // orientations, the lower data term as fitted (SPEC §3.3).
@@ -429,6 +438,7 @@ OrientationReport Fitter::RunPriorStarts(const Observation& o, const BodyParamet
       from.body_pose = starts[i];
       candidates[i] = RunStages(o, from, flipped, first_stage, track);
     });
+    if (pool != nullptr) pool->insert(pool->end(), candidates.begin(), candidates.end());
     // Each candidate's reading penalty, computed once: it enters its score and the key.
     std::vector<double> penalties(candidates.size());
     const auto score = [&](size_t i) {
@@ -464,6 +474,60 @@ OrientationReport Fitter::RunPriorStarts(const Observation& o, const BodyParamet
     }
   }
   return best;
+}
+
+int Fitter::ScoreStarts(const Observation& o, const std::vector<OrientationReport>& pool,
+                        const std::vector<int>& pool_hypotheses, const std::vector<double>& gaps,
+                        FitReport* report) const {
+  const FitOptions& options = context_.options;
+  std::vector<StartCandidate> candidates;
+  std::vector<int> index;  // into pool
+  for (size_t i = 0; i < pool.size(); ++i) {
+    const OrientationReport& r = pool[i];
+    bool failed = false;
+    for (const StageReport& stage : r.stages) failed |= stage.termination == "FAILURE";
+    if (failed) continue;
+    StartCandidate c;
+    BodyEvaluation body(context_.model, context_.targets, r.parameters);
+    body.Update(false);
+    c.selection_data = DataEnergy(context_, o, r.parameters, options.selection_sigma, &body);
+    if (!std::isfinite(c.selection_data)) continue;
+    c.reading_score = o.readings.empty() ? 0.0
+                                         : ReadingScore(body.keypoints(), o.readings,
+                                                        options.reading_sigma);
+    const int h = pool_hypotheses[i];
+    c.hypothesis = h >= 0;
+    c.log_score_gap = c.hypothesis ? gaps[h] : 0.0;
+    c.default_score = c.selection_data + ReadingPenalty(o, body.keypoints()) +
+                      (c.hypothesis ? options.hypothesis_score_weight * c.log_score_gap : 0.0);
+    c.energies = r.energies;
+    c.flipped = r.flipped;
+    const Skeleton skeleton = context_.model.Pose(r.parameters.Pose(), r.parameters.betas,
+                                                  r.parameters.transl, false);
+    c.joints.resize(kNumJoints, 3);
+    for (int j = 0; j < kNumJoints; ++j) c.joints.row(j) = skeleton.joints[j].transpose();
+    candidates.push_back(std::move(c));
+    index.push_back(static_cast<int>(i));
+  }
+  report->start_features = StartFeatures(candidates);
+  report->start_joints.clear();
+  report->start_hypotheses.clear();
+  report->start_default_scores.resize(static_cast<Eigen::Index>(candidates.size()));
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    report->start_joints.push_back(candidates[i].joints);
+    report->start_hypotheses.push_back(pool_hypotheses[index[i]]);
+    report->start_default_scores(static_cast<Eigen::Index>(i)) = candidates[i].default_score;
+  }
+  if (options.start_scorer.empty() || candidates.empty()) return -1;
+  const Eigen::VectorXd w = Eigen::Map<const Eigen::VectorXd>(
+      options.start_scorer.data(), static_cast<Eigen::Index>(options.start_scorer.size()));
+  const Eigen::VectorXd s = StartScores(report->start_features, w);
+  Eigen::Index kept = 0;  // the first of equals
+  for (Eigen::Index i = 1; i < s.size(); ++i) {
+    if (s(i) < s(kept)) kept = i;
+  }
+  report->chosen_start = static_cast<int>(kept);
+  return index[kept];
 }
 
 int Fitter::TryLegFlips(const Observation& o, OrientationReport* best) const {
@@ -514,7 +578,9 @@ double Fitter::SelectionScore(const Observation& o, const BodyParameters& parame
 }
 
 OrientationReport Fitter::RunHypotheses(const Observation& o, const Vec3& fallback_transl,
-                                        int* chosen, double* chosen_score) const {
+                                        int* chosen, double* chosen_score,
+                                        std::vector<OrientationReport>* pool,
+                                        std::vector<double>* gaps) const {
   const FitOptions& options = context_.options;
   const size_t n = o.hypotheses.size();
   // The last stage if there are fewer stages than hypothesis_first_stage.
@@ -541,6 +607,10 @@ OrientationReport Fitter::RunHypotheses(const Observation& o, const Vec3& fallba
       if (stage.termination == "FAILURE") scores[i] = std::numeric_limits<double>::infinity();
     }
   });
+  if (pool != nullptr) {
+    pool->insert(pool->end(), candidates.begin(), candidates.end());
+    for (const StartHypothesis& h : o.hypotheses) gaps->push_back(max_log_score - h.log_score);
+  }
   size_t best = 0;
   for (size_t i = 1; i < n; ++i) {
     if (scores[i] < scores[best]) best = i;
@@ -607,15 +677,25 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
     best.energies.data = std::numeric_limits<double>::infinity();
   }
   double best_score = std::numeric_limits<double>::infinity();
+  // Every finished start, for a learned selection or the record (start_scorer.h).
+  const bool pooled = hypotheses && (!context_.options.start_scorer.empty() ||
+                                     context_.options.record_starts);
+  std::vector<OrientationReport> pool;
+  std::vector<double> gaps;
   if (!starts.empty()) {
-    best = RunPriorStarts(o, p, orientations, starts, first_stage, track, &report);
+    best = RunPriorStarts(o, p, orientations, starts, first_stage, track, &report,
+                          pooled ? &pool : nullptr);
     if (hypotheses) best_score = SelectionScore(o, best.parameters);
   }
+  std::vector<int> pool_hypotheses(pool.size(), -1);
+  bool pooled_fallback = false;  // no reading could be evaluated: the default's fallback
   report.num_starts = static_cast<int>(starts.size());
   if (hypotheses) {
     int chosen = -1;
     double score = 0.0;
-    OrientationReport from_hypothesis = RunHypotheses(o, p.transl, &chosen, &score);
+    OrientationReport from_hypothesis = RunHypotheses(o, p.transl, &chosen, &score,
+                                                      pooled ? &pool : nullptr, &gaps);
+    for (size_t i = 0; i < gaps.size(); ++i) pool_hypotheses.push_back(static_cast<int>(i));
     report.num_hypotheses = static_cast<int>(o.hypotheses.size());
     // The first of equals wins: the prior's start, when it was tried.
     if (score < best_score || best.parameters.betas.size() == 0) {
@@ -629,11 +709,20 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
       best = RunPriorStarts(o, p, orientations, starts, first_stage, track, &report);
       report.num_starts = static_cast<int>(starts.size());
       report.hypothesis = -1;
+      pooled_fallback = true;
+    }
+  }
+  if (pooled && !pooled_fallback) {
+    const int kept = ScoreStarts(o, pool, pool_hypotheses, gaps, &report);
+    if (kept >= 0) {
+      best = std::move(pool[kept]);
+      report.hypothesis = pool_hypotheses[kept];
     }
   }
   if (initial == nullptr && context_.options.leg_flips && context_.options.reading_weight > 0 &&
       !o.readings.empty()) {
     report.legs_flipped = TryLegFlips(o, &best);
+    if (report.legs_flipped > 0) report.chosen_start = -1;
   }
   report.parameters = best.parameters;
   report.energies = best.energies;

@@ -72,6 +72,16 @@ struct FitReport {
   MatX3 joints, vertices, keypoints;
   double track_energy = 0.0;  // E_track at the result (0 without a track)
   double seconds = 0.0;
+  // With FitOptions start_scorer or record_starts, a fit from scratch with hypotheses: every
+  // finished start that could be evaluated, in run order (the prior's starts per orientation,
+  // then the readings): its features (N × F, start_scorer.h), camera-frame joints (24 × 3),
+  // hypothesis index (−1: a prior start) and the default's selection score S, and which of
+  // them the start scorer kept (−1: no scorer, or a leg flip replaced its choice).
+  Eigen::MatrixXd start_features;
+  std::vector<MatX3> start_joints;
+  std::vector<int> start_hypotheses;
+  Eigen::VectorXd start_default_scores;
+  int chosen_start = -1;
 };
 
 class Fitter {
@@ -128,11 +138,23 @@ class Fitter {
   OrientationReport RunPriorStarts(const Observation& observation, const BodyParameters& p,
                                    const std::vector<bool>& orientations,
                                    const std::vector<Eigen::VectorXd>& starts, int first_stage,
-                                   const TrackHistory* track, FitReport* report) const;
+                                   const TrackHistory* track, FitReport* report,
+                                   std::vector<OrientationReport>* pool = nullptr) const;
   // The observation's hypotheses as starts: the chosen one (its index in *chosen) and its
   // selection score.
+  // With `pool`, every finished start is appended to it too (the hypotheses' log-probability
+  // gaps to *gaps).
   OrientationReport RunHypotheses(const Observation& observation, const Vec3& fallback_transl,
-                                  int* chosen, double* chosen_score) const;
+                                  int* chosen, double* chosen_score,
+                                  std::vector<OrientationReport>* pool = nullptr,
+                                  std::vector<double>* gaps = nullptr) const;
+  // FitOptions start_scorer / record_starts: the pooled starts' features (into the report);
+  // returns the index into `pool` the scorer keeps (−1 without a scorer or a valid start).
+  // pool_hypotheses: per pooled start its hypothesis index (−1: a prior start); gaps: per
+  // hypothesis its log-probability gap.
+  int ScoreStarts(const Observation& observation, const std::vector<OrientationReport>& pool,
+                  const std::vector<int>& pool_hypotheses, const std::vector<double>& gaps,
+                  FitReport* report) const;
 
   // FitOptions leg_flips: *best, or its refit with a leg's depth mirrored if that scores
   // lower (each leg in turn, from the better so far); returns how many flips were kept.

@@ -184,7 +184,15 @@ void BindReport(py::module_& m) {
       .def_property_readonly("vertices", [](const FitReport& r) { return r.vertices; })
       .def_property_readonly("keypoints", [](const FitReport& r) { return r.keypoints; })
       .def_readonly("track_energy", &FitReport::track_energy)
-      .def_readonly("seconds", &FitReport::seconds);
+      .def_readonly("seconds", &FitReport::seconds)
+      .def_property_readonly("start_features", [](const FitReport& r) { return r.start_features; },
+                             "N x F features of every finished start (start_scorer.h; "
+                             "FitOptions start_scorer or record_starts), else 0 x F.")
+      .def_property_readonly("start_joints", [](const FitReport& r) { return r.start_joints; })
+      .def_readonly("start_hypotheses", &FitReport::start_hypotheses)
+      .def_property_readonly("start_default_scores",
+                             [](const FitReport& r) { return r.start_default_scores; })
+      .def_readonly("chosen_start", &FitReport::chosen_start);
 }
 
 void BindOptions(py::module_& m) {
@@ -218,6 +226,8 @@ void BindOptions(py::module_& m) {
       .def_readwrite("reading_weight", &FitOptions::reading_weight)
       .def_readwrite("reading_sigma", &FitOptions::reading_sigma)
       .def_readwrite("leg_flips", &FitOptions::leg_flips)
+      .def_readwrite("start_scorer", &FitOptions::start_scorer)
+      .def_readwrite("record_starts", &FitOptions::record_starts)
       .def_readwrite("threads", &FitOptions::threads);
 }
 

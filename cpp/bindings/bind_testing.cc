@@ -1,14 +1,17 @@
 // smplify._core._testing: hooks for the test suite only, kept out of the public API.
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <pybind11/eigen.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include "../fault_injection.h"
 #include "../fitter.h"
 #include "../leg_flip.h"
 #include "../reading_score.h"
+#include "../start_scorer.h"
 #include "bindings.h"
 
 namespace py = pybind11;
@@ -58,6 +61,43 @@ void BindTesting(py::module_& m) {
       },
       py::arg("keypoints"), py::arg("readings"), py::arg("sigma"),
       "R(X) of cpp/reading_score.h for keypoints X (K x 3) and readings (list, log weights).");
+  testing.def(
+      "start_features",
+      [](const Eigen::VectorXd& default_score, const Eigen::VectorXd& selection_data,
+         const Eigen::VectorXd& reading, const Eigen::MatrixXd& energies,
+         const std::vector<bool>& hypothesis, const Eigen::VectorXd& log_score_gap,
+         const std::vector<bool>& flipped, const std::vector<MatX3>& joints) {
+        const Eigen::Index n = default_score.size();
+        if (selection_data.size() != n || reading.size() != n || energies.rows() != n ||
+            energies.cols() != 5 || static_cast<Eigen::Index>(hypothesis.size()) != n ||
+            log_score_gap.size() != n || static_cast<Eigen::Index>(flipped.size()) != n ||
+            static_cast<Eigen::Index>(joints.size()) != n) {
+          throw std::invalid_argument("start_features: N of each (energies N x 5)");
+        }
+        std::vector<StartCandidate> candidates(n);
+        for (Eigen::Index i = 0; i < n; ++i) {
+          StartCandidate& c = candidates[i];
+          if (joints[i].rows() != kNumJoints) throw std::invalid_argument("joints: 24 x 3 each");
+          c.default_score = default_score(i);
+          c.selection_data = selection_data(i);
+          c.reading_score = reading(i);
+          c.energies.pose = energies(i, 0);
+          c.energies.angle = energies(i, 1);
+          c.energies.shape = energies(i, 2);
+          c.energies.keypoints_3d = energies(i, 3);
+          c.energies.interpenetration = energies(i, 4);
+          c.hypothesis = hypothesis[i];
+          c.log_score_gap = hypothesis[i] ? log_score_gap(i) : 0.0;
+          c.flipped = flipped[i];
+          c.joints = joints[i];
+        }
+        return StartFeatures(candidates);
+      },
+      py::arg("default_score"), py::arg("selection_data"), py::arg("reading"),
+      py::arg("energies"), py::arg("hypothesis"), py::arg("log_score_gap"), py::arg("flipped"),
+      py::arg("joints"),
+      "StartFeatures of cpp/start_scorer.h (N x F) of N starts; energies N x 5: pose, angle, "
+      "shape, keypoints_3d, interpenetration.");
   testing.def(
       "flip_leg_depth",
       [](py::handle fitter, const Eigen::VectorXd& pose, const Eigen::VectorXd& betas,

@@ -85,6 +85,8 @@ class FitOptions:
     reading_weight: float
     reading_sigma: float
     leg_flips: bool
+    start_scorer: list[float]
+    record_starts: bool
     threads: int
     def __init__(self) -> None:
         """The defaults."""
@@ -182,6 +184,21 @@ class FitReport:
     @property
     def hypothesis(self) -> int:
         """The chosen start's hypothesis index, -1 for one of the prior's starts."""
+    @property
+    def start_features(self) -> NDArray[np.float64]:
+        """(N, F) features of every finished start (start_scorer / record_starts)."""
+    @property
+    def start_joints(self) -> list[NDArray[np.float64]]:
+        """N (24, 3) joints, camera frame."""
+    @property
+    def start_hypotheses(self) -> list[int]:
+        """Per start its hypothesis index, -1 for one of the prior's starts."""
+    @property
+    def start_default_scores(self) -> NDArray[np.float64]:
+        """(N,) the default selection score S of each start."""
+    @property
+    def chosen_start(self) -> int:
+        """The start the learned scorer kept (-1: no scorer)."""
     @property
     def num_spheres(self) -> int: ...
     @property

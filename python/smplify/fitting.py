@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from . import _core, online
+from . import _core, online, start_scorer
 from ._owner_cache import OwnerCache
 from .capsules import INCOMPATIBLE_PART_PAIRS
 from .errors import KeypointError, SmplifyError
@@ -67,7 +67,8 @@ def _model(model: Any) -> Any:
 # converted below, init_pose and multi_start choose the start poses in Python, and
 # keypoints_3d_weight, learned_init and anchor_weight choose each frame's E_3D targets and λ
 # (smplify.problem), which reach C++ with the frame, as do the initialiser's hypotheses
-# (``starts``; prior_starts says whether the prior's starts run too); the other track_*
+# (``starts``; prior_starts says whether the prior's starts run too); start_scorer becomes
+# the shipped scorer's weights (smplify.start_scorer) or none; the other track_*
 # options steer the online tracking in Python (smplify.online).
 _SHARED_OPTIONS = ("pose_prior_weights", "shape_prior_weights", "angle_prior_ratio",
                    "angle_prior_scale", "interpenetration_weight", "sphere_sigma_scale",
@@ -89,6 +90,8 @@ def _core_options(problem: FitProblem) -> Any:
     core.select_start_by_data = options.start_selection == "data"
     core.prior_starts = options.starts != "initializer"
     core.threads = options.threads if options.threads is not None else (os.cpu_count() or 1)
+    if options.start_scorer == "learned":
+        core.start_scorer = list(start_scorer.weights())
     return core
 
 

@@ -206,6 +206,14 @@ class FitOptions:
         chosen fit with each leg's depth reading mirrored about the image plane (a leg raised
         sideways ↔ kicked back: nearly the same 2D), refined by the last stage, and keep
         whichever the selection scores lower (``summary["legs_flipped"]``).
+    start_scorer : "energy" or "learned"
+        How a fit from scratch with the initialiser's readings picks among its finished
+        starts. "energy" (default): the selection score above (E_J(σ = ``selection_sigma``)
+        + ``reading_weight`` · R + ``hypothesis_score_weight`` · gap), compared as described.
+        "learned": all finished starts (the prior's in each orientation and the readings)
+        are ranked at once by a linear score over their features, learned from training
+        mocap subjects with detector errors (:mod:`smplify.start_scorer`,
+        ``tools/build_start_scorer.py``; docs/design.md, "Start scorer").
     left_right : "as_given", "body", "limbs" or "auto"
         Left/right label swaps of the detector, undone before a fit from scratch (the data
         term cannot tell a mirrored reading apart, so the learned initialiser decides):
@@ -276,6 +284,7 @@ class FitOptions:
     reading_weight: float = 300.0
     reading_sigma: float = 0.1
     leg_flips: bool = False
+    start_scorer: Literal["energy", "learned"] = "energy"
     left_right: Literal["as_given", "body", "limbs", "auto"] = "auto"
     swap_threshold: float = 0.8
     default_focal_length: Literal["diagonal"] | float = "diagonal"
@@ -342,6 +351,9 @@ class FitOptions:
         if self.starts not in ("auto", "prior", "initializer", "both"):
             raise ValueError(f"starts must be 'auto', 'prior', 'initializer' or 'both', got "
                              f"{self.starts!r}")
+        if self.start_scorer not in ("energy", "learned"):
+            raise ValueError(f"start_scorer must be 'energy' or 'learned', got "
+                             f"{self.start_scorer!r}")
         if self.left_right not in ("as_given", "body", "limbs", "auto"):
             raise ValueError(f"left_right must be 'as_given', 'body', 'limbs' or 'auto', got "
                              f"{self.left_right!r}")

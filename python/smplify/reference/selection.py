@@ -43,3 +43,56 @@ def reading_score(keypoints: np.ndarray, readings: Sequence[np.ndarray],
         return float("inf")
     t = np.array(terms)
     return float(-(t.max() + np.log(np.sum(np.exp(t - t.max())))))
+
+
+#: Features of a start (``cpp/start_scorer.h``), in order.
+START_FEATURES = ("default score", "selection data", "reading score", "pose", "angle", "shape",
+                  "anchor", "interpenetration", "reading start", "log-probability gap",
+                  "flipped", "agreement")
+
+
+def _log_gap(x: np.ndarray) -> np.ndarray:
+    """log(1 + x − min x); a non-finite x counts as the largest finite gap + 1."""
+    finite = np.isfinite(x)
+    if not finite.any():
+        return np.zeros_like(x)
+    lo, hi = x[finite].min(), x[finite].max()
+    return np.log1p(np.where(finite, x - lo, hi - lo + 1.0))
+
+
+def start_features(default_score: np.ndarray, selection_data: np.ndarray,
+                   reading: np.ndarray, energies: np.ndarray, hypothesis: np.ndarray,
+                   log_score_gap: np.ndarray, flipped: np.ndarray,
+                   joints: np.ndarray) -> np.ndarray:
+    """The start scorer's features of N finished starts: the twin of ``cpp/start_scorer.h``
+    (its comment gives each feature's formula).
+
+    Parameters
+    ----------
+    default_score, selection_data, reading : (N,) S, E_sel (σ = selection_sigma) and R
+        (nats; 0 without readings) of each start.
+    energies : (N, 5) pose, angle, shape, anchor (E_3D) and interpenetration energies at
+        the last stage's weights.
+    hypothesis : (N,) bool, a reading's start.
+    log_score_gap : (N,) log p_max − log p of a reading's start (ignored for the prior's).
+    flipped : (N,) bool, the flipped orientation.
+    joints : (N, 24, 3) joints, metres, camera frame.
+
+    Returns
+    -------
+    (N, F) float64, F = len(START_FEATURES).
+    """
+    energies = np.asarray(energies, dtype=np.float64)
+    hyp = np.asarray(hypothesis, dtype=bool)
+    rel = np.asarray(joints, dtype=np.float64)
+    rel = rel - rel[:, :1]
+    n = len(rel)
+    rms = 10.0 * np.sqrt(np.mean(np.sum((rel[:, None] - rel[None]) ** 2, axis=-1), axis=-1))
+    agreement = rms.sum(axis=1) / max(n - 1, 1)
+    columns = [_log_gap(np.asarray(default_score, dtype=np.float64)),
+               _log_gap(np.asarray(selection_data, dtype=np.float64)),
+               _log_gap(np.asarray(reading, dtype=np.float64)),
+               *(_log_gap(energies[:, k]) for k in range(5)),
+               hyp.astype(np.float64), np.where(hyp, log_score_gap, 0.0),
+               np.asarray(flipped, dtype=np.float64), agreement - agreement.min()]
+    return np.stack(columns, axis=1)

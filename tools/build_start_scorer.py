@@ -1,0 +1,213 @@
+"""Learn the single-image fit's start scorer from training mocap subjects (NumPy only).
+
+    python tools/build_start_scorer.py [--cases 2000] [--formats ...] [--temperature 5]
+        [--l2 0.01] [--mocap ../shared/data/mocap] [--out python/smplify/data/start_scorer.npz]
+
+1. Cases: ``--cases`` per format of the TRAINING mocap clips (``initializer_poses``, split by
+   clip as the pose prior and the initialisers are: ``build_pose_prior.HELDOUT``; the realistic
+   set's held-out poses are never used), each with a small random root tilt, random betas, a
+   random camera and detector errors: the error model of ``benchmarks/realistic.py``
+   (``smplify.detections.render_cases``).
+2. Pools: each case fitted with today's defaults, every finished start kept
+   (``tools/start_pools.py``): its features (``cpp/start_scorer.h``) and its PA-MPJPE. Cached
+   under ~/.cache/smplify-tools, keyed by the model, the prior, the initialisers and the
+   cases; ~75 CPU ms a case.
+3. Model: a linear score s = w · f per start, lowest wins; w minimises the listwise
+   cross-entropy between the softmax of −s over a case's starts and the target softmax of
+   −mm / T (T = ``--temperature`` mm: near-best starts share the credit) plus ``--l2`` · ‖w‖²
+   on standardised features (L-BFGS, convex: deterministic). All formats' pools train one
+   shared w (the features do not depend on the format).
+4. Writes the weights (in the raw features' units) and the figures on the last fifth of each
+   format's cases (held out from the fit of w): mean PA-MPJPE of the default's choice, of the
+   scorer's and of the best start.
+
+The options T and l2 were chosen on the realistic TUNE half (``benchmarks/start_scorer.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+from scipy.optimize import minimize  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import initializer_poses  # noqa: E402
+import smplify  # noqa: E402
+from smplify import detections  # noqa: E402
+from start_pools import Pools, record  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "python" / "smplify" / "data"
+CACHE = Path.home() / ".cache" / "smplify-tools"
+FORMATS = ("mediapipe33", "coco17", "openpose25", "smpl24", "lsp14")
+SEED = 2026
+CASES = 1000
+CHUNK = 100
+TEMPERATURE = 5.0
+L2 = 0.01
+VALIDATION = 0.2  # the last fifth of each format's cases
+
+
+def training_cases(model: smplify.BodyModel, theta: np.ndarray, fmt: str, chunk: int
+                   ) -> detections.Cases:
+    """Chunk ``chunk`` (CHUNK cases) of ``fmt`` from training poses ``theta`` (N, 72), drawn
+    as ``benchmarks/initializer.py``'s ``cases_for`` draws the held-out ones."""
+    n = CHUNK
+    rng = np.random.default_rng([SEED, FORMATS.index(fmt), chunk])
+    pick = rng.choice(len(theta), n, replace=False)
+    pose = np.concatenate([rng.normal(scale=0.1, size=(n, 3)), theta[pick, 3:]], axis=1)
+    betas = np.clip(rng.normal(size=(n, model.num_betas)), -2.5, 2.5)
+    return detections.render_cases(model, fmt, pose, betas, rng)
+
+
+def _file_digest(path: Path) -> bytes:
+    return hashlib.sha1(path.read_bytes()).digest() if path.is_file() else b""
+
+
+def chunk_pools(model: smplify.BodyModel, theta: np.ndarray, fmt: str, chunk: int) -> Pools:
+    """One chunk's pools, from the cache when the model, prior, initialiser and poses are
+    the same."""
+    key = hashlib.sha1(b"".join(_file_digest(DATA / name) for name in (
+        "open_body_neutral.npz", "open_pose_prior.npz", f"initializer_{fmt}.npz"))
+        + theta.tobytes() + f"{fmt}|{chunk}|{CHUNK}|{SEED}|v1".encode()).hexdigest()[:16]
+    path = CACHE / f"start_pools_{fmt}_{key}.npz"
+    if path.is_file():
+        with np.load(path) as z:
+            return Pools(**{k: z[k] for k in z.files})
+    t0 = time.process_time()
+    pools = record(model, fmt, training_cases(model, theta, fmt, chunk))
+    print(f"{fmt} chunk {chunk}: {pools.case.max() + 1} pools in "
+          f"{time.process_time() - t0:.0f} CPU s", flush=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **pools.arrays())
+    return pools
+
+
+def _segments(case: np.ndarray) -> np.ndarray:
+    """Start index of each case's run (cases are contiguous and ascending)."""
+    return np.flatnonzero(np.r_[True, case[1:] != case[:-1]])
+
+
+def _softmax_by_case(x: np.ndarray, starts: np.ndarray, case_of: np.ndarray) -> np.ndarray:
+    top = np.maximum.reduceat(x, starts)[case_of]
+    e = np.exp(x - top)
+    return e / np.add.reduceat(e, starts)[case_of]
+
+
+def train(pools: Pools, temperature: float, l2: float) -> np.ndarray:
+    """w (F,) in the raw features' units (module docstring, step 3)."""
+    scale = pools.features.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    x = pools.features / scale
+    starts = _segments(pools.case)
+    case_of = np.cumsum(np.r_[False, pools.case[1:] != pools.case[:-1]])
+    q = _softmax_by_case(-pools.mm / temperature, starts, case_of)
+    count = len(starts)
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        s = x @ w
+        neg = -s
+        top = np.maximum.reduceat(neg, starts)
+        lse = top + np.log(np.add.reduceat(np.exp(neg - top[case_of]), starts))
+        log_p = neg - lse[case_of]
+        p = np.exp(log_p)
+        value = -np.sum(q * log_p) / count + l2 * float(w @ w)
+        grad = x.T @ (q - p) / count + 2.0 * l2 * w
+        return value, grad
+
+    w0 = np.zeros(x.shape[1])
+    w0[0] = 1.0  # the default's own score
+    out = minimize(loss, w0, jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    return out.x / scale
+
+
+def chosen_mm(pools: Pools, weights: np.ndarray | None) -> np.ndarray:
+    """Per case the PA-MPJPE of the start the scorer keeps (lowest w · f, the first of
+    equals), or with ``weights`` None the default's."""
+    starts = _segments(pools.case)
+    if weights is None:
+        kept = pools.default
+        out = np.full(len(starts), np.nan)
+        out[pools.case[kept] - pools.case[starts[0]]] = pools.mm[kept]
+        return out
+    s = pools.features @ weights
+    ends = np.r_[starts[1:], len(s)]
+    return np.array([pools.mm[a + int(np.argmin(s[a:b]))] for a, b in zip(starts, ends,
+                                                                          strict=True)])
+
+
+def best_mm(pools: Pools) -> np.ndarray:
+    return np.minimum.reduceat(pools.mm, _segments(pools.case))
+
+
+def split(pools: Pools, fraction: float) -> tuple[Pools, Pools]:
+    """The first (1 − fraction) of the cases and the rest."""
+    cut = int(round((1.0 - fraction) * (pools.case.max() + 1)))
+    a, b = pools.case < cut, pools.case >= cut
+    return (Pools(pools.features[a], pools.mm[a], pools.case[a], pools.default[a]),
+            Pools(pools.features[b], pools.mm[b], pools.case[b] - cut, pools.default[b]))
+
+
+def figures(pools: Pools, weights: np.ndarray) -> dict[str, float]:
+    d, s = chosen_mm(pools, None), chosen_mm(pools, weights)
+    ok = np.isfinite(d)
+    diff = s[ok] - d[ok]
+    return {"cases": int(ok.sum()), "default_mm": round(float(d[ok].mean()), 2),
+            "scorer_mm": round(float(s[ok].mean()), 2),
+            "paired_mm": round(float(diff.mean()), 2),
+            "paired_se": round(float(diff.std(ddof=1) / np.sqrt(ok.sum())), 2),
+            "best_of_starts_mm": round(float(best_mm(pools)[ok].mean()), 2)}
+
+
+def training_pools(args: argparse.Namespace) -> dict[str, Pools]:
+    """``args.cases`` (rounded up to CHUNK) pools per format, chunk by chunk round the
+    formats (so that every format has some when a run is cut short; chunks are cached)."""
+    model = smplify.load_model("open")
+    theta = initializer_poses.mocap_poses(args.mocap, DATA / "open_body_neutral.npz",
+                                          verbose=False)["train"]
+    chunks = -(-args.cases // CHUNK)
+    parts: dict[str, list[Pools]] = {fmt: [] for fmt in args.formats}
+    for chunk in range(chunks):
+        for fmt in args.formats:
+            parts[fmt].append(chunk_pools(model, theta, fmt, chunk))
+    return {fmt: Pools.concatenate(p) for fmt, p in parts.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--formats", nargs="+", default=list(FORMATS))
+    ap.add_argument("--cases", type=int, default=CASES, help="training cases per format")
+    ap.add_argument("--temperature", type=float, default=TEMPERATURE)
+    ap.add_argument("--l2", type=float, default=L2)
+    ap.add_argument("--mocap", type=Path, default=REPO.parent / "shared" / "data" / "mocap")
+    ap.add_argument("--out", type=Path, default=DATA / "start_scorer.npz")
+    args = ap.parse_args(argv)
+    pools = training_pools(args)
+    fit_part = {fmt: split(p, VALIDATION) for fmt, p in pools.items()}
+    weights = train(Pools.concatenate([a for a, _ in fit_part.values()]),
+                    args.temperature, args.l2)
+    metrics = {"validation": {fmt: figures(b, weights) for fmt, (_, b) in fit_part.items()},
+               "temperature": args.temperature, "l2": args.l2, "cases": args.cases,
+               "formats": list(args.formats), "seed": SEED}
+    for fmt, fig in metrics["validation"].items():
+        print(f"{fmt}: {json.dumps(fig)}")
+    # Shipped: trained on every case (the validation figures above are of the 4/5 fit).
+    weights = train(Pools.concatenate(list(pools.values())), args.temperature, args.l2)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(args.out, weights=weights.astype(np.float64),
+             metrics=np.array(json.dumps(metrics, sort_keys=True)))
+    print(f"wrote {args.out}: w = {np.array2string(weights, precision=4)}")
+
+
+if __name__ == "__main__":
+    main()
