@@ -10,7 +10,8 @@ on the split: mean PA-MPJPE of the default's choice, the scorer's, the best star
 paired difference scorer − default with its standard error, per format and pooled.
 
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/start_scorer.py --split tune \
-        --cases 150 --grid "[(5, 0.01), (2, 0.01), (10, 0.01), (5, 0.1), (5, 0.001)]"
+        --cases 150 --grid "[(10, 0.001, 8), (5, 0.001, 8), (20, 0.001, 8), (10, 0.01, 8),
+        (10, 0.001, 4), (10, 0.001, 16)]"
     → benchmarks/results/start_scorer_<split>.json
 """
 
@@ -30,6 +31,7 @@ import smplify
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import build_start_scorer as bss  # noqa: E402
+from smplify.reference.selection import START_FEATURES  # noqa: E402
 from start_pools import Pools, record  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -39,7 +41,7 @@ def split_pools(model: smplify.BodyModel, fmt: str, n: int, split: str) -> Pools
     """The realistic split's pools for ``fmt`` (cached like the training pools)."""
     key = hashlib.sha1(b"".join(bss._file_digest(bss.DATA / name) for name in (
         "open_body_neutral.npz", "open_pose_prior.npz", f"initializer_{fmt}.npz"))
-        + f"{fmt}|{n}|{split}|v1".encode()).hexdigest()[:16]
+        + f"{fmt}|{n}|{split}|{len(START_FEATURES)}".encode()).hexdigest()[:16]
     path = bss.CACHE / f"start_pools_{split}_{fmt}_{key}.npz"
     if path.is_file():
         with np.load(path) as z:
@@ -55,8 +57,8 @@ def main() -> None:
     parser.add_argument("--split", choices=("tune", "test"), default="tune")
     parser.add_argument("--cases", type=int, default=150, help="cases per format")
     parser.add_argument("--formats", nargs="+", default=list(realistic.ALL_FORMATS))
-    parser.add_argument("--grid", default=f"[({bss.TEMPERATURE}, {bss.L2})]",
-                        help="list of (temperature mm, l2) to train and score")
+    parser.add_argument("--grid", default=f"[({bss.TEMPERATURE}, {bss.L2}, {bss.HIDDEN})]",
+                        help="list of (temperature mm, l2, hidden units) to train and score")
     parser.add_argument("--train-cases", type=int, default=bss.CASES)
     parser.add_argument("--mocap", type=Path,
                         default=bss.REPO.parent / "shared" / "data" / "mocap")
@@ -67,9 +69,9 @@ def main() -> None:
                                     mocap=args.mocap)
     training = Pools.concatenate(list(bss.training_pools(train_args).values()))
     out: dict[str, Any] = {"split": args.split, "cases_per_format": args.cases, "runs": []}
-    for temperature, l2 in ast.literal_eval(args.grid):
-        w = bss.train(training, float(temperature), float(l2))
-        run: dict[str, Any] = {"temperature": temperature, "l2": l2,
+    for temperature, l2, hidden in ast.literal_eval(args.grid):
+        w = bss.train(training, float(temperature), float(l2), int(hidden))
+        run: dict[str, Any] = {"temperature": temperature, "l2": l2, "hidden": hidden,
                                "weights": [float(v) for v in w], "formats": {}}
         diffs = []
         for fmt, pools in held.items():
@@ -80,15 +82,16 @@ def main() -> None:
             fig["per_case_default_mm"] = [round(float(v), 2) for v in d]
             fig["per_case_scorer_mm"] = [round(float(v), 2) for v in s]
             run["formats"][fmt] = fig
-            print(f"T={temperature} l2={l2} {fmt:12s} default {fig['default_mm']:6.1f}  scorer "
+            print(f"T={temperature} l2={l2} H={hidden} {fmt:12s} default "
+                  f"{fig['default_mm']:6.1f}  scorer "
                   f"{fig['scorer_mm']:6.1f}  paired {fig['paired_mm']:+5.1f} ± "
                   f"{fig['paired_se']:.1f}  best of starts {fig['best_of_starts_mm']:.1f} "
                   f"({fig['cases']} cases)", flush=True)
         all_d = np.concatenate(diffs)
         run["pooled_paired_mm"] = float(all_d.mean())
         run["pooled_paired_se"] = float(all_d.std(ddof=1) / np.sqrt(len(all_d)))
-        print(f"T={temperature} l2={l2} all formats: paired {run['pooled_paired_mm']:+.2f} ± "
-              f"{run['pooled_paired_se']:.2f} mm", flush=True)
+        print(f"T={temperature} l2={l2} H={hidden} all formats: paired "
+              f"{run['pooled_paired_mm']:+.2f} ± {run['pooled_paired_se']:.2f} mm", flush=True)
         out["runs"].append(run)
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"start_scorer_{args.split}.json"

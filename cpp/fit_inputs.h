@@ -150,9 +150,9 @@ struct FitOptions {
   // last stage, and keeps whichever scores lower (DataEnergy(σ = selection_sigma) +
   // reading_weight · R).
   bool leg_flips = false;
-  // A learned start selection (start_scorer.h): empty, off; else its kNumStartFeatures
-  // weights w. A fit from scratch with hypotheses then keeps, of all its finished starts (the
-  // prior's in each orientation and the readings), the one with the lowest w · f.
+  // A learned start selection (start_scorer.h): empty, off; else its weights [W, b, v]. A fit
+  // from scratch with hypotheses then keeps, of all its finished starts (the prior's in each
+  // orientation and the readings), the one with the lowest score v · tanh(Wᵀ f + b).
   std::vector<double> start_scorer;
   // Keep every finished start's features and joints in the FitReport (start_features).
   bool record_starts = false;

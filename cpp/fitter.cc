@@ -169,11 +169,11 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
   Require(std::isfinite(o.reading_weight) && o.reading_weight >= 0,
           "options: reading_weight must be finite and >= 0");
   Require(o.start_scorer.empty() ||
-              (static_cast<int>(o.start_scorer.size()) == kNumStartFeatures &&
+              (IsStartScorerSize(o.start_scorer.size()) &&
                std::all_of(o.start_scorer.begin(), o.start_scorer.end(),
                            [](double w) { return std::isfinite(w); })),
-          "options: start_scorer must be empty or " + std::to_string(kNumStartFeatures) +
-              " finite weights");
+          "options: start_scorer must be empty or H * " +
+              std::to_string(kNumStartFeatures + 2) + " finite weights (H hidden units)");
   Require(o.data_sigma > 0 && o.function_tolerance > 0 && o.sphere_sigma_scale > 0 &&
               o.selection_sigma > 0 && o.keypoints_3d_sigma > 0 && o.reading_sigma > 0,
           "options: sigmas, tolerance and sphere scale must be > 0");

@@ -49,31 +49,65 @@ Eigen::MatrixXd StartFeatures(const std::vector<StartCandidate>& candidates) {
   f.col(8) = column([](const StartCandidate& c) { return c.hypothesis ? 1.0 : 0.0; });
   f.col(9) = column([](const StartCandidate& c) { return c.log_score_gap; });
   f.col(10) = column([](const StartCandidate& c) { return c.flipped ? 1.0 : 0.0; });
-  // Agreement: mean RMS distance (dm) of the root-relative joints to the other starts'.
+  // Distances d_ij (dm) between the starts' root-relative joints.
   std::vector<MatX3> relative(n);
   for (Eigen::Index i = 0; i < n; ++i) {
     const MatX3& j = candidates[i].joints;
     relative[i] = j.rowwise() - j.row(0);
   }
-  Eigen::VectorXd agreement = Eigen::VectorXd::Zero(n);
+  Eigen::MatrixXd d = Eigen::MatrixXd::Zero(n, n);
   for (Eigen::Index i = 0; i < n; ++i) {
     for (Eigen::Index k = i + 1; k < n; ++k) {
-      const double rms = 10.0 * std::sqrt((relative[i] - relative[k]).rowwise().squaredNorm().mean());
-      agreement(i) += rms;
-      agreement(k) += rms;
+      d(i, k) = d(k, i) =
+          10.0 * std::sqrt((relative[i] - relative[k]).rowwise().squaredNorm().mean());
     }
   }
-  if (n > 1) agreement /= static_cast<double>(n - 1);
+  // The readings' probabilities p_h ∝ exp(−g_h) over the readings' starts in the pool.
+  Eigen::VectorXd p = Eigen::VectorXd::Zero(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (candidates[i].hypothesis) p(i) = std::exp(-candidates[i].log_score_gap);
+  }
+  if (p.sum() > 0.0) p /= p.sum();
+  const double others = n > 1 ? static_cast<double>(n - 1) : 1.0;
+  Eigen::VectorXd agreement(n), reading_distance(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    agreement(i) = d.row(i).sum() / others;
+    reading_distance(i) = d.row(i).dot(p);
+    int near = 0;
+    double nearest = n > 1 ? std::numeric_limits<double>::infinity() : 0.0;
+    for (Eigen::Index k = 0; k < n; ++k) {
+      if (k == i) continue;
+      near += d(i, k) < 0.5 ? 1 : 0;
+      nearest = std::min(nearest, d(i, k));
+    }
+    f(i, 12) = near / others;
+    f(i, 14) = nearest;
+  }
   f.col(11) = agreement.array() - agreement.minCoeff();
+  f.col(13) = reading_distance.array() - reading_distance.minCoeff();
   return f;
 }
 
+bool IsStartScorerSize(size_t size) {
+  return size > 0 && size % (kNumStartFeatures + 2) == 0;
+}
+
 Eigen::VectorXd StartScores(const Eigen::MatrixXd& features, const Eigen::VectorXd& weights) {
-  if (weights.size() != kNumStartFeatures || features.cols() != kNumStartFeatures) {
-    throw std::invalid_argument("start_scorer: needs " + std::to_string(kNumStartFeatures) +
-                                " weights, got " + std::to_string(weights.size()));
+  if (!IsStartScorerSize(static_cast<size_t>(weights.size())) ||
+      features.cols() != kNumStartFeatures) {
+    throw std::invalid_argument("start_scorer: needs H * " +
+                                std::to_string(kNumStartFeatures + 2) + " weights, got " +
+                                std::to_string(weights.size()));
   }
-  return features * weights;
+  const Eigen::Index f = kNumStartFeatures;
+  const Eigen::Index h = weights.size() / (f + 2);
+  const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>
+      w(weights.data(), f, h);
+  const Eigen::Map<const Eigen::RowVectorXd> b(weights.data() + f * h, h);
+  const Eigen::Map<const Eigen::VectorXd> v(weights.data() + f * h + h, h);
+  Eigen::MatrixXd hidden = features * w;
+  hidden.rowwise() += b;
+  return hidden.array().tanh().matrix() * v;
 }
 
 }  // namespace smplify

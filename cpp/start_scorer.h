@@ -6,10 +6,11 @@
 //
 // (E_sel: DataEnergy at σ = selection_sigma; R: the reading score, reading_score.h; g: the
 // reading's log-probability gap to the best-scored reading, 0 for the prior's starts). The
-// energy prefers wrong depth readings, so the scorer ranks the starts by a linear score
+// energy prefers wrong depth readings, so the scorer ranks the starts by a tiny MLP
 //
-//   s_i = w · f_i,   the start with the lowest s wins,
+//   s_i = v · tanh(Wᵀ f_i + b),   the start with the lowest s wins,
 //
+// (W: F × H, b and v: H; H hidden units)
 // over F = kNumStartFeatures features of each start relative to the others (Δx_i = x_i − min_j
 // x_j over the N finished starts, ℓ(x) = log(1 + x)):
 //
@@ -22,12 +23,17 @@
 //   f8 = 1 for a reading's start, 0 for the prior's
 //   f9 = g                  the reading's log-probability gap (0 for the prior's)
 //   f10 = 1 for the flipped orientation
-//   f11 = ΔC (decimetres)   C_i = mean over j ≠ i of the RMS distance between the starts'
-//                           root-relative joints (J_ik − J_i0) − (J_jk − J_j0): how far the
-//                           start lies from the others' 3D (agreement)
+//   f11 = ΔC (decimetres)   C_i = mean over j ≠ i of d_ij, the RMS distance between the
+//                           starts' root-relative joints (J_ik − J_i0) − (J_jk − J_j0)
+//                           (dm): how far the start lies from the others' 3D (agreement)
+//   f12 = (1 / (N − 1)) #{j ≠ i : d_ij < 0.5 dm}   the share of other starts in its basin
+//   f13 = ΔP                P_i = Σ_h p_h d_ih over the readings' starts h, p_h ∝ exp(−g_h)
+//                           (0 without readings' starts): distance to the readings' 3D,
+//                           weighted by their probabilities
+//   f14 = min_{j ≠ i} d_ij  (dm; 0 for a single start)   how isolated the start is
 //
 // The twin is smplify.reference.selection.start_features; tools/build_start_scorer.py
-// learns w on training mocap subjects.
+// learns W, b, v on training mocap subjects.
 #pragma once
 
 #include <vector>
@@ -39,7 +45,7 @@
 
 namespace smplify {
 
-inline constexpr int kNumStartFeatures = 12;
+inline constexpr int kNumStartFeatures = 15;
 
 // What the features read of one finished start.
 struct StartCandidate {
@@ -56,7 +62,11 @@ struct StartCandidate {
 // N × F features of the N starts (all with finite E_sel and joints).
 Eigen::MatrixXd StartFeatures(const std::vector<StartCandidate>& candidates);
 
-// s = features · weights (N); throws std::invalid_argument if weights has not F entries.
+// s (N) of the features (N × F) for weights = [W row by row (F × H), b (H), v (H)];
+// throws std::invalid_argument unless the size is H (F + 2) for some H >= 1.
 Eigen::VectorXd StartScores(const Eigen::MatrixXd& features, const Eigen::VectorXd& weights);
+
+// Whether `size` weights make a scorer: H (F + 2) for some H >= 1.
+bool IsStartScorerSize(size_t size);
 
 }  // namespace smplify

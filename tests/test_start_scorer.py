@@ -10,7 +10,7 @@ import smplify
 from smplify import _core, start_scorer
 from smplify.fitting import _core_fitter, _core_options, _observation
 from smplify.problem import build_problem
-from smplify.reference.selection import START_FEATURES, start_features
+from smplify.reference.selection import START_FEATURES, start_features, start_scores
 from test_hypotheses import FORMAT, cases
 
 
@@ -38,11 +38,26 @@ def test_cpp_start_features_equal_the_numpy_twin():
         np.testing.assert_allclose(cpp, twin, rtol=1e-12, atol=1e-12)
 
 
+def test_cpp_start_scores_equal_the_numpy_twin():
+    rng = np.random.default_rng(8)
+    f = len(START_FEATURES)
+    for hidden in (1, 4, 8):
+        features = np.abs(rng.normal(size=(11, f)))
+        weights = rng.normal(size=hidden * (f + 2))
+        np.testing.assert_allclose(_core._testing.start_scores(features, weights),
+                                   start_scores(features, weights), rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="weights"):
+        _core._testing.start_scores(features, weights[:-1])
+    with pytest.raises(ValueError, match="weights"):
+        start_scores(features, weights[:-1])
+
+
 def test_start_features_are_relative_to_the_pool():
     rng = np.random.default_rng(6)
     starts = _random_starts(rng, 9)
     f = start_features(**starts)
-    assert np.all(f >= 0) and np.allclose(f[:, [0, 1, 2, 3, 4, 5, 6, 7, 11]].min(axis=0), 0)
+    assert np.all(f >= 0) and np.allclose(f[:, [0, 1, 2, 3, 4, 5, 6, 7, 11, 13]].min(axis=0), 0)
+    assert np.all(f[:, 12] <= 1)
     shifted = dict(starts, default_score=starts["default_score"] + 50.0,
                    joints=starts["joints"] + rng.normal(size=(9, 1, 3)))  # any placement
     np.testing.assert_allclose(start_features(**shifted), f, atol=1e-12)
@@ -78,11 +93,11 @@ def test_the_fit_keeps_the_start_its_scorer_ranks_first(open_model):
         assert any(np.array_equal(j, plain.joints) for j in joints)
         assert sorted(h for h in recorded.start_hypotheses if h >= 0) == list(
             range(len(problem.hypotheses)))
-        for _ in range(2):
-            w = rng.normal(size=len(START_FEATURES))
+        for hidden in (1, 3):
+            w = rng.normal(size=hidden * (len(START_FEATURES) + 2))
             core.start_scorer = list(w)
             scored = _core_fitter(problem, core).fit(**_observation(problem))
-            kept = int(np.argmin(features @ w))
+            kept = int(np.argmin(start_scores(features, w)))
             assert scored.chosen_start == kept
             np.testing.assert_allclose(scored.joints, joints[kept], atol=1e-12)
             assert scored.hypothesis == recorded.start_hypotheses[kept]
@@ -94,7 +109,7 @@ def test_start_scorer_weights_are_checked(open_model):
     core.start_scorer = [1.0, 2.0]
     with pytest.raises(ValueError, match="start_scorer"):
         _core_fitter(problem, core)
-    core.start_scorer = [np.nan] * len(START_FEATURES)
+    core.start_scorer = [np.nan] * (len(START_FEATURES) + 2)
     with pytest.raises(ValueError, match="start_scorer"):
         _core_fitter(problem, core)
     with pytest.raises(ValueError, match="start_scorer"):
@@ -103,7 +118,7 @@ def test_start_scorer_weights_are_checked(open_model):
 
 def test_shipped_scorer_loads_and_runs(open_model):
     w = start_scorer.weights()
-    assert len(w) == len(START_FEATURES) and np.all(np.isfinite(w))
+    assert len(w) % (len(START_FEATURES) + 2) == 0 and np.all(np.isfinite(w))
     metrics = start_scorer.metrics()
     # Recorded by the build tool on training subjects' cases it did not fit w on.
     assert set(metrics["validation"]) >= {"coco17", "mediapipe33", "openpose25"}
@@ -113,3 +128,33 @@ def test_shipped_scorer_loads_and_runs(open_model):
                               model=open_model, start_scorer=kind, threads=1)
             for kind in ("energy", "learned")}
     assert all(np.isfinite(f.joints).all() for f in fits.values())
+
+
+def test_the_build_tool_learns_a_ranking_the_features_carry():
+    """On pools where one feature tracks each start's error and the default's choice does
+    not, the tool's training (tools/build_start_scorer.py) finds the near-best starts."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import build_start_scorer as bss
+    from start_pools import Pools
+
+    rng = np.random.default_rng(9)
+    cases, per = 300, 8
+    mm = rng.uniform(40, 140, size=(cases, per))
+    f = np.abs(rng.normal(size=(cases, per, len(START_FEATURES))))
+    f[:, :, 11] = (mm - mm.min(axis=1, keepdims=True)) / 20 + rng.normal(scale=0.3,
+                                                                          size=(cases, per))
+    default = np.zeros((cases, per), dtype=bool)
+    default[np.arange(cases), rng.integers(per, size=cases)] = True
+    pools = Pools(f.reshape(-1, len(START_FEATURES)), mm.ravel(),
+                  np.repeat(np.arange(cases), per), default.ravel(),
+                  np.zeros((cases * per, 24, 3), dtype=np.float32))
+    train, held = bss.split(pools, 0.3)
+    w = bss.train(train, 10.0, 1e-3, hidden=4)
+    again = bss.train(train, 10.0, 1e-3, hidden=4)
+    np.testing.assert_array_equal(w, again)  # deterministic
+    figures = bss.figures(held, w)
+    assert figures["scorer_mm"] < figures["best_of_starts_mm"] + 15
+    assert figures["paired_mm"] < -20  # a random pick averages ~40 mm above the best

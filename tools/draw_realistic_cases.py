@@ -1,13 +1,13 @@
 """Pictures of the realistic-error set: the truth, the old default fit and the new default fit.
 
     python tools/draw_realistic_cases.py OUT.png [--format coco17] [--cases 0 1 2 3]
-        [--new "{'reading_weight': 300.0}"] [--split tune --of 100]
+        [--new "{'reading_weight': 300.0}"] [--old "{}"] [--split tune --of 100]
 
 Each row is one case of the TEST half (or ``--split tune``) of ``benchmarks/realistic.py``
 (held-out mocap pose, random camera of any yaw, detector errors): the truth (grey), the fit
-with the old defaults (``realistic.OLD_DEFAULTS``, orange) and with the new defaults (blue;
-or ``--new``, a dict of options over the defaults), first as the camera sees them, then from
-the camera's right (the depth axis runs left-right in those tiles).
+with the old defaults (``realistic.OLD_DEFAULTS``, orange; or ``--old``) and with the new
+defaults (blue; or ``--new``, a dict of options over the defaults), first as the camera sees
+them, then from the camera's right (the depth axis runs left-right in those tiles).
 Prints each case's PA-MPJPE and what the new fit did (hypothesis kept, labels swapped back).
 """
 
@@ -41,8 +41,12 @@ def main() -> None:
                         help="which half (tune: the cases benchmarks/realistic_errors.py "
                              "analyses, with its --cases as --of)")
     parser.add_argument("--new", default="{}", help="options of the blue fit (a dict literal)")
+    parser.add_argument("--old", default=None,
+                        help="options of the orange fit (a dict literal; default "
+                             "realistic.OLD_DEFAULTS)")
     args = parser.parse_args()
     new_options = ast.literal_eval(args.new)
+    old_options = realistic.OLD_DEFAULTS if args.old is None else ast.literal_eval(args.old)
     model = smplify.load_model("open")
     data = realistic.cases(model, args.format, args.of, args.split)
     rows = []
@@ -50,7 +54,7 @@ def main() -> None:
         size, f = tuple(data.image_size[i]), float(data.focal[i])
         fits = {name: smplify.fit(data.keypoints[i], args.format, size, f, model=model,
                                   **options)
-                for name, options in (("old", realistic.OLD_DEFAULTS), ("new", new_options))}
+                for name, options in (("old", old_options), ("new", new_options))}
         errors = {n: 1000 * pa_mpjpe(r.joints - r.joints[0], data.joints[i])
                   for n, r in fits.items()}
         new = fits["new"].summary

@@ -30,16 +30,24 @@ class Pools:
     case : (S,) int64, the case each start belongs to (0..C-1, ascending).
     default : (S,) bool, the start the default selection kept (one per case, or none where a
         leg flip replaced it).
+    joints : (S, 24, 3) float32, each start's joints (camera frame, metres): for trying
+        other features offline.
     """
 
     features: np.ndarray
     mm: np.ndarray
     case: np.ndarray
     default: np.ndarray
+    joints: np.ndarray
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {"features": self.features, "mm": self.mm, "case": self.case,
-                "default": self.default}
+                "default": self.default, "joints": self.joints}
+
+    def subset(self, rows: np.ndarray, case_offset: int = 0) -> Pools:
+        """The starts ``rows`` (bool mask), their cases shifted down by ``case_offset``."""
+        return Pools(self.features[rows], self.mm[rows], self.case[rows] - case_offset,
+                     self.default[rows], self.joints[rows])
 
     @classmethod
     def concatenate(cls, parts: list[Pools]) -> Pools:
@@ -49,7 +57,8 @@ class Pools:
             offset += int(p.case.max()) + 1 if len(p.case) else 0
         return cls(np.concatenate([p.features for p in parts]),
                    np.concatenate([p.mm for p in parts]), np.concatenate(cases),
-                   np.concatenate([p.default for p in parts]))
+                   np.concatenate([p.default for p in parts]),
+                   np.concatenate([p.joints for p in parts]))
 
 
 def record(model: smplify.BodyModel, fmt: str, data: detections.Cases,
@@ -57,7 +66,7 @@ def record(model: smplify.BodyModel, fmt: str, data: detections.Cases,
     """The pools of ``data``'s cases fitted with ``options`` over the defaults (one thread);
     cases the fit refuses (too few torso keypoints) or without hypotheses are left out."""
     options = {"threads": 1, **(options or {})}
-    feats, mm, case, default = [], [], [], []
+    feats, mm, case, default, all_joints = [], [], [], [], []
     fitter = None
     for i in range(len(data.keypoints)):
         try:
@@ -83,9 +92,11 @@ def record(model: smplify.BodyModel, fmt: str, data: detections.Cases,
         mm.append(err)
         case.append(np.full(len(f), len(feats) - 1))
         default.append(kept)
+        all_joints.append(np.asarray(joints, dtype=np.float32))
         if progress and len(feats) % 100 == 0:
             print(f"  {fmt}: {len(feats)} cases", flush=True)
     if not feats:
         raise RuntimeError(f"{fmt}: no case produced a pool of starts")
     return Pools(np.concatenate(feats), np.concatenate(mm).astype(np.float64),
-                 np.concatenate(case).astype(np.int64), np.concatenate(default))
+                 np.concatenate(case).astype(np.int64), np.concatenate(default),
+                 np.concatenate(all_joints))

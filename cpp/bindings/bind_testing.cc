@@ -99,6 +99,13 @@ void BindTesting(py::module_& m) {
       "StartFeatures of cpp/start_scorer.h (N x F) of N starts; energies N x 5: pose, angle, "
       "shape, keypoints_3d, interpenetration.");
   testing.def(
+      "start_scores",
+      [](const Eigen::MatrixXd& features, const Eigen::VectorXd& weights) {
+        return StartScores(features, weights);
+      },
+      py::arg("features"), py::arg("weights"),
+      "StartScores of cpp/start_scorer.h: s (N) of features (N x F), weights [W, b, v].");
+  testing.def(
       "flip_leg_depth",
       [](py::handle fitter, const Eigen::VectorXd& pose, const Eigen::VectorXd& betas,
          const Eigen::Vector3d& transl, const std::string& side) {

@@ -211,9 +211,10 @@ class FitOptions:
         starts. "energy" (default): the selection score above (E_J(σ = ``selection_sigma``)
         + ``reading_weight`` · R + ``hypothesis_score_weight`` · gap), compared as described.
         "learned": all finished starts (the prior's in each orientation and the readings)
-        are ranked at once by a linear score over their features, learned from training
-        mocap subjects with detector errors (:mod:`smplify.start_scorer`,
-        ``tools/build_start_scorer.py``; docs/design.md, "Start scorer").
+        are ranked at once by a tiny MLP over their features (energies, reading score,
+        agreement with the other starts' 3D), learned from training mocap subjects with
+        detector errors (:mod:`smplify.start_scorer`, ``tools/build_start_scorer.py``;
+        docs/design.md, "Start scorer").
     left_right : "as_given", "body", "limbs" or "auto"
         Left/right label swaps of the detector, undone before a fit from scratch (the data
         term cannot tell a mirrored reading apart, so the learned initialiser decides):

@@ -1,9 +1,10 @@
 """The learned start scorer's shipped weights (``FitOptions.start_scorer="learned"``).
 
 A fit from scratch with the learned initialiser's readings finishes ~15 starts; the scorer
-keeps the one with the lowest w · f over the starts' features (``cpp/start_scorer.h``; NumPy
-twin :func:`smplify.reference.selection.start_features`). w is learned from training mocap
-subjects by ``tools/build_start_scorer.py`` and ships in ``smplify/data/start_scorer.npz``.
+keeps the one with the lowest s = v · tanh(Wᵀ f + b) over the starts' features f
+(``cpp/start_scorer.h``; NumPy twins :func:`smplify.reference.selection.start_features` and
+``start_scores``). W, b, v are learned from training mocap subjects by
+``tools/build_start_scorer.py`` and ship in ``smplify/data/start_scorer.npz``.
 """
 
 from __future__ import annotations
@@ -22,16 +23,19 @@ WEIGHTS_FILE = Path(__file__).resolve().parent / "data" / "start_scorer.npz"
 
 @functools.cache
 def weights() -> tuple[float, ...]:
-    """w (F,) of the shipped scorer (cached); ValueError if it does not ship."""
+    """The shipped scorer's [W (F, H) row by row, b (H,), v (H,)] (cached), as the C++
+    FitOptions takes them; ValueError if it does not ship."""
     if not WEIGHTS_FILE.is_file():
         raise ValueError(f"start_scorer='learned': {WEIGHTS_FILE} does not ship "
                          "(tools/build_start_scorer.py builds it)")
     with WEIGHTS_FILE.open("rb") as handle, np.load(handle) as z:
-        w = np.asarray(z["weights"], dtype=np.float64)
-    if w.shape != (len(START_FEATURES),) or not np.isfinite(w).all():
-        raise ValueError(f"{WEIGHTS_FILE}: weights must be {len(START_FEATURES)} finite "
-                         f"values, got shape {w.shape}")
-    return tuple(float(v) for v in w)
+        w, b, v = (np.asarray(z[k], dtype=np.float64) for k in ("W", "b", "v"))
+    f = len(START_FEATURES)
+    if w.ndim != 2 or w.shape[0] != f or b.shape != (w.shape[1],) or \
+            v.shape != (w.shape[1],) or not all(np.isfinite(a).all() for a in (w, b, v)):
+        raise ValueError(f"{WEIGHTS_FILE}: need finite W ({f}, H), b (H,), v (H,); got "
+                         f"{w.shape}, {b.shape}, {v.shape}")
+    return tuple(float(x) for x in np.concatenate([w.ravel(), b, v]))
 
 
 def metrics() -> dict[str, Any]:

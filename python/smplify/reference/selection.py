@@ -48,7 +48,8 @@ def reading_score(keypoints: np.ndarray, readings: Sequence[np.ndarray],
 #: Features of a start (``cpp/start_scorer.h``), in order.
 START_FEATURES = ("default score", "selection data", "reading score", "pose", "angle", "shape",
                   "anchor", "interpenetration", "reading start", "log-probability gap",
-                  "flipped", "agreement")
+                  "flipped", "agreement", "basin share", "distance to the readings",
+                  "nearest start")
 
 
 def _log_gap(x: np.ndarray) -> np.ndarray:
@@ -87,12 +88,44 @@ def start_features(default_score: np.ndarray, selection_data: np.ndarray,
     rel = np.asarray(joints, dtype=np.float64)
     rel = rel - rel[:, :1]
     n = len(rel)
-    rms = 10.0 * np.sqrt(np.mean(np.sum((rel[:, None] - rel[None]) ** 2, axis=-1), axis=-1))
-    agreement = rms.sum(axis=1) / max(n - 1, 1)
+    d = 10.0 * np.sqrt(np.mean(np.sum((rel[:, None] - rel[None]) ** 2, axis=-1), axis=-1))
+    others = max(n - 1, 1)
+    agreement = d.sum(axis=1) / others
+    p = np.where(hyp, np.exp(-np.where(hyp, log_score_gap, 0.0)), 0.0)
+    if p.sum() > 0:
+        p = p / p.sum()
+    reading_distance = d @ p
+    off = ~np.eye(n, dtype=bool)
+    basin = np.sum((d < 0.5) & off, axis=1) / others
+    nearest = np.where(off, d, np.inf).min(axis=1) if n > 1 else np.zeros(n)
     columns = [_log_gap(np.asarray(default_score, dtype=np.float64)),
                _log_gap(np.asarray(selection_data, dtype=np.float64)),
                _log_gap(np.asarray(reading, dtype=np.float64)),
                *(_log_gap(energies[:, k]) for k in range(5)),
                hyp.astype(np.float64), np.where(hyp, log_score_gap, 0.0),
-               np.asarray(flipped, dtype=np.float64), agreement - agreement.min()]
+               np.asarray(flipped, dtype=np.float64), agreement - agreement.min(), basin,
+               reading_distance - reading_distance.min(), nearest]
     return np.stack(columns, axis=1)
+
+
+def start_scores(features: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """s = v · tanh(Wᵀ f + b) of each start: the twin of ``cpp/start_scorer.h``'s
+    StartScores (the lowest wins).
+
+    Parameters
+    ----------
+    features : (N, F) :func:`start_features`.
+    weights : (H (F + 2),) W (F, H) row by row, then b (H,), then v (H,).
+
+    Returns
+    -------
+    (N,) float64.
+    """
+    f = len(START_FEATURES)
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim != 1 or w.size == 0 or w.size % (f + 2):
+        raise ValueError(f"weights: need H * {f + 2} values, got shape {w.shape}")
+    h = w.size // (f + 2)
+    hidden = np.tanh(np.asarray(features, dtype=np.float64) @ w[:f * h].reshape(f, h)
+                     + w[f * h:f * h + h])
+    return hidden @ w[f * h + h:]
