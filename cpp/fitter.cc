@@ -522,11 +522,9 @@ int Fitter::ScoreStarts(const Observation& o, const std::vector<OrientationRepor
   const Eigen::VectorXd w = Eigen::Map<const Eigen::VectorXd>(
       options.start_scorer.data(), static_cast<Eigen::Index>(options.start_scorer.size()));
   const Eigen::VectorXd s = StartScores(report->start_features, w);
-  Eigen::Index kept = 0;  // the first of equals
-  for (Eigen::Index i = 1; i < s.size(); ++i) {
-    if (s(i) < s(kept)) kept = i;
-  }
-  report->chosen_start = static_cast<int>(kept);
+  // The least E_sel has ℓ(0) = 0 ≤ the gate: some start is always kept.
+  const int kept = KeptStart(report->start_features, s, options.selection_sigma);
+  report->chosen_start = kept;
   return index[kept];
 }
 

@@ -92,6 +92,17 @@ bool IsStartScorerSize(size_t size) {
   return size > 0 && size % (kNumStartFeatures + 2) == 0;
 }
 
+int KeptStart(const Eigen::MatrixXd& features, const Eigen::VectorXd& scores,
+              double selection_sigma) {
+  const double gate = std::log1p(selection_sigma * selection_sigma);
+  int kept = -1;
+  for (Eigen::Index i = 0; i < scores.size(); ++i) {
+    if (features(i, 1) > gate) continue;
+    if (kept < 0 || scores(i) < scores(kept)) kept = static_cast<int>(i);
+  }
+  return kept;
+}
+
 Eigen::VectorXd StartScores(const Eigen::MatrixXd& features, const Eigen::VectorXd& weights) {
   if (!IsStartScorerSize(static_cast<size_t>(weights.size())) ||
       features.cols() != kNumStartFeatures) {

@@ -10,7 +10,10 @@
 //
 //   s_i = v · tanh(Wᵀ f_i + b),   the start with the lowest s wins,
 //
-// (W: F × H, b and v: H; H hidden units)
+// (W: F × H, b and v: H; H hidden units) among the starts that explain the keypoints about as
+// well as the best: ΔE_sel ≤ σ_sel², at most one keypoint's whole robust cost (σ_sel =
+// selection_sigma) worse. A start far off in 2D (E_sel saturated on many keypoints) is
+// never kept.
 // over F = kNumStartFeatures features of each start relative to the others (Δx_i = x_i − min_j
 // x_j over the N finished starts, ℓ(x) = log(1 + x)):
 //
@@ -68,5 +71,10 @@ Eigen::VectorXd StartScores(const Eigen::MatrixXd& features, const Eigen::Vector
 
 // Whether `size` weights make a scorer: H (F + 2) for some H >= 1.
 bool IsStartScorerSize(size_t size);
+
+// The start the scorer keeps: the lowest score among the starts with f1 = ℓ(ΔE_sel) ≤
+// ℓ(σ_sel²) (the first of equals); −1 for no start.
+int KeptStart(const Eigen::MatrixXd& features, const Eigen::VectorXd& scores,
+              double selection_sigma);
 
 }  // namespace smplify

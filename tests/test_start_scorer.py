@@ -10,7 +10,8 @@ import smplify
 from smplify import _core, start_scorer
 from smplify.fitting import _core_fitter, _core_options, _observation
 from smplify.problem import build_problem
-from smplify.reference.selection import START_FEATURES, start_features, start_scores
+from smplify.reference.selection import (START_FEATURES, kept_start, start_features,
+                                         start_scores)
 from test_hypotheses import FORMAT, cases
 
 
@@ -52,6 +53,15 @@ def test_cpp_start_scores_equal_the_numpy_twin():
         start_scores(features, weights[:-1])
 
 
+def test_the_scorer_never_keeps_a_start_far_off_in_2d():
+    f = np.zeros((4, len(START_FEATURES)))
+    f[:, 1] = np.log1p([0.0, 399.0, 401.0, 1e5])  # ΔE_sel, px² at σ_sel = 20 px
+    scores = np.array([0.0, -1.0, -2.0, -3.0])
+    assert kept_start(f, scores, 20.0) == 1
+    assert kept_start(f, scores, 30.0) == 2
+    assert kept_start(f, np.zeros(4), 20.0) == 0  # the first of equals
+
+
 def test_start_features_are_relative_to_the_pool():
     rng = np.random.default_rng(6)
     starts = _random_starts(rng, 9)
@@ -63,13 +73,14 @@ def test_start_features_are_relative_to_the_pool():
     np.testing.assert_allclose(start_features(**shifted), f, atol=1e-12)
 
 
-def _problems(model, n, seed):
+def _problems(model, n, seed, **options):
     """The problems of the first n cases the fit accepts (enough torso keypoints)."""
     data, out = cases(model, 2 * n + 2, seed), []
     for i in range(len(data.keypoints)):
         try:
             out.append(build_problem(data.keypoints[i], FORMAT, tuple(data.image_size[i]),
-                                     float(data.focal[i]), model, "open", {"threads": 1}))
+                                     float(data.focal[i]), model, "open",
+                                     {"threads": 1, **options}))
         except smplify.KeypointError:
             continue
         if len(out) == n:
@@ -79,12 +90,12 @@ def _problems(model, n, seed):
 
 def test_the_fit_keeps_the_start_its_scorer_ranks_first(open_model):
     rng = np.random.default_rng(7)
-    for problem in _problems(open_model, 3, seed=61):
+    for problem in _problems(open_model, 3, seed=61, start_scorer="energy"):
         core = _core_options(problem)
         core.record_starts = True
         recorded = _core_fitter(problem, core).fit(**_observation(problem))
         plain = _core_fitter(problem).fit(**_observation(problem))
-        # Recording changes nothing; it keeps every start, the default's choice among them.
+        # Recording changes nothing; it keeps every start, the energy's choice among them.
         np.testing.assert_array_equal(recorded.joints, plain.joints)
         assert len(plain.start_joints) == 0 and plain.chosen_start == -1
         joints = np.asarray(recorded.start_joints)
@@ -97,7 +108,8 @@ def test_the_fit_keeps_the_start_its_scorer_ranks_first(open_model):
             w = rng.normal(size=hidden * (len(START_FEATURES) + 2))
             core.start_scorer = list(w)
             scored = _core_fitter(problem, core).fit(**_observation(problem))
-            kept = int(np.argmin(start_scores(features, w)))
+            kept = kept_start(features, start_scores(features, w),
+                              problem.options.selection_sigma)
             assert scored.chosen_start == kept
             np.testing.assert_allclose(scored.joints, joints[kept], atol=1e-12)
             assert scored.hypothesis == recorded.start_hypotheses[kept]

@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import initializer_poses  # noqa: E402
 import smplify  # noqa: E402
 from smplify import detections  # noqa: E402
-from smplify.reference.selection import START_FEATURES, start_scores  # noqa: E402
+from smplify.reference.selection import START_FEATURES, kept_start, start_scores  # noqa: E402
 from start_pools import Pools, record  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,6 +59,8 @@ CHUNK = 100
 TEMPERATURE = 30.0
 L2 = 0.001
 HIDDEN = 8
+#: The defaults' selection_sigma (px): the scorer's gate (``cpp/start_scorer.h``).
+SELECTION_SIGMA = smplify.FitOptions().selection_sigma
 MAX_ITER = 1000
 VALIDATION = 0.2  # the last fifth of each format's cases
 
@@ -146,8 +148,8 @@ def train(pools: Pools, temperature: float, l2: float, hidden: int = HIDDEN) -> 
 
 
 def chosen_mm(pools: Pools, weights: np.ndarray | None) -> np.ndarray:
-    """Per case the PA-MPJPE of the start the scorer keeps (the lowest score, the first of
-    equals), or with ``weights`` None the default's."""
+    """Per case the PA-MPJPE of the start the scorer keeps (the lowest score among those
+    within the gate, the first of equals), or with ``weights`` None the default's."""
     starts = _segments(pools.case)
     if weights is None:
         kept = pools.default
@@ -156,8 +158,8 @@ def chosen_mm(pools: Pools, weights: np.ndarray | None) -> np.ndarray:
         return out
     s = start_scores(pools.features, weights)
     ends = np.r_[starts[1:], len(s)]
-    return np.array([pools.mm[a + int(np.argmin(s[a:b]))] for a, b in zip(starts, ends,
-                                                                          strict=True)])
+    return np.array([pools.mm[a + kept_start(pools.features[a:b], s[a:b], SELECTION_SIGMA)]
+                     for a, b in zip(starts, ends, strict=True)])
 
 
 def best_mm(pools: Pools) -> np.ndarray:

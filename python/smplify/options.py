@@ -208,13 +208,15 @@ class FitOptions:
         whichever the selection scores lower (``summary["legs_flipped"]``).
     start_scorer : "energy" or "learned"
         How a fit from scratch with the initialiser's readings picks among its finished
-        starts. "energy" (default): the selection score above (E_J(σ = ``selection_sigma``)
-        + ``reading_weight`` · R + ``hypothesis_score_weight`` · gap), compared as described.
-        "learned": all finished starts (the prior's in each orientation and the readings)
-        are ranked at once by a tiny MLP over their features (energies, reading score,
-        agreement with the other starts' 3D), learned from training mocap subjects with
-        detector errors (:mod:`smplify.start_scorer`, ``tools/build_start_scorer.py``;
-        docs/design.md, "Start scorer").
+        starts. "energy": the selection score above (E_J(σ = ``selection_sigma``) +
+        ``reading_weight`` · R + ``hypothesis_score_weight`` · gap), compared as described.
+        "learned" (default): all finished starts (the prior's in each orientation and the
+        readings) are ranked at once by a tiny MLP over their features (energies, reading
+        score, agreement with the other starts' 3D), learned from training mocap subjects
+        with detector errors (:mod:`smplify.start_scorer`, ``tools/build_start_scorer.py``;
+        docs/design.md, "Start scorer"); on the realistic test half it gains 7.4 ± 1.0 mm
+        PA-MPJPE over "energy", paired, 150 cases per format (3.5-10.3 per format). No
+        effect without readings (formats without an initialiser, ``starts="prior"``).
     left_right : "as_given", "body", "limbs" or "auto"
         Left/right label swaps of the detector, undone before a fit from scratch (the data
         term cannot tell a mirrored reading apart, so the learned initialiser decides):
@@ -285,7 +287,7 @@ class FitOptions:
     reading_weight: float = 300.0
     reading_sigma: float = 0.1
     leg_flips: bool = False
-    start_scorer: Literal["energy", "learned"] = "energy"
+    start_scorer: Literal["energy", "learned"] = "learned"
     left_right: Literal["as_given", "body", "limbs", "auto"] = "auto"
     swap_threshold: float = 0.8
     default_focal_length: Literal["diagonal"] | float = "diagonal"
@@ -434,7 +436,7 @@ PRESETS: dict[str, dict[str, Any]] = {
               "multi_start": False, "refine_translation": False,
               "default_focal_length": PAPER_FOCAL_LENGTH, "init_pose": "mean",
               "learned_init": False, "starts": "prior", "left_right": "as_given",
-              "reading_weight": 0.0},
+              "reading_weight": 0.0, "start_scorer": "energy"},
     "smooth_video": {"track_switch_frames": 1, "track_switch_margin": 0.8,
                      "track_orient_weight": 1.0, "track_pose_weight": 0.3,
                      "track_velocity_ratio": 0.3},

@@ -129,3 +129,11 @@ def start_scores(features: np.ndarray, weights: np.ndarray) -> np.ndarray:
     hidden = np.tanh(np.asarray(features, dtype=np.float64) @ w[:f * h].reshape(f, h)
                      + w[f * h:f * h + h])
     return hidden @ w[f * h + h:]
+
+
+def kept_start(features: np.ndarray, scores: np.ndarray, selection_sigma: float) -> int:
+    """The start the scorer keeps: the lowest score among those with ℓ(ΔE_sel) (feature 1)
+    ≤ log(1 + σ_sel²), the first of equals; −1 for none (twin of ``KeptStart``)."""
+    s = np.where(np.asarray(features)[:, 1] <= np.log1p(selection_sigma ** 2),
+                 np.asarray(scores, dtype=np.float64), np.inf)
+    return int(np.argmin(s)) if np.isfinite(s).any() else -1
