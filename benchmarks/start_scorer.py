@@ -1,10 +1,11 @@
-"""The learned start scorer against today's start selection on the realistic-error set.
+"""The learned start scorer against the energy's start selection on the realistic-error set.
 
 Every case of ``--split`` (``benchmarks/realistic.py``: held-out mocap poses; ``tune`` to
-choose, ``test`` to report) is fitted once with the defaults, every finished start kept
-(``tools/start_pools.py``); a selection rule then only picks one of them, so each rule's
-PA-MPJPE per case is exact (the fit with ``start_scorer="learned"`` keeps the same start:
-``tests/test_start_scorer.py``). For each (temperature, l2) of ``--grid`` the scorer is
+choose, ``test`` to report) is fitted once with the defaults but the energy's selection
+(``start_scorer="energy"``, "default" below: the default before the scorer), every finished
+start kept (``tools/start_pools.py``); a selection rule then only picks one of them, so each
+rule's PA-MPJPE per case is exact (the fit with ``start_scorer="learned"`` keeps the same
+start: ``tests/test_start_scorer.py``). For each (temperature, l2, H) of ``--grid`` the scorer is
 trained on the training-subject pools of ``tools/build_start_scorer.py`` (cached) and scored
 on the split: mean PA-MPJPE of the default's choice, the scorer's, the best start's, and the
 paired difference scorer − default with its standard error, per format and pooled.

@@ -33,10 +33,14 @@ def test_cpp_option_defaults_equal_the_python_ones():
     assert cpp.flip == _FLIP_CODES[python.flip]
     assert cpp.select_start_by_data == (python.start_selection == "data")
     assert cpp.prior_starts == (python.starts != "initializer")
+    # The learned scorer's weights come from Python (smplify.start_scorer); C++'s default,
+    # none, is the energy's selection. record_starts is C++ only (tools/start_pools.py).
+    assert python.start_scorer == "learned" and cpp.start_scorer == []
+    assert cpp.record_starts is False
     # Every C++ field is one of those, or threads (None in Python: one per core).
     cpp_fields = {n for n in dir(cpp) if not n.startswith("_")}
     assert cpp_fields == {*_SHARED_OPTIONS, "flip", "select_start_by_data", "prior_starts",
-                          "threads"}
+                          "start_scorer", "record_starts", "threads"}
     assert python.threads is None and cpp.threads == 1
 
 

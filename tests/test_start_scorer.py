@@ -10,8 +10,7 @@ import smplify
 from smplify import _core, start_scorer
 from smplify.fitting import _core_fitter, _core_options, _observation
 from smplify.problem import build_problem
-from smplify.reference.selection import (START_FEATURES, kept_start, start_features,
-                                         start_scores)
+from smplify.reference.selection import START_FEATURES, kept_start, start_features, start_scores
 from test_hypotheses import FORMAT, cases
 
 

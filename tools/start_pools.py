@@ -5,7 +5,8 @@ Shared by ``tools/build_start_scorer.py`` (pools of training-subject cases, to l
 report). A case's pool is what ``smplify.fit`` with ``options`` runs from scratch (the prior's
 starts in each orientation and the initialiser's readings), recorded by the C++ fit
 (``FitOptions.record_starts``): per start its features (``cpp/start_scorer.h``), its
-PA-MPJPE against the truth (mm) and whether the fit's own selection kept it.
+PA-MPJPE against the truth (mm) and whether the energy's selection (``start_scorer="energy"``,
+the default before the scorer) kept it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Pools:
     features : (S, F) float64, each start's features.
     mm : (S,) PA-MPJPE of each start's fit, mm.
     case : (S,) int64, the case each start belongs to (0..C-1, ascending).
-    default : (S,) bool, the start the default selection kept (one per case, or none where a
+    default : (S,) bool, the start the energy's selection kept (one per case, or none where a
         leg flip replaced it).
     joints : (S, 24, 3) float32, each start's joints (camera frame, metres): for trying
         other features offline.
@@ -63,9 +64,10 @@ class Pools:
 
 def record(model: smplify.BodyModel, fmt: str, data: detections.Cases,
            options: dict[str, Any] | None = None, progress: bool = False) -> Pools:
-    """The pools of ``data``'s cases fitted with ``options`` over the defaults (one thread);
+    """The pools of ``data``'s cases fitted with ``options`` over the defaults (one thread;
+    ``start_scorer="energy"`` unless given: ``default`` marks the energy selection's choice);
     cases the fit refuses (too few torso keypoints) or without hypotheses are left out."""
-    options = {"threads": 1, **(options or {})}
+    options = {"threads": 1, "start_scorer": "energy", **(options or {})}
     feats, mm, case, default, all_joints = [], [], [], [], []
     fitter = None
     for i in range(len(data.keypoints)):
