@@ -16,7 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from .reference.selection import START_FEATURES
+#: Features of a start (``cpp/start_scorer.h``), in order.
+START_FEATURES = ("default score", "selection data", "reading score", "pose", "angle", "shape",
+                  "anchor", "interpenetration", "reading start", "log-probability gap",
+                  "flipped", "agreement", "basin share", "distance to the readings",
+                  "nearest start")
 
 WEIGHTS_FILE = Path(__file__).resolve().parent / "data" / "start_scorer.npz"
 

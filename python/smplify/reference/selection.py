@@ -1,10 +1,13 @@
-"""The start selection's reading score in NumPy: the twin of ``cpp/reading_score.h``."""
+"""The start selection in NumPy: the reading score (twin of ``cpp/reading_score.h``) and the
+learned start scorer's features, scores and kept start (twins of ``cpp/start_scorer.h``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
+
+from ..start_scorer import START_FEATURES
 
 
 def reading_score(keypoints: np.ndarray, readings: Sequence[np.ndarray],
@@ -44,12 +47,6 @@ def reading_score(keypoints: np.ndarray, readings: Sequence[np.ndarray],
     t = np.array(terms)
     return float(-(t.max() + np.log(np.sum(np.exp(t - t.max())))))
 
-
-#: Features of a start (``cpp/start_scorer.h``), in order.
-START_FEATURES = ("default score", "selection data", "reading score", "pose", "angle", "shape",
-                  "anchor", "interpenetration", "reading start", "log-probability gap",
-                  "flipped", "agreement", "basin share", "distance to the readings",
-                  "nearest start")
 
 
 def _log_gap(x: np.ndarray) -> np.ndarray:
