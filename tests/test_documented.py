@@ -35,7 +35,7 @@ def test_cpp_option_defaults_equal_the_python_ones():
     assert cpp.prior_starts == (python.starts != "initializer")
     # The learned scorer's weights come from Python (smplify.start_scorer); C++'s default,
     # none, is the energy's selection. record_starts is C++ only (tools/start_pools.py).
-    assert python.start_scorer == "learned" and cpp.start_scorer == []
+    assert python.start_scorer == "energy" and cpp.start_scorer == []
     assert cpp.record_starts is False
     # Every C++ field is one of those, or threads (None in Python: one per core).
     cpp_fields = {n for n in dir(cpp) if not n.startswith("_")}

@@ -208,15 +208,17 @@ class FitOptions:
         whichever the selection scores lower (``summary["legs_flipped"]``).
     start_scorer : "energy" or "learned"
         How a fit from scratch with the initialiser's readings picks among its finished
-        starts. "energy": the selection score above (E_J(σ = ``selection_sigma``) +
-        ``reading_weight`` · R + ``hypothesis_score_weight`` · gap), compared as described.
-        "learned" (default): all finished starts (the prior's in each orientation and the
-        readings) are ranked at once by a tiny MLP over their features (energies, reading
-        score, agreement with the other starts' 3D), learned from training mocap subjects
-        with detector errors (:mod:`smplify.start_scorer`, ``tools/build_start_scorer.py``;
-        docs/design.md, "Start scorer"); on the realistic test half it gains 7.4 ± 1.0 mm
-        PA-MPJPE over "energy", paired, 150 cases per format (3.5-10.3 per format). No
-        effect without readings (formats without an initialiser, ``starts="prior"``).
+        starts. "energy" (default): the selection score above (E_J(σ = ``selection_sigma``)
+        + ``reading_weight`` · R + ``hypothesis_score_weight`` · gap), compared as described.
+        "learned": all finished starts (the prior's in each orientation and the readings)
+        are ranked at once by a tiny MLP over their features (energies, reading score,
+        agreement with the other starts' 3D), learned from training mocap subjects with
+        detector errors (:mod:`smplify.start_scorer`, ``tools/build_start_scorer.py``;
+        docs/design.md, "Start scorer"), among the starts within ``selection_sigma``² of the
+        best E_J. Held out it gains on the realistic test half (6.6 ± 1.0 mm PA-MPJPE,
+        paired, 150 cases per format) but loses on ``bench_video.py``'s clips fitted frame
+        by frame (65.1 → 69.5 mm), so it is not the default. No effect without readings
+        (formats without an initialiser, ``starts="prior"``).
     left_right : "as_given", "body", "limbs" or "auto"
         Left/right label swaps of the detector, undone before a fit from scratch (the data
         term cannot tell a mirrored reading apart, so the learned initialiser decides):
@@ -287,7 +289,7 @@ class FitOptions:
     reading_weight: float = 300.0
     reading_sigma: float = 0.1
     leg_flips: bool = False
-    start_scorer: Literal["energy", "learned"] = "learned"
+    start_scorer: Literal["energy", "learned"] = "energy"
     left_right: Literal["as_given", "body", "limbs", "auto"] = "auto"
     swap_threshold: float = 0.8
     default_focal_length: Literal["diagonal"] | float = "diagonal"
