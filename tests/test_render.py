@@ -190,10 +190,12 @@ def test_mesh_pixels_cover_the_projected_vertices_and_the_rest_is_the_photo(open
     outside = np.ones(covered.shape, dtype=bool)
     outside[lo[1]:hi[1] + 1, lo[0]:hi[0] + 1] = False
     assert np.array_equal(img[outside], photo[outside])
-    # And the silhouette fills its box: the body is where its vertices are, nowhere else.
+    # And the silhouette fills its box: the body is where its vertices are, nowhere else
+    # (within 2 px: a toe tip's sub-pixel triangles may cover no pixel centre; 1.7 px at the
+    # lowest vertex on the open model rebuilt with the knee joints at the knee).
     ys, xs = np.nonzero(covered)
-    assert abs(xs.min() - uv[:, 0].min()) < 1.5 and abs(xs.max() - uv[:, 0].max()) < 1.5
-    assert abs(ys.min() - uv[:, 1].min()) < 1.5 and abs(ys.max() - uv[:, 1].max()) < 1.5
+    assert abs(xs.min() - uv[:, 0].min()) < 2.0 and abs(xs.max() - uv[:, 0].max()) < 2.0
+    assert abs(ys.min() - uv[:, 1].min()) < 2.0 and abs(ys.max() - uv[:, 1].max()) < 2.0
 
 
 def test_semi_transparent_mesh_lets_the_photo_through(open_model):

@@ -279,7 +279,9 @@ def neutral_buttocks(model, weights24, label_index, knees, men: Samples, women: 
                      log) -> tuple[float, dict[str, float]]:
     """The ``buttocks-volume`` setting (in [-1, 0]) at which the neutral model's women reach as
     far behind the pelvis as the men do on average (``buttock_depth``), solved on the training
-    bodies (the modifier is a linear blend shape, so two evaluations give it)."""
+    bodies (the modifier is a linear blend shape, so two evaluations give it) and clipped to
+    the modifier's range: the 2026-12-05 build gives -1 (men 107.8 mm, women 122.6, women at
+    -1 109.3)."""
     phen, local = neutral_women(model, women.phenotypes, -1.0)
     flat = Samples(model, weights24, label_index, phen, knees, local)
     d_men = float(buttock_depth(men.verts, men.joints).mean())
