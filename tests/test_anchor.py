@@ -106,9 +106,25 @@ def foreign_model(open_model, tmp_path_factory):
 def test_only_the_shipped_neutral_model_shares_the_initialisers_shape_space(open_model,
                                                                             foreign_model):
     assert initializer.shares_shape_space(open_model)
+    assert initializer.shares_shape_space(open_model, "coco17")
     assert initializer.shares_shape_space(smplify.load_model("open", num_betas=16))
     assert not initializer.shares_shape_space(foreign_model)
+    assert not initializer.shares_shape_space(foreign_model, "coco17")
     assert not initializer.shares_shape_space(smplify.load_model("open", gender="female"))
+
+
+def test_a_model_with_one_vertex_moved_does_not_share_the_shape_space(open_model, tmp_path):
+    """The fingerprint reads the template itself: a rebuilt model (here one vertex 1 mm off)
+    is another model for the weights."""
+    path = tmp_path / "moved.npz"
+    open_model.to_npz(path)
+    with np.load(path) as z:
+        arrays = {key: z[key] for key in z.files}
+    arrays["v_template"][100, 1] += 0.001
+    np.savez(path, **arrays)
+    moved = smplify.load_model(path)
+    assert initializer.model_fingerprint(moved) != initializer.model_fingerprint(open_model)
+    assert not initializer.shares_shape_space(moved, "coco17")
 
 
 def _scaled_betas(monkeypatch):

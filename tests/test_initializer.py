@@ -117,6 +117,45 @@ def test_held_out_accuracy_and_depth_readings(model: smplify.BodyModel, fmt: str
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
+def test_shipped_weights_were_trained_on_the_shipped_model(model: smplify.BodyModel,
+                                                          fmt: str) -> None:
+    """Fails when the open model is rebuilt and the initialisers are not retrained."""
+    assert init.load_initializer(fmt).model_fingerprint == init.model_fingerprint(model)
+
+
+@pytest.fixture()
+def stale_weights(tmp_path, monkeypatch):
+    """The shipped coco17 weights recorded as trained on another model, installed as if they
+    shipped (the loader's cache cleared before and after)."""
+    with np.load(init._weights_file("coco17")) as z:
+        arrays = {key: z[key] for key in z.files}
+    arrays["model_fingerprint"] = np.array("0" * 64)
+    path = tmp_path / "initializer_coco17.npz"
+    np.savez(path, **arrays)
+    monkeypatch.setattr(init, "_weights_file", lambda fmt: path)
+    init.load_initializer.cache_clear()
+    yield
+    init.load_initializer.cache_clear()
+
+
+def test_stale_weights_warn_and_their_betas_are_not_used(model: smplify.BodyModel,
+                                                        stale_weights) -> None:
+    with pytest.warns(UserWarning, match="initializer_coco17.npz was trained on another"):
+        stale = init.load_initializer("coco17")
+    assert stale.model_fingerprint == "0" * 64
+    assert not init.shares_shape_space(model, "coco17")
+
+
+def test_weights_without_a_fingerprint_warn(stale_weights) -> None:
+    with np.load(init._weights_file("coco17")) as z:
+        arrays = {key: z[key] for key in z.files if key != "model_fingerprint"}
+    assert init.Initializer(arrays).model_fingerprint is None
+    np.savez(init._weights_file("coco17"), **arrays)
+    with pytest.warns(UserWarning, match="fingerprint None"):
+        init.load_initializer("coco17")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_held_out_figures_are_recorded(fmt: str) -> None:
     m = init.load_initializer(fmt).metrics
     assert m["cases"] >= 500 and m["heldout_poses"] > 0 and m["train_poses"] > 0

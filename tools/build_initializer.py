@@ -25,8 +25,10 @@
    training poses: more distinct training poses (9,292 with mirrors) would likely help more
    than more steps.
 5. Writes ``python/smplify/data/initializer_<format>.npz``: float16 weights, 8 fixed test
-   inputs with the torch outputs for them (computed with the float16-rounded weights), and the
-   held-out figures (JSON) measured with the NumPy inference of what is written.
+   inputs with the torch outputs for them (computed with the float16-rounded weights), the
+   held-out figures (JSON) measured with the NumPy inference of what is written, and the
+   trained-on model's ``smplify.initializer.model_fingerprint`` (the loader warns when the
+   shipped model is not that one: rebuild the initialisers after rebuilding the model).
 
 Deterministic: fixed seeds, one torch thread by default.
 """
@@ -332,6 +334,8 @@ def main(argv: list[str] | None = None) -> None:
                         "train_poses": len(poses["train"]),
                         "heldout_poses": len(poses["heldout"])})
         arrays["metrics"] = np.array(json.dumps(metrics, sort_keys=True))
+        # The model trained on: its betas mean this model's bodies only (shares_shape_space).
+        arrays["model_fingerprint"] = np.array(init.model_fingerprint(model))
         out = args.out_dir / f"initializer_{fmt}.npz"
         bpp.write_npz(out, arrays)
         if args.curve_out is not None:

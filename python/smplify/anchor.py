@@ -42,7 +42,7 @@ def start_betas(settings: Any, hypothesis: initializer.Hypothesis,
     model shares the initialiser's shape space (further betas 0), else the fit's own β start
     ``own`` ((B,); None: zeros, a fit from scratch's)."""
     model = settings.model
-    if not initializer.shares_shape_space(model):
+    if not initializer.shares_shape_space(model, settings.format.name):
         return np.zeros(model.num_betas) if own is None else np.array(own, dtype=np.float64)
     betas = np.zeros(model.num_betas)
     shared = min(len(betas), len(hypothesis.betas))
@@ -202,7 +202,7 @@ def anchor_keypoints(settings: Any, xy: np.ndarray, confidence: np.ndarray,
     # the first of _hypotheses, with start_betas.
     model = settings.model
     betas = None  # the reading's own
-    if not initializer.shares_shape_space(model):
+    if not initializer.shares_shape_space(model, settings.format.name):
         betas = np.zeros(model.num_betas) if own_betas is None else \
             np.asarray(own_betas, dtype=np.float64)
     keypoints = np.empty((len(xy), 3))

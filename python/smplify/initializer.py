@@ -18,16 +18,21 @@ centre), as in ``smplify.fit``; ``global_orient`` is the body's rotation in the 
 so an upright person facing the camera has ``global_orient ≈ (π, 0, 0)``. No translation is
 predicted (place the body by the fit's own camera initialisation).
 
-The betas are the shipped open (neutral) model's, the model the networks were trained on; they
-mean nothing for another model (a user's SMPL file, another gender, a rebuilt open model).
-:func:`shares_shape_space` says whether a model's betas are these; a fit with any other model
-uses only the hypotheses' poses (``smplify.anchor``).
+The betas are those of the model the networks were trained on (the shipped open neutral model);
+they mean nothing for another model (a user's SMPL file, another gender, a rebuilt open model).
+Each weights file records that model's :func:`model_fingerprint`; :func:`shares_shape_space`
+compares a model's with it, and a fit with any other model uses only the hypotheses' poses
+(``smplify.anchor``). Shipped weights whose fingerprint is not the shipped open model's (the
+model rebuilt and the initialisers not retrained) load with a warning, and their betas are not
+used with any model.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -40,7 +45,8 @@ from ._owner_cache import OwnerCache
 from .errors import KeypointError
 
 __all__ = ["Hypothesis", "Initializer", "available_formats", "features", "load_initializer",
-           "predict", "shares_shape_space", "rotation_6d_to_matrix", "matrix_to_axis_angle"]
+           "model_fingerprint", "predict", "shares_shape_space", "rotation_6d_to_matrix",
+           "matrix_to_axis_angle"]
 
 NUM_BODY_JOINTS = 23
 NUM_BETAS = 10
@@ -56,7 +62,7 @@ class Hypothesis:
     ----------
     global_orient : (3,) axis-angle, the body's rotation in the camera frame (OpenCV axes).
     body_pose : (69,) axis-angle of joints 1..23 (SMPL order).
-    betas : (10,) shape coefficients of the shipped open neutral model
+    betas : (10,) shape coefficients of the model the weights were trained on
         (:func:`shares_shape_space`).
     score : probability the network gives this hypothesis of being the closest (sums to 1).
     """
@@ -140,6 +146,9 @@ class Initializer:
         M.
     metrics : dict
         The held-out figures recorded when the weights were built.
+    model_fingerprint : str or None
+        :func:`model_fingerprint` of the body model the weights were trained on (None: the
+        arrays carry none, as weights built before it was recorded; their betas are not used).
     """
 
     def __init__(self, arrays: dict[str, np.ndarray]):
@@ -153,6 +162,8 @@ class Initializer:
         self._layers = [(np.asarray(arrays[f"w{i}"], dtype=np.float32),
                          np.asarray(arrays[f"b{i}"], dtype=np.float32)) for i in range(n)]
         self.metrics: dict[str, Any] = json.loads(str(scalar("metrics")))
+        self.model_fingerprint: str | None = (str(scalar("model_fingerprint"))
+                                              if "model_fingerprint" in arrays else None)
         # The C++ inference (checks that the layers chain and fit K and M).
         self.core = _core.Initializer([w for w, _ in self._layers], [b for _, b in self._layers],
                                       self.num_keypoints, self.num_hypotheses)
@@ -280,12 +291,24 @@ def ships_for(format: str) -> bool:
 
 @functools.cache
 def load_initializer(format: str) -> Initializer:
-    """The shipped initialiser of ``format`` (cached); ValueError if none ships for it."""
+    """The shipped initialiser of ``format`` (cached); ValueError if none ships for it.
+
+    Warns (UserWarning) when the weights were not trained on the shipped open neutral model
+    (their recorded :func:`model_fingerprint` is another's, or missing): the model was rebuilt
+    and ``tools/build_initializer.py`` not rerun. Such weights still give poses; their betas
+    are used with no model (:func:`shares_shape_space`).
+    """
     if not isinstance(format, str) or not _weights_file(format).is_file():
         raise ValueError(f"format: no initialiser ships for {format!r}; "
                          f"available: {', '.join(available_formats())}")
     with _weights_file(format).open("rb") as handle, np.load(handle) as z:
-        return Initializer({key: z[key] for key in z.files})
+        loaded = Initializer({key: z[key] for key in z.files})
+    if loaded.model_fingerprint != _shipped_fingerprint():
+        warnings.warn(f"initializer_{format}.npz was trained on another body model than the "
+                      f"shipped open model (fingerprint {loaded.model_fingerprint}, the model's "
+                      f"{_shipped_fingerprint()}): its betas are not used; rebuild it with "
+                      f"tools/build_initializer.py", UserWarning, stacklevel=2)
+    return loaded
 
 
 def predict(keypoints: Any, format: str, image_size: Sequence[float],
@@ -308,25 +331,38 @@ def predict(keypoints: Any, format: str, image_size: Sequence[float],
     return load_initializer(format).readings(keypoints, image_size, focal_length, count)
 
 
-@functools.cache
-def _trained_shape_space() -> tuple[np.ndarray, np.ndarray]:
-    """(N, 3) template and (N, 3, 10) shape blend shapes the initialisers' betas belong to:
-    the shipped open neutral model's (``tools/build_initializer.py`` trains on it)."""
-    from .model import load_model
-
-    model = load_model("open")
-    return model.v_template, model.shapedirs[:, :, :NUM_BETAS]
+#: Bumped whenever model_fingerprint reads other arrays or reads them differently.
+_FINGERPRINT_VERSION = "smplify-initializer-model-1"
 
 
-_SHARED = OwnerCache(16)
+def _fingerprint(model: Any) -> str:
+    digest = hashlib.sha256(_FINGERPRINT_VERSION.encode())
+    shapedirs = np.zeros((model.num_vertices, 3, NUM_BETAS))
+    b = min(model.num_betas, NUM_BETAS)
+    shapedirs[:, :, :b] = model.shapedirs[:, :, :b]
+    arrays = [model.v_template, shapedirs, model.J_regressor, model.weights,
+              np.asarray(model.parents, dtype=np.float64)]
+    if model.has_pose_blend_shapes:
+        arrays.append(model.posedirs)
+    if model.keypoint_regressor is not None:
+        arrays.append(model.keypoint_regressor.toarray())
+        digest.update("|".join(model.keypoint_names).encode())
+    for array in arrays:
+        array = np.ascontiguousarray(array, dtype=np.float64)
+        digest.update(str(array.shape).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
-def shares_shape_space(model: Any) -> bool:
-    """Whether the initialiser's betas mean the same body in ``model``.
+_FINGERPRINTS = OwnerCache(16)
 
-    True when ``model``'s template and its first ``min(B, 10)`` shape blend shapes are those
-    of the shipped open neutral model (its further blend shapes, e.g. zero padding, are not
-    predicted and start at 0). Cached per model object.
+
+def model_fingerprint(model: Any) -> str:
+    """SHA-256 (64 hex digits) of what an initialiser learns from a body model: its template,
+    first 10 shape blend shapes (fewer: zero-padded; further ones are never predicted), joint
+    regressor, skinning weights, kinematic tree, pose blend shapes (if any) and keypoint
+    regressor (if any). ``tools/build_initializer.py`` records it in the weights it writes.
+    Cached per model object.
 
     Parameters
     ----------
@@ -334,17 +370,37 @@ def shares_shape_space(model: Any) -> bool:
 
     Returns
     -------
+    str
+    """
+    return str(_FINGERPRINTS.get((model,), "fingerprint", lambda: _fingerprint(model)))
+
+
+@functools.cache
+def _shipped_fingerprint() -> str:
+    """The shipped open neutral model's :func:`model_fingerprint`."""
+    from .model import load_model
+
+    return model_fingerprint(load_model("open"))
+
+
+def shares_shape_space(model: Any, format: str | None = None) -> bool:
+    """Whether the initialiser's betas mean the same body in ``model``: the model's
+    :func:`model_fingerprint` is the one the weights were trained on.
+
+    A model loaded with more betas (zero padding, or further blend shapes that are not
+    predicted and start at 0) shares it; another gender, a user's SMPL file or a rebuilt open
+    model does not.
+
+    Parameters
+    ----------
+    model : smplify.BodyModel
+    format : the initialiser's keypoint format; None: every shipped initialiser's (True only
+        if the model is each one's).
+
+    Returns
+    -------
     bool
     """
-    def compute() -> bool:
-        template, shapedirs = _trained_shape_space()
-        own_template = np.asarray(model.v_template)
-        own = np.asarray(model.shapedirs)
-        if own_template.shape != template.shape or own.ndim != 3 \
-                or own.shape[:2] != shapedirs.shape[:2]:
-            return False
-        b = min(own.shape[2], NUM_BETAS)
-        return bool(np.array_equal(own_template, template)
-                    and np.array_equal(own[:, :, :b], shapedirs[:, :, :b]))
-
-    return bool(_SHARED.get((model,), "shape_space", compute))
+    formats = available_formats() if format is None else (format,)
+    own = model_fingerprint(model)
+    return bool(formats) and all(load_initializer(f).model_fingerprint == own for f in formats)
