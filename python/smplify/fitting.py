@@ -423,6 +423,9 @@ class Fitter:
         # One fit at a time: a fit reads and replaces the track.
         self._lock = threading.Lock()
         self._detector_3d = False  # this frame's E_3D targets are the caller's keypoints_3d
+        # Frames since the output filter's last sample (its step): a held frame is filtered
+        # but spanned by the track as a missed one, so the track's gap is not the filter's.
+        self._filter_gap = 1
 
     model = property(lambda self: self._settings.model, doc="The body model.")
     prior = property(lambda self: self._settings.prior, doc="The pose prior.")
@@ -460,6 +463,7 @@ class Fitter:
     def _miss(self) -> None:
         """Count a frame without a result on the track (and on a competing track)."""
         self._track.miss()
+        self._filter_gap += 1
         if self._challenger is not None:
             self._challenger.state.miss()
 
@@ -470,7 +474,6 @@ class Fitter:
         # held-out clips reflecting it too measured 56.15 against 56.08 mm, unfiltered).
         self._detector_3d = keypoints_3d is not None
         warm = warm_start and self._track.frames > 0
-        gap = self._track.gap  # frames since the last result (the output filter's step)
         settings = self._settings
         if self._estimate:
             if self._estimated is None:
@@ -489,7 +492,7 @@ class Fitter:
             report = self._core.fit(**observation)
             result = _result(problem, report, started, "cold")
             self._restart(result)
-            return self._output(problem, result, gap)
+            return self._output(problem, result)
         report, how, earlier_seconds, labelling = self._track_frame(problem, observation)
         result = _result(problem, report, started, how, earlier_seconds, labelling)
         if how.endswith("cold"):
@@ -509,13 +512,14 @@ class Fitter:
             self._track.update_shape(result.betas, held, self.options)
             if not self.options.track:
                 self._track.betas = result.betas  # the next frame starts from this one's
-        return self._output(problem, result, gap)
+        return self._output(problem, result)
 
-    def _output(self, problem: FitProblem, result: FitResult, gap: int) -> FitResult:
+    def _output(self, problem: FitProblem, result: FitResult) -> FitResult:
         """The frame's result as returned: through the output filter (``track_smoothing``;
-        ``_restart`` restarts it)."""
+        ``_restart`` restarts it), stepped over the frames since its last sample."""
         if self._filter is None:
             return result
+        gap, self._filter_gap = self._filter_gap, 1
         pose, transl = self._filter(np.concatenate([result.global_orient, result.body_pose]),
                                     result.transl, gap)
         return _smoothed(problem, result, pose, transl, self._filter.lag)
