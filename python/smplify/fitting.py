@@ -773,7 +773,10 @@ class Fitter:
                                                 self._format_weights,
                                                 keep == 1 and self._detector_3d))
         if strained and cold.energy.data * self.LOST_TRACK_ENERGY_RATIO < report.energy.data:
-            cut = True
+            cut = True  # another person, found by energy: restarted from the labels as seen
+            if keep != 0:
+                earlier += float(cold.seconds)
+                keep, cold = 0, self._core.fit(**_observation(problem))
         if cut or facing or (jumped and cold.energy.data < report.energy.data):
             why = "lost the person" if cut else (
                 "faced the wrong way" if facing else "turned or jumped")
