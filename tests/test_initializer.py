@@ -127,6 +127,14 @@ def test_shipped_weights_were_trained_on_the_shipped_model(model: smplify.BodyMo
     assert init.load_initializer(fmt).model_fingerprint == init.model_fingerprint(model)
 
 
+@pytest.mark.parametrize("num_betas", [5, 10, 16])
+def test_the_trained_on_model_with_other_numbers_of_betas_shares_the_betas(num_betas) -> None:
+    """Its first betas mean the same bodies (fewer: the first ones; more: zero-padded)."""
+    assert init.shares_shape_space(smplify.load_model("open", num_betas=num_betas), "coco17")
+    assert not init.shares_shape_space(smplify.load_model("open", gender="male",
+                                                          num_betas=num_betas), "coco17")
+
+
 @pytest.fixture()
 def stale_weights(tmp_path, monkeypatch):
     """The shipped coco17 weights recorded as trained on another model, installed as if they

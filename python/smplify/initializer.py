@@ -23,8 +23,8 @@ they mean nothing for another model (a user's SMPL file, another gender, a rebui
 Each weights file records that model's :func:`model_fingerprint`; :func:`shares_shape_space`
 compares a model's with it, and a fit with any other model uses only the hypotheses' poses
 (``smplify.anchor``). Shipped weights whose fingerprint is not the shipped open model's (the
-model rebuilt and the initialisers not retrained) load with a warning, and their betas are not
-used with any model.
+model rebuilt and the initialisers not retrained) load with a warning, and their betas are used
+only with the model they were trained on.
 """
 
 from __future__ import annotations
@@ -296,7 +296,7 @@ def load_initializer(format: str) -> Initializer:
     Warns (UserWarning) when the weights were not trained on the shipped open neutral model
     (their recorded :func:`model_fingerprint` is another's, or missing): the model was rebuilt
     and ``tools/build_initializer.py`` not rerun. Such weights still give poses; their betas
-    are used with no model (:func:`shares_shape_space`).
+    are used only with the model they were trained on (:func:`shares_shape_space`).
     """
     if not isinstance(format, str) or not _weights_file(format).is_file():
         raise ValueError(f"format: no initialiser ships for {format!r}; "
@@ -332,37 +332,43 @@ def predict(keypoints: Any, format: str, image_size: Sequence[float],
 
 
 #: Bumped whenever model_fingerprint reads other arrays or reads them differently.
-_FINGERPRINT_VERSION = "smplify-initializer-model-1"
+_FINGERPRINT_VERSION = "smplify-initializer-model-2"
 
 
 def _fingerprint(model: Any) -> str:
-    digest = hashlib.sha256(_FINGERPRINT_VERSION.encode())
-    shapedirs = np.zeros((model.num_vertices, 3, NUM_BETAS))
-    b = min(model.num_betas, NUM_BETAS)
-    shapedirs[:, :, :b] = model.shapedirs[:, :, :b]
-    arrays = [model.v_template, shapedirs, model.J_regressor, model.weights,
+    """``body:shape_0:…:shape_{n-1}``: a digest of everything but the shape blend shapes, then
+    one per shape blend shape (the first ``NUM_BETAS``; further ones are never predicted)."""
+    def digest(*arrays: np.ndarray, text: str = "") -> Any:
+        h = hashlib.sha256((_FINGERPRINT_VERSION + text).encode())
+        for array in arrays:
+            array = np.ascontiguousarray(array, dtype=np.float64)
+            h.update(str(array.shape).encode())
+            h.update(array.tobytes())
+        return h
+
+    arrays = [model.v_template, model.J_regressor, model.weights,
               np.asarray(model.parents, dtype=np.float64)]
     if model.has_pose_blend_shapes:
         arrays.append(model.posedirs)
+    names = ""
     if model.keypoint_regressor is not None:
         arrays.append(model.keypoint_regressor.toarray())
-        digest.update("|".join(model.keypoint_names).encode())
-    for array in arrays:
-        array = np.ascontiguousarray(array, dtype=np.float64)
-        digest.update(str(array.shape).encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()
+        names = "|".join(model.keypoint_names)
+    shapes = [digest(model.shapedirs[:, :, i]).hexdigest()[:16]
+              for i in range(min(model.num_betas, NUM_BETAS))]
+    return ":".join([digest(*arrays, text=names).hexdigest()[:32], *shapes])
 
 
 _FINGERPRINTS = OwnerCache(16)
 
 
 def model_fingerprint(model: Any) -> str:
-    """SHA-256 (64 hex digits) of what an initialiser learns from a body model: its template,
-    first 10 shape blend shapes (fewer: zero-padded; further ones are never predicted), joint
-    regressor, skinning weights, kinematic tree, pose blend shapes (if any) and keypoint
-    regressor (if any). ``tools/build_initializer.py`` records it in the weights it writes.
-    Cached per model object.
+    """What an initialiser learns from a body model, as SHA-256 digests joined by ":": one
+    (32 hex digits) of its template, joint regressor, skinning weights, kinematic tree, pose
+    blend shapes (if any) and keypoint regressor (if any), then one (16 hex digits) per shape
+    blend shape, the first 10 (fewer if the model has fewer; further ones are never
+    predicted). ``tools/build_initializer.py`` records it in the weights it writes. Cached per
+    model object.
 
     Parameters
     ----------
@@ -384,12 +390,12 @@ def _shipped_fingerprint() -> str:
 
 
 def shares_shape_space(model: Any, format: str | None = None) -> bool:
-    """Whether the initialiser's betas mean the same body in ``model``: the model's
-    :func:`model_fingerprint` is the one the weights were trained on.
+    """Whether the initialiser's betas mean the same body in ``model``: the model is the one
+    the weights were trained on (:func:`model_fingerprint`), up to its number of betas.
 
-    A model loaded with more betas (zero padding, or further blend shapes that are not
-    predicted and start at 0) shares it; another gender, a user's SMPL file or a rebuilt open
-    model does not.
+    The trained-on model loaded with fewer betas (the first ones shared) or more (zero
+    padding, or further blend shapes that are not predicted and start at 0) shares it;
+    another gender, a user's SMPL file or a rebuilt open model does not.
 
     Parameters
     ----------
@@ -402,5 +408,11 @@ def shares_shape_space(model: Any, format: str | None = None) -> bool:
     bool
     """
     formats = available_formats() if format is None else (format,)
-    own = model_fingerprint(model)
-    return bool(formats) and all(load_initializer(f).model_fingerprint == own for f in formats)
+    body, *shapes = model_fingerprint(model).split(":")
+
+    def trained_on(fingerprint: str | None) -> bool:
+        their_body, *theirs = (fingerprint or "").split(":")
+        return their_body == body and theirs[:len(shapes)] == shapes
+
+    return bool(formats) and all(trained_on(load_initializer(f).model_fingerprint)
+                                 for f in formats)
