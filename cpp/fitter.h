@@ -10,6 +10,7 @@
 #include "body_evaluation.h"
 #include "fault_injection.h"
 #include "stage_terms.h"
+#include "start_scorer.h"
 #include "temporal_term.h"
 
 namespace smplify {
@@ -77,7 +78,7 @@ struct FitReport {
   // then the readings): its features (N × F, start_scorer.h), camera-frame joints (24 × 3),
   // hypothesis index (−1: a prior start) and the default's selection score S, and which of
   // them the start scorer kept (−1: no scorer, or a leg flip replaced its choice).
-  Eigen::MatrixXd start_features;
+  Eigen::MatrixXd start_features = Eigen::MatrixXd(0, kNumStartFeatures);
   std::vector<MatX3> start_joints;
   std::vector<int> start_hypotheses;
   Eigen::VectorXd start_default_scores;

@@ -1,6 +1,7 @@
 // A learned start selection (FitOptions start_scorer; docs/design.md "Start scorer"). A fit
 // from scratch with the initialiser's readings finishes N starts (the prior's, in each
-// orientation, and the readings); the default keeps the lowest selection score
+// orientation, and the readings); the default keeps, among a kind's starts, the lowest
+// selection score (between orientations, the lower data term as fitted: fitter.cc)
 //
 //   S_i = E_sel,i + λ_R R_i + λ_h g_i
 //
@@ -13,9 +14,8 @@
 // (W: F × H, b and v: H; H hidden units) among the starts that explain the keypoints about as
 // well as the best: ΔE_sel ≤ σ_sel², at most one keypoint's whole robust cost (σ_sel =
 // selection_sigma) worse. A start far off in 2D (E_sel saturated on many keypoints) is
-// never kept.
-// over F = kNumStartFeatures features of each start relative to the others (Δx_i = x_i − min_j
-// x_j over the N finished starts, ℓ(x) = log(1 + x)):
+// never kept. f_i holds F = kNumStartFeatures features of each start relative to the others
+// (Δx_i = x_i − min_j x_j over the N finished starts, ℓ(x) = log(1 + x)):
 //
 //   f0 = ℓ(ΔS)              the default's own score
 //   f1 = ℓ(ΔE_sel)          the data term at σ = selection_sigma

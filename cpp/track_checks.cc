@@ -20,6 +20,10 @@ Eigen::VectorXd LabellingScores(const Eigen::Ref<const KeypointsXY>& predicted,
     throw std::invalid_argument("labelling scores: predicted, xy, weights and permutations "
                                 "must have K = " + std::to_string(k_count) + " keypoints");
   }
+  if (!(std::isfinite(sigma) && sigma > 0.0)) {
+    throw std::invalid_argument("labelling scores: sigma must be a finite number of pixels > 0, "
+                                "got " + std::to_string(sigma));
+  }
   const double s2 = sigma * sigma;
   Eigen::VectorXd scores = Eigen::VectorXd::Zero(permutations.rows());
   for (Eigen::Index p = 0; p < permutations.rows(); ++p) {

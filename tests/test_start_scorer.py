@@ -97,6 +97,7 @@ def test_the_fit_keeps_the_start_its_scorer_ranks_first(open_model):
         # Recording changes nothing; it keeps every start, the energy's choice among them.
         np.testing.assert_array_equal(recorded.joints, plain.joints)
         assert len(plain.start_joints) == 0 and plain.chosen_start == -1
+        assert np.shape(plain.start_features) == (0, len(START_FEATURES))
         joints = np.asarray(recorded.start_joints)
         features = np.asarray(recorded.start_features)
         assert len(joints) == len(features) > len(problem.hypotheses) > 0
@@ -139,6 +140,12 @@ def test_shipped_scorer_loads_and_runs(open_model):
                               model=open_model, start_scorer=kind, threads=1)
             for kind in ("energy", "learned")}
     assert all(np.isfinite(f.joints).all() for f in fits.values())
+    # "learned" hands the shipped weights to the core, which then ranks the starts itself.
+    learned = _problems(open_model, 1, seed=63, start_scorer="learned")[0]
+    assert list(_core_options(learned).start_scorer) == list(w)
+    report = _core_fitter(learned).fit(**_observation(learned))
+    assert 0 <= report.chosen_start < len(report.start_joints)
+    np.testing.assert_allclose(report.joints, fits["learned"].joints, atol=1e-12)
 
 
 def test_the_build_tool_learns_a_ranking_the_features_carry():

@@ -78,5 +78,9 @@ def test_the_checks_refuse_mismatched_sizes(frames) -> None:
         _core.labelling_scores(xy[:5], xy, weights, np.array(online.labellings("coco17")), 20.0)
     with pytest.raises(ValueError, match="out of range"):
         _core.labelling_scores(xy, xy, weights, np.full((1, 17), 17), 20.0)
+    for sigma in (0.0, -1.0, np.nan):  # an exact match would give 0/0
+        with pytest.raises(ValueError, match="sigma must be a finite number of pixels > 0"):
+            _core.labelling_scores(xy, xy, weights, np.array(online.labellings("coco17")),
+                                   sigma)
     with pytest.raises(ValueError, match="K = 16"):
         _core.median_error_fraction(report, xy[:16], weights[:16], 1000.0, problem.center)
