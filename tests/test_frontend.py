@@ -106,6 +106,13 @@ def test_a_sequence_filters_at_its_own_frame_rate(tmp_path, open_model):
                       write=False, **options)
         lags[name] = summary.last[0][2].summary["smoothing_lag_frames"]
     assert lags["file"] == pytest.approx(lags["given"] / 3.0, rel=0.05), lags
+    for bogus in (1e5,):  # an absurd rate keeps FitOptions' default (npz refuses <= 0)
+        with np.load(npz) as z:
+            np.savez(npz, **{**dict(z), "fps": bogus})
+        summary = run(open_source(npz), tmp_path / "bogus", model=open_model, render=False,
+                      write=False)
+        assert summary.last[0][2].summary["smoothing_lag_frames"] == \
+            pytest.approx(lags["given"], rel=0.05)
 
 
 def test_keypoint_file_overlay_and_side_view(tmp_path, open_model, openpose_seq):

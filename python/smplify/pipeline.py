@@ -186,9 +186,10 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
     out.mkdir(parents=True, exist_ok=True)
     frames_dir = out / "frames" if source.is_sequence else out
     body_model = _model(model)
-    if source.fps and "track_fps" not in options:
+    if _plausible_fps(source.fps) and "track_fps" not in options:
         # The online output filter's time unit: the video's own frame rate (vtest.avi is
-        # 10 fps; FitOptions assumes 30).
+        # 10 fps; FitOptions assumes 30). A container's rate outside 1-1000 fps (OpenCV
+        # reports 0, negative or absurd rates for some files) keeps the default.
         options = {**options, "track_fps": float(source.fps)}
     summary = RunSummary()
     tracker = Tracker()
@@ -311,3 +312,11 @@ def _save_pictures(folder: Path, name: str, pictures: dict[str, NDArray[np.uint8
     if video is not None and "overlay" in pictures:
         video.write(pictures["overlay"])
     return files
+
+
+def _plausible_fps(fps: Any) -> bool:
+    """Whether a source's reported frame rate can time the output filter (1-1000 fps)."""
+    try:
+        return 1.0 <= float(fps) <= 1000.0
+    except (TypeError, ValueError):
+        return False
