@@ -316,6 +316,14 @@ TemporalWeights Fitter::TrackWeights(const Observation& o, const TrackHistory& t
 
 namespace {
 
+// Whether a run's stages could not all be evaluated (such a run is never chosen).
+bool AnyStageFailed(const OrientationReport& report) {
+  for (const StageReport& stage : report.stages) {
+    if (stage.termination == "FAILURE") return true;
+  }
+  return false;
+}
+
 // E_track (TrackHistory) as one residual block on `p` (track_term.h: the acceleration and
 // velocity rows completed to one square).
 class TrackTerms {
@@ -484,21 +492,17 @@ int Fitter::ScoreStarts(const Observation& o, const std::vector<OrientationRepor
   std::vector<int> index;  // into pool
   for (size_t i = 0; i < pool.size(); ++i) {
     const OrientationReport& r = pool[i];
-    bool failed = false;
-    for (const StageReport& stage : r.stages) failed |= stage.termination == "FAILURE";
-    if (failed) continue;
+    if (AnyStageFailed(r)) continue;
     StartCandidate c;
-    BodyEvaluation body(context_.model, context_.targets, r.parameters);
-    body.Update(false);
-    c.selection_data = DataEnergy(context_, o, r.parameters, options.selection_sigma, &body);
+    const SelectionTerms terms = Selection(o, r.parameters);
+    c.selection_data = terms.data;
     if (!std::isfinite(c.selection_data)) continue;
-    c.reading_score = o.readings.empty() ? 0.0
-                                         : ReadingScore(body.keypoints(), o.readings,
-                                                        options.reading_sigma);
+    c.reading_score = terms.reading_score;
     const int h = pool_hypotheses[i];
     c.hypothesis = h >= 0;
     c.log_score_gap = c.hypothesis ? gaps[h] : 0.0;
-    c.default_score = c.selection_data + ReadingPenalty(o, body.keypoints()) +
+    // The default's selection score S (as RunHypotheses scores a reading's start).
+    c.default_score = terms.data + terms.reading_penalty +
                       (c.hypothesis ? options.hypothesis_score_weight * c.log_score_gap : 0.0);
     c.energies = r.energies;
     c.flipped = r.flipped;
@@ -537,9 +541,7 @@ int Fitter::TryLegFlips(const Observation& o, OrientationReport* best) const {
     const BodyParameters start = FlipLegDepth(context_.model, best->parameters, leg, &turned);
     if (turned < 0.3) continue;  // the leg lies nearly in the image plane: nothing to flip
     OrientationReport candidate = RunStages(o, start, best->flipped, last);
-    bool failed = false;
-    for (const StageReport& stage : candidate.stages) failed |= stage.termination == "FAILURE";
-    const double score = failed ? std::numeric_limits<double>::infinity()
+    const double score = AnyStageFailed(candidate) ? std::numeric_limits<double>::infinity()
                                 : SelectionScore(o, candidate.parameters);
     if (score < best_score) {
       best_score = score;
@@ -565,14 +567,28 @@ double Fitter::ReadingPenalty(const Observation& o, const MatX3& keypoints) cons
   return options.reading_weight * ReadingScore(keypoints, o.readings, options.reading_sigma);
 }
 
-double Fitter::SelectionScore(const Observation& o, const BodyParameters& parameters,
-                              double* reading_penalty) const {
-  // One posing of the body for both terms.
+Fitter::SelectionTerms Fitter::Selection(const Observation& o,
+                                         const BodyParameters& parameters) const {
+  const FitOptions& options = context_.options;
+  // One posing of the body for every term.
   BodyEvaluation body(context_.model, context_.targets, parameters);
   body.Update(false);
-  const double penalty = ReadingPenalty(o, body.keypoints());
-  if (reading_penalty != nullptr) *reading_penalty = penalty;
-  return DataEnergy(context_, o, parameters, context_.options.selection_sigma, &body) + penalty;
+  SelectionTerms terms;
+  terms.data = DataEnergy(context_, o, parameters, options.selection_sigma, &body);
+  if (!o.readings.empty()) {
+    terms.reading_score = ReadingScore(body.keypoints(), o.readings, options.reading_sigma);
+    if (options.reading_weight > 0.0) {
+      terms.reading_penalty = options.reading_weight * terms.reading_score;
+    }
+  }
+  return terms;
+}
+
+double Fitter::SelectionScore(const Observation& o, const BodyParameters& parameters,
+                              double* reading_penalty) const {
+  const SelectionTerms terms = Selection(o, parameters);
+  if (reading_penalty != nullptr) *reading_penalty = terms.reading_penalty;
+  return terms.data + terms.reading_penalty;
 }
 
 OrientationReport Fitter::RunHypotheses(const Observation& o, const Vec3& fallback_transl,
@@ -601,9 +617,7 @@ OrientationReport Fitter::RunHypotheses(const Observation& o, const Vec3& fallba
     scores[i] = SelectionScore(o, candidates[i].parameters) +
                 options.hypothesis_score_weight * (max_log_score - h.log_score);
     // A run whose stages could not be evaluated is never chosen.
-    for (const StageReport& stage : candidates[i].stages) {
-      if (stage.termination == "FAILURE") scores[i] = std::numeric_limits<double>::infinity();
-    }
+    if (AnyStageFailed(candidates[i])) scores[i] = std::numeric_limits<double>::infinity();
   });
   if (pool != nullptr) {
     pool->insert(pool->end(), candidates.begin(), candidates.end());

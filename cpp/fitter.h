@@ -164,8 +164,16 @@ class Fitter {
   double ReadingPenalty(const Observation& observation, const BodyParameters& parameters) const;
   // The same for a body's (K, 3) format keypoints already posed.
   double ReadingPenalty(const Observation& observation, const MatX3& keypoints) const;
-  // What start selections compare: DataEnergy(σ = selection_sigma) + ReadingPenalty.
-  // `reading_penalty`, if given, receives the ReadingPenalty part.
+  // A start's selection terms, the body posed once: E_sel = DataEnergy(σ = selection_sigma),
+  // the reading score R (0 without readings) and the penalty reading_weight · R.
+  struct SelectionTerms {
+    double data = 0.0;
+    double reading_score = 0.0;
+    double reading_penalty = 0.0;
+  };
+  SelectionTerms Selection(const Observation& observation, const BodyParameters& parameters) const;
+  // What start selections compare: E_sel + ReadingPenalty. `reading_penalty`, if given,
+  // receives the ReadingPenalty part.
   double SelectionScore(const Observation& observation, const BodyParameters& parameters,
                         double* reading_penalty = nullptr) const;
 
