@@ -33,13 +33,20 @@ misread depth), the facing against the nose direction (profiles; % of decisive f
 against the detector's own facing (% and longest run: a tracker that holds through the
 detector's front/back confusions disagrees for a few frames; long runs need a look at the
 strip) and CPU ms per frame (median; fit_sequence: its total over its
-frames). Fits are cached per method (``--methods`` reruns only those, the others are read
-back) for ``tools/draw_video_strip.py --real``. JSON: ``benchmarks/results/bench_real_video.json``.
+frames). fit_sequence gives a body on every frame (unseen ones interpolated); it is scored
+on the frames the person was seen, as the others are (the interpolated ones are kept for
+drawing). Fits are cached per method (``--methods`` refits those; the others are read back
+when their provenance matches this run's: the package's source and core digest, the model's
+fingerprint, the options, ``sequence_3d`` for fit_sequence, the detections' key and the
+track's first frame and length; else they are refitted) for ``tools/draw_video_strip.py
+--real``. JSON: ``benchmarks/results/bench_real_video.json`` (with which fits were made this
+run).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import platform
 import time
@@ -48,7 +55,8 @@ from pathlib import Path
 import numpy as np
 import smplify
 from real_video_metrics import all_metrics
-from real_videos import FRAMES, Track, cache_dir, detections, tracks
+from real_videos import FRAMES, Track, cache_dir, detections, detections_key, tracks
+from smplify.initializer import model_fingerprint
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "bench_real_video.json"
@@ -130,6 +138,40 @@ def fits_path(video: str, track: int, method: str) -> Path:
     return cache_dir() / f"fits_{video}_track{track}_{method}.npz"
 
 
+def package_digest() -> str:
+    """SHA-256 (16 hex digits) of the installed package's Python sources and its compiled
+    core: what a cached fit was computed with (edits need no commit to count)."""
+    from smplify import _core
+
+    root = Path(smplify.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    digest.update(Path(_core.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def provenance(run: dict[str, object], method: str, video: str, track: Track
+               ) -> dict[str, object]:
+    """What one track's fits by ``method`` depend on; ``run``: the package digest, model
+    fingerprint, options and ``sequence_3d`` of this run."""
+    return {"package": run["package"], "model": run["model"], "options": run["options"],
+            "sequence_3d": bool(run["sequence_3d"]) if method == "sequence" else None,
+            "detections": detections_key(video), "first": int(track.first),
+            "length": len(track.seen)}
+
+
+def cached_fits(path: Path, wanted: dict[str, object]) -> dict[str, np.ndarray] | None:
+    """The cached fits at ``path`` if they were computed as ``wanted`` says, else None."""
+    if not path.is_file():
+        return None
+    with np.load(path) as z:
+        if "provenance" not in z or json.loads(str(z["provenance"])) != wanted:
+            return None
+        return {k: z[k] for k in OUTPUT_KEYS}
+
+
 def summarise(per_track: list[dict[str, float]]) -> dict[str, float]:
     """One method over a video's tracks: counts per 100 frames, pooled; others the median
     over tracks (ratios, ranges, errors) or frame-weighted means (acceleration)."""
@@ -140,8 +182,11 @@ def summarise(per_track: list[dict[str, float]]) -> dict[str, float]:
     for key in ("depth_range_m", "depth_vs_2d_ratio", "reprojection_px", "reprojection_pct",
                 "depth_step_median_m", "turn_median_deg", "cpu_ms_median", "knee_bend_deg"):
         out[key] = float(np.nanmedian([r[key] for r in per_track]))
-    weights = np.array([r["frames"] for r in per_track], dtype=float)
-    out["accel_mm"] = float(np.average([r["accel_mm"] for r in per_track], weights=weights))
+    # A track too short for an acceleration (< 3 consecutive frames) has NaN: skipped.
+    accel = np.array([r["accel_mm"] for r in per_track], dtype=float)
+    weights = np.array([r["frames"] for r in per_track], dtype=float) * np.isfinite(accel)
+    out["accel_mm"] = (float(np.average(np.nan_to_num(accel), weights=weights))
+                       if weights.sum() > 0 else float("nan"))
     for cue in ("nose", "detector"):
         decisive = sum(r[f"{cue}_decisive"] for r in per_track)
         wrong = sum(r[f"{cue}_against_pct"] * r[f"{cue}_decisive"] / 100.0 for r in per_track)
@@ -185,28 +230,35 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     model = smplify.load_model("open")
+    run = {"package": package_digest(), "model": model_fingerprint(model),
+           "options": json.loads(json.dumps(args.options, sort_keys=True)),
+           "sequence_3d": not args.sequence_without_3d}
     doc: dict[str, object] = {"args": {k: str(v) for k, v in vars(args).items()},
                               "date": time.strftime("%Y-%m-%d"),
-                              "machine": platform.platform(), "videos": {}}
+                              "machine": platform.platform(),
+                              "provenance": {"package": run["package"],
+                                             "model": run["model"][:16]},
+                              "videos": {}}
     for video in args.videos:
         found = detections(video)
         people = tracks(found)[:args.tracks]
         rows: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
+        fitted: dict[str, list[int]] = {m: [] for m in METHODS}
         for track in people:
             for method in METHODS:
                 path = fits_path(video, track.id, method)
-                if method in args.methods:
+                wanted = provenance(run, method, video, track)
+                out = None if method in args.methods else cached_fits(path, wanted)
+                if out is None:
                     out = fit_frames(track, found.image_size, found.fps, model, method,
                                      args.options, not args.sequence_without_3d)
-                    np.savez(path, first=track.first, **out)
-                elif path.is_file():
-                    with np.load(path) as z:
-                        out = {k: z[k] for k in OUTPUT_KEYS}
-                else:
-                    continue
+                    np.savez(path, provenance=json.dumps(wanted), **out)
+                    fitted[method].append(track.id)
+                # Scored where the person was seen: fit_sequence's interpolated frames
+                # (valid for drawing) would be counted by no other method.
                 metrics = all_metrics(out["global_orient"], out["joints"],
-                                      out["keypoints_2d"], out["valid"], track.keypoints,
-                                      track.world)
+                                      out["keypoints_2d"], out["valid"] & track.seen,
+                                      track.keypoints, track.world)
                 metrics["cpu_ms_median"] = float(np.nanmedian(out["cpu_ms"]))
                 metrics["track"] = track.id
                 rows[method].append(metrics)
@@ -219,7 +271,8 @@ def main() -> None:
         doc["videos"][video] = {  # type: ignore[index]
             "frames": found.num_frames, "fps": found.fps, "image_size": found.image_size,
             "detections": len(found.frame), "tracks": [t.id for t in people],
-            "summary": summary, "per_track": rows}
+            "summary": summary, "per_track": rows,
+            "fitted_this_run": fitted}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(doc, indent=1, default=float) + "\n")
     print(f"wrote {args.output}")

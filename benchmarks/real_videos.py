@@ -110,12 +110,19 @@ def _detector_hash() -> str:
     return hashlib.sha256(source).hexdigest()[:12]
 
 
+def detections_key(name: str, num_frames: int | None = None) -> str:
+    """What the video's cached detections are keyed by: the video, its frame count and the
+    detector's source hash (the cache file's stem)."""
+    num_frames = FRAMES[name] if num_frames is None else num_frames
+    return f"{name}_{num_frames}_{_detector_hash()}"
+
+
 def detections(name: str, num_frames: int | None = None, quiet: bool = False) -> Detections:
     """The video's detections, from the cache or detected now (~0.3-1 s a frame)."""
     from smplify.sources import open_source
 
     num_frames = FRAMES[name] if num_frames is None else num_frames
-    path = cache_dir() / f"{name}_{num_frames}_{_detector_hash()}.npz"
+    path = cache_dir() / f"{detections_key(name, num_frames)}.npz"
     if path.is_file():
         with np.load(path) as z:
             return Detections(name, z["frame"], z["keypoints"], z["world"], z["source"],

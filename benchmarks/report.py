@@ -131,11 +131,30 @@ REAL_VIDEO_METHODS = {"per-frame": "independent per-frame fits", "online": "onli
                       "sequence": "fit_sequence"}
 
 
+def _fit_provenance(doc: dict[str, Any]) -> str:
+    """Which of bench_real_video's fits the run made and which it read from its cache
+    (reused only when made by the same package and model digests, options and
+    detections)."""
+    prov = doc.get("provenance")
+    if prov is None:
+        return "; fits of unrecorded provenance (cached by an earlier run)"
+    cached = [f"{video} {label} {v['summary'][method]['tracks'] - len(fitted)}"
+              for video, v in doc["videos"].items()
+              for method, label in REAL_VIDEO_METHODS.items()
+              if method in v["summary"]
+              for fitted in [v["fitted_this_run"].get(method, [])]
+              if v["summary"][method]["tracks"] > len(fitted)]
+    made = ("every fit made by this run" if not cached else
+            "tracks read from the cache: " + ", ".join(cached))
+    return f"; package digest {prov['package']}, model {prov['model']}; {made}"
+
+
 def bench_real_video(doc: dict[str, Any]) -> str:
     """benchmarks/README.md's table of bench_real_video.py: per video, the methods side by
     side."""
     lines = [f"`OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/bench_real_video.py` on "
-             f"{doc['date']} (real MediaPipe detections, no 3D truth):", "",
+             f"{doc['date']} (real MediaPipe detections, no 3D truth){_fit_provenance(doc)}:",
+             "",
              "| video | method | facing turns > 90° per 100 frames | depth jumps > 0.5 m per "
              "100 frames | depth range m (p5–p95) | depth vs 2D size (p95/p5) | accel "
              "mm/frame² | reprojection px (% of height) | knee bend ° (median) | facing "

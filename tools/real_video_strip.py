@@ -43,11 +43,14 @@ def _load(video: str, track: int) -> dict[str, dict[str, np.ndarray]]:
     return fits
 
 
-def _events(fits: dict[str, dict[str, np.ndarray]]) -> list[int]:
-    """Frames where a method's facing turned > 90° or its depth jumped, earliest first."""
+def _events(fits: dict[str, dict[str, np.ndarray]], seen: np.ndarray) -> list[int]:
+    """Frames where a method's facing turned > 90° or its depth jumped, earliest first;
+    only frames where the person was seen (``seen``, (T,) bool), as the benchmark scores
+    them: fit_sequence's interpolated frames have no keypoints to crop around."""
     flagged: set[int] = set()
     for out in fits.values():
-        f, z, valid = forward_axes(out["global_orient"]), out["joints"][:, 0, 2], out["valid"]
+        f, z = forward_axes(out["global_orient"]), out["joints"][:, 0, 2]
+        valid = out["valid"] & seen
         t = np.flatnonzero(valid[1:] & valid[:-1]) + 1
         turn = np.degrees(np.arccos(np.clip(np.sum(f[t] * f[t - 1], axis=1), -1, 1)))
         flagged |= set(t[(turn > TURN_DEGREES) | (np.abs(z[t] - z[t - 1]) > DEPTH_JUMP)]
@@ -55,10 +58,12 @@ def _events(fits: dict[str, dict[str, np.ndarray]]) -> list[int]:
     return sorted(flagged)
 
 
-def pick_frames(fits: dict[str, dict[str, np.ndarray]], count: int = 8) -> list[int]:
-    """Up to 4 event frames (spread out), the rest evenly spaced over the frames seen."""
-    valid = np.flatnonzero(np.all([o["valid"] for o in fits.values()], axis=0))
-    events = _events(fits)
+def pick_frames(fits: dict[str, dict[str, np.ndarray]], seen: np.ndarray,
+                count: int = 8) -> list[int]:
+    """Up to 4 event frames (spread out), the rest evenly spaced over the frames seen
+    (``seen``, (T,) bool) that every method has a body for."""
+    valid = np.flatnonzero(np.all([o["valid"] for o in fits.values()], axis=0) & seen)
+    events = _events(fits, seen)
     shown = [events[i] for i in np.linspace(0, len(events) - 1, min(4, len(events)))
              .astype(int)] if events else []
     rest = valid[np.linspace(0, len(valid) - 1, count - len(shown)).astype(int)]
@@ -106,7 +111,7 @@ def draw(video: str, track_id: int, out: str, model: object) -> list[int]:
     found = detections(video)
     track = next(t for t in tracks(found) if t.id == track_id)
     fits = _load(video, track_id)
-    picks = pick_frames(fits)
+    picks = pick_frames(fits, track.seen)
     wanted = {track.first + t: t for t in picks}
     images = {}
     for frame in open_source(video_path(video)).frames():

@@ -1,0 +1,67 @@
+"""bench_real_video's scoring and cache (benchmarks/bench_real_video.py) and the real-video
+strip's frame choice (tools/real_video_strip.py): no video needed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "tools")]
+
+bench = pytest.importorskip("bench_real_video")
+strip = pytest.importorskip("real_video_strip")
+
+
+def _track_metrics(frames: int, accel: float) -> dict[str, float]:
+    row = {key: 1.0 for key in (
+        "turns_over_90", "depth_jumps", "depth_range_m", "depth_vs_2d_ratio",
+        "reprojection_px", "reprojection_pct", "depth_step_median_m", "turn_median_deg",
+        "cpu_ms_median", "knee_bend_deg", "nose_against_pct", "nose_decisive",
+        "nose_against_longest", "detector_against_pct", "detector_decisive",
+        "detector_against_longest")}
+    return {**row, "frames": frames, "accel_mm": accel}
+
+
+def test_summary_acceleration_skips_tracks_without_one() -> None:
+    """A track too short for an acceleration (NaN) leaves the others' weighted mean."""
+    rows = [_track_metrics(30, 100.0), _track_metrics(10, 200.0), _track_metrics(2, np.nan)]
+    assert bench.summarise(rows)["accel_mm"] == pytest.approx((30 * 100 + 10 * 200) / 40)
+    assert np.isnan(bench.summarise([_track_metrics(2, np.nan)])["accel_mm"])
+
+
+def test_cached_fits_are_reused_only_with_the_same_provenance(tmp_path: Path) -> None:
+    out = bench._empty(5)
+    out["transl"][:] = 3.0
+    wanted = {"package": "abc", "model": "def", "options": {}, "sequence_3d": True,
+              "detections": "clip_5_123", "first": 7, "length": 5}
+    path = tmp_path / "fits.npz"
+    np.savez(path, provenance=json.dumps(wanted), **out)
+    got = bench.cached_fits(path, wanted)
+    assert got is not None and np.all(got["transl"] == 3.0)
+    for key, other in (("package", "abd"), ("model", "deg"), ("options", {"threads": 2}),
+                       ("sequence_3d", False), ("detections", "clip_5_124"), ("first", 8),
+                       ("length", 6)):
+        assert bench.cached_fits(path, {**wanted, key: other}) is None, key
+    np.savez(path, first=7, **out)  # a cache written before provenance was stored
+    assert bench.cached_fits(path, wanted) is None
+    assert bench.cached_fits(tmp_path / "missing.npz", wanted) is None
+
+
+def test_strip_events_only_on_frames_seen() -> None:
+    """fit_sequence's body turns round on an interpolated frame: no event there (its
+    keypoints are zeros, the crop would show the picture's corner)."""
+    n = 12
+    out = bench._empty(n)
+    out["valid"][:] = True
+    out["global_orient"][4:] = [0.0, np.pi, 0.0]
+    fits = {"sequence": out}
+    assert strip._events(fits, np.ones(n, dtype=bool)) == [4]
+    seen = np.ones(n, dtype=bool)
+    seen[4] = False
+    assert strip._events(fits, seen) == []
+    assert 4 not in strip.pick_frames(fits, seen)
