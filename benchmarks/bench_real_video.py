@@ -36,7 +36,7 @@ strip) and CPU ms per frame (median; fit_sequence: its total over its
 frames). fit_sequence gives a body on every frame (unseen ones interpolated); it is scored
 on the frames the person was seen, as the others are (the interpolated ones are kept for
 drawing). Fits are cached per method (``--methods`` refits those; the others are read back
-when their provenance matches this run's: the package's source and core digest, the model's
+when their provenance matches this run's: the package's files' and core's digest, the model's
 fingerprint, the options, ``sequence_3d`` for fit_sequence, the detections' key and the
 track's first frame and length; else they are refitted) for ``tools/draw_video_strip.py
 --real``. JSON: ``benchmarks/results/bench_real_video.json`` (with which fits were made this
@@ -139,13 +139,15 @@ def fits_path(video: str, track: int, method: str) -> Path:
 
 
 def package_digest() -> str:
-    """SHA-256 (16 hex digits) of the installed package's Python sources and its compiled
-    core: what a cached fit was computed with (edits need no commit to count)."""
+    """SHA-256 (16 hex digits) of the installed package's files (Python sources, the
+    initialisers' weights and other data) and its compiled core: what a cached fit was
+    computed with (edits need no commit to count)."""
     from smplify import _core
 
     root = Path(smplify.__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
+    for path in sorted(p for p in root.rglob("*") if p.is_file()
+                       and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".so")):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
     digest.update(Path(_core.__file__).read_bytes())
