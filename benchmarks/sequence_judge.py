@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -40,20 +39,23 @@ VARIANTS = {"defaults": {},
 #: tests' short stretches, and (``--sets``) the same clips under other detector seeds.
 SETS = {"bench_video": (120, 240, 100), "short stretches": (30, 60, 40),
         "frames 0-120 seed 200": (0, 120, 200), "frames 120-240 seed 300": (120, 240, 300)}
-SEQUENCE_FIELDS = {f.name for f in fields(sequence.SequenceOptions)}
 
 
 def recorded(model, video: sv.SyntheticVideo, options: dict, choose=None
              ) -> tuple[np.ndarray, tuple]:
     """fit_sequence's joints on one video and its start's (tracks, keyframes, pixels per
-    metre); ``choose(tracks, keys)``: a path to use instead of the Viterbi judge's."""
+    metre, path): the
+    path is the one the fit took, as the judge returned it with every weight fit_sequence
+    passed; ``choose(tracks, keys)``: a path to use instead of the Viterbi judge's."""
     seen: list[tuple] = []
 
-    def record(tracks, keys, pixels_per_metre, *weights):
-        seen.append((tracks, keys, pixels_per_metre))
+    def record(tracks, keys, pixels_per_metre, *weights, **named):
         if choose is not None:
-            return choose(tracks, keys)
-        return viterbi_path(tracks, keys, pixels_per_metre, *weights)
+            path = choose(tracks, keys)
+        else:
+            path = viterbi_path(tracks, keys, pixels_per_metre, *weights, **named)
+        seen.append((tracks, keys, pixels_per_metre, np.asarray(path)))
+        return path
 
     sequence.viterbi_path = record  # the judge is swapped in this process only
     try:
@@ -98,12 +100,8 @@ def main() -> None:
             rows = []
             for video in videos:
                 start = time.process_time()
-                joints, (tracks, keys, ppm) = recorded(model, video, options)
+                joints, (tracks, keys, _, path) = recorded(model, video, options)
                 cpu = time.process_time() - start
-                opts = sequence.SequenceOptions(**{k: v for k, v in options.items()
-                                                   if k in SEQUENCE_FIELDS})
-                path = viterbi_path(tracks, keys, ppm, opts.transition_weight,
-                                    opts.reading_weight)
                 pa, acc = accuracy(joints, video)
                 rows.append({"pa_mpjpe_mm": pa, "accel_error_mm": acc,
                              "cpu_fps": video.num_frames / cpu,
