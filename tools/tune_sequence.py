@@ -74,7 +74,7 @@ def judge(model, sets: dict, options: dict, transition: list[float], reading: li
     for name, (vids, _) in sets.items():
         runs = []
         for v in vids:
-            _, (tracks, keys, ppm) = recorded(model, v, options)
+            _, (tracks, keys, ppm, _) = recorded(model, v, options)
             runs.append((tracks, keys, ppm, state_errors(v, tracks, keys), v))
         oracle = np.mean([np.mean(e.min(axis=1)) for *_, e, _ in runs])
         alone = [np.mean([np.mean(e[:, s][np.isfinite(e[:, s])]) for *_, e, _ in runs])
@@ -117,13 +117,23 @@ def main() -> None:
     ap.add_argument("--accel", default="0", help="--judge: acceleration weights")
     ap.add_argument("--tau", default="0.1", help="--judge: reading_sigma values (metres)")
     ap.add_argument("--oracle-solve", action="store_true")
-    ap.add_argument("--clips", default="0,1,2,3,4,5,6,7",
+    ap.add_argument("--clips", default=None,
                     help="tuning clips to use (0-3: CMU clips no model of the library was "
                          "trained on; 4-7: clips of the pose prior's and the learned "
                          "initialiser's training set, where a judge reading the "
-                         "initialiser looks better than it is: use 0,1,2,3 for those)")
+                         "initialiser looks better than it is). Default: 0-3 when a variant "
+                         "(or --judge's grid) gives reading_weight > 0, else 0-7; asking "
+                         "for 4-7 with such a run is refused")
     args = ap.parse_args()
-    clips = {int(c) for c in args.clips.split(",")}
+    variants = json.loads(args.variants)
+    reads = any(o.get("reading_weight", 0) > 0 for o in variants.values()) or (
+        args.judge and any(float(x) > 0 for x in args.reading.split(",")))
+    clips = ({int(c) for c in args.clips.split(",")} if args.clips
+             else set(range(4) if reads else range(8)))
+    if reads and clips - set(range(4)):
+        ap.error(f"--clips {sorted(clips)}: clips 4-7 are in the learned initialiser's "
+                 "training split, and a judge with reading_weight > 0 reads that initialiser "
+                 "(it would look better there than on unseen clips): use clips of 0,1,2,3")
     model = smplify.load_model("open")
     args.cache.mkdir(parents=True, exist_ok=True)
     sets = {}
@@ -141,7 +151,6 @@ def main() -> None:
         print(f"{name:5s} per-frame: PA-MPJPE {np.mean([b[0] for b in base]):6.1f} mm  accel "
               f"error {np.mean([b[1] for b in base]):6.1f}  ({len(vids)} stretches)",
               flush=True)
-    variants = json.loads(args.variants)
     if args.judge:
         judge(model, sets, next(iter(variants.values())),
               [float(x) for x in args.transition.split(",")],
