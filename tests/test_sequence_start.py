@@ -8,12 +8,16 @@ import numpy as np
 import pytest
 import smplify
 from smplify import synthetic_video as sv
+from smplify.left_right import mirror_index
 from smplify.problem import fit_settings
 from smplify.sequence_start import (
     Track,
     best_labelling,
+    first_fit,
+    hypotheses,
     label_between,
     reading_scores,
+    robust_error,
     run_track,
     viterbi_path,
 )
@@ -157,3 +161,31 @@ def test_a_backward_track_needs_a_forward_tracks_last_fit() -> None:
     with pytest.raises(ValueError, match="backward"):
         run_track("backward", {}, np.zeros((3, 17, 2)), np.ones((3, 17)), np.arange(3),
                   np.ones(17), [np.arange(17)], 0.7, None)
+
+
+def test_a_backward_track_keeps_the_labelling_its_start_fit_used() -> None:
+    """A forward track's last fit made in a swapped labelling (the detections of that
+    keyframe mirrored, the fit of the body as it is): the backward track starting from it
+    scores it in that labelling (its perm and 2D error at that keyframe are the forward
+    track's), not in the labels as given."""
+    model = smplify.load_model("open")
+    video = sv.make_video(model, sv.load_sequences(SEQUENCES)[0], "coco17",
+                          np.random.default_rng(3), errors=sv.NO_ERRORS, frames=slice(0, 22))
+    xy, conf = video.keypoints[..., :2], video.keypoints[..., 2]
+    make_fitter = {"model": model, "format": "coco17", "image_size": video.image_size,
+                   "focal_length": video.focal_length}
+    keys, weights, perms = np.arange(0, 22, 3), np.ones(17), hypotheses("coco17")
+    plain = run_track("plain", make_fitter, xy, conf, keys, weights, perms, 0.7,
+                      first_fit(make_fitter, xy, conf, keys))
+    t, res, _ = plain.last
+    mirror = mirror_index("coco17")  # its own inverse
+    swapped_xy, swapped_conf = xy.copy(), conf.copy()
+    swapped_xy[t], swapped_conf[t] = xy[t, mirror], conf[t, mirror]
+    back = run_track("backward", make_fitter, swapped_xy, swapped_conf, keys, weights, perms,
+                     0.7, (t, res, mirror))
+    assert np.array_equal(back.perm[t], mirror)
+    assert back.data[t] == pytest.approx(plain.data[t])
+    sigma = smplify.FitOptions().selection_sigma
+    as_given = robust_error(res.keypoints_2d, swapped_xy[t], swapped_conf[t], sigma)
+    assert back.data[t] < 0.5 * as_given, (back.data[t], as_given)
+    assert back.fitted[keys].all()  # and it runs on back to the first keyframe

@@ -63,7 +63,8 @@ class Track:
     reading : (T,) the learned initialiser's reading score R of the fit (nats,
         :func:`reading_scores`; 0 until scored or where no initialiser ships).
     fitted : (T,) bool.
-    last : (keyframe, FitResult) of the track's last fit in its direction of time, or None.
+    last : (keyframe, FitResult, (K,) labelling) of the track's last fit in its direction of
+        time (the labelling it fitted, as ``perm``), or None.
     """
 
     pose: np.ndarray
@@ -76,7 +77,7 @@ class Track:
     data: np.ndarray
     reading: np.ndarray
     fitted: np.ndarray
-    last: tuple[int, FitResult] | None = None
+    last: tuple[int, FitResult, np.ndarray] | None = None
 
 
 def hypotheses(format: str) -> list[np.ndarray]:
@@ -150,12 +151,13 @@ def first_fit(make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
 
 def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
               keyframes: np.ndarray, format_weights: np.ndarray, perms: list[np.ndarray],
-              margin: float, start: tuple[int, FitResult] | None = None,
+              margin: float, start: tuple[Any, ...] | None = None,
               points_3d: np.ndarray | None = None) -> Track:
     """One candidate track through ``keyframes`` (module docstring); ``make_fitter``: the
     :class:`smplify.Fitter` arguments (``track`` is set here). ``start``: a forward track's
     first fit (:func:`first_fit`; keyframes before it are not fitted), None to fit it here;
-    for "backward", a forward track's last fit (its ``last``; keyframes after it are not
+    for "backward", a forward track's last fit (its ``last``, with the labelling that fit
+    used, which the backward track keeps at that keyframe; keyframes after it are not
     fitted). points_3d: (T, K, 3) the detector's 3D keypoints (NaN where unknown) or None,
     given to each fit relabelled as its 2D keypoints (:func:`frame_3d`; the online Fitter
     relabels them itself).
@@ -221,7 +223,13 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
                                  keypoints_3d=frame_3d(points_3d, t, p, labellings[1]))
             except KeypointError:
                 continue  # e.g. a frame the warm fit could not follow nor restart
-        if kind == "online":
+        if last is None and len(start or ()) > 2:  # another track's last fit ("backward"):
+            track.perm[t] = start[2]  # the labelling that track recorded for it
+        elif last is None and res.summary.get("label_permutation") is not None:
+            # A fit from scratch (first_fit's, shared by the forward tracks) that relabelled
+            # the keypoints itself (its summary's "labelling" then says "as seen").
+            track.perm[t] = res.summary["label_permutation"]
+        elif kind == "online":
             track.perm[t] = labellings[online.LABELLING_NAMES.index(res.summary["labelling"])]
         last = res
         p = track.perm[t]
@@ -232,7 +240,7 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
         track.data[t] = robust_error(res.keypoints_2d, xy[t, p], conf[t, p] * format_weights,
                                      sigma)
         track.fitted[t] = True
-        track.last = (int(t), res)
+        track.last = (int(t), res, track.perm[t].copy())
     return track
 
 
