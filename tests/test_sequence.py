@@ -126,15 +126,16 @@ def test_a_burst_of_swapped_frames_does_not_turn_the_body(model, sequences) -> N
 def test_a_backward_track_and_the_reading_judge(model, sequences) -> None:
     """The start's other candidates and judge (not the defaults: docs/video.md says why): a
     backward track from the online track's last fit, the path weighing the initialiser's
-    reading score; every keyframe is on the path once, and the fit follows the body."""
+    reading score; both tracks ran (the backward one through every keyframe up to the
+    online track's last), every keyframe is on the path once, and the fit follows the body."""
     video = sv.make_video(model, sequences[0], "coco17", np.random.default_rng(9),
                           frames=slice(0, 30))
     seq = smplify.fit_sequence(video.keypoints, "coco17", video.image_size, video.focal_length,
                                model=model, initial_tracks=("online", "backward"),
                                reading_weight=2000.0)
     summary = seq.summary
-    assert summary["initial_tracks"] == ["online", "backward"]
-    assert set(summary["path_frames"]) == {"online", "backward"}
+    assert summary["initial_tracks"] == summary["tracks_run"] == ["online", "backward"]
+    assert summary["track_keyframes"] == {"online": 10, "backward": 10}
     assert sum(summary["path_frames"].values()) == summary["keyframes"] == 10
     assert np.mean([pa_mpjpe(seq.joints[t], video.joints[t]) for t in range(30)]) < 0.08
 

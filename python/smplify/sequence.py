@@ -159,9 +159,10 @@ class SequenceResult:
     faces : (F, 3) the model's triangles.
     summary : dict: seconds (total, init, solve), iterations, solves, termination,
         relabelled frames, the solve's windows ([a, b) frames), and the start's candidate
-        tracks ("initial_tracks"), number of
-        keyframes, keyframes the path took from each track ("path_frames") and its switches
-        between tracks ("path_switches").
+        tracks ("initial_tracks"), the tracks that ran ("tracks_run": a track runs only
+        from a fit to start from) and the keyframes each fitted ("track_keyframes"), number
+        of keyframes, keyframes the path took from each track ("path_frames") and its
+        switches between tracks ("path_switches").
     """
 
     betas: np.ndarray
@@ -444,6 +445,9 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
     betas = np.median(np.stack([tracks[s].betas[t] for t, s in zip(keys, path, strict=True)]),
                       axis=0)
     summary = {"initial_tracks": list(options.initial_tracks),
+               "tracks_run": list(kinds),
+               "track_keyframes": {kind: int(np.count_nonzero(tr.fitted))
+                                   for kind, tr in zip(kinds, tracks, strict=True)},
                "keyframes": int(len(keys)),
                "path_frames": {kind: int(np.sum(path == kinds.index(kind)))
                                if kind in kinds else 0 for kind in options.initial_tracks},
