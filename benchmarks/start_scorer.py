@@ -14,6 +14,9 @@ paired difference scorer − default with its standard error, per format and poo
         --cases 150 --grid "[(10, 0.001, 8), (5, 0.001, 8), (20, 0.001, 8), (10, 0.01, 8),
         (10, 0.001, 4), (10, 0.001, 16)]"
     → benchmarks/results/start_scorer_<split>.json
+
+``--split test`` takes one grid point only (the one chosen on tune): tuning on the test
+half is refused.
 """
 
 from __future__ import annotations
@@ -64,13 +67,17 @@ def main() -> None:
     parser.add_argument("--mocap", type=Path,
                         default=bss.REPO.parent / "shared" / "data" / "mocap")
     args = parser.parse_args()
+    grid = ast.literal_eval(args.grid)
+    if args.split == "test" and len(grid) != 1:
+        parser.error(f"--split test scores one (temperature, l2, hidden), got {len(grid)}: "
+                     "choose among several on --split tune, then report the choice on test")
     model = smplify.load_model("open")
     held = {fmt: split_pools(model, fmt, args.cases, args.split) for fmt in args.formats}
     train_args = argparse.Namespace(formats=list(bss.FORMATS), cases=args.train_cases,
                                     mocap=args.mocap)
     training = Pools.concatenate(list(bss.training_pools(train_args).values()))
     out: dict[str, Any] = {"split": args.split, "cases_per_format": args.cases, "runs": []}
-    for temperature, l2, hidden in ast.literal_eval(args.grid):
+    for temperature, l2, hidden in grid:
         w = bss.train(training, float(temperature), float(l2), int(hidden))
         run: dict[str, Any] = {"temperature": temperature, "l2": l2, "hidden": hidden,
                                "weights": [float(v) for v in w], "formats": {}}

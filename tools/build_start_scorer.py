@@ -1,7 +1,10 @@
 """Learn the single-image fit's start scorer from training mocap subjects (NumPy only).
 
-    python tools/build_start_scorer.py [--cases 2000] [--formats ...] [--temperature 5]
-        [--l2 0.01] [--mocap ../shared/data/mocap] [--out python/smplify/data/start_scorer.npz]
+    python tools/build_start_scorer.py [--cases 1000] [--formats ...] [--temperature 30]
+        [--l2 0.001] [--hidden 8] [--mocap ../shared/data/mocap]
+        [--out python/smplify/data/start_scorer.npz]
+
+(the defaults shown: ``CASES``, ``TEMPERATURE``, ``L2``, ``HIDDEN`` below).
 
 1. Cases: ``--cases`` per format of the TRAINING mocap clips (``initializer_poses``, split by
    clip as the pose prior and the initialisers are: ``build_pose_prior.HELDOUT``; the realistic
@@ -15,7 +18,8 @@
 3. Model: a tiny MLP s = v · tanh(Wᵀ f + b) per start (H = ``--hidden`` units), lowest
    wins; (W, b, v) minimise the listwise cross-entropy between the softmax of −s over a
    case's starts and the target softmax of −mm / T (T = ``--temperature`` mm: near-best
-   starts share the credit) plus ``--l2`` · ‖(W, b, v)‖², on standardised features (L-BFGS
+   starts share the credit) plus ``--l2`` · ‖(W, b, v)‖², on the features scaled to unit
+   standard deviation over the pools (divided, not centred: b absorbs no offset; L-BFGS
    from a seeded start: deterministic). All formats' pools train one shared scorer (the
    features do not depend on the format). A linear score gained about half as much on the
    training subjects' validation cases.
