@@ -470,7 +470,7 @@ class Fitter:
     def _fit(self, keypoints: Any, warm_start: bool, keypoints_3d: Any) -> FitResult:
         started = time.perf_counter()
         # A detector's own 3D keypoints are reflected in depth with a mirrored reading of
-        # its labels (online.depth_reflected); the learned anchor's are not (on bench_video's
+        # its labels (left_right.depth_reflected); the learned anchor's are not (on bench_video's
         # held-out clips reflecting it too measured 56.15 against 56.08 mm, unfiltered).
         self._detector_3d = keypoints_3d is not None
         warm = warm_start and self._track.frames > 0

@@ -176,3 +176,15 @@ def limbs_to_swap(evidence: dict[str, tuple[float, float]], threshold: float) ->
     """
     flagged = tuple(limb for limb in LIMB_PARTS if swapped(evidence[limb], threshold))
     return () if len(flagged) == len(LIMB_PARTS) else flagged
+
+
+def depth_reflected(points: np.ndarray) -> np.ndarray:
+    """(K, 3) 3D keypoints with z negated: the reading of a detector that took a body facing
+    the camera for its back (or the reverse) undone. Such a detector swaps every left/right
+    label and reflects the body in depth (MediaPipe's world landmarks put the nose ~13 cm
+    behind the ears in those frames of bench_real_video's sports2d clip, ~13 cm in front in
+    the others), so relabelling alone leaves a 3D target facing the wrong way. E_3D is
+    relative to the keypoints' centroid: negating z reflects about the centroid's depth."""
+    out = np.array(points, dtype=np.float64)
+    out[:, 2] = -out[:, 2]
+    return out

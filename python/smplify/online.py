@@ -10,10 +10,10 @@ Per warm-started frame:
    seen is always fitted; the best other one too when its score is below
    ``track_swap_margin`` of the seen one's (or, with the caller's 3D keypoints, the mirror
    when the torso alone says so: :func:`torso_mirrored`; the mirror also reflects those
-   3D keypoints in depth, :func:`depth_reflected`). Each fit is warm-started from the last frame,
-   with the temporal rows E_track of ``cpp/fitter.h`` (acceleration against the
-   constant-velocity prediction, velocity against the last frame; weights
-   ``track_*_weight``); the lower E_data + E_track wins, so a swapped frame fits the body
+   3D keypoints in depth, :func:`smplify.left_right.depth_reflected`). Each fit is
+   warm-started from the last frame, with the temporal rows E_track of ``cpp/fitter.h``
+   (acceleration against the constant-velocity prediction, velocity against the last frame;
+   weights ``track_*_weight``); the lower E_data + E_track wins, so a swapped frame fits the body
    the track predicts instead of turning it around.
 3. **Shape.** β is the median of the first ``track_shape_frames`` fits, then held (constant
    in the solve); every ``track_shape_frames`` frames one frame fits β and moves the held β
@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from .left_right import limb_swap_index, mirror_index
+from .left_right import depth_reflected, limb_swap_index, mirror_index
 from .pose_filter import quaternions
 from .problem import FitProblem
 
@@ -242,7 +242,8 @@ def permuted(observation: dict[str, Any], perm: np.ndarray, format_weights: np.n
     """The C++ fit's observation with the keypoints relabelled by ``perm`` (the torso
     indices and the format's weight per keypoint, ``format_weights`` (K,), stay: only the
     readings move). ``mirrored``: ``perm`` is the whole-body left/right mirror, so the
-    detector's 3D keypoints are also reflected in depth (:func:`depth_reflected`)."""
+    detector's 3D keypoints are also reflected in depth
+    (:func:`smplify.left_right.depth_reflected`)."""
     if np.array_equal(perm, np.arange(len(perm))):
         return observation
     out = dict(observation)
@@ -253,18 +254,6 @@ def permuted(observation: dict[str, Any], perm: np.ndarray, format_weights: np.n
         points = observation["keypoints_3d"][perm]
         out["keypoints_3d"] = np.ascontiguousarray(depth_reflected(points) if mirrored
                                                    else points)
-    return out
-
-
-def depth_reflected(points: np.ndarray) -> np.ndarray:
-    """(K, 3) 3D keypoints with z negated: the reading of a detector that took a body facing
-    the camera for its back (or the reverse) undone. Such a detector swaps every left/right
-    label and reflects the body in depth (MediaPipe's world landmarks put the nose ~13 cm
-    behind the ears in those frames of bench_real_video's sports2d clip, ~13 cm in front in
-    the others), so relabelling alone leaves a 3D target facing the wrong way. E_3D is
-    relative to the keypoints' centroid: negating z reflects about the centroid's depth."""
-    out = np.array(points, dtype=np.float64)
-    out[:, 2] = -out[:, 2]
     return out
 
 

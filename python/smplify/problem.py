@@ -22,6 +22,7 @@ from ._owner_cache import OwnerCache
 from .errors import KeypointError
 from .keypoints import get_format, resolve_format, validate_keypoints, validate_keypoints_3d
 from .keypoints.validate import MAX_PIXELS
+from .left_right import depth_reflected
 from .options import FitOptions
 from .result import Camera
 
@@ -304,7 +305,7 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
                     computed: Any = None, body_mirrored: bool = False) -> dict[str, Any]:
     """E_3D's targets and weight of a frame (the detector's 3D keypoints if given, relabelled
     by ``mirror`` as the 2D were, and reflected in depth when ``body_mirrored``, the whole
-    body's labels undone: ``smplify.online.depth_reflected``; else the learned initialiser's
+    body's labels undone: ``smplify.left_right.depth_reflected``; else the learned initialiser's
     anchor if enabled, else none)
     and, for a fit from scratch with ``starts`` other than "prior", the initialiser's
     hypotheses as starts (``computed``: these keypoints' :class:`smplify.anchor.
@@ -318,8 +319,6 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
         if mirror is not None:
             points = points[mirror]
         if body_mirrored:
-            from .online import depth_reflected
-
             points = depth_reflected(points)
         out = {"keypoints_3d": _frozen(points),
                "keypoints_3d_weight": options.keypoints_3d_weight}

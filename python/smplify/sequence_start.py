@@ -40,7 +40,7 @@ import numpy as np
 from . import anchor, initializer, online
 from .errors import KeypointError
 from .fitting import Fitter
-from .left_right import LIMB_PARTS, limb_swap_index, mirror_index
+from .left_right import LIMB_PARTS, depth_reflected, limb_swap_index, mirror_index
 from .result import FitResult
 
 #: Kinds of candidate track (module docstring).
@@ -117,7 +117,7 @@ def frame_3d(points_3d: np.ndarray | None, t: int, perm: np.ndarray | None = Non
     the learned initialiser's anchor, as a frame without ``keypoints_3d``). A whole-body
     left/right mirror (``perm`` equal to ``mirror``, the format's
     :func:`smplify.left_right.mirror_index`) also reflects them in depth
-    (:func:`smplify.online.depth_reflected`: a detector that swapped every label took the
+    (:func:`smplify.left_right.depth_reflected`: a detector that swapped every label took the
     body's front for its back)."""
     if points_3d is None:
         return None
@@ -127,7 +127,7 @@ def frame_3d(points_3d: np.ndarray | None, t: int, perm: np.ndarray | None = Non
     if perm is None or np.array_equal(perm, np.arange(len(perm))):
         return points
     mirrored = mirror is not None and np.array_equal(perm, mirror)
-    return online.depth_reflected(points[perm]) if mirrored else points[perm]
+    return depth_reflected(points[perm]) if mirrored else points[perm]
 
 
 def first_fit(make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
