@@ -136,21 +136,6 @@ def test_a_burst_of_swapped_frames_does_not_flip_the_track(model, clips) -> None
     assert np.mean([pa_mpjpe(results[t].joints, video.joints[t]) for t in burst]) < 0.12
 
 
-def _detector_world(model, video: sv.SyntheticVideo) -> np.ndarray:
-    """(T, K, 3) a detector's world landmarks of ``video``: the true keypoints relative to
-    the pelvis, camera-aligned axes (as ``smplify.detections.detector_3d``, noise-free)."""
-    from smplify.keypoints import resolve_format
-
-    resolved = resolve_format(video.format, model.keypoint_names, model.num_vertices,
-                              model.keypoint_regressor)
-    out = []
-    for t in range(video.num_frames):
-        body = model(betas=video.betas, body_pose=video.body_pose[t],
-                     global_orient=video.global_orient[t])
-        out.append(resolved.keypoint_positions(body.joints, body.vertices) - body.joints[0])
-    return np.array(out)
-
-
 @pytest.mark.parametrize("clip", [0, 2])
 def test_a_burst_of_front_back_confusion_with_3d_does_not_flip_the_track(model, clips,
                                                                           clip) -> None:
@@ -161,7 +146,9 @@ def test_a_burst_of_front_back_confusion_with_3d_does_not_flip_the_track(model, 
     reflection these two clips' tracks turned 162° and 150°)."""
     video = sv.make_video(model, clips[clip], "mediapipe33", np.random.default_rng(5), yaw=0.2,
                           errors=CLEAN, frames=slice(0, 40))
-    keypoints, world = video.keypoints.copy(), _detector_world(model, video)
+    keypoints = video.keypoints.copy()
+    # A detector's world landmarks, noise-free (the true keypoints relative to the pelvis).
+    world = sv.detector_3d(model, video, np.random.default_rng(0), noise_m=(0.0, 0.0, 0.0))
     burst = np.arange(12, 18)
     mirror = mirror_index("mediapipe33")
     keypoints[burst] = keypoints[burst][:, mirror]
