@@ -192,11 +192,49 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         # reports 0, negative or absurd rates for some files) keeps the default.
         options = {**options, "track_fps": float(source.fps)}
     summary = RunSummary()
-    tracker = Tracker()
+    # Lost people are kept for re-matching a second of the video's own time (vtest.avi: 10
+    # frames at 10 fps); a new person gets an id once seen on two frames running, and those
+    # earlier frames are fitted then (``recent`` keeps them).
+    tracker = Tracker(fps=float(source.fps) if _plausible_fps(source.fps) else 30.0)
+    recent: dict[int, tuple[Any, list[Any], list[Any]]] = {}
     fitters: dict[int, Any] = {}
     stacks: dict[int, _TrackStack] = {}
     video = _VideoOut(out / f"{source.path.stem}_overlay.mp4", source.fps) \
         if render and write and source.kind == "video" else None
+
+    def fit_person(frame: Any, track: int, kp: Any, world: Any) -> Any:
+        if track not in fitters:
+            fitters[track] = Fitter(body_model, format=source.format,
+                                    image_size=source.image_size,
+                                    focal_length=focal_length, **options)
+        try:
+            return fitters[track].fit(kp, keypoints_3d=world)
+        except KeypointError as err:
+            summary.skipped.append(f"frame {frame.index} ({frame.name}), track {track}: {err}")
+            return None
+
+    def keep(frame: Any, fitted: list[tuple[int, Any, Any]]) -> None:
+        for track, kp, result in fitted:
+            stacks.setdefault(track, _TrackStack()).add(frame.index, result, kp)
+            if write:
+                stem = frames_dir / f"{frame.name}_p{track}"
+                summary.files += [
+                    save_mesh(stem.with_name(stem.name + mesh_suffix), result.vertices,
+                              result.faces),
+                    *(save_params(stem.with_name(f"{stem.name}_params{s}"), result,
+                                  model=body_model, track_id=track, frame=frame.index)
+                      for s in (".npz", ".json"))]
+
+    def fit_earlier(confirmed: dict[int, list[tuple[int, int]]]) -> None:
+        """Fit the frames a newly confirmed track was seen in before it had an id."""
+        for track, sightings in confirmed.items():
+            for n, j in sightings:
+                before, their, their_worlds = recent[n]
+                result = fit_person(before, track, their[j], their_worlds[j])
+                if result is not None:
+                    summary.fits += 1
+                    keep(before, [(track, their[j], result)])
+
     frames = source.frames()
     if progress is not None:
         frames = progress(frames)
@@ -222,21 +260,26 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
                 found = detector.detect(frame.image)
                 # MediaPipe's world landmarks: the fit's keypoints_3d (SPEC §6 depth evidence).
                 people, worlds = [p.keypoints for p in found], [p.world for p in found]
+            number = tracker.frames
             ids = tracker.update(people)
+            recent[number] = (frame, list(people), list(worlds))
+            recent.pop(number - tracker.min_hits, None)
             clock["detect"] += time.perf_counter() - t0
 
             t0 = time.perf_counter()
+            fit_earlier(tracker.earlier)
+            for track in tracker.unseen:  # lost for now: the track's Fitter skips the frame
+                if track in fitters:
+                    fitters[track].skip()
+            for track in set(fitters) - set(tracker.live):  # ended
+                del fitters[track]
             fitted = []
             for kp, world, track in zip(people, worlds, ids, strict=True):
-                if track not in fitters:
-                    fitters[track] = Fitter(body_model, format=source.format,
-                                            image_size=source.image_size,
-                                            focal_length=focal_length, **options)
-                try:
-                    fitted.append((track, kp, fitters[track].fit(kp, keypoints_3d=world)))
-                except KeypointError as err:
-                    summary.skipped.append(f"frame {frame.index} ({frame.name}), track "
-                                           f"{track}: {err}")
+                if track < 0:  # not (yet) a confirmed person
+                    continue
+                result = fit_person(frame, track, kp, world)
+                if result is not None:
+                    fitted.append((track, kp, result))
             clock["fit"] += time.perf_counter() - t0
             summary.fits += len(fitted)
             summary.last = fitted
@@ -248,22 +291,16 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
             clock["render"] += time.perf_counter() - t0
 
             t0 = time.perf_counter()
-            for track, kp, result in fitted:
-                stacks.setdefault(track, _TrackStack()).add(frame.index, result, kp)
-                if write:
-                    stem = frames_dir / f"{frame.name}_p{track}"
-                    summary.files += [
-                        save_mesh(stem.with_name(stem.name + mesh_suffix), result.vertices,
-                                  result.faces),
-                        *(save_params(stem.with_name(f"{stem.name}_params{s}"), result,
-                                      model=body_model, track_id=track, frame=frame.index)
-                          for s in (".npz", ".json"))]
+            keep(frame, fitted)
             if write:
                 summary.files += _save_pictures(frames_dir, frame.name, pictures, video)
             clock["write"] += time.perf_counter() - t0
             summary.frame_seconds.append(clock)
             for stage, seconds in clock.items():
                 summary.seconds[stage] += seconds
+        t0 = time.perf_counter()
+        fit_earlier(tracker.finish())  # people who came into view on the last frames
+        summary.seconds["fit"] += time.perf_counter() - t0
     finally:
         if video is not None:
             written = video.close()
