@@ -183,17 +183,17 @@ class Track:
 
 
 def tracks(found: Detections, min_frames: int = 30) -> list[Track]:
-    """People tracked through the video (``smplify.tracking.Tracker``, the front end's
-    defaults), those seen in at least ``min_frames`` frames, longest first."""
-    from smplify.tracking import Tracker
+    """People tracked through the video (``smplify.tracking.track_all``: the front end's
+    tracker at the video's frame rate, each person from their first sighting), those seen
+    in at least ``min_frames`` frames, longest first."""
+    from smplify.tracking import track_all
 
-    tracker = Tracker()
+    frames = [[found.keypoints[i] for i in found.people(t)] for t in range(found.num_frames)]
     rows: dict[int, list[tuple[int, int]]] = {}
-    for t in range(found.num_frames):
-        idx = found.people(t)
-        for i, track in zip(idx, tracker.update([found.keypoints[i] for i in idx]),
-                            strict=True):
-            rows.setdefault(track, []).append((t, int(i)))
+    for t, ids in enumerate(track_all(frames, fps=found.fps)):
+        for i, track in zip(found.people(t), ids, strict=True):
+            if track >= 0:  # -1: a false or duplicate detection
+                rows.setdefault(track, []).append((t, int(i)))
     out = []
     for track, seen in rows.items():
         if len(seen) < min_frames:

@@ -147,18 +147,17 @@ def scene(seed: int, frames: int = 120) -> Scene:
     return Scene(fps, people, truth)
 
 
-def score(scenes: Sequence[Scene], make: Callable[[float], object]) -> dict[str, float]:
-    """CLEAR-MOT-style figures (module docstring) of the tracker ``make(fps)`` returns
-    (anything with ``update(people) -> ids``), pooled over ``scenes``."""
+def score(scenes: Sequence[Scene],
+          make: Callable[[float], Callable[[list], list[list[int]]]]) -> dict[str, float]:
+    """CLEAR-MOT-style figures (module docstring) of the ids ``make(fps)(people per frame)``
+    gives a scene (per frame, an id per person, -1 none), pooled over ``scenes``."""
     total = dict(gt=0, fn=0, fp=0, idsw=0, frag=0, idtp=0, hyp=0, persons=0, ids=0)
     for sc in scenes:
-        tracker = make(sc.fps)
         last: dict[int, int] = {}
         tracked: dict[int, bool] = {}
         pairs: dict[tuple[int, int], int] = {}
         per_person: dict[int, set[int]] = {}
-        for people, truth in zip(sc.people, sc.truth, strict=True):
-            ids = tracker.update(people)  # type: ignore[attr-defined]
+        for truth, ids in zip(sc.truth, make(sc.fps)(sc.people), strict=True):
             for g, h in zip(truth, ids, strict=True):
                 total["hyp"] += h >= 0
                 if g < 0:

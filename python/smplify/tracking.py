@@ -47,7 +47,7 @@ from scipy.optimize import linear_sum_assignment
 
 from .box_motion import BoxMotion
 
-__all__ = ["Tracker", "keypoint_box", "skeleton_spread"]
+__all__ = ["Tracker", "keypoint_box", "skeleton_spread", "track_all"]
 
 MIN_CONFIDENCE = 0.3  # keypoints below this do not shape a person's box or size
 _NO_MATCH = 1e6
@@ -314,3 +314,35 @@ class Tracker:
     def unseen(self) -> list[int]:
         """Ids of the confirmed tracks still going that were not seen this frame."""
         return [t.id for t in self._tracks if t.id >= 0 and t.missed > 0]
+
+
+def track_all(frames: Sequence[Sequence[NDArray[np.float64]]], **options: object
+              ) -> list[list[int]]:
+    """Track ids for every person of a whole sequence at once (offline): as
+    :meth:`Tracker.update` frame by frame, with the frames a track was seen in before it was
+    confirmed given its id too, and the last frames' new people theirs (:meth:`Tracker.finish`).
+
+    Parameters
+    ----------
+    frames : sequence of sequences of (K, 3) float64
+        Per frame, its people's keypoints (pixels, confidence).
+    **options
+        :class:`Tracker`'s options (``fps`` above all).
+
+    Returns
+    -------
+    list of list of int
+        Per frame, the track id of each person (-1: none: a false or duplicate detection).
+    """
+    tracker = Tracker(**options)  # type: ignore[arg-type]
+    ids: list[list[int]] = []
+    confirmed: list[dict[int, list[tuple[int, int]]]] = []
+    for people in frames:
+        ids.append(tracker.update(people))
+        confirmed.append(tracker.earlier)
+    confirmed.append(tracker.finish())
+    for earlier in confirmed:
+        for track, sightings in earlier.items():
+            for n, j in sightings:
+                ids[n][j] = track
+    return ids
