@@ -72,8 +72,8 @@ def test_a_lost_person_is_taken_up_where_their_motion_predicts():
 
 
 def test_lost_tracks_last_a_time_scaled_to_the_frame_rate():
-    for fps, frames in ((10.0, 10), (30.0, 30)):
-        tracker = Tracker(fps=fps)  # a second by default
+    for fps, frames in ((10.0, 20), (30.0, 60)):
+        tracker = Tracker(fps=fps)  # two seconds by default
         assert tracker.max_missed == frames
         tracker.update([_person(10, 10)])
         for _ in range(frames):

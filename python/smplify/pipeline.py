@@ -192,8 +192,8 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         # reports 0, negative or absurd rates for some files) keeps the default.
         options = {**options, "track_fps": float(source.fps)}
     summary = RunSummary()
-    # Lost people are kept for re-matching a second of the video's own time (vtest.avi: 10
-    # frames at 10 fps); a new person gets an id once seen on two frames running, and those
+    # Lost people are kept for re-matching two seconds of the video's own time (vtest.avi:
+    # 20 frames at 10 fps); a new person gets an id once seen on two frames running, and those
     # earlier frames are fitted then (``recent`` keeps them).
     tracker = Tracker(fps=float(source.fps) if _plausible_fps(source.fps) else 30.0)
     recent: dict[int, tuple[Any, list[Any], list[Any]]] = {}

@@ -11,9 +11,10 @@ with ``b̂_t`` the track's predicted box, ``b_p`` the person's, ``d`` the median
 between the keypoints both have (the track's last seen keypoints moved with its predicted
 box) and ``s`` the diagonal of the predicted box. A pair may match when
 
-- the skeletons are of one size: on the keypoints both have confidently, the RMS spread
-  about their centroid differs by at most ``max_size_ratio`` (a person twice as near the
-  camera, passing where someone was lost, does not take their track over), and
+- the skeletons are of one size: on the keypoints both have confidently (when there are
+  ``min_size_points`` or more), the RMS spread about their centroid differs by at most
+  ``max_size_ratio`` (a person twice as near the camera, passing where someone was lost,
+  does not take their track over), and
 - the person is near the prediction: IoU >= ``min_iou``, or d < ``max_distance`` · s, or
   the box's centre within the filter's uncertainty (squared Mahalanobis distance <
   ``gate``; the uncertainty grows while a track goes unseen) and within
@@ -123,7 +124,7 @@ class Tracker:
         Largest ratio of skeleton sizes (either way) between a track and a person it takes.
     gate : float
         Squared Mahalanobis distance of a box centre from the track's prediction within
-        which a person may match (χ², 2 degrees of freedom: 9.21 is its 99% point).
+        which a person may match (χ², 2 degrees of freedom: 5.99 is its 95% point).
     min_score : float
         People whose mean keypoint confidence (over the keypoints they have) is below this
         are matched second and never start a track (0: one round, everyone may start one).
@@ -133,13 +134,22 @@ class Tracker:
     duplicate_distance : float
         Median keypoint distance, over the smaller box's diagonal, below which two people of
         a frame are one person found twice (0: never).
+    min_size_points : int
+        Keypoints a track and a person must both have confidently for their sizes to be
+        compared (fewer: a few limbs' spread changes with the pose, not the distance).
+
+    Notes
+    -----
+    The defaults were chosen on the tune half of ``benchmarks/tracking_scenes.py``
+    (``benchmarks/tune_tracker.py``); ``benchmarks/bench_tracker.py`` scores them on the
+    test half and on two real videos (benchmarks/README.md).
     """
 
     def __init__(self, max_missed: int | None = None, min_iou: float = 0.3,
-                 max_distance: float = 0.5, *, fps: float = 30.0, lost_seconds: float = 1.0,
-                 min_hits: int = 2, max_size_ratio: float = 1.5, gate: float = 9.21,
-                 min_score: float = 0.0, reach: float = 0.5,
-                 duplicate_distance: float = 0.15):
+                 max_distance: float = 0.3, *, fps: float = 30.0, lost_seconds: float = 2.0,
+                 min_hits: int = 2, max_size_ratio: float = 1.5, gate: float = 5.99,
+                 min_score: float = 0.5, reach: float = 0.25,
+                 duplicate_distance: float = 0.1, min_size_points: int = 6):
         if not (math.isfinite(fps) and fps > 0):
             raise ValueError(f"fps: expected a frame rate > 0, got {fps!r}")
         if not (math.isfinite(lost_seconds) and lost_seconds >= 0):
@@ -162,6 +172,7 @@ class Tracker:
         self.fps = float(fps)
         self.reach = float(reach)
         self.duplicate_distance = float(duplicate_distance)
+        self.min_size_points = int(min_size_points)
         self._tracks: list[_Track] = []
         self._next_id = 0
         self._frames = 0
@@ -174,7 +185,7 @@ class Tracker:
         if not both.any():
             return _NO_MATCH
         sure = (track.keypoints[:, 2] >= MIN_CONFIDENCE) & (kp[:, 2] >= MIN_CONFIDENCE)
-        if sure.sum() >= 3:
+        if sure.sum() >= self.min_size_points:
             old, new = skeleton_spread(track.keypoints[sure, :2]), skeleton_spread(kp[sure, :2])
             if max(old, new) > self.max_size_ratio * max(min(old, new), 1e-9):
                 return _NO_MATCH
