@@ -90,6 +90,7 @@ bench: deps venv
 	$(PY) benchmarks/bench_baselines.py
 	$(PY) benchmarks/recovery_options.py
 	$(PY) benchmarks/bench_video.py
+	$(PY) benchmarks/bench_tracker.py
 	$(PY) benchmarks/report.py
 
 # Issue 14. Fuzzing: over 10^4 random cases of the fit entry points and file readers, each call

@@ -237,10 +237,35 @@ def sphere_rows(doc: dict[str, Any]) -> str:
             f"{_pm(s['clean default pa'], 1)} mm mean PA-MPJPE)")
 
 
+def bench_tracker(doc: dict[str, Any]) -> str:
+    """benchmarks/README.md's table of bench_tracker.py: the old and new tracker on the
+    synthetic test half and on the real videos."""
+    lines = [f"`OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/bench_tracker.py` "
+             f"(synthetic test half: {doc['scenes']} scenes of 120 frames, 2-5 people; "
+             "CPU ms per frame a median of 3 runs):", "",
+             "| tracker | id switches | fragmentations | true people without id | false "
+             "people with id | MOTA | IDF1 | ids per person | CPU ms/frame |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, s in doc["synthetic"].items():
+        lines.append(f"| {name} | {s['idsw']} | {s['frag']} | {s['fn']} | {s['fp']} | "
+                     f"{s['mota']:.3f} | {s['idf1']:.3f} | {s['ids_per_person']:.2f} | "
+                     f"{doc['cpu_ms_per_frame'][name]:.2f} |")
+    lines += ["", "| video | tracker | ids | ids seen ≥ 30 frames (their lengths) | "
+              "detections without id | box jumps > 1.5× (track: frame ratio) |",
+              "|---|---|---|---|---|---|"]
+    for video, runs in doc["real"].items():
+        for name, r in runs.items():
+            jumps = ", ".join(f"{j['track']}: {j['frame']} {j['ratio']}×" for j in r["jumps"])
+            lines.append(f"| {video} | {name} | {r['ids']} | {r['ids_long']} "
+                         f"({', '.join(map(str, r['long_lengths']))}) | {r['unassigned']} | "
+                         f"{r['handovers']}{f' ({jumps})' if jumps else ''} |")
+    return "\n".join(lines)
+
+
 BLOCKS: dict[str, Callable[[dict[str, Any]], str]] = {
     "bench_fit": bench_fit, "bench_model": bench_model, "bench_baselines": bench_baselines,
     "bench_video": bench_video, "recovery_options": recovery_options,
-    "bench_real_video": bench_real_video}
+    "bench_real_video": bench_real_video, "bench_tracker": bench_tracker}
 #: Blocks of other documents: (JSON name, block name) → generator, per document.
 INLINE: dict[Path, dict[str, tuple[str, Callable[[dict[str, Any]], str]]]] = {
     HERE.parent / "README.md": {"fifth_stage": ("recovery_options", fifth_stage),

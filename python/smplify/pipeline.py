@@ -2,7 +2,10 @@
 
 For each frame: decode, find the people (their keypoints from the file, or
 ``smplify.detection`` on the picture), track them (``smplify.tracking``), fit each track with
-its own warm-started ``smplify.Fitter``, draw, write. Outputs, in ``out_dir``:
+its own warm-started ``smplify.Fitter``, draw, write. A person gets a track once seen on two
+frames running (or in the first or last frame): their first frame is fitted then (its
+overlay, already written, does not show them); a detection that never gets a track (a
+one-frame false person, a duplicate, a weak one) is not fitted. Outputs, in ``out_dir``:
 
 - per person and frame: ``<frame>_p<track>.obj`` (or ``.ply``/``.glb``: the mesh, camera
   frame, metres) and ``<frame>_p<track>_params.npz`` / ``.json`` (smplx-named parameters,

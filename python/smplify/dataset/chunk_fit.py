@@ -143,7 +143,7 @@ def _failure(err: Exception) -> tuple[str, str]:
 
 def _fit_unit(unit: Any, spec: FitSpec, model: Any, prior: Any) -> list[dict[str, Any]]:
     from ..fitting import Fitter
-    from ..tracking import Tracker
+    from ..tracking import track_all
 
     try:
         frames = load_unit(unit, format=spec.format, image_size=spec.image_size)
@@ -151,24 +151,27 @@ def _fit_unit(unit: Any, spec: FitSpec, model: Any, prior: Any) -> list[dict[str
         ids = {"source": unit.source, "frame": -1, "frame_name": "", "person": -1, "track": -1}
         return [_row(ids, spec.format or "", (0, 0), status="unreadable",
                      message=f"{unit.path}: {type(err).__name__}: {err}")]
-    tracker = Tracker() if unit.video else None
+    # A video's ids over the whole unit at once (each person from their first frame); a
+    # detection that gets none (-1: a one-frame false person, a duplicate) is fitted cold.
+    tracked = track_all([people for _, _, people in frames.frames]) if unit.video else None
     fitters: dict[int, Any] = {}
     rows = []
     options = dict(spec.options, threads=1)
-    for index, name, people in frames.frames:
-        tracks = tracker.update(people) if tracker is not None else list(range(len(people)))
+    for k, (index, name, people) in enumerate(frames.frames):
+        tracks = tracked[k] if tracked is not None else list(range(len(people)))
         for person, (kp, track) in enumerate(zip(people, tracks, strict=True)):
             ids = {"source": unit.source, "frame": int(index), "frame_name": name,
                    "person": person, "track": int(track)}
             started = time.perf_counter()
-            key = track if tracker is not None else -1  # photos share one cold Fitter
+            warm = tracked is not None and track >= 0
+            key = track if warm else -1  # photos and untracked people share one cold Fitter
             try:
                 if key not in fitters:
                     fitters[key] = Fitter(model, format=frames.format,
                                           image_size=frames.image_size,
                                           focal_length=spec.focal_length, prior=prior,
                                           **options)
-                result = fitters[key].fit(kp, warm_start=tracker is not None)
+                result = fitters[key].fit(kp, warm_start=warm)
             except Exception as err:  # a failed fit is a row with its status
                 status, message = _failure(err)
                 rows.append(_row(ids, frames.format, frames.image_size, status=status,

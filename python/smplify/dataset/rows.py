@@ -6,7 +6,7 @@ One row per person and frame (a failed fit too, with its status and message):
 column                      meaning
 ==========================  ====================================================================
 source, frame, frame_name   the input the person came from, the frame's index in it, its name
-person, track               index among the frame's people; track id (COCO photos: = person)
+person, track               index among the frame's people; track id (photos: = person; -1: none)
 status, message             :data:`STATUSES`; the error, for the rows that have none of the below
 start, termination          "cold"/"warm"/...; the last stage's Ceres termination
 iterations, seconds         solver iterations over the stages; wall time of the fit
