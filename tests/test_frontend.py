@@ -58,6 +58,25 @@ def test_openpose_folder_tracks_people_entering_and_leaving(tmp_path, open_model
     assert np.load(tmp_path / "out" / f"json_track{visitor}.npz")["frame"].tolist() == [2, 3, 4]
 
 
+def test_a_one_frame_false_person_is_not_fitted_and_a_lost_person_keeps_their_id(
+        tmp_path, open_model, openpose_seq):
+    """A person found in one frame only (a detector's false alarm) gets no track and no
+    files; the walker, missed in frame 4, continues their track in frame 5."""
+    seq = [dict(people) for people in openpose_seq]
+    ghost = seq[1]["walker"].copy()  # half the walker's size, top right, away from all
+    ghost[:, :2] = 0.5 * (ghost[:, :2] - ghost[:, :2].mean(axis=0)) + [520.0, 90.0]
+    seq[1]["ghost"] = ghost
+    del seq[4]["walker"]
+    folder = write_openpose_folder(tmp_path / "json", seq)
+    summary = run(open_source(folder, image_size=IMAGE_SIZE), tmp_path / "out",
+                  model=open_model, render=False)
+    assert (summary.fits, summary.tracks) == (8, 2)
+    frames = sorted(np.load(s)["frame"].tolist()
+                    for s in (tmp_path / "out").glob("json_track*.npz"))
+    assert frames == [[0, 1, 2, 3, 5], [2, 3, 4]]
+    assert not list((tmp_path / "out" / "frames").glob("clip_000000000001_p2*"))
+
+
 def test_params_round_trip_and_mesh(tmp_path, open_model, openpose_seq):
     folder = write_openpose_folder(tmp_path / "json", openpose_seq[:1])
     summary = run(open_source(folder / "clip_000000000000_keypoints.json",
