@@ -135,7 +135,8 @@ def test_box_uses_confident_keypoints():
 @pytest.mark.parametrize("kwargs, name", [
     ({"max_missed": -1}, "max_missed"), ({"fps": 0.0}, "fps"), ({"min_hits": 0}, "min_hits"),
     ({"lost_seconds": float("nan")}, "lost_seconds"), ({"max_size_ratio": 0.5},
-                                                        "max_size_ratio")])
+                                                        "max_size_ratio"),
+    ({"gate": float("inf")}, "gate"), ({"min_score": -0.1}, "min_score")])
 def test_bad_options_are_named(kwargs, name):
     with pytest.raises(ValueError, match=name):
         Tracker(**kwargs)

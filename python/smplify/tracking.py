@@ -117,7 +117,7 @@ class Tracker:
     fps : float
         The video's frame rate (frames per second); sets the default ``max_missed``.
     lost_seconds : float
-        Seconds a lost track is kept for re-matching (default ``max_missed``).
+        Seconds a lost track is kept for re-matching (when ``max_missed`` is not given).
     min_hits : int
         Frames running a new person must be seen before their track gets an id (1: at once).
     max_size_ratio : float
@@ -142,7 +142,11 @@ class Tracker:
     -----
     The defaults were chosen on the tune half of ``benchmarks/tracking_scenes.py``
     (``benchmarks/tune_tracker.py``); ``benchmarks/bench_tracker.py`` scores them on the
-    test half and on two real videos (benchmarks/README.md).
+    test half and on two real videos (benchmarks/README.md). Before (one round, no motion
+    model): ``max_missed`` 5 frames at any frame rate, ``max_distance`` 0.5, every person
+    an id at once. ``min_score`` 0.5 suits MediaPipe's visibilities (5 of the real videos'
+    800 detections score below it); a detector whose confidences run lower (OpenPose on
+    small people) may want a lower one, or people it is never sure of never start a track.
     """
 
     def __init__(self, max_missed: int | None = None, min_iou: float = 0.3,
@@ -160,6 +164,11 @@ class Tracker:
             raise ValueError(f"max_missed: expected an integer >= 0, got {max_missed!r}")
         if int(min_hits) < 1:
             raise ValueError(f"min_hits: expected an integer >= 1, got {min_hits!r}")
+        for name, value in (("min_iou", min_iou), ("max_distance", max_distance),
+                            ("gate", gate), ("min_score", min_score), ("reach", reach),
+                            ("duplicate_distance", duplicate_distance)):
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
         if not max_size_ratio >= 1.0:
             raise ValueError(f"max_size_ratio: expected a ratio >= 1, got {max_size_ratio!r}")
         self.max_missed = int(max_missed)
