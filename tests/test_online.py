@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import smplify
 from scipy.spatial.transform import Rotation
-from smplify import _core
+from smplify import _core, online
 from smplify import synthetic_video as sv
 from smplify.left_right import mirror_index
 from smplify.pose_filter import PoseOneEuro
@@ -521,8 +521,20 @@ def test_missed_frames_are_spanned_by_the_track(model, clips) -> None:
     options = fitter.options
     weights = video.focal_length / last.transl[2] * np.array(
         [options.track_orient_weight, options.track_pose_weight, options.track_transl_weight])
-    rows = track_residuals(*(np.concatenate([r.global_orient, r.body_pose, r.transl])
-                             for r in (before, last, after)),
+    # The prediction carries on the depth step as far as depth is measured finer than
+    # track_max_jump (online.depth_velocity_share; the person's largest 2D torso length of
+    # the frames before, pixels, and the last frame's depth).
+    corners = keypoints[:10, [5, 6, 11, 12], :2]
+    torso = np.max(np.linalg.norm(corners[:, 0] + corners[:, 1] - corners[:, 2]
+                                  - corners[:, 3], axis=1) / 2)
+    share = online.depth_velocity_share(options.track_max_jump, online.depth_jump_limit(
+        options.track_max_jump, last.transl[2], torso, fitter.SCALE_PIXELS,
+        fitter.DEPTH_JUMP_SIGMAS))
+    older = np.array(before.transl, dtype=np.float64)
+    older[2] = last.transl[2] - share * (last.transl[2] - older[2])
+    rows = track_residuals(*(np.concatenate([r.global_orient, r.body_pose, transl])
+                             for r, transl in ((before, older), (last, last.transl),
+                                               (after, after.transl))),
                            tuple(weights), options.track_velocity_ratio, gaps=(1.0, 4.0))
     assert after.summary["track_energy"] == pytest.approx(np.sum(rows**2), rel=1e-9)
     # As close to the truth after the gap as a track that saw every frame.

@@ -396,6 +396,15 @@ class Fitter:
     TURN_CHECK_FRAMES = 3
     #: ... unless its robust data term is below this fraction of the track's.
     TURN_REFIT_RATIO = 0.5
+    #: A frame's depth change counts as a jump (``track_max_jump``) only beyond this many
+    #: standard deviations of how well depth is measured there (:func:`online.depth_jump_limit`:
+    #: an error of SCALE_PIXELS in the person's 2D torso length; a far person's depth is
+    #: known to metres), and the track's prediction carries on a depth step only as far as
+    #: it is finer than that (:func:`online.depth_velocity_share`).
+    DEPTH_JUMP_SIGMAS = 3.0
+    #: Pixels: a detector's error in the person's 2D torso length (a keypoint's precision;
+    #: chosen a priori, not tuned: the tuning clips' people are too near for it to matter).
+    SCALE_PIXELS = 2.0
 
     def __init__(self, model: Any = "open", *, format: str, image_size: Sequence[float],
                  focal_length: FocalLength = None, prior: Any = "open", **options: Any):
@@ -492,6 +501,7 @@ class Fitter:
             report = self._core.fit(**observation)
             result = _result(problem, report, started, "cold")
             self._restart(result)
+            self._track.measure(online.torso_length(problem))
             return self._output(problem, result)
         report, how, earlier_seconds, labelling = self._track_frame(problem, observation)
         result = _result(problem, report, started, how, earlier_seconds, labelling)
@@ -501,6 +511,7 @@ class Fitter:
             self._track.miss()
             if self._challenger is not None:
                 self._challenger.state.miss()
+            return self._output(problem, result)  # (nor is its 2D torso the person's)
         elif how.endswith("refitted"):
             # Another basin at once: its motion starts here (no velocity across the switch).
             self._track.restart_motion(result.pose, result.transl, result.keypoints_2d,
@@ -512,6 +523,7 @@ class Fitter:
             self._track.update_shape(result.betas, held, self.options)
             if not self.options.track:
                 self._track.betas = result.betas  # the next frame starts from this one's
+        self._track.measure(online.torso_length(problem))
         return self._output(problem, result)
 
     def _output(self, problem: FitProblem, result: FitResult) -> FitResult:
@@ -537,7 +549,8 @@ class Fitter:
     def _restart(self, result: FitResult) -> None:
         """Start the track (and its shape estimate, and the output filter) from a fit from
         scratch."""
-        self._track = online.TrackState()
+        # The person's 2D scale stays measured across a restart (reset() forgets it).
+        self._track = online.TrackState(torso_lengths=self._track.torso_lengths)
         self._challenger = None
         if self._filter is not None:
             self._filter.reset()  # a new track: nothing to smooth across
@@ -613,11 +626,17 @@ class Fitter:
         if fresh >= options.track_refit_margin * tracked or (near and not immediate):
             return None, seconds
         # The other basin with the track's shape: refined from the refit with β held and
-        # temporal rows holding it still (its motion starts here).
+        # temporal rows holding it still (its motion starts here). Where depth is measured
+        # coarser than track_max_jump, its translation is held on the track's instead: a
+        # refit reads the pose anew, and its depth from the 2D alone is then the 2D scale's
+        # jitter (metres a frame for bench_real_video's vtest people at ~17 m).
         pose = np.concatenate([cold.global_orient, cold.body_pose])
+        history_transl, gaps = np.stack([cold.transl] * 2), (1.0, 1.0)
+        if self._depth_limit() > options.track_max_jump:
+            _, history_transl, gaps = self._track.history()
         held = self._core.fit(**observation, initial_pose=pose, initial_betas=self._track.betas,
                               initial_transl=cold.transl, track_pose=np.stack([pose, pose]),
-                              track_transl=np.stack([cold.transl] * 2), hold_shape=True)
+                              track_transl=history_transl, track_gaps=gaps, hold_shape=True)
         if immediate:
             return held, seconds
         if online.robust_data(problem, problem.keypoints, problem.weights, held,
@@ -678,6 +697,15 @@ class Fitter:
             return other, "warm, switched track", earlier + float(report.seconds), own
         return report, "warm", earlier + float(other.seconds), labelling
 
+    def _depth_limit(self) -> float:
+        """Metres the track's depth may change in a frame before it counts as a jump: the
+        larger of ``track_max_jump`` and how well depth is measured at the track's depth and
+        2D size (:func:`online.depth_jump_limit`)."""
+        track = self._track
+        return online.depth_jump_limit(self.options.track_max_jump, track.transl[-1][2],
+                                       track.torso_pixels(), self.SCALE_PIXELS,
+                                       self.DEPTH_JUMP_SIGMAS)
+
     def _track_frame(self, problem: FitProblem,
                      observation: dict[str, Any]) -> tuple[Any, str, float, int]:
         """One warm-started frame (:mod:`smplify.online`): the fitted labellings' best
@@ -705,7 +733,11 @@ class Fitter:
             # without world landmarks: 41 frames facing away either way) and moved
             # fit_sequence's path onto a spinning track there.
             candidates.append(1)
-        history_pose, history_transl, gaps = track.history()
+        # How well depth is measured here (from the person's 2D torso length): a jump must be
+        # larger, and a depth step no more than that is mostly jitter, not motion to carry on.
+        depth_limit = self._depth_limit()
+        history_pose, history_transl, gaps = track.history(
+            online.depth_velocity_share(options.track_max_jump, depth_limit))
         initial = {"initial_pose": track.pose[-1], "initial_betas": track.betas,
                    "initial_transl": track.transl[-1], "track_pose": history_pose,
                    "track_transl": history_transl, "track_gaps": gaps,
@@ -730,7 +762,12 @@ class Fitter:
         error = _core.median_error_fraction(report, seen, weights, problem.focal_length,
                                             problem.center)
         turn = online.turn_degrees(report.global_orient, track.pose[-1][:3])
-        jump = float(np.linalg.norm(np.asarray(report.transl) - track.transl[-1]))
+        # The pelvis' step, its depth scaled down where depth is measured coarser than
+        # track_max_jump (depth_limit): across missed frames the body may move that much more.
+        reach = options.track_max_jump * gaps[1]
+        step = np.asarray(report.transl) - track.transl[-1]
+        step[2] *= reach / max(reach, depth_limit)
+        jump = float(np.linalg.norm(step))
         # The floor: a 3 px error on every keypoint used (noise-free keypoints fit to ~0).
         floor = 10.0 * np.count_nonzero(problem.weights > 0)
         strained = report.energy.data > self.LOST_TRACK_ENERGY_RATIO * track.typical_data(floor)
@@ -738,8 +775,7 @@ class Fitter:
         track.lost_run = track.lost_run + 1 if cut else 0
         facing = track.swapped_run > options.track_max_swapped_frames
         # Per frame: across missed frames the body may turn and move that much more.
-        jumped = turn > options.track_max_turn * gaps[1] or \
-            jump > options.track_max_jump * gaps[1]
+        jumped = turn > options.track_max_turn * gaps[1] or jump > reach
         refit = (options.track_refit_every > 0
                  and track.frames % options.track_refit_every == 0) or \
             (options.track_refit_ratio > 0

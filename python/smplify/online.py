@@ -51,6 +51,9 @@ from .left_right import depth_reflected, limb_swap_index, mirror_index
 from .pose_filter import quaternions
 from .problem import FitProblem
 
+#: Frames of 2D torso length a track keeps to measure its scale's jitter.
+SCALE_FRAMES = 10
+
 #: Names of the labellings, in the order :func:`labellings` returns them.
 LABELLING_NAMES = ("as seen", "left/right swapped", "arms swapped", "legs swapped")
 
@@ -78,6 +81,7 @@ class TrackState:
     lost_run: int = 0                # frames in a row whose 2D the track could not explain
     before_gap: int = 1              # frames from the older of the two to the last
     missed: int = 0                  # frames missed since the last one
+    torso_lengths: list[float] = field(default_factory=list)  # the last frames' 2D torso, px
 
     @property
     def gap(self) -> int:
@@ -103,6 +107,18 @@ class TrackState:
         self.data_energies.append(float(data_energy))
         del self.data_energies[:-10]
         self.frames += 1
+
+    def measure(self, torso_length: float) -> None:
+        """Record a frame's 2D torso length as seen (pixels, NaN if not seen; the last
+        ``SCALE_FRAMES`` kept): the person's 2D scale, :meth:`torso_pixels`."""
+        self.torso_lengths.append(float(torso_length))
+        del self.torso_lengths[:-SCALE_FRAMES]
+
+    def torso_pixels(self) -> float:
+        """The person's 2D torso length, pixels: the largest of the recorded frames' (a
+        body bending or turning only shortens it; NaN if none recorded)."""
+        seen = [h for h in self.torso_lengths if math.isfinite(h) and h > 0]
+        return max(seen) if seen else float("nan")
 
     def least_data(self, floor: float) -> float:
         """The least data energy of the track's last frames, at least ``floor``."""
@@ -136,13 +152,17 @@ class TrackState:
         last = self.keypoints_2d[-1]
         return last + (self.gap / self.before_gap) * (last - self.keypoints_2d[-2])
 
-    def history(self) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    def history(self, depth_velocity: float = 1.0
+                ) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
         """(2, 72) poses and (2, 3) translations of the frames before (older first; the last
         frame twice when there is only one), and the gaps in frames between them and from
-        the last to this frame (``track_gaps`` of the C++ fit)."""
+        the last to this frame (``track_gaps`` of the C++ fit). ``depth_velocity`` (in
+        [0, 1]) scales the depth step between them, so the constant-velocity prediction
+        carries that share of it (:func:`depth_velocity_share`)."""
         older = 0 if len(self.pose) > 1 else -1
-        return (np.array((self.pose[older], self.pose[-1])),
-                np.array((self.transl[older], self.transl[-1])),
+        transl = np.array((self.transl[older], self.transl[-1]))
+        transl[0, 2] = transl[1, 2] - depth_velocity * (transl[1, 2] - transl[0, 2])
+        return (np.array((self.pose[older], self.pose[-1])), transl,
                 (float(self.before_gap), float(self.gap)))
 
     def holds_shape(self, options: Any) -> bool:
@@ -179,6 +199,38 @@ class Challenger:
         self.age += 1
         self.energy += energy
         self.rival += rival
+
+
+def torso_length(problem: FitProblem) -> float:
+    """The 2D distance (pixels) from the shoulders' midpoint to the hips' midpoint of a
+    frame's keypoints as seen (NaN unless all four are confident)."""
+    if not np.all(problem.torso_confident):
+        return float("nan")
+    xy = np.asarray(problem.keypoints)[problem.torso_keypoints]
+    return float(np.linalg.norm((xy[0] + xy[1] - xy[2] - xy[3]) / 2))
+
+
+def depth_jump_limit(max_jump: float, depth: float, torso_pixels: float,
+                     scale_pixels: float, sigmas: float) -> float:
+    """Metres a frame's depth may change before it counts as a jump: ``max_jump``, or
+    ``sigmas`` standard deviations of how well depth is measured there, whichever is larger.
+    Depth comes from the person's 2D scale h (Z = f S / h, S the size in metres), so an
+    error of ``scale_pixels`` in h is one of Z · scale_pixels / h = Z² · scale_pixels /
+    (f S) in depth: metres for a far person's ~25 px torso (bench_real_video's vtest, Z ~17
+    m), centimetres for a near one's. ``torso_pixels`` NaN (unknown): ``max_jump``."""
+    if not torso_pixels > 0:
+        return max_jump
+    return max(max_jump, sigmas * scale_pixels * abs(depth) / torso_pixels)
+
+
+def depth_velocity_share(max_jump: float, limit: float) -> float:
+    """The share of the last depth step the track's prediction carries on: 1 where depth is
+    measured finer than ``max_jump`` (``limit`` = :func:`depth_jump_limit` = ``max_jump``),
+    falling as (``max_jump`` / ``limit``)² where it is not. Where a frame's depth is known
+    only to metres, a step between two frames is mostly their jitter; carried on by the
+    constant-velocity prediction, it made the track's depth run away (1-4 m in a few
+    frames on bench_real_video's vtest, people at ~17 m)."""
+    return min(1.0, (max_jump / limit) ** 2) if limit > 0 else 1.0
 
 
 def basin_distance(joints_a: np.ndarray, joints_b: np.ndarray) -> float:

@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from . import sequence_windows
+from . import online, sequence_windows
 from .errors import KeypointError, SmplifyError
 from .fitting import Fitter, _shared_core_fitter
 from .keypoints import get_format, validate_keypoints, validate_keypoints_3d
@@ -52,6 +52,7 @@ from .sequence_start import (
     label_between,
     reading_scores,
     run_track,
+    smooth_depth,
     viterbi_path,
 )
 
@@ -429,16 +430,33 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
     depth = float(np.median(pelvis))
     if options.reading_weight > 0:
         reading_scores(tracks, keys, settings, xy, conf)
+    # How well depth is measured here, as the online track judges it (Fitter._depth_limit).
+    # Where coarser than track_max_jump (as there the online track's jump test and
+    # prediction change; a near person's start is as it was), the path counts a depth
+    # change between the tracks' readings by the share the online prediction carries on,
+    # and the keyframes' depths are smoothed.
+    torso = _torso_pixels(xy, conf, settings.torso_keypoints)
+    max_jump = settings.options.track_max_jump
+    share = online.depth_velocity_share(max_jump, online.depth_jump_limit(
+        max_jump, depth, float(np.nanmedian(torso[keys])) if np.isfinite(torso[keys]).any()
+        else float("nan"), Fitter.SCALE_PIXELS, Fitter.DEPTH_JUMP_SIGMAS))
     path = viterbi_path(tracks, keys, focal_length / max(depth, 1e-3),
                         options.transition_weight, options.reading_weight,
-                        options.accel_weight)
+                        options.accel_weight, share if share < 1.0 else 0.0)
     num_frames, num_keypoints = conf.shape
     pose, transl = np.zeros((num_frames, 72)), np.zeros((num_frames, 3))
     keypoints_2d = np.zeros((num_frames, num_keypoints, 2))
     perm = np.tile(np.arange(num_keypoints), (num_frames, 1))
-    for t, s in zip(keys, path, strict=True):
+    pelvis = np.zeros((len(keys), 3))
+    for k, (t, s) in enumerate(zip(keys, path, strict=True)):
         pose[t], transl[t], perm[t] = tracks[s].pose[t], tracks[s].transl[t], tracks[s].perm[t]
         keypoints_2d[t] = tracks[s].keypoints_2d[t]
+        pelvis[k] = tracks[s].joints[t, 0]
+    if share < 1.0:
+        # Each keyframe's body moved along its ray to the smoothed depth
+        # (sequence_start.smooth_depth; its 2D stays where it is).
+        depths = smooth_depth(pelvis, torso[keys], Fitter.SCALE_PIXELS, max_jump)
+        transl[keys] += pelvis * (depths / pelvis[:, 2] - 1.0)[:, None]
     pose, transl = interpolate(pose, transl, fitted)
     label_between(keypoints_2d, fitted, xy, conf, observed, perm, format_weights, labellings,
                   selection_sigma, options.swap_margin)
@@ -453,6 +471,24 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
                                if kind in kinds else 0 for kind in options.initial_tracks},
                "path_switches": int(np.count_nonzero(np.diff(path)))}
     return pose, betas, transl, perm, depth, summary
+
+
+def _torso_pixels(xy: np.ndarray, conf: np.ndarray, torso: np.ndarray,
+                  window: int = online.SCALE_FRAMES) -> np.ndarray:
+    """(T,) the person's 2D torso length per frame (shoulders' to hips' midpoint, pixels):
+    the largest within ``window`` frames either side (a bend or turn only shortens it, as
+    :meth:`smplify.online.TrackState.torso_pixels`); NaN where none has all four torso
+    keypoints. xy (T, K, 2), conf (T, K), torso (4,) keypoint indices."""
+    corners = xy[:, torso]
+    length = np.linalg.norm(corners[:, 0] + corners[:, 1] - corners[:, 2] - corners[:, 3],
+                            axis=1) / 2
+    length[~np.all(conf[:, torso] > 0, axis=1)] = np.nan
+    out = np.full(len(length), np.nan)
+    for t in range(len(length)):
+        near = length[max(0, t - window):t + window + 1]
+        if np.isfinite(near).any():
+            out[t] = np.nanmax(near)
+    return out
 
 
 def _choose_swaps(predicted: np.ndarray, xy: np.ndarray, conf: np.ndarray,

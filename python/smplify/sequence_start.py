@@ -276,17 +276,33 @@ def reading_scores(tracks: list[Track], keyframes: np.ndarray, settings: Any,
 
 def viterbi_path(tracks: list[Track], keyframes: np.ndarray, pixels_per_metre: float,
                  transition_weight: float, reading_weight: float = 0.0,
-                 accel_weight: float = 0.0) -> np.ndarray:
+                 accel_weight: float = 0.0, depth_share: float = 0.0) -> np.ndarray:
     """(len(keyframes),) the index of the track chosen at each keyframe (module docstring);
     only keyframes some track fitted are given (the caller drops the others).
 
     ``accel_weight`` w_acc > 0 adds w_acc Σ_k mean_j ‖(f / Z)(P(s_k) − 2 P(s_{k−1}) +
     P(s_{k−2}))_j‖² (the body's 3D acceleration between keyframes, pixels²) to the path's
-    cost: dynamic programming over pairs of consecutive states, O(K · S³)."""
+    cost: dynamic programming over pairs of consecutive states, O(K · S³).
+    ``depth_share`` c in [0, 1] (0: off): the pelvis' depth change counts in the body's
+    change between keyframes (and its acceleration) as a 25th point's, times c: w_tr ‖(f /
+    Z) c (z(s_k) − z(s_{k−1}))‖² / 24 more: c = 1 where depth is measured finer than a step
+    can move it, less where its reading is mostly the 2D scale's jitter
+    (:func:`smplify.online.depth_velocity_share`). Without it a track that followed another
+    person's 2D in depth (bench_real_video's sports2d, 7 → 2.3 m) was as cheap to switch to
+    as one that stayed."""
     num = len(tracks)
     data = np.array([[tr.data[t] + reading_weight * tr.reading[t] for tr in tracks]
                      for t in keyframes])  # (K, S)
     rel = np.array([[tr.joints[t] - tr.joints[t, :1] for tr in tracks] for t in keyframes])
+    if depth_share > 0:
+        # The pelvis' depth, scaled, as a 25th point whose change the transition counts:
+        # mean over 25 points × 25 / 24 keeps the joints' own term as it was.
+        point = np.zeros(rel.shape[:2] + (1, 3))
+        point[..., 0, 2] = depth_share * np.array([[tr.joints[t, 0, 2] for tr in tracks]
+                                                   for t in keyframes])
+        rel = np.concatenate([rel, point], axis=2)
+        transition_weight *= rel.shape[2] / (rel.shape[2] - 1)
+        accel_weight *= rel.shape[2] / (rel.shape[2] - 1)
 
     def squared(d: np.ndarray, weight: float) -> np.ndarray:
         """weight × the mean over joints of ‖d‖² in pixels (the last two axes: joints, xyz);
@@ -355,6 +371,38 @@ def label_between(keypoints_2d: np.ndarray, fitted: np.ndarray, xy: np.ndarray,
     for t, predicted in zip(frames, between, strict=True):
         perm[t] = best_labelling(predicted, xy[t], conf[t], format_weights, perms, sigma,
                                  margin)
+
+
+def smooth_depth(pelvis: np.ndarray, torso_pixels: np.ndarray, scale_pixels: float,
+                 step: float) -> np.ndarray:
+    """(K,) the keyframes' pelvis depths smoothed where they are poorly measured: the least
+    squares z of Σ_k ((z_k − Z_k) / σ_k)² + Σ_k ((z_{k+1} − 2 z_k + z_{k−1}) / ``step``)²,
+    Z_k the depths read (``pelvis`` (K, 3), metres, camera frame) and σ_k = Z_k ·
+    ``scale_pixels`` / h_k how well depth is measured from a 2D torso length of h_k pixels
+    (``torso_pixels`` (K,); NaN: unknown, σ_k = ``step``), as the online track's
+    :func:`smplify.online.depth_jump_limit`. A near person's depths (σ of centimetres) stay
+    as read; a far one's (σ of metres: the path's keyframes jumped between tracks' readings
+    of the 2D scale's jitter, and the joint solve's few iterations kept the ramps between
+    them) follow a smooth course."""
+    depth = np.asarray(pelvis, dtype=np.float64)[:, 2]
+    num = len(depth)
+    if num < 3:
+        return depth.copy()
+    h = np.asarray(torso_pixels, dtype=np.float64)
+    sigma = np.where(np.isfinite(h) & (h > 0),
+                     scale_pixels * np.abs(depth) / np.where(h > 0, h, 1.0), step)
+    # Normal equations (W + DᵀD / step²) z = W Z, D the (K−2, K) second differences
+    # (rows 1, −2, 1): pentadiagonal, in the upper banded form of scipy's solveh_banded
+    # (row 2 the diagonal, rows 1 and 0 the first and second superdiagonals).
+    from scipy.linalg import solveh_banded
+
+    banded = np.zeros((3, num))
+    coefficients = (1.0, -2.0, 1.0)
+    for i, a in enumerate(coefficients):
+        for j in range(i, 3):  # D's row r adds a_i a_j at (r + i, r + j)
+            banded[2 - (j - i), j:num - 2 + j] += a * coefficients[j] / step**2
+    banded[2] += 1.0 / sigma**2
+    return solveh_banded(banded, depth / sigma**2)
 
 
 def interpolate(pose: np.ndarray, transl: np.ndarray, fitted: np.ndarray
