@@ -1,0 +1,131 @@
+"""Why standing people come out with bent knees and hips pushed back (issue 11, real videos):
+the experiments of docs/video.md, "Bent knees of standing people".
+
+    OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/knee_bend_causes.py \
+        [--cases 6] [--videos vtest sports2d]
+
+1. **Perfect keypoints of a standing body.** The open model's mean body, straight (body
+   pose 0), upright, seen from the front and from the side (``smplify.synthetic.make_case``:
+   ±30° / 90 ± 15° of yaw, 2.5-6 m, f 1000-5000 px), its own mediapipe33 keypoints without
+   noise, fitted with the defaults, with the prior's starts only (no learned initialiser),
+   ``preset="paper"``, and with its own 3D keypoints as ``keypoints_3d``. Prints the median
+   knee bend and hip flexion (degrees; 0 straight) of the fits.
+2. **The pose prior's means**: each component's knee and hip flexion (its mean body pose's
+   x rotation, degrees) and the weighted mean.
+3. **Where MediaPipe puts the hips**: on bench_real_video's detections (its cache), the
+   hips' midpoint projected on the shoulders-to-knees line (2D), as a fraction of it, per
+   person (median over the frames where all six are sure), against the open model's own
+   keypoints (standing, β = 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import smplify
+from smplify.keypoints import resolve_format
+from smplify.synthetic import make_case
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from real_video_metrics import knee_bend  # noqa: E402
+
+#: MediaPipe shoulders, hips, knees (left, right).
+SHOULDERS, HIPS, KNEES = (11, 12), (23, 24), (25, 26)
+VARIANTS = {"defaults": {}, "prior's starts only": {"starts": "prior", "learned_init": False,
+                                                     "reading_weight": 0.0},
+            'preset="paper"': {"preset": "paper"}, "defaults + true 3D": None}
+
+
+def hip_flexion(joints: np.ndarray) -> float:
+    """Median over bodies and legs of the angle between the thigh and the trunk's downward
+    axis (neck → pelvis), degrees (0: straight). joints (N, 24, 3)."""
+    down = joints[:, 0] - joints[:, 12]
+    angles = []
+    for hip, knee in ((1, 4), (2, 5)):
+        thigh = joints[:, knee] - joints[:, hip]
+        cos = np.sum(down * thigh, axis=1) / np.linalg.norm(down, axis=1) / \
+            np.linalg.norm(thigh, axis=1)
+        angles.append(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+    return float(np.median(np.concatenate(angles)))
+
+
+def hip_fraction(keypoints: np.ndarray) -> np.ndarray:
+    """(N,) the hips' midpoint projected on the shoulders' → knees' midpoints line, as a
+    fraction of it. keypoints (N, 33, ≥2) mediapipe33."""
+    kp = np.asarray(keypoints)[..., :2]
+    top, hip, knee = (kp[:, list(i)].mean(axis=1) for i in (SHOULDERS, HIPS, KNEES))
+    line = knee - top
+    return np.sum((hip - top) * line, axis=1) / np.sum(line * line, axis=1)
+
+
+def standing_fits(model: object, cases: int) -> None:
+    prior = smplify.load_prior("open")
+    resolved = resolve_format("mediapipe33", model.keypoint_names, model.num_vertices,
+                              model.keypoint_regressor)
+    for view in ("front", "side"):
+        rng = np.random.default_rng(0)
+        made = [make_case(model, prior, "mediapipe33", rng, view=view,
+                          poses=np.zeros((1, 69))) for _ in range(cases)]
+        for name, options in VARIANTS.items():
+            joints = []
+            for case in made:
+                points = None
+                if options is None:  # the body's own 3D keypoints, camera frame
+                    out = model(betas=case.betas, body_pose=case.body_pose,
+                                global_orient=case.global_orient, transl=case.transl)
+                    points = resolved.keypoint_positions(out.joints, out.vertices)
+                res = smplify.fit(case.keypoints, "mediapipe33", case.image_size,
+                                  focal_length=case.focal_length, model=model, threads=1,
+                                  keypoints_3d=points, **(options or {}))
+                joints.append(np.asarray(res.joints))
+            j = np.stack(joints)
+            print(f"  {view:5s} {name:22s} knee bend {knee_bend(j, np.ones(len(j), bool)):5.1f}°"
+                  f"  hip flexion {hip_flexion(j):5.1f}°", flush=True)
+
+
+def prior_means() -> None:
+    prior = smplify.load_prior("open")
+    knee = np.degrees(prior.means[:, [9, 12]].mean(axis=1))   # left/right knee x rotation
+    hip = -np.degrees(prior.means[:, [0, 3]].mean(axis=1))    # hip flexion (forward +)
+    for k, (w, a, b) in enumerate(zip(prior.weights, knee, hip, strict=True)):
+        print(f"  component {k}: weight {w:.3f}  knee {a:5.1f}°  hip {b:5.1f}°")
+    print(f"  weighted mean: knee {np.average(knee, weights=prior.weights):5.1f}°  "
+          f"hip {np.average(hip, weights=prior.weights):5.1f}°")
+
+
+def hip_placement(model: object, videos: list[str]) -> None:
+    from real_videos import detections, tracks
+
+    resolved = resolve_format("mediapipe33", model.keypoint_names, model.num_vertices,
+                              model.keypoint_regressor)
+    out = model(global_orient=np.array([np.pi, 0.0, 0.0]))
+    own = hip_fraction(resolved.keypoint_positions(out.joints, out.vertices)[None])[0]
+    print(f"  the open model's keypoints (standing, β = 0): {own:.3f}")
+    for video in videos:
+        for track in tracks(detections(video))[:8]:
+            kp = track.keypoints[track.seen]
+            sure = np.min(kp[:, [*SHOULDERS, *HIPS, *KNEES], 2], axis=1) >= 0.5
+            if sure.any():
+                print(f"  {video} person {track.id}: {np.median(hip_fraction(kp[sure])):.3f} "
+                      f"({int(sure.sum())} frames)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=6)
+    parser.add_argument("--videos", nargs="*", default=["sports2d", "vtest"])
+    args = parser.parse_args()
+    model = smplify.load_model("open")
+    print("1. fits of perfect keypoints of a straight standing body:")
+    standing_fits(model, args.cases)
+    print("2. the pose prior's means:")
+    prior_means()
+    print("3. MediaPipe's hips on the shoulders-to-knees line (fraction):")
+    hip_placement(model, args.videos)
+
+
+if __name__ == "__main__":
+    main()
