@@ -42,20 +42,24 @@ def track(data: np.ndarray, reach: float) -> Track:
 
 
 def brute_force(tracks: list[Track], weight: float, scale: float,
-                accel: float = 0.0) -> tuple[int, ...]:
-    """The lowest-cost path by enumerating every one (S^n paths)."""
+                accel: float = 0.0, depth_share: float = 0.0) -> tuple[int, ...]:
+    """The lowest-cost path by enumerating every one (S^n paths); ``depth_share`` c: the
+    pelvis' depth change (and acceleration) × c counts as much as a joint's squared."""
     n, num = len(tracks[0].data), len(tracks)
     rel = [tr.joints - tr.joints[:, :1] for tr in tracks]
+    z = [depth_share * tr.joints[:, 0, 2] for tr in tracks]
     best, arg = np.inf, None
     for code in range(num ** n):
         path = [(code // num**t) % num for t in range(n)]
         cost = sum(tracks[s].data[t] for t, s in enumerate(path))
         for t in range(1, n):
             d = rel[path[t - 1]][t - 1] - rel[path[t]][t]
-            cost += weight * np.mean(np.sum(d**2, axis=-1)) * scale**2
+            dz = z[path[t - 1]][t - 1] - z[path[t]][t]
+            cost += weight * (np.mean(np.sum(d**2, axis=-1)) + dz**2 / 24) * scale**2
         for t in range(2, n):
             a = rel[path[t - 2]][t - 2] - 2 * rel[path[t - 1]][t - 1] + rel[path[t]][t]
-            cost += accel * np.mean(np.sum(a**2, axis=-1)) * scale**2
+            az = z[path[t - 2]][t - 2] - 2 * z[path[t - 1]][t - 1] + z[path[t]][t]
+            cost += accel * (np.mean(np.sum(a**2, axis=-1)) + az**2 / 24) * scale**2
         if cost < best:
             best, arg = cost, tuple(path)
     return arg
@@ -79,6 +83,17 @@ def test_path_with_the_acceleration_term_is_the_brute_force_minimum() -> None:
         for weight, accel in ((0.0, 1.0), (0.1, 0.3), (3.0, 3.0)):
             path = viterbi_path(tracks, np.arange(6), 240.0, weight, 0.0, accel)
             assert tuple(path) == brute_force(tracks, weight, 240.0, accel)
+
+
+def test_path_with_the_depth_share_is_the_brute_force_minimum() -> None:
+    rng = np.random.default_rng(8)
+    for _ in range(3):
+        tracks = [track(rng.uniform(0, 400, 6), reach) for reach in (0.0, 0.4, -0.2)]
+        for tr in tracks:  # each track reads the person's depth differently
+            tr.joints[:, :, 2] += rng.normal(0, 0.5, (6, 1))
+        for weight, accel, share in ((3.0, 0.0, 1.0), (0.1, 0.3, 0.4), (3.0, 3.0, 0.05)):
+            path = viterbi_path(tracks, np.arange(6), 240.0, weight, 0.0, accel, share)
+            assert tuple(path) == brute_force(tracks, weight, 240.0, accel, share)
 
 
 def test_a_state_without_a_fit_is_never_on_the_path_whatever_the_weights() -> None:
