@@ -9,6 +9,7 @@
 #include "body_model.h"
 #include "capsule_spheres.h"
 #include "fit_inputs.h"
+#include "tracked_pose_prior_term.h"
 
 namespace smplify {
 
@@ -20,6 +21,9 @@ struct FitContext {
   CapsuleArrays capsules;  // empty joint list: no interpenetration term
   FitOptions options;
   SphereLayout spheres = {};  // filled by the Fitter from the capsules at β = 0
+  // The prior's precisions decomposed (filled by the Fitter): a warm tracked frame's pose
+  // prior and the track's body-pose rows as one block (tracked_pose_prior_term.h).
+  std::vector<PriorEigen> prior_eigen = {};
   // Body poses the stages start from; the fit keeps one per orientation (options'
   // select_start_by_data). The camera initialisation and torso fit always use θ_body = 0
   // (docs/design.md).

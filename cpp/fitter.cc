@@ -127,6 +127,7 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
     Require(L.allFinite(), "prior: precision factors must be finite");
   }
   Require(c.prior.means.allFinite(), "prior: means must be finite");
+  c.prior_eigen = DecomposePrior(c.prior);
   // −log c_k ≥ 0 by construction (docs/design.md); the residual row is its square root.
   Require((c.prior.neg_log_c.array() >= 0.0).all() && c.prior.neg_log_c.allFinite(),
           "prior: neg_log_c must be finite and >= 0");
@@ -324,17 +325,34 @@ bool AnyStageFailed(const OrientationReport& report) {
   return false;
 }
 
-// E_track (TrackHistory) as one residual block on `p` (track_term.h: the acceleration and
-// velocity rows completed to one square).
+// E_track (TrackHistory) on `p`: one residual block (track_term.h: the acceleration and
+// velocity rows completed to one square), or, with the stage's pose prior, its body-pose
+// rows joined to the prior's (tracked_pose_prior_term.h) and the rest as TrackRootCost.
 class TrackTerms {
  public:
   TrackTerms(const TrackHistory& track, const TemporalWeights& weights, double velocity_ratio)
       : cost_(Frame(track.before), Frame(track.last), weights, velocity_ratio, track.before_gap,
-              track.gap) {}
+              track.gap),
+        root_(cost_) {}
 
-  void AddTo(ceres::Problem* problem, BodyParameters* p) {
-    problem->AddResidualBlock(&cost_, nullptr, p->global_orient.data(), p->body_pose.data(),
-                              p->transl.data());
+  // Whether AddTo adds the stage's pose prior too (then the stage's own must not be added):
+  // when the body-pose rows have weight (the joined block needs it > 0).
+  bool JoinsPosePrior() const { return cost_.weight()(9) > 0.0; }
+
+  // Adds E_track's rows and, if JoinsPosePrior, E_θ's at weight λ_θ = `pose_weight`
+  // (replacing the previous stage's joined block: one stage's problem at a time).
+  void AddTo(ceres::Problem* problem, BodyParameters* p, const FitContext& context,
+             double pose_weight) {
+    if (!JoinsPosePrior()) {
+      problem->AddResidualBlock(&cost_, nullptr, p->global_orient.data(), p->body_pose.data(),
+                                p->transl.data());
+      return;
+    }
+    problem->AddResidualBlock(&root_, nullptr, p->global_orient.data(), p->transl.data());
+    pose_ = std::make_unique<TrackedPosePriorCost>(
+        context.prior, context.prior_eigen, pose_weight, cost_.weight()(9),
+        cost_.target().segment<kBodyPoseSize>(9));
+    problem->AddResidualBlock(pose_.get(), nullptr, p->body_pose.data());
   }
 
   // E_track = ‖r‖² at `p`.
@@ -355,6 +373,8 @@ class TrackTerms {
   }
 
   TrackCost cost_;
+  TrackRootCost root_;
+  std::unique_ptr<TrackedPosePriorCost> pose_;
 };
 
 }  // namespace
@@ -380,8 +400,9 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
     StageTerms& terms = *owned_terms;
     std::unique_ptr<FaultCost> fault;  // outlives the problem, which does not own it
     ceres::Problem problem(ProblemOptions(&terms.evaluation()));
-    terms.AddTo(&problem);
-    if (track_terms) track_terms->AddTo(&problem, &p);
+    const bool joined = track_terms && track_terms->JoinsPosePrior();
+    terms.AddTo(&problem, /*with_pose_prior=*/!joined);
+    if (track_terms) track_terms->AddTo(&problem, &p, context_, weights.pose);
     if (hold_shape) problem.SetParameterBlockConstant(p.betas.data());
     if (fault_ && fault_->stage == stage) {
       fault = std::make_unique<FaultCost>(*fault_);

@@ -129,9 +129,9 @@ void StageTerms::Add(std::string name, ceres::CostFunction* cost, std::vector<in
   terms_.push_back(std::move(term));
 }
 
-void StageTerms::AddTo(ceres::Problem* problem) {
+void StageTerms::AddTo(ceres::Problem* problem, bool with_pose_prior) {
   for (Term& term : terms_) {
-    if (term.cost->num_residuals() == 0) continue;
+    if (term.cost->num_residuals() == 0 || (!with_pose_prior && term.name == "pose")) continue;
     problem->AddResidualBlock(term.cost.get(), nullptr, term.blocks);
   }
 }

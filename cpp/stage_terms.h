@@ -50,8 +50,9 @@ class StageTerms {
   StageTerms(const FitContext& context, const Observation& observation,
              BodyParameters* parameters, const StageWeights& weights);
 
-  // Adds the terms to a problem whose parameter blocks are *parameters' arrays.
-  void AddTo(ceres::Problem* problem);
+  // Adds the terms to a problem whose parameter blocks are *parameters' arrays; E_θ only
+  // `with_pose_prior` (a tracked warm frame's stage adds it joined to the track's rows).
+  void AddTo(ceres::Problem* problem, bool with_pose_prior = true);
 
   TermEnergies Energies();
 

@@ -51,10 +51,32 @@ class TrackCost : public ceres::SizedCostFunction<82, 3, 69, 3> {
   // g(x) of a frame given as 75 values [ω; θ; γ].
   static Eigen::Matrix<double, kRows, 1> Features(const Eigen::Matrix<double, 75, 1>& frame);
 
+  // W, M (rows 9..77 are the body pose's: W_θ, one value for the 69, and M_θ) and √c.
+  const Eigen::Matrix<double, kRows, 1>& weight() const { return weight_; }
+  const Eigen::Matrix<double, kRows, 1>& target() const { return target_; }
+  double constant() const { return constant_; }
+
  private:
   Eigen::Matrix<double, kRows, 1> weight_;  // W
   Eigen::Matrix<double, kRows, 1> target_;  // M
   double constant_ = 0.0;                   // √c
+};
+
+// TrackCost's rows without the body pose's (those join the pose prior's in one block,
+// tracked_pose_prior_term.h): r = [W_R ⊙ (vec R(ω) − M_R) (9); W_γ ⊙ (γ − M_γ) (3); √c],
+// rows 0..8, 78..80 and 81 of TrackCost, with their Jacobians. √c stays here whole (the body
+// pose's share too). Parameter blocks: ω (3), γ (3).
+class TrackRootCost : public ceres::SizedCostFunction<13, 3, 3> {
+ public:
+  explicit TrackRootCost(const TrackCost& track);
+
+  bool Evaluate(double const* const* parameters, double* residuals,
+                double** jacobians) const override;
+
+ private:
+  Eigen::Matrix<double, 12, 1> weight_;  // W_R (9), W_γ (3)
+  Eigen::Matrix<double, 12, 1> target_;  // M_R, M_γ
+  double constant_ = 0.0;
 };
 
 }  // namespace smplify

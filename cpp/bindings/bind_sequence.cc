@@ -1,6 +1,7 @@
 // Python bindings of the offline sequence fit and of the temporal term: convert NumPy to the
 // core's structs, release the GIL around the solve, convert the report back to a dict.
 #include <array>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "../block_banded.h"
 #include "../sequence_fitter.h"
 #include "../track_term.h"
+#include "../tracked_pose_prior_term.h"
 #include "bindings.h"
 
 namespace py = pybind11;
@@ -198,6 +200,63 @@ void BindSequence(py::module_& m) {
       py::arg("velocity_ratio"), py::arg("gaps") = std::array<double, 2>{1.0, 1.0},
       "The online track's E_track rows (cpp/track_term.h, 82) and their Jacobian (82 x 75) "
       "over the frame's [orient, body_pose, transl]; frames as 75 values each (for tests).");
+  m.def(
+      "track_root_term",
+      [](const Eigen::Matrix<double, 75, 1>& before, const Eigen::Matrix<double, 75, 1>& last,
+         const Eigen::Matrix<double, 75, 1>& frame, const Eigen::Vector3d& weights,
+         double velocity_ratio, const std::array<double, 2>& gaps) {
+        const TrackCost track(before, last, ToWeights(weights), velocity_ratio, gaps[0], gaps[1]);
+        const TrackRootCost cost(track);
+        const double* blocks[2] = {frame.data(), frame.data() + 72};
+        Eigen::VectorXd residuals(13);
+        RowMatrix jac[2] = {RowMatrix(13, 3), RowMatrix(13, 3)};
+        double* pointers[2] = {jac[0].data(), jac[1].data()};
+        cost.Evaluate(blocks, residuals.data(), pointers);
+        RowMatrix full(13, 6);
+        full << jac[0], jac[1];
+        return py::make_tuple(residuals, full);
+      },
+      py::arg("before"), py::arg("last"), py::arg("frame"), py::arg("weights"),
+      py::arg("velocity_ratio"), py::arg("gaps") = std::array<double, 2>{1.0, 1.0},
+      "E_track's rows without the body pose's (cpp/track_term.h TrackRootCost, 13) and their "
+      "Jacobian (13 x 6) over the frame's [orient, transl] (for tests).");
+  m.def(
+      "tracked_pose_prior_term",
+      [](const RowMatrix& means, const std::vector<RowMatrix>& precision_cholesky,
+         const Eigen::VectorXd& neg_log_c, double weight, double track_weight,
+         const Eigen::VectorXd& track_target, const Eigen::VectorXd& body_pose) {
+        Require(means.cols() == kBodyPoseSize && means.rows() >= 1 &&
+                    static_cast<Eigen::Index>(precision_cholesky.size()) == means.rows() &&
+                    neg_log_c.size() == means.rows(),
+                "prior: M x 69 means, M precision factors and M constants");
+        for (const RowMatrix& L : precision_cholesky) {
+          Require(L.rows() == kBodyPoseSize && L.cols() == kBodyPoseSize,
+                  "prior: precision factors must be 69 x 69");
+        }
+        Require(track_target.size() == kBodyPoseSize && body_pose.size() == kBodyPoseSize,
+                "track_target and body_pose: 69 values each");
+        Require(std::isfinite(track_weight) && track_weight > 0.0, "track_weight must be > 0");
+        PosePriorArrays prior;
+        prior.means = means;
+        for (const RowMatrix& L : precision_cholesky) prior.precision_cholesky.emplace_back(L);
+        prior.neg_log_c = neg_log_c;
+        const std::vector<PriorEigen> eigen = DecomposePrior(prior);
+        const TrackedPosePriorCost cost(prior, eigen, weight, track_weight, track_target);
+        const double* blocks[1] = {body_pose.data()};
+        Eigen::VectorXd residuals(kBodyPoseSize + 1);
+        RowMatrix jacobian(kBodyPoseSize + 1, kBodyPoseSize);
+        double* pointers[1] = {jacobian.data()};
+        if (!cost.Evaluate(blocks, residuals.data(), pointers)) {
+          throw std::runtime_error("the pose prior cannot be evaluated at this pose");
+        }
+        return py::make_tuple(residuals, jacobian);
+      },
+      py::arg("means"), py::arg("precision_cholesky"), py::arg("neg_log_c"), py::arg("weight"),
+      py::arg("track_weight"), py::arg("track_target"), py::arg("body_pose"),
+      "E_θ joined to the track's body-pose rows (cpp/tracked_pose_prior_term.h): its 70 rows "
+      "and their Jacobian (70 x 69) at body_pose (69,), for the prior's means (M, 69), "
+      "lower precision factors (M of 69 x 69) and -log c (M,), λ_θ = weight, the track's "
+      "w = track_weight and m = track_target (69,) (for tests).");
 }
 
 }  // namespace smplify

@@ -363,6 +363,23 @@ def track_term(before: ArrayLike, last: ArrayLike, frame: ArrayLike, weights: Ar
     weights (λ_R, λ_θ, λ_γ), gaps (h₁, h₂) in frames."""
 
 
+def track_root_term(before: ArrayLike, last: ArrayLike, frame: ArrayLike, weights: ArrayLike,
+                    velocity_ratio: float, gaps: tuple[float, float] = (1.0, 1.0)
+                    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """E_track's rows without the body pose's (cpp/track_term.h TrackRootCost: 13) and their
+    Jacobian (13, 6) over the frame's [orient, transl]; arguments as :func:`track_term`."""
+
+
+def tracked_pose_prior_term(means: ArrayLike, precision_cholesky: list[ArrayLike],
+                            neg_log_c: ArrayLike, weight: float, track_weight: float,
+                            track_target: ArrayLike, body_pose: ArrayLike
+                            ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """E_θ joined to the track's body-pose rows (cpp/tracked_pose_prior_term.h): 70 rows and
+    their Jacobian (70, 69) at ``body_pose`` (69,), for the prior's means (M, 69), lower
+    precision factors (M of (69, 69)), −log c (M,), λ_θ ``weight`` and the track's
+    w ``track_weight`` > 0 and m ``track_target`` (69,)."""
+
+
 def temporal_term(orient: ArrayLike, body_pose: ArrayLike, transl: ArrayLike,
                   weights: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The temporal term's 81 residuals and Jacobian (81, 225) for frames t−1, t, t+1:

@@ -50,3 +50,30 @@ def track_residuals(before: np.ndarray, last: np.ndarray, frame: np.ndarray,
     target = np.where(w2 > 0, (a2 * prediction + v2 * g_last) / safe, 0.0)
     constant = np.sqrt(np.sum(np.where(w2 > 0, a2 * v2 / safe, 0.0) * (prediction - g_last) ** 2))
     return np.concatenate([np.sqrt(w2) * (track_features(frame) - target), [constant]])
+
+
+def tracked_pose_prior(means: np.ndarray, chol: np.ndarray, neg_log_c: np.ndarray,
+                       weight: float, track_weight: float, track_target: np.ndarray,
+                       body_pose: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """The two blocks cpp/tracked_pose_prior_term.h joins, as they were: E_θ's rows
+    λ_θ [√½ L_kᵀ(x − μ_k); √(−log c_k)] (k = argmin_k of the prior's own ‖r_k(x)‖²) and the
+    track's body-pose rows w (x − m). Its rows differ from the joined block's (any
+    R with RᵀR = JᵀJ serves); what the solver sees of them does not.
+
+    Parameters
+    ----------
+    means : (M, 69).  chol : (M, 69, 69) lower L_k, Σ_k⁻¹ = L_k L_kᵀ.  neg_log_c : (M,).
+    weight : λ_θ.  track_weight : w.  track_target : (69,) m.  body_pose : (69,) x.
+
+    Returns
+    -------
+    energy ‖r‖², Jᵀr (69,) and the Gauss-Newton matrix JᵀJ (69, 69) of the two blocks.
+    """
+    x = np.asarray(body_pose, dtype=np.float64)
+    whitened = np.sqrt(0.5) * np.einsum("mba,mb->ma", chol, x - means)  # (M, 69)
+    k = int(np.argmin(np.sum(whitened**2, axis=1) + neg_log_c))
+    rows = np.concatenate([weight * whitened[k], [weight * np.sqrt(neg_log_c[k])],
+                           track_weight * (x - track_target)])
+    jacobian = np.concatenate([weight * np.sqrt(0.5) * chol[k].T, np.zeros((1, 69)),
+                               track_weight * np.eye(69)])
+    return float(rows @ rows), jacobian.T @ rows, jacobian.T @ jacobian
