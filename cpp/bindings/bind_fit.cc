@@ -1,6 +1,7 @@
 // Python bindings of the fitter: convert NumPy arrays to the core's structs, release the GIL
 // around the solve. Options and the report cross as bound structs (FitOptions, FitReport).
 #include <array>
+#include <cmath>
 #include <memory>
 #include <optional>
 
@@ -147,7 +148,21 @@ void BindReport(py::module_& m) {
       .def_readonly("shape", &TermEnergies::shape)
       .def_readonly("interpenetration", &TermEnergies::interpenetration)
       .def_readonly("keypoints_3d", &TermEnergies::keypoints_3d)
-      .def_property_readonly("total", &TermEnergies::total, "Sum of the terms.");
+      .def_property_readonly("total", &TermEnergies::total, "Sum of the terms.")
+      .def(
+          "as_dict",
+          [](const TermEnergies& e) {
+            py::dict out;
+            out["data"] = e.data;
+            out["pose"] = e.pose;
+            out["angle"] = e.angle;
+            out["shape"] = e.shape;
+            out["interpenetration"] = e.interpenetration;
+            out["keypoints_3d"] = e.keypoints_3d;
+            out["total"] = e.total();
+            return out;
+          },
+          "The terms and their total by name (FitResult.energy's dict), in one call.");
   py::class_<StageReport>(m, "StageReport", "One solver stage: weights, iterations, costs, time.")
       .def_readonly("name", &StageReport::name)
       .def_readonly("weights", &StageReport::weights)
@@ -184,6 +199,15 @@ void BindReport(py::module_& m) {
       .def_property_readonly("vertices", [](const FitReport& r) { return r.vertices; })
       .def_property_readonly("keypoints", [](const FitReport& r) { return r.keypoints; })
       .def_readonly("track_energy", &FitReport::track_energy)
+      .def_property_readonly(
+          "finite",
+          [](const FitReport& r) {
+            const BodyParameters& p = r.parameters;
+            return std::isfinite(r.energies.total()) && p.betas.allFinite() &&
+                   p.global_orient.allFinite() && p.body_pose.allFinite() &&
+                   p.transl.allFinite() && r.joints.allFinite() && r.vertices.allFinite();
+          },
+          "Whether the total energy, the parameters, joints and vertices are all finite.")
       .def_readonly("seconds", &FitReport::seconds)
       .def_property_readonly("start_features", [](const FitReport& r) { return r.start_features; },
                              "N x F features of every finished start (start_scorer.h; "

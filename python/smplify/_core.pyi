@@ -121,6 +121,8 @@ class TermEnergies:
     @property
     def total(self) -> float:
         """Sum of the terms."""
+    def as_dict(self) -> dict[str, float]:
+        """data, pose, angle, shape, interpenetration, keypoints_3d and total by name."""
 
 class StageReport:
     """One solver stage: weights, iterations, costs, time."""
@@ -163,6 +165,9 @@ class FitReport:
         """(3,), metres, camera frame."""
     @property
     def energy(self) -> TermEnergies: ...
+    @property
+    def finite(self) -> bool:
+        """Whether the total energy, parameters, joints and vertices are all finite."""
     @property
     def stages(self) -> list[StageReport]:
         """The torso fit, then the chosen orientation's stages."""

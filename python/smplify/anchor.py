@@ -19,6 +19,7 @@ track's β in a warm ``Fitter`` frame).
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -200,17 +201,34 @@ def anchor_keypoints(settings: Any, xy: np.ndarray, confidence: np.ndarray,
     """
     # One C++ call (the online Fitter's per-frame anchor): its twin is _posed_keypoints of
     # the first of _hypotheses, with start_betas.
-    model = settings.model
+    poser, network, shared, unavailable = _anchor_inputs(settings)
     betas = None  # the reading's own
-    if not initializer.shares_shape_space(model, settings.format.name):
-        betas = np.zeros(model.num_betas) if own_betas is None else \
+    if not shared:
+        betas = np.zeros(settings.model.num_betas) if own_betas is None else \
             np.asarray(own_betas, dtype=np.float64)
     keypoints = np.empty((len(xy), 3))
     keypoints[:, :2] = xy
     # The fit accepts any confidence >= 0; the initialiser was trained on [0, 1].
     keypoints[:, 2] = np.clip(confidence, 0.0, 1.0)
-    points = _poser(settings).pose_top_reading(
-        initializer.load_initializer(settings.format.name).core, keypoints,
-        settings.image_size, settings.focal_length, betas)
-    points[~settings.resolved.available] = np.nan
+    points = poser.pose_top_reading(network, keypoints, settings.image_size,
+                                    settings.focal_length, betas)
+    points[unavailable] = np.nan
     return points
+
+
+_ANCHOR_INPUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _anchor_inputs(settings: Any) -> tuple[Any, Any, bool, np.ndarray]:
+    """What :func:`anchor_keypoints` needs of ``settings`` besides the frame: the C++ poser
+    and initialiser, whether the model shares the initialiser's shape space, and the
+    keypoints the model has no point for ((K,) bool). Kept per settings object (a Fitter's,
+    asked on every warm frame: ~5 us of look-ups otherwise)."""
+    inputs = _ANCHOR_INPUTS.get(settings)
+    if inputs is None:
+        name = settings.format.name
+        inputs = (_poser(settings), initializer.load_initializer(name).core,
+                  initializer.shares_shape_space(settings.model, name),
+                  ~np.asarray(settings.resolved.available, dtype=bool))
+        _ANCHOR_INPUTS[settings] = inputs
+    return inputs

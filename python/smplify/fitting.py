@@ -145,9 +145,8 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
     betas, global_orient = np.asarray(report.betas), np.asarray(report.global_orient)
     body_pose, transl = np.asarray(report.body_pose), np.asarray(report.transl)
     joints, vertices = np.asarray(report.joints), np.asarray(report.vertices)
-    report_energy = report.energy
-    if not _all_finite(report_energy.total, betas, global_orient, body_pose, transl, joints,
-                       vertices):
+    if not report.finite:  # energy, parameters, joints, vertices (a mesh left to pose later
+        # comes from finite parameters: it is too)
         failed = [s.name for s in report.stages if s.termination == "FAILURE"]
         raise SmplifyError(
             f"fit failed: the energy could not be evaluated ({', '.join(failed) or 'result'}: "
@@ -168,7 +167,7 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
                            fixed_shape_iterations=int(s.fixed_shape_iterations),
                            message=str(s.message))
               for s in report.stages]
-    energy = {term: float(getattr(report_energy, term)) for term in _ENERGY_TERMS}
+    energy = report.energy.as_dict()
     tried = report.tried
     names = ["initial", "flipped"][:len(tried)]
     mesh: Any = vertices
@@ -253,13 +252,6 @@ def _once(compute: Callable[[], np.ndarray]) -> Callable[[], np.ndarray]:
     return get
 
 
-def _all_finite(total: float, *arrays: np.ndarray) -> bool:
-    """Whether a C++ report's total energy and its arrays (parameters, geometry) are all
-    finite (a mesh left to pose later comes from finite parameters: it is too)."""
-    return bool(math.isfinite(total)
-                and np.isfinite(np.concatenate([a.ravel() for a in arrays])).all())
-
-
 def _status(stages: list[StageSummary]) -> dict[str, str]:
     """``summary["status"]`` and ``["message"]`` from the stages' Ceres terminations."""
     terminations = {s.termination for s in stages}
@@ -270,9 +262,8 @@ def _status(stages: list[StageSummary]) -> dict[str, str]:
     return {"status": status, "message": "; ".join(lines) or "every stage converged"}
 
 
-# Fields of the C++ StageWeights and TermEnergies, in FitResult's order.
+# Fields of the C++ StageWeights, in FitResult's order (TermEnergies' come as_dict).
 _STAGE_WEIGHTS = ("pose", "shape", "angle", "interpenetration")
-_ENERGY_TERMS = ("data", "pose", "angle", "shape", "interpenetration", "keypoints_3d", "total")
 
 
 # Building a C++ fitter folds the format's surface keypoints into per-joint terms: ~4-6 ms on

@@ -336,7 +336,8 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
     if not (as_starts or scored):  # the anchor alone: only the top reading is posed
         points = (computed.points[0].copy() if computed is not None and own_betas is None
                   else anchor_keypoints(settings, xy, conf, own_betas))
-        return {"keypoints_3d": _frozen(points), "keypoints_3d_weight": options.anchor_weight}
+        points.flags.writeable = False  # a fresh array (a copy, or the C++ poser's)
+        return {"keypoints_3d": points, "keypoints_3d_weight": options.anchor_weight}
     readings = hypothesis_starts(settings, xy, conf, with_anchors=anchored or scored,
                                  own_betas=own_betas, readings=computed)
     if anchored:
@@ -405,6 +406,10 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
 
 
 def _frozen(a: Any) -> np.ndarray:
+    """A read-only copy of ``a`` (an array that owns its data and is read-only already,
+    e.g. a setting's, is shared instead)."""
+    if isinstance(a, np.ndarray) and a.base is None and not a.flags.writeable:
+        return a
     a = np.array(a)
     a.flags.writeable = False
     return a

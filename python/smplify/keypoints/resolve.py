@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -60,10 +61,13 @@ class ResolvedFormat:
     vertex_weights: tuple[NDArray[np.float64], ...]
     weights: NDArray[np.float64]
 
-    @property
+    @cached_property
     def available(self) -> NDArray[np.bool_]:
-        """(K,) bool: the model has a point for this keypoint."""
-        return np.array([t is not None for t in self.target_names], dtype=bool)
+        """(K,) bool, read-only: the model has a point for this keypoint (computed once: a
+        fit reads it every frame)."""
+        out = np.array([t is not None for t in self.target_names], dtype=bool)
+        out.flags.writeable = False
+        return out
 
     @property
     def surface_vertex_ids(self) -> NDArray[np.int64]:
