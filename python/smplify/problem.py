@@ -19,7 +19,9 @@ from typing import Any
 import numpy as np
 
 from ._owner_cache import OwnerCache
+from .anchor import anchor_keypoints, frame_readings, hypothesis_starts, swapped_back
 from .errors import KeypointError
+from .initializer import available_formats, ships_for
 from .keypoints import get_format, resolve_format, validate_keypoints, validate_keypoints_3d
 from .keypoints.validate import MAX_PIXELS
 from .left_right import depth_reflected
@@ -223,8 +225,6 @@ def fit_settings(format: str, image_size: Any, focal_length: float | None = None
     torso = np.array([fmt.index(name) for name in TORSO_KEYPOINT_NAMES], dtype=np.int64)
     # (for_format already turned left_right off where no initialiser ships)
     if opts.learned_init or opts.starts != "prior":
-        from .initializer import available_formats, ships_for
-
         if not ships_for(fmt.name):
             name = "learned_init" if opts.learned_init else f"starts={opts.starts!r}"
             raise ValueError(f"{name}: no learned initialiser ships for format "
@@ -264,8 +264,6 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
         raise KeypointError("keypoints: all confidences are zero; nothing to fit")
     mirror, relabelled, readings, undone = None, "", None, ()
     if place_camera and settings.options.left_right != "as_given":
-        from .anchor import frame_readings, swapped_back
-
         readings = frame_readings(settings, xy, conf)
         mirror, undone = swapped_back(settings, xy, conf, settings.options.left_right, readings)
         relabelled = ", ".join("swapped back" if what == "body" else f"{what} swapped back"
@@ -310,8 +308,6 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
     and, for a fit from scratch with ``starts`` other than "prior", the initialiser's
     hypotheses as starts (``computed``: these keypoints' :class:`smplify.anchor.
     FrameReadings` if the swap check computed them, else None)."""
-    from .initializer import ships_for
-
     options = settings.options
     out: dict[str, Any] = {}
     if keypoints_3d is not None:
@@ -330,8 +326,6 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
               and ships_for(settings.format.name))
     if not (anchored or as_starts or scored):
         return out
-    from .anchor import anchor_keypoints, hypothesis_starts
-
     own_betas = None if cold else start_betas
     if not (as_starts or scored):  # the anchor alone: only the top reading is posed
         points = (computed.points[0].copy() if computed is not None and own_betas is None
