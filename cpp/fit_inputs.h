@@ -129,6 +129,8 @@ struct FitOptions {
   double track_pose_weight = 0.1;
   double track_transl_weight = 0.5;
   double track_velocity_ratio = 0.1;
+  // Ceres' function tolerance of a tracked warm fit's solve (function_tolerance: the others).
+  double track_function_tolerance = 1e-4;
   // Stages a warm-started fit runs: the last this many.
   int warm_stages = 1;
   // Starts: the prior's (context starts, per orientation) unless an observation brings

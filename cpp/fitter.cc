@@ -175,7 +175,8 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
                            [](double w) { return std::isfinite(w); })),
           "options: start_scorer must be empty or H * " +
               std::to_string(kNumStartFeatures + 2) + " finite weights (H hidden units)");
-  Require(o.data_sigma > 0 && o.function_tolerance > 0 && o.sphere_sigma_scale > 0 &&
+  Require(o.data_sigma > 0 && o.function_tolerance > 0 && o.track_function_tolerance > 0 &&
+              o.sphere_sigma_scale > 0 &&
               o.selection_sigma > 0 && o.keypoints_3d_sigma > 0 && o.reading_sigma > 0,
           "options: sigmas, tolerance and sphere scale must be > 0");
 }
@@ -384,7 +385,9 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
   if (flipped) p.global_orient = FlippedOrientation(p.global_orient);
   OrientationReport report;
   report.flipped = flipped;
-  const ceres::Solver::Options solver = SolverOptions(context_.options);
+  ceres::Solver::Options solver = SolverOptions(context_.options);
+  // A tracked frame starts where the last one's fit ended: its own (looser) tolerance.
+  if (track != nullptr) solver.function_tolerance = context_.options.track_function_tolerance;
   const int num_stages = static_cast<int>(context_.options.pose_prior_weights.size());
   std::unique_ptr<TrackTerms> track_terms;
   if (track != nullptr) {

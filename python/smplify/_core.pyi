@@ -78,6 +78,7 @@ class FitOptions:
     track_pose_weight: float
     track_transl_weight: float
     track_velocity_ratio: float
+    track_function_tolerance: float
     warm_stages: int
     prior_starts: bool
     hypothesis_first_stage: int

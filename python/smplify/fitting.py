@@ -75,7 +75,8 @@ _SHARED_OPTIONS = ("pose_prior_weights", "shape_prior_weights", "angle_prior_rat
                    "data_sigma", "depth_weight", "max_iterations", "function_tolerance",
                    "sideways_ratio", "refine_translation", "selection_sigma",
                    "keypoints_3d_sigma", "track_orient_weight", "track_pose_weight",
-                   "track_transl_weight", "track_velocity_ratio", "warm_stages",
+                   "track_transl_weight", "track_velocity_ratio", "track_function_tolerance",
+                   "warm_stages",
                    "hypothesis_first_stage", "hypothesis_score_weight", "reading_weight",
                    "reading_sigma", "leg_flips")
 

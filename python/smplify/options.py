@@ -121,6 +121,9 @@ class FitOptions:
     track_velocity_ratio : float
         Weight of the velocity rows (this frame against the last) as a ratio of the
         acceleration rows' weights.
+    track_function_tolerance : float
+        ``function_tolerance`` of the tracked warm fits (the frame starts where the last
+        one's fit ended); ``function_tolerance`` applies to every other solve.
     track_shape_frames : int
         The track's shape β is the median of the first this many frames' fits, then held
         (β constant in the solve); every this many frames after, one frame refines it.
@@ -268,6 +271,7 @@ class FitOptions:
     track_pose_weight: float = 0.1
     track_transl_weight: float = 0.5
     track_velocity_ratio: float = 0.1
+    track_function_tolerance: float = 1e-4
     track_shape_frames: int = 10
     track_shape_rate: float = 0.1
     track_swap_margin: float = 0.7
@@ -311,7 +315,8 @@ class FitOptions:
                      "reading_weight", "track_switch_margin", "track_smoothing",
                      "track_smoothing_beta"):
             _non_negative(name, getattr(self, name))
-        for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance", "sideways_ratio",
+        for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance",
+                     "track_function_tolerance", "sideways_ratio",
                      "selection_sigma", "keypoints_3d_sigma", "track_max_turn",
                      "track_max_jump", "reading_sigma", "track_basin_distance", "track_fps"):
             value = _non_negative(name, getattr(self, name))
