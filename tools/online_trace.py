@@ -10,7 +10,8 @@ and β, and the fit's own (unfiltered) pose and translation.
     .venv/bin/python tools/online_trace.py --compare /tmp/before.npz  # the build after
 
 ``--compare`` prints the frames whose kind or labelling differ and the largest parameter
-differences (radians for poses, metres for translations), and exits 1 if any frame's kind
+differences (radians for poses, the root as the angle between the two rotations; metres
+for translations), and exits 1 if any frame's kind
 or labelling differs or a parameter moved more than ``--tolerance``.
 """
 
@@ -85,6 +86,17 @@ def record(args: argparse.Namespace) -> dict[str, np.ndarray]:
             **{name: np.array([v for c in clips for v in c[name]]) for name in ARRAYS}}
 
 
+def _rotation_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N,) radians between the rotations of axis-angles a and b ((N, 3) each; NaN rows
+    give NaN)."""
+    from scipy.spatial.transform import Rotation
+
+    ok = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
+    out = np.full(len(a), np.nan)
+    out[ok] = (Rotation.from_rotvec(a[ok]).inv() * Rotation.from_rotvec(b[ok])).magnitude()
+    return out
+
+
 def compare(now: dict[str, np.ndarray], before: dict[str, np.ndarray], tolerance: float) -> bool:
     """Print the differences; whether the traces agree (kinds, labellings, parameters)."""
     same = True
@@ -96,6 +108,9 @@ def compare(now: dict[str, np.ndarray], before: dict[str, np.ndarray], tolerance
         same &= len(differ) == 0
     for name in ARRAYS:
         diff = np.abs(now[name] - before[name])
+        if name in ("pose", "raw_pose"):  # the root: the angle between the two rotations (an
+            # upright body's axis-angle may flip to its antipode, the same rotation)
+            diff[:, :3] = _rotation_angle(now[name][:, :3], before[name][:, :3])[:, None]
         both_nan = np.isnan(now[name]) & np.isnan(before[name])
         diff = np.where(both_nan, 0.0, diff)
         worst = float(np.nanmax(diff)) if np.isfinite(diff).all() else float("inf")
