@@ -1,7 +1,7 @@
-"""The learned start scorer against the energy's start selection on the realistic-error set.
+"""The learned start scorer against the energy's start selection on the realistic-error set
+and on video frames.
 
-Every case of ``--split`` (``benchmarks/realistic.py``: held-out mocap poses; ``tune`` to
-choose, ``test`` to report) is fitted once with the defaults but the energy's selection
+Every case of ``--split`` is fitted once with the defaults but the energy's selection
 (``start_scorer="energy"``, "default" below: the default before the scorer), every finished
 start kept (``tools/start_pools.py``); a selection rule then only picks one of them, so each
 rule's PA-MPJPE per case is exact (the fit with ``start_scorer="learned"`` keeps the same
@@ -10,13 +10,20 @@ trained on the training-subject pools of ``tools/build_start_scorer.py`` (cached
 on the split: mean PA-MPJPE of the default's choice, the scorer's, the best start's, and the
 paired difference scorer − default with its standard error, per format and pooled.
 
+Splits: ``tune`` / ``test``, the realistic set's halves (``benchmarks/realistic.py``: held-out
+mocap poses); ``video-tuning``, every 2nd frame of the tuning clips
+(``tests/data/tuning_sequences.npz``, COCO-17, detector seed 200 + clip), to choose;
+``video-heldout``, ``bench_video``'s frames exactly (its four held-out clips, frames 120..240,
+COCO-17, seed 100 + clip: the per-frame row's fits, with the frames no fit accepts left out),
+to report.
+
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/start_scorer.py --split tune \
         --cases 150 --grid "[(10, 0.001, 8), (5, 0.001, 8), (20, 0.001, 8), (10, 0.01, 8),
         (10, 0.001, 4), (10, 0.001, 16)]"
     → benchmarks/results/start_scorer_<split>.json
 
-``--split test`` takes one grid point only (the one chosen on tune): tuning on the test
-half is refused.
+``--split test`` and ``video-heldout`` take one grid point only (the one chosen on tune and
+video-tuning): tuning on held-out data is refused.
 """
 
 from __future__ import annotations
@@ -29,56 +36,89 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import bench_video
 import numpy as np
 import realistic
 import smplify
+from smplify import synthetic_video as sv
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import build_start_scorer as bss  # noqa: E402
-from smplify.reference.selection import START_FEATURES  # noqa: E402
-from start_pools import Pools, record  # noqa: E402
+from start_pools import Pools, record, video_cases  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+VIDEO_SPLITS = {  # sequences file, frames, frame step, detector seed of clip 0
+    "video-tuning": (bss.TUNING_SEQUENCES, slice(None), 2, 200),
+    "video-heldout": (bench_video.SEQUENCES, slice(120, 240), 1, 100)}
+
+
 def split_pools(model: smplify.BodyModel, fmt: str, n: int, split: str) -> Pools:
     """The realistic split's pools for ``fmt`` (cached like the training pools)."""
-    key = hashlib.sha1(b"".join(bss._file_digest(bss.DATA / name) for name in (
-        "open_body_neutral.npz", "open_pose_prior.npz", f"initializer_{fmt}.npz"))
-        + f"{fmt}|{n}|{split}|{len(START_FEATURES)}".encode()).hexdigest()[:16]
-    path = bss.CACHE / f"start_pools_{split}_{fmt}_{key}.npz"
-    if path.is_file():
-        with np.load(path) as z:
-            return Pools(**{k: z[k] for k in z.files})
-    pools = record(model, fmt, realistic.cases(model, fmt, n, split))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **pools.arrays())
-    return pools
+    key = bss.pools_key(fmt, hashlib.sha1(Path(realistic.__file__).read_bytes()).digest(),
+                        f"{n}|{split}".encode())
+    return bss.cached_pools(f"{split}_{fmt}", key,
+                            lambda: record(model, fmt, realistic.cases(model, fmt, n, split)))
+
+
+def video_pools(model: smplify.BodyModel, split: str, clip_weight: float = 0.0
+                ) -> dict[str, Pools]:
+    """{clip name: pools of its frames' fits} of a video split (``VIDEO_SPLITS``), cached;
+    without the clips the scorer trains on when ``clip_weight`` > 0
+    (``build_start_scorer.sequence_clips``)."""
+    path, frames, step, seed = VIDEO_SPLITS[split]
+    out = {}
+    trained_on = {seq["name"] for seq in bss.sequence_clips()} if clip_weight > 0 else set()
+    for c, seq in enumerate(sv.load_sequences(path)):
+        if seq["name"] in trained_on:  # the scorer learned from this clip: not for choosing
+            continue
+        def make(c: int = c, seq: dict[str, Any] = seq) -> Pools:
+            video = sv.make_video(model, seq, bench_video.FORMAT,
+                                  np.random.default_rng(seed + c), frames=frames)
+            cases = video_cases(video)
+            keep = np.arange(0, video.num_frames, step)
+            return record(model, bench_video.FORMAT, type(cases)(
+                *(getattr(cases, f)[keep] for f in ("keypoints", "image_size", "focal",
+                                                   "rotation", "joints", "transl",
+                                                   "body_pose", "betas"))))
+        key = bss.pools_key(bench_video.FORMAT, bss._file_digest(path),
+                            f"{split}|{c}|{frames}|{step}|{seed}".encode())
+        out[seq["name"]] = bss.cached_pools(f"{split}_{c}", key, make)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=("tune", "test"), default="tune")
+    parser.add_argument("--split", choices=("tune", "test", *VIDEO_SPLITS), default="tune")
     parser.add_argument("--cases", type=int, default=150, help="cases per format")
     parser.add_argument("--formats", nargs="+", default=list(realistic.ALL_FORMATS))
     parser.add_argument("--grid", default=f"[({bss.TEMPERATURE}, {bss.L2}, {bss.HIDDEN})]",
                         help="list of (temperature mm, l2, hidden units) to train and score")
     parser.add_argument("--train-cases", type=int, default=bss.CASES)
+    parser.add_argument("--train-video-cases", type=int, default=bss.VIDEO_CASES)
+    parser.add_argument("--clip-weight", type=float, default=bss.CLIP_WEIGHT,
+                        help="the training clips' weight (0: no training clips)")
     parser.add_argument("--mocap", type=Path,
                         default=bss.REPO.parent / "shared" / "data" / "mocap")
     args = parser.parse_args()
     grid = ast.literal_eval(args.grid)
-    if args.split == "test" and len(grid) != 1:
+    if args.split in ("test", "video-heldout") and len(grid) != 1:
         parser.error(f"--split test scores one (temperature, l2, hidden), got {len(grid)}: "
                      "choose among several on --split tune, then report the choice on test")
     model = smplify.load_model("open")
-    held = {fmt: split_pools(model, fmt, args.cases, args.split) for fmt in args.formats}
+    held = (video_pools(model, args.split, args.clip_weight) if args.split in VIDEO_SPLITS else
+            {fmt: split_pools(model, fmt, args.cases, args.split) for fmt in args.formats})
     train_args = argparse.Namespace(formats=list(bss.FORMATS), cases=args.train_cases,
-                                    mocap=args.mocap)
-    training = Pools.concatenate(list(bss.training_pools(train_args).values()))
-    out: dict[str, Any] = {"split": args.split, "cases_per_format": args.cases, "runs": []}
+                                    video_cases=args.train_video_cases, mocap=args.mocap,
+                                    clip_weight=args.clip_weight)
+    training, case_weight = bss.training_set(bss.training_pools(train_args), args.clip_weight)
+    out: dict[str, Any] = {"split": args.split, "cases_per_format": args.cases,
+                           "train_cases": args.train_cases,
+                           "train_video_cases": args.train_video_cases,
+                           "clip_weight": args.clip_weight, "runs": []}
     for temperature, l2, hidden in grid:
-        w = bss.train(training, float(temperature), float(l2), int(hidden))
+        w = bss.train(training, float(temperature), float(l2), int(hidden), case_weight)
         run: dict[str, Any] = {"temperature": temperature, "l2": l2, "hidden": hidden,
                                "weights": [float(v) for v in w], "formats": {}}
         diffs = []
@@ -90,7 +130,7 @@ def main() -> None:
             fig["per_case_default_mm"] = [round(float(v), 2) for v in d]
             fig["per_case_scorer_mm"] = [round(float(v), 2) for v in s]
             run["formats"][fmt] = fig
-            print(f"T={temperature} l2={l2} H={hidden} {fmt:12s} default "
+            print(f"T={temperature} l2={l2} H={hidden} {fmt:14s} default "
                   f"{fig['default_mm']:6.1f}  scorer "
                   f"{fig['scorer_mm']:6.1f}  paired {fig['paired_mm']:+5.1f} ± "
                   f"{fig['paired_se']:.1f}  best of starts {fig['best_of_starts_mm']:.1f} "
@@ -98,7 +138,8 @@ def main() -> None:
         all_d = np.concatenate(diffs)
         run["pooled_paired_mm"] = float(all_d.mean())
         run["pooled_paired_se"] = float(all_d.std(ddof=1) / np.sqrt(len(all_d)))
-        print(f"T={temperature} l2={l2} H={hidden} all formats: paired "
+        print(f"T={temperature} l2={l2} H={hidden} all: default "
+              f"{np.mean([run['formats'][k]['default_mm'] for k in held]):.1f} paired "
               f"{run['pooled_paired_mm']:+.2f} ± {run['pooled_paired_se']:.2f} mm", flush=True)
         out["runs"].append(run)
     RESULTS.mkdir(exist_ok=True)

@@ -529,6 +529,11 @@ int Fitter::ScoreStarts(const Observation& o, const std::vector<OrientationRepor
     c.default_score = terms.data + terms.reading_penalty +
                       (c.hypothesis ? options.hypothesis_score_weight * c.log_score_gap : 0.0);
     c.energies = r.energies;
+    // Against the same 3D for every start (a reading's start was fitted to its own reading).
+    BodyEvaluation body(context_.model, context_.targets, r.parameters);
+    body.Update(false);
+    c.keypoints_3d = Keypoints3dEnergy(context_, o, r.parameters, &body);
+    c.depth_disorder = DepthOrderDisagreement(body.keypoints(), o.keypoints_3d, o.weights);
     c.flipped = r.flipped;
     const Skeleton skeleton = context_.model.Pose(r.parameters.Pose(), r.parameters.betas,
                                                   r.parameters.transl, false);

@@ -66,6 +66,25 @@ double DataEnergy(const FitContext& context, const Observation& observation,
   return rows.squaredNorm();
 }
 
+double Keypoints3dEnergy(const FitContext& context, const Observation& observation,
+                         const BodyParameters& parameters, BodyEvaluation* evaluation) {
+  if (observation.keypoints_3d_weight <= 0.0) return 0.0;
+  std::vector<int> data_ids, ids;
+  Eigen::VectorXd data_weights, weights;
+  MatX3 targets;
+  DataKeypoints(observation, &data_ids, &data_weights);
+  RelativeKeypoints(observation, data_ids, data_weights, &ids, &targets, &weights);
+  if (ids.empty()) return 0.0;
+  const RelativeKeypointCost term(evaluation, std::move(ids), std::move(targets),
+                                  std::move(weights), context.options.keypoints_3d_sigma,
+                                  observation.keypoints_3d_weight, context.model.num_betas());
+  const double* blocks[] = {parameters.global_orient.data(), parameters.body_pose.data(),
+                            parameters.betas.data(), parameters.transl.data()};
+  Eigen::VectorXd rows(term.num_residuals());
+  if (!term.Evaluate(blocks, rows.data(), nullptr)) return std::numeric_limits<double>::infinity();
+  return rows.squaredNorm();
+}
+
 StageTerms::StageTerms(const FitContext& context, const Observation& observation,
                        BodyParameters* parameters, const StageWeights& weights)
     : parameters_(parameters),

@@ -88,6 +88,12 @@ double DataEnergy(const FitContext& context, const Observation& observation,
 double DataEnergy(const FitContext& context, const Observation& observation,
                   const BodyParameters& parameters, double sigma, BodyEvaluation* evaluation);
 
+// E_3D at `parameters` (body already evaluated there, evaluation->Update(false) done) against
+// the observation's own 3D keypoints at its keypoints_3d_weight, as the stages fit it from the
+// prior's starts; 0 without 3D keypoints (or weight 0).
+double Keypoints3dEnergy(const FitContext& context, const Observation& observation,
+                         const BodyParameters& parameters, BodyEvaluation* evaluation);
+
 // The data term's keypoints: those with weight > 0, and their weights.
 void DataKeypoints(const Observation& observation, std::vector<int>* ids,
                    Eigen::VectorXd* weights);

@@ -44,7 +44,7 @@ Eigen::MatrixXd StartFeatures(const std::vector<StartCandidate>& candidates) {
   f.col(3) = LogGap(column([](const StartCandidate& c) { return c.energies.pose; }));
   f.col(4) = LogGap(column([](const StartCandidate& c) { return c.energies.angle; }));
   f.col(5) = LogGap(column([](const StartCandidate& c) { return c.energies.shape; }));
-  f.col(6) = LogGap(column([](const StartCandidate& c) { return c.energies.keypoints_3d; }));
+  f.col(6) = LogGap(column([](const StartCandidate& c) { return c.keypoints_3d; }));
   f.col(7) = LogGap(column([](const StartCandidate& c) { return c.energies.interpenetration; }));
   f.col(8) = column([](const StartCandidate& c) { return c.hypothesis ? 1.0 : 0.0; });
   f.col(9) = column([](const StartCandidate& c) { return c.log_score_gap; });
@@ -73,6 +73,15 @@ Eigen::MatrixXd StartFeatures(const std::vector<StartCandidate>& candidates) {
   for (Eigen::Index i = 0; i < n; ++i) {
     agreement(i) = d.row(i).sum() / others;
     reading_distance(i) = d.row(i).dot(p);
+    // The nearest reading's start (the first of equals) and its gap.
+    double nearest_reading = std::numeric_limits<double>::infinity();
+    f(i, 15) = 0.0;
+    for (Eigen::Index k = 0; k < n; ++k) {
+      if (candidates[k].hypothesis && d(i, k) < nearest_reading) {
+        nearest_reading = d(i, k);
+        f(i, 15) = candidates[k].log_score_gap;
+      }
+    }
     int near = 0;
     double nearest = n > 1 ? std::numeric_limits<double>::infinity() : 0.0;
     for (Eigen::Index k = 0; k < n; ++k) {
@@ -85,7 +94,30 @@ Eigen::MatrixXd StartFeatures(const std::vector<StartCandidate>& candidates) {
   }
   f.col(11) = agreement.array() - agreement.minCoeff();
   f.col(13) = reading_distance.array() - reading_distance.minCoeff();
+  const Eigen::VectorXd disorder = column([](const StartCandidate& c) { return c.depth_disorder; });
+  f.col(16) = disorder.array() - disorder.minCoeff();
   return f;
+}
+
+double DepthOrderDisagreement(const MatX3& keypoints, const MatX3& reference,
+                              const Eigen::VectorXd& weights) {
+  if (reference.rows() == 0) return 0.0;
+  if (reference.rows() != keypoints.rows() || weights.size() != keypoints.rows()) {
+    throw std::invalid_argument("depth order: keypoints, reference and weights need K rows each");
+  }
+  int pairs = 0;
+  int disagree = 0;
+  for (Eigen::Index a = 0; a < keypoints.rows(); ++a) {
+    if (!(weights(a) > 0.0) || !reference.row(a).allFinite()) continue;
+    for (Eigen::Index b = a + 1; b < keypoints.rows(); ++b) {
+      if (!(weights(b) > 0.0) || !reference.row(b).allFinite()) continue;
+      const double seen = reference(a, 2) - reference(b, 2);
+      if (std::abs(seen) < kDepthOrderMargin) continue;
+      ++pairs;
+      disagree += (keypoints(a, 2) - keypoints(b, 2)) * seen < 0.0 ? 1 : 0;
+    }
+  }
+  return pairs > 0 ? static_cast<double>(disagree) / pairs : 0.0;
 }
 
 bool IsStartScorerSize(size_t size) {

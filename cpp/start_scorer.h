@@ -20,8 +20,13 @@
 //   f0 = ℓ(ΔS)              the default's own score
 //   f1 = ℓ(ΔE_sel)          the data term at σ = selection_sigma
 //   f2 = ℓ(ΔR)              the reading score (0 without readings)
-//   f3..f6 = ℓ(ΔE_θ), ℓ(ΔE_a), ℓ(ΔE_β), ℓ(ΔE_3D)   pose, angle, shape, anchor energies at
-//                           the last stage's weights
+//   f3..f5 = ℓ(ΔE_θ), ℓ(ΔE_a), ℓ(ΔE_β)   pose, angle, shape energies at the last stage's
+//                           weights
+//   f6 = ℓ(ΔE_3D)           E_3D of every start against the same 3D keypoints, the
+//                           observation's own (the caller's keypoints_3d, else the anchor:
+//                           the best-scored reading) at its weight, whichever 3D the start
+//                           was fitted to (a reading's start fits its own reading's):
+//                           Keypoints3dEnergy, stage_terms.h; 0 without 3D keypoints
 //   f7 = ℓ(ΔE_sp)           interpenetration at the last stage's weights
 //   f8 = 1 for a reading's start, 0 for the prior's
 //   f9 = g                  the reading's log-probability gap (0 for the prior's)
@@ -34,6 +39,13 @@
 //                           (0 without readings' starts): distance to the readings' 3D,
 //                           weighted by their probabilities
 //   f14 = min_{j ≠ i} d_ij  (dm; 0 for a single start)   how isolated the start is
+//   f15 = g_h*, h* = argmin_h d_ih over the readings' starts (0 without them): the
+//                           initialiser's own log-probability gap for the depth reading the
+//                           start took (its nearest reading's start; a reading's start is its
+//                           own nearest)
+//   f16 = ΔO                O_i = DepthOrderDisagreement of the start's keypoints with the
+//                           observation's 3D keypoints (0 without them): which depth order
+//                           the start took, against the caller's 3D (or the anchor's)
 //
 // The twin is smplify.reference.selection.start_features; tools/build_start_scorer.py
 // learns W, b, v on training mocap subjects.
@@ -48,19 +60,32 @@
 
 namespace smplify {
 
-inline constexpr int kNumStartFeatures = 15;
+inline constexpr int kNumStartFeatures = 17;
 
 // What the features read of one finished start.
 struct StartCandidate {
   double selection_data = 0.0;  // E_sel
   double reading_score = 0.0;   // R (nats; 0 without readings)
   double default_score = 0.0;   // S
-  TermEnergies energies;        // at the last stage's weights
+  TermEnergies energies;        // at the last stage's weights (keypoints_3d unused: below)
+  double keypoints_3d = 0.0;    // E_3D against the observation's 3D keypoints (f6)
+  double depth_disorder = 0.0;  // O (f16)
   bool hypothesis = false;      // a reading's start
   double log_score_gap = 0.0;   // g
   bool flipped = false;
   MatX3 joints;                 // 24 × 3, camera frame
 };
+
+// Pairs of keypoints whose depths the reference orders by at least this much (metres): a
+// detector's or the anchor's depth is uncertain by several centimetres.
+inline constexpr double kDepthOrderMargin = 0.1;
+
+// O = the share of keypoint pairs (a, b), both with weight > 0 and a finite reference, with
+// |Ŷ_az − Ŷ_bz| ≥ kDepthOrderMargin, that the keypoints X order the other way in depth:
+// (X_az − X_bz)(Ŷ_az − Ŷ_bz) < 0. 0 without such pairs (or without a reference: 0 rows).
+// keypoints, reference: K × 3 (camera axes); weights: K.
+double DepthOrderDisagreement(const MatX3& keypoints, const MatX3& reference,
+                              const Eigen::VectorXd& weights);
 
 // N × F features of the N starts (all with finite E_sel and joints).
 Eigen::MatrixXd StartFeatures(const std::vector<StartCandidate>& candidates);

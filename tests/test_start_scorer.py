@@ -10,7 +10,13 @@ import smplify
 from smplify import _core, start_scorer
 from smplify.fitting import _core_fitter, _core_options, _observation
 from smplify.problem import build_problem
-from smplify.reference.selection import START_FEATURES, kept_start, start_features, start_scores
+from smplify.reference.selection import (
+    START_FEATURES,
+    depth_order_disagreement,
+    kept_start,
+    start_features,
+    start_scores,
+)
 from test_hypotheses import FORMAT, cases
 
 
@@ -20,7 +26,8 @@ def _random_starts(rng, n):
     return dict(default_score=rng.normal(size=n) * 1e3, selection_data=np.exp(rng.normal(size=n)),
                 reading=rng.normal(size=n) * 10, energies=energies, hypothesis=hyp,
                 log_score_gap=np.where(hyp, rng.random(n) * 4, 0.0),
-                flipped=rng.random(n) < 0.3, joints=rng.normal(size=(n, 24, 3)) * 0.3)
+                flipped=rng.random(n) < 0.3, joints=rng.normal(size=(n, 24, 3)) * 0.3,
+                depth_disorder=rng.random(n))
 
 
 def test_cpp_start_features_equal_the_numpy_twin():
@@ -32,7 +39,7 @@ def test_cpp_start_features_equal_the_numpy_twin():
         cpp = _core._testing.start_features(
             starts["default_score"], starts["selection_data"], starts["reading"],
             starts["energies"], list(starts["hypothesis"]), starts["log_score_gap"],
-            list(starts["flipped"]), list(starts["joints"]))
+            list(starts["flipped"]), list(starts["joints"]), starts["depth_disorder"])
         twin = start_features(**starts)
         assert cpp.shape == twin.shape == (n, len(START_FEATURES))
         np.testing.assert_allclose(cpp, twin, rtol=1e-12, atol=1e-12)
@@ -52,6 +59,40 @@ def test_cpp_start_scores_equal_the_numpy_twin():
         start_scores(features, weights[:-1])
 
 
+def test_nearest_reading_gap_is_the_reading_a_start_took():
+    """f15: a prior's start takes the gap of the reading whose start lies nearest in 3D; a
+    reading's start its own; without readings' starts 0."""
+    rng = np.random.default_rng(12)
+    starts = _random_starts(rng, 5)
+    starts["hypothesis"] = np.array([False, False, True, True, False])
+    starts["log_score_gap"] = np.array([0.0, 0.0, 0.0, 2.5, 0.0])
+    starts["joints"][0] = starts["joints"][3] + 1e-3  # near reading 3
+    starts["joints"][1] = starts["joints"][2] - 1e-3  # near reading 2
+    f = start_features(**starts)
+    np.testing.assert_allclose(f[:4, 15], [2.5, 0.0, 0.0, 2.5])
+    starts["hypothesis"] = np.zeros(5, dtype=bool)
+    np.testing.assert_array_equal(start_features(**starts)[:, 15], 0.0)
+
+
+def test_cpp_depth_order_disagreement_equals_the_numpy_twin():
+    rng = np.random.default_rng(13)
+    for k in (2, 5, 17, 33):
+        x = rng.normal(size=(k, 3)) * 0.3
+        ref = x + rng.normal(size=(k, 3)) * 0.1
+        ref[rng.random(k) < 0.2] = np.nan
+        w = np.where(rng.random(k) < 0.2, 0.0, rng.random(k))
+        assert _core._testing.depth_order_disagreement(x, ref, w) == pytest.approx(
+            depth_order_disagreement(x, ref, w), abs=1e-15)
+    assert depth_order_disagreement(x, np.zeros((0, 3)), w) == 0.0
+    assert _core._testing.depth_order_disagreement(x, np.zeros((0, 3)), w) == 0.0
+    # Mirrored in depth: every pair ordered by 10 cm or more disagrees; none nearer counts.
+    ref = np.c_[np.zeros((3, 2)), [0.0, 0.2, 0.25]]
+    x = ref * np.array([1, 1, -1])
+    assert depth_order_disagreement(x, ref, np.ones(3)) == 1.0
+    assert _core._testing.depth_order_disagreement(x, ref, np.ones(3)) == 1.0
+    assert depth_order_disagreement(ref, ref, np.ones(3)) == 0.0
+
+
 def test_the_scorer_never_keeps_a_start_far_off_in_2d():
     f = np.zeros((4, len(START_FEATURES)))
     f[:, 1] = np.log1p([0.0, 399.0, 401.0, 1e5])  # ΔE_sel, px² at σ_sel = 20 px
@@ -65,7 +106,8 @@ def test_start_features_are_relative_to_the_pool():
     rng = np.random.default_rng(6)
     starts = _random_starts(rng, 9)
     f = start_features(**starts)
-    assert np.all(f >= 0) and np.allclose(f[:, [0, 1, 2, 3, 4, 5, 6, 7, 11, 13]].min(axis=0), 0)
+    assert np.all(f >= 0) and np.allclose(
+        f[:, [0, 1, 2, 3, 4, 5, 6, 7, 11, 13, 16]].min(axis=0), 0)
     assert np.all(f[:, 12] <= 1)
     shifted = dict(starts, default_score=starts["default_score"] + 50.0,
                    joints=starts["joints"] + rng.normal(size=(9, 1, 3)))  # any placement
@@ -133,7 +175,8 @@ def test_shipped_scorer_loads_and_runs(open_model):
     assert len(w) % (len(START_FEATURES) + 2) == 0 and np.all(np.isfinite(w))
     metrics = start_scorer.metrics()
     # Recorded by the build tool on training subjects' cases it did not fit w on.
-    assert set(metrics["validation"]) >= {"coco17", "mediapipe33", "openpose25"}
+    assert set(metrics["validation"]) >= {f"{kind} {fmt}" for kind in ("image", "video")
+                                          for fmt in ("coco17", "mediapipe33", "openpose25")}
     problem = _problems(open_model, 1, seed=63)[0]
     kp = np.c_[problem.keypoints, problem.confidence]
     fits = {kind: smplify.fit(kp, FORMAT, tuple(problem.image_size), problem.focal_length,
@@ -176,3 +219,34 @@ def test_the_build_tool_learns_a_ranking_the_features_carry():
     figures = bss.figures(held, w)
     assert figures["scorer_mm"] < figures["best_of_starts_mm"] + 15
     assert figures["paired_mm"] < -20  # a random pick averages ~40 mm above the best
+
+
+def test_shipped_scorer_records_the_model_and_stale_weights_warn(tmp_path, monkeypatch):
+    """The weights record the model they were learned on (as the initialisers' do); weights
+    learned on another model, or recording none, load with a warning."""
+    import warnings
+
+    from smplify.initializer import _shipped_fingerprint
+
+    with np.load(start_scorer.WEIGHTS_FILE) as z:
+        arrays = {k: z[k] for k in z.files}
+    assert str(arrays["model_fingerprint"]) == _shipped_fingerprint()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        start_scorer.weights.cache_clear()
+        shipped = start_scorer.weights()
+    for fingerprint in ("0" * 32, None):
+        stale = dict(arrays)
+        if fingerprint is None:
+            del stale["model_fingerprint"]
+        else:
+            stale["model_fingerprint"] = np.array(fingerprint)
+        path = tmp_path / "start_scorer.npz"
+        np.savez(path, **stale)
+        monkeypatch.setattr(start_scorer, "WEIGHTS_FILE", path)
+        start_scorer.weights.cache_clear()
+        try:
+            with pytest.warns(UserWarning, match="another body model"):
+                assert start_scorer.weights() == shipped
+        finally:
+            start_scorer.weights.cache_clear()

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import smplify
 from smplify import detections
+from smplify import synthetic_video as sv
 from smplify.fitting import _core_fitter, _core_options, _observation
 from smplify.problem import build_problem
 from smplify.synthetic import pa_mpjpe
@@ -60,6 +61,20 @@ class Pools:
                    np.concatenate([p.mm for p in parts]), np.concatenate(cases),
                    np.concatenate([p.default for p in parts]),
                    np.concatenate([p.joints for p in parts]))
+
+
+def video_cases(video: sv.SyntheticVideo) -> detections.Cases:
+    """A synthetic video's frames as single-image cases (what ``bench_video``'s per-frame fits
+    and the online Fitter's fits from scratch see: its camera and detector error model)."""
+    n = video.num_frames
+    joints = video.joints - video.joints[:, :1]
+    rotation = np.stack([detections._rodrigues(video.global_orient[t:t + 1])[0]
+                         for t in range(n)])
+    return detections.Cases(
+        keypoints=video.keypoints, image_size=np.tile(np.asarray(video.image_size, float), (n, 1)),
+        focal=np.full(n, video.focal_length), rotation=rotation, joints=joints,
+        transl=video.joints[:, 0].copy(), body_pose=video.body_pose,
+        betas=np.tile(video.betas, (n, 1)), swaps=None)
 
 
 def record(model: smplify.BodyModel, fmt: str, data: detections.Cases,

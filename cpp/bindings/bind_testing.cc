@@ -66,9 +66,11 @@ void BindTesting(py::module_& m) {
       [](const Eigen::VectorXd& default_score, const Eigen::VectorXd& selection_data,
          const Eigen::VectorXd& reading, const Eigen::MatrixXd& energies,
          const std::vector<bool>& hypothesis, const Eigen::VectorXd& log_score_gap,
-         const std::vector<bool>& flipped, const std::vector<MatX3>& joints) {
+         const std::vector<bool>& flipped, const std::vector<MatX3>& joints,
+         const Eigen::VectorXd& depth_disorder) {
         const Eigen::Index n = default_score.size();
         if (selection_data.size() != n || reading.size() != n || energies.rows() != n ||
+            depth_disorder.size() != n ||
             energies.cols() != 5 || static_cast<Eigen::Index>(hypothesis.size()) != n ||
             log_score_gap.size() != n || static_cast<Eigen::Index>(flipped.size()) != n ||
             static_cast<Eigen::Index>(joints.size()) != n) {
@@ -84,7 +86,8 @@ void BindTesting(py::module_& m) {
           c.energies.pose = energies(i, 0);
           c.energies.angle = energies(i, 1);
           c.energies.shape = energies(i, 2);
-          c.energies.keypoints_3d = energies(i, 3);
+          c.keypoints_3d = energies(i, 3);
+          c.depth_disorder = depth_disorder(i);
           c.energies.interpenetration = energies(i, 4);
           c.hypothesis = hypothesis[i];
           c.log_score_gap = hypothesis[i] ? log_score_gap(i) : 0.0;
@@ -95,9 +98,18 @@ void BindTesting(py::module_& m) {
       },
       py::arg("default_score"), py::arg("selection_data"), py::arg("reading"),
       py::arg("energies"), py::arg("hypothesis"), py::arg("log_score_gap"), py::arg("flipped"),
-      py::arg("joints"),
+      py::arg("joints"), py::arg("depth_disorder"),
       "StartFeatures of cpp/start_scorer.h (N x F) of N starts; energies N x 5: pose, angle, "
-      "shape, keypoints_3d, interpenetration.");
+      "shape, keypoints_3d (against the observation's 3D), interpenetration; depth_disorder "
+      "N: O of each start.");
+  testing.def(
+      "depth_order_disagreement",
+      [](const MatX3& keypoints, const MatX3& reference, const Eigen::VectorXd& weights) {
+        return DepthOrderDisagreement(keypoints, reference, weights);
+      },
+      py::arg("keypoints"), py::arg("reference"), py::arg("weights"),
+      "DepthOrderDisagreement of cpp/start_scorer.h: O of K x 3 keypoints against a K x 3 "
+      "reference (0 rows: none) and K weights.");
   testing.def(
       "start_scores",
       [](const Eigen::MatrixXd& features, const Eigen::VectorXd& weights) {

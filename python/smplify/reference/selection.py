@@ -58,10 +58,40 @@ def _log_gap(x: np.ndarray) -> np.ndarray:
     return np.log1p(np.where(finite, x - lo, hi - lo + 1.0))
 
 
+def depth_order_disagreement(keypoints: np.ndarray, reference: np.ndarray,
+                             weights: np.ndarray, margin: float = 0.1) -> float:
+    """O: the share of keypoint pairs (a, b), both with weight > 0 and a finite reference,
+    whose reference depths differ by at least ``margin`` (metres; ``kDepthOrderMargin``),
+    that ``keypoints`` order the other way in depth; 0 without such pairs (twin of
+    ``cpp/start_scorer.h``'s DepthOrderDisagreement).
+
+    Parameters
+    ----------
+    keypoints : (K, 3) the body's keypoints X, camera axes, metres.
+    reference : (K, 3) the 3D keypoints Ŷ (NaN rows unknown), or (0, 3) for none.
+    weights : (K,) the keypoints' weights.
+
+    Returns
+    -------
+    float in [0, 1].
+    """
+    ref = np.asarray(reference, dtype=np.float64)
+    if len(ref) == 0:
+        return 0.0
+    use = (np.asarray(weights) > 0) & np.isfinite(ref).all(axis=1)
+    z_ref, z = ref[use, 2], np.asarray(keypoints, dtype=np.float64)[use, 2]
+    a, b = np.triu_indices(len(z_ref), 1)
+    seen = z_ref[a] - z_ref[b]
+    pairs = np.abs(seen) >= margin
+    if not pairs.any():
+        return 0.0
+    return float(np.mean((z[a] - z[b])[pairs] * seen[pairs] < 0))
+
+
 def start_features(default_score: np.ndarray, selection_data: np.ndarray,
                    reading: np.ndarray, energies: np.ndarray, hypothesis: np.ndarray,
                    log_score_gap: np.ndarray, flipped: np.ndarray,
-                   joints: np.ndarray) -> np.ndarray:
+                   joints: np.ndarray, depth_disorder: np.ndarray) -> np.ndarray:
     """The start scorer's features of N finished starts: the twin of ``cpp/start_scorer.h``
     (its comment gives each feature's formula).
 
@@ -69,12 +99,13 @@ def start_features(default_score: np.ndarray, selection_data: np.ndarray,
     ----------
     default_score, selection_data, reading : (N,) S, E_sel (σ = selection_sigma) and R
         (nats; 0 without readings) of each start.
-    energies : (N, 5) pose, angle, shape, anchor (E_3D) and interpenetration energies at
-        the last stage's weights.
+    energies : (N, 5) pose, angle, shape, E_3D and interpenetration energies: the last
+        stage's terms, but E_3D against the observation's 3D keypoints for every start.
     hypothesis : (N,) bool, a reading's start.
     log_score_gap : (N,) log p_max − log p of a reading's start (ignored for the prior's).
     flipped : (N,) bool, the flipped orientation.
     joints : (N, 24, 3) joints, metres, camera frame.
+    depth_disorder : (N,) :func:`depth_order_disagreement` of each start's keypoints.
 
     Returns
     -------
@@ -95,13 +126,18 @@ def start_features(default_score: np.ndarray, selection_data: np.ndarray,
     off = ~np.eye(n, dtype=bool)
     basin = np.sum((d < 0.5) & off, axis=1) / others
     nearest = np.where(off, d, np.inf).min(axis=1) if n > 1 else np.zeros(n)
+    gaps = np.where(hyp, log_score_gap, 0.0)
+    nearest_reading = (gaps[np.argmin(np.where(hyp[None], d, np.inf), axis=1)]
+                       if hyp.any() else np.zeros(n))
+    disorder = np.asarray(depth_disorder, dtype=np.float64)
     columns = [_log_gap(np.asarray(default_score, dtype=np.float64)),
                _log_gap(np.asarray(selection_data, dtype=np.float64)),
                _log_gap(np.asarray(reading, dtype=np.float64)),
                *(_log_gap(energies[:, k]) for k in range(5)),
                hyp.astype(np.float64), np.where(hyp, log_score_gap, 0.0),
                np.asarray(flipped, dtype=np.float64), agreement - agreement.min(), basin,
-               reading_distance - reading_distance.min(), nearest]
+               reading_distance - reading_distance.min(), nearest, nearest_reading,
+               disorder - disorder.min()]
     return np.stack(columns, axis=1)
 
 
