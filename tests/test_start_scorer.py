@@ -250,3 +250,26 @@ def test_shipped_scorer_records_the_model_and_stale_weights_warn(tmp_path, monke
                 assert start_scorer.weights() == shipped
         finally:
             start_scorer.weights.cache_clear()
+
+
+def test_video_training_cases_are_frames_of_the_video_error_model(open_model):
+    """The build tool's video cases: synthetic_video's camera (f = 1200 px) and detector
+    errors on the given poses, one case per frame, the truth pelvis-relative, each frame's
+    heading drawn apart (not one per pseudo-clip)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import build_start_scorer as bss
+
+    rng = np.random.default_rng(14)
+    theta = np.concatenate([rng.normal(scale=0.2, size=(200, 3)),
+                            rng.normal(scale=0.2, size=(200, 69))], axis=1)
+    cases = bss.video_training_cases(open_model, theta, "coco17", 0)
+    assert cases.keypoints.shape == (bss.CHUNK, 17, 3) and np.all(cases.focal == 1200.0)
+    np.testing.assert_allclose(cases.joints[:, 0], 0.0, atol=1e-12)
+    forward = cases.rotation[:, :, 2]  # the body's forward axis in the camera frame
+    assert np.ptp(np.arctan2(forward[:, 0], forward[:, 2])[:bss.VIDEO_CLIP]) > 1.0
+    # Missing keypoints (dropped frames and keypoints, occlusions) have confidence 0 at 0, 0.
+    missing = cases.keypoints[..., 2] == 0
+    assert missing.any() and np.all(cases.keypoints[missing][:, :2] == 0)

@@ -215,13 +215,15 @@ class FitOptions:
         + ``reading_weight`` · R + ``hypothesis_score_weight`` · gap), compared as described.
         "learned": all finished starts (the prior's in each orientation and the readings)
         are ranked at once by a tiny MLP over their features (energies, reading score,
-        agreement with the other starts' 3D), learned from training mocap subjects with
-        detector errors (:mod:`smplify.start_scorer`, ``tools/build_start_scorer.py``;
+        agreement with the other starts' 3D, which depth reading each took), learned from
+        training mocap subjects with the realistic set's and the video benchmarks' detector
+        errors (:mod:`smplify.start_scorer`, ``tools/build_start_scorer.py``;
         docs/design.md, "Start scorer"), among the starts within ``selection_sigma``² of the
-        best E_J. Held out it gains on the realistic test half (6.6 ± 1.0 mm PA-MPJPE,
-        paired, 150 cases per format) but loses on ``bench_video.py``'s clips fitted frame
-        by frame (65.1 → 69.5 mm), so it is not the default. No effect without readings
-        (formats without an initialiser, ``starts="prior"``).
+        best E_J. Held out it gains on the realistic test half (5.3 ± 1.1 mm PA-MPJPE,
+        paired, 150 cases per format) and in the online Fitter (57.8 → 56.9 mm on
+        ``bench_video.py``'s clips) but loses on those clips' frames fitted one by one (62.2
+        → 67.9 mm) and in ``fit_sequence`` (54.2 → 59.3 mm), so it is not the default. No
+        effect without readings (formats without an initialiser, ``starts="prior"``).
     left_right : "as_given", "body", "limbs" or "auto"
         Left/right label swaps of the detector, undone before a fit from scratch (the data
         term cannot tell a mirrored reading apart, so the learned initialiser decides):
