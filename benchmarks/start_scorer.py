@@ -23,7 +23,12 @@ to report.
     → benchmarks/results/start_scorer_<split>.json
 
 ``--split test`` and ``video-heldout`` take one grid point only (the one chosen on tune and
-video-tuning): tuning on held-out data is refused.
+video-tuning): tuning on held-out data is refused. With ``--tracked`` a video split also runs
+the online Fitter and fit_sequence with either ``start_scorer`` (the shipped weights) on its
+clips (``bench_video``'s rows for ``video-heldout``)::
+
+    OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/start_scorer.py \
+        --split video-heldout --grid "[(10, 0.001, 8)]" --tracked
 """
 
 from __future__ import annotations
@@ -88,6 +93,35 @@ def video_pools(model: smplify.BodyModel, split: str, clip_weight: float = 0.0
     return out
 
 
+def tracked_rows(model: smplify.BodyModel, split: str) -> dict[str, Any]:
+    """The online Fitter's and fit_sequence's PA-MPJPE and accel error (mm) on a video
+    split's clips (all frames of its stretch) with ``start_scorer`` "energy" and "learned"
+    (the shipped weights): they differ only where a fit starts from scratch."""
+    path, frames, _, seed = VIDEO_SPLITS[split]
+    rows: dict[str, Any] = {}
+    for c, seq in enumerate(sv.load_sequences(path)):
+        video = sv.make_video(model, seq, bench_video.FORMAT, np.random.default_rng(seed + c),
+                              frames=frames)
+        for kind in ("energy", "learned"):
+            online = bench_video.hold_last(bench_video.tracked(video, model,
+                                                               {"start_scorer": kind}))
+            fitted = smplify.fit_sequence(video.keypoints, bench_video.FORMAT,
+                                          video.image_size, video.focal_length, model=model,
+                                          threads=1, start_scorer=kind)
+            row = {"online": bench_video.accuracy(online, video),
+                   "fit_sequence": bench_video.accuracy(fitted.joints, video)}
+            rows.setdefault(kind, {})[seq["name"]] = row
+            print(f"{seq['name']:34s} {kind:8s} " + "  ".join(
+                f"{m} {a:5.1f} mm, accel {b:5.1f}" for m, (a, b) in row.items()), flush=True)
+    for kind, clips in rows.items():
+        means = {m: float(np.mean([r[m][0] for r in clips.values()]))
+                 for m in ("online", "fit_sequence")}
+        clips["mean_pa_mpjpe_mm"] = means
+        print(f"{kind}: mean PA-MPJPE online {means['online']:.1f}, fit_sequence "
+              f"{means['fit_sequence']:.1f} mm", flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=("tune", "test", *VIDEO_SPLITS), default="tune")
@@ -97,6 +131,9 @@ def main() -> None:
                         help="list of (temperature mm, l2, hidden units) to train and score")
     parser.add_argument("--train-cases", type=int, default=bss.CASES)
     parser.add_argument("--train-video-cases", type=int, default=bss.VIDEO_CASES)
+    parser.add_argument("--tracked", action="store_true",
+                        help="video splits: also the online Fitter and fit_sequence with "
+                        "either start_scorer (the shipped weights)")
     parser.add_argument("--clip-weight", type=float, default=bss.CLIP_WEIGHT,
                         help="the training clips' weight (0: no training clips)")
     parser.add_argument("--mocap", type=Path,
@@ -142,6 +179,8 @@ def main() -> None:
               f"{np.mean([run['formats'][k]['default_mm'] for k in held]):.1f} paired "
               f"{run['pooled_paired_mm']:+.2f} ± {run['pooled_paired_se']:.2f} mm", flush=True)
         out["runs"].append(run)
+    if args.tracked and args.split in VIDEO_SPLITS:
+        out["tracked"] = tracked_rows(model, args.split)
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"start_scorer_{args.split}.json"
     path.write_text(json.dumps(out, indent=1) + "\n")

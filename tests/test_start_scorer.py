@@ -4,6 +4,8 @@ weights. The scorer only compares finished starts (it enters no solve): no Jacob
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import smplify
@@ -273,3 +275,49 @@ def test_video_training_cases_are_frames_of_the_video_error_model(open_model):
     # Missing keypoints (dropped frames and keypoints, occlusions) have confidence 0 at 0, 0.
     missing = cases.keypoints[..., 2] == 0
     assert missing.any() and np.all(cases.keypoints[missing][:, :2] == 0)
+
+
+def test_fit_records_e3d_and_depth_order_against_the_observations_3d(open_model):
+    """f6 and f16 of a real fit's starts, recomputed from each start's body: for smpl24 the
+    keypoints are the joints, so E_3D (against the caller's keypoints_3d, whichever 3D the
+    start was fitted to: NumPy twin of E_3D's rows) and the depth-order disagreement follow
+    from the recorded joints alone."""
+    from smplify import detections
+    from smplify.reference.energy import geman_mcclure, relative_keypoint_ids
+
+    rng = np.random.default_rng(15)
+    poses = np.load(Path(__file__).resolve().parent / "data" / "heldout_poses.npz")["body_pose"]
+    theta = np.concatenate([rng.normal(scale=0.1, size=(3, 3)), poses[:3]], axis=1)
+    data = detections.render_cases(open_model, "smpl24", theta,
+                                   np.zeros((3, open_model.num_betas)), rng)
+    points_3d = detections.detector_3d(open_model, "smpl24", data, rng)
+    checked, reversed_some = 0, False
+    for i in range(3):
+        try:
+            problem = build_problem(data.keypoints[i], "smpl24", tuple(data.image_size[i]),
+                                    float(data.focal[i]), open_model, "open",
+                                    {"threads": 1}, keypoints_3d=points_3d[i])
+        except smplify.KeypointError:
+            continue
+        core = _core_options(problem)
+        core.record_starts = True
+        report = _core_fitter(problem, core).fit(**_observation(problem))
+        features = np.asarray(report.start_features)
+        ids = relative_keypoint_ids(problem)
+        target = problem.keypoints_3d[ids] - problem.keypoints_3d[ids].mean(axis=0)
+        e3d, disorder = [], []
+        for joints in report.start_joints:
+            x = np.asarray(joints)[ids] - np.asarray(joints)[ids].mean(axis=0)
+            rows = problem.keypoints_3d_weight * problem.weights[ids, None] * geman_mcclure(
+                x - target, problem.options.keypoints_3d_sigma)
+            e3d.append(np.sum(rows ** 2))
+            disorder.append(depth_order_disagreement(joints, problem.keypoints_3d,
+                                                     problem.weights))
+        e3d, disorder = np.array(e3d), np.array(disorder)
+        assert problem.keypoints_3d_weight > 0 and np.ptp(e3d) > 1.0  # the starts differ
+        np.testing.assert_allclose(features[:, 6], np.log1p(e3d - e3d.min()), rtol=1e-8,
+                                   atol=1e-8)
+        np.testing.assert_allclose(features[:, 16], disorder - disorder.min(), atol=1e-12)
+        checked += 1
+        reversed_some = reversed_some or np.ptp(disorder) > 0
+    assert checked >= 2 and reversed_some
