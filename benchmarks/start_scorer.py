@@ -15,7 +15,9 @@ mocap poses); ``video-tuning``, every 2nd frame of the tuning clips
 (``tests/data/tuning_sequences.npz``, COCO-17, detector seed 200 + clip), to choose;
 ``video-heldout``, ``bench_video``'s frames exactly (its four held-out clips, frames 120..240,
 COCO-17, seed 100 + clip: the per-frame row's fits, with the frames no fit accepts left out),
-to report.
+to report; ``video-heldout-seeds``, the same stretches with four other detector seeds (and so
+camera headings) each, every 3rd frame: a clip's frames share one heading, so four clips
+are four draws of it.
 
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/start_scorer.py --split tune \
         --cases 150 --grid "[(10, 0.001, 8), (5, 0.001, 8), (20, 0.001, 8), (10, 0.01, 8),
@@ -38,6 +40,7 @@ import ast
 import hashlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +57,25 @@ from start_pools import Pools, record, video_cases  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-VIDEO_SPLITS = {  # sequences file, frames, frame step, detector seed of clip 0
-    "video-tuning": (bss.TUNING_SEQUENCES, slice(None), 2, 200),
-    "video-heldout": (bench_video.SEQUENCES, slice(120, 240), 1, 100)}
+#: Sequences file, frames, frame step of the pools, detector seeds of clip 0 (clip c: + c; the
+#: seed also draws the camera's heading, which moves a clip's per-frame figures by ±15 mm).
+VIDEO_SPLITS = {
+    "video-tuning": (bss.TUNING_SEQUENCES, slice(None), 2, (200,)),
+    "video-heldout": (bench_video.SEQUENCES, slice(120, 240), 1, (100,)),
+    "video-heldout-seeds": (bench_video.SEQUENCES, slice(120, 240), 3,
+                            (1100, 2100, 3100, 4100))}
+
+
+def _videos(model: smplify.BodyModel, split: str, skip: set[str] | frozenset[str] = frozenset()
+            ) -> Iterator[tuple[str, int, dict[str, Any], int]]:
+    """(name, clip index, sequence, detector seed) of each clip and seed of a video split;
+    the name carries the seed when the split has several."""
+    path, _, _, seeds = VIDEO_SPLITS[split]
+    for base in seeds:
+        for c, seq in enumerate(sv.load_sequences(path)):
+            if seq["name"] not in skip:
+                name = seq["name"] if len(seeds) == 1 else f"{seq['name']} @{base + c}"
+                yield name, c, seq, base + c
 
 
 def split_pools(model: smplify.BodyModel, fmt: str, n: int, split: str) -> Pools:
@@ -72,15 +91,14 @@ def video_pools(model: smplify.BodyModel, split: str, clip_weight: float = 0.0
     """{clip name: pools of its frames' fits} of a video split (``VIDEO_SPLITS``), cached;
     without the clips the scorer trains on when ``clip_weight`` > 0
     (``build_start_scorer.sequence_clips``)."""
-    path, frames, step, seed = VIDEO_SPLITS[split]
+    path, frames, step, _ = VIDEO_SPLITS[split]
     out = {}
+    # The clips the scorer learned from are not for choosing.
     trained_on = {seq["name"] for seq in bss.sequence_clips()} if clip_weight > 0 else set()
-    for c, seq in enumerate(sv.load_sequences(path)):
-        if seq["name"] in trained_on:  # the scorer learned from this clip: not for choosing
-            continue
-        def make(c: int = c, seq: dict[str, Any] = seq) -> Pools:
+    for name, c, seq, seed in _videos(model, split, trained_on):
+        def make(seq: dict[str, Any] = seq, seed: int = seed) -> Pools:
             video = sv.make_video(model, seq, bench_video.FORMAT,
-                                  np.random.default_rng(seed + c), frames=frames)
+                                  np.random.default_rng(seed), frames=frames)
             cases = video_cases(video)
             keep = np.arange(0, video.num_frames, step)
             return record(model, bench_video.FORMAT, type(cases)(
@@ -89,7 +107,7 @@ def video_pools(model: smplify.BodyModel, split: str, clip_weight: float = 0.0
                                                    "body_pose", "betas"))))
         key = bss.pools_key(bench_video.FORMAT, bss._file_digest(path),
                             f"{split}|{c}|{frames}|{step}|{seed}".encode())
-        out[seq["name"]] = bss.cached_pools(f"{split}_{c}", key, make)
+        out[name] = bss.cached_pools(f"{split}_{c}_{seed}", key, make)
     return out
 
 
@@ -97,10 +115,10 @@ def tracked_rows(model: smplify.BodyModel, split: str) -> dict[str, Any]:
     """The online Fitter's and fit_sequence's PA-MPJPE and accel error (mm) on a video
     split's clips (all frames of its stretch) with ``start_scorer`` "energy" and "learned"
     (the shipped weights): they differ only where a fit starts from scratch."""
-    path, frames, _, seed = VIDEO_SPLITS[split]
+    frames = VIDEO_SPLITS[split][1]
     rows: dict[str, Any] = {}
-    for c, seq in enumerate(sv.load_sequences(path)):
-        video = sv.make_video(model, seq, bench_video.FORMAT, np.random.default_rng(seed + c),
+    for name, _, seq, seed in _videos(model, split):
+        video = sv.make_video(model, seq, bench_video.FORMAT, np.random.default_rng(seed),
                               frames=frames)
         for kind in ("energy", "learned"):
             online = bench_video.hold_last(bench_video.tracked(video, model,
@@ -110,8 +128,8 @@ def tracked_rows(model: smplify.BodyModel, split: str) -> dict[str, Any]:
                                           threads=1, start_scorer=kind)
             row = {"online": bench_video.accuracy(online, video),
                    "fit_sequence": bench_video.accuracy(fitted.joints, video)}
-            rows.setdefault(kind, {})[seq["name"]] = row
-            print(f"{seq['name']:34s} {kind:8s} " + "  ".join(
+            rows.setdefault(kind, {})[name] = row
+            print(f"{name:40s} {kind:8s} " + "  ".join(
                 f"{m} {a:5.1f} mm, accel {b:5.1f}" for m, (a, b) in row.items()), flush=True)
     for kind, clips in rows.items():
         means = {m: float(np.mean([r[m][0] for r in clips.values()]))
@@ -119,6 +137,12 @@ def tracked_rows(model: smplify.BodyModel, split: str) -> dict[str, Any]:
         clips["mean_pa_mpjpe_mm"] = means
         print(f"{kind}: mean PA-MPJPE online {means['online']:.1f}, fit_sequence "
               f"{means['fit_sequence']:.1f} mm", flush=True)
+    names = [k for k in rows["energy"] if k != "mean_pa_mpjpe_mm"]
+    for m in ("online", "fit_sequence"):
+        d = np.array([rows["learned"][k][m][0] - rows["energy"][k][m][0] for k in names])
+        rows[f"{m}_paired_mm"] = [float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))]
+        print(f"{m}: learned − energy {d.mean():+.2f} ± {rows[f'{m}_paired_mm'][1]:.2f} mm "
+              f"(s.e. over {len(d)} clip stretches)", flush=True)
     return rows
 
 
@@ -140,7 +164,7 @@ def main() -> None:
                         default=bss.REPO.parent / "shared" / "data" / "mocap")
     args = parser.parse_args()
     grid = ast.literal_eval(args.grid)
-    if args.split in ("test", "video-heldout") and len(grid) != 1:
+    if args.split in ("test", "video-heldout", "video-heldout-seeds") and len(grid) != 1:
         parser.error(f"--split test scores one (temperature, l2, hidden), got {len(grid)}: "
                      "choose among several on --split tune, then report the choice on test")
     model = smplify.load_model("open")
@@ -172,6 +196,12 @@ def main() -> None:
                   f"{fig['scorer_mm']:6.1f}  paired {fig['paired_mm']:+5.1f} ± "
                   f"{fig['paired_se']:.1f}  best of starts {fig['best_of_starts_mm']:.1f} "
                   f"({fig['cases']} cases)", flush=True)
+        if args.split in VIDEO_SPLITS:  # frames of a clip share its camera: s.e. over clips
+            per_clip = np.array([d.mean() for d in diffs])
+            run["clip_paired_mm"] = float(per_clip.mean())
+            run["clip_paired_se"] = float(per_clip.std(ddof=1) / np.sqrt(len(per_clip)))
+            print(f"T={temperature} l2={l2} H={hidden} over {len(per_clip)} clip stretches: "
+                  f"{run['clip_paired_mm']:+.2f} ± {run['clip_paired_se']:.2f} mm", flush=True)
         all_d = np.concatenate(diffs)
         run["pooled_paired_mm"] = float(all_d.mean())
         run["pooled_paired_se"] = float(all_d.std(ddof=1) / np.sqrt(len(all_d)))

@@ -220,10 +220,10 @@ class FitOptions:
         errors (:mod:`smplify.start_scorer`, ``tools/build_start_scorer.py``;
         docs/design.md, "Start scorer"), among the starts within ``selection_sigma``² of the
         best E_J. Held out it gains on the realistic test half (5.3 ± 1.1 mm PA-MPJPE,
-        paired, 150 cases per format) and in the online Fitter (57.8 → 56.9 mm on
-        ``bench_video.py``'s clips) but loses on those clips' frames fitted one by one (62.2
-        → 67.9 mm) and in ``fit_sequence`` (54.2 → 59.3 mm), so it is not the default. No
-        effect without readings (formats without an initialiser, ``starts="prior"``).
+        paired, 150 cases per format) but loses on ``bench_video.py``'s held-out clips
+        (16 stretches, four detector seeds each: frame by frame +3.7 ± 1.4 mm, online
+        Fitter +1.9 ± 1.2, ``fit_sequence`` +4.6 ± 4.1), so it is not the default. No effect
+        without readings (formats without an initialiser, ``starts="prior"``).
     left_right : "as_given", "body", "limbs" or "auto"
         Left/right label swaps of the detector, undone before a fit from scratch (the data
         term cannot tell a mirrored reading apart, so the learned initialiser decides):
