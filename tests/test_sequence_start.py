@@ -41,24 +41,29 @@ def track(data: np.ndarray, reach: float) -> Track:
                  fitted=np.ones(n, dtype=bool))
 
 
-def brute_force(tracks: list[Track], weight: float, scale: float,
-                accel: float = 0.0, depth_share: float = 0.0) -> tuple[int, ...]:
-    """The lowest-cost path by enumerating every one (S^n paths); ``depth_share`` c: the
-    pelvis' depth change (and acceleration) × c counts as much as a joint's squared."""
-    n, num = len(tracks[0].data), len(tracks)
-    rel = [tr.joints - tr.joints[:, :1] for tr in tracks]
-    z = [depth_share * tr.joints[:, 0, 2] for tr in tracks]
+def brute_force(tracks: list[Track], weight: float, scale: float, accel: float = 0.0,
+                depth_share: float = 0.0, keys: np.ndarray | None = None) -> tuple[int, ...]:
+    """The lowest-cost path by enumerating every one (S^n paths) through the keyframes
+    ``keys`` (every frame if None); the acceleration against constant velocity in frames;
+    ``depth_share`` c: the pelvis' depth change (and acceleration) × c counts as much as a
+    joint's squared."""
+    keys = np.arange(len(tracks[0].data)) if keys is None else keys
+    n, num = len(keys), len(tracks)
+    rel = [(tr.joints - tr.joints[:, :1])[keys] for tr in tracks]
+    z = [depth_share * tr.joints[keys, 0, 2] for tr in tracks]
     best, arg = np.inf, None
     for code in range(num ** n):
         path = [(code // num**t) % num for t in range(n)]
-        cost = sum(tracks[s].data[t] for t, s in enumerate(path))
+        cost = sum(tracks[s].data[keys[t]] for t, s in enumerate(path))
         for t in range(1, n):
             d = rel[path[t - 1]][t - 1] - rel[path[t]][t]
             dz = z[path[t - 1]][t - 1] - z[path[t]][t]
             cost += weight * (np.mean(np.sum(d**2, axis=-1)) + dz**2 / 24) * scale**2
         for t in range(2, n):
-            a = rel[path[t - 2]][t - 2] - 2 * rel[path[t - 1]][t - 1] + rel[path[t]][t]
-            az = z[path[t - 2]][t - 2] - 2 * z[path[t - 1]][t - 1] + z[path[t]][t]
+            r = (keys[t] - keys[t - 1]) / (keys[t - 1] - keys[t - 2])
+            a = r * rel[path[t - 2]][t - 2] - (1 + r) * rel[path[t - 1]][t - 1] + \
+                rel[path[t]][t]
+            az = r * z[path[t - 2]][t - 2] - (1 + r) * z[path[t - 1]][t - 1] + z[path[t]][t]
             cost += accel * (np.mean(np.sum(a**2, axis=-1)) + az**2 / 24) * scale**2
         if cost < best:
             best, arg = cost, tuple(path)
@@ -94,6 +99,32 @@ def test_path_with_the_depth_share_is_the_brute_force_minimum() -> None:
         for weight, accel, share in ((3.0, 0.0, 1.0), (0.1, 0.3, 0.4), (3.0, 3.0, 0.05)):
             path = viterbi_path(tracks, np.arange(6), 240.0, weight, 0.0, accel, share)
             assert tuple(path) == brute_force(tracks, weight, 240.0, accel, share)
+
+
+def test_the_acceleration_term_spans_unevenly_spaced_keyframes() -> None:
+    """Keyframes 0, 3, 6, 7 (the last frame after a step of 3; or a frame no track fitted):
+    the body moving at constant velocity in frames has no acceleration, one moving by equal
+    steps per keyframe has. Before, the term took every gap as one step and chose the latter
+    (P_7 − 2 P_6 + P_3 of the steady body is −2v)."""
+    keys = np.array([0, 3, 6, 7])
+    steady, stepped = track(np.zeros(8), 0.0), track(np.zeros(8), 0.0)
+    velocity = np.array([0.05, 0.0, 0.0])  # m a frame, the right wrist (joint 21)
+    for t in range(8):
+        steady.joints[t, 21] += t * velocity
+    for k, t in enumerate(keys):
+        stepped.joints[t, 21] = steady.joints[0, 21] + 3 * k * velocity
+    path = viterbi_path([stepped, steady], keys, 240.0, 0.0, 0.0, 1.0)
+    assert path[-1] == 1, path
+    # The brute force with the same rule, on random tracks and weights.
+    rng = np.random.default_rng(5)
+    keys = np.array([0, 3, 4, 7, 10, 11])
+    for _ in range(3):
+        tracks = [track(rng.uniform(0, 400, 12), reach) for reach in (0.0, 0.4, -0.2)]
+        for tr in tracks:
+            tr.joints[:, 21] += rng.normal(0, 0.1, (12, 3))
+        for weight, accel in ((0.0, 1.0), (0.1, 0.3)):
+            path = viterbi_path(tracks, keys, 240.0, weight, 0.0, accel)
+            assert tuple(path) == brute_force(tracks, weight, 240.0, accel, keys=keys)
 
 
 def test_a_state_without_a_fit_is_never_on_the_path_whatever_the_weights() -> None:

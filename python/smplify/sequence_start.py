@@ -20,7 +20,10 @@ the frames between). At every keyframe each track's fit is a state; the path min
     Σ_k [E_data(s_k) + w_R R(s_k)] + w_tr Σ_k mean_j ‖(f / Z) (P(s_k)_j − P(s_{k−1})_j)‖²
       + w_acc Σ_k mean_j ‖(f / Z) (P(s_k) − 2 P(s_{k−1}) + P(s_{k−2}))_j‖²
 
-over the states s_k: E_data the robust 2D error Σ w ρ(‖x̂ − x‖; σ = ``selection_sigma``)
+over the states s_k (written for evenly spaced keyframes; where they are not, the
+acceleration is the deviation from constant velocity in frames, as the online track's
+prediction: P(s_k) − P(s_{k−1}) − (h_k / h_{k−1}) (P(s_{k−1}) − P(s_{k−2})), h_k the frames
+from keyframe k − 1 to k): E_data the robust 2D error Σ w ρ(‖x̂ − x‖; σ = ``selection_sigma``)
 of the state's keypoints against its labelling of the detections (pixels²), P the 24 joints
 relative to the pelvis in the camera frame (metres: a limb's depth reading and the body's
 facing change them, a shift in depth does not), f / Z pixels per metre at the person, w_tr
@@ -282,7 +285,9 @@ def viterbi_path(tracks: list[Track], keyframes: np.ndarray, pixels_per_metre: f
 
     ``accel_weight`` w_acc > 0 adds w_acc Σ_k mean_j ‖(f / Z)(P(s_k) − 2 P(s_{k−1}) +
     P(s_{k−2}))_j‖² (the body's 3D acceleration between keyframes, pixels²) to the path's
-    cost: dynamic programming over pairs of consecutive states, O(K · S³).
+    cost: dynamic programming over pairs of consecutive states, O(K · S³). Keyframes
+    unevenly spaced (a frame no track fitted, the last frame) take the acceleration against
+    constant velocity in frames (module docstring).
     ``depth_share`` c in [0, 1] (0: off): the pelvis' depth change counts in the body's
     change between keyframes (and its acceleration) as a 25th point's, times c: w_tr ‖(f /
     Z) c (z(s_k) − z(s_{k−1}))‖² / 24 more: c = 1 where depth is measured finer than a step
@@ -314,7 +319,8 @@ def viterbi_path(tracks: list[Track], keyframes: np.ndarray, pixels_per_metre: f
         return weight * np.where(np.isfinite(out), out, np.inf)
 
     if accel_weight > 0 and len(keyframes) > 2:
-        return _viterbi_pairs(data, rel, squared, transition_weight, accel_weight)
+        return _viterbi_pairs(data, rel, squared, transition_weight, accel_weight,
+                              np.asarray(keyframes, dtype=np.float64))
     cost = data[0].copy()
     back = np.zeros((len(keyframes), num), dtype=int)
     for k in range(1, len(keyframes)):
@@ -330,10 +336,11 @@ def viterbi_path(tracks: list[Track], keyframes: np.ndarray, pixels_per_metre: f
 
 
 def _viterbi_pairs(data: np.ndarray, rel: np.ndarray, squared: Any, transition_weight: float,
-                   accel_weight: float) -> np.ndarray:
+                   accel_weight: float, keyframes: np.ndarray) -> np.ndarray:
     """:func:`viterbi_path` with the acceleration term: the DP's state at keyframe k is the
     pair (s_{k−1}, s_k). data (K, S), rel (K, S, 24, 3); ``squared(d, weight)`` the weighted
-    mean squared joint difference (pixels²)."""
+    mean squared joint difference (pixels²); keyframes (K,) their frames."""
+    gaps = np.diff(keyframes)
     num_keys, num = data.shape
     # cost[i, j]: the best path ending in states i at k − 1 and j at k.
     cost = data[0][:, None] + data[1][None, :] + \
@@ -341,7 +348,9 @@ def _viterbi_pairs(data: np.ndarray, rel: np.ndarray, squared: Any, transition_w
     back = np.zeros((num_keys, num, num), dtype=int)  # back[k][j, l]: the best i
     for k in range(2, num_keys):
         move = squared(rel[k - 1][:, None] - rel[k][None, :], transition_weight)  # (j, l)
-        accel = squared(rel[k - 2][:, None, None] - 2 * rel[k - 1][None, :, None]
+        # Against constant velocity across the keyframes' gaps in frames (r = 1: even).
+        r = gaps[k - 1] / gaps[k - 2]
+        accel = squared(r * rel[k - 2][:, None, None] - (1 + r) * rel[k - 1][None, :, None]
                         + rel[k][None, None, :], accel_weight)  # (i, j, l)
         total = cost[:, :, None] + accel  # (i, j, l)
         back[k] = np.argmin(total, axis=0)
