@@ -342,6 +342,67 @@ def test_a_one_frame_detector_glitch_does_not_restart_the_track(model, clips,
         np.testing.assert_allclose(r.transl, transl, rtol=0, atol=1e-12)
 
 
+def test_a_held_frame_does_not_count_toward_the_facing_check(model, clips,
+                                                             monkeypatch) -> None:
+    """The facing check counts the frames the track read as whole-body swapped; a frame it
+    could not explain (held as a glitch) says nothing of its facing. A 4-frame swap burst
+    with track_max_swapped_frames 3 turns the track round on its last frame; with its third
+    frame a held glitch, it does not (before, the held frame counted: it did)."""
+    from smplify import fitting
+
+    video = sv.make_video(model, clips[3], "coco17", np.random.default_rng(5), yaw=0.2,
+                          errors=CLEAN, frames=slice(0, 20))
+    keypoints = video.keypoints.copy()
+    burst = np.arange(12, 16)
+    keypoints[burst] = keypoints[burst][:, mirror_index("coco17")]
+    measure = fitting._core.median_error_fraction  # (cpp/track_checks.h)
+
+    def starts(glitch: set[int]) -> list[str]:
+        frame = iter(range(1, video.num_frames))  # the warm frames, in order
+
+        def error(*args):
+            return 1.0 if next(frame) in glitch else measure(*args)
+
+        monkeypatch.setattr(fitting._core, "median_error_fraction", error)
+        results = _track(_fitter(model, video, track_max_swapped_frames=3), keypoints)
+        return [r.summary["start"] + " / " + r.summary["labelling"] for r in results]
+
+    plain, held = starts(set()), starts({14})
+    assert plain[12:15] == ["warm / left/right swapped"] * 3, plain
+    assert plain[15] == "warm, faced the wrong way, then cold / as seen", plain
+    assert held[14].startswith("warm, lost the person, held"), held
+    assert held[15] == "warm / left/right swapped", held
+
+
+def test_a_cut_found_by_energy_restarts_from_the_labels_as_seen(model, clips) -> None:
+    """Another person found by the energy check (the track's data energy
+    LOST_TRACK_ENERGY_RATIO times its recent median, a fit from scratch that many times
+    better) on a frame the track read as whole-body swapped: the track restarts from the
+    labels as seen (the track's reading was of the person it lost), not from its reading
+    (the turn-or-jump check's restart keeps it). The ratio is set to 0 on that frame alone,
+    so that the check fires there."""
+    video = sv.make_video(model, clips[3], "coco17", np.random.default_rng(5), yaw=0.2,
+                          errors=CLEAN, frames=slice(0, 16))
+    keypoints = video.keypoints.copy()
+    burst = np.arange(12, 16)
+    keypoints[burst] = keypoints[burst][:, mirror_index("coco17")]
+
+    def run(energy_cut_at: int | None) -> list[smplify.FitResult]:
+        fitter = _fitter(model, video)
+        out = []
+        for t, kp in enumerate(keypoints):
+            if t == energy_cut_at:
+                fitter.LOST_TRACK_ENERGY_RATIO = 0.0  # this frame: strained, "another person"
+            out.append(fitter.fit(kp))
+            fitter.__dict__.pop("LOST_TRACK_ENERGY_RATIO", None)
+        return out
+
+    plain, cut = run(None), run(13)
+    assert [r.summary["labelling"] for r in plain[12:16]] == ["left/right swapped"] * 4
+    assert cut[13].summary["start"] == "warm, lost the person, then cold", cut[13].summary
+    assert cut[13].summary["labelling"] == "as seen"
+
+
 def test_shape_is_estimated_then_held(model, clips) -> None:
     video = sv.make_video(model, clips[1], "coco17", np.random.default_rng(11), yaw=0.0,
                           errors=CLEAN, frames=slice(0, 32))
@@ -406,7 +467,7 @@ def test_track_input_and_options_are_checked(model, clips) -> None:
             core.fit(**args, **start, track_pose=pose, track_transl=transl, track_gaps=gaps)
     for name, value in (("track_refit_every", -1), ("track_shape_frames", 0),
                         ("track_shape_rate", 2.0), ("track_pose_weight", -1.0),
-                        ("track_max_turn", 0.0)):
+                        ("track_max_turn", 0.0), ("track_swapped_window", -1)):
         with pytest.raises(ValueError, match=name):
             smplify.FitOptions(**{name: value})
     assert isinstance(_core.FitOptions().track_pose_weight, float)

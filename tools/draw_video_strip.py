@@ -3,6 +3,7 @@ tracking), the online Fitter and (with --sequence) fit_sequence, from the camera
 body's left.
 
     python tools/draw_video_strip.py OUT.png [--clip 3] [--start 120] [--frames 120] [--sequence]
+        [--seed 43] [--picks 0,3,5]
         [--sequence-options '{"keyframe_step": 1}']
         [--preset smooth_video]
     python tools/draw_video_strip.py OUT.png --real vtest|sports2d --track ID
@@ -52,6 +53,12 @@ def main() -> None:
     parser.add_argument("--clip", type=int, default=3)
     parser.add_argument("--start", type=int, default=120)
     parser.add_argument("--frames", type=int, default=120)
+    parser.add_argument("--seed", type=int, default=None,
+                        help="the detector's seed (default 100 + clip, as bench_video; "
+                        "tests/test_online.py's stretch s of clip c: 40 + 4 s + c)")
+    parser.add_argument("--picks", default=None,
+                        help="comma-separated frames (from --start) to draw instead of the "
+                        "chosen 8")
     parser.add_argument("--sequence", action="store_true", help="add fit_sequence's rows")
     parser.add_argument("--sequence-options", type=json.loads, default={},
                         help="fit_sequence's options as JSON (e.g. to draw an earlier start)")
@@ -70,7 +77,8 @@ def main() -> None:
               "the video, then the same from the left")
         return
     seq = sv.load_sequences(SEQUENCES)[args.clip]
-    video = sv.make_video(model, seq, "coco17", np.random.default_rng(100 + args.clip),
+    seed = 100 + args.clip if args.seed is None else args.seed
+    video = sv.make_video(model, seq, "coco17", np.random.default_rng(seed),
                           frames=slice(args.start, args.start + args.frames))
     fit = smplify.fit_sequence(video.keypoints, "coco17", video.image_size, video.focal_length,
                                model=model, **args.sequence_options) if args.sequence else None
@@ -92,6 +100,8 @@ def main() -> None:
     shown = special[:4]
     picks = sorted(set(shown) | set(np.linspace(0, video.num_frames - 1, 8 - len(shown))
                                     .astype(int).tolist()))
+    if args.picks is not None:
+        picks = [int(p) for p in args.picks.split(",")]
     picks = [p for p in picks if warm[p] is not None][:8]
     for t in picks:
         print(f"frame {t}: {'swapped ' if video.swapped[t] else ''}"

@@ -685,7 +685,7 @@ class Fitter:
                 online.basin_distance(other.joints, report.joints) >= \
                 options.track_basin_distance:
             self._track.adopt(challenger.state)
-            self._track.swapped_run = 0
+            self._track.mirrored.clear()
             return other, "warm, switched track", earlier + float(report.seconds), own
         return report, "warm", earlier + float(other.seconds), labelling
 
@@ -745,7 +745,6 @@ class Fitter:
                 pick = energies.index(min(energies))
         report, labelling = reports[pick], candidates[pick]
         earlier = sum(float(r.seconds) for i, r in enumerate(reports) if i != pick)
-        track.swapped_run = track.swapped_run + 1 if labelling == 1 else 0
 
         seen, weights = problem.keypoints, problem.weights
         if labelling != 0:
@@ -765,7 +764,16 @@ class Fitter:
         strained = report.energy.data > self.LOST_TRACK_ENERGY_RATIO * track.typical_data(floor)
         cut = error > self.LOST_TRACK_FRACTION
         track.lost_run = track.lost_run + 1 if cut else 0
-        facing = track.swapped_run > options.track_max_swapped_frames
+        # The facing check counts the whole-body mirrored readings of the frames the track
+        # explains: a frame it cannot explain (held as a glitch, or a cut, which restarts
+        # the track) says nothing of which way the track faces.
+        window = max(options.track_swapped_window, options.track_max_swapped_frames + 1)
+        mirrored = sum(track.mirrored[-window:]) if cut else \
+            track.count_mirrored(labelling == 1, window)
+        # ... and must be the majority of those counted (all since the track's start when
+        # fewer than the window): the detector is right most of the time.
+        facing = mirrored > options.track_max_swapped_frames and \
+            2 * mirrored > len(track.mirrored)
         # Per frame: across missed frames the body may turn and move that much more.
         jumped = turn > options.track_max_turn * gaps[1] or jump > reach
         refit = (options.track_refit_every > 0

@@ -23,9 +23,10 @@ Per warm-started frame:
    in a row (a cut: another person; the first such frame is held, a detector's glitch), when
    its facing (the body's forward axis) turned more than ``track_max_turn`` degrees or its
    pelvis moved more than ``track_max_jump`` metres since the last frame (3D consistency),
-   or when more than ``track_max_swapped_frames`` frames in a row read as whole-body
-   swapped (then the detector is right and the track faces the wrong way). After a cut or
-   a facing recovery the track restarts from the fit from scratch.
+   or when more than ``track_max_swapped_frames`` of the last ``track_swapped_window``
+   frames it explained (a held frame does not count) read as whole-body swapped, and they
+   are the majority of them (then the detector is right and the track faces the wrong
+   way). After a cut or a facing recovery the track restarts from the fit from scratch.
 5. **Refits and a competing track.** Periodically and when the track strains, warm fits
    from the learned initialiser's best readings (:func:`learned_starts`) are tried against
    the track. One that explains the keypoints at least as well in another basin (its joints
@@ -77,7 +78,9 @@ class TrackState:
     shape_samples: list[np.ndarray] = field(default_factory=list)
     data_energies: list[float] = field(default_factory=list)      # the last frames' E_J
     frames: int = 0                                                # frames since (re)start
-    swapped_run: int = 0                                           # whole-body swaps in a row
+    # Whether each of the last frames the track explained read whole-body mirrored
+    # (newest last; :meth:`count_mirrored`).
+    mirrored: list[bool] = field(default_factory=list)
     lost_run: int = 0                # frames in a row whose 2D the track could not explain
     before_gap: int = 1              # frames from the older of the two to the last
     missed: int = 0                  # frames missed since the last one
@@ -119,6 +122,13 @@ class TrackState:
         body bending or turning only shortens it; NaN if none recorded)."""
         seen = [h for h in self.torso_lengths if math.isfinite(h) and h > 0]
         return max(seen) if seen else float("nan")
+
+    def count_mirrored(self, mirrored: bool, window: int) -> int:
+        """Record one frame's reading (``mirrored``: the whole body read left/right
+        swapped) and return how many of the last ``window`` frames recorded read so."""
+        self.mirrored.append(bool(mirrored))
+        del self.mirrored[:-window]
+        return sum(self.mirrored)
 
     def least_data(self, floor: float) -> float:
         """The least data energy of the track's last frames, at least ``floor``."""

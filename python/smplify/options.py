@@ -135,8 +135,13 @@ class FitOptions:
         predicted keypoints is below this fraction of theirs; the lower data + temporal
         energy decides.
     track_max_swapped_frames : int
-        After this many consecutive frames read as whole-body swapped, the track, not the
-        detector, is taken to face the wrong way: the frame is fitted from scratch.
+        When more than this many of the last ``track_swapped_window`` frames the track
+        explained read as whole-body swapped, and they are the majority of those frames
+        (of all since the track's start when fewer), the track, not the detector, is taken
+        to face the wrong way: the frame is fitted from scratch.
+    track_swapped_window : int
+        Frames over which ``track_max_swapped_frames`` counts, at least that many + 1
+        (then: more than that many in a row).
     track_max_turn : float
         Degrees per frame: a tracked body whose facing turns more than this, or whose
         ``track_max_jump`` is exceeded, is checked against a fit from scratch.
@@ -278,6 +283,7 @@ class FitOptions:
     track_shape_rate: float = 0.1
     track_swap_margin: float = 0.7
     track_max_swapped_frames: int = 10
+    track_swapped_window: int = 0
     track_max_turn: float = 60.0
     track_max_jump: float = 0.3
     track_refit_every: int = 10
@@ -327,11 +333,13 @@ class FitOptions:
         if self.track_shape_rate > 1.0:
             raise ValueError(f"track_shape_rate must be in [0, 1], got {self.track_shape_rate}")
         for name in ("max_iterations", "threads", "warm_stages", "track_shape_frames",
-                     "track_max_swapped_frames", "track_refit_every", "track_switch_frames"):
+                     "track_max_swapped_frames", "track_swapped_window", "track_refit_every",
+                     "track_switch_frames"):
             value = getattr(self, name)
             if name == "threads" and value is None:
                 continue
-            low = 0 if name in ("track_refit_every", "track_switch_frames") else 1
+            low = 0 if name in ("track_refit_every", "track_switch_frames",
+                                "track_swapped_window") else 1
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or \
                     not low <= value <= _MAX_COUNT:
                 raise ValueError(f"{name} must be an integer in [{low}, {_MAX_COUNT}], got "
