@@ -282,8 +282,8 @@ class FitOptions:
     track_shape_frames: int = 10
     track_shape_rate: float = 0.1
     track_swap_margin: float = 0.7
-    track_max_swapped_frames: int = 10
-    track_swapped_window: int = 0
+    track_max_swapped_frames: int = 2
+    track_swapped_window: int = 20
     track_max_turn: float = 60.0
     track_max_jump: float = 0.3
     track_refit_every: int = 10
