@@ -99,7 +99,7 @@ def scores(model, clips) -> dict[int, dict[str, tuple[float, float]]]:
 def test_online_is_far_smoother_and_about_as_accurate_as_per_frame_fits(scores) -> None:
     """Smoother on every clip; as accurate over the twelve stretches. Measured 2026-12-05 on
     the rebuilt open model: online 75.3 mm against per-frame fits' 75.4 (78.1 before the
-    facing check's majority rule, session 11; the adult model
+    young track's facing rule, session 11; the adult model
     before it: 78.8 against 78.1). Paired over 40 stretches of these clips (these twelve, the
     four of the single-stretch version, 24 others) the rebuild moved per-frame fits by
     -1.7 +- 0.7 mm and the online Fitter by +0.4 +- 2.1."""
@@ -113,14 +113,14 @@ def test_online_is_far_smoother_and_about_as_accurate_as_per_frame_fits(scores) 
     "not met on these stretches on either model: the martial clip (3) loses, 99.3 mm "
     "against 85.6 (and the indian clip (2) on the model before the rebuild). Its first "
     "stretch (15..60, 131 against 107 per-frame) starts in a detector swap burst: the "
-    "facing check's majority rule turns the track round at frame 20 (157 before it), but a "
+    "young track's facing rule turns the track round at frame 20 (157 before it), but a "
     "burst right after the restart (21-24) is read as the young track's own turn, and in "
     "frames 40-48 (a crouching kick, per-frame fits 200-260 mm too) a refit in a burst "
     "takes the swapped reading (docs/video.md, 'A cold start on a swapped frame')"))
 def test_online_beats_per_frame_fits_on_every_clip(scores) -> None:
     """Issue 11's "never worse than independent per-frame fits on a view", per clip over its
     three stretches. Per clip online / per-frame, mm: 52.0/54.8, 68.7/74.0, 81.1/87.1,
-    99.3/85.6 (before the facing check's majority rule, session 11: 83.7 and 108.0 on the
+    99.3/85.6 (before the young track's facing rule, session 11: 83.7 and 108.0 on the
     last two; the adult model before the rebuild: 53.1/60.2, 72.9/78.0, 92.0/89.5,
     97.0/84.8)."""
     for c, s in scores.items():
@@ -204,11 +204,13 @@ def test_the_torso_alone_flags_a_mirrored_reading_in_fast_limb_motion() -> None:
 def test_a_track_facing_the_wrong_way_turns_around(model, clips, clip, yaw) -> None:
     """A track started from mirrored keypoints faces the wrong way; once more than
     track_max_swapped_frames frames in a row read as swapped, the detector is believed.
-    (The periodic and strained refits are off: this is the facing rule alone.)"""
+    (The periodic and strained refits and the young track's majority rule,
+    track_swapped_window, are off: this is the run rule alone; the young track's:
+    test_a_track_started_in_a_swap_burst_turns_round_while_young.)"""
     video = sv.make_video(model, clips[clip], "coco17", np.random.default_rng(6), yaw=yaw,
                           errors=CLEAN, frames=slice(0, 20))
-    fitter = _fitter(model, video, track_max_swapped_frames=5, track_refit_every=0,
-                     track_refit_ratio=0.0)
+    fitter = _fitter(model, video, track_max_swapped_frames=5, track_swapped_window=0,
+                     track_refit_every=0, track_refit_ratio=0.0)
     first = fitter.fit(video.keypoints[0][mirror_index("coco17")])
     assert facing_error_deg(first.global_orient[None], video.global_orient[:1])[0] > 120
     results = _track(fitter, video.keypoints[1:])
@@ -223,13 +225,14 @@ def test_a_track_facing_the_wrong_way_turns_around(model, clips, clip, yaw) -> N
 @pytest.mark.parametrize("switch_frames", [1, 3])
 def test_a_competing_track_replaces_a_turned_track_only_after_its_frames(model, clips,
                                                                          switch_frames) -> None:
-    """A track started from mirrored keypoints faces the wrong way; with the facing rule off,
+    """A track started from mirrored keypoints faces the wrong way; with the facing rules off,
     a refit (every 4th frame) in the other basin starts a competing track, which replaces the
     track only after ``track_switch_frames`` frames of its own (never on the refit's frame);
     after that the body faces the right way."""
     video = sv.make_video(model, clips[0], "coco17", np.random.default_rng(6), yaw=np.pi + 0.2,
                           errors=CLEAN, frames=slice(0, 24))
-    fitter = _fitter(model, video, track_max_swapped_frames=1000, track_refit_every=4,
+    fitter = _fitter(model, video, track_max_swapped_frames=1000, track_swapped_window=0,
+                     track_refit_every=4,
                      track_refit_ratio=0.0, track_switch_frames=switch_frames)
     first = fitter.fit(video.keypoints[0][mirror_index("coco17")])
     assert facing_error_deg(first.global_orient[None], video.global_orient[:1])[0] > 120
@@ -249,7 +252,8 @@ def test_the_immediate_refit_is_track_switch_frames_zero(model, clips) -> None:
     its own frame (the policy before the competing tracks)."""
     video = sv.make_video(model, clips[0], "coco17", np.random.default_rng(6), yaw=np.pi + 0.2,
                           errors=CLEAN, frames=slice(0, 12))
-    fitter = _fitter(model, video, track_max_swapped_frames=1000, track_refit_every=4,
+    fitter = _fitter(model, video, track_max_swapped_frames=1000, track_swapped_window=0,
+                     track_refit_every=4,
                      track_refit_ratio=0.0, track_switch_frames=0)
     fitter.fit(video.keypoints[0][mirror_index("coco17")])
     starts = [r.summary["start"] for r in _track(fitter, video.keypoints[1:])]
@@ -271,9 +275,15 @@ def test_basin_distance_and_challenger_bookkeeping() -> None:
 
 
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "not met on the open model rebuilt with the knee joints at the knee and a neutral mean "
-    "body (2026-12-05): after the cut 128.0 mm vs per-frame fits' 100.2 (bound 1.25x; "
-    "109.7 vs 97.5 on the model before): one cut, one case"))
+    "not met on the rebuilt open model: after the cut 128.0 mm vs per-frame fits' 100.2 "
+    "(bound 1.25x; 109.7 vs 97.5 on the model before). The cut is caught on its frame; the "
+    "new track starts from the second person's first frame (140 mm, per-frame fits alike: "
+    "its first 8 frames are hard, 107-177) and keeps that basin while per-frame fits find "
+    "a better one from frame 23 (45-55 against 97-143): strain refits are held off by the "
+    "energy floor (10 px^2 a keypoint: 425 against data energies up to 361), and the first "
+    "periodic refit, 10 frames after the restart, turns the chest 100 degrees, so it wins "
+    "only as a competing track 3 frames later. Refitting a young track every 2-3 frames "
+    "gives 92/89 here but lost on the tuning clips (docs/video.md): not adopted"))
 def test_a_cut_to_another_person_recovers(model, clips) -> None:
     first = sv.make_video(model, clips[0], "coco17", np.random.default_rng(8), yaw=0.3,
                           errors=CLEAN, frames=slice(0, 15))
@@ -345,6 +355,29 @@ def test_a_one_frame_detector_glitch_does_not_restart_the_track(model, clips,
                             raw["transl"], 1)
         np.testing.assert_allclose(r.pose, pose, rtol=0, atol=1e-12)
         np.testing.assert_allclose(r.transl, transl, rtol=0, atol=1e-12)
+
+
+def test_a_track_started_in_a_swap_burst_turns_round_while_young(model, clips) -> None:
+    """A video that starts in a detector swap burst: the fit from scratch of its first frame
+    fits the swapped labels, and the track then reads the correct frames after as swapped
+    (test_online's martial stretch 15..60). While the track is young
+    (track_swapped_window), more than 2 of its frames and the majority read mirrored turn it
+    round (frame 4 here); with track_swapped_window 0 (the rule before) it faced away until
+    a refit at frame 10 (clips 1 and 3: the fit from scratch of the swapped frame faced
+    the right way; clip 2: a turn check caught it at frame 6)."""
+    video = sv.make_video(model, clips[0], "coco17", np.random.default_rng(5), yaw=0.2,
+                          errors=CLEAN, frames=slice(0, 16))
+    keypoints = video.keypoints.copy()
+    keypoints[:2] = keypoints[:2][:, mirror_index("coco17")]
+    facing = {}
+    for window in (0, 10):
+        results = _track(_fitter(model, video, track_swapped_window=window), keypoints)
+        facing[window] = facing_error_deg(np.array([r.global_orient for r in results]),
+                                          video.global_orient)
+        if window:
+            assert results[4].summary["start"] == "warm, faced the wrong way, then cold"
+    assert facing[0][0] > 90 and facing[0][:10].min() > 90, facing[0].round()
+    assert facing[10][5:].max() < 60, facing[10].round()
 
 
 def test_a_held_frame_does_not_count_toward_the_facing_check(model, clips,

@@ -397,6 +397,9 @@ class Fitter:
     #: Pixels: a detector's error in the person's 2D torso length (a keypoint's precision;
     #: chosen a priori, not tuned: the tuning clips' people are too near for it to matter).
     SCALE_PIXELS = 2.0
+    #: A young track (``track_swapped_window``) faces the wrong way when more than this
+    #: many of its frames, and the majority, read whole-body mirrored.
+    YOUNG_SWAPPED_FRAMES = 2
 
     def __init__(self, model: Any = "open", *, format: str, image_size: Sequence[float],
                  focal_length: FocalLength = None, prior: Any = "open", **options: Any):
@@ -767,13 +770,18 @@ class Fitter:
         # The facing check counts the whole-body mirrored readings of the frames the track
         # explains: a frame it cannot explain (held as a glitch, or a cut, which restarts
         # the track) says nothing of which way the track faces.
-        window = max(options.track_swapped_window, options.track_max_swapped_frames + 1)
-        mirrored = sum(track.mirrored[-window:]) if cut else \
-            track.count_mirrored(labelling == 1, window)
-        # ... and must be the majority of those counted (all since the track's start when
-        # fewer than the window): the detector is right most of the time.
-        facing = mirrored > options.track_max_swapped_frames and \
-            2 * mirrored > len(track.mirrored)
+        young = options.track_swapped_window
+        if not cut:
+            track.record_reading(labelling == 1,
+                                 max(young, options.track_max_swapped_frames + 1))
+        facing = track.mirrored_run() > options.track_max_swapped_frames
+        if len(track.mirrored) < young:
+            # A young track stands on one frame's fit from scratch (perhaps of a detector's
+            # swap): the majority of its frames since, if more than YOUNG_SWAPPED_FRAMES,
+            # read mirrored says the start was turned, not the detector.
+            count = sum(track.mirrored)
+            facing = facing or (count > self.YOUNG_SWAPPED_FRAMES
+                                and 2 * count > len(track.mirrored))
         # Per frame: across missed frames the body may turn and move that much more.
         jumped = turn > options.track_max_turn * gaps[1] or jump > reach
         refit = (options.track_refit_every > 0

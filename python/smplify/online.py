@@ -23,10 +23,11 @@ Per warm-started frame:
    in a row (a cut: another person; the first such frame is held, a detector's glitch), when
    its facing (the body's forward axis) turned more than ``track_max_turn`` degrees or its
    pelvis moved more than ``track_max_jump`` metres since the last frame (3D consistency),
-   or when more than ``track_max_swapped_frames`` of the last ``track_swapped_window``
-   frames it explained (a held frame does not count) read as whole-body swapped, and they
-   are the majority of them (then the detector is right and the track faces the wrong
-   way). After a cut or a facing recovery the track restarts from the fit from scratch.
+   or when more than ``track_max_swapped_frames`` frames in a row that it explained (a
+   held frame does not count) read as whole-body swapped, or, in its first
+   ``track_swapped_window`` frames, more than 2 and the majority (then the detector is
+   right and the track faces the wrong way). After a cut or a facing recovery the track
+   restarts from the fit from scratch.
 5. **Refits and a competing track.** Periodically and when the track strains, warm fits
    from the learned initialiser's best readings (:func:`learned_starts`) are tried against
    the track. One that explains the keypoints at least as well in another basin (its joints
@@ -123,12 +124,20 @@ class TrackState:
         seen = [h for h in self.torso_lengths if math.isfinite(h) and h > 0]
         return max(seen) if seen else float("nan")
 
-    def count_mirrored(self, mirrored: bool, window: int) -> int:
+    def record_reading(self, mirrored: bool, keep: int) -> None:
         """Record one frame's reading (``mirrored``: the whole body read left/right
-        swapped) and return how many of the last ``window`` frames recorded read so."""
+        swapped), keeping the last ``keep``."""
         self.mirrored.append(bool(mirrored))
-        del self.mirrored[:-window]
-        return sum(self.mirrored)
+        del self.mirrored[:-keep]
+
+    def mirrored_run(self) -> int:
+        """How many of the last frames recorded, in a row, read mirrored."""
+        run = 0
+        for m in reversed(self.mirrored):
+            if not m:
+                break
+            run += 1
+        return run
 
     def least_data(self, floor: float) -> float:
         """The least data energy of the track's last frames, at least ``floor``."""

@@ -135,13 +135,14 @@ class FitOptions:
         predicted keypoints is below this fraction of theirs; the lower data + temporal
         energy decides.
     track_max_swapped_frames : int
-        When more than this many of the last ``track_swapped_window`` frames the track
-        explained read as whole-body swapped, and they are the majority of those frames
-        (of all since the track's start when fewer), the track, not the detector, is taken
-        to face the wrong way: the frame is fitted from scratch.
+        After more than this many consecutive frames the track explained read as
+        whole-body swapped, the track, not the detector, is taken to face the wrong way:
+        the frame is fitted from scratch.
     track_swapped_window : int
-        Frames over which ``track_max_swapped_frames`` counts, at least that many + 1
-        (then: more than that many in a row).
+        A track is young for this many frames after its start (a fit from scratch): while
+        it is, it is also taken to face the wrong way when more than
+        ``Fitter.YOUNG_SWAPPED_FRAMES`` (2) of its frames, and the majority of them, read
+        as whole-body swapped (its start may have fitted a detector's swap). 0: never.
     track_max_turn : float
         Degrees per frame: a tracked body whose facing turns more than this, or whose
         ``track_max_jump`` is exceeded, is checked against a fit from scratch.
@@ -282,8 +283,8 @@ class FitOptions:
     track_shape_frames: int = 10
     track_shape_rate: float = 0.1
     track_swap_margin: float = 0.7
-    track_max_swapped_frames: int = 2
-    track_swapped_window: int = 20
+    track_max_swapped_frames: int = 10
+    track_swapped_window: int = 10
     track_max_turn: float = 60.0
     track_max_jump: float = 0.3
     track_refit_every: int = 10
