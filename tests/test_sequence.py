@@ -213,19 +213,20 @@ def stretch_scores(model, sequences) -> list[dict[str, float]]:
 
 def test_far_smoother_than_per_frame_fits_on_held_out_stretches(stretch_scores) -> None:
     """fit_sequence's acceleration error below per-frame fits' on every stretch (at most 0.34
-    of theirs on the twelve, measured on both models)."""
+    of theirs on the twelve, measured on both models; 0.30 with the acceleration judge)."""
     for row in stretch_scores:
         assert row["sequence accel"] < 0.5 * row["per-frame accel"], row
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "not met on the rebuilt open model: 77.7 mm against per-frame fits' 74.7 over the twelve "
-    "stretches (the martial clip's frames 195..225: 153 against 89); the adult model before "
-    "it: 69.7 against 78.6"))
 def test_beats_per_frame_fits_on_held_out_stretches(stretch_scores) -> None:
     """Issue 11's requirement: fit_sequence's PA-MPJPE below independent per-frame fits' on
-    the mean over the held-out stretches. Paired over the twelve, the rebuild moved
-    fit_sequence by +7.9 +- 6.2 mm and per-frame fits by -3.9 +- 1.8. Session 8's single
-    stretch per clip (frames 30..60): 73.6 against 75.4 on the model before."""
+    the mean over the held-out stretches: 70.4 mm against 74.7 (session 11, the start's path
+    judged by acceleration, w_acc 0.03, instead of by change, w_tr 3: 77.7 before it, the
+    martial clip's frames 195..225 153 -> 68 against 89 per-frame; the judge by change kept
+    the plain track there, which moves least, though the online track's states were 50-110
+    mm nearer the truth and fitted the 2D better; docs/video.md). Per stretch, sequence /
+    per-frame: 50/50 84/69 104/95 56/81 78/57 60/66 78/75 92/92 46/62 75/99 55/61 68/89.
+    Before the rebuild of the open model: 69.7 against 78.6; paired over the twelve, the
+    rebuild moved fit_sequence by +7.9 +- 6.2 mm and per-frame fits by -3.9 +- 1.8."""
     pa = {m: np.mean([row[m] for row in stretch_scores]) for m in ("sequence", "per-frame")}
     assert pa["sequence"] < pa["per-frame"], pa

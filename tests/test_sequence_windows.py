@@ -51,7 +51,11 @@ def test_windowed_solve_matches_the_single_solve() -> None:
         assert parts.energy[key].shape == (72,) and np.all(np.isfinite(parts.energy[key]))
     rel = [r.joints - r.joints[:, :1] for r in (whole, parts)]
     gap = np.linalg.norm(rel[0] - rel[1], axis=-1).mean(axis=1)  # (T,) metres
-    assert np.all(gap[:24] < 0.005)  # the first window's own frames: the same solve
+    # The first window's own frames: the same start, nearly the same solve (the single
+    # solve's feel the later frames through the temporal rows, and 2 LM steps are far from
+    # converged): within 2 mm with the start's path judged by change, 12 mm by acceleration
+    # (session 11), whose path switches tracks 4 times on this clip (5 before).
+    assert np.all(gap[:24] < 0.015), gap[:24].round(3)
     assert np.mean(gap) < 0.02 and np.max(gap) < 0.08, gap.round(3)
     # Placement: β (fitted on the first window's frames) scales the body and so its depth.
     pelvis = np.linalg.norm(whole.joints[:, 0] - parts.joints[:, 0], axis=-1)

@@ -78,13 +78,15 @@ class SequenceOptions:
         ``smplify.sequence_start.TRACK_KINDS`` ("plain", "reverse", "online", "backward").
     keyframe_step : the tracks fit every this many observed frames (and the last one).
     transition_weight : w_tr of the path's cost on the body's change between keyframes
-        (``smplify.sequence_start``).
+        (``smplify.sequence_start``; 0: off, the default since session 11: a cost on the
+        change favours the track that moves least, docs/video.md).
     reading_weight : w_R of the path's cost on the learned initialiser's reading score of
         each keyframe's fit (pixels² per nat; ``smplify.sequence_start.reading_scores``):
         the 2D error cannot tell a limb's or the body's depth readings apart, the
         initialiser's readings can. 0: off.
     accel_weight : w_acc of the path's cost on the body's 3D acceleration between keyframes
-        (``smplify.sequence_start.viterbi_path``). 0: off.
+        (``smplify.sequence_start.viterbi_path``). 0: off (the default before session
+        11, with ``transition_weight`` 3).
     start_refit_every : the start's online track refits from the learned initialiser's
         readings every this many keyframes (its ``track_refit_every``: the track sees only
         keyframes; 3 keyframes = 9 frames at ``keyframe_step`` 3); 0: never.
@@ -104,9 +106,9 @@ class SequenceOptions:
     linear_solver: Literal["auto", "iterative"] = "auto"
     initial_tracks: tuple[str, ...] = ("plain", "online")
     keyframe_step: int = 3
-    transition_weight: float = 3.0
+    transition_weight: float = 0.0
     reading_weight: float = 0.0
-    accel_weight: float = 0.0
+    accel_weight: float = 0.03
     start_refit_every: int = 10
     start_anchor_every: int = 3
     window: int = 0
