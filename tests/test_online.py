@@ -283,7 +283,8 @@ def test_basin_distance_and_challenger_bookkeeping() -> None:
     "energy floor (10 px^2 a keypoint: 425 against data energies up to 361), and the first "
     "periodic refit, 10 frames after the restart, turns the chest 100 degrees, so it wins "
     "only as a competing track 3 frames later. Refitting a young track every 2-3 frames "
-    "gives 92/89 here but lost on the tuning clips (docs/video.md): not adopted"))
+    "gives 92/89 here, a floor of 5 px^2 94, but both lost on the tuning clips "
+    "(docs/video.md): not adopted"))
 def test_a_cut_to_another_person_recovers(model, clips) -> None:
     first = sv.make_video(model, clips[0], "coco17", np.random.default_rng(8), yaw=0.3,
                           errors=CLEAN, frames=slice(0, 15))
