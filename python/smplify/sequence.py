@@ -79,7 +79,9 @@ class SequenceOptions:
     keyframe_step : the tracks fit every this many observed frames (and the last one).
     transition_weight : w_tr of the path's cost on the body's change between keyframes
         (``smplify.sequence_start``; 0: off, the default since session 11: a cost on the
-        change favours the track that moves least, docs/video.md).
+        change favours the track that moves least, docs/video.md; 0.2 beside
+        ``accel_weight`` 0.03 lowered the acceleration error but lost most of the
+        PA-MPJPE gain held out: not adopted).
     reading_weight : w_R of the path's cost on the learned initialiser's reading score of
         each keyframe's fit (pixels² per nat; ``smplify.sequence_start.reading_scores``):
         the 2D error cannot tell a limb's or the body's depth readings apart, the
