@@ -24,35 +24,18 @@ import argparse
 import json
 import platform
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from real_videos import FRAMES, detections
-from smplify.tracking import keypoint_box, track_all
-from tracker_before import TrackerBefore
+from smplify.tracking import keypoint_box
+from tracker_runs import TRACKERS, Run
 from tracking_scenes import scenes, score
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "bench_tracker.json"
 JUMP = 1.5
 LONG = 30  # frames: bench_real_video fits the people seen at least this long
-#: name -> (fps -> (per-frame people -> per-frame ids)): a whole sequence's ids, as the front
-#: end ends up giving them (the new tracker's people fitted from their first sighting once
-#: confirmed: ``track_all``).
-Run = Callable[[float], Callable[[list], list[list[int]]]]
-
-
-def _before(fps: float) -> Callable[[list], list[list[int]]]:
-    tracker = TrackerBefore()
-    return lambda frames: [tracker.update(people) for people in frames]
-
-
-def _after(fps: float) -> Callable[[list], list[list[int]]]:
-    return lambda frames: track_all(frames, fps=fps)
-
-
-TRACKERS: dict[str, Run] = {"before": _before, "after": _after}
 
 
 def _diag(kp: np.ndarray) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 import sys
 from pathlib import Path
 
@@ -101,19 +103,63 @@ def test_a_much_larger_person_does_not_take_over_a_lost_track():
 
 
 def test_a_person_found_twice_gets_one_id():
-    tracker = Tracker()
-    tracker.update([_person(10, 10)])
+    """The weaker of two detections on one person gets no id, and no track either: in the
+    first frame (where the others get ids at once) and later (where it would otherwise be
+    confirmed by Tracker.finish)."""
     twin = _person(11, 10)
     twin[::2, 2] = 0.0  # fewer keypoints: the weaker
+    tracker = Tracker()
+    assert tracker.update([twin, _person(10, 10)]) == [-1, 0]
     assert tracker.update([twin, _person(12, 10)]) == [-1, 0]
+    assert tracker.finish() == {}
+    assert Tracker(duplicate_distance=0.0).update([twin, _person(10, 10)]) == [0, 1]
 
 
-def test_weak_detections_continue_tracks_but_start_none():
-    tracker = Tracker(min_score=0.5)
-    tracker.update([_person(10, 10)])
-    assert tracker.update([_person(14, 10, conf=0.4)]) == [0]
-    for t in range(3):
-        assert tracker.update([_person(18, 10), _person(300 + t, 10, conf=0.4)]) == [0, -1]
+def test_the_duplicate_rule_needs_three_shared_confident_keypoints():
+    """A detection whose confident keypoints lie on another's is a duplicate only when they
+    share 3 or more (two could be two people's touching hands)."""
+    a = _person(10, 10)
+    got = {}
+    for shared in (2, 3):
+        b = a.copy()
+        b[shared:, 2] = 0.0
+        got[shared] = Tracker().update([a, b])
+    assert got == {2: [0, 1], 3: [0, -1]}
+
+
+def test_the_reach_caps_how_far_a_lost_track_is_taken_up():
+    """Unseen for 12 frames at 10 fps (uncertain enough for the Mahalanobis gate to let a
+    person 1.2 box diagonals off the prediction in), a person that far away is someone else
+    under the default reach (0.3 + 0.25 · 1.2 s = 0.6 diagonals) and the track under a long
+    one."""
+    got = {}
+    for reach in (0.25, 5.0):
+        tracker = Tracker(fps=10.0, reach=reach, gate=1e9)
+        for _ in range(6):
+            tracker.update([_person(100, 50)])
+        for _ in range(12):
+            tracker.update([])
+        got[reach] = tracker.update([_person(100 + 125, 50)])
+    assert got == {0.25: [-1], 5.0: [0]}
+
+
+def test_the_mahalanobis_gate_keeps_a_lost_track_from_far_people():
+    """A person within the reach but outside the filter's uncertainty is not the lost
+    track (gate 5.99), and is with the gate opened."""
+    got = {}
+    for gate in (5.99, 1e9):
+        tracker = Tracker(fps=10.0, reach=5.0, gate=gate)
+        for _ in range(6):
+            tracker.update([_person(100, 50)])
+        tracker.update([])
+        got[gate] = tracker.update([_person(100 + 60, 50)])
+    assert got == {5.99: [-1], 1e9: [0]}
+
+
+def test_a_weak_person_of_a_first_frame_gets_an_id_by_default():
+    """min_score 0: a detector that is never sure (0.45) still has its people tracked."""
+    assert Tracker().update([_person(10, 10, conf=0.45)]) == [0]
+    assert Tracker(min_score=0.5).update([_person(10, 10, conf=0.45)]) == [-1]
 
 
 def test_box_motion_predicts_constant_velocity():
@@ -142,9 +188,50 @@ def test_bad_options_are_named(kwargs, name):
         Tracker(**kwargs)
 
 
+@pytest.mark.parametrize("fps", [0.0, -1.0, float("nan"), float("inf"), "30", None, True])
+def test_a_bad_frame_rate_is_named(fps):
+    with pytest.raises(ValueError, match="fps"):
+        Tracker(fps=fps)
+
+
 def test_bad_people_are_named():
     with pytest.raises(ValueError, match=r"people\[1\]"):
         Tracker().update([_person(0, 0), np.zeros((17, 2))])
+    with pytest.raises(ValueError, match=r"people\[0\].*K >= 1"):
+        Tracker().update([np.zeros((0, 3))])
+    tracker = Tracker()
+    tracker.update([_person(0, 0)])
+    with pytest.raises(ValueError, match=r"people\[0\].*17 keypoints"):
+        tracker.update([_person(0, 0, k=25)])
+    for bad in (np.nan, np.inf):
+        kp = _person(0, 0)
+        kp[3, 0] = bad
+        with pytest.raises(ValueError, match=r"people\[1\].*NaN"):
+            Tracker().update([_person(200, 0), kp])
+
+
+def test_missing_keypoints_may_be_nan():
+    kp = _person(10, 10)
+    kp[3] = [np.nan, np.nan, 0.0]
+    tracker = Tracker()
+    assert tracker.update([kp]) == [0]
+    assert tracker.update([kp]) == [0]
+
+
+def test_earlier_is_read_only():
+    tracker = Tracker()
+    tracker.update([_person(10, 10)])
+    tracker.update([_person(14, 10), _person(300, 10)])
+    tracker.update([_person(18, 10), _person(304, 10)])
+    tracker.earlier[1].append((9, 9))
+    assert tracker.earlier == {1: [(1, 1)]}
+    with pytest.raises(AttributeError):
+        tracker.earlier = {}
+
+
+def test_the_parameter_docstring_matches_the_signature():
+    documented = re.findall(r"^    (\w+) : ", Tracker.__doc__, flags=re.M)
+    assert documented == list(inspect.signature(Tracker).parameters)
 
 
 def test_synthetic_scenes_fewer_switches_than_the_old_tracker():

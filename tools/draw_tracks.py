@@ -23,9 +23,9 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from bench_tracker import TRACKERS  # noqa: E402
 from real_videos import detections, video_path  # noqa: E402
 from smplify.tracking import keypoint_box  # noqa: E402
+from tracker_runs import TRACKERS  # noqa: E402
 
 PALETTE = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48),
            (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212),
