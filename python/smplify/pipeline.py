@@ -5,7 +5,10 @@ For each frame: decode, find the people (their keypoints from the file, or
 its own warm-started ``smplify.Fitter``, draw, write. A person gets a track once seen on two
 frames running (or in the first or last frame): their first frame is fitted then (its
 overlay, already written, does not show them); a detection that never gets a track (a
-one-frame false person, a duplicate, a weak one) is not fitted. Outputs, in ``out_dir``:
+one-frame false person, a duplicate) is not fitted and counted in ``RunSummary.untracked``.
+Inputs of one frame, and those of unrelated photos (``Source.tracked`` False: a COCO
+annotation file), are not tracked: every person gets their own id and is fitted from
+scratch. Outputs, in ``out_dir``:
 
 - per person and frame: ``<frame>_p<track>.obj`` (or ``.ply``/``.glb``: the mesh, camera
   frame, metres) and ``<frame>_p<track>_params.npz`` / ``.json`` (smplx-named parameters,
@@ -51,6 +54,9 @@ class RunSummary:
         Bodies fitted (people x frames).
     tracks : int
         Distinct people (track ids).
+    untracked : int
+        Detections of a tracked sequence never given a track id, so not fitted (a one-frame
+        false person, a duplicate, a weak one nobody's track took).
     skipped : list of str
         People that could not be fitted ("frame 12, track 3: ..."), and why.
     files : list of Path
@@ -60,12 +66,14 @@ class RunSummary:
     frame_seconds : list of dict
         Wall time per stage of each frame.
     last : list of (int, (K, 3) ndarray, FitResult)
-        The last frame's fits: track id, keypoints, result.
+        The last frame's fits: track id, keypoints, result (with those of people confirmed
+        at the end, :meth:`smplify.tracking.Tracker.finish`).
     """
 
     frames: int = 0
     fits: int = 0
     tracks: int = 0
+    untracked: int = 0
     skipped: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
@@ -202,6 +210,8 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
     recent: dict[int, tuple[Any, list[Any], list[Any]]] = {}
     fitters: dict[int, Any] = {}
     stacks: dict[int, _TrackStack] = {}
+    tracked = source.tracked and source.is_sequence
+    detections, given = 0, [0]  # people seen; people given a track id (fitted or tried)
     video = _VideoOut(out / f"{source.path.stem}_overlay.mp4", source.fps) \
         if render and write and source.kind == "video" else None
 
@@ -228,15 +238,21 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
                                   model=body_model, track_id=track, frame=frame.index)
                       for s in (".npz", ".json"))]
 
-    def fit_earlier(confirmed: dict[int, list[tuple[int, int]]]) -> None:
-        """Fit the frames a newly confirmed track was seen in before it had an id."""
+    def fit_earlier(confirmed: dict[int, list[tuple[int, int]]]
+                    ) -> list[tuple[int, int, Any, Any]]:
+        """Fit the frames a newly confirmed track was seen in before it had an id; returns
+        the fits, (frame number, track, keypoints, result)."""
+        done = []
         for track, sightings in confirmed.items():
             for n, j in sightings:
                 before, their, their_worlds = recent[n]
+                given[0] += 1
                 result = fit_person(before, track, their[j], their_worlds[j])
                 if result is not None:
                     summary.fits += 1
                     keep(before, [(track, their[j], result)])
+                    done.append((n, track, their[j], result))
+        return done
 
     frames = source.frames()
     if progress is not None:
@@ -264,9 +280,16 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
                 # MediaPipe's world landmarks: the fit's keypoints_3d (SPEC §6 depth evidence).
                 people, worlds = [p.keypoints for p in found], [p.world for p in found]
             number = tracker.frames
-            ids = tracker.update(people)
-            recent[number] = (frame, list(people), list(worlds))
-            recent.pop(number - tracker.min_hits, None)
+            detections += len(people)
+            if tracked:
+                ids = tracker.update(people)
+                recent[number] = (frame, list(people), list(worlds))
+                recent.pop(number - tracker.min_hits, None)
+            else:  # photos: everyone their own body, fitted cold
+                ids = list(range(summary.tracks, summary.tracks + len(people)))
+                summary.tracks += len(people)
+                fitters.clear()
+            given[0] += sum(i >= 0 for i in ids)
             clock["detect"] += time.perf_counter() - t0
 
             t0 = time.perf_counter()
@@ -274,7 +297,7 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
             for track in tracker.unseen:  # lost for now: the track's Fitter skips the frame
                 if track in fitters:
                     fitters[track].skip()
-            for track in set(fitters) - set(tracker.live):  # ended
+            for track in set(fitters) - set(tracker.live) - set(ids):  # ended
                 del fitters[track]
             fitted = []
             for kp, world, track in zip(people, worlds, ids, strict=True):
@@ -302,7 +325,10 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
             for stage, seconds in clock.items():
                 summary.seconds[stage] += seconds
         t0 = time.perf_counter()
-        fit_earlier(tracker.finish())  # people who came into view on the last frames
+        last = tracker.frames - 1
+        # people who came into view on the last frames; those of the last frame are its fits
+        summary.last += [(track, kp, result) for n, track, kp, result
+                         in fit_earlier(tracker.finish()) if n == last]
         summary.seconds["fit"] += time.perf_counter() - t0
     finally:
         if video is not None:
@@ -310,10 +336,13 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
             if written is not None:
                 summary.files.append(written)
     summary.tracks = len(stacks)
+    summary.untracked = detections - given[0]
     if summary.fits == 0:
         what = "any frame" if source.is_sequence else "it"
         reasons = f" ({summary.skipped[0]})" if summary.skipped else ""
-        raise InputError(f"{source.path}: no person found in {what}{reasons}")
+        untracked = f"; {summary.untracked} detections never tracked (seen on one frame " \
+            "only, or duplicates)" if summary.untracked else ""
+        raise InputError(f"{source.path}: no person found in {what}{reasons}{untracked}")
     if write and source.is_sequence:
         t0 = time.perf_counter()
         for track, stack in sorted(stacks.items()):

@@ -91,6 +91,11 @@ class Source:
         When known in advance (for progress bars).
     fps : float or None
         Frames per second of a video (or an .npz that says).
+    tracked : bool
+        Whether its frames are one scene over time, people followed from frame to frame
+        (videos, image folders, OpenPose folders, keypoint sequences, COCO *results* files:
+        a detector's output over a video's frames); False for unrelated photos (a COCO
+        *annotation* file: every person their own body, fitted from scratch).
     """
 
     path: Path
@@ -100,6 +105,7 @@ class Source:
     num_frames: int | None
     fps: float | None = None
     _frames: Any = field(default=None, repr=False)
+    tracked: bool = True
 
     @property
     def is_sequence(self) -> bool:
@@ -348,7 +354,10 @@ def _open_coco(path: Path, doc: Any, size: tuple[int, int] | None) -> Source:
             people = [kp for kp in by_image[image_id] if np.any(kp[:, 2] > 0)]
             yield Frame(i, names.get(image_id, f"{path.stem}_{image_id}"), people=people)
 
-    return Source(path, "coco", "coco17", size, len(ids), None, frames)
+    # An annotation file (a dict with "annotations", "images") holds photos; a results file
+    # (a list) is a detector's output, here taken as a video's frames (test_frontend).
+    return Source(path, "coco", "coco17", size, len(ids), None, frames,
+                  tracked=not annotation_file)
 
 
 def _open_smplify(path: Path, doc: Mapping[str, Any], format: str | None,
