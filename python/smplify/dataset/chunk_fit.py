@@ -151,14 +151,23 @@ def _fit_unit(unit: Any, spec: FitSpec, model: Any, prior: Any) -> list[dict[str
         ids = {"source": unit.source, "frame": -1, "frame_name": "", "person": -1, "track": -1}
         return [_row(ids, spec.format or "", (0, 0), status="unreadable",
                      message=f"{unit.path}: {type(err).__name__}: {err}")]
-    # A video's ids over the whole unit at once (each person from their first frame); a
+    # A video's ids over the whole unit at once (each person from their first frame, lost
+    # people kept for re-matching two seconds at the unit's own frame rate when it says); a
     # detection that gets none (-1: a one-frame false person, a duplicate) is fitted cold.
-    tracked = track_all([people for _, _, people in frames.frames]) if unit.video else None
+    everyone = [people for _, _, people in frames.frames]
+    tracked = (track_all(everyone, **({"fps": float(frames.fps)} if frames.fps else {}))
+               if unit.video else None)
+    last_seen = {t: k for k, ids in enumerate(tracked or []) for t in ids if t >= 0}
     fitters: dict[int, Any] = {}
     rows = []
     options = dict(spec.options, threads=1)
     for k, (index, name, people) in enumerate(frames.frames):
         tracks = tracked[k] if tracked is not None else list(range(len(people)))
+        for track in set(fitters) - {-1}:
+            if last_seen[track] < k:  # past its last frame: the track has ended
+                del fitters[track]
+            elif track not in tracks:  # lost for now: its Fitter skips the frame
+                fitters[track].skip()
         for person, (kp, track) in enumerate(zip(people, tracks, strict=True)):
             ids = {"source": unit.source, "frame": int(index), "frame_name": name,
                    "person": person, "track": int(track)}

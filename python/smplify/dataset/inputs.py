@@ -88,11 +88,14 @@ class UnitFrames:
         Pixels.
     frames : list of (int, str, list of (K, 3) float64)
         Frame index in the source, frame name (file stem, COCO image), people.
+    fps : float or None
+        Frames per second, when the input says (an .npz's ``fps``, a video).
     """
 
     format: str
     image_size: tuple[int, int]
     frames: list[tuple[int, str, list[NDArray[np.float64]]]]
+    fps: float | None = None
 
 
 def _is_openpose_folder(folder: Path) -> bool:
@@ -221,7 +224,7 @@ def _opened_frames(path: str, format: str | None, image_size: tuple[int, int] | 
     """An input's frames, kept for the next unit of the same file (COCO files hold many)."""
     opened = open_source(path, format=format, image_size=image_size)
     frames = [(f.index, f.name, list(f.people or [])) for f in opened.frames()]
-    return opened.format, opened.image_size, frames
+    return opened.format, opened.image_size, frames, opened.fps
 
 
 def load_unit(unit: Unit, *, format: str | None = None,
@@ -240,8 +243,8 @@ def load_unit(unit: Unit, *, format: str | None = None,
     """
     if unit.kind == "parquet":
         return _load_parquet_unit(unit, format, image_size)
-    fmt, size, frames = _opened_frames(unit.path, format, image_size)
-    return UnitFrames(fmt, size, frames[unit.start:unit.stop])
+    fmt, size, frames, fps = _opened_frames(unit.path, format, image_size)
+    return UnitFrames(fmt, size, frames[unit.start:unit.stop], fps)
 
 
 def _load_parquet_unit(unit: Unit, format: str | None,
