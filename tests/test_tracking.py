@@ -162,6 +162,19 @@ def test_a_weak_person_of_a_first_frame_gets_an_id_by_default():
     assert Tracker(min_score=0.5).update([_person(10, 10, conf=0.45)]) == [-1]
 
 
+def test_a_lost_box_keeps_its_size():
+    """A box that grew 4 px a frame, then lost: its predicted size stops growing."""
+    motion = BoxMotion(np.array([0.0, 0.0, 20.0, 40.0]))
+    for t in range(1, 10):
+        motion.predict()
+        motion.update(np.array([0.0, 0.0, 20.0 + 4.0 * t, 40.0 + 4.0 * t]))
+    motion.lose()
+    for _ in range(10):
+        box = motion.predict()
+    assert box[2] - box[0] == pytest.approx(56.0, abs=2.0)
+    assert box[3] - box[1] == pytest.approx(76.0, abs=2.0)
+
+
 def test_box_motion_predicts_constant_velocity():
     motion = BoxMotion(np.array([0.0, 0.0, 20.0, 40.0]))
     for t in range(1, 10):

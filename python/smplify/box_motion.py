@@ -76,6 +76,12 @@ class BoxMotion:
         self.P = _F @ self.P @ _F.T + np.diag(q ** 2)
         return self.box
 
+    def lose(self) -> None:
+        """The box was not seen this frame: stop its size rates (ByteTrack zeroes them for a
+        lost track), so a box growing as someone neared the camera does not keep growing,
+        or shrink to nothing, while unseen; its centre keeps moving."""
+        self.x[6:] = 0.0
+
     def distance(self, box: NDArray[np.float64]) -> float:
         """Squared Mahalanobis distance of a seen box's centre from the prediction
         (χ² with 2 degrees of freedom)."""

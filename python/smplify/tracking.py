@@ -37,7 +37,8 @@ already in view), and so do the tentative tracks seen on its last frame
 (:meth:`Tracker.finish`). Keypoints are (K, 3) arrays of one K throughout; a missing
 keypoint has confidence 0 (its coordinates, even NaN, are then ignored). A confirmed track
 unseen for more than ``max_missed`` frames (default: ``lost_seconds`` at the video's
-``fps``) ends; ids count up from 0 in order of confirmation and are never reused.
+``fps``) ends; ids count up from 0 in order of confirmation and are never reused. While a
+track is unseen its box's size rates are held at 0 (ByteTrack): only its centre moves on.
 """
 
 from __future__ import annotations
@@ -313,6 +314,8 @@ class Tracker:
         for i, track in enumerate(self._tracks):
             if i not in matched:
                 track.missed += 1
+                if track.missed == 1:
+                    track.motion.lose()
             if track.id >= 0 and track.missed <= self.max_missed or \
                     track.id < 0 and track.missed == 0:
                 kept.append(track)
