@@ -286,8 +286,9 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
         keypoints=_frozen(xy), confidence=_frozen(conf), weights=_frozen(weights),
         keypoint_joint=resolved.joint_index, keypoint_vertex_ids=resolved.vertex_ids,
         keypoint_vertex_weights=resolved.vertex_weights, keypoint_available=_frozen(available),
-        image_size=settings.image_size, focal_length=settings.focal_length,
-        center=settings.center, torso_keypoints=torso, torso_confident=_frozen(torso_ok),
+        image_size=_frozen(settings.image_size), focal_length=settings.focal_length,
+        center=_frozen(settings.center), torso_keypoints=_frozen(torso),
+        torso_confident=_frozen(torso_ok),
         model=settings.model, prior=settings.prior,
         capsule_regressor=settings.capsule_regressor, options=settings.options,
         relabelled=mirror is not None, left_right=relabelled or "as given",
@@ -401,9 +402,10 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
 
 def _frozen(a: Any) -> np.ndarray:
     """A read-only copy of ``a`` (an array that owns its data and is read-only already,
-    e.g. a setting's, is shared instead)."""
+    e.g. a setting's, is shared as a view instead: its owner is never handed out, so no
+    FitProblem can make it writeable again for the others)."""
     if isinstance(a, np.ndarray) and a.base is None and not a.flags.writeable:
-        return a
+        return a.view()
     a = np.array(a)
     a.flags.writeable = False
     return a
