@@ -37,10 +37,14 @@ def test_cpp_option_defaults_equal_the_python_ones():
     # none, is the energy's selection. record_starts is C++ only (tools/start_pools.py).
     assert python.start_scorer == "energy" and cpp.start_scorer == []
     assert cpp.record_starts is False
+    # track_function_tolerance: None in Python (function_tolerance's), as C++'s default.
+    assert python.track_function_tolerance is None
+    assert cpp.track_function_tolerance == cpp.function_tolerance
     # Every C++ field is one of those, or threads (None in Python: one per core).
     cpp_fields = {n for n in dir(cpp) if not n.startswith("_")}
     assert cpp_fields == {*_SHARED_OPTIONS, "flip", "select_start_by_data", "prior_starts",
-                          "start_scorer", "record_starts", "threads"}
+                          "start_scorer", "record_starts", "threads",
+                          "track_function_tolerance"}
     assert python.threads is None and cpp.threads == 1
 
 
@@ -51,6 +55,12 @@ def test_core_options_carry_every_field(problem_factory):
     core = _core_options(problem)
     assert (core.flip, core.select_start_by_data, core.threads) == (1, False, 3)
     assert core.max_iterations == 7 and core.pose_prior_weights == [1.0, 2.0]
+    # track_function_tolerance None: the user's function_tolerance for the tracked fits too.
+    inherited = _core_options(problem_factory({"function_tolerance": 1e-3}))
+    assert inherited.track_function_tolerance == 1e-3
+    apart = _core_options(problem_factory({"function_tolerance": 1e-3,
+                                           "track_function_tolerance": 1e-5}))
+    assert (apart.function_tolerance, apart.track_function_tolerance) == (1e-3, 1e-5)
 
 
 def _documented_summary_keys() -> set[str]:

@@ -63,10 +63,11 @@ def _model(model: Any) -> Any:
 
 
 # FitOptions fields the C++ FitOptions has under the same name, meaning and default
-# (tests/test_documented.py keeps the defaults equal); flip, start_selection and threads are
-# converted below, init_pose and multi_start choose the start poses in Python, and
-# keypoints_3d_weight, learned_init and anchor_weight choose each frame's E_3D targets and λ
-# (smplify.problem), which reach C++ with the frame, as do the initialiser's hypotheses
+# (tests/test_documented.py keeps the defaults equal); flip, start_selection, threads and
+# track_function_tolerance (None: function_tolerance's) are converted below, init_pose and
+# multi_start choose the start poses in Python, and keypoints_3d_weight, learned_init and
+# anchor_weight choose each frame's E_3D targets and λ (smplify.problem), which reach C++
+# with the frame, as do the initialiser's hypotheses
 # (``starts``; prior_starts says whether the prior's starts run too); start_scorer becomes
 # the shipped scorer's weights (smplify.start_scorer) or none; the other track_*
 # options steer the online tracking in Python (smplify.online).
@@ -75,8 +76,7 @@ _SHARED_OPTIONS = ("pose_prior_weights", "shape_prior_weights", "angle_prior_rat
                    "data_sigma", "depth_weight", "max_iterations", "function_tolerance",
                    "sideways_ratio", "refine_translation", "selection_sigma",
                    "keypoints_3d_sigma", "track_orient_weight", "track_pose_weight",
-                   "track_transl_weight", "track_velocity_ratio", "track_function_tolerance",
-                   "warm_stages",
+                   "track_transl_weight", "track_velocity_ratio", "warm_stages",
                    "hypothesis_first_stage", "hypothesis_score_weight", "reading_weight",
                    "reading_sigma", "leg_flips")
 
@@ -91,6 +91,9 @@ def _core_options(problem: FitProblem) -> Any:
     core.select_start_by_data = options.start_selection == "data"
     core.prior_starts = options.starts != "initializer"
     core.threads = options.threads if options.threads is not None else (os.cpu_count() or 1)
+    core.track_function_tolerance = (options.function_tolerance
+                                     if options.track_function_tolerance is None
+                                     else options.track_function_tolerance)
     if options.start_scorer == "learned":
         core.start_scorer = list(start_scorer.weights())
     return core

@@ -121,9 +121,11 @@ class FitOptions:
     track_velocity_ratio : float
         Weight of the velocity rows (this frame against the last) as a ratio of the
         acceleration rows' weights.
-    track_function_tolerance : float
+    track_function_tolerance : float or None
         ``function_tolerance`` of the tracked warm fits (the frame starts where the last
-        one's fit ended); ``function_tolerance`` applies to every other solve.
+        one's fit ended); ``function_tolerance`` applies to every other solve. None (the
+        default): ``function_tolerance``, so a user's tolerance holds for every solve
+        unless this is set apart.
     track_shape_frames : int
         The track's shape β is the median of the first this many frames' fits, then held
         (β constant in the solve); every this many frames after, one frame refines it.
@@ -279,7 +281,7 @@ class FitOptions:
     track_pose_weight: float = 0.1
     track_transl_weight: float = 0.5
     track_velocity_ratio: float = 0.1
-    track_function_tolerance: float = 1e-4
+    track_function_tolerance: float | None = None
     track_shape_frames: int = 10
     track_shape_rate: float = 0.1
     track_swap_margin: float = 0.7
@@ -328,6 +330,8 @@ class FitOptions:
                      "track_function_tolerance", "sideways_ratio",
                      "selection_sigma", "keypoints_3d_sigma", "track_max_turn",
                      "track_max_jump", "reading_sigma", "track_basin_distance", "track_fps"):
+            if name == "track_function_tolerance" and self.track_function_tolerance is None:
+                continue  # function_tolerance's, checked in this loop
             value = _non_negative(name, getattr(self, name))
             if value == 0.0:
                 raise ValueError(f"{name} must be > 0, got {value}")
