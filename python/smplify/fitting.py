@@ -587,13 +587,14 @@ class Fitter:
         return fits[int(np.argmin(data))]
 
     def _consider_refit(self, problem: FitProblem, observation: dict[str, Any], report: Any,
-                        labelling: int) -> tuple[Any, float]:
+                        labelling: int, share: float) -> tuple[Any, float]:
         """The periodic or strain refit: a warm start keeps the basin it is in, so the
         learned initialiser's readings are fitted too. One that explains the keypoints better
         replaces the track at once (``track_switch_frames`` = 0; its fit with the track's
         shape is returned) or, if in another basin, starts a competing track
         (:class:`online.Challenger`; None returned, as when the track stays); and the solver
-        seconds of the refit's fits."""
+        seconds of the refit's fits. ``share``: the depth velocity the track's prediction
+        carries this frame (:func:`online.depth_velocity_share`, as :meth:`_track_frame`)."""
         options = self.options
         immediate = options.track_switch_frames == 0
         try:
@@ -630,8 +631,8 @@ class Fitter:
         # jitter (metres a frame for bench_real_video's vtest people at ~17 m).
         pose = np.concatenate([cold.global_orient, cold.body_pose])
         history_transl, gaps = np.stack([cold.transl] * 2), (1.0, 1.0)
-        if self._depth_limit() > options.track_max_jump:
-            _, history_transl, gaps = self._track.history()
+        if share < 1.0:
+            _, history_transl, gaps = self._track.history(share)
         held = self._core.fit(**observation, initial_pose=pose, initial_betas=self._track.betas,
                               initial_transl=cold.transl, track_pose=np.stack([pose, pose]),
                               track_transl=history_transl, track_gaps=gaps, hold_shape=True)
@@ -649,7 +650,7 @@ class Fitter:
 
     def _contest(self, problem: FitProblem, observation: dict[str, Any],
                  initial: dict[str, Any], report: Any, labelling: int,
-                 earlier: float) -> tuple[Any, str, float, int]:
+                 earlier: float, share: float) -> tuple[Any, str, float, int]:
         """A frame with a competing track: fitted as the track is (same labelling, shape,
         temporal rows against its own history); after ``track_switch_frames`` frames the
         lower summed robust data + temporal energy keeps going (with a margin for the
@@ -664,7 +665,9 @@ class Fitter:
         own = int(np.argmin(scores)) if np.all(np.isfinite(scores)) else 0
         if scores[own] >= options.track_swap_margin * scores[0]:
             own = 0
-        history_pose, history_transl, gaps = challenger.state.history()
+        # The same person's depth, measured as well as the track's (``share``, as
+        # :meth:`_track_frame`'s prediction carries it).
+        history_pose, history_transl, gaps = challenger.state.history(share)
         other = self._core.fit(**online.permuted(observation, self._labellings[own],
                                                  self._format_weights,
                                                  own == 1 and self._detector_3d),
@@ -734,8 +737,8 @@ class Fitter:
         # How well depth is measured here (from the person's 2D torso length): a jump must be
         # larger, and a depth step no more than that is mostly jitter, not motion to carry on.
         depth_limit = self._depth_limit()
-        history_pose, history_transl, gaps = track.history(
-            online.depth_velocity_share(options.track_max_jump, depth_limit))
+        share = online.depth_velocity_share(options.track_max_jump, depth_limit)
+        history_pose, history_transl, gaps = track.history(share)
         initial = {"initial_pose": track.pose[-1], "initial_betas": track.betas,
                    "initial_transl": track.transl[-1], "track_pose": history_pose,
                    "track_transl": history_transl, "track_gaps": gaps,
@@ -800,10 +803,11 @@ class Fitter:
         if not (cut or strained or facing or jumped):
             if self._challenger is not None:
                 return self._contest(problem, observation, initial, report, labelling,
-                                     earlier)
+                                     earlier, share)
             if not refit:
                 return report, "warm", earlier, labelling
-            held, seconds = self._consider_refit(problem, observation, report, labelling)
+            held, seconds = self._consider_refit(problem, observation, report, labelling,
+                                                 share)
             if held is None:
                 return report, "warm", earlier + seconds, labelling
             return held, "warm, refitted", earlier + float(report.seconds) + seconds, 0
