@@ -35,6 +35,12 @@ def test_track_state_keeps_its_largest_recent_torso_and_damps_depth_velocity() -
     state.measure(float("nan"))
     state.measure(25.0)  # a bend shortens the torso: the person's size stays 30 px
     assert state.torso_pixels() == 30.0
+    state.measure(90.0)  # one bad hip reading (a keypoint on someone else) does not pin it
+    assert state.torso_pixels() == 30.0
+    few = online.TrackState()
+    for h in (40.0, 50.0):
+        few.measure(h)
+    assert few.torso_pixels() == 50.0  # fewer than three seen: the largest
     for z in (10.0, 11.0):
         state.push(np.zeros(72), np.array([0.0, 0.0, z]), np.zeros((17, 2)), 1.0)
     _, transl, _ = state.history()
@@ -94,3 +100,17 @@ def test_a_far_persons_online_depth_is_steadier_and_nearer_the_truth() -> None:
         errors[cls] = float(np.nanmean(np.abs(depth - video.joints[:, 0, 2])))
     assert steps[smplify.Fitter] < 0.5 * steps[Before], steps
     assert errors[smplify.Fitter] < errors[Before], errors
+
+
+def test_a_restarted_track_measures_the_2d_scale_anew(open_model) -> None:
+    """A fit from scratch (here ``warm_start=False``: a cut, a lost person alike) may be
+    another person or the same one elsewhere: the torso lengths recorded before it go."""
+    video = sv.make_video(open_model, sv.load_sequences(TUNING)[0], "coco17",
+                          np.random.default_rng(5), frames=slice(0, 3))
+    fitter = smplify.Fitter(open_model, format="coco17", image_size=video.image_size,
+                            focal_length=video.focal_length, threads=1)
+    fitter.fit(video.keypoints[0])
+    fitter.fit(video.keypoints[1])
+    assert len(fitter._track.torso_lengths) == 2
+    fitter.fit(video.keypoints[2], warm_start=False)
+    assert len(fitter._track.torso_lengths) == 1

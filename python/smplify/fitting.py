@@ -547,8 +547,9 @@ class Fitter:
     def _restart(self, result: FitResult) -> None:
         """Start the track (and its shape estimate, and the output filter) from a fit from
         scratch."""
-        # The person's 2D scale stays measured across a restart (reset() forgets it).
-        self._track = online.TrackState(torso_lengths=self._track.torso_lengths)
+        # A restart (a cut, a lost person, warm_start=False) may be another person or the
+        # same one at another distance: the 2D scale is measured anew from this frame on.
+        self._track = online.TrackState()
         self._challenger = None
         if self._filter is not None:
             self._filter.reset()  # a new track: nothing to smooth across

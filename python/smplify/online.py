@@ -119,10 +119,14 @@ class TrackState:
         del self.torso_lengths[:-SCALE_FRAMES]
 
     def torso_pixels(self) -> float:
-        """The person's 2D torso length, pixels: the largest of the recorded frames' (a
-        body bending or turning only shortens it; NaN if none recorded)."""
-        seen = [h for h in self.torso_lengths if math.isfinite(h) and h > 0]
-        return max(seen) if seen else float("nan")
+        """The person's 2D torso length, pixels: a high value of the recorded frames' (a
+        body bending or turning only shortens it; NaN if none recorded): the second largest
+        once three or more are seen, so one bad hip reading (a detector's keypoint on the
+        wrong person) does not pin the length, and with it the depth limit."""
+        seen = sorted(h for h in self.torso_lengths if math.isfinite(h) and h > 0)
+        if not seen:
+            return float("nan")
+        return seen[-2] if len(seen) >= 3 else seen[-1]
 
     def record_reading(self, mirrored: bool, keep: int) -> None:
         """Record one frame's reading (``mirrored``: the whole body read left/right
