@@ -11,7 +11,7 @@ import pytest
 import smplify
 from smplify import online
 from smplify import synthetic_video as sv
-from smplify.sequence_start import smooth_depth
+from smplify.sequence_start import DEPTH_BREAK_FRAMES, UNKNOWN_DEPTH_SIGMAS, smooth_depth
 
 TUNING = Path(__file__).parent / "data" / "tuning_sequences.npz"
 
@@ -58,7 +58,8 @@ def test_smooth_depth_is_the_least_squares_smoother_and_leaves_near_people_as_re
     torso = np.full(num, 28.0)
     torso[7] = np.nan
     smooth = smooth_depth(pelvis, torso, 2.0, 0.3)
-    sigma = np.where(np.isfinite(torso), 2.0 * pelvis[:, 2] / np.nan_to_num(torso, nan=1.0), 0.3)
+    sigma = np.where(np.isfinite(torso), 2.0 * pelvis[:, 2] / np.nan_to_num(torso, nan=1.0),
+                     UNKNOWN_DEPTH_SIGMAS * 0.3)
     second = np.diff(np.eye(num), 2, axis=0)
     normal = second.T @ second / 0.3**2 + np.diag(sigma**-2)
     np.testing.assert_allclose(smooth, np.linalg.solve(normal, pelvis[:, 2] / sigma**2),
@@ -114,3 +115,55 @@ def test_a_restarted_track_measures_the_2d_scale_anew(open_model) -> None:
     assert len(fitter._track.torso_lengths) == 2
     fitter.fit(video.keypoints[2], warm_start=False)
     assert len(fitter._track.torso_lengths) == 1
+
+def test_smooth_depth_scales_by_the_keyframes_frames() -> None:
+    """Keyframes unevenly spaced (dropped frames, the last frame): a depth course at constant
+    velocity in frames is no acceleration, so it stays as read however poorly measured; at
+    even spacing s (``spacing``) the term is the second difference over ``step``."""
+    frames = np.array([0, 3, 6, 15, 18, 21, 23])
+    pelvis = np.zeros((len(frames), 3))
+    pelvis[:, 2] = 15.0 + 0.05 * frames
+    torso = np.full(len(frames), 28.0)  # σ of a metre: smoothing at full strength
+    np.testing.assert_allclose(smooth_depth(pelvis, torso, 2.0, 0.3, frames, 3.0),
+                               pelvis[:, 2], atol=1e-9)
+    even = np.arange(0, 30, 3)
+    bumpy = np.zeros((len(even), 3))
+    bumpy[:, 2] = 15.0 + np.random.default_rng(2).normal(scale=1.0, size=len(even))
+    np.testing.assert_allclose(smooth_depth(bumpy, np.full(len(even), 28.0), 2.0, 0.3, even,
+                                            3.0),
+                               smooth_depth(bumpy, np.full(len(even), 28.0), 2.0, 0.3),
+                               atol=1e-12)
+
+
+def test_smooth_depth_breaks_at_long_gaps() -> None:
+    """A person lost for longer than DEPTH_BREAK_FRAMES comes back walking the other way:
+    neither run bends towards the other."""
+    gap = DEPTH_BREAK_FRAMES + 10
+    frames = np.concatenate([np.arange(0, 15, 3), np.arange(12 + gap, 27 + gap, 3)])
+    pelvis = np.zeros((len(frames), 3))
+    pelvis[:5, 2] = 15.0 + 0.1 * frames[:5]
+    pelvis[5:, 2] = 20.0 - 0.1 * (frames[5:] - frames[5])
+    torso = np.full(len(frames), 28.0)
+    np.testing.assert_allclose(smooth_depth(pelvis, torso, 2.0, 0.3, frames, 3.0),
+                               pelvis[:, 2], atol=1e-9)
+
+
+def test_smooth_depth_lets_the_neighbours_decide_an_unmeasured_depth() -> None:
+    """A keyframe whose torso is unknown (NaN), or whose depth is at or behind the camera,
+    follows its well-measured neighbours' course instead of staying as read; nothing is
+    divided by its depth."""
+    frames = np.arange(0, 30, 3)
+    pelvis = np.zeros((len(frames), 3))
+    pelvis[:, 2] = 4.0 + 0.02 * frames  # a near person: σ of centimetres
+    line = pelvis[:, 2].copy()
+    torso = np.full(len(frames), 150.0)
+    read = pelvis.copy()
+    read[4, 2] += 2.0  # a bad reading where the torso was not seen
+    read[7, 2] = 0.0  # and a fit at the camera
+    unknown = torso.copy()
+    unknown[4] = np.nan
+    smooth = smooth_depth(read, unknown, 2.0, 0.3, frames, 3.0)
+    assert np.all(np.isfinite(smooth))
+    np.testing.assert_allclose(smooth, line, atol=0.02)
+    assert smooth_depth(read[[7]], torso[[7]], 2.0, 0.3).tolist() == [0.0]  # alone: as read
+

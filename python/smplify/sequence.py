@@ -459,8 +459,11 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
     if share < 1.0:
         # Each keyframe's body moved along its ray to the smoothed depth
         # (sequence_start.smooth_depth; its 2D stays where it is).
-        depths = smooth_depth(pelvis, torso[keys], Fitter.SCALE_PIXELS, max_jump)
-        transl[keys] += pelvis * (depths / pelvis[:, 2] - 1.0)[:, None]
+        depths = smooth_depth(pelvis, torso[keys], Fitter.SCALE_PIXELS, max_jump, keys,
+                              options.keyframe_step)
+        # (Only a body in front of the camera moves along its ray: z > 0 before and after.)
+        ahead = (pelvis[:, 2] > 0) & (depths > 0)
+        transl[keys[ahead]] += pelvis[ahead] * (depths[ahead] / pelvis[ahead, 2] - 1.0)[:, None]
     pose, transl = interpolate(pose, transl, fitted)
     label_between(keypoints_2d, fitted, xy, conf, observed, perm, format_weights, labellings,
                   selection_sigma, options.swap_margin)

@@ -385,36 +385,63 @@ def label_between(keypoints_2d: np.ndarray, fitted: np.ndarray, xy: np.ndarray,
                                  margin)
 
 
+#: Keyframes further apart than this many frames are not smoothed across (a person lost for
+#: a second may be anywhere in depth when found again).
+DEPTH_BREAK_FRAMES = 30
+#: σ_k of a keyframe whose depth is not measured (no 2D torso, or a depth ≤ 0: a fit at or
+#: behind the camera), as a multiple of ``step``: its neighbours' course decides it.
+UNKNOWN_DEPTH_SIGMAS = 1e3
+
+
 def smooth_depth(pelvis: np.ndarray, torso_pixels: np.ndarray, scale_pixels: float,
-                 step: float) -> np.ndarray:
+                 step: float, frames: np.ndarray | None = None,
+                 spacing: float = 1.0) -> np.ndarray:
     """(K,) the keyframes' pelvis depths smoothed where they are poorly measured: the least
-    squares z of Σ_k ((z_k − Z_k) / σ_k)² + Σ_k ((z_{k+1} − 2 z_k + z_{k−1}) / ``step``)²,
-    Z_k the depths read (``pelvis`` (K, 3), metres, camera frame) and σ_k = Z_k ·
-    ``scale_pixels`` / h_k how well depth is measured from a 2D torso length of h_k pixels
-    (``torso_pixels`` (K,); NaN: unknown, σ_k = ``step``), as the online track's
-    :func:`smplify.online.depth_jump_limit`. A near person's depths (σ of centimetres) stay
-    as read; a far one's (σ of metres: the path's keyframes jumped between tracks' readings
-    of the 2D scale's jitter, and the joint solve's few iterations kept the ramps between
-    them) follow a smooth course."""
+    squares z of Σ_k ((z_k − Z_k) / σ_k)² + Σ_k (s² a_k / ``step``)², Z_k the depths read
+    (``pelvis`` (K, 3), metres, camera frame), a_k the acceleration at keyframe k (metres /
+    frame²) against the keyframes' frames t (``frames`` (K,), increasing; None: 0, 1, …),
+    a_k = 2 ((z_{k+1} − z_k) / (t_{k+1} − t_k) − (z_k − z_{k−1}) / (t_k − t_{k−1})) /
+    (t_{k+1} − t_{k−1}), and s = ``spacing`` the frames between evenly spaced keyframes
+    (``keyframe_step``), so that there the second term is Σ ((z_{k+1} − 2 z_k + z_{k−1}) /
+    ``step``)²; no a_k across a gap of more than ``DEPTH_BREAK_FRAMES`` frames.
+    σ_k = Z_k · ``scale_pixels`` / h_k is how well depth is measured from a 2D torso length of
+    h_k pixels (``torso_pixels`` (K,)), as the online track's
+    :func:`smplify.online.depth_jump_limit`; where h_k is unknown (NaN) or Z_k ≤ 0,
+    σ_k = ``UNKNOWN_DEPTH_SIGMAS`` · ``step`` (the neighbours' course decides; a Z_k ≤ 0
+    is returned as read where no neighbour is within reach). A near person's depths (σ of
+    centimetres) stay as read; a far one's (σ of metres: the path's keyframes jumped between
+    tracks' readings of the 2D scale's jitter, and the joint solve's few iterations kept
+    the ramps between them) follow a smooth course."""
     depth = np.asarray(pelvis, dtype=np.float64)[:, 2]
     num = len(depth)
     if num < 3:
         return depth.copy()
+    t = np.arange(num, dtype=np.float64) if frames is None else \
+        np.asarray(frames, dtype=np.float64)
     h = np.asarray(torso_pixels, dtype=np.float64)
-    sigma = np.where(np.isfinite(h) & (h > 0),
-                     scale_pixels * np.abs(depth) / np.where(h > 0, h, 1.0), step)
-    # Normal equations (W + DᵀD / step²) z = W Z, D the (K−2, K) second differences
-    # (rows 1, −2, 1): pentadiagonal, in the upper banded form of scipy's solveh_banded
+    known = np.isfinite(h) & (h > 0) & (depth > 0)
+    sigma = np.where(known, scale_pixels * np.abs(depth) / np.where(known, h, 1.0),
+                     UNKNOWN_DEPTH_SIGMAS * step)
+    # Normal equations (W + Σ_k r_k r_kᵀ) z = W Z, r_k the row of s² a_k / step (nonzero at
+    # k − 1, k, k + 1): pentadiagonal, in the upper banded form of scipy's solveh_banded
     # (row 2 the diagonal, rows 1 and 0 the first and second superdiagonals).
     from scipy.linalg import solveh_banded
 
     banded = np.zeros((3, num))
-    coefficients = (1.0, -2.0, 1.0)
-    for i, a in enumerate(coefficients):
-        for j in range(i, 3):  # D's row r adds a_i a_j at (r + i, r + j)
-            banded[2 - (j - i), j:num - 2 + j] += a * coefficients[j] / step**2
-    banded[2] += 1.0 / sigma**2
-    return solveh_banded(banded, depth / sigma**2)
+    banded[2] = 1.0 / sigma**2
+    gaps = np.diff(t)
+    for k in range(1, num - 1):
+        before, after = gaps[k - 1], gaps[k]
+        if max(before, after) > DEPTH_BREAK_FRAMES:
+            continue
+        scale = 2.0 * spacing**2 / ((before + after) * step)
+        row = scale * np.array([1.0 / before, -1.0 / before - 1.0 / after, 1.0 / after])
+        for i in range(3):
+            for j in range(i, 3):  # r_i r_j at (k − 1 + i, k − 1 + j)
+                banded[2 - (j - i), k - 1 + j] += row[i] * row[j]
+    smooth = solveh_banded(banded, depth / sigma**2)
+    # A keyframe at or behind the camera no neighbour reached stays as read.
+    return np.where(known | (smooth > 0), smooth, depth)
 
 
 def interpolate(pose: np.ndarray, transl: np.ndarray, fitted: np.ndarray
