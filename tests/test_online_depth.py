@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import smplify
-from smplify import online
+from smplify import online, sequence
 from smplify import synthetic_video as sv
 from smplify.sequence_start import DEPTH_BREAK_FRAMES, UNKNOWN_DEPTH_SIGMAS, smooth_depth
 
@@ -116,6 +116,7 @@ def test_a_restarted_track_measures_the_2d_scale_anew(open_model) -> None:
     fitter.fit(video.keypoints[2], warm_start=False)
     assert len(fitter._track.torso_lengths) == 1
 
+
 def test_smooth_depth_scales_by_the_keyframes_frames() -> None:
     """Keyframes unevenly spaced (dropped frames, the last frame): a depth course at constant
     velocity in frames is no acceleration, so it stays as read however poorly measured; at
@@ -167,3 +168,31 @@ def test_smooth_depth_lets_the_neighbours_decide_an_unmeasured_depth() -> None:
     np.testing.assert_allclose(smooth, line, atol=0.02)
     assert smooth_depth(read[[7]], torso[[7]], 2.0, 0.3).tolist() == [0.0]  # alone: as read
 
+
+def test_fit_sequence_path_counts_depth_only_where_poorly_measured(open_model,
+                                                                  monkeypatch) -> None:
+    """fit_sequence's start passes the path the depth share as the online track judges it
+    where depth is measured coarser than track_max_jump (a far person: 0 < share < 1), and
+    none (0) for a near person, whose share would be 1: counting it there measured worse on
+    the tuning clips (docs/video.md, session 12)."""
+    shares = []
+    path = sequence.viterbi_path
+
+    def recorded(*args, **kwargs):
+        shares.append(args[6] if len(args) > 6 else kwargs["depth_share"])
+        return path(*args, **kwargs)
+
+    monkeypatch.setattr(sequence, "viterbi_path", recorded)
+    clip = sv.load_sequences(TUNING)[0]
+    near = sv.make_video(open_model, clip, "coco17", np.random.default_rng(5),
+                         frames=slice(0, 12))
+    far = sv.make_video(open_model, clip, "coco17", np.random.default_rng(5),
+                        sv.DetectorErrors(noise_fraction=0.03), distance=17.0,
+                        focal_length=960.0, frames=slice(0, 12))
+    for video in (near, far):
+        smplify.fit_sequence(video.keypoints, "coco17", video.image_size, video.focal_length,
+                             model=open_model)
+    assert shares[0] == 0.0
+    expected = online.depth_velocity_share(0.3, online.depth_jump_limit(
+        0.3, 17.0, 28.0, smplify.Fitter.SCALE_PIXELS, smplify.Fitter.DEPTH_JUMP_SIGMAS))
+    assert 0.0 < shares[1] < 1.0 and shares[1] == pytest.approx(expected, rel=0.5)

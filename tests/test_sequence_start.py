@@ -154,8 +154,10 @@ def test_the_path_counts_a_depth_change_by_its_share() -> None:
     """Two tracks with the same pose: one stays at 7 m, the other follows another person to
     2.3 m for the last keyframes with a lower 2D error (bench_real_video's sports2d woman's
     track, the man landing from the box). Without the depth share the path takes the
-    cheaper one; with it (a near person: share 1) it stays; a share that makes the change
-    cheap (a far person, whose depth readings are the 2D scale's jitter) lets it go."""
+    cheaper one; with it at share 1 (depth measured finer than a step moves it) it stays;
+    a share that makes the change cheap (a far person, whose depth readings are the 2D
+    scale's jitter) lets it go. (fit_sequence passes 0 where the share is 1:
+    test_online_depth.py::test_fit_sequence_path_counts_depth_only_where_poorly_measured.)"""
     n = 10
     stays, leaves = track(np.full(n, 100.0), 0.0), track(np.full(n, 100.0), 0.0)
     stays.joints[:, :, 2] += 2.0

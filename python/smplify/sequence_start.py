@@ -297,7 +297,10 @@ def viterbi_path(tracks: list[Track], keyframes: np.ndarray, pixels_per_metre: f
     can move it, less where its reading is mostly the 2D scale's jitter
     (:func:`smplify.online.depth_velocity_share`). Without it a track that followed another
     person's 2D in depth (bench_real_video's sports2d, 7 → 2.3 m) was as cheap to switch to
-    as one that stayed."""
+    as one that stayed. ``fit_sequence`` passes the share only where it is below 1 (depth
+    measured coarser than ``track_max_jump``) and 0 for a near person (share 1): counting
+    the depth there too measured worse on the tuning clips (docs/video.md, session 12), so
+    c falls from about 1 to 0 where L reaches ``track_max_jump``."""
     num = len(tracks)
     data = np.array([[tr.data[t] + reading_weight * tr.reading[t] for tr in tracks]
                      for t in keyframes])  # (K, S)
