@@ -620,11 +620,11 @@ def test_missed_frames_are_spanned_by_the_track(model, clips) -> None:
     weights = video.focal_length / last.transl[2] * np.array(
         [options.track_orient_weight, options.track_pose_weight, options.track_transl_weight])
     # The prediction carries on the depth step as far as depth is measured finer than
-    # track_max_jump (online.depth_velocity_share; the person's largest 2D torso length of
-    # the frames before, pixels, and the last frame's depth).
+    # track_max_jump (online.depth_velocity_share; the person's 2D torso length of the
+    # frames before, their second largest, pixels, and the last frame's depth).
     corners = keypoints[:10, [5, 6, 11, 12], :2]
-    torso = np.max(np.linalg.norm(corners[:, 0] + corners[:, 1] - corners[:, 2]
-                                  - corners[:, 3], axis=1) / 2)
+    torso = np.sort(np.linalg.norm(corners[:, 0] + corners[:, 1] - corners[:, 2]
+                                   - corners[:, 3], axis=1) / 2)[-2]
     share = online.depth_velocity_share(options.track_max_jump, online.depth_jump_limit(
         options.track_max_jump, last.transl[2], torso, fitter.SCALE_PIXELS,
         fitter.DEPTH_JUMP_SIGMAS))
