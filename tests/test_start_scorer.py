@@ -277,13 +277,71 @@ def test_video_training_cases_are_frames_of_the_video_error_model(open_model):
     assert missing.any() and np.all(cases.keypoints[missing][:, :2] == 0)
 
 
+def _e3d_and_disorder(problem, joints_list, reference):
+    """E_3D (NumPy twin of its rows, smpl24: the keypoints are the joints) and the
+    depth-order disagreement of each start's joints against the 3D keypoints `reference`."""
+    from smplify.reference.energy import geman_mcclure, relative_keypoint_ids
+
+    ids = relative_keypoint_ids(problem)
+    target = reference[ids] - reference[ids].mean(axis=0)
+    e3d, disorder = [], []
+    for joints in joints_list:
+        x = np.asarray(joints)[ids] - np.asarray(joints)[ids].mean(axis=0)
+        rows = problem.keypoints_3d_weight * problem.weights[ids, None] * geman_mcclure(
+            x - target, problem.options.keypoints_3d_sigma)
+        e3d.append(np.sum(rows ** 2))
+        disorder.append(depth_order_disagreement(joints, reference, problem.weights))
+    return np.array(e3d), np.array(disorder)
+
+
+def test_fit_records_e3d_and_depth_order_against_the_anchor(open_model):
+    """With the learned anchor and no caller 3D, every reading start was fitted to its own
+    reading's 3D; f6 and f16 still measure every start against the observation's 3D, the
+    anchor (problem.keypoints_3d), not against the 3D that start was fitted to."""
+    from smplify import detections
+
+    rng = np.random.default_rng(16)
+    poses = np.load(Path(__file__).resolve().parent / "data" / "heldout_poses.npz")["body_pose"]
+    theta = np.concatenate([rng.normal(scale=0.1, size=(3, 3)), poses[3:6]], axis=1)
+    data = detections.render_cases(open_model, "smpl24", theta,
+                                   np.zeros((3, open_model.num_betas)), rng)
+    checked, own_differs = 0, False
+    for i in range(3):
+        try:
+            problem = build_problem(data.keypoints[i], "smpl24", tuple(data.image_size[i]),
+                                    float(data.focal[i]), open_model, "open",
+                                    {"threads": 1, "learned_init": True})
+        except smplify.KeypointError:
+            continue
+        assert problem.keypoints_3d is not None and problem.keypoints_3d_weight > 0
+        readings = [h[2] for h in problem.hypotheses]
+        assert readings and all(r is not None for r in readings)
+        core = _core_options(problem)
+        core.record_starts = True
+        report = _core_fitter(problem, core).fit(**_observation(problem))
+        features = np.asarray(report.start_features)
+        e3d, disorder = _e3d_and_disorder(problem, report.start_joints, problem.keypoints_3d)
+        np.testing.assert_allclose(features[:, 6], np.log1p(e3d - e3d.min()), rtol=1e-8,
+                                   atol=1e-8)
+        np.testing.assert_allclose(features[:, 16], disorder - disorder.min(), atol=1e-12)
+        # Against each reading start's own reading instead, E_3D differs (this test can tell
+        # the anchor from the start's own 3D).
+        for joints, h in zip(report.start_joints, report.start_hypotheses, strict=True):
+            if h < 0:
+                continue
+            own, _ = _e3d_and_disorder(problem, [joints], np.asarray(readings[h]))
+            anchor, _ = _e3d_and_disorder(problem, [joints], problem.keypoints_3d)
+            own_differs = own_differs or abs(own[0] - anchor[0]) > 1e-6 * (1 + anchor[0])
+        checked += 1
+    assert checked >= 2 and own_differs
+
+
 def test_fit_records_e3d_and_depth_order_against_the_observations_3d(open_model):
     """f6 and f16 of a real fit's starts, recomputed from each start's body: for smpl24 the
     keypoints are the joints, so E_3D (against the caller's keypoints_3d, whichever 3D the
     start was fitted to: NumPy twin of E_3D's rows) and the depth-order disagreement follow
     from the recorded joints alone."""
     from smplify import detections
-    from smplify.reference.energy import geman_mcclure, relative_keypoint_ids
 
     rng = np.random.default_rng(15)
     poses = np.load(Path(__file__).resolve().parent / "data" / "heldout_poses.npz")["body_pose"]
@@ -303,17 +361,7 @@ def test_fit_records_e3d_and_depth_order_against_the_observations_3d(open_model)
         core.record_starts = True
         report = _core_fitter(problem, core).fit(**_observation(problem))
         features = np.asarray(report.start_features)
-        ids = relative_keypoint_ids(problem)
-        target = problem.keypoints_3d[ids] - problem.keypoints_3d[ids].mean(axis=0)
-        e3d, disorder = [], []
-        for joints in report.start_joints:
-            x = np.asarray(joints)[ids] - np.asarray(joints)[ids].mean(axis=0)
-            rows = problem.keypoints_3d_weight * problem.weights[ids, None] * geman_mcclure(
-                x - target, problem.options.keypoints_3d_sigma)
-            e3d.append(np.sum(rows ** 2))
-            disorder.append(depth_order_disagreement(joints, problem.keypoints_3d,
-                                                     problem.weights))
-        e3d, disorder = np.array(e3d), np.array(disorder)
+        e3d, disorder = _e3d_and_disorder(problem, report.start_joints, problem.keypoints_3d)
         assert problem.keypoints_3d_weight > 0 and np.ptp(e3d) > 1.0  # the starts differ
         np.testing.assert_allclose(features[:, 6], np.log1p(e3d - e3d.min()), rtol=1e-8,
                                    atol=1e-8)
