@@ -108,6 +108,7 @@ StageTerms::StageTerms(const FitContext& context, const Observation& observation
                         /*robust=*/true, context.options.data_sigma, num_betas),
       {kOrient, kBody, kBetas, kTransl});
   Add("pose", new PosePriorCost(context.prior, weights.pose), {kBody});
+  pose_prior_ = terms_.back().cost.get();
   Add("angle", new AnglePriorCost(weights.angle, context.options.angle_prior_scale), {kBody});
   Add("shape", new ShapePriorCost(num_betas, weights.shape), {kBetas});
   if (!ids_3d.empty()) {
@@ -150,7 +151,7 @@ void StageTerms::Add(std::string name, ceres::CostFunction* cost, std::vector<in
 
 void StageTerms::AddTo(ceres::Problem* problem, bool with_pose_prior) {
   for (Term& term : terms_) {
-    if (term.cost->num_residuals() == 0 || (!with_pose_prior && term.name == "pose")) continue;
+    if (term.cost->num_residuals() == 0 || (!with_pose_prior && term.cost.get() == pose_prior_)) continue;
     problem->AddResidualBlock(term.cost.get(), nullptr, term.blocks);
   }
 }

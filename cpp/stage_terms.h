@@ -77,6 +77,9 @@ class StageTerms {
 
   BodyParameters* parameters_;
   BodyEvaluation evaluation_;
+  // E_θ's cost among terms_ (AddTo leaves it out without with_pose_prior): held, not looked
+  // up by name, so that renaming a term cannot make a joined frame count the prior twice.
+  const ceres::CostFunction* pose_prior_ = nullptr;
   std::vector<Term> terms_;
 };
 

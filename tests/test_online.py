@@ -478,6 +478,24 @@ def test_track_energy_matches_the_numpy_twin(model, clips) -> None:
     assert before.summary["track_energy"] == 0.0
 
 
+def test_warm_tracked_cost_counts_the_pose_prior_once(model, clips) -> None:
+    """A warm tracked frame's last stage solves E + E_track with E_θ joined to the track's
+    body-pose rows (cpp/tracked_pose_prior_term.h), the stage's own E_θ left out: its final
+    ½‖r‖² is half the reported energy plus E_track. E_θ counted twice (or not at all) breaks
+    this."""
+    video = sv.make_video(model, clips[2], "coco17", np.random.default_rng(12), yaw=0.4,
+                          errors=CLEAN, frames=slice(0, 4))
+    fitter = _fitter(model, video, track_refit_every=0, track_smoothing=0.0)
+    assert fitter.options.track_pose_weight > 0  # the joined block is in the solve
+    results = _track(fitter, video.keypoints)
+    warm = [r for r in results[1:] if r is not None and r.summary["track_energy"] > 0]
+    assert len(warm) >= 2
+    for r in warm:
+        assert r.energy["pose"] > 0
+        assert 2 * r.summary["stages"][-1].final_cost == pytest.approx(
+            r.energy["total"] + r.summary["track_energy"], rel=1e-9)
+
+
 def test_track_input_and_options_are_checked(model, clips) -> None:
     video = sv.make_video(model, clips[0], "coco17", np.random.default_rng(13),
                           errors=CLEAN, frames=slice(0, 1))
