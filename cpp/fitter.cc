@@ -337,8 +337,9 @@ class TrackTerms {
         root_(cost_) {}
 
   // Whether AddTo adds the stage's pose prior too (then the stage's own must not be added):
-  // when the body-pose rows have weight (the joined block needs it > 0).
-  bool JoinsPosePrior() const { return cost_.weight()(9) > 0.0; }
+  // when the body-pose rows have weight (the joined block needs w² > 0, and a w > 0 whose
+  // square underflows would have none).
+  bool JoinsPosePrior() const { return cost_.pose_weight() * cost_.pose_weight() > 0.0; }
 
   // Adds E_track's rows and, if JoinsPosePrior, E_θ's at weight λ_θ = `pose_weight`
   // (replacing the previous stage's joined block: one stage's problem at a time).
@@ -351,8 +352,7 @@ class TrackTerms {
     }
     problem->AddResidualBlock(&root_, nullptr, p->global_orient.data(), p->transl.data());
     pose_ = std::make_unique<TrackedPosePriorCost>(
-        context.prior, context.prior_eigen, pose_weight, cost_.weight()(9),
-        cost_.target().segment<kBodyPoseSize>(9));
+        context.prior, context.prior_eigen, pose_weight, cost_.pose_weight(), cost_.pose_target());
     problem->AddResidualBlock(pose_.get(), nullptr, p->body_pose.data());
   }
 
@@ -386,7 +386,8 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
   OrientationReport report;
   report.flipped = flipped;
   ceres::Solver::Options solver = SolverOptions(context_.options);
-  // A tracked frame starts where the last one's fit ended: its own (looser) tolerance.
+  // A tracked frame starts where the last one's fit ended: its own tolerance
+  // (track_function_tolerance, by default function_tolerance's 1e-4).
   if (track != nullptr) solver.function_tolerance = context_.options.track_function_tolerance;
   const int num_stages = static_cast<int>(context_.options.pose_prior_weights.size());
   std::unique_ptr<TrackTerms> track_terms;

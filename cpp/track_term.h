@@ -55,6 +55,12 @@ class TrackCost : public ceres::SizedCostFunction<82, 3, 69, 3> {
   const Eigen::Matrix<double, kRows, 1>& weight() const { return weight_; }
   const Eigen::Matrix<double, kRows, 1>& target() const { return target_; }
   double constant() const { return constant_; }
+  // W_θ, the body pose's one weight (rows kBodyPoseRow..kBodyPoseRow + 68), and their M_θ.
+  static constexpr int kBodyPoseRow = 9;
+  double pose_weight() const { return weight_(kBodyPoseRow); }
+  Eigen::Matrix<double, 69, 1> pose_target() const {
+    return target_.segment<69>(kBodyPoseRow);
+  }
 
  private:
   Eigen::Matrix<double, kRows, 1> weight_;  // W

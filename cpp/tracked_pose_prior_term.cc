@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 #include <Eigen/Eigenvalues>
 
@@ -12,9 +14,15 @@ namespace smplify {
 std::vector<PriorEigen> DecomposePrior(const PosePriorArrays& prior) {
   std::vector<PriorEigen> out(prior.precision_cholesky.size());
   for (size_t k = 0; k < out.size(); ++k) {
-    const Eigen::MatrixXd& L = prior.precision_cholesky[k];
-    const BodyPoseMatrix precision = L.triangularView<Eigen::Lower>() * L.transpose();
+    // L_k's lower triangle only, as PosePriorCost reads it (L_kᵀ as its upper view): a factor
+    // with entries above the diagonal then gives the same precision in both.
+    const BodyPoseMatrix lower = prior.precision_cholesky[k].triangularView<Eigen::Lower>();
+    const BodyPoseMatrix precision = lower * lower.transpose();
     const Eigen::SelfAdjointEigenSolver<BodyPoseMatrix> solver(precision);
+    if (solver.info() != Eigen::Success) {
+      throw std::invalid_argument("prior: precision factor " + std::to_string(k) +
+                                  " has no eigendecomposition (its entries must be finite)");
+    }
     out[k].vectors = solver.eigenvectors();
     out[k].values = solver.eigenvalues();
     out[k].rotated_mean = out[k].vectors.transpose() * prior.means.row(static_cast<Eigen::Index>(k)).transpose();
@@ -31,7 +39,20 @@ TrackedPosePriorCost::TrackedPosePriorCost(const PosePriorArrays& prior,
       weight_(weight),
       track_weight_(track_weight),
       track_target_(track_target),
-      components_(eigen.size()) {}
+      components_(eigen.size()) {
+  if (static_cast<Eigen::Index>(eigen.size()) != prior.means.rows()) {
+    throw std::invalid_argument("tracked pose prior: one eigendecomposition per prior component");
+  }
+  // s_k² = λ_θ²/2 Λ_k + w² > 0 for every k (the rows divide by it): w² > 0 suffices as Λ_k ≥ 0,
+  // but a tiny w whose square underflows, or a prior whose Λ_k round below 0, would not.
+  const double w2 = track_weight * track_weight;
+  for (const PriorEigen& e : eigen) {
+    if (!((0.5 * weight * weight * e.values.array() + w2) > 0.0).all()) {
+      throw std::invalid_argument(
+          "tracked pose prior: needs s_k^2 = weight^2/2 Lambda_k + track_weight^2 > 0");
+    }
+  }
+}
 
 const TrackedPosePriorCost::Component& TrackedPosePriorCost::ComponentAt(int k) const {
   std::unique_ptr<Component>& slot = components_[static_cast<size_t>(k)];

@@ -18,10 +18,12 @@
 // V_k S_k² V_kᵀ = λ_θ²/2 L_k L_kᵀ + w² I and gradient Jᵀr are those of the two blocks it
 // replaces (PosePriorCost's 70 rows and TrackCost's 69 body-pose rows): the same energy,
 // steps and stopping tests, with 69 fewer rows in the dense normal equations (whose cost
-// grows with the rows; ~26% of a warm frame's). Needs w > 0 (then s_k > 0).
+// grows with the rows; ~26% of a warm frame's). Needs w² > 0 (then s_k > 0; the constructor
+// throws std::invalid_argument otherwise). Joining is exact only for plain squares: neither
+// joined block (PosePriorCost's, TrackCost's body-pose rows) may carry a loss function.
 // Jacobian ∂r/∂x = [S_k V_kᵀ; 0]. A pose no prior component can evaluate (PosePriorCost)
 // cannot be evaluated here either. Parameter block: body_pose (69).
-// Twin: smplify.reference.track.tracked_pose_prior_energy (its energy, JᵀJ and gradient).
+// Twin: smplify.reference.track.tracked_pose_prior (its energy, JᵀJ and gradient).
 #pragma once
 
 #include <memory>
@@ -45,12 +47,14 @@ struct PriorEigen {
   BodyPoseVector rotated_mean;  // u = V_kᵀ μ_k
 };
 
-// Per component of `prior` (its precision factors checked finite by the Fitter).
+// Per component of `prior` (its precision factors checked finite by the Fitter; their lower
+// triangles only are read, as PosePriorCost does). Throws std::invalid_argument if a
+// decomposition fails.
 std::vector<PriorEigen> DecomposePrior(const PosePriorArrays& prior);
 
 class TrackedPosePriorCost : public ceres::SizedCostFunction<kBodyPoseSize + 1, kBodyPoseSize> {
  public:
-  // weight: λ_θ; track_weight: w (> 0); track_target: m. `prior` and `eigen` (DecomposePrior
+  // weight: λ_θ; track_weight: w (w² > 0); track_target: m. `prior` and `eigen` (DecomposePrior
   // of it) outlive the cost.
   TrackedPosePriorCost(const PosePriorArrays& prior, const std::vector<PriorEigen>& eigen,
                        double weight, double track_weight, const BodyPoseVector& track_target);

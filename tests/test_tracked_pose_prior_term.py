@@ -77,11 +77,49 @@ def test_joined_block_follows_the_prior_component(prior: tuple) -> None:
         assert float(residuals @ residuals) == pytest.approx(energy, rel=1e-11)
 
 
+def test_joined_block_reads_the_factors_lower_triangles(prior: tuple) -> None:
+    """PosePriorCost reads L_k's lower triangle only (L_kᵀ as its upper view): entries above
+    the diagonal of a custom prior's factor change nothing here either (they did: L_k's
+    lower triangle times the full L_kᵀ)."""
+    means, chol, neg_log_c = prior
+    rng = np.random.default_rng(21)
+    noisy = chol + np.triu(rng.normal(scale=0.5, size=chol.shape), k=1)
+    x = means[1] + rng.normal(scale=0.05, size=69)
+    target = x + rng.normal(scale=0.1, size=69)
+    clean = _joined(prior, 4.78, 3.0, target, x)
+    upper = _joined((means, noisy, neg_log_c), 4.78, 3.0, target, x)
+    np.testing.assert_allclose(upper[0], clean[0], rtol=0, atol=1e-9 * np.abs(clean[0]).max())
+    np.testing.assert_allclose(upper[1], clean[1], rtol=0, atol=1e-9 * np.abs(clean[1]).max())
+    energy, _, _ = tracked_pose_prior(means, noisy, neg_log_c, 4.78, 3.0, target, x)
+    assert float(upper[0] @ upper[0]) == pytest.approx(energy, rel=1e-10)
+
+
 def test_joined_block_rejects_bad_input(prior: tuple) -> None:
     means, chol, neg_log_c = prior
-    with pytest.raises(ValueError, match="track_weight"):
-        _core.tracked_pose_prior_term(means, list(chol), neg_log_c, 1.0, 0.0, np.zeros(69),
+    # w = 0, and a w > 0 whose square underflows (the block divides by s² = λ²/2 Λ + w²).
+    for track_weight in (0.0, 1e-170, -1.0, np.inf):
+        with pytest.raises(ValueError, match="track_weight"):
+            _core.tracked_pose_prior_term(means, list(chol), neg_log_c, 1.0, track_weight,
+                                          np.zeros(69), np.zeros(69))
+    bad_chol = chol.copy()
+    bad_chol[0, 3, 1] = np.nan
+    with pytest.raises(ValueError, match="precision factors must be finite"):
+        _core.tracked_pose_prior_term(means, list(bad_chol), neg_log_c, 1.0, 1.0, np.zeros(69),
                                       np.zeros(69))
+    with pytest.raises(ValueError, match="neg_log_c"):
+        _core.tracked_pose_prior_term(means, list(chol), neg_log_c - neg_log_c.max() - 1.0, 1.0,
+                                      1.0, np.zeros(69), np.zeros(69))
+    bad_means = means.copy()
+    bad_means[0, 0] = np.inf
+    with pytest.raises(ValueError, match="means must be finite"):
+        _core.tracked_pose_prior_term(bad_means, list(chol), neg_log_c, 1.0, 1.0, np.zeros(69),
+                                      np.zeros(69))
+    with pytest.raises(ValueError, match="weight must be finite"):
+        _core.tracked_pose_prior_term(means, list(chol), neg_log_c, np.nan, 1.0, np.zeros(69),
+                                      np.zeros(69))
+    with pytest.raises(ValueError, match="track_target"):
+        _core.tracked_pose_prior_term(means, list(chol), neg_log_c, 1.0, 1.0,
+                                      np.full(69, np.nan), np.zeros(69))
     with pytest.raises(ValueError, match="69"):
         _core.tracked_pose_prior_term(means, list(chol), neg_log_c, 1.0, 1.0, np.zeros(68),
                                       np.zeros(69))

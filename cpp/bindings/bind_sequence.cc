@@ -232,10 +232,18 @@ void BindSequence(py::module_& m) {
         for (const RowMatrix& L : precision_cholesky) {
           Require(L.rows() == kBodyPoseSize && L.cols() == kBodyPoseSize,
                   "prior: precision factors must be 69 x 69");
+          Require(L.allFinite(), "prior: precision factors must be finite");
         }
+        Require(means.allFinite(), "prior: means must be finite");
+        Require(neg_log_c.allFinite() && (neg_log_c.array() >= 0.0).all(),
+                "prior: neg_log_c must be finite and >= 0");
+        Require(std::isfinite(weight), "weight must be finite");
         Require(track_target.size() == kBodyPoseSize && body_pose.size() == kBodyPoseSize,
                 "track_target and body_pose: 69 values each");
-        Require(std::isfinite(track_weight) && track_weight > 0.0, "track_weight must be > 0");
+        Require(std::isfinite(track_weight) && track_weight > 0.0 &&
+                    track_weight * track_weight > 0.0,
+                "track_weight must be finite and > 0 (its square too)");
+        Require(track_target.allFinite(), "track_target must be finite");
         PosePriorArrays prior;
         prior.means = means;
         for (const RowMatrix& L : precision_cholesky) prior.precision_cholesky.emplace_back(L);

@@ -62,7 +62,8 @@ def tracked_pose_prior(means: np.ndarray, chol: np.ndarray, neg_log_c: np.ndarra
 
     Parameters
     ----------
-    means : (M, 69).  chol : (M, 69, 69) lower L_k, Σ_k⁻¹ = L_k L_kᵀ.  neg_log_c : (M,).
+    means : (M, 69).  chol : (M, 69, 69) L_k, Σ_k⁻¹ = L_k L_kᵀ
+    (lower triangles read, entries above the diagonal ignored).  neg_log_c : (M,).
     weight : λ_θ.  track_weight : w.  track_target : (69,) m.  body_pose : (69,) x.
 
     Returns
@@ -70,6 +71,7 @@ def tracked_pose_prior(means: np.ndarray, chol: np.ndarray, neg_log_c: np.ndarra
     energy ‖r‖², Jᵀr (69,) and the Gauss-Newton matrix JᵀJ (69, 69) of the two blocks.
     """
     x = np.asarray(body_pose, dtype=np.float64)
+    chol = np.tril(chol)  # the lower triangles only, as the C++ prior reads them
     whitened = np.sqrt(0.5) * np.einsum("mba,mb->ma", chol, x - means)  # (M, 69)
     k = int(np.argmin(np.sum(whitened**2, axis=1) + neg_log_c))
     rows = np.concatenate([weight * whitened[k], [weight * np.sqrt(neg_log_c[k])],
