@@ -152,7 +152,8 @@ struct FitOptions {
   // last stage, and keeps whichever scores lower (DataEnergy(σ = selection_sigma) +
   // reading_weight · R).
   bool leg_flips = false;
-  // A learned start selection (start_scorer.h): empty, off; else its weights [W, b, v]. A fit
+  // A learned start selection (start_scorer.h): empty, off; else [F, W, b, v], the feature
+  // count F (must be this build's kNumStartFeatures) then the weights (IsStartScorerOption). A fit
   // from scratch with hypotheses then keeps, of all its finished starts (the prior's in each
   // orientation and the readings), the one with the lowest score v · tanh(Wᵀ f + b).
   std::vector<double> start_scorer;

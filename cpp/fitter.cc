@@ -169,12 +169,11 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
           "options: hypothesis_first_stage and hypothesis_score_weight must be >= 0");
   Require(std::isfinite(o.reading_weight) && o.reading_weight >= 0,
           "options: reading_weight must be finite and >= 0");
-  Require(o.start_scorer.empty() ||
-              (IsStartScorerSize(o.start_scorer.size()) &&
-               std::all_of(o.start_scorer.begin(), o.start_scorer.end(),
-                           [](double w) { return std::isfinite(w); })),
-          "options: start_scorer must be empty or H * " +
-              std::to_string(kNumStartFeatures + 2) + " finite weights (H hidden units)");
+  Require(o.start_scorer.empty() || IsStartScorerOption(o.start_scorer),
+          "options: start_scorer must be empty or [F, W (F x H), b (H), v (H)]: F = " +
+              std::to_string(kNumStartFeatures) + " (the features this build computes) first, "
+              "then H * " + std::to_string(kNumStartFeatures + 2) +
+              " finite weights (H hidden units)");
   Require(o.data_sigma > 0 && o.function_tolerance > 0 && o.track_function_tolerance > 0 &&
               o.sphere_sigma_scale > 0 &&
               o.selection_sigma > 0 && o.keypoints_3d_sigma > 0 && o.reading_sigma > 0,
@@ -553,8 +552,9 @@ int Fitter::ScoreStarts(const Observation& o, const std::vector<OrientationRepor
     report->start_default_scores(static_cast<Eigen::Index>(i)) = candidates[i].default_score;
   }
   if (options.start_scorer.empty() || candidates.empty()) return -1;
+  // [F, W, b, v] (IsStartScorerOption): the weights after the feature count.
   const Eigen::VectorXd w = Eigen::Map<const Eigen::VectorXd>(
-      options.start_scorer.data(), static_cast<Eigen::Index>(options.start_scorer.size()));
+      options.start_scorer.data() + 1, static_cast<Eigen::Index>(options.start_scorer.size()) - 1);
   const Eigen::VectorXd s = StartScores(report->start_features, w);
   // The least E_sel has ℓ(0) = 0 ≤ the gate: some start is always kept.
   const int kept = KeptStart(report->start_features, s, options.selection_sigma);

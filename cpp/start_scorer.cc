@@ -124,6 +124,12 @@ bool IsStartScorerSize(size_t size) {
   return size > 0 && size % (kNumStartFeatures + 2) == 0;
 }
 
+bool IsStartScorerOption(const std::vector<double>& raw) {
+  return !raw.empty() && raw.front() == static_cast<double>(kNumStartFeatures) &&
+         IsStartScorerSize(raw.size() - 1) &&
+         std::all_of(raw.begin(), raw.end(), [](double w) { return std::isfinite(w); });
+}
+
 int KeptStart(const Eigen::MatrixXd& features, const Eigen::VectorXd& scores,
               double selection_sigma) {
   const double gate = std::log1p(selection_sigma * selection_sigma);

@@ -97,6 +97,12 @@ Eigen::VectorXd StartScores(const Eigen::MatrixXd& features, const Eigen::Vector
 // Whether `size` weights make a scorer: H (F + 2) for some H >= 1.
 bool IsStartScorerSize(size_t size);
 
+// FitOptions::start_scorer's raw form: [F, W row by row (F × H), b (H), v (H)], the feature
+// count F first, so that weights learned on another feature set (whose H (F' + 2) values may
+// also be a multiple of F + 2) are rejected, not misread. Whether `raw` is such a vector
+// with F = kNumStartFeatures, H >= 1 and every value finite.
+bool IsStartScorerOption(const std::vector<double>& raw);
+
 // The start the scorer keeps: the lowest score among the starts with f1 = ℓ(ΔE_sel) ≤
 // ℓ(σ_sel²) (the first of equals); −1 for no start.
 int KeptStart(const Eigen::MatrixXd& features, const Eigen::VectorXd& scores,

@@ -150,7 +150,7 @@ def test_the_fit_keeps_the_start_its_scorer_ranks_first(open_model):
             range(len(problem.hypotheses)))
         for hidden in (1, 3):
             w = rng.normal(size=hidden * (len(START_FEATURES) + 2))
-            core.start_scorer = list(w)
+            core.start_scorer = [float(len(START_FEATURES)), *w]
             scored = _core_fitter(problem, core).fit(**_observation(problem))
             kept = kept_start(features, start_scores(features, w),
                               problem.options.selection_sigma)
@@ -165,9 +165,19 @@ def test_start_scorer_weights_are_checked(open_model):
     core.start_scorer = [1.0, 2.0]
     with pytest.raises(ValueError, match="start_scorer"):
         _core_fitter(problem, core)
-    core.start_scorer = [np.nan] * (len(START_FEATURES) + 2)
+    core.start_scorer = [float(len(START_FEATURES))] + [np.nan] * (len(START_FEATURES) + 2)
     with pytest.raises(ValueError, match="start_scorer"):
         _core_fitter(problem, core)
+    # A scorer learned on 15 features with H = 19 has 19 * 17 weights, a multiple of F + 2 =
+    # 19 too: read as H = 17 it would be misread. The raw form's leading F rejects it, and
+    # so it does the bare [W, b, v] without the count.
+    f, other = len(START_FEATURES), 15
+    assert (19 * (other + 2)) % (f + 2) == 0
+    other_weights = list(np.random.default_rng(3).normal(size=19 * (other + 2)))
+    for raw in ([float(other), *other_weights], other_weights):
+        core.start_scorer = raw
+        with pytest.raises(ValueError, match=f"start_scorer.*F = {f}"):
+            _core_fitter(problem, core)
     with pytest.raises(ValueError, match="start_scorer"):
         smplify.FitOptions(start_scorer="best")
 
@@ -187,7 +197,7 @@ def test_shipped_scorer_loads_and_runs(open_model):
     assert all(np.isfinite(f.joints).all() for f in fits.values())
     # "learned" hands the shipped weights to the core, which then ranks the starts itself.
     learned = _problems(open_model, 1, seed=63, start_scorer="learned")[0]
-    assert list(_core_options(learned).start_scorer) == list(w)
+    assert list(_core_options(learned).start_scorer) == [float(len(START_FEATURES)), *w]
     report = _core_fitter(learned).fit(**_observation(learned))
     assert 0 <= report.chosen_start < len(report.start_joints)
     np.testing.assert_allclose(report.joints, fits["learned"].joints, atol=1e-12)

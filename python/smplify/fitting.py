@@ -95,7 +95,8 @@ def _core_options(problem: FitProblem) -> Any:
                                      if options.track_function_tolerance is None
                                      else options.track_function_tolerance)
     if options.start_scorer == "learned":
-        core.start_scorer = list(start_scorer.weights())
+        # The C++ raw form carries the feature count first (cpp/start_scorer.h).
+        core.start_scorer = [float(len(start_scorer.START_FEATURES)), *start_scorer.weights()]
     return core
 
 

@@ -32,8 +32,10 @@ WEIGHTS_FILE = Path(__file__).resolve().parent / "data" / "start_scorer.npz"
 
 @functools.cache
 def weights() -> tuple[float, ...]:
-    """The shipped scorer's [W (F, H) row by row, b (H,), v (H,)] (cached), as the C++
-    FitOptions takes them; ValueError if it does not ship or its shapes are wrong. Warns
+    """The shipped scorer's [W (F, H) row by row, b (H,), v (H,)] (cached); the C++
+    FitOptions.start_scorer takes them after the feature count F, [F, W, b, v], so that
+    weights of another feature set are rejected, not misread (cpp/start_scorer.h).
+    ValueError if it does not ship or its shapes are wrong. Warns
     (UserWarning, once) when it was learned on another body model than the shipped one."""
     if not WEIGHTS_FILE.is_file():
         raise ValueError(f"start_scorer='learned': {WEIGHTS_FILE} does not ship "
