@@ -12,14 +12,14 @@ Videos (never committed; each fetched from where a package puts it):
 Detection (:func:`detections`) runs ``smplify.detection.Detector`` (MediaPipe Pose, HOG
 people boxes) on every frame once and caches each person's 33 keypoints, MediaPipe's world
 landmarks, box and source in ``$XDG_CACHE_HOME/smplify-bench/real_video/`` (``~/.cache``),
-keyed by the video, the frame count and a hash of ``detection.py``. People are tracked
-afterwards (:func:`tracks`, ``smplify.tracking.Tracker`` as ``smplify fit VIDEO`` does), so a
-change to the tracker needs no new detection.
+keyed by the video, the frame count and ``smplify.detection.detector_digest()`` (the
+detector's code and mediapipe's version: detections of an older detector are not reused).
+People are tracked afterwards (:func:`tracks`, ``smplify.tracking.Tracker`` as ``smplify fit
+VIDEO`` does), so a change to the tracker needs no new detection.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import smplify
 
 SPORTS2D = ("sports2d", "0.8.34", "Sports2D/Demo/demo.mp4")
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
@@ -105,16 +104,13 @@ class Detections:
         return np.flatnonzero(self.frame == t)
 
 
-def _detector_hash() -> str:
-    source = Path(smplify.__file__).with_name("detection.py").read_bytes()
-    return hashlib.sha256(source).hexdigest()[:12]
-
-
 def detections_key(name: str, num_frames: int | None = None) -> str:
     """What the video's cached detections are keyed by: the video, its frame count and the
-    detector's source hash (the cache file's stem)."""
+    detector's digest (the cache file's stem)."""
+    from smplify.detection import detector_digest
+
     num_frames = FRAMES[name] if num_frames is None else num_frames
-    return f"{name}_{num_frames}_{_detector_hash()}"
+    return f"{name}_{num_frames}_{detector_digest()}"
 
 
 def detections(name: str, num_frames: int | None = None, quiet: bool = False) -> Detections:

@@ -18,14 +18,26 @@ Several people, two ways, merged:
    clip, 768 x 576); each box not already covered by a person of (1) is cut out as a square
    with a margin, scaled to 256 px and given to a one-person landmarker.
 
-A person is kept when MediaPipe's pose presence passes ``min_confidence``; people are returned
-largest first.
+A person is kept when MediaPipe's pose presence passes ``min_confidence``. Then
+(``smplify.person_nms``):
+
+- each person of (1) is checked to be one body: the one-person landmarker, given the
+  person's own box as in (2), must find the same skeleton again (a skeleton MediaPipe laid
+  over two people close together, head on one and feet on the other, is re-found as one of
+  them: that one replaces it, source "crop"; re-found as nobody: dropped);
+- the people of all sources are merged by keypoint non-maximum suppression (an OKS-like
+  similarity on the keypoints both have; of one person found twice the more confident and
+  complete skeleton stays).
+
+People are returned largest first. :func:`detector_digest` names this detector's version
+(for caches of its results).
 """
 
 from __future__ import annotations
 
 import functools
 import gc
+import hashlib
 import io
 import os
 import warnings
@@ -39,12 +51,30 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import SmplifyError
+from .person_nms import one_body, suppress_duplicates
 
-__all__ = ["DetectorUnavailable", "Detector", "Person", "detect", "load_image"]
+__all__ = ["DetectorUnavailable", "Detector", "Person", "detect", "detector_digest",
+           "load_image"]
 
 NUM_KEYPOINTS = 33
 CROP_SIZE = 256  # pixels: the side of the square a HOG box is scaled to
 CROP_MARGIN = 1.3  # the square's side over the box's longer side
+
+
+def detector_digest() -> str:
+    """A 12-hex-digit digest of the detector's code (this module and ``person_nms``) and
+    mediapipe's version: a cache of detections keyed by it is never reused by another
+    detector."""
+    digest = hashlib.sha256()
+    for module in ("detection.py", "person_nms.py"):
+        digest.update(Path(__file__).with_name(module).read_bytes())
+    try:
+        from importlib.metadata import version
+
+        digest.update(version("mediapipe").encode())
+    except Exception:  # noqa: BLE001 - mediapipe missing: the code alone names the detector
+        pass
+    return digest.hexdigest()[:12]
 
 
 class DetectorUnavailable(SmplifyError, RuntimeError):
@@ -66,7 +96,8 @@ class Person:
         x0, y0, x1, y1 of the visible keypoints, pixels.
     source : str
         "image" (found by the whole-image landmarker), "tile" (in a square tile of a wide or
-        tall picture) or "hog" (in a HOG people box).
+        tall picture), "hog" (in a HOG people box) or "crop" (in the box of an image or tile
+        skeleton that was not one body).
     """
 
     keypoints: NDArray[np.float64]
@@ -226,7 +257,7 @@ class Detector:
         MediaPipe's detection and pose-presence thresholds, in (0, 1).
     people_boxes : bool
         Also look inside OpenCV's HOG people boxes (finds small, distant people; ~0.2 s
-        for a 768 x 576 image on one core). False: the whole-image landmarker only.
+        for a 768 x 576 image on one core). False: the whole-image (and tile) landmarker only.
     people_box_scale : float
         Enlarge the picture by this factor for the HOG detector, whose window is 128 px tall:
         1.5 finds people down to ~85 px (on vtest.avi about twice as many, at 2.5x the time).
@@ -251,7 +282,7 @@ class Detector:
         self.min_confidence = float(min_confidence)
         self.people_box_scale = float(people_box_scale)
         self._whole = _landmarker(self.max_people, self.min_confidence)
-        self._single = _landmarker(1, self.min_confidence) if people_boxes else None
+        self._single = _landmarker(1, self.min_confidence)  # HOG boxes and one-body checks
         self._hog = None
         if people_boxes:
             import cv2
@@ -268,22 +299,28 @@ class Detector:
             Largest (keypoint box area) first.
         """
         rgb = load_image(image)
-        people = self._people(self._whole, rgb, origin=(0.0, 0.0), scale=1.0, source="image")
+        found = self._people(self._whole, rgb, origin=(0.0, 0.0), scale=1.0, source="image")
         for x0, y0, side in _square_tiles(rgb.shape[1], rgb.shape[0]):
             tile = rgb[y0:y0 + side, x0:x0 + side]
-            for person in self._people(self._whole, tile, origin=(x0, y0), scale=1.0,
-                                       source="tile"):
-                if all(_overlap(p.box, person.box) < 0.5 for p in people):
-                    people.append(person)
+            found += self._people(self._whole, tile, origin=(x0, y0), scale=1.0,
+                                  source="tile")
+        people = [checked for person in _nms(found) for checked in self._one_body(rgb, person)]
         if self._hog is not None and len(people) < self.max_people:
             for box in self.people_boxes(rgb):
                 if any(_overlap(p.box, box) > 0.5 for p in people):
                     continue
-                for person in self._in_box(rgb, box):
-                    if all(_overlap(p.box, person.box) < 0.5 for p in people):
-                        people.append(person)
+                people += self._in_box(rgb, box)
+        people = _nms(people)
         people.sort(key=lambda p: -(p.box[2] - p.box[0]) * (p.box[3] - p.box[1]))
         return people[:self.max_people]
+
+    def _one_body(self, rgb: NDArray[np.uint8], person: Person) -> list[Person]:
+        """``person`` if re-found in its own box; else what the box shows (see the module
+        docstring): one of the two people a skeleton was spread over, or nobody."""
+        refound = self._in_box(rgb, person.box, source="crop")
+        if one_body(person.keypoints, [p.keypoints for p in refound]):
+            return [person]
+        return refound
 
     def people_boxes(self, rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
         """(M, 4) x0, y0, x1, y1 boxes of OpenCV's HOG people detector, pixels."""
@@ -299,7 +336,8 @@ class Detector:
         boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4) / up
         return np.c_[boxes[:, :2], boxes[:, :2] + boxes[:, 2:]]
 
-    def _in_box(self, rgb: NDArray[np.uint8], box: NDArray[np.float64]) -> list[Person]:
+    def _in_box(self, rgb: NDArray[np.uint8], box: NDArray[np.float64],
+                source: str = "hog") -> list[Person]:
         """The pose inside a people box: a square crop, zero-padded, scaled to CROP_SIZE."""
         import cv2
 
@@ -314,7 +352,7 @@ class Detector:
         crop[sy - y0:ey - y0, sx - x0:ex - x0] = rgb[sy:ey, sx:ex]
         crop = cv2.resize(crop, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_LINEAR)
         return self._people(self._single, crop, origin=(x0, y0), scale=n / CROP_SIZE,
-                            source="hog")
+                            source=source)
 
     def _people(self, landmarker: Any, rgb: NDArray[np.uint8], origin: Sequence[float],
                 scale: float, source: str) -> list[Person]:
@@ -338,6 +376,11 @@ class Detector:
         for landmarker in (self._whole, self._single):
             if landmarker is not None:
                 landmarker.close()
+
+
+def _nms(people: list[Person]) -> list[Person]:
+    """``people`` without repeats of one person (keypoint NMS, ``person_nms``)."""
+    return [people[i] for i in suppress_duplicates([p.keypoints for p in people])]
 
 
 @functools.lru_cache(maxsize=4)

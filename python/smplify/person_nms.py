@@ -1,0 +1,162 @@
+"""One skeleton per person: keypoint non-maximum suppression and a one-body check.
+
+The detector (``smplify.detection``) finds people several ways (whole image, square tiles,
+HOG people boxes) and so finds some people twice; its landmarker also sometimes lays one
+skeleton over two people standing close (a head on one, the feet on the other). Both are
+judged here by an OKS-like keypoint similarity (COCO's object keypoint similarity with one
+falloff for every keypoint):
+
+    sim(a, b) = mean_{k in C} exp(-|p_a,k - p_b,k|^2 / (2 (kappa s)^2))
+
+over the keypoints ``C`` confident (visibility >= ``MIN_VISIBILITY``) in both skeletons,
+``p`` in pixels, ``s`` the diagonal of the smaller of the two skeletons' boxes (of their
+confident keypoints) and ``kappa`` = ``KAPPA``: two skeletons whose keypoints lie ~0.1 of a
+diagonal apart score exp(-1/2) = 0.61. Fewer than ``MIN_COMMON`` shared keypoints: 0.
+
+- :func:`suppress_duplicates`: of each pair with ``sim`` above ``threshold`` the weaker
+  (sum of visibilities: confident and complete) is dropped, strongest first (greedy NMS).
+- :func:`one_body`: a skeleton is one person when the landmarker, given the skeleton's own
+  box as a person crop, finds it again: ``sim`` above ``threshold`` on the upper body
+  (MediaPipe's keypoints 0-22) and on the legs (23-32) each, so that a skeleton with its
+  head and arms on one person and its legs on another is not passed by its upper body's
+  majority of the keypoints. A skeleton spread over two people is re-found as one of them,
+  or as nobody.
+
+Pure NumPy, no detector needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["keypoint_similarity", "one_body", "strength", "suppress_duplicates"]
+
+MIN_VISIBILITY = 0.5  # keypoints below this are not compared
+KAPPA = 0.1  # the similarity's falloff, a share of the smaller skeleton's box diagonal
+MIN_COMMON = 4  # fewer shared confident keypoints: no evidence, similarity 0
+DUPLICATE_SIMILARITY = 0.5  # above: one person found twice
+ONE_BODY_SIMILARITY = 0.5  # re-found in its own box at least this well: one body
+#: MediaPipe33's upper body (face, shoulders, arms, hands) and legs (hips to toes)
+MEDIAPIPE_PARTS = (np.arange(0, 23), np.arange(23, 33))
+
+
+def _skeleton(keypoints: object, name: str) -> NDArray[np.float64]:
+    kp = np.asarray(keypoints, dtype=np.float64)
+    if kp.ndim != 2 or kp.shape[1] != 3 or len(kp) < 1:
+        raise ValueError(f"{name}: expected a (K, 3) array of x, y, visibility, got shape "
+                         f"{kp.shape}")
+    if not (np.isfinite(kp[:, 2]).all() and np.isfinite(kp[kp[:, 2] >= MIN_VISIBILITY]).all()):
+        raise ValueError(f"{name}: visibilities and confident keypoints must be finite")
+    return kp
+
+
+def _diagonal(kp: NDArray[np.float64]) -> float:
+    seen = kp[kp[:, 2] >= MIN_VISIBILITY, :2]
+    if len(seen) < 2:
+        return 0.0
+    return float(np.hypot(*(seen.max(axis=0) - seen.min(axis=0))))
+
+
+def keypoint_similarity(a: object, b: object) -> float:
+    """OKS-like similarity of two skeletons (see the module docstring), in [0, 1].
+
+    Parameters
+    ----------
+    a, b : (K, 3) array_like
+        x, y (pixels) and visibility in [0, 1] of the same K keypoints.
+
+    Returns
+    -------
+    float
+        1: the confident keypoints coincide; ~0: they lie far apart, or the skeletons share
+        fewer than ``MIN_COMMON`` confident keypoints.
+    """
+    ka, kb = _skeleton(a, "a"), _skeleton(b, "b")
+    if ka.shape != kb.shape:
+        raise ValueError(f"b: expected the shape of a {ka.shape}, got {kb.shape}")
+    return _similarity(ka, kb, np.arange(len(ka)), too_few=0.0)
+
+
+def _similarity(a: NDArray[np.float64], b: NDArray[np.float64], part: NDArray[np.intp],
+                too_few: float) -> float:
+    """The similarity on the keypoints ``part`` (scaled by the whole skeletons' boxes);
+    ``too_few`` when they share fewer than ``MIN_COMMON`` confident ones."""
+    both = (a[part, 2] >= MIN_VISIBILITY) & (b[part, 2] >= MIN_VISIBILITY)
+    scale = KAPPA * min(_diagonal(a), _diagonal(b))
+    if both.sum() < MIN_COMMON:
+        return too_few
+    if scale <= 0.0:
+        return 0.0
+    d2 = np.sum((a[part][both, :2] - b[part][both, :2]) ** 2, axis=1)
+    return float(np.mean(np.exp(-d2 / (2.0 * scale * scale))))
+
+
+def strength(keypoints: object) -> float:
+    """How confident and complete a skeleton is: the sum of its keypoints' visibilities."""
+    return float(_skeleton(keypoints, "keypoints")[:, 2].sum())
+
+
+def suppress_duplicates(people: Sequence[object],
+                        threshold: float = DUPLICATE_SIMILARITY) -> list[int]:
+    """Keypoint NMS: the indices of ``people`` to keep, strongest first.
+
+    Parameters
+    ----------
+    people : sequence of (K, 3) array_like
+        Skeletons of one image (x, y pixels, visibility), from any mix of sources.
+    threshold : float
+        In (0, 1): a person whose :func:`keypoint_similarity` to a stronger kept person
+        exceeds it is the same person found again and is dropped.
+
+    Returns
+    -------
+    list of int
+        Kept indices, by decreasing :func:`strength` (ties: input order).
+    """
+    if not 0.0 < float(threshold) < 1.0:
+        raise ValueError(f"threshold: expected a value in (0, 1), got {threshold!r}")
+    kps = [_skeleton(p, f"people[{i}]") for i, p in enumerate(people)]
+    order = sorted(range(len(kps)), key=lambda i: (-strength(kps[i]), i))
+    kept: list[int] = []
+    for i in order:
+        if all(keypoint_similarity(kps[i], kps[j]) <= threshold for j in kept):
+            kept.append(i)
+    return kept
+
+
+def one_body(keypoints: object, refound: Sequence[object],
+             threshold: float = ONE_BODY_SIMILARITY) -> bool:
+    """Whether a skeleton is one person: re-found in its own box by a one-person landmarker.
+
+    Parameters
+    ----------
+    keypoints : (K, 3) array_like
+        The skeleton (x, y pixels, visibility).
+    refound : sequence of (K, 3) array_like
+        What the landmarker found in a crop of the skeleton's own box (image pixels); empty
+        when it found nobody.
+    threshold : float
+        In (0, 1): the least :func:`keypoint_similarity` to one of ``refound``.
+
+    Returns
+    -------
+    bool
+        False for a skeleton spread over two people: the crop shows the landmarker one of
+        them (or nobody), far from the skeleton's other half. For 33 (MediaPipe) keypoints
+        the upper body and the legs must each agree (``MEDIAPIPE_PARTS``).
+    """
+    if not 0.0 < float(threshold) < 1.0:
+        raise ValueError(f"threshold: expected a value in (0, 1), got {threshold!r}")
+    kp = _skeleton(keypoints, "keypoints")
+    parts = MEDIAPIPE_PARTS if len(kp) == 33 else (np.arange(len(kp)),)
+    for other in refound:
+        ko = _skeleton(other, "refound")
+        if keypoint_similarity(kp, ko) < threshold:
+            continue
+        # a part the two share too few keypoints of is no evidence against
+        if all(_similarity(kp, ko, part, too_few=1.0) >= threshold for part in parts):
+            return True
+    return False

@@ -1,0 +1,110 @@
+"""One skeleton per person (smplify.person_nms): keypoint NMS and the one-body check.
+
+Synthetic people: the open model standing at a few places in front of a camera, its 33
+MediaPipe keypoints projected (tests/crowd.py), with detector-like noise. No detector.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from crowd import person_keypoints
+from smplify.person_nms import (
+    keypoint_similarity,
+    one_body,
+    strength,
+    suppress_duplicates,
+)
+
+LEGS = np.arange(23, 33)  # MediaPipe's hips, knees, ankles, heels and toes
+
+
+@pytest.fixture(scope="module")
+def person(open_model):
+    """Where (metres, camera frame) -> the model's (33, 3) MediaPipe keypoints there."""
+    return lambda x, z=5.0, yaw=0.0: person_keypoints(open_model, "mediapipe33",
+                                                      [x, 0.3, z], yaw=yaw)
+
+
+def _detected(kp, rng, noise=2.0, dropped=0):
+    """``kp`` as a detector gives it: pixel noise, visibilities 0.6-1, ``dropped`` of them
+    (at random) below the confidence threshold."""
+    out = kp.copy()
+    out[:, :2] += rng.normal(0.0, noise, size=(len(kp), 2))
+    out[:, 2] = rng.uniform(0.6, 1.0, size=len(kp))
+    out[rng.choice(len(kp), size=dropped, replace=False), 2] = 0.1
+    return out
+
+
+def test_one_person_found_twice_keeps_the_stronger(person):
+    rng = np.random.default_rng(0)
+    whole = _detected(person(0.0), rng)
+    tile = _detected(person(0.0), rng, noise=4.0, dropped=8)  # a weaker, less complete copy
+    other = _detected(person(1.2, yaw=0.4), rng)
+    assert keypoint_similarity(whole, tile) > 0.5
+    assert keypoint_similarity(whole, other) < 0.01
+    assert strength(whole) > strength(tile)
+    assert suppress_duplicates([tile, other, whole]) == [2, 1]
+    assert suppress_duplicates([whole, tile]) == [0]
+
+
+def test_an_upper_body_is_a_duplicate_of_the_whole_person(person):
+    rng = np.random.default_rng(1)
+    full = _detected(person(0.0), rng)
+    upper = _detected(person(0.0), rng)
+    upper[LEGS, 2] = 0.0
+    assert suppress_duplicates([upper, full]) == [1]
+
+
+def test_people_shoulder_to_shoulder_are_not_duplicates(person):
+    # 0.3 m apart at 5 m: boxes overlap by most of their area, keypoints ~0.15 diagonal apart
+    rng = np.random.default_rng(2)
+    a, b = _detected(person(0.0), rng), _detected(person(0.3, z=5.2), rng)
+    box = lambda kp: np.r_[kp[:, :2].min(0), kp[:, :2].max(0)]  # noqa: E731
+    (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = box(a), box(b)
+    inter = (min(ax1, bx1) - max(ax0, bx0)) * (min(ay1, by1) - max(ay0, by0))
+    assert inter > 0.5 * (bx1 - bx0) * (by1 - by0)
+    assert keypoint_similarity(a, b) < 0.5
+    assert sorted(suppress_duplicates([a, b])) == [0, 1]
+
+
+def test_similarity_is_scale_free_and_symmetric(person):
+    rng = np.random.default_rng(3)
+    a, b = _detected(person(0.0), rng), _detected(person(0.05), rng)
+    scaled_a, scaled_b = a.copy(), b.copy()
+    scaled_a[:, :2] *= 3.0
+    scaled_b[:, :2] *= 3.0
+    assert keypoint_similarity(a, b) == pytest.approx(keypoint_similarity(b, a))
+    assert keypoint_similarity(scaled_a, scaled_b) == pytest.approx(keypoint_similarity(a, b))
+    few = a.copy()
+    few[4:, 2] = 0.0  # 4 confident keypoints still compare, 3 do not
+    assert keypoint_similarity(few, a) > 0.9
+    few[3, 2] = 0.0
+    assert keypoint_similarity(few, a) == 0.0
+
+
+def test_a_skeleton_spread_over_two_people_is_not_one_body(person):
+    # MediaPipe's failure on sports2d / vtest: upper body on one person, legs on the other
+    rng = np.random.default_rng(4)
+    near, far = person(-0.2, z=4.0), person(0.5, z=6.0)
+    merged = _detected(near, rng)
+    merged[LEGS, :2] = far[LEGS, :2] + rng.normal(0.0, 2.0, size=(len(LEGS), 2))
+    # the landmarker, given the merged skeleton's box, finds one of the two people
+    for refound in ([_detected(near, rng)], [_detected(far, rng)], []):
+        assert not one_body(merged, refound)
+    genuine = _detected(near, rng)
+    assert one_body(genuine, [_detected(near, rng, noise=3.0, dropped=6)])
+    assert one_body(genuine, [_detected(far, rng), _detected(near, rng)])
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: keypoint_similarity(np.zeros((33, 2)), np.zeros((33, 3))), "a"),
+    (lambda: keypoint_similarity(np.zeros((33, 3)), np.zeros((17, 3))), "b"),
+    (lambda: suppress_duplicates([np.zeros((33, 3))], threshold=1.5), "threshold"),
+    (lambda: suppress_duplicates([np.zeros((33, 3)), np.full((33, 3), np.nan)]),
+     r"people\[1\]"),
+    (lambda: one_body(np.zeros((33, 3)), [], threshold=0.0), "threshold"),
+])
+def test_bad_input_is_named(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
