@@ -113,6 +113,15 @@ def detections_key(name: str, num_frames: int | None = None) -> str:
     return f"{name}_{num_frames}_{detector_digest()}"
 
 
+def load_detections(name: str, path: Path) -> Detections:
+    """Video ``name``'s detections from a cache file (:func:`detections` writes them; an
+    older detector's file for before/after comparisons)."""
+    with np.load(path) as z:
+        return Detections(name, z["frame"], z["keypoints"], z["world"], z["source"],
+                          int(z["num_frames"]), float(z["fps"]),
+                          (int(z["image_size"][0]), int(z["image_size"][1])))
+
+
 def detections(name: str, num_frames: int | None = None, quiet: bool = False) -> Detections:
     """The video's detections, from the cache or detected now (~0.3-1 s a frame)."""
     from smplify.sources import open_source
@@ -120,10 +129,7 @@ def detections(name: str, num_frames: int | None = None, quiet: bool = False) ->
     num_frames = FRAMES[name] if num_frames is None else num_frames
     path = cache_dir() / f"{detections_key(name, num_frames)}.npz"
     if path.is_file():
-        with np.load(path) as z:
-            return Detections(name, z["frame"], z["keypoints"], z["world"], z["source"],
-                              int(z["num_frames"]), float(z["fps"]),
-                              (int(z["image_size"][0]), int(z["image_size"][1])))
+        return load_detections(name, path)
     from smplify.detection import Detector
 
     source = open_source(video_path(name))

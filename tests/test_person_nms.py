@@ -6,6 +6,9 @@ MediaPipe keypoints projected (tests/crowd.py), with detector-like noise. No det
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from crowd import person_keypoints
@@ -108,3 +111,20 @@ def test_a_skeleton_spread_over_two_people_is_not_one_body(person):
 def test_bad_input_is_named(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_cached_detections_are_keyed_by_the_detectors_code(monkeypatch):
+    """A video's detections cached by an older detector (other detection.py or person_nms.py)
+    are not reused: the cache key names the detector's digest."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from real_videos import detections_key
+    from smplify import detection
+
+    digest = detection.detector_digest()
+    assert len(digest) == 12 and detections_key("vtest", 200) == f"vtest_200_{digest}"
+    read = Path.read_bytes
+    for module in ("detection.py", "person_nms.py"):
+        monkeypatch.setattr(Path, "read_bytes", lambda self, m=module: read(self) + (
+            b"#" if self.name == m else b""))
+        assert detection.detector_digest() != digest
+        assert not detections_key("vtest", 200).endswith(digest)

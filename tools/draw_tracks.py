@@ -1,7 +1,7 @@
 """A strip of frames of a real video with its people's track ids, old tracker above the new.
 
     .venv/bin/python tools/draw_tracks.py vtest /tmp/vtest_tracks.png [--frames 0 25 ...]
-        [--step 3 --start 40]
+        [--step 3 --start 40] [--detections OLD.npz]
 
 Each person the detector found (bench_real_video's cached detections,
 ``benchmarks/real_videos.py``) is drawn as the box of their confident keypoints, coloured by
@@ -9,7 +9,9 @@ their track id and labelled with it; a person without an id (the new tracker's u
 weak or duplicate detections) is a thin grey box. Row 1: the tracker before issue 11's
 rework (``benchmarks/tracker_before.py``); row 2: ``smplify.tracking.track_all`` at the
 video's frame rate. Frames: ``--frames``, else 8 from ``--start`` every ``--step`` frames
-(default: spread over the video's benchmarked frames); ``--crop`` shows part of each.
+(default: spread over the video's benchmarked frames); ``--crop`` shows part of each;
+``--detections`` draws another detector's cached detections (e.g. an older detector's
+``real_videos.py`` cache file) instead of the current detector's.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from real_videos import detections, video_path  # noqa: E402
+from real_videos import detections, load_detections, video_path  # noqa: E402
 from smplify.tracking import keypoint_box  # noqa: E402
 from tracker_runs import TRACKERS  # noqa: E402
 
@@ -69,8 +71,12 @@ def main() -> None:
     parser.add_argument("--step", type=int)
     parser.add_argument("--crop", type=int, nargs=4, metavar=("X0", "Y0", "X1", "Y1"),
                         help="show this part of each frame (pixels)")
+    parser.add_argument("--detections", type=Path,
+                        help="a cached detections .npz to draw (default: the current "
+                        "detector's)")
     args = parser.parse_args()
-    found = detections(args.video)
+    found = detections(args.video) if args.detections is None else \
+        load_detections(args.video, args.detections)
     people = [[found.keypoints[i] for i in found.people(t)] for t in range(found.num_frames)]
     if args.frames:
         frames = args.frames
