@@ -11,7 +11,10 @@ falloff for every keypoint):
 over the keypoints ``C`` confident (visibility >= ``MIN_VISIBILITY``) in both skeletons,
 ``p`` in pixels, ``s`` the diagonal of the smaller of the two skeletons' boxes (of their
 confident keypoints) and ``kappa`` = ``KAPPA``: two skeletons whose keypoints lie ~0.1 of a
-diagonal apart score exp(-1/2) = 0.61. Fewer than ``MIN_COMMON`` shared keypoints: 0.
+diagonal apart score exp(-1/2) = 0.61. Fewer than ``MIN_COMMON`` shared keypoints: 0. For
+MediaPipe's 33 keypoints ``b`` is also compared with its left and right labels swapped
+(``MEDIAPIPE_MIRROR``) and the better of the two counts: MediaPipe confuses a person's front
+and back, and the same body labelled the other way round is still the same person.
 
 - :func:`suppress_duplicates`: of each pair with ``sim`` above ``threshold`` the weaker
   (sum of visibilities: confident and complete) is dropped, strongest first (greedy NMS).
@@ -41,6 +44,9 @@ DUPLICATE_SIMILARITY = 0.5  # above: one person found twice
 ONE_BODY_SIMILARITY = 0.5  # re-found in its own box at least this well: one body
 #: MediaPipe33's upper body (face, shoulders, arms, hands) and legs (hips to toes)
 MEDIAPIPE_PARTS = (np.arange(0, 23), np.arange(23, 33))
+#: MediaPipe33's keypoint k of a person labelled the other way round (left <-> right)
+MEDIAPIPE_MIRROR = np.array([0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9]
+                            + [k + 1 if k % 2 else k - 1 for k in range(11, 33)])
 
 
 def _skeleton(keypoints: object, name: str) -> NDArray[np.float64]:
@@ -77,7 +83,13 @@ def keypoint_similarity(a: object, b: object) -> float:
     ka, kb = _skeleton(a, "a"), _skeleton(b, "b")
     if ka.shape != kb.shape:
         raise ValueError(f"b: expected the shape of a {ka.shape}, got {kb.shape}")
-    return _similarity(ka, kb, np.arange(len(ka)), too_few=0.0)
+    return max(_similarity(ka, labelled, np.arange(len(ka)), too_few=0.0)
+               for labelled in _labellings(kb))
+
+
+def _labellings(kp: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+    """``kp`` as labelled, and (33 MediaPipe keypoints) with left and right swapped."""
+    return [kp, kp[MEDIAPIPE_MIRROR]] if len(kp) == len(MEDIAPIPE_MIRROR) else [kp]
 
 
 def _similarity(a: NDArray[np.float64], b: NDArray[np.float64], part: NDArray[np.intp],
@@ -152,11 +164,15 @@ def one_body(keypoints: object, refound: Sequence[object],
         raise ValueError(f"threshold: expected a value in (0, 1), got {threshold!r}")
     kp = _skeleton(keypoints, "keypoints")
     parts = MEDIAPIPE_PARTS if len(kp) == 33 else (np.arange(len(kp)),)
+    whole = np.arange(len(kp))
     for other in refound:
         ko = _skeleton(other, "refound")
-        if keypoint_similarity(kp, ko) < threshold:
-            continue
-        # a part the two share too few keypoints of is no evidence against
-        if all(_similarity(kp, ko, part, too_few=1.0) >= threshold for part in parts):
-            return True
+        if ko.shape != kp.shape:
+            raise ValueError(f"refound: expected skeletons of shape {kp.shape}, got {ko.shape}")
+        for labelled in _labellings(ko):
+            # a part the two share too few keypoints of is no evidence against
+            if _similarity(kp, labelled, whole, too_few=0.0) >= threshold and all(
+                    _similarity(kp, labelled, part, too_few=1.0) >= threshold
+                    for part in parts):
+                return True
     return False
