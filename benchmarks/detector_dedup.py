@@ -60,7 +60,6 @@ def duplicate_pairs(found: Detections) -> list[tuple[int, int, int, float]]:
 def merged_rows(found: Detections, detector) -> list[int]:
     """Rows the one-body check rejects (the landmarker does not re-find them in their box)."""
     from smplify.detection import Person
-    from smplify.person_nms import one_body
     from smplify.sources import open_source
     from smplify.tracking import keypoint_box
 
@@ -71,8 +70,8 @@ def merged_rows(found: Detections, detector) -> list[int]:
         for row in found.people(frame.index):
             kp = found.keypoints[row]
             person = Person(kp, found.world[row], keypoint_box(kp), str(found.source[row]))
-            refound = detector._in_box(frame.image, person.box, source="crop")
-            if not one_body(kp, [p.keypoints for p in refound]):
+            kept = detector._one_body(frame.image, person)  # the detector's own check
+            if not (len(kept) == 1 and kept[0] is person):
                 out.append(int(row))
     return out
 

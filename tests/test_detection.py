@@ -75,6 +75,27 @@ def test_distant_pedestrians_are_found_in_people_boxes(detection, detector):
     whole_only.close()
 
 
+def test_no_skeleton_spread_over_two_pedestrians(detector):
+    # vtest.avi frames 44 and 90: the old detector's tile landmarker laid one skeleton over
+    # two people side by side (a box wider than tall, its torso lying across them)
+    from smplify.person_nms import keypoint_similarity
+
+    cv2 = need_module("cv2", "detect")
+    capture = cv2.VideoCapture(str(opencv_sample("vtest.avi")))
+    for index in range(91):
+        ok, frame = capture.read()
+        assert ok
+        if index not in (44, 90):
+            continue
+        people = detector.detect(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        assert len(people) >= 2
+        for k, p in enumerate(people):
+            width, height = p.box[2:] - p.box[:2]
+            assert height > 1.5 * width, (index, p.source, p.box)
+            assert all(keypoint_similarity(p.keypoints, q.keypoints) <= 0.5
+                       for q in people[k + 1:])
+
+
 def test_nobody_in_a_blank_picture(detector):
     assert detector.detect(np.full((240, 320, 3), 128, dtype=np.uint8)) == []
 

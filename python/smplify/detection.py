@@ -22,9 +22,10 @@ A person is kept when MediaPipe's pose presence passes ``min_confidence``. Then
 (``smplify.person_nms``):
 
 - each person of (1) is checked to be one body: the one-person landmarker, given the
-  person's own box as in (2), must find the same skeleton again (a skeleton MediaPipe laid
-  over two people close together, head on one and feet on the other, is re-found as one of
-  them: that one replaces it, source "crop"; re-found as nobody: dropped);
+  person's own box as in (2) (and, failing that, a square with more margin around it), must
+  find the same skeleton again (a skeleton MediaPipe laid over two people close together,
+  head on one and feet on the other, is re-found as one of them: that one replaces it,
+  source "crop"; re-found as nobody: dropped);
 - the people of all sources are merged by keypoint non-maximum suppression (an OKS-like
   similarity on the keypoints both have; of one person found twice the more confident and
   complete skeleton stays).
@@ -59,6 +60,9 @@ __all__ = ["DetectorUnavailable", "Detector", "Person", "detect", "detector_dige
 NUM_KEYPOINTS = 33
 CROP_SIZE = 256  # pixels: the side of the square a HOG box is scaled to
 CROP_MARGIN = 1.3  # the square's side over the box's longer side
+#: the one-body check's second crop: a person not re-found in the CROP_MARGIN square (a
+#: neighbour in it taken instead, or nobody) gets a second look with more context
+RECHECK_MARGIN = 1.8
 
 
 def detector_digest() -> str:
@@ -317,10 +321,13 @@ class Detector:
     def _one_body(self, rgb: NDArray[np.uint8], person: Person) -> list[Person]:
         """``person`` if re-found in its own box; else what the box shows (see the module
         docstring): one of the two people a skeleton was spread over, or nobody."""
-        refound = self._in_box(rgb, person.box, source="crop")
-        if one_body(person.keypoints, [p.keypoints for p in refound]):
-            return [person]
-        return refound
+        first: list[Person] = []
+        for margin in (CROP_MARGIN, RECHECK_MARGIN):
+            refound = self._in_box(rgb, person.box, source="crop", margin=margin)
+            if one_body(person.keypoints, [p.keypoints for p in refound]):
+                return [person]
+            first = first or refound
+        return first
 
     def people_boxes(self, rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
         """(M, 4) x0, y0, x1, y1 boxes of OpenCV's HOG people detector, pixels."""
@@ -337,11 +344,12 @@ class Detector:
         return np.c_[boxes[:, :2], boxes[:, :2] + boxes[:, 2:]]
 
     def _in_box(self, rgb: NDArray[np.uint8], box: NDArray[np.float64],
-                source: str = "hog") -> list[Person]:
-        """The pose inside a people box: a square crop, zero-padded, scaled to CROP_SIZE."""
+                source: str = "hog", margin: float = CROP_MARGIN) -> list[Person]:
+        """The pose inside a people box: a square crop (side ``margin`` times the box's
+        longer side), zero-padded, scaled to CROP_SIZE."""
         import cv2
 
-        side = CROP_MARGIN * max(box[2] - box[0], box[3] - box[1])
+        side = margin * max(box[2] - box[0], box[3] - box[1])
         x0 = int(round((box[0] + box[2] - side) / 2))
         y0 = int(round((box[1] + box[3] - side) / 2))
         n = int(round(side))
