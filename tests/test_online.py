@@ -116,7 +116,7 @@ def test_online_beats_per_frame_fits_on_every_clip(scores) -> None:
     82.3/85.6 (session 12, after the online depth fixes: the track's 2D scale measured
     anew after a restart and read as the second largest recent torso length, the refit's
     and challenger's depth share; before them 68.7 and 99.3 on the salsa and martial
-    clips, a strict xfail; before the young track's facing rule, session 11: 83.7 and
+    clips, a strict xfail; before the young track's facing rule, session 10: 83.7 and
     108.0 on the last two; the adult model before the rebuild: 53.1/60.2, 72.9/78.0,
     92.0/89.5, 97.0/84.8)."""
     for c, s in scores.items():

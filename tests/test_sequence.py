@@ -220,7 +220,7 @@ def test_far_smoother_than_per_frame_fits_on_held_out_stretches(stretch_scores) 
 
 def test_beats_per_frame_fits_on_held_out_stretches(stretch_scores) -> None:
     """Issue 11's requirement: fit_sequence's PA-MPJPE below independent per-frame fits' on
-    the mean over the held-out stretches: 70.4 mm against 74.7 (session 11, the start's path
+    the mean over the held-out stretches: 70.4 mm against 74.7 (session 10, the start's path
     judged by acceleration, w_acc 0.03, instead of by change, w_tr 3: 77.7 before it, the
     martial clip's frames 195..225 153 -> 68 against 89 per-frame; the judge by change kept
     the plain track there, which moves least, though the online track's states were 50-110

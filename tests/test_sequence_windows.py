@@ -54,7 +54,7 @@ def test_windowed_solve_matches_the_single_solve() -> None:
     # The first window's own frames: the same start, nearly the same solve (the single
     # solve's feel the later frames through the temporal rows, and 2 LM steps are far from
     # converged): within 2 mm with the start's path judged by change, 12 mm by acceleration
-    # (session 11), whose path switches tracks 4 times on this clip (5 before).
+    # (session 10), whose path switches tracks 4 times on this clip (5 before).
     assert np.all(gap[:24] < 0.015), gap[:24].round(3)
     assert np.mean(gap) < 0.02 and np.max(gap) < 0.08, gap.round(3)
     # Placement: β (fitted on the first window's frames) scales the body and so its depth.

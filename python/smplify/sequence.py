@@ -78,7 +78,7 @@ class SequenceOptions:
         ``smplify.sequence_start.TRACK_KINDS`` ("plain", "reverse", "online", "backward").
     keyframe_step : the tracks fit every this many observed frames (and the last one).
     transition_weight : w_tr of the path's cost on the body's change between keyframes
-        (``smplify.sequence_start``; 0: off, the default since session 11: a cost on the
+        (``smplify.sequence_start``; 0: off, the default since session 10: a cost on the
         change favours the track that moves least, docs/video.md; 0.2 beside
         ``accel_weight`` 0.03 lowered the acceleration error but lost most of the
         PA-MPJPE gain held out: not adopted).

@@ -27,7 +27,7 @@ from keyframe k − 1 to k): E_data the robust 2D error Σ w ρ(‖x̂ − x‖;
 of the state's keypoints against its labelling of the detections (pixels²), P the 24 joints
 relative to the pelvis in the camera frame (metres: a limb's depth reading and the body's
 facing change them, a shift in depth does not), f / Z pixels per metre at the person, w_tr
-``transition_weight`` (0 by default since session 11: a cost on the body's change between
+``transition_weight`` (0 by default since session 10: a cost on the body's change between
 keyframes favours the track that moves least, a stuck one, in fast motion; docs/video.md,
 "The path's judge: acceleration, not change"); R the learned initialiser's reading score
 (:func:`reading_scores`, nats) and w_R ``reading_weight`` (0 by default: measured in

@@ -19,7 +19,7 @@ to all observed frames ((λ_β √T_obs)² ‖β‖² is linear in T_obs).
 
 Measured (tests/test_sequence_windows.py, exact keypoints, 72 frames, windows of 32): the
 first window's frames equal the single solve's (2 mm; 12 mm since the start's path is judged
-by acceleration, session 11), the later ones differ by ~2–5 cm on
+by acceleration, session 10), the later ones differ by ~2–5 cm on
 single frames (2 LM steps from the start are far from converged, and which frames share a
 step changes them; with detector errors either may be the better: 72 vs 81 mm PA-MPJPE on
 that clip); PA-MPJPE the same within 1 mm; acceleration error up to ~1.5× the single
