@@ -229,8 +229,14 @@ def torso_length(problem: FitProblem) -> float:
     frame's keypoints as seen (NaN unless all four are confident)."""
     if not np.all(problem.torso_confident):
         return float("nan")
-    xy = np.asarray(problem.keypoints)[problem.torso_keypoints]
-    return float(np.linalg.norm((xy[0] + xy[1] - xy[2] - xy[3]) / 2))
+    return float(torso_span(np.asarray(problem.keypoints)[problem.torso_keypoints]))
+
+
+def torso_span(corners: np.ndarray) -> np.ndarray:
+    """(...) the distance (pixels) between the shoulders' and the hips' midpoints of (..., 4,
+    2) torso keypoints (left and right shoulder, then left and right hip)."""
+    c = np.asarray(corners)
+    return np.linalg.norm(c[..., 0, :] + c[..., 1, :] - c[..., 2, :] - c[..., 3, :], axis=-1) / 2
 
 
 def depth_jump_limit(max_jump: float, depth: float, torso_pixels: float,

@@ -484,12 +484,11 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
 def _torso_pixels(xy: np.ndarray, conf: np.ndarray, torso: np.ndarray,
                   window: int = online.SCALE_FRAMES) -> np.ndarray:
     """(T,) the person's 2D torso length per frame (shoulders' to hips' midpoint, pixels):
-    the largest within ``window`` frames either side (a bend or turn only shortens it, as
-    :meth:`smplify.online.TrackState.torso_pixels`); NaN where none has all four torso
+    the largest within ``window`` frames either side (a bend or turn only shortens it; the
+    online track's :meth:`smplify.online.TrackState.torso_pixels` reads the second largest of
+    its last frames, being causal and exposed to one bad reading); NaN where none has all four torso
     keypoints. xy (T, K, 2), conf (T, K), torso (4,) keypoint indices."""
-    corners = xy[:, torso]
-    length = np.linalg.norm(corners[:, 0] + corners[:, 1] - corners[:, 2] - corners[:, 3],
-                            axis=1) / 2
+    length = online.torso_span(xy[:, torso])
     length[~np.all(conf[:, torso] > 0, axis=1)] = np.nan
     out = np.full(len(length), np.nan)
     for t in range(len(length)):
