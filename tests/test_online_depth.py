@@ -49,6 +49,56 @@ def test_track_state_keeps_its_largest_recent_torso_and_damps_depth_velocity() -
     assert transl[:, 2].tolist() == [10.75, 11.0]
 
 
+def test_a_depth_step_over_skipped_frames_is_judged_over_its_frames() -> None:
+    """The body may move max_jump a frame, the 2D scale's jitter does not grow with the
+    frames a step spans: a step over 3 frames (fit_sequence's start track) at a depth limit
+    of 0.37 m is motion (share 1), one over a single frame is damped."""
+    state = online.TrackState()
+    state.push(np.zeros(72), np.array([0.0, 0.0, 5.0]), np.zeros((17, 2)), 1.0)
+    state.push(np.zeros(72), np.array([0.0, 0.0, 5.1]), np.zeros((17, 2)), 1.0)
+    assert state.depth_velocity(0.3, 0.37) == pytest.approx((0.3 / 0.37) ** 2)
+    state.miss()
+    state.miss()
+    state.push(np.zeros(72), np.array([0.0, 0.0, 5.2]), np.zeros((17, 2)), 1.0)
+    assert state.before_gap == 3
+    assert state.depth_velocity(0.3, 0.37) == 1.0
+    assert state.depth_velocity(0.3, 3.6) == pytest.approx((0.9 / 3.6) ** 2)  # a far person
+
+
+def test_a_track_over_every_third_frame_carries_its_depth_steps(monkeypatch) -> None:
+    """A person 6 m away (a ~85 px torso: depth limit ~0.4 m, above track_max_jump): the
+    online track at every frame damps the depth velocity it carries on; the same track over
+    every third frame (fit_sequence's start) carries it whole (bench_video's indian clip lost
+    13 mm when it was damped there)."""
+    shares: list[float] = []
+    history = online.TrackState.history
+
+    def spy(self, depth_velocity=1.0):
+        shares.append(depth_velocity)
+        return history(self, depth_velocity)
+
+    monkeypatch.setattr(online.TrackState, "history", spy)
+    model = smplify.load_model("open")
+    video = sv.make_video(model, sv.load_sequences(TUNING)[0], "coco17",
+                          np.random.default_rng(3), distance=6.0, frames=slice(0, 31))
+    seen = {}
+    for step in (1, 3):
+        shares.clear()
+        fitter = smplify.Fitter(model, format="coco17", image_size=video.image_size,
+                                focal_length=video.focal_length, threads=1)
+        for t, keypoints in enumerate(video.keypoints):
+            if t % step:
+                fitter.skip()
+                continue
+            try:
+                fitter.fit(keypoints)
+            except smplify.KeypointError:
+                fitter.skip()
+        seen[step] = list(shares[2:])  # after the first two frames
+    assert min(seen[1]) < 0.9, seen[1]
+    assert min(seen[3]) == 1.0, seen[3]
+
+
 def test_smooth_depth_is_the_least_squares_smoother_and_leaves_near_people_as_read() -> None:
     rng = np.random.default_rng(3)
     num = 40

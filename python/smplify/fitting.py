@@ -739,7 +739,7 @@ class Fitter:
         # How well depth is measured here (from the person's 2D torso length): a jump must be
         # larger, and a depth step no more than that is mostly jitter, not motion to carry on.
         depth_limit = self._depth_limit()
-        share = online.depth_velocity_share(options.track_max_jump, depth_limit)
+        share = track.depth_velocity(options.track_max_jump, depth_limit)
         history_pose, history_transl, gaps = track.history(share)
         initial = {"initial_pose": track.pose[-1], "initial_betas": track.betas,
                    "initial_transl": track.transl[-1], "track_pose": history_pose,
