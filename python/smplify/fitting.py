@@ -505,7 +505,7 @@ class Fitter:
         report, how, earlier_seconds, labelling = self._track_frame(problem, observation)
         result = _result(problem, report, started, how, earlier_seconds, labelling)
         if how.endswith("cold"):
-            self._restart(result)
+            self._restart(result, after_cut=how.startswith("warm, lost the person"))
         elif how.endswith("held"):  # not the track's frame: spanned as a missed one
             self._track.miss()
             if self._challenger is not None:
@@ -545,12 +545,12 @@ class Fitter:
             if self._filter is not None:
                 self._filter.reset()
 
-    def _restart(self, result: FitResult) -> None:
+    def _restart(self, result: FitResult, after_cut: bool = False) -> None:
         """Start the track (and its shape estimate, and the output filter) from a fit from
-        scratch."""
+        scratch; ``after_cut``: the track lost the person it followed (:meth:`_refit`)."""
         # A restart (a cut, a lost person, warm_start=False) may be another person or the
         # same one at another distance: the 2D scale is measured anew from this frame on.
-        self._track = online.TrackState()
+        self._track = online.TrackState(after_cut=after_cut)
         self._challenger = None
         if self._filter is not None:
             self._filter.reset()  # a new track: nothing to smooth across
@@ -575,7 +575,10 @@ class Fitter:
     def _refit(self, problem: FitProblem, observation: dict[str, Any]) -> Any:
         """The periodic or strain refit's fit: warm fits (no E_track) from the learned
         initialiser's best readings, placed where the track is, the lowest robust data term
-        kept; the full fit from scratch where no initialiser ships for the format."""
+        kept; the full fit from scratch where no initialiser ships for the format. A new
+        person's track (:meth:`_new_person`) also weighs the full fit from scratch: the
+        readings placed where the track is keep the basin of its one first frame's fit
+        (tests/test_online.py's cut: 140 mm there, per-frame fits 45-55 mm ten frames on)."""
         starts = online.learned_starts(self.format, problem.keypoints,
                                        observation["confidence"], problem.image_size,
                                        problem.focal_length)
@@ -584,6 +587,8 @@ class Fitter:
         track = self._track
         fits = [self._core.fit(**observation, initial_pose=pose, initial_betas=track.betas,
                                initial_transl=track.transl[-1]) for pose in starts]
+        if self._new_person():
+            fits.append(self._core.fit(**observation))
         data = [online.robust_data(problem, problem.keypoints, problem.weights, r,
                                    self.options.selection_sigma) for r in fits]
         return fits[int(np.argmin(data))]
@@ -630,10 +635,11 @@ class Fitter:
         # temporal rows holding it still (its motion starts here). Where depth is measured
         # coarser than track_max_jump, its translation is held on the track's instead: a
         # refit reads the pose anew, and its depth from the 2D alone is then the 2D scale's
-        # jitter (metres a frame for bench_real_video's vtest people at ~17 m).
+        # jitter (metres a frame for bench_real_video's vtest people at ~17 m). Not a new
+        # person's track: its own depth is one frame's reading from the 2D too.
         pose = np.concatenate([cold.global_orient, cold.body_pose])
         history_transl, gaps = np.stack([cold.transl] * 2), (1.0, 1.0)
-        if share < 1.0:
+        if share < 1.0 and not self._new_person():
             _, history_transl, gaps = self._track.history(share)
         held = self._core.fit(**observation, initial_pose=pose, initial_betas=self._track.betas,
                               initial_transl=cold.transl, track_pose=np.stack([pose, pose]),
@@ -699,6 +705,13 @@ class Fitter:
             self._track.mirrored.clear()
             return other, "warm, switched track", earlier + float(report.seconds), own
         return report, "warm", earlier + float(other.seconds), labelling
+
+    def _new_person(self) -> bool:
+        """Whether the track was restarted after it lost the person it followed (a cut:
+        someone else, or the person back elsewhere) at most ``track_refit_every`` frames
+        ago: it stands on one frame's fit of a person it has not followed, pose and depth
+        alike (:meth:`_refit`, :meth:`_consider_refit`)."""
+        return self._track.after_cut and self._track.frames <= self.options.track_refit_every
 
     def _depth_limit(self) -> float:
         """Metres the track's depth may change in a frame before it counts as a jump: the

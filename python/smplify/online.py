@@ -86,6 +86,7 @@ class TrackState:
     before_gap: int = 1              # frames from the older of the two to the last
     missed: int = 0                  # frames missed since the last one
     torso_lengths: list[float] = field(default_factory=list)  # the last frames' 2D torso, px
+    after_cut: bool = False          # restarted after losing the person it followed
 
     @property
     def gap(self) -> int:
