@@ -21,11 +21,22 @@ Steps (SMPLify learned its prior the same way from SMPL fits to CMU mocap):
      own bone rotation retargeted to the model, G_j = R_bone(t) · R_bone(T-pose)ᵀ. It only
      decides what the positions leave undetermined (e.g. upper-arm twist with a straight
      elbow); it also gives the IK its starting point.
-3. Keep well-spread poses: per clip, a frame is kept only when its root-relative joints moved
-   more than 2 cm (mean) from the last kept frame; add the left-right mirror of every pose.
-4. Fit an 8-component full-covariance GMM on θ[3:72] (scikit-learn, fixed seed), order the
-   components by weight, write ``python/smplify/data/open_pose_prior.npz`` byte-reproducibly
-   (fixed zip timestamps) and ``tests/data/heldout_poses.npz`` (poses from held-out clips).
+3. Keep the training poses (``--keep``): ``spread`` (the shipped prior): per clip, a frame
+   only when its root-relative joints moved more than 2 cm (mean) since the last kept one;
+   ``time``: every ``KEEP_STRIDE``-th IK frame (10 a second), so that each clip and each
+   activity counts by its duration (standing still included, which ``spread`` keeps once).
+   Add the left-right mirror of every pose. ``time`` was tried for the bent knees of
+   standing people and not shipped (docs/video.md, "Bent knees"): the knees barely
+   straightened (the mocap's own standing is bent 25-30°) and held-out crouches and
+   fit_sequence got worse.
+4. Fit an 8-component full-covariance GMM on θ[3:72] (scikit-learn, fixed seed, best of
+   ``N_INIT`` k-means starts; the shipped prior: 1), order the components by weight, write
+   ``python/smplify/data/open_pose_prior.npz`` byte-reproducibly (fixed zip timestamps) and
+   ``tests/data/heldout_poses.npz`` (300 poses of the held-out clips, always chosen by the
+   2 cm rule, so that the tests' and benchmarks' held-out set does not follow ``--keep``).
+   The shipped files are the IK on the first open model's skeleton: ``--model`` its
+   ``open_body_neutral.npz`` of commit 2aa90c8 (docs/design.md says why) rebuilds them
+   (the prior to 1e-9, the held-out poses to float32 rounding).
 
 Held out (never used for the GMM): ``cmu_expmap_motion_prediction/test/*``, BVH salsa/20,
 martial/10, indian/15, and AMC 49_20.
@@ -60,9 +71,11 @@ MIRROR = np.array([0, 2, 1, 3, 5, 4, 6, 8, 7, 9, 11, 10, 12, 14, 13, 15, 17, 16,
 HELDOUT = ("test/", "salsa/20", "martial/10", "indian/15", "49/49_20")
 FRAME_STRIDE = 4       # 120 fps -> 30 fps before IK
 SPREAD_M = 0.02        # keep a frame when the mean joint moved this far from the last kept
+KEEP_STRIDE = 3        # training poses: every 3rd IK frame (120 fps / 4 / 3 = 10 a second)
 REG_PER_RAD = 0.02     # m of residual per radian away from the retargeted rotation
 BETA_REG = 0.05        # m of residual per unit beta, per frame of the shape fit
 NUM_COMPONENTS = 8
+N_INIT = 1             # k-means starts of the GMM fit (the best likelihood is kept)
 SEED = 0
 
 # (model joint, mocap point, weight): joint targets.
@@ -320,10 +333,10 @@ def mirror_pose(body_pose: np.ndarray) -> np.ndarray:
     return m.reshape(-1, 72)[:, 3:]
 
 
-def fit_gmm(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fit_gmm(x: np.ndarray, n_init: int = N_INIT) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from sklearn.mixture import GaussianMixture
 
-    gmm = GaussianMixture(NUM_COMPONENTS, covariance_type="full", reg_covar=1e-3, n_init=1,
+    gmm = GaussianMixture(NUM_COMPONENTS, covariance_type="full", reg_covar=1e-3, n_init=n_init,
                           max_iter=200, tol=1e-3, random_state=SEED, init_params="kmeans")
     gmm.fit(x)
     order = np.argsort(-gmm.weights_, kind="stable")
@@ -410,6 +423,9 @@ def main(argv: list[str] | None = None) -> None:
                     "heldout_poses.npz")
     ap.add_argument("--fits-out", type=Path, default=None,
                     help="optional .npz with every IK fit (for pictures); not shipped")
+    ap.add_argument("--keep", choices=("spread", "time"), default="spread",
+                    help="training poses: moved 2 cm since the last kept (shipped), or by time")
+    ap.add_argument("--n-init", type=int, default=N_INIT, help="k-means starts of the GMM fit")
     ap.add_argument("--limit", type=int, default=0, help="debug: only the first N clips")
     ap.add_argument("--check-core", action="store_true",
                     help="only compare this tool's kinematics with smplify._core and exit")
@@ -435,11 +451,12 @@ def main(argv: list[str] | None = None) -> None:
     for kind, path, asf in listing:
         clip = mocap_io.read_clip(kind, path, asf)
         fit = fit_clip(clip, skel)
-        keep = spread_frames(fit.theta, fit.rest, SPREAD_M)
+        ho = is_heldout(clip.name, path)
+        keep = np.arange(0, len(fit.frames), KEEP_STRIDE) if args.keep == "time" and not ho \
+            else spread_frames(fit.theta, fit.rest, SPREAD_M)
         stats["frames_read"] += clip.num_frames
         stats["frames_ik"] += len(fit.frames)
         errs_all.append(fit.err)
-        ho = is_heldout(clip.name, path)
         (held if ho else train).append(fit.theta[keep, 3:])
         print(f"{kind:6s} {clip.name:28s} frames {clip.num_frames:5d} ik {len(fit.frames):4d} "
               f"kept {len(keep):4d} err med {1000 * np.median(fit.err):5.1f} mm "
@@ -447,7 +464,7 @@ def main(argv: list[str] | None = None) -> None:
               f"{np.linalg.norm(fit.betas):.2f} {'HELD OUT' if ho else ''}  "
               f"{time.time() - t0:6.0f}s", flush=True)
         if args.fits_out is not None:
-            tag = f"{kind}:{clip.name}"
+            tag = f"{kind}:{'heldout:' if ho else ''}{clip.name}"  # test/ and train/ share names
             fits_dump[f"{tag}:theta"] = fit.theta
             fits_dump[f"{tag}:transl"] = fit.transl
             fits_dump[f"{tag}:frames"] = fit.frames
@@ -462,7 +479,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"frames read {stats['frames_read']}, IK {stats['frames_ik']}, GMM training poses "
           f"{len(x)} (half mirrored); IK rms error median {1000 * np.median(errs):.1f} mm, "
           f"90% {1000 * np.percentile(errs, 90):.1f} mm")
-    means, covars, weights = fit_gmm(x)
+    means, covars, weights = fit_gmm(x, args.n_init)
     write_npz(args.out, {"means": means, "covars": covars, "weights": weights})
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes), weights {np.round(weights, 3)}")
     h = np.concatenate(held)
