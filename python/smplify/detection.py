@@ -63,6 +63,17 @@ CROP_MARGIN = 1.3  # the square's side over the box's longer side
 #: the one-body check's second crop: a person not re-found in the CROP_MARGIN square (a
 #: neighbour in it taken instead, or nobody) gets a second look with more context
 RECHECK_MARGIN = 1.8
+#: of a skeleton that is not one body, a person re-found in its box replaces it only when at
+#: least this share of its size (box diagonal): one of the two people it was spread over is
+#: about as tall; a much smaller skeleton is the landmarker's guess at a hand or a fold
+#: (chosen on benchmarks/detector_recall.py's tune frames)
+REFOUND_SIZE = 0.5
+#: a person found in a small tile is kept when its box diagonal is at least this share of
+#: the tile's side and its keypoints' mean visibility at least SMALL_TILE_VISIBILITY: in a
+#: small tile of trees or a facade the landmarker lays small, unsure skeletons (chosen on
+#: benchmarks/detector_recall.py's tune frames)
+SMALL_TILE_SIZE = 0.25
+SMALL_TILE_VISIBILITY = 0.5
 
 
 def detector_digest() -> str:
@@ -225,6 +236,10 @@ def _box(points: NDArray[np.float64], visibility: NDArray[np.float64]) -> NDArra
     return np.concatenate([seen.min(axis=0), seen.max(axis=0)])
 
 
+def _diagonal(box: NDArray[np.float64]) -> float:
+    return float(np.hypot(box[2] - box[0], box[3] - box[1]))
+
+
 def _overlap(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
     """Share of box ``b``'s area that box ``a`` covers."""
     w = min(a[2], b[2]) - max(a[0], b[0])
@@ -250,6 +265,20 @@ def _square_tiles(width: int, height: int) -> list[tuple[int, int, int]]:
     return [(0, int(y), side) for y in starts]
 
 
+def _small_tiles(width: int, height: int, fraction: float) -> list[tuple[int, int, int]]:
+    """(x0, y0, side) of a grid of square tiles, side ``fraction`` of the picture's shorter
+    side, overlapping by half a tile, covering the whole picture.
+
+    The landmarker's detector finds a person who fills a good part of its input: a
+    pedestrian 80-100 px tall in a 768 x 576 surveillance frame is found in a 192 px tile.
+    """
+    side = max(int(round(fraction * min(width, height))), 1)
+    step = side / 2
+    xs = np.linspace(0, width - side, int(np.ceil((width - side) / step)) + 1)
+    ys = np.linspace(0, height - side, int(np.ceil((height - side) / step)) + 1)
+    return [(int(x), int(y), side) for y in ys.round() for x in xs.round()]
+
+
 class Detector:
     """MediaPipe Pose for every person of an image (see the module docstring).
 
@@ -265,6 +294,10 @@ class Detector:
     people_box_scale : float
         Enlarge the picture by this factor for the HOG detector, whose window is 128 px tall:
         1.5 finds people down to ~85 px (on vtest.avi about twice as many, at 2.5x the time).
+    small_tiles : sequence of float
+        Also run the landmarker on grids of small square tiles, each side this fraction of
+        the picture's shorter side (half-tile overlap), for people too small for the
+        whole image; empty: none.
 
     Raises
     ------
@@ -273,7 +306,8 @@ class Detector:
     """
 
     def __init__(self, max_people: int = 10, min_confidence: float = 0.5,
-                 people_boxes: bool = True, people_box_scale: float = 1.0):
+                 people_boxes: bool = True, people_box_scale: float = 1.0,
+                 small_tiles: Sequence[float] = ()):
         if int(max_people) < 1:
             raise ValueError(f"max_people: expected an integer >= 1, got {max_people!r}")
         if not 0.0 < float(min_confidence) < 1.0:
@@ -282,6 +316,11 @@ class Detector:
         if not 0.25 <= float(people_box_scale) <= 4.0:
             raise ValueError(f"people_box_scale: expected a factor in [0.25, 4], got "
                              f"{people_box_scale!r}")
+        fractions = tuple(float(f) for f in small_tiles)
+        if not all(0.05 <= f < 1.0 for f in fractions):
+            raise ValueError(f"small_tiles: expected fractions in [0.05, 1), got "
+                             f"{small_tiles!r}")
+        self.small_tiles = fractions
         self.max_people = int(max_people)
         self.min_confidence = float(min_confidence)
         self.people_box_scale = float(people_box_scale)
@@ -304,10 +343,16 @@ class Detector:
         """
         rgb = load_image(image)
         found = self._people(self._whole, rgb, origin=(0.0, 0.0), scale=1.0, source="image")
-        for x0, y0, side in _square_tiles(rgb.shape[1], rgb.shape[0]):
+        for x0, y0, side in self.tiles(rgb.shape[1], rgb.shape[0]):
             tile = rgb[y0:y0 + side, x0:x0 + side]
             found += self._people(self._whole, tile, origin=(x0, y0), scale=1.0,
                                   source="tile")
+        for x0, y0, side in self.small_tile_grid(rgb.shape[1], rgb.shape[0]):
+            tile = rgb[y0:y0 + side, x0:x0 + side]
+            found += [p for p in self._people(self._whole, tile, origin=(x0, y0), scale=1.0,
+                                              source="tile")
+                      if _diagonal(p.box) >= SMALL_TILE_SIZE * side
+                      and p.keypoints[:, 2].mean() >= SMALL_TILE_VISIBILITY]
         people = [checked for person in _nms(found) for checked in self._one_body(rgb, person)]
         if self._hog is not None and len(people) < self.max_people:
             for box in self.people_boxes(rgb):
@@ -318,15 +363,25 @@ class Detector:
         people.sort(key=lambda p: -(p.box[2] - p.box[0]) * (p.box[3] - p.box[1]))
         return people[:self.max_people]
 
+    def tiles(self, width: int, height: int) -> list[tuple[int, int, int]]:
+        """(x0, y0, side) of the square tiles of a long picture (none for a squarish one)."""
+        return _square_tiles(width, height)
+
+    def small_tile_grid(self, width: int, height: int) -> list[tuple[int, int, int]]:
+        """(x0, y0, side) of the ``small_tiles`` grids' tiles."""
+        return [tile for fraction in self.small_tiles
+                for tile in _small_tiles(width, height, fraction)]
+
     def _one_body(self, rgb: NDArray[np.uint8], person: Person) -> list[Person]:
         """``person`` if re-found in its own box; else what the box shows (see the module
         docstring): one of the two people a skeleton was spread over, or nobody."""
         first: list[Person] = []
+        least = REFOUND_SIZE * _diagonal(person.box)
         for margin in (CROP_MARGIN, RECHECK_MARGIN):
             refound = self._in_box(rgb, person.box, source="crop", margin=margin)
             if one_body(person.keypoints, [p.keypoints for p in refound]):
                 return [person]
-            first = first or refound
+            first = first or [p for p in refound if _diagonal(p.box) >= least]
         return first
 
     def people_boxes(self, rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
