@@ -52,11 +52,13 @@ TALL = 60
 #: Detector keyword arguments of each variant
 VARIANTS: dict[str, dict] = {
     "default": {},
-    "whole_only": {"people_boxes": False},
+    "no_small_tiles": {"small_tiles": ()},
+    "no_hog": {"people_boxes": False},
+    "whole_only": {"people_boxes": False, "small_tiles": ()},
     "hog_1.5": {"people_box_scale": 1.5},
     "tiles_0.5": {"small_tiles": (0.5,)},
-    "tiles_0.33": {"small_tiles": (1 / 3,)},
-    "tiles_0.33_nohog": {"small_tiles": (1 / 3,), "people_boxes": False},
+    "tiles_0.4": {"small_tiles": (0.4,)},
+    "tiles_0.25": {"small_tiles": (0.25,)},
     "tiles_0.5_0.33": {"small_tiles": (0.5, 1 / 3)},
 }
 

@@ -58,21 +58,25 @@ def test_two_people_side_by_side(detector, messi5):
     assert np.median(np.abs(shift[:, 1])) < 3
 
 
-def test_distant_pedestrians_are_found_in_people_boxes(detection, detector):
+def test_distant_pedestrians_are_found_in_small_tiles_and_people_boxes(detection, detector):
     cv2 = need_module("cv2", "detect")
     capture = cv2.VideoCapture(str(opencv_sample("vtest.avi")))
     for _ in range(41):
         ok, frame = capture.read()
     assert ok
     rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    boxes_only = detection.Detector(max_people=6, small_tiles=())
+    whole_only = detection.Detector(max_people=6, people_boxes=False, small_tiles=())
+    in_boxes = boxes_only.detect(rgb)
     people = detector.detect(rgb)
-    assert len(people) >= 2 and all(p.source == "hog" for p in people)
-    for p in people:  # upright pedestrians: head above ankles, 60-200 px tall
+    assert whole_only.detect(rgb) == []  # why the small tiles and HOG boxes are there
+    assert len(in_boxes) >= 2 and all(p.source == "hog" for p in in_boxes)
+    assert len(people) >= len(in_boxes)
+    for p in people + in_boxes:  # upright pedestrians: head above ankles, 60-200 px tall
         assert p.keypoints[0, 1] < p.keypoints[27:29, 1].min()
         assert 60 < p.box[3] - p.box[1] < 200
-    whole_only = detection.Detector(max_people=6, people_boxes=False)
-    assert whole_only.detect(rgb) == []  # why the HOG boxes are there
-    whole_only.close()
+    for d in (boxes_only, whole_only):
+        d.close()
 
 
 def test_no_skeleton_spread_over_two_pedestrians(detector):
