@@ -146,3 +146,33 @@ def test_missing_mediapipe_names_the_extra(monkeypatch):
     finally:
         detection._task_bundle.cache_clear()
         detection._shared_detector.cache_clear()
+
+
+def test_small_tiles_cover_the_picture_and_gate_cut_people():
+    from smplify import detection
+
+    tiles = detection._small_tiles(768, 576, 1 / 3)
+    assert len(tiles) == 35 and {side for _, _, side in tiles} == {192}
+    covered = np.zeros((576, 768), dtype=bool)
+    for x0, y0, side in tiles:
+        assert 0 <= x0 <= 768 - side and 0 <= y0 <= 576 - side
+        covered[y0:y0 + side, x0:x0 + side] = True
+    assert covered.all()
+    # any person up to ~half a tile (less the edge gaps) lies whole inside some tile
+    for x, y in np.random.default_rng(0).uniform([0, 0], [768 - 85, 576 - 85], (200, 2)):
+        box = np.array([x, y, x + 85, y + 85])
+        assert any(detection._clear_of_edges(box, t, (768, 576)) for t in tiles)
+    tile, size = (192, 96, 192), (768, 576)
+    assert detection._clear_of_edges(np.array([230.0, 120, 300, 250]), tile, size)
+    assert not detection._clear_of_edges(np.array([193.0, 120, 300, 250]), tile, size)
+    assert not detection._clear_of_edges(np.array([230.0, 120, 300, 290]), tile, size)
+    # a tile's edge on the picture's border cuts nobody
+    assert detection._clear_of_edges(np.array([0.0, 0, 100, 150]), (0, 0, 192), size)
+    with pytest.raises(ValueError, match="small_tiles"):
+        detection.Detector(small_tiles=(1.5,))
+
+
+def test_a_box_off_the_picture_finds_nobody(detector):
+    image = np.full((120, 160, 3), 90, dtype=np.uint8)
+    assert detector._in_box(image, np.array([400.0, 300, 460, 420])) == []
+    assert detector._in_box(image, np.array([10.0, 10, 10, 10])) == []

@@ -12,20 +12,29 @@ Several people, two ways, merged:
 1. ``PoseLandmarker(num_poses=N)`` on the whole image and, for a wide (or tall) picture, on
    overlapping square tiles of it. Its detector keys on the face and upper body and finds
    people who fill a good part of the (letterboxed, square) input: a portrait, a player, a
-   group side by side once each tile holds one or two of them.
+   group side by side once each tile holds one or two of them. Then on a grid of small
+   square tiles (``small_tiles``: a third of the shorter side, half overlapping; 35 tiles
+   of 192 px on a 768 x 576 frame), where a pedestrian ~100 px tall fills a third of the
+   tile and is found. A small tile's person is kept when large and sure enough
+   (``SMALL_TILE_SIZE``, ``SMALL_TILE_VISIBILITY``), clear of the tile's inner edges
+   (``TILE_EDGE``: a person larger than the tile shows there in pieces) and not mostly
+   inside a person of the whole picture ``BIGGER`` times its size (a piece of them).
 2. OpenCV's HOG people detector (Dalal-Triggs, built into OpenCV) finds pedestrians down to
-   ~100 px tall, whom (1) misses (none of the people of OpenCV's ``vtest.avi`` surveillance
-   clip, 768 x 576); each box not already covered by a person of (1) is cut out as a square
-   with a margin, scaled to 256 px and given to a one-person landmarker.
+   ~100 px tall, whom the whole image misses (none of the people of OpenCV's ``vtest.avi``
+   surveillance clip, 768 x 576); each box not already covered by a person of (1) is cut
+   out as a square with a margin, scaled to 256 px and given to a one-person landmarker.
+
+``benchmarks/detector_recall.py`` measures what each finds on frames annotated by eye.
 
 A person is kept when MediaPipe's pose presence passes ``min_confidence``. Then
 (``smplify.person_nms``):
 
-- each person of (1) is checked to be one body: the one-person landmarker, given the
-  person's own box as in (2) (and, failing that, a square with more margin around it), must
-  find the same skeleton again (a skeleton MediaPipe laid over two people close together,
-  head on one and feet on the other, is re-found as one of them: that one replaces it,
-  source "crop"; re-found as nobody: dropped);
+- each person of (1) (whole image, tiles, small tiles) is checked to be one body: the
+  one-person landmarker, given the person's own box as in (2) (and, failing that, a square
+  with more margin around it), must find the same skeleton again (a skeleton MediaPipe laid
+  over two people close together, head on one and feet on the other, is re-found as one of
+  them: that one replaces it, source "crop", if at least ``REFOUND_SIZE`` of its size;
+  re-found as nobody, or as a much smaller skeleton: dropped);
 - the people of all sources are merged by keypoint non-maximum suppression (an OKS-like
   similarity on the keypoints both have; of one person found twice the more confident and
   complete skeleton stays).
