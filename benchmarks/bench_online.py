@@ -86,6 +86,7 @@ def main() -> None:
 
     model = smplify.load_model("open")
     videos = [sv.make_video(model, seq, FORMAT, np.random.default_rng(args.seed + c),
+                            sv.DetectorErrors(confidence_model=args.confidence),
                             frames=slice(args.start, args.start + args.frames))
               for c, seq in enumerate(sv.load_sequences(SEQUENCES)[:args.clips])]
     summary = {}

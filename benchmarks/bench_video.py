@@ -74,6 +74,9 @@ def clip_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=120)
     parser.add_argument("--clips", type=int, default=4)
     parser.add_argument("--seed", type=int, default=100, help="clip c uses seed + c")
+    parser.add_argument("--confidence", choices=sv.CONFIDENCE_MODELS,
+                        default=sv.DetectorErrors().confidence_model,
+                        help="the detector's confidence model (DetectorErrors)")
 
 
 def hold_last(joints: list[np.ndarray | None]) -> np.ndarray:
@@ -163,6 +166,7 @@ def main() -> None:
     for c, seq in enumerate(sequences):
         rng = np.random.default_rng(args.seed + c)
         video = sv.make_video(model, seq, FORMAT, rng,
+                              sv.DetectorErrors(confidence_model=args.confidence),
                               frames=slice(args.start, args.start + args.frames))
         row = {"clip": seq["name"], "frames": video.num_frames,
                "swapped_frames": int(video.swapped.sum()),

@@ -4,9 +4,11 @@
         [--videos vtest sports2d] [--tracks 4] [--cases 2000] [--clips 6]
 
 The learned initialiser was trained on the realistic error model (``smplify.detections``:
-confidence = 0.95 − 4 × error/size + noise, so it falls with the error), the synthetic video
-detector (``smplify.synthetic_video``) draws confidences uniform in 0.5-1, unrelated to the
-error. Which does real output follow?
+confidence = 0.95 − 4 × error/size + noise, so it falls with the error); the synthetic video
+detector (``smplify.synthetic_video``) drew confidences uniform in 0.5-1, unrelated to the
+error (``confidence_model="uniform"``), and now by default draws them error-linked, its
+constants set from this benchmark's real rows (``synthetic_video.CONFIDENCE_LOGIT``...).
+Which does real output follow?
 
 Real: the cached detections and fits of ``benchmarks/bench_real_video.py`` (nothing is
 fitted here; a track's fits are used when their provenance names this run's detections and
@@ -14,12 +16,16 @@ the track's first frame and length). A keypoint's error is proxied by its 2D res
 against the ``online`` and ``sequence`` (fit_sequence) fits' reprojected keypoint: both
 smooth over time, so the residual is mostly the detector's. Synthetic: the residual against
 the TRUE keypoints, on the realistic set (held-out poses, random cameras) and on
-synthetic_video clips (held-out sequences, default errors). All formats are mediapipe33;
+synthetic_video clips (held-out sequences, default errors, either confidence model). All
+formats are mediapipe33;
 residuals are in units of the person's 2D torso length (shoulder midpoint to hip midpoint:
 the detection's for real video, the truth's for synthetic), over reported keypoints
 (confidence > 0). Per source: the median residual in each confidence decile, Spearman's
-rank correlation of confidence with residual, and the residual's median in the top and
-bottom deciles. JSON: ``benchmarks/results/real_confidence.json``.
+rank correlation of confidence with residual, the ratio of the residual's median in the
+lowest confidence decile to the highest's (d1/d10), the share of gross residuals
+(> ``GROSS`` = 0.3 torso lengths: swaps, wild guesses) and of those the share at or above
+the source's median confidence ("conf.": confidently wrong; 0.5 if unrelated).
+JSON: ``benchmarks/results/real_confidence.json``.
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ SEQUENCES = HERE.parent / "tests" / "data" / "heldout_sequences.npz"
 FORMAT = "mediapipe33"
 SHOULDERS, HIPS = (11, 12), (23, 24)  # mediapipe33 indices
 FIT_METHODS = ("online", "sequence")
+#: A residual this large (torso lengths) is a gross error (a swap, a wild guess), not noise.
+GROSS = 0.3
 
 
 def torso_length(xy: np.ndarray) -> np.ndarray:
@@ -67,7 +75,12 @@ def statistics(conf: np.ndarray, residual: np.ndarray) -> dict[str, object]:
                      "median": float(np.median(r)) if r.size else float("nan"),
                      "p90": float(np.quantile(r, 0.9)) if r.size else float("nan")})
     rho = spearmanr(conf, residual).statistic
+    gross = residual > GROSS
     return {"keypoints": int(conf.size), "spearman": float(rho),
+            "decile_ratio": bins[0]["median"] / bins[-1]["median"],
+            "gross_share": float(gross.mean()),
+            "gross_confident": float(np.mean(conf[gross] >= np.median(conf)))
+            if gross.any() else float("nan"),
             "median_all": float(np.median(residual)),
             "confidence_quartiles": [float(q) for q in np.quantile(conf, [0.25, 0.5, 0.75])],
             "deciles": bins}
@@ -140,13 +153,14 @@ def realistic_set(model: smplify.BodyModel, n: int, seed: int) -> dict[str, obje
     return statistics(kp[..., 2].ravel(), resid.ravel())
 
 
-def synthetic_video(model: smplify.BodyModel, clips: int, frames: int, seed: int
-                    ) -> dict[str, object]:
-    """The synthetic video detector (default errors) on held-out sequences."""
+def synthetic_video(model: smplify.BodyModel, clips: int, frames: int, seed: int,
+                    errors: sv.DetectorErrors | None = None) -> dict[str, object]:
+    """The synthetic video detector (``errors``, None: the default) on held-out sequences."""
+    errors = errors or sv.DetectorErrors()
     confs, resids, jit_c, jit_r = [], [], [], []
     for c, seq in enumerate(sv.load_sequences(SEQUENCES)[:clips]):
         video = sv.make_video(model, seq, FORMAT, np.random.default_rng(seed + c),
-                              frames=slice(0, frames))
+                              errors=errors, frames=slice(0, frames))
         resid = np.linalg.norm(video.keypoints[..., :2] - video.clean, axis=-1)
         confs.append(video.keypoints[..., 2].ravel())
         resids.append((resid / torso_length(video.clean)[:, None]).ravel())
@@ -159,12 +173,13 @@ def synthetic_video(model: smplify.BodyModel, clips: int, frames: int, seed: int
 
 def print_table(rows: dict[str, dict[str, object]]) -> None:
     print("median residual (torso lengths) per confidence decile, lowest confidence first")
-    print(f"{'source':32s} {'conf q25/50/75':>15s} {'rho':>6s} "
-          + " ".join(f"d{b + 1:<5d}" for b in range(10)))
+    print(f"{'source':42s} {'conf q25/50/75':>15s} {'rho':>6s} {'d1/d10':>6s} "
+          f"{'gross':>6s} {'conf.':>5s} " + " ".join(f"d{b + 1:<5d}" for b in range(10)))
     for name, s in rows.items():
         meds = " ".join(f"{d['median']:<6.3f}" for d in s["deciles"])  # type: ignore[index]
         qs = "/".join(f"{q:.2f}" for q in s["confidence_quartiles"])  # type: ignore[attr-defined]
-        print(f"{name:32s} {qs:>15s} {s['spearman']:6.2f} {meds}")
+        print(f"{name:42s} {qs:>15s} {s['spearman']:6.2f} {s['decile_ratio']:6.2f} "
+              f"{s['gross_share']:6.3f} {s['gross_confident']:5.2f} {meds}")
 
 
 def main() -> None:
@@ -185,8 +200,12 @@ def main() -> None:
             name = "jitter" if method == "jitter" else f"vs {method} fit"
             rows[f"real {video} {name}"] = stats  # type: ignore[assignment]
     rows["realistic set vs truth"] = realistic_set(model, args.cases, args.seed)
-    for name, stats in synthetic_video(model, args.clips, args.frames, args.seed).items():
-        rows[f"synthetic_video {'vs truth' if name == 'truth' else name}"] = stats
+    for conf_model in sv.CONFIDENCE_MODELS:
+        errors = sv.DetectorErrors(confidence_model=conf_model)
+        for name, stats in synthetic_video(model, args.clips, args.frames, args.seed,
+                                           errors).items():
+            rows[f"synthetic_video {conf_model} {'vs truth' if name == 'truth' else name}"] \
+                = stats
     print_table(rows)
     doc = {"args": {k: str(v) for k, v in vars(args).items()},
            "date": time.strftime("%Y-%m-%d"), "cpu_s": time.process_time() - start,

@@ -87,7 +87,11 @@ def main() -> None:
                     help=f"comma-separated, of: {', '.join(SETS)}")
     ap.add_argument("--output", type=Path,
                     default=Path(__file__).resolve().parent / "results" / "sequence_judge.json")
+    ap.add_argument("--confidence", choices=sv.CONFIDENCE_MODELS,
+                    default=sv.DetectorErrors().confidence_model,
+                    help="the detector's confidence model (DetectorErrors)")
     args = ap.parse_args()
+    errors = sv.DetectorErrors(confidence_model=args.confidence)
     variants = json.loads(args.variants) if args.variants else VARIANTS
     model = smplify.load_model("open")
     sequences = sv.load_sequences(SEQUENCES)
@@ -95,7 +99,7 @@ def main() -> None:
     for set_name in args.sets.split(","):
         a, b, seed = SETS[set_name]
         videos = [sv.make_video(model, s, FORMAT, np.random.default_rng(seed + c),
-                                frames=slice(a, b)) for c, s in enumerate(sequences)]
+                                errors, frames=slice(a, b)) for c, s in enumerate(sequences)]
         for name, options in variants.items():
             rows = []
             for video in videos:

@@ -48,6 +48,7 @@ import bench_video
 import numpy as np
 import realistic
 import smplify
+from smplify import start_scorer as shipped_scorer
 from smplify import synthetic_video as sv
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
@@ -86,11 +87,13 @@ def split_pools(model: smplify.BodyModel, fmt: str, n: int, split: str) -> Pools
                             lambda: record(model, fmt, realistic.cases(model, fmt, n, split)))
 
 
-def video_pools(model: smplify.BodyModel, split: str, clip_weight: float = 0.0
-                ) -> dict[str, Pools]:
-    """{clip name: pools of its frames' fits} of a video split (``VIDEO_SPLITS``), cached;
-    without the clips the scorer trains on when ``clip_weight`` > 0
-    (``build_start_scorer.sequence_clips``)."""
+def video_pools(model: smplify.BodyModel, split: str, clip_weight: float = 0.0,
+                errors: sv.DetectorErrors | None = None) -> dict[str, Pools]:
+    """{clip name: pools of its frames' fits} of a video split (``VIDEO_SPLITS``) through
+    the synthetic detector's ``errors``, cached; without the clips the scorer trains on when
+    ``clip_weight`` > 0 (``build_start_scorer.sequence_clips``); ``errors`` None: the
+    default."""
+    errors = errors or sv.DetectorErrors()
     path, frames, step, _ = VIDEO_SPLITS[split]
     out = {}
     # The clips the scorer learned from are not for choosing.
@@ -98,7 +101,7 @@ def video_pools(model: smplify.BodyModel, split: str, clip_weight: float = 0.0
     for name, c, seq, seed in _videos(model, split, trained_on):
         def make(seq: dict[str, Any] = seq, seed: int = seed) -> Pools:
             video = sv.make_video(model, seq, bench_video.FORMAT,
-                                  np.random.default_rng(seed), frames=frames)
+                                  np.random.default_rng(seed), errors, frames=frames)
             cases = video_cases(video)
             keep = np.arange(0, video.num_frames, step)
             return record(model, bench_video.FORMAT, type(cases)(
@@ -106,20 +109,23 @@ def video_pools(model: smplify.BodyModel, split: str, clip_weight: float = 0.0
                                                    "rotation", "joints", "transl",
                                                    "body_pose", "betas"))))
         key = bss.pools_key(bench_video.FORMAT, bss._file_digest(path),
-                            f"{split}|{c}|{frames}|{step}|{seed}".encode())
+                            f"{split}|{c}|{frames}|{step}|{seed}|{errors}".encode())
         out[name] = bss.cached_pools(f"{split}_{c}_{seed}", key, make)
     return out
 
 
-def tracked_rows(model: smplify.BodyModel, split: str) -> dict[str, Any]:
+def tracked_rows(model: smplify.BodyModel, split: str,
+                 errors: sv.DetectorErrors | None = None) -> dict[str, Any]:
     """The online Fitter's and fit_sequence's PA-MPJPE and accel error (mm) on a video
-    split's clips (all frames of its stretch) with ``start_scorer`` "energy" and "learned"
-    (the shipped weights): they differ only where a fit starts from scratch."""
+    split's clips (all frames of its stretch; ``errors`` None: the detector's default) with
+    ``start_scorer`` "energy" and "learned" (the shipped weights): they differ only where a
+    fit starts from scratch."""
+    errors = errors or sv.DetectorErrors()
     frames = VIDEO_SPLITS[split][1]
     rows: dict[str, Any] = {}
     for name, _, seq, seed in _videos(model, split):
         video = sv.make_video(model, seq, bench_video.FORMAT, np.random.default_rng(seed),
-                              frames=frames)
+                              errors, frames=frames)
         for kind in ("energy", "learned"):
             online = bench_video.hold_last(bench_video.tracked(video, model,
                                                                {"start_scorer": kind}))
@@ -160,6 +166,12 @@ def main() -> None:
                         "either start_scorer (the shipped weights)")
     parser.add_argument("--clip-weight", type=float, default=bss.CLIP_WEIGHT,
                         help="the training clips' weight (0: no training clips)")
+    parser.add_argument("--confidence", choices=sv.CONFIDENCE_MODELS,
+                        default=sv.DetectorErrors().confidence_model,
+                        help="video splits: the detector's confidence model (DetectorErrors)")
+    parser.add_argument("--shipped", action="store_true",
+                        help="score the shipped weights (smplify/data/start_scorer.npz) "
+                        "instead of training on --grid's point")
     parser.add_argument("--mocap", type=Path,
                         default=bss.REPO.parent / "shared" / "data" / "mocap")
     args = parser.parse_args()
@@ -168,18 +180,24 @@ def main() -> None:
         parser.error(f"--split test scores one (temperature, l2, hidden), got {len(grid)}: "
                      "choose among several on --split tune, then report the choice on test")
     model = smplify.load_model("open")
-    held = (video_pools(model, args.split, args.clip_weight) if args.split in VIDEO_SPLITS else
+    errors = sv.DetectorErrors(confidence_model=args.confidence)
+    held = (video_pools(model, args.split, args.clip_weight, errors)
+            if args.split in VIDEO_SPLITS else
             {fmt: split_pools(model, fmt, args.cases, args.split) for fmt in args.formats})
     train_args = argparse.Namespace(formats=list(bss.FORMATS), cases=args.train_cases,
                                     video_cases=args.train_video_cases, mocap=args.mocap,
                                     clip_weight=args.clip_weight)
-    training, case_weight = bss.training_set(bss.training_pools(train_args), args.clip_weight)
-    out: dict[str, Any] = {"split": args.split, "cases_per_format": args.cases,
+    if not args.shipped:
+        training, case_weight = bss.training_set(bss.training_pools(train_args),
+                                                 args.clip_weight)
+    out: dict[str, Any] = {"split": args.split, "confidence": args.confidence,
+                           "shipped": args.shipped, "cases_per_format": args.cases,
                            "train_cases": args.train_cases,
                            "train_video_cases": args.train_video_cases,
                            "clip_weight": args.clip_weight, "runs": []}
     for temperature, l2, hidden in grid:
-        w = bss.train(training, float(temperature), float(l2), int(hidden), case_weight)
+        w = np.asarray(shipped_scorer.weights()) if args.shipped else \
+            bss.train(training, float(temperature), float(l2), int(hidden), case_weight)
         run: dict[str, Any] = {"temperature": temperature, "l2": l2, "hidden": hidden,
                                "weights": [float(v) for v in w], "formats": {}}
         diffs = []
@@ -210,9 +228,11 @@ def main() -> None:
               f"{run['pooled_paired_mm']:+.2f} ± {run['pooled_paired_se']:.2f} mm", flush=True)
         out["runs"].append(run)
     if args.tracked and args.split in VIDEO_SPLITS:
-        out["tracked"] = tracked_rows(model, args.split)
+        out["tracked"] = tracked_rows(model, args.split, errors)
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"start_scorer_{args.split}.json"
+    path = RESULTS / (f"start_scorer_{args.split}"
+                      f"{'' if args.confidence == 'error-linked' else '_' + args.confidence}"
+                      f"{'_shipped' if args.shipped else ''}.json")
     path.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {path}")
 

@@ -78,6 +78,7 @@ def record(args: argparse.Namespace) -> dict[str, np.ndarray]:
     model = smplify.load_model("open")
     options = dict(parse_option(o) for o in args.option)
     videos = [sv.make_video(model, seq, FORMAT, np.random.default_rng(args.seed + c),
+                            sv.DetectorErrors(confidence_model=args.confidence),
                             frames=slice(args.start, args.start + args.frames))
               for c, seq in enumerate(sv.load_sequences(SEQUENCES)[:args.clips])]
     clips = [trace(video, model, options) for video in videos]

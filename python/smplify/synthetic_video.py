@@ -10,7 +10,15 @@ Detector errors, each switchable in :class:`DetectorErrors`:
 - dropped keypoints (confidence 0);
 - bursts of whole-body left/right swaps (a few consecutive frames);
 - single-frame per-limb swaps (arms or legs);
-- occlusion: a limb's keypoints missing for a run of frames.
+- occlusion: a limb's keypoints missing for a run of frames;
+- a reported keypoint's confidence (:func:`detector_confidence`): by default it falls with
+  the keypoint's actual error and is saturated near 1, as real MediaPipe visibility is
+  (``benchmarks/real_confidence.py``); swapped keypoints are often confidently wrong.
+  ``confidence_model="uniform"`` is the earlier model, uniform and unrelated to the error.
+
+The confidence model does not change any other draw: a video made with either model has the
+same keypoint positions, swaps, drops and occlusions (its confidences come from a generator
+spawned from ``rng``, whose own stream is left as the uniform model leaves it).
 """
 
 from __future__ import annotations
@@ -24,6 +32,24 @@ import numpy as np
 from .keypoints import resolve_format
 from .left_right import LIMB_PARTS, limb_swap_index, mirror_index
 from .synthetic import _axis_angle, _rotation
+
+#: DetectorErrors.confidence_model's choices.
+CONFIDENCE_MODELS = ("error-linked", "uniform")
+#: The error-linked model's constants, set from real MediaPipe visibility
+#: (``benchmarks/results/real_confidence.json``, see ``benchmarks/real_confidence.py``):
+#: its four fitted rows (vtest and sports2d, residual against the online and the sequence
+#: fits). Slope/spread = 60 sets the rank link: Spearman −0.39 and a 2.9× ratio of the
+#: median error in the lowest to the highest confidence decile (real: −0.29..−0.46, mean
+#: −0.39; 1.8..4.1×, mean 2.85); the logit at zero error and the spread set the saturation:
+#: confidence quartiles 0.88/0.991/0.9993 (real means 0.89/0.989/0.9993); the confidently
+#: wrong share: of the gross errors (> 0.3 torso lengths), 17% are at or above the median
+#: confidence (real 15-21%, mean 18%; uniform confidences give 50%, the realistic set 1%).
+#: The synthetic figures are against the TRUE keypoints (the real ones against fits, which
+#: add their own error: the real link to the true error is likely somewhat stronger).
+CONFIDENCE_LOGIT = 7.5
+CONFIDENCE_SLOPE = 210.0
+CONFIDENCE_SPREAD = 3.5
+CONFIDENT_WRONG = 0.35
 
 
 @dataclass(frozen=True)
@@ -41,7 +67,17 @@ class DetectorErrors:
     limb_swap_rate : probability, per limb pair (arms, legs), of a one-frame swap.
     occlusion_rate : probability that one limb starts being hidden.
     occlusion_length : (min, max) frames of an occlusion, inclusive.
-    confidence : (low, high) of the uniform confidence of a reported keypoint.
+    confidence_model : "error-linked" (default; :func:`detector_confidence`) or "uniform"
+        (each reported keypoint's confidence uniform in ``confidence``, unrelated to its
+        error: the model before session 11's issue 10 work).
+    confidence : (low, high) of the uniform model's confidence.
+    confidence_logit : error-linked: the confidence's logit at zero error (a sigmoid, as
+        MediaPipe's visibility is).
+    confidence_slope : error-linked: how fast the logit falls with the keypoint's error, per
+        unit of error in the person's 2D size (the bounding box's diagonal).
+    confidence_spread : error-linked: σ of the logit's Gaussian scatter about that line.
+    confident_wrong : error-linked: the share of frames whose swapped keypoints keep the
+        confidence of an unswapped one (their error less the swap): confidently wrong.
     """
 
     noise_fraction: float = 0.01
@@ -52,13 +88,26 @@ class DetectorErrors:
     limb_swap_rate: float = 0.02
     occlusion_rate: float = 0.01
     occlusion_length: tuple[int, int] = (5, 20)
+    confidence_model: str = "error-linked"
     confidence: tuple[float, float] = (0.5, 1.0)
+    confidence_logit: float = CONFIDENCE_LOGIT
+    confidence_slope: float = CONFIDENCE_SLOPE
+    confidence_spread: float = CONFIDENCE_SPREAD
+    confident_wrong: float = CONFIDENT_WRONG
+
+    def __post_init__(self) -> None:
+        if self.confidence_model not in CONFIDENCE_MODELS:
+            raise ValueError(f"confidence_model: expected one of {CONFIDENCE_MODELS}, got "
+                             f"{self.confidence_model!r}")
+        if not 0.0 <= self.confident_wrong <= 1.0:
+            raise ValueError(f"confident_wrong: expected a share in [0, 1], got "
+                             f"{self.confident_wrong}")
 
 
-#: A perfect detector.
+#: A perfect detector (every reported confidence 1).
 NO_ERRORS = DetectorErrors(noise_fraction=0.0, drop_frame_rate=0.0, drop_keypoint_rate=0.0,
                            swap_burst_rate=0.0, limb_swap_rate=0.0, occlusion_rate=0.0,
-                           confidence=(1.0, 1.0))
+                           confidence_model="uniform", confidence=(1.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -194,8 +243,10 @@ def _detect(clean: np.ndarray, format: str, rng: np.random.Generator,
     xy = clean.copy()
     size = np.linalg.norm(clean.max(axis=1) - clean.min(axis=1), axis=1)  # (T,)
     xy += rng.normal(size=xy.shape) * (errors.noise_fraction * size)[:, None, None]
+    # The uniform model's draw is made either way: the other draws stay the same.
     conf = rng.uniform(*errors.confidence, size=(num_frames, num_keypoints))
     conf[rng.random(conf.shape) < errors.drop_keypoint_rate] = 0.0
+    source = np.broadcast_to(np.arange(num_keypoints), conf.shape).copy()  # true keypoint
 
     for index in (limb_swap_index(format, limb) for limb in LIMB_PARTS):
         hidden = _runs(rng, num_frames, errors.occlusion_rate, errors.occlusion_length)
@@ -205,17 +256,52 @@ def _detect(clean: np.ndarray, format: str, rng: np.random.Generator,
             else side & (np.arange(num_keypoints) > index)
         conf[np.ix_(hidden, names_side)] = 0.0
         for t in np.flatnonzero(rng.random(num_frames) < errors.limb_swap_rate):
-            xy[t], conf[t] = xy[t, index], conf[t, index]
+            xy[t], conf[t], source[t] = xy[t, index], conf[t, index], source[t, index]
 
     swapped = _runs(rng, num_frames, errors.swap_burst_rate, errors.swap_burst_length)
     mirror = mirror_index(format)
     xy[swapped] = xy[swapped][:, mirror]
     conf[swapped] = conf[swapped][:, mirror]
+    source[swapped] = source[swapped][:, mirror]
+    if errors.confidence_model == "error-linked":
+        linked = detector_confidence(xy, clean, source, size, rng.spawn(1)[0], errors)
+        conf = np.where(conf > 0.0, linked, 0.0)
 
     dropped = rng.random(num_frames) < errors.drop_frame_rate
     conf[dropped] = 0.0
     xy[conf == 0.0] = 0.0
     return np.concatenate([xy, conf[..., None]], axis=2), swapped, dropped
+
+
+def detector_confidence(xy: np.ndarray, clean: np.ndarray, source: np.ndarray,
+                        size: np.ndarray, rng: np.random.Generator,
+                        errors: DetectorErrors) -> np.ndarray:
+    """(T, K) error-linked confidences of reported keypoints.
+
+    conf = sigmoid(a − b · e / s + σ z), z ~ N(0, 1), where e is the keypoint's distance
+    from its true position and s the person's 2D size (``size``); a, b, σ are
+    ``errors.confidence_logit``, ``confidence_slope``, ``confidence_spread``. In a share
+    ``errors.confident_wrong`` of frames the swapped keypoints are confidently wrong: their e
+    is the distance from the true keypoint they were drawn from (``source``), not the swap.
+
+    Parameters
+    ----------
+    xy : (T, K, 2) reported positions, pixels.  clean : (T, K, 2) true positions, pixels.
+    source : (T, K) int, the true keypoint each report was drawn from (k unless swapped).
+    size : (T,) the person's 2D size, pixels.  rng : the confidences' generator.
+    errors : the model's constants.
+    """
+    num_frames, num_keypoints = source.shape
+    error = np.linalg.norm(xy - clean, axis=-1)
+    drawn = np.take_along_axis(clean, source[..., None], axis=1)
+    wrong = (rng.random(num_frames) < errors.confident_wrong)[:, None] & \
+        (source != np.arange(num_keypoints))
+    error = np.where(wrong, np.linalg.norm(xy - drawn, axis=-1), error)
+    logit = errors.confidence_logit - errors.confidence_slope * error / \
+        np.maximum(size, 1e-9)[:, None] \
+        + errors.confidence_spread * rng.normal(size=error.shape)
+    # At least 0.001 (real visibility's least is ~0.006): 0 means "not reported".
+    return np.clip(1.0 / (1.0 + np.exp(-logit)), 1e-3, 1.0)
 
 
 def _acceleration(joints: np.ndarray) -> np.ndarray:

@@ -1,0 +1,78 @@
+"""The synthetic video detector's confidence models (smplify.synthetic_video): error-linked,
+saturated near 1 with confidently wrong swaps (as real MediaPipe visibility,
+benchmarks/real_confidence.py), or the earlier uniform one; either leaves every other draw
+as it was."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+from smplify import synthetic_video as sv
+from test_sequence import SEQUENCES
+
+UNIFORM = sv.DetectorErrors(confidence_model="uniform")
+#: More swaps than the default, so that the swapped keypoints are many.
+SWAPPY = {"swap_burst_rate": 0.1, "limb_swap_rate": 0.1}
+
+
+@pytest.fixture(scope="module")
+def clip():
+    return sv.load_sequences(SEQUENCES)[1]
+
+
+def _video(model, clip, errors: sv.DetectorErrors, seed: int = 3) -> sv.SyntheticVideo:
+    return sv.make_video(model, clip, "coco17", np.random.default_rng(seed), errors=errors,
+                         yaw=0.5, frames=slice(0, 80))
+
+
+def _error(video: sv.SyntheticVideo) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence and error (pixels) of the reported keypoints."""
+    seen = video.keypoints[..., 2] > 0
+    err = np.linalg.norm(video.keypoints[..., :2] - video.clean, axis=-1)
+    return video.keypoints[..., 2][seen], err[seen]
+
+
+def test_the_models_differ_only_in_the_confidences(open_model, clip) -> None:
+    linked, uniform = _video(open_model, clip, sv.DetectorErrors()), _video(open_model, clip,
+                                                                            UNIFORM)
+    np.testing.assert_array_equal(linked.keypoints[..., :2], uniform.keypoints[..., :2])
+    np.testing.assert_array_equal(linked.keypoints[..., 2] > 0, uniform.keypoints[..., 2] > 0)
+    np.testing.assert_array_equal(linked.swapped, uniform.swapped)
+    np.testing.assert_array_equal(linked.dropped, uniform.dropped)
+    assert not np.array_equal(linked.keypoints[..., 2], uniform.keypoints[..., 2])
+
+
+def test_error_linked_confidence_falls_with_the_error_and_saturates(open_model, clip) -> None:
+    conf, err = _error(_video(open_model, clip, sv.DetectorErrors()))
+    assert spearmanr(conf, err).statistic < -0.25
+    assert np.median(conf) > 0.95  # saturated near 1, as real visibility
+    assert np.all((conf >= 1e-3) & (conf <= 1.0))
+    conf, err = _error(_video(open_model, clip, UNIFORM))
+    assert abs(spearmanr(conf, err).statistic) < 0.1
+    assert np.all((conf >= 0.5) & (conf <= 1.0))
+
+
+def test_confidently_wrong_swaps(open_model, clip) -> None:
+    """A swapped keypoint's confidence is an unswapped one's when it is confidently wrong,
+    and low otherwise."""
+    medians = {}
+    for share in (0.0, 1.0):
+        video = _video(open_model, clip, sv.DetectorErrors(**SWAPPY, confident_wrong=share))
+        conf, err = _error(video)
+        size = np.linalg.norm(np.ptp(video.clean, axis=1), axis=-1).min()
+        gross = err > 0.1 * size  # beyond what 1% noise reaches: a swap
+        assert gross.sum() > 50
+        medians[share] = (np.median(conf[gross]), np.median(conf[~gross]))
+    assert medians[0.0][0] < 0.05 < 0.95 < medians[0.0][1]
+    assert medians[1.0][0] > 0.9
+
+
+def test_the_perfect_detector_is_fully_confident(open_model, clip) -> None:
+    assert np.all(_video(open_model, clip, sv.NO_ERRORS).keypoints[..., 2] == 1.0)
+
+
+@pytest.mark.parametrize("bad", [{"confidence_model": "gaussian"}, {"confident_wrong": 1.5}])
+def test_bad_confidence_options_are_refused(bad) -> None:
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        sv.DetectorErrors(**bad)
