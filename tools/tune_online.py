@@ -6,7 +6,8 @@ The clips are ``tests/data/tuning_sequences.npz`` (``tools/build_heldout_sequenc
 tuning --frames 144``: the held-out CMU clips basketball, soccer, washwindow and 49_20 and four
 fast clips of the pose prior's training set, jumping, salsa, indian, martial; no test or
 benchmark scores any of them), each split into two 72-frame stretches seen through the synthetic
-detector with its default errors (seed 500 + 10·clip + stretch), COCO-17, one thread. Per
+detector with its default errors (seed 500 + 10·clip + stretch; ``--confidence uniform``: the
+confidence model the defaults before session 11 were chosen with), COCO-17, one thread. Per
 variant: mean PA-MPJPE (mm), mean acceleration error (mm/frame²), the number of stretches on
 which it is worse than independent per-frame fits, and CPU ms/frame (median, mean).
 Independent per-frame fits are cached in ``--cache`` (they are the slow part).
@@ -33,14 +34,31 @@ TUNING = REPO / "tests" / "data" / "tuning_sequences.npz"
 FORMAT = "coco17"
 
 
-def videos(model, stretches: list[tuple[int, int]], seed: int) -> list[sv.SyntheticVideo]:
+def videos(model, stretches: list[tuple[int, int]], seed: int,
+           confidence: str = sv.DetectorErrors().confidence_model) -> list[sv.SyntheticVideo]:
+    """The tuning clips' stretches through the detector's default errors with the confidence
+    model ``confidence``."""
+    errors = sv.DetectorErrors(confidence_model=confidence)
     out = []
     for c, seq in enumerate(sv.load_sequences(TUNING)):
         for s, (a, b) in enumerate(stretches):
             out.append(sv.make_video(model, seq, FORMAT,
-                                     np.random.default_rng(seed + 10 * c + s),
+                                     np.random.default_rng(seed + 10 * c + s), errors,
                                      frames=slice(a, b)))
     return out
+
+
+def confidence_argument(parser: argparse.ArgumentParser) -> None:
+    """--confidence: the synthetic detector's confidence model."""
+    parser.add_argument("--confidence", choices=sv.CONFIDENCE_MODELS,
+                        default=sv.DetectorErrors().confidence_model,
+                        help="the detector's confidence model (DetectorErrors)")
+
+
+def cache_suffix(confidence: str) -> str:
+    """The per-frame cache's name suffix: none for the uniform model (the caches made before
+    the error-linked one), else the model's name."""
+    return "" if confidence == "uniform" else f"_{confidence}"
 
 
 def cached_per_frame(model, video: sv.SyntheticVideo, cache: Path) -> np.ndarray:
@@ -95,13 +113,14 @@ def main() -> None:
     ap.add_argument("--one-euro", action="store_true",
                     help="also grid the One Euro filter on per-frame and plain warm fits")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/smplify_tune_online"))
+    confidence_argument(ap)
     args = ap.parse_args()
     model = smplify.load_model("open")
     stretches = [tuple(int(v) for v in s.split(":")) for s in args.stretches.split(",")]
-    vids = videos(model, stretches, args.seed)
+    vids = videos(model, stretches, args.seed, args.confidence)
     args.cache.mkdir(parents=True, exist_ok=True)
-    single = [cached_per_frame(model, v,
-                               args.cache / f"per_frame_{args.seed}_{i}_{args.stretches}.npy")
+    single = [cached_per_frame(model, v, args.cache / f"per_frame_{args.seed}_{i}_"
+                               f"{args.stretches}{cache_suffix(args.confidence)}.npy")
               for i, v in enumerate(vids)]
     base = [score(j, v) for j, v in zip(single, vids, strict=True)]
     print(f"per-frame: PA-MPJPE {np.mean([b[0] for b in base]):6.1f} mm  accel error "

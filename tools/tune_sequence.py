@@ -7,7 +7,8 @@ The clips are ``tests/data/tuning_sequences.npz`` (as ``tools/tune_online.py``: 
 clips and fast clips of the pose prior's training set that no test or benchmark scores), each
 cut into the short ``--stretches`` (issue 11: offline must beat per-frame fits on short
 stretches too) and the ``--long`` ones, seen through the synthetic detector with its default
-errors (seed ``--seed`` + 10·clip + stretch), COCO-17, one thread. Per variant and per set
+errors (seed ``--seed`` + 10·clip + stretch; ``--confidence`` as ``tools/tune_online.py``),
+COCO-17, one thread. Per variant and per set
 (short, long): mean PA-MPJPE (mm), mean acceleration error (mm/frame²), the number of
 stretches on which it is worse than independent per-frame fits, and frames/s of CPU time
 (median over stretches). Per-frame fits are cached in ``--cache``.
@@ -36,7 +37,13 @@ from smplify.keypoints import get_format
 from smplify.sequence_start import reading_scores, viterbi_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tune_online import cached_per_frame, score, videos  # noqa: E402  (same clips, same scores)
+from tune_online import (  # noqa: E402  (same clips, same scores)
+    cache_suffix,
+    cached_per_frame,
+    confidence_argument,
+    score,
+    videos,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from sequence_judge import recorded, state_errors  # noqa: E402  (the held-out judge's own)
@@ -124,6 +131,7 @@ def main() -> None:
                          "initialiser looks better than it is). Default: 0-3 when a variant "
                          "(or --judge's grid) gives reading_weight > 0, else 0-7; asking "
                          "for 4-7 with such a run is refused")
+    confidence_argument(ap)
     args = ap.parse_args()
     variants = json.loads(args.variants)
     reads = any(o.get("reading_weight", 0) > 0 for o in variants.values()) or (
@@ -142,10 +150,11 @@ def main() -> None:
             continue
         stretches = [tuple(int(v) for v in s.split(":")) for s in spec.split(",")]
         # Stretch i is clip i // len(stretches) (its detector seed and cache name kept).
-        every = videos(model, stretches, args.seed)
+        every = videos(model, stretches, args.seed, args.confidence)
         keep = [i for i in range(len(every)) if i // len(stretches) in clips]
         vids = [every[i] for i in keep]
-        base = [score(cached_per_frame(model, v, args.cache / f"pf_{args.seed}_{spec}_{i}.npy"),
+        base = [score(cached_per_frame(model, v, args.cache / f"pf_{args.seed}_{spec}_{i}"
+                                       f"{cache_suffix(args.confidence)}.npy"),
                       v) for i, v in zip(keep, vids, strict=True)]
         sets[name] = (vids, base)
         print(f"{name:5s} per-frame: PA-MPJPE {np.mean([b[0] for b in base]):6.1f} mm  accel "
