@@ -113,7 +113,8 @@ def bench_video(doc: dict[str, Any]) -> str:
     a = doc["args"]
     lines = [f"`nice .venv/bin/python benchmarks/bench_video.py` ({len(doc['clips'])} held-out "
              f"clips, frames {a['start']}.. ({a['frames']} each), COCO-17 with detector "
-             f"errors; the truth's own mean acceleration {doc['truth_accel_mm']:.1f} "
+             f"errors, {a.get('confidence', 'uniform')} confidences; the truth's own mean "
+             f"acceleration {doc['truth_accel_mm']:.1f} "
              "mm/frame²):", "",
              "| method | frames/s (median over clips, one thread) | frames/s of CPU time | "
              "PA-MPJPE mm | accel error mm/frame² | accel mm/frame² |",

@@ -21,7 +21,11 @@ SEQUENCES = Path(__file__).parent / "data" / "heldout_sequences.npz"
 FORMAT = "mediapipe33"
 FRAMES = 30
 #: A detector that keeps its labels (its 3D keypoints then carry the same labels as its 2D).
-NO_SWAPS = sv.DetectorErrors(swap_burst_rate=0.0, limb_swap_rate=0.0)
+#: The uniform confidences (session 11): with the error-linked default the 3D keypoints
+#: make the fits worse, 51.5 → 56.2 mm (salsa 51 → 70, indian 35 → 74; docs/video.md, "The
+#: detector's confidences").
+NO_SWAPS = sv.DetectorErrors(swap_burst_rate=0.0, limb_swap_rate=0.0,
+                             confidence_model="uniform")
 
 
 @pytest.fixture(scope="module")
