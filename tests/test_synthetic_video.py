@@ -43,6 +43,18 @@ def test_the_models_differ_only_in_the_confidences(open_model, clip) -> None:
     assert not np.array_equal(linked.keypoints[..., 2], uniform.keypoints[..., 2])
 
 
+def test_same_seed_same_confidences_and_the_callers_stream_left_alone(open_model, clip) -> None:
+    np.testing.assert_array_equal(_video(open_model, clip, sv.DetectorErrors()).keypoints,
+                                  _video(open_model, clip, sv.DetectorErrors()).keypoints)
+    after = []
+    for errors in (sv.DetectorErrors(), UNIFORM):
+        rng = np.random.default_rng(3)
+        sv.make_video(open_model, clip, "coco17", rng, errors=errors, yaw=0.5,
+                      frames=slice(0, 80))
+        after.append(rng.random(4))
+    np.testing.assert_array_equal(*after)
+
+
 def test_error_linked_confidence_falls_with_the_error_and_saturates(open_model, clip) -> None:
     conf, err = _error(_video(open_model, clip, sv.DetectorErrors()))
     assert spearmanr(conf, err).statistic < -0.25

@@ -18,7 +18,10 @@ Detector errors, each switchable in :class:`DetectorErrors`:
 
 The confidence model does not change any other draw: a video made with either model has the
 same keypoint positions, swaps, drops and occlusions (its confidences come from a generator
-spawned from ``rng``, whose own stream is left as the uniform model leaves it).
+spawned from ``rng``, whose own stream is left as the uniform model leaves it). The spawned
+generator comes from ``rng``'s seed sequence (NumPy's ``Generator.spawn``): a generator made
+from the same seed gives the same confidences, one whose state was copied or restored from
+another need not.
 """
 
 from __future__ import annotations
@@ -301,7 +304,8 @@ def detector_confidence(xy: np.ndarray, clean: np.ndarray, source: np.ndarray,
         np.maximum(size, 1e-9)[:, None] \
         + errors.confidence_spread * rng.normal(size=error.shape)
     # At least 0.001 (real visibility's least is ~0.006): 0 means "not reported".
-    return np.clip(1.0 / (1.0 + np.exp(-logit)), 1e-3, 1.0)
+    # The logistic, its argument bounded so that exp cannot overflow (a user's steep slope).
+    return np.clip(1.0 / (1.0 + np.exp(-np.clip(logit, -700.0, 700.0))), 1e-3, 1.0)
 
 
 def _acceleration(joints: np.ndarray) -> np.ndarray:
