@@ -34,6 +34,8 @@ from the builder's IK cache (the mocap under ``--mocap``).
 
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/initializer_root_tilt.py
     → benchmarks/results/initializer_root_tilt.json   (~2 min)
+
+``--weights DIR`` uses the initialisers in DIR (the default fit then uses them too).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ import bench_video
 import numpy as np
 import realistic
 import smplify
+from initializer_weights import use_weights
 from smplify import detections
 from smplify import initializer as init
 from smplify import synthetic_video as sv
@@ -177,8 +180,12 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=150, help="realistic test cases")
     parser.add_argument("--train-poses", type=int, default=5000)
     parser.add_argument("--mocap", type=Path, default=ROOT.parent / "shared" / "data" / "mocap")
+    parser.add_argument("--weights", type=Path, default=None,
+                        help="folder of initializer_<format>.npz to use (default: shipped)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
+    if args.weights is not None:
+        use_weights(args.weights)
     model = smplify.load_model("open")
     ini = init.load_initializer(FORMAT)
 

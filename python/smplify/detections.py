@@ -31,8 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["Cases", "Views", "body_points", "camera_rotations", "detector_3d", "detector_errors",
-           "facing_camera", "make_cases", "mirror_permutation", "project", "random_views",
-           "render_cases", "shin_depth_order"]
+           "error_confidence", "facing_camera", "make_cases", "mirror_permutation", "project",
+           "random_views", "render_cases", "shin_depth_order"]
 
 _ARM = ("elbow", "wrist", "pinky", "index", "thumb", "hand")
 _LEG = ("knee", "ankle", "heel", "toe", "foot")
@@ -175,8 +175,8 @@ def detector_errors(uv: np.ndarray, keypoint_names: tuple[str, ...] | list[str],
     jump = np.stack([np.cos(angle), np.sin(angle)], axis=2) * radius[..., None]
     out = np.where(outlier[..., None], out + jump, out)
     # Confidence falls with the error (swaps at half their cost).
-    err = np.linalg.norm(out - uv, axis=2) / size[:, None] - 0.5 * swap_err
-    conf = np.clip(0.95 - 4.0 * err + rng.normal(scale=0.08, size=(n, k)), 0.05, 1.0)
+    conf = error_confidence(np.linalg.norm(out - uv, axis=2) / size[:, None] - 0.5 * swap_err,
+                            rng)
     # Dropped keypoints.
     drop = rng.random((n, k)) < rng.uniform(0.0, 0.15, n)[:, None]
     limb = rng.random(n) < 0.10
@@ -191,6 +191,15 @@ def detector_errors(uv: np.ndarray, keypoint_names: tuple[str, ...] | list[str],
     out = np.concatenate([out, conf[..., None]], axis=2)
     out[drop] = 0.0
     return out
+
+
+def error_confidence(error: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The error model's confidences: 0.95 − 4 × error + N(0, 0.08), clipped to [0.05, 1].
+
+    ``error`` (...) is each keypoint's displacement in units of the person's 2D size (the
+    bounding box diagonal); one normal draw per keypoint from ``rng``.
+    """
+    return np.clip(0.95 - 4.0 * error + rng.normal(scale=0.08, size=error.shape), 0.05, 1.0)
 
 
 @dataclass(frozen=True)
