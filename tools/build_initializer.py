@@ -300,9 +300,11 @@ def heldout_sets(held_data: dict[str, np.ndarray], fmt: str, names: tuple[str, .
 
 
 def score(model: smplify.BodyModel, fmt: str, sets: dict[str, detections.Cases],
-          folders: list[Path]) -> None:
-    """Print top-1 / best-of-M PA-MPJPE (mm) of each folder's ``initializer_<fmt>.npz`` on
-    every held-out set, and the median ms of one person's C++ inference (all M readings)."""
+          folders: list[Path]) -> dict[str, dict[str, float]]:
+    """Top-1 / best-of-M PA-MPJPE (mm) of each folder's ``initializer_<fmt>.npz`` on every
+    held-out set, and the median ms of one person's C++ inference (all M readings); printed
+    and returned ({folder: {figure: value}})."""
+    out: dict[str, dict[str, float]] = {}
     for folder in folders:
         with np.load(folder / f"initializer_{fmt}.npz") as z:
             ini = init.Initializer({k: z[k] for k in z.files})
@@ -310,14 +312,19 @@ def score(model: smplify.BodyModel, fmt: str, sets: dict[str, detections.Cases],
         for name, cases in sets.items():
             e = evaluate(ini, model, cases)
             row.append(f"{name} {e['pa_mpjpe_top1_mm']:.1f} / {e['pa_mpjpe_best_of_m_mm']:.1f}")
+            out.setdefault(str(folder), {}).update(
+                {f"{name}_top1_mm": round(e["pa_mpjpe_top1_mm"], 2),
+                 f"{name}_best_mm": round(e["pa_mpjpe_best_of_m_mm"], 2)})
         c = sets["heldout"]
         times = []
         for i in range(200):
             t = time.perf_counter()
             ini.readings(c.keypoints[i], c.image_size[i], float(c.focal[i]))
             times.append(time.perf_counter() - t)
+        out[str(folder)]["inference_ms_median"] = round(1000 * float(np.median(times)), 4)
         print(f"{fmt} {folder}: " + ", ".join(row)
               + f"; {1000 * np.median(times):.3f} ms per inference", flush=True)
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -344,6 +351,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--score", type=Path, nargs="+", default=None,
                     help="no training: score the weights in these folders on the held-out sets")
+    ap.add_argument("--score-out", type=Path, default=None, help="JSON of --score's figures")
     ap.add_argument("--mocap", type=Path, default=REPO.parent / "shared" / "data" / "mocap")
     ap.add_argument("--out-dir", type=Path, default=REPO / "python" / "smplify" / "data")
     args = ap.parse_args(argv)
@@ -360,13 +368,14 @@ def main(argv: list[str] | None = None) -> None:
     held_data = bodies(model, poses["heldout"], NUM_HELDOUT_CASES, SEED + 7, all_formats,
                        "heldout")
     print(f"bodies ready {time.time() - t0:.0f}s", flush=True)
+    scored: dict[str, Any] = {}
     for fmt in args.formats:
         names = get_format(fmt).keypoint_names
         available = resolve_format(fmt, model.keypoint_names, model.num_vertices).available
         sets = heldout_sets(held_data, fmt, names, available)
         held = sets["heldout"]
         if args.score:
-            score(model, fmt, sets, args.score)
+            scored[fmt] = score(model, fmt, sets, args.score)
             continue
         if args.curve_train_cases:
             n = args.curve_train_cases
@@ -413,6 +422,9 @@ def main(argv: list[str] | None = None) -> None:
             (args.curve_out / f"curve_{fmt}.json").write_text(
                 json.dumps({"recipe": metrics, "curve": log["curve"]}, indent=1))
         print(f"wrote {out} ({out.stat().st_size} bytes): {json.dumps(metrics)}", flush=True)
+    if args.score_out is not None and scored:
+        args.score_out.write_text(json.dumps(scored, indent=1) + "\n")
+        print(f"wrote {args.score_out}")
 
 
 if __name__ == "__main__":
