@@ -19,7 +19,7 @@
    low-noise cases and, per case, one of three confidence models: the error model's
    (falling steeply with the error), uniform and unrelated to the error, or saturated near 1
    with a mild link (real MediaPipe's) (``tools/initializer_mix.py``, ``--low-share``,
-   ``--confidence-shares``; before 2026-12-05's fourth session: the error model's only).
+   ``--confidence-shares``; before session 11: the error model's only).
    Held out, besides the error model's cases, the same bodies with saturated, with uniform
    confidences and near-exact (``HELDOUT_VARIANTS``, in the metrics; ``--score DIR``
    prints them for any weights).
