@@ -79,7 +79,7 @@ def merged_rows(found: Detections, detector) -> list[int]:
 def figures(found: Detections, detector) -> dict:
     pairs = duplicate_pairs(found)
     merged = merged_rows(found, detector)
-    checked = np.isin(found.source, ["image", "tile"])
+    checked = np.isin(found.source, ["image", "tile", "small_tile"])
     return {
         "frames": found.num_frames,
         "people": len(found.frame),

@@ -84,7 +84,8 @@ class Detections:
     world : (N, 33, 3) float64
         MediaPipe's world landmarks, metres (x right, y down, z away, hip-centred).
     source : (N,) str
-        "image", "tile" or "hog" (``smplify.detection.Person.source``).
+        "image", "tile", "small_tile", "hog" or "crop"
+        (``smplify.detection.Person.source``).
     num_frames : int
     fps : float
     image_size : (width, height)

@@ -71,7 +71,7 @@ def test_distant_pedestrians_are_found_in_small_tiles_and_people_boxes(detection
     people = detector.detect(rgb)
     assert whole_only.detect(rgb) == []  # why the small tiles and HOG boxes are there
     assert len(in_boxes) >= 2 and all(p.source == "hog" for p in in_boxes)
-    assert len(people) >= len(in_boxes)
+    assert len(people) >= len(in_boxes) and "small_tile" in {p.source for p in people}
     for p in people + in_boxes:  # upright pedestrians: head above ankles, 60-200 px tall
         assert p.keypoints[0, 1] < p.keypoints[27:29, 1].min()
         assert 60 < p.box[3] - p.box[1] < 200
@@ -170,6 +170,24 @@ def test_small_tiles_cover_the_picture_and_gate_cut_people():
     assert detection._clear_of_edges(np.array([0.0, 0, 100, 150]), (0, 0, 192), size)
     with pytest.raises(ValueError, match="small_tiles"):
         detection.Detector(small_tiles=(1.5,))
+
+
+def test_a_partial_skeleton_is_found_again_whole(detection, detector, messi5):
+    # sports2d frames 98-116: a small tile found the man on the box from the waist up, his
+    # legs guessed (not visible) below; a crop of all his keypoints finds him whole
+    (player,) = detector.detect(messi5)
+    kp = player.keypoints.copy()
+    kp[25:33, 2] = 0.1  # knees, ankles, heels, toes: not seen
+    upper = detection.Person(kp, player.world, detection._box(kp[:, :2], kp[:, 2]),
+                             "small_tile")
+    assert detection._diagonal(upper.box) < detection.PARTIAL * detection._diagonal(
+        player.box)
+    again = detector._whole_again(messi5, upper)
+    assert again.source == "small_tile"
+    assert detection._diagonal(again.box) > 0.9 * detection._diagonal(player.box)
+    assert np.median(np.linalg.norm(again.keypoints[:, :2] - player.keypoints[:, :2],
+                                    axis=1)) < 0.05 * detection._diagonal(player.box)
+    assert detector._whole_again(messi5, player) is player  # whole: left as it is
 
 
 def test_a_box_off_the_picture_finds_nobody(detector):

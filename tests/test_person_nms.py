@@ -14,8 +14,10 @@ import pytest
 from crowd import person_keypoints
 from smplify.person_nms import (
     MEDIAPIPE_MIRROR,
+    coinciding,
     keypoint_similarity,
     one_body,
+    parts_of_others,
     strength,
     suppress_duplicates,
 )
@@ -113,7 +115,43 @@ def test_a_skeleton_spread_over_two_people_is_not_one_body(person):
     assert one_body(genuine, [_detected(far, rng), _detected(near, rng)])
 
 
+def _box(kp):
+    seen = kp[kp[:, 2] >= 0.5, :2]
+    return np.concatenate([seen.min(axis=0), seen.max(axis=0)])
+
+
+def test_a_leg_half_found_as_a_small_person_is_a_piece(person):
+    # sports2d frame 185: a small tile's skeleton laid over a jumping man's lower half, in
+    # another pose (keypoint similarity ~0.2 to his whole skeleton), 1.49x smaller
+    rng = np.random.default_rng(5)
+    whole = _detected(person(0.0), rng)
+    box = _box(whole)
+    height = box[3] - box[1]
+    piece = whole.copy()  # his skeleton at 60% of its size over his lower body, shifted
+    bottom = np.array([(box[0] + box[2]) / 2 + 0.05 * height, box[3]])
+    piece[:, :2] = bottom + 0.6 * (whole[:, :2] - bottom)
+    assert keypoint_similarity(whole, piece) < 0.5  # NMS keeps both
+    beside = _detected(person(0.9, z=6.5), rng)  # smaller and farther, half behind him
+    assert parts_of_others([_box(whole), _box(piece), _box(beside)]) == {1}
+    assert parts_of_others([_box(whole), _box(piece)], size=2.5) == set()
+    assert parts_of_others([_box(piece), _box(piece)]) == set()  # one size: not a piece
+
+
+def test_the_trackers_duplicates_are_the_weaker_of_coinciding_people(person):
+    rng = np.random.default_rng(6)
+    a = _detected(person(0.0), rng)
+    b = _detected(person(0.0), rng, noise=3.0, dropped=10)
+    c = _detected(person(1.0, yaw=0.3), rng)
+    boxes = [_box(k) for k in (a, b, c)]
+    assert coinciding([a, b, c], boxes, 0.1, 0.3) == {1}
+    assert coinciding([b, a, c], [boxes[1], boxes[0], boxes[2]], 0.1, 0.3) == {0}
+    assert coinciding([a, b, c], boxes, 0.0, 0.3) == set()  # 0: never
+
+
 @pytest.mark.parametrize("call, name", [
+    (lambda: parts_of_others([np.zeros(4)], size=1.0), "size"),
+    (lambda: parts_of_others([np.zeros(4)], overlap=1.0), "overlap"),
+    (lambda: parts_of_others([np.zeros(4), np.zeros(3)]), r"boxes\[1\]"),
     (lambda: keypoint_similarity(np.zeros((33, 2)), np.zeros((33, 3))), "a"),
     (lambda: keypoint_similarity(np.zeros((33, 3)), np.zeros((17, 3))), "b"),
     (lambda: suppress_duplicates([np.zeros((33, 3))], threshold=1.5), "threshold"),

@@ -17,8 +17,9 @@ Several people, two ways, merged:
    of 192 px on a 768 x 576 frame), where a pedestrian ~100 px tall fills a third of the
    tile and is found. A small tile's person is kept when large and sure enough
    (``SMALL_TILE_SIZE``, ``SMALL_TILE_VISIBILITY``), clear of the tile's inner edges
-   (``TILE_EDGE``: a person larger than the tile shows there in pieces) and not mostly
-   inside a person of the whole picture ``BIGGER`` times its size (a piece of them).
+   (``TILE_EDGE``: a person larger than the tile shows there in pieces) and not a piece of
+   a person of the whole picture (``person_nms.parts_of_others``). Its source is
+   "small_tile".
 2. OpenCV's HOG people detector (Dalal-Triggs, built into OpenCV) finds pedestrians down to
    ~100 px tall, whom the whole image misses (none of the people of OpenCV's ``vtest.avi``
    surveillance clip, 768 x 576); each box not already covered by a person of (1) is cut
@@ -35,9 +36,15 @@ A person is kept when MediaPipe's pose presence passes ``min_confidence``. Then
   over two people close together, head on one and feet on the other, is re-found as one of
   them: that one replaces it, source "crop", if at least ``REFOUND_SIZE`` of its size;
   re-found as nobody, or as a much smaller skeleton: dropped);
+- a partial skeleton (its confident keypoints span less than ``PARTIAL`` of what all 33
+  span, MediaPipe's guesses at the hidden ones included: a man found from the waist up) is
+  looked for again in a crop of all its keypoints' box, and the same person found more
+  whole there replaces it;
 - the people of all sources are merged by keypoint non-maximum suppression (an OKS-like
   similarity on the keypoints both have; of one person found twice the more confident and
-  complete skeleton stays).
+  complete skeleton stays);
+- a person mostly inside the box of a person ``PART_SIZE`` times larger is a piece of them
+  (a leg half found as a small crouching person) and is dropped.
 
 People are returned largest first. :func:`detector_digest` names this detector's version
 (for caches of its results).
@@ -61,7 +68,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import SmplifyError
-from .person_nms import one_body, suppress_duplicates
+from .person_nms import (
+    ONE_BODY_SIMILARITY,
+    box_inside,
+    keypoint_similarity,
+    one_body,
+    parts_of_others,
+    suppress_duplicates,
+)
 
 __all__ = ["DetectorUnavailable", "Detector", "Person", "detect", "detector_digest",
            "load_image"]
@@ -88,9 +102,12 @@ SMALL_TILE_VISIBILITY = 0.5
 #: found there in pieces cut by the tile's edges; one who fits is found whole in a tile
 #: half a tile over
 TILE_EDGE = 0.02
-#: ... and when it is not mostly (> half its box) inside a person of the whole picture or
-#: its halves this many times larger (box diagonal): a piece of that person
-BIGGER = 1.5
+#: a skeleton is partial when the box of its confident keypoints has less than this share of
+#: the diagonal of the box of all 33 (MediaPipe's guesses at the ones it does not see
+#: included): the man on a box found from the waist up by a small tile, his legs guessed
+#: (sports2d frames 98-116: ~0.6; whole people ~1. benchmarks/detector_recall.py's tune
+#: frames score the same from 0.7 to 0.9)
+PARTIAL = 0.8
 #: the default grid of small tiles: a third of the shorter side (chosen on
 #: benchmarks/detector_recall.py's tune frames; on its held-out frames recall 0.50 -> 0.71
 #: at ~3x the CPU per frame)
@@ -132,8 +149,9 @@ class Person:
         x0, y0, x1, y1 of the visible keypoints, pixels.
     source : str
         "image" (found by the whole-image landmarker), "tile" (in a square tile of a wide or
-        tall picture), "hog" (in a HOG people box) or "crop" (in the box of an image or tile
-        skeleton that was not one body).
+        tall picture), "small_tile" (in a tile of the ``small_tiles`` grid), "hog" (in a HOG
+        people box) or "crop" (in the box of an image or tile skeleton that was not one
+        body). A partial skeleton found again more whole keeps its source.
     """
 
     keypoints: NDArray[np.float64]
@@ -272,14 +290,6 @@ def _clear_of_edges(box: NDArray[np.float64], tile: tuple[int, int, int],
             and (x1 >= size[0] or box[2] <= x1 - gap) and (y1 >= size[1] or box[3] <= y1 - gap))
 
 
-def _overlap(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
-    """Share of box ``b``'s area that box ``a`` covers."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    area = max((b[2] - b[0]) * (b[3] - b[1]), 1e-9)
-    return max(w, 0.0) * max(h, 0.0) / area
-
-
 def _square_tiles(width: int, height: int) -> list[tuple[int, int, int]]:
     """(x0, y0, side) of overlapping square tiles of a long picture; none for a squarish one.
 
@@ -381,16 +391,18 @@ class Detector:
             found += self._people(self._whole, tile, origin=(x0, y0), scale=1.0,
                                   source="tile")
         people = [checked for person in _nms(found) for checked in self._one_body(rgb, person)]
-        small = [p for p in self._small_tile_people(rgb)
-                 if not any(_diagonal(q.box) > BIGGER * _diagonal(p.box)
-                            and _overlap(q.box, p.box) > 0.5 for q in people)]
+        small = self._small_tile_people(rgb)
+        pieces = parts_of_others([p.box for p in people + small])
+        small = [p for i, p in enumerate(small, len(people)) if i not in pieces]
         people += [checked for person in _nms(small) for checked in self._one_body(rgb, person)]
         if self._hog is not None and len(people) < self.max_people:
             for box in self.people_boxes(rgb):
-                if any(_overlap(p.box, box) > 0.5 for p in people):
+                if any(box_inside(p.box, box) > 0.5 for p in people):
                     continue
                 people += self._in_box(rgb, box)
-        people = _nms(people)
+        people = _nms([self._whole_again(rgb, p) for p in people])
+        pieces = parts_of_others([p.box for p in people])
+        people = [p for i, p in enumerate(people) if i not in pieces]
         people.sort(key=lambda p: -(p.box[2] - p.box[0]) * (p.box[3] - p.box[1]))
         return people[:self.max_people]
 
@@ -406,7 +418,7 @@ class Detector:
         for x0, y0, side in self.small_tile_grid(width, height):
             tile = rgb[y0:y0 + side, x0:x0 + side]
             for p in self._people(self._whole, tile, origin=(x0, y0), scale=1.0,
-                                  source="tile"):
+                                  source="small_tile"):
                 if _diagonal(p.box) >= SMALL_TILE_SIZE * side and \
                         p.keypoints[:, 2].mean() >= SMALL_TILE_VISIBILITY and \
                         _clear_of_edges(p.box, (x0, y0, side), (width, height)):
@@ -429,6 +441,23 @@ class Detector:
                 return [person]
             first = first or [p for p in refound if _diagonal(p.box) >= least]
         return first
+
+    def _whole_again(self, rgb: NDArray[np.uint8], person: Person) -> Person:
+        """``person``, or when partial (``PARTIAL``) the same person found more whole in a
+        crop of the box of all their keypoints (the hidden ones where MediaPipe guessed
+        them, inside the picture): similar on the keypoints both see, a larger box."""
+        whole = np.concatenate([person.keypoints[:, :2].min(axis=0),
+                                person.keypoints[:, :2].max(axis=0)])
+        if _diagonal(person.box) >= PARTIAL * _diagonal(whole):
+            return person
+        height, width = rgb.shape[:2]
+        whole = np.clip(whole, 0.0, [width, height, width, height])
+        best = person
+        for found in self._in_box(rgb, whole, source=person.source):
+            if _diagonal(found.box) > _diagonal(best.box) and keypoint_similarity(
+                    person.keypoints, found.keypoints) >= ONE_BODY_SIMILARITY:
+                best = found
+        return best
 
     def people_boxes(self, rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
         """(M, 4) x0, y0, x1, y1 boxes of OpenCV's HOG people detector, pixels."""

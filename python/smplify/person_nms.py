@@ -24,6 +24,14 @@ and back, and the same body labelled the other way round is still the same perso
   head and arms on one person and its legs on another is not passed by its upper body's
   majority of the keypoints. A skeleton spread over two people is re-found as one of them,
   or as nobody.
+- :func:`parts_of_others`: a skeleton whose box lies mostly (more than ``PART_OVERLAP`` of
+  its area) inside the box of a skeleton ``PART_SIZE`` times larger (box diagonal) is a
+  piece of that person (a leg half a small tile found as a small crouching "person", a
+  waist-up crop), whatever found either; no keypoint similarity is needed, the piece's
+  skeleton is often laid over the part in another pose (similarity ~0.2).
+- :func:`coinciding`: the tracker's duplicate rule, for any keypoint format: two skeletons
+  whose shared confident keypoints lie within a share of the smaller box's diagonal of each
+  other (median distance) are one person found twice.
 
 Pure NumPy, no detector needed.
 """
@@ -35,13 +43,19 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["keypoint_similarity", "one_body", "strength", "suppress_duplicates"]
+__all__ = ["box_inside", "coinciding", "keypoint_similarity", "one_body", "parts_of_others",
+           "strength", "suppress_duplicates"]
 
 MIN_VISIBILITY = 0.5  # keypoints below this are not compared
 KAPPA = 0.1  # the similarity's falloff, a share of the smaller skeleton's box diagonal
 MIN_COMMON = 4  # fewer shared confident keypoints: no evidence, similarity 0
 DUPLICATE_SIMILARITY = 0.5  # above: one person found twice
 ONE_BODY_SIMILARITY = 0.5  # re-found in its own box at least this well: one body
+#: a box more than this share inside a PART_SIZE times larger one is a piece of that person
+PART_OVERLAP = 0.5
+#: (box diagonal; sports2d frame 185's leg half is 1.49x smaller than the man it is part
+#: of; benchmarks/detector_recall.py's tune frames score the same from 1.2 to 1.5)
+PART_SIZE = 1.3
 #: MediaPipe33's upper body (face, shoulders, arms, hands) and legs (hips to toes)
 MEDIAPIPE_PARTS = (np.arange(0, 23), np.arange(23, 33))
 #: MediaPipe33's keypoint k of a person labelled the other way round (left <-> right)
@@ -176,3 +190,84 @@ def one_body(keypoints: object, refound: Sequence[object],
                     for part in parts):
                 return True
     return False
+
+
+def box_inside(outer: NDArray[np.float64], inner: NDArray[np.float64]) -> float:
+    """The share of box ``inner``'s area (x0, y0, x1, y1) that box ``outer`` covers."""
+    w = min(outer[2], inner[2]) - max(outer[0], inner[0])
+    h = min(outer[3], inner[3]) - max(outer[1], inner[1])
+    area = max((inner[2] - inner[0]) * (inner[3] - inner[1]), 1e-9)
+    return max(w, 0.0) * max(h, 0.0) / area
+
+
+def _box_diagonal(box: NDArray[np.float64]) -> float:
+    return float(np.hypot(box[2] - box[0], box[3] - box[1]))
+
+
+def parts_of_others(boxes: Sequence[object], size: float = PART_SIZE,
+                    overlap: float = PART_OVERLAP) -> set[int]:
+    """The people of one image who are a piece of another (see the module docstring).
+
+    Parameters
+    ----------
+    boxes : sequence of (4,) array_like
+        x0, y0, x1, y1 of each skeleton's confident keypoints, pixels.
+    size : float
+        > 1: the least ratio of box diagonals (larger over smaller).
+    overlap : float
+        In (0, 1): the least share of the smaller box inside the larger.
+
+    Returns
+    -------
+    set of int
+        Indices of the pieces: each mostly inside a person ``size`` times larger.
+    """
+    if not float(size) > 1.0:
+        raise ValueError(f"size: expected a ratio > 1, got {size!r}")
+    if not 0.0 < float(overlap) < 1.0:
+        raise ValueError(f"overlap: expected a value in (0, 1), got {overlap!r}")
+    bx = [np.asarray(b, dtype=np.float64) for b in boxes]
+    for i, b in enumerate(bx):
+        if b.shape != (4,) or not np.isfinite(b).all():
+            raise ValueError(f"boxes[{i}]: expected 4 finite numbers x0, y0, x1, y1, got "
+                             f"{b.tolist()}")
+    diag = [_box_diagonal(b) for b in bx]
+    return {i for i in range(len(bx)) for j in range(len(bx))
+            if i != j and diag[j] >= size * diag[i] and box_inside(bx[j], bx[i]) > overlap}
+
+
+def coinciding(people: Sequence[NDArray[np.float64]], boxes: Sequence[NDArray[np.float64]],
+               distance: float, min_confidence: float, min_common: int = 3) -> set[int]:
+    """People of one image found twice: the weaker (sum of confidences) of each pair.
+
+    Parameters
+    ----------
+    people : sequence of (K, 3) ndarray
+        x, y (pixels) and confidence of each person's keypoints (any one format).
+    boxes : sequence of (4,) ndarray
+        Each person's box, x0, y0, x1, y1 (its size is the diagonal).
+    distance : float
+        A pair is one person when the median distance between the keypoints both have with
+        confidence >= ``min_confidence`` is below this share of the smaller box's diagonal.
+    min_common : int
+        Fewer shared confident keypoints: two people side by side could share them by
+        chance, no evidence.
+
+    Returns
+    -------
+    set of int
+        Indices of the weaker of each coinciding pair.
+    """
+    out: set[int] = set()
+    weight = [float(kp[:, 2].sum()) for kp in people]
+    for a in range(len(people)):
+        for b in range(a + 1, len(people)):
+            both = (people[a][:, 2] >= min_confidence) & (people[b][:, 2] >= min_confidence)
+            if both.sum() < min_common:
+                continue
+            diag = min(_box_diagonal(boxes[a]), _box_diagonal(boxes[b]))
+            d = float(np.median(np.linalg.norm(people[a][both, :2] - people[b][both, :2],
+                                               axis=1)))
+            if d < distance * max(diag, 1e-9):
+                out.add(b if weight[b] <= weight[a] else a)
+    return out

@@ -25,7 +25,7 @@ A person whose keypoints lie on a stronger person's (on the keypoints both have 
 when there are 3 or more: with fewer, two people side by side could share them by chance;
 median distance under ``duplicate_distance`` of the smaller box's diagonal: a detector
 finding one person twice, in the whole picture and in a tile) is a duplicate: no id, no
-track.
+track (``smplify.person_nms.coinciding``, where the detector's own rules live too).
 
 People whose mean keypoint confidence is below ``min_score`` are matched in a second round,
 to the tracks the others left (ByteTrack: a weak detection continues a track but never
@@ -52,6 +52,7 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
 from .box_motion import BoxMotion
+from .person_nms import coinciding
 
 __all__ = ["Tracker", "keypoint_box", "skeleton_spread", "track_all"]
 
@@ -220,23 +221,6 @@ class Tracker:
             return (1.0 - iou) + min(1.0, near)
         return _NO_MATCH
 
-    def _duplicates(self, kps: list[NDArray[np.float64]],
-                    boxes: list[NDArray[np.float64]]) -> set[int]:
-        """People of a frame found twice: the weaker of each such pair (indices)."""
-        out: set[int] = set()
-        strength = [float(kp[:, 2].sum()) for kp in kps]
-        for a in range(len(kps)):
-            for b in range(a + 1, len(kps)):
-                both = (kps[a][:, 2] >= MIN_CONFIDENCE) & (kps[b][:, 2] >= MIN_CONFIDENCE)
-                if both.sum() < 3:
-                    continue
-                diag = min(float(np.hypot(*(bx[2:] - bx[:2]))) for bx in (boxes[a], boxes[b]))
-                d = float(np.median(np.linalg.norm(kps[a][both, :2] - kps[b][both, :2],
-                                                   axis=1)))
-                if d < self.duplicate_distance * max(diag, 1e-9):
-                    out.add(b if strength[b] <= strength[a] else a)
-        return out
-
     def _match(self, tracks: list[int], people: list[int], kps: list[NDArray[np.float64]],
                boxes: list[NDArray[np.float64]]) -> list[tuple[int, int]]:
         """Hungarian matching of ``tracks`` to ``people`` (indices); the accepted pairs."""
@@ -287,7 +271,7 @@ class Tracker:
         self._earlier = {}
         for track in self._tracks:
             track.predicted = track.motion.predict()
-        twice = self._duplicates(kps, boxes)
+        twice = coinciding(kps, boxes, self.duplicate_distance, MIN_CONFIDENCE)
         strong = [j for j, kp in enumerate(kps)
                   if j not in twice and _score(kp) >= self.min_score]
         weak = [j for j in range(len(kps)) if j not in twice and j not in strong]
