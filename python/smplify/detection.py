@@ -37,9 +37,10 @@ A person is kept when MediaPipe's pose presence passes ``min_confidence``. Then
   them: that one replaces it, source "crop", if at least ``REFOUND_SIZE`` of its size;
   re-found as nobody, or as a much smaller skeleton: dropped);
 - a partial skeleton (its confident keypoints span less than ``PARTIAL`` of what all 33
-  span, MediaPipe's guesses at the hidden ones included: a man found from the waist up) is
-  looked for again in a crop of all its keypoints' box, and the same person found more
-  whole there replaces it;
+  span, MediaPipe's guesses at the hidden ones included, and legs of ``LEG_LENGTH`` torsos
+  when the knees and ankles are not seen: a man found from the waist up) is looked for
+  again in a crop of where his whole body would lie, and the same person found more whole
+  there replaces it;
 - the people of all sources are merged by keypoint non-maximum suppression (an OKS-like
   similarity on the keypoints both have; of one person found twice the more confident and
   complete skeleton stays);
@@ -108,6 +109,8 @@ TILE_EDGE = 0.02
 #: (sports2d frames 98-116: ~0.6; whole people ~1. benchmarks/detector_recall.py's tune
 #: frames score the same from 0.7 to 0.9)
 PARTIAL = 0.8
+#: hip-to-ankle over shoulder-to-hip length of an adult (~0.49 and ~0.29 of the stature)
+LEG_LENGTH = 1.7
 #: the default grid of small tiles: a third of the shorter side (chosen on
 #: benchmarks/detector_recall.py's tune frames; on its held-out frames recall 0.50 -> 0.71
 #: at ~3x the CPU per frame)
@@ -290,6 +293,25 @@ def _clear_of_edges(box: NDArray[np.float64], tile: tuple[int, int, int],
             and (x1 >= size[0] or box[2] <= x1 - gap) and (y1 >= size[1] or box[3] <= y1 - gap))
 
 
+def _whole_extent(keypoints: NDArray[np.float64], box: NDArray[np.float64]
+                  ) -> NDArray[np.float64] | None:
+    """x0, y0, x1, y1 of where a partial skeleton's whole body would lie; None when whole.
+
+    The box of all 33 keypoints, MediaPipe's guesses at the ones it does not see included,
+    and, when the hips and shoulders are seen but the knees and ankles are not, the feet
+    ``LEG_LENGTH`` torsos beyond the hips (MediaPipe often guesses hidden legs short). Whole:
+    the confident keypoints' ``box`` spans at least ``PARTIAL`` of that (diagonal).
+    """
+    seen = keypoints[:, 2] >= 0.5
+    extent = np.concatenate([keypoints[:, :2].min(axis=0), keypoints[:, :2].max(axis=0)])
+    if seen[[11, 12, 23, 24]].all() and seen[25:29].mean() < 0.5:
+        shoulders, hips = keypoints[[11, 12], :2].mean(axis=0), keypoints[[23, 24], :2].mean(
+            axis=0)
+        feet = hips + LEG_LENGTH * (hips - shoulders)
+        extent = np.concatenate([np.minimum(extent[:2], feet), np.maximum(extent[2:], feet)])
+    return None if _diagonal(box) >= PARTIAL * _diagonal(extent) else extent
+
+
 def _square_tiles(width: int, height: int) -> list[tuple[int, int, int]]:
     """(x0, y0, side) of overlapping square tiles of a long picture; none for a squarish one.
 
@@ -443,12 +465,11 @@ class Detector:
         return first
 
     def _whole_again(self, rgb: NDArray[np.uint8], person: Person) -> Person:
-        """``person``, or when partial (``PARTIAL``) the same person found more whole in a
-        crop of the box of all their keypoints (the hidden ones where MediaPipe guessed
-        them, inside the picture): similar on the keypoints both see, a larger box."""
-        whole = np.concatenate([person.keypoints[:, :2].min(axis=0),
-                                person.keypoints[:, :2].max(axis=0)])
-        if _diagonal(person.box) >= PARTIAL * _diagonal(whole):
+        """``person``, or when partial (:func:`_whole_extent`) the same person found more
+        whole in a crop of where their whole body would lie (inside the picture): similar on
+        the keypoints both see, a larger box."""
+        whole = _whole_extent(person.keypoints, person.box)
+        if whole is None:
             return person
         height, width = rgb.shape[:2]
         whole = np.clip(whole, 0.0, [width, height, width, height])
