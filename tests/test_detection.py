@@ -190,6 +190,28 @@ def test_a_partial_skeleton_is_found_again_whole(detection, detector, messi5):
     assert detector._whole_again(messi5, player) is player  # whole: left as it is
 
 
+def test_where_a_partial_skeletons_whole_body_would_lie():
+    from smplify import detection
+
+    kp = np.asarray(json.loads((EXAMPLES / "messi5_mediapipe33.json").read_text())
+                    ["keypoints"], dtype=np.float64)
+    kp[:, 2] = 0.9
+    box = detection._box(kp[:, :2], kp[:, 2])
+    assert detection._whole_extent(kp, box) is None  # whole
+    hidden = kp.copy()
+    hidden[25:33, 2] = 0.1  # knees to toes not seen, and guessed short: just below the hips
+    hidden[25:33, 1] = kp[23:25, 1].max() + 0.1 * (kp[25:33, 1] - kp[23:25, 1].max())
+    upper = detection._box(hidden[:, :2], hidden[:, 2])
+    extent = detection._whole_extent(hidden, upper)
+    # it holds the whole body (a running player's bent legs: an over-estimate, more context)
+    assert extent is not None and extent[1] == pytest.approx(box[1])
+    assert np.all(extent[:2] <= box[:2] + 1) and np.all(extent[2:] >= box[2:] - 1)
+    assert detection._diagonal(extent) < 2 * detection._diagonal(box)
+    # the knees seen: no legs assumed, the guesses alone (here close to the seen box)
+    hidden[25:27, 2] = 0.9
+    assert detection._whole_extent(hidden, detection._box(hidden[:, :2], hidden[:, 2])) is None
+
+
 def test_a_box_off_the_picture_finds_nobody(detector):
     image = np.full((120, 160, 3), 90, dtype=np.uint8)
     assert detector._in_box(image, np.array([400.0, 300, 460, 420])) == []
