@@ -168,8 +168,9 @@ def test_small_tiles_cover_the_picture_and_gate_cut_people():
     assert not detection._clear_of_edges(np.array([230.0, 120, 300, 290]), tile, size)
     # a tile's edge on the picture's border cuts nobody
     assert detection._clear_of_edges(np.array([0.0, 0, 100, 150]), (0, 0, 192), size)
-    with pytest.raises(ValueError, match="small_tiles"):
-        detection.Detector(small_tiles=(1.5,))
+    for bad in ((1.5,), 1.5, "a third", object()):  # out of range, not fractions
+        with pytest.raises(ValueError, match="small_tiles"):
+            detection.Detector(small_tiles=bad)
 
 
 def test_a_partial_skeleton_is_found_again_whole(detection, detector, messi5):

@@ -358,11 +358,12 @@ class Detector:
     people_box_scale : float
         Enlarge the picture by this factor for the HOG detector, whose window is 128 px tall:
         1.5 finds people down to ~85 px (on vtest.avi about twice as many, at 2.5x the time).
-    small_tiles : sequence of float
+    small_tiles : float or sequence of float
         Also run the landmarker on grids of small square tiles, each side this fraction of
         the picture's shorter side (half-tile overlap), for people too small for the
-        whole image (a third: 35 tiles; on vtest.avi ~0.5 s a frame on one core); empty:
-        none (the detector before small tiles, ~3x faster, finding ~2/3 as many people).
+        whole image (a third: 35 tiles on a 4:3 picture, 60 on 16:9; on vtest.avi ~0.5 s a
+        frame on one core); empty or None: none (the detector before small tiles, ~3x
+        faster, finding ~2/3 as many people).
 
     Raises
     ------
@@ -381,7 +382,15 @@ class Detector:
         if not 0.25 <= float(people_box_scale) <= 4.0:
             raise ValueError(f"people_box_scale: expected a factor in [0.25, 4], got "
                              f"{people_box_scale!r}")
-        fractions = tuple(float(f) for f in small_tiles)
+        if small_tiles is None:
+            small_tiles = ()
+        elif isinstance(small_tiles, (int, float)):
+            small_tiles = (small_tiles,)
+        try:
+            fractions = tuple(float(f) for f in small_tiles)
+        except (TypeError, ValueError):
+            raise ValueError(f"small_tiles: expected a fraction or a sequence of fractions "
+                             f"of the shorter side, got {small_tiles!r}") from None
         if not all(0.05 <= f < 1.0 for f in fractions):
             raise ValueError(f"small_tiles: expected fractions in [0.05, 1), got "
                              f"{small_tiles!r}")
