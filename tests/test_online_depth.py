@@ -134,11 +134,8 @@ def test_a_far_persons_online_depth_is_steadier_and_nearer_the_truth() -> None:
 
     model = smplify.load_model("open")
     sequence = sv.load_sequences(TUNING)[0]
-    # The uniform confidences (session 11): with the error-linked default the depth error is
-    # 1.45 m against the depth-blind track's 0.79 (docs/video.md, "The detector's
-    # confidences").
     video = sv.make_video(model, sequence, "coco17", np.random.default_rng(7),
-                          sv.DetectorErrors(noise_fraction=0.03, confidence_model="uniform"),
+                          sv.DetectorErrors(noise_fraction=0.03),
                           distance=17.0, focal_length=960.0, frames=slice(0, 60))
     steps, errors = {}, {}
     for cls in (Before, smplify.Fitter):

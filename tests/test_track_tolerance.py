@@ -9,11 +9,8 @@ import smplify
 from smplify import synthetic_video as sv
 from test_sequence import SEQUENCES
 
-#: The uniform confidences (session 11): with the error-linked default the looser tolerance
-#: moves a joint 30.8 mm (the bound is 30).
 CLEAN = sv.DetectorErrors(swap_burst_rate=0.0, limb_swap_rate=0.0, drop_frame_rate=0.0,
-                          occlusion_rate=0.0, drop_keypoint_rate=0.0,
-                          confidence_model="uniform")
+                          occlusion_rate=0.0, drop_keypoint_rate=0.0)
 
 
 def _track(model, video: sv.SyntheticVideo, **options) -> list[smplify.FitResult]:

@@ -25,6 +25,7 @@ from ._owner_cache import OwnerCache
 from .capsules import INCOMPATIBLE_PART_PAIRS
 from .errors import KeypointError, SmplifyError
 from .focal import FocalSearch, estimate_focal_length
+from .keypoints import validate_keypoints
 from .problem import FitProblem, FitSettings, check_torso, fit_settings, frame_problem, start_poses
 from .result import FitResult, StageSummary
 
@@ -428,6 +429,8 @@ class Fitter:
                         if opts.track and opts.track_smoothing > 0 else None)
         resolved = self._settings.resolved
         self._format_weights = np.where(resolved.available, resolved.weights, 0.0)
+        self._confidences = online.ConfidenceMemory(opts.track_confidence_rate if opts.track
+                                                    else 1.0)
         # One fit at a time: a fit reads and replaces the track.
         self._lock = threading.Lock()
         self._detector_3d = False  # this frame's E_3D targets are the caller's keypoints_3d
@@ -487,6 +490,11 @@ class Fitter:
             if self._estimated is None:
                 self._estimated = _estimated_settings(settings, keypoints, keypoints_3d)
             settings = self._estimated
+        if self._confidences.rate < 1.0:
+            # The track weighs each keypoint by its confidence smoothed over its frames
+            # (online.ConfidenceMemory; the data term, the anchor's input and the checks).
+            xy, conf = validate_keypoints(keypoints, settings.format)
+            keypoints = np.column_stack([xy, self._confidences.smooth(conf)])
         # A warm start needs no torso to place the camera (a frame with the hips hidden).
         every = settings.options.track_anchor
         problem = frame_problem(settings, keypoints, place_camera=not warm,
@@ -542,6 +550,7 @@ class Fitter:
             self._track = online.TrackState()
             self._challenger = None
             self._estimated = None
+            self._confidences.reset()
             if self._filter is not None:
                 self._filter.reset()
 

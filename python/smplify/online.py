@@ -215,6 +215,42 @@ class TrackState:
             self.betas = self.betas + options.track_shape_rate * (betas - self.betas)
 
 
+class ConfidenceMemory:
+    """Per-keypoint detector confidences smoothed over a track's frames (``track_confidence_rate``
+    α): c̃_t = α c_t + (1 − α) c̃ of the last frame it was seen in, c̃_t = c_t the first
+    time; a keypoint not seen now (confidence 0) stays 0 this frame and keeps its c̃.
+    α = 1: the confidences as seen.
+
+    Why: a realistic detector's confidence falls with the keypoint's error, with a wide
+    scatter from frame to frame (``synthetic_video``'s error-linked model, set from real
+    MediaPipe visibility: sigmoid of a logit with σ = 3.5). Used as seen, each keypoint's
+    weight in the track's data term and in the learned anchor's input jumps from frame to
+    frame, and the causal track, which cannot smooth across frames afterwards, shakes with
+    it (docs/video.md, "The detector's confidences")."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = float(rate)
+        self.last: np.ndarray | None = None
+
+    def reset(self) -> None:
+        """Forget the confidences seen (a new track)."""
+        self.last = None
+
+    def smooth(self, confidence: np.ndarray) -> np.ndarray:
+        """(K,) this frame's confidences as the track weighs them (``confidence`` (K,) as
+        seen, 0 where not seen)."""
+        c = np.asarray(confidence, dtype=np.float64)
+        if self.rate >= 1.0:
+            return c
+        if self.last is None or self.last.shape != c.shape:
+            self.last = c.copy()
+            return c
+        seen, before = c > 0, self.last > 0
+        out = np.where(seen & before, self.rate * c + (1.0 - self.rate) * self.last, c)
+        self.last = np.where(seen, out, self.last)
+        return out
+
+
 @dataclass
 class Challenger:
     """Another basin's track, run beside the track until it wins or is dropped: its own

@@ -173,6 +173,11 @@ class FitOptions:
     track_switch_margin : float
         The competing track replaces the track when its robust data + temporal energy,
         summed over ``track_switch_frames`` frames, is below this fraction of the track's.
+    track_confidence_rate : float
+        In (0, 1]: with ``track``, each keypoint's confidence is smoothed over the frames it
+        is seen in before a frame is fitted, c̃_t = α c_t + (1 − α) c̃ of its last frame
+        (:class:`smplify.online.ConfidenceMemory`): a realistic detector's confidence
+        scatters from frame to frame and the causal track shook with it. 1: as seen.
     track_smoothing : float
         Hz: with ``track``, a ``Fitter``'s output passes a causal One Euro filter on the
         rotations and the translation (:mod:`smplify.pose_filter`) with this cutoff at rest;
@@ -295,8 +300,9 @@ class FitOptions:
     track_basin_distance: float = 0.05
     track_switch_frames: int = 0
     track_switch_margin: float = 0.8
+    track_confidence_rate: float = 0.3
     track_smoothing: float = 8.0
-    track_smoothing_beta: float = 3.0
+    track_smoothing_beta: float = 1.0
     track_fps: float = 30.0
     starts: Literal["auto", "prior", "initializer", "both"] = "auto"
     hypothesis_first_stage: int = 2
@@ -329,7 +335,8 @@ class FitOptions:
         for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance",
                      "track_function_tolerance", "sideways_ratio",
                      "selection_sigma", "keypoints_3d_sigma", "track_max_turn",
-                     "track_max_jump", "reading_sigma", "track_basin_distance", "track_fps"):
+                     "track_max_jump", "reading_sigma", "track_basin_distance", "track_fps",
+                     "track_confidence_rate"):
             if name == "track_function_tolerance" and self.track_function_tolerance is None:
                 continue  # function_tolerance's, checked in this loop
             value = _non_negative(name, getattr(self, name))
@@ -337,6 +344,9 @@ class FitOptions:
                 raise ValueError(f"{name} must be > 0, got {value}")
         if self.track_shape_rate > 1.0:
             raise ValueError(f"track_shape_rate must be in [0, 1], got {self.track_shape_rate}")
+        if self.track_confidence_rate > 1.0:
+            raise ValueError("track_confidence_rate must be in (0, 1], got "
+                             f"{self.track_confidence_rate}")
         for name in ("max_iterations", "threads", "warm_stages", "track_shape_frames",
                      "track_max_swapped_frames", "track_swapped_window", "track_refit_every",
                      "track_switch_frames"):
