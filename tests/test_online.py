@@ -22,7 +22,7 @@ from test_sequence import SEQUENCES, facing_error_deg
 CLEAN = sv.DetectorErrors(swap_burst_rate=0.0, limb_swap_rate=0.0, drop_frame_rate=0.0,
                           occlusion_rate=0.0, drop_keypoint_rate=0.0)
 #: Scenarios built on the synthetic detector's confidences as seen, frame by frame
-#: (``track_confidence_rate`` 1, the Fitter before session 12's default 0.3): with the
+#: (``track_confidence_rate`` 1, the Fitter before session 11's default 0.3): with the
 #: confidences smoothed over the frames each says what happens instead.
 AS_SEEN = {"track_confidence_rate": 1.0}
 
@@ -117,7 +117,7 @@ def test_online_is_far_smoother_and_about_as_accurate_as_per_frame_fits(scores) 
 @pytest.mark.xfail(strict=True, reason=(
     "with the error-linked confidences (session 11) the online track loses to per-frame "
     "fits on clip 2 (indian): 83.9 against 83.6 mm with the confidences as seen, 85.4 "
-    "with them smoothed over the frames (track_confidence_rate 0.3, session 12); it won on "
+    "with them smoothed over the frames (track_confidence_rate 0.3, session 11); it won on "
     "every clip with the uniform ones"))
 def test_online_beats_per_frame_fits_on_every_clip(scores) -> None:
     """Issue 11's "never worse than independent per-frame fits on a view", per clip over its
