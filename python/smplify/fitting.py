@@ -30,6 +30,9 @@ from .problem import FitProblem, FitSettings, check_torso, fit_settings, frame_p
 from .result import FitResult, StageSummary
 
 _FLIP_CODES = {"auto": -1, False: 0, True: 1}
+#: The words of a frame's ``how`` when the track lost the person it followed ("warm, lost the
+#: person, then cold" / "..., held"); the restart after a cut is recognised by them.
+LOST_THE_PERSON = "lost the person"
 
 
 @lru_cache(maxsize=8)
@@ -513,7 +516,7 @@ class Fitter:
         report, how, earlier_seconds, labelling = self._track_frame(problem, observation)
         result = _result(problem, report, started, how, earlier_seconds, labelling)
         if how.endswith("cold"):
-            self._restart(result, after_cut=how.startswith("warm, lost the person"))
+            self._restart(result, after_cut=how.startswith(f"warm, {LOST_THE_PERSON}"))
         elif how.endswith("held"):  # not the track's frame: spanned as a missed one
             self._track.miss()
             if self._challenger is not None:
@@ -579,7 +582,7 @@ class Fitter:
             return report, "warm", 0.0, 0
         check_torso(problem.keypoints[problem.torso_keypoints], problem.torso_confident)
         cold = self._core.fit(**observation)
-        return cold, "warm, lost the person, then cold", float(report.seconds), 0
+        return cold, f"warm, {LOST_THE_PERSON}, then cold", float(report.seconds), 0
 
     def _refit(self, problem: FitProblem, observation: dict[str, Any]) -> Any:
         """The periodic or strain refit's fit: warm fits (no E_track) from the learned
@@ -823,7 +826,7 @@ class Fitter:
             # skeleton spread over two people walking together, vtest.avi) than a cut: the
             # track's own fit is returned and the frame counted as missed; a cut shows
             # again on the next frame, and restarts the track then.
-            return report, "warm, lost the person, held", earlier, labelling
+            return report, f"warm, {LOST_THE_PERSON}, held", earlier, labelling
         if not (cut or strained or facing or jumped):
             if self._challenger is not None:
                 return self._contest(problem, observation, initial, report, labelling,
@@ -853,7 +856,7 @@ class Fitter:
                 earlier += float(cold.seconds)
                 keep, cold = 0, self._core.fit(**_observation(problem))
         if cut or facing or (jumped and cold.energy.data < report.energy.data):
-            why = "lost the person" if cut else (
+            why = LOST_THE_PERSON if cut else (
                 "faced the wrong way" if facing else "turned or jumped")
             return cold, f"warm, {why}, then cold", earlier + float(report.seconds), keep
         return report, "warm", earlier + float(cold.seconds), labelling
