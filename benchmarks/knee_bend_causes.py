@@ -2,7 +2,7 @@
 the experiments of docs/video.md, "Bent knees of standing people".
 
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/knee_bend_causes.py \
-        [--cases 6] [--videos vtest sports2d]
+        [--cases 6] [--videos vtest sports2d] [--parts 1 2 3 4 5] [--share-frames 30]
 
 1. **Perfect keypoints of a standing body.** The open model's mean body, straight (body
    pose 0), upright, seen from the front and from the side (``smplify.synthetic.make_case``:
@@ -20,6 +20,11 @@ the experiments of docs/video.md, "Bent knees of standing people".
    1. with both 2D hips moved toward the knees by a share of hip → knee (0, 8, 16, 24%;
    MediaPipe's 0.60-0.62 and the sports2d man's 0.669 of the shoulders-to-knees line,
    against the model's 0.569, are ~10% and ~23% of hip → knee), fitted with the defaults.
+5. **Where MediaPipe puts the hips on the fitted body** (the share behind
+   ``smplify.keypoints.MEDIAPIPE_HIP_SHARE``): the same people, ``--share-frames`` sure
+   frames each, fitted with the defaults but without the hips (2D confidence × 0.01, world
+   landmarks NaN); the detected hips projected on the fitted body's own 2D COCO hip → knee,
+   as a share of it (0: at its COCO hip), median per person and over the people.
 """
 
 from __future__ import annotations
@@ -137,20 +142,74 @@ def hip_placement(model: object, videos: list[str]) -> None:
                       f"({int(sure.sum())} frames)")
 
 
+def hip_share(model: object, videos: list[str], per_person: int) -> None:
+    """Part 5: where MediaPipe's hips sit along the fitted body's COCO hip → knee, as a share
+    of it (0: at ``coco_*_hip``, 1: at ``coco_*_knee``), per leg and frame, median per person.
+    The fits ignore the hips (2D confidence × 0.01, world landmarks NaN), so the hips cannot pull
+    the body onto themselves; the body is placed by the other keypoints."""
+    from real_videos import FRAMES, detections, tracks
+
+    coco = resolve_format("coco17", model.keypoint_names, model.num_vertices,
+                          model.keypoint_regressor)
+    c_hip, c_knee = (coco.format.index(f"left_{j}") for j in ("hip", "knee"))
+    everyone = []
+    for video in videos:
+        found = detections(video, FRAMES[video], quiet=True)
+        for track in tracks(found)[:8]:
+            kp_all = track.keypoints
+            sure = track.seen & (np.min(kp_all[:, [*SHOULDERS, *HIPS, *KNEES], 2], axis=1)
+                                 >= 0.5)
+            frames = np.flatnonzero(sure)
+            if frames.size < 3:
+                continue
+            frames = frames[np.linspace(0, frames.size - 1, min(per_person, frames.size))
+                            .round().astype(int)]
+            shares = []
+            for t in frames:
+                kp = np.array(kp_all[t], dtype=float)
+                world = np.array(track.world[t], dtype=float)
+                kp[list(HIPS), 2] *= 0.01  # present for the camera placement only
+                world[list(HIPS)] = np.nan
+                res = smplify.fit(kp, "mediapipe33", found.image_size, model=model,
+                                  keypoints_3d=world, threads=1)
+                pts = res.camera.project(coco.keypoint_positions(res.joints, res.vertices))
+                for side, hip in enumerate(HIPS):
+                    a, b = pts[c_hip + side], pts[c_knee + side]
+                    d = b - a
+                    shares.append(float(np.dot(kp_all[t, hip, :2] - a, d) / np.dot(d, d)))
+            everyone.append(np.median(shares))
+            print(f"  {video} person {track.id}: {np.median(shares):+.3f} "
+                  f"(IQR {np.percentile(shares, 25):+.3f}..{np.percentile(shares, 75):+.3f},"
+                  f" {len(frames)} frames)", flush=True)
+    print(f"  median over the {len(everyone)} people: {np.median(everyone):+.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=6)
     parser.add_argument("--videos", nargs="*", default=["sports2d", "vtest"])
+    parser.add_argument("--parts", nargs="*", type=int, default=[1, 2, 3, 4, 5])
+    parser.add_argument("--share-frames", type=int, default=30,
+                        help="part 5: fitted frames per person")
     args = parser.parse_args()
     model = smplify.load_model("open")
-    print("1. fits of perfect keypoints of a straight standing body:")
-    standing_fits(model, args.cases)
-    print("2. the pose prior's means:")
-    prior_means()
-    print("3. MediaPipe's hips on the shoulders-to-knees line (fraction):")
-    hip_placement(model, args.videos)
-    print("4. the straight body from the front with its 2D hips lower (MediaPipe's placement):")
-    hip_shift_fits(model, args.cases, (0.0, 0.08, 0.16, 0.24))
+    if 1 in args.parts:
+        print("1. fits of perfect keypoints of a straight standing body:")
+        standing_fits(model, args.cases)
+    if 2 in args.parts:
+        print("2. the pose prior's means:")
+        prior_means()
+    if 3 in args.parts:
+        print("3. MediaPipe's hips on the shoulders-to-knees line (fraction):")
+        hip_placement(model, args.videos)
+    if 4 in args.parts:
+        print("4. the straight body from the front with its 2D hips lower (MediaPipe's "
+              "placement):")
+        hip_shift_fits(model, args.cases, (0.0, 0.08, 0.16, 0.24))
+    if 5 in args.parts:
+        print("5. MediaPipe's hips along the fitted body's COCO hip → knee (share; fits "
+              "without the hips):")
+        hip_share(model, args.videos, args.share_frames)
 
 
 if __name__ == "__main__":

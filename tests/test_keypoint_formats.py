@@ -91,8 +91,11 @@ def test_docstring_tables_match_the_formats():
 
 
 def test_every_target_is_a_joint_or_a_surface_keypoint():
-    known = set(kf.JOINT_NAMES) | set(kf.SURFACE_KEYPOINT_NAMES)
+    known = set(kf.JOINT_NAMES) | set(kf.SURFACE_KEYPOINT_NAMES) | set(kf.BLENDED_KEYPOINTS)
     assert len(kf.SURFACE_KEYPOINT_NAMES) == 36
+    for parts in kf.BLENDED_KEYPOINTS.values():  # blends of surface keypoints, shares sum to 1
+        assert all(p in kf.SURFACE_KEYPOINT_NAMES and 0 < w < 1 for p, w in parts)
+        assert sum(w for _, w in parts) == pytest.approx(1.0)
     assert not set(kf.JOINT_NAMES) & set(kf.SURFACE_KEYPOINT_NAMES)
     for name in kf.format_names():
         for cands in kf.get_format(name).targets:
@@ -241,6 +244,49 @@ def test_resolve_on_a_model_carrying_the_names():
     assert res2.target_names[11] == "coco_left_hip" and res2.weights[11] == 1.0
     assert res2.target_names[12] == "right_hip" and res2.weights[12] == 0.0  # fallback
     assert res2.vertex_ids[1].tolist() == [2800]  # left_eye still from the vertex table
+
+
+def test_mediapipe_hips_are_one_blended_row():
+    """MediaPipe's hips: one regressor row, MEDIAPIPE_HIP_SHARE of the way from the COCO hip's
+    row to the COCO knee's; the COCO hip when the model has no COCO knee; SMPL's hip joint
+    (weight 0) on the official topology; COCO and OpenPose keep COCO's hip."""
+    names = list(kf.SURFACE_KEYPOINT_NAMES)
+    n = 120
+    reg = _fake_regressor(names, n)
+    res = kf.resolve_format("mediapipe33", names, n, keypoint_regressor=reg)
+    s = kf.MEDIAPIPE_HIP_SHARE
+    assert 0.05 < s < 0.2
+    rng = np.random.default_rng(2)
+    verts = rng.normal(size=(n, 3))
+    pos = res.keypoint_positions(rng.normal(size=(24, 3)), verts)
+    for side in ("left", "right"):
+        k = MEDIAPIPE33.index(f"{side}_hip")
+        assert res.target_names[k] == f"mediapipe_{side}_hip" and res.weights[k] == 1.0
+        assert res.model_keypoint_index[k] == -1
+        row = (1 - s) * reg[names.index(f"coco_{side}_hip")] \
+            + s * reg[names.index(f"coco_{side}_knee")]
+        np.testing.assert_array_equal(res.vertex_ids[k], np.flatnonzero(row))
+        np.testing.assert_allclose(res.vertex_weights[k], row[res.vertex_ids[k]])
+        np.testing.assert_allclose(pos[k], row @ verts)
+    surface = res.available & (res.joint_index < 0)
+    ids = res.surface_vertex_ids
+    np.testing.assert_allclose((res.surface_regressor() @ verts[ids])[surface], pos[surface])
+    for fmt in ("coco17", "openpose25", "lsp14"):
+        other = kf.resolve_format(fmt, names, n, keypoint_regressor=reg)
+        assert "coco_left_hip" in other.target_names
+        assert not any(t and t.startswith("mediapipe_") for t in other.target_names)
+
+    no_knees = [x for x in names if x != "coco_left_knee"]
+    part = kf.resolve_format("mediapipe33", no_knees, n, _fake_regressor(no_knees, n))
+    assert part.target_names[MEDIAPIPE33.index("left_hip")] == "coco_left_hip"
+    assert part.target_names[MEDIAPIPE33.index("right_hip")] == "mediapipe_right_hip"
+    unrowed = kf.resolve_format("mediapipe33", names, n)
+    k = MEDIAPIPE33.index("left_hip")
+    assert unrowed.available[k] and unrowed.model_keypoint_index[k] == -1
+    with pytest.raises(ValueError, match="pass keypoint_regressor"):
+        unrowed.keypoint_positions(np.zeros((24, 3)), np.zeros((n, 3)))
+    smpl = kf.resolve_format("mediapipe33", (), 6890)
+    assert smpl.target_names[k] == "left_hip" and smpl.weights[k] == 0.0
 
 
 def test_resolve_with_names_but_no_regressor():

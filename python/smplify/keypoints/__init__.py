@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 from .formats import (
+    BLENDED_KEYPOINTS,
     JOINT_NAMES,
+    MEDIAPIPE_HIP_SHARE,
     SMPL_NUM_VERTICES,
     SMPL_VERTEX_IDS,
     SURFACE_KEYPOINT_NAMES,
@@ -32,8 +34,10 @@ from .resolve import ResolvedFormat, resolve_format
 from .validate import MAX_CONFIDENCE, validate_keypoints, validate_keypoints_3d
 
 __all__ = [
+    "BLENDED_KEYPOINTS",
     "JOINT_NAMES",
     "MAX_CONFIDENCE",
+    "MEDIAPIPE_HIP_SHARE",
     "SMPL_NUM_VERTICES",
     "SMPL_VERTEX_IDS",
     "SURFACE_KEYPOINT_NAMES",

@@ -26,6 +26,21 @@ shipped open model carries all of them):
   sit on the outside of the pelvis, several centimetres lateral of SMPL's hip joints, and its
   shoulders on top of the shoulder rather than at the centre of the humeral head.
 
+Blended keypoints
+-----------------
+A *blended keypoint* is a fixed blend of surface keypoints (``BLENDED_KEYPOINTS``: position =
+Σ share · part's position, shares summing to 1). It resolves to one vertex regressor row, the
+parts' rows blended, so the fit treats it as any other surface keypoint and the model files
+need no extra row. It is available when the model has every part.
+
+- ``mediapipe_<side>_hip``: where MediaPipe (BlazePose) puts the hip:
+  ``MEDIAPIPE_HIP_SHARE`` of the way from ``coco_<side>_hip`` to ``coco_<side>_knee``.
+  MediaPipe's hips sit lower than COCO's labels: on real detections (vtest and the sports2d
+  demo, 9 people) the median person's hips sit 0.115 of the fitted body's COCO hip → knee
+  below its COCO hips, fitted without the hips (``benchmarks/knee_bend_causes.py``, part 5).
+  At COCO's hips, the fit reads MediaPipe's short 2D thighs as thighs bent toward the camera:
+  standing people came out with bent knees and hips pushed back (docs/video.md).
+
 For the official SMPL topology (6890 vertices, also SMPL-H's body), which carries no regressors,
 ``SMPL_VERTEX_IDS`` gives single vertices for the names whose ids are well established (the ones
 smplx uses for SMPL/SMPL-H, and SMPLify's head-top vertex 411). Names without an id there are
@@ -104,8 +119,21 @@ SMPL_VERTEX_IDS: Mapping[str, int] = MappingProxyType({
     "head_top": 411,
 })  # fmt: skip
 
+#: Where MediaPipe's hip sits between the model's COCO hip (0) and COCO knee (1): the median
+#: over 9 people of vtest and the sports2d demo (``benchmarks/knee_bend_causes.py``, part 5).
+MEDIAPIPE_HIP_SHARE = 0.115
+
+#: Blended keypoints: name → ((surface keypoint, share), ...), shares summing to 1 (module
+#: docstring, "Blended keypoints").
+BLENDED_KEYPOINTS: Mapping[str, tuple[tuple[str, float], ...]] = MappingProxyType({
+    f"mediapipe_{side}_hip": ((f"coco_{side}_hip", 1.0 - MEDIAPIPE_HIP_SHARE),
+                              (f"coco_{side}_knee", MEDIAPIPE_HIP_SHARE))
+    for side in ("left", "right")
+})
+
 _JOINT_INDEX = {name: i for i, name in enumerate(JOINT_NAMES)}
-_TARGET_NAMES = frozenset(JOINT_NAMES) | frozenset(SURFACE_KEYPOINT_NAMES)
+_TARGET_NAMES = (frozenset(JOINT_NAMES) | frozenset(SURFACE_KEYPOINT_NAMES)
+                 | frozenset(BLENDED_KEYPOINTS))
 
 
 class KeypointTarget(NamedTuple):
@@ -215,6 +243,11 @@ _W_KNUCKLE = 0.5  # MediaPipe pinky + index knuckles → SMPL hand joint, the pa
 _W_THUMB = 0.0  # MediaPipe thumb: no matching SMPL point
 
 
+def _mediapipe_hip(side: str) -> tuple[str, Sequence[tuple[str, float]]]:
+    name = f"{side}_hip"
+    return name, ((f"mediapipe_{name}", _W), (f"coco_{name}", _W), (name, _W_HIP_JOINT))
+
+
 def _same(name: str) -> tuple[str, Sequence[tuple[str, float]]]:
     return name, ((name, _W),)
 
@@ -268,7 +301,7 @@ _MEDIAPIPE33 = _fmt(
         ("right_index", (("right_hand", _W_KNUCKLE),)),
         ("left_thumb", (("left_thumb", _W_THUMB),)),
         ("right_thumb", (("right_thumb", _W_THUMB),)),
-        _coco_joint("left", "hip"), _coco_joint("right", "hip"),
+        _mediapipe_hip("left"), _mediapipe_hip("right"),
         _coco_joint("left", "knee"), _coco_joint("right", "knee"),
         _coco_joint("left", "ankle"), _coco_joint("right", "ankle"),
         _same("left_heel"), _same("right_heel"),

@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .formats import (
     _JOINT_INDEX,
+    BLENDED_KEYPOINTS,
     JOINT_NAMES,
     SMPL_NUM_VERTICES,
     SMPL_VERTEX_IDS,
@@ -42,7 +43,8 @@ class ResolvedFormat:
     joint_index : (K,) int64
         SMPL joint 0..23, or -1 when the keypoint is not a joint.
     model_keypoint_index : (K,) int64
-        Row of the model's own ``keypoint_regressor`` used, or -1.
+        Row of the model's own ``keypoint_regressor`` used, or -1 (also for a blended
+        keypoint, which blends several rows).
     vertex_ids : tuple of (n_k,) int64 arrays, length K
         Vertices of the surface keypoint's regressor row (empty for joints and unavailable
         keypoints, and for model keypoints when no regressor was passed to ``resolve_format``).
@@ -146,6 +148,32 @@ def _as_regressor(
     return reg
 
 
+def _sparse_row(reg: NDArray[np.float64], m: int, name: str
+                ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    (nz,) = np.nonzero(reg[m])
+    if nz.size == 0:
+        raise ValueError(f"keypoint_regressor: row {m} ({name!r}) is all zero")
+    return nz.astype(np.int64), reg[m, nz].copy()
+
+
+def _blended_row(parts: Sequence[tuple[str, float]], model_index: dict[str, int],
+                 reg: NDArray[np.float64] | None
+                 ) -> tuple[NDArray[np.int64], NDArray[np.float64]] | None:
+    """A blended keypoint's regressor row (Σ share · part's row) as sparse vertex ids and
+    weights; None when the model lacks a part; empty arrays when it has them all but no
+    regressor was passed."""
+    if not all(part in model_index for part, _ in parts):
+        return None
+    if reg is None:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    rows = [_sparse_row(reg, model_index[part], part) for part, _ in parts]
+    ids = np.unique(np.concatenate([i for i, _ in rows]))
+    weights = np.zeros(ids.size, dtype=np.float64)
+    for (part_ids, part_w), (_, share) in zip(rows, parts, strict=True):
+        np.add.at(weights, np.searchsorted(ids, part_ids), share * part_w)
+    return ids, weights
+
+
 def resolve_format(
     fmt_name: str | KeypointFormat,
     model_keypoint_names: Sequence[str] = (),
@@ -156,7 +184,9 @@ def resolve_format(
 
     For each detector keypoint, the first candidate target the model has is used: an SMPL joint
     (every SMPL-format model has all 24), else a surface keypoint from the model's own
-    regressors (``model_keypoint_names``), else, on the official SMPL topology only
+    regressors (``model_keypoint_names``), else a blended keypoint whose parts are all among
+    them (``BLENDED_KEYPOINTS``: one row, the parts' rows blended), else, on the official SMPL
+    topology only
     (``num_vertices == 6890``), a vertex of ``SMPL_VERTEX_IDS``. A keypoint with no such target is
     unavailable and gets weight 0.
 
@@ -213,11 +243,12 @@ def resolve_format(
                 m = model_index[name]
                 model_kp_index[k] = m
                 if reg is not None:
-                    (nz,) = np.nonzero(reg[m])
-                    if nz.size == 0:
-                        raise ValueError(f"keypoint_regressor: row {m} ({name!r}) is all zero")
-                    vertex_ids[k] = nz.astype(np.int64)
-                    vertex_weights[k] = reg[m, nz].copy()
+                    vertex_ids[k], vertex_weights[k] = _sparse_row(reg, m, name)
+            elif name in BLENDED_KEYPOINTS:
+                row = _blended_row(BLENDED_KEYPOINTS[name], model_index, reg)
+                if row is None:
+                    continue
+                vertex_ids[k], vertex_weights[k] = row
             elif official_smpl and name in SMPL_VERTEX_IDS:
                 vertex_ids[k] = np.array([SMPL_VERTEX_IDS[name]], dtype=np.int64)
                 vertex_weights[k] = np.ones(1, dtype=np.float64)
