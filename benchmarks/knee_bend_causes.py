@@ -17,9 +17,10 @@ the experiments of docs/video.md, "Bent knees of standing people".
    person (median over the frames where all six are sure), against the open model's own
    keypoints (standing, β = 0).
 4. **What hips placed as MediaPipe places them do to a straight body**: the front views of
-   1. with both 2D hips moved toward the knees by a share of hip → knee (0, 8, 16, 24%;
-   MediaPipe's 0.60-0.62 and the sports2d man's 0.669 of the shoulders-to-knees line,
-   against the model's 0.569, are ~10% and ~23% of hip → knee), fitted with the defaults.
+   1. with both 2D hips put a share of the way from the body's COCO hips to its COCO knees
+   (``--shifts``: 0, 8, 11.5 (part 5's share), 16, 24%; MediaPipe's 0.60-0.62 and the
+   sports2d man's 0.669 of the shoulders-to-knees line, against the model's 0.569, are ~10%
+   and ~23% of hip → knee), fitted with the defaults.
 5. **Where MediaPipe puts the hips on the fitted body** (the share behind
    ``smplify.keypoints.MEDIAPIPE_HIP_SHARE``): the same people, ``--share-frames`` sure
    frames each, fitted with the defaults but without the hips (2D confidence × 0.01, world
@@ -97,6 +98,9 @@ def standing_fits(model: object, cases: int) -> None:
 
 def hip_shift_fits(model: object, cases: int, shifts: tuple[float, ...]) -> None:
     prior = smplify.load_prior("open")
+    coco = resolve_format("coco17", model.keypoint_names, model.num_vertices,
+                          model.keypoint_regressor)
+    c_hip, c_knee = (coco.format.index(f"left_{j}") for j in ("hip", "knee"))
     for shift in shifts:
         rng = np.random.default_rng(0)
         joints = []
@@ -104,13 +108,19 @@ def hip_shift_fits(model: object, cases: int, shifts: tuple[float, ...]) -> None
             case = make_case(model, prior, "mediapipe33", rng, view="front",
                              poses=np.zeros((1, 69)))
             kp = np.array(case.keypoints, dtype=float)
-            for hip, knee in zip(HIPS, KNEES, strict=True):
-                kp[hip, :2] += shift * (kp[knee, :2] - kp[hip, :2])
+            # the body's COCO hips and knees, projected as make_case projects
+            out = model(betas=case.betas, body_pose=case.body_pose,
+                        global_orient=case.global_orient, transl=case.transl)
+            p3 = coco.keypoint_positions(out.joints, out.vertices)
+            uv = case.focal_length * p3[:, :2] / p3[:, 2:] + np.array(case.image_size) / 2.0
+            for side, hip in enumerate(HIPS):
+                a, b = uv[c_hip + side], uv[c_knee + side]
+                kp[hip, :2] = a + shift * (b - a)
             res = smplify.fit(kp, "mediapipe33", case.image_size,
                               focal_length=case.focal_length, model=model, threads=1)
             joints.append(np.asarray(res.joints))
         j = np.stack(joints)
-        print(f"  hips {100 * shift:3.0f}% of hip → knee lower: knee bend "
+        print(f"  hips {100 * shift:4.1f}% of hip → knee below the COCO hips: knee bend "
               f"{knee_bend(j, np.ones(len(j), bool)):5.1f}°  hip flexion {hip_flexion(j):5.1f}°",
               flush=True)
 
@@ -189,6 +199,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=6)
     parser.add_argument("--videos", nargs="*", default=["sports2d", "vtest"])
     parser.add_argument("--parts", nargs="*", type=int, default=[1, 2, 3, 4, 5])
+    parser.add_argument("--shifts", nargs="*", type=float,
+                        default=[0.0, 0.08, 0.115, 0.16, 0.24],
+                        help="part 4: the 2D hips' share of COCO hip → knee")
     parser.add_argument("--share-frames", type=int, default=30,
                         help="part 5: fitted frames per person")
     args = parser.parse_args()
@@ -205,7 +218,7 @@ def main() -> None:
     if 4 in args.parts:
         print("4. the straight body from the front with its 2D hips lower (MediaPipe's "
               "placement):")
-        hip_shift_fits(model, args.cases, (0.0, 0.08, 0.16, 0.24))
+        hip_shift_fits(model, args.cases, tuple(args.shifts))
     if 5 in args.parts:
         print("5. MediaPipe's hips along the fitted body's COCO hip → knee (share; fits "
               "without the hips):")

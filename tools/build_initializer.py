@@ -98,9 +98,15 @@ HELDOUT_VARIANTS = {"heldout_saturated": (0.0, (0.0, 0.0, 1.0)),
 def bodies(model: smplify.BodyModel, theta: np.ndarray, n: int, seed: int,
            formats: list[str], tag: str) -> dict[str, np.ndarray]:
     """n bodies: θ drawn from ``theta``, random betas; keypoints of every format (cached,
-    keyed by the poses and the model's template and shape space)."""
+    keyed by the poses, the model's template and shape space, and the formats' definitions:
+    a format whose targets change, e.g. mediapipe33's blended hips, gets new keypoints)."""
+    resolved = {f: resolve_format(f, model.keypoint_names, model.num_vertices,
+                                  model.keypoint_regressor) for f in formats}
+    rows = b"".join(w.tobytes() + i.tobytes() for r in resolved.values()
+                    for i, w in zip(r.vertex_ids, r.vertex_weights, strict=True))
     key = hashlib.sha1(theta.tobytes() + model.v_template.tobytes()
-                       + model.shapedirs.tobytes() + f"{n}|{seed}|{formats}|{BETA_CLIP}".encode())
+                       + model.shapedirs.tobytes() + f"{n}|{seed}|{formats}|{BETA_CLIP}".encode()
+                       + repr([resolved[f].target_names for f in formats]).encode() + rows)
     path = CACHE / f"initializer_bodies_{tag}_{key.hexdigest()[:16]}.npz"
     if path.is_file():
         with np.load(path) as z:
@@ -109,8 +115,6 @@ def bodies(model: smplify.BodyModel, theta: np.ndarray, n: int, seed: int,
     th = theta[rng.permutation(np.resize(np.arange(len(theta)), n))]
     betas = np.clip(rng.normal(size=(n, model.num_betas)), -BETA_CLIP, BETA_CLIP)
     out = {"theta": th, "betas": betas}
-    resolved = {f: resolve_format(f, model.keypoint_names, model.num_vertices,
-                                  model.keypoint_regressor) for f in formats}
     points, out["joints"] = detections.body_points(model, resolved, th, betas)
     out.update({f"points_{f}": p for f, p in points.items()})
     path.parent.mkdir(parents=True, exist_ok=True)
