@@ -167,9 +167,12 @@ def _file_digest(path: Path) -> bytes:
 def pools_key(fmt: str, *extra: bytes) -> str:
     """What a pool depends on beyond its cases: the model, prior and initialiser files, the
     compiled core (the fit and the features), the fit's defaults, the error models' and the
-    recording's sources, the feature count; and ``extra``."""
+    recording's sources, the keypoint formats' definitions (a target that moves moves the
+    cases' keypoints), the feature count; and ``extra``."""
+    keypoints = Path(detections.__file__).with_name("keypoints")
     sources = [Path(smplify._core.__file__), Path(detections.__file__), Path(sv.__file__),
-               Path(__file__).with_name("start_pools.py")]
+               Path(__file__).with_name("start_pools.py"), keypoints / "formats.py",
+               keypoints / "resolve.py"]
     return hashlib.sha1(b"".join(_file_digest(DATA / name) for name in (
         "open_body_neutral.npz", "open_pose_prior.npz", f"initializer_{fmt}.npz"))
         + b"".join(_file_digest(path) for path in sources)
