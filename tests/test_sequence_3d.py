@@ -23,10 +23,10 @@ FRAMES = 30
 #: A detector that keeps its labels (its 3D keypoints then carry the same labels as its 2D).
 #: The uniform confidences (session 11): with the error-linked default the 3D keypoints
 #: make the fits worse on these four stretches, 51.5 → 56.2 mm (salsa 51 → 70, indian 35 →
-#: 74; new sequence defaults 52.1 → 54.5), the loss from the start's per-frame fits (3D
-#: there only: 60.8; in the joint solve only: 46.9). Over other draws they still help with
-#: error-linked confidences: tools/tune_sequence_3d.py tuning 50.2 → 33.1 mm, held-out
-#: 62.9 → 45.0 (docs/video.md, "fit_sequence on error-linked confidences").
+#: 74), the loss from the start's per-frame fits (3D there only: 60.8; in the joint solve
+#: only: 46.9). Over other draws they still help with error-linked confidences:
+#: tools/tune_sequence_3d.py tuning 50.2 → 33.1 mm, held-out 62.9 → 45.0 (docs/video.md,
+#: "fit_sequence on error-linked confidences").
 NO_SWAPS = sv.DetectorErrors(swap_burst_rate=0.0, limb_swap_rate=0.0,
                              confidence_model="uniform")
 

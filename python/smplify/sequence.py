@@ -67,9 +67,6 @@ class SequenceOptions:
         per pixel of a 1 m lever at the person's depth (module docstring).
     temporal_pose_weight : λ_θ on the second difference of the body pose (radians).
     temporal_transl_weight : λ_γ on the second difference of the translation (metres).
-        The three are twice what they were before session 11 (0.5 / 0.25 / 0.5): chosen
-        on detector confidences saturated near 1 as real MediaPipe's (docs/video.md,
-        "fit_sequence on error-linked confidences").
     sequence_iterations : iteration cap of each sequence solve.
     swap_rounds : rounds of detector-swap hypotheses (0: take the keypoints as labelled).
     swap_margin : a swapped reading replaces the labelled one when its robust 2D error is
@@ -78,8 +75,7 @@ class SequenceOptions:
         (``cpp/block_banded.h``); "iterative": Ceres' Levenberg-Marquardt with conjugate
         gradients (CGNR), ~10× slower, kept to compare.
     initial_tracks : the candidate tracks of the start, names from
-        ``smplify.sequence_start.TRACK_KINDS`` ("plain", "reverse", "online", "backward");
-        ("plain", "online") before session 11.
+        ``smplify.sequence_start.TRACK_KINDS`` ("plain", "reverse", "online", "backward").
     keyframe_step : the tracks fit every this many observed frames (and the last one).
     transition_weight : w_tr of the path's cost on the body's change between keyframes
         (``smplify.sequence_start``; 0: off, the default since session 10: a cost on the
@@ -103,14 +99,14 @@ class SequenceOptions:
         (:mod:`smplify.sequence_windows`), memory bounded by the window.
     """
 
-    temporal_orient_weight: float = 1.0
-    temporal_pose_weight: float = 0.5
-    temporal_transl_weight: float = 1.0
+    temporal_orient_weight: float = 0.5
+    temporal_pose_weight: float = 0.25
+    temporal_transl_weight: float = 0.5
     sequence_iterations: int = 2
     swap_rounds: int = 0
     swap_margin: float = 0.7
     linear_solver: Literal["auto", "iterative"] = "auto"
-    initial_tracks: tuple[str, ...] = ("plain", "online", "backward")
+    initial_tracks: tuple[str, ...] = ("plain", "online")
     keyframe_step: int = 3
     transition_weight: float = 0.0
     reading_weight: float = 0.0
