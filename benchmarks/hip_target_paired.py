@@ -40,17 +40,14 @@ COLUMNS = ("realistic defaults", "realistic no initialiser", "realistic paper",
            "front defaults noisy")
 
 
-def old_format() -> kf.KeypointFormat:
-    """mediapipe33 with COCO's hips (the definition before the blended hips)."""
-    new = kf.get_format("mediapipe33")
-    return kf.KeypointFormat(new.name, new.keypoint_names, tuple(
-        kf._coco_joint(name.split("_")[0], "hip")[1] if name.endswith("_hip") else targets
-        for name, targets in zip(new.keypoint_names, new.targets, strict=True)))
+def blended_format() -> kf.KeypointFormat:
+    """mediapipe33 with MediaPipe's blended hips (not the default: keypoints.with_blended_hips)."""
+    return kf.with_blended_hips(kf.get_format("mediapipe33"))
 
 
 def run(which: str, n_realistic: int, n_front: int) -> np.ndarray:
-    if which == "old":
-        kf._FORMATS["mediapipe33"] = old_format()
+    if which == "new":
+        kf._FORMATS["mediapipe33"] = blended_format()
     import realistic
 
     model, prior = smplify.load_model("open"), smplify.load_prior("open")

@@ -247,13 +247,16 @@ def test_resolve_on_a_model_carrying_the_names():
 
 
 def test_mediapipe_hips_are_one_blended_row():
-    """MediaPipe's hips: one regressor row, MEDIAPIPE_HIP_SHARE of the way from the COCO hip's
-    row to the COCO knee's; the COCO hip when the model has no COCO knee; SMPL's hip joint
-    (weight 0) on the official topology; COCO and OpenPose keep COCO's hip."""
+    """MediaPipe's blended hips (with_blended_hips): one regressor row, MEDIAPIPE_HIP_SHARE of
+    the way from the COCO hip's row to the COCO knee's; the COCO hip when the model has no
+    COCO knee; SMPL's hip joint (weight 0) on the official topology; every built-in format,
+    mediapipe33 included, keeps COCO's hip."""
     names = list(kf.SURFACE_KEYPOINT_NAMES)
     n = 120
     reg = _fake_regressor(names, n)
-    res = kf.resolve_format("mediapipe33", names, n, keypoint_regressor=reg)
+    blended = kf.with_blended_hips(kf.get_format("mediapipe33"))
+    assert blended.keypoint_names == kf.get_format("mediapipe33").keypoint_names
+    res = kf.resolve_format(blended, names, n, keypoint_regressor=reg)
     s = kf.MEDIAPIPE_HIP_SHARE
     assert 0.05 < s < 0.2
     rng = np.random.default_rng(2)
@@ -271,21 +274,21 @@ def test_mediapipe_hips_are_one_blended_row():
     surface = res.available & (res.joint_index < 0)
     ids = res.surface_vertex_ids
     np.testing.assert_allclose((res.surface_regressor() @ verts[ids])[surface], pos[surface])
-    for fmt in ("coco17", "openpose25", "lsp14"):
+    for fmt in ("coco17", "openpose25", "lsp14", "mediapipe33"):
         other = kf.resolve_format(fmt, names, n, keypoint_regressor=reg)
         assert "coco_left_hip" in other.target_names
         assert not any(t and t.startswith("mediapipe_") for t in other.target_names)
 
     no_knees = [x for x in names if x != "coco_left_knee"]
-    part = kf.resolve_format("mediapipe33", no_knees, n, _fake_regressor(no_knees, n))
+    part = kf.resolve_format(blended, no_knees, n, _fake_regressor(no_knees, n))
     assert part.target_names[MEDIAPIPE33.index("left_hip")] == "coco_left_hip"
     assert part.target_names[MEDIAPIPE33.index("right_hip")] == "mediapipe_right_hip"
-    unrowed = kf.resolve_format("mediapipe33", names, n)
+    unrowed = kf.resolve_format(blended, names, n)
     k = MEDIAPIPE33.index("left_hip")
     assert unrowed.available[k] and unrowed.model_keypoint_index[k] == -1
     with pytest.raises(ValueError, match="pass keypoint_regressor"):
         unrowed.keypoint_positions(np.zeros((24, 3)), np.zeros((n, 3)))
-    smpl = kf.resolve_format("mediapipe33", (), 6890)
+    smpl = kf.resolve_format(blended, (), 6890)
     assert smpl.target_names[k] == "left_hip" and smpl.weights[k] == 0.0
 
 

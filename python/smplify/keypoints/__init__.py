@@ -23,6 +23,7 @@ from .formats import (
     format_names,
     format_table,
     get_format,
+    with_blended_hips,
 )
 from .readers import (
     KeypointFile,
@@ -38,6 +39,7 @@ __all__ = [
     "JOINT_NAMES",
     "MAX_CONFIDENCE",
     "MEDIAPIPE_HIP_SHARE",
+    "with_blended_hips",
     "SMPL_NUM_VERTICES",
     "SMPL_VERTEX_IDS",
     "SURFACE_KEYPOINT_NAMES",

@@ -38,8 +38,11 @@ need no extra row. It is available when the model has every part.
   MediaPipe's hips sit lower than COCO's labels: on real detections (vtest and the sports2d
   demo, 9 people) the median person's hips sit 0.115 of the fitted body's COCO hip → knee
   below its COCO hips, fitted without the hips (``benchmarks/knee_bend_causes.py``, part 5).
-  At COCO's hips, the fit reads MediaPipe's short 2D thighs as thighs bent toward the camera:
-  standing people came out with bent knees and hips pushed back (docs/video.md).
+  At COCO's hips, the fit reads MediaPipe's short 2D thighs as thighs bent toward the camera
+  (docs/video.md, "Bent knees"). mediapipe33 keeps COCO's hips by default: measured with the
+  blended hips, real videos' knees came out 1-5° straighter, but the online track on the
+  sports2d man faced against the detector on 26% of frames instead of 13%;
+  :func:`with_blended_hips` builds a format that uses them.
 
 For the official SMPL topology (6890 vertices, also SMPL-H's body), which carries no regressors,
 ``SMPL_VERTEX_IDS`` gives single vertices for the names whose ids are well established (the ones
@@ -248,6 +251,19 @@ def _mediapipe_hip(side: str) -> tuple[str, Sequence[tuple[str, float]]]:
     return name, ((f"mediapipe_{name}", _W), (f"coco_{name}", _W), (name, _W_HIP_JOINT))
 
 
+def with_blended_hips(fmt: KeypointFormat) -> KeypointFormat:
+    """``fmt`` with its hips at MediaPipe's blended hip targets (``mediapipe_<side>_hip``,
+    then COCO's, then SMPL's hip joint at weight 0); not the default of any format (session
+    11: on the sports2d man the online track faced against the detector twice as often for
+    knees 2° straighter; docs/video.md, "Bent knees"). Name it anew before fitting with it:
+    fits cache a resolved format by its name."""
+    return _fmt(fmt.name, [_mediapipe_hip(name.split("_")[0]) if name.endswith("_hip")
+                           and name.split("_")[0] in ("left", "right")
+                           else (name, tuple(targets))
+                           for name, targets in zip(fmt.keypoint_names, fmt.targets,
+                                                    strict=True)])
+
+
 def _same(name: str) -> tuple[str, Sequence[tuple[str, float]]]:
     return name, ((name, _W),)
 
@@ -301,7 +317,7 @@ _MEDIAPIPE33 = _fmt(
         ("right_index", (("right_hand", _W_KNUCKLE),)),
         ("left_thumb", (("left_thumb", _W_THUMB),)),
         ("right_thumb", (("right_thumb", _W_THUMB),)),
-        _mediapipe_hip("left"), _mediapipe_hip("right"),
+        _coco_joint("left", "hip"), _coco_joint("right", "hip"),
         _coco_joint("left", "knee"), _coco_joint("right", "knee"),
         _coco_joint("left", "ankle"), _coco_joint("right", "ankle"),
         _same("left_heel"), _same("right_heel"),
