@@ -181,13 +181,13 @@ def test_a_partial_skeleton_is_found_again_whole(detection, detector, messi5):
     kp[25:33, 2] = 0.1  # knees, ankles, heels, toes: not seen
     upper = detection.Person(kp, player.world, detection._box(kp[:, :2], kp[:, 2]),
                              "small_tile")
-    assert detection._diagonal(upper.box) < detection.PARTIAL * detection._diagonal(
+    assert detection.box_diagonal(upper.box) < detection.PARTIAL * detection.box_diagonal(
         player.box)
     again = detector._whole_again(messi5, upper)
     assert again.source == "small_tile"
-    assert detection._diagonal(again.box) > 0.9 * detection._diagonal(player.box)
+    assert detection.box_diagonal(again.box) > 0.9 * detection.box_diagonal(player.box)
     assert np.median(np.linalg.norm(again.keypoints[:, :2] - player.keypoints[:, :2],
-                                    axis=1)) < 0.05 * detection._diagonal(player.box)
+                                    axis=1)) < 0.05 * detection.box_diagonal(player.box)
     assert detector._whole_again(messi5, player) is player  # whole: left as it is
 
 
@@ -207,7 +207,7 @@ def test_where_a_partial_skeletons_whole_body_would_lie():
     # it holds the whole body (a running player's bent legs: an over-estimate, more context)
     assert extent is not None and extent[1] == pytest.approx(box[1])
     assert np.all(extent[:2] <= box[:2] + 1) and np.all(extent[2:] >= box[2:] - 1)
-    assert detection._diagonal(extent) < 2 * detection._diagonal(box)
+    assert detection.box_diagonal(extent) < 2 * detection.box_diagonal(box)
     # the knees seen: no legs assumed, the guesses alone (here close to the seen box)
     hidden[25:27, 2] = 0.9
     assert detection._whole_extent(hidden, detection._box(hidden[:, :2], hidden[:, 2])) is None

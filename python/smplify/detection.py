@@ -71,6 +71,7 @@ from numpy.typing import NDArray
 from .errors import SmplifyError
 from .person_nms import (
     ONE_BODY_SIMILARITY,
+    box_diagonal,
     box_inside,
     keypoint_similarity,
     one_body,
@@ -278,10 +279,6 @@ def _box(points: NDArray[np.float64], visibility: NDArray[np.float64]) -> NDArra
     return np.concatenate([seen.min(axis=0), seen.max(axis=0)])
 
 
-def _diagonal(box: NDArray[np.float64]) -> float:
-    return float(np.hypot(box[2] - box[0], box[3] - box[1]))
-
-
 def _clear_of_edges(box: NDArray[np.float64], tile: tuple[int, int, int],
                     size: tuple[int, int]) -> bool:
     """Whether ``box`` keeps TILE_EDGE of the tile's side from the tile's edges that lie
@@ -309,7 +306,7 @@ def _whole_extent(keypoints: NDArray[np.float64], box: NDArray[np.float64]
             axis=0)
         feet = hips + LEG_LENGTH * (hips - shoulders)
         extent = np.concatenate([np.minimum(extent[:2], feet), np.maximum(extent[2:], feet)])
-    return None if _diagonal(box) >= PARTIAL * _diagonal(extent) else extent
+    return None if box_diagonal(box) >= PARTIAL * box_diagonal(extent) else extent
 
 
 def _square_tiles(width: int, height: int) -> list[tuple[int, int, int]]:
@@ -450,7 +447,7 @@ class Detector:
             tile = rgb[y0:y0 + side, x0:x0 + side]
             for p in self._people(self._whole, tile, origin=(x0, y0), scale=1.0,
                                   source="small_tile"):
-                if _diagonal(p.box) >= SMALL_TILE_SIZE * side and \
+                if box_diagonal(p.box) >= SMALL_TILE_SIZE * side and \
                         p.keypoints[:, 2].mean() >= SMALL_TILE_VISIBILITY and \
                         _clear_of_edges(p.box, (x0, y0, side), (width, height)):
                     out.append(p)
@@ -465,12 +462,12 @@ class Detector:
         """``person`` if re-found in its own box; else what the box shows (see the module
         docstring): one of the two people a skeleton was spread over, or nobody."""
         first: list[Person] = []
-        least = REFOUND_SIZE * _diagonal(person.box)
+        least = REFOUND_SIZE * box_diagonal(person.box)
         for margin in (CROP_MARGIN, RECHECK_MARGIN):
             refound = self._in_box(rgb, person.box, source="crop", margin=margin)
             if one_body(person.keypoints, [p.keypoints for p in refound]):
                 return [person]
-            first = first or [p for p in refound if _diagonal(p.box) >= least]
+            first = first or [p for p in refound if box_diagonal(p.box) >= least]
         return first
 
     def _whole_again(self, rgb: NDArray[np.uint8], person: Person) -> Person:
@@ -484,7 +481,7 @@ class Detector:
         whole = np.clip(whole, 0.0, [width, height, width, height])
         best = person
         for found in self._in_box(rgb, whole, source=person.source):
-            if _diagonal(found.box) > _diagonal(best.box) and keypoint_similarity(
+            if box_diagonal(found.box) > box_diagonal(best.box) and keypoint_similarity(
                     person.keypoints, found.keypoints) >= ONE_BODY_SIMILARITY:
                 best = found
         return best
@@ -545,8 +542,7 @@ class Detector:
     def close(self) -> None:
         """Free MediaPipe's graphs."""
         for landmarker in (self._whole, self._single):
-            if landmarker is not None:
-                landmarker.close()
+            landmarker.close()
 
 
 def _nms(people: list[Person]) -> list[Person]:

@@ -43,8 +43,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["box_inside", "coinciding", "keypoint_similarity", "one_body", "parts_of_others",
-           "strength", "suppress_duplicates"]
+__all__ = ["box_diagonal", "box_inside", "coinciding", "keypoint_similarity", "one_body",
+           "parts_of_others", "strength", "suppress_duplicates"]
 
 MIN_VISIBILITY = 0.5  # keypoints below this are not compared
 KAPPA = 0.1  # the similarity's falloff, a share of the smaller skeleton's box diagonal
@@ -200,7 +200,8 @@ def box_inside(outer: NDArray[np.float64], inner: NDArray[np.float64]) -> float:
     return max(w, 0.0) * max(h, 0.0) / area
 
 
-def _box_diagonal(box: NDArray[np.float64]) -> float:
+def box_diagonal(box: NDArray[np.float64]) -> float:
+    """The length of an (x0, y0, x1, y1) box's diagonal."""
     return float(np.hypot(box[2] - box[0], box[3] - box[1]))
 
 
@@ -231,7 +232,7 @@ def parts_of_others(boxes: Sequence[object], size: float = PART_SIZE,
         if b.shape != (4,) or not np.isfinite(b).all():
             raise ValueError(f"boxes[{i}]: expected 4 finite numbers x0, y0, x1, y1, got "
                              f"{b.tolist()}")
-    diag = [_box_diagonal(b) for b in bx]
+    diag = [box_diagonal(b) for b in bx]
     return {i for i in range(len(bx)) for j in range(len(bx))
             if i != j and diag[j] >= size * diag[i] and box_inside(bx[j], bx[i]) > overlap}
 
@@ -265,7 +266,7 @@ def coinciding(people: Sequence[NDArray[np.float64]], boxes: Sequence[NDArray[np
             both = (people[a][:, 2] >= min_confidence) & (people[b][:, 2] >= min_confidence)
             if both.sum() < min_common:
                 continue
-            diag = min(_box_diagonal(boxes[a]), _box_diagonal(boxes[b]))
+            diag = min(box_diagonal(boxes[a]), box_diagonal(boxes[b]))
             d = float(np.median(np.linalg.norm(people[a][both, :2] - people[b][both, :2],
                                                axis=1)))
             if d < distance * max(diag, 1e-9):

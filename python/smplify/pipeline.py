@@ -297,7 +297,7 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
             for track in tracker.unseen:  # lost for now: the track's Fitter skips the frame
                 if track in fitters:
                     fitters[track].skip()
-            for track in set(fitters) - set(tracker.live) - set(ids):  # ended
+            for track in set(fitters) - set(tracker.live):  # ended
                 del fitters[track]
             fitted = []
             for kp, world, track in zip(people, worlds, ids, strict=True):

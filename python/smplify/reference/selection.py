@@ -119,14 +119,14 @@ def start_features(default_score: np.ndarray, selection_data: np.ndarray,
     d = 10.0 * np.sqrt(np.mean(np.sum((rel[:, None] - rel[None]) ** 2, axis=-1), axis=-1))
     others = max(n - 1, 1)
     agreement = d.sum(axis=1) / others
-    p = np.where(hyp, np.exp(-np.where(hyp, log_score_gap, 0.0)), 0.0)
+    gaps = np.where(hyp, log_score_gap, 0.0)
+    p = np.where(hyp, np.exp(-gaps), 0.0)
     if p.sum() > 0:
         p = p / p.sum()
     reading_distance = d @ p
     off = ~np.eye(n, dtype=bool)
     basin = np.sum((d < 0.5) & off, axis=1) / others
     nearest = np.where(off, d, np.inf).min(axis=1) if n > 1 else np.zeros(n)
-    gaps = np.where(hyp, log_score_gap, 0.0)
     nearest_reading = (gaps[np.argmin(np.where(hyp[None], d, np.inf), axis=1)]
                        if hyp.any() else np.zeros(n))
     disorder = np.asarray(depth_disorder, dtype=np.float64)
@@ -134,7 +134,7 @@ def start_features(default_score: np.ndarray, selection_data: np.ndarray,
                _log_gap(np.asarray(selection_data, dtype=np.float64)),
                _log_gap(np.asarray(reading, dtype=np.float64)),
                *(_log_gap(energies[:, k]) for k in range(5)),
-               hyp.astype(np.float64), np.where(hyp, log_score_gap, 0.0),
+               hyp.astype(np.float64), gaps,
                np.asarray(flipped, dtype=np.float64), agreement - agreement.min(), basin,
                reading_distance - reading_distance.min(), nearest, nearest_reading,
                disorder - disorder.min()]
