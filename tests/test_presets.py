@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import smplify
@@ -46,3 +48,27 @@ def test_bad_presets_and_focal_defaults_are_refused(open_model, case):
         smplify.FitOptions(default_focal_length=-1.0)
     with pytest.raises(TypeError, match="default_focal_length"):
         smplify.FitOptions(default_focal_length="wide")
+
+
+def test_paper_preset_online_never_reads_the_learned_initializer(open_model, monkeypatch):
+    """SMPLify's starts (``starts="prior"``) hold for a Fitter's refits too: a periodic refit
+    (every ``track_refit_every`` frames) fits from scratch from the prior's starts, as for a
+    format without an initialiser, instead of from the initialiser's readings."""
+    from smplify import initializer
+    from smplify import synthetic_video as sv
+
+    clips = sv.load_sequences(Path(__file__).parent / "data" / "heldout_sequences.npz")
+    clean = sv.DetectorErrors(swap_burst_rate=0.0, limb_swap_rate=0.0, drop_frame_rate=0.0,
+                              occlusion_rate=0.0, drop_keypoint_rate=0.0)
+    video = sv.make_video(open_model, clips[0], "coco17", np.random.default_rng(5),
+                          errors=clean, frames=slice(0, 12))
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the learned initialiser was read under starts='prior'")
+
+    monkeypatch.setattr(initializer, "predict", refused)
+    fitter = smplify.Fitter(open_model, format="coco17", image_size=video.image_size,
+                            focal_length=video.focal_length, preset="paper", threads=1)
+    starts = [fitter.fit(kp).summary["start"] for kp in video.keypoints]
+    assert starts[0] == "cold" and all(s.startswith("warm") for s in starts[1:])
+    assert fitter.options.starts == "prior" and fitter.options.track_refit_every == 10

@@ -587,13 +587,14 @@ class Fitter:
     def _refit(self, problem: FitProblem, observation: dict[str, Any]) -> Any:
         """The periodic or strain refit's fit: warm fits (no E_track) from the learned
         initialiser's best readings, placed where the track is, the lowest robust data term
-        kept; the full fit from scratch where no initialiser ships for the format. A new
-        person's track (:meth:`_new_person`) also weighs the full fit from scratch: the
-        readings placed where the track is keep the basin of its one first frame's fit
-        (tests/test_online.py's cut: 140 mm there, per-frame fits 45-55 mm ten frames on)."""
-        starts = online.learned_starts(self.format, problem.keypoints,
-                                       observation["confidence"], problem.image_size,
-                                       problem.focal_length)
+        kept; the full fit from scratch where no initialiser ships for the format or
+        ``starts`` is "prior" (SMPLify's starts, as ``preset="paper"``). A new person's track
+        (:meth:`_new_person`) also weighs the full fit from scratch: the readings placed
+        where the track is keep the basin of its one first frame's fit (tests/test_online.py's
+        cut: 140 mm there, per-frame fits 45-55 mm ten frames on)."""
+        starts = None if self.options.starts == "prior" else online.learned_starts(
+            self.format, problem.keypoints, observation["confidence"], problem.image_size,
+            problem.focal_length)
         if starts is None:
             return self._core.fit(**observation)
         track = self._track
