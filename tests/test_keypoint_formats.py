@@ -538,3 +538,41 @@ def test_shipped_example_keypoints():
     # he faces the camera, so his own left side is on the right of the picture
     for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle"):
         assert xy[i(f"left_{part}"), 0] > xy[i(f"right_{part}"), 0], part
+
+
+def test_a_format_under_a_built_in_name_is_fitted_with_its_own_targets(open_model, open_prior,
+                                                                        monkeypatch):
+    """Fits cache the C++ fitter and the anchor's keypoint poser by the format's targets, not
+    its name: mediapipe33 with blended hips (its name kept, so its initialiser still reads
+    the keypoints), given as a format or put in place of the built-in, fits as it does in a
+    fresh process even after a fit with the built-in one (it used to get the built-in's)."""
+    import smplify
+    from smplify import anchor, fitting
+    from smplify.keypoints import formats
+    from smplify.synthetic import make_case
+
+    case = make_case(open_model, open_prior, "mediapipe33", np.random.default_rng(4))
+    builtin = kf.get_format("mediapipe33")
+    blended = kf.with_blended_hips(builtin)
+    assert blended.name == builtin.name and blended != builtin
+
+    def pose(fmt) -> np.ndarray:
+        return smplify.fit(case.keypoints, fmt, case.image_size, case.focal_length,
+                           model=open_model, prior=open_prior, threads=1,
+                           multi_start=False).pose
+
+    def fresh(fmt) -> np.ndarray:
+        fitting._CORE_CACHE.clear()
+        anchor._POSERS.clear()
+        return pose(fmt)
+
+    alone, built_in = fresh(blended), fresh(builtin)
+    assert not np.allclose(alone, built_in, atol=1e-4)  # the hips' targets matter here
+    np.testing.assert_array_equal(pose(blended), alone)
+    monkeypatch.setitem(formats._FORMATS, "mediapipe33", blended)
+    np.testing.assert_array_equal(pose("mediapipe33"), alone)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(pose("mediapipe33"), built_in)
+    cached = len(fitting._CORE_CACHE), len(anchor._POSERS)
+    pose(kf.with_blended_hips(builtin))  # an equal format: the same cached fitter and poser
+    assert (len(fitting._CORE_CACHE), len(anchor._POSERS)) == cached == (2, 2)

@@ -56,14 +56,15 @@ _POSERS = OwnerCache(16)
 
 def _poser(settings: Any) -> Any:
     """The C++ keypoint poser (``cpp/keypoint_poser.h``) of the settings' model and format
-    (cached per model object): the format's keypoints without posing the whole mesh."""
+    (cached per model object and format, by the format's value, not its name): the
+    format's keypoints without posing the whole mesh."""
     resolved = settings.resolved
 
     def build() -> Any:
         return _core.KeypointPoser(settings.model.core, [int(j) for j in resolved.joint_index],
                                    list(resolved.vertex_ids), list(resolved.vertex_weights))
 
-    return _POSERS.get((settings.model,), settings.format.name, build)
+    return _POSERS.get((settings.model,), settings.format, build)
 
 
 def _posed_keypoints(settings: Any, hypothesis: initializer.Hypothesis,

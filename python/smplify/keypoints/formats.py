@@ -255,8 +255,9 @@ def with_blended_hips(fmt: KeypointFormat) -> KeypointFormat:
     """``fmt`` with its hips at MediaPipe's blended hip targets (``mediapipe_<side>_hip``,
     then COCO's, then SMPL's hip joint at weight 0); not the default of any format (session
     11: on the sports2d man the online track faced against the detector twice as often for
-    knees 2° straighter; docs/video.md, "Bent knees"). Name it anew before fitting with it:
-    fits cache a resolved format by its name."""
+    knees 2° straighter; docs/video.md, "Bent knees"). It keeps ``fmt``'s name, so the
+    initialiser shipped for it still reads its keypoints; fits cache by the format's
+    targets, not its name."""
     return _fmt(fmt.name, [_mediapipe_hip(name.split("_")[0]) if name.endswith("_hip")
                            and name.split("_")[0] in ("left", "right")
                            else (name, tuple(targets))
