@@ -518,7 +518,10 @@ int Fitter::ScoreStarts(const Observation& o, const std::vector<OrientationRepor
     const OrientationReport& r = pool[i];
     if (AnyStageFailed(r)) continue;
     StartCandidate c;
-    const SelectionTerms terms = Selection(o, r.parameters);
+    // The body posed once for the selection terms, E_3D and the depth order.
+    BodyEvaluation body(context_.model, context_.targets, r.parameters);
+    body.Update(false);
+    const SelectionTerms terms = Selection(o, r.parameters, &body);
     c.selection_data = terms.data;
     if (!std::isfinite(c.selection_data)) continue;
     c.reading_score = terms.reading_score;
@@ -530,8 +533,6 @@ int Fitter::ScoreStarts(const Observation& o, const std::vector<OrientationRepor
                       (c.hypothesis ? options.hypothesis_score_weight * c.log_score_gap : 0.0);
     c.energies = r.energies;
     // Against the same 3D for every start (a reading's start was fitted to its own reading).
-    BodyEvaluation body(context_.model, context_.targets, r.parameters);
-    body.Update(false);
     c.keypoints_3d = Keypoints3dEnergy(context_, o, r.parameters, &body);
     c.depth_disorder = DepthOrderDisagreement(body.keypoints(), o.keypoints_3d, o.weights);
     c.flipped = r.flipped;
@@ -599,14 +600,19 @@ double Fitter::ReadingPenalty(const Observation& o, const MatX3& keypoints) cons
 
 Fitter::SelectionTerms Fitter::Selection(const Observation& o,
                                          const BodyParameters& parameters) const {
-  const FitOptions& options = context_.options;
   // One posing of the body for every term.
   BodyEvaluation body(context_.model, context_.targets, parameters);
   body.Update(false);
+  return Selection(o, parameters, &body);
+}
+
+Fitter::SelectionTerms Fitter::Selection(const Observation& o, const BodyParameters& parameters,
+                                         BodyEvaluation* body) const {
+  const FitOptions& options = context_.options;
   SelectionTerms terms;
-  terms.data = DataEnergy(context_, o, parameters, options.selection_sigma, &body);
+  terms.data = DataEnergy(context_, o, parameters, options.selection_sigma, body);
   if (!o.readings.empty()) {
-    terms.reading_score = ReadingScore(body.keypoints(), o.readings, options.reading_sigma);
+    terms.reading_score = ReadingScore(body->keypoints(), o.readings, options.reading_sigma);
     if (options.reading_weight > 0.0) {
       terms.reading_penalty = options.reading_weight * terms.reading_score;
     }

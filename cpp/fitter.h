@@ -172,6 +172,10 @@ class Fitter {
     double reading_penalty = 0.0;
   };
   SelectionTerms Selection(const Observation& observation, const BodyParameters& parameters) const;
+  // The same with the body already posed at `parameters` (body->Update(false) done), so that
+  // a caller needing the posed body for more (ScoreStarts) poses it once.
+  SelectionTerms Selection(const Observation& observation, const BodyParameters& parameters,
+                           BodyEvaluation* body) const;
   // What start selections compare: E_sel + ReadingPenalty. `reading_penalty`, if given,
   // receives the ReadingPenalty part.
   double SelectionScore(const Observation& observation, const BodyParameters& parameters,
