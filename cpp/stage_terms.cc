@@ -9,7 +9,35 @@ namespace {
 
 enum Block { kOrient = 0, kBody = 1, kBetas = 2, kTransl = 3 };
 
+// ‖r‖² of a cost over [global_orient, body_pose, betas, transl] at `parameters` (its body
+// evaluation already computed there); +inf if it cannot be evaluated (a keypoint at or behind
+// the camera).
+double SquaredNorm(const ceres::CostFunction& cost, const BodyParameters& parameters) {
+  const double* blocks[] = {parameters.global_orient.data(), parameters.body_pose.data(),
+                            parameters.betas.data(), parameters.transl.data()};
+  Eigen::VectorXd rows(cost.num_residuals());
+  if (!cost.Evaluate(blocks, rows.data(), nullptr)) return std::numeric_limits<double>::infinity();
+  return rows.squaredNorm();
+}
+
 }  // namespace
+
+std::unique_ptr<RelativeKeypointCost> RelativeKeypointsCost(const FitContext& context,
+                                                            const Observation& observation,
+                                                            const std::vector<int>& data_ids,
+                                                            const Eigen::VectorXd& data_weights,
+                                                            BodyEvaluation* evaluation) {
+  if (observation.keypoints_3d_weight <= 0.0) return nullptr;
+  std::vector<int> ids;
+  MatX3 targets;
+  Eigen::VectorXd weights;
+  RelativeKeypoints(observation, data_ids, data_weights, &ids, &targets, &weights);
+  if (ids.empty()) return nullptr;
+  return std::make_unique<RelativeKeypointCost>(
+      evaluation, std::move(ids), std::move(targets), std::move(weights),
+      context.options.keypoints_3d_sigma, observation.keypoints_3d_weight,
+      context.model.num_betas());
+}
 
 void DataKeypoints(const Observation& observation, std::vector<int>* ids,
                    Eigen::VectorXd* weights) {
@@ -59,30 +87,18 @@ double DataEnergy(const FitContext& context, const Observation& observation,
   // KeypointDataCost reads the keypoints from the evaluation, computed once by the caller.
   const KeypointDataCost data(evaluation, observation, std::move(ids), std::move(weights),
                            /*robust=*/true, sigma, context.model.num_betas());
-  const double* blocks[] = {parameters.global_orient.data(), parameters.body_pose.data(),
-                            parameters.betas.data(), parameters.transl.data()};
-  Eigen::VectorXd rows(data.num_residuals());
-  if (!data.Evaluate(blocks, rows.data(), nullptr)) return std::numeric_limits<double>::infinity();
-  return rows.squaredNorm();
+  return SquaredNorm(data, parameters);
 }
 
 double Keypoints3dEnergy(const FitContext& context, const Observation& observation,
                          const BodyParameters& parameters, BodyEvaluation* evaluation) {
   if (observation.keypoints_3d_weight <= 0.0) return 0.0;
-  std::vector<int> data_ids, ids;
-  Eigen::VectorXd data_weights, weights;
-  MatX3 targets;
+  std::vector<int> data_ids;
+  Eigen::VectorXd data_weights;
   DataKeypoints(observation, &data_ids, &data_weights);
-  RelativeKeypoints(observation, data_ids, data_weights, &ids, &targets, &weights);
-  if (ids.empty()) return 0.0;
-  const RelativeKeypointCost term(evaluation, std::move(ids), std::move(targets),
-                                  std::move(weights), context.options.keypoints_3d_sigma,
-                                  observation.keypoints_3d_weight, context.model.num_betas());
-  const double* blocks[] = {parameters.global_orient.data(), parameters.body_pose.data(),
-                            parameters.betas.data(), parameters.transl.data()};
-  Eigen::VectorXd rows(term.num_residuals());
-  if (!term.Evaluate(blocks, rows.data(), nullptr)) return std::numeric_limits<double>::infinity();
-  return rows.squaredNorm();
+  const std::unique_ptr<RelativeKeypointCost> term =
+      RelativeKeypointsCost(context, observation, data_ids, data_weights, evaluation);
+  return term == nullptr ? 0.0 : SquaredNorm(*term, parameters);
 }
 
 StageTerms::StageTerms(const FitContext& context, const Observation& observation,
@@ -97,12 +113,8 @@ StageTerms::StageTerms(const FitContext& context, const Observation& observation
   std::vector<int> ids;
   Eigen::VectorXd data_weights;
   DataKeypoints(observation, &ids, &data_weights);
-  std::vector<int> ids_3d;
-  MatX3 targets_3d;
-  Eigen::VectorXd weights_3d;
-  if (observation.keypoints_3d_weight > 0.0) {
-    RelativeKeypoints(observation, ids, data_weights, &ids_3d, &targets_3d, &weights_3d);
-  }
+  std::unique_ptr<RelativeKeypointCost> keypoints_3d =
+      RelativeKeypointsCost(context, observation, ids, data_weights, &evaluation_);
   Add("data",
       new KeypointDataCost(&evaluation_, observation, std::move(ids), std::move(data_weights),
                         /*robust=*/true, context.options.data_sigma, num_betas),
@@ -111,12 +123,8 @@ StageTerms::StageTerms(const FitContext& context, const Observation& observation
   pose_prior_ = terms_.back().cost.get();
   Add("angle", new AnglePriorCost(weights.angle, context.options.angle_prior_scale), {kBody});
   Add("shape", new ShapePriorCost(num_betas, weights.shape), {kBetas});
-  if (!ids_3d.empty()) {
-    Add("keypoints_3d",
-        new RelativeKeypointCost(&evaluation_, std::move(ids_3d), std::move(targets_3d),
-                                 std::move(weights_3d), context.options.keypoints_3d_sigma,
-                                 observation.keypoints_3d_weight, num_betas),
-        {kOrient, kBody, kBetas, kTransl});
+  if (keypoints_3d != nullptr) {
+    Add("keypoints_3d", keypoints_3d.release(), {kOrient, kBody, kBetas, kTransl});
   }
   if (evaluation_.sphere_layout() != nullptr) {
     Add("interpenetration", new InterpenetrationCost(&evaluation_, weights.interpenetration),

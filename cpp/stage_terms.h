@@ -97,6 +97,15 @@ double DataEnergy(const FitContext& context, const Observation& observation,
 double Keypoints3dEnergy(const FitContext& context, const Observation& observation,
                          const BodyParameters& parameters, BodyEvaluation* evaluation);
 
+// E_3D's cost (relative_keypoint_term.h) on the data term's keypoints (`data_ids`,
+// `data_weights`: DataKeypoints) that have a finite 3D keypoint, reading the body from
+// `evaluation`; null without 3D keypoints (weight 0, or fewer than two such keypoints).
+std::unique_ptr<RelativeKeypointCost> RelativeKeypointsCost(const FitContext& context,
+                                                            const Observation& observation,
+                                                            const std::vector<int>& data_ids,
+                                                            const Eigen::VectorXd& data_weights,
+                                                            BodyEvaluation* evaluation);
+
 // The data term's keypoints: those with weight > 0, and their weights.
 void DataKeypoints(const Observation& observation, std::vector<int>* ids,
                    Eigen::VectorXd* weights);
