@@ -303,12 +303,20 @@ def load_initializer(format: str) -> Initializer:
                          f"available: {', '.join(available_formats())}")
     with _weights_file(format).open("rb") as handle, np.load(handle) as z:
         loaded = Initializer({key: z[key] for key in z.files})
-    if loaded.model_fingerprint != _shipped_fingerprint():
-        warnings.warn(f"initializer_{format}.npz was trained on another body model than the "
-                      f"shipped open model (fingerprint {loaded.model_fingerprint}, the model's "
-                      f"{_shipped_fingerprint()}): its betas are not used; rebuild it with "
-                      f"tools/build_initializer.py", UserWarning, stacklevel=2)
+    warn_if_stale(f"initializer_{format}.npz was trained", loaded.model_fingerprint,
+                  "its betas are not used", "tools/build_initializer.py")
     return loaded
+
+
+def warn_if_stale(what: str, fingerprint: str | None, consequence: str, tool: str) -> None:
+    """Warn (UserWarning, pointing at the loader's caller) when shipped weights recorded
+    another body model's :func:`model_fingerprint` than the shipped open model's (or none):
+    the model was rebuilt and ``tool`` not rerun. ``what``: "<file> was trained" (or
+    "learned"); ``consequence``: what that means for their use."""
+    if fingerprint != _shipped_fingerprint():
+        warnings.warn(f"{what} on another body model than the shipped open model (fingerprint "
+                      f"{fingerprint}, the model's {_shipped_fingerprint()}): {consequence}; "
+                      f"rebuild it with {tool}", UserWarning, stacklevel=3)
 
 
 def predict(keypoints: Any, format: str, image_size: Sequence[float],

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import json
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +47,10 @@ def weights() -> tuple[float, ...]:
             v.shape != (w.shape[1],) or not all(np.isfinite(a).all() for a in (w, b, v)):
         raise ValueError(f"{WEIGHTS_FILE}: need finite W ({f}, H), b (H,), v (H,); got "
                          f"{w.shape}, {b.shape}, {v.shape}")
-    from .initializer import _shipped_fingerprint
+    from .initializer import warn_if_stale
 
-    if fingerprint != _shipped_fingerprint():
-        warnings.warn(f"start_scorer.npz was learned on another body model than the shipped "
-                      f"open model (fingerprint {fingerprint}, the model's "
-                      f"{_shipped_fingerprint()}): its choices may be off; rebuild it with "
-                      "tools/build_start_scorer.py", UserWarning, stacklevel=2)
+    warn_if_stale("start_scorer.npz was learned", fingerprint, "its choices may be off",
+                  "tools/build_start_scorer.py")
     return tuple(float(x) for x in np.concatenate([w.ravel(), b, v]))
 
 
