@@ -74,9 +74,15 @@ def clip_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=120)
     parser.add_argument("--clips", type=int, default=4)
     parser.add_argument("--seed", type=int, default=100, help="clip c uses seed + c")
+    confidence_argument(parser)
+
+
+def confidence_argument(parser: argparse.ArgumentParser,
+                        help: str = "the detector's confidence model (DetectorErrors)") -> None:
+    """--confidence: the synthetic detector's confidence model (the benchmarks' and tuning
+    tools' one option; default DetectorErrors')."""
     parser.add_argument("--confidence", choices=sv.CONFIDENCE_MODELS,
-                        default=sv.DetectorErrors().confidence_model,
-                        help="the detector's confidence model (DetectorErrors)")
+                        default=sv.DetectorErrors().confidence_model, help=help)
 
 
 def hold_last(joints: list[np.ndarray | None]) -> np.ndarray:

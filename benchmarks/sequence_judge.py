@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import smplify
-from bench_video import SEQUENCES, accuracy
+from bench_video import SEQUENCES, accuracy, confidence_argument
 from smplify import sequence
 from smplify import synthetic_video as sv
 from smplify.sequence_start import viterbi_path
@@ -87,9 +87,7 @@ def main() -> None:
                     help=f"comma-separated, of: {', '.join(SETS)}")
     ap.add_argument("--output", type=Path,
                     default=Path(__file__).resolve().parent / "results" / "sequence_judge.json")
-    ap.add_argument("--confidence", choices=sv.CONFIDENCE_MODELS,
-                    default=sv.DetectorErrors().confidence_model,
-                    help="the detector's confidence model (DetectorErrors)")
+    confidence_argument(ap)
     args = ap.parse_args()
     errors = sv.DetectorErrors(confidence_model=args.confidence)
     variants = json.loads(args.variants) if args.variants else VARIANTS
@@ -127,7 +125,9 @@ def main() -> None:
                   f"{summary['keyframes_oracle_mm']:5.1f}  per clip "
                   f"{' '.join(f'{pa:.0f}' for pa in (r['pa_mpjpe_mm'] for r in rows))}", flush=True)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(out, indent=1, default=list) + "\n")
+    # The arguments beside the sets' results (as bench_video and bench_online record theirs).
+    doc = {"args": {k: str(v) for k, v in vars(args).items()}, **out}
+    args.output.write_text(json.dumps(doc, indent=1, default=list) + "\n")
     print(f"wrote {args.output}")
 
 

@@ -166,9 +166,8 @@ def main() -> None:
                         "either start_scorer (the shipped weights)")
     parser.add_argument("--clip-weight", type=float, default=bss.CLIP_WEIGHT,
                         help="the training clips' weight (0: no training clips)")
-    parser.add_argument("--confidence", choices=sv.CONFIDENCE_MODELS,
-                        default=sv.DetectorErrors().confidence_model,
-                        help="video splits: the detector's confidence model (DetectorErrors)")
+    bench_video.confidence_argument(
+        parser, help="video splits: the detector's confidence model (DetectorErrors)")
     parser.add_argument("--shipped", action="store_true",
                         help="score the shipped weights (smplify/data/start_scorer.npz) "
                         "instead of training on --grid's point")

@@ -28,7 +28,7 @@ from smplify import synthetic_video as sv
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 from bench_video import accuracy as score  # noqa: E402  (the benchmark's own)
-from bench_video import hold_last, one_euro_joints, per_frame  # noqa: E402
+from bench_video import confidence_argument, hold_last, one_euro_joints, per_frame  # noqa: E402
 
 TUNING = REPO / "tests" / "data" / "tuning_sequences.npz"
 FORMAT = "coco17"
@@ -46,13 +46,6 @@ def videos(model, stretches: list[tuple[int, int]], seed: int,
                                      np.random.default_rng(seed + 10 * c + s), errors,
                                      frames=slice(a, b)))
     return out
-
-
-def confidence_argument(parser: argparse.ArgumentParser) -> None:
-    """--confidence: the synthetic detector's confidence model."""
-    parser.add_argument("--confidence", choices=sv.CONFIDENCE_MODELS,
-                        default=sv.DetectorErrors().confidence_model,
-                        help="the detector's confidence model (DetectorErrors)")
 
 
 def cache_suffix(confidence: str) -> str:
