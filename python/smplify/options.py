@@ -378,20 +378,10 @@ class FitOptions:
             raise ValueError(f"track_anchor must be in [0, {_MAX_COUNT}], got "
                              f"{self.track_anchor!r}")
         object.__setattr__(self, "track_anchor", int(self.track_anchor))
-        if self.init_pose not in ("mean", "rest"):
-            raise ValueError(f"init_pose must be 'mean' or 'rest', got {self.init_pose!r}")
-        if self.start_selection not in ("data", "total"):
-            raise ValueError(f"start_selection must be 'data' or 'total', got "
-                             f"{self.start_selection!r}")
-        if self.starts not in ("auto", "prior", "initializer", "both"):
-            raise ValueError(f"starts must be 'auto', 'prior', 'initializer' or 'both', got "
-                             f"{self.starts!r}")
-        if self.start_scorer not in ("energy", "learned"):
-            raise ValueError(f"start_scorer must be 'energy' or 'learned', got "
-                             f"{self.start_scorer!r}")
-        if self.left_right not in ("as_given", "body", "limbs", "auto"):
-            raise ValueError(f"left_right must be 'as_given', 'body', 'limbs' or 'auto', got "
-                             f"{self.left_right!r}")
+        for name, choices in _CHOICES.items():
+            if getattr(self, name) not in choices:
+                listed = ", ".join(map(repr, choices[:-1])) + f" or {choices[-1]!r}"
+                raise ValueError(f"{name} must be {listed}, got {getattr(self, name)!r}")
         if not 0.5 <= _non_negative("swap_threshold", self.swap_threshold) <= 1.0:
             raise ValueError(f"swap_threshold must be in [0.5, 1], got {self.swap_threshold!r}")
         object.__setattr__(self, "swap_threshold", float(self.swap_threshold))
@@ -473,6 +463,13 @@ PRESETS: dict[str, dict[str, Any]] = {
                      "track_orient_weight": 1.0, "track_pose_weight": 0.3,
                      "track_velocity_ratio": 0.3},
 }
+
+
+#: The options with a fixed set of values, checked in this order (``FitOptions.__post_init__``).
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "init_pose": ("mean", "rest"), "start_selection": ("data", "total"),
+    "starts": ("auto", "prior", "initializer", "both"), "start_scorer": ("energy", "learned"),
+    "left_right": ("as_given", "body", "limbs", "auto")}
 
 
 def _weights(name: str, values: Any) -> tuple[float, ...]:
