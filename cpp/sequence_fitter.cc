@@ -427,13 +427,11 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
       report.shape_energy = e;
       continue;
     }
-    TermEnergies& energies = report.energies[r.frame];
-    if (r.term == "data") energies.data = e;
-    if (r.term == "pose") energies.pose = e;
-    if (r.term == "angle") energies.angle = e;
-    if (r.term == "interpenetration") energies.interpenetration = e;
-    if (r.term == "keypoints_3d") energies.keypoints_3d = e;
-    if (r.term == "temporal") report.temporal_energies(r.frame) += e;
+    if (r.term == "temporal") {
+      report.temporal_energies(r.frame) += e;
+    } else if (double* energy = TermEnergy(&report.energies[r.frame], r.term)) {
+      *energy = e;  // (the shape prior is the sequence's: frame −1, above)
+    }
   }
   const int num_keypoints = context.targets.size();
   report.joints.resize(num_frames * kNumJoints, 3);

@@ -206,13 +206,7 @@ TermEnergies StageTerms::Energies() {
   evaluation_.Update(false);
   TermEnergies energies;
   for (Term& term : terms_) {
-    const double e = SquaredNorm(term);
-    if (term.name == "data") energies.data = e;
-    if (term.name == "pose") energies.pose = e;
-    if (term.name == "angle") energies.angle = e;
-    if (term.name == "shape") energies.shape = e;
-    if (term.name == "interpenetration") energies.interpenetration = e;
-    if (term.name == "keypoints_3d") energies.keypoints_3d = e;
+    if (double* energy = TermEnergy(&energies, term.name)) *energy = SquaredNorm(term);
   }
   return energies;
 }

@@ -6,8 +6,10 @@
 // Jacobians term by term.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ceres/problem.h>
@@ -38,6 +40,25 @@ struct TermEnergies {
   double keypoints_3d = 0.0;  // E_3D, 0 without 3D keypoints
   double total() const { return data + pose + angle + shape + interpenetration + keypoints_3d; }
 };
+
+// The terms' names and TermEnergies' fields, in that order (FitResult.energy's keys).
+inline constexpr std::array<std::pair<const char*, double TermEnergies::*>, 6> kTermEnergies = {{
+    {"data", &TermEnergies::data},
+    {"pose", &TermEnergies::pose},
+    {"angle", &TermEnergies::angle},
+    {"shape", &TermEnergies::shape},
+    {"interpenetration", &TermEnergies::interpenetration},
+    {"keypoints_3d", &TermEnergies::keypoints_3d},
+}};
+
+// The field of `energies` for the term named `name`; null for a name not among them (e.g. the
+// sequence's "temporal").
+inline double* TermEnergy(TermEnergies* energies, const std::string& name) {
+  for (const auto& [term, field] : kTermEnergies) {
+    if (name == term) return &(energies->*field);
+  }
+  return nullptr;
+}
 
 // A term's residuals and its Jacobian over [global_orient, body_pose, betas, transl].
 struct TermEvaluation {

@@ -153,12 +153,7 @@ void BindReport(py::module_& m) {
           "as_dict",
           [](const TermEnergies& e) {
             py::dict out;
-            out["data"] = e.data;
-            out["pose"] = e.pose;
-            out["angle"] = e.angle;
-            out["shape"] = e.shape;
-            out["interpenetration"] = e.interpenetration;
-            out["keypoints_3d"] = e.keypoints_3d;
+            for (const auto& [name, field] : kTermEnergies) out[name] = e.*field;
             out["total"] = e.total();
             return out;
           },
