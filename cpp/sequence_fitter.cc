@@ -338,18 +338,9 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
     Eigen::VectorXd data_weights;
     DataKeypoints(observations[t], &ids, &data_weights);
     // E_3D over the data term's keypoints with a finite 3D target (none: no row).
-    std::vector<int> ids_3d;
-    MatX3 targets_3d;
-    Eigen::VectorXd weights_3d;
-    if (observations[t].keypoints_3d_weight > 0.0) {
-      RelativeKeypoints(observations[t], ids, data_weights, &ids_3d, &targets_3d, &weights_3d);
-    }
-    if (!ids_3d.empty()) {
-      residuals.push_back({t, "keypoints_3d",
-                           std::make_unique<RelativeKeypointCost>(
-                               evaluation.frame(t), std::move(ids_3d), std::move(targets_3d),
-                               std::move(weights_3d), context.options.keypoints_3d_sigma,
-                               observations[t].keypoints_3d_weight, num_betas),
+    if (auto keypoints_3d = RelativeKeypointsCost(context, observations[t], ids, data_weights,
+                                                  evaluation.frame(t))) {
+      residuals.push_back({t, "keypoints_3d", std::move(keypoints_3d),
                            {p.global_orient.data(), p.body_pose.data(), betas.data(),
                             p.transl.data()}});
     }
