@@ -80,6 +80,30 @@ def test_track_anchor_n_anchors_every_nth_warm_frame(open_model, case):
         smplify.FitOptions(track_anchor=2.5)
 
 
+def test_online_learned_init_gives_way_to_a_detectors_3d(open_model, case):
+    """Why ``Fitter(learned_init=False)`` ran bit-identical on the sports2d man (session 11):
+    the pipeline gives MediaPipe's world landmarks as ``keypoints_3d``, and a frame with them
+    is never anchored (they are the better evidence), so only the anchor-free frames feel
+    the option; it reaches the Fitter's cold and warm frames alike."""
+    # A detector's 3D stand-in: the true keypoints, pelvis-relative.
+    resolved = resolve_format(FORMAT, open_model.keypoint_names, open_model.num_vertices,
+                              open_model.keypoint_regressor)
+    body = open_model(betas=case.betas, body_pose=case.body_pose,
+                      global_orient=case.global_orient, transl=case.transl)
+    points_3d = resolved.keypoint_positions(body.joints, body.vertices) - body.joints[0]
+
+    def track(learned_init: bool, keypoints_3d) -> list[np.ndarray]:
+        fitter = smplify.Fitter(open_model, format=FORMAT, image_size=case.image_size,
+                                focal_length=case.focal_length, threads=1,
+                                learned_init=learned_init)
+        return [fitter.fit(case.keypoints, keypoints_3d=keypoints_3d).pose for _ in range(3)]
+
+    for a, b in zip(track(True, points_3d), track(False, points_3d), strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(track(True, None), track(False, None), strict=True):
+        assert not np.allclose(a, b, atol=1e-6)
+
+
 def test_learned_init_needs_a_shipped_initialiser(open_model, case, without_initializer):
     without_initializer("lsp14")
     with pytest.raises(ValueError, match="learned_init: no learned initialiser ships for "
