@@ -57,8 +57,8 @@ def main() -> None:
                         help="the detector's seed (default 100 + clip, as bench_video; "
                         "tests/test_online.py's stretch s of clip c: 40 + 4 s + c)")
     parser.add_argument("--picks", default=None,
-                        help="comma-separated frames (from --start) to draw instead of the "
-                        "chosen 8")
+                        help="comma-separated frames (from --start; with --real: the track's "
+                        "rows) to draw instead of the chosen 8")
     parser.add_argument("--sequence", action="store_true", help="add fit_sequence's rows")
     parser.add_argument("--sequence-options", type=json.loads, default={},
                         help="fit_sequence's options as JSON (e.g. to draw an earlier start)")
@@ -72,7 +72,8 @@ def main() -> None:
     if args.real is not None:
         from real_video_strip import draw
 
-        picks = draw(args.real, args.track, args.out, model)
+        picks = draw(args.real, args.track, args.out, model,
+                     None if args.picks is None else [int(p) for p in args.picks.split(",")])
         print(f"wrote {args.out}: track rows {picks}; rows per-frame, online, sequence over "
               "the video, then the same from the left")
         return

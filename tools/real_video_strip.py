@@ -100,9 +100,10 @@ def _crop(picture: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(pad).resize(TILE, Image.BILINEAR))
 
 
-def draw(video: str, track_id: int, out: str, model: object) -> list[int]:
+def draw(video: str, track_id: int, out: str, model: object,
+         picks: list[int] | None = None) -> list[int]:
     """Write the strip of ``video``'s track ``track_id`` to ``out``; returns its frames
-    (track rows)."""
+    (track rows: ``picks``, or :func:`pick_frames`' choice)."""
     from smplify import pictures
     from smplify.render import render_mesh
     from smplify.result import Camera
@@ -111,7 +112,7 @@ def draw(video: str, track_id: int, out: str, model: object) -> list[int]:
     found = detections(video)
     track = next(t for t in tracks(found) if t.id == track_id)
     fits = _load(video, track_id)
-    picks = pick_frames(fits, track.seen)
+    picks = pick_frames(fits, track.seen) if picks is None else list(picks)
     wanted = {track.first + t: t for t in picks}
     images = {}
     for frame in open_source(video_path(video)).frames():
