@@ -154,4 +154,20 @@ double BlockBandedSystem::Quadratic(const Eigen::VectorXd& delta) const {
   return q;
 }
 
+Eigen::MatrixXd BlockBandedSystem::Dense() const {
+  const int n_x = num_frames_ * m_;
+  Eigen::MatrixXd h = Eigen::MatrixXd::Zero(size(), size());
+  for (int t = 0; t < num_frames_; ++t) {
+    h.block(t * m_, t * m_, m_, m_) = Lower(t, 0).selfadjointView<Eigen::Lower>();
+    for (int k = 1; k <= kBand && t + k < num_frames_; ++k) {
+      h.block((t + k) * m_, t * m_, m_, m_) = Lower(t, k);
+      h.block(t * m_, (t + k) * m_, m_, m_) = Lower(t, k).transpose();
+    }
+    h.block(n_x, t * m_, n_b_, m_) = border_[t];
+    h.block(t * m_, n_x, m_, n_b_) = border_[t].transpose();
+  }
+  h.bottomRightCorner(n_b_, n_b_) = corner_.selfadjointView<Eigen::Lower>();
+  return h;
+}
+
 }  // namespace smplify

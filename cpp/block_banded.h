@@ -40,6 +40,8 @@ class BlockBandedSystem {
   bool Solve(double lambda, const std::vector<int>& fixed, Eigen::VectorXd* delta) const;
   // δᵀ H δ (undamped), for the predicted decrease of a step.
   double Quadratic(const Eigen::VectorXd& delta) const;
+  // H as a dense symmetric matrix (size() × size()), to check the assembly against.
+  Eigen::MatrixXd Dense() const;
 
  private:
   Eigen::MatrixXd& Lower(int t, int k) { return band_[t * (kBand + 1) + k]; }

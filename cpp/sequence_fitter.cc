@@ -80,7 +80,7 @@ std::string UseConjugateGradients(ceres::Solver::Options* solver) {
 
 
 struct SolveOutcome {
-  int iterations = 0;
+  int iterations = 0, rejected = 0;
   std::string termination = "FAILURE";
   double initial_cost = std::numeric_limits<double>::infinity();
   double final_cost = std::numeric_limits<double>::infinity();
@@ -118,6 +118,7 @@ SolveOutcome SolveWithCeres(const std::vector<Residual>& residuals, SequenceEval
   solver.minimizer_type = ceres::TRUST_REGION;
   SolveOutcome out;
   out.solver = UseConjugateGradients(&solver);
+  solver.initial_trust_region_radius = 1.0 / options.initial_damping;
   solver.max_num_iterations = options.max_iterations;
   solver.function_tolerance = options.function_tolerance;
   solver.num_threads = 1;  // the evaluation callback runs the frames serially anyway
@@ -132,6 +133,7 @@ SolveOutcome SolveWithCeres(const std::vector<Residual>& residuals, SequenceEval
   ceres::Solver::Summary summary;
   ceres::Solve(solver, &problem, &summary);
   out.iterations = summary.num_successful_steps + summary.num_unsuccessful_steps;
+  out.rejected = summary.num_unsuccessful_steps;
   out.termination = ceres::TerminationTypeToString(summary.termination_type);
   out.initial_cost = summary.initial_cost;
   out.final_cost = summary.final_cost;
@@ -143,34 +145,109 @@ SolveOutcome SolveWithCeres(const std::vector<Residual>& residuals, SequenceEval
 
 // Levenberg-Marquardt on the block-banded normal equations (block_banded.h): each frame's
 // 75 parameters (ω 0–2, θ 3–71, γ 72–74) are one block, β the border. Steps are additive, as
-// Ceres' are without manifolds; the damping follows Ceres' LM (Nielsen's update, μ = 1e-4
-// first, diag(JᵀJ) clamped to [1e-6, 1e32]); stops after `max_iterations` steps (accepted or
-// not) or when an accepted step lowers the cost by less than function_tolerance · cost.
+// Ceres' are without manifolds; the damping follows Ceres' LM (Nielsen's update from
+// μ = initial_damping, diag(JᵀJ) clamped to [1e-6, 1e32]); stops after `max_iterations`
+// steps (accepted or not) or when an accepted step lowers the cost by less than function_tolerance · cost.
+constexpr int kFrame = 3 + kBodyPoseSize + 3;  // ω, θ, γ of a frame in the stacked system
+
+// The Gauss-Newton normal equations JᵀJ δ = −Jᵀr of the residuals, summed block by block into
+// a BlockBandedSystem: each frame's 75 parameters (ω 0–2, θ 3–71, γ 72–74) are one block, β
+// the border (the residuals' parameter blocks are located once, by address).
+class BandedAssembly {
+ public:
+  BandedAssembly(const std::vector<Residual>& residuals, std::vector<BodyParameters>* frames,
+                 Eigen::VectorXd* betas)
+      : residuals_(residuals), num_frames_(static_cast<int>(frames->size())) {
+    std::unordered_map<const double*, Location> where;
+    for (int t = 0; t < num_frames_; ++t) {
+      BodyParameters& p = (*frames)[t];
+      where[p.global_orient.data()] = {t, 0};
+      for (int j = 0; j < kBodyPoseSize / 3; ++j) {
+        where[p.body_pose.data() + 3 * j] = {t, 3 + 3 * j};
+      }
+      where[p.transl.data()] = {t, 3 + kBodyPoseSize};
+    }
+    where[betas->data()] = {-1, 0};
+    locations_.resize(residuals.size());
+    for (size_t k = 0; k < residuals.size(); ++k) {
+      for (const double* block : residuals[k].blocks) locations_[k].push_back(where.at(block));
+    }
+  }
+
+  // ½ Σ ‖r‖² at the parameters the evaluation was prepared at; with a `target`, also JᵀJ
+  // and −Jᵀr into it (set to zero first). +∞ where a residual cannot be evaluated.
+  double Evaluate(BlockBandedSystem* target) {
+    const bool assemble = target != nullptr;
+    if (assemble) target->SetZero();
+    double cost = 0.0;
+    for (size_t k = 0; k < residuals_.size(); ++k) {
+      const Residual& r = residuals_[k];
+      const std::vector<Location>& locations = locations_[k];
+      const int n = r.cost->num_residuals();
+      if (n == 0) continue;
+      const std::vector<int32_t>& sizes = r.cost->parameter_block_sizes();
+      const size_t num_blocks = sizes.size();
+      rows_.resize(n);
+      jacobians_.resize(std::max(jacobians_.size(), num_blocks));
+      jacobian_ptrs_.resize(num_blocks);
+      for (size_t i = 0; i < num_blocks; ++i) {
+        jacobians_[i].resize(n, sizes[i]);
+        jacobian_ptrs_[i] = jacobians_[i].data();
+      }
+      if (!r.cost->Evaluate(r.blocks.data(), rows_.data(),
+                            assemble ? jacobian_ptrs_.data() : nullptr)) {
+        return std::numeric_limits<double>::infinity();
+      }
+      cost += 0.5 * rows_.squaredNorm();
+      if (!assemble) continue;
+      for (size_t i = 0; i < num_blocks; ++i) {
+        target->gradient().segment(Index(locations[i]), sizes[i]).noalias() -=
+            jacobians_[i].transpose() * rows_;
+        for (size_t j = 0; j < num_blocks; ++j) {
+          // Same frame (or both β): the whole symmetric block; across frames: the lower one.
+          if (Key(locations[i]) > Key(locations[j]) ||
+              locations[i].frame == locations[j].frame) {
+            target->AddBlock(locations[i].frame, locations[i].offset, locations[j].frame,
+                             locations[j].offset, jacobians_[i].transpose() * jacobians_[j]);
+          }
+        }
+      }
+    }
+    return std::isfinite(cost) ? cost : std::numeric_limits<double>::infinity();
+  }
+
+ private:
+  struct Location {
+    int frame, offset;  // frame −1: β
+  };
+  int Index(const Location& l) const {
+    return l.frame < 0 ? num_frames_ * kFrame + l.offset : l.frame * kFrame + l.offset;
+  }
+  static int Key(const Location& l) {
+    return l.frame < 0 ? std::numeric_limits<int>::max() : l.frame;
+  }
+
+  const std::vector<Residual>& residuals_;
+  const int num_frames_;
+  std::vector<std::vector<Location>> locations_;
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  std::vector<RowMajor> jacobians_;
+  std::vector<double*> jacobian_ptrs_;
+  Eigen::VectorXd rows_;
+};
+
+// Levenberg-Marquardt on the block-banded normal equations (block_banded.h, BandedAssembly).
+// Steps are additive, as
+// Ceres' are without manifolds; the damping follows Ceres' LM (Nielsen's update from
+// μ = initial_damping, diag(JᵀJ) clamped to [1e-6, 1e32]); stops after `max_iterations`
+// steps (accepted or not) or when an accepted step lowers the cost by less than
+// function_tolerance · cost.
 SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluation* evaluation,
                          std::vector<BodyParameters>* frames, Eigen::VectorXd* betas,
                          bool fixed_transl, const SequenceOptions& options) {
-  constexpr int kFrame = 3 + kBodyPoseSize + 3;
   const int num_frames = static_cast<int>(frames->size());
   const int num_betas = static_cast<int>(betas->size());
-  struct Location {
-    int frame, offset;
-  };
-  std::unordered_map<const double*, Location> where;
-  for (int t = 0; t < num_frames; ++t) {
-    BodyParameters& p = (*frames)[t];
-    where[p.global_orient.data()] = {t, 0};
-    for (int j = 0; j < kBodyPoseSize / 3; ++j) where[p.body_pose.data() + 3 * j] = {t, 3 + 3 * j};
-    where[p.transl.data()] = {t, 3 + kBodyPoseSize};
-  }
-  where[betas->data()] = {-1, 0};
-  // Where each residual's parameter blocks sit in the system (fixed for the whole solve).
-  std::vector<std::vector<Location>> block_locations(residuals.size());
-  for (size_t k = 0; k < residuals.size(); ++k) {
-    for (const double* block : residuals[k].blocks) block_locations[k].push_back(where.at(block));
-  }
-  auto index = [&](const Location& l) { return l.frame < 0 ? num_frames * kFrame + l.offset
-                                                           : l.frame * kFrame + l.offset; };
-  auto key = [](const Location& l) { return l.frame < 0 ? std::numeric_limits<int>::max() : l.frame; };
+  BandedAssembly assembly(residuals, frames, betas);
   std::vector<int> fixed;
   if (fixed_transl) {
     for (int t = 0; t < num_frames; ++t) {
@@ -192,58 +269,18 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
   BlockBandedSystem first(num_frames, kFrame, num_betas), second(num_frames, kFrame, num_betas);
   BlockBandedSystem* system = &first;
   BlockBandedSystem* spare = &second;
-  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  std::vector<RowMajor> jacobians;
-  std::vector<double*> jacobian_ptrs;
-  Eigen::VectorXd rows;
-  // ½ Σ ‖r‖² at the parameters; with a `target`, also JᵀJ and −Jᵀr into it.
   auto evaluate = [&](BlockBandedSystem* target) {
     const auto start = std::chrono::steady_clock::now();
-    const bool assemble = target != nullptr;
-    evaluation->PrepareForEvaluation(assemble, true);
-    if (assemble) target->SetZero();
-    double cost = 0.0;
-    for (size_t k = 0; k < residuals.size(); ++k) {
-      const Residual& r = residuals[k];
-      const std::vector<Location>& locations = block_locations[k];
-      const int n = r.cost->num_residuals();
-      if (n == 0) continue;
-      const std::vector<int32_t>& sizes = r.cost->parameter_block_sizes();
-      const size_t num_blocks = sizes.size();
-      rows.resize(n);
-      jacobians.resize(std::max(jacobians.size(), num_blocks));
-      jacobian_ptrs.resize(num_blocks);
-      for (size_t i = 0; i < num_blocks; ++i) {
-        jacobians[i].resize(n, sizes[i]);
-        jacobian_ptrs[i] = jacobians[i].data();
-      }
-      if (!r.cost->Evaluate(r.blocks.data(), rows.data(),
-                            assemble ? jacobian_ptrs.data() : nullptr)) {
-        return std::numeric_limits<double>::infinity();
-      }
-      cost += 0.5 * rows.squaredNorm();
-      if (!assemble) continue;
-      for (size_t i = 0; i < num_blocks; ++i) {
-        target->gradient().segment(index(locations[i]), sizes[i]).noalias() -=
-            jacobians[i].transpose() * rows;
-        for (size_t j = 0; j < num_blocks; ++j) {
-          // Same frame (or both β): the whole symmetric block; across frames: the lower one.
-          if (key(locations[i]) > key(locations[j]) ||
-              locations[i].frame == locations[j].frame) {
-            target->AddBlock(locations[i].frame, locations[i].offset, locations[j].frame,
-                            locations[j].offset, jacobians[i].transpose() * jacobians[j]);
-          }
-        }
-      }
-    }
+    evaluation->PrepareForEvaluation(target != nullptr, true);
+    const double cost = assembly.Evaluate(target);
     out.evaluation_seconds += Seconds(start);
-    return std::isfinite(cost) ? cost : std::numeric_limits<double>::infinity();
+    return cost;
   };
   double cost = evaluate(system);
   out.initial_cost = out.final_cost = cost;
   if (!std::isfinite(cost)) return out;
   out.termination = "NO_CONVERGENCE";
-  double mu = 1e-4, nu = 2.0;
+  double mu = options.initial_damping, nu = 2.0;
   Eigen::VectorXd delta;
   std::vector<BodyParameters> saved;
   Eigen::VectorXd saved_betas;
@@ -253,6 +290,7 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
     const bool solved = system->Solve(mu, fixed, &delta);
     out.linear_solver_seconds += Seconds(start);
     if (!solved) {
+      ++out.rejected;
       mu *= nu;
       nu *= 2.0;
       continue;
@@ -283,6 +321,7 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
         break;
       }
     } else {
+      ++out.rejected;
       *frames = saved;
       *betas = saved_betas;
       mu *= nu;
@@ -292,12 +331,8 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
   evaluation->PrepareForEvaluation(false, true);
   return out;
 }
-}  // namespace
-
-SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>& observations,
-                           const std::vector<BodyParameters>& initial,
-                           const SequenceOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
+void Validate(const Fitter& fitter, const std::vector<Observation>& observations,
+              const std::vector<BodyParameters>& initial, const SequenceOptions& options) {
   const FitContext& context = fitter.context();
   const int num_frames = static_cast<int>(observations.size());
   const int num_betas = context.model.num_betas();
@@ -312,6 +347,8 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
   }
   Require(options.max_iterations >= 1 && options.function_tolerance > 0.0,
           "options: iterations >= 1 and tolerance > 0");
+  Require(options.initial_damping > 0.0 && std::isfinite(options.initial_damping),
+          "options: initial_damping must be finite and > 0");
   for (int t : options.fixed_frames) {
     Require(t >= 0 && t < num_frames, "fixed_frames: frame indices in [0, T)");
   }
@@ -319,78 +356,111 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
               options.temporal.transl >= 0 && std::isfinite(options.temporal.orient) &&
               std::isfinite(options.temporal.pose) && std::isfinite(options.temporal.transl),
           "options: temporal weights must be finite and >= 0");
+}
 
-  const StageWeights weights =
-      fitter.Weights(static_cast<int>(context.options.pose_prior_weights.size()) - 1);
-  std::vector<BodyParameters> frames = initial;
-  Eigen::VectorXd betas = initial.front().betas;
-  SequenceEvaluation evaluation(&frames, &betas);
-  const bool spheres = !context.spheres.pairs.empty() && weights.interpenetration > 0.0;
-  std::vector<Residual> residuals;
-  int observed = 0;
-  for (int t = 0; t < num_frames; ++t) {
-    BodyParameters& p = frames[t];
-    p.betas = betas;
-    evaluation.Add(std::make_unique<BodyEvaluation>(
-        context.model, context.targets, p, spheres ? &context.capsules : nullptr,
-        &context.spheres, context.options.sphere_sigma_scale));
-    std::vector<int> ids;
-    Eigen::VectorXd data_weights;
-    DataKeypoints(observations[t], &ids, &data_weights);
-    // E_3D over the data term's keypoints with a finite 3D target (none: no row).
-    if (auto keypoints_3d = RelativeKeypointsCost(context, observations[t], ids, data_weights,
-                                                  evaluation.frame(t))) {
-      residuals.push_back({t, "keypoints_3d", std::move(keypoints_3d),
-                           {p.global_orient.data(), p.body_pose.data(), betas.data(),
-                            p.transl.data()}});
-    }
-    if (!ids.empty()) {
-      ++observed;
-      residuals.push_back({t, "data",
-                           std::make_unique<KeypointDataCost>(
-                               evaluation.frame(t), observations[t], std::move(ids),
-                               std::move(data_weights), /*robust=*/true,
-                               context.options.data_sigma, num_betas),
-                           {p.global_orient.data(), p.body_pose.data(), betas.data(),
-                            p.transl.data()}});
-    }
-    residuals.push_back({t, "pose", std::make_unique<PosePriorCost>(context.prior, weights.pose),
-                         {p.body_pose.data()}});
-    residuals.push_back(
-        {t, "angle",
-         std::make_unique<AnglePriorCost>(weights.angle, context.options.angle_prior_scale),
-         {p.body_pose.data()}});
-    if (spheres) {
-      residuals.push_back({t, "interpenetration",
-                           std::make_unique<InterpenetrationCost>(evaluation.frame(t),
-                                                                  weights.interpenetration),
-                           {p.global_orient.data(), p.body_pose.data()}});
-    }
-  }
-  Require(observed > 0, "keypoints: every frame has all confidences zero; nothing to fit");
-  residuals.push_back(
-      {-1, "shape", std::make_unique<ShapePriorCost>(num_betas, weights.shape * std::sqrt(observed)),
-       {betas.data()}});
-  for (int t = 1; t + 1 < num_frames; ++t) {
-    BodyParameters &a = frames[t - 1], &b = frames[t], &c = frames[t + 1];
-    if (options.iterative) {  // Ceres: blocks may not overlap, so θ stays one 69-block
+// The sequence's parameters (every frame's, the shared β), their evaluation and the
+// residual blocks of E (header). `ceres_layout`: θ one 69-block in the temporal term too
+// (Ceres' blocks may not overlap); else per joint (3 × 9 Jacobians, not 69 × 207).
+struct SequenceProblem {
+  SequenceProblem(const Fitter& fitter, const std::vector<Observation>& observations,
+                  const std::vector<BodyParameters>& initial, const TemporalWeights& temporal,
+                  bool ceres_layout)
+      : frames(initial), betas(initial.front().betas), evaluation(&frames, &betas) {
+    const FitContext& context = fitter.context();
+    const int num_frames = static_cast<int>(observations.size());
+    const int num_betas = context.model.num_betas();
+    const StageWeights weights =
+        fitter.Weights(static_cast<int>(context.options.pose_prior_weights.size()) - 1);
+    const bool spheres = !context.spheres.pairs.empty() && weights.interpenetration > 0.0;
+    for (int t = 0; t < num_frames; ++t) {
+      BodyParameters& p = frames[t];
+      p.betas = betas;
+      evaluation.Add(std::make_unique<BodyEvaluation>(
+          context.model, context.targets, p, spheres ? &context.capsules : nullptr,
+          &context.spheres, context.options.sphere_sigma_scale));
+      std::vector<int> ids;
+      Eigen::VectorXd data_weights;
+      DataKeypoints(observations[t], &ids, &data_weights);
+      // E_3D over the data term's keypoints with a finite 3D target (none: no row).
+      if (auto keypoints_3d = RelativeKeypointsCost(context, observations[t], ids, data_weights,
+                                                    evaluation.frame(t))) {
+        residuals.push_back({t, "keypoints_3d", std::move(keypoints_3d),
+                             {p.global_orient.data(), p.body_pose.data(), betas.data(),
+                              p.transl.data()}});
+      }
+      if (!ids.empty()) {
+        ++observed;
+        residuals.push_back({t, "data",
+                             std::make_unique<KeypointDataCost>(
+                                 evaluation.frame(t), observations[t], std::move(ids),
+                                 std::move(data_weights), /*robust=*/true,
+                                 context.options.data_sigma, num_betas),
+                             {p.global_orient.data(), p.body_pose.data(), betas.data(),
+                              p.transl.data()}});
+      }
+      residuals.push_back({t, "pose", std::make_unique<PosePriorCost>(context.prior, weights.pose),
+                           {p.body_pose.data()}});
       residuals.push_back(
-          {t, "temporal", std::make_unique<TemporalCost>(options.temporal),
-           {a.global_orient.data(), b.global_orient.data(), c.global_orient.data(),
-            a.body_pose.data(), b.body_pose.data(), c.body_pose.data(), a.transl.data(),
-            b.transl.data(), c.transl.data()}});
-      continue;
+          {t, "angle",
+           std::make_unique<AnglePriorCost>(weights.angle, context.options.angle_prior_scale),
+           {p.body_pose.data()}});
+      if (spheres) {
+        residuals.push_back({t, "interpenetration",
+                             std::make_unique<InterpenetrationCost>(evaluation.frame(t),
+                                                                    weights.interpenetration),
+                             {p.global_orient.data(), p.body_pose.data()}});
+      }
     }
-    residuals.push_back({t, "temporal", std::make_unique<TemporalRootCost>(options.temporal),
-                         {a.global_orient.data(), b.global_orient.data(), c.global_orient.data(),
-                          a.transl.data(), b.transl.data(), c.transl.data()}});
-    for (int j = 0; j < kBodyPoseSize / 3; ++j) {  // per joint: 3 × 9 Jacobians, not 69 × 207
-      residuals.push_back({t, "temporal",
-                           std::make_unique<TemporalJointCost>(options.temporal.pose),
-                           {a.body_pose.data() + 3 * j, b.body_pose.data() + 3 * j,
-                            c.body_pose.data() + 3 * j}});
+    Require(observed > 0, "keypoints: every frame has all confidences zero; nothing to fit");
+    residuals.push_back(
+        {-1, "shape", std::make_unique<ShapePriorCost>(num_betas, weights.shape * std::sqrt(observed)),
+         {betas.data()}});
+    for (int t = 1; t + 1 < num_frames; ++t) {
+      BodyParameters &a = frames[t - 1], &b = frames[t], &c = frames[t + 1];
+      if (ceres_layout) {  // Ceres: blocks may not overlap, so θ stays one 69-block
+        residuals.push_back(
+            {t, "temporal", std::make_unique<TemporalCost>(temporal),
+             {a.global_orient.data(), b.global_orient.data(), c.global_orient.data(),
+              a.body_pose.data(), b.body_pose.data(), c.body_pose.data(), a.transl.data(),
+              b.transl.data(), c.transl.data()}});
+        continue;
+      }
+      residuals.push_back({t, "temporal", std::make_unique<TemporalRootCost>(temporal),
+                           {a.global_orient.data(), b.global_orient.data(), c.global_orient.data(),
+                            a.transl.data(), b.transl.data(), c.transl.data()}});
+      for (int j = 0; j < kBodyPoseSize / 3; ++j) {  // per joint: 3 × 9 Jacobians, not 69 × 207
+        residuals.push_back({t, "temporal",
+                             std::make_unique<TemporalJointCost>(temporal.pose),
+                             {a.body_pose.data() + 3 * j, b.body_pose.data() + 3 * j,
+                              c.body_pose.data() + 3 * j}});
+      }
     }
   }
+  SequenceProblem(const SequenceProblem&) = delete;
+  SequenceProblem& operator=(const SequenceProblem&) = delete;
+
+  std::vector<BodyParameters> frames;
+  Eigen::VectorXd betas;
+  SequenceEvaluation evaluation;  // reads frames and betas
+  std::vector<Residual> residuals;
+  int observed = 0;  // T_obs
+};
+
+}  // namespace
+
+SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>& observations,
+                           const std::vector<BodyParameters>& initial,
+                           const SequenceOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  Validate(fitter, observations, initial, options);
+  const FitContext& context = fitter.context();
+  const int num_frames = static_cast<int>(observations.size());
+  SequenceProblem problem(fitter, observations, initial, options.temporal, options.iterative);
+  std::vector<BodyParameters>& frames = problem.frames;
+  Eigen::VectorXd& betas = problem.betas;
+  SequenceEvaluation& evaluation = problem.evaluation;
+  const std::vector<Residual>& residuals = problem.residuals;
+  const int observed = problem.observed;
 
   SequenceReport report;
   SolveOutcome outcome = options.iterative
@@ -399,6 +469,7 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
                              : SolveBanded(residuals, &evaluation, &frames, &betas,
                                            !context.options.refine_translation, options);
   report.iterations = outcome.iterations;
+  report.rejected_steps = outcome.rejected;
   report.termination = outcome.termination;
   report.initial_cost = outcome.initial_cost;
   report.final_cost = outcome.final_cost;
@@ -442,6 +513,55 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
+}
+
+NormalEquations SequenceNormalEquations(const Fitter& fitter,
+                                        const std::vector<Observation>& observations,
+                                        const std::vector<BodyParameters>& initial,
+                                        const SequenceOptions& options) {
+  Validate(fitter, observations, initial, options);
+  const int num_frames = static_cast<int>(observations.size());
+  NormalEquations out;
+  SequenceProblem banded(fitter, observations, initial, options.temporal, false);
+  BlockBandedSystem system(num_frames, kFrame, static_cast<int>(banded.betas.size()));
+  banded.evaluation.PrepareForEvaluation(true, true);
+  BandedAssembly(banded.residuals, &banded.frames, &banded.betas).Evaluate(&system);
+  out.hessian = system.Dense();
+  out.gradient = system.gradient();
+
+  SequenceProblem alike(fitter, observations, initial, options.temporal, true);
+  ceres::Problem::Options problem_options;
+  problem_options.cost_function_ownership = ceres::DO_NOT_TAKE_OWNERSHIP;
+  problem_options.evaluation_callback = &alike.evaluation;
+  ceres::Problem problem(problem_options);
+  ceres::Problem::EvaluateOptions evaluate;
+  for (BodyParameters& p : alike.frames) {
+    for (const auto& [block, size] : {std::pair<double*, int>{p.global_orient.data(), 3},
+                                      {p.body_pose.data(), kBodyPoseSize},
+                                      {p.transl.data(), 3}}) {
+      problem.AddParameterBlock(block, size);
+      evaluate.parameter_blocks.push_back(block);
+    }
+  }
+  problem.AddParameterBlock(alike.betas.data(), static_cast<int>(alike.betas.size()));
+  evaluate.parameter_blocks.push_back(alike.betas.data());
+  for (const Residual& r : alike.residuals) {
+    if (r.cost->num_residuals() > 0) problem.AddResidualBlock(r.cost.get(), nullptr, r.blocks);
+  }
+  double cost = 0.0;
+  std::vector<double> residuals;
+  ceres::CRSMatrix jacobian;
+  Require(problem.Evaluate(evaluate, &cost, &residuals, nullptr, &jacobian),
+          "initial: the energy cannot be evaluated at the start");
+  out.residuals = Eigen::Map<const Eigen::VectorXd>(residuals.data(),
+                                                    static_cast<Eigen::Index>(residuals.size()));
+  out.jacobian = Eigen::MatrixXd::Zero(jacobian.num_rows, jacobian.num_cols);
+  for (int i = 0; i < jacobian.num_rows; ++i) {
+    for (int k = jacobian.rows[i]; k < jacobian.rows[i + 1]; ++k) {
+      out.jacobian(i, jacobian.cols[k]) = jacobian.values[k];
+    }
+  }
+  return out;
 }
 
 }  // namespace smplify

@@ -30,6 +30,13 @@ struct SequenceOptions {
   TemporalWeights temporal;  // λ_R, λ_θ, λ_γ on residuals (already in the data term's units)
   int max_iterations = 50;
   double function_tolerance = 1e-6;
+  // μ₀, Levenberg-Marquardt's first damping (Ceres' default: 1e-4, an initial trust region
+  // radius of 1e4). The start is a per-frame fit, near the joint optimum; from it the
+  // nearly undamped Gauss-Newton step overshoots into E_sp's wall (a sphere pair apart has
+  // no gradient, one that meets costs ~10³ times a frame's data term), and each rejected
+  // step (μ ×2, ×4, ×8, …) costs a whole evaluation: at μ₀ = 1e-4 the first 5 steps were
+  // rejected (docs/video.md, "The joint solve's stall").
+  double initial_damping = 1e-4;
   // Conjugate gradients (Levenberg-Marquardt, CGNR) even where Ceres has a sparse Cholesky:
   // what a Ceres without a sparse back end runs (the wheel's).
   bool iterative = false;
@@ -50,6 +57,7 @@ struct SequenceReport {
   double shape_energy = 0.0;             // (λ_β √T_obs)² ‖β‖²
   int num_observed = 0;                  // T_obs
   int iterations = 0;
+  int rejected_steps = 0;  // of the iterations: steps not taken (the cost rose)
   std::string termination;
   double initial_cost = 0.0, final_cost = 0.0;  // Ceres' ½‖r‖²
   double linear_solver_seconds = 0.0, evaluation_seconds = 0.0;  // of the solve
@@ -66,5 +74,21 @@ struct SequenceReport {
 SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>& observations,
                            const std::vector<BodyParameters>& initial,
                            const SequenceOptions& options);
+
+// The Gauss-Newton normal equations at `initial` two ways, to test the assembly: `hessian`
+// JᵀJ and `gradient` −Jᵀr as the block-banded solve sums them (θ per joint in the temporal
+// term), and `jacobian` J and `residuals` r as Ceres evaluates the same E (Problem::Evaluate
+// over the `iterative` solve's blocks: θ one 69-block, the temporal term one cost). Columns
+// of both: per frame ω (3), θ (69), γ (3), then β; no parameter held.
+struct NormalEquations {
+  Eigen::MatrixXd hessian;
+  Eigen::VectorXd gradient;
+  Eigen::MatrixXd jacobian;
+  Eigen::VectorXd residuals;
+};
+NormalEquations SequenceNormalEquations(const Fitter& fitter,
+                                        const std::vector<Observation>& observations,
+                                        const std::vector<BodyParameters>& initial,
+                                        const SequenceOptions& options);
 
 }  // namespace smplify

@@ -29,16 +29,13 @@ void Require(bool condition, const std::string& message) {
 
 TemporalWeights ToWeights(const Eigen::Vector3d& w) { return {w(0), w(1), w(2)}; }
 
-py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
-                         const RowMatrix& weights, double focal_length,
-                         const Eigen::Vector2d& center, const RowMatrix& initial_pose,
-                         const Eigen::VectorXd& initial_betas, const RowMatrix& initial_transl,
-                         const Eigen::Vector3d& temporal_weights, int max_iterations,
-                         double function_tolerance, bool iterative,
-                         const std::vector<int>& fixed_frames, bool hold_betas,
-                         const std::optional<RowMatrix>& keypoints_3d,
-                         double keypoints_3d_weight) {
-  const Fitter& fitter = CoreFitter(py_fitter);
+// The arrays of a sequence as one observation and one start per frame (checked shapes).
+void ToSequence(const RowMatrix& keypoints, const RowMatrix& weights, double focal_length,
+                const Eigen::Vector2d& center, const RowMatrix& initial_pose,
+                const Eigen::VectorXd& initial_betas, const RowMatrix& initial_transl,
+                const std::optional<RowMatrix>& keypoints_3d, double keypoints_3d_weight,
+                std::vector<Observation>* observations_out,
+                std::vector<BodyParameters>* initial_out) {
   const auto num_frames = weights.rows();
   const auto num_keypoints = weights.cols();
   Require(keypoints.rows() == num_frames * num_keypoints && keypoints.cols() == 2,
@@ -50,8 +47,10 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
   Require(!keypoints_3d ||
               (keypoints_3d->rows() == num_frames * num_keypoints && keypoints_3d->cols() == 3),
           "keypoints_3d must be None or (T * K) x 3 with weights T x K");
-  std::vector<Observation> observations(num_frames);
-  std::vector<BodyParameters> initial(num_frames);
+  std::vector<Observation>& observations = *observations_out;
+  std::vector<BodyParameters>& initial = *initial_out;
+  observations.assign(num_frames, Observation());
+  initial.assign(num_frames, BodyParameters());
   for (Eigen::Index t = 0; t < num_frames; ++t) {
     Observation& o = observations[t];
     o.keypoints = keypoints.middleRows(t * num_keypoints, num_keypoints);
@@ -64,6 +63,23 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
     initial[t] = ToParameters(initial_pose.row(t).transpose(), initial_betas,
                               initial_transl.row(t).transpose());
   }
+}
+
+py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
+                         const RowMatrix& weights, double focal_length,
+                         const Eigen::Vector2d& center, const RowMatrix& initial_pose,
+                         const Eigen::VectorXd& initial_betas, const RowMatrix& initial_transl,
+                         const Eigen::Vector3d& temporal_weights, int max_iterations,
+                         double function_tolerance, bool iterative,
+                         const std::vector<int>& fixed_frames, bool hold_betas,
+                         const std::optional<RowMatrix>& keypoints_3d,
+                         double keypoints_3d_weight, double initial_damping) {
+  const Fitter& fitter = CoreFitter(py_fitter);
+  const auto num_frames = weights.rows();
+  std::vector<Observation> observations;
+  std::vector<BodyParameters> initial;
+  ToSequence(keypoints, weights, focal_length, center, initial_pose, initial_betas,
+             initial_transl, keypoints_3d, keypoints_3d_weight, &observations, &initial);
   SequenceOptions options;
   options.temporal = ToWeights(temporal_weights);
   options.max_iterations = max_iterations;
@@ -71,6 +87,7 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
   options.iterative = iterative;
   options.fixed_frames = fixed_frames;
   options.hold_betas = hold_betas;
+  options.initial_damping = initial_damping;
   SequenceReport r;
   {
     py::gil_scoped_release release;
@@ -93,6 +110,7 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
   d["shape_energy"] = r.shape_energy;
   d["num_observed"] = r.num_observed;
   d["iterations"] = r.iterations;
+  d["rejected_steps"] = r.rejected_steps;
   d["termination"] = r.termination;
   d["initial_cost"] = r.initial_cost;
   d["final_cost"] = r.final_cost;
@@ -114,10 +132,42 @@ void BindSequence(py::module_& m) {
         py::arg("max_iterations"), py::arg("function_tolerance"), py::arg("iterative") = false,
         py::arg("fixed_frames") = std::vector<int>(), py::arg("hold_betas") = false,
         py::arg("keypoints_3d") = py::none(), py::arg("keypoints_3d_weight") = 0.0,
+        py::arg("initial_damping") = 1e-4,
         "One sparse solve over a sequence (shared betas, per-frame terms at the fitter's last "
         "stage, temporal terms; fixed_frames and, with hold_betas, β held at their start; "
         "keypoints_3d (T * K) x 3, NaN rows unknown: each frame's E_3D at keypoints_3d_weight); "
         "returns a dict of stacked parameters, energies and report.");
+  m.def(
+      "sequence_normal_equations",
+      [](py::handle py_fitter, const RowMatrix& keypoints, const RowMatrix& weights,
+         double focal_length, const Eigen::Vector2d& center, const RowMatrix& initial_pose,
+         const Eigen::VectorXd& initial_betas, const RowMatrix& initial_transl,
+         const Eigen::Vector3d& temporal_weights) {
+        const Fitter& fitter = CoreFitter(py_fitter);
+        std::vector<Observation> observations;
+        std::vector<BodyParameters> initial;
+        ToSequence(keypoints, weights, focal_length, center, initial_pose, initial_betas,
+                   initial_transl, std::nullopt, 0.0, &observations, &initial);
+        SequenceOptions options;
+        options.temporal = ToWeights(temporal_weights);
+        NormalEquations n;
+        {
+          py::gil_scoped_release release;
+          n = SequenceNormalEquations(fitter, observations, initial, options);
+        }
+        py::dict d;
+        d["hessian"] = RowMatrix(n.hessian);
+        d["gradient"] = n.gradient;
+        d["jacobian"] = RowMatrix(n.jacobian);
+        d["residuals"] = n.residuals;
+        return d;
+      },
+      py::arg("fitter"), py::arg("keypoints"), py::arg("weights"), py::arg("focal_length"),
+      py::arg("center"), py::arg("initial_pose"), py::arg("initial_betas"),
+      py::arg("initial_transl"), py::arg("temporal_weights"),
+      "The sequence fit's normal equations at the start (arguments as fit_sequence's): the "
+      "block-banded assembly's JᵀJ ('hessian') and −Jᵀr ('gradient'), and Ceres' own "
+      "Jacobian ('jacobian') and residuals of the same energy, for the tests.");
   m.def(
       "block_banded_solve",
       [](const RowMatrix& h, const Eigen::VectorXd& g, int num_frames, int frame_size,

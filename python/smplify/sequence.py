@@ -68,6 +68,11 @@ class SequenceOptions:
     temporal_pose_weight : λ_θ on the second difference of the body pose (radians).
     temporal_transl_weight : λ_γ on the second difference of the translation (metres).
     sequence_iterations : iteration cap of each sequence solve.
+    initial_damping : μ₀, the first Levenberg-Marquardt damping of each sequence solve
+        (relative to diag(JᵀJ); Ceres' default 1e-4). The start is a per-frame fit near the
+        joint optimum: from it the nearly undamped step overshoots into the
+        interpenetration term's wall and is rejected (docs/video.md, "The joint solve's
+        stall").
     swap_rounds : rounds of detector-swap hypotheses (0: take the keypoints as labelled).
     swap_margin : a swapped reading replaces the labelled one when its robust 2D error is
         below this fraction of the labelled one's.
@@ -103,6 +108,7 @@ class SequenceOptions:
     temporal_pose_weight: float = 0.25
     temporal_transl_weight: float = 0.5
     sequence_iterations: int = 2
+    initial_damping: float = 1e-4
     swap_rounds: int = 0
     swap_margin: float = 0.7
     linear_solver: Literal["auto", "iterative"] = "auto"
@@ -123,6 +129,11 @@ class SequenceOptions:
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
                     or not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        if isinstance(self.initial_damping, bool) \
+                or not isinstance(self.initial_damping, (int, float, np.number)) \
+                or not np.isfinite(self.initial_damping) or self.initial_damping <= 0:
+            raise ValueError(f"initial_damping must be a finite number > 0, got "
+                             f"{self.initial_damping!r}")
         if self.linear_solver not in ("auto", "iterative"):
             raise ValueError(f"linear_solver must be 'auto' or 'iterative', got "
                              f"{self.linear_solver!r}")
@@ -162,7 +173,8 @@ class SequenceResult:
         "shape": the shared shape prior's energy.
     observed : (T,) bool, frames with at least one keypoint.
     faces : (F, 3) the model's triangles.
-    summary : dict: seconds (total, init, solve), iterations, solves, termination,
+    summary : dict: seconds (total, init, solve), iterations (of them "rejected_steps":
+        Levenberg-Marquardt steps not taken), solves, termination,
         relabelled frames, the solve's windows ([a, b) frames), and the start's candidate
         tracks ("initial_tracks"), the tracks that ran ("tracks_run": a track runs only
         from a fit to start from) and the keyframes each fitted ("track_keyframes"), number
@@ -268,7 +280,7 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
         problem, options=dataclasses.replace(problem.options,
                                              data_sigma=problem.options.selection_sigma)))
     totals = {"seconds": 0.0, "linear_solver_seconds": 0.0, "evaluation_seconds": 0.0,
-              "iterations": 0}
+              "iterations": 0, "rejected_steps": 0}
     report: dict[str, Any] = {}
     round_, solves = 0, 0
     while True:
@@ -280,7 +292,8 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
             np.asarray(camera.center, dtype=np.float64), pose, betas, transl, temporal,
             seq_options.sequence_iterations, seq_options.linear_solver == "iterative",
             seq_options.window, _relabelled_3d(points_3d, perm, mirror_index(fmt.name)),
-            0.0 if points_3d is None else float(fitter.options.keypoints_3d_weight))
+            0.0 if points_3d is None else float(fitter.options.keypoints_3d_weight),
+            seq_options.initial_damping)
         solves += 1
         for key in totals:
             totals[key] += report[key]
@@ -316,7 +329,8 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
                  "solve_seconds": totals["seconds"],
                  "linear_solver_seconds": totals["linear_solver_seconds"],
                  "evaluation_seconds": totals["evaluation_seconds"],
-                 "iterations": int(totals["iterations"]), "solves": solves,
+                 "iterations": int(totals["iterations"]),
+                 "rejected_steps": int(totals["rejected_steps"]), "solves": solves,
                  "termination": report["termination"],
                  **start_summary,
                  "relabelled_frames": np.flatnonzero((perm != identity).any(axis=1)).tolist(),

@@ -69,12 +69,13 @@ def windows(num_frames: int, window: int, observed: np.ndarray) -> list[tuple[in
 def solve(core: Any, frame_xy: np.ndarray, weights: np.ndarray, focal_length: float,
           center: np.ndarray, pose: np.ndarray, betas: np.ndarray, transl: np.ndarray,
           temporal: np.ndarray, iterations: int, iterative: bool, window: int,
-          keypoints_3d: np.ndarray | None = None, keypoints_3d_weight: float = 0.0
-          ) -> dict[str, Any]:
+          keypoints_3d: np.ndarray | None = None, keypoints_3d_weight: float = 0.0,
+          initial_damping: float = 1e-4) -> dict[str, Any]:
     """The joint solve (``_core.fit_sequence``) over all frames, or in windows of ``window``
     frames (module docstring). frame_xy (T, K, 2), weights (T, K), pose (T, 72), betas (B,),
     transl (T, 3); keypoints_3d (T, K, 3) metres (NaN where unknown) or None, each frame's
-    relative 3D term at ``keypoints_3d_weight``. Returns the core's report dict with every
+    relative 3D term at ``keypoints_3d_weight``; ``initial_damping``: each solve's first
+    Levenberg-Marquardt damping μ₀. Returns the core's report dict with every
     per-frame field stacked over the T frames and the counters summed over the windows."""
     num_frames, num_keypoints = weights.shape
     observed = (weights > 0).any(axis=1)
@@ -90,7 +91,7 @@ def solve(core: Any, frame_xy: np.ndarray, weights: np.ndarray, focal_length: fl
             fixed_frames=list(range(HELD)) if k > 0 else [], hold_betas=k > 0,
             keypoints_3d=None if keypoints_3d is None
             else np.ascontiguousarray(keypoints_3d[a:b].reshape(-1, 3)),
-            keypoints_3d_weight=keypoints_3d_weight)
+            keypoints_3d_weight=keypoints_3d_weight, initial_damping=initial_damping)
         if len(spans) == 1:
             return report
         if k == 0:
@@ -102,8 +103,9 @@ def solve(core: Any, frame_xy: np.ndarray, weights: np.ndarray, focal_length: fl
                       "shape_energy": report["shape_energy"] / max(report["num_observed"], 1)
                       * int(observed.sum()),
                       "num_observed": int(observed.sum()), "solver": report["solver"],
-                      "iterations": 0, "seconds": 0.0, "linear_solver_seconds": 0.0,
-                      "evaluation_seconds": 0.0, "termination": report["termination"]}
+                      "iterations": 0, "rejected_steps": 0, "seconds": 0.0,
+                      "linear_solver_seconds": 0.0, "evaluation_seconds": 0.0,
+                      "termination": report["termination"]}
         own = slice(HELD if k > 0 else 0, b - a)  # the frames this window solved
         frames = slice(a + own.start, b)
         pose[frames] = report["pose"][own]
@@ -112,7 +114,8 @@ def solve(core: Any, frame_xy: np.ndarray, weights: np.ndarray, focal_length: fl
         merged["joints"][24 * frames.start:24 * b] = report["joints"][24 * own.start:]
         merged["keypoints"][num_keypoints * frames.start:num_keypoints * b] = \
             report["keypoints"][num_keypoints * own.start:]
-        for key in ("iterations", "seconds", "linear_solver_seconds", "evaluation_seconds"):
+        for key in ("iterations", "rejected_steps", "seconds", "linear_solver_seconds",
+                    "evaluation_seconds"):
             merged[key] += report[key]
         if report["termination"] == "FAILURE":
             merged["termination"] = "FAILURE"
