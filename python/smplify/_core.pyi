@@ -341,18 +341,31 @@ def fit_sequence(fitter: Fitter, keypoints: ArrayLike, weights: ArrayLike, focal
                  initial_transl: ArrayLike, temporal_weights: ArrayLike, max_iterations: int,
                  function_tolerance: float, iterative: bool = False,
                  fixed_frames: Sequence[int] = (), hold_betas: bool = False,
-                 keypoints_3d: ArrayLike | None = None, keypoints_3d_weight: float = 0.0
-                 ) -> dict[str, object]:
+                 keypoints_3d: ArrayLike | None = None, keypoints_3d_weight: float = 0.0,
+                 initial_damping: float = 1e-4) -> dict[str, object]:
     """One sparse solve over T frames (cpp/sequence_fitter.h): keypoints (T·K, 2), weights
     (T, K), initial_pose (T, 72), initial_betas (B,), initial_transl (T, 3), temporal_weights
     (λ_R, λ_θ, λ_γ); iterative: conjugate gradients even where a sparse Cholesky exists
     (what a Ceres without a sparse back end runs); fixed_frames: frames held at their start;
     hold_betas: β held at initial_betas; keypoints_3d: (T·K, 3) metres, NaN rows unknown, or
-    None: each frame's relative 3D term at keypoints_3d_weight. Returns a dict: betas,
+    None: each frame's relative 3D term at keypoints_3d_weight; initial_damping: the first
+    Levenberg-Marquardt damping μ₀. Returns a dict: betas,
     pose (T, 72), transl (T, 3), energies (T, 6: data, pose, angle, interpenetration,
-    temporal, keypoints_3d), shape_energy, num_observed, iterations, termination,
-    initial_cost, final_cost, joints (T·24, 3), keypoints (T·K, 3), seconds,
+    temporal, keypoints_3d), shape_energy, num_observed, iterations, rejected_steps,
+    termination, initial_cost, final_cost, joints (T·24, 3), keypoints (T·K, 3), seconds,
     linear_solver_seconds, evaluation_seconds, solver."""
+
+
+def sequence_normal_equations(fitter: Fitter, keypoints: ArrayLike, weights: ArrayLike,
+                              focal_length: float, center: ArrayLike, initial_pose: ArrayLike,
+                              initial_betas: ArrayLike, initial_transl: ArrayLike,
+                              temporal_weights: ArrayLike) -> dict[str, NDArray[np.float64]]:
+    """The sequence fit's Gauss-Newton normal equations at the start (arguments as
+    fit_sequence's), two ways (cpp/sequence_fitter.h, SequenceNormalEquations): "hessian"
+    JᵀJ and "gradient" −Jᵀr as the block-banded solve sums them, "jacobian" J and
+    "residuals" r as Ceres evaluates the same energy; columns per frame ω, θ, γ, then β."""
+
+
 def block_banded_solve(h: ArrayLike, g: ArrayLike, num_frames: int, frame_size: int,
                        border_size: int, damping: float = 0.0,
                        fixed: list[int] = ...) -> NDArray[np.float64]:
