@@ -210,8 +210,13 @@ def main() -> None:
                   f"{s['duplicates']:4d} {s['false']:5d}")
         print(f"  missed by detect: {' '.join(r['stages']['detect']['missed'])}")  # type: ignore[index]
         print(f"  false people (video:frame:source:box): {' '.join(r['false_people'])}")  # type: ignore[arg-type]
-    path = Path(args.json) if args.json else (
-        RESULTS if args.split == "heldout" else RESULTS.with_name("detector_recall_tune.json"))
+    write_results(out, args.json, RESULTS if args.split == "heldout" else
+                  RESULTS.with_name("detector_recall_tune.json"))
+
+
+def write_results(out: dict[str, object], given: str | None, default: Path) -> None:
+    """``out`` as JSON to ``given`` (a path), else ``default`` (its folder made)."""
+    path = Path(given) if given else default
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(out, indent=1) + "\n")
     print(f"\nwrote {path}")

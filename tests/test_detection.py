@@ -1,4 +1,6 @@
-"""The person detector (smplify.detection, MediaPipe Pose from its wheel) on real photos.
+"""The person detector (smplify.detection, MediaPipe Pose from its wheel) on real photos, and
+its video mode (smplify.video_detection: people followed in crops, the full scan every few
+frames and when someone is lost).
 
 The photos are OpenCV's samples from Debian's ``opencv-doc`` (``make test`` installs it):
 ``messi5.jpg`` (one player, 548 x 342) and ``vtest.avi`` (pedestrians ~100 px tall).
@@ -217,3 +219,94 @@ def test_a_box_off_the_picture_finds_nobody(detector):
     image = np.full((120, 160, 3), 90, dtype=np.uint8)
     assert detector._in_box(image, np.array([400.0, 300, 460, 420])) == []
     assert detector._in_box(image, np.array([10.0, 10, 10, 10])) == []
+
+
+def _walking(messi5: np.ndarray, steps: int, shift: int) -> list[np.ndarray]:
+    """The player pasted on a grey canvas, ``shift`` px further right each frame."""
+    h, w = messi5.shape[:2]
+    frames = []
+    for t in range(steps):
+        canvas = np.full((h + 40, w + shift * steps + 40, 3), 128, dtype=np.uint8)
+        canvas[20:20 + h, 20 + shift * t:20 + shift * t + w] = messi5
+        frames.append(canvas)
+    return frames
+
+
+def test_a_moving_person_is_followed_without_full_scans(detection, detector, messi5):
+    from smplify.video_detection import VideoDetector
+
+    video = VideoDetector(detector, full_every=10)
+    frames = _walking(messi5, 6, 12)
+    (first,) = detector.detect(frames[0])
+    tracks = [video.detect(f) for f in frames]
+    assert video.frames == 6 and video.scans == 1  # the first frame only
+    assert [len(p) for p in tracks] == [1] * 6
+    assert tracks[0][0].source == "image"
+    assert {p[0].source for p in tracks[1:]} == {"follow"}
+    for t, (person,) in enumerate(tracks):  # the same skeleton, moved with the player
+        moved = first.keypoints[:, :2] + [12 * t, 0]
+        gap = np.linalg.norm(person.keypoints[:, :2] - moved, axis=1)
+        assert np.median(gap) < 0.03 * detection.box_diagonal(first.box), t
+
+
+def test_a_lost_person_and_the_schedule_call_the_full_scan(detector, messi5):
+    from smplify.video_detection import VideoDetector
+
+    video = VideoDetector(detector, full_every=3)
+    frames = _walking(messi5, 4, 5)
+    for f in frames:
+        video.detect(f)
+    assert video.scans == 2  # frames 0 and 3
+    blank = np.full_like(frames[0], 128)
+    assert video.detect(blank) == [] and video.scans == 3  # lost: looked for everywhere
+    assert video.detect(frames[0]) == [] and video.scans == 3  # new, nobody to follow
+    assert len(video.detect(frames[0])) == 1 and video.scans == 4  # the next scan (frame 6)
+    video.reset()
+    assert video.frames == 0 and len(video.detect(frames[1])) == 1 and video.scans == 1
+    for bad in (0, 2.5, True, "3"):
+        with pytest.raises(ValueError, match="full_every"):
+            VideoDetector(detector, full_every=bad)
+
+
+def test_followed_pedestrians_are_those_of_the_full_scan(detection, detector):
+    # vtest.avi frames 40-45: 1 full scan, then each pedestrian followed in a crop lies on
+    # a pedestrian the full detector finds on that frame
+    from smplify.person_nms import keypoint_similarity
+    from smplify.video_detection import VideoDetector
+
+    cv2 = need_module("cv2", "detect")
+    capture = cv2.VideoCapture(str(opencv_sample("vtest.avi")))
+    video = VideoDetector(detector, full_every=10)
+    for index in range(46):
+        ok, frame = capture.read()
+        assert ok
+        if index < 40:
+            continue
+        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        people = video.detect(rgb)
+    assert video.frames == 6 and video.scans < 6
+    followed = [p for p in people if p.source == "follow"]
+    assert len(followed) >= 2
+    full = detector.detect(rgb)
+    for p in followed:
+        assert max(keypoint_similarity(p.keypoints, q.keypoints) for q in full) > 0.5
+    for k, p in enumerate(people):  # one skeleton per person
+        assert all(keypoint_similarity(p.keypoints, q.keypoints) <= 0.5
+                   for q in people[k + 1:])
+
+
+def test_a_wide_frames_small_tile_grid_has_no_extra_row():
+    # sports2d's 1768 x 994: 663 px of height over half-tiles of 165.5 px is 4.006 steps;
+    # rounding that up gave a sixth row of tiles (60, not 50), overlapping the fifth by 99%
+    from smplify import detection
+
+    for width, height, count in ((1768, 994, 50), (1920, 1080, 50), (768, 576, 35)):
+        tiles = detection._small_tiles(width, height, 1 / 3)
+        assert len(tiles) == count
+        covered = np.zeros((height, width), dtype=bool)
+        for x0, y0, side in tiles:
+            covered[y0:y0 + side, x0:x0 + side] = True
+        assert covered.all()
+        ys = sorted({y for _, y, _ in tiles})
+        side = tiles[0][2]
+        assert max(np.diff(ys)) <= 0.51 * side and min(np.diff(ys)) >= 0.45 * side

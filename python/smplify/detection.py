@@ -116,14 +116,17 @@ LEG_LENGTH = 1.7
 #: benchmarks/detector_recall.py's tune frames; on its held-out frames recall 0.50 -> 0.71
 #: at ~3x the CPU per frame)
 SMALL_TILES = (1 / 3,)
+#: a small-tile grid's span longer than a whole number of half-tile steps by at most this
+#: share of a step gets no extra row or column of tiles (the tiles overlap a little less)
+GRID_SLACK = 0.05
 
 
 def detector_digest() -> str:
-    """A 12-hex-digit digest of the detector's code (this module and ``person_nms``) and
-    mediapipe's version: a cache of detections keyed by it is never reused by another
-    detector."""
+    """A 12-hex-digit digest of the detector's code (this module, ``person_nms`` and the
+    video mode, ``video_detection``) and mediapipe's version: a cache of detections keyed by
+    it is never reused by another detector."""
     digest = hashlib.sha256()
-    for module in ("detection.py", "person_nms.py"):
+    for module in ("detection.py", "person_nms.py", "video_detection.py"):
         digest.update(Path(__file__).with_name(module).read_bytes())
     try:
         from importlib.metadata import version
@@ -335,8 +338,11 @@ def _small_tiles(width: int, height: int, fraction: float) -> list[tuple[int, in
     """
     side = max(int(round(fraction * min(width, height))), 1)
     step = side / 2
-    xs = np.linspace(0, width - side, int(np.ceil((width - side) / step)) + 1)
-    ys = np.linspace(0, height - side, int(np.ceil((height - side) / step)) + 1)
+    # steps per axis, rounded up, but a span a hair over a whole number of steps (sports2d's
+    # 994 px: 663 / 165.5 = 4.006 steps) gets no extra row: its tiles overlap a hair less
+    # than half instead (GRID_SLACK of a step)
+    xs = np.linspace(0, width - side, int(np.ceil((width - side) / step - GRID_SLACK)) + 1)
+    ys = np.linspace(0, height - side, int(np.ceil((height - side) / step - GRID_SLACK)) + 1)
     return [(int(x), int(y), side) for y in ys.round() for x in xs.round()]
 
 
@@ -358,7 +364,7 @@ class Detector:
     small_tiles : float or sequence of float
         Also run the landmarker on grids of small square tiles, each side this fraction of
         the picture's shorter side (half-tile overlap), for people too small for the
-        whole image (a third: 35 tiles on a 4:3 picture, 60 on 16:9; on vtest.avi ~0.5 s a
+        whole image (a third: 35 tiles on a 4:3 picture, 50 on 16:9; on vtest.avi ~0.5 s a
         frame on one core); empty or None: none (the detector before small tiles, ~3x
         faster, finding ~2/3 as many people).
 
@@ -499,6 +505,30 @@ class Detector:
                                               scale=1.05)
         boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4) / up
         return np.c_[boxes[:, :2], boxes[:, :2] + boxes[:, 2:]]
+
+    def look_in_box(self, image: Any, box: NDArray[np.float64], margin: float = CROP_MARGIN,
+                    source: str = "crop") -> list[Person]:
+        """The one-person landmarker on a square crop around ``box``: at most one person.
+
+        Parameters
+        ----------
+        image : str, Path, or (H, W, 3) uint8 array_like
+            The picture (see :func:`load_image`).
+        box : (4,) float64
+            x0, y0, x1, y1, pixels; the crop's side is ``margin`` times its longer side
+            (zero-padded where it leaves the picture), scaled to CROP_SIZE.
+        margin : float
+            The crop's side over the box's longer side.
+        source : str
+            The found person's ``Person.source``.
+
+        Returns
+        -------
+        list of Person
+            The person found, or empty.
+        """
+        return self._in_box(load_image(image), np.asarray(box, dtype=np.float64),
+                            source=source, margin=float(margin))
 
     def _in_box(self, rgb: NDArray[np.uint8], box: NDArray[np.float64],
                 source: str = "hog", margin: float = CROP_MARGIN) -> list[Person]:

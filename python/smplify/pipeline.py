@@ -1,7 +1,8 @@
 """From an opened input (``smplify.sources``) to bodies on disk, person by person, frame by frame.
 
 For each frame: decode, find the people (their keypoints from the file, or
-``smplify.detection`` on the picture), track them (``smplify.tracking``), fit each track with
+``smplify.detection`` on the picture; on a video's frames its video mode,
+``smplify.video_detection``), track them (``smplify.tracking``), fit each track with
 its own warm-started ``smplify.Fitter``, draw, write. A person gets a track once seen on two
 frames running (or in the first or last frame): their first frame is fitted then (its
 overlay, already written, does not show them); a detection that never gets a track (a
@@ -168,7 +169,11 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
     mesh_suffix : str
         ".obj", ".ply" or ".glb".
     detector : smplify.detection.Detector, optional
-        For inputs of pictures; default: one made on first use (the ``detect`` extra).
+        For inputs of pictures; default: one made on first use (the ``detect`` extra). A
+        video (a tracked sequence) runs it in video mode
+        (``smplify.video_detection.VideoDetector``: each person followed in a crop, the
+        full scan every ``FULL_EVERY`` frames and when someone is lost); a
+        ``VideoDetector`` given here is used as it is.
     max_frames : int, optional
         Stop after this many frames.
     write : bool
@@ -254,6 +259,7 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
                     done.append((n, track, their[j], result))
         return done
 
+    finder: Any = None  # the detector as run on this input (its video mode for a video)
     frames = source.frames()
     if progress is not None:
         frames = progress(frames)
@@ -276,7 +282,14 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
                     from .detection import _shared_detector
 
                     detector = _shared_detector(10, 0.5, True)
-                found = detector.detect(frame.image)
+                if finder is None:
+                    from .detection import Detector
+                    from .video_detection import VideoDetector
+
+                    # a video: its people followed in crops, the full scan every few frames
+                    finder = VideoDetector(detector) if tracked and isinstance(
+                        detector, Detector) else detector
+                found = finder.detect(frame.image)
                 # MediaPipe's world landmarks: the fit's keypoints_3d (SPEC §6 depth evidence).
                 people, worlds = [p.keypoints for p in found], [p.world for p in found]
             number = tracker.frames

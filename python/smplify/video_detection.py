@@ -1,0 +1,203 @@
+"""People in the frames of a video: each person followed from frame to frame in a crop, the
+whole-picture scan only now and then (``smplify[detect]``).
+
+:class:`smplify.detection.Detector` looks for people everywhere in a picture: the whole
+image, its square halves, a grid of small tiles, HOG people boxes, and re-looks at each
+skeleton; ~0.5 s of CPU for a 768 x 576 frame, ~1 s for a 1768 x 994 one. In a video most
+of that finds again the people of the frame before. :class:`VideoDetector` does what
+MediaPipe's own tracking mode and top-down video pipelines do instead:
+
+1. every person of the last frame is looked for again with the one-person landmarker in a
+   square crop around where they should now be: their last box (of confident keypoints)
+   moved by their last frame-to-frame motion of its centre, the crop ``FOLLOW_MARGIN``
+   times the box's longer side (:meth:`smplify.detection.Detector.look_in_box`). The
+   person found there continues them when their skeleton lies where the last one, moved
+   the same way, lay (median keypoint distance under ``FOLLOW_DISTANCE`` of its box
+   diagonal) and is of a like size (box diagonal within ``FOLLOW_SIZE`` times either way);
+   its source is "follow";
+2. the full scan (``Detector.detect``) runs on the first frame, every ``full_every`` frames
+   after it, and on any frame where a followed person is not found again (lost: occluded,
+   out of the picture, or merged into a neighbour's crop), so a new person appears within
+   ``full_every`` frames and a lost one is looked for everywhere at once. Its people and the
+   followed ones are merged by the detector's keypoint NMS and piece rule
+   (``smplify.person_nms``): a person the scan misses on that frame but the crop finds is
+   kept.
+
+People are returned largest first, as ``Detector.detect``'s. Photos (unrelated pictures)
+want ``Detector.detect``: the follow step assumes each frame continues the last.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .detection import Detector, Person, load_image
+from .person_nms import (
+    DUPLICATE_SIMILARITY,
+    MEDIAPIPE_MIRROR,
+    box_diagonal,
+    keypoint_similarity,
+    parts_of_others,
+    suppress_duplicates,
+)
+
+__all__ = ["FULL_EVERY", "VideoDetector"]
+
+#: frames between full scans (a new person is found within this many frames)
+FULL_EVERY = 10
+#: a followed person's crop: this many times their box's longer side
+FOLLOW_MARGIN = 1.5
+#: the person found in the crop continues the followed one when the median distance of the
+#: keypoints both see confidently, from the last frame's moved by the predicted motion, is
+#: under this share of the last box's diagonal ...
+FOLLOW_DISTANCE = 0.3
+#: ... and their box diagonals are within this factor of each other
+FOLLOW_SIZE = 1.5
+#: not found in that crop: looked for again in one this many times the box's side
+RETRY_MARGIN = 2.0
+#: a followed person not found this many frames running is lost: the full scan runs
+LOST_AFTER = 1
+_SURE = 0.5  # keypoints at least this visible are compared
+
+
+def _centre(box: NDArray[np.float64]) -> NDArray[np.float64]:
+    return (box[:2] + box[2:]) / 2
+
+
+def _continues(last: Person, motion: NDArray[np.float64], found: Person) -> bool:
+    """Whether ``found`` is ``last`` moved by ``motion`` (pixels): near and of a like size."""
+    diagonal = box_diagonal(last.box)
+    if not 1.0 / FOLLOW_SIZE <= box_diagonal(found.box) / max(diagonal, 1e-9) <= FOLLOW_SIZE:
+        return False
+    moved = last.keypoints[:, :2] + motion
+    for labelled in (found.keypoints, found.keypoints[MEDIAPIPE_MIRROR]):  # as labelled,
+        # and left/right swapped (MediaPipe confuses a walker's front and back)
+        both = (last.keypoints[:, 2] >= _SURE) & (labelled[:, 2] >= _SURE)
+        if both.sum() >= 2 and float(np.median(np.linalg.norm(
+                moved[both] - labelled[both, :2], axis=1))) < FOLLOW_DISTANCE * diagonal:
+            return True
+    return False
+
+
+class VideoDetector:
+    """Every person of each frame of one video, in order (see the module docstring).
+
+    Parameters
+    ----------
+    detector : Detector, optional
+        The full scan and the one-person landmarker; default ``Detector()``.
+    full_every : int
+        Frames from one full scan to the next at the most (1: every frame,
+        ``Detector.detect`` plus the follow step).
+    lost_after : int
+        Frames a followed person may go unfound (looked for again where they should be)
+        before they are lost and the full scan runs.
+
+    Attributes
+    ----------
+    frames : int
+        Frames seen.
+    scans : int
+        Of them, those given the full scan.
+
+    Raises
+    ------
+    DetectorUnavailable
+        mediapipe (``smplify[detect]``) is not installed.
+    """
+
+    def __init__(self, detector: Detector | None = None, full_every: int = FULL_EVERY,
+                 lost_after: int = LOST_AFTER):
+        for name, value in (("full_every", full_every), ("lost_after", lost_after)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                    or value < 1:
+                raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
+        self.detector = detector if detector is not None else Detector()
+        self.full_every = int(full_every)
+        self.lost_after = int(lost_after)
+        self.frames = 0
+        self.scans = 0
+        self._since_scan = self.full_every  # frames since the last full scan
+        # the people to follow: each one's last sighting, last frame-to-frame motion
+        # (pixels) and frames missed since
+        self._last: list[tuple[Person, NDArray[np.float64], int]] = []
+
+    def reset(self) -> None:
+        """Forget the people followed: the next frame starts a new video."""
+        self.frames, self.scans, self._last = 0, 0, []
+        self._since_scan = self.full_every
+
+    def detect(self, image: Any) -> list[Person]:
+        """The people of the video's next frame (a path or RGB pixels, see
+        :func:`smplify.detection.load_image`).
+
+        Returns
+        -------
+        list of Person
+            Largest (keypoint box area) first; source "follow" for people found in their
+            crop (the others' as ``Detector.detect``'s).
+        """
+        rgb = load_image(image)
+        followed: list[tuple[Person, NDArray[np.float64], int]] = []  # found, motion, of
+        for k, (last, motion, missed) in enumerate(self._last):
+            found = self._follow(rgb, last, motion * (missed + 1))
+            if found is not None:
+                followed.append((found, (_centre(found.box) - _centre(last.box))
+                                 / (missed + 1), k))
+        kept = suppress_duplicates([p.keypoints for p, _, _ in followed])
+        followed = [followed[i] for i in kept]
+        seen = {k for _, _, k in followed}
+        missing = [(last, motion, missed + 1) for k, (last, motion, missed)
+                   in enumerate(self._last) if k not in seen]
+        people = [p for p, _, _ in followed]
+        if any(missed >= self.lost_after for _, _, missed in missing) or \
+                self._since_scan >= self.full_every:
+            self.scans, self._since_scan = self.scans + 1, 0
+            people = _merged(self.detector.detect(rgb) + people)[:self.detector.max_people]
+            missing = []  # looked for everywhere: found, or gone
+        else:
+            people = _merged(people)
+        self.frames, self._since_scan = self.frames + 1, self._since_scan + 1
+        motions = [(p, m) for p, m, _ in followed]
+        self._last = [(p, _motion_of(p, motions), 0) for p in people] + missing
+        return people
+
+    def _follow(self, rgb: NDArray[np.uint8], last: Person, motion: NDArray[np.float64]
+                ) -> Person | None:
+        """``last`` found again in a crop around their box moved by ``motion`` (pixels):
+        FOLLOW_MARGIN, then RETRY_MARGIN; None when not."""
+        box = last.box + np.tile(motion, 2)
+        for margin in (FOLLOW_MARGIN, RETRY_MARGIN)[:2 if RETRY_MARGIN else 1]:
+            for found in self.detector.look_in_box(rgb, box, margin=margin, source="follow"):
+                if _continues(last, motion, found):
+                    return found
+        return None
+
+    def close(self) -> None:
+        """Free the detector's MediaPipe graphs."""
+        self.detector.close()
+
+
+def _merged(people: list[Person]) -> list[Person]:
+    """``people`` without repeats (keypoint NMS) and pieces of others, largest first."""
+    people = [people[i] for i in suppress_duplicates([p.keypoints for p in people])]
+    pieces = parts_of_others([p.box for p in people])
+    people = [p for i, p in enumerate(people) if i not in pieces]
+    people.sort(key=lambda p: -(p.box[2] - p.box[0]) * (p.box[3] - p.box[1]))
+    return people
+
+
+def _motion_of(person: Person, followed: list[tuple[Person, NDArray[np.float64]]]
+               ) -> NDArray[np.float64]:
+    """The last motion of ``person``: theirs if followed into this frame, else that of the
+    followed person they coincide with (a scan's skeleton of them kept by the NMS), else 0."""
+    for found, motion in followed:
+        if found is person:
+            return motion
+    for found, motion in followed:
+        if keypoint_similarity(found.keypoints, person.keypoints) > DUPLICATE_SIMILARITY:
+            return motion
+    return np.zeros(2)
