@@ -158,7 +158,9 @@ class Person:
         "image" (found by the whole-image landmarker), "tile" (in a square tile of a wide or
         tall picture), "small_tile" (in a tile of the ``small_tiles`` grid), "hog" (in a HOG
         people box) or "crop" (in the box of an image or tile skeleton that was not one
-        body). A partial skeleton found again more whole keeps its source.
+        body). A partial skeleton found again more whole keeps its source. In a video
+        (``smplify.video_detection``) also "follow": found again in a crop around where the
+        person of the last frame should be.
     """
 
     keypoints: NDArray[np.float64]
