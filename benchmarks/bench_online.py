@@ -78,6 +78,14 @@ def run(video: sv.SyntheticVideo, model: object, options: dict[str, object]) -> 
     return {"cpu": cpu, "kinds": kinds, "pa_mpjpe_mm": pa, "accel_error_mm": accel_error}
 
 
+def clips(model: object, args: argparse.Namespace) -> list[sv.SyntheticVideo]:
+    """The clips ``clip_arguments`` chose, through the synthetic detector."""
+    return [sv.make_video(model, seq, FORMAT, np.random.default_rng(args.seed + c),
+                          sv.DetectorErrors(confidence_model=args.confidence),
+                          frames=slice(args.start, args.start + args.frames))
+            for c, seq in enumerate(sv.load_sequences(SEQUENCES)[:args.clips])]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     clip_arguments(parser)
@@ -85,10 +93,7 @@ def main() -> None:
     args = parser.parse_args()
 
     model = smplify.load_model("open")
-    videos = [sv.make_video(model, seq, FORMAT, np.random.default_rng(args.seed + c),
-                            sv.DetectorErrors(confidence_model=args.confidence),
-                            frames=slice(args.start, args.start + args.frames))
-              for c, seq in enumerate(sv.load_sequences(SEQUENCES)[:args.clips])]
+    videos = clips(model, args)
     summary = {}
     for name, options in CONFIGS.items():
         runs = [run(video, model, options) for video in videos]

@@ -614,7 +614,9 @@ class Fitter:
     def _consider_refit(self, problem: FitProblem, observation: dict[str, Any], report: Any,
                         labelling: int, share: float) -> tuple[Any, float]:
         """The periodic or strain refit: a warm start keeps the basin it is in, so the
-        learned initialiser's readings are fitted too. One that explains the keypoints better
+        learned initialiser's readings are fitted too (with ``starts="prior"``, or for a
+        format without an initialiser, one fit from scratch from the prior's starts instead:
+        :meth:`_refit`). One that explains the keypoints better
         replaces the track at once (``track_switch_frames`` = 0; its fit with the track's
         shape is returned) or, if in another basin, starts a competing track
         (:class:`online.Challenger`; None returned, as when the track stays); and the solver

@@ -30,12 +30,14 @@ Per warm-started frame:
    restarts from the fit from scratch.
 5. **Refits and a competing track.** Periodically and when the track strains, warm fits
    from the learned initialiser's best readings (:func:`learned_starts`) are tried against
-   the track. One that explains the keypoints at least as well in another basin (its joints
-   ``track_basin_distance`` or more from the track's) becomes a :class:`Challenger`: tracked
-   like the track itself (warm, with its own E_track) for ``track_switch_frames`` frames, it
-   replaces the track only when its summed robust data + temporal energy over them is below
-   ``track_switch_margin`` of the track's (hysteresis: one frame's fit without temporal rows
-   always explains that frame's keypoints better, so it cannot decide alone).
+   the track (with ``starts="prior"``, or for a format without an initialiser, one fit from
+   scratch from the prior's starts). One that explains the keypoints at least as well in
+   another basin (its joints ``track_basin_distance`` or more from the track's) becomes a
+   :class:`Challenger`: tracked like the track itself (warm, with its own E_track) for
+   ``track_switch_frames`` frames, it replaces the track only when its summed robust data +
+   temporal energy over them is below ``track_switch_margin`` of the track's (hysteresis:
+   one frame's fit without temporal rows always explains that frame's keypoints better, so
+   it cannot decide alone).
 
 Frames without a result (no person, ``Fitter.skip``) are counted (:meth:`TrackState.miss`):
 the prediction and E_track span them (cpp/track_term.h).

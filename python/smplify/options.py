@@ -152,8 +152,10 @@ class FitOptions:
         Metres per frame of the pelvis (see ``track_max_turn``).
     track_refit_every : int
         Every this many frames the track is also refitted (warm fits from the learned
-        initialiser's two best readings, ``smplify.initializer``; a fit from scratch, all
-        starts, for a format without one): a warm start alone keeps the basin it is in. A
+        initialiser's two best readings, ``smplify.initializer``; for a format without one,
+        or with ``starts="prior"``, one fit from scratch from the prior's starts, which costs
+        ~18x a warm refit: benchmarks/refit_prior_cost.py): a warm start alone keeps the
+        basin it is in. A
         refit in another basin whose robust data term is below ``track_refit_margin`` of
         the track's starts a competing track (``track_basin_distance``). 0: never.
     track_refit_margin : float
@@ -198,7 +200,10 @@ class FitOptions:
         ``hypothesis_score_weight`` · (log p_max − log p) (p: the initialiser's probability of
         the reading, p_max the best-scored one's; 0 for the prior's starts) + ``reading_weight``
         · R. Formats with a shipped initialiser only; "auto" (default): both where one ships
-        for the format, else the prior's (docs/design.md, "Defaults").
+        for the format, else the prior's (docs/design.md, "Defaults"). A ``Fitter``'s
+        periodic and strain refits (``track_refit_every``) follow it too: with "prior", each
+        is one fit from scratch from the prior's starts (all stages, ``multi_start``) instead
+        of warm fits from the initialiser's readings.
     hypothesis_first_stage : int
         The stage (0-based) a hypothesis start begins with (the last if there are fewer): the
         earlier, strong-prior stages would pull a reading back to the prior's own.
