@@ -576,3 +576,35 @@ def test_a_format_under_a_built_in_name_is_fitted_with_its_own_targets(open_mode
     cached = len(fitting._CORE_CACHE), len(anchor._POSERS)
     pose(kf.with_blended_hips(builtin))  # an equal format: the same cached fitter and poser
     assert (len(fitting._CORE_CACHE), len(anchor._POSERS)) == cached == (2, 2)
+
+
+def test_frames_of_one_setting_share_one_core_fitter(open_model, open_prior):
+    """Two frames of one setting (other keypoints, other confidences) are fitted by one
+    cached C++ fitter, keyed on the format's value, not on the identity of any array the
+    problem hands out: a copy of the targets' joint array (as a frozen view would be) or an
+    equal format object built anew still finds it; other options get their own."""
+    import copy
+    import dataclasses
+
+    from smplify import fitting
+    from smplify.problem import fit_settings, frame_problem
+    from smplify.synthetic import make_case
+
+    rng = np.random.default_rng(8)
+    cases = [make_case(open_model, open_prior, "coco17", rng) for _ in range(2)]
+    settings = fit_settings("coco17", cases[0].image_size, cases[0].focal_length,
+                            open_model, open_prior)
+    first, second = (frame_problem(settings, case.keypoints) for case in cases)
+    assert not np.array_equal(first.keypoints, second.keypoints)
+    core = fitting._shared_core_fitter(first)
+    assert fitting._shared_core_fitter(second) is core
+    copied = dataclasses.replace(second, keypoint_joint=second.keypoint_joint.copy())
+    assert fitting._shared_core_fitter(copied) is core
+    anew = dataclasses.replace(second, keypoint_format=copy.deepcopy(second.keypoint_format))
+    assert anew.keypoint_format is not second.keypoint_format
+    assert fitting._shared_core_fitter(anew) is core
+    other = frame_problem(fit_settings("coco17", cases[0].image_size, cases[0].focal_length,
+                                       open_model, open_prior,
+                                       {"pose_prior_weights": (1.0, 1.0, 1.0, 1.0)}),
+                          cases[0].keypoints)
+    assert fitting._shared_core_fitter(other) is not core

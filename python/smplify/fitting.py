@@ -278,21 +278,21 @@ _STAGE_WEIGHTS = ("pose", "shape", "angle", "interpenetration")
 # Building a C++ fitter folds the format's surface keypoints into per-joint terms: ~4-6 ms on
 # the open model (its keypoint regressors average up to 4105 vertices), well under 1 MB kept
 # besides the model it refers to. 32 entries cover every format x model x a few option sets
-# without evicting in a loop; an entry goes when its model, prior, capsules or resolved
-# format's targets are collected.
+# without evicting in a loop; an entry goes when its model, prior or capsules are collected.
 _CORE_CACHE = OwnerCache(32)
 
 
 def _shared_core_fitter(problem: FitProblem) -> Any:
     """The C++ fitter of a problem's model, prior, keypoint targets and options, shared by
     every image that has them (only the observation differs: keypoints, weights, camera).
-    The targets are known by their joint array, the model's resolved format's own (read-only,
-    shared by every problem of that model and format: ``smplify.problem._targets``), not the
-    format's name: a format of a built-in's name with other targets (e.g.
-    ``keypoints.with_blended_hips``) resolves to other arrays and gets its own fitter."""
+    The targets are known by the format's value (``problem.keypoint_format``, resolved on
+    the model, an owner), as the anchor's posers are (``smplify.anchor._poser``), not by its
+    name: a format of a built-in's name with other targets (e.g.
+    ``keypoints.with_blended_hips``) is another key and gets its own fitter."""
     options = tuple(sorted((k, repr(v)) for k, v in problem.options.to_dict().items()))
-    owners = (problem.model, problem.prior, problem.capsule_regressor, problem.keypoint_joint)
-    return _CORE_CACHE.get(owners, options, lambda: _core_fitter(problem))
+    owners = (problem.model, problem.prior, problem.capsule_regressor)
+    return _CORE_CACHE.get(owners, (problem.keypoint_format, options),
+                           lambda: _core_fitter(problem))
 
 
 FocalLength = float | Literal["estimate"] | None

@@ -22,7 +22,13 @@ from ._owner_cache import OwnerCache
 from .anchor import anchor_keypoints, frame_readings, hypothesis_starts, swapped_back
 from .errors import KeypointError
 from .initializer import available_formats, ships_for
-from .keypoints import get_format, resolve_format, validate_keypoints, validate_keypoints_3d
+from .keypoints import (
+    KeypointFormat,
+    get_format,
+    resolve_format,
+    validate_keypoints,
+    validate_keypoints_3d,
+)
 from .keypoints.validate import MAX_PIXELS
 from .left_right import depth_reflected
 from .options import FitOptions
@@ -79,6 +85,10 @@ class FitProblem:
     prior : smplify.prior.GMMPosePrior
     capsule_regressor : smplify.capsules.CapsuleRegressor
     options : FitOptions
+    keypoint_format : KeypointFormat
+        The format itself (``format`` is its name): with the model, what the keypoint
+        targets above are resolved from; the C++ fitter cache is keyed on its value
+        (``smplify.fitting._shared_core_fitter``).
     keypoints_3d : (K, 3) float64 or None
         E_3D's targets (SPEC §6): the detector's 3D keypoints or the learned initialiser's
         anchor (``options.learned_init``), metres in camera-aligned axes, any origin; NaN rows
@@ -124,6 +134,7 @@ class FitProblem:
     prior: Any
     capsule_regressor: Any
     options: FitOptions
+    keypoint_format: KeypointFormat
     keypoints_3d: np.ndarray | None = None
     keypoints_3d_weight: float = 0.0
     hypotheses: tuple[tuple[np.ndarray, np.ndarray, np.ndarray | None, float], ...] = ()
@@ -291,7 +302,7 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
         torso_confident=_frozen(torso_ok),
         model=settings.model, prior=settings.prior,
         capsule_regressor=settings.capsule_regressor, options=settings.options,
-        relabelled=mirror is not None, left_right=relabelled or "as given",
+        keypoint_format=fmt, relabelled=mirror is not None, left_right=relabelled or "as given",
         label_permutation=None if mirror is None else _frozen(mirror),
         focal_source=settings.focal_source,
         **_learned_and_3d(settings, xy, conf, keypoints_3d, place_camera, mirror,
