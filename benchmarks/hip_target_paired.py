@@ -6,8 +6,9 @@ only the hips' keypoints and target differ. docs/video.md, "Bent knees ...", ses
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/hip_target_paired.py new
     .venv/bin/python benchmarks/hip_target_paired.py compare
 
-Each of ``old`` / ``new`` fits, in its own process (fits cache the resolved format by its
-name, so one process holds one definition), with mediapipe33 registered as that definition:
+Each of ``old`` / ``new`` fits, in its own process, with mediapipe33 registered as that
+definition (process-wide: the realistic set and the recovery cases look the format up by
+its name; the fits themselves cache by the format's value, not its name):
 
 - the realistic set's test half (``realistic.cases``, ``--realistic`` cases) with the
   defaults, without the initialiser (``realistic.NO_INITIALIZER``) and ``preset="paper"``;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -584,7 +585,6 @@ def test_frames_of_one_setting_share_one_core_fitter(open_model, open_prior):
     problem hands out: a copy of the targets' joint array (as a frozen view would be) or an
     equal format object built anew still finds it; other options get their own."""
     import copy
-    import dataclasses
 
     from smplify import fitting
     from smplify.problem import fit_settings, frame_problem
@@ -608,3 +608,30 @@ def test_frames_of_one_setting_share_one_core_fitter(open_model, open_prior):
                                        {"pose_prior_weights": (1.0, 1.0, 1.0, 1.0)}),
                           cases[0].keypoints)
     assert fitting._shared_core_fitter(other) is not core
+
+
+def test_a_format_of_a_new_name_fits_as_the_built_in_it_copies(open_model, open_prior):
+    """fit, Fitter, fit_batch and fit_sequence take a KeypointFormat as well as a name: one
+    of a new name with coco17's keypoints and targets fits as coco17 does (the initialiser
+    left out, as it reads formats by name) instead of being looked up by its name."""
+    import smplify
+    from smplify.synthetic import make_case
+
+    mine = dataclasses.replace(kf.get_format("coco17"), name="mine17")
+    case = make_case(open_model, open_prior, "coco17", np.random.default_rng(6))
+    options = {"starts": "prior", "learned_init": False, "reading_weight": 0.0,
+               "left_right": "as_given", "threads": 1, "model": open_model}
+    camera = (case.image_size, case.focal_length)
+
+    def poses(fmt) -> list[np.ndarray]:
+        fitter = smplify.Fitter(format=fmt, image_size=case.image_size,
+                                focal_length=case.focal_length, prior=open_prior, **options)
+        clip = np.stack([case.keypoints] * 3)
+        return [smplify.fit(case.keypoints, fmt, *camera, prior=open_prior, **options).pose,
+                *(fitter.fit(kp).pose for kp in clip),
+                *(r.pose for r in smplify.fit_batch(clip[:2], fmt, *camera, prior=open_prior,
+                                                    **options)),
+                smplify.fit_sequence(clip, fmt, *camera, prior=open_prior, **options).pose]
+
+    for got, want in zip(poses(mine), poses("coco17"), strict=True):
+        np.testing.assert_array_equal(got, want)

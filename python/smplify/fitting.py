@@ -25,7 +25,7 @@ from ._owner_cache import OwnerCache
 from .capsules import INCOMPATIBLE_PART_PAIRS
 from .errors import KeypointError, SmplifyError
 from .focal import FocalSearch, estimate_focal_length
-from .keypoints import validate_keypoints
+from .keypoints import KeypointFormat, validate_keypoints
 from .problem import FitProblem, FitSettings, check_torso, fit_settings, frame_problem, start_poses
 from .result import FitResult, StageSummary
 
@@ -298,7 +298,7 @@ def _shared_core_fitter(problem: FitProblem) -> Any:
 FocalLength = float | Literal["estimate"] | None
 
 
-def fit(keypoints: Any, format: str, image_size: Sequence[float],
+def fit(keypoints: Any, format: str | KeypointFormat, image_size: Sequence[float],
         focal_length: FocalLength = None, model: Any = "open", prior: Any = "open",
         keypoints_3d: Any = None, **options: Any) -> FitResult:
     """Fit the body model to the 2D keypoints of one person (SMPLify, SPEC §3).
@@ -307,7 +307,9 @@ def fit(keypoints: Any, format: str, image_size: Sequence[float],
     ----------
     keypoints : (K, 3) array of x, y (pixels) and confidence, or (K, 2) x, y (confidence 1).
         K is the format's keypoint count; a missing keypoint has confidence 0.
-    format : "smpl24", "coco17", "openpose25", "mediapipe33" or "lsp14".
+    format : a keypoint format name, "smpl24", "coco17", "openpose25", "mediapipe33" or
+        "lsp14", or a :class:`smplify.KeypointFormat` (e.g. ``keypoints.with_blended_hips``'s;
+        its name decides which learned initialiser reads it: none for a new name).
     image_size : (width, height) in pixels.
     focal_length : pixels; None for ``default_focal_length`` (the image diagonal; 5000
         with ``preset="paper"``); or "estimate": searched from the keypoints' perspective
@@ -371,7 +373,7 @@ class Fitter:
     Parameters
     ----------
     model : "open", a path, or a loaded model.
-    format : keypoint format name.
+    format : a keypoint format name or a :class:`smplify.KeypointFormat`, as :func:`fit`.
     image_size : (width, height), pixels.
     focal_length : pixels, None (the image diagonal) or "estimate" (see :func:`fit`): then
         estimated on the first frame fitted (and again after :meth:`reset`) and kept for the
@@ -414,8 +416,9 @@ class Fitter:
     #: many of its frames, and the majority, read whole-body mirrored.
     YOUNG_SWAPPED_FRAMES = 2
 
-    def __init__(self, model: Any = "open", *, format: str, image_size: Sequence[float],
-                 focal_length: FocalLength = None, prior: Any = "open", **options: Any):
+    def __init__(self, model: Any = "open", *, format: str | KeypointFormat,
+                 image_size: Sequence[float], focal_length: FocalLength = None,
+                 prior: Any = "open", **options: Any):
         # Every setting is checked here, once; a frame checks only its keypoints.
         self._estimate = isinstance(focal_length, str) and focal_length == "estimate"
         self._settings = fit_settings(format, image_size,
@@ -429,7 +432,7 @@ class Fitter:
         self._track = online.TrackState()
         self._challenger: online.Challenger | None = None
         # (P, K): row 0 the keypoints as seen (online.LABELLING_NAMES).
-        self._labellings = np.array(online.labellings(self._settings.format.name))
+        self._labellings = np.array(online.labellings(self._settings.format))
         opts = self._settings.options
         # The output filter (cpp/pose_filter.h; its NumPy twin is pose_filter.PoseOneEuro).
         self._filter = (_core.PoseFilter(opts.track_fps, opts.track_smoothing,
@@ -450,6 +453,8 @@ class Fitter:
     prior = property(lambda self: self._settings.prior, doc="The pose prior.")
     format = property(lambda self: self._settings.format.name,
                       doc="The keypoint format's name.")
+    keypoint_format = property(lambda self: self._settings.format,
+                               doc="The KeypointFormat itself (``format`` is its name).")
     image_size = property(lambda self: tuple(float(v) for v in self._settings.image_size),
                           doc="(width, height), pixels.")
     focal_length = property(lambda self: self._focal_length,
@@ -920,8 +925,9 @@ def _estimated_settings(settings: FitSettings, keypoints: Any, keypoints_3d: Any
 
 
 
-def fit_batch(list_of_keypoints: Sequence[Any], format: str, image_size: Sequence[float],
-              focal_length: FocalLength = None, model: Any = "open", prior: Any = "open",
+def fit_batch(list_of_keypoints: Sequence[Any], format: str | KeypointFormat,
+              image_size: Sequence[float], focal_length: FocalLength = None,
+              model: Any = "open", prior: Any = "open",
               threads: int | None = None, keypoints_3d: Sequence[Any] | None = None,
               **options: Any) -> list[FitResult]:
     """Fit many independent images in parallel (each from scratch).

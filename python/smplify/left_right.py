@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .keypoints import get_format
+from .keypoints import KeypointFormat, get_format
 
 #: Keypoint-name parts that make up each limb (a per-limb swap exchanges these only).
 LIMB_PARTS = {
@@ -28,7 +28,7 @@ def _other_side(name: str) -> str:
     return name
 
 
-def mirror_index(format: str) -> np.ndarray:
+def mirror_index(format: str | KeypointFormat) -> np.ndarray:
     """(K,) int: keypoint k of the format exchanged with its other side (itself if central).
 
     ``keypoints[mirror_index(f)]`` is what a detector reports when it swaps left and right
@@ -39,7 +39,7 @@ def mirror_index(format: str) -> np.ndarray:
                      for i, n in enumerate(names)], dtype=np.int64)
 
 
-def limb_swap_index(format: str, limb: str) -> np.ndarray:
+def limb_swap_index(format: str | KeypointFormat, limb: str) -> np.ndarray:
     """(K,) int: the permutation that swaps only ``limb`` ("arms" or "legs") left and right."""
     if limb not in LIMB_PARTS:
         raise ValueError(f"limb: expected one of {sorted(LIMB_PARTS)}, got {limb!r}")

@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from .keypoints import KeypointFormat
 from .left_right import depth_reflected, limb_swap_index, mirror_index
 from .pose_filter import quaternions
 from .problem import FitProblem
@@ -62,7 +63,7 @@ SCALE_FRAMES = 10
 LABELLING_NAMES = ("as seen", "left/right swapped", "arms swapped", "legs swapped")
 
 
-def labellings(format: str) -> list[np.ndarray]:
+def labellings(format: str | KeypointFormat) -> list[np.ndarray]:
     """(K,) keypoint permutations per :data:`LABELLING_NAMES` entry (as seen first)."""
     return [np.arange(len(mirror_index(format))), mirror_index(format),
             limb_swap_index(format, "arms"), limb_swap_index(format, "legs")]

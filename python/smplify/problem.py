@@ -202,7 +202,7 @@ class FitSettings:
     focal_source: str = "given"
 
 
-def fit_settings(format: str, image_size: Any, focal_length: float | None = None,
+def fit_settings(format: str | KeypointFormat, image_size: Any, focal_length: float | None = None,
                  model: Any = "open", prior: Any = "open",
                  options: FitOptions | Mapping[str, Any] | None = None, *,
                  capsule_regressor: Any = None) -> FitSettings:
@@ -362,7 +362,7 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
     return out
 
 
-def build_problem(keypoints: Any, format: str, image_size: Any,
+def build_problem(keypoints: Any, format: str | KeypointFormat, image_size: Any,
                   focal_length: float | None = None, model: Any = "open",
                   prior: Any = "open", options: FitOptions | Mapping[str, Any] | None = None,
                   *, capsule_regressor: Any = None, place_camera: bool = True,
@@ -374,8 +374,8 @@ def build_problem(keypoints: Any, format: str, image_size: Any,
     ----------
     keypoints : (K, 3) x, y, confidence, or (K, 2) x, y (confidence 1), pixels.
         K is the format's keypoint count; a missing keypoint has confidence 0 (or NaN).
-    format : str
-        One of ``smplify.keypoints.format_names()``.
+    format : str or KeypointFormat
+        One of ``smplify.keypoints.format_names()``, or a format itself.
     image_size : (2,) (width, height), pixels, both > 0.
     focal_length : float or None
         Pixels, > 0; None for ``options.default_focal_length`` (the image diagonal).

@@ -38,7 +38,7 @@ import numpy as np
 from . import online, sequence_windows
 from .errors import KeypointError, SmplifyError
 from .fitting import Fitter, _shared_core_fitter
-from .keypoints import get_format, validate_keypoints, validate_keypoints_3d
+from .keypoints import KeypointFormat, get_format, validate_keypoints, validate_keypoints_3d
 from .left_right import mirror_index
 from .problem import build_problem
 from .result import Camera
@@ -206,7 +206,7 @@ class SequenceResult:
         return np.concatenate([self.global_orient, self.body_pose], axis=1)
 
 
-def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
+def fit_sequence(keypoints: Any, format: str | KeypointFormat, image_size: Sequence[float],
                  focal_length: float | None = None, model: Any = "open", prior: Any = "open",
                  keypoints_3d: Any = None, **options: Any) -> SequenceResult:
     """Fit one person through a video: shared shape, smooth motion (module docstring).
@@ -215,7 +215,8 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
     ----------
     keypoints : (T, K, 3) x, y (pixels), confidence per frame, or (T, K, 2). A frame with no
         person has every confidence 0 (or NaN coordinates for (T, K, 2)).
-    format : keypoint format name (``smplify.format_names()``).
+    format : a keypoint format name (``smplify.format_names()``) or a
+        :class:`smplify.KeypointFormat` (e.g. ``keypoints.with_blended_hips``'s).
     image_size : (width, height) pixels.
     focal_length : pixels, or None for the default 5000 (SPEC §2).
     model : "open", a path, or a loaded model.
@@ -251,19 +252,19 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
     if not observed.any():
         raise KeypointError("keypoints: every frame has all confidences zero; nothing to fit")
 
-    make_fitter = {"model": model, "format": fmt.name, "image_size": image_size,
+    make_fitter = {"model": model, "format": fmt, "image_size": image_size,
                    "focal_length": focal_length, "prior": prior, **fit_options}
     fitter = Fitter(**{**make_fitter, "track": False, "track_smoothing": 0.0})
     # The format's weight per keypoint on this model (0 where it has no point).
     first = int(np.flatnonzero(observed)[0])
-    problem = build_problem(np.column_stack([xy[first], np.ones(len(xy[first]))]), fmt.name,
+    problem = build_problem(np.column_stack([xy[first], np.ones(len(xy[first]))]), fmt,
                             fitter.image_size, fitter.focal_length, fitter.model,
                             fitter.prior, fitter.options, place_camera=False)
     format_weights = np.asarray(problem.weights, dtype=np.float64)
     core = _shared_core_fitter(problem)
     camera = problem.camera
 
-    labellings = hypotheses(fmt.name)
+    labellings = hypotheses(fmt)
     pose, betas, transl, perm, depth, start_summary = _start(
         make_fitter, xy, conf, observed, format_weights, labellings, seq_options,
         fitter._settings, camera.focal_length, fitter.options.selection_sigma, points_3d)
@@ -291,7 +292,7 @@ def fit_sequence(keypoints: Any, format: str, image_size: Sequence[float],
             solve_core, frame_xy, weights, float(camera.focal_length),
             np.asarray(camera.center, dtype=np.float64), pose, betas, transl, temporal,
             seq_options.sequence_iterations, seq_options.linear_solver == "iterative",
-            seq_options.window, _relabelled_3d(points_3d, perm, mirror_index(fmt.name)),
+            seq_options.window, _relabelled_3d(points_3d, perm, mirror_index(fmt)),
             0.0 if points_3d is None else float(fitter.options.keypoints_3d_weight),
             seq_options.initial_damping)
         solves += 1

@@ -46,6 +46,7 @@ import numpy as np
 from . import anchor, initializer, online
 from .errors import KeypointError
 from .fitting import Fitter
+from .keypoints import KeypointFormat
 from .left_right import LIMB_PARTS, depth_reflected, limb_swap_index, mirror_index
 from .result import FitResult
 
@@ -86,7 +87,7 @@ class Track:
     last: tuple[int, FitResult, np.ndarray] | None = None
 
 
-def hypotheses(format: str) -> list[np.ndarray]:
+def hypotheses(format: str | KeypointFormat) -> list[np.ndarray]:
     """Keypoint permutations a detector's left/right confusions amount to (identity first)."""
     out = [np.arange(len(mirror_index(format))), mirror_index(format)]
     out += [limb_swap_index(format, limb) for limb in LIMB_PARTS]
@@ -183,7 +184,7 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
     fitter = Fitter(**{**make_fitter, "track": kind == "online", "track_smoothing": 0.0})
     sigma = fitter.options.selection_sigma
     num_frames, num_keypoints = conf.shape
-    labellings = online.labellings(fitter.format)
+    labellings = online.labellings(fitter.keypoint_format)
     num_betas = fitter.model.num_betas
     track = Track(pose=np.full((num_frames, 72), np.nan), transl=np.full((num_frames, 3), np.nan),
                   betas=np.full((num_frames, num_betas), np.nan),
