@@ -67,8 +67,17 @@ def test_paper_preset_online_never_reads_the_learned_initializer(open_model, mon
         raise AssertionError("the learned initialiser was read under starts='prior'")
 
     monkeypatch.setattr(initializer, "predict", refused)
+    refits = []
+    refit = smplify.Fitter._refit
+
+    def counted(self, *args, **kwargs):
+        refits.append(len(refits))
+        return refit(self, *args, **kwargs)
+
+    monkeypatch.setattr(smplify.Fitter, "_refit", counted)
     fitter = smplify.Fitter(open_model, format="coco17", image_size=video.image_size,
                             focal_length=video.focal_length, preset="paper", threads=1)
     starts = [fitter.fit(kp).summary["start"] for kp in video.keypoints]
     assert starts[0] == "cold" and all(s.startswith("warm") for s in starts[1:])
     assert fitter.options.starts == "prior" and fitter.options.track_refit_every == 10
+    assert refits  # the frame-10 refit ran (without it the test would pass vacuously)
