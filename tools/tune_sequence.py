@@ -40,12 +40,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tune_online import (  # noqa: E402  (same clips, same scores)
     cache_suffix,
     cached_per_frame,
-    confidence_argument,
     score,
     videos,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from bench_video import confidence_argument  # noqa: E402  (the benchmarks' one option)
 from sequence_judge import recorded, state_errors  # noqa: E402  (the held-out judge's own)
 
 FORMAT = "coco17"
