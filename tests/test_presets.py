@@ -81,3 +81,22 @@ def test_paper_preset_online_never_reads_the_learned_initializer(open_model, mon
     assert starts[0] == "cold" and all(s.startswith("warm") for s in starts[1:])
     assert fitter.options.starts == "prior" and fitter.options.track_refit_every == 10
     assert refits  # the frame-10 refit ran (without it the test would pass vacuously)
+
+
+def test_choice_options_take_exactly_their_annotated_values():
+    """The options annotated ``Literal[...]`` alone are checked against their annotation's
+    values (``options._CHOICES`` is read from it): each listed value is taken, another is
+    refused with a message naming the option and its values."""
+    import typing
+
+    from smplify import options
+
+    hints = typing.get_type_hints(smplify.FitOptions)
+    assert set(options._CHOICES) == {"init_pose", "start_selection", "starts", "start_scorer",
+                                     "left_right"}
+    for name, choices in options._CHOICES.items():
+        assert choices == typing.get_args(hints[name])
+        for value in choices:
+            assert getattr(smplify.FitOptions(**{name: value}), name) == value
+        with pytest.raises(ValueError, match=f"{name} must be .*{choices[-1]!r}, got 'other'"):
+            smplify.FitOptions(**{name: "other"})

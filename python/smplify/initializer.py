@@ -303,12 +303,12 @@ def load_initializer(format: str) -> Initializer:
                          f"available: {', '.join(available_formats())}")
     with _weights_file(format).open("rb") as handle, np.load(handle) as z:
         loaded = Initializer({key: z[key] for key in z.files})
-    warn_if_stale(f"initializer_{format}.npz was trained", loaded.model_fingerprint,
+    _warn_if_stale(f"initializer_{format}.npz was trained", loaded.model_fingerprint,
                   "its betas are not used", "tools/build_initializer.py")
     return loaded
 
 
-def warn_if_stale(what: str, fingerprint: str | None, consequence: str, tool: str) -> None:
+def _warn_if_stale(what: str, fingerprint: str | None, consequence: str, tool: str) -> None:
     """Warn (UserWarning, pointing at the loader's caller) when shipped weights recorded
     another body model's :func:`model_fingerprint` than the shipped open model's (or none):
     the model was rebuilt and ``tool`` not rerun. ``what``: "<file> was trained" (or

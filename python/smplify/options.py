@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import numpy as np
 
@@ -470,11 +470,12 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-#: The options with a fixed set of values, checked in this order (``FitOptions.__post_init__``).
+#: The options with a fixed set of values (annotated ``Literal[...]`` alone, e.g. ``starts``;
+#: not ``flip``'s ``Literal["auto"] | bool``) and their values, read from the annotations;
+#: checked in field order (``FitOptions.__post_init__``).
 _CHOICES: dict[str, tuple[str, ...]] = {
-    "init_pose": ("mean", "rest"), "start_selection": ("data", "total"),
-    "starts": ("auto", "prior", "initializer", "both"), "start_scorer": ("energy", "learned"),
-    "left_right": ("as_given", "body", "limbs", "auto")}
+    name: get_args(hint) for name, hint in get_type_hints(FitOptions).items()
+    if get_origin(hint) is Literal}
 
 
 def _weights(name: str, values: Any) -> tuple[float, ...]:

@@ -47,9 +47,9 @@ def weights() -> tuple[float, ...]:
             v.shape != (w.shape[1],) or not all(np.isfinite(a).all() for a in (w, b, v)):
         raise ValueError(f"{WEIGHTS_FILE}: need finite W ({f}, H), b (H,), v (H,); got "
                          f"{w.shape}, {b.shape}, {v.shape}")
-    from .initializer import warn_if_stale
+    from .initializer import _warn_if_stale
 
-    warn_if_stale("start_scorer.npz was learned", fingerprint, "its choices may be off",
+    _warn_if_stale("start_scorer.npz was learned", fingerprint, "its choices may be off",
                   "tools/build_start_scorer.py")
     return tuple(float(x) for x in np.concatenate([w.ravel(), b, v]))
 
