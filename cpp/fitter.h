@@ -173,7 +173,9 @@ class Fitter {
   };
   SelectionTerms Selection(const Observation& observation, const BodyParameters& parameters) const;
   // The same with the body already posed at `parameters` (body->Update(false) done), so that
-  // a caller needing the posed body for more (ScoreStarts) poses it once.
+  // a caller needing the posed body for more (ScoreStarts) poses it once. Trusted, not
+  // checked: `body` must be posed at exactly these `parameters` (a body posed elsewhere
+  // gives that pose's terms, silently).
   SelectionTerms Selection(const Observation& observation, const BodyParameters& parameters,
                            BodyEvaluation* body) const;
   // What start selections compare: E_sel + ReadingPenalty. `reading_penalty`, if given,

@@ -116,24 +116,29 @@ StageTerms::StageTerms(const FitContext& context, const Observation& observation
   std::unique_ptr<RelativeKeypointCost> keypoints_3d =
       RelativeKeypointsCost(context, observation, ids, data_weights, &evaluation_);
   Add("data",
-      new KeypointDataCost(&evaluation_, observation, std::move(ids), std::move(data_weights),
-                        /*robust=*/true, context.options.data_sigma, num_betas),
+      std::make_unique<KeypointDataCost>(&evaluation_, observation, std::move(ids),
+                                         std::move(data_weights), /*robust=*/true,
+                                         context.options.data_sigma, num_betas),
       {kOrient, kBody, kBetas, kTransl});
-  Add("pose", new PosePriorCost(context.prior, weights.pose), {kBody});
+  Add("pose", std::make_unique<PosePriorCost>(context.prior, weights.pose), {kBody});
   pose_prior_ = terms_.back().cost.get();
-  Add("angle", new AnglePriorCost(weights.angle, context.options.angle_prior_scale), {kBody});
-  Add("shape", new ShapePriorCost(num_betas, weights.shape), {kBetas});
+  Add("angle",
+      std::make_unique<AnglePriorCost>(weights.angle, context.options.angle_prior_scale),
+      {kBody});
+  Add("shape", std::make_unique<ShapePriorCost>(num_betas, weights.shape), {kBetas});
   if (keypoints_3d != nullptr) {
-    Add("keypoints_3d", keypoints_3d.release(), {kOrient, kBody, kBetas, kTransl});
+    Add("keypoints_3d", std::move(keypoints_3d), {kOrient, kBody, kBetas, kTransl});
   }
   if (evaluation_.sphere_layout() != nullptr) {
-    Add("interpenetration", new InterpenetrationCost(&evaluation_, weights.interpenetration),
+    Add("interpenetration",
+        std::make_unique<InterpenetrationCost>(&evaluation_, weights.interpenetration),
         {kOrient, kBody});
   }
 }
 
-void StageTerms::Add(std::string name, ceres::CostFunction* cost, std::vector<int> which_blocks) {
-  Term term{std::move(name), std::unique_ptr<ceres::CostFunction>(cost), {}, {}};
+void StageTerms::Add(std::string name, std::unique_ptr<ceres::CostFunction> cost,
+                     std::vector<int> which_blocks) {
+  Term term{std::move(name), std::move(cost), {}, {}};
   const int num_betas = static_cast<int>(parameters_->betas.size());
   for (int block : which_blocks) {
     switch (block) {

@@ -93,7 +93,8 @@ class StageTerms {
     std::vector<double*> blocks;
     std::vector<int> columns;  // first column of each block in the full parameter vector
   };
-  void Add(std::string name, ceres::CostFunction* cost, std::vector<int> which_blocks);
+  void Add(std::string name, std::unique_ptr<ceres::CostFunction> cost,
+           std::vector<int> which_blocks);
   double SquaredNorm(Term& term);
 
   BodyParameters* parameters_;
@@ -121,6 +122,8 @@ double Keypoints3dEnergy(const FitContext& context, const Observation& observati
 // E_3D's cost (relative_keypoint_term.h) on the data term's keypoints (`data_ids`,
 // `data_weights`: DataKeypoints) that have a finite 3D keypoint, reading the body from
 // `evaluation`; null without 3D keypoints (weight 0, or fewer than two such keypoints).
+// The cost keeps the `evaluation` pointer (targets and weights are copied): `evaluation`
+// must outlive it.
 std::unique_ptr<RelativeKeypointCost> RelativeKeypointsCost(const FitContext& context,
                                                             const Observation& observation,
                                                             const std::vector<int>& data_ids,
