@@ -40,6 +40,14 @@ Steps (SMPLify learned its prior the same way from SMPL fits to CMU mocap):
 
 Held out (never used for the GMM): ``cmu_expmap_motion_prediction/test/*``, BVH salsa/20,
 martial/10, indian/15, and AMC 49_20.
+
+Uncaptured limbs (``uncaptured_limbs``: a hip, knee, ankle, shoulder or elbow whose rotation
+relative to its parent bone never changes in the whole clip) are reported. Only exp-map
+basketball_signal_3 and _4 have one: their right hip, knee, ankle and toe channels are exactly
+0 in every frame, so the right leg hangs straight at the source skeleton's rest direction (20°
+out to the side) while the rest of the body moves (4% of the GMM's training poses).
+``--skip-uncaptured`` leaves such clips out; the shipped prior keeps them: the prior without
+them was measured and not shipped (docs/video.md, "Bent knees", session 12).
 """
 
 from __future__ import annotations
@@ -71,6 +79,7 @@ MIRROR = np.array([0, 2, 1, 3, 5, 4, 6, 8, 7, 9, 11, 10, 12, 14, 13, 15, 17, 16,
 HELDOUT = ("test/", "salsa/20", "martial/10", "indian/15", "49/49_20")
 FRAME_STRIDE = 4       # 120 fps -> 30 fps before IK
 SPREAD_M = 0.02        # keep a frame when the mean joint moved this far from the last kept
+LIMB_JOINTS = (1, 2, 4, 5, 7, 8, 16, 17, 18, 19)  # hips, knees, ankles, shoulders, elbows
 KEEP_STRIDE = 3        # training poses: every 3rd IK frame (120 fps / 4 / 3 = 10 a second)
 REG_PER_RAD = 0.02     # m of residual per radian away from the retargeted rotation
 BETA_REG = 0.05        # m of residual per unit beta, per frame of the shape fit
@@ -407,6 +416,18 @@ def check_against_core(model_path: Path) -> float:
     return worst
 
 
+def uncaptured_limbs(clip: Clip) -> list[int]:
+    """SMPL limb joints (``LIMB_JOINTS``) whose rotation relative to the parent bone is the same
+    in every frame of the clip: a channel the source never captured (constant, often exactly 0),
+    not a pose. Returns their indices (empty for a usable clip)."""
+    dead = []
+    for j in LIMB_JOINTS:
+        local = np.swapaxes(clip.rots[int(PARENTS[j])], -1, -2) @ clip.rots[j]
+        if np.abs(local - local[0]).max() < 1e-9:
+            dead.append(j)
+    return dead
+
+
 def is_heldout(name: str, path: Path) -> bool:
     s = str(path)
     return any(h in s for h in HELDOUT)
@@ -425,6 +446,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="optional .npz with every IK fit (for pictures); not shipped")
     ap.add_argument("--keep", choices=("spread", "time"), default="spread",
                     help="training poses: moved 2 cm since the last kept (shipped), or by time")
+    ap.add_argument("--skip-uncaptured", action="store_true",
+                    help="leave out clips with a limb that never moves (uncaptured channels)")
     ap.add_argument("--n-init", type=int, default=N_INIT, help="k-means starts of the GMM fit")
     ap.add_argument("--limit", type=int, default=0, help="debug: only the first N clips")
     ap.add_argument("--check-core", action="store_true",
@@ -450,6 +473,12 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.time()
     for kind, path, asf in listing:
         clip = mocap_io.read_clip(kind, path, asf)
+        dead = uncaptured_limbs(clip)
+        if dead:
+            print(f"{kind:6s} {clip.name:28s} joints {dead} never move (uncaptured)"
+                  f"{': SKIPPED' if args.skip_uncaptured else ''}")
+            if args.skip_uncaptured:
+                continue
         fit = fit_clip(clip, skel)
         ho = is_heldout(clip.name, path)
         keep = np.arange(0, len(fit.frames), KEEP_STRIDE) if args.keep == "time" and not ho \
