@@ -13,6 +13,12 @@ straighter knee's 1st percentile 10-30° in walking, directing traffic, salsa, s
 ``benchmarks/knee_raw_vs_ik.py``), which a calibration offset would explain and real bent
 stances (Indian dance, martial arts) would too: this treats every clip as the first case.
 Fits the GMM as the builder does and writes the prior.
+
+    .venv/bin/python benchmarks/knee_straightened_prior.py --initializer OUT_DIR [--formats F]
+
+instead trains the learned initialiser (``tools/build_initializer.py``, needs torch, ~550 CPU s
+a format) on the training clips' poses straightened the same way (held-out poses as they are),
+writing ``OUT_DIR/initializer_<format>.npz`` (its body cache under ``OUT_DIR/cache``).
 """
 
 from __future__ import annotations
@@ -41,11 +47,36 @@ def straighten_knees(theta: np.ndarray) -> np.ndarray:
     return out.reshape(-1, 72)
 
 
+def train_initializer(out_dir: Path, formats: list[str]) -> None:
+    """The initialiser trained on straightened training poses (see the module docstring)."""
+    import build_initializer
+    import initializer_poses
+
+    build_initializer.CACHE = out_dir / "cache"
+    plain = initializer_poses.clip_poses
+
+    def straightened(kind: str, path: Path, asf: Path | None, skel: bpp.Skeleton,
+                     model: Path) -> np.ndarray:
+        theta = plain(kind, path, asf, skel, model)
+        return theta if bpp.is_heldout(path.name, path) else straighten_knees(theta)
+
+    initializer_poses.clip_poses = straightened
+    build_initializer.main(["--formats", *formats, "--out-dir", str(out_dir)])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("fits", help="tools/build_pose_prior.py --fits-out file")
-    parser.add_argument("out", type=Path, help="the what-if prior (.npz) to write")
+    parser.add_argument("fits", nargs="?", help="tools/build_pose_prior.py --fits-out file")
+    parser.add_argument("out", nargs="?", type=Path, help="the what-if prior (.npz) to write")
+    parser.add_argument("--initializer", type=Path, default=None, metavar="OUT_DIR",
+                        help="train the initialiser on straightened poses instead")
+    parser.add_argument("--formats", nargs="+", default=["mediapipe33"])
     args = parser.parse_args()
+    if args.initializer is not None:
+        train_initializer(args.initializer, args.formats)
+        return
+    if args.fits is None or args.out is None:
+        parser.error("give FITS and OUT (or --initializer OUT_DIR)")
     z = np.load(args.fits)
     clips = sorted({k.rsplit(":", 1)[0] for k in z.files if ":heldout:" not in k})
     train, before, after = [], [], []
