@@ -109,6 +109,19 @@ def test_mesh_keeps_unreferenced_vertices(tmp_path):
         np.testing.assert_array_equal(loaded_faces, faces)
 
 
+def test_obj_text_is_trimesh_export_character_for_character(tmp_path, fit_result):
+    """save_mesh's own OBJ writer (faster) writes the file trimesh's export_obj wrote."""
+    vertices = fit_result.vertices.copy()
+    vertices[:4] = [[-0.0, 0.0, 1e-9], [-4e-9, 5e-9, -5e-9], [123.456789125, -1e3, 2.5e-8],
+                    [0.1, 0.2, 0.3]]  # signed zeros, rounding at the 8th decimal
+    for faces in (fit_result.faces, fit_result.faces.astype(np.int32)):
+        written = save_mesh(tmp_path / "body.obj", vertices, faces).read_text()
+        mesh = trimesh.Trimesh(vertices=vertices, faces=faces.astype(np.int64), process=False)
+        assert written == trimesh.exchange.obj.export_obj(
+            mesh, include_normals=False, include_color=False, include_texture=False, digits=8,
+            header="smplify")
+
+
 def test_save_mesh_rejects_bad_input(tmp_path, fit_result):
     with pytest.raises(ValueError, match="path"):
         save_mesh(tmp_path / "body.stl", fit_result.vertices, fit_result.faces)

@@ -145,6 +145,23 @@ def test_save_png_roundtrip(tmp_path):
     assert np.array_equal(np.asarray(Image.open(path)), a)
 
 
+def test_save_png_levels_keep_the_pixels(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(3)
+    a = np.repeat(rng.integers(0, 256, (60, 80, 1), dtype=np.uint8), 3, axis=2)
+    a[10:30, 20:50] = (200, 120, 40)
+    sizes = []
+    for level in (0, render.PNG_COMPRESS_LEVEL, 6, 9):
+        path = tmp_path / f"x{level}.png"
+        render.save_png(path, a, compress_level=level)
+        assert np.array_equal(np.asarray(Image.open(path)), a)
+        sizes.append(path.stat().st_size)
+    assert sizes[0] > sizes[-1]  # the level is applied
+    with pytest.raises(ValueError, match="compress_level"):
+        render.save_png(tmp_path / "y.png", a, compress_level=10)
+
+
 def test_bad_input_raises():
     v, f = _box((0, 0, 0), (1, 1, 1))
     with pytest.raises(ValueError, match="vertices"):
@@ -300,3 +317,22 @@ def test_draw_fits_nearer_person_hides_the_farther(open_model):
         moved = SimpleNamespace(**{**vars(far), "camera": SimpleNamespace(
             focal_length=600.0, center=camera.center)})
         pictures.draw_fits([near, moved], bg)
+
+
+def test_compositing_in_the_covered_box_is_the_whole_frame_formula(open_model):
+    """render_mesh blends only the box the mesh covers: the same pixels as the "over" formula
+    over the whole frame, and the photo untouched outside the box."""
+    vertices, faces = _body_in_camera(open_model)
+    cam = render.PerspectiveCamera(500.0, (150.0, 200.0), np.eye(3), np.zeros(3))
+    photo = _photo(400, 300, seed=5)
+    size = (300, 400)
+    img = render.render_mesh(vertices, faces, camera=cam, image=photo, opacity=0.6, samples=4,
+                             smooth=True, ambient=0.35)
+    clip = render._clip_matrix(cam, vertices, size)
+    colors = render._face_colors(render.DEFAULT_COLOR, len(faces))
+    rgba = _gl.draw(vertices, np.asarray(faces, dtype=np.int64), colors, clip, size,
+                    ambient=0.35, smooth=True, samples=4).astype(np.float32)
+    alpha = 0.6 * rgba[:, :, 3:] / 255.0
+    whole = np.clip(photo * (1.0 - alpha) + 0.6 * rgba[:, :, :3] + 0.5, 0, 255).astype(np.uint8)
+    assert 0 < (rgba[:, :, 3] > 0).mean() < 0.5  # the body covers part of the frame
+    np.testing.assert_array_equal(img, whole)

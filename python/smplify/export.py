@@ -106,18 +106,33 @@ def save_mesh(path: str | Path, vertices: Any, faces: Any) -> Path:
                          f"[{f.min()}, {f.max()}]")
     if suffix == ".glb":
         v = v * _GLTF_FROM_CAMERA
-    mesh = trimesh.Trimesh(vertices=v, faces=f.astype(np.int64), process=False)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".obj":
-        data: Any = trimesh.exchange.obj.export_obj(
-            mesh, include_normals=False, include_color=False, include_texture=False,
-            digits=_OBJ_DIGITS, header="smplify")
+    data: Any
+    if suffix == ".obj" and len(f):
+        data = _obj_text(v, f)
     else:
-        data = mesh.export(file_type=suffix[1:])
+        mesh = trimesh.Trimesh(vertices=v, faces=f.astype(np.int64), process=False)
+        if suffix == ".obj":
+            data = trimesh.exchange.obj.export_obj(
+                mesh, include_normals=False, include_color=False, include_texture=False,
+                digits=_OBJ_DIGITS, header="smplify")
+        else:
+            data = mesh.export(file_type=suffix[1:])
     mode = "w" if isinstance(data, str) else "wb"
     with open(path, mode) as fh:
         fh.write(data)
     return path
+
+
+def _obj_text(vertices: np.ndarray, faces: np.ndarray) -> str:
+    """The OBJ text trimesh's ``export_obj`` writes (header "smplify", ``_OBJ_DIGITS``
+    decimals, no normals), character for character, ~4x faster: one C-level ``%`` format
+    over Python floats instead of ``str.format`` over NumPy scalars (a 6890-vertex body:
+    ~6 ms instead of ~23 ms CPU). ``faces`` must not be empty."""
+    v = ("v" + f" %.{_OBJ_DIGITS}f" * 3 + "\n") * len(vertices)
+    f = "f %d %d %d\n" * len(faces)
+    return ("# smplify\n" + v % tuple(vertices.ravel().tolist())
+            + f % tuple((faces.astype(np.int64) + 1).ravel().tolist()) + "\n")
 
 
 def load_mesh(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
