@@ -47,11 +47,13 @@ from .sequence_start import (
     best_labelling,
     first_fit,
     frame_3d,
+    hard_keyframes,
     hypotheses,
     interpolate,
     label_between,
     reading_scores,
     run_track,
+    scratch_track,
     smooth_depth,
     viterbi_path,
 )
@@ -99,6 +101,11 @@ class SequenceOptions:
         keyframes; 3 keyframes = 9 frames at ``keyframe_step`` 3); 0: never.
     start_anchor_every : the start's online track anchors every this many warm keyframes
         to the learned initialiser's reading (its ``track_anchor``); 0: never.
+    scratch_budget : the share of keyframes (0 to 1) at which the start fits from scratch
+        where its tracks disagree or strain (``smplify.sequence_start.hard_keyframes``),
+        each fit followed warm over ``scratch_follow`` keyframes: one more candidate
+        ("scratch") for the path there. 0: off.
+    scratch_follow : keyframes each fit from scratch is followed warm after it.
     window : 0: one joint solve over every frame (memory ∝ T, ~0.28 MB a frame); n ≥ 8:
         overlapping windows of n frames, β fitted in the first and held after
         (:mod:`smplify.sequence_windows`), memory bounded by the window.
@@ -119,16 +126,21 @@ class SequenceOptions:
     accel_weight: float = 0.03
     start_refit_every: int = 10
     start_anchor_every: int = 3
+    scratch_budget: float = 0.0
+    scratch_follow: int = 2
     window: int = 0
 
     def __post_init__(self) -> None:
         for name in ("temporal_orient_weight", "temporal_pose_weight", "temporal_transl_weight",
                      "swap_margin", "transition_weight", "reading_weight",
-                     "accel_weight"):
+                     "accel_weight", "scratch_budget"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
                     or not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        if self.scratch_budget > 1:
+            raise ValueError(f"scratch_budget must be a share of keyframes in [0, 1], got "
+                             f"{self.scratch_budget!r}")
         if isinstance(self.initial_damping, bool) \
                 or not isinstance(self.initial_damping, (int, float, np.number)) \
                 or not np.isfinite(self.initial_damping) or self.initial_damping <= 0:
@@ -146,7 +158,7 @@ class SequenceOptions:
             raise ValueError(f"initial_tracks: 'backward' starts from the last fit of a "
                              f"forward track ('plain' or 'online'), got {tracks!r}")
         for name in ("sequence_iterations", "swap_rounds", "keyframe_step",
-                     "start_refit_every", "start_anchor_every", "window"):
+                     "start_refit_every", "start_anchor_every", "scratch_follow", "window"):
             value = getattr(self, name)
             low = 1 if name in ("sequence_iterations", "keyframe_step") else 0
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
@@ -444,9 +456,20 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
     if not fitted.any():
         raise KeypointError("keypoints: no frame could be fitted on its own (each needs 3 of "
                             "the 4 torso keypoints, or a fitted frame before it)")
-    keys = np.flatnonzero(fitted)
     pelvis = np.concatenate([tr.joints[tr.fitted, 0, 2] for tr in tracks])
     depth = float(np.median(pelvis))
+    hard = np.zeros(0, dtype=int)
+    if options.scratch_budget > 0:
+        # Fits from scratch where the tracks disagree or strain: the path's one more
+        # candidate there (sequence_start.scratch_track).
+        hard = hard_keyframes(tracks, keyframes, focal_length / max(depth, 1e-3),
+                              int(np.ceil(options.scratch_budget * len(keyframes))))
+        tracks.append(scratch_track(make_fitter, xy, conf, keyframes, hard,
+                                    options.scratch_follow, format_weights, labellings,
+                                    options.swap_margin, points_3d))
+        kinds.append("scratch")
+        fitted = np.any([tr.fitted for tr in tracks], axis=0)
+    keys = np.flatnonzero(fitted)
     if options.reading_weight > 0:
         reading_scores(tracks, keys, settings, xy, conf)
     # How well depth is measured here, as the online track judges it (Fitter._depth_limit).
@@ -491,7 +514,9 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
                                    for kind, tr in zip(kinds, tracks, strict=True)},
                "keyframes": int(len(keys)),
                "path_frames": {kind: int(np.sum(path == kinds.index(kind)))
-                               if kind in kinds else 0 for kind in options.initial_tracks},
+                               if kind in kinds else 0
+                               for kind in dict.fromkeys([*options.initial_tracks, *kinds])},
+               "scratch_keyframes": [int(t) for t in hard],
                "path_switches": int(np.count_nonzero(np.diff(path)))}
     return pose, betas, transl, perm, depth, summary
 

@@ -467,3 +467,72 @@ def interpolate(pose: np.ndarray, transl: np.ndarray, fitted: np.ndarray
     pose[:, :3] = (Slerp(idx, rotations)(clamped) if len(idx) > 1
                    else rotations[np.zeros(num_frames, dtype=int)]).as_rotvec()
     return pose, transl
+
+
+#: A keyframe is hard (:func:`hard_keyframes`) where the tracks' bodies differ by more than
+#: this many pixels (the mean over joints of ‖(f / Z) (P_a − P_b)‖, pelvis-relative) ...
+DISAGREE_PIXELS = 12.0
+#: ... or where the best track's data energy is more than this many times its median over
+#: the keyframes (every track strains to follow the detections).
+STRAIN_RATIO = 3.0
+
+
+def hard_keyframes(tracks: list[Track], keyframes: np.ndarray, pixels_per_metre: float,
+                   budget: int) -> np.ndarray:
+    """Up to ``budget`` keyframes where the candidate tracks disagree or strain (sorted).
+
+    Per keyframe k fitted by some track: d_k the largest mean over joints of ‖(f / Z)
+    (P(s_a) − P(s_b))_j‖ (pixels; P pelvis-relative joints, as :func:`viterbi_path`) over
+    pairs of tracks that fitted it, e_k the lowest data energy over them, and the hardness
+    h_k = max(d_k / ``DISAGREE_PIXELS``, e_k / (``STRAIN_RATIO`` · median_k e_k)). The
+    keyframes with h_k > 1 are hard; the ``budget`` hardest are returned (a keyframe no
+    track fitted is a candidate too: h = inf)."""
+    if budget <= 0 or len(keyframes) == 0:
+        return np.zeros(0, dtype=int)
+    data = np.array([[tr.data[t] for tr in tracks] for t in keyframes])  # (K, S) inf: none
+    best = data.min(axis=1)
+    finite = np.isfinite(best)
+    median = float(np.median(best[finite])) if finite.any() else 1.0
+    hardness = np.where(finite, best / max(STRAIN_RATIO * median, 1e-9), np.inf)
+    rel = np.array([[tr.joints[t] - tr.joints[t, :1] for tr in tracks] for t in keyframes])
+    for a in range(len(tracks)):
+        for b in range(a + 1, len(tracks)):
+            d = np.mean(np.linalg.norm(rel[:, a] - rel[:, b], axis=-1), axis=-1)
+            d = pixels_per_metre * np.where(np.isfinite(d), d, 0.0)
+            hardness = np.maximum(hardness, d / DISAGREE_PIXELS)
+    hard = np.flatnonzero(hardness > 1.0)
+    hard = hard[np.argsort(-hardness[hard], kind="stable")[:budget]]
+    return np.sort(np.asarray(keyframes)[hard])
+
+
+def scratch_track(make_fitter: dict, xy: np.ndarray, conf: np.ndarray, keyframes: np.ndarray,
+                  hard: np.ndarray, follow: int, format_weights: np.ndarray,
+                  perms: list[np.ndarray], margin: float,
+                  points_3d: np.ndarray | None = None) -> Track:
+    """The ``"scratch"`` candidate: at each ``hard`` keyframe (:func:`hard_keyframes`) a fit
+    from scratch (the Fitter's multi-start, as a track's first frame), followed warm
+    (:func:`run_track` "plain") over up to ``follow`` keyframes after it; a later hard
+    keyframe's fit replaces an earlier one's followers. Keyframes no such fit reaches stay
+    unfitted (the path cannot take this track there). Costs about (30 + ``follow``) warm
+    fits per hard keyframe."""
+    fitter = Fitter(**{**make_fitter, "track": False})
+    out: Track | None = None
+    for t in hard:
+        try:
+            res = fitter.fit(np.column_stack([xy[t], conf[t]]), warm_start=False,
+                             keypoints_3d=frame_3d(points_3d, t))
+        except KeypointError:
+            continue
+        span = keyframes[keyframes >= t][:follow + 1]
+        seg = run_track("plain", make_fitter, xy, conf, span, format_weights, perms, margin,
+                        (int(t), res), points_3d)
+        if out is None:
+            out = seg
+            continue
+        for name in ("pose", "transl", "betas", "joints", "keypoints_3d", "keypoints_2d",
+                     "perm", "data", "reading", "fitted"):
+            getattr(out, name)[seg.fitted] = getattr(seg, name)[seg.fitted]
+    if out is None:  # nothing hard, or no hard keyframe could be fitted
+        out = run_track("plain", make_fitter, xy, conf, keyframes[:0], format_weights, perms,
+                        margin, None, points_3d)
+    return out
