@@ -14,11 +14,13 @@ from smplify.sequence_start import (
     Track,
     best_labelling,
     first_fit,
+    hard_keyframes,
     hypotheses,
     label_between,
     reading_scores,
     robust_error,
     run_track,
+    scratch_track,
     viterbi_path,
 )
 
@@ -256,3 +258,44 @@ def test_a_backward_track_keeps_the_labelling_its_start_fit_used() -> None:
     as_given = robust_error(res.keypoints_2d, swapped_xy[t], swapped_conf[t], sigma)
     assert back.data[t] < 0.5 * as_given, (back.data[t], as_given)
     assert back.fitted[keys].all()  # and it runs on back to the first keyframe
+
+
+def test_hard_keyframes_are_where_the_tracks_disagree_or_strain_within_the_budget() -> None:
+    """Two tracks agreeing except at keyframe 3 (the wrist 0.5 m apart: ~120 px at 240 px/m)
+    and both fitting keyframe 8's detections 10x worse than elsewhere: those two are hard,
+    the harder first when the budget allows one; a budget of 0 gives none."""
+    data = np.ones(T)
+    data[8] = 10.0
+    reach = np.zeros(T)
+    reach[3] = 0.5 * 24  # the mean over 24 joints of one joint's 0.5 m
+    a, b = track(data, 0.0), track(data, 0.0)
+    b.joints[:, 21, 2] += reach
+    keys = np.arange(T)
+    assert hard_keyframes([a, b], keys, 240.0, 5).tolist() == [3, 8]
+    assert hard_keyframes([a, b], keys, 240.0, 1).tolist() == [3]  # 120 / 12 > 10 / 3
+    assert hard_keyframes([a, b], keys, 240.0, 0).tolist() == []
+    assert hard_keyframes([a], keys, 240.0, 5).tolist() == [8]  # one track: strain only
+
+
+def test_a_scratch_track_fits_the_hard_keyframes_and_follows_each_warm() -> None:
+    """Fits from scratch at keyframes 3 and 12, each followed over 2 keyframes: those
+    keyframes fitted (as a fit from scratch fits them: the data near the plain track's), the
+    others not."""
+    model = smplify.load_model("open")
+    video = sv.make_video(model, sv.load_sequences(SEQUENCES)[0], "coco17",
+                          np.random.default_rng(3), errors=sv.NO_ERRORS, frames=slice(0, 22))
+    xy, conf = video.keypoints[..., :2], video.keypoints[..., 2]
+    make_fitter = {"model": model, "format": "coco17", "image_size": video.image_size,
+                   "focal_length": video.focal_length}
+    keys, weights, perms = np.arange(0, 22, 3), np.ones(17), hypotheses("coco17")
+    scratch = scratch_track(make_fitter, xy, conf, keys, np.array([3, 12]), 2, weights,
+                            perms, 0.7)
+    assert np.flatnonzero(scratch.fitted).tolist() == [3, 6, 9, 12, 15, 18]
+    plain = run_track("plain", make_fitter, xy, conf, keys, weights, perms, 0.7,
+                      first_fit(make_fitter, xy, conf, keys))
+    ok = scratch.fitted
+    assert np.all(scratch.data[ok] < 4.0 * plain.data[ok] + 50.0), (scratch.data[ok],
+                                                                    plain.data[ok])
+    none = scratch_track(make_fitter, xy, conf, keys, np.zeros(0, dtype=int), 2, weights,
+                         perms, 0.7)
+    assert not none.fitted.any()

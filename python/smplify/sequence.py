@@ -106,6 +106,8 @@ class SequenceOptions:
         each fit followed warm over ``scratch_follow`` keyframes: one more candidate
         ("scratch") for the path there. 0: off.
     scratch_follow : keyframes each fit from scratch is followed warm after it.
+    scratch_starts : the ``starts`` of those fits from scratch (:class:`smplify.FitOptions`:
+        "auto", "prior", "initializer", "both").
     window : 0: one joint solve over every frame (memory ∝ T, ~0.28 MB a frame); n ≥ 8:
         overlapping windows of n frames, β fitted in the first and held after
         (:mod:`smplify.sequence_windows`), memory bounded by the window.
@@ -128,6 +130,7 @@ class SequenceOptions:
     start_anchor_every: int = 3
     scratch_budget: float = 0.0
     scratch_follow: int = 2
+    scratch_starts: Literal["auto", "prior", "initializer", "both"] = "auto"
     window: int = 0
 
     def __post_init__(self) -> None:
@@ -146,6 +149,9 @@ class SequenceOptions:
                 or not np.isfinite(self.initial_damping) or self.initial_damping <= 0:
             raise ValueError(f"initial_damping must be a finite number > 0, got "
                              f"{self.initial_damping!r}")
+        if self.scratch_starts not in ("auto", "prior", "initializer", "both"):
+            raise ValueError(f"scratch_starts must be 'auto', 'prior', 'initializer' or "
+                             f"'both', got {self.scratch_starts!r}")
         if self.linear_solver not in ("auto", "iterative"):
             raise ValueError(f"linear_solver must be 'auto' or 'iterative', got "
                              f"{self.linear_solver!r}")
@@ -466,7 +472,7 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
                               int(np.ceil(options.scratch_budget * len(keyframes))))
         tracks.append(scratch_track(make_fitter, xy, conf, keyframes, hard,
                                     options.scratch_follow, format_weights, labellings,
-                                    options.swap_margin, points_3d))
+                                    options.swap_margin, points_3d, options.scratch_starts))
         kinds.append("scratch")
         fitted = np.any([tr.fitted for tr in tracks], axis=0)
     keys = np.flatnonzero(fitted)

@@ -508,14 +508,16 @@ def hard_keyframes(tracks: list[Track], keyframes: np.ndarray, pixels_per_metre:
 def scratch_track(make_fitter: dict, xy: np.ndarray, conf: np.ndarray, keyframes: np.ndarray,
                   hard: np.ndarray, follow: int, format_weights: np.ndarray,
                   perms: list[np.ndarray], margin: float,
-                  points_3d: np.ndarray | None = None) -> Track:
+                  points_3d: np.ndarray | None = None, starts: str = "auto") -> Track:
     """The ``"scratch"`` candidate: at each ``hard`` keyframe (:func:`hard_keyframes`) a fit
     from scratch (the Fitter's multi-start, as a track's first frame), followed warm
     (:func:`run_track` "plain") over up to ``follow`` keyframes after it; a later hard
     keyframe's fit replaces an earlier one's followers. Keyframes no such fit reaches stay
-    unfitted (the path cannot take this track there). Costs about (30 + ``follow``) warm
-    fits per hard keyframe."""
-    fitter = Fitter(**{**make_fitter, "track": False})
+    unfitted (the path cannot take this track there). ``starts``: the fits from scratch's
+    (:class:`smplify.FitOptions`; "initializer": the learned initialiser's readings alone,
+    cheaper where it ships). Costs about (30 + ``follow``) warm fits per hard keyframe with
+    every start."""
+    fitter = Fitter(**{**make_fitter, "track": False, "starts": starts})
     out: Track | None = None
     for t in hard:
         try:
