@@ -77,6 +77,10 @@ def test_bad_input_raises_clear_errors(model) -> None:
         smplify.fit_sequence(np.ones((3, 17, 3)), initial_tracks=("sideways",), **fmt)
     with pytest.raises(ValueError, match="forward track"):
         smplify.fit_sequence(np.ones((3, 17, 3)), initial_tracks=("reverse", "backward"), **fmt)
+    with pytest.raises(ValueError, match="scratch_budget"):
+        smplify.fit_sequence(np.ones((3, 17, 3)), scratch_budget=1.5, **fmt)
+    with pytest.raises(ValueError, match="scratch_starts"):
+        smplify.fit_sequence(np.ones((3, 17, 3)), scratch_starts="everywhere", **fmt)
     with pytest.raises(TypeError):
         smplify.fit_sequence(np.ones((3, 17, 3)), no_such_option=1, **fmt)
 
@@ -140,6 +144,23 @@ def test_a_backward_track_and_the_reading_judge(model, sequences) -> None:
     assert summary["track_keyframes"] == {"online": 10, "backward": 10}
     assert sum(summary["path_frames"].values()) == summary["keyframes"] == 10
     assert np.mean([pa_mpjpe(seq.joints[t], video.joints[t]) for t in range(30)]) < 0.08
+
+
+def test_fits_from_scratch_at_hard_keyframes_join_the_path(model, sequences) -> None:
+    """scratch_budget 0.2 on 30 frames (10 keyframes): at most 2 hard keyframes, each fitted
+    from scratch and followed over 2 more; the "scratch" track is a candidate the path may
+    take, every keyframe is on the path once, and the fit follows the body."""
+    video = sv.make_video(model, sequences[3], "coco17", np.random.default_rng(51),
+                          frames=slice(0, 30))
+    seq = smplify.fit_sequence(video.keypoints, "coco17", video.image_size, video.focal_length,
+                               model=model, scratch_budget=0.2)
+    summary = seq.summary
+    assert summary["tracks_run"] == ["plain", "online", "scratch"]
+    hard = summary["scratch_keyframes"]
+    assert 1 <= len(hard) <= 2
+    assert len(hard) <= summary["track_keyframes"]["scratch"] <= 3 * len(hard)
+    assert sum(summary["path_frames"].values()) == summary["keyframes"] == 10
+    assert np.mean([pa_mpjpe(seq.joints[t], video.joints[t]) for t in range(30)]) < 0.12
 
 
 def test_one_and_two_frames(model, sequences) -> None:

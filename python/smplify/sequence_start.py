@@ -13,6 +13,9 @@ keyframes are cheap to run, and they land in different readings in different str
   online track's if it runs): no fit from scratch of its own, so it costs what "plain" does;
 - ``"online"``: the online Fitter (``smplify.online``: temporal rows, swap hypotheses,
   refits from the learned initialiser's readings), forward.
+- ``"scratch"`` (``scratch_budget`` > 0; not the default): fits from scratch at the keyframes
+  where the tracks above disagree or strain (:func:`hard_keyframes`), each followed warm
+  over a few keyframes (:func:`scratch_track`).
 
 Each track fits only every ``step``-th observed frame (the keyframes; the joint solve fills
 the frames between). At every keyframe each track's fit is a state; the path minimises
