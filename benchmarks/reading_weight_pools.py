@@ -18,7 +18,8 @@ format); ``video-tuning``, every 2nd frame of the tuning clips
 (``tests/data/tuning_sequences.npz``, detector seed 200 + clip); ``video-heldout:SEED``,
 ``bench_video``'s stretches (frames 120..240 of its four held-out clips, detector seed SEED +
 clip: the per-frame row's fits with ``--seed SEED``). Choose on tune / video-tuning, report on
-test / video-heldout.
+test / video-heldout. ``BASE+MOD`` splits (``reading_weight_factors.py``) swap one factor
+between the single-image set and the video frames.
 
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/reading_weight_pools.py \\
         --before /tmp/old --after python/smplify/data --split tune --formats coco17 mediapipe33
@@ -35,6 +36,7 @@ from pathlib import Path
 
 import bench_video
 import numpy as np
+import reading_weight_factors as factors
 import realistic
 import smplify
 from initializer_weights import mean_se, use_weights
@@ -52,6 +54,7 @@ _E, _R = START_FEATURES.index("selection data"), START_FEATURES.index("reading s
 
 
 def clips(split: str) -> list[int | None]:
+    split = split.split("+")[0]
     if split in ("tune", "test"):
         return [None]
     return list(range(len(sv.load_sequences(TUNING if split == "video-tuning"
@@ -59,17 +62,27 @@ def clips(split: str) -> list[int | None]:
 
 
 def split_cases(model: smplify.BodyModel, split: str, fmt: str, clip: int | None):
-    """The cases of one split, format and clip (``detections.Cases``)."""
-    if split in ("tune", "test"):
-        return realistic.cases(model, fmt, 150, split)
+    """The cases of one split, format and clip (``detections.Cases``); a split with
+    ``+MOD``s is ``reading_weight_factors``' variant of it."""
+    if "+" in split:
+        base, mods = factors.parse(split)
+        if base in ("tune", "test"):
+            return factors.single_cases(model, fmt, 150, base, mods)
+        video = split_video(model, base, fmt, clip)
+        return video_cases(factors.image_errors(video, fmt, np.random.default_rng(200 + clip)))
+    return video_cases(split_video(model, split, fmt, clip)) if split.startswith("video") \
+        else realistic.cases(model, fmt, 150, split)
+
+
+def split_video(model: smplify.BodyModel, split: str, fmt: str, clip: int) -> sv.SyntheticVideo:
+    """A video split's clip as the detector sees it."""
     if split == "video-tuning":
         seq, seed, frames = sv.load_sequences(TUNING)[clip], 200, slice(None, None, 2)
     else:
         seq = sv.load_sequences(bench_video.SEQUENCES)[clip]
         seed, frames = int(split.split(":")[1]), slice(120, 240)
-    video = sv.make_video(model, seq, fmt, np.random.default_rng(seed + clip),
-                          sv.DetectorErrors(), frames=frames)
-    return video_cases(video)
+    return sv.make_video(model, seq, fmt, np.random.default_rng(seed + clip),
+                         sv.DetectorErrors(), frames=frames)
 
 
 def pools(model: smplify.BodyModel, folder: Path, split: str, fmt: str, clip: int | None,
@@ -111,7 +124,8 @@ def main() -> None:
     parser.add_argument("--before", type=Path, required=True)
     parser.add_argument("--after", type=Path, required=True)
     parser.add_argument("--split", required=True,
-                        help="tune, test, video-tuning or video-heldout:SEED")
+                        help="tune, test, video-tuning or video-heldout:SEED; tune, test or "
+                        "video-tuning with +MODs: reading_weight_factors' variants")
     parser.add_argument("--formats", nargs="+", default=["coco17", "mediapipe33"])
     parser.add_argument("--cache", type=Path,
                         default=Path.home() / ".cache" / "smplify-tools" / "reading_weight")
@@ -166,7 +180,8 @@ def main() -> None:
                          if "per_clip" in e else "")
             print(f"   after@{float(lam):g} − before@default {e['all'][0]:+.2f} ± "
                   f"{e['all'][1]:.2f}{clip_text}", flush=True)
-    path = args.output or RESULTS / f"reading_weight_pools_{args.split.replace(':', '_')}.json"
+    name = args.split.replace(":", "_").replace("+", "_")
+    path = args.output or RESULTS / f"reading_weight_pools_{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {path}")
