@@ -1,0 +1,86 @@
+"""λ_R scaled by the person's size in pixels, read offline from ``reading_weight_pools.py``'s
+recorded pools (exact: R enters no solve).
+
+E_sel is a data term in px² (Geman-McClure, σ = 20 px) and R is in nats, so a fixed λ_R weighs
+the reading score less the larger the person is in the image. Here each case keeps the start
+of least E_sel + λ₀ (s / 400 px)^a · R, s the diagonal of its confident keypoints' box; per
+split the mean PA-MPJPE and the paired difference to λ_R = 300 (mean ± s.e.), per (a, λ₀).
+Choose on ``tune`` / ``video-tuning``, report on ``test`` / ``video-heldout:SEED``. Pools are
+read from (or recorded into) ``--cache`` as ``reading_weight_pools.py`` does, with the shipped
+weights.
+
+    OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/reading_weight_by_size.py \\
+        --splits tune video-tuning test video-heldout:100 video-heldout:200 --cache DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import reading_weight_pools as rwp
+import smplify
+from smplify.problem import build_problem
+from start_pools import Pools
+
+DATA = Path(smplify.__file__).parent / "data"
+GRID = [(a, lam) for a in (0.0, 1.0, 2.0) for lam in (50.0, 100.0, 200.0, 300.0, 600.0)]
+
+
+def person_px(model: smplify.BodyModel, data, fmt: str) -> np.ndarray:
+    """Per case the fit accepts (as ``start_pools.record`` keeps them), the diagonal of its
+    confident keypoints' box, pixels."""
+    out = []
+    for i in range(len(data.keypoints)):
+        try:
+            build_problem(data.keypoints[i], fmt, tuple(data.image_size[i]),
+                          float(data.focal[i]), model, "open", {"threads": 1})
+        except smplify.KeypointError:
+            continue
+        kp = data.keypoints[i][data.keypoints[i][:, 2] > 0, :2]
+        out.append(np.linalg.norm(kp.max(axis=0) - kp.min(axis=0)))
+    return np.array(out)
+
+
+def kept(p: Pools, lam: np.ndarray) -> np.ndarray:
+    """Per case the PA-MPJPE of the start of least E_sel + lam[case] · R."""
+    out = []
+    for c in np.unique(p.case):
+        f = p.features[p.case == c]
+        score = np.expm1(f[:, rwp._E]) + lam[c] * np.expm1(f[:, rwp._R])
+        out.append(p.mm[p.case == c][int(np.argmin(score))])
+    return np.array(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--splits", nargs="+", default=["tune", "video-tuning"])
+    parser.add_argument("--format", default="coco17")
+    parser.add_argument("--cache", type=Path,
+                        default=Path.home() / ".cache" / "smplify-tools" / "reading_weight")
+    args = parser.parse_args()
+    model = smplify.load_model("open")
+    for split in args.splits:
+        pools, sizes = [], []
+        for clip in rwp.clips(split):
+            p = rwp.pools(model, DATA, split, args.format, clip, args.cache)
+            s = person_px(model, rwp.split_cases(model, split, args.format, clip), args.format)
+            if len(s) != len(np.unique(p.case)):
+                raise RuntimeError(f"{split} clip {clip}: sizes do not match the pool's cases")
+            pools.append(p)
+            sizes.append(s)
+        both = list(zip(pools, sizes, strict=True))
+        base = np.concatenate([kept(p, np.full(len(s), 300.0)) for p, s in both])
+        q = np.quantile(np.concatenate(sizes), [0.25, 0.5, 0.75])
+        print(f"{split}: {len(base)} cases, person px quartiles {q.round(0)}, λ_R 300 "
+              f"{base.mean():.1f} mm")
+        for a, lam in GRID:
+            v = np.concatenate([kept(p, lam * (s / 400.0) ** a) for p, s in both])
+            d = v - base
+            print(f"   a {a:g} λ0 {lam:4g}: {v.mean():6.1f} mm ({d.mean():+.1f} ± "
+                  f"{d.std(ddof=1) / np.sqrt(len(d)):.1f})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
