@@ -4,6 +4,7 @@
 #include <cmath>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <unordered_map>
 #include <utility>
 
@@ -129,6 +130,10 @@ SolveOutcome SolveWithCeres(const std::vector<Residual>& residuals, SequenceEval
                         nullptr) ||
       !std::isfinite(initial_cost)) {
     return out;
+  }
+  std::string invalid;
+  if (!solver.IsValid(&invalid)) {
+    throw std::invalid_argument("options: Ceres rejected the solver options: " + invalid);
   }
   ceres::Solver::Summary summary;
   ceres::Solve(solver, &problem, &summary);
@@ -347,8 +352,12 @@ void Validate(const Fitter& fitter, const std::vector<Observation>& observations
   }
   Require(options.max_iterations >= 1 && options.function_tolerance > 0.0,
           "options: iterations >= 1 and tolerance > 0");
-  Require(options.initial_damping > 0.0 && std::isfinite(options.initial_damping),
-          "options: initial_damping must be finite and > 0");
+  // Ceres' LM starts from the trust region radius 1/μ₀ and accepts radii in [1e-32, 1e16]
+  // (1/1e32 rounds below 1e-32); NaN fails every comparison.
+  const double radius = 1.0 / options.initial_damping;
+  Require(options.initial_damping > 0.0 && radius >= 1e-32 && radius <= 1e16,
+          "options: initial_damping must be in [1e-16, 1e32) (Ceres' trust region radius "
+          "1/initial_damping in [1e-32, 1e16])");
   for (int t : options.fixed_frames) {
     Require(t >= 0 && t < num_frames, "fixed_frames: frame indices in [0, T)");
   }

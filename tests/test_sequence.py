@@ -73,6 +73,9 @@ def test_bad_input_raises_clear_errors(model) -> None:
         smplify.fit_sequence(np.ones((3, 17, 3)), temporal_pose_weight=-1.0, **fmt)
     with pytest.raises(ValueError, match="reading_weight"):
         smplify.fit_sequence(np.ones((3, 17, 3)), reading_weight=-1.0, **fmt)
+    for damping in (0.0, -1.0, float("nan"), float("inf"), True, 1e-20, 1e32, 1e40):
+        with pytest.raises(ValueError, match="initial_damping"):
+            smplify.fit_sequence(np.ones((3, 17, 3)), initial_damping=damping, **fmt)
     with pytest.raises(ValueError, match="initial_tracks"):
         smplify.fit_sequence(np.ones((3, 17, 3)), initial_tracks=("sideways",), **fmt)
     with pytest.raises(ValueError, match="forward track"):

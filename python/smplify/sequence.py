@@ -58,6 +58,11 @@ from .sequence_start import (
     viterbi_path,
 )
 
+#: Ceres' trust region radii: its LM starts from the radius 1/μ₀ (``SequenceOptions``'
+#: ``initial_damping``) and rejects one outside [1e-32, 1e16], i.e. μ₀ outside [1e-16, 1e32)
+#: (1/1e32 rounds below 1e-32).
+TRUST_REGION_RADII = (1e-32, 1e16)
+
 
 @dataclass(frozen=True)
 class SequenceOptions:
@@ -71,9 +76,9 @@ class SequenceOptions:
     temporal_transl_weight : λ_γ on the second difference of the translation (metres).
     sequence_iterations : iteration cap of each sequence solve.
     initial_damping : μ₀, the first Levenberg-Marquardt damping of each sequence solve
-        (relative to diag(JᵀJ); Ceres' default 1e-4). The start is a per-frame fit near the
-        joint optimum: from it the nearly undamped step overshoots into the
-        interpenetration term's wall and is rejected (docs/video.md, "The joint solve's
+        (relative to diag(JᵀJ); Ceres' default 1e-4), in [1e-16, 1e32). The start is a
+        per-frame fit near the joint optimum: from it the nearly undamped step overshoots
+        into the interpenetration term's wall and is rejected (docs/video.md, "The joint solve's
         stall").
     swap_rounds : rounds of detector-swap hypotheses (0: take the keypoints as labelled).
     swap_margin : a swapped reading replaces the labelled one when its robust 2D error is
@@ -146,8 +151,10 @@ class SequenceOptions:
                              f"{self.scratch_budget!r}")
         if isinstance(self.initial_damping, bool) \
                 or not isinstance(self.initial_damping, (int, float, np.number)) \
-                or not np.isfinite(self.initial_damping) or self.initial_damping <= 0:
-            raise ValueError(f"initial_damping must be a finite number > 0, got "
+                or not self.initial_damping > 0 \
+                or not TRUST_REGION_RADII[0] <= 1.0 / self.initial_damping <= TRUST_REGION_RADII[1]:
+            raise ValueError(f"initial_damping must be a number in [1e-16, 1e32) (Ceres' trust "
+                             f"region radius 1/initial_damping in [1e-32, 1e16]), got "
                              f"{self.initial_damping!r}")
         if self.scratch_starts not in ("auto", "prior", "initializer", "both"):
             raise ValueError(f"scratch_starts must be 'auto', 'prior', 'initializer' or "
