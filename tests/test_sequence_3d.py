@@ -101,6 +101,10 @@ def test_windows_take_keypoints_3d(open_model, clips) -> None:
     whole = _fit(video, open_model, keypoints_3d=points)
     parts = _fit(video, open_model, keypoints_3d=points, window=12)
     assert len(parts.summary["windows"]) > 1
+    # The counters are summed over the windows: each window's solve takes at least one step,
+    # more than one solve's cap (sequence_iterations = 2) when there are three windows.
+    assert parts.summary["iterations"] >= len(parts.summary["windows"]) * parts.summary["solves"]
+    assert 0 <= parts.summary["rejected_steps"] <= parts.summary["iterations"]
     assert np.all(parts.energy["keypoints_3d"][video.keypoints[..., 2].max(axis=1) > 0] > 0)
     assert abs(_pa_mpjpe_mm(parts, video) - _pa_mpjpe_mm(whole, video)) < 10.0
 
@@ -130,18 +134,32 @@ def test_the_ceres_solver_adds_the_term_alike(open_model, clips, temporal: float
     total energies 226 566 and 226 547). Temporal weights × 2 from the default first
     damping (μ₀ = 1e-4): 56.5 against CGNR's 40.1 mm, energy 236 557 against 224 964: from
     the nearly undamped start both solvers' first steps swing limbs into E_sp's wall; the
-    exact step is rejected 5 times (μ ×2, ×4, ×8, ×16), CGNR's truncated one is short
-    enough to be taken. From μ₀ = 1e-2 both reject 3 and agree: 43.6 / 226 664 against
-    43.2 / 226 497 (docs/video.md, "The joint solve's stall")."""
+    exact step is rejected 5 times (μ ×2, ×4, ×8, ×16, ×32: 1e-4 → 3.3), CGNR's
+    truncated one is short enough to be taken. From μ₀ = 1e-2 both reject 3 and agree:
+    43.6 / 226 664 against 43.2 / 226 497 (docs/video.md, "The joint solve's stall")."""
     _, video, points = clips[1]
     weights = {f"temporal_{k}_weight": temporal * w
                for k, w in (("orient", 0.5), ("pose", 0.25), ("transl", 0.5))}
     fits = {how: _fit(video, open_model, keypoints_3d=points, linear_solver=how,
                       sequence_iterations=10, initial_damping=damping, **weights)
             for how in ("auto", "iterative")}
+    for f in fits.values():
+        assert 0 <= f.summary["rejected_steps"] <= f.summary["iterations"]
+        # The first steps swing limbs into E_sp's wall and are rejected (docstring).
+        assert f.summary["rejected_steps"] >= (1 if temporal == 2.0 else 0)
     pa = {how: _pa_mpjpe_mm(f, video) for how, f in fits.items()}
     assert abs(pa["iterative"] - pa["auto"]) < 2.0, pa
     energy = {how: sum(f.energy[k].sum() for k in ("data", "pose", "angle", "temporal",
                                                     "interpenetration", "keypoints_3d"))
               for how, f in fits.items()}
     assert energy["iterative"] == pytest.approx(energy["auto"], rel=1e-3), energy
+
+
+def test_the_undamped_start_rejects_steps(open_model, clips) -> None:
+    """Temporal weights × 2 from μ₀ = 1e-4 (the case the test above leaves out): the exact
+    first steps overshoot into E_sp's wall and are rejected, counted in the summary."""
+    _, video, points = clips[1]
+    fit = _fit(video, open_model, keypoints_3d=points, sequence_iterations=10,
+               initial_damping=1e-4, temporal_orient_weight=1.0, temporal_pose_weight=0.5,
+               temporal_transl_weight=1.0)
+    assert 1 <= fit.summary["rejected_steps"] <= fit.summary["iterations"] <= 10

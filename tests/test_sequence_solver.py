@@ -1,6 +1,7 @@
 """The joint solve's Levenberg-Marquardt on the block-banded normal equations
 (cpp/sequence_fitter.cc, cpp/block_banded.h): the normal equations it sums block by block are
-those of Ceres' own Jacobian of the same energy, and its steps are not wasted at the start.
+those of Ceres' own Jacobian of the same energy (with and without E_3D), and the first damping
+μ₀ it and Ceres accept. Its rejected steps at the start: tests/test_sequence_3d.py.
 
 The solver's linear algebra against a dense NumPy solve: tests/test_block_banded.py; the
 block-banded solve against Ceres' CGNR on a whole fit: tests/test_sequence_3d.py."""
@@ -21,9 +22,12 @@ SEQUENCES = Path(__file__).parent / "data" / "heldout_sequences.npz"
 FORMAT = "mediapipe33"
 
 
-def _normal_equations(model, frames: int, noise: float, seed: int) -> dict:
+def _normal_equations(model, frames: int, noise: float, seed: int, with_3d: bool = False,
+                      solve_with_damping: tuple[float, bool] | None = None) -> dict:
     """The two assemblies at a start off the truth (each frame's pose and translation
-    perturbed, β nonzero) of a held-out clip's first frames, with its detector errors."""
+    perturbed, β nonzero) of a held-out clip's first frames, with its detector errors;
+    ``with_3d``: with the detector's 3D keypoints, E_3D at weight 100 in every frame.
+    ``solve_with_damping`` (μ₀, iterative): instead, the joint solve's report from there."""
     rng = np.random.default_rng(seed)
     video = sv.make_video(model, sv.load_sequences(SEQUENCES)[2], FORMAT, rng,
                           frames=slice(0, frames))
@@ -35,25 +39,34 @@ def _normal_equations(model, frames: int, noise: float, seed: int) -> dict:
     pose = np.column_stack([video.global_orient, video.body_pose])
     pose = pose + noise * rng.normal(size=pose.shape)
     transl = video.transl + 0.05 * rng.normal(size=video.transl.shape)
+    start = (_shared_core_fitter(problem), np.ascontiguousarray(xy.reshape(-1, 2)),
+             conf * np.asarray(problem.weights), float(video.focal_length),
+             np.asarray(problem.camera.center, dtype=np.float64), pose,
+             0.5 * rng.normal(size=model.num_betas), transl, np.array([40.0, 20.0, 40.0]))
+    if solve_with_damping is not None:
+        return _core.fit_sequence(*start, 2, 1e-6, solve_with_damping[1],
+                                  initial_damping=solve_with_damping[0])
     return _core.sequence_normal_equations(
-        _shared_core_fitter(problem), np.ascontiguousarray(xy.reshape(-1, 2)),
-        conf * np.asarray(problem.weights), float(video.focal_length),
-        np.asarray(problem.camera.center, dtype=np.float64), pose,
-        0.5 * rng.normal(size=model.num_betas), transl, np.array([40.0, 20.0, 40.0]))
+        *start, np.ascontiguousarray(sv.detector_3d(model, video, rng).reshape(-1, 3))
+        if with_3d else None, 100.0 if with_3d else 0.0)
 
 
-@pytest.mark.parametrize("frames, noise", [(1, 0.1), (2, 0.1), (6, 0.1), (6, 0.4)])
+@pytest.mark.parametrize("frames, noise, with_3d",
+                         [(1, 0.1, False), (2, 0.1, False), (6, 0.1, False), (6, 0.4, False),
+                          (6, 0.1, True)])
 def test_the_normal_equations_are_those_of_ceres_jacobian(open_model, frames: int,
-                                                          noise: float) -> None:
+                                                          noise: float, with_3d: bool) -> None:
     """JᵀJ and −Jᵀr as the block-banded solve sums them (every term's blocks placed by
     address, θ per joint in the temporal term, β the border) equal the products of the
     Jacobian Ceres builds for the same energy (Problem::Evaluate, the temporal term one
     cost over 69-blocks): a missing, misplaced or transposed block, or a wrong sign of a
     gradient piece, shows here. 1 and 2 frames: no temporal term (it needs three); 0.4
-    rad of noise: a start far from the truth."""
-    n = _normal_equations(open_model, frames, noise, seed=frames)
+    rad of noise: a start far from the truth; with_3d: E_3D's blocks (ω, θ, β, γ) too."""
+    n = _normal_equations(open_model, frames, noise, seed=frames, with_3d=with_3d)
     j, r = n["jacobian"], n["residuals"]
     assert j.shape == (len(r), frames * 75 + open_model.num_betas)
+    if with_3d:  # E_3D's rows are there (the same start without them: fewer rows)
+        assert len(r) > len(_normal_equations(open_model, frames, noise, frames)["residuals"])
     h, g = j.T @ j, -j.T @ r
     scale = np.abs(h).max()
     np.testing.assert_allclose(n["hessian"], h, rtol=0, atol=1e-9 * scale)
@@ -64,3 +77,17 @@ def test_the_normal_equations_are_those_of_ceres_jacobian(open_model, frames: in
             if t + k < frames:
                 block = n["hessian"][(t + k) * 75:(t + k + 1) * 75, t * 75:(t + 1) * 75]
                 assert np.abs(block).max() > 0, (t, k)
+
+
+@pytest.mark.parametrize("iterative", [False, True])
+@pytest.mark.parametrize("damping", [0.0, -1.0, float("nan"), float("inf"), 1e-20, 1e32])
+def test_the_core_refuses_a_first_damping_ceres_cannot_take(open_model, damping: float,
+                                                            iterative: bool) -> None:
+    """μ₀ outside [1e-16, 1e32) (Ceres' trust region radius 1/μ₀ outside [1e-32, 1e16]) is
+    refused by name before either solver starts, not reported as an energy that could not
+    be evaluated; the ends of the range (1e31: 1/1e32 rounds below 1e-32) are taken."""
+    with pytest.raises(ValueError, match=r"initial_damping must be in \[1e-16, 1e32\)"):
+        _normal_equations(open_model, 3, 0.1, 0, solve_with_damping=(damping, iterative))
+    for edge in (1e-16, 1e31):
+        report = _normal_equations(open_model, 3, 0.1, 0, solve_with_damping=(edge, iterative))
+        assert np.isfinite(report["final_cost"])

@@ -142,12 +142,13 @@ void BindSequence(py::module_& m) {
       [](py::handle py_fitter, const RowMatrix& keypoints, const RowMatrix& weights,
          double focal_length, const Eigen::Vector2d& center, const RowMatrix& initial_pose,
          const Eigen::VectorXd& initial_betas, const RowMatrix& initial_transl,
-         const Eigen::Vector3d& temporal_weights) {
+         const Eigen::Vector3d& temporal_weights, const std::optional<RowMatrix>& keypoints_3d,
+         double keypoints_3d_weight) {
         const Fitter& fitter = CoreFitter(py_fitter);
         std::vector<Observation> observations;
         std::vector<BodyParameters> initial;
         ToSequence(keypoints, weights, focal_length, center, initial_pose, initial_betas,
-                   initial_transl, std::nullopt, 0.0, &observations, &initial);
+                   initial_transl, keypoints_3d, keypoints_3d_weight, &observations, &initial);
         SequenceOptions options;
         options.temporal = ToWeights(temporal_weights);
         NormalEquations n;
@@ -165,6 +166,7 @@ void BindSequence(py::module_& m) {
       py::arg("fitter"), py::arg("keypoints"), py::arg("weights"), py::arg("focal_length"),
       py::arg("center"), py::arg("initial_pose"), py::arg("initial_betas"),
       py::arg("initial_transl"), py::arg("temporal_weights"),
+      py::arg("keypoints_3d") = py::none(), py::arg("keypoints_3d_weight") = 0.0,
       "The sequence fit's normal equations at the start (arguments as fit_sequence's): the "
       "block-banded assembly's JᵀJ ('hessian') and −Jᵀr ('gradient'), and Ceres' own "
       "Jacobian ('jacobian') and residuals of the same energy, for the tests.");

@@ -359,11 +359,15 @@ def fit_sequence(fitter: Fitter, keypoints: ArrayLike, weights: ArrayLike, focal
 def sequence_normal_equations(fitter: Fitter, keypoints: ArrayLike, weights: ArrayLike,
                               focal_length: float, center: ArrayLike, initial_pose: ArrayLike,
                               initial_betas: ArrayLike, initial_transl: ArrayLike,
-                              temporal_weights: ArrayLike) -> dict[str, NDArray[np.float64]]:
+                              temporal_weights: ArrayLike,
+                              keypoints_3d: ArrayLike | None = None,
+                              keypoints_3d_weight: float = 0.0
+                              ) -> dict[str, NDArray[np.float64]]:
     """The sequence fit's Gauss-Newton normal equations at the start (arguments as
-    fit_sequence's), two ways (cpp/sequence_fitter.h, SequenceNormalEquations): "hessian"
-    JᵀJ and "gradient" −Jᵀr as the block-banded solve sums them, "jacobian" J and
-    "residuals" r as Ceres evaluates the same energy; columns per frame ω, θ, γ, then β."""
+    fit_sequence's, E_3D included when keypoints_3d is given), two ways
+    (cpp/sequence_fitter.h, SequenceNormalEquations): "hessian" JᵀJ and "gradient" −Jᵀr
+    as the block-banded solve sums them, "jacobian" J and "residuals" r as Ceres evaluates
+    the same energy; columns per frame ω, θ, γ, then β."""
 
 
 def block_banded_solve(h: ArrayLike, g: ArrayLike, num_frames: int, frame_size: int,
