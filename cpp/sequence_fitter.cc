@@ -148,11 +148,6 @@ SolveOutcome SolveWithCeres(const std::vector<Residual>& residuals, SequenceEval
   return out;
 }
 
-// Levenberg-Marquardt on the block-banded normal equations (block_banded.h): each frame's
-// 75 parameters (ω 0–2, θ 3–71, γ 72–74) are one block, β the border. Steps are additive, as
-// Ceres' are without manifolds; the damping follows Ceres' LM (Nielsen's update from
-// μ = initial_damping, diag(JᵀJ) clamped to [1e-6, 1e32]); stops after `max_iterations`
-// steps (accepted or not) or when an accepted step lowers the cost by less than function_tolerance · cost.
 constexpr int kFrame = 3 + kBodyPoseSize + 3;  // ω, θ, γ of a frame in the stacked system
 
 // The Gauss-Newton normal equations JᵀJ δ = −Jᵀr of the residuals, summed block by block into
@@ -242,11 +237,10 @@ class BandedAssembly {
 };
 
 // Levenberg-Marquardt on the block-banded normal equations (block_banded.h, BandedAssembly).
-// Steps are additive, as
-// Ceres' are without manifolds; the damping follows Ceres' LM (Nielsen's update from
-// μ = initial_damping, diag(JᵀJ) clamped to [1e-6, 1e32]); stops after `max_iterations`
-// steps (accepted or not) or when an accepted step lowers the cost by less than
-// function_tolerance · cost.
+// Steps are additive, as Ceres' are without manifolds; the damping follows Ceres' LM
+// (Nielsen's update from μ = initial_damping, diag(JᵀJ) clamped to [1e-6, 1e32]); stops
+// after `max_iterations` steps (accepted or not) or when an accepted step lowers the cost by
+// less than function_tolerance · cost.
 SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluation* evaluation,
                          std::vector<BodyParameters>* frames, Eigen::VectorXd* betas,
                          bool fixed_transl, const SequenceOptions& options) {
@@ -336,6 +330,7 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
   evaluation->PrepareForEvaluation(false, true);
   return out;
 }
+
 void Validate(const Fitter& fitter, const std::vector<Observation>& observations,
               const std::vector<BodyParameters>& initial, const SequenceOptions& options) {
   const FitContext& context = fitter.context();
@@ -422,7 +417,8 @@ struct SequenceProblem {
     }
     Require(observed > 0, "keypoints: every frame has all confidences zero; nothing to fit");
     residuals.push_back(
-        {-1, "shape", std::make_unique<ShapePriorCost>(num_betas, weights.shape * std::sqrt(observed)),
+        {-1, "shape",
+         std::make_unique<ShapePriorCost>(num_betas, weights.shape * std::sqrt(observed)),
          {betas.data()}});
     for (int t = 1; t + 1 < num_frames; ++t) {
       BodyParameters &a = frames[t - 1], &b = frames[t], &c = frames[t + 1];

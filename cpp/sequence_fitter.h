@@ -57,7 +57,9 @@ struct SequenceReport {
   double shape_energy = 0.0;             // (λ_β √T_obs)² ‖β‖²
   int num_observed = 0;                  // T_obs
   int iterations = 0;
-  int rejected_steps = 0;  // of the iterations: steps not taken (the cost rose)
+  // Of the iterations: steps not taken (gain ratio ρ ≤ 1e-3, i.e. the cost rose or fell by
+  // too little, a non-finite cost, or a damped system that could not be factorised).
+  int rejected_steps = 0;
   std::string termination;
   double initial_cost = 0.0, final_cost = 0.0;  // Ceres' ½‖r‖²
   double linear_solver_seconds = 0.0, evaluation_seconds = 0.0;  // of the solve
