@@ -28,6 +28,7 @@ from real_videos import detections, tracks, video_path  # noqa: E402
 COLORS = {"per-frame": (0.90, 0.59, 0.24), "online": (0.31, 0.71, 0.35),
           "sequence": (0.35, 0.55, 0.86)}
 TILE = (180, 240)  # width, height of a tile, pixels
+MAX_PICKS = 8  # tiles a row, as pick_frames' count and the synthetic strip's cap
 
 
 def _load(video: str, track: int) -> dict[str, dict[str, np.ndarray]]:
@@ -59,7 +60,7 @@ def _events(fits: dict[str, dict[str, np.ndarray]], seen: np.ndarray) -> list[in
 
 
 def pick_frames(fits: dict[str, dict[str, np.ndarray]], seen: np.ndarray,
-                count: int = 8) -> list[int]:
+                count: int = MAX_PICKS) -> list[int]:
     """Up to 4 event frames (spread out), the rest evenly spaced over the frames seen
     (``seen``, (T,) bool) that every method has a body for."""
     valid = np.flatnonzero(np.all([o["valid"] for o in fits.values()], axis=0) & seen)
@@ -103,16 +104,24 @@ def _crop(picture: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
 def draw(video: str, track_id: int, out: str, model: object,
          picks: list[int] | None = None) -> list[int]:
     """Write the strip of ``video``'s track ``track_id`` to ``out``; returns its frames
-    (track rows: ``picks``, or :func:`pick_frames`' choice)."""
+    (track rows: ``picks``, the first ``MAX_PICKS`` of them, or :func:`pick_frames`' choice).
+    Raises ValueError naming a track or a pick the video does not have."""
     from smplify import pictures
     from smplify.render import render_mesh
     from smplify.result import Camera
     from smplify.sources import open_source
 
     found = detections(video)
-    track = next(t for t in tracks(found) if t.id == track_id)
+    track = next((t for t in tracks(found) if t.id == track_id), None)
+    if track is None:
+        raise ValueError(f"--track: no track {track_id} in {video}")
+    if picks is not None:
+        bad = [t for t in picks if not 0 <= t < len(track.keypoints)]
+        if not picks or bad:
+            raise ValueError(f"--picks: expected track rows in [0, {len(track.keypoints)}), "
+                             f"got {bad or 'none'}")
     fits = _load(video, track_id)
-    picks = pick_frames(fits, track.seen) if picks is None else list(picks)
+    picks = pick_frames(fits, track.seen) if picks is None else list(picks)[:MAX_PICKS]
     wanted = {track.first + t: t for t in picks}
     images = {}
     for frame in open_source(video_path(video)).frames():
