@@ -395,9 +395,7 @@ class Fitter:
     LOST_TRACK_FRAMES = 2
     #: So is one whose data energy exceeds this multiple of the track's recent median (a
     #: track strained against keypoints it cannot follow: another person), if the fit from
-    #: scratch explains the keypoints at least this many times better. The same multiple
-    #: first has the best other left/right reading fitted beside the one as seen (a strained
-    #: fit may be a limb swap the poor prediction of fast motion could not score apart).
+    #: scratch explains the keypoints at least this many times better.
     LOST_TRACK_ENERGY_RATIO = 10.0
     #: Frames a refit that turns the torso faster than ``track_max_turn`` is tracked beside
     #: the track before it may replace it (as a competing track, ``track_switch_frames``,
@@ -795,20 +793,6 @@ class Fitter:
         reports = [fit_reading(c) for c in candidates]
         # The floor: a 3 px error on every keypoint used (noise-free keypoints fit to ~0).
         floor = 10.0 * np.count_nonzero(problem.weights > 0)
-        others = np.where(np.isfinite(scores[1:]), scores[1:], np.inf)
-        if len(candidates) == 1 and np.isfinite(others).any() and reports[0].energy.data > \
-                self.LOST_TRACK_ENERGY_RATIO * track.typical_data(floor):
-            # The reading as seen strains the track as a cut would (a data energy the energy
-            # cut below restarts on): the best-scoring other reading is fitted too, whatever
-            # its score and the seen one's (bench_video seeds 300, 400 and the tuning clips:
-            # the same as only when another reading scores best). In fast motion the
-            # prediction is poor and every reading scores alike, so a detector's confident
-            # one-frame limb swap went untried, and the energy cut restarted the track from a
-            # fit of the swapped frame (bench_video's indian clip, seed 100, frame 29: 74.9
-            # against 65.6 mm over the clip; on fresh seeds the rule costs: docs/video.md).
-            other = 1 + int(np.argmin(others))
-            candidates.append(other)
-            reports.append(fit_reading(other))
         pick = 0
         if len(reports) > 1:  # the lower data + temporal energy (the first of equals)
             energies = [r.energy.data + r.track_energy for r in reports]
