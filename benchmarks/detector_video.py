@@ -3,11 +3,14 @@ on every frame, over bench_real_video's stretches.
 
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/detector_video.py \\
         [--split heldout|tune] [--full-every 10 --full-every 5 ...] [--lost-after 1 ...] \\
-        [--photo-every 5] [--reference vtest=PATH ...]
+        [--photo-every 5] [--reference vtest=PATH ...] [--variant spread --variant both ...]
 
 - ``video_N_L``: ``smplify.video_detection.VideoDetector(full_every=N, lost_after=L)`` run
   through the stretch in order, as ``smplify fit VIDEO`` runs it (held-out: vtest's frames 0-199 and
-  the sports2d demo's 0-229, ``real_videos.FRAMES``; tune: vtest 290-700, sports2d 0-229).
+  the sports2d demo's 0-229, ``real_videos.FRAMES``; tune: vtest 290-700, sports2d 0-229);
+  ``--variant``: "scan" (the full scan every N frames and for lost people), "search" (a lost
+  person searched near where they should be first, ``search_lost``), "spread" (the full
+  scan spread over the frames, ``spread``), "both"; the mode's name gets the variant's.
 - ``photo``: ``Detector.detect`` on each frame alone (the detector before the video mode),
   on every ``--photo-every``-th frame of the stretch and the annotated ones.
 
@@ -25,6 +28,7 @@ found too, and the people it lacks. The default mode's held-out detections are s
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import platform
 import sys
@@ -96,8 +100,12 @@ def agreement(found: Detections, reference: Detections) -> dict[str, float]:
             "extra_per_frame": extra / max(len(frames), 1)}
 
 
+VARIANTS = {"scan": (False, False), "search": (False, True), "spread": (True, False),
+            "both": (True, True)}  # (spread, search_lost)
+
+
 def run(name: str, split: str, mode: str, full_every: int, lost_after: int,
-        photo_every: int, truth: dict[int, np.ndarray]
+        photo_every: int, truth: dict[int, np.ndarray], variant: str = "scan"
         ) -> tuple[dict[str, object], Detections]:
     start, end = STRETCHES[split][name]
     if mode == "photo":
@@ -105,8 +113,10 @@ def run(name: str, split: str, mode: str, full_every: int, lost_after: int,
         found, cpu, scans = detect_video(name, end, start=start, full=True, only=only,
                                          quiet=True)
     else:
+        spread, search_lost = VARIANTS[variant]
         found, cpu, scans = detect_video(name, end, start=start, full_every=full_every,
-                                         lost_after=lost_after, quiet=True)
+                                         lost_after=lost_after, spread=spread,
+                                         search_lost=search_lost, quiet=True)
     frames = len(cpu)
     return {"frames": frames, "scans": scans,
             "cpu_s_per_frame_median": float(np.median(cpu)),
@@ -131,39 +141,46 @@ def main() -> None:
                         "cache file) to compare each frame with")
     parser.add_argument("--photo-every", type=int, default=0,
                         help="also time Detector.detect on every k-th frame (0: not)")
+    parser.add_argument("--variant", action="append", choices=list(VARIANTS),
+                        help="the video mode's variant (repeatable; default its own)")
     parser.add_argument("--video", action="append", choices=list(FRAMES))
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     from smplify.detection import detector_digest
-    from smplify.video_detection import FULL_EVERY, LOST_AFTER
+    from smplify.video_detection import FULL_EVERY, LOST_AFTER, VideoDetector
+
+    default = inspect.signature(VideoDetector).parameters
+    own = next(v for v, flags in VARIANTS.items()
+               if flags == (default["spread"].default, default["search_lost"].default))
 
     annotation = json.loads(ANNOTATION.read_text())["videos"]
     out: dict[str, object] = {"machine": platform.platform(), "split": args.split,
                               "detector": detector_digest(), "videos": {}}
-    modes = [("photo", 0, 0)] if args.photo_every else []
-    modes += [(f"video_{n}_{k}", n, k) for n in (args.full_every or [FULL_EVERY])
+    modes = [("photo", 0, 0, "")] if args.photo_every else []
+    modes += [(f"video_{n}_{k}" + ("" if v == "scan" else f"_{v}"), n, k, v)
+              for v in (args.variant or [own]) for n in (args.full_every or [FULL_EVERY])
               for k in (args.lost_after or [LOST_AFTER])]
     references = dict(r.split("=", 1) for r in args.reference)
     for name in args.video or list(FRAMES):
         truth = {int(k): np.asarray(v, dtype=float)
                  for k, v in annotation[name][args.split].items()}
         results = out["videos"].setdefault(name, {})  # type: ignore[union-attr]
-        for mode, n, k in modes:
-            r, found = run(name, args.split, mode, n, k, args.photo_every, truth)
+        for mode, n, k, v in modes:
+            r, found = run(name, args.split, mode, n, k, args.photo_every, truth, v or "scan")
             if name in references and mode != "photo":  # (photo: some frames only)
                 r["agreement"] = agreement(found, load_detections(name,
                                                                   Path(references[name])))
                 print(f"  {name} {mode} vs reference: {r['agreement']}")
             results[mode] = r
             a = r["annotated"]
-            print(f"{name:9s} {mode:9s} {r['frames']:4d} frames {r['scans']:4d} scans "
+            print(f"{name:9s} {mode:16s} {r['frames']:4d} frames {r['scans']:4d} scans "
                   f"CPU {r['cpu_s_per_frame_median']:.3f} s/frame (mean "
                   f"{r['cpu_s_per_frame_mean']:.3f}) people/frame "
                   f"{r['people_per_frame']:.2f} dup pairs {r['duplicate_pairs']} | recall "
                   f"{a['found']}/{a['people']} tall {a['tall_found']}/{a['tall']} dup "
                   f"{a['duplicates']} false {a['false']} missed {' '.join(a['missed'])}",
                   flush=True)
-            if args.split == "heldout" and (n, k) == (FULL_EVERY, LOST_AFTER):
+            if args.split == "heldout" and (n, k, v) == (FULL_EVERY, LOST_AFTER, own):
                 path = cache_dir() / f"{detections_key(name)}.npz"
                 save_detections(found, path)
                 print(f"  saved {path}")

@@ -128,13 +128,14 @@ def load_detections(name: str, path: Path) -> Detections:
 
 
 def detect_video(name: str, num_frames: int, *, start: int = 0, full_every: int | None = None,
-                 lost_after: int | None = None, full: bool = False,
+                 lost_after: int | None = None, spread: bool = False,
+                 search_lost: bool = False, full: bool = False,
                  only: Collection[int] | None = None, quiet: bool = False
                  ) -> tuple[Detections, list[float], int]:
     """Detect frames ``start`` to ``num_frames - 1`` of the video now, in order.
 
-    ``full_every``, ``lost_after``: ``smplify.video_detection.VideoDetector``'s (None: its
-    defaults), as
+    ``full_every``, ``lost_after``, ``spread``, ``search_lost``:
+    ``smplify.video_detection.VideoDetector``'s (None: its defaults), as
     ``smplify fit VIDEO`` runs it; ``full``: ``Detector.detect`` on each frame alone (the
     photo detector), on the frames ``only`` (None: all). Returns the detections
     (``num_frames``: the last frame read + 1), each detected frame's CPU seconds
@@ -149,7 +150,8 @@ def detect_video(name: str, num_frames: int, *, start: int = 0, full_every: int 
     source = open_source(video_path(name))
     detector = Detector()
     video = VideoDetector(detector, FULL_EVERY if full_every is None else full_every,
-                          LOST_AFTER if lost_after is None else lost_after)
+                          LOST_AFTER if lost_after is None else lost_after, spread=spread,
+                          search_lost=search_lost)
     find = detector.detect if full else video.detect
     rows: list[tuple[int, np.ndarray, np.ndarray, str]] = []
     cpu: list[float] = []

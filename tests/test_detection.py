@@ -270,6 +270,64 @@ def test_a_lost_person_and_the_schedule_call_the_full_scan(detector, messi5):
             VideoDetector(detector, full_every=bad)
 
 
+def test_the_spread_scan_finds_someone_new_without_a_full_scan(detector, messi5):
+    from smplify.video_detection import VideoDetector
+
+    video = VideoDetector(detector, full_every=10, spread=True)
+    frames = _walking(messi5, 4, 5)
+    assert video.detect(np.full_like(frames[0], 128)) == [] and video.scans == 1
+    video.detect(frames[0])  # frame 1: a tenth of the small tiles (he is too large for them)
+    (found,) = video.detect(frames[1])  # frame 2: the whole picture too
+    assert found.source in ("image", "tile") and video.scans == 1  # (a wide canvas)
+    (followed,) = video.detect(frames[2])
+    assert followed.source == "follow" and video.scans == 1
+    assert video.detect(np.full_like(frames[0], 128)) == [] and video.scans == 2  # lost
+
+
+class _OnlyFarCrops:
+    """A stand-in detector that finds ``person`` moved by ``shift`` only in a crop of
+    SEARCH_MARGIN (a pedestrian MediaPipe misses in a tight crop), counting full scans."""
+
+    max_people = 10
+
+    def __init__(self, person, shift):
+        self.person, self.shift, self.full = person, np.asarray(shift, dtype=float), 0
+
+    def detect(self, rgb):
+        self.full += 1
+        return [self.person]
+
+    def look_in_box(self, rgb, box, margin, source):
+        from dataclasses import replace
+
+        from smplify.video_detection import SEARCH_MARGIN
+
+        if margin != SEARCH_MARGIN:
+            return []
+        moved = self.person.keypoints.copy()
+        moved[:, :2] += self.shift
+        return [replace(self.person, keypoints=moved, box=self.person.box
+                        + np.tile(self.shift, 2), source=source)]
+
+    def small_tile_grid(self, width, height):
+        return []
+
+
+def test_a_lost_person_is_searched_near_before_the_full_scan(detector, messi5):
+    from smplify.video_detection import VideoDetector
+
+    (player,) = detector.detect(messi5)
+    for search, scans in ((True, 1), (False, 2)):
+        stand_in = _OnlyFarCrops(player, (4.0, 0.0))
+        video = VideoDetector(stand_in, full_every=10, search_lost=search)
+        video.detect(messi5)
+        (again,) = video.detect(messi5)
+        assert stand_in.full == scans == video.scans
+        assert again.source == ("follow" if search else player.source)
+    with pytest.raises(ValueError, match="full_every"):
+        VideoDetector(detector, full_every=0, spread=True)
+
+
 def test_followed_pedestrians_are_those_of_the_full_scan(detection, detector):
     # vtest.avi frames 40-45: 1 full scan, then each pedestrian followed in a crop lies on
     # a pedestrian the full detector finds on that frame

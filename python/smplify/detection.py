@@ -446,12 +446,14 @@ class Detector:
         """(x0, y0, side) of the square tiles of a long picture (none for a squarish one)."""
         return _square_tiles(width, height)
 
-    def _small_tile_people(self, rgb: NDArray[np.uint8]) -> list[Person]:
-        """The people of the small tiles who pass their gates (SMALL_TILE_SIZE,
-        SMALL_TILE_VISIBILITY, TILE_EDGE)."""
+    def _small_tile_people(self, rgb: NDArray[np.uint8],
+                           tiles: Sequence[tuple[int, int, int]] | None = None
+                           ) -> list[Person]:
+        """The people of the small tiles (``tiles``, (x0, y0, side); None: the whole grid)
+        who pass their gates (SMALL_TILE_SIZE, SMALL_TILE_VISIBILITY, TILE_EDGE)."""
         height, width = rgb.shape[:2]
         out = []
-        for x0, y0, side in self.small_tile_grid(width, height):
+        for x0, y0, side in self.small_tile_grid(width, height) if tiles is None else tiles:
             tile = rgb[y0:y0 + side, x0:x0 + side]
             for p in self._people(self._whole, tile, origin=(x0, y0), scale=1.0,
                                   source="small_tile"):

@@ -29,6 +29,7 @@ want ``Detector.detect``: the follow step assumes each frame continues the last.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ from .person_nms import (
     DUPLICATE_SIMILARITY,
     MEDIAPIPE_MIRROR,
     box_diagonal,
+    box_inside,
     keypoint_similarity,
     parts_of_others,
     suppress_duplicates,
@@ -60,6 +62,15 @@ FOLLOW_SIZE = 1.5
 RETRY_MARGIN = 2.0
 #: a followed person not found this many frames running is lost: the full scan runs
 LOST_AFTER = 1
+#: the spread scan (``spread``): the whole picture (and a long one's square tiles) every
+#: this many frames
+WHOLE_EVERY = 2
+#: the local search for a lost person (``search_lost``): the one-person landmarker in a crop
+#: this many times their predicted box's longer side, ...
+SEARCH_MARGIN = 3.0
+#: ... then the multi-person landmarker in a small tile (the grid's side) centred on it when
+#: their box's longer side is at most this share of the tile's side
+SEARCH_TILE_FILL = 0.8
 _SURE = 0.5  # keypoints at least this visible are compared
 
 
@@ -95,6 +106,17 @@ class VideoDetector:
     lost_after : int
         Frames a followed person may go unfound (looked for again where they should be)
         before they are lost and the full scan runs.
+    spread : bool
+        Spread the full scan over the frames instead of running it every ``full_every``
+        frames: frame ``t`` after the first looks in every ``full_every``-th small tile
+        (from the ``t % full_every``-th), the whole picture every ``WHOLE_EVERY`` frames and
+        the HOG boxes once every ``full_every`` frames; new people found there are checked
+        as the full scan's are (one body, whole again). The full scan then runs on the
+        first frame and for lost people only.
+    search_lost : bool
+        Look for a lost person near where they should be first (a crop ``SEARCH_MARGIN``
+        times their box, then a small tile centred on them); the full scan runs only when
+        that fails.
 
     Attributes
     ----------
@@ -110,7 +132,8 @@ class VideoDetector:
     """
 
     def __init__(self, detector: Detector | None = None, full_every: int = FULL_EVERY,
-                 lost_after: int = LOST_AFTER):
+                 lost_after: int = LOST_AFTER, spread: bool = False,
+                 search_lost: bool = False):
         for name, value in (("full_every", full_every), ("lost_after", lost_after)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
                     or value < 1:
@@ -118,6 +141,8 @@ class VideoDetector:
         self.detector = detector if detector is not None else Detector()
         self.full_every = int(full_every)
         self.lost_after = int(lost_after)
+        self.spread = bool(spread)
+        self.search_lost = bool(search_lost)
         self.frames = 0
         self.scans = 0
         self._since_scan = self.full_every  # frames since the last full scan
@@ -143,7 +168,10 @@ class VideoDetector:
         rgb = load_image(image)
         followed: list[tuple[Person, NDArray[np.float64], int]] = []  # found, motion, of
         for k, (last, motion, missed) in enumerate(self._last):
-            found = self._follow(rgb, last, motion * (missed + 1))
+            moved = motion * (missed + 1)
+            found = self._follow(rgb, last, moved)
+            if found is None and self.search_lost and missed + 1 >= self.lost_after:
+                found = self._search(rgb, last, moved)
             if found is not None:
                 followed.append((found, (_centre(found.box) - _centre(last.box))
                                  / (missed + 1), k))
@@ -153,13 +181,16 @@ class VideoDetector:
         missing = [(last, motion, missed + 1) for k, (last, motion, missed)
                    in enumerate(self._last) if k not in seen]
         people = [p for p, _, _ in followed]
-        if any(missed >= self.lost_after for _, _, missed in missing) or \
-                self._since_scan >= self.full_every:
+        lost = any(missed >= self.lost_after for _, _, missed in missing)
+        if lost or self.frames == 0 or (not self.spread
+                                        and self._since_scan >= self.full_every):
             self.scans, self._since_scan = self.scans + 1, 0
             people = _merged(self.detector.detect(rgb) + people)[:self.detector.max_people]
             missing = []  # looked for everywhere: found, or gone
         else:
-            people = _merged(people)
+            if self.spread:
+                people = people + self._scan_share(rgb, people)
+            people = _merged(people)[:self.detector.max_people]
         self.frames, self._since_scan = self.frames + 1, self._since_scan + 1
         motions = [(p, m) for p, m, _ in followed]
         self._last = [(p, _motion_of(p, motions), 0) for p in people] + missing
@@ -176,6 +207,52 @@ class VideoDetector:
                     return found
         return None
 
+    def _search(self, rgb: NDArray[np.uint8], last: Person, motion: NDArray[np.float64]
+                ) -> Person | None:
+        """``last``, not found by :meth:`_follow`, looked for near where they should be: a
+        crop SEARCH_MARGIN times their moved box, then (small enough) the multi-person
+        landmarker in a small tile centred on it; None when not found."""
+        detector = self.detector
+        box = last.box + np.tile(motion, 2)
+        for found in detector.look_in_box(rgb, box, margin=SEARCH_MARGIN, source="follow"):
+            if _continues(last, motion, found):
+                return found
+        height, width = rgb.shape[:2]
+        grid = detector.small_tile_grid(width, height)
+        if not grid or max(box[2] - box[0], box[3] - box[1]) > SEARCH_TILE_FILL * grid[0][2]:
+            return None
+        side = grid[0][2]
+        x0, y0 = np.clip(_centre(box) - side / 2, 0, [max(width - side, 0),
+                                                       max(height - side, 0)]).round()
+        for found in detector._small_tile_people(rgb, [(int(x0), int(y0), side)]):
+            if _continues(last, motion, found):
+                return replace(found, source="follow")
+        return None
+
+    def _scan_share(self, rgb: NDArray[np.uint8], people: list[Person]) -> list[Person]:
+        """This frame's share of the spread full scan (see ``spread``): the new people it
+        finds (not one of ``people`` found again, nor a piece of one), checked as
+        ``Detector.detect`` checks its own."""
+        detector = self.detector
+        height, width = rgb.shape[:2]
+        phase = self.frames % self.full_every
+        found: list[Person] = []
+        if phase % WHOLE_EVERY == 0:
+            found += detector._people(detector._whole, rgb, origin=(0.0, 0.0), scale=1.0,
+                                      source="image")
+            for x0, y0, side in detector.tiles(width, height):
+                found += detector._people(detector._whole, rgb[y0:y0 + side, x0:x0 + side],
+                                          origin=(x0, y0), scale=1.0, source="tile")
+        grid = detector.small_tile_grid(width, height)
+        found += detector._small_tile_people(rgb, grid[phase::self.full_every])
+        new = [checked for person in _unknown(people, found)
+               for checked in detector._one_body(rgb, person)]
+        if detector._hog is not None and phase == self.full_every // 2:
+            for box in detector.people_boxes(rgb):
+                if not any(box_inside(p.box, box) > 0.5 for p in people + new):
+                    new += _unknown(people + new, detector._in_box(rgb, box))
+        return [detector._whole_again(rgb, p) for p in _unknown(people, new)]
+
     def close(self) -> None:
         """Free the detector's MediaPipe graphs."""
         self.detector.close()
@@ -188,6 +265,16 @@ def _merged(people: list[Person]) -> list[Person]:
     people = [p for i, p in enumerate(people) if i not in pieces]
     people.sort(key=lambda p: -(p.box[2] - p.box[0]) * (p.box[3] - p.box[1]))
     return people
+
+
+def _unknown(known: list[Person], found: list[Person]) -> list[Person]:
+    """``found`` without repeats (keypoint NMS), those that are one of ``known`` found again
+    and pieces of the others."""
+    found = [found[i] for i in suppress_duplicates([p.keypoints for p in found])]
+    found = [p for p in found if all(keypoint_similarity(p.keypoints, k.keypoints)
+                                     <= DUPLICATE_SIMILARITY for k in known)]
+    pieces = parts_of_others([p.box for p in known + found])
+    return [p for i, p in enumerate(found, len(known)) if i not in pieces]
 
 
 def _motion_of(person: Person, followed: list[tuple[Person, NDArray[np.float64]]]
