@@ -71,6 +71,8 @@ SEARCH_MARGIN = 3.0
 #: ... then the multi-person landmarker in a small tile (the grid's side) centred on it when
 #: their box's longer side is at most this share of the tile's side
 SEARCH_TILE_FILL = 0.8
+#: ... and one whose predicted box lies less than this share inside the picture is gone
+GONE_INSIDE = 0.5
 _SURE = 0.5  # keypoints at least this visible are compared
 
 
@@ -116,7 +118,8 @@ class VideoDetector:
     search_lost : bool
         Look for a lost person near where they should be first (a crop ``SEARCH_MARGIN``
         times their box, then a small tile centred on them); the full scan runs only when
-        that fails.
+        that fails. A person whose predicted box lies less than ``GONE_INSIDE`` inside the
+        picture has left it: forgotten, no full scan.
 
     Attributes
     ----------
@@ -181,6 +184,11 @@ class VideoDetector:
         missing = [(last, motion, missed + 1) for k, (last, motion, missed)
                    in enumerate(self._last) if k not in seen]
         people = [p for p, _, _ in followed]
+        if self.search_lost:  # gone out of the picture: no scan to find them
+            picture = np.array([0.0, 0.0, rgb.shape[1], rgb.shape[0]])
+            missing = [(last, motion, missed) for last, motion, missed in missing
+                       if box_inside(picture, last.box + np.tile(motion * missed, 2))
+                       >= GONE_INSIDE]
         lost = any(missed >= self.lost_after for _, _, missed in missing)
         if lost or self.frames == 0 or (not self.spread
                                         and self._since_scan >= self.full_every):
