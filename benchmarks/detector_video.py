@@ -21,7 +21,8 @@ frames of the split (``people_boxes.json``, scored as ``detector_recall.py`` doe
 recall of people >= 60 px, duplicates and false people; with ``--reference``, on every frame
 the share of the photo detector's people (a cache file of ``Detector.detect`` on each frame)
 found too, and the people it lacks. The default mode's held-out detections are saved into
-``real_videos``' cache (what bench_tracker and bench_real_video read). JSON:
+``real_videos``' cache (what bench_tracker and bench_real_video read), the other modes' as
+``<key>_<mode>.npz`` beside them. JSON:
 ``results/detector_video.json`` (``detector_video_tune.json`` for tune).
 """
 
@@ -180,8 +181,10 @@ def main() -> None:
                   f"{a['found']}/{a['people']} tall {a['tall_found']}/{a['tall']} dup "
                   f"{a['duplicates']} false {a['false']} missed {' '.join(a['missed'])}",
                   flush=True)
-            if args.split == "heldout" and (n, k, v) == (FULL_EVERY, LOST_AFTER, own):
-                path = cache_dir() / f"{detections_key(name)}.npz"
+            if args.split == "heldout" and mode != "photo":  # (bench_tracker reads the
+                # default mode's; the others' for it under their name in another cache)
+                default = (n, k, v) == (FULL_EVERY, LOST_AFTER, own)
+                path = cache_dir() / f"{detections_key(name)}{'' if default else '_' + mode}.npz"
                 save_detections(found, path)
                 print(f"  saved {path}")
     write_results(out, args.json, RESULTS if args.split == "heldout" else

@@ -252,7 +252,7 @@ def test_a_moving_person_is_followed_without_full_scans(detection, detector, mes
 def test_a_lost_person_and_the_schedule_call_the_full_scan(detector, messi5):
     from smplify.video_detection import VideoDetector
 
-    video = VideoDetector(detector, full_every=3)
+    video = VideoDetector(detector, full_every=3, spread=False, search_lost=False)
     frames = _walking(messi5, 4, 5)
     for f in frames:
         video.detect(f)
@@ -319,7 +319,8 @@ def test_a_lost_person_is_searched_near_before_the_full_scan(detector, messi5):
     (player,) = detector.detect(messi5)
     for search, scans in ((True, 1), (False, 2)):
         stand_in = _OnlyFarCrops(player, (4.0, 0.0))
-        video = VideoDetector(stand_in, full_every=10, search_lost=search)
+        video = VideoDetector(stand_in, full_every=10, spread=False,
+                              search_lost=search)
         video.detect(messi5)
         (again,) = video.detect(messi5)
         assert stand_in.full == scans == video.scans
