@@ -371,3 +371,76 @@ def test_a_wide_frames_small_tile_grid_has_no_extra_row():
         ys = sorted({y for _, y, _ in tiles})
         side = tiles[0][2]
         assert max(np.diff(ys)) <= 0.51 * side and min(np.diff(ys)) >= 0.45 * side
+
+
+def _person(x0: float, y0: float, side: float):
+    """A made-up skeleton: 33 sure keypoints on a grid filling the square box at (x0, y0)."""
+    from smplify.detection import Person
+
+    u = np.linspace(0.0, 1.0, 33)
+    keypoints = np.column_stack([x0 + side * u, y0 + side * ((u * 7) % 1.0), np.ones(33)])
+    box = np.array([x0, y0, x0 + side, y0 + side])
+    return Person(keypoints=keypoints, world=np.zeros((33, 3)), box=box, source="image")
+
+
+class _Scene:
+    """A stand-in detector over a made-up scene: ``now`` is who is in the frame; a crop finds
+    the person of ``now`` nearest its centre, if inside it; full scans are counted."""
+
+    max_people = 10
+
+    def __init__(self, now):
+        self.now, self.full = now, 0
+
+    def detect(self, rgb):
+        self.full += 1
+        return list(self.now)
+
+    def look_in_box(self, rgb, box, margin, source):
+        from dataclasses import replace
+
+        centre, half = (box[:2] + box[2:]) / 2, margin * max(box[2:] - box[:2]) / 2
+        inside = [p for p in self.now
+                  if np.all(np.abs((p.box[:2] + p.box[2:]) / 2 - centre) < half)]
+        if not inside:
+            return []
+        near = min(inside, key=lambda p: np.linalg.norm((p.box[:2] + p.box[2:]) / 2 - centre))
+        return [replace(near, source=source)]
+
+
+def test_a_followed_person_who_becomes_a_piece_of_another_is_scanned_for():
+    """A small person walking into a larger one's box (a child passing in front of an adult)
+    is dropped by the piece rule: that counts as not found, so the full scan looks for them,
+    instead of their being forgotten until the next scheduled scan."""
+    from smplify.video_detection import VideoDetector
+
+    big, small = _person(0.0, 0.0, 200.0), _person(190.0, 20.0, 40.0)  # a quarter inside
+    scene = _Scene([big, small])
+    video = VideoDetector(scene, full_every=10, spread=False, search_lost=False)
+    frame = np.zeros((240, 320, 3), dtype=np.uint8)
+    assert len(video.detect(frame)) == 2 and scene.full == 1
+    assert len(video.detect(frame)) == 2 and scene.full == 1  # both followed
+    scene.now = [big, _person(175.0, 20.0, 40.0)]  # 15 px left: now mostly inside
+    video.detect(frame)
+    assert scene.full == 2  # lost as a piece: looked for everywhere
+
+
+def test_frames_of_another_size_start_a_new_video():
+    from smplify.video_detection import VideoDetector
+
+    scene = _Scene([_person(20.0, 20.0, 100.0)])
+    video = VideoDetector(scene, full_every=10, spread=False, search_lost=False)
+    video.detect(np.zeros((240, 320, 3), dtype=np.uint8))
+    (followed,) = video.detect(np.zeros((240, 320, 3), dtype=np.uint8))
+    assert followed.source == "follow" and scene.full == 1
+    (found,) = video.detect(np.zeros((480, 640, 3), dtype=np.uint8))  # another video
+    assert found.source == "image" and scene.full == 2 and video.frames == 1
+
+
+def test_look_in_box_names_a_bad_box_or_margin(detector, messi5):
+    for bad in ([1.0, 2.0, 3.0], [0.0, 0.0, np.nan, 10.0], "box", [[0, 0, 1, 1]]):
+        with pytest.raises(ValueError, match="box"):
+            detector.look_in_box(messi5, bad)
+    for bad in (0, -1.0, np.inf, True, "2"):
+        with pytest.raises(ValueError, match="margin"):
+            detector.look_in_box(messi5, [10.0, 10.0, 100.0, 200.0], margin=bad)

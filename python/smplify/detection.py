@@ -530,9 +530,22 @@ class Detector:
         -------
         list of Person
             The person found, or empty.
+
+        Raises
+        ------
+        ValueError
+            ``box`` is not 4 finite numbers, or ``margin`` not a finite number > 0.
         """
-        return self._in_box(load_image(image), np.asarray(box, dtype=np.float64),
-                            source=source, margin=float(margin))
+        try:
+            box = np.asarray(box, dtype=np.float64)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"box: expected 4 numbers x0, y0, x1, y1, got {box!r}") from e
+        if box.shape != (4,) or not np.all(np.isfinite(box)):
+            raise ValueError(f"box: expected 4 finite numbers x0, y0, x1, y1, got {box!r}")
+        if isinstance(margin, bool) or not isinstance(margin, (int, float, np.number)) \
+                or not np.isfinite(margin) or margin <= 0:
+            raise ValueError(f"margin: expected a finite number > 0, got {margin!r}")
+        return self._in_box(load_image(image), box, source=source, margin=float(margin))
 
     def _in_box(self, rgb: NDArray[np.uint8], box: NDArray[np.float64],
                 source: str = "hog", margin: float = CROP_MARGIN) -> list[Person]:

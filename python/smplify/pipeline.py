@@ -289,6 +289,8 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
                     # a video: its people followed in crops, the full scan every few frames
                     finder = VideoDetector(detector) if tracked and isinstance(
                         detector, Detector) else detector
+                    if isinstance(finder, VideoDetector):
+                        finder.reset()  # a VideoDetector given here: this input is new
                 found = finder.detect(frame.image)
                 # MediaPipe's world landmarks: the fit's keypoints_3d (SPEC §6 depth evidence).
                 people, worlds = [p.keypoints for p in found], [p.world for p in found]

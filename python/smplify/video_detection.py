@@ -114,8 +114,9 @@ class VideoDetector:
         Frames from one full scan to the next at the most (1: every frame,
         ``Detector.detect`` plus the follow step).
     lost_after : int
-        Frames a followed person may go unfound (looked for again where they should be)
-        before they are lost and the full scan runs.
+        A followed person not found on this many frames running is lost: looked for near
+        where they should be (``search_lost``), then by the full scan (1: on the first
+        frame they are missed).
     spread : bool
         (Default True.) Spread the full scan over the frames instead of running it every
         ``full_every`` frames: frame ``t`` after the first looks in every
@@ -157,6 +158,7 @@ class VideoDetector:
         self.frames = 0
         self.scans = 0
         self._since_scan = self.full_every  # frames since the last full scan
+        self._shape: tuple[int, ...] | None = None  # the frames' (H, W, 3): another is a new video
         # the people to follow: each one's last sighting, last frame-to-frame motion
         # (pixels) and frames missed since
         self._last: list[tuple[Person, NDArray[np.float64], int]] = []
@@ -165,6 +167,7 @@ class VideoDetector:
         """Forget the people followed: the next frame starts a new video."""
         self.frames, self.scans, self._last = 0, 0, []
         self._since_scan = self.full_every
+        self._shape = None
 
     def detect(self, image: Any) -> list[Person]:
         """The people of the video's next frame (a path or RGB pixels, see
@@ -177,6 +180,9 @@ class VideoDetector:
             crop (the others' as ``Detector.detect``'s).
         """
         rgb = load_image(image)
+        if self._shape is not None and rgb.shape != self._shape:
+            self.reset()  # frames of another size: another video, nobody to follow
+        self._shape = rgb.shape
         followed: list[tuple[Person, NDArray[np.float64], int]] = []  # found, motion, of
         for k, (last, motion, missed) in enumerate(self._last):
             moved = motion * (missed + 1)
@@ -186,8 +192,10 @@ class VideoDetector:
             if found is not None:
                 followed.append((found, (_centre(found.box) - _centre(last.box))
                                  / (missed + 1), k))
-        kept = suppress_duplicates([p.keypoints for p, _, _ in followed])
-        followed = [followed[i] for i in kept]
+        # Two followed people on one skeleton, or one a piece of another (passing in front
+        # of them): the one dropped is missing, as if not found (so the search or scan runs).
+        survivors = {id(p) for p in _merged([p for p, _, _ in followed])}
+        followed = [f for f in followed if id(f[0]) in survivors]
         seen = {k for _, _, k in followed}
         missing = [(last, motion, missed + 1) for k, (last, motion, missed)
                    in enumerate(self._last) if k not in seen]
@@ -217,7 +225,7 @@ class VideoDetector:
         """``last`` found again in a crop around their box moved by ``motion`` (pixels):
         FOLLOW_MARGIN, then RETRY_MARGIN; None when not."""
         box = last.box + np.tile(motion, 2)
-        for margin in (FOLLOW_MARGIN, RETRY_MARGIN)[:2 if RETRY_MARGIN else 1]:
+        for margin in (FOLLOW_MARGIN, RETRY_MARGIN):
             for found in self.detector.look_in_box(rgb, box, margin=margin, source="follow"):
                 if _continues(last, motion, found):
                     return found
