@@ -128,8 +128,8 @@ def load_detections(name: str, path: Path) -> Detections:
 
 
 def detect_video(name: str, num_frames: int, *, start: int = 0, full_every: int | None = None,
-                 lost_after: int | None = None, spread: bool = False,
-                 search_lost: bool = False, full: bool = False,
+                 lost_after: int | None = None, spread: bool | None = None,
+                 search_lost: bool | None = None, full: bool = False,
                  only: Collection[int] | None = None, quiet: bool = False
                  ) -> tuple[Detections, list[float], int]:
     """Detect frames ``start`` to ``num_frames - 1`` of the video now, in order.
@@ -149,9 +149,10 @@ def detect_video(name: str, num_frames: int, *, start: int = 0, full_every: int 
 
     source = open_source(video_path(name))
     detector = Detector()
+    options = {k: v for k, v in (("spread", spread), ("search_lost", search_lost))
+               if v is not None}
     video = VideoDetector(detector, FULL_EVERY if full_every is None else full_every,
-                          LOST_AFTER if lost_after is None else lost_after, spread=spread,
-                          search_lost=search_lost)
+                          LOST_AFTER if lost_after is None else lost_after, **options)
     find = detector.detect if full else video.detect
     rows: list[tuple[int, np.ndarray, np.ndarray, str]] = []
     cpu: list[float] = []
