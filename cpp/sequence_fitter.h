@@ -35,7 +35,8 @@ struct SequenceOptions {
   // nearly undamped Gauss-Newton step overshoots into E_sp's wall (a sphere pair apart has
   // no gradient, one that meets costs ~10³ times a frame's data term), and each rejected
   // step (μ ×2, ×4, ×8, …) costs a whole evaluation: at μ₀ = 1e-4 the first 5 steps were
-  // rejected (docs/video.md, "The joint solve's stall").
+  // rejected (docs/video.md, "The joint solve's stall"). Kept as the default: held out
+  // μ₀ = 1e-2 was a draw, and on real video rougher (the solve then follows the detections).
   double initial_damping = 1e-4;
   // Conjugate gradients (Levenberg-Marquardt, CGNR) even where Ceres has a sparse Cholesky:
   // what a Ceres without a sparse back end runs (the wheel's).

@@ -364,7 +364,7 @@ def sequence_normal_equations(fitter: Fitter, keypoints: ArrayLike, weights: Arr
                               keypoints_3d_weight: float = 0.0
                               ) -> dict[str, NDArray[np.float64]]:
     """The sequence fit's Gauss-Newton normal equations at the start (arguments as
-    fit_sequence's, E_3D included when keypoints_3d is given), two ways
+    fit_sequence's, E_3D included when keypoints_3d is given with keypoints_3d_weight > 0), two ways
     (cpp/sequence_fitter.h, SequenceNormalEquations): "hessian" JᵀJ and "gradient" −Jᵀr
     as the block-banded solve sums them, "jacobian" J and "residuals" r as Ceres evaluates
     the same energy; columns per frame ω, θ, γ, then β."""

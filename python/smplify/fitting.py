@@ -783,16 +783,10 @@ class Fitter:
                    "initial_transl": track.transl[-1], "track_pose": history_pose,
                    "track_transl": history_transl, "track_gaps": gaps,
                    "hold_shape": track.holds_shape(options)}
-
-        def fit_reading(c: int) -> Any:
-            """The warm fit of reading ``c`` of the keypoints (0: as seen)."""
-            return self._core.fit(**(observation if c == 0 else online.permuted(
-                observation, self._labellings[c], self._format_weights,
-                c == 1 and self._detector_3d)), **initial)
-
-        reports = [fit_reading(c) for c in candidates]
-        # The floor: a 3 px error on every keypoint used (noise-free keypoints fit to ~0).
-        floor = 10.0 * np.count_nonzero(problem.weights > 0)
+        reports = [self._core.fit(**(observation if c == 0 else online.permuted(
+            observation, self._labellings[c], self._format_weights,
+            c == 1 and self._detector_3d)), **initial)
+            for c in candidates]
         pick = 0
         if len(reports) > 1:  # the lower data + temporal energy (the first of equals)
             energies = [r.energy.data + r.track_energy for r in reports]
@@ -814,6 +808,8 @@ class Fitter:
         step = np.asarray(report.transl) - track.transl[-1]
         step[2] *= reach / max(reach, depth_limit)
         jump = float(np.linalg.norm(step))
+        # The floor: a 3 px error on every keypoint used (noise-free keypoints fit to ~0).
+        floor = 10.0 * np.count_nonzero(problem.weights > 0)
         strained = report.energy.data > self.LOST_TRACK_ENERGY_RATIO * track.typical_data(floor)
         cut = error > self.LOST_TRACK_FRACTION
         track.lost_run = track.lost_run + 1 if cut else 0

@@ -304,7 +304,7 @@ def load_initializer(format: str) -> Initializer:
     with _weights_file(format).open("rb") as handle, np.load(handle) as z:
         loaded = Initializer({key: z[key] for key in z.files})
     _warn_if_stale(f"initializer_{format}.npz was trained", loaded.model_fingerprint,
-                  "its betas are not used", "tools/build_initializer.py")
+                   "its betas are not used", "tools/build_initializer.py")
     return loaded
 
 

@@ -172,8 +172,8 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         For inputs of pictures; default: one made on first use (the ``detect`` extra). A
         video (a tracked sequence) runs it in video mode
         (``smplify.video_detection.VideoDetector``: each person followed in a crop, the
-        full scan every ``FULL_EVERY`` frames and when someone is lost); a
-        ``VideoDetector`` given here is used as it is.
+        full scan spread over the frames and run whole when someone is lost); a
+        ``VideoDetector`` given here is reset, then used as it is.
     max_frames : int, optional
         Stop after this many frames.
     write : bool

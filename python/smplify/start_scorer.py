@@ -50,7 +50,7 @@ def weights() -> tuple[float, ...]:
     from .initializer import _warn_if_stale
 
     _warn_if_stale("start_scorer.npz was learned", fingerprint, "its choices may be off",
-                  "tools/build_start_scorer.py")
+                   "tools/build_start_scorer.py")
     return tuple(float(x) for x in np.concatenate([w.ravel(), b, v]))
 
 

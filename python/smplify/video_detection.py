@@ -68,7 +68,8 @@ FOLLOW_DISTANCE = 0.3
 FOLLOW_SIZE = 1.5
 #: not found in that crop: looked for again in one this many times the box's side
 RETRY_MARGIN = 2.0
-#: a followed person not found this many frames running is lost: the full scan runs
+#: a followed person not found this many frames running is lost: searched for near where
+#: they should be (``search_lost``), then the full scan runs
 LOST_AFTER = 1
 #: the spread scan (``spread``): the whole picture (and a long one's square tiles) every
 #: this many frames
@@ -111,8 +112,10 @@ class VideoDetector:
     detector : Detector, optional
         The full scan and the one-person landmarker; default ``Detector()``.
     full_every : int
-        Frames from one full scan to the next at the most (1: every frame,
-        ``Detector.detect`` plus the follow step).
+        With ``spread=False``: frames from one full scan to the next at the most (1: every
+        frame, ``Detector.detect`` plus the follow step). With ``spread`` (the default) the
+        period over which the spread scan's parts go round once (a tenth of the small tiles
+        each frame for 10); the full scan then runs on the first frame and for lost people.
     lost_after : int
         A followed person not found on this many frames running is lost: looked for near
         where they should be (``search_lost``), then by the full scan (1: on the first
