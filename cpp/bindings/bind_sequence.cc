@@ -132,7 +132,7 @@ void BindSequence(py::module_& m) {
         py::arg("max_iterations"), py::arg("function_tolerance"), py::arg("iterative") = false,
         py::arg("fixed_frames") = std::vector<int>(), py::arg("hold_betas") = false,
         py::arg("keypoints_3d") = py::none(), py::arg("keypoints_3d_weight") = 0.0,
-        py::arg("initial_damping") = 1e-4,
+        py::arg("initial_damping") = SequenceOptions().initial_damping,
         "One sparse solve over a sequence (shared betas, per-frame terms at the fitter's last "
         "stage, temporal terms; fixed_frames and, with hold_betas, β held at their start; "
         "keypoints_3d (T * K) x 3, NaN rows unknown: each frame's E_3D at keypoints_3d_weight); "

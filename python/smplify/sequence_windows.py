@@ -69,8 +69,8 @@ def windows(num_frames: int, window: int, observed: np.ndarray) -> list[tuple[in
 def solve(core: Any, frame_xy: np.ndarray, weights: np.ndarray, focal_length: float,
           center: np.ndarray, pose: np.ndarray, betas: np.ndarray, transl: np.ndarray,
           temporal: np.ndarray, iterations: int, iterative: bool, window: int,
-          keypoints_3d: np.ndarray | None = None, keypoints_3d_weight: float = 0.0,
-          initial_damping: float = 1e-4) -> dict[str, Any]:
+          keypoints_3d: np.ndarray | None, keypoints_3d_weight: float,
+          initial_damping: float) -> dict[str, Any]:
     """The joint solve (``_core.fit_sequence``) over all frames, or in windows of ``window``
     frames (module docstring). frame_xy (T, K, 2), weights (T, K), pose (T, 72), betas (B,),
     transl (T, 3); keypoints_3d (T, K, 3) metres (NaN where unknown) or None, each frame's
