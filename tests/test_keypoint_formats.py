@@ -635,3 +635,33 @@ def test_a_format_of_a_new_name_fits_as_the_built_in_it_copies(open_model, open_
 
     for got, want in zip(poses(mine), poses("coco17"), strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_layout_that_borrows_a_built_in_name_is_not_read_by_its_initialiser(open_model,
+                                                                             open_prior):
+    """The initialiser ships per built-in format and reads its keypoints by their order: a
+    custom KeypointFormat named "coco17" with another layout (here coco17's keypoints in
+    reverse order) fits without it, exactly as the same layout under a new name does, while
+    one with the built-in's keypoints (other targets allowed) is still read by it."""
+    import smplify
+    from smplify.initializer import ships_for
+    from smplify.synthetic import make_case
+
+    coco = kf.get_format("coco17")
+    reversed_coco = dataclasses.replace(coco, keypoint_names=coco.keypoint_names[::-1],
+                                        targets=coco.targets[::-1])
+    assert ships_for(coco) and ships_for(dataclasses.replace(coco)) and ships_for("coco17")
+    assert ships_for(kf.with_blended_hips(kf.get_format("mediapipe33")))  # same layout
+    assert not ships_for(reversed_coco)
+    case = make_case(open_model, open_prior, "coco17", np.random.default_rng(7))
+    keypoints = case.keypoints[::-1]
+
+    def pose(fmt) -> np.ndarray:
+        return smplify.fit(keypoints, fmt, case.image_size, case.focal_length,
+                           model=open_model, prior=open_prior, threads=1).pose
+
+    np.testing.assert_array_equal(pose(reversed_coco),
+                                  pose(dataclasses.replace(reversed_coco, name="mine17")))
+    with pytest.raises(ValueError, match="learned_init: .*custom layout under a built-in"):
+        smplify.fit(keypoints, reversed_coco, case.image_size, case.focal_length,
+                    model=open_model, prior=open_prior, learned_init=True)

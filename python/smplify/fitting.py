@@ -603,7 +603,7 @@ class Fitter:
         where the track is keep the basin of its one first frame's fit (tests/test_online.py's
         cut: 140 mm there, per-frame fits 45-55 mm ten frames on)."""
         starts = None if self.options.starts == "prior" else online.learned_starts(
-            self.format, problem.keypoints, observation["confidence"], problem.image_size,
+            self.keypoint_format, problem.keypoints, observation["confidence"], problem.image_size,
             problem.focal_length)
         if starts is None:
             return self._core.fit(**observation)

@@ -43,6 +43,7 @@ import numpy as np
 from . import _core, fixed_order
 from ._owner_cache import OwnerCache
 from .errors import KeypointError
+from .keypoint_formats import KeypointFormat, format_names, get_format
 
 __all__ = ["Hypothesis", "Initializer", "available_formats", "features", "load_initializer",
            "model_fingerprint", "predict", "shares_shape_space", "rotation_6d_to_matrix",
@@ -278,14 +279,23 @@ def _weights_file(format: str) -> Any:
 
 def available_formats() -> tuple[str, ...]:
     """The keypoint formats an initialiser ships for."""
-    from . import format_names
-
     return tuple(f for f in format_names() if _weights_file(f).is_file())
 
 
 @functools.cache
-def ships_for(format: str) -> bool:
-    """Whether an initialiser ships for ``format`` (cached: asked once per frame)."""
+def ships_for(format: str | KeypointFormat) -> bool:
+    """Whether an initialiser ships for ``format`` (cached: asked once per frame).
+
+    A :class:`KeypointFormat` counts when its keypoints are those of the built-in format of
+    its name, in the same order (the layout the initialiser reads; its targets may differ,
+    e.g. :func:`smplify.keypoints.with_blended_hips`): a custom layout that borrows a
+    built-in's name is not read by that format's initialiser (its keypoints would be taken
+    for others)."""
+    if isinstance(format, KeypointFormat):
+        if (format.name not in format_names()
+                or get_format(format.name).keypoint_names != format.keypoint_names):
+            return False
+        format = format.name
     return format in available_formats()
 
 

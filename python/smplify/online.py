@@ -477,7 +477,7 @@ def torso_turn_degrees(pose_a: np.ndarray, pose_b: np.ndarray) -> float:
 REFIT_HYPOTHESES = 2
 
 
-def learned_starts(format: str, keypoints: np.ndarray, confidence: np.ndarray,
+def learned_starts(format: KeypointFormat, keypoints: np.ndarray, confidence: np.ndarray,
                    image_size: Any, focal_length: float) -> list[np.ndarray] | None:
     """(72,) poses (global orient, body pose) of the learned initialiser's best
     :data:`REFIT_HYPOTHESES` readings of the keypoints ((K, 2) pixels, ``confidence`` (K,)),
@@ -489,5 +489,6 @@ def learned_starts(format: str, keypoints: np.ndarray, confidence: np.ndarray,
     xy = np.where(np.isfinite(keypoints), keypoints, 0.0)
     # The fit accepts any confidence >= 0; the initialiser was trained on [0, 1].
     hypotheses = initializer.predict(np.column_stack([xy, np.clip(confidence, 0.0, 1.0)]),
-                                     format, image_size, focal_length, count=REFIT_HYPOTHESES)
+                                     format.name, image_size, focal_length,
+                                     count=REFIT_HYPOTHESES)
     return [np.concatenate([h.global_orient, h.body_pose]) for h in hypotheses]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Literal, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin, get_type_hints
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .keypoint_formats import KeypointFormat
 
 #: Largest iteration or thread count (the C++ core's int).
 _MAX_COUNT = 2**31 - 1
@@ -425,9 +428,10 @@ class FitOptions:
                 f"unknown fit option(s) {unknown}; known options: {sorted(known)} and preset")
         return cls(**{**(PRESETS[preset] if preset else {}), **kwargs})
 
-    def for_format(self, format: str) -> FitOptions:
+    def for_format(self, format: str | KeypointFormat) -> FitOptions:
         """These options with each "auto" of ``starts``, ``learned_init`` and ``left_right``
-        made concrete for a keypoint format (whether an initialiser ships for it)."""
+        made concrete for a keypoint format (whether an initialiser ships for it:
+        :func:`smplify.initializer.ships_for`)."""
         from .initializer import ships_for
 
         learned = ships_for(format)

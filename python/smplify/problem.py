@@ -218,7 +218,7 @@ def fit_settings(format: str | KeypointFormat, image_size: Any, focal_length: fl
         Non-numeric input, unknown option, a model or prior of the wrong type.
     """
     fmt = get_format(format)  # ValueError listing the formats for an unknown name
-    opts = _options(options).for_format(fmt.name)
+    opts = _options(options).for_format(fmt)
     size = _image_size(image_size)
     focal = _focal_length(focal_length, size, opts)
 
@@ -236,10 +236,13 @@ def fit_settings(format: str | KeypointFormat, image_size: Any, focal_length: fl
     torso = np.array([fmt.index(name) for name in TORSO_KEYPOINT_NAMES], dtype=np.int64)
     # (for_format already turned left_right off where no initialiser ships)
     if opts.learned_init or opts.starts != "prior":
-        if not ships_for(fmt.name):
+        if not ships_for(fmt):
             name = "learned_init" if opts.learned_init else f"starts={opts.starts!r}"
+            custom = (" (a custom layout under a built-in's name: the initialiser reads "
+                      "the built-in layout only)" if fmt.name in available_formats() else "")
             raise ValueError(f"{name}: no learned initialiser ships for format "
-                             f"{fmt.name!r}; available: {', '.join(available_formats())}")
+                             f"{fmt.name!r}{custom}; available: "
+                             f"{', '.join(available_formats())}")
     caps = capsule_regressor if capsule_regressor is not None else body_model.capsule_regressor
     return FitSettings(format=fmt, resolved=_targets(fmt, body_model), image_size=_frozen(size),
                        focal_length=focal, center=_frozen(size / 2.0),
@@ -335,7 +338,7 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
                      or (options.track_anchor > 0 if anchor_warm is None else anchor_warm)))
     as_starts = options.starts != "prior" and cold
     scored = (options.reading_weight > 0 and cold
-              and ships_for(settings.format.name))
+              and ships_for(settings.format))
     if not (anchored or as_starts or scored):
         return out
     own_betas = None if cold else start_betas
