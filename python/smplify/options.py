@@ -386,10 +386,7 @@ class FitOptions:
             raise ValueError(f"track_anchor must be in [0, {_MAX_COUNT}], got "
                              f"{self.track_anchor!r}")
         object.__setattr__(self, "track_anchor", int(self.track_anchor))
-        for name, choices in _CHOICES.items():
-            if getattr(self, name) not in choices:
-                listed = ", ".join(map(repr, choices[:-1])) + f" or {choices[-1]!r}"
-                raise ValueError(f"{name} must be {listed}, got {getattr(self, name)!r}")
+        check_choices(self, _CHOICES)
         if not 0.5 <= _non_negative("swap_threshold", self.swap_threshold) <= 1.0:
             raise ValueError(f"swap_threshold must be in [0.5, 1], got {self.swap_threshold!r}")
         object.__setattr__(self, "swap_threshold", float(self.swap_threshold))
@@ -474,12 +471,26 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-#: The options with a fixed set of values (annotated ``Literal[...]`` alone, e.g. ``starts``;
-#: not ``flip``'s ``Literal["auto"] | bool``) and their values, read from the annotations;
-#: checked in field order (``FitOptions.__post_init__``).
-_CHOICES: dict[str, tuple[str, ...]] = {
-    name: get_args(hint) for name, hint in get_type_hints(FitOptions).items()
-    if get_origin(hint) is Literal}
+def literal_choices(cls: type) -> dict[str, tuple[str, ...]]:
+    """The fields of the dataclass ``cls`` with a fixed set of values (annotated
+    ``Literal[...]`` alone, e.g. ``starts``; not ``flip``'s ``Literal["auto"] | bool``) and
+    their values, read from the annotations, in field order."""
+    return {name: get_args(hint) for name, hint in get_type_hints(cls).items()
+            if get_origin(hint) is Literal}
+
+
+def check_choices(options: Any, choices: dict[str, tuple[str, ...]]) -> None:
+    """Raise ValueError naming the first field of ``options`` whose value is not among its
+    ``choices`` (:func:`literal_choices`)."""
+    for name, allowed in choices.items():
+        if getattr(options, name) not in allowed:
+            listed = ", ".join(map(repr, allowed[:-1])) + f" or {allowed[-1]!r}"
+            raise ValueError(f"{name} must be {listed}, got {getattr(options, name)!r}")
+
+
+#: FitOptions' fields with a fixed set of values (:func:`literal_choices`), checked in field
+#: order (``FitOptions.__post_init__``).
+_CHOICES: dict[str, tuple[str, ...]] = literal_choices(FitOptions)
 
 
 def _weights(name: str, values: Any) -> tuple[float, ...]:
