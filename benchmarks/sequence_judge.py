@@ -5,7 +5,8 @@ side by side.
 
 Clips: bench_video's (the four held-out clips of ``tests/data/heldout_sequences.npz``,
 frames 120..240, detector seed 100 + clip) and tests/test_sequence.py's short stretches
-(frames 30..60, seed 40 + clip), COCO-17, one thread. Per variant and set: fit_sequence's
+(frames 30..60, seed 40 + clip), COCO-17, one thread, 5 m away (``--distance``: far people,
+with ``--noise-pixels`` the detector noise's floor). Per variant and set: fit_sequence's
 PA-MPJPE and acceleration error (mm, bench_video's scores), median CPU frames/s, and at the
 start's keyframes the PA-MPJPE of the states the Viterbi judge picks beside the oracle's
 (at each keyframe the candidate nearest the truth) and each candidate track alone. The
@@ -88,9 +89,14 @@ def main() -> None:
                     help=f"comma-separated, of: {', '.join(SETS)}")
     ap.add_argument("--output", type=Path,
                     default=Path(__file__).resolve().parent / "results" / "sequence_judge.json")
+    ap.add_argument("--distance", type=float, default=5.0,
+                    help="metres from the camera to the motion (e.g. 20: far people)")
+    ap.add_argument("--noise-pixels", type=float, default=0.0,
+                    help="the detector noise's floor in pixels (DetectorErrors.noise_pixels)")
     confidence_argument(ap)
     args = ap.parse_args()
-    errors = sv.DetectorErrors(confidence_model=args.confidence)
+    errors = sv.DetectorErrors(confidence_model=args.confidence,
+                               noise_pixels=args.noise_pixels)
     variants = json.loads(args.variants) if args.variants else VARIANTS
     model = smplify.load_model("open")
     sequences = sv.load_sequences(SEQUENCES)
@@ -98,7 +104,8 @@ def main() -> None:
     for set_name in args.sets.split(","):
         a, b, seed = SETS[set_name]
         videos = [sv.make_video(model, s, FORMAT, np.random.default_rng(seed + c),
-                                errors, frames=slice(a, b)) for c, s in enumerate(sequences)]
+                                errors, distance=args.distance, frames=slice(a, b))
+                  for c, s in enumerate(sequences)]
         for name, options in variants.items():
             rows = []
             for video in videos:

@@ -55,6 +55,25 @@ def test_result_fields_and_empty_frames_filled(model, sequences) -> None:
         assert np.linalg.norm(res.joints[t, 0] - video.joints[t, 0]) < 0.5
 
 
+def test_the_temporal_weights_scale_with_the_floor(model, sequences) -> None:
+    """The temporal weights are (λ_R, λ_θ, λ_γ) · √((f / Z)² + s₀²): f / Z read back from
+    the fit without a floor (s₀ = 0), the fit with s₀ = 100 px/m uses the larger factor,
+    and the two fits' starts (the same Z) agree."""
+    video = sv.make_video(model, sequences[0], "coco17", np.random.default_rng(7), yaw=0.5,
+                          distance=20.0, frames=slice(100, 112))
+    weights = np.array([0.5, 0.25, 0.5])
+    scales = []
+    for floor in (0.0, 100.0):
+        res = smplify.fit_sequence(video.keypoints, "coco17", video.image_size,
+                                   video.focal_length, model=model, sequence_iterations=1,
+                                   temporal_scale_floor=floor)
+        scales.append(np.asarray(res.summary["temporal_weights"]) / weights)
+    pixels_per_metre = scales[0][0]
+    assert np.allclose(scales[0], pixels_per_metre)
+    assert pixels_per_metre == pytest.approx(video.focal_length / 20.0, rel=0.1)
+    assert np.allclose(scales[1], np.hypot(pixels_per_metre, 100.0))
+
+
 def test_bad_input_raises_clear_errors(model) -> None:
     fmt = dict(format="coco17", image_size=(640, 480), model=model)
     with pytest.raises(smplify.KeypointError, match=r"\(T, 17, 3\)"):
@@ -73,6 +92,10 @@ def test_bad_input_raises_clear_errors(model) -> None:
         smplify.fit_sequence(np.ones((3, 17, 3)), temporal_pose_weight=-1.0, **fmt)
     with pytest.raises(ValueError, match="reading_weight"):
         smplify.fit_sequence(np.ones((3, 17, 3)), reading_weight=-1.0, **fmt)
+    with pytest.raises(ValueError, match="temporal_scale_floor"):
+        smplify.fit_sequence(np.ones((3, 17, 3)), temporal_scale_floor=float("inf"), **fmt)
+    with pytest.raises(ValueError, match="linear_solver must be 'auto' or 'iterative'"):
+        smplify.fit_sequence(np.ones((3, 17, 3)), linear_solver="dense", **fmt)
     for damping in (0.0, -1.0, float("nan"), float("inf"), True, 1e-20, 1e32, 1e40):
         with pytest.raises(ValueError, match="initial_damping"):
             smplify.fit_sequence(np.ones((3, 17, 3)), initial_damping=damping, **fmt)

@@ -84,7 +84,23 @@ def test_the_perfect_detector_is_fully_confident(open_model, clip) -> None:
     assert np.all(_video(open_model, clip, sv.NO_ERRORS).keypoints[..., 2] == 1.0)
 
 
-@pytest.mark.parametrize("bad", [{"confidence_model": "gaussian"}, {"confident_wrong": 1.5}])
+def test_the_noise_floor_in_pixels(open_model, clip) -> None:
+    """σ = √((noise_fraction · size)² + noise_pixels²): a floor alone gives that σ per axis
+    on a far person, and a floor of 0 leaves every draw as it was."""
+    quiet = {"noise_fraction": 0.0, "drop_frame_rate": 0.0, "drop_keypoint_rate": 0.0,
+             "swap_burst_rate": 0.0, "limb_swap_rate": 0.0, "occlusion_rate": 0.0}
+    far = sv.make_video(open_model, clip, "coco17", np.random.default_rng(3),
+                        sv.DetectorErrors(noise_pixels=2.0, **quiet), yaw=0.5, distance=20.0,
+                        frames=slice(0, 80))
+    offset = far.keypoints[..., :2] - far.clean
+    assert np.std(offset) == pytest.approx(2.0, rel=0.05)
+    default = sv.DetectorErrors()
+    same = _video(open_model, clip, sv.DetectorErrors(noise_pixels=0.0))
+    assert np.array_equal(same.keypoints, _video(open_model, clip, default).keypoints)
+
+
+@pytest.mark.parametrize("bad", [{"confidence_model": "gaussian"}, {"confident_wrong": 1.5},
+                                 {"noise_pixels": -1.0}, {"noise_pixels": float("nan")}])
 def test_bad_confidence_options_are_refused(bad) -> None:
     with pytest.raises(ValueError, match=next(iter(bad))):
         sv.DetectorErrors(**bad)

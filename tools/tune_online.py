@@ -35,16 +35,18 @@ FORMAT = "coco17"
 
 
 def videos(model, stretches: list[tuple[int, int]], seed: int,
-           confidence: str = sv.DetectorErrors().confidence_model) -> list[sv.SyntheticVideo]:
+           confidence: str = sv.DetectorErrors().confidence_model, distance: float = 5.0,
+           noise_pixels: float = 0.0) -> list[sv.SyntheticVideo]:
     """The tuning clips' stretches through the detector's default errors with the confidence
-    model ``confidence``."""
-    errors = sv.DetectorErrors(confidence_model=confidence)
+    model ``confidence`` (and the noise floor ``noise_pixels``), the camera ``distance``
+    metres from the motion."""
+    errors = sv.DetectorErrors(confidence_model=confidence, noise_pixels=noise_pixels)
     out = []
     for c, seq in enumerate(sv.load_sequences(TUNING)):
         for s, (a, b) in enumerate(stretches):
             out.append(sv.make_video(model, seq, FORMAT,
                                      np.random.default_rng(seed + 10 * c + s), errors,
-                                     frames=slice(a, b)))
+                                     distance=distance, frames=slice(a, b)))
     return out
 
 

@@ -131,6 +131,11 @@ def main() -> None:
                          "initialiser looks better than it is). Default: 0-3 when a variant "
                          "(or --judge's grid) gives reading_weight > 0, else 0-7; asking "
                          "for 4-7 with such a run is refused")
+    ap.add_argument("--distances", default="5",
+                    help="metres from the camera to the motion, one set of clips per value "
+                         "(e.g. 5,20: near and far people)")
+    ap.add_argument("--noise-pixels", type=float, default=0.0,
+                    help="the detector noise's floor in pixels (DetectorErrors.noise_pixels)")
     confidence_argument(ap)
     args = ap.parse_args()
     variants = json.loads(args.variants)
@@ -145,16 +150,24 @@ def main() -> None:
     model = smplify.load_model("open")
     args.cache.mkdir(parents=True, exist_ok=True)
     sets = {}
-    for name, spec in (("short", args.stretches), ("long", args.long)):
+    for (name, spec), distance in itertools.product(
+            (("short", args.stretches), ("long", args.long)),
+            [float(d) for d in args.distances.split(",")]):
         if not spec:
             continue
         stretches = [tuple(int(v) for v in s.split(":")) for s in spec.split(",")]
         # Stretch i is clip i // len(stretches) (its detector seed and cache name kept).
-        every = videos(model, stretches, args.seed, args.confidence)
+        every = videos(model, stretches, args.seed, args.confidence, distance,
+                       args.noise_pixels)
         keep = [i for i in range(len(every)) if i // len(stretches) in clips]
         vids = [every[i] for i in keep]
+        # The near clips without a noise floor keep the caches' old names.
+        where = "" if (distance, args.noise_pixels) == (5.0, 0.0) \
+            else f"_{distance:g}m_{args.noise_pixels:g}px"
+        if distance != 5.0:
+            name = f"{name}@{distance:g}m"
         base = [score(cached_per_frame(model, v, args.cache / f"pf_{args.seed}_{spec}_{i}"
-                                       f"{cache_suffix(args.confidence)}.npy"),
+                                       f"{cache_suffix(args.confidence)}{where}.npy"),
                       v) for i, v in zip(keep, vids, strict=True)]
         sets[name] = (vids, base)
         print(f"{name:5s} per-frame: PA-MPJPE {np.mean([b[0] for b in base]):6.1f} mm  accel "
@@ -171,7 +184,7 @@ def main() -> None:
         for name, (vids, base) in sets.items():
             s, fps = run(model, vids, options)
             worse = sum(x[0] >= b[0] for x, b in zip(s, base, strict=True))
-            print(f"{variant:24s} {name:5s} PA-MPJPE {np.mean([x[0] for x in s]):6.1f} mm  "
+            print(f"{variant:24s} {name:9s} PA-MPJPE {np.mean([x[0] for x in s]):6.1f} mm  "
                   f"accel error {np.mean([x[1] for x in s]):6.1f}  worse than per-frame on "
                   f"{worse}/{len(s)}  CPU frames/s median {np.median(fps):6.1f}  per stretch "
                   f"{' '.join(f'{x[0]:.0f}' for x in s)}", flush=True)

@@ -21,8 +21,11 @@
    facing through it and the hypotheses then relabel the keypoints.
 
 Temporal weights are given per pixel of a 1 m lever at the person's median depth: each
-weight is multiplied by f / Z (pixels per metre there), so that they balance the data term
-(pixels) alike for near and far people.
+weight is multiplied by s = √((f / Z)² + s₀²) (f / Z: pixels per metre there;
+``temporal_scale_floor`` s₀). f / Z alone balances the data term (pixels) alike for near and
+far people when the detector's pixel error shrinks with the person; s₀ is for the error's
+floor in pixels, which makes a far person's pixels noisier relative to the motion
+(docs/video.md, "Temporal weights for far people").
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from .errors import KeypointError, SmplifyError
 from .fitting import Fitter, _shared_core_fitter
 from .keypoints import KeypointFormat, get_format, validate_keypoints, validate_keypoints_3d
 from .left_right import mirror_index
+from .options import check_choices, literal_choices
 from .problem import build_problem
 from .result import Camera
 from .sequence_start import (
@@ -74,6 +78,8 @@ class SequenceOptions:
         per pixel of a 1 m lever at the person's depth (module docstring).
     temporal_pose_weight : λ_θ on the second difference of the body pose (radians).
     temporal_transl_weight : λ_γ on the second difference of the translation (metres).
+    temporal_scale_floor : s₀, pixels per metre: the temporal weights are multiplied by
+        √((f / Z)² + s₀²) instead of f / Z (module docstring). 0: f / Z alone.
     sequence_iterations : iteration cap of each sequence solve.
     initial_damping : μ₀, the first Levenberg-Marquardt damping of each sequence solve
         (relative to diag(JᵀJ); Ceres' default 1e-4), in [1e-16, 1e32). The start is a
@@ -121,6 +127,7 @@ class SequenceOptions:
     temporal_orient_weight: float = 0.5
     temporal_pose_weight: float = 0.25
     temporal_transl_weight: float = 0.5
+    temporal_scale_floor: float = 0.0
     sequence_iterations: int = 2
     initial_damping: float = 1e-4
     swap_rounds: int = 0
@@ -140,7 +147,7 @@ class SequenceOptions:
 
     def __post_init__(self) -> None:
         for name in ("temporal_orient_weight", "temporal_pose_weight", "temporal_transl_weight",
-                     "swap_margin", "transition_weight", "reading_weight",
+                     "temporal_scale_floor", "swap_margin", "transition_weight", "reading_weight",
                      "accel_weight", "scratch_budget"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
@@ -156,12 +163,7 @@ class SequenceOptions:
             raise ValueError(f"initial_damping must be a number in [1e-16, 1e32) (Ceres' trust "
                              f"region radius 1/initial_damping in [1e-32, 1e16]), got "
                              f"{self.initial_damping!r}")
-        if self.scratch_starts not in ("auto", "prior", "initializer", "both"):
-            raise ValueError(f"scratch_starts must be 'auto', 'prior', 'initializer' or "
-                             f"'both', got {self.scratch_starts!r}")
-        if self.linear_solver not in ("auto", "iterative"):
-            raise ValueError(f"linear_solver must be 'auto' or 'iterative', got "
-                             f"{self.linear_solver!r}")
+        check_choices(self, _CHOICES)
         tracks = self.initial_tracks
         if isinstance(tracks, str) or not isinstance(tracks, (tuple, list)) or not tracks \
                 or any(k not in TRACK_KINDS for k in tracks):
@@ -179,6 +181,11 @@ class SequenceOptions:
         if 0 < self.window < 8:
             raise ValueError(f"window must be 0 (no windows) or >= 8 frames, got "
                              f"{self.window!r}")
+
+
+#: SequenceOptions' fields with a fixed set of values (``linear_solver``, ``scratch_starts``),
+#: read from their ``Literal`` annotations as FitOptions' are.
+_CHOICES: dict[str, tuple[str, ...]] = literal_choices(SequenceOptions)
 
 
 @dataclass(frozen=True)
@@ -295,7 +302,7 @@ def fit_sequence(keypoints: Any, format: str | KeypointFormat, image_size: Seque
         fitter._settings, camera.focal_length, fitter.options.selection_sigma, points_3d)
     init_seconds = time.perf_counter() - start
 
-    scale = camera.focal_length / max(depth, 1e-3)  # pixels per metre at the person
+    scale = temporal_scale(camera.focal_length, depth, seq_options.temporal_scale_floor)
     temporal = scale * np.array([seq_options.temporal_orient_weight,
                                  seq_options.temporal_pose_weight,
                                  seq_options.temporal_transl_weight])
@@ -363,6 +370,13 @@ def fit_sequence(keypoints: Any, format: str | KeypointFormat, image_size: Seque
                  "temporal_weights": temporal.tolist(),
                  "solver": report["solver"],
                  "windows": [list(w) for w in report.get("windows", [(0, num_frames)])]})
+
+
+def temporal_scale(focal_length: float, depth: float, floor: float) -> float:
+    """s = √((f / Z)² + s₀²), pixels per metre: the factor of the temporal weights
+    (module docstring) for the person's median depth Z (metres, clamped to ≥ 1 mm) and the
+    floor s₀ (``temporal_scale_floor``)."""
+    return float(np.hypot(focal_length / max(depth, 1e-3), floor))
 
 
 def _validate(keypoints: Any, fmt: Any) -> tuple[np.ndarray, np.ndarray]:

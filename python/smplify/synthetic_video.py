@@ -63,6 +63,10 @@ class DetectorErrors:
     ----------
     noise_fraction : σ of the per-keypoint noise as a fraction of the person's 2D size (the
         diagonal of the frame's keypoint bounding box).
+    noise_pixels : the noise's floor in pixels: σ = √((noise_fraction · size)² +
+        noise_pixels²). A real detector's error does not shrink with the person (its input
+        crop's resolution): on a person ~100 px tall, 1 % of the size is ~1 px, below what
+        detectors reach. 0: proportional noise alone (the clips before session 13).
     drop_frame_rate : probability that a frame has no person.
     drop_keypoint_rate : probability, per keypoint and frame, that it is missing.
     swap_burst_rate : probability that a burst of whole-body left/right swaps starts.
@@ -84,6 +88,7 @@ class DetectorErrors:
     """
 
     noise_fraction: float = 0.01
+    noise_pixels: float = 0.0
     drop_frame_rate: float = 0.03
     drop_keypoint_rate: float = 0.05
     swap_burst_rate: float = 0.01
@@ -102,6 +107,9 @@ class DetectorErrors:
         if self.confidence_model not in CONFIDENCE_MODELS:
             raise ValueError(f"confidence_model: expected one of {CONFIDENCE_MODELS}, got "
                              f"{self.confidence_model!r}")
+        if not (np.isfinite(self.noise_pixels) and self.noise_pixels >= 0):
+            raise ValueError(f"noise_pixels: expected a σ in pixels >= 0, got "
+                             f"{self.noise_pixels}")
         if not 0.0 <= self.confident_wrong <= 1.0:
             raise ValueError(f"confident_wrong: expected a share in [0, 1], got "
                              f"{self.confident_wrong}")
@@ -245,7 +253,8 @@ def _detect(clean: np.ndarray, format: str, rng: np.random.Generator,
     num_frames, num_keypoints = clean.shape[:2]
     xy = clean.copy()
     size = np.linalg.norm(clean.max(axis=1) - clean.min(axis=1), axis=1)  # (T,)
-    xy += rng.normal(size=xy.shape) * (errors.noise_fraction * size)[:, None, None]
+    sigma = np.hypot(errors.noise_fraction * size, errors.noise_pixels)  # (T,) pixels
+    xy += rng.normal(size=xy.shape) * sigma[:, None, None]
     # The uniform model's draw is made either way: the other draws stay the same.
     conf = rng.uniform(*errors.confidence, size=(num_frames, num_keypoints))
     conf[rng.random(conf.shape) < errors.drop_keypoint_rate] = 0.0
