@@ -2,7 +2,7 @@
 
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/bench_real_video.py
         [--videos vtest sports2d] [--methods per-frame online sequence] [--tracks 4]
-        [--sequence-without-3d]
+        [--sequence-without-3d] [--only] [--options JSON]
 
 Videos (``benchmarks/real_videos.py``; fetched at run time, never committed): OpenCV's
 ``vtest.avi`` (pedestrians ~100 px tall, 10 fps; its first 200 frames) and the demo of the
@@ -229,6 +229,9 @@ def main() -> None:
                         help="extra fit options as JSON, for every method fitted now")
     parser.add_argument("--sequence-without-3d", action="store_true",
                         help="fit_sequence without the world landmarks")
+    parser.add_argument("--only", action="store_true",
+                        help="score only --methods (the others neither read nor refitted: "
+                             "for comparing variants of one method)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     model = smplify.load_model("open")
@@ -247,7 +250,7 @@ def main() -> None:
         rows: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
         fitted: dict[str, list[int]] = {m: [] for m in METHODS}
         for track in people:
-            for method in METHODS:
+            for method in (args.methods if args.only else METHODS):
                 path = fits_path(video, track.id, method)
                 wanted = provenance(run, method, video, track)
                 out = None if method in args.methods else cached_fits(path, wanted)

@@ -40,7 +40,7 @@ VARIANTS = {"defaults": {},
 #: tests' short stretches, and (``--sets``) the same clips under other detector seeds.
 SETS = {"bench_video": (120, 240, 100), "short stretches": (30, 60, 40),
         "frames 0-120 seed 200": (0, 120, 200), "frames 120-240 seed 300": (120, 240, 300),
-        "bench_video seed 200": (120, 240, 200)}
+        "bench_video seed 200": (120, 240, 200), "bench_video seed 400": (120, 240, 400)}
 
 
 def recorded(model, video: sv.SyntheticVideo, options: dict, choose=None
