@@ -239,8 +239,8 @@ class BandedAssembly {
 // Levenberg-Marquardt on the block-banded normal equations (block_banded.h, BandedAssembly).
 // Steps are additive, as Ceres' are without manifolds; the damping follows Ceres' LM
 // (Nielsen's update from μ = initial_damping, diag(JᵀJ) clamped to [1e-6, 1e32]); stops
-// after `max_iterations` steps (accepted or not) or when an accepted step lowers the cost by
-// less than function_tolerance · cost.
+// after `max_iterations` steps (accepted or not, the first `retries` rejected ones not
+// counted) or when an accepted step lowers the cost by less than function_tolerance · cost.
 SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluation* evaluation,
                          std::vector<BodyParameters>* frames, Eigen::VectorXd* betas,
                          bool fixed_transl, const SequenceOptions& options) {
@@ -283,15 +283,23 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
   Eigen::VectorXd delta;
   std::vector<BodyParameters> saved;
   Eigen::VectorXd saved_betas;
-  while (out.iterations < options.max_iterations) {
+  // Steps allowed: max_iterations, plus one per rejected step while retries last. A
+  // rejected trial needs no Jacobians (the system stays the current point's), so the last
+  // step's trial is evaluated without them even when a retry may follow.
+  int budget = options.max_iterations;
+  auto reject = [&]() {
+    ++out.rejected;
+    if (out.rejected <= options.retries) ++budget;
+    mu *= nu;
+    nu *= 2.0;
+  };
+  while (out.iterations < budget) {
     ++out.iterations;
     const auto start = std::chrono::steady_clock::now();
     const bool solved = system->Solve(mu, fixed, &delta);
     out.linear_solver_seconds += Seconds(start);
     if (!solved) {
-      ++out.rejected;
-      mu *= nu;
-      nu *= 2.0;
+      reject();
       continue;
     }
     const double predicted = delta.dot(system->gradient()) - 0.5 * system->Quadratic(delta);
@@ -305,7 +313,7 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
     }
     *betas += delta.tail(num_betas);
     // The last step needs no Jacobians: no step follows it.
-    const bool last = out.iterations >= options.max_iterations;
+    const bool last = out.iterations >= budget;
     const double trial = evaluate(last ? nullptr : spare);
     const double rho = (cost - trial) / predicted;
     if (predicted > 0.0 && std::isfinite(trial) && rho > 1e-3) {
@@ -320,11 +328,9 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
         break;
       }
     } else {
-      ++out.rejected;
       *frames = saved;
       *betas = saved_betas;
-      mu *= nu;
-      nu *= 2.0;
+      reject();
     }
   }
   evaluation->PrepareForEvaluation(false, true);
@@ -345,8 +351,9 @@ void Validate(const Fitter& fitter, const std::vector<Observation>& observations
                 p.transl.allFinite(),
             "initial: pose, betas and transl must be finite");
   }
-  Require(options.max_iterations >= 1 && options.function_tolerance > 0.0,
-          "options: iterations >= 1 and tolerance > 0");
+  Require(options.max_iterations >= 1 && options.function_tolerance > 0.0 &&
+              options.retries >= 0,
+          "options: iterations >= 1, retries >= 0 and tolerance > 0");
   // Ceres' LM starts from the trust region radius 1/μ₀ and accepts radii in [1e-32, 1e16]
   // (1/1e32 rounds below 1e-32); NaN fails every comparison.
   const double radius = 1.0 / options.initial_damping;

@@ -38,6 +38,12 @@ struct SequenceOptions {
   // rejected (docs/video.md, "The joint solve's stall"). Kept as the default: held out
   // μ₀ = 1e-2 was a draw, and on real video rougher (the solve then follows the detections).
   double initial_damping = 1e-4;
+  // Rejected steps not counted against max_iterations, up to this many (the block-banded
+  // solver's; Ceres' `iterative` one counts every step): at a far person's start the steps
+  // at μ₀ are rejected 2–5 times before one is taken (vtest.avi, docs/video.md "Temporal
+  // weights for far people"), and with 2 iterations the solve returns its start. 0: every
+  // step counts (the behaviour before).
+  int retries = 0;
   // Conjugate gradients (Levenberg-Marquardt, CGNR) even where Ceres has a sparse Cholesky:
   // what a Ceres without a sparse back end runs (the wheel's).
   bool iterative = false;

@@ -92,6 +92,8 @@ def test_bad_input_raises_clear_errors(model) -> None:
         smplify.fit_sequence(np.ones((3, 17, 3)), temporal_pose_weight=-1.0, **fmt)
     with pytest.raises(ValueError, match="reading_weight"):
         smplify.fit_sequence(np.ones((3, 17, 3)), reading_weight=-1.0, **fmt)
+    with pytest.raises(ValueError, match="sequence_retries"):
+        smplify.fit_sequence(np.ones((3, 17, 3)), sequence_retries=-1, **fmt)
     with pytest.raises(ValueError, match="temporal_scale_floor"):
         smplify.fit_sequence(np.ones((3, 17, 3)), temporal_scale_floor=float("inf"), **fmt)
     with pytest.raises(ValueError, match="linear_solver must be 'auto' or 'iterative'"):

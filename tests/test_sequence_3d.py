@@ -163,3 +163,25 @@ def test_the_undamped_start_rejects_steps(open_model, clips) -> None:
                initial_damping=1e-4, temporal_orient_weight=1.0, temporal_pose_weight=0.5,
                temporal_transl_weight=1.0)
     assert 1 <= fit.summary["rejected_steps"] <= fit.summary["iterations"] <= 10
+
+
+def test_retries_take_the_steps_the_rejected_ones_left(open_model, clips) -> None:
+    """The same start with 2 steps: every step rejected (the solve returns its start);
+    with ``sequence_retries`` the rejected steps do not count, and 2 steps are taken after
+    them (as many iterations as steps tried), lowering the energy."""
+    _, video, points = clips[1]
+    doubled = {"temporal_orient_weight": 1.0, "temporal_pose_weight": 0.5,
+               "temporal_transl_weight": 1.0}
+    fits = {retries: _fit(video, open_model, keypoints_3d=points, sequence_iterations=2,
+                          initial_damping=1e-4, sequence_retries=retries, **doubled)
+            for retries in (0, 8)}
+    stalled, moved = fits[0].summary, fits[8].summary
+    assert stalled["iterations"] == 2 and stalled["rejected_steps"] == 2
+    assert 2 <= moved["rejected_steps"] <= 8
+    assert moved["iterations"] - moved["rejected_steps"] == 2 \
+        or moved["termination"] == "CONVERGENCE"
+
+    def total(f):
+        return sum(f.energy[k].sum() for k in ("data", "pose", "angle", "temporal",
+                                               "interpenetration", "keypoints_3d"))
+    assert total(fits[8]) < 0.99 * total(fits[0])

@@ -1,14 +1,15 @@
 """Choose ``smplify.fit_sequence``'s options on TUNING clips only.
 
     python tools/tune_sequence.py [--variants '{"name": {option: value}}'] \
-        [--stretches 0:30,60:90,90:120] [--long 0:120]
+        [--stretches 0:30,60:90,90:120] [--long 0:120] [--distances 5,20] [--noise-pixels 2]
 
 The clips are ``tests/data/tuning_sequences.npz`` (as ``tools/tune_online.py``: held-out CMU
 clips and fast clips of the pose prior's training set that no test or benchmark scores), each
 cut into the short ``--stretches`` (issue 11: offline must beat per-frame fits on short
 stretches too) and the ``--long`` ones, seen through the synthetic detector with its default
 errors (seed ``--seed`` + 10·clip + stretch; ``--confidence`` as ``tools/tune_online.py``),
-COCO-17, one thread. Per variant and per set
+COCO-17, one thread, the camera ``--distances`` metres away (one set of each per distance:
+near and far people; ``--noise-pixels`` the detector noise's floor). Per variant and per set
 (short, long): mean PA-MPJPE (mm), mean acceleration error (mm/frame²), the number of
 stretches on which it is worse than independent per-frame fits, and frames/s of CPU time
 (median over stretches). Per-frame fits are cached in ``--cache``.

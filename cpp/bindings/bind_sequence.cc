@@ -73,7 +73,7 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
                          double function_tolerance, bool iterative,
                          const std::vector<int>& fixed_frames, bool hold_betas,
                          const std::optional<RowMatrix>& keypoints_3d,
-                         double keypoints_3d_weight, double initial_damping) {
+                         double keypoints_3d_weight, double initial_damping, int retries) {
   const Fitter& fitter = CoreFitter(py_fitter);
   const auto num_frames = weights.rows();
   std::vector<Observation> observations;
@@ -88,6 +88,7 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
   options.fixed_frames = fixed_frames;
   options.hold_betas = hold_betas;
   options.initial_damping = initial_damping;
+  options.retries = retries;
   SequenceReport r;
   {
     py::gil_scoped_release release;
@@ -133,9 +134,11 @@ void BindSequence(py::module_& m) {
         py::arg("fixed_frames") = std::vector<int>(), py::arg("hold_betas") = false,
         py::arg("keypoints_3d") = py::none(), py::arg("keypoints_3d_weight") = 0.0,
         py::arg("initial_damping") = SequenceOptions().initial_damping,
+        py::arg("retries") = SequenceOptions().retries,
         "One sparse solve over a sequence (shared betas, per-frame terms at the fitter's last "
         "stage, temporal terms; fixed_frames and, with hold_betas, β held at their start; "
-        "keypoints_3d (T * K) x 3, NaN rows unknown: each frame's E_3D at keypoints_3d_weight); "
+        "keypoints_3d (T * K) x 3, NaN rows unknown: each frame's E_3D at keypoints_3d_weight; "
+        "retries: rejected steps not counted against max_iterations, up to this many); "
         "returns a dict of stacked parameters, energies and report.");
   m.def(
       "sequence_normal_equations",

@@ -342,14 +342,15 @@ def fit_sequence(fitter: Fitter, keypoints: ArrayLike, weights: ArrayLike, focal
                  function_tolerance: float, iterative: bool = False,
                  fixed_frames: Sequence[int] = (), hold_betas: bool = False,
                  keypoints_3d: ArrayLike | None = None, keypoints_3d_weight: float = 0.0,
-                 initial_damping: float = 1e-4) -> dict[str, object]:
+                 initial_damping: float = 1e-4, retries: int = 0) -> dict[str, object]:
     """One sparse solve over T frames (cpp/sequence_fitter.h): keypoints (T·K, 2), weights
     (T, K), initial_pose (T, 72), initial_betas (B,), initial_transl (T, 3), temporal_weights
     (λ_R, λ_θ, λ_γ); iterative: conjugate gradients even where a sparse Cholesky exists
     (what a Ceres without a sparse back end runs); fixed_frames: frames held at their start;
     hold_betas: β held at initial_betas; keypoints_3d: (T·K, 3) metres, NaN rows unknown, or
     None: each frame's relative 3D term at keypoints_3d_weight; initial_damping: the first
-    Levenberg-Marquardt damping μ₀. Returns a dict: betas,
+    Levenberg-Marquardt damping μ₀; retries: rejected steps not counted against
+    max_iterations, up to this many (the block-banded solver's). Returns a dict: betas,
     pose (T, 72), transl (T, 3), energies (T, 6: data, pose, angle, interpenetration,
     temporal, keypoints_3d), shape_energy, num_observed, iterations, rejected_steps,
     termination, initial_cost, final_cost, joints (T·24, 3), keypoints (T·K, 3), seconds,

@@ -86,6 +86,9 @@ class SequenceOptions:
         per-frame fit near the joint optimum: from it the nearly undamped step overshoots
         into the interpenetration term's wall and is rejected (docs/video.md, "The joint solve's
         stall").
+    sequence_retries : rejected Levenberg-Marquardt steps of each sequence solve not counted
+        against ``sequence_iterations``, up to this many (``linear_solver`` "auto"; the
+        "iterative" one counts every step). 0: every step counts.
     swap_rounds : rounds of detector-swap hypotheses (0: take the keypoints as labelled).
     swap_margin : a swapped reading replaces the labelled one when its robust 2D error is
         below this fraction of the labelled one's.
@@ -130,6 +133,7 @@ class SequenceOptions:
     temporal_scale_floor: float = 0.0
     sequence_iterations: int = 2
     initial_damping: float = 1e-4
+    sequence_retries: int = 0
     swap_rounds: int = 0
     swap_margin: float = 0.7
     linear_solver: Literal["auto", "iterative"] = "auto"
@@ -172,7 +176,7 @@ class SequenceOptions:
         if "backward" in tracks and not {"plain", "online"} & set(tracks):
             raise ValueError(f"initial_tracks: 'backward' starts from the last fit of a "
                              f"forward track ('plain' or 'online'), got {tracks!r}")
-        for name in ("sequence_iterations", "swap_rounds", "keyframe_step",
+        for name in ("sequence_iterations", "sequence_retries", "swap_rounds", "keyframe_step",
                      "start_refit_every", "start_anchor_every", "scratch_follow", "window"):
             value = getattr(self, name)
             low = 1 if name in ("sequence_iterations", "keyframe_step") else 0
@@ -326,7 +330,7 @@ def fit_sequence(keypoints: Any, format: str | KeypointFormat, image_size: Seque
             seq_options.sequence_iterations, seq_options.linear_solver == "iterative",
             seq_options.window, _relabelled_3d(points_3d, perm, mirror_index(fmt)),
             0.0 if points_3d is None else float(fitter.options.keypoints_3d_weight),
-            seq_options.initial_damping)
+            seq_options.initial_damping, seq_options.sequence_retries)
         solves += 1
         for key in totals:
             totals[key] += report[key]

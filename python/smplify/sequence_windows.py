@@ -70,12 +70,13 @@ def solve(core: Any, frame_xy: np.ndarray, weights: np.ndarray, focal_length: fl
           center: np.ndarray, pose: np.ndarray, betas: np.ndarray, transl: np.ndarray,
           temporal: np.ndarray, iterations: int, iterative: bool, window: int,
           keypoints_3d: np.ndarray | None, keypoints_3d_weight: float,
-          initial_damping: float) -> dict[str, Any]:
+          initial_damping: float, retries: int = 0) -> dict[str, Any]:
     """The joint solve (``_core.fit_sequence``) over all frames, or in windows of ``window``
     frames (module docstring). frame_xy (T, K, 2), weights (T, K), pose (T, 72), betas (B,),
     transl (T, 3); keypoints_3d (T, K, 3) metres (NaN where unknown) or None, each frame's
     relative 3D term at ``keypoints_3d_weight``; ``initial_damping``: each solve's first
-    Levenberg-Marquardt damping μ₀. Returns the core's report dict with every
+    Levenberg-Marquardt damping μ₀; ``retries``: its rejected steps not counted against
+    ``iterations``, up to this many. Returns the core's report dict with every
     per-frame field stacked over the T frames and the counters summed over the windows."""
     num_frames, num_keypoints = weights.shape
     observed = (weights > 0).any(axis=1)
@@ -91,7 +92,8 @@ def solve(core: Any, frame_xy: np.ndarray, weights: np.ndarray, focal_length: fl
             fixed_frames=list(range(HELD)) if k > 0 else [], hold_betas=k > 0,
             keypoints_3d=None if keypoints_3d is None
             else np.ascontiguousarray(keypoints_3d[a:b].reshape(-1, 3)),
-            keypoints_3d_weight=keypoints_3d_weight, initial_damping=initial_damping)
+            keypoints_3d_weight=keypoints_3d_weight, initial_damping=initial_damping,
+            retries=retries)
         if len(spans) == 1:
             return report
         if k == 0:
