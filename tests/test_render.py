@@ -281,13 +281,13 @@ def test_draw_fit_and_side_view_of_a_fit(open_model):
 
 
 def test_missing_moderngl_names_the_extra(monkeypatch):
-    _gl._context.cache_clear()
+    _gl.release_context()
     monkeypatch.setitem(sys.modules, "moderngl", None)
     try:
         with pytest.raises(render.RenderUnavailable, match=r"smplify\[render\].*libegl1"):
             render.render_mesh(*_box((0, 0, 0), (1, 1, 1)))
     finally:
-        _gl._context.cache_clear()
+        _gl.release_context()
 
 
 def test_opacity_out_of_range_raises():

@@ -14,7 +14,7 @@ face), plus an ambient share: ``c = colour (a + (1 - a) |n . l|)``.
 
 from __future__ import annotations
 
-import functools
+import threading
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from .errors import SmplifyError
 
-__all__ = ["RenderUnavailable", "draw", "orthographic", "perspective"]
+__all__ = ["RenderUnavailable", "draw", "orthographic", "perspective", "release_context"]
 
 EGL_PACKAGES = "libegl1 libgl1 libegl-mesa0"
 
@@ -64,9 +64,30 @@ void main() {
 """
 
 
-@functools.lru_cache(maxsize=1)
+# Each thread's own EGL context: a context is current in the thread that made it, so a
+# thread drawing (``smplify.pipeline``'s writer thread) makes and releases its own.
+_local = threading.local()
+
+
 def _context() -> Any:
-    """The process's one EGL context and shader program (created on first use)."""
+    """This thread's EGL context and shader program (created on its first use)."""
+    made = getattr(_local, "context", None)
+    if made is None:
+        made = _local.context = _create_context()
+    return made
+
+
+def release_context() -> None:
+    """Release this thread's EGL context (if it made one); the next draw makes a new one."""
+    made = getattr(_local, "context", None)
+    _local.context = None
+    if made is not None:
+        ctx, program = made
+        program.release()
+        ctx.release()
+
+
+def _create_context() -> Any:
     try:
         import moderngl
     except ImportError:

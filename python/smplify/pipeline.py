@@ -22,6 +22,10 @@ scratch. Outputs, in ``out_dir``:
   (T, B), ``global_orient`` (T, 3), ``body_pose`` (T, 69), ``transl`` (T, 3),
   ``focal_length`` (), ``camera_center`` (2,), ``energy_total`` (T,), ``keypoints`` (T, K, 3));
   a video also gets ``<input>_overlay.mp4``.
+
+Drawing and writing a frame (``overlap=True``, the default) run on a worker thread
+(``smplify.frame_writer``) while the next frame is decoded, detected and fitted: the same
+files, written in the same order, as the serial run (``overlap=False``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import KeypointError
+from .frame_writer import FrameWriter
 from .sources import InputError, Source
 
 __all__ = ["RunSummary", "run", "STAGES"]
@@ -65,7 +70,12 @@ class RunSummary:
     seconds : dict
         Wall time per stage (``STAGES``) over the whole input.
     frame_seconds : list of dict
-        Wall time per stage of each frame.
+        Wall time per stage of each frame (with ``overlap``, render and write are timed on
+        the writer thread, at the same time as the next frames' stages).
+    frame_cpu_seconds : list of dict
+        The process's CPU time per stage of each frame (OpenGL's and MediaPipe's threads
+        included); serial runs only (``overlap=False``): empty otherwise, as two stages run
+        at once then.
     last : list of (int, (K, 3) ndarray, FitResult)
         The last frame's fits: track id, keypoints, result (with those of people confirmed
         at the end, :meth:`smplify.tracking.Tracker.finish`).
@@ -79,6 +89,7 @@ class RunSummary:
     files: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     frame_seconds: list[dict[str, float]] = field(default_factory=list)
+    frame_cpu_seconds: list[dict[str, float]] = field(default_factory=list)
     last: list[tuple[int, NDArray[np.float64], Any]] = field(default_factory=list)
 
 
@@ -151,7 +162,8 @@ class _VideoOut:
 def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         focal_length: float | str | None = None, render: bool = True, mesh_suffix: str = ".obj",
         detector: Any = None, max_frames: int | None = None, write: bool = True,
-        progress: Callable[[Any], Any] | None = None, **options: Any) -> RunSummary:
+        progress: Callable[[Any], Any] | None = None, overlap: bool = True,
+        **options: Any) -> RunSummary:
     """Fit every person of every frame of ``source`` and write the results.
 
     Parameters
@@ -180,6 +192,10 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         Write files (False: fit and draw only, e.g. to time the stages).
     progress : callable, optional
         Wraps the frame iterator (``tqdm.tqdm`` partially applied), for a progress bar.
+    overlap : bool
+        Draw and write frame t on a worker thread while frame t + 1 is detected and fitted
+        (at most two frames waiting); False: one stage after another on this thread. The
+        outputs are the same either way; an error while drawing or writing is raised here.
     **options
         Fit options, as for ``smplify.fit``.
 
@@ -234,19 +250,42 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
     def keep(frame: Any, fitted: list[tuple[int, Any, Any]]) -> None:
         for track, kp, result in fitted:
             stacks.setdefault(track, _TrackStack()).add(frame.index, result, kp)
-            if write:
-                stem = frames_dir / f"{frame.name}_p{track}"
-                summary.files += [
-                    save_mesh(stem.with_name(stem.name + mesh_suffix), result.vertices,
-                              result.faces),
-                    *(save_params(stem.with_name(f"{stem.name}_params{s}"), result,
-                                  model=body_model, track_id=track, frame=frame.index)
-                      for s in (".npz", ".json"))]
+
+    def write_bodies(frame: Any, fitted: list[tuple[int, Any, Any]],
+                     clock: dict[str, float], cpu: dict[str, float]) -> None:
+        """(On the writer.) Each body's mesh and parameter files."""
+        t0, c0 = time.perf_counter(), time.process_time()
+        for track, _, result in fitted if write else ():
+            stem = frames_dir / f"{frame.name}_p{track}"
+            summary.files += [
+                save_mesh(stem.with_name(stem.name + mesh_suffix), result.vertices,
+                          result.faces),
+                *(save_params(stem.with_name(f"{stem.name}_params{s}"), result,
+                              model=body_model, track_id=track, frame=frame.index)
+                  for s in (".npz", ".json"))]
+        clock["write"] += time.perf_counter() - t0
+        cpu["write"] += time.process_time() - c0
+
+    def finish_frame(frame: Any, fitted: list[tuple[int, Any, Any]],
+                     clock: dict[str, float], cpu: dict[str, float]) -> None:
+        """(On the writer.) Draw the frame's overlay, write its bodies and pictures."""
+        t0, c0 = time.perf_counter(), time.process_time()
+        pictures: dict[str, NDArray[np.uint8]] = {}
+        if render and (fitted or video is not None):
+            pictures.update(_draw(frame, fitted, source, side=not source.is_sequence))
+        clock["render"] += time.perf_counter() - t0
+        cpu["render"] += time.process_time() - c0
+        write_bodies(frame, fitted, clock, cpu)
+        t0, c0 = time.perf_counter(), time.process_time()
+        if write:
+            summary.files += _save_pictures(frames_dir, frame.name, pictures, video)
+        clock["write"] += time.perf_counter() - t0
+        cpu["write"] += time.process_time() - c0
 
     def fit_earlier(confirmed: dict[int, list[tuple[int, int]]]
-                    ) -> list[tuple[int, int, Any, Any]]:
+                    ) -> list[tuple[int, int, Any, Any, Any]]:
         """Fit the frames a newly confirmed track was seen in before it had an id; returns
-        the fits, (frame number, track, keypoints, result)."""
+        the fits, (frame number, track, keypoints, result, frame)."""
         done = []
         for track, sightings in confirmed.items():
             for n, j in sightings:
@@ -256,27 +295,37 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
                 if result is not None:
                     summary.fits += 1
                     keep(before, [(track, their[j], result)])
-                    done.append((n, track, their[j], result))
+                    done.append((n, track, their[j], result, before))
         return done
+
+    def write_earlier(done: list[tuple[int, int, Any, Any, Any]], clock: dict[str, float],
+                      cpu: dict[str, float]) -> None:
+        """Hand the earlier frames' bodies to the writer, in the order they were fitted."""
+        for _, track, kp, result, before in done:
+            writer.submit(f"frame {before.index} ({before.name})", write_bodies, before,
+                          [(track, kp, result)], clock, cpu)
 
     finder: Any = None  # the detector as run on this input (its video mode for a video)
     frames = source.frames()
     if progress is not None:
         frames = progress(frames)
     iterator = iter(frames)
+    writer = FrameWriter(threaded=overlap)
+    clocks: list[dict[str, float]] = []  # wall, then CPU, per frame (and the end's)
     try:
         while max_frames is None or summary.frames < max_frames:
-            clock = dict.fromkeys(STAGES, 0.0)
-            t0 = time.perf_counter()
+            clock, cpu = dict.fromkeys(STAGES, 0.0), dict.fromkeys(STAGES, 0.0)
+            clocks += [clock, cpu]
+            t0, c0 = time.perf_counter(), time.process_time()
             frame = next(iterator, None)
             clock["decode"] += time.perf_counter() - t0
+            cpu["decode"] += time.process_time() - c0
             if frame is None:
-                summary.seconds["decode"] += clock["decode"]
                 break
             summary.frames += 1
             people = frame.people
             worlds: list[Any] = [None] * len(people or ())
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             if people is None:
                 if detector is None:
                     from .detection import _shared_detector
@@ -306,9 +355,10 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
                 fitters.clear()
             given[0] += sum(i >= 0 for i in ids)
             clock["detect"] += time.perf_counter() - t0
+            cpu["detect"] += time.process_time() - c0
 
-            t0 = time.perf_counter()
-            fit_earlier(tracker.earlier)
+            t0, c0 = time.perf_counter(), time.process_time()
+            earlier = fit_earlier(tracker.earlier)
             for track in tracker.unseen:  # lost for now: the track's Fitter skips the frame
                 if track in fitters:
                     fitters[track].skip()
@@ -321,35 +371,39 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
                 result = fit_person(frame, track, kp, world)
                 if result is not None:
                     fitted.append((track, kp, result))
+            keep(frame, fitted)
             clock["fit"] += time.perf_counter() - t0
+            cpu["fit"] += time.process_time() - c0
             summary.fits += len(fitted)
             summary.last = fitted
-
-            t0 = time.perf_counter()
-            pictures: dict[str, NDArray[np.uint8]] = {}
-            if render and (fitted or video is not None):
-                pictures.update(_draw(frame, fitted, source, side=not source.is_sequence))
-            clock["render"] += time.perf_counter() - t0
-
-            t0 = time.perf_counter()
-            keep(frame, fitted)
-            if write:
-                summary.files += _save_pictures(frames_dir, frame.name, pictures, video)
-            clock["write"] += time.perf_counter() - t0
             summary.frame_seconds.append(clock)
-            for stage, seconds in clock.items():
-                summary.seconds[stage] += seconds
-        t0 = time.perf_counter()
+            if not overlap:
+                summary.frame_cpu_seconds.append(cpu)
+            write_earlier(earlier, clock, cpu)
+            # a copy: summary.last (this list) grows at the end while the writer may draw it
+            writer.submit(f"frame {frame.index} ({frame.name})", finish_frame, frame,
+                          list(fitted), clock, cpu)
+        clock, cpu = dict.fromkeys(STAGES, 0.0), dict.fromkeys(STAGES, 0.0)  # the end's
+        clocks += [clock, cpu]
+        t0, c0 = time.perf_counter(), time.process_time()
         last = tracker.frames - 1
         # people who came into view on the last frames; those of the last frame are its fits
-        summary.last += [(track, kp, result) for n, track, kp, result
-                         in fit_earlier(tracker.finish()) if n == last]
-        summary.seconds["fit"] += time.perf_counter() - t0
+        earlier = fit_earlier(tracker.finish())
+        summary.last += [(track, kp, result) for n, track, kp, result, _ in earlier
+                         if n == last]
+        clock["fit"] += time.perf_counter() - t0
+        cpu["fit"] += time.process_time() - c0
+        write_earlier(earlier, clock, cpu)
+        writer.close()
     finally:
+        writer.abort()  # after an error here or in a job: stop the writer (no-op once closed)
         if video is not None:
             written = video.close()
             if written is not None:
                 summary.files.append(written)
+    for clock in clocks[::2]:  # the writer is done: every stage of every frame is timed
+        for stage, seconds in clock.items():
+            summary.seconds[stage] += seconds
     summary.tracks = len(stacks)
     summary.untracked = detections - given[0]
     if summary.fits == 0:
