@@ -42,7 +42,7 @@ def fit_inputs(inputs: Sequence[str | Path], out_dir: str | Path, *, model: Any,
                focal_length: float | str | None = None, mesh_suffix: str = ".obj",
                render: bool = True, max_frames: int | None = None, progress: bool = True,
                stdout: TextIO | None = None, stderr: TextIO | None = None,
-               **options: Any) -> int:
+               overlap: bool = True, **options: Any) -> int:
     """Fit every person of every INPUT and write the results (see ``smplify.pipeline``).
 
     Parameters
@@ -67,6 +67,9 @@ def fit_inputs(inputs: Sequence[str | Path], out_dir: str | Path, *, model: Any,
         Stop each input after this many frames.
     progress : bool
         Show a progress bar on videos and folders.
+    overlap : bool
+        Draw and write each frame on a second thread while the next one is detected and
+        fitted (``smplify.pipeline.run``'s ``overlap``); False: one after the other.
     stdout, stderr : text streams, optional
         Where the summary lines and the errors go (default: sys.stdout, sys.stderr).
     **options
@@ -92,7 +95,8 @@ def fit_inputs(inputs: Sequence[str | Path], out_dir: str | Path, *, model: Any,
             source = open_source(path, format=format, image_size=image_size)
             summary = run(source, target, model=model, focal_length=focal_length,
                           render=render, mesh_suffix=mesh_suffix, max_frames=max_frames,
-                          progress=_progress(source, progress, max_frames), **options)
+                          progress=_progress(source, progress, max_frames), overlap=overlap,
+                          **options)
         except (DetectorUnavailable, RenderUnavailable) as err:
             hint = " (or --no-render)" if isinstance(err, RenderUnavailable) else ""
             print(f"smplify fit: {path}: {err}{hint}", file=stderr)
