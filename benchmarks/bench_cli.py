@@ -18,7 +18,7 @@ bit-reproducible across runs).
 
 A first run, not timed, loads the detector and records its detections; ``--replay``
 feeds these to the timed runs instead of detecting again (fit, render and write only: the
-stages bench_write.py used to re-implement, timed inside the pipeline's own writer).
+stages the former bench_write.py re-implemented; here timed inside the pipeline itself).
 ``--video``: ``vtest`` (OpenCV's ``vtest.avi``, Debian opencv-doc), ``sports2d`` (fetched by
 ``real_videos.video_path`` into ``$XDG_CACHE_HOME``) or a path. Writes
 ``benchmarks/results/bench_cli_<video>.json``.

@@ -336,3 +336,35 @@ def test_compositing_in_the_covered_box_is_the_whole_frame_formula(open_model):
     whole = np.clip(photo * (1.0 - alpha) + 0.6 * rgba[:, :, :3] + 0.5, 0, 255).astype(np.uint8)
     assert 0 < (rgba[:, :, 3] > 0).mean() < 0.5  # the body covers part of the frame
     np.testing.assert_array_equal(img, whole)
+
+
+def test_bodies_drawn_with_an_index_buffer_are_the_corner_by_corner_pixels(open_model,
+                                                                            monkeypatch):
+    """_gl.draw draws meshes whose vertices keep one colour (a body per colour) from one GL
+    vertex per mesh vertex and an index buffer: the same pixels as one vertex per corner."""
+    need_renderer()
+    vertices, faces = _body_in_camera(open_model)
+    moved = vertices + np.array([0.3, 0.0, 0.5])
+    v, f, colors = render.merge_meshes([(vertices, faces), (moved, faces)],
+                                       colors=[(0.9, 0.2, 0.2), (0.2, 0.3, 0.9)])
+    assert _gl._vertex_colors(f, colors, len(v)) is not None
+    clip = _gl.perspective(500.0, (150.0, 200.0), (300, 400), 0.5, 20.0)
+    indexed = _gl.draw(v, f, colors, clip, (300, 400), samples=4)
+    monkeypatch.setattr(_gl, "_vertex_colors", lambda *args: None)
+    corners = _gl.draw(v, f, colors, clip, (300, 400), samples=4)
+    assert np.array_equal(indexed, corners) and indexed[:, :, 3].any()
+    mixed = colors.copy()
+    mixed[0] = (0.0, 1.0, 0.0)  # a face of its own colour: its corners cannot share
+    assert _gl._vertex_colors(f, mixed, len(v)) is None
+
+
+def test_keypoints_of_several_people_in_one_pass_are_those_drawn_one_after_another():
+    photo = _photo(120, 160, seed=3)
+    rng = np.random.default_rng(4)
+    people = [(np.c_[rng.uniform(10, 150, (17, 2)), rng.uniform(0, 1, 17)],
+               rng.uniform(10, 110, (17, 2))) for _ in range(3)]
+    one_after_another = photo
+    for person in people:
+        one_after_another = pictures._draw_keypoints(one_after_another, [person])
+    assert np.array_equal(pictures._draw_keypoints(photo, people), one_after_another)
+    assert not np.array_equal(one_after_another, photo)

@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 
 from .errors import InputFileError
 from .meshes import merge_meshes
-from .render import _background, draw_points, render_mesh, side_camera
+from .render import _background, _discs, render_mesh, side_camera
 
 __all__ = ["DETECTED_COLOR", "FIT_COLOR", "MODEL_COLOR", "TRACK_COLORS", "draw_fit",
            "draw_fit_side", "draw_fits", "load_photo", "render_fit"]
@@ -137,10 +137,8 @@ def draw_fits(results: Sequence[Any], image: ArrayLike | None = None, *,
         [(r.vertices, r.faces) for r in results], colors=list(colors))
     picture = render_mesh(vertices, faces, camera=camera, image=picture, color=face_colors,
                           opacity=opacity, samples=samples, smooth=True, ambient=0.35)
-    for i, r in enumerate(results):
-        picture = _draw_keypoints(picture, None if keypoints is None else keypoints[i],
-                                  r.keypoints_2d)
-    return picture
+    return _draw_keypoints(picture, [(None if keypoints is None else keypoints[i],
+                                      r.keypoints_2d) for i, r in enumerate(results)])
 
 
 def draw_fit_side(result: Any, image_size: tuple[int, int], *, samples: int = 4,
@@ -167,27 +165,31 @@ def draw_fit_side(result: Any, image_size: tuple[int, int], *, samples: int = 4,
                        background=background)
 
 
-def _draw_keypoints(picture: NDArray[np.uint8], detected: ArrayLike | None,
-                    model: ArrayLike | None) -> NDArray[np.uint8]:
-    """Detected keypoints red, the model's green, a line from each detected point to its twin."""
-    det = None if detected is None else np.asarray(detected, dtype=np.float64)
-    mod = None if model is None else np.asarray(model, dtype=np.float64)[:, :2]
-    # Dots scale with the person (a pedestrian 100 px tall gets 1.5 px dots), up to 1/200 of
-    # the picture.
-    spread = mod[np.all(np.isfinite(mod), axis=1)] if mod is not None else np.zeros((0, 2))
-    height = float(np.ptp(spread[:, 1])) if len(spread) else float(picture.shape[0])
-    radius = float(np.clip(height / 60.0, 1.5, max(2.0, min(picture.shape[:2]) / 200.0)))
+def _draw_keypoints(picture: NDArray[np.uint8],
+                    people: Sequence[tuple[ArrayLike | None, ArrayLike | None]]
+                    ) -> NDArray[np.uint8]:
+    """Each person's (detected, model) keypoints in turn: detected red, the model's green, a
+    line from each detected point to its twin; on one Pillow copy of the picture."""
     pil = Image.fromarray(picture)
     draw = ImageDraw.Draw(pil)
-    if det is not None and mod is not None and len(det) == len(mod):
-        for d, m in zip(det, mod, strict=True):
-            if np.all(np.isfinite(d[:2])) and np.all(np.isfinite(m)) and \
-                    (det.shape[1] < 3 or d[2] > 0):
-                draw.line([tuple(d[:2]), tuple(m)], fill=(250, 230, 60), width=1)
-    out = np.asarray(pil, dtype=np.uint8).copy()
-    if det is not None:
-        out = draw_points(out, det, color=DETECTED_COLOR, radius=radius)
-    if mod is not None:
-        keep = np.all(np.isfinite(mod), axis=1)
-        out = draw_points(out, mod[keep], color=MODEL_COLOR, radius=radius * 0.75)
-    return out
+    for detected, model in people:
+        det = None if detected is None else np.asarray(detected, dtype=np.float64)
+        mod = None if model is None else np.asarray(model, dtype=np.float64)[:, :2]
+        if det is not None and (det.ndim != 2 or det.shape[1] not in (2, 3)):
+            raise ValueError(f"points: expected (K, 2) or (K, 3), got {det.shape}")
+        # Dots scale with the person (a pedestrian 100 px tall gets 1.5 px dots), up to 1/200
+        # of the picture.
+        spread = mod[np.all(np.isfinite(mod), axis=1)] if mod is not None else np.zeros((0, 2))
+        height = float(np.ptp(spread[:, 1])) if len(spread) else float(picture.shape[0])
+        radius = float(np.clip(height / 60.0, 1.5, max(2.0, min(picture.shape[:2]) / 200.0)))
+        if det is not None and mod is not None and len(det) == len(mod):
+            for d, m in zip(det, mod, strict=True):
+                if np.all(np.isfinite(d[:2])) and np.all(np.isfinite(m)) and \
+                        (det.shape[1] < 3 or d[2] > 0):
+                    draw.line([tuple(d[:2]), tuple(m)], fill=(250, 230, 60), width=1)
+        if det is not None:
+            _discs(draw, det, DETECTED_COLOR, radius)
+        if mod is not None:
+            keep = np.all(np.isfinite(mod), axis=1)
+            _discs(draw, mod[keep], MODEL_COLOR, radius * 0.75)
+    return np.asarray(pil, dtype=np.uint8).copy()

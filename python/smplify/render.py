@@ -456,7 +456,13 @@ def draw_points(
     if labels is not None and len(labels) != len(pts):
         raise ValueError(f"labels: expected {len(pts)} labels, got {len(labels)}")
     pil = Image.fromarray(np.ascontiguousarray(img, dtype=np.uint8))
-    draw = ImageDraw.Draw(pil)
+    _discs(ImageDraw.Draw(pil), pts, color, radius, labels)
+    return np.asarray(pil, dtype=np.uint8).copy()
+
+
+def _discs(draw: ImageDraw.ImageDraw, pts: NDArray[np.float64], color: tuple[int, int, int],
+           radius: float, labels: Sequence[str] | None = None) -> None:
+    """:func:`draw_points`'s discs (and labels), drawn on a Pillow picture in place."""
     for k, p in enumerate(pts):
         if not np.all(np.isfinite(p[:2])) or (pts.shape[1] == 3 and p[2] <= 0):
             continue
@@ -464,7 +470,6 @@ def draw_points(
         draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=tuple(color))
         if labels is not None:
             draw.text((x + radius + 1, y - radius), str(labels[k]), fill=tuple(color))
-    return np.asarray(pil, dtype=np.uint8).copy()
 
 
 def save_png(path: str | os.PathLike[str], array: ArrayLike, *,
