@@ -330,12 +330,26 @@ def test_compositing_in_the_covered_box_is_the_whole_frame_formula(open_model):
                              smooth=True, ambient=0.35)
     clip = render._clip_matrix(cam, vertices, size)
     colors = render._face_colors(render.DEFAULT_COLOR, len(faces))
-    rgba = _gl.draw(vertices, np.asarray(faces, dtype=np.int64), colors, clip, size,
-                    ambient=0.35, smooth=True, samples=4).astype(np.float32)
-    alpha = 0.6 * rgba[:, :, 3:] / 255.0
+    faces = np.asarray(faces, dtype=np.int64)
+    x0, y0, bw, bh = box = render._covered_box(cam, vertices, size)
+    rgba = np.zeros((400, 300, 4), dtype=np.uint8)  # the box's rendering, in the whole frame
+    rgba[y0:y0 + bh, x0:x0 + bw] = _gl.draw(vertices, faces, colors, clip, size, ambient=0.35,
+                                            smooth=True, samples=4, region=box)
+    alpha = 0.6 * rgba[:, :, 3:].astype(np.float32) / 255.0
     whole = np.clip(photo * (1.0 - alpha) + 0.6 * rgba[:, :, :3] + 0.5, 0, 255).astype(np.uint8)
     assert 0 < (rgba[:, :, 3] > 0).mean() < 0.5  # the body covers part of the frame
     np.testing.assert_array_equal(img, whole)
+    # The box's rendering is the whole frame's: nothing covered outside it, and inside it
+    # the same pixels but for a few edge samples (window coordinates rounded at the box's
+    # scale: here 3 of ~8 600 covered pixels, by 1 level; at most a sample's share).
+    full = _gl.draw(vertices, faces, colors, clip, size, ambient=0.35, smooth=True,
+                    samples=4).astype(int)
+    outside = np.ones((400, 300), dtype=bool)
+    outside[y0:y0 + bh, x0:x0 + bw] = False
+    assert bw * bh < 0.5 * 300 * 400 and not full[:, :, 3][outside].any()
+    differ = np.any(full != rgba, axis=2)
+    assert differ.sum() <= 0.002 * (full[:, :, 3] > 0).sum()
+    assert np.abs(full - rgba).max() <= 255 // 4 + 1
 
 
 def test_bodies_drawn_with_an_index_buffer_are_the_corner_by_corner_pixels(open_model,

@@ -181,7 +181,8 @@ def _vertex_colors(faces: NDArray[np.int64], face_colors: NDArray[np.float64],
 def draw(points: NDArray[np.float64], faces: NDArray[np.int64], face_colors: NDArray[np.float64],
          clip_from_camera: NDArray[np.float32], image_size: tuple[int, int], *,
          ambient: float = 0.3, smooth: bool = True, samples: int = 0,
-         light_direction: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> NDArray[np.uint8]:
+         light_direction: tuple[float, float, float] = (0.0, 0.0, 0.0),
+         region: tuple[int, int, int, int] | None = None) -> NDArray[np.uint8]:
     """Rasterise a triangle mesh given in the camera frame.
 
     Parameters
@@ -204,15 +205,20 @@ def draw(points: NDArray[np.float64], faces: NDArray[np.int64], face_colors: NDA
         Multisampling (0 or 1: none; 4: 4x MSAA, anti-aliased edges).
     light_direction : (3,) tuple of float
         Direction the light travels, camera frame; zeros: a point light at the camera.
+    region : (x0, y0, width, height) of int, optional
+        Rasterise only this box of the image (pixels): a framebuffer of its size, the
+        viewport moved by (-x0, -y0), so the clip matrix and every window coordinate are
+        the whole image's, shifted. Whatever the mesh covers must lie inside it.
 
     Returns
     -------
-    (H, W, 4) uint8 ndarray
+    (H, W, 4) uint8 ndarray (``region``: (height, width, 4))
         Shaded colour premultiplied by coverage, and the coverage (alpha: 0 where no triangle,
         255 where one covers the whole pixel), top image row first.
     """
     ctx, program = _context()
     w, h = image_size
+    x0, y0, bw, bh = (0, 0, w, h) if region is None else (int(a) for a in region)
     index = None
     shared = _vertex_colors(faces, face_colors, len(points)) if smooth else None
     if shared is not None:
@@ -242,8 +248,8 @@ def draw(points: NDArray[np.float64], faces: NDArray[np.int64], face_colors: NDA
 
     samples = int(samples) if samples and samples > 1 else 0
     samples = min(samples, ctx.max_samples)
-    color = ctx.renderbuffer((w, h), 4, samples=samples)
-    depth = ctx.depth_renderbuffer((w, h), samples=samples)
+    color = ctx.renderbuffer((bw, bh), 4, samples=samples)
+    depth = ctx.depth_renderbuffer((bw, bh), samples=samples)
     fbo = ctx.framebuffer(color_attachments=[color], depth_attachment=depth)
     resolved = resolved_fbo = None
     vbo = ctx.buffer(data)
@@ -254,14 +260,14 @@ def draw(points: NDArray[np.float64], faces: NDArray[np.int64], face_colors: NDA
         program["ambient"].value = float(ambient)
         program["light_direction"].value = tuple(float(x) for x in light_direction)
         fbo.use()
-        fbo.viewport = (0, 0, w, h)
+        fbo.viewport = (-x0, -y0, w, h)
         ctx.enable(ctx.DEPTH_TEST)
         ctx.disable(ctx.CULL_FACE | ctx.BLEND)
         fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
         vao.render()
         target = fbo
         if samples:
-            resolved = ctx.renderbuffer((w, h), 4)
+            resolved = ctx.renderbuffer((bw, bh), 4)
             resolved_fbo = ctx.framebuffer(color_attachments=[resolved])
             ctx.copy_framebuffer(resolved_fbo, fbo)
             target = resolved_fbo
@@ -270,4 +276,4 @@ def draw(points: NDArray[np.float64], faces: NDArray[np.int64], face_colors: NDA
         for obj in (vao, vbo, index, fbo, color, depth, resolved_fbo, resolved):
             if obj is not None:
                 obj.release()
-    return np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 4).copy()
+    return np.frombuffer(raw, dtype=np.uint8).reshape(bh, bw, 4).copy()

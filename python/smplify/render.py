@@ -357,12 +357,41 @@ def render_mesh(
         cam_pts = cam_pts + cam.translation
     clip = _clip_matrix(cam, cam_pts, size)
     if clip is not None and len(f):
-        rgba = _gl.draw(cam_pts, f, colors, clip, size, ambient=ambient, smooth=smooth,
-                        samples=samples)
-        _composite(out, rgba, float(opacity))
+        x0, y0, bw, bh = region = _covered_box(cam, cam_pts, size)
+        if bw > 0 and bh > 0:
+            rgba = _gl.draw(cam_pts, f, colors, clip, size, ambient=ambient, smooth=smooth,
+                            samples=samples, region=region)
+            _composite(out[y0:y0 + bh, x0:x0 + bw], rgba, float(opacity))
     if keypoints_2d is not None:
         out = draw_points(out, keypoints_2d, color=keypoint_color, radius=keypoint_radius)
     return out
+
+
+def _covered_box(cam: Camera, cam_pts: NDArray[np.float64],
+                 size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(x0, y0, width, height): the pixels the mesh can cover, 2 px of margin, in the image.
+
+    Every triangle's projection lies within the projected vertices' bounds when all of them
+    are in front of a perspective camera (``_clip_matrix`` puts the near plane at half the
+    nearest depth) or the camera is orthographic; otherwise the whole image. Rasterising
+    only this box (vtest's people: ~16% of the frame) spends less on the multisampled
+    buffers' clearing, resolving and reading; the window coordinates are the whole image's
+    shifted, rounded in float32 at the box's scale: a few edge pixels a frame differ by a
+    sample of coverage (bench_render.py).
+    """
+    w, h = size
+    if isinstance(cam, PerspectiveCamera):
+        z = cam_pts[:, 2]
+        if not np.all(z > 0):
+            return 0, 0, w, h
+        uv = cam.focal_length * cam_pts[:, :2] / z[:, None] + np.asarray(cam.center)
+    else:
+        uv = cam.scale * cam_pts[:, :2] + np.asarray(cam.center)
+    if not np.all(np.isfinite(uv)):
+        return 0, 0, w, h
+    lo = np.clip(np.floor(uv.min(axis=0)) - 2, 0, (w, h)).astype(int)
+    hi = np.clip(np.ceil(uv.max(axis=0)) + 2, 0, (w, h)).astype(int)
+    return int(lo[0]), int(lo[1]), int(hi[0] - lo[0]), int(hi[1] - lo[1])
 
 
 def _composite(out: NDArray[np.uint8], rgba: NDArray[np.uint8], opacity: float) -> None:
