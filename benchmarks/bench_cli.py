@@ -1,14 +1,15 @@
 """Wall and CPU time a frame of ``smplify fit VIDEO``, serial against overlapped, same outputs.
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_cli.py [--video vtest|sports2d|PATH] \
-        [--frames 40] [--repeats 3] [--replay] --out DIR [--json PATH]
+        [--frames 40] [--repeats 3] [--replay] [--python OTHER/python] --out DIR [--json PATH]
 
 Runs ``smplify.pipeline.run`` (what ``smplify fit VIDEO --out DIR`` runs: detect in video
 mode, track, fit, draw the overlay, write meshes, parameters, PNGs, the overlay video and
 the track files) on the first ``--frames`` frames, ``--repeats`` times each way, the two
 ways taking turns: ``overlap=False`` (every stage on one thread, one after the other: the
-pipeline before this benchmark) and ``overlap=True`` (drawing and writing of frame t on the
-pipeline's writer thread while frame t + 1 is detected and fitted). Prints, per way, the
+default, and the pipeline before the option) and ``overlap=True`` (drawing and writing of
+frame t on the pipeline's writer thread while frame t + 1 is detected and fitted). Prints,
+per way, the
 wall and the process's CPU time a frame (the run's totals over its frames; medians over the
 repeats), and the serial run's per-stage medians over frames (wall and CPU; the CPU of
 llvmpipe's and MediaPipe's threads included). The two ways' last output folders are
@@ -19,6 +20,9 @@ bit-reproducible across runs).
 A first run, not timed, loads the detector and records its detections; ``--replay``
 feeds these to the timed runs instead of detecting again (fit, render and write only: the
 stages the former bench_write.py re-implemented; here timed inside the pipeline itself).
+``--python DIR``: import smplify from DIR (another commit's ``python/``, as for
+bench_render.py); a pipeline without ``overlap`` (before it) is timed serial only, without
+the per-stage figures.
 ``--video``: ``vtest`` (OpenCV's ``vtest.avi``, Debian opencv-doc), ``sports2d`` (fetched by
 ``real_videos.video_path`` into ``$XDG_CACHE_HOME``) or a path. Writes
 ``benchmarks/results/bench_cli_<video>.json``.
@@ -27,6 +31,7 @@ stages the former bench_write.py re-implemented; here timed inside the pipeline 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import platform
@@ -36,9 +41,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import smplify
-from smplify.pipeline import STAGES, run
-from smplify.sources import open_source
 
 ROOT = Path(__file__).resolve().parent
 
@@ -103,16 +105,22 @@ def same_outputs(a: Path, b: Path) -> list[str]:
     return diffs
 
 
-def _one_run(path: Path, out: Path, model, frames: int, overlap: bool, detector) -> dict:
+def _one_run(path: Path, out: Path, model, frames: int, overlap: bool | None,
+             detector) -> dict:
+    """One timed run (``overlap`` None: a pipeline before the option, serial)."""
+    from smplify.pipeline import STAGES, run
+    from smplify.sources import open_source
+
     shutil.rmtree(out, ignore_errors=True)
+    way = {} if overlap is None else {"overlap": overlap}
     wall, cpu = time.perf_counter(), time.process_time()
-    summary = run(open_source(path), out, model=model, max_frames=frames, overlap=overlap,
-                  detector=detector)
+    summary = run(open_source(path), out, model=model, max_frames=frames, detector=detector,
+                  **way)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     row = {"wall_ms_frame": 1000 * wall / summary.frames,
            "cpu_ms_frame": 1000 * cpu / summary.frames, "frames": summary.frames,
            "fits": summary.fits, "files": [str(f.relative_to(out)) for f in summary.files]}
-    if not overlap:
+    if overlap is False:
         row["stages_wall_ms"] = {s: 1000 * float(np.median([f[s] for f in
                                                             summary.frame_seconds]))
                                  for s in STAGES}
@@ -123,16 +131,24 @@ def _one_run(path: Path, out: Path, model, frames: int, overlap: bool, detector)
 
 
 def measure(args: argparse.Namespace) -> dict:
+    from bench_render import _import_from
+
+    smplify = _import_from(args.python)
+    from smplify.pipeline import STAGES, run
+
+    before = "overlap" not in inspect.signature(run).parameters
     model = smplify.load_model("open")
     path = video_path(args.video)
     recorder = _Recorder()
-    with_detections = _one_run(path, args.out / "first", model, args.frames, False, recorder)
-    runs: dict[str, list[dict]] = {"serial": [], "overlap": []}
+    with_detections = _one_run(path, args.out / "first", model, args.frames,
+                               None if before else False, recorder)
+    runs: dict[str, list[dict]] = {"serial": []} if before else {"serial": [], "overlap": []}
     for _ in range(args.repeats):
         for way in runs:
             detector = _Replay(recorder.frames) if args.replay else None
-            runs[way].append(_one_run(path, args.out / way, model, args.frames,
-                                      way == "overlap", detector))
+            overlap = None if before else way == "overlap"
+            runs[way].append(_one_run(path, args.out / way, model, args.frames, overlap,
+                                      detector))
     result: dict = {"video": str(path), "frames": with_detections["frames"],
                     "fits": with_detections["fits"], "repeats": args.repeats,
                     "detections": "replayed" if args.replay else "detected"}
@@ -141,13 +157,14 @@ def measure(args: argparse.Namespace) -> dict:
                        for k in ("wall_ms_frame", "cpu_ms_frame")}
         result[way]["runs"] = [{k: r[k] for k in ("wall_ms_frame", "cpu_ms_frame")}
                                for r in rows]
-    result["serial_stages"] = {
-        kind: {s: statistics.median(r[f"stages_{kind}_ms"][s] for r in runs["serial"])
-               for s in STAGES} for kind in ("wall", "cpu")}
-    order_same = runs["serial"][-1]["files"] == runs["overlap"][-1]["files"]
-    diffs = same_outputs(args.out / "serial", args.out / "overlap")
-    result["outputs"] = {"files": len(runs["serial"][-1]["files"]),
-                         "same_order": order_same, "differences": diffs}
+    if not before:
+        result["serial_stages"] = {
+            kind: {s: statistics.median(r[f"stages_{kind}_ms"][s] for r in runs["serial"])
+                   for s in STAGES} for kind in ("wall", "cpu")}
+        order_same = runs["serial"][-1]["files"] == runs["overlap"][-1]["files"]
+        diffs = same_outputs(args.out / "serial", args.out / "overlap")
+        result["outputs"] = {"files": len(runs["serial"][-1]["files"]),
+                             "same_order": order_same, "differences": diffs}
     result.update(smplify=smplify.__file__, machine=platform.platform(),
                   load_average=list(os.getloadavg()),
                   date=time.strftime("%Y-%m-%d %H:%M"))
@@ -155,8 +172,15 @@ def measure(args: argparse.Namespace) -> dict:
 
 
 def report(result: dict) -> None:
+    from smplify.pipeline import STAGES
+
     print(f"{Path(result['video']).name}: {result['frames']} frames, {result['fits']} fits, "
           f"{result['repeats']} repeats, detections {result['detections']}")
+    if "overlap" not in result:  # a pipeline before the option
+        print("serial only: " + ", ".join(f"{label} {result['serial'][key]:.1f} ms a frame"
+                                          for key, label in (("wall_ms_frame", "wall"),
+                                                             ("cpu_ms_frame", "CPU"))))
+        return
     print(f"{'ms a frame':12s} {'serial':>8s} {'overlap':>8s} {'ratio':>6s}")
     for key, label in (("wall_ms_frame", "wall"), ("cpu_ms_frame", "CPU")):
         was, now = result["serial"][key], result["overlap"][key]
@@ -176,6 +200,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--replay", action="store_true",
                         help="replay the first run's detections (no detector in the timing)")
+    parser.add_argument("--python", type=Path, default=None,
+                        help="import smplify from this folder (another version)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()

@@ -125,7 +125,7 @@ def test_a_writer_error_in_a_run_is_raised_with_the_frame_and_nothing_hangs(
     monkeypatch.setattr(pipeline, "_save_pictures", failing)
     source = open_source(openpose_folder, image_size=IMAGE_SIZE)
     with pytest.raises(OSError, match="no space left") as caught:
-        pipeline.run(source, tmp_path / "out", model=open_model, render=False)
+        pipeline.run(source, tmp_path / "out", model=open_model, render=False, overlap=True)
     assert any("clip_000000000002" in note for note in caught.value.__notes__)
     assert len(calls) == 3  # the frames after it are dropped
     assert not _writer_threads()
@@ -141,8 +141,21 @@ def test_an_interrupt_while_fitting_stops_the_writer(tmp_path, open_model, openp
     source = open_source(openpose_folder, image_size=IMAGE_SIZE)
     with pytest.raises(KeyboardInterrupt):
         pipeline.run(source, tmp_path / "out", model=open_model, render=False,
-                     progress=interrupted)
+                     progress=interrupted, overlap=True)
     assert not _writer_threads()
     written = sorted(p.name for p in (tmp_path / "out" / "frames").glob("*.obj"))
     assert all(int(n.split("_")[1]) < 3 for n in written)  # those before it, whole
     assert np.all([p.stat().st_size > 0 for p in (tmp_path / "out" / "frames").iterdir()])
+
+
+def test_the_cli_s_overlap_flag_writes_the_same_files(tmp_path, openpose_folder, capsys):
+    from bench_cli import same_outputs
+    from smplify.cli import main
+
+    for name, extra in (("serial", []), ("overlap", ["--overlap"])):
+        argv = ["fit", str(openpose_folder), "--image-size", *map(str, IMAGE_SIZE),
+                "--no-render", "--out", str(tmp_path / name), *extra]
+        assert main(argv) == 0, capsys.readouterr().err
+    assert "6 frames, 9 bodies" in capsys.readouterr().out
+    assert same_outputs(tmp_path / "serial", tmp_path / "overlap") == []
+    assert len(list((tmp_path / "overlap" / "frames").iterdir())) == 27

@@ -4,7 +4,7 @@
 
     smplify fit INPUT [INPUT ...] [--format coco17] [--image-size W H] [--focal F]
                 [--model open|PATH] [--gender neutral] [--out DIR] [--no-render]
-                [--max-frames N] [--mesh-format obj|ply|glb] [--render [IMAGE]] [--serial]
+                [--max-frames N] [--mesh-format obj|ply|glb] [--render [IMAGE]] [--overlap]
     smplify pose --out body.obj [--betas B ...] [--body-pose ...] [--params FIT.npz]
     smplify info [--model open|PATH]
     smplify dataset INPUT [INPUT ...] --out DIR [--engine local|dask] [--scheduler ADDR]
@@ -107,7 +107,7 @@ def _cmd_fit_inputs(args: argparse.Namespace) -> int:
     return fit_inputs(args.inputs, args.out, model=model, format=args.format,
                       image_size=image_size, focal_length=args.focal,
                       mesh_suffix=f".{args.mesh_format}", render=not args.no_render,
-                      max_frames=args.max_frames, overlap=not args.serial,
+                      max_frames=args.max_frames, overlap=args.overlap,
                       **_fit_options(args))
 
 
@@ -303,9 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="photos, videos, folders: write no overlays (no render extra needed)")
     fit.add_argument("--max-frames", type=int, default=None,
                      help="videos and folders: stop after this many frames")
-    fit.add_argument("--serial", action="store_true",
-                     help="videos and folders: draw and write each frame before reading the "
-                          "next (default: on a second thread, while the next is detected)")
+    fit.add_argument("--overlap", action="store_true",
+                     help="videos and folders: draw and write each frame on a second thread "
+                          "while the next is detected and fitted (same outputs)")
     fit.add_argument("--flip", choices=("auto", "always", "never"), default=None,
                      help="also try the body turned 180° (default: auto, when sideways)")
     fit.add_argument("--threads", type=int, default=None, help="solver threads")

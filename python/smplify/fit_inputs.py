@@ -42,7 +42,7 @@ def fit_inputs(inputs: Sequence[str | Path], out_dir: str | Path, *, model: Any,
                focal_length: float | str | None = None, mesh_suffix: str = ".obj",
                render: bool = True, max_frames: int | None = None, progress: bool = True,
                stdout: TextIO | None = None, stderr: TextIO | None = None,
-               overlap: bool = True, **options: Any) -> int:
+               overlap: bool = False, **options: Any) -> int:
     """Fit every person of every INPUT and write the results (see ``smplify.pipeline``).
 
     Parameters

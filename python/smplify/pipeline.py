@@ -23,9 +23,10 @@ scratch. Outputs, in ``out_dir``:
   ``focal_length`` (), ``camera_center`` (2,), ``energy_total`` (T,), ``keypoints`` (T, K, 3));
   a video also gets ``<input>_overlay.mp4``.
 
-Drawing and writing a frame (``overlap=True``, the default) run on a worker thread
+With ``overlap=True``, drawing and writing a frame run on a worker thread
 (``smplify.frame_writer``) while the next frame is decoded, detected and fitted: the same
-files, written in the same order, as the serial run (``overlap=False``).
+files, written in the same order, as the serial run (``overlap=False``, the default: on the
+shared 2-core machine it was measured on, the wall time did not change; docs/video.md).
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ class _VideoOut:
 def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         focal_length: float | str | None = None, render: bool = True, mesh_suffix: str = ".obj",
         detector: Any = None, max_frames: int | None = None, write: bool = True,
-        progress: Callable[[Any], Any] | None = None, overlap: bool = True,
+        progress: Callable[[Any], Any] | None = None, overlap: bool = False,
         **options: Any) -> RunSummary:
     """Fit every person of every frame of ``source`` and write the results.
 
@@ -194,7 +195,7 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         Wraps the frame iterator (``tqdm.tqdm`` partially applied), for a progress bar.
     overlap : bool
         Draw and write frame t on a worker thread while frame t + 1 is detected and fitted
-        (at most two frames waiting); False: one stage after another on this thread. The
+        (at most two frames waiting); False (default): one stage after another, here. The
         outputs are the same either way; an error while drawing or writing is raised here.
     **options
         Fit options, as for ``smplify.fit``.
