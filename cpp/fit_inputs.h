@@ -75,6 +75,10 @@ struct Observation {
   // The learned initialiser's readings as a mixture for the start selection's reading score
   // (reading_score.h; FitOptions reading_weight); empty: no reading score.
   ReadingMixture readings;
+  // Factor on FitOptions reading_weight for this image: λ_R = reading_weight · scale. Python's
+  // FitOptions reading_weight_size s₀ and reading_weight_exponent a make it (s / s₀)^a, s the
+  // diagonal of the confident keypoints' box (px): E_sel is in px², R in nats; 1: unscaled.
+  double reading_weight_scale = 1.0;
 };
 
 // Max-mixture Gaussian pose prior over θ[3:72] (docs/design.md "Pose prior file").

@@ -199,6 +199,8 @@ void Fitter::CheckObservation(const Observation& o) const {
               std::to_string(num_keypoints) + ")");
   Require(std::isfinite(o.keypoints_3d_weight) && o.keypoints_3d_weight >= 0.0,
           "observation: keypoints_3d_weight must be finite and >= 0");
+  Require(std::isfinite(o.reading_weight_scale) && o.reading_weight_scale >= 0.0,
+          "observation: reading_weight_scale must be finite and >= 0");
   Require(o.readings.log_weights.size() == static_cast<Eigen::Index>(o.readings.keypoints.size()) &&
               o.readings.log_weights.allFinite(),
           "observation: readings need one finite log weight each");
@@ -595,7 +597,8 @@ double Fitter::ReadingPenalty(const Observation& o, const BodyParameters& parame
 double Fitter::ReadingPenalty(const Observation& o, const MatX3& keypoints) const {
   const FitOptions& options = context_.options;
   if (options.reading_weight <= 0.0 || o.readings.empty()) return 0.0;
-  return options.reading_weight * ReadingScore(keypoints, o.readings, options.reading_sigma);
+  return options.reading_weight * o.reading_weight_scale *
+         ReadingScore(keypoints, o.readings, options.reading_sigma);
 }
 
 Fitter::SelectionTerms Fitter::Selection(const Observation& o,
@@ -614,7 +617,7 @@ Fitter::SelectionTerms Fitter::Selection(const Observation& o, const BodyParamet
   if (!o.readings.empty()) {
     terms.reading_score = ReadingScore(body->keypoints(), o.readings, options.reading_sigma);
     if (options.reading_weight > 0.0) {
-      terms.reading_penalty = options.reading_weight * terms.reading_score;
+      terms.reading_penalty = options.reading_weight * o.reading_weight_scale * terms.reading_score;
     }
   }
   return terms;

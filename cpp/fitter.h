@@ -160,12 +160,13 @@ class Fitter {
   // FitOptions leg_flips: *best, or its refit with a leg's depth mirrored if that scores
   // lower (each leg in turn, from the better so far); returns how many flips were kept.
   int TryLegFlips(const Observation& observation, OrientationReport* best) const;
-  // reading_weight · R of the body (reading_score.h), 0 when off or without readings.
+  // reading_weight · reading_weight_scale · R of the body (reading_score.h; the scale is the
+  // observation's), 0 when off or without readings.
   double ReadingPenalty(const Observation& observation, const BodyParameters& parameters) const;
   // The same for a body's (K, 3) format keypoints already posed.
   double ReadingPenalty(const Observation& observation, const MatX3& keypoints) const;
   // A start's selection terms, the body posed once: E_sel = DataEnergy(σ = selection_sigma),
-  // the reading score R (0 without readings) and the penalty reading_weight · R.
+  // the reading score R (0 without readings) and the penalty reading_weight · scale · R.
   struct SelectionTerms {
     double data = 0.0;
     double reading_score = 0.0;

@@ -178,3 +178,68 @@ def test_leg_flips_keep_a_flip_only_when_it_scores_lower(open_model):
         kept += reports[True].legs_flipped
     print(f"leg flips kept: {kept}")
     assert kept >= 1
+
+
+def test_reading_weight_scales_with_the_persons_size(open_model):
+    """``reading_weight_size`` s₀ scales λ_R by (s / s₀)^a, s the diagonal of the confident
+    keypoints' box: the problem carries that factor, and the fit equals the one with λ_R set
+    to the scaled value by hand (the same start kept, the same result)."""
+    from smplify.problem import reading_weight_scale
+
+    data = cases(open_model, 6, seed=12)
+    checked = differs = 0
+    for i in range(6):
+        kp = data.keypoints[i]
+        seen = kp[kp[:, 2] > 0, :2]
+        size = np.linalg.norm(seen.max(axis=0) - seen.min(axis=0))
+        common = {"threads": 1, "start_scorer": "energy"}
+        try:
+            scaled = build_problem(kp, FORMAT, tuple(data.image_size[i]), float(data.focal[i]),
+                                   open_model, "open", {**common, "reading_weight": 1.0,
+                                                        "reading_weight_size": 20.0,
+                                                        "reading_weight_exponent": 1.5})
+        except smplify.KeypointError:
+            continue
+        factor = (size / 20.0) ** 1.5
+        assert scaled.reading_weight_scale == pytest.approx(factor, rel=1e-12)
+        assert reading_weight_scale(scaled.options, kp[:, :2], kp[:, 2]) == pytest.approx(factor)
+        by_hand = build_problem(kp, FORMAT, tuple(data.image_size[i]), float(data.focal[i]),
+                                open_model, "open", {**common, "reading_weight": factor})
+        unscaled = build_problem(kp, FORMAT, tuple(data.image_size[i]), float(data.focal[i]),
+                                 open_model, "open", {**common, "reading_weight": 1.0})
+        assert by_hand.reading_weight_scale == 1.0 == unscaled.reading_weight_scale
+        reports = [fitting._shared_core_fitter(p).fit(**fitting._observation(p))
+                   for p in (scaled, by_hand, unscaled)]
+        assert reports[0].chosen_start == reports[1].chosen_start
+        np.testing.assert_allclose(reports[0].body_pose, reports[1].body_pose, atol=1e-9)
+        checked += 1
+        differs += not np.allclose(reports[0].body_pose, reports[2].body_pose, atol=1e-6)
+    assert checked >= 2
+    assert differs >= 1  # the factor (here ~10²) changes some case's choice
+    # Off: the factor is 1 whatever the size; and a fit without readings has none.
+    off = build_problem(data.keypoints[0], FORMAT, tuple(data.image_size[0]),
+                        float(data.focal[0]), open_model, "open", {"threads": 1})
+    assert off.options.reading_weight_size == 0.0 and off.reading_weight_scale == 1.0
+    none = build_problem(data.keypoints[0], FORMAT, tuple(data.image_size[0]),
+                         float(data.focal[0]), open_model, "open",
+                         {"threads": 1, "reading_weight": 0.0, "reading_weight_size": 400.0})
+    assert none.readings is None and none.reading_weight_scale == 1.0
+
+
+def test_reading_weight_size_options_are_checked(open_model):
+    for name, value, message in (("reading_weight_size", -1.0, "reading_weight_size must be"),
+                                 ("reading_weight_exponent", -0.5,
+                                  "reading_weight_exponent must be"),
+                                 ("reading_weight_exponent", 5.0,
+                                  r"reading_weight_exponent must be in \[0, 4\]"),
+                                 ("reading_weight_size", float("nan"),
+                                  "reading_weight_size must be")):
+        with pytest.raises(ValueError, match=message):
+            smplify.FitOptions(**{name: value})
+    data = cases(open_model, 1, seed=5)
+    problem = build_problem(data.keypoints[0], FORMAT, tuple(data.image_size[0]),
+                            float(data.focal[0]), open_model, "open", {"threads": 1})
+    core, observation = fitting._shared_core_fitter(problem), fitting._observation(problem)
+    for bad in (-1.0, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="reading_weight_scale must be finite and >= 0"):
+            core.fit(**{**observation, "reading_weight_scale": bad})

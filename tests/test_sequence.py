@@ -90,7 +90,7 @@ def test_bad_input_raises_clear_errors(model) -> None:
         smplify.fit_sequence(bad, **fmt)
     with pytest.raises(ValueError, match="temporal_pose_weight"):
         smplify.fit_sequence(np.ones((3, 17, 3)), temporal_pose_weight=-1.0, **fmt)
-    with pytest.raises(ValueError, match="reading_weight"):
+    with pytest.raises(ValueError, match="reading_weight must be a finite number"):
         smplify.fit_sequence(np.ones((3, 17, 3)), reading_weight=-1.0, **fmt)
     with pytest.raises(ValueError, match="sequence_retries"):
         smplify.fit_sequence(np.ones((3, 17, 3)), sequence_retries=-1, **fmt)
@@ -98,6 +98,9 @@ def test_bad_input_raises_clear_errors(model) -> None:
         smplify.fit_sequence(np.ones((3, 17, 3)), temporal_scale_floor=float("inf"), **fmt)
     with pytest.raises(ValueError, match="linear_solver must be 'auto' or 'iterative'"):
         smplify.fit_sequence(np.ones((3, 17, 3)), linear_solver="dense", **fmt)
+    # frame_reading_weight is FitOptions' reading_weight (λ_R), checked as the Fitter does.
+    with pytest.raises(ValueError, match=r"reading_weight must be a number in \[0"):
+        smplify.fit_sequence(np.ones((3, 17, 3)), frame_reading_weight=-1.0, **fmt)
     for damping in (0.0, -1.0, float("nan"), float("inf"), True, 1e-20, 1e32, 1e40):
         with pytest.raises(ValueError, match="initial_damping"):
             smplify.fit_sequence(np.ones((3, 17, 3)), initial_damping=damping, **fmt)
@@ -281,3 +284,28 @@ def test_beats_per_frame_fits_on_held_out_stretches(stretch_scores) -> None:
     rebuild moved fit_sequence by +7.9 +- 6.2 mm and per-frame fits by -3.9 +- 1.8."""
     pa = {m: np.mean([row[m] for row in stretch_scores]) for m in ("sequence", "per-frame")}
     assert pa["sequence"] < pa["per-frame"], pa
+
+
+def test_frame_options_reach_the_per_frame_fits(model, sequences, monkeypatch) -> None:
+    """fit_sequence's ``frame_reading_weight`` (FitOptions' reading_weight, whose name the
+    path's w_R takes) and the size scaling reach every Fitter it builds; ``reading_weight``
+    stays the path's."""
+    import smplify.sequence as sequence
+    import smplify.sequence_start as sequence_start
+
+    seen = []
+
+    class Recording(smplify.Fitter):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            seen.append(self.options)
+
+    monkeypatch.setattr(sequence, "Fitter", Recording)
+    monkeypatch.setattr(sequence_start, "Fitter", Recording)
+    video = sv.make_video(model, sequences[0], "coco17", np.random.default_rng(1),
+                          frames=slice(100, 106))
+    smplify.fit_sequence(video.keypoints, "coco17", video.image_size, video.focal_length,
+                         model=model, frame_reading_weight=123.0, reading_weight_size=350.0,
+                         reading_weight=7.0)
+    assert seen and all(o.reading_weight == 123.0 and o.reading_weight_size == 350.0
+                        for o in seen)

@@ -315,11 +315,12 @@ void BindFit(py::module_& m) {
              double keypoints_3d_weight, std::optional<RowMatrix> track_pose,
              std::optional<RowMatrix> track_transl, bool hold_shape,
              const py::object& hypotheses, const py::object& readings, bool vertices,
-             const std::array<double, 2>& track_gaps) {
+             const std::array<double, 2>& track_gaps, double reading_weight_scale) {
             Observation o = ToObservation(keypoints, weights, confidence, torso, focal_length,
                                           center, keypoints_3d, keypoints_3d_weight);
             o.hypotheses = ToHypotheses(hypotheses);
             o.readings = ToReadings(readings);
+            o.reading_weight_scale = reading_weight_scale;
             std::optional<BodyParameters> initial;
             if (initial_pose && initial_betas && initial_transl) {
               initial = ToParameters(*initial_pose, *initial_betas, *initial_transl);
@@ -356,12 +357,14 @@ void BindFit(py::module_& m) {
           py::arg("hold_shape") = false, py::arg("hypotheses") = py::none(),
           py::arg("readings") = py::none(),
           py::arg("vertices") = true, py::arg("track_gaps") = std::array<double, 2>{1.0, 1.0},
+          py::arg("reading_weight_scale") = 1.0,
           "Fit one image; returns its FitReport (parameters, energies, per-stage reports). "
           "track_pose (2 x 72) and track_transl (2 x 3), the two frames before (older first), "
           "add the online track's temporal rows (cpp/fitter.h TrackHistory); hold_shape keeps "
           "the initial betas. hypotheses: (pose, betas, keypoints_3d or None, log score) "
           "readings to start a cold fit from. readings: (list of K x 3 keypoints, log "
-          "weights) for the start selection's reading score (cpp/reading_score.h). "
+          "weights) for the start selection's reading score (cpp/reading_score.h); "
+          "reading_weight_scale: this image's factor on options.reading_weight. "
           "track_gaps: frames from the older track frame to the last and from the last to "
           "this one (more than 1 where the detector missed frames). vertices=False leaves "
           "the report's vertices empty (0 x 3): the caller poses the mesh when it is wanted.")

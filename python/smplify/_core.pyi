@@ -247,16 +247,19 @@ class Fitter:
             | None = None,
             readings: tuple[Sequence[ArrayLike], ArrayLike] | None = None,
             vertices: bool = True,
-            track_gaps: tuple[float, float] = (1.0, 1.0)) -> FitReport:
+            track_gaps: tuple[float, float] = (1.0, 1.0),
+            reading_weight_scale: float = 1.0) -> FitReport:
         """Fit one image; returns its FitReport (parameters, energies, per-stage reports).
         track_pose (2 x 72) and track_transl (2 x 3), the two frames before (older first),
         add the online track's temporal rows (cpp/fitter.h TrackHistory); hold_shape keeps
         the initial betas. hypotheses: (pose (72,), betas, keypoints_3d (K, 3) or None, log
         score) readings a cold fit starts from besides (options.prior_starts) the prior's.
         readings: (list of K x 3 keypoints, log weights) for the start selection's reading
-        score (cpp/reading_score.h). vertices=False leaves the report's vertices (0, 3)
-        (posed later when wanted); track_gaps: frames from the older track frame to the
-        last and from the last to this one (> 1 across frames the detector missed)."""
+        score (cpp/reading_score.h); reading_weight_scale: this image's factor on
+        options.reading_weight (λ_R = reading_weight · scale, >= 0). vertices=False leaves
+        the report's vertices (0, 3) (posed later when wanted); track_gaps: frames from the
+        older track frame to the last and from the last to this one (> 1 across frames the
+        detector missed)."""
     def evaluate_term(self, term: str, stage: int, keypoints: ArrayLike, weights: ArrayLike,
                       torso: Sequence[int], focal_length: float, center: ArrayLike,
                       pose: ArrayLike, betas: ArrayLike,

@@ -142,6 +142,7 @@ def _observation(problem: FitProblem) -> dict[str, Any]:
             "hypotheses": list(problem.hypotheses),
             "readings": None if problem.readings is None else (list(problem.readings[0]),
                                                                problem.readings[1]),
+            "reading_weight_scale": float(problem.reading_weight_scale),
             # The mesh is posed when the result's vertices are first read (_result).
             "vertices": False}
 

@@ -223,6 +223,14 @@ class FitOptions:
         score"). The data term cannot tell a sideways leg from a backward kick; the readings
         can. Default 300 (chosen on the tune half: 100, 300, 1000, 3000 tried); 0: off
         (SMPLify's selection). Formats with a shipped initialiser; no effect for others.
+    reading_weight_size : float
+        s₀, pixels: scale λ_R by the person's size in the image, λ_R = ``reading_weight`` ·
+        (s / s₀)^a, s the diagonal of the box of the keypoints with confidence > 0 (pixels)
+        and a = ``reading_weight_exponent``. E_sel is in px² (it grows as s²) and R in nats,
+        so a fixed λ_R weighs the readings less the larger the person (docs/design.md,
+        "Reading score"). 0 (default): off, λ_R = ``reading_weight`` whatever the size.
+    reading_weight_exponent : float
+        a of that scaling (2: E_sel's own px² scaling).
     reading_sigma : float
         τ, metres: how far a body may lie from a reading and still count as that reading.
     leg_flips : bool
@@ -316,6 +324,8 @@ class FitOptions:
     hypothesis_first_stage: int = 2
     hypothesis_score_weight: float = 0.0
     reading_weight: float = 300.0
+    reading_weight_size: float = 0.0
+    reading_weight_exponent: float = 2.0
     reading_sigma: float = 0.1
     leg_flips: bool = False
     start_scorer: Literal["energy", "learned"] = "energy"
@@ -338,7 +348,7 @@ class FitOptions:
                      "track_velocity_ratio", "track_shape_rate", "track_swap_margin",
                      "track_refit_margin", "track_refit_ratio", "hypothesis_score_weight",
                      "reading_weight", "track_switch_margin", "track_smoothing",
-                     "track_smoothing_beta"):
+                     "track_smoothing_beta", "reading_weight_size", "reading_weight_exponent"):
             _non_negative(name, getattr(self, name))
         for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance",
                      "track_function_tolerance", "sideways_ratio",
@@ -350,6 +360,9 @@ class FitOptions:
             value = _non_negative(name, getattr(self, name))
             if value == 0.0:
                 raise ValueError(f"{name} must be > 0, got {value}")
+        if self.reading_weight_exponent > MAX_READING_EXPONENT:
+            raise ValueError(f"reading_weight_exponent must be in [0, {MAX_READING_EXPONENT:g}], "
+                             f"got {self.reading_weight_exponent}")
         if self.track_shape_rate > 1.0:
             raise ValueError(f"track_shape_rate must be in [0, 1], got {self.track_shape_rate}")
         if self.track_confidence_rate > 1.0:
@@ -504,6 +517,9 @@ def _weights(name: str, values: Any) -> tuple[float, ...]:
         _non_negative(name, v)
     return out
 
+
+#: Largest ``reading_weight_exponent``: (s / s₀)^a beyond it only overflows λ_R.
+MAX_READING_EXPONENT = 4.0
 
 # Weights and scales enter squared (and multiplied together): beyond this they only overflow
 # the energy to inf or NaN.

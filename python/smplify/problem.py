@@ -103,6 +103,9 @@ class FitProblem:
         The learned initialiser's readings for the start selection's reading score
         (``options.reading_weight``; fits from scratch of formats with an initialiser), or
         the frame's ``keypoints_3d`` alone when it has them.
+    reading_weight_scale : float
+        The factor on ``options.reading_weight`` for this frame's reading score:
+        :func:`reading_weight_scale` (1 without readings or with ``reading_weight_size`` 0).
     relabelled : bool
         Whether the keypoints (and keypoints_3d) are the given ones with left/right labels
         swapped back (``options.left_right``): the whole body's, a limb's or both.
@@ -139,6 +142,7 @@ class FitProblem:
     keypoints_3d_weight: float = 0.0
     hypotheses: tuple[tuple[np.ndarray, np.ndarray, np.ndarray | None, float], ...] = ()
     readings: tuple[tuple[np.ndarray, ...], np.ndarray] | None = None
+    reading_weight_scale: float = 1.0
     relabelled: bool = False
     left_right: str = "as given"
     label_permutation: np.ndarray | None = None
@@ -362,7 +366,26 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
     elif scored:
         out["readings"] = (tuple(_frozen(r[2]) for r in readings),
                            _frozen(np.array([r[3] for r in readings])))
+    if scored:
+        out["reading_weight_scale"] = reading_weight_scale(options, xy, conf)
     return out
+
+
+def reading_weight_scale(options: FitOptions, xy: np.ndarray, conf: np.ndarray) -> float:
+    """The factor (s / s₀)^a on λ_R (``options.reading_weight``) for one person: s the
+    diagonal of the box of the keypoints with confidence > 0 (pixels), s₀
+    ``options.reading_weight_size``, a ``options.reading_weight_exponent``; 1 when
+    ``reading_weight_size`` is 0 (off).
+
+    Parameters
+    ----------
+    options : FitOptions.  xy : (K, 2) pixels.  conf : (K,) confidences (finite where > 0).
+    """
+    if options.reading_weight_size <= 0:
+        return 1.0
+    seen = xy[conf > 0]
+    size = float(np.linalg.norm(seen.max(axis=0) - seen.min(axis=0))) if len(seen) else 0.0
+    return (size / options.reading_weight_size) ** options.reading_weight_exponent
 
 
 def build_problem(keypoints: Any, format: str | KeypointFormat, image_size: Any,

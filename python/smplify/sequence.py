@@ -68,6 +68,10 @@ from .sequence_start import (
 TRUST_REGION_RADII = (1e-32, 1e16)
 
 
+#: fit_sequence's keywords for the FitOptions fields whose names SequenceOptions takes.
+FRAME_OPTION_NAMES = {"frame_reading_weight": "reading_weight"}
+
+
 @dataclass(frozen=True)
 class SequenceOptions:
     """Options of :func:`fit_sequence` besides the per-frame :class:`smplify.FitOptions`.
@@ -264,7 +268,10 @@ def fit_sequence(keypoints: Any, format: str | KeypointFormat, image_size: Seque
         (``keypoints_3d_weight``, ``keypoints_3d_sigma``), in the start's per-frame fits and
         in the joint solve, relabelled with its 2D keypoints.
     **options : fields of :class:`SequenceOptions` and of :class:`smplify.FitOptions` (the
-        latter for the per-frame fits and the per-frame terms).
+        latter for the per-frame fits and the per-frame terms). ``reading_weight`` is
+        :class:`SequenceOptions`' (the path's w_R); ``frame_reading_weight`` sets
+        FitOptions' ``reading_weight`` (λ_R of the per-frame fits' start selection, scaled
+        by ``reading_weight_size``/``reading_weight_exponent`` as in :func:`smplify.fit`).
 
     Returns
     -------
@@ -280,7 +287,8 @@ def fit_sequence(keypoints: Any, format: str | KeypointFormat, image_size: Seque
     start = time.perf_counter()
     names = {f.name for f in fields(SequenceOptions)}
     seq_options = SequenceOptions(**{k: v for k, v in options.items() if k in names})
-    fit_options = {k: v for k, v in options.items() if k not in names}
+    fit_options = {FRAME_OPTION_NAMES.get(k, k): v for k, v in options.items()
+                   if k not in names}
     fmt = get_format(format)
     xy, conf = _validate(keypoints, fmt)
     points_3d = _validate_3d(keypoints_3d, fmt, len(xy))
