@@ -57,6 +57,7 @@ import smplify
 from real_video_metrics import all_metrics
 from real_videos import FRAMES, Track, cache_dir, detections, detections_key, tracks
 from smplify.initializer import model_fingerprint
+from smplify.sequence import sequence_keywords
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "bench_real_video.json"
@@ -100,7 +101,7 @@ def fit_frames(track: Track, image_size: tuple[int, int], fps: float, model: obj
         start = time.process_time()
         seq = smplify.fit_sequence(track.keypoints, FORMAT, image_size, model=model,
                                    keypoints_3d=track.world if sequence_3d else None,
-                                   threads=1, **options)
+                                   threads=1, **sequence_keywords(options))
         out["cpu_ms"][:] = 1000 * (time.process_time() - start) / n
         for key in ("global_orient", "body_pose", "transl", "joints"):
             out[key] = np.asarray(getattr(seq, key), dtype=np.float64)
@@ -226,7 +227,8 @@ def main() -> None:
                         help="methods to fit now; the others are read from the cache")
     parser.add_argument("--tracks", type=int, default=4, help="longest tracks per video")
     parser.add_argument("--options", type=json.loads, default={},
-                        help="extra fit options as JSON, for every method fitted now")
+                        help="extra FitOptions as JSON, for every method fitted now "
+                             "(reading_weight reaches fit_sequence as frame_reading_weight)")
     parser.add_argument("--sequence-without-3d", action="store_true",
                         help="fit_sequence without the world landmarks")
     parser.add_argument("--only", action="store_true",

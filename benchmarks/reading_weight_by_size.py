@@ -7,7 +7,9 @@ of least E_sel + λ₀ (s / 400 px)^a · R, s the diagonal of its confident keyp
 split the mean PA-MPJPE and the paired difference to λ_R = 300 (mean ± s.e.), per (a, λ₀).
 Choose on ``tune`` / ``video-tuning``, report on ``test`` / ``video-heldout:SEED``. Pools are
 read from (or recorded into) ``--cache`` as ``reading_weight_pools.py`` does, with the shipped
-weights.
+weights. ``--check λ₀ a`` also fits every case with the built option (``FitOptions``
+``reading_weight`` λ₀, ``reading_weight_size`` 400, ``reading_weight_exponent`` a) and counts
+the cases whose fit is the start read offline.
 
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/reading_weight_by_size.py \\
         --splits tune video-tuning test video-heldout:100 video-heldout:200 --cache DIR
@@ -22,6 +24,7 @@ import numpy as np
 import reading_weight_pools as rwp
 import smplify
 from smplify.problem import build_problem
+from smplify.synthetic import pa_mpjpe
 from start_pools import Pools
 
 DATA = Path(smplify.__file__).parent / "data"
@@ -53,10 +56,30 @@ def kept(p: Pools, lam: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
+def built(model: smplify.BodyModel, data, fmt: str, lam: float, a: float) -> np.ndarray:
+    """Per case the fit accepts, the PA-MPJPE (mm) of ``smplify.fit`` with the built option
+    (``reading_weight`` λ₀, ``reading_weight_size`` 400 px, ``reading_weight_exponent`` a),
+    as ``start_pools.record`` fits (one thread, the energy's selection)."""
+    options = {"threads": 1, "start_scorer": "energy", "reading_weight": lam,
+               "reading_weight_size": 400.0, "reading_weight_exponent": a}
+    out = []
+    for i in range(len(data.keypoints)):
+        try:
+            fit = smplify.fit(data.keypoints[i], fmt, tuple(data.image_size[i]),
+                              float(data.focal[i]), model=model, **options)
+        except smplify.KeypointError:
+            continue
+        out.append(1000.0 * pa_mpjpe(fit.joints - fit.joints[0], data.joints[i]))
+    return np.array(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--splits", nargs="+", default=["tune", "video-tuning"])
     parser.add_argument("--format", default="coco17")
+    parser.add_argument("--check", type=float, nargs=2, metavar=("LAMBDA0", "A"),
+                        help="also fit every case with the built option at (λ₀, a) and count "
+                             "the cases whose fit is the start read offline")
     parser.add_argument("--cache", type=Path,
                         default=Path.home() / ".cache" / "smplify-tools" / "reading_weight")
     args = parser.parse_args()
@@ -75,6 +98,16 @@ def main() -> None:
         q = np.quantile(np.concatenate(sizes), [0.25, 0.5, 0.75])
         print(f"{split}: {len(base)} cases, person px quartiles {q.round(0)}, λ_R 300 "
               f"{base.mean():.1f} mm")
+        if args.check:
+            lam, a = args.check
+            offline = np.concatenate([kept(p, lam * (s / 400.0) ** a) for p, s in both])
+            fitted = np.concatenate([built(model, rwp.split_cases(model, split, args.format, c),
+                                           args.format, lam, a)
+                                     for c in rwp.clips(split)])
+            same = np.abs(fitted - offline) < 1e-3
+            print(f"   built a {a:g} λ0 {lam:g}: {fitted.mean():.1f} mm fitted, "
+                  f"{offline.mean():.1f} read offline; {same.sum()} of {len(same)} cases the "
+                  f"same start (largest gap {np.abs(fitted - offline).max():.2g} mm)", flush=True)
         for a, lam in GRID:
             v = np.concatenate([kept(p, lam * (s / 400.0) ** a) for p, s in both])
             d = v - base

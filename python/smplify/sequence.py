@@ -72,6 +72,13 @@ TRUST_REGION_RADII = (1e-32, 1e16)
 FRAME_OPTION_NAMES = {"frame_reading_weight": "reading_weight"}
 
 
+def sequence_keywords(fit_options: dict[str, Any]) -> dict[str, Any]:
+    """FitOptions fields as :func:`fit_sequence` keywords for its per-frame fits (a field
+    whose name :class:`SequenceOptions` takes, ``reading_weight``, as ``frame_reading_weight``)."""
+    names = {v: k for k, v in FRAME_OPTION_NAMES.items()}
+    return {names.get(k, k): v for k, v in fit_options.items()}
+
+
 @dataclass(frozen=True)
 class SequenceOptions:
     """Options of :func:`fit_sequence` besides the per-frame :class:`smplify.FitOptions`.
