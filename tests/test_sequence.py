@@ -309,3 +309,5 @@ def test_frame_options_reach_the_per_frame_fits(model, sequences, monkeypatch) -
                          reading_weight=7.0)
     assert seen and all(o.reading_weight == 123.0 and o.reading_weight_size == 350.0
                         for o in seen)
+    assert sequence.sequence_keywords({"reading_weight": 1.0, "data_sigma": 2.0}) == {
+        "frame_reading_weight": 1.0, "data_sigma": 2.0}
