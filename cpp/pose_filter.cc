@@ -55,11 +55,14 @@ double Checked(const char* name, double value, bool zero_allowed) {
 
 }  // namespace
 
-PoseFilter::PoseFilter(double fps, double min_cutoff, double beta, double d_cutoff)
+PoseFilter::PoseFilter(double fps, double min_cutoff, double beta, double d_cutoff,
+                       double keypoint_beta, double keypoint_floor)
     : fps_(Checked("fps", fps, false)),
       min_cutoff_(Checked("min_cutoff", min_cutoff, false)),
       beta_(Checked("beta", beta, true)),
       d_cutoff_(Checked("d_cutoff", d_cutoff, false)),
+      keypoint_beta_(Checked("keypoint_beta", keypoint_beta, true)),
+      keypoint_floor_(Checked("keypoint_floor", keypoint_floor, true)),
       a_d_(Alpha(d_cutoff_, fps_)),
       lag_((1.0 - Alpha(min_cutoff_, fps_)) / Alpha(min_cutoff_, fps_)) {
   Reset();
@@ -74,9 +77,19 @@ void PoseFilter::Reset() {
 }
 
 void PoseFilter::Filter(const Pose& pose, const Eigen::Vector3d& transl, int frames,
-                        Pose* pose_out, Eigen::Vector3d* transl_out) {
+                        Pose* pose_out, Eigen::Vector3d* transl_out,
+                        const Speeds* keypoint_speed) {
   if (!pose.allFinite() || !transl.allFinite()) {
     throw std::invalid_argument("pose and transl: expected finite values");
+  }
+  if (keypoint_speed != nullptr &&
+      (!keypoint_speed->allFinite() || keypoint_speed->minCoeff() < 0.0)) {
+    throw std::invalid_argument("keypoint_speed: expected finite values >= 0");
+  }
+  // keypoint_beta max(0, s_j − keypoint_floor) of the cutoff (0 without speeds).
+  Speeds opening = Speeds::Zero();
+  if (keypoint_speed != nullptr) {
+    opening = keypoint_beta_ * (keypoint_speed->array() - keypoint_floor_).max(0.0).matrix();
   }
   if (!started_) {  // the first frame of a track passes through
     for (int j = 0; j < kJoints; ++j) {
@@ -95,7 +108,7 @@ void PoseFilter::Filter(const Pose& pose, const Eigen::Vector3d& transl, int fra
     const Eigen::Vector3d step = ToRotationVector(
         Multiply(Conjugate(last), FromRotationVector(pose.segment<3>(3 * j))));
     spin_.col(j) = a_d * step * rate + (1.0 - a_d) * spin_.col(j);
-    const double a = Alpha(min_cutoff_ + beta_ * Norm3(spin_.col(j)), rate);
+    const double a = Alpha(min_cutoff_ + beta_ * Norm3(spin_.col(j)) + opening(j), rate);
     Quaternion next = Multiply(last, FromRotationVector(a * step));
     next /= std::sqrt(next(0) * next(0) + next(1) * next(1) + next(2) * next(2) +
                       next(3) * next(3));
@@ -105,7 +118,7 @@ void PoseFilter::Filter(const Pose& pose, const Eigen::Vector3d& transl, int fra
   const Eigen::Vector3d move = transl - transl_;
   speed_ = a_d * move * rate + (1.0 - a_d) * speed_;
   for (int c = 0; c < 3; ++c) {
-    transl_(c) = transl_(c) + Alpha(min_cutoff_ + beta_ * std::abs(speed_(c)), rate) * move(c);
+    transl_(c) = transl_(c) + Alpha(min_cutoff_ + beta_ * std::abs(speed_(c)) + opening(kJoints), rate) * move(c);
   }
   *transl_out = transl_;
 }

@@ -11,6 +11,14 @@
 //   R̂_t = R̂_{t−1} exp(α(f_c) δ_t)
 //   α(f) = 1 / (1 + r / (2π f))                           a first-order low-pass's gain
 //
+// With keypoint_beta > 0 and this frame's 2D keypoint speeds s (kJoints + 1,) given (person
+// sizes per second: s_j of the keypoints joint j's rotation moves, s_24 the torso's centre;
+// smplify.pose_filter.KeypointSpeed), the cutoff also rises at once with what the detector
+// sees, not only with the filtered signal's own (lagged) speed estimate:
+//
+//   f_c = min_cutoff + beta ‖ω̂_t‖ + keypoint_beta max(0, s_j − keypoint_floor)
+//   (s_24 for the translation; the floor: what the detector's jitter alone reads as speed)
+//
 // r = fps / h, the sampling rate of a step across h frames (h − 1 missed by the detector).
 // The translation γ (metres) follows the same recursion per coordinate with
 // δ_t = γ_t − γ̂_{t−1} and |ω̂| per coordinate (beta in s/m). The first frame after a
@@ -34,15 +42,20 @@ class PoseFilter {
   // fps > 0 (frames per second of the video), min_cutoff > 0 (Hz at rest), beta ≥ 0
   // (s/rad for rotations, s/m for the translation), d_cutoff > 0 (Hz, of the speed
   // estimate), all finite; else std::invalid_argument naming the parameter.
-  PoseFilter(double fps, double min_cutoff, double beta, double d_cutoff = 1.0);
+  // keypoint_beta ≥ 0: Hz per (person size / s) of the 2D keypoint speeds above
+  // keypoint_floor ≥ 0 (person sizes / s).
+  PoseFilter(double fps, double min_cutoff, double beta, double d_cutoff = 1.0,
+             double keypoint_beta = 0.0, double keypoint_floor = 0.0);
+  using Speeds = Eigen::Matrix<double, kJoints + 1, 1>;  // per joint, then the translation
 
   // Forget the past: the next frame passes through unchanged.
   void Reset();
 
   // This frame's filtered pose and translation; `frames` ≥ 1 since the last frame filtered
-  // (a value < 1 counts as 1). Non-finite input: std::invalid_argument (state unchanged).
+  // (a value < 1 counts as 1); `keypoint_speed` (≥ 0, finite) or nullptr (none seen: the
+  // One Euro alone). Non-finite input: std::invalid_argument (state unchanged).
   void Filter(const Pose& pose, const Eigen::Vector3d& transl, int frames, Pose* pose_out,
-              Eigen::Vector3d* transl_out);
+              Eigen::Vector3d* transl_out, const Speeds* keypoint_speed = nullptr);
 
   // Frames a ramp is followed behind at rest, (1 − α(min_cutoff)) / α(min_cutoff).
   double lag_frames() const { return lag_; }
@@ -51,7 +64,7 @@ class PoseFilter {
  private:
   using Quaternions = Eigen::Matrix<double, 4, kJoints>;  // one (w, x, y, z) per column
 
-  const double fps_, min_cutoff_, beta_, d_cutoff_;
+  const double fps_, min_cutoff_, beta_, d_cutoff_, keypoint_beta_, keypoint_floor_;
   const double a_d_;  // α(d_cutoff) at fps
   const double lag_;
   bool started_ = false;

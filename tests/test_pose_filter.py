@@ -7,7 +7,14 @@ import pytest
 from scipy.spatial.transform import Rotation
 from smplify import _core
 from smplify.filters import one_euro
-from smplify.pose_filter import PoseOneEuro, multiply, quaternions, rotation_vectors
+from smplify.pose_filter import (
+    KeypointSpeed,
+    PoseOneEuro,
+    moved_keypoints,
+    multiply,
+    quaternions,
+    rotation_vectors,
+)
 
 
 def _run(filt: PoseOneEuro, poses: np.ndarray, transl: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -85,15 +92,21 @@ def test_the_cpp_filter_equals_its_numpy_twin_frame_for_frame() -> None:
     poses[80:90, 12:15] += rng.normal(0.0, 1.5, (10, 3))  # fast: the cutoff rises
     transl = np.cumsum(rng.normal(0.0, 0.03, (frames, 3)), axis=0) + [0.0, 0.0, 5.0]
     gaps = rng.choice([1, 1, 1, 2, 4], size=frames)
-    for fps, cutoff, beta in ((30.0, 8.0, 3.0), (60.0, 0.5, 0.0), (25.0, 2.0, 10.0)):
-        twin, core = PoseOneEuro(fps, cutoff, beta), _core.PoseFilter(fps, cutoff, beta)
+    # 2D keypoint speeds (person sizes / s): none on some frames, else some below the floor.
+    speeds = np.abs(rng.normal(0.0, 3.0, (frames, 25)))
+    given = rng.random(frames) < 0.8
+    for fps, cutoff, beta, kb, floor in ((30.0, 8.0, 3.0, 0.0, 0.0), (60.0, 0.5, 0.0, 4.0, 0.0),
+                                         (25.0, 2.0, 10.0, 16.0, 2.5)):
+        twin = PoseOneEuro(fps, cutoff, beta, keypoint_beta=kb, keypoint_floor=floor)
+        core = _core.PoseFilter(fps, cutoff, beta, keypoint_beta=kb, keypoint_floor=floor)
         assert core.lag == core.lag_frames() == twin.lag_frames()
         for t in range(frames):
             if t in (50, 51, 170):  # a restart (twice in a row: still passes through)
                 twin.reset()
                 core.reset()
-            want_pose, want_transl = twin(poses[t], transl[t], int(gaps[t]))
-            got_pose, got_transl = core(poses[t], transl[t], int(gaps[t]))
+            speed = speeds[t] if given[t] else None
+            want_pose, want_transl = twin(poses[t], transl[t], int(gaps[t]), speed)
+            got_pose, got_transl = core(poses[t], transl[t], int(gaps[t]), speed)
             np.testing.assert_allclose(got_pose, want_pose, rtol=0, atol=1e-13)
             np.testing.assert_allclose(got_transl, want_transl, rtol=0, atol=1e-13)
             if t in (0, 50, 51, 170):
@@ -107,6 +120,10 @@ def test_the_cpp_filter_rejects_bad_input() -> None:
         _core.PoseFilter(float("nan"), 8.0, 3.0)
     with pytest.raises(ValueError, match="beta"):
         _core.PoseFilter(30.0, 8.0, -1.0)
+    with pytest.raises(ValueError, match="keypoint_beta"):
+        _core.PoseFilter(30.0, 8.0, 1.0, keypoint_beta=-1.0)
+    with pytest.raises(ValueError, match="keypoint_floor"):
+        _core.PoseFilter(30.0, 8.0, 1.0, keypoint_floor=float("inf"))
     filt = _core.PoseFilter(30.0, 8.0, 3.0)
     with pytest.raises(ValueError, match="pose: expected 72"):
         filt(np.zeros(69), np.zeros(3))
@@ -117,7 +134,106 @@ def test_the_cpp_filter_rejects_bad_input() -> None:
     bad[5] = np.nan
     with pytest.raises(ValueError, match="finite"):
         filt(bad, np.zeros(3))
+    with pytest.raises(ValueError, match="keypoint_speed: expected 25"):
+        filt(np.zeros(72), np.zeros(3), 1, np.zeros(24))
+    for speed in (-1.0, np.nan):
+        with pytest.raises(ValueError, match="keypoint_speed: expected finite values >= 0"):
+            filt(np.zeros(72), np.zeros(3), 1, np.full(25, speed))
     # The state is unchanged by the refused frame: still at rest.
     pose, transl = filt(np.zeros(72), np.zeros(3))
     np.testing.assert_array_equal(pose, 0.0)
     np.testing.assert_array_equal(transl, 0.0)
+
+
+def test_keypoint_speeds_open_the_filter_at_once() -> None:
+    """A joint turning at a steady rate from rest: with its keypoints' speed given the
+    output follows closer from the first moving frame on (the One Euro's own speed estimate
+    opens late); below the floor the speed changes nothing."""
+    frames = 12
+    poses = np.zeros((frames, 72))
+    poses[4:, 3 * 18 + 2] = 0.25 * np.arange(1, frames - 3)  # the left elbow, 7.5 rad/s
+    transl = np.zeros((frames, 3))
+    speed = np.zeros((frames, 25))
+    speed[4:, 18] = 6.0
+    plain = _run(PoseOneEuro(30.0, 8.0, 1.0), poses, transl)[0]
+    opened = PoseOneEuro(30.0, 8.0, 1.0, keypoint_beta=8.0, keypoint_floor=2.0)
+    fast = np.array([opened(p, t, 1, s)[0] for p, t, s in zip(poses, transl, speed,
+                                                                strict=True)])
+    lag_plain = poses[4:, 56] - plain[4:, 56]
+    lag_fast = poses[4:, 56] - fast[4:, 56]
+    assert np.all(lag_fast < 0.6 * lag_plain)
+    np.testing.assert_array_equal(np.delete(fast, 56, axis=1), np.delete(plain, 56, axis=1))
+    floored = PoseOneEuro(30.0, 8.0, 1.0, keypoint_beta=8.0, keypoint_floor=6.0)
+    same = np.array([floored(p, t, 1, s)[0] for p, t, s in zip(poses, transl, speed,
+                                                                 strict=True)])
+    np.testing.assert_array_equal(same, plain)
+
+
+# A toy format: 0 nose, 1/2 left/right shoulder, 3/4 left/right wrist, 5/6 left/right hip;
+# the SMPL joints moving them (the head, the shoulders, the wrists, the hips).
+TOY_JOINT = np.array([15, 16, 17, 20, 21, 1, 2])
+TOY_MIRROR = np.array([0, 2, 1, 4, 3, 6, 5])
+TOY_TORSO = np.array([1, 2, 5, 6])
+TOY_XY = np.array([[100, 40], [80, 60], [120, 60], [70, 120], [130, 120], [88, 160],
+                   [112, 160]], dtype=float)
+
+
+def _toy(fps: float = 30.0) -> KeypointSpeed:
+    parents = np.array([-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17,
+                        18, 19, 20, 21])
+    return KeypointSpeed(moved_keypoints(parents, TOY_JOINT), TOY_TORSO, TOY_MIRROR, fps)
+
+
+def test_which_keypoints_a_joint_moves() -> None:
+    parents = np.array([-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17,
+                        18, 19, 20, 21])
+    moved = moved_keypoints(parents, np.array([20, 16, 1, -1]))
+    assert moved[:, 0].nonzero()[0].tolist() == [0, 3, 6, 9, 13, 16, 18, 20]  # the left arm
+    assert moved[:, 1].nonzero()[0].tolist() == [0, 3, 6, 9, 13, 16]
+    assert moved[:, 2].nonzero()[0].tolist() == [0, 1]
+    assert not moved[:, 3].any()  # a keypoint no joint moves
+
+
+def test_keypoint_speeds_follow_the_limb_the_person_size_and_the_confidence() -> None:
+    """A raised left wrist opens the joints above it (not the right arm's, not the legs');
+    the speed is in person sizes / s (the same twice as near, at the frame rate); the
+    person walking is the translation's, not a joint's; a left/right swap is no motion; an
+    unsure keypoint barely counts; missed frames divide the step."""
+    conf = np.ones(7)
+    moved = TOY_XY.copy()
+    moved[3] += [0.0, -20.0]  # the left wrist, 20 px up
+    speed = _toy()
+    speed(TOY_XY, conf, 40.0)
+    s = speed(moved, conf, 40.0)
+    assert s[20] == s[18] == s[16] == s[13] == s[9] == pytest.approx(20 * 30 / 40)
+    assert s[21] == s[17] == s[4] == s[0] == s[24] == 0.0
+    near = _toy()  # twice as near: the same speed
+    near(2 * TOY_XY, conf, 80.0)
+    assert near(2 * moved, conf, 80.0)[20] == pytest.approx(s[20])
+    doubled = _toy(60.0)  # the same step at twice the frame rate: twice the speed
+    doubled(TOY_XY, conf, 40.0)
+    assert doubled(moved, conf, 40.0)[20] == pytest.approx(2 * s[20])
+    near.reset()  # forgets the last frame
+    assert not near(2 * moved, conf, 80.0).any()
+    walked = _toy()
+    walked(TOY_XY, conf, 40.0)
+    w = walked(TOY_XY + [10.0, 0.0], conf, 40.0)
+    assert not w[:24].any() and w[24] == pytest.approx(10 * 30 / 40)
+    swapped = _toy()
+    swapped(TOY_XY, conf, 40.0)
+    assert not swapped(TOY_XY[TOY_MIRROR], conf, 40.0).any()
+    unsure = _toy()
+    low = conf.copy()
+    low[3] = 0.05
+    unsure(TOY_XY, conf, 40.0)
+    assert unsure(moved, low, 40.0)[20] == pytest.approx(0.05 * s[20])
+    gap = _toy()
+    gap(TOY_XY, conf, 40.0)
+    assert gap(moved, conf, 40.0, frames=4)[20] == pytest.approx(s[20] / 4)
+    unknown = _toy()  # no size yet, or three torso keypoints missed: none
+    unknown(TOY_XY, conf, 40.0)
+    assert not unknown(moved, conf, float("nan")).any()
+    torso_missed = conf.copy()
+    torso_missed[[1, 2, 5]] = 0.0
+    unknown(TOY_XY, conf, 40.0)
+    assert not unknown(moved, torso_missed, 40.0).any()

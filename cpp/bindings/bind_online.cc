@@ -1,10 +1,12 @@
 // Python bindings of the online Fitter's per-frame helpers: the output filter
 // (cpp/pose_filter.h; one per Fitter, its state in the bound object) and a warm frame's
 // checks (cpp/track_checks.h). Convert, forward, convert back.
+#include <optional>
 #include <string>
 
 #include <pybind11/eigen.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include "../fitter.h"
 #include "../pose_filter.h"
@@ -19,13 +21,15 @@ void BindOnline(py::module_& m) {
   py::class_<PoseFilter>(m, "PoseFilter",
                          "The One Euro filter on (72,) SMPL poses and (3,) translations, one "
                          "frame at a time (cpp/pose_filter.h; twin: smplify.pose_filter.PoseOneEuro).")
-      .def(py::init<double, double, double, double>(), py::arg("fps"), py::arg("min_cutoff"),
-           py::arg("beta"), py::arg("d_cutoff") = 1.0)
+      .def(py::init<double, double, double, double, double, double>(), py::arg("fps"),
+           py::arg("min_cutoff"), py::arg("beta"), py::arg("d_cutoff") = 1.0,
+           py::arg("keypoint_beta") = 0.0, py::arg("keypoint_floor") = 0.0)
       .def("reset", &PoseFilter::Reset, "Forget the past: the next frame passes through.")
       .def(
           "__call__",
           [](PoseFilter& self, const Eigen::Ref<const Eigen::VectorXd>& pose,
-             const Eigen::Ref<const Eigen::VectorXd>& transl, int frames) {
+             const Eigen::Ref<const Eigen::VectorXd>& transl, int frames,
+             std::optional<Eigen::VectorXd> keypoint_speed) {
             if (pose.size() != PoseFilter::Pose::RowsAtCompileTime) {
               throw std::invalid_argument("pose: expected 72 values, got " +
                                           std::to_string(pose.size()));
@@ -34,14 +38,25 @@ void BindOnline(py::module_& m) {
               throw std::invalid_argument("transl: expected 3 values, got " +
                                           std::to_string(transl.size()));
             }
+            PoseFilter::Speeds speeds;
+            if (keypoint_speed) {
+              if (keypoint_speed->size() != PoseFilter::Speeds::RowsAtCompileTime) {
+                throw std::invalid_argument("keypoint_speed: expected 25 values, got " +
+                                            std::to_string(keypoint_speed->size()));
+              }
+              speeds = *keypoint_speed;
+            }
             PoseFilter::Pose pose_out;
             Eigen::Vector3d transl_out;
-            self.Filter(pose, transl, frames, &pose_out, &transl_out);
+            self.Filter(pose, transl, frames, &pose_out, &transl_out,
+                        keypoint_speed ? &speeds : nullptr);
             return py::make_tuple(pose_out, transl_out);
           },
           py::arg("pose"), py::arg("transl"), py::arg("frames") = 1,
+          py::arg("keypoint_speed") = py::none(),
           "This frame's filtered (pose (72,), transl (3,)); `frames` since the last frame "
-          "filtered (a step across missed frames is one sample at fps / frames).")
+          "filtered (a step across missed frames is one sample at fps / frames); "
+          "`keypoint_speed` (25,) person sizes/s (smplify.pose_filter.KeypointSpeed) or None.")
       .def("lag_frames", &PoseFilter::lag_frames,
            "Frames a ramp is followed behind at rest, (1 − α(min_cutoff)) / α(min_cutoff).")
       .def_property_readonly("lag", &PoseFilter::lag_frames, "As lag_frames().");

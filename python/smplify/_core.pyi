@@ -315,14 +315,18 @@ class PoseFilter:
     time; twin: smplify.pose_filter.PoseOneEuro."""
 
     def __init__(self, fps: float, min_cutoff: float, beta: float,
-                 d_cutoff: float = 1.0) -> None:
-        """fps, min_cutoff, d_cutoff > 0 and beta >= 0, finite (else ValueError)."""
+                 d_cutoff: float = 1.0, keypoint_beta: float = 0.0,
+                 keypoint_floor: float = 0.0) -> None:
+        """fps, min_cutoff, d_cutoff > 0 and beta, keypoint_beta, keypoint_floor >= 0,
+        finite (else ValueError)."""
     def reset(self) -> None:
         """Forget the past: the next frame passes through unchanged."""
-    def __call__(self, pose: ArrayLike, transl: ArrayLike,
-                 frames: int = 1) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def __call__(self, pose: ArrayLike, transl: ArrayLike, frames: int = 1,
+                 keypoint_speed: ArrayLike | None = None
+                 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """This frame's filtered (pose (72,), transl (3,)); ``frames`` since the last one
-        filtered. ValueError on wrong sizes or non-finite input (the state unchanged)."""
+        filtered; ``keypoint_speed`` (25,) person sizes/s (pose_filter.KeypointSpeed) or
+        None. ValueError on wrong sizes or non-finite input (the state unchanged)."""
     def lag_frames(self) -> float:
         """Frames a ramp is followed behind at rest."""
     @property

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from . import _core, online, start_scorer
+from . import _core, online, pose_filter, start_scorer
 from ._owner_cache import OwnerCache
 from .capsules import INCOMPATIBLE_PART_PAIRS
 from .errors import KeypointError, SmplifyError
@@ -437,8 +437,14 @@ class Fitter:
         opts = self._settings.options
         # The output filter (cpp/pose_filter.h; its NumPy twin is pose_filter.PoseOneEuro).
         self._filter = (_core.PoseFilter(opts.track_fps, opts.track_smoothing,
-                                         opts.track_smoothing_beta)
+                                         opts.track_smoothing_beta,
+                                         keypoint_beta=opts.track_smoothing_keypoint_beta,
+                                         keypoint_floor=opts.track_smoothing_keypoint_floor)
                         if opts.track and opts.track_smoothing > 0 else None)
+        # Its cutoff's 2D keypoint speeds (track_smoothing_keypoint_beta > 0), per joint.
+        self._keypoint_speed = (self._make_keypoint_speed()
+                                if self._filter is not None
+                                and opts.track_smoothing_keypoint_beta > 0 else None)
         resolved = self._settings.resolved
         self._format_weights = np.where(resolved.available, resolved.weights, 0.0)
         self._confidences = online.ConfidenceMemory(opts.track_confidence_rate if opts.track
@@ -449,6 +455,7 @@ class Fitter:
         # Frames since the output filter's last sample (its step): a held frame is filtered
         # but spanned by the track as a missed one, so the track's gap is not the filter's.
         self._filter_gap = 1
+        self._seen_confidence: np.ndarray | None = None  # this frame's, before the memory
 
     model = property(lambda self: self._settings.model, doc="The body model.")
     prior = property(lambda self: self._settings.prior, doc="The pose prior.")
@@ -504,11 +511,15 @@ class Fitter:
             if self._estimated is None:
                 self._estimated = _estimated_settings(settings, keypoints, keypoints_3d)
             settings = self._estimated
+        seen = None
         if self._confidences.rate < 1.0:
             # The track weighs each keypoint by its confidence smoothed over its frames
             # (online.ConfidenceMemory; the data term, the anchor's input and the checks).
-            xy, conf = validate_keypoints(keypoints, settings.format)
-            keypoints = np.column_stack([xy, self._confidences.smooth(conf)])
+            xy, seen = validate_keypoints(keypoints, settings.format)
+            keypoints = np.column_stack([xy, self._confidences.smooth(seen)])
+        # The output filter's keypoint speeds weigh the confidences as seen (a keypoint the
+        # memory holds up while it jumps at a low one must not open the filter).
+        self._seen_confidence = seen
         # A warm start needs no torso to place the camera (a frame with the hips hidden).
         every = settings.options.track_anchor
         problem = frame_problem(settings, keypoints, place_camera=not warm,
@@ -553,8 +564,11 @@ class Fitter:
         if self._filter is None:
             return result
         gap, self._filter_gap = self._filter_gap, 1
+        speeds = None if self._keypoint_speed is None else self._keypoint_speed(
+            problem.keypoints, problem.confidence if self._seen_confidence is None
+            else self._seen_confidence, self._track.torso_pixels(), gap)
         pose, transl = self._filter(np.concatenate([result.global_orient, result.body_pose]),
-                                    result.transl, gap)
+                                    result.transl, gap, speeds)
         return _smoothed(problem, result, pose, transl, self._filter.lag)
 
     def reset(self) -> None:
@@ -565,8 +579,25 @@ class Fitter:
             self._challenger = None
             self._estimated = None
             self._confidences.reset()
-            if self._filter is not None:
-                self._filter.reset()
+            self._reset_filter()
+
+    def _reset_filter(self) -> None:
+        """The output filter (and its keypoint speeds) forgets the past."""
+        if self._filter is not None:
+            self._filter.reset()
+        if self._keypoint_speed is not None:
+            self._keypoint_speed.reset()
+
+    def _make_keypoint_speed(self) -> pose_filter.KeypointSpeed:
+        """The output filter's per-joint 2D keypoint speeds (the format's keypoints, the
+        joints their regressors' vertices are skinned to, the whole-body mirror)."""
+        model, resolved = self._settings.model, self._settings.resolved
+        joint = pose_filter.skinning_joints(model.weights, resolved.joint_index,
+                                            resolved.vertex_ids, resolved.vertex_weights)
+        joint = np.where(resolved.available, joint, -1)
+        return pose_filter.KeypointSpeed(
+            pose_filter.moved_keypoints(model.parents, joint), self._settings.torso_keypoints,
+            self._labellings[1], self._settings.options.track_fps)
 
     def _restart(self, result: FitResult, after_cut: bool = False) -> None:
         """Start the track (and its shape estimate, and the output filter) from a fit from
@@ -575,8 +606,7 @@ class Fitter:
         # same one at another distance: the 2D scale is measured anew from this frame on.
         self._track = online.TrackState(after_cut=after_cut)
         self._challenger = None
-        if self._filter is not None:
-            self._filter.reset()  # a new track: nothing to smooth across
+        self._reset_filter()  # a new track: nothing to smooth across
         self._track.push(result.pose, result.transl, result.keypoints_2d, result.energy["data"])
         self._track.update_shape(result.betas, False, self.options)
 

@@ -192,6 +192,16 @@ class FitOptions:
     track_smoothing_beta : float
         The filter's beta: s/rad (rotations) and s/m (translation); the cutoff rises by this
         times the speed, so fast motion lags less.
+    track_smoothing_keypoint_beta : float
+        Hz per (torso length / s), ≥ 0: the filter's cutoff also rises, per joint, with the
+        2D speed of the keypoints that joint's rotation moves (relative to the torso's
+        centre, weighted by their confidence, in the track's 2D torso lengths per second;
+        :class:`smplify.pose_filter.KeypointSpeed`), which the detector sees at once while
+        the filter's own speed estimate (``track_smoothing_beta``) rises late. 0: off.
+    track_smoothing_keypoint_floor : float
+        Torso lengths / s, ≥ 0: the part of that 2D speed ignored (the detector's jitter
+        alone reads as speed): the cutoff rises by ``track_smoothing_keypoint_beta`` ·
+        max(0, speed − floor).
     track_fps : float
         Frames per second of the video a ``Fitter`` follows (the filter's time unit).
     starts : "auto", "prior", "initializer" or "both"
@@ -319,6 +329,8 @@ class FitOptions:
     track_confidence_rate: float = 0.3
     track_smoothing: float = 8.0
     track_smoothing_beta: float = 1.0
+    track_smoothing_keypoint_beta: float = 0.0
+    track_smoothing_keypoint_floor: float = 0.0
     track_fps: float = 30.0
     starts: Literal["auto", "prior", "initializer", "both"] = "auto"
     hypothesis_first_stage: int = 2
@@ -348,7 +360,8 @@ class FitOptions:
                      "track_velocity_ratio", "track_shape_rate", "track_swap_margin",
                      "track_refit_margin", "track_refit_ratio", "hypothesis_score_weight",
                      "reading_weight", "track_switch_margin", "track_smoothing",
-                     "track_smoothing_beta", "reading_weight_size", "reading_weight_exponent"):
+                     "track_smoothing_beta", "reading_weight_size", "reading_weight_exponent",
+                     "track_smoothing_keypoint_beta", "track_smoothing_keypoint_floor"):
             _non_negative(name, getattr(self, name))
         for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance",
                      "track_function_tolerance", "sideways_ratio",

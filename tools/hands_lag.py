@@ -1,0 +1,122 @@
+"""The online Fitter's hands' lag on synthetic video: the wrist's 2D error on fast frames.
+
+    python tools/hands_lag.py [--set tuning|heldout] [--seeds 500,600]
+        [--variants '{"name": {option: value}}']
+
+``--set tuning`` (default, to choose options): tools/tune_online.py's clips and stretches
+(tests/data/tuning_sequences.npz, frames 0:72 and 72:144, seed + 10·clip + stretch).
+``--set heldout`` (to report): bench_video.py's (tests/data/heldout_sequences.npz, frames
+120:240, seed + clip). COCO-17, the synthetic detector's default errors, one thread.
+
+Per variant: mean PA-MPJPE (mm) and acceleration error (mm/frame²) as the benchmarks score
+them; the wrist's 2D error (px) pelvis-relative (the fitted keypoints_2d less their hips'
+midpoint against the true projected keypoints less theirs) on the fastest 10% of the
+(frame, wrist) samples by the true wrist's pelvis-relative 2D speed, and its component
+along that motion ("along", negative = behind); and the CPU ms/frame (median).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import smplify
+from smplify import synthetic_video as sv
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from bench_video import accuracy, hold_last  # noqa: E402  (the benchmark's own)
+
+FORMAT = "coco17"
+WRISTS, HIPS = (9, 10), (11, 12)  # COCO-17
+SETS = {"tuning": (REPO / "tests" / "data" / "tuning_sequences.npz", [(0, 72), (72, 144)], 10),
+        "heldout": (REPO / "tests" / "data" / "heldout_sequences.npz", [(120, 240)], 1)}
+
+
+def videos(model, which: str, seed: int) -> list[sv.SyntheticVideo]:
+    """The set's stretches through the detector's default errors."""
+    path, stretches, clip_step = SETS[which]
+    out = []
+    for c, seq in enumerate(sv.load_sequences(path)):
+        for s, (a, b) in enumerate(stretches):
+            out.append(sv.make_video(model, seq, FORMAT,
+                                     np.random.default_rng(seed + clip_step * c + s),
+                                     sv.DetectorErrors(), frames=slice(a, b)))
+    return out
+
+
+def run(model, video: sv.SyntheticVideo, options: dict) -> tuple[np.ndarray, np.ndarray,
+                                                                  np.ndarray]:
+    """The Fitter's joints (T, 24, 3), keypoints_2d (T, K, 2) (the last shown where it
+    raised) and CPU ms per frame."""
+    fitter = smplify.Fitter(model, format=FORMAT, image_size=video.image_size,
+                            focal_length=video.focal_length, threads=1, **options)
+    joints, kp2d, cpu = [], [], []
+    for kp in video.keypoints:
+        start = time.process_time()
+        try:
+            r = fitter.fit(kp)
+            joints.append(r.joints)
+            kp2d.append(np.array(r.keypoints_2d))
+        except smplify.KeypointError:
+            joints.append(None)
+            kp2d.append(None)
+        cpu.append(time.process_time() - start)
+    return hold_last(joints), hold_last(kp2d), 1000 * np.array(cpu)
+
+
+def wrist_errors(kp2d: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per (frame ≥ 1, wrist): the true pelvis-relative wrist speed (px/frame), the error
+    (px) and its component along the true motion."""
+    def rel(k: np.ndarray) -> np.ndarray:
+        return k[:, WRISTS] - k[:, HIPS].mean(axis=1, keepdims=True)
+    truth, fit = rel(clean), rel(kp2d)
+    motion = truth[1:] - truth[:-1]
+    speed = np.linalg.norm(motion, axis=-1)
+    error = fit[1:] - truth[1:]
+    along = np.sum(error * motion, axis=-1) / np.maximum(speed, 1e-9)
+    return speed.ravel(), np.linalg.norm(error, axis=-1).ravel(), along.ravel()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--set", choices=sorted(SETS), default="tuning")
+    ap.add_argument("--seeds", default="500,600")
+    ap.add_argument("--variants", default='{"default": {}, "unfiltered": '
+                                          '{"track_smoothing": 0.0}}')
+    ap.add_argument("--output", type=Path, help="JSON of the rows")
+    args = ap.parse_args()
+    model = smplify.load_model("open")
+    rows = []
+    for seed in (int(s) for s in args.seeds.split(",")):
+        vids = videos(model, args.set, seed)
+        for name, options in json.loads(args.variants).items():
+            runs = [run(model, v, options) for v in vids]
+            scores = [accuracy(j, v) for (j, _, _), v in zip(runs, vids, strict=True)]
+            lag = [wrist_errors(k, v.clean) for (_, k, _), v in zip(runs, vids, strict=True)]
+            speed, error, along = (np.concatenate(x) for x in zip(*lag, strict=True))
+            fast = speed >= np.quantile(speed, 0.9)
+            row = {"seed": seed, "variant": name, "options": options,
+                   "pa_mpjpe_mm": float(np.mean([s[0] for s in scores])),
+                   "accel_error_mm": float(np.mean([s[1] for s in scores])),
+                   "fast_px_per_frame": float(np.quantile(speed, 0.9)),
+                   "fast_wrist_px": float(np.mean(error[fast])),
+                   "fast_wrist_along_px": float(np.mean(along[fast])),
+                   "all_wrist_px": float(np.mean(error)),
+                   "cpu_ms_median": float(np.median(np.concatenate([c for *_, c in runs])))}
+            rows.append(row)
+            print(f"seed {seed} {name:28s} PA-MPJPE {row['pa_mpjpe_mm']:5.1f} mm  accel error "
+                  f"{row['accel_error_mm']:5.1f}  fast wrist (> {row['fast_px_per_frame']:.1f} "
+                  f"px/f) {row['fast_wrist_px']:5.1f} px (along {row['fast_wrist_along_px']:+5.1f})"
+                  f"  all {row['all_wrist_px']:4.1f} px  CPU {row['cpu_ms_median']:.2f} ms/f",
+                  flush=True)
+    if args.output:
+        args.output.write_text(json.dumps(rows, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
