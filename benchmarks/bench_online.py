@@ -49,6 +49,8 @@ CONFIGS = {
     "plain warm (track=False)": {"track": False},
     "online (defaults)": {},
     "online, output unfiltered": {"track_smoothing": 0.0},
+    "online, keypoint-speed cutoff": {"track_smoothing_keypoint_beta": 8.0,
+                                      "track_smoothing_keypoint_floor": 2.5},
     "online, no refits": {"track_refit_every": 0, "track_refit_ratio": 0.0},
 }
 

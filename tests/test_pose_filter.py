@@ -237,3 +237,41 @@ def test_keypoint_speeds_follow_the_limb_the_person_size_and_the_confidence() ->
     torso_missed[[1, 2, 5]] = 0.0
     unknown(TOY_XY, conf, 40.0)
     assert not unknown(moved, torso_missed, 40.0).any()
+
+
+def test_the_fitter_s_keypoint_speed_cutoff_follows_a_fast_clip_closer(open_model) -> None:
+    """The online Fitter with ``track_smoothing_keypoint_beta``: each joint's speeds come from
+    the keypoints its rotation moves (COCO-17 on the open model: the left wrist from the left
+    arm's joints, not the right's nor the legs'); on a fast clip (indian dance, no detector
+    errors but the noise) the output's wrists are nearer the truth on the fastest quarter
+    of the frames than the default filter's (measured 12.4 against 15.6 px), and the option
+    is checked."""
+    import smplify
+    from smplify import synthetic_video as sv
+    from test_sequence import SEQUENCES
+
+    seq = sv.load_sequences(SEQUENCES)[2]
+    clean = sv.DetectorErrors(swap_burst_rate=0.0, limb_swap_rate=0.0, drop_frame_rate=0.0,
+                              occlusion_rate=0.0, drop_keypoint_rate=0.0)
+    video = sv.make_video(open_model, seq, "coco17", np.random.default_rng(3), clean,
+                          frames=slice(150, 190))
+    errors = {}
+    for kb in (0.0, 8.0):
+        fitter = smplify.Fitter(open_model, format="coco17", image_size=video.image_size,
+                                focal_length=video.focal_length, threads=1,
+                                track_smoothing_keypoint_beta=kb,
+                                track_smoothing_keypoint_floor=2.5)
+        if kb > 0:
+            moved = fitter._keypoint_speed.moved
+            assert moved[[16, 18, 20], 9].all() and not moved[[17, 19, 21, 4, 5], 9].any()
+        wrists = np.array([np.asarray(fitter.fit(kp).keypoints_2d)[[9, 10]]
+                           for kp in video.keypoints])
+        truth = video.clean[:, [9, 10]]
+        speed = np.linalg.norm(np.diff(truth, axis=0), axis=-1)
+        fast = speed >= np.quantile(speed, 0.75)
+        errors[kb] = float(np.mean(np.linalg.norm(wrists - truth, axis=-1)[1:][fast]))
+    assert errors[8.0] < 0.9 * errors[0.0], errors
+    for name in ("track_smoothing_keypoint_beta", "track_smoothing_keypoint_floor"):
+        with pytest.raises(ValueError, match=name):
+            smplify.Fitter(open_model, format="coco17", image_size=video.image_size,
+                           **{name: -1.0})
