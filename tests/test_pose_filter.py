@@ -10,6 +10,7 @@ from smplify.filters import one_euro
 from smplify.pose_filter import (
     KeypointSpeed,
     PoseOneEuro,
+    format_moved_keypoints,
     moved_keypoints,
     multiply,
     quaternions,
@@ -171,6 +172,8 @@ def test_keypoint_speeds_open_the_filter_at_once() -> None:
 
 # A toy format: 0 nose, 1/2 left/right shoulder, 3/4 left/right wrist, 5/6 left/right hip;
 # the SMPL joints moving them (the head, the shoulders, the wrists, the hips).
+SMPL_PARENTS = np.array([-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18,
+                         19, 20, 21])
 TOY_JOINT = np.array([15, 16, 17, 20, 21, 1, 2])
 TOY_MIRROR = np.array([0, 2, 1, 4, 3, 6, 5])
 TOY_TORSO = np.array([1, 2, 5, 6])
@@ -179,15 +182,11 @@ TOY_XY = np.array([[100, 40], [80, 60], [120, 60], [70, 120], [130, 120], [88, 1
 
 
 def _toy(fps: float = 30.0) -> KeypointSpeed:
-    parents = np.array([-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17,
-                        18, 19, 20, 21])
-    return KeypointSpeed(moved_keypoints(parents, TOY_JOINT), TOY_TORSO, TOY_MIRROR, fps)
+    return KeypointSpeed(moved_keypoints(SMPL_PARENTS, TOY_JOINT), TOY_TORSO, TOY_MIRROR, fps)
 
 
 def test_which_keypoints_a_joint_moves() -> None:
-    parents = np.array([-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17,
-                        18, 19, 20, 21])
-    moved = moved_keypoints(parents, np.array([20, 16, 1, -1]))
+    moved = moved_keypoints(SMPL_PARENTS, np.array([20, 16, 1, -1]))
     assert moved[:, 0].nonzero()[0].tolist() == [0, 3, 6, 9, 13, 16, 18, 20]  # the left arm
     assert moved[:, 1].nonzero()[0].tolist() == [0, 3, 6, 9, 13, 16]
     assert moved[:, 2].nonzero()[0].tolist() == [0, 1]
@@ -239,6 +238,41 @@ def test_keypoint_speeds_follow_the_limb_the_person_size_and_the_confidence() ->
     assert not unknown(moved, torso_missed, 40.0).any()
 
 
+def test_the_cpp_keypoint_speeds_equal_their_numpy_twin_frame_for_frame() -> None:
+    """cpp/keypoint_speed.h (the Fitter's) against KeypointSpeed, value for value: noisy
+    motion, keypoints and torso keypoints missed, left/right swaps, steps across missed
+    frames, an unknown size, restarts."""
+    rng = np.random.default_rng(4)
+    moved = moved_keypoints(SMPL_PARENTS, TOY_JOINT)
+    twin = KeypointSpeed(moved, TOY_TORSO, TOY_MIRROR, 25.0)
+    core = _core.KeypointSpeed(moved.astype(np.int32), TOY_TORSO, TOY_MIRROR, 25.0)
+    xy = TOY_XY + np.cumsum(rng.normal(0.0, 6.0, (120, 7, 2)), axis=0)
+    conf = rng.uniform(0.0, 1.2, (120, 7))
+    conf[rng.random((120, 7)) < 0.15] = 0.0
+    swapped = rng.random(120) < 0.1
+    xy[swapped] = xy[swapped][:, TOY_MIRROR]
+    sizes = rng.uniform(20.0, 80.0, 120)
+    sizes[[7, 60]] = np.nan
+    gaps = rng.choice([1, 1, 2, 3], size=120)
+    for t in range(120):
+        if t in (30, 90):
+            twin.reset()
+            core.reset()
+        want = twin(xy[t], conf[t], sizes[t], int(gaps[t]))
+        got = core(xy[t], conf[t], sizes[t], int(gaps[t]))
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+    with pytest.raises(ValueError, match="moved"):
+        _core.KeypointSpeed(moved[:, :6].astype(np.int32), TOY_TORSO, TOY_MIRROR, 25.0)
+    with pytest.raises(ValueError, match="torso"):
+        _core.KeypointSpeed(moved.astype(np.int32), [1, 2, 5, 9], TOY_MIRROR, 25.0)
+    with pytest.raises(ValueError, match="fps"):
+        _core.KeypointSpeed(moved.astype(np.int32), TOY_TORSO, TOY_MIRROR, 0.0)
+    with pytest.raises(ValueError, match="xy and confidence: expected \\(7, 2\\)"):
+        core(xy[0, :6], conf[0, :6], 40.0)
+    with pytest.raises(ValueError, match="finite"):
+        core(np.full((7, 2), np.nan), conf[0], 40.0)
+
+
 def test_the_fitter_s_keypoint_speed_cutoff_follows_a_fast_clip_closer(open_model) -> None:
     """The online Fitter with ``track_smoothing_keypoint_beta``: each joint's speeds come from
     the keypoints its rotation moves (COCO-17 on the open model: the left wrist from the left
@@ -261,9 +295,8 @@ def test_the_fitter_s_keypoint_speed_cutoff_follows_a_fast_clip_closer(open_mode
                                 focal_length=video.focal_length, threads=1,
                                 track_smoothing_keypoint_beta=kb,
                                 track_smoothing_keypoint_floor=2.5)
-        if kb > 0:
-            moved = fitter._keypoint_speed.moved
-            assert moved[[16, 18, 20], 9].all() and not moved[[17, 19, 21, 4, 5], 9].any()
+        moved = format_moved_keypoints(open_model, fitter._settings.resolved)
+        assert moved[[16, 18, 20], 9].all() and not moved[[17, 19, 21, 4, 5], 9].any()
         wrists = np.array([np.asarray(fitter.fit(kp).keypoints_2d)[[9, 10]]
                            for kp in video.keypoints])
         truth = video.clean[:, [9, 10]]

@@ -9,6 +9,7 @@
 #include <pybind11/stl.h>
 
 #include "../fitter.h"
+#include "../keypoint_speed.h"
 #include "../pose_filter.h"
 #include "../track_checks.h"
 #include "bindings.h"
@@ -60,6 +61,33 @@ void BindOnline(py::module_& m) {
       .def("lag_frames", &PoseFilter::lag_frames,
            "Frames a ramp is followed behind at rest, (1 − α(min_cutoff)) / α(min_cutoff).")
       .def_property_readonly("lag", &PoseFilter::lag_frames, "As lag_frames().");
+  py::class_<KeypointSpeed>(m, "KeypointSpeed",
+                            "Per-joint 2D keypoint speeds (person sizes/s) for PoseFilter's "
+                            "keypoint_speed (cpp/keypoint_speed.h; twin: "
+                            "smplify.pose_filter.KeypointSpeed).")
+      .def(py::init([](const Eigen::MatrixXi& moved, const Eigen::VectorXi& torso,
+                       const Eigen::VectorXi& mirror, double fps) {
+             if (moved.rows() != KeypointSpeed::kJoints) {
+               throw std::invalid_argument("moved: expected 24 rows, got " +
+                                           std::to_string(moved.rows()));
+             }
+             if (torso.size() != 4) {
+               throw std::invalid_argument("torso: expected 4 indices, got " +
+                                           std::to_string(torso.size()));
+             }
+             return KeypointSpeed(moved, torso, mirror, fps);
+           }),
+           py::arg("moved"), py::arg("torso"), py::arg("mirror"), py::arg("fps"))
+      .def("reset", &KeypointSpeed::Reset, "Forget the last frame: the next one's are zero.")
+      .def(
+          "__call__",
+          [](KeypointSpeed& self, const KeypointSpeed::Points& xy,
+             const Eigen::VectorXd& confidence, double size, int frames) {
+            return self.Compute(xy, confidence, size, frames);
+          },
+          py::arg("xy"), py::arg("confidence"), py::arg("size"), py::arg("frames") = 1,
+          "(25,) speeds (per joint, then the torso's centre) of keypoints xy (K, 2) px with "
+          "confidence (K,), a person size px (NaN: unknown), frames since the last.");
   m.def("labelling_scores", &LabellingScores, py::arg("predicted"), py::arg("xy"),
         py::arg("weights"), py::arg("permutations"), py::arg("sigma"),
         "Robust 2D distance (P,) of the keypoints xy (K, 2) under each permutation (P, K) "

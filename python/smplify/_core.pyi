@@ -332,6 +332,21 @@ class PoseFilter:
     @property
     def lag(self) -> float: ...
 
+class KeypointSpeed:
+    """Per-joint 2D keypoint speeds, person sizes / s, for PoseFilter's keypoint_speed
+    (cpp/keypoint_speed.h); twin: smplify.pose_filter.KeypointSpeed."""
+
+    def __init__(self, moved: ArrayLike, torso: ArrayLike, mirror: ArrayLike,
+                 fps: float) -> None:
+        """moved (24, K) 0/1, torso (4,) and mirror (K,) indices, fps > 0 (else
+        ValueError)."""
+    def reset(self) -> None:
+        """Forget the last frame: the next one's speeds are zero."""
+    def __call__(self, xy: ArrayLike, confidence: ArrayLike, size: float,
+                 frames: int = 1) -> NDArray[np.float64]:
+        """(25,) speeds (per joint, then the torso's centre) of keypoints xy (K, 2) px with
+        confidence (K,), a person ``size`` px (NaN: unknown), ``frames`` since the last."""
+
 def labelling_scores(predicted: ArrayLike, xy: ArrayLike, weights: ArrayLike,
                      permutations: ArrayLike, sigma: float) -> NDArray[np.float64]:
     """(P,) Σ_k w_π(k) ρ(‖x̂_k − x_π(k)‖²) per permutation π (P, K) of the keypoints xy

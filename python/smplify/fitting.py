@@ -588,16 +588,16 @@ class Fitter:
         if self._keypoint_speed is not None:
             self._keypoint_speed.reset()
 
-    def _make_keypoint_speed(self) -> pose_filter.KeypointSpeed:
-        """The output filter's per-joint 2D keypoint speeds (the format's keypoints, the
-        joints their regressors' vertices are skinned to, the whole-body mirror)."""
-        model, resolved = self._settings.model, self._settings.resolved
-        joint = pose_filter.skinning_joints(model.weights, resolved.joint_index,
-                                            resolved.vertex_ids, resolved.vertex_weights)
-        joint = np.where(resolved.available, joint, -1)
-        return pose_filter.KeypointSpeed(
-            pose_filter.moved_keypoints(model.parents, joint), self._settings.torso_keypoints,
-            self._labellings[1], self._settings.options.track_fps)
+    def _make_keypoint_speed(self) -> Any:
+        """The output filter's per-joint 2D keypoint speeds (cpp/keypoint_speed.h; twin:
+        pose_filter.KeypointSpeed): the format's keypoints, the joints their regressors'
+        vertices are skinned to, the whole-body mirror."""
+        moved = pose_filter.format_moved_keypoints(self._settings.model,
+                                                   self._settings.resolved)
+        return _core.KeypointSpeed(
+            moved.astype(np.int32),
+            self._settings.torso_keypoints, self._labellings[1],
+            self._settings.options.track_fps)
 
     def _restart(self, result: FitResult, after_cut: bool = False) -> None:
         """Start the track (and its shape estimate, and the output filter) from a fit from

@@ -32,6 +32,7 @@ rises late (it is low-passed and measured on the lagged output):
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -165,9 +166,20 @@ def skinning_joints(weights: np.ndarray, joint_index: np.ndarray,
     return out
 
 
+def format_moved_keypoints(model: Any, resolved: Any) -> np.ndarray:
+    """(24, K) bool, :func:`moved_keypoints` of a keypoint format matched against a body
+    model (``resolved``: the fit settings' ``resolved`` targets; ``model``: its ``parents``
+    and skinning ``weights``); a keypoint the model has no point for is moved by none."""
+    joint = skinning_joints(model.weights, resolved.joint_index, resolved.vertex_ids,
+                            resolved.vertex_weights)
+    return moved_keypoints(model.parents, np.where(resolved.available, joint, -1))
+
+
 class KeypointSpeed:
     """Each joint's 2D keypoint speed, person sizes per second, for :class:`PoseOneEuro`'s
     (and ``_core.PoseFilter``'s) ``keypoint_speed``: what the detector sees move this frame.
+    The Fitter runs its C++ form (``cpp/keypoint_speed.h``, ``smplify._core.KeypointSpeed``);
+    this is its twin, value for value.
 
     A keypoint's motion is taken relative to the torso's centre c (the shoulders' and hips'
     mean: the person walking is not a joint turning), the shorter of its step from its own
