@@ -201,7 +201,7 @@ class FitOptions:
     track_smoothing_keypoint_floor : float
         Torso lengths / s, ≥ 0: the part of that 2D speed ignored (the detector's jitter
         alone reads as speed): the cutoff rises by ``track_smoothing_keypoint_beta`` ·
-        max(0, speed − floor).
+        max(0, speed − floor). 2.5, chosen on the tuning clips (docs/video.md).
     track_fps : float
         Frames per second of the video a ``Fitter`` follows (the filter's time unit).
     starts : "auto", "prior", "initializer" or "both"
@@ -330,7 +330,7 @@ class FitOptions:
     track_smoothing: float = 8.0
     track_smoothing_beta: float = 1.0
     track_smoothing_keypoint_beta: float = 0.0
-    track_smoothing_keypoint_floor: float = 0.0
+    track_smoothing_keypoint_floor: float = 2.5
     track_fps: float = 30.0
     starts: Literal["auto", "prior", "initializer", "both"] = "auto"
     hypothesis_first_stage: int = 2
