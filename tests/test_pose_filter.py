@@ -308,3 +308,32 @@ def test_the_fitter_s_keypoint_speed_cutoff_follows_a_fast_clip_closer(open_mode
         with pytest.raises(ValueError, match=name):
             smplify.Fitter(open_model, format="coco17", image_size=video.image_size,
                            **{name: -1.0})
+
+
+def test_a_jumping_unsure_keypoint_does_not_open_the_fitter_s_filter(open_model) -> None:
+    """A still person whose left wrist jumps a torso length each frame at confidence 0.01
+    (the Fitter's confidence memory holds it near its earlier 0.9; the filter weighs it as
+    seen): the output is the keypoint-speed-free filter's, value for value; the same jumps
+    at confidence 0.9 open the filter."""
+    import smplify
+    from smplify import synthetic_video as sv
+    from test_sequence import SEQUENCES
+
+    seq = sv.load_sequences(SEQUENCES)[0]
+    video = sv.make_video(open_model, seq, "coco17", np.random.default_rng(5), sv.NO_ERRORS,
+                          frames=slice(0, 1))
+    still = np.repeat(video.keypoints[:1], 8, axis=0)
+    still[:, :, 2] = 0.9
+    torso = np.linalg.norm(still[0, 5, :2] - still[0, 11, :2])
+    poses = {}
+    for conf in (0.01, 0.9):
+        frames = still.copy()
+        frames[4::2, 9, 1] -= torso
+        frames[4:, 9, 2] = conf
+        for kb in (0.0, 8.0):
+            fitter = smplify.Fitter(open_model, format="coco17", image_size=video.image_size,
+                                    focal_length=video.focal_length, threads=1,
+                                    track_smoothing_keypoint_beta=kb)
+            poses[conf, kb] = np.array([fitter.fit(kp).pose for kp in frames])
+    np.testing.assert_array_equal(poses[0.01, 8.0], poses[0.01, 0.0])
+    assert np.abs(poses[0.9, 8.0] - poses[0.9, 0.0]).max() > 1e-3
