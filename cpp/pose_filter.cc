@@ -118,7 +118,8 @@ void PoseFilter::Filter(const Pose& pose, const Eigen::Vector3d& transl, int fra
   const Eigen::Vector3d move = transl - transl_;
   speed_ = a_d * move * rate + (1.0 - a_d) * speed_;
   for (int c = 0; c < 3; ++c) {
-    transl_(c) = transl_(c) + Alpha(min_cutoff_ + beta_ * std::abs(speed_(c)) + opening(kJoints), rate) * move(c);
+    const double cutoff = min_cutoff_ + beta_ * std::abs(speed_(c)) + opening(kJoints);
+    transl_(c) = transl_(c) + Alpha(cutoff, rate) * move(c);
   }
   *transl_out = transl_;
 }

@@ -543,7 +543,8 @@ class Fitter:
             self._track.miss()
             if self._challenger is not None:
                 self._challenger.state.miss()
-            return self._output(problem, result)  # (nor is its 2D torso the person's)
+            # (nor is its 2D torso the person's, nor its keypoints' motion)
+            return self._output(problem, result, track_frame=False)
         elif how.endswith("refitted"):
             # Another basin at once: its motion starts here (no velocity across the switch).
             self._track.restart_motion(result.pose, result.transl, result.keypoints_2d,
@@ -558,15 +559,23 @@ class Fitter:
         self._track.measure(online.torso_length(problem))
         return self._output(problem, result)
 
-    def _output(self, problem: FitProblem, result: FitResult) -> FitResult:
+    def _output(self, problem: FitProblem, result: FitResult,
+                track_frame: bool = True) -> FitResult:
         """The frame's result as returned: through the output filter (``track_smoothing``;
-        ``_restart`` restarts it), stepped over the frames since its last sample."""
+        ``_restart`` restarts it), stepped over the frames since its last sample; its
+        cutoff opened by the keypoints' speeds unless the frame is not the track's
+        (``track_frame`` False: a held frame, whose keypoints' jump is no motion; the next
+        frame's speeds start anew)."""
         if self._filter is None:
             return result
         gap, self._filter_gap = self._filter_gap, 1
-        speeds = None if self._keypoint_speed is None else self._keypoint_speed(
-            problem.keypoints, problem.confidence if self._seen_confidence is None
-            else self._seen_confidence, self._track.torso_pixels(), gap)
+        speeds = None
+        if self._keypoint_speed is not None and not track_frame:
+            self._keypoint_speed.reset()
+        elif self._keypoint_speed is not None:
+            speeds = self._keypoint_speed(
+                problem.keypoints, problem.confidence if self._seen_confidence is None
+                else self._seen_confidence, self._track.torso_pixels(), gap)
         pose, transl = self._filter(np.concatenate([result.global_orient, result.body_pose]),
                                     result.transl, gap, speeds)
         return _smoothed(problem, result, pose, transl, self._filter.lag)
