@@ -337,3 +337,46 @@ def test_a_jumping_unsure_keypoint_does_not_open_the_fitter_s_filter(open_model)
             poses[conf, kb] = np.array([fitter.fit(kp).pose for kp in frames])
     np.testing.assert_array_equal(poses[0.01, 8.0], poses[0.01, 0.0])
     assert np.abs(poses[0.9, 8.0] - poses[0.9, 0.0]).max() > 1e-3
+
+
+def test_a_held_frame_gives_the_output_filter_no_keypoint_speeds(open_model,
+                                                                 monkeypatch) -> None:
+    """A frame the track cannot explain is held (tests/test_online.py's glitch): its
+    keypoints' jump is not the person's motion, so the filter gets no speeds there and the
+    next frame's start anew."""
+    import smplify
+    from smplify import fitting
+    from smplify import synthetic_video as sv
+    from test_sequence import SEQUENCES
+
+    video = sv.make_video(open_model, sv.load_sequences(SEQUENCES)[0], "coco17",
+                          np.random.default_rng(8), sv.NO_ERRORS, frames=slice(0, 14))
+    measure = fitting._core.median_error_fraction
+    frame = iter(range(1, video.num_frames))
+    monkeypatch.setattr(fitting._core, "median_error_fraction",
+                        lambda *args: 1.0 if next(frame) == 10 else measure(*args))
+    fitter = smplify.Fitter(open_model, format="coco17", image_size=video.image_size,
+                            focal_length=video.focal_length, threads=1,
+                            track_smoothing_keypoint_beta=8.0)
+    events: list[str] = []
+
+    class Recording:
+        def __init__(self, inner) -> None:
+            self.inner = inner
+
+        def __call__(self, *args):
+            events.append("speeds")
+            return self.inner(*args)
+
+        def reset(self) -> None:
+            events.append("reset")
+            self.inner.reset()
+
+    fitter._keypoint_speed = Recording(fitter._keypoint_speed)
+    for t, kp in enumerate(video.keypoints):
+        events.append(f"frame {t}")
+        start = fitter.fit(kp).summary["start"]
+        assert (start == "warm, lost the person, held") == (t == 10), (t, start)
+    held = events.index("frame 10")
+    assert events[held + 1:held + 3] == ["reset", "frame 11"], events
+    assert events.count("speeds") == video.num_frames - 1
