@@ -105,6 +105,29 @@ def match(truth: np.ndarray, found: list[np.ndarray]) -> dict[str, object]:
             "false_rows": [j for j in left if j not in dup]}
 
 
+def new_tally() -> dict[str, object]:
+    """An empty count for :func:`tally`."""
+    return {"people": 0, "found": 0, "tall": 0, "tall_found": 0, "duplicates": 0,
+            "false": 0, "missed": []}
+
+
+def tally(count: dict[str, object], truth: np.ndarray, found: list[np.ndarray],
+          frame: str) -> None:
+    """Add one frame to ``count``: its annotated people ``truth`` (N, 4) against the boxes
+    ``found`` (:func:`match`): found, tall ones (>= TALL px) found, duplicates, false
+    people, and the missed ones named ``frame:i``."""
+    m = match(truth, found)
+    tall = (truth[:, 3] - truth[:, 1]) >= TALL
+    count["people"] += len(truth)  # type: ignore[operator]
+    count["found"] += len(m["found"])  # type: ignore[arg-type, operator]
+    count["tall"] += int(tall.sum())  # type: ignore[operator]
+    count["tall_found"] += int(tall[m["found"]].sum())  # type: ignore[index, operator]
+    count["duplicates"] += m["duplicates"]  # type: ignore[operator]
+    count["false"] += m["false"]  # type: ignore[operator]
+    count["missed"] += [f"{frame}:{i}" for i in range(len(truth))  # type: ignore[operator]
+                        if i not in m["found"]]  # type: ignore[operator]
+
+
 def frames_of(video: str, wanted: list[int]):
     """(index, RGB image) of the wanted frames."""
     from smplify.sources import open_source
@@ -160,20 +183,8 @@ def evaluate(variant: str, split: str, with_stages: bool) -> dict[str, object]:
                 f"{v:.0f}" for v in people[j].box) for j in false]  # type: ignore[union-attr]
             if with_stages:
                 found.update(stages(detector, rgb))
-            tall = (boxes[:, 3] - boxes[:, 1]) >= TALL
             for stage, got in found.items():
-                m = match(boxes, got)
-                s = per.setdefault(stage, {"people": 0, "found": 0, "tall": 0,
-                                           "tall_found": 0, "duplicates": 0, "false": 0,
-                                           "missed": []})
-                s["people"] += len(boxes)
-                s["found"] += len(m["found"])  # type: ignore[arg-type]
-                s["tall"] += int(tall.sum())
-                s["tall_found"] += int(tall[m["found"]].sum())  # type: ignore[index]
-                s["duplicates"] += m["duplicates"]
-                s["false"] += m["false"]
-                s["missed"] += [f"{video}:{index}:{i}" for i in range(len(boxes))
-                                if i not in m["found"]]  # type: ignore[operator]
+                tally(per.setdefault(stage, new_tally()), boxes, got, f"{video}:{index}")
     detector.close()
     for s in per.values():
         s["recall"] = s["found"] / max(s["people"], 1)

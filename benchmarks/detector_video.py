@@ -4,19 +4,22 @@ on every frame, over bench_real_video's stretches.
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/detector_video.py \\
         [--split heldout|tune] [--full-every 10 --full-every 5 ...] [--lost-after 1 ...] \\
         [--photo-every 5] [--reference vtest=PATH ...] [--variant spread --variant both ...]
+        [--confirm-within 0 --confirm-within 20 ...]
 
 - ``video_N_L``: ``smplify.video_detection.VideoDetector(full_every=N, lost_after=L)`` run
   through the stretch in order, as ``smplify fit VIDEO`` runs it (held-out: vtest's frames 0-199 and
   the sports2d demo's 0-229, ``real_videos.FRAMES``; tune: vtest 290-700, sports2d 0-229);
   ``--variant``: "scan" (the full scan every N frames and for lost people), "search" (a lost
   person searched near where they should be first, ``search_lost``), "spread" (the full
-  scan spread over the frames, ``spread``), "both"; the mode's name gets the variant's.
+  scan spread over the frames, ``spread``), "both"; the mode's name gets the variant's;
+  ``--confirm-within C``: ``VideoDetector(confirm_within=C)`` (0: None), the name ``_cC``.
 - ``photo``: ``Detector.detect`` on each frame alone (the detector before the video mode),
   on every ``--photo-every``-th frame of the stretch and the annotated ones.
 
 Per mode: CPU seconds a frame (``time.process_time``, MediaPipe's threads included; median
 over the frames detected; run with OPENBLAS_NUM_THREADS=1), full scans, people per frame,
-same-frame pairs of one person (``detector_dedup.duplicate_pairs``), and on the annotated
+same-frame pairs of one person (``detector_dedup.duplicate_pairs``), the people dropped
+unconfirmed (``VideoDetector.unconfirmed``: frame, box), and on the annotated
 frames of the split (``people_boxes.json``, scored as ``detector_recall.py`` does) recall,
 recall of people >= 60 px, duplicates and false people; with ``--reference``, on every frame
 the share of the photo detector's people (a cache file of ``Detector.detect`` on each frame)
@@ -40,7 +43,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from detector_dedup import duplicate_pairs  # noqa: E402
-from detector_recall import ANNOTATION, TALL, match, write_results  # noqa: E402
+from detector_recall import ANNOTATION, match, new_tally, tally, write_results  # noqa: E402
 from real_videos import (  # noqa: E402
     FRAMES,
     Detections,
@@ -59,24 +62,14 @@ STRETCHES = {"heldout": {"vtest": (0, FRAMES["vtest"]), "sports2d": (0, FRAMES["
 
 
 def score(found: Detections, truth: dict[int, np.ndarray]) -> dict[str, object]:
-    """Recall, duplicates and false people of ``found`` on the annotated frames."""
-    out = {"people": 0, "found": 0, "tall": 0, "tall_found": 0, "duplicates": 0, "false": 0,
-           "missed": []}
-    for t, boxes in sorted(truth.items()):
-        from smplify.detection import _box
+    """Recall, duplicates and false people of ``found`` on the annotated frames (counted as
+    ``detector_recall.py`` counts them, :func:`detector_recall.tally`)."""
+    from smplify.detection import _box
 
-        got = [_box(found.keypoints[i, :, :2], found.keypoints[i, :, 2])
-               for i in found.people(t)]
-        m = match(boxes, got)
-        tall = (boxes[:, 3] - boxes[:, 1]) >= TALL
-        out["people"] += len(boxes)
-        out["found"] += len(m["found"])  # type: ignore[arg-type]
-        out["tall"] += int(tall.sum())
-        out["tall_found"] += int(tall[m["found"]].sum())  # type: ignore[index]
-        out["duplicates"] += m["duplicates"]
-        out["false"] += m["false"]
-        out["missed"] += [f"{found.name}:{t}:{i}" for i in range(len(boxes))  # type: ignore
-                          if i not in m["found"]]  # type: ignore[operator]
+    out = new_tally()
+    for t, boxes in sorted(truth.items()):
+        tally(out, boxes, [_box(found.keypoints[i, :, :2], found.keypoints[i, :, 2])
+                           for i in found.people(t)], f"{found.name}:{t}")
     return out
 
 
@@ -106,9 +99,11 @@ VARIANTS = {"scan": (False, False), "search": (False, True), "spread": (True, Fa
 
 
 def run(name: str, split: str, mode: str, full_every: int, lost_after: int,
-        photo_every: int, truth: dict[int, np.ndarray], variant: str = "scan"
+        photo_every: int, truth: dict[int, np.ndarray], variant: str = "scan",
+        confirm_within: int | None | str = "default"
         ) -> tuple[dict[str, object], Detections]:
     start, end = STRETCHES[split][name]
+    unconfirmed: list = []
     if mode == "photo":
         only = set(range(start, end, photo_every)) | set(truth)
         found, cpu, scans = detect_video(name, end, start=start, full=True, only=only,
@@ -117,9 +112,13 @@ def run(name: str, split: str, mode: str, full_every: int, lost_after: int,
         spread, search_lost = VARIANTS[variant]
         found, cpu, scans = detect_video(name, end, start=start, full_every=full_every,
                                          lost_after=lost_after, spread=spread,
-                                         search_lost=search_lost, quiet=True)
+                                         search_lost=search_lost, quiet=True,
+                                         confirm_within=confirm_within,
+                                         unconfirmed=unconfirmed)
     frames = len(cpu)
     return {"frames": frames, "scans": scans,
+            "unconfirmed": [[start + t] + [round(float(v), 1) for v in box]
+                            for t, box in unconfirmed],
             "cpu_s_per_frame_median": float(np.median(cpu)),
             "cpu_s_per_frame_mean": float(np.mean(cpu)),
             "people_per_frame": len(found.frame) / max(frames, 1),
@@ -144,6 +143,9 @@ def main() -> None:
                         help="also time Detector.detect on every k-th frame (0: not)")
     parser.add_argument("--variant", action="append", choices=list(VARIANTS),
                         help="the video mode's variant (repeatable; default its own)")
+    parser.add_argument("--confirm-within", type=int, action="append",
+                        help="video mode's confirm_within (repeatable; 0: None, off; "
+                        "default its own)")
     parser.add_argument("--video", action="append", choices=list(FRAMES))
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
@@ -157,17 +159,22 @@ def main() -> None:
     annotation = json.loads(ANNOTATION.read_text())["videos"]
     out: dict[str, object] = {"machine": platform.platform(), "split": args.split,
                               "detector": detector_digest(), "videos": {}}
-    modes = [("photo", 0, 0, "")] if args.photo_every else []
-    modes += [(f"video_{n}_{k}" + ("" if v == "scan" else f"_{v}"), n, k, v)
+    confirm = default["confirm_within"].default
+    modes = [("photo", 0, 0, "", confirm)] if args.photo_every else []
+    modes += [(f"video_{n}_{k}" + ("" if v == "scan" else f"_{v}")
+               + ("" if args.confirm_within is None else f"_c{c or 0}"), n, k, v, c)
               for v in (args.variant or [own]) for n in (args.full_every or [FULL_EVERY])
-              for k in (args.lost_after or [LOST_AFTER])]
+              for k in (args.lost_after or [LOST_AFTER])
+              for c in ([confirm] if args.confirm_within is None else
+                        [c or None for c in args.confirm_within])]
     references = dict(r.split("=", 1) for r in args.reference)
     for name in args.video or list(FRAMES):
         truth = {int(k): np.asarray(v, dtype=float)
                  for k, v in annotation[name][args.split].items()}
         results = out["videos"].setdefault(name, {})  # type: ignore[union-attr]
-        for mode, n, k, v in modes:
-            r, found = run(name, args.split, mode, n, k, args.photo_every, truth, v or "scan")
+        for mode, n, k, v, c in modes:
+            r, found = run(name, args.split, mode, n, k, args.photo_every, truth, v or "scan",
+                           c)
             if name in references and mode != "photo":  # (photo: some frames only)
                 r["agreement"] = agreement(found, load_detections(name,
                                                                   Path(references[name])))
@@ -179,11 +186,11 @@ def main() -> None:
                   f"{r['cpu_s_per_frame_mean']:.3f}) people/frame "
                   f"{r['people_per_frame']:.2f} dup pairs {r['duplicate_pairs']} | recall "
                   f"{a['found']}/{a['people']} tall {a['tall_found']}/{a['tall']} dup "
-                  f"{a['duplicates']} false {a['false']} missed {' '.join(a['missed'])}",
-                  flush=True)
+                  f"{a['duplicates']} false {a['false']} missed {' '.join(a['missed'])} "
+                  f"unconfirmed {len(r['unconfirmed'])}", flush=True)  # type: ignore[arg-type]
             if args.split == "heldout" and mode != "photo":  # (bench_tracker reads the
                 # default mode's; the others' for it under their name in another cache)
-                default = (n, k, v) == (FULL_EVERY, LOST_AFTER, own)
+                default = (n, k, v, c) == (FULL_EVERY, LOST_AFTER, own, confirm)
                 path = cache_dir() / f"{detections_key(name)}{'' if default else '_' + mode}.npz"
                 save_detections(found, path)
                 print(f"  saved {path}")

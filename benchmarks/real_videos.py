@@ -130,12 +130,15 @@ def load_detections(name: str, path: Path) -> Detections:
 def detect_video(name: str, num_frames: int, *, start: int = 0, full_every: int | None = None,
                  lost_after: int | None = None, spread: bool | None = None,
                  search_lost: bool | None = None, full: bool = False,
-                 only: Collection[int] | None = None, quiet: bool = False
+                 only: Collection[int] | None = None, quiet: bool = False,
+                 confirm_within: int | None | str = "default",
+                 unconfirmed: list | None = None
                  ) -> tuple[Detections, list[float], int]:
     """Detect frames ``start`` to ``num_frames - 1`` of the video now, in order.
 
-    ``full_every``, ``lost_after``, ``spread``, ``search_lost``:
-    ``smplify.video_detection.VideoDetector``'s (None: its defaults), as
+    ``full_every``, ``lost_after``, ``spread``, ``search_lost``, ``confirm_within``:
+    ``smplify.video_detection.VideoDetector``'s (None, "default" for ``confirm_within``: its
+    defaults; ``unconfirmed``, a list, gets its ``unconfirmed`` people), as
     ``smplify fit VIDEO`` runs it; ``full``: ``Detector.detect`` on each frame alone (the
     photo detector), on the frames ``only`` (None: all). Returns the detections
     (``num_frames``: the last frame read + 1), each detected frame's CPU seconds
@@ -151,6 +154,8 @@ def detect_video(name: str, num_frames: int, *, start: int = 0, full_every: int 
     detector = Detector()
     options = {k: v for k, v in (("spread", spread), ("search_lost", search_lost))
                if v is not None}
+    if confirm_within != "default":
+        options["confirm_within"] = confirm_within
     video = VideoDetector(detector, FULL_EVERY if full_every is None else full_every,
                           LOST_AFTER if lost_after is None else lost_after, **options)
     find = detector.detect if full else video.detect
@@ -171,6 +176,8 @@ def detect_video(name: str, num_frames: int, *, start: int = 0, full_every: int 
         if not quiet and seen % 20 == 0:
             print(f"  {name}: detected {seen} frames, {len(rows)} people", flush=True)
     detector.close()
+    if unconfirmed is not None:
+        unconfirmed += video.unconfirmed
     found = Detections(name, np.array([r[0] for r in rows], dtype=np.int64),
                        np.array([r[1] for r in rows]).reshape(-1, 33, 3),
                        np.array([r[2] for r in rows]).reshape(-1, 33, 3),

@@ -235,11 +235,13 @@ def _walking(messi5: np.ndarray, steps: int, shift: int) -> list[np.ndarray]:
 def test_a_moving_person_is_followed_without_full_scans(detection, detector, messi5):
     from smplify.video_detection import VideoDetector
 
-    video = VideoDetector(detector, full_every=10)
+    # (confirm_within 2: the spread scan's whole picture, every 2nd frame, sees him again)
+    video = VideoDetector(detector, full_every=10, confirm_within=2)
     frames = _walking(messi5, 6, 12)
     (first,) = detector.detect(frames[0])
     tracks = [video.detect(f) for f in frames]
     assert video.frames == 6 and video.scans == 1  # the first frame only
+    assert video.unconfirmed == []
     assert [len(p) for p in tracks] == [1] * 6
     assert tracks[0][0].source == "image"
     assert {p[0].source for p in tracks[1:]} == {"follow"}
@@ -356,6 +358,20 @@ def test_followed_pedestrians_are_those_of_the_full_scan(detection, detector):
                    for q in people[k + 1:])
 
 
+def test_a_scan_share_reports_known_people_and_skips_hog_at_max_people(detector, messi5,
+                                                                         monkeypatch):
+    (player,) = detector.detect(messi5)
+    new, seen = detector._scan(messi5, [player], small_tiles=[])
+    assert new == [] and seen == {0}  # found again: not new, seen
+    full = [player] * detector.max_people  # max_people known: no HOG boxes looked at
+
+    def no_hog(rgb):
+        raise AssertionError("HOG at max_people")
+
+    monkeypatch.setattr(detector, "people_boxes", no_hog)
+    assert detector._scan(messi5, full, whole=False, small_tiles=[]) == ([], set())
+
+
 def test_a_wide_frames_small_tile_grid_has_no_extra_row():
     # sports2d's 1768 x 994: 663 px of height over half-tiles of 165.5 px is 4.006 steps;
     # rounding that up gave a sixth row of tiles (60, not 50), overlapping the fifth by 99%
@@ -392,9 +408,11 @@ class _Scene:
     def __init__(self, now):
         self.now, self.full = now, 0
 
+    scanned = None  # who the full scan finds (None: everyone of ``now``)
+
     def detect(self, rgb):
         self.full += 1
-        return list(self.now)
+        return list(self.now if self.scanned is None else self.scanned)
 
     def look_in_box(self, rgb, box, margin, source):
         from dataclasses import replace
@@ -444,3 +462,25 @@ def test_look_in_box_names_a_bad_box_or_margin(detector, messi5):
     for bad in (0, -1.0, np.inf, True, "2"):
         with pytest.raises(ValueError, match="margin"):
             detector.look_in_box(messi5, [10.0, 10.0, 100.0, 200.0], margin=bad)
+
+
+def test_a_followed_person_no_scan_sees_is_dropped():
+    """A false skeleton the first scan found and the crop keeps finding (a sign panel) is
+    followed only until ``confirm_within`` frames have passed without a scan seeing it; it is
+    then forgotten, not searched for (no full scan called for it)."""
+    from smplify.video_detection import VideoDetector
+
+    ghost, real = _person(20.0, 20.0, 100.0), _person(180.0, 20.0, 100.0)
+    frame = np.zeros((240, 320, 3), dtype=np.uint8)
+    for within, kept in ((4, [1, 1, 1]), (None, [2, 2, 2])):
+        scene = _Scene([ghost, real])
+        video = VideoDetector(scene, full_every=3, spread=False, search_lost=False,
+                              confirm_within=within)
+        assert len(video.detect(frame)) == 2
+        scene.scanned = [real]  # from now on the full scan sees the real person only
+        counts = [len(video.detect(frame)) for _ in range(6)]  # frames 1-6, scans at 3, 6
+        assert counts == [2, 2, 2] + kept and scene.full == 3
+        assert [(t, list(box)) for t, box in video.unconfirmed] == (
+            [(4, list(ghost.box))] if within else [])
+    with pytest.raises(ValueError, match="confirm_within"):
+        VideoDetector(scene, confirm_within=0)

@@ -70,6 +70,7 @@ from numpy.typing import NDArray
 
 from .errors import SmplifyError
 from .person_nms import (
+    DUPLICATE_SIMILARITY,
     ONE_BODY_SIMILARITY,
     box_diagonal,
     box_inside,
@@ -420,27 +421,46 @@ class Detector:
         list of Person
             Largest (keypoint box area) first.
         """
-        rgb = load_image(image)
-        found = self._people(self._whole, rgb, origin=(0.0, 0.0), scale=1.0, source="image")
-        for x0, y0, side in self.tiles(rgb.shape[1], rgb.shape[0]):
-            tile = rgb[y0:y0 + side, x0:x0 + side]
-            found += self._people(self._whole, tile, origin=(x0, y0), scale=1.0,
-                                  source="tile")
-        people = [checked for person in _nms(found) for checked in self._one_body(rgb, person)]
-        small = self._small_tile_people(rgb)
-        pieces = parts_of_others([p.box for p in people + small])
-        small = [p for i, p in enumerate(small, len(people)) if i not in pieces]
-        people += [checked for person in _nms(small) for checked in self._one_body(rgb, person)]
-        if self._hog is not None and len(people) < self.max_people:
+        return merge_people(self._scan(load_image(image))[0])[:self.max_people]
+
+    def _scan(self, rgb: NDArray[np.uint8], known: Sequence[Person] = (), whole: bool = True,
+              small_tiles: Sequence[tuple[int, int, int]] | None = None, hog: bool = True
+              ) -> tuple[list[Person], set[int]]:
+        """The scan of ``rgb`` (``detect``'s steps, or a share of them): the new people it
+        finds, checked, and which of ``known`` (people already found, e.g. followed in a
+        video) it saw again.
+
+        The whole image and its square tiles (``whole``), then the small tiles
+        (``small_tiles``: (x0, y0, side); None: the whole grid), then the HOG boxes (``hog``;
+        not when ``known`` and the people found already make ``max_people``) not covered by
+        a person already found. A person of the image or the tiles is checked to be one body,
+        a partial one looked for whole again; one that is one of ``known`` found again
+        (keypoint similarity above ``DUPLICATE_SIMILARITY``) or a piece of one of them is not
+        new and is not checked: its index is in the second output. With ``known`` empty this
+        is ``detect`` before its final merge (:func:`merge_people`) and ``max_people``.
+        """
+        known = list(known)
+        seen: set[int] = set()
+        found: list[Person] = []
+        if whole:
+            found = self._people(self._whole, rgb, origin=(0.0, 0.0), scale=1.0,
+                                 source="image")
+            for x0, y0, side in self.tiles(rgb.shape[1], rgb.shape[0]):
+                found += self._people(self._whole, rgb[y0:y0 + side, x0:x0 + side],
+                                      origin=(x0, y0), scale=1.0, source="tile")
+        people = [checked for person in _new(known, found, seen)
+                  for checked in self._one_body(rgb, person)]
+        small = self._small_tile_people(rgb, small_tiles)
+        pieces = parts_of_others([p.box for p in known + people + small])
+        small = [p for i, p in enumerate(small, len(known) + len(people)) if i not in pieces]
+        people += [checked for person in _new(known, small, seen)
+                   for checked in self._one_body(rgb, person)]
+        if hog and self._hog is not None and len(known) + len(people) < self.max_people:
             for box in self.people_boxes(rgb):
-                if any(box_inside(p.box, box) > 0.5 for p in people):
+                if any(box_inside(p.box, box) > 0.5 for p in known + people):
                     continue
-                people += self._in_box(rgb, box)
-        people = _nms([self._whole_again(rgb, p) for p in people])
-        pieces = parts_of_others([p.box for p in people])
-        people = [p for i, p in enumerate(people) if i not in pieces]
-        people.sort(key=lambda p: -(p.box[2] - p.box[0]) * (p.box[3] - p.box[1]))
-        return people[:self.max_people]
+                people += _new(known, self._in_box(rgb, box), seen)
+        return _nms([self._whole_again(rgb, p) for p in people]), seen
 
     def tiles(self, width: int, height: int) -> list[tuple[int, int, int]]:
         """(x0, y0, side) of the square tiles of a long picture (none for a squarish one)."""
@@ -595,6 +615,35 @@ class Detector:
 def _nms(people: list[Person]) -> list[Person]:
     """``people`` without repeats of one person (keypoint NMS, ``person_nms``)."""
     return [people[i] for i in suppress_duplicates([p.keypoints for p in people])]
+
+
+def _new(known: list[Person], found: list[Person], seen: set[int]) -> list[Person]:
+    """``found`` without repeats (keypoint NMS) and without those that are one of ``known``
+    found again (similarity above DUPLICATE_SIMILARITY) or a piece of one of them; the
+    indices of the ``known`` people so found again are added to ``seen``."""
+    found = _nms(found)
+    if not known:
+        return found
+    new = []
+    for person in found:
+        again = [k for k, other in enumerate(known) if keypoint_similarity(
+            person.keypoints, other.keypoints) > DUPLICATE_SIMILARITY]
+        seen.update(again)
+        if again or len(known) in parts_of_others([p.box for p in known] + [person.box]):
+            continue
+        new.append(person)
+    return new
+
+
+def merge_people(people: list[Person]) -> list[Person]:
+    """``people`` (of one picture, from any mix of sources) without repeats of one person
+    (keypoint NMS) and pieces of others (``person_nms.parts_of_others``), largest (keypoint
+    box area) first."""
+    people = _nms(people)
+    pieces = parts_of_others([p.box for p in people])
+    people = [p for i, p in enumerate(people) if i not in pieces]
+    people.sort(key=lambda p: -(p.box[2] - p.box[0]) * (p.box[3] - p.box[1]))
+    return people
 
 
 @functools.lru_cache(maxsize=4)

@@ -43,15 +43,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .detection import Detector, Person, load_image
+from .detection import Detector, Person, load_image, merge_people
 from .person_nms import (
     DUPLICATE_SIMILARITY,
     MEDIAPIPE_MIRROR,
     box_diagonal,
     box_inside,
     keypoint_similarity,
-    parts_of_others,
-    suppress_duplicates,
 )
 
 __all__ = ["FULL_EVERY", "VideoDetector"]
@@ -132,6 +130,12 @@ class VideoDetector:
         ``SEARCH_MARGIN`` times their box, then a small tile centred on them); the full
         scan runs only when that fails. A person whose predicted box lies less than
         ``GONE_INSIDE`` inside the picture has left it: forgotten, no full scan.
+    confirm_within : int or None
+        A followed person whom no scan (the full scan, or with ``spread`` the frame's share
+        of it) has seen again (a scanned skeleton with keypoint similarity above
+        ``person_nms.DUPLICATE_SIMILARITY`` to theirs) for this many frames is dropped and
+        forgotten (not searched for): a false skeleton (a sign panel) the crop keeps
+        finding is not followed for ever. None: never (the crop alone keeps a person).
 
     Attributes
     ----------
@@ -139,6 +143,8 @@ class VideoDetector:
         Frames seen.
     scans : int
         Of them, those given the full scan.
+    unconfirmed : list of (int, (4,) ndarray)
+        The frame and box of each person dropped by ``confirm_within``.
 
     Raises
     ------
@@ -148,7 +154,7 @@ class VideoDetector:
 
     def __init__(self, detector: Detector | None = None, full_every: int = FULL_EVERY,
                  lost_after: int = LOST_AFTER, spread: bool = True,
-                 search_lost: bool = True):
+                 search_lost: bool = True, confirm_within: int | None = None):
         for name, value in (("full_every", full_every), ("lost_after", lost_after)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
                     or value < 1:
@@ -158,17 +164,24 @@ class VideoDetector:
         self.lost_after = int(lost_after)
         self.spread = bool(spread)
         self.search_lost = bool(search_lost)
+        if confirm_within is not None and (
+                isinstance(confirm_within, bool)
+                or not isinstance(confirm_within, (int, np.integer)) or confirm_within < 1):
+            raise ValueError(f"confirm_within: expected None or an integer >= 1, got "
+                             f"{confirm_within!r}")
+        self.confirm_within = None if confirm_within is None else int(confirm_within)
         self.frames = 0
         self.scans = 0
         self._since_scan = self.full_every  # frames since the last full scan
         self._shape: tuple[int, ...] | None = None  # the frames' (H, W, 3): another is a new video
         # the people to follow: each one's last sighting, last frame-to-frame motion
-        # (pixels) and frames missed since
-        self._last: list[tuple[Person, NDArray[np.float64], int]] = []
+        # (pixels), frames missed since and frames since a scan last saw them
+        self._last: list[tuple[Person, NDArray[np.float64], int, int]] = []
+        self.unconfirmed: list[tuple[int, NDArray[np.float64]]] = []
 
     def reset(self) -> None:
         """Forget the people followed: the next frame starts a new video."""
-        self.frames, self.scans, self._last = 0, 0, []
+        self.frames, self.scans, self._last, self.unconfirmed = 0, 0, [], []
         self._since_scan = self.full_every
         self._shape = None
 
@@ -187,7 +200,7 @@ class VideoDetector:
             self.reset()  # frames of another size: another video, nobody to follow
         self._shape = rgb.shape
         followed: list[tuple[Person, NDArray[np.float64], int]] = []  # found, motion, of
-        for k, (last, motion, missed) in enumerate(self._last):
+        for k, (last, motion, missed, _) in enumerate(self._last):
             moved = motion * (missed + 1)
             found = self._follow(rgb, last, moved)
             if found is None and self.search_lost and missed + 1 >= self.lost_after:
@@ -197,30 +210,45 @@ class VideoDetector:
                                  / (missed + 1), k))
         # Two followed people on one skeleton, or one a piece of another (passing in front
         # of them): the one dropped is missing, as if not found (so the search or scan runs).
-        survivors = {id(p) for p in _merged([p for p, _, _ in followed])}
+        survivors = {id(p) for p in merge_people([p for p, _, _ in followed])}
         followed = [f for f in followed if id(f[0]) in survivors]
-        seen = {k for _, _, k in followed}
-        missing = [(last, motion, missed + 1) for k, (last, motion, missed)
-                   in enumerate(self._last) if k not in seen]
+        kept = {k for _, _, k in followed}
+        missing = [(last, motion, missed + 1, unseen + 1) for k, (last, motion, missed, unseen)
+                   in enumerate(self._last) if k not in kept]
         people = [p for p, _, _ in followed]
+        # frames since a scan (the full one, or the spread one's share) last saw each person
+        unseen = {id(p): self._last[k][3] + 1 for p, _, k in followed}
         if self.search_lost:  # gone out of the picture: no scan to find them
             picture = np.array([0.0, 0.0, rgb.shape[1], rgb.shape[0]])
-            missing = [(last, motion, missed) for last, motion, missed in missing
-                       if box_inside(picture, last.box + np.tile(motion * missed, 2))
+            missing = [m for m in missing
+                       if box_inside(picture, m[0].box + np.tile(m[1] * m[2], 2))
                        >= GONE_INSIDE]
-        lost = any(missed >= self.lost_after for _, _, missed in missing)
+        lost = any(missed >= self.lost_after for _, _, missed, _ in missing)
         if lost or self.frames == 0 or (not self.spread
                                         and self._since_scan >= self.full_every):
             self.scans, self._since_scan = self.scans + 1, 0
-            people = _merged(self.detector.detect(rgb) + people)[:self.detector.max_people]
+            scanned = self.detector.detect(rgb)
+            for person in people:
+                if any(keypoint_similarity(person.keypoints, s.keypoints)
+                       > DUPLICATE_SIMILARITY for s in scanned):
+                    unseen[id(person)] = 0
+            people = merge_people(scanned + people)[:self.detector.max_people]
             missing = []  # looked for everywhere: found, or gone
         else:
             if self.spread:
-                people = people + self._scan_share(rgb, people)
-            people = _merged(people)[:self.detector.max_people]
+                new, seen = self._scan_share(rgb, people)
+                for k in seen:
+                    unseen[id(people[k])] = 0
+                people = people + new
+            people = merge_people(people)[:self.detector.max_people]
+        if self.confirm_within is not None:  # followed, but no scan has seen them lately
+            gone = [p for p in people if unseen.get(id(p), 0) >= self.confirm_within]
+            self.unconfirmed += [(self.frames, p.box) for p in gone]
+            people = [p for p in people if unseen.get(id(p), 0) < self.confirm_within]
         self.frames, self._since_scan = self.frames + 1, self._since_scan + 1
         motions = [(p, m) for p, m, _ in followed]
-        self._last = [(p, _motion_of(p, motions), 0) for p in people] + missing
+        self._last = [(p, _motion_of(p, motions), 0, unseen.get(id(p), 0))
+                      for p in people] + missing
         return people
 
     def _follow(self, rgb: NDArray[np.uint8], last: Person, motion: NDArray[np.float64]
@@ -256,52 +284,22 @@ class VideoDetector:
                 return replace(found, source="follow")
         return None
 
-    def _scan_share(self, rgb: NDArray[np.uint8], people: list[Person]) -> list[Person]:
+    def _scan_share(self, rgb: NDArray[np.uint8], people: list[Person]
+                    ) -> tuple[list[Person], set[int]]:
         """This frame's share of the spread full scan (see ``spread``): the new people it
         finds (not one of ``people`` found again, nor a piece of one), checked as
-        ``Detector.detect`` checks its own."""
+        ``Detector.detect`` checks its own (``Detector._scan``), and the indices of the
+        ``people`` it saw again."""
         detector = self.detector
-        height, width = rgb.shape[:2]
         phase = self.frames % self.full_every
-        found: list[Person] = []
-        if phase % WHOLE_EVERY == 0:
-            found += detector._people(detector._whole, rgb, origin=(0.0, 0.0), scale=1.0,
-                                      source="image")
-            for x0, y0, side in detector.tiles(width, height):
-                found += detector._people(detector._whole, rgb[y0:y0 + side, x0:x0 + side],
-                                          origin=(x0, y0), scale=1.0, source="tile")
-        grid = detector.small_tile_grid(width, height)
-        found += detector._small_tile_people(rgb, grid[phase::self.full_every])
-        new = [checked for person in _unknown(people, found)
-               for checked in detector._one_body(rgb, person)]
-        if detector._hog is not None and phase == self.full_every // 2:
-            for box in detector.people_boxes(rgb):
-                if not any(box_inside(p.box, box) > 0.5 for p in people + new):
-                    new += _unknown(people + new, detector._in_box(rgb, box))
-        return [detector._whole_again(rgb, p) for p in _unknown(people, new)]
+        grid = detector.small_tile_grid(rgb.shape[1], rgb.shape[0])
+        return detector._scan(rgb, people, whole=phase % WHOLE_EVERY == 0,
+                              small_tiles=grid[phase::self.full_every],
+                              hog=phase == self.full_every // 2)
 
     def close(self) -> None:
         """Free the detector's MediaPipe graphs."""
         self.detector.close()
-
-
-def _merged(people: list[Person]) -> list[Person]:
-    """``people`` without repeats (keypoint NMS) and pieces of others, largest first."""
-    people = [people[i] for i in suppress_duplicates([p.keypoints for p in people])]
-    pieces = parts_of_others([p.box for p in people])
-    people = [p for i, p in enumerate(people) if i not in pieces]
-    people.sort(key=lambda p: -(p.box[2] - p.box[0]) * (p.box[3] - p.box[1]))
-    return people
-
-
-def _unknown(known: list[Person], found: list[Person]) -> list[Person]:
-    """``found`` without repeats (keypoint NMS), those that are one of ``known`` found again
-    and pieces of the others."""
-    found = [found[i] for i in suppress_duplicates([p.keypoints for p in found])]
-    found = [p for p in found if all(keypoint_similarity(p.keypoints, k.keypoints)
-                                     <= DUPLICATE_SIMILARITY for k in known)]
-    pieces = parts_of_others([p.box for p in known + found])
-    return [p for i, p in enumerate(found, len(known)) if i not in pieces]
 
 
 def _motion_of(person: Person, followed: list[tuple[Person, NDArray[np.float64]]]
