@@ -638,7 +638,8 @@ def test_a_format_of_a_new_name_fits_as_the_built_in_it_copies(open_model, open_
 
 
 def test_a_layout_that_borrows_a_built_in_name_is_not_read_by_its_initialiser(open_model,
-                                                                             open_prior):
+                                                                             open_prior,
+                                                                             monkeypatch):
     """The initialiser ships per built-in format and reads its keypoints by their order: a
     custom KeypointFormat named "coco17" with another layout (here coco17's keypoints in
     reverse order) fits without it, exactly as the same layout under a new name does, while
@@ -656,12 +657,27 @@ def test_a_layout_that_borrows_a_built_in_name_is_not_read_by_its_initialiser(op
     case = make_case(open_model, open_prior, "coco17", np.random.default_rng(7))
     keypoints = case.keypoints[::-1]
 
-    def pose(fmt) -> np.ndarray:
-        return smplify.fit(keypoints, fmt, case.image_size, case.focal_length,
-                           model=open_model, prior=open_prior, threads=1).pose
+    def poses(fmt) -> list[np.ndarray]:
+        camera = (case.image_size, case.focal_length)
+        clip = np.stack([keypoints] * 3)
+        return [smplify.fit(keypoints, fmt, *camera, model=open_model, prior=open_prior,
+                            threads=1).pose,
+                smplify.fit_sequence(clip, fmt, *camera, model=open_model, prior=open_prior,
+                                     threads=1).pose]
 
-    np.testing.assert_array_equal(pose(reversed_coco),
-                                  pose(dataclasses.replace(reversed_coco, name="mine17")))
+    for got, want in zip(poses(reversed_coco),
+                         poses(dataclasses.replace(reversed_coco, name="mine17")), strict=True):
+        np.testing.assert_array_equal(got, want)
+    # fit_sequence's path reads the initialiser at the keyframes only where it ships.
+    from smplify import anchor
+
+    def never(*args, **kwargs):
+        raise AssertionError("the initialiser read a custom layout")
+
+    monkeypatch.setattr(anchor, "frame_readings", never)
+    smplify.fit_sequence(np.stack([keypoints] * 3), reversed_coco, case.image_size,
+                         case.focal_length, model=open_model, prior=open_prior, threads=1,
+                         reading_weight=1.0)
     with pytest.raises(ValueError, match="learned_init: .*custom layout under a built-in"):
         smplify.fit(keypoints, reversed_coco, case.image_size, case.focal_length,
                     model=open_model, prior=open_prior, learned_init=True)

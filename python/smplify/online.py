@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from .keypoints import KeypointFormat
+from .keypoints import KeypointFormat, get_format
 from .left_right import depth_reflected, limb_swap_index, mirror_index
 from .pose_filter import quaternions
 from .problem import FitProblem
@@ -477,13 +477,16 @@ def torso_turn_degrees(pose_a: np.ndarray, pose_b: np.ndarray) -> float:
 REFIT_HYPOTHESES = 2
 
 
-def learned_starts(format: KeypointFormat, keypoints: np.ndarray, confidence: np.ndarray,
-                   image_size: Any, focal_length: float) -> list[np.ndarray] | None:
+def learned_starts(format: str | KeypointFormat, keypoints: np.ndarray,
+                   confidence: np.ndarray, image_size: Any,
+                   focal_length: float) -> list[np.ndarray] | None:
     """(72,) poses (global orient, body pose) of the learned initialiser's best
     :data:`REFIT_HYPOTHESES` readings of the keypoints ((K, 2) pixels, ``confidence`` (K,)),
-    or None when no initialiser ships for ``format`` (the refit then fits from scratch)."""
+    or None when no initialiser ships for ``format`` (a name or a layout:
+    :func:`smplify.initializer.ships_for`; the refit then fits from scratch)."""
     from . import initializer
 
+    format = get_format(format)
     if not initializer.ships_for(format):  # cached: no file-system look-up per refit
         return None
     xy = np.where(np.isfinite(keypoints), keypoints, 0.0)

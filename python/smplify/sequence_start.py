@@ -269,7 +269,7 @@ def reading_scores(tracks: list[Track], keyframes: np.ndarray, settings: Any,
     # ``import smplify`` does not load smplify.reference (it loads on first use).
     from .reference.selection import reading_score
 
-    if not initializer.ships_for(settings.format.name):
+    if not initializer.ships_for(settings.format):
         return
     sigma = settings.options.reading_sigma
     for t in keyframes:
