@@ -95,12 +95,13 @@ def hold_last(joints: list[np.ndarray | None]) -> np.ndarray:
     return np.array(out)
 
 
-def per_frame(video: sv.SyntheticVideo, model: object) -> list[np.ndarray | None]:
+def per_frame(video: sv.SyntheticVideo, model: object,
+              extra: dict[str, object] | None = None) -> list[np.ndarray | None]:
     out: list[np.ndarray | None] = []
     for kp in video.keypoints:
         try:
             out.append(smplify.fit(kp, FORMAT, video.image_size, video.focal_length,
-                                   model=model, threads=1).joints)
+                                   model=model, threads=1, **(extra or {})).joints)
         except smplify.KeypointError:
             out.append(None)
     return out
@@ -164,6 +165,9 @@ def main() -> None:
     clip_arguments(parser)
     parser.add_argument("--window", type=int, default=9, help="Savitzky-Golay window (odd)")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--options", type=json.loads, default={},
+                        help="FitOptions fields (JSON) added to every method's, e.g. "
+                             "'{\"knee_depth_weight\": 400}'")
     args = parser.parse_args()
 
     model = smplify.load_model("open")
@@ -179,11 +183,11 @@ def main() -> None:
                "dropped_frames": int(video.dropped.sum()),
                "truth_accel_mm": 1000 * sv.mean_acceleration(video.joints)}
         start = now()
-        single = hold_last(per_frame(video, model))
+        single = hold_last(per_frame(video, model, args.options))
         seconds = since(start)
         row["per-frame"] = score(single, video, seconds)
         start = now()
-        warm = hold_last(tracked(video, model, PLAIN_WARM))
+        warm = hold_last(tracked(video, model, {**PLAIN_WARM, **args.options}))
         warm_seconds = since(start)
         row["warm Fitter"] = score(warm, video, warm_seconds)
         for name, (source, params) in ONE_EURO.items():
@@ -194,7 +198,8 @@ def main() -> None:
         for name, options in ONLINE.items():
             frame_seconds: list[tuple[float, float]] = []
             start = now()
-            online = hold_last(tracked(video, model, options, frame_seconds))
+            online = hold_last(tracked(video, model, {**options, **args.options},
+                                       frame_seconds))
             row[name] = score(online, video, since(start))
             wall, cpu = 1000 * np.array(frame_seconds).T
             row[name].update({"median_ms_per_frame": float(np.median(wall)),
@@ -205,7 +210,7 @@ def main() -> None:
             start = now()
             seq_fit = smplify.fit_sequence(video.keypoints, FORMAT, video.image_size,
                                            video.focal_length, model=model, threads=1,
-                                           **options)
+                                           **{**options, **args.options})
             row[method] = score(seq_fit.joints, video, since(start))
             row[method]["summary"] = {
                 k: seq_fit.summary[k] for k in ("init_seconds", "solve_seconds",

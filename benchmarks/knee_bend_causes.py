@@ -2,7 +2,8 @@
 the experiments of docs/video.md, "Bent knees of standing people".
 
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/knee_bend_causes.py \
-        [--cases 6] [--videos vtest sports2d] [--parts 1 2 3 4 5] [--share-frames 30]
+        [--cases 6] [--videos vtest sports2d] [--parts 1 2 3 4 5] [--share-frames 30] \
+        [--options '{"knee_depth_weight": 400, "knee_depth_sigma": 0.05}']
 
 1. **Perfect keypoints of a standing body.** The open model's mean body, straight (body
    pose 0), upright, seen from the front and from the side (``smplify.synthetic.make_case``:
@@ -31,6 +32,7 @@ the experiments of docs/video.md, "Bent knees of standing people".
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -71,7 +73,7 @@ def hip_fraction(keypoints: np.ndarray) -> np.ndarray:
     return np.sum((hip - top) * line, axis=1) / np.sum(line * line, axis=1)
 
 
-def standing_fits(model: object, cases: int) -> None:
+def standing_fits(model: object, cases: int, extra: dict | None = None) -> None:
     prior = smplify.load_prior("open")
     resolved = resolve_format("mediapipe33", model.keypoint_names, model.num_vertices,
                               model.keypoint_regressor)
@@ -89,14 +91,15 @@ def standing_fits(model: object, cases: int) -> None:
                     points = resolved.keypoint_positions(out.joints, out.vertices)
                 res = smplify.fit(case.keypoints, "mediapipe33", case.image_size,
                                   focal_length=case.focal_length, model=model, threads=1,
-                                  keypoints_3d=points, **(options or {}))
+                                  keypoints_3d=points, **(options or {}), **(extra or {}))
                 joints.append(np.asarray(res.joints))
             j = np.stack(joints)
             print(f"  {view:5s} {name:22s} knee bend {knee_bend(j, np.ones(len(j), bool)):5.1f}°"
                   f"  hip flexion {hip_flexion(j):5.1f}°", flush=True)
 
 
-def hip_shift_fits(model: object, cases: int, shifts: tuple[float, ...]) -> None:
+def hip_shift_fits(model: object, cases: int, shifts: tuple[float, ...],
+                   extra: dict | None = None) -> None:
     prior = smplify.load_prior("open")
     coco = resolve_format("coco17", model.keypoint_names, model.num_vertices,
                           model.keypoint_regressor)
@@ -117,7 +120,8 @@ def hip_shift_fits(model: object, cases: int, shifts: tuple[float, ...]) -> None
                 a, b = uv[c_hip + side], uv[c_knee + side]
                 kp[hip, :2] = a + shift * (b - a)
             res = smplify.fit(kp, "mediapipe33", case.image_size,
-                              focal_length=case.focal_length, model=model, threads=1)
+                              focal_length=case.focal_length, model=model, threads=1,
+                              **(extra or {}))
             joints.append(np.asarray(res.joints))
         j = np.stack(joints)
         print(f"  hips {100 * shift:4.1f}% of hip → knee below the COCO hips: knee bend "
@@ -204,11 +208,14 @@ def main() -> None:
                         help="part 4: the 2D hips' share of COCO hip → knee")
     parser.add_argument("--share-frames", type=int, default=30,
                         help="part 5: fitted frames per person")
+    parser.add_argument("--options", type=json.loads, default={},
+                        help="parts 1 and 4: FitOptions fields (JSON) added to every fit's, "
+                             "e.g. '{\"knee_depth_weight\": 400, \"knee_depth_sigma\": 0.05}'")
     args = parser.parse_args()
     model = smplify.load_model("open")
     if 1 in args.parts:
         print("1. fits of perfect keypoints of a straight standing body:")
-        standing_fits(model, args.cases)
+        standing_fits(model, args.cases, args.options)
     if 2 in args.parts:
         print("2. the pose prior's means:")
         prior_means()
@@ -218,7 +225,7 @@ def main() -> None:
     if 4 in args.parts:
         print("4. the straight body from the front with its 2D hips lower (MediaPipe's "
               "placement):")
-        hip_shift_fits(model, args.cases, tuple(args.shifts))
+        hip_shift_fits(model, args.cases, tuple(args.shifts), args.options)
     if 5 in args.parts:
         print("5. MediaPipe's hips along the fitted body's COCO hip → knee (share; fits "
               "without the hips):")

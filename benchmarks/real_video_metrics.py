@@ -192,17 +192,23 @@ def mirrored(global_orient: np.ndarray, valid: np.ndarray, keypoints: np.ndarray
 LEGS = ((1, 4, 7), (2, 5, 8))
 
 
-def knee_bend(joints: np.ndarray, valid: np.ndarray) -> float:
-    """Median over frames and both legs of the knee's flexion, degrees (0: straight): the
-    angle between the thigh (hip → knee) and the shin (knee → ankle)."""
-    j = np.asarray(joints)[valid]
+def knee_angles(joints: np.ndarray) -> np.ndarray:
+    """(N, 2) knee flexion of joints (N, 24, 3), left then right leg, degrees (0: straight):
+    the angle between the thigh (hip → knee) and the shin (knee → ankle)."""
+    j = np.asarray(joints)
     angles = []
     for hip, knee, ankle in LEGS:
         thigh, shin = j[:, knee] - j[:, hip], j[:, ankle] - j[:, knee]
         cos = np.sum(thigh * shin, axis=1) / np.maximum(
             np.linalg.norm(thigh, axis=1) * np.linalg.norm(shin, axis=1), 1e-9)
         angles.append(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
-    return float(np.median(np.concatenate(angles))) if len(j) else float("nan")
+    return np.stack(angles, axis=1)
+
+
+def knee_bend(joints: np.ndarray, valid: np.ndarray) -> float:
+    """Median over frames and both legs of the knee's flexion (:func:`knee_angles`)."""
+    j = np.asarray(joints)[valid]
+    return float(np.median(knee_angles(j))) if len(j) else float("nan")
 
 
 def all_metrics(global_orient: np.ndarray, joints: np.ndarray, keypoints_2d: np.ndarray,

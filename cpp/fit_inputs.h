@@ -126,6 +126,11 @@ struct FitOptions {
   double selection_sigma = 20.0;
   // E_3D's Geman-McClure σ in metres (its λ comes with each Observation).
   double keypoints_3d_sigma = 0.2;
+  // E_knee (knee_depth_term.h) in every stage: λ_k (0: off) and σ; leg_keypoints the left hip,
+  // knee, ankle, right hip, knee, ankle keypoint ids of the format (−1: none; empty: no term).
+  double knee_depth_weight = 0.0;
+  double knee_depth_sigma = 0.1;
+  std::vector<int> leg_keypoints;
   // Online tracking (TrackHistory in fitter.h): weights of the acceleration rows on the global
   // rotation matrix, body pose (rad) and translation (m), per pixel of a 1 m lever at the
   // person's depth, and the velocity rows' weight as a ratio of those.

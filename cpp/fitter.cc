@@ -169,6 +169,15 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
           "options: hypothesis_first_stage and hypothesis_score_weight must be >= 0");
   Require(std::isfinite(o.reading_weight) && o.reading_weight >= 0,
           "options: reading_weight must be finite and >= 0");
+  Require(std::isfinite(o.knee_depth_weight) && o.knee_depth_weight >= 0,
+          "options: knee_depth_weight must be finite and >= 0");
+  Require(o.leg_keypoints.empty() || o.leg_keypoints.size() == 6,
+          "options: leg_keypoints must be empty or 6 keypoint ids");
+  for (int k : o.leg_keypoints) {
+    Require(k >= -1 && k < c.targets.size(),
+            "options: leg_keypoints must be in [-1, " + std::to_string(c.targets.size()) +
+                "), got " + std::to_string(k));
+  }
   Require(o.start_scorer.empty() || IsStartScorerOption(o.start_scorer),
           "options: start_scorer must be empty or [F, W (F x H), b (H), v (H)]: F = " +
               std::to_string(kNumStartFeatures) + " (the features this build computes) first, "
@@ -176,7 +185,8 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
               " finite weights (H hidden units)");
   Require(o.data_sigma > 0 && o.function_tolerance > 0 && o.track_function_tolerance > 0 &&
               o.sphere_sigma_scale > 0 &&
-              o.selection_sigma > 0 && o.keypoints_3d_sigma > 0 && o.reading_sigma > 0,
+              o.selection_sigma > 0 && o.keypoints_3d_sigma > 0 && o.reading_sigma > 0 &&
+              o.knee_depth_sigma > 0,
           "options: sigmas, tolerance and sphere scale must be > 0");
 }
 

@@ -1,5 +1,7 @@
 #include "stage_terms.h"
 
+#include <algorithm>
+#include <array>
 #include <limits>
 #include <stdexcept>
 #include <utility>
@@ -129,6 +131,15 @@ StageTerms::StageTerms(const FitContext& context, const Observation& observation
   if (keypoints_3d != nullptr) {
     Add("keypoints_3d", std::move(keypoints_3d), {kOrient, kBody, kBetas, kTransl});
   }
+  const FitOptions& options = context.options;
+  if (options.knee_depth_weight > 0.0 && options.leg_keypoints.size() == 6) {
+    std::array<int, 6> legs;
+    std::copy(options.leg_keypoints.begin(), options.leg_keypoints.end(), legs.begin());
+    Add("knee_depth",
+        std::make_unique<KneeDepthCost>(&evaluation_, legs, options.knee_depth_sigma,
+                                        options.knee_depth_weight, num_betas),
+        {kOrient, kBody, kBetas, kTransl});
+  }
   if (evaluation_.sphere_layout() != nullptr) {
     Add("interpenetration",
         std::make_unique<InterpenetrationCost>(&evaluation_, weights.interpenetration),
@@ -190,12 +201,13 @@ TermEvaluation StageTerms::Evaluate(const std::string& name) {
     }
     return out;
   }
-  if (name == "interpenetration" || name == "keypoints_3d") {  // absent: an empty term
+  if (name == "interpenetration" || name == "keypoints_3d" || name == "knee_depth") {  // absent: an empty term
     return {Eigen::VectorXd(0),
             Eigen::MatrixXd(0, kPoseSize + static_cast<int>(parameters_->betas.size()) + 3)};
   }
   throw std::invalid_argument("unknown term '" + name +
-                              "'; expected data, pose, angle, shape, interpenetration or keypoints_3d");
+                              "'; expected data, pose, angle, shape, interpenetration, keypoints_3d "
+                              "or knee_depth");
 }
 
 double StageTerms::SquaredNorm(Term& term) {

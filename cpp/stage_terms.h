@@ -22,6 +22,7 @@
 #include "fit_inputs.h"
 #include "interpenetration_term.h"
 #include "keypoint_data_term.h"
+#include "knee_depth_term.h"
 #include "pose_prior_term.h"
 #include "relative_keypoint_term.h"
 #include "shape_prior_term.h"
@@ -38,17 +39,21 @@ struct StageWeights {
 struct TermEnergies {
   double data = 0.0, pose = 0.0, angle = 0.0, shape = 0.0, interpenetration = 0.0;
   double keypoints_3d = 0.0;  // E_3D, 0 without 3D keypoints
-  double total() const { return data + pose + angle + shape + interpenetration + keypoints_3d; }
+  double knee_depth = 0.0;    // E_knee, 0 at knee_depth_weight 0
+  double total() const {
+    return data + pose + angle + shape + interpenetration + keypoints_3d + knee_depth;
+  }
 };
 
 // The terms' names and TermEnergies' fields, in that order (FitResult.energy's keys).
-inline constexpr std::array<std::pair<const char*, double TermEnergies::*>, 6> kTermEnergies = {{
+inline constexpr std::array<std::pair<const char*, double TermEnergies::*>, 7> kTermEnergies = {{
     {"data", &TermEnergies::data},
     {"pose", &TermEnergies::pose},
     {"angle", &TermEnergies::angle},
     {"shape", &TermEnergies::shape},
     {"interpenetration", &TermEnergies::interpenetration},
     {"keypoints_3d", &TermEnergies::keypoints_3d},
+    {"knee_depth", &TermEnergies::knee_depth},
 }};
 
 // The field of `energies` for the term named `name`; null for a name not among them (e.g. the
@@ -77,7 +82,8 @@ class StageTerms {
 
   TermEnergies Energies();
 
-  // Term by name: "data", "pose", "angle", "shape", "interpenetration".
+  // Term by name: "data", "pose", "angle", "shape", "interpenetration", "keypoints_3d",
+  // "knee_depth".
   TermEvaluation Evaluate(const std::string& term);
 
   BodyEvaluation& evaluation() { return evaluation_; }

@@ -11,7 +11,7 @@ import pytest
 import smplify
 from smplify import _core
 from smplify.fitting import _FLIP_CODES, _SHARED_OPTIONS, _core_options
-from smplify.problem import build_problem
+from smplify.problem import LEG_KEYPOINT_NAMES, build_problem
 
 
 def _documented_attributes(doc: str) -> list[str]:
@@ -40,11 +40,13 @@ def test_cpp_option_defaults_equal_the_python_ones():
     # track_function_tolerance: None in Python (function_tolerance's), as C++'s default.
     assert python.track_function_tolerance is None
     assert cpp.track_function_tolerance == cpp.function_tolerance
+    # leg_keypoints: the format's, set by _core_options (none by default: no E_knee).
+    assert cpp.leg_keypoints == []
     # Every C++ field is one of those, or threads (None in Python: one per core).
     cpp_fields = {n for n in dir(cpp) if not n.startswith("_")}
     assert cpp_fields == {*_SHARED_OPTIONS, "flip", "select_start_by_data", "prior_starts",
                           "start_scorer", "record_starts", "threads",
-                          "track_function_tolerance"}
+                          "track_function_tolerance", "leg_keypoints"}
     assert python.threads is None and cpp.threads == 1
 
 
@@ -58,6 +60,9 @@ def test_core_options_carry_every_field(problem_factory):
     # track_function_tolerance None: the user's function_tolerance for the tracked fits too.
     inherited = _core_options(problem_factory({"function_tolerance": 1e-3}))
     assert inherited.track_function_tolerance == 1e-3
+    # E_knee's legs: the format's hip, knee and ankle indices, by name.
+    names = list(problem.keypoint_names)
+    assert core.leg_keypoints == [names.index(n) for n in LEG_KEYPOINT_NAMES]
     apart = _core_options(problem_factory({"function_tolerance": 1e-3,
                                            "track_function_tolerance": 1e-5}))
     assert (apart.function_tolerance, apart.track_function_tolerance) == (1e-3, 1e-5)

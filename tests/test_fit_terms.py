@@ -26,7 +26,7 @@ from smplify.problem import build_problem
 from smplify.reference import energy as E
 from smplify.reference.arrays import reference_arrays
 
-TERMS = ("data", "pose", "angle", "shape", "interpenetration", "keypoints_3d")
+TERMS = ("data", "pose", "angle", "shape", "interpenetration", "keypoints_3d", "knee_depth")
 STAGES = (0, 3)
 
 #: Surface keypoints given to the procedural model: coco17's face points and some coco_* body
@@ -138,7 +138,10 @@ def make_problem(model, prior, format, pose, betas, transl, seed):
     points_3d += np.array([0.3, -1.0, -4.0])
     unknown = rng.choice([k for k in range(len(kp)) if k != missing and k not in torso])
     points_3d[unknown] = np.nan
-    return build_problem(kp, format, size, focal, model, prior, keypoints_3d=points_3d)
+    problem = build_problem(kp, format, size, focal, model, prior, keypoints_3d=points_3d)
+    # E_knee on (off by default): σ = 0.1 puts the random legs' depth bends in both regimes
+    return dataclasses.replace(problem, options=dataclasses.replace(
+        problem.options, knee_depth_weight=3.0, knee_depth_sigma=0.1))
 
 
 CASES = ("open-mediapipe33", "procedural-coco17")

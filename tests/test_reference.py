@@ -244,7 +244,7 @@ def test_shape_rows_and_energy_sum(problem):
     assert energy["total"] == pytest.approx(rows @ rows, rel=1e-12)
     assert energy["shape"] == pytest.approx(100.0 * betas @ betas, rel=1e-12)
     assert set(energy) == {"data", "pose", "angle", "interpenetration", "shape", "keypoints_3d",
-                           "total"}
+                           "knee_depth", "total"}
 
 
 @pytest.mark.parametrize("term", E.TERMS)

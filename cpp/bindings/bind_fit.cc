@@ -148,6 +148,7 @@ void BindReport(py::module_& m) {
       .def_readonly("shape", &TermEnergies::shape)
       .def_readonly("interpenetration", &TermEnergies::interpenetration)
       .def_readonly("keypoints_3d", &TermEnergies::keypoints_3d)
+      .def_readonly("knee_depth", &TermEnergies::knee_depth)
       .def_property_readonly("total", &TermEnergies::total, "Sum of the terms.")
       .def(
           "as_dict",
@@ -234,6 +235,9 @@ void BindOptions(py::module_& m) {
       .def_readwrite("select_start_by_data", &FitOptions::select_start_by_data)
       .def_readwrite("selection_sigma", &FitOptions::selection_sigma)
       .def_readwrite("keypoints_3d_sigma", &FitOptions::keypoints_3d_sigma)
+      .def_readwrite("knee_depth_weight", &FitOptions::knee_depth_weight)
+      .def_readwrite("knee_depth_sigma", &FitOptions::knee_depth_sigma)
+      .def_readwrite("leg_keypoints", &FitOptions::leg_keypoints)
       .def_readwrite("track_orient_weight", &FitOptions::track_orient_weight)
       .def_readwrite("track_pose_weight", &FitOptions::track_pose_weight)
       .def_readwrite("track_transl_weight", &FitOptions::track_transl_weight)

@@ -74,6 +74,9 @@ class FitOptions:
     select_start_by_data: bool
     selection_sigma: float
     keypoints_3d_sigma: float
+    knee_depth_weight: float
+    knee_depth_sigma: float
+    leg_keypoints: list[int]
     track_orient_weight: float
     track_pose_weight: float
     track_transl_weight: float
@@ -120,10 +123,13 @@ class TermEnergies:
     @property
     def keypoints_3d(self) -> float: ...
     @property
+    def knee_depth(self) -> float: ...
+    @property
     def total(self) -> float:
         """Sum of the terms."""
     def as_dict(self) -> dict[str, float]:
-        """data, pose, angle, shape, interpenetration, keypoints_3d and total by name."""
+        """data, pose, angle, shape, interpenetration, keypoints_3d, knee_depth and total by
+        name."""
 
 class StageReport:
     """One solver stage: weights, iterations, costs, time."""

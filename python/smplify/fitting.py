@@ -26,7 +26,15 @@ from .capsules import INCOMPATIBLE_PART_PAIRS
 from .errors import KeypointError, SmplifyError
 from .focal import FocalSearch, estimate_focal_length
 from .keypoints import KeypointFormat, validate_keypoints
-from .problem import FitProblem, FitSettings, check_torso, fit_settings, frame_problem, start_poses
+from .problem import (
+    LEG_KEYPOINT_NAMES,
+    FitProblem,
+    FitSettings,
+    check_torso,
+    fit_settings,
+    frame_problem,
+    start_poses,
+)
 from .result import FitResult, StageSummary
 
 _FLIP_CODES = {"auto": -1, False: 0, True: 1}
@@ -82,7 +90,13 @@ _SHARED_OPTIONS = ("pose_prior_weights", "shape_prior_weights", "angle_prior_rat
                    "keypoints_3d_sigma", "track_orient_weight", "track_pose_weight",
                    "track_transl_weight", "track_velocity_ratio", "warm_stages",
                    "hypothesis_first_stage", "hypothesis_score_weight", "reading_weight",
-                   "reading_sigma", "leg_flips")
+                   "reading_sigma", "leg_flips", "knee_depth_weight", "knee_depth_sigma")
+
+
+def _leg_keypoints(problem: FitProblem) -> list[int]:
+    """The format's hip, knee and ankle indices of each leg (−1 where it has none)."""
+    names = list(problem.keypoint_names)
+    return [names.index(n) if n in names else -1 for n in LEG_KEYPOINT_NAMES]
 
 
 def _core_options(problem: FitProblem) -> Any:
@@ -92,6 +106,7 @@ def _core_options(problem: FitProblem) -> Any:
     for name in _SHARED_OPTIONS:
         setattr(core, name, getattr(options, name))
     core.flip = _FLIP_CODES[options.flip]
+    core.leg_keypoints = _leg_keypoints(problem)
     core.select_start_by_data = options.start_selection == "data"
     core.prior_starts = options.starts != "initializer"
     core.threads = options.threads if options.threads is not None else (os.cpu_count() or 1)
@@ -1011,7 +1026,8 @@ def evaluate_terms(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
             obs["center"], np.asarray(pose, float), np.asarray(betas, float),
             np.asarray(transl, float), obs["keypoints_3d"], obs["keypoints_3d_weight"])
     out = {}
-    for term in ("data", "pose", "angle", "shape", "interpenetration", "keypoints_3d"):
+    for term in ("data", "pose", "angle", "shape", "interpenetration", "keypoints_3d",
+                 "knee_depth"):
         residuals, jacobian = core.evaluate_term(term, *args)
         if term in ("data", "keypoints_3d"):
             # Rows of the keypoints the term uses, scattered to one block per keypoint
@@ -1026,5 +1042,7 @@ def evaluate_terms(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
             full_j = np.zeros((dim * problem.num_keypoints, jacobian.shape[1]))
             full_r[rows], full_j[rows] = residuals, jacobian
             residuals, jacobian = full_r, full_j
+        if term == "knee_depth" and np.size(residuals) == 0:  # off: the reference's 2 rows of 0
+            residuals, jacobian = np.zeros(2), np.zeros((2, np.shape(jacobian)[1]))
         out[term] = (np.asarray(residuals), np.asarray(jacobian))
     return out

@@ -92,6 +92,14 @@ class FitOptions:
         the stages; used only when a fit is given ``keypoints_3d``. 0 disables the term.
     keypoints_3d_sigma : float
         σ of E_3D's Geman-McClure robustifier, metres.
+    knee_depth_weight : float
+        λ_k of the knee-depth term E_knee (cpp/knee_depth_term.h; docs/video.md "Bent
+        knees"), constant over the stages of a single-image fit: it costs a knee bent along
+        the camera's depth axis (which the 2D cannot see), r = λ_k ρ(d) per leg, d the
+        knee's depth offset from the hip–ankle line per leg length. 0 (default) disables it.
+    knee_depth_sigma : float
+        σ of E_knee's Geman-McClure robustifier (dimensionless: d of a leg bent by a toward
+        the camera is tan(a/2)/2, 0.1 ≈ 23°); deeper bends cost at most λ_k σ.
     learned_init : bool or "auto"
         Anchor the fit to the learned initialiser's reading of the keypoints
         (:mod:`smplify.anchor`; formats with a shipped initialiser: mediapipe33, coco17,
@@ -303,6 +311,8 @@ class FitOptions:
     selection_sigma: float = 20.0
     keypoints_3d_weight: float = 300.0
     keypoints_3d_sigma: float = 0.2
+    knee_depth_weight: float = 0.0
+    knee_depth_sigma: float = 0.1
     learned_init: bool | Literal["auto"] = "auto"
     anchor_weight: float = 50.0
     track: bool = True
@@ -361,11 +371,13 @@ class FitOptions:
                      "track_refit_margin", "track_refit_ratio", "hypothesis_score_weight",
                      "reading_weight", "track_switch_margin", "track_smoothing",
                      "track_smoothing_beta", "reading_weight_size", "reading_weight_exponent",
-                     "track_smoothing_keypoint_beta", "track_smoothing_keypoint_floor"):
+                     "track_smoothing_keypoint_beta", "track_smoothing_keypoint_floor",
+                     "knee_depth_weight"):
             _non_negative(name, getattr(self, name))
         for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance",
                      "track_function_tolerance", "sideways_ratio",
-                     "selection_sigma", "keypoints_3d_sigma", "track_max_turn",
+                     "selection_sigma", "keypoints_3d_sigma", "knee_depth_sigma",
+                     "track_max_turn",
                      "track_max_jump", "reading_sigma", "track_basin_distance", "track_fps",
                      "track_confidence_rate"):
             if name == "track_function_tolerance" and self.track_function_tolerance is None:

@@ -39,6 +39,11 @@ from .result import Camera
 #: The torso keypoints of the camera initialisation, by keypoint name, in this order.
 TORSO_KEYPOINT_NAMES = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
 
+#: The knee-depth term's legs (cpp/knee_depth_term.h), by keypoint name, in the C++
+#: FitOptions.leg_keypoints order.
+LEG_KEYPOINT_NAMES = ("left_hip", "left_knee", "left_ankle",
+                      "right_hip", "right_knee", "right_ankle")
+
 #: Torso keypoints that must be confident (of the 4) for a fit to start.
 MIN_TORSO_KEYPOINTS = 3
 

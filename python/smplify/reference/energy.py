@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..problem import LEG_KEYPOINT_NAMES
 from .arrays import reference_arrays
 from .body import PosedBody, pose_body
 
 if TYPE_CHECKING:
     from ..problem import FitProblem
 
-TERMS = ("data", "pose", "angle", "interpenetration", "shape", "keypoints_3d")
+TERMS = ("data", "pose", "angle", "interpenetration", "shape", "keypoints_3d", "knee_depth")
 
 # (pose index, sign) of the four bending angles of the angle prior: left elbow, right elbow,
 # left knee, right knee (SPEC §2).
@@ -48,17 +49,19 @@ class StageWeights:
     interpenetration: float
     data: float = 1.0
     keypoints_3d: float = 0.0
+    knee_depth: float = 0.0
 
     @classmethod
     def for_stage(cls, problem: FitProblem, stage: int) -> StageWeights:
         """λ_θ, λ_β, λ_a = ratio · λ_θ and λ_sp of stage ``stage`` (0-based) of the options,
-        and the problem's λ_3D."""
+        the problem's λ_3D and the options' λ_k (E_knee, every stage)."""
         opts = problem.options
         lam_pose = opts.pose_prior_weights[stage]
         return cls(pose=lam_pose, shape=opts.shape_prior_weights[stage],
                    angle=opts.angle_prior_ratio * lam_pose,
                    interpenetration=opts.interpenetration_weight,
-                   keypoints_3d=problem.keypoints_3d_weight)
+                   keypoints_3d=problem.keypoints_3d_weight,
+                   knee_depth=opts.knee_depth_weight)
 
     def as_dict(self) -> dict[str, float]:
         """The weights keyed by term name."""
@@ -176,6 +179,46 @@ def keypoints_3d_residuals(problem: FitProblem, pose: np.ndarray, betas: np.ndar
         rows[..., ids, :] = (problem.weights[ids, None]
                              * geman_mcclure(err, problem.options.keypoints_3d_sigma))
     return weight * rows.reshape(rows.shape[:-2] + (3 * K,))
+
+
+def knee_depth(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray) -> np.ndarray:
+    """E_knee's d of legs (..., 3) each, camera frame: the knee's offset from the hip–ankle
+    line, o = w − (w·u / u·u) u (u = A − H, w = K − H), its depth component o_z per leg
+    length ‖u‖; 0 where the hip is on the ankle (as the C++ term).
+
+    Returns
+    -------
+    (...,) dimensionless: < 0 knee toward the camera.
+    """
+    u, w = ankle - hip, knee - hip
+    uu = np.sum(u * u, axis=-1)
+    safe = np.where(np.real(uu) > 1e-12, uu, 1.0)
+    o_z = w[..., 2] - np.sum(w * u, axis=-1) / safe * u[..., 2]
+    return np.where(np.real(uu) > 1e-12, o_z / np.sqrt(safe), 0.0)
+
+
+def knee_depth_residuals(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
+                         transl: np.ndarray, weight: float = 1.0,
+                         posed: PosedBody | None = None) -> np.ndarray:
+    """E_knee rows (cpp/knee_depth_term.h), left leg then right: ρ(d), d = o_z / ‖u‖ with
+    u = A − H, w = K − H, o = w − (w·u / u·u) u (the knee's offset from the hip–ankle line),
+    Geman-McClure σ = ``knee_depth_sigma``; a leg the format lacks gives 0.
+
+    Returns
+    -------
+    (..., 2) dimensionless (robustified).
+    """
+    names = list(problem.keypoint_names)
+    points = model_keypoints(problem, pose, betas, transl, posed)  # (..., K, 3)
+    rows = []
+    for leg in range(2):
+        legs = LEG_KEYPOINT_NAMES[3 * leg:3 * leg + 3]
+        if weight == 0 or not all(n in names for n in legs):
+            rows.append(np.zeros(points.shape[:-2], dtype=points.dtype))
+            continue
+        hip, knee, ankle = (points[..., names.index(n), :] for n in legs)
+        rows.append(geman_mcclure(knee_depth(hip, knee, ankle), problem.options.knee_depth_sigma))
+    return weight * np.stack(rows, axis=-1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,6 +362,7 @@ TERM_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
     "interpenetration": interpenetration_residuals,
     "shape": shape_residuals,
     "keypoints_3d": keypoints_3d_residuals,
+    "knee_depth": knee_depth_residuals,
 }
 
 
@@ -334,6 +378,8 @@ def term_residuals(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
         "shape": shape_residuals(problem, None, betas, weight=weights.shape),
         "keypoints_3d": keypoints_3d_residuals(problem, pose, betas, transl,
                                                weights.keypoints_3d, posed),
+        "knee_depth": knee_depth_residuals(problem, pose, betas, transl, weights.knee_depth,
+                                           posed),
     }
     if weights.interpenetration > 0.0 and len(reference_arrays(problem).sphere_pairs):
         out["interpenetration"] = interpenetration_residuals(

@@ -107,10 +107,11 @@ def fit_stage(problem: FitProblem, pose: np.ndarray, betas: np.ndarray, transl: 
         out = term_residuals(problem, pose_x, betas_x, gamma,
                              StageWeights(pose=weights.pose, shape=weights.shape,
                                           angle=weights.angle, interpenetration=0.0,
-                                          keypoints_3d=weights.keypoints_3d))
+                                          keypoints_3d=weights.keypoints_3d,
+                                          knee_depth=weights.knee_depth))
         return np.concatenate([out[t] for t in terms], axis=-1)
 
-    smooth_terms = ("data", "pose", "angle", "shape", "keypoints_3d")
+    smooth_terms = ("data", "pose", "angle", "shape", "keypoints_3d", "knee_depth")
 
     def fun(x: np.ndarray) -> np.ndarray:
         parts = [rows(x, smooth_terms)]
