@@ -709,8 +709,9 @@ def test_fit_result_fields(model, prior):
                                resolved.keypoint_positions(out.joints, out.vertices)[available],
                                atol=1e-9)
     assert np.all(res.joints[:, 2] > 0)  # in front of the camera
-    terms = ("data", "pose", "angle", "shape", "interpenetration", "keypoints_3d")
+    terms = ("data", "pose", "angle", "shape", "interpenetration", "keypoints_3d", "knee_depth")
     assert set(res.energy) == {*terms, "total"}
+    assert res.energy["knee_depth"] == 0.0  # E_knee is off by default
     # No 3D keypoints given: E_3D is the initialiser's anchor by default (mediapipe33 ships
     # one), none without learned_init.
     assert res.energy["keypoints_3d"] > 0.0
