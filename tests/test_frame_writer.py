@@ -76,6 +76,64 @@ def test_abort_with_a_full_queue_stops_without_running_the_rest():
         writer.submit("frame 3", slow, 3)
 
 
+def test_an_interrupt_in_close_s_wait_stops_the_writer_before_the_queued_jobs():
+    started, release = threading.Event(), threading.Event()
+    done: list[int] = []
+
+    def job(i):
+        started.set()
+        release.wait(5)
+        done.append(i)
+
+    writer = FrameWriter(threaded=True, depth=3)
+    writer.submit("frame 0", job, 0)
+    started.wait(5)
+    for i in (1, 2):
+        writer.submit(f"frame {i}", job, i)
+    thread = writer._thread
+    join = thread.join
+    calls = []
+
+    def interrupted_once(*args, **kwargs):  # Ctrl-C while close waits for the worker
+        calls.append(args)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return join(*args, **kwargs)
+
+    thread.join = interrupted_once
+    threading.Timer(0.05, release.set).start()
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            writer.close()
+        finally:
+            writer.abort()  # as pipeline.run does
+    assert not thread.is_alive() and not _writer_threads()
+    assert done == [0]  # the running job finished; the queued ones never ran after the raise
+
+
+def test_a_job_s_error_is_attached_to_the_caller_s_own_exception():
+    ran = threading.Event()
+
+    def failing():
+        ran.set()
+        raise OSError("disk full")
+
+    writer = FrameWriter(threaded=True, depth=2)
+    with pytest.raises(ValueError, match="the caller's own") as caught:
+        try:
+            writer.submit("frame 7", failing)
+            ran.wait(5)
+            raise ValueError("the caller's own error")
+        except BaseException as err:
+            writer.abort(err)
+            raise
+    notes = "\n".join(caught.value.__notes__)
+    assert "disk full" in notes and "frame 7" in notes
+    assert isinstance(caught.value.__context__, OSError)
+    writer.abort()  # again: nothing left to attach or stop
+    assert not _writer_threads()
+
+
 def test_depth_must_be_positive():
     with pytest.raises(ValueError, match="depth"):
         FrameWriter(depth=0)
@@ -146,6 +204,31 @@ def test_an_interrupt_while_fitting_stops_the_writer(tmp_path, open_model, openp
     written = sorted(p.name for p in (tmp_path / "out" / "frames").glob("*.obj"))
     assert all(int(n.split("_")[1]) < 3 for n in written)  # those before it, whole
     assert np.all([p.stat().st_size > 0 for p in (tmp_path / "out" / "frames").iterdir()])
+
+
+def test_a_writer_error_before_an_interrupt_is_noted_on_the_interrupt(
+        tmp_path, open_model, openpose_folder, monkeypatch):
+    failed = threading.Event()
+
+    def failing(folder, name, pictures, video):
+        failed.set()
+        raise OSError(f"{folder}: no space left on device")
+
+    def interrupted(frames):
+        for i, frame in enumerate(frames):
+            if i == 1:  # frame 0's job has failed, not yet raised: Ctrl-C now
+                failed.wait(5)
+                raise KeyboardInterrupt
+            yield frame
+
+    monkeypatch.setattr(pipeline, "_save_pictures", failing)
+    source = open_source(openpose_folder, image_size=IMAGE_SIZE)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        pipeline.run(source, tmp_path / "out", model=open_model, render=False,
+                     progress=interrupted, overlap=True)
+    assert any("no space left" in note and "clip_000000000000" in note
+               for note in caught.value.__notes__)
+    assert not _writer_threads()
 
 
 def test_the_cli_s_overlap_flag_writes_the_same_files(tmp_path, openpose_folder, capsys):

@@ -78,7 +78,12 @@ def _context() -> Any:
 
 
 def release_context() -> None:
-    """Release this thread's EGL context (if it made one); the next draw makes a new one."""
+    """Release this thread's EGL context (if it made one); the next draw makes a new one.
+
+    Every thread other than the main one that draws must call it before it ends
+    (``smplify.frame_writer``'s worker does): moderngl does not free a context when it is
+    garbage-collected, so a thread that ends without it leaks its context and its buffers.
+    """
     made = getattr(_local, "context", None)
     _local.context = None
     if made is not None:

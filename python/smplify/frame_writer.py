@@ -8,8 +8,10 @@ context is its own (``smplify._gl`` keeps one per thread) and released when it s
 
 Errors: a job's exception stops the jobs after it (they are dropped) and is raised again in
 the submitting thread, by the next ``submit`` or by ``close``, with a note naming the job.
-An exception in the submitting thread (KeyboardInterrupt included) calls ``abort``: the jobs
-not started are dropped, the running one finishes, the worker is joined; nothing hangs.
+An exception in the submitting thread (KeyboardInterrupt included, also one that
+interrupts ``close``'s wait) calls ``abort``: the jobs not started are dropped, the running
+one finishes, the worker is joined; nothing hangs, nothing runs after the caller raised. A
+job's error not yet raised is then attached to the caller's exception (``abort(raising=)``).
 ``FrameWriter(threaded=False)`` runs each job inside ``submit``: the serial pipeline.
 """
 
@@ -76,23 +78,47 @@ class FrameWriter:
         self._jobs.put((what, job, args))
 
     def close(self) -> None:
-        """Wait for every job; raise the first job's error, if any."""
+        """Wait for every job; raise the first job's error, if any.
+
+        An exception while waiting (KeyboardInterrupt) stops the writer as ``abort`` does:
+        the jobs not started are dropped, the running one finishes, then it is raised.
+        """
         if not self._closed:
             self._closed = True
             if self._thread is not None:
-                self._jobs.put(_STOP)
-                self._thread.join()
+                try:
+                    self._jobs.put(_STOP)
+                    self._thread.join()
+                except BaseException:
+                    self._stop()
+                    raise
         self._raise_error()
 
-    def abort(self) -> None:
-        """Drop the jobs not started, wait for the running one, stop the worker (no raise)."""
-        if self._closed:
-            return
+    def abort(self, raising: BaseException | None = None) -> None:
+        """Drop the jobs not started, wait for the running one, stop the worker (no raise).
+
+        Parameters
+        ----------
+        raising : BaseException, optional
+            The exception the caller is raising: a job's error not yet raised is attached
+            to it (a note naming it, and its ``__context__`` if that is empty) instead of
+            being lost. Without it, such an error is dropped.
+        """
         self._closed = True
+        self._stop()
+        error, self._error = self._error, None
+        if error is not None and raising is not None and error is not raising:
+            raising.add_note("smplify: the writer had failed as well: "
+                             + "; ".join([repr(error), *getattr(error, "__notes__", [])]))
+            if raising.__context__ is None:
+                raising.__context__ = error
+
+    def _stop(self) -> None:
+        """Cancel the jobs not started and join the worker, unless it has already stopped."""
         self._cancelled.set()
-        if self._thread is None:
+        if self._thread is None or not self._thread.is_alive():
             return
-        while True:  # empty the queue so the stop mark fits
+        while True:  # empty the queue so the stop mark fits (this thread is its only feeder)
             try:
                 self._jobs.get_nowait()
             except queue.Empty:

@@ -396,8 +396,11 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         cpu["fit"] += time.process_time() - c0
         write_earlier(earlier, clock, cpu)
         writer.close()
+    except BaseException as err:
+        writer.abort(err)  # stop the writer; a job's error not yet raised is noted on err
+        raise
     finally:
-        writer.abort()  # after an error here or in a job: stop the writer (no-op once closed)
+        writer.abort()  # stop the writer if it still runs (no-op once stopped)
         if video is not None:
             written = video.close()
             if written is not None:
