@@ -55,7 +55,9 @@ def test_a_job_s_error_is_raised_by_the_caller_with_its_name_and_the_rest_droppe
     assert not _writer_threads()
 
 
-def test_abort_with_a_full_queue_stops_without_running_the_rest():
+def _busy_writer(depth: int, queued: int) -> tuple[FrameWriter, list[int], threading.Event]:
+    """A writer running job 0 (held until the returned event is set), ``queued`` jobs after
+    it; each job appends its number to the returned list when it ends."""
     started, release = threading.Event(), threading.Event()
     done: list[int] = []
 
@@ -64,32 +66,25 @@ def test_abort_with_a_full_queue_stops_without_running_the_rest():
         release.wait(5)
         done.append(i)
 
-    writer = FrameWriter(threaded=True, depth=2)
+    writer = FrameWriter(threaded=True, depth=depth)
     writer.submit("frame 0", slow, 0)
     started.wait(5)
-    writer.submit("frame 1", slow, 1)
-    writer.submit("frame 2", slow, 2)  # the queue is full now
+    for i in range(1, queued + 1):
+        writer.submit(f"frame {i}", slow, i)
+    return writer, done, release
+
+
+def test_abort_with_a_full_queue_stops_without_running_the_rest():
+    writer, done, release = _busy_writer(depth=2, queued=2)  # the queue is full now
     threading.Timer(0.05, release.set).start()
     writer.abort()
     assert done == [0] and not _writer_threads()
     with pytest.raises(RuntimeError, match="after close"):
-        writer.submit("frame 3", slow, 3)
+        writer.submit("frame 3", print, 3)
 
 
 def test_an_interrupt_in_close_s_wait_stops_the_writer_before_the_queued_jobs():
-    started, release = threading.Event(), threading.Event()
-    done: list[int] = []
-
-    def job(i):
-        started.set()
-        release.wait(5)
-        done.append(i)
-
-    writer = FrameWriter(threaded=True, depth=3)
-    writer.submit("frame 0", job, 0)
-    started.wait(5)
-    for i in (1, 2):
-        writer.submit(f"frame {i}", job, i)
+    writer, done, release = _busy_writer(depth=3, queued=2)
     thread = writer._thread
     join = thread.join
     calls = []
