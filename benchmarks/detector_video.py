@@ -144,22 +144,22 @@ def main() -> None:
     parser.add_argument("--variant", action="append", choices=list(VARIANTS),
                         help="the video mode's variant (repeatable; default its own)")
     parser.add_argument("--confirm-within", type=int, action="append",
-                        help="video mode's confirm_within (repeatable; 0: None, off; "
-                        "default its own)")
+                        help="video mode's confirm_within (repeatable; 0: None, off; else at "
+                        "least --full-every; default its own)")
     parser.add_argument("--video", action="append", choices=list(FRAMES))
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     from smplify.detection import detector_digest
     from smplify.video_detection import FULL_EVERY, LOST_AFTER, VideoDetector
 
-    default = inspect.signature(VideoDetector).parameters
+    parameters = inspect.signature(VideoDetector).parameters
     own = next(v for v, flags in VARIANTS.items()
-               if flags == (default["spread"].default, default["search_lost"].default))
+               if flags == (parameters["spread"].default, parameters["search_lost"].default))
 
     annotation = json.loads(ANNOTATION.read_text())["videos"]
     out: dict[str, object] = {"machine": platform.platform(), "split": args.split,
                               "detector": detector_digest(), "videos": {}}
-    confirm = default["confirm_within"].default
+    confirm = parameters["confirm_within"].default
     modes = [("photo", 0, 0, "", confirm)] if args.photo_every else []
     modes += [(f"video_{n}_{k}" + ("" if v == "scan" else f"_{v}")
                + ("" if args.confirm_within is None else f"_c{c or 0}"), n, k, v, c)
@@ -190,8 +190,9 @@ def main() -> None:
                   f"unconfirmed {len(r['unconfirmed'])}", flush=True)  # type: ignore[arg-type]
             if args.split == "heldout" and mode != "photo":  # (bench_tracker reads the
                 # default mode's; the others' for it under their name in another cache)
-                default = (n, k, v, c) == (FULL_EVERY, LOST_AFTER, own, confirm)
-                path = cache_dir() / f"{detections_key(name)}{'' if default else '_' + mode}.npz"
+                is_default = (n, k, v, c) == (FULL_EVERY, LOST_AFTER, own, confirm)
+                path = cache_dir() / (f"{detections_key(name)}"
+                                      f"{'' if is_default else '_' + mode}.npz")
                 save_detections(found, path)
                 print(f"  saved {path}")
     write_results(out, args.json, RESULTS if args.split == "heldout" else

@@ -235,13 +235,14 @@ def _walking(messi5: np.ndarray, steps: int, shift: int) -> list[np.ndarray]:
 def test_a_moving_person_is_followed_without_full_scans(detection, detector, messi5):
     from smplify.video_detection import VideoDetector
 
-    # (confirm_within 2: the spread scan's whole picture, every 2nd frame, sees him again)
-    video = VideoDetector(detector, full_every=10, confirm_within=2)
+    # (confirm_within 4 = full_every: the spread scan's whole picture, every 2nd frame,
+    # sees him again; without it he would be dropped at frame 4)
+    video = VideoDetector(detector, full_every=4, confirm_within=4)
     frames = _walking(messi5, 6, 12)
     (first,) = detector.detect(frames[0])
     tracks = [video.detect(f) for f in frames]
     assert video.frames == 6 and video.scans == 1  # the first frame only
-    assert video.unconfirmed == []
+    assert list(video.unconfirmed) == [] and video.dropped == 0
     assert [len(p) for p in tracks] == [1] * 6
     assert tracks[0][0].source == "image"
     assert {p[0].source for p in tracks[1:]} == {"follow"}
@@ -482,5 +483,11 @@ def test_a_followed_person_no_scan_sees_is_dropped():
         assert counts == [2, 2, 2] + kept and scene.full == 3
         assert [(t, list(box)) for t, box in video.unconfirmed] == (
             [(4, list(ghost.box))] if within else [])
+        assert video.dropped == (1 if within else 0)
     with pytest.raises(ValueError, match="confirm_within"):
         VideoDetector(scene, confirm_within=0)
+    # below the scan cycle: a person only the small tiles find would be dropped between
+    # their tiles' turns
+    with pytest.raises(ValueError, match=r"confirm_within: .*>= full_every \(10"):
+        VideoDetector(scene, confirm_within=5)
+    assert VideoDetector(scene, full_every=5, confirm_within=5).confirm_within == 5

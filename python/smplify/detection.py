@@ -433,11 +433,20 @@ class Detector:
         The whole image and its square tiles (``whole``), then the small tiles
         (``small_tiles``: (x0, y0, side); None: the whole grid), then the HOG boxes (``hog``;
         not when ``known`` and the people found already make ``max_people``) not covered by
-        a person already found. A person of the image or the tiles is checked to be one body,
-        a partial one looked for whole again; one that is one of ``known`` found again
-        (keypoint similarity above ``DUPLICATE_SIMILARITY``) or a piece of one of them is not
-        new and is not checked: its index is in the second output. With ``known`` empty this
-        is ``detect`` before its final merge (:func:`merge_people`) and ``max_people``.
+        a person already found. A new person of the image, its square tiles or the small
+        tiles is checked to be one body (a HOG box's is the one-person landmarker's already);
+        every new one, a partial one, is looked for whole again. A skeleton that is one of
+        ``known`` found again (keypoint similarity above ``DUPLICATE_SIMILARITY``) is not
+        new: its ``known`` index is in the second output. A piece of one of ``known`` (inside
+        their box, :func:`smplify.person_nms.parts_of_others`) is not new either, but does
+        not count as seeing them: a large false skeleton spread over several real people
+        would otherwise be confirmed by their pieces. With ``known`` empty this is
+        ``detect`` before its final merge (:func:`merge_people`) and ``max_people``: the
+        steps of ``detect`` before ``_scan`` existed, result for result (``_new`` adds a
+        keypoint NMS of each HOG box's people, a no-op while ``_in_box``'s one-person
+        landmarker returns at most one; were it to return more, two of one box repeating
+        each other would be thinned before the final NMS instead of by it, which can keep
+        another one when NMS is not transitive).
         """
         known = list(known)
         seen: set[int] = set()

@@ -37,6 +37,7 @@ want ``Detector.detect``: the follow step assumes each frame continues the last.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import replace
 from typing import Any
 
@@ -80,6 +81,9 @@ SEARCH_MARGIN = 3.0
 SEARCH_TILE_FILL = 0.8
 #: ... and one whose predicted box lies less than this share inside the picture is gone
 GONE_INSIDE = 0.5
+#: ``VideoDetector.unconfirmed`` keeps the last this many people dropped (``dropped`` counts
+#: them all), so a long video does not grow it without limit
+UNCONFIRMED_KEPT = 1000
 _SURE = 0.5  # keypoints at least this visible are compared
 
 
@@ -135,7 +139,14 @@ class VideoDetector:
         of it) has seen again (a scanned skeleton with keypoint similarity above
         ``person_nms.DUPLICATE_SIMILARITY`` to theirs) for this many frames is dropped and
         forgotten (not searched for): a false skeleton (a sign panel) the crop keeps
-        finding is not followed for ever. None: never (the crop alone keeps a person).
+        finding is not followed for ever. None (the default): never (the crop alone keeps a
+        person). At least ``full_every``: a person whom only the small tiles find gets a
+        scan look once every ``full_every`` frames (their tiles' turn, with ``spread``; the
+        full scan, without), so fewer frames drop real people between their turns (N = 5,
+        below vtest's cycle of 10, dropped 28 real pedestrians held out: docs/video.md).
+        Only a skeleton similar to theirs counts as seen: a scanned piece of them (inside
+        their box) does not, as a large false skeleton spread over several real people
+        would be confirmed by their pieces.
 
     Attributes
     ----------
@@ -143,8 +154,11 @@ class VideoDetector:
         Frames seen.
     scans : int
         Of them, those given the full scan.
-    unconfirmed : list of (int, (4,) ndarray)
-        The frame and box of each person dropped by ``confirm_within``.
+    unconfirmed : deque of (int, (4,) ndarray)
+        The frame and box of each person dropped by ``confirm_within``, the last
+        ``UNCONFIRMED_KEPT`` of them.
+    dropped : int
+        People dropped by ``confirm_within`` since the video began (all of them).
 
     Raises
     ------
@@ -166,9 +180,13 @@ class VideoDetector:
         self.search_lost = bool(search_lost)
         if confirm_within is not None and (
                 isinstance(confirm_within, bool)
-                or not isinstance(confirm_within, (int, np.integer)) or confirm_within < 1):
-            raise ValueError(f"confirm_within: expected None or an integer >= 1, got "
-                             f"{confirm_within!r}")
+                or not isinstance(confirm_within, (int, np.integer))
+                or confirm_within < self.full_every):
+            raise ValueError(
+                f"confirm_within: expected None or an integer >= full_every "
+                f"({self.full_every}; a person only the small tiles find is scanned once "
+                f"every full_every frames, so fewer drops real people), got "
+                f"{confirm_within!r}")
         self.confirm_within = None if confirm_within is None else int(confirm_within)
         self.frames = 0
         self.scans = 0
@@ -177,11 +195,14 @@ class VideoDetector:
         # the people to follow: each one's last sighting, last frame-to-frame motion
         # (pixels), frames missed since and frames since a scan last saw them
         self._last: list[tuple[Person, NDArray[np.float64], int, int]] = []
-        self.unconfirmed: list[tuple[int, NDArray[np.float64]]] = []
+        self.unconfirmed: deque[tuple[int, NDArray[np.float64]]] = deque(
+            maxlen=UNCONFIRMED_KEPT)
+        self.dropped = 0
 
     def reset(self) -> None:
         """Forget the people followed: the next frame starts a new video."""
-        self.frames, self.scans, self._last, self.unconfirmed = 0, 0, [], []
+        self.frames, self.scans, self._last, self.dropped = 0, 0, [], 0
+        self.unconfirmed.clear()
         self._since_scan = self.full_every
         self._shape = None
 
@@ -243,7 +264,8 @@ class VideoDetector:
             people = merge_people(people)[:self.detector.max_people]
         if self.confirm_within is not None:  # followed, but no scan has seen them lately
             gone = [p for p in people if unseen.get(id(p), 0) >= self.confirm_within]
-            self.unconfirmed += [(self.frames, p.box) for p in gone]
+            self.unconfirmed.extend((self.frames, p.box) for p in gone)
+            self.dropped += len(gone)
             people = [p for p in people if unseen.get(id(p), 0) < self.confirm_within]
         self.frames, self._since_scan = self.frames + 1, self._since_scan + 1
         motions = [(p, m) for p, m, _ in followed]
