@@ -12,6 +12,13 @@ second, as a share of its rate while the main thread sleeps, is the share of the
 time another Python thread can run. Calibration rows: ``sleep`` (100% by definition) and a
 pure-Python loop (~0%). The machine's load slows the probe in every row alike.
 
+The probe also needs a core: a stage that releases the GIL but keeps the cores busy
+(MediaPipe's and llvmpipe's own threads, on 2 cores) slows it by contention, not by the
+GIL. So the shares are lower bounds of the time the GIL is free, and two more calibration
+rows measure that contention with the GIL released: ``sha256 1 thread`` (hashlib on 32 MB,
+GIL released, one core busy) and ``sha256 2 threads`` (two at once, both cores busy). A
+stage's share near the second row's is not evidence that it holds the GIL.
+
 Stages on frame 40 of ``vtest.avi``: detect (``VideoDetector.detect``, MediaPipe), fit (one
 warm ``Fitter.fit`` of a detected person), render (``pipeline._draw``: the OpenGL overlay),
 png (``save_png`` of the overlay, zlib), obj (``save_mesh``), params (``save_params``
@@ -21,6 +28,7 @@ png (``save_png`` of the overlay, zlib), obj (``save_mesh``), params (``save_par
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -91,9 +99,22 @@ def _stages(video: Path, out: Path) -> dict:
         for i in range(200_000):
             x += i
 
+    data = os.urandom(32 << 20)
+
+    def sha256() -> None:  # hashlib releases the GIL for buffers over 2 kB
+        hashlib.sha256(data).digest()
+
+    def sha256_two() -> None:
+        other = threading.Thread(target=sha256)
+        other.start()
+        sha256()
+        other.join()
+
     return {
         "sleep": lambda: time.sleep(0.05),
         "python loop": python_loop,
+        "sha256 1 thread": sha256,
+        "sha256 2 threads": sha256_two,
         "detect": lambda: finder.detect(image),
         "fit": lambda: fitter.fit(people[0].keypoints),
         "render": lambda: pipeline._draw(frame, fitted, source, side=False),
@@ -126,10 +147,10 @@ def main() -> int:
             probe.stop()
             sys.setswitchinterval(interval)
     free = rows["sleep"]["probe_turns_per_s"]
-    print(f"{'stage':12s} {'GIL free':>9s} {'repeats':>8s}")
+    print(f"{'stage':16s} {'GIL free':>9s} {'repeats':>8s}")
     for name, row in rows.items():
         row["share_of_sleep"] = row["probe_turns_per_s"] / free
-        print(f"{name:12s} {row['share_of_sleep']:9.0%} {row['repeats']:8d}")
+        print(f"{name:16s} {row['share_of_sleep']:9.0%} {row['repeats']:8d}")
     result = {"video": str(args.video), "seconds": args.seconds, "stages": rows,
               "load_average": list(os.getloadavg()), "machine": platform.platform(),
               "date": time.strftime("%Y-%m-%d %H:%M")}
