@@ -240,7 +240,8 @@ class BandedAssembly {
 // Steps are additive, as Ceres' are without manifolds; the damping follows Ceres' LM
 // (Nielsen's update from μ = initial_damping, diag(JᵀJ) clamped to [1e-6, 1e32]); stops
 // after `max_iterations` steps (accepted or not, the first `retries` rejected ones not
-// counted) or when an accepted step lowers the cost by less than function_tolerance · cost.
+// counted) or when an accepted step lowers the cost by less than function_tolerance · cost,
+// or (FAILURE, at the last accepted point) when rejections raise μ past 1e32.
 SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluation* evaluation,
                          std::vector<BodyParameters>* frames, Eigen::VectorXd* betas,
                          bool fixed_transl, const SequenceOptions& options) {
@@ -287,11 +288,17 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
   // rejected trial needs no Jacobians (the system stays the current point's), so the last
   // step's trial is evaluated without them even when a retry may follow.
   int budget = options.max_iterations;
+  // Rejected steps raise μ by ν, ν doubling each time: from μ₀ ≥ 1e-16, ≤ 18 rejections in
+  // a row pass Ceres' largest damping 1e32 (its smallest trust region radius 1e-32, as
+  // Validate cites), beyond which the step is below rounding and μ · ν soon overflows.
+  // Ceres stops there too; here the solve ends with FAILURE at the last accepted point.
+  constexpr double kMaxDamping = 1e32;
   auto reject = [&]() {
     ++out.rejected;
     if (out.rejected <= options.retries) ++budget;
     mu *= nu;
     nu *= 2.0;
+    return mu <= kMaxDamping;
   };
   while (out.iterations < budget) {
     ++out.iterations;
@@ -299,7 +306,10 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
     const bool solved = system->Solve(mu, fixed, &delta);
     out.linear_solver_seconds += Seconds(start);
     if (!solved) {
-      reject();
+      if (!reject()) {
+        out.termination = "FAILURE";
+        break;
+      }
       continue;
     }
     const double predicted = delta.dot(system->gradient()) - 0.5 * system->Quadratic(delta);
@@ -330,7 +340,10 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
     } else {
       *frames = saved;
       *betas = saved_betas;
-      reject();
+      if (!reject()) {
+        out.termination = "FAILURE";
+        break;
+      }
     }
   }
   evaluation->PrepareForEvaluation(false, true);
@@ -354,6 +367,8 @@ void Validate(const Fitter& fitter, const std::vector<Observation>& observations
   Require(options.max_iterations >= 1 && options.function_tolerance > 0.0 &&
               options.retries >= 0,
           "options: iterations >= 1, retries >= 0 and tolerance > 0");
+  Require(!(options.iterative && options.retries > 0),
+          "options: retries is the block-banded solver's; the iterative one counts every step");
   // Ceres' LM starts from the trust region radius 1/μ₀ and accepts radii in [1e-32, 1e16]
   // (1/1e32 rounds below 1e-32); NaN fails every comparison.
   const double radius = 1.0 / options.initial_damping;

@@ -10,6 +10,7 @@ import smplify
 from scipy.spatial.transform import Rotation
 from smplify import synthetic_video as sv
 from smplify.left_right import mirror_index
+from smplify.sequence import MAX_SEQUENCE_RETRIES
 from smplify.synthetic import pa_mpjpe
 
 SEQUENCES = Path(__file__).parent / "data" / "heldout_sequences.npz"
@@ -94,8 +95,16 @@ def test_bad_input_raises_clear_errors(model) -> None:
         smplify.fit_sequence(np.ones((3, 17, 3)), reading_weight=-1.0, **fmt)
     with pytest.raises(ValueError, match="sequence_retries"):
         smplify.fit_sequence(np.ones((3, 17, 3)), sequence_retries=-1, **fmt)
-    with pytest.raises(ValueError, match="temporal_scale_floor"):
-        smplify.fit_sequence(np.ones((3, 17, 3)), temporal_scale_floor=float("inf"), **fmt)
+    # Bounded before the start runs: 2**40 reached _core.fit_sequence as a pybind TypeError.
+    for retries in (2**40, MAX_SEQUENCE_RETRIES + 1):
+        with pytest.raises(ValueError, match=r"sequence_retries must be an integer in \[0, 100"):
+            smplify.fit_sequence(np.ones((3, 17, 3)), sequence_retries=retries, **fmt)
+    with pytest.raises(ValueError, match="sequence_retries is the block-banded solver's"):
+        smplify.fit_sequence(np.ones((3, 17, 3)), sequence_retries=3, linear_solver="iterative",
+                             **fmt)
+    for floor in (float("inf"), 1e300, True, "1", None):
+        with pytest.raises(ValueError, match="temporal_scale_floor"):
+            smplify.fit_sequence(np.ones((3, 17, 3)), temporal_scale_floor=floor, **fmt)
     with pytest.raises(ValueError, match="linear_solver must be 'auto' or 'iterative'"):
         smplify.fit_sequence(np.ones((3, 17, 3)), linear_solver="dense", **fmt)
     # frame_reading_weight is FitOptions' reading_weight (λ_R), checked as the Fitter does.

@@ -43,7 +43,7 @@ from .errors import KeypointError, SmplifyError
 from .fitting import Fitter, _shared_core_fitter
 from .keypoints import KeypointFormat, get_format, validate_keypoints, validate_keypoints_3d
 from .left_right import mirror_index
-from .options import check_choices, literal_choices
+from .options import MAX_OPTION_VALUE, check_choices, literal_choices
 from .problem import build_problem
 from .result import Camera
 from .sequence_start import (
@@ -98,8 +98,9 @@ class SequenceOptions:
         into the interpenetration term's wall and is rejected (docs/video.md, "The joint solve's
         stall").
     sequence_retries : rejected Levenberg-Marquardt steps of each sequence solve not counted
-        against ``sequence_iterations``, up to this many (``linear_solver`` "auto"; the
-        "iterative" one counts every step). 0: every step counts.
+        against ``sequence_iterations``, up to this many (``linear_solver`` "auto" only; the
+        "iterative" one counts every step: > 0 with it is an error), at most
+        ``MAX_SEQUENCE_RETRIES`` (100). 0: every step counts.
     swap_rounds : rounds of detector-swap hypotheses (0: take the keypoints as labelled).
     swap_margin : a swapped reading replaces the labelled one when its robust 2D error is
         below this fraction of the labelled one's.
@@ -168,6 +169,10 @@ class SequenceOptions:
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
                     or not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        if self.temporal_scale_floor > MAX_OPTION_VALUE:
+            raise ValueError(f"temporal_scale_floor must be a number in [0, "
+                             f"{MAX_OPTION_VALUE:g}] pixels per metre, got "
+                             f"{self.temporal_scale_floor!r}")
         if self.scratch_budget > 1:
             raise ValueError(f"scratch_budget must be a share of keyframes in [0, 1], got "
                              f"{self.scratch_budget!r}")
@@ -193,9 +198,26 @@ class SequenceOptions:
             low = 1 if name in ("sequence_iterations", "keyframe_step") else 0
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if self.sequence_retries > MAX_SEQUENCE_RETRIES:
+            raise ValueError(f"sequence_retries must be an integer in [0, "
+                             f"{MAX_SEQUENCE_RETRIES}], got {self.sequence_retries!r}")
+        if self.sequence_retries > 0 and self.linear_solver == "iterative":
+            raise ValueError(f"sequence_retries is the block-banded solver's (linear_solver "
+                             f"'auto'); the 'iterative' one counts every step: got "
+                             f"sequence_retries={self.sequence_retries!r} with "
+                             f"linear_solver='iterative'")
         if 0 < self.window < 8:
             raise ValueError(f"window must be 0 (no windows) or >= 8 frames, got "
                              f"{self.window!r}")
+
+
+#: Largest ``sequence_retries``. A run of rejected steps ends the solve by itself once the
+#: damping μ passes Ceres' 1e32 (μ grows as μ₀ · 2^(k(k+1)/2) over k rejections in a row:
+#: ≤ 18 from μ₀ ≥ 1e-16), so retries beyond a few dozen only count rejections between
+#: accepted steps; each costs one evaluation of the whole sequence (about a step's time).
+#: The measured settings are 3 and 8 (docs/video.md, "Retries"); 100 leaves room above them
+#: and keeps the option far inside C++'s int.
+MAX_SEQUENCE_RETRIES = 100
 
 
 #: SequenceOptions' fields with a fixed set of values (``linear_solver``, ``scratch_starts``),
@@ -357,7 +379,10 @@ def fit_sequence(keypoints: Any, format: str | KeypointFormat, image_size: Seque
                                 fitter.options.selection_sigma, seq_options.swap_margin)
         # Settled labels skip the remaining rounds of hypotheses: on to the last solve.
         round_ = round_ + 1 if changed else seq_options.swap_rounds
-    if report["termination"] == "FAILURE" or not np.all(np.isfinite(report["energies"])):
+    # FAILURE also ends a solve whose rejected steps raised μ past 1e32 (cpp/sequence_fitter.cc
+    # SolveBanded): its result is the last accepted point, a fit; only a start the energy
+    # cannot be evaluated at is an error.
+    if not np.isfinite(report["initial_cost"]) or not np.all(np.isfinite(report["energies"])):
         raise SmplifyError("fit_sequence: the energy could not be evaluated at the start "
                            "(a body at or behind the camera); check focal_length and "
                            "image_size against the keypoints")

@@ -107,7 +107,7 @@ def solve(core: Any, frame_xy: np.ndarray, weights: np.ndarray, focal_length: fl
                       "num_observed": int(observed.sum()), "solver": report["solver"],
                       "iterations": 0, "rejected_steps": 0, "seconds": 0.0,
                       "linear_solver_seconds": 0.0, "evaluation_seconds": 0.0,
-                      "termination": report["termination"]}
+                      "termination": report["termination"], "initial_cost": 0.0}
         own = slice(HELD if k > 0 else 0, b - a)  # the frames this window solved
         frames = slice(a + own.start, b)
         pose[frames] = report["pose"][own]
@@ -117,7 +117,7 @@ def solve(core: Any, frame_xy: np.ndarray, weights: np.ndarray, focal_length: fl
         merged["keypoints"][num_keypoints * frames.start:num_keypoints * b] = \
             report["keypoints"][num_keypoints * own.start:]
         for key in ("iterations", "rejected_steps", "seconds", "linear_solver_seconds",
-                    "evaluation_seconds"):
+                    "evaluation_seconds", "initial_cost"):
             merged[key] += report[key]
         if report["termination"] == "FAILURE":
             merged["termination"] = "FAILURE"
