@@ -94,13 +94,31 @@ def test_the_noise_floor_in_pixels(open_model, clip) -> None:
                         frames=slice(0, 80))
     offset = far.keypoints[..., :2] - far.clean
     assert np.std(offset) == pytest.approx(2.0, rel=0.05)
-    default = sv.DetectorErrors()
-    same = _video(open_model, clip, sv.DetectorErrors(noise_pixels=0.0))
-    assert np.array_equal(same.keypoints, _video(open_model, clip, default).keypoints)
+    # A floor of 0 draws what the formula before the floor drew (session 12's
+    # ``xy += rng.normal(size=xy.shape) * (noise_fraction * size)[:, None, None]``, replayed
+    # with the same generator): the same noise, bit for bit, from the same number of draws,
+    # so every later draw of the detector is unchanged too.
+    near = _video(open_model, clip, sv.NO_ERRORS)
+    detected, _, _ = sv._detect(near.clean, "coco17", np.random.default_rng(11),
+                                sv.DetectorErrors(noise_fraction=0.01, noise_pixels=0.0,
+                                                  **{k: v for k, v in quiet.items()
+                                                     if k != "noise_fraction"}))
+    replay = np.random.default_rng(11)
+    size = np.linalg.norm(near.clean.max(axis=1) - near.clean.min(axis=1), axis=1)
+    old = near.clean + replay.normal(size=near.clean.shape) * (0.01 * size)[:, None, None]
+    assert np.array_equal(detected[..., :2], old)
+    # Against a floor that is not 0 the replay does fail: the check can tell them apart.
+    floored, _, _ = sv._detect(near.clean, "coco17", np.random.default_rng(11),
+                               sv.DetectorErrors(noise_fraction=0.01, noise_pixels=0.5,
+                                                 **{k: v for k, v in quiet.items()
+                                                    if k != "noise_fraction"}))
+    assert not np.array_equal(floored[..., :2], old)
 
 
 @pytest.mark.parametrize("bad", [{"confidence_model": "gaussian"}, {"confident_wrong": 1.5},
-                                 {"noise_pixels": -1.0}, {"noise_pixels": float("nan")}])
+                                 {"noise_pixels": -1.0}, {"noise_pixels": float("nan")},
+                                 {"noise_pixels": "2"}, {"noise_pixels": None},
+                                 {"noise_pixels": True}, {"noise_pixels": float("inf")}])
 def test_bad_confidence_options_are_refused(bad) -> None:
     with pytest.raises(ValueError, match=next(iter(bad))):
         sv.DetectorErrors(**bad)

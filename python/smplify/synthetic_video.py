@@ -107,9 +107,11 @@ class DetectorErrors:
         if self.confidence_model not in CONFIDENCE_MODELS:
             raise ValueError(f"confidence_model: expected one of {CONFIDENCE_MODELS}, got "
                              f"{self.confidence_model!r}")
-        if not (np.isfinite(self.noise_pixels) and self.noise_pixels >= 0):
-            raise ValueError(f"noise_pixels: expected a σ in pixels >= 0, got "
-                             f"{self.noise_pixels}")
+        value = self.noise_pixels
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+                or not (np.isfinite(value) and value >= 0):
+            raise ValueError(f"noise_pixels: expected a finite σ in pixels >= 0, got "
+                             f"{value!r}")
         if not 0.0 <= self.confident_wrong <= 1.0:
             raise ValueError(f"confident_wrong: expected a share in [0, 1], got "
                              f"{self.confident_wrong}")
