@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import smplify
 from smplify import _core, fitting
-from smplify.problem import build_problem
+from smplify.problem import build_problem, reading_weight_scale
 from smplify.reference.selection import reading_score
+from smplify.synthetic import make_case
 from test_hypotheses import FORMAT, _true_reading, cases
 
 
@@ -184,13 +185,12 @@ def test_reading_weight_scales_with_the_persons_size(open_model):
     """``reading_weight_size`` s₀ scales λ_R by (s / s₀)^a, s the diagonal of the confident
     keypoints' box: the problem carries that factor, and the fit equals the one with λ_R set
     to the scaled value by hand (the same start kept, the same result)."""
-    from smplify.problem import reading_weight_scale
 
     data = cases(open_model, 6, seed=12)
     checked = differs = 0
     for i in range(6):
         kp = data.keypoints[i]
-        seen = kp[kp[:, 2] > 0, :2]
+        seen = kp[kp[:, 2] > 0, :2]  # coco17 gives every keypoint a weight
         size = np.linalg.norm(seen.max(axis=0) - seen.min(axis=0))
         common = {"threads": 1, "start_scorer": "energy"}
         try:
@@ -202,7 +202,8 @@ def test_reading_weight_scales_with_the_persons_size(open_model):
             continue
         factor = (size / 20.0) ** 1.5
         assert scaled.reading_weight_scale == pytest.approx(factor, rel=1e-12)
-        assert reading_weight_scale(scaled.options, kp[:, :2], kp[:, 2]) == pytest.approx(factor)
+        assert reading_weight_scale(scaled.options, scaled.keypoints, scaled.weights) \
+            == pytest.approx(factor)
         by_hand = build_problem(kp, FORMAT, tuple(data.image_size[i]), float(data.focal[i]),
                                 open_model, "open", {**common, "reading_weight": factor})
         unscaled = build_problem(kp, FORMAT, tuple(data.image_size[i]), float(data.focal[i]),
@@ -233,7 +234,13 @@ def test_reading_weight_size_options_are_checked(open_model):
                                  ("reading_weight_exponent", 5.0,
                                   r"reading_weight_exponent must be in \[0, 4\]"),
                                  ("reading_weight_size", float("nan"),
-                                  "reading_weight_size must be")):
+                                  "reading_weight_size must be"),
+                                 # (s / s₀)^4 overflowed: an OverflowError, or an inf that
+                                 # reached C++ as "observation: reading_weight_scale".
+                                 ("reading_weight_size", 1e-300,
+                                  r"reading_weight_size must be 0 \(off\) or >= 1 pixel"),
+                                 ("reading_weight_size", 0.5,
+                                  r"reading_weight_size must be 0 \(off\) or >= 1 pixel")):
         with pytest.raises(ValueError, match=message):
             smplify.FitOptions(**{name: value})
     data = cases(open_model, 1, seed=5)
@@ -243,3 +250,25 @@ def test_reading_weight_size_options_are_checked(open_model):
     for bad in (-1.0, float("inf"), float("nan")):
         with pytest.raises(ValueError, match="reading_weight_scale must be finite and >= 0"):
             core.fit(**{**observation, "reading_weight_scale": bad})
+
+
+def test_a_keypoint_without_weight_does_not_size_the_person(open_model, open_prior):
+    """openpose25 gives its neck and mid-hip no data weight: a confident outlier there
+    stretched s (λ_R · (s / s₀)² by its square); s spans the weighted keypoints only."""
+    case = make_case(open_model, open_prior, "openpose25", np.random.default_rng(4))
+    options = {"threads": 1, "reading_weight_size": 100.0}
+
+    def problem(keypoints):
+        return build_problem(keypoints, "openpose25", case.image_size, case.focal_length,
+                             open_model, "open", options)
+    clean = problem(case.keypoints)
+    unweighted = np.flatnonzero(clean.keypoint_format.weights == 0)
+    assert len(unweighted) >= 1
+    used = clean.weights > 0
+    box = clean.keypoints[used].max(axis=0) - clean.keypoints[used].min(axis=0)
+    assert clean.reading_weight_scale == pytest.approx((np.hypot(*box) / 100.0) ** 2,
+                                                       rel=1e-12)
+    outlier = np.array(case.keypoints, dtype=np.float64)
+    outlier[unweighted[0], :2] = clean.keypoints[used].max(axis=0) + 3 * box
+    outlier[unweighted[0], 2] = 1.0  # confident, but the format reads nothing there
+    assert problem(outlier).reading_weight_scale == clean.reading_weight_scale

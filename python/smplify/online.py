@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from .keypoint_box import keypoint_diagonal
 from .keypoints import KeypointFormat, get_format
 from .left_right import depth_reflected, limb_swap_index, mirror_index
 from .pose_filter import quaternions
@@ -398,7 +399,7 @@ def median_error_fraction(problem: FitProblem, keypoints: np.ndarray, weights: n
         return float("inf")
     seen = keypoints[used]
     error = np.sort(np.sqrt(np.sum((_projected(problem, report, used) - seen) ** 2, axis=1)))
-    size = math.hypot(*(seen.max(axis=0) - seen.min(axis=0)))
+    size = float(keypoint_diagonal(keypoints, used))
     n = len(error)
     median = float((error[(n - 1) // 2] + error[n // 2]) / 2)  # np.median's value
     return median / max(size, 1.0) if np.isfinite(median) else float("inf")

@@ -243,10 +243,11 @@ class FitOptions:
         (SMPLify's selection). Formats with a shipped initialiser; no effect for others.
     reading_weight_size : float
         s₀, pixels: scale λ_R by the person's size in the image, λ_R = ``reading_weight`` ·
-        (s / s₀)^a, s the diagonal of the box of the keypoints with confidence > 0 (pixels)
-        and a = ``reading_weight_exponent``. E_sel is in px² (it grows as s²) and R in nats,
-        so a fixed λ_R weighs the readings less the larger the person (docs/design.md,
-        "Reading score"). 0 (default): off, λ_R = ``reading_weight`` whatever the size.
+        (s / s₀)^a, s the diagonal of the box of the keypoints with data weight > 0
+        (confidence · format weight; pixels) and a = ``reading_weight_exponent``; s₀ ≥ 1 px.
+        E_sel is in px² (it grows as s²) and R in nats, so a fixed λ_R weighs the readings
+        less the larger the person (docs/design.md, "Reading score"). 0 (default): off,
+        λ_R = ``reading_weight`` whatever the size.
     reading_weight_exponent : float
         a of that scaling (2: E_sel's own px² scaling).
     reading_sigma : float
@@ -385,6 +386,12 @@ class FitOptions:
             value = _non_negative(name, getattr(self, name))
             if value == 0.0:
                 raise ValueError(f"{name} must be > 0, got {value}")
+        if 0 < self.reading_weight_size < 1:
+            # s / s₀ with s up to ~1.4e15 px (keypoints.validate.MAX_PIXELS) and a ≤ 4 stays
+            # below 1e61 for s₀ ≥ 1 px; a smaller s₀ overflowed (a Python OverflowError, or
+            # an inf reaching C++ as the observation's "reading_weight_scale").
+            raise ValueError(f"reading_weight_size must be 0 (off) or >= 1 pixel, got "
+                             f"{self.reading_weight_size}")
         if self.reading_weight_exponent > MAX_READING_EXPONENT:
             raise ValueError(f"reading_weight_exponent must be in [0, {MAX_READING_EXPONENT:g}], "
                              f"got {self.reading_weight_exponent}")

@@ -43,6 +43,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from .keypoint_box import keypoint_diagonal
+
 __all__ = ["box_diagonal", "box_inside", "coinciding", "keypoint_similarity", "one_body",
            "parts_of_others", "strength", "suppress_duplicates"]
 
@@ -74,10 +76,7 @@ def _skeleton(keypoints: object, name: str) -> NDArray[np.float64]:
 
 
 def _diagonal(kp: NDArray[np.float64]) -> float:
-    seen = kp[kp[:, 2] >= MIN_VISIBILITY, :2]
-    if len(seen) < 2:
-        return 0.0
-    return float(np.hypot(*(seen.max(axis=0) - seen.min(axis=0))))
+    return float(keypoint_diagonal(kp[:, :2], kp[:, 2] >= MIN_VISIBILITY))
 
 
 def keypoint_similarity(a: object, b: object) -> float:

@@ -22,6 +22,7 @@ from ._owner_cache import OwnerCache
 from .anchor import anchor_keypoints, frame_readings, hypothesis_starts, swapped_back
 from .errors import KeypointError
 from .initializer import available_formats, ships_for
+from .keypoint_box import keypoint_diagonal
 from .keypoints import (
     KeypointFormat,
     get_format,
@@ -372,24 +373,28 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
         out["readings"] = (tuple(_frozen(r[2]) for r in readings),
                            _frozen(np.array([r[3] for r in readings])))
     if scored:
-        out["reading_weight_scale"] = reading_weight_scale(options, xy, conf)
+        resolved = settings.resolved
+        out["reading_weight_scale"] = reading_weight_scale(
+            options, xy, np.where(resolved.available, conf * resolved.weights, 0.0))
     return out
 
 
-def reading_weight_scale(options: FitOptions, xy: np.ndarray, conf: np.ndarray) -> float:
+def reading_weight_scale(options: FitOptions, xy: np.ndarray, weights: np.ndarray) -> float:
     """The factor (s / s₀)^a on λ_R (``options.reading_weight``) for one person: s the
-    diagonal of the box of the keypoints with confidence > 0 (pixels), s₀
-    ``options.reading_weight_size``, a ``options.reading_weight_exponent``; 1 when
-    ``reading_weight_size`` is 0 (off).
+    diagonal of the box of the keypoints with data weight > 0 (pixels; a keypoint the
+    format gives no weight, however confident, does not size the person, as in
+    :func:`smplify.online.median_error_fraction`), s₀ ``options.reading_weight_size``
+    (≥ 1 px when on), a ``options.reading_weight_exponent``; 1 when ``reading_weight_size``
+    is 0 (off).
 
     Parameters
     ----------
-    options : FitOptions.  xy : (K, 2) pixels.  conf : (K,) confidences (finite where > 0).
+    options : FitOptions.  xy : (K, 2) pixels.
+    weights : (K,) data weights, confidence · format weight (0 where the model has no point).
     """
     if options.reading_weight_size <= 0:
         return 1.0
-    seen = xy[conf > 0]
-    size = float(np.linalg.norm(seen.max(axis=0) - seen.min(axis=0))) if len(seen) else 0.0
+    size = float(keypoint_diagonal(xy, weights > 0))
     return (size / options.reading_weight_size) ** options.reading_weight_exponent
 
 

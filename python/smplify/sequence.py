@@ -533,7 +533,7 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
     if options.scratch_budget > 0:
         # Fits from scratch where the tracks disagree or strain: the path's one more
         # candidate there (sequence_start.scratch_track).
-        hard = hard_keyframes(tracks, keyframes, focal_length / max(depth, 1e-3),
+        hard = hard_keyframes(tracks, keyframes, temporal_scale(focal_length, depth, 0.0),
                               int(np.ceil(options.scratch_budget * len(keyframes))))
         tracks.append(scratch_track(make_fitter, xy, conf, keyframes, hard,
                                     options.scratch_follow, format_weights, labellings,
@@ -554,7 +554,7 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
     share = online.depth_velocity_share(max_jump, online.depth_jump_limit(
         max_jump, depth, float(np.nanmedian(torso[keys])) if np.isfinite(torso[keys]).any()
         else float("nan"), Fitter.SCALE_PIXELS, Fitter.DEPTH_JUMP_SIGMAS))
-    path = viterbi_path(tracks, keys, focal_length / max(depth, 1e-3),
+    path = viterbi_path(tracks, keys, temporal_scale(focal_length, depth, 0.0),
                         options.transition_weight, options.reading_weight,
                         options.accel_weight, share if share < 1.0 else 0.0)
     num_frames, num_keypoints = conf.shape

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .keypoint_box import keypoint_diagonal
 from .keypoints import resolve_format
 from .left_right import LIMB_PARTS, limb_swap_index, mirror_index
 from .synthetic import _axis_angle, _rotation
@@ -254,7 +255,7 @@ def _detect(clean: np.ndarray, format: str, rng: np.random.Generator,
     frames."""
     num_frames, num_keypoints = clean.shape[:2]
     xy = clean.copy()
-    size = np.linalg.norm(clean.max(axis=1) - clean.min(axis=1), axis=1)  # (T,)
+    size = keypoint_diagonal(clean)  # (T,) pixels
     sigma = np.hypot(errors.noise_fraction * size, errors.noise_pixels)  # (T,) pixels
     xy += rng.normal(size=xy.shape) * sigma[:, None, None]
     # The uniform model's draw is made either way: the other draws stay the same.
