@@ -185,3 +185,18 @@ def test_retries_take_the_steps_the_rejected_ones_left(open_model, clips) -> Non
         return sum(f.energy[k].sum() for k in ("data", "pose", "angle", "temporal",
                                                "interpenetration", "keypoints_3d"))
     assert total(fits[8]) < 0.99 * total(fits[0])
+
+
+def test_a_solve_that_keeps_rejecting_ends_at_the_largest_damping(open_model, clips) -> None:
+    """From μ₀ = 9e31 a step is below rounding: the trial's cost is the start's, the step
+    is rejected and μ doubles past Ceres' 1e32. The solve ends there (termination FAILURE,
+    the start kept) instead of spending every retry with μ · ν growing to inf."""
+    _, video, points = clips[1]
+    kept = _fit(video, open_model, keypoints_3d=points, sequence_iterations=2,
+                initial_damping=9e31, sequence_retries=100)
+    assert kept.summary["iterations"] == 1 == kept.summary["rejected_steps"]
+    assert kept.summary["termination"] == "FAILURE"
+    assert np.all(np.isfinite(kept.joints))
+    start = _fit(video, open_model, keypoints_3d=points, sequence_iterations=1,
+                 initial_damping=9e31)
+    np.testing.assert_array_equal(kept.body_pose, start.body_pose)
