@@ -9,20 +9,26 @@ Choose on ``tune`` / ``video-tuning``, report on ``test`` / ``video-heldout:SEED
 read from (or recorded into) ``--cache`` as ``reading_weight_pools.py`` does, with the shipped
 weights. ``--check λ₀ a`` also fits every case with the built option (``FitOptions``
 ``reading_weight`` λ₀, ``reading_weight_size`` 400, ``reading_weight_exponent`` a) and counts
-the cases whose fit is the start read offline.
+the cases whose fit is the start read offline. s spans the keypoints with data weight > 0
+(confidence · format weight), as ``FitOptions.reading_weight_size`` does.
 
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/reading_weight_by_size.py \\
-        --splits tune video-tuning test video-heldout:100 video-heldout:200 --cache DIR
+        --splits tune video-tuning test video-heldout:100 video-heldout:200 --cache DIR \\
+        [--check 200 2] [--output benchmarks/results/reading_weight_by_size_<name>.json]
+    → the figures printed and, with ``--output``, the same in JSON
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import reading_weight_pools as rwp
 import smplify
+from smplify.keypoint_box import keypoint_diagonal
 from smplify.problem import build_problem
 from smplify.synthetic import pa_mpjpe
 from start_pools import Pools
@@ -32,17 +38,16 @@ GRID = [(a, lam) for a in (0.0, 1.0, 2.0) for lam in (50.0, 100.0, 200.0, 300.0,
 
 
 def person_px(model: smplify.BodyModel, data, fmt: str) -> np.ndarray:
-    """Per case the fit accepts (as ``start_pools.record`` keeps them), the diagonal of its
-    confident keypoints' box, pixels."""
+    """Per case the fit accepts (as ``start_pools.record`` keeps them), the diagonal of the
+    box of its keypoints with data weight > 0, pixels (the built option's s)."""
     out = []
     for i in range(len(data.keypoints)):
         try:
-            build_problem(data.keypoints[i], fmt, tuple(data.image_size[i]),
-                          float(data.focal[i]), model, "open", {"threads": 1})
+            problem = build_problem(data.keypoints[i], fmt, tuple(data.image_size[i]),
+                                    float(data.focal[i]), model, "open", {"threads": 1})
         except smplify.KeypointError:
             continue
-        kp = data.keypoints[i][data.keypoints[i][:, 2] > 0, :2]
-        out.append(np.linalg.norm(kp.max(axis=0) - kp.min(axis=0)))
+        out.append(keypoint_diagonal(problem.keypoints, problem.weights > 0))
     return np.array(out)
 
 
@@ -82,8 +87,12 @@ def main() -> None:
                              "the cases whose fit is the start read offline")
     parser.add_argument("--cache", type=Path,
                         default=Path.home() / ".cache" / "smplify-tools" / "reading_weight")
+    parser.add_argument("--output", type=Path,
+                        help="also write the figures as JSON here (benchmarks/results/...)")
     args = parser.parse_args()
     model = smplify.load_model("open")
+    results: dict = {"command": " ".join(sys.argv), "format": args.format,
+                     "size_px": 400.0, "splits": {}}
     for split in args.splits:
         pools, sizes = [], []
         for clip in rwp.clips(split):
@@ -98,6 +107,9 @@ def main() -> None:
         q = np.quantile(np.concatenate(sizes), [0.25, 0.5, 0.75])
         print(f"{split}: {len(base)} cases, person px quartiles {q.round(0)}, λ_R 300 "
               f"{base.mean():.1f} mm")
+        row: dict = {"cases": len(base), "person_px_quartiles": q.tolist(),
+                     "lambda_300_mm": float(base.mean()), "grid": []}
+        results["splits"][split] = row
         if args.check:
             lam, a = args.check
             offline = np.concatenate([kept(p, lam * (s / 400.0) ** a) for p, s in both])
@@ -105,14 +117,26 @@ def main() -> None:
                                            args.format, lam, a)
                                      for c in rwp.clips(split)])
             same = np.abs(fitted - offline) < 1e-3
+            row["check"] = {"lambda0": lam, "a": a, "fitted_mm": float(fitted.mean()),
+                            "offline_mm": float(offline.mean()), "same": int(same.sum()),
+                            "cases": len(same),
+                            "largest_gap_mm": float(np.abs(fitted - offline).max())}
             print(f"   built a {a:g} λ0 {lam:g}: {fitted.mean():.1f} mm fitted, "
                   f"{offline.mean():.1f} read offline; {same.sum()} of {len(same)} cases the "
                   f"same start (largest gap {np.abs(fitted - offline).max():.2g} mm)", flush=True)
         for a, lam in GRID:
             v = np.concatenate([kept(p, lam * (s / 400.0) ** a) for p, s in both])
             d = v - base
+            row["grid"].append({"a": a, "lambda0": lam, "mm": float(v.mean()),
+                                "paired_mm": float(d.mean()),
+                                "paired_se": float(d.std(ddof=1) / np.sqrt(len(d)))})
             print(f"   a {a:g} λ0 {lam:4g}: {v.mean():6.1f} mm ({d.mean():+.1f} ± "
                   f"{d.std(ddof=1) / np.sqrt(len(d)):.1f})", flush=True)
+
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(results, indent=1) + "\n")
+        print(f"→ {args.output}")
 
 
 if __name__ == "__main__":
