@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .keypoint_box import keypoint_diagonal
+
 __all__ = ["Cases", "Views", "body_points", "camera_rotations", "detector_3d", "detector_errors",
            "error_confidence", "facing_camera", "make_cases", "mirror_permutation", "project",
            "random_views", "render_cases", "shin_depth_order"]
@@ -152,7 +154,7 @@ def detector_errors(uv: np.ndarray, keypoint_names: tuple[str, ...] | list[str],
     """
     n, k, _ = uv.shape
     names = list(keypoint_names)
-    size = np.linalg.norm(uv.max(axis=1) - uv.min(axis=1), axis=1)  # (N,) 2D diagonal
+    size = keypoint_diagonal(uv)  # (N,) 2D diagonal
     out = uv.copy()
     # Swaps: the whole body, or both arms / both legs.
     for kind, (perm, p) in enumerate(((mirror_permutation(names), 0.08),

@@ -3,7 +3,8 @@
 One helper for every reader of that size: the size-scaled λ_R (:func:`smplify.problem
 .reading_weight_scale`), the online fit's error as a fraction of the person
 (:func:`smplify.online.median_error_fraction`), the OKS-like similarity of two skeletons
-(:mod:`smplify.person_nms`) and the synthetic detector's noise (:mod:`smplify.synthetic_video`).
+(:mod:`smplify.person_nms`) and the synthetic detectors' noise (:mod:`smplify.synthetic_video`,
+:mod:`smplify.detections`).
 """
 
 from __future__ import annotations
