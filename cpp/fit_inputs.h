@@ -152,14 +152,15 @@ struct FitOptions {
   int hypothesis_first_stage = 2;
   double hypothesis_score_weight = 0.0;
   // Every start comparison above (among the prior's starts, between orientations, among
-  // hypotheses, between the two) also adds reading_weight · R, R the observation's reading
-  // score (reading_score.h, τ = reading_sigma metres), when it brings readings; 0: off.
+  // hypotheses, between the two) also adds reading_weight · reading_weight_scale · R (R the
+  // observation's reading score, reading_score.h, τ = reading_sigma metres; the scale the
+  // observation's), when it brings readings; 0: off.
   double reading_weight = 300.0;
   double reading_sigma = 0.1;
   // A fit from scratch with a reading score also tries its winner with each leg's depth
   // mirrored (leg_flip.h; legs that turn by less than 0.3 rad are skipped), refined by the
   // last stage, and keeps whichever scores lower (DataEnergy(σ = selection_sigma) +
-  // reading_weight · R).
+  // reading_weight · reading_weight_scale · R).
   bool leg_flips = false;
   // A learned start selection (start_scorer.h): empty, off; else [F, W, b, v], the feature
   // count F (must be this build's kNumStartFeatures) then the weights (IsStartScorerOption). A fit

@@ -8,7 +8,7 @@
 // per leg (left, right), H, K, A its hip, knee and ankle keypoints (metres, camera frame,
 // z away from the camera). o is the knee's offset from the hip–ankle line, d its depth
 // component per leg length: 0 for a straight leg in any direction and for a knee bent
-// across the image (a side view: the 2D sees it), tan(a/2)/2 for a leg bent by a straight
+// across the image (a side view: the 2D sees it), tan(a/2)/2 for a leg bent by an angle a
 // toward (−) or away from (+) the camera with thigh = shin. At a straight knee the data term
 // is flat to first order along such a bend (the 2D length goes as cos a), so E_θ's pull
 // bends it freely; this term holds it unless the 2D asks for the bend (a short 2D leg pulls

@@ -94,12 +94,13 @@ class FitOptions:
         σ of E_3D's Geman-McClure robustifier, metres.
     knee_depth_weight : float
         λ_k of the knee-depth term E_knee (cpp/knee_depth_term.h; docs/video.md "Bent
-        knees"), constant over the stages of a single-image fit: it costs a knee bent along
+        knees"), constant over the stages of a single-image fit and of fit_sequence's per-frame fits
+        (not its joint solve): it costs a knee bent along
         the camera's depth axis (which the 2D cannot see), r = λ_k ρ(d) per leg, d the
         knee's depth offset from the hip–ankle line per leg length. 0 (default) disables it.
     knee_depth_sigma : float
-        σ of E_knee's Geman-McClure robustifier (dimensionless: d of a leg bent by a toward
-        the camera is tan(a/2)/2, 0.1 ≈ 23°); deeper bends cost at most λ_k σ.
+        σ of E_knee's Geman-McClure robustifier (dimensionless: d of a leg bent by an angle a
+        toward the camera is tan(a/2)/2, 0.1 ≈ 23°); deeper bends cost at most λ_k σ.
     learned_init : bool or "auto"
         Anchor the fit to the learned initialiser's reading of the keypoints
         (:mod:`smplify.anchor`; formats with a shipped initialiser: mediapipe33, coco17,

@@ -297,7 +297,8 @@ def fit_sequence(keypoints: Any, format: str | KeypointFormat, image_size: Seque
         (``keypoints_3d_weight``, ``keypoints_3d_sigma``), in the start's per-frame fits and
         in the joint solve, relabelled with its 2D keypoints.
     **options : fields of :class:`SequenceOptions` and of :class:`smplify.FitOptions` (the
-        latter for the per-frame fits and the per-frame terms). ``reading_weight`` is
+        latter for the per-frame fits and the per-frame terms; the joint solve leaves
+        ``knee_depth_weight``'s term out). ``reading_weight`` is
         :class:`SequenceOptions`' (the path's w_R); ``frame_reading_weight`` sets
         FitOptions' ``reading_weight`` (λ_R of the per-frame fits' start selection, scaled
         by ``reading_weight_size``/``reading_weight_exponent`` as in :func:`smplify.fit`).
