@@ -36,6 +36,7 @@ import smplify
 from scipy.signal import savgol_filter
 from smplify import synthetic_video as sv
 from smplify.filters import one_euro
+from smplify.sequence import sequence_keywords
 from smplify.synthetic import pa_mpjpe
 
 HERE = Path(__file__).resolve().parent
@@ -210,7 +211,7 @@ def main() -> None:
             start = now()
             seq_fit = smplify.fit_sequence(video.keypoints, FORMAT, video.image_size,
                                            video.focal_length, model=model, threads=1,
-                                           **{**options, **args.options})
+                                           **{**options, **sequence_keywords(args.options)})
             row[method] = score(seq_fit.joints, video, since(start))
             row[method]["summary"] = {
                 k: seq_fit.summary[k] for k in ("init_seconds", "solve_seconds",

@@ -3,8 +3,8 @@ set: signed knee-bend error against the truth per truth bend bin, and how it dep
 fitted leg's length error (docs/video.md, "Bent knees").
 
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/knee_depth_term.py \
-        --split tune --cases 40 --formats mediapipe33 coco17 openpose25 --weights 0 1 3 10 \
-        [--sigma 0.1] [--straight 6] [--output benchmarks/results/knee_depth_tune.json]
+        --split tune --cases 100 --weights 0 200 400 \
+        [--sigma 0.05] [--straight 6] [--output benchmarks/results/knee_depth_tune.json]
 
 Every case (``realistic.cases``: held-out mocap poses, random cameras of any yaw, the
 initialiser's detector error model, true focal length) is fitted with the defaults plus
@@ -144,10 +144,10 @@ def straight_part(model: Any, cases: int, weights: list[float], sigma: float) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=("tune", "test"), default="tune")
-    parser.add_argument("--cases", type=int, default=40, help="cases per format")
+    parser.add_argument("--cases", type=int, default=100, help="cases per format")
     parser.add_argument("--formats", nargs="+", default=list(realistic.FORMATS))
-    parser.add_argument("--weights", nargs="+", type=float, default=[0.0, 1.0, 3.0, 10.0])
-    parser.add_argument("--sigma", type=float, default=0.1)
+    parser.add_argument("--weights", nargs="+", type=float, default=[0.0, 200.0, 400.0])
+    parser.add_argument("--sigma", type=float, default=0.05)
     parser.add_argument("--straight", type=int, default=0, metavar="N")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()

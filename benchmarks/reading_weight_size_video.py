@@ -40,28 +40,13 @@ def run(row: str, video: sv.SyntheticVideo, model: smplify.BodyModel,
     """(T, 24, 3) joints of one row on one clip (the last output held), CPU ms per frame."""
     cpu = time.process_time()
     if row == "online Fitter":
-        fitter = smplify.Fitter(model, format=bv.FORMAT, image_size=video.image_size,
-                                focal_length=video.focal_length, threads=1, **options)
-        out = []
-        for kp in video.keypoints:
-            try:
-                out.append(fitter.fit(kp).joints)
-            except smplify.KeypointError:
-                out.append(None)
-        joints = bv.hold_last(out)
+        joints = bv.hold_last(bv.tracked(video, model, options))
     elif row == "fit_sequence":
         joints = smplify.fit_sequence(video.keypoints, bv.FORMAT, video.image_size,
                                       video.focal_length, model=model, threads=1,
                                       **sequence_keywords(options)).joints
     else:
-        out = []
-        for kp in video.keypoints:
-            try:
-                out.append(smplify.fit(kp, bv.FORMAT, video.image_size, video.focal_length,
-                                       model=model, threads=1, **options).joints)
-            except smplify.KeypointError:
-                out.append(None)
-        joints = bv.hold_last(out)
+        joints = bv.hold_last(bv.per_frame(video, model, options))
     return joints, 1000.0 * (time.process_time() - cpu) / video.num_frames
 
 

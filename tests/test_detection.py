@@ -236,7 +236,7 @@ def test_a_moving_person_is_followed_without_full_scans(detection, detector, mes
     from smplify.video_detection import VideoDetector
 
     # (confirm_within 4 = full_every: the spread scan's whole picture, every 2nd frame,
-    # sees him again; without it he would be dropped at frame 4)
+    # sees him again; a stricter confirm_within would drop him at frame 4)
     video = VideoDetector(detector, full_every=4, confirm_within=4)
     frames = _walking(messi5, 6, 12)
     (first,) = detector.detect(frames[0])
