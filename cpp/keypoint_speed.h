@@ -5,15 +5,18 @@
 // A keypoint's motion is taken relative to the torso's centre c (the mean of the torso
 // keypoints seen in both frames: the person walking is not a joint turning), the shorter of
 // its step from its own and from its mirror partner's last position (a left/right swap is no
-// motion), weighted by the lower of its two confidences (a jumping unsure keypoint barely
+// motion), weighted by the lower of its two confidences w (a jumping unsure keypoint barely
 // counts):
 //
 //   r_k,t = x_k,t − c_t                                      (2,) px
-//   v_k   = min(c_k,t, c_k,t−1) · min(‖r_k,t − r_k,t−1‖, ‖r_k,t − r_m(k),t−1‖) · fps / (h size)
+//   v_k   = min(w_k,t, w_k,t−1) · min(‖r_k,t − r_k,t−1‖, ‖r_k,t − r_m(k),t−1‖) · fps / (h size)
 //   s_j   = max over the keypoints joint j's rotation moves of v_k     (j = 1..23)
 //   s_0   = max over the torso keypoints of v_k                          (the root)
-//   s_24  = min over the torso keypoints used of min(c_t, c_t−1) · ‖c_t − c_t−1‖ · fps / (h size)
+//   s_24  = min over the torso keypoints i used of min(w_i,t, w_i,t−1) · ‖c_t − c_t−1‖
+//           · fps / (h size)
 //
+// x: the keypoints (K, 2) px; w: their confidences (K,) in [0, 1]; c: the torso's centre;
+// m(k): k's mirror partner.
 // h: frames since the last (≥ 1); size: the person's 2D size, pixels (the track's torso
 // length). All zero on a first frame, with the size unknown (not finite or ≤ 0), or with
 // fewer than two torso keypoints seen (confidence > 0) in both frames.

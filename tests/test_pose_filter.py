@@ -135,11 +135,15 @@ def test_the_cpp_filter_rejects_bad_input() -> None:
     bad[5] = np.nan
     with pytest.raises(ValueError, match="finite"):
         filt(bad, np.zeros(3))
-    with pytest.raises(ValueError, match="keypoint_speed: expected 25"):
-        filt(np.zeros(72), np.zeros(3), 1, np.zeros(24))
-    for speed in (-1.0, np.nan):
-        with pytest.raises(ValueError, match="keypoint_speed: expected finite values >= 0"):
-            filt(np.zeros(72), np.zeros(3), 1, np.full(25, speed))
+    twin = PoseOneEuro(30.0, 8.0, 3.0)  # and the NumPy twin alike
+    twin(np.zeros(72), np.zeros(3))
+    for f in (filt, twin):
+        with pytest.raises(ValueError, match="keypoint_speed: expected 25"):
+            f(np.zeros(72), np.zeros(3), 1, np.zeros(24))
+        for speed in (-1.0, np.nan):
+            with pytest.raises(ValueError,
+                               match="keypoint_speed: expected finite values >= 0"):
+                f(np.zeros(72), np.zeros(3), 1, np.full(25, speed))
     # The state is unchanged by the refused frame: still at rest.
     pose, transl = filt(np.zeros(72), np.zeros(3))
     np.testing.assert_array_equal(pose, 0.0)
@@ -186,11 +190,20 @@ def _toy(fps: float = 30.0) -> KeypointSpeed:
 
 
 def test_which_keypoints_a_joint_moves() -> None:
-    moved = moved_keypoints(SMPL_PARENTS, np.array([20, 16, 1, -1]))
+    """The joints above a keypoint's; its own too unless it sits at that joint's centre (a
+    joint keypoint: the wrist joint turning does not move the wrist keypoint)."""
+    joint = np.array([20, 16, 1, -1, 20])
+    moved = moved_keypoints(SMPL_PARENTS, joint)
     assert moved[:, 0].nonzero()[0].tolist() == [0, 3, 6, 9, 13, 16, 18, 20]  # the left arm
     assert moved[:, 1].nonzero()[0].tolist() == [0, 3, 6, 9, 13, 16]
     assert moved[:, 2].nonzero()[0].tolist() == [0, 1]
     assert not moved[:, 3].any()  # a keypoint no joint moves
+    at = moved_keypoints(SMPL_PARENTS, joint, np.array([True, True, True, True, False]))
+    assert at[:, 0].nonzero()[0].tolist() == [0, 3, 6, 9, 13, 16, 18]  # not the hand's
+    assert at[:, 1].nonzero()[0].tolist() == [0, 3, 6, 9, 13]
+    assert at[:, 2].nonzero()[0].tolist() == [0]
+    assert not at[:, 3].any()
+    np.testing.assert_array_equal(at[:, 4], moved[:, 4])  # a vertex keypoint: its own too
 
 
 def test_keypoint_speeds_follow_the_limb_the_person_size_and_the_confidence() -> None:
@@ -218,6 +231,11 @@ def test_keypoint_speeds_follow_the_limb_the_person_size_and_the_confidence() ->
     walked(TOY_XY, conf, 40.0)
     w = walked(TOY_XY + [10.0, 0.0], conf, 40.0)
     assert not w[:24].any() and w[24] == pytest.approx(10 * 30 / 40)
+    reused = _toy()  # a caller reusing one buffer: the last frame was copied
+    buffer = TOY_XY.copy()
+    reused(buffer, conf, 40.0)
+    buffer[:] = moved
+    assert reused(buffer, conf, 40.0)[20] == pytest.approx(s[20])
     swapped = _toy()
     swapped(TOY_XY, conf, 40.0)
     assert not swapped(TOY_XY[TOY_MIRROR], conf, 40.0).any()
@@ -271,6 +289,8 @@ def test_the_cpp_keypoint_speeds_equal_their_numpy_twin_frame_for_frame() -> Non
         core(xy[0, :6], conf[0, :6], 40.0)
     with pytest.raises(ValueError, match="finite"):
         core(np.full((7, 2), np.nan), conf[0], 40.0)
+    with pytest.raises(ValueError, match="xy: expected \\(K, 2\\)"):
+        core(np.zeros((7, 3)), conf[0], 40.0)
 
 
 def test_the_fitter_s_keypoint_speed_cutoff_follows_a_fast_clip_closer(open_model) -> None:
@@ -380,3 +400,51 @@ def test_a_held_frame_gives_the_output_filter_no_keypoint_speeds(open_model,
     held = events.index("frame 10")
     assert events[held + 1:held + 3] == ["reset", "frame 11"], events
     assert events.count("speeds") == video.num_frames - 1
+
+
+def test_a_swapped_back_cold_frame_gives_the_speeds_the_keypoints_as_given(open_model,
+                                                                           monkeypatch) -> None:
+    """A cold frame whose left/right swap is undone (left_right="auto") fits the keypoints
+    swapped back, but its keypoint speeds read them as given (swap-invariant by design), with
+    the confidences as given: a still person with an unsure left arm, the left hip missed on
+    the second frame, reads no speed there (the swapped-back first frame with as-given
+    confidences, or its right hip's place against the second frame's, moved the torso centre:
+    torso lengths / s), with or without the confidence memory."""
+    import smplify
+    from smplify import problem
+    from smplify import synthetic_video as sv
+    from test_sequence import SEQUENCES
+
+    video = sv.make_video(open_model, sv.load_sequences(SEQUENCES)[0], "coco17",
+                          np.random.default_rng(5), sv.NO_ERRORS, frames=slice(0, 1))
+    kp = video.keypoints[0].copy()
+    kp[:, 2] = 0.9
+    kp[[5, 7, 9], 2] = 0.3  # the left arm unsure: the confidences' order matters
+    missed = kp.copy()  # the second frame: the left hip missed (the torso centre's keypoints)
+    missed[11, 2] = 0.0
+    undo = iter(())
+    real = problem.swapped_back
+    monkeypatch.setattr(problem, "swapped_back",
+                        lambda *args, **kw: next(undo, None) or real(*args, **kw))
+    for rate in (0.5, 1.0):  # with the confidence memory (the default), without
+        fitter = smplify.Fitter(open_model, format="coco17", image_size=video.image_size,
+                                focal_length=video.focal_length, threads=1,
+                                track_smoothing_keypoint_beta=8.0,
+                                track_confidence_rate=rate)
+        undo = iter([(fitter._labellings[1], ("body",))])  # the cold frame's swap undone
+        seen: list[tuple[np.ndarray, ...]] = []
+        inner = fitter._keypoint_speed
+
+        def recording(xy, conf, size, gap, inner=inner, seen=seen):
+            out = inner(xy, conf, size, gap)
+            seen.append((np.array(xy), np.array(conf), out))
+            return out
+
+        fitter._keypoint_speed = type("R", (), {"__call__": staticmethod(recording),
+                                                "reset": inner.reset})()
+        assert fitter.fit(kp).summary["left_right"] == "swapped back"
+        fitter.fit(missed)
+        assert len(seen) == 2 and not seen[1][2].any(), (rate, seen[1][2])
+        for (xy, conf, _), given in zip(seen, (kp, missed), strict=True):
+            np.testing.assert_array_equal(xy, given[:, :2])
+            np.testing.assert_array_equal(conf, given[:, 2])

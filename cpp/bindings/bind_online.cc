@@ -81,8 +81,12 @@ void BindOnline(py::module_& m) {
       .def("reset", &KeypointSpeed::Reset, "Forget the last frame: the next one's are zero.")
       .def(
           "__call__",
-          [](KeypointSpeed& self, const KeypointSpeed::Points& xy,
-             const Eigen::VectorXd& confidence, double size, int frames) {
+          [](KeypointSpeed& self, const Eigen::MatrixXd& xy, const Eigen::VectorXd& confidence,
+             double size, int frames) {
+            if (xy.cols() != 2) {  // any shape in, so a wrong one is named (not pybind's)
+              throw std::invalid_argument("xy: expected (K, 2) pixels, got " +
+                                          std::to_string(xy.cols()) + " columns");
+            }
             return self.Compute(xy, confidence, size, frames);
           },
           py::arg("xy"), py::arg("confidence"), py::arg("size"), py::arg("frames") = 1,

@@ -470,7 +470,9 @@ class Fitter:
         # Frames since the output filter's last sample (its step): a held frame is filtered
         # but spanned by the track as a missed one, so the track's gap is not the filter's.
         self._filter_gap = 1
-        self._seen_confidence: np.ndarray | None = None  # this frame's, before the memory
+        # This frame's keypoints as given, (xy (K, 2), confidence (K,)), before the memory
+        # and any relabelling: the keypoint speeds' input (None without them or the memory).
+        self._given: tuple[np.ndarray, np.ndarray] | None = None
 
     model = property(lambda self: self._settings.model, doc="The body model.")
     prior = property(lambda self: self._settings.prior, doc="The pose prior.")
@@ -526,15 +528,18 @@ class Fitter:
             if self._estimated is None:
                 self._estimated = _estimated_settings(settings, keypoints, keypoints_3d)
             settings = self._estimated
-        seen = None
+        given = None
+        if self._confidences.rate < 1.0 or self._keypoint_speed is not None:
+            given = validate_keypoints(keypoints, settings.format)
         if self._confidences.rate < 1.0:
             # The track weighs each keypoint by its confidence smoothed over its frames
             # (online.ConfidenceMemory; the data term, the anchor's input and the checks).
-            xy, seen = validate_keypoints(keypoints, settings.format)
-            keypoints = np.column_stack([xy, self._confidences.smooth(seen)])
-        # The output filter's keypoint speeds weigh the confidences as seen (a keypoint the
-        # memory holds up while it jumps at a low one must not open the filter).
-        self._seen_confidence = seen
+            keypoints = np.column_stack([given[0], self._confidences.smooth(given[1])])
+        # The output filter's keypoint speeds read the keypoints as given: the confidences
+        # as seen (a keypoint the memory holds up while it jumps at a low one must not open
+        # the filter) and the labels as given (a cold frame's swap undone is not motion:
+        # the speeds are swap-invariant, and the problem's keypoints are relabelled).
+        self._given = given
         # A warm start needs no torso to place the camera (a frame with the hips hidden).
         every = settings.options.track_anchor
         problem = frame_problem(settings, keypoints, place_camera=not warm,
@@ -588,9 +593,8 @@ class Fitter:
         if self._keypoint_speed is not None and not track_frame:
             self._keypoint_speed.reset()
         elif self._keypoint_speed is not None:
-            speeds = self._keypoint_speed(
-                problem.keypoints, problem.confidence if self._seen_confidence is None
-                else self._seen_confidence, self._track.torso_pixels(), gap)
+            xy, seen = self._given
+            speeds = self._keypoint_speed(xy, seen, self._track.torso_pixels(), gap)
         pose, transl = self._filter(np.concatenate([result.global_orient, result.body_pose]),
                                     result.transl, gap, speeds)
         return _smoothed(problem, result, pose, transl, self._filter.lag)

@@ -111,9 +111,14 @@ class PoseOneEuro:
         frame filtered (more when the detector missed some: the step spans them, at the
         sampling rate fps / frames); ``keypoint_speed``: (25,) :class:`KeypointSpeed`'s, or
         None (the One Euro alone)."""
-        opening = (np.zeros(25) if keypoint_speed is None
-                   else self.keypoint_beta * np.maximum(
-                       np.asarray(keypoint_speed, dtype=np.float64) - self.keypoint_floor, 0.0))
+        opening = np.zeros(25)
+        if keypoint_speed is not None:
+            speeds = np.asarray(keypoint_speed, dtype=np.float64).ravel()
+            if speeds.size != 25:  # the C++ filter's checks and messages
+                raise ValueError(f"keypoint_speed: expected 25 values, got {speeds.size}")
+            if not np.all(np.isfinite(speeds)) or np.any(speeds < 0):
+                raise ValueError("keypoint_speed: expected finite values >= 0")
+            opening = self.keypoint_beta * np.maximum(speeds - self.keypoint_floor, 0.0)
         q = quaternions(np.asarray(pose, dtype=np.float64).reshape(-1, 3))
         transl = np.asarray(transl, dtype=np.float64)
         if self._rotation is None:
@@ -138,10 +143,20 @@ class PoseOneEuro:
         return self.lag
 
 
-def moved_keypoints(parents: np.ndarray, keypoint_joint: np.ndarray) -> np.ndarray:
-    """(24, K) bool: which keypoints each joint's rotation moves (those whose joint is the
-    joint itself or below it in the kinematic tree; ``parents`` (24,), the root's −1;
-    ``keypoint_joint`` (K,) each keypoint's joint, −1: none, moved by no rotation)."""
+def moved_keypoints(parents: np.ndarray, keypoint_joint: np.ndarray,
+                    at_joint: np.ndarray | None = None) -> np.ndarray:
+    """(24, K) bool: which keypoints each joint's rotation moves: those whose joint is below
+    it in the kinematic tree, and those of the joint itself unless they sit at its centre.
+
+    A joint keypoint (``at_joint``: the model's joint itself) does not move when its joint
+    turns, so it opens the joints above, not its own. A landmark skinned to a joint (a vertex
+    keypoint) counts as moved by it: the nose by the head; and so COCO-17's wrist and ankle
+    landmarks (skinned to the wrist and ankle joints, 20/21 and 7/8, which no COCO keypoint
+    observes) open those joints too: their unobserved turn follows the limb's motion rather
+    than lagging it (a choice, not a measurement).
+
+    ``parents`` (24,), the root's −1; ``keypoint_joint`` (K,) each keypoint's joint, −1:
+    none, moved by no rotation; ``at_joint`` (K,) bool, the joint keypoints (None: none)."""
     parents = np.asarray(parents, dtype=np.int64)
     below = np.eye(len(parents), dtype=bool)  # below[j, i]: i is j or under it
     for i in range(len(parents)):
@@ -150,7 +165,11 @@ def moved_keypoints(parents: np.ndarray, keypoint_joint: np.ndarray) -> np.ndarr
             below[p, i] = True
             p = parents[p]
     joint = np.asarray(keypoint_joint, dtype=np.int64)
-    return np.where(joint >= 0, below[:, np.maximum(joint, 0)], False)
+    moved = np.where(joint >= 0, below[:, np.maximum(joint, 0)], False)
+    if at_joint is not None:
+        at = np.asarray(at_joint, dtype=bool) & (joint >= 0)
+        moved[joint[at], np.flatnonzero(at)] = False
+    return moved
 
 
 def skinning_joints(weights: np.ndarray, joint_index: np.ndarray,
@@ -172,7 +191,8 @@ def format_moved_keypoints(model: Any, resolved: Any) -> np.ndarray:
     and skinning ``weights``); a keypoint the model has no point for is moved by none."""
     joint = skinning_joints(model.weights, resolved.joint_index, resolved.vertex_ids,
                             resolved.vertex_weights)
-    return moved_keypoints(model.parents, np.where(resolved.available, joint, -1))
+    return moved_keypoints(model.parents, np.where(resolved.available, joint, -1),
+                           np.asarray(resolved.joint_index) >= 0)
 
 
 class KeypointSpeed:
@@ -184,15 +204,16 @@ class KeypointSpeed:
     A keypoint's motion is taken relative to the torso's centre c (the shoulders' and hips'
     mean: the person walking is not a joint turning), the shorter of its step from its own
     and from its mirror partner's last position (a left/right swap is no motion), weighted
-    by the lower of its two confidences (a jumping unsure keypoint barely counts):
+    by the lower of its two confidences w (a jumping unsure keypoint barely counts):
 
-        v_k = min(c_k,t, c_k,t−1) · min(‖r_k,t − r_k,t−1‖, ‖r_k,t − r_m(k),t−1‖) · fps / (h · size)
+        v_k = min(w_k,t, w_k,t−1) · min(‖r_k,t − r_k,t−1‖, ‖r_k,t − r_m(k),t−1‖) · fps / (h · size)
         r_k,t = x_k,t − c_t,   s_j = max over the keypoints j moves of v_k,
         s_0 (the root) over the torso keypoints,   s_24 = ‖c_t − c_t−1‖ · fps / (h · size)
         (times the torso keypoints' lowest confidence)
 
-    h: frames since the last; c the mean of the torso keypoints seen (confidence > 0) in both
-    frames. Zero (the One Euro alone) unless two of them are and the size is known.
+    x: the keypoints, w: their confidences, m(k): k's mirror partner, h: frames since the
+    last; c the mean of the torso keypoints seen (confidence > 0) in both frames. Zero (the
+    One Euro alone) unless two of them are and the size is known.
 
     Parameters
     ----------
@@ -220,8 +241,8 @@ class KeypointSpeed:
         """(25,) speeds ≥ 0 (per joint, then the torso's centre) of this frame's keypoints
         ``xy`` (K, 2) pixels with ``confidence`` (K,) in [0, 1], a person ``size`` pixels
         (the track's 2D torso length; NaN: unknown) and ``frames`` ≥ 1 since the last."""
-        xy = np.asarray(xy, dtype=np.float64)
-        conf = np.clip(np.asarray(confidence, dtype=np.float64), 0.0, 1.0)
+        xy = np.array(xy, dtype=np.float64)  # a copy: a caller may reuse its buffer
+        conf = np.clip(np.asarray(confidence, dtype=np.float64), 0.0, 1.0)  # a new array
         out = np.zeros(25)
         last, self._last = self._last, (xy, conf)
         if last is None or not (math.isfinite(size) and size > 0):
