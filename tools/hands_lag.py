@@ -13,6 +13,12 @@ them; the wrist's 2D error (px) pelvis-relative (the fitted keypoints_2d less th
 midpoint against the true projected keypoints less theirs) on the fastest 10% of the
 (frame, wrist) samples by the true wrist's pelvis-relative 2D speed, and its component
 along that motion ("along", negative = behind); and the CPU ms/frame (median).
+
+The keypoint cutoff's floor is set against the "jitter" row: the keypoint speeds
+(``pose_filter.KeypointSpeed``, person sizes / s) that the synthetic detector's errors alone
+read on the wrists (joints 18/19, the elbows: the speed of the wrist keypoints below them),
+the errors (detected less true, on the keypoints it sees) added to each stretch's first
+true frame held still; the median and 90th percentile over the frames and both wrists.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import smplify
+from smplify import online, pose_filter
 from smplify import synthetic_video as sv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -82,6 +89,27 @@ def wrist_errors(kp2d: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, ...]:
     return speed.ravel(), np.linalg.norm(error, axis=-1).ravel(), along.ravel()
 
 
+def jitter(model, vids: list[sv.SyntheticVideo]) -> np.ndarray:
+    """The wrists' keypoint speeds (person sizes / s) the detector's errors alone read: the
+    errors on each stretch's first true frame held still (module docstring)."""
+    fitter = smplify.Fitter(model, format=FORMAT, image_size=vids[0].image_size)
+    settings = fitter._settings  # the format's keypoints matched to the model, as the Fitter
+    speed = pose_filter.KeypointSpeed(
+        pose_filter.format_moved_keypoints(model, settings.resolved),
+        settings.torso_keypoints, online.labellings(settings.format)[1],
+        settings.options.track_fps)
+    out = []
+    for v in vids:
+        seen = v.keypoints[:, :, 2] > 0
+        still = v.clean[0] + np.where(seen[..., None], v.keypoints[:, :, :2] - v.clean, 0.0)
+        size = float(np.max(online.torso_span(v.clean[:, settings.torso_keypoints])))
+        speed.reset()
+        read = [speed(xy, c, size)[[18, 19]] for xy, c in zip(still, v.keypoints[:, :, 2],
+                                                                strict=True)]
+        out.extend(read[1:])  # (the first frame reads none)
+    return np.concatenate(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--set", choices=sorted(SETS), default="tuning")
@@ -94,6 +122,13 @@ def main() -> None:
     rows = []
     for seed in (int(s) for s in args.seeds.split(",")):
         vids = videos(model, args.set, seed)
+        noise = jitter(model, vids)
+        rows.append({"seed": seed, "variant": "jitter",
+                     "wrist_speed_median": float(np.median(noise)),
+                     "wrist_speed_p90": float(np.quantile(noise, 0.9))})
+        print(f"seed {seed} the detector's jitter alone reads as wrist keypoint speed "
+              f"{rows[-1]['wrist_speed_median']:.2f} median, {rows[-1]['wrist_speed_p90']:.2f} "
+              "p90 torso lengths / s", flush=True)
         for name, options in json.loads(args.variants).items():
             runs = [run(model, v, options) for v in vids]
             scores = [accuracy(j, v) for (j, _, _), v in zip(runs, vids, strict=True)]
