@@ -37,6 +37,7 @@ import os
 import platform
 import shutil
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -72,6 +73,17 @@ class _Replay:
         found = self._frames[self._next]
         self._next += 1
         return found
+
+
+def import_from(folder: Path | None):
+    """``smplify`` imported from ``folder`` (another version's checkout) when given."""
+    if folder is not None:  # ahead of the editable install's own finder
+        sys.meta_path[:] = [f for f in sys.meta_path
+                            if not type(f).__module__.startswith("_editable")]
+        sys.path.insert(0, str(folder))
+    import smplify
+
+    return smplify
 
 
 def video_path(name: str) -> Path:
@@ -131,9 +143,7 @@ def _one_run(path: Path, out: Path, model, frames: int, overlap: bool | None,
 
 
 def measure(args: argparse.Namespace) -> dict:
-    from bench_render import _import_from
-
-    smplify = _import_from(args.python)
+    smplify = import_from(args.python)
     from smplify.pipeline import STAGES, run
 
     before = "overlap" not in inspect.signature(run).parameters

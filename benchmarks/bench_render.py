@@ -33,16 +33,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent
 
 
-def _import_from(folder: Path | None):
-    if folder is not None:  # ahead of the editable install's own finder
-        sys.meta_path[:] = [f for f in sys.meta_path
-                            if not type(f).__module__.startswith("_editable")]
-        sys.path.insert(0, str(folder))
-    import smplify
-
-    return smplify
-
-
 def _drawn(smplify, video: Path, frames: int):
     """(source, [(frame, fitted)]) of the frames ``pipeline.run`` drew people in."""
     from smplify import pipeline
@@ -66,12 +56,12 @@ def _drawn(smplify, video: Path, frames: int):
 
 
 def measure(args: argparse.Namespace) -> dict:
-    smplify = _import_from(args.python)
+    sys.path.insert(0, str(ROOT))
+    from bench_cli import import_from, video_path
+
+    smplify = import_from(args.python)
     from smplify import _gl, pictures, pipeline, render
     from smplify.meshes import merge_meshes
-
-    sys.path.insert(0, str(ROOT))
-    from bench_cli import video_path
 
     source, drawn = _drawn(smplify, video_path(args.video), args.frames)
     size = source.image_size
