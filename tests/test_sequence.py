@@ -95,6 +95,10 @@ def test_bad_input_raises_clear_errors(model) -> None:
         smplify.fit_sequence(np.ones((3, 17, 3)), reading_weight=-1.0, **fmt)
     with pytest.raises(ValueError, match="sequence_retries"):
         smplify.fit_sequence(np.ones((3, 17, 3)), sequence_retries=-1, **fmt)
+    for name in ("sequence_iterations", "keyframe_step", "window", "swap_rounds"):
+        # past the C++ core's int: a ValueError naming the option, not the binding's TypeError
+        with pytest.raises(ValueError, match=rf"{name} must be an integer in \[\d, 2147483647\]"):
+            smplify.fit_sequence(np.ones((3, 17, 3)), **{name: 2**40}, **fmt)
     # Bounded before the start runs: 2**40 reached _core.fit_sequence as a pybind TypeError.
     for retries in (2**40, MAX_SEQUENCE_RETRIES + 1):
         with pytest.raises(ValueError, match=r"sequence_retries must be an integer in \[0, 100"):

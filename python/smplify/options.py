@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from .keypoint_formats import KeypointFormat
 
 #: Largest iteration or thread count (the C++ core's int).
-_MAX_COUNT = 2**31 - 1
+MAX_COUNT = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -410,8 +410,8 @@ class FitOptions:
             low = 0 if name in ("track_refit_every", "track_switch_frames",
                                 "track_swapped_window") else 1
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or \
-                    not low <= value <= _MAX_COUNT:
-                raise ValueError(f"{name} must be an integer in [{low}, {_MAX_COUNT}], got "
+                    not low <= value <= MAX_COUNT:
+                raise ValueError(f"{name} must be an integer in [{low}, {MAX_COUNT}], got "
                                  f"{value!r}")
             object.__setattr__(self, name, int(value))
         for name in ("refine_translation", "track", "multi_start", "leg_flips"):
@@ -428,8 +428,8 @@ class FitOptions:
         if not isinstance(self.track_anchor, (int, np.integer)):
             raise TypeError(f"track_anchor must be an int (or a bool), got "
                             f"{self.track_anchor!r}")
-        if not 0 <= self.track_anchor <= _MAX_COUNT:
-            raise ValueError(f"track_anchor must be in [0, {_MAX_COUNT}], got "
+        if not 0 <= self.track_anchor <= MAX_COUNT:
+            raise ValueError(f"track_anchor must be in [0, {MAX_COUNT}], got "
                              f"{self.track_anchor!r}")
         object.__setattr__(self, "track_anchor", int(self.track_anchor))
         check_choices(self, _CHOICES)

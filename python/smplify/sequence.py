@@ -43,7 +43,7 @@ from .errors import KeypointError, SmplifyError
 from .fitting import Fitter, _shared_core_fitter
 from .keypoints import KeypointFormat, get_format, validate_keypoints, validate_keypoints_3d
 from .left_right import mirror_index
-from .options import MAX_OPTION_VALUE, check_choices, literal_choices
+from .options import MAX_COUNT, MAX_OPTION_VALUE, check_choices, literal_choices
 from .problem import build_problem
 from .result import Camera
 from .sequence_start import (
@@ -196,11 +196,12 @@ class SequenceOptions:
                      "start_refit_every", "start_anchor_every", "scratch_follow", "window"):
             value = getattr(self, name)
             low = 1 if name in ("sequence_iterations", "keyframe_step") else 0
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-        if self.sequence_retries > MAX_SEQUENCE_RETRIES:
-            raise ValueError(f"sequence_retries must be an integer in [0, "
-                             f"{MAX_SEQUENCE_RETRIES}], got {self.sequence_retries!r}")
+            # (MAX_COUNT: the C++ core's int)
+            high = MAX_SEQUENCE_RETRIES if name == "sequence_retries" else MAX_COUNT
+            if (isinstance(value, bool) or not isinstance(value, (int, np.integer))
+                    or not low <= value <= high):
+                raise ValueError(f"{name} must be an integer in [{low}, {high}], got "
+                                 f"{value!r}")
         if self.sequence_retries > 0 and self.linear_solver == "iterative":
             raise ValueError(f"sequence_retries is the block-banded solver's (linear_solver "
                              f"'auto'); the 'iterative' one counts every step: got "
