@@ -607,8 +607,7 @@ double Fitter::ReadingPenalty(const Observation& o, const BodyParameters& parame
 double Fitter::ReadingPenalty(const Observation& o, const MatX3& keypoints) const {
   const FitOptions& options = context_.options;
   if (options.reading_weight <= 0.0 || o.readings.empty()) return 0.0;
-  return options.reading_weight * o.reading_weight_scale *
-         ReadingScore(keypoints, o.readings, options.reading_sigma);
+  return ReadingWeight(o) * ReadingScore(keypoints, o.readings, options.reading_sigma);
 }
 
 Fitter::SelectionTerms Fitter::Selection(const Observation& o,
@@ -627,7 +626,7 @@ Fitter::SelectionTerms Fitter::Selection(const Observation& o, const BodyParamet
   if (!o.readings.empty()) {
     terms.reading_score = ReadingScore(body->keypoints(), o.readings, options.reading_sigma);
     if (options.reading_weight > 0.0) {
-      terms.reading_penalty = options.reading_weight * o.reading_weight_scale * terms.reading_score;
+      terms.reading_penalty = ReadingWeight(o) * terms.reading_score;
     }
   }
   return terms;

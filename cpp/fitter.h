@@ -165,6 +165,10 @@ class Fitter {
   double ReadingPenalty(const Observation& observation, const BodyParameters& parameters) const;
   // The same for a body's (K, 3) format keypoints already posed.
   double ReadingPenalty(const Observation& observation, const MatX3& keypoints) const;
+  // λ_R of this observation: reading_weight · its reading_weight_scale (the person's size).
+  double ReadingWeight(const Observation& observation) const {
+    return context_.options.reading_weight * observation.reading_weight_scale;
+  }
   // A start's selection terms, the body posed once: E_sel = DataEnergy(σ = selection_sigma),
   // the reading score R (0 without readings) and the penalty reading_weight · scale · R.
   struct SelectionTerms {
