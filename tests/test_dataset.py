@@ -238,3 +238,26 @@ def test_our_cluster_lets_a_slow_worker_exit_instead_of_killing_it():
         nanny_log.removeHandler(handler)
     assert not [m for m in messages if "still alive" in m], messages
     assert waited >= 5.0  # it waited for the slow exit
+
+
+def test_our_cluster_runs_while_another_holds_the_dashboard_port():
+    """Dask's scheduler serves its HTTP routes (health, metrics) even without a dashboard,
+    on dask's dashboard port 8787 unless told another: with 8787 held (another cluster, or
+    another test run on the machine) it moved to a free port with the warning "Port 8787 is
+    already in use", an error under this suite's filterwarnings. Our LocalCluster asks for
+    a free loopback port itself."""
+    need_module("distributed", "dask")
+    import socket
+
+    from smplify.dataset.engines import local_cluster
+
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            holder.bind(("", 8787))
+            holder.listen()
+        except OSError:  # held already (by another run): the case this test is about
+            pass
+        with local_cluster(1, processes=False) as cluster:
+            server = cluster.scheduler.http_server
+            assert server.port != 8787 and server.address == "127.0.0.1"
