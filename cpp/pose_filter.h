@@ -32,11 +32,13 @@
 
 #include <Eigen/Core>
 
+#include "keypoint_speed.h"
+
 namespace smplify {
 
 class PoseFilter {
  public:
-  static constexpr int kJoints = 24;
+  static constexpr int kJoints = KeypointSpeed::kJoints;  // SMPL's 24
   using Pose = Eigen::Matrix<double, 3 * kJoints, 1>;  // axis-angle per joint, root first
 
   // fps > 0 (frames per second of the video), min_cutoff > 0 (Hz at rest), beta ≥ 0
@@ -46,7 +48,8 @@ class PoseFilter {
   // keypoint_floor ≥ 0 (person sizes / s).
   PoseFilter(double fps, double min_cutoff, double beta, double d_cutoff = 1.0,
              double keypoint_beta = 0.0, double keypoint_floor = 0.0);
-  using Speeds = Eigen::Matrix<double, kJoints + 1, 1>;  // per joint, then the translation
+  // KeypointSpeed's output: per joint, then the torso's centre (for the translation).
+  using Speeds = KeypointSpeed::Speeds;
 
   // Forget the past: the next frame passes through unchanged.
   void Reset();
