@@ -3,9 +3,11 @@
 #include <array>
 #include <cmath>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include <ceres/cost_function.h>
 #include <pybind11/eigen.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -28,6 +30,32 @@ void Require(bool condition, const std::string& message) {
 }
 
 TemporalWeights ToWeights(const Eigen::Vector3d& w) { return {w(0), w(1), w(2)}; }
+
+// A term's residuals at `blocks` and its Jacobian over all its parameter blocks side by side
+// (the test helpers' output); `failure` is the error when the term cannot be evaluated there.
+py::tuple ResidualsAndJacobian(const ceres::CostFunction& cost, const double* const* blocks,
+                               const char* failure) {
+  const int rows = cost.num_residuals();
+  Eigen::VectorXd residuals(rows);
+  std::vector<RowMatrix> jac;
+  std::vector<double*> pointers;
+  int columns = 0;
+  for (int size : cost.parameter_block_sizes()) {
+    jac.emplace_back(rows, size);
+    columns += size;
+  }
+  for (RowMatrix& j : jac) pointers.push_back(j.data());
+  if (!cost.Evaluate(blocks, residuals.data(), pointers.data())) {
+    throw std::runtime_error(failure);
+  }
+  RowMatrix full(rows, columns);
+  int column = 0;
+  for (const RowMatrix& j : jac) {
+    full.middleCols(column, j.cols()) = j;
+    column += static_cast<int>(j.cols());
+  }
+  return py::make_tuple(residuals, full);
+}
 
 // The arrays of a sequence as one observation and one start per frame (checked shapes).
 void ToSequence(const RowMatrix& keypoints, const RowMatrix& weights, double focal_length,
@@ -219,19 +247,7 @@ void BindSequence(py::module_& m) {
           blocks[3 + f] = body_pose.row(f).data();
           blocks[6 + f] = transl.row(f).data();
         }
-        Eigen::VectorXd residuals(81);
-        std::vector<RowMatrix> jac;
-        std::vector<double*> pointers;
-        for (int size : cost.parameter_block_sizes()) jac.emplace_back(81, size);
-        for (RowMatrix& j : jac) pointers.push_back(j.data());
-        cost.Evaluate(blocks, residuals.data(), pointers.data());
-        RowMatrix full(81, 225);
-        int column = 0;
-        for (const RowMatrix& j : jac) {
-          full.middleCols(column, j.cols()) = j;
-          column += static_cast<int>(j.cols());
-        }
-        return py::make_tuple(residuals, full);
+        return ResidualsAndJacobian(cost, blocks, "the temporal term cannot be evaluated here");
       },
       py::arg("orient"), py::arg("body_pose"), py::arg("transl"), py::arg("weights"),
       "The temporal term's 81 residuals and its Jacobian (81 x 225) over [orient a, b, c, "
@@ -243,13 +259,7 @@ void BindSequence(py::module_& m) {
          double velocity_ratio, const std::array<double, 2>& gaps) {
         const TrackCost cost(before, last, ToWeights(weights), velocity_ratio, gaps[0], gaps[1]);
         const double* blocks[3] = {frame.data(), frame.data() + 3, frame.data() + 72};
-        Eigen::VectorXd residuals(82);
-        RowMatrix jac[3] = {RowMatrix(82, 3), RowMatrix(82, 69), RowMatrix(82, 3)};
-        double* pointers[3] = {jac[0].data(), jac[1].data(), jac[2].data()};
-        cost.Evaluate(blocks, residuals.data(), pointers);
-        RowMatrix full(82, 75);
-        full << jac[0], jac[1], jac[2];
-        return py::make_tuple(residuals, full);
+        return ResidualsAndJacobian(cost, blocks, "E_track cannot be evaluated here");
       },
       py::arg("before"), py::arg("last"), py::arg("frame"), py::arg("weights"),
       py::arg("velocity_ratio"), py::arg("gaps") = std::array<double, 2>{1.0, 1.0},
@@ -263,13 +273,7 @@ void BindSequence(py::module_& m) {
         const TrackCost track(before, last, ToWeights(weights), velocity_ratio, gaps[0], gaps[1]);
         const TrackRootCost cost(track);
         const double* blocks[2] = {frame.data(), frame.data() + 72};
-        Eigen::VectorXd residuals(13);
-        RowMatrix jac[2] = {RowMatrix(13, 3), RowMatrix(13, 3)};
-        double* pointers[2] = {jac[0].data(), jac[1].data()};
-        cost.Evaluate(blocks, residuals.data(), pointers);
-        RowMatrix full(13, 6);
-        full << jac[0], jac[1];
-        return py::make_tuple(residuals, full);
+        return ResidualsAndJacobian(cost, blocks, "E_track cannot be evaluated here");
       },
       py::arg("before"), py::arg("last"), py::arg("frame"), py::arg("weights"),
       py::arg("velocity_ratio"), py::arg("gaps") = std::array<double, 2>{1.0, 1.0},
@@ -306,13 +310,8 @@ void BindSequence(py::module_& m) {
         const std::vector<PriorEigen> eigen = DecomposePrior(prior);
         const TrackedPosePriorCost cost(prior, eigen, weight, track_weight, track_target);
         const double* blocks[1] = {body_pose.data()};
-        Eigen::VectorXd residuals(kBodyPoseSize + 1);
-        RowMatrix jacobian(kBodyPoseSize + 1, kBodyPoseSize);
-        double* pointers[1] = {jacobian.data()};
-        if (!cost.Evaluate(blocks, residuals.data(), pointers)) {
-          throw std::runtime_error("the pose prior cannot be evaluated at this pose");
-        }
-        return py::make_tuple(residuals, jacobian);
+        return ResidualsAndJacobian(cost, blocks,
+                                    "the pose prior cannot be evaluated at this pose");
       },
       py::arg("means"), py::arg("precision_cholesky"), py::arg("neg_log_c"), py::arg("weight"),
       py::arg("track_weight"), py::arg("track_target"), py::arg("body_pose"),
