@@ -280,6 +280,22 @@ def test_draw_fit_and_side_view_of_a_fit(open_model):
     assert side.shape == (400, 300, 3) and np.any(side != 255)
 
 
+def test_points_of_a_bad_shape_are_named_by_draw_points_and_draw_fit(open_model):
+    """One check of the points to draw (render._points) serves both."""
+    from types import SimpleNamespace
+
+    vertices, faces = _body_in_camera(open_model)
+    camera = SimpleNamespace(focal_length=500.0, center=np.array([150.0, 200.0]))
+    uv, _ = render.project_points(vertices[:5], camera)
+    result = SimpleNamespace(vertices=vertices, faces=faces, camera=camera, keypoints_2d=uv)
+    photo = _photo(400, 300)
+    for bad in (np.ones((5, 4)), np.ones(5)):
+        with pytest.raises(ValueError, match=r"points: expected \(K, 2\) or \(K, 3\)"):
+            render.draw_points(photo, bad)
+        with pytest.raises(ValueError, match=r"points: expected \(K, 2\) or \(K, 3\)"):
+            pictures.draw_fit(result, photo, keypoints=bad)
+
+
 def test_missing_moderngl_names_the_extra(monkeypatch):
     _gl.release_context()
     monkeypatch.setitem(sys.modules, "moderngl", None)

@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 
 from .errors import InputFileError
 from .meshes import merge_meshes
-from .render import _background, _discs, render_mesh, side_camera
+from .render import _background, _discs, _points, render_mesh, side_camera
 
 __all__ = ["DETECTED_COLOR", "FIT_COLOR", "MODEL_COLOR", "TRACK_COLORS", "draw_fit",
            "draw_fit_side", "draw_fits", "load_photo", "render_fit"]
@@ -173,10 +173,8 @@ def _draw_keypoints(picture: NDArray[np.uint8],
     pil = Image.fromarray(picture)
     draw = ImageDraw.Draw(pil)
     for detected, model in people:
-        det = None if detected is None else np.asarray(detected, dtype=np.float64)
+        det = None if detected is None else _points(detected)
         mod = None if model is None else np.asarray(model, dtype=np.float64)[:, :2]
-        if det is not None and (det.ndim != 2 or det.shape[1] not in (2, 3)):
-            raise ValueError(f"points: expected (K, 2) or (K, 3), got {det.shape}")
         # Dots scale with the person (a pedestrian 100 px tall gets 1.5 px dots), up to 1/200
         # of the picture.
         spread = mod[np.all(np.isfinite(mod), axis=1)] if mod is not None else np.zeros((0, 2))

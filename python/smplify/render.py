@@ -479,14 +479,21 @@ def draw_points(
     img = np.asarray(image)
     if img.ndim != 3 or img.shape[2] != 3:
         raise ValueError(f"image: expected (H, W, 3), got {img.shape}")
-    pts = np.asarray(points, dtype=np.float64)
-    if pts.ndim != 2 or pts.shape[1] not in (2, 3):
-        raise ValueError(f"points: expected (K, 2) or (K, 3), got {pts.shape}")
+    pts = _points(points)
     if labels is not None and len(labels) != len(pts):
         raise ValueError(f"labels: expected {len(pts)} labels, got {len(labels)}")
     pil = Image.fromarray(np.ascontiguousarray(img, dtype=np.uint8))
     _discs(ImageDraw.Draw(pil), pts, color, radius, labels)
     return np.asarray(pil, dtype=np.uint8).copy()
+
+
+def _points(points: ArrayLike) -> NDArray[np.float64]:
+    """:func:`draw_points`' ``points`` as a (K, 2) or (K, 3) float64 array (ValueError
+    naming ``points`` otherwise)."""
+    pts = np.asarray(points, dtype=np.float64)
+    if pts.ndim != 2 or pts.shape[1] not in (2, 3):
+        raise ValueError(f"points: expected (K, 2) or (K, 3), got {pts.shape}")
+    return pts
 
 
 def _discs(draw: ImageDraw.ImageDraw, pts: NDArray[np.float64], color: tuple[int, int, int],
