@@ -14,9 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import smplify
+import threadpoolctl  # smplify[test], as pytest itself
 from smplify.synthetic import make_case
-
-threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl (smplify[test])")
 
 QUICK = {"threads": 1, "max_iterations": 15}
 LEARNED = {"starts": "both", "learned_init": True, "left_right": "auto"}

@@ -237,7 +237,7 @@ def test_resolve_on_a_model_carrying_the_names():
     np.testing.assert_allclose(res.surface_regressor() @ verts[ids], pos)
 
     # scipy sparse input gives the same rows; a model name wins over SMPL's vertex table
-    sparse = pytest.importorskip("scipy.sparse")
+    from scipy import sparse  # a dependency of smplify: never a skip
     big = _fake_regressor(["nose", "coco_left_hip"], 6890)
     res2 = kf.resolve_format("coco17", ("nose", "coco_left_hip"), 6890, sparse.csr_matrix(big))
     assert res2.model_keypoint_index[0] == 0
