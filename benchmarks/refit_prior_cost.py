@@ -35,19 +35,10 @@ RESULTS = Path(__file__).resolve().parent / "results" / "refit_prior_cost.json"
 
 def old_refit(self, problem, observation):
     """``Fitter._refit`` before that commit: warm fits from the initialiser's readings
-    whatever ``starts`` says (its body then, verbatim but for the names' module prefixes)."""
+    whatever ``starts`` says (the rest of its body then is ``Fitter._refit_from``'s)."""
     starts = online.learned_starts(self.format, problem.keypoints, observation["confidence"],
                                    problem.image_size, problem.focal_length)
-    if starts is None:
-        return self._core.fit(**observation)
-    track = self._track
-    fits = [self._core.fit(**observation, initial_pose=pose, initial_betas=track.betas,
-                           initial_transl=track.transl[-1]) for pose in starts]
-    if self._new_person():
-        fits.append(self._core.fit(**observation))
-    data = [online.robust_data(problem, problem.keypoints, problem.weights, r,
-                               self.options.selection_sigma) for r in fits]
-    return fits[int(np.argmin(data))]
+    return self._refit_from(problem, observation, starts)
 
 
 def timed(refit, seconds: list[float]):

@@ -664,6 +664,11 @@ class Fitter:
         starts = None if self.options.starts == "prior" else online.learned_starts(
             self.keypoint_format, problem.keypoints, observation["confidence"], problem.image_size,
             problem.focal_length)
+        return self._refit_from(problem, observation, starts)
+
+    def _refit_from(self, problem: FitProblem, observation: dict[str, Any],
+                    starts: Any) -> Any:
+        """:meth:`_refit` from the body poses ``starts`` (None: the full fit from scratch)."""
         if starts is None:
             return self._core.fit(**observation)
         track = self._track
