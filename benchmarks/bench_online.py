@@ -32,13 +32,19 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads its BLA
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import time  # noqa: E402
 from collections import Counter  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import smplify  # noqa: E402
-from bench_video import SEQUENCES, accuracy, clip_arguments, hold_last  # noqa: E402
+from bench_video import (  # noqa: E402
+    SEQUENCES,
+    accuracy,
+    clip_arguments,
+    clip_video,
+    fitted,
+    hold_last,
+)
 from smplify import synthetic_video as sv  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -57,16 +63,9 @@ CONFIGS = {
 
 def run(video: sv.SyntheticVideo, model: object, options: dict[str, object]) -> dict:
     """One configuration on one clip: per-frame CPU seconds, how each frame went, joints."""
-    fitter = smplify.Fitter(model, format=FORMAT, image_size=video.image_size,
-                            focal_length=video.focal_length, threads=1, **options)
-    cpu, kinds, joints = [], [], []
-    for kp in video.keypoints:
-        start = time.process_time()
-        try:
-            result = fitter.fit(kp)
-        except smplify.KeypointError:
-            result = None
-        cpu.append(time.process_time() - start)
+    seconds: list[tuple[float, float]] = []
+    kinds, joints = [], []
+    for result in fitted(video, model, options, seconds):
         if result is None:
             kinds.append("no output")
         else:
@@ -77,14 +76,14 @@ def run(video: sv.SyntheticVideo, model: object, options: dict[str, object]) -> 
         joints.append(None if result is None else result.joints)
     joints = hold_last(joints)
     pa, accel_error = accuracy(joints, video)
-    return {"cpu": cpu, "kinds": kinds, "pa_mpjpe_mm": pa, "accel_error_mm": accel_error}
+    return {"cpu": [cpu for _, cpu in seconds], "kinds": kinds, "pa_mpjpe_mm": pa,
+            "accel_error_mm": accel_error}
 
 
 def clips(model: object, args: argparse.Namespace) -> list[sv.SyntheticVideo]:
     """The clips ``clip_arguments`` chose, through the synthetic detector."""
-    return [sv.make_video(model, seq, FORMAT, np.random.default_rng(args.seed + c),
-                          sv.DetectorErrors(confidence_model=args.confidence),
-                          frames=slice(args.start, args.start + args.frames))
+    return [clip_video(model, seq, args.seed + c, slice(args.start, args.start + args.frames),
+                       args.confidence)
             for c, seq in enumerate(sv.load_sequences(SEQUENCES)[:args.clips])]
 
 

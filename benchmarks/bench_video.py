@@ -29,7 +29,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import smplify
@@ -108,23 +110,36 @@ def per_frame(video: sv.SyntheticVideo, model: object,
     return out
 
 
-def tracked(video: sv.SyntheticVideo, model: object, options: dict[str, object],
-            seconds: list[tuple[float, float]] | None = None) -> list[np.ndarray | None]:
-    """The Fitter's output per frame (None where it raised); ``seconds`` collects each
-    frame's wall and CPU (process) time: on a shared machine the CPU time is the one that
-    does not count other jobs' time slices."""
+def clip_video(model: object, sequence: dict, seed: int, frames: slice,
+               confidence: str = sv.DetectorErrors().confidence_model) -> sv.SyntheticVideo:
+    """A held-out clip's ``frames`` through the synthetic detector (seed ``seed``, the
+    confidence model ``confidence``): what every video benchmark here fits."""
+    return sv.make_video(model, sequence, FORMAT, np.random.default_rng(seed),
+                         sv.DetectorErrors(confidence_model=confidence), frames=frames)
+
+
+def fitted(video: sv.SyntheticVideo, model: object, options: dict[str, object],
+           seconds: list[tuple[float, float]] | None = None) -> Iterator[Any]:
+    """The online Fitter's result per frame, in turn (None where it raised); ``seconds``
+    collects each frame's wall and CPU (process) time: on a shared machine the CPU time is
+    the one that does not count other jobs' time slices."""
     fitter = smplify.Fitter(model, format=FORMAT, image_size=video.image_size,
                             focal_length=video.focal_length, threads=1, **options)
-    out: list[np.ndarray | None] = []
     for kp in video.keypoints:
         start, cpu = time.perf_counter(), time.process_time()
         try:
-            out.append(fitter.fit(kp).joints)
+            result = fitter.fit(kp)
         except smplify.KeypointError:
-            out.append(None)
+            result = None
         if seconds is not None:
             seconds.append((time.perf_counter() - start, time.process_time() - cpu))
-    return out
+        yield result
+
+
+def tracked(video: sv.SyntheticVideo, model: object, options: dict[str, object],
+            seconds: list[tuple[float, float]] | None = None) -> list[np.ndarray | None]:
+    """The Fitter's joints per frame (None where it raised); ``seconds`` as :func:`fitted`."""
+    return [None if r is None else r.joints for r in fitted(video, model, options, seconds)]
 
 
 def one_euro_joints(joints: np.ndarray, fps: float, params: tuple[float, float]) -> np.ndarray:
@@ -175,10 +190,8 @@ def main() -> None:
     sequences = sv.load_sequences(SEQUENCES)[:args.clips]
     rows = []
     for c, seq in enumerate(sequences):
-        rng = np.random.default_rng(args.seed + c)
-        video = sv.make_video(model, seq, FORMAT, rng,
-                              sv.DetectorErrors(confidence_model=args.confidence),
-                              frames=slice(args.start, args.start + args.frames))
+        video = clip_video(model, seq, args.seed + c, slice(args.start, args.start + args.frames),
+                           args.confidence)
         row = {"clip": seq["name"], "frames": video.num_frames,
                "swapped_frames": int(video.swapped.sum()),
                "dropped_frames": int(video.dropped.sum()),

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -36,44 +35,41 @@ from smplify import synthetic_video as sv
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
-from bench_video import accuracy, hold_last  # noqa: E402  (the benchmark's own)
+sys.path.insert(0, str(REPO / "tools"))
+import tune_online  # noqa: E402  (the tuning clips)
+from bench_video import (  # noqa: E402  (the benchmark's own)
+    FORMAT,
+    SEQUENCES,
+    accuracy,
+    clip_video,
+    fitted,
+    hold_last,
+)
 
-FORMAT = "coco17"
 WRISTS, HIPS = (9, 10), (11, 12)  # COCO-17
-SETS = {"tuning": (REPO / "tests" / "data" / "tuning_sequences.npz", [(0, 72), (72, 144)], 10),
-        "heldout": (REPO / "tests" / "data" / "heldout_sequences.npz", [(120, 240)], 1)}
+#: per set: the stretches of its clips (tune_online's tuning clips, bench_video's held-out)
+SETS = {"tuning": [(0, 72), (72, 144)], "heldout": [(120, 240)]}
 
 
 def videos(model, which: str, seed: int) -> list[sv.SyntheticVideo]:
-    """The set's stretches through the detector's default errors."""
-    path, stretches, clip_step = SETS[which]
-    out = []
-    for c, seq in enumerate(sv.load_sequences(path)):
-        for s, (a, b) in enumerate(stretches):
-            out.append(sv.make_video(model, seq, FORMAT,
-                                     np.random.default_rng(seed + clip_step * c + s),
-                                     sv.DetectorErrors(), frames=slice(a, b)))
-    return out
+    """The set's stretches through the detector's default errors: tune_online's for
+    "tuning", bench_video's for "heldout"."""
+    if which == "tuning":
+        return tune_online.videos(model, SETS[which], seed)
+    return [clip_video(model, seq, seed + c, slice(*stretch))
+            for c, seq in enumerate(sv.load_sequences(SEQUENCES)) for stretch in SETS[which]]
 
 
 def run(model, video: sv.SyntheticVideo, options: dict) -> tuple[np.ndarray, np.ndarray,
                                                                   np.ndarray]:
     """The Fitter's joints (T, 24, 3), keypoints_2d (T, K, 2) (the last shown where it
     raised) and CPU ms per frame."""
-    fitter = smplify.Fitter(model, format=FORMAT, image_size=video.image_size,
-                            focal_length=video.focal_length, threads=1, **options)
-    joints, kp2d, cpu = [], [], []
-    for kp in video.keypoints:
-        start = time.process_time()
-        try:
-            r = fitter.fit(kp)
-            joints.append(r.joints)
-            kp2d.append(np.array(r.keypoints_2d))
-        except smplify.KeypointError:
-            joints.append(None)
-            kp2d.append(None)
-        cpu.append(time.process_time() - start)
-    return hold_last(joints), hold_last(kp2d), 1000 * np.array(cpu)
+    seconds: list[tuple[float, float]] = []
+    joints, kp2d = [], []
+    for r in fitted(video, model, options, seconds):
+        joints.append(None if r is None else r.joints)
+        kp2d.append(None if r is None else np.array(r.keypoints_2d))
+    return hold_last(joints), hold_last(kp2d), 1000 * np.array([cpu for _, cpu in seconds])
 
 
 def wrist_errors(kp2d: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, ...]:
