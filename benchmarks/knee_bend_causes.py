@@ -73,43 +73,55 @@ def hip_fraction(keypoints: np.ndarray) -> np.ndarray:
     return np.sum((hip - top) * line, axis=1) / np.sum(line * line, axis=1)
 
 
-def standing_fits(model: object, cases: int, extra: dict | None = None) -> None:
+def standing_cases(model: object, view: str, cases: int) -> list:
+    """Part 1's ``cases`` straight standing bodies (body pose 0) seen from ``view`` ("front"
+    or "side"), their perfect mediapipe33 keypoints (``make_case``, seed 0)."""
     prior = smplify.load_prior("open")
+    rng = np.random.default_rng(0)
+    return [make_case(model, prior, "mediapipe33", rng, view=view, poses=np.zeros((1, 69)))
+            for _ in range(cases)]
+
+
+def standing_joints(model: object, made: list, options: dict, true_3d: bool = False
+                    ) -> np.ndarray:
+    """(N, 24, 3): the joints of the fits of ``made`` (:func:`standing_cases`) with
+    ``options`` (FitOptions fields) and, with ``true_3d``, each body's own 3D keypoints
+    (camera frame) as ``keypoints_3d``."""
     resolved = resolve_format("mediapipe33", model.keypoint_names, model.num_vertices,
                               model.keypoint_regressor)
+    joints = []
+    for case in made:
+        points = None
+        if true_3d:
+            out = model(betas=case.betas, body_pose=case.body_pose,
+                        global_orient=case.global_orient, transl=case.transl)
+            points = resolved.keypoint_positions(out.joints, out.vertices)
+        res = smplify.fit(case.keypoints, "mediapipe33", case.image_size,
+                          focal_length=case.focal_length, model=model, threads=1,
+                          keypoints_3d=points, **options)
+        joints.append(np.asarray(res.joints))
+    return np.stack(joints)
+
+
+def standing_fits(model: object, cases: int, extra: dict | None = None) -> None:
     for view in ("front", "side"):
-        rng = np.random.default_rng(0)
-        made = [make_case(model, prior, "mediapipe33", rng, view=view,
-                          poses=np.zeros((1, 69))) for _ in range(cases)]
+        made = standing_cases(model, view, cases)
         for name, options in VARIANTS.items():
-            joints = []
-            for case in made:
-                points = None
-                if options is None:  # the body's own 3D keypoints, camera frame
-                    out = model(betas=case.betas, body_pose=case.body_pose,
-                                global_orient=case.global_orient, transl=case.transl)
-                    points = resolved.keypoint_positions(out.joints, out.vertices)
-                res = smplify.fit(case.keypoints, "mediapipe33", case.image_size,
-                                  focal_length=case.focal_length, model=model, threads=1,
-                                  keypoints_3d=points, **(options or {}), **(extra or {}))
-                joints.append(np.asarray(res.joints))
-            j = np.stack(joints)
+            j = standing_joints(model, made, {**(options or {}), **(extra or {})},
+                                true_3d=options is None)
             print(f"  {view:5s} {name:22s} knee bend {knee_bend(j, np.ones(len(j), bool)):5.1f}°"
                   f"  hip flexion {hip_flexion(j):5.1f}°", flush=True)
 
 
 def hip_shift_fits(model: object, cases: int, shifts: tuple[float, ...],
                    extra: dict | None = None) -> None:
-    prior = smplify.load_prior("open")
     coco = resolve_format("coco17", model.keypoint_names, model.num_vertices,
                           model.keypoint_regressor)
     c_hip, c_knee = (coco.format.index(f"left_{j}") for j in ("hip", "knee"))
+    made = standing_cases(model, "front", cases)
     for shift in shifts:
-        rng = np.random.default_rng(0)
         joints = []
-        for _ in range(cases):
-            case = make_case(model, prior, "mediapipe33", rng, view="front",
-                             poses=np.zeros((1, 69)))
+        for case in made:
             kp = np.array(case.keypoints, dtype=float)
             # the body's COCO hips and knees, projected as make_case projects
             out = model(betas=case.betas, body_pose=case.body_pose,

@@ -31,10 +31,11 @@ from typing import Any
 
 import numpy as np
 import smplify
-from smplify.synthetic import make_case, pa_mpjpe
+from smplify.synthetic import pa_mpjpe
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import realistic  # noqa: E402
+from knee_bend_causes import standing_cases, standing_joints  # noqa: E402
 from real_video_metrics import LEGS, knee_angles, knee_bend  # noqa: E402
 
 BINS = (("straight <15", 0.0, 15.0), ("mid 15-60", 15.0, 60.0), ("bent >60", 60.0, 181.0))
@@ -124,17 +125,11 @@ def realistic_part(model: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def straight_part(model: Any, cases: int, weights: list[float], sigma: float) -> dict[str, Any]:
-    prior = smplify.load_prior("open")
     out: dict[str, Any] = {}
     for view in ("front", "side"):
-        rng = np.random.default_rng(0)
-        made = [make_case(model, prior, "mediapipe33", rng, view=view,
-                          poses=np.zeros((1, 69))) for _ in range(cases)]
+        made = standing_cases(model, view, cases)
         for w in weights:
-            j = np.stack([np.asarray(smplify.fit(
-                c.keypoints, "mediapipe33", c.image_size, focal_length=c.focal_length,
-                model=model, threads=1, knee_depth_weight=w, knee_depth_sigma=sigma).joints)
-                for c in made])
+            j = standing_joints(model, made, {"knee_depth_weight": w, "knee_depth_sigma": sigma})
             out[f"{view} {w:g}"] = knee_bend(j, np.ones(len(j), bool))
             print(f"straight body {view:5s} w={w:<5g} knee bend {out[f'{view} {w:g}']:5.1f}°",
                   flush=True)
