@@ -18,6 +18,7 @@ from smplify.person_nms import (
     keypoint_similarity,
     one_body,
     parts_of_others,
+    same_person,
     strength,
     suppress_duplicates,
 )
@@ -52,6 +53,20 @@ def test_one_person_found_twice_keeps_the_stronger(person):
     assert strength(whole) > strength(tile)
     assert suppress_duplicates([tile, other, whole]) == [2, 1]
     assert suppress_duplicates([whole, tile]) == [0]
+
+
+def test_same_person_is_the_nms_rule_with_its_threshold(person):
+    """``same_person`` is the test the NMS drops by (and the detector's "found again")."""
+    rng = np.random.default_rng(0)
+    whole = _detected(person(0.0), rng)
+    tile = _detected(person(0.0), rng, noise=4.0, dropped=8)
+    other = _detected(person(1.2, yaw=0.4), rng)
+    similarity = keypoint_similarity(whole, tile)
+    assert same_person(whole, tile) and same_person(tile, whole) and not same_person(whole,
+                                                                                     other)
+    assert not same_person(whole, tile, threshold=similarity)  # strictly above
+    assert suppress_duplicates([whole, tile], threshold=similarity) == [0, 1]
+    assert suppress_duplicates([whole, tile], threshold=0.99 * similarity) == [0]
 
 
 def test_an_upper_body_is_a_duplicate_of_the_whole_person(person):

@@ -70,13 +70,13 @@ from numpy.typing import NDArray
 
 from .errors import SmplifyError
 from .person_nms import (
-    DUPLICATE_SIMILARITY,
     ONE_BODY_SIMILARITY,
     box_diagonal,
     box_inside,
     keypoint_similarity,
     one_body,
     parts_of_others,
+    same_person,
     suppress_duplicates,
 )
 
@@ -428,7 +428,9 @@ class Detector:
               ) -> tuple[list[Person], set[int]]:
         """The scan of ``rgb`` (``detect``'s steps, or a share of them): the new people it
         finds, checked, and which of ``known`` (people already found, e.g. followed in a
-        video) it saw again.
+        video) it saw again. The new people may still repeat each other (two partial
+        skeletons found whole again as one person): the caller merges them, with ``known``
+        where there are any (:func:`merge_people`, the one final NMS).
 
         The whole image and its square tiles (``whole``), then the small tiles
         (``small_tiles``: (x0, y0, side); None: the whole grid), then the HOG boxes (``hog``;
@@ -436,7 +438,7 @@ class Detector:
         a person already found. A new person of the image, its square tiles or the small
         tiles is checked to be one body (a HOG box's is the one-person landmarker's already);
         every new one, a partial one, is looked for whole again. A skeleton that is one of
-        ``known`` found again (keypoint similarity above ``DUPLICATE_SIMILARITY``) is not
+        ``known`` found again (:func:`smplify.person_nms.same_person`) is not
         new: its ``known`` index is in the second output. A piece of one of ``known`` (inside
         their box, :func:`smplify.person_nms.parts_of_others`) is not new either, but does
         not count as seeing them: a large false skeleton spread over several real people
@@ -469,7 +471,7 @@ class Detector:
                 if any(box_inside(p.box, box) > 0.5 for p in known + people):
                     continue
                 people += _new(known, self._in_box(rgb, box), seen)
-        return _nms([self._whole_again(rgb, p) for p in people]), seen
+        return [self._whole_again(rgb, p) for p in people], seen
 
     def tiles(self, width: int, height: int) -> list[tuple[int, int, int]]:
         """(x0, y0, side) of the square tiles of a long picture (none for a squarish one)."""
@@ -628,15 +630,15 @@ def _nms(people: list[Person]) -> list[Person]:
 
 def _new(known: list[Person], found: list[Person], seen: set[int]) -> list[Person]:
     """``found`` without repeats (keypoint NMS) and without those that are one of ``known``
-    found again (similarity above DUPLICATE_SIMILARITY) or a piece of one of them; the
+    found again (``person_nms.same_person``) or a piece of one of them; the
     indices of the ``known`` people so found again are added to ``seen``."""
     found = _nms(found)
     if not known:
         return found
     new = []
     for person in found:
-        again = [k for k, other in enumerate(known) if keypoint_similarity(
-            person.keypoints, other.keypoints) > DUPLICATE_SIMILARITY]
+        again = [k for k, other in enumerate(known)
+                 if same_person(person.keypoints, other.keypoints)]
         seen.update(again)
         if again or len(known) in parts_of_others([p.box for p in known] + [person.box]):
             continue

@@ -16,8 +16,10 @@ MediaPipe's 33 keypoints ``b`` is also compared with its left and right labels s
 (``MEDIAPIPE_MIRROR``) and the better of the two counts: MediaPipe confuses a person's front
 and back, and the same body labelled the other way round is still the same person.
 
-- :func:`suppress_duplicates`: of each pair with ``sim`` above ``threshold`` the weaker
-  (sum of visibilities: confident and complete) is dropped, strongest first (greedy NMS).
+- :func:`same_person`: ``sim`` above ``threshold`` (``DUPLICATE_SIMILARITY``): one person
+  found twice.
+- :func:`suppress_duplicates`: of each such pair the weaker (sum of visibilities: confident
+  and complete) is dropped, strongest first (greedy NMS).
 - :func:`one_body`: a skeleton is one person when the landmarker, given the skeleton's own
   box as a person crop, finds it again: ``sim`` above ``threshold`` on the upper body
   (MediaPipe's keypoints 0-22) and on the legs (23-32) each, so that a skeleton with its
@@ -46,7 +48,7 @@ from numpy.typing import NDArray
 from .keypoint_box import keypoint_diagonal
 
 __all__ = ["box_diagonal", "box_inside", "coinciding", "keypoint_similarity", "one_body",
-           "parts_of_others", "strength", "suppress_duplicates"]
+           "parts_of_others", "same_person", "strength", "suppress_duplicates"]
 
 MIN_VISIBILITY = 0.5  # keypoints below this are not compared
 KAPPA = 0.1  # the similarity's falloff, a share of the smaller skeleton's box diagonal
@@ -119,6 +121,13 @@ def _similarity(a: NDArray[np.float64], b: NDArray[np.float64], part: NDArray[np
     return float(np.mean(np.exp(-d2 / (2.0 * scale * scale))))
 
 
+def same_person(a: object, b: object, threshold: float = DUPLICATE_SIMILARITY) -> bool:
+    """Whether two skeletons of one picture are one person found twice: their
+    :func:`keypoint_similarity` above ``threshold`` (the rule of :func:`suppress_duplicates`,
+    and of a scan finding a person already known again)."""
+    return keypoint_similarity(a, b) > threshold
+
+
 def strength(keypoints: object) -> float:
     """How confident and complete a skeleton is: the sum of its keypoints' visibilities."""
     return float(_skeleton(keypoints, "keypoints")[:, 2].sum())
@@ -147,7 +156,7 @@ def suppress_duplicates(people: Sequence[object],
     order = sorted(range(len(kps)), key=lambda i: (-strength(kps[i]), i))
     kept: list[int] = []
     for i in order:
-        if all(keypoint_similarity(kps[i], kps[j]) <= threshold for j in kept):
+        if not any(same_person(kps[i], kps[j], threshold) for j in kept):
             kept.append(i)
     return kept
 

@@ -45,13 +45,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .detection import Detector, Person, load_image, merge_people
-from .person_nms import (
-    DUPLICATE_SIMILARITY,
-    MEDIAPIPE_MIRROR,
-    box_diagonal,
-    box_inside,
-    keypoint_similarity,
-)
+from .person_nms import MEDIAPIPE_MIRROR, box_diagonal, box_inside, same_person
 
 __all__ = ["FULL_EVERY", "VideoDetector"]
 
@@ -249,9 +243,8 @@ class VideoDetector:
                                         and self._since_scan >= self.full_every):
             self.scans, self._since_scan = self.scans + 1, 0
             scanned = self.detector.detect(rgb)
-            for person in people:
-                if any(keypoint_similarity(person.keypoints, s.keypoints)
-                       > DUPLICATE_SIMILARITY for s in scanned):
+            for person in people:  # seen again by the scan as `_scan` sees its `known`
+                if any(same_person(person.keypoints, s.keypoints) for s in scanned):
                     unseen[id(person)] = 0
             people = merge_people(scanned + people)[:self.detector.max_people]
             missing = []  # looked for everywhere: found, or gone
@@ -310,8 +303,9 @@ class VideoDetector:
                     ) -> tuple[list[Person], set[int]]:
         """This frame's share of the spread full scan (see ``spread``): the new people it
         finds (not one of ``people`` found again, nor a piece of one), checked as
-        ``Detector.detect`` checks its own (``Detector._scan``), and the indices of the
-        ``people`` it saw again."""
+        ``Detector.detect`` checks its own (``Detector._scan``; not yet merged with each
+        other: the caller's ``merge_people`` does), and the indices of the ``people`` it
+        saw again."""
         detector = self.detector
         phase = self.frames % self.full_every
         grid = detector.small_tile_grid(rgb.shape[1], rgb.shape[0])
@@ -332,6 +326,6 @@ def _motion_of(person: Person, followed: list[tuple[Person, NDArray[np.float64]]
         if found is person:
             return motion
     for found, motion in followed:
-        if keypoint_similarity(found.keypoints, person.keypoints) > DUPLICATE_SIMILARITY:
+        if same_person(found.keypoints, person.keypoints):
             return motion
     return np.zeros(2)
