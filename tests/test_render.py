@@ -263,15 +263,21 @@ def test_side_camera_sees_depth_as_width():
     assert (xs.min() + xs.max()) / 2 == pytest.approx(100, abs=1.5)
 
 
-def test_draw_fit_and_side_view_of_a_fit(open_model):
+def _fit_and_photo(open_model):
+    """A fit-like result (the body in a camera, its first five vertices as keypoints) and a
+    400 x 300 photo."""
     from types import SimpleNamespace
 
     vertices, faces = _body_in_camera(open_model)
     camera = SimpleNamespace(focal_length=500.0, center=np.array([150.0, 200.0]))
     uv, _ = render.project_points(vertices[:5], camera)
     result = SimpleNamespace(vertices=vertices, faces=faces, camera=camera, keypoints_2d=uv)
-    photo = _photo(400, 300)
-    detected = np.c_[uv + 3.0, np.ones(5)]
+    return result, _photo(400, 300)
+
+
+def test_draw_fit_and_side_view_of_a_fit(open_model):
+    result, photo = _fit_and_photo(open_model)
+    detected = np.c_[result.keypoints_2d + 3.0, np.ones(5)]
     img = pictures.draw_fit(result, photo, keypoints=detected)
     assert img.shape == photo.shape and img[0, 0].tolist() == photo[0, 0].tolist()
     x, y = np.round(detected[0, :2]).astype(int)
@@ -282,13 +288,7 @@ def test_draw_fit_and_side_view_of_a_fit(open_model):
 
 def test_points_of_a_bad_shape_are_named_by_draw_points_and_draw_fit(open_model):
     """One check of the points to draw (render._points) serves both."""
-    from types import SimpleNamespace
-
-    vertices, faces = _body_in_camera(open_model)
-    camera = SimpleNamespace(focal_length=500.0, center=np.array([150.0, 200.0]))
-    uv, _ = render.project_points(vertices[:5], camera)
-    result = SimpleNamespace(vertices=vertices, faces=faces, camera=camera, keypoints_2d=uv)
-    photo = _photo(400, 300)
+    result, photo = _fit_and_photo(open_model)
     for bad in (np.ones((5, 4)), np.ones(5)):
         with pytest.raises(ValueError, match=r"points: expected \(K, 2\) or \(K, 3\)"):
             render.draw_points(photo, bad)
