@@ -35,19 +35,19 @@ void BlockBandedSystem::AddBlock(int frame_i, int offset_i, int frame_j, int off
 
 namespace {
 
-// The damped, symmetric diagonal block: lower triangle of `lower` mirrored, diagonal scaled.
-Eigen::MatrixXd Damped(const Eigen::MatrixXd& lower, double lambda, const bool* fixed) {
-  Eigen::MatrixXd a = lower.selfadjointView<Eigen::Lower>();
-  for (Eigen::Index i = 0; i < a.rows(); ++i) {
+// The damped, symmetric diagonal block into `a`: lower triangle of `lower` mirrored,
+// diagonal scaled.
+void Damped(const Eigen::MatrixXd& lower, double lambda, const bool* fixed, Eigen::MatrixXd* a) {
+  *a = lower.selfadjointView<Eigen::Lower>();
+  for (Eigen::Index i = 0; i < a->rows(); ++i) {
     if (fixed[i]) {
-      a.row(i).setZero();
-      a.col(i).setZero();
-      a(i, i) = 1.0;
+      a->row(i).setZero();
+      a->col(i).setZero();
+      (*a)(i, i) = 1.0;
     } else {
-      a(i, i) += lambda * std::clamp(lower(i, i), 1e-6, 1e32);
+      (*a)(i, i) += lambda * std::clamp(lower(i, i), 1e-6, 1e32);
     }
   }
-  return a;
 }
 
 void ZeroFixed(const bool* fixed_rows, const bool* fixed_cols, Eigen::MatrixXd* block) {
@@ -62,18 +62,23 @@ void ZeroFixed(const bool* fixed_rows, const bool* fixed_cols, Eigen::MatrixXd* 
 }  // namespace
 
 bool BlockBandedSystem::Solve(double lambda, const std::vector<int>& fixed_list,
-                              Eigen::VectorXd* delta) const {
+                              Eigen::VectorXd* delta, Workspace* workspace) const {
   const int n_x = num_frames_ * m_;
   std::vector<char> fixed_mask(size(), 0);
   for (int i : fixed_list) fixed_mask[i] = 1;
   const bool* fixed = reinterpret_cast<const bool*>(fixed_mask.data());
+  Workspace own;
+  Workspace& work = workspace != nullptr ? *workspace : own;
   // Factor A: L_{t,t} L_{t,t}ᵀ = A_{t,t} − Σ_k L_{t,t−k} L_{t,t−k}ᵀ;
   // L_{t+k,t} = (A_{t+k,t} − Σ_{l>k} L_{t+k,t−l+k}… ) L_{t,t}⁻ᵀ, band kBand.
-  std::vector<Eigen::MatrixXd> L(band_.size());  // L(t + k, t) at t * (kBand + 1) + k
-  std::vector<Eigen::LLT<Eigen::MatrixXd>> diag(num_frames_);
+  std::vector<Eigen::MatrixXd>& L = work.lower;  // L(t + k, t) at t * (kBand + 1) + k, k ≥ 1
+  std::vector<Eigen::LLT<Eigen::MatrixXd>>& diag = work.diagonal;
+  L.resize(band_.size());
+  diag.resize(num_frames_);
   auto at = [](int t, int k) { return t * (kBand + 1) + k; };
+  Eigen::MatrixXd& a = work.damped;
   for (int t = 0; t < num_frames_; ++t) {
-    Eigen::MatrixXd a = Damped(Lower(t, 0), lambda, fixed + t * m_);
+    Damped(Lower(t, 0), lambda, fixed + t * m_, &a);
     // Only the lower triangle is updated (a symmetric rank-m update: half a product's
     // flops) and read (Eigen's LLT reads the lower triangle).
     for (int k = 1; k <= kBand && t - k >= 0; ++k) {
@@ -81,7 +86,6 @@ bool BlockBandedSystem::Solve(double lambda, const std::vector<int>& fixed_list,
     }
     diag[t].compute(a);
     if (diag[t].info() != Eigen::Success) return false;
-    L[at(t, 0)] = diag[t].matrixL();
     for (int k = 1; k <= kBand && t + k < num_frames_; ++k) {
       Eigen::MatrixXd& b = L[at(t, k)];
       b = Lower(t, k);
@@ -130,7 +134,9 @@ bool BlockBandedSystem::Solve(double lambda, const std::vector<int>& fixed_list,
   }
   const Eigen::MatrixXd y = solve_a(c);  // A⁻¹ C
   const Eigen::VectorXd z = solve_a(g_x);
-  const Eigen::MatrixXd s = Damped(corner_, lambda, fixed + n_x) - c.transpose() * y;
+  Eigen::MatrixXd corner;
+  Damped(corner_, lambda, fixed + n_x, &corner);
+  const Eigen::MatrixXd s = corner - c.transpose() * y;
   const Eigen::LLT<Eigen::MatrixXd> schur(s);
   if (schur.info() != Eigen::Success) return false;
   const Eigen::VectorXd db = schur.solve(g_b - c.transpose() * z);

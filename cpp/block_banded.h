@@ -16,6 +16,7 @@
 
 #include <vector>
 
+#include <Eigen/Cholesky>
 #include <Eigen/Core>
 
 namespace smplify {
@@ -35,9 +36,20 @@ class BlockBandedSystem {
   const Eigen::VectorXd& gradient() const { return g_; }
   int size() const { return num_frames_ * m_ + n_b_; }
 
+  // The factorisation's storage (L's blocks, the diagonal blocks' Cholesky factors), kept
+  // by a caller that solves many times (Levenberg-Marquardt) so that each solve reuses it
+  // instead of allocating (and the kernel zero-filling) T · 3 fresh m × m blocks.
+  struct Workspace {
+    std::vector<Eigen::MatrixXd> lower;  // L(t + k, t), k = 1..kBand, at t · (kBand + 1) + k
+    std::vector<Eigen::LLT<Eigen::MatrixXd>> diagonal;  // L(t, t)
+    Eigen::MatrixXd damped;  // the diagonal block being factorised
+  };
+
   // Solves (H + λ diag(H)) δ = g; false if the damped matrix is not positive definite.
-  // `fixed`: parameters (stacked index) held at their value (δ = 0).
-  bool Solve(double lambda, const std::vector<int>& fixed, Eigen::VectorXd* delta) const;
+  // `fixed`: parameters (stacked index) held at their value (δ = 0). `workspace`: storage
+  // to reuse (null: a fresh one); the result does not depend on it.
+  bool Solve(double lambda, const std::vector<int>& fixed, Eigen::VectorXd* delta,
+             Workspace* workspace = nullptr) const;
   // δᵀ H δ (undamped), for the predicted decrease of a step.
   double Quadratic(const Eigen::VectorXd& delta) const;
   // H as a dense symmetric matrix (size() × size()), to check the assembly against.

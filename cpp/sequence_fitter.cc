@@ -1,10 +1,14 @@
 #include "sequence_fitter.h"
 
+#include <array>
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -208,7 +212,8 @@ class BandedAssembly {
           if (Key(locations[i]) > Key(locations[j]) ||
               locations[i].frame == locations[j].frame) {
             target->AddBlock(locations[i].frame, locations[i].offset, locations[j].frame,
-                             locations[j].offset, jacobians_[i].transpose() * jacobians_[j]);
+                             locations[j].offset,
+                             num_blocks == 1 ? Gram(jacobians_[0]) : Product(i, j));
           }
         }
       }
@@ -227,13 +232,52 @@ class BandedAssembly {
     return l.frame < 0 ? std::numeric_limits<int>::max() : l.frame;
   }
 
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+  // J_iᵀ J_j of the residual being added, into one reused matrix (no allocation a pair).
+  const Eigen::MatrixXd& Product(size_t i, size_t j) {
+    product_.noalias() = jacobians_[i].transpose() * jacobians_[j];
+    return product_;
+  }
+
+  // JᵀJ of a one-block residual, computed once for each Jacobian that repeats bit for bit
+  // across frames and steps: the pose prior's, λ_θ [√½ L_kᵀ; 0] (pose_prior_term.h), is one
+  // of the mixture's components' (70 × 69: its product costs as much as a frame's data term
+  // and interpenetration term together). The same product of the same numbers: the sum is
+  // unchanged to the bit. Small blocks are not worth the look-up; at most kMaxGrams kept.
+  const Eigen::MatrixXd& Gram(const RowMajor& jacobian) {
+    static constexpr Eigen::Index kMinEntries = 1024;
+    static constexpr size_t kMaxGrams = 64;
+    if (jacobian.size() < kMinEntries) return Product(0, 0);
+    const size_t bytes = sizeof(double) * static_cast<size_t>(jacobian.size());
+    // Keyed by a sample of its entries (the look-up compares them all).
+    std::array<double, 64> sample;
+    for (size_t k = 0; k < sample.size(); ++k) {
+      sample[k] = jacobian.data()[k * static_cast<size_t>(jacobian.size()) / sample.size()];
+    }
+    const size_t key = std::hash<std::string_view>()(
+        std::string_view(reinterpret_cast<const char*>(sample.data()), sizeof(sample)));
+    auto [first, last] = grams_.equal_range(key);
+    for (auto it = first; it != last; ++it) {
+      const RowMajor& seen = it->second.first;
+      if (seen.rows() == jacobian.rows() && seen.cols() == jacobian.cols() &&
+          std::memcmp(seen.data(), jacobian.data(), bytes) == 0) {
+        return it->second.second;
+      }
+    }
+    if (grams_.size() >= kMaxGrams) return Product(0, 0);
+    Product(0, 0);
+    return grams_.emplace(key, std::make_pair(jacobian, product_))->second.second;
+  }
+
   const std::vector<Residual>& residuals_;
   const int num_frames_;
   std::vector<std::vector<Location>> locations_;
-  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   std::vector<RowMajor> jacobians_;
   std::vector<double*> jacobian_ptrs_;
   Eigen::VectorXd rows_;
+  Eigen::MatrixXd product_;
+  std::unordered_multimap<size_t, std::pair<RowMajor, Eigen::MatrixXd>> grams_;  // by hash
 };
 
 // Levenberg-Marquardt on the block-banded normal equations (block_banded.h, BandedAssembly).
@@ -269,6 +313,7 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
   BlockBandedSystem first(num_frames, kFrame, num_betas), second(num_frames, kFrame, num_betas);
   BlockBandedSystem* system = &first;
   BlockBandedSystem* spare = &second;
+  BlockBandedSystem::Workspace workspace;  // the factorisation's storage, reused each step
   auto evaluate = [&](BlockBandedSystem* target) {
     const auto start = std::chrono::steady_clock::now();
     evaluation->PrepareForEvaluation(target != nullptr, true);
@@ -303,7 +348,7 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
   while (out.iterations < budget) {
     ++out.iterations;
     const auto start = std::chrono::steady_clock::now();
-    const bool solved = system->Solve(mu, fixed, &delta);
+    const bool solved = system->Solve(mu, fixed, &delta, &workspace);
     out.linear_solver_seconds += Seconds(start);
     if (!solved) {
       if (!reject()) {

@@ -44,6 +44,27 @@ def test_fixed_parameters_stay_put() -> None:
                                rtol=1e-9, atol=1e-9)
 
 
+def test_solves_through_one_workspace_are_each_a_fresh_solve() -> None:
+    """The joint solve's steps reuse one workspace (L's blocks, the diagonal blocks' factors):
+    each solve through it, at any damping and after any other, is bit for bit the solve of a
+    fresh one; a workspace left stale by an earlier damping (a block not recomputed) shows
+    here, where the solution depends on every block."""
+    rng = np.random.default_rng(11)
+    frames, m, border = 7, 5, 3
+    h = _banded(rng, frames, m, border)
+    g = rng.normal(size=len(h))
+    dampings = [0.0, 0.5, 1e-4, 8.0, 0.5]
+    rows = _core.block_banded_solve(h, g, frames, m, border, damping=dampings[0],
+                                    then=dampings[1:])
+    assert rows.shape == (len(dampings), len(h))
+    for x, damping in zip(rows, dampings, strict=True):
+        assert np.array_equal(x, _core.block_banded_solve(h, g, frames, m, border,
+                                                          damping=damping))
+        np.testing.assert_allclose(x, np.linalg.solve(h + damping * np.diag(np.diag(h)), g),
+                                   rtol=1e-9, atol=1e-9)
+    assert not np.array_equal(rows[0], rows[1])  # the dampings made different systems
+
+
 def test_not_positive_definite_and_bad_shapes_raise() -> None:
     h = -np.eye(8)
     with pytest.raises(ValueError, match="positive definite"):

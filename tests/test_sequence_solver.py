@@ -23,11 +23,14 @@ FORMAT = "mediapipe33"
 
 
 def _normal_equations(model, frames: int, noise: float, seed: int, with_3d: bool = False,
-                      solve_with_damping: tuple[float, bool] | None = None) -> dict:
+                      solve_with_damping: tuple[float, bool] | None = None,
+                      held_pose: int = 0) -> dict:
     """The two assemblies at a start off the truth (each frame's pose and translation
     perturbed, β nonzero) of a held-out clip's first frames, with its detector errors;
     ``with_3d``: with the detector's 3D keypoints, E_3D at weight 100 in every frame.
-    ``solve_with_damping`` (μ₀, iterative): instead, the joint solve's report from there."""
+    ``solve_with_damping`` (μ₀, iterative): instead, the joint solve's report from there.
+    ``held_pose`` n: the first n frames' body pose the same (their pose prior's Jacobians
+    then repeat bit for bit)."""
     rng = np.random.default_rng(seed)
     video = sv.make_video(model, sv.load_sequences(SEQUENCES)[2], FORMAT, rng,
                           frames=slice(0, frames))
@@ -38,6 +41,7 @@ def _normal_equations(model, frames: int, noise: float, seed: int, with_3d: bool
                             place_camera=False)
     pose = np.column_stack([video.global_orient, video.body_pose])
     pose = pose + noise * rng.normal(size=pose.shape)
+    pose[:held_pose, 3:] = pose[0, 3:]
     transl = video.transl + 0.05 * rng.normal(size=video.transl.shape)
     start = (_shared_core_fitter(problem), np.ascontiguousarray(xy.reshape(-1, 2)),
              conf * np.asarray(problem.weights), float(video.focal_length),
@@ -77,6 +81,21 @@ def test_the_normal_equations_are_those_of_ceres_jacobian(open_model, frames: in
             if t + k < frames:
                 block = n["hessian"][(t + k) * 75:(t + k + 1) * 75, t * 75:(t + 1) * 75]
                 assert np.abs(block).max() > 0, (t, k)
+
+
+def test_a_repeated_jacobian_s_products_are_those_of_ceres_jacobian(open_model) -> None:
+    """The assembly computes JᵀJ of a one-block residual once per distinct Jacobian (the
+    pose prior's: one per mixture component, cpp/sequence_fitter.cc BandedAssembly::Gram):
+    frames sharing a body pose (their prior's Jacobians repeat bit for bit) beside frames of
+    other poses still sum to Ceres' JᵀJ, block for block, each in its own frame's place."""
+    n = _normal_equations(open_model, 6, 0.4, seed=7, held_pose=3)
+    j = n["jacobian"]
+    h = j.T @ j
+    np.testing.assert_allclose(n["hessian"], h, rtol=0, atol=1e-9 * np.abs(h).max())
+    # Every frame's θθ block is filled (a frame whose reused product went to another
+    # frame's place would differ from Ceres' above).
+    theta = [n["hessian"][t * 75 + 3:t * 75 + 72, t * 75 + 3:t * 75 + 72] for t in range(6)]
+    assert all(np.abs(b).max() > 0 for b in theta)
 
 
 @pytest.mark.parametrize("iterative", [False, True])

@@ -204,7 +204,8 @@ void BindSequence(py::module_& m) {
   m.def(
       "block_banded_solve",
       [](const RowMatrix& h, const Eigen::VectorXd& g, int num_frames, int frame_size,
-         int border_size, double damping, const std::vector<int>& fixed) {
+         int border_size, double damping, const std::vector<int>& fixed,
+         const std::vector<double>& then) -> py::object {
         const int n = num_frames * frame_size + border_size;
         Require(num_frames >= 1 && frame_size >= 1 && border_size >= 0 && h.rows() == n &&
                     h.cols() == n && g.size() == n,
@@ -224,15 +225,30 @@ void BindSequence(py::module_& m) {
         }
         system.gradient() = g;
         Eigen::VectorXd delta;
-        if (!system.Solve(damping, fixed, &delta)) {
-          throw std::invalid_argument("h: the damped matrix is not positive definite");
+        if (then.empty()) {
+          if (!system.Solve(damping, fixed, &delta)) {
+            throw std::invalid_argument("h: the damped matrix is not positive definite");
+          }
+          return py::cast(delta);
         }
-        return delta;
+        // One solve per damping, all through one reused workspace (as the joint solve's
+        // Levenberg-Marquardt steps): a row each.
+        BlockBandedSystem::Workspace workspace;
+        RowMatrix out(static_cast<Eigen::Index>(then.size()) + 1, n);
+        for (size_t k = 0; k <= then.size(); ++k) {
+          if (!system.Solve(k == 0 ? damping : then[k - 1], fixed, &delta, &workspace)) {
+            throw std::invalid_argument("h: the damped matrix is not positive definite");
+          }
+          out.row(static_cast<Eigen::Index>(k)) = delta.transpose();
+        }
+        return py::cast(out);
       },
       py::arg("h"), py::arg("g"), py::arg("num_frames"), py::arg("frame_size"),
       py::arg("border_size"), py::arg("damping") = 0.0, py::arg("fixed") = std::vector<int>(),
+      py::arg("then") = std::vector<double>(),
       "Solves (H + damping diag(H)) x = g with H block-banded (cpp/block_banded.h) plus a "
-      "border; only H's band and border are read (for tests).");
+      "border; only H's band and border are read (for tests). `then`: more dampings, solved "
+      "after the first through the same reused workspace; the solutions as rows (k + 1, n).");
   m.def(
       "temporal_term",
       [](const RowMatrix& orient, const RowMatrix& body_pose, const RowMatrix& transl,

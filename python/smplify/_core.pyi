@@ -401,10 +401,13 @@ def sequence_normal_equations(fitter: Fitter, keypoints: ArrayLike, weights: Arr
 
 def block_banded_solve(h: ArrayLike, g: ArrayLike, num_frames: int, frame_size: int,
                        border_size: int, damping: float = 0.0,
-                       fixed: list[int] = ...) -> NDArray[np.float64]:
+                       fixed: list[int] = ..., then: list[float] = ...
+                       ) -> NDArray[np.float64]:
     """x solving (H + damping diag(H)) x = g, H (n, n) block-banded (frames couple to t ± 2)
     plus a border of border_size, n = num_frames * frame_size + border_size; ``fixed``
-    indices get x = 0 (cpp/block_banded.h, the sequence fit's linear solver)."""
+    indices get x = 0 (cpp/block_banded.h, the sequence fit's linear solver). ``then``: more
+    dampings solved after the first through one reused workspace (as the joint solve's
+    steps); the solutions then come as rows (len(then) + 1, n)."""
 
 
 def track_term(before: ArrayLike, last: ArrayLike, frame: ArrayLike, weights: ArrayLike,
