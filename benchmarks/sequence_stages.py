@@ -1,0 +1,194 @@
+"""Where ``smplify.fit_sequence``'s CPU time goes, by stage, on bench_video's held-out clips.
+
+The same clips, detector errors and call as ``bench_video.py``'s "fit_sequence" row (its
+PA-MPJPE and acceleration error come out the same, to the digit), each stage's CPU time
+(``time.process_time``, one thread: run with ``OPENBLAS_NUM_THREADS=1``) read by timers put
+around the functions ``smplify.sequence`` calls: the start's first fit from scratch
+(``first_fit``), each candidate track (``run_track``, by kind) and, inside them, the C++
+fits by kind (warm: from a track's last frame; cold: from scratch, by the Python function
+that asked for it), the path and the frames between (``viterbi_path``, ``interpolate``,
+``label_between``, ...), the joint solve (``sequence_windows.solve``; its own clocks split
+it into the linear solver and the evaluation with Jacobians, wall time). What no timer
+covers is fit_sequence's own Python ("rest").
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/sequence_stages.py --seed 100
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/sequence_stages.py --seed 300 --repeat 3
+
+Run with another build's Python (``/tmp/main/.venv/bin/python benchmarks/sequence_stages.py``)
+it times that build's fit_sequence on the same clips; ``--joints FILE.npz`` keeps the
+output joints to compare two builds bit for bit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import smplify
+from bench_video import FORMAT, SEQUENCES, clip_arguments, score
+from smplify import fitting, sequence, sequence_windows
+from smplify import synthetic_video as sv
+
+RESULTS = Path(__file__).resolve().parent / "results" / "sequence_stages.json"
+#: The functions of smplify.sequence timed (their names as the stages).
+STAGES = ("first_fit", "viterbi_path", "interpolate", "label_between", "smooth_depth",
+          "_torso_pixels", "_validate", "_relabelled_3d", "build_problem", "hypotheses",
+          "reading_scores", "hard_keyframes", "scratch_track")
+
+
+class Clocks:
+    """CPU seconds and calls per stage; ``inside``: the stage being timed (innermost)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self.inside: list[str] = []
+
+    def wrap(self, module: Any, name: str, label: Any = None) -> None:
+        """Times ``module.name`` under ``label`` (a name, or a function of the call's
+        arguments giving one)."""
+        function = getattr(module, name)
+
+        @functools.wraps(function)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            stage = label(args) if callable(label) else (label or name)
+            start = time.process_time()
+            self.inside.append(stage)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.inside.pop()
+                self.seconds[stage] += time.process_time() - start
+                self.calls[stage] += 1
+
+        setattr(module, name, timed)
+
+    def core_fits(self) -> None:
+        """Times every C++ fit of the start's Fitters (``_core.Fitter.fit``), as "C++ fit,
+        <stage>, warm|cold (<the Python function that asked>)"."""
+        shared = fitting._shared_core_fitter
+        clocks = self
+
+        class Timed:
+            def __init__(self, core: Any) -> None:
+                self._core = core
+
+            def fit(self, *args: Any, **kwargs: Any) -> Any:
+                start = time.process_time()
+                try:
+                    return self._core.fit(*args, **kwargs)
+                finally:
+                    caller = sys._getframe(1).f_code.co_name
+                    how = "warm" if "initial_pose" in kwargs else "cold"
+                    where = clocks.inside[-1] if clocks.inside else "?"
+                    stage = f"C++ fit, {where}, {how} ({caller})"
+                    clocks.seconds[stage] += time.process_time() - start
+                    clocks.calls[stage] += 1
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self._core, name)
+
+        # The joint solve's core goes to _core.fit_sequence as the C++ object itself.
+        sequence_windows_core = sequence_windows._core
+
+        class Unwrapping:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(sequence_windows_core, name)
+
+            @staticmethod
+            def fit_sequence(core: Any, *args: Any, **kwargs: Any) -> Any:
+                return sequence_windows_core.fit_sequence(getattr(core, "_core", core), *args,
+                                                          **kwargs)
+
+        sequence_windows._core = Unwrapping()
+        fitting._shared_core_fitter = lambda problem: Timed(shared(problem))
+        sequence._shared_core_fitter = fitting._shared_core_fitter
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    clip_arguments(parser)
+    parser.add_argument("--repeat", type=int, default=1, help="fits of each clip (the CPU "
+                        "figures: medians over them)")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--joints", type=Path, default=None,
+                        help=".npz of each clip's output joints (to compare builds)")
+    args = parser.parse_args()
+
+    model = smplify.load_model("open")
+    videos = [(seq["name"], sv.make_video(model, seq, FORMAT,
+                                          np.random.default_rng(args.seed + c),
+                                          sv.DetectorErrors(confidence_model=args.confidence),
+                                          frames=slice(args.start, args.start + args.frames)))
+              for c, seq in enumerate(sv.load_sequences(SEQUENCES)[:args.clips])]
+    clocks = Clocks()
+    for name in STAGES:
+        if hasattr(sequence, name):
+            clocks.wrap(sequence, name)
+    clocks.wrap(sequence, "run_track", lambda a: f"track {a[0]}")
+    clocks.wrap(sequence_windows, "solve", "joint solve")
+    clocks.core_fits()
+
+    def fit(video: sv.SyntheticVideo) -> Any:
+        return smplify.fit_sequence(video.keypoints, FORMAT, video.image_size,
+                                    video.focal_length, model=model, threads=1)
+
+    fit(videos[0][1])  # warm-up: imports, caches, the core fitters
+    rows, joints = [], {}
+    totals: dict[str, list[float]] = defaultdict(list)
+    for name, video in videos:
+        cpu: list[float] = []
+        for _ in range(args.repeat):
+            clocks.seconds.clear()
+            clocks.calls.clear()
+            start = time.process_time()
+            result = fit(video)
+            cpu.append(time.process_time() - start)
+            for stage, seconds in clocks.seconds.items():
+                totals[stage].append(seconds)
+        joints[name] = result.joints
+        accuracy = score(result.joints, video, (cpu[-1], cpu[-1]))
+        row = {"clip": name, "frames": video.num_frames, "cpu_seconds": cpu,
+               "cpu_fps": video.num_frames / float(np.median(cpu)),
+               "pa_mpjpe_mm": accuracy["pa_mpjpe_mm"],
+               "accel_error_mm": accuracy["accel_error_mm"],
+               "stages": {k: [v, clocks.calls[k]] for k, v in clocks.seconds.items()},
+               "solver_wall": {k: result.summary[k] for k in
+                               ("linear_solver_seconds", "evaluation_seconds")}}
+        rows.append(row)
+        print(f"{name:28s} {row['cpu_fps']:7.1f} CPU frames/s  PA-MPJPE "
+              f"{row['pa_mpjpe_mm']:.1f} mm  accel error {row['accel_error_mm']:.1f}")
+    total = sum(float(np.median(r["cpu_seconds"])) for r in rows)
+    frames = sum(r["frames"] for r in rows)
+    # Every clip's stage seconds summed, per repeat: the medians over repeats.
+    repeats = args.repeat
+    stages = {k: float(np.median(np.reshape(v, (-1, repeats)).sum(axis=0)))
+              if len(v) == len(rows) * repeats else float(np.sum(v)) / repeats
+              for k, v in totals.items()}
+    top = sum(v for k, v in stages.items() if not k.startswith("C++ fit"))
+    stages["rest (fit_sequence's own Python)"] = total - top
+    print(f"\nover {len(rows)} clips: {frames / total:.1f} CPU frames/s (all frames over all "
+          f"CPU), median over clips {np.median([r['cpu_fps'] for r in rows]):.1f}; "
+          f"PA-MPJPE {np.mean([r['pa_mpjpe_mm'] for r in rows]):.1f} mm, accel error "
+          f"{np.mean([r['accel_error_mm'] for r in rows]):.1f}")
+    for stage, seconds in sorted(stages.items(), key=lambda kv: -kv[1]):
+        print(f"  {stage:62s} {seconds:7.3f} s  {100 * seconds / total:5.1f} %")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+                                       "smplify": smplify.__file__,
+                                       "cpu_fps": frames / total, "stages": stages,
+                                       "clips": rows}, indent=1, default=float) + "\n")
+    print(f"wrote {args.output}")
+    if args.joints is not None:
+        np.savez(args.joints, **joints)
+
+
+if __name__ == "__main__":
+    main()
