@@ -58,6 +58,7 @@ CONFIGS = {
     "online, keypoint-speed cutoff": {"track_smoothing_keypoint_beta": 8.0,
                                       "track_smoothing_keypoint_floor": 2.5},
     "online, no refits": {"track_refit_every": 0, "track_refit_ratio": 0.0},
+    "online, refits capped at 6 iterations": {"track_refit_iterations": 6},
 }
 
 
@@ -91,12 +92,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     clip_arguments(parser)
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS),
+                        help="the configurations to run (an older build lacks some options)")
     args = parser.parse_args()
 
     model = smplify.load_model("open")
     videos = clips(model, args)
     summary = {}
-    for name, options in CONFIGS.items():
+    for name in args.configs:
+        options = CONFIGS[name]
         runs = [run(video, model, options) for video in videos]
         cpu = 1000 * np.concatenate([r["cpu"] for r in runs])
         kinds = [k for r in runs for k in r["kinds"]]

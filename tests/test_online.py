@@ -617,6 +617,53 @@ def test_confidences_above_one_keep_the_refit_frames(model, clips) -> None:
     assert kinds[0] == "cold" and all(k.startswith("warm") for k in kinds[1:]), kinds
 
 
+class _ReadingFits:
+    """The C++ fitter, recording each refit reading fit's (warm, without E_track) solves'
+    iterations: (the stage's own solve, its follow-up with β held)."""
+
+    def __init__(self, core) -> None:
+        self.core, self.solves = core, []
+
+    def fit(self, **kwargs):
+        report = self.core.fit(**kwargs)
+        if kwargs.get("initial_pose") is not None and kwargs.get("track_pose") is None:
+            self.solves += [(s.iterations - s.fixed_shape_iterations, s.fixed_shape_iterations)
+                            for s in report.stages]
+        return report
+
+
+def test_track_refit_iterations_caps_the_refits_reading_fits(model, clips,
+                                                             monkeypatch) -> None:
+    """``track_refit_iterations`` caps every solve of the refits' warm fits from the learned
+    readings (uncapped they take more steps than the cap here), and only those: the tracked
+    frames keep the Fitter's own C++ fitter. 0 (the default) is no cap."""
+    from smplify import fitting
+
+    video = sv.make_video(model, clips[2], "coco17", np.random.default_rng(15), yaw=0.0,
+                          errors=CLEAN, frames=slice(0, 9))
+    cap = 3
+    uncapped = _fitter(model, video, track_refit_every=2)
+    uncapped.fit(video.keypoints[0])
+    uncapped._core = before = _ReadingFits(uncapped._core)
+    _track(uncapped, video.keypoints[1:])
+    made: list[_ReadingFits] = []
+    real = fitting._refit_core_fitter
+    monkeypatch.setattr(fitting, "_refit_core_fitter",
+                        lambda problem: made.append(_ReadingFits(real(problem))) or made[-1])
+    capped = _fitter(model, video, track_refit_every=2, track_refit_iterations=cap)
+    capped.fit(video.keypoints[0])
+    capped._core = tracked = _ReadingFits(capped._core)
+    _track(capped, video.keypoints[1:])
+    assert len(made) == 1 and not tracked.solves  # every reading fit went to the capped one
+    assert len(made[0].solves) == len(before.solves) == 4 * online.REFIT_HYPOTHESES
+    # (Ceres' max_num_iterations: its step counts include the start, iteration 0.)
+    assert max(max(s) for s in before.solves) > cap + 1, before.solves
+    assert max(max(s) for s in made[0].solves) <= cap + 1, made[0].solves
+    for value in (-1, 2.5, True):
+        with pytest.raises(ValueError, match="track_refit_iterations"):
+            smplify.FitOptions(track_refit_iterations=value)
+
+
 def test_forward_axis_is_the_rotation_matrix_third_column() -> None:
     from scipy.linalg import expm
 

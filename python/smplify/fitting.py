@@ -305,10 +305,28 @@ def _shared_core_fitter(problem: FitProblem) -> Any:
     the model, an owner), as the anchor's posers are (``smplify.anchor._poser``), not by its
     name: a format of a built-in's name with other targets (e.g.
     ``keypoints.with_blended_hips``) is another key and gets its own fitter."""
+    return _cached_core_fitter(problem, "", lambda: _core_fitter(problem))
+
+
+def _cached_core_fitter(problem: FitProblem, kind: str, build: Callable[[], Any]) -> Any:
+    """``build()``'s C++ fitter for the problem's model, prior, targets and options, kept
+    in the shared cache under ``kind`` ("" the problem's own fitter)."""
     options = tuple(sorted((k, repr(v)) for k, v in problem.options.to_dict().items()))
     owners = (problem.model, problem.prior, problem.capsule_regressor)
-    return _CORE_CACHE.get(owners, (problem.keypoint_format, options),
-                           lambda: _core_fitter(problem))
+    return _CORE_CACHE.get(owners, (problem.keypoint_format, options, kind), build)
+
+
+def _refit_core_fitter(problem: FitProblem) -> Any:
+    """The C++ fitter of a Fitter's refits from the learned readings: the problem's, its
+    solves capped at ``track_refit_iterations`` (> 0) iterations."""
+    cap = problem.options.track_refit_iterations
+
+    def build() -> Any:
+        options = _core_options(problem)
+        options.max_iterations = min(cap, problem.options.max_iterations)
+        return _core_fitter(problem, options)
+
+    return _cached_core_fitter(problem, "refit", build)
 
 
 FocalLength = float | Literal["estimate"] | None
@@ -445,6 +463,7 @@ class Fitter:
             None if focal_length is None else self._settings.focal_length)
         self._estimated: FitSettings | None = None
         self._core: Any = None
+        self._refit_core: Any = None  # the refits' (track_refit_iterations), on first use
         self._track = online.TrackState()
         self._challenger: online.Challenger | None = None
         # (P, K): row 0 the keypoints as seen (online.LABELLING_NAMES).
@@ -672,8 +691,13 @@ class Fitter:
         if starts is None:
             return self._core.fit(**observation)
         track = self._track
-        fits = [self._core.fit(**observation, initial_pose=pose, initial_betas=track.betas,
-                               initial_transl=track.transl[-1]) for pose in starts]
+        core = self._core
+        if self.options.track_refit_iterations > 0:
+            if self._refit_core is None:
+                self._refit_core = _refit_core_fitter(problem)
+            core = self._refit_core
+        fits = [core.fit(**observation, initial_pose=pose, initial_betas=track.betas,
+                         initial_transl=track.transl[-1]) for pose in starts]
         if self._new_person():
             fits.append(self._core.fit(**observation))
         data = [online.robust_data(problem, problem.keypoints, problem.weights, r,

@@ -172,6 +172,12 @@ class FitOptions:
         the track's starts a competing track (``track_basin_distance``). 0: never.
     track_refit_margin : float
         See ``track_refit_every``.
+    track_refit_iterations : int
+        Ceres iterations at most of each solve of a refit's warm fits from the learned
+        initialiser's readings (``track_refit_every``; the chosen one is then refined with
+        the held β as before, uncapped). 0 (the default): ``max_iterations``, as every
+        other solve. They are most of a refit's cost (a median of ~20 dogleg steps
+        against ~3 for a tracked frame); docs/video.md, "The refits' cost".
     track_refit_ratio : float
         A frame is also refitted (as ``track_refit_every``) when its data energy
         exceeds this multiple of the least of the track's last ten frames' (the track strains
@@ -334,6 +340,7 @@ class FitOptions:
     track_max_jump: float = 0.3
     track_refit_every: int = 10
     track_refit_margin: float = 1.0
+    track_refit_iterations: int = 0
     track_refit_ratio: float = 2.5
     track_basin_distance: float = 0.05
     track_switch_frames: int = 0
@@ -403,12 +410,12 @@ class FitOptions:
                              f"{self.track_confidence_rate}")
         for name in ("max_iterations", "threads", "warm_stages", "track_shape_frames",
                      "track_max_swapped_frames", "track_swapped_window", "track_refit_every",
-                     "track_switch_frames"):
+                     "track_switch_frames", "track_refit_iterations"):
             value = getattr(self, name)
             if name == "threads" and value is None:
                 continue
             low = 0 if name in ("track_refit_every", "track_switch_frames",
-                                "track_swapped_window") else 1
+                                "track_swapped_window", "track_refit_iterations") else 1
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or \
                     not low <= value <= MAX_COUNT:
                 raise ValueError(f"{name} must be an integer in [{low}, {MAX_COUNT}], got "
