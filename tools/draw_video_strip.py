@@ -5,7 +5,7 @@ body's left.
     python tools/draw_video_strip.py OUT.png [--clip 3] [--start 120] [--frames 120] [--sequence]
         [--seed 43] [--picks 0,3,5]
         [--sequence-options '{"keyframe_step": 1}']
-        [--preset smooth_video]
+        [--preset smooth_video] [--options '{"track_refit_iterations": 6}']
     python tools/draw_video_strip.py OUT.png --real vtest|sports2d --track ID
 
 With ``--real``: a tracked person of a real video, the fits ``benchmarks/bench_real_video.py``
@@ -17,8 +17,9 @@ synthetic detector with its default errors (``smplify.synthetic_video``; seed 10
 ``benchmarks/bench_video.py``). Columns: 8 frames, chosen to include swapped and dropped
 frames when there are any, swapped first (marked in the printout). Rows: truth (grey), the
 plain warm Fitter (orange; ``benchmarks/bench_video.py``'s PLAIN_WARM options), the online
-Fitter (green; ``--preset``: with that option preset) and fit_sequence (blue) from the
-camera, then the same from the body's left (each frame's mesh centred on its own mean).
+Fitter (green; ``--preset`` / ``--options``: with that preset / those options) and
+fit_sequence (blue) from the camera, then the same from the body's left (each frame's mesh
+centred on its own mean).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ def main() -> None:
                         help="fit_sequence's options as JSON (e.g. to draw an earlier start)")
     parser.add_argument("--preset", default=None,
                         help="the online Fitter's option preset (e.g. smooth_video)")
+    parser.add_argument("--options", type=json.loads, default={},
+                        help="the online Fitter's options, JSON (after --preset)")
     parser.add_argument("--real", default=None,
                         help="a real video of benchmarks/real_videos.py (vtest, sports2d)")
     parser.add_argument("--track", type=int, default=None, help="with --real: its track id")
@@ -84,7 +87,7 @@ def main() -> None:
     fit = smplify.fit_sequence(video.keypoints, "coco17", video.image_size, video.focal_length,
                                model=model, **args.sequence_options) if args.sequence else None
     tracks = {}
-    online = {} if args.preset is None else {"preset": args.preset}
+    online = {**({} if args.preset is None else {"preset": args.preset}), **args.options}
     for name, options in (("warm", PLAIN_WARM), ("online", online)):
         fitter = smplify.Fitter(model, format="coco17", image_size=video.image_size,
                                 focal_length=video.focal_length, **options)
