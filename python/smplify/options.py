@@ -177,7 +177,8 @@ class FitOptions:
         initialiser's readings (``track_refit_every``; the chosen one is then refined with
         the held β as before, uncapped). 0 (the default): ``max_iterations``, as every
         other solve. They are most of a refit's cost (a median of ~20 dogleg steps
-        against ~3 for a tracked frame); docs/video.md, "The refits' cost".
+        against ~3 for a tracked frame). 6: a third less of their CPU, held out as
+        accurate, but more turns on real video (docs/video.md, "Session 14").
     track_refit_ratio : float
         A frame is also refitted (as ``track_refit_every``) when its data energy
         exceeds this multiple of the least of the track's last ten frames' (the track strains
