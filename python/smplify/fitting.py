@@ -492,6 +492,8 @@ class Fitter:
         # This frame's keypoints as given, (xy (K, 2), confidence (K,)), before the memory
         # and any relabelling: the keypoint speeds' input (None without them or the memory).
         self._given: tuple[np.ndarray, np.ndarray] | None = None
+        # The labelling the last refit read the frame with (track_refit_reading).
+        self._refit_read = 0
 
     model = property(lambda self: self._settings.model, doc="The body model.")
     prior = property(lambda self: self._settings.prior, doc="The pose prior.")
@@ -672,16 +674,21 @@ class Fitter:
         cold = self._core.fit(**observation)
         return cold, f"warm, {LOST_THE_PERSON}, then cold", float(report.seconds), 0
 
-    def _refit(self, problem: FitProblem, observation: dict[str, Any]) -> Any:
+    def _refit(self, problem: FitProblem, observation: dict[str, Any],
+               perm: np.ndarray | None = None) -> Any:
         """The periodic or strain refit's fit: warm fits (no E_track) from the learned
         initialiser's best readings, placed where the track is, the lowest robust data term
         kept; the full fit from scratch where no initialiser ships for the format or
         ``starts`` is "prior" (SMPLify's starts, as ``preset="paper"``). A new person's track
         (:meth:`_new_person`) also weighs the full fit from scratch: the readings placed
         where the track is keep the basin of its one first frame's fit (tests/test_online.py's
-        cut: 140 mm there, per-frame fits 45-55 mm ten frames on)."""
+        cut: 140 mm there, per-frame fits 45-55 mm ten frames on). ``perm``: the labelling
+        the frame is read with (``observation`` already relabelled by it; None: as seen)."""
+        keypoints, weights = problem.keypoints, problem.weights
+        if perm is not None:
+            keypoints, weights = keypoints[perm], weights[perm]
         starts = None if self.options.starts == "prior" else online.learned_starts(
-            self.keypoint_format, problem.keypoints, observation["confidence"], problem.image_size,
+            self.keypoint_format, keypoints, observation["confidence"], problem.image_size,
             problem.focal_length)
         return self._refit_from(problem, observation, starts)
 
@@ -700,7 +707,7 @@ class Fitter:
                          initial_transl=track.transl[-1]) for pose in starts]
         if self._new_person():
             fits.append(self._core.fit(**observation))
-        data = [online.robust_data(problem, problem.keypoints, problem.weights, r,
+        data = [online.robust_data(problem, keypoints, weights, r,
                                    self.options.selection_sigma) for r in fits]
         return fits[int(np.argmin(data))]
 
@@ -721,7 +728,25 @@ class Fitter:
             check_torso(problem.keypoints[problem.torso_keypoints], problem.torso_confident)
         except KeypointError:
             return None, 0.0
-        cold = self._refit(problem, observation)
+        # The frame as the refit reads it (track_refit_reading): as seen; with the labelling
+        # the track's own fit took this frame ("tracked"); or both, the one whose refit
+        # explains its reading better (robust data, as the refit's starts are judged).
+        perm = self._labellings[labelling]
+        reads = {"as seen": [0], "tracked": [labelling],
+                 "both": sorted({0, labelling})}[options.track_refit_reading]
+        refits = []
+        for read in reads:
+            seen = observation if read == 0 else online.permuted(
+                observation, perm, self._format_weights, read == 1 and self._detector_3d)
+            fit = self._refit(problem, seen, perm if read != 0 else None)
+            own = self._labellings[read]
+            refits.append((online.robust_data(problem, problem.keypoints[own],
+                                              problem.weights[own], fit,
+                                              options.selection_sigma), read, seen, fit))
+        extra = sum(float(r[3].seconds) for r in refits)
+        _, read, observation, cold = min(refits, key=lambda r: r[0])
+        extra -= float(cold.seconds)
+        self._refit_read = read
         # 3D consistency: a refit whose pelvis or chest turned faster than a body turns
         # (track_max_turn a frame) since the track's last frame may be a 2D look-alike (a
         # spine twisted 70° that projects as the body does) as well as the track's way out
@@ -732,11 +757,10 @@ class Fitter:
             options.track_max_turn * self._track.gap
         # Judged as the fit from scratch judges its starts: the robust data term at
         # σ = selection_sigma (E_track and the priors would keep the track's basin).
-        perm = self._labellings[labelling]
         tracked, fresh = (online.robust_data(problem, problem.keypoints[p], problem.weights[p],
                                              r, options.selection_sigma)
-                          for p, r in ((perm, report), (np.arange(len(perm)), cold)))
-        seconds = float(cold.seconds)
+                          for p, r in ((perm, report), (self._labellings[read], cold)))
+        seconds = float(cold.seconds) + extra
         near = online.basin_distance(cold.joints, report.joints) < options.track_basin_distance
         # (A refit near the track's joints, track_basin_distance, is the same basin: as
         # before, it replaces the track at once.)
@@ -759,7 +783,8 @@ class Fitter:
                               track_transl=history_transl, track_gaps=gaps, hold_shape=True)
         if immediate:
             return held, seconds
-        if online.robust_data(problem, problem.keypoints, problem.weights, held,
+        own = self._labellings[read]
+        if online.robust_data(problem, problem.keypoints[own], problem.weights[own], held,
                               options.selection_sigma) >= options.track_refit_margin * tracked:
             return None, seconds + float(held.seconds)
         state = online.TrackState()
@@ -938,7 +963,8 @@ class Fitter:
                                                  share)
             if held is None:
                 return report, "warm", earlier + seconds, labelling
-            return held, "warm, refitted", earlier + float(report.seconds) + seconds, 0
+            return held, "warm, refitted", earlier + float(report.seconds) + seconds, \
+                self._refit_read
         self._challenger = None
         # The torso check a cold start needs, skipped above for the warm one.
         check_torso(problem.keypoints[problem.torso_keypoints], problem.torso_confident)

@@ -31,7 +31,9 @@ Per warm-started frame:
 5. **Refits and a competing track.** Periodically and when the track strains, warm fits
    from the learned initialiser's best readings (:func:`learned_starts`) are tried against
    the track (with ``starts="prior"``, or for a format without an initialiser, one fit from
-   scratch from the prior's starts). One that explains the keypoints at least as well in
+   scratch from the prior's starts), reading the frame's labels as seen or, with
+   ``track_refit_reading="tracked"``, as the track's own fit read them (step 2's
+   labelling). One that explains the keypoints at least as well in
    another basin (its joints ``track_basin_distance`` or more from the track's) becomes a
    :class:`Challenger`: tracked like the track itself (warm, with its own E_track) for
    ``track_switch_frames`` frames, it replaces the track only when its summed robust data +

@@ -183,6 +183,13 @@ class FitOptions:
         A frame is also refitted (as ``track_refit_every``) when its data energy
         exceeds this multiple of the least of the track's last ten frames' (the track strains
         against the keypoints). 0: never.
+    track_refit_reading : "as seen", "tracked" or "both"
+        The labels a periodic or strain refit reads the frame with: "as seen" (default), the
+        detector's; "tracked", the labelling the track's own fit of the frame took (its
+        detector-swap hypothesis, ``track_swap_margin``), so that a refit does not fit a
+        reading the track judged a detector's swap and land in a turned or twisted basin
+        that explains it; "both" (when the two differ), the reading whose refit explains it
+        better (robust data at ``selection_sigma``, as a refit's starts are judged).
     track_basin_distance : float
         Metres: a refit whose pelvis-relative joints are this far from the track's on
         average (and that explains the keypoints within ``track_refit_margin`` of the
@@ -343,6 +350,7 @@ class FitOptions:
     track_refit_margin: float = 1.0
     track_refit_iterations: int = 0
     track_refit_ratio: float = 2.5
+    track_refit_reading: Literal["as seen", "tracked", "both"] = "as seen"
     track_basin_distance: float = 0.05
     track_switch_frames: int = 0
     track_switch_margin: float = 0.8
