@@ -187,6 +187,8 @@ def test_a_refit_reads_the_frame_as_the_track_read_it(model, clips, reading) -> 
         assert any(np.array_equal(seen, e) for e in expected)
     for e in expected:  # each reading refitted
         assert any(np.array_equal(seen, e) for seen in core.refits[10])
+    with pytest.raises(ValueError, match="track_refit_reading"):
+        smplify.FitOptions(track_refit_reading="detector")
 
 
 def test_a_burst_of_swapped_frames_does_not_flip_the_track(model, clips) -> None:
