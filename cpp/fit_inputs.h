@@ -169,6 +169,19 @@ struct FitOptions {
   std::vector<double> start_scorer;
   // Keep every finished start's features and joints in the FitReport (start_features).
   bool record_starts = false;
+  // Pruning a fit from scratch's prior starts (both 0, the default: every start runs every
+  // stage): each orientation's starts run the stages up to and including prune_stage
+  // (1-based, as the reports name them) and are ranked by the score the orientation's choice
+  // uses (DataEnergy(σ = selection_sigma) + reading_weight · reading_weight_scale · R, or the
+  // total energy at the last stage's weights without select_start_by_data; ties to the
+  // earlier start). Going down that ranking, a start whose joints lie within prune_distance
+  // (metres, mean over the 24 joints, camera frame; 0: off) of one already kept is dropped
+  // (the same basin), and at most prune_starts are kept (0: no cap). Only the kept run the
+  // rest; the dropped reach no selection, pool or start scorer. No effect when prune_stage is
+  // not before the last stage.
+  int prune_starts = 0;
+  int prune_stage = 2;
+  double prune_distance = 0.0;
   int threads = 1;
 };
 

@@ -167,6 +167,10 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
   Require(o.hypothesis_first_stage >= 0 && std::isfinite(o.hypothesis_score_weight) &&
               o.hypothesis_score_weight >= 0,
           "options: hypothesis_first_stage and hypothesis_score_weight must be >= 0");
+  Require(o.prune_starts >= 0 && o.prune_stage >= 1 && std::isfinite(o.prune_distance) &&
+              o.prune_distance >= 0,
+          "options: prune_starts must be >= 0, prune_stage >= 1 and prune_distance finite "
+          "and >= 0");
   Require(std::isfinite(o.reading_weight) && o.reading_weight >= 0,
           "options: reading_weight must be finite and >= 0");
   Require(std::isfinite(o.knee_depth_weight) && o.knee_depth_weight >= 0,
@@ -392,7 +396,8 @@ class TrackTerms {
 }  // namespace
 
 OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool flipped,
-                                    int first_stage, const TrackHistory* track) const {
+                                    int first_stage, const TrackHistory* track,
+                                    int end_stage) const {
   if (flipped) p.global_orient = FlippedOrientation(p.global_orient);
   OrientationReport report;
   report.flipped = flipped;
@@ -409,7 +414,8 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
   const bool hold_shape = track != nullptr && track->hold_shape;
   // The last stage's terms report the energies (at its weights, the spheres at the final β).
   std::unique_ptr<StageTerms> last_terms;
-  for (int stage = first_stage; stage < num_stages; ++stage) {
+  const int end = end_stage < 0 ? num_stages : std::min(end_stage, num_stages);
+  for (int stage = first_stage; stage < end; ++stage) {
     const StageWeights weights = Weights(stage);
     auto owned_terms = std::make_unique<StageTerms>(context_, o, &p, weights);
     StageTerms& terms = *owned_terms;
@@ -475,24 +481,28 @@ OrientationReport Fitter::RunPriorStarts(const Observation& o, const BodyParamet
   const FitOptions& options = context_.options;
   for (bool flipped : orientations) {
     // The starts are independent: with threads > 1 they run concurrently (in start order).
-    std::vector<OrientationReport> candidates(starts.size());
-    const size_t workers = std::min<size_t>(std::max(1, options.threads), starts.size());
-    RunTasks(starts.size(), workers, [&](size_t i) {
-      BodyParameters from = p;
-      from.body_pose = starts[i];
-      candidates[i] = RunStages(o, from, flipped, first_stage, track);
-    });
+    std::vector<BodyParameters> from(starts.size(), p);
+    for (size_t i = 0; i < starts.size(); ++i) from[i].body_pose = starts[i];
+    // What this orientation's choice compares, also where pruning compares unfinished runs.
+    const auto score_of = [&](const OrientationReport& r, double* penalty) {
+      if (!options.select_start_by_data) {
+        *penalty = ReadingPenalty(o, r.parameters);
+        return r.energies.total() + *penalty;
+      }
+      return SelectionScore(o, r.parameters, penalty);
+    };
+    std::vector<OrientationReport> candidates = RunStartsPruned(
+        o, from, flipped, first_stage, track,
+        [&](const OrientationReport& r) {
+          double penalty = 0.0;
+          return AnyStageFailed(r) ? std::numeric_limits<double>::infinity()
+                                   : score_of(r, &penalty);
+        },
+        &report->num_pruned);
     if (pool != nullptr) pool->insert(pool->end(), candidates.begin(), candidates.end());
     // Each candidate's reading penalty, computed once: it enters its score and the key.
     std::vector<double> penalties(candidates.size());
-    const auto score = [&](size_t i) {
-      const OrientationReport& r = candidates[i];
-      if (!options.select_start_by_data) {
-        penalties[i] = ReadingPenalty(o, r.parameters);
-        return r.energies.total() + penalties[i];
-      }
-      return SelectionScore(o, r.parameters, &penalties[i]);
-    };
+    const auto score = [&](size_t i) { return score_of(candidates[i], &penalties[i]); };
     // The first of equals wins (deterministic); if no start could be evaluated, the first.
     size_t chosen_index = 0;
     // One start (SMPLify's, a warm start): nothing to choose, nothing to score.
@@ -518,6 +528,69 @@ OrientationReport Fitter::RunPriorStarts(const Observation& o, const BodyParamet
     }
   }
   return best;
+}
+
+std::vector<OrientationReport> Fitter::RunStartsPruned(
+    const Observation& o, const std::vector<BodyParameters>& from, bool flipped,
+    int first_stage, const TrackHistory* track,
+    const std::function<double(const OrientationReport&)>& score, int* pruned) const {
+  const FitOptions& options = context_.options;
+  const size_t n = from.size();
+  const int num_stages = static_cast<int>(options.pose_prior_weights.size());
+  const size_t keep = static_cast<size_t>(std::max(0, options.prune_starts));
+  // The stage (0-based) the kept starts go on from.
+  const int resume = options.prune_stage;
+  const double distance = options.prune_distance;
+  const bool prune = (distance > 0.0 || (keep > 0 && n > keep)) && resume > first_stage &&
+                     resume < num_stages;
+  std::vector<OrientationReport> runs(n);
+  const auto workers = [&](size_t tasks) {
+    return std::min<size_t>(static_cast<size_t>(std::max(1, options.threads)), tasks);
+  };
+  RunTasks(n, workers(n), [&](size_t i) {
+    runs[i] = RunStages(o, from[i], flipped, first_stage, track, prune ? resume : -1);
+  });
+  if (!prune) return runs;
+  std::vector<double> scores(n);
+  for (size_t i = 0; i < n; ++i) scores[i] = score(runs[i]);
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  // The lowest scores, the earlier start first among equals; then back in start order.
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return scores[a] < scores[b]; });
+  // prune_distance: a start whose joints lie within it (mean distance) of a better one's is
+  // in that one's basin; prune_starts: at most that many of the rest.
+  std::vector<size_t> kept;
+  std::vector<MatX3> kept_joints;
+  for (size_t i : order) {
+    if (keep > 0 && kept.size() == keep) break;
+    if (distance > 0.0) {
+      const BodyParameters& q = runs[i].parameters;
+      const Skeleton skeleton = context_.model.Pose(q.Pose(), q.betas, q.transl, false);
+      MatX3 joints(kNumJoints, 3);
+      for (int j = 0; j < kNumJoints; ++j) joints.row(j) = skeleton.joints[j].transpose();
+      bool near = false;
+      for (const MatX3& other : kept_joints) {
+        if ((joints - other).rowwise().norm().mean() < distance) near = true;
+      }
+      if (near) continue;
+      kept_joints.push_back(std::move(joints));
+    }
+    kept.push_back(i);
+  }
+  std::sort(kept.begin(), kept.end());
+  const size_t m = kept.size();
+  std::vector<OrientationReport> finished(m);
+  RunTasks(m, workers(m), [&](size_t j) {
+    const OrientationReport& head = runs[kept[j]];
+    // Already turned: the rest of the stages from where the head ended.
+    OrientationReport rest = RunStages(o, head.parameters, /*flipped=*/false, resume, track);
+    rest.flipped = flipped;
+    rest.stages.insert(rest.stages.begin(), head.stages.begin(), head.stages.end());
+    finished[j] = std::move(rest);
+  });
+  *pruned += static_cast<int>(n - m);
+  return finished;
 }
 
 int Fitter::ScoreStarts(const Observation& o, const std::vector<OrientationReport>& pool,

@@ -3,6 +3,7 @@
 // off, the translation γ (docs/design.md, departure 2; SMPLify holds γ after the torso fit).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,7 @@ struct FitReport {
   double initial_depth = 0.0;       // t_z from similar triangles
   int num_starts = 1;              // start poses tried per orientation (0: none of the prior's)
   int num_hypotheses = 0;          // the observation's hypotheses tried as starts
+  int num_pruned = 0;              // prior starts stopped early (FitOptions prune_starts)
   int hypothesis = -1;             // the chosen start's hypothesis index (−1: a prior start)
   int legs_flipped = 0;            // leg depth flips kept (FitOptions leg_flips)
   int num_spheres = 0;
@@ -129,9 +131,20 @@ class Fitter {
   }
 
  private:
+  // Stages first_stage .. end_stage − 1 (0-based; end_stage −1: to the last) from
+  // `parameters`, turned first if `flipped`. The energies are at the last stage's weights
+  // whichever stage the run ends at.
   OrientationReport RunStages(const Observation& observation, BodyParameters parameters,
                               bool flipped, int first_stage,
-                              const TrackHistory* track = nullptr) const;
+                              const TrackHistory* track = nullptr, int end_stage = -1) const;
+  // FitOptions prune_starts: runs the starts of one orientation (`from`: p with each start's
+  // body pose) to the end, all of them only up to prune_stage and then the best
+  // prune_starts by `score` (lower wins, ties to the earlier start); returns the finished
+  // runs in start order and adds the dropped ones to *pruned.
+  std::vector<OrientationReport> RunStartsPruned(
+      const Observation& observation, const std::vector<BodyParameters>& from, bool flipped,
+      int first_stage, const TrackHistory* track,
+      const std::function<double(const OrientationReport&)>& score, int* pruned) const;
   // TemporalCost's weights for the acceleration (velocity: × track_velocity_ratio) rows.
   TemporalWeights TrackWeights(const Observation& observation, const TrackHistory& track) const;
   bool IsSideways(const Observation& observation) const;

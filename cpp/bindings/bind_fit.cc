@@ -186,6 +186,9 @@ void BindReport(py::module_& m) {
       .def_readonly("initial_depth", &FitReport::initial_depth)
       .def_readonly("num_starts", &FitReport::num_starts)
       .def_readonly("num_hypotheses", &FitReport::num_hypotheses)
+      .def_readonly("num_pruned", &FitReport::num_pruned,
+                    "The prior's starts stopped early by FitOptions prune_starts, "
+                    "over the orientations.")
       .def_readonly("legs_flipped", &FitReport::legs_flipped)
       .def_readonly("hypothesis", &FitReport::hypothesis,
                     "The chosen start's hypothesis index, -1 for one of the prior's starts.")
@@ -252,6 +255,9 @@ void BindOptions(py::module_& m) {
       .def_readwrite("leg_flips", &FitOptions::leg_flips)
       .def_readwrite("start_scorer", &FitOptions::start_scorer)
       .def_readwrite("record_starts", &FitOptions::record_starts)
+      .def_readwrite("prune_starts", &FitOptions::prune_starts)
+      .def_readwrite("prune_stage", &FitOptions::prune_stage)
+      .def_readwrite("prune_distance", &FitOptions::prune_distance)
       .def_readwrite("threads", &FitOptions::threads);
 }
 

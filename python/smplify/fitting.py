@@ -90,7 +90,8 @@ _SHARED_OPTIONS = ("pose_prior_weights", "shape_prior_weights", "angle_prior_rat
                    "keypoints_3d_sigma", "track_orient_weight", "track_pose_weight",
                    "track_transl_weight", "track_velocity_ratio", "warm_stages",
                    "hypothesis_first_stage", "hypothesis_score_weight", "reading_weight",
-                   "reading_sigma", "leg_flips", "knee_depth_weight", "knee_depth_sigma")
+                   "reading_sigma", "leg_flips", "knee_depth_weight", "knee_depth_sigma",
+                   "prune_starts", "prune_stage", "prune_distance")
 
 
 def _leg_keypoints(problem: FitProblem) -> list[int]:
@@ -209,6 +210,7 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
                "initial_depth": float(report.initial_depth),
                "num_starts": int(report.num_starts),
                "num_hypotheses": int(report.num_hypotheses),
+               "pruned_starts": int(report.num_pruned),
                "hypothesis": int(report.hypothesis),
                "legs_flipped": int(report.legs_flipped),
                "left_right": problem.left_right,

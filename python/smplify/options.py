@@ -272,6 +272,24 @@ class FitOptions:
         chosen fit with each leg's depth reading mirrored about the image plane (a leg raised
         sideways ↔ kicked back: nearly the same 2D), refined by the last stage, and keep
         whichever the selection scores lower (``summary["legs_flipped"]``).
+    prune_starts : int
+        0 (default): every prior start of a fit from scratch runs every stage. k ≥ 1: each
+        orientation's prior starts run the stages up to ``prune_stage`` and are ranked by the
+        score that orientation's choice compares (E_J(σ = ``selection_sigma``) +
+        ``reading_weight`` · R, or the total energy with ``start_selection="total"``, at the
+        last stage's weights; ties to the earlier start); only the k best run the rest. The
+        selection rule is unchanged, fewer starts reach it (``summary["pruned_starts"]``
+        counts the others). The initialiser's readings are not pruned; warm fits (one
+        start) are not affected.
+    prune_stage : int
+        ≥ 1: the stage (1-based, as ``summary["stages"]`` names them) after which
+        ``prune_starts`` and ``prune_distance`` prune; no pruning unless it is before the
+        last stage.
+    prune_distance : float
+        Metres, ≥ 0 (0, default: off): going down that ranking, a start whose joints lie
+        within this mean distance (24 joints, camera frame) of a start already kept is
+        dropped after ``prune_stage`` (the same basin); ``prune_starts`` (if > 0) then caps
+        how many are kept.
     start_scorer : "energy" or "learned"
         How a fit from scratch with the initialiser's readings picks among its finished
         starts. "energy" (default): the selection score above (E_J(σ = ``selection_sigma``)
@@ -368,6 +386,9 @@ class FitOptions:
     reading_weight_exponent: float = 2.0
     reading_sigma: float = 0.1
     leg_flips: bool = False
+    prune_starts: int = 0
+    prune_stage: int = 2
+    prune_distance: float = 0.0
     start_scorer: Literal["energy", "learned"] = "energy"
     left_right: Literal["as_given", "body", "limbs", "auto"] = "auto"
     swap_threshold: float = 0.8
@@ -390,7 +411,7 @@ class FitOptions:
                      "reading_weight", "track_switch_margin", "track_smoothing",
                      "track_smoothing_beta", "reading_weight_size", "reading_weight_exponent",
                      "track_smoothing_keypoint_beta", "track_smoothing_keypoint_floor",
-                     "knee_depth_weight"):
+                     "knee_depth_weight", "prune_distance"):
             _non_negative(name, getattr(self, name))
         for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance",
                      "track_function_tolerance", "sideways_ratio",
@@ -419,12 +440,14 @@ class FitOptions:
                              f"{self.track_confidence_rate}")
         for name in ("max_iterations", "threads", "warm_stages", "track_shape_frames",
                      "track_max_swapped_frames", "track_swapped_window", "track_refit_every",
-                     "track_switch_frames", "track_refit_iterations"):
+                     "track_switch_frames", "track_refit_iterations", "prune_starts",
+                     "prune_stage"):
             value = getattr(self, name)
             if name == "threads" and value is None:
                 continue
             low = 0 if name in ("track_refit_every", "track_switch_frames",
-                                "track_swapped_window", "track_refit_iterations") else 1
+                                "track_swapped_window", "track_refit_iterations",
+                                "prune_starts") else 1
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or \
                     not low <= value <= MAX_COUNT:
                 raise ValueError(f"{name} must be an integer in [{low}, {MAX_COUNT}], got "

@@ -105,6 +105,8 @@ class FitResult:
         - ``num_hypotheses``, ``hypothesis``: the learned initialiser's readings tried as
           starts (``starts``), and the index of the one the fit kept (best score first; −1: a
           prior start);
+        - ``pruned_starts``: the prior's starts stopped after stage ``prune_stage``
+          (``prune_starts``; 0 without pruning), over the orientations;
         - ``left_right``: "as given", or what ``left_right`` undid of the detector's
           left/right swaps: "swapped back" (the whole body), "arms swapped back", "legs
           swapped back", comma-separated;

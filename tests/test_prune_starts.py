@@ -1,0 +1,102 @@
+"""Pruning a fit from scratch's prior starts (FitOptions ``prune_starts``/``prune_stage``,
+cpp/fitter.cc RunStartsPruned): the kept starts are the ones the selection score ranks best
+after ``prune_stage`` stages, each finishes exactly as a fit from those starts alone would,
+and the selection among them is unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import smplify
+from smplify.fitting import _core_fitter, _core_options, _observation
+from smplify.problem import start_poses
+from test_hypotheses import FORMAT, cases
+from test_start_scorer import _problems
+
+
+def _fit(problem, core=None, starts=None):
+    return _core_fitter(problem, core, starts).fit(**_observation(problem))
+
+
+def _kept_after(problem, stage, keep, distance=0.0):
+    """Indices of the prior starts kept after the first `stage` stages: ranked by their
+    selection score (the recorded default score of a prior start: E_sel + λ_R R), going
+    down, one within `distance` (mean joint distance, m) of a kept one dropped, at most
+    `keep` (0: any number)."""
+    core = _core_options(problem)
+    core.pose_prior_weights = list(core.pose_prior_weights)[:stage]
+    core.shape_prior_weights = list(core.shape_prior_weights)[:stage]
+    core.record_starts = True
+    core.flip = 0
+    report = _fit(problem, core)
+    prior = [i for i, h in enumerate(report.start_hypotheses) if h < 0]
+    assert len(prior) == len(start_poses(problem))
+    scores = np.asarray(report.start_default_scores)[prior]
+    joints = np.asarray(report.start_joints)[prior]
+    kept: list[int] = []
+    for i in np.argsort(scores, kind="stable"):
+        if keep and len(kept) == keep:
+            break
+        if distance and any(np.linalg.norm(joints[i] - joints[j], axis=1).mean() < distance
+                            for j in kept):
+            continue
+        kept.append(int(i))
+    return sorted(kept)
+
+
+@pytest.mark.parametrize("options", [{}, {"reading_weight": 0.0}])
+def test_pruned_fit_equals_the_fit_from_the_kept_starts(open_model, options):
+    for problem in _problems(open_model, 1, seed=71, flip=False, **options):
+        starts = start_poses(problem)
+        for stage, keep, distance in ((1, 2, 0.0), (3, 1, 0.0), (2, 2, 0.05), (1, 0, 100.0)):
+            core = _core_options(problem)
+            core.prune_starts, core.prune_stage, core.prune_distance = keep, stage, distance
+            pruned = _fit(problem, core)
+            kept = _kept_after(problem, stage, keep, distance)
+            alone = _fit(problem, starts=[starts[i] for i in kept])
+            assert pruned.num_pruned == len(starts) - len(kept)
+            assert alone.num_pruned == 0 and alone.num_starts == len(kept)
+            np.testing.assert_array_equal(pruned.joints, alone.joints)
+            assert pruned.hypothesis == alone.hypothesis
+            # The report's stages: the torso fit, then every stage of the chosen start.
+            assert [s.name for s in pruned.stages] == [s.name for s in alone.stages]
+            assert [s.final_cost for s in pruned.stages] == [s.final_cost for s in alone.stages]
+
+
+def test_pruning_that_keeps_every_start_changes_nothing(open_model):
+    for problem in _problems(open_model, 1, seed=72):
+        plain = _fit(problem)
+        n = len(start_poses(problem))
+        for keep, stage in ((n, 2), (2, 4), (2, 9)):  # 4: the last stage
+            core = _core_options(problem)
+            core.prune_starts, core.prune_stage = keep, stage
+            same = _fit(problem, core)
+            np.testing.assert_array_equal(same.joints, plain.joints)
+            assert same.num_pruned == 0
+
+
+def test_pruning_runs_per_orientation_and_is_counted(open_model):
+    problem = _problems(open_model, 1, seed=73, flip=True, prune_starts=2)[0]
+    fit = _fit(problem)
+    assert fit.num_pruned == 2 * (len(start_poses(problem)) - 2)
+    assert len(fit.tried) == 2
+    data = cases(open_model, 1, seed=74)
+    for keep, pruned in ((0, 0), (3, len(start_poses(problem)) - 3)):
+        result = smplify.fit(data.keypoints[0], FORMAT, tuple(data.image_size[0]),
+                             float(data.focal[0]), model=open_model, flip=False,
+                             prune_starts=keep)
+        assert result.summary["pruned_starts"] == pruned
+
+
+def test_prune_options_are_checked(open_model):
+    for bad in ({"prune_starts": -1}, {"prune_stage": 0}, {"prune_starts": 1.5},
+                {"prune_stage": True}, {"prune_distance": -0.1},
+                {"prune_distance": float("nan")}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            smplify.FitOptions(**bad)
+    problem = _problems(open_model, 1, seed=75)[0]
+    for name, value in (("prune_starts", -1), ("prune_stage", 0), ("prune_distance", -1.0)):
+        core = _core_options(problem)
+        setattr(core, name, value)
+        with pytest.raises(ValueError, match=name):
+            _core_fitter(problem, core)
