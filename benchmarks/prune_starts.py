@@ -7,9 +7,16 @@ the digit (same joints), and the median ms per fit (wall, the default's threads;
 variants and the default alternate case by case, so load hits both alike). Choose the
 constants on ``--split tune``, report on ``--split test``.
 
+``--video SEED ...`` instead fits ``bench_video.py``'s held-out clips frame by frame (its
+per-frame row: one thread, a frame without a fit showing the last) with the default and
+each variant: per clip-seed the mean PA-MPJPE over the frames, the paired difference (mean
+± s.e. over the clip-seeds) and the CPU ms per frame (median over the clip-seeds).
+
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/prune_starts.py --split tune \\
         --cases 60 --grid "[(1, 2), (2, 2), (2, 3)]" [--formats coco17 ...] \\
         [--output benchmarks/results/prune_starts_<split>.json]
+    OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/prune_starts.py --video 100 300 \\
+        --grid "[(1, 3)]" [--output benchmarks/results/prune_starts_video.json]
 """
 
 from __future__ import annotations
@@ -76,6 +83,44 @@ def run(model: smplify.BodyModel, fmt: str, split: str, n: int,
     return out
 
 
+def video(model: smplify.BodyModel, seeds: list[int], grid: list[tuple[int, int]],
+          clips: int, frames: int, start: int = 120) -> dict:
+    """Per-frame fits of bench_video.py's held-out clips, default against each variant."""
+    import bench_video as bv
+
+    variants = {"default": {}, **{f"stage {s}, keep {k}": {"prune_stage": s, "prune_starts": k}
+                                  for s, k in grid}}
+    rows = []
+    for seed in seeds:
+        for c, seq in enumerate(bv.sv.load_sequences(bv.SEQUENCES)[:clips]):
+            rng = np.random.default_rng(seed + c)
+            clip = bv.sv.make_video(model, seq, bv.FORMAT, rng, bv.sv.DetectorErrors(),
+                                    frames=slice(start, start + frames))
+            row = {"clip": seq["name"], "seed": seed + c}
+            names = list(variants) if c % 2 == 0 else list(variants)[::-1]
+            for name in names:
+                cpu = time.process_time()
+                joints = bv.hold_last(bv.per_frame(clip, model, variants[name]))
+                ms = 1000 * (time.process_time() - cpu) / clip.num_frames
+                row[name] = {"pa_mpjpe_mm": bv.accuracy(joints, clip)[0], "cpu_ms": ms}
+            rows.append(row)
+            print(f"{row['clip']} @{row['seed']}: " + ", ".join(
+                f"{n} {row[n]['pa_mpjpe_mm']:.1f} mm {row[n]['cpu_ms']:.0f} ms"
+                for n in variants), flush=True)
+    out = {"seeds": seeds, "frames": frames, "clips": rows, "summary": {}}
+    for name in variants:
+        mm = np.array([r[name]["pa_mpjpe_mm"] for r in rows])
+        d = mm - np.array([r["default"]["pa_mpjpe_mm"] for r in rows])
+        out["summary"][name] = {
+            "pa_mpjpe_mm": float(mm.mean()), "paired_mm": float(d.mean()),
+            "paired_se": float(d.std(ddof=1) / np.sqrt(len(d))),
+            "cpu_ms_median": float(np.median([r[name]["cpu_ms"] for r in rows]))}
+        v = out["summary"][name]
+        print(f"  {name:16s} {v['pa_mpjpe_mm']:6.1f} mm  paired {v['paired_mm']:+5.2f} ± "
+              f"{v['paired_se']:.2f}  CPU {v['cpu_ms_median']:.0f} ms a frame")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=("tune", "test"), default="tune")
@@ -85,9 +130,20 @@ def main() -> None:
     parser.add_argument("--grid", default="[(2, 3)]",
                         help="(prune_stage, prune_starts) pairs, a Python list")
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--video", type=int, nargs="+", default=None, metavar="SEED",
+                        help="bench_video.py's held-out clips with these seeds instead")
+    parser.add_argument("--clips", type=int, default=4, help="with --video")
+    parser.add_argument("--frames", type=int, default=120, help="with --video")
+    parser.add_argument("--start", type=int, default=120, help="with --video: first frame")
     args = parser.parse_args()
     grid = [(int(s), int(k)) for s, k in ast.literal_eval(args.grid)]
     model = smplify.load_model("open")
+    if args.video:
+        out = video(model, args.video, grid, args.clips, args.frames, args.start)
+        out["date"] = time.strftime("%Y-%m-%d")
+        if args.output:
+            args.output.write_text(json.dumps(out, indent=1) + "\n")
+        return
     out = {"split": args.split, "cases_per_format": args.cases, "grid": grid,
            "date": time.strftime("%Y-%m-%d"), "formats": {}}
     for fmt in args.formats:
