@@ -91,6 +91,9 @@ class FitOptions:
     leg_flips: bool
     start_scorer: list[float]
     record_starts: bool
+    prune_starts: int
+    prune_stage: int
+    prune_distance: float
     threads: int
     def __init__(self) -> None:
         """The defaults."""
@@ -191,6 +194,10 @@ class FitReport:
     def num_starts(self) -> int: ...
     @property
     def num_hypotheses(self) -> int: ...
+    @property
+    def num_pruned(self) -> int:
+        """The prior's starts stopped early by FitOptions prune_starts, over the
+        orientations."""
     @property
     def legs_flipped(self) -> int: ...
     @property
