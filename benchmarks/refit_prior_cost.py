@@ -33,12 +33,13 @@ from smplify import online  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results" / "refit_prior_cost.json"
 
 
-def old_refit(self, problem, observation):
+def old_refit(self, problem, observation, perm=None):
     """``Fitter._refit`` before that commit: warm fits from the initialiser's readings
     whatever ``starts`` says (the rest of its body then is ``Fitter._refit_from``'s)."""
-    starts = online.learned_starts(self.format, problem.keypoints, observation["confidence"],
+    keypoints = problem.keypoints if perm is None else problem.keypoints[perm]
+    starts = online.learned_starts(self.format, keypoints, observation["confidence"],
                                    problem.image_size, problem.focal_length)
-    return self._refit_from(problem, observation, starts)
+    return self._refit_from(problem, observation, starts, perm)
 
 
 def timed(refit, seconds: list[float]):

@@ -686,17 +686,16 @@ class Fitter:
         where the track is keep the basin of its one first frame's fit (tests/test_online.py's
         cut: 140 mm there, per-frame fits 45-55 mm ten frames on). ``perm``: the labelling
         the frame is read with (``observation`` already relabelled by it; None: as seen)."""
-        keypoints, weights = problem.keypoints, problem.weights
-        if perm is not None:
-            keypoints, weights = keypoints[perm], weights[perm]
+        keypoints = problem.keypoints if perm is None else problem.keypoints[perm]
         starts = None if self.options.starts == "prior" else online.learned_starts(
             self.keypoint_format, keypoints, observation["confidence"], problem.image_size,
             problem.focal_length)
-        return self._refit_from(problem, observation, starts)
+        return self._refit_from(problem, observation, starts, perm)
 
     def _refit_from(self, problem: FitProblem, observation: dict[str, Any],
-                    starts: Any) -> Any:
-        """:meth:`_refit` from the body poses ``starts`` (None: the full fit from scratch)."""
+                    starts: Any, perm: np.ndarray | None = None) -> Any:
+        """:meth:`_refit` from the body poses ``starts`` (None: the full fit from scratch),
+        the frame read with the labelling ``perm`` (None: as seen)."""
         if starts is None:
             return self._core.fit(**observation)
         track = self._track
@@ -709,6 +708,9 @@ class Fitter:
                          initial_transl=track.transl[-1]) for pose in starts]
         if self._new_person():
             fits.append(self._core.fit(**observation))
+        keypoints, weights = problem.keypoints, problem.weights
+        if perm is not None:
+            keypoints, weights = keypoints[perm], weights[perm]
         data = [online.robust_data(problem, keypoints, weights, r,
                                    self.options.selection_sigma) for r in fits]
         return fits[int(np.argmin(data))]
