@@ -18,6 +18,8 @@ COCO-17, seed 100 + clip: the per-frame row's fits, with the frames no fit accep
 to report; ``video-heldout-seeds``, the same stretches with four other detector seeds (and so
 camera headings) each, every 3rd frame: a clip's frames share one heading, so four clips
 are four draws of it.
+``video-tuning4`` (every 4th frame of the tuning clips) and ``video-heldout-300``
+(``bench_video.py --seed 300``'s frames) serve ``benchmarks/start_scorer_shift.py``.
 
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/start_scorer.py --split tune \
         --cases 150 --grid "[(10, 0.001, 8), (5, 0.001, 8), (20, 0.001, 8), (10, 0.01, 8),
@@ -64,7 +66,14 @@ VIDEO_SPLITS = {
     "video-tuning": (bss.TUNING_SEQUENCES, slice(None), 2, (200,)),
     "video-heldout": (bench_video.SEQUENCES, slice(120, 240), 1, (100,)),
     "video-heldout-seeds": (bench_video.SEQUENCES, slice(120, 240), 3,
-                            (1100, 2100, 3100, 4100))}
+                            (1100, 2100, 3100, 4100)),
+    # Lighter splits (benchmarks/start_scorer_shift.py): every 4th frame of the tuning clips;
+    # bench_video's frames with its seed 300 (bench_video.py --seed 300's per-frame row).
+    "video-tuning4": (bss.TUNING_SEQUENCES, slice(None), 4, (200,)),
+    "video-heldout-300": (bench_video.SEQUENCES, slice(120, 240), 1, (300,))}
+
+#: The video splits that only report (one grid point: tuning on them is refused).
+HELDOUT_SPLITS = ("video-heldout", "video-heldout-seeds", "video-heldout-300")
 
 
 def _videos(model: smplify.BodyModel, split: str, skip: set[str] | frozenset[str] = frozenset()
@@ -175,7 +184,7 @@ def main() -> None:
                         default=bss.REPO.parent / "shared" / "data" / "mocap")
     args = parser.parse_args()
     grid = ast.literal_eval(args.grid)
-    if args.split in ("test", "video-heldout", "video-heldout-seeds") and len(grid) != 1:
+    if args.split in ("test", *HELDOUT_SPLITS) and len(grid) != 1:
         parser.error(f"--split test scores one (temperature, l2, hidden), got {len(grid)}: "
                      "choose among several on --split tune, then report the choice on test")
     model = smplify.load_model("open")

@@ -379,3 +379,33 @@ def test_fit_records_e3d_and_depth_order_against_the_observations_3d(open_model)
         checked += 1
         reversed_some = reversed_some or np.ptp(disorder) > 0
     assert checked >= 2 and reversed_some
+
+
+def test_the_gate_keeps_the_energys_choice_unless_the_scorer_prefers_another_by_its_margin():
+    """benchmarks/start_scorer_shift.py's gate is two more hidden units of the same MLP: the
+    C++ scorer runs it as its NumPy twin does; a start other than the lowest-S one (f0 = 0) is
+    kept only when its learned score is lower by more than the margin, and never above the
+    cap on ℓ(ΔS)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from start_scorer_shift import gated
+
+    rng = np.random.default_rng(21)
+    f = len(START_FEATURES)
+    w = rng.normal(size=4 * (f + 2))
+    features = np.abs(rng.normal(size=(9, f)))
+    features[:, 1] = 0.0  # every start within the selection gate
+    features[:, 0] = [0.0, 0.5, 1.0, 2.0, 2.9, 3.1, 4.0, 6.0, 8.0]  # ℓ(ΔS)
+    base = start_scores(features, w)
+    for margin, cap in ((0.0, None), (0.5, None), (0.0, 3.0), (1.0, 3.0), (50.0, None)):
+        g = gated(w, margin, cap)
+        assert len(g) == (4 + (margin > 0) + (cap is not None)) * (f + 2)
+        scores = _core._testing.start_scores(features, g)
+        np.testing.assert_allclose(scores, start_scores(features, g), rtol=1e-12, atol=1e-12)
+        allowed = np.ones(9, dtype=bool) if cap is None else features[:, 0] <= cap
+        adjusted = np.where(allowed, base + np.where(features[:, 0] > 0, margin, 0.0), np.inf)
+        assert kept_start(features, scores, 20.0) == int(np.argmin(adjusted))
+    # A large margin gives the energy's choice back; no gate is the scorer itself.
+    assert kept_start(features, start_scores(features, gated(w, 50.0, None)), 20.0) == 0
+    np.testing.assert_array_equal(gated(w, 0.0, None), w)
