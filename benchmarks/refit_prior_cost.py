@@ -44,10 +44,10 @@ def old_refit(self, problem, observation, perm=None):
 
 def timed(refit, seconds: list[float]):
     """``refit`` appending each call's CPU seconds to ``seconds``."""
-    def wrapper(self, problem, observation):
+    def wrapper(self, problem, observation, perm=None):
         start = time.process_time()
         try:
-            return refit(self, problem, observation)
+            return refit(self, problem, observation, perm)
         finally:
             seconds.append(time.process_time() - start)
     return wrapper
