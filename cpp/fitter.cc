@@ -552,7 +552,11 @@ std::vector<OrientationReport> Fitter::RunStartsPruned(
   });
   if (!prune) return runs;
   std::vector<double> scores(n);
-  for (size_t i = 0; i < n; ++i) scores[i] = score(runs[i]);
+  // A non-finite score ranks last: NaN would break the sort's strict weak ordering.
+  for (size_t i = 0; i < n; ++i) {
+    const double s = score(runs[i]);
+    scores[i] = std::isfinite(s) ? s : std::numeric_limits<double>::infinity();
+  }
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;
   // The lowest scores, the earlier start first among equals; then back in start order.

@@ -24,11 +24,13 @@
 
 #include <Eigen/Core>
 
+#include "body_model.h"
+
 namespace smplify {
 
 class KeypointSpeed {
  public:
-  static constexpr int kJoints = 24;
+  static constexpr int kJoints = kNumJoints;  // SMPL's 24
   using Speeds = Eigen::Matrix<double, kJoints + 1, 1>;  // per joint, then the torso's centre
   using Points = Eigen::Matrix<double, Eigen::Dynamic, 2>;
 

@@ -38,7 +38,7 @@ namespace smplify {
 
 class PoseFilter {
  public:
-  static constexpr int kJoints = KeypointSpeed::kJoints;  // SMPL's 24
+  static constexpr int kJoints = kNumJoints;  // SMPL's 24
   using Pose = Eigen::Matrix<double, 3 * kJoints, 1>;  // axis-angle per joint, root first
 
   // fps > 0 (frames per second of the video), min_cutoff > 0 (Hz at rest), beta ≥ 0
