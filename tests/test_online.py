@@ -125,8 +125,9 @@ def test_online_is_far_smoother_and_about_as_accurate_as_per_frame_fits(scores) 
     "as seen, fits a turned body to the swapped arms and starts a competing track, which "
     "blocks the strain refits: the track keeps a wrong basin for 10 frames (89-170 mm; 94.1 "
     "against 85.4 mm over the stretch). track_refit_reading='both' (refit each reading, keep "
-    "the better explained) passes here (indian 79.7) but is level held out (bench_video "
-    "seeds 100/300 +0.2 +- 0.5 mm), so it is not the default (docs/video.md, session 14). "
+    "the better explained) passes here (indian 79.7) but failed the rule fixed for its "
+    "default (session 15, bench_video seeds 100/300/400: online +0.32 +- 0.38 mm, but "
+    "fit_sequence +0.67 +- 0.67, martial @403 +8.0), so it is not the default (docs/video.md). "
     "Gating the memory on the 2D's agreement with the track, following falls at once, refits "
     "on the confidences as seen, or judging the labellings at them were all worse on the "
     "tuning clips"))
