@@ -33,6 +33,8 @@ def test_cpp_option_defaults_equal_the_python_ones():
     assert cpp.flip == _FLIP_CODES[python.flip]
     assert cpp.select_start_by_data == (python.start_selection == "data")
     assert cpp.prior_starts == (python.starts != "initializer")
+    # prune_starts "auto": C++'s 0 except for a fit of one image (FitOptions.for_photo).
+    assert python.prune_starts == "auto" and cpp.prune_starts == 0
     # The learned scorer's weights come from Python (smplify.start_scorer); C++'s default,
     # none, is the energy's selection. record_starts is C++ only (tools/start_pools.py).
     assert python.start_scorer == "energy" and cpp.start_scorer == []
@@ -45,6 +47,7 @@ def test_cpp_option_defaults_equal_the_python_ones():
     # Every C++ field is one of those, or threads (None in Python: one per core).
     cpp_fields = {n for n in dir(cpp) if not n.startswith("_")}
     assert cpp_fields == {*_SHARED_OPTIONS, "flip", "select_start_by_data", "prior_starts",
+                          "prune_starts",
                           "start_scorer", "record_starts", "threads",
                           "track_function_tolerance", "leg_keypoints"}
     assert python.threads is None and cpp.threads == 1

@@ -5,13 +5,19 @@ and the selection among them is unchanged."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import smplify
+from smplify import synthetic_video as sv
 from smplify.fitting import _core_fitter, _core_options, _observation
+from smplify.options import PHOTO_PRUNE_STARTS
 from smplify.problem import start_poses
 from test_hypotheses import FORMAT, cases
 from test_start_scorer import _problems
+
+SEQUENCES = Path(__file__).parent / "data" / "heldout_sequences.npz"
 
 
 def _fit(problem, core=None, starts=None):
@@ -88,9 +94,46 @@ def test_pruning_runs_per_orientation_and_is_counted(open_model):
         assert result.summary["pruned_starts"] == pruned
 
 
+def test_auto_prunes_a_photo_and_no_video_fit(open_model):
+    """prune_starts="auto": PHOTO_PRUNE_STARTS for smplify.fit and fit_batch (a fit of one
+    image), 0 for a Fitter's fits from scratch and fit_sequence (each the same fit as with
+    prune_starts=0); an int applies to the Fitter too."""
+    data = cases(open_model, 2, seed=76)
+    kp, size, focal = data.keypoints[0], tuple(data.image_size[0]), float(data.focal[0])
+    photo = smplify.fit(kp, FORMAT, size, focal, model=open_model)
+    forced = smplify.fit(kp, FORMAT, size, focal, model=open_model,
+                         prune_starts=PHOTO_PRUNE_STARTS)
+    assert photo.summary["pruned_starts"] > 0
+    np.testing.assert_array_equal(photo.joints, forced.joints)
+    batch = smplify.fit_batch([kp], FORMAT, size, focal, model=open_model, threads=1)
+    assert batch[0].summary["pruned_starts"] == photo.summary["pruned_starts"]
+    np.testing.assert_array_equal(batch[0].joints, photo.joints)
+
+    def frames(**options):
+        fitter = smplify.Fitter(open_model, format=FORMAT, image_size=size,
+                                focal_length=focal, **options)
+        return [fitter.fit(k, warm_start=False) for k in data.keypoints]
+
+    for auto, unpruned in zip(frames(), frames(prune_starts=0), strict=True):
+        assert auto.summary["pruned_starts"] == 0
+        np.testing.assert_array_equal(auto.joints, unpruned.joints)
+    assert all(r.summary["pruned_starts"] > 0 for r in frames(prune_starts=2))
+
+    video = sv.make_video(open_model, sv.load_sequences(SEQUENCES)[0], FORMAT,
+                          np.random.default_rng(7), yaw=0.5, frames=slice(100, 108))
+    runs = [smplify.fit_sequence(video.keypoints, FORMAT, video.image_size, video.focal_length,
+                                 model=open_model, **options)
+            for options in ({}, {"prune_starts": 0})]
+    for name in ("betas", "global_orient", "body_pose", "transl", "joints"):
+        np.testing.assert_array_equal(getattr(runs[0], name), getattr(runs[1], name))
+
+
 def test_prune_options_are_checked(open_model):
-    for bad in ({"prune_starts": -1}, {"prune_stage": 0}, {"prune_starts": 1.5},
-                {"prune_stage": True}, {"prune_distance": -0.1},
+    assert smplify.FitOptions().prune_starts == "auto"
+    assert smplify.FitOptions().for_photo().prune_starts == PHOTO_PRUNE_STARTS
+    assert smplify.FitOptions(prune_starts=0).for_photo().prune_starts == 0
+    for bad in ({"prune_starts": -1}, {"prune_starts": "some"}, {"prune_stage": 0},
+                {"prune_starts": 1.5}, {"prune_stage": True}, {"prune_distance": -0.1},
                 {"prune_distance": float("nan")}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             smplify.FitOptions(**bad)

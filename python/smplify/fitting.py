@@ -26,6 +26,7 @@ from .capsules import INCOMPATIBLE_PART_PAIRS
 from .errors import KeypointError, SmplifyError
 from .focal import FocalSearch, estimate_focal_length
 from .keypoints import KeypointFormat, validate_keypoints
+from .options import FitOptions
 from .problem import (
     LEG_KEYPOINT_NAMES,
     FitProblem,
@@ -76,7 +77,8 @@ def _model(model: Any) -> Any:
 
 # FitOptions fields the C++ FitOptions has under the same name, meaning and default
 # (tests/test_documented.py keeps the defaults equal); flip, start_selection, threads and
-# track_function_tolerance (None: function_tolerance's) are converted below, init_pose and
+# track_function_tolerance (None: function_tolerance's) and prune_starts ("auto": 0) are
+# converted below, init_pose and
 # multi_start choose the start poses in Python, and keypoints_3d_weight, learned_init and
 # anchor_weight choose each frame's E_3D targets and λ (smplify.problem), which reach C++
 # with the frame, as do the initialiser's hypotheses
@@ -91,7 +93,7 @@ _SHARED_OPTIONS = ("pose_prior_weights", "shape_prior_weights", "angle_prior_rat
                    "track_transl_weight", "track_velocity_ratio", "warm_stages",
                    "hypothesis_first_stage", "hypothesis_score_weight", "reading_weight",
                    "reading_sigma", "leg_flips", "knee_depth_weight", "knee_depth_sigma",
-                   "prune_starts", "prune_stage", "prune_distance")
+                   "prune_stage", "prune_distance")
 
 
 def _leg_keypoints(problem: FitProblem) -> list[int]:
@@ -107,6 +109,9 @@ def _core_options(problem: FitProblem) -> Any:
     for name in _SHARED_OPTIONS:
         setattr(core, name, getattr(options, name))
     core.flip = _FLIP_CODES[options.flip]
+    # "auto": 0 here, every start (a Fitter's frames, fit_sequence); smplify.fit makes it
+    # PHOTO_PRUNE_STARTS before this (FitOptions.for_photo).
+    core.prune_starts = 0 if isinstance(options.prune_starts, str) else options.prune_starts
     core.leg_keypoints = _leg_keypoints(problem)
     core.select_start_by_data = options.start_selection == "data"
     core.prior_starts = options.starts != "initializer"
@@ -375,8 +380,15 @@ def fit(keypoints: Any, format: str | KeypointFormat, image_size: Sequence[float
     TypeError : non-numeric input or an unknown option.
     """
     return Fitter(model, format=format, image_size=image_size, focal_length=focal_length,
-                  prior=prior, **options).fit(keypoints, warm_start=False,
-                                              keypoints_3d=keypoints_3d)
+                  prior=prior, **photo_options(options)).fit(keypoints, warm_start=False,
+                                                             keypoints_3d=keypoints_3d)
+
+
+def photo_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Fit options (keywords, ``preset`` allowed) for a fit of one image: ``prune_starts``
+    "auto" made :data:`~smplify.options.PHOTO_PRUNE_STARTS` (a Fitter's frames and
+    fit_sequence keep "auto", 0 there: ``_core_options``)."""
+    return FitOptions.from_kwargs(**options).for_photo().to_dict()
 
 
 class Fitter:

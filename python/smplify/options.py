@@ -12,6 +12,9 @@ if TYPE_CHECKING:
 
 #: Largest iteration or thread count (the C++ core's int).
 MAX_COUNT = 2**31 - 1
+#: ``prune_starts="auto"``'s value for a fit of one image (0 for a Fitter's frames and
+#: fit_sequence): the prior's 2 best starts after stage 2 finish (README, "Speed and accuracy").
+PHOTO_PRUNE_STARTS = 2
 
 
 @dataclass(frozen=True)
@@ -272,15 +275,20 @@ class FitOptions:
         chosen fit with each leg's depth reading mirrored about the image plane (a leg raised
         sideways ↔ kicked back: nearly the same 2D), refined by the last stage, and keep
         whichever the selection scores lower (``summary["legs_flipped"]``).
-    prune_starts : int
-        0 (default): every prior start of a fit from scratch runs every stage. k ≥ 1: each
+    prune_starts : int or "auto"
+        0: every prior start of a fit from scratch runs every stage. k ≥ 1: each
         orientation's prior starts run the stages up to ``prune_stage`` and are ranked by the
         score that orientation's choice compares (E_J(σ = ``selection_sigma``) +
         ``reading_weight`` · R, or the total energy with ``start_selection="total"``, at the
         last stage's weights; ties to the earlier start); only the k best run the rest. The
         selection rule is unchanged, fewer starts reach it (``summary["pruned_starts"]``
         counts the others). The initialiser's readings are not pruned; warm fits (one
-        start) are not affected.
+        start) are not affected. "auto" (default): :data:`PHOTO_PRUNE_STARTS` (2) for a fit
+        of one image (:func:`smplify.fit`, :func:`smplify.fit_batch`, the CLI's and
+        ``fit_image``'s photos), where it kept the realistic test half's accuracy at ~0.6×
+        the CPU (README, "Speed and accuracy"); 0 for a :class:`smplify.Fitter`'s frames
+        and ``fit_sequence`` (their fits from scratch moved with it). An int applies
+        everywhere.
     prune_stage : int
         ≥ 1: the stage (1-based, as ``summary["stages"]`` names them) after which
         ``prune_starts`` and ``prune_distance`` prune; no pruning unless it is before the
@@ -386,7 +394,7 @@ class FitOptions:
     reading_weight_exponent: float = 2.0
     reading_sigma: float = 0.1
     leg_flips: bool = False
-    prune_starts: int = 0
+    prune_starts: int | Literal["auto"] = "auto"
     prune_stage: int = 2
     prune_distance: float = 0.0
     start_scorer: Literal["energy", "learned"] = "energy"
@@ -443,15 +451,17 @@ class FitOptions:
                      "track_switch_frames", "track_refit_iterations", "prune_starts",
                      "prune_stage"):
             value = getattr(self, name)
-            if name == "threads" and value is None:
+            if (name == "threads" and value is None) or \
+                    (name == "prune_starts" and isinstance(value, str) and value == "auto"):
                 continue
             low = 0 if name in ("track_refit_every", "track_switch_frames",
                                 "track_swapped_window", "track_refit_iterations",
                                 "prune_starts") else 1
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or \
                     not low <= value <= MAX_COUNT:
-                raise ValueError(f"{name} must be an integer in [{low}, {MAX_COUNT}], got "
-                                 f"{value!r}")
+                either = ' or "auto"' if name == "prune_starts" else ""
+                raise ValueError(f"{name} must be an integer in [{low}, {MAX_COUNT}]{either}, "
+                                 f"got {value!r}")
             object.__setattr__(self, name, int(value))
         for name in ("refine_translation", "track", "multi_start", "leg_flips"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
@@ -525,6 +535,13 @@ class FitOptions:
         if self.left_right != "as_given" and not learned:
             changes["left_right"] = "as_given"
         return replace(self, **changes) if changes else self
+
+    def for_photo(self) -> FitOptions:
+        """These options with ``prune_starts="auto"`` made concrete for a fit of one image
+        (:data:`PHOTO_PRUNE_STARTS`); elsewhere "auto" is 0 (``_core_options``)."""
+        if isinstance(self.prune_starts, str):
+            return replace(self, prune_starts=PHOTO_PRUNE_STARTS)
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         """The options as a plain dict."""

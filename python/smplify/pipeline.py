@@ -210,7 +210,7 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         Nobody was found in any frame (or a frame of the input is unreadable).
     """
     from .export import MESH_SUFFIXES, save_mesh, save_params
-    from .fitting import Fitter, _model
+    from .fitting import Fitter, _model, photo_options
     from .tracking import Tracker
 
     if mesh_suffix not in MESH_SUFFIXES:
@@ -233,6 +233,10 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
     fitters: dict[int, Any] = {}
     stacks: dict[int, _TrackStack] = {}
     tracked = source.tracked and source.is_sequence
+    if not tracked:
+        # Photos: every person a fit of one image from scratch (prune_starts "auto" as
+        # smplify.fit's, not a Fitter's frames').
+        options = photo_options(options)
     detections, given = 0, [0]  # people seen; people given a track id (fitted or tried)
     video = _VideoOut(out / f"{source.path.stem}_overlay.mp4", source.fps) \
         if render and write and source.kind == "video" else None
