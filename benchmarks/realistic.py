@@ -34,7 +34,8 @@ OLD_DEFAULTS: dict[str, Any] = {
     "multi_start": True, "refine_translation": True, "start_selection": "data",
     "selection_sigma": 20.0, "learned_init": False, "anchor_weight": 300.0,
     "starts": "prior", "left_right": "as_given", "reading_weight": 0.0,
-    "hypothesis_score_weight": 1000.0, "leg_flips": False, "start_scorer": "energy"}
+    "hypothesis_score_weight": 1000.0, "leg_flips": False, "start_scorer": "energy",
+    "prune_starts": 0}
 
 #: Today's defaults without the learned initialiser (what they are for a format where none
 #: ships): the prior's starts, no anchor, no reading score, the labels as given.

@@ -96,7 +96,8 @@ def test_pruning_runs_per_orientation_and_is_counted(open_model):
 
 def test_auto_prunes_a_photo_and_no_video_fit(open_model):
     """prune_starts="auto": PHOTO_PRUNE_STARTS for smplify.fit and fit_batch (a fit of one
-    image), 0 for a Fitter's fits from scratch and fit_sequence (each the same fit as with
+    image, with the initialiser's readings among its starts; 0 with the prior's alone), 0
+    for a Fitter's fits from scratch and fit_sequence (each the same fit as with
     prune_starts=0); an int applies to the Fitter too."""
     data = cases(open_model, 2, seed=76)
     kp, size, focal = data.keypoints[0], tuple(data.image_size[0]), float(data.focal[0])
@@ -104,6 +105,8 @@ def test_auto_prunes_a_photo_and_no_video_fit(open_model):
     forced = smplify.fit(kp, FORMAT, size, focal, model=open_model,
                          prune_starts=PHOTO_PRUNE_STARTS)
     assert photo.summary["pruned_starts"] > 0
+    prior_only = smplify.fit(kp, FORMAT, size, focal, model=open_model, starts="prior")
+    assert prior_only.summary["pruned_starts"] == 0
     np.testing.assert_array_equal(photo.joints, forced.joints)
     batch = smplify.fit_batch([kp], FORMAT, size, focal, model=open_model, threads=1)
     assert batch[0].summary["pruned_starts"] == photo.summary["pruned_starts"]
@@ -130,8 +133,11 @@ def test_auto_prunes_a_photo_and_no_video_fit(open_model):
 
 def test_prune_options_are_checked(open_model):
     assert smplify.FitOptions().prune_starts == "auto"
-    assert smplify.FitOptions().for_photo().prune_starts == PHOTO_PRUNE_STARTS
-    assert smplify.FitOptions(prune_starts=0).for_photo().prune_starts == 0
+    assert smplify.FitOptions().for_photo(FORMAT).prune_starts == PHOTO_PRUNE_STARTS
+    assert smplify.FitOptions(prune_starts=0).for_photo(FORMAT).prune_starts == 0
+    # The prior's starts alone (no readings beside them): not pruned unless asked.
+    for prior_only in ({"starts": "prior"}, {"preset": "paper"}):
+        assert smplify.FitOptions.from_kwargs(**prior_only).for_photo(FORMAT).prune_starts == 0
     for bad in ({"prune_starts": -1}, {"prune_starts": "some"}, {"prune_stage": 0},
                 {"prune_starts": 1.5}, {"prune_stage": True}, {"prune_distance": -0.1},
                 {"prune_distance": float("nan")}):

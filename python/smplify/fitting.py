@@ -380,15 +380,15 @@ def fit(keypoints: Any, format: str | KeypointFormat, image_size: Sequence[float
     TypeError : non-numeric input or an unknown option.
     """
     return Fitter(model, format=format, image_size=image_size, focal_length=focal_length,
-                  prior=prior, **photo_options(options)).fit(keypoints, warm_start=False,
-                                                             keypoints_3d=keypoints_3d)
+                  prior=prior, **photo_options(options, format)).fit(
+        keypoints, warm_start=False, keypoints_3d=keypoints_3d)
 
 
-def photo_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Fit options (keywords, ``preset`` allowed) for a fit of one image: ``prune_starts``
-    "auto" made :data:`~smplify.options.PHOTO_PRUNE_STARTS` (a Fitter's frames and
-    fit_sequence keep "auto", 0 there: ``_core_options``)."""
-    return FitOptions.from_kwargs(**options).for_photo().to_dict()
+def photo_options(options: Mapping[str, Any], format: str | KeypointFormat) -> dict[str, Any]:
+    """Fit options (keywords, ``preset`` allowed) for a fit of one image of ``format``:
+    ``prune_starts`` "auto" made concrete (:meth:`FitOptions.for_photo`; a Fitter's frames
+    and fit_sequence keep "auto", 0 there: ``_core_options``)."""
+    return FitOptions.from_kwargs(**options).for_photo(format).to_dict()
 
 
 class Fitter:

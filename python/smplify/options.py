@@ -285,10 +285,12 @@ class FitOptions:
         counts the others). The initialiser's readings are not pruned; warm fits (one
         start) are not affected. "auto" (default): :data:`PHOTO_PRUNE_STARTS` (2) for a fit
         of one image (:func:`smplify.fit`, :func:`smplify.fit_batch`, the CLI's and
-        ``fit_image``'s photos), where it kept the realistic test half's accuracy at ~0.6×
-        the CPU (README, "Speed and accuracy"); 0 for a :class:`smplify.Fitter`'s frames
-        and ``fit_sequence`` (their fits from scratch moved with it). An int applies
-        everywhere.
+        ``fit_image``'s photos) whose starts include the initialiser's readings (``starts``
+        "both", the default where one ships), where it kept the realistic test half's
+        accuracy at ~0.6× the CPU (README, "Speed and accuracy"); 0 for the prior's starts
+        alone (``starts="prior"``, ``preset="paper"``: not measured there, and it lost on
+        clean views), and for a :class:`smplify.Fitter`'s frames and ``fit_sequence`` (their
+        fits from scratch moved with it). An int applies everywhere.
     prune_stage : int
         ≥ 1: the stage (1-based, as ``summary["stages"]`` names them) after which
         ``prune_starts`` and ``prune_distance`` prune; no pruning unless it is before the
@@ -536,12 +538,16 @@ class FitOptions:
             changes["left_right"] = "as_given"
         return replace(self, **changes) if changes else self
 
-    def for_photo(self) -> FitOptions:
-        """These options with ``prune_starts="auto"`` made concrete for a fit of one image
-        (:data:`PHOTO_PRUNE_STARTS`); elsewhere "auto" is 0 (``_core_options``)."""
-        if isinstance(self.prune_starts, str):
-            return replace(self, prune_starts=PHOTO_PRUNE_STARTS)
-        return self
+    def for_photo(self, format: str | KeypointFormat) -> FitOptions:
+        """These options with ``prune_starts="auto"`` made concrete for a fit of one image of
+        ``format``: :data:`PHOTO_PRUNE_STARTS` where the initialiser's readings run beside
+        the prior's starts (``starts`` "both", as "auto" is where one ships: where pruning
+        was measured), else 0 (the prior's starts alone: pruning them lost on
+        tests/test_fit.py's clean views). Elsewhere "auto" is 0 (``_core_options``)."""
+        if not isinstance(self.prune_starts, str):
+            return self
+        both = self.for_format(format).starts == "both"
+        return replace(self, prune_starts=PHOTO_PRUNE_STARTS if both else 0)
 
     def to_dict(self) -> dict[str, Any]:
         """The options as a plain dict."""

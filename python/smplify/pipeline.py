@@ -236,7 +236,7 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
     if not tracked:
         # Photos: every person a fit of one image from scratch (prune_starts "auto" as
         # smplify.fit's, not a Fitter's frames').
-        options = photo_options(options)
+        options = photo_options(options, source.format)
     detections, given = 0, [0]  # people seen; people given a track id (fitted or tried)
     video = _VideoOut(out / f"{source.path.stem}_overlay.mp4", source.fps) \
         if render and write and source.kind == "video" else None
