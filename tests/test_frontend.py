@@ -95,6 +95,16 @@ def test_params_round_trip_and_mesh(tmp_path, open_model, openpose_seq):
     np.testing.assert_allclose(vertices, posed.vertices, atol=1e-5)
 
 
+def test_a_photos_people_are_fits_of_one_image(tmp_path, open_model, openpose_seq):
+    """prune_starts "auto" in the pipeline: a photo's people (untracked) are fitted as
+    smplify.fit fits one image, pruned; the same options' Fitter fit would keep every start."""
+    folder = write_openpose_folder(tmp_path / "json", openpose_seq[:1])
+    summary = run(open_source(folder / "clip_000000000000_keypoints.json",
+                              image_size=IMAGE_SIZE), tmp_path, model=open_model,
+                  render=False, write=False)
+    assert summary.last and all(r.summary["pruned_starts"] > 0 for _, _, r in summary.last)
+
+
 def test_coco_results_and_npz_inputs(tmp_path, open_model):
     seq = crowd(open_model, "coco17", frames=3)
     coco = write_coco_results(tmp_path / "results.json", seq, first_image_id=100, score=0.9)
