@@ -159,9 +159,13 @@ constexpr int kFrame = 3 + kBodyPoseSize + 3;  // ω, θ, γ of a frame in the s
 // the border (the residuals' parameter blocks are located once, by address).
 class BandedAssembly {
  public:
+  // `reuse_pose_prior_products` false: the pose prior's JᵀJ computed afresh each time
+  // (SequenceNormalEquations' switch, for the tests; the fit keeps it on).
   BandedAssembly(const std::vector<Residual>& residuals, std::vector<BodyParameters>* frames,
-                 Eigen::VectorXd* betas)
-      : residuals_(residuals), num_frames_(static_cast<int>(frames->size())) {
+                 Eigen::VectorXd* betas, bool reuse_pose_prior_products = true)
+      : residuals_(residuals),
+        num_frames_(static_cast<int>(frames->size())),
+        reuse_pose_prior_products_(reuse_pose_prior_products) {
     std::unordered_map<const double*, Location> where;
     for (int t = 0; t < num_frames_; ++t) {
       BodyParameters& p = (*frames)[t];
@@ -173,10 +177,16 @@ class BandedAssembly {
     }
     where[betas->data()] = {-1, 0};
     locations_.resize(residuals.size());
+    pose_prior_.resize(residuals.size());
     for (size_t k = 0; k < residuals.size(); ++k) {
       for (const double* block : residuals[k].blocks) locations_[k].push_back(where.at(block));
+      pose_prior_[k] = residuals[k].term == "pose" && residuals[k].blocks.size() == 1;
     }
   }
+
+  // The pose prior's JᵀJ products computed and those reused from PosePriorGram's cache so far.
+  int pose_prior_products_computed() const { return pose_prior_products_computed_; }
+  int pose_prior_products_reused() const { return pose_prior_products_reused_; }
 
   // ½ Σ ‖r‖² at the parameters the evaluation was prepared at; with a `target`, also JᵀJ
   // and −Jᵀr into it (set to zero first). +∞ where a residual cannot be evaluated.
@@ -213,7 +223,7 @@ class BandedAssembly {
               locations[i].frame == locations[j].frame) {
             target->AddBlock(locations[i].frame, locations[i].offset, locations[j].frame,
                              locations[j].offset,
-                             num_blocks == 1 ? Gram(jacobians_[0]) : Product(i, j));
+                             pose_prior_[k] ? PosePriorGram() : Product(i, j));
           }
         }
       }
@@ -240,39 +250,49 @@ class BandedAssembly {
     return product_;
   }
 
-  // JᵀJ of a one-block residual, computed once for each Jacobian that repeats bit for bit
-  // across frames and steps: the pose prior's, λ_θ [√½ L_kᵀ; 0] (pose_prior_term.h), is one
-  // of the mixture's components' (70 × 69: its product costs as much as a frame's data term
-  // and interpenetration term together). The same product of the same numbers: the sum is
-  // unchanged to the bit. Small blocks are not worth the look-up; at most kMaxGrams kept.
-  const Eigen::MatrixXd& Gram(const RowMajor& jacobian) {
-    static constexpr Eigen::Index kMinEntries = 1024;
+  // JᵀJ of the pose prior's residual (its one block), computed once for each Jacobian that
+  // repeats bit for bit across frames and steps: λ_θ [√½ L_kᵀ; 0] (pose_prior_term.h), one
+  // per mixture component (70 × 69: its product costs as much as a frame's data term and
+  // interpenetration term together). The same product of the same numbers: the sum is
+  // unchanged to the bit. Only this term's: one whose Jacobian changes every step would
+  // fill the cache with one-offs. At most kMaxGrams kept (the mixture has fewer).
+  const Eigen::MatrixXd& PosePriorGram() {
     static constexpr size_t kMaxGrams = 64;
-    if (jacobian.size() < kMinEntries) return Product(0, 0);
-    const size_t bytes = sizeof(double) * static_cast<size_t>(jacobian.size());
-    // Keyed by a sample of its entries (the look-up compares them all).
-    std::array<double, 64> sample;
-    for (size_t k = 0; k < sample.size(); ++k) {
-      sample[k] = jacobian.data()[k * static_cast<size_t>(jacobian.size()) / sample.size()];
-    }
-    const size_t key = std::hash<std::string_view>()(
-        std::string_view(reinterpret_cast<const char*>(sample.data()), sizeof(sample)));
-    auto [first, last] = grams_.equal_range(key);
-    for (auto it = first; it != last; ++it) {
-      const RowMajor& seen = it->second.first;
-      if (seen.rows() == jacobian.rows() && seen.cols() == jacobian.cols() &&
-          std::memcmp(seen.data(), jacobian.data(), bytes) == 0) {
-        return it->second.second;
+    const RowMajor& jacobian = jacobians_[0];
+    if (reuse_pose_prior_products_) {
+      const size_t bytes = sizeof(double) * static_cast<size_t>(jacobian.size());
+      // Keyed by a sample of its entries (the look-up compares them all).
+      std::array<double, 64> sample;
+      for (size_t k = 0; k < sample.size(); ++k) {
+        sample[k] = jacobian.data()[k * static_cast<size_t>(jacobian.size()) / sample.size()];
+      }
+      const size_t key = std::hash<std::string_view>()(
+          std::string_view(reinterpret_cast<const char*>(sample.data()), sizeof(sample)));
+      auto [first, last] = grams_.equal_range(key);
+      for (auto it = first; it != last; ++it) {
+        const RowMajor& seen = it->second.first;
+        if (seen.rows() == jacobian.rows() && seen.cols() == jacobian.cols() &&
+            std::memcmp(seen.data(), jacobian.data(), bytes) == 0) {
+          ++pose_prior_products_reused_;
+          return it->second.second;
+        }
+      }
+      if (grams_.size() < kMaxGrams) {
+        ++pose_prior_products_computed_;
+        Product(0, 0);
+        return grams_.emplace(key, std::make_pair(jacobian, product_))->second.second;
       }
     }
-    if (grams_.size() >= kMaxGrams) return Product(0, 0);
-    Product(0, 0);
-    return grams_.emplace(key, std::make_pair(jacobian, product_))->second.second;
+    ++pose_prior_products_computed_;
+    return Product(0, 0);
   }
 
   const std::vector<Residual>& residuals_;
   const int num_frames_;
+  const bool reuse_pose_prior_products_;
   std::vector<std::vector<Location>> locations_;
+  std::vector<char> pose_prior_;  // residual k is the pose prior's (PosePriorGram)
+  int pose_prior_products_computed_ = 0, pose_prior_products_reused_ = 0;
   std::vector<RowMajor> jacobians_;
   std::vector<double*> jacobian_ptrs_;
   Eigen::VectorXd rows_;
@@ -590,14 +610,19 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
 NormalEquations SequenceNormalEquations(const Fitter& fitter,
                                         const std::vector<Observation>& observations,
                                         const std::vector<BodyParameters>& initial,
-                                        const SequenceOptions& options) {
+                                        const SequenceOptions& options,
+                                        bool reuse_pose_prior_products) {
   Validate(fitter, observations, initial, options);
   const int num_frames = static_cast<int>(observations.size());
   NormalEquations out;
   SequenceProblem banded(fitter, observations, initial, options.temporal, false);
   BlockBandedSystem system(num_frames, kFrame, static_cast<int>(banded.betas.size()));
   banded.evaluation.PrepareForEvaluation(true, true);
-  BandedAssembly(banded.residuals, &banded.frames, &banded.betas).Evaluate(&system);
+  BandedAssembly assembly(banded.residuals, &banded.frames, &banded.betas,
+                          reuse_pose_prior_products);
+  assembly.Evaluate(&system);
+  out.pose_prior_products_computed = assembly.pose_prior_products_computed();
+  out.pose_prior_products_reused = assembly.pose_prior_products_reused();
   out.hessian = system.Dense();
   out.gradient = system.gradient();
 

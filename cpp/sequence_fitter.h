@@ -88,16 +88,20 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
 // JᵀJ and `gradient` −Jᵀr as the block-banded solve sums them (θ per joint in the temporal
 // term), and `jacobian` J and `residuals` r as Ceres evaluates the same E (Problem::Evaluate
 // over the `iterative` solve's blocks: θ one 69-block, the temporal term one cost). Columns
-// of both: per frame ω (3), θ (69), γ (3), then β; no parameter held.
+// of both: per frame ω (3), θ (69), γ (3), then β; no parameter held. The assembly's cache
+// of the pose prior's JᵀJ (one per distinct Jacobian) on or off by
+// `reuse_pose_prior_products`; how many of those products it computed and reused.
 struct NormalEquations {
   Eigen::MatrixXd hessian;
   Eigen::VectorXd gradient;
   Eigen::MatrixXd jacobian;
   Eigen::VectorXd residuals;
+  int pose_prior_products_computed = 0, pose_prior_products_reused = 0;
 };
 NormalEquations SequenceNormalEquations(const Fitter& fitter,
                                         const std::vector<Observation>& observations,
                                         const std::vector<BodyParameters>& initial,
-                                        const SequenceOptions& options);
+                                        const SequenceOptions& options,
+                                        bool reuse_pose_prior_products = true);
 
 }  // namespace smplify

@@ -17,6 +17,7 @@ from smplify import _core
 from smplify import synthetic_video as sv
 from smplify.fitting import _shared_core_fitter
 from smplify.problem import build_problem
+from smplify.reference.energy import pose_prior_component
 
 SEQUENCES = Path(__file__).parent / "data" / "heldout_sequences.npz"
 FORMAT = "mediapipe33"
@@ -24,13 +25,15 @@ FORMAT = "mediapipe33"
 
 def _normal_equations(model, frames: int, noise: float, seed: int, with_3d: bool = False,
                       solve_with_damping: tuple[float, bool] | None = None,
-                      held_pose: int = 0) -> dict:
+                      held_pose: int = 0, reuse_pose_prior_products: bool = True) -> dict:
     """The two assemblies at a start off the truth (each frame's pose and translation
     perturbed, β nonzero) of a held-out clip's first frames, with its detector errors;
     ``with_3d``: with the detector's 3D keypoints, E_3D at weight 100 in every frame.
     ``solve_with_damping`` (μ₀, iterative): instead, the joint solve's report from there.
     ``held_pose`` n: the first n frames' body pose the same (their pose prior's Jacobians
-    then repeat bit for bit)."""
+    then repeat bit for bit). ``reuse_pose_prior_products``: the assembly's cache of the pose
+    prior's JᵀJ on (the fit's) or off. Also returned: "pose", the start's (T, 72) pose, and
+    "problem"."""
     rng = np.random.default_rng(seed)
     video = sv.make_video(model, sv.load_sequences(SEQUENCES)[2], FORMAT, rng,
                           frames=slice(0, frames))
@@ -50,9 +53,11 @@ def _normal_equations(model, frames: int, noise: float, seed: int, with_3d: bool
     if solve_with_damping is not None:
         return _core.fit_sequence(*start, 2, 1e-6, solve_with_damping[1],
                                   initial_damping=solve_with_damping[0])
-    return _core.sequence_normal_equations(
+    n = _core.sequence_normal_equations(
         *start, np.ascontiguousarray(sv.detector_3d(model, video, rng).reshape(-1, 3))
-        if with_3d else None, 100.0 if with_3d else 0.0)
+        if with_3d else None, 100.0 if with_3d else 0.0,
+        reuse_pose_prior_products=reuse_pose_prior_products)
+    return {**n, "pose": pose, "problem": problem}
 
 
 @pytest.mark.parametrize("frames, noise, with_3d",
@@ -83,18 +88,32 @@ def test_the_normal_equations_are_those_of_ceres_jacobian(open_model, frames: in
                 assert np.abs(block).max() > 0, (t, k)
 
 
-def test_a_repeated_jacobian_s_products_are_those_of_ceres_jacobian(open_model) -> None:
-    """The assembly computes JᵀJ of a one-block residual once per distinct Jacobian (the
-    pose prior's: one per mixture component, cpp/sequence_fitter.cc BandedAssembly::Gram):
-    frames sharing a body pose (their prior's Jacobians repeat bit for bit) beside frames of
-    other poses still sum to Ceres' JᵀJ, block for block, each in its own frame's place."""
-    n = _normal_equations(open_model, 6, 0.4, seed=7, held_pose=3)
-    j = n["jacobian"]
+def test_the_pose_prior_s_products_are_reused_and_change_nothing(open_model) -> None:
+    """The assembly computes the pose prior's JᵀJ once per distinct Jacobian (one per mixture
+    component: λ_θ [√½ L_kᵀ; 0], cpp/sequence_fitter.cc BandedAssembly::PosePriorGram) and
+    reuses it in other frames: with the cache on, JᵀJ and −Jᵀr are those without it to the bit;
+    it is hit by frames sharing a component (the first three share a body pose), missed
+    once per distinct component (NumPy's choice, smplify.reference), and consulted for the
+    pose prior only (one look-up a frame: no other term's residual goes through it). The
+    sums still equal Ceres' JᵀJ, each frame's θθ block filled in its own place."""
+    frames = 6
+    on = _normal_equations(open_model, frames, 0.4, seed=7, held_pose=3)
+    off = _normal_equations(open_model, frames, 0.4, seed=7, held_pose=3,
+                            reuse_pose_prior_products=False)
+    assert np.array_equal(on["hessian"], off["hessian"])
+    assert np.array_equal(on["gradient"], off["gradient"])
+    components = pose_prior_component(on["problem"], on["pose"])
+    distinct = len(set(components.tolist()))
+    assert 1 < distinct < frames  # the held pose's frames share one; the others differ
+    assert (on["pose_prior_products_computed"], on["pose_prior_products_reused"]) == (
+        distinct, frames - distinct)
+    assert (off["pose_prior_products_computed"], off["pose_prior_products_reused"]) == (
+        frames, 0)
+    j = on["jacobian"]
     h = j.T @ j
-    np.testing.assert_allclose(n["hessian"], h, rtol=0, atol=1e-9 * np.abs(h).max())
-    # Every frame's θθ block is filled (a frame whose reused product went to another
-    # frame's place would differ from Ceres' above).
-    theta = [n["hessian"][t * 75 + 3:t * 75 + 72, t * 75 + 3:t * 75 + 72] for t in range(6)]
+    np.testing.assert_allclose(on["hessian"], h, rtol=0, atol=1e-9 * np.abs(h).max())
+    theta = [on["hessian"][t * 75 + 3:t * 75 + 72, t * 75 + 3:t * 75 + 72]
+             for t in range(frames)]
     assert all(np.abs(b).max() > 0 for b in theta)
 
 

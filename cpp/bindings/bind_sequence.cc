@@ -174,7 +174,7 @@ void BindSequence(py::module_& m) {
          double focal_length, const Eigen::Vector2d& center, const RowMatrix& initial_pose,
          const Eigen::VectorXd& initial_betas, const RowMatrix& initial_transl,
          const Eigen::Vector3d& temporal_weights, const std::optional<RowMatrix>& keypoints_3d,
-         double keypoints_3d_weight) {
+         double keypoints_3d_weight, bool reuse_pose_prior_products) {
         const Fitter& fitter = CoreFitter(py_fitter);
         std::vector<Observation> observations;
         std::vector<BodyParameters> initial;
@@ -185,22 +185,29 @@ void BindSequence(py::module_& m) {
         NormalEquations n;
         {
           py::gil_scoped_release release;
-          n = SequenceNormalEquations(fitter, observations, initial, options);
+          n = SequenceNormalEquations(fitter, observations, initial, options,
+                                      reuse_pose_prior_products);
         }
         py::dict d;
         d["hessian"] = RowMatrix(n.hessian);
         d["gradient"] = n.gradient;
         d["jacobian"] = RowMatrix(n.jacobian);
         d["residuals"] = n.residuals;
+        d["pose_prior_products_computed"] = n.pose_prior_products_computed;
+        d["pose_prior_products_reused"] = n.pose_prior_products_reused;
         return d;
       },
       py::arg("fitter"), py::arg("keypoints"), py::arg("weights"), py::arg("focal_length"),
       py::arg("center"), py::arg("initial_pose"), py::arg("initial_betas"),
       py::arg("initial_transl"), py::arg("temporal_weights"),
       py::arg("keypoints_3d") = py::none(), py::arg("keypoints_3d_weight") = 0.0,
+      py::arg("reuse_pose_prior_products") = true,
       "The sequence fit's normal equations at the start (arguments as fit_sequence's): the "
       "block-banded assembly's JᵀJ ('hessian') and −Jᵀr ('gradient'), and Ceres' own "
-      "Jacobian ('jacobian') and residuals of the same energy, for the tests.");
+      "Jacobian ('jacobian') and residuals of the same energy, for the tests; "
+      "reuse_pose_prior_products: the assembly's cache of the pose prior's JᵀJ on (as in the "
+      "fit) or off, and how many of those products it computed and reused "
+      "('pose_prior_products_computed', 'pose_prior_products_reused').");
   m.def(
       "block_banded_solve",
       [](const RowMatrix& h, const Eigen::VectorXd& g, int num_frames, int frame_size,

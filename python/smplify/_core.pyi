@@ -397,13 +397,16 @@ def sequence_normal_equations(fitter: Fitter, keypoints: ArrayLike, weights: Arr
                               initial_betas: ArrayLike, initial_transl: ArrayLike,
                               temporal_weights: ArrayLike,
                               keypoints_3d: ArrayLike | None = None,
-                              keypoints_3d_weight: float = 0.0
-                              ) -> dict[str, NDArray[np.float64]]:
+                              keypoints_3d_weight: float = 0.0,
+                              reuse_pose_prior_products: bool = True
+                              ) -> dict[str, NDArray[np.float64] | int]:
     """The sequence fit's Gauss-Newton normal equations at the start (arguments as
     fit_sequence's, E_3D included when keypoints_3d is given with keypoints_3d_weight > 0), two ways
     (cpp/sequence_fitter.h, SequenceNormalEquations): "hessian" JᵀJ and "gradient" −Jᵀr
     as the block-banded solve sums them, "jacobian" J and "residuals" r as Ceres evaluates
-    the same energy; columns per frame ω, θ, γ, then β."""
+    the same energy; columns per frame ω, θ, γ, then β. ``reuse_pose_prior_products``: the
+    assembly's cache of the pose prior's JᵀJ (BandedAssembly::PosePriorGram) on, as in the
+    fit, or off; "pose_prior_products_computed" and "pose_prior_products_reused" count them."""
 
 
 def block_banded_solve(h: ArrayLike, g: ArrayLike, num_frames: int, frame_size: int,
