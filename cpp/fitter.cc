@@ -33,6 +33,14 @@ void Require(bool condition, const std::string& message) {
   if (!condition) throw std::invalid_argument(message);
 }
 
+// The 24 joints (rows) of the body `p` poses.
+MatX3 PosedJoints(const BodyModel& model, const BodyParameters& p) {
+  const Skeleton skeleton = model.Pose(p.Pose(), p.betas, p.transl, false);
+  MatX3 joints(kNumJoints, 3);
+  for (int j = 0; j < kNumJoints; ++j) joints.row(j) = skeleton.joints[j].transpose();
+  return joints;
+}
+
 // One place for the solver settings.
 ceres::Solver::Options SolverOptions(const FitOptions& options) {
   ceres::Solver::Options solver;
@@ -569,14 +577,11 @@ std::vector<OrientationReport> Fitter::RunStartsPruned(
   for (size_t i : order) {
     if (keep > 0 && kept.size() == keep) break;
     if (distance > 0.0) {
-      const BodyParameters& q = runs[i].parameters;
-      const Skeleton skeleton = context_.model.Pose(q.Pose(), q.betas, q.transl, false);
-      MatX3 joints(kNumJoints, 3);
-      for (int j = 0; j < kNumJoints; ++j) joints.row(j) = skeleton.joints[j].transpose();
-      bool near = false;
-      for (const MatX3& other : kept_joints) {
-        if ((joints - other).rowwise().norm().mean() < distance) near = true;
-      }
+      MatX3 joints = PosedJoints(context_.model, runs[i].parameters);
+      const auto within = [&](const MatX3& other) {
+        return (joints - other).rowwise().norm().mean() < distance;
+      };
+      const bool near = std::any_of(kept_joints.begin(), kept_joints.end(), within);
       if (near) continue;
       kept_joints.push_back(std::move(joints));
     }
@@ -625,10 +630,7 @@ int Fitter::ScoreStarts(const Observation& o, const std::vector<OrientationRepor
     c.keypoints_3d = Keypoints3dEnergy(context_, o, r.parameters, &body);
     c.depth_disorder = DepthOrderDisagreement(body.keypoints(), o.keypoints_3d, o.weights);
     c.flipped = r.flipped;
-    const Skeleton skeleton = context_.model.Pose(r.parameters.Pose(), r.parameters.betas,
-                                                  r.parameters.transl, false);
-    c.joints.resize(kNumJoints, 3);
-    for (int j = 0; j < kNumJoints; ++j) c.joints.row(j) = skeleton.joints[j].transpose();
+    c.joints = PosedJoints(context_.model, r.parameters);
     candidates.push_back(std::move(c));
     index.push_back(static_cast<int>(i));
   }

@@ -506,8 +506,6 @@ class Fitter:
         # This frame's keypoints as given, (xy (K, 2), confidence (K,)), before the memory
         # and any relabelling: the keypoint speeds' input (None without them or the memory).
         self._given: tuple[np.ndarray, np.ndarray] | None = None
-        # The labelling the last refit read the frame with (track_refit_reading).
-        self._refit_read = 0
 
     model = property(lambda self: self._settings.model, doc="The body model.")
     prior = property(lambda self: self._settings.prior, doc="The pose prior.")
@@ -728,7 +726,7 @@ class Fitter:
         return fits[int(np.argmin(data))]
 
     def _consider_refit(self, problem: FitProblem, observation: dict[str, Any], report: Any,
-                        labelling: int, share: float) -> tuple[Any, float]:
+                        labelling: int, share: float) -> tuple[Any, float, int]:
         """The periodic or strain refit: a warm start keeps the basin it is in, so the
         learned initialiser's readings are fitted too (with ``starts="prior"``, or for a
         format without an initialiser, one fit from scratch from the prior's starts instead:
@@ -736,14 +734,16 @@ class Fitter:
         replaces the track at once (``track_switch_frames`` = 0; its fit with the track's
         shape is returned) or, if in another basin, starts a competing track
         (:class:`online.Challenger`; None returned, as when the track stays); and the solver
-        seconds of the refit's fits. ``share``: the depth velocity the track's prediction
-        carries this frame (:func:`online.depth_velocity_share`, as :meth:`_track_frame`)."""
+        seconds of the refit's fits, and the labelling it read the frame with
+        (``track_refit_reading``; an index of ``self._labellings``). ``share``: the depth
+        velocity the track's prediction carries this frame
+        (:func:`online.depth_velocity_share`, as :meth:`_track_frame`)."""
         options = self.options
         immediate = options.track_switch_frames == 0
         try:
             check_torso(problem.keypoints[problem.torso_keypoints], problem.torso_confident)
         except KeypointError:
-            return None, 0.0
+            return None, 0.0, labelling
         # The frame as the refit reads it (track_refit_reading): as seen; with the labelling
         # the track's own fit took this frame ("tracked"); or both, the one whose refit
         # explains its reading better (robust data, as the refit's starts are judged).
@@ -760,9 +760,9 @@ class Fitter:
                                               problem.weights[own], fit,
                                               options.selection_sigma), read, seen, fit))
         extra = sum(float(r[3].seconds) for r in refits)
-        _, read, observation, cold = min(refits, key=lambda r: r[0])
+        fresh, read, observation, cold = min(refits, key=lambda r: r[0])
         extra -= float(cold.seconds)
-        self._refit_read = read
+        own = self._labellings[read]
         # 3D consistency: a refit whose pelvis or chest turned faster than a body turns
         # (track_max_turn a frame) since the track's last frame may be a 2D look-alike (a
         # spine twisted 70° that projects as the body does) as well as the track's way out
@@ -773,9 +773,8 @@ class Fitter:
             options.track_max_turn * self._track.gap
         # Judged as the fit from scratch judges its starts: the robust data term at
         # σ = selection_sigma (E_track and the priors would keep the track's basin).
-        tracked, fresh = (online.robust_data(problem, problem.keypoints[p], problem.weights[p],
-                                             r, options.selection_sigma)
-                          for p, r in ((perm, report), (self._labellings[read], cold)))
+        tracked = online.robust_data(problem, problem.keypoints[perm], problem.weights[perm],
+                                     report, options.selection_sigma)
         seconds = float(cold.seconds) + extra
         near = online.basin_distance(cold.joints, report.joints) < options.track_basin_distance
         # (A refit near the track's joints, track_basin_distance, is the same basin: as
@@ -783,7 +782,7 @@ class Fitter:
         turned = turned and not near
         immediate = immediate and not (turned and fresh >= self.TURN_REFIT_RATIO * tracked)
         if fresh >= options.track_refit_margin * tracked or (near and not immediate):
-            return None, seconds
+            return None, seconds, read
         # The other basin with the track's shape: refined from the refit with β held and
         # temporal rows holding it still (its motion starts here). Where depth is measured
         # coarser than track_max_jump, its translation is held on the track's instead: a
@@ -798,17 +797,16 @@ class Fitter:
                               initial_transl=cold.transl, track_pose=np.stack([pose, pose]),
                               track_transl=history_transl, track_gaps=gaps, hold_shape=True)
         if immediate:
-            return held, seconds
-        own = self._labellings[read]
+            return held, seconds, read
         if online.robust_data(problem, problem.keypoints[own], problem.weights[own], held,
                               options.selection_sigma) >= options.track_refit_margin * tracked:
-            return None, seconds + float(held.seconds)
+            return None, seconds + float(held.seconds), read
         state = online.TrackState()
         state.push(np.concatenate([held.global_orient, held.body_pose]), np.asarray(held.transl),
                    online.projected(problem, held), held.energy.data)
         self._challenger = online.Challenger(
             state, frames=options.track_switch_frames or self.TURN_CHECK_FRAMES)
-        return None, seconds + float(held.seconds)
+        return None, seconds + float(held.seconds), read
 
     def _contest(self, problem: FitProblem, observation: dict[str, Any],
                  initial: dict[str, Any], report: Any, labelling: int,
@@ -975,12 +973,11 @@ class Fitter:
                                      earlier, share)
             if not refit:
                 return report, "warm", earlier, labelling
-            held, seconds = self._consider_refit(problem, observation, report, labelling,
-                                                 share)
+            held, seconds, read = self._consider_refit(problem, observation, report,
+                                                       labelling, share)
             if held is None:
                 return report, "warm", earlier + seconds, labelling
-            return held, "warm, refitted", earlier + float(report.seconds) + seconds, \
-                self._refit_read
+            return held, "warm, refitted", earlier + float(report.seconds) + seconds, read
         self._challenger = None
         # The torso check a cold start needs, skipped above for the warm one.
         check_torso(problem.keypoints[problem.torso_keypoints], problem.torso_confident)
