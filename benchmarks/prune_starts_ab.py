@@ -1,7 +1,7 @@
 """One process's share of an A/B of the default single-image fit: ``N`` realistic test-half
 cases per format fitted with the given ``FitOptions`` (JSON); prints one JSON line with the
 median wall and CPU ms per fit. Run it from two builds in turn (A B A B ...) and compare the
-whole processes and these medians (README, "Speed and accuracy": ``prune_starts``).
+whole processes and these medians (docs/measurements.md, session 14: ``prune_starts``).
 
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/prune_starts_ab.py 6 \\
         '{"prune_starts": 2, "threads": 1}'

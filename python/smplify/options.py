@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 #: Largest iteration or thread count (the C++ core's int).
 MAX_COUNT = 2**31 - 1
 #: ``prune_starts="auto"``'s value for a fit of one image (0 for a Fitter's frames and
-#: fit_sequence): the prior's 2 best starts after stage 2 finish (README, "Speed and accuracy").
+#: fit_sequence): the prior's 2 best starts after stage 2 finish (docs/measurements.md, session 14).
 PHOTO_PRUNE_STARTS = 2
 
 
@@ -287,7 +287,7 @@ class FitOptions:
         of one image (:func:`smplify.fit`, :func:`smplify.fit_batch`, the CLI's and
         ``fit_image``'s photos) whose starts include the initialiser's readings (``starts``
         "both", the default where one ships), where it kept the realistic test half's
-        accuracy at ~0.6× the CPU (README, "Speed and accuracy"); 0 for the prior's starts
+        accuracy at ~0.6× the CPU (docs/measurements.md, session 14); 0 for the prior's starts
         alone (``starts="prior"``, ``preset="paper"``: not measured there, and it lost on
         clean views), and for a :class:`smplify.Fitter`'s frames and ``fit_sequence`` (their
         fits from scratch moved with it). An int applies everywhere.
