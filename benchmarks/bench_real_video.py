@@ -36,7 +36,9 @@ strip) and CPU ms per frame (median; fit_sequence: its total over its
 frames). fit_sequence gives a body on every frame (unseen ones interpolated); it is scored
 on the frames the person was seen, as the others are (the interpolated ones are kept for
 drawing). Fits are cached per method (``--methods`` refits those; the others are read back
-when their provenance matches this run's: the package's files' and core's digest, the model's
+when their provenance matches this run's: the package's files' and core's digest, the
+digest of the data files the fit loads (initialiser and start scorer weights, pose prior,
+wherever they are read from: ``with_weights.py`` patches the initialiser's), the model's
 fingerprint, the options, ``sequence_3d`` for fit_sequence, the detections' key and the
 track's first frame and length; else they are refitted) for ``tools/draw_video_strip.py
 --real``. JSON: ``benchmarks/results/bench_real_video.json`` (with which fits were made this
@@ -155,11 +157,31 @@ def package_digest() -> str:
     return digest.hexdigest()[:16]
 
 
+def data_digest(format: str = FORMAT) -> str:
+    """SHA-256 (16 hex digits) of the data files a fit loads, read from wherever the package
+    reads them now: the learned initialiser's weights for ``format``
+    (``initializer._weights_file``, which ``benchmarks/with_weights.py`` points at another
+    folder), the start scorer's weights and the open pose prior. :func:`package_digest`
+    sees only the files inside the installed package, not weights patched in from
+    elsewhere; a file that is missing counts as missing."""
+    from smplify import initializer, prior, start_scorer
+
+    files = {"initializer": initializer._weights_file(format),
+             "start_scorer": start_scorer.WEIGHTS_FILE, "prior": prior._NAMED["open"]}
+    digest = hashlib.sha256()
+    for name, path in files.items():
+        digest.update(name.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"(missing)")
+    return digest.hexdigest()[:16]
+
+
 def provenance(run: dict[str, object], method: str, video: str, track: Track
                ) -> dict[str, object]:
-    """What one track's fits by ``method`` depend on; ``run``: the package digest, model
-    fingerprint, options and ``sequence_3d`` of this run."""
-    return {"package": run["package"], "model": run["model"], "options": run["options"],
+    """What one track's fits by ``method`` depend on; ``run``: the package digest, the
+    digest of the data files the fit loads, model fingerprint, options and ``sequence_3d``
+    of this run."""
+    return {"package": run["package"], "data": run["data"], "model": run["model"],
+            "options": run["options"],
             "sequence_3d": bool(run["sequence_3d"]) if method == "sequence" else None,
             "detections": detections_key(video), "first": int(track.first),
             "length": len(track.seen)}
@@ -237,13 +259,15 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     model = smplify.load_model("open")
-    run = {"package": package_digest(), "model": model_fingerprint(model),
+    run = {"package": package_digest(), "data": data_digest(),
+           "model": model_fingerprint(model),
            "options": json.loads(json.dumps(args.options, sort_keys=True)),
            "sequence_3d": not args.sequence_without_3d}
     doc: dict[str, object] = {"args": {k: str(v) for k, v in vars(args).items()},
                               "date": time.strftime("%Y-%m-%d"),
                               "machine": platform.platform(),
                               "provenance": {"package": run["package"],
+                                             "data": run["data"],
                                              "model": run["model"][:16]},
                               "videos": {}}
     for video in args.videos:

@@ -134,7 +134,7 @@ REAL_VIDEO_METHODS = {"per-frame": "independent per-frame fits", "online": "onli
 
 def _fit_provenance(doc: dict[str, Any]) -> str:
     """Which of bench_real_video's fits the run made and which it read from its cache
-    (reused only when made by the same package and model digests, options and
+    (reused only when made by the same package, data-file and model digests, options and
     detections)."""
     prov = doc.get("provenance")
     if prov is None:
@@ -147,7 +147,8 @@ def _fit_provenance(doc: dict[str, Any]) -> str:
               if v["summary"][method]["tracks"] > len(fitted)]
     made = ("every fit made by this run" if not cached else
             "tracks read from the cache: " + ", ".join(cached))
-    return f"; package digest {prov['package']}, model {prov['model']}; {made}"
+    data = f", data files {prov['data']}" if "data" in prov else ""
+    return f"; package digest {prov['package']}{data}, model {prov['model']}; {made}"
 
 
 def bench_real_video(doc: dict[str, Any]) -> str:

@@ -6,8 +6,8 @@
 FOLDER holds ``initializer_<format>.npz`` files (a format without one there has no
 initialiser); they replace the shipped ones for that run only
 (``initializer_weights.use_weights``), so two weights sets go through the same unchanged
-benchmark, e.g. ``bench_video.py`` or ``bench_real_video.py`` (whose fit caches do not key
-on the weights: let it refit every method, its default).
+benchmark, e.g. ``bench_video.py`` or ``bench_real_video.py`` (whose fit caches key on the
+digest of the weights read: fits made with other weights are refitted, not read back).
 """
 
 from __future__ import annotations

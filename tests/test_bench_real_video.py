@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -37,19 +38,65 @@ def test_summary_acceleration_skips_tracks_without_one() -> None:
 def test_cached_fits_are_reused_only_with_the_same_provenance(tmp_path: Path) -> None:
     out = bench._empty(5)
     out["transl"][:] = 3.0
-    wanted = {"package": "abc", "model": "def", "options": {}, "sequence_3d": True,
-              "detections": "clip_5_123", "first": 7, "length": 5}
+    wanted = {"package": "abc", "data": "0123", "model": "def", "options": {},
+              "sequence_3d": True, "detections": "clip_5_123", "first": 7, "length": 5}
     path = tmp_path / "fits.npz"
     np.savez(path, provenance=json.dumps(wanted), **out)
     got = bench.cached_fits(path, wanted)
     assert got is not None and np.all(got["transl"] == 3.0)
-    for key, other in (("package", "abd"), ("model", "deg"), ("options", {"threads": 2}),
-                       ("sequence_3d", False), ("detections", "clip_5_124"), ("first", 8),
-                       ("length", 6)):
+    for key, other in (("package", "abd"), ("data", "0124"), ("model", "deg"),
+                       ("options", {"threads": 2}), ("sequence_3d", False),
+                       ("detections", "clip_5_124"), ("first", 8), ("length", 6)):
         assert bench.cached_fits(path, {**wanted, key: other}) is None, key
     np.savez(path, first=7, **out)  # a cache written before provenance was stored
     assert bench.cached_fits(path, wanted) is None
     assert bench.cached_fits(tmp_path / "missing.npz", wanted) is None
+
+
+def test_the_cache_key_covers_the_weights_a_fit_loads(tmp_path: Path, monkeypatch) -> None:
+    """Weights read from elsewhere (benchmarks/with_weights.py patches the initialiser's;
+    the package digest does not see them) change the data digest, hence every track's
+    provenance, so fits made with other weights are not read back."""
+    from initializer_weights import use_weights
+    from smplify import initializer, prior, start_scorer
+
+    monkeypatch.setattr(initializer, "_weights_file", initializer._weights_file)
+    monkeypatch.setattr(start_scorer, "WEIGHTS_FILE", start_scorer.WEIGHTS_FILE)
+    monkeypatch.setattr(prior, "_NAMED", dict(prior._NAMED))
+    track = SimpleNamespace(first=3, seen=np.ones(40, dtype=bool))
+    package = bench.package_digest()  # of the installed package's files: read once
+
+    def key() -> dict[str, object]:
+        run = {"package": package, "data": bench.data_digest(), "model": "m",
+               "options": {}, "sequence_3d": True}
+        return bench.provenance(run, "online", "vtest", track)
+
+    shipped = key()
+    assert shipped == key()
+    weights = initializer._weights_file(bench.FORMAT).read_bytes()
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    (folder / f"initializer_{bench.FORMAT}.npz").write_bytes(weights)
+    use_weights(folder)  # the same bytes from another folder: the same fits
+    assert key() == shipped
+    (folder / f"initializer_{bench.FORMAT}.npz").write_bytes(weights + b"\0")
+    patched = key()
+    assert patched["data"] != shipped["data"]
+    assert bench.package_digest() == package  # what the key missed before
+    for name, patch in (("scorer", lambda path: monkeypatch.setattr(
+                            start_scorer, "WEIGHTS_FILE", path)),
+                        ("prior", lambda path: prior._NAMED.__setitem__("open", path))):
+        other = tmp_path / f"{name}.npz"
+        other.write_bytes(b"other " + name.encode())
+        before = key()
+        patch(other)
+        assert key()["data"] != before["data"], name
+    path = tmp_path / "fits.npz"
+    np.savez(path, provenance=json.dumps(shipped), **bench._empty(5))
+    assert bench.cached_fits(path, shipped) is not None
+    assert bench.cached_fits(path, patched) is None
+    initializer.ships_for.cache_clear()  # use_weights cleared them; nothing patched stays
+    initializer.load_initializer.cache_clear()
 
 
 def test_strip_events_only_on_frames_seen() -> None:
