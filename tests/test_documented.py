@@ -1,14 +1,17 @@
 """Docstrings and defaults a test keeps true: FitOptions' attributes and defaults (Python and
-C++), FitResult.summary's keys."""
+C++), FitResult.summary's keys, and pyproject.toml's extras agreeing on NumPy."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from importlib import metadata
 
 import numpy as np
 import pytest
 import smplify
+from extras import unavailable
+from packaging.requirements import Requirement
 from smplify import _core
 from smplify.fitting import _FLIP_CODES, _SHARED_OPTIONS, _core_options
 from smplify.problem import LEG_KEYPOINT_NAMES, build_problem
@@ -99,3 +102,33 @@ def problem_factory(open_model, open_prior):
         return build_problem(case.keypoints, "coco17", case.image_size, case.focal_length,
                              open_model, open_prior, options)
     return make
+
+
+def _requires(package: str, extra: str, name: str) -> list[Requirement]:
+    """What the installed ``package`` requires of ``name`` with ``extra`` installed (its
+    metadata: pyproject.toml as built into the wheel or the editable install)."""
+    out = []
+    for r in map(Requirement, metadata.requires(package) or []):
+        if r.name == name and (r.marker is None or r.marker.evaluate({"extra": extra})):
+            out.append(r)
+    return out
+
+
+def test_the_test_extra_takes_the_numpy_the_detect_extra_allows():
+    """``make test`` installs the test extra with render, detect and dask, and the detect
+    extra's mediapipe pins NumPy < 2; the test extra alone must pick the same NumPy (the
+    synthetic clips differ by ~1e-12 px between 1.26 and 2.x), and this suite runs on it."""
+    ours = [r.specifier for r in _requires("smplify", "test", "numpy")]
+    assert ours, "the test extra names no NumPy (an editable install's metadata is rebuilt "\
+        "by reinstalling)"
+    (pinned,) = _requires("smplify", "detect", "mediapipe")
+    try:
+        installed = metadata.version("mediapipe")
+    except metadata.PackageNotFoundError:
+        unavailable("mediapipe (smplify[detect])")
+    assert installed in pinned.specifier
+    theirs = [r.specifier for r in _requires("mediapipe", "", "numpy")]
+    assert theirs, "mediapipe no longer constrains NumPy: the test extra's pin may go"
+    for version in ("1.25.0", "1.26.4", "2.0.0", "2.4.6"):
+        assert all(version in s for s in ours) == all(version in s for s in theirs), version
+    assert all(np.__version__ in s for s in ours)
