@@ -175,10 +175,11 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
   Require(o.hypothesis_first_stage >= 0 && std::isfinite(o.hypothesis_score_weight) &&
               o.hypothesis_score_weight >= 0,
           "options: hypothesis_first_stage and hypothesis_score_weight must be >= 0");
-  Require(o.prune_starts >= 0 && o.prune_stage >= 1 && std::isfinite(o.prune_distance) &&
-              o.prune_distance >= 0,
-          "options: prune_starts must be >= 0, prune_stage >= 1 and prune_distance finite "
-          "and >= 0");
+  // One check per option, so that the message names the one at fault.
+  Require(o.prune_starts >= 0, "options: prune_starts must be >= 0");
+  Require(o.prune_stage >= 1, "options: prune_stage must be >= 1");
+  Require(std::isfinite(o.prune_distance) && o.prune_distance >= 0,
+          "options: prune_distance must be finite and >= 0");
   Require(std::isfinite(o.reading_weight) && o.reading_weight >= 0,
           "options: reading_weight must be finite and >= 0");
   Require(std::isfinite(o.knee_depth_weight) && o.knee_depth_weight >= 0,
@@ -247,6 +248,15 @@ TermEvaluation Fitter::EvaluateTerm(const std::string& term, int stage, const Ob
           "betas must have " + std::to_string(context_.model.num_betas()) + " entries");
   StageTerms terms(context_, o, &parameters, Weights(stage));
   return terms.Evaluate(term);
+}
+
+Fitter Fitter::WithEndStage(int end_stage) const {
+  Require(end_stage >= 1 &&
+              end_stage < static_cast<int>(context_.options.pose_prior_weights.size()),
+          "end_stage must be >= 1 and below the number of stages");
+  Fitter copy(*this);
+  copy.end_stage_ = end_stage;
+  return copy;
 }
 
 StageWeights Fitter::Weights(int stage) const {
@@ -555,10 +565,12 @@ std::vector<OrientationReport> Fitter::RunStartsPruned(
   const auto workers = [&](size_t tasks) {
     return std::min<size_t>(static_cast<size_t>(std::max(1, options.threads)), tasks);
   };
+  // WithEndStage (tests): every start's head, as the pruned runs' below, none pruned.
+  const int head_end = end_stage_ >= 0 ? end_stage_ : (prune ? resume : -1);
   RunTasks(n, workers(n), [&](size_t i) {
-    runs[i] = RunStages(o, from[i], flipped, first_stage, track, prune ? resume : -1);
+    runs[i] = RunStages(o, from[i], flipped, first_stage, track, head_end);
   });
-  if (!prune) return runs;
+  if (!prune || end_stage_ >= 0) return runs;
   std::vector<double> scores(n);
   // A non-finite score ranks last: NaN would break the sort's strict weak ordering.
   for (size_t i = 0; i < n; ++i) {
@@ -608,6 +620,7 @@ int Fitter::ScoreStarts(const Observation& o, const std::vector<OrientationRepor
   const FitOptions& options = context_.options;
   std::vector<StartCandidate> candidates;
   std::vector<int> index;  // into pool
+  std::vector<double> totals;  // start_selection="total"'s score of each candidate
   for (size_t i = 0; i < pool.size(); ++i) {
     const OrientationReport& r = pool[i];
     if (AnyStageFailed(r)) continue;
@@ -626,6 +639,7 @@ int Fitter::ScoreStarts(const Observation& o, const std::vector<OrientationRepor
     c.default_score = terms.data + terms.reading_penalty +
                       (c.hypothesis ? options.hypothesis_score_weight * c.log_score_gap : 0.0);
     c.energies = r.energies;
+    totals.push_back(r.energies.total() + terms.reading_penalty);
     // Against the same 3D for every start (a reading's start was fitted to its own reading).
     c.keypoints_3d = Keypoints3dEnergy(context_, o, r.parameters, &body);
     c.depth_disorder = DepthOrderDisagreement(body.keypoints(), o.keypoints_3d, o.weights);
@@ -638,6 +652,8 @@ int Fitter::ScoreStarts(const Observation& o, const std::vector<OrientationRepor
   report->start_joints.clear();
   report->start_hypotheses.clear();
   report->start_default_scores.resize(static_cast<Eigen::Index>(candidates.size()));
+  report->start_total_scores =
+      Eigen::Map<const Eigen::VectorXd>(totals.data(), static_cast<Eigen::Index>(totals.size()));
   for (size_t i = 0; i < candidates.size(); ++i) {
     report->start_joints.push_back(candidates[i].joints);
     report->start_hypotheses.push_back(pool_hypotheses[index[i]]);

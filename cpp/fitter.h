@@ -78,12 +78,14 @@ struct FitReport {
   // With FitOptions start_scorer or record_starts, a fit from scratch with hypotheses: every
   // finished start that could be evaluated, in run order (the prior's starts per orientation,
   // then the readings): its features (N × F, start_scorer.h), camera-frame joints (24 × 3),
-  // hypothesis index (−1: a prior start) and the default's selection score S, and which of
-  // them the start scorer kept (−1: no scorer, or a leg flip replaced its choice).
+  // hypothesis index (−1: a prior start), the default's selection score S and what
+  // start_selection="total" compares (E_total at the last stage's weights + λ_R R), and
+  // which of them the start scorer kept (−1: no scorer, or a leg flip replaced its choice).
   Eigen::MatrixXd start_features = Eigen::MatrixXd(0, kNumStartFeatures);
   std::vector<MatX3> start_joints;
   std::vector<int> start_hypotheses;
   Eigen::VectorXd start_default_scores;
+  Eigen::VectorXd start_total_scores;
   int chosen_start = -1;
 };
 
@@ -129,6 +131,12 @@ class Fitter {
     copy.fault_ = fault;
     return copy;
   }
+  // For tests only (smplify._core._testing): a copy of this fitter whose prior starts run
+  // their first `end_stage` stages only, none pruned, each as a pruned start's head runs
+  // them (the energies at the last stage's weights, no β-held solve: only the last stage
+  // ends with one). Needs 1 ≤ end_stage < the number of stages (throws
+  // std::invalid_argument).
+  Fitter WithEndStage(int end_stage) const;
 
  private:
   // Stages first_stage .. end_stage − 1 (0-based; end_stage −1: to the last) from
@@ -203,6 +211,7 @@ class Fitter {
 
   FitContext context_;
   std::optional<InjectedFault> fault_;
+  int end_stage_ = -1;  // WithEndStage's (−1: every stage)
 };
 
 // ½-turn about the body's own vertical (y) axis: R ↦ R · R_y(π).

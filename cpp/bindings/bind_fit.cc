@@ -215,6 +215,8 @@ void BindReport(py::module_& m) {
       .def_readonly("start_hypotheses", &FitReport::start_hypotheses)
       .def_property_readonly("start_default_scores",
                              [](const FitReport& r) { return r.start_default_scores; })
+      .def_property_readonly("start_total_scores",
+                             [](const FitReport& r) { return r.start_total_scores; })
       .def_readonly("chosen_start", &FitReport::chosen_start);
 }
 
@@ -288,6 +290,12 @@ py::object FitterWithFault(py::handle fitter, const InjectedFault& fault) {
   const PyFitter& self = AsPyFitter(fitter);
   return py::cast(PyFitter{self.model_owner,
                            std::make_unique<Fitter>(self.fitter->WithFault(fault))});
+}
+
+py::object FitterWithEndStage(py::handle fitter, int end_stage) {
+  const PyFitter& self = AsPyFitter(fitter);
+  return py::cast(PyFitter{self.model_owner,
+                           std::make_unique<Fitter>(self.fitter->WithEndStage(end_stage))});
 }
 
 void BindFit(py::module_& m) {

@@ -45,6 +45,11 @@ void BindTesting(py::module_& m) {
       "A copy of the _core.Fitter `fitter` whose stage `stage` (0-based) gets an extra residual "
       "block that goes bad on its `evaluation`-th call: 'nan_residual', 'nan_jacobian' "
       "(counting only calls with Jacobians) or 'fail' (the cost reports it cannot evaluate).");
+  testing.def("with_end_stage", &FitterWithEndStage, py::arg("fitter"), py::arg("end_stage"),
+              "A copy of the _core.Fitter `fitter` whose prior starts run their first "
+              "`end_stage` stages only (1 <= end_stage < the number of stages), none pruned, "
+              "as a pruned start's head runs them: the energies at the last stage's weights, "
+              "no β-held solve (FitOptions prune_starts; tests/test_prune_starts.py).");
   testing.def(
       "reading_score",
       [](const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& keypoints,

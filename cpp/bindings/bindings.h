@@ -40,5 +40,8 @@ BodyParameters ToParameters(const Eigen::Ref<const Eigen::VectorXd>& pose,
 
 // A new _core.Fitter: `fitter`'s copy with a solver fault injected (tests only, _testing).
 pybind11::object FitterWithFault(pybind11::handle fitter, const InjectedFault& fault);
+// A new _core.Fitter: `fitter`'s copy whose prior starts stop after `end_stage` stages
+// (Fitter::WithEndStage; tests only, _testing).
+pybind11::object FitterWithEndStage(pybind11::handle fitter, int end_stage);
 
 }  // namespace smplify

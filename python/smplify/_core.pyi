@@ -216,6 +216,9 @@ class FitReport:
     def start_default_scores(self) -> NDArray[np.float64]:
         """(N,) the default selection score S of each start."""
     @property
+    def start_total_scores(self) -> NDArray[np.float64]:
+        """(N,) what start_selection="total" compares: E_total + the reading penalty."""
+    @property
     def chosen_start(self) -> int:
         """The start the learned scorer kept (-1: no scorer)."""
     @property

@@ -282,8 +282,10 @@ class FitOptions:
         ``reading_weight`` · R, or the total energy with ``start_selection="total"``, at the
         last stage's weights; ties to the earlier start); only the k best run the rest. The
         selection rule is unchanged, fewer starts reach it (``summary["pruned_starts"]``
-        counts the others). The initialiser's readings are not pruned; warm fits (one
-        start) are not affected. "auto" (default): :data:`PHOTO_PRUNE_STARTS` (2) for a fit
+        counts the others). With ``start_scorer="learned"`` the prior's starts are still
+        pruned by this energy score, not by the scorer: it ranks only the kept starts and
+        the readings. The initialiser's readings are not pruned; warm fits (one start) are
+        not affected. "auto" (default): :data:`PHOTO_PRUNE_STARTS` (2) for a fit
         of one image (:func:`smplify.fit`, :func:`smplify.fit_batch`, the CLI's and
         ``fit_image``'s photos) whose starts include the initialiser's readings (``starts``
         "both", the default where one ships), where it kept the realistic test half's
