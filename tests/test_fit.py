@@ -10,6 +10,7 @@ thresholds only guard against regressions and record the issue's targets).
 from __future__ import annotations
 
 import gc
+import importlib
 import threading
 import time
 import weakref
@@ -207,13 +208,30 @@ def test_start_selection_keeps_the_lowest_robust_data_term_or_the_lowest_total(m
         fit_case(case, model, prior, selection_sigma=0.0)
 
 
-def test_reference_start_selection_matches_the_rule(model, prior):
-    """The NumPy twin applies the same rules (short stages keep it cheap)."""
+def test_reference_start_selection_matches_the_rule(model, prior, monkeypatch):
+    """The NumPy twin applies the same rules (short stages keep it cheap). Both fits run the
+    same starts through the same stages, which only the choice after them tells apart: the
+    second takes each stage's solve from the first (the same stage from the same point, and
+    the solves are deterministic), so the two cost one; each choice is the twin's own."""
+    reference_fit = importlib.import_module("smplify.reference.fit")
+    solve, solved, calls = reference_fit.fit_stage, {}, []
+
+    def solve_once(problem, pose, betas, transl, stage, jacobian=None):
+        # The problems differ only by start_selection, which no stage reads.
+        key = (stage, jacobian, pose.tobytes(), betas.tobytes(), transl.tobytes())
+        calls.append(key)
+        if key not in solved:
+            solved[key] = solve(problem, pose, betas, transl, stage, jacobian)
+        pose, betas, transl, summary = solved[key]
+        return pose.copy(), betas.copy(), transl.copy(), summary
+
+    monkeypatch.setattr(reference_fit, "fit_stage", solve_once)
     case = make_case(model, prior, "mediapipe33", np.random.default_rng(305))
     args = (case.keypoints, case.format, case.image_size, case.focal_length)
     options = {"model": model, "prior": prior, "max_iterations": 3, "threads": 1}
     by_data = smplify.reference.fit(*args, **options)
     by_total = smplify.reference.fit(*args, start_selection="total", **options)
+    assert len(calls) == 2 * len(solved)  # the second fit solved nothing anew
     assert selection_score(case, by_data, model, prior) <= \
         selection_score(case, by_total, model, prior)
     assert by_total.energy["total"] <= by_data.energy["total"]
@@ -323,7 +341,9 @@ def test_flip_option_on_a_front_view(model, prior):
 
 # --- C++ against the NumPy twin ------------------------------------------------------------------
 REFERENCE_SEEDS = (4, 5)
-AGREEMENT_SEEDS = tuple(range(8))
+#: Every other seed of the eight the 1.5% bound was measured on (the NumPy fits of all eight
+#: took 112 s, the suite's slowest test), seed 4, the one that set it, among them.
+AGREEMENT_SEEDS = (0, 2, 4, 6)
 
 
 def near_mean_case(model, prior, seed):
@@ -397,8 +417,8 @@ def test_cpp_and_reference_reach_the_same_energy(model, prior):
     reaches θ only, so neither solver's model sees how a β step moves the spheres; measured
     4 of 8 within 1%, the C++ fit higher in the others); with the default starts both keep
     the lowest of the same nine runs, and they agree: within 1% on every seed until the open
-    model's rebuild with the knee joints at the knee, 1.38% on one seed of eight (the fifth;
-    the others within 0.9%) since, hence the 1.5% bound."""
+    model's rebuild with the knee joints at the knee, 1.38% on one seed of eight (the fifth,
+    seed 4; the others within 0.9%) since, hence the 1.5% bound, checked on four of them."""
     assert compare_with_reference(model, prior, seeds=AGREEMENT_SEEDS).max() <= 0.015
 
 

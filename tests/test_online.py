@@ -18,7 +18,7 @@ from smplify.left_right import limb_swap_index, mirror_index
 from smplify.pose_filter import PoseOneEuro
 from smplify.reference.temporal import temporal_residuals
 from smplify.synthetic import pa_mpjpe
-from test_sequence import SEQUENCES, facing_error_deg
+from test_sequence import SEQUENCES, facing_error_deg, per_frame_fits
 
 CLEAN = sv.DetectorErrors(swap_burst_rate=0.0, limb_swap_rate=0.0, drop_frame_rate=0.0,
                           occlusion_rate=0.0, drop_keypoint_rate=0.0)
@@ -83,13 +83,7 @@ def scores(model, clips) -> dict[int, dict[str, tuple[float, float]]]:
             video = sv.make_video(model, clips[c], "coco17",
                                   np.random.default_rng(40 + 4 * s + c),
                                   frames=slice(first, stop))
-            single = []
-            for kp in video.keypoints:
-                try:
-                    single.append(smplify.fit(kp, "coco17", video.image_size,
-                                              video.focal_length, model=model, threads=1))
-                except smplify.KeypointError:
-                    single.append(None)
+            single = per_frame_fits(model, video)
             for name, results in (("online", _track(_fitter(model, video), video.keypoints)),
                                   ("per-frame", single)):
                 joints = _joints(results)
