@@ -202,6 +202,31 @@ def test_a_burst_of_swapped_frames_does_not_flip_the_track(model, clips) -> None
     assert np.mean([pa_mpjpe(results[t].joints, video.joints[t]) for t in burst]) < 0.12
 
 
+def _confused_burst(model, sequence: dict) -> tuple[sv.SyntheticVideo, np.ndarray, np.ndarray]:
+    """A person facing the camera (clean keypoints, the detector's 3D without noise) whom
+    the detector takes for their back in frames 12-17 (labels mirrored, 3D reflected), as
+    bench_real_video's sports2d man in frames 69-72: the video, keypoints, 3D keypoints."""
+    video = sv.make_video(model, sequence, "mediapipe33", np.random.default_rng(5), yaw=0.2,
+                          errors=CLEAN, frames=slice(0, 40))
+    keypoints = video.keypoints.copy()
+    world = sv.detector_3d(model, video, np.random.default_rng(0), noise_m=(0.0, 0.0, 0.0))
+    burst = np.arange(12, 18)
+    mirror = mirror_index("mediapipe33")
+    keypoints[burst] = keypoints[burst][:, mirror]
+    world[burst] = world[burst][:, mirror] * [1.0, 1.0, -1.0]
+    return video, keypoints, world
+
+
+def _facing_mediapipe(model, video: sv.SyntheticVideo, keypoints: np.ndarray,
+                      world: np.ndarray, **options) -> tuple[np.ndarray, list]:
+    """The Fitter's facing error (degrees) per frame, and its results."""
+    fitter = smplify.Fitter(model, format="mediapipe33", image_size=video.image_size,
+                            focal_length=video.focal_length, threads=1, **options)
+    results = [fitter.fit(kp, keypoints_3d=w) for kp, w in zip(keypoints, world, strict=True)]
+    return facing_error_deg(np.array([r.global_orient for r in results]),
+                            video.global_orient), results
+
+
 @pytest.mark.parametrize("clip", [0, 2])
 def test_a_burst_of_front_back_confusion_with_3d_does_not_flip_the_track(model, clips,
                                                                           clip) -> None:
@@ -210,22 +235,74 @@ def test_a_burst_of_front_back_confusion_with_3d_does_not_flip_the_track(model, 
     nose 13 cm behind the ears in those frames). The mirrored hypothesis must undo both: a
     relabelled 3D target still faces the other way and pulls the fit round (without the
     reflection these two clips' tracks turned 162° and 150°)."""
-    video = sv.make_video(model, clips[clip], "mediapipe33", np.random.default_rng(5), yaw=0.2,
-                          errors=CLEAN, frames=slice(0, 40))
-    keypoints = video.keypoints.copy()
-    # A detector's world landmarks, noise-free (the true keypoints relative to the pelvis).
-    world = sv.detector_3d(model, video, np.random.default_rng(0), noise_m=(0.0, 0.0, 0.0))
-    burst = np.arange(12, 18)
-    mirror = mirror_index("mediapipe33")
-    keypoints[burst] = keypoints[burst][:, mirror]
-    world[burst] = world[burst][:, mirror] * [1.0, 1.0, -1.0]
-    fitter = smplify.Fitter(model, format="mediapipe33", image_size=video.image_size,
-                            focal_length=video.focal_length, threads=1)
-    results = [fitter.fit(kp, keypoints_3d=w) for kp, w in zip(keypoints, world, strict=True)]
-    facing = facing_error_deg(np.array([r.global_orient for r in results]),
-                              video.global_orient)
+    video, keypoints, world = _confused_burst(model, clips[clip])
+    facing, results = _facing_mediapipe(model, video, keypoints, world)
     assert facing.max() < 90, facing.round()
-    assert [results[t].summary["labelling"] for t in burst] == ["left/right swapped"] * 6
+    assert [results[t].summary["labelling"] for t in range(12, 18)] == \
+        ["left/right swapped"] * 6
+
+
+@pytest.mark.parametrize("clip", [0, 2])
+def test_a_slow_spin_into_a_front_back_confusion_is_turned_back(model, clips, clip) -> None:
+    """When the mirrored reading is not tried in a burst of the detector's front/back
+    confusion (``track_swap_margin`` 0 here; on sports2d frames 70-72 neither score asked
+    for it), the track follows the mirrored labels and reflected 3D round a little each
+    frame, under ``track_max_turn``, until it shows the person's back (sports2d frames
+    73-76). ``track_max_spin`` sums the turn over ``track_spin_frames`` frames and fits the
+    frame the other way round from the pose before the spin."""
+    video, keypoints, world = _confused_burst(model, clips[clip])
+    off, results = _facing_mediapipe(model, video, keypoints, world, track_swap_margin=0.0)
+    turns = [online.turn_degrees(a.global_orient, b.global_orient)
+             for a, b in zip(results[11:17], results[12:18], strict=True)]  # the burst
+    assert off.max() > 90 and max(turns) < 60, (off.round(), np.round(turns))
+    on, results = _facing_mediapipe(model, video, keypoints, world, track_swap_margin=0.0,
+                                    track_max_spin=60.0, track_spin_frames=4)
+    assert on.max() < 90, on.round()
+    assert any(r.summary["start"] == "warm, spun back, refitted"
+               and r.summary["labelling"] == "left/right swapped" for r in results[12:18])
+
+
+def test_a_body_that_spins_is_not_turned_back(model, clips, monkeypatch) -> None:
+    """A body that truly spins (15° a frame for 12 frames, about the vertical, the detector
+    right) is checked by ``track_max_spin`` but kept: the frame read the other way round,
+    held at the facing before the spin, explains it worse or turns itself."""
+    sequence = dict(clips[2])
+    yaw = np.radians(15.0) * np.clip(np.arange(len(sequence["global_orient"])) - 10, 0, 12)
+    sequence["global_orient"] = (Rotation.from_rotvec(np.outer(yaw, [0.0, 1.0, 0.0]))
+                                 * Rotation.from_rotvec(sequence["global_orient"])).as_rotvec()
+    video = sv.make_video(model, sequence, "mediapipe33", np.random.default_rng(5), yaw=0.2,
+                          errors=CLEAN, frames=slice(0, 30))
+    world = sv.detector_3d(model, video, np.random.default_rng(0), noise_m=(0.0, 0.0, 0.0))
+    off, _ = _facing_mediapipe(model, video, video.keypoints, world)
+    checks = []
+    spin_back = smplify.Fitter._spin_back
+    monkeypatch.setattr(smplify.Fitter, "_spin_back",
+                        lambda self, *a: checks.append(1) or spin_back(self, *a))
+    on, results = _facing_mediapipe(model, video, video.keypoints, world,
+                                    track_max_spin=60.0, track_spin_frames=4)
+    assert checks  # the spin was checked ...
+    np.testing.assert_array_equal(on, off)  # ... and followed
+    assert not any("spun" in r.summary["start"] for r in results)
+
+
+def test_the_track_keeps_its_last_poses_for_the_spin_check() -> None:
+    track = online.TrackState()
+    for t in range(6):
+        track.push(np.full(72, float(t)), np.zeros(3), np.zeros((17, 2)), 1.0)
+    assert track.spin_reference(4)[0] == 2.0  # four frames back of the frame to come
+    track.forget_spin()
+    track.push(np.full(72, 6.0), np.zeros(3), np.zeros((17, 2)), 1.0)
+    assert track.spin_reference(4)[0] == 6.0  # counted anew
+    track.restart_motion(np.full(72, 7.0), np.zeros(3), np.zeros((17, 2)), 1.0)
+    assert [p[0] for p in track.spun_from] == [7.0]
+    for t in range(100):
+        track.push(np.full(72, float(t)), np.zeros(3), np.zeros((17, 2)), 1.0)
+    assert len(track.spun_from) == online.MAX_SPIN_FRAMES
+    other = online.TrackState()
+    for t in (10.0, 11.0, 12.0):
+        other.push(np.full(72, t), np.zeros(3), np.zeros((17, 2)), 1.0)
+    track.adopt(other)  # its last frame is pushed by the Fitter as the track's
+    assert [p[0] for p in track.spun_from] == [10.0, 11.0]
 
 
 def test_a_mirrored_reading_reflects_the_3d_keypoints_in_depth() -> None:
@@ -590,7 +667,9 @@ def test_track_input_and_options_are_checked(model, clips) -> None:
             core.fit(**args, **start, track_pose=pose, track_transl=transl, track_gaps=gaps)
     for name, value in (("track_refit_every", -1), ("track_shape_frames", 0),
                         ("track_shape_rate", 2.0), ("track_pose_weight", -1.0),
-                        ("track_max_turn", 0.0), ("track_swapped_window", -1)):
+                        ("track_max_turn", 0.0), ("track_swapped_window", -1),
+                        ("track_max_spin", -1.0), ("track_spin_frames", 0),
+                        ("track_spin_frames", 65)):
         with pytest.raises(ValueError, match=name):
             smplify.FitOptions(**{name: value})
     assert isinstance(_core.FitOptions().track_pose_weight, float)

@@ -808,6 +808,42 @@ class Fitter:
             state, frames=options.track_switch_frames or self.TURN_CHECK_FRAMES)
         return None, seconds + float(held.seconds), read
 
+    def _spin_back(self, problem: FitProblem, observation: dict[str, Any], report: Any,
+                   labelling: int, share: float) -> tuple[Any, float, int]:
+        """A track whose facing turned more than ``track_max_spin`` over its last
+        ``track_spin_frames`` frames, each under ``track_max_turn`` (``report`` this frame's
+        fit, read with ``labelling``): the frame read the other way round (the whole-body
+        mirror of that reading, the detector's 3D reflected) is fitted warm from the pose
+        before the spin, with temporal rows holding it there and the track's β held. When it
+        stays within ``track_max_spin`` of that pose and explains its reading at least as
+        well (robust data at ``selection_sigma``, within ``track_refit_margin``), the spin
+        was the track following a detector's front/back confusion round a little each frame
+        (bench_real_video's sports2d man, frames 68-72): it is returned (the track's
+        motion restarts there) with its solver seconds and reading. Else None: the spin is
+        the body's, and the turn counts anew from this frame."""
+        options, track = self.options, self._track
+        before = track.spin_reference(options.track_spin_frames)
+        other = 0 if labelling == 1 else 1
+        perm = self._labellings[other]
+        seen = online.permuted(observation, perm, self._format_weights,
+                               other == 1 and self._detector_3d)
+        _, history_transl, gaps = track.history(share)
+        back = self._core.fit(**seen, initial_pose=before, initial_betas=track.betas,
+                              initial_transl=track.transl[-1],
+                              track_pose=np.stack([before, before]),
+                              track_transl=history_transl, track_gaps=gaps, hold_shape=True)
+        track.forget_spin()
+        own = self._labellings[labelling]
+        sigma = options.selection_sigma
+        turned = online.torso_turn_degrees(
+            np.concatenate([back.global_orient, back.body_pose]), before)
+        if turned <= options.track_max_spin and online.robust_data(
+                problem, problem.keypoints[perm], problem.weights[perm], back, sigma) <= \
+                options.track_refit_margin * online.robust_data(
+                    problem, problem.keypoints[own], problem.weights[own], report, sigma):
+            return back, float(back.seconds), other
+        return None, float(back.seconds), labelling
+
     def _contest(self, problem: FitProblem, observation: dict[str, Any],
                  initial: dict[str, Any], report: Any, labelling: int,
                  earlier: float, share: float) -> tuple[Any, str, float, int]:
@@ -957,6 +993,13 @@ class Fitter:
                                 and 2 * count > len(track.mirrored))
         # Per frame: across missed frames the body may turn and move that much more.
         jumped = turn > options.track_max_turn * gaps[1] or jump > reach
+        # Summed over the last frames (track_max_spin): a slow spin, each frame under
+        # track_max_turn, is checked as a turn is (a detector's front/back confusion the
+        # track followed round a little each frame: bench_real_video's sports2d man, 68-72).
+        # The pelvis' or the chest's facing (a turn the body pose carries shows in the chest).
+        spun = options.track_max_spin > 0 and online.torso_turn_degrees(
+            np.concatenate([report.global_orient, report.body_pose]),
+            track.spin_reference(options.track_spin_frames)) > options.track_max_spin
         refit = (options.track_refit_every > 0
                  and track.frames % options.track_refit_every == 0) or \
             (options.track_refit_ratio > 0
@@ -967,6 +1010,13 @@ class Fitter:
             # track's own fit is returned and the frame counted as missed; a cut shows
             # again on the next frame, and restarts the track then.
             return report, f"warm, {LOST_THE_PERSON}, held", earlier, labelling
+        if spun and not (cut or strained or facing or jumped):
+            back, seconds, read = self._spin_back(problem, observation, report, labelling,
+                                                  share)
+            if back is not None:
+                return back, "warm, spun back, refitted", \
+                    earlier + float(report.seconds) + seconds, read
+            earlier += seconds
         if not (cut or strained or facing or jumped):
             if self._challenger is not None:
                 return self._contest(problem, observation, initial, report, labelling,

@@ -27,7 +27,12 @@ Per warm-started frame:
    held frame does not count) read as whole-body swapped, or, in its first
    ``track_swapped_window`` frames, more than 2 and the majority (then the detector is
    right and the track faces the wrong way). After a cut or a facing recovery the track
-   restarts from the fit from scratch.
+   restarts from the fit from scratch. With ``track_max_spin`` > 0, a facing (pelvis' or
+   chest's) that turned more than that over the last ``track_spin_frames`` frames, each
+   under ``track_max_turn`` (a slow spin: the track following a detector's front/back
+   confusion round), has the frame fitted the other way round (the whole-body mirror of
+   its reading) from the pose before the spin, held there: kept when it stays within
+   ``track_max_spin`` and explains its reading as well (``Fitter._spin_back``).
 5. **Refits and a competing track.** Periodically and when the track strains, warm fits
    from the learned initialiser's best readings (:func:`learned_starts`) are tried against
    the track (with ``starts="prior"``, or for a format without an initialiser, one fit from
@@ -56,11 +61,13 @@ import numpy as np
 from .keypoint_box import keypoint_diagonal
 from .keypoints import KeypointFormat, get_format
 from .left_right import depth_reflected, limb_swap_index, mirror_index
-from .pose_filter import quaternions
 from .problem import FitProblem
 
 #: Frames of 2D torso length a track keeps to measure its scale's jitter.
 SCALE_FRAMES = 10
+
+#: Frames of a track's poses kept at most for its summed facing turn (``track_spin_frames``).
+MAX_SPIN_FRAMES = 64
 
 #: Names of the labellings, in the order :func:`labellings` returns them.
 LABELLING_NAMES = ("as seen", "left/right swapped", "arms swapped", "legs swapped")
@@ -93,6 +100,9 @@ class TrackState:
     missed: int = 0                  # frames missed since the last one
     torso_lengths: list[float] = field(default_factory=list)  # the last frames' 2D torso, px
     after_cut: bool = False          # restarted after losing the person it followed
+    # (72,) poses of the last frames of its motion (newest last; ``track_spin_frames`` kept
+    # by the Fitter, :meth:`spin_reference`): its facing's turn summed over them.
+    spun_from: list[np.ndarray] = field(default_factory=list)
 
     @property
     def gap(self) -> int:
@@ -117,7 +127,20 @@ class TrackState:
             del history[:-2]
         self.data_energies.append(float(data_energy))
         del self.data_energies[:-10]
+        self.spun_from.append(self.pose[-1])
+        del self.spun_from[:-MAX_SPIN_FRAMES]
         self.frames += 1
+
+    def spin_reference(self, frames: int) -> np.ndarray:
+        """(72,) the pose ``frames`` frames of the track's motion back (the oldest kept when
+        it is younger, or was restarted, checked or switched since: :meth:`forget_spin`),
+        keeping that many."""
+        del self.spun_from[:-frames]
+        return self.spun_from[0]
+
+    def forget_spin(self) -> None:
+        """Count the facing's turn anew from the frame to come (a spin was checked)."""
+        self.spun_from.clear()
 
     def measure(self, torso_length: float) -> None:
         """Record a frame's 2D torso length as seen (pixels, NaN if not seen; the last
@@ -161,7 +184,7 @@ class TrackState:
     def restart_motion(self, pose: np.ndarray, transl: np.ndarray,
                        keypoints_2d: np.ndarray, data_energy: float) -> None:
         """Forget the frames before, keeping the shape: the track continues from this one."""
-        for history in (self.pose, self.transl, self.keypoints_2d):
+        for history in (self.pose, self.transl, self.keypoints_2d, self.spun_from):
             history.clear()
         self.before_gap, self.missed = 1, 0
         frames = self.frames
@@ -173,6 +196,7 @@ class TrackState:
         and the frame count; its last frame becomes this track's."""
         self.pose, self.transl = list(other.pose[:-1]), list(other.transl[:-1])
         self.keypoints_2d = list(other.keypoints_2d[:-1])
+        self.spun_from = list(other.spun_from[:-1])
 
     def predicted_keypoints(self) -> np.ndarray:
         """(K, 2) this frame's keypoints by constant velocity across the frames missed (the
@@ -457,10 +481,20 @@ def turn_degrees(orient_a: np.ndarray, orient_b: np.ndarray) -> float:
 CHEST_CHAIN = (0, 3, 6, 9)
 
 
+def _quaternion(x: float, y: float, z: float) -> tuple[float, float, float, float]:
+    """The unit quaternion (w, x, y, z) of one rotation vector, in scalars
+    (:func:`smplify.pose_filter.quaternions`' formula: a frame's checks call it a few times,
+    where NumPy's overhead is ~10× the arithmetic)."""
+    angle = math.sqrt(x * x + y * y + z * z)
+    half = 0.5 * angle
+    scale = math.sin(half) / angle if angle > 1e-6 else 0.5 - angle * angle / 48.0
+    return math.cos(half), x * scale, y * scale, z * scale
+
+
 def _chest_forward(pose: np.ndarray) -> tuple[float, float, float]:
     """The chest's forward (+z) axis in the camera frame, R_0 R_3 R_6 R_9 e_z, of a (72,)
     pose (quaternion products; R e_z = (2(xz + wy), 2(yz − wx), 1 − 2(x² + y²)))."""
-    q = quaternions(np.asarray(pose, dtype=np.float64).reshape(-1, 3)[list(CHEST_CHAIN)])
+    q = [_quaternion(*(float(v) for v in pose[3 * j:3 * j + 3])) for j in CHEST_CHAIN]
     w, x, y, z = q[0]
     for qw, qx, qy, qz in q[1:]:
         w, x, y, z = (w * qw - x * qx - y * qy - z * qz, w * qx + x * qw + y * qz - z * qy,

@@ -165,6 +165,14 @@ class FitOptions:
         ``track_max_jump`` is exceeded, is checked against a fit from scratch.
     track_max_jump : float
         Metres per frame of the pelvis (see ``track_max_turn``).
+    track_max_spin : float
+        Degrees: a tracked body whose pelvis' or chest's facing turned more than this over
+        its last ``track_spin_frames`` frames (since its last fit from scratch, refit or
+        check, if fewer) is checked against a fit from scratch as for ``track_max_turn``:
+        a slow spin, each frame under ``track_max_turn``, that follows a detector's
+        front/back confusion (docs/video.md, "A slow spin"). 0 (the default): off.
+    track_spin_frames : int
+        See ``track_max_spin`` (at most 64).
     track_refit_every : int
         Every this many frames the track is also refitted (warm fits from the learned
         initialiser's two best readings, ``smplify.initializer``; for a format without one,
@@ -376,6 +384,8 @@ class FitOptions:
     track_swapped_window: int = 10
     track_max_turn: float = 60.0
     track_max_jump: float = 0.3
+    track_max_spin: float = 0.0
+    track_spin_frames: int = 4
     track_refit_every: int = 10
     track_refit_margin: float = 1.0
     track_refit_iterations: int = 0
@@ -423,7 +433,7 @@ class FitOptions:
                      "reading_weight", "track_switch_margin", "track_smoothing",
                      "track_smoothing_beta", "reading_weight_size", "reading_weight_exponent",
                      "track_smoothing_keypoint_beta", "track_smoothing_keypoint_floor",
-                     "knee_depth_weight", "prune_distance"):
+                     "knee_depth_weight", "prune_distance", "track_max_spin"):
             _non_negative(name, getattr(self, name))
         for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance",
                      "track_function_tolerance", "sideways_ratio",
@@ -453,7 +463,7 @@ class FitOptions:
         for name in ("max_iterations", "threads", "warm_stages", "track_shape_frames",
                      "track_max_swapped_frames", "track_swapped_window", "track_refit_every",
                      "track_switch_frames", "track_refit_iterations", "prune_starts",
-                     "prune_stage"):
+                     "prune_stage", "track_spin_frames"):
             value = getattr(self, name)
             if (name == "threads" and value is None) or \
                     (name == "prune_starts" and isinstance(value, str) and value == "auto"):
@@ -467,6 +477,9 @@ class FitOptions:
                 raise ValueError(f"{name} must be an integer in [{low}, {MAX_COUNT}]{either}, "
                                  f"got {value!r}")
             object.__setattr__(self, name, int(value))
+        if self.track_spin_frames > 64:  # online.MAX_SPIN_FRAMES: the poses a track keeps
+            raise ValueError(f"track_spin_frames must be an integer in [1, 64], got "
+                             f"{self.track_spin_frames}")
         for name in ("refine_translation", "track", "multi_start", "leg_flips"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")

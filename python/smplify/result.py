@@ -122,7 +122,9 @@ class FitResult:
           frame spanned as a missed one), "warm, refitted" (a
           periodic or strain refit replaced the track at once, ``track_switch_frames`` = 0)
           or "warm, switched track" (a competing track from such a refit won after its
-          ``track_switch_frames`` frames; :mod:`smplify.online`);
+          ``track_switch_frames`` frames; :mod:`smplify.online`) or "warm, spun back,
+          refitted" (``track_max_spin``: the frame read the other way round, held at the
+          facing before a slow spin);
         - ``labelling``: the reading of the keypoints fitted: "as seen", or on a
           ``Fitter``'s tracked frame "left/right swapped", "arms swapped" or "legs swapped";
         - ``track_energy``: the online track's temporal energy E_track at the result (0
