@@ -994,9 +994,9 @@ class Fitter:
         # Per frame: across missed frames the body may turn and move that much more.
         jumped = turn > options.track_max_turn * gaps[1] or jump > reach
         # Summed over the last frames (track_max_spin): a slow spin, each frame under
-        # track_max_turn, is checked as a turn is (a detector's front/back confusion the
-        # track followed round a little each frame: bench_real_video's sports2d man, 68-72).
-        # The pelvis' or the chest's facing (a turn the body pose carries shows in the chest).
+        # track_max_turn, may be a detector's front/back confusion the track followed round
+        # a little each frame (bench_real_video's sports2d man, 68-72): _spin_back. The
+        # pelvis' or the chest's facing (a turn the body pose carries shows in the chest).
         spun = options.track_max_spin > 0 and online.torso_turn_degrees(
             np.concatenate([report.global_orient, report.body_pose]),
             track.spin_reference(options.track_spin_frames)) > options.track_max_spin

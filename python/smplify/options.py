@@ -166,11 +166,14 @@ class FitOptions:
     track_max_jump : float
         Metres per frame of the pelvis (see ``track_max_turn``).
     track_max_spin : float
-        Degrees: a tracked body whose pelvis' or chest's facing turned more than this over
+        Degrees: when a tracked body's pelvis' or chest's facing turned more than this over
         its last ``track_spin_frames`` frames (since its last fit from scratch, refit or
-        check, if fewer) is checked against a fit from scratch as for ``track_max_turn``:
-        a slow spin, each frame under ``track_max_turn``, that follows a detector's
-        front/back confusion (docs/video.md, "A slow spin"). 0 (the default): off.
+        spin check, if fewer), each frame under ``track_max_turn``, the frame is also fitted
+        the other way round (the whole-body mirror of the track's reading) from the pose
+        before the spin, held there; the track takes that fit when it stays within this
+        of that pose and explains its reading as well (``track_refit_margin``): a track
+        that followed a detector's front/back confusion round a little each frame
+        (docs/video.md, "A slow spin"). One warm fit a check. 0 (the default): off.
     track_spin_frames : int
         See ``track_max_spin`` (at most 64).
     track_refit_every : int
