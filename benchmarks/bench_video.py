@@ -58,6 +58,8 @@ METHODS = ("per-frame", "per-frame + One Euro", "per-frame + One Euro, heavy", "
            "warm Fitter + Savitzky-Golay", "online Fitter", "online Fitter, unsmoothed",
            "online Fitter, smooth_video",
            "fit_sequence, one warm track (before)", "fit_sequence")
+#: The rows ``--sequence-only`` fits.
+SEQUENCE_METHODS = METHODS[-2:]
 #: The online Fitter's rows: its defaults, without its output filter (``track_smoothing``),
 #: and the competing-track preset (docs/video.md).
 ONLINE = {"online Fitter": {}, "online Fitter, unsmoothed": {"track_smoothing": 0.0},
@@ -184,7 +186,11 @@ def main() -> None:
     parser.add_argument("--options", type=json.loads, default={},
                         help="FitOptions fields (JSON) added to every method's, e.g. "
                              "'{\"knee_depth_weight\": 400}'")
+    parser.add_argument("--sequence-only", action="store_true",
+                        help="fit only the fit_sequence rows (a quick speed or accuracy "
+                             "figure of fit_sequence; the other rows are left out)")
     args = parser.parse_args()
+    methods = SEQUENCE_METHODS if args.sequence_only else METHODS
 
     model = smplify.load_model("open")
     sequences = sv.load_sequences(SEQUENCES)[:args.clips]
@@ -196,66 +202,85 @@ def main() -> None:
                "swapped_frames": int(video.swapped.sum()),
                "dropped_frames": int(video.dropped.sum()),
                "truth_accel_mm": 1000 * sv.mean_acceleration(video.joints)}
-        start = now()
-        single = hold_last(per_frame(video, model, args.options))
-        seconds = since(start)
-        row["per-frame"] = score(single, video, seconds)
-        start = now()
-        warm = hold_last(tracked(video, model, {**PLAIN_WARM, **args.options}))
-        warm_seconds = since(start)
-        row["warm Fitter"] = score(warm, video, warm_seconds)
-        for name, (source, params) in ONE_EURO.items():
-            joints, spent = (single, seconds) if source == "per-frame" else (warm, warm_seconds)
-            row[name] = score(one_euro_joints(joints, video.fps, params), video, spent)
-        smoothed = savgol_filter(warm, args.window, 2, axis=0)  # start: the warm fits' too
-        row["warm Fitter + Savitzky-Golay"] = score(smoothed, video, since(start))
-        for name, options in ONLINE.items():
-            frame_seconds: list[tuple[float, float]] = []
-            start = now()
-            online = hold_last(tracked(video, model, {**options, **args.options},
-                                       frame_seconds))
-            row[name] = score(online, video, since(start))
-            wall, cpu = 1000 * np.array(frame_seconds).T
-            row[name].update({"median_ms_per_frame": float(np.median(wall)),
-                              "median_cpu_ms_per_frame": float(np.median(cpu)),
-                              "mean_cpu_ms_per_frame": float(np.mean(cpu))})
-        for method, options in (("fit_sequence, one warm track (before)", SEQUENCE_BEFORE),
-                                ("fit_sequence", {})):
-            start = now()
-            seq_fit = smplify.fit_sequence(video.keypoints, FORMAT, video.image_size,
-                                           video.focal_length, model=model, threads=1,
-                                           **{**options, **sequence_keywords(args.options)})
-            row[method] = score(seq_fit.joints, video, since(start))
-            row[method]["summary"] = {
-                k: seq_fit.summary[k] for k in ("init_seconds", "solve_seconds",
-                                                "linear_solver_seconds", "evaluation_seconds",
-                                                "iterations", "solves", "relabelled_frames",
-                                                "path_frames", "path_switches")}
+        if not args.sequence_only:
+            frame_methods(row, video, model, args)
+        sequence_methods(row, video, model, args)
         rows.append(row)
         print(f"{seq['name']}: {video.num_frames} frames, {row['swapped_frames']} swapped, "
               f"{row['dropped_frames']} dropped, truth accel {row['truth_accel_mm']:.1f} mm/f²")
-        for m in METHODS:
+        for m in methods:
             r = row[m]
             print(f"  {m:38s} {r['fps']:7.1f} fps  PA-MPJPE {r['pa_mpjpe_mm']:6.1f} mm  "
                   f"accel error {r['accel_error_mm']:6.1f}  accel {r['accel_mm']:6.1f} mm/f²")
+    report(rows, methods, args)
 
+
+def frame_methods(row: dict[str, Any], video: sv.SyntheticVideo, model: object,
+                  args: argparse.Namespace) -> None:
+    """The per-frame, warm Fitter (and their filters') and online Fitter rows of a clip."""
+    start = now()
+    single = hold_last(per_frame(video, model, args.options))
+    seconds = since(start)
+    row["per-frame"] = score(single, video, seconds)
+    start = now()
+    warm = hold_last(tracked(video, model, {**PLAIN_WARM, **args.options}))
+    warm_seconds = since(start)
+    row["warm Fitter"] = score(warm, video, warm_seconds)
+    for name, (source, params) in ONE_EURO.items():
+        joints, spent = (single, seconds) if source == "per-frame" else (warm, warm_seconds)
+        row[name] = score(one_euro_joints(joints, video.fps, params), video, spent)
+    smoothed = savgol_filter(warm, args.window, 2, axis=0)  # start: the warm fits' too
+    row["warm Fitter + Savitzky-Golay"] = score(smoothed, video, since(start))
+    for name, options in ONLINE.items():
+        frame_seconds: list[tuple[float, float]] = []
+        start = now()
+        online = hold_last(tracked(video, model, {**options, **args.options},
+                                   frame_seconds))
+        row[name] = score(online, video, since(start))
+        wall, cpu = 1000 * np.array(frame_seconds).T
+        row[name].update({"median_ms_per_frame": float(np.median(wall)),
+                          "median_cpu_ms_per_frame": float(np.median(cpu)),
+                          "mean_cpu_ms_per_frame": float(np.mean(cpu))})
+
+
+
+def sequence_methods(row: dict[str, Any], video: sv.SyntheticVideo, model: object,
+                     args: argparse.Namespace) -> None:
+    """The fit_sequence rows of a clip (SEQUENCE_METHODS)."""
+    for method, options in (("fit_sequence, one warm track (before)", SEQUENCE_BEFORE),
+                            ("fit_sequence", {})):
+        start = now()
+        seq_fit = smplify.fit_sequence(video.keypoints, FORMAT, video.image_size,
+                                       video.focal_length, model=model, threads=1,
+                                       **{**options, **sequence_keywords(args.options)})
+        row[method] = score(seq_fit.joints, video, since(start))
+        row[method]["summary"] = {
+            k: seq_fit.summary[k] for k in ("init_seconds", "solve_seconds",
+                                            "linear_solver_seconds", "evaluation_seconds",
+                                            "iterations", "solves", "relabelled_frames",
+                                            "path_frames", "path_switches")}
+
+
+def report(rows: list[dict[str, Any]], methods: tuple[str, ...],
+           args: argparse.Namespace) -> None:
+    """The summary over clips, printed and written to ``args.output``."""
     summary = {m: {"fps_median": float(np.median([r[m]["fps"] for r in rows])),
                    "cpu_fps_median": float(np.median([r[m]["cpu_fps"] for r in rows])),
                    "pa_mpjpe_mm": float(np.mean([r[m]["pa_mpjpe_mm"] for r in rows])),
                    "accel_error_mm": float(np.mean([r[m]["accel_error_mm"] for r in rows])),
                    "accel_mm": float(np.mean([r[m]["accel_mm"] for r in rows]))}
-               for m in METHODS}
-    for name in ONLINE:
+               for m in methods}
+    for name in ONLINE if methods is METHODS else ():
         for key in ("median_ms_per_frame", "median_cpu_ms_per_frame", "mean_cpu_ms_per_frame"):
             summary[name][key] = float(np.median([r[name][key] for r in rows]))
     truth = float(np.mean([r["truth_accel_mm"] for r in rows]))
     print(f"\nover {len(rows)} clips (truth's own accel {truth:.1f} mm/frame²):")
-    for m in METHODS:
+    for m in methods:
         s = summary[m]
         print(f"  {m:38s} {s['fps_median']:7.1f} fps ({s['cpu_fps_median']:7.1f} of CPU)  "
               f"PA-MPJPE {s['pa_mpjpe_mm']:6.1f} mm  "
               f"accel error {s['accel_error_mm']:6.1f}  accel {s['accel_mm']:6.1f} mm/f²")
-    for name in ONLINE:
+    for name in ONLINE if methods is METHODS else ():
         online = summary[name]
         print(f"  {name}: median {online['median_ms_per_frame']:.2f} ms/frame wall, "
               f"{online['median_cpu_ms_per_frame']:.2f} ms CPU (mean CPU "

@@ -120,6 +120,8 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--joints", type=Path, default=None,
                         help=".npz of each clip's output joints (to compare builds)")
+    parser.add_argument("--options", type=json.loads, default={},
+                        help="fit_sequence options (JSON), e.g. '{\"start_prune_starts\": 2}'")
     args = parser.parse_args()
 
     model = smplify.load_model("open")
@@ -138,7 +140,8 @@ def main() -> None:
 
     def fit(video: sv.SyntheticVideo) -> Any:
         return smplify.fit_sequence(video.keypoints, FORMAT, video.image_size,
-                                    video.focal_length, model=model, threads=1)
+                                    video.focal_length, model=model, threads=1,
+                                    **args.options)
 
     fit(videos[0][1])  # warm-up: imports, caches, the core fitters
     rows, joints = [], {}

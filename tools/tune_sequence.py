@@ -137,6 +137,12 @@ def main() -> None:
                          "(e.g. 5,20: near and far people)")
     ap.add_argument("--noise-pixels", type=float, default=0.0,
                     help="the detector noise's floor in pixels (DetectorErrors.noise_pixels)")
+    ap.add_argument("--no-per-frame", action="store_true",
+                    help="skip the per-frame fits (their baseline and 'worse than' count): "
+                         "variants compared with each other only")
+    ap.add_argument("--output", type=Path, default=None,
+                    help="JSON of every variant's per-stretch PA-MPJPE, accel error and "
+                         "CPU frames/s (for paired differences)")
     confidence_argument(ap)
     args = ap.parse_args()
     variants = json.loads(args.variants)
@@ -167,6 +173,9 @@ def main() -> None:
             else f"_{distance:g}m_{args.noise_pixels:g}px"
         if distance != 5.0:
             name = f"{name}@{distance:g}m"
+        if args.no_per_frame:
+            sets[name] = (vids, [(np.inf, np.inf)] * len(vids))
+            continue
         base = [score(cached_per_frame(model, v, args.cache / f"pf_{args.seed}_{spec}_{i}"
                                        f"{cache_suffix(args.confidence)}{where}.npy"),
                       v) for i, v in zip(keep, vids, strict=True)]
@@ -181,14 +190,21 @@ def main() -> None:
               [float(x) for x in args.accel.split(",")],
               [float(x) for x in args.tau.split(",")], args.oracle_solve)
         return
+    out: dict = {}
     for variant, options in variants.items():
         for name, (vids, base) in sets.items():
             s, fps = run(model, vids, options)
+            out.setdefault(variant, {})[name] = {"pa_mpjpe_mm": [x[0] for x in s],
+                                                 "accel_error_mm": [x[1] for x in s],
+                                                 "cpu_fps": fps}
             worse = sum(x[0] >= b[0] for x, b in zip(s, base, strict=True))
             print(f"{variant:24s} {name:9s} PA-MPJPE {np.mean([x[0] for x in s]):6.1f} mm  "
                   f"accel error {np.mean([x[1] for x in s]):6.1f}  worse than per-frame on "
                   f"{worse}/{len(s)}  CPU frames/s median {np.median(fps):6.1f}  per stretch "
                   f"{' '.join(f'{x[0]:.0f}' for x in s)}", flush=True)
+    if args.output is not None:
+        args.output.write_text(json.dumps({"args": vars(args), "variants": variants,
+                                           "results": out}, indent=1, default=str) + "\n")
 
 
 if __name__ == "__main__":
