@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -127,6 +128,9 @@ def test_bad_input_raises_clear_errors(model) -> None:
         smplify.fit_sequence(np.ones((3, 17, 3)), scratch_budget=1.5, **fmt)
     with pytest.raises(ValueError, match="scratch_starts"):
         smplify.fit_sequence(np.ones((3, 17, 3)), scratch_starts="everywhere", **fmt)
+    for prune in (-1, 2.0, True, "auto", 2**40):
+        with pytest.raises(ValueError, match=r"start_prune_starts must be an integer in \[0"):
+            smplify.fit_sequence(np.ones((3, 17, 3)), start_prune_starts=prune, **fmt)
     with pytest.raises(TypeError):
         smplify.fit_sequence(np.ones((3, 17, 3)), no_such_option=1, **fmt)
 
@@ -338,3 +342,55 @@ def test_frame_options_reach_the_per_frame_fits(model, sequences, monkeypatch) -
                         for o in seen)
     assert sequence.sequence_keywords({"reading_weight": 1.0, "data_sigma": 2.0}) == {
         "frame_reading_weight": 1.0, "data_sigma": 2.0}
+
+
+def test_start_prune_starts_prunes_the_tracks_fits_from_scratch_not_the_first(
+        model, sequences, monkeypatch) -> None:
+    """``start_prune_starts``: the start's tracks' own fits from scratch (here the lost-track
+    fits after a cut to another person) keep that many of the prior's starts per orientation
+    after ``prune_stage``; the shared first fit, which every forward track starts from, keeps
+    the caller's options (none pruned); 0, the default, prunes none anywhere."""
+    import smplify.sequence as sequence
+    import smplify.sequence_start as sequence_start
+
+    made: list[tuple[Any, list]] = []
+
+    class Recording(smplify.Fitter):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.results: list = []
+            made.append((self.options, self.results))
+
+        def fit(self, *args, **kwargs):
+            result = super().fit(*args, **kwargs)
+            self.results.append(result)
+            return result
+
+    monkeypatch.setattr(sequence, "Fitter", Recording)
+    monkeypatch.setattr(sequence_start, "Fitter", Recording)
+    # Another person from frame 9 on (another clip, elsewhere in the picture): a cut.
+    one = sv.make_video(model, sequences[0], "coco17", np.random.default_rng(4),
+                        errors=sv.NO_ERRORS, frames=slice(100, 109))
+    two = sv.make_video(model, sequences[3], "coco17", np.random.default_rng(5),
+                        errors=sv.NO_ERRORS, frames=slice(0, 9))
+    assert one.focal_length == two.focal_length
+    # One picture holding both crops side by side, the other person to the right.
+    size = (one.image_size[0] + two.image_size[0], max(one.image_size[1], two.image_size[1]))
+    other = two.keypoints.copy()
+    other[..., 0] += one.image_size[0]
+    keypoints = np.concatenate([one.keypoints, other])
+    colds = {}
+    for prune in (0, 2):
+        made.clear()
+        smplify.fit_sequence(keypoints, "coco17", size, one.focal_length, model=model,
+                             start_prune_starts=prune)
+        # Fitters made: the joint solve's (no fits), the first fit's, then the tracks'.
+        first = [r for o, rs in made for r in rs if o.prune_starts == "auto"
+                 and r.summary["start"] == "cold"]
+        assert first and all(r.summary["pruned_starts"] == 0 for r in first)
+        tracks = made[2:]
+        assert tracks and all(o.prune_starts == (prune or "auto") for o, _ in tracks)
+        colds[prune] = [r for _, rs in tracks for r in rs if r.summary["start"].endswith("cold")]
+    assert colds[0] and colds[2], "the cut should restart a track from scratch"
+    assert all(r.summary["pruned_starts"] == 0 for r in colds[0])
+    assert all(r.summary["pruned_starts"] > 0 for r in colds[2])

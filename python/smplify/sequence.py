@@ -134,6 +134,12 @@ class SequenceOptions:
     scratch_follow : keyframes each fit from scratch is followed warm after it.
     scratch_starts : the ``starts`` of those fits from scratch (:class:`smplify.FitOptions`:
         "auto", "prior", "initializer", "both").
+    start_prune_starts : the start's tracks' fits from scratch after the shared first fit
+        (a lost-track check's, a new person's refit's, the "scratch" track's) keep this many
+        of the prior's starts per orientation after stage ``prune_stage``
+        (:class:`smplify.FitOptions`' ``prune_starts``: the rest are ranked by the selection
+        score there and dropped); the shared first fit keeps the caller's. 0: the caller's
+        ``prune_starts`` for every fit ("auto": none pruned).
     window : 0: one joint solve over every frame (memory ∝ T, ~0.28 MB a frame); n ≥ 8:
         overlapping windows of n frames, β fitted in the first and held after
         (:mod:`smplify.sequence_windows`), memory bounded by the window.
@@ -159,6 +165,7 @@ class SequenceOptions:
     scratch_budget: float = 0.0
     scratch_follow: int = 2
     scratch_starts: Literal["auto", "prior", "initializer", "both"] = "auto"
+    start_prune_starts: int = 0
     window: int = 0
 
     def __post_init__(self) -> None:
@@ -193,7 +200,8 @@ class SequenceOptions:
             raise ValueError(f"initial_tracks: 'backward' starts from the last fit of a "
                              f"forward track ('plain' or 'online'), got {tracks!r}")
         for name in ("sequence_iterations", "sequence_retries", "swap_rounds", "keyframe_step",
-                     "start_refit_every", "start_anchor_every", "scratch_follow", "window"):
+                     "start_refit_every", "start_anchor_every", "scratch_follow", "window",
+                     "start_prune_starts"):
             value = getattr(self, name)
             low = 1 if name in ("sequence_iterations", "keyframe_step") else 0
             # (MAX_COUNT: the C++ core's int)
@@ -512,6 +520,10 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
     first = None
     if any(kind != "reverse" for kind in options.initial_tracks):
         first = first_fit(make_fitter, xy, conf, keyframes, points_3d)
+    if options.start_prune_starts > 0:
+        # The tracks' own fits from scratch (start_prune_starts); the first fit keeps the
+        # caller's (the forward tracks all start from it).
+        make_fitter = {**make_fitter, "prune_starts": options.start_prune_starts}
     run = {kind: run_track(kind, make_fitter, xy, conf, keyframes, format_weights, labellings,
                            options.swap_margin, first, points_3d)
            for kind in options.initial_tracks
