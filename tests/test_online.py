@@ -1007,3 +1007,50 @@ def test_the_fitter_fits_the_smoothed_confidences(model, clips) -> None:
         assert (a is None) == (b is None)
         if a is not None:
             np.testing.assert_allclose(a.joints, b.joints, atol=1e-9)
+
+
+class _ScratchFits:
+    """A C++ fitter recording the starts each fit from scratch pruned."""
+
+    def __init__(self, core) -> None:
+        self.core, self.pruned = core, []
+
+    def fit(self, **kwargs):
+        report = self.core.fit(**kwargs)
+        if kwargs.get("initial_pose") is None:
+            self.pruned.append(int(report.num_pruned))
+        return report
+
+
+def test_track_refit_prune_starts_prunes_a_new_persons_refit_from_scratch(
+        model, clips, monkeypatch) -> None:
+    """After a cut the restarted track's refits weigh a full fit from scratch
+    (Fitter._new_person): ``track_refit_prune_starts`` prunes its prior's starts (through a
+    C++ fitter of its own), and no other fit; 0 (the default) leaves it unpruned."""
+    from smplify import fitting
+
+    first = sv.make_video(model, clips[0], "coco17", np.random.default_rng(8), yaw=0.3,
+                          errors=CLEAN, frames=slice(0, 6))
+    second = sv.make_video(model, clips[2], "coco17", np.random.default_rng(9), yaw=2.5,
+                           errors=CLEAN, frames=slice(60, 70), distance=7.0)
+    shifted = second.keypoints.copy()
+    shifted[..., :2] += (np.array(first.image_size) - np.array(second.image_size)) / 2.0
+    keypoints = np.concatenate([first.keypoints, shifted])
+    made: list[_ScratchFits] = []
+    real = fitting._refit_scratch_core_fitter
+    monkeypatch.setattr(fitting, "_refit_scratch_core_fitter",
+                        lambda problem: made.append(_ScratchFits(real(problem))) or made[-1])
+    own = {}
+    for prune in (0, 2):
+        fitter = _fitter(model, first, track_refit_every=4, track_refit_prune_starts=prune)
+        fitter.fit(keypoints[0])
+        fitter._core = own[prune] = _ScratchFits(fitter._core)
+        kinds = [r.summary["start"] for r in _track(fitter, keypoints[1:]) if r is not None]
+        assert any(k.endswith("then cold") for k in kinds), kinds  # the cut
+    assert len(made) == 1 and made[0].pruned and all(n > 0 for n in made[0].pruned)
+    # The default's refit fits from scratch (the new person's) and its lost-track one: the
+    # Fitter's own, unpruned; with pruning its own fitter kept only the lost-track fit.
+    assert len(own[0].pruned) == len(own[2].pruned) + len(made[0].pruned)
+    assert not any(own[0].pruned) and not any(own[2].pruned)
+    with pytest.raises(ValueError, match="track_refit_prune_starts"):
+        smplify.FitOptions(track_refit_prune_starts=-1)
