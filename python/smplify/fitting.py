@@ -336,17 +336,6 @@ def _refit_core_fitter(problem: FitProblem) -> Any:
     return _cached_core_fitter(problem, "refit", build)
 
 
-def _refit_scratch_core_fitter(problem: FitProblem) -> Any:
-    """The C++ fitter of a Fitter's refits' fits from scratch: the problem's, the prior's
-    starts pruned to ``track_refit_prune_starts`` (> 0) after ``prune_stage``."""
-    def build() -> Any:
-        options = _core_options(problem)
-        options.prune_starts = problem.options.track_refit_prune_starts
-        return _core_fitter(problem, options)
-
-    return _cached_core_fitter(problem, "refit scratch", build)
-
-
 FocalLength = float | Literal["estimate"] | None
 
 
@@ -489,8 +478,6 @@ class Fitter:
         self._estimated: FitSettings | None = None
         self._core: Any = None
         self._refit_core: Any = None  # the refits' (track_refit_iterations), on first use
-        # ... and their fits from scratch's (track_refit_prune_starts), on first use
-        self._refit_scratch_core: Any = None
         self._track = online.TrackState()
         self._challenger: online.Challenger | None = None
         # (P, K): row 0 the keypoints as seen (online.LABELLING_NAMES).
@@ -720,7 +707,7 @@ class Fitter:
         """:meth:`_refit` from the body poses ``starts`` (None: the full fit from scratch),
         the frame read with the labelling ``perm`` (None: as seen)."""
         if starts is None:
-            return self._scratch_core(problem).fit(**observation)
+            return self._core.fit(**observation)
         track = self._track
         core = self._core
         if self.options.track_refit_iterations > 0:
@@ -730,22 +717,13 @@ class Fitter:
         fits = [core.fit(**observation, initial_pose=pose, initial_betas=track.betas,
                          initial_transl=track.transl[-1]) for pose in starts]
         if self._new_person():
-            fits.append(self._scratch_core(problem).fit(**observation))
+            fits.append(self._core.fit(**observation))
         keypoints, weights = problem.keypoints, problem.weights
         if perm is not None:
             keypoints, weights = keypoints[perm], weights[perm]
         data = [online.robust_data(problem, keypoints, weights, r,
                                    self.options.selection_sigma) for r in fits]
         return fits[int(np.argmin(data))]
-
-    def _scratch_core(self, problem: FitProblem) -> Any:
-        """The C++ fitter of a refit's fit from scratch: the Fitter's own, or with
-        ``track_refit_prune_starts`` > 0 one pruning the prior's starts to that many."""
-        if self.options.track_refit_prune_starts == 0:
-            return self._core
-        if self._refit_scratch_core is None:
-            self._refit_scratch_core = _refit_scratch_core_fitter(problem)
-        return self._refit_scratch_core
 
     def _consider_refit(self, problem: FitProblem, observation: dict[str, Any], report: Any,
                         labelling: int, share: float) -> tuple[Any, float, int]:

@@ -193,13 +193,6 @@ class FitOptions:
         other solve. They are most of a refit's cost (a median of ~20 dogleg steps
         against ~3 for a tracked frame). 6: a third less of their CPU, held out as
         accurate, but more turns on real video (docs/video.md, "Session 14").
-    track_refit_prune_starts : int
-        The prior's starts a refit's fit from scratch keeps per orientation after
-        ``prune_stage`` (as ``prune_starts``): a new person's refit's (a track restarted
-        after a cut weighs the full fit beside its readings' fits) and, for a format without
-        an initialiser or with ``starts="prior"``, every refit's. 0 (the default): as
-        ``prune_starts`` (a Fitter's "auto": none pruned). fit_sequence's start runs its
-        online track with the Fitter's options, so it reaches that track's refits too.
     track_refit_ratio : float
         A frame is also refitted (as ``track_refit_every``) when its data energy
         exceeds this multiple of the least of the track's last ten frames' (the track strains
@@ -399,7 +392,6 @@ class FitOptions:
     track_refit_every: int = 10
     track_refit_margin: float = 1.0
     track_refit_iterations: int = 0
-    track_refit_prune_starts: int = 0
     track_refit_ratio: float = 2.5
     track_refit_reading: Literal["as seen", "tracked", "both"] = "as seen"
     track_basin_distance: float = 0.05
@@ -474,14 +466,14 @@ class FitOptions:
         for name in ("max_iterations", "threads", "warm_stages", "track_shape_frames",
                      "track_max_swapped_frames", "track_swapped_window", "track_refit_every",
                      "track_switch_frames", "track_refit_iterations", "prune_starts",
-                     "prune_stage", "track_spin_frames", "track_refit_prune_starts"):
+                     "prune_stage", "track_spin_frames"):
             value = getattr(self, name)
             if (name == "threads" and value is None) or \
                     (name == "prune_starts" and isinstance(value, str) and value == "auto"):
                 continue
             low = 0 if name in ("track_refit_every", "track_switch_frames",
                                 "track_swapped_window", "track_refit_iterations",
-                                "prune_starts", "track_refit_prune_starts") else 1
+                                "prune_starts") else 1
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or \
                     not low <= value <= MAX_COUNT:
                 either = ' or "auto"' if name == "prune_starts" else ""
