@@ -16,13 +16,16 @@ covers is fit_sequence's own Python ("rest").
 
 Run with another build's Python (``/tmp/main/.venv/bin/python benchmarks/sequence_stages.py``)
 it times that build's fit_sequence on the same clips; ``--joints FILE.npz`` keeps the
-output joints to compare two builds bit for bit.
+output joints to compare two builds bit for bit; ``--options JSON`` fits a variant. It also
+counts the C++ fits from scratch and their distinct inputs (the C++ fitter and every
+argument): two fits of one input would be one fit and a copy.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import json
 import sys
 import time
@@ -50,6 +53,9 @@ class Clocks:
         self.seconds: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
         self.inside: list[str] = []
+        #: Per distinct input of a C++ fit from scratch (its C++ fitter and every argument),
+        #: how many such fits ran: a cache of fits from scratch pays only where one is > 1.
+        self.cold_inputs: dict[str, int] = defaultdict(int)
 
     def wrap(self, module: Any, name: str, label: Any = None) -> None:
         """Times ``module.name`` under ``label`` (a name, or a function of the call's
@@ -87,6 +93,8 @@ class Clocks:
                 finally:
                     caller = sys._getframe(1).f_code.co_name
                     how = "warm" if "initial_pose" in kwargs else "cold"
+                    if how == "cold":
+                        clocks.cold_inputs[fit_key(self._core, kwargs)] += 1
                     where = clocks.inside[-1] if clocks.inside else "?"
                     stage = f"C++ fit, {where}, {how} ({caller})"
                     clocks.seconds[stage] += time.process_time() - start
@@ -110,6 +118,17 @@ class Clocks:
         sequence_windows._core = Unwrapping()
         fitting._shared_core_fitter = lambda problem: Timed(shared(problem))
         sequence._shared_core_fitter = fitting._shared_core_fitter
+
+
+def fit_key(core: Any, kwargs: dict[str, Any]) -> str:
+    """A digest of a C++ fit's inputs: the C++ fitter (its identity: one per model, targets
+    and options) and every argument, arrays by their bytes."""
+    digest = hashlib.sha1(str(id(core)).encode())
+    for name in sorted(kwargs):
+        value = kwargs[name]
+        digest.update(name.encode())
+        digest.update(value.tobytes() if isinstance(value, np.ndarray) else repr(value).encode())
+    return digest.hexdigest()
 
 
 def main() -> None:
@@ -150,6 +169,7 @@ def main() -> None:
         cpu: list[float] = []
         for _ in range(args.repeat):
             clocks.seconds.clear()
+            clocks.cold_inputs.clear()
             clocks.calls.clear()
             start = time.process_time()
             result = fit(video)
@@ -164,7 +184,10 @@ def main() -> None:
                "accel_error_mm": accuracy["accel_error_mm"],
                "stages": {k: [v, clocks.calls[k]] for k, v in clocks.seconds.items()},
                "solver_wall": {k: result.summary[k] for k in
-                               ("linear_solver_seconds", "evaluation_seconds")}}
+                               ("linear_solver_seconds", "evaluation_seconds")},
+               # (the last repeat's) C++ fits from scratch, and how many distinct inputs
+               "fits_from_scratch": [sum(clocks.cold_inputs.values()),
+                                     len(clocks.cold_inputs)]}
         rows.append(row)
         print(f"{name:28s} {row['cpu_fps']:7.1f} CPU frames/s  PA-MPJPE "
               f"{row['pa_mpjpe_mm']:.1f} mm  accel error {row['accel_error_mm']:.1f}")
@@ -181,6 +204,8 @@ def main() -> None:
           f"CPU), median over clips {np.median([r['cpu_fps'] for r in rows]):.1f}; "
           f"PA-MPJPE {np.mean([r['pa_mpjpe_mm'] for r in rows]):.1f} mm, accel error "
           f"{np.mean([r['accel_error_mm'] for r in rows]):.1f}")
+    cold = np.sum([r["fits_from_scratch"] for r in rows], axis=0)
+    print(f"  C++ fits from scratch: {cold[0]}, of distinct inputs: {cold[1]}")
     for stage, seconds in sorted(stages.items(), key=lambda kv: -kv[1]):
         print(f"  {stage:62s} {seconds:7.3f} s  {100 * seconds / total:5.1f} %")
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -174,7 +174,7 @@ def main() -> None:
         if distance != 5.0:
             name = f"{name}@{distance:g}m"
         if args.no_per_frame:
-            sets[name] = (vids, [(np.inf, np.inf)] * len(vids))
+            sets[name] = (vids, [])
             continue
         base = [score(cached_per_frame(model, v, args.cache / f"pf_{args.seed}_{spec}_{i}"
                                        f"{cache_suffix(args.confidence)}{where}.npy"),
@@ -197,10 +197,11 @@ def main() -> None:
             out.setdefault(variant, {})[name] = {"pa_mpjpe_mm": [x[0] for x in s],
                                                  "accel_error_mm": [x[1] for x in s],
                                                  "cpu_fps": fps}
-            worse = sum(x[0] >= b[0] for x, b in zip(s, base, strict=True))
+            worse = "n/a" if args.no_per_frame else \
+                f"{sum(x[0] >= b[0] for x, b in zip(s, base, strict=True))}/{len(s)}"
             print(f"{variant:24s} {name:9s} PA-MPJPE {np.mean([x[0] for x in s]):6.1f} mm  "
                   f"accel error {np.mean([x[1] for x in s]):6.1f}  worse than per-frame on "
-                  f"{worse}/{len(s)}  CPU frames/s median {np.median(fps):6.1f}  per stretch "
+                  f"{worse}  CPU frames/s median {np.median(fps):6.1f}  per stretch "
                   f"{' '.join(f'{x[0]:.0f}' for x in s)}", flush=True)
     if args.output is not None:
         args.output.write_text(json.dumps({"args": vars(args), "variants": variants,

@@ -134,12 +134,14 @@ class SequenceOptions:
     scratch_follow : keyframes each fit from scratch is followed warm after it.
     scratch_starts : the ``starts`` of those fits from scratch (:class:`smplify.FitOptions`:
         "auto", "prior", "initializer", "both").
-    start_prune_starts : the start's tracks' fits from scratch after the shared first fit
-        (a lost-track check's, a new person's refit's, the "scratch" track's) keep this many
-        of the prior's starts per orientation after stage ``prune_stage``
+    start_prune_starts : the start's tracks' own fits from scratch (a lost-track check's, a
+        new person's refit's, the "scratch" track's, a "reverse" track's first) keep this
+        many of the prior's starts per orientation after stage ``prune_stage``
         (:class:`smplify.FitOptions`' ``prune_starts``: the rest are ranked by the selection
-        score there and dropped); the shared first fit keeps the caller's. 0: the caller's
-        ``prune_starts`` for every fit ("auto": none pruned).
+        score there and dropped); the shared first fit of the forward tracks keeps the
+        caller's. 0 (the default): the caller's ``prune_starts`` for every fit ("auto": none
+        pruned). A trade: bench_video's held-out clips ran at 1.2-1.4x the CPU frames/s
+        with 2, but +3.2 +- 2.2 mm (docs/video.md, "Fewer fits from scratch in the start").
     window : 0: one joint solve over every frame (memory ∝ T, ~0.28 MB a frame); n ≥ 8:
         overlapping windows of n frames, β fitted in the first and held after
         (:mod:`smplify.sequence_windows`), memory bounded by the window.
