@@ -726,7 +726,8 @@ class Fitter:
         return fits[int(np.argmin(data))]
 
     def _consider_refit(self, problem: FitProblem, observation: dict[str, Any], report: Any,
-                        labelling: int, share: float) -> tuple[Any, float, int]:
+                        labelling: int, share: float,
+                        contest: bool = False) -> tuple[Any, float, int]:
         """The periodic or strain refit: a warm start keeps the basin it is in, so the
         learned initialiser's readings are fitted too (with ``starts="prior"``, or for a
         format without an initialiser, one fit from scratch from the prior's starts instead:
@@ -737,7 +738,9 @@ class Fitter:
         seconds of the refit's fits, and the labelling it read the frame with
         (``track_refit_reading``; an index of ``self._labellings``). ``share``: the depth
         velocity the track's prediction carries this frame
-        (:func:`online.depth_velocity_share`, as :meth:`_track_frame`)."""
+        (:func:`online.depth_velocity_share`, as :meth:`_track_frame`). ``contest``: a
+        competing track runs (``track_contest_refits``): a refit that would start another
+        is dropped (None returned), the running one goes on."""
         options = self.options
         immediate = options.track_switch_frames == 0
         try:
@@ -798,6 +801,8 @@ class Fitter:
                               track_transl=history_transl, track_gaps=gaps, hold_shape=True)
         if immediate:
             return held, seconds, read
+        if contest:  # one competing track at a time: the running one goes on
+            return None, seconds + float(held.seconds), read
         if online.robust_data(problem, problem.keypoints[own], problem.weights[own], held,
                               options.selection_sigma) >= options.track_refit_margin * tracked:
             return None, seconds + float(held.seconds), read
@@ -1000,10 +1005,10 @@ class Fitter:
         spun = options.track_max_spin > 0 and online.torso_turn_degrees(
             np.concatenate([report.global_orient, report.body_pose]),
             track.spin_reference(options.track_spin_frames)) > options.track_max_spin
-        refit = (options.track_refit_every > 0
-                 and track.frames % options.track_refit_every == 0) or \
-            (options.track_refit_ratio > 0
-             and report.energy.data > options.track_refit_ratio * track.least_data(floor))
+        strains = options.track_refit_ratio > 0 and \
+            report.energy.data > options.track_refit_ratio * track.least_data(floor)
+        refit = strains or (options.track_refit_every > 0
+                            and track.frames % options.track_refit_every == 0)
         if cut and track.lost_run < self.LOST_TRACK_FRAMES and not facing:
             # One frame the track cannot explain is more often the detector's glitch (a
             # skeleton spread over two people walking together, vtest.avi) than a cut: the
@@ -1019,6 +1024,17 @@ class Fitter:
             earlier += seconds
         if not (cut or strained or facing or jumped):
             if self._challenger is not None:
+                if strains and options.track_contest_refits:
+                    # A strain refit while a competing track runs (else the track strains
+                    # through the contest unrefitted): one that replaces the track at once
+                    # ends the contest, which ran against the track's old basin.
+                    held, seconds, read = self._consider_refit(
+                        problem, observation, report, labelling, share, contest=True)
+                    if held is not None:
+                        self._challenger = None
+                        return (held, "warm, refitted",
+                                earlier + float(report.seconds) + seconds, read)
+                    earlier += seconds
                 return self._contest(problem, observation, initial, report, labelling,
                                      earlier, share)
             if not refit:

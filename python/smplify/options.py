@@ -204,6 +204,16 @@ class FitOptions:
         reading the track judged a detector's swap and land in a turned or twisted basin
         that explains it; "both" (when the two differ), the reading whose refit explains it
         better (robust data at ``selection_sigma``, as a refit's starts are judged).
+    track_contest_refits : bool
+        Whether a frame is strain-refitted (``track_refit_ratio``) while a competing track
+        runs (``track_switch_frames``). False (the default): no refits then, the behaviour
+        before. True: a strain refit that would replace the track at once does so and ends
+        the contest (the challenger ran against the track's old basin); one that would
+        start a competing track of its own (a third basin, or the challenger's) is dropped:
+        the running contest goes on. Why: one refit that read a detector's limb swap as
+        seen started a competing track, and the track, strained, kept a wrong basin
+        through the contest without a refit (docs/video.md, "Strain refits during a
+        contest").
     track_basin_distance : float
         Metres: a refit whose pelvis-relative joints are this far from the track's on
         average (and that explains the keypoints within ``track_refit_margin`` of the
@@ -394,6 +404,7 @@ class FitOptions:
     track_refit_iterations: int = 0
     track_refit_ratio: float = 2.5
     track_refit_reading: Literal["as seen", "tracked", "both"] = "as seen"
+    track_contest_refits: bool = False
     track_basin_distance: float = 0.05
     track_switch_frames: int = 0
     track_switch_margin: float = 0.8
@@ -483,7 +494,8 @@ class FitOptions:
         if self.track_spin_frames > 64:  # online.MAX_SPIN_FRAMES: the poses a track keeps
             raise ValueError(f"track_spin_frames must be an integer in [1, 64], got "
                              f"{self.track_spin_frames}")
-        for name in ("refine_translation", "track", "multi_start", "leg_flips"):
+        for name in ("refine_translation", "track", "multi_start", "leg_flips",
+                     "track_contest_refits"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
             object.__setattr__(self, name, bool(getattr(self, name)))
