@@ -188,6 +188,57 @@ def test_a_refit_reads_the_frame_as_the_track_read_it(model, clips, reading) -> 
         smplify.FitOptions(track_refit_reading="detector")
 
 
+@pytest.mark.parametrize("option", [{"track_contest_refits": True},
+                                    {"track_swap_challengers": False}])
+def test_a_detectors_arm_swap_does_not_hold_the_track_in_a_wrong_basin(model, clips,
+                                                                       option) -> None:
+    """The traced stretch of the indian clip (this file's first stretch of clip 2, frames
+    15-60): at its frame 31 the track reads the detector's arm swap as swapped, a periodic
+    refit reads it as seen and starts a competing track. By default no frame is refitted
+    while it runs and the strained track drifts (124-165 mm on its frames). With
+    ``track_contest_refits`` a strained frame of the contest is refitted, the refit replaces
+    the track and ends the contest; with ``track_swap_challengers=False`` the refit of the
+    swapped reading starts no competing track. Either way the contest's frames are closer
+    to the truth (75-87 mm; docs/video.md, "Strain refits during a contest")."""
+    video = sv.make_video(model, clips[2], "coco17", np.random.default_rng(42),
+                          frames=slice(15, 60))
+    runs = {}
+    for name, options in (("default", {}), ("option", option)):
+        fitter = _fitter(model, video, **options)
+        results, contested, started = [fitter.fit(video.keypoints[0])], [], []
+        fitter._core = core = _RecordingCore(fitter._core)
+        for t in range(1, video.num_frames):
+            core.frame = t
+            before = fitter._challenger
+            if before is not None:
+                contested.append(t)
+            results.append(_track(fitter, video.keypoints[t:t + 1])[0])
+            if fitter._challenger is not None and fitter._challenger is not before:
+                started.append((t, results[t].summary["labelling"]))
+            if t in core.refits and t in contested:  # a refit during a contest ended it
+                assert results[t].summary["start"] == "warm, refitted", results[t].summary
+                assert fitter._challenger is None
+        runs[name] = results, contested, started, core.refits
+    off, off_contested, off_started, off_refits = runs["default"]
+    on, on_contested, on_started, on_refits = runs["option"]
+    assert off_contested, "no competing track: the traced scenario is gone"
+    # Started by a refit of a frame the track read relabelled (the arm swap).
+    assert off_started[0][1] == "arms swapped", off_started
+    assert not set(off_contested) & set(off_refits)  # no refit during a contest
+    if "track_contest_refits" in option:
+        refitted = sorted(set(on_contested) & set(on_refits))
+        assert refitted and refitted[0] in off_contested, (on_contested, off_contested)
+    else:  # no competing track from a relabelled frame's refit
+        assert all(label == "as seen" for _, label in on_started), on_started
+        assert off_started[0][0] not in [t for t, _ in on_started]
+    error = {name: np.mean([pa_mpjpe(r[t].joints, video.joints[t]) for t in off_contested])
+             for name, r in (("default", off), ("option", on))}
+    assert error["option"] < 0.8 * error["default"], error
+    name = next(iter(option))
+    with pytest.raises(TypeError, match=name):
+        smplify.FitOptions(**{name: "yes"})
+
+
 def test_a_burst_of_swapped_frames_does_not_flip_the_track(model, clips) -> None:
     video = sv.make_video(model, clips[3], "coco17", np.random.default_rng(5), yaw=0.2,
                           errors=CLEAN, frames=slice(0, 40))

@@ -786,6 +786,12 @@ class Fitter:
         immediate = immediate and not (turned and fresh >= self.TURN_REFIT_RATIO * tracked)
         if fresh >= options.track_refit_margin * tracked or (near and not immediate):
             return None, seconds, read
+        if not immediate and (contest or (read != labelling
+                                          and not options.track_swap_challengers)):
+            # It would start a competing track: one at a time (the running one goes on),
+            # and none from a reading the track judged a detector's swap
+            # (track_swap_challengers).
+            return None, seconds, read
         # The other basin with the track's shape: refined from the refit with β held and
         # temporal rows holding it still (its motion starts here). Where depth is measured
         # coarser than track_max_jump, its translation is held on the track's instead: a
@@ -801,8 +807,6 @@ class Fitter:
                               track_transl=history_transl, track_gaps=gaps, hold_shape=True)
         if immediate:
             return held, seconds, read
-        if contest:  # one competing track at a time: the running one goes on
-            return None, seconds + float(held.seconds), read
         if online.robust_data(problem, problem.keypoints[own], problem.weights[own], held,
                               options.selection_sigma) >= options.track_refit_margin * tracked:
             return None, seconds + float(held.seconds), read
