@@ -786,11 +786,13 @@ class Fitter:
         immediate = immediate and not (turned and fresh >= self.TURN_REFIT_RATIO * tracked)
         if fresh >= options.track_refit_margin * tracked or (near and not immediate):
             return None, seconds, read
-        if not immediate and (contest or (read != labelling
-                                          and not options.track_swap_challengers)):
-            # It would start a competing track: one at a time (the running one goes on),
-            # and none from a reading the track judged a detector's swap
-            # (track_swap_challengers).
+        # A reading the track judged a detector's swap (read != labelling; a limb swap: one
+        # of them reads the arms or the legs swapped) starts a competing track only as
+        # track_swap_challengers allows; none starts during a contest (one at a time).
+        swap = options.track_swap_challengers
+        barred = read != labelling and (swap == "none" or (swap == "whole body" and max(
+            read, labelling) >= online.LIMB_SWAPS))
+        if not immediate and (contest or barred):
             return None, seconds, read
         # The other basin with the track's shape: refined from the refit with β held and
         # temporal rows holding it still (its motion starts here). Where depth is measured

@@ -72,6 +72,9 @@ MAX_SPIN_FRAMES = 64
 #: Names of the labellings, in the order :func:`labellings` returns them.
 LABELLING_NAMES = ("as seen", "left/right swapped", "arms swapped", "legs swapped")
 
+#: The index in :data:`LABELLING_NAMES` of the first limb swap (arms; legs after it).
+LIMB_SWAPS = 2
+
 
 def labellings(format: str | KeypointFormat) -> list[np.ndarray]:
     """(K,) keypoint permutations per :data:`LABELLING_NAMES` entry (as seen first)."""

@@ -214,13 +214,15 @@ class FitOptions:
         seen started a competing track, and the track, strained, kept a wrong basin
         through the contest without a refit (docs/video.md, "Strain refits during a
         contest").
-    track_swap_challengers : bool
-        Whether a refit that reads the frame with labels the track's own fit judged a
+    track_swap_challengers : "any", "whole body" or "none"
+        Which refits that read the frame with labels the track's own fit judged a
         detector's swap (``track_refit_reading`` "as seen" on a frame the track read
-        relabelled, ``track_swap_margin``) may start a competing track. True (the default):
-        it may, the behaviour before. False: such a refit may still replace the track at
-        once, but does not start a competing track (whose turned or twisted body explains
-        the swap).
+        relabelled, ``track_swap_margin``) may start a competing track: "any" (the default,
+        the behaviour before); "whole body", only where the track judged the whole body
+        swapped (front and back look alike in 2D: which way the body faces is for a contest
+        over frames to decide), not a limb swap (arms or legs: a body that explains one
+        limb pair's swap as seen is turned or twisted against the rest); "none", neither.
+        Such a refit may still replace the track at once.
     track_basin_distance : float
         Metres: a refit whose pelvis-relative joints are this far from the track's on
         average (and that explains the keypoints within ``track_refit_margin`` of the
@@ -412,7 +414,7 @@ class FitOptions:
     track_refit_ratio: float = 2.5
     track_refit_reading: Literal["as seen", "tracked", "both"] = "as seen"
     track_contest_refits: bool = False
-    track_swap_challengers: bool = True
+    track_swap_challengers: Literal["any", "whole body", "none"] = "any"
     track_basin_distance: float = 0.05
     track_switch_frames: int = 0
     track_switch_margin: float = 0.8
@@ -503,7 +505,7 @@ class FitOptions:
             raise ValueError(f"track_spin_frames must be an integer in [1, 64], got "
                              f"{self.track_spin_frames}")
         for name in ("refine_translation", "track", "multi_start", "leg_flips",
-                     "track_contest_refits", "track_swap_challengers"):
+                     "track_contest_refits"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
             object.__setattr__(self, name, bool(getattr(self, name)))
