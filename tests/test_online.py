@@ -111,10 +111,11 @@ def test_online_is_far_smoother_and_about_as_accurate_as_per_frame_fits(scores) 
 
 @pytest.mark.xfail(strict=True, reason=(
     "with the error-linked confidences (session 11) the online track loses to per-frame "
-    "fits on clip 2 (indian) and, since session 14's per-frame figures (photos prune their "
-    "starts), on clip 3 (martial): 85.4 against 83.3 mm and 84.34 against 84.18 (session "
-    "15). Indian traced (sessions 12, 14, 15): at its first stretch's frame 31 the detector "
-    "swaps the arms, the track rightly reads them swapped, but the periodic refit reads "
+    "fits on clip 2 (indian) and, since photos prune their starts (session 14; "
+    "prune_starts=0: 85.62), on clip 3 (martial): 85.4 against 83.3 mm and 84.34 against "
+    "84.18 (session 15). Indian traced (sessions 12, 14, 15): at its first stretch's "
+    "frame 31 the detector swaps the arms, the track rightly reads them swapped, but the "
+    "periodic refit reads "
     "them as seen and starts a competing track; no strain refit runs while it does, and "
     "the track drifts (124-170 mm). Each fix passes indian but fails the rule fixed for "
     "its default (docs/video.md, 'Strain refits during a contest'): "
