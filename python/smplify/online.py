@@ -44,7 +44,10 @@ Per warm-started frame:
    ``track_switch_frames`` frames, it replaces the track only when its summed robust data +
    temporal energy over them is below ``track_switch_margin`` of the track's (hysteresis:
    one frame's fit without temporal rows always explains that frame's keypoints better, so
-   it cannot decide alone).
+   it cannot decide alone). While one runs, no frame is refitted (with
+   ``track_contest_refits``, a strained one is: a refit that replaces the track ends the
+   contest), and ``track_swap_challengers`` says which refits of a reading the track judged
+   a detector's swap may start one.
 
 Frames without a result (no person, ``Fitter.skip``) are counted (:meth:`TrackState.miss`):
 the prediction and E_track span them (cpp/track_term.h).
