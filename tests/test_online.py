@@ -187,15 +187,17 @@ def test_a_refit_reads_the_frame_as_the_track_read_it(model, clips, reading) -> 
         smplify.FitOptions(track_refit_reading="detector")
 
 
-@pytest.mark.parametrize("option", [{"track_contest_refits": True},
+@pytest.mark.parametrize("option", [{"track_contest_refits": True,
+                                     "track_swap_challengers": "any"},
                                     {"track_swap_challengers": "whole body"},
                                     {"track_swap_challengers": "none"}])
 def test_a_detectors_arm_swap_does_not_hold_the_track_in_a_wrong_basin(model, clips,
                                                                        option) -> None:
     """The traced stretch of the indian clip (this file's first stretch of clip 2, frames
     15-60): at its frame 31 the track reads the detector's arm swap as swapped, a periodic
-    refit reads it as seen and starts a competing track. By default no frame is refitted
-    while it runs and the strained track drifts (124-165 mm on its frames). With
+    refit reads it as seen and starts a competing track. With ``track_swap_challengers``
+    "any" (the default before session 15) no frame is refitted while it runs and the
+    strained track drifts (124-165 mm on its frames). With
     ``track_contest_refits`` a strained frame of the contest is refitted, the refit replaces
     the track and ends the contest; with ``track_swap_challengers`` "whole body" or "none"
     the refit of the arm swap as seen starts no competing track. Either way the contest's
@@ -204,7 +206,7 @@ def test_a_detectors_arm_swap_does_not_hold_the_track_in_a_wrong_basin(model, cl
     video = sv.make_video(model, clips[2], "coco17", np.random.default_rng(42),
                           frames=slice(15, 60))
     runs = {}
-    for name, options in (("default", {}), ("option", option)):
+    for name, options in (("default", {"track_swap_challengers": "any"}), ("option", option)):
         fitter = _fitter(model, video, **options)
         results, contested, started = [fitter.fit(video.keypoints[0])], [], []
         fitter._core = core = _RecordingCore(fitter._core)
@@ -305,7 +307,8 @@ def test_a_slow_spin_into_a_front_back_confusion_is_turned_back(model, clips, cl
     73-76). ``track_max_spin`` sums the turn over ``track_spin_frames`` frames and fits the
     frame the other way round from the pose before the spin."""
     video, keypoints, world = _confused_burst(model, clips[clip])
-    off, results = _facing_mediapipe(model, video, keypoints, world, track_swap_margin=0.0)
+    off, results = _facing_mediapipe(model, video, keypoints, world, track_swap_margin=0.0,
+                                     track_max_spin=0.0)
     turns = [online.turn_degrees(a.global_orient, b.global_orient)
              for a, b in zip(results[11:17], results[12:18], strict=True)]  # the burst
     assert off.max() > 90 and max(turns) < 60, (off.round(), np.round(turns))
@@ -327,7 +330,7 @@ def test_a_body_that_spins_is_not_turned_back(model, clips, monkeypatch) -> None
     video = sv.make_video(model, sequence, "mediapipe33", np.random.default_rng(5), yaw=0.2,
                           errors=CLEAN, frames=slice(0, 30))
     world = sv.detector_3d(model, video, np.random.default_rng(0), noise_m=(0.0, 0.0, 0.0))
-    off, _ = _facing_mediapipe(model, video, video.keypoints, world)
+    off, _ = _facing_mediapipe(model, video, video.keypoints, world, track_max_spin=0.0)
     checks = []
     spin_back = smplify.Fitter._spin_back
     monkeypatch.setattr(smplify.Fitter, "_spin_back",

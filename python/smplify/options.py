@@ -173,7 +173,8 @@ class FitOptions:
         before the spin, held there; the track takes that fit when it stays within this
         of that pose and explains its reading as well (``track_refit_margin``): a track
         that followed a detector's front/back confusion round a little each frame
-        (docs/video.md, "A slow spin"). One warm fit a check. 0 (the default): off.
+        (docs/video.md, "A slow spin"). One warm fit a check. 60 (the default since
+        session 15: fewer turns on the real videos, the synthetic clips level); 0: off.
     track_spin_frames : int
         See ``track_max_spin`` (at most 64).
     track_refit_every : int
@@ -217,8 +218,9 @@ class FitOptions:
     track_swap_challengers : "any", "whole body" or "none"
         Which refits that read the frame with labels the track's own fit judged a
         detector's swap (``track_refit_reading`` "as seen" on a frame the track read
-        relabelled, ``track_swap_margin``) may start a competing track: "any" (the default,
-        the behaviour before); "whole body", only where the track judged the whole body
+        relabelled, ``track_swap_margin``) may start a competing track: "any" (the
+        behaviour before session 15); "whole body" (the default), only where the track
+        judged the whole body
         swapped (front and back look alike in 2D: which way the body faces is for a contest
         over frames to decide), not a limb swap (arms or legs: a body that explains one
         limb pair's swap as seen is turned or twisted against the rest); "none", neither.
@@ -406,7 +408,7 @@ class FitOptions:
     track_swapped_window: int = 10
     track_max_turn: float = 60.0
     track_max_jump: float = 0.3
-    track_max_spin: float = 0.0
+    track_max_spin: float = 60.0
     track_spin_frames: int = 4
     track_refit_every: int = 10
     track_refit_margin: float = 1.0
@@ -414,7 +416,7 @@ class FitOptions:
     track_refit_ratio: float = 2.5
     track_refit_reading: Literal["as seen", "tracked", "both"] = "as seen"
     track_contest_refits: bool = False
-    track_swap_challengers: Literal["any", "whole body", "none"] = "any"
+    track_swap_challengers: Literal["any", "whole body", "none"] = "whole body"
     track_basin_distance: float = 0.05
     track_switch_frames: int = 0
     track_switch_margin: float = 0.8
