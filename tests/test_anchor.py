@@ -42,14 +42,23 @@ def test_a_learned_start_fit_reports_the_anchor_energy(open_model, case):
     args = (case.keypoints, FORMAT, case.image_size, case.focal_length)
     plain = smplify.fit(*args, model=open_model, threads=1, learned_init=False)
     anchored = smplify.fit(*args, model=open_model, threads=1, learned_init=True)
-    assert plain.energy["keypoints_3d"] == 0.0 < anchored.energy["keypoints_3d"]
+    # E_3D to the readings is the anchor, not depth evidence the caller gave.
+    assert plain.energy["anchor"] == 0.0 < anchored.energy["anchor"]
+    assert plain.energy["keypoints_3d"] == anchored.energy["keypoints_3d"] == 0.0
     assert not np.allclose(plain.pose, anchored.pose)
     # A detector's own 3D keypoints replace the anchor (and weigh keypoints_3d_weight).
     given = np.random.default_rng(0).normal(size=(len(case.keypoints), 3))
     problem = build_problem(*args, open_model, "open", {"learned_init": True},
                             keypoints_3d=given)
     assert problem.keypoints_3d_weight == smplify.FitOptions().keypoints_3d_weight
+    assert not problem.anchored
     np.testing.assert_allclose(problem.keypoints_3d, given)
+    with_3d = smplify.fit(*args, model=open_model, threads=1, learned_init=True,
+                          keypoints_3d=given)
+    assert with_3d.energy["anchor"] == 0.0 < with_3d.energy["keypoints_3d"]
+    for res in (anchored, with_3d):
+        parts = sum(v for k, v in res.energy.items() if k != "total")
+        assert res.energy["total"] == pytest.approx(parts, rel=1e-12)
 
 
 @pytest.mark.parametrize("options, anchored", [
@@ -72,7 +81,7 @@ def test_track_anchor_n_anchors_every_nth_warm_frame(open_model, case):
                             track_anchor=3, track_refit_every=0, track_refit_ratio=0.0)
     results = [fitter.fit(case.keypoints) for _ in range(7)]
     assert [r.summary["start"] for r in results] == ["cold"] + ["warm"] * 6
-    anchored = [r.energy["keypoints_3d"] > 0 for r in results]
+    anchored = [r.energy["anchor"] > 0 for r in results]
     assert anchored == [True, False, False, True, False, False, True], anchored
     with pytest.raises(ValueError, match="track_anchor"):
         smplify.FitOptions(track_anchor=-1)

@@ -729,14 +729,15 @@ def test_fit_result_fields(model, prior):
                                resolved.keypoint_positions(out.joints, out.vertices)[available],
                                atol=1e-9)
     assert np.all(res.joints[:, 2] > 0)  # in front of the camera
-    terms = ("data", "pose", "angle", "shape", "interpenetration", "keypoints_3d", "knee_depth")
+    terms = ("data", "pose", "angle", "shape", "interpenetration", "keypoints_3d", "knee_depth",
+             "anchor")
     assert set(res.energy) == {*terms, "total"}
     assert res.energy["knee_depth"] == 0.0  # E_knee is off by default
     # No 3D keypoints given: E_3D is the initialiser's anchor by default (mediapipe33 ships
-    # one), none without learned_init.
-    assert res.energy["keypoints_3d"] > 0.0
+    # one), reported as such (no depth evidence was given); none without learned_init.
+    assert res.energy["anchor"] > 0.0 and res.energy["keypoints_3d"] == 0.0
     plain = fit_case(case, model, prior, multi_start=False, learned_init=False)
-    assert plain.energy["keypoints_3d"] == 0.0
+    assert plain.energy["keypoints_3d"] == 0.0 and plain.energy["anchor"] == 0.0
     assert all(res.energy[t] >= 0.0 for t in terms)
     assert res.energy["total"] == pytest.approx(sum(res.energy[t] for t in terms), rel=1e-12)
     for key in ("stages", "orientation", "seconds"):

@@ -31,7 +31,8 @@ body_pose          (1, 69)     float32    axis-angle of joints 1..23 (radians)
 transl             (1, 3)      float32    translation, camera frame (metres)
 focal_length       ()          float64    pixels
 camera_center      (2,)        float64    principal point (cx, cy), pixels
-energy_<term>      ()          float64    data, pose, angle, shape, interpenetration, total
+energy_<term>      ()          float64    data, pose, angle, shape, interpenetration, keypoints_3d,
+                                          knee_depth, anchor (E_3D to the learned readings), total
 orientation        ()          str        "initial" or "flipped" (if the fit says)
 model, gender      ()          str        the body model used (if given)
 track_id, frame    ()          int64      person track and frame index (if given)

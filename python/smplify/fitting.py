@@ -198,7 +198,7 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
                            fixed_shape_iterations=int(s.fixed_shape_iterations),
                            message=str(s.message))
               for s in report.stages]
-    energy = report.energy.as_dict()
+    energy = split_anchor(report.energy.as_dict(), problem.anchored)
     tried = report.tried
     names = ["initial", "flipped"][:len(tried)]
     mesh: Any = vertices
@@ -233,6 +233,20 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
         betas=betas, global_orient=global_orient, body_pose=body_pose, transl=transl,
         camera=camera, joints=joints, vertices=mesh, faces=problem.model.faces,
         keypoints_3d=keypoints_3d, keypoints_2d=keypoints_2d, energy=energy, summary=summary)
+
+
+def split_anchor(energy: dict[str, float], anchored: bool) -> dict[str, float]:
+    """The C++ energies with E_3D named for its targets: ``keypoints_3d`` for the detector's
+    3D keypoints, ``anchor`` for the learned initialiser's readings (one term, one of the two
+    targets a frame; the other reads 0). ``total`` is unchanged: still the sum of the rest."""
+    e_3d = energy.pop("keypoints_3d")
+    out = {}
+    for key, value in energy.items():
+        if key == "total":
+            out["keypoints_3d"] = 0.0 if anchored else e_3d
+            out["anchor"] = e_3d if anchored else 0.0
+        out[key] = value
+    return out
 
 
 def _posed_vertices(core_model: Any, pose: np.ndarray, betas: np.ndarray,

@@ -111,7 +111,8 @@ class FitOptions:
         top-scored one. "auto": where an initialiser ships for the format. Ignored for a
         frame given ``keypoints_3d``: a detector's own 3D is the better evidence.
     anchor_weight : float
-        λ_3D of E_3D when its targets are the initialiser's reading.
+        λ_3D of E_3D when its targets are the initialiser's reading (reported as
+        ``FitResult.energy["anchor"]``, apart from ``energy["keypoints_3d"]``, the detector's).
     track : bool
         Online tracking for a ``Fitter``'s warm-started frames (the ``track_*`` options;
         docs/video.md). False: a frame only starts from the last one's result (β free) and

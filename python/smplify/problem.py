@@ -101,6 +101,10 @@ class FitProblem:
         unknown. None: no relative 3D term.
     keypoints_3d_weight : float
         E_3D's λ for this frame (``options.keypoints_3d_weight`` or ``anchor_weight``).
+    anchored : bool
+        Whether ``keypoints_3d`` is the learned initialiser's anchor (not the detector's 3D):
+        the result then reports E_3D as ``energy["anchor"]``, not ``energy["keypoints_3d"]``.
+        Never both: given 3D keypoints turn the anchor off.
     hypotheses : tuple of (pose (72,), betas (B,), keypoints (K, 3) or None, log score)
         The learned initialiser's readings as starts of a fit from scratch
         (``options.starts``; :func:`smplify.anchor.hypothesis_starts`; their betas are 0
@@ -146,6 +150,7 @@ class FitProblem:
     keypoint_format: KeypointFormat
     keypoints_3d: np.ndarray | None = None
     keypoints_3d_weight: float = 0.0
+    anchored: bool = False
     hypotheses: tuple[tuple[np.ndarray, np.ndarray, np.ndarray | None, float], ...] = ()
     readings: tuple[tuple[np.ndarray, ...], np.ndarray] | None = None
     reading_weight_scale: float = 1.0
@@ -356,12 +361,13 @@ def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,
         points = (computed.points[0].copy() if computed is not None and own_betas is None
                   else anchor_keypoints(settings, xy, conf, own_betas))
         points.flags.writeable = False  # a fresh array (a copy, or the C++ poser's)
-        return {"keypoints_3d": points, "keypoints_3d_weight": options.anchor_weight}
+        return {"keypoints_3d": points, "keypoints_3d_weight": options.anchor_weight,
+                "anchored": True}
     readings = hypothesis_starts(settings, xy, conf, with_anchors=anchored or scored,
                                  own_betas=own_betas, readings=computed)
     if anchored:
         out = {"keypoints_3d": _frozen(readings[0][2]),
-               "keypoints_3d_weight": options.anchor_weight}
+               "keypoints_3d_weight": options.anchor_weight, "anchored": True}
     if as_starts:
         # Each start's own anchor only with learned_init (the points are there for scoring).
         out["hypotheses"] = readings if anchored else tuple(

@@ -80,8 +80,10 @@ class FitResult:
     keypoints_3d : (K, 3) the model's keypoints in the input format, camera frame, metres
         (NaN where the model has no such keypoint).
     keypoints_2d : (K, 2) the same projected into the image, pixels.
-    energy : dict with keys data, pose, angle, shape, interpenetration, keypoints_3d (0
-        without ``keypoints_3d``), total.
+    energy : dict with keys data, pose, angle, shape, interpenetration, keypoints_3d (E_3D
+        to the detector's 3D keypoints; 0 without ``keypoints_3d``), knee_depth, anchor (the
+        same E_3D term to the learned initialiser's readings, ``learned_init``; 0 when off or
+        when ``keypoints_3d`` is given, which turns the anchor off), total (their sum).
     summary : dict, what the fit did. Keys of every fit:
 
         - ``stages``: list of StageSummary (the torso fit, then the chosen run's stages);

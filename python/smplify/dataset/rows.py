@@ -15,7 +15,7 @@ image_width, image_height   pixels
 focal_length, center        pixels; (2,) principal point
 betas, global_orient,       (B,), (3,), (69,), (3,): smplx naming, camera frame, metres
 body_pose, transl
-energy_<term>               data, pose, angle, shape, interpenetration, keypoints_3d, total
+energy_<term>               data, pose, angle, shape, interpenetration, keypoints_3d, anchor, total
 reprojection_px             median 2D error over the person's confident keypoints, pixels
 ==========================  ====================================================================
 
@@ -45,7 +45,8 @@ STATUSES = {
     "error": "anything else went wrong for this person; message has the exception",
     "unreadable": "the unit could not be read (one row, frame and person -1)",
 }
-ENERGY_TERMS = ("data", "pose", "angle", "shape", "interpenetration", "keypoints_3d", "total")
+ENERGY_TERMS = ("data", "pose", "angle", "shape", "interpenetration", "keypoints_3d", "anchor",
+                "total")
 #: Columns that differ from run to run (everything else is reproducible).
 TIMING_COLUMNS = ("seconds",)
 
