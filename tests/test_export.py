@@ -199,10 +199,18 @@ def test_submodules_are_attributes_of_the_package_loaded_on_first_use():
 
     code = (
         "import sys, smplify\n"
-        "lazy = ('export', 'render', 'synthetic', 'reference')\n"
+        "lazy = ('export', 'render', 'synthetic', 'reference', 'pictures', 'motion',\n"
+        "        'tracking', 'pipeline', 'detection')\n"
         "assert not [m for m in lazy if f'smplify.{m}' in sys.modules], sys.modules\n"
+        "heavy = ('moderngl', 'mediapipe', 'cv2', 'PIL', 'trimesh')\n"
+        "loaded = [m for m in heavy if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
         "assert smplify.export.save_mesh and smplify.render and smplify.synthetic\n"
         "assert smplify.reference.fit\n"
+        # The README's own imports (from smplify import pictures / motion) as attributes too.
+        "assert smplify.pictures.draw_fits and smplify.motion.save_glb\n"
+        "assert smplify.tracking.Tracker and smplify.pipeline.run and smplify.detection.detect\n"
+        "assert not [m for m in ('moderngl', 'mediapipe') if m in sys.modules]\n"
         "assert set(lazy) <= set(dir(smplify)) and set(lazy) <= set(smplify.__all__)\n"
         "try:\n"
         "    smplify.no_such_module\n"

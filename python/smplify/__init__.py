@@ -6,9 +6,11 @@
 
 See ``smplify.fit``, ``smplify.Fitter``, ``smplify.load_model`` and ``smplify.load_prior``;
 ``smplify.reference`` is the same fit in plain NumPy/SciPy, ``smplify.export`` writes meshes
-and parameters, ``smplify.render`` draws fits and ``smplify.synthetic`` makes test cases
-(these four load on first use). ``smplify.detect`` and ``smplify.fit_image`` find the people
-of a photo and fit each (the ``detect`` extra).
+and parameters, ``smplify.motion`` animated glTF/BVH of a sequence, ``smplify.render`` and
+``smplify.pictures`` draw fits, ``smplify.synthetic`` makes test cases, ``smplify.tracking``
+and ``smplify.pipeline`` follow people through a video (these load on first use).
+``smplify.detect`` and ``smplify.fit_image`` find the people of a photo and fit each (the
+``detect`` extra; ``smplify.detection`` its module).
 """
 
 from __future__ import annotations
@@ -26,14 +28,26 @@ from .result import Camera, FitResult
 from .sequence import SequenceResult, fit_sequence
 
 if TYPE_CHECKING:
-    from . import export, reference, render, synthetic
+    from . import (
+        detection,
+        export,
+        motion,
+        pictures,
+        pipeline,
+        reference,
+        render,
+        synthetic,
+        tracking,
+    )
 
 __version__ = "0.1.0"
 
 
-# Submodules loaded on first attribute access (PEP 562), so `import smplify` stays fast:
-# reference pulls in scipy.optimize (~0.4 s), export trimesh, render Pillow.
-_LAZY_SUBMODULES = ("export", "reference", "render", "synthetic")
+# Submodules loaded on first attribute access (PEP 562), so `import smplify` stays fast and
+# needs no extra: reference pulls in scipy.optimize (~0.4 s), export trimesh, render and
+# pictures Pillow (and moderngl when they draw), detection MediaPipe when it detects.
+_LAZY_SUBMODULES = ("detection", "export", "motion", "pictures", "pipeline", "reference",
+                    "render", "synthetic", "tracking")
 
 
 # Functions of optional parts, imported on first use: detect needs the ``detect`` extra.
@@ -67,6 +81,7 @@ __all__ = [
     "SmplifyError",
     "UnsafePickleError",
     "detect",
+    "detection",
     "export",
     "fit",
     "fit_batch",
@@ -75,7 +90,11 @@ __all__ = [
     "format_names",
     "load_model",
     "load_prior",
+    "motion",
+    "pictures",
+    "pipeline",
     "reference",
     "render",
     "synthetic",
+    "tracking",
 ]
