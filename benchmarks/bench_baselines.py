@@ -17,9 +17,12 @@ noise, every fourth a side view, formats cycling):
   (first ``--subset`` inputs);
 - ``torch-smplifyx``: ``torch_smplify.fit`` as in ``bench_fit.py`` (first ``--subset``);
 - ``torch-batched-f32``: ``benchmarks/torch_batched.py``, the same SMPLify-X pattern batched:
-  one L-BFGS over all the people of a format at once, float32, ``torch.set_num_threads``
-  (every core); on the first ``--batched`` inputs (formats cycle, so ``--batched`` / 5 people
-  a batch), per image: wall time of all batches / images.
+  one L-BFGS over all the people of a format at once, float32, ``--torch-threads`` torch
+  threads (default 1); on the first ``--batched`` inputs (formats cycle, so ``--batched`` / 5
+  people a batch), per image: wall time of all batches / images. One thread by default
+  because on a shared machine torch's threads wait on each other at every operation: on 2
+  cores at load 7 the same batch took 8× the time with 2 threads as with 1 (the same L-BFGS
+  iterations), which made an earlier run's 14281× a measure of the load, not of PyTorch.
 
 BLAS runs on one thread (set before NumPy is imported). Every result's energy is
 re-evaluated by the oracle (``smplify.reference.energy.energies`` at the last stage's
@@ -93,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="inputs the reference and torch-smplifyx also fit")
     parser.add_argument("--batched", type=int, default=10,
                         help="inputs torch-batched-f32 fits (first ones; batched per format)")
+    parser.add_argument("--torch-threads", type=int, default=1,
+                        help="torch threads of torch-batched-f32 (0: every core; slow on a "
+                             "shared machine)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -156,13 +162,14 @@ def main(argv: list[str] | None = None) -> int:
                                        batch_seconds["cpp-batch"] / args.n)
     batched = min(args.batched, args.n)
     if batched:
-        results, seconds = torch_batched.fit_all(problems[:batched], threads=threads)
+        results, seconds = torch_batched.fit_all(problems[:batched],
+                                                 threads=args.torch_threads or threads)
         batch_seconds["torch-batched-f32"] = seconds
         for i, res in enumerate(results):
             rows["torch-batched-f32"][i] = _record(problems[i], cases[i], res.pose, res.betas,
                                                    res.transl, seconds / batched)
         print(f"torch-batched-f32: {batched} inputs in {seconds:.1f} s", flush=True)
-    return _summarise(args, rows, batch_seconds, threads)
+    return _summarise(args, rows, batch_seconds, args.torch_threads or threads)
 
 
 def _summarise(args: argparse.Namespace, rows: dict[str, list[Any]],
@@ -197,6 +204,7 @@ def _summarise(args: argparse.Namespace, rows: dict[str, list[Any]],
            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                        "torch_threads_batched": threads},
            "settings": {"n": args.n, "subset": args.subset, "batched": args.batched,
+                        "torch_threads": args.torch_threads,
                         "seed": args.seed,
                         "cpp_single_seconds_median": base_median,
                         "batch_wall_seconds": batch_seconds},

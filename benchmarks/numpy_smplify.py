@@ -206,7 +206,10 @@ def stage_jacobian(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
     # without the detector's 3D keypoints, which this baseline does not take.
     if relative_keypoint_ids(problem).size:
         raise NotImplementedError("numpy_smplify: keypoints_3d is not supported")
-    parts += [prior, angle, shape, np.zeros((3 * problem.num_keypoints, 72 + nb + 3))]
+    if problem.options.knee_depth_weight > 0:
+        raise NotImplementedError("numpy_smplify: knee_depth_weight is not supported")
+    # E_knee's 2 rows after E_3D (reference/fit.py's order), exactly 0 when off.
+    parts += [prior, angle, shape, np.zeros((3 * problem.num_keypoints + 2, 72 + nb + 3))]
     if with_interpenetration:
         parts.append(_interpenetration_jacobian(problem, kin, pose, betas, transl,
                                                 weights.interpenetration))
@@ -218,7 +221,7 @@ def check_jacobian(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,
     """Largest relative difference, max|A − C| / max(1, max|C|), between ``stage_jacobian``
     and the oracle's complex-step Jacobian (``smplify.reference.energy.term_jacobian``)."""
     weights = StageWeights.for_stage(problem, stage)
-    terms = ["data", "pose", "angle", "shape", "keypoints_3d"]
+    terms = ["data", "pose", "angle", "shape", "keypoints_3d", "knee_depth"]
     use_sp = weights.interpenetration > 0.0 and len(reference_arrays(problem).sphere_pairs) > 0
     if use_sp:
         terms.append("interpenetration")

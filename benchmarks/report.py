@@ -37,8 +37,14 @@ BASELINES = {
     "numpy-analytic": "NumPy/SciPy trust region, analytic Jacobians, one core",
     "reference": "the test oracle: SciPy, complex-step Jacobians",
     "torch-smplifyx": "PyTorch, SMPLify-X pattern: L-BFGS, float64, one thread, unbatched",
-    "torch-batched-f32": "the same batched: one L-BFGS per format batch, float32, every core",
+    "torch-batched-f32": "the same batched: one L-BFGS per format batch, float32",
 }
+
+
+def _torch_threads(doc: dict[str, Any]) -> str:
+    """How many torch threads the batched row ran on (runs before --torch-threads: every core)."""
+    n = doc["machine"].get("torch_threads_batched", doc["machine"]["cpus"])
+    return "one thread" if n == 1 else f"{n} threads"
 
 
 def _ms(seconds: float) -> str:
@@ -92,14 +98,18 @@ def bench_model(doc: dict[str, Any]) -> str:
 
 def bench_baselines(doc: dict[str, Any]) -> str:
     s = doc["settings"]
+    threads = f" --torch-threads {s['torch_threads']}" if "torch_threads" in s else ""
     lines = [f"`nice .venv/bin/python benchmarks/bench_baselines.py --n {s['n']} --subset "
-             f"{s['subset']} --batched {s['batched']}` on {doc['date']} "
+             f"{s['subset']} --batched {s['batched']}{threads}` on {doc['date']} "
              f"({doc['machine']['cpus']} cores):", "",
              "| impl | what it is | fits | ms / image | fits/s | × cpp-single | E median | "
              "cpp-single E, same inputs | PA-MPJPE mm | cpp-single PA mm, same inputs | "
              "reproj px |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for impl, r in doc["summary"].items():
-        lines.append(f"| {impl} | {BASELINES.get(impl, '')} | {r['fits']} | "
+        what = BASELINES.get(impl, "")
+        if impl == "torch-batched-f32":
+            what += f", {_torch_threads(doc)}"
+        lines.append(f"| {impl} | {what} | {r['fits']} | "
                      f"{_ms(r['seconds_median'])} | {r['fits_per_second']:.3g} | "
                      f"{r['ratio_to_cpp_single']:.2f}× | {r['energy_median']:.0f} | "
                      f"{r['cpp_single_energy_median_same_inputs']:.0f} | "
@@ -218,7 +228,7 @@ def baseline_ratios(doc: dict[str, Any]) -> str:
     parts = []
     for impl, what in (("numpy-analytic", "NumPy/SciPy with analytic Jacobians (one core)"),
                        ("torch-batched-f32", "the SMPLify-X-pattern PyTorch batched per format, "
-                                             "float32, on every core")):
+                                             f"float32, on {_torch_threads(doc)}")):
         r = s.get(impl)
         if r is not None:
             parts.append(f"{what} {r['ratio_to_cpp_single']:.0f}× the time per image of C++ on "

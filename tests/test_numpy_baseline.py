@@ -34,3 +34,13 @@ def test_analytic_jacobian_equals_the_complex_step(open_model, open_prior, proce
         assert error <= 1e-10, (stage, error)
     assert model is open_model or model.has_pose_blend_shapes
 
+
+
+def test_the_fit_runs_on_the_oracle_s_residual_rows(open_model, open_prior):
+    """The analytic Jacobian has a row for every one of the oracle's residuals (E_knee's two
+    included): bench_baselines.py stopped at a Jacobian shape when it had not."""
+    case = make_case(open_model, open_prior, "smpl24", np.random.default_rng(0), noise_px=1.0)
+    res = numpy_smplify.fit(case.keypoints, "smpl24", case.image_size, case.focal_length,
+                            open_model, open_prior, multi_start=False, starts="prior",
+                            learned_init=False)
+    assert np.isfinite(res.energy["total"]) and res.summary["solver"].find("analytic") >= 0
