@@ -621,6 +621,7 @@ int Fitter::ScoreStarts(const Observation& o, const std::vector<OrientationRepor
   std::vector<StartCandidate> candidates;
   std::vector<int> index;  // into pool
   std::vector<double> totals;  // start_selection="total"'s score of each candidate
+  report->start_keypoints.clear();
   for (size_t i = 0; i < pool.size(); ++i) {
     const OrientationReport& r = pool[i];
     if (AnyStageFailed(r)) continue;
@@ -646,16 +647,19 @@ int Fitter::ScoreStarts(const Observation& o, const std::vector<OrientationRepor
     c.flipped = r.flipped;
     c.joints = PosedJoints(context_.model, r.parameters);
     candidates.push_back(std::move(c));
+    report->start_keypoints.push_back(body.keypoints());
     index.push_back(static_cast<int>(i));
   }
   report->start_features = StartFeatures(candidates);
   report->start_joints.clear();
   report->start_hypotheses.clear();
+  report->start_parameters.clear();
   report->start_default_scores.resize(static_cast<Eigen::Index>(candidates.size()));
   report->start_total_scores =
       Eigen::Map<const Eigen::VectorXd>(totals.data(), static_cast<Eigen::Index>(totals.size()));
   for (size_t i = 0; i < candidates.size(); ++i) {
     report->start_joints.push_back(candidates[i].joints);
+    report->start_parameters.push_back(pool[static_cast<size_t>(index[i])].parameters);
     report->start_hypotheses.push_back(pool_hypotheses[index[i]]);
     report->start_default_scores(static_cast<Eigen::Index>(i)) = candidates[i].default_score;
   }

@@ -80,9 +80,13 @@ struct FitReport {
   // then the readings): its features (N × F, start_scorer.h), camera-frame joints (24 × 3),
   // hypothesis index (−1: a prior start), the default's selection score S and what
   // start_selection="total" compares (E_total at the last stage's weights + λ_R R), and
-  // which of them the start scorer kept (−1: no scorer, or a leg flip replaced its choice).
+  // which of them the start scorer kept (−1: no scorer, or a leg flip replaced its choice);
+  // and its parameters and keypoints (K × 3, camera frame; as `keypoints`), so that a caller
+  // can go on from a start the selection did not keep (the online Fitter's rival track).
   Eigen::MatrixXd start_features = Eigen::MatrixXd(0, kNumStartFeatures);
   std::vector<MatX3> start_joints;
+  std::vector<BodyParameters> start_parameters;
+  std::vector<MatX3> start_keypoints;
   std::vector<int> start_hypotheses;
   Eigen::VectorXd start_default_scores;
   Eigen::VectorXd start_total_scores;

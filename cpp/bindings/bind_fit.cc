@@ -212,6 +212,20 @@ void BindReport(py::module_& m) {
                              "N x F features of every finished start (start_scorer.h; "
                              "FitOptions start_scorer or record_starts), else 0 x F.")
       .def_property_readonly("start_joints", [](const FitReport& r) { return r.start_joints; })
+      .def_property_readonly(
+          "start_parameters",
+          [](const FitReport& r) {
+            py::list out;
+            for (const BodyParameters& p : r.start_parameters) {
+              out.append(py::make_tuple(Eigen::VectorXd(p.Pose()), Eigen::VectorXd(p.betas),
+                                        Eigen::VectorXd(p.transl)));
+            }
+            return out;
+          },
+          "Per recorded start its (pose (72,), betas (B,), transl (3,)).")
+      .def_property_readonly("start_keypoints",
+                             [](const FitReport& r) { return r.start_keypoints; },
+                             "Per recorded start its keypoints (K x 3, camera frame).")
       .def_readonly("start_hypotheses", &FitReport::start_hypotheses)
       .def_property_readonly("start_default_scores",
                              [](const FitReport& r) { return r.start_default_scores; })

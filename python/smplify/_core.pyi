@@ -210,6 +210,13 @@ class FitReport:
     def start_joints(self) -> list[NDArray[np.float64]]:
         """N (24, 3) joints, camera frame."""
     @property
+    def start_parameters(self) -> list[tuple[NDArray[np.float64], NDArray[np.float64],
+                                             NDArray[np.float64]]]:
+        """N (pose (72,), betas (B,), transl (3,)) of the recorded starts."""
+    @property
+    def start_keypoints(self) -> list[NDArray[np.float64]]:
+        """N (K, 3) keypoints, camera frame (0 for a keypoint the model has none for)."""
+    @property
     def start_hypotheses(self) -> list[int]:
         """Per start its hypothesis index, -1 for one of the prior's starts."""
     @property

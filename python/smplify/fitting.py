@@ -115,6 +115,8 @@ def _core_options(problem: FitProblem) -> Any:
     core.leg_keypoints = _leg_keypoints(problem)
     core.select_start_by_data = options.start_selection == "data"
     core.prior_starts = options.starts != "initializer"
+    # A Fitter's rival track goes on from a start its fit from scratch did not keep.
+    core.record_starts = options.track and options.track_rival_frames > 0
     core.threads = options.threads if options.threads is not None else (os.cpu_count() or 1)
     core.track_function_tolerance = (options.function_tolerance
                                      if options.track_function_tolerance is None
@@ -598,13 +600,14 @@ class Fitter:
         if not warm:
             report = self._core.fit(**observation)
             result = _result(problem, report, started, "cold")
-            self._restart(result)
+            self._restart(result, problem=problem, report=report)
             self._track.measure(online.torso_length(problem))
             return self._output(problem, result)
         report, how, earlier_seconds, labelling = self._track_frame(problem, observation)
         result = _result(problem, report, started, how, earlier_seconds, labelling)
         if how.endswith("cold"):
-            self._restart(result, after_cut=how.startswith(f"warm, {LOST_THE_PERSON}"))
+            self._restart(result, after_cut=how.startswith(f"warm, {LOST_THE_PERSON}"),
+                          problem=problem, report=report)
         elif how.endswith("held"):  # not the track's frame: spanned as a missed one
             self._track.miss()
             if self._challenger is not None:
@@ -673,9 +676,12 @@ class Fitter:
             self._settings.torso_keypoints, self._labellings[1],
             self._settings.options.track_fps)
 
-    def _restart(self, result: FitResult, after_cut: bool = False) -> None:
+    def _restart(self, result: FitResult, after_cut: bool = False,
+                 problem: FitProblem | None = None, report: Any = None) -> None:
         """Start the track (and its shape estimate, and the output filter) from a fit from
-        scratch; ``after_cut``: the track lost the person it followed (:meth:`_refit`)."""
+        scratch; ``after_cut``: the track lost the person it followed (:meth:`_refit`);
+        ``problem`` and the fit's C++ ``report``: its other starts, of which one may run as
+        a rival track (``track_rival_frames``, :meth:`_rival`)."""
         # A restart (a cut, a lost person, warm_start=False) may be another person or the
         # same one at another distance: the 2D scale is measured anew from this frame on.
         self._track = online.TrackState(after_cut=after_cut)
@@ -683,6 +689,36 @@ class Fitter:
         self._reset_filter()  # a new track: nothing to smooth across
         self._track.push(result.pose, result.transl, result.keypoints_2d, result.energy["data"])
         self._track.update_shape(result.betas, False, self.options)
+        if report is not None and self.options.track and self.options.track_rival_frames > 0:
+            self._challenger = self._rival(problem, report)
+
+    def _rival(self, problem: FitProblem, report: Any) -> online.Challenger | None:
+        """A competing track from the fit from scratch ``report``'s best start in another
+        basin (``track_rival_frames``): the lowest selection score S of the recorded starts
+        whose joints lie ``track_basin_distance`` or more from the chosen fit's, if within
+        ``track_rival_margin`` times the chosen start's S (the recorded start nearest the fit:
+        the one chosen); None if there is none. It is tracked with its own shape, and wins
+        on the lower summed energy (margin 1: neither of two starts of one frame is the
+        incumbent)."""
+        options = self.options
+        scores = np.asarray(report.start_default_scores, dtype=np.float64)
+        if len(scores) < 2:
+            return None
+        apart = np.array([online.basin_distance(j, report.joints) for j in report.start_joints])
+        chosen = int(np.argmin(apart))
+        others = np.flatnonzero((apart >= options.track_basin_distance) & np.isfinite(scores))
+        if not len(others):
+            return None
+        rival = int(others[np.argmin(scores[others])])
+        if not scores[rival] <= options.track_rival_margin * scores[chosen]:
+            return None
+        pose, betas, transl = report.start_parameters[rival]
+        state = online.TrackState()
+        # (Its data energies are never read: only the track's judge its strain.)
+        state.push(pose, transl, online.projected_points(problem, report.start_keypoints[rival]),
+                   float("nan"))
+        state.update_shape(betas, False, options)
+        return online.Challenger(state, frames=options.track_rival_frames, margin=1.0)
 
     def _warm_frame(self, problem: FitProblem,
                     observation: dict[str, Any]) -> tuple[Any, str, float, int]:
@@ -829,7 +865,8 @@ class Fitter:
         state.push(np.concatenate([held.global_orient, held.body_pose]), np.asarray(held.transl),
                    online.projected(problem, held), held.energy.data)
         self._challenger = online.Challenger(
-            state, frames=options.track_switch_frames or self.TURN_CHECK_FRAMES)
+            state, frames=options.track_switch_frames or self.TURN_CHECK_FRAMES,
+            margin=options.track_switch_margin)
         return None, seconds + float(held.seconds), read
 
     def _spin_back(self, problem: FitProblem, observation: dict[str, Any], report: Any,
@@ -888,13 +925,17 @@ class Fitter:
         # The same person's depth, measured as well as the track's (``share``, as
         # :meth:`_track_frame`'s prediction carries it).
         history_pose, history_transl, gaps = challenger.state.history(share)
+        # A rival track (track_rival_frames) estimates its own shape, as the track does.
+        state = challenger.state
+        shape = {} if state.betas is None else {"initial_betas": state.betas,
+                                                "hold_shape": state.holds_shape(options)}
         other = self._core.fit(**online.permuted(observation, self._labellings[own],
                                                  self._format_weights,
                                                  own == 1 and self._detector_3d),
-                               **{**initial, "initial_pose": challenger.state.pose[-1],
-                                  "initial_transl": challenger.state.transl[-1],
+                               **{**initial, "initial_pose": state.pose[-1],
+                                  "initial_transl": state.transl[-1],
                                   "track_pose": history_pose,
-                                  "track_transl": history_transl, "track_gaps": gaps})
+                                  "track_transl": history_transl, "track_gaps": gaps, **shape})
         mine, theirs = (online.robust_data(problem, problem.keypoints[p], problem.weights[p],
                                            r, options.selection_sigma) + float(r.track_energy)
                         for p, r in ((self._labellings[own], other),
@@ -907,10 +948,12 @@ class Fitter:
                               np.asarray(other.transl), online.projected(problem, other),
                               other.energy.data)
         if challenger.age < challenger.frames:
+            if shape:  # (on the deciding frame, the track that goes on adds it: _fit)
+                state.update_shape(other.betas, shape["hold_shape"], options)
             return report, "warm", earlier + float(other.seconds), labelling
         self._challenger = None
         # Still another basin (tracked, it may have joined the track's) and lower energy.
-        if challenger.energy < options.track_switch_margin * challenger.rival and \
+        if challenger.energy < challenger.margin * challenger.rival and \
                 online.basin_distance(other.joints, report.joints) >= \
                 options.track_basin_distance:
             self._track.adopt(challenger.state)

@@ -48,6 +48,12 @@ Per warm-started frame:
    ``track_contest_refits``, a strained one is: a refit that replaces the track ends the
    contest), and ``track_swap_challengers`` says which refits of a reading the track judged
    a detector's swap may start one.
+6. **A rival from a fit from scratch** (``track_rival_frames``, off by default). The track
+   keeps the basin of the fit it (re)starts from (its first frame, a cut, a facing
+   restart). With the option, that fit's best other finished start in another basin
+   (``track_basin_distance``), if its selection score is within ``track_rival_margin`` of
+   the chosen start's, becomes a :class:`Challenger` with its own shape for that many
+   frames, and wins on the lower summed energy (margin 1); the output stays the track's.
 
 Frames without a result (no person, ``Fitter.skip``) are counted (:meth:`TrackState.miss`):
 the prediction and E_track span them (cpp/track_term.h).
@@ -198,11 +204,14 @@ class TrackState:
         self.frames = frames + 1
 
     def adopt(self, other: TrackState) -> None:
-        """Continue from ``other``'s motion (a competing track that won), keeping the shape
-        and the frame count; its last frame becomes this track's."""
+        """Continue from ``other``'s motion (a competing track that won), keeping the frame
+        count, and the shape unless ``other`` estimated its own (a rival track); its last
+        frame becomes this track's."""
         self.pose, self.transl = list(other.pose[:-1]), list(other.transl[:-1])
         self.keypoints_2d = list(other.keypoints_2d[:-1])
         self.spun_from = list(other.spun_from[:-1])
+        if other.betas is not None:
+            self.betas, self.shape_samples = other.betas, list(other.shape_samples)
 
     def predicted_keypoints(self) -> np.ndarray:
         """(K, 2) this frame's keypoints by constant velocity across the frames missed (the
@@ -290,15 +299,17 @@ class ConfidenceMemory:
 @dataclass
 class Challenger:
     """Another basin's track, run beside the track until it wins or is dropped: its own
-    history (a :class:`TrackState`), the frames it is to be tracked, frames tracked, and the
-    summed energies (robust data +
-    E_track) of it and of the track over those frames."""
+    history (a :class:`TrackState`; with its own shape when ``state.betas`` is set, as a
+    rival from a fit from scratch's other start), the frames it is to be tracked, frames
+    tracked, the summed energies (robust data + E_track) of it and of the track over those
+    frames, and the fraction of the track's sum below which it wins (``margin``)."""
 
     state: TrackState
     frames: int = 1                  # frames to track it before it wins or is dropped
     age: int = 0
     energy: float = 0.0
     rival: float = 0.0
+    margin: float = 1.0
 
     def add(self, energy: float, rival: float) -> None:
         """Count one frame: the challenger's energy and the track's."""
@@ -439,7 +450,13 @@ def median_error_fraction(problem: FitProblem, keypoints: np.ndarray, weights: n
 
 def projected(problem: FitProblem, report: Any) -> np.ndarray:
     """(K, 2) a fit's keypoints in the image, pixels (NaN where the model has none)."""
-    points = np.array(report.keypoints, dtype=np.float64)
+    return projected_points(problem, report.keypoints)
+
+
+def projected_points(problem: FitProblem, keypoints: np.ndarray) -> np.ndarray:
+    """(K, 2) a body's (K, 3) camera-frame keypoints in the image, pixels (NaN where the
+    model has none)."""
+    points = np.array(keypoints, dtype=np.float64)
     points[~problem.keypoint_available] = np.nan
     return problem.camera.project(points)
 

@@ -237,6 +237,19 @@ class FitOptions:
     track_switch_margin : float
         The competing track replaces the track when its robust data + temporal energy,
         summed over ``track_switch_frames`` frames, is below this fraction of the track's.
+    track_rival_frames : int
+        A track's fit from scratch (its first frame, ``warm_start=False``, a restart after a
+        cut or a lost facing) decides its basin for the frames after it. With n ≥ 1, the
+        best of that fit's other finished starts (the lowest selection score S among those
+        whose pelvis-relative joints lie ``track_basin_distance`` or more from the chosen
+        one's), if its S is within ``track_rival_margin`` times the chosen start's, runs as a
+        competing track (:class:`smplify.online.Challenger`, with its own shape) for the
+        next n frames, while the output stays the track's (causal); then the one with the
+        lower summed robust data + temporal energy keeps going. Needs the learned
+        initialiser's readings among the starts (``starts`` "auto" or "both" with a shipped
+        initialiser): the fit records its starts then. 0 (the default): off.
+    track_rival_margin : float
+        ≥ 1: see ``track_rival_frames``.
     track_confidence_rate : float
         In (0, 1]: with ``track``, each keypoint's confidence is smoothed over the frames it
         is seen in before a frame is fitted, c̃_t = α c_t + (1 − α) c̃ of its last frame
@@ -421,6 +434,8 @@ class FitOptions:
     track_basin_distance: float = 0.05
     track_switch_frames: int = 0
     track_switch_margin: float = 0.8
+    track_rival_frames: int = 0
+    track_rival_margin: float = 1.5
     track_confidence_rate: float = 0.3
     track_smoothing: float = 8.0
     track_smoothing_beta: float = 1.0
@@ -482,6 +497,10 @@ class FitOptions:
         if self.reading_weight_exponent > MAX_READING_EXPONENT:
             raise ValueError(f"reading_weight_exponent must be in [0, {MAX_READING_EXPONENT:g}], "
                              f"got {self.reading_weight_exponent}")
+        if not _non_negative("track_rival_margin", self.track_rival_margin) >= 1.0:
+            raise ValueError(f"track_rival_margin must be a ratio >= 1, got "
+                             f"{self.track_rival_margin!r}")
+        object.__setattr__(self, "track_rival_margin", float(self.track_rival_margin))
         if self.track_shape_rate > 1.0:
             raise ValueError(f"track_shape_rate must be in [0, 1], got {self.track_shape_rate}")
         if self.track_confidence_rate > 1.0:
@@ -490,14 +509,14 @@ class FitOptions:
         for name in ("max_iterations", "threads", "warm_stages", "track_shape_frames",
                      "track_max_swapped_frames", "track_swapped_window", "track_refit_every",
                      "track_switch_frames", "track_refit_iterations", "prune_starts",
-                     "prune_stage", "track_spin_frames"):
+                     "prune_stage", "track_spin_frames", "track_rival_frames"):
             value = getattr(self, name)
             if (name == "threads" and value is None) or \
                     (name == "prune_starts" and isinstance(value, str) and value == "auto"):
                 continue
             low = 0 if name in ("track_refit_every", "track_switch_frames",
                                 "track_swapped_window", "track_refit_iterations",
-                                "prune_starts") else 1
+                                "prune_starts", "track_rival_frames") else 1
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or \
                     not low <= value <= MAX_COUNT:
                 either = ' or "auto"' if name == "prune_starts" else ""
