@@ -10,7 +10,9 @@ Clips: ``--set heldout`` is ``bench_video.py``'s (its four held-out clips, frame
 ``--set tuning`` the tuning clips (``tests/data/tuning_sequences.npz``, the same stretch and
 seeds). Per row: PA-MPJPE (mm, mean over frames and clip-seeds, the last output held where
 none) and acceleration error for the defaults and the variant, the paired difference over
-the clip-seeds (mean ± s.e.), median CPU ms per frame.
+the clip-seeds (mean ± s.e.), median CPU ms per frame. Any other option variants the same
+way: ``--variants '{"name": {options}, ...}'`` (each paired with the base, ``--base``
+options, default none), ``--rows online`` for the online Fitter's row alone.
 
     OPENBLAS_NUM_THREADS=1 nice .venv/bin/python benchmarks/reading_weight_size_video.py \\
         --seeds 100 300 400 [--variant '{"reading_weight": 200, "reading_weight_size": 400}']
@@ -59,12 +61,21 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=4)
     parser.add_argument("--per-frame", action="store_true")
     parser.add_argument("--variant", type=json.loads, default=VARIANT)
+    parser.add_argument("--variants", type=json.loads, default=None,
+                        help="JSON: name -> options, each paired with --base (instead of "
+                             "--variant)")
+    parser.add_argument("--base", type=json.loads, default={},
+                        help="JSON: the options every variant is paired with (the defaults)")
+    parser.add_argument("--rows", nargs="+", choices=("online", "fit_sequence"),
+                        default=["online", "fit_sequence"])
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
     model = smplify.load_model("open")
     sequences = sv.load_sequences(bv.SEQUENCES if args.set == "heldout" else TUNING)
-    rows = (["per-frame"] if args.per_frame else []) + ["online Fitter", "fit_sequence"]
-    configs = {"defaults": {}, "variant": args.variant}
+    rows = (["per-frame"] if args.per_frame else []) + [
+        {"online": "online Fitter"}.get(r, r) for r in args.rows]
+    variants = args.variants or {"variant": args.variant}
+    configs = {"defaults": args.base, **variants}
     per_clip = []
     for seed in args.seeds:
         for c, seq in enumerate(sequences[:args.clips]):
@@ -78,29 +89,36 @@ def main() -> None:
                     pa, accel = bv.accuracy(joints, video)
                     entry[f"{row}|{name}"] = {"pa_mpjpe_mm": pa, "accel_error_mm": accel,
                                               "cpu_ms_per_frame": ms}
-                d = entry[f"{row}|variant"]["pa_mpjpe_mm"] - entry[f"{row}|defaults"]["pa_mpjpe_mm"]
-                print(f"{seq['name']} @{seed + c} {row:14s} "
-                      f"{entry[f'{row}|defaults']['pa_mpjpe_mm']:6.1f} → "
-                      f"{entry[f'{row}|variant']['pa_mpjpe_mm']:6.1f} mm ({d:+.1f})", flush=True)
+                for name in variants:
+                    d = entry[f"{row}|{name}"]["pa_mpjpe_mm"] - \
+                        entry[f"{row}|defaults"]["pa_mpjpe_mm"]
+                    print(f"{seq['name']} @{seed + c} {row:14s} {name}: "
+                          f"{entry[f'{row}|defaults']['pa_mpjpe_mm']:6.1f} → "
+                          f"{entry[f'{row}|{name}']['pa_mpjpe_mm']:6.1f} mm ({d:+.1f})",
+                          flush=True)
             per_clip.append(entry)
     summary = {}
-    print(f"\n{args.set}, seeds {args.seeds}, variant {args.variant}:")
+    print(f"\n{args.set}, seeds {args.seeds}, base {args.base}, variants {variants}:")
     for row in rows:
         pa = {n: np.array([e[f"{row}|{n}"]["pa_mpjpe_mm"] for e in per_clip]) for n in configs}
         acc = {n: np.array([e[f"{row}|{n}"]["accel_error_mm"] for e in per_clip])
                for n in configs}
         ms = {n: float(np.median([e[f"{row}|{n}"]["cpu_ms_per_frame"] for e in per_clip]))
               for n in configs}
-        d = pa["variant"] - pa["defaults"]
-        se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0
         summary[row] = {"pa_mpjpe_mm": {n: float(v.mean()) for n, v in pa.items()},
                         "accel_error_mm": {n: float(v.mean()) for n, v in acc.items()},
-                        "cpu_ms_per_frame_median": ms,
-                        "variant_minus_defaults_mm": {"mean": float(d.mean()), "se": se}}
-        print(f"  {row:14s} PA-MPJPE {pa['defaults'].mean():6.1f} → {pa['variant'].mean():6.1f}"
-              f" mm (paired {d.mean():+.1f} ± {se:.1f} over {len(d)} clip-seeds), accel error "
-              f"{acc['defaults'].mean():.1f} → {acc['variant'].mean():.1f}, CPU ms/frame "
-              f"{ms['defaults']:.1f} → {ms['variant']:.1f}")
+                        "cpu_ms_per_frame_median": ms}
+        for name in variants:
+            d = pa[name] - pa["defaults"]
+            se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0
+            summary[row][f"{name}_minus_defaults_mm"] = {"mean": float(d.mean()), "se": se,
+                                                         "max": float(d.max()),
+                                                         "min": float(d.min())}
+            print(f"  {row:14s} {name}: PA-MPJPE {pa['defaults'].mean():6.1f} → "
+                  f"{pa[name].mean():6.1f} mm (paired {d.mean():+.1f} ± {se:.1f} over {len(d)} "
+                  f"clip-seeds, {d.min():+.1f} .. {d.max():+.1f}), accel error "
+                  f"{acc['defaults'].mean():.1f} → {acc[name].mean():.1f}, CPU ms/frame "
+                  f"{ms['defaults']:.1f} → {ms[name]:.1f}")
     output = args.output or HERE / "results" / f"reading_weight_size_video_{args.set}.json"
     output.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                   "summary": summary, "clips": per_clip}, indent=1) + "\n")
