@@ -699,7 +699,8 @@ class Fitter:
         ``track_rival_margin`` times the chosen start's S (the recorded start nearest the fit:
         the one chosen); None if there is none. It is tracked with its own shape, and wins
         on the lower summed energy (margin 1: neither of two starts of one frame is the
-        incumbent)."""
+        incumbent). The track meanwhile refits as it would without it (a refit that starts a
+        competing track of its own replaces the rival)."""
         options = self.options
         scores = np.asarray(report.start_default_scores, dtype=np.float64)
         if len(scores) < 2:
@@ -718,7 +719,8 @@ class Fitter:
         state.push(pose, transl, online.projected_points(problem, report.start_keypoints[rival]),
                    float("nan"))
         state.update_shape(betas, False, options)
-        return online.Challenger(state, frames=options.track_rival_frames, margin=1.0)
+        return online.Challenger(state, frames=options.track_rival_frames, margin=1.0,
+                                 from_scratch=True)
 
     def _warm_frame(self, problem: FitProblem,
                     observation: dict[str, Any]) -> tuple[Any, str, float, int]:
@@ -1085,8 +1087,9 @@ class Fitter:
                     earlier + float(report.seconds) + seconds, read
             earlier += seconds
         if not (cut or strained or facing or jumped):
-            if self._challenger is not None:
-                if strains and options.track_contest_refits:
+            challenger = self._challenger
+            if challenger is not None:
+                if strains and options.track_contest_refits and not challenger.from_scratch:
                     # A strain refit while a competing track runs (else the track strains
                     # through the contest unrefitted): one that replaces the track at once
                     # ends the contest, which ran against the track's old basin.
@@ -1097,8 +1100,13 @@ class Fitter:
                         return (held, "warm, refitted",
                                 earlier + float(report.seconds) + seconds, read)
                     earlier += seconds
-                return self._contest(problem, observation, initial, report, labelling,
-                                     earlier, share)
+                contest = self._contest(problem, observation, initial, report, labelling,
+                                        earlier, share)
+                # A competing track from a refit holds the refits off while it runs; beside a
+                # rival from the fit from scratch the track goes on as it would without it.
+                if not challenger.from_scratch or contest[1] != "warm":
+                    return contest
+                earlier = contest[2]
             if not refit:
                 return report, "warm", earlier, labelling
             held, seconds, read = self._consider_refit(problem, observation, report,

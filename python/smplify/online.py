@@ -53,7 +53,8 @@ Per warm-started frame:
    restart). With the option, that fit's best other finished start in another basin
    (``track_basin_distance``), if its selection score is within ``track_rival_margin`` of
    the chosen start's, becomes a :class:`Challenger` with its own shape for that many
-   frames, and wins on the lower summed energy (margin 1); the output stays the track's.
+   frames, and wins on the lower summed energy (margin 1); the output stays the track's,
+   which meanwhile goes on (refits included) as it would without it.
 
 Frames without a result (no person, ``Fitter.skip``) are counted (:meth:`TrackState.miss`):
 the prediction and E_track span them (cpp/track_term.h).
@@ -302,7 +303,8 @@ class Challenger:
     history (a :class:`TrackState`; with its own shape when ``state.betas`` is set, as a
     rival from a fit from scratch's other start), the frames it is to be tracked, frames
     tracked, the summed energies (robust data + E_track) of it and of the track over those
-    frames, and the fraction of the track's sum below which it wins (``margin``)."""
+    frames, the fraction of the track's sum below which it wins (``margin``), and whether it
+    is a fit from scratch's other start (``from_scratch``: the track refits beside it)."""
 
     state: TrackState
     frames: int = 1                  # frames to track it before it wins or is dropped
@@ -310,6 +312,7 @@ class Challenger:
     energy: float = 0.0
     rival: float = 0.0
     margin: float = 1.0
+    from_scratch: bool = False
 
     def add(self, energy: float, rival: float) -> None:
         """Count one frame: the challenger's energy and the track's."""

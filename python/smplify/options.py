@@ -244,8 +244,9 @@ class FitOptions:
         whose pelvis-relative joints lie ``track_basin_distance`` or more from the chosen
         one's), if its S is within ``track_rival_margin`` times the chosen start's, runs as a
         competing track (:class:`smplify.online.Challenger`, with its own shape) for the
-        next n frames, while the output stays the track's (causal); then the one with the
-        lower summed robust data + temporal energy keeps going. Needs the learned
+        next n frames, while the output stays the track's (causal: the track goes on,
+        refits included, as it would without the rival); then the one with the lower summed
+        robust data + temporal energy keeps going. Needs the learned
         initialiser's readings among the starts (``starts`` "auto" or "both" with a shipped
         initialiser): the fit records its starts then. 0 (the default): off.
     track_rival_margin : float
