@@ -836,9 +836,10 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
     best.energies.data = std::numeric_limits<double>::infinity();
   }
   double best_score = std::numeric_limits<double>::infinity();
-  // Every finished start, for a learned selection or the record (start_scorer.h).
-  const bool pooled = hypotheses && (!context_.options.start_scorer.empty() ||
-                                     context_.options.record_starts);
+  // Every finished start, for a learned selection (with the readings) or the record (of any
+  // fit from scratch: the online Fitter's restarts have no readings; start_scorer.h).
+  const bool pooled = (hypotheses && !context_.options.start_scorer.empty()) ||
+                      (context_.options.record_starts && initial == nullptr && camera_placed);
   std::vector<OrientationReport> pool;
   std::vector<double> gaps;
   if (!starts.empty()) {
@@ -873,7 +874,10 @@ FitReport Fitter::Fit(const Observation& o, const BodyParameters* initial,
   }
   if (pooled && !pooled_fallback) {
     const int kept = ScoreStarts(o, pool, pool_hypotheses, gaps, &report);
-    if (kept >= 0) {
+    // The learned scorer chooses among the readings and the prior's starts only: a record of
+    // a fit without readings keeps the default's choice.
+    if (!hypotheses) report.chosen_start = -1;
+    if (kept >= 0 && hypotheses) {
       best = std::move(pool[kept]);
       report.hypothesis = pool_hypotheses[kept];
     }

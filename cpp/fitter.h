@@ -75,7 +75,7 @@ struct FitReport {
   MatX3 joints, vertices, keypoints;
   double track_energy = 0.0;  // E_track at the result (0 without a track)
   double seconds = 0.0;
-  // With FitOptions start_scorer or record_starts, a fit from scratch with hypotheses: every
+  // With FitOptions start_scorer (and hypotheses) or record_starts, a fit from scratch: every
   // finished start that could be evaluated, in run order (the prior's starts per orientation,
   // then the readings): its features (N × F, start_scorer.h), camera-frame joints (24 × 3),
   // hypothesis index (−1: a prior start), the default's selection score S and what

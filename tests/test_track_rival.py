@@ -12,6 +12,9 @@ import smplify
 from smplify import online
 from smplify import synthetic_video as sv
 from smplify.fitting import _core_fitter, _core_options, _observation
+from smplify.problem import start_poses
+from smplify.start_scorer import START_FEATURES
+from smplify.start_scorer import weights as scorer_weights
 from test_online import CLEAN, _fitter
 from test_sequence import SEQUENCES
 from test_start_scorer import _problems
@@ -146,3 +149,43 @@ def test_a_rival_needs_its_score_within_the_margin(open_model, clips):
     above = _fitter(open_model, video, track_rival_frames=3, track_rival_margin=1.01 * ratio)
     above.fit(video.keypoints[0])
     assert above._challenger is not None
+
+
+def test_a_fit_without_readings_records_its_starts_too(open_model):
+    """The online Fitter's restarts (a cut, a lost facing) fit from scratch without the
+    learned readings: record_starts keeps their prior starts as well, and changes no fit
+    (nor does a learned scorer choose where there are no readings)."""
+    problem = _problems(open_model, 1, seed=64, starts="prior", flip=False)[0]
+    assert not problem.hypotheses
+    core = _core_options(problem)
+    core.record_starts = True
+    report = _core_fitter(problem, core).fit(**_observation(problem))
+    plain = _core_fitter(problem).fit(**_observation(problem))
+    np.testing.assert_array_equal(report.joints, plain.joints)
+    assert len(report.start_parameters) == len(start_poses(problem)) > 1
+    assert set(report.start_hypotheses) == {-1} and report.chosen_start == -1
+    core.start_scorer = [float(len(START_FEATURES)), *scorer_weights()]
+    scored = _core_fitter(problem, core).fit(**_observation(problem))
+    np.testing.assert_array_equal(scored.joints, plain.joints)
+    assert scored.chosen_start == -1
+
+
+def test_a_restart_after_a_cut_gets_a_rival(open_model, clips):
+    """A cut to another person restarts the track from a fit from scratch (without the
+    readings): its best start in another basin runs as a rival too."""
+    first = sv.make_video(open_model, clips[0], "coco17", np.random.default_rng(8), yaw=0.3,
+                          errors=CLEAN, frames=slice(0, 4))
+    second = sv.make_video(open_model, clips[2], "coco17", np.random.default_rng(9), yaw=2.5,
+                           errors=CLEAN, frames=slice(60, 64), distance=7.0)
+    shifted = second.keypoints.copy()
+    shifted[..., :2] += (np.array(first.image_size) - np.array(second.image_size)) / 2.0
+    fitter = _fitter(open_model, first, track_rival_frames=2, **ANY_RIVAL)
+    restarted = False
+    for kp in np.concatenate([first.keypoints, shifted]):
+        out = fitter.fit(kp)
+        if out.summary["start"].endswith("then cold"):
+            restarted = True
+            assert fitter._challenger is not None and fitter._challenger.from_scratch
+            assert fitter._challenger.age == 0
+            break
+    assert restarted
