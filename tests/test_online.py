@@ -472,6 +472,20 @@ def test_basin_distance_and_challenger_bookkeeping() -> None:
     assert (challenger.age, challenger.energy, challenger.rival) == (2, 4.0, 7.0)
 
 
+def cut_videos(model, clips, frames: int) -> tuple[sv.SyntheticVideo, sv.SyntheticVideo,
+                                                    np.ndarray]:
+    """A cut: ``frames`` frames of one person (clip 0), then ``frames`` of another (clip 2,
+    7 m away); and the second's keypoints in the first video's image (same camera,
+    principal point centred)."""
+    first = sv.make_video(model, clips[0], "coco17", np.random.default_rng(8), yaw=0.3,
+                          errors=CLEAN, frames=slice(0, frames))
+    second = sv.make_video(model, clips[2], "coco17", np.random.default_rng(9), yaw=2.5,
+                           errors=CLEAN, frames=slice(60, 60 + frames), distance=7.0)
+    shifted = second.keypoints.copy()
+    shifted[..., :2] += (np.array(first.image_size) - np.array(second.image_size)) / 2.0
+    return first, second, shifted
+
+
 def test_a_cut_to_another_person_recovers(model, clips) -> None:
     """After the cut the new track starts from the second person's first frame (140 mm; per-
     frame fits alike: its first 8 frames are hard) and kept that basin while per-frame fits
@@ -482,13 +496,7 @@ def test_a_cut_to_another_person_recovers(model, clips) -> None:
     and lets them take their own depth (Fitter._new_person): 132.5 -> 107.3 mm against
     per-frame fits' 100.2, depth error <= 0.68 m (a strict xfail since session 9). These
     figures are the uniform confidence model's; the realistic one meets the bounds too."""
-    first = sv.make_video(model, clips[0], "coco17", np.random.default_rng(8), yaw=0.3,
-                          errors=CLEAN, frames=slice(0, 15))
-    second = sv.make_video(model, clips[2], "coco17", np.random.default_rng(9), yaw=2.5,
-                           errors=CLEAN, frames=slice(60, 75), distance=7.0)
-    # The second person in the first video's image (same camera, principal point centred).
-    shifted = second.keypoints.copy()
-    shifted[..., :2] += (np.array(first.image_size) - np.array(second.image_size)) / 2.0
+    first, second, shifted = cut_videos(model, clips, 15)
     results = _track(_fitter(model, first), np.concatenate([first.keypoints, shifted]))
     cut = 15
     # Caught at the cut by the 2D error or by the 3D jump/turn (which fires first depends on

@@ -15,7 +15,7 @@ from smplify.fitting import _core_fitter, _core_options, _observation
 from smplify.problem import start_poses
 from smplify.start_scorer import START_FEATURES
 from smplify.start_scorer import weights as scorer_weights
-from test_online import CLEAN, _fitter
+from test_online import CLEAN, _fitter, cut_videos
 from test_sequence import SEQUENCES
 from test_start_scorer import _problems
 
@@ -173,12 +173,7 @@ def test_a_fit_without_readings_records_its_starts_too(open_model):
 def test_a_restart_after_a_cut_gets_a_rival(open_model, clips):
     """A cut to another person restarts the track from a fit from scratch (without the
     readings): its best start in another basin runs as a rival too."""
-    first = sv.make_video(open_model, clips[0], "coco17", np.random.default_rng(8), yaw=0.3,
-                          errors=CLEAN, frames=slice(0, 4))
-    second = sv.make_video(open_model, clips[2], "coco17", np.random.default_rng(9), yaw=2.5,
-                           errors=CLEAN, frames=slice(60, 64), distance=7.0)
-    shifted = second.keypoints.copy()
-    shifted[..., :2] += (np.array(first.image_size) - np.array(second.image_size)) / 2.0
+    first, _, shifted = cut_videos(open_model, clips, 4)
     fitter = _fitter(open_model, first, track_rival_frames=2, **ANY_RIVAL)
     restarted = False
     for kp in np.concatenate([first.keypoints, shifted]):
