@@ -176,6 +176,7 @@ class FitOptions:
         that followed a detector's front/back confusion round a little each frame
         (docs/video.md, "A slow spin"). One warm fit a check. 60 (the default since
         session 15: fewer turns on the real videos, the synthetic clips level); 0: off.
+        A ``Fitter``'s frames only: ``fit_sequence``'s start tracks do not run it.
     track_spin_frames : int
         See ``track_max_spin`` (at most 64).
     track_refit_every : int
@@ -526,9 +527,11 @@ class FitOptions:
                 raise ValueError(f"{name} must be an integer in [{low}, {MAX_COUNT}]{either}, "
                                  f"got {value!r}")
             object.__setattr__(self, name, int(value))
-        if self.track_spin_frames > 64:  # online.MAX_SPIN_FRAMES: the poses a track keeps
-            raise ValueError(f"track_spin_frames must be an integer in [1, 64], got "
-                             f"{self.track_spin_frames}")
+        from .online import MAX_SPIN_FRAMES  # the poses a track keeps
+
+        if self.track_spin_frames > MAX_SPIN_FRAMES:
+            raise ValueError(f"track_spin_frames must be an integer in [1, {MAX_SPIN_FRAMES}], "
+                             f"got {self.track_spin_frames}")
         for name in ("refine_translation", "track", "multi_start", "leg_flips",
                      "track_contest_refits"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
