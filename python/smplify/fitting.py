@@ -700,9 +700,11 @@ class Fitter:
         the one chosen); None if there is none. It is tracked with its own shape, and wins
         on the lower summed energy (margin 1: neither of two starts of one frame is the
         incumbent). The track meanwhile refits as it would without it (a refit that starts a
-        competing track of its own replaces the rival)."""
+        competing track of its own replaces the rival; one that replaces the track at once
+        leaves the rival running against the track's new basin, its sums spanning both)."""
         options = self.options
-        scores = np.asarray(report.start_default_scores, dtype=np.float64)
+        scores = np.asarray(report.start_total_scores if options.start_selection == "total"
+                            else report.start_default_scores, dtype=np.float64)
         if len(scores) < 2:
             return None
         apart = np.array([online.basin_distance(j, report.joints) for j in report.start_joints])
@@ -875,8 +877,9 @@ class Fitter:
                    labelling: int, share: float) -> tuple[Any, float, int]:
         """A track whose facing turned more than ``track_max_spin`` over its last
         ``track_spin_frames`` frames, each under ``track_max_turn`` (``report`` this frame's
-        fit, read with ``labelling``): the frame read the other way round (the whole-body
-        mirror of that reading, the detector's 3D reflected) is fitted warm from the pose
+        fit, read with ``labelling``): the frame read the other way round (the keypoints as
+        seen whole-body mirrored, or as seen when the track read them mirrored; the detector's
+        3D reflected alike) is fitted warm from the pose
         before the spin, with temporal rows holding it there and the track's β held. When it
         stays within ``track_max_spin`` of that pose and explains its reading at least as
         well (robust data at ``selection_sigma``, within ``track_refit_margin``), the spin
@@ -1079,7 +1082,8 @@ class Fitter:
             # track's own fit is returned and the frame counted as missed; a cut shows
             # again on the next frame, and restarts the track then.
             return report, f"warm, {LOST_THE_PERSON}, held", earlier, labelling
-        if spun and not (cut or strained or facing or jumped):
+        # Not while a competing track runs: its frames are the contest's (no refits then).
+        if spun and self._challenger is None and not (cut or strained or facing or jumped):
             back, seconds, read = self._spin_back(problem, observation, report, labelling,
                                                   share)
             if back is not None:
