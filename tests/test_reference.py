@@ -410,8 +410,11 @@ def test_reference_fit_end_to_end(model, body):
     assert last.pose == 4.78
     for values in (result.betas, result.pose, result.transl, result.vertices):
         assert np.all(np.isfinite(values))
+    # E_3D named for its targets as FitResult's (the readings' anchor here: no detector 3D).
+    assert set(result.energy) == {*E.TERMS, "anchor", "total"}
+    assert result.energy["keypoints_3d"] == 0.0 and result.energy["anchor"] > 0.0
     assert result.energy["total"] == pytest.approx(
-        sum(result.energy[t] for t in E.TERMS), rel=1e-12)
+        sum(v for k, v in result.energy.items() if k != "total"), rel=1e-12)
 
 
 # --- bad input ---------------------------------------------------------------------------------

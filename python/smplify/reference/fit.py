@@ -222,6 +222,9 @@ def fit_problem(problem: FitProblem, jacobian: StageJacobian | None = None) -> F
         runs.append(best)
     tried = {name: data for data, name, *_ in runs}
     _, orientation, pose, betas, stages, energy, transl, _ = min(runs, key=lambda run: run[0])
+    from ..fitting import split_anchor  # E_3D named for its targets, as FitResult's
+
+    energy = split_anchor(energy, problem.anchored)
 
     body = reference_arrays(problem).body
     joints, vertices = model_output(body, pose, betas, transl)
