@@ -71,13 +71,11 @@ import numpy as np
 from .keypoint_box import keypoint_diagonal
 from .keypoints import KeypointFormat, get_format
 from .left_right import depth_reflected, limb_swap_index, mirror_index
+from .options import MAX_SPIN_FRAMES
 from .problem import FitProblem
 
 #: Frames of 2D torso length a track keeps to measure its scale's jitter.
 SCALE_FRAMES = 10
-
-#: Frames of a track's poses kept at most for its summed facing turn (``track_spin_frames``).
-MAX_SPIN_FRAMES = 64
 
 #: Names of the labellings, in the order :func:`labellings` returns them.
 LABELLING_NAMES = ("as seen", "left/right swapped", "arms swapped", "legs swapped")

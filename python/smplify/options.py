@@ -15,6 +15,9 @@ MAX_COUNT = 2**31 - 1
 #: ``prune_starts="auto"``'s value for a fit of one image (0 for a Fitter's frames and
 #: fit_sequence): the prior's 2 best starts after stage 2 finish (docs/measurements.md, session 14).
 PHOTO_PRUNE_STARTS = 2
+#: Frames of a track's poses an online track keeps at most for its summed facing turn
+#: (``track_spin_frames``; smplify.online.TrackState).
+MAX_SPIN_FRAMES = 64
 
 
 @dataclass(frozen=True)
@@ -527,8 +530,6 @@ class FitOptions:
                 raise ValueError(f"{name} must be an integer in [{low}, {MAX_COUNT}]{either}, "
                                  f"got {value!r}")
             object.__setattr__(self, name, int(value))
-        from .online import MAX_SPIN_FRAMES  # the poses a track keeps
-
         if self.track_spin_frames > MAX_SPIN_FRAMES:
             raise ValueError(f"track_spin_frames must be an integer in [1, {MAX_SPIN_FRAMES}], "
                              f"got {self.track_spin_frames}")
