@@ -1065,13 +1065,6 @@ class Fitter:
                                 and 2 * count > len(track.mirrored))
         # Per frame: across missed frames the body may turn and move that much more.
         jumped = turn > options.track_max_turn * gaps[1] or jump > reach
-        # Summed over the last frames (track_max_spin): a slow spin, each frame under
-        # track_max_turn, may be a detector's front/back confusion the track followed round
-        # a little each frame (bench_real_video's sports2d man, 68-72): _spin_back. The
-        # pelvis' or the chest's facing (a turn the body pose carries shows in the chest).
-        spun = options.track_max_spin > 0 and online.torso_turn_degrees(
-            np.concatenate([report.global_orient, report.body_pose]),
-            track.spin_reference(options.track_spin_frames)) > options.track_max_spin
         strains = options.track_refit_ratio > 0 and \
             report.energy.data > options.track_refit_ratio * track.least_data(floor)
         refit = strains or (options.track_refit_every > 0
@@ -1082,8 +1075,16 @@ class Fitter:
             # track's own fit is returned and the frame counted as missed; a cut shows
             # again on the next frame, and restarts the track then.
             return report, f"warm, {LOST_THE_PERSON}, held", earlier, labelling
+        # Summed over the last frames (track_max_spin): a slow spin, each frame under
+        # track_max_turn, may be a detector's front/back confusion the track followed round
+        # a little each frame (bench_real_video's sports2d man, 68-72): _spin_back. The
+        # pelvis' or the chest's facing (a turn the body pose carries shows in the chest).
         # Not while a competing track runs: its frames are the contest's (no refits then).
-        if spun and self._challenger is None and not (cut or strained or facing or jumped):
+        spun = options.track_max_spin > 0 and self._challenger is None and \
+            not (cut or strained or facing or jumped) and online.torso_turn_degrees(
+                np.concatenate([report.global_orient, report.body_pose]),
+                track.spin_reference(options.track_spin_frames)) > options.track_max_spin
+        if spun:
             back, seconds, read = self._spin_back(problem, observation, report, labelling,
                                                   share)
             if back is not None:

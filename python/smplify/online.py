@@ -30,8 +30,9 @@ Per warm-started frame:
    restarts from the fit from scratch. With ``track_max_spin`` > 0, a facing (pelvis' or
    chest's) that turned more than that over the last ``track_spin_frames`` frames, each
    under ``track_max_turn`` (a slow spin: the track following a detector's front/back
-   confusion round), has the frame fitted the other way round (the whole-body mirror of
-   its reading) from the pose before the spin, held there: kept when it stays within
+   confusion round), has the frame fitted the other way round (the keypoints as seen
+   whole-body mirrored, or as seen when the track read them mirrored) from the pose before
+   the spin, held there: kept when it stays within
    ``track_max_spin`` and explains its reading as well (``Fitter._spin_back``).
 5. **Refits and a competing track.** Periodically and when the track strains, warm fits
    from the learned initialiser's best readings (:func:`learned_starts`) are tried against
@@ -144,10 +145,8 @@ class TrackState:
 
     def spin_reference(self, frames: int) -> np.ndarray:
         """(72,) the pose ``frames`` frames of the track's motion back (the oldest kept when
-        it is younger, or was restarted, checked or switched since: :meth:`forget_spin`),
-        keeping that many."""
-        del self.spun_from[:-frames]
-        return self.spun_from[0]
+        it is younger, or was restarted, checked or switched since: :meth:`forget_spin`)."""
+        return self.spun_from[max(0, len(self.spun_from) - frames)]
 
     def forget_spin(self) -> None:
         """Count the facing's turn anew from the frame to come (a spin was checked)."""

@@ -173,7 +173,8 @@ class FitOptions:
         Degrees: when a tracked body's pelvis' or chest's facing turned more than this over
         its last ``track_spin_frames`` frames (since its last fit from scratch, refit or
         spin check, if fewer), each frame under ``track_max_turn``, the frame is also fitted
-        the other way round (the whole-body mirror of the track's reading) from the pose
+        the other way round (the keypoints as seen whole-body mirrored, or as seen when the
+        track read them mirrored) from the pose
         before the spin, held there; the track takes that fit when it stays within this
         of that pose and explains its reading as well (``track_refit_margin``): a track
         that followed a detector's front/back confusion round a little each frame
