@@ -35,7 +35,9 @@ detector's front/back confusions disagrees for a few frames; long runs need a lo
 strip) and CPU ms per frame (median; fit_sequence: its total over its
 frames). fit_sequence gives a body on every frame (unseen ones interpolated); it is scored
 on the frames the person was seen, as the others are (the interpolated ones are kept for
-drawing). Fits are cached per method (``--methods`` refits those; the others are read back
+drawing). Fits are cached per method and option set (``fits_path``: runs of other
+``--options`` at the same time keep their own files; ``--methods`` refits those; the others
+are read back
 when their provenance matches this run's: the package's files' and core's digest, the
 digest of the data files the fit loads (initialiser and start scorer weights, pose prior,
 wherever they are read from: ``with_weights.py`` patches the initialiser's), the model's
@@ -136,9 +138,23 @@ def fit_frames(track: Track, image_size: tuple[int, int], fps: float, model: obj
     return out
 
 
-def fits_path(video: str, track: int, method: str) -> Path:
-    """Where a method's fits of one track are cached (read by tools/draw_video_strip.py)."""
-    return cache_dir() / f"fits_{video}_track{track}_{method}.npz"
+def options_key(options: dict[str, object], sequence_3d: bool = True) -> str:
+    """The part of a cached fit's file name that its run's options make: "" for the
+    defaults (``options`` {} and fit_sequence with the world landmarks), else "_" and 8 hex
+    digits of their SHA-256, so that runs of other options (e.g. an A/B of two option sets
+    at the same time) keep files of their own."""
+    if not options and sequence_3d:
+        return ""
+    text = json.dumps({"options": options, "sequence_3d": sequence_3d}, sort_keys=True)
+    return "_" + hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def fits_path(video: str, track: int, method: str, options: dict[str, object] | None = None,
+              sequence_3d: bool = True) -> Path:
+    """Where a method's fits of one track with ``options`` (FitOptions as given by
+    ``--options``; None: the defaults) are cached (read by tools/draw_video_strip.py)."""
+    key = options_key(options or {}, sequence_3d)
+    return cache_dir() / f"fits_{video}_track{track}_{method}{key}.npz"
 
 
 def package_digest() -> str:
@@ -277,7 +293,8 @@ def main() -> None:
         fitted: dict[str, list[int]] = {m: [] for m in METHODS}
         for track in people:
             for method in (args.methods if args.only else METHODS):
-                path = fits_path(video, track.id, method)
+                path = fits_path(video, track.id, method, run["options"],
+                                 bool(run["sequence_3d"]))
                 wanted = provenance(run, method, video, track)
                 out = None if method in args.methods else cached_fits(path, wanted)
                 if out is None:

@@ -53,6 +53,20 @@ def test_cached_fits_are_reused_only_with_the_same_provenance(tmp_path: Path) ->
     assert bench.cached_fits(tmp_path / "missing.npz", wanted) is None
 
 
+def test_runs_of_other_options_keep_files_of_their_own() -> None:
+    """Two option sets fitted at the same time (an A/B) must not overwrite each other's
+    cached fits, and the strip tool must find the run it is asked for."""
+    default = bench.fits_path("vtest", 3, "online")
+    assert default.name == "fits_vtest_track3_online.npz"
+    assert bench.fits_path("vtest", 3, "online", {}) == default
+    one = bench.fits_path("vtest", 3, "online", {"track_max_spin": 0.0})
+    other = bench.fits_path("vtest", 3, "online", {"track_max_spin": 30.0})
+    assert len({default, one, other}) == 3
+    assert bench.fits_path("vtest", 3, "online", {"track_max_spin": 0.0}) == one
+    assert bench.fits_path("vtest", 3, "sequence", {}, sequence_3d=False) != \
+        bench.fits_path("vtest", 3, "sequence")
+
+
 def test_the_cache_key_covers_the_weights_a_fit_loads(tmp_path: Path, monkeypatch) -> None:
     """Weights read from elsewhere (benchmarks/with_weights.py patches the initialiser's;
     the package digest does not see them) change the data digest, hence every track's

@@ -66,7 +66,8 @@ def main() -> None:
     parser.add_argument("--preset", default=None,
                         help="the online Fitter's option preset (e.g. smooth_video)")
     parser.add_argument("--options", type=json.loads, default={},
-                        help="the online Fitter's options, JSON (after --preset)")
+                        help="the online Fitter's options, JSON (after --preset); with "
+                        "--real: the bench_real_video.py --options run whose fits to draw")
     parser.add_argument("--real", default=None,
                         help="a real video of benchmarks/real_videos.py (vtest, sports2d)")
     parser.add_argument("--track", type=int, default=None, help="with --real: its track id")
@@ -76,7 +77,8 @@ def main() -> None:
         from real_video_strip import draw
 
         picks = draw(args.real, args.track, args.out, model,
-                     None if args.picks is None else [int(p) for p in args.picks.split(",")])
+                     None if args.picks is None else [int(p) for p in args.picks.split(",")],
+                     args.options)
         print(f"wrote {args.out}: track rows {picks}; rows per-frame, online, sequence over "
               "the video, then the same from the left")
         return

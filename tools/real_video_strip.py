@@ -31,10 +31,11 @@ TILE = (180, 240)  # width, height of a tile, pixels
 MAX_PICKS = 8  # tiles a row, as pick_frames' count and the synthetic strip's cap
 
 
-def _load(video: str, track: int) -> dict[str, dict[str, np.ndarray]]:
+def _load(video: str, track: int, options: dict[str, object] | None = None
+          ) -> dict[str, dict[str, np.ndarray]]:
     fits = {}
     for method in METHODS:
-        path = fits_path(video, track, method)
+        path = fits_path(video, track, method, options)
         if path.is_file():
             with np.load(path) as z:
                 fits[method] = {k: z[k] for k in OUTPUT_KEYS}
@@ -102,9 +103,11 @@ def _crop(picture: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
 
 
 def draw(video: str, track_id: int, out: str, model: object,
-         picks: list[int] | None = None) -> list[int]:
+         picks: list[int] | None = None, options: dict[str, object] | None = None
+         ) -> list[int]:
     """Write the strip of ``video``'s track ``track_id`` to ``out``; returns its frames
     (track rows: ``picks``, the first ``MAX_PICKS`` of them, or :func:`pick_frames`' choice).
+    ``options``: the fits of a ``bench_real_video.py --options`` run (None: the defaults').
     Raises ValueError naming a track or a pick the video does not have."""
     from smplify import pictures
     from smplify.render import render_mesh
@@ -120,7 +123,7 @@ def draw(video: str, track_id: int, out: str, model: object,
         if not picks or bad:
             raise ValueError(f"--picks: expected track rows in [0, {len(track.keypoints)}), "
                              f"got {bad or 'none'}")
-    fits = _load(video, track_id)
+    fits = _load(video, track_id, options)
     picks = pick_frames(fits, track.seen) if picks is None else list(picks)[:MAX_PICKS]
     wanted = {track.first + t: t for t in picks}
     images = {}
