@@ -167,6 +167,13 @@ def test_keypoint_file_overlay_and_side_view(tmp_path, open_model, openpose_seq)
     (lambda d: (d / "x.avi").write_bytes(b"\0" * 64) and d / "x.avi", "no frames"),
     (lambda d: (d / "x.txt").write_text("1") and d / "x.txt", "unknown input type"),
     (lambda d: (np.savez(d / "x.npz", other=1), d / "x.npz")[1], "no 'keypoints'"),
+    # a format that cannot be the file's, found on opening it, not on every frame's fit
+    (lambda d: (np.savez(d / "x.npz", keypoints=np.ones((2, 33, 3)), format="coco18"),
+                d / "x.npz")[1], "unknown keypoint format 'coco18'"),
+    (lambda d: (np.savez(d / "x.npz", keypoints=np.ones((2, 33, 3)), format="coco17"),
+                d / "x.npz")[1], "33 points a person, but format 'coco17' has 17.*mediapipe33"),
+    (lambda d: (d / "x.json").write_text('{"format": "lsp14", "keypoints": [[1, 2, 1]]}')
+     and d / "x.json", "1 points a person, but format 'lsp14' has 14"),
 ])
 def test_bad_inputs_name_the_file(tmp_path, make, message):
     (tmp_path / "empty").mkdir()

@@ -360,6 +360,24 @@ def _open_coco(path: Path, doc: Any, size: tuple[int, int] | None) -> Source:
                   tracked=not annotation_file)
 
 
+def _checked_format(path: Path, format: str, num_keypoints: int) -> str:
+    """The keypoint format's name, checked before any frame is fitted: a known format of
+    ``num_keypoints`` points a person (else every frame would fail the same way)."""
+    from .keypoints import format_names, get_format
+
+    try:
+        fmt = get_format(format)
+    except ValueError as err:
+        raise InputError(f"{path}: {err}") from None
+    if fmt.num_keypoints != num_keypoints:
+        fits = [name for name in format_names()
+                if get_format(name).num_keypoints == num_keypoints]
+        hint = f"; the file's count fits {', '.join(fits)}" if fits else ""
+        raise InputError(f"{path}: the keypoints have {num_keypoints} points a person, but "
+                         f"format {fmt.name!r} has {fmt.num_keypoints} (--format){hint}")
+    return fmt.name
+
+
 def _open_smplify(path: Path, doc: Mapping[str, Any], format: str | None,
                   size: tuple[int, int] | None) -> Source:
     try:
@@ -377,8 +395,9 @@ def _open_smplify(path: Path, doc: Mapping[str, Any], format: str | None,
                          "(--format)")
     if size is None and doc.get("image_size") is not None:
         size = _size(doc["image_size"], f"{path} image_size")
+    format = _checked_format(path, str(format), len(kp))
     size = _need_size(size, path, "the keypoints")
-    return Source(path, "smplify", str(format), size, 1, None,
+    return Source(path, "smplify", format, size, 1, None,
                   lambda: [Frame(0, path.stem, people=[kp])])
 
 
@@ -401,6 +420,7 @@ def _open_npz(path: Path, format: str | None, size: tuple[int, int] | None) -> S
     format = format or (str(doc["format"]) if "format" in doc else None)
     if format is None:
         raise InputError(f"{path}: no 'format' in the file; give it (--format)")
+    format = _checked_format(path, format, kp.shape[2])
     if size is None and "image_size" in doc:
         size = _size(doc["image_size"], f"{path} image_size")
     size = _need_size(size, path, "the keypoints")
