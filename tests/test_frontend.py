@@ -185,6 +185,28 @@ def test_bad_inputs_name_the_file(tmp_path, make, message):
     assert path.name in str(err.value)
 
 
+def test_an_error_while_fitting_clears_the_progress_bar(tmp_path, open_model):
+    """An error raised between frames (here the first fit's) closes the progress wrapper, so
+    the bar is cleared before the caller prints the error (not glued to its line)."""
+    closed = []
+
+    class Progress:
+        def __init__(self, frames):
+            self.frames = frames
+
+        def __iter__(self):
+            return iter(self.frames)
+
+        def close(self):
+            closed.append(True)
+
+    path = write_npz(tmp_path / "seq.npz", crowd(open_model, "coco17", frames=2), "coco17")
+    with pytest.raises(TypeError, match="not_an_option"):
+        run(open_source(path), tmp_path / "out", model=open_model, render=False,
+            progress=Progress, not_an_option=1)
+    assert closed
+
+
 def test_frames_with_nobody(tmp_path, open_model):
     empty = tmp_path / "none_keypoints.json"
     empty.write_text(json.dumps({"people": []}))

@@ -402,6 +402,8 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         writer.close()
     except BaseException as err:
         writer.abort(err)  # stop the writer; a job's error not yet raised is noted on err
+        if hasattr(frames, "close"):  # a progress bar: cleared before the caller reports err
+            frames.close()
         raise
     finally:
         writer.abort()  # stop the writer if it still runs (no-op once stopped)
