@@ -207,6 +207,36 @@ def test_an_error_while_fitting_clears_the_progress_bar(tmp_path, open_model):
     assert closed
 
 
+def test_a_photos_side_view_holds_the_whole_body(open_model):
+    """A person whose feet reach below the photo: the side view at the photo's place and scale
+    cuts them off; the pipeline's side view holds every vertex, at the same scale."""
+    need_renderer()
+    from types import SimpleNamespace
+
+    from smplify.pictures import draw_fit_side
+    from smplify.pipeline import _draw
+    from smplify.result import Camera
+
+    body = open_model(global_orient=np.array([np.pi, 0.0, 0.0]), transl=np.array([0.0, 0.3, 3.0]))
+    size = (320, 240)  # f = 400 px: the feet, 1.2 m below the centre, project to v ≈ 280
+    camera = Camera(400.0, np.array([160.0, 120.0]))
+    fit = SimpleNamespace(vertices=body.vertices, faces=open_model.faces, camera=camera,
+                          keypoints_2d=camera.project(body.joints))
+    cut = draw_fit_side(fit, size)
+    whole = _draw(SimpleNamespace(image=None), [(0, None, fit)],
+                  SimpleNamespace(image_size=size), side=True)["p0_side"]
+
+    def drawn(picture):
+        return np.any(picture != 255, axis=2)
+
+    assert drawn(cut)[-1].any()  # the case: the photo's frame cuts the body
+    edges = drawn(whole)
+    assert not (edges[0].any() or edges[-1].any() or edges[:, 0].any() or edges[:, -1].any())
+    rows = np.flatnonzero(drawn(whole).any(axis=1))
+    assert rows[-1] - rows[0] > np.ptp(np.flatnonzero(drawn(cut).any(axis=1)))
+    assert drawn(whole).sum() > drawn(cut).sum()
+
+
 def test_frames_with_nobody(tmp_path, open_model):
     empty = tmp_path / "none_keypoints.json"
     empty.write_text(json.dumps({"people": []}))

@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -444,8 +445,33 @@ def _draw(frame: Any, fitted: list[tuple[int, NDArray, Any]], source: Source,
         colors=[colors[t % len(colors)] for t, _, _ in fitted])}
     if side:
         for track, _, result in fitted:
-            drawn[f"p{track}_side"] = _crop_to_body(pictures.draw_fit_side(result, size))
+            drawn[f"p{track}_side"] = _crop_to_body(_draw_whole_side(result, size))
     return drawn
+
+
+def _draw_whole_side(result: Any, size: tuple[int, int], margin: int = 8) -> NDArray[np.uint8]:
+    """``pictures.draw_fit_side`` at the photo's scale on a canvas that holds the whole body.
+
+    At the photo's place the side view can leave the picture (a foot at the photo's lower
+    edge, turned, lands below it); here the camera's centre shifts and the canvas grows so
+    every vertex is in view (by at most the photo's size on each side)."""
+    from . import pictures
+    from .render import side_camera
+    from .result import Camera
+
+    cam = side_camera(result.vertices, result.camera, size)
+    depth = result.vertices @ cam.rotation[2] + cam.translation[2]
+    if not np.all(depth > 1e-6):  # the body reaches behind the turned camera: as it is
+        return pictures.draw_fit_side(result, size)
+    turned = result.vertices @ cam.rotation.T + cam.translation
+    uv = cam.focal_length * turned[:, :2] / turned[:, 2:3] + np.asarray(cam.center)
+    limit = np.asarray(size, dtype=np.float64)
+    low = np.clip(np.floor(uv.min(axis=0)) - margin, -limit, 0.0)
+    high = np.clip(np.ceil(uv.max(axis=0)) + margin, limit, 2.0 * limit)
+    canvas = (int(high[0] - low[0]), int(high[1] - low[1]))
+    moved = SimpleNamespace(vertices=result.vertices, faces=result.faces, camera=Camera(
+        float(result.camera.focal_length), np.asarray(result.camera.center) - low))
+    return pictures.draw_fit_side(moved, canvas)
 
 
 def _save_pictures(folder: Path, name: str, pictures: dict[str, NDArray[np.uint8]],
