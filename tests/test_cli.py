@@ -215,6 +215,16 @@ def test_fit_checks_the_keypoints_against_the_format(tmp_path, capsys, procedura
     assert_user_error(code, err, "(17, 3)")
 
 
+@pytest.mark.parametrize("row", [[float("nan")] * 3, [1.0, 2.0, 0.0]])
+def test_fit_of_nobody_names_the_file(tmp_path, capsys, procedural_npz, hand_fit, row):
+    path = tmp_path / "nobody.json"  # NaN rows (JSON's NaN) or confidence 0 throughout
+    path.write_text(json.dumps({"format": "coco17", "image_size": [100, 100],
+                                "keypoints": [row] * 17}))
+    code, _, err = run(capsys, "fit", path, "--model", procedural_npz, "--out", tmp_path)
+    assert_user_error(code, err, "nobody.json: keypoints: every confidence is zero or NaN")
+    assert not hand_fit.calls
+
+
 def test_fit_without_smplify_fit_says_so(tmp_path, capsys, procedural_npz, monkeypatch):
     monkeypatch.delattr(smplify, "fit", raising=False)
     code, _, err = run(capsys, "fit", EXAMPLE, "--model", procedural_npz, "--out", tmp_path)

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .errors import SmplifyError, Unavailable
+from .errors import KeypointError, SmplifyError, Unavailable
 from .export import MESH_SUFFIXES, load_params, save_mesh
 from .installed import fit_function, load_model_or_explain
 from .keypoints import format_names, validate_keypoints
@@ -154,7 +154,12 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         raise UserError(f"{args.keypoints}: the file does not give the image size; pass "
                         "--image-size W H")
     args.focal = parse_focal(args.focal)
-    validate_keypoints(kp.keypoints, fmt)  # shape and values, before anything is loaded
+    try:  # shape and values, before anything is loaded; the message names the file
+        _, confidence = validate_keypoints(kp.keypoints, fmt)
+        if not np.any(confidence > 0):
+            raise KeypointError("keypoints: every confidence is zero or NaN; nothing to fit")
+    except KeypointError as err:
+        raise UserError(f"{args.keypoints}: {err}") from None
     photo = None
     if args.render:
         photo = load_photo(Path(args.render), image_size)
