@@ -185,6 +185,21 @@ def test_bad_inputs_name_the_file(tmp_path, make, message):
     assert path.name in str(err.value)
 
 
+def test_a_folder_of_photos_of_two_sizes_stops_at_the_odd_one(tmp_path):
+    """A folder is one camera's sequence: its fits take the first image's size, so a photo of
+    another size would be fitted through the wrong camera (its centre off)."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name, size in (("a.png", (64, 48)), ("b.png", (64, 48)), ("c.png", (64, 30))):
+        Image.new("RGB", size).save(folder / name)
+    source = open_source(folder)
+    frames = source.frames()
+    assert [next(frames).name for _ in range(2)] == ["a", "b"]
+    with pytest.raises(InputError, match=r"c.png: 64 x 30 px, but the folder's first image "
+                                         r"a.png is 64 x 48 px"):
+        next(frames)
+
+
 def test_an_error_while_fitting_clears_the_progress_bar(tmp_path, open_model):
     """An error raised between frames (here the first fit's) closes the progress wrapper, so
     the bar is cleared before the caller prints the error (not glued to its line)."""

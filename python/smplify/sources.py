@@ -221,6 +221,11 @@ def _open_images(path: Path, files: list[Path], kind: str) -> Source:
     def frames() -> Iterator[Frame]:
         for i, f in enumerate(files):
             image = first if i == 0 else _load_image(f)
+            if image.shape != first.shape:  # one camera: its fits share the image size
+                raise InputError(
+                    f"{f}: {image.shape[1]} x {image.shape[0]} px, but the folder's first "
+                    f"image {files[0].name} is {first.shape[1]} x {first.shape[0]} px; a folder "
+                    "is one sequence of one camera (fit photos of other sizes on their own)")
             yield Frame(i, f.stem, image=image)
 
     return Source(path, kind, "mediapipe33", (first.shape[1], first.shape[0]), len(files),
