@@ -16,7 +16,8 @@ scratch. Outputs, in ``out_dir``:
   camera, energies, ``track_id``, ``frame``; ``smplify.export``);
 - per frame: ``<frame>_overlay.png``, every fitted body over the picture (or a white canvas
   for keypoint files) with the detected keypoints (red) and the model's (green);
-- for one picture, per person: ``<frame>_p<track>_side.png``, the body from its side;
+- for one picture, per person: ``<frame>_p<track>_side.png``, the body from its side, whole
+  (at the photo's scale, on a canvas grown past the photo's frame where the turned body leaves it);
 - for a sequence: the per-frame files go to ``frames/``, and ``<input>_track<k>.npz`` stacks
   each track's parameters over the frames it was seen in (``frame`` (T,), ``betas``
   (T, B), ``global_orient`` (T, 3), ``body_pose`` (T, 69), ``transl`` (T, 3),
