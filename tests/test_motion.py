@@ -176,3 +176,36 @@ def test_npz_holds_the_smplx_batch(motion, tmp_path) -> None:
         np.testing.assert_allclose(z["body_pose"], motion.body_pose, atol=1e-6)
         np.testing.assert_allclose(z["transl"], motion.transl, atol=1e-6)
         assert float(z["fps"]) == 25.0 and z["joints"].shape == (5, 24, 3)
+
+
+@pytest.mark.parametrize("fps", [0, -1.0, float("nan"), float("inf"), "30", True, None])
+def test_a_rate_that_is_not_a_positive_number_is_refused(model, motion, tmp_path, fps) -> None:
+    for save in (lambda p: save_glb(p, motion, model, fps=fps),
+                 lambda p: save_bvh(p, motion, model, fps=fps),
+                 lambda p: save_npz(p, motion, fps=fps)):
+        with pytest.raises(ValueError, match="fps: expected a positive number"):
+            save(tmp_path / "fit")
+    assert not list(tmp_path.iterdir())  # nothing written (a glb's times were NaN or inf)
+
+
+@pytest.mark.parametrize("change, fragment", [
+    (lambda m: {"body_pose": m.body_pose[0], "global_orient": m.global_orient[0],
+                "transl": m.transl[0]}, "a photo's fit is one body"),
+    (lambda m: {"transl": m.transl[:3]}, r"transl must be \(5, 3\) for 5 frames"),
+    (lambda m: {"betas": np.tile(m.betas, (5, 1))}, "one shape for the sequence"),
+    (lambda m: {"body_pose": np.where(np.arange(69) == 4, np.nan, m.body_pose)},
+     "body_pose must be finite"),
+])
+def test_parameters_that_are_not_a_sequence_are_refused(model, motion, tmp_path, change,
+                                                         fragment) -> None:
+    bad = SimpleNamespace(**{**vars(motion), **change(motion)})
+    for save in (lambda p: save_glb(p, bad, model), lambda p: save_bvh(p, bad, model),
+                 lambda p: save_npz(p, bad)):
+        with pytest.raises(ValueError, match=fragment):
+            save(tmp_path / "fit")
+
+
+def test_the_model_by_name_as_fit_takes_it(model, motion, tmp_path) -> None:
+    for save, name in ((save_glb, "fit.glb"), (save_bvh, "fit.bvh")):
+        by_name = save(tmp_path / f"named_{name}", motion, "open").read_bytes()
+        assert by_name == save(tmp_path / name, motion, model).read_bytes()

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from .model import JOINT_NAMES
+from .model import JOINT_NAMES, load_model
 
 __all__ = ["save_bvh", "save_glb", "save_npz"]
 
@@ -33,6 +33,32 @@ _FLIP = np.diag([1.0, -1.0, -1.0])
 _GLB_MAGIC, _JSON_CHUNK, _BIN_CHUNK = 0x46546C67, 0x4E4F534A, 0x004E4942
 _FLOAT, _UNSIGNED_SHORT, _UNSIGNED_INT = 5126, 5123, 5125
 _ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
+
+
+def _check(result: Any, fps: Any) -> float:
+    """``fps`` as a float, once it and the sequence's parameters are checked: a motion file
+    with a NaN or infinite time or value, or a photo's fit taken for T frames, is an error
+    naming the argument, not a file no viewer can play (or a NumPy error)."""
+    if isinstance(fps, bool) or not isinstance(fps, (int, float, np.integer, np.floating)) \
+            or not (np.isfinite(fps) and fps > 0):
+        raise ValueError(f"fps: expected a positive number of frames per second, got {fps!r}")
+    body_pose = np.asarray(result.body_pose)
+    if body_pose.ndim != 2 or body_pose.shape[1] != 69 or len(body_pose) == 0:
+        raise ValueError(f"result: expected a sequence's parameters, body_pose (T, 69) with "
+                         f"T >= 1, got shape {body_pose.shape} (a photo's fit is one body: "
+                         "smplify.export.save_mesh / save_params write it)")
+    shapes = {"global_orient": (len(body_pose), 3), "transl": (len(body_pose), 3)}
+    for name in ("betas", "global_orient", "body_pose", "transl"):
+        value = np.asarray(getattr(result, name), dtype=np.float64)
+        if name in shapes and value.shape != shapes[name]:
+            raise ValueError(f"result: {name} must be {shapes[name]} for {len(body_pose)} "
+                             f"frames, got {value.shape}")
+        if name == "betas" and value.ndim != 1:
+            raise ValueError(f"result: betas must be (B,), one shape for the sequence, got "
+                             f"{value.shape}")
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"result: {name} must be finite, got NaN or inf")
+    return float(fps)
 
 
 def _rest(model: Any, result: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -84,14 +110,18 @@ def save_glb(path: str | Path, result: Any, model: Any, fps: float = 30.0) -> Pa
     path : output file (``.glb``).
     result : a :class:`smplify.SequenceResult` (betas (B,), global_orient (T, 3),
         body_pose (T, 69), transl (T, 3)).
-    model : the body model it was fitted with.
+    model : the body model it was fitted with (a BodyModel, "open" or a model file).
     fps : frames per second of the animation.
 
     Returns
     -------
     Path of the file written.
+
+    Raises
+    ------
+    ValueError : fps not a positive number; result not T frames of finite parameters.
     """
-    path = Path(path)
+    path, fps, model = Path(path), _check(result, fps), load_model(model)
     vertices, joints, parents = _rest(model, result)
     num_frames = len(result.body_pose)
     buf = _Buffer()
@@ -174,14 +204,18 @@ def save_bvh(path: str | Path, result: Any, model: Any, fps: float = 30.0) -> Pa
     ----------
     path : output file (``.bvh``).
     result : a :class:`smplify.SequenceResult`.
-    model : the body model it was fitted with.
+    model : the body model it was fitted with (a BodyModel, "open" or a model file).
     fps : frames per second.
 
     Returns
     -------
     Path of the file written.
+
+    Raises
+    ------
+    ValueError : fps not a positive number; result not T frames of finite parameters.
     """
-    path = Path(path)
+    path, fps, model = Path(path), _check(result, fps), load_model(model)
     _, joints, parents = _rest(model, result)
     lines = ["HIERARCHY"]
     order: list[int] = []  # joints in the file's (depth-first) order, which MOTION follows
@@ -222,8 +256,10 @@ def save_npz(path: str | Path, result: Any, fps: float = 30.0) -> Path:
 
     Keys: betas (T, B), global_orient (T, 3), body_pose (T, 69), transl (T, 3) (float32,
     camera frame), fps (), focal_length (), camera_center (2,), joints (T, 24, 3) float32.
+    A ValueError names ``fps`` or ``result`` when they are not a positive rate and T frames of
+    finite parameters.
     """
-    path = Path(path)
+    path, fps = Path(path), _check(result, fps)
     num_frames = len(result.body_pose)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, betas=np.tile(result.betas, (num_frames, 1)).astype(np.float32),
