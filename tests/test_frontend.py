@@ -4,6 +4,8 @@ generated keypoint files with several people per frame, people entering and leav
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -200,8 +202,20 @@ def test_a_folder_of_photos_of_two_sizes_stops_at_the_odd_one(tmp_path):
         next(frames)
 
 
+def pictures_source(num_frames, read):
+    """A Source of blank pictures that counts the frames read into ``read``."""
+    from smplify.sources import Frame, Source
+
+    def frames():
+        for i in range(num_frames):
+            read.append(i)
+            yield Frame(i, f"f{i}", image=np.zeros((48, 64, 3), np.uint8))
+
+    return Source(Path("clip"), "images", "mediapipe33", (64, 48), num_frames, None, frames)
+
+
 def test_an_error_while_fitting_clears_the_progress_bar(tmp_path, open_model):
-    """An error raised between frames (here the first fit's) closes the progress wrapper, so
+    """An error raised between frames (here the detector's) closes the progress wrapper, so
     the bar is cleared before the caller prints the error (not glued to its line)."""
     closed = []
 
@@ -215,19 +229,30 @@ def test_an_error_while_fitting_clears_the_progress_bar(tmp_path, open_model):
         def close(self):
             closed.append(True)
 
-    path = write_npz(tmp_path / "seq.npz", crowd(open_model, "coco17", frames=2), "coco17")
-    with pytest.raises(TypeError, match="not_an_option"):
-        run(open_source(path), tmp_path / "out", model=open_model, render=False,
-            progress=Progress, not_an_option=1)
+    class Failing:
+        def detect(self, image):
+            raise OSError("the detector failed")
+
+    with pytest.raises(OSError, match="the detector failed"):
+        run(pictures_source(2, []), tmp_path / "out", model=open_model, render=False,
+            detector=Failing(), progress=Progress)
     assert closed
+
+
+@pytest.mark.parametrize("options, error", [({"threads": 0}, ValueError),
+                                            ({"not_an_option": 1}, TypeError)])
+def test_fit_options_are_checked_before_the_first_frame(tmp_path, open_model, options, error):
+    read = []
+    with pytest.raises(error, match=next(iter(options))):
+        run(pictures_source(2, read), tmp_path / "out", model=open_model, render=False,
+            detector=SimpleNamespace(detect=lambda image: []), **options)
+    assert read == []
 
 
 def test_a_photos_side_view_holds_the_whole_body(open_model):
     """A person whose feet reach below the photo: the side view at the photo's place and scale
     cuts them off; the pipeline's side view holds every vertex, at the same scale."""
     need_renderer()
-    from types import SimpleNamespace
-
     from smplify.pictures import draw_fit_side
     from smplify.pipeline import _draw
     from smplify.result import Camera

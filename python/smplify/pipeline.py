@@ -213,6 +213,7 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
     """
     from .export import MESH_SUFFIXES, save_mesh, save_params
     from .fitting import Fitter, _model, photo_options
+    from .options import FitOptions
     from .tracking import Tracker
 
     if mesh_suffix not in MESH_SUFFIXES:
@@ -226,6 +227,8 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         # 10 fps; FitOptions assumes 30). A container's rate outside 1-1000 fps (OpenCV
         # reports 0, negative or absurd rates for some files) keeps the default.
         options = {**options, "track_fps": float(source.fps)}
+    # Checked now, not at the first person's fit: that can come after minutes of detection.
+    FitOptions.from_kwargs(**options)
     summary = RunSummary()
     # Lost people are kept for re-matching two seconds of the video's own time (vtest.avi:
     # 20 frames at 10 fps); a new person gets an id once seen on two frames running, and those
