@@ -120,3 +120,19 @@ def test_one_bad_input_does_not_stop_the_others(tmp_path, capsys, openpose_seq):
     assert code == 2 and "missing.json" in err
     assert "openpose, 2 frames" in out
     assert (tmp_path / "o" / "json" / "json_track0.npz").is_file()
+
+
+def test_inputs_of_one_name_get_folders_of_their_own(tmp_path, capsys, open_model):
+    """a/seq.npz and b/seq.npz wrote into one folder, the second's files over the first's."""
+    seq = crowd(open_model, "coco17", frames=3)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = write_npz(tmp_path / "a" / "seq.npz", seq, "coco17")
+    second = write_npz(tmp_path / "b" / "seq.npz", seq[:2], "coco17")
+    code, out, err = run(capsys, "fit", first, second, "--out", tmp_path / "o", "--no-render")
+    assert code == 0, err
+    for folder, source in (("seq", first), ("seq-2", second)):
+        assert f"{source}: npz" in out and f"{tmp_path / 'o' / folder}/" in out
+        frames = {int(np.load(s)["frame"].max()) for s in (tmp_path / "o" / folder).glob(
+            "seq_track*.npz")}
+        assert frames == ({2} if folder == "seq" else {1})

@@ -37,6 +37,24 @@ def _progress(source: Any, enabled: bool, max_frames: int | None) -> Any:
                    dynamic_ncols=True)
 
 
+def _targets(inputs: Sequence[str | Path], out_dir: Path) -> list[Path]:
+    """Each input's output folder: ``out_dir`` for one input, else ``out_dir/<stem>``, with
+    ``-2``, ``-3``, ... after a stem already taken (a/clip.mp4 and b/clip.mp4 wrote into one
+    folder, the second's files over the first's)."""
+    if len(inputs) == 1:
+        return [out_dir]
+    taken: set[str] = set()
+    targets = []
+    for item in inputs:
+        stem, name, k = Path(item).stem, Path(item).stem, 1
+        while name in taken:
+            k += 1
+            name = f"{stem}-{k}"
+        taken.add(name)
+        targets.append(out_dir / name)
+    return targets
+
+
 def fit_inputs(inputs: Sequence[str | Path], out_dir: str | Path, *, model: Any,
                format: str | None = None, image_size: Sequence[int] | None = None,
                focal_length: float | str | None = None, mesh_suffix: str = ".obj",
@@ -50,7 +68,8 @@ def fit_inputs(inputs: Sequence[str | Path], out_dir: str | Path, *, model: Any,
     inputs : sequence of str or Path
         Photos, videos, folders, OpenPose/COCO/smplify JSON or .npz files.
     out_dir : str or Path
-        Output folder; with several inputs each gets ``out_dir/<input stem>/``.
+        Output folder; with several inputs each gets ``out_dir/<input stem>/`` (``<stem>-2``,
+        ``-3``, ... for a stem already taken).
     model : BodyModel
         The loaded body model.
     format : str, optional
@@ -87,9 +106,8 @@ def fit_inputs(inputs: Sequence[str | Path], out_dir: str | Path, *, model: Any,
 
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     status = EXIT_OK
-    for item in inputs:
+    for item, target in zip(inputs, _targets(inputs, Path(out_dir)), strict=True):
         path = Path(item)
-        target = Path(out_dir) / path.stem if len(inputs) > 1 else Path(out_dir)
         start = time.perf_counter()
         try:
             source = open_source(path, format=format, image_size=image_size)
