@@ -136,6 +136,24 @@ def test_bad_images_are_named(detection, tmp_path):
         detection.Detector(max_people=0)
 
 
+@pytest.mark.parametrize("mode, suffix", [("I;16", ".png"), ("I", ".tif")])
+def test_sixteen_bit_greyscale_is_read_to_eight_bits(tmp_path, mode, suffix):
+    """A 16-bit PNG's or TIFF's greys, not Pillow's clip at 255 (a white picture: nobody
+    found)."""
+    from PIL import Image
+    from smplify.detection import load_image
+
+    grey = np.tile(np.linspace(0, 65535, 64).astype(np.uint16), (8, 1))
+    path = tmp_path / f"grey16{suffix}"
+    Image.fromarray(grey).convert(mode).save(path)
+    with Image.open(path) as img:
+        assert img.mode == mode
+    pixels = load_image(path)
+    assert pixels.shape == (8, 64, 3) and pixels.dtype == np.uint8
+    np.testing.assert_allclose(pixels[..., 0], grey / 257.0, atol=0.51)
+    assert np.array_equal(pixels[..., 0], pixels[..., 2])
+
+
 def test_missing_mediapipe_names_the_extra(monkeypatch):
     from smplify import detection
 

@@ -228,6 +228,19 @@ def _landmarker(num_poses: int, min_confidence: float) -> Any:
     return vision.PoseLandmarker.create_from_options(options)
 
 
+def _eight_bit(img: Any) -> Any:
+    """16-bit greyscale (PNG, TIFF: Pillow's modes I;16 and I) as 8-bit, 0..65535 to 0..255:
+    Pillow's convert("RGB") clips it at 255, every pixel but the darkest white."""
+    from PIL import Image
+
+    if img.mode.startswith("I;16") or img.mode == "I":
+        grey = np.asarray(img, dtype=np.float64)
+        if img.mode.startswith("I;16") or grey.max() > 255:
+            grey = grey / 257.0
+        return Image.fromarray(np.clip(np.rint(grey), 0, 255).astype(np.uint8))
+    return img
+
+
 def load_image(image: Any, name: str = "image") -> NDArray[np.uint8]:
     """An image as (H, W, 3) uint8 RGB, from a path or an array.
 
@@ -259,7 +272,7 @@ def load_image(image: Any, name: str = "image") -> NDArray[np.uint8]:
                                   "px)", Image.DecompressionBombWarning, stacklevel=2)
                 elif caught:  # damaged EXIF: the pixels as stored, without its rotation
                     upright = img
-                return np.ascontiguousarray(upright.convert("RGB"))
+                return np.ascontiguousarray(_eight_bit(upright).convert("RGB"))
         except UnidentifiedImageError as err:
             raise ValueError(f"{path}: not a readable image ({err})") from None
         except Exception as err:  # noqa: BLE001 - Pillow's decoders raise many types on
