@@ -176,9 +176,13 @@ def test_npz_holds_the_smplx_batch(motion, tmp_path) -> None:
         np.testing.assert_allclose(z["body_pose"], motion.body_pose, atol=1e-6)
         np.testing.assert_allclose(z["transl"], motion.transl, atol=1e-6)
         assert float(z["fps"]) == 25.0 and z["joints"].shape == (5, 24, 3)
+        # the rate as np.load gives it back (a 0-d array) is taken as it is
+        assert "Frame Time: 0.04000000" in save_bvh(tmp_path / "fit.bvh", motion, "open",
+                                                     fps=z["fps"]).read_text()
 
 
-@pytest.mark.parametrize("fps", [0, -1.0, float("nan"), float("inf"), "30", True, None])
+@pytest.mark.parametrize("fps", [0, -1.0, float("nan"), float("inf"), "30", True, None,
+                                 np.array([30.0]), np.array(True)])
 def test_a_rate_that_is_not_a_positive_number_is_refused(model, motion, tmp_path, fps) -> None:
     for save in (lambda p: save_glb(p, motion, model, fps=fps),
                  lambda p: save_bvh(p, motion, model, fps=fps),

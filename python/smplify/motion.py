@@ -39,8 +39,9 @@ def _check(result: Any, fps: Any) -> float:
     """``fps`` as a float, once it and the sequence's parameters are checked: a motion file
     with a NaN or infinite time or value, or a photo's fit taken for T frames, is an error
     naming the argument, not a file no viewer can play (or a NumPy error)."""
-    if isinstance(fps, bool) or not isinstance(fps, (int, float, np.integer, np.floating)) \
-            or not (np.isfinite(fps) and fps > 0):
+    rate = np.asarray(fps) if not isinstance(fps, (bool, str)) and fps is not None else None
+    if rate is None or rate.shape != () or rate.dtype.kind not in "iuf" or \
+            not (np.isfinite(rate) and rate > 0):
         raise ValueError(f"fps: expected a positive number of frames per second, got {fps!r}")
     body_pose = np.asarray(result.body_pose)
     if body_pose.ndim != 2 or body_pose.shape[1] != 69 or len(body_pose) == 0:
@@ -58,7 +59,7 @@ def _check(result: Any, fps: Any) -> float:
                              f"{value.shape}")
         if not np.all(np.isfinite(value)):
             raise ValueError(f"result: {name} must be finite, got NaN or inf")
-    return float(fps)
+    return float(rate)
 
 
 def _rest(model: Any, result: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
