@@ -419,3 +419,52 @@ def test_start_prune_starts_prunes_the_tracks_fits_from_scratch_not_the_first(
     assert colds[0] and colds[2], "the cut should restart a track from scratch"
     assert all(r.summary["pruned_starts"] == 0 for r in colds[0])
     assert all(r.summary["pruned_starts"] > 0 for r in colds[2])
+
+
+def test_the_online_frames_track_is_the_online_fitters_own_fits(model, sequences,
+                                                                monkeypatch) -> None:
+    """``initial_tracks`` with "online_frames": the online Fitter itself (the caller's
+    options, every frame) is a candidate of the path; its states at the keyframes are that
+    Fitter's own fits (its output filter off), it has none between keyframes, and the path
+    takes its keyframes among the others'."""
+    import smplify.sequence as sequence
+    import smplify.sequence_start as sequence_start
+
+    seen = []
+
+    def record(tracks, keys, *args, **kwargs):
+        seen.append((tracks, keys))
+        return sequence_start.viterbi_path(tracks, keys, *args, **kwargs)
+
+    monkeypatch.setattr(sequence, "viterbi_path", record)
+    video = sv.make_video(model, sequences[1], "coco17", np.random.default_rng(5),
+                          frames=slice(0, 20))
+    options = {"track_max_spin": 45.0, "track_refit_every": 4}
+    seq = smplify.fit_sequence(video.keypoints, "coco17", video.image_size, video.focal_length,
+                               model=model, threads=1,
+                               initial_tracks=("plain", "online", "online_frames"), **options)
+    summary = seq.summary
+    assert summary["tracks_run"] == ["plain", "online", "online_frames"]
+    assert sum(summary["path_frames"].values()) == summary["keyframes"]
+    (tracks, keys), = seen
+    frames = tracks[2]
+    fitter = smplify.Fitter(model, format="coco17", image_size=video.image_size,
+                            focal_length=video.focal_length, threads=1,
+                            track_smoothing=0.0, **options)
+    own = []
+    for kp in video.keypoints:
+        try:
+            own.append(fitter.fit(kp))
+        except smplify.KeypointError:
+            own.append(None)
+    keyframes = [t for t in range(video.num_frames) if frames.fitted[t]]
+    assert summary["track_keyframes"]["online_frames"] == len(keyframes) > 0
+    assert set(keyframes) <= set(keys.tolist())
+    assert not frames.fitted[np.setdiff1d(np.arange(video.num_frames), keys)].any()
+    for t in keyframes:
+        assert own[t] is not None
+        np.testing.assert_array_equal(frames.pose[t], own[t].pose)
+        np.testing.assert_array_equal(frames.transl[t], own[t].transl)
+    # The keyframe-rate online track (the start's refit and anchor counts, no spin check)
+    # is another track: its fits differ.
+    assert not np.allclose(tracks[1].pose[keyframes], frames.pose[keyframes])

@@ -108,7 +108,12 @@ class SequenceOptions:
         (``cpp/block_banded.h``); "iterative": Ceres' Levenberg-Marquardt with conjugate
         gradients (CGNR), ~10× slower, kept to compare.
     initial_tracks : the candidate tracks of the start, names from
-        ``smplify.sequence_start.TRACK_KINDS`` ("plain", "reverse", "online", "backward").
+        ``smplify.sequence_start.TRACK_KINDS`` ("plain", "reverse", "online", "backward",
+        "online_frames"). "online_frames" is the online Fitter itself (the caller's options,
+        every observed frame, as ``smplify.Fitter`` fits a video), its fits at the keyframes
+        a candidate: not in the default, a trade (docs/video.md, "The online Fitter's own
+        fits as a candidate"): bench_video's 12 held-out clip-seeds with ("plain", "online",
+        "online_frames") -3.3 +- 1.8 mm PA-MPJPE, acceleration error level, ~1.8x the CPU.
     keyframe_step : the tracks fit every this many observed frames (and the last one).
     transition_weight : w_tr of the path's cost on the body's change between keyframes
         (``smplify.sequence_start``; 0: off, the default since session 10: a cost on the
@@ -520,10 +525,11 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
     # summed facing check (track_max_spin) is the online Fitter's: a spin summed over
     # keyframes is another measure, and on bench_video's held-out clips it moved this start
     # the wrong way (salsa @401 +1.8 mm, docs/video.md "A slow spin").
+    caller = make_fitter
     make_fitter = {**make_fitter, "track_refit_every": options.start_refit_every,
                    "track_anchor": options.start_anchor_every, "track_max_spin": 0.0}
     first = None
-    if any(kind != "reverse" for kind in options.initial_tracks):
+    if any(kind not in ("reverse", "online_frames") for kind in options.initial_tracks):
         first = first_fit(make_fitter, xy, conf, keyframes, points_3d)
     if options.start_prune_starts > 0:
         # The tracks' own fits from scratch (start_prune_starts); the first fit keeps the
@@ -532,7 +538,15 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
     run = {kind: run_track(kind, make_fitter, xy, conf, keyframes, format_weights, labellings,
                            options.swap_margin, first, points_3d)
            for kind in options.initial_tracks
-           if kind == "reverse" or (first is not None and kind != "backward")}
+           if kind == "reverse" or (first is not None and kind not in ("backward",
+                                                                        "online_frames"))}
+    if "online_frames" in options.initial_tracks:
+        # The online Fitter itself (the caller's options) through every observed frame; the
+        # path sees its fits at the keyframes.
+        full = run_track("online", caller, xy, conf, frames, format_weights, labellings,
+                         options.swap_margin, None, points_3d)
+        full.fitted &= np.isin(np.arange(len(full.fitted)), keyframes)
+        run["online_frames"] = full
     if "backward" in options.initial_tracks:
         # From the online track's last fit if it runs, else another forward track's.
         forward = [run[k] for k in ("online", "plain") if k in run and run[k].last is not None]

@@ -13,6 +13,9 @@ keyframes are cheap to run, and they land in different readings in different str
   online track's if it runs): no fit from scratch of its own, so it costs what "plain" does;
 - ``"online"``: the online Fitter (``smplify.online``: temporal rows, swap hypotheses,
   refits from the learned initialiser's readings), forward.
+- ``"online_frames"`` (not the default): the online Fitter as a user runs it, through every
+  observed frame with the caller's options (its own first fit from scratch, refit and anchor
+  counts in frames, spin check); its fits at the keyframes are the candidate's states.
 - ``"scratch"`` (``scratch_budget`` > 0; not the default): fits from scratch at the keyframes
   where the tracks above disagree or strain (:func:`hard_keyframes`), each followed warm
   over a few keyframes (:func:`scratch_track`).
@@ -54,7 +57,7 @@ from .left_right import LIMB_PARTS, depth_reflected, limb_swap_index, mirror_ind
 from .result import FitResult
 
 #: Kinds of candidate track (module docstring).
-TRACK_KINDS = ("plain", "reverse", "online", "backward")
+TRACK_KINDS = ("plain", "reverse", "online", "backward", "online_frames")
 
 
 @dataclass
