@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -299,3 +300,41 @@ def test_a_scratch_track_fits_the_hard_keyframes_and_follows_each_warm() -> None
     none = scratch_track(make_fitter, xy, conf, keys, np.zeros(0, dtype=int), 2, weights,
                          perms, 0.7)
     assert not none.fitted.any()
+
+
+@pytest.mark.parametrize("kind", ["plain", "online"])
+def test_a_track_records_the_relabelling_a_restart_made(monkeypatch, kind) -> None:
+    """A fit within a track that relabelled the keypoints it was given itself (a restart
+    with ``track_restart_readings``, which undoes a detector's swap as a first frame does:
+    its ``label_permutation``, its "labelling" "as seen") is recorded in the track's
+    labelling composed with the one the track gave it: the plain track's own choice (here
+    the whole-body mirror) then the restart's (the arms)."""
+    mirror, arms = mirror_index("coco17"), hypotheses("coco17")[2]
+    predicted = np.random.default_rng(0).uniform(0, 200, (17, 2))
+    xy = np.stack([predicted, predicted, predicted[mirror]])
+
+    class Restarting:
+        """A Fitter whose third fit relabels its keypoints by the arms' swap."""
+
+        def __init__(self, **_: object) -> None:
+            self.options = smplify.FitOptions()
+            self.keypoint_format = smplify.keypoints.get_format("coco17")
+            self.model = smplify.load_model("open")
+            self.calls = 0
+
+        def fit(self, keypoints: np.ndarray, keypoints_3d: object = None) -> object:
+            self.calls += 1
+            relabelled = self.calls == 3
+            return SimpleNamespace(
+                pose=np.zeros(72), transl=np.zeros(3), betas=np.zeros(self.model.num_betas),
+                joints=np.zeros((24, 3)), keypoints_3d=np.zeros((17, 3)),
+                keypoints_2d=predicted,
+                summary={"labelling": "as seen",
+                         "label_permutation": arms.tolist() if relabelled else None})
+
+    monkeypatch.setattr("smplify.sequence_start.Fitter", Restarting)
+    out = run_track(kind, {}, xy, np.ones((3, 17)), np.arange(3), np.ones(17),
+                    hypotheses("coco17"), 0.7)
+    given = mirror if kind == "plain" else np.arange(17)
+    np.testing.assert_array_equal(out.perm[2], given[arms])
+    np.testing.assert_array_equal(out.perm[1], np.arange(17))

@@ -26,6 +26,7 @@ from .capsules import INCOMPATIBLE_PART_PAIRS
 from .errors import KeypointError, SmplifyError
 from .focal import FocalSearch, estimate_focal_length
 from .keypoints import KeypointFormat, validate_keypoints
+from .left_right import depth_reflected
 from .options import FitOptions
 from .problem import (
     LEG_KEYPOINT_NAMES,
@@ -521,6 +522,12 @@ class Fitter:
         # This frame's keypoints as given, (xy (K, 2), confidence (K,)), before the memory
         # and any relabelling: the keypoint speeds' input (None without them or the memory).
         self._given: tuple[np.ndarray, np.ndarray] | None = None
+        # This frame's (settings, keypoints, keypoints_3d) as the problem was built from
+        # them, and the problem of its fit from scratch after the first frame, if one was
+        # built (track_restart_readings: :meth:`_from_scratch`).
+        self._frame: tuple[FitSettings, Any, Any] | None = None
+        self._restart_problem: FitProblem | None = None
+        self._as_given: tuple[FitSettings, FitSettings] | None = None  # left_right="as_given"
 
     model = property(lambda self: self._settings.model, doc="The body model.")
     prior = property(lambda self: self._settings.prior, doc="The pose prior.")
@@ -590,6 +597,7 @@ class Fitter:
         self._given = given
         # A warm start needs no torso to place the camera (a frame with the hips hidden).
         every = settings.options.track_anchor
+        self._frame, self._restart_problem = (settings, keypoints, keypoints_3d), None
         problem = frame_problem(settings, keypoints, place_camera=not warm,
                                 keypoints_3d=keypoints_3d,
                                 start_betas=self._track.betas if warm else None,
@@ -604,6 +612,8 @@ class Fitter:
             self._track.measure(online.torso_length(problem))
             return self._output(problem, result)
         report, how, earlier_seconds, labelling = self._track_frame(problem, observation)
+        if how.endswith("cold") and self._restart_problem is not None:
+            problem = self._restart_problem  # the fit from scratch's own (its readings)
         result = _result(problem, report, started, how, earlier_seconds, labelling)
         if how.endswith("cold"):
             self._restart(result, after_cut=how.startswith(f"warm, {LOST_THE_PERSON}"),
@@ -736,8 +746,45 @@ class Fitter:
         if error <= self.LOST_TRACK_FRACTION:
             return report, "warm", 0.0, 0
         check_torso(problem.keypoints[problem.torso_keypoints], problem.torso_confident)
-        cold = self._core.fit(**observation)
+        cold = self._from_scratch(problem, 0)
         return cold, f"warm, {LOST_THE_PERSON}, then cold", float(report.seconds), 0
+
+    def _from_scratch(self, problem: FitProblem, keep: int) -> Any:
+        """A warm frame's fit from scratch (a restart), the keypoints read with the
+        labelling ``keep`` (an index of ``self._labellings``). With
+        ``track_restart_readings`` as a first frame's: the problem built anew with the
+        learned initialiser's readings (starts, anchor, reading scores) and, for ``keep`` 0,
+        the detector's swaps undone (``left_right``); it is kept as ``_restart_problem``
+        (the result's, its ``label_permutation``). Else the warm problem's fit from the
+        prior's starts."""
+        perm = self._labellings[keep]
+        if not self.options.track_restart_readings:
+            return self._core.fit(**online.permuted(_observation(problem), perm,
+                                                    self._format_weights,
+                                                    keep == 1 and self._detector_3d))
+        self._restart_problem = self._first_frame_problem(None if keep == 0 else perm)
+        return self._core.fit(**_observation(self._restart_problem))
+
+    def _first_frame_problem(self, perm: np.ndarray | None) -> FitProblem:
+        """This frame's problem as a first frame's (``place_camera``: the learned
+        initialiser's readings as starts, anchor and scores, the detector's swaps undone),
+        or, with ``perm``, of the keypoints relabelled by it (a reading the track chose:
+        the detector's 3D reflected in depth for the whole-body mirror, as
+        :func:`online.permuted`) and no swap undone."""
+        settings, keypoints, keypoints_3d = self._frame
+        if perm is not None:
+            xy, conf = validate_keypoints(keypoints, settings.format)
+            keypoints = np.column_stack([xy[perm], conf[perm]])
+            if keypoints_3d is not None:
+                points = np.asarray(keypoints_3d, dtype=np.float64)[perm]
+                mirrored = self._detector_3d and np.array_equal(perm, self._labellings[1])
+                keypoints_3d = depth_reflected(points) if mirrored else points
+            if self._as_given is None or self._as_given[0] is not settings:
+                self._as_given = (settings, dataclasses.replace(
+                    settings, options=dataclasses.replace(settings.options,
+                                                          left_right="as_given")))
+            settings = self._as_given[1]
+        return frame_problem(settings, keypoints, keypoints_3d=keypoints_3d)
 
     def _refit(self, problem: FitProblem, observation: dict[str, Any],
                perm: np.ndarray | None = None) -> Any:
@@ -769,7 +816,11 @@ class Fitter:
             core = self._refit_core
         fits = [core.fit(**observation, initial_pose=pose, initial_betas=track.betas,
                          initial_transl=track.transl[-1]) for pose in starts]
-        if self._new_person():
+        if self._new_person() and self.options.track_restart_readings:
+            # As a first frame's, read as the refit reads the frame.
+            fits.append(self._core.fit(**_observation(self._first_frame_problem(
+                self._labellings[0] if perm is None else perm))))
+        elif self._new_person():
             fits.append(self._core.fit(**observation))
         keypoints, weights = problem.keypoints, problem.weights
         if perm is not None:
@@ -1128,14 +1179,12 @@ class Fitter:
         # confusion, bench_real_video's sports2d clip); a lost person (2D error) or a wrong
         # facing restarts from the labels as seen.
         keep = 0 if cut or facing else labelling
-        cold = self._core.fit(**online.permuted(_observation(problem), self._labellings[keep],
-                                                self._format_weights,
-                                                keep == 1 and self._detector_3d))
+        cold = self._from_scratch(problem, keep)
         if strained and cold.energy.data * self.LOST_TRACK_ENERGY_RATIO < report.energy.data:
             cut = True  # another person, found by energy: restarted from the labels as seen
             if keep != 0:
                 earlier += float(cold.seconds)
-                keep, cold = 0, self._core.fit(**_observation(problem))
+                keep, cold = 0, self._from_scratch(problem, 0)
         if cut or facing or (jumped and cold.energy.data < report.energy.data):
             why = LOST_THE_PERSON if cut else (
                 "faced the wrong way" if facing else "turned or jumped")

@@ -221,6 +221,16 @@ class FitOptions:
         seen started a competing track, and the track, strained, kept a wrong basin
         through the contest without a refit (docs/video.md, "Strain refits during a
         contest").
+    track_restart_readings : bool
+        Whether a ``Fitter``'s warm frame that goes cold (a cut or lost person, a wrong
+        facing, a turn or jump; a new person's refit; ``track=False``'s lost track) is fitted
+        from scratch as a first frame is: the problem built with the learned initialiser's
+        readings (its hypothesis starts, anchor and reading scores, and, where the track
+        restarts from the labels as seen, the detector's left/right swaps undone,
+        ``left_right``). A turn or jump keeps the labelling the track read the frame with
+        (no swap undone). False (the default): the fit from scratch of the warm frame's
+        problem (the prior's starts and the warm anchor alone). Also ``fit_sequence``'s
+        start tracks (docs/video.md, "Restarts with the readings").
     track_swap_challengers : "any", "whole body" or "none"
         Which refits that read the frame with labels the track's own fit judged a
         detector's swap (``track_refit_reading`` "as seen" on a frame the track read
@@ -438,6 +448,7 @@ class FitOptions:
     track_refit_ratio: float = 2.5
     track_refit_reading: Literal["as seen", "tracked", "both"] = "as seen"
     track_contest_refits: bool = False
+    track_restart_readings: bool = False
     track_swap_challengers: Literal["any", "whole body", "none"] = "whole body"
     track_basin_distance: float = 0.05
     track_switch_frames: int = 0
@@ -535,7 +546,7 @@ class FitOptions:
             raise ValueError(f"track_spin_frames must be an integer in [1, {MAX_SPIN_FRAMES}], "
                              f"got {self.track_spin_frames}")
         for name in ("refine_translation", "track", "multi_start", "leg_flips",
-                     "track_contest_refits"):
+                     "track_contest_refits", "track_restart_readings"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
             object.__setattr__(self, name, bool(getattr(self, name)))

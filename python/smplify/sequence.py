@@ -524,10 +524,14 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
     # The online track counts its refits and anchors in keyframes (the frames it sees). The
     # summed facing check (track_max_spin) is the online Fitter's: a spin summed over
     # keyframes is another measure, and on bench_video's held-out clips it moved this start
-    # the wrong way (salsa @401 +1.8 mm, docs/video.md "A slow spin").
+    # the wrong way (salsa @401 +1.8 mm, docs/video.md "A slow spin"). So did restarts with
+    # the learned readings (track_restart_readings): a plain track's restart on a frame the
+    # initialiser reads as swapped kept the turned body for 20 keyframes (martial @103 41.8
+    # -> 58.2 mm; held out +3.0 +- 1.9 mm, docs/video.md "Restarts with the readings").
     caller = make_fitter
     make_fitter = {**make_fitter, "track_refit_every": options.start_refit_every,
-                   "track_anchor": options.start_anchor_every, "track_max_spin": 0.0}
+                   "track_anchor": options.start_anchor_every, "track_max_spin": 0.0,
+                   "track_restart_readings": False}
     first = None
     if any(kind not in ("reverse", "online_frames") for kind in options.initial_tracks):
         first = first_fit(make_fitter, xy, conf, keyframes, points_3d)

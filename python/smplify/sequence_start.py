@@ -238,10 +238,11 @@ def run_track(kind: str, make_fitter: dict, xy: np.ndarray, conf: np.ndarray,
                 continue  # e.g. a frame the warm fit could not follow nor restart
         if last is None and len(start or ()) > 2:  # another track's last fit ("backward"):
             track.perm[t] = start[2]  # the labelling that track recorded for it
-        elif last is None and res.summary.get("label_permutation") is not None:
-            # A fit from scratch (first_fit's, shared by the forward tracks) that relabelled
-            # the keypoints itself (its summary's "labelling" then says "as seen").
-            track.perm[t] = res.summary["label_permutation"]
+        elif res.summary.get("label_permutation") is not None:
+            # A fit from scratch (first_fit's, shared by the forward tracks, or a restart's
+            # with track_restart_readings) that relabelled the keypoints it was given itself
+            # (its summary's "labelling" then says "as seen").
+            track.perm[t] = track.perm[t][res.summary["label_permutation"]]
         elif kind == "online":
             track.perm[t] = labellings[online.LABELLING_NAMES.index(res.summary["labelling"])]
         last = res
