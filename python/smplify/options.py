@@ -229,8 +229,10 @@ class FitOptions:
         restarts from the labels as seen, the detector's left/right swaps undone,
         ``left_right``). A turn or jump keeps the labelling the track read the frame with
         (no swap undone). False (the default): the fit from scratch of the warm frame's
-        problem (the prior's starts and the warm anchor alone). Also ``fit_sequence``'s
-        start tracks (docs/video.md, "Restarts with the readings").
+        problem (the prior's starts and the warm anchor alone). Measured, not the default:
+        held out level online, more turns on vtest (docs/video.md, "Restarts with the
+        readings"). A ``Fitter``'s frames only: ``fit_sequence``'s start tracks, which lost
+        with it, run without it.
     track_swap_challengers : "any", "whole body" or "none"
         Which refits that read the frame with labels the track's own fit judged a
         detector's swap (``track_refit_reading`` "as seen" on a frame the track read
