@@ -1066,6 +1066,8 @@ def test_the_track_weighs_each_keypoint_by_its_confidence_smoothed_over_its_fram
     np.testing.assert_allclose(memory.smooth(np.array([0.4, 0.0, 0.6])), [0.7, 0.0, 0.6])
     memory.reset()
     np.testing.assert_array_equal(memory.smooth(np.array([0.3, 0.3, 0.3])), [0.3, 0.3, 0.3])
+    memory.reset(np.array([0.9, 0.0, 0.1]))  # started from a frame's as seen
+    np.testing.assert_allclose(memory.smooth(np.array([0.1, 0.5, 0.5])), [0.7, 0.5, 0.2])
     as_seen = smplify.online.ConfidenceMemory(1.0)
     for c in ([1.0, 0.2, 0.0], [0.2, 1.0, 0.6]):
         np.testing.assert_array_equal(as_seen.smooth(np.array(c)), c)
@@ -1092,6 +1094,32 @@ def test_the_fitter_fits_the_smoothed_confidences(model, clips) -> None:
         assert (a is None) == (b is None)
         if a is not None:
             np.testing.assert_allclose(a.joints, b.joints, atol=1e-9)
+
+
+def test_a_cut_restarts_the_confidence_memory_only_with_the_option(model, clips) -> None:
+    """``track_cut_resets_confidences``: the track restarted after it lost the person (a
+    cut to another person) starts the confidence memory from the restart frame's
+    confidences as seen; off (the default), the memory of the person lost carries across."""
+    first, _, shifted = cut_videos(model, clips, 15)
+    keypoints = np.concatenate([first.keypoints, shifted])
+
+    def memory_at_the_cut(reset: bool) -> tuple[int, np.ndarray]:
+        fitter = _fitter(model, first, track_cut_resets_confidences=reset)
+        for t, kp in enumerate(keypoints):
+            result = fitter.fit(kp)
+            if result.summary["start"] == "warm, lost the person, then cold":
+                return t, fitter._confidences.last.copy()
+        raise AssertionError("no restart after a lost person")
+
+    (t, reset), (t_kept, kept) = memory_at_the_cut(True), memory_at_the_cut(False)
+    assert t == t_kept
+    np.testing.assert_array_equal(reset, keypoints[t, :, 2])
+    assert not np.allclose(kept, keypoints[t, :, 2])
+
+
+def test_track_cut_resets_confidences_must_be_a_bool() -> None:
+    with pytest.raises(TypeError, match="track_cut_resets_confidences"):
+        smplify.FitOptions(track_cut_resets_confidences=1)
 
 
 def test_a_restart_with_the_readings_fits_the_frame_as_a_first_frame(model, clips) -> None:

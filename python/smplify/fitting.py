@@ -697,6 +697,10 @@ class Fitter:
         self._track = online.TrackState(after_cut=after_cut)
         self._challenger = None
         self._reset_filter()  # a new track: nothing to smooth across
+        if after_cut and self.options.track_cut_resets_confidences and self._given is not None:
+            # Nor are the confidences of the person lost this one's: the memory starts from
+            # this frame's as seen (a first frame's; its fit weighed them smoothed).
+            self._confidences.reset(self._given[1])
         self._track.push(result.pose, result.transl, result.keypoints_2d, result.energy["data"])
         self._track.update_shape(result.betas, False, self.options)
         if report is not None and self.options.track and self.options.track_rival_frames > 0:

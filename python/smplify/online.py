@@ -262,7 +262,11 @@ class ConfidenceMemory:
     """Per-keypoint detector confidences smoothed over a track's frames (``track_confidence_rate``
     α): c̃_t = α c_t + (1 − α) c̃ of the last frame it was seen in, c̃_t = c_t the first
     time; a keypoint not seen now (confidence 0) stays 0 this frame and keeps its c̃.
-    α = 1: the confidences as seen.
+    α = 1: the confidences as seen. The memory is the ``Fitter``'s, cleared by
+    ``Fitter.reset`` (a new track the caller starts); a restart within the track (a cut or
+    lost person, a wrong facing, a turn or jump, ``warm_start=False``) keeps it, unless
+    ``track_cut_resets_confidences`` restarts it after a cut (measured, off: docs/video.md,
+    "The confidence memory across a cut").
 
     Why: a realistic detector's confidence falls with the keypoint's error, with a wide
     scatter from frame to frame (``synthetic_video``'s error-linked model, set from real
@@ -275,9 +279,13 @@ class ConfidenceMemory:
         self.rate = float(rate)
         self.last: np.ndarray | None = None
 
-    def reset(self) -> None:
-        """Forget the confidences seen (a new track)."""
+    def reset(self, confidence: np.ndarray | None = None) -> None:
+        """Forget the confidences seen (``Fitter.reset``; a restart after a cut with
+        ``track_cut_resets_confidences``); with ``confidence`` (K,), this frame's as seen,
+        the memory starts from them, as a first frame's."""
         self.last = None
+        if confidence is not None:
+            self.smooth(confidence)
 
     def smooth(self, confidence: np.ndarray) -> np.ndarray:
         """(K,) this frame's confidences as the track weighs them (``confidence`` (K,) as

@@ -275,6 +275,15 @@ class FitOptions:
         is seen in before a frame is fitted, c̃_t = α c_t + (1 − α) c̃ of its last frame
         (:class:`smplify.online.ConfidenceMemory`): a realistic detector's confidence
         scatters from frame to frame and the causal track shook with it. 1: as seen.
+    track_cut_resets_confidences : bool
+        Whether a ``Fitter``'s track restarted after it lost the person (a cut: someone
+        else, or the person re-found) forgets the smoothed confidences
+        (``track_confidence_rate``) of the frames before: the restart frame's confidences
+        as seen start the memory anew, as a first frame's do (a restart of the same person,
+        a wrong facing or a turn or jump, keeps them either way). False (the default): the
+        memory carries across every restart; only ``Fitter.reset`` clears it. Measured, not
+        the default: level on synthetic cuts and held out online, fit_sequence's start
+        tracks lost with it (docs/video.md, "The confidence memory across a cut").
     track_smoothing : float
         Hz: with ``track``, a ``Fitter``'s output passes a causal One Euro filter on the
         rotations and the translation (:mod:`smplify.pose_filter`) with this cutoff at rest;
@@ -451,6 +460,7 @@ class FitOptions:
     track_refit_reading: Literal["as seen", "tracked", "both"] = "as seen"
     track_contest_refits: bool = False
     track_restart_readings: bool = False
+    track_cut_resets_confidences: bool = False
     track_swap_challengers: Literal["any", "whole body", "none"] = "whole body"
     track_basin_distance: float = 0.05
     track_switch_frames: int = 0
@@ -548,7 +558,8 @@ class FitOptions:
             raise ValueError(f"track_spin_frames must be an integer in [1, {MAX_SPIN_FRAMES}], "
                              f"got {self.track_spin_frames}")
         for name in ("refine_translation", "track", "multi_start", "leg_flips",
-                     "track_contest_refits", "track_restart_readings"):
+                     "track_contest_refits", "track_restart_readings",
+                     "track_cut_resets_confidences"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
             object.__setattr__(self, name, bool(getattr(self, name)))
