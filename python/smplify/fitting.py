@@ -659,7 +659,8 @@ class Fitter:
         return _smoothed(problem, result, pose, transl, self._filter.lag)
 
     def reset(self) -> None:
-        """Forget the track (and an estimated focal length): the next fit starts from
+        """Forget the track (its output filter, and its confidence memory, which a restart
+        within the track keeps) and an estimated focal length: the next fit starts from
         scratch."""
         with self._lock:
             self._track = online.TrackState()
