@@ -233,6 +233,15 @@ class FitOptions:
         held out level online, more turns on vtest (docs/video.md, "Restarts with the
         readings"). A ``Fitter``'s frames only: ``fit_sequence``'s start tracks, which lost
         with it, run without it.
+    track_cut_resets_confidences : bool
+        Whether a ``Fitter``'s track restarted after it lost the person (a cut: someone
+        else, or the person re-found) forgets the smoothed confidences
+        (``track_confidence_rate``) of the frames before: the restart frame's confidences
+        as seen start the memory anew, as a first frame's do (a restart of the same person,
+        a wrong facing or a turn or jump, keeps them either way). False (the default): the
+        memory carries across every restart; only ``Fitter.reset`` clears it. Measured, not
+        the default: level on synthetic cuts and held out online, fit_sequence's start
+        tracks lost with it (docs/video.md, "The confidence memory across a cut").
     track_swap_challengers : "any", "whole body" or "none"
         Which refits that read the frame with labels the track's own fit judged a
         detector's swap (``track_refit_reading`` "as seen" on a frame the track read
@@ -275,15 +284,6 @@ class FitOptions:
         is seen in before a frame is fitted, c̃_t = α c_t + (1 − α) c̃ of its last frame
         (:class:`smplify.online.ConfidenceMemory`): a realistic detector's confidence
         scatters from frame to frame and the causal track shook with it. 1: as seen.
-    track_cut_resets_confidences : bool
-        Whether a ``Fitter``'s track restarted after it lost the person (a cut: someone
-        else, or the person re-found) forgets the smoothed confidences
-        (``track_confidence_rate``) of the frames before: the restart frame's confidences
-        as seen start the memory anew, as a first frame's do (a restart of the same person,
-        a wrong facing or a turn or jump, keeps them either way). False (the default): the
-        memory carries across every restart; only ``Fitter.reset`` clears it. Measured, not
-        the default: level on synthetic cuts and held out online, fit_sequence's start
-        tracks lost with it (docs/video.md, "The confidence memory across a cut").
     track_smoothing : float
         Hz: with ``track``, a ``Fitter``'s output passes a causal One Euro filter on the
         rotations and the translation (:mod:`smplify.pose_filter`) with this cutoff at rest;
