@@ -452,7 +452,7 @@ BAD_INPUT = [
     ("unknown-format", lambda k: k, {"format": "coco18"}, ValueError, "format"),
     ("format-not-str", lambda k: k, {"format": 17}, TypeError, "format"),
     ("all-confidence-zero", lambda k: _with(k, slice(None), 2, 0.0), {}, KeypointError,
-     "keypoints.*confidences are zero"),
+     "keypoints: no confidence is > 0"),
     ("no-torso", lambda k: _with(k, [1, 2, 16], 2, 0.0), {}, KeypointError,
      "keypoints.*torso"),
     ("focal-zero", lambda k: k, {"focal_length": 0.0}, ValueError, "focal_length"),
@@ -642,6 +642,51 @@ def test_fit_batch_matches_sequential_fits(model, prior):
     for bad in (0, 2.5, "2", True):
         with pytest.raises(ValueError, match="threads"):
             smplify.fit_batch(batch, *args, model=model, prior=prior, threads=bad)
+
+
+def test_fit_batch_names_the_image_that_failed(model, prior):
+    """An unusable image stops the batch with its own error type, naming its index; an error
+    of the arguments every image shares names none."""
+    case = make_case(model, prior, "coco17", np.random.default_rng(34))
+    hidden = case.keypoints.copy()
+    hidden[:, 2] = np.nan  # every keypoint missing
+    args = ("coco17", case.image_size, case.focal_length)
+    quick = {"model": model, "prior": prior, "multi_start": False, "max_iterations": 2}
+    for threads in (1, 2):
+        with pytest.raises(KeypointError,
+                           match=r"^list_of_keypoints\[2\]: keypoints: no confidence is > 0"):
+            smplify.fit_batch([case.keypoints, case.keypoints, hidden], *args, threads=threads,
+                              **quick)
+    with pytest.raises(KeypointError, match=r"^list_of_keypoints\[1\]: keypoints: expected shape"):
+        smplify.fit_batch([case.keypoints, case.keypoints[:5]], *args, threads=1, **quick)
+    # focal_length="estimate" searches per image: its error names the image too.
+    with pytest.raises(KeypointError, match=r"^list_of_keypoints\[0\]: keypoints: no confidence"
+                       r" is > 0: 17 of 17 are NaN"):
+        smplify.fit_batch([hidden], "coco17", case.image_size, "estimate", threads=1, **quick)
+    for shared, error in (({"format": "coco18"}, ValueError), ({"foo": 1}, TypeError),
+                          ({"image_size": (0, 480)}, ValueError)):
+        given = {"format": "coco17", "image_size": case.image_size, **quick, **shared}
+        with pytest.raises(error) as raised:
+            smplify.fit_batch([hidden, hidden], focal_length=case.focal_length, threads=1,
+                              **given)
+        assert "list_of_keypoints" not in str(raised.value)
+
+
+def test_no_confident_keypoint_says_what_was_found(model, prior):
+    """NaN confidences are reported as NaN, not as zeros."""
+    case = make_case(model, prior, "coco17", np.random.default_rng(35))
+    kp = case.keypoints.copy()
+    kp[:, 2] = 0.0
+    kp[:5, 2] = np.nan
+    build = {"model": model, "prior": prior}
+    with pytest.raises(KeypointError, match=r"no confidence is > 0: 5 of 17 are NaN \(missing\),"
+                       r" 12 are 0"):
+        smplify.problem.build_problem(kp, "coco17", case.image_size, **build)
+    with pytest.raises(KeypointError, match=r"every keypoint's x, y are NaN"):
+        smplify.problem.build_problem(np.full((17, 2), np.nan), "coco17", case.image_size, **build)
+    kp[:5, 2] = 0.0
+    with pytest.raises(KeypointError, match=r"no confidence is > 0 \(each is 0 or NaN"):
+        smplify.problem.build_problem(kp, "coco17", case.image_size, **build)
 
 
 def test_threads_change_the_speed_not_the_result(model, prior):

@@ -905,7 +905,7 @@ def test_missed_frames_are_spanned_by_the_track(model, clips) -> None:
     results = []
     for t, kp in enumerate(keypoints):
         if t in missed:
-            with pytest.raises(smplify.KeypointError, match="all confidences are zero"):
+            with pytest.raises(smplify.KeypointError, match="no confidence is > 0"):
                 fitter.fit(kp)
             results.append(None)
         else:

@@ -451,7 +451,7 @@ def _conf(kp, rows, value=0.0):
     (lambda k: k[:, :1], {}, KeypointError, "shape"),
     (lambda k: k[None], {}, KeypointError, "shape"),
     (lambda k: k, {"format": "coco18"}, ValueError, "known formats"),
-    (lambda k: _conf(k, slice(None)), {}, KeypointError, "all confidences are zero"),
+    (lambda k: _conf(k, slice(None)), {}, KeypointError, "no confidence is > 0"),
     (lambda k: _conf(k, [16, 1]), {}, KeypointError, r"missing \['left_shoulder', 'left_hip'\]"),
     (lambda k: k, {"focal_length": 0.0}, ValueError, "focal_length"),
     (lambda k: k, {"focal_length": -5.0}, ValueError, "focal_length"),

@@ -1254,6 +1254,12 @@ def fit_batch(list_of_keypoints: Sequence[Any], format: str | KeypointFormat,
     Returns
     -------
     list of FitResult, in input order.
+
+    Raises
+    ------
+    As :func:`fit`. An error of one image (its keypoints, its focal-length search, its fit)
+    stops the batch with that error's type, its message prefixed ``list_of_keypoints[i]: ``;
+    an error of the shared arguments (format, image size, options) names no image.
     """
     body = _model(model)
     pose_prior = _prior(prior)
@@ -1268,13 +1274,31 @@ def fit_batch(list_of_keypoints: Sequence[Any], format: str | KeypointFormat,
         raise ValueError(f"keypoints_3d: expected None or one entry per image "
                          f"({len(list_of_keypoints)}), got {len(keypoints_3d)}")
 
-    def one(keypoints: Any, points_3d: Any) -> FitResult:
+    # The arguments every image shares are checked once, so that their error names no image.
+    Fitter(body, format=format, image_size=image_size, focal_length=focal_length,
+           prior=pose_prior, **photo_options(options, format))
+
+    def one(index: int, keypoints: Any, points_3d: Any) -> FitResult:
         # One thread per fit: the pool already keeps every core busy.
-        return fit(keypoints, format, image_size, focal_length, body, pose_prior,
-                   keypoints_3d=points_3d, threads=1, **options)
+        try:
+            return fit(keypoints, format, image_size, focal_length, body, pose_prior,
+                       keypoints_3d=points_3d, threads=1, **options)
+        except Exception as error:
+            raise _naming_image(error, index) from error
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(one, list_of_keypoints, keypoints_3d))
+        return list(pool.map(one, range(len(list_of_keypoints)), list_of_keypoints,
+                             keypoints_3d))
+
+
+def _naming_image(error: Exception, index: int) -> Exception:
+    """``error`` of fit_batch's image ``index``: the same type, its message prefixed with
+    the image (the error itself where its type takes no single message)."""
+    try:
+        named = type(error)(f"list_of_keypoints[{index}]: {error}")
+    except Exception:
+        return error
+    return named if str(named).startswith("list_of_keypoints[") else error
 
 
 def evaluate_terms(problem: FitProblem, pose: np.ndarray, betas: np.ndarray,

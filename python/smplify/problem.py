@@ -266,6 +266,18 @@ def fit_settings(format: str | KeypointFormat, image_size: Any, focal_length: fl
                        focal_source=_focal_source(focal_length, opts))
 
 
+def _nothing_confident(keypoints: Any) -> str:
+    """What a frame with no confident keypoint holds, for its error (a Fitter may pass its
+    keypoints with NaN confidences already made 0: then "0 or NaN")."""
+    arr = np.asarray(keypoints, dtype=float)
+    if arr.shape[1] == 2:
+        return "every keypoint's x, y are NaN (missing)"
+    nan = int(np.isnan(arr[:, 2]).sum())
+    if nan == 0:
+        return "no confidence is > 0 (each is 0 or NaN: missing)"
+    return f"no confidence is > 0: {nan} of {len(arr)} are NaN (missing), {len(arr) - nan} are 0"
+
+
 def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool = True,
                   keypoints_3d: Any = None, start_betas: Any = None,
                   anchor_warm: bool | None = None) -> FitProblem:
@@ -290,7 +302,7 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
     """
     xy, conf = validate_keypoints(keypoints, settings.format)
     if not np.any(conf > 0):  # before the initialiser reads them: one message for every format
-        raise KeypointError("keypoints: all confidences are zero; nothing to fit")
+        raise KeypointError(f"keypoints: {_nothing_confident(keypoints)}; nothing to fit")
     mirror, relabelled, readings, undone = None, "", None, ()
     if place_camera and settings.options.left_right != "as_given":
         readings = frame_readings(settings, xy, conf)
@@ -442,8 +454,8 @@ def build_problem(keypoints: Any, format: str | KeypointFormat, image_size: Any,
     ValueError
         Unknown format (the message lists them), bad image_size or focal_length.
     KeypointError (a ValueError)
-        Wrong keypoints shape, non-finite coordinates of a confident keypoint, all confidences
-        zero, or fewer than 3 of the 4 torso keypoints confident (the message names them).
+        Wrong keypoints shape, non-finite coordinates of a confident keypoint, no confidence
+        > 0, or fewer than 3 of the 4 torso keypoints confident (the message names them).
     TypeError
         Non-numeric input, unknown option.
     """
