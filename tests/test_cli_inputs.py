@@ -111,6 +111,7 @@ def test_bad_input_is_one_line_naming_the_file(tmp_path, capsys, make, fragment)
     lines = err.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0] and fragment in lines[0], err
     assert "Traceback" not in err
+    assert not (tmp_path / "o").exists()  # nothing written: no empty output folder left
 
 
 def test_one_bad_input_does_not_stop_the_others(tmp_path, capsys, openpose_seq):

@@ -121,6 +121,7 @@ class _TrackStack:
         arrays["focal_length"] = np.float64(self.camera[0])
         arrays["camera_center"] = self.camera[1]
         arrays["track_id"] = np.int64(track_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, **arrays)
         return path
 
@@ -149,6 +150,7 @@ class _VideoOut:
 
         if self._writer is None:
             h, w = rgb.shape[:2]
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"),
                                            self.fps, (w, h))
             if not self._writer.isOpened():
@@ -174,7 +176,8 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
     source : Source
         From ``smplify.sources.open_source``.
     out_dir : str or Path
-        Output folder (created).
+        Output folder (created with the first file written: an input that fails before
+        leaves none behind).
     model : str, Path or BodyModel
         As for ``smplify.fit``; loaded once.
     focal_length : float, "estimate" or None, optional
@@ -218,8 +221,7 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
 
     if mesh_suffix not in MESH_SUFFIXES:
         raise ValueError(f"mesh_suffix: expected one of {MESH_SUFFIXES}, got {mesh_suffix!r}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir)  # each file makes its folder: nothing written, no folder
     frames_dir = out / "frames" if source.is_sequence else out
     body_model = _model(model)
     if _plausible_fps(source.fps) and "track_fps" not in options:
