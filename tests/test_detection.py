@@ -136,19 +136,21 @@ def test_bad_images_are_named(detection, tmp_path):
         detection.Detector(max_people=0)
 
 
+@pytest.mark.parametrize("reader", ["load_image", "load_photo"])
 @pytest.mark.parametrize("mode, suffix", [("I;16", ".png"), ("I", ".tif")])
-def test_sixteen_bit_greyscale_is_read_to_eight_bits(tmp_path, mode, suffix):
+def test_sixteen_bit_greyscale_is_read_to_eight_bits(tmp_path, mode, suffix, reader):
     """A 16-bit PNG's or TIFF's greys, not Pillow's clip at 255 (a white picture: nobody
-    found)."""
+    found), by the detector's reader and by the photo behind a drawn fit (``--render``)."""
     from PIL import Image
     from smplify.detection import load_image
+    from smplify.pictures import load_photo
 
     grey = np.tile(np.linspace(0, 65535, 64).astype(np.uint16), (8, 1))
     path = tmp_path / f"grey16{suffix}"
     Image.fromarray(grey).convert(mode).save(path)
     with Image.open(path) as img:
         assert img.mode == mode
-    pixels = load_image(path)
+    pixels = load_image(path) if reader == "load_image" else load_photo(path, (64, 8))
     assert pixels.shape == (8, 64, 3) and pixels.dtype == np.uint8
     np.testing.assert_allclose(pixels[..., 0], grey / 257.0, atol=0.51)
     assert np.array_equal(pixels[..., 0], pixels[..., 2])

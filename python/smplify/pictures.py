@@ -32,10 +32,12 @@ MODEL_COLOR = (30, 170, 60)  # the fitted model's keypoints
 
 
 def load_photo(path: Path, image_size: tuple[int, int]) -> np.ndarray:
-    if not path.is_file():
-        raise FileNotFoundError(f"image not found: {path}")
-    with Image.open(path) as img:
-        photo = np.asarray(img.convert("RGB"))
+    """The photo behind a fit's picture, read as the detector reads it
+    (:func:`smplify.detection.load_image`: EXIF orientation, 16-bit greys to 8 bits), and
+    checked against the keypoints' image size."""
+    from .detection import load_image
+
+    photo = load_image(path, "photo")
     if (photo.shape[1], photo.shape[0]) != tuple(image_size):
         raise InputFileError(f"{path}: the image is {photo.shape[1]} x {photo.shape[0]} px but the "
                         f"keypoints are for {image_size[0]} x {image_size[1]} px")
