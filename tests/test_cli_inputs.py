@@ -137,3 +137,54 @@ def test_inputs_of_one_name_get_folders_of_their_own(tmp_path, capsys, open_mode
         frames = {int(np.load(s)["frame"].max()) for s in (tmp_path / "o" / folder).glob(
             "seq_track*.npz")}
         assert frames == ({2} if folder == "seq" else {1})
+
+
+def _written_video(cv2, path) -> tuple[bytes, int, tuple[int, int]]:
+    """A video file as a reader sees it: its codec's tag, frame count and size."""
+    capture = cv2.VideoCapture(str(path))
+    tag = int(capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little")
+    size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    frames = 0
+    while capture.read()[0]:
+        frames += 1
+    return tag, frames, size
+
+
+def _write_overlay(path, frames: int = 4):
+    from smplify.pipeline import _VideoOut
+
+    video = _VideoOut(path, 10.0)
+    for i in range(frames):  # odd sides: H.264's 4:2:0 needs even ones
+        video.write(np.full((47, 63, 3), 40 * i, dtype=np.uint8))
+    assert video.close() == path
+    return video.codec
+
+
+def test_the_overlay_video_is_h264_where_imageio_ffmpeg_is_installed(tmp_path):
+    """Browsers play H.264, not OpenCV's mp4v."""
+    cv2 = need_module("cv2", "detect")
+    pytest.importorskip("imageio_ffmpeg")
+    assert _write_overlay(tmp_path / "a" / "v.mp4") == "h264"
+    assert _written_video(cv2, tmp_path / "a" / "v.mp4") == (b"h264", 4, (64, 48))
+    assert b"avc1" in (tmp_path / "a" / "v.mp4").read_bytes()
+
+
+@pytest.mark.parametrize("without", ["imageio_ffmpeg", "libx264"])
+def test_the_overlay_video_falls_back_to_mp4v(tmp_path, monkeypatch, capfd, without):
+    """No imageio-ffmpeg, or an ffmpeg without libx264: OpenCV's mp4v, without a word."""
+    import sys
+
+    cv2 = need_module("cv2", "detect")
+    if without == "imageio_ffmpeg":
+        monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # import fails
+    else:
+        pytest.importorskip("imageio_ffmpeg")
+        fake = tmp_path / "ffmpeg"
+        fake.write_text("#!/bin/sh\nexit 1\n")
+        fake.chmod(0o755)
+        monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake))
+    capfd.readouterr()
+    assert _write_overlay(tmp_path / "v.mp4") == "mp4v"
+    assert _written_video(cv2, tmp_path / "v.mp4")[:2] == (b"FMP4", 4)
+    assert capfd.readouterr().err == ""

@@ -22,7 +22,10 @@ scratch. Outputs, in ``out_dir``:
   each track's parameters over the frames it was seen in (``frame`` (T,), ``betas``
   (T, B), ``global_orient`` (T, 3), ``body_pose`` (T, 69), ``transl`` (T, 3),
   ``focal_length`` (), ``camera_center`` (2,), ``energy_total`` (T,), ``keypoints`` (T, K, 3));
-  a video also gets ``<input>_overlay.mp4``.
+  a video also gets ``<input>_overlay.mp4``: H.264 (browsers play it) where the
+  ``imageio-ffmpeg`` package is installed (``pip install imageio-ffmpeg``: its own ffmpeg
+  has libx264; not in an extra, its wheel is ~30-60 MB), else OpenCV's mp4v (MPEG-4 Part 2,
+  which browsers do not play; OpenCV's wheels have no H.264 encoder).
 
 With ``overlap=True``, drawing and writing a frame run on a worker thread
 (``smplify.frame_writer``) while the next frame is decoded, detected and fitted: the same
@@ -32,6 +35,9 @@ shared 2-core machine it was measured on, the wall time did not change; docs/vid
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -140,28 +146,86 @@ def _crop_to_body(picture: NDArray[np.uint8], background: int = 255,
 
 
 class _VideoOut:
-    """The overlay video, opened on its first frame."""
+    """The overlay video, opened on its first frame: H.264 (browsers play it) where
+    imageio-ffmpeg is installed (its own ffmpeg, with libx264), else OpenCV's MPEG-4 Part 2
+    (``mp4v``: OpenCV's wheels have no H.264 encoder). ``codec`` says which: "h264" or
+    "mp4v" (None before the first frame)."""
 
     def __init__(self, path: Path, fps: float | None):
         self.path, self.fps, self._writer = path, fps or 25.0, None
+        self._h264: Any = None  # imageio-ffmpeg's frame writer (a generator)
+        self._size = (0, 0)
+        self.codec: str | None = None
 
     def write(self, rgb: NDArray[np.uint8]) -> None:
-        import cv2
-
-        if self._writer is None:
-            h, w = rgb.shape[:2]
+        if self.codec is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"),
-                                           self.fps, (w, h))
-            if not self._writer.isOpened():
-                raise OSError(f"{self.path}: OpenCV cannot write an mp4 video here")
+            if self._open(rgb):
+                return
+        if self._h264 is not None:
+            self._h264.send(self._even(rgb))
+            return
         self._writer.write(np.ascontiguousarray(rgb[:, :, ::-1]))
 
+    def _even(self, rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """The frame padded to even sides (its last row/column repeated): H.264's 4:2:0."""
+        h, w = rgb.shape[:2]
+        out = np.pad(rgb, ((0, self._size[1] - h), (0, self._size[0] - w), (0, 0)), "edge")
+        return np.ascontiguousarray(out)
+
+    def _open(self, rgb: NDArray[np.uint8]) -> bool:
+        """Open the writer; whether it took ``rgb`` (the first frame) already."""
+        h, w = rgb.shape[:2]
+        self._size = (w + w % 2, h + h % 2)
+        writer = None
+        try:  # the first frame too: its ffmpeg may still fail
+            import imageio_ffmpeg
+
+            if not _ffmpeg_has_libx264(imageio_ffmpeg.get_ffmpeg_exe()):
+                raise RuntimeError("no libx264")
+            writer = imageio_ffmpeg.write_frames(
+                str(self.path), self._size, fps=float(self.fps), codec="libx264",
+                pix_fmt_out="yuv420p", macro_block_size=1, ffmpeg_log_level="error",
+                output_params=["-movflags", "+faststart"])
+            writer.send(None)
+            writer.send(self._even(rgb))
+        except Exception:  # noqa: BLE001 - not installed, or its ffmpeg cannot: OpenCV's
+            if writer is not None:
+                with contextlib.suppress(Exception):
+                    writer.close()
+            self.path.unlink(missing_ok=True)
+        else:
+            self._h264, self.codec = writer, "h264"
+            return True
+        import cv2
+
+        self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"),
+                                       self.fps, (w, h))
+        if not self._writer.isOpened():
+            raise OSError(f"{self.path}: OpenCV cannot write an mp4 video here")
+        self.codec = "mp4v"
+        return False
+
     def close(self) -> Path | None:
+        if self._h264 is not None:
+            self._h264.close()
+            return self.path
         if self._writer is None:
             return None
         self._writer.release()
         return self.path
+
+
+@functools.lru_cache(maxsize=4)
+def _ffmpeg_has_libx264(exe: str) -> bool:
+    """Whether the ffmpeg at ``exe`` has the libx264 encoder (imageio-ffmpeg's own does; a
+    system one named by IMAGEIO_FFMPEG_EXE may not)."""
+    try:
+        listed = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True,
+                                text=True, timeout=30, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return any(line.split()[1:2] == ["libx264"] for line in listed.splitlines())
 
 
 def run(source: Source, out_dir: str | Path, *, model: Any = "open",
