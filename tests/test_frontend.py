@@ -283,3 +283,71 @@ def test_frames_with_nobody(tmp_path, open_model):
     with pytest.raises(InputError, match="none_keypoints.json: no person found"):
         run(open_source(empty, image_size=IMAGE_SIZE), tmp_path / "out", model=open_model,
             render=False)
+
+
+def test_track_files_keep_the_detectors_3d_keypoints_and_are_read_back(tmp_path, open_model,
+                                                                       monkeypatch):
+    """A track file stores the detector's 3D keypoints (NaN on a frame without), its format
+    and image size; fitted again (``smplify fit track.npz``) the 3D keypoints reach the fit."""
+    from crowd import person_keypoints, person_points
+    from smplify.fitting import Fitter
+    from smplify.sources import Frame, Source
+
+    fmt, frames = "mediapipe33", 5
+    world = person_points(open_model, fmt)  # metres, camera axes: as MediaPipe's world
+    worlds = [world + 0.01 * t if t != 3 else None for t in range(frames)]
+
+    def pictures():
+        for t in range(frames):
+            yield Frame(t, f"f{t}", image=np.zeros((48, 64, 3), np.uint8))
+
+    found = iter(range(frames))
+
+    def detect(image):
+        t = next(found)
+        return [SimpleNamespace(keypoints=person_keypoints(open_model, fmt, [0.05 * t, 0.3, 5.0]),
+                                world=worlds[t])]
+
+    source = Source(Path("clip"), "images", fmt, IMAGE_SIZE, frames, None, pictures)
+    run(source, tmp_path / "out", model=open_model, render=False,
+        detector=SimpleNamespace(detect=detect), multi_start=False)
+    (track,) = sorted((tmp_path / "out").glob("clip_track*.npz"))
+    saved = np.load(track)
+    assert str(saved["format"]) == fmt and tuple(saved["image_size"]) == IMAGE_SIZE
+    assert list(saved["frame"]) == list(range(frames))
+    for t in range(frames):
+        if worlds[t] is None:
+            assert np.isnan(saved["keypoints_3d"][t]).all()
+        else:
+            np.testing.assert_allclose(saved["keypoints_3d"][t], worlds[t], rtol=1e-12)
+
+    given = []
+    fit = Fitter.fit
+
+    def spy(self, keypoints, *args, **kwargs):
+        given.append(kwargs.get("keypoints_3d"))
+        return fit(self, keypoints, *args, **kwargs)
+
+    monkeypatch.setattr(Fitter, "fit", spy)
+    again = open_source(track)  # format and image size from the file
+    assert (again.format, again.image_size) == (fmt, IMAGE_SIZE)
+    run(again, tmp_path / "again", model=open_model, render=False, multi_start=False)
+    assert len(given) == frames
+    for t in range(frames):
+        if worlds[t] is None:
+            assert given[t] is None
+        else:
+            np.testing.assert_allclose(given[t], worlds[t], rtol=1e-12)
+
+    # without 3D keypoints, none stored; a keypoints_3d of another shape: the file named
+    worlds[:] = [None] * frames
+    found = iter(range(frames))
+    run(source, tmp_path / "plain", model=open_model, render=False,
+        detector=SimpleNamespace(detect=detect), multi_start=False)
+    (plain,) = (tmp_path / "plain").glob("clip_track*.npz")
+    assert "keypoints_3d" not in np.load(plain)
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **{**np.load(track), "keypoints_3d": saved["keypoints_3d"][:2]})
+    with pytest.raises(InputError, match="bad.npz: 'keypoints_3d' must have the keypoints' "
+                                         "shape"):
+        open_source(bad)

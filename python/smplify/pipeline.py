@@ -21,7 +21,10 @@ scratch. Outputs, in ``out_dir``:
 - for a sequence: the per-frame files go to ``frames/``, and ``<input>_track<k>.npz`` stacks
   each track's parameters over the frames it was seen in (``frame`` (T,), ``betas``
   (T, B), ``global_orient`` (T, 3), ``body_pose`` (T, 69), ``transl`` (T, 3),
-  ``focal_length`` (), ``camera_center`` (2,), ``energy_total`` (T,), ``keypoints`` (T, K, 3));
+  ``focal_length`` (), ``camera_center`` (2,), ``energy_total`` (T,), ``keypoints`` (T, K, 3),
+  ``keypoints_3d`` (T, K, 3) where the detector gave 3D keypoints (metres, NaN on frames
+  without: the fit's ``keypoints_3d``), ``format``, ``image_size`` and the video's ``fps``:
+  ``smplify fit`` reads a track file back, 3D keypoints included);
   a video also gets ``<input>_overlay.mp4``: H.264 (browsers play it) where the
   ``imageio-ffmpeg`` package is installed (``pip install imageio-ffmpeg``: its own ffmpeg
   has libx264; not in an extra, its wheel is ~30-60 MB), else OpenCV's mp4v (MPEG-4 Part 2,
@@ -39,7 +42,7 @@ import contextlib
 import functools
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -108,20 +111,33 @@ class _TrackStack:
     def __init__(self) -> None:
         self.rows: dict[str, list[Any]] = {k: [] for k in (
             "frame", "betas", "global_orient", "body_pose", "transl", "energy_total",
-            "keypoints")}
+            "keypoints", "keypoints_3d")}
         self.camera: tuple[float, NDArray[np.float64]] | None = None
 
-    def add(self, frame: int, result: Any, keypoints: NDArray[np.float64]) -> None:
+    def add(self, frame: int, result: Any, keypoints: NDArray[np.float64],
+            keypoints_3d: NDArray[np.float64] | None = None) -> None:
         for key in ("betas", "global_orient", "body_pose", "transl"):
             self.rows[key].append(np.asarray(getattr(result, key), dtype=np.float32))
         self.rows["frame"].append(frame)
         self.rows["energy_total"].append(float(result.energy.get("total", np.nan)))
         self.rows["keypoints"].append(keypoints)
+        # the detector's 3D keypoints (MediaPipe's world landmarks), NaN where it gave none
+        self.rows["keypoints_3d"].append(np.full(np.shape(keypoints), np.nan)
+                                         if keypoints_3d is None else keypoints_3d)
         self.camera = (float(result.camera.focal_length),
                        np.asarray(result.camera.center, dtype=np.float64))
 
-    def save(self, path: Path, track_id: int) -> Path:
+    def save(self, path: Path, track_id: int, format: str | None,
+             image_size: Sequence[int], fps: float | None) -> Path:
         arrays = {k: np.asarray(v) for k, v in self.rows.items()}
+        if np.isnan(arrays["keypoints_3d"]).all():  # no 3D keypoints given: none stored
+            del arrays["keypoints_3d"]
+        # what ``smplify fit`` needs to read the file back (``sources``: an .npz)
+        if format is not None:
+            arrays["format"] = np.str_(format)
+        arrays["image_size"] = np.asarray(image_size, dtype=np.int64)
+        if _plausible_fps(fps):  # the online filter's time unit when fitted again
+            arrays["fps"] = np.float64(fps)
         arrays["frame"] = arrays["frame"].astype(np.int64)
         assert self.camera is not None
         arrays["focal_length"] = np.float64(self.camera[0])
@@ -323,9 +339,9 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
             summary.skipped.append(f"frame {frame.index} ({frame.name}), track {track}: {err}")
             return None
 
-    def keep(frame: Any, fitted: list[tuple[int, Any, Any]]) -> None:
-        for track, kp, result in fitted:
-            stacks.setdefault(track, _TrackStack()).add(frame.index, result, kp)
+    def keep(frame: Any, fitted: list[tuple[int, Any, Any]], worlds: list[Any]) -> None:
+        for (track, kp, result), world in zip(fitted, worlds, strict=True):
+            stacks.setdefault(track, _TrackStack()).add(frame.index, result, kp, world)
 
     def write_bodies(frame: Any, fitted: list[tuple[int, Any, Any]],
                      clock: dict[str, float], cpu: dict[str, float]) -> None:
@@ -370,7 +386,7 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
                 result = fit_person(before, track, their[j], their_worlds[j])
                 if result is not None:
                     summary.fits += 1
-                    keep(before, [(track, their[j], result)])
+                    keep(before, [(track, their[j], result)], [their_worlds[j]])
                     done.append((n, track, their[j], result, before))
         return done
 
@@ -400,7 +416,9 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
                 break
             summary.frames += 1
             people = frame.people
-            worlds: list[Any] = [None] * len(people or ())
+            # an .npz's own 3D keypoints (a track file's), else the detector's below
+            worlds: list[Any] = list(frame.worlds) if frame.worlds is not None else \
+                [None] * len(people or ())
             t0, c0 = time.perf_counter(), time.process_time()
             if people is None:
                 if detector is None:
@@ -440,14 +458,15 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
                     fitters[track].skip()
             for track in set(fitters) - set(tracker.live):  # ended
                 del fitters[track]
-            fitted = []
+            fitted, fitted_worlds = [], []
             for kp, world, track in zip(people, worlds, ids, strict=True):
                 if track < 0:  # not (yet) a confirmed person
                     continue
                 result = fit_person(frame, track, kp, world)
                 if result is not None:
                     fitted.append((track, kp, result))
-            keep(frame, fitted)
+                    fitted_worlds.append(world)
+            keep(frame, fitted, fitted_worlds)
             clock["fit"] += time.perf_counter() - t0
             cpu["fit"] += time.process_time() - c0
             summary.fits += len(fitted)
@@ -497,7 +516,8 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         t0 = time.perf_counter()
         for track, stack in sorted(stacks.items()):
             summary.files.append(stack.save(out / f"{source.path.stem}_track{track}.npz",
-                                            track))
+                                            track, source.format, source.image_size,
+                                            source.fps))
         summary.seconds["write"] += time.perf_counter() - t0
     return summary
 

@@ -17,7 +17,9 @@ COCO ``.json``         keypoint results (``[{"image_id", "keypoints": [51], "sco
                        image id, in id order
 ``.npz``               ``keypoints`` (K, 3), (T, K, 3) or (T, P, K, 3) (frames, people;
                        rows of confidence 0 are absent people); optional ``format``,
-                       ``image_size`` and ``fps``
+                       ``image_size``, ``fps`` and ``keypoints_3d`` (the same shape: the
+                       detector's 3D keypoints, metres, NaN where unknown; a track file
+                       ``<input>_track<k>.npz`` of ``smplify fit`` is such a file)
 smplify ``.json``      ``{"keypoints": [[x, y, c], ...], "format", "image_size"}`` (one person)
 =====================  =====================================================================
 
@@ -66,12 +68,17 @@ class Frame:
     people : list of (K, 3) float64 ndarray or None
         Keypoints per person (x, y pixels, confidence) when the input has keypoints; None
         when they are to be detected in ``image``.
+    worlds : list of ((K, 3) float64 ndarray or None) or None
+        Each person's 3D keypoints (metres, camera-aligned axes, NaN where unknown: the fit's
+        ``keypoints_3d``) where the input gives them (an ``.npz``'s ``keypoints_3d``, as a
+        track file stores the detector's); None: none given.
     """
 
     index: int
     name: str
     image: NDArray[np.uint8] | None = None
     people: list[NDArray[np.float64]] | None = None
+    worlds: list[NDArray[np.float64] | None] | None = None
 
 
 @dataclass
@@ -406,6 +413,21 @@ def _open_smplify(path: Path, doc: Mapping[str, Any], format: str | None,
                   lambda: [Frame(0, path.stem, people=[kp])])
 
 
+def _npz_keypoints_3d(path: Path, doc: Mapping[str, Any], shape: tuple[int, ...]
+                      ) -> NDArray[np.float64] | None:
+    """An .npz's optional ``keypoints_3d`` (its keypoints' shape), as (T, P, K, 3): ``shape``."""
+    if "keypoints_3d" not in doc:
+        return None
+    given = doc["keypoints_3d"]
+    if given.dtype.kind not in "biuf":
+        raise InputError(f"{path}: 'keypoints_3d' must be numeric, got dtype {given.dtype}")
+    if given.shape != doc["keypoints"].shape:
+        raise InputError(f"{path}: 'keypoints_3d' must have the keypoints' shape "
+                         f"{doc['keypoints'].shape} (metres, NaN where unknown), got "
+                         f"{given.shape}")
+    return np.asarray(given, dtype=np.float64).reshape(shape)
+
+
 def _open_npz(path: Path, format: str | None, size: tuple[int, int] | None) -> Source:
     from .safe_npz import read_npz_arrays
 
@@ -436,15 +458,19 @@ def _open_npz(path: Path, format: str | None, size: tuple[int, int] | None) -> S
         if not np.isfinite(fps) or fps <= 0:
             raise InputError(f"{path}: 'fps' must be one number > 0, got {doc['fps']!r}")
 
+    world = _npz_keypoints_3d(path, doc, kp.shape)
+
     def frames() -> Iterator[Frame]:
         for t in range(kp.shape[0]):
-            people = []
-            for person in kp[t]:
+            people, worlds = [], []
+            for p, person in enumerate(kp[t]):
                 person = person.copy()
                 person[~np.all(np.isfinite(person), axis=1)] = 0.0
                 if np.any(person[:, 2] > 0):
                     people.append(person)
+                    worlds.append(None if world is None or np.isnan(world[t, p]).all()
+                                  else world[t, p].copy())
             yield Frame(t, f"{path.stem}_{t:06d}" if kp.shape[0] > 1 else path.stem,
-                        people=people)
+                        people=people, worlds=worlds if world is not None else None)
 
     return Source(path, "npz", format, size, kp.shape[0], fps, frames)
