@@ -88,21 +88,27 @@ def _videos(model: smplify.BodyModel, split: str, skip: set[str] | frozenset[str
                 yield name, c, seq, base + c
 
 
-def split_pools(model: smplify.BodyModel, fmt: str, n: int, split: str) -> Pools:
-    """The realistic split's pools for ``fmt`` (cached like the training pools)."""
+def split_pools(model: smplify.BodyModel, fmt: str, n: int, split: str, prune: int = 0
+                ) -> Pools:
+    """The realistic split's pools for ``fmt`` fitted with ``prune``
+    (``build_start_scorer.pool_options``; 0: every start), cached like the training pools."""
+    options, tag = bss.pool_options(prune)
     key = bss.pools_key(fmt, hashlib.sha1(Path(realistic.__file__).read_bytes()).digest(),
-                        f"{n}|{split}".encode())
-    return bss.cached_pools(f"{split}_{fmt}", key,
-                            lambda: record(model, fmt, realistic.cases(model, fmt, n, split)))
+                        f"{n}|{split}".encode() + tag)
+    return bss.cached_pools(f"{split}_{fmt}{'_pruned' if prune else ''}", key,
+                            lambda: record(model, fmt, realistic.cases(model, fmt, n, split),
+                                           options))
 
 
 def video_pools(model: smplify.BodyModel, split: str, clip_weight: float = 0.0,
-                errors: sv.DetectorErrors | None = None) -> dict[str, Pools]:
+                errors: sv.DetectorErrors | None = None, prune: int = 0) -> dict[str, Pools]:
     """{clip name: pools of its frames' fits} of a video split (``VIDEO_SPLITS``) through
-    the synthetic detector's ``errors``, cached; without the clips the scorer trains on when
-    ``clip_weight`` > 0 (``build_start_scorer.sequence_clips``); ``errors`` None: the
-    default."""
+    the synthetic detector's ``errors``, fitted with ``prune``
+    (``build_start_scorer.pool_options``; 0: every start), cached; without the clips the
+    scorer trains on when ``clip_weight`` > 0 (``build_start_scorer.sequence_clips``);
+    ``errors`` None: the default."""
     errors = errors or sv.DetectorErrors()
+    options, tag = bss.pool_options(prune)
     path, frames, step, _ = VIDEO_SPLITS[split]
     out = {}
     # The clips the scorer learned from are not for choosing.
@@ -116,10 +122,11 @@ def video_pools(model: smplify.BodyModel, split: str, clip_weight: float = 0.0,
             return record(model, bench_video.FORMAT, type(cases)(
                 *(getattr(cases, f)[keep] for f in ("keypoints", "image_size", "focal",
                                                    "rotation", "joints", "transl",
-                                                   "body_pose", "betas"))))
+                                                   "body_pose", "betas"))), options)
         key = bss.pools_key(bench_video.FORMAT, bss._file_digest(path),
-                            f"{split}|{c}|{frames}|{step}|{seed}|{errors}".encode())
-        out[name] = bss.cached_pools(f"{split}_{c}_{seed}", key, make)
+                            f"{split}|{c}|{frames}|{step}|{seed}|{errors}".encode() + tag)
+        out[name] = bss.cached_pools(f"{split}_{c}_{seed}{'_pruned' if prune else ''}", key,
+                                     make)
     return out
 
 
@@ -168,6 +175,9 @@ def main() -> None:
     parser.add_argument("--formats", nargs="+", default=list(realistic.ALL_FORMATS))
     parser.add_argument("--grid", default=f"[({bss.TEMPERATURE}, {bss.L2}, {bss.HIDDEN})]",
                         help="list of (temperature mm, l2, hidden units) to train and score")
+    parser.add_argument("--prune-starts", type=int, default=bss.PRUNE_STARTS,
+                        help="the prior's starts each orientation finishes in every pool's "
+                        "fit, the training pools' and the split's (0: every start)")
     parser.add_argument("--train-cases", type=int, default=bss.CASES)
     parser.add_argument("--train-video-cases", type=int, default=bss.VIDEO_CASES)
     parser.add_argument("--tracked", action="store_true",
@@ -189,17 +199,20 @@ def main() -> None:
                      "choose among several on --split tune, then report the choice on test")
     model = smplify.load_model("open")
     errors = sv.DetectorErrors(confidence_model=args.confidence)
-    held = (video_pools(model, args.split, args.clip_weight, errors)
+    held = (video_pools(model, args.split, args.clip_weight, errors, args.prune_starts)
             if args.split in VIDEO_SPLITS else
-            {fmt: split_pools(model, fmt, args.cases, args.split) for fmt in args.formats})
+            {fmt: split_pools(model, fmt, args.cases, args.split, args.prune_starts)
+             for fmt in args.formats})
     train_args = argparse.Namespace(formats=list(bss.FORMATS), cases=args.train_cases,
                                     video_cases=args.train_video_cases, mocap=args.mocap,
-                                    clip_weight=args.clip_weight)
+                                    clip_weight=args.clip_weight,
+                                    prune_starts=args.prune_starts)
     if not args.shipped:
         training, case_weight = bss.training_set(bss.training_pools(train_args),
                                                  args.clip_weight)
     out: dict[str, Any] = {"split": args.split, "confidence": args.confidence,
                            "shipped": args.shipped, "cases_per_format": args.cases,
+                           "prune_starts": args.prune_starts,
                            "train_cases": args.train_cases,
                            "train_video_cases": args.train_video_cases,
                            "clip_weight": args.clip_weight, "runs": []}
@@ -240,7 +253,8 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / (f"start_scorer_{args.split}"
                       f"{'' if args.confidence == 'error-linked' else '_' + args.confidence}"
-                      f"{'_shipped' if args.shipped else ''}.json")
+                      f"{'_shipped' if args.shipped else ''}"
+                      f"{f'_prune{args.prune_starts}' if args.prune_starts else ''}.json")
     path.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {path}")
 
