@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 import smplify
 from smplify import _core, start_scorer
+from smplify import synthetic_video as sv
 from smplify.fitting import _core_fitter, _core_options, _observation
+from smplify.options import PHOTO_START_SCORER
 from smplify.problem import build_problem
 from smplify.reference.selection import (
     START_FEATURES,
@@ -20,6 +22,8 @@ from smplify.reference.selection import (
     start_scores,
 )
 from test_hypotheses import FORMAT, cases
+
+SEQUENCES = Path(__file__).parent / "data" / "heldout_sequences.npz"
 
 
 def _random_starts(rng, n):
@@ -201,6 +205,50 @@ def test_shipped_scorer_loads_and_runs(open_model):
     report = _core_fitter(learned).fit(**_observation(learned))
     assert 0 <= report.chosen_start < len(report.start_joints)
     np.testing.assert_allclose(report.joints, fits["learned"].joints, atol=1e-12)
+
+
+def test_auto_is_the_learned_scorer_for_a_photo_and_the_energy_for_video(open_model):
+    """start_scorer="auto" (an option; "energy" is the default): PHOTO_START_SCORER
+    ("learned") for smplify.fit and fit_batch (a fit of one image with the initialiser's
+    readings among its starts; "energy" with the prior's starts alone and under
+    preset="paper"), the energy's selection for a Fitter's fits from scratch and
+    fit_sequence. Each case below is one where the two selections keep different starts,
+    so a wrong resolution shows."""
+    assert smplify.FitOptions().start_scorer == "energy"
+    auto = {"start_scorer": "auto"}
+    assert smplify.FitOptions(**auto).for_photo(FORMAT).start_scorer == PHOTO_START_SCORER
+    assert PHOTO_START_SCORER == "learned"
+    for options in ({"starts": "prior"}, {"preset": "paper"}):  # no readings: energy
+        photo_options = smplify.FitOptions.from_kwargs(**auto, **options).for_photo(FORMAT)
+        assert photo_options.start_scorer == "energy"
+    assert smplify.FitOptions().for_photo(FORMAT).start_scorer == "energy"
+    # The core of a Fitter's frames and of fit_sequence gets no weights from "auto".
+    (problem,) = _problems(open_model, 1, seed=63, **auto)
+    assert problem.options.start_scorer == "auto"
+    assert list(_core_options(problem).start_scorer) == []
+    data = cases(open_model, 8, 90)
+    kp, size, focal = data.keypoints[2], tuple(data.image_size[2]), float(data.focal[2])
+    photo = {kind: smplify.fit(kp, FORMAT, size, focal, model=open_model, threads=1,
+                               start_scorer=kind) for kind in ("auto", "energy", "learned")}
+    np.testing.assert_array_equal(photo["auto"].joints, photo["learned"].joints)
+    assert not np.array_equal(photo["auto"].joints, photo["energy"].joints)
+    batch = smplify.fit_batch([kp], FORMAT, size, focal, model=open_model, threads=1, **auto)
+    np.testing.assert_array_equal(batch[0].joints, photo["learned"].joints)
+
+    def frame(kind):
+        return smplify.Fitter(open_model, format=FORMAT, image_size=size, focal_length=focal,
+                              threads=1, start_scorer=kind).fit(kp, warm_start=False).joints
+
+    np.testing.assert_array_equal(frame("auto"), frame("energy"))
+    assert not np.array_equal(frame("auto"), frame("learned"))
+    video = sv.make_video(open_model, sv.load_sequences(SEQUENCES)[1], FORMAT,
+                          np.random.default_rng(8), yaw=0.5, frames=slice(100, 108))
+    runs = {kind: smplify.fit_sequence(video.keypoints, FORMAT, video.image_size,
+                                       video.focal_length, model=open_model, threads=1,
+                                       start_scorer=kind)
+            for kind in ("auto", "energy", "learned")}
+    np.testing.assert_array_equal(runs["auto"].joints, runs["energy"].joints)
+    assert not np.array_equal(runs["auto"].joints, runs["learned"].joints)
 
 
 def test_the_build_tool_learns_a_ranking_the_features_carry():

@@ -122,6 +122,8 @@ def _core_options(problem: FitProblem) -> Any:
     core.track_function_tolerance = (options.function_tolerance
                                      if options.track_function_tolerance is None
                                      else options.track_function_tolerance)
+    # start_scorer "auto": the energy's selection here (a Fitter's frames, fit_sequence);
+    # smplify.fit makes it PHOTO_START_SCORER before this (FitOptions.for_photo).
     if options.start_scorer == "learned":
         # The C++ raw form carries the feature count first (cpp/start_scorer.h).
         core.start_scorer = [float(len(start_scorer.START_FEATURES)), *start_scorer.weights()]
@@ -402,8 +404,8 @@ def fit(keypoints: Any, format: str | KeypointFormat, image_size: Sequence[float
 
 def photo_options(options: Mapping[str, Any], format: str | KeypointFormat) -> dict[str, Any]:
     """Fit options (keywords, ``preset`` allowed) for a fit of one image of ``format``:
-    ``prune_starts`` "auto" made concrete (:meth:`FitOptions.for_photo`; a Fitter's frames
-    and fit_sequence keep "auto", 0 there: ``_core_options``)."""
+    ``prune_starts`` and ``start_scorer`` "auto" made concrete (:meth:`FitOptions.for_photo`;
+    a Fitter's frames and fit_sequence keep "auto", 0 and "energy" there: ``_core_options``)."""
     return FitOptions.from_kwargs(**options).for_photo(format).to_dict()
 
 

@@ -15,6 +15,10 @@ MAX_COUNT = 2**31 - 1
 #: ``prune_starts="auto"``'s value for a fit of one image (0 for a Fitter's frames and
 #: fit_sequence): the prior's 2 best starts after stage 2 finish (docs/measurements.md, session 14).
 PHOTO_PRUNE_STARTS = 2
+#: ``start_scorer="auto"``'s value for a fit of one image with the initialiser's readings
+#: ("energy" for a Fitter's frames and fit_sequence; an option, not the default:
+#: docs/measurements.md, session 16).
+PHOTO_START_SCORER = "learned"
 #: Frames of a track's poses an online track keeps at most for its summed facing turn
 #: (``track_spin_frames``; smplify.online.TrackState).
 MAX_SPIN_FRAMES = 64
@@ -377,7 +381,7 @@ class FitOptions:
         within this mean distance (24 joints, camera frame) of a start already kept is
         dropped after ``prune_stage`` (the same basin); ``prune_starts`` (if > 0) then caps
         how many are kept.
-    start_scorer : "energy" or "learned"
+    start_scorer : "energy", "learned" or "auto"
         How a fit from scratch with the initialiser's readings picks among its finished
         starts. "energy" (default): the selection score above (E_J(σ = ``selection_sigma``)
         + ``reading_weight`` · R + ``hypothesis_score_weight`` · gap), compared as described.
@@ -387,11 +391,15 @@ class FitOptions:
         training mocap subjects with the realistic set's and the video benchmarks' detector
         errors (:mod:`smplify.start_scorer`, ``tools/build_start_scorer.py``;
         docs/design.md, "Start scorer"), among the starts within ``selection_sigma``² of the
-        best E_J. Held out it gains on the realistic test half (5.3 ± 1.1 mm PA-MPJPE,
-        paired, 150 cases per format) but loses on ``bench_video.py``'s held-out clips
-        (16 stretches, four detector seeds each: frame by frame +3.7 ± 1.4 mm, online
-        Fitter +1.9 ± 1.2, ``fit_sequence`` +4.6 ± 4.1), so it is not the default. No effect
-        without readings (formats without an initialiser, ``starts="prior"``).
+        best E_J. "auto": :data:`PHOTO_START_SCORER` ("learned") for a fit of one image
+        whose starts include the initialiser's readings (``starts`` "both"; as
+        ``prune_starts="auto"``: :meth:`for_photo`), "energy" for a :class:`smplify.Fitter`'s
+        frames and ``fit_sequence``. Held out the learned scorer gains on the realistic test
+        half (−2.6 ± 1.3 mm PA-MPJPE paired, 60 cases per format, no format worse) but loses
+        on ``bench_video.py``'s frames fitted one by one as photos (+6.7 ± 4.3 mm over its 4
+        clips, martial +19), and in the online Fitter and ``fit_sequence`` (sessions 10 and
+        14), so neither is the default (docs/measurements.md, session 16). No effect without
+        readings (``starts="prior"``, ``preset="paper"``).
     left_right : "as_given", "body", "limbs" or "auto"
         Left/right label swaps of the detector, undone before a fit from scratch (the data
         term cannot tell a mirrored reading apart, so the learned initialiser decides):
@@ -484,7 +492,7 @@ class FitOptions:
     prune_starts: int | Literal["auto"] = "auto"
     prune_stage: int = 2
     prune_distance: float = 0.0
-    start_scorer: Literal["energy", "learned"] = "energy"
+    start_scorer: Literal["auto", "energy", "learned"] = "energy"
     left_right: Literal["as_given", "body", "limbs", "auto"] = "auto"
     swap_threshold: float = 0.8
     default_focal_length: Literal["diagonal"] | float = "diagonal"
@@ -633,15 +641,20 @@ class FitOptions:
         return replace(self, **changes) if changes else self
 
     def for_photo(self, format: str | KeypointFormat) -> FitOptions:
-        """These options with ``prune_starts="auto"`` made concrete for a fit of one image of
-        ``format``: :data:`PHOTO_PRUNE_STARTS` where the initialiser's readings run beside
-        the prior's starts (``starts`` "both", as "auto" is where one ships: where pruning
-        was measured), else 0 (the prior's starts alone: pruning them lost on
-        tests/test_fit.py's clean views). Elsewhere "auto" is 0 (``_core_options``)."""
-        if not isinstance(self.prune_starts, str):
-            return self
+        """These options with ``prune_starts="auto"`` and ``start_scorer="auto"`` made
+        concrete for a fit of one image of ``format``: :data:`PHOTO_PRUNE_STARTS` and
+        :data:`PHOTO_START_SCORER` where the initialiser's readings run beside the prior's
+        starts (``starts`` "both", as "auto" is where one ships: where both were measured),
+        else 0 and "energy" (the prior's starts alone: pruning them lost on
+        tests/test_fit.py's clean views; the scorer ranks only pools with readings).
+        Elsewhere "auto" is 0 and "energy" (``_core_options``)."""
         both = self.for_format(format).starts == "both"
-        return replace(self, prune_starts=PHOTO_PRUNE_STARTS if both else 0)
+        changes: dict[str, Any] = {}
+        if isinstance(self.prune_starts, str):
+            changes["prune_starts"] = PHOTO_PRUNE_STARTS if both else 0
+        if self.start_scorer == "auto":
+            changes["start_scorer"] = PHOTO_START_SCORER if both else "energy"
+        return replace(self, **changes) if changes else self
 
     def to_dict(self) -> dict[str, Any]:
         """The options as a plain dict."""
