@@ -122,7 +122,12 @@ StageTerms::StageTerms(const FitContext& context, const Observation& observation
                                          std::move(data_weights), /*robust=*/true,
                                          context.options.data_sigma, num_betas),
       {kOrient, kBody, kBetas, kTransl});
-  Add("pose", std::make_unique<PosePriorCost>(context.prior, weights.pose), {kBody});
+  Add("pose",
+      std::make_unique<PosePriorCost>(context.prior, weights.pose,
+                                      context.prior_eigen.empty()
+                                          ? std::vector<double>{}
+                                          : FactorNorms(context.prior_eigen)),
+      {kBody});
   pose_prior_ = terms_.back().cost.get();
   Add("angle",
       std::make_unique<AnglePriorCost>(weights.angle, context.options.angle_prior_scale),

@@ -30,12 +30,19 @@ std::vector<PriorEigen> DecomposePrior(const PosePriorArrays& prior) {
   return out;
 }
 
+std::vector<double> FactorNorms(const std::vector<PriorEigen>& eigen) {
+  std::vector<double> out;
+  for (const PriorEigen& e : eigen) out.push_back(std::sqrt(e.values.maxCoeff()) * (1.0 + 1e-6));
+  return out;
+}
+
 TrackedPosePriorCost::TrackedPosePriorCost(const PosePriorArrays& prior,
                                            const std::vector<PriorEigen>& eigen, double weight,
                                            double track_weight,
                                            const BodyPoseVector& track_target)
     : prior_(prior),
       eigen_(eigen),
+      choice_(prior, FactorNorms(eigen)),
       weight_(weight),
       track_weight_(track_weight),
       track_target_(track_target),
@@ -82,7 +89,7 @@ bool TrackedPosePriorCost::Evaluate(double const* const* parameters, double* res
   if (cached_component_ < 0 ||
       std::memcmp(body_pose.data(), cached_pose_.data(), sizeof(double) * kBodyPoseSize) != 0) {
     Eigen::Matrix<double, kBodyPoseSize + 1, 1> rows;
-    cached_component_ = PosePriorCost::BestComponent(prior_, body_pose, &rows);
+    cached_component_ = choice_.Best(body_pose, &rows);
     cached_pose_ = body_pose;
   }
   const int k = cached_component_;

@@ -34,6 +34,7 @@
 
 #include "body_model.h"
 #include "fit_inputs.h"
+#include "pose_prior_term.h"
 
 namespace smplify {
 
@@ -51,6 +52,10 @@ struct PriorEigen {
 // triangles only are read, as PosePriorCost does). Throws std::invalid_argument if a
 // decomposition fails.
 std::vector<PriorEigen> DecomposePrior(const PosePriorArrays& prior);
+
+// Per component an upper bound on ‖L_k‖₂ = √max Λ_k (a margin of 1e-6 over the computed
+// eigenvalue): ComponentChoice's bounds.
+std::vector<double> FactorNorms(const std::vector<PriorEigen>& eigen);
 
 class TrackedPosePriorCost : public ceres::SizedCostFunction<kBodyPoseSize + 1, kBodyPoseSize> {
  public:
@@ -74,6 +79,7 @@ class TrackedPosePriorCost : public ceres::SizedCostFunction<kBodyPoseSize + 1, 
 
   const PosePriorArrays& prior_;
   const std::vector<PriorEigen>& eigen_;
+  mutable ComponentChoice choice_;  // k* at each new point
   const double weight_;        // λ_θ
   const double track_weight_;  // w
   const BodyPoseVector track_target_;  // m

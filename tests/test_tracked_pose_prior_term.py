@@ -156,3 +156,42 @@ def test_track_root_rows_are_the_track_rows_without_the_body_pose(gaps: tuple) -
                                                  RATIO, gaps)[0]) / (2 * h)
                         for e in np.eye(75)[columns]], axis=1)
     np.testing.assert_allclose(jacobian, central, rtol=0, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def core_fitter():
+    """A C++ fitter of the open model and prior (its prior's eigendecompositions built)."""
+    import smplify
+    from smplify import fitting
+    from smplify.problem import build_problem
+
+    keypoints = np.column_stack([np.random.default_rng(0).uniform(200, 400, size=(17, 2)),
+                                 np.ones(17)])
+    problem = build_problem(keypoints, "coco17", (640, 480), model=smplify.load_model("open"),
+                            place_camera=False)
+    return fitting._shared_core_fitter(problem)
+
+
+def test_the_pose_priors_component_choice_is_best_components_to_the_bit(prior: tuple,
+                                                                        core_fitter) -> None:
+    """A solve's run of points (small steps, a jump to another component's mean, a NaN
+    point, far points): the choice that skips components provably above the least
+    (cpp/pose_prior_term.h ComponentChoice) gives BestComponent's k* and rows to the bit,
+    and computes fewer of the M triangular products."""
+    means = prior[0]
+    rng = np.random.default_rng(7)
+    x = means[1] + rng.normal(scale=0.2, size=69)
+    poses = []
+    for step in range(60):
+        if step in (20, 40):  # a jump: near another component's mean
+            x = means[(step // 20 + 4) % len(means)] + rng.normal(scale=0.05, size=69)
+        x = x + rng.normal(scale=(0.3 if step % 7 == 0 else 0.01), size=69)
+        poses.append(x.copy())
+    poses[30] = np.full(69, np.nan)  # no component: −1, as BestComponent
+    poses += [rng.normal(scale=2.0, size=69), 1e160 * np.ones(69)]  # far; overflowing
+    chosen, chosen_rows, best, best_rows, computed = _core._testing.pose_prior_choice(
+        core_fitter, np.array(poses))
+    np.testing.assert_array_equal(chosen, best)
+    np.testing.assert_array_equal(chosen_rows, best_rows)
+    assert best[30] == -1 and best[-1] == -1 and len(set(best[:-1]) - {-1}) >= 2
+    assert computed < 0.5 * len(poses) * len(means)

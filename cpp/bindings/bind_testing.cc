@@ -51,6 +51,32 @@ void BindTesting(py::module_& m) {
               "as a pruned start's head runs them: the energies at the last stage's weights, "
               "no β-held solve (FitOptions prune_starts; tests/test_prune_starts.py).");
   testing.def(
+      "pose_prior_choice",
+      [](py::handle fitter,
+         const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& poses) {
+        if (poses.cols() != kBodyPoseSize) throw std::invalid_argument("poses must be N x 69");
+        const FitContext& context = CoreFitter(fitter).context();
+        ComponentChoice choice(context.prior, FactorNorms(context.prior_eigen));
+        const Eigen::Index n = poses.rows();
+        Eigen::VectorXi chosen(n), best(n);
+        Eigen::MatrixXd chosen_rows = Eigen::MatrixXd::Zero(n, 70), best_rows = chosen_rows;
+        for (Eigen::Index i = 0; i < n; ++i) {
+          const Eigen::VectorXd x = poses.row(i).transpose();
+          Eigen::Matrix<double, 70, 1> rows = Eigen::Matrix<double, 70, 1>::Zero();
+          chosen(i) = choice.Best(x, &rows);
+          chosen_rows.row(i) = rows.transpose();
+          rows.setZero();
+          best(i) = PosePriorCost::BestComponent(context.prior, x, &rows);
+          best_rows.row(i) = rows.transpose();
+        }
+        return py::make_tuple(chosen, chosen_rows, best, best_rows, choice.computed());
+      },
+      py::arg("fitter"), py::arg("poses"),
+      "The pose prior's component at each of N body poses (N x 69, in turn, as one solve "
+      "evaluates them) by ComponentChoice (cpp/pose_prior_term.h) and by BestComponent: "
+      "(choice's k* (N), its rows (N x 70), BestComponent's k* (N), its rows, the triangular "
+      "products the choice computed).");
+  testing.def(
       "reading_score",
       [](const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& keypoints,
          const py::object& readings, double sigma) {
