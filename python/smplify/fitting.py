@@ -591,7 +591,8 @@ class Fitter:
         if self._confidences.rate < 1.0:
             # The track weighs each keypoint by its confidence smoothed over its frames
             # (online.ConfidenceMemory; the data term, the anchor's input and the checks).
-            keypoints = np.column_stack([given[0], self._confidences.smooth(given[1])])
+            # (Checked once: a convex mix of valid confidences, 0 where unseen, is valid.)
+            keypoints = (given[0], self._confidences.smooth(given[1]))
         # The output filter's keypoint speeds read the keypoints as given: the confidences
         # as seen (a keypoint the memory holds up while it jumps at a low one must not open
         # the filter) and the labels as given (a cold frame's swap undone is not motion:
@@ -603,7 +604,8 @@ class Fitter:
         problem = frame_problem(settings, keypoints, place_camera=not warm,
                                 keypoints_3d=keypoints_3d,
                                 start_betas=self._track.betas if warm else None,
-                                anchor_warm=every > 0 and self._track.frames % every == 0)
+                                anchor_warm=every > 0 and self._track.frames % every == 0,
+                                checked=self._confidences.rate < 1.0)
         if self._core is None:
             self._core = _shared_core_fitter(problem)
         observation = _observation(problem)

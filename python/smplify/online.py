@@ -480,7 +480,7 @@ def robust_data(problem: FitProblem, keypoints: np.ndarray, weights: np.ndarray,
 
 def _forward(global_orient: Any) -> tuple[float, float, float]:
     """forward_axis as three floats (a frame's checks call it twice: no arrays)."""
-    x, y, z = (float(v) for v in global_orient)
+    x, y, z = np.asarray(global_orient).tolist()  # (the same floats as float(v) each)
     angle = math.sqrt(x * x + y * y + z * z)
     if angle < 1e-12:
         return 0.0, 0.0, 1.0
@@ -525,7 +525,8 @@ def _quaternion(x: float, y: float, z: float) -> tuple[float, float, float, floa
 def _chest_forward(pose: np.ndarray) -> tuple[float, float, float]:
     """The chest's forward (+z) axis in the camera frame, R_0 R_3 R_6 R_9 e_z, of a (72,)
     pose (quaternion products; R e_z = (2(xz + wy), 2(yz − wx), 1 − 2(x² + y²)))."""
-    q = [_quaternion(*(float(v) for v in pose[3 * j:3 * j + 3])) for j in CHEST_CHAIN]
+    v = np.asarray(pose)[:3 * CHEST_CHAIN[-1] + 3].tolist()  # floats, converted at once
+    q = [_quaternion(*v[3 * j:3 * j + 3]) for j in CHEST_CHAIN]
     w, x, y, z = q[0]
     for qw, qx, qy, qz in q[1:]:
         w, x, y, z = (w * qw - x * qx - y * qy - z * qz, w * qx + x * qw + y * qz - z * qy,

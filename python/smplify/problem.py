@@ -280,7 +280,7 @@ def _nothing_confident(keypoints: Any) -> str:
 
 def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool = True,
                   keypoints_3d: Any = None, start_betas: Any = None,
-                  anchor_warm: bool | None = None) -> FitProblem:
+                  anchor_warm: bool | None = None, checked: bool = False) -> FitProblem:
     """One frame's problem: check its keypoints against settings checked before.
 
     Parameters
@@ -295,12 +295,15 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
         Whether a warm tracked frame (``place_camera=False``) carries the learned anchor
         (the ``Fitter`` decides by ``options.track_anchor`` and its frame count); None:
         whenever ``options.track_anchor`` is not 0.
+    checked : bool
+        ``keypoints`` is the (xy (K, 2), conf (K,)) pair :func:`validate_keypoints` returned
+        for the format (the ``Fitter``'s, its confidences smoothed): not checked again.
 
     Raises
     ------
     KeypointError (a ValueError), TypeError : as :func:`build_problem`, for the keypoints.
     """
-    xy, conf = validate_keypoints(keypoints, settings.format)
+    xy, conf = keypoints if checked else validate_keypoints(keypoints, settings.format)
     if not np.any(conf > 0):  # before the initialiser reads them: one message for every format
         raise KeypointError(f"keypoints: {_nothing_confident(keypoints)}; nothing to fit")
     mirror, relabelled, readings, undone = None, "", None, ()
