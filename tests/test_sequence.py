@@ -344,31 +344,79 @@ def test_frame_options_reach_the_per_frame_fits(model, sequences, monkeypatch) -
         "frame_reading_weight": 1.0, "data_sigma": 2.0}
 
 
-@pytest.mark.parametrize("option, value, off", [("track_max_spin", 45.0, 0.0),
-                                                ("track_restart_readings", True, False)])
-def test_the_start_tracks_run_without_the_spin_check(model, sequences, monkeypatch, option,
-                                                     value, off) -> None:
-    """``track_max_spin`` (the online Fitter's summed facing check, on by default) is not run
-    by fit_sequence's start tracks, which see keyframes only: with it, bench_video's held-out
-    salsa @401 lost 1.8 mm (docs/video.md, "A slow spin"); whatever the caller asks. Nor
-    are ``track_restart_readings``' restarts (held out +3.0 +- 1.9 mm, docs/video.md
-    "Restarts with the readings")."""
+def _fitter_options(monkeypatch, tracking_only: bool = True,
+                    in_sequence: bool = True) -> list:
+    """The options of every Fitter fit_sequence makes from now on (a list filled as they are
+    made): only the tracking ones (``tracking_only``); the start's (sequence_start's) and,
+    with ``in_sequence``, fit_sequence's own (the "online_frames" track)."""
+    import smplify.sequence as sequence
     import smplify.sequence_start as sequence_start
 
-    made = []  # the options of the start's Fitters (fit_sequence's own fits no frame)
+    made = []
 
     class Recording(smplify.Fitter):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            made.append(self.options)
+            if self.options.track or not tracking_only:
+                made.append(self.options)
 
+    if in_sequence:
+        monkeypatch.setattr(sequence, "Fitter", Recording)
     monkeypatch.setattr(sequence_start, "Fitter", Recording)
+    return made
+
+
+def test_the_start_tracks_run_without_the_spin_check(model, sequences, monkeypatch) -> None:
+    """``track_max_spin`` (the online Fitter's summed facing check, on by default) is not run
+    by fit_sequence's start tracks, which see keyframes only: with it, bench_video's held-out
+    salsa @401 lost 1.8 mm (docs/video.md, "A slow spin"); whatever the caller asks."""
+    tracked = _fitter_options(monkeypatch)
     video = sv.make_video(model, sequences[0], "coco17", np.random.default_rng(1),
                           frames=slice(100, 106))
     assert smplify.FitOptions().track_max_spin > 0
     smplify.fit_sequence(video.keypoints, "coco17", video.image_size, video.focal_length,
-                         model=model, **{option: value})
-    assert any(o.track for o in made) and all(getattr(o, option) == off for o in made)
+                         model=model, track_max_spin=45.0)
+    assert tracked and all(o.track_max_spin == 0.0 for o in tracked)
+    tracked.clear()  # start_max_spin: the start's own check, in keyframes
+    smplify.fit_sequence(video.keypoints, "coco17", video.image_size, video.focal_length,
+                         model=model, track_max_spin=45.0, start_max_spin=30.0)
+    assert tracked and all(o.track_max_spin == 30.0 for o in tracked)
+
+
+def test_the_start_tracks_run_without_restarts_with_the_readings(model, sequences,
+                                                                 monkeypatch) -> None:
+    """Nor are ``track_restart_readings``' restarts run by the start's tracks, plain or
+    online (held out +3.0 +- 1.9 mm, docs/video.md "Restarts with the readings")."""
+    made = _fitter_options(monkeypatch, tracking_only=False, in_sequence=False)
+    video = sv.make_video(model, sequences[0], "coco17", np.random.default_rng(1),
+                          frames=slice(100, 106))
+    smplify.fit_sequence(video.keypoints, "coco17", video.image_size, video.focal_length,
+                         model=model, track_restart_readings=True)
+    assert any(o.track for o in made) and any(not o.track for o in made)
+    assert all(o.track_restart_readings is False for o in made)
+
+
+def test_start_weight_power_scales_the_online_tracks_temporal_weights(model, sequences,
+                                                                      monkeypatch) -> None:
+    """``start_weight_power`` p: the start's online track's temporal weights are the
+    caller's divided by ``keyframe_step`` ** p (its rows span that many frames); 0, the
+    default, keeps the caller's."""
+    tracked = _fitter_options(monkeypatch)
+    video = sv.make_video(model, sequences[0], "coco17", np.random.default_rng(1),
+                          frames=slice(100, 109))
+    caller = {"track_orient_weight": 0.8, "track_pose_weight": 0.4, "track_transl_weight": 0.2}
+    for power, step in ((0.0, 3), (2.0, 3), (1.0, 2)):
+        tracked.clear()
+        smplify.fit_sequence(video.keypoints, "coco17", video.image_size, video.focal_length,
+                             model=model, keyframe_step=step, start_weight_power=power,
+                             **caller)
+        assert tracked
+        for o in tracked:
+            for name, value in caller.items():
+                assert getattr(o, name) == pytest.approx(value / step ** power, rel=1e-12)
+    with pytest.raises(ValueError, match="start_weight_power"):
+        smplify.fit_sequence(video.keypoints, "coco17", video.image_size, video.focal_length,
+                             model=model, start_weight_power=-1.0)
 
 
 def test_start_prune_starts_prunes_the_tracks_fits_from_scratch_not_the_first(

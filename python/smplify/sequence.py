@@ -132,6 +132,15 @@ class SequenceOptions:
         keyframes; 3 keyframes = 9 frames at ``keyframe_step`` 3); 0: never.
     start_anchor_every : the start's online track anchors every this many warm keyframes
         to the learned initialiser's reading (its ``track_anchor``); 0: never.
+    start_max_spin : the start's online track's summed facing check (its
+        ``track_max_spin``, degrees over ``track_spin_frames`` keyframes); 0 (the default):
+        off (docs/video.md, "A slow spin" and "The keyframe track closer to the Fitter").
+    start_weight_power : the start's online track's temporal weights (``track_orient_weight``,
+        ``track_pose_weight``, ``track_transl_weight``) divided by ``keyframe_step`` to this
+        power: its acceleration rows span ``keyframe_step`` frames, where a body's steady
+        acceleration leaves ``keyframe_step``² times a frame's residual (2: a frame's
+        balance). 0 (the default): the caller's weights (docs/video.md, "The keyframe
+        track closer to the Fitter").
     scratch_budget : the share of keyframes (0 to 1) at which the start fits from scratch
         where its tracks disagree or strain (``smplify.sequence_start.hard_keyframes``),
         each fit followed warm over ``scratch_follow`` keyframes: one more candidate
@@ -169,6 +178,8 @@ class SequenceOptions:
     accel_weight: float = 0.03
     start_refit_every: int = 10
     start_anchor_every: int = 3
+    start_max_spin: float = 0.0
+    start_weight_power: float = 0.0
     scratch_budget: float = 0.0
     scratch_follow: int = 2
     scratch_starts: Literal["auto", "prior", "initializer", "both"] = "auto"
@@ -178,7 +189,8 @@ class SequenceOptions:
     def __post_init__(self) -> None:
         for name in ("temporal_orient_weight", "temporal_pose_weight", "temporal_transl_weight",
                      "temporal_scale_floor", "swap_margin", "transition_weight", "reading_weight",
-                     "accel_weight", "scratch_budget"):
+                     "accel_weight", "scratch_budget", "start_max_spin",
+                     "start_weight_power"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
                     or not np.isfinite(value) or value < 0:
@@ -524,14 +536,20 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
     # The online track counts its refits and anchors in keyframes (the frames it sees). The
     # summed facing check (track_max_spin) is the online Fitter's: a spin summed over
     # keyframes is another measure, and on bench_video's held-out clips it moved this start
-    # the wrong way (salsa @401 +1.8 mm, docs/video.md "A slow spin"). So did restarts with
-    # the learned readings (track_restart_readings): a plain track's restart on a frame the
-    # initialiser reads as swapped kept the turned body for 20 keyframes (martial @103 41.8
-    # -> 58.2 mm; held out +3.0 +- 1.9 mm, docs/video.md "Restarts with the readings").
+    # the wrong way (salsa @401 +1.8 mm, docs/video.md "A slow spin"): start_max_spin, 0.
+    # So did restarts with the learned readings (track_restart_readings): a plain track's
+    # restart on a frame the initialiser reads as swapped kept the turned body for 20
+    # keyframes (martial @103 41.8 -> 58.2 mm; held out +3.0 +- 1.9 mm, docs/video.md
+    # "Restarts with the readings").
     caller = make_fitter
     make_fitter = {**make_fitter, "track_refit_every": options.start_refit_every,
-                   "track_anchor": options.start_anchor_every, "track_max_spin": 0.0,
-                   "track_restart_readings": False}
+                   "track_anchor": options.start_anchor_every,
+                   "track_max_spin": options.start_max_spin, "track_restart_readings": False}
+    if options.start_weight_power > 0:
+        # The online track's temporal rows span keyframe_step frames (Fitter.skip between).
+        scale = float(options.keyframe_step) ** -options.start_weight_power
+        make_fitter.update({name: getattr(settings.options, name) * scale for name in
+                            ("track_orient_weight", "track_pose_weight", "track_transl_weight")})
     first = None
     if any(kind not in ("reverse", "online_frames") for kind in options.initial_tracks):
         first = first_fit(make_fitter, xy, conf, keyframes, points_3d)
