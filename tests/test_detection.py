@@ -9,7 +9,6 @@ The photos are OpenCV's samples from Debian's ``opencv-doc`` (``make test`` inst
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -512,46 +511,3 @@ def test_a_followed_person_no_scan_sees_is_dropped():
     with pytest.raises(ValueError, match=r"confirm_within: .*>= full_every \(10"):
         VideoDetector(scene, confirm_within=5)
     assert VideoDetector(scene, full_every=5, confirm_within=5).confirm_within == 5
-
-
-def test_native_info_lines_are_dropped_and_errors_pass(capfd):
-    """MediaPipe's C++ info and warning lines are kept off stderr; an error line, a line of
-    another form and Python's own output pass."""
-    from smplify.native_logs import native_info_dropped
-
-    noise = [b"WARNING: All log messages before absl::InitializeLog() is called are written "
-             b"to STDERR\n",
-             b"I0000 00:00:1796544365.217002   20783 task_runner.cc:85] GPU suport is not "
-             b"available\n",
-             b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n",
-             b"W0000 00:00:1796544365.345888   20801 inference_feedback_manager.cc:114] "
-             b"Feedback manager requires a model with a single signature\n"]
-    kept = [b"E0000 00:00:1796544365.345888   20801 calculator_graph.cc:887] a real error\n",
-            b"F0000 00:00:1796544365.345888   20801 packet.cc:12] a fatal one\n",
-            b"W: not of the native form\n"]
-    capfd.readouterr()
-    with native_info_dropped():
-        for line in noise[:2] + kept[:1] + noise[2:] + kept[1:]:
-            os.write(2, line)
-        print("python's own", file=sys.stderr)
-    err = capfd.readouterr().err
-    # (capfd's sys.stderr is not fd 2: Python's line may come first)
-    assert sorted(err.splitlines(keepends=True)) == sorted(
-        [line.decode() for line in kept] + ["python's own\n"])
-    os.write(2, noise[1])  # after the block: as it is
-    assert capfd.readouterr().err == noise[1].decode()
-
-
-def test_a_detector_run_prints_nothing_on_stderr(tmp_path):
-    """MediaPipe's ~9 native log lines of a detector's first use are gone (a fresh process:
-    they come once per process)."""
-    import subprocess
-
-    need_module("mediapipe", "detect")
-    script = ("import sys; from smplify.detection import Detector; "
-              "print(len(Detector().detect(sys.argv[1])))")
-    done = subprocess.run([sys.executable, "-c", script, str(opencv_sample("messi5.jpg"))],
-                          capture_output=True, text=True, timeout=300, check=True,
-                          env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
-    assert int(done.stdout) >= 1
-    assert done.stderr == ""

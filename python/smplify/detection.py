@@ -69,7 +69,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import SmplifyError
-from .native_logs import native_info_dropped
 from .person_nms import (
     ONE_BODY_SIMILARITY,
     box_diagonal,
@@ -418,10 +417,8 @@ class Detector:
         self.max_people = int(max_people)
         self.min_confidence = float(min_confidence)
         self.people_box_scale = float(people_box_scale)
-        with native_info_dropped():  # MediaPipe's C++ info lines (smplify.native_logs)
-            self._whole = _landmarker(self.max_people, self.min_confidence)
-            self._single = _landmarker(1, self.min_confidence)  # HOG boxes, one-body checks
-        self._unrun = [self._whole, self._single]  # their first run logs too
+        self._whole = _landmarker(self.max_people, self.min_confidence)
+        self._single = _landmarker(1, self.min_confidence)  # HOG boxes and one-body checks
         self._hog = None
         if people_boxes:
             import cv2
@@ -621,14 +618,8 @@ class Detector:
         import mediapipe as mp
 
         h, w = rgb.shape[:2]
-        picture = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        unrun = getattr(self, "_unrun", [])
-        if any(landmarker is other for other in unrun):
-            with native_info_dropped():
-                result = landmarker.detect(picture)
-            self._unrun = [other for other in unrun if other is not landmarker]
-        else:
-            result = landmarker.detect(picture)
+        result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
+                                            data=np.ascontiguousarray(rgb)))
         people = []
         for landmarks, world in zip(result.pose_landmarks, result.pose_world_landmarks,
                                     strict=True):
