@@ -305,7 +305,8 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
     """
     xy, conf = keypoints if checked else validate_keypoints(keypoints, settings.format)
     if not np.any(conf > 0):  # before the initialiser reads them: one message for every format
-        raise KeypointError(f"keypoints: {_nothing_confident(keypoints)}; nothing to fit")
+        given = np.column_stack([xy, conf]) if checked else keypoints
+        raise KeypointError(f"keypoints: {_nothing_confident(given)}; nothing to fit")
     mirror, relabelled, readings, undone = None, "", None, ()
     if place_camera and settings.options.left_right != "as_given":
         readings = frame_readings(settings, xy, conf)
