@@ -383,17 +383,20 @@ def test_the_start_tracks_run_without_the_spin_check(model, sequences, monkeypat
     assert tracked and all(o.track_max_spin == 30.0 for o in tracked)
 
 
-def test_the_start_tracks_run_without_restarts_with_the_readings(model, sequences,
-                                                                 monkeypatch) -> None:
-    """Nor are ``track_restart_readings``' restarts run by the start's tracks, plain or
-    online (held out +3.0 +- 1.9 mm, docs/video.md "Restarts with the readings")."""
+@pytest.mark.parametrize("option", ["track_restart_readings", "track_cut_resets_confidences"])
+def test_the_start_tracks_run_without_the_restart_options(model, sequences, monkeypatch,
+                                                          option) -> None:
+    """Nor are ``track_restart_readings``' restarts or ``track_cut_resets_confidences``'
+    memory reset run by the start's tracks, plain or online (held out +3.0 +- 1.9 and +1.6 +-
+    1.2 mm, docs/video.md "Restarts with the readings", "The confidence memory across a
+    cut")."""
     made = _fitter_options(monkeypatch, tracking_only=False, in_sequence=False)
     video = sv.make_video(model, sequences[0], "coco17", np.random.default_rng(1),
                           frames=slice(100, 106))
     smplify.fit_sequence(video.keypoints, "coco17", video.image_size, video.focal_length,
-                         model=model, track_restart_readings=True)
+                         model=model, **{option: True})
     assert any(o.track for o in made) and any(not o.track for o in made)
-    assert all(o.track_restart_readings is False for o in made)
+    assert all(getattr(o, option) is False for o in made)
 
 
 def test_start_weight_power_scales_the_online_tracks_temporal_weights(model, sequences,

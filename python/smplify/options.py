@@ -245,7 +245,8 @@ class FitOptions:
         a wrong facing or a turn or jump, keeps them either way). False (the default): the
         memory carries across every restart; only ``Fitter.reset`` clears it. Measured, not
         the default: level on synthetic cuts and held out online, fit_sequence's start
-        tracks lost with it (docs/video.md, "The confidence memory across a cut").
+        tracks lost with it, so they run without it whatever the caller asks (docs/video.md,
+        "The confidence memory across a cut").
     track_swap_challengers : "any", "whole body" or "none"
         Which refits that read the frame with labels the track's own fit judged a
         detector's swap (``track_refit_reading`` "as seen" on a frame the track read
