@@ -152,8 +152,10 @@ def options_key(options: dict[str, object], sequence_3d: bool = True) -> str:
 def fits_path(video: str, track: int, method: str, options: dict[str, object] | None = None,
               sequence_3d: bool = True) -> Path:
     """Where a method's fits of one track with ``options`` (FitOptions as given by
-    ``--options``; None: the defaults) are cached (read by tools/draw_video_strip.py)."""
-    key = options_key(options or {}, sequence_3d)
+    ``--options``; None: the defaults) are cached (read by tools/draw_video_strip.py);
+    ``sequence_3d`` names fit_sequence's files only (the other methods fit no world
+    landmarks' sequence term)."""
+    key = options_key(options or {}, sequence_3d or method != "sequence")
     return cache_dir() / f"fits_{video}_track{track}_{method}{key}.npz"
 
 

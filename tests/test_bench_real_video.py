@@ -65,6 +65,7 @@ def test_runs_of_other_options_keep_files_of_their_own() -> None:
     assert bench.fits_path("vtest", 3, "online", {"track_max_spin": 0.0}) == one
     assert bench.fits_path("vtest", 3, "sequence", {}, sequence_3d=False) != \
         bench.fits_path("vtest", 3, "sequence")
+    assert bench.fits_path("vtest", 3, "online", {}, sequence_3d=False) == default
 
 
 def test_the_cache_key_covers_the_weights_a_fit_loads(tmp_path: Path, monkeypatch) -> None:
