@@ -285,6 +285,30 @@ def test_frames_with_nobody(tmp_path, open_model):
             render=False)
 
 
+def test_a_track_files_frames_keep_their_gaps(tmp_path, open_model):
+    """A track file skips the video's frames where its person was not seen; read back, its
+    rows are those frames (``frame``) and the frames between them have nobody, so the
+    track's Fitter spans the gap (its temporal terms, the filter's time step) as it did."""
+    from crowd import person_keypoints
+
+    fmt = "coco17"
+    rows = np.stack([person_keypoints(open_model, fmt, [0.05 * t, 0.3, 5.0])
+                     for t in range(3)])
+    path = tmp_path / "clip_track0.npz"
+    np.savez(path, keypoints=rows, frame=np.array([4, 5, 9]), format=np.str_(fmt),
+             image_size=np.array(IMAGE_SIZE), fps=np.float64(30.0))
+    source = open_source(path)
+    assert source.num_frames == 6
+    frames = list(source.frames())
+    assert [f.index for f in frames] == list(range(6))
+    assert [len(f.people) for f in frames] == [1, 1, 0, 0, 0, 1]
+    np.testing.assert_array_equal(frames[5].people[0], rows[2])
+    np.savez(path, keypoints=rows, frame=np.array([4, 9, 5]), format=np.str_(fmt),
+             image_size=np.array(IMAGE_SIZE))
+    with pytest.raises(InputError, match="'frame' must be"):
+        open_source(path)
+
+
 def test_track_files_keep_the_detectors_3d_keypoints_and_are_read_back(tmp_path, open_model,
                                                                        monkeypatch):
     """A track file stores the detector's 3D keypoints (NaN on a frame without), its format

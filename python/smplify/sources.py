@@ -459,18 +459,46 @@ def _open_npz(path: Path, format: str | None, size: tuple[int, int] | None) -> S
             raise InputError(f"{path}: 'fps' must be one number > 0, got {doc['fps']!r}")
 
     world = _npz_keypoints_3d(path, doc, kp.shape)
+    index = _npz_frame_numbers(path, doc, kp.shape[0])
+    span = kp.shape[0] if index is None else int(index[-1] - index[0]) + 1
 
     def frames() -> Iterator[Frame]:
+        if index is not None:  # a track file: the frames between its rows had nobody
+            rows = {int(f - index[0]): t for t, f in enumerate(index)}
+            for i in range(span):
+                if i not in rows:
+                    yield Frame(i, f"{path.stem}_{i:06d}", people=[],
+                                worlds=[] if world is not None else None)
+                    continue
+                yield from row_frame(rows[i], i)
+            return
         for t in range(kp.shape[0]):
-            people, worlds = [], []
-            for p, person in enumerate(kp[t]):
-                person = person.copy()
-                person[~np.all(np.isfinite(person), axis=1)] = 0.0
-                if np.any(person[:, 2] > 0):
-                    people.append(person)
-                    worlds.append(None if world is None or np.isnan(world[t, p]).all()
-                                  else world[t, p].copy())
-            yield Frame(t, f"{path.stem}_{t:06d}" if kp.shape[0] > 1 else path.stem,
-                        people=people, worlds=worlds if world is not None else None)
+            yield from row_frame(t, t)
 
-    return Source(path, "npz", format, size, kp.shape[0], fps, frames)
+    def row_frame(t: int, i: int) -> Iterator[Frame]:
+        """Row ``t`` of the file as the input's frame ``i``."""
+        people, worlds = [], []
+        for p, person in enumerate(kp[t]):
+            person = person.copy()
+            person[~np.all(np.isfinite(person), axis=1)] = 0.0
+            if np.any(person[:, 2] > 0):
+                people.append(person)
+                worlds.append(None if world is None or np.isnan(world[t, p]).all()
+                              else world[t, p].copy())
+        yield Frame(i, f"{path.stem}_{i:06d}" if span > 1 else path.stem,
+                    people=people, worlds=worlds if world is not None else None)
+
+    return Source(path, "npz", format, size, span, fps, frames)
+
+
+def _npz_frame_numbers(path: Path, doc: dict[str, Any], rows: int) -> NDArray[np.int64] | None:
+    """A track file's ``frame`` (T,): the video frame of each row, increasing (the frames
+    between two rows had nobody: a video's track file skips them); None without one."""
+    if "frame" not in doc:
+        return None
+    frame = doc["frame"]
+    if frame.dtype.kind not in "iu" or frame.shape != (rows,) or \
+            (rows > 1 and not np.all(np.diff(frame) > 0)):
+        raise InputError(f"{path}: 'frame' must be ({rows},) increasing integers (the video "
+                         f"frame of each row), got {frame.dtype} {frame.shape}")
+    return np.asarray(frame, dtype=np.int64)
