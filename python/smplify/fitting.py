@@ -524,10 +524,11 @@ class Fitter:
         # This frame's keypoints as given, (xy (K, 2), confidence (K,)), before the memory
         # and any relabelling: the keypoint speeds' input (None without them or the memory).
         self._given: tuple[np.ndarray, np.ndarray] | None = None
-        # This frame's (settings, keypoints, keypoints_3d) as the problem was built from
-        # them, and the problem of its fit from scratch after the first frame, if one was
-        # built (track_restart_readings: :meth:`_from_scratch`).
-        self._frame: tuple[FitSettings, Any, Any] | None = None
+        # This frame's (settings, keypoints, keypoints_3d, checked) as the problem was built
+        # from them (checked: keypoints is the validated (xy, conf) pair, frame_problem's
+        # ``checked``), and the problem of its fit from scratch after the first frame, if
+        # one was built (track_restart_readings: :meth:`_from_scratch`).
+        self._frame: tuple[FitSettings, Any, Any, bool] | None = None
         self._restart_problem: FitProblem | None = None
         self._as_given: tuple[FitSettings, FitSettings] | None = None  # left_right="as_given"
 
@@ -600,12 +601,14 @@ class Fitter:
         self._given = given
         # A warm start needs no torso to place the camera (a frame with the hips hidden).
         every = settings.options.track_anchor
-        self._frame, self._restart_problem = (settings, keypoints, keypoints_3d), None
+        checked = self._confidences.rate < 1.0  # keypoints: the (xy, conf) pair checked
+        self._frame = (settings, keypoints, keypoints_3d, checked)
+        self._restart_problem = None
         problem = frame_problem(settings, keypoints, place_camera=not warm,
                                 keypoints_3d=keypoints_3d,
                                 start_betas=self._track.betas if warm else None,
                                 anchor_warm=every > 0 and self._track.frames % every == 0,
-                                checked=self._confidences.rate < 1.0)
+                                checked=checked)
         if self._core is None:
             self._core = _shared_core_fitter(problem)
         observation = _observation(problem)
@@ -780,10 +783,10 @@ class Fitter:
         or, with ``perm``, of the keypoints relabelled by it (a reading the track chose:
         the detector's 3D reflected in depth for the whole-body mirror, as
         :func:`online.permuted`) and no swap undone."""
-        settings, keypoints, keypoints_3d = self._frame
+        settings, keypoints, keypoints_3d, checked = self._frame
         if perm is not None:
-            xy, conf = validate_keypoints(keypoints, settings.format)
-            keypoints = np.column_stack([xy[perm], conf[perm]])
+            xy, conf = keypoints if checked else validate_keypoints(keypoints, settings.format)
+            keypoints, checked = (xy[perm], conf[perm]), True
             if keypoints_3d is not None:
                 points = np.asarray(keypoints_3d, dtype=np.float64)[perm]
                 mirrored = self._detector_3d and np.array_equal(perm, self._labellings[1])
@@ -793,7 +796,7 @@ class Fitter:
                     settings, options=dataclasses.replace(settings.options,
                                                           left_right="as_given")))
             settings = self._as_given[1]
-        return frame_problem(settings, keypoints, keypoints_3d=keypoints_3d)
+        return frame_problem(settings, keypoints, keypoints_3d=keypoints_3d, checked=checked)
 
     def _refit(self, problem: FitProblem, observation: dict[str, Any],
                perm: np.ndarray | None = None) -> Any:
