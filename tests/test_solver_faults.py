@@ -47,10 +47,9 @@ def _stage(result: smplify.FitResult, stage: int):
 @pytest.mark.parametrize("stage", [0, 3])
 def test_a_fault_at_a_stage_start_is_reported_and_the_fit_goes_on(open_model, case, kind,
                                                                   stage):
-    """Evaluation 0 of the stage: the stage cannot start (Ceres' first evaluation, which is
-    the start check, fails: the cost reports it cannot evaluate, or a NaN Jacobian). The
-    stage is reported as failed, its parameters are those it started from, and the other
-    stages run as usual."""
+    """Evaluation 0 of the stage: the stage cannot start (fail: our own start check; a NaN
+    Jacobian: Ceres' first Jacobian). The stage is reported as failed, its parameters are
+    those it started from, and the other stages run as usual."""
     clean = _fitter(open_model, case).fit(case.keypoints)
     result = _faulty_fit(open_model, case, kind, stage, 0)
     assert_finite_fit(result)
