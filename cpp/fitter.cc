@@ -59,58 +59,26 @@ ceres::Solver::Options SolverOptions(const FitOptions& options) {
   return solver;
 }
 
-// Whether the problem's energy can be evaluated (every residual finite, and their sum) at
-// the parameter blocks' present values.
-bool FiniteAtStart(ceres::Problem* problem) {
-  double cost = 0.0;
-  return problem->Evaluate(ceres::Problem::EvaluateOptions(), &cost, nullptr, nullptr,
-                           nullptr) &&
-         std::isfinite(cost);
-}
-
 StageReport Solve(const ceres::Solver::Options& solver, ceres::Problem* problem,
                   std::string name, const StageWeights& weights) {
   const auto start = Clock::now();
   StageReport report;
   report.name = std::move(name);
   report.weights = weights;
-  // A start point that cannot be evaluated (a keypoint at or behind the camera) makes Ceres
-  // give up at its first evaluation (silently: logging_type SILENT); that is reported as the
-  // stage's own outcome below. Ceres' own first evaluation is the check: evaluating the
-  // problem once more beforehand (~3% of a tracked frame's fit, building an evaluator) gave
-  // the same fits. The start point is kept to restore it in that case.
-  std::vector<double*> blocks;
-  problem->GetParameterBlocks(&blocks);
-  std::vector<double> start_point;
-  for (double* block : blocks) {
-    start_point.insert(start_point.end(), block, block + problem->ParameterBlockSize(block));
+  // A start point that cannot be evaluated (a keypoint at or behind the camera) would make
+  // Ceres give up and log to stderr; report it as this stage's outcome instead.
+  double initial_cost = 0.0;
+  if (!problem->Evaluate(ceres::Problem::EvaluateOptions(), &initial_cost, nullptr, nullptr,
+                         nullptr) ||
+      !std::isfinite(initial_cost)) {
+    report.termination = "FAILURE";
+    report.message = "the energy is not finite at the stage's start point";
+    report.initial_cost = report.final_cost = std::numeric_limits<double>::infinity();
+    report.seconds = SecondsSince(start);
+    return report;
   }
   ceres::Solver::Summary summary;
   ceres::Solve(solver, problem, &summary);
-  const bool failed_at_start = summary.termination_type == ceres::FAILURE &&
-                               summary.num_successful_steps == 0 &&
-                               summary.num_unsuccessful_steps == 0;
-  if (failed_at_start || !std::isfinite(summary.initial_cost)) {
-    // (Rare: the start point or its Jacobian could not be evaluated.) The start point as it
-    // was, and the same outcome as a check before the solve gives: a start point whose
-    // energy is not finite is this stage's failure; else Ceres' own report stands.
-    const double* from = start_point.data();
-    for (double* block : blocks) {
-      const int size = problem->ParameterBlockSize(block);
-      std::copy(from, from + size, block);
-      from += size;
-    }
-    if (!FiniteAtStart(problem)) {
-      report.termination = "FAILURE";
-      report.message = "the energy is not finite at the stage's start point";
-      report.initial_cost = report.final_cost = std::numeric_limits<double>::infinity();
-      report.seconds = SecondsSince(start);
-      return report;
-    }
-    if (!failed_at_start) {  // finite at the start after all (a sum Ceres saw overflow?):
-      ceres::Solve(solver, problem, &summary);  // as before, the solve from the start point
-    }
-  }
   report.iterations = summary.num_successful_steps + summary.num_unsuccessful_steps;
   report.termination = ceres::TerminationTypeToString(summary.termination_type);
   report.message = summary.message;

@@ -89,19 +89,6 @@ def test_a_nan_residual_at_a_trial_point_is_a_rejected_step(open_model, case):
     assert _stage(result, 1).termination in ("CONVERGENCE", "NO_CONVERGENCE")
 
 
-@pytest.mark.parametrize("stage", [0, 3])
-def test_a_stage_evaluates_its_start_point_once(open_model, case, stage):
-    """Ceres' own first evaluation is the stage's start check (no evaluation before it):
-    a NaN residual on evaluation 1 is the first step's trial point, a rejected step, not a
-    start that cannot be evaluated (as it was with a separate check first). The fit is the
-    clean one's up to that stage."""
-    clean = _fitter(open_model, case).fit(case.keypoints)
-    result = _faulty_fit(open_model, case, "nan_residual", stage, 1)
-    assert_finite_fit(result)
-    assert _stage(result, stage).termination != "FAILURE"
-    assert _stage(result, stage).initial_cost == _stage(clean, stage).initial_cost
-
-
 def test_the_iteration_limit_is_the_status(open_model, case):
     result = _fitter(open_model, case, max_iterations=1).fit(case.keypoints)
     assert_finite_fit(result)
