@@ -53,25 +53,26 @@ int ComponentChoice::Best(const Eigen::Ref<const Eigen::VectorXd>& body_pose,
     computed_ += count;
     return PosePriorCost::BestComponent(prior_, body_pose, rows);
   }
-  // Each component's ‖r_k‖² where computed (+inf where skipped: provably not the least).
-  std::vector<double> energies(count, std::numeric_limits<double>::infinity());
-  std::vector<char> done(count, 0);
-  Eigen::Matrix<double, 70, Eigen::Dynamic> candidates(70, count);
+  int best = -1;
   double least = std::numeric_limits<double>::infinity();  // of those computed so far
+  Eigen::Matrix<double, 70, 1> candidate;
   const auto compute = [&](int k) {
-    Eigen::Matrix<double, 70, 1> candidate;
     double length = 0.0;
-    energies[k] = PosePriorCost::ComponentRows(prior_, k, body_pose, &candidate, &length);
-    candidates.col(k) = candidate;
-    done[k] = 1;
+    const double energy = PosePriorCost::ComponentRows(prior_, k, body_pose, &candidate, &length);
     points_.col(k) = body_pose;
     lengths_(k) = length;
     ++computed_;
-    if (energies[k] < least) least = energies[k];
+    // As BestComponent: the least ‖r_k‖², the first (lowest k) of equals.
+    if (energy < least || (energy == least && k < best)) {
+      least = energy;
+      best = k;
+      *rows = candidate;
+    }
   };
-  if (last_ >= 0) compute(last_);
+  const int first = last_;  // the last point's k*, computed first: the bound is then tight
+  if (first >= 0) compute(first);
   for (int k = 0; k < count; ++k) {
-    if (done[k]) continue;
+    if (k == first) continue;
     // ‖r_k(x)‖² ≥ ½ (‖L_kᵀ(x' − μ_k)‖ − σ_k ‖x − x'‖)² − log c_k; NaN anywhere: computed.
     const double reach = lengths_(k) - bounds_[k] * (body_pose - points_.col(k)).norm();
     if (reach > 0.0) {
@@ -80,16 +81,6 @@ int ComponentChoice::Best(const Eigen::Ref<const Eigen::VectorXd>& body_pose,
     }
     compute(k);
   }
-  // As BestComponent: the first of the least (a skipped one is above it).
-  int best = -1;
-  double best_energy = std::numeric_limits<double>::infinity();
-  for (int k = 0; k < count; ++k) {
-    if (done[k] && energies[k] < best_energy) {
-      best_energy = energies[k];
-      best = k;
-    }
-  }
-  if (best >= 0) *rows = candidates.col(best);
   last_ = best;
   return best;
 }
