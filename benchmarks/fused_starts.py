@@ -35,7 +35,7 @@ import realistic
 import smplify
 from realistic_errors import run_starts, selection_terms
 from scipy.spatial.transform import Rotation
-from smplify.fitting import _observation
+from smplify.core_fitter import _observation
 from smplify.problem import build_problem
 from smplify.synthetic import pa_mpjpe
 

@@ -38,7 +38,7 @@ import numpy as np
 import realistic
 import smplify
 from smplify import detections
-from smplify.fitting import _core_fitter, _core_options, _observation
+from smplify.core_fitter import _core_fitter, _core_options, _observation
 from smplify.initializer_metrics import SHIN_DEPTH_TOLERANCE_M
 from smplify.problem import build_problem, start_poses
 from smplify.reference.energy import data_residuals

@@ -19,7 +19,7 @@ import textwrap
 import numpy as np
 import pytest
 from smplify import _core
-from smplify.fitting import _core_capsules, _core_options, _observation
+from smplify.core_fitter import _core_capsules, _core_options, _observation
 from smplify.problem import build_problem, start_poses
 from smplify.synthetic import make_case
 
@@ -231,7 +231,7 @@ import resource, sys
 import numpy as np
 import smplify
 from smplify import _core
-from smplify.fitting import _core_capsules, _core_fitter, _core_options, _observation
+from smplify.core_fitter import _core_capsules, _core_fitter, _core_options, _observation
 from smplify.problem import build_problem, start_poses
 from smplify.synthetic import make_case
 

@@ -13,7 +13,7 @@ import smplify
 from extras import unavailable
 from packaging.requirements import Requirement
 from smplify import _core
-from smplify.fitting import _FLIP_CODES, _SHARED_OPTIONS, _core_options
+from smplify.core_fitter import _FLIP_CODES, _SHARED_OPTIONS, _core_options
 from smplify.problem import LEG_KEYPOINT_NAMES, build_problem
 
 

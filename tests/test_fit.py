@@ -709,13 +709,13 @@ def test_the_gil_is_released_while_the_solver_runs(model, prior):
     The count is taken over the C++ call alone (``_core.Fitter.fit``, what ``smplify.fit``
     runs after assembling the problem in Python): if the solve held the GIL, the counter
     would stand still for its whole duration."""
-    from smplify import fitting
+    from smplify import core_fitter
     from smplify.problem import build_problem
 
     case = make_case(model, prior, "mediapipe33", np.random.default_rng(41))
     problem = build_problem(case.keypoints, case.format, case.image_size, case.focal_length,
                             model, prior, {"flip": True, "starts": "prior", "learned_init": False})
-    core, observation = fitting._core_fitter(problem), fitting._observation(problem)
+    core, observation = core_fitter._core_fitter(problem), core_fitter._observation(problem)
     count = [0]
     stop = threading.Event()
 

@@ -1,6 +1,6 @@
 """The C++ energy terms against the NumPy twin, central differences and a brute-force GMM.
 
-Every C++ term (``smplify.fitting.evaluate_terms``) must give the same residual rows and
+Every C++ term (``smplify.core_fitter.evaluate_terms``) must give the same residual rows and
 Jacobian as ``smplify.reference.energy`` (complex-step Jacobians, an independent derivation)
 to 1e-9 relative, and its analytic Jacobian must match central differences of its own
 residuals to 1e-6 relative, on two problems:
@@ -21,7 +21,7 @@ import dataclasses
 import numpy as np
 import pytest
 import smplify
-from smplify import fitting
+from smplify import core_fitter
 from smplify.problem import build_problem
 from smplify.reference import energy as E
 from smplify.reference.arrays import reference_arrays
@@ -171,11 +171,11 @@ def test_angle_prior_where_exp_overflows(problems):
     bent[55] = 800.0  # left elbow, sign +1
     off = dataclasses.replace(problem, options=dataclasses.replace(
         problem.options, pose_prior_weights=(0.0, 0.0, 0.0, 0.0)))
-    rows, jacobian = fitting.evaluate_terms(off, bent, betas, transl, 0)["angle"]
+    rows, jacobian = core_fitter.evaluate_terms(off, bent, betas, transl, 0)["angle"]
     assert np.all(rows == 0.0) and np.all(jacobian == 0.0)
     np.testing.assert_array_equal(E.angle_residuals(off, bent, weight=0.0), rows)
     with pytest.raises(RuntimeError, match="angle could not be evaluated"):
-        fitting.evaluate_terms(problem, bent, betas, transl, 0)
+        core_fitter.evaluate_terms(problem, bent, betas, transl, 0)
 
 
 
@@ -202,7 +202,7 @@ def test_terms_equal_the_reference(problems, case):
     for problem, pose, betas, transl in problems[case]:
         nb = problem.num_betas
         for stage in STAGES:
-            cpp = fitting.evaluate_terms(problem, pose, betas, transl, stage)
+            cpp = core_fitter.evaluate_terms(problem, pose, betas, transl, stage)
             weights = E.StageWeights.for_stage(problem, stage)
             ref = E.term_residuals(problem, pose, betas, transl, weights)
             for term in TERMS:
@@ -244,8 +244,8 @@ def central_difference_columns(problem, pose, betas, transl, stage, h=1e-5):
         hi, lo = x.copy(), x.copy()
         hi[k] += h
         lo[k] -= h
-        r_hi = fitting.evaluate_terms(problem, hi[:72], hi[72:72 + nb], hi[72 + nb:], stage)
-        r_lo = fitting.evaluate_terms(problem, lo[:72], lo[72:72 + nb], lo[72 + nb:], stage)
+        r_hi = core_fitter.evaluate_terms(problem, hi[:72], hi[72:72 + nb], hi[72 + nb:], stage)
+        r_lo = core_fitter.evaluate_terms(problem, lo[:72], lo[72:72 + nb], lo[72 + nb:], stage)
         for t in TERMS:
             columns[t].append((r_hi[t][0] - r_lo[t][0]) / (2.0 * h))
     return {t: np.stack(columns[t], axis=1) for t in TERMS}
@@ -257,7 +257,7 @@ def test_jacobians_equal_central_differences(problems, case):
     stage = 3
     for problem, pose, betas, transl in problems[case]:
         nb = problem.num_betas
-        cpp = fitting.evaluate_terms(problem, pose, betas, transl, stage)
+        cpp = core_fitter.evaluate_terms(problem, pose, betas, transl, stage)
         fd = central_difference_columns(problem, pose, betas, transl, stage)
         for term in TERMS:
             jac, numeric = cpp[term][1], fd[term]
@@ -281,7 +281,7 @@ def test_interpenetration_term_is_active(problems, case):
     (so the comparisons above are not of near-zero numbers)."""
     largest_row, largest_derivative = 0.0, 0.0
     for problem, pose, betas, transl in problems[case]:
-        r, j = fitting.evaluate_terms(problem, pose, betas, transl, 3)["interpenetration"]
+        r, j = core_fitter.evaluate_terms(problem, pose, betas, transl, 3)["interpenetration"]
         largest_row = max(largest_row, float(r.max()))
         largest_derivative = max(largest_derivative, float(np.abs(j[:, :72]).max()))
     print(f"\n{case}: largest weighted E_sp row {largest_row:.3g}, largest pose derivative "
@@ -328,7 +328,7 @@ def test_pose_prior_picks_the_brute_force_component(problems, open_prior):
         stage = STAGES[i % 2]
         lam = problem.options.pose_prior_weights[stage]
         pose = np.concatenate([[np.pi, 0.0, 0.0], body_pose])
-        r, j = fitting.evaluate_terms(problem, pose, betas, transl, stage)["pose"]
+        r, j = core_fitter.evaluate_terms(problem, pose, betas, transl, stage)["pose"]
         k, rows, jac = brute_force_prior_rows(open_prior, body_pose)
         chosen.append(k)
         expected_j = np.zeros_like(j)
@@ -384,7 +384,7 @@ def test_pose_prior_constant_decides_the_cpp_component(problems):
         stage = STAGES[i % 2]
         lam = problem.options.pose_prior_weights[stage]
         pose = np.concatenate([[np.pi, 0.0, 0.0], body_pose])
-        r, _ = fitting.evaluate_terms(problem, pose, betas, transl, stage)["pose"]
+        r, _ = core_fitter.evaluate_terms(problem, pose, betas, transl, stage)["pose"]
         k_true, rows, _ = brute_force_prior_rows(prior, body_pose)
         k_ref = int(E.pose_prior_component(problem, pose))
         assert k_ref == k_true

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import smplify
-from smplify import detections, fitting
+from smplify import core_fitter, detections
 from smplify.initializer_metrics import same_depth_reading
 from smplify.left_right import (
     limb_swap_index,
@@ -100,8 +100,8 @@ def test_the_true_reading_as_the_only_start_is_kept_and_placed(open_model):
                                  "learned_init": False,
                                  "pose_prior_weights": (0.0,) * 4, "angle_prior_ratio": 0.0,
                                  "shape_prior_weights": (0.0,) * 4})
-        core = fitting._shared_core_fitter(problem)
-        observation = fitting._observation(problem)
+        core = core_fitter._shared_core_fitter(problem)
+        observation = core_fitter._observation(problem)
         truth = np.r_[_axis_angle(data.rotation[i]), data.body_pose[i]]
         observation["hypotheses"] = [(truth, data.betas[i], None, 0.0)]
         report = core.fit(**observation)
@@ -116,7 +116,7 @@ def test_bad_hypotheses_are_refused(open_model):
     data = cases(open_model, 1, seed=5)
     problem = build_problem(data.keypoints[0], FORMAT, tuple(data.image_size[0]),
                             float(data.focal[0]), open_model, "open", {"threads": 1})
-    core, observation = fitting._shared_core_fitter(problem), fitting._observation(problem)
+    core, observation = core_fitter._shared_core_fitter(problem), core_fitter._observation(problem)
     bad_pose = np.zeros(72)
     bad_pose[5] = np.nan
     with pytest.raises(ValueError, match="hypotheses must have finite"):

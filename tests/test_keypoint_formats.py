@@ -548,7 +548,7 @@ def test_a_format_under_a_built_in_name_is_fitted_with_its_own_targets(open_mode
     the keypoints), given as a format or put in place of the built-in, fits as it does in a
     fresh process even after a fit with the built-in one (it used to get the built-in's)."""
     import smplify
-    from smplify import anchor, fitting
+    from smplify import anchor, core_fitter
     from smplify.keypoints import formats
     from smplify.synthetic import make_case
 
@@ -563,7 +563,7 @@ def test_a_format_under_a_built_in_name_is_fitted_with_its_own_targets(open_mode
                            multi_start=False).pose
 
     def fresh(fmt) -> np.ndarray:
-        fitting._CORE_CACHE.clear()
+        core_fitter._CORE_CACHE.clear()
         anchor._POSERS.clear()
         return pose(fmt)
 
@@ -574,9 +574,9 @@ def test_a_format_under_a_built_in_name_is_fitted_with_its_own_targets(open_mode
     np.testing.assert_array_equal(pose("mediapipe33"), alone)
     monkeypatch.undo()
     np.testing.assert_array_equal(pose("mediapipe33"), built_in)
-    cached = len(fitting._CORE_CACHE), len(anchor._POSERS)
+    cached = len(core_fitter._CORE_CACHE), len(anchor._POSERS)
     pose(kf.with_blended_hips(builtin))  # an equal format: the same cached fitter and poser
-    assert (len(fitting._CORE_CACHE), len(anchor._POSERS)) == cached == (2, 2)
+    assert (len(core_fitter._CORE_CACHE), len(anchor._POSERS)) == cached == (2, 2)
 
 
 def test_frames_of_one_setting_share_one_core_fitter(open_model, open_prior):
@@ -586,7 +586,7 @@ def test_frames_of_one_setting_share_one_core_fitter(open_model, open_prior):
     equal format object built anew still finds it; other options get their own."""
     import copy
 
-    from smplify import fitting
+    from smplify import core_fitter
     from smplify.problem import fit_settings, frame_problem
     from smplify.synthetic import make_case
 
@@ -596,18 +596,18 @@ def test_frames_of_one_setting_share_one_core_fitter(open_model, open_prior):
                             open_model, open_prior)
     first, second = (frame_problem(settings, case.keypoints) for case in cases)
     assert not np.array_equal(first.keypoints, second.keypoints)
-    core = fitting._shared_core_fitter(first)
-    assert fitting._shared_core_fitter(second) is core
+    core = core_fitter._shared_core_fitter(first)
+    assert core_fitter._shared_core_fitter(second) is core
     copied = dataclasses.replace(second, keypoint_joint=second.keypoint_joint.copy())
-    assert fitting._shared_core_fitter(copied) is core
+    assert core_fitter._shared_core_fitter(copied) is core
     anew = dataclasses.replace(second, keypoint_format=copy.deepcopy(second.keypoint_format))
     assert anew.keypoint_format is not second.keypoint_format
-    assert fitting._shared_core_fitter(anew) is core
+    assert core_fitter._shared_core_fitter(anew) is core
     other = frame_problem(fit_settings("coco17", cases[0].image_size, cases[0].focal_length,
                                        open_model, open_prior,
                                        {"pose_prior_weights": (1.0, 1.0, 1.0, 1.0)}),
                           cases[0].keypoints)
-    assert fitting._shared_core_fitter(other) is not core
+    assert core_fitter._shared_core_fitter(other) is not core
 
 
 def test_a_format_of_a_new_name_fits_as_the_built_in_it_copies(open_model, open_prior):

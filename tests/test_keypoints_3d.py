@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import smplify
-from smplify import detections, fitting
+from smplify import core_fitter, detections
 from smplify.errors import KeypointError
 from smplify.problem import build_problem
 from smplify.synthetic import pa_mpjpe
@@ -65,7 +65,7 @@ def test_the_target_origin_does_not_matter(open_model, open_prior, cases):
                               keypoints_3d=points_3d[i] + shift)
                 for shift in (np.zeros(3), np.array([5.0, -2.0, 30.0]))]
     pose = np.r_[np.pi, 0.0, 0.0, np.zeros(69)]
-    rows = [fitting.evaluate_terms(p, pose, np.zeros(10), np.array([0, 0, 4.0]), 3)
+    rows = [core_fitter.evaluate_terms(p, pose, np.zeros(10), np.array([0, 0, 4.0]), 3)
             ["keypoints_3d"] for p in problems]
     assert np.abs(rows[0][0]).max() > 0.0
     np.testing.assert_allclose(rows[0][0], rows[1][0], atol=1e-9)

@@ -544,12 +544,10 @@ def test_a_one_frame_detector_glitch_does_not_restart_the_track(model, clips,
     people walking together, bench_real_video; the track restarted from it and back, the
     body jumping 5-10 m toward the camera and turning round) is held: the track's own fit
     returned, the frame spanned as a missed one; two in a row are a cut."""
-    from smplify import fitting
-
     video = sv.make_video(model, clips[0], "coco17", np.random.default_rng(8), yaw=0.3,
                           errors=CLEAN, frames=slice(0, 30))
     lost = {20, 25, 26}  # a glitch, then a cut
-    measure = fitting._core.median_error_fraction  # (cpp/track_checks.h)
+    measure = _core.median_error_fraction  # (cpp/track_checks.h)
 
     def track(lost: set[int]) -> list[smplify.FitResult | None]:
         frame = iter(range(1, video.num_frames))  # the warm frames, in order
@@ -557,7 +555,7 @@ def test_a_one_frame_detector_glitch_does_not_restart_the_track(model, clips,
         def error(*args):
             return 1.0 if next(frame) in lost else measure(*args)
 
-        monkeypatch.setattr(fitting._core, "median_error_fraction", error)
+        monkeypatch.setattr(_core, "median_error_fraction", error)
         return _track(_fitter(model, video), video.keypoints)
 
     results, undisturbed = track(lost), track(set())
@@ -612,14 +610,12 @@ def test_a_held_frame_does_not_count_toward_the_facing_check(model, clips,
     with track_max_swapped_frames 3 (in a row: track_swapped_window 0) turns the track round
     on its last frame; with its third
     frame a held glitch, it does not (before, the held frame counted: it did)."""
-    from smplify import fitting
-
     video = sv.make_video(model, clips[3], "coco17", np.random.default_rng(5), yaw=0.2,
                           errors=CLEAN, frames=slice(0, 20))
     keypoints = video.keypoints.copy()
     burst = np.arange(12, 16)
     keypoints[burst] = keypoints[burst][:, mirror_index("coco17")]
-    measure = fitting._core.median_error_fraction  # (cpp/track_checks.h)
+    measure = _core.median_error_fraction  # (cpp/track_checks.h)
 
     def starts(glitch: set[int]) -> list[str]:
         frame = iter(range(1, video.num_frames))  # the warm frames, in order
@@ -627,7 +623,7 @@ def test_a_held_frame_does_not_count_toward_the_facing_check(model, clips,
         def error(*args):
             return 1.0 if next(frame) in glitch else measure(*args)
 
-        monkeypatch.setattr(fitting._core, "median_error_fraction", error)
+        monkeypatch.setattr(_core, "median_error_fraction", error)
         # Confidences smoothed (the default): a competing track (a turned refit) takes the
         # track on the burst's second frame, and the burst is not read as 4 in a row.
         results = _track(_fitter(model, video, track_max_swapped_frames=3,

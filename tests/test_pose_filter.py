@@ -365,15 +365,14 @@ def test_a_held_frame_gives_the_output_filter_no_keypoint_speeds(open_model,
     keypoints' jump is not the person's motion, so the filter gets no speeds there and the
     next frame's start anew."""
     import smplify
-    from smplify import fitting
     from smplify import synthetic_video as sv
     from test_sequence import SEQUENCES
 
     video = sv.make_video(open_model, sv.load_sequences(SEQUENCES)[0], "coco17",
                           np.random.default_rng(8), sv.NO_ERRORS, frames=slice(0, 14))
-    measure = fitting._core.median_error_fraction
+    measure = _core.median_error_fraction
     frame = iter(range(1, video.num_frames))
-    monkeypatch.setattr(fitting._core, "median_error_fraction",
+    monkeypatch.setattr(_core, "median_error_fraction",
                         lambda *args: 1.0 if next(frame) == 10 else measure(*args))
     fitter = smplify.Fitter(open_model, format="coco17", image_size=video.image_size,
                             focal_length=video.focal_length, threads=1,

@@ -12,7 +12,7 @@ import pytest
 import smplify
 from smplify import _core
 from smplify import synthetic_video as sv
-from smplify.fitting import _core_fitter, _core_options, _observation
+from smplify.core_fitter import _core_fitter, _core_options, _observation
 from smplify.options import PHOTO_PRUNE_STARTS
 from smplify.problem import start_poses
 from test_hypotheses import FORMAT, cases

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import smplify
-from smplify import _core, fitting
+from smplify import _core, core_fitter
 from smplify.problem import build_problem, reading_weight_scale
 from smplify.reference.selection import reading_score
 from smplify.synthetic import make_case
@@ -59,9 +59,9 @@ def _fit_with_truth_as_reading(model, data, i, options):
                                 float(data.focal[i]), model, "open", {"threads": 1, **options})
     except smplify.KeypointError:
         return None
-    observation = fitting._observation(problem)
+    observation = core_fitter._observation(problem)
     observation["readings"] = ([truth], np.zeros(1))
-    report = fitting._shared_core_fitter(problem).fit(**observation)
+    report = core_fitter._shared_core_fitter(problem).fit(**observation)
     points = np.asarray(report.keypoints)
     points[~problem.keypoint_available] = np.nan
     return problem, report, points, truth
@@ -98,7 +98,7 @@ def test_reading_options_and_inputs_are_checked(open_model, without_initializer)
                             float(data.focal[0]), open_model, "open",
                             {"threads": 1, "reading_weight": 100.0})
     assert problem.readings is not None and len(problem.readings[0]) == 6
-    core, observation = fitting._shared_core_fitter(problem), fitting._observation(problem)
+    core, observation = core_fitter._shared_core_fitter(problem), core_fitter._observation(problem)
     with pytest.raises(ValueError, match="one row per target"):
         core.fit(**{**observation, "readings": ([np.zeros((3, 3))], np.zeros(1))})
     with pytest.raises(ValueError, match="one finite log weight each"):
@@ -120,7 +120,7 @@ def test_a_leg_flip_mirrors_the_legs_depth_and_nothing_else(open_model):
     data = cases(open_model, 1, seed=5)
     problem = build_problem(data.keypoints[0], FORMAT, tuple(data.image_size[0]),
                             float(data.focal[0]), open_model, "open", {"threads": 1})
-    core = fitting._shared_core_fitter(problem)
+    core = core_fitter._shared_core_fitter(problem)
     rng = np.random.default_rng(9)
     mirror = np.array([1.0, 1.0, -1.0])
     for side, (hip, knee, ankle) in (("left", (1, 4, 7)), ("right", (2, 5, 8))):
@@ -209,7 +209,7 @@ def test_reading_weight_scales_with_the_persons_size(open_model):
         unscaled = build_problem(kp, FORMAT, tuple(data.image_size[i]), float(data.focal[i]),
                                  open_model, "open", {**common, "reading_weight": 1.0})
         assert by_hand.reading_weight_scale == 1.0 == unscaled.reading_weight_scale
-        reports = [fitting._shared_core_fitter(p).fit(**fitting._observation(p))
+        reports = [core_fitter._shared_core_fitter(p).fit(**core_fitter._observation(p))
                    for p in (scaled, by_hand, unscaled)]
         assert reports[0].chosen_start == reports[1].chosen_start
         np.testing.assert_allclose(reports[0].body_pose, reports[1].body_pose, atol=1e-9)
@@ -246,7 +246,7 @@ def test_reading_weight_size_options_are_checked(open_model):
     data = cases(open_model, 1, seed=5)
     problem = build_problem(data.keypoints[0], FORMAT, tuple(data.image_size[0]),
                             float(data.focal[0]), open_model, "open", {"threads": 1})
-    core, observation = fitting._shared_core_fitter(problem), fitting._observation(problem)
+    core, observation = core_fitter._shared_core_fitter(problem), core_fitter._observation(problem)
     for bad in (-1.0, float("inf"), float("nan")):
         with pytest.raises(ValueError, match="reading_weight_scale must be finite and >= 0"):
             core.fit(**{**observation, "reading_weight_scale": bad})

@@ -15,7 +15,7 @@ import pytest
 import smplify
 from smplify import _core
 from smplify import synthetic_video as sv
-from smplify.fitting import _shared_core_fitter
+from smplify.core_fitter import _shared_core_fitter
 from smplify.problem import build_problem
 from smplify.reference.energy import pose_prior_component
 

@@ -109,7 +109,7 @@ def test_the_core_solve_holds_fixed_frames_and_shape(iterative: bool) -> None:
     """The C++ solve's fixed_frames and hold_betas (both solvers) keep those parameters at
     their start while the other frames move."""
     from smplify import _core
-    from smplify.fitting import _shared_core_fitter
+    from smplify.core_fitter import _shared_core_fitter
     from smplify.problem import build_problem
 
     model = smplify.load_model("open")

@@ -11,7 +11,7 @@ import pytest
 import smplify
 from smplify import _core, start_scorer
 from smplify import synthetic_video as sv
-from smplify.fitting import _core_fitter, _core_options, _observation
+from smplify.core_fitter import _core_fitter, _core_options, _observation
 from smplify.options import PHOTO_START_SCORER
 from smplify.problem import build_problem
 from smplify.reference.selection import (

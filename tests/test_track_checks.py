@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import smplify
-from smplify import _core, fitting, online
+from smplify import _core, core_fitter, online
 from smplify import synthetic_video as sv
+from smplify.problem import frame_problem
 from test_sequence import SEQUENCES
 
 
@@ -22,10 +23,10 @@ def frames(open_model):
     out = []
     for kp in video.keypoints:
         try:
-            problem = fitting.frame_problem(fitter._settings, kp)
+            problem = frame_problem(fitter._settings, kp)
         except smplify.KeypointError:
             continue
-        report = fitting._shared_core_fitter(problem).fit(**fitting._observation(problem))
+        report = core_fitter._shared_core_fitter(problem).fit(**core_fitter._observation(problem))
         out.append((problem, report))
     assert len(out) >= 8
     return out

@@ -11,7 +11,7 @@ import pytest
 import smplify
 from smplify import online
 from smplify import synthetic_video as sv
-from smplify.fitting import _core_fitter, _core_options, _observation
+from smplify.core_fitter import _core_fitter, _core_options, _observation
 from smplify.problem import start_poses
 from smplify.start_scorer import START_FEATURES
 from smplify.start_scorer import weights as scorer_weights

@@ -162,14 +162,14 @@ def test_track_root_rows_are_the_track_rows_without_the_body_pose(gaps: tuple) -
 def core_fitter():
     """A C++ fitter of the open model and prior (its prior's eigendecompositions built)."""
     import smplify
-    from smplify import fitting
+    from smplify import core_fitter
     from smplify.problem import build_problem
 
     keypoints = np.column_stack([np.random.default_rng(0).uniform(200, 400, size=(17, 2)),
                                  np.ones(17)])
     problem = build_problem(keypoints, "coco17", (640, 480), model=smplify.load_model("open"),
                             place_camera=False)
-    return fitting._shared_core_fitter(problem)
+    return core_fitter._shared_core_fitter(problem)
 
 
 def test_the_pose_priors_component_choice_is_best_components_to_the_bit(prior: tuple,

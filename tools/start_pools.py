@@ -18,7 +18,7 @@ import numpy as np
 import smplify
 from smplify import detections
 from smplify import synthetic_video as sv
-from smplify.fitting import _core_fitter, _core_options, _observation
+from smplify.core_fitter import _core_fitter, _core_options, _observation
 from smplify.problem import build_problem
 from smplify.synthetic import pa_mpjpe
 

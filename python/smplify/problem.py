@@ -94,7 +94,7 @@ class FitProblem:
     keypoint_format : KeypointFormat
         The format itself (``format`` is its name): with the model, what the keypoint
         targets above are resolved from; the C++ fitter cache is keyed on its value
-        (``smplify.fitting._shared_core_fitter``).
+        (``smplify.core_fitter._shared_core_fitter``).
     keypoints_3d : (K, 3) float64 or None
         E_3D's targets (SPEC §6): the detector's 3D keypoints or the learned initialiser's
         anchor (``options.learned_init``), metres in camera-aligned axes, any origin; NaN rows
