@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 import smplify
-from smplify.fitting import _core_fitter, _observation, _result
+from smplify.core_fitter import _core_fitter, _observation
+from smplify.fit_report import _result
 from smplify.problem import build_problem
 from smplify.synthetic import make_case, pa_mpjpe, reprojection_error
 

@@ -177,3 +177,16 @@ class FitResult:
             "body_pose": self.body_pose[None].astype(np.float32),
             "transl": self.transl[None].astype(np.float32),
         }
+
+
+def split_anchor(energy: dict[str, float], anchored: bool) -> dict[str, float]:
+    """The C++ energies with E_3D named for its targets: ``keypoints_3d`` for the detector's
+    3D keypoints, ``anchor`` for the learned initialiser's readings (one term, one of the two
+    targets a frame; the other reads 0). ``total`` is unchanged: still the sum of the rest."""
+    out = {}
+    for key, value in energy.items():
+        if key == "keypoints_3d":  # both in its place (the printout's and JSON's order)
+            out["keypoints_3d"], out["anchor"] = (0.0, value) if anchored else (value, 0.0)
+        else:
+            out[key] = value
+    return out

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from ..problem import FitProblem, build_problem, start_poses
-from ..result import FitResult, StageSummary
+from ..result import FitResult, StageSummary, split_anchor
 from .arrays import reference_arrays
 from .body import model_output
 from .energy import (
@@ -222,9 +222,7 @@ def fit_problem(problem: FitProblem, jacobian: StageJacobian | None = None) -> F
         runs.append(best)
     tried = {name: data for data, name, *_ in runs}
     _, orientation, pose, betas, stages, energy, transl, _ = min(runs, key=lambda run: run[0])
-    from ..fitting import split_anchor  # E_3D named for its targets, as FitResult's
-
-    energy = split_anchor(energy, problem.anchored)
+    energy = split_anchor(energy, problem.anchored)  # E_3D named for its targets, as FitResult's
 
     body = reference_arrays(problem).body
     joints, vertices = model_output(body, pose, betas, transl)
