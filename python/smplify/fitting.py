@@ -23,7 +23,7 @@ from . import _core, online, pose_filter
 from .core_fitter import _observation, _refit_core_fitter, _shared_core_fitter
 from .errors import KeypointError
 from .fit_report import _result, _smoothed
-from .focal import FocalSearch, estimate_focal_length
+from .focal import focal_search
 from .keypoints import KeypointFormat, validate_keypoints
 from .left_right import depth_reflected
 from .options import FitOptions
@@ -920,37 +920,6 @@ class Fitter:
                 "faced the wrong way" if facing else "turned or jumped")
             return cold, f"warm, {why}, then cold", earlier + float(report.seconds), keep
         return report, "warm", earlier + float(cold.seconds), labelling
-
-
-def focal_search(settings: FitSettings, keypoints: Any,
-                 keypoints_3d: Any = None) -> FocalSearch:
-    """The focal-length search of ``focal_length="estimate"`` (:mod:`smplify.focal`): quick
-    fits (one start) of one frame at candidate focal lengths, scored by total energy.
-
-    Parameters
-    ----------
-    settings : FitSettings (its focal length is ignored; the search is centred on the image
-        diagonal).
-    keypoints : (K, 3) or (K, 2), pixels.  keypoints_3d : (K, 3) metres or None.
-
-    Returns
-    -------
-    FocalSearch: the candidates (pixels) and their scores; ``.best`` is the estimate.
-    """
-    # One start from the prior, no anchor: as measured (benchmarks/focal_estimate.py).
-    options = dataclasses.replace(settings.options, multi_start=False, starts="prior",
-                                  learned_init=False, reading_weight=0.0,
-                                  left_right="as_given")
-    quick = dataclasses.replace(settings, options=options)
-    # Checks the keypoints (and the torso a cold fit needs) once, before any solve.
-    problem = frame_problem(quick, keypoints, keypoints_3d=keypoints_3d)
-    core = _shared_core_fitter(problem)
-    observation = _observation(problem)
-
-    def energy_at(focal: float) -> float:
-        return float(core.fit(**{**observation, "focal_length": focal}).energy.total)
-
-    return estimate_focal_length(energy_at, float(np.hypot(*settings.image_size)))
 
 
 def _estimated_settings(settings: FitSettings, keypoints: Any, keypoints_3d: Any) -> FitSettings:

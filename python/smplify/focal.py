@@ -23,13 +23,18 @@ reported on ``--split test`` (docs/design.md, "Camera and orientation").
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+from .core_fitter import _observation, _shared_core_fitter
+from .problem import FitSettings, frame_problem
+
 __all__ = ["GOLDEN_STEPS", "GRID_RANGE", "GRID_STEPS", "PRIOR_WEIGHT", "FocalSearch",
-           "estimate_focal_length"]
+           "estimate_focal_length", "focal_search"]
 
 #: Grid of the search, as factors of the image diagonal (low, high), and its point count.
 GRID_RANGE = (0.25, 4.0)
@@ -108,3 +113,34 @@ def estimate_focal_length(energy_at: Callable[[float], float], diagonal: float, 
             lo, a = a, b
             b = lo + _GOLDEN * (hi - lo)
     return search
+
+
+def focal_search(settings: FitSettings, keypoints: Any,
+                 keypoints_3d: Any = None) -> FocalSearch:
+    """The focal-length search of ``focal_length="estimate"`` (:mod:`smplify.focal`): quick
+    fits (one start) of one frame at candidate focal lengths, scored by total energy.
+
+    Parameters
+    ----------
+    settings : FitSettings (its focal length is ignored; the search is centred on the image
+        diagonal).
+    keypoints : (K, 3) or (K, 2), pixels.  keypoints_3d : (K, 3) metres or None.
+
+    Returns
+    -------
+    FocalSearch: the candidates (pixels) and their scores; ``.best`` is the estimate.
+    """
+    # One start from the prior, no anchor: as measured (benchmarks/focal_estimate.py).
+    options = dataclasses.replace(settings.options, multi_start=False, starts="prior",
+                                  learned_init=False, reading_weight=0.0,
+                                  left_right="as_given")
+    quick = dataclasses.replace(settings, options=options)
+    # Checks the keypoints (and the torso a cold fit needs) once, before any solve.
+    problem = frame_problem(quick, keypoints, keypoints_3d=keypoints_3d)
+    core = _shared_core_fitter(problem)
+    observation = _observation(problem)
+
+    def energy_at(focal: float) -> float:
+        return float(core.fit(**{**observation, "focal_length": focal}).energy.total)
+
+    return estimate_focal_length(energy_at, float(np.hypot(*settings.image_size)))
