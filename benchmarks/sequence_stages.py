@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import smplify
 from bench_video import FORMAT, SEQUENCES, clip_arguments, score
-from smplify import fitting, sequence, sequence_windows
+from smplify import core_fitter, fitter, focal, sequence, sequence_windows
 from smplify import synthetic_video as sv
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sequence_stages.json"
@@ -79,7 +79,7 @@ class Clocks:
     def core_fits(self) -> None:
         """Times every C++ fit of the start's Fitters (``_core.Fitter.fit``), as "C++ fit,
         <stage>, warm|cold (<the Python function that asked>)"."""
-        shared = fitting._shared_core_fitter
+        shared = core_fitter._shared_core_fitter
         clocks = self
 
         class Timed:
@@ -116,8 +116,13 @@ class Clocks:
                                                           **kwargs)
 
         sequence_windows._core = Unwrapping()
-        fitting._shared_core_fitter = lambda problem: Timed(shared(problem))
-        sequence._shared_core_fitter = fitting._shared_core_fitter
+        def timed_core(problem: Any) -> Any:
+            return Timed(shared(problem))
+
+        # Every module that asks for the shared C++ fitter (the Fitter's frames, the focal
+        # search, fit_sequence's own solves).
+        fitter._shared_core_fitter = focal._shared_core_fitter = timed_core
+        sequence._shared_core_fitter = timed_core
 
 
 def fit_key(core: Any, kwargs: dict[str, Any]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from crowd import person_keypoints, write_npz
-from smplify import fitting, tracking
+from smplify import fitter, tracking
 from smplify.dataset.chunk_fit import FitSpec, _fit_unit, loaded
 from smplify.dataset.inputs import Unit
 
@@ -13,7 +13,7 @@ from smplify.dataset.inputs import Unit
 def test_a_video_unit_skips_lost_frames_at_its_own_frame_rate(tmp_path, monkeypatch):
     calls = {"skip": [], "fps": []}
 
-    class Spy(fitting.Fitter):
+    class Spy(fitter.Fitter):
         def skip(self) -> None:
             calls["skip"].append(self)
             super().skip()
@@ -24,7 +24,7 @@ def test_a_video_unit_skips_lost_frames_at_its_own_frame_rate(tmp_path, monkeypa
         calls["fps"].append(options.get("fps"))
         return real_track_all(frames, **options)
 
-    monkeypatch.setattr(fitting, "Fitter", Spy)
+    monkeypatch.setattr(fitter, "Fitter", Spy)
     monkeypatch.setattr(tracking, "track_all", track_all)
     model, prior = loaded(FitSpec())
     seen = (0, 1, 3)  # unseen on frame 2 (lost), and 4, 5 (the track has ended)

@@ -314,7 +314,7 @@ def test_track_files_keep_the_detectors_3d_keypoints_and_are_read_back(tmp_path,
     """A track file stores the detector's 3D keypoints (NaN on a frame without), its format
     and image size; fitted again (``smplify fit track.npz``) the 3D keypoints reach the fit."""
     from crowd import person_keypoints, person_points
-    from smplify.fitting import Fitter
+    from smplify.fitter import Fitter
     from smplify.sources import Frame, Source
 
     fmt, frames = "mediapipe33", 5

@@ -845,7 +845,7 @@ def test_track_refit_iterations_caps_the_refits_reading_fits(model, clips,
     """``track_refit_iterations`` caps every solve of the refits' warm fits from the learned
     readings (uncapped they take more steps than the cap here), and only those: the tracked
     frames keep the Fitter's own C++ fitter. 0 (the default) is no cap."""
-    from smplify import fitting
+    from smplify import track_decisions
 
     video = sv.make_video(model, clips[2], "coco17", np.random.default_rng(15), yaw=0.0,
                           errors=CLEAN, frames=slice(0, 9))
@@ -855,8 +855,8 @@ def test_track_refit_iterations_caps_the_refits_reading_fits(model, clips,
     uncapped._core = before = _ReadingFits(uncapped._core)
     _track(uncapped, video.keypoints[1:])
     made: list[_ReadingFits] = []
-    real = fitting._refit_core_fitter
-    monkeypatch.setattr(fitting, "_refit_core_fitter",
+    real = track_decisions._refit_core_fitter
+    monkeypatch.setattr(track_decisions, "_refit_core_fitter",
                         lambda problem: made.append(_ReadingFits(real(problem))) or made[-1])
     capped = _fitter(model, video, track_refit_every=2, track_refit_iterations=cap)
     capped.fit(video.keypoints[0])

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 from crowd import IMAGE_SIZE, crowd, person_keypoints, write_coco_results, write_npz
-from smplify import fitting
+from smplify import fitter
 from smplify.pipeline import run
 from smplify.sources import InputError, open_source
 
@@ -77,12 +77,12 @@ def test_the_last_frame_lists_people_confirmed_at_the_end(tmp_path, open_model):
 def test_a_lost_person_s_fitter_skips_the_frame(tmp_path, open_model, monkeypatch):
     skipped = []
 
-    class Spy(fitting.Fitter):
+    class Spy(fitter.Fitter):
         def skip(self) -> None:
             skipped.append(self)
             super().skip()
 
-    monkeypatch.setattr(fitting, "Fitter", Spy)
+    monkeypatch.setattr(fitter, "Fitter", Spy)
     walker = [[-1.0 + 0.05 * t, 0.3, 5.0] for t in range(4)]
     frames = [[walker[0]], [walker[1]], [], [walker[3]]]
     summary = run(_sequence(tmp_path, open_model, frames), tmp_path / "o", model=open_model,

@@ -36,7 +36,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 import smplify  # noqa: E402
 from online_trace import parse_option  # noqa: E402
-from smplify import fitting  # noqa: E402
+from smplify import fitter, track_decisions  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from bench_online import FORMAT, clips  # noqa: E402
@@ -69,7 +69,7 @@ class Timed:
 def instrument(frame: dict[str, Any]) -> None:
     """Tag the frame's refits and contests, and time the refits' own C++ fitter."""
     for name, tag in (("_consider_refit", "refit"), ("_contest", "contest")):
-        method = getattr(fitting.Fitter, name)
+        method = getattr(fitter.Fitter, name)
 
         def wrapped(self: Any, *args: Any, _method: Any = method, _tag: str = tag,
                     **kwargs: Any) -> Any:
@@ -80,9 +80,9 @@ def instrument(frame: dict[str, Any]) -> None:
             finally:
                 frame["in_refit"] = False
 
-        setattr(fitting.Fitter, name, wrapped)
-    refit_core = fitting._refit_core_fitter
-    fitting._refit_core_fitter = lambda problem: Timed(refit_core(problem), frame)
+        setattr(fitter.Fitter, name, wrapped)
+    refit_core = track_decisions._refit_core_fitter
+    track_decisions._refit_core_fitter = lambda problem: Timed(refit_core(problem), frame)
 
 
 def group(frame: dict[str, Any]) -> str:

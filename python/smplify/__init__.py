@@ -19,7 +19,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .errors import KeypointError, ModelFileError, SmplifyError, UnsafePickleError
-from .fitting import Fitter, fit, fit_batch
+from .fitter import Fitter
+from .fitting import fit, fit_batch
 from .keypoints import format_names
 from .model import JOINT_NAMES, BodyModel, ModelOutput, load_model
 from .options import FitOptions

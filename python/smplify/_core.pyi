@@ -2,8 +2,9 @@
 
 Arrays are float64 NumPy unless stated; row-major (N, 3) matrices come back as (N, 3).
 Bad input raises ValueError naming the argument; a term that cannot be evaluated raises
-RuntimeError. ``smplify.fitting``, ``smplify.initializer`` and ``smplify.anchor`` are the
-intended callers.
+RuntimeError. ``smplify.core_fitter`` (and the fits it builds: ``smplify.fitter``,
+``smplify.track_decisions``), ``smplify.initializer`` and ``smplify.anchor`` are the intended
+callers.
 """
 
 from collections.abc import Sequence

@@ -297,7 +297,8 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         Nobody was found in any frame (or a frame of the input is unreadable).
     """
     from .export import MESH_SUFFIXES, save_mesh, save_params
-    from .fitting import Fitter, _model, photo_options
+    from .fitter import Fitter, _model
+    from .fitting import photo_options
     from .options import FitOptions
     from .tracking import Tracker
 

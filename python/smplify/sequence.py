@@ -41,7 +41,7 @@ import numpy as np
 from . import online, sequence_windows
 from .core_fitter import _shared_core_fitter
 from .errors import KeypointError, SmplifyError
-from .fitting import Fitter
+from .fitter import Fitter
 from .keypoints import KeypointFormat, get_format, validate_keypoints, validate_keypoints_3d
 from .left_right import mirror_index
 from .options import MAX_COUNT, MAX_OPTION_VALUE, check_choices, literal_choices

@@ -51,7 +51,7 @@ import numpy as np
 
 from . import anchor, initializer, online
 from .errors import KeypointError
-from .fitting import Fitter
+from .fitter import Fitter
 from .keypoints import KeypointFormat
 from .left_right import LIMB_PARTS, depth_reflected, limb_swap_index, mirror_index
 from .result import FitResult

@@ -142,7 +142,7 @@ def _failure(err: Exception) -> tuple[str, str]:
 
 
 def _fit_unit(unit: Any, spec: FitSpec, model: Any, prior: Any) -> list[dict[str, Any]]:
-    from ..fitting import Fitter
+    from ..fitter import Fitter
     from ..tracking import track_all
 
     try:
