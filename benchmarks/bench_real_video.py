@@ -61,7 +61,7 @@ import smplify
 from real_video_metrics import all_metrics
 from real_videos import FRAMES, Track, cache_dir, detections, detections_key, tracks
 from smplify.initializer import model_fingerprint
-from smplify.sequence import sequence_keywords
+from smplify.sequence_options import sequence_keywords
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "bench_real_video.json"

@@ -38,7 +38,7 @@ import smplify
 from scipy.signal import savgol_filter
 from smplify import synthetic_video as sv
 from smplify.filters import one_euro
-from smplify.sequence import sequence_keywords
+from smplify.sequence_options import sequence_keywords
 from smplify.synthetic import pa_mpjpe
 
 HERE = Path(__file__).resolve().parent

@@ -30,7 +30,7 @@ import bench_video as bv
 import numpy as np
 import smplify
 from smplify import synthetic_video as sv
-from smplify.sequence import sequence_keywords
+from smplify.sequence_options import sequence_keywords
 
 HERE = Path(__file__).resolve().parent
 TUNING = HERE.parent / "tests" / "data" / "tuning_sequences.npz"

@@ -34,7 +34,7 @@ import smplify
 from bench_video import SEQUENCES, accuracy, clip_video, hold_last
 from smplify import synthetic_video as sv
 from smplify.left_right import mirror_index
-from smplify.sequence import sequence_keywords
+from smplify.sequence_options import sequence_keywords
 
 HERE = Path(__file__).resolve().parent
 TUNING = HERE.parent / "tests" / "data" / "tuning_sequences.npz"

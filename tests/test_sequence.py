@@ -13,7 +13,7 @@ import smplify
 from scipy.spatial.transform import Rotation
 from smplify import synthetic_video as sv
 from smplify.left_right import mirror_index
-from smplify.sequence import MAX_SEQUENCE_RETRIES
+from smplify.sequence_options import MAX_SEQUENCE_RETRIES, sequence_keywords
 from smplify.synthetic import pa_mpjpe
 
 SEQUENCES = Path(__file__).parent / "data" / "heldout_sequences.npz"
@@ -340,7 +340,7 @@ def test_frame_options_reach_the_per_frame_fits(model, sequences, monkeypatch) -
                          reading_weight=7.0)
     assert seen and all(o.reading_weight == 123.0 and o.reading_weight_size == 350.0
                         for o in seen)
-    assert sequence.sequence_keywords({"reading_weight": 1.0, "data_sigma": 2.0}) == {
+    assert sequence_keywords({"reading_weight": 1.0, "data_sigma": 2.0}) == {
         "frame_reading_weight": 1.0, "data_sigma": 2.0}
 
 
