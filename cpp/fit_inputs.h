@@ -140,6 +140,10 @@ struct FitOptions {
   double track_velocity_ratio = 0.1;
   // Ceres' function tolerance of a tracked warm fit's solve (function_tolerance: the others).
   double track_function_tolerance = 1e-4;
+  // SMPL joints (1..23, each once) whose rotations a tracked warm fit holds at its start (the
+  // last frame's): their 3 columns each leave the solve, whose dense JᵀJ costs ∝ columns².
+  // Empty (the default): none held.
+  std::vector<int> track_held_joints;
   // Stages a warm-started fit runs: the last this many.
   int warm_stages = 1;
   // Starts: the prior's (context starts, per orientation) unless an observation brings

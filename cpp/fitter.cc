@@ -13,6 +13,7 @@
 #include <ceres/ceres.h>
 
 #include "depth_prior_term.h"
+#include "held_joints.h"
 #include "hypothesis_starts.h"
 #include "leg_flip.h"
 #include "reading_score.h"
@@ -190,6 +191,13 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
     Require(k >= -1 && k < c.targets.size(),
             "options: leg_keypoints must be in [-1, " + std::to_string(c.targets.size()) +
                 "), got " + std::to_string(k));
+  }
+  std::vector<bool> held(kNumJoints, false);
+  for (int j : o.track_held_joints) {
+    Require(j >= 1 && j < kNumJoints && !held[j],
+            "options: track_held_joints must be distinct SMPL joints in [1, " +
+                std::to_string(kNumJoints - 1) + "], got " + std::to_string(j));
+    held[j] = true;
   }
   Require(o.start_scorer.empty() || IsStartScorerOption(o.start_scorer),
           "options: start_scorer must be empty or [F, W (F x H), b (H), v (H)]: F = " +
@@ -438,11 +446,13 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
     auto owned_terms = std::make_unique<StageTerms>(context_, o, &p, weights);
     StageTerms& terms = *owned_terms;
     std::unique_ptr<FaultCost> fault;  // outlives the problem, which does not own it
+    HeldJoints held(context_.options.track_held_joints);  // the same
     ceres::Problem problem(ProblemOptions(&terms.evaluation()));
     const bool joined = track_terms && track_terms->JoinsPosePrior();
     terms.AddTo(&problem, /*with_pose_prior=*/!joined);
     if (track_terms) track_terms->AddTo(&problem, &p, context_, weights.pose);
     if (hold_shape) problem.SetParameterBlockConstant(p.betas.data());
+    if (track != nullptr) held.Split(&problem, p.body_pose.data());
     if (fault_ && fault_->stage == stage) {
       fault = std::make_unique<FaultCost>(*fault_);
       problem.AddResidualBlock(fault.get(), nullptr, p.transl.data());

@@ -9,6 +9,7 @@
 
 #include "../fault_injection.h"
 #include "../fitter.h"
+#include "../held_joints.h"
 #include "../leg_flip.h"
 #include "../reading_score.h"
 #include "../start_scorer.h"
@@ -165,6 +166,82 @@ void BindTesting(py::module_& m) {
       },
       py::arg("fitter"), py::arg("pose"), py::arg("betas"), py::arg("transl"), py::arg("side"),
       "cpp/leg_flip.h FlipLegDepth on a _core.Fitter's model: (pose (72,), turned radians).");
+  testing.def(
+      "split_pose_cost",
+      [](const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& a,
+         const std::vector<int>& block_sizes, int pose_block, const std::vector<int>& held_joints,
+         const Eigen::VectorXd& x, const std::vector<bool>& wanted) {
+        // The linear cost r = A x over blocks of `block_sizes` (block pose_block: θ, 69).
+        class Linear : public ceres::CostFunction {
+         public:
+          Linear(const Eigen::MatrixXd& a, const std::vector<int>& sizes) : a_(a) {
+            for (int size : sizes) mutable_parameter_block_sizes()->push_back(size);
+            set_num_residuals(static_cast<int>(a.rows()));
+          }
+          bool Evaluate(double const* const* parameters, double* residuals,
+                        double** jacobians) const override {
+            Eigen::Map<Eigen::VectorXd> r(residuals, a_.rows());
+            r.setZero();
+            int column = 0;
+            for (size_t b = 0; b < parameter_block_sizes().size(); ++b) {
+              const int size = parameter_block_sizes()[b];
+              r += a_.middleCols(column, size) *
+                   Eigen::Map<const Eigen::VectorXd>(parameters[b], size);
+              if (jacobians != nullptr && jacobians[b] != nullptr) {
+                Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+                    jacobians[b], a_.rows(), size) = a_.middleCols(column, size);
+              }
+              column += size;
+            }
+            return true;
+          }
+
+         private:
+          Eigen::MatrixXd a_;
+        };
+        int columns = 0;
+        for (int size : block_sizes) columns += size;
+        if (a.cols() != columns || x.size() != columns || pose_block < 0 ||
+            pose_block >= static_cast<int>(block_sizes.size()) ||
+            block_sizes[static_cast<size_t>(pose_block)] != kBodyPoseSize) {
+          throw std::invalid_argument("A must be R x (sum of block sizes), x of that size, and "
+                                      "block pose_block of 69 values");
+        }
+        const Linear inner(a, block_sizes);
+        const HeldJoints held(held_joints);
+        const SplitPoseCost split(&inner, pose_block, held.runs());
+        const auto& sizes = split.parameter_block_sizes();
+        if (wanted.size() != sizes.size()) throw std::invalid_argument("one wanted flag a block");
+        std::vector<const double*> parameters;
+        std::vector<double*> jacobians;
+        std::vector<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> out;
+        int at = 0;
+        for (const int size : sizes) out.emplace_back(a.rows(), size);
+        for (size_t b = 0; b < sizes.size(); ++b) {
+          parameters.push_back(x.data() + at);
+          jacobians.push_back(wanted[b] ? out[b].data() : nullptr);
+          at += sizes[b];
+        }
+        Eigen::VectorXd r(a.rows());
+        if (!split.Evaluate(parameters.data(), r.data(), jacobians.data())) {
+          throw std::runtime_error("SplitPoseCost::Evaluate failed");
+        }
+        py::list blocks;
+        for (size_t b = 0; b < sizes.size(); ++b) {
+          if (wanted[b]) {
+            blocks.append(Eigen::MatrixXd(out[b]));
+          } else {
+            blocks.append(py::none());
+          }
+        }
+        return py::make_tuple(r, blocks, py::cast(sizes));
+      },
+      py::arg("a"), py::arg("block_sizes"), py::arg("pose_block"), py::arg("held_joints"),
+      py::arg("x"), py::arg("wanted"),
+      "cpp/held_joints.h SplitPoseCost around r = A x (blocks of `block_sizes`, block "
+      "`pose_block` θ): evaluated at x (its blocks in turn, θ's runs in its place) with the "
+      "Jacobian blocks `wanted` (one flag per outer block): (r, [Jacobian or None per outer "
+      "block], outer block sizes).");
 }
 
 }  // namespace smplify

@@ -83,6 +83,7 @@ class FitOptions:
     track_transl_weight: float
     track_velocity_ratio: float
     track_function_tolerance: float
+    track_held_joints: list[int]
     warm_stages: int
     prior_starts: bool
     hypothesis_first_stage: int
