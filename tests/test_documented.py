@@ -47,12 +47,14 @@ def test_cpp_option_defaults_equal_the_python_ones():
     assert cpp.track_function_tolerance == cpp.function_tolerance
     # leg_keypoints: the format's, set by _core_options (none by default: no E_knee).
     assert cpp.leg_keypoints == []
+    # track_held_joints: () in Python, none held in C++ ("unseen" is resolved per format).
+    assert python.track_held_joints == () and cpp.track_held_joints == []
     # Every C++ field is one of those, or threads (None in Python: one per core).
     cpp_fields = {n for n in dir(cpp) if not n.startswith("_")}
     assert cpp_fields == {*_SHARED_OPTIONS, "flip", "select_start_by_data", "prior_starts",
                           "prune_starts",
                           "start_scorer", "record_starts", "threads",
-                          "track_function_tolerance", "leg_keypoints"}
+                          "track_function_tolerance", "leg_keypoints", "track_held_joints"}
     assert python.threads is None and cpp.threads == 1
 
 

@@ -104,7 +104,38 @@ def test_held_joints_must_be_distinct_smpl_joints(value) -> None:
         smplify.FitOptions(track_held_joints=value)
 
 
-@pytest.mark.parametrize("value", ["hands", 10, None])
+@pytest.mark.parametrize("value", ["hands", 10, None, b"unseen"])
 def test_held_joints_must_be_a_sequence(value) -> None:
     with pytest.raises(TypeError, match="track_held_joints"):
         smplify.FitOptions(track_held_joints=value)
+
+
+def test_unseen_joints_are_those_no_keypoint_moves_with(open_model) -> None:
+    from smplify.held_joints import unseen_joints
+
+    assert unseen_joints("coco17", open_model) == (10, 11, 22, 23)
+    assert unseen_joints("lsp14", open_model) == (10, 11, 22, 23)
+    # Heel and toe keypoints follow the toes; no format has a point on the hands' subtree.
+    assert unseen_joints("mediapipe33", open_model) == (22, 23)
+    assert unseen_joints("openpose25", open_model) == (22, 23)
+    # SMPL's own joints: a joint's position moves with its ancestors' rotations only.
+    assert unseen_joints("smpl24", open_model) == (10, 11, 15, 22, 23)
+
+
+@pytest.mark.parametrize("format", ["coco17", "mediapipe33"])
+def test_unseen_reaches_the_core_as_the_formats_joints(open_model, open_prior, format) -> None:
+    from smplify.fitting import _core_options
+    from smplify.held_joints import unseen_joints
+    from smplify.problem import build_problem
+    from smplify.synthetic import make_case
+
+    case = make_case(open_model, open_prior, format, np.random.default_rng(0))
+
+    def core(held):
+        return _core_options(build_problem(case.keypoints, format, case.image_size,
+                                           case.focal_length, open_model, open_prior,
+                                           {"track_held_joints": held}))
+
+    assert smplify.FitOptions(track_held_joints="unseen").track_held_joints == "unseen"
+    assert core("unseen").track_held_joints == list(unseen_joints(format, open_model))
+    assert core((3, 1)).track_held_joints == [1, 3]

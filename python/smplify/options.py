@@ -419,13 +419,14 @@ class FitOptions:
         The focal length of a fit given none: "diagonal" (default), the image diagonal in
         pixels, a field of view of ~53° that fits phone and consumer photos (as CLIFF and
         recent regressors assume); or a number of pixels (SMPLify's 5000, ``preset="paper"``).
-    track_held_joints : tuple of int
+    track_held_joints : tuple of int or "unseen"
         SMPL joints (1..23: e.g. 10, 11 the toes, 22, 23 the hands) whose rotations the
         tracked warm fits hold where the frame starts (the last frame's): their columns
-        leave the solve, whose dense normal equations cost ∝ columns². For joints the
-        keypoints do not see (no keypoint of COCO-17 moves with the toes or hands); fits
-        from scratch and refits still fit them. () (the default): none held
-        (docs/video.md, "Session 17").
+        leave the solve, whose dense normal equations cost ∝ columns². "unseen": the
+        joints no keypoint of the format moves with (``smplify.held_joints``: COCO-17's
+        and LSP-14's toes and hands, OpenPose-25's and MediaPipe-33's hands). Fits from
+        scratch and refits still fit them. () (the default): none held (docs/video.md,
+        "Session 17").
     """
 
     pose_prior_weights: tuple[float, ...] = (404.0, 404.0, 57.4, 4.78)
@@ -504,7 +505,7 @@ class FitOptions:
     left_right: Literal["as_given", "body", "limbs", "auto"] = "auto"
     swap_threshold: float = 0.8
     default_focal_length: Literal["diagonal"] | float = "diagonal"
-    track_held_joints: tuple[int, ...] = ()
+    track_held_joints: tuple[int, ...] | Literal["unseen"] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pose_prior_weights", _weights("pose_prior_weights",
@@ -609,15 +610,17 @@ class FitOptions:
                 raise ValueError("default_focal_length must be 'diagonal' or pixels > 0, got 0")
             object.__setattr__(self, "default_focal_length", value)
         held = self.track_held_joints
-        if isinstance(held, (str, bytes)) or not hasattr(held, "__iter__"):
-            raise TypeError(f"track_held_joints must be a tuple of SMPL joint indices, got "
-                            f"{held!r}")
-        held = tuple(held)
+        if isinstance(held, (str, bytes)) and held != "unseen" or \
+                not isinstance(held, str) and not hasattr(held, "__iter__"):
+            raise TypeError(f"track_held_joints must be a tuple of SMPL joint indices or "
+                            f"'unseen', got {held!r}")
+        held = () if held == "unseen" else tuple(held)
         if any(isinstance(j, (bool, np.bool_)) or not isinstance(j, (int, np.integer)) or
                not 1 <= j <= 23 for j in held) or len(set(held)) != len(held):
             raise ValueError(f"track_held_joints must be distinct SMPL joints in [1, 23], got "
                              f"{self.track_held_joints!r}")
-        object.__setattr__(self, "track_held_joints", tuple(sorted(int(j) for j in held)))
+        if self.track_held_joints != "unseen":
+            object.__setattr__(self, "track_held_joints", tuple(sorted(int(j) for j in held)))
         if self.flip not in ("auto", True, False):
             raise ValueError(f"flip must be 'auto', True or False, got {self.flip!r}")
 
