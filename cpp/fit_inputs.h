@@ -144,6 +144,8 @@ struct FitOptions {
   // last frame's): their 3 columns each leave the solve, whose dense JᵀJ costs ∝ columns².
   // Empty (the default): none held.
   std::vector<int> track_held_joints;
+  // Ceres iterations at most of a tracked warm fit's solve (0: max_iterations).
+  int track_max_iterations = 0;
   // Stages a warm-started fit runs: the last this many.
   int warm_stages = 1;
   // Starts: the prior's (context starts, per orientation) unless an observation brings

@@ -178,6 +178,7 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
           "options: hypothesis_first_stage and hypothesis_score_weight must be >= 0");
   // One check per option, so that the message names the one at fault.
   Require(o.prune_starts >= 0, "options: prune_starts must be >= 0");
+  Require(o.track_max_iterations >= 0, "options: track_max_iterations must be >= 0");
   Require(o.prune_stage >= 1, "options: prune_stage must be >= 1");
   Require(std::isfinite(o.prune_distance) && o.prune_distance >= 0,
           "options: prune_distance must be finite and >= 0");
@@ -431,6 +432,11 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
   // A tracked frame starts where the last one's fit ended: its own tolerance
   // (track_function_tolerance, by default function_tolerance's 1e-4).
   if (track != nullptr) solver.function_tolerance = context_.options.track_function_tolerance;
+  // ... and its own cap (track_max_iterations, 0: max_iterations').
+  if (track != nullptr && context_.options.track_max_iterations > 0) {
+    solver.max_num_iterations =
+        std::min(solver.max_num_iterations, context_.options.track_max_iterations);
+  }
   const int num_stages = static_cast<int>(context_.options.pose_prior_weights.size());
   std::unique_ptr<TrackTerms> track_terms;
   if (track != nullptr) {

@@ -139,3 +139,32 @@ def test_unseen_reaches_the_core_as_the_formats_joints(open_model, open_prior, f
     assert smplify.FitOptions(track_held_joints="unseen").track_held_joints == "unseen"
     assert core("unseen").track_held_joints == list(unseen_joints(format, open_model))
     assert core((3, 1)).track_held_joints == [1, 3]
+
+
+def test_a_track_iteration_cap_stops_the_tracked_fits_only(open_model) -> None:
+    video = sv.make_video(open_model, sv.load_sequences(SEQUENCES)[0], "coco17",
+                          np.random.default_rng(3), errors=CLEAN, frames=slice(0, 16))
+    capped = _track(open_model, video, track_max_iterations=2)
+    free = _track(open_model, video)
+    # The first frame is a fit from scratch: max_iterations, the same fit.
+    assert capped[0].summary["start"] == "cold"
+    np.testing.assert_array_equal(capped[0].pose, free[0].pose)
+    # From the third frame on a warm frame has a track (two frames before it).
+    warm = [r for r in capped[2:] if r.summary["start"] == "warm"]
+    assert warm
+    for r in warm:
+        stage = r.summary["stages"][-1]
+        # Each solve of the stage (the first frames' stage adds one with β held): Ceres
+        # counts its start as a successful step, so 2 iterations report 3 steps.
+        assert stage.iterations - stage.fixed_shape_iterations <= 3
+        assert stage.fixed_shape_iterations <= 3
+        if stage.iterations == 2 and stage.termination == "NO_CONVERGENCE":
+            assert r.summary["status"] == "iteration_limit"
+    assert max(r.summary["stages"][-1].iterations - r.summary["stages"][-1].fixed_shape_iterations
+               for r in free[2:]) > 3
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, True])
+def test_track_iteration_cap_must_be_a_count(value) -> None:
+    with pytest.raises(ValueError, match="track_max_iterations"):
+        smplify.FitOptions(track_max_iterations=value)

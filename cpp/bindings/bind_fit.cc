@@ -263,6 +263,7 @@ void BindOptions(py::module_& m) {
       .def_readwrite("track_velocity_ratio", &FitOptions::track_velocity_ratio)
       .def_readwrite("track_function_tolerance", &FitOptions::track_function_tolerance)
       .def_readwrite("track_held_joints", &FitOptions::track_held_joints)
+      .def_readwrite("track_max_iterations", &FitOptions::track_max_iterations)
       .def_readwrite("warm_stages", &FitOptions::warm_stages)
       .def_readwrite("prior_starts", &FitOptions::prior_starts)
       .def_readwrite("hypothesis_first_stage", &FitOptions::hypothesis_first_stage)

@@ -84,6 +84,7 @@ class FitOptions:
     track_velocity_ratio: float
     track_function_tolerance: float
     track_held_joints: list[int]
+    track_max_iterations: int
     warm_stages: int
     prior_starts: bool
     hypothesis_first_stage: int

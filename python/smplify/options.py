@@ -427,6 +427,12 @@ class FitOptions:
         and LSP-14's toes and hands, OpenPose-25's and MediaPipe-33's hands). Fits from
         scratch and refits still fit them. () (the default): none held (docs/video.md,
         "Session 17").
+    track_max_iterations : int
+        Ceres iterations at most of each tracked warm fit's solve (a frame starting where
+        the last one's fit ended; its status is then "iteration_limit" where it stopped
+        there). 0 (the default): ``max_iterations``, as every other solve. Ceres' last
+        iteration of a converging fit only confirms it (its step is not taken), so 2 spares
+        a third of a 3-step fit (docs/video.md, "Session 17").
     """
 
     pose_prior_weights: tuple[float, ...] = (404.0, 404.0, 57.4, 4.78)
@@ -506,6 +512,7 @@ class FitOptions:
     swap_threshold: float = 0.8
     default_focal_length: Literal["diagonal"] | float = "diagonal"
     track_held_joints: tuple[int, ...] | Literal["unseen"] = ()
+    track_max_iterations: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pose_prior_weights", _weights("pose_prior_weights",
@@ -558,14 +565,16 @@ class FitOptions:
         for name in ("max_iterations", "threads", "warm_stages", "track_shape_frames",
                      "track_max_swapped_frames", "track_swapped_window", "track_refit_every",
                      "track_switch_frames", "track_refit_iterations", "prune_starts",
-                     "prune_stage", "track_spin_frames", "track_rival_frames"):
+                     "prune_stage", "track_spin_frames", "track_rival_frames",
+                     "track_max_iterations"):
             value = getattr(self, name)
             if (name == "threads" and value is None) or \
                     (name == "prune_starts" and isinstance(value, str) and value == "auto"):
                 continue
             low = 0 if name in ("track_refit_every", "track_switch_frames",
                                 "track_swapped_window", "track_refit_iterations",
-                                "prune_starts", "track_rival_frames") else 1
+                                "prune_starts", "track_rival_frames",
+                                "track_max_iterations") else 1
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or \
                     not low <= value <= MAX_COUNT:
                 either = ' or "auto"' if name == "prune_starts" else ""
