@@ -425,14 +425,16 @@ class FitOptions:
         leave the solve, whose dense normal equations cost ∝ columns². "unseen": the
         joints no keypoint of the format moves with (``smplify.held_joints``: COCO-17's
         and LSP-14's toes and hands, OpenPose-25's and MediaPipe-33's hands). Fits from
-        scratch and refits still fit them. () (the default): none held (docs/video.md,
-        "Session 17").
+        scratch and refits still fit them. () (the default): none held. "unseen" took
+        ~13% off a plain warm frame with the same synthetic accuracy but more turns on a
+        real video (docs/video.md, "The warm frame's problem").
     track_max_iterations : int
         Ceres iterations at most of each tracked warm fit's solve (a frame starting where
         the last one's fit ended; its status is then "iteration_limit" where it stopped
         there). 0 (the default): ``max_iterations``, as every other solve. Ceres' last
         iteration of a converging fit only confirms it (its step is not taken), so 2 spares
-        a third of a 3-step fit (docs/video.md, "Session 17").
+        a third of a 3-step fit, but the capped tracks need more refits: the mean frame
+        cost ~70% more (docs/video.md, "The warm frame's problem").
     """
 
     pose_prior_weights: tuple[float, ...] = (404.0, 404.0, 57.4, 4.78)
