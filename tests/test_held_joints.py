@@ -124,7 +124,7 @@ def test_unseen_joints_are_those_no_keypoint_moves_with(open_model) -> None:
 
 @pytest.mark.parametrize("format", ["coco17", "mediapipe33"])
 def test_unseen_reaches_the_core_as_the_formats_joints(open_model, open_prior, format) -> None:
-    from smplify.fitting import _core_options
+    from smplify.core_fitter import _core_options
     from smplify.held_joints import unseen_joints
     from smplify.problem import build_problem
     from smplify.synthetic import make_case

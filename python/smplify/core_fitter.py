@@ -19,6 +19,7 @@ import numpy as np
 from . import _core, start_scorer
 from ._owner_cache import OwnerCache
 from .capsules import INCOMPATIBLE_PART_PAIRS
+from .held_joints import core_held_joints
 from .problem import LEG_KEYPOINT_NAMES, FitProblem, start_poses
 
 _FLIP_CODES = {"auto": -1, False: 0, True: 1}
@@ -42,7 +43,7 @@ _SHARED_OPTIONS = ("pose_prior_weights", "shape_prior_weights", "angle_prior_rat
                    "track_transl_weight", "track_velocity_ratio", "warm_stages",
                    "hypothesis_first_stage", "hypothesis_score_weight", "reading_weight",
                    "reading_sigma", "leg_flips", "knee_depth_weight", "knee_depth_sigma",
-                   "prune_stage", "prune_distance")
+                   "prune_stage", "prune_distance", "track_max_iterations")
 
 
 def _leg_keypoints(problem: FitProblem) -> list[int]:
@@ -62,6 +63,7 @@ def _core_options(problem: FitProblem) -> Any:
     # PHOTO_PRUNE_STARTS before this (FitOptions.for_photo).
     core.prune_starts = 0 if isinstance(options.prune_starts, str) else options.prune_starts
     core.leg_keypoints = _leg_keypoints(problem)
+    core.track_held_joints = core_held_joints(problem)
     core.select_start_by_data = options.start_selection == "data"
     core.prior_starts = options.starts != "initializer"
     # A Fitter's rival track goes on from a start its fit from scratch did not keep.
