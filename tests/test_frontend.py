@@ -124,6 +124,32 @@ def test_coco_results_and_npz_inputs(tmp_path, open_model):
     assert (summary.frames, summary.fits, summary.tracks) == (3, 4, 2)
 
 
+def test_a_track_file_keeps_its_focal_length_and_is_refitted_with_it(tmp_path, open_model):
+    """``smplify fit track.npz`` fits with the camera the track was fitted with (the file's
+    ``focal_length``), not the default, unless the caller gives one; a bad one is named."""
+    seq = crowd(open_model, "coco17", frames=3)
+    npz = write_npz(tmp_path / "seq.npz", seq, "coco17")
+    run(open_source(npz), tmp_path / "first", model=open_model, render=False,
+        focal_length=1234.5)
+    track = tmp_path / "first" / "seq_track0.npz"
+    assert float(np.load(track)["focal_length"]) == 1234.5
+    again = open_source(track)
+    assert again.focal_length == 1234.5
+    run(again, tmp_path / "again", model=open_model, render=False)
+    refit = np.load(tmp_path / "again" / "seq_track0_track0.npz")
+    assert float(refit["focal_length"]) == 1234.5
+    first = np.load(track)
+    for key in ("global_orient", "body_pose", "transl", "betas"):
+        np.testing.assert_array_equal(refit[key], first[key])
+    run(open_source(track), tmp_path / "given", model=open_model, render=False,
+        focal_length=900.0)  # the caller's focal length wins
+    assert float(np.load(tmp_path / "given" / "seq_track0_track0.npz")["focal_length"]) == 900
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **{**np.load(track), "focal_length": np.float64(-1.0)})
+    with pytest.raises(InputError, match="bad.npz: 'focal_length' must be one number > 0"):
+        open_source(bad)
+
+
 def test_a_sequence_filters_at_its_own_frame_rate(tmp_path, open_model):
     """The online output filter's time unit is the input's frame rate (vtest.avi: 10 fps),
     not FitOptions' 30: its lag at rest, fps / (2π f_c) frames, follows the file's fps."""

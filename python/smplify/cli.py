@@ -294,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--focal", "--focal-length", dest="focal", default=None,
                      metavar="F|estimate",
                      help="focal length in pixels, or 'estimate' (searched from the keypoints; "
-                          "default: the image diagonal)")
+                          "default: a track file's own, else the image diagonal)")
     _add_model_args(fit)
     fit.add_argument("--out", default="smplify_output", help="output folder")
     fit.add_argument("--name", default=None, help="output file stem (default: the input's)")

@@ -263,7 +263,8 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
     model : str, Path or BodyModel
         As for ``smplify.fit``; loaded once.
     focal_length : float, "estimate" or None, optional
-        Pixels; None: ``smplify.fit``'s default; "estimate": each track's first frame.
+        Pixels; None: the input's own (``Source.focal_length``: a track file's camera) or
+        else ``smplify.fit``'s default; "estimate": each track's first frame.
     render : bool
         Draw the overlays (and side views, overlay video); needs the ``render`` extra.
     mesh_suffix : str
@@ -307,6 +308,8 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
     out = Path(out_dir)  # each file makes its folder: nothing written, no folder
     frames_dir = out / "frames" if source.is_sequence else out
     body_model = _model(model)
+    if focal_length is None:  # a track file fitted again: the camera it was fitted with
+        focal_length = source.focal_length
     if _plausible_fps(source.fps) and "track_fps" not in options:
         # The online output filter's time unit: the video's own frame rate (vtest.avi is
         # 10 fps; FitOptions assumes 30). A container's rate outside 1-1000 fps (OpenCV

@@ -17,9 +17,11 @@ COCO ``.json``         keypoint results (``[{"image_id", "keypoints": [51], "sco
                        image id, in id order
 ``.npz``               ``keypoints`` (K, 3), (T, K, 3) or (T, P, K, 3) (frames, people;
                        rows of confidence 0 are absent people); optional ``format``,
-                       ``image_size``, ``fps`` and ``keypoints_3d`` (the same shape: the
-                       detector's 3D keypoints, metres, NaN where unknown; a track file
-                       ``<input>_track<k>.npz`` of ``smplify fit`` is such a file)
+                       ``image_size``, ``fps``, ``focal_length`` (pixels: the camera the
+                       people were fitted with, used unless one is given) and
+                       ``keypoints_3d`` (the same shape: the detector's 3D keypoints, metres,
+                       NaN where unknown; a track file ``<input>_track<k>.npz`` of
+                       ``smplify fit`` is such a file)
 smplify ``.json``      ``{"keypoints": [[x, y, c], ...], "format", "image_size"}`` (one person)
 =====================  =====================================================================
 
@@ -98,6 +100,10 @@ class Source:
         When known in advance (for progress bars).
     fps : float or None
         Frames per second of a video (or an .npz that says).
+    focal_length : float or None
+        Pixels, where the input says the camera its people were fitted with (an .npz's
+        ``focal_length``, as a track file stores it); ``smplify fit`` uses it unless given
+        one. None: not said.
     tracked : bool
         Whether its frames are one scene over time, people followed from frame to frame
         (videos, image folders, OpenPose folders, keypoint sequences, COCO *results* files:
@@ -113,6 +119,7 @@ class Source:
     fps: float | None = None
     _frames: Any = field(default=None, repr=False)
     tracked: bool = True
+    focal_length: float | None = None
 
     @property
     def is_sequence(self) -> bool:
@@ -451,12 +458,8 @@ def _open_npz(path: Path, format: str | None, size: tuple[int, int] | None) -> S
     if size is None and "image_size" in doc:
         size = _size(doc["image_size"], f"{path} image_size")
     size = _need_size(size, path, "the keypoints")
-    fps = None
-    if "fps" in doc:
-        value = doc["fps"]
-        fps = float(value) if value.shape == () and value.dtype.kind in "biuf" else np.nan
-        if not np.isfinite(fps) or fps <= 0:
-            raise InputError(f"{path}: 'fps' must be one number > 0, got {doc['fps']!r}")
+    fps = _npz_positive(path, doc, "fps")
+    focal = _npz_positive(path, doc, "focal_length")  # a track file's camera, pixels
 
     world = _npz_keypoints_3d(path, doc, kp.shape)
     index = _npz_frame_numbers(path, doc, kp.shape[0])
@@ -488,7 +491,18 @@ def _open_npz(path: Path, format: str | None, size: tuple[int, int] | None) -> S
         yield Frame(i, f"{path.stem}_{i:06d}" if span > 1 else path.stem,
                     people=people, worlds=worlds if world is not None else None)
 
-    return Source(path, "npz", format, size, span, fps, frames)
+    return Source(path, "npz", format, size, span, fps, frames, focal_length=focal)
+
+
+def _npz_positive(path: Path, doc: Mapping[str, Any], key: str) -> float | None:
+    """An .npz's optional ``key``: one number > 0 (None: absent)."""
+    if key not in doc:
+        return None
+    value = doc[key]
+    number = float(value) if value.shape == () and value.dtype.kind in "biuf" else np.nan
+    if not np.isfinite(number) or number <= 0:
+        raise InputError(f"{path}: {key!r} must be one number > 0, got {value!r}")
+    return number
 
 
 def _npz_frame_numbers(path: Path, doc: dict[str, Any], rows: int) -> NDArray[np.int64] | None:
