@@ -38,3 +38,38 @@ def test_a_video_unit_skips_lost_frames_at_its_own_frame_rate(tmp_path, monkeypa
         [(t, 0, "") for t in seen]
     assert calls["fps"] == [10.0]
     assert len(calls["skip"]) == 1
+
+
+def test_a_track_files_3d_keypoints_focal_and_rate_reach_the_units_fits(tmp_path):
+    """A ``smplify fit`` track file (the detector's 3D keypoints, the camera's focal length,
+    the video's rate) fitted by ``smplify dataset`` gives the rows ``smplify fit`` gives it:
+    the unit's fits take the file's keypoints_3d, focal length and frame rate."""
+    from crowd import IMAGE_SIZE, person_points
+    from smplify.pipeline import run
+    from smplify.sources import open_source
+
+    model, prior = loaded(FitSpec())
+    fmt, frames = "mediapipe33", 4
+    kp = np.stack([person_keypoints(model, fmt, [0.05 * t, 0.3, 5.0]) for t in range(frames)])
+    # 3D keypoints of a turned body (NaN on frame 2): they pull the fit away from the 2D's
+    world = np.stack([person_points(model, fmt, yaw=0.6) + 0.01 * t for t in range(frames)])
+    world[2] = np.nan
+    path = tmp_path / "clip_track0.npz"
+    np.savez(path, keypoints=kp, keypoints_3d=world, frame=np.arange(frames),
+             format=np.str_(fmt), image_size=np.array(IMAGE_SIZE), fps=np.float64(12.0),
+             focal_length=np.float64(700.0))
+    run(open_source(path), tmp_path / "fit", model=model, render=False)
+    fitted = np.load(tmp_path / "fit" / "clip_track0_track0.npz")
+    rows = _fit_unit(Unit("npz", str(path), "clip", 0, frames, True), FitSpec(), model, prior)
+    assert [r["status"] for r in rows] == ["converged"] * frames
+    assert [r["focal_length"] for r in rows] == [700.0] * frames
+    np.testing.assert_allclose([r["body_pose"] for r in rows], fitted["body_pose"], atol=1e-6)
+    np.testing.assert_allclose([r["transl"] for r in rows], fitted["transl"], atol=1e-6)
+    # the 3D keypoints count: without them the body is another
+    path = tmp_path / "plain.npz"  # (a unit's file is read once: another name)
+    np.savez(path, keypoints=kp, frame=np.arange(frames), format=np.str_(fmt),
+             image_size=np.array(IMAGE_SIZE), fps=np.float64(12.0),
+             focal_length=np.float64(700.0))
+    plain = _fit_unit(Unit("npz", str(path), "plain", 0, frames, True), FitSpec(), model, prior)
+    assert np.abs(np.subtract([r["body_pose"] for r in plain],
+                              [r["body_pose"] for r in rows])).max() > 0.05

@@ -161,14 +161,19 @@ def _fit_unit(unit: Any, spec: FitSpec, model: Any, prior: Any) -> list[dict[str
     fitters: dict[int, Any] = {}
     rows = []
     options = dict(spec.options, threads=1)
+    if frames.fps and "track_fps" not in options:  # the online filter's time unit, as fit's
+        options["track_fps"] = float(frames.fps)
+    # a track file's camera unless the run gives one
+    focal = spec.focal_length if spec.focal_length is not None else frames.focal_length
     for k, (index, name, people) in enumerate(frames.frames):
+        worlds = frames.worlds[k] if frames.worlds is not None else [None] * len(people)
         tracks = tracked[k] if tracked is not None else list(range(len(people)))
         for track in set(fitters) - {-1}:
             if last_seen[track] < k:  # past its last frame: the track has ended
                 del fitters[track]
             elif track not in tracks:  # lost for now: its Fitter skips the frame
                 fitters[track].skip()
-        for person, (kp, track) in enumerate(zip(people, tracks, strict=True)):
+        for person, (kp, world, track) in enumerate(zip(people, worlds, tracks, strict=True)):
             ids = {"source": unit.source, "frame": int(index), "frame_name": name,
                    "person": person, "track": int(track)}
             started = time.perf_counter()
@@ -178,9 +183,8 @@ def _fit_unit(unit: Any, spec: FitSpec, model: Any, prior: Any) -> list[dict[str
                 if key not in fitters:
                     fitters[key] = Fitter(model, format=frames.format,
                                           image_size=frames.image_size,
-                                          focal_length=spec.focal_length, prior=prior,
-                                          **options)
-                result = fitters[key].fit(kp, warm_start=warm)
+                                          focal_length=focal, prior=prior, **options)
+                result = fitters[key].fit(kp, warm_start=warm, keypoints_3d=world)
             except Exception as err:  # a failed fit is a row with its status
                 status, message = _failure(err)
                 rows.append(_row(ids, frames.format, frames.image_size, status=status,

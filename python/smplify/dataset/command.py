@@ -45,7 +45,8 @@ def add_parser(sub: Any, add_model_args: Callable[[argparse.ArgumentParser], Non
     p.add_argument("--image-size", nargs=2, type=int, metavar=("W", "H"), default=None,
                    help="image size in pixels of files that do not say it")
     p.add_argument("--focal", type=float, default=None,
-                   help="focal length in pixels (default: the image diagonal)")
+                   help="focal length in pixels (default: a track file's own, else the "
+                        "image diagonal)")
     add_model_args(p)
     p.add_argument("--prior", default="open", help="'open' or a GMM prior file")
     p.add_argument("--force", action="store_true",

@@ -90,12 +90,21 @@ class UnitFrames:
         Frame index in the source, frame name (file stem, COCO image), people.
     fps : float or None
         Frames per second, when the input says (an .npz's ``fps``, a video).
+    worlds : list of (list of ((K, 3) float64 or None)) or None
+        Per frame, each person's 3D keypoints (metres, NaN where unknown: the fit's
+        ``keypoints_3d``) where the input gives them (an .npz's ``keypoints_3d``, as a
+        ``smplify fit`` track file stores the detector's); None: the input gives none.
+    focal_length : float or None
+        Pixels, when the input says the camera its people were fitted with (an .npz's
+        ``focal_length``, a track file's); used unless the run gives one.
     """
 
     format: str
     image_size: tuple[int, int]
     frames: list[tuple[int, str, list[NDArray[np.float64]]]]
     fps: float | None = None
+    worlds: list[list[NDArray[np.float64] | None]] | None = None
+    focal_length: float | None = None
 
 
 def _is_openpose_folder(folder: Path) -> bool:
@@ -223,8 +232,12 @@ def _read_parquet(path: str, columns: tuple[str, ...] | None = None) -> Any:
 def _opened_frames(path: str, format: str | None, image_size: tuple[int, int] | None) -> Any:
     """An input's frames, kept for the next unit of the same file (COCO files hold many)."""
     opened = open_source(path, format=format, image_size=image_size)
-    frames = [(f.index, f.name, list(f.people or [])) for f in opened.frames()]
-    return opened.format, opened.image_size, frames, opened.fps
+    read = list(opened.frames())
+    frames = [(f.index, f.name, list(f.people or [])) for f in read]
+    # a track file's 3D keypoints (the detector's), one per person, None where unknown
+    worlds = [list(f.worlds) if f.worlds is not None else [None] * len(f.people or [])
+              for f in read] if any(f.worlds is not None for f in read) else None
+    return opened.format, opened.image_size, frames, opened.fps, worlds, opened.focal_length
 
 
 def load_unit(unit: Unit, *, format: str | None = None,
@@ -243,8 +256,9 @@ def load_unit(unit: Unit, *, format: str | None = None,
     """
     if unit.kind == "parquet":
         return _load_parquet_unit(unit, format, image_size)
-    fmt, size, frames, fps = _opened_frames(unit.path, format, image_size)
-    return UnitFrames(fmt, size, frames[unit.start:unit.stop], fps)
+    fmt, size, frames, fps, worlds, focal = _opened_frames(unit.path, format, image_size)
+    return UnitFrames(fmt, size, frames[unit.start:unit.stop], fps,
+                      None if worlds is None else worlds[unit.start:unit.stop], focal)
 
 
 def _load_parquet_unit(unit: Unit, format: str | None,
