@@ -152,9 +152,9 @@ def _written_video(cv2, path) -> tuple[bytes, int, tuple[int, int]]:
 
 
 def _write_overlay(path, frames: int = 4):
-    from smplify.pipeline import _VideoOut
+    from smplify.overlay_video import VideoOut
 
-    video = _VideoOut(path, 10.0)
+    video = VideoOut(path, 10.0)
     for i in range(frames):  # odd sides: H.264's 4:2:0 needs even ones
         video.write(np.full((47, 63, 3), 40 * i, dtype=np.uint8))
     assert video.close() == path
@@ -164,10 +164,35 @@ def _write_overlay(path, frames: int = 4):
 def test_the_overlay_video_is_h264_where_imageio_ffmpeg_is_installed(tmp_path):
     """Browsers play H.264, not OpenCV's mp4v."""
     cv2 = need_module("cv2", "detect")
-    pytest.importorskip("imageio_ffmpeg")
+    need_module("imageio_ffmpeg", "render")
     assert _write_overlay(tmp_path / "a" / "v.mp4") == "h264"
     assert _written_video(cv2, tmp_path / "a" / "v.mp4") == (b"h264", 4, (64, 48))
     assert b"avc1" in (tmp_path / "a" / "v.mp4").read_bytes()
+
+
+@pytest.mark.parametrize("when", ["at the end", "at once"])
+def test_a_failed_h264_encode_is_an_error_not_a_broken_file(tmp_path, monkeypatch, when):
+    """An ffmpeg that fails (at the end, e.g. a full disk as it writes the index; or at once,
+    so the frames meet a closed pipe) is an OSError naming the file and quoting ffmpeg; the
+    broken file is removed. (It was a generator closed without a look at ffmpeg's status.)"""
+    from smplify.overlay_video import VideoOut
+
+    need_module("imageio_ffmpeg", "render")
+    fake = tmp_path / "ffmpeg"
+    read = "cat > /dev/null; " if when == "at the end" else ""
+    fake.write_text("#!/bin/sh\ncase \"$*\" in *-encoders*) echo ' V....D libx264  H.264'; "
+                    f"exit 0;; esac\n{read}echo 'No space left on device' >&2\n"
+                    "touch \"$(eval echo \\${$#})\"; exit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake))
+    path = tmp_path / "v.mp4"
+    video = VideoOut(path, 10.0)
+    with pytest.raises(OSError, match=r"v.mp4: the H.264 encoder \(ffmpeg\) failed with exit "
+                                      r"status 1: No space left on device"):
+        for _ in range(8):  # 120 kB frames: more than a pipe holds
+            video.write(np.zeros((200, 200, 3), dtype=np.uint8))
+        video.close()
+    assert video.codec == "h264" and not path.exists()
 
 
 @pytest.mark.parametrize("without", ["imageio_ffmpeg", "libx264"])
@@ -179,7 +204,7 @@ def test_the_overlay_video_falls_back_to_mp4v(tmp_path, monkeypatch, capfd, with
     if without == "imageio_ffmpeg":
         monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # import fails
     else:
-        pytest.importorskip("imageio_ffmpeg")
+        need_module("imageio_ffmpeg", "render")
         fake = tmp_path / "ffmpeg"
         fake.write_text("#!/bin/sh\nexit 1\n")
         fake.chmod(0o755)

@@ -25,10 +25,10 @@ scratch. Outputs, in ``out_dir``:
   ``keypoints_3d`` (T, K, 3) where the detector gave 3D keypoints (metres, NaN on frames
   without: the fit's ``keypoints_3d``), ``format``, ``image_size`` and the video's ``fps``:
   ``smplify fit`` reads a track file back, 3D keypoints included);
-  a video also gets ``<input>_overlay.mp4``: H.264 (browsers play it) where the
-  ``imageio-ffmpeg`` package is installed (``pip install imageio-ffmpeg``: its own ffmpeg
-  has libx264; not in an extra, its wheel is ~30-60 MB), else OpenCV's mp4v (MPEG-4 Part 2,
-  which browsers do not play; OpenCV's wheels have no H.264 encoder).
+  a video also gets ``<input>_overlay.mp4`` (``smplify.overlay_video``): H.264 (browsers
+  play it) where the ``imageio-ffmpeg`` package is installed (the ``render`` extra brings
+  it: its own ffmpeg has libx264), else OpenCV's mp4v (MPEG-4 Part 2, which browsers do not
+  play; OpenCV's wheels have no H.264 encoder); an encoder that fails is an error.
 
 With ``overlap=True``, drawing and writing a frame run on a worker thread
 (``smplify.frame_writer``) while the next frame is decoded, detected and fitted: the same
@@ -38,9 +38,6 @@ shared 2-core machine it was measured on, the wall time did not change; docs/vid
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -53,6 +50,7 @@ from numpy.typing import NDArray
 
 from .errors import KeypointError
 from .frame_writer import FrameWriter
+from .overlay_video import VideoOut
 from .sources import InputError, Source
 
 __all__ = ["RunSummary", "run", "STAGES"]
@@ -161,91 +159,6 @@ def _crop_to_body(picture: NDArray[np.uint8], background: int = 255,
     return picture[y0:y1, x0:x1]
 
 
-class _VideoOut:
-    """The overlay video, opened on its first frame: H.264 (browsers play it) where
-    imageio-ffmpeg is installed (its own ffmpeg, with libx264), else OpenCV's MPEG-4 Part 2
-    (``mp4v``: OpenCV's wheels have no H.264 encoder). ``codec`` says which: "h264" or
-    "mp4v" (None before the first frame)."""
-
-    def __init__(self, path: Path, fps: float | None):
-        self.path, self.fps, self._writer = path, fps or 25.0, None
-        self._h264: Any = None  # imageio-ffmpeg's frame writer (a generator)
-        self._size = (0, 0)
-        self.codec: str | None = None
-
-    def write(self, rgb: NDArray[np.uint8]) -> None:
-        if self.codec is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            if self._open(rgb):
-                return
-        if self._h264 is not None:
-            self._h264.send(self._even(rgb))
-            return
-        self._writer.write(np.ascontiguousarray(rgb[:, :, ::-1]))
-
-    def _even(self, rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
-        """The frame padded to even sides (its last row/column repeated): H.264's 4:2:0."""
-        h, w = rgb.shape[:2]
-        out = np.pad(rgb, ((0, self._size[1] - h), (0, self._size[0] - w), (0, 0)), "edge")
-        return np.ascontiguousarray(out)
-
-    def _open(self, rgb: NDArray[np.uint8]) -> bool:
-        """Open the writer; whether it took ``rgb`` (the first frame) already."""
-        h, w = rgb.shape[:2]
-        self._size = (w + w % 2, h + h % 2)
-        writer = None
-        try:  # the first frame too: its ffmpeg may still fail
-            import imageio_ffmpeg
-
-            if not _ffmpeg_has_libx264(imageio_ffmpeg.get_ffmpeg_exe()):
-                raise RuntimeError("no libx264")
-            writer = imageio_ffmpeg.write_frames(
-                str(self.path), self._size, fps=float(self.fps), codec="libx264",
-                pix_fmt_out="yuv420p", macro_block_size=1, ffmpeg_log_level="error",
-                # veryfast: 18-25 ms a 768 x 576 frame, 185 kB for vtest's first 40 (medium:
-                # 55-67 ms, 248 kB; OpenCV's mp4v: 32-34 ms, 630 kB)
-                output_params=["-preset", "veryfast", "-movflags", "+faststart"])
-            writer.send(None)
-            writer.send(self._even(rgb))
-        except Exception:  # noqa: BLE001 - not installed, or its ffmpeg cannot: OpenCV's
-            if writer is not None:
-                with contextlib.suppress(Exception):
-                    writer.close()
-            self.path.unlink(missing_ok=True)
-        else:
-            self._h264, self.codec = writer, "h264"
-            return True
-        import cv2
-
-        self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"),
-                                       self.fps, (w, h))
-        if not self._writer.isOpened():
-            raise OSError(f"{self.path}: OpenCV cannot write an mp4 video here")
-        self.codec = "mp4v"
-        return False
-
-    def close(self) -> Path | None:
-        if self._h264 is not None:
-            self._h264.close()
-            return self.path
-        if self._writer is None:
-            return None
-        self._writer.release()
-        return self.path
-
-
-@functools.lru_cache(maxsize=4)
-def _ffmpeg_has_libx264(exe: str) -> bool:
-    """Whether the ffmpeg at ``exe`` has the libx264 encoder (imageio-ffmpeg's own does; a
-    system one named by IMAGEIO_FFMPEG_EXE may not)."""
-    try:
-        listed = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True,
-                                text=True, timeout=30, check=False).stdout
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return any(line.split()[1:2] == ["libx264"] for line in listed.splitlines())
-
-
 def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         focal_length: float | str | None = None, render: bool = True, mesh_suffix: str = ".obj",
         detector: Any = None, max_frames: int | None = None, write: bool = True,
@@ -331,7 +244,7 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         # smplify.fit's, not a Fitter's frames').
         options = photo_options(options, source.format)
     detections, given = 0, [0]  # people seen; people given a track id (fitted or tried)
-    video = _VideoOut(out / f"{source.path.stem}_overlay.mp4", source.fps) \
+    video = VideoOut(out / f"{source.path.stem}_overlay.mp4", source.fps) \
         if render and write and source.kind == "video" else None
 
     def fit_person(frame: Any, track: int, kp: Any, world: Any) -> Any:
@@ -500,13 +413,15 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         writer.abort(err)  # stop the writer; a job's error not yet raised is noted on err
         if hasattr(frames, "close"):  # a progress bar: cleared before the caller reports err
             frames.close()
+        if video is not None:  # the video as far as it got; err is what is reported
+            video.close(check=False)
         raise
     finally:
         writer.abort()  # stop the writer if it still runs (no-op once stopped)
-        if video is not None:
-            written = video.close()
-            if written is not None:
-                summary.files.append(written)
+    if video is not None:  # a failed encoder is an OSError naming the file (removed)
+        written = video.close()
+        if written is not None:
+            summary.files.append(written)
     for clock in clocks[::2]:  # the writer is done: every stage of every frame is timed
         for stage, seconds in clock.items():
             summary.seconds[stage] += seconds
@@ -571,7 +486,7 @@ def _draw_whole_side(result: Any, size: tuple[int, int], margin: int = 8) -> NDA
 
 
 def _save_pictures(folder: Path, name: str, pictures: dict[str, NDArray[np.uint8]],
-                   video: _VideoOut | None) -> list[Path]:
+                   video: VideoOut | None) -> list[Path]:
     from .render import save_png
 
     files = []
