@@ -5,6 +5,7 @@
     smplify fit INPUT [INPUT ...] [--format coco17] [--image-size W H] [--focal F]
                 [--model open|PATH] [--gender neutral] [--out DIR] [--no-render]
                 [--max-frames N] [--mesh-format obj|ply|glb] [--render [IMAGE]] [--overlap]
+                [--motion glb bvh npz] [--motion-fit online|sequence]
     smplify pose --out body.obj [--betas B ...] [--body-pose ...] [--params FIT.npz]
     smplify info [--model open|PATH]
     smplify dataset INPUT [INPUT ...] --out DIR [--engine local|dask] [--scheduler ADDR]
@@ -13,7 +14,12 @@
 INPUT: a photo, a video, a folder (of photos or of OpenPose JSON files), an OpenPose or COCO
 keypoint JSON, or an ``.npz``: every person is fitted (tracked across the frames of videos and
 folders) by ``smplify.fit_inputs`` (see ``smplify.pipeline`` for what it writes). A keypoint
-file of one person gets the detailed single fit below.
+file of one person gets the detailed single fit below. With ``--motion``, each person of a
+video or folder also gets motion files at the video's frame rate:
+``<input>_track<k>_motion.glb`` (animated, skinned glTF: Blender, three.js), ``.bvh`` (the
+SMPL skeleton) and ``.npz`` (smplx parameters), from the online fits (``--motion-fit
+online``, as drawn on the overlay) or from ``smplify.fit_sequence`` over the person's
+keypoints (``--motion-fit sequence``: smoother, one shape; slower); ``smplify.track_motion``.
 
 Keypoint files of one person: smplify's own JSON layout (``{"image_size": [w, h],
 "format": "coco17", "keypoints": [[x, y, confidence], ...]}``, pixels; see ``examples/``) or
@@ -51,6 +57,7 @@ from .keypoints.readers import KeypointFile, parse_image_size, read_keypoint_fil
 from .model_io import DATA_DIR
 from .outputs import FitFiles, print_fit_report, write_fit_outputs
 from .pictures import load_photo, render_fit
+from .track_motion import MOTION_FITS, MOTION_FORMATS
 
 # The helpers this module shared with the demo live in the library (installed, outputs,
 # pictures, keypoints.readers); they stay importable from here.
@@ -95,6 +102,9 @@ def _one_person_file(path: Path, person: int | None) -> bool:
 def _cmd_fit_inputs(args: argparse.Namespace) -> int:
     from .fit_inputs import fit_inputs
 
+    if args.motion_fit is not None and not args.motion:
+        raise UserError("--motion-fit chooses where --motion's files come from; give --motion "
+                        "(glb, bvh, npz)")
     if args.reference or args.render is not None or args.name is not None:
         raise UserError("--reference, --render and --name apply to one keypoint file of one "
                         "person; photos, videos, folders and multi-person files are drawn "
@@ -108,6 +118,7 @@ def _cmd_fit_inputs(args: argparse.Namespace) -> int:
                       image_size=image_size, focal_length=args.focal,
                       mesh_suffix=f".{args.mesh_format}", render=not args.no_render,
                       max_frames=args.max_frames, overlap=args.overlap,
+                      motion=args.motion or (), motion_fit=args.motion_fit or "online",
                       **_fit_options(args))
 
 
@@ -311,6 +322,15 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--overlap", action="store_true",
                      help="videos and folders: draw and write each frame on a second thread "
                           "while the next is detected and fitted (same outputs)")
+    fit.add_argument("--motion", nargs="+", choices=MOTION_FORMATS, default=None,
+                     metavar="FORMAT",
+                     help="videos and folders: also write each person's motion at the video's "
+                          "frame rate: <input>_track<k>_motion.glb (animated skinned glTF), "
+                          ".bvh (SMPL skeleton), .npz (smplx parameters); FORMAT: glb, bvh, npz")
+    fit.add_argument("--motion-fit", choices=MOTION_FITS, default=None,
+                     help="where --motion comes from: online (default: each frame's fit, as "
+                          "drawn) or sequence (smplify.fit_sequence over the person's "
+                          "keypoints: one shape, smoother; slower)")
     fit.add_argument("--flip", choices=("auto", "always", "never"), default=None,
                      help="also try the body turned 180° (default: auto, when sideways)")
     fit.add_argument("--threads", type=int, default=None, help="solver threads")

@@ -60,7 +60,8 @@ def fit_inputs(inputs: Sequence[str | Path], out_dir: str | Path, *, model: Any,
                focal_length: float | str | None = None, mesh_suffix: str = ".obj",
                render: bool = True, max_frames: int | None = None, progress: bool = True,
                stdout: TextIO | None = None, stderr: TextIO | None = None,
-               overlap: bool = False, **options: Any) -> int:
+               overlap: bool = False, motion: Sequence[str] = (), motion_fit: str = "online",
+               **options: Any) -> int:
     """Fit every person of every INPUT and write the results (see ``smplify.pipeline``).
 
     Parameters
@@ -89,6 +90,12 @@ def fit_inputs(inputs: Sequence[str | Path], out_dir: str | Path, *, model: Any,
     overlap : bool
         Draw and write each frame on a second thread while the next one is detected and
         fitted (``smplify.pipeline.run``'s ``overlap``); False: one after the other.
+    motion : sequence of str
+        Videos and folders: each track's motion files, "glb", "bvh", "npz"
+        (``<input>_track<k>_motion.*``; ``smplify.track_motion``); () (default): none.
+    motion_fit : str
+        "online" (the track's own frames, default) or "sequence" (``smplify.fit_sequence``
+        over each track's keypoints).
     stdout, stderr : text streams, optional
         Where the summary lines and the errors go (default: sys.stdout, sys.stderr).
     **options
@@ -114,7 +121,7 @@ def fit_inputs(inputs: Sequence[str | Path], out_dir: str | Path, *, model: Any,
             summary = run(source, target, model=model, focal_length=focal_length,
                           render=render, mesh_suffix=mesh_suffix, max_frames=max_frames,
                           progress=_progress(source, progress, max_frames), overlap=overlap,
-                          **options)
+                          motion=motion, motion_fit=motion_fit, **options)
         except (DetectorUnavailable, RenderUnavailable) as err:
             hint = " (or --no-render)" if isinstance(err, RenderUnavailable) else ""
             print(f"smplify fit: {path}: {err}{hint}", file=stderr)

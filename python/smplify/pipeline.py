@@ -24,11 +24,13 @@ scratch. Outputs, in ``out_dir``:
   ``focal_length`` (), ``camera_center`` (2,), ``energy_total`` (T,), ``keypoints`` (T, K, 3),
   ``keypoints_3d`` (T, K, 3) where the detector gave 3D keypoints (metres, NaN on frames
   without: the fit's ``keypoints_3d``), ``format``, ``image_size`` and the video's ``fps``:
-  ``smplify fit`` reads a track file back, 3D keypoints included);
+  ``smplify fit`` reads a track file back, 3D keypoints and focal length included);
   a video also gets ``<input>_overlay.mp4`` (``smplify.overlay_video``): H.264 (browsers
   play it) where the ``imageio-ffmpeg`` package is installed (the ``render`` extra brings
   it: its own ffmpeg has libx264), else OpenCV's mp4v (MPEG-4 Part 2, which browsers do not
-  play; OpenCV's wheels have no H.264 encoder); an encoder that fails is an error.
+  play; OpenCV's wheels have no H.264 encoder); an encoder that fails is an error;
+- with ``motion`` (``--motion glb bvh npz``), per track its motion at the input's frame rate:
+  ``<input>_track<k>_motion.glb`` / ``.bvh`` / ``.npz`` (``smplify.track_motion``).
 
 With ``overlap=True``, drawing and writing a frame run on a worker thread
 (``smplify.frame_writer``) while the next frame is decoded, detected and fitted: the same
@@ -52,6 +54,7 @@ from .errors import KeypointError
 from .frame_writer import FrameWriter
 from .overlay_video import VideoOut
 from .sources import InputError, Source
+from .track_motion import check_motion, write_track_motions
 
 __all__ = ["RunSummary", "run", "STAGES"]
 
@@ -127,6 +130,14 @@ class _TrackStack:
 
     def save(self, path: Path, track_id: int, format: str | None,
              image_size: Sequence[int], fps: float | None) -> Path:
+        """Write the track file (``arrays``)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, **self.arrays(track_id, format, image_size, fps))
+        return path
+
+    def arrays(self, track_id: int, format: str | None, image_size: Sequence[int],
+               fps: float | None) -> dict[str, Any]:
+        """The track file's arrays (module docstring)."""
         arrays = {k: np.asarray(v) for k, v in self.rows.items()}
         if np.isnan(arrays["keypoints_3d"]).all():  # no 3D keypoints given: none stored
             del arrays["keypoints_3d"]
@@ -141,9 +152,7 @@ class _TrackStack:
         arrays["focal_length"] = np.float64(self.camera[0])
         arrays["camera_center"] = self.camera[1]
         arrays["track_id"] = np.int64(track_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, **arrays)
-        return path
+        return arrays
 
 
 def _crop_to_body(picture: NDArray[np.uint8], background: int = 255,
@@ -163,7 +172,7 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         focal_length: float | str | None = None, render: bool = True, mesh_suffix: str = ".obj",
         detector: Any = None, max_frames: int | None = None, write: bool = True,
         progress: Callable[[Any], Any] | None = None, overlap: bool = False,
-        **options: Any) -> RunSummary:
+        motion: Sequence[str] = (), motion_fit: str = "online", **options: Any) -> RunSummary:
     """Fit every person of every frame of ``source`` and write the results.
 
     Parameters
@@ -198,6 +207,13 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         Draw and write frame t on a worker thread while frame t + 1 is detected and fitted
         (at most two frames waiting); False (default): one stage after another, here. The
         outputs are the same either way; an error while drawing or writing is raised here.
+    motion : sequence of str
+        Sequences: also write each track's motion, ``<input>_track<k>_motion.glb`` /
+        ``.bvh`` / ``.npz`` for "glb", "bvh", "npz", at the input's frame rate
+        (``smplify.track_motion``); () (default): none. Ignored for a photo.
+    motion_fit : str
+        Where the motion comes from: "online" (default: the track's own frames, as drawn) or
+        "sequence" (``smplify.fit_sequence`` over the track's keypoints; slower).
     **options
         Fit options, as for ``smplify.fit``.
 
@@ -218,6 +234,7 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
 
     if mesh_suffix not in MESH_SUFFIXES:
         raise ValueError(f"mesh_suffix: expected one of {MESH_SUFFIXES}, got {mesh_suffix!r}")
+    motion = check_motion(motion, motion_fit)
     out = Path(out_dir)  # each file makes its folder: nothing written, no folder
     frames_dir = out / "frames" if source.is_sequence else out
     body_model = _model(model)
@@ -440,6 +457,18 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
                                             track, source.format, source.image_size,
                                             source.fps))
         summary.seconds["write"] += time.perf_counter() - t0
+        if motion:  # (a sequence's second fit is "fit" time)
+            t0 = time.perf_counter()
+            fps = float(source.fps) if _plausible_fps(source.fps) else None
+            tracks = {track: stack.arrays(track, source.format, source.image_size, fps)
+                      for track, stack in stacks.items()}
+            files, skipped = write_track_motions(
+                tracks, out / source.path.stem, motion, motion_fit, body_model,
+                source.format, source.image_size, fps, options)
+            summary.files += files
+            summary.skipped += skipped
+            summary.seconds["fit" if motion_fit == "sequence" else "write"] += \
+                time.perf_counter() - t0
     return summary
 
 
