@@ -1,8 +1,9 @@
 """A video track's motion files: ``smplify fit VIDEO --motion glb bvh npz``.
 
 Each track (one person, ``<input>_track<k>.npz``) becomes one motion over the video's frames
-from its first to its last, at the video's frame rate (30 fps where the input does not say,
-e.g. a folder of photos), written by ``smplify.motion``:
+from its first to its last (time 0: the track's first frame, the track file's ``frame[0]``),
+at the video's frame rate (30 fps where the input does not say, e.g. a folder of photos),
+written by ``smplify.motion``:
 
 - ``<input>_track<k>_motion.glb``: an animated, skinned glTF (mesh, the 24-joint skeleton, a
   keyframe per frame; it plays in Blender and three.js);
