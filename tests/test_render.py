@@ -286,6 +286,28 @@ def test_draw_fit_and_side_view_of_a_fit(open_model):
     assert side.shape == (400, 300, 3) and np.any(side != 255)
 
 
+def test_a_fit_over_its_photo_turned_is_refused(open_model, tmp_path):
+    """README's photo recipe read the photo with Pillow, without its EXIF orientation, while
+    smplify.detect reads it upright: over a phone photo the fit was drawn on the photo lying
+    on its side, silently. The turned photo is now an error that says so."""
+    from PIL import Image
+
+    result, photo = _fit_and_photo(open_model)  # a fit of a 300 x 400 (w x h) picture
+    path = tmp_path / "phone.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90° clockwise: stored as 400 x 300
+    Image.fromarray(photo).transpose(Image.Transpose.ROTATE_90).save(path, exif=exif)
+    stored = np.asarray(Image.open(path).convert("RGB"))
+    assert stored.shape == (300, 400, 3)
+    with pytest.raises(ValueError, match=r"image: 400 x 300 px, but the fits are of a 300 x "
+                                         r"400 px picture.*EXIF orientation"):
+        pictures.draw_fit(result, stored)
+    from smplify.detection import load_image
+
+    upright = load_image(path)  # as the detector reads it
+    assert pictures.draw_fits([result], upright).shape == (400, 300, 3)
+
+
 def test_points_of_a_bad_shape_are_named_by_draw_points_and_draw_fit(open_model):
     """One check of the points to draw (render._points) serves both."""
     result, photo = _fit_and_photo(open_model)

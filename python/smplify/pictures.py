@@ -91,6 +91,19 @@ def draw_fit(result: Any, image: ArrayLike | None = None, *,
                      image_size=image_size, opacity=opacity, samples=samples)
 
 
+def _check_turned(picture: NDArray[np.uint8], camera: Any) -> None:
+    """A ValueError when ``picture`` is the fits' picture turned a quarter (its width the
+    fits' height and its height their width; the camera's centre is the picture's): a phone
+    photo read without its EXIF orientation, where the fit was of the photo as shown."""
+    height, width = picture.shape[:2]
+    fitted = 2.0 * np.asarray(camera.center, dtype=np.float64)  # (width, height) fitted
+    if width != height and np.allclose(fitted, (height, width), atol=1.0):
+        raise ValueError(f"image: {width} x {height} px, but the fits are of a {height} x "
+                         f"{width} px picture: the photo turned, as a photo is read without its "
+                         "EXIF orientation? Read it as smplify.detect does: "
+                         "smplify.detection.load_image(path)")
+
+
 def draw_fits(results: Sequence[Any], image: ArrayLike | None = None, *,
               keypoints: Sequence[ArrayLike | None] | None = None,
               image_size: tuple[int, int] | None = None,
@@ -134,6 +147,7 @@ def draw_fits(results: Sequence[Any], image: ArrayLike | None = None, *,
                 np.allclose(r.camera.center, camera.center)):
             raise ValueError("results: the fits of one picture must share the camera "
                              "(focal_length, center)")
+    _check_turned(picture, camera)
     colors = colors or [TRACK_COLORS[i % len(TRACK_COLORS)] for i in range(len(results))]
     vertices, faces, face_colors = merge_meshes(
         [(r.vertices, r.faces) for r in results], colors=list(colors))
