@@ -99,3 +99,12 @@ def test_motion_arguments_are_checked(tmp_path, capsys, clip):
     assert main(["fit", str(clip), "--out", str(tmp_path), "--motion-fit", "sequence"]) == 2
     assert "give --motion" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_a_single_frame_says_it_has_no_motion(tmp_path, capsys, clip):
+    one = tmp_path / "one.npz"
+    with np.load(clip) as z:
+        np.savez(one, **{**dict(z), "keypoints": z["keypoints"][:1]})
+    out = _fit(tmp_path / "out", capsys, one, "--motion", "glb")
+    assert "no motion files: one frame is no motion" in out
+    assert not list((tmp_path / "out").glob("*motion*"))

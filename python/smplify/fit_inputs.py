@@ -140,4 +140,7 @@ def fit_inputs(inputs: Sequence[str | Path], out_dir: str | Path, *, model: Any,
               file=stdout)
         for line in summary.skipped[:3]:
             print(f"  skipped {line}", file=stdout)
+        if motion and not source.is_sequence:
+            print("  no motion files: one frame is no motion (--motion is for videos and "
+                  "folders)", file=stdout)
     return status
