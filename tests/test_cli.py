@@ -121,6 +121,26 @@ def test_info_describes_the_model(capsys, procedural_npz, procedural_model):
     assert "mediapipe33" in out
 
 
+def test_info_says_what_of_the_extras_is_installed(capsys, monkeypatch, tmp_path):
+    """Whether the overlay video will be H.264 is a line of ``smplify info``, not a surprise
+    after a video's fit."""
+    from importlib import metadata
+
+    from extras import need_module
+
+    need_module("imageio_ffmpeg", "render")
+    code, out, _ = run(capsys, "info")
+    assert code == 0
+    line = next(x for x in out.splitlines() if x.strip().startswith("extras:"))
+    assert f"imageio-ffmpeg {metadata.version('imageio-ffmpeg')}: overlay videos H.264" in line
+    fake = tmp_path / "ffmpeg"
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake))  # an ffmpeg without libx264
+    code, out, _ = run(capsys, "info")
+    assert "overlay videos mp4v (no imageio-ffmpeg with libx264)" in out
+
+
 # --- reading keypoint files -------------------------------------------------------------------
 def test_read_keypoint_file_own_layout_and_openpose(tmp_path):
     kp = read_keypoint_file(EXAMPLE)

@@ -256,6 +256,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"  keypoint formats: {', '.join(format_names())}")
     data_files = sorted(p.name for p in DATA_DIR.glob("*.npz")) if DATA_DIR.is_dir() else []
     print(f"  data ({DATA_DIR}): {', '.join(data_files) if data_files else 'none'}")
+    print(f"  extras: {_extras()}")
     try:
         model = load_model_or_explain(args.model, gender=args.gender, num_betas=args.num_betas)
     except Unavailable as err:
@@ -272,6 +273,24 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if model.keypoint_names:
         print(f"  surface keypoints: {', '.join(model.keypoint_names)}")
     return 0
+
+
+def _extras() -> str:
+    """What of the extras is installed (versions from the packages' metadata, nothing
+    imported), and how ``smplify fit VIDEO`` will write its overlay video."""
+    from importlib import metadata
+
+    from .overlay_video import h264_ffmpeg
+
+    def version(name: str) -> str:
+        try:
+            return f"{name} {metadata.version(name)}"
+        except metadata.PackageNotFoundError:
+            return f"{name} not installed"
+
+    video = "H.264" if h264_ffmpeg() else "mp4v (no imageio-ffmpeg with libx264)"
+    return (f"detect ({version('mediapipe')}), render ({version('moderngl')}, "
+            f"{version('imageio-ffmpeg')}: overlay videos {video}), dask ({version('dask')})")
 
 
 # --- argument parsing ------------------------------------------------------------------------

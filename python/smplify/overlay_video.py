@@ -24,7 +24,7 @@ from typing import IO
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["VideoOut"]
+__all__ = ["VideoOut", "h264_ffmpeg"]
 
 #: libx264's preset: veryfast, 18-25 ms a 768 x 576 frame and 185 kB for vtest.avi's first 40
 #: frames (medium: 55-67 ms, 248 kB; OpenCV's mp4v: 32-34 ms, 630 kB)
@@ -86,7 +86,7 @@ class VideoOut:
         """Open the writer; whether it took ``rgb`` (the first frame) already."""
         h, w = rgb.shape[:2]
         self._size = (w + w % 2, h + h % 2)
-        exe = _h264_ffmpeg()
+        exe = h264_ffmpeg()
         if exe is not None:
             self._start(exe)
             self.codec = "h264"
@@ -157,7 +157,7 @@ class VideoOut:
         return self.path
 
 
-def _h264_ffmpeg() -> str | None:
+def h264_ffmpeg() -> str | None:
     """imageio-ffmpeg's ffmpeg (or the one IMAGEIO_FFMPEG_EXE names) where it has libx264."""
     try:
         import imageio_ffmpeg
