@@ -136,14 +136,14 @@ def test_a_track_file_keeps_its_focal_length_and_is_refitted_with_it(tmp_path, o
     again = open_source(track)
     assert again.focal_length == 1234.5
     run(again, tmp_path / "again", model=open_model, render=False)
-    refit = np.load(tmp_path / "again" / "seq_track0_track0.npz")
+    refit = np.load(tmp_path / "again" / "seq_track0.npz")
     assert float(refit["focal_length"]) == 1234.5
     first = np.load(track)
     for key in ("global_orient", "body_pose", "transl", "betas"):
         np.testing.assert_array_equal(refit[key], first[key])
     run(open_source(track), tmp_path / "given", model=open_model, render=False,
         focal_length=900.0)  # the caller's focal length wins
-    assert float(np.load(tmp_path / "given" / "seq_track0_track0.npz")["focal_length"]) == 900
+    assert float(np.load(tmp_path / "given" / "seq_track0.npz")["focal_length"]) == 900
     bad = tmp_path / "bad.npz"
     np.savez(bad, **{**np.load(track), "focal_length": np.float64(-1.0)})
     with pytest.raises(InputError, match="bad.npz: 'focal_length' must be one number > 0"):
@@ -263,6 +263,35 @@ def test_an_error_while_fitting_clears_the_progress_bar(tmp_path, open_model):
         run(pictures_source(2, []), tmp_path / "out", model=open_model, render=False,
             detector=Failing(), progress=Progress)
     assert closed
+
+
+def test_a_refitted_track_file_keeps_its_name_and_never_overwrites_itself(tmp_path,
+                                                                          open_model):
+    """A track file fitted again is named after it, not ``<input>_track0_track0``: in another
+    folder ``<input>.npz``, in its own folder ``<input>_refit.npz`` (the input untouched);
+    its motion files follow the same name; a bad ``track_id`` is named."""
+    seq = crowd(open_model, "coco17", frames=3)
+    run(open_source(write_npz(tmp_path / "seq.npz", seq, "coco17")), tmp_path / "first",
+        model=open_model, render=False)
+    track = tmp_path / "first" / "seq_track0.npz"
+    assert open_source(track).track_id == 0
+    before = track.read_bytes()
+    run(open_source(track), tmp_path / "again", model=open_model, render=False,
+        motion=("npz",))
+    assert sorted(p.name for p in (tmp_path / "again").glob("*.npz")) == [
+        "seq_track0.npz", "seq_track0_motion.npz"]
+    run(open_source(track), tmp_path / "first", model=open_model, render=False,
+        motion=("npz",))
+    assert track.read_bytes() == before
+    assert {"seq_track0_refit.npz", "seq_track0_refit_motion.npz"} <= \
+        {p.name for p in (tmp_path / "first").glob("*.npz")}
+    again = np.load(tmp_path / "first" / "seq_track0_refit.npz")
+    np.testing.assert_array_equal(again["transl"], np.load(tmp_path / "again" /
+                                                          "seq_track0.npz")["transl"])
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **{**np.load(track), "track_id": np.float64(0.5)})
+    with pytest.raises(InputError, match="bad.npz: 'track_id' must be one integer >= 0"):
+        open_source(bad)
 
 
 @pytest.mark.parametrize("options, error", [({"threads": 0}, ValueError),

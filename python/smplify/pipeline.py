@@ -24,7 +24,9 @@ scratch. Outputs, in ``out_dir``:
   ``focal_length`` (), ``camera_center`` (2,), ``energy_total`` (T,), ``keypoints`` (T, K, 3),
   ``keypoints_3d`` (T, K, 3) where the detector gave 3D keypoints (metres, NaN on frames
   without: the fit's ``keypoints_3d``), ``format``, ``image_size`` and the video's ``fps``:
-  ``smplify fit`` reads a track file back, 3D keypoints and focal length included);
+  ``smplify fit`` reads a track file back, 3D keypoints and focal length included, and
+  names its refit after it: ``<input>.npz`` in another folder, ``<input>_refit.npz`` in its
+  own, ``_track_name``);
   a video also gets ``<input>_overlay.mp4`` (``smplify.overlay_video``): H.264 (browsers
   play it) where the ``imageio-ffmpeg`` package is installed (the ``render`` extra brings
   it: its own ffmpeg has libx264), else OpenCV's mp4v (MPEG-4 Part 2, which browsers do not
@@ -452,8 +454,9 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         raise InputError(f"{source.path}: no person found in {what}{reasons}{untracked}")
     if write and source.is_sequence:
         t0 = time.perf_counter()
+        names = {track: out / _track_name(source, out, track) for track in stacks}
         for track, stack in sorted(stacks.items()):
-            summary.files.append(stack.save(out / f"{source.path.stem}_track{track}.npz",
+            summary.files.append(stack.save(out / f"{names[track].name}.npz",
                                             track, source.format, source.image_size,
                                             source.fps))
         summary.seconds["write"] += time.perf_counter() - t0
@@ -463,13 +466,27 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
             tracks = {track: stack.arrays(track, source.format, source.image_size, fps)
                       for track, stack in stacks.items()}
             files, skipped = write_track_motions(
-                tracks, out / source.path.stem, motion, motion_fit, body_model,
+                tracks, names, motion, motion_fit, body_model,
                 source.format, source.image_size, fps, options)
             summary.files += files
             summary.skipped += skipped
             summary.seconds["fit" if motion_fit == "sequence" else "write"] += \
                 time.perf_counter() - t0
     return summary
+
+
+def _track_name(source: Source, out: Path, track: int) -> str:
+    """The name of track ``track``'s files in ``out`` (its ``.npz``, ``_motion.*``):
+    ``<input>_track<k>``. A track file fitted again (``Source.track_id``) keeps its name,
+    ``<input>`` for its person (track 0) and ``<input>_track<k>`` for a further one, and
+    gets ``_refit`` after it where ``<input>.npz`` would be the input itself (fitted again
+    into its own folder): no ``_track0_track0``, no overwritten input."""
+    stem = source.path.stem
+    if source.track_id is None:
+        return f"{stem}_track{track}"
+    if (out / f"{stem}.npz").resolve() == source.path.resolve():
+        stem += "_refit"
+    return stem if track == 0 else f"{stem}_track{track}"
 
 
 def _draw(frame: Any, fitted: list[tuple[int, NDArray, Any]], source: Source,

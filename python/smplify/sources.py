@@ -104,6 +104,10 @@ class Source:
         Pixels, where the input says the camera its people were fitted with (an .npz's
         ``focal_length``, as a track file stores it); ``smplify fit`` uses it unless given
         one. None: not said.
+    track_id : int or None
+        The person's track id where the input is one track's file (an .npz's ``track_id``,
+        as ``smplify fit`` writes ``<input>_track<k>.npz``): fitting it again keeps its name.
+        None: not one track's file.
     tracked : bool
         Whether its frames are one scene over time, people followed from frame to frame
         (videos, image folders, OpenPose folders, keypoint sequences, COCO *results* files:
@@ -120,6 +124,7 @@ class Source:
     _frames: Any = field(default=None, repr=False)
     tracked: bool = True
     focal_length: float | None = None
+    track_id: int | None = None
 
     @property
     def is_sequence(self) -> bool:
@@ -491,7 +496,8 @@ def _open_npz(path: Path, format: str | None, size: tuple[int, int] | None) -> S
         yield Frame(i, f"{path.stem}_{i:06d}" if span > 1 else path.stem,
                     people=people, worlds=worlds if world is not None else None)
 
-    return Source(path, "npz", format, size, span, fps, frames, focal_length=focal)
+    return Source(path, "npz", format, size, span, fps, frames, focal_length=focal,
+                  track_id=_npz_track_id(path, doc))
 
 
 def _npz_positive(path: Path, doc: Mapping[str, Any], key: str) -> float | None:
@@ -503,6 +509,16 @@ def _npz_positive(path: Path, doc: Mapping[str, Any], key: str) -> float | None:
     if not np.isfinite(number) or number <= 0:
         raise InputError(f"{path}: {key!r} must be one number > 0, got {value!r}")
     return number
+
+
+def _npz_track_id(path: Path, doc: Mapping[str, Any]) -> int | None:
+    """An .npz's optional ``track_id``: one integer >= 0 (None: absent)."""
+    if "track_id" not in doc:
+        return None
+    value = doc["track_id"]
+    if value.shape != () or value.dtype.kind not in "iu" or int(value) < 0:
+        raise InputError(f"{path}: 'track_id' must be one integer >= 0, got {value!r}")
+    return int(value)
 
 
 def _npz_frame_numbers(path: Path, doc: dict[str, Any], rows: int) -> NDArray[np.int64] | None:

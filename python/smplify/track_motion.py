@@ -161,18 +161,18 @@ def write_motion(stem: Path, formats: Sequence[str], motion: Any, model: Any,
     return [writers[f](stem.with_name(f"{stem.name}.{f}")) for f in formats]
 
 
-def write_track_motions(tracks: Mapping[int, Mapping[str, Any]], stem: Path,
+def write_track_motions(tracks: Mapping[int, Mapping[str, Any]], stems: Mapping[int, Path],
                         formats: Sequence[str], motion_fit: str, model: Any,
                         format: str | None, image_size: Sequence[int], fps: float | None,
                         options: Mapping[str, Any]) -> tuple[list[Path], list[str]]:
-    """Each track's motion files, ``<stem>_track<k>_motion.<format>``.
+    """Each track's motion files, ``<stem>_motion.<format>`` (``stems[k]`` for track k).
 
     Parameters
     ----------
     tracks : mapping of track id -> the track's arrays (:func:`online_motion`'s, with those
         :func:`sequence_motion` reads for ``motion_fit="sequence"``)
-    stem : Path
-        The output folder and the input's name.
+    stems : mapping of track id -> Path
+        The output folder and the track's name (``<input>_track<k>``, as its track file's).
     formats, motion_fit : as :func:`check_motion` takes them.
     model, format, image_size : the fit's.
     fps : float or None
@@ -195,6 +195,7 @@ def write_track_motions(tracks: Mapping[int, Mapping[str, Any]], stem: Path,
                 continue
         else:
             motion = online_motion(arrays, model)
-        files += write_motion(stem.with_name(f"{stem.name}_track{track}_motion"), formats,
+        stem = stems[track]
+        files += write_motion(stem.with_name(f"{stem.name}_motion"), formats,
                               motion, model, fps)
     return files, skipped
