@@ -134,3 +134,29 @@ def test_the_test_extra_takes_the_numpy_the_detect_extra_allows():
     for version in ("1.25.0", "1.26.4", "2.0.0", "2.4.6"):
         assert all(version in s for s in ours) == all(version in s for s in theirs), version
     assert all(np.__version__ in s for s in ours)
+
+
+def test_every_entry_point_without_a_focal_length_uses_the_image_diagonal(open_model):
+    """fit, fit_batch, Fitter and fit_sequence given no focal length all fit with
+    FitOptions.default_focal_length's ("diagonal": √(w² + h²) px; 5000 only with
+    preset="paper"), and each docstring says so (fit_sequence's said 5000)."""
+    from crowd import IMAGE_SIZE, person_keypoints
+
+    kp = np.stack([person_keypoints(open_model, "coco17", [0.02 * t, 0.3, 5.0])
+                   for t in range(3)])
+    diagonal = float(np.hypot(*IMAGE_SIZE))
+    cameras = {
+        "fit": smplify.fit(kp[0], "coco17", IMAGE_SIZE, model=open_model).camera,
+        "fit_batch": smplify.fit_batch(kp[:1], "coco17", IMAGE_SIZE, model=open_model)[0].camera,
+        "Fitter": smplify.Fitter(open_model, format="coco17",
+                                 image_size=IMAGE_SIZE).fit(kp[0]).camera,
+        "fit_sequence": smplify.fit_sequence(kp, "coco17", IMAGE_SIZE, model=open_model,
+                                             sequence_iterations=2).camera}
+    assert {k: c.focal_length for k, c in cameras.items()} == dict.fromkeys(cameras, diagonal)
+    paper = smplify.fit_sequence(kp, "coco17", IMAGE_SIZE, model=open_model, preset="paper",
+                                 sequence_iterations=2)
+    assert paper.camera.focal_length == smplify.options.PAPER_FOCAL_LENGTH
+    for entry in (smplify.fit, smplify.fit_batch, smplify.Fitter, smplify.fit_sequence):
+        said = entry.__doc__.split("focal_length", 1)[1].split("\n    model", 1)[0]
+        said = said if "as :func:`fit`" not in said else smplify.fit.__doc__
+        assert "diagonal" in said and "default 5000" not in said, entry.__name__

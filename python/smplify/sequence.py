@@ -125,7 +125,8 @@ def fit_sequence(keypoints: Any, format: str | KeypointFormat, image_size: Seque
     format : a keypoint format name (``smplify.format_names()``) or a
         :class:`smplify.KeypointFormat` (e.g. ``keypoints.with_blended_hips``'s).
     image_size : (width, height) pixels.
-    focal_length : pixels, or None for the default 5000 (SPEC §2).
+    focal_length : pixels, or None for ``default_focal_length`` (the image diagonal, as
+        :func:`smplify.fit` and the :class:`smplify.Fitter`; 5000 with ``preset="paper"``).
     model : "open", a path, or a loaded model.
     prior : "open", a path, or a loaded prior.
     keypoints_3d : (T, K, 3) metres, or None. The detector's own 3D keypoints per frame

@@ -105,7 +105,7 @@ def fit_dataset(inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]
     image_size : (width, height), optional
         Pixels, for inputs that do not say it.
     focal_length : float, optional
-        Pixels; None: the fit's default (the image diagonal).
+        Pixels; None: a track file's own, else the fit's default (the image diagonal).
     overwrite : bool
         If ``out_dir`` holds another run's results, delete them and start over (default:
         refuse, :class:`DatasetMismatchError`).
