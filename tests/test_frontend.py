@@ -255,14 +255,62 @@ def test_an_error_while_fitting_clears_the_progress_bar(tmp_path, open_model):
         def close(self):
             closed.append(True)
 
-    class Failing:
+    class Failing:  # on the second frame: the bar starts once the first is done
+        calls = 0
+
         def detect(self, image):
-            raise OSError("the detector failed")
+            self.calls += 1
+            if self.calls == 2:
+                raise OSError("the detector failed")
+            return []
 
     with pytest.raises(OSError, match="the detector failed"):
-        run(pictures_source(2, []), tmp_path / "out", model=open_model, render=False,
+        run(pictures_source(3, []), tmp_path / "out", model=open_model, render=False,
             detector=Failing(), progress=Progress)
     assert closed
+
+
+def test_the_progress_bar_starts_after_the_first_frame_and_is_closed_at_the_end(
+        tmp_path, open_model, monkeypatch):
+    """MediaPipe prints its log lines on stderr when the detector is made and when it first
+    finds someone: the bar starts after the first frame, so they come before it, not over
+    it; every frame still passes through it, once, and it is closed before the summary is
+    printed, also when ``max_frames`` stops it short (the summary was glued to it)."""
+    from smplify import detection
+
+    events = []
+
+    class Detector:
+        def detect(self, image):
+            events.append("detect")
+            return []
+
+    def made(*args):
+        events.append("made")
+        return Detector()
+
+    def progress(frames):
+        events.append("bar")
+        try:
+            for frame in frames:
+                events.append(f"frame {frame.index}")
+                yield frame
+        finally:
+            events.append("closed")
+
+    monkeypatch.setattr(detection, "_shared_detector", made)
+    with pytest.raises(InputError, match="no person found"):
+        run(pictures_source(3, []), tmp_path / "out", model=open_model, render=False,
+            progress=progress)
+    assert events == ["made", "detect", "bar", "frame 0", "frame 1", "detect", "frame 2",
+                      "detect", "closed"]
+    events.clear()  # stopped short of the input's end: the bar is closed all the same
+    with pytest.raises(InputError, match="no person found") as caught:
+        run(pictures_source(3, []), tmp_path / "out", model=open_model, render=False,
+            progress=progress, max_frames=2)
+    # (by run itself: ``caught`` keeps run's frame, and its iterators, alive here)
+    assert events == ["made", "detect", "bar", "frame 0", "frame 1", "detect", "closed"]
+    del caught
 
 
 def test_a_refitted_track_file_keeps_its_name_and_never_overwrites_itself(tmp_path,

@@ -42,8 +42,9 @@ shared 2-core machine it was measured on, the wall time did not change; docs/vid
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -204,7 +205,8 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
     write : bool
         Write files (False: fit and draw only, e.g. to time the stages).
     progress : callable, optional
-        Wraps the frame iterator (``tqdm.tqdm`` partially applied), for a progress bar.
+        Wraps the frame iterator (``tqdm.tqdm`` partially applied), for a progress bar; it
+        is started once the first frame is done (``_bar_after_first``).
     overlap : bool
         Draw and write frame t on a worker thread while frame t + 1 is detected and fitted
         (at most two frames waiting); False (default): one stage after another, here. The
@@ -338,7 +340,7 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
     finder: Any = None  # the detector as run on this input (its video mode for a video)
     frames = source.frames()
     if progress is not None:
-        frames = progress(frames)
+        frames = _bar_after_first(frames, progress)
     iterator = iter(frames)
     writer = FrameWriter(threaded=overlap)
     clocks: list[dict[str, float]] = []  # wall, then CPU, per frame (and the end's)
@@ -416,6 +418,8 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
             # a copy: summary.last (this list) grows at the end while the writer may draw it
             writer.submit(f"frame {frame.index} ({frame.name})", finish_frame, frame,
                           list(fitted), clock, cpu)
+        if hasattr(frames, "close"):  # the bar cleared before the summary (max_frames
+            frames.close()  # stops it short of its end, where it would close itself)
         clock, cpu = dict.fromkeys(STAGES, 0.0), dict.fromkeys(STAGES, 0.0)  # the end's
         clocks += [clock, cpu]
         t0, c0 = time.perf_counter(), time.process_time()
@@ -473,6 +477,27 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
             summary.seconds["fit" if motion_fit == "sequence" else "write"] += \
                 time.perf_counter() - t0
     return summary
+
+
+def _bar_after_first(frames: Iterable[Any], progress: Callable[[Any], Any]) -> Iterator[Any]:
+    """``frames``, the progress bar (``progress`` over them) started once the first frame is
+    done. MediaPipe prints its log lines on stderr (native code, past Python and tqdm) when
+    the detector is made (8 lines) and when it first finds a person (1): on the first frame,
+    before the bar; printed over it, they break it (the bar's line glued to the first, the bar
+    redrawn below). Closing this generator closes the bar."""
+    iterator = iter(frames)
+    first = next(iterator, None)
+    if first is None:
+        return
+    yield first
+    bar = progress(itertools.chain([first], iterator))
+    try:
+        shown = iter(bar)
+        next(shown)  # the first frame, done: counted when the second is asked for
+        yield from shown
+    finally:
+        if hasattr(bar, "close"):
+            bar.close()
 
 
 def _track_name(source: Source, out: Path, track: int) -> str:
