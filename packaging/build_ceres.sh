@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Builds the Ceres Solver that the wheel links statically, and installs it into PREFIX.
 #
-#   packaging/build_ceres.sh PREFIX
+#   packaging/build_ceres.sh PREFIX [ARCH]
+#
+# ARCH: "baseline" (default: the compiler's own target, x86-64 with SSE2 on amd64) or
+# "x86-64-v3" (AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE: -march=x86-64-v3), the Ceres of the
+# wheel's second core (docs/design.md "CPU variants"). Never -march=native: the wheel runs
+# on other machines.
 #
 # Debian's libceres.a is built with SuiteSparse (CHOLMOD, SPQR: GPL-2+), CXSparse (LGPL),
 # LAPACK/BLAS (ATLAS, gfortran), glog and gflags, and pulls all of them into any program that
@@ -16,7 +21,12 @@
 # Needs: apt, g++, cmake >= 3.16, Eigen 3 headers (libeigen3-dev).
 set -euo pipefail
 
-prefix=${1:?usage: build_ceres.sh PREFIX}
+prefix=${1:?usage: build_ceres.sh PREFIX [ARCH]}
+case ${2:-baseline} in
+  baseline) arch_flags="" ;;
+  x86-64-v3) arch_flags="-march=x86-64-v3" ;;
+  *) echo "build_ceres.sh: ARCH must be baseline or x86-64-v3, not '$2'" >&2; exit 2 ;;
+esac
 version=2.1.0+really2.1.0+dfsg-1
 if [ -f "$prefix/lib/cmake/Ceres/CeresConfig.cmake" ]; then
   echo "Ceres already built in $prefix"
@@ -42,7 +52,7 @@ apt-get -qq "${apt_private[@]}" update
 tar -xf "$work"/src/ceres-solver_*.orig.tar.xz -C "$work/src"
 
 cmake -S "$work/src/ceres-solver-2.1.0" -B "$work/build" -G Ninja -Wno-dev \
-  -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" \
+  -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_CXX_FLAGS="$arch_flags" \
   -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
   -DBUILD_SHARED_LIBS=OFF -DBUILD_TESTING=OFF -DBUILD_EXAMPLES=OFF -DBUILD_BENCHMARKS=OFF \
   -DPROVIDE_UNINSTALL_TARGET=OFF -DMINIGLOG=ON -DGFLAGS=OFF -DSUITESPARSE=OFF \

@@ -4,13 +4,16 @@
 #   packaging/check_wheel.sh WHEEL SDIST VENV        (as root: it uses a mount namespace)
 #
 # 1. Installs WHEEL into a fresh venv VENV (nothing else but its PyPI dependencies).
-# 2. ldd on the installed extension: every library must be one a manylinux wheel may take
-#    from the system (glibc, libm, libstdc++, libgcc_s) or come from the venv itself.
+# 2. ldd on each installed extension (the core for any x86-64, _core; for x86-64-v3,
+#    _core_x86_64_v3; the CPU query, _cpu): every library must be one a manylinux wheel may
+#    take from the system (glibc, libm, libstdc++, libgcc_s) or come from the venv itself.
 # 3. In a private mount namespace (`unshare --mount`: the machine and its other users never
 #    see it) hides Debian's Ceres and every library it links (libceres.so, glog, gflags,
 #    SuiteSparse, BLAS/LAPACK, ...: each file covered by /dev/null, the Ceres headers and
 #    CMake package by an empty tmpfs), checks that they no longer load, then
-#       - runs packaging/smoke_test.py (import, fit the shipped example) from the venv;
+#       - runs packaging/smoke_test.py (import, fit the shipped example) from the venv, once
+#         per variant of the core (SMPLIFY_CPU=baseline, and x86-64-v3 where this processor
+#         runs it);
 #       - builds SDIST with pip and expects it to stop with the CMake message naming Ceres.
 set -euo pipefail
 
@@ -29,19 +32,30 @@ rm -rf "$venv"
 "$python" -m venv "$venv"
 venv=$(realpath "$venv")
 "$venv/bin/python" -m pip install -q --disable-pip-version-check "$wheel"
-core=$(cd "$scratch" && "$venv/bin/python" -c \
-  'import importlib.util as u; print(u.find_spec("smplify._core").origin)')
-
-echo "== ldd $core"
-ldd "$core" | tee "$scratch/ldd.txt"
-# Fields: name [=> path] (address). A bundled library resolves inside the venv.
-bad=$(awk -v ok="$system_libs" -v venv="$venv/" '
-  { name = $1; sub(".*/", "", name); path = ($2 == "=>") ? $3 : $1 }
-  /not found/ || (name !~ ok && index(path, venv) != 1) { print }' "$scratch/ldd.txt")
-if [ -n "$bad" ]; then
-  echo "FAILED: the extension needs libraries from outside the wheel:"; echo "$bad"; exit 1
-fi
+# The package's files, found without importing it (an import loads one variant of the core).
+package=$(cd "$scratch" && "$venv/bin/python" -c \
+  'import importlib.util as u; print(u.find_spec("smplify").submodule_search_locations[0])')
+for module in _core _core_x86_64_v3 _cpu; do
+  ext=$(ls "$package/$module".*.so 2>/dev/null | head -1)
+  if [ -z "$ext" ]; then echo "FAILED: the wheel has no smplify.$module"; exit 1; fi
+  echo "== ldd $ext"
+  ldd "$ext" | tee "$scratch/ldd.txt"
+  # Fields: name [=> path] (address). A bundled library resolves inside the venv.
+  bad=$(awk -v ok="$system_libs" -v venv="$venv/" '
+    { name = $1; sub(".*/", "", name); path = ($2 == "=>") ? $3 : $1 }
+    /not found/ || (name !~ ok && index(path, venv) != 1) { print }' "$scratch/ldd.txt")
+  if [ -n "$bad" ]; then
+    echo "FAILED: smplify.$module needs libraries from outside the wheel:"; echo "$bad"; exit 1
+  fi
+done
 echo "ldd: only glibc/libstdc++/libgcc_s from the system, the rest from the wheel"
+variants=baseline
+if (cd "$scratch" && "$venv/bin/python" -c \
+      'import sys; from smplify import _cpu; sys.exit(not _cpu.supports_x86_64_v3())'); then
+  variants="baseline x86-64-v3"
+else
+  echo "(this processor does not run x86-64-v3: the smoke test runs the baseline only)"
+fi
 
 # Debian's Ceres and its link closure, as real files (bind mounts follow symlinks).
 hide_files=()
@@ -83,8 +97,10 @@ if loaded:
 print(f"hidden: none of the {sum('.so' in p for p in sys.argv[1:])} Debian libraries loads")
 PY
 cd "$scratch"
-echo "== smoke test with Debian's Ceres hidden"
-"$venv/bin/python" smoke_test.py
+for variant in $variants; do
+  echo "== smoke test with Debian's Ceres hidden, SMPLIFY_CPU=\$variant"
+  SMPLIFY_CPU=\$variant "$venv/bin/python" smoke_test.py
+done
 echo "== pip install of the sdist with Debian's Ceres hidden (must stop, naming Ceres)"
 if "$venv/bin/python" -m pip install --no-deps --disable-pip-version-check "$sdist" \
      > sdist.log 2>&1; then

@@ -3,11 +3,12 @@
 Run by ``packaging/check_wheel.sh`` with the python of a fresh venv that holds only the wheel
 and its PyPI dependencies, from outside the source tree. Exits non-zero, saying why, when the
 package is not the installed one, the C++ core does not load, or the fit does not converge
-onto the keypoints.
+onto the keypoints, or the core's variant (``SMPLIFY_CPU``) is not the one asked for.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import sysconfig
 from pathlib import Path
@@ -25,6 +26,13 @@ def main() -> int:
     core = Path(_core.__file__).resolve()
     if site not in core.parents:
         print(f"smoke test: smplify._core is {core}, not from the venv's {site}")
+        return 1
+    # The variant asked for (check_wheel.sh runs this once per variant) is the one loaded.
+    variant = smplify.core_variant()
+    module = smplify.cpu_variant.MODULES[variant]
+    if os.environ.get("SMPLIFY_CPU", variant) != variant or not core.name.startswith(module + "."):
+        print(f"smoke test: SMPLIFY_CPU={os.environ.get('SMPLIFY_CPU')!r}, variant "
+              f"{variant!r}, but smplify._core is {core.name}")
         return 1
 
     kp = read_keypoint_file(EXAMPLE_KEYPOINTS)
@@ -46,7 +54,7 @@ def main() -> int:
         problems.append(f"median reprojection error {np.median(error_px):.1f} px")
     for problem in problems:
         print(f"smoke test: {problem}")
-    print(f"smoke test: smplify {smplify.__version__} from {core.name}, "
+    print(f"smoke test: smplify {smplify.__version__} from {core.name} ({variant}), "
           f"{len(stages)} stages, median reprojection {np.median(error_px):.2f} px over "
           f"{confident.sum()} keypoints, {result.summary['seconds'] * 1e3:.0f} ms: "
           + ("FAILED" if problems else "ok"))

@@ -2,7 +2,12 @@
 
 #include "bindings.h"
 
-PYBIND11_MODULE(_core, m) {
+// CMakeLists.txt builds these sources once per CPU variant: _core, _core_x86_64_v3.
+#ifndef SMPLIFY_MODULE
+#define SMPLIFY_MODULE _core
+#endif
+
+PYBIND11_MODULE(SMPLIFY_MODULE, m) {
   m.doc() = "smplify's C++ core: SMPL body model, SMPLify energy terms and solver.";
   smplify::BindBodyModel(m);
   smplify::BindFit(m);

@@ -9,6 +9,7 @@ See ``smplify.fit``, ``smplify.Fitter``, ``smplify.load_model`` and ``smplify.lo
 and parameters, ``smplify.motion`` animated glTF/BVH of a sequence, ``smplify.render`` and
 ``smplify.pictures`` draw fits, ``smplify.synthetic`` makes test cases, ``smplify.tracking``
 and ``smplify.pipeline`` follow people through a video (these load on first use).
+``smplify.core_variant()`` says which build of the C++ core runs (``smplify.cpu_variant``).
 ``smplify.detect`` and ``smplify.fit_image`` find the people of a photo and fit each (the
 ``detect`` extra; ``smplify.detection`` its module).
 """
@@ -18,6 +19,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# First: loads the build of the C++ core this processor runs as smplify._core.
+from .cpu_variant import core_variant
 from .errors import KeypointError, ModelFileError, SmplifyError, UnsafePickleError
 from .fitter import Fitter
 from .fitting import fit, fit_batch
@@ -81,6 +84,7 @@ __all__ = [
     "SequenceResult",
     "SmplifyError",
     "UnsafePickleError",
+    "core_variant",
     "detect",
     "detection",
     "export",

@@ -247,10 +247,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
     import scipy
     import trimesh
 
-    from . import _core
+    from . import _core, core_variant
 
     print(f"smplify {__version__}")
-    print(f"  C++ core: {getattr(_core, '__version__', 'unknown version')} ({_core.__file__})")
+    print(f"  C++ core: {getattr(_core, '__version__', 'unknown version')}, "
+          f"{core_variant()} build ({_core.__file__})")
     print(f"  python {platform.python_version()}, numpy {np.__version__}, "
           f"scipy {scipy.__version__}, trimesh {trimesh.__version__}")
     print(f"  keypoint formats: {', '.join(format_names())}")

@@ -1,0 +1,99 @@
+"""Which build of the C++ core this process runs (docs/design.md "CPU variants").
+
+A wheel carries the core twice, from the same sources: ``_core`` for any x86-64 processor
+(SSE2, the portable baseline) and ``_core_x86_64_v3`` for processors of the x86-64-v3 level
+(AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE: Intel since Haswell, AMD since Excavator), each
+linking a Ceres built the same way. Importing ``smplify`` imports this module first: it asks
+``smplify._cpu`` (compiled for the baseline, so it runs anywhere) whether the processor
+runs x86-64-v3 code, imports the fastest variant it can run and installs it as
+``smplify._core``, the name the rest of the package imports. Other processors and builds
+without the variant (a source build on Debian's Ceres) run the baseline.
+
+The environment variable ``SMPLIFY_CPU`` chooses by hand: ``baseline`` forces the portable
+build, ``x86-64-v3`` insists on the other (ImportError where it is missing or cannot run),
+``auto`` or unset picks. ``smplify.core_variant()`` says which one runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Iterable
+
+#: The environment variable that chooses the variant by hand.
+ENV = "SMPLIFY_CPU"
+#: Variant -> module in this package, fastest first.
+MODULES = {"x86-64-v3": "_core_x86_64_v3", "baseline": "_core"}
+
+_loaded: str | None = None
+
+
+def choose(requested: str | None, supports_x86_64_v3: bool, available: Iterable[str]) -> str:
+    """The variant to load.
+
+    Parameters
+    ----------
+    requested : the value of ``SMPLIFY_CPU`` (None or "" when unset: "auto").
+    supports_x86_64_v3 : whether the processor and OS run x86-64-v3 code.
+    available : the variants this installation has (names of ``MODULES``).
+
+    Raises ValueError naming ``SMPLIFY_CPU`` for an unknown value, ImportError when it asks
+    for a variant this installation lacks or this processor cannot run.
+    """
+    requested = (requested or "auto").strip()
+    if requested not in ("auto", *MODULES):
+        raise ValueError(f"{ENV}={requested!r}: expected one of auto, "
+                         + ", ".join(MODULES))
+    available = set(available)
+    if requested == "x86-64-v3":
+        if "x86-64-v3" not in available:
+            raise ImportError(f"{ENV}=x86-64-v3, but this installation of smplify has no "
+                              "x86-64-v3 build of its core (a wheel has it; a source build "
+                              "needs SMPLIFY_CERES_X86_64_V3)")
+        if not supports_x86_64_v3:
+            raise ImportError(f"{ENV}=x86-64-v3, but this processor cannot run x86-64-v3 "
+                              "code (AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE)")
+        return "x86-64-v3"
+    if requested == "auto" and supports_x86_64_v3 and "x86-64-v3" in available:
+        return "x86-64-v3"
+    return "baseline"
+
+
+def _available() -> list[str]:
+    return [variant for variant, module in MODULES.items()
+            if importlib.util.find_spec(f"{__package__}.{module}") is not None]
+
+
+def _supports_x86_64_v3() -> bool:
+    try:
+        from . import _cpu
+    except ImportError:  # a build from before the variants: baseline only
+        return False
+    return bool(_cpu.supports_x86_64_v3())
+
+
+def load() -> str:
+    """Imports the chosen variant as ``smplify._core`` (once) and returns its name."""
+    global _loaded
+    if _loaded is None:
+        variant = choose(os.environ.get(ENV), _supports_x86_64_v3(), _available())
+        name = f"{__package__}.{MODULES[variant]}"
+        module = importlib.import_module(name)
+        sys.modules[f"{__package__}._core"] = module
+        sys.modules[__package__]._core = module
+        _loaded = variant
+    return _loaded
+
+
+def core_variant() -> str:
+    """The build of the C++ core this process runs: "x86-64-v3" or "baseline".
+
+    Chosen when ``smplify`` is imported: the fastest this processor runs, or the one the
+    environment variable ``SMPLIFY_CPU`` names (``baseline``, ``x86-64-v3``, ``auto``).
+    """
+    return load()
+
+
+load()
