@@ -96,6 +96,8 @@ def test_held_joints_default_to_none_in_python_and_cpp() -> None:
 
 def test_held_joints_are_normalised() -> None:
     assert smplify.FitOptions(track_held_joints=[23, np.int64(10)]).track_held_joints == (10, 23)
+    # an array of joints: compared with "unseen" it would be an array of truth values
+    assert smplify.FitOptions(track_held_joints=np.array([11, 10])).track_held_joints == (10, 11)
 
 
 @pytest.mark.parametrize("value", [(0,), (24,), (10, 10), (True,), (1.0,), (-1,)])

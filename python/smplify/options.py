@@ -625,12 +625,12 @@ class FitOptions:
                 not isinstance(held, str) and not hasattr(held, "__iter__"):
             raise TypeError(f"track_held_joints must be a tuple of SMPL joint indices or "
                             f"'unseen', got {held!r}")
-        held = () if held == "unseen" else tuple(held)
+        held = () if isinstance(held, str) else tuple(held)
         if any(isinstance(j, (bool, np.bool_)) or not isinstance(j, (int, np.integer)) or
                not 1 <= j <= 23 for j in held) or len(set(held)) != len(held):
             raise ValueError(f"track_held_joints must be distinct SMPL joints in [1, 23], got "
                              f"{self.track_held_joints!r}")
-        if self.track_held_joints != "unseen":
+        if not isinstance(self.track_held_joints, str):
             object.__setattr__(self, "track_held_joints", tuple(sorted(int(j) for j in held)))
         if self.flip not in ("auto", True, False):
             raise ValueError(f"flip must be 'auto', True or False, got {self.flip!r}")
