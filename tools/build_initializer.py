@@ -19,7 +19,8 @@
    poses' own energies (171.9; held-out poses: median 115.6, 90% 172.7); deterministic
    (seed 23), the held-out poses untouched; the metrics record it (``augment*``).
    Measured (2026-12-06, coco17, 3,000 steps each, docs/measurements.md "Session 17"):
-   ``--augment 2`` closed the train/held-out gap (8.7 → −0.1 mm) but not the held-out error
+   ``--augment 2`` made the training cases as hard as the held-out ones (gap 8.7 → −0.1 mm,
+   two thirds of its training cases augmented) but did not lower the held-out error
    (top-1 / best of 6 95.1 / 82.8 → 94.8 / 83.2 mm at width 256; 90.0 / 78.5 → 91.0 / 78.1
    at width 512), while width 512 alone gained 5.1 / 4.3 mm (1.9 MB, 0.25 ms inference).
 2. Bodies: each pose with random betas (N(0, 1) clipped to ±2.5) through the shipped open
