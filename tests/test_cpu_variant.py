@@ -1,5 +1,6 @@
 """The core's CPU variants (smplify.cpu_variant, docs/design.md "CPU variants"): which build
-is chosen, how SMPLIFY_CPU forces one, and that both builds give the same fits.
+is chosen, how SMPLIFY_CPU forces one, and that both builds fit alike (single-start fits and
+warm frames to 1e-6 m; a track carries the rounding further, docs/design.md).
 
 Each choice is made at import, so the checks that import smplify run it in a fresh
 interpreter."""
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 import textwrap
@@ -40,8 +42,41 @@ LOADED = """
 """
 
 
+# /proc/cpuinfo's names for what x86-64-v3 needs (with x86-64-v2's; lzcnt is listed as abm).
+# Linux lists avx only where the OS enabled its state (XSAVE), as __builtin_cpu_supports asks.
+V3_FLAGS = ("cx16", "lahf_lm", "popcnt", "sse4_1", "sse4_2", "ssse3",
+            "avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe")
+
+
+def _cpuinfo_says_v3() -> bool | None:
+    """Whether /proc/cpuinfo's flags have all of x86-64-v3 (None: not an x86-64 Linux)."""
+    if platform.machine() != "x86_64":
+        return None
+    try:
+        with open("/proc/cpuinfo") as file:
+            line = next(line for line in file if line.startswith("flags"))
+    except (OSError, StopIteration):
+        return None
+    return set(V3_FLAGS) <= set(line.split(":", 1)[1].split())
+
+
+def _has_v3_module() -> bool:
+    return "x86-64-v3" in cpu_variant._available()
+
+
 def _has_v3() -> bool:
-    return "x86-64-v3" in cpu_variant._available() and cpu_variant._supports_x86_64_v3()
+    """The v3 build is here and the processor runs it. Asks /proc/cpuinfo where it can, so
+    that a _cpu wrongly answering no fails test_cpu_query_agrees_with_cpuinfo and the v3
+    tests below instead of skipping them."""
+    says = _cpuinfo_says_v3()
+    return _has_v3_module() and (cpu_variant._supports_x86_64_v3() if says is None else says)
+
+
+@pytest.mark.skipif(_cpuinfo_says_v3() is None, reason="no /proc/cpuinfo of an x86-64")
+def test_cpu_query_agrees_with_cpuinfo():
+    # A _cpu that always said no would silently run the baseline everywhere.
+    from smplify import _cpu
+    assert bool(_cpu.supports_x86_64_v3()) == _cpuinfo_says_v3()
 
 
 def test_choose_picks_the_fastest_variant_the_processor_runs():
@@ -53,8 +88,15 @@ def test_choose_picks_the_fastest_variant_the_processor_runs():
     assert cpu_variant.choose("x86-64-v3", True, BOTH) == "x86-64-v3"
 
 
+def test_choose_accepts_any_case_and_the_module_spelling():
+    for value in ("X86-64-V3", "x86_64_v3", " X86_64_v3 "):
+        assert cpu_variant.choose(value, True, BOTH) == "x86-64-v3"
+    assert cpu_variant.choose("Baseline", True, BOTH) == "baseline"
+    assert cpu_variant.choose("AUTO", True, BOTH) == "x86-64-v3"
+
+
 def test_choose_names_the_variable_for_an_unknown_or_impossible_request():
-    with pytest.raises(ValueError, match="SMPLIFY_CPU='avx512'"):
+    with pytest.raises(ImportError, match="SMPLIFY_CPU='avx512'.*auto, x86-64-v3, baseline"):
         cpu_variant.choose("avx512", True, BOTH)
     with pytest.raises(ImportError, match="SMPLIFY_CPU=x86-64-v3.*cannot run"):
         cpu_variant.choose("x86-64-v3", False, BOTH)
@@ -88,6 +130,60 @@ def test_the_baseline_is_chosen_when_the_processor_query_says_no():
     loaded = _run(textwrap.dedent(fake) + textwrap.dedent(LOADED))
     assert loaded["variant"] == "baseline"
     assert loaded["loaded"] == ["_core"]  # the other build is never imported
+
+
+def test_an_unknown_value_fails_the_import_with_an_import_error():
+    environ = {k: v for k, v in os.environ.items() if k != cpu_variant.ENV}
+    out = subprocess.run([sys.executable, "-c", "import smplify"], capture_output=True,
+                         text=True, env={**environ, cpu_variant.ENV: "avx512"}, timeout=300)
+    assert out.returncode != 0
+    assert "ImportError: SMPLIFY_CPU='avx512': expected one of" in out.stderr
+
+
+# The processor says yes and the v3 module is there but fails to import (a stand-in finder
+# gives a module whose loading raises, as a damaged install's would).
+BROKEN_V3 = """
+    import importlib.abc, importlib.util, sys, types
+    fake = types.ModuleType("smplify._cpu")
+    fake.supports_x86_64_v3 = lambda: True
+    sys.modules["smplify._cpu"] = fake
+
+    class Broken(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+        def find_spec(self, name, path=None, target=None):
+            if name == "smplify._core_x86_64_v3":
+                return importlib.util.spec_from_loader(name, self)
+        def create_module(self, spec):
+            raise ImportError("undefined symbol: fake")
+        def exec_module(self, module):
+            pass
+    sys.meta_path.insert(0, Broken())
+"""
+
+
+def test_a_broken_v3_build_falls_back_to_the_baseline_with_a_warning():
+    caught = """
+        import json, warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import smplify
+        print(json.dumps({"variant": smplify.core_variant(),
+                          "warnings": [str(w.message) for w in caught
+                                       if issubclass(w.category, RuntimeWarning)]}))
+    """
+    out = _run(textwrap.dedent(BROKEN_V3) + textwrap.dedent(caught))
+    assert out["variant"] == "baseline"
+    assert len(out["warnings"]) == 1
+    assert "failed to import (undefined symbol: fake)" in out["warnings"][0]
+    loaded = _run(textwrap.dedent(BROKEN_V3) + textwrap.dedent(LOADED))
+    assert loaded["variant"] == "baseline" and loaded["loaded"] == ["_core"]
+
+
+def test_an_insisted_broken_v3_build_raises():
+    environ = {k: v for k, v in os.environ.items() if k != cpu_variant.ENV}
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(BROKEN_V3) + "import smplify"],
+                         capture_output=True, text=True, timeout=300,
+                         env={**environ, cpu_variant.ENV: "X86_64_V3"})
+    assert out.returncode != 0 and "ImportError: undefined symbol: fake" in out.stderr
 
 
 @pytest.mark.skipif(not _has_v3(), reason="no x86-64-v3 build here, or the processor lacks it")

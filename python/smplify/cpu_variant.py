@@ -9,9 +9,12 @@ runs x86-64-v3 code, imports the fastest variant it can run and installs it as
 ``smplify._core``, the name the rest of the package imports. Other processors and builds
 without the variant (a source build on Debian's Ceres) run the baseline.
 
-The environment variable ``SMPLIFY_CPU`` chooses by hand: ``baseline`` forces the portable
-build, ``x86-64-v3`` insists on the other (ImportError where it is missing or cannot run),
-``auto`` or unset picks. ``smplify.core_variant()`` says which one runs.
+The environment variable ``SMPLIFY_CPU`` chooses by hand (any case; ``x86_64_v3``, the
+module's spelling, is accepted too): ``baseline`` forces the portable build, ``x86-64-v3``
+insists on the other (ImportError where it is missing or cannot run), ``auto`` or unset picks.
+An unknown value is an ImportError naming the variable and the accepted values. Under the
+automatic choice, a v3 module present but failing to import (a damaged install) falls back to
+the baseline with a warning. ``smplify.core_variant()`` says which one runs.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import warnings
 from collections.abc import Iterable
 
 #: The environment variable that chooses the variant by hand.
@@ -39,13 +43,11 @@ def choose(requested: str | None, supports_x86_64_v3: bool, available: Iterable[
     supports_x86_64_v3 : whether the processor and OS run x86-64-v3 code.
     available : the variants this installation has (names of ``MODULES``).
 
-    Raises ValueError naming ``SMPLIFY_CPU`` for an unknown value, ImportError when it asks
-    for a variant this installation lacks or this processor cannot run.
+    Raises ImportError naming ``SMPLIFY_CPU`` for an unknown value (it is raised at
+    ``import smplify``), or when it asks for a variant this installation lacks or this
+    processor cannot run.
     """
-    requested = (requested or "auto").strip()
-    if requested not in ("auto", *MODULES):
-        raise ValueError(f"{ENV}={requested!r}: expected one of auto, "
-                         + ", ".join(MODULES))
+    requested = normalise(requested)
     available = set(available)
     if requested == "x86-64-v3":
         if "x86-64-v3" not in available:
@@ -59,6 +61,22 @@ def choose(requested: str | None, supports_x86_64_v3: bool, available: Iterable[
     if requested == "auto" and supports_x86_64_v3 and "x86-64-v3" in available:
         return "x86-64-v3"
     return "baseline"
+
+
+def normalise(requested: str | None) -> str:
+    """``SMPLIFY_CPU``'s value as a variant name or "auto" (any case; ``_`` for ``-``).
+
+    Raises ImportError naming the variable and the accepted values for anything else.
+    """
+    value = (requested or "auto").strip().lower()
+    if value.replace("_", "-") in ("auto", *MODULES):
+        return value.replace("_", "-")
+    raise ImportError(f"{ENV}={requested!r}: expected one of auto, " + ", ".join(MODULES)
+                      + " (any case; x86_64_v3 is accepted for x86-64-v3)")
+
+
+def _import(variant: str):
+    return importlib.import_module(f"{__package__}.{MODULES[variant]}")
 
 
 def _available() -> list[str]:
@@ -78,9 +96,20 @@ def load() -> str:
     """Imports the chosen variant as ``smplify._core`` (once) and returns its name."""
     global _loaded
     if _loaded is None:
-        variant = choose(os.environ.get(ENV), _supports_x86_64_v3(), _available())
-        name = f"{__package__}.{MODULES[variant]}"
-        module = importlib.import_module(name)
+        requested = os.environ.get(ENV)
+        variant = choose(requested, _supports_x86_64_v3(), _available())
+        try:
+            module = _import(variant)
+        except ImportError as error:
+            if variant == "baseline" or normalise(requested) != "auto":
+                raise
+            # Chosen automatically, yet broken (a damaged or partial install): the baseline
+            # runs everywhere, so the package still works, a little slower.
+            warnings.warn(f"smplify: the x86-64-v3 build of the core failed to import "
+                          f"({error}); running the baseline build ({ENV}=baseline silences "
+                          "this)", RuntimeWarning, stacklevel=2)
+            variant = "baseline"
+            module = _import(variant)
         sys.modules[f"{__package__}._core"] = module
         sys.modules[__package__]._core = module
         _loaded = variant
