@@ -5,8 +5,14 @@
 #
 # 1. Installs WHEEL into a fresh venv VENV (nothing else but its PyPI dependencies).
 # 2. ldd on each installed extension (the core for any x86-64, _core; for x86-64-v3,
-#    _core_x86_64_v3; the CPU query, _cpu): every library must be one a manylinux wheel may
-#    take from the system (glibc, libm, libstdc++, libgcc_s) or come from the venv itself.
+#    _core_x86_64_v3, demanded on x86_64 only; the CPU query, _cpu): every library must be
+#    one a manylinux wheel may take from the system (glibc, libm, libstdc++, libgcc_s) or
+#    come from the venv itself.
+#    Their instructions (objdump -d, binutils): _core and _cpu must hold no AVX/AVX2/FMA/BMI
+#    instruction (no ymm/zmm register, no VEX mnemonic, no vfmadd..., no shlx, pdep, ...),
+#    or a processor without them dies of SIGILL; _core_x86_64_v3 must hold ymm and FMA code,
+#    or it was built without the flag. And _cpu's answer must match /proc/cpuinfo's flags,
+#    so that a query that always says no (or yes) cannot pass.
 # 3. In a private mount namespace (`unshare --mount`: the machine and its other users never
 #    see it) hides Debian's Ceres and every library it links (libceres.so, glog, gflags,
 #    SuiteSparse, BLAS/LAPACK, ...: each file covered by /dev/null, the Ceres headers and
@@ -35,7 +41,25 @@ venv=$(realpath "$venv")
 # The package's files, found without importing it (an import loads one variant of the core).
 package=$(cd "$scratch" && "$venv/bin/python" -c \
   'import importlib.util as u; print(u.find_spec("smplify").submodule_search_locations[0])')
-for module in _core _core_x86_64_v3 _cpu; do
+modules="_core _cpu"
+if [ "$(uname -m)" = x86_64 ]; then modules="_core _core_x86_64_v3 _cpu"; fi
+if ! command -v objdump > /dev/null; then
+  echo "FAILED: objdump not found (Debian: apt-get install binutils; gcc brings it)"; exit 1
+fi
+# "ymm fma vex bmi": counts of instructions with a ymm/zmm operand, FMA, any VEX mnemonic
+# (v..., but verr/verw), BMI1/BMI2/LZCNT/MOVBE (tzcnt is left out: it runs as bsf anywhere).
+isa_counts() {
+  objdump -d --no-show-raw-insn "$1" | awk -F'\t' '
+    NF >= 2 && $1 ~ /^ *[0-9a-f]+:$/ {
+      split($2, word, " "); m = word[1]
+      if ($2 ~ /%[yz]mm[0-9]/) ymm++
+      if (m ~ /^vf(n)?m(add|sub)/) fma++
+      if (m ~ /^v/ && m !~ /^ver[rw]$/) vex++
+      if (m ~ /^(andn|bextr|blsi|blsmsk|blsr|bzhi|mulx|pdep|pext|rorx|sarx|shlx|shrx|lzcnt|movbe)$/) bmi++
+    }
+    END { printf "%d %d %d %d\n", ymm, fma, vex, bmi }'
+}
+for module in $modules; do
   ext=$(ls "$package/$module".*.so 2>/dev/null | head -1)
   if [ -z "$ext" ]; then echo "FAILED: the wheel has no smplify.$module"; exit 1; fi
   echo "== ldd $ext"
@@ -47,11 +71,37 @@ for module in _core _core_x86_64_v3 _cpu; do
   if [ -n "$bad" ]; then
     echo "FAILED: smplify.$module needs libraries from outside the wheel:"; echo "$bad"; exit 1
   fi
+  read -r ymm fma vex bmi < <(isa_counts "$ext")
+  echo "objdump: $ymm ymm/zmm, $fma FMA, $vex VEX, $bmi BMI/LZCNT/MOVBE instructions"
+  if [ "$module" = _core_x86_64_v3 ]; then
+    if [ "$ymm" -eq 0 ] || [ "$fma" -eq 0 ]; then
+      echo "FAILED: smplify.$module has no AVX2/FMA code: not built for x86-64-v3"; exit 1
+    fi
+  elif [ $((ymm + fma + vex + bmi)) -ne 0 ]; then
+    echo "FAILED: smplify.$module (for any x86-64) holds AVX/FMA/BMI instructions"; exit 1
+  fi
 done
 echo "ldd: only glibc/libstdc++/libgcc_s from the system, the rest from the wheel"
 variants=baseline
+cpu_says=no
 if (cd "$scratch" && "$venv/bin/python" -c \
       'import sys; from smplify import _cpu; sys.exit(not _cpu.supports_x86_64_v3())'); then
+  cpu_says=yes
+fi
+if [ "$(uname -m)" = x86_64 ]; then
+  # What x86-64-v3 needs, in /proc/cpuinfo's names (with x86-64-v2's; LZCNT is abm). Linux
+  # lists avx only where the OS enabled its state, as _cpu's query also asks.
+  cpuinfo_says=yes
+  flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
+  for flag in cx16 lahf_lm popcnt sse4_1 sse4_2 ssse3 avx avx2 bmi1 bmi2 f16c fma abm movbe; do
+    if [[ $flags != *" $flag "* ]]; then cpuinfo_says=no; fi
+  done
+  if [ "$cpu_says" != "$cpuinfo_says" ]; then
+    echo "FAILED: smplify._cpu says x86-64-v3=$cpu_says, /proc/cpuinfo says $cpuinfo_says"; exit 1
+  fi
+  echo "_cpu: x86-64-v3=$cpu_says, as /proc/cpuinfo says"
+fi
+if [ "$cpu_says" = yes ]; then
   variants="baseline x86-64-v3"
 else
   echo "(this processor does not run x86-64-v3: the smoke test runs the baseline only)"
