@@ -3,7 +3,10 @@ the frame, the unit's frame rate times the tracker, ended tracks' Fitters are le
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pytest
 from crowd import person_keypoints, write_npz
 from smplify import fitter, tracking
 from smplify.dataset.chunk_fit import FitSpec, _fit_unit, loaded
@@ -73,3 +76,53 @@ def test_a_track_files_3d_keypoints_focal_and_rate_reach_the_units_fits(tmp_path
     plain = _fit_unit(Unit("npz", str(path), "plain", 0, frames, True), FitSpec(), model, prior)
     assert np.abs(np.subtract([r["body_pose"] for r in plain],
                               [r["body_pose"] for r in rows])).max() > 0.05
+
+
+@pytest.mark.parametrize("rate", [0.5, 12.0, 5000.0])
+def test_smplify_fit_and_dataset_believe_the_same_frame_rates(tmp_path, monkeypatch, rate):
+    """A file's frame rate times the tracker and the online filter (track_fps) only where it
+    is plausible (1-1000 fps), in ``smplify fit`` and ``smplify dataset`` alike (the dataset
+    took any rate > 0: a file saying 0.5 fps kept a lost person 1 frame, not ``smplify
+    fit``'s 60, and timed the online filter in other units)."""
+    from smplify.errors import KeypointError
+    from smplify.pipeline import run
+    from smplify.sources import InputError, open_source, plausible_fps
+
+    seen: dict[str, list[float | None]] = {"track_fps": [], "max_missed": []}
+
+    class Recording:  # stands in for Fitter: records the options, fits nobody (fast)
+        def __init__(self, *args, **options):
+            seen["track_fps"].append(options.get("track_fps"))
+
+        def fit(self, *args, **kwargs):
+            raise KeypointError("not fitted in this test")
+
+        def skip(self) -> None:
+            pass
+
+    class Tracker(tracking.Tracker):  # records the frames a lost person is kept for
+        def __init__(self, *args, **options):
+            super().__init__(*args, **options)
+            seen["max_missed"].append(self.max_missed)
+
+    monkeypatch.setattr(fitter, "Fitter", Recording)
+    monkeypatch.setattr(tracking, "Tracker", Tracker)
+    model, _ = loaded(FitSpec())
+    seq = [{"walker": person_keypoints(model, "coco17", [-1.0 + 0.05 * t, 0.3, 5.0])}
+           for t in range(3)]
+    path = write_npz(tmp_path / "seq.npz", seq, "coco17")
+    with np.load(path) as z:
+        np.savez(path, **dict(z), fps=rate)
+    with pytest.raises(InputError, match="no person found"):
+        run(open_source(path), tmp_path / "fit", model=model, render=False)
+    by_fit = {k: set(v) for k, v in seen.items()}
+    for values in seen.values():
+        values.clear()
+    rows = _fit_unit(Unit("npz", str(path), "seq", 0, 3, True), FitSpec(), model, None)
+    assert [r["status"] for r in rows] == ["bad_keypoints"] * 3
+    by_dataset = {k: set(v) for k, v in seen.items()}
+    believed = plausible_fps(rate)
+    assert believed == (rate if 1.0 <= rate <= 1000.0 else None)
+    assert by_dataset == by_fit
+    assert by_fit == {"track_fps": {believed},  # 2 s at the rate, or at 30 fps
+                      "max_missed": {math.ceil(2.0 * (believed or 30.0))}}

@@ -56,7 +56,7 @@ from numpy.typing import NDArray
 from .errors import KeypointError
 from .frame_writer import FrameWriter
 from .overlay_video import VideoOut
-from .sources import InputError, Source
+from .sources import InputError, Source, plausible_fps
 from .track_motion import check_motion, write_track_motions
 
 __all__ = ["RunSummary", "run", "STAGES"]
@@ -148,7 +148,7 @@ class _TrackStack:
         if format is not None:
             arrays["format"] = np.str_(format)
         arrays["image_size"] = np.asarray(image_size, dtype=np.int64)
-        if _plausible_fps(fps):  # the online filter's time unit when fitted again
+        if plausible_fps(fps) is not None:  # the online filter's time unit when fitted again
             arrays["fps"] = np.float64(fps)
         arrays["frame"] = arrays["frame"].astype(np.int64)
         assert self.camera is not None
@@ -244,18 +244,19 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
     body_model = _model(model)
     if focal_length is None:  # a track file fitted again: the camera it was fitted with
         focal_length = source.focal_length
-    if _plausible_fps(source.fps) and "track_fps" not in options:
+    fps = plausible_fps(source.fps)
+    if fps is not None and "track_fps" not in options:
         # The online output filter's time unit: the video's own frame rate (vtest.avi is
         # 10 fps; FitOptions assumes 30). A container's rate outside 1-1000 fps (OpenCV
         # reports 0, negative or absurd rates for some files) keeps the default.
-        options = {**options, "track_fps": float(source.fps)}
+        options = {**options, "track_fps": fps}
     # Checked now, not at the first person's fit: that can come after minutes of detection.
     FitOptions.from_kwargs(**options)
     summary = RunSummary()
     # Lost people are kept for re-matching two seconds of the video's own time (vtest.avi:
     # 20 frames at 10 fps); a new person gets an id once seen on two frames running, and those
     # earlier frames are fitted then (``recent`` keeps them).
-    tracker = Tracker(fps=float(source.fps) if _plausible_fps(source.fps) else 30.0)
+    tracker = Tracker(fps=fps if fps is not None else 30.0)
     recent: dict[int, tuple[Any, list[Any], list[Any]]] = {}
     fitters: dict[int, Any] = {}
     stacks: dict[int, _TrackStack] = {}
@@ -466,7 +467,6 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         summary.seconds["write"] += time.perf_counter() - t0
         if motion:  # (a sequence's second fit is "fit" time)
             t0 = time.perf_counter()
-            fps = float(source.fps) if _plausible_fps(source.fps) else None
             tracks = {track: stack.arrays(track, source.format, source.image_size, fps)
                       for track, stack in stacks.items()}
             files, skipped = write_track_motions(
@@ -569,10 +569,3 @@ def _save_pictures(folder: Path, name: str, pictures: dict[str, NDArray[np.uint8
         video.write(pictures["overlay"])
     return files
 
-
-def _plausible_fps(fps: Any) -> bool:
-    """Whether a source's reported frame rate can time the output filter (1-1000 fps)."""
-    try:
-        return 1.0 <= float(fps) <= 1000.0
-    except (TypeError, ValueError):
-        return False

@@ -136,6 +136,22 @@ class Source:
         return iter(self._frames())
 
 
+#: The frame rates (fps) an input's own rate is believed in: OpenCV reports 0, negative or
+#: absurd rates for some video files.
+PLAUSIBLE_FPS = (1.0, 1000.0)
+
+
+def plausible_fps(fps: Any) -> float | None:
+    """An input's frame rate as a float where it can time tracking and the online filter
+    (``PLAUSIBLE_FPS``, 1-1000 fps), else None (the caller's default). ``smplify fit``
+    (``smplify.pipeline``) and ``smplify dataset`` (``smplify.dataset.chunk_fit``) share it."""
+    try:
+        rate = float(fps)
+    except (TypeError, ValueError):
+        return None
+    return rate if PLAUSIBLE_FPS[0] <= rate <= PLAUSIBLE_FPS[1] else None
+
+
 def _size(value: Any, where: str) -> tuple[int, int]:
     try:
         size = np.asarray(value)

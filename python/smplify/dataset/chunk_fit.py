@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import KeypointError, SmplifyError
+from ..sources import plausible_fps
 from .inputs import load_unit
 from .rows import ENERGY_TERMS, write_shard
 from .sharding import Chunk, shard_name
@@ -154,15 +155,17 @@ def _fit_unit(unit: Any, spec: FitSpec, model: Any, prior: Any) -> list[dict[str
     # A video's ids over the whole unit at once (each person from their first frame, lost
     # people kept for re-matching two seconds at the unit's own frame rate when it says); a
     # detection that gets none (-1: a one-frame false person, a duplicate) is fitted cold.
+    # (its own rate only where plausible, as ``smplify fit``'s: ``sources.plausible_fps``)
+    fps = plausible_fps(frames.fps)
     everyone = [people for _, _, people in frames.frames]
-    tracked = (track_all(everyone, **({"fps": float(frames.fps)} if frames.fps else {}))
+    tracked = (track_all(everyone, **({"fps": fps} if fps is not None else {}))
                if unit.video else None)
     last_seen = {t: k for k, ids in enumerate(tracked or []) for t in ids if t >= 0}
     fitters: dict[int, Any] = {}
     rows = []
     options = dict(spec.options, threads=1)
-    if frames.fps and "track_fps" not in options:  # the online filter's time unit, as fit's
-        options["track_fps"] = float(frames.fps)
+    if fps is not None and "track_fps" not in options:  # the online filter's time unit
+        options["track_fps"] = fps
     # a track file's camera unless the run gives one
     focal = spec.focal_length if spec.focal_length is not None else frames.focal_length
     for k, (index, name, people) in enumerate(frames.frames):
