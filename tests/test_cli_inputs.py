@@ -178,13 +178,7 @@ def test_a_failed_h264_encode_is_an_error_not_a_broken_file(tmp_path, monkeypatc
     from smplify.overlay_video import VideoOut
 
     need_module("imageio_ffmpeg", "render")
-    fake = tmp_path / "ffmpeg"
-    read = "cat > /dev/null; " if when == "at the end" else ""
-    fake.write_text("#!/bin/sh\ncase \"$*\" in *-encoders*) echo ' V....D libx264  H.264'; "
-                    f"exit 0;; esac\n{read}echo 'No space left on device' >&2\n"
-                    "touch \"$(eval echo \\${$#})\"; exit 1\n")
-    fake.chmod(0o755)
-    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake))
+    _failing_ffmpeg(tmp_path, monkeypatch, when)
     path = tmp_path / "v.mp4"
     video = VideoOut(path, 10.0)
     with pytest.raises(OSError, match=r"v.mp4: the H.264 encoder \(ffmpeg\) failed with exit "
@@ -193,6 +187,49 @@ def test_a_failed_h264_encode_is_an_error_not_a_broken_file(tmp_path, monkeypatc
             video.write(np.zeros((200, 200, 3), dtype=np.uint8))
         video.close()
     assert video.codec == "h264" and not path.exists()
+
+
+def _failing_ffmpeg(folder, monkeypatch, when: str = "at the end") -> None:
+    """IMAGEIO_FFMPEG_EXE: an ffmpeg with libx264 that fails (a full disk), reading every
+    frame first ("at the end") or none ("at once")."""
+    fake = folder / "ffmpeg"
+    read = "cat > /dev/null; " if when == "at the end" else ""
+    fake.write_text("#!/bin/sh\ncase \"$*\" in *-encoders*) echo ' V....D libx264  H.264'; "
+                    f"exit 0;; esac\n{read}echo 'No space left on device' >&2\n"
+                    "touch \"$(eval echo \\${$#})\"; exit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake))
+
+
+def test_a_failed_overlay_video_still_leaves_the_tracks_files(tmp_path, monkeypatch,
+                                                             open_model):
+    """The overlay video's encoder failing as it is closed (the end of a run) is the run's
+    error, raised after the finished fits' track file and motion files are written (they
+    were lost: the video was closed first)."""
+    import dataclasses
+
+    from crowd import person_keypoints
+    from smplify.pipeline import run
+    from smplify.sources import open_source
+
+    need_module("imageio_ffmpeg", "render")
+    need_renderer()
+    _failing_ffmpeg(tmp_path, monkeypatch)
+    kp = np.stack([person_keypoints(open_model, "coco17", [-0.6 + 0.1 * t, 0.3, 5.0])
+                   for t in range(3)])
+    np.savez(tmp_path / "clip.npz", keypoints=kp, format=np.str_("coco17"),
+             image_size=np.array(IMAGE_SIZE), fps=np.float64(10.0))
+    # a video's run (its overlay video) without decoding one: the .npz's frames as a video's
+    source = dataclasses.replace(open_source(tmp_path / "clip.npz"), kind="video")
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match=r"clip_overlay.mp4: the H.264 encoder \(ffmpeg\) "
+                                      "failed with exit status 1: No space left on device"):
+        run(source, out, model=open_model, motion=("npz",))
+    with np.load(out / "clip_track0.npz") as track:
+        assert track["frame"].tolist() == [0, 1, 2]
+    with np.load(out / "clip_track0_motion.npz") as motion:
+        assert motion["body_pose"].shape == (3, 69)
+    assert not (out / "clip_overlay.mp4").exists()  # the broken video removed
 
 
 @pytest.mark.parametrize("without", ["imageio_ffmpeg", "libx264"])

@@ -442,40 +442,48 @@ def run(source: Source, out_dir: str | Path, *, model: Any = "open",
         raise
     finally:
         writer.abort()  # stop the writer if it still runs (no-op once stopped)
+    # The tracks' files before the video is closed: an encoder that failed (an OSError from
+    # video.close) must not lose the finished fits.
+    at = len(summary.files)  # the video's place among the files: before the tracks'
+    try:
+        for clock in clocks[::2]:  # the writer is done: every stage of every frame is timed
+            for stage, seconds in clock.items():
+                summary.seconds[stage] += seconds
+        summary.tracks = len(stacks)
+        summary.untracked = detections - given[0]
+        if summary.fits == 0:
+            what = "any frame" if source.is_sequence else "it"
+            reasons = f" ({summary.skipped[0]})" if summary.skipped else ""
+            untracked = f"; {summary.untracked} detections never tracked (seen on one frame " \
+                "only, or duplicates)" if summary.untracked else ""
+            raise InputError(f"{source.path}: no person found in {what}{reasons}{untracked}")
+        if write and source.is_sequence:
+            t0 = time.perf_counter()
+            names = {track: out / _track_name(source, out, track) for track in stacks}
+            for track, stack in sorted(stacks.items()):
+                summary.files.append(stack.save(out / f"{names[track].name}.npz",
+                                                track, source.format, source.image_size,
+                                                source.fps))
+            summary.seconds["write"] += time.perf_counter() - t0
+            if motion:  # (a sequence's second fit is "fit" time)
+                t0 = time.perf_counter()
+                tracks = {track: stack.arrays(track, source.format, source.image_size, fps)
+                          for track, stack in stacks.items()}
+                files, skipped = write_track_motions(
+                    tracks, names, motion, motion_fit, body_model,
+                    source.format, source.image_size, fps, options)
+                summary.files += files
+                summary.skipped += skipped
+                summary.seconds["fit" if motion_fit == "sequence" else "write"] += \
+                    time.perf_counter() - t0
+    except BaseException:
+        if video is not None:  # the video as far as it got; the error is what is reported
+            video.close(check=False)
+        raise
     if video is not None:  # a failed encoder is an OSError naming the file (removed)
         written = video.close()
         if written is not None:
-            summary.files.append(written)
-    for clock in clocks[::2]:  # the writer is done: every stage of every frame is timed
-        for stage, seconds in clock.items():
-            summary.seconds[stage] += seconds
-    summary.tracks = len(stacks)
-    summary.untracked = detections - given[0]
-    if summary.fits == 0:
-        what = "any frame" if source.is_sequence else "it"
-        reasons = f" ({summary.skipped[0]})" if summary.skipped else ""
-        untracked = f"; {summary.untracked} detections never tracked (seen on one frame " \
-            "only, or duplicates)" if summary.untracked else ""
-        raise InputError(f"{source.path}: no person found in {what}{reasons}{untracked}")
-    if write and source.is_sequence:
-        t0 = time.perf_counter()
-        names = {track: out / _track_name(source, out, track) for track in stacks}
-        for track, stack in sorted(stacks.items()):
-            summary.files.append(stack.save(out / f"{names[track].name}.npz",
-                                            track, source.format, source.image_size,
-                                            source.fps))
-        summary.seconds["write"] += time.perf_counter() - t0
-        if motion:  # (a sequence's second fit is "fit" time)
-            t0 = time.perf_counter()
-            tracks = {track: stack.arrays(track, source.format, source.image_size, fps)
-                      for track, stack in stacks.items()}
-            files, skipped = write_track_motions(
-                tracks, names, motion, motion_fit, body_model,
-                source.format, source.image_size, fps, options)
-            summary.files += files
-            summary.skipped += skipped
-            summary.seconds["fit" if motion_fit == "sequence" else "write"] += \
-                time.perf_counter() - t0
+            summary.files.insert(at, written)
     return summary
 
 
