@@ -1,6 +1,7 @@
 """smplify.dataset: a generated dataset of > 2,000 person-frames fitted into Parquet shards by
 the local engine and by Dask (threads, and worker processes one of which is killed midway),
-a client killed midway and resumed, the manifest's refusal to mix runs, and failure rows."""
+a client killed midway and resumed, the manifest's refusal to mix runs (and builds of the
+core), and failure rows."""
 
 from __future__ import annotations
 
@@ -121,6 +122,54 @@ def test_unreadable_frame_file_is_a_row(tmp_path, open_model):
     with pytest.raises(ValueError, match="source id 'clip' comes from both"):
         fit_dataset([folder, tmp_path / "elsewhere" / "clip"], tmp_path / "out2",
                     image_size=(640, 480))
+
+
+def _other_variant() -> tuple[str, str]:
+    """The build of the core this process runs, and the other one."""
+    from smplify import core_variant
+
+    here = core_variant()
+    return here, "baseline" if here == "x86-64-v3" else "x86-64-v3"
+
+
+def test_another_build_of_the_core_is_another_run(tmp_path, open_model, monkeypatch):
+    """The core's x86-64-v3 and baseline builds round differently: a run resumed under the
+    other build is refused (as under another smplify version), naming the SMPLIFY_CPU that
+    resumes it; each shard names the build that wrote it."""
+    need_module("pyarrow", "dask")
+    import pyarrow.parquet as pq
+    from crowd import crowd, write_openpose_folder
+    from smplify import cpu_variant
+
+    folder = write_openpose_folder(tmp_path / "clip", crowd(open_model, "openpose25", 2))
+    options = {"image_size": (640, 480), "multi_start": False}
+    fit_dataset(folder, tmp_path / "out", **options)
+    here, other = _other_variant()
+    metadata = pq.read_schema(shard_paths(tmp_path / "out")[0]).metadata
+    assert metadata[b"smplify.core_variant"] == here.encode()
+    monkeypatch.setattr(cpu_variant, "core_variant", lambda: other)
+    with pytest.raises(DatasetMismatchError, match=f"core_variant: '{here}' before, "
+                                                   f"'{other}' now .*SMPLIFY_CPU={here}"):
+        fit_dataset(folder, tmp_path / "out", **options)
+    monkeypatch.undo()
+    assert fit_dataset(folder, tmp_path / "out", **options).resumed
+
+
+def test_dask_workers_of_another_build_of_the_core_are_refused(tmp_path, open_model,
+                                                               monkeypatch):
+    need_module("distributed", "dask")
+    from crowd import crowd, write_openpose_folder
+    from smplify.dataset import engines
+
+    folder = write_openpose_folder(tmp_path / "clip", crowd(open_model, "openpose25", 2))
+    here, other = _other_variant()
+    monkeypatch.setattr(engines, "_worker_core_variant", lambda: other)
+    with pytest.raises(DatasetMismatchError, match=f"workers must run the client's build of "
+                       f"smplify's core \\('{here}'\\), but .* runs '{other}'.*"
+                       "SMPLIFY_CPU=baseline"):
+        fit_dataset(folder, tmp_path / "out", engine="dask", workers=1, processes=False,
+                    image_size=(640, 480), multi_start=False)
+    assert shard_paths(tmp_path / "out") == []  # refused before any task
 
 
 def test_dask_threads_row_for_row_equal_to_local(reference, tmp_path):

@@ -233,11 +233,14 @@ def run_chunk(chunk: Chunk, spec: FitSpec, shard_dir: str, run_id: str) -> Chunk
     """
     import pyarrow.parquet as pq
 
+    from ..cpu_variant import core_variant
+
     path = Path(shard_dir) / shard_name(chunk.index)
     if path.exists():
         statuses = pq.read_table(path, columns=["status"])["status"].to_pylist()
         return _stats(chunk.index, statuses, 0.0)
     started = time.perf_counter()
     rows = fit_chunk(chunk, spec)
-    write_shard(path, rows, {"smplify.run_id": run_id, "smplify.chunk": str(chunk.index)})
+    write_shard(path, rows, {"smplify.run_id": run_id, "smplify.chunk": str(chunk.index),
+                             "smplify.core_variant": core_variant()})
     return _stats(chunk.index, [r["status"] for r in rows], time.perf_counter() - started)

@@ -11,7 +11,12 @@ their counts.
   :class:`FitSpec` is scattered to every worker once (``broadcast=True``) and each worker
   loads the model and prior from it once (``chunk_fit.loaded``); a task carries only its
   chunk. Task keys name the run and the chunk, and a task Dask retries (a worker died) finds
-  or rewrites the same shard under the same name, so retries never duplicate rows.
+  or rewrites the same shard under the same name, so retries never duplicate rows. Every
+  worker must run the client's build of the C++ core (``smplify.core_variant()``, part of the
+  run's identity): a cluster whose workers run another refuses to start
+  (:class:`~smplify.dataset.manifest.DatasetMismatchError`; ``SMPLIFY_CPU=baseline`` on every
+  machine makes a mixed cluster agree). Workers that join once the run has started are not
+  asked.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from .chunk_fit import ChunkStats, FitSpec, run_chunk
 from .sharding import Chunk
 
 __all__ = ["ENGINES", "run_local", "run_dask", "DaskUnavailable", "require_extras",
-           "one_blas_thread", "local_cluster", "close_cluster"]
+           "one_blas_thread", "local_cluster", "close_cluster", "check_workers"]
 
 ENGINES = ("local", "dask")
 
@@ -70,6 +75,31 @@ def _worker_blas_pinned() -> bool:
 def _dask_task(chunk: Chunk, spec: FitSpec, shard_dir: str, run_id: str) -> ChunkStats:
     _worker_blas_pinned()
     return run_chunk(chunk, spec, shard_dir, run_id)
+
+
+def _worker_core_variant() -> str:
+    """(On a Dask worker.) The build of the C++ core it runs."""
+    from ..cpu_variant import core_variant
+
+    return core_variant()
+
+
+def check_workers(client: Any) -> None:
+    """Raise :class:`DatasetMismatchError` unless every worker of ``client`` runs this
+    process's build of the C++ core (their rows would differ in rounding from the ones the
+    manifest says)."""
+    from ..cpu_variant import ENV, core_variant
+    from .manifest import DatasetMismatchError
+
+    here = core_variant()
+    others = {worker: variant for worker, variant in client.run(_worker_core_variant).items()
+              if variant != here}
+    if others:
+        listed = ", ".join(f"{w} runs {v!r}" for w, v in sorted(others.items())[:4])
+        raise DatasetMismatchError(
+            f"engine 'dask': the workers must run the client's build of smplify's core "
+            f"({here!r}), but {listed}{' and more' if len(others) > 4 else ''}: set {ENV} "
+            f"the same everywhere ({ENV}=baseline runs on every x86-64 machine)")
 
 
 def run_local(chunks: Sequence[Chunk], spec: FitSpec, shard_dir: str, run_id: str, *,
@@ -166,6 +196,7 @@ def run_dask(chunks: Sequence[Chunk], spec: FitSpec, shard_dir: str, run_id: str
 
     client, cluster = _client(scheduler, workers, processes)
     try:
+        check_workers(client)
         spec_future = client.scatter(spec, broadcast=True, hash=False)
         futures = [client.submit(_dask_task, c, spec_future, shard_dir, run_id,
                                  key=f"smplify-chunk-{run_id[:16]}-{c.index}", pure=False,

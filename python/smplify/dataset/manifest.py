@@ -2,9 +2,11 @@
 
 It records the inputs (every unit, and the size of every input file), the fit options (all of
 ``smplify.FitOptions``, defaults included), the model and prior (names and SHA-256 hashes of
-their arrays), the chunk size and the smplify version. A restart compares the new run's
-identity with the stored one: equal, finished shards are kept; different, the run refuses to
-mix results (:class:`DatasetMismatchError`) unless told to start over.
+their arrays), the chunk size, the smplify version and the build of the C++ core that fits
+(``smplify.core_variant()``: "baseline" or "x86-64-v3", whose fits differ in rounding). A
+restart compares the new run's identity with the stored one: equal, finished shards are
+kept; different, the run refuses to mix results (:class:`DatasetMismatchError`) unless
+told to start over.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ MANIFEST = "manifest.json"
 
 
 class DatasetMismatchError(SmplifyError, ValueError):
-    """The output folder holds results of a run with other inputs, options, model or version."""
+    """The output folder holds results of a run with other inputs, options, model, version or
+    build of the core (or the Dask workers run another build than the client)."""
 
 
 def _array_hash(*arrays: Any) -> str:
@@ -57,13 +60,14 @@ def identity(units: list[Unit], spec: FitSpec, chunk_frames: int, model: Any,
     """
     from .. import __version__
     from ..capsules import model_hash
+    from ..cpu_variant import core_variant
     from ..options import FitOptions
 
     options = FitOptions.from_kwargs(**dict(spec.options)).to_dict()
     options.pop("threads", None)  # every dataset fit runs on one thread
     sizes = {u.path: os.path.getsize(u.path) for u in units if os.path.isfile(u.path)}
     doc = {
-        "smplify_version": __version__,
+        "smplify_version": __version__, "core_variant": core_variant(),
         "model": {"name": spec.model, "gender": spec.gender, "num_betas": spec.num_betas,
                   "hash": model_hash(model.v_template, model.shapedirs, model.J_regressor,
                                      model.weights, model.faces)},
@@ -94,6 +98,9 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         elif key == "options" and isinstance(a, dict) and isinstance(b, dict):
             changed = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
             out += [f"option {k}: {a.get(k)!r} before, {b.get(k)!r} now" for k in changed]
+        elif key == "core_variant":
+            out.append(f"core_variant: {a!r} before, {b!r} now (the C++ core's builds round "
+                       f"differently; SMPLIFY_CPU={a} resumes with the earlier one)")
         else:
             out.append(f"{key}: {a!r} before, {b!r} now")
     return out

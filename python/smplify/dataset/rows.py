@@ -81,7 +81,8 @@ def write_shard(path: str | os.PathLike[str], rows: Sequence[dict[str, Any]],
     rows : sequence of dict
         Column name -> value, every column of :func:`schema`.
     metadata : dict of str, optional
-        Stored in the file's key-value metadata (the chunk, the run's identity).
+        Stored in the file's key-value metadata (the chunk, the run's identity, the build of
+        the core that fitted it).
 
     Returns
     -------
