@@ -30,7 +30,8 @@ scratch. Outputs, in ``out_dir``:
   a video also gets ``<input>_overlay.mp4`` (``smplify.overlay_video``): H.264 (browsers
   play it) where the ``imageio-ffmpeg`` package is installed (the ``render`` extra brings
   it: its own ffmpeg has libx264), else OpenCV's mp4v (MPEG-4 Part 2, which browsers do not
-  play; OpenCV's wheels have no H.264 encoder); an encoder that fails is an error;
+  play; OpenCV's wheels have no H.264 encoder); an encoder that fails is an error, raised
+  once the track and motion files are written;
 - with ``motion`` (``--motion glb bvh npz``), per track its motion at the input's frame rate:
   ``<input>_track<k>_motion.glb`` / ``.bvh`` / ``.npz`` (``smplify.track_motion``).
 
