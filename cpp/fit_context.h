@@ -24,6 +24,9 @@ struct FitContext {
   // The prior's precisions decomposed (filled by the Fitter): a warm tracked frame's pose
   // prior and the track's body-pose rows as one block (tracked_pose_prior_term.h).
   std::vector<PriorEigen> prior_eigen = {};
+  // FactorNorms(prior_eigen) (filled with it): σ_k ≥ ‖L_k‖₂, the pose prior costs'
+  // ComponentChoice bounds, computed once here instead of by every cost.
+  std::vector<double> prior_bounds = {};
   // Body poses the stages start from; the fit keeps one per orientation (options'
   // select_start_by_data). The camera initialisation and torso fit always use θ_body = 0
   // (docs/design.md).

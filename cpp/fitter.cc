@@ -137,6 +137,7 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
   }
   Require(c.prior.means.allFinite(), "prior: means must be finite");
   c.prior_eigen = DecomposePrior(c.prior);
+  c.prior_bounds = FactorNorms(c.prior_eigen);
   // −log c_k ≥ 0 by construction (docs/design.md); the residual row is its square root.
   Require((c.prior.neg_log_c.array() >= 0.0).all() && c.prior.neg_log_c.allFinite(),
           "prior: neg_log_c must be finite and >= 0");
@@ -394,7 +395,8 @@ class TrackTerms {
     }
     problem->AddResidualBlock(&root_, nullptr, p->global_orient.data(), p->transl.data());
     pose_ = std::make_unique<TrackedPosePriorCost>(
-        context.prior, context.prior_eigen, pose_weight, cost_.pose_weight(), cost_.pose_target());
+        context.prior, context.prior_eigen, context.prior_bounds, pose_weight, cost_.pose_weight(),
+        cost_.pose_target());
     problem->AddResidualBlock(pose_.get(), nullptr, p->body_pose.data());
   }
 

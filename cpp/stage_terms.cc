@@ -123,10 +123,7 @@ StageTerms::StageTerms(const FitContext& context, const Observation& observation
                                          context.options.data_sigma, num_betas),
       {kOrient, kBody, kBetas, kTransl});
   Add("pose",
-      std::make_unique<PosePriorCost>(context.prior, weights.pose,
-                                      context.prior_eigen.empty()
-                                          ? std::vector<double>{}
-                                          : FactorNorms(context.prior_eigen)),
+      std::make_unique<PosePriorCost>(context.prior, weights.pose, context.prior_bounds),
       {kBody});
   pose_prior_ = terms_.back().cost.get();
   Add("angle",

@@ -37,12 +37,13 @@ std::vector<double> FactorNorms(const std::vector<PriorEigen>& eigen) {
 }
 
 TrackedPosePriorCost::TrackedPosePriorCost(const PosePriorArrays& prior,
-                                           const std::vector<PriorEigen>& eigen, double weight,
+                                           const std::vector<PriorEigen>& eigen,
+                                           const std::vector<double>& bounds, double weight,
                                            double track_weight,
                                            const BodyPoseVector& track_target)
     : prior_(prior),
       eigen_(eigen),
-      choice_(prior, FactorNorms(eigen)),
+      choice_(prior, bounds),
       weight_(weight),
       track_weight_(track_weight),
       track_target_(track_target),

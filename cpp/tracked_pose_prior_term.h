@@ -60,9 +60,9 @@ std::vector<double> FactorNorms(const std::vector<PriorEigen>& eigen);
 class TrackedPosePriorCost : public ceres::SizedCostFunction<kBodyPoseSize + 1, kBodyPoseSize> {
  public:
   // weight: λ_θ; track_weight: w (w² > 0); track_target: m. `prior` and `eigen` (DecomposePrior
-  // of it) outlive the cost.
+  // of it) outlive the cost; `bounds`: FactorNorms(eigen) (FitContext::prior_bounds).
   TrackedPosePriorCost(const PosePriorArrays& prior, const std::vector<PriorEigen>& eigen,
-                       double weight, double track_weight, const BodyPoseVector& track_target);
+                       const std::vector<double>& bounds, double weight, double track_weight, const BodyPoseVector& track_target);
 
   bool Evaluate(double const* const* parameters, double* residuals,
                 double** jacobians) const override;

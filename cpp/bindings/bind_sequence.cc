@@ -331,7 +331,8 @@ void BindSequence(py::module_& m) {
         for (const RowMatrix& L : precision_cholesky) prior.precision_cholesky.emplace_back(L);
         prior.neg_log_c = neg_log_c;
         const std::vector<PriorEigen> eigen = DecomposePrior(prior);
-        const TrackedPosePriorCost cost(prior, eigen, weight, track_weight, track_target);
+        const TrackedPosePriorCost cost(prior, eigen, FactorNorms(eigen), weight, track_weight,
+                                        track_target);
         const double* blocks[1] = {body_pose.data()};
         return ResidualsAndJacobian(cost, blocks,
                                     "the pose prior cannot be evaluated at this pose");

@@ -57,7 +57,7 @@ void BindTesting(py::module_& m) {
          const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& poses) {
         if (poses.cols() != kBodyPoseSize) throw std::invalid_argument("poses must be N x 69");
         const FitContext& context = CoreFitter(fitter).context();
-        ComponentChoice choice(context.prior, FactorNorms(context.prior_eigen));
+        ComponentChoice choice(context.prior, context.prior_bounds);
         const Eigen::Index n = poses.rows();
         Eigen::VectorXi chosen(n), best(n);
         Eigen::MatrixXd chosen_rows = Eigen::MatrixXd::Zero(n, 70), best_rows = chosen_rows;
