@@ -49,17 +49,24 @@ POSE_SPLITS = {"tune": slice(0, 150), "test": slice(150, 300)}
 SEED_ORDER = ("coco17", "openpose25", "mediapipe33", "smpl24", "lsp14")
 
 
-def cases_for(model: smplify.BodyModel, fmt: str, n: int, seed: int,
-              split: str | None = None) -> detections.Cases:
-    """``n`` held-out poses (all, or one of ``POSE_SPLITS``) with random betas, cameras and
-    detector errors, drawn from ``seed``."""
-    rng = np.random.default_rng(seed)
+def held_out_bodies(model: smplify.BodyModel, n: int, rng: np.random.Generator,
+                    split: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """θ (n, 72) of ``n`` held-out poses (all, or one of ``POSE_SPLITS``), upright with a
+    small random tilt, and random betas (n, B), drawn from ``rng``."""
     poses = np.load(POSES)["body_pose"].astype(np.float64)
     if split is not None:
         poses = poses[POSE_SPLITS[split]]
     pick = rng.choice(len(poses), n, replace=len(poses) < n)
     theta = np.concatenate([rng.normal(scale=0.1, size=(n, 3)), poses[pick]], axis=1)
-    betas = np.clip(rng.normal(size=(n, model.num_betas)), -2.5, 2.5)
+    return theta, np.clip(rng.normal(size=(n, model.num_betas)), -2.5, 2.5)
+
+
+def cases_for(model: smplify.BodyModel, fmt: str, n: int, seed: int,
+              split: str | None = None) -> detections.Cases:
+    """``n`` held-out poses (all, or one of ``POSE_SPLITS``) with random betas, cameras and
+    detector errors, drawn from ``seed``."""
+    rng = np.random.default_rng(seed)
+    theta, betas = held_out_bodies(model, n, rng, split)
     return detections.render_cases(model, fmt, theta, betas, rng)
 
 

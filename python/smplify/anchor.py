@@ -83,7 +83,8 @@ def _hypotheses(settings: Any, xy: np.ndarray, confidence: np.ndarray,
                 count: int | None = None) -> list[initializer.Hypothesis]:
     # The fit accepts any confidence >= 0; the initialiser was trained on [0, 1].
     return initializer.predict(np.c_[xy, np.clip(confidence, 0.0, 1.0)], settings.format.name,
-                               settings.image_size, settings.focal_length, count=count)
+                               settings.image_size, settings.focal_length, count=count,
+                               mirror=settings.options.mirror_readings)
 
 
 class FrameReadings(NamedTuple):
@@ -200,6 +201,9 @@ def anchor_keypoints(settings: Any, xy: np.ndarray, confidence: np.ndarray,
     xy : (K, 2) pixels.  confidence : (K,).
     own_betas : (B,) or None: the fit's own β start (:func:`start_betas`).
     """
+    if settings.options.mirror_readings != "off":  # readings joined in NumPy
+        return _posed_keypoints(settings, _hypotheses(settings, xy, confidence, 1)[0],
+                                own_betas)
     # One C++ call (the online Fitter's per-frame anchor): its twin is _posed_keypoints of
     # the first of _hypotheses, with start_betas.
     poser, network, shared, unavailable = _anchor_inputs(settings)

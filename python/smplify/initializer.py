@@ -45,14 +45,27 @@ from ._owner_cache import OwnerCache
 from .errors import KeypointError
 from .keypoint_formats import KeypointFormat, format_names, get_format
 
-__all__ = ["Hypothesis", "Initializer", "available_formats", "features", "load_initializer",
-           "model_fingerprint", "predict", "shares_shape_space", "rotation_6d_to_matrix",
-           "matrix_to_axis_angle"]
+__all__ = ["Hypothesis", "Initializer", "MIRROR_MODES", "SMPL_MIRROR", "available_formats",
+           "combine_mirrored", "features", "load_initializer", "mirror_keypoints",
+           "mirror_rotations", "model_fingerprint", "predict", "shares_shape_space",
+           "rotation_6d_to_matrix", "matrix_to_axis_angle"]
 
 NUM_BODY_JOINTS = 23
 NUM_BETAS = 10
 #: Per hypothesis: root 6D, 23 body joints 6D, one score logit; then the shared betas.
 HYPOTHESIS_WIDTH = 6 + 6 * NUM_BODY_JOINTS + 1
+
+#: SMPL joint j's other side (itself if central): hips 1/2, knees 4/5, ankles 7/8, feet
+#: 10/11, collars 13/14, shoulders 16/17, elbows 18/19, wrists 20/21, hands 22/23.
+SMPL_MIRROR = np.array([0, 2, 1, 3, 5, 4, 6, 8, 7, 9, 11, 10, 12, 14, 13, 15, 17, 16, 19, 18,
+                        21, 20, 23, 22])
+#: The reflection x → −x: the camera's x axis, and the SMPL body frame's lateral axis.
+_REFLECT = np.diag([-1.0, 1.0, 1.0])
+#: How the readings of the mirrored image join the image's own (:meth:`Initializer.predict`):
+#: "off" (not computed), "all" (2M readings, each score halved), "average" (each reading
+#: averaged on SO(3), joint by joint, with the mirrored-back reading matched to it, scores
+#: averaged), "top" (only the best-scored reading averaged with its nearest mirrored-back one).
+MIRROR_MODES = ("off", "all", "average", "top")
 
 
 @dataclass(frozen=True)
@@ -135,6 +148,81 @@ def features(keypoints: np.ndarray, image_size: np.ndarray, focal: np.ndarray) -
     return np.concatenate([per_kp.reshape(len(kp), -1), box], axis=1).astype(np.float32)
 
 
+def mirror_keypoints(keypoints: np.ndarray, format: str | KeypointFormat,
+                     image_size: np.ndarray) -> np.ndarray:
+    """(..., K, 3) keypoints as seen in the image mirrored about its vertical centre line
+    (x → width − x, the principal point's column: the camera's x → −x), each keypoint's
+    label exchanged with its other side's (:func:`smplify.left_right.mirror_index`).
+
+    image_size : (..., 2) (width, height) in pixels. Its own inverse.
+    """
+    from .left_right import mirror_index
+
+    out = np.array(keypoints, dtype=np.float64)[..., mirror_index(format), :]
+    out[..., 0] = np.asarray(image_size, dtype=np.float64)[..., 0, None] - out[..., 0]
+    return out
+
+
+def mirror_rotations(rotations: np.ndarray) -> np.ndarray:
+    """(..., 24, 3, 3) SMPL rotations (root in the camera frame, then joints 1..23) of the
+    body mirrored in the camera's x: each joint takes its other side's rotation (
+    :data:`SMPL_MIRROR`) reflected, R → S R S with S = diag(−1, 1, 1) (axis-angle (a, b, c)
+    → (a, −b, −c)); the root likewise. Its own inverse. The mirrored body's joints are the
+    body's reflected, as far as the model is left/right symmetric."""
+    return _REFLECT @ np.asarray(rotations)[..., SMPL_MIRROR, :, :] @ _REFLECT
+
+
+def _nearest_rotation(m: np.ndarray) -> np.ndarray:
+    """(..., 3, 3) → the nearest rotations (Frobenius): for the mean of two rotations less
+    than π apart, their geodesic midpoint."""
+    u, _, vt = np.linalg.svd(m)
+    d = np.sign(np.linalg.det(u @ vt))
+    return u @ (np.concatenate([np.ones(d.shape + (2,)), d[..., None]], axis=-1)[..., None]
+                * vt)
+
+
+def combine_mirrored(plain: tuple[np.ndarray, np.ndarray, np.ndarray],
+                     mirrored: tuple[np.ndarray, np.ndarray, np.ndarray],
+                     mode: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The readings of N images joined with those of the mirrored images, mapped back
+    (:func:`mirror_rotations`), by ``mode`` (:data:`MIRROR_MODES`, not "off").
+
+    Parameters
+    ----------
+    plain, mirrored : rotations (N, M, 24, 3, 3), betas (N, B), scores (N, M), as
+        :meth:`Initializer.decode` gives them; ``mirrored`` already mapped back.
+    mode : "all", "average" or "top".
+
+    Returns
+    -------
+    rotations (N, M', 24, 3, 3), betas (N, B) (the two readings' mean: β has no side),
+    scores (N, M') summing to 1; M' = 2M for "all", else M. Readings are paired by the
+    least summed squared distance of their 24 rotations (Hungarian matching; "top": the
+    best-scored reading's nearest).
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    if mode not in MIRROR_MODES[1:]:
+        raise ValueError(f"mirror: expected one of {MIRROR_MODES[1:]}, got {mode!r}")
+    (rot, betas, scores), (rot_m, betas_m, scores_m) = plain, mirrored
+    betas = (betas + betas_m) / 2.0
+    if mode == "all":
+        return (np.concatenate([rot, rot_m], axis=1), betas,
+                np.concatenate([scores, scores_m], axis=1) / 2.0)
+    # cost[n, i, j]: Σ_joints ‖R_i − R'_j‖²_F of reading i and mirrored-back reading j.
+    cost = np.sum((rot[:, :, None] - rot_m[:, None]) ** 2, axis=(3, 4, 5))
+    rot, scores = rot.copy(), scores.copy()
+    for n in range(len(rot)):
+        if mode == "top":
+            rows = np.array([int(np.argmax(scores[n]))])
+            cols = np.array([int(np.argmin(cost[n, rows[0]]))])
+        else:
+            rows, cols = linear_sum_assignment(cost[n])
+            scores[n, rows] = (scores[n, rows] + scores_m[n, cols]) / 2.0
+        rot[n, rows] = _nearest_rotation((rot[n, rows] + rot_m[n, cols]) / 2.0)
+    return rot, betas, scores
+
+
 class Initializer:
     """The initialiser of one keypoint format (see the module docstring).
 
@@ -194,7 +282,7 @@ class Initializer:
                 e / e.sum(axis=1, keepdims=True))
 
     def predict(self, keypoints: Any, image_size: Sequence[float],
-                focal_length: float) -> list[Hypothesis]:
+                focal_length: float, mirror: str = "off") -> list[Hypothesis]:
         """Hypotheses for one person, best score first: the NumPy twin of :meth:`readings`
         (same arguments and result, up to float32 summation order).
 
@@ -204,44 +292,78 @@ class Initializer:
             (K, 2) all with confidence 1.
         image_size : (width, height) in pixels.
         focal_length : pixels.
+        mirror : one of :data:`MIRROR_MODES`
+            Also read the keypoints mirrored (:func:`mirror_keypoints`), map those readings
+            back (:func:`mirror_rotations`) and join them to these (:func:`combine_mirrored`);
+            "off": not.
 
         Returns
         -------
-        list of Hypothesis, length M, sorted by score (descending).
+        list of Hypothesis, length M (2M with ``mirror="all"``), sorted by score
+        (descending).
         """
         kp = self._check(keypoints, image_size, focal_length)
+        self._check_mirror(mirror)
         size = np.asarray(image_size, dtype=np.float64)[None]
-        rot, betas, scores = self.decode(
-            self.raw(features(kp[None], size, np.array([float(focal_length)]))))
-        aa = matrix_to_axis_angle(rot[0])
-        order = np.argsort(-scores[0], kind="stable")
-        return [Hypothesis(aa[i, 0].copy(), aa[i, 1:].reshape(-1).copy(), betas[0].copy(),
-                           float(scores[0, i])) for i in order]
+        focal = np.array([float(focal_length)])
+
+        def decoded(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            return self.decode(self.raw(features(points[None], size, focal)))
+
+        rot, betas, scores = decoded(kp)
+        if mirror != "off":
+            rot_m, betas_m, scores_m = decoded(mirror_keypoints(kp, self.format, size[0]))
+            rot, betas, scores = combine_mirrored(
+                (rot, betas, scores), (mirror_rotations(rot_m), betas_m, scores_m), mirror)
+        return _hypotheses_of(rot[0], betas[0], scores[0], None)
 
     def readings(self, keypoints: Any, image_size: Sequence[float], focal_length: float,
-                 count: int | None = None) -> list[Hypothesis]:
+                 count: int | None = None, mirror: str = "off") -> list[Hypothesis]:
         """Hypotheses for one person, best score first, by the C++ inference.
 
         Parameters
         ----------
-        keypoints, image_size, focal_length : as :meth:`predict`.
+        keypoints, image_size, focal_length, mirror : as :meth:`predict` (with a mirror,
+            the network runs in C++ on both images, the readings are joined in NumPy).
         count : int or None
-            How many of the best readings to decode (only their output rows are computed);
-            None: all M.
+            How many of the best readings to decode (only their output rows are computed,
+            without a mirror); None: all (M, or 2M with ``mirror="all"``).
 
         Returns
         -------
-        list of Hypothesis, length ``count`` (M if None), sorted by score (descending).
+        list of Hypothesis, length ``count`` (all if None), sorted by score (descending).
         """
         kp = self._check(keypoints, image_size, focal_length)
+        self._check_mirror(mirror)
+        most = self.num_hypotheses * (2 if mirror == "all" else 1)
         if count is not None and (isinstance(count, bool) or not isinstance(count, int)
-                                  or not 1 <= count <= self.num_hypotheses):
-            raise ValueError(f"count: expected an int in [1, {self.num_hypotheses}] or None, "
-                             f"got {count!r}")
-        _, scores, poses, betas, _ = self.core.predict(kp, np.asarray(image_size, dtype=float),
-                                                       float(focal_length), count or 0)
-        return [Hypothesis(pose[:3], pose[3:], betas.copy(), float(score))
-                for pose, score in zip(poses, scores, strict=True)]
+                                  or not 1 <= count <= most):
+            raise ValueError(f"count: expected an int in [1, {most}] or None, got {count!r}")
+        size = np.asarray(image_size, dtype=float)
+        if mirror == "off":
+            _, scores, poses, betas, _ = self.core.predict(kp, size, float(focal_length),
+                                                           count or 0)
+            return [Hypothesis(pose[:3], pose[3:], betas.copy(), float(score))
+                    for pose, score in zip(poses, scores, strict=True)]
+
+        def decoded(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            index, scores, _, betas, flat = self.core.predict(points, size,
+                                                              float(focal_length), 0)
+            rot, by_index = np.empty((1, len(index), 24, 3, 3)), np.empty((1, len(index)))
+            rot[0, index] = flat.reshape(-1, 24, 3, 3)
+            by_index[0, index] = scores
+            return rot, betas[None], by_index
+
+        rot, betas, scores = decoded(kp)
+        rot_m, betas_m, scores_m = decoded(mirror_keypoints(kp, self.format, size))
+        rot, betas, scores = combine_mirrored(
+            (rot, betas, scores), (mirror_rotations(rot_m), betas_m, scores_m), mirror)
+        return _hypotheses_of(rot[0], betas[0], scores[0], count)
+
+    @staticmethod
+    def _check_mirror(mirror: str) -> None:
+        if not isinstance(mirror, str) or mirror not in MIRROR_MODES:
+            raise ValueError(f"mirror: expected one of {MIRROR_MODES}, got {mirror!r}")
 
     def _check(self, keypoints: Any, image_size: Sequence[float],
                focal_length: float) -> np.ndarray:
@@ -271,6 +393,17 @@ class Initializer:
             raise ValueError(f"focal_length: expected a positive number of pixels, "
                              f"got {focal_length!r}")
         return kp
+
+
+def _hypotheses_of(rot: np.ndarray, betas: np.ndarray, scores: np.ndarray,
+                   count: int | None) -> list[Hypothesis]:
+    """Hypotheses of one person's decoded readings (rotations (M, 24, 3, 3), betas (B,),
+    scores (M,)), best score first (ties: lower index first), the first ``count`` (None:
+    all)."""
+    aa = matrix_to_axis_angle(rot)
+    order = np.argsort(-scores, kind="stable")[:count]
+    return [Hypothesis(aa[i, 0].copy(), aa[i, 1:].reshape(-1).copy(), betas.copy(),
+                       float(scores[i])) for i in order]
 
 
 def _weights_file(format: str) -> Any:
@@ -330,7 +463,8 @@ def _warn_if_stale(what: str, fingerprint: str | None, consequence: str, tool: s
 
 
 def predict(keypoints: Any, format: str, image_size: Sequence[float],
-            focal_length: float, count: int | None = None) -> list[Hypothesis]:
+            focal_length: float, count: int | None = None,
+            mirror: str = "off") -> list[Hypothesis]:
     """Hypotheses of SMPL pose and shape for one person's keypoints, best score first
     (:meth:`Initializer.readings`: the C++ inference).
 
@@ -341,12 +475,15 @@ def predict(keypoints: Any, format: str, image_size: Sequence[float],
     image_size : (width, height) in pixels.
     focal_length : pixels.
     count : how many of the best readings (None: all).
+    mirror : one of :data:`MIRROR_MODES`: also read the mirrored image
+        (:meth:`Initializer.predict`); "off": not.
 
     Returns
     -------
     list of Hypothesis (global_orient in the camera frame, body_pose, betas, score).
     """
-    return load_initializer(format).readings(keypoints, image_size, focal_length, count)
+    return load_initializer(format).readings(keypoints, image_size, focal_length, count,
+                                             mirror)
 
 
 #: Bumped whenever model_fingerprint reads other arrays or reads them differently.

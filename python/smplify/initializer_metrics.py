@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .detections import Cases, facing_camera, shin_depth_order
-from .initializer import Initializer, features
+from .initializer import Initializer, combine_mirrored, features, mirror_keypoints, mirror_rotations
 from .synthetic import pa_mpjpe
 
 #: A shin whose ankle and knee depths differ by less than this (metres) has no depth reading.
@@ -44,8 +44,10 @@ def same_depth_reading(rot: np.ndarray, joints: np.ndarray, true_rot: np.ndarray
     return bool(facing_camera(rot) == facing_camera(true_rot) and same_shins.all())
 
 
-def evaluate(initializer: Initializer, model: Any, cases: Cases) -> dict[str, Any]:
-    """Figures over N cases (module docstring).
+def evaluate(initializer: Initializer, model: Any, cases: Cases,
+             mirror: str = "off") -> dict[str, Any]:
+    """Figures over N cases (module docstring); ``mirror``: the readings joined with the
+    mirrored image's (:data:`smplify.initializer.MIRROR_MODES`).
 
     Returns
     -------
@@ -55,8 +57,16 @@ def evaluate(initializer: Initializer, model: Any, cases: Cases) -> dict[str, An
     ``depth_reading_top1`` and ``depth_reading_any`` (the same for facing and both shins'
     depth order); per-case arrays ``top1_mm`` and ``best_mm``.
     """
-    rot, betas, scores = initializer.decode(initializer.raw(
-        features(cases.keypoints, cases.image_size, cases.focal)))
+    def decoded(keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return initializer.decode(initializer.raw(
+            features(keypoints, cases.image_size, cases.focal)))
+
+    rot, betas, scores = decoded(cases.keypoints)
+    if mirror != "off":
+        rot_m, betas_m, scores_m = decoded(
+            mirror_keypoints(cases.keypoints, initializer.format, cases.image_size))
+        rot, betas, scores = combine_mirrored(
+            (rot, betas, scores), (mirror_rotations(rot_m), betas_m, scores_m), mirror)
     joints = posed_joints(model, rot, betas[:, None])
     n, m = scores.shape
     err = np.array([[pa_mpjpe(joints[i, h], cases.joints[i]) for h in range(m)]

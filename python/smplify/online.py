@@ -548,11 +548,12 @@ REFIT_HYPOTHESES = 2
 
 def learned_starts(format: str | KeypointFormat, keypoints: np.ndarray,
                    confidence: np.ndarray, image_size: Any,
-                   focal_length: float) -> list[np.ndarray] | None:
+                   focal_length: float, mirror: str = "off") -> list[np.ndarray] | None:
     """(72,) poses (global orient, body pose) of the learned initialiser's best
     :data:`REFIT_HYPOTHESES` readings of the keypoints ((K, 2) pixels, ``confidence`` (K,)),
     or None when no initialiser ships for ``format`` (a name or a layout:
-    :func:`smplify.initializer.ships_for`; the refit then fits from scratch)."""
+    :func:`smplify.initializer.ships_for`; the refit then fits from scratch). ``mirror``:
+    ``FitOptions.mirror_readings``."""
     from . import initializer
 
     format = get_format(format)
@@ -562,5 +563,5 @@ def learned_starts(format: str | KeypointFormat, keypoints: np.ndarray,
     # The fit accepts any confidence >= 0; the initialiser was trained on [0, 1].
     hypotheses = initializer.predict(np.column_stack([xy, np.clip(confidence, 0.0, 1.0)]),
                                      format.name, image_size, focal_length,
-                                     count=REFIT_HYPOTHESES)
+                                     count=REFIT_HYPOTHESES, mirror=mirror)
     return [np.concatenate([h.global_orient, h.body_pose]) for h in hypotheses]

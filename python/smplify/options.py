@@ -415,6 +415,16 @@ class FitOptions:
         initialiser; for others every mode takes the labels as given.
     swap_threshold : float
         In [0.5, 1]: the initialiser's probability of the other labelling needed to swap.
+    mirror_readings : "off", "all", "average" or "top"
+        Test-time mirroring of the learned initialiser: also read the keypoints as seen in
+        the image mirrored about its vertical centre line (left/right labels exchanged), map
+        those readings back (SMPL's sides exchanged, each rotation reflected) and join them
+        to the image's own (:func:`smplify.initializer.combine_mirrored`): "all", both sets
+        (2M readings, scores halved); "average", each reading averaged on SO(3), joint by
+        joint, with its matched mirrored one; "top", only the best reading averaged. Every
+        use of the readings follows (starts, anchors, reading score, left/right swaps, the
+        online Fitter's anchor and refits); the network runs twice (~0.1 ms more a frame).
+        "off" (default): the readings as trained (docs/measurements.md, session 18).
     default_focal_length : "diagonal" or float
         The focal length of a fit given none: "diagonal" (default), the image diagonal in
         pixels, a field of view of ~53° that fits phone and consumer photos (as CLIFF and
@@ -512,6 +522,7 @@ class FitOptions:
     start_scorer: Literal["auto", "energy", "learned"] = "energy"
     left_right: Literal["as_given", "body", "limbs", "auto"] = "auto"
     swap_threshold: float = 0.8
+    mirror_readings: Literal["off", "all", "average", "top"] = "off"
     default_focal_length: Literal["diagonal"] | float = "diagonal"
     track_held_joints: tuple[int, ...] | Literal["unseen"] = ()
     track_max_iterations: int = 0

@@ -174,7 +174,7 @@ class TrackDecisions:
         keypoints = problem.keypoints if perm is None else problem.keypoints[perm]
         starts = None if self.options.starts == "prior" else online.learned_starts(
             self.keypoint_format, keypoints, observation["confidence"], problem.image_size,
-            problem.focal_length)
+            problem.focal_length, self.options.mirror_readings)
         return self._refit_from(problem, observation, starts, perm)
 
     def _refit_from(self, problem: FitProblem, observation: dict[str, Any],
