@@ -423,8 +423,11 @@ class FitOptions:
         (2M readings, scores halved); "average", each reading averaged on SO(3), joint by
         joint, with its matched mirrored one; "top", only the best reading averaged. Every
         use of the readings follows (starts, anchors, reading score, left/right swaps, the
-        online Fitter's anchor and refits); the network runs twice (~0.1 ms more a frame).
-        "off" (default): the readings as trained (docs/measurements.md, session 18).
+        online Fitter's anchor and refits); the network runs twice and the joining runs in
+        NumPy (~0.5 ms more a reading). "off" (default): the readings as trained. The
+        readings alone gain 1-3 mm top-1 PA-MPJPE held out, but the fits do not follow: "top"
+        (chosen on the realistic tune half) is +0.8 ± 0.5 mm on its test half (openpose25
+        +4.0 ± 1.5) and +1.6 ± 1.2 mm in the online Fitter (docs/measurements.md, session 18).
     default_focal_length : "diagonal" or float
         The focal length of a fit given none: "diagonal" (default), the image diagonal in
         pixels, a field of view of ~53° that fits phone and consumer photos (as CLIFF and
