@@ -6,7 +6,7 @@ PA-MPJPE and acceleration error come out the same, to the digit), each stage's C
 around the functions ``smplify.sequence`` calls: the start's first fit from scratch
 (``first_fit``), each candidate track (``run_track``, by kind) and, inside them, the C++
 fits by kind (warm: from a track's last frame; cold: from scratch, by the Python function
-that asked for it), the path and the frames between (``viterbi_path``, ``interpolate``,
+that asked for it), the path and the frames between (``viterbi_path``, ``fill_missed``,
 ``label_between``, ...), the joint solve (``sequence_windows.solve``; its own clocks split
 it into the linear solver and the evaluation with Jacobians, wall time). What no timer
 covers is fit_sequence's own Python ("rest").
@@ -41,7 +41,7 @@ from smplify import synthetic_video as sv
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sequence_stages.json"
 #: The functions of smplify.sequence timed (their names as the stages).
-STAGES = ("first_fit", "viterbi_path", "interpolate", "label_between", "smooth_depth",
+STAGES = ("first_fit", "viterbi_path", "fill_missed", "label_between", "smooth_depth",
           "_torso_pixels", "_validate", "_relabelled_3d", "build_problem", "hypotheses",
           "reading_scores", "hard_keyframes", "scratch_track")
 

@@ -28,11 +28,67 @@ from .model import JOINT_NAMES, load_model
 
 __all__ = ["save_bvh", "save_glb", "save_npz"]
 
+#: How :func:`fill_missed` fills the 23 body joints' rotations (the root's is always slerped).
+FILL_RULES = ("slerp", "linear")
+
 #: Camera frame → glTF/BVH y-up frame: 180° about x.
 _FLIP = np.diag([1.0, -1.0, -1.0])
 _GLB_MAGIC, _JSON_CHUNK, _BIN_CHUNK = 0x46546C67, 0x4E4F534A, 0x004E4942
 _FLOAT, _UNSIGNED_SHORT, _UNSIGNED_INT = 5126, 5123, 5125
 _ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
+
+
+def fill_missed(pose: np.ndarray, transl: np.ndarray, fitted: np.ndarray,
+                body: str = "slerp") -> tuple[np.ndarray, np.ndarray]:
+    """A motion's frames without a fit filled between the fitted ones, held at the ends.
+
+    The one rule for missed frames, shared by ``smplify fit --motion``'s online motion
+    (``track_motion.online_motion``: a track's lost frames, up to 2 s of them) and
+    ``fit_sequence``'s start (``sequence_start``: the frames between its keyframes, a few
+    frames apart). The translation is linear in time; the root's rotation is slerped (the
+    shortest arc between its neighbours); the 23 body joints' rotations follow ``body``:
+
+    - ``"slerp"``: slerped as the root (each joint on its shortest arc, at constant speed): the
+      motion files' rule, where a gap can be long and a joint turn far;
+    - ``"linear"``: linear in each axis-angle component: fit_sequence's start, kept because
+      its figures (docs/video.md) were measured with it and the joint solve moves every frame
+      after; between keyframes a few frames apart a joint turns little, where the two agree
+      (to second order in the angle turned).
+
+    Parameters
+    ----------
+    pose : (T, 72) axis-angle of the 24 joints (root first); rows not ``fitted`` are ignored.
+    transl : (T, 3)
+    fitted : (T,) bool, at least one True.
+    body : one of :data:`FILL_RULES`.
+
+    Returns
+    -------
+    pose (T, 72), transl (T, 3): new arrays; the fitted rows' rotations are the same rotations
+    (the slerped ones through a rotation's round trip, so equal up to rounding).
+    """
+    from scipy.spatial.transform import Slerp
+
+    if body not in FILL_RULES:
+        raise ValueError(f"body: expected one of {FILL_RULES}, got {body!r}")
+    num_frames = len(pose)
+    pose, transl = np.array(pose, dtype=np.float64), np.array(transl, dtype=np.float64)
+    idx = np.flatnonzero(fitted)
+    if len(idx) == 0:
+        raise ValueError("fitted: no fitted frame to fill from")
+    frames = np.arange(num_frames)
+    for c in range(3):
+        transl[:, c] = np.interp(frames, idx, transl[idx, c])
+    slerped = range(24) if body == "slerp" else range(1)
+    if body == "linear":
+        for c in range(3, 72):
+            pose[:, c] = np.interp(frames, idx, pose[idx, c])
+    clamped = np.clip(frames, idx[0], idx[-1])
+    for j in slerped:
+        rotations = Rotation.from_rotvec(pose[idx, 3 * j:3 * j + 3])
+        pose[:, 3 * j:3 * j + 3] = (Slerp(idx, rotations)(clamped) if len(idx) > 1
+                                    else rotations[np.zeros(num_frames, dtype=int)]).as_rotvec()
+    return pose, transl
 
 
 def _check(result: Any, fps: Any) -> float:

@@ -5,7 +5,8 @@
    ``keyframe_step``-th frame, one path through their fits chosen by dynamic programming
    (Viterbi: data energy plus a cost on the body's change between keyframes); frames
    between keyframes and frames without a fit (no person, or no torso to start from) are
-   interpolated.
+   interpolated (``motion.fill_missed``, its ``"linear"`` rule: the docstring says why it
+   is not the motion files' ``"slerp"``).
 2. One Ceres problem over all frames (``cpp/sequence_fitter.h``): one shared β, every
    frame's SMPLify terms at the last stage's weights, and acceleration terms on the global
    orientation (as rotation matrices), body pose and translation of every three consecutive
@@ -44,6 +45,7 @@ from .errors import KeypointError, SmplifyError
 from .fitter import Fitter
 from .keypoints import KeypointFormat, get_format, validate_keypoints, validate_keypoints_3d
 from .left_right import mirror_index
+from .motion import fill_missed
 from .problem import build_problem
 from .result import Camera
 from .sequence_options import FRAME_OPTION_NAMES, SequenceOptions
@@ -53,7 +55,6 @@ from .sequence_start import (
     frame_3d,
     hard_keyframes,
     hypotheses,
-    interpolate,
     label_between,
     reading_scores,
     run_track,
@@ -443,7 +444,7 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
         # (Only a body in front of the camera moves along its ray: z > 0 before and after.)
         ahead = (pelvis[:, 2] > 0) & (depths > 0)
         transl[keys[ahead]] += pelvis[ahead] * (depths[ahead] / pelvis[ahead, 2] - 1.0)[:, None]
-    pose, transl = interpolate(pose, transl, fitted)
+    pose, transl = fill_missed(pose, transl, fitted, body="linear")
     label_between(keypoints_2d, fitted, xy, conf, observed, perm, format_weights, labellings,
                   selection_sigma, options.swap_margin)
     betas = np.median(np.stack([tracks[s].betas[t] for t, s in zip(keys, path, strict=True)]),

@@ -455,27 +455,6 @@ def smooth_depth(pelvis: np.ndarray, torso_pixels: np.ndarray, scale_pixels: flo
     return np.where(known | (smooth > 0), smooth, depth)
 
 
-def interpolate(pose: np.ndarray, transl: np.ndarray, fitted: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Frames without a fit filled in: linear (slerp for the orientation) between the fitted
-    ones, held at the ends. pose (T, 72), transl (T, 3), fitted (T,) bool."""
-    from scipy.spatial.transform import Rotation, Slerp
-
-    num_frames = len(pose)
-    pose, transl = pose.copy(), transl.copy()
-    idx = np.flatnonzero(fitted)
-    frames = np.arange(num_frames)
-    for c in range(3, 72):
-        pose[:, c] = np.interp(frames, idx, pose[idx, c])
-    for c in range(3):
-        transl[:, c] = np.interp(frames, idx, transl[idx, c])
-    rotations = Rotation.from_rotvec(pose[idx, :3])
-    clamped = np.clip(frames, idx[0], idx[-1])
-    pose[:, :3] = (Slerp(idx, rotations)(clamped) if len(idx) > 1
-                   else rotations[np.zeros(num_frames, dtype=int)]).as_rotvec()
-    return pose, transl
-
-
 #: A keyframe is hard (:func:`hard_keyframes`) where the tracks' bodies differ by more than
 #: this many pixels (the mean over joints of ‖(f / Z) (P_a − P_b)‖, pelvis-relative) ...
 DISAGREE_PIXELS = 12.0

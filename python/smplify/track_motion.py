@@ -15,7 +15,9 @@ Where the motion comes from (``motion_fit``):
 - ``"online"`` (default): the online ``Fitter``'s frames, the bodies drawn on the overlay. One
   shape for the motion: the track's last (the Fitter holds its shape after the first frames
   and refines it slowly). Frames the track missed (its person lost for a while) are filled
-  between the frames around them: each joint's rotation slerped, the translation linear.
+  between the frames around them: each joint's rotation slerped, the translation linear
+  (``motion.fill_missed``, its ``"slerp"`` rule; fit_sequence's start fills the frames
+  between its keyframes with the same function's ``"linear"`` rule, its docstring says why).
 - ``"sequence"``: ``smplify.fit_sequence`` over the track's keypoints (and the detector's 3D
   keypoints), with the track's focal length: one shape, smooth motion, missed frames filled by
   its temporal terms; slower (a second fit of every frame).
@@ -29,8 +31,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-from scipy.spatial.transform import Rotation, Slerp
 
+from .motion import fill_missed
 from .result import Camera
 
 __all__ = ["MOTION_FITS", "MOTION_FORMATS", "check_motion", "online_motion", "sequence_motion",
@@ -62,15 +64,6 @@ def _span(track: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     return frame, np.arange(frame[0], frame[-1] + 1)
 
 
-def _placed(seen: np.ndarray, missed: np.ndarray, frame: np.ndarray,
-            every: np.ndarray) -> np.ndarray:
-    """Rows of the frames seen and of those missed, in frame order over ``every``."""
-    out = np.empty((len(every),) + seen.shape[1:])
-    at = np.isin(every, frame)
-    out[at], out[~at] = seen, missed
-    return out
-
-
 def online_motion(track: Mapping[str, Any], model: Any) -> SimpleNamespace:
     """A track's online fits as one motion (module docstring, ``"online"``).
 
@@ -91,17 +84,14 @@ def online_motion(track: Mapping[str, Any], model: Any) -> SimpleNamespace:
         transl (F, 3), joints (F, 24, 3), camera.
     """
     frame, every = _span(track)
-    pose = np.concatenate([np.asarray(track["global_orient"], dtype=np.float64),
-                           np.asarray(track["body_pose"], dtype=np.float64)], axis=1)
-    transl = np.asarray(track["transl"], dtype=np.float64)
-    if len(every) > len(frame):  # frames the track missed: filled, the others kept as fitted
-        missed = np.setdiff1d(every, frame)
-        joints = pose.reshape(len(frame), 24, 3)
-        filled = np.stack([Slerp(frame, Rotation.from_rotvec(joints[:, j]))(missed).as_rotvec()
-                           for j in range(24)], axis=1).reshape(len(missed), 72)
-        pose, transl = _placed(pose, filled, frame, every), _placed(
-            transl, np.stack([np.interp(missed, frame, transl[:, i]) for i in range(3)],
-                             axis=1), frame, every)
+    seen = np.isin(every, frame)
+    pose, transl = np.zeros((len(every), 72)), np.zeros((len(every), 3))
+    pose[seen] = np.concatenate([np.asarray(track["global_orient"], dtype=np.float64),
+                                 np.asarray(track["body_pose"], dtype=np.float64)], axis=1)
+    transl[seen] = np.asarray(track["transl"], dtype=np.float64)
+    if not seen.all():  # frames the track missed: filled, the others kept as fitted
+        filled, transl = fill_missed(pose, transl, seen, body="slerp")
+        pose[~seen] = filled[~seen]
     betas = np.asarray(track["betas"], dtype=np.float64)[-1]
     joints = np.stack([model(betas=betas, global_orient=p[:3], body_pose=p[3:], transl=t).joints
                        for p, t in zip(pose, transl, strict=True)])
