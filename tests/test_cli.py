@@ -112,6 +112,17 @@ def test_argparse_errors_return_2(capsys):
 
 
 # --- info -------------------------------------------------------------------------------------
+def test_fit_help_names_the_default_output_folder(capsys):
+    """A user who runs `smplify fit clip.mp4` (README) without --out finds the files where
+    the help says."""
+    from smplify.cli import build_parser
+
+    parser = build_parser()
+    default = parser.parse_args(["fit", "x.json"]).out
+    code, out, _ = run(capsys, "fit", "--help")
+    assert code == 0 and f"(default: {default})" in " ".join(out.split())
+
+
 def test_info_describes_the_model(capsys, procedural_npz, procedural_model):
     code, out, _ = run(capsys, "info", "--model", procedural_npz)
     assert code == 0

@@ -327,7 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="focal length in pixels, or 'estimate' (searched from the keypoints; "
                           "default: a track file's own, else the image diagonal)")
     _add_model_args(fit)
-    fit.add_argument("--out", default="smplify_output", help="output folder")
+    fit.add_argument("--out", default="smplify_output",
+                     help="output folder (default: smplify_output)")
     fit.add_argument("--name", default=None, help="output file stem (default: the input's)")
     fit.add_argument("--mesh-format", default="obj", choices=[s[1:] for s in MESH_SUFFIXES],
                      help="mesh file format (default obj)")
