@@ -123,6 +123,30 @@ def test_detect_and_fit_image_on_the_photo(detection, messi5):
     assert plain[0].energy["keypoints_3d"] == 0.0
 
 
+def test_a_phone_photo_turned_180_is_fitted_and_drawn_upright(detection, messi5, tmp_path):
+    """messi5 stored upside down with EXIF orientation 3: fit_image fits the photo as shown
+    (the same body as the upright photo's), keeps its signature, and the overlay refuses the
+    stored pixels (read without the orientation) while the path draws it upright."""
+    import smplify
+    from PIL import Image
+    from smplify import pictures
+
+    path = tmp_path / "phone.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 3
+    Image.fromarray(messi5).transpose(Image.Transpose.ROTATE_180).save(path, exif=exif,
+                                                                   quality=95)
+    results = smplify.fit_image(path)
+    assert len(results) == 1
+    upright = smplify.fit_image(messi5)[0]
+    assert np.median(np.linalg.norm(results[0].keypoints_2d - upright.keypoints_2d,
+                                    axis=1)) < 5.0
+    stored = np.asarray(Image.open(path).convert("RGB"))
+    with pytest.raises(ValueError, match="turned 180°"):
+        pictures.draw_fits(results, stored)
+    assert pictures.draw_fits(results, path).shape == stored.shape
+
+
 def test_bad_images_are_named(detection, tmp_path):
     text = tmp_path / "notes.jpg"
     text.write_text("not a picture")

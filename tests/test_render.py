@@ -308,6 +308,78 @@ def test_a_fit_over_its_photo_turned_is_refused(open_model, tmp_path):
     assert pictures.draw_fits([result], upright).shape == (400, 300, 3)
 
 
+#: EXIF orientation k: how Pillow turns the stored pixels to show them upright.
+_SHOWN = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE",
+          6: "ROTATE_270", 7: "TRANSVERSE", 8: "ROTATE_90"}
+_UNDONE = {"ROTATE_270": "ROTATE_90", "ROTATE_90": "ROTATE_270"}
+
+
+def _phone_photo(path, upright, orientation):
+    """``upright`` stored as a camera stores it with EXIF ``orientation`` (JPEG)."""
+    from PIL import Image
+
+    stored = Image.fromarray(upright)
+    if orientation != 1:
+        shown = _SHOWN[orientation]
+        stored = stored.transpose(getattr(Image.Transpose, _UNDONE.get(shown, shown)))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    stored.save(path, exif=exif, quality=95)
+    return np.asarray(Image.open(path).convert("RGB"))  # the pixels as stored
+
+
+def _blocks(h, w):
+    """A picture of four flat quarters and a white corner: no turn of it is itself."""
+    img = np.zeros((h, w, 3), dtype=np.uint8)
+    img[:h // 2, :w // 2], img[:h // 2, w // 2:] = (250, 0, 0), (0, 250, 0)
+    img[h // 2:, :w // 2], img[h // 2:, 3 * w // 4:] = (0, 0, 250), (255, 255, 255)
+    return img
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_is_read_upright(tmp_path, orientation):
+    """The detector, the fit (its image size) and the pictures read a photo with
+    detection.load_image: upright for each of EXIF's eight orientations, mirrored ones too."""
+    from smplify.detection import load_image
+    from smplify.pictures import load_photo
+
+    upright = _blocks(40, 64)
+    path = tmp_path / f"phone{orientation}.jpg"
+    stored = _phone_photo(path, upright, orientation)
+    assert stored.shape == ((64, 40, 3) if orientation >= 5 else (40, 64, 3))
+    for read in (load_image(path), load_photo(path, (64, 40))):
+        assert read.shape == upright.shape
+        assert np.abs(read.astype(int) - upright).mean() < 6.0  # JPEG's loss at the edges
+
+
+@pytest.mark.parametrize("orientation, turn", [(2, "mirrored left to right"),
+                                               (3, "turned 180°"),
+                                               (4, "mirrored top to bottom")])
+def test_a_fit_over_its_photo_turned_180_or_mirrored_is_refused(open_model, tmp_path,
+                                                                orientation, turn):
+    """EXIF orientations 2–4 keep the photo's size, so the quarter-turn check cannot see a
+    photo read without them: the fit was drawn at the wrong place over an upside-down or
+    mirrored photo, silently. A fit that kept its picture's signature (fit_image's) refuses
+    it, and the photo's path gives the right picture."""
+    from smplify.detection import load_image
+    from smplify.image_fit import SIGNATURE_KEY, picture_signature
+
+    result, photo = _fit_and_photo(open_model)
+    photo = np.repeat(np.repeat(_blocks(40, 30), 10, axis=0), 10, axis=1)  # 300 x 400
+    path = tmp_path / "phone.jpg"
+    stored = _phone_photo(path, photo, orientation)
+    result.summary = {SIGNATURE_KEY: picture_signature(load_image(path))}
+    with pytest.raises(ValueError, match=f"image: the fits' picture {turn}:.*EXIF "
+                                         "orientation.*load_image"):
+        pictures.draw_fit(result, stored)
+    right = pictures.draw_fit(result, load_image(path))
+    np.testing.assert_array_equal(pictures.draw_fit(result, path), right)
+    np.testing.assert_array_equal(pictures.draw_fit(result, str(path)), right)
+    # without a signature (a fit of the caller's own keypoints) nothing can be told
+    result.summary = {}
+    assert pictures.draw_fit(result, stored).shape == stored.shape
+
+
 def test_points_of_a_bad_shape_are_named_by_draw_points_and_draw_fit(open_model):
     """One check of the points to draw (render._points) serves both."""
     result, photo = _fit_and_photo(open_model)

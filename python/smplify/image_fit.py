@@ -9,11 +9,32 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+from numpy.typing import ArrayLike
+
 from .detection import Detector, load_image
 from .fitting import fit
 from .result import FitResult
 
 __all__ = ["fit_image"]
+
+#: Where :func:`fit_image` keeps, in each result's ``summary``, the coarse content of the
+#: picture it fitted (:func:`picture_signature`): ``smplify.pictures`` tells that picture from
+#: the same photo turned 180° or mirrored (EXIF orientations 2–4, which keep the size: a
+#: photo read without its orientation), which the picture's size cannot show.
+SIGNATURE_KEY = "picture_signature"
+#: The signature's blocks per side.
+SIGNATURE_BLOCKS = 8
+
+
+def picture_signature(picture: ArrayLike) -> np.ndarray:
+    """(8, 8) mean grey levels (0–255) of a picture's 8 × 8 blocks: its coarse content, the
+    same under re-encoding and turned as the picture is turned."""
+    from PIL import Image
+
+    grey = Image.fromarray(np.ascontiguousarray(picture, dtype=np.uint8)).convert("L")
+    return np.asarray(grey.convert("F").resize((SIGNATURE_BLOCKS, SIGNATURE_BLOCKS),
+                                               Image.Resampling.BOX), dtype=np.float64)
 
 
 def fit_image(image: Any, *, focal_length: float | str | None = None, model: Any = "open",
@@ -47,7 +68,10 @@ def fit_image(image: Any, *, focal_length: float | str | None = None, model: Any
     list of FitResult
         One per person, in the detector's order (largest first); empty when nobody is found.
         ``result.keypoints_2d`` (33, 2) are the model's points; the detected ones are
-        ``smplify.detect(image)`` in the same order.
+        ``smplify.detect(image)`` in the same order. ``result.summary["picture_signature"]``
+        is the fitted picture's coarse content (:func:`picture_signature`): the pictures of
+        ``smplify.pictures`` refuse the photo turned 180° or mirrored with it (a photo read
+        without its EXIF orientation).
 
     Raises
     ------
@@ -60,6 +84,10 @@ def fit_image(image: Any, *, focal_length: float | str | None = None, model: Any
     if detector is None:
         detector = _shared_detector(int(max_people), float(min_confidence), True)
     size = (rgb.shape[1], rgb.shape[0])
-    return [fit(person.keypoints, "mediapipe33", size, focal_length, model=model,
-                keypoints_3d=person.world if world_landmarks else None, **options)
-            for person in detector.detect(rgb)]
+    results = [fit(person.keypoints, "mediapipe33", size, focal_length, model=model,
+                   keypoints_3d=person.world if world_landmarks else None, **options)
+               for person in detector.detect(rgb)]
+    signature = picture_signature(rgb) if results else None
+    for result in results:
+        result.summary[SIGNATURE_KEY] = signature
+    return results

@@ -8,6 +8,7 @@ fit from its side (``smplify.render.side_camera``). They need the ``render`` ext
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -71,8 +72,12 @@ def draw_fit(result: Any, image: ArrayLike | None = None, *,
     ----------
     result : FitResult
         Needs ``vertices`` (N, 3), ``faces`` (F, 3), ``camera`` and ``keypoints_2d`` (K, 2).
-    image : (H, W, 3) uint8, optional
-        The photo or video frame; None: a white canvas of ``image_size``.
+    image : (H, W, 3) uint8, or str / Path, optional
+        The photo or video frame, upright as the fit saw it (a path is read so:
+        :func:`smplify.detection.load_image`, EXIF orientation applied); None: a white canvas
+        of ``image_size``. The photo turned (read without its EXIF orientation) is a
+        ValueError: by its size when turned a quarter, and turned 180° or mirrored when the
+        fit kept its picture's signature (``smplify.fit_image``'s).
     keypoints : (K, 2) or (K, 3) array_like, optional
         The detected keypoints (pixels, confidence), drawn red; the model's
         (``result.keypoints_2d``) are drawn green.
@@ -91,17 +96,42 @@ def draw_fit(result: Any, image: ArrayLike | None = None, *,
                      image_size=image_size, opacity=opacity, samples=samples)
 
 
-def _check_turned(picture: NDArray[np.uint8], camera: Any) -> None:
-    """A ValueError when ``picture`` is the fits' picture turned a quarter (its width the
-    fits' height and its height their width; the camera's centre is the picture's): a phone
-    photo read without its EXIF orientation, where the fit was of the photo as shown."""
+#: A picture turned as a photo read without its EXIF orientation 3, 2 or 4 is (the same
+#: size): each turn of a picture signature (``image_fit.picture_signature``, (8, 8)).
+_SAME_SIZE_TURNS = {"turned 180°": lambda s: s[::-1, ::-1],
+                    "mirrored left to right": lambda s: s[:, ::-1],
+                    "mirrored top to bottom": lambda s: s[::-1]}
+#: Signatures this close (mean grey levels, 0–255) are one picture (re-encoding moves a
+#: block's mean by ~1).
+_SAME_PICTURE = 4.0
+_READ_UPRIGHT = ("the photo read without its EXIF orientation? Read it as smplify.detect "
+                 "does: smplify.detection.load_image(path), or pass the path")
+
+
+def _check_turned(picture: NDArray[np.uint8], result: Any) -> None:
+    """A ValueError when ``picture`` is the fits' picture turned: a phone photo read without
+    its EXIF orientation, where the fit was of the photo as shown. Turned a quarter (EXIF 5–8)
+    its width is the fits' height and its height their width (the camera's centre is the
+    picture's); turned 180° or mirrored (EXIF 2–4) it keeps its size, and only a fit that
+    kept its picture's signature (``smplify.fit_image``'s ``summary["picture_signature"]``)
+    can tell: the picture is refused where a turn of that signature matches it and the
+    signature itself does not."""
     height, width = picture.shape[:2]
-    fitted = 2.0 * np.asarray(camera.center, dtype=np.float64)  # (width, height) fitted
+    fitted = 2.0 * np.asarray(result.camera.center, dtype=np.float64)  # (width, height)
     if width != height and np.allclose(fitted, (height, width), atol=1.0):
         raise ValueError(f"image: {width} x {height} px, but the fits are of a {height} x "
-                         f"{width} px picture: the photo turned, as a photo is read without its "
-                         "EXIF orientation? Read it as smplify.detect does: "
-                         "smplify.detection.load_image(path)")
+                         f"{width} px picture: the photo turned, as {_READ_UPRIGHT}")
+    from .image_fit import SIGNATURE_KEY, picture_signature
+
+    signature = (getattr(result, "summary", None) or {}).get(SIGNATURE_KEY)
+    if signature is None or not np.allclose(fitted, (width, height), atol=1.0):
+        return
+    signature = np.asarray(signature, dtype=np.float64)
+    seen = picture_signature(picture)
+    here = float(np.abs(seen - signature).mean())
+    for name, turn in _SAME_SIZE_TURNS.items():
+        if float(np.abs(seen - turn(signature)).mean()) < min(_SAME_PICTURE, here / 4.0):
+            raise ValueError(f"image: the fits' picture {name}: {_READ_UPRIGHT}")
 
 
 def draw_fits(results: Sequence[Any], image: ArrayLike | None = None, *,
@@ -115,8 +145,10 @@ def draw_fits(results: Sequence[Any], image: ArrayLike | None = None, *,
     ----------
     results : sequence of FitResult
         Fits of the people of one picture; they must share the camera.
-    image : (H, W, 3) uint8, optional
-        The picture; None: a white canvas of ``image_size``.
+    image : (H, W, 3) uint8, or str / Path, optional
+        The picture, upright as the fits saw it (a path is read so, as by
+        :func:`draw_fit`; a turned photo is refused as there); None: a white canvas of
+        ``image_size``.
     keypoints : sequence of (K, 2) / (K, 3) array_like or None, optional
         Each person's detected keypoints (red); the model's are drawn green.
     image_size : (2,) tuple of int, optional
@@ -138,6 +170,10 @@ def draw_fits(results: Sequence[Any], image: ArrayLike | None = None, *,
                          f"{len(keypoints)}")
     if colors is not None and len(colors) != len(results):
         raise ValueError(f"colors: expected {len(results)} colours, got {len(colors)}")
+    if isinstance(image, (str, os.PathLike)):
+        from .detection import load_image
+
+        image = load_image(image)
     picture = _background(image, image_size, (255, 255, 255))
     if not results:
         return picture
@@ -147,7 +183,7 @@ def draw_fits(results: Sequence[Any], image: ArrayLike | None = None, *,
                 np.allclose(r.camera.center, camera.center)):
             raise ValueError("results: the fits of one picture must share the camera "
                              "(focal_length, center)")
-    _check_turned(picture, camera)
+    _check_turned(picture, results[0])
     colors = colors or [TRACK_COLORS[i % len(TRACK_COLORS)] for i in range(len(results))]
     vertices, faces, face_colors = merge_meshes(
         [(r.vertices, r.faces) for r in results], colors=list(colors))
