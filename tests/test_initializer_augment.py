@@ -101,3 +101,73 @@ def test_build_tool_appends_augmented_poses_only_when_asked(prior) -> None:
     more, info = build_initializer.training_poses(theta, args)
     assert more.shape == (120, 72) and info["augmented_poses"] == 80
     np.testing.assert_array_equal(more[:40], theta)
+
+
+SHIPPED_FORMATS = ("smpl24", "coco17", "openpose25", "mediapipe33", "lsp14")
+
+
+def test_shipped_recipe_is_what_each_weights_file_records() -> None:
+    """--shipped trains each format by its shipped file's recipe; the tool's help and
+    docstring say which steps ship (the docs had said 10,000 for all, coco17, openpose25 and
+    mediapipe33 ship with 5,000)."""
+    import json
+    import re
+
+    data = Path(build_initializer.__file__).resolve().parents[1] / "python" / "smplify" / "data"
+    help_text = " ".join(build_initializer.__doc__.split())
+    for fmt in SHIPPED_FORMATS:
+        with np.load(data / f"initializer_{fmt}.npz") as z:
+            metrics = json.loads(str(z["metrics"].reshape(-1)[0]))
+        recipe = build_initializer.shipped_recipe(fmt)
+        assert (recipe["steps"], recipe["width"], recipe["bodies"]) == (
+            metrics["steps"], metrics["width"], metrics["train_bodies"])
+        if "low_noise_share" not in metrics:  # trained before the mix: the error model only
+            assert recipe["low_share"] == 0.0 and recipe["confidence_shares"] == (1, 0, 0)
+        said = re.search(rf"(?:{fmt}[ ,a-z0-9]*?)with ([0-9,]+)", help_text)
+        assert said and int(said.group(1).replace(",", "")) == metrics["steps"], fmt
+
+
+def test_error_model_only_batches_draw_as_the_shipped_training_did() -> None:
+    """With the error model only, a training batch is detections.make_cases' cases drawn from
+    the generator as before the mix (mixed_cases gives the same cases but draws more, so
+    every later batch of a rebuild would differ from the shipped training's)."""
+    from smplify import detections
+
+    rng = np.random.default_rng(0)
+    from smplify.keypoints import get_format
+
+    n, names = 12, get_format("coco17").keypoint_names
+    data = {"theta": rng.normal(scale=0.3, size=(n, 72)), "betas": rng.normal(size=(n, 10)),
+            "points_coco17": rng.normal(scale=0.4, size=(n, len(names), 3)),
+            "joints": rng.normal(scale=0.4, size=(n, 24, 3))}
+    body_rot = np.tile(np.eye(3), (n, 23, 1, 1))
+    available = np.ones(len(names), dtype=bool)
+    args = argparse.Namespace(**build_initializer.ERROR_MODEL_ONLY)
+    assert build_initializer.error_model_only(args)
+    a, b = np.random.default_rng(5), np.random.default_rng(5)
+    x, *_ = build_initializer.batch(data, "coco17", a, 8, names, available, body_rot, args)
+    idx = b.integers(n, size=8)
+    cases = detections.make_cases(data["points_coco17"][idx], data["joints"][idx],
+                                  data["theta"][idx], data["betas"][idx], names, b, available)
+    from smplify import initializer
+
+    np.testing.assert_array_equal(x, initializer.features(cases.keypoints, cases.image_size,
+                                                          cases.focal))
+    assert a.random() == b.random()  # the generator left where the old training left it
+    mixed = argparse.Namespace(low_share=0.2, confidence_shares=(0.4, 0.25, 0.35))
+    assert not build_initializer.error_model_only(mixed)
+
+
+def test_shipped_overrides_the_recipe_options_per_format() -> None:
+    ap = argparse.ArgumentParser()
+    given = dict(formats=["coco17", "lsp14"], steps=123, batch=64, width=128, blocks=1,
+                 lr=1e-3, bodies=30000, low_share=0.2, confidence_shares=(0.4, 0.25, 0.35),
+                 augment=0)
+    plain = build_initializer.format_recipes(argparse.Namespace(shipped=False, **given), ap)
+    assert [plain[f].steps for f in given["formats"]] == [123, 123]
+    shipped = build_initializer.format_recipes(argparse.Namespace(shipped=True, **given), ap)
+    for fmt in given["formats"]:
+        recipe = build_initializer.shipped_recipe(fmt)
+        assert {k: getattr(shipped[fmt], k) for k in recipe} == recipe
+        assert build_initializer.error_model_only(shipped[fmt])
+    assert (shipped["coco17"].steps, shipped["lsp14"].steps) == (5000, 10000)

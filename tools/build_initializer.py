@@ -2,6 +2,18 @@
 
     python tools/build_initializer.py [--formats smpl24 coco17 openpose25 mediapipe33 lsp14]
         [--steps 10000] [--mocap ../shared/data/mocap] [--eval-every 2000 --curve-out DIR]
+    python tools/build_initializer.py --shipped [--formats ...]   # rebuild what ships
+
+What ships (each weights file records its recipe in its ``metrics``; ``--shipped`` reads it,
+:func:`shipped_recipe`): smpl24 and lsp14 with 10,000 steps, coco17, openpose25 and
+mediapipe33 with 5,000 (coco17's 10,000-step net was 5 mm better on its own held-out cases
+but no better in the fit, docs/measurements.md), all five on the error model's confidences
+only (``--low-share 0 --confidence-shares 1 0 0``: they were trained before the mix of step
+3, which the defaults below now train), width 256, 2 blocks, batch 512, peak lr 2e-3, 30,000
+bodies, no augmentation. The defaults of this tool are the recipe as it stands, not what
+ships. ``--shipped`` draws the training cases as those weights' training did
+(``detections.make_cases``); a bit-exact rebuild also needs the same mocap, IK cache and
+torch build, and was not checked (2026-12-06: no torch in the session's environment).
 
 1. Poses: CMU mocap → SMPL θ by the pose prior's IK (``tools/initializer_poses.py``, cached
    under ~/.cache/smplify-tools), with their left/right mirrors; train/held-out split by clip
@@ -42,7 +54,8 @@
    others ε/(M − 1)) of the root-relative 3D joint error (torch forward kinematics of the
    model's rest joints J(β)) + 0.05 · squared rotation-matrix error + 0.01 · beta error; plus
    cross-entropy making the score logits pick the best hypothesis. Adam, one-cycle schedule
-   (peak 2e-3, cosine decay), 10,000 steps of 512 (~550 CPU s per format, one thread).
+   (peak 2e-3, cosine decay), ``--steps`` of 512 (default 10,000: ~550 CPU s per format,
+   one thread; the shipped coco17, openpose25 and mediapipe33 had 5,000, above).
    Recipe (2026-12-05, coco17, the held-out 1,000 cases below, ``--eval-every 2000``): 5,000
    steps gave top-1 / best of 6 PA-MPJPE 88.9 / 77.0 mm; 10,000 give 83.9 / 72.4, the curve
    still falling at the end (84.3 / 72.8 at 8,000) while the same net scores 73.6 / 62.4 on
@@ -186,15 +199,71 @@ def fk(torch, rot, rest):
     return torch.stack(p, dim=-2)
 
 
+# ---------------------------------------------------------------- the shipped recipe
+#: The training-cases mix of the shipped weights (all five trained before the mix existed):
+#: the error model's confidences only, no low-noise share.
+ERROR_MODEL_ONLY = {"low_share": 0.0, "confidence_shares": (1.0, 0.0, 0.0)}
+#: The metrics' names of the recipe's arguments (``--shipped`` takes them from the file).
+RECIPE_METRICS = {"steps": "steps", "batch": "batch", "width": "width", "blocks": "blocks",
+                  "lr": "lr", "bodies": "train_bodies"}
+
+
+def error_model_only(args: argparse.Namespace) -> bool:
+    """Whether ``args`` ask for the error model's cases only (:data:`ERROR_MODEL_ONLY`):
+    then :func:`batch` draws them with ``detections.make_cases``, as the shipped weights'
+    training did (``initializer_mix.mixed_cases`` gives the same cases but draws more from
+    the generator, so every later batch would differ)."""
+    return float(args.low_share) == 0.0 and \
+        tuple(float(x) for x in args.confidence_shares) == ERROR_MODEL_ONLY["confidence_shares"]
+
+
+def shipped_recipe(fmt: str, data_dir: Path = REPO / "python" / "smplify" / "data"
+                   ) -> dict[str, Any]:
+    """The recipe ``initializer_<fmt>.npz`` in ``data_dir`` records in its metrics, as this
+    tool's arguments (steps, batch, width, blocks, lr, bodies, low_share, confidence_shares;
+    no augmentation): what ``--shipped`` trains. A file without the mix's fields was trained
+    on the error model's confidences only."""
+    with np.load(data_dir / f"initializer_{fmt}.npz") as z:
+        metrics = json.loads(str(z["metrics"].reshape(-1)[0]))
+    recipe = {arg: type(metrics[name])(metrics[name]) for arg, name in RECIPE_METRICS.items()}
+    if "low_noise_share" in metrics:
+        shares = metrics["confidence_shares"]
+        recipe.update(low_share=float(metrics["low_noise_share"]),
+                      confidence_shares=tuple(float(shares[m])
+                                              for m in initializer_mix.CONFIDENCE_MODELS))
+    else:
+        recipe.update(ERROR_MODEL_ONLY)
+    recipe["augment"] = int(metrics.get("augment", 0))
+    return recipe
+
+
+def format_recipes(args: argparse.Namespace, ap: argparse.ArgumentParser
+                   ) -> dict[str, argparse.Namespace]:
+    """Each format's arguments: ``args``, with ``--shipped`` its shipped file's recipe over
+    them. The formats share one set of training bodies, so their recorded bodies and
+    augmentation must agree (an argparse error otherwise)."""
+    recipes = {fmt: argparse.Namespace(**{**vars(args), **(shipped_recipe(fmt)
+                                                           if args.shipped else {})})
+               for fmt in args.formats}
+    if len({(r.bodies, r.augment) for r in recipes.values()}) > 1:
+        ap.error("--shipped: the formats' recorded training bodies differ; build them apart")
+    return recipes
+
+
 # ---------------------------------------------------------------- training
 def batch(data: dict[str, np.ndarray], fmt: str, rng: np.random.Generator, n: int,
           names: tuple[str, ...], available: np.ndarray, body_rot: np.ndarray,
           args: argparse.Namespace) -> tuple[np.ndarray, ...]:
     idx = rng.integers(len(data["theta"]), size=n)
-    cases = initializer_mix.mixed_cases(
-        data[f"points_{fmt}"][idx], data["joints"][idx], data["theta"][idx],
-        data["betas"][idx], names, rng, available, args.low_share,
-        tuple(args.confidence_shares))
+    if error_model_only(args):  # the shipped recipe's cases, drawn as it drew them
+        cases = detections.make_cases(data[f"points_{fmt}"][idx], data["joints"][idx],
+                                      data["theta"][idx], data["betas"][idx], names, rng,
+                                      available)
+    else:
+        cases = initializer_mix.mixed_cases(
+            data[f"points_{fmt}"][idx], data["joints"][idx], data["theta"][idx],
+            data["betas"][idx], names, rng, available, args.low_share,
+            tuple(args.confidence_shares))
     x = init.features(cases.keypoints, cases.image_size, cases.focal)
     rot = np.concatenate([cases.rotation[:, None], body_rot[idx]], axis=1)
     return x, rot.astype(np.float32), cases.joints.astype(np.float32), \
@@ -366,7 +435,8 @@ def training_poses(theta: np.ndarray, args: argparse.Namespace
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--formats", nargs="+", default=list(smplify.format_names()))
-    ap.add_argument("--steps", type=int, default=STEPS)
+    ap.add_argument("--steps", type=int, default=STEPS,
+                    help=f"training steps (default {STEPS}; --shipped: each file's own)")
     ap.add_argument("--batch", type=int, default=BATCH)
     ap.add_argument("--width", type=int, default=WIDTH)
     ap.add_argument("--blocks", type=int, default=BLOCKS)
@@ -393,6 +463,11 @@ def main(argv: list[str] | None = None) -> None:
                     help="jitter of the augmented poses (the prior's standard deviations)")
     ap.add_argument("--augment-quantile", type=float, default=initializer_augment.QUANTILE,
                     help="pose-prior energy bound: this quantile of the training poses' own")
+    ap.add_argument("--shipped", action="store_true",
+                    help="rebuild what ships: each format by the recipe its shipped weights "
+                    "file records (smpl24, lsp14: 10,000 steps; coco17, openpose25, "
+                    "mediapipe33: 5,000; the error model's confidences only), overriding the "
+                    "recipe options above")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--score", type=Path, nargs="+", default=None,
                     help="no training: score the weights in these folders on the held-out sets")
@@ -400,6 +475,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--mocap", type=Path, default=REPO.parent / "shared" / "data" / "mocap")
     ap.add_argument("--out-dir", type=Path, default=REPO / "python" / "smplify" / "data")
     args = ap.parse_args(argv)
+    recipes = format_recipes(args, ap)
     import torch
 
     model = smplify.load_model("open")
@@ -409,6 +485,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"poses: {len(poses['train'])} train, {len(poses['heldout'])} held out (mirrors "
           f"included), {time.time() - t0:.0f}s", flush=True)
     all_formats = list(smplify.format_names())
+    args = next(iter(recipes.values()), args)
     train_theta, augmented = training_poses(poses["train"], args)
     train_data = bodies(model, train_theta, args.bodies, SEED, all_formats, "train")
     held_data = bodies(model, poses["heldout"], NUM_HELDOUT_CASES, SEED + 7, all_formats,
@@ -416,6 +493,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"bodies ready {time.time() - t0:.0f}s", flush=True)
     scored: dict[str, Any] = {}
     for fmt in args.formats:
+        args = recipes[fmt]
+        if args.shipped:
+            print(f"{fmt}: the shipped recipe {json.dumps(shipped_recipe(fmt))}", flush=True)
         names = get_format(fmt).keypoint_names
         available = resolve_format(fmt, model.keypoint_names, model.num_vertices).available
         sets = heldout_sets(held_data, fmt, names, available)
