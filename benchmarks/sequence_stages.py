@@ -6,7 +6,7 @@ PA-MPJPE and acceleration error come out the same, to the digit), each stage's C
 around the functions ``smplify.sequence`` calls: the start's first fit from scratch
 (``first_fit``), each candidate track (``run_track``, by kind) and, inside them, the C++
 fits by kind (warm: from a track's last frame; cold: from scratch, by the Python function
-that asked for it), the path and the frames between (``viterbi_path``, ``fill_missed``,
+that asked for it), the path and the frames between (``viterbi_path``, ``motion.fill_missed``,
 ``label_between``, ...), the joint solve (``sequence_windows.solve``; its own clocks split
 it into the linear solver and the evaluation with Jacobians, wall time). What no timer
 covers is fit_sequence's own Python ("rest").
@@ -36,12 +36,12 @@ from typing import Any
 import numpy as np
 import smplify
 from bench_video import FORMAT, SEQUENCES, clip_arguments, score
-from smplify import core_fitter, fitter, focal, sequence, sequence_windows
+from smplify import core_fitter, fitter, focal, motion, sequence, sequence_windows
 from smplify import synthetic_video as sv
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sequence_stages.json"
 #: The functions of smplify.sequence timed (their names as the stages).
-STAGES = ("first_fit", "viterbi_path", "fill_missed", "label_between", "smooth_depth",
+STAGES = ("first_fit", "viterbi_path", "label_between", "smooth_depth",
           "_torso_pixels", "_validate", "_relabelled_3d", "build_problem", "hypotheses",
           "reading_scores", "hard_keyframes", "scratch_track")
 
@@ -158,6 +158,7 @@ def main() -> None:
     for name in STAGES:
         if hasattr(sequence, name):
             clocks.wrap(sequence, name)
+    clocks.wrap(motion, "fill_missed")  # the frames between keyframes (imported at the call)
     clocks.wrap(sequence, "run_track", lambda a: f"track {a[0]}")
     clocks.wrap(sequence_windows, "solve", "joint solve")
     clocks.core_fits()

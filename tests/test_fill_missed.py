@@ -80,7 +80,7 @@ def test_motion_files_and_fit_sequence_use_it(monkeypatch, open_model):
         return real(pose, transl, fitted, body=body)
 
     monkeypatch.setattr(track_motion, "fill_missed", spy)
-    monkeypatch.setattr(sequence, "fill_missed", spy)
+    monkeypatch.setattr(motion, "fill_missed", spy)  # fit_sequence imports it at the call
     rng = np.random.default_rng(2)
     track = {"frame": np.array([3, 4, 7]), "betas": np.zeros((3, 10)),
              "global_orient": rng.normal(scale=0.3, size=(3, 3)),

@@ -104,8 +104,8 @@ _SAME_SIZE_TURNS = {"turned 180°": lambda s: s[::-1, ::-1],
 #: Signatures this close (mean grey levels, 0–255) are one picture (re-encoding moves a
 #: block's mean by ~1).
 _SAME_PICTURE = 4.0
-_READ_UPRIGHT = ("the photo read without its EXIF orientation? Read it as smplify.detect "
-                 "does: smplify.detection.load_image(path), or pass the path")
+_READ_UPRIGHT = ("read without its EXIF orientation? Read it as smplify.detect does: "
+                 "smplify.detection.load_image(path), or pass the path")
 
 
 def _check_turned(picture: NDArray[np.uint8], result: Any) -> None:
@@ -120,7 +120,7 @@ def _check_turned(picture: NDArray[np.uint8], result: Any) -> None:
     fitted = 2.0 * np.asarray(result.camera.center, dtype=np.float64)  # (width, height)
     if width != height and np.allclose(fitted, (height, width), atol=1.0):
         raise ValueError(f"image: {width} x {height} px, but the fits are of a {height} x "
-                         f"{width} px picture: the photo turned, as {_READ_UPRIGHT}")
+                         f"{width} px picture: the photo turned, {_READ_UPRIGHT}")
     from .image_fit import SIGNATURE_KEY, picture_signature
 
     signature = (getattr(result, "summary", None) or {}).get(SIGNATURE_KEY)
@@ -131,7 +131,7 @@ def _check_turned(picture: NDArray[np.uint8], result: Any) -> None:
     here = float(np.abs(seen - signature).mean())
     for name, turn in _SAME_SIZE_TURNS.items():
         if float(np.abs(seen - turn(signature)).mean()) < min(_SAME_PICTURE, here / 4.0):
-            raise ValueError(f"image: the fits' picture {name}: {_READ_UPRIGHT}")
+            raise ValueError(f"image: the fits' picture {name}, {_READ_UPRIGHT}")
 
 
 def draw_fits(results: Sequence[Any], image: ArrayLike | None = None, *,

@@ -45,7 +45,6 @@ from .errors import KeypointError, SmplifyError
 from .fitter import Fitter
 from .keypoints import KeypointFormat, get_format, validate_keypoints, validate_keypoints_3d
 from .left_right import mirror_index
-from .motion import fill_missed
 from .problem import build_problem
 from .result import Camera
 from .sequence_options import FRAME_OPTION_NAMES, SequenceOptions
@@ -444,6 +443,8 @@ def _start(make_fitter: dict[str, Any], xy: np.ndarray, conf: np.ndarray,
         # (Only a body in front of the camera moves along its ray: z > 0 before and after.)
         ahead = (pelvis[:, 2] > 0) & (depths > 0)
         transl[keys[ahead]] += pelvis[ahead] * (depths[ahead] / pelvis[ahead, 2] - 1.0)[:, None]
+    from .motion import fill_missed  # smplify.motion stays a lazy submodule of the package
+
     pose, transl = fill_missed(pose, transl, fitted, body="linear")
     label_between(keypoints_2d, fitted, xy, conf, observed, perm, format_weights, labellings,
                   selection_sigma, options.swap_margin)
