@@ -105,8 +105,8 @@ def _core_fitter(problem: FitProblem, options: Any = None,
 
 def _observation(problem: FitProblem) -> dict[str, Any]:
     """The per-image arrays the C++ fit takes."""
-    torso = [int(k) if ok else -1 for k, ok in zip(problem.torso_keypoints,
-                                                   problem.torso_confident, strict=True)]
+    torso = [k if ok else -1 for k, ok in zip(problem.torso_keypoints.tolist(),
+                                              problem.torso_confident.tolist(), strict=True)]
     confidence = np.where(problem.keypoint_available, problem.confidence, 0.0)
     return {"keypoints": np.ascontiguousarray(problem.keypoints, dtype=np.float64),
             "weights": np.asarray(problem.weights, dtype=np.float64),

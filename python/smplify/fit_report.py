@@ -41,14 +41,7 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
     keypoints_3d = np.asarray(report.keypoints)
     keypoints_3d[~problem.keypoint_available] = np.nan
     camera = problem.camera
-    stages = [StageSummary(name=s.name, weights={term: float(getattr(s.weights, term))
-                                                 for term in _STAGE_WEIGHTS},
-                           iterations=int(s.iterations), termination=s.termination,
-                           initial_cost=float(s.initial_cost), final_cost=float(s.final_cost),
-                           seconds=float(s.seconds),
-                           fixed_shape_iterations=int(s.fixed_shape_iterations),
-                           message=str(s.message))
-              for s in report.stages]
+    stages = [_stage_summary(s) for s in report.stages]
     energy = split_anchor(report.energy.as_dict(), problem.anchored)
     tried = report.tried
     names = ["initial", "flipped"][:len(tried)]
@@ -84,6 +77,18 @@ def _result(problem: FitProblem, report: Any, started: float, start: str,
         betas=betas, global_orient=global_orient, body_pose=body_pose, transl=transl,
         camera=camera, joints=joints, vertices=mesh, faces=problem.model.faces,
         keypoints_3d=keypoints_3d, keypoints_2d=keypoints_2d, energy=energy, summary=summary)
+
+
+def _stage_summary(stage: Any) -> StageSummary:
+    """The StageSummary of a C++ ``StageReport``."""
+    weights = stage.weights  # (each read of the bound field makes a new Python object)
+    return StageSummary(name=stage.name,
+                        weights={term: float(getattr(weights, term)) for term in _STAGE_WEIGHTS},
+                        iterations=int(stage.iterations), termination=stage.termination,
+                        initial_cost=float(stage.initial_cost),
+                        final_cost=float(stage.final_cost), seconds=float(stage.seconds),
+                        fixed_shape_iterations=int(stage.fixed_shape_iterations),
+                        message=str(stage.message))
 
 
 def _posed_vertices(core_model: Any, pose: np.ndarray, betas: np.ndarray,

@@ -64,7 +64,9 @@ the prediction and E_track span them (cpp/track_term.h).
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -329,9 +331,14 @@ class Challenger:
 def torso_length(problem: FitProblem) -> float:
     """The 2D distance (pixels) from the shoulders' midpoint to the hips' midpoint of a
     frame's keypoints as seen (NaN unless all four are confident)."""
-    if not np.all(problem.torso_confident):
+    if not problem.torso_confident.all():
         return float("nan")
-    return float(torso_span(np.asarray(problem.keypoints)[problem.torso_keypoints]))
+    # torso_span's arithmetic in floats (NumPy's overhead is ~10x it): the same operations
+    # in the same order, so the same value to the bit (tests/test_online_python.py).
+    (lsx, lsy), (rsx, rsy), (lhx, lhy), (rhx, rhy) = \
+        problem.keypoints[problem.torso_keypoints].tolist()
+    dx, dy = lsx + rsx - lhx - rhx, lsy + rsy - lhy - rhy
+    return math.sqrt(dx * dx + dy * dy) / 2
 
 
 def torso_span(corners: np.ndarray) -> np.ndarray:
@@ -480,7 +487,11 @@ def robust_data(problem: FitProblem, keypoints: np.ndarray, weights: np.ndarray,
 
 def _forward(global_orient: Any) -> tuple[float, float, float]:
     """forward_axis as three floats (a frame's checks call it twice: no arrays)."""
-    x, y, z = np.asarray(global_orient).tolist()  # (the same floats as float(v) each)
+    return _forward_of(*np.asarray(global_orient).tolist())  # (the same floats as float(v))
+
+
+def _forward_of(x: float, y: float, z: float) -> tuple[float, float, float]:
+    """:func:`_forward` of the rotation vector (x, y, z)."""
     angle = math.sqrt(x * x + y * y + z * z)
     if angle < 1e-12:
         return 0.0, 0.0, 1.0
@@ -525,7 +536,11 @@ def _quaternion(x: float, y: float, z: float) -> tuple[float, float, float, floa
 def _chest_forward(pose: np.ndarray) -> tuple[float, float, float]:
     """The chest's forward (+z) axis in the camera frame, R_0 R_3 R_6 R_9 e_z, of a (72,)
     pose (quaternion products; R e_z = (2(xz + wy), 2(yz − wx), 1 − 2(x² + y²)))."""
-    v = np.asarray(pose)[:3 * CHEST_CHAIN[-1] + 3].tolist()  # floats, converted at once
+    return _chest_forward_of(np.asarray(pose)[:3 * CHEST_CHAIN[-1] + 3].tolist())
+
+
+def _chest_forward_of(v: Any) -> tuple[float, float, float]:
+    """:func:`_chest_forward` of a pose's first 3 · (CHEST_CHAIN[-1] + 1) values as floats."""
     q = [_quaternion(*v[3 * j:3 * j + 3]) for j in CHEST_CHAIN]
     w, x, y, z = q[0]
     for qw, qx, qy, qz in q[1:]:
@@ -538,8 +553,34 @@ def torso_turn_degrees(pose_a: np.ndarray, pose_b: np.ndarray) -> float:
     """The larger of the pelvis' and the chest's facing turns between two (72,) poses,
     degrees: a body turning its chest as fast as the pelvis (a twisted spine that fits the
     2D as well shows only in the chest's facing)."""
-    return max(turn_degrees(pose_a[:3], pose_b[:3]),
-               _angle_degrees(_chest_forward(pose_a), _chest_forward(pose_b)))
+    pelvis_a, chest_a = _facing(_chest_chain_bytes(pose_a))
+    pelvis_b, chest_b = _facing(_chest_chain_bytes(pose_b))
+    return max(_angle_degrees(pelvis_a, pelvis_b), _angle_degrees(chest_a, chest_b))
+
+
+def pelvis_turn_degrees(pose_a: np.ndarray, pose_b: np.ndarray) -> float:
+    """:func:`turn_degrees` of two (72,) poses' roots (the value to the bit), their facings
+    kept for the frames after (:func:`_facing`: a warm frame's turn check and spin check
+    read its fit's facing and the track's last, computed on the frame before)."""
+    return _angle_degrees(_facing(_chest_chain_bytes(pose_a))[0],
+                          _facing(_chest_chain_bytes(pose_b))[0])
+
+
+def _chest_chain_bytes(pose: np.ndarray) -> bytes:
+    """The float64 bytes of a (72,) pose's root and spine rotations (the first
+    3 · (CHEST_CHAIN[-1] + 1) values, all :func:`_facing` reads): its cache key."""
+    return np.asarray(pose, dtype=np.float64)[:3 * CHEST_CHAIN[-1] + 3].tobytes()
+
+
+@lru_cache(maxsize=4 * MAX_SPIN_FRAMES)
+def _facing(chain: bytes) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """The pelvis' and the chest's forward axes (:func:`_forward`, :func:`_chest_forward`)
+    of a pose given by :func:`_chest_chain_bytes`, kept by those bytes: a warm frame's spin
+    check compares its fit with the pose of ``track_spin_frames`` frames back, whose facing
+    it computed when that pose was the frame's fit (the same floats, so the same bytes and
+    the same value; ~8 us a frame otherwise)."""
+    values = struct.unpack(f"{len(chain) // 8}d", chain)  # the pose's floats
+    return _forward_of(*values[:3]), _chest_forward_of(values)
 
 
 #: Hypotheses of the learned initialiser a periodic or strain refit starts from.

@@ -10,8 +10,9 @@ and prior as float64 arrays, the sphere layout of E_sp) it derives itself
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -304,7 +305,7 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
     KeypointError (a ValueError), TypeError : as :func:`build_problem`, for the keypoints.
     """
     xy, conf = keypoints if checked else validate_keypoints(keypoints, settings.format)
-    if not np.any(conf > 0):  # before the initialiser reads them: one message for every format
+    if not (conf > 0).any():  # before the initialiser reads them: one message for every format
         given = np.column_stack([xy, conf]) if checked else keypoints
         raise KeypointError(f"keypoints: {_nothing_confident(given)}; nothing to fit")
     mirror, relabelled, readings, undone = None, "", None, ()
@@ -322,25 +323,58 @@ def frame_problem(settings: FitSettings, keypoints: Any, *, place_camera: bool =
     torso_ok = (conf[torso] > 0) & available[torso]
     if place_camera:
         check_torso(xy[torso], torso_ok)
-    if not np.any(weights > 0):
+    if not (weights > 0).any():
         raise KeypointError("keypoints: no keypoint has a positive data weight "
                             "(confidence · format weight); nothing to fit")
-    fmt = settings.format
-    return FitProblem(
-        format=fmt.name, keypoint_names=fmt.keypoint_names,
-        keypoints=_frozen(xy), confidence=_frozen(conf), weights=_frozen(weights),
-        keypoint_joint=resolved.joint_index, keypoint_vertex_ids=resolved.vertex_ids,
-        keypoint_vertex_weights=resolved.vertex_weights, keypoint_available=_frozen(available),
-        image_size=_frozen(settings.image_size), focal_length=settings.focal_length,
-        center=_frozen(settings.center), torso_keypoints=_frozen(torso),
-        torso_confident=_frozen(torso_ok),
-        model=settings.model, prior=settings.prior,
-        capsule_regressor=settings.capsule_regressor, options=settings.options,
-        keypoint_format=fmt, relabelled=mirror is not None, left_right=relabelled or "as given",
-        label_permutation=None if mirror is None else _frozen(mirror),
-        focal_source=settings.focal_source,
+    return _problem({
+        **_settings_fields(settings),
+        "keypoints": _frozen(xy), "confidence": _frozen(conf), "weights": _frozen(weights),
+        "torso_confident": _frozen(torso_ok), "relabelled": mirror is not None,
+        "left_right": relabelled or "as given",
+        "label_permutation": None if mirror is None else _frozen(mirror),
         **_learned_and_3d(settings, xy, conf, keypoints_3d, place_camera, mirror,
-                          start_betas, anchor_warm, readings, "body" in undone))
+                          start_betas, anchor_warm, readings, "body" in undone)})
+
+
+#: FitProblem's fields with defaults, and those values.
+_PROBLEM_DEFAULTS = {f.name: f.default for f in fields(FitProblem) if f.default is not MISSING}
+
+#: Per FitSettings, the FitProblem fields every frame of it shares (:func:`_settings_fields`).
+_SETTINGS_FIELDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _settings_fields(settings: FitSettings) -> dict[str, Any]:
+    """The FitProblem fields a frame takes from its settings (read-only views of their
+    arrays, :func:`_frozen`) and the defaults of the per-frame ones: built on the settings'
+    first frame and kept while the settings live (a Fitter's frames share one settings
+    object; settings are frozen, so the fields cannot go stale)."""
+    shared = _SETTINGS_FIELDS.get(settings)
+    if shared is None:
+        fmt, resolved = settings.format, settings.resolved
+        shared = {**_PROBLEM_DEFAULTS,
+                  "format": fmt.name, "keypoint_names": fmt.keypoint_names,
+                  "keypoint_joint": resolved.joint_index,
+                  "keypoint_vertex_ids": resolved.vertex_ids,
+                  "keypoint_vertex_weights": resolved.vertex_weights,
+                  "keypoint_available": _frozen(resolved.available),
+                  "image_size": _frozen(settings.image_size),
+                  "focal_length": settings.focal_length, "center": _frozen(settings.center),
+                  "torso_keypoints": _frozen(settings.torso_keypoints),
+                  "model": settings.model, "prior": settings.prior,
+                  "capsule_regressor": settings.capsule_regressor,
+                  "options": settings.options, "keypoint_format": fmt,
+                  "focal_source": settings.focal_source}
+        _SETTINGS_FIELDS[settings] = shared
+    return shared
+
+
+def _problem(values: dict[str, Any]) -> FitProblem:
+    """``FitProblem(**values)`` for ``values`` naming every field, without the frozen
+    dataclass's ``__init__`` (one ``object.__setattr__`` per field: ~4 us of a warm
+    frame's budget): the same instance state, still frozen against assignment."""
+    problem = object.__new__(FitProblem)
+    problem.__dict__.update(values)
+    return problem
 
 
 def _learned_and_3d(settings: FitSettings, xy: np.ndarray, conf: np.ndarray,

@@ -422,7 +422,7 @@ class TrackDecisions:
                                         confidence * self._format_weights, self._labellings,
                                         options.selection_sigma)
         candidates = [0]
-        best = int(np.argmin(scores))
+        best = int(scores.argmin())
         if best != 0 and scores[best] < options.track_swap_margin * scores[0]:
             candidates.append(best)
         elif self._detector_3d and online.torso_mirrored(
@@ -462,16 +462,18 @@ class TrackDecisions:
             seen, weights = seen[perm], weights[perm]
         error = _core.median_error_fraction(report, seen, weights, problem.focal_length,
                                             problem.center)
-        turn = online.turn_degrees(report.global_orient, track.pose[-1][:3])
+        pose = np.concatenate([report.global_orient, report.body_pose])
+        turn = online.pelvis_turn_degrees(pose, track.pose[-1])
         # The pelvis' step, its depth scaled down where depth is measured coarser than
         # track_max_jump (depth_limit): across missed frames the body may move that much more.
         reach = options.track_max_jump * gaps[1]
         step = np.asarray(report.transl) - track.transl[-1]
         step[2] *= reach / max(reach, depth_limit)
-        jump = float(np.linalg.norm(step))
+        jump = math.sqrt(float(step.dot(step)))  # np.linalg.norm's arithmetic, without its checks
         # The floor: a 3 px error on every keypoint used (noise-free keypoints fit to ~0).
         floor = 10.0 * np.count_nonzero(problem.weights > 0)
-        strained = report.energy.data > self.LOST_TRACK_ENERGY_RATIO * track.typical_data(floor)
+        data = report.energy.data
+        strained = data > self.LOST_TRACK_ENERGY_RATIO * track.typical_data(floor)
         cut = error > self.LOST_TRACK_FRACTION
         track.lost_run = track.lost_run + 1 if cut else 0
         # The facing check counts the whole-body mirrored readings of the frames the track
@@ -492,7 +494,7 @@ class TrackDecisions:
         # Per frame: across missed frames the body may turn and move that much more.
         jumped = turn > options.track_max_turn * gaps[1] or jump > reach
         strains = options.track_refit_ratio > 0 and \
-            report.energy.data > options.track_refit_ratio * track.least_data(floor)
+            data > options.track_refit_ratio * track.least_data(floor)
         refit = strains or (options.track_refit_every > 0
                             and track.frames % options.track_refit_every == 0)
         if cut and track.lost_run < self.LOST_TRACK_FRAMES and not facing:
@@ -508,8 +510,7 @@ class TrackDecisions:
         # Not while a competing track runs: its frames are the contest's (no refits then).
         spun = options.track_max_spin > 0 and self._challenger is None and \
             not (cut or strained or facing or jumped) and online.torso_turn_degrees(
-                np.concatenate([report.global_orient, report.body_pose]),
-                track.spin_reference(options.track_spin_frames)) > options.track_max_spin
+                pose, track.spin_reference(options.track_spin_frames)) > options.track_max_spin
         if spun:
             back, seconds, read = self._spin_back(problem, observation, report, labelling,
                                                   share)
