@@ -18,6 +18,14 @@ BodyEvaluation::BodyEvaluation(const BodyModel& model, const KeypointTargets& ta
   if (static_cast<int>(targets_.folded.size()) != targets_.size()) {
     throw std::invalid_argument("keypoint targets must be folded (FoldTargets) before use");
   }
+  if (layout_ != nullptr) {
+    sphere_chain_.resize(static_cast<size_t>(layout_->size()));
+    for (int i = 0; i < layout_->size(); ++i) {
+      uint32_t chain = 0;
+      for (int j = layout_->joint[i]; j >= 0; j = model_.parents()[j]) chain |= uint32_t{1} << j;
+      sphere_chain_[static_cast<size_t>(i)] = chain;
+    }
+  }
 }
 
 void FoldTargets(const BodyModel& model, KeypointTargets* targets) {
@@ -38,8 +46,7 @@ void BodyEvaluation::Compute(bool with_jacobians) {
   const Skeleton skeleton = model_.Pose(pose, parameters_.betas, parameters_.transl, with_jacobians);
 
   // 1. Joint keypoints and their Jacobians.
-  Eigen::MatrixXd d_joints_pose, d_joints_betas;
-  if (with_jacobians) model_.JointJacobians(skeleton, &d_joints_pose, &d_joints_betas);
+  if (with_jacobians) model_.JointJacobians(skeleton, &d_joints_pose_, &d_joints_betas_);
   // 2. Surface keypoints: folded vertex combinations (their pose blend-shape inputs first,
   //    needed only when some keypoint is a surface point).
   const bool blend = model_.has_pose_blend_shapes() &&
@@ -48,18 +55,20 @@ void BodyEvaluation::Compute(bool with_jacobians) {
   const Eigen::VectorXd feature = blend ? model_.PoseFeature(skeleton) : Eigen::VectorXd();
   PoseFeatureJacobian d_feature;
   if (blend && with_jacobians) d_feature = model_.PoseFeatureDerivative(skeleton);
-  keypoints_.setZero(num_keypoints, 3);
+  // Every row is written below (a surface keypoint's Jacobian rows zeroed by PoseFolded):
+  // sized only, not zero-filled first.
+  keypoints_.resize(num_keypoints, 3);
   if (with_jacobians) {
-    d_keypoints_pose_.setZero(3 * num_keypoints, kPoseSize);
-    d_keypoints_betas_.setZero(3 * num_keypoints, num_betas);
+    d_keypoints_pose_.resize(3 * num_keypoints, kPoseSize);
+    d_keypoints_betas_.resize(3 * num_keypoints, num_betas);
   }
   for (int k = 0; k < num_keypoints; ++k) {
     const int joint = targets_.joint[k];
     if (joint >= 0) {
       keypoints_.row(k) = skeleton.joints[joint].transpose();
       if (with_jacobians) {
-        d_keypoints_pose_.middleRows<3>(3 * k) = d_joints_pose.middleRows<3>(3 * joint);
-        d_keypoints_betas_.middleRows<3>(3 * k) = d_joints_betas.middleRows<3>(3 * joint);
+        d_keypoints_pose_.middleRows<3>(3 * k) = d_joints_pose_.middleRows<3>(3 * joint);
+        d_keypoints_betas_.middleRows<3>(3 * k) = d_joints_betas_.middleRows<3>(3 * joint);
       }
       continue;
     }
