@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include <ceres/ceres.h>
 
@@ -68,10 +69,23 @@ StageReport Solve(const ceres::Solver::Options& solver, ceres::Problem* problem,
   report.weights = weights;
   // A start point that cannot be evaluated (a keypoint at or behind the camera) would make
   // Ceres give up and log to stderr; report it as this stage's outcome instead.
+  // Block by block rather than by Problem::Evaluate, which builds a whole evaluator (its
+  // program, scratch and Jacobian writer) for this one cost; the body is posed once (the
+  // first block), the other blocks read it.
   double initial_cost = 0.0;
-  if (!problem->Evaluate(ceres::Problem::EvaluateOptions(), &initial_cost, nullptr, nullptr,
-                         nullptr) ||
-      !std::isfinite(initial_cost)) {
+  bool evaluated = true;
+  std::vector<ceres::ResidualBlockId> blocks;
+  problem->GetResidualBlocks(&blocks);
+  std::vector<double> residuals(static_cast<size_t>(problem->NumResiduals()));
+  for (size_t b = 0; b < blocks.size() && evaluated; ++b) {
+    double cost = 0.0;
+    evaluated = b == 0 ? problem->EvaluateResidualBlock(blocks[b], true, &cost, residuals.data(),
+                                                        nullptr)
+                       : problem->EvaluateResidualBlockAssumingParametersUnchanged(
+                             blocks[b], true, &cost, residuals.data(), nullptr);
+    initial_cost += cost;
+  }
+  if (!evaluated || !std::isfinite(initial_cost)) {
     report.termination = "FAILURE";
     report.message = "the energy is not finite at the stage's start point";
     report.initial_cost = report.final_cost = std::numeric_limits<double>::infinity();
