@@ -18,14 +18,6 @@ BodyEvaluation::BodyEvaluation(const BodyModel& model, const KeypointTargets& ta
   if (static_cast<int>(targets_.folded.size()) != targets_.size()) {
     throw std::invalid_argument("keypoint targets must be folded (FoldTargets) before use");
   }
-  if (layout_ != nullptr) {
-    sphere_chain_.resize(static_cast<size_t>(layout_->size()));
-    for (int i = 0; i < layout_->size(); ++i) {
-      uint32_t chain = 0;
-      for (int j = layout_->joint[i]; j >= 0; j = model_.parents()[j]) chain |= uint32_t{1} << j;
-      sphere_chain_[static_cast<size_t>(i)] = chain;
-    }
-  }
 }
 
 void FoldTargets(const BodyModel& model, KeypointTargets* targets) {

@@ -6,7 +6,6 @@
 // evaluation_callback_example.cc pattern).
 #pragma once
 
-#include <cstdint>
 #include <vector>
 
 #include <ceres/evaluation_callback.h>
@@ -47,9 +46,6 @@ class BodyEvaluation : public ceres::EvaluationCallback {
   Vec3 sphere_centre(int i) const { return sphere_centres_.row(i).transpose(); }
   double sphere_sigma(int i) const { return sphere_sigma_(i); }
   auto sphere_pose_jacobian(int i) const { return d_spheres_pose_.middleRows<3>(3 * i); }
-  // The joints whose θ columns of sphere_pose_jacobian(i) can be non-zero: its joint and the
-  // joint's ancestors (bit a for joint a); every other column is exactly 0.
-  uint32_t sphere_chain(int i) const { return sphere_chain_[static_cast<size_t>(i)]; }
 
   bool has_jacobians() const { return has_jacobians_; }
 
@@ -68,7 +64,6 @@ class BodyEvaluation : public ceres::EvaluationCallback {
   MatX3 sphere_offsets_, sphere_centres_;
   Eigen::VectorXd sphere_sigma_;
   Eigen::MatrixXd d_spheres_pose_;
-  std::vector<uint32_t> sphere_chain_;  // per sphere, see sphere_chain
   // JointJacobians' output, kept so that each evaluation does not allocate it anew (it is
   // filled from zero every time).
   Eigen::MatrixXd d_joints_pose_, d_joints_betas_;

@@ -87,8 +87,6 @@ class BodyModel {
   bool has_pose_blend_shapes() const { return arrays_.posedirs.size() > 0; }
   const Eigen::Matrix<double, kNumJoints, 3>& J_template() const { return J_template_; }
   const Eigen::MatrixXd& J_shapedirs() const { return J_shapedirs_; }  // 72 × B, row 3k + c
-  // The kinematic tree: parents()[0] = −1, parents()[k] < k.
-  const std::array<int, kNumJoints>& parents() const { return arrays_.parents; }
 
   // Rest joints J(β), 24 × 3.
   Eigen::Matrix<double, kNumJoints, 3> RestJoints(const Eigen::VectorXd& betas) const;

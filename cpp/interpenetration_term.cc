@@ -61,17 +61,8 @@ bool InterpenetrationCost::Evaluate(double const* const* /*parameters*/, double*
       const auto [i, j] = layout.pairs[p];
       const double s_i = evaluation_->sphere_sigma(i), s_j = evaluation_->sphere_sigma(j);
       const Vec3 d = evaluation_->sphere_centre(i) - evaluation_->sphere_centre(j);
-      const Eigen::RowVector3d coefficient = (share * -2.0 / (s_i * s_i + s_j * s_j)) * d.transpose();
-      const auto d_i = evaluation_->sphere_pose_jacobian(i);
-      const auto d_j = evaluation_->sphere_pose_jacobian(j);
-      // Only the two spheres' chains' columns: the others of ∂C_i/∂θ − ∂C_j/∂θ are exactly
-      // 0, and adding their ±0 products would leave dr as it is.
-      for (uint32_t chain = evaluation_->sphere_chain(i) | evaluation_->sphere_chain(j); chain != 0;
-           chain &= chain - 1) {
-        const int a = __builtin_ctz(chain);
-        dr.middleCols<3>(3 * a).noalias() +=
-            coefficient * (d_i.middleCols<3>(3 * a) - d_j.middleCols<3>(3 * a));
-      }
+      dr.noalias() += (share * -2.0 / (s_i * s_i + s_j * s_j)) * d.transpose() *
+                      (evaluation_->sphere_pose_jacobian(i) - evaluation_->sphere_pose_jacobian(j));
     }
     dr *= scale;
     if (!dr.allFinite()) return false;
