@@ -380,6 +380,41 @@ def test_a_fit_over_its_photo_turned_180_or_mirrored_is_refused(open_model, tmp_
     assert pictures.draw_fit(result, stored).shape == stored.shape
 
 
+def _fit_of(open_model, picture):
+    """A fit of ``picture`` (its camera centred on it) that kept its signature, as
+    fit_image's does."""
+    from types import SimpleNamespace
+
+    from smplify.image_fit import SIGNATURE_KEY, picture_signature
+
+    result, _ = _fit_and_photo(open_model)
+    height, width = picture.shape[:2]
+    result.camera = SimpleNamespace(focal_length=500.0, center=np.array([width, height]) / 2.0)
+    result.summary = {SIGNATURE_KEY: picture_signature(picture)}
+    return result
+
+
+def _messi5():
+    from extras import opencv_sample
+    from smplify.detection import load_image
+
+    return load_image(opencv_sample("messi5.jpg"))
+
+
+@pytest.mark.parametrize("turn, name", [(lambda p: np.rot90(p, -1), "turned 90° clockwise"),
+                                        (lambda p: np.rot90(p, 1), "turned 90° anticlockwise"),
+                                        (lambda p: p.transpose(1, 0, 2), "transposed")],
+                         ids=["90", "270", "transposed"])
+def test_a_fit_over_its_square_photo_turned_a_quarter_is_refused(open_model, turn, name):
+    """A square photo with EXIF orientation 5–8 read raw keeps its size, so the size check
+    cannot see it: the signature is tried turned a quarter and transposed too."""
+    square = np.ascontiguousarray(_messi5()[:, 100:442])  # 342 x 342
+    result = _fit_of(open_model, square)
+    with pytest.raises(ValueError, match=f"image: the fits' picture {name}, read without"):
+        pictures.draw_fit(result, np.ascontiguousarray(turn(square)))
+    assert pictures.draw_fit(result, square).shape == square.shape
+
+
 def test_points_of_a_bad_shape_are_named_by_draw_points_and_draw_fit(open_model):
     """One check of the points to draw (render._points) serves both."""
     result, photo = _fit_and_photo(open_model)

@@ -76,7 +76,8 @@ def draw_fit(result: Any, image: ArrayLike | None = None, *,
         The photo or video frame, upright as the fit saw it (a path is read so:
         :func:`smplify.detection.load_image`, EXIF orientation applied); None: a white canvas
         of ``image_size``. The photo turned (read without its EXIF orientation) is a
-        ValueError: by its size when turned a quarter, and turned 180° or mirrored when the
+        ValueError: by its size when turned a quarter; turned 180° or mirrored (and, for a
+        square photo, whose size no turn changes, turned a quarter or transposed) when the
         fit kept its picture's signature (``smplify.fit_image``'s).
     keypoints : (K, 2) or (K, 3) array_like, optional
         The detected keypoints (pixels, confidence), drawn red; the model's
@@ -101,6 +102,14 @@ def draw_fit(result: Any, image: ArrayLike | None = None, *,
 _SAME_SIZE_TURNS = {"turned 180°": lambda s: s[::-1, ::-1],
                     "mirrored left to right": lambda s: s[:, ::-1],
                     "mirrored top to bottom": lambda s: s[::-1]}
+#: A SQUARE picture keeps its size under EXIF orientations 5–8 too (a quarter turn, read
+#: raw), so the size check cannot see them: these turns are tried as well when width ==
+#: height.
+_SQUARE_TURNS = {**_SAME_SIZE_TURNS,
+                 "turned 90° clockwise": lambda s: np.rot90(s, -1),
+                 "turned 90° anticlockwise": lambda s: np.rot90(s, 1),
+                 "transposed": lambda s: s.T,
+                 "transposed across its other diagonal": lambda s: s[::-1, ::-1].T}
 #: Signatures this close (mean grey levels, 0–255) are one picture (re-encoding moves a
 #: block's mean by ~1).
 _SAME_PICTURE = 4.0
@@ -115,7 +124,8 @@ def _check_turned(picture: NDArray[np.uint8], result: Any) -> None:
     picture's); turned 180° or mirrored (EXIF 2–4) it keeps its size, and only a fit that
     kept its picture's signature (``smplify.fit_image``'s ``summary["picture_signature"]``)
     can tell: the picture is refused where a turn of that signature matches it and the
-    signature itself does not."""
+    signature itself does not. A square picture keeps its size under every orientation, so
+    there the quarter turns and both transposes (EXIF 5–8) are tried by the signature too."""
     height, width = picture.shape[:2]
     fitted = 2.0 * np.asarray(result.camera.center, dtype=np.float64)  # (width, height)
     if width != height and np.allclose(fitted, (height, width), atol=1.0):
@@ -129,7 +139,7 @@ def _check_turned(picture: NDArray[np.uint8], result: Any) -> None:
     signature = np.asarray(signature, dtype=np.float64)
     seen = picture_signature(picture)
     here = float(np.abs(seen - signature).mean())
-    for name, turn in _SAME_SIZE_TURNS.items():
+    for name, turn in (_SQUARE_TURNS if width == height else _SAME_SIZE_TURNS).items():
         if float(np.abs(seen - turn(signature)).mean()) < min(_SAME_PICTURE, here / 4.0):
             raise ValueError(f"image: the fits' picture {name}, {_READ_UPRIGHT}")
 
