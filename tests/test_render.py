@@ -415,6 +415,31 @@ def test_a_fit_over_its_square_photo_turned_a_quarter_is_refused(open_model, tur
     assert pictures.draw_fit(result, square).shape == square.shape
 
 
+def test_a_fit_is_drawn_over_its_photo_decoded_or_stored_otherwise(open_model, tmp_path):
+    """The signature check refuses only a turned picture: the fitted photo re-encoded (JPEG
+    quality 50), as grey or RGBA arrays, or decoded by OpenCV (BGR turned to RGB) is drawn;
+    the re-encoded photo mirrored is still refused (its signature differs from the fit's by
+    the re-encoding, so a check that wanted an exact match would let it through)."""
+    import cv2
+    from extras import opencv_sample
+    from PIL import Image
+    from smplify.detection import load_image
+
+    photo = _messi5()
+    result = _fit_of(open_model, photo)
+    path = tmp_path / "messi5_q50.jpg"
+    Image.fromarray(photo).save(path, quality=50)
+    reencoded = load_image(path)
+    assert np.abs(reencoded.astype(int) - photo).mean() > 1.0  # another picture, pixel-wise
+    grey = np.asarray(Image.fromarray(photo).convert("L"))
+    rgba = np.asarray(Image.fromarray(photo).convert("RGBA"))
+    opencv = cv2.cvtColor(cv2.imread(str(opencv_sample("messi5.jpg"))), cv2.COLOR_BGR2RGB)
+    for picture in (reencoded, grey, rgba, opencv, path):
+        assert pictures.draw_fit(result, picture).shape == photo.shape
+    with pytest.raises(ValueError, match="image: the fits' picture mirrored left to right"):
+        pictures.draw_fit(result, np.ascontiguousarray(reencoded[:, ::-1]))
+
+
 def test_points_of_a_bad_shape_are_named_by_draw_points_and_draw_fit(open_model):
     """One check of the points to draw (render._points) serves both."""
     result, photo = _fit_and_photo(open_model)
