@@ -50,13 +50,14 @@ def fill_missed(pose: np.ndarray, transl: np.ndarray, fitted: np.ndarray,
 
     - ``"slerp"``: slerped as the root (each joint on its shortest arc, at constant speed): the
       motion files' rule, where a gap can be long and a joint turn far;
-    - ``"linear"``: linear in each axis-angle component: fit_sequence's start. The rules
-      differ because the start is measured so: with ``"slerp"`` there, fit_sequence's
-      held-out PA-MPJPE moved +2.3 ± 1.9 mm, acceleration error +1.5 ± 1.6 (bench_video
-      seeds 100 and 300, 8 clips paired; salsa seed 300 63.4 → 77.1 mm: the joint solve
-      starts elsewhere and ends in another basin; ``results/fill_rule_sequence_start.json``),
-      although between keyframes a few frames apart the two agree to second order in the
-      angle a joint turns.
+    - ``"linear"``: linear in each axis-angle component: fit_sequence's start, kept as main
+      had it. With ``"slerp"`` there fit_sequence's held-out PA-MPJPE showed no significant
+      difference: +2.3 ± 1.9 mm (1.2 s.e.; acceleration error +1.5 ± 1.6), bench_video's
+      4 held-out clips × seeds 100 and 300 paired; slerp was worse on 2 of the 8 clip-seeds
+      (salsa seed 300 +13.7 mm, martial seed 300 +7.0: the joint solve starts elsewhere and
+      ends in another basin), better on 1 (salsa seed 100 −2.0), the other 5 within 0.05 mm
+      (``results/fill_rule_sequence_start.json``). Between keyframes a few frames apart the
+      two rules agree to second order in the angle a joint turns.
 
     Parameters
     ----------
