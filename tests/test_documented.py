@@ -76,12 +76,21 @@ def test_core_options_carry_every_field(problem_factory):
     assert (apart.function_tolerance, apart.track_function_tolerance) == (1e-3, 1e-5)
 
 
-def _documented_summary_keys() -> set[str]:
+def _documented_summary_keys(part: int = 0) -> set[str]:
+    """The summary keys FitResult's docstring lists: of every fit (``part`` 0) or of
+    fit_image's fits only (1)."""
     doc = smplify.FitResult.__doc__.split("summary :", 1)[1]
+    doc = doc.split("Key of :func:`smplify.fit_image`'s fits only", 1)[part]
     keys = set()
     for names in re.findall(r"^\s+- (.+?):", doc, flags=re.M):
         keys |= set(re.findall(r"``(\w+)``", names))
     return keys
+
+
+def test_summary_docstring_names_the_key_fit_image_adds():
+    from smplify.image_fit import SIGNATURE_KEY
+
+    assert _documented_summary_keys(1) == {SIGNATURE_KEY}
 
 
 def test_summary_docstring_names_the_keys_the_fit_writes(open_model, open_prior):

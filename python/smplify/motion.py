@@ -44,7 +44,7 @@ def fill_missed(pose: np.ndarray, transl: np.ndarray, fitted: np.ndarray,
 
     The one rule for missed frames, shared by ``smplify fit --motion``'s online motion
     (``track_motion.online_motion``: a track's lost frames, up to 2 s of them) and
-    ``fit_sequence``'s start (``sequence_start``: the frames between its keyframes, a few
+    ``fit_sequence``'s start (``sequence._start``: the frames between its keyframes, a few
     frames apart). The translation is linear in time; the root's rotation is slerped (the
     shortest arc between its neighbours); the 23 body joints' rotations follow ``body``:
 

@@ -63,7 +63,7 @@ def render_fit(result: Any, keypoints: np.ndarray, image_size: tuple[int, int],
     return draw_fit(result, photo, keypoints=keypoints, image_size=image_size)
 
 
-def draw_fit(result: Any, image: ArrayLike | None = None, *,
+def draw_fit(result: Any, image: ArrayLike | str | os.PathLike[str] | None = None, *,
              keypoints: ArrayLike | None = None, image_size: tuple[int, int] | None = None,
              opacity: float = 0.6, samples: int = 4) -> NDArray[np.uint8]:
     """A fit over its photo: the shaded, semi-transparent mesh and the 2D keypoints.
@@ -144,7 +144,7 @@ def _check_turned(picture: NDArray[np.uint8], result: Any) -> None:
             raise ValueError(f"image: the fits' picture {name}, {_READ_UPRIGHT}")
 
 
-def draw_fits(results: Sequence[Any], image: ArrayLike | None = None, *,
+def draw_fits(results: Sequence[Any], image: ArrayLike | str | os.PathLike[str] | None = None, *,
               keypoints: Sequence[ArrayLike | None] | None = None,
               image_size: tuple[int, int] | None = None,
               colors: Sequence[Any] | None = None, opacity: float = 0.6,

@@ -142,6 +142,12 @@ class FitResult:
           could be evaluated at, finite but possibly short of a minimum);
         - ``message``: one line per stage that did not converge, with the solver's message
           ("every stage converged" when they all did).
+
+        Key of :func:`smplify.fit_image`'s fits only:
+
+        - ``picture_signature``: (8, 8) array, the fitted picture's coarse content
+          (``image_fit.picture_signature``), by which ``smplify.pictures`` refuses that
+          picture turned (a photo read without its EXIF orientation).
     """
 
     betas: np.ndarray
