@@ -27,12 +27,29 @@ SIGNATURE_KEY = "picture_signature"
 SIGNATURE_BLOCKS = 8
 
 
+#: A picture larger than this many pixels on its shorter side is read at every s-th pixel
+#: of every s-th row (a strided view, s = side // this) before its blocks are averaged: the
+#: mean of ≥ 32 × 32 pixels of each block, not of all of them, and a 12 MP photo is neither
+#: copied nor converted to floats whole (12 MP: median 88 → 1.3 ms, alternated, load ~4).
+_SIGNATURE_SIDE = 256
+
+
 def picture_signature(picture: ArrayLike) -> np.ndarray:
     """(8, 8) mean grey levels (0–255) of a picture's 8 × 8 blocks: its coarse content, the
-    same under re-encoding and turned as the picture is turned."""
+    same under re-encoding and turned as the picture is turned.
+
+    ``picture``: (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA, uint8 (anything else is a
+    ValueError: a float picture in 0–1 or a 16-bit one would not read as its grey levels).
+    """
     from PIL import Image
 
-    grey = Image.fromarray(np.ascontiguousarray(picture, dtype=np.uint8)).convert("L")
+    pixels = np.asarray(picture)
+    if pixels.dtype != np.uint8 or not (pixels.ndim == 2 or (
+            pixels.ndim == 3 and pixels.shape[2] in (3, 4))):
+        raise ValueError("picture: expected (H, W), (H, W, 3) or (H, W, 4) uint8, got "
+                         f"{pixels.dtype} {pixels.shape}")
+    step = max(1, min(pixels.shape[:2]) // _SIGNATURE_SIDE)
+    grey = Image.fromarray(np.ascontiguousarray(pixels[::step, ::step])).convert("L")
     return np.asarray(grey.convert("F").resize((SIGNATURE_BLOCKS, SIGNATURE_BLOCKS),
                                                Image.Resampling.BOX), dtype=np.float64)
 
