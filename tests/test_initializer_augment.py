@@ -106,10 +106,10 @@ def test_build_tool_appends_augmented_poses_only_when_asked(prior) -> None:
 SHIPPED_FORMATS = ("smpl24", "coco17", "openpose25", "mediapipe33", "lsp14")
 
 
-def test_shipped_recipe_is_what_each_weights_file_records() -> None:
-    """--shipped trains each format by its shipped file's recipe; the tool's help and
-    docstring say which steps ship (the docs had said 10,000 for all, coco17, openpose25 and
-    mediapipe33 ship with 5,000)."""
+def test_the_docstring_says_the_steps_each_shipped_file_records() -> None:
+    """The tool's help and docstring say which steps ship (the docs had said 10,000 for all;
+    coco17, openpose25 and mediapipe33 ship with 5,000): each format's stated steps are its
+    shipped file's recorded ones."""
     import json
     import re
 
@@ -118,13 +118,30 @@ def test_shipped_recipe_is_what_each_weights_file_records() -> None:
     for fmt in SHIPPED_FORMATS:
         with np.load(data / f"initializer_{fmt}.npz") as z:
             metrics = json.loads(str(z["metrics"].reshape(-1)[0]))
-        recipe = build_initializer.shipped_recipe(fmt)
-        assert (recipe["steps"], recipe["width"], recipe["bodies"]) == (
-            metrics["steps"], metrics["width"], metrics["train_bodies"])
-        if "low_noise_share" not in metrics:  # trained before the mix: the error model only
-            assert recipe["low_share"] == 0.0 and recipe["confidence_shares"] == (1, 0, 0)
         said = re.search(rf"(?:{fmt}[ ,a-z0-9]*?)with ([0-9,]+)", help_text)
         assert said and int(said.group(1).replace(",", "")) == metrics["steps"], fmt
+
+
+def test_shipped_recipe_reads_a_files_metrics_as_the_tools_arguments(tmp_path) -> None:
+    """shipped_recipe maps a weights file's metrics to --shipped's arguments (train_bodies to
+    bodies, the mix's shares in initializer_mix's order, augment), and a file recorded before
+    the mix (no low_noise_share) to the error model's confidences only: checked on files
+    whose metrics differ from every default, so a name read wrong shows."""
+    import json
+
+    base = {"steps": 1234, "batch": 77, "width": 96, "blocks": 3, "lr": 0.0025,
+            "train_bodies": 4321, "pa_mpjpe_top1_mm": 80.0}
+    mixed = {**base, "low_noise_share": 0.15, "augment": 2,
+             "confidence_shares": {"saturated": 0.5, "error": 0.2, "uniform": 0.3}}
+    for name, metrics in (("old", base), ("mixed", mixed)):
+        (tmp_path / name).mkdir()
+        np.savez(tmp_path / name / "initializer_coco17.npz", metrics=np.array(json.dumps(metrics)))
+    common = {"steps": 1234, "batch": 77, "width": 96, "blocks": 3, "lr": 0.0025,
+              "bodies": 4321}
+    assert build_initializer.shipped_recipe("coco17", tmp_path / "old") == {
+        **common, "low_share": 0.0, "confidence_shares": (1.0, 0.0, 0.0), "augment": 0}
+    assert build_initializer.shipped_recipe("coco17", tmp_path / "mixed") == {
+        **common, "low_share": 0.15, "confidence_shares": (0.2, 0.3, 0.5), "augment": 2}
 
 
 def test_error_model_only_batches_draw_as_the_shipped_training_did() -> None:
