@@ -140,8 +140,10 @@ def test_the_mirrored_back_readings_of_a_mirrored_input_join_the_readings(
 
 @pytest.mark.parametrize("mode", ["average", "all"])
 def test_joined_readings_are_mirror_symmetric(open_model: smplify.BodyModel, mode: str) -> None:
-    """Averaged with the mirror, the readings of the mirrored input are the mirrored readings
-    of the input (which fails if the mapping back is not the mirror's exact inverse)."""
+    """The joined readings of the mirrored input have the joined readings' scores, and the
+    mirror of the input's top joined reading is among them with its β (which fails if the
+    mapping back is not the mirror's exact inverse). Only the top reading is compared; the
+    matching itself is checked by the two tests after this one."""
     ini = init.load_initializer("coco17")
     c = case(open_model, "coco17", 5)
     for kp, size, focal in zip(c.keypoints, c.image_size, c.focal, strict=True):
@@ -157,6 +159,51 @@ def test_joined_readings_are_mirror_symmetric(open_model: smplify.BodyModel, mod
             np.testing.assert_allclose(matrices(nearest), init.mirror_rotations(matrices(h)),
                                        atol=1e-4)
             np.testing.assert_allclose(nearest.betas, h.betas, atol=1e-4)
+
+
+def about_z(degrees: np.ndarray) -> np.ndarray:
+    """(M,) angles → (1, M, 24, 3, 3): every joint of reading i turned by degrees[i] about a
+    joint's own axis (so readings are ordered by angle, and averages are angle means)."""
+    axes = Rotation.random(24, random_state=11).as_rotvec()
+    axes /= np.linalg.norm(axes, axis=1, keepdims=True)
+    return np.stack([Rotation.from_rotvec(axes * np.radians(d)).as_matrix()
+                     for d in degrees])[None]
+
+
+def test_average_of_permuted_readings_is_the_readings() -> None:
+    """``mirrored`` = ``plain`` with its readings permuted: the Hungarian match finds each
+    reading's copy, so "average" returns ``plain``'s rotations, each score averaged with its
+    copy's (pairing by slot index would average different readings)."""
+    rng = np.random.default_rng(12)
+    m = 6
+    rot = Rotation.random(m * 24, random_state=13).as_matrix().reshape(1, m, 24, 3, 3)
+    scores = rng.dirichlet(np.ones(m))[None]
+    scores_m = rng.dirichlet(np.ones(m))[None]
+    perm = np.array([3, 0, 5, 1, 4, 2])  # mirrored slot j holds plain reading perm[j]
+    betas, betas_m = rng.normal(size=(1, 10)), rng.normal(size=(1, 10))
+    got_rot, _, got_scores = init.combine_mirrored(
+        (rot, betas, scores), (rot[:, perm], betas_m, scores_m), "average")
+    np.testing.assert_allclose(got_rot, rot, atol=1e-12)
+    partner = np.argsort(perm)  # plain reading i sits in mirrored slot partner[i]
+    np.testing.assert_allclose(got_scores[0], (scores[0] + scores_m[0, partner]) / 2,
+                               rtol=0, atol=1e-15)
+    assert got_scores.sum() == pytest.approx(1.0)
+
+
+def test_average_matches_readings_as_computed_by_hand() -> None:
+    """Two readings at 0° and 10°, two mirrored-back ones at 30° and 6° (every joint about
+    its own axis). Each reading's nearest is the 6° one; the least total is 0°↔6°, 10°↔30°
+    (cost ∝ 1 − cos: 6° and 20° apart against 30° and 4°), so the averages are 3° and 20°,
+    and the scores pair 0.7 with the 6° reading's 0.6 and 0.3 with the 30° one's 0.4."""
+    plain = (about_z(np.array([0.0, 10.0])), np.zeros((1, 10)), np.array([[0.7, 0.3]]))
+    mirrored = (about_z(np.array([30.0, 6.0])), np.ones((1, 10)), np.array([[0.4, 0.6]]))
+    rot, _, scores = init.combine_mirrored(plain, mirrored, "average")
+    np.testing.assert_allclose(rot, about_z(np.array([3.0, 20.0])), atol=1e-12)
+    np.testing.assert_allclose(scores, [[(0.7 + 0.6) / 2, (0.3 + 0.4) / 2]], atol=1e-15)
+    # "top": the best reading (0°) with its nearest (6°), the other kept.
+    rot, _, scores = init.combine_mirrored(plain, mirrored, "top")
+    np.testing.assert_allclose(rot, about_z(np.array([3.0, 10.0])), atol=1e-12)
+    np.testing.assert_array_equal(scores, plain[2])
 
 
 def test_top_replaces_only_the_best_reading(open_model: smplify.BodyModel) -> None:
