@@ -206,6 +206,27 @@ def test_average_matches_readings_as_computed_by_hand() -> None:
     np.testing.assert_array_equal(scores, plain[2])
 
 
+@pytest.mark.parametrize("mode", init.MIRROR_MODES[1:])
+def test_every_mode_gives_all_readings_the_mean_beta(open_model: smplify.BodyModel,
+                                                      mode: str) -> None:
+    """β (one an image) is the mean of the image's and the mirrored image's in every mode,
+    "top" included (as measured in session 18), for every reading."""
+    ini = init.load_initializer("coco17")
+    c = case(open_model, "coco17", 10)
+    kp, size, focal = c.keypoints[0], c.image_size[0], float(c.focal[0])
+    plain = ini.predict(kp, size, focal)[0].betas
+    mirrored = ini.predict(init.mirror_keypoints(kp, "coco17", size), size, focal)[0].betas
+    assert np.abs(plain - mirrored).max() > 1e-3  # the mirror reads another β
+    for h in ini.readings(kp, size, focal, mirror=mode):
+        np.testing.assert_allclose(h.betas, (plain + mirrored) / 2, atol=1e-5)
+    rng = np.random.default_rng(14)
+    rot = Rotation.random(2 * 24, random_state=15).as_matrix().reshape(1, 2, 24, 3, 3)
+    betas, betas_m = rng.normal(size=(1, 10)), rng.normal(size=(1, 10))
+    _, got, _ = init.combine_mirrored((rot, betas, np.array([[0.6, 0.4]])),
+                                      (rot[:, ::-1], betas_m, np.array([[0.5, 0.5]])), mode)
+    np.testing.assert_allclose(got, (betas + betas_m) / 2, rtol=0, atol=1e-15)
+
+
 def test_top_replaces_only_the_best_reading(open_model: smplify.BodyModel) -> None:
     ini = init.load_initializer("coco17")
     c = case(open_model, "coco17", 6)

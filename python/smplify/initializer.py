@@ -64,7 +64,8 @@ _REFLECT = np.diag([-1.0, 1.0, 1.0])
 #: How the readings of the mirrored image join the image's own (:meth:`Initializer.predict`):
 #: "off" (not computed), "all" (2M readings, each score halved), "average" (each reading
 #: averaged on SO(3), joint by joint, with the mirrored-back reading matched to it, scores
-#: averaged), "top" (only the best-scored reading averaged with its nearest mirrored-back one).
+#: averaged), "top" (only the best-scored reading's rotations averaged with its nearest
+#: mirrored-back one). Every mode gives all readings the mean of the two images' β.
 MIRROR_MODES = ("off", "all", "average", "top")
 
 
@@ -195,7 +196,8 @@ def combine_mirrored(plain: tuple[np.ndarray, np.ndarray, np.ndarray],
 
     Returns
     -------
-    rotations (N, M', 24, 3, 3), betas (N, B) (the two readings' mean: β has no side),
+    rotations (N, M', 24, 3, 3), betas (N, B) (the two images' mean in every mode, "top"
+    included: β has no side and is one an image, shared by its readings),
     scores (N, M') summing to 1; M' = 2M for "all", else M. Readings are paired by the
     least summed squared distance of their 24 rotations (Hungarian matching; "top": the
     best-scored reading's nearest).

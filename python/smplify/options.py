@@ -421,7 +421,9 @@ class FitOptions:
         those readings back (SMPL's sides exchanged, each rotation reflected) and join them
         to the image's own (:func:`smplify.initializer.combine_mirrored`): "all", both sets
         (2M readings, scores halved); "average", each reading averaged on SO(3), joint by
-        joint, with its matched mirrored one; "top", only the best reading averaged. Every
+        joint, with its matched mirrored one; "top", only the best reading's rotations
+        averaged. In every mode, "top" included, all readings take the mean of the two
+        images' β (the network reads one β an image; a mirror leaves β as it is). Every
         use of the readings follows (starts, anchors, reading score, left/right swaps, the
         online Fitter's anchor and refits); the network runs twice and the joining runs in
         NumPy (~0.5 ms more a reading). "off" (default): the readings as trained. The
