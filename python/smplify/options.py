@@ -426,7 +426,11 @@ class FitOptions:
         images' β (the network reads one β an image; a mirror leaves β as it is). Every
         use of the readings follows (starts, anchors, reading score, left/right swaps, the
         online Fitter's anchor and refits); the network runs twice and the joining runs in
-        NumPy (~0.5 ms more a reading). "off" (default): the readings as trained. The
+        NumPy (~0.5 ms more a reading; the online Fitter's CPU median a frame 2.2 → 2.7 ms,
+        from separate runs, not an A/B). "all" doubles the C++ fit's starts from the
+        readings (2M): the median photo fit 108 → 171 ms (coco17) and 152 → 219 ms
+        (mediapipe33) on the realistic tune half (benchmarks/results/
+        mirror_readings_fits_tune.json). "off" (default): the readings as trained. The
         readings alone gain 1-3 mm top-1 PA-MPJPE held out, but the fits do not follow: "top"
         (chosen on the realistic tune half) is +0.8 ± 0.5 mm on its test half (openpose25
         +4.0 ± 1.5) and +1.6 ± 1.2 mm in the online Fitter (docs/measurements.md, session 18).
