@@ -262,6 +262,23 @@ def test_a_bad_mirror_is_refused() -> None:
         init.combine_mirrored((None,) * 3, (None,) * 3, "off")
 
 
+def test_bad_shapes_are_refused_by_name() -> None:
+    kp = np.c_[np.random.default_rng(0).uniform(100, 400, (17, 2)), np.ones(17)]
+    for bad in (kp[:5], kp[:, :2], kp[0], np.ones((2, 33, 3))):
+        with pytest.raises(smplify.KeypointError,
+                           match=r"keypoints: expected shape \(\.\.\., 17, 3\)"):
+            init.mirror_keypoints(bad, "coco17", (640.0, 480.0))
+    for bad in (640.0, (640.0,), np.ones((2, 2)), (640.0, 480.0, 1.0)):
+        with pytest.raises(ValueError, match=r"image_size: expected shape \(2,\)"):
+            init.mirror_keypoints(kp, "coco17", bad)
+    with pytest.raises(ValueError, match=r"image_size: expected shape \(3, 2\)"):
+        init.mirror_keypoints(np.stack([kp] * 3), "coco17", (640.0, 480.0))
+    rot = Rotation.random(24, random_state=0).as_matrix()
+    for bad in (rot[:10], rot[:, :2], rot[0], np.eye(3)):
+        with pytest.raises(ValueError, match=r"rotations: expected shape \(\.\.\., 24, 3, 3\)"):
+            init.mirror_rotations(bad)
+
+
 def test_the_option_is_validated() -> None:
     assert smplify.FitOptions().mirror_readings == "off"
     with pytest.raises(ValueError, match="mirror_readings"):

@@ -155,12 +155,22 @@ def mirror_keypoints(keypoints: np.ndarray, format: str | KeypointFormat,
     (x → width − x, the principal point's column: the camera's x → −x), each keypoint's
     label exchanged with its other side's (:func:`smplify.left_right.mirror_index`).
 
-    image_size : (..., 2) (width, height) in pixels. Its own inverse.
+    image_size : (..., 2) (width, height) in pixels, the keypoints' leading shape. Its own
+    inverse.
     """
     from .left_right import mirror_index
 
-    out = np.array(keypoints, dtype=np.float64)[..., mirror_index(format), :]
-    out[..., 0] = np.asarray(image_size, dtype=np.float64)[..., 0, None] - out[..., 0]
+    index = mirror_index(format)
+    kp = np.array(keypoints, dtype=np.float64)
+    if kp.ndim < 2 or kp.shape[-2:] != (len(index), 3):
+        raise KeypointError(f"keypoints: expected shape (..., {len(index)}, 3) for "
+                            f"{getattr(format, 'name', format)}, got {kp.shape}")
+    size = np.asarray(image_size, dtype=np.float64)
+    if size.shape != kp.shape[:-2] + (2,):
+        raise ValueError(f"image_size: expected shape {kp.shape[:-2] + (2,)} (width, height "
+                         f"per image of the keypoints), got {size.shape}")
+    out = kp[..., index, :]
+    out[..., 0] = size[..., 0, None] - out[..., 0]
     return out
 
 
@@ -170,7 +180,11 @@ def mirror_rotations(rotations: np.ndarray) -> np.ndarray:
     :data:`SMPL_MIRROR`) reflected, R → S R S with S = diag(−1, 1, 1) (axis-angle (a, b, c)
     → (a, −b, −c)); the root likewise. Its own inverse. The mirrored body's joints are the
     body's reflected, as far as the model is left/right symmetric."""
-    return _REFLECT @ np.asarray(rotations)[..., SMPL_MIRROR, :, :] @ _REFLECT
+    rot = np.asarray(rotations)
+    if rot.ndim < 3 or rot.shape[-3:] != (len(SMPL_MIRROR), 3, 3):
+        raise ValueError(f"rotations: expected shape (..., {len(SMPL_MIRROR)}, 3, 3), "
+                         f"got {rot.shape}")
+    return _REFLECT @ rot[..., SMPL_MIRROR, :, :] @ _REFLECT
 
 
 def _nearest_rotation(m: np.ndarray) -> np.ndarray:
