@@ -19,16 +19,11 @@ from pathlib import Path
 import numpy as np
 import realistic
 import smplify
+from initializer_weights import mean_se
 from smplify.initializer import MIRROR_MODES
 from smplify.synthetic import pa_mpjpe
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def mean_se(values: np.ndarray) -> tuple[float, float]:
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(len(v)))
 
 
 def main() -> None:

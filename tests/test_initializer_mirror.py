@@ -285,7 +285,7 @@ def test_the_option_is_validated() -> None:
         smplify.FitOptions(mirror_readings="on")
 
 
-@pytest.mark.parametrize("mode", ["top", "average"])
+@pytest.mark.parametrize("mode", ["top", "average", "all"])
 def test_the_fit_reads_with_the_mirror(open_model: smplify.BodyModel, open_prior,
                                        mode: str) -> None:
     """The anchor (one C++ call without a mirror), the starts and the online Fitter's

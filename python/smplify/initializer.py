@@ -33,7 +33,7 @@ import functools
 import hashlib
 import json
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -196,6 +196,43 @@ def _nearest_rotation(m: np.ndarray) -> np.ndarray:
                 * vt)
 
 
+def _pair_cost(rot: np.ndarray, rot_m: np.ndarray) -> np.ndarray:
+    """cost[n, i, j]: Σ_joints ‖R_i − R'_j‖²_F of reading i and mirrored-back reading j."""
+    return np.sum((rot[:, :, None] - rot_m[:, None]) ** 2, axis=(3, 4, 5))
+
+
+def top_partners(rot: np.ndarray, scores: np.ndarray,
+                 rot_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per image, the best-scored reading (N,) and its nearest mirrored-back reading (N,)
+    (the pair "top" averages); arrays as :func:`combine_mirrored`'s."""
+    top = np.argmax(scores, axis=1)
+    return top, np.argmin(_pair_cost(rot, rot_m)[np.arange(len(top)), top], axis=1)
+
+
+Readings = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def mirrored_readings(decoded: Callable[[np.ndarray], Readings], keypoints: np.ndarray,
+                      format: str | KeypointFormat,
+                      image_size: np.ndarray) -> tuple[Readings, Readings]:
+    """The readings (rotations, betas, scores, as :meth:`Initializer.decode`) that
+    ``decoded`` gives of the keypoints, and of the mirrored keypoints
+    (:func:`mirror_keypoints`) mapped back (:func:`mirror_rotations`)."""
+    rot_m, betas_m, scores_m = decoded(mirror_keypoints(keypoints, format, image_size))
+    return decoded(keypoints), (mirror_rotations(rot_m), betas_m, scores_m)
+
+
+def joined_readings(decoded: Callable[[np.ndarray], Readings], keypoints: np.ndarray,
+                    format: str | KeypointFormat, image_size: np.ndarray,
+                    mirror: str) -> Readings:
+    """The readings ``decoded`` gives of the keypoints, joined by ``mirror``
+    (:data:`MIRROR_MODES`) with those of the mirrored keypoints (:func:`combine_mirrored`)."""
+    if mirror == "off":
+        return decoded(keypoints)
+    return combine_mirrored(*mirrored_readings(decoded, keypoints, format, image_size),
+                            mirror)
+
+
 def combine_mirrored(plain: tuple[np.ndarray, np.ndarray, np.ndarray],
                      mirrored: tuple[np.ndarray, np.ndarray, np.ndarray],
                      mode: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -225,16 +262,16 @@ def combine_mirrored(plain: tuple[np.ndarray, np.ndarray, np.ndarray],
     if mode == "all":
         return (np.concatenate([rot, rot_m], axis=1), betas,
                 np.concatenate([scores, scores_m], axis=1) / 2.0)
-    # cost[n, i, j]: Σ_joints ‖R_i − R'_j‖²_F of reading i and mirrored-back reading j.
-    cost = np.sum((rot[:, :, None] - rot_m[:, None]) ** 2, axis=(3, 4, 5))
     rot, scores = rot.copy(), scores.copy()
+    if mode == "top":
+        top, partner = top_partners(rot, scores, rot_m)
+        rows = np.arange(len(rot))
+        rot[rows, top] = _nearest_rotation((rot[rows, top] + rot_m[rows, partner]) / 2.0)
+        return rot, betas, scores
+    cost = _pair_cost(rot, rot_m)
     for n in range(len(rot)):
-        if mode == "top":
-            rows = np.array([int(np.argmax(scores[n]))])
-            cols = np.array([int(np.argmin(cost[n, rows[0]]))])
-        else:
-            rows, cols = linear_sum_assignment(cost[n])
-            scores[n, rows] = (scores[n, rows] + scores_m[n, cols]) / 2.0
+        rows, cols = linear_sum_assignment(cost[n])
+        scores[n, rows] = (scores[n, rows] + scores_m[n, cols]) / 2.0
         rot[n, rows] = _nearest_rotation((rot[n, rows] + rot_m[n, cols]) / 2.0)
     return rot, betas, scores
 
@@ -323,14 +360,10 @@ class Initializer:
         size = np.asarray(image_size, dtype=np.float64)[None]
         focal = np.array([float(focal_length)])
 
-        def decoded(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        def decoded(points: np.ndarray) -> Readings:
             return self.decode(self.raw(features(points[None], size, focal)))
 
-        rot, betas, scores = decoded(kp)
-        if mirror != "off":
-            rot_m, betas_m, scores_m = decoded(mirror_keypoints(kp, self.format, size[0]))
-            rot, betas, scores = combine_mirrored(
-                (rot, betas, scores), (mirror_rotations(rot_m), betas_m, scores_m), mirror)
+        rot, betas, scores = joined_readings(decoded, kp, self.format, size[0], mirror)
         return _hypotheses_of(rot[0], betas[0], scores[0], None)
 
     def readings(self, keypoints: Any, image_size: Sequence[float], focal_length: float,
@@ -362,7 +395,7 @@ class Initializer:
             return [Hypothesis(pose[:3], pose[3:], betas.copy(), float(score))
                     for pose, score in zip(poses, scores, strict=True)]
 
-        def decoded(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        def decoded(points: np.ndarray) -> Readings:
             index, scores, _, betas, flat = self.core.predict(points, size,
                                                               float(focal_length), 0)
             rot, by_index = np.empty((1, len(index), 24, 3, 3)), np.empty((1, len(index)))
@@ -370,10 +403,7 @@ class Initializer:
             by_index[0, index] = scores
             return rot, betas[None], by_index
 
-        rot, betas, scores = decoded(kp)
-        rot_m, betas_m, scores_m = decoded(mirror_keypoints(kp, self.format, size))
-        rot, betas, scores = combine_mirrored(
-            (rot, betas, scores), (mirror_rotations(rot_m), betas_m, scores_m), mirror)
+        rot, betas, scores = joined_readings(decoded, kp, self.format, size, mirror)
         return _hypotheses_of(rot[0], betas[0], scores[0], count)
 
     @staticmethod

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .detections import Cases, facing_camera, shin_depth_order
-from .initializer import Initializer, combine_mirrored, features, mirror_keypoints, mirror_rotations
+from .initializer import Initializer, Readings, features, joined_readings
 from .synthetic import pa_mpjpe
 
 #: A shin whose ankle and knee depths differ by less than this (metres) has no depth reading.
@@ -57,16 +57,12 @@ def evaluate(initializer: Initializer, model: Any, cases: Cases,
     ``depth_reading_top1`` and ``depth_reading_any`` (the same for facing and both shins'
     depth order); per-case arrays ``top1_mm`` and ``best_mm``.
     """
-    def decoded(keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def decoded(keypoints: np.ndarray) -> Readings:
         return initializer.decode(initializer.raw(
             features(keypoints, cases.image_size, cases.focal)))
 
-    rot, betas, scores = decoded(cases.keypoints)
-    if mirror != "off":
-        rot_m, betas_m, scores_m = decoded(
-            mirror_keypoints(cases.keypoints, initializer.format, cases.image_size))
-        rot, betas, scores = combine_mirrored(
-            (rot, betas, scores), (mirror_rotations(rot_m), betas_m, scores_m), mirror)
+    rot, betas, scores = joined_readings(decoded, cases.keypoints, initializer.format,
+                                         cases.image_size, mirror)
     joints = posed_joints(model, rot, betas[:, None])
     n, m = scores.shape
     err = np.array([[pa_mpjpe(joints[i, h], cases.joints[i]) for h in range(m)]
