@@ -334,7 +334,7 @@ def torso_length(problem: FitProblem) -> float:
     if not problem.torso_confident.all():
         return float("nan")
     # torso_span's arithmetic in floats (NumPy's overhead is ~10x it): the same operations
-    # in the same order, so the same value to the bit (tests/test_online_python.py).
+    # in the same order, so the same value to the bit (tests/test_warm_frame_python.py).
     (lsx, lsy), (rsx, rsy), (lhx, lhy), (rhx, rhy) = \
         problem.keypoints[problem.torso_keypoints].tolist()
     dx, dy = lsx + rsx - lhx - rhx, lsy + rsy - lhy - rhy
