@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import math
+import struct
 
 import numpy as np
 import pytest
@@ -157,3 +158,39 @@ def test_stage_summaries_read_every_field_of_the_stage(open_model, open_prior) -
                 summary.fixed_shape_iterations) == (stage.initial_cost, stage.final_cost,
                                                     stage.seconds, stage.fixed_shape_iterations)
     assert [s.name for s in result.summary["stages"]] == ["stage 4"]
+
+
+def test_the_observations_torso_list_is_the_old_one_to_the_type(open_model,
+                                                               open_prior) -> None:
+    from smplify.core_fitter import _observation
+
+    for name in ("coco17", "openpose25", "mediapipe33", "lsp14"):
+        case = make_case(open_model, open_prior, name, np.random.default_rng(8))
+        settings = fit_settings(name, case.image_size, case.focal_length, open_model,
+                                open_prior)
+        for unseen in range(16):  # every subset of the four torso keypoints unseen
+            kp = np.array(case.keypoints, dtype=float)
+            for bit, k in enumerate(settings.torso_keypoints):
+                if unseen >> bit & 1:
+                    kp[k, 2] = 0.0
+            p = frame_problem(settings, kp, place_camera=False)
+            old = [int(k) if ok else -1 for k, ok in zip(p.torso_keypoints, p.torso_confident,
+                                                         strict=True)]
+            torso = _observation(p)["torso"]
+            assert torso == old and [type(k) for k in torso] == [int] * 4, (name, unseen)
+
+
+def test_the_jump_is_np_linalg_norms_value_to_the_bit() -> None:
+    from smplify.track_decisions import _length
+
+    rng = np.random.default_rng(9)
+    steps = [np.array(v, dtype=float) for v in
+             ([0.0, 0.0, 0.0], [-0.0, -0.0, -0.0], [-0.0, 0.0, -0.0], [5e-324, 0.0, -5e-324],
+              [1e-160, -1e-160, 1e-160], [1e-300, 2e-300, 3e-300], [1e154, 1e154, 1e154],
+              [1e200, -1.0, 0.0], [-1.7e308, 1.7e308, 0.0], [np.inf, 0.0, 0.0],
+              [-np.inf, 1.0, 1.0], [np.nan, 0.0, 0.0])]
+    steps += list(rng.normal(size=(2000, 3)) * 10.0 ** rng.uniform(-200, 200, size=(2000, 1)))
+    steps += list(rng.normal(size=(2000, 3)))
+    for step in steps:
+        assert struct.pack("d", _length(step)) == struct.pack("d", float(np.linalg.norm(step))), \
+            step

@@ -29,6 +29,12 @@ from .problem import FitProblem, FitSettings, check_torso, frame_problem
 LOST_THE_PERSON = "lost the person"
 
 
+
+def _length(v: np.ndarray) -> float:
+    """``float(np.linalg.norm(v))`` of a 1-D float64 array, to the bit: its arithmetic
+    (sqrt of v · v) without its checks and dispatch (a warm frame calls it once)."""
+    return math.sqrt(float(v.dot(v)))
+
 class TrackDecisions:
     """The decisions of a :class:`smplify.Fitter`'s warm frames (module docstring): the base
     class of ``Fitter``, which holds the state below (``Fitter.__init__``, docs/video.md)."""
@@ -469,7 +475,7 @@ class TrackDecisions:
         reach = options.track_max_jump * gaps[1]
         step = np.asarray(report.transl) - track.transl[-1]
         step[2] *= reach / max(reach, depth_limit)
-        jump = math.sqrt(float(step.dot(step)))  # np.linalg.norm's arithmetic, without its checks
+        jump = _length(step)
         # The floor: a 3 px error on every keypoint used (noise-free keypoints fit to ~0).
         floor = 10.0 * np.count_nonzero(problem.weights > 0)
         data = report.energy.data
