@@ -18,11 +18,28 @@ from smplify.problem import FitProblem, fit_settings, frame_problem
 from smplify.synthetic import make_case
 
 
+# The facing before the cache: the same float kernels (online._forward_of and
+# _chest_forward_of, main's arithmetic moved unchanged), each fed the pose's floats by
+# tolist() rather than by its cached bytes.
+def _old_forward(orient: np.ndarray) -> tuple[float, float, float]:
+    """The pelvis' forward axis as online computed it before the facing cache."""
+    return online._forward_of(*np.asarray(orient).tolist())
+
+
+def _old_chest_forward(pose: np.ndarray) -> tuple[float, float, float]:
+    """The chest's forward axis as online computed it before the facing cache."""
+    return online._chest_forward_of(np.asarray(pose)[:3 * online.CHEST_CHAIN[-1] + 3].tolist())
+
+
+def _old_turn(orient_a: np.ndarray, orient_b: np.ndarray) -> float:
+    """The pelvis' turn (the old online.turn_degrees) before the facing cache."""
+    return online._angle_degrees(_old_forward(orient_a), _old_forward(orient_b))
+
+
 def _old_torso_turn(pose_a: np.ndarray, pose_b: np.ndarray) -> float:
     """torso_turn_degrees as it was before the facing cache."""
-    return max(online.turn_degrees(pose_a[:3], pose_b[:3]),
-               online._angle_degrees(online._chest_forward(pose_a),
-                                     online._chest_forward(pose_b)))
+    return max(_old_turn(pose_a[:3], pose_b[:3]),
+               online._angle_degrees(_old_chest_forward(pose_a), _old_chest_forward(pose_b)))
 
 
 def test_torso_turn_degrees_is_the_uncached_value_to_the_bit() -> None:
@@ -36,17 +53,17 @@ def test_torso_turn_degrees_is_the_uncached_value_to_the_bit() -> None:
     assert online._facing.cache_info().hits > 0
 
 
-def test_pelvis_turn_degrees_is_turn_degrees_of_the_roots_to_the_bit() -> None:
+def test_pelvis_turn_degrees_is_the_old_turn_of_the_roots_to_the_bit() -> None:
     rng = np.random.default_rng(7)
     poses = [rng.normal(scale=s, size=72) for s in (1e-13, 0.05, 1.0, 4.0) for _ in range(20)]
     online._facing.cache_clear()
     for a, b in zip(poses, poses[1:] + poses[:1], strict=True):
         for _ in range(2):
-            assert online.pelvis_turn_degrees(a, b) == online.turn_degrees(a[:3], b[:3])
+            assert online.pelvis_turn_degrees(a, b) == _old_turn(a[:3], b[:3])
     moved = poses[5].copy()
     moved[1] += 0.2  # the root moved: its facing is not the cached one
     assert online.pelvis_turn_degrees(moved, poses[9]) == \
-        online.turn_degrees(moved[:3], poses[9][:3]) != \
+        _old_turn(moved[:3], poses[9][:3]) != \
         online.pelvis_turn_degrees(poses[5], poses[9])
 
 
@@ -62,7 +79,7 @@ def test_the_facing_cache_tells_poses_apart_by_every_value_it_reads() -> None:
         moved = base.copy()
         moved[i] += 0.3
         assert online.torso_turn_degrees(moved, other) == _old_torso_turn(moved, other)
-        assert facing(moved) == (online._forward(moved[:3]), online._chest_forward(moved))
+        assert facing(moved) == (_old_forward(moved[:3]), _old_chest_forward(moved))
         assert facing(moved)[1] != facing(base)[1]
     # A value the facing does not read (the arms) leaves it, cached or not.
     arms = base.copy()

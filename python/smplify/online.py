@@ -485,13 +485,9 @@ def robust_data(problem: FitProblem, keypoints: np.ndarray, weights: np.ndarray,
     return value if np.isfinite(value) else float("inf")
 
 
-def _forward(global_orient: Any) -> tuple[float, float, float]:
-    """forward_axis as three floats (a frame's checks call it twice: no arrays)."""
-    return _forward_of(*np.asarray(global_orient).tolist())  # (the same floats as float(v))
-
-
 def _forward_of(x: float, y: float, z: float) -> tuple[float, float, float]:
-    """:func:`_forward` of the rotation vector (x, y, z)."""
+    """:func:`forward_axis` of the rotation vector (x, y, z), as three floats (scalars: a
+    frame's checks call it a few times, where NumPy's overhead is ~10× the arithmetic)."""
     angle = math.sqrt(x * x + y * y + z * z)
     if angle < 1e-12:
         return 0.0, 0.0, 1.0
@@ -504,18 +500,13 @@ def _forward_of(x: float, y: float, z: float) -> tuple[float, float, float]:
 def forward_axis(global_orient: np.ndarray) -> np.ndarray:
     """(3,) the body's forward (+z) axis in the camera frame: R(ω) e_z by Rodrigues,
     e_z cos φ + (k × e_z) sin φ + k k_z (1 − cos φ) with ω = φ k, written out in scalars."""
-    return np.array(_forward(global_orient))
+    return np.array(_forward_of(*np.asarray(global_orient).tolist()))  # (float(v) each)
 
 
 def _angle_degrees(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
     """Angle between two unit 3-vectors, degrees (scalars: a frame's few calls)."""
     c = min(max(a[0] * b[0] + a[1] * b[1] + a[2] * b[2], -1.0), 1.0)
     return math.degrees(math.acos(c))
-
-
-def turn_degrees(orient_a: np.ndarray, orient_b: np.ndarray) -> float:
-    """Angle between two orientations' forward axes, degrees."""
-    return _angle_degrees(_forward(orient_a), _forward(orient_b))
 
 
 #: SMPL joints from the root to the chest (pelvis, spine1, spine2, spine3): the chest's
@@ -533,14 +524,10 @@ def _quaternion(x: float, y: float, z: float) -> tuple[float, float, float, floa
     return math.cos(half), x * scale, y * scale, z * scale
 
 
-def _chest_forward(pose: np.ndarray) -> tuple[float, float, float]:
-    """The chest's forward (+z) axis in the camera frame, R_0 R_3 R_6 R_9 e_z, of a (72,)
-    pose (quaternion products; R e_z = (2(xz + wy), 2(yz − wx), 1 − 2(x² + y²)))."""
-    return _chest_forward_of(np.asarray(pose)[:3 * CHEST_CHAIN[-1] + 3].tolist())
-
-
 def _chest_forward_of(v: Any) -> tuple[float, float, float]:
-    """:func:`_chest_forward` of a pose's first 3 · (CHEST_CHAIN[-1] + 1) values as floats."""
+    """The chest's forward (+z) axis in the camera frame, R_0 R_3 R_6 R_9 e_z, of a pose's
+    first 3 · (CHEST_CHAIN[-1] + 1) values as floats (quaternion products;
+    R e_z = (2(xz + wy), 2(yz − wx), 1 − 2(x² + y²)))."""
     q = [_quaternion(*v[3 * j:3 * j + 3]) for j in CHEST_CHAIN]
     w, x, y, z = q[0]
     for qw, qx, qy, qz in q[1:]:
@@ -559,9 +546,10 @@ def torso_turn_degrees(pose_a: np.ndarray, pose_b: np.ndarray) -> float:
 
 
 def pelvis_turn_degrees(pose_a: np.ndarray, pose_b: np.ndarray) -> float:
-    """:func:`turn_degrees` of two (72,) poses' roots (the value to the bit), their facings
-    kept for the frames after (:func:`_facing`: a warm frame's turn check and spin check
-    read its fit's facing and the track's last, computed on the frame before)."""
+    """The angle between two (72,) poses' pelvis forward axes (:func:`forward_axis` of
+    their roots), degrees, their facings kept for the frames after (:func:`_facing`: a warm
+    frame's turn check and spin check read its fit's facing and the track's last, computed
+    on the frame before)."""
     return _angle_degrees(_facing(_chest_chain_bytes(pose_a))[0],
                           _facing(_chest_chain_bytes(pose_b))[0])
 
@@ -574,7 +562,7 @@ def _chest_chain_bytes(pose: np.ndarray) -> bytes:
 
 @lru_cache(maxsize=4 * MAX_SPIN_FRAMES)
 def _facing(chain: bytes) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
-    """The pelvis' and the chest's forward axes (:func:`_forward`, :func:`_chest_forward`)
+    """The pelvis' and the chest's forward axes (:func:`_forward_of`, :func:`_chest_forward_of`)
     of a pose given by :func:`_chest_chain_bytes`, kept by those bytes: a warm frame's spin
     check compares its fit with the pose of ``track_spin_frames`` frames back, whose facing
     it computed when that pose was the frame's fit (the same floats, so the same bytes and
