@@ -38,7 +38,10 @@ void BodyEvaluation::Compute(bool with_jacobians) {
   const Skeleton skeleton = model_.Pose(pose, parameters_.betas, parameters_.transl, with_jacobians);
 
   // 1. Joint keypoints and their Jacobians.
-  if (with_jacobians) model_.JointJacobians(skeleton, &d_joints_pose_, &d_joints_betas_);
+  // Allocated per evaluation, not kept: a kept 72 x 72 and 72 x B per BodyEvaluation costs
+  // fit_sequence ~45 KB a frame for the whole joint solve, for no measurable time.
+  Eigen::MatrixXd d_joints_pose, d_joints_betas;
+  if (with_jacobians) model_.JointJacobians(skeleton, &d_joints_pose, &d_joints_betas);
   // 2. Surface keypoints: folded vertex combinations (their pose blend-shape inputs first,
   //    needed only when some keypoint is a surface point).
   const bool blend = model_.has_pose_blend_shapes() &&
@@ -59,8 +62,8 @@ void BodyEvaluation::Compute(bool with_jacobians) {
     if (joint >= 0) {
       keypoints_.row(k) = skeleton.joints[joint].transpose();
       if (with_jacobians) {
-        d_keypoints_pose_.middleRows<3>(3 * k) = d_joints_pose_.middleRows<3>(3 * joint);
-        d_keypoints_betas_.middleRows<3>(3 * k) = d_joints_betas_.middleRows<3>(3 * joint);
+        d_keypoints_pose_.middleRows<3>(3 * k) = d_joints_pose.middleRows<3>(3 * joint);
+        d_keypoints_betas_.middleRows<3>(3 * k) = d_joints_betas.middleRows<3>(3 * joint);
       }
       continue;
     }

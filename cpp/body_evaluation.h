@@ -64,9 +64,6 @@ class BodyEvaluation : public ceres::EvaluationCallback {
   MatX3 sphere_offsets_, sphere_centres_;
   Eigen::VectorXd sphere_sigma_;
   Eigen::MatrixXd d_spheres_pose_;
-  // JointJacobians' output, kept so that each evaluation does not allocate it anew (it is
-  // filled from zero every time).
-  Eigen::MatrixXd d_joints_pose_, d_joints_betas_;
   bool has_jacobians_ = false;
 };
 
