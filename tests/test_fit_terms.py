@@ -179,6 +179,35 @@ def test_angle_prior_where_exp_overflows(problems):
 
 
 
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("before", ["nan", "huge"])
+def test_body_evaluation_writes_every_keypoint_row(problems, case, before):
+    """BodyEvaluation sizes its keypoints and their Jacobians without zero-filling them
+    (cpp/body_evaluation.cc): every row must be written at every evaluation. One evaluation
+    evaluated first at a NaN or huge point, then at a finite one, gives the finite point's
+    keypoints and Jacobians bit for bit as a fresh evaluation does, for joint, surface and
+    unavailable keypoints alike (an unwritten row would keep the NaN or huge values)."""
+    problem, pose, betas, transl = problems[case][0]
+    core = core_fitter._shared_core_fitter(problem)
+    fill = np.nan if before == "nan" else 1e150
+    bad = (np.full(72, fill), np.full(betas.size, fill), np.full(3, fill))
+    turn = smplify._core._testing.body_keypoints_in_turn
+    fresh = turn(core, [pose], [betas], [transl])
+    again = turn(core, [bad[0], pose], [bad[1], betas], [bad[2], transl])
+    first = turn(core, [bad[0]], [bad[1]], [bad[2]])
+    # the first point leaves other values behind: every available keypoint's row differs
+    differs = [np.any(~(f == w), axis=1) for f, w in zip(first, fresh, strict=True)]
+    assert differs[0][problem.keypoint_available].all() and differs[1].any() and differs[2].any()
+    joint = problem.keypoint_joint >= 0
+    assert joint.any() and (~joint & problem.keypoint_available).any()  # joints and surface
+    # ... and unavailable keypoints (coco17's ears on the procedural model; the open model
+    # has all of mediapipe33)
+    assert (~problem.keypoint_available).any() == (case == "procedural-coco17")
+    for got, want in zip(again, fresh, strict=True):
+        assert np.isfinite(want).all()
+        np.testing.assert_array_equal(got, want)
+
+
 def test_problems_exercise_surface_keypoints_and_all_terms(problems):
     for case, entries in problems.items():
         problem = entries[0][0]

@@ -7,6 +7,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "../body_evaluation.h"
 #include "../fault_injection.h"
 #include "../fitter.h"
 #include "../held_joints.h"
@@ -166,6 +167,37 @@ void BindTesting(py::module_& m) {
       },
       py::arg("fitter"), py::arg("pose"), py::arg("betas"), py::arg("transl"), py::arg("side"),
       "cpp/leg_flip.h FlipLegDepth on a _core.Fitter's model: (pose (72,), turned radians).");
+  testing.def(
+      "body_keypoints_in_turn",
+      [](py::handle fitter, const std::vector<Eigen::VectorXd>& poses,
+         const std::vector<Eigen::VectorXd>& betas,
+         const std::vector<Eigen::VectorXd>& transls) {
+        const FitContext& context = CoreFitter(fitter).context();
+        if (poses.empty() || betas.size() != poses.size() || transls.size() != poses.size()) {
+          throw std::invalid_argument("poses, betas, transls: one or more points, as many of each");
+        }
+        BodyParameters p = ToParameters(poses[0], betas[0], transls[0]);
+        if (p.betas.size() != context.model.num_betas()) {
+          throw std::invalid_argument("wrong number of betas");
+        }
+        BodyEvaluation body(context.model, context.targets, p);
+        for (size_t i = 0; i < poses.size(); ++i) {
+          p = ToParameters(poses[i], betas[i], transls[i]);
+          body.Update(true);
+        }
+        const int num_keypoints = context.targets.size();
+        Eigen::MatrixXd d_pose(3 * num_keypoints, kPoseSize);
+        Eigen::MatrixXd d_betas(3 * num_keypoints, context.model.num_betas());
+        for (int k = 0; k < num_keypoints; ++k) {
+          d_pose.middleRows<3>(3 * k) = body.keypoint_pose_jacobian(k);
+          d_betas.middleRows<3>(3 * k) = body.keypoint_betas_jacobian(k);
+        }
+        return py::make_tuple(Eigen::MatrixXd(body.keypoints()), d_pose, d_betas);
+      },
+      py::arg("fitter"), py::arg("poses"), py::arg("betas"), py::arg("transls"),
+      "ONE cpp/body_evaluation.h BodyEvaluation of a _core.Fitter's model and targets, "
+      "evaluated with Jacobians at each point (pose (72,), betas, transl (3,)) in turn: the "
+      "last point's (keypoints K x 3, d/dpose 3K x 72, d/dbetas 3K x B).");
   testing.def(
       "split_pose_cost",
       [](const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& a,
