@@ -186,7 +186,11 @@ def test_body_evaluation_writes_every_keypoint_row(problems, case, before):
     (cpp/body_evaluation.cc): every row must be written at every evaluation. One evaluation
     evaluated first at a NaN or huge point, then at a finite one, gives the finite point's
     keypoints and Jacobians bit for bit as a fresh evaluation does, for joint, surface and
-    unavailable keypoints alike (an unwritten row would keep the NaN or huge values)."""
+    unavailable keypoints alike (a row not written again would keep the NaN or huge values).
+    A row never written at all reads whatever the heap held, which this test catches only by
+    chance; test_terms_equal_the_reference's comparison with the NumPy twin catches it (both
+    checked by dropping the joint keypoints' β rows: the twin comparison failed in both cases,
+    this test on open-mediapipe33 when run alone)."""
     problem, pose, betas, transl = problems[case][0]
     core = core_fitter._shared_core_fitter(problem)
     fill = np.nan if before == "nan" else 1e150
