@@ -123,6 +123,15 @@ def test_fit_help_names_the_default_output_folder(capsys):
     assert code == 0 and f"(default: {default})" in " ".join(out.split())
 
 
+def test_fit_help_names_the_solver_defaults(capsys):
+    """`--threads` and `--max-iterations` say what a fit uses without them (FitOptions')."""
+    code, out, _ = run(capsys, "fit", "--help")
+    text = " ".join(out.split())
+    assert code == 0
+    assert "(default: one per core, at most one per start)" in text
+    assert f"per solver stage (default: {smplify.FitOptions().max_iterations})" in text
+
+
 def test_info_describes_the_model(capsys, procedural_npz, procedural_model):
     code, out, _ = run(capsys, "info", "--model", procedural_npz)
     assert code == 0

@@ -55,6 +55,7 @@ from .installed import fit_function, load_model_or_explain
 from .keypoints import format_names, validate_keypoints
 from .keypoints.readers import KeypointFile, parse_image_size, read_keypoint_file
 from .model_io import DATA_DIR
+from .options import FitOptions
 from .outputs import FitFiles, print_fit_report, write_fit_outputs
 from .pictures import load_photo, render_fit
 from .track_motion import MOTION_FITS, MOTION_FORMATS
@@ -354,8 +355,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "keypoints: one shape, smoother; slower)")
     fit.add_argument("--flip", choices=("auto", "always", "never"), default=None,
                      help="also try the body turned 180° (default: auto, when sideways)")
-    fit.add_argument("--threads", type=int, default=None, help="solver threads")
-    fit.add_argument("--max-iterations", type=int, default=None, help="per solver stage")
+    fit.add_argument("--threads", type=int, default=None,
+                     help="solver threads for one fit (default: one per core, at most one per "
+                          "start)")
+    fit.add_argument("--max-iterations", type=int, default=None,
+                     help=f"per solver stage (default: {FitOptions().max_iterations})")
     fit.add_argument("--reference", action="store_true",
                      help="fit with smplify.reference.fit (pure NumPy/SciPy, minutes)")
     fit.set_defaults(run=_cmd_fit)
