@@ -44,6 +44,7 @@ from . import _core, fixed_order
 from ._owner_cache import OwnerCache
 from .errors import KeypointError
 from .keypoint_formats import KeypointFormat, format_names, get_format
+from .left_right import mirror_index
 
 __all__ = ["Hypothesis", "Initializer", "MIRROR_MODES", "SMPL_MIRROR", "available_formats",
            "combine_mirrored", "features", "load_initializer", "mirror_keypoints",
@@ -56,9 +57,9 @@ NUM_BETAS = 10
 HYPOTHESIS_WIDTH = 6 + 6 * NUM_BODY_JOINTS + 1
 
 #: SMPL joint j's other side (itself if central): hips 1/2, knees 4/5, ankles 7/8, feet
-#: 10/11, collars 13/14, shoulders 16/17, elbows 18/19, wrists 20/21, hands 22/23.
-SMPL_MIRROR = np.array([0, 2, 1, 3, 5, 4, 6, 8, 7, 9, 11, 10, 12, 14, 13, 15, 17, 16, 19, 18,
-                        21, 20, 23, 22])
+#: 10/11, collars 13/14, shoulders 16/17, elbows 18/19, wrists 20/21, hands 22/23 — the
+#: smpl24 format's keypoints are SMPL's joints in order, so its left/right exchange is it.
+SMPL_MIRROR = mirror_index("smpl24")
 #: The reflection x → −x: the camera's x axis, and the SMPL body frame's lateral axis.
 _REFLECT = np.diag([-1.0, 1.0, 1.0])
 #: How the readings of the mirrored image join the image's own (:meth:`Initializer.predict`):
@@ -158,8 +159,6 @@ def mirror_keypoints(keypoints: np.ndarray, format: str | KeypointFormat,
     image_size : (..., 2) (width, height) in pixels, the keypoints' leading shape. Its own
     inverse.
     """
-    from .left_right import mirror_index
-
     index = mirror_index(format)
     kp = np.array(keypoints, dtype=np.float64)
     if kp.ndim < 2 or kp.shape[-2:] != (len(index), 3):

@@ -29,11 +29,11 @@ from .problem import FitProblem, FitSettings, check_torso, frame_problem
 LOST_THE_PERSON = "lost the person"
 
 
-
 def _length(v: np.ndarray) -> float:
     """``float(np.linalg.norm(v))`` of a 1-D float64 array, to the bit: its arithmetic
     (sqrt of v · v) without its checks and dispatch (a warm frame calls it once)."""
     return math.sqrt(float(v.dot(v)))
+
 
 class TrackDecisions:
     """The decisions of a :class:`smplify.Fitter`'s warm frames (module docstring): the base
