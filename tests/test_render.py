@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -266,8 +267,6 @@ def test_side_camera_sees_depth_as_width():
 def _fit_and_photo(open_model):
     """A fit-like result (the body in a camera, its first five vertices as keypoints) and a
     400 x 300 photo."""
-    from types import SimpleNamespace
-
     vertices, faces = _body_in_camera(open_model)
     camera = SimpleNamespace(focal_length=500.0, center=np.array([150.0, 200.0]))
     uv, _ = render.project_points(vertices[:5], camera)
@@ -284,6 +283,30 @@ def test_draw_fit_and_side_view_of_a_fit(open_model):
     assert tuple(img[y, x]) == pictures.DETECTED_COLOR
     side = pictures.draw_fit_side(result, (300, 400))
     assert side.shape == (400, 300, 3) and np.any(side != 255)
+
+
+def test_a_side_view_that_would_be_empty_says_so(open_model):
+    """At the photo's place, a picture far smaller than the photo held no part of the body
+    and came back blank without a word; now that is an error naming image_size, and
+    frame="body" draws the whole body at any size."""
+    result, _ = _fit_and_photo(open_model)  # the body about the point (150, 200) of 300 x 400
+    far = SimpleNamespace(vertices=result.vertices, faces=result.faces,
+                          camera=SimpleNamespace(focal_length=500.0,
+                                                 center=np.array([900.0, 1200.0])))
+    with pytest.raises(ValueError, match="image_size"):
+        pictures.draw_fit_side(far, (300, 400))
+    with pytest.raises(ValueError, match="frame"):
+        pictures.draw_fit_side(result, (300, 400), frame="thumbnail")
+    whole = pictures.draw_fit_side(far, (64, 96), frame="body")
+    drawn = np.any(whole != 255, axis=2)
+    rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
+    assert not (drawn[0].any() or drawn[-1].any() or drawn[:, 0].any() or drawn[:, -1].any())
+    # 90 % of the picture along the body's longer side, centred
+    assert max((rows[-1] - rows[0] + 1) / 96, (cols[-1] - cols[0] + 1) / 64) > 0.8
+    assert abs((rows[0] + rows[-1]) / 2 - 47.5) < 4 and abs((cols[0] + cols[-1]) / 2 - 31.5) < 4
+    # the photo's own frame draws as before (same picture with or without the keyword)
+    assert np.array_equal(pictures.draw_fit_side(result, (300, 400), frame="photo"),
+                          pictures.draw_fit_side(result, (300, 400)))
 
 
 def test_a_fit_over_its_photo_turned_is_refused(open_model, tmp_path):

@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw
 
 from .errors import InputFileError
 from .meshes import merge_meshes
-from .render import _background, _discs, _points, render_mesh, side_camera
+from .render import PerspectiveCamera, _background, _discs, _points, render_mesh, side_camera
 
 __all__ = ["DETECTED_COLOR", "FIT_COLOR", "MODEL_COLOR", "TRACK_COLORS", "draw_fit",
            "draw_fit_side", "draw_fits", "load_photo", "render_fit"]
@@ -204,27 +204,63 @@ def draw_fits(results: Sequence[Any], image: ArrayLike | str | os.PathLike[str] 
 
 
 def draw_fit_side(result: Any, image_size: tuple[int, int], *, samples: int = 4,
-                  background: tuple[int, int, int] = (255, 255, 255)) -> NDArray[np.uint8]:
+                  background: tuple[int, int, int] = (255, 255, 255),
+                  frame: str = "photo") -> NDArray[np.uint8]:
     """The fit seen from its side (:func:`side_camera`), opaque, on a plain background.
 
     Parameters
     ----------
     result : FitResult
     image_size : (2,) tuple of int
-        (width, height), pixels: use the photo's for a view at the same scale.
+        (width, height), pixels.
     samples : int
         Multisampling.
     background : (3,) tuple of int
         RGB.
+    frame : {"photo", "body"}
+        "photo": at the place and scale the body has in the photo (pass the photo's size; a
+        ``ValueError`` if no part of the body lands in the picture, e.g. a thumbnail's size
+        with a large photo's camera). "body": the same view zoomed and centred so the whole
+        body fills 90 % of the picture, at any size.
 
     Returns
     -------
     (H, W, 3) uint8 ndarray
     """
+    if frame not in ("photo", "body"):
+        raise ValueError(f"draw_fit_side: frame must be 'photo' or 'body', got {frame!r}")
     cam = side_camera(result.vertices, result.camera, image_size)
+    turned = np.asarray(result.vertices, dtype=np.float64) @ cam.rotation.T + cam.translation
+    ahead = turned[:, 2] > 1e-6
+    if frame == "body":
+        if not np.all(ahead):
+            raise ValueError("draw_fit_side: the body reaches behind the side view's camera; "
+                             "frame='body' needs it wholly in front (use frame='photo')")
+        cam = _framing_body(cam, turned[:, :2] / turned[:, 2:3], image_size)
+    else:
+        width, height = image_size
+        uv = cam.focal_length * turned[ahead, :2] / turned[ahead, 2:3] + np.asarray(cam.center)
+        inside = (uv[:, 0] >= 0) & (uv[:, 0] < width) & (uv[:, 1] >= 0) & (uv[:, 1] < height)
+        if not inside.any():
+            raise ValueError(
+                f"draw_fit_side: no part of the body lands in a {width} x {height} picture at "
+                "the photo's place and scale; pass the photo's (width, height) as image_size, "
+                "or frame='body' for a picture of any size")
     return render_mesh(result.vertices, result.faces, camera=cam, image_size=image_size,
                        color=FIT_COLOR, samples=samples, smooth=True, ambient=0.35,
                        background=background)
+
+
+def _framing_body(cam: PerspectiveCamera, rays: NDArray[np.float64],
+                  image_size: tuple[int, int], fill: float = 0.9) -> PerspectiveCamera:
+    """``cam`` with its focal length and centre set so the points whose rays (x/z, y/z) are
+    given fill ``fill`` of the picture and sit at its centre (the same view, zoomed)."""
+    low, high = rays.min(axis=0), rays.max(axis=0)
+    size = np.asarray(image_size, dtype=np.float64)
+    focal = fill * float(np.min(size / np.maximum(high - low, 1e-9)))
+    centre = size / 2.0 - focal * (low + high) / 2.0
+    return PerspectiveCamera(focal, (float(centre[0]), float(centre[1])), cam.rotation,
+                             cam.translation)
 
 
 def _draw_keypoints(picture: NDArray[np.uint8],

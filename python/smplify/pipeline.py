@@ -553,7 +553,10 @@ def _draw_whole_side(result: Any, size: tuple[int, int], margin: int = 8) -> NDA
     cam = side_camera(result.vertices, result.camera, size)
     depth = result.vertices @ cam.rotation[2] + cam.translation[2]
     if not np.all(depth > 1e-6):  # the body reaches behind the turned camera: as it is
-        return pictures.draw_fit_side(result, size)
+        try:
+            return pictures.draw_fit_side(result, size)
+        except ValueError:  # none of it in the picture: an empty side view, not a failed run
+            return np.full((size[1], size[0], 3), 255, dtype=np.uint8)
     turned = result.vertices @ cam.rotation.T + cam.translation
     uv = cam.focal_length * turned[:, :2] / turned[:, 2:3] + np.asarray(cam.center)
     limit = np.asarray(size, dtype=np.float64)
