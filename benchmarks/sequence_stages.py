@@ -19,6 +19,15 @@ it times that build's fit_sequence on the same clips; ``--joints FILE.npz`` keep
 output joints to compare two builds bit for bit; ``--options JSON`` fits a variant. It also
 counts the C++ fits from scratch and their distinct inputs (the C++ fitter and every
 argument): two fits of one input would be one fit and a copy.
+
+The joint solve's own report (``_core.fit_sequence``'s "steps": each Levenberg-Marquardt
+step's damping, cost, trial cost, predicted decrease, acceptance and thread CPU seconds of
+its linear solve and trial evaluation; the first evaluation's and the finish's CPU) is kept
+per clip and summed. ``--replay-steps N`` then solves again from each clip's same start
+(untimed) with 1..N iterations: how far each step moves the output joints (mean and largest
+joint distance, mm, step k against k − 1) and the PA-MPJPE after k steps.
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/sequence_stages.py --replay-steps 6
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
+import inspect
 import json
 import sys
 import time
@@ -125,6 +135,81 @@ class Clocks:
         sequence._shared_core_fitter = timed_core
 
 
+def capture_solves() -> list[tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]]:
+    """Keeps every joint solve's call (arguments) and report, in order, in the list returned
+    (``sequence_windows.solve`` wrapped once more, outside its clock)."""
+    calls: list[tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]] = []
+    timed = sequence_windows.solve
+
+    @functools.wraps(timed)
+    def kept(*args: Any, **kwargs: Any) -> Any:
+        report = timed(*args, **kwargs)
+        calls.append((args, kwargs, report))
+        return report
+
+    sequence_windows.solve = kept
+    return calls
+
+
+def solve_figures(report: dict[str, Any]) -> dict[str, Any]:
+    """The joint solve's steps (C++ report) and CPU split: first evaluation, each step's
+    linear solve and trial evaluation, the finish (energies, joints at the result)."""
+    steps = report.get("steps", [])
+    return {"steps": steps,
+            "accepted": sum(s["accepted"] for s in steps),
+            "rejected": sum(not s["accepted"] for s in steps),
+            "first_evaluation_cpu_seconds": report.get("first_evaluation_cpu_seconds", 0.0),
+            "linear_cpu_seconds": sum(s["linear_cpu_seconds"] for s in steps),
+            "evaluation_cpu_seconds": sum(s["evaluation_cpu_seconds"] for s in steps),
+            "finish_cpu_seconds": report.get("finish_cpu_seconds", 0.0)}
+
+
+def print_solve(row: dict[str, Any]) -> None:
+    """One line per joint-solve step: acceptance, μ, the relative decrease (actual and
+    predicted, of the cost before it), CPU ms; then the replayed steps' joint movement."""
+    solve = row["solve"]
+    print(f"    joint solve: first evaluation {1e3 * solve['first_evaluation_cpu_seconds']:.1f} "
+          f"ms, finish {1e3 * solve['finish_cpu_seconds']:.1f} ms CPU")
+    for k, s in enumerate(solve["steps"], 1):
+        print(f"    step {k}: {'accepted' if s['accepted'] else 'rejected'}  mu {s['damping']:.2g}"
+              f"  decrease {(s['cost'] - s['trial_cost']) / s['cost']:.2e} (predicted "
+              f"{s['predicted'] / s['cost']:.2e})  linear {1e3 * s['linear_cpu_seconds']:.1f} ms"
+              f"  evaluation{' +J' if s['jacobians'] else ''} "
+              f"{1e3 * s['evaluation_cpu_seconds']:.1f} ms")
+    for r in row.get("replay", []):
+        print(f"    after {r['iterations']} steps: PA-MPJPE {r['pa_mpjpe_mm']:.2f} mm, accel "
+              f"error {r['accel_error_mm']:.2f}; joints moved by the last step mean "
+              f"{r['moved_mean_mm']:.2f} mm, largest {r['moved_max_mm']:.1f}")
+
+
+def replay_steps(solve: tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]], steps: int,
+                 video: sv.SyntheticVideo) -> list[dict[str, float]]:
+    """The joint solve run again from its start with 1..``steps`` iterations (the same call
+    otherwise): after k steps, the PA-MPJPE and acceleration error and how far step k moved
+    the joints from k − 1 (mm; for k = 1 from the start's joints, i.e. 0 iterations'). A
+    single window's solve only (sequence_windows' windows each start anew)."""
+    args, kwargs, _ = solve
+    names = list(inspect.signature(sequence_windows.solve).parameters)
+    call = dict(zip(names, args, strict=False), **kwargs)
+    out, previous = [], None
+    for k in range(0, steps + 1):
+        if k == 0:  # the start: a step at the largest damping moves nothing
+            report = sequence_windows.solve(**dict(call, iterations=1, initial_damping=1e30,
+                                                   retries=0))
+        else:
+            report = sequence_windows.solve(**dict(call, iterations=k))
+        joints = np.asarray(report["joints"]).reshape(-1, 24, 3)
+        if previous is not None:
+            moved = 1000 * np.linalg.norm(joints - previous, axis=-1)
+            accuracy = score(joints, video, (1.0, 1.0))
+            out.append({"iterations": k, "pa_mpjpe_mm": accuracy["pa_mpjpe_mm"],
+                        "accel_error_mm": accuracy["accel_error_mm"],
+                        "moved_mean_mm": float(moved.mean()),
+                        "moved_max_mm": float(moved.max())})
+        previous = joints
+    return out
+
+
 def fit_key(core: Any, kwargs: dict[str, Any]) -> str:
     """A digest of a C++ fit's inputs: the C++ fitter (its identity: one per model, targets
     and options) and every argument, arrays by their bytes."""
@@ -146,6 +231,9 @@ def main() -> None:
                         help=".npz of each clip's output joints (to compare builds)")
     parser.add_argument("--options", type=json.loads, default={},
                         help="fit_sequence options (JSON), e.g. '{\"start_prune_starts\": 2}'")
+    parser.add_argument("--replay-steps", type=int, default=0,
+                        help="solve again from each clip's start with 1..N iterations "
+                             "(untimed): each step's movement of the joints (docstring)")
     args = parser.parse_args()
 
     model = smplify.load_model("open")
@@ -161,6 +249,7 @@ def main() -> None:
     clocks.wrap(motion, "fill_missed")  # the frames between keyframes (imported at the call)
     clocks.wrap(sequence, "run_track", lambda a: f"track {a[0]}")
     clocks.wrap(sequence_windows, "solve", "joint solve")
+    solves = capture_solves()
     clocks.core_fits()
 
     def fit(video: sv.SyntheticVideo) -> Any:
@@ -184,6 +273,7 @@ def main() -> None:
                 totals[stage].append(seconds)
         joints[name] = result.joints
         accuracy = score(result.joints, video, (cpu[-1], cpu[-1]))
+        last_solve = solves[-1]  # (the last repeat's) joint solve: its call and report
         row = {"clip": name, "frames": video.num_frames, "cpu_seconds": cpu,
                "cpu_fps": video.num_frames / float(np.median(cpu)),
                "pa_mpjpe_mm": accuracy["pa_mpjpe_mm"],
@@ -191,12 +281,17 @@ def main() -> None:
                "stages": {k: [v, clocks.calls[k]] for k, v in clocks.seconds.items()},
                "solver_wall": {k: result.summary[k] for k in
                                ("linear_solver_seconds", "evaluation_seconds")},
+               "solve": solve_figures(last_solve[2]),
                # (the last repeat's) C++ fits from scratch, and how many distinct inputs
                "fits_from_scratch": [sum(clocks.cold_inputs.values()),
                                      len(clocks.cold_inputs)]}
+        if args.replay_steps:
+            row["replay"] = replay_steps(last_solve, args.replay_steps, video)
+        solves.clear()
         rows.append(row)
         print(f"{name:28s} {row['cpu_fps']:7.1f} CPU frames/s  PA-MPJPE "
               f"{row['pa_mpjpe_mm']:.1f} mm  accel error {row['accel_error_mm']:.1f}")
+        print_solve(row)
     total = sum(float(np.median(r["cpu_seconds"])) for r in rows)
     frames = sum(r["frames"] for r in rows)
     # Every clip's stage seconds summed, per repeat: the medians over repeats.

@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include <time.h>
+
 #include <ceres/ceres.h>
 
 #include "block_banded.h"
@@ -86,6 +88,9 @@ std::string UseConjugateGradients(ceres::Solver::Options* solver) {
 
 struct SolveOutcome {
   int iterations = 0, rejected = 0;
+  std::vector<SequenceStep> steps;
+  double first_evaluation_cpu_seconds = 0.0;
+  double restore_cpu_seconds = 0.0;  // the evaluation set back at the result after the solve
   std::string termination = "FAILURE";
   double initial_cost = std::numeric_limits<double>::infinity();
   double final_cost = std::numeric_limits<double>::infinity();
@@ -95,6 +100,13 @@ struct SolveOutcome {
 
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+// This thread's CPU seconds (the steps' report: wall time counts other processes' load).
+double CpuSeconds() {
+  timespec now;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
 }
 
 // Ceres over the residuals (the `iterative` option: conjugate gradients, kept to compare).
@@ -341,7 +353,9 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
     out.evaluation_seconds += Seconds(start);
     return cost;
   };
+  const double first_cpu = CpuSeconds();
   double cost = evaluate(system);
+  out.first_evaluation_cpu_seconds = CpuSeconds() - first_cpu;
   out.initial_cost = out.final_cost = cost;
   if (!std::isfinite(cost)) return out;
   out.termination = "NO_CONVERGENCE";
@@ -367,9 +381,15 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
   };
   while (out.iterations < budget) {
     ++out.iterations;
+    SequenceStep& step = out.steps.emplace_back();
+    step.damping = mu;
+    step.cost = cost;
+    step.trial_cost = std::numeric_limits<double>::infinity();
+    double cpu = CpuSeconds();
     const auto start = std::chrono::steady_clock::now();
     const bool solved = system->Solve(mu, fixed, &delta, &workspace);
     out.linear_solver_seconds += Seconds(start);
+    step.linear_cpu_seconds = CpuSeconds() - cpu;
     if (!solved) {
       if (!reject()) {
         out.termination = "FAILURE";
@@ -389,9 +409,15 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
     *betas += delta.tail(num_betas);
     // The last step needs no Jacobians: no step follows it.
     const bool last = out.iterations >= budget;
+    cpu = CpuSeconds();
     const double trial = evaluate(last ? nullptr : spare);
+    step.evaluation_cpu_seconds = CpuSeconds() - cpu;
+    step.predicted = predicted;
+    step.trial_cost = trial;
+    step.jacobians = !last;
     const double rho = (cost - trial) / predicted;
-    if (predicted > 0.0 && std::isfinite(trial) && rho > 1e-3) {
+    step.accepted = predicted > 0.0 && std::isfinite(trial) && rho > 1e-3;
+    if (step.accepted) {
       mu *= std::max(1.0 / 3.0, 1.0 - std::pow(2.0 * rho - 1.0, 3));
       nu = 2.0;
       const double decrease = cost - trial;
@@ -411,7 +437,9 @@ SolveOutcome SolveBanded(const std::vector<Residual>& residuals, SequenceEvaluat
       }
     }
   }
+  const double restore_cpu = CpuSeconds();
   evaluation->PrepareForEvaluation(false, true);
+  out.restore_cpu_seconds = CpuSeconds() - restore_cpu;
   return out;
 }
 
@@ -567,7 +595,10 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
   report.final_cost = outcome.final_cost;
   report.linear_solver_seconds = outcome.linear_solver_seconds;
   report.evaluation_seconds = outcome.evaluation_seconds;
+  report.steps = std::move(outcome.steps);
+  report.first_evaluation_cpu_seconds = outcome.first_evaluation_cpu_seconds;
   const std::string solver_name = outcome.solver;
+  const double finish_cpu = CpuSeconds() - outcome.restore_cpu_seconds;
 
   // Energies, joints and keypoints at the result.
   evaluation.Update();
@@ -602,6 +633,7 @@ SequenceReport FitSequence(const Fitter& fitter, const std::vector<Observation>&
   }
   report.frames = std::move(frames);
   report.solver = solver_name;
+  report.finish_cpu_seconds = CpuSeconds() - finish_cpu;
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;

@@ -54,6 +54,18 @@ struct SequenceOptions {
   bool hold_betas = false;
 };
 
+// One Levenberg-Marquardt step of the block-banded solve (its report, for measuring the
+// solve: sequence_stages.py). CPU seconds are this thread's (CLOCK_THREAD_CPUTIME_ID).
+struct SequenceStep {
+  bool accepted = false;
+  double damping = 0.0;     // μ the damped system was solved at
+  double cost = 0.0;        // ½‖r‖² before the step
+  double trial_cost = 0.0;  // at the trial point (+∞: not evaluated or not finite)
+  double predicted = 0.0;   // the model's decrease gᵀδ − ½ δᵀHδ (0: not factorised)
+  bool jacobians = false;   // the trial evaluated with its Jacobians (the next system)
+  double linear_cpu_seconds = 0.0, evaluation_cpu_seconds = 0.0;
+};
+
 struct SequenceReport {
   Eigen::VectorXd betas;                 // the shared β
   std::vector<BodyParameters> frames;    // per frame (each with betas = the shared β)
@@ -70,6 +82,10 @@ struct SequenceReport {
   std::string termination;
   double initial_cost = 0.0, final_cost = 0.0;  // Ceres' ½‖r‖²
   double linear_solver_seconds = 0.0, evaluation_seconds = 0.0;  // of the solve
+  std::vector<SequenceStep> steps;  // the block-banded solve's, in order (none: iterative)
+  // CPU seconds (this thread's): the first evaluation with Jacobians, and the energies,
+  // joints and keypoints at the result after the solve.
+  double first_evaluation_cpu_seconds = 0.0, finish_cpu_seconds = 0.0;
   MatX3 joints;     // (T · 24) × 3, camera frame
   MatX3 keypoints;  // (T · K) × 3, camera frame
   double seconds = 0.0;

@@ -29,7 +29,8 @@ def _normal_equations(model, frames: int, noise: float, seed: int, with_3d: bool
     """The two assemblies at a start off the truth (each frame's pose and translation
     perturbed, β nonzero) of a held-out clip's first frames, with its detector errors;
     ``with_3d``: with the detector's 3D keypoints, E_3D at weight 100 in every frame.
-    ``solve_with_damping`` (μ₀, iterative): instead, the joint solve's report from there.
+    ``solve_with_damping`` (μ₀, iterative): instead, the joint solve's report from there
+    ("start": the start itself, the core fit_sequence's first nine arguments).
     ``held_pose`` n: the first n frames' body pose the same (their pose prior's Jacobians
     then repeat bit for bit). ``reuse_pose_prior_products``: the assembly's cache of the pose
     prior's JᵀJ on (the fit's) or off. Also returned: "pose", the start's (T, 72) pose, and
@@ -50,6 +51,8 @@ def _normal_equations(model, frames: int, noise: float, seed: int, with_3d: bool
              conf * np.asarray(problem.weights), float(video.focal_length),
              np.asarray(problem.camera.center, dtype=np.float64), pose,
              0.5 * rng.normal(size=model.num_betas), transl, np.array([40.0, 20.0, 40.0]))
+    if solve_with_damping == "start":
+        return start
     if solve_with_damping is not None:
         return _core.fit_sequence(*start, 2, 1e-6, solve_with_damping[1],
                                   initial_damping=solve_with_damping[0])
@@ -129,3 +132,41 @@ def test_the_core_refuses_a_first_damping_ceres_cannot_take(open_model, damping:
     for edge in (1e-16, 1e31):
         report = _normal_equations(open_model, 3, 0.1, 0, solve_with_damping=(edge, iterative))
         assert np.isfinite(report["final_cost"])
+
+
+@pytest.mark.parametrize("damping", [1e-4, 1e-9])
+def test_the_solve_reports_each_step(open_model, damping: float) -> None:
+    """The block-banded solve's "steps" (for benchmarks/sequence_stages.py): one per iteration,
+    in order, each starting from the cost the last accepted step reached; a step is accepted
+    exactly when Levenberg-Marquardt's gain ratio passes 1e-3; μ follows Nielsen's update
+    (× ν ≥ 2 after a rejection, × max(1/3, 1 − (2ρ − 1)³) after an acceptance); only the
+    last step's trial is evaluated without Jacobians; the rejected steps and the final cost
+    are the report's own."""
+    report = _normal_equations(open_model, 6, 0.4, 3, solve_with_damping=(damping, False))
+    start = report["steps"]
+    assert len(start) == report["iterations"] == 2
+    more = _core.fit_sequence(*_normal_equations(open_model, 6, 0.4, 3, solve_with_damping="start"),
+                              8, 1e-12, False,
+                              initial_damping=damping)
+    steps = more["steps"]
+    assert len(steps) == more["iterations"]
+    assert sum(not s["accepted"] for s in steps) == more["rejected_steps"] >= 1
+    assert sum(s["accepted"] for s in steps) >= 1
+    cost = more["initial_cost"]
+    for k, s in enumerate(steps):
+        assert s["cost"] == cost
+        rho = (s["cost"] - s["trial_cost"]) / s["predicted"] if s["predicted"] > 0 else -np.inf
+        assert s["accepted"] == bool(np.isfinite(s["trial_cost"]) and rho > 1e-3)
+        assert s["jacobians"] == (k + 1 < len(steps))
+        assert s["linear_cpu_seconds"] >= 0 and s["evaluation_cpu_seconds"] >= 0
+        if k + 1 < len(steps):  # Nielsen's update (Ceres'): ν ≥ 2 after a rejection
+            factor = max(1 / 3, 1 - (2 * rho - 1) ** 3) if s["accepted"] else None
+            if factor is None:
+                assert steps[k + 1]["damping"] >= 2 * s["damping"]
+            else:
+                assert np.isclose(steps[k + 1]["damping"], factor * s["damping"], rtol=1e-12)
+        if s["accepted"]:
+            cost = s["trial_cost"]
+    assert more["final_cost"] == cost
+    assert [s["damping"] for s in steps[:2]] == [s["damping"] for s in start]
+    assert more["first_evaluation_cpu_seconds"] > 0 and more["finish_cpu_seconds"] > 0

@@ -149,6 +149,23 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
   d["solver"] = r.solver;
   d["linear_solver_seconds"] = r.linear_solver_seconds;
   d["evaluation_seconds"] = r.evaluation_seconds;
+  // The block-banded solve's steps (sequence_fitter.h SequenceStep), for measuring it.
+  py::list steps;
+  for (const SequenceStep& s : r.steps) {
+    py::dict step;
+    step["accepted"] = s.accepted;
+    step["damping"] = s.damping;
+    step["cost"] = s.cost;
+    step["trial_cost"] = s.trial_cost;
+    step["predicted"] = s.predicted;
+    step["jacobians"] = s.jacobians;
+    step["linear_cpu_seconds"] = s.linear_cpu_seconds;
+    step["evaluation_cpu_seconds"] = s.evaluation_cpu_seconds;
+    steps.append(step);
+  }
+  d["steps"] = steps;
+  d["first_evaluation_cpu_seconds"] = r.first_evaluation_cpu_seconds;
+  d["finish_cpu_seconds"] = r.finish_cpu_seconds;
   return d;
 }
 

@@ -402,7 +402,10 @@ def fit_sequence(fitter: Fitter, keypoints: ArrayLike, weights: ArrayLike, focal
     pose (T, 72), transl (T, 3), energies (T, 6: data, pose, angle, interpenetration,
     temporal, keypoints_3d), shape_energy, num_observed, iterations, rejected_steps,
     termination, initial_cost, final_cost, joints (T·24, 3), keypoints (T·K, 3), seconds,
-    linear_solver_seconds, evaluation_seconds, solver."""
+    linear_solver_seconds, evaluation_seconds, solver; steps (the block-banded solve's, a
+    dict each: accepted, damping, cost, trial_cost, predicted, jacobians,
+    linear_cpu_seconds, evaluation_cpu_seconds), first_evaluation_cpu_seconds,
+    finish_cpu_seconds (this thread's CPU)."""
 
 
 def sequence_normal_equations(fitter: Fitter, keypoints: ArrayLike, weights: ArrayLike,
