@@ -15,6 +15,8 @@ BlockBandedSystem::BlockBandedSystem(int num_frames, int frame_size, int border_
       g_(Eigen::VectorXd::Zero(num_frames * frame_size + border_size)) {}
 
 void BlockBandedSystem::SetZero() {
+  if (zero_) return;
+  zero_ = true;
   for (auto& b : band_) b.setZero();
   for (auto& b : border_) b.setZero();
   corner_.setZero();
@@ -23,6 +25,7 @@ void BlockBandedSystem::SetZero() {
 
 void BlockBandedSystem::AddBlock(int frame_i, int offset_i, int frame_j, int offset_j,
                                  const Eigen::Ref<const Eigen::MatrixXd>& block) {
+  zero_ = false;
   const auto rows = block.rows(), cols = block.cols();
   if (frame_i < 0 && frame_j < 0) {
     corner_.block(offset_i, offset_j, rows, cols) += block;

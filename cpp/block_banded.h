@@ -27,12 +27,19 @@ class BlockBandedSystem {
 
   BlockBandedSystem(int num_frames, int frame_size, int border_size);
 
+  // Zero-fills H and g (nothing to do while nothing was added since the last fill: the
+  // constructor's, or a SetZero's).
   void SetZero();
   // H(t_i rows, t_j cols) += block for |t_i − t_j| ≤ kBand; index −1: the border. Only the
-  // lower triangle (t_i ≥ t_j, border rows last) is kept; add each pair once, i ≥ j.
+  // lower triangle (t_i ≥ t_j, border rows last) is kept; add each pair once, i ≥ j. Of a
+  // diagonal block (t_i = t_j) only the lower triangle is read: what is added above it is
+  // ignored.
   void AddBlock(int frame_i, int offset_i, int frame_j, int offset_j,
                 const Eigen::Ref<const Eigen::MatrixXd>& block);
-  Eigen::VectorXd& gradient() { return g_; }  // stacked: frames' (T · m), then the border
+  Eigen::VectorXd& gradient() {  // stacked: frames' (T · m), then the border
+    zero_ = false;
+    return g_;
+  }
   const Eigen::VectorXd& gradient() const { return g_; }
   int size() const { return num_frames_ * m_ + n_b_; }
 
@@ -64,6 +71,7 @@ class BlockBandedSystem {
   std::vector<Eigen::MatrixXd> border_;  // H(border, t) (n_b × m)
   Eigen::MatrixXd corner_;              // H(border, border) (n_b × n_b), lower triangle
   Eigen::VectorXd g_;
+  bool zero_ = true;  // H and g all zero (nothing added since the last fill)
 };
 
 }  // namespace smplify

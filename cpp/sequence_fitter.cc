@@ -230,9 +230,14 @@ class BandedAssembly {
         target->gradient().segment(Index(locations[i]), sizes[i]).noalias() -=
             jacobians_[i].transpose() * rows_;
         for (size_t j = 0; j < num_blocks; ++j) {
-          // Same frame (or both β): the whole symmetric block; across frames: the lower one.
-          if (Key(locations[i]) > Key(locations[j]) ||
-              locations[i].frame == locations[j].frame) {
+          // Across frames: the lower block. Same frame (or both β): the blocks that reach
+          // the lower triangle, the only one the solve reads (BlockBandedSystem), so a pair
+          // wholly above the diagonal (ω × θ, ω × γ, θ × γ) is not formed; the lower
+          // triangle gets the same sums in the same order.
+          const bool lower = Key(locations[i]) > Key(locations[j]) ||
+                             (locations[i].frame == locations[j].frame &&
+                              locations[i].offset + sizes[i] > locations[j].offset);
+          if (lower) {
             target->AddBlock(locations[i].frame, locations[i].offset, locations[j].frame,
                              locations[j].offset,
                              pose_prior_[k] ? PosePriorGram() : Product(i, j));
