@@ -80,6 +80,12 @@ bool BlockBandedSystem::Solve(double lambda, const std::vector<int>& fixed_list,
   diag.resize(num_frames_);
   auto at = [](int t, int k) { return t * (kBand + 1) + k; };
   Eigen::MatrixXd& a = work.damped;
+  // F = L⁻¹ [C g_x] (C = H(frames, border) and g_x with the fixed rows and columns zero),
+  // forward-substituted frame by frame as L's rows are factorised: the border's Schur
+  // complement is D − WᵀW with W = L⁻¹ C, so A⁻¹ C (a back substitution of n_b columns)
+  // is never formed; only δx's one column is substituted back.
+  Eigen::MatrixXd& f = work.forward;
+  f.resize(n_x, n_b_ + 1);
   for (int t = 0; t < num_frames_; ++t) {
     Damped(Lower(t, 0), lambda, fixed + t * m_, &a);
     // Only the lower triangle is updated (a symmetric rank-m update: half a product's
@@ -89,6 +95,19 @@ bool BlockBandedSystem::Solve(double lambda, const std::vector<int>& fixed_list,
     }
     diag[t].compute(a);
     if (diag[t].info() != Eigen::Success) return false;
+    auto y = f.middleRows(t * m_, m_);
+    y.leftCols(n_b_) = border_[t].transpose();
+    y.col(n_b_) = g_.segment(t * m_, m_);
+    for (int i = 0; i < m_; ++i) {
+      if (fixed[t * m_ + i]) y.row(i).setZero();
+    }
+    for (int j = 0; j < n_b_; ++j) {
+      if (fixed[n_x + j]) y.col(j).setZero();
+    }
+    for (int k = 1; k <= kBand && t - k >= 0; ++k) {
+      y.noalias() -= L[at(t - k, k)] * f.middleRows((t - k) * m_, m_);
+    }
+    diag[t].matrixL().solveInPlace(y);
     for (int k = 1; k <= kBand && t + k < num_frames_; ++k) {
       Eigen::MatrixXd& b = L[at(t, k)];
       b = Lower(t, k);
@@ -102,49 +121,32 @@ bool BlockBandedSystem::Solve(double lambda, const std::vector<int>& fixed_list,
       diag[t].matrixU().solveInPlace<Eigen::OnTheRight>(b);
     }
   }
-  // A⁻¹ applied to a stacked (n_x × c) right-hand side: forward, then back substitution.
-  auto solve_a = [&](Eigen::MatrixXd rhs) {
-    for (int t = 0; t < num_frames_; ++t) {
-      auto y = rhs.middleRows(t * m_, m_);
-      for (int k = 1; k <= kBand && t - k >= 0; ++k) {
-        y.noalias() -= L[at(t - k, k)] * rhs.middleRows((t - k) * m_, m_);
-      }
-      diag[t].matrixL().solveInPlace(y);
-    }
-    for (int t = num_frames_ - 1; t >= 0; --t) {
-      auto x = rhs.middleRows(t * m_, m_);
-      for (int k = 1; k <= kBand && t + k < num_frames_; ++k) {
-        x.noalias() -= L[at(t, k)].transpose() * rhs.middleRows((t + k) * m_, m_);
-      }
-      diag[t].matrixU().solveInPlace(x);
-    }
-    return rhs;
-  };
-  Eigen::MatrixXd c(n_x, n_b_);  // C = H(frames, border), fixed rows/cols zero
-  for (int t = 0; t < num_frames_; ++t) {
-    Eigen::MatrixXd b = border_[t];
-    ZeroFixed(fixed + n_x, fixed + t * m_, &b);
-    c.middleRows(t * m_, m_) = b.transpose();
-  }
-  Eigen::VectorXd g_x = g_.head(n_x), g_b = g_.tail(n_b_);
-  for (int i = 0; i < size(); ++i) {
-    if (fixed[i]) (i < n_x ? g_x(i) : g_b(i - n_x)) = 0.0;
-  }
+  // x = v − W δb with v = L⁻¹ g_x, δb = S⁻¹ (g_b − Wᵀ v), S = D − WᵀW; then δx = L⁻ᵀ x.
+  const auto w = f.leftCols(n_b_);
+  Eigen::VectorXd x = f.col(n_b_);
   delta->resize(size());
-  if (n_b_ == 0) {
-    delta->head(n_x) = solve_a(g_x);
-    return delta->allFinite();
+  if (n_b_ > 0) {
+    Eigen::MatrixXd s;
+    Damped(corner_, lambda, fixed + n_x, &s);
+    s.selfadjointView<Eigen::Lower>().rankUpdate(w.transpose(), -1.0);
+    const Eigen::LLT<Eigen::MatrixXd> schur(s);
+    if (schur.info() != Eigen::Success) return false;
+    Eigen::VectorXd g_b = g_.tail(n_b_);
+    for (int j = 0; j < n_b_; ++j) {
+      if (fixed[n_x + j]) g_b(j) = 0.0;
+    }
+    const Eigen::VectorXd db = schur.solve(g_b - w.transpose() * x);
+    x.noalias() -= w * db;
+    delta->tail(n_b_) = db;
   }
-  const Eigen::MatrixXd y = solve_a(c);  // A⁻¹ C
-  const Eigen::VectorXd z = solve_a(g_x);
-  Eigen::MatrixXd corner;
-  Damped(corner_, lambda, fixed + n_x, &corner);
-  const Eigen::MatrixXd s = corner - c.transpose() * y;
-  const Eigen::LLT<Eigen::MatrixXd> schur(s);
-  if (schur.info() != Eigen::Success) return false;
-  const Eigen::VectorXd db = schur.solve(g_b - c.transpose() * z);
-  delta->head(n_x) = z - y * db;
-  delta->tail(n_b_) = db;
+  for (int t = num_frames_ - 1; t >= 0; --t) {
+    auto xt = x.segment(t * m_, m_);
+    for (int k = 1; k <= kBand && t + k < num_frames_; ++k) {
+      xt.noalias() -= L[at(t, k)].transpose() * x.segment((t + k) * m_, m_);
+    }
+    diag[t].matrixU().solveInPlace(xt);
+  }
+  delta->head(n_x) = x;
   return delta->allFinite();
 }
 

@@ -7,8 +7,10 @@
 // solved by a block-banded Cholesky factorisation A = L Lᵀ (L with blocks L_{t,t},
 // L_{t+1,t}, L_{t+2,t}; O(T m³), no fill outside the band) and the Schur complement of the
 // border, S = D − Cᵀ A⁻¹ C (n_b × n_b), so δb = S⁻¹ (g_b − Cᵀ A⁻¹ g_x),
-// δx = A⁻¹ (g_x − C δb). The sequence fit (sequence_fitter.h) adds J_iᵀ J_j of every
-// residual block into it; a general sparse Cholesky spends most of its time forming and
+// δx = A⁻¹ (g_x − C δb). With W = L⁻¹ C and v = L⁻¹ g_x (forward-substituted while L is
+// factorised): S = D − WᵀW, δb = S⁻¹ (g_b − Wᵀ v), δx = L⁻ᵀ (v − W δb), one column
+// substituted back (A⁻¹ C, n_b columns both ways, is never formed). The sequence fit
+// (sequence_fitter.h) adds J_iᵀ J_j of every residual block into it; a general sparse Cholesky spends most of its time forming and
 // ordering that product, which here is a sum into known places.
 // Symbols: T frames, m parameters per frame, n_b shared parameters, λ Levenberg-Marquardt
 // damping (the system solved is (H + λ diag(H)) δ = g, diag(H) clamped to [1e-6, 1e32]).
@@ -50,6 +52,7 @@ class BlockBandedSystem {
     std::vector<Eigen::MatrixXd> lower;  // L(t + k, t), k = 1..kBand, at t · (kBand + 1) + k
     std::vector<Eigen::LLT<Eigen::MatrixXd>> diagonal;  // L(t, t)
     Eigen::MatrixXd damped;  // the diagonal block being factorised
+    Eigen::MatrixXd forward;  // L⁻¹ [C g_x]: the border's columns and the gradient's
   };
 
   // Solves (H + λ diag(H)) δ = g; false if the damped matrix is not positive definite.

@@ -71,3 +71,28 @@ def test_not_positive_definite_and_bad_shapes_raise() -> None:
         _core.block_banded_solve(h, np.ones(8), 4, 2, 0)
     with pytest.raises(ValueError, match="expected h"):
         _core.block_banded_solve(np.eye(8), np.ones(8), 3, 2, 0)
+
+
+def test_the_border_is_solved_through_the_forward_substitution_alone() -> None:
+    """The border's Schur complement from W = L⁻¹ C (no A⁻¹ C formed): a border that
+    dominates the system (β coupled to every frame, larger than the frames' own entries)
+    and one with fixed β columns are solved as the dense solve, damped and not."""
+    rng = np.random.default_rng(21)
+    frames, m, border = 8, 4, 5
+    h = _banded(rng, frames, m, border)
+    n = len(h)
+    c = 3.0 * rng.normal(size=(frames * m, border))
+    h[:frames * m, frames * m:] += c
+    h[frames * m:, :frames * m] += c.T
+    h[frames * m:, frames * m:] += c.T @ c + 10 * np.eye(border)  # stays positive definite
+    g = rng.normal(size=n)
+    for damping in (0.0, 0.3):
+        x = _core.block_banded_solve(h, g, frames, m, border, damping=damping)
+        damped = h + damping * np.diag(np.diag(h))
+        np.testing.assert_allclose(x, np.linalg.solve(damped, g), rtol=1e-9, atol=1e-9)
+    fixed = [frames * m + 1, frames * m + 4, 3]
+    free = np.setdiff1d(np.arange(n), fixed)
+    x = _core.block_banded_solve(h, g, frames, m, border, fixed=fixed)
+    assert np.all(x[fixed] == 0)
+    np.testing.assert_allclose(x[free], np.linalg.solve(h[np.ix_(free, free)], g[free]),
+                               rtol=1e-9, atol=1e-9)
