@@ -56,6 +56,7 @@ class BlockBandedSystem {
   };
 
   // Solves (H + λ diag(H)) δ = g; false if the damped matrix is not positive definite.
+  // Subnormal numbers count as zero in the solve (x86; block_banded.cc FlushSubnormals).
   // `fixed`: parameters (stacked index) held at their value (δ = 0). `workspace`: storage
   // to reuse (null: a fresh one); the result does not depend on it.
   bool Solve(double lambda, const std::vector<int>& fixed, Eigen::VectorXd* delta,
