@@ -152,16 +152,11 @@ py::dict FitSequenceDict(py::handle py_fitter, const RowMatrix& keypoints,
   // The block-banded solve's steps (sequence_fitter.h SequenceStep), for measuring it.
   py::list steps;
   for (const SequenceStep& s : r.steps) {
-    py::dict step;
-    step["accepted"] = s.accepted;
-    step["damping"] = s.damping;
-    step["cost"] = s.cost;
-    step["trial_cost"] = s.trial_cost;
-    step["predicted"] = s.predicted;
-    step["jacobians"] = s.jacobians;
-    step["linear_cpu_seconds"] = s.linear_cpu_seconds;
-    step["evaluation_cpu_seconds"] = s.evaluation_cpu_seconds;
-    steps.append(step);
+    steps.append(py::dict(py::arg("accepted") = s.accepted, py::arg("damping") = s.damping,
+                          py::arg("cost") = s.cost, py::arg("trial_cost") = s.trial_cost,
+                          py::arg("predicted") = s.predicted, py::arg("jacobians") = s.jacobians,
+                          py::arg("linear_cpu_seconds") = s.linear_cpu_seconds,
+                          py::arg("evaluation_cpu_seconds") = s.evaluation_cpu_seconds));
   }
   d["steps"] = steps;
   d["first_evaluation_cpu_seconds"] = r.first_evaluation_cpu_seconds;
