@@ -10,8 +10,9 @@
 // δx = A⁻¹ (g_x − C δb). With W = L⁻¹ C and v = L⁻¹ g_x (forward-substituted while L is
 // factorised): S = D − WᵀW, δb = S⁻¹ (g_b − Wᵀ v), δx = L⁻ᵀ (v − W δb), one column
 // substituted back (A⁻¹ C, n_b columns both ways, is never formed). The sequence fit
-// (sequence_fitter.h) adds J_iᵀ J_j of every residual block into it; a general sparse Cholesky spends most of its time forming and
-// ordering that product, which here is a sum into known places.
+// (sequence_fitter.h) adds J_iᵀ J_j of every residual block into it; a general sparse
+// Cholesky spends most of its time forming and ordering that product, which here is a sum
+// into known places.
 // Symbols: T frames, m parameters per frame, n_b shared parameters, λ Levenberg-Marquardt
 // damping (the system solved is (H + λ diag(H)) δ = g, diag(H) clamped to [1e-6, 1e32]).
 #pragma once
