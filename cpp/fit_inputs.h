@@ -146,6 +146,13 @@ struct FitOptions {
   std::vector<int> track_held_joints;
   // Ceres iterations at most of a tracked warm fit's solve (0: max_iterations).
   int track_max_iterations = 0;
+  // Ending a solve after an accepted step when the next step's relative decrease is predicted
+  // below a tolerance (convergence_stop.h): of a tracked warm fit's solves, of every other
+  // solve (fits from scratch: torso, stages, β-held solve); 0: off. stop_rule 0 predicts it
+  // as d_k² / d_{k−1}, 1 takes d_k itself.
+  double track_stop_tolerance = 0.0;
+  double stop_tolerance = 0.0;
+  int stop_rule = 0;
   // Stages a warm-started fit runs: the last this many.
   int warm_stages = 1;
   // Starts: the prior's (context starts, per orientation) unless an observation brings

@@ -13,6 +13,7 @@
 
 #include <ceres/ceres.h>
 
+#include "convergence_stop.h"
 #include "depth_prior_term.h"
 #include "held_joints.h"
 #include "hypothesis_starts.h"
@@ -61,8 +62,20 @@ ceres::Solver::Options SolverOptions(const FitOptions& options) {
   return solver;
 }
 
+// The stopping rule of a tracked warm fit's solves (track_stop_tolerance) or of any other
+// (stop_tolerance).
+StopSettings StopOptions(const FitOptions& options, bool tracked) {
+  StopSettings stop;
+  stop.tolerance = tracked ? options.track_stop_tolerance : options.stop_tolerance;
+  stop.rule = static_cast<StopRule>(options.stop_rule);
+  return stop;
+}
+
+// `stop` (FitOptions stop_tolerance / track_stop_tolerance; off: Ceres' own stopping only)
+// may end the solve after an accepted step (convergence_stop.h): the stage then reads as
+// converged, its message naming the rule.
 StageReport Solve(const ceres::Solver::Options& solver, ceres::Problem* problem,
-                  std::string name, const StageWeights& weights) {
+                  std::string name, const StageWeights& weights, const StopSettings& stop) {
   const auto start = Clock::now();
   StageReport report;
   report.name = std::move(name);
@@ -93,7 +106,18 @@ StageReport Solve(const ceres::Solver::Options& solver, ceres::Problem* problem,
     return report;
   }
   ceres::Solver::Summary summary;
-  ceres::Solve(solver, problem, &summary);
+  if (stop.on()) {
+    ConvergenceStop callback(stop);
+    ceres::Solver::Options stopping = solver;
+    stopping.callbacks.push_back(&callback);
+    ceres::Solve(stopping, problem, &summary);
+    if (callback.stopped()) {
+      summary.termination_type = ceres::CONVERGENCE;
+      summary.message = callback.message();
+    }
+  } else {
+    ceres::Solve(solver, problem, &summary);
+  }
   report.iterations = summary.num_successful_steps + summary.num_unsuccessful_steps;
   report.termination = ceres::TerminationTypeToString(summary.termination_type);
   report.message = summary.message;
@@ -215,6 +239,10 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
                 std::to_string(kNumJoints - 1) + "], got " + std::to_string(j));
     held[j] = true;
   }
+  Require(std::isfinite(o.stop_tolerance) && o.stop_tolerance >= 0 &&
+              std::isfinite(o.track_stop_tolerance) && o.track_stop_tolerance >= 0,
+          "options: stop_tolerance and track_stop_tolerance must be finite and >= 0");
+  Require(o.stop_rule == 0 || o.stop_rule == 1, "options: stop_rule must be 0 or 1");
   Require(o.start_scorer.empty() || IsStartScorerOption(o.start_scorer),
           "options: start_scorer must be empty or [F, W (F x H), b (H), v (H)]: F = " +
               std::to_string(kNumStartFeatures) + " (the features this build computes) first, "
@@ -355,7 +383,8 @@ BodyParameters Fitter::InitializeCamera(const Observation& o, double* initial_de
   problem.AddResidualBlock(&depth_prior, nullptr, p.transl.data());
   problem.SetParameterBlockConstant(p.body_pose.data());
   problem.SetParameterBlockConstant(p.betas.data());
-  *torso_report = Solve(SolverOptions(context_.options), &problem, "torso", StageWeights());
+  *torso_report = Solve(SolverOptions(context_.options), &problem, "torso", StageWeights(),
+                        StopOptions(context_.options, false));
   return p;
 }
 
@@ -453,6 +482,7 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
     solver.max_num_iterations =
         std::min(solver.max_num_iterations, context_.options.track_max_iterations);
   }
+  const StopSettings stop = StopOptions(context_.options, track != nullptr);
   const int num_stages = static_cast<int>(context_.options.pose_prior_weights.size());
   std::unique_ptr<TrackTerms> track_terms;
   if (track != nullptr) {
@@ -482,7 +512,8 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
     // SMPLify keeps the camera fixed here (SPEC §3.4); the default lets γ move so that an
     // error of the similar-triangles depth is not absorbed by shape and pose.
     if (!context_.options.refine_translation) problem.SetParameterBlockConstant(p.transl.data());
-    StageReport joint = Solve(solver, &problem, "stage " + std::to_string(stage + 1), weights);
+    StageReport joint =
+        Solve(solver, &problem, "stage " + std::to_string(stage + 1), weights, stop);
     // E_sp's spheres follow β but its Jacobian reaches θ only (SPEC §2), so the linear model
     // misses how a β step moves the spheres; with contact, Ceres often ends the stage on
     // rejected steps with θ's gradient not yet 0. The last stage therefore ends with a solve
@@ -490,7 +521,7 @@ OrientationReport Fitter::RunStages(const Observation& o, BodyParameters p, bool
     // of the energy it reports, in θ and γ (docs/design.md, "E_sp and β").
     if (terms.has_interpenetration() && stage == num_stages - 1 && !hold_shape) {
       problem.SetParameterBlockConstant(p.betas.data());
-      const StageReport fixed_shape = Solve(solver, &problem, joint.name, weights);
+      const StageReport fixed_shape = Solve(solver, &problem, joint.name, weights, stop);
       if (fixed_shape.termination != "FAILURE") {
         joint.fixed_shape_iterations = fixed_shape.iterations;
         joint.iterations += fixed_shape.iterations;

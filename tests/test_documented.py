@@ -13,7 +13,7 @@ import smplify
 from extras import unavailable
 from packaging.requirements import Requirement
 from smplify import _core
-from smplify.core_fitter import _FLIP_CODES, _SHARED_OPTIONS, _core_options
+from smplify.core_fitter import _FLIP_CODES, _SHARED_OPTIONS, _STOP_RULES, _core_options
 from smplify.problem import LEG_KEYPOINT_NAMES, build_problem
 
 
@@ -34,6 +34,7 @@ def test_cpp_option_defaults_equal_the_python_ones():
         assert np.array_equal(np.asarray(getattr(cpp, name)),
                               np.asarray(getattr(python, name))), name
     assert cpp.flip == _FLIP_CODES[python.flip]
+    assert cpp.stop_rule == _STOP_RULES[python.stop_rule]
     assert cpp.select_start_by_data == (python.start_selection == "data")
     assert cpp.prior_starts == (python.starts != "initializer")
     # prune_starts "auto": C++'s 0 except for a fit of one image (FitOptions.for_photo).
@@ -51,7 +52,8 @@ def test_cpp_option_defaults_equal_the_python_ones():
     assert python.track_held_joints == () and cpp.track_held_joints == []
     # Every C++ field is one of those, or threads (None in Python: one per core).
     cpp_fields = {n for n in dir(cpp) if not n.startswith("_")}
-    assert cpp_fields == {*_SHARED_OPTIONS, "flip", "select_start_by_data", "prior_starts",
+    assert cpp_fields == {*_SHARED_OPTIONS, "flip", "stop_rule", "select_start_by_data",
+                          "prior_starts",
                           "prune_starts",
                           "start_scorer", "record_starts", "threads",
                           "track_function_tolerance", "leg_keypoints", "track_held_joints"}

@@ -1,4 +1,5 @@
 // smplify._core._testing: hooks for the test suite only, kept out of the public API.
+#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include <pybind11/stl.h>
 
 #include "../body_evaluation.h"
+#include "../convergence_stop.h"
 #include "../fault_injection.h"
 #include "../fitter.h"
 #include "../held_joints.h"
@@ -274,6 +276,69 @@ void BindTesting(py::module_& m) {
       "`pose_block` θ): evaluated at x (its blocks in turn, θ's runs in its place) with the "
       "Jacobian blocks `wanted` (one flag per outer block): (r, [Jacobian or None per outer "
       "block], outer block sizes).");
+  testing.def(
+      "stop_rule_solve",
+      [](const Eigen::VectorXd& t, const Eigen::VectorXd& y, const Eigen::Vector2d& start,
+         double tolerance, int rule) {
+        // r_i = b·exp(a·t_i) − y_i over x = (a, b), solved as the Fitter's stages are.
+        class Exponential : public ceres::SizedCostFunction<1, 2> {
+         public:
+          Exponential(double t, double y) : t_(t), y_(y) {}
+          bool Evaluate(double const* const* x, double* r, double** jacobians) const override {
+            const double e = std::exp(x[0][0] * t_);
+            r[0] = x[0][1] * e - y_;
+            if (jacobians != nullptr && jacobians[0] != nullptr) {
+              jacobians[0][0] = x[0][1] * t_ * e;
+              jacobians[0][1] = e;
+            }
+            return true;
+          }
+
+         private:
+          double t_, y_;
+        };
+        // Records each iteration and the point it leaves (update_state_every_iteration).
+        class Recorder : public ceres::IterationCallback {
+         public:
+          explicit Recorder(const double* x) : x_(x) {}
+          ceres::CallbackReturnType operator()(const ceres::IterationSummary& s) override {
+            rows.push_back({static_cast<double>(s.iteration), s.step_is_successful ? 1.0 : 0.0,
+                            s.cost, s.cost_change, x_[0], x_[1]});
+            return ceres::SOLVER_CONTINUE;
+          }
+          std::vector<std::vector<double>> rows;
+
+         private:
+          const double* x_;
+        };
+        if (t.size() != y.size() || t.size() < 2) throw std::invalid_argument("t, y: N >= 2 each");
+        if (!(tolerance >= 0) || (rule != 0 && rule != 1)) {
+          throw std::invalid_argument("tolerance >= 0, rule 0 or 1");
+        }
+        Eigen::Vector2d x = start;
+        ceres::Problem problem;
+        for (Eigen::Index i = 0; i < t.size(); ++i) {
+          problem.AddResidualBlock(new Exponential(t(i), y(i)), nullptr, x.data());
+        }
+        ceres::Solver::Options options;
+        options.trust_region_strategy_type = ceres::DOGLEG;
+        options.linear_solver_type = ceres::DENSE_NORMAL_CHOLESKY;
+        options.logging_type = ceres::SILENT;
+        options.update_state_every_iteration = true;
+        Recorder recorder(x.data());
+        ConvergenceStop stop({tolerance, static_cast<StopRule>(rule)});
+        options.callbacks.push_back(&recorder);
+        if (tolerance > 0) options.callbacks.push_back(&stop);
+        ceres::Solver::Summary summary;
+        ceres::Solve(options, &problem, &summary);
+        return py::make_tuple(Eigen::VectorXd(x), stop.stopped(), stop.message(),
+                              ceres::TerminationTypeToString(summary.termination_type),
+                              recorder.rows);
+      },
+      py::arg("t"), py::arg("y"), py::arg("start"), py::arg("tolerance"), py::arg("rule"),
+      "cpp/convergence_stop.h on the least squares of b·exp(a·t) − y over (a, b) from `start` "
+      "(Ceres' dogleg; tolerance 0: no stop): (x, stopped, message, termination, per "
+      "iteration [iteration, successful, cost, cost_change, a, b] where Ceres left x).");
 }
 
 }  // namespace smplify

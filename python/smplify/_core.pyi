@@ -85,6 +85,9 @@ class FitOptions:
     track_function_tolerance: float
     track_held_joints: list[int]
     track_max_iterations: int
+    track_stop_tolerance: float
+    stop_tolerance: float
+    stop_rule: int
     warm_stages: int
     prior_starts: bool
     hypothesis_first_stage: int

@@ -23,6 +23,7 @@ from .held_joints import core_held_joints
 from .problem import LEG_KEYPOINT_NAMES, FitProblem, start_poses
 
 _FLIP_CODES = {"auto": -1, False: 0, True: 1}
+_STOP_RULES = {"predicted": 0, "decrease": 1}  # cpp/convergence_stop.h StopRule
 
 
 # FitOptions fields the C++ FitOptions has under the same name, meaning and default
@@ -32,7 +33,8 @@ _FLIP_CODES = {"auto": -1, False: 0, True: 1}
 # multi_start choose the start poses in Python, and keypoints_3d_weight, learned_init and
 # anchor_weight choose each frame's E_3D targets and λ (smplify.problem), which reach C++
 # with the frame, as do the initialiser's hypotheses
-# (``starts``; prior_starts says whether the prior's starts run too); start_scorer becomes
+# (``starts``; prior_starts says whether the prior's starts run too); stop_rule is coded
+# (_STOP_RULES); start_scorer becomes
 # the shipped scorer's weights (smplify.start_scorer) or none; the other track_*
 # options steer the online tracking in Python (smplify.online).
 _SHARED_OPTIONS = ("pose_prior_weights", "shape_prior_weights", "angle_prior_ratio",
@@ -43,7 +45,8 @@ _SHARED_OPTIONS = ("pose_prior_weights", "shape_prior_weights", "angle_prior_rat
                    "track_transl_weight", "track_velocity_ratio", "warm_stages",
                    "hypothesis_first_stage", "hypothesis_score_weight", "reading_weight",
                    "reading_sigma", "leg_flips", "knee_depth_weight", "knee_depth_sigma",
-                   "prune_stage", "prune_distance", "track_max_iterations")
+                   "prune_stage", "prune_distance", "track_max_iterations",
+                   "track_stop_tolerance", "stop_tolerance")
 
 
 def _leg_keypoints(problem: FitProblem) -> list[int]:
@@ -59,6 +62,7 @@ def _core_options(problem: FitProblem) -> Any:
     for name in _SHARED_OPTIONS:
         setattr(core, name, getattr(options, name))
     core.flip = _FLIP_CODES[options.flip]
+    core.stop_rule = _STOP_RULES[options.stop_rule]
     # "auto": 0 here, every start (a Fitter's frames, fit_sequence); smplify.fit makes it
     # PHOTO_PRUNE_STARTS before this (FitOptions.for_photo).
     core.prune_starts = 0 if isinstance(options.prune_starts, str) else options.prune_starts

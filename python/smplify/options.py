@@ -454,6 +454,20 @@ class FitOptions:
         iteration of a converging fit only confirms it (its step is not taken), so 2 spares
         a third of a 3-step fit, but the capped tracks need more refits: the mean frame
         cost ~70% more (docs/video.md, "The warm frame's problem").
+    track_stop_tolerance : float
+        Ends each solve of a tracked warm fit after an accepted step when the next step's
+        relative cost decrease is predicted below this (``stop_rule``), sparing Ceres' last
+        iteration of a converging solve, whose step only confirms convergence: the fit keeps
+        the accepted point and reads as converged (its stage message names the rule). 0
+        (the default): off, Ceres' ``function_tolerance`` alone.
+    stop_tolerance : float
+        The same for every other solve: fits from scratch (photos, a ``Fitter``'s cold
+        frames and refits, ``fit_sequence``'s per-frame fits). 0 (the default): off.
+    stop_rule : "predicted" or "decrease"
+        The prediction of those two tolerances, with d_k = cost decrease / cost before of
+        the accepted step k: "predicted" (the default) stops when d_k² / d_{k−1} (linear
+        convergence's next decrease; from the second accepted step) is at most the
+        tolerance, "decrease" when d_k is.
     """
 
     pose_prior_weights: tuple[float, ...] = (404.0, 404.0, 57.4, 4.78)
@@ -535,6 +549,9 @@ class FitOptions:
     default_focal_length: Literal["diagonal"] | float = "diagonal"
     track_held_joints: tuple[int, ...] | Literal["unseen"] = ()
     track_max_iterations: int = 0
+    track_stop_tolerance: float = 0.0
+    stop_tolerance: float = 0.0
+    stop_rule: Literal["predicted", "decrease"] = "predicted"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pose_prior_weights", _weights("pose_prior_weights",
@@ -553,7 +570,8 @@ class FitOptions:
                      "reading_weight", "track_switch_margin", "track_smoothing",
                      "track_smoothing_beta", "reading_weight_size", "reading_weight_exponent",
                      "track_smoothing_keypoint_beta", "track_smoothing_keypoint_floor",
-                     "knee_depth_weight", "prune_distance", "track_max_spin"):
+                     "knee_depth_weight", "prune_distance", "track_max_spin",
+                     "track_stop_tolerance", "stop_tolerance"):
             _non_negative(name, getattr(self, name))
         for name in ("sphere_sigma_scale", "data_sigma", "function_tolerance",
                      "track_function_tolerance", "sideways_ratio",
