@@ -94,7 +94,7 @@ def test_choice_options_take_exactly_their_annotated_values():
     hints = typing.get_type_hints(smplify.FitOptions)
     assert set(options._CHOICES) == {"init_pose", "start_selection", "starts", "start_scorer",
                                      "left_right", "track_refit_reading",
-                                     "track_swap_challengers", "mirror_readings"}
+                                     "track_swap_challengers", "mirror_readings", "stop_rule"}
     for name, choices in options._CHOICES.items():
         assert choices == typing.get_args(hints[name])
         for value in choices:
