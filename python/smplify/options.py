@@ -460,7 +460,7 @@ class FitOptions:
         iteration of a converging solve, whose step only confirms convergence: the fit keeps
         the accepted point and reads as converged (its stage message names the rule). 0
         (the default): off, Ceres' ``function_tolerance`` alone. 1e-5 (chosen on the tuning
-        clips) took ~5% off the median frame with the same synthetic accuracy but more
+        clips) took 3-5% off the median frame with the same synthetic accuracy but more
         turns on a real video (docs/video.md, "Stopping before the confirming solve").
     stop_tolerance : float
         The same for every other solve: fits from scratch (photos, a ``Fitter``'s cold
