@@ -149,7 +149,7 @@ struct FitOptions {
   // Ending a solve after an accepted step when the next step's relative decrease is predicted
   // below a tolerance (convergence_stop.h): of a tracked warm fit's solves, of every other
   // solve (fits from scratch: torso, stages, β-held solve); 0: off. stop_rule 0 predicts it
-  // as d_k² / d_{k−1}, 1 takes d_k itself.
+  // as d_k² / d_{k−1}, 1 takes d_k itself, 2 predicts it as d_k (g_k / g_{k−1})².
   double track_stop_tolerance = 0.0;
   double stop_tolerance = 0.0;
   int stop_rule = 0;

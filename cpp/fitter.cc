@@ -242,7 +242,7 @@ Fitter::Fitter(FitContext context) : context_(std::move(context)) {
   Require(std::isfinite(o.stop_tolerance) && o.stop_tolerance >= 0 &&
               std::isfinite(o.track_stop_tolerance) && o.track_stop_tolerance >= 0,
           "options: stop_tolerance and track_stop_tolerance must be finite and >= 0");
-  Require(o.stop_rule == 0 || o.stop_rule == 1, "options: stop_rule must be 0 or 1");
+  Require(o.stop_rule >= 0 && o.stop_rule <= 2, "options: stop_rule must be 0, 1 or 2");
   Require(o.start_scorer.empty() || IsStartScorerOption(o.start_scorer),
           "options: start_scorer must be empty or [F, W (F x H), b (H), v (H)]: F = " +
               std::to_string(kNumStartFeatures) + " (the features this build computes) first, "

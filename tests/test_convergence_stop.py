@@ -25,20 +25,27 @@ START = np.array([0.0, 1.0])
 def _expected_stop(rows: list[list[float]], tolerance: float, rule: str) -> int | None:
     """The iteration at which the rule stops, computed from an unstopped solve's history."""
     previous = None
-    for iteration, successful, cost, change, *_ in rows:
-        if iteration == 0 or not successful:
+    gradient = None  # g at the last accepted point (iteration 0: the start)
+    for iteration, successful, cost, change, g, *_ in rows:
+        if iteration == 0:
+            gradient = g
+            continue
+        if not successful:
             continue
         d = change / (cost + change)
         if rule == "decrease" and d <= tolerance:
             return int(iteration)
         if rule == "predicted" and previous is not None and d * d / previous <= tolerance:
             return int(iteration)
-        previous = d
+        if rule == "gradient" and d * (g / gradient) ** 2 <= tolerance:
+            return int(iteration)
+        previous, gradient = d, g
     return None
 
 
 @pytest.mark.parametrize(("rule", "tolerance"), [("predicted", 0.7), ("predicted", 0.01),
-                                                 ("decrease", 0.1)])
+                                                 ("decrease", 0.1), ("gradient", 0.05),
+                                                 ("gradient", 1e-4)])
 def test_the_rule_stops_where_it_says_with_the_accepted_point(rule, tolerance) -> None:
     code = _STOP_RULES[rule]
     x_full, stopped, _, termination, full = _core._testing.stop_rule_solve(T, Y, START, 0.0,
@@ -53,7 +60,7 @@ def test_the_rule_stops_where_it_says_with_the_accepted_point(rule, tolerance) -
     assert f"after iteration {expected}" in message
     # The same iterations up to the stop, none after, and the output is that accepted point.
     assert rows == full[:expected + 1]
-    np.testing.assert_array_equal(x, rows[-1][4:])
+    np.testing.assert_array_equal(x, rows[-1][5:])
     assert not np.array_equal(x, x_full)
 
 
@@ -126,15 +133,43 @@ def test_stop_tolerances_must_be_finite_and_non_negative(name, value) -> None:
         smplify.FitOptions(**{name: value})
 
 
+def test_the_gradient_rule_keeps_the_last_accepted_points_gradient() -> None:
+    """Ceres repeats the last gradient in a rejected iteration's summary and reports the
+    start's at iteration 0: the twin's g_{k-1} is the last accepted point's."""
+    *_, rows = _core._testing.stop_rule_solve(T, Y, START, 0.0, 2)
+    assert rows[0][0] == 0 and rows[0][4] > 0  # g_0 at the start
+    accepted = rows[0][4]
+    for row in rows[1:]:
+        if not row[1]:
+            assert row[4] == accepted
+        accepted = row[4] if row[1] else accepted
+
+
+def test_the_gradient_rule_can_stop_after_the_first_accepted_step() -> None:
+    *_, rows = _core._testing.stop_rule_solve(T, Y, START, 0.0, 2)
+    first = next(r for r in rows[1:] if r[1])
+    d = first[3] / (first[2] + first[3])
+    tolerance = 1.01 * d * (first[4] / rows[0][4]) ** 2
+    _, stopped, message, _, stopped_rows = _core._testing.stop_rule_solve(T, Y, START,
+                                                                         tolerance, 2)
+    assert stopped and f"after iteration {int(first[0])}" in message
+    assert "g_k" in message
+    assert stopped_rows[-1][0] == first[0]
+    # "predicted" cannot stop there (it needs d_{k-1}).
+    _, _, message_p, *_ = _core._testing.stop_rule_solve(T, Y, START, tolerance, 0)
+    assert not message_p.endswith(f"after iteration {int(first[0])}")
+
+
 def test_stop_rule_is_one_of_its_choices() -> None:
     assert smplify.FitOptions(stop_rule="decrease").stop_rule == "decrease"
+    assert smplify.FitOptions(stop_rule="gradient").stop_rule == "gradient"
     with pytest.raises(ValueError, match="stop_rule"):
         smplify.FitOptions(stop_rule="plain")
 
 
 @pytest.mark.parametrize(("name", "value"), [("stop_tolerance", -1.0),
                                            ("track_stop_tolerance", float("nan")),
-                                           ("stop_rule", 2)])
+                                           ("stop_rule", 3), ("stop_rule", -1)])
 def test_the_core_refuses_a_bad_stop_option(open_model, open_prior, name, value) -> None:
     case = make_case(open_model, open_prior, "coco17", np.random.default_rng(0))
     problem = build_problem(case.keypoints, "coco17", case.image_size, case.focal_length,

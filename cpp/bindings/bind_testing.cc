@@ -303,7 +303,7 @@ void BindTesting(py::module_& m) {
           explicit Recorder(const double* x) : x_(x) {}
           ceres::CallbackReturnType operator()(const ceres::IterationSummary& s) override {
             rows.push_back({static_cast<double>(s.iteration), s.step_is_successful ? 1.0 : 0.0,
-                            s.cost, s.cost_change, x_[0], x_[1]});
+                            s.cost, s.cost_change, s.gradient_norm, x_[0], x_[1]});
             return ceres::SOLVER_CONTINUE;
           }
           std::vector<std::vector<double>> rows;
@@ -312,8 +312,8 @@ void BindTesting(py::module_& m) {
           const double* x_;
         };
         if (t.size() != y.size() || t.size() < 2) throw std::invalid_argument("t, y: N >= 2 each");
-        if (!(tolerance >= 0) || (rule != 0 && rule != 1)) {
-          throw std::invalid_argument("tolerance >= 0, rule 0 or 1");
+        if (!(tolerance >= 0) || (rule < 0 || rule > 2)) {
+          throw std::invalid_argument("tolerance >= 0, rule 0, 1 or 2");
         }
         Eigen::Vector2d x = start;
         ceres::Problem problem;
@@ -338,7 +338,8 @@ void BindTesting(py::module_& m) {
       py::arg("t"), py::arg("y"), py::arg("start"), py::arg("tolerance"), py::arg("rule"),
       "cpp/convergence_stop.h on the least squares of b·exp(a·t) − y over (a, b) from `start` "
       "(Ceres' dogleg; tolerance 0: no stop): (x, stopped, message, termination, per "
-      "iteration [iteration, successful, cost, cost_change, a, b] where Ceres left x).");
+      "iteration [iteration, successful, cost, cost_change, gradient_norm, a, b] where Ceres "
+      "left x).");
 }
 
 }  // namespace smplify

@@ -23,7 +23,7 @@ from .held_joints import core_held_joints
 from .problem import LEG_KEYPOINT_NAMES, FitProblem, start_poses
 
 _FLIP_CODES = {"auto": -1, False: 0, True: 1}
-_STOP_RULES = {"predicted": 0, "decrease": 1}  # cpp/convergence_stop.h StopRule
+_STOP_RULES = {"predicted": 0, "decrease": 1, "gradient": 2}  # cpp/convergence_stop.h StopRule
 
 
 # FitOptions fields the C++ FitOptions has under the same name, meaning and default

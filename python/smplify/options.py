@@ -465,11 +465,13 @@ class FitOptions:
     stop_tolerance : float
         The same for every other solve: fits from scratch (photos, a ``Fitter``'s cold
         frames and refits, ``fit_sequence``'s per-frame fits). 0 (the default): off.
-    stop_rule : "predicted" or "decrease"
+    stop_rule : "predicted", "decrease" or "gradient"
         The prediction of those two tolerances, with d_k = cost decrease / cost before of
         the accepted step k: "predicted" (the default) stops when d_k² / d_{k−1} (linear
         convergence's next decrease; from the second accepted step) is at most the
-        tolerance, "decrease" when d_k is.
+        tolerance, "decrease" when d_k is, "gradient" when d_k · (g_k / g_{k−1})² is (g_k
+        the cost gradient's norm after step k, g_0 the start's: a Gauss-Newton step's
+        decrease ½ gᵀH⁻¹g with the curvature unchanged; from the first accepted step).
     """
 
     pose_prior_weights: tuple[float, ...] = (404.0, 404.0, 57.4, 4.78)
@@ -553,7 +555,7 @@ class FitOptions:
     track_max_iterations: int = 0
     track_stop_tolerance: float = 0.0
     stop_tolerance: float = 0.0
-    stop_rule: Literal["predicted", "decrease"] = "predicted"
+    stop_rule: Literal["predicted", "decrease", "gradient"] = "predicted"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pose_prior_weights", _weights("pose_prior_weights",
