@@ -472,6 +472,8 @@ class FitOptions:
         tolerance, "decrease" when d_k is, "gradient" when d_k · (g_k / g_{k−1})² is (g_k
         the cost gradient's norm after step k, g_0 the start's: a Gauss-Newton step's
         decrease ½ gᵀH⁻¹g with the curvature unchanged; from the first accepted step).
+        "gradient" with ``track_stop_tolerance`` 1e-5 took ~7 % off the plain warm frame,
+        the real videos unchanged, but the held-out acceleration error +0.17 mm: off.
     """
 
     pose_prior_weights: tuple[float, ...] = (404.0, 404.0, 57.4, 4.78)
