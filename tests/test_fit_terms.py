@@ -491,3 +491,36 @@ def test_initial_depth_is_the_references_similar_triangles_depth(open_model, ope
     print(f"\ninitial depth vs f·L3/L2 over {len(depths)} cases ({min(depths):.2f}–"
           f"{max(depths):.2f} m): worst relative error {worst:.1e}")
     assert worst <= 1e-9
+
+
+def test_pose_prior_term_drops_a_priors_tiny_values(problems):
+    """A prior with tiny couplings and subnormal means (tests/test_prior.py): the C++ E_θ rows
+    and Jacobian hold no value in (0, 1e-150) (L_k's tiny entries and μ_k's are exactly 0,
+    smplify.prior.TINY_ENTRY), where the factor is 0 so is the Jacobian, and rows and
+    Jacobian equal the NumPy twin's (which drops the same entries of its own factor)."""
+    from smplify.prior import GMMPosePrior
+    from test_prior import tiny_coupled_prior
+
+    prior = GMMPosePrior(**tiny_coupled_prior(5))
+    base, _, betas, transl = problems["open-mediapipe33"][0]
+    keypoints = np.c_[np.nan_to_num(base.keypoints), base.confidence]
+    problem = build_problem(keypoints, base.format, base.image_size, base.focal_length,
+                            base.model, prior)
+    rng = np.random.default_rng(17)
+    for i in range(8):
+        body_pose = prior.means[i] + rng.normal(0.0, 0.1, 69)
+        body_pose[63:] = 0.0  # held hands, at the means' (dropped) subnormal values
+        pose = np.concatenate([[np.pi, 0.0, 0.0], body_pose])
+        stage = STAGES[i % 2]
+        lam = problem.options.pose_prior_weights[stage]
+        r, j = core_fitter.evaluate_terms(problem, pose, betas, transl, stage)["pose"]
+        values = np.abs(np.concatenate([r, j.ravel()]))
+        assert not np.any((values > 0.0) & (values < 1e-150)), i
+        k = int(E.pose_prior_component(problem, pose))
+        np.testing.assert_array_equal(j[:69, 3:72] == 0.0, prior.precision_cholesky[k].T == 0.0)
+        assert np.all(r[63:69] == 0.0)  # the held hands' rows: no coupling left, d = 0
+        np.testing.assert_allclose(r, E.pose_prior_residuals(problem, pose, weight=lam),
+                                   rtol=1e-9, atol=1e-9 * lam)
+        d_pose, d_betas, d_transl = E.term_jacobian(problem, "pose", pose, betas, transl, lam)
+        np.testing.assert_allclose(j, np.concatenate([d_pose, d_betas, d_transl], axis=1),
+                                   rtol=1e-9, atol=1e-9 * lam)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from smplify import prior as prior_module
 from smplify.errors import ModelFileError, SmplifyError, UnsafePickleError
 from smplify.prior import GMMPosePrior, load_prior
 
@@ -240,3 +241,46 @@ def test_prior_to_npz_returns_the_path_it_wrote(tmp_path: Path, prior: GMMPosePr
     written = prior.to_npz(tmp_path / "copy")
     assert written == tmp_path / "copy.npz"
     assert load_prior(written).energy(np.zeros(69)) == prior.energy(np.zeros(69))
+
+
+def tiny_coupled_prior(seed: int) -> dict[str, np.ndarray]:
+    """A random prior whose covariances couple θ[0:33] and θ[33:69] only by entries of 1e-200
+    and 1e-310 (subnormal), and whose means hold subnormal entries at θ[63:69], as the open
+    prior's do (joints that never moved together in its data; its held hands)."""
+    arrays = _random_prior(np.random.default_rng(seed))
+    covars = arrays["covars"]
+    covars[:, :33, 33:] = covars[:, 33:, :33] = 0.0
+    covars[:, 0, 40] = covars[:, 40, 0] = 1e-200
+    covars[:, 5, 60] = covars[:, 60, 5] = 1e-310
+    arrays["means"][:, 63:] = 3e-320
+    return arrays
+
+
+def test_tiny_factor_entries_and_means_are_exactly_zero(monkeypatch) -> None:
+    """Entries of L_k below 1e-150 of its largest and means below 1e-150 are exactly 0, the
+    rest the same bits, and no energy changes (prior.TINY_ENTRY)."""
+    arrays = tiny_coupled_prior(5)
+    flushed = GMMPosePrior(**arrays)
+    monkeypatch.setattr(prior_module, "TINY_ENTRY", 0.0)
+    raw = GMMPosePrior(**arrays)  # the same arithmetic, nothing dropped
+    factors = raw.precision_cholesky
+    tiny = np.abs(factors) < 1e-150 * np.abs(factors).max(axis=(1, 2), keepdims=True)
+    assert (tiny & (factors != 0.0)).sum() > 100  # the coupling left tiny entries behind
+    np.testing.assert_array_equal(flushed.precision_cholesky, np.where(tiny, 0.0, factors))
+    assert np.all(raw.means[:, 63:] != 0.0) and np.all(flushed.means[:, 63:] == 0.0)
+    np.testing.assert_array_equal(flushed.means[:, :63], raw.means[:, :63])
+    np.testing.assert_array_equal(flushed.neg_log_c, raw.neg_log_c)
+    poses = np.random.default_rng(6).normal(0.0, 0.3, (20, 69))
+    poses[:10, 63:] = 0.0  # held hands: x − μ of exactly 0 with the flushed means
+    np.testing.assert_array_equal(flushed.energies(poses), raw.energies(poses))
+
+
+def test_shipped_prior_holds_no_tiny_values(prior: GMMPosePrior) -> None:
+    """The open prior's file has subnormal means and covariances (so its raw factors do), the
+    loaded prior none in what the fits read."""
+    with np.load(prior_module._NAMED["open"]) as raw:
+        means, covars = np.abs(raw["means"]), np.abs(raw["covars"])
+    assert np.any((means > 0) & (means < 2.3e-308)) and np.any((covars > 0) & (covars < 2.3e-308))
+    factors = np.abs(prior.precision_cholesky)
+    assert not np.any((factors > 0) & (factors < 1e-150 * factors.max()))
+    assert not np.any((np.abs(prior.means) > 0) & (np.abs(prior.means) < 1e-150))

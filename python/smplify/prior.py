@@ -33,6 +33,32 @@ _DATA = Path(__file__).resolve().parent / "data"
 _NAMED = {"open": _DATA / "open_pose_prior.npz"}
 
 
+#: An entry of L_k below TINY_ENTRY × max|L_k| is set to exactly 0 (drop_tiny_entries).
+TINY_ENTRY = 1e-150
+
+
+def drop_tiny_entries(factor: np.ndarray) -> np.ndarray:
+    """L_k with every entry below ``TINY_ENTRY`` × its largest |entry| set to exactly 0.
+
+    Such an entry cannot change a sum it enters, yet it costs the fit the processor's slow
+    path for subnormal numbers. L_k is both E_θ's residual matrix and its Jacobian
+    (r = √½ L_kᵀ(x − μ_k), ∂r/∂x = √½ L_kᵀ): an entry e ≤ 1e-150·max|L_k| adds e·d_i to a row
+    r_j = √½ Σ_i L_ij d_i, which is below half an ulp of r_j unless r_j itself is below
+    ~1e-134·max|L_k|·|d|, i.e. the row's own coordinates sit at the mean (a held joint at
+    μ = 0); such a row's square (< 1e-260) is below the ulp of any energy it is added to, and
+    in the solver's JᵀJ the entry's products (< 1e-298 with another tiny one, < 1e-148 of an
+    O(1) one) vanish next to the entries of size O(1) they are added to. The shipped open
+    prior's covariances carry ~4500 entries between 5e-324 and 1e-30 (joints that never moved
+    together in its data); its factors then hold 2247 entries between 1e-330 and 1e-255, 753
+    of them subnormal, and none between 1e-255 and 1e-16: every Jacobian of E_θ with those
+    components fed ~750 subnormal entries into Ceres' normal equations (docs/video.md,
+    session 19).
+    """
+    factor = np.array(factor, dtype=np.float64)
+    factor[np.abs(factor) < TINY_ENTRY * np.abs(factor).max(initial=0.0)] = 0.0
+    return factor
+
+
 class GMMPosePrior:
     """An 8-component (any K ≥ 1) Gaussian mixture over the 69 body-pose values.
 
@@ -89,10 +115,13 @@ class GMMPosePrior:
             except np.linalg.LinAlgError:
                 raise ValueError(f"{source}: 'covars'[{i}] is too ill-conditioned to "
                                  "invert") from None
+            prec_chol[i] = drop_tiny_entries(prec_chol[i])
         half_logdet = np.log(np.diagonal(chol_cov, axis1=1, axis2=2)).sum(axis=1)
         neg_log_c = (-np.log(weights) + 0.5 * NUM_POSE * np.log(2 * np.pi) + half_logdet
                      - half_logdet.min())
-        self.means = means
+        # |μ| < 1e-150 rad (the open prior's held hands and feet: 12 subnormal, 36 below
+        # 1e-30) is 0: x − μ then keeps a held joint's exact 0, no subnormal d (TINY_ENTRY)
+        self.means = np.where(np.abs(means) < TINY_ENTRY, 0.0, means)
         self.covars = covars
         self.weights = weights
         self.precision_cholesky = prec_chol

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._owner_cache import OwnerCache
 from ..capsules import INCOMPATIBLE_PART_PAIRS
+from ..prior import drop_tiny_entries
 from .body import BodyArrays, SurfaceBlend
 
 if TYPE_CHECKING:
@@ -44,7 +45,9 @@ class PriorArrays:
         covars = np.asarray(prior.covars, dtype=float)
         weights = np.asarray(prior.weights, dtype=float)
         dim = means.shape[1]
-        chol = np.stack([np.linalg.cholesky(np.linalg.inv(c)) for c in covars])
+        # entries below 1e-150 of the largest set to 0 as smplify.prior does (its reasons)
+        chol = np.stack([drop_tiny_entries(np.linalg.cholesky(np.linalg.inv(c)))
+                         for c in covars])
         half_logdet = np.array([0.5 * np.linalg.slogdet(c)[1] for c in covars])
         neg_log_c = (-np.log(weights) + 0.5 * dim * np.log(2.0 * np.pi) + half_logdet
                      - half_logdet.min())
