@@ -12,7 +12,6 @@ and prints per format the mean PA-MPJPE (mm ± s.e.), the paired difference mode
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -28,10 +27,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=["tune", "test"], required=True)
-    parser.add_argument("--cases", type=int, default=150, help="per format (≤ 150)")
-    parser.add_argument("--formats", nargs="+", default=list(realistic.FORMATS),
-                        choices=realistic.ALL_FORMATS)
+    realistic.split_arguments(parser)
     parser.add_argument("--modes", nargs="+", default=list(MIRROR_MODES),
                         choices=MIRROR_MODES)
     parser.add_argument("--output", type=Path, default=None)
@@ -66,23 +62,15 @@ def main() -> None:
                          "swapped_back": int(swapped[mode].sum()),
                          "per_case_mm": [round(float(v), 3) for v in err[mode]]}
             if mode != "off":
-                d = err[mode] - err["off"]
-                every[mode].append(d)
-                dm, dse = mean_se(d)
-                row[mode]["minus_off_mm"] = round(dm, 2)
-                row[mode]["minus_off_se"] = round(dse, 2)
+                every[mode].append(realistic.add_paired(row[mode], err[mode], err["off"],
+                                                        "off", 2))
         out["formats"][fmt] = row
         print(f"{fmt} {args.split}: " + "; ".join(
             f"{mode} {r['pa_mpjpe_mm']:.1f} ± {r['se']:.1f}"
             + (f" ({r['minus_off_mm']:+.2f} ± {r['minus_off_se']:.2f})" if mode != "off" else "")
             + f" {r['ms_median']:.0f} ms" for mode, r in row.items()), flush=True)
-    for mode, ds in every.items():
-        dm, dse = mean_se(np.concatenate(ds))
-        out[f"{mode}_minus_off_mm"] = {"mean": round(dm, 2), "se": round(dse, 2)}
-        print(f"all formats {mode} − off: {dm:+.2f} ± {dse:.2f} mm")
-    written = args.output or RESULTS / f"mirror_readings_fits_{args.split}.json"
-    written.write_text(json.dumps(out, indent=1) + "\n")  # results/ is in the repository
-    print(f"wrote {written}")
+    realistic.write_paired(out, every, "off", 2, args.output
+                           or RESULTS / f"mirror_readings_fits_{args.split}.json")
 
 
 if __name__ == "__main__":

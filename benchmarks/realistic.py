@@ -10,7 +10,10 @@ focal length and image size, as a calibrated camera would give.
 
 from __future__ import annotations
 
+import argparse
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -89,3 +92,40 @@ def score(model: smplify.BodyModel, fmt: str, data: detections.Cases,
             "hypothesis_chosen": float((r[ok, 4] >= 0).mean()),
             "per_case_mm": [float(v) for v in r[:, 0]],
             "per_case_swapped_back": [float(v) for v in r[:, 5]]}
+
+
+def split_arguments(parser: argparse.ArgumentParser) -> None:
+    """--split (tune / test), --cases per format, --formats: the paired benchmarks' cases."""
+    parser.add_argument("--split", choices=["tune", "test"], required=True)
+    parser.add_argument("--cases", type=int, default=150, help="per format (≤ 150)")
+    parser.add_argument("--formats", nargs="+", default=list(FORMATS), choices=ALL_FORMATS)
+
+
+def mean_and_se(values: np.ndarray) -> tuple[float, float]:
+    """Mean and its standard error over the finite values."""
+    v = values[np.isfinite(values)]
+    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(len(v)))
+
+
+def add_paired(entry: dict[str, Any], variant: np.ndarray, base: np.ndarray, base_name: str,
+               digits: int) -> np.ndarray:
+    """Per case variant − base (NaN where a fit refused), its mean and s.e. put in ``entry``
+    ("minus_<base_name>_mm" / "_se"); returns the differences."""
+    d = variant - base
+    dm, dse = mean_and_se(d)
+    entry[f"minus_{base_name}_mm"] = round(dm, digits)
+    entry[f"minus_{base_name}_se"] = round(dse, digits)
+    return d
+
+
+def write_paired(out: dict[str, Any], every: dict[str, list[np.ndarray]], base: str,
+                 digits: int, written: Path) -> None:
+    """Each variant's paired differences to ``base`` (per format, in ``every``) over all
+    formats: mean ± s.e. into ``out`` ("<variant>_minus_<base>_mm") and printed; then ``out``
+    written to ``written`` as JSON (the paired benchmarks' common end)."""
+    for name, ds in every.items():
+        dm, dse = mean_and_se(np.concatenate(ds))
+        out[f"{name}_minus_{base}_mm"] = {"mean": round(dm, digits), "se": round(dse, digits)}
+        print(f"all formats {name} − {base}: {dm:+.{digits}f} ± {dse:.{digits}f} mm")
+    written.write_text(json.dumps(out, indent=1) + "\n")  # results/ is in the repository
+    print(f"wrote {written}")
