@@ -42,7 +42,9 @@ ComponentChoice::ComponentChoice(const PosePriorArrays& prior, std::vector<doubl
     : prior_(prior),
       bounds_(static_cast<Eigen::Index>(bounds.size()) == prior.means.rows() ? std::move(bounds)
                                                                             : std::vector<double>{}),
-      points_(kBodyPoseSize, prior.means.rows()),
+      // zeros: the bound in Best reads x' before k's first compute (NaN either way through
+      // its NaN length, but reading unset memory is undefined behaviour)
+      points_(Eigen::MatrixXd::Zero(kBodyPoseSize, prior.means.rows())),
       lengths_(Eigen::VectorXd::Constant(prior.means.rows(),
                                          std::numeric_limits<double>::quiet_NaN())) {}
 
