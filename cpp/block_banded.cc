@@ -44,10 +44,11 @@ namespace {
 
 // For its scope, subnormal results are flushed to zero and subnormal inputs read as zero
 // (x86's MXCSR FTZ and DAZ bits; the caller's mode is restored after). Where the normal
-// equations hold subnormal entries (the interpenetration term's Gaussians far from
-// contact), the factorisation's products of them run on the CPU's slow path: one of
-// bench_video's clips (martial, seed 303) spent ~120 ms a factorisation instead of ~20.
-// Only values below 2.2e-308 change (to zero). A no-op off x86.
+// equations hold subnormal entries, the factorisation's products of them run on the CPU's
+// slow path: one of bench_video's clips (martial, seed 303) spent ~120 ms a factorisation
+// instead of ~20 before the pose prior's tiny factor entries were dropped at load
+// (smplify.prior.drop_tiny_entries, the source found); kept for any other term's. Only
+// values below 2.2e-308 change (to zero). A no-op off x86.
 class FlushSubnormals {
  public:
 #if defined(__SSE__) || defined(_M_X64)

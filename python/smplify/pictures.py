@@ -19,7 +19,15 @@ from PIL import Image, ImageDraw
 
 from .errors import InputFileError
 from .meshes import merge_meshes
-from .render import PerspectiveCamera, _background, _discs, _points, render_mesh, side_camera
+from .render import (
+    PerspectiveCamera,
+    _background,
+    _discs,
+    _points,
+    project_points,
+    render_mesh,
+    side_camera,
+)
 
 __all__ = ["DETECTED_COLOR", "FIT_COLOR", "MODEL_COLOR", "TRACK_COLORS", "draw_fit",
            "draw_fit_side", "draw_fits", "load_photo", "render_fit"]
@@ -230,16 +238,16 @@ def draw_fit_side(result: Any, image_size: tuple[int, int], *, samples: int = 4,
     if frame not in ("photo", "body"):
         raise ValueError(f"draw_fit_side: frame must be 'photo' or 'body', got {frame!r}")
     cam = side_camera(result.vertices, result.camera, image_size)
-    turned = np.asarray(result.vertices, dtype=np.float64) @ cam.rotation.T + cam.translation
-    ahead = turned[:, 2] > 1e-6
+    uv, depth = project_points(result.vertices, cam)
+    ahead = depth > 1e-6
     if frame == "body":
         if not np.all(ahead):
             raise ValueError("draw_fit_side: the body reaches behind the side view's camera; "
                              "frame='body' needs it wholly in front (use frame='photo')")
-        cam = _framing_body(cam, turned[:, :2] / turned[:, 2:3], image_size)
+        cam = _framing_body(cam, (uv - np.asarray(cam.center)) / cam.focal_length, image_size)
     else:
         width, height = image_size
-        uv = cam.focal_length * turned[ahead, :2] / turned[ahead, 2:3] + np.asarray(cam.center)
+        uv = uv[ahead]
         inside = (uv[:, 0] >= 0) & (uv[:, 0] < width) & (uv[:, 1] >= 0) & (uv[:, 1] < height)
         if not inside.any():
             raise ValueError(
